@@ -1,0 +1,111 @@
+import type { ActorContext, AskOptions } from './context.js';
+import type { ActorDefinition, SpawnOptions } from './define.js';
+import { Envelope, Kind } from './envelope.js';
+import type { Logger } from './logger.js';
+import { Mailbox } from './mailbox.js';
+import type { Prng } from './random.js';
+import type { ActorRef } from './ref.js';
+import type { ActorStore } from './store.js';
+import { SYSTEM_ID, type ActorHost } from './host.js';
+
+export type CellStatus = 'running' | 'crashed' | 'stopped';
+
+/**
+ * One actor on a host: its behaviour, state, mailbox, timers and the held messages of turns
+ * whose persisted state is not durable yet. Also its `ctx`: the methods below are the context,
+ * so a turn allocates nothing for it.
+ */
+export class ActorCell implements ActorContext<any, any> {
+  state: unknown = undefined;
+  status: CellStatus = 'running';
+  /** On the host's run queue. */
+  scheduled = false;
+  readonly mailbox: Mailbox<Envelope>;
+  /** Outside senders waiting for room (`enqueue`); created on first use. */
+  waiting: Mailbox<Envelope> | null = null;
+  /** The envelope being handled, during a turn. */
+  current: Envelope | null = null;
+  /** Messages sent during the current turn: they leave when the turn ends. */
+  readonly turnOut: Envelope[] = [];
+  /** State passed to `persist` in the current turn (written when the turn ends). */
+  pendingPersist: unknown = undefined;
+  hasPendingPersist = false;
+  /** Write number of this actor's last persist. */
+  lastTicket = 0;
+  /** Messages waiting for their turn's persisted state to become durable, in send order. */
+  readonly held: Envelope[] = [];
+  heldHead = 0;
+  readonly timers = new Map<string, unknown>();
+  readonly children = new Set<ActorCell>();
+  stopRequested = false;
+  /** Messages handled since start (statistics). */
+  processed = 0;
+  /** Restart count, for events. */
+  restarts = 0;
+
+  constructor(
+    readonly host: ActorHost,
+    readonly self: ActorRef<any>,
+    readonly def: ActorDefinition<any, any, any, any>,
+    readonly args: unknown,
+    readonly store: ActorStore,
+    readonly rng: Prng,
+    readonly log: Logger,
+    readonly parent: ActorCell | null,
+    mailboxCapacity: number,
+  ) {
+    this.mailbox = new Mailbox(mailboxCapacity);
+  }
+
+  /** The key of this actor's durable state in its store. */
+  get storeKey(): string { return this.self.name; }
+
+  // ---- ActorContext ----
+
+  get sender(): ActorRef<unknown> | undefined {
+    const from = this.current?.from;
+    return from && from.id !== SYSTEM_ID ? from : undefined;
+  }
+
+  send<T>(to: ActorRef<T>, message: T): void {
+    this.host.sendFrom(this, to, message, Kind.Send, 0);
+  }
+
+  reply(message: unknown): void {
+    const env = this.current;
+    if (!env || !env.from) return;
+    if (env.kind === Kind.Ask) this.host.sendFrom(this, env.from, message, Kind.Reply, env.corr);
+    else if (env.from.id !== SYSTEM_ID) this.host.sendFrom(this, env.from, message, Kind.Send, 0);
+  }
+
+  ask<R = unknown, T = unknown>(to: ActorRef<T>, message: T, options?: AskOptions): Promise<R> {
+    return this.host.askFrom(this, to, message, options?.timeoutMs) as Promise<R>;
+  }
+
+  setTimer(key: string, delayMs: number, message: unknown): void {
+    this.host.setTimer(this, key, delayMs, message);
+  }
+
+  cancelTimer(key: string): void {
+    this.host.cancelTimer(this, key);
+  }
+
+  now(): number { return this.host.clock.now(); }
+
+  random(): number { return this.rng.next(); }
+
+  persist(state: unknown): void {
+    this.pendingPersist = state;
+    this.hasPendingPersist = true;
+    // Outside a turn (an ask continuation) there is no turn end to write it: write now.
+    if (this.current === null) this.host.endOutsideTurn(this);
+  }
+
+  spawn<CM, CA>(definition: ActorDefinition<any, CM, CA, any>, options: SpawnOptions<CA>): ActorRef<CM> {
+    return this.host.spawnChild(this, definition, options);
+  }
+
+  stop(ref?: ActorRef<any>): void {
+    this.host.stopFromActor(this, ref);
+  }
+}

@@ -1,0 +1,55 @@
+import type { ActorRef } from './ref.js';
+import type { Logger } from './logger.js';
+import type { ActorDefinition, SpawnOptions } from './define.js';
+
+/** Options of an `ask`. */
+export interface AskOptions {
+  /** How long to wait for the reply before rejecting with `AskTimeoutError`. Default 5000. */
+  timeoutMs?: number;
+}
+
+/**
+ * Everything a behaviour may do to the world. Behaviours touch threads, timers, clocks,
+ * randomness and storage only through this object, which is what lets the same code run in
+ * workers, embedded on one thread, and in the deterministic simulator.
+ *
+ * @typeParam M - the messages this actor receives (timers deliver these to itself).
+ * @typeParam D - what `persist` takes (the actor's durable state by default).
+ */
+export interface ActorContext<M = unknown, D = unknown> {
+  /** This actor's ref. */
+  readonly self: ActorRef<M>;
+  /** The sender of the message being handled, when it was sent by an actor. */
+  readonly sender: ActorRef<unknown> | undefined;
+  /** Sends a message; FIFO per sender and receiver. Never blocks. */
+  send<T>(to: ActorRef<T>, message: T): void;
+  /**
+   * Answers the message being handled: resolves the asker's promise when it was an `ask`,
+   * otherwise sends `message` to the sender. Does nothing when there is no one to answer.
+   */
+  reply(message: unknown): void;
+  /** Sends and waits for a `reply`. Rejects with `AskTimeoutError` after `timeoutMs`. */
+  ask<R = unknown, T = unknown>(to: ActorRef<T>, message: T, options?: AskOptions): Promise<R>;
+  /**
+   * Delivers `message` to this actor after `delayMs`, through its mailbox. Setting a key that
+   * is already set replaces that timer.
+   */
+  setTimer(key: string, delayMs: number, message: M): void;
+  /** Cancels a timer; no effect when it is not set. */
+  cancelTimer(key: string): void;
+  /** Milliseconds (monotonic). Virtual time in the simulator. */
+  now(): number;
+  /** A float in [0, 1) from this actor's seeded generator. */
+  random(): number;
+  /**
+   * Records durable state. Messages sent in the same turn leave only once it is durable
+   * (persist before send). What `init` receives after a restart is what was persisted last.
+   */
+  persist(state: D): void;
+  /** Spawns a child on the same host; the child's name is `<parent>/<name>`. */
+  spawn<CM, CA>(definition: ActorDefinition<any, CM, CA, any>, options: SpawnOptions<CA>): ActorRef<CM>;
+  /** Stops this actor (no argument) or one of its children. */
+  stop(ref?: ActorRef<any>): void;
+  /** Structured log records, tagged with this actor's name. */
+  readonly log: Logger;
+}

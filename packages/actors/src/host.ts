@@ -1,0 +1,657 @@
+import { ActorCell } from './cell.js';
+import type { Clock } from './clock.js';
+import type { ActorDefinition, SpawnOptions } from './define.js';
+import { Envelope, Kind } from './envelope.js';
+import {
+  ActorInitError, AskTimeoutError, DuplicateNameError, InvalidOptionError, MailboxFullError, errorInfo, messageType, toError,
+  type ErrorInfo,
+} from './errors.js';
+import { makeLogger, type LogLevel, type LogSink } from './logger.js';
+import { Mailbox } from './mailbox.js';
+import { Prng, deriveSeed } from './random.js';
+import { describeRef, makeRef, type ActorRef } from './ref.js';
+import type { ActorStore, StorageKind } from './store.js';
+import { assertPlainData } from './validate.js';
+
+/** Why a message could not be delivered. */
+export type DeadLetterReason = 'no-such-actor' | 'mailbox-full' | 'actor-crashed' | 'actor-stopped' | 'encoding' | 'unreachable';
+
+export interface DeadLetter {
+  to: ActorRef<any> | { node: number; id: number; name?: string };
+  from: ActorRef<any> | null;
+  messageType: string;
+  reason: DeadLetterReason;
+  detail?: string;
+}
+
+/** What a host reports to whoever owns it (the system, a worker's parent, the simulator). */
+export interface HostEvents {
+  started(ref: ActorRef<any>, parent: ActorRef<any> | null, restart: boolean): void;
+  stopped(ref: ActorRef<any>): void;
+  crashed(ref: ActorRef<any>, error: ErrorInfo, during: 'init' | 'receive' | 'stop', messageType: string | undefined): void;
+  deadLetter(letter: DeadLetter): void;
+}
+
+/** Carries envelopes to other hosts. */
+export interface Transport {
+  /** Queues an envelope for another node; it leaves at the next `flush`. */
+  send(env: Envelope): void;
+  /** Posts everything queued. */
+  flush(): void;
+}
+
+/** How a host asks to run soon. Real hosts use microtasks and setImmediate; the simulator its own queue. */
+export interface Scheduler {
+  /** Run `fn` as soon as the current work is done (a microtask). */
+  soon(fn: () => void): void;
+  /** Run `fn` after letting other work (I/O, timers) in. */
+  later(fn: () => void): void;
+}
+
+export const realScheduler: Scheduler = {
+  soon: queueMicrotask,
+  later: (fn) => { setImmediate(fn); },
+};
+
+/** Tuning and limits of a host. All of them bound something. */
+export interface HostLimits {
+  /** Messages an actor's mailbox holds; the newest is dropped beyond it. */
+  mailboxCapacity: number;
+  /** Messages one actor handles before the host moves on to the next runnable actor. */
+  maxMessagesPerSlice: number;
+  /** Messages a host handles before it yields to the event loop (timers, I/O, other ports). */
+  maxMessagesPerDrain: number;
+  /** Default timeout of `ask`. */
+  askTimeoutMs: number;
+  /** Check that every message is plain data at the sender. */
+  validateMessages: boolean;
+  /** Outside senders (`enqueue`) that may wait for room in one full mailbox. */
+  maxWaitingSenders: number;
+}
+
+export const defaultLimits: HostLimits = {
+  mailboxCapacity: 10_000,
+  maxMessagesPerSlice: 64,
+  maxMessagesPerDrain: 65_536,
+  askTimeoutMs: 5_000,
+  validateMessages: true,
+  maxWaitingSenders: 1_024,
+};
+
+export function checkLimits(l: Partial<HostLimits>): void {
+  const positiveInt = (k: keyof HostLimits) => {
+    const v = l[k];
+    if (v !== undefined && !(Number.isInteger(v) && (v as number) > 0)) {
+      throw new InvalidOptionError(`option ${k} must be a positive integer, got ${String(v)}`);
+    }
+  };
+  positiveInt('mailboxCapacity'); positiveInt('maxMessagesPerSlice'); positiveInt('maxMessagesPerDrain'); positiveInt('askTimeoutMs'); positiveInt('maxWaitingSenders');
+}
+
+export interface HostConfig {
+  node: number;
+  seed: number;
+  clock: Clock;
+  scheduler: Scheduler;
+  limits: HostLimits;
+  events: HostEvents;
+  logLevel: LogLevel;
+  logSink: LogSink;
+  /** Storage per kind; created on first use. */
+  store(kind: StorageKind): ActorStore;
+  /** Names a ref from another node given its address (for the sender of a decoded message). */
+  resolveRef?(node: number, id: number): ActorRef<any>;
+}
+
+interface PendingAsk {
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+  timer: unknown;
+}
+
+/** The address used for asks and sends made from outside any actor. */
+export const SYSTEM_ID = 0;
+
+/**
+ * Runs actors: mailboxes, turns, timers, persist-before-send, asks and fair draining. One per
+ * worker thread, one on the main thread, one per simulated node. Knows nothing of threads: the
+ * transport, clock, scheduler and stores are given to it.
+ */
+export class ActorHost {
+  readonly node: number;
+  readonly clock: Clock;
+  readonly limits: HostLimits;
+  transport: Transport | null = null;
+  private readonly cfg: HostConfig;
+  private readonly cells: (ActorCell | undefined)[] = [];
+  private readonly byName = new Map<string, ActorCell>();
+  /** Start order, for stopping in reverse. */
+  private readonly startOrder: ActorCell[] = [];
+  private nextId = 1;
+  private readonly runQueue: Mailbox<ActorCell>;
+  private drainPending = false;
+  private draining = false;
+  private flushPending = false;
+  private readonly asks = new Map<number, PendingAsk>();
+  private nextCorr = 1;
+  /** Cells with messages held for durability. */
+  private readonly waitingForDurability = new Set<ActorCell>();
+  private readonly storesSeen = new Set<ActorStore>();
+  readonly systemRef: ActorRef<any>;
+  private closed = false;
+  /** Messages delivered into mailboxes on this host (statistics). */
+  delivered = 0;
+
+  constructor(cfg: HostConfig) {
+    this.cfg = cfg;
+    this.node = cfg.node;
+    this.clock = cfg.clock;
+    this.limits = cfg.limits;
+    this.runQueue = new Mailbox<ActorCell>(Number.POSITIVE_INFINITY);
+    this.systemRef = makeRef<any>('$system', cfg.node, SYSTEM_ID);
+  }
+
+  // ---------------------------------------------------------------- actors
+
+  /** Starts an actor on this host. Throws `ActorInitError` when its `init` throws. */
+  spawn(def: ActorDefinition<any, any, any, any>, options: SpawnOptions<any>, parent: ActorCell | null = null, id?: number): ActorRef<any> {
+    if (this.closed) throw new InvalidOptionError('this host is closed');
+    const name = options.name;
+    if (typeof name !== 'string' || name.length === 0) throw new InvalidOptionError('spawn needs a non-empty `name`');
+    if (this.byName.has(name)) throw new DuplicateNameError(`an actor named "${name}" is already running; names must be unique`);
+    const actorId = id ?? this.nextId++;
+    if (id !== undefined && id >= this.nextId) this.nextId = id + 1;
+    const ref = makeRef<any>(name, this.node, actorId);
+    const kind = options.storage ?? def.storage ?? 'memory';
+    const store = this.storeFor(kind);
+    const cell = new ActorCell(
+      this, ref, def, options.args, store, new Prng(deriveSeed(this.cfg.seed, name)),
+      makeLogger(name, this.cfg.logLevel, this.cfg.logSink, () => this.clock.now()),
+      parent, this.limits.mailboxCapacity,
+    );
+    this.initCell(cell, false);
+    this.cells[actorId] = cell;
+    this.byName.set(name, cell);
+    this.startOrder.push(cell);
+    parent?.children.add(cell);
+    this.cfg.events.started(ref, parent?.self ?? null, false);
+    return ref;
+  }
+
+  private initCell(cell: ActorCell, restart: boolean): void {
+    const recovered = cell.store.load(cell.storeKey);
+    cell.current = null;
+    try {
+      cell.state = cell.def.init(cell.args, cell, recovered);
+    } catch (e) {
+      cell.status = 'crashed';
+      for (const t of cell.timers.values()) this.clock.cancel(t);
+      cell.timers.clear();
+      const err = toError(e);
+      this.cfg.events.crashed(cell.self, errorInfo(err), 'init', undefined);
+      throw new ActorInitError(`init of actor "${cell.self.name}"${restart ? ' (restart)' : ''} threw: ${err.message}`, { cause: err });
+    }
+    cell.status = 'running';
+    // Messages sent from init leave like those of a turn.
+    this.endTurn(cell);
+  }
+
+  /**
+   * Restarts a crashed (or running) actor in place: same ref, fresh state from its store.
+   * Messages in its mailbox are kept only if `keepMailbox`.
+   */
+  restart(id: number, keepMailbox = false): void {
+    const cell = this.cells[id];
+    if (!cell) throw new InvalidOptionError(`no actor #${this.node}.${id} on this host to restart`);
+    if (!keepMailbox) this.dropMailbox(cell, 'actor-crashed');
+    for (const t of cell.timers.values()) this.clock.cancel(t);
+    cell.timers.clear();
+    cell.turnOut.length = 0;
+    cell.hasPendingPersist = false;
+    cell.pendingPersist = undefined;
+    cell.restarts++;
+    this.initCell(cell, true);
+    this.cfg.events.started(cell.self, cell.parent?.self ?? null, true);
+    if (cell.mailbox.length > 0) this.schedule(cell);
+  }
+
+  lookup(name: string): ActorRef<any> | undefined {
+    return this.byName.get(name)?.self;
+  }
+
+  has(id: number): boolean {
+    return this.cells[id] !== undefined;
+  }
+
+  /** Read-only view of one actor, for inspection and invariant checks. */
+  inspect(id: number): { ref: ActorRef<any>; status: string; state: unknown; mailbox: number; processed: number } | undefined {
+    const c = this.cells[id];
+    return c && { ref: c.self, status: c.status, state: c.state, mailbox: c.mailbox.length, processed: c.processed };
+  }
+
+  /** Every actor on this host, in start order. */
+  actors(): ActorCell[] {
+    return this.startOrder.slice();
+  }
+
+  /** Stops an actor: children first, then `onStop`, timers, mailbox (as dead letters). */
+  stop(id: number): boolean {
+    const cell = this.cells[id];
+    if (!cell) return false;
+    this.stopCell(cell);
+    return true;
+  }
+
+  private stopCell(cell: ActorCell): void {
+    if (cell.status === 'stopped') return;
+    for (const child of [...cell.children]) this.stopCell(child);
+    if (cell.status === 'running' && cell.def.onStop) {
+      cell.current = null;
+      try {
+        cell.def.onStop(cell.state, cell);
+      } catch (e) {
+        this.cfg.events.crashed(cell.self, errorInfo(e), 'stop', undefined);
+      }
+      this.endTurn(cell);
+    }
+    cell.status = 'stopped';
+    for (const t of cell.timers.values()) this.clock.cancel(t);
+    cell.timers.clear();
+    this.dropMailbox(cell, 'actor-stopped');
+    this.cells[cell.self.id] = undefined;
+    this.byName.delete(cell.self.name);
+    const i = this.startOrder.indexOf(cell);
+    if (i >= 0) this.startOrder.splice(i, 1);
+    cell.parent?.children.delete(cell);
+    this.cfg.events.stopped(cell.self);
+    this.scheduleFlush();
+  }
+
+  /** Stops every actor, newest first. */
+  stopAll(): void {
+    while (this.startOrder.length > 0) this.stopCell(this.startOrder[this.startOrder.length - 1]!);
+  }
+
+  spawnChild(parent: ActorCell, def: ActorDefinition<any, any, any, any>, options: SpawnOptions<any>): ActorRef<any> {
+    return this.spawn(def, { ...options, name: `${parent.self.name}/${options.name}` }, parent);
+  }
+
+  stopFromActor(cell: ActorCell, ref?: ActorRef<any>): void {
+    const target = ref === undefined ? cell : ref.node === this.node ? this.cells[ref.id] : undefined;
+    if (!target) return;
+    if (target !== cell && target.parent !== cell) {
+      throw new InvalidOptionError(`actor "${cell.self.name}" may stop only itself or its children, not ${describeRef(ref!)}`);
+    }
+    if (cell.current !== null && target === cell) {
+      cell.stopRequested = true; // after this turn
+    } else {
+      this.stopCell(target);
+    }
+  }
+
+  /** Marks an actor crashed: its mailbox becomes dead letters; the owner decides about a restart. */
+  private crash(cell: ActorCell, error: unknown, env: Envelope | null): void {
+    cell.status = 'crashed';
+    cell.turnOut.length = 0; // a failed turn has no effects
+    cell.hasPendingPersist = false;
+    cell.pendingPersist = undefined;
+    for (const t of cell.timers.values()) this.clock.cancel(t);
+    cell.timers.clear();
+    this.cfg.events.crashed(cell.self, errorInfo(error), 'receive', env ? messageType(env.msg) : undefined);
+    this.dropMailbox(cell, 'actor-crashed');
+  }
+
+  /** Simulates a crash from outside (fault injection). */
+  crashActor(id: number, reason = 'injected crash'): void {
+    const cell = this.cells[id];
+    if (cell && cell.status === 'running') this.crash(cell, new Error(reason), null);
+  }
+
+  private dropMailbox(cell: ActorCell, reason: DeadLetterReason): void {
+    for (let env = cell.mailbox.shift(); env !== undefined; env = cell.mailbox.shift()) {
+      this.deadLetter(env, reason);
+    }
+    if (cell.waiting !== null) {
+      for (let env = cell.waiting.shift(); env !== undefined; env = cell.waiting.shift()) {
+        this.deadLetter(env, reason);
+        this.answerEnqueue(cell, env, false);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  /** Called by `ctx.send` / `ctx.reply`. */
+  sendFrom(cell: ActorCell, to: ActorRef<any>, msg: unknown, kind: Kind, corr: number): void {
+    if (this.limits.validateMessages) assertPlainData(msg);
+    if (to === null || typeof to !== 'object') {
+      throw new InvalidOptionError(`send from "${cell.self.name}": target must be an ActorRef, got ${String(to)}`);
+    }
+    cell.turnOut.push(new Envelope(to.id, to.node, cell.self, kind, corr, msg));
+    if (cell.current === null) this.endOutsideTurn(cell);
+  }
+
+  askFrom(cell: ActorCell | null, to: ActorRef<any>, msg: unknown, timeoutMs = this.limits.askTimeoutMs): Promise<unknown> {
+    if (this.limits.validateMessages) assertPlainData(msg);
+    const corr = this.nextCorr++;
+    const from = cell ? cell.self : this.systemRef;
+    return new Promise((resolve, reject) => {
+      const timer = this.clock.schedule(timeoutMs, () => {
+        this.asks.delete(corr);
+        reject(new AskTimeoutError(describeRef(to), messageType(msg), timeoutMs));
+      });
+      this.asks.set(corr, { resolve, reject, timer });
+      const env = new Envelope(to.id, to.node, from, Kind.Ask, corr, msg);
+      if (cell) {
+        cell.turnOut.push(env);
+        if (cell.current === null) this.endOutsideTurn(cell);
+      } else {
+        this.route(env);
+        this.scheduleFlush();
+      }
+    });
+  }
+
+  /**
+   * A send from outside that waits for room when the mailbox is full. Resolves once the
+   * message is in the mailbox.
+   */
+  enqueueFromOutside(to: ActorRef<any>, msg: unknown, timeoutMs = this.limits.askTimeoutMs): Promise<void> {
+    if (this.limits.validateMessages) assertPlainData(msg);
+    const corr = this.nextCorr++;
+    return new Promise<void>((resolve, reject) => {
+      const timer = this.clock.schedule(timeoutMs, () => {
+        this.asks.delete(corr);
+        reject(new MailboxFullError(`enqueue to ${describeRef(to)}: no room in its mailbox within ${timeoutMs} ms (message "${messageType(msg)}")`));
+      });
+      this.asks.set(corr, {
+        resolve: (ok) => ok ? resolve() : reject(new MailboxFullError(
+          `enqueue to ${describeRef(to)}: its mailbox is full and ${this.limits.maxWaitingSenders} senders already wait (maxWaitingSenders)`)),
+        reject,
+        timer,
+      });
+      this.route(new Envelope(to.id, to.node, this.systemRef, Kind.Enqueue, corr, msg));
+      this.scheduleFlush();
+    });
+  }
+
+  /** A send from outside any actor (the system API). */
+  sendFromOutside(to: ActorRef<any>, msg: unknown): void {
+    if (this.limits.validateMessages) assertPlainData(msg);
+    this.route(new Envelope(to.id, to.node, null, Kind.Send, 0, msg));
+    this.scheduleFlush();
+  }
+
+  /** Effects made outside a turn (in a promise continuation) leave at once, like a turn of their own. */
+  endOutsideTurn(cell: ActorCell): void {
+    this.endTurn(cell);
+    this.scheduleFlush();
+  }
+
+  /**
+   * Finishes a turn: writes its persisted state, then lets its messages leave, or holds them
+   * until that state is durable (persist before send). Messages of later turns queue behind
+   * held ones, so FIFO holds per sender.
+   */
+  endTurn(cell: ActorCell): void {
+    if (cell.hasPendingPersist) {
+      cell.hasPendingPersist = false;
+      const state = cell.pendingPersist;
+      cell.pendingPersist = undefined;
+      cell.lastTicket = cell.store.write(cell.storeKey, state);
+    }
+    const out = cell.turnOut;
+    if (out.length === 0) return;
+    const durable = cell.store.durableSeq;
+    if (cell.lastTicket > durable || cell.heldHead < cell.held.length) {
+      for (let i = 0; i < out.length; i++) {
+        const env = out[i]!;
+        env.gate = cell.lastTicket;
+        cell.held.push(env);
+      }
+      out.length = 0;
+      this.waitingForDurability.add(cell);
+      return;
+    }
+    for (let i = 0; i < out.length; i++) this.route(out[i]!);
+    out.length = 0;
+  }
+
+  /** Called by a store when writes up to `seq` are durable. */
+  private onDurable(store: ActorStore): void {
+    const durable = store.durableSeq;
+    for (const cell of this.waitingForDurability) {
+      if (cell.store !== store) continue;
+      const held = cell.held;
+      let i = cell.heldHead;
+      while (i < held.length && held[i]!.gate <= durable) this.route(held[i++]!);
+      if (i === held.length) {
+        held.length = 0;
+        cell.heldHead = 0;
+        this.waitingForDurability.delete(cell);
+      } else {
+        cell.heldHead = i;
+      }
+    }
+    this.flushNow();
+  }
+
+  private storeFor(kind: StorageKind): ActorStore {
+    const store = this.cfg.store(kind);
+    if (!this.storesSeen.has(store)) {
+      this.storesSeen.add(store);
+      store.onDurable = () => this.onDurable(store);
+    }
+    return store;
+  }
+
+  /** Sends an envelope to its target: into a local mailbox, or to the transport. */
+  route(env: Envelope): void {
+    if (env.toNode === this.node) this.deliver(env);
+    else if (this.transport) this.transport.send(env);
+    else this.deadLetter(env, 'unreachable', `no transport to node ${env.toNode}`);
+  }
+
+  /** Accepts an envelope addressed to this host. */
+  deliver(env: Envelope): void {
+    if (env.kind === Kind.Reply) {
+      const pending = this.asks.get(env.corr);
+      if (pending) {
+        this.asks.delete(env.corr);
+        this.clock.cancel(pending.timer);
+        pending.resolve(env.msg);
+      }
+      return;
+    }
+    const cell = this.cells[env.to];
+    if (cell === undefined || env.to === SYSTEM_ID) {
+      this.deadLetter(env, 'no-such-actor');
+      return;
+    }
+    if (cell.status !== 'running') {
+      this.deadLetter(env, cell.status === 'crashed' ? 'actor-crashed' : 'actor-stopped');
+      if (env.kind === Kind.Enqueue) this.answerEnqueue(cell, env, false);
+      return;
+    }
+    if (env.kind === Kind.Enqueue) {
+      this.deliverWaiting(cell, env);
+      return;
+    }
+    if ((cell.waiting !== null && cell.waiting.length > 0) || !cell.mailbox.push(env)) {
+      this.deadLetter(env, 'mailbox-full', `mailbox capacity ${this.limits.mailboxCapacity}`);
+      return;
+    }
+    this.delivered++;
+    if (!cell.scheduled) this.schedule(cell);
+  }
+
+  private deliverWaiting(cell: ActorCell, env: Envelope): void {
+    if ((cell.waiting === null || cell.waiting.length === 0) && cell.mailbox.push(env)) {
+      this.delivered++;
+      this.answerEnqueue(cell, env, true);
+      if (!cell.scheduled) this.schedule(cell);
+      return;
+    }
+    cell.waiting ??= new Mailbox<Envelope>(this.limits.maxWaitingSenders);
+    if (!cell.waiting.push(env)) {
+      this.deadLetter(env, 'mailbox-full', `mailbox full and ${this.limits.maxWaitingSenders} senders waiting`);
+      this.answerEnqueue(cell, env, false);
+    }
+  }
+
+  /** Moves waiting outside messages into the mailbox as room appears. */
+  private admitWaiting(cell: ActorCell): void {
+    const waiting = cell.waiting!;
+    while (waiting.length > 0 && !cell.mailbox.isFull) {
+      const env = waiting.shift()!;
+      cell.mailbox.push(env);
+      this.delivered++;
+      this.answerEnqueue(cell, env, true);
+    }
+  }
+
+  private answerEnqueue(cell: ActorCell, env: Envelope, admitted: boolean): void {
+    if (env.from) this.route(new Envelope(env.from.id, env.from.node, cell.self, Kind.Reply, env.corr, admitted));
+  }
+
+  /** Room left in an actor's mailbox (for outside senders that wait for room). */
+  roomFor(id: number): number {
+    const c = this.cells[id];
+    return c ? this.limits.mailboxCapacity - c.mailbox.length : 0;
+  }
+
+  deadLetter(env: Envelope, reason: DeadLetterReason, detail?: string): void {
+    if (env.kind === Kind.Reply) return; // a late reply: its ask already timed out
+    const to = env.toNode === this.node ? (this.cells[env.to]?.self ?? { node: env.toNode, id: env.to }) : this.cfg.resolveRef?.(env.toNode, env.to) ?? { node: env.toNode, id: env.to };
+    this.cfg.events.deadLetter({ to, from: env.from, messageType: messageType(env.msg), reason, detail });
+  }
+
+  // ---------------------------------------------------------------- timers
+
+  setTimer(cell: ActorCell, key: string, delayMs: number, msg: unknown): void {
+    if (!(delayMs >= 0)) throw new InvalidOptionError(`setTimer "${key}": delayMs must be >= 0, got ${delayMs}`);
+    const old = cell.timers.get(key);
+    if (old !== undefined) this.clock.cancel(old);
+    const handle = this.clock.schedule(delayMs, () => {
+      if (cell.timers.get(key) !== handle) return;
+      cell.timers.delete(key);
+      if (cell.status !== 'running') return;
+      this.deliver(new Envelope(cell.self.id, this.node, cell.self, Kind.Send, 0, msg));
+    });
+    cell.timers.set(key, handle);
+  }
+
+  cancelTimer(cell: ActorCell, key: string): void {
+    const t = cell.timers.get(key);
+    if (t !== undefined) {
+      this.clock.cancel(t);
+      cell.timers.delete(key);
+    }
+  }
+
+  // ---------------------------------------------------------------- draining
+
+  private schedule(cell: ActorCell): void {
+    cell.scheduled = true;
+    this.runQueue.push(cell);
+    if (!this.drainPending && !this.draining) {
+      this.drainPending = true;
+      this.cfg.scheduler.soon(this.drainTask);
+    }
+  }
+
+  private readonly drainTask = (): void => {
+    this.drainPending = false;
+    this.drain();
+  };
+
+  /**
+   * Runs queued actors, each for at most `maxMessagesPerSlice` messages before the next gets a
+   * turn, and at most `maxMessagesPerDrain` in all before yielding; then flushes the transport.
+   */
+  drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    let budget = this.limits.maxMessagesPerDrain;
+    const slice = this.limits.maxMessagesPerSlice;
+    try {
+      while (budget > 0) {
+        const cell = this.runQueue.shift();
+        if (cell === undefined) break;
+        let n = 0;
+        while (n < slice && cell.status === 'running') {
+          const env = cell.mailbox.shift();
+          if (env === undefined) break;
+          this.turn(cell, env);
+          n++;
+        }
+        budget -= n;
+        if (cell.waiting !== null && cell.waiting.length > 0 && cell.status === 'running') this.admitWaiting(cell);
+        if (cell.mailbox.length > 0 && cell.status === 'running') this.runQueue.push(cell);
+        else cell.scheduled = false;
+      }
+    } finally {
+      this.draining = false;
+    }
+    this.flushNow();
+    if (this.runQueue.length > 0 && !this.drainPending) {
+      this.drainPending = true;
+      this.cfg.scheduler.later(this.drainTask);
+    }
+  }
+
+  /** Handles one message: the turn. */
+  private turn(cell: ActorCell, env: Envelope): void {
+    cell.current = env;
+    try {
+      const next = cell.def.receive(cell.state, env.msg, cell);
+      if (next !== undefined) cell.state = next;
+    } catch (e) {
+      cell.current = null;
+      this.crash(cell, e, env);
+      return;
+    }
+    cell.current = null;
+    cell.processed++;
+    this.endTurn(cell);
+    if (cell.stopRequested) {
+      cell.stopRequested = false;
+      this.stopCell(cell);
+    }
+  }
+
+  /** Whether any actor has work queued. */
+  get busy(): boolean {
+    return this.runQueue.length > 0;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushPending || !this.transport) return;
+    this.flushPending = true;
+    this.cfg.scheduler.soon(() => {
+      this.flushPending = false;
+      this.transport?.flush();
+    });
+  }
+
+  flushNow(): void {
+    this.transport?.flush();
+  }
+
+  /** Rejects pending asks and stops timers. */
+  close(reason: Error): void {
+    this.closed = true;
+    for (const [corr, p] of this.asks) {
+      this.clock.cancel(p.timer);
+      p.reject(reason);
+      this.asks.delete(corr);
+    }
+  }
+
+  /** Per-actor counters, for statistics events. */
+  stats(): { name: string; node: number; id: number; processed: number; mailbox: number; status: string }[] {
+    return this.startOrder.map((c) => ({
+      name: c.self.name, node: this.node, id: c.self.id, processed: c.processed, mailbox: c.mailbox.length, status: c.status,
+    }));
+  }
+}

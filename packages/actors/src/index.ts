@@ -1,0 +1,19 @@
+export { defineActor, isActorDefinition, type ActorDefinition, type Behavior, type DefineOptions, type SpawnOptions } from './define.js';
+export type { ActorContext, AskOptions } from './context.js';
+export { sameRef, refKey, isActorRef, describeRef, type ActorRef } from './ref.js';
+export { ActorSystem, type SystemOptions } from './system.js';
+export type { SystemEvents, StatsReport, ActorStatsReport } from './events.js';
+export {
+  SynodError, AskTimeoutError, ActorNotFoundError, SystemStoppedError, MessageEncodingError, ActorLoadError,
+  ActorInitError, DuplicateNameError, ControlError, InvalidOptionError, MailboxFullError, type ErrorInfo,
+} from './errors.js';
+export { defineCodecs, isCodecSet, type MessageCodec, type CodecSet } from './codec.js';
+export { WireWriter, WireReader } from './wire.js';
+export { Mailbox } from './mailbox.js';
+export { Prng, hashString } from './random.js';
+export type { Logger, LogLevel, LogRecord, LogSink } from './logger.js';
+export type { StorageKind, ActorStore } from './store.js';
+export type { StorageOptions } from './stores.js';
+export type { DeadLetter, DeadLetterReason, HostLimits } from './host.js';
+export { defaultLimits } from './host.js';
+export type { ActorSnapshot, HostStats } from './worker-protocol.js';

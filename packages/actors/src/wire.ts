@@ -1,0 +1,163 @@
+import type { ActorRef } from './ref.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A growable little-endian byte writer for binary message codecs. */
+export class WireWriter {
+  buf: Uint8Array;
+  view: DataView;
+  pos = 0;
+
+  constructor(initialBytes = 4096) {
+    this.buf = new Uint8Array(initialBytes);
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  /** Makes room for `n` more bytes. */
+  ensure(n: number): void {
+    const need = this.pos + n;
+    if (need <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < need) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  u8(v: number): void { this.ensure(1); this.buf[this.pos++] = v; }
+  u16(v: number): void { this.ensure(2); this.view.setUint16(this.pos, v, true); this.pos += 2; }
+  u32(v: number): void { this.ensure(4); this.view.setUint32(this.pos, v, true); this.pos += 4; }
+  i32(v: number): void { this.ensure(4); this.view.setInt32(this.pos, v, true); this.pos += 4; }
+  f64(v: number): void { this.ensure(8); this.view.setFloat64(this.pos, v, true); this.pos += 8; }
+  bool(v: boolean): void { this.u8(v ? 1 : 0); }
+
+  /** A non-negative safe integer in 1-8 bytes (LEB128). */
+  uvar(v: number): void {
+    this.ensure(8);
+    while (v >= 0x80) {
+      this.buf[this.pos++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    this.buf[this.pos++] = v;
+  }
+
+  /** A UTF-8 string with its byte length in front. */
+  string(s: string): void {
+    const n = s.length;
+    // Short ASCII strings are common in messages: copy them without TextEncoder.
+    if (n < 128) {
+      this.ensure(n + 1);
+      const start = this.pos;
+      this.buf[this.pos++] = n;
+      let ascii = true;
+      for (let i = 0; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) { ascii = false; break; }
+        this.buf[this.pos++] = c;
+      }
+      if (ascii) return;
+      this.pos = start;
+    }
+    this.ensure(n * 3 + 5);
+    const lenPos = this.pos;
+    this.pos += 5; // room for the longest uvar of a length
+    const { written } = encoder.encodeInto(s, this.buf.subarray(this.pos));
+    // Move the bytes back over the unused part of the length field.
+    const tmpEnd = this.pos + written;
+    this.pos = lenPos;
+    this.uvar(written);
+    this.buf.copyWithin(this.pos, lenPos + 5, tmpEnd);
+    this.pos += written;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.uvar(b.length);
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  /** An actor ref as node and id; the reader names it through the directory. */
+  ref(r: ActorRef<any>): void {
+    this.u16(r.node);
+    this.u32(r.id);
+  }
+
+  /** Any JSON value (slower; for rare fields). */
+  json(v: unknown): void { this.string(JSON.stringify(v) ?? 'null'); }
+
+  /** Copies out what was written and starts over. */
+  take(): ArrayBuffer {
+    const out = this.buf.slice(0, this.pos).buffer;
+    this.pos = 0;
+    return out;
+  }
+}
+
+/** Reads what a {@link WireWriter} wrote. */
+export class WireReader {
+  buf: Uint8Array = new Uint8Array(0);
+  view: DataView = new DataView(this.buf.buffer);
+  pos = 0;
+  /** Turns a (node, id) pair back into a ref. */
+  resolveRef: (node: number, id: number) => ActorRef<any> = (node, id) => ({ name: `#${node}.${id}`, node, id });
+
+  reset(buffer: ArrayBuffer): void {
+    this.buf = new Uint8Array(buffer);
+    this.view = new DataView(buffer);
+    this.pos = 0;
+  }
+
+  get remaining(): number { return this.buf.length - this.pos; }
+
+  u8(): number { return this.buf[this.pos++]!; }
+  u16(): number { const v = this.view.getUint16(this.pos, true); this.pos += 2; return v; }
+  u32(): number { const v = this.view.getUint32(this.pos, true); this.pos += 4; return v; }
+  i32(): number { const v = this.view.getInt32(this.pos, true); this.pos += 4; return v; }
+  f64(): number { const v = this.view.getFloat64(this.pos, true); this.pos += 8; return v; }
+  bool(): boolean { return this.buf[this.pos++] !== 0; }
+
+  uvar(): number {
+    let result = 0;
+    let mul = 1;
+    for (;;) {
+      const b = this.buf[this.pos++]!;
+      result += (b & 0x7f) * mul;
+      if (b < 0x80) return result;
+      mul *= 0x80;
+    }
+  }
+
+  string(): string {
+    const n = this.uvar();
+    const start = this.pos;
+    this.pos += n;
+    if (n < 32) {
+      let ascii = true;
+      for (let i = start; i < start + n; i++) if (this.buf[i]! > 0x7f) { ascii = false; break; }
+      if (ascii) {
+        let s = '';
+        for (let i = start; i < start + n; i++) s += String.fromCharCode(this.buf[i]!);
+        return s;
+      }
+    }
+    return decoder.decode(this.buf.subarray(start, start + n));
+  }
+
+  bytes(): Uint8Array {
+    const n = this.uvar();
+    const out = this.buf.slice(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  ref<M = unknown>(): ActorRef<M> {
+    const node = this.u16();
+    const id = this.u32();
+    return this.resolveRef(node, id);
+  }
+
+  json(): unknown { return JSON.parse(this.string()); }
+}

@@ -1,0 +1,190 @@
+/**
+ * The entry of every worker thread: one ActorHost, its end of the port mesh, a comlink control
+ * object for the main thread, and events posted back in batches.
+ */
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { realClock } from './clock.js';
+import { CodecRegistry, isCodecSet, type CodecSet } from './codec.js';
+import { Comlink, nodeEndpoint } from './comlink.js';
+import { isActorDefinition, type ActorDefinition } from './define.js';
+import { ActorLoadError, errorInfo, SynodError } from './errors.js';
+import { ActorHost, realScheduler, type DeadLetter, type HostEvents } from './host.js';
+import type { LogRecord } from './logger.js';
+import { PortTransport } from './port-transport.js';
+import { refKey, type ActorRef } from './ref.js';
+import type { WorkerBoot, WorkerControl, WorkerEvent, SpawnRequest } from './worker-protocol.js';
+import { createStores } from './stores.js';
+
+const boot = workerData as WorkerBoot;
+const port = parentPort!;
+
+// ---- events to the main thread, batched per microtask
+let outbox: WorkerEvent[] = [];
+let outboxScheduled = false;
+function emit(e: WorkerEvent): void {
+  outbox.push(e);
+  if (!outboxScheduled) {
+    outboxScheduled = true;
+    queueMicrotask(flushEvents);
+  }
+}
+function flushEvents(): void {
+  outboxScheduled = false;
+  if (outbox.length === 0) return;
+  const batch = outbox;
+  outbox = [];
+  port.postMessage({ t: 'events', events: batch });
+}
+
+const events: HostEvents = {
+  started: (ref, parent, restart) => emit({ e: 'started', ref, parent, restart }),
+  stopped: (ref) => emit({ e: 'stopped', ref }),
+  crashed: (ref, error, during, messageType) => emit({ e: 'crashed', ref, error, during, messageType }),
+  deadLetter: (letter: DeadLetter) => emit({ e: 'dead', letter }),
+};
+
+// ---- the directory: names of refs on other nodes, for decoded senders
+const directory = new Map<number, ActorRef<any>>();
+function resolveRef(node: number, id: number): ActorRef<any> {
+  const key = refKey(node, id);
+  let ref = directory.get(key);
+  if (ref === undefined) {
+    ref = { name: node === 0 && id === 0 ? '$system' : `#${node}.${id}`, node, id };
+    directory.set(key, ref);
+  }
+  return ref;
+}
+
+const stores = createStores(boot.storage, boot.node);
+const host = new ActorHost({
+  node: boot.node,
+  seed: boot.seed,
+  clock: realClock,
+  scheduler: realScheduler,
+  limits: boot.limits,
+  events,
+  logLevel: boot.logLevel,
+  logSink: (record: LogRecord) => emit({ e: 'log', record }),
+  store: (kind) => stores.get(kind),
+  resolveRef,
+});
+const codecs = new CodecRegistry();
+const transport = new PortTransport(host, codecs, resolveRef, undefined, (what, error) => {
+  emit({ e: 'log', record: { level: 'error', actor: `$worker${boot.node}`, message: `${what}: ${errorInfo(error).message}`, time: realClock.now() } });
+});
+host.transport = transport;
+
+const definitions = new Map<string, ActorDefinition<any, any, any, any>>();
+async function loadDefinition(module: string, exportName: string): Promise<ActorDefinition<any, any, any, any>> {
+  const key = `${module}#${exportName}`;
+  const cached = definitions.get(key);
+  if (cached) return cached;
+  let ns: Record<string, unknown>;
+  try {
+    ns = await import(module);
+  } catch (e) {
+    throw new ActorLoadError(`worker ${boot.node} could not load actor module ${module}: ${errorInfo(e).message}`);
+  }
+  const def = ns[exportName];
+  if (!isActorDefinition(def)) {
+    throw new ActorLoadError(`module ${module} has no exported actor definition "${exportName}"`);
+  }
+  definitions.set(key, def);
+  return def;
+}
+
+async function loadCodecSet(module: string, exportName: string): Promise<CodecSet> {
+  let ns: Record<string, unknown>;
+  try {
+    ns = await import(module);
+  } catch (e) {
+    throw new ActorLoadError(`worker ${boot.node} could not load codec module ${module}: ${errorInfo(e).message}`);
+  }
+  const set = ns[exportName];
+  if (!isCodecSet(set)) throw new ActorLoadError(`module ${module} has no exported codec set "${exportName}"`);
+  return set;
+}
+
+/** Errors cross comlink as {name, message, stack}; keep the name so the main thread can rethrow the right class. */
+function rethrow(e: unknown): never {
+  if (e instanceof SynodError) throw e;
+  const info = errorInfo(e);
+  const err = new Error(info.message);
+  err.name = info.name;
+  err.stack = info.stack;
+  throw err;
+}
+
+const control: WorkerControl = {
+  connect(node: number, p: MessagePort) {
+    transport.connect(node, p);
+  },
+  disconnect(node: number) {
+    transport.disconnect(node);
+  },
+  async registerCodecs(module, exportName, baseTag) {
+    try {
+      codecs.register(await loadCodecSet(module, exportName), baseTag);
+    } catch (e) { rethrow(e); }
+  },
+  activateCodecs(module) {
+    codecs.activate(module);
+  },
+  directory(add, remove) {
+    for (const r of add) directory.set(refKey(r.node, r.id), r);
+    for (const r of remove) directory.delete(refKey(r.node, r.id));
+  },
+  async spawn(req: SpawnRequest) {
+    try {
+      const def = await loadDefinition(req.module, req.exportName);
+      const ref = host.spawn(def, { name: req.name, args: req.args, storage: req.storage }, null, req.id);
+      directory.set(refKey(ref.node, ref.id), ref);
+      host.flushNow();
+      return { id: ref.id };
+    } catch (e) { rethrow(e); }
+  },
+  stop(id) {
+    const ok = host.stop(id);
+    host.flushNow();
+    return ok;
+  },
+  restart(id) {
+    try {
+      host.restart(id);
+      host.flushNow();
+    } catch (e) { rethrow(e); }
+  },
+  crash(id, reason) {
+    host.crashActor(id, reason);
+  },
+  inspect(id) {
+    const v = host.inspect(id);
+    if (!v) return undefined;
+    let state: unknown;
+    try { state = structuredClone(v.state); } catch { state = '<state is not cloneable>'; }
+    return { ...v, state };
+  },
+  stats() {
+    return { node: boot.node, delivered: host.delivered, actors: host.stats() };
+  },
+  ping() {
+    return boot.node;
+  },
+  async shutdown() {
+    host.stopAll();
+    host.flushNow();
+    flushEvents();
+    await stores.close();
+    transport.close();
+  },
+};
+
+Comlink.expose(control, nodeEndpoint(boot.controlPort));
+transport.connect(0, boot.mainPort);
+
+if (boot.statsIntervalMs > 0) {
+  const t = setInterval(() => emit({ e: 'stats', node: boot.node, delivered: host.delivered, actors: host.stats() }), boot.statsIntervalMs);
+  t.unref();
+}
+
+port.postMessage({ t: 'ready' });

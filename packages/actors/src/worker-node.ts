@@ -1,0 +1,165 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { Comlink, nodeEndpoint, type Remote } from './comlink.js';
+import {
+  ActorInitError, ActorLoadError, ControlError, DuplicateNameError, InvalidOptionError, MessageEncodingError, SynodError,
+} from './errors.js';
+import type { WorkerBoot, WorkerControl, WorkerMessage } from './worker-protocol.js';
+
+/** Runs before the worker entry: installs the TypeScript loader when the parent runs under tsx. */
+const BOOTSTRAP = `
+const { workerData } = require('node:worker_threads');
+(async () => {
+  if (workerData.loader) {
+    const m = await import(workerData.loader);
+    (m.register || (m.default && m.default.register))();
+  }
+  await import(workerData.entry);
+})().catch((e) => { setImmediate(() => { throw e; }); });
+`;
+
+const entryUrl = new URL(`./worker-main${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
+
+/**
+ * The module to import in workers so they can load TypeScript, found from how this process was
+ * started (tsx puts its loader in execArgv). Null when running plain JavaScript.
+ */
+export function detectWorkerLoader(): string | null {
+  const argv = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const m = /^(file:\/\/.*[\\/]tsx[\\/]dist[\\/])loader\.mjs$/.exec(a);
+    if (m) return `${m[1]}esm/api/index.mjs`;
+    const bare = a === '--import=tsx' || a === '--loader=tsx' || ((a === '--import' || a === '--loader') && argv[i + 1] === 'tsx');
+    if (bare) {
+      try {
+        const pkg = createRequire(join(process.cwd(), 'noop.js')).resolve('tsx/package.json');
+        return pathToFileURL(join(dirname(pkg), 'dist', 'esm', 'api', 'index.mjs')).href;
+      } catch {
+        return null;
+      }
+    }
+  }
+  return null;
+}
+
+const errorClasses: Record<string, new (m: string) => SynodError> = {
+  ActorLoadError, ActorInitError, DuplicateNameError, InvalidOptionError, MessageEncodingError,
+};
+
+/** Errors cross comlink as plain Errors carrying a `name`: give them back their class. */
+function rewrap(e: unknown): unknown {
+  if (e instanceof Error && errorClasses[e.name] && !(e instanceof SynodError)) {
+    const Cls = errorClasses[e.name]!;
+    const err = new Cls(e.message);
+    return err;
+  }
+  return e;
+}
+
+interface PendingCall { what: string; reject(e: unknown): void; timer: NodeJS.Timeout }
+
+/**
+ * The main thread's handle on one worker: its comlink control proxy (every call with a
+ * timeout, rejected at once when the worker dies) and its lifecycle.
+ */
+export class WorkerNode {
+  readonly worker: Worker;
+  readonly control: Remote<WorkerControl>;
+  /** The main thread's end of this worker's mesh link. */
+  readonly mainPort: MessagePort;
+  alive = false;
+  deathReason = '';
+  readonly ready: Promise<void>;
+  private readonly pending = new Set<PendingCall>();
+  private readonly controlPort: MessagePort;
+  /** Called once when the worker exits for any reason. */
+  onExit: (code: number | null, reason: string) => void = () => {};
+  onMessage: (m: WorkerMessage) => void = () => {};
+  private exited = false;
+
+  constructor(readonly node: number, boot: Omit<WorkerBoot, 'node' | 'controlPort' | 'mainPort'>, loader: string | null, readonly key: string | undefined) {
+    const control = new MessageChannel();
+    const main = new MessageChannel();
+    this.mainPort = main.port1;
+    this.controlPort = control.port1;
+    const data: WorkerBoot & { entry: string; loader: string | null } = {
+      ...boot, node, controlPort: control.port2, mainPort: main.port2, entry: entryUrl, loader,
+    };
+    this.worker = new Worker(BOOTSTRAP, { eval: true, workerData: data, transferList: [control.port2, main.port2], name: `synod-node-${node}` });
+    this.control = Comlink.wrap<WorkerControl>(nodeEndpoint(control.port1));
+    let lastError: Error | undefined;
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.worker.on('message', (m: WorkerMessage) => {
+        if (m.t === 'ready') {
+          this.alive = true;
+          resolve();
+        } else {
+          this.onMessage(m);
+        }
+      });
+      this.worker.on('error', (e) => {
+        lastError = e;
+        if (!this.alive) reject(new ActorLoadError(`worker ${node} failed to start: ${e.message}`));
+      });
+      this.worker.on('exit', (code) => {
+        const reason = lastError ? `uncaught ${lastError.name}: ${lastError.message}` : `exited with code ${code}`;
+        if (!this.alive && !this.exited) reject(new ActorLoadError(`worker ${node} exited before it was ready (${reason})`));
+        this.die(code, reason);
+      });
+    });
+    this.ready.catch(() => {});
+  }
+
+  /** Calls the worker's control plane with a timeout; rejects at once if the worker dies. */
+  call<T>(what: string, fn: (c: Remote<WorkerControl>) => Promise<T> | T, timeoutMs: number): Promise<T> {
+    if (this.exited) return Promise.reject(new ControlError(`${what}: worker ${this.node} is gone (${this.deathReason})`));
+    return new Promise<T>((resolve, reject) => {
+      const entry: PendingCall = {
+        what,
+        reject,
+        timer: setTimeout(() => {
+          this.pending.delete(entry);
+          reject(new ControlError(`${what}: worker ${this.node} did not answer within ${timeoutMs} ms`));
+        }, timeoutMs),
+      };
+      this.pending.add(entry);
+      Promise.resolve(fn(this.control)).then(
+        (v) => { if (this.pending.delete(entry)) { clearTimeout(entry.timer); resolve(v as T); } },
+        (e) => { if (this.pending.delete(entry)) { clearTimeout(entry.timer); reject(rewrap(e)); } },
+      );
+    });
+  }
+
+  /** Hands the worker a port to another node. */
+  connect(node: number, port: MessagePort, timeoutMs: number): Promise<void> {
+    return this.call(`connect to node ${node}`, (c) => c.connect(node, Comlink.transfer(port, [port as any])), timeoutMs);
+  }
+
+  private die(code: number | null, reason: string): void {
+    if (this.exited) return;
+    this.exited = true;
+    this.alive = false;
+    this.deathReason = reason;
+    for (const p of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new ControlError(`${p.what}: worker ${this.node} died (${reason})`));
+    }
+    this.pending.clear();
+    this.controlPort.close();
+    this.mainPort.close();
+    this.onExit(code, reason);
+  }
+
+  get gone(): boolean { return this.exited; }
+
+  /** Ends the worker now; resolves when it has exited. */
+  async terminate(): Promise<void> {
+    if (this.exited) return;
+    const exited = new Promise<void>((r) => this.worker.once('exit', () => r()));
+    await this.worker.terminate();
+    await exited;
+  }
+}

@@ -1,0 +1,79 @@
+import type { MessagePort } from 'node:worker_threads';
+import type { ErrorInfo } from './errors.js';
+import type { DeadLetter, HostLimits } from './host.js';
+import type { LogLevel, LogRecord } from './logger.js';
+import type { ActorRef } from './ref.js';
+import type { StorageKind } from './store.js';
+import type { StorageOptions } from './stores.js';
+
+/** What a worker is started with. */
+export interface WorkerBoot {
+  node: number;
+  seed: number;
+  limits: HostLimits;
+  logLevel: LogLevel;
+  statsIntervalMs: number;
+  storage: StorageOptions;
+  controlPort: MessagePort;
+  mainPort: MessagePort;
+}
+
+export interface SpawnRequest {
+  module: string;
+  exportName: string;
+  name: string;
+  args: unknown;
+  storage: StorageKind | undefined;
+  id: number | undefined;
+}
+
+export interface ActorSnapshot {
+  ref: ActorRef<any>;
+  status: string;
+  state: unknown;
+  mailbox: number;
+  processed: number;
+}
+
+export interface ActorStats {
+  name: string;
+  node: number;
+  id: number;
+  processed: number;
+  mailbox: number;
+  status: string;
+}
+
+export interface HostStats {
+  node: number;
+  delivered: number;
+  actors: ActorStats[];
+}
+
+/** The control plane a worker exposes over comlink. Never on the message hot path. */
+export interface WorkerControl {
+  connect(node: number, port: MessagePort): void;
+  disconnect(node: number): void;
+  registerCodecs(module: string, exportName: string, baseTag: number): Promise<void>;
+  activateCodecs(module: string): void;
+  directory(add: ActorRef<any>[], remove: ActorRef<any>[]): void;
+  spawn(req: SpawnRequest): Promise<{ id: number }>;
+  stop(id: number): boolean;
+  restart(id: number): void;
+  crash(id: number, reason: string): void;
+  inspect(id: number): ActorSnapshot | undefined;
+  stats(): HostStats;
+  ping(): number;
+  shutdown(): Promise<void>;
+}
+
+/** Events a worker posts to the main thread (batched). */
+export type WorkerEvent =
+  | { e: 'started'; ref: ActorRef<any>; parent: ActorRef<any> | null; restart: boolean }
+  | { e: 'stopped'; ref: ActorRef<any> }
+  | { e: 'crashed'; ref: ActorRef<any>; error: ErrorInfo; during: 'init' | 'receive' | 'stop'; messageType: string | undefined }
+  | { e: 'dead'; letter: DeadLetter }
+  | { e: 'log'; record: LogRecord }
+  | ({ e: 'stats' } & HostStats);
+
+export type WorkerMessage = { t: 'ready' } | { t: 'events'; events: WorkerEvent[] };
