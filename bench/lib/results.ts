@@ -10,10 +10,14 @@
 import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const resultsDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
+/** bench/results in the repository, whether this runs from bench/lib or from the built bench/dist/lib. */
+const here = dirname(fileURLToPath(import.meta.url));
+export const resultsDir = here.includes(`${sep}dist${sep}`) || here.endsWith(`${sep}dist${sep}lib`)
+  ? join(here, '..', '..', 'results')
+  : join(here, '..', 'results');
 
 export interface Figure { unit: string; median: number; min: number; max: number; runs: number[] }
 export interface Ratio { median: number; min: number; max: number }

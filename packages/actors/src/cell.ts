@@ -1,4 +1,4 @@
-import type { ActorContext, AskOptions } from './context.js';
+import type { ActorContext, AskOptions, ReplyToken } from './context.js';
 import type { ActorDefinition, SpawnOptions } from './define.js';
 import { Envelope, Kind } from './envelope.js';
 import type { Logger } from './logger.js';
@@ -76,6 +76,18 @@ export class ActorCell implements ActorContext<any, any> {
     if (!env || !env.from) return;
     if (env.kind === Kind.Ask) this.host.sendFrom(this, env.from, message, Kind.Reply, env.corr);
     else if (env.from.id !== SYSTEM_ID) this.host.sendFrom(this, env.from, message, Kind.Send, 0);
+  }
+
+  replyToken(): ReplyToken | undefined {
+    const env = this.current;
+    if (!env || !env.from) return undefined;
+    if (env.kind === Kind.Ask) return { to: env.from, corr: env.corr };
+    return env.from.id !== SYSTEM_ID ? { to: env.from, corr: 0 } : undefined;
+  }
+
+  respond(token: ReplyToken, message: unknown): void {
+    if (token.corr !== 0) this.host.sendFrom(this, token.to, message, Kind.Reply, token.corr);
+    else this.host.sendFrom(this, token.to, message, Kind.Send, 0);
   }
 
   ask<R = unknown, T = unknown>(to: ActorRef<T>, message: T, options?: AskOptions): Promise<R> {

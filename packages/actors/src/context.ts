@@ -2,6 +2,13 @@ import type { ActorRef } from './ref.js';
 import type { Logger } from './logger.js';
 import type { ActorDefinition, SpawnOptions } from './define.js';
 
+/** How to answer a message later: who asked, and which ask (plain data). */
+export interface ReplyToken {
+  readonly to: ActorRef<any>;
+  /** The ask being answered, or 0 for a plain send (the answer is then a normal message). */
+  readonly corr: number;
+}
+
 /** Options of an `ask`. */
 export interface AskOptions {
   /** How long to wait for the reply before rejecting with `AskTimeoutError`. Default 5000. */
@@ -28,6 +35,14 @@ export interface ActorContext<M = unknown, D = unknown> {
    * otherwise sends `message` to the sender. Does nothing when there is no one to answer.
    */
   reply(message: unknown): void;
+  /**
+   * A token to answer the message being handled later (after other messages, from state, or
+   * from another actor it is passed to): plain data, use it with {@link respond}. Undefined when
+   * there is no one to answer.
+   */
+  replyToken(): ReplyToken | undefined;
+  /** Answers through a token from {@link replyToken}, exactly as `reply` would have. */
+  respond(token: ReplyToken, message: unknown): void;
   /** Sends and waits for a `reply`. Rejects with `AskTimeoutError` after `timeoutMs`. */
   ask<R = unknown, T = unknown>(to: ActorRef<T>, message: T, options?: AskOptions): Promise<R>;
   /**

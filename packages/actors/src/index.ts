@@ -1,5 +1,5 @@
 export { defineActor, isActorDefinition, type ActorDefinition, type Behavior, type DefineOptions, type SpawnOptions } from './define.js';
-export type { ActorContext, AskOptions } from './context.js';
+export type { ActorContext, AskOptions, ReplyToken } from './context.js';
 export { sameRef, refKey, isActorRef, describeRef, type ActorRef } from './ref.js';
 export { ActorSystem, type SystemOptions } from './system.js';
 export type { SystemEvents, StatsReport, ActorStatsReport } from './events.js';

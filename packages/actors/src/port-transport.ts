@@ -18,7 +18,7 @@ export interface PortTransportLimits {
 
 export const defaultPortTransportLimits: PortTransportLimits = {
   maxPendingBytesPerLink: 64 * 1024 * 1024,
-  maxBatchBytes: 1024 * 1024,
+  maxBatchBytes: 64 * 1024,
 };
 
 /** The messages queued for one other node, and the port to it. */
@@ -195,6 +195,10 @@ export class PortTransport implements Transport {
       const node = host.node;
       const buf = r.buf;
       let oi = 0;
+      // Batches usually come from few senders: remember the last one instead of a lookup per message.
+      let lastNode = -1;
+      let lastId = -1;
+      let lastFrom: ActorRef<any> | null = null;
       while (r.pos < buf.length) {
         const kind = buf[r.pos]! as Kind;
         const view = r.view;
@@ -207,8 +211,12 @@ export class PortTransport implements Transport {
         const tag = view.getUint16(r.pos, true);
         r.pos += 2;
         const msg = tag === CLONE_TAG ? objs![oi++] : this.codecs.codec(tag).decode(r);
-        const from = fromNode === NO_SENDER ? null : this.resolveRef(fromNode, fromId);
-        host.deliver(new Envelope(to, node, from, kind, corr, msg));
+        if (fromNode !== lastNode || fromId !== lastId) {
+          lastNode = fromNode;
+          lastId = fromId;
+          lastFrom = fromNode === NO_SENDER ? null : this.resolveRef(fromNode, fromId);
+        }
+        host.deliver(new Envelope(to, node, lastFrom, kind, corr, msg));
       }
     } catch (e) {
       this.onError('a received batch could not be decoded (codec mismatch between nodes?)', e);

@@ -7,12 +7,32 @@ import { MessageEncodingError, messageType } from './errors.js';
  * a path to the offending field.
  */
 export function assertPlainData(msg: unknown, depthLimit = 64): void {
+  // The fast check builds no strings; only a failure pays for the path in the error.
+  if (isPlain(msg, depthLimit)) return;
   const problem = findProblem(msg, depthLimit);
   if (problem !== undefined) {
     throw new MessageEncodingError(
       `message "${messageType(msg)}" cannot be sent: ${problem}. Messages must be plain data ` +
       `(objects, arrays, strings, numbers, booleans, null, bigint, Date, Map, Set, typed arrays)`);
   }
+}
+
+function isPlain(v: unknown, depth: number): boolean {
+  const t = typeof v;
+  if (t === 'string' || t === 'number' || t === 'boolean' || t === 'undefined' || t === 'bigint' || v === null) return true;
+  if (t !== 'object' || depth <= 0) return false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (!isPlain(v[i], depth - 1)) return false;
+    return true;
+  }
+  const proto = Object.getPrototypeOf(v);
+  if (proto === Object.prototype || proto === null) {
+    for (const key in v as Record<string, unknown>) {
+      if (!isPlain((v as Record<string, unknown>)[key], depth - 1)) return false;
+    }
+    return true;
+  }
+  return findProblem(v, depth) === undefined;
 }
 
 function findProblem(v: unknown, depth: number, path = 'message'): string | undefined {

@@ -1,0 +1,118 @@
+/**
+ * pnpm bench:transport — what the actor runtime adds on top of raw MessagePorts.
+ *
+ * Measured side by side in each run (RUNS, default 5):
+ *  - raw MessagePort ping-pong between two workers (round trip, p50) and one-way throughput,
+ *    unbatched (one postMessage per message) and batched (arrays of BATCH);
+ *  - the same through Synod actors in two workers (binary codec for the hot message);
+ *  - one-way through embedded actors (one thread, no workers).
+ */
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { ActorSystem } from '@synod/actors';
+import { Results, median } from './lib/results.js';
+import { Ping, Pong, Sink, Source, transportCodecs } from './transport/actors.js';
+
+const RUNS = Number(process.env.RUNS ?? 5);
+const PINGS = Number(process.env.PINGS ?? 5_000);
+const ONEWAY = Number(process.env.ONEWAY ?? 2_000_000);
+const EMBEDDED = Number(process.env.EMBEDDED ?? 10_000_000);
+const BATCH = 1_000;
+/** Flow control of the actor source: messages in flight, sends per turn, acknowledgement period. */
+const FLOW = {
+  workers: { window: 200_000, chunk: 8_192, ackEvery: 16_384 },
+  // On one thread a big window only fills the sink's mailbox (and the old generation of the heap).
+  embedded: { window: 1_024, chunk: 128, ackEvery: 256 },
+};
+
+const peerUrl = new URL('./transport/raw-peer.js', import.meta.url);
+
+function rawPair(roleA: string, roleB: string) {
+  const { port1, port2 } = new MessageChannel();
+  const a = new Worker(peerUrl, { workerData: { role: roleA, port: port1 }, transferList: [port1] });
+  const b = new Worker(peerUrl, { workerData: { role: roleB, port: port2 }, transferList: [port2] });
+  return { a, b, close: async () => { await a.terminate(); await b.terminate(); } };
+}
+
+function once<T>(w: Worker): Promise<T> {
+  return new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
+}
+
+async function rawPingPong(): Promise<number> {
+  const { a, close } = rawPair('ping', 'pong');
+  await new Promise((r) => setTimeout(r, 50));
+  a.postMessage({ count: PINGS });
+  const { rtts } = await once<{ rtts: Float64Array }>(a);
+  await close();
+  return median([...rtts].slice(PINGS / 10)) * 1000; // us, skipping warm-up
+}
+
+async function rawOneWay(batch: number): Promise<number> {
+  const { a, b, close } = rawPair('source', 'sink');
+  await new Promise((r) => setTimeout(r, 50));
+  b.postMessage({ count: ONEWAY });
+  await new Promise((r) => setTimeout(r, 20));
+  const t0 = performance.now();
+  const done = once(b);
+  a.postMessage({ count: ONEWAY, batch });
+  await done;
+  const s = (performance.now() - t0) / 1000;
+  await close();
+  return ONEWAY / s;
+}
+
+async function actorPingPong(): Promise<number> {
+  const sys = await ActorSystem.start({ mode: 'workers', statsIntervalMs: 0, codecs: [transportCodecs] });
+  try {
+    const pong = await sys.spawn(Pong, { name: 'pong' });
+    const ping = await sys.spawn(Ping, { name: 'ping' });
+    const rtts = await sys.ask<number[]>(ping, { type: 'run', peer: pong, count: PINGS }, { timeoutMs: 60_000 });
+    return median(rtts.slice(PINGS / 10));
+  } finally {
+    await sys.shutdown();
+  }
+}
+
+async function actorOneWay(mode: 'workers' | 'embedded', count: number): Promise<number> {
+  const sys = await ActorSystem.start({ mode, statsIntervalMs: 0, codecs: [transportCodecs], mailboxCapacity: 1 << 20 });
+  try {
+    const sink = await sys.spawn(Sink, { name: 'sink' });
+    const source = await sys.spawn(Source, { name: 'source' });
+    const { window, chunk, ackEvery } = FLOW[mode];
+    await sys.ask(sink, { type: 'expect', total: count, ackEvery });
+    const t0 = performance.now();
+    await sys.ask(source, { type: 'run', sink, count, window, chunk }, { timeoutMs: 120_000 });
+    return count / ((performance.now() - t0) / 1000);
+  } finally {
+    await sys.shutdown();
+  }
+}
+
+const results = new Results('transport', {
+  'messages': '{type:"accept", ballot, slot, value:"v"} (binary codec between actor workers; structured clone for raw)',
+  'ping-pong': `${PINGS} round trips, p50 of all but the first 10%`,
+  'one-way': `${ONEWAY} messages between two workers; raw batched in arrays of ${BATCH}; actors: window ${FLOW.workers.window}, ${FLOW.workers.chunk} sends per turn, ack every ${FLOW.workers.ackEvery}`,
+  'embedded': `${EMBEDDED} messages between two actors on one thread; window ${FLOW.embedded.window}, ${FLOW.embedded.chunk} sends per turn, ack every ${FLOW.embedded.ackEvery}`,
+  'defaults': 'message validation on, mailbox capacity 2^20, storage memory',
+  'runs': RUNS,
+});
+
+for (let run = 1; run <= RUNS; run++) {
+  const rawRtt = await rawPingPong();
+  const rawUnbatched = await rawOneWay(1);
+  const rawBatched = await rawOneWay(BATCH);
+  const actRtt = await actorPingPong();
+  const actOneWay = await actorOneWay('workers', ONEWAY);
+  const embOneWay = await actorOneWay('embedded', EMBEDDED);
+  results.add('raw.pingpong.rtt_us_p50', 'us', rawRtt);
+  results.add('raw.oneway.unbatched.msgs_per_s', 'msgs/s', rawUnbatched);
+  results.add('raw.oneway.batched.msgs_per_s', 'msgs/s', rawBatched);
+  results.add('actors.workers.pingpong.rtt_us_p50', 'us', actRtt);
+  results.add('actors.workers.oneway.msgs_per_s', 'msgs/s', actOneWay);
+  results.add('actors.embedded.oneway.msgs_per_s', 'msgs/s', embOneWay);
+  results.addRatio('actors_vs_raw.pingpong_rtt', actRtt / rawRtt);
+  results.addRatio('actors_vs_raw.oneway_throughput', actOneWay / rawUnbatched);
+  console.log(`run ${run}/${RUNS}: raw rtt ${rawRtt.toFixed(1)} us, actors rtt ${actRtt.toFixed(1)} us; ` +
+    `one-way raw ${(rawUnbatched / 1e6).toFixed(2)} M/s, raw batched ${(rawBatched / 1e6).toFixed(2)} M/s, ` +
+    `actors ${(actOneWay / 1e6).toFixed(2)} M/s, embedded ${(embOneWay / 1e6).toFixed(2)} M/s`);
+}
+results.write();
