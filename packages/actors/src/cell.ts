@@ -5,7 +5,7 @@ import type { Logger } from './logger.js';
 import { Mailbox } from './mailbox.js';
 import type { Prng } from './random.js';
 import type { ActorRef } from './ref.js';
-import type { ActorStore } from './store.js';
+import type { ActorStore, PersistKey, PersistOp, Recovered } from './store.js';
 import { SYSTEM_ID, type ActorHost } from './host.js';
 
 export type CellStatus = 'running' | 'crashed' | 'stopped';
@@ -27,9 +27,10 @@ export class ActorCell implements ActorContext<any, any> {
   current: Envelope | null = null;
   /** Messages sent during the current turn: they leave when the turn ends. */
   readonly turnOut: Envelope[] = [];
-  /** State passed to `persist` in the current turn (written when the turn ends). */
-  pendingPersist: unknown = undefined;
-  hasPendingPersist = false;
+  /** Durable changes of the current turn (written when the turn ends). */
+  readonly pendingOps: PersistOp[] = [];
+  /** What the store held when this actor (re)started: read by `recoveredEntries`. */
+  recovered: Recovered | undefined = undefined;
   /** Write number of this actor's last persist. */
   lastTicket = 0;
   /** Messages waiting for their turn's persisted state to become durable, in send order. */
@@ -107,10 +108,21 @@ export class ActorCell implements ActorContext<any, any> {
   random(): number { return this.rng.next(); }
 
   persist(state: unknown): void {
-    this.pendingPersist = state;
-    this.hasPendingPersist = true;
+    this.pendingOps.push({ key: null, value: state });
     // Outside a turn (an ask continuation) there is no turn end to write it: write now.
     if (this.current === null) this.host.endOutsideTurn(this);
+  }
+
+  persistEntry(key: PersistKey, value: unknown): void {
+    if (typeof key !== 'string' && typeof key !== 'number') {
+      throw new TypeError(`persistEntry: key must be a string or a number, got ${typeof key}`);
+    }
+    this.pendingOps.push({ key, value });
+    if (this.current === null) this.host.endOutsideTurn(this);
+  }
+
+  recoveredEntries(): Map<PersistKey, unknown> {
+    return new Map(this.recovered?.entries ?? []);
   }
 
   spawn<CM, CA>(definition: ActorDefinition<any, CM, CA, any>, options: SpawnOptions<CA>): ActorRef<CM> {

@@ -1,6 +1,7 @@
 import type { ActorRef } from './ref.js';
 import type { Logger } from './logger.js';
 import type { ActorDefinition, SpawnOptions } from './define.js';
+import type { PersistKey } from './store.js';
 
 /** How to answer a message later: who asked, and which ask (plain data). */
 export interface ReplyToken {
@@ -61,6 +62,14 @@ export interface ActorContext<M = unknown, D = unknown> {
    * (persist before send). What `init` receives after a restart is what was persisted last.
    */
   persist(state: D): void;
+  /**
+   * Records one keyed entry of durable data (`undefined` deletes it): for actors whose durable
+   * data is a large map changed a little per turn (a Paxos acceptor's instances). Same
+   * persist-before-send rule as `persist`. Entries come back through `recoveredEntries`.
+   */
+  persistEntry(key: PersistKey, value: unknown): void;
+  /** The entries recovered when this actor (re)started (read it in `init`). */
+  recoveredEntries(): Map<PersistKey, unknown>;
   /** Spawns a child on the same host; the child's name is `<parent>/<name>`. */
   spawn<CM, CA>(definition: ActorDefinition<any, CM, CA, any>, options: SpawnOptions<CA>): ActorRef<CM>;
   /** Stops this actor (no argument) or one of its children. */

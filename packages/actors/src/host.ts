@@ -180,9 +180,10 @@ export class ActorHost {
 
   private initCell(cell: ActorCell, restart: boolean): void {
     const recovered = cell.store.load(cell.storeKey);
+    cell.recovered = recovered;
     cell.current = null;
     try {
-      cell.state = cell.def.init(cell.args, cell, recovered);
+      cell.state = cell.def.init(cell.args, cell, recovered?.hasState ? recovered.state : undefined);
     } catch (e) {
       cell.status = 'crashed';
       for (const t of cell.timers.values()) this.clock.cancel(t);
@@ -207,8 +208,7 @@ export class ActorHost {
     for (const t of cell.timers.values()) this.clock.cancel(t);
     cell.timers.clear();
     cell.turnOut.length = 0;
-    cell.hasPendingPersist = false;
-    cell.pendingPersist = undefined;
+    cell.pendingOps.length = 0;
     cell.restarts++;
     this.initCell(cell, true);
     this.cfg.events.started(cell.self, cell.parent?.self ?? null, true);
@@ -293,8 +293,7 @@ export class ActorHost {
   private crash(cell: ActorCell, error: unknown, env: Envelope | null): void {
     cell.status = 'crashed';
     cell.turnOut.length = 0; // a failed turn has no effects
-    cell.hasPendingPersist = false;
-    cell.pendingPersist = undefined;
+    cell.pendingOps.length = 0;
     for (const t of cell.timers.values()) this.clock.cancel(t);
     cell.timers.clear();
     this.cfg.events.crashed(cell.self, errorInfo(error), 'receive', env ? messageType(env.msg) : undefined);
@@ -394,11 +393,9 @@ export class ActorHost {
    * held ones, so FIFO holds per sender.
    */
   endTurn(cell: ActorCell): void {
-    if (cell.hasPendingPersist) {
-      cell.hasPendingPersist = false;
-      const state = cell.pendingPersist;
-      cell.pendingPersist = undefined;
-      cell.lastTicket = cell.store.write(cell.storeKey, state);
+    if (cell.pendingOps.length > 0) {
+      cell.lastTicket = cell.store.write(cell.storeKey, cell.pendingOps);
+      cell.pendingOps.length = 0;
     }
     const out = cell.turnOut;
     if (out.length === 0) return;

@@ -3,42 +3,89 @@ export type StorageKind = 'memory' | 'shared' | 'file';
 
 export const storageKinds: readonly StorageKind[] = ['memory', 'shared', 'file'];
 
+/** Key of one durable entry of an actor (see `ctx.persistEntry`). */
+export type PersistKey = string | number;
+
 /**
- * A durable store shared by the actors of one host. Writes are numbered; `durableSeq` is the
- * highest number known to be durable. Stores that sync asynchronously group many writes into one
- * sync (group commit) and call `onDurable` when a sync completes.
+ * One change to an actor's durable data: the whole state (`key === null`, from `ctx.persist`)
+ * or one keyed entry (from `ctx.persistEntry`; `value === undefined` deletes it).
+ */
+export interface PersistOp {
+  key: PersistKey | null;
+  value: unknown;
+}
+
+/** What an actor finds at (re)start: its last whole state and its live entries. */
+export interface Recovered {
+  /** Whether `ctx.persist` was ever called (state may legitimately be undefined otherwise). */
+  hasState: boolean;
+  state: unknown;
+  entries: Map<PersistKey, unknown>;
+}
+
+/**
+ * A durable store shared by the actors of one host (group commit needs one store per host).
+ * Writes are numbered; `durableSeq` is the highest number known to be durable. A store that
+ * syncs asynchronously groups many writes into one sync and calls `onDurable` after it.
+ *
+ * A store must capture the values at `write` time (serialize or copy them) unless it documents
+ * otherwise: actors may mutate their state after persisting it.
  */
 export interface ActorStore {
   readonly kind: StorageKind;
-  /** The last durable state of an actor, if any. */
-  load(actorKey: string): unknown;
-  /** Records the latest state of an actor; returns its write number. */
-  write(actorKey: string, state: unknown): number;
-  /** Forgets an actor's state (it was stopped for good). */
-  remove(actorKey: string): void;
+  /** The durable data of an actor, if any. */
+  load(actor: string): Recovered | undefined;
+  /** Applies the changes of one turn; returns their write number. */
+  write(actor: string, ops: readonly PersistOp[]): number;
+  /** Forgets every record of an actor; returns the write number. */
+  remove(actor: string): number;
   readonly durableSeq: number;
   /** Set by the host: called after writes up to `seq` became durable. */
   onDurable: ((seq: number) => void) | null;
-  /** Flushes and releases resources. */
+  /** Makes everything written durable, then releases files and memory. */
   close(): Promise<void>;
+}
+
+/** Applies ops to a recovered record (shared by stores that keep an index in memory). */
+export function applyOps(rec: Recovered | undefined, ops: readonly PersistOp[]): Recovered {
+  const r = rec ?? { hasState: false, state: undefined, entries: new Map() };
+  for (const op of ops) {
+    if (op.key === null) {
+      r.hasState = true;
+      r.state = op.value;
+    } else if (op.value === undefined) {
+      r.entries.delete(op.key);
+    } else {
+      r.entries.set(op.key, op.value);
+    }
+  }
+  return r;
 }
 
 /**
  * Kept in the host's memory: survives an actor restart inside a living worker, lost with the
- * worker. Writes are durable at once.
+ * worker. Writes are durable at once. Keeps references, not copies (for speed): an actor that
+ * mutates a value after persisting it changes what a restart in the same worker recovers.
+ * Not crash-safe: for tests and benchmarks.
  */
 export class MemoryStore implements ActorStore {
   readonly kind = 'memory' as const;
-  private readonly states = new Map<string, unknown>();
+  private readonly data = new Map<string, Recovered>();
   private seq = 0;
   onDurable: ((seq: number) => void) | null = null;
 
   get durableSeq(): number { return this.seq; }
-  load(actorKey: string): unknown { return this.states.get(actorKey); }
-  write(actorKey: string, state: unknown): number {
-    this.states.set(actorKey, state);
+  load(actor: string): Recovered | undefined {
+    const r = this.data.get(actor);
+    return r && { hasState: r.hasState, state: r.state, entries: new Map(r.entries) };
+  }
+  write(actor: string, ops: readonly PersistOp[]): number {
+    this.data.set(actor, applyOps(this.data.get(actor), ops));
     return ++this.seq;
   }
-  remove(actorKey: string): void { this.states.delete(actorKey); }
-  async close(): Promise<void> { this.states.clear(); }
+  remove(actor: string): number {
+    this.data.delete(actor);
+    return ++this.seq;
+  }
+  async close(): Promise<void> { this.data.clear(); }
 }

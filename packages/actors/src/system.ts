@@ -90,6 +90,7 @@ export class ActorSystem {
   private statsTimer: NodeJS.Timeout | null = null;
   private readonly lastProcessed = new Map<number, { time: number; delivered: number; perActor: Map<number, number> }>();
   private readonly hostStores;
+  private readonly sharedBuffers = new Map<string, SharedArrayBuffer>();
 
   private constructor(options: SystemOptions) {
     this.mode = options.mode ?? 'workers';
@@ -107,7 +108,7 @@ export class ActorSystem {
       limits,
     };
     this.loader = options.workerLoader !== undefined ? options.workerLoader : detectWorkerLoader();
-    this.hostStores = createStores(this.options.storage, SYSTEM_NODE);
+    this.hostStores = createStores(this.options.storage, { node: SYSTEM_NODE, storeName: 'main', sharedBuffer: undefined });
     const events: HostEvents = {
       started: (ref, parent, restart) => this.onWorkerEvent({ e: 'started', ref, parent, restart }),
       stopped: (ref) => this.onWorkerEvent({ e: 'stopped', ref }),
@@ -172,7 +173,7 @@ export class ActorSystem {
       } else {
         assertPlainData(options.args);
         const loc = await this.locate(def);
-        const node = await this.placeFor(options.worker);
+        const node = await this.placeFor(options.worker, name);
         const { id } = await node.call(`spawn "${name}"`, (c) => c.spawn({
           module: loc.module, exportName: loc.exportName, name, args: options.args, storage: options.storage, id: undefined,
         }), this.options.controlTimeoutMs);
@@ -208,23 +209,33 @@ export class ActorSystem {
     throw new ActorLoadError(`the definition given to spawn is not exported by ${def.module}; export it (export const X = defineActor(...)) so workers can find it`);
   }
 
-  private async placeFor(key: string | undefined): Promise<WorkerNode> {
-    if (key === undefined) return this.startWorker(undefined);
+  private async placeFor(key: string | undefined, actorName: string): Promise<WorkerNode> {
+    if (key === undefined) return this.startWorker(undefined, actorName);
     let p = this.workersByKey.get(key);
     if (!p) {
-      p = this.startWorker(key);
+      p = this.startWorker(key, key);
       this.workersByKey.set(key, p);
       p.catch(() => this.workersByKey.delete(key));
     }
     const node = await p;
     if (node.gone) {
       this.workersByKey.delete(key);
-      return this.placeFor(key);
+      return this.placeFor(key, actorName);
     }
     return node;
   }
 
-  private async startWorker(key: string | undefined): Promise<WorkerNode> {
+  /** The main thread's buffer for a host's `shared` storage: it outlives the worker. */
+  private sharedBufferFor(storeName: string): SharedArrayBuffer {
+    let b = this.sharedBuffers.get(storeName);
+    if (!b) {
+      b = new SharedArrayBuffer(this.options.storage.sharedBytes ?? 32 * 1024 * 1024);
+      this.sharedBuffers.set(storeName, b);
+    }
+    return b;
+  }
+
+  private async startWorker(key: string | undefined, storeName: string): Promise<WorkerNode> {
     const nodeId = this.nextNode++;
     const node = new WorkerNode(nodeId, {
       seed: this.seed,
@@ -232,6 +243,8 @@ export class ActorSystem {
       logLevel: this.options.logLevel,
       statsIntervalMs: this.options.statsIntervalMs,
       storage: this.options.storage,
+      storeName,
+      sharedBuffer: this.sharedBufferFor(storeName),
     }, this.loader, key);
     node.onMessage = (m: WorkerMessage) => {
       if (m.t === 'events') for (const e of m.events) this.onWorkerEvent(e);

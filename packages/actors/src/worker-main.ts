@@ -55,7 +55,7 @@ function resolveRef(node: number, id: number): ActorRef<any> {
   return ref;
 }
 
-const stores = createStores(boot.storage, boot.node);
+const stores = createStores(boot.storage, { node: boot.node, storeName: boot.storeName, sharedBuffer: boot.sharedBuffer });
 const host = new ActorHost({
   node: boot.node,
   seed: boot.seed,

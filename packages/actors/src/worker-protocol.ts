@@ -14,6 +14,10 @@ export interface WorkerBoot {
   logLevel: LogLevel;
   statsIntervalMs: number;
   storage: StorageOptions;
+  /** Stable name of this host's durable data (file log name, shared buffer owner). */
+  storeName: string;
+  /** The main thread's buffer for this host's `shared` storage. */
+  sharedBuffer: SharedArrayBuffer | undefined;
   controlPort: MessagePort;
   mainPort: MessagePort;
 }
