@@ -1,0 +1,37 @@
+/**
+ * The piscina task: check a batch of partitions in a worker thread. The model is imported from
+ * its `source`, once per worker.
+ */
+import { checkPartition, type PartitionLimits, type PartitionResult } from './check.js';
+import type { AnyModel, ModelSource } from './model.js';
+import type { Partition } from './partition.js';
+
+/** What the main thread sends. */
+export interface CheckTask {
+  readonly source: ModelSource;
+  readonly partitions: readonly Partition[];
+  /** `Date.now()` deadline: worker clocks (`performance.now`) have their own origins. */
+  readonly deadlineEpochMs: number;
+  readonly limits: Omit<PartitionLimits, 'timeLimitMs'>;
+}
+
+const models = new Map<string, Promise<AnyModel>>();
+
+async function load(source: ModelSource): Promise<AnyModel> {
+  const id = `${source.module}#${source.exportName}`;
+  let m = models.get(id);
+  if (!m) {
+    m = import(source.module).then((mod: Record<string, unknown>) => {
+      const model = mod[source.exportName] as AnyModel | undefined;
+      if (!model || typeof model.step !== 'function') throw new Error(`${source.module} has no model export named ${source.exportName}`);
+      return model;
+    });
+    models.set(id, m);
+  }
+  return m;
+}
+
+export default async function run(task: CheckTask): Promise<PartitionResult[]> {
+  const model = await load(task.source);
+  return task.partitions.map((part) => checkPartition(model, part, { ...task.limits, timeLimitMs: task.deadlineEpochMs - Date.now() }));
+}
