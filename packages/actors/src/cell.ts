@@ -41,8 +41,6 @@ export class ActorCell implements ActorContext<any, any> {
   stopRequested = false;
   /** Messages handled since start (statistics). */
   processed = 0;
-  /** Restart count, for events. */
-  restarts = 0;
 
   constructor(
     readonly host: ActorHost,
@@ -54,6 +52,8 @@ export class ActorCell implements ActorContext<any, any> {
     readonly log: Logger,
     readonly parent: ActorCell | null,
     mailboxCapacity: number,
+    /** How many times a supervisor restarted this actor (0 for the first start). */
+    readonly incarnation: number,
   ) {
     this.mailbox = new Mailbox(mailboxCapacity);
   }

@@ -27,8 +27,9 @@ export interface DeadLetter {
 /** What a host reports to whoever owns it (the system, a worker's parent, the simulator). */
 export interface HostEvents {
   started(ref: ActorRef<any>, parent: ActorRef<any> | null, restart: boolean): void;
-  stopped(ref: ActorRef<any>): void;
-  crashed(ref: ActorRef<any>, error: ErrorInfo, during: 'init' | 'receive' | 'stop', messageType: string | undefined): void;
+  /** A normal stop (`ctx.stop`, `system.stop`, a stopping parent). */
+  stopped(ref: ActorRef<any>, incarnation: number): void;
+  crashed(ref: ActorRef<any>, error: ErrorInfo, during: 'init' | 'receive' | 'stop', messageType: string | undefined, incarnation: number): void;
   deadLetter(letter: DeadLetter): void;
 }
 
@@ -153,66 +154,66 @@ export class ActorHost {
 
   // ---------------------------------------------------------------- actors
 
-  /** Starts an actor on this host. Throws `ActorInitError` when its `init` throws. */
-  spawn(def: ActorDefinition<any, any, any, any>, options: SpawnOptions<any>, parent: ActorCell | null = null, id?: number): ActorRef<any> {
+  /**
+   * Starts an actor on this host and runs its `init`. Throws `ActorInitError` when `init`
+   * throws (nothing is left behind). `id` and `incarnation` are given by a supervisor that
+   * restarts an actor under its old ref.
+   */
+  spawn(def: ActorDefinition<any, any, any, any>, options: SpawnOptions<any>, parent: ActorCell | null = null, id?: number, incarnation = 0): ActorRef<any> {
     if (this.closed) throw new InvalidOptionError('this host is closed');
     const name = options.name;
     if (typeof name !== 'string' || name.length === 0) throw new InvalidOptionError('spawn needs a non-empty `name`');
     if (this.byName.has(name)) throw new DuplicateNameError(`an actor named "${name}" is already running; names must be unique`);
+    if (id !== undefined && this.cells[id] !== undefined) throw new InvalidOptionError(`actor id #${this.node}.${id} is in use`);
     const actorId = id ?? this.nextId++;
     if (id !== undefined && id >= this.nextId) this.nextId = id + 1;
     const ref = makeRef<any>(name, this.node, actorId);
     const kind = options.storage ?? def.storage ?? 'memory';
     const store = this.storeFor(kind);
     const cell = new ActorCell(
-      this, ref, def, options.args, store, new Prng(deriveSeed(this.cfg.seed, name)),
+      this, ref, def, options.args, store, new Prng(deriveSeed(this.cfg.seed, `${name}#${incarnation}`)),
       makeLogger(name, this.cfg.logLevel, this.cfg.logSink, () => this.clock.now()),
-      parent, this.limits.mailboxCapacity,
+      parent, this.limits.mailboxCapacity, incarnation,
     );
-    this.initCell(cell, false);
+    // Registered before init so that init can send to itself and spawn children.
     this.cells[actorId] = cell;
     this.byName.set(name, cell);
     this.startOrder.push(cell);
     parent?.children.add(cell);
-    this.cfg.events.started(ref, parent?.self ?? null, false);
+    const recovered = store.load(cell.storeKey);
+    cell.recovered = recovered;
+    try {
+      cell.state = def.init(options.args, cell, recovered?.hasState ? recovered.state : undefined);
+    } catch (e) {
+      for (const child of [...cell.children]) this.endCell(child, 'actor-stopped', true);
+      this.discard(cell);
+      const err = toError(e);
+      throw new ActorInitError(`init of actor "${name}"${incarnation > 0 ? ` (restart ${incarnation})` : ''} threw: ${err.message}`, { cause: err });
+    }
+    cell.recovered = undefined;
+    // Messages sent from init leave like those of a turn.
+    this.endTurn(cell);
+    this.cfg.events.started(ref, parent?.self ?? null, incarnation > 0);
+    if (cell.mailbox.length > 0 && !cell.scheduled) this.schedule(cell);
     return ref;
   }
 
-  private initCell(cell: ActorCell, restart: boolean): void {
-    const recovered = cell.store.load(cell.storeKey);
-    cell.recovered = recovered;
-    cell.current = null;
-    try {
-      cell.state = cell.def.init(cell.args, cell, recovered?.hasState ? recovered.state : undefined);
-    } catch (e) {
-      cell.status = 'crashed';
-      for (const t of cell.timers.values()) this.clock.cancel(t);
-      cell.timers.clear();
-      const err = toError(e);
-      this.cfg.events.crashed(cell.self, errorInfo(err), 'init', undefined);
-      throw new ActorInitError(`init of actor "${cell.self.name}"${restart ? ' (restart)' : ''} threw: ${err.message}`, { cause: err });
-    }
-    cell.status = 'running';
-    // Messages sent from init leave like those of a turn.
-    this.endTurn(cell);
+  /**
+   * Restarts an actor under the same ref: ends the current incarnation quietly (children,
+   * mailbox as dead letters, `onStop` if it was running), then starts a fresh one from its store.
+   */
+  replace(id: number, def: ActorDefinition<any, any, any, any>, options: SpawnOptions<any>, incarnation: number): ActorRef<any> {
+    const old = this.cells[id];
+    if (old) this.terminate(id);
+    return this.spawn(def, options, null, id, incarnation);
   }
 
-  /**
-   * Restarts a crashed (or running) actor in place: same ref, fresh state from its store.
-   * Messages in its mailbox are kept only if `keepMailbox`.
-   */
-  restart(id: number, keepMailbox = false): void {
+  /** Ends an actor without a `stopped` event: its supervisor is about to restart it. */
+  terminate(id: number): boolean {
     const cell = this.cells[id];
-    if (!cell) throw new InvalidOptionError(`no actor #${this.node}.${id} on this host to restart`);
-    if (!keepMailbox) this.dropMailbox(cell, 'actor-crashed');
-    for (const t of cell.timers.values()) this.clock.cancel(t);
-    cell.timers.clear();
-    cell.turnOut.length = 0;
-    cell.pendingOps.length = 0;
-    cell.restarts++;
-    this.initCell(cell, true);
-    this.cfg.events.started(cell.self, cell.parent?.self ?? null, true);
-    if (cell.mailbox.length > 0) this.schedule(cell);
+    if (!cell) return false;
+    this.endCell(cell, 'actor-crashed', false);
+    return true;
   }
 
   lookup(name: string): ActorRef<any> | undefined {
@@ -224,9 +225,9 @@ export class ActorHost {
   }
 
   /** Read-only view of one actor, for inspection and invariant checks. */
-  inspect(id: number): { ref: ActorRef<any>; status: string; state: unknown; mailbox: number; processed: number } | undefined {
+  inspect(id: number): { ref: ActorRef<any>; status: string; state: unknown; mailbox: number; processed: number; incarnation: number } | undefined {
     const c = this.cells[id];
-    return c && { ref: c.self, status: c.status, state: c.state, mailbox: c.mailbox.length, processed: c.processed };
+    return c && { ref: c.self, status: c.status, state: c.state, mailbox: c.mailbox.length, processed: c.processed, incarnation: c.incarnation };
   }
 
   /** Every actor on this host, in start order. */
@@ -234,42 +235,51 @@ export class ActorHost {
     return this.startOrder.slice();
   }
 
-  /** Stops an actor: children first, then `onStop`, timers, mailbox (as dead letters). */
+  /** Stops an actor normally: children first, then `onStop`, timers, mailbox (as dead letters). */
   stop(id: number): boolean {
     const cell = this.cells[id];
     if (!cell) return false;
-    this.stopCell(cell);
+    this.endCell(cell, 'actor-stopped', true);
     return true;
   }
 
-  private stopCell(cell: ActorCell): void {
+  private endCell(cell: ActorCell, reason: DeadLetterReason, announce: boolean): void {
     if (cell.status === 'stopped') return;
-    for (const child of [...cell.children]) this.stopCell(child);
+    for (const child of [...cell.children]) this.endCell(child, 'actor-stopped', true);
     if (cell.status === 'running' && cell.def.onStop) {
       cell.current = null;
       try {
         cell.def.onStop(cell.state, cell);
+        this.endTurn(cell);
       } catch (e) {
-        this.cfg.events.crashed(cell.self, errorInfo(e), 'stop', undefined);
+        cell.turnOut.length = 0;
+        cell.pendingOps.length = 0;
+        this.cfg.events.crashed(cell.self, errorInfo(e), 'stop', undefined, cell.incarnation);
       }
-      this.endTurn(cell);
     }
+    cell.status = 'stopped';
+    this.discard(cell, reason);
+    if (announce) this.cfg.events.stopped(cell.self, cell.incarnation);
+    this.scheduleFlush();
+  }
+
+  /** Forgets a cell: timers, mailbox (as dead letters), registration. */
+  private discard(cell: ActorCell, reason: DeadLetterReason = 'actor-stopped'): void {
     cell.status = 'stopped';
     for (const t of cell.timers.values()) this.clock.cancel(t);
     cell.timers.clear();
-    this.dropMailbox(cell, 'actor-stopped');
-    this.cells[cell.self.id] = undefined;
-    this.byName.delete(cell.self.name);
+    this.dropMailbox(cell, reason);
+    if (this.cells[cell.self.id] === cell) this.cells[cell.self.id] = undefined;
+    if (this.byName.get(cell.self.name) === cell) this.byName.delete(cell.self.name);
     const i = this.startOrder.indexOf(cell);
     if (i >= 0) this.startOrder.splice(i, 1);
     cell.parent?.children.delete(cell);
-    this.cfg.events.stopped(cell.self);
-    this.scheduleFlush();
+    this.waitingForDurability.delete(cell);
   }
 
   /** Stops every actor, newest first. */
   stopAll(): void {
-    while (this.startOrder.length > 0) this.stopCell(this.startOrder[this.startOrder.length - 1]!);
+    while (this.startOrder.length > 0) this.endCell(this.startOrder[this.startOrder.length - 1]!, 'actor-stopped', true);
   }
 
   spawnChild(parent: ActorCell, def: ActorDefinition<any, any, any, any>, options: SpawnOptions<any>): ActorRef<any> {
@@ -285,25 +295,36 @@ export class ActorHost {
     if (cell.current !== null && target === cell) {
       cell.stopRequested = true; // after this turn
     } else {
-      this.stopCell(target);
+      this.endCell(target, 'actor-stopped', true);
     }
   }
 
-  /** Marks an actor crashed: its mailbox becomes dead letters; the owner decides about a restart. */
-  private crash(cell: ActorCell, error: unknown, env: Envelope | null): void {
+  /**
+   * Marks an actor crashed: the failed turn has no effects, its mailbox becomes dead letters,
+   * its children stop, and its supervisor decides about a restart. A child spawned with
+   * `ctx.spawn` is linked to its parent: its crash crashes the parent too.
+   */
+  private crash(cell: ActorCell, error: unknown, env: Envelope | null, during: 'receive' | 'init' = 'receive'): void {
+    if (cell.status !== 'running') return;
     cell.status = 'crashed';
-    cell.turnOut.length = 0; // a failed turn has no effects
+    cell.turnOut.length = 0;
     cell.pendingOps.length = 0;
     for (const t of cell.timers.values()) this.clock.cancel(t);
     cell.timers.clear();
-    this.cfg.events.crashed(cell.self, errorInfo(error), 'receive', env ? messageType(env.msg) : undefined);
+    this.cfg.events.crashed(cell.self, errorInfo(error), during, env ? messageType(env.msg) : undefined, cell.incarnation);
     this.dropMailbox(cell, 'actor-crashed');
+    for (const child of [...cell.children]) this.endCell(child, 'actor-stopped', true);
+    const parent = cell.parent;
+    if (parent) {
+      const e = toError(error);
+      this.crash(parent, new Error(`linked child "${cell.self.name}" crashed: ${e.message}`), null);
+    }
   }
 
-  /** Simulates a crash from outside (fault injection). */
+  /** Fault injection: crashes an actor as if its handler had thrown. */
   crashActor(id: number, reason = 'injected crash'): void {
     const cell = this.cells[id];
-    if (cell && cell.status === 'running') this.crash(cell, new Error(reason), null);
+    if (cell) this.crash(cell, new Error(reason), null);
   }
 
   private dropMailbox(cell: ActorCell, reason: DeadLetterReason): void {
@@ -613,7 +634,7 @@ export class ActorHost {
     this.endTurn(cell);
     if (cell.stopRequested) {
       cell.stopRequested = false;
-      this.stopCell(cell);
+      this.endCell(cell, 'actor-stopped', true);
     }
   }
 

@@ -17,3 +17,10 @@ export type { StorageOptions } from './stores.js';
 export type { DeadLetter, DeadLetterReason, HostLimits } from './host.js';
 export { defaultLimits } from './host.js';
 export type { ActorSnapshot, HostStats } from './worker-protocol.js';
+export {
+  Supervisor, defaultSupervision, type Strategy, type RestartType, type BackoffOptions, type SupervisionOptions,
+  type ActorChildSpec, type SupervisorSpec, type ChildSpec,
+} from './supervisor.js';
+export type { SystemSpawnOptions } from './system.js';
+export type { HeartbeatOptions } from './worker-node.js';
+export type { PersistKey, PersistOp, Recovered } from './store.js';

@@ -27,6 +27,8 @@ class Link {
   objs: unknown[] = [];
   count = 0;
   dirty = false;
+  /** The node died: messages for it are lost (dead letters) until it is connected again. */
+  down = false;
   constructor(readonly node: number, public port: MessagePort | null) {}
 }
 
@@ -59,6 +61,7 @@ export class PortTransport implements Transport {
     if (old?.port) old.port.close();
     const link = old ?? new Link(node, null);
     link.port = port;
+    link.down = false;
     this.links[node] = link;
     port.on('message', (data: unknown) => this.receive(data));
     port.on('messageerror', (e: unknown) => this.onError(`a batch from node ${node} could not be deserialized`, e));
@@ -72,6 +75,7 @@ export class PortTransport implements Transport {
     if (!link) return;
     link.port?.close();
     link.port = null;
+    link.down = true;
     this.discard(link, 'unreachable');
   }
 
@@ -80,6 +84,10 @@ export class PortTransport implements Transport {
     if (link === undefined) {
       link = new Link(env.toNode, null);
       this.links[env.toNode] = link;
+    }
+    if (link.down) {
+      this.host.deadLetter(env, 'unreachable', `node ${env.toNode} is down`);
+      return;
     }
     if (link.port === null && link.writer.pos > this.limits.maxPendingBytesPerLink) {
       this.host.deadLetter(env, 'unreachable', `node ${env.toNode} is not connected and its queue is full`);

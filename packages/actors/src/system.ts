@@ -1,4 +1,3 @@
-import { MessageChannel } from 'node:worker_threads';
 import { EventEmitter } from 'eventemitter3';
 import { realClock } from './clock.js';
 import { CodecRegistry, type CodecSet } from './codec.js';
@@ -10,12 +9,18 @@ import type { StatsReport, SystemEvents } from './events.js';
 import { ActorHost, checkLimits, defaultLimits, realScheduler, type HostEvents, type HostLimits } from './host.js';
 import { consoleSink, isLogLevel, type LogLevel, type LogSink } from './logger.js';
 import { PortTransport } from './port-transport.js';
+import { Prng } from './random.js';
 import { describeRef, refKey, type ActorRef } from './ref.js';
 import { storageKinds } from './store.js';
 import { createStores, type StorageOptions } from './stores.js';
+import {
+  Supervisor, checkSupervision, type ActorChildSpec, type RestartType, type SupervisionOptions, type SupervisionRuntime,
+  type SupervisorSpec,
+} from './supervisor.js';
 import { assertPlainData } from './validate.js';
-import { WorkerNode, detectWorkerLoader } from './worker-node.js';
-import type { ActorSnapshot, HostStats, WorkerEvent, WorkerMessage } from './worker-protocol.js';
+import { defaultHeartbeat, detectWorkerLoader, type HeartbeatOptions } from './worker-node.js';
+import { WorkerPool } from './worker-pool.js';
+import type { ActorSnapshot, HostStats, WorkerEvent } from './worker-protocol.js';
 
 /** Options of {@link ActorSystem.start}. Every bound is a named option with a default. */
 export interface SystemOptions extends Partial<HostLimits> {
@@ -24,7 +29,7 @@ export interface SystemOptions extends Partial<HostLimits> {
    * same `worker` key. `embedded`: every actor runs on the calling thread, same semantics.
    */
   mode?: 'workers' | 'embedded';
-  /** Seeds every actor's `ctx.random` (per actor, from its name). Default: random. */
+  /** Seeds every actor's `ctx.random` (per actor, from its name) and restart jitter. Default: random. */
   seed?: number;
   /** Codec sets for hot message types (binary on the wire between workers). */
   codecs?: CodecSet[];
@@ -36,8 +41,12 @@ export interface SystemOptions extends Partial<HostLimits> {
   logLevel?: LogLevel;
   /** Where log records go. Default: the console. */
   logSink?: LogSink;
-  /** Durable storage locations. */
+  /** Durable storage locations and bounds. */
   storage?: StorageOptions;
+  /** The root supervisor, parent of every actor spawned with `system.spawn`. */
+  supervision?: SupervisionOptions;
+  /** Worker liveness checks (workers mode). */
+  heartbeat?: Partial<HeartbeatOptions>;
   /**
    * A module imported in every worker before anything else, whose `register()` lets workers
    * load TypeScript. Default: tsx's, when this process runs under tsx; else none.
@@ -45,17 +54,29 @@ export interface SystemOptions extends Partial<HostLimits> {
   workerLoader?: string | null;
 }
 
+/** Options of `system.spawn`: where the actor runs, and how its supervisor treats it. */
+export interface SystemSpawnOptions<A> extends SpawnOptions<A> {
+  /** Default `permanent`: restarted after a crash or a stop. */
+  restart?: RestartType;
+  /** The supervisor to put it under. Default: the root supervisor. */
+  supervisor?: Supervisor;
+}
+
 interface ActorRecord {
   ref: ActorRef<any>;
   parent: ActorRef<any> | null;
   order: number;
+  /** The supervisor of a top-level actor (null for children spawned by actors). */
+  supervisor: Supervisor | null;
+  spec: ActorChildSpec | null;
+  incarnation: number;
 }
 
 const SYSTEM_NODE = 0;
 
 /**
- * An actor system: spawns actors (in worker threads or embedded on this thread), sends them
- * messages, asks them questions, and shuts down gracefully.
+ * An actor system: spawns actors (in worker threads or embedded on this thread) under
+ * supervisors, sends them messages, asks them questions, and shuts down gracefully.
  *
  * ```ts
  * const system = await ActorSystem.start({ mode: 'workers' });
@@ -70,31 +91,34 @@ export class ActorSystem {
   readonly events = new EventEmitter<SystemEvents>();
   readonly mode: 'workers' | 'embedded';
   readonly seed: number;
+  /** The root of the supervision tree. */
+  readonly root: Supervisor;
   private readonly host: ActorHost;
-  private readonly options: Required<Pick<SystemOptions, 'controlTimeoutMs' | 'statsIntervalMs' | 'logLevel'>> & { logSink: LogSink; storage: StorageOptions; limits: HostLimits };
+  private readonly options: {
+    controlTimeoutMs: number; statsIntervalMs: number; logLevel: LogLevel; logSink: LogSink;
+    storage: StorageOptions; limits: HostLimits;
+  };
   private readonly codecs = new CodecRegistry();
   private readonly codecSets: { set: CodecSet; exportName: string; base: number }[] = [];
   private readonly transport: PortTransport | null = null;
-  private readonly workers = new Map<number, WorkerNode>();
-  private readonly workersByKey = new Map<string, Promise<WorkerNode>>();
-  private nextNode = 1;
+  private readonly pool: WorkerPool | null = null;
   private readonly records = new Map<number, ActorRecord>();
   private readonly names = new Map<string, ActorRecord>();
   private readonly reserved = new Set<string>();
   private readonly tombstones = new Set<number>();
   private order = 0;
   private readonly locators = new WeakMap<object, { module: string; exportName: string }>();
-  private readonly loader: string | null;
   private state: 'running' | 'stopping' | 'stopped' = 'running';
   private shutdownPromise: Promise<void> | null = null;
   private statsTimer: NodeJS.Timeout | null = null;
   private readonly lastProcessed = new Map<number, { time: number; delivered: number; perActor: Map<number, number> }>();
   private readonly hostStores;
-  private readonly sharedBuffers = new Map<string, SharedArrayBuffer>();
+  private readonly rng: Prng;
 
   private constructor(options: SystemOptions) {
     this.mode = options.mode ?? 'workers';
     this.seed = options.seed ?? (Math.random() * 2 ** 32) >>> 0;
+    this.rng = new Prng(this.seed ^ 0x5eed);
     const limits: HostLimits = { ...defaultLimits };
     for (const k of Object.keys(defaultLimits) as (keyof HostLimits)[]) {
       if (options[k] !== undefined) (limits as any)[k] = options[k];
@@ -107,13 +131,12 @@ export class ActorSystem {
       storage: options.storage ?? {},
       limits,
     };
-    this.loader = options.workerLoader !== undefined ? options.workerLoader : detectWorkerLoader();
     this.hostStores = createStores(this.options.storage, { node: SYSTEM_NODE, storeName: 'main', sharedBuffer: undefined });
     const events: HostEvents = {
-      started: (ref, parent, restart) => this.onWorkerEvent({ e: 'started', ref, parent, restart }),
-      stopped: (ref) => this.onWorkerEvent({ e: 'stopped', ref }),
-      crashed: (ref, error, during, messageType) => this.onWorkerEvent({ e: 'crashed', ref, error, during, messageType }),
-      deadLetter: (letter) => this.onWorkerEvent({ e: 'dead', letter }),
+      started: (ref, parent, restart) => this.onHostEvent({ e: 'started', ref, parent, restart }),
+      stopped: (ref, incarnation) => this.onHostEvent({ e: 'stopped', ref, incarnation }),
+      crashed: (ref, error, during, messageType, incarnation) => this.onHostEvent({ e: 'crashed', ref, error, during, messageType, incarnation }),
+      deadLetter: (letter) => this.onHostEvent({ e: 'dead', letter }),
     };
     this.host = new ActorHost({
       node: SYSTEM_NODE,
@@ -125,13 +148,29 @@ export class ActorSystem {
       logLevel: this.options.logLevel,
       logSink: (r) => this.log(r),
       store: (kind) => this.hostStores.get(kind),
-      resolveRef: (node, id) => this.records.get(refKey(node, id))?.ref ?? { name: `#${node}.${id}`, node, id },
+      resolveRef: (node, id) => this.resolveRef(node, id),
     });
     if (this.mode === 'workers') {
       this.transport = new PortTransport(this.host, this.codecs, (node, id) => this.resolveRef(node, id), undefined,
         (what, e) => this.log({ level: 'error', actor: '$system', message: `${what}: ${errorInfo(e).message}`, time: realClock.now() }));
       this.host.transport = this.transport;
+      this.pool = new WorkerPool({
+        seed: this.seed,
+        limits,
+        logLevel: this.options.logLevel,
+        statsIntervalMs: this.options.statsIntervalMs,
+        storage: this.options.storage,
+        controlTimeoutMs: this.options.controlTimeoutMs,
+        heartbeat: { ...defaultHeartbeat, ...options.heartbeat },
+        loader: options.workerLoader !== undefined ? options.workerLoader : detectWorkerLoader(),
+        transport: this.transport,
+        codecSets: () => this.codecSets,
+        directory: () => [...this.records.values()].map((r) => r.ref),
+        onEvents: (events) => { for (const e of events) this.onHostEvent(e); },
+        onExit: (node, code, reason) => this.onWorkerExit(node, code, reason),
+      });
     }
+    this.root = new Supervisor({ name: '$root', ...options.supervision }, null, this.supervisionRuntime());
   }
 
   /** Starts a system. In workers mode no worker starts until the first spawn. */
@@ -146,12 +185,28 @@ export class ActorSystem {
   // ------------------------------------------------------------------ spawning
 
   /**
-   * Starts an actor and resolves with its ref once its `init` has run. Rejects with
-   * `ActorLoadError` (module or export missing), `ActorInitError` (init threw) or
-   * `DuplicateNameError`; the system stays up either way.
+   * Starts an actor under a supervisor (the root by default) and resolves with its ref once
+   * its `init` has run. Rejects with `ActorLoadError` (module or export missing),
+   * `ActorInitError` (init threw) or `DuplicateNameError`; the system stays up either way.
    */
-  async spawn<S, M, A, D>(def: ActorDefinition<S, M, A, D>, options: SpawnOptions<A>): Promise<ActorRef<M>> {
+  async spawn<S, M, A, D>(def: ActorDefinition<S, M, A, D>, options: SystemSpawnOptions<A>): Promise<ActorRef<M>> {
     this.assertRunning('spawn');
+    const { supervisor, ...spec } = options ?? ({} as SystemSpawnOptions<A>);
+    return (supervisor ?? this.root).startChild({ ...spec, actor: def }) as Promise<ActorRef<M>>;
+  }
+
+  /**
+   * Starts a supervisor (under the root, or under `spec`'s parent given as `parent`) with its
+   * children, in order. Resolves with the supervisor; use its `startChild` to add more.
+   */
+  async supervise(spec: SupervisorSpec, parent: Supervisor = this.root): Promise<Supervisor> {
+    this.assertRunning('supervise');
+    if (!spec || typeof spec.name !== 'string' || !spec.name) throw new InvalidOptionError('supervise: spec.name must be a non-empty string');
+    checkSupervision(spec, `supervisor "${spec.name}"`);
+    return parent.startChild(spec);
+  }
+
+  private checkSpawn(def: ActorDefinition<any, any, any, any>, options: SpawnOptions<any>): void {
     if (!def || (def as { kind?: unknown }).kind !== 'synod.actor') {
       throw new InvalidOptionError('spawn: the first argument must be a definition made with defineActor()');
     }
@@ -161,29 +216,77 @@ export class ActorSystem {
     if (options.storage !== undefined && !storageKinds.includes(options.storage)) {
       throw new InvalidOptionError(`spawn "${options.name}": storage must be one of ${storageKinds.join(', ')}, got ${String(options.storage)}`);
     }
-    const name = options.name;
-    if (this.names.has(name) || this.reserved.has(name)) {
-      throw new DuplicateNameError(`spawn: an actor named "${name}" is already running; names must be unique`);
-    }
-    this.reserved.add(name);
-    try {
-      let ref: ActorRef<M>;
-      if (this.mode === 'embedded') {
-        ref = this.host.spawn(def, options);
-      } else {
-        assertPlainData(options.args);
-        const loc = await this.locate(def);
-        const node = await this.placeFor(options.worker, name);
-        const { id } = await node.call(`spawn "${name}"`, (c) => c.spawn({
-          module: loc.module, exportName: loc.exportName, name, args: options.args, storage: options.storage, id: undefined,
-        }), this.options.controlTimeoutMs);
-        ref = { name, node: node.node, id };
+  }
+
+  /** The bridge between supervisors and this system's hosts. */
+  private supervisionRuntime(): SupervisionRuntime {
+    return {
+      startActor: (spec, incarnation, ref, owner) => this.startActor(spec, incarnation, ref, owner),
+      terminateActor: async (ref) => {
+        if (ref.node === SYSTEM_NODE) this.host.terminate(ref.id);
+        else {
+          const w = this.pool!.get(ref.node);
+          if (w) await w.call(`terminate ${describeRef(ref)}`, (c) => c.terminate(ref.id), this.options.controlTimeoutMs);
+        }
+      },
+      stopActor: (ref) => this.stopNow(ref),
+      forgotten: (ref) => this.unregister(ref),
+      now: () => realClock.now(),
+      random: () => this.rng.next(),
+      delay: (ms) => new Promise((r) => setTimeout(r, ms)),
+      restarted: (ref, attempt, delayMs) => this.events.emit('actor:restarted', { ref, attempt, delayMs }),
+      escalated: (supervisor, reason) => this.events.emit('supervisor:escalated', { supervisor, reason }),
+      rootFailed: (reason) => {
+        this.events.emit('system:failed', { reason });
+        void this.shutdown();
+      },
+    };
+  }
+
+  /** Starts (or, with `ref`, restarts under the same ref) one supervised actor. */
+  private async startActor(spec: ActorChildSpec, incarnation: number, ref: ActorRef<any> | undefined, owner: Supervisor): Promise<ActorRef<any>> {
+    const { actor: def, restart: _restart, ...options } = spec;
+    void _restart;
+    if (ref === undefined) {
+      this.checkSpawn(def, options);
+      const name = options.name;
+      if (this.names.has(name) || this.reserved.has(name)) {
+        throw new DuplicateNameError(`spawn: an actor named "${name}" is already running; names must be unique`);
       }
-      this.register(ref, null);
-      return ref;
-    } finally {
-      this.reserved.delete(name);
+      this.reserved.add(name);
+      try {
+        let newRef: ActorRef<any>;
+        if (this.mode === 'embedded') {
+          newRef = this.host.spawn(def, options, null, undefined, 0);
+        } else {
+          assertPlainData(options.args);
+          const loc = await this.locate(def);
+          const node = await this.pool!.place(options.worker, name);
+          const { id } = await node.call(`spawn "${name}"`, (c) => c.spawn({
+            module: loc.module, exportName: loc.exportName, name, args: options.args, storage: options.storage, id: undefined, incarnation: 0,
+          }), this.options.controlTimeoutMs);
+          newRef = { name, node: node.node, id };
+        }
+        this.register(newRef, null, owner, spec, 0);
+        return newRef;
+      } finally {
+        this.reserved.delete(name);
+      }
     }
+    // A restart: same node slot, same id, so every ref to it stays valid.
+    if (this.mode === 'embedded') {
+      this.host.replace(ref.id, def, options, incarnation);
+    } else {
+      const loc = await this.locate(def);
+      const node = await this.pool!.ensure(ref.node);
+      await node.call(`restart ${describeRef(ref)}`, (c) => c.spawn({
+        module: loc.module, exportName: loc.exportName, name: ref.name, args: options.args, storage: options.storage, id: ref.id, incarnation,
+      }), this.options.controlTimeoutMs);
+    }
+    const rec = this.records.get(refKey(ref.node, ref.id));
+    if (rec) rec.incarnation = incarnation;
+    else this.register(ref, null, owner, spec, incarnation);
+    return ref;
   }
 
   /** Finds which export of its module a definition is, so a worker can import it. */
@@ -209,68 +312,6 @@ export class ActorSystem {
     throw new ActorLoadError(`the definition given to spawn is not exported by ${def.module}; export it (export const X = defineActor(...)) so workers can find it`);
   }
 
-  private async placeFor(key: string | undefined, actorName: string): Promise<WorkerNode> {
-    if (key === undefined) return this.startWorker(undefined, actorName);
-    let p = this.workersByKey.get(key);
-    if (!p) {
-      p = this.startWorker(key, key);
-      this.workersByKey.set(key, p);
-      p.catch(() => this.workersByKey.delete(key));
-    }
-    const node = await p;
-    if (node.gone) {
-      this.workersByKey.delete(key);
-      return this.placeFor(key, actorName);
-    }
-    return node;
-  }
-
-  /** The main thread's buffer for a host's `shared` storage: it outlives the worker. */
-  private sharedBufferFor(storeName: string): SharedArrayBuffer {
-    let b = this.sharedBuffers.get(storeName);
-    if (!b) {
-      b = new SharedArrayBuffer(this.options.storage.sharedBytes ?? 32 * 1024 * 1024);
-      this.sharedBuffers.set(storeName, b);
-    }
-    return b;
-  }
-
-  private async startWorker(key: string | undefined, storeName: string): Promise<WorkerNode> {
-    const nodeId = this.nextNode++;
-    const node = new WorkerNode(nodeId, {
-      seed: this.seed,
-      limits: this.options.limits,
-      logLevel: this.options.logLevel,
-      statsIntervalMs: this.options.statsIntervalMs,
-      storage: this.options.storage,
-      storeName,
-      sharedBuffer: this.sharedBufferFor(storeName),
-    }, this.loader, key);
-    node.onMessage = (m: WorkerMessage) => {
-      if (m.t === 'events') for (const e of m.events) this.onWorkerEvent(e);
-    };
-    node.onExit = (code, reason) => this.onWorkerExit(node, code, reason);
-    await node.ready;
-    const timeout = this.options.controlTimeoutMs;
-    this.workers.set(nodeId, node);
-    this.transport!.connect(nodeId, node.mainPort);
-    // Join the mesh: a direct channel to every other live worker.
-    const joins: Promise<void>[] = [];
-    for (const other of this.workers.values()) {
-      if (other === node || other.gone) continue;
-      const { port1, port2 } = new MessageChannel();
-      joins.push(other.connect(nodeId, port1, timeout), node.connect(other.node, port2, timeout));
-    }
-    await Promise.all(joins);
-    for (const { set, exportName, base } of this.codecSets) {
-      await node.call('register codecs', (c) => c.registerCodecs(set.module, exportName, base), timeout);
-      await node.call('activate codecs', (c) => c.activateCodecs(set.module), timeout);
-    }
-    const refs = [...this.records.values()].map((r) => r.ref);
-    if (refs.length) await node.call('directory', (c) => c.directory(refs, []), timeout);
-    return node;
-  }
-
   /**
    * Registers a codec set on every node (now and future). Decoding is enabled everywhere before
    * any node starts encoding, so no node ever receives a tag it cannot read.
@@ -287,21 +328,18 @@ export class ActorSystem {
     const base = this.codecs.nextBase;
     this.codecs.register(set, base);
     this.codecSets.push({ set, exportName, base });
-    const live = [...this.workers.values()].filter((w) => !w.gone);
-    const t = this.options.controlTimeoutMs;
-    await Promise.all(live.map((w) => w.call('register codecs', (c) => c.registerCodecs(set.module, exportName!, base), t)));
-    await Promise.all(live.map((w) => w.call('activate codecs', (c) => c.activateCodecs(set.module), t)));
+    await this.pool?.registerCodecs(set, exportName, base);
     this.codecs.activate(set.module);
   }
 
-  private register(ref: ActorRef<any>, parent: ActorRef<any> | null): void {
+  private register(ref: ActorRef<any>, parent: ActorRef<any> | null, supervisor: Supervisor | null, spec: ActorChildSpec | null, incarnation: number): void {
     const key = refKey(ref.node, ref.id);
     if (this.records.has(key)) return;
-    const rec: ActorRecord = { ref, parent, order: this.order++ };
+    const rec: ActorRecord = { ref, parent, order: this.order++, supervisor, spec, incarnation };
     this.records.set(key, rec);
     this.names.set(ref.name, rec);
     this.tombstones.delete(key);
-    if (this.mode === 'workers') this.broadcastDirectory([ref], []);
+    this.pool?.broadcastDirectory([ref], []);
     this.events.emit('actor:started', { ref, parent });
   }
 
@@ -313,35 +351,36 @@ export class ActorSystem {
     if (this.names.get(ref.name) === rec) this.names.delete(ref.name);
     this.tombstones.add(key);
     if (this.tombstones.size > 100_000) this.tombstones.delete(this.tombstones.values().next().value!);
-    if (this.mode === 'workers') this.broadcastDirectory([], [ref]);
+    this.pool?.broadcastDirectory([], [ref]);
     this.events.emit('actor:stopped', { ref });
   }
 
-  private broadcastDirectory(add: ActorRef<any>[], remove: ActorRef<any>[]): void {
-    for (const w of this.workers.values()) {
-      if (w.gone) continue;
-      w.call('directory', (c) => c.directory(add, remove), this.options.controlTimeoutMs).catch(() => {});
-    }
-  }
-
   private resolveRef(node: number, id: number): ActorRef<any> {
-    return this.records.get(refKey(node, id))?.ref ?? { name: `#${node}.${id}`, node, id };
+    return this.records.get(refKey(node, id))?.ref ?? { name: node === 0 && id === 0 ? '$system' : `#${node}.${id}`, node, id };
   }
 
   // ------------------------------------------------------------------ events from hosts
 
-  private onWorkerEvent(e: WorkerEvent): void {
+  private onHostEvent(e: WorkerEvent): void {
     switch (e.e) {
       case 'started':
-        // Top-level actors are registered by spawn(); children announce themselves here.
-        if (e.parent !== null && !e.restart) this.register(e.ref, e.parent);
+        // Supervised actors are registered by startActor; children announce themselves here.
+        if (e.parent !== null) this.register(e.ref, e.parent, null, null, 0);
         break;
-      case 'stopped':
-        this.unregister(e.ref);
+      case 'stopped': {
+        const rec = this.records.get(refKey(e.ref.node, e.ref.id));
+        const kept = rec?.supervisor ? rec.supervisor.childEnded(rec.ref, e.incarnation, false) : false;
+        if (!kept) this.unregister(e.ref);
         break;
-      case 'crashed':
-        this.events.emit('actor:crashed', { ref: this.resolveRef(e.ref.node, e.ref.id), error: e.error, during: e.during, messageType: e.messageType });
+      }
+      case 'crashed': {
+        const rec = this.records.get(refKey(e.ref.node, e.ref.id));
+        this.events.emit('actor:crashed', { ref: rec?.ref ?? e.ref, error: e.error, during: e.during, messageType: e.messageType });
+        if (rec?.supervisor && e.during !== 'stop') {
+          if (!rec.supervisor.childEnded(rec.ref, e.incarnation, true)) this.unregister(rec.ref);
+        }
         break;
+      }
       case 'dead':
         this.events.emit('dead-letter', e.letter);
         break;
@@ -354,19 +393,17 @@ export class ActorSystem {
     }
   }
 
-  private onWorkerExit(node: WorkerNode, code: number | null, reason: string): void {
-    this.workers.delete(node.node);
-    this.transport?.disconnect(node.node);
-    for (const w of this.workers.values()) {
-      if (!w.gone) w.call('disconnect', (c) => c.disconnect(node.node), this.options.controlTimeoutMs).catch(() => {});
+  /** A worker died: each of its actors crashed. Supervised ones are restarted (same refs). */
+  private onWorkerExit(node: number, code: number | null, reason: string): void {
+    if (this.state !== 'running') return;
+    this.events.emit('worker:exited', { node, code, reason });
+    const recs = [...this.records.values()].filter((r) => r.ref.node === node).sort((a, b) => a.order - b.order);
+    for (const rec of recs) {
+      this.events.emit('actor:crashed', { ref: rec.ref, error: { name: 'WorkerExit', message: `worker ${node} ${reason}` }, during: 'worker', messageType: undefined });
     }
-    if (this.state === 'running') {
-      this.events.emit('worker:exited', { node: node.node, code, reason });
-      for (const rec of [...this.records.values()]) {
-        if (rec.ref.node !== node.node) continue;
-        this.events.emit('actor:crashed', { ref: rec.ref, error: { name: 'WorkerExit', message: `worker ${node.node} ${reason}` }, during: 'worker', messageType: undefined });
-        this.unregister(rec.ref);
-      }
+    for (const rec of recs) {
+      const kept = rec.supervisor ? rec.supervisor.childEnded(rec.ref, rec.incarnation, true) : false;
+      if (!kept) this.unregister(rec.ref);
     }
   }
 
@@ -420,7 +457,7 @@ export class ActorSystem {
     }
     const key = refKey(to.node, to.id);
     if (this.records.has(key)) return;
-    const nodeExists = this.mode === 'embedded' ? to.node === SYSTEM_NODE && this.host.has(to.id) : this.workers.has(to.node);
+    const nodeExists = this.mode === 'embedded' ? to.node === SYSTEM_NODE && this.host.has(to.id) : !!this.pool?.has(to.node);
     if (this.tombstones.has(key) || !nodeExists) {
       throw new ActorNotFoundError(`${op}: no actor ${describeRef(to)}: it was stopped or never existed`);
     }
@@ -438,19 +475,21 @@ export class ActorSystem {
 
   // ------------------------------------------------------------------ control
 
-  /** Stops an actor (its children first) and resolves when it is gone. */
+  /** Stops an actor for good (its children first; its supervisor does not restart it). */
   async stop(ref: ActorRef<any>): Promise<void> {
     this.assertRunning('stop');
     this.assertTarget(ref, 'stop');
-    await this.stopQuiet(ref);
+    const rec = this.records.get(refKey(ref.node, ref.id));
+    if (rec?.supervisor && (await rec.supervisor.stopChild(rec.ref))) return;
+    await this.stopNow(ref);
   }
 
-  private async stopQuiet(ref: ActorRef<any>): Promise<void> {
+  private async stopNow(ref: ActorRef<any>): Promise<void> {
     if (ref.node === SYSTEM_NODE) {
       this.host.stop(ref.id);
     } else {
-      const w = this.workers.get(ref.node);
-      if (w && !w.gone) await w.call(`stop ${describeRef(ref)}`, (c) => c.stop(ref.id), this.options.controlTimeoutMs);
+      const w = this.pool!.get(ref.node);
+      if (w) await w.call(`stop ${describeRef(ref)}`, (c) => c.stop(ref.id), this.options.controlTimeoutMs);
     }
     this.unregister(ref);
   }
@@ -459,9 +498,14 @@ export class ActorSystem {
   async inspect(ref: ActorRef<any>): Promise<ActorSnapshot> {
     this.assertRunning('inspect');
     this.assertTarget(ref, 'inspect');
-    const snap = ref.node === SYSTEM_NODE
-      ? this.host.inspect(ref.id)
-      : await this.workers.get(ref.node)!.call(`inspect ${describeRef(ref)}`, (c) => c.inspect(ref.id), this.options.controlTimeoutMs);
+    let snap: ActorSnapshot | undefined;
+    if (ref.node === SYSTEM_NODE) {
+      snap = this.host.inspect(ref.id);
+    } else {
+      const w = this.pool!.get(ref.node);
+      if (!w) throw new ActorNotFoundError(`inspect: the worker of ${describeRef(ref)} is down (restarting?)`);
+      snap = await w.call(`inspect ${describeRef(ref)}`, (c) => c.inspect(ref.id), this.options.controlTimeoutMs);
+    }
     if (!snap) throw new ActorNotFoundError(`inspect: no actor ${describeRef(ref)}`);
     return snap;
   }
@@ -470,22 +514,26 @@ export class ActorSystem {
   async stats(): Promise<HostStats[]> {
     this.assertRunning('stats');
     const out: HostStats[] = [{ node: SYSTEM_NODE, delivered: this.host.delivered, actors: this.host.stats() }];
-    for (const w of this.workers.values()) {
-      if (!w.gone) out.push(await w.call('stats', (c) => c.stats(), this.options.controlTimeoutMs));
-    }
+    for (const w of this.pool?.live() ?? []) out.push(await w.call('stats', (c) => c.stats(), this.options.controlTimeoutMs));
     return out;
   }
 
   /** The worker node ids in use (workers mode). */
   workerNodes(): number[] {
-    return [...this.workers.keys()];
+    return this.pool?.nodes() ?? [];
   }
 
-  /** Fault injection: ends the worker hosting `node` abruptly, as a crash would. */
+  /** Fault injection: ends the worker thread of `node` abruptly, as a crash would. */
   async killWorker(node: number): Promise<void> {
-    const w = this.workers.get(node);
-    if (!w) throw new InvalidOptionError(`killWorker: no worker node ${node}`);
-    await w.terminate();
+    if (!this.pool?.has(node)) throw new InvalidOptionError(`killWorker: no worker node ${node}`);
+    await this.pool.kill(node);
+  }
+
+  /** Fault injection: crashes an actor as if its handler had thrown `reason`. */
+  async crash(ref: ActorRef<any>, reason = 'injected crash'): Promise<void> {
+    this.assertTarget(ref, 'crash');
+    if (ref.node === SYSTEM_NODE) this.host.crashActor(ref.id, reason);
+    else await this.pool!.get(ref.node)?.call(`crash ${describeRef(ref)}`, (c) => c.crash(ref.id, reason), this.options.controlTimeoutMs);
   }
 
   private startStats(): void {
@@ -527,24 +575,22 @@ export class ActorSystem {
   }
 
   /**
-   * Graceful shutdown: stops actors in reverse start order, ends every worker, and resolves
-   * when all are gone. Later calls return the same promise; other calls are refused.
+   * Graceful shutdown: stops actors in reverse start order (through the supervision tree),
+   * ends every worker, and resolves when all are gone. Later calls return the same promise;
+   * other calls are refused.
    */
   shutdown(): Promise<void> {
     if (this.shutdownPromise) return this.shutdownPromise;
     this.state = 'stopping';
     this.shutdownPromise = (async () => {
       if (this.statsTimer) clearInterval(this.statsTimer);
-      const recs = [...this.records.values()].filter((r) => r.parent === null).sort((a, b) => b.order - a.order);
-      for (const rec of recs) {
-        try { await this.stopQuiet(rec.ref); } catch { /* its worker is gone: nothing left to stop */ }
+      await this.root.shutdown();
+      // Anything not under a supervisor (none, normally), newest first.
+      for (const rec of [...this.records.values()].filter((r) => r.parent === null).sort((a, b) => b.order - a.order)) {
+        try { await this.stopNow(rec.ref); } catch { /* its worker is gone */ }
       }
       this.host.stopAll();
-      const t = this.options.controlTimeoutMs;
-      await Promise.all([...this.workers.values()].map(async (w) => {
-        try { await w.call('shutdown', (c) => c.shutdown(), t); } catch { /* terminate below */ }
-        await w.terminate();
-      }));
+      await this.pool?.close();
       this.transport?.close();
       this.host.close(new SystemStoppedError('ask'));
       await this.hostStores.close();
@@ -560,14 +606,16 @@ function validateOptions(o: SystemOptions): void {
     throw new InvalidOptionError(`mode must be 'workers' or 'embedded', got ${JSON.stringify(o.mode)}`);
   }
   checkLimits(o);
-  for (const k of ['controlTimeoutMs'] as const) {
-    const v = o[k];
-    if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new InvalidOptionError(`option ${k} must be a positive integer, got ${String(v)}`);
+  if (o.controlTimeoutMs !== undefined && !(Number.isInteger(o.controlTimeoutMs) && o.controlTimeoutMs > 0)) {
+    throw new InvalidOptionError(`option controlTimeoutMs must be a positive integer, got ${String(o.controlTimeoutMs)}`);
   }
   if (o.statsIntervalMs !== undefined && !(Number.isInteger(o.statsIntervalMs) && o.statsIntervalMs >= 0)) {
     throw new InvalidOptionError(`option statsIntervalMs must be an integer >= 0, got ${String(o.statsIntervalMs)}`);
   }
   if (o.logLevel !== undefined && !isLogLevel(o.logLevel)) throw new InvalidOptionError(`logLevel must be debug, info, warn, error or silent, got ${String(o.logLevel)}`);
   if (o.seed !== undefined && !Number.isInteger(o.seed)) throw new InvalidOptionError(`seed must be an integer, got ${String(o.seed)}`);
+  if (o.supervision) checkSupervision(o.supervision, 'supervision');
+  const hb = o.heartbeat;
+  if (hb?.intervalMs !== undefined && !(Number.isInteger(hb.intervalMs) && hb.intervalMs >= 0)) throw new InvalidOptionError('heartbeat.intervalMs must be an integer >= 0 (0 turns heartbeats off)');
+  if (hb?.timeoutMs !== undefined && !(Number.isInteger(hb.timeoutMs) && hb.timeoutMs > 0)) throw new InvalidOptionError('heartbeat.timeoutMs must be a positive integer');
 }
-

@@ -38,8 +38,8 @@ function flushEvents(): void {
 
 const events: HostEvents = {
   started: (ref, parent, restart) => emit({ e: 'started', ref, parent, restart }),
-  stopped: (ref) => emit({ e: 'stopped', ref }),
-  crashed: (ref, error, during, messageType) => emit({ e: 'crashed', ref, error, during, messageType }),
+  stopped: (ref, incarnation) => emit({ e: 'stopped', ref, incarnation }),
+  crashed: (ref, error, during, messageType, incarnation) => emit({ e: 'crashed', ref, error, during, messageType, incarnation }),
   deadLetter: (letter: DeadLetter) => emit({ e: 'dead', letter }),
 };
 
@@ -137,7 +137,10 @@ const control: WorkerControl = {
   async spawn(req: SpawnRequest) {
     try {
       const def = await loadDefinition(req.module, req.exportName);
-      const ref = host.spawn(def, { name: req.name, args: req.args, storage: req.storage }, null, req.id);
+      const options = { name: req.name, args: req.args, storage: req.storage };
+      const ref = req.id === undefined
+        ? host.spawn(def, options, null, undefined, req.incarnation)
+        : host.replace(req.id, def, options, req.incarnation);
       directory.set(refKey(ref.node, ref.id), ref);
       host.flushNow();
       return { id: ref.id };
@@ -148,11 +151,10 @@ const control: WorkerControl = {
     host.flushNow();
     return ok;
   },
-  restart(id) {
-    try {
-      host.restart(id);
-      host.flushNow();
-    } catch (e) { rethrow(e); }
+  terminate(id) {
+    const ok = host.terminate(id);
+    host.flushNow();
+    return ok;
   },
   crash(id, reason) {
     host.crashActor(id, reason);
@@ -180,6 +182,8 @@ const control: WorkerControl = {
 };
 
 Comlink.expose(control, nodeEndpoint(boot.controlPort));
+// Answer heartbeats while the event loop turns; a stuck handler stops the answers.
+boot.heartbeatPort.on('message', () => boot.heartbeatPort.postMessage(0));
 transport.connect(0, boot.mainPort);
 
 if (boot.statsIntervalMs > 0) {

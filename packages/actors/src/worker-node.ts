@@ -61,6 +61,16 @@ function rewrap(e: unknown): unknown {
 
 interface PendingCall { what: string; reject(e: unknown): void; timer: NodeJS.Timeout }
 
+/** How the main thread tells a stuck worker (an endless loop) from a busy one. */
+export interface HeartbeatOptions {
+  /** How often the main thread pings each worker. Default 100. */
+  intervalMs: number;
+  /** A worker that has not answered for this long is terminated (and restarted by its supervisor). Default 2000. */
+  timeoutMs: number;
+}
+
+export const defaultHeartbeat: HeartbeatOptions = { intervalMs: 100, timeoutMs: 2_000 };
+
 /**
  * The main thread's handle on one worker: its comlink control proxy (every call with a
  * timeout, rejected at once when the worker dies) and its lifecycle.
@@ -79,22 +89,31 @@ export class WorkerNode {
   onExit: (code: number | null, reason: string) => void = () => {};
   onMessage: (m: WorkerMessage) => void = () => {};
   private exited = false;
+  private readonly heartbeatPort: MessagePort;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private lastBeat = 0;
+  private unresponsive = '';
 
-  constructor(readonly node: number, boot: Omit<WorkerBoot, 'node' | 'controlPort' | 'mainPort'>, loader: string | null, readonly key: string | undefined) {
+  constructor(readonly node: number, boot: Omit<WorkerBoot, 'node' | 'controlPort' | 'mainPort' | 'heartbeatPort'>, loader: string | null, private readonly heartbeat: HeartbeatOptions) {
     const control = new MessageChannel();
     const main = new MessageChannel();
+    const beat = new MessageChannel();
     this.mainPort = main.port1;
     this.controlPort = control.port1;
+    this.heartbeatPort = beat.port1;
     const data: WorkerBoot & { entry: string; loader: string | null } = {
-      ...boot, node, controlPort: control.port2, mainPort: main.port2, entry: entryUrl, loader,
+      ...boot, node, controlPort: control.port2, mainPort: main.port2, heartbeatPort: beat.port2, entry: entryUrl, loader,
     };
-    this.worker = new Worker(BOOTSTRAP, { eval: true, workerData: data, transferList: [control.port2, main.port2], name: `synod-node-${node}` });
+    this.worker = new Worker(BOOTSTRAP, {
+      eval: true, workerData: data, transferList: [control.port2, main.port2, beat.port2], name: `synod-node-${node}`,
+    });
     this.control = Comlink.wrap<WorkerControl>(nodeEndpoint(control.port1));
     let lastError: Error | undefined;
     this.ready = new Promise<void>((resolve, reject) => {
       this.worker.on('message', (m: WorkerMessage) => {
         if (m.t === 'ready') {
           this.alive = true;
+          this.startHeartbeat();
           resolve();
         } else {
           this.onMessage(m);
@@ -105,12 +124,35 @@ export class WorkerNode {
         if (!this.alive) reject(new ActorLoadError(`worker ${node} failed to start: ${e.message}`));
       });
       this.worker.on('exit', (code) => {
-        const reason = lastError ? `uncaught ${lastError.name}: ${lastError.message}` : `exited with code ${code}`;
+        const reason = this.unresponsive || (lastError ? `died of an uncaught ${lastError.name}: ${lastError.message}` : `exited with code ${code}`);
         if (!this.alive && !this.exited) reject(new ActorLoadError(`worker ${node} exited before it was ready (${reason})`));
         this.die(code, reason);
       });
     });
     this.ready.catch(() => {});
+  }
+
+  /**
+   * Pings the worker on its own port. A worker stuck in a handler (an endless loop) cannot
+   * answer; past `timeoutMs` it is terminated so its supervisor can restart its actors.
+   */
+  private startHeartbeat(): void {
+    const { intervalMs, timeoutMs } = this.heartbeat;
+    if (intervalMs <= 0) return;
+    this.lastBeat = performance.now();
+    this.heartbeatPort.on('message', () => { this.lastBeat = performance.now(); });
+    this.heartbeatPort.unref();
+    this.heartbeatTimer = setInterval(() => {
+      if (this.exited) return;
+      const silentMs = performance.now() - this.lastBeat;
+      if (silentMs > timeoutMs) {
+        this.unresponsive = `stopped answering heartbeats for ${Math.round(silentMs)} ms (heartbeat.timeoutMs ${timeoutMs}); terminated`;
+        void this.worker.terminate();
+        return;
+      }
+      this.heartbeatPort.postMessage(0);
+    }, intervalMs);
+    this.heartbeatTimer.unref();
   }
 
   /** Calls the worker's control plane with a timeout; rejects at once if the worker dies. */
@@ -148,6 +190,8 @@ export class WorkerNode {
       p.reject(new ControlError(`${p.what}: worker ${this.node} died (${reason})`));
     }
     this.pending.clear();
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatPort.close();
     this.controlPort.close();
     this.mainPort.close();
     this.onExit(code, reason);

@@ -20,6 +20,8 @@ export interface WorkerBoot {
   sharedBuffer: SharedArrayBuffer | undefined;
   controlPort: MessagePort;
   mainPort: MessagePort;
+  /** The main thread pings here; the worker answers while its event loop turns. */
+  heartbeatPort: MessagePort;
 }
 
 export interface SpawnRequest {
@@ -29,6 +31,8 @@ export interface SpawnRequest {
   args: unknown;
   storage: StorageKind | undefined;
   id: number | undefined;
+  /** 0 for a first start; a supervisor's restart number otherwise (same id). */
+  incarnation: number;
 }
 
 export interface ActorSnapshot {
@@ -37,6 +41,7 @@ export interface ActorSnapshot {
   state: unknown;
   mailbox: number;
   processed: number;
+  incarnation: number;
 }
 
 export interface ActorStats {
@@ -63,7 +68,8 @@ export interface WorkerControl {
   directory(add: ActorRef<any>[], remove: ActorRef<any>[]): void;
   spawn(req: SpawnRequest): Promise<{ id: number }>;
   stop(id: number): boolean;
-  restart(id: number): void;
+  /** Ends an actor without a stop event (its supervisor will restart it). */
+  terminate(id: number): boolean;
   crash(id: number, reason: string): void;
   inspect(id: number): ActorSnapshot | undefined;
   stats(): HostStats;
@@ -74,8 +80,8 @@ export interface WorkerControl {
 /** Events a worker posts to the main thread (batched). */
 export type WorkerEvent =
   | { e: 'started'; ref: ActorRef<any>; parent: ActorRef<any> | null; restart: boolean }
-  | { e: 'stopped'; ref: ActorRef<any> }
-  | { e: 'crashed'; ref: ActorRef<any>; error: ErrorInfo; during: 'init' | 'receive' | 'stop'; messageType: string | undefined }
+  | { e: 'stopped'; ref: ActorRef<any>; incarnation: number }
+  | { e: 'crashed'; ref: ActorRef<any>; error: ErrorInfo; during: 'init' | 'receive' | 'stop'; messageType: string | undefined; incarnation: number }
   | { e: 'dead'; letter: DeadLetter }
   | { e: 'log'; record: LogRecord }
   | ({ e: 'stats' } & HostStats);

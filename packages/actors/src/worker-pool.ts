@@ -1,0 +1,187 @@
+import { MessageChannel } from 'node:worker_threads';
+import type { CodecSet } from './codec.js';
+import type { HostLimits } from './host.js';
+import type { LogLevel } from './logger.js';
+import type { PortTransport } from './port-transport.js';
+import type { ActorRef } from './ref.js';
+import type { StorageOptions } from './stores.js';
+import { WorkerNode, type HeartbeatOptions } from './worker-node.js';
+import type { WorkerEvent } from './worker-protocol.js';
+
+export interface WorkerPoolConfig {
+  seed: number;
+  limits: HostLimits;
+  logLevel: LogLevel;
+  statsIntervalMs: number;
+  storage: StorageOptions;
+  controlTimeoutMs: number;
+  heartbeat: HeartbeatOptions;
+  loader: string | null;
+  /** The main thread's end of the mesh. */
+  transport: PortTransport;
+  /** Codec sets every worker must load, in registration order. */
+  codecSets(): { set: CodecSet; exportName: string; base: number }[];
+  /** Refs every worker should be able to name. */
+  directory(): ActorRef<any>[];
+  onEvents(events: WorkerEvent[]): void;
+  onExit(node: number, code: number | null, reason: string): void;
+}
+
+/** What stays of a slot when its worker dies: a restarted worker takes the same node id. */
+interface Slot {
+  node: number;
+  key: string | undefined;
+  storeName: string;
+  worker: WorkerNode | null;
+  /** A start in progress (first start or restart). */
+  starting: Promise<WorkerNode> | null;
+}
+
+/**
+ * The worker threads of a system, by node id ("slot"). A slot keeps its id, its key and its
+ * durable storage across worker restarts, so refs to its actors stay valid.
+ */
+export class WorkerPool {
+  private readonly slots = new Map<number, Slot>();
+  private readonly byKey = new Map<string, Slot>();
+  private readonly sharedBuffers = new Map<string, SharedArrayBuffer>();
+  private nextNode = 1;
+  private closed = false;
+
+  constructor(private readonly cfg: WorkerPoolConfig) {}
+
+  /** A worker for a new actor: the keyed one (started if needed), or a fresh one. */
+  place(key: string | undefined, actorName: string): Promise<WorkerNode> {
+    if (key !== undefined) {
+      const slot = this.byKey.get(key);
+      if (slot) return this.ensure(slot.node);
+    }
+    const slot: Slot = { node: this.nextNode++, key, storeName: key ?? actorName, worker: null, starting: null };
+    this.slots.set(slot.node, slot);
+    if (key !== undefined) this.byKey.set(key, slot);
+    return this.ensure(slot.node).catch((e) => {
+      // A worker that never started leaves no slot behind.
+      if (!slot.worker) {
+        this.slots.delete(slot.node);
+        if (key !== undefined && this.byKey.get(key) === slot) this.byKey.delete(key);
+      }
+      throw e;
+    });
+  }
+
+  /** The live worker of a slot, restarting it (same node id) if it died. */
+  ensure(node: number): Promise<WorkerNode> {
+    const slot = this.slots.get(node);
+    if (!slot) return Promise.reject(new Error(`no worker slot ${node}`));
+    if (slot.worker && !slot.worker.gone) return Promise.resolve(slot.worker);
+    if (!slot.starting) {
+      slot.starting = this.boot(slot).finally(() => { slot.starting = null; });
+    }
+    return slot.starting;
+  }
+
+  /** The live worker of a slot, if any. */
+  get(node: number): WorkerNode | undefined {
+    const w = this.slots.get(node)?.worker;
+    return w && !w.gone ? w : undefined;
+  }
+
+  has(node: number): boolean {
+    return this.slots.has(node);
+  }
+
+  live(): WorkerNode[] {
+    const out: WorkerNode[] = [];
+    for (const s of this.slots.values()) if (s.worker && !s.worker.gone) out.push(s.worker);
+    return out;
+  }
+
+  nodes(): number[] {
+    return [...this.slots.keys()];
+  }
+
+  private sharedBufferFor(storeName: string): SharedArrayBuffer {
+    let b = this.sharedBuffers.get(storeName);
+    if (!b) {
+      b = new SharedArrayBuffer(this.cfg.storage.sharedBytes ?? 32 * 1024 * 1024);
+      this.sharedBuffers.set(storeName, b);
+    }
+    return b;
+  }
+
+  private async boot(slot: Slot): Promise<WorkerNode> {
+    if (this.closed) throw new Error('the worker pool is closed');
+    const c = this.cfg;
+    const node = new WorkerNode(slot.node, {
+      seed: c.seed,
+      limits: c.limits,
+      logLevel: c.logLevel,
+      statsIntervalMs: c.statsIntervalMs,
+      storage: c.storage,
+      storeName: slot.storeName,
+      sharedBuffer: this.sharedBufferFor(slot.storeName),
+    }, c.loader, c.heartbeat);
+    node.onMessage = (m) => { if (m.t === 'events') c.onEvents(m.events); };
+    node.onExit = (code, reason) => {
+      if (slot.worker === node) {
+        c.transport.disconnect(slot.node);
+        for (const other of this.live()) {
+          if (other !== node) other.call('disconnect', (ctl) => ctl.disconnect(slot.node), c.controlTimeoutMs).catch(() => {});
+        }
+      }
+      c.onExit(slot.node, code, reason);
+    };
+    await node.ready;
+    const timeout = c.controlTimeoutMs;
+    // Codecs first: nothing may reach this worker encoded with tags it cannot read.
+    for (const { set, exportName, base } of c.codecSets()) {
+      await node.call('register codecs', (ctl) => ctl.registerCodecs(set.module, exportName, base), timeout);
+      await node.call('activate codecs', (ctl) => ctl.activateCodecs(set.module), timeout);
+    }
+    const refs = c.directory();
+    if (refs.length) await node.call('directory', (ctl) => ctl.directory(refs, []), timeout);
+    slot.worker = node;
+    c.transport.connect(slot.node, node.mainPort);
+    // Join the mesh: a direct channel to every other live worker.
+    const joins: Promise<void>[] = [];
+    for (const other of this.live()) {
+      if (other === node) continue;
+      const { port1, port2 } = new MessageChannel();
+      joins.push(other.connect(slot.node, port1, timeout), node.connect(other.node, port2, timeout));
+    }
+    await Promise.all(joins);
+    return node;
+  }
+
+  /** Loads a codec set in every live worker, then turns encoding on everywhere. */
+  async registerCodecs(set: CodecSet, exportName: string, base: number): Promise<void> {
+    const t = this.cfg.controlTimeoutMs;
+    const live = this.live();
+    await Promise.all(live.map((w) => w.call('register codecs', (c) => c.registerCodecs(set.module, exportName, base), t)));
+    await Promise.all(live.map((w) => w.call('activate codecs', (c) => c.activateCodecs(set.module), t)));
+  }
+
+  broadcastDirectory(add: ActorRef<any>[], remove: ActorRef<any>[]): void {
+    for (const w of this.live()) w.call('directory', (c) => c.directory(add, remove), this.cfg.controlTimeoutMs).catch(() => {});
+  }
+
+  /** Fault injection: ends a worker abruptly. */
+  async kill(node: number): Promise<void> {
+    const w = this.get(node);
+    if (w) await w.terminate();
+  }
+
+  /** Shuts every worker down (stores flushed), then ends the threads. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const t = this.cfg.controlTimeoutMs;
+    await Promise.all([...this.slots.values()].map(async (s) => {
+      const pending = s.starting;
+      if (pending) await pending.catch(() => {});
+      const w = s.worker;
+      if (!w || w.gone) return;
+      try { await w.call('shutdown', (c) => c.shutdown(), t); } catch { /* terminate below */ }
+      await w.terminate();
+    }));
+  }
+}
