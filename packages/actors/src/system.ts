@@ -48,6 +48,11 @@ export interface SystemOptions extends Partial<HostLimits> {
   /** Worker liveness checks (workers mode). */
   heartbeat?: Partial<HeartbeatOptions>;
   /**
+   * Booted workers kept ready (workers mode): a crashed worker's actors, or a new actor, get one
+   * at once instead of waiting for a thread to start. Default 1; 0 turns it off.
+   */
+  spareWorkers?: number;
+  /**
    * A module imported in every worker before anything else, whose `register()` lets workers
    * load TypeScript. Default: tsx's, when this process runs under tsx; else none.
    */
@@ -162,6 +167,7 @@ export class ActorSystem {
         storage: this.options.storage,
         controlTimeoutMs: this.options.controlTimeoutMs,
         heartbeat: { ...defaultHeartbeat, ...options.heartbeat },
+        spareWorkers: options.spareWorkers ?? 1,
         loader: options.workerLoader !== undefined ? options.workerLoader : detectWorkerLoader(),
         transport: this.transport,
         codecSets: () => this.codecSets,
@@ -615,6 +621,9 @@ function validateOptions(o: SystemOptions): void {
   if (o.logLevel !== undefined && !isLogLevel(o.logLevel)) throw new InvalidOptionError(`logLevel must be debug, info, warn, error or silent, got ${String(o.logLevel)}`);
   if (o.seed !== undefined && !Number.isInteger(o.seed)) throw new InvalidOptionError(`seed must be an integer, got ${String(o.seed)}`);
   if (o.supervision) checkSupervision(o.supervision, 'supervision');
+  if (o.spareWorkers !== undefined && !(Number.isInteger(o.spareWorkers) && o.spareWorkers >= 0 && o.spareWorkers <= 64)) {
+    throw new InvalidOptionError(`spareWorkers must be an integer within 0..64, got ${String(o.spareWorkers)}`);
+  }
   const hb = o.heartbeat;
   if (hb?.intervalMs !== undefined && !(Number.isInteger(hb.intervalMs) && hb.intervalMs >= 0)) throw new InvalidOptionError('heartbeat.intervalMs must be an integer >= 0 (0 turns heartbeats off)');
   if (hb?.timeoutMs !== undefined && !(Number.isInteger(hb.timeoutMs) && hb.timeoutMs > 0)) throw new InvalidOptionError('heartbeat.timeoutMs must be a positive integer');

@@ -1,6 +1,9 @@
 /**
  * The entry of every worker thread: one ActorHost, its end of the port mesh, a comlink control
  * object for the main thread, and events posted back in batches.
+ *
+ * A worker boots generic and becomes a node when the main thread `adopt`s it: that lets the
+ * pool keep spare workers booted, so a crashed worker's actors are back in milliseconds.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { realClock } from './clock.js';
@@ -12,8 +15,8 @@ import { ActorHost, realScheduler, type DeadLetter, type HostEvents } from './ho
 import type { LogRecord } from './logger.js';
 import { PortTransport } from './port-transport.js';
 import { refKey, type ActorRef } from './ref.js';
-import type { WorkerBoot, WorkerControl, WorkerEvent, SpawnRequest } from './worker-protocol.js';
-import { createStores } from './stores.js';
+import { createStores, type HostStores } from './stores.js';
+import type { AdoptRequest, SpawnRequest, WorkerBoot, WorkerControl, WorkerEvent } from './worker-protocol.js';
 
 const boot = workerData as WorkerBoot;
 const port = parentPort!;
@@ -55,24 +58,18 @@ function resolveRef(node: number, id: number): ActorRef<any> {
   return ref;
 }
 
-const stores = createStores(boot.storage, { node: boot.node, storeName: boot.storeName, sharedBuffer: boot.sharedBuffer });
-const host = new ActorHost({
-  node: boot.node,
-  seed: boot.seed,
-  clock: realClock,
-  scheduler: realScheduler,
-  limits: boot.limits,
-  events,
-  logLevel: boot.logLevel,
-  logSink: (record: LogRecord) => emit({ e: 'log', record }),
-  store: (kind) => stores.get(kind),
-  resolveRef,
-});
 const codecs = new CodecRegistry();
-const transport = new PortTransport(host, codecs, resolveRef, undefined, (what, error) => {
-  emit({ e: 'log', record: { level: 'error', actor: `$worker${boot.node}`, message: `${what}: ${errorInfo(error).message}`, time: realClock.now() } });
-});
-host.transport = transport;
+
+/** Set by `adopt`. */
+let node = -1;
+let host: ActorHost | null = null;
+let stores: HostStores | null = null;
+let transport: PortTransport | null = null;
+
+function adopted(): { host: ActorHost; transport: PortTransport } {
+  if (!host || !transport) throw new Error('this worker has not been adopted as a node yet');
+  return { host, transport };
+}
 
 const definitions = new Map<string, ActorDefinition<any, any, any, any>>();
 async function loadDefinition(module: string, exportName: string): Promise<ActorDefinition<any, any, any, any>> {
@@ -83,7 +80,7 @@ async function loadDefinition(module: string, exportName: string): Promise<Actor
   try {
     ns = await import(module);
   } catch (e) {
-    throw new ActorLoadError(`worker ${boot.node} could not load actor module ${module}: ${errorInfo(e).message}`);
+    throw new ActorLoadError(`worker ${node} could not load actor module ${module}: ${errorInfo(e).message}`);
   }
   const def = ns[exportName];
   if (!isActorDefinition(def)) {
@@ -98,7 +95,7 @@ async function loadCodecSet(module: string, exportName: string): Promise<CodecSe
   try {
     ns = await import(module);
   } catch (e) {
-    throw new ActorLoadError(`worker ${boot.node} could not load codec module ${module}: ${errorInfo(e).message}`);
+    throw new ActorLoadError(`worker ${node} could not load codec module ${module}: ${errorInfo(e).message}`);
   }
   const set = ns[exportName];
   if (!isCodecSet(set)) throw new ActorLoadError(`module ${module} has no exported codec set "${exportName}"`);
@@ -115,12 +112,44 @@ function rethrow(e: unknown): never {
   throw err;
 }
 
+function adopt(req: AdoptRequest): void {
+  if (host) throw new Error(`this worker is already node ${node}`);
+  node = req.node;
+  stores = createStores(boot.storage, { node, storeName: req.storeName, sharedBuffer: req.sharedBuffer });
+  const s = stores;
+  host = new ActorHost({
+    node,
+    seed: boot.seed,
+    clock: realClock,
+    scheduler: realScheduler,
+    limits: boot.limits,
+    events,
+    logLevel: boot.logLevel,
+    logSink: (record: LogRecord) => emit({ e: 'log', record }),
+    store: (kind) => s.get(kind),
+    resolveRef,
+  });
+  transport = new PortTransport(host, codecs, resolveRef, undefined, (what, error) => {
+    emit({ e: 'log', record: { level: 'error', actor: `$worker${node}`, message: `${what}: ${errorInfo(error).message}`, time: realClock.now() } });
+  });
+  host.transport = transport;
+  transport.connect(0, req.mainPort);
+  if (boot.statsIntervalMs > 0) {
+    const h = host;
+    const t = setInterval(() => emit({ e: 'stats', node, delivered: h.delivered, actors: h.stats() }), boot.statsIntervalMs);
+    t.unref();
+  }
+}
+
 const control: WorkerControl = {
-  connect(node: number, p: MessagePort) {
-    transport.connect(node, p);
+  adopt(req) {
+    adopt(req);
   },
-  disconnect(node: number) {
-    transport.disconnect(node);
+  connect(peer: number, p: MessagePort) {
+    adopted().transport.connect(peer, p);
+  },
+  disconnect(peer: number) {
+    adopted().transport.disconnect(peer);
   },
   async registerCodecs(module, exportName, baseTag) {
     try {
@@ -136,59 +165,61 @@ const control: WorkerControl = {
   },
   async spawn(req: SpawnRequest) {
     try {
+      const { host: h } = adopted();
       const def = await loadDefinition(req.module, req.exportName);
       const options = { name: req.name, args: req.args, storage: req.storage };
       const ref = req.id === undefined
-        ? host.spawn(def, options, null, undefined, req.incarnation)
-        : host.replace(req.id, def, options, req.incarnation);
+        ? h.spawn(def, options, null, undefined, req.incarnation)
+        : h.replace(req.id, def, options, req.incarnation);
       directory.set(refKey(ref.node, ref.id), ref);
-      host.flushNow();
+      h.flushNow();
       return { id: ref.id };
     } catch (e) { rethrow(e); }
   },
   stop(id) {
-    const ok = host.stop(id);
-    host.flushNow();
+    const { host: h } = adopted();
+    const ok = h.stop(id);
+    h.flushNow();
     return ok;
   },
   terminate(id) {
-    const ok = host.terminate(id);
-    host.flushNow();
+    const { host: h } = adopted();
+    const ok = h.terminate(id);
+    h.flushNow();
     return ok;
   },
   crash(id, reason) {
-    host.crashActor(id, reason);
+    adopted().host.crashActor(id, reason);
   },
   inspect(id) {
-    const v = host.inspect(id);
+    const v = adopted().host.inspect(id);
     if (!v) return undefined;
     let state: unknown;
     try { state = structuredClone(v.state); } catch { state = '<state is not cloneable>'; }
     return { ...v, state };
   },
   stats() {
-    return { node: boot.node, delivered: host.delivered, actors: host.stats() };
+    const { host: h } = adopted();
+    return { node, delivered: h.delivered, actors: h.stats() };
   },
   ping() {
-    return boot.node;
+    return node;
   },
   async shutdown() {
-    host.stopAll();
-    host.flushNow();
+    if (host) {
+      host.stopAll();
+      host.flushNow();
+    }
     flushEvents();
-    await stores.close();
-    transport.close();
+    await stores?.close();
+    transport?.close();
   },
 };
+
+// Actor modules import the package index: load it now, while this worker may still be a spare.
+await import('./index.js');
 
 Comlink.expose(control, nodeEndpoint(boot.controlPort));
 // Answer heartbeats while the event loop turns; a stuck handler stops the answers.
 boot.heartbeatPort.on('message', () => boot.heartbeatPort.postMessage(0));
-transport.connect(0, boot.mainPort);
-
-if (boot.statsIntervalMs > 0) {
-  const t = setInterval(() => emit({ e: 'stats', node: boot.node, delivered: host.delivered, actors: host.stats() }), boot.statsIntervalMs);
-  t.unref();
-}
-
 port.postMessage({ t: 'ready' });

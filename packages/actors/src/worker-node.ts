@@ -78,8 +78,10 @@ export const defaultHeartbeat: HeartbeatOptions = { intervalMs: 100, timeoutMs: 
 export class WorkerNode {
   readonly worker: Worker;
   readonly control: Remote<WorkerControl>;
-  /** The main thread's end of this worker's mesh link. */
-  readonly mainPort: MessagePort;
+  /** The node id, once adopted (-1 while a spare). */
+  node = -1;
+  /** The main thread's end of this worker's mesh link (once adopted). */
+  mainPort: MessagePort | null = null;
   alive = false;
   deathReason = '';
   readonly ready: Promise<void>;
@@ -94,18 +96,16 @@ export class WorkerNode {
   private lastBeat = 0;
   private unresponsive = '';
 
-  constructor(readonly node: number, boot: Omit<WorkerBoot, 'node' | 'controlPort' | 'mainPort' | 'heartbeatPort'>, loader: string | null, private readonly heartbeat: HeartbeatOptions) {
+  constructor(boot: Omit<WorkerBoot, 'controlPort' | 'heartbeatPort'>, loader: string | null, private readonly heartbeat: HeartbeatOptions) {
     const control = new MessageChannel();
-    const main = new MessageChannel();
     const beat = new MessageChannel();
-    this.mainPort = main.port1;
     this.controlPort = control.port1;
     this.heartbeatPort = beat.port1;
     const data: WorkerBoot & { entry: string; loader: string | null } = {
-      ...boot, node, controlPort: control.port2, mainPort: main.port2, heartbeatPort: beat.port2, entry: entryUrl, loader,
+      ...boot, controlPort: control.port2, heartbeatPort: beat.port2, entry: entryUrl, loader,
     };
     this.worker = new Worker(BOOTSTRAP, {
-      eval: true, workerData: data, transferList: [control.port2, main.port2, beat.port2], name: `synod-node-${node}`,
+      eval: true, workerData: data, transferList: [control.port2, beat.port2], name: 'synod-worker',
     });
     this.control = Comlink.wrap<WorkerControl>(nodeEndpoint(control.port1));
     let lastError: Error | undefined;
@@ -121,15 +121,24 @@ export class WorkerNode {
       });
       this.worker.on('error', (e) => {
         lastError = e;
-        if (!this.alive) reject(new ActorLoadError(`worker ${node} failed to start: ${e.message}`));
+        if (!this.alive) reject(new ActorLoadError(`a worker failed to start: ${e.message}`));
       });
       this.worker.on('exit', (code) => {
         const reason = this.unresponsive || (lastError ? `died of an uncaught ${lastError.name}: ${lastError.message}` : `exited with code ${code}`);
-        if (!this.alive && !this.exited) reject(new ActorLoadError(`worker ${node} exited before it was ready (${reason})`));
+        if (!this.alive && !this.exited) reject(new ActorLoadError(`a worker exited before it was ready (${reason})`));
         this.die(code, reason);
       });
     });
     this.ready.catch(() => {});
+  }
+
+  /** Makes this booted worker node `node`, with its durable storage and its link to the main thread. */
+  async adopt(node: number, storeName: string, sharedBuffer: SharedArrayBuffer | undefined, timeoutMs: number): Promise<MessagePort> {
+    const { port1, port2 } = new MessageChannel();
+    this.node = node;
+    await this.call(`adopt as node ${node}`, (c) => c.adopt(Comlink.transfer({ node, storeName, sharedBuffer, mainPort: port2 }, [port2 as any])), timeoutMs);
+    this.mainPort = port1;
+    return port1;
   }
 
   /**
@@ -193,7 +202,7 @@ export class WorkerNode {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.heartbeatPort.close();
     this.controlPort.close();
-    this.mainPort.close();
+    this.mainPort?.close();
     this.onExit(code, reason);
   }
 

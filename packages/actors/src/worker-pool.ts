@@ -16,6 +16,8 @@ export interface WorkerPoolConfig {
   storage: StorageOptions;
   controlTimeoutMs: number;
   heartbeat: HeartbeatOptions;
+  /** Booted workers kept ready to become a node: a restart then skips thread start-up. */
+  spareWorkers: number;
   loader: string | null;
   /** The main thread's end of the mesh. */
   transport: PortTransport;
@@ -47,6 +49,7 @@ export class WorkerPool {
   private readonly sharedBuffers = new Map<string, SharedArrayBuffer>();
   private nextNode = 1;
   private closed = false;
+  private readonly spares: WorkerNode[] = [];
 
   constructor(private readonly cfg: WorkerPoolConfig) {}
 
@@ -109,20 +112,45 @@ export class WorkerPool {
     return b;
   }
 
-  private async boot(slot: Slot): Promise<WorkerNode> {
-    if (this.closed) throw new Error('the worker pool is closed');
+  private newWorker(): WorkerNode {
     const c = this.cfg;
-    const node = new WorkerNode(slot.node, {
+    return new WorkerNode({
       seed: c.seed,
       limits: c.limits,
       logLevel: c.logLevel,
       statsIntervalMs: c.statsIntervalMs,
       storage: c.storage,
-      storeName: slot.storeName,
-      sharedBuffer: this.sharedBufferFor(slot.storeName),
     }, c.loader, c.heartbeat);
+  }
+
+  /** Keeps `spareWorkers` booted workers waiting (started in the background). */
+  private refillSpares(): void {
+    while (!this.closed && this.spares.length < this.cfg.spareWorkers) {
+      const w = this.newWorker();
+      this.spares.push(w);
+      w.onExit = () => {
+        const i = this.spares.indexOf(w);
+        if (i >= 0) this.spares.splice(i, 1);
+      };
+    }
+  }
+
+  /** A booted spare if one is ready, else a fresh worker. */
+  private takeWorker(): WorkerNode {
+    const i = this.spares.findIndex((w) => w.alive && !w.gone);
+    const w = i >= 0 ? this.spares.splice(i, 1)[0]! : this.newWorker();
+    this.refillSpares();
+    return w;
+  }
+
+  private async boot(slot: Slot): Promise<WorkerNode> {
+    if (this.closed) throw new Error('the worker pool is closed');
+    const c = this.cfg;
+    const node = this.takeWorker();
     node.onMessage = (m) => { if (m.t === 'events') c.onEvents(m.events); };
+    let adopted = false;
     node.onExit = (code, reason) => {
+      if (!adopted) return;
       if (slot.worker === node) {
         c.transport.disconnect(slot.node);
         for (const other of this.live()) {
@@ -133,6 +161,8 @@ export class WorkerPool {
     };
     await node.ready;
     const timeout = c.controlTimeoutMs;
+    const mainPort = await node.adopt(slot.node, slot.storeName, this.sharedBufferFor(slot.storeName), timeout);
+    adopted = true;
     // Codecs first: nothing may reach this worker encoded with tags it cannot read.
     for (const { set, exportName, base } of c.codecSets()) {
       await node.call('register codecs', (ctl) => ctl.registerCodecs(set.module, exportName, base), timeout);
@@ -141,7 +171,7 @@ export class WorkerPool {
     const refs = c.directory();
     if (refs.length) await node.call('directory', (ctl) => ctl.directory(refs, []), timeout);
     slot.worker = node;
-    c.transport.connect(slot.node, node.mainPort);
+    c.transport.connect(slot.node, mainPort);
     // Join the mesh: a direct channel to every other live worker.
     const joins: Promise<void>[] = [];
     for (const other of this.live()) {
@@ -174,6 +204,7 @@ export class WorkerPool {
   /** Shuts every worker down (stores flushed), then ends the threads. */
   async close(): Promise<void> {
     this.closed = true;
+    await Promise.all(this.spares.splice(0).map((w) => w.terminate()));
     const t = this.cfg.controlTimeoutMs;
     await Promise.all([...this.slots.values()].map(async (s) => {
       const pending = s.starting;

@@ -6,22 +6,27 @@ import type { ActorRef } from './ref.js';
 import type { StorageKind } from './store.js';
 import type { StorageOptions } from './stores.js';
 
-/** What a worker is started with. */
+/** What a worker is started with: the same for every worker of a system (so spares can wait booted). */
 export interface WorkerBoot {
-  node: number;
   seed: number;
   limits: HostLimits;
   logLevel: LogLevel;
   statsIntervalMs: number;
   storage: StorageOptions;
+  controlPort: MessagePort;
+  /** The main thread pings here; the worker answers while its event loop turns. */
+  heartbeatPort: MessagePort;
+}
+
+/** What makes a booted worker a node of the system. */
+export interface AdoptRequest {
+  node: number;
   /** Stable name of this host's durable data (file log name, shared buffer owner). */
   storeName: string;
   /** The main thread's buffer for this host's `shared` storage. */
   sharedBuffer: SharedArrayBuffer | undefined;
-  controlPort: MessagePort;
+  /** The worker's end of its mesh link to the main thread. */
   mainPort: MessagePort;
-  /** The main thread pings here; the worker answers while its event loop turns. */
-  heartbeatPort: MessagePort;
 }
 
 export interface SpawnRequest {
@@ -61,6 +66,7 @@ export interface HostStats {
 
 /** The control plane a worker exposes over comlink. Never on the message hot path. */
 export interface WorkerControl {
+  adopt(req: AdoptRequest): void;
   connect(node: number, port: MessagePort): void;
   disconnect(node: number): void;
   registerCodecs(module: string, exportName: string, baseTag: number): Promise<void>;

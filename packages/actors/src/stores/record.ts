@@ -1,0 +1,160 @@
+/**
+ * A record of a durable log: the changes one turn of one actor made, or the removal of an
+ * actor (what `storage.maxRecordBytes` bounds). Records travel in frames (frame.ts).
+ * Values are serialized with `v8.serialize` when the record is made, so an actor that mutates its state after persisting it cannot change what is written.
+ *
+ * Layout (little endian):
+ *
+ *     u8 kind (1 changes, 2 remove) | u16 name bytes | name (UTF-8) | u32 op count | op...
+ *     op: u8 key type (0 whole state, 1 string key, 2 number key) | u8 flags (1 deleted)
+ *         | key (string: u32 bytes + UTF-8; number: f64) | unless deleted: u32 value bytes + value
+ */
+import { serialize } from 'node:v8';
+import type { PersistKey, PersistOp } from '../store.js';
+import { RecordTooLargeError, StorageError } from './errors.js';
+
+export const enum RecordKind { Changes = 1, Remove = 2 }
+const enum KeyType { State = 0, String = 1, Number = 2 }
+const DELETED = 1;
+const MAX_NAME_BYTES = 0xffff;
+
+/** One op with its value already serialized (`undefined`: the keyed entry is deleted). */
+export interface SerializedOp {
+  key: PersistKey | null;
+  value: Buffer | undefined;
+}
+
+/** A decoded record; its values are still serialized. */
+export interface DecodedRecord {
+  kind: RecordKind;
+  actor: string;
+  ops: SerializedOp[];
+}
+
+/** Serializes the values of one turn's ops. Throws a StorageError naming the actor for a value v8 cannot serialize. */
+export function serializeOps(actor: string, ops: readonly PersistOp[]): SerializedOp[] {
+  const out: SerializedOp[] = new Array(ops.length);
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!;
+    let value: Buffer | undefined;
+    if (op.key === null || op.value !== undefined) {
+      try {
+        value = serialize(op.value);
+      } catch (e) {
+        const what = op.key === null ? 'ctx.persist' : `ctx.persistEntry(${JSON.stringify(op.key)})`;
+        throw new StorageError(`${what} of actor "${actor}": the value cannot be stored (${(e as Error).message}); ` +
+          'persist plain data (objects, arrays, strings, numbers, Maps, Sets, Dates, typed arrays)');
+      }
+    }
+    out[i] = { key: op.key, value };
+  }
+  return out;
+}
+
+/** Bytes `encodeRecord` will produce. */
+function recordSize(nameBytes: number, ops: readonly SerializedOp[]): number {
+  let n = 1 + 2 + nameBytes + 4;
+  for (const op of ops) {
+    n += 2;
+    if (typeof op.key === 'string') n += 4 + Buffer.byteLength(op.key);
+    else if (typeof op.key === 'number') n += 8;
+    if (op.value !== undefined) n += 4 + op.value.length;
+  }
+  return n;
+}
+
+/**
+ * Encodes a record. Throws `RecordTooLargeError` past `maxRecordBytes` (nothing is written then,
+ * and the caller must not apply the ops either).
+ */
+export function encodeRecord(kind: RecordKind, actor: string, ops: readonly SerializedOp[], maxRecordBytes: number): Buffer {
+  const nameBytes = Buffer.byteLength(actor);
+  if (nameBytes > MAX_NAME_BYTES) throw new StorageError(`actor name of ${nameBytes} bytes is too long to store (at most ${MAX_NAME_BYTES})`);
+  const size = recordSize(nameBytes, ops);
+  if (size > maxRecordBytes) {
+    throw new RecordTooLargeError(`the changes of one turn of actor "${actor}" serialize to ${size} bytes, more than ` +
+      `storage.maxRecordBytes (${maxRecordBytes}); persist less per turn (ctx.persistEntry stores one keyed entry at a time) or raise maxRecordBytes`);
+  }
+  const b = Buffer.allocUnsafe(size);
+  let o = b.writeUInt8(kind, 0);
+  o = b.writeUInt16LE(nameBytes, o);
+  o += b.write(actor, o, 'utf8');
+  o = b.writeUInt32LE(ops.length, o);
+  for (const op of ops) {
+    const k = op.key;
+    o = b.writeUInt8(k === null ? KeyType.State : typeof k === 'string' ? KeyType.String : KeyType.Number, o);
+    o = b.writeUInt8(op.value === undefined ? DELETED : 0, o);
+    if (typeof k === 'string') {
+      const len = b.write(k, o + 4, 'utf8');
+      b.writeUInt32LE(len, o);
+      o += 4 + len;
+    } else if (typeof k === 'number') {
+      o = b.writeDoubleLE(k, o);
+    }
+    if (op.value !== undefined) {
+      o = b.writeUInt32LE(op.value.length, o);
+      o += op.value.copy(b, o);
+    }
+  }
+  if (o !== size) throw new Error(`record encoding wrote ${o} of ${size} bytes`); // a bug in recordSize
+  return b;
+}
+
+/** Thrown by `decodeRecord` for bytes that are not a record (in a CRC-valid frame: a format mismatch). */
+export class RecordFormatError extends Error {}
+
+/**
+ * Decodes a record. Values are views into `b` unless `copy`: copy when `b` is a big read buffer
+ * or shared memory that will be reused, so the live index holds only what it needs.
+ */
+export function decodeRecord(b: Buffer, copy: boolean): DecodedRecord {
+  const need = (o: number, n: number) => {
+    if (o + n > b.length) throw new RecordFormatError(`record ends early (needs ${o + n} bytes, has ${b.length})`);
+  };
+  need(0, 7);
+  const kind = b.readUInt8(0);
+  if (kind !== RecordKind.Changes && kind !== RecordKind.Remove) throw new RecordFormatError(`unknown record kind ${kind}`);
+  const nameBytes = b.readUInt16LE(1);
+  need(3, nameBytes + 4);
+  const actor = b.toString('utf8', 3, 3 + nameBytes);
+  let o = 3 + nameBytes;
+  const count = b.readUInt32LE(o);
+  o += 4;
+  const ops: SerializedOp[] = [];
+  for (let i = 0; i < count; i++) {
+    need(o, 2);
+    const type = b.readUInt8(o);
+    const deleted = (b.readUInt8(o + 1) & DELETED) !== 0;
+    o += 2;
+    let key: PersistKey | null;
+    if (type === KeyType.State) {
+      key = null;
+    } else if (type === KeyType.String) {
+      need(o, 4);
+      const len = b.readUInt32LE(o);
+      need(o + 4, len);
+      key = b.toString('utf8', o + 4, o + 4 + len);
+      o += 4 + len;
+    } else if (type === KeyType.Number) {
+      need(o, 8);
+      key = b.readDoubleLE(o);
+      o += 8;
+    } else {
+      throw new RecordFormatError(`unknown key type ${type}`);
+    }
+    let value: Buffer | undefined;
+    if (!deleted) {
+      need(o, 4);
+      const len = b.readUInt32LE(o);
+      need(o + 4, len);
+      const view = b.subarray(o + 4, o + 4 + len);
+      value = copy ? Buffer.from(view) : view;
+      o += 4 + len;
+    } else if (key === null) {
+      throw new RecordFormatError('the whole state cannot be deleted');
+    }
+    ops.push({ key, value });
+  }
+  if (o !== b.length) throw new RecordFormatError(`${b.length - o} stray bytes after the record`);
+  return { kind, actor, ops };
+}
