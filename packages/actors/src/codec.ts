@@ -8,6 +8,11 @@ import type { WireReader, WireWriter } from './wire.js';
  */
 export interface MessageCodec<T extends { type: string } = any> {
   readonly type: T['type'];
+  /**
+   * Whether this message can be encoded exactly; when false it travels by structured clone
+   * instead (e.g. a value of a type the codec does not know). Default: always.
+   */
+  canEncode?(message: T): boolean;
   encode(message: T, w: WireWriter): void;
   decode(r: WireReader): T;
 }
@@ -58,6 +63,8 @@ export const MAX_TAG = 0xffff;
 export class CodecRegistry {
   private readonly byTag: (MessageCodec | undefined)[] = [];
   private readonly active = new Map<string, number>();
+  /** Active codecs that refuse some messages (see `canEncode`), by tag. */
+  private readonly picky: (MessageCodec | undefined)[] = [];
   private readonly sets = new Map<string, { base: number; set: CodecSet }>();
 
   register(set: CodecSet, baseTag: number): void {
@@ -84,6 +91,7 @@ export class CodecRegistry {
         throw new MessageEncodingError(`message type "${c.type}" has codecs in two sets; each type may have one`);
       }
       this.active.set(c.type, entry.base + i);
+      if (c.canEncode) this.picky[entry.base + i] = c;
     });
   }
 
@@ -92,7 +100,10 @@ export class CodecRegistry {
     if (this.active.size === 0 || typeof message !== 'object' || message === null) return CLONE_TAG;
     const type = (message as { type?: unknown }).type;
     if (typeof type !== 'string') return CLONE_TAG;
-    return this.active.get(type) ?? CLONE_TAG;
+    const tag = this.active.get(type);
+    if (tag === undefined) return CLONE_TAG;
+    const picky = this.picky[tag];
+    return picky === undefined || picky.canEncode!(message) ? tag : CLONE_TAG;
   }
 
   codec(tag: number): MessageCodec {

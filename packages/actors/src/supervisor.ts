@@ -201,6 +201,16 @@ export class Supervisor {
     return undefined;
   }
 
+  /**
+   * Changes the `args` a child actor gets when it is restarted (its current incarnation keeps
+   * what it has: tell it separately). For wiring actors that need each other's refs.
+   */
+  setChildArgs(ref: ActorRef<any>, args: unknown): void {
+    const c = this.findActor(ref);
+    if (!c) throw new InvalidOptionError(`supervisor "${this.name}" has no child ${ref.name}`);
+    c.spec = { ...c.spec, args };
+  }
+
   /** The incarnation of a child actor (how many times it was restarted). */
   incarnationOf(ref: ActorRef<any>): number | undefined {
     return this.findActor(ref)?.incarnation;

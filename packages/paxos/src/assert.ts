@@ -1,0 +1,9 @@
+/** A broken protocol invariant: a bug, never a user error. The actor crashes loudly. */
+export class InvariantViolation extends Error {
+  override name = 'InvariantViolation';
+}
+
+/** Asserts what must hold (TigerBeetle style): cheap checks left on in production. */
+export function assert(condition: boolean, what: string): asserts condition {
+  if (!condition) throw new InvariantViolation(what);
+}

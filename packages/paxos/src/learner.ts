@@ -1,0 +1,255 @@
+/**
+ * The learner (seed 6.2.3, 6.5 ⑥, 6.6).
+ *
+ * A value is chosen when a majority of acceptors accepted it in the same ballot (⑥). Acceptors
+ * report each instance only to its distinguished learners (6.6); a learner that decides tells the
+ * other learners. A learner asked about an instance it missed asks its peers, and if none knows,
+ * starts a proposal of its own through a proposer (6.6: "let that node propose again"), which
+ * finds the outcome through phase 1.
+ *
+ * Pure: it touches the world only through `ctx`.
+ */
+import { defineActor, type ActorContext, type ActorRef, type ReplyToken } from '@synod/actors';
+import { assert } from './assert.js';
+import type { Ballot } from './ballot.js';
+import type { Accepted, Chosen, Configure, Decided, LearnerMsg, ProposerMsg } from './messages.js';
+import { sameValue, type Value } from './value.js';
+
+export interface LearnerOptions {
+  /** How long to wait for peers before starting a recovery proposal for a missed instance. Default 100. */
+  queryTimeoutMs: number;
+  /** How often a pending `learn` is retried (peers again, then a proposer). Default 500. */
+  retryMs: number;
+  /** Attempts per pending `learn` before it fails. Default 20. */
+  maxAttempts: number;
+  /** Pending `learn` requests at once. Default 10000. */
+  maxPending: number;
+  /** Subscribers to decisions. Default 64. */
+  maxSubscribers: number;
+  /** Deadlines are checked this often. Default 20. */
+  tickMs: number;
+}
+
+export const defaultLearnerOptions: LearnerOptions = {
+  queryTimeoutMs: 100,
+  retryMs: 500,
+  maxAttempts: 20,
+  maxPending: 10_000,
+  maxSubscribers: 64,
+  tickMs: 20,
+};
+
+export interface LearnerArgs {
+  /** This learner's number, 0..n-1. */
+  index: number;
+  /** How many acceptors there are (a majority of them decides). */
+  acceptorCount: number;
+  /** Every learner (itself included): told of decisions, asked about missed instances. */
+  learners?: ActorRef<LearnerMsg>[];
+  /** Proposers that can run a recovery proposal. */
+  proposers?: ActorRef<ProposerMsg>[];
+  options?: Partial<LearnerOptions>;
+}
+
+/** Votes seen for one undecided instance: per ballot, which acceptors accepted which value. */
+interface Votes {
+  ballot: Ballot;
+  mask: number;
+  count: number;
+  value: Value;
+  /** Other ballots, rarely more than one (duelling proposers). */
+  others: Map<Ballot, { mask: number; count: number; value: Value }> | null;
+}
+
+interface Pending { tokens: ReplyToken[]; deadline: number; attempts: number; asked: 'peers' | 'proposer' }
+
+export interface LearnerState {
+  index: number;
+  majority: number;
+  learners: ActorRef<LearnerMsg>[];
+  proposers: ActorRef<ProposerMsg>[];
+  opts: LearnerOptions;
+  votes: Map<number, Votes>;
+  decided: Map<number, Value>;
+  /** Instances below this were forgotten (see `forget`). */
+  forgottenBelow: number;
+  pending: Map<number, Pending>;
+  subscribers: ActorRef<Decided>[];
+  nextProposer: number;
+}
+
+type Ctx = ActorContext<LearnerMsg, never>;
+type Msg = LearnerMsg | { type: 'forget'; below: number };
+
+export const Learner = defineActor<LearnerState, Msg, LearnerArgs, never>({
+  module: import.meta.url,
+  label: 'Learner',
+
+  init(args, ctx) {
+    const opts = { ...defaultLearnerOptions, ...args.options };
+    ctx.setTimer('tick', opts.tickMs, { type: 'tick' });
+    return {
+      index: args.index,
+      majority: Math.floor(args.acceptorCount / 2) + 1,
+      learners: args.learners ?? [],
+      proposers: args.proposers ?? [],
+      opts,
+      votes: new Map(),
+      decided: new Map(),
+      forgottenBelow: 0,
+      pending: new Map(),
+      subscribers: [],
+      nextProposer: args.index,
+    };
+  },
+
+  receive(s, msg, ctx) {
+    const c = ctx as Ctx;
+    switch (msg.type) {
+      case 'accepted': onAccepted(s, msg, c); break;
+      case 'decided': case 'chosen': decide(s, msg.instance, msg.value, false, c); break;
+      case 'learn': onLearn(s, msg.instance, c); break;
+      case 'query': {
+        const v = s.decided.get(msg.instance);
+        if (v !== undefined || s.decided.has(msg.instance)) c.reply({ type: 'decided', instance: msg.instance, value: v } satisfies Decided);
+        break;
+      }
+      case 'subscribe':
+        if (s.subscribers.length >= s.opts.maxSubscribers) throw new Error(`learner ${s.index}: more than ${s.opts.maxSubscribers} subscribers (maxSubscribers)`);
+        s.subscribers.push(msg.to);
+        break;
+      case 'tick': onTick(s, c); break;
+      case 'configure': onConfigure(s, msg); break;
+      case 'forget': onForget(s, msg.below); break;
+    }
+  },
+});
+
+function onConfigure(s: LearnerState, m: Configure): void {
+  if (m.learners) s.learners = m.learners;
+  if (m.proposers) s.proposers = m.proposers;
+}
+
+/** ⑥: count acceptances per ballot; a majority in one ballot decides. */
+function onAccepted(s: LearnerState, m: Accepted, ctx: Ctx): void {
+  if (m.instance < s.forgottenBelow) return;
+  if (s.decided.has(m.instance)) {
+    // Already decided: any later majority must agree (P2). Cheap to check, a bug if not.
+    return;
+  }
+  let v = s.votes.get(m.instance);
+  const bit = 1 << m.acceptor;
+  if (v === undefined) {
+    v = { ballot: m.ballot, mask: bit, count: 1, value: m.value, others: null };
+    s.votes.set(m.instance, v);
+  } else if (v.ballot === m.ballot) {
+    if (v.mask & bit) return;
+    v.mask |= bit;
+    v.count++;
+    assert(sameValue(v.value, m.value), `learner: two values accepted in ballot ${m.ballot} of instance ${m.instance}`);
+  } else {
+    v.others ??= new Map();
+    const o = v.others.get(m.ballot);
+    if (o === undefined) {
+      v.others.set(m.ballot, { mask: bit, count: 1, value: m.value });
+    } else if (!(o.mask & bit)) {
+      o.mask |= bit;
+      o.count++;
+      assert(sameValue(o.value, m.value), `learner: two values accepted in ballot ${m.ballot} of instance ${m.instance}`);
+      if (o.count >= s.majority) decide(s, m.instance, o.value, true, ctx);
+    }
+    return;
+  }
+  if (v.count >= s.majority) decide(s, m.instance, v.value, true, ctx);
+}
+
+/**
+ * Records a decision, tells the other learners when it was learned from the acceptors (they may
+ * not be among the instance's distinguished learners), and answers whoever waits for it.
+ */
+function decide(s: LearnerState, instance: number, value: Value, fromAcceptors: boolean, ctx: Ctx): void {
+  if (instance < s.forgottenBelow) return;
+  if (s.decided.has(instance)) {
+    assert(sameValue(s.decided.get(instance), value), `learner ${s.index}: instance ${instance} decided twice with different values`);
+    return;
+  }
+  s.decided.set(instance, value);
+  s.votes.delete(instance);
+  const msg: Decided = { type: 'decided', instance, value };
+  if (fromAcceptors) {
+    for (let i = 0; i < s.learners.length; i++) if (i !== s.index) ctx.send(s.learners[i]!, msg);
+  }
+  for (const sub of s.subscribers) ctx.send(sub, msg);
+  const p = s.pending.get(instance);
+  if (p) {
+    s.pending.delete(instance);
+    for (const t of p.tokens) ctx.respond(t, msg);
+  }
+}
+
+/** A client asks for an instance's value; a missed one is asked of peers, then recovered (6.6). */
+function onLearn(s: LearnerState, instance: number, ctx: Ctx): void {
+  const token = ctx.replyToken();
+  if (s.decided.has(instance)) {
+    if (token) ctx.respond(token, { type: 'decided', instance, value: s.decided.get(instance) } satisfies Decided);
+    return;
+  }
+  if (instance < s.forgottenBelow) {
+    if (token) ctx.respond(token, { type: 'propose-failed', instance, reason: `learner ${s.index} forgot instances below ${s.forgottenBelow}` });
+    return;
+  }
+  let p = s.pending.get(instance);
+  if (p === undefined) {
+    if (s.pending.size >= s.opts.maxPending) {
+      if (token) ctx.respond(token, { type: 'propose-failed', instance, reason: `learner ${s.index} has ${s.opts.maxPending} pending requests (maxPending)` });
+      return;
+    }
+    p = { tokens: [], deadline: 0, attempts: 0, asked: 'peers' };
+    s.pending.set(instance, p);
+    askPeers(s, instance, p, ctx);
+  }
+  if (token) p.tokens.push(token);
+}
+
+function askPeers(s: LearnerState, instance: number, p: Pending, ctx: Ctx): void {
+  p.attempts++;
+  p.asked = 'peers';
+  p.deadline = ctx.now() + s.opts.queryTimeoutMs;
+  for (let i = 0; i < s.learners.length; i++) if (i !== s.index) ctx.send(s.learners[i]!, { type: 'query', instance });
+}
+
+/** Nobody knows: propose ourselves (value null, chosen only if nothing else was accepted). */
+function recover(s: LearnerState, instance: number, p: Pending, ctx: Ctx): void {
+  p.attempts++;
+  p.asked = 'proposer';
+  p.deadline = ctx.now() + s.opts.retryMs;
+  if (s.proposers.length === 0) return;
+  const to = s.proposers[s.nextProposer++ % s.proposers.length]!;
+  ctx.send(to, { type: 'propose', instance, value: null, recover: true });
+}
+
+function onTick(s: LearnerState, ctx: Ctx): void {
+  ctx.setTimer('tick', s.opts.tickMs, { type: 'tick' });
+  if (s.pending.size === 0) return;
+  const now = ctx.now();
+  for (const [instance, p] of s.pending) {
+    if (now < p.deadline) continue;
+    if (p.attempts >= s.opts.maxAttempts) {
+      s.pending.delete(instance);
+      for (const t of p.tokens) ctx.respond(t, { type: 'propose-failed', instance, reason: `learner ${s.index} could not find the outcome after ${p.attempts} attempts (maxAttempts)` });
+      continue;
+    }
+    if (p.asked === 'peers') recover(s, instance, p, ctx);
+    else askPeers(s, instance, p, ctx);
+  }
+}
+
+/** Drops decisions below `below` (every client has them): bounds learner memory. */
+function onForget(s: LearnerState, below: number): void {
+  if (below <= s.forgottenBelow) return;
+  for (const i of s.decided.keys()) if (i < below) s.decided.delete(i);
+  for (const i of s.votes.keys()) if (i < below) s.votes.delete(i);
+  s.forgottenBelow = below;
+}
+
+export type { Chosen };

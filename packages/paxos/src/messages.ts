@@ -1,0 +1,120 @@
+/**
+ * The messages of the Synod (single-decree Paxos, many instances at once), named after the
+ * seed's phases, and the validator used wherever messages enter from outside.
+ *
+ * Every protocol message names its `instance`: instances are independent consensus problems
+ * that share the same actors, so rounds can be pipelined.
+ */
+import type { ActorRef, ReplyToken } from '@synod/actors';
+import type { Ballot } from './ballot.js';
+import type { Value } from './value.js';
+
+/** Phase 1a: a proposer asks every acceptor to promise `ballot` (6.2.1, 6.5 ③). */
+export interface Prepare { type: 'prepare'; instance: number; ballot: Ballot }
+
+/**
+ * Phase 1b: the acceptor promises `ballot` and reports the highest-numbered proposal it has
+ * accepted, if any (`acceptedBallot` 0 and `acceptedValue` null when none) (6.5 ④).
+ */
+export interface PromiseMsg { type: 'promise'; instance: number; ballot: Ballot; acceptor: number; acceptedBallot: Ballot; acceptedValue: Value }
+
+/** Phase 2a: accept `value` in `ballot` (6.2.2, 6.5 ⑤). */
+export interface Accept { type: 'accept'; instance: number; ballot: Ballot; value: Value }
+
+/** Phase 2b: the acceptor accepted; sent to the proposer and to the instance's learners (6.5 ⑥, 6.6). */
+export interface Accepted { type: 'accepted'; instance: number; ballot: Ballot; acceptor: number; value: Value }
+
+/**
+ * A prepare or accept below the acceptor's promise, answered with that promise so the proposer
+ * can jump past it at once (6.5 ⑦ ⑧). `promised` is {@link FORGOTTEN} when the instance was
+ * decided and compacted away: ask a learner.
+ */
+export interface Reject { type: 'reject'; instance: number; ballot: Ballot; acceptor: number; promised: Ballot }
+
+/** The instance's value is chosen: a learner tells other learners and whoever asked. */
+export interface Decided { type: 'decided'; instance: number; value: Value }
+
+/** `promised` of a rejection for an instance an acceptor has compacted away. */
+export const FORGOTTEN = -1;
+
+export type AcceptorMsg = Prepare | Accept | Forget;
+/** Acceptors may forget instances below `below`: every learner knows them (bounds acceptor memory). */
+export interface Forget { type: 'forget'; below: number }
+
+/**
+ * A client asks a proposer to get `value` chosen for `instance`; the answer is {@link Chosen}
+ * with the value actually chosen (maybe another proposer's). `recover` marks a proposal made to
+ * find out an outcome (6.6): its value is `null` and only chosen if nothing else was accepted.
+ */
+export interface Propose { type: 'propose'; instance: number; value: Value; recover?: boolean; replyTo?: ReplyToken }
+export interface Chosen { type: 'chosen'; instance: number; value: Value }
+/** A proposal that could not complete (e.g. the instance was compacted away). */
+export interface ProposeFailed { type: 'propose-failed'; instance: number; reason: string }
+
+/** Distinguished-proposer election (6.6, the livelock): proposers announce themselves. */
+export interface ProposerHeartbeat { type: 'proposer-heartbeat'; id: number; leaderBallot: Ballot }
+
+/** Internal clock of a proposer or learner: deadlines and heartbeats are checked on ticks. */
+export interface Tick { type: 'tick' }
+
+export type ProposerMsg = Propose | PromiseMsg | Accepted | Reject | ProposerHeartbeat | Tick | Configure;
+
+/** Wiring given after spawn (refs of peers that did not exist when this actor started). */
+export interface Configure {
+  type: 'configure';
+  acceptors?: ActorRef<AcceptorMsg>[];
+  learners?: ActorRef<LearnerMsg>[];
+  proposers?: ActorRef<ProposerMsg>[];
+}
+
+/** Ask a learner for an instance's value; the answer is {@link Decided} (maybe after a recovery proposal). */
+export interface Learn { type: 'learn'; instance: number }
+/** A learner asks its peers whether they know an instance (they answer with {@link Decided}). */
+export interface Query { type: 'query'; instance: number }
+/** Subscribe to every decision of a learner (it sends {@link Decided} to `to`). */
+export interface Subscribe { type: 'subscribe'; to: ActorRef<Decided> }
+
+export type LearnerMsg = Accepted | Decided | Learn | Query | Subscribe | Tick | Configure | Chosen;
+
+export type SynodMessage = AcceptorMsg | ProposerMsg | LearnerMsg;
+
+// ------------------------------------------------------------------ validation
+
+/** A message or argument that is not what the protocol expects. */
+export class InvalidMessageError extends Error {
+  override name = 'InvalidMessageError';
+}
+
+const isInstance = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+const isBallot = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+
+/** Checks an instance id given by a user: a safe integer >= 0. */
+export function checkInstance(instance: unknown, where: string): asserts instance is number {
+  if (!isInstance(instance)) throw new InvalidMessageError(`${where}: instance must be an integer >= 0 (a safe integer), got ${String(instance)}`);
+}
+
+/**
+ * Validates a message received across a trust boundary. Throws {@link InvalidMessageError}
+ * naming what is wrong; returns the message typed.
+ */
+export function validateSynodMessage(m: unknown): SynodMessage {
+  if (typeof m !== 'object' || m === null) throw new InvalidMessageError(`a Synod message must be an object, got ${m === null ? 'null' : typeof m}`);
+  const msg = m as Record<string, unknown>;
+  const need = (ok: boolean, what: string) => { if (!ok) throw new InvalidMessageError(`bad "${String(msg.type)}" message: ${what}`); };
+  switch (msg.type) {
+    case 'prepare': need(isInstance(msg.instance) && isBallot(msg.ballot) && (msg.ballot as number) > 0, 'needs instance and ballot > 0'); break;
+    case 'promise': need(isInstance(msg.instance) && isBallot(msg.ballot) && isBallot(msg.acceptedBallot) && Number.isInteger(msg.acceptor), 'needs instance, ballot, acceptor, acceptedBallot'); break;
+    case 'accept': need(isInstance(msg.instance) && isBallot(msg.ballot) && (msg.ballot as number) > 0 && 'value' in msg, 'needs instance, ballot > 0 and value'); break;
+    case 'accepted': need(isInstance(msg.instance) && isBallot(msg.ballot) && Number.isInteger(msg.acceptor) && 'value' in msg, 'needs instance, ballot, acceptor, value'); break;
+    case 'reject': need(isInstance(msg.instance) && isBallot(msg.ballot) && Number.isInteger(msg.acceptor) && typeof msg.promised === 'number', 'needs instance, ballot, acceptor, promised'); break;
+    case 'decided': case 'chosen': need(isInstance(msg.instance) && 'value' in msg, 'needs instance and value'); break;
+    case 'propose': need(isInstance(msg.instance) && 'value' in msg, 'needs instance and value'); break;
+    case 'learn': case 'query': need(isInstance(msg.instance), 'needs instance'); break;
+    case 'forget': need(isInstance(msg.below), 'needs below'); break;
+    case 'proposer-heartbeat': need(Number.isInteger(msg.id) && isBallot(msg.leaderBallot), 'needs id and leaderBallot'); break;
+    case 'propose-failed': need(isInstance(msg.instance) && typeof msg.reason === 'string', 'needs instance and reason'); break;
+    case 'tick': case 'configure': case 'subscribe': break;
+    default: throw new InvalidMessageError(`unknown Synod message type ${JSON.stringify(msg.type)}`);
+  }
+  return m as SynodMessage;
+}
