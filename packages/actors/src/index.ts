@@ -24,3 +24,8 @@ export {
 export type { SystemSpawnOptions } from './system.js';
 export type { HeartbeatOptions } from './worker-node.js';
 export type { PersistKey, PersistOp, Recovered } from './store.js';
+export { FileStore, type FileStoreOptions, type FileRecovery, type FileStoreStats } from './stores/file-store.js';
+export { SharedStore, type SharedStoreOptions } from './stores/shared-store.js';
+export { StorageError, StoreLockedError, LogDamagedError, RecordTooLargeError, StoreFullError } from './stores/errors.js';
+export type { LockPredecessor } from './stores/log-lock.js';
+export type { ReplayResult } from './stores/replay.js';

@@ -1,5 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { InvalidOptionError } from './errors.js';
 import { MemoryStore, type ActorStore, type StorageKind } from './store.js';
+import { storageDefaults } from './stores/defaults.js';
+import { FileStore } from './stores/file-store.js';
+import { HostBuffer, MAX_HOST_BUFFER_BYTES, MIN_HOST_BUFFER_BYTES } from './stores/host-buffer.js';
+import { SharedStore } from './stores/shared-store.js';
 
 /** Where and how the durable stores of a system keep data. Every bound is named. */
 export interface StorageOptions {
@@ -10,12 +15,25 @@ export interface StorageOptions {
    * fdatasync (default true). False syncs once per turn, for comparison.
    */
   groupCommit?: boolean;
-  /** `file`: compact the log (a snapshot of the live records) once it grows past this size. Default 64 MiB. */
+  /**
+   * `file`: compact the log (write a snapshot of the live records and rename it over the log)
+   * once it grows past this size and past twice its size after the last compaction. Default 64 MiB.
+   */
   maxLogBytes?: number;
-  /** `shared`: bytes of the SharedArrayBuffer kept for each host by the main thread. Default 32 MiB. */
+  /**
+   * `shared`: bytes of the SharedArrayBuffer kept for each host by the main thread. Half of it
+   * (less a 64-byte header) must hold the live data of the host's `shared` actors. Default 32 MiB.
+   */
   sharedBytes?: number;
-  /** Largest single record (one turn's changes of one actor). Default 16 MiB. */
+  /** Largest single record (one turn's changes of one actor), serialized. Default 16 MiB. */
   maxRecordBytes?: number;
+  /** `file`: largest single commit (one write + fdatasync); a bigger record is committed alone. Default 4 MiB. */
+  maxCommitBytes?: number;
+  /**
+   * `file`: wait this long before each commit (write + fdatasync) starts, to emulate a slow disk
+   * (tests of persist before send, benchmarks under storage latency). Default 0.
+   */
+  commitDelayMs?: number;
 }
 
 /** What a host needs to open its stores. */
@@ -23,14 +41,47 @@ export interface HostStoreContext {
   node: number;
   /** Stable name of this host's data: the worker key, or the name of its first actor. */
   storeName: string;
-  /** The main thread's buffer for `shared` storage of this host (survives the worker). */
+  /**
+   * The main thread's buffer for this host's store name (survives the worker). Holds the
+   * `shared` log, and the owner token by which the `file` store of a restarted worker takes
+   * over the lock its crashed predecessor left. Absent for the main-thread host: its stores
+   * make their own (that host lives as long as the system).
+   */
   sharedBuffer?: SharedArrayBuffer;
+}
+
+/** Checks storage options when a system starts, so a bad bound fails there and not at the first persist. */
+export function checkStorageOptions(o: StorageOptions): void {
+  const positiveInt = (k: keyof StorageOptions, min = 1, max = Number.MAX_SAFE_INTEGER) => {
+    const v = o[k];
+    if (v !== undefined && !(Number.isInteger(v) && (v as number) >= min && (v as number) <= max)) {
+      throw new InvalidOptionError(`storage.${k} must be an integer from ${min} to ${max}, got ${String(v)}`);
+    }
+  };
+  if (o.dir !== undefined && (typeof o.dir !== 'string' || o.dir.length === 0)) {
+    throw new InvalidOptionError(`storage.dir must be a non-empty path, got ${JSON.stringify(o.dir)}`);
+  }
+  if (o.groupCommit !== undefined && typeof o.groupCommit !== 'boolean') {
+    throw new InvalidOptionError(`storage.groupCommit must be true or false, got ${String(o.groupCommit)}`);
+  }
+  positiveInt('maxLogBytes');
+  positiveInt('sharedBytes', MIN_HOST_BUFFER_BYTES, MAX_HOST_BUFFER_BYTES);
+  positiveInt('maxRecordBytes');
+  positiveInt('maxCommitBytes');
+  positiveInt('commitDelayMs', 0);
 }
 
 /** The stores of one host, created on first use. */
 export class HostStores {
   private readonly stores = new Map<StorageKind, ActorStore>();
-  constructor(private readonly options: StorageOptions, private readonly host: HostStoreContext) {}
+  /** The main-thread host's own buffer (workers get theirs from the main thread). */
+  private localBuffer: SharedArrayBuffer | null = null;
+  /** Owner token of the main-thread host when it has no buffer yet. */
+  private readonly localToken = randomBytes(16).toString('hex');
+
+  constructor(private readonly options: StorageOptions, private readonly host: HostStoreContext) {
+    checkStorageOptions(options);
+  }
 
   get(kind: StorageKind): ActorStore {
     let s = this.stores.get(kind);
@@ -42,17 +93,42 @@ export class HostStores {
   }
 
   private create(kind: StorageKind): ActorStore {
+    const o = this.options;
+    const maxRecordBytes = o.maxRecordBytes ?? storageDefaults.maxRecordBytes;
     switch (kind) {
       case 'memory':
         return new MemoryStore();
+      case 'shared':
+        return SharedStore.open(this.buffer(), { storeName: this.host.storeName, maxRecordBytes });
+      case 'file':
+        return FileStore.open({
+          dir: o.dir!,
+          storeName: this.host.storeName,
+          owner: this.host.sharedBuffer ? HostBuffer.attach(this.host.sharedBuffer).token : this.localToken,
+          groupCommit: o.groupCommit,
+          maxLogBytes: o.maxLogBytes,
+          maxRecordBytes,
+          maxCommitBytes: o.maxCommitBytes,
+          commitDelayMs: o.commitDelayMs,
+        });
       default:
-        throw new InvalidOptionError(`storage "${kind}" is not available on node ${this.host.node}`);
+        throw new InvalidOptionError(`storage "${String(kind)}" is not available on node ${this.host.node}`);
     }
   }
 
+  private buffer(): SharedArrayBuffer {
+    if (this.host.sharedBuffer) return this.host.sharedBuffer;
+    this.localBuffer ??= new SharedArrayBuffer(this.options.sharedBytes ?? storageDefaults.sharedBytes);
+    return this.localBuffer;
+  }
+
   async close(): Promise<void> {
-    for (const s of this.stores.values()) await s.close();
+    const errors: unknown[] = [];
+    for (const s of this.stores.values()) {
+      try { await s.close(); } catch (e) { errors.push(e); }
+    }
     this.stores.clear();
+    if (errors.length > 0) throw errors[0];
   }
 }
 

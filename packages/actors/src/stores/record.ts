@@ -1,7 +1,8 @@
 /**
  * A record of a durable log: the changes one turn of one actor made, or the removal of an
  * actor (what `storage.maxRecordBytes` bounds). Records travel in frames (frame.ts).
- * Values are serialized with `v8.serialize` when the record is made, so an actor that mutates its state after persisting it cannot change what is written.
+ * Values are serialized with `v8.serialize` when the record is made, so an actor that mutates
+ * its state after persisting it cannot change what is written.
  *
  * Layout (little endian):
  *

@@ -1,0 +1,130 @@
+import type { ActorStore, PersistOp, Recovered } from '../store.js';
+import { StorageError, StoreFullError } from './errors.js';
+import { encodeFrame, encodeFrames } from './frame.js';
+import { HOST_BUFFER_HEADER_BYTES, HostBuffer } from './host-buffer.js';
+import { LiveIndex } from './live-index.js';
+import { RecordKind, encodeRecord, serializeOps } from './record.js';
+import { replayFrames, type ReplayResult } from './replay.js';
+
+/** Options of {@link SharedStore.open}. */
+export interface SharedStoreOptions {
+  /** The host's store name, for messages. */
+  storeName: string;
+  /** Largest record (one turn's changes of one actor). */
+  maxRecordBytes: number;
+}
+
+/** Frames written by compaction hold records up to this size together (fewer headers to read back). */
+const COMPACTION_FRAME_BYTES = 1024 * 1024;
+
+/**
+ * `shared` storage: a log in a SharedArrayBuffer that the main thread keeps for the host's store
+ * name, so it survives the crash of the worker (not of the process). A write is durable when
+ * `write` returns: the frame is copied in, then the used-bytes word is advanced atomically, so a
+ * worker that dies mid-copy leaves a frame nobody reads (a torn tail is cut, never replayed).
+ *
+ * Double-buffered compaction: the buffer after its header is two halves; when the active half
+ * is full, the live data is written into the other half, and only then is the active-half
+ * word flipped, so a crash mid-compaction leaves the old half in force. If the live data does
+ * not fit in a half, the write fails with `StoreFullError` and nothing changes.
+ */
+export class SharedStore implements ActorStore {
+  readonly kind = 'shared' as const;
+  onDurable: ((seq: number) => void) | null = null;
+  /** What recovery found in the buffer. */
+  readonly recovery: ReplayResult;
+  /** Writes and compactions since this store opened. */
+  readonly stats = { writes: 0, compactions: 0 };
+  private readonly index = new LiveIndex();
+  private readonly data: Buffer;
+  private readonly halfBytes: number;
+  private readonly generation: number;
+  private seq = 0;
+  private closed = false;
+
+  private constructor(private readonly host: HostBuffer, private readonly options: SharedStoreOptions) {
+    const b = host.buffer;
+    this.halfBytes = Math.floor((b.byteLength - HOST_BUFFER_HEADER_BYTES) / 2 / 8) * 8;
+    this.data = Buffer.from(b, HOST_BUFFER_HEADER_BYTES, this.halfBytes * 2);
+    this.generation = host.claimShared();
+    const half = host.activeHalf;
+    const used = host.used(half);
+    const source = `the shared buffer of host "${options.storeName}"`;
+    if ((half !== 0 && half !== 1) || used < 0 || used > this.halfBytes) {
+      throw new StorageError(`${source} has an impossible header (half ${half}, ${used} bytes used); restart the actor system`);
+    }
+    this.recovery = replayFrames(this.data.subarray(half * this.halfBytes, (half + 1) * this.halfBytes), used, source, this.index);
+    if (this.recovery.end < used) host.setUsed(half, this.recovery.end);
+  }
+
+  /** Opens the `shared` log of a host's buffer and recovers what it holds. */
+  static open(buffer: SharedArrayBuffer, options: SharedStoreOptions): SharedStore {
+    return new SharedStore(HostBuffer.attach(buffer), options);
+  }
+
+  get durableSeq(): number { return this.seq; }
+
+  load(actor: string): Recovered | undefined {
+    return this.index.load(actor);
+  }
+
+  write(actor: string, ops: readonly PersistOp[]): number {
+    this.assertWritable();
+    const values = serializeOps(actor, ops);
+    this.append(encodeRecord(RecordKind.Changes, actor, values, this.options.maxRecordBytes));
+    this.index.applyChanges(actor, values);
+    return ++this.seq;
+  }
+
+  remove(actor: string): number {
+    this.assertWritable();
+    this.append(encodeRecord(RecordKind.Remove, actor, [], this.options.maxRecordBytes));
+    this.index.remove(actor);
+    return ++this.seq;
+  }
+
+  /** Nothing to flush: the buffer belongs to the main thread and keeps the data for the next host. */
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private assertWritable(): void {
+    if (this.closed) throw new StorageError(`the shared store of host "${this.options.storeName}" is closed`);
+    if (!this.host.holdsShared(this.generation)) {
+      throw new StorageError(`the shared store of host "${this.options.storeName}" was opened by another host since this one ` +
+        '(two live hosts with one store name?); this host stopped writing to it');
+    }
+  }
+
+  private append(record: Buffer): void {
+    const frame = encodeFrame([record]);
+    const half = this.host.activeHalf;
+    const used = this.host.used(half);
+    if (used + frame.length <= this.halfBytes) {
+      frame.copy(this.data, half * this.halfBytes + used);
+      this.host.setUsed(half, used + frame.length); // publishes the frame
+    } else {
+      this.compact(half, frame);
+    }
+    this.stats.writes++;
+  }
+
+  /** Writes the live data and then `frame` into the other half, then makes it the active one. */
+  private compact(half: number, frame: Buffer): void {
+    const frames = encodeFrames(this.index.snapshot(this.options.maxRecordBytes), COMPACTION_FRAME_BYTES);
+    frames.push(frame);
+    let total = 0;
+    for (const f of frames) total += f.length;
+    if (total > this.halfBytes) {
+      throw new StoreFullError(`the shared store of host "${this.options.storeName}" is full: its live data and this write take ` +
+        `${total} bytes, and each half of the buffer holds ${this.halfBytes} (storage.sharedBytes ${this.host.buffer.byteLength}); ` +
+        'raise storage.sharedBytes, or keep less durable state (delete entries you no longer need)');
+    }
+    const other = 1 - half;
+    let o = other * this.halfBytes;
+    for (const f of frames) o += f.copy(this.data, o);
+    this.host.setUsed(other, total);
+    this.host.activeHalf = other; // the flip: before it, recovery reads the old half
+    this.stats.compactions++;
+  }
+}
