@@ -1,0 +1,103 @@
+/**
+ * The `shared` store on its own: recovery from the buffer, double-buffered compaction, a torn
+ * tail, a full buffer, and two hosts on one buffer.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { SharedStore, StorageError, StoreFullError, type Recovered } from '@synod/actors';
+
+const opts = { storeName: 'h', maxRecordBytes: 1 << 20 };
+/** Header words (see host-buffer.ts): the active half, and the bytes used in half 0 and 1. */
+const ACTIVE = 7;
+const USED0 = 8;
+const HEADER_BYTES = 64;
+
+function view(r: Recovered | undefined): unknown {
+  return r && { hasState: r.hasState, state: r.state, entries: [...r.entries] };
+}
+
+test('writes are durable at once and a new store on the same buffer recovers them', () => {
+  const sab = new SharedArrayBuffer(64 * 1024);
+  const s = SharedStore.open(sab, opts);
+  const t = s.write('a', [{ key: null, value: { n: 1 } }, { key: 'k', value: [1, 2] }]);
+  assert.is(s.durableSeq, t, 'durable when write returns');
+  s.write('b', [{ key: 3, value: 'three' }]);
+  s.write('a', [{ key: 'k', value: undefined }]);
+  const obj = { n: 2 };
+  s.write('a', [{ key: null, value: obj }]);
+  obj.n = 99; // mutation after the write must not change what is stored
+  const back = SharedStore.open(sab, opts);
+  assert.equal(view(back.load('a')), { hasState: true, state: { n: 2 }, entries: [] });
+  assert.equal(view(back.load('b')), { hasState: false, state: undefined, entries: [[3, 'three']] });
+  assert.is(back.recovery.records, 4);
+});
+
+test('compaction flips halves and keeps the live data; a crash mid-compaction keeps the old half', () => {
+  const sab = new SharedArrayBuffer(20 * 1024);
+  const words = new Int32Array(sab, 0, 16);
+  const s = SharedStore.open(sab, opts);
+  for (let i = 0; i < 3000; i++) s.write(`a${i % 4}`, [{ key: null, value: { i } }, { key: i % 10, value: `v${i}` }]);
+  assert.ok(s.stats.compactions >= 2, `${s.stats.compactions} compactions`);
+  const expected = ['a0', 'a1', 'a2', 'a3'].map((a) => view(s.load(a)));
+  assert.equal(['a0', 'a1', 'a2', 'a3'].map((a) => view(SharedStore.open(sab, opts).load(a))), expected);
+
+  // A worker that died while writing the other half: garbage there, its used-bytes word set, no flip.
+  const active = Atomics.load(words, ACTIVE);
+  const half = Math.floor((sab.byteLength - HEADER_BYTES) / 2 / 8) * 8;
+  new Uint8Array(sab, HEADER_BYTES + (1 - active) * half, half).fill(0xab);
+  Atomics.store(words, USED0 + 1 - active, half);
+  const after = SharedStore.open(sab, opts);
+  assert.equal(['a0', 'a1', 'a2', 'a3'].map((a) => view(after.load(a))), expected);
+  after.write('a0', [{ key: null, value: 'next' }]); // and writing goes on
+  assert.is(SharedStore.open(sab, opts).load('a0')!.state, 'next');
+});
+
+test('a torn last record is cut on recovery; bytes past the used mark are never read', () => {
+  const sab = new SharedArrayBuffer(64 * 1024);
+  const words = new Int32Array(sab, 0, 16);
+  const s = SharedStore.open(sab, opts);
+  s.write('a', [{ key: null, value: 1 }]);
+  s.write('a', [{ key: null, value: 2 }]);
+  const used = Atomics.load(words, USED0);
+  // An unpublished, half-copied record after the used mark: ignored.
+  new Uint8Array(sab, HEADER_BYTES + used, 40).fill(0x5a);
+  const reopened = SharedStore.open(sab, opts);
+  assert.is(reopened.load('a')!.state, 2);
+  // A published but torn last record (its tail never copied): cut.
+  reopened.write('a', [{ key: null, value: 'torn' }]);
+  const end = Atomics.load(words, USED0);
+  new Uint8Array(sab, HEADER_BYTES + end - 4, 4).fill(0);
+  const back = SharedStore.open(sab, opts);
+  assert.is(back.load('a')!.state, 2);
+  assert.is(back.recovery.torn?.offset, used);
+  assert.is(Atomics.load(words, USED0), used, 'the cut is recorded');
+});
+
+test('a buffer too small for the live data refuses the write with an error naming sharedBytes, and changes nothing', () => {
+  const sab = new SharedArrayBuffer(16 * 1024);
+  const s = SharedStore.open(sab, opts);
+  let refused: unknown;
+  let i = 0;
+  for (; i < 100 && !refused; i++) {
+    try { s.write(`a${i}`, [{ key: null, value: 'x'.repeat(500) }]); } catch (e) { refused = e; }
+  }
+  assert.instance(refused, StoreFullError);
+  assert.match((refused as Error).message, 'storage.sharedBytes 16384');
+  assert.match((refused as Error).message, 'raise storage.sharedBytes');
+  const failed = `a${i - 1}`;
+  assert.is(s.load(failed), undefined);
+  assert.is(SharedStore.open(sab, opts).load(failed), undefined);
+  assert.is(SharedStore.open(sab, opts).load('a0')!.state, 'x'.repeat(500));
+});
+
+test('a host that is no longer the newest on a buffer stops writing', () => {
+  const sab = new SharedArrayBuffer(64 * 1024);
+  const old = SharedStore.open(sab, opts);
+  old.write('a', [{ key: null, value: 1 }]);
+  const next = SharedStore.open(sab, opts);
+  assert.throws(() => old.write('a', [{ key: null, value: 2 }]), (e: Error) => e instanceof StorageError && /another host/.test(e.message));
+  next.write('a', [{ key: null, value: 3 }]);
+  assert.is(SharedStore.open(sab, opts).load('a')!.state, 3);
+});
+
+test.run();
