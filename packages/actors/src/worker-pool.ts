@@ -135,9 +135,10 @@ export class WorkerPool {
     }
   }
 
-  /** A booted spare if one is ready, else a fresh worker. */
+  /** A booted spare if one is ready, else one still booting (it is ahead of a new one), else a new worker. */
   private takeWorker(): WorkerNode {
-    const i = this.spares.findIndex((w) => w.alive && !w.gone);
+    let i = this.spares.findIndex((w) => w.alive && !w.gone);
+    if (i < 0) i = this.spares.findIndex((w) => !w.gone);
     const w = i >= 0 ? this.spares.splice(i, 1)[0]! : this.newWorker();
     this.refillSpares();
     return w;
