@@ -102,6 +102,11 @@ export interface HostConfig {
   store(kind: StorageKind): ActorStore;
   /** Names a ref from another node given its address (for the sender of a decoded message). */
   resolveRef?(node: number, id: number): ActorRef<any>;
+  /**
+   * Called when a pending ask or enqueue settles: its promise continuation is now queued as a
+   * microtask. The simulator uses it to run such continuations before its next event.
+   */
+  settled?(): void;
 }
 
 interface PendingAsk {
@@ -359,6 +364,7 @@ export class ActorHost {
       const timer = this.clock.schedule(timeoutMs, () => {
         this.asks.delete(corr);
         reject(new AskTimeoutError(describeRef(to), messageType(msg), timeoutMs));
+        this.cfg.settled?.();
       });
       this.asks.set(corr, { resolve, reject, timer });
       const env = new Envelope(to.id, to.node, from, Kind.Ask, corr, msg);
@@ -383,6 +389,7 @@ export class ActorHost {
       const timer = this.clock.schedule(timeoutMs, () => {
         this.asks.delete(corr);
         reject(new MailboxFullError(`enqueue to ${describeRef(to)}: no room in its mailbox within ${timeoutMs} ms (message "${messageType(msg)}")`));
+        this.cfg.settled?.();
       });
       this.asks.set(corr, {
         resolve: (ok) => ok ? resolve() : reject(new MailboxFullError(
@@ -478,6 +485,7 @@ export class ActorHost {
         this.asks.delete(env.corr);
         this.clock.cancel(pending.timer);
         pending.resolve(env.msg);
+        this.cfg.settled?.();
       }
       return;
     }
