@@ -53,7 +53,9 @@ export function isCodecSet(v: unknown): v is CodecSet {
 
 /** Tag 0 means "structured clone"; codec tags start at 1. */
 export const CLONE_TAG = 0;
-export const MAX_TAG = 0xffff;
+/** "The same message object as the previous record" (one object sent to several actors of a node). */
+export const REPEAT_TAG = 0xffff;
+export const MAX_TAG = 0xfffe;
 
 /**
  * Tags for codecs, the same on every node: sets are registered in the same order everywhere,

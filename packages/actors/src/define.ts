@@ -16,6 +16,11 @@ export interface Behavior<S, M, A, D> {
   receive(state: S, message: M, ctx: ActorContext<M, D>): S | void;
   /** Called once when the actor stops normally (not on a crash). */
   onStop?(state: S, ctx: ActorContext<M, D>): void;
+  /**
+   * What `system.inspect` (and dashboards) show of the state: plain data. Default: the state
+   * itself. Give one when the state holds class instances that would not survive a copy.
+   */
+  inspect?(state: S): unknown;
 }
 
 export interface DefineOptions<S, M, A, D> extends Behavior<S, M, A, D> {
@@ -82,6 +87,7 @@ export function defineActor<S, M, A = void, D = S>(options: DefineOptions<S, M, 
     init: options.init,
     receive: options.receive,
     onStop: options.onStop,
+    inspect: options.inspect,
   });
 }
 

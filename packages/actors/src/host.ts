@@ -54,6 +54,7 @@ export const realScheduler: Scheduler = {
   later: (fn) => { setImmediate(fn); },
 };
 
+
 /** Tuning and limits of a host. All of them bound something. */
 export interface HostLimits {
   /** Messages an actor's mailbox holds; the newest is dropped beyond it. */
@@ -102,6 +103,12 @@ export interface HostConfig {
   store(kind: StorageKind): ActorStore;
   /** Names a ref from another node given its address (for the sender of a decoded message). */
   resolveRef?(node: number, id: number): ActorRef<any>;
+  /**
+   * Post what a drain sent at the end of the event-loop turn (`scheduler.later`) rather than at
+   * once: the batches of every port message handled in that turn then leave together, in few
+   * large posts (postMessage costs microseconds each). For port-fed hosts.
+   */
+  coalesceFlushes?: boolean;
   /**
    * Called when a pending ask or enqueue settles: its promise continuation is now queued as a
    * microtask. The simulator uses it to run such continuations before its next event.
@@ -232,7 +239,9 @@ export class ActorHost {
   /** Read-only view of one actor, for inspection and invariant checks. */
   inspect(id: number): { ref: ActorRef<any>; status: string; state: unknown; mailbox: number; processed: number; incarnation: number } | undefined {
     const c = this.cells[id];
-    return c && { ref: c.self, status: c.status, state: c.state, mailbox: c.mailbox.length, processed: c.processed, incarnation: c.incarnation };
+    if (!c) return undefined;
+    const state = c.def.inspect && c.status === 'running' ? c.def.inspect(c.state) : c.state;
+    return { ref: c.self, status: c.status, state, mailbox: c.mailbox.length, processed: c.processed, incarnation: c.incarnation };
   }
 
   /** Every actor on this host, in start order. */
@@ -619,7 +628,7 @@ export class ActorHost {
     } finally {
       this.draining = false;
     }
-    this.flushNow();
+    this.flushAfterDrain();
     if (this.runQueue.length > 0 && !this.drainPending) {
       this.drainPending = true;
       this.cfg.scheduler.later(this.drainTask);
@@ -654,10 +663,24 @@ export class ActorHost {
   private scheduleFlush(): void {
     if (this.flushPending || !this.transport) return;
     this.flushPending = true;
-    this.cfg.scheduler.soon(() => {
-      this.flushPending = false;
-      this.transport?.flush();
-    });
+    this.cfg.scheduler.soon(this.flushTask);
+  }
+
+  private readonly flushTask = (): void => {
+    this.flushPending = false;
+    this.transport?.flush();
+  };
+
+  /** After a drain: flush now, or once at the end of this event-loop turn. */
+  private flushAfterDrain(): void {
+    if (!this.transport) return;
+    if (!this.cfg.coalesceFlushes) {
+      this.transport.flush();
+      return;
+    }
+    if (this.flushPending) return;
+    this.flushPending = true;
+    this.cfg.scheduler.later(this.flushTask);
   }
 
   flushNow(): void {

@@ -29,3 +29,4 @@ export { SharedStore, type SharedStoreOptions } from './stores/shared-store.js';
 export { StorageError, StoreLockedError, LogDamagedError, RecordTooLargeError, StoreFullError } from './stores/errors.js';
 export type { LockPredecessor } from './stores/log-lock.js';
 export type { ReplayResult } from './stores/replay.js';
+export { IntMap } from './int-map.js';

@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import { CLONE_TAG, type CodecRegistry } from './codec.js';
+import { CLONE_TAG, REPEAT_TAG, type CodecRegistry } from './codec.js';
 import { Envelope, Kind } from './envelope.js';
 import { errorInfo, messageType } from './errors.js';
 import type { ActorHost, Transport } from './host.js';
@@ -29,6 +29,8 @@ class Link {
   dirty = false;
   /** The node died: messages for it are lost (dead letters) until it is connected again. */
   down = false;
+  /** The last message encoded in this batch: sent again (to another actor), it is not re-encoded. */
+  lastMsg: unknown = undefined;
   constructor(readonly node: number, public port: MessagePort | null) {}
 }
 
@@ -115,9 +117,17 @@ export class PortTransport implements Transport {
       p += 4;
     }
     const msg = env.msg;
+    if (msg === link.lastMsg && link.count > 0) {
+      view.setUint16(p, REPEAT_TAG, true);
+      w.pos = p + 2;
+      link.count++;
+      if (!link.dirty) this.markDirty(link);
+      return;
+    }
     const tag = this.codecs.tagFor(msg);
     view.setUint16(p, tag, true);
     w.pos = p + 2;
+    link.lastMsg = tag === CLONE_TAG ? undefined : msg;
     if (tag === CLONE_TAG) {
       link.objs.push(msg);
     } else {
@@ -125,6 +135,7 @@ export class PortTransport implements Transport {
         this.codecs.codec(tag).encode(msg, w);
       } catch (e) {
         w.pos = start;
+        link.lastMsg = undefined;
         this.host.deadLetter(env, 'encoding', `codec for "${messageType(msg)}" threw: ${errorInfo(e).message}`);
         return;
       }
@@ -154,6 +165,7 @@ export class PortTransport implements Transport {
     const objs = link.objs;
     const port = link.port!;
     link.count = 0;
+    link.lastMsg = undefined;
     try {
       if (objs.length === 0) {
         port.postMessage(buffer, [buffer]);
@@ -207,6 +219,7 @@ export class PortTransport implements Transport {
       let lastNode = -1;
       let lastId = -1;
       let lastFrom: ActorRef<any> | null = null;
+      let lastMsg: unknown = undefined;
       while (r.pos < buf.length) {
         const kind = buf[r.pos]! as Kind;
         const view = r.view;
@@ -218,7 +231,8 @@ export class PortTransport implements Transport {
         if (kind !== Kind.Send) { corr = view.getUint32(r.pos, true); r.pos += 4; }
         const tag = view.getUint16(r.pos, true);
         r.pos += 2;
-        const msg = tag === CLONE_TAG ? objs![oi++] : this.codecs.codec(tag).decode(r);
+        const msg = tag === REPEAT_TAG ? lastMsg : tag === CLONE_TAG ? objs![oi++] : this.codecs.codec(tag).decode(r);
+        lastMsg = msg;
         if (fromNode !== lastNode || fromId !== lastId) {
           lastNode = fromNode;
           lastId = fromId;
@@ -238,6 +252,7 @@ export class PortTransport implements Transport {
     r.reset(buffer);
     const out: { env: Envelope; cloned: boolean }[] = [];
     let oi = 0;
+    let lastMsg: unknown = undefined;
     while (r.pos < r.buf.length) {
       const kind = r.u8() as Kind;
       const to = r.u32();
@@ -246,7 +261,8 @@ export class PortTransport implements Transport {
       const corr = kind !== Kind.Send ? r.u32() : 0;
       const tag = r.u16();
       const cloned = tag === CLONE_TAG;
-      const msg = cloned ? objs[oi++] : this.codecs.codec(tag).decode(r);
+      const msg = tag === REPEAT_TAG ? lastMsg : cloned ? objs[oi++] : this.codecs.codec(tag).decode(r);
+      lastMsg = msg;
       const from = fromNode === NO_SENDER ? null : this.resolveRef(fromNode, fromId);
       out.push({ env: new Envelope(to, -1, from, kind, corr, msg), cloned });
     }
@@ -259,6 +275,7 @@ export class PortTransport implements Transport {
     const objs = link.objs;
     link.objs = [];
     link.count = 0;
+    link.lastMsg = undefined;
     for (const { env } of this.decodeAll(buffer, objs)) {
       env.toNode = link.node;
       this.host.deadLetter(env, reason, `node ${link.node} went away`);

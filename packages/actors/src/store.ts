@@ -1,3 +1,5 @@
+import { IntMap } from './int-map.js';
+
 /** Where an actor's durable state lives. */
 export type StorageKind = 'memory' | 'shared' | 'file';
 
@@ -62,6 +64,9 @@ export function applyOps(rec: Recovered | undefined, ops: readonly PersistOp[]):
   return r;
 }
 
+/** Integer keys (the common case: instances, slots) live in an IntMap, which handles sliding keys well. */
+interface MemoryRecord { hasState: boolean; state: unknown; numbers: IntMap<unknown>; strings: Map<PersistKey, unknown> }
+
 /**
  * Kept in the host's memory: survives an actor restart inside a living worker, lost with the
  * worker. Writes are durable at once. Keeps references, not copies (for speed): an actor that
@@ -70,17 +75,39 @@ export function applyOps(rec: Recovered | undefined, ops: readonly PersistOp[]):
  */
 export class MemoryStore implements ActorStore {
   readonly kind = 'memory' as const;
-  private readonly data = new Map<string, Recovered>();
+  private readonly data = new Map<string, MemoryRecord>();
   private seq = 0;
   onDurable: ((seq: number) => void) | null = null;
 
   get durableSeq(): number { return this.seq; }
   load(actor: string): Recovered | undefined {
     const r = this.data.get(actor);
-    return r && { hasState: r.hasState, state: r.state, entries: new Map(r.entries) };
+    if (!r) return undefined;
+    const entries = new Map<PersistKey, unknown>(r.strings);
+    r.numbers.forEach((v, k) => entries.set(k, v));
+    return { hasState: r.hasState, state: r.state, entries };
   }
   write(actor: string, ops: readonly PersistOp[]): number {
-    this.data.set(actor, applyOps(this.data.get(actor), ops));
+    let r = this.data.get(actor);
+    if (!r) {
+      r = { hasState: false, state: undefined, numbers: new IntMap(), strings: new Map() };
+      this.data.set(actor, r);
+    }
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
+      const key = op.key;
+      if (key === null) {
+        r.hasState = true;
+        r.state = op.value;
+      } else if (typeof key === 'number' && Number.isSafeInteger(key)) {
+        if (op.value === undefined) r.numbers.delete(key);
+        else r.numbers.set(key, op.value);
+      } else if (op.value === undefined) {
+        r.strings.delete(key);
+      } else {
+        r.strings.set(key, op.value);
+      }
+    }
     return ++this.seq;
   }
   remove(actor: string): number {

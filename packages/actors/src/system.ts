@@ -148,6 +148,7 @@ export class ActorSystem {
       seed: this.seed,
       clock: realClock,
       scheduler: realScheduler,
+      coalesceFlushes: this.mode === 'workers',
       limits,
       events,
       logLevel: this.options.logLevel,

@@ -122,6 +122,7 @@ function adopt(req: AdoptRequest): void {
     seed: boot.seed,
     clock: realClock,
     scheduler: realScheduler,
+    coalesceFlushes: true,
     limits: boot.limits,
     events,
     logLevel: boot.logLevel,

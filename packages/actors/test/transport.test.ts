@@ -28,6 +28,19 @@ test('messages with a codec cross workers as bytes and arrive equal, in order wi
   } finally { await sys.shutdown(); }
 });
 
+test('one message object sent to several actors of a worker arrives intact at each (encoded once)', async () => {
+  const sys = await ActorSystem.start({ mode: 'workers', statsIntervalMs: 0, codecs: [pingCodecs] });
+  try {
+    const r1 = await sys.spawn(Recorder, { name: 'r1', worker: 'sinks' });
+    const r2 = await sys.spawn(Recorder, { name: 'r2', worker: 'sinks' });
+    const relay = await sys.spawn(Echo, { name: 'relay' });
+    const msgs = [{ type: 'ping', seq: 1, payload: 'a' }, { type: 'ping', seq: 2, payload: 'b' }, { type: 'other', n: 3 }];
+    sys.send(relay, { type: 'fanout', to: [r1, r2], msgs });
+    assert.equal(await dumpWhen(sys, r1, 3), msgs);
+    assert.equal(await dumpWhen(sys, r2, 3), msgs);
+  } finally { await sys.shutdown(); }
+});
+
 test('actors given the same worker key share one worker; others get their own', async () => {
   const sys = await ActorSystem.start({ mode: 'workers', statsIntervalMs: 0 });
   try {

@@ -12,7 +12,7 @@
  *
  * Pure: it touches the world only through `ctx`.
  */
-import { defineActor, type ActorContext, type ActorRef } from '@synod/actors';
+import { IntMap, defineActor, type ActorContext, type ActorRef } from '@synod/actors';
 import { ZERO_BALLOT, type Ballot } from './ballot.js';
 import { FORGOTTEN, type Accept, type AcceptorMsg, type Accepted, type LearnerMsg, type Prepare, type PromiseMsg, type Reject } from './messages.js';
 import { assert } from './assert.js';
@@ -39,7 +39,7 @@ export interface AcceptorState {
   learners: ActorRef<LearnerMsg>[];
   reportTo: number;
   /** Instance → the three variables. Absent means ② (nothing promised, nothing accepted). */
-  instances: Map<number, AcceptorRecord>;
+  instances: IntMap<AcceptorRecord>;
   /** Instances below this were decided, learned everywhere, and forgotten. */
   forgottenBelow: number;
 }
@@ -55,7 +55,7 @@ export const Acceptor = defineActor<AcceptorState, AcceptorMsg | { type: 'config
   storage: 'shared',
 
   init(args, ctx) {
-    const instances = new Map<number, AcceptorRecord>();
+    const instances = new IntMap<AcceptorRecord>();
     let forgottenBelow = 0;
     for (const [key, value] of ctx.recoveredEntries()) {
       if (key === FORGOTTEN_KEY) forgottenBelow = value as number;
@@ -69,6 +69,8 @@ export const Acceptor = defineActor<AcceptorState, AcceptorMsg | { type: 'config
       forgottenBelow,
     };
   },
+
+  inspect: (s) => ({ ...s, instances: s.instances.toMap() }),
 
   receive(state, msg, ctx) {
     switch (msg.type) {
@@ -142,7 +144,7 @@ function reject(s: AcceptorState, instance: number, ballot: Ballot, promised: Ba
 /** Drops instances below `below` (every learner knows them): keeps acceptor memory bounded. */
 function onForget(s: AcceptorState, below: number, ctx: Ctx): void {
   if (below <= s.forgottenBelow) return;
-  for (const instance of s.instances.keys()) {
+  for (const instance of s.instances.keysArray()) {
     if (instance < below) {
       s.instances.delete(instance);
       ctx.persistEntry(instance, undefined);

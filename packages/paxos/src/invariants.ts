@@ -12,7 +12,8 @@
  * every vote ever cast (acceptors keep only their latest), as the specification's `votes` does.
  * {@link checkSynodStates} checks what can be checked from final states alone (real workers).
  */
-import type { AcceptorState } from './acceptor.js';
+import { IntMap } from '@synod/actors';
+import type { AcceptorRecord, AcceptorState } from './acceptor.js';
 import type { LearnerState } from './learner.js';
 import { formatBallot, type Ballot } from './ballot.js';
 import type { ProposerState } from './proposer.js';
@@ -34,14 +35,22 @@ export interface Violation {
   message: string;
 }
 
+/** Role states hold IntMaps live and Maps once inspected (copied across threads): read both. */
+type Table<V> = IntMap<V> | Map<number, V>;
+const isTable = (x: unknown): boolean => x instanceof IntMap || x instanceof Map;
+
 export function isAcceptorState(s: unknown): s is AcceptorState {
-  return typeof s === 'object' && s !== null && (s as AcceptorState).instances instanceof Map && 'reportTo' in s;
+  return typeof s === 'object' && s !== null && isTable((s as AcceptorState).instances) && 'reportTo' in s;
 }
 export function isLearnerState(s: unknown): s is LearnerState {
-  return typeof s === 'object' && s !== null && (s as LearnerState).decided instanceof Map && (s as LearnerState).votes instanceof Map;
+  return typeof s === 'object' && s !== null && isTable((s as LearnerState).decided) && isTable((s as LearnerState).votes);
 }
 export function isProposerState(s: unknown): s is ProposerState {
-  return typeof s === 'object' && s !== null && (s as ProposerState).rounds instanceof Map && 'majority' in s;
+  return typeof s === 'object' && s !== null && isTable((s as ProposerState).rounds) && 'majority' in s;
+}
+
+function entries<V>(t: Table<V>): Iterable<[number, V]> {
+  return t instanceof IntMap ? t.entries() : t.entries();
 }
 
 interface BallotVotes { value: string; acceptors: number }
@@ -73,7 +82,7 @@ export class SynodInvariants {
       if (isAcceptorState(s)) acceptors.push(s);
       else if (isLearnerState(s)) learners.push({ name: a.name, s });
       else if (isProposerState(s)) {
-        for (const r of s.rounds.values()) this.propose(r.instance, r.recover ? null : r.value, r.recover);
+        for (const [, r] of entries(s.rounds as Table<any>)) this.propose(r.instance, r.recover ? null : r.value, r.recover);
       }
     }
     for (const m of view.inFlight ?? []) {
@@ -82,7 +91,7 @@ export class SynodInvariants {
     }
     // 4, and the votes of 1/2/5 from every acceptor's latest acceptance.
     for (const a of acceptors) {
-      for (const [instance, r] of a.instances) {
+      for (const [instance, r] of entries<AcceptorRecord>(a.instances)) {
         if (r.promisedBallot < r.acceptedBallot) {
           return { property: 'promised-at-least-accepted', message: `acceptor ${a.index}, instance ${instance}: promised ${formatBallot(r.promisedBallot)} < accepted ${formatBallot(r.acceptedBallot)}` };
         }
@@ -102,7 +111,7 @@ export class SynodInvariants {
     }
     // 3
     for (const { name, s } of learners) {
-      for (const [instance, value] of s.decided) {
+      for (const [instance, value] of entries(s.decided as Table<unknown>)) {
         const c = this.chosen.get(instance);
         const key = valueKey(value);
         if (c === undefined) {
@@ -171,7 +180,7 @@ export function checkSynodStates(acceptors: AcceptorState[], learners: LearnerSt
   const majority = Math.floor(acceptors.length / 2) + 1;
   const held = new Map<number, Map<string, number>>();
   for (const a of acceptors) {
-    for (const [instance, r] of a.instances) {
+    for (const [instance, r] of entries<AcceptorRecord>(a.instances)) {
       if (r.promisedBallot < r.acceptedBallot) problems.push(`acceptor ${a.index}, instance ${instance}: promised ${formatBallot(r.promisedBallot)} < accepted ${formatBallot(r.acceptedBallot)}`);
       if (r.acceptedBallot > 0) {
         let m = held.get(instance);
@@ -183,7 +192,7 @@ export function checkSynodStates(acceptors: AcceptorState[], learners: LearnerSt
   }
   const learned = new Map<number, string>();
   for (const l of learners) {
-    for (const [instance, value] of l.decided) {
+    for (const [instance, value] of entries(l.decided as Table<unknown>)) {
       const key = valueKey(value);
       const other = learned.get(instance);
       if (other !== undefined && other !== key) problems.push(`instance ${instance}: learners learned ${other} and ${key}`);

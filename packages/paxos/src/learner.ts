@@ -9,7 +9,7 @@
  *
  * Pure: it touches the world only through `ctx`.
  */
-import { defineActor, type ActorContext, type ActorRef, type ReplyToken } from '@synod/actors';
+import { IntMap, defineActor, type ActorContext, type ActorRef, type ReplyToken } from '@synod/actors';
 import { assert } from './assert.js';
 import type { Ballot } from './ballot.js';
 import type { Accepted, Chosen, Configure, Decided, LearnerMsg, ProposerMsg } from './messages.js';
@@ -69,8 +69,8 @@ export interface LearnerState {
   learners: ActorRef<LearnerMsg>[];
   proposers: ActorRef<ProposerMsg>[];
   opts: LearnerOptions;
-  votes: Map<number, Votes>;
-  decided: Map<number, Value>;
+  votes: IntMap<Votes>;
+  decided: IntMap<Value>;
   /** Instances below this were forgotten (see `forget`). */
   forgottenBelow: number;
   pending: Map<number, Pending>;
@@ -94,14 +94,16 @@ export const Learner = defineActor<LearnerState, Msg, LearnerArgs, never>({
       learners: args.learners ?? [],
       proposers: args.proposers ?? [],
       opts,
-      votes: new Map(),
-      decided: new Map(),
+      votes: new IntMap(),
+      decided: new IntMap(),
       forgottenBelow: 0,
       pending: new Map(),
       subscribers: [],
       nextProposer: args.index,
     };
   },
+
+  inspect: (s) => ({ ...s, votes: s.votes.toMap(), decided: s.decided.toMap() }),
 
   receive(s, msg, ctx) {
     const c = ctx as Ctx;
@@ -247,8 +249,8 @@ function onTick(s: LearnerState, ctx: Ctx): void {
 /** Drops decisions below `below` (every client has them): bounds learner memory. */
 function onForget(s: LearnerState, below: number): void {
   if (below <= s.forgottenBelow) return;
-  for (const i of s.decided.keys()) if (i < below) s.decided.delete(i);
-  for (const i of s.votes.keys()) if (i < below) s.votes.delete(i);
+  for (const i of s.decided.keysArray()) if (i < below) s.decided.delete(i);
+  for (const i of s.votes.keysArray()) if (i < below) s.votes.delete(i);
   s.forgottenBelow = below;
 }
 

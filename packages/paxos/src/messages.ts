@@ -46,7 +46,11 @@ export interface Forget { type: 'forget'; below: number }
  * with the value actually chosen (maybe another proposer's). `recover` marks a proposal made to
  * find out an outcome (6.6): its value is `null` and only chosen if nothing else was accepted.
  */
-export interface Propose { type: 'propose'; instance: number; value: Value; recover?: boolean; replyTo?: ReplyToken }
+export interface Propose {
+  type: 'propose'; instance: number; value: Value; recover?: boolean; replyTo?: ReplyToken;
+  /** No answer wanted: the client learns the outcome from a learner (saves a message per round). */
+  silent?: boolean;
+}
 export interface Chosen { type: 'chosen'; instance: number; value: Value }
 /** A proposal that could not complete (e.g. the instance was compacted away). */
 export interface ProposeFailed { type: 'propose-failed'; instance: number; reason: string }

@@ -15,7 +15,7 @@
  *
  * Pure: it touches the world only through `ctx` (time, timers, randomness, persistence).
  */
-import { defineActor, type ActorContext, type ActorRef, type ReplyToken } from '@synod/actors';
+import { IntMap, defineActor, type ActorContext, type ActorRef, type ReplyToken } from '@synod/actors';
 import { ZERO_BALLOT, ballot, formatBallot, proposerOf, roundOf, type Ballot } from './ballot.js';
 import {
   FORGOTTEN, type Accept, type Accepted, type AcceptorMsg, type Chosen, type Configure, type Prepare, type PromiseMsg,
@@ -106,7 +106,7 @@ export interface ProposerState {
   majority: number;
   proposers: ActorRef<ProposerMsg>[];
   opts: ProposerOptions;
-  rounds: Map<number, Round>;
+  rounds: IntMap<Round>;
   queue: { msg: Propose; token: ReplyToken | undefined }[];
   queueHead: number;
   /** The round new ballots start from; all instances share it until one conflicts. */
@@ -136,7 +136,7 @@ export const Proposer = defineActor<ProposerState, ProposerMsg, ProposerArgs, Pr
       majority: Math.floor(args.acceptors.length / 2) + 1,
       proposers: args.proposers ?? [],
       opts,
-      rounds: new Map(),
+      rounds: new IntMap(),
       queue: [],
       queueHead: 0,
       round,
@@ -150,6 +150,8 @@ export const Proposer = defineActor<ProposerState, ProposerMsg, ProposerArgs, Pr
     ctx.setTimer('tick', opts.tickMs, { type: 'tick' });
     return s;
   },
+
+  inspect: (s) => ({ ...s, rounds: new Map([...s.rounds].map(([k, r]) => [k, { ...r }])), peers: new Map(s.peers) }),
 
   receive(s, msg, ctx) {
     const c = ctx as Ctx;
@@ -195,7 +197,7 @@ function leaderId(s: ProposerState, now: number): number {
 }
 
 function onPropose(s: ProposerState, m: Propose, ctx: Ctx): void {
-  const token = m.replyTo ?? ctx.replyToken();
+  const token = m.replyTo ?? (m.silent ? undefined : ctx.replyToken());
   const now = ctx.now();
   const leader = leaderId(s, now);
   // Not the distinguished proposer: hand the client to it, so two proposers do not duel (6.6).
@@ -203,7 +205,7 @@ function onPropose(s: ProposerState, m: Propose, ctx: Ctx): void {
     const to = s.proposers[leader - 1];
     if (to) {
       s.stats.forwarded++;
-      ctx.send(to, { type: 'propose', instance: m.instance, value: m.value, recover: m.recover, replyTo: token });
+      ctx.send(to, { type: 'propose', instance: m.instance, value: m.value, recover: m.recover, replyTo: token, silent: m.silent });
       return;
     }
   }

@@ -38,9 +38,10 @@ export interface SynodOptions {
   reportTo?: number;
   /**
    * Workers mode: `spread` (default) gives every actor its own worker; `roles` one worker per
-   * role; `single` puts the whole cluster in one worker.
+   * role; `single` puts the whole cluster in one worker; a function names the worker (a
+   * `worker` key, see spawn) of each actor, undefined for a worker of its own.
    */
-  placement?: 'spread' | 'roles' | 'single';
+  placement?: 'spread' | 'roles' | 'single' | ((role: 'acceptor' | 'proposer' | 'learner', index: number) => string | undefined);
   proposer?: Partial<ProposerOptions>;
   learner?: Partial<LearnerOptions>;
   /** The cluster's supervisor (one-for-one by default). */
@@ -101,8 +102,10 @@ export async function createSynod(options: SynodOptions = {}): Promise<Synod> {
   const storage = options.storage ?? (system.mode === 'workers' ? 'shared' : 'memory');
   const prefix = options.name ?? 'synod';
   const placement = options.placement ?? 'spread';
-  const worker = (role: string) =>
-    system.mode !== 'workers' || placement === 'spread' ? undefined : placement === 'single' ? `${prefix}` : `${prefix}-${role}s`;
+  const worker = (role: 'acceptor' | 'proposer' | 'learner', index: number) =>
+    system.mode !== 'workers' || placement === 'spread' ? undefined
+      : typeof placement === 'function' ? placement(role, index)
+      : placement === 'single' ? `${prefix}` : `${prefix}-${role}s`;
 
   const supervisor = await system.supervise({ name: prefix, ...options.supervision });
   try {
@@ -111,21 +114,21 @@ export async function createSynod(options: SynodOptions = {}): Promise<Synod> {
     const learners: ActorRef<LearnerMsg>[] = [];
     for (let i = 0; i < nL; i++) {
       learners.push(await supervisor.startChild({
-        actor: Learner, name: `${prefix}-learner-${i}`, worker: worker('learner'),
+        actor: Learner, name: `${prefix}-learner-${i}`, worker: worker('learner', i),
         args: { index: i, acceptorCount: nA, options: options.learner } satisfies LearnerArgs,
       }) as ActorRef<LearnerMsg>);
     }
     const acceptors: ActorRef<AcceptorMsg>[] = [];
     for (let i = 0; i < nA; i++) {
       acceptors.push(await supervisor.startChild({
-        actor: Acceptor, name: `${prefix}-acceptor-${i}`, storage, worker: worker('acceptor'),
+        actor: Acceptor, name: `${prefix}-acceptor-${i}`, storage, worker: worker('acceptor', i),
         args: { index: i, learners, reportTo: options.reportTo } satisfies AcceptorArgs,
       }) as ActorRef<AcceptorMsg>);
     }
     const proposers: ActorRef<ProposerMsg>[] = [];
     for (let i = 0; i < nP; i++) {
       proposers.push(await supervisor.startChild({
-        actor: Proposer, name: `${prefix}-proposer-${i}`, storage, worker: worker('proposer'),
+        actor: Proposer, name: `${prefix}-proposer-${i}`, storage, worker: worker('proposer', i),
         args: { id: i + 1, acceptors, options: options.proposer } satisfies ProposerArgs,
       }) as ActorRef<ProposerMsg>);
     }

@@ -1,0 +1,89 @@
+/**
+ * The client of the Synod benchmark: keeps `inflight` instances in progress at one proposer and
+ * counts the instances a learner has learned, for `warmupMs` then `measureMs`. Lives in the
+ * proposer's worker (a client node: proposer, learner and client together, as the seed's 6.1
+ * allows). Bounds memory by telling acceptors and the learner to forget learned instances.
+ */
+import { IntMap, defineActor, type ActorRef, type ReplyToken } from '@synod/actors';
+import type { AcceptorMsg, Decided, LearnerMsg, ProposerMsg } from '@synod/paxos';
+
+export interface DriverRun {
+  type: 'run';
+  proposer: ActorRef<ProposerMsg>;
+  learner: ActorRef<LearnerMsg>;
+  acceptors: ActorRef<AcceptorMsg>[];
+  inflight: number;
+  firstInstance: number;
+  warmupMs: number;
+  measureMs: number;
+  /** Keep per-round latencies (microseconds) for a distribution. */
+  latencies: boolean;
+}
+
+export interface DriverResult { rounds: number; ms: number; latenciesUs: number[]; nextInstance: number }
+
+interface State {
+  run: DriverRun | null;
+  token: ReplyToken | undefined;
+  next: number;
+  sentAt: IntMap<number>;
+  decided: IntMap<true>;
+  low: number;
+  started: number;
+  measuring: boolean;
+  t0: number;
+  rounds: number;
+  stopping: boolean;
+  latencies: number[];
+  sinceForget: number;
+}
+
+const FORGET_EVERY = 8192;
+
+export const Driver = defineActor<State, DriverRun | Decided | { type: 'chosen' }>({
+  module: import.meta.url,
+  init: () => ({ run: null, token: undefined, next: 0, sentAt: new IntMap(), decided: new IntMap(), low: 0, started: 0, measuring: false, t0: 0, rounds: 0, stopping: false, latencies: [], sinceForget: 0 }),
+  receive(s, msg, ctx) {
+    if (msg.type === 'run') {
+      Object.assign(s, { run: msg, token: ctx.replyToken(), next: msg.firstInstance, low: msg.firstInstance, started: ctx.now(), measuring: false, rounds: 0, stopping: false, latencies: [], sinceForget: 0 });
+      s.sentAt.clear();
+      s.decided.clear();
+      ctx.send(msg.learner, { type: 'subscribe', to: ctx.self });
+      for (let i = 0; i < msg.inflight; i++) propose(s, ctx);
+      return;
+    }
+    if (msg.type !== 'decided' || !s.run) return;
+    const sent = s.sentAt.get(msg.instance);
+    if (sent === undefined) return; // not ours (or a repeat)
+    s.sentAt.delete(msg.instance);
+    const now = ctx.now();
+    const run = s.run;
+    if (s.measuring) {
+      s.rounds++;
+      if (run.latencies) s.latencies.push((now - sent) * 1000);
+    } else if (now - s.started >= run.warmupMs) {
+      s.measuring = true;
+      s.t0 = now;
+    }
+    s.decided.set(msg.instance, true);
+    while (s.decided.delete(s.low)) s.low++;
+    if (++s.sinceForget >= FORGET_EVERY) {
+      s.sinceForget = 0;
+      for (const a of run.acceptors) ctx.send(a, { type: 'forget', below: s.low });
+      ctx.send(run.learner, { type: 'forget', below: s.low } as never);
+    }
+    if (s.measuring && now - s.t0 >= run.measureMs) s.stopping = true;
+    if (!s.stopping) propose(s, ctx);
+    else if (s.sentAt.size === 0) {
+      const result: DriverResult = { rounds: s.rounds, ms: now - s.t0, latenciesUs: s.latencies, nextInstance: s.next };
+      ctx.respond(s.token!, result);
+      s.run = null;
+    }
+  },
+});
+
+function propose(s: State, ctx: { now(): number; send(to: ActorRef<any>, m: unknown): void }): void {
+  const instance = s.next++;
+  s.sentAt.set(instance, ctx.now());
+  ctx.send(s.run!.proposer, { type: 'propose', instance, value: instance, silent: true });
+}
