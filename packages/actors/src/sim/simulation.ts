@@ -151,6 +151,8 @@ interface ActorRecord {
   spec: ActorChildSpec | null;
   incarnation: number;
   order: number;
+  /** The cell of its current incarnation (set when it starts). */
+  cell: ActorCell | undefined;
 }
 
 /** Default background disk: 1..5 ms per sync, unsynced writes lost at a crash, no torn writes. */
@@ -181,6 +183,8 @@ class SimNode {
   /** A crashed node stays down until then (`crash-node` with `downMs`). */
   downUntil = 0;
   syncRequested = false;
+  /** Starts a sync of what was written (set once by the simulation). */
+  startSync: () => void = () => {};
   constructor(readonly id: number) {}
 }
 
@@ -241,16 +245,19 @@ export class Simulation {
   private readonly logSink: LogSink;
 
   // Tasks a host asked to run "soon" (as microtasks would), run after the current event.
-  private readyFn: (() => void)[] = [];
-  private readyNode: number[] = [];
-  private readyEpoch: number[] = [];
+  // Parallel arrays that only grow: entries are overwritten, never shifted or truncated.
+  private readonly readyFn: ((() => void) | undefined)[] = [];
+  private readonly readyNode: number[] = [];
+  private readonly readyEpoch: number[] = [];
   private readyHead = 0;
+  private readyLen = 0;
   /** Some promise settled: its continuations must run before the next event. */
   private asyncPending = false;
 
   private readonly records = new Map<number, ActorRecord>();
   private readonly names = new Map<string, ActorRecord>();
-  private readonly cells = new Map<number, ActorCell>();
+  /** Cells of actors started but not registered yet (a supervised spawn registers after init). */
+  private readonly newCells = new Map<string, ActorCell>();
   private order = 0;
   private readonly invariants: { name: string; check: Invariant }[] = [];
   private failure: SimFailure | null = null;
@@ -563,11 +570,12 @@ export class Simulation {
   }
 
   private runReady(): void {
+    if (this.readyLen === 0) return;
     const fns = this.readyFn;
-    if (fns.length === 0) return;
-    while (this.readyHead < fns.length) {
+    while (this.readyHead < this.readyLen) {
       const i = this.readyHead++;
       const fn = fns[i]!;
+      fns[i] = undefined;
       const node = this.nodes[this.readyNode[i]!]!;
       const epoch = this.readyEpoch[i]!;
       if (node.epoch !== epoch || !node.up) continue;
@@ -577,16 +585,15 @@ export class Simulation {
       }
       fn();
     }
-    fns.length = 0;
-    this.readyNode.length = 0;
-    this.readyEpoch.length = 0;
     this.readyHead = 0;
+    this.readyLen = 0;
   }
 
   private soon(node: number, epoch: number, fn: () => void): void {
-    this.readyFn.push(fn);
-    this.readyNode.push(node);
-    this.readyEpoch.push(epoch);
+    const i = this.readyLen++;
+    this.readyFn[i] = fn;
+    this.readyNode[i] = node;
+    this.readyEpoch[i] = epoch;
   }
 
   private callAt(time: number, fn: () => void): SimEvent {
@@ -609,6 +616,12 @@ export class Simulation {
       throw new InvalidOptionError(`this simulation already has ${this.maxNodes} nodes (maxNodes); give actors a shared \`worker\` key or raise maxNodes`);
     }
     const node = new SimNode(this.nodes.length);
+    node.startSync = () => {
+      node.syncRequested = false;
+      if (node.disk.beginSync()) {
+        this.queue.push(this.now + this.syncSampler.sample(this.diskRng), EventType.Sync, node.id, 0, null, null, node.disk.generation);
+      }
+    };
     this.nodes.push(node);
     this.network.setNodes(this.nodes.length);
     return node;
@@ -672,12 +685,7 @@ export class Simulation {
     if (node.syncRequested) return;
     node.syncRequested = true;
     // Once per step: every write of the step joins the same sync (group commit).
-    this.soon(node.id, node.epoch, () => {
-      node.syncRequested = false;
-      if (node.disk.beginSync()) {
-        this.queue.push(this.now + this.syncSampler.sample(this.diskRng), EventType.Sync, node.id, 0, null, null, node.disk.generation);
-      }
-    });
+    this.soon(node.id, node.epoch, node.startSync);
   }
 
   /** A node where a new actor goes: its worker key's node, or a new one. */
@@ -917,7 +925,8 @@ export class Simulation {
   private register(ref: ActorRef<any>, parent: ActorRef<any> | null, supervisor: Supervisor | null, spec: ActorChildSpec | null, incarnation: number): void {
     const key = refKey(ref.node, ref.id);
     if (this.records.has(key)) return;
-    const rec: ActorRecord = { ref, parent, supervisor, spec, incarnation, order: this.order++ };
+    const rec: ActorRecord = { ref, parent, supervisor, spec, incarnation, order: this.order++, cell: this.newCells.get(ref.name) };
+    this.newCells.delete(ref.name);
     this.records.set(key, rec);
     this.names.set(ref.name, rec);
     if (this.network.rulesUseNames) this.network.invalidate();
@@ -930,16 +939,17 @@ export class Simulation {
     if (!rec) return;
     this.records.delete(key);
     if (this.names.get(ref.name) === rec) this.names.delete(ref.name);
-    this.cells.delete(key);
+    rec.cell = undefined;
     this.events.emit('actor:stopped', { ref });
   }
 
   // ------------------------------------------------------------------ host events
 
   private onStarted(node: SimNode, ref: ActorRef<any>, parent: ActorRef<any> | null, restart: boolean): void {
-    const key = refKey(ref.node, ref.id);
     const cell = node.host?.actors().find((c) => c.self.id === ref.id);
-    if (cell) this.cells.set(key, cell);
+    const rec = this.records.get(refKey(ref.node, ref.id));
+    if (rec) rec.cell = cell;
+    else if (cell) this.newCells.set(ref.name, cell);
     if (parent !== null) this.register(ref, parent, null, null, 0);
     this.traceEvent('start', ref.node, ref.id, restart ? 1 : 0, undefined, () => ({ to: this.describe(ref.node, ref.id, ref.name), detail: restart ? 'restart' : undefined }));
   }
@@ -1022,9 +1032,10 @@ export class Simulation {
   private makeView(): SimView {
     const sim = this;
     const cellFor = (rec: ActorRecord): ActorCell | undefined => {
-      const cell = sim.cells.get(refKey(rec.ref.node, rec.ref.id));
-      const node = sim.nodes[rec.ref.node];
-      return cell !== undefined && node !== undefined && node.up && cell.host === node.host ? cell : undefined;
+      const cell = rec.cell;
+      if (cell === undefined) return undefined;
+      const node = sim.nodes[rec.ref.node]!;
+      return node.up && cell.host === node.host ? cell : undefined;
     };
     const actorView = (rec: ActorRecord): ActorView => {
       const cell = cellFor(rec);

@@ -184,13 +184,14 @@ async function setupCounter(sim: Simulation, ackBeforePersist: boolean): Promise
   for (const r of replicas) sim.send(r, { type: 'peers', peers: replicas.filter((p) => p !== r) });
   const client = await sim.spawn(CounterClient, { name: 'client', args: { intervalMs: k.clientIntervalMs, stopAtMs: k.clientStopMs } });
   sim.send(client, { type: 'start', replicas });
+  const names = replicas.map((r) => r.name);
   sim.invariant('acknowledged increments are never lost', (view) => {
     const c = view.state<ClientState>('client');
     if (!c) return;
-    for (let i = 0; i < k.replicas; i++) {
-      const r = view.state<ReplicaState>(replicaName(i));
+    for (let i = 0; i < names.length; i++) {
+      const r = view.state<ReplicaState>(names[i]!);
       if (r && r.counts[i]! < c.acked[i]!) {
-        return `${replicaName(i)} counts ${r.counts[i]} increments of its own, but the client holds ${c.acked[i]} acknowledgements from it: acknowledged increments were lost`;
+        return `${names[i]} counts ${r.counts[i]} increments of its own, but the client holds ${c.acked[i]} acknowledgements from it: acknowledged increments were lost`;
       }
     }
   });
