@@ -6,8 +6,8 @@
  * A frame is one commit: in a `file` log, everything one write + fdatasync made durable (the
  * records of many turns with group commit); in the `shared` log, one write. Its payload is one or
  * more records, each `u32 length | record` (record.ts). The CRC32C (Castagnoli, in hardware via
- * @node-rs/crc32) covers the length field and the payload, so a damaged length is caught like
- * damaged data. A payload is never empty, so a zero-filled region never reads as a frame.
+ * @node-rs/crc32) is of the payload; a damaged length makes it be computed over the wrong bytes,
+ * so that is caught too. A payload is never empty, so a zero-filled region never reads as a frame.
  *
  * Because a frame is written only after the previous one is durable, a bad frame followed by a
  * whole one can only be damage (never a crash mid-write): that is how recovery tells the two apart.
@@ -15,10 +15,20 @@
 import { crc32c } from '@node-rs/crc32';
 
 export const FRAME_HEADER_BYTES = 8;
-const RECORD_PREFIX_BYTES = 4;
+
+export const RECORD_PREFIX_BYTES = 4;
 
 function frameCrc(buf: Buffer, start: number, payloadEnd: number): number {
-  return crc32c(buf.subarray(start + FRAME_HEADER_BYTES, payloadEnd), crc32c(buf.subarray(start, start + 4)));
+  return crc32c(buf.subarray(start + FRAME_HEADER_BYTES, payloadEnd));
+}
+
+/**
+ * Writes the header of a frame whose payload of `payloadBytes` is already in place at
+ * `offset + FRAME_HEADER_BYTES` (for writing straight into a shared buffer).
+ */
+export function sealFrame(buf: Buffer, offset: number, payloadBytes: number): void {
+  buf.writeUInt32LE(payloadBytes, offset);
+  buf.writeUInt32LE(frameCrc(buf, offset, offset + FRAME_HEADER_BYTES + payloadBytes), offset + 4);
 }
 
 /** Bytes of one frame holding `records[from..to)`. */

@@ -1,11 +1,11 @@
-import { deserialize } from 'node:v8';
 import type { PersistKey, Recovered } from '../store.js';
 import { RecordKind, encodeRecord, type DecodedRecord, type SerializedOp } from './record.js';
+import { decodeValue, encodedBytes, type EncodedValue } from './value-codec.js';
 
 interface LiveActor {
   /** The serialized whole state, when `ctx.persist` was called. */
-  state: Buffer | undefined;
-  entries: Map<PersistKey, Buffer>;
+  state: EncodedValue | undefined;
+  entries: Map<PersistKey, EncodedValue>;
 }
 
 /**
@@ -44,8 +44,8 @@ export class LiveIndex {
     const a = this.actors.get(actor);
     if (!a) return undefined;
     const entries = new Map<PersistKey, unknown>();
-    for (const [k, v] of a.entries) entries.set(k, deserialize(v));
-    return { hasState: a.state !== undefined, state: a.state === undefined ? undefined : deserialize(a.state), entries };
+    for (const [k, v] of a.entries) entries.set(k, decodeValue(v));
+    return { hasState: a.state !== undefined, state: a.state === undefined ? undefined : decodeValue(a.state), entries };
   }
 
   get size(): number {
@@ -71,8 +71,8 @@ export class LiveIndex {
         ops.push(op);
         bytes += size;
       };
-      if (a.state !== undefined) push({ key: null, value: a.state }, 16 + a.state.length);
-      for (const [key, value] of a.entries) push({ key, value }, 16 + (typeof key === 'string' ? Buffer.byteLength(key) : 8) + value.length);
+      if (a.state !== undefined) push({ key: null, value: a.state }, 16 + encodedBytes(a.state));
+      for (const [key, value] of a.entries) push({ key, value }, 16 + (typeof key === 'string' ? Buffer.byteLength(key) : 8) + encodedBytes(value));
       if (ops.length > 0) out.push(encodeRecord(RecordKind.Changes, actor, ops, Number.MAX_SAFE_INTEGER));
     }
     return out;

@@ -1,8 +1,8 @@
 /**
  * A record of a durable log: the changes one turn of one actor made, or the removal of an
  * actor (what `storage.maxRecordBytes` bounds). Records travel in frames (frame.ts).
- * Values are serialized with `v8.serialize` when the record is made, so an actor that mutates
- * its state after persisting it cannot change what is written.
+ * Values are serialized (value-codec.ts) when the record is made, so an actor that mutates its
+ * state after persisting it cannot change what is written.
  *
  * Layout (little endian):
  *
@@ -10,9 +10,9 @@
  *     op: u8 key type (0 whole state, 1 string key, 2 number key) | u8 flags (1 deleted)
  *         | key (string: u32 bytes + UTF-8; number: f64) | unless deleted: u32 value bytes + value
  */
-import { serialize } from 'node:v8';
 import type { PersistKey, PersistOp } from '../store.js';
 import { RecordTooLargeError, StorageError } from './errors.js';
+import { encodeValue, encodedBytes, readEncoded, writeEncoded, type EncodedValue } from './value-codec.js';
 
 export const enum RecordKind { Changes = 1, Remove = 2 }
 const enum KeyType { State = 0, String = 1, Number = 2 }
@@ -22,7 +22,7 @@ const MAX_NAME_BYTES = 0xffff;
 /** One op with its value already serialized (`undefined`: the keyed entry is deleted). */
 export interface SerializedOp {
   key: PersistKey | null;
-  value: Buffer | undefined;
+  value: EncodedValue | undefined;
 }
 
 /** A decoded record; its values are still serialized. */
@@ -32,15 +32,15 @@ export interface DecodedRecord {
   ops: SerializedOp[];
 }
 
-/** Serializes the values of one turn's ops. Throws a StorageError naming the actor for a value v8 cannot serialize. */
+/** Serializes the values of one turn's ops. Throws a StorageError naming the actor for a value that cannot be stored. */
 export function serializeOps(actor: string, ops: readonly PersistOp[]): SerializedOp[] {
   const out: SerializedOp[] = new Array(ops.length);
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i]!;
-    let value: Buffer | undefined;
+    let value: EncodedValue | undefined;
     if (op.key === null || op.value !== undefined) {
       try {
-        value = serialize(op.value);
+        value = encodeValue(op.value);
       } catch (e) {
         const what = op.key === null ? 'ctx.persist' : `ctx.persistEntry(${JSON.stringify(op.key)})`;
         throw new StorageError(`${what} of actor "${actor}": the value cannot be stored (${(e as Error).message}); ` +
@@ -52,34 +52,32 @@ export function serializeOps(actor: string, ops: readonly PersistOp[]): Serializ
   return out;
 }
 
-/** Bytes `encodeRecord` will produce. */
-function recordSize(nameBytes: number, ops: readonly SerializedOp[]): number {
+/**
+ * Bytes `writeRecord` will write. Throws `RecordTooLargeError` past `maxRecordBytes` (the caller
+ * must then neither write nor apply the ops).
+ */
+export function recordSize(actor: string, ops: readonly SerializedOp[], maxRecordBytes: number): number {
+  const nameBytes = Buffer.byteLength(actor, 'utf8');
+  if (nameBytes > MAX_NAME_BYTES) throw new StorageError(`actor name of ${nameBytes} bytes is too long to store (at most ${MAX_NAME_BYTES})`);
   let n = 1 + 2 + nameBytes + 4;
   for (const op of ops) {
     n += 2;
-    if (typeof op.key === 'string') n += 4 + Buffer.byteLength(op.key);
+    if (typeof op.key === 'string') n += 4 + Buffer.byteLength(op.key, 'utf8');
     else if (typeof op.key === 'number') n += 8;
-    if (op.value !== undefined) n += 4 + op.value.length;
+    if (op.value !== undefined) n += 4 + encodedBytes(op.value);
+  }
+  if (n > maxRecordBytes) {
+    throw new RecordTooLargeError(`the changes of one turn of actor "${actor}" serialize to ${n} bytes, more than ` +
+      `storage.maxRecordBytes (${maxRecordBytes}); persist less per turn (ctx.persistEntry stores one keyed entry at a time) or raise maxRecordBytes`);
   }
   return n;
 }
 
-/**
- * Encodes a record. Throws `RecordTooLargeError` past `maxRecordBytes` (nothing is written then,
- * and the caller must not apply the ops either).
- */
-export function encodeRecord(kind: RecordKind, actor: string, ops: readonly SerializedOp[], maxRecordBytes: number): Buffer {
-  const nameBytes = Buffer.byteLength(actor);
-  if (nameBytes > MAX_NAME_BYTES) throw new StorageError(`actor name of ${nameBytes} bytes is too long to store (at most ${MAX_NAME_BYTES})`);
-  const size = recordSize(nameBytes, ops);
-  if (size > maxRecordBytes) {
-    throw new RecordTooLargeError(`the changes of one turn of actor "${actor}" serialize to ${size} bytes, more than ` +
-      `storage.maxRecordBytes (${maxRecordBytes}); persist less per turn (ctx.persistEntry stores one keyed entry at a time) or raise maxRecordBytes`);
-  }
-  const b = Buffer.allocUnsafe(size);
-  let o = b.writeUInt8(kind, 0);
-  o = b.writeUInt16LE(nameBytes, o);
-  o += b.write(actor, o, 'utf8');
+/** Writes a record of `size` bytes (from `recordSize`) at `offset` of `b`. */
+export function writeRecord(b: Buffer, offset: number, size: number, kind: RecordKind, actor: string, ops: readonly SerializedOp[]): void {
+  let o = b.writeUInt8(kind, offset);
+  const nameBytes = b.write(actor, o + 2, 'utf8');
+  o = b.writeUInt16LE(nameBytes, o) + nameBytes;
   o = b.writeUInt32LE(ops.length, o);
   for (const op of ops) {
     const k = op.key;
@@ -93,22 +91,28 @@ export function encodeRecord(kind: RecordKind, actor: string, ops: readonly Seri
       o = b.writeDoubleLE(k, o);
     }
     if (op.value !== undefined) {
-      o = b.writeUInt32LE(op.value.length, o);
-      o += op.value.copy(b, o);
+      const len = encodedBytes(op.value);
+      o = b.writeUInt32LE(len, o);
+      writeEncoded(op.value, b, o, len);
+      o += len;
     }
   }
-  if (o !== size) throw new Error(`record encoding wrote ${o} of ${size} bytes`); // a bug in recordSize
+  if (o !== offset + size) throw new Error(`record encoding wrote ${o - offset} of ${size} bytes`); // a bug in recordSize
+}
+
+/** Encodes a record into a Buffer of its own. Throws `RecordTooLargeError` past `maxRecordBytes`. */
+export function encodeRecord(kind: RecordKind, actor: string, ops: readonly SerializedOp[], maxRecordBytes: number): Buffer {
+  const size = recordSize(actor, ops, maxRecordBytes);
+  const b = Buffer.allocUnsafe(size);
+  writeRecord(b, 0, size, kind, actor, ops);
   return b;
 }
 
 /** Thrown by `decodeRecord` for bytes that are not a record (in a CRC-valid frame: a format mismatch). */
 export class RecordFormatError extends Error {}
 
-/**
- * Decodes a record. Values are views into `b` unless `copy`: copy when `b` is a big read buffer
- * or shared memory that will be reused, so the live index holds only what it needs.
- */
-export function decodeRecord(b: Buffer, copy: boolean): DecodedRecord {
+/** Decodes a record. Values are copied out of `b` (see `readEncoded`). */
+export function decodeRecord(b: Buffer): DecodedRecord {
   const need = (o: number, n: number) => {
     if (o + n > b.length) throw new RecordFormatError(`record ends early (needs ${o + n} bytes, has ${b.length})`);
   };
@@ -143,13 +147,12 @@ export function decodeRecord(b: Buffer, copy: boolean): DecodedRecord {
     } else {
       throw new RecordFormatError(`unknown key type ${type}`);
     }
-    let value: Buffer | undefined;
+    let value: EncodedValue | undefined;
     if (!deleted) {
       need(o, 4);
       const len = b.readUInt32LE(o);
       need(o + 4, len);
-      const view = b.subarray(o + 4, o + 4 + len);
-      value = copy ? Buffer.from(view) : view;
+      value = readEncoded(b, o + 4, o + 4 + len);
       o += 4 + len;
     } else if (key === null) {
       throw new RecordFormatError('the whole state cannot be deleted');

@@ -31,7 +31,7 @@ export function replayFrames(buf: Buffer, end: number, source: string, index: Li
     }
     try {
       for (const r of frameRecords(f.payload)) {
-        index.apply(decodeRecord(r, true));
+        index.apply(decodeRecord(r));
         records++;
       }
     } catch (e) {

@@ -1,9 +1,9 @@
 import type { ActorStore, PersistOp, Recovered } from '../store.js';
 import { StorageError, StoreFullError } from './errors.js';
-import { encodeFrame, encodeFrames } from './frame.js';
+import { FRAME_HEADER_BYTES, RECORD_PREFIX_BYTES, encodeFrames, sealFrame } from './frame.js';
 import { HOST_BUFFER_HEADER_BYTES, HostBuffer } from './host-buffer.js';
 import { LiveIndex } from './live-index.js';
-import { RecordKind, encodeRecord, serializeOps } from './record.js';
+import { RecordKind, encodeRecord, recordSize, serializeOps, writeRecord, type SerializedOp } from './record.js';
 import { replayFrames, type ReplayResult } from './replay.js';
 
 /** Options of {@link SharedStore.open}. */
@@ -71,14 +71,14 @@ export class SharedStore implements ActorStore {
   write(actor: string, ops: readonly PersistOp[]): number {
     this.assertWritable();
     const values = serializeOps(actor, ops);
-    this.append(encodeRecord(RecordKind.Changes, actor, values, this.options.maxRecordBytes));
+    this.append(RecordKind.Changes, actor, values);
     this.index.applyChanges(actor, values);
     return ++this.seq;
   }
 
   remove(actor: string): number {
     this.assertWritable();
-    this.append(encodeRecord(RecordKind.Remove, actor, [], this.options.maxRecordBytes));
+    this.append(RecordKind.Remove, actor, []);
     this.index.remove(actor);
     return ++this.seq;
   }
@@ -96,15 +96,20 @@ export class SharedStore implements ActorStore {
     }
   }
 
-  private append(record: Buffer): void {
-    const frame = encodeFrame([record]);
+  /** Writes one record as one frame, straight into the active half, or compacts first when it is full. */
+  private append(kind: RecordKind, actor: string, ops: readonly SerializedOp[]): void {
+    const size = recordSize(actor, ops, this.options.maxRecordBytes);
+    const frameBytes = FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES + size;
     const half = this.host.activeHalf;
     const used = this.host.used(half);
-    if (used + frame.length <= this.halfBytes) {
-      frame.copy(this.data, half * this.halfBytes + used);
-      this.host.setUsed(half, used + frame.length); // publishes the frame
+    if (used + frameBytes <= this.halfBytes) {
+      const at = half * this.halfBytes + used;
+      this.data.writeUInt32LE(size, at + FRAME_HEADER_BYTES);
+      writeRecord(this.data, at + FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES, size, kind, actor, ops);
+      sealFrame(this.data, at, RECORD_PREFIX_BYTES + size);
+      this.host.setUsed(half, used + frameBytes); // publishes the frame
     } else {
-      this.compact(half, frame);
+      this.compact(half, encodeFrames([encodeRecord(kind, actor, ops, this.options.maxRecordBytes)], Number.MAX_SAFE_INTEGER)[0]!);
     }
     this.stats.writes++;
   }
