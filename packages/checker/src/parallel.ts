@@ -4,7 +4,7 @@
  * checks, so small histories (and unpartitioned ones) stay in the calling thread.
  */
 import { availableParallelism } from 'node:os';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { check, combine, resolveOptions, type CheckOptions, type CheckResult, type PartitionResult } from './check.js';
 import { validateHistory, type History } from './history.js';
 import type { Model } from './model.js';
@@ -68,7 +68,7 @@ export class CheckerPool {
       ...(o.explainOptions ? { explainOptions: o.explainOptions } : {}),
     };
     const batches = balance(parts, this.threads * (options.tasksPerThread ?? 4));
-    const pool = this.ensurePool();
+    const pool = await this.ensurePool();
     const source = model.source;
     const done = await Promise.all(batches.map((b) => pool.run({ source, partitions: b.map((i) => parts[i]!), deadlineEpochMs, limits })));
     // Put results back in key order.
@@ -84,13 +84,17 @@ export class CheckerPool {
     await pool?.destroy();
   }
 
-  private ensurePool(): Piscina<CheckTask, PartitionResult[]> {
-    this.pool ??= new Piscina<CheckTask, PartitionResult[]>({
-      filename: new URL('./worker.js', import.meta.url).href,
-      minThreads: 0,
-      maxThreads: this.threads,
-      idleTimeout: this.idleTimeoutMs,
-    });
+  private async ensurePool(): Promise<Piscina<CheckTask, PartitionResult[]>> {
+    if (!this.pool) {
+      // Loaded on first use: most checks never need threads, and the import costs start-up time.
+      const { Piscina } = await import('piscina');
+      this.pool ??= new Piscina<CheckTask, PartitionResult[]>({
+        filename: new URL('./worker.js', import.meta.url).href,
+        minThreads: 0,
+        maxThreads: this.threads,
+        idleTimeout: this.idleTimeoutMs,
+      });
+    }
     return this.pool;
   }
 }

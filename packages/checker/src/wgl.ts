@@ -110,8 +110,12 @@ export function searchLinearization<S, I, O>(model: Model<S, I, O>, ops: readonl
 
   const words = (n + 31) >>> 5;
   const bits = new Uint32Array(words);
+  // The window of `bits` that is neither all ones (before lo) nor all zeros (from hi on).
+  let lo = 0;
+  let hi = 0;
+  const FULL = 0xffffffff;
   const zobrist = zobristTable(n);
-  const memo = new Memo<S>(words, (a, b) => model.equal(a, b), limits.maxMemoBytes);
+  const memo = new Memo<S>((a, b) => model.equal(a, b), limits.maxMemoBytes);
   const stackNode = new Int32Array(n);
   const stackState: S[] = new Array(n);
 
@@ -121,16 +125,27 @@ export function searchLinearization<S, I, O>(model: Model<S, I, O>, ops: readonl
   let remaining = definite;
   let entry = next[0]!;
   let steps = 0;
-  let best = new Int32Array(0);
+  // The longest prefix so far, kept in place: stack entries below `stable` have not changed
+  // since it was last copied, so each copy only adds what is new.
+  const best = new Int32Array(n);
+  let bestLength = 0;
+  let stable = 0;
   let bestState = state;
-  const prefix = () => { const p = new Int32Array(depth); for (let d = 0; d < depth; d++) p[d] = nodeOp[stackNode[d]!]!; return p; };
+  const saveBest = () => {
+    for (let d = stable; d < depth; d++) best[d] = nodeOp[stackNode[d]!]!;
+    bestLength = depth;
+    stable = depth;
+    bestState = state;
+  };
+  const prefix = () => {
+    if (depth > bestLength) saveBest();
+    return best.slice(0, bestLength);
+  };
 
   for (;;) {
     if (++steps % CHECK_EVERY === 0) {
       limits.onProgress?.(steps);
-      if (performance.now() > limits.deadline) {
-        return { verdict: 'unknown', reason: 'time', prefix: depth > best.length ? prefix() : best, steps, states: memo.size };
-      }
+      if (performance.now() > limits.deadline) return { verdict: 'unknown', reason: 'time', prefix: prefix(), steps, states: memo.size };
     }
     const m = match[entry]!;
     if (m >= 0) {
@@ -141,8 +156,10 @@ export function searchLinearization<S, I, O>(model: Model<S, I, O>, ops: readonl
         const w = op >>> 5;
         const bit = 1 << (op & 31);
         bits[w]! |= bit;
+        if (w >= hi) hi = w + 1;
+        if (w === lo) while (lo < hi && bits[lo] === FULL) lo++;
         const h = zob ^ zobrist[op]!;
-        const added = memo.add(h ^ Math.imul(model.hash(nextState) | 0, 0x9e3779b1), bits, nextState);
+        const added = memo.add(h ^ Math.imul(model.hash(nextState) | 0, 0x9e3779b1), bits, lo, hi, nextState);
         if (added === MEMO_ADDED) {
           stackNode[depth] = entry;
           stackState[depth] = state;
@@ -160,22 +177,27 @@ export function searchLinearization<S, I, O>(model: Model<S, I, O>, ops: readonl
           entry = next[0]!;
           continue;
         }
+        // Undo the bit (the window too).
         bits[w]! &= ~bit;
-        if (added === MEMO_FULL) {
-          return { verdict: 'unknown', reason: 'memory', prefix: depth > best.length ? prefix() : best, steps, states: memo.size };
-        }
+        if (w < lo) lo = w;
+        if (w === hi - 1) while (hi > lo && bits[hi - 1] === 0) hi--;
+        if (added === MEMO_FULL) return { verdict: 'unknown', reason: 'memory', prefix: prefix(), steps, states: memo.size };
       }
       entry = next[entry]!;
     } else {
       // A return: its operation had to be linearized by now. Backtrack.
       if (m !== -1) throw new Error('searchLinearization: walked off the end of the history (a bug)');
-      if (depth > best.length) { best = prefix(); bestState = state; }
-      if (depth === 0) return { verdict: 'not-linearizable', prefix: best, stateAfterPrefix: bestState, steps, states: memo.size };
+      if (depth > bestLength) saveBest();
+      if (depth === 0) return { verdict: 'not-linearizable', prefix: best.slice(0, bestLength), stateAfterPrefix: bestState, steps, states: memo.size };
       depth--;
+      if (depth < stable) stable = depth;
       entry = stackNode[depth]!;
       state = stackState[depth]!;
       const op = nodeOp[entry]!;
-      bits[op >>> 5]! &= ~(1 << (op & 31));
+      const w = op >>> 5;
+      bits[w]! &= ~(1 << (op & 31));
+      if (w < lo) lo = w;
+      if (w === hi - 1) while (hi > lo && bits[hi - 1] === 0) hi--;
       zob ^= zobrist[op]!;
       // Restore in the reverse order of lifting.
       const r = match[entry]!;
