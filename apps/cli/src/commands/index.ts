@@ -1,0 +1,5 @@
+/** Every `synod` subcommand, in the order `synod help` lists them. */
+import type { Command } from '../command.js';
+import { checkCommand } from './check.js';
+
+export const commands: readonly Command[] = [checkCommand];
