@@ -32,8 +32,14 @@ export interface ProposerOptions {
   maxQueued: number;
   /** Phase timeout of a first attempt (③). Default 100. */
   initialTimeoutMs: number;
-  /** Bound of the growing timeout. Default 2000. */
+  /** Bound of the growing timeout. Default 1000. */
   maxTimeoutMs: number;
+  /**
+   * Within one attempt, the current phase's message is sent again to acceptors that have not
+   * answered this often (same ballot: safe), so a lost message costs a retransmission, not a
+   * whole new ballot. 0 turns it off. Default 30.
+   */
+  retransmitMs: number;
   /** Attempts (ballots) per instance before the proposal fails. Default 50. */
   maxAttempts: number;
   /** How often deadlines and heartbeats are checked. Default 10. */
@@ -52,7 +58,8 @@ export const defaultProposerOptions: ProposerOptions = {
   maxInFlight: 256,
   maxQueued: 100_000,
   initialTimeoutMs: 100,
-  maxTimeoutMs: 2_000,
+  maxTimeoutMs: 1_000,
+  retransmitMs: 30,
   maxAttempts: 50,
   tickMs: 10,
   electLeader: true,
@@ -89,6 +96,8 @@ class Round {
   accepted = 0;
   accepts = 0;
   deadline = 0;
+  /** When the current phase's message goes again to acceptors that have not answered. */
+  retransmitAt = 0;
   timeoutMs: number;
   attempts = 0;
   readonly waiters: ReplyToken[] = [];
@@ -259,7 +268,9 @@ function prepare(s: ProposerState, r: Round, b: Ballot, ctx: Ctx): void {
   r.highestValue = null;
   r.accepted = 0;
   r.accepts = 0;
-  r.deadline = ctx.now() + r.timeoutMs;
+  const now = ctx.now();
+  r.deadline = now + r.timeoutMs;
+  r.retransmitAt = now + s.opts.retransmitMs;
   const msg: Prepare = { type: 'prepare', instance: r.instance, ballot: b };
   for (let i = 0; i < s.acceptors.length; i++) ctx.send(s.acceptors[i]!, msg);
 }
@@ -281,7 +292,9 @@ function onPromise(s: ProposerState, m: PromiseMsg, ctx: Ctx): void {
   const value = r.highestBallot !== ZERO_BALLOT ? r.highestValue : r.value;
   r.phase = 2;
   r.proposed = value;
-  r.deadline = ctx.now() + r.timeoutMs;
+  const now = ctx.now();
+  r.deadline = now + r.timeoutMs;
+  r.retransmitAt = now + s.opts.retransmitMs;
   const accept: Accept = { type: 'accept', instance: r.instance, ballot: r.ballot, value };
   for (let i = 0; i < s.acceptors.length; i++) ctx.send(s.acceptors[i]!, accept);
 }
@@ -362,14 +375,27 @@ function onTick(s: ProposerState, ctx: Ctx): void {
     for (let i = 0; i < s.proposers.length; i++) if (i + 1 !== s.id) ctx.send(s.proposers[i]!, hb);
   }
   for (const r of s.rounds.values()) {
-    if (now < r.deadline) continue;
+    if (now < r.deadline) {
+      if (r.phase !== 0 && s.opts.retransmitMs > 0 && now >= r.retransmitAt) retransmit(s, r, ctx);
+      continue;
+    }
     if (r.phase !== 0) {
       // No majority in time: a higher ballot and a longer, randomised timeout (③).
       s.stats.timeouts++;
-      r.timeoutMs = Math.min(s.opts.maxTimeoutMs, r.timeoutMs * 2) * (0.75 + 0.5 * ctx.random());
+      r.timeoutMs = Math.min(s.opts.maxTimeoutMs, r.timeoutMs * 2 * (0.75 + 0.5 * ctx.random()));
     }
     prepare(s, r, higherBallot(s, r), ctx);
   }
+}
+
+/** Sends the current phase's message again, same ballot, to the acceptors that have not answered. */
+function retransmit(s: ProposerState, r: Round, ctx: Ctx): void {
+  r.retransmitAt = ctx.now() + s.opts.retransmitMs;
+  const answered = r.phase === 1 ? r.promised : r.accepted;
+  const msg: Prepare | Accept = r.phase === 1
+    ? { type: 'prepare', instance: r.instance, ballot: r.ballot }
+    : { type: 'accept', instance: r.instance, ballot: r.ballot, value: r.proposed };
+  for (let i = 0; i < s.acceptors.length; i++) if (!(answered & (1 << i))) ctx.send(s.acceptors[i]!, msg);
 }
 
 /** For logs and tests. */
