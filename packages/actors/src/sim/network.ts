@@ -138,7 +138,7 @@ export class Network {
       this.stride = s;
     }
     const s = this.stride;
-    const resolved = this.rules.map((r) => ({ from: this.sel(r.from), to: this.sel(r.to), rates: r as LinkRates }));
+    const resolved = this.rules.map((r, i) => ({ from: this.sel(r.from), to: this.sel(r.to), rates: r as LinkRates, key: `r${i}` }));
     const degrades = this.active.filter((a): a is Extract<Active, { kind: 'degrade' }> => a.kind === 'degrade');
     const links: Link[] = new Array(s * s);
     const blocked = new Uint8Array(s * s);
@@ -146,10 +146,10 @@ export class Network {
     for (let f = 0; f < s; f++) {
       for (let t = 0; t < s; t++) {
         const layers: LinkRates[] = [this.base];
-        for (const r of resolved) if (matches(r.from, f) && matches(r.to, t)) layers.push(r.rates);
-        for (const d of degrades) if (matches(d.from, f) && matches(d.to, t)) layers.push(d.rates);
         // Links with the same layers share one compiled object.
-        const key = layers.length === 1 ? '' : layers.map((l) => JSON.stringify(l)).join('|');
+        let key = '';
+        for (const r of resolved) if (matches(r.from, f) && matches(r.to, t)) { layers.push(r.rates); key += r.key; }
+        for (const d of degrades) if (matches(d.from, f) && matches(d.to, t)) { layers.push(d.rates); key += `d${d.id}`; }
         let link = cache.get(key);
         if (!link) {
           link = compile(layers);

@@ -986,12 +986,9 @@ export class Simulation {
   /** Folds a message event into the fingerprint (and the readable trace, when kept). */
   private traceMessage(kind: TraceKind, fromNode: number, env: Envelope, at: number, detail: string | undefined): void {
     const fp = this.fp;
-    fp.int(traceCode[kind]);
-    fp.int(fromNode);
-    fp.int(env.from === null ? -1 : env.from.id);
-    fp.int(env.toNode);
-    fp.int(env.to);
-    fp.int(env.kind);
+    // Packed into three words: nodes and ids are small, and a fingerprint only needs to differ.
+    fp.int((traceCode[kind] << 26) ^ (env.kind << 24) ^ (fromNode << 12) ^ env.toNode);
+    fp.int(((env.from === null ? 0xfff : env.from.id) << 16) ^ env.to);
     fp.time(at);
     const msg = env.msg;
     fp.str(typeof msg === 'object' && msg !== null && typeof (msg as { type?: unknown }).type === 'string' ? (msg as { type: string }).type : typeof msg);

@@ -164,10 +164,10 @@ export const counterSettings = {
   clientIntervalMs: 4,
   /** Faults happen within [faultsFromMs, faultsUntilMs); a heal ends them. */
   faultsFromMs: 20,
-  faultsUntilMs: 1_200,
-  clientStopMs: 1_200,
+  faultsUntilMs: 600,
+  clientStopMs: 600,
   /** Time left after the last fault for replicas to converge. */
-  runUntilMs: 1_600,
+  runUntilMs: 800,
 };
 
 const replicaName = (i: number) => `replica-${i}`;
