@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import { InvalidOptionError } from './errors.js';
 import { MemoryStore, type ActorStore, type StorageKind } from './store.js';
 import { storageDefaults } from './stores/defaults.js';
 import { FileStore } from './stores/file-store.js';
+import { logPaths } from './stores/file-names.js';
 import { HostBuffer, MAX_HOST_BUFFER_BYTES, MIN_HOST_BUFFER_BYTES } from './stores/host-buffer.js';
+import { releaseAbandonedLock } from './stores/log-lock.js';
 import { SharedStore } from './stores/shared-store.js';
 
 /** Where and how the durable stores of a system keep data. Every bound is named. */
@@ -129,6 +132,22 @@ export class HostStores {
     }
     this.stores.clear();
     if (errors.length > 0) throw errors[0];
+  }
+}
+
+/**
+ * Releases the `file` locks that workers of a system left when they died and were not
+ * restarted (a restarted worker takes its predecessor's lock over; a dead one releases nothing).
+ * Call once every worker of the system is gone, with the buffers the main thread kept per
+ * store name: without it, another system in this process could not open those logs until the
+ * process exits.
+ */
+export function releaseAbandonedLocks(options: StorageOptions, buffers: ReadonlyMap<string, SharedArrayBuffer>): void {
+  if (!options.dir) return;
+  for (const [storeName, buffer] of buffers) {
+    try {
+      releaseAbandonedLock(logPaths(resolve(options.dir), storeName).lock, HostBuffer.attach(buffer).token);
+    } catch { /* best effort at shutdown: a lock it cannot read stays, and says how to remove it */ }
   }
 }
 

@@ -4,7 +4,7 @@ import type { HostLimits } from './host.js';
 import type { LogLevel } from './logger.js';
 import type { PortTransport } from './port-transport.js';
 import type { ActorRef } from './ref.js';
-import type { StorageOptions } from './stores.js';
+import { releaseAbandonedLocks, type StorageOptions } from './stores.js';
 import { WorkerNode, type HeartbeatOptions } from './worker-node.js';
 import type { WorkerEvent } from './worker-protocol.js';
 
@@ -215,5 +215,6 @@ export class WorkerPool {
       try { await w.call('shutdown', (c) => c.shutdown(), t); } catch { /* terminate below */ }
       await w.terminate();
     }));
+    releaseAbandonedLocks(this.cfg.storage, this.sharedBuffers); // file locks of workers that died and stayed dead
   }
 }

@@ -33,6 +33,22 @@ for (const mode of ['workers', 'embedded'] as const) {
   });
 }
 
+test('a system whose worker died and stayed dead releases that log\'s lock when it shuts down', async () => {
+  const dir = tempDir();
+  try {
+    const a = await ActorSystem.start({ mode: 'workers', statsIntervalMs: 0, logLevel: 'silent', storage: { dir } });
+    const k = await a.spawn(Keeper, { name: 'k', storage: 'file', restart: 'temporary' });
+    await a.ask(k, { type: 'put', key: 'kept', value: 1 });
+    await a.killWorker(k.node); // never restarted: its lock stays behind...
+    await a.shutdown(); // ...until the system is gone
+    const b = await ActorSystem.start({ mode: 'workers', statsIntervalMs: 0, logLevel: 'silent', storage: { dir } });
+    try {
+      const kb = await b.spawn(Keeper, { name: 'k', storage: 'file' });
+      assert.equal((await b.ask<KeeperView>(kb, { type: 'get' })).entries, [['kept', 1]]);
+    } finally { await b.shutdown(); }
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
 test('another process holds the log: refused, naming its pid; once it is killed, the stale lock is taken over', async () => {
   const dir = tempDir();
   const { child, ready, exited } = startChild(dir, 'hold', () => {});

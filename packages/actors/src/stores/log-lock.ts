@@ -81,6 +81,20 @@ export class LogLock {
   }
 }
 
+/**
+ * Removes the lock file at `path` if this process holds it under `owner` (a lock that a host
+ * left when its worker died). Call only when no live host of that owner can exist: when its
+ * system has shut down.
+ */
+export function releaseAbandonedLock(path: string, owner: string): boolean {
+  const raw = readIfThere(path);
+  if (raw === undefined) return false;
+  let held: LockInfo;
+  try { held = JSON.parse(raw) as LockInfo; } catch { return false; }
+  if (held.pid !== process.pid || held.owner !== owner || held.hostname !== hostname()) return false;
+  return removeIfUnchanged(path, raw);
+}
+
 function readIfThere(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');
@@ -108,8 +122,7 @@ function judge(raw: string, mine: LockInfo, path: string, logPath: string): Excl
   if (held.pid === mine.pid) {
     if (held.owner === mine.owner) return 'same-owner';
     throw new StoreLockedError(`${logPath} is locked by another actor system in this process (lock file ${path}): ` +
-      `two systems must never write one log. Shut the other system down first, or give this one another storage.dir. ` +
-      `(A system that lost a worker and shut down without restarting it leaves its lock behind until the process exits.) ${advice}`);
+      `two systems must never write one log. Shut the other system down first, or give this one another storage.dir. ${advice}`);
   }
   if (isAlive(held.pid)) {
     throw new StoreLockedError(`${logPath} is locked by ${who}, which is running: two processes must never write one log. ` +
