@@ -112,7 +112,8 @@ export class FileStore implements ActorStore {
   ) {
     this.index = index;
     this.logBytes = logBytes;
-    this.snapshotBytes = logBytes;
+    // Right after a rewrite the log is a snapshot; otherwise how much of it is live is unknown.
+    this.snapshotBytes = recovery.predecessor === 'same-owner' ? logBytes : 0;
     this.groupCommit = options.groupCommit ?? storageDefaults.groupCommit;
     this.maxLogBytes = options.maxLogBytes ?? storageDefaults.maxLogBytes;
     this.maxRecordBytes = options.maxRecordBytes ?? storageDefaults.maxRecordBytes;
