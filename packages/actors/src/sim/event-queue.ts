@@ -43,6 +43,8 @@ export class SimEvent {
 export class EventQueue {
   private heap: SimEvent[] = [];
   private nextSeq = 0;
+  /** Released delivery events, for reuse (bounded). */
+  private readonly free: SimEvent[] = [];
 
   get size(): number { return this.heap.length; }
 
@@ -51,6 +53,30 @@ export class EventQueue {
     const ev = new SimEvent(time, this.nextSeq++, type, node, epoch, env, fn, arg);
     this.insert(ev);
     return ev;
+  }
+
+  /**
+   * Schedules a delivery, reusing a released event object: deliveries are most events, and
+   * nothing outside the simulation holds on to them (unlike timer handles).
+   */
+  pushDelivery(time: number, node: number, env: Envelope, fromNode: number): void {
+    const ev = this.free.pop();
+    if (ev === undefined) {
+      this.insert(new SimEvent(time, this.nextSeq++, EventType.Deliver, node, 0, env, null, fromNode));
+      return;
+    }
+    ev.time = time;
+    ev.seq = this.nextSeq++;
+    ev.node = node;
+    ev.env = env;
+    ev.arg = fromNode;
+    this.insert(ev);
+  }
+
+  /** Gives back a delivery event that ran. */
+  release(ev: SimEvent): void {
+    ev.env = null;
+    if (this.free.length < 4096) this.free.push(ev);
   }
 
   /** Puts back an event taken out earlier (a paused node's deferred events), at a new time. */

@@ -465,6 +465,7 @@ export class Simulation {
         queue.pop();
         if (ev.time > this.now) this.now = ev.time;
         if (!this.dispatch(ev)) continue;
+        if (ev.type === EventType.Deliver) queue.release(ev);
         this.runReady();
         if (this.asyncPending) await this.settle();
         this.stats.steps++;
@@ -782,13 +783,13 @@ export class Simulation {
       case Outcome.Deliver: {
         const at = net.at;
         this.traceMessage('send', from, env, at, undefined);
-        this.queue.push(at, EventType.Deliver, to, 0, env, null, from);
+        this.queue.pushDelivery(at, to, env, from);
         const dupAt = net.dupAt;
         if (dupAt === dupAt) {
           this.stats.duplicates++;
           const copy = new Envelope(env.to, env.toNode, env.from, env.kind, env.corr, env.msg);
           this.traceMessage('duplicate', from, copy, dupAt, undefined);
-          this.queue.push(dupAt, EventType.Deliver, to, 0, copy, null, from);
+          this.queue.pushDelivery(dupAt, to, copy, from);
         }
       }
     }

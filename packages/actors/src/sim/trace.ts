@@ -102,7 +102,8 @@ export class TraceLog {
 export function formatRecord(r: TraceRecord): string {
   let s = `#${r.step} t=${r.timeMs.toFixed(3)} ${r.kind}`;
   if (r.node !== undefined && r.from === undefined) s += ` node ${r.node}`;
-  if (r.from !== undefined || r.to !== undefined) s += ` ${r.from ?? 'outside'} -> ${r.to ?? '?'}`;
+  if (r.from !== undefined) s += ` ${r.from} -> ${r.to ?? '?'}`;
+  else if (r.to !== undefined) s += ` ${r.to}`;
   if (r.message !== undefined) s += ` ${r.message}`;
   if (r.detail !== undefined) s += ` (${r.detail})`;
   return s;
