@@ -10,6 +10,7 @@ import { validateHistory, type History } from './history.js';
 import type { Model } from './model.js';
 import { partitionHistory, type Partition } from './partition.js';
 import type { CheckTask } from './worker.js';
+import { toWire } from './wire.js';
 
 /** Options of {@link CheckerPool.check} and {@link checkParallel}. */
 export interface ParallelCheckOptions extends CheckOptions {
@@ -70,7 +71,7 @@ export class CheckerPool {
     const batches = balance(parts, this.threads * (options.tasksPerThread ?? 4));
     const pool = await this.ensurePool();
     const source = model.source;
-    const done = await Promise.all(batches.map((b) => pool.run({ source, partitions: b.map((i) => parts[i]!), deadlineEpochMs, limits })));
+    const done = await Promise.all(batches.map((b) => pool.run({ source, partitions: b.map((i) => toWire(parts[i]!)), deadlineEpochMs, limits })));
     // Put results back in key order.
     const results: PartitionResult[] = new Array(parts.length);
     batches.forEach((b, k) => b.forEach((i, j) => { results[i] = done[k]![j]!; }));

@@ -4,12 +4,12 @@
  */
 import { checkPartition, type PartitionLimits, type PartitionResult } from './check.js';
 import type { AnyModel, ModelSource } from './model.js';
-import type { Partition } from './partition.js';
+import { fromWire, type WirePartition } from './wire.js';
 
 /** What the main thread sends. */
 export interface CheckTask {
   readonly source: ModelSource;
-  readonly partitions: readonly Partition[];
+  readonly partitions: readonly WirePartition[];
   /** `Date.now()` deadline: worker clocks (`performance.now`) have their own origins. */
   readonly deadlineEpochMs: number;
   readonly limits: Omit<PartitionLimits, 'timeLimitMs'>;
@@ -33,5 +33,5 @@ async function load(source: ModelSource): Promise<AnyModel> {
 
 export default async function run(task: CheckTask): Promise<PartitionResult[]> {
   const model = await load(task.source);
-  return task.partitions.map((part) => checkPartition(model, part, { ...task.limits, timeLimitMs: task.deadlineEpochMs - Date.now() }));
+  return task.partitions.map((w) => checkPartition(model, fromWire(w), { ...task.limits, timeLimitMs: task.deadlineEpochMs - Date.now() }));
 }

@@ -9,10 +9,11 @@ import * as assert from 'uvu/assert';
 import {
   CheckerPool, InvalidHistoryError, UNKNOWN, casRegisterModel, check, checkParallel, formatExplanation, hashString,
   kvModel, parseEdnHistory, parseJepsenLog, registerModel, replicatedMapModel,
-  type CasRegisterInput, type History, type KvInput, type KvOutput, type Model, type Operation, type RegisterOutput,
+  type CasRegisterInput, type History, type KvInput, type ReplicatedMapInput, type KvOutput, type Model, type Operation, type RegisterOutput,
 } from '@synod/checker';
 import { goldenHistories } from './data.ts';
 import { kvHistory } from './generate.ts';
+import { fromWire, jsonFaithful, toWire } from '../src/wire.ts';
 
 type Op<I, O> = Omit<Operation<I, O>, 'id' | 'process'> & { process?: number };
 function history<I, O>(...ops: Op<I, O>[]): History<I, O> {
@@ -170,6 +171,31 @@ test('the parallel path gives the same answers as the in-process one', async () 
   }
   const h = parseEdnHistory(readFileSync(goldenHistories('kv')[0]!.path, 'utf8'), kvModel, 'kv');
   assert.is((await checkParallel(h, kvModel, { threads: 2, minOperationsForThreads: 0 })).verdict, goldenHistories('kv')[0]!.expected);
+});
+
+test('operations cross to threads intact, by JSON when it is exact and by structured clone when not', async () => {
+  assert.ok(jsonFaithful({ a: [1, 'x', null, true, { b: 2 }] }));
+  for (const v of [undefined, NaN, Infinity, -0, [undefined], { a: undefined }, new Map(), 1n, [1, , 3], new Date(0)]) {
+    assert.not.ok(jsonFaithful(v), String(v));
+  }
+  const parts = (h: History<unknown, unknown>) => [{ key: 'k', operations: h.operations.filter((o) => o.outcome !== 'fail') as Operation[] }];
+  const json = history<unknown, unknown>({ input: { f: 'get', key: 'k' }, outcome: 'ok', output: { n: [1, 2] }, call: 0, ret: 1, line: 3, returnLine: 4 }, open({ f: 'set', key: 'k', value: 'x' }, 2));
+  const odd = history<unknown, unknown>(ok({ f: 'get', key: 'k' }, undefined, 0, 1), ok({ f: 'set', key: 'k', value: [undefined, NaN] }, null, 2, 3));
+  for (const h of [json, odd]) {
+    const w = toWire(parts(h)[0]!);
+    const back = fromWire(structuredClone(w));
+    assert.equal(back, parts(h)[0]);
+    assert.is(typeof w.values === 'string', h === json);
+  }
+  // And the verdicts agree through a real pool, undefined outputs included.
+  const rm = history<ReplicatedMapInput, unknown>(
+    ok({ f: 'get', key: 'a' }, undefined, 0, 1), ok({ f: 'set', key: 'a', value: [undefined] }, null, 2, 3), ok({ f: 'get', key: 'a' }, [undefined], 4, 5),
+    ok({ f: 'get', key: 'b' }, null, 0, 1),
+  );
+  const local = check(rm, replicatedMapModel);
+  const threaded = await checkParallel(rm, replicatedMapModel, { threads: 2, minOperationsForThreads: 0 });
+  assert.equal(threaded.partitions.map((p) => [p.key, p.verdict]), [['a', 'linearizable'], ['b', 'not-linearizable']]);
+  assert.equal(threaded.partitions.map((p) => p.verdict), local.partitions.map((p) => p.verdict));
 });
 
 test.run();
