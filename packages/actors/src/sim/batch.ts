@@ -26,6 +26,7 @@ export interface BatchResult {
   steps: number;
 }
 
+/** Runs the seeds of one batch in order; stops after the first failure when asked to. */
 export async function runBatch(scenario: Scenario<unknown>, task: Pick<CampaignTask, 'seeds' | 'stopOnFailure' | 'collectFingerprints'>): Promise<BatchResult> {
   const out: BatchResult = { ran: 0, passed: 0, failures: [], fingerprints: [], deliveries: 0, steps: 0 };
   for (const seed of task.seeds) {

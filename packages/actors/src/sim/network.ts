@@ -38,6 +38,7 @@ type Active =
 /** What {@link Network.decide} concluded for one message. */
 export const enum Outcome { Deliver = 0, Partitioned = 1, Dropped = 2 }
 
+/** The network of one simulation: link tables, faults in force, and the per-message decision. */
 export class Network {
   private stride = 0;
   private links: Link[] = [];
@@ -209,4 +210,5 @@ function compile(layers: readonly LinkRates[]): Link {
   );
 }
 
+/** A network fault in force (node selectors resolved). */
 export type { Active as NetworkFault };

@@ -72,6 +72,7 @@ export type Fault =
   /** Stops a node from running anything for `durationMs` (a GC pause, a stuck thread); events wait. */
   | { kind: 'pause'; node: NodeSelector; durationMs: number };
 
+/** The kinds of fault a plan can hold. */
 export type FaultKind = Fault['kind'];
 
 /** A fault and the virtual time it happens at (ms from the start of the simulation). */

@@ -67,6 +67,7 @@ export function defineScenario<T>(definition: ScenarioDefinition<T>): Scenario<T
   return Object.freeze({ ...definition, kind: 'synod.scenario' as const });
 }
 
+/** Whether a value is a scenario made with {@link defineScenario}. */
 export function isScenario(v: unknown): v is Scenario<unknown> {
   return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'synod.scenario';
 }

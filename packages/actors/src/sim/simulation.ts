@@ -27,7 +27,7 @@ import {
   Supervisor, checkSupervision, type ActorChildSpec, type RestartType, type SupervisionOptions, type SupervisorSpec,
 } from '../supervisor.js';
 import { defaultHeartbeat } from '../worker-node.js';
-import { Sampler, type Distribution } from './distribution.js';
+import { Sampler } from './distribution.js';
 import { PlanError, SimulationError } from './errors.js';
 import { EventQueue, EventType, SimEvent } from './event-queue.js';
 import { Network, Outcome, defaultNetwork } from './network.js';
@@ -707,6 +707,13 @@ export class Simulation {
     node.up = false;
     node.paused = false;
     node.pauseToken++;
+    // Messages that waited for a paused node die with it, like those in a dead worker's port.
+    for (const ev of node.deferred) {
+      if (ev.type !== EventType.Deliver) continue;
+      this.stats.lost++;
+      this.traceMessage('lost', ev.arg, ev.env!, this.now, 'node crashed while paused');
+      this.reportDead(ev.env!, `node ${node.id} crashed`);
+    }
     node.deferred = [];
     node.downUntil = this.now + downMs;
     node.transport!.dead = true;
@@ -1038,7 +1045,9 @@ export class Simulation {
     const actorView = (rec: ActorRecord): ActorView => {
       const cell = cellFor(rec);
       const node = sim.nodes[rec.ref.node]!;
-      const status: ActorView['status'] = !node.up ? 'down' : cell === undefined ? 'stopped' : cell.status === 'running' ? 'running' : cell.status;
+      // A cell of an earlier host of the node died with it: down until its supervisor restarts it.
+      const status: ActorView['status'] = !node.up || (cell === undefined && rec.cell !== undefined) ? 'down'
+        : cell === undefined ? 'stopped' : cell.status === 'running' ? 'running' : cell.status;
       return {
         name: rec.ref.name, ref: rec.ref, node: rec.ref.node, status, incarnation: rec.incarnation,
         state: status === 'running' ? cell!.state as DeepReadonly<unknown> : undefined,
@@ -1128,4 +1137,3 @@ function checkSpawn(def: ActorDefinition<any, any, any, any>, options: SpawnOpti
   }
 }
 
-export type { Distribution };

@@ -15,6 +15,7 @@ import { randomPlan } from '../plan.js';
 import { defineScenario } from '../scenario.js';
 import type { Simulation } from '../simulation.js';
 
+/** Messages of a counter replica. */
 export type ReplicaMsg =
   | { type: 'inc'; op: number }
   | { type: 'gossip'; counts: number[] }
@@ -23,6 +24,7 @@ export type ReplicaMsg =
   | { type: 'flush' }
   | { type: 'read' };
 
+/** How a replica is configured. */
 export interface ReplicaArgs {
   /** This replica's slot in the vector. */
   index: number;
@@ -34,6 +36,7 @@ export interface ReplicaArgs {
   flushMs: number;
 }
 
+/** A replica's state (what invariants read). */
 export interface ReplicaState {
   args: ReplicaArgs;
   /** counts[i]: increments made at replica i, as far as this replica knows. */
@@ -45,17 +48,20 @@ export interface ReplicaState {
 
 interface ReplicaDurable { counts: number[]; peers: ActorRef<ReplicaMsg>[] }
 
+/** Messages of the counter client. */
 export type ClientMsg =
   | { type: 'start'; replicas: ActorRef<ReplicaMsg>[] }
   | { type: 'tick' }
   | { type: 'acked'; op: number; replica: number };
 
+/** How the client is configured. */
 export interface ClientArgs {
   intervalMs: number;
   /** The client stops incrementing at this virtual time, so replicas can converge. */
   stopAtMs: number;
 }
 
+/** The client's state: what it sent and what was acknowledged. */
 export interface ClientState {
   args: ClientArgs;
   replicas: ActorRef<ReplicaMsg>[];
