@@ -64,7 +64,9 @@ export type Fault =
   | { kind: 'heal' }
   /**
    * Kills a node as a worker crash would: all its actors crash, unsynced disk writes are lost,
-   * messages to it are lost. Supervisors restart its actors; with `downMs`, not before then.
+   * messages arriving while it is down are lost (and reported as dead letters). Supervisors
+   * restart its actors; with `downMs`, not before then. Messages still on the wire when it comes
+   * back are delivered to the new incarnation, as a network would: protocols must expect them.
    */
   | { kind: 'crash-node'; node: NodeSelector; downMs?: number }
   /** Crashes one actor as if its handler had thrown. */
