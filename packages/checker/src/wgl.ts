@@ -93,13 +93,17 @@ export function searchLinearization<S, I, O>(model: Model<S, I, O>, ops: readonl
   // For a call node: its return node, or 0 when the outcome is unknown. For a return node: -1.
   const match = new Int32Array(N);
   const returnNode = new Int32Array(n);
-  for (let k = 0; k < events; k++) {
+  // Each operation's bit in the linearized set is its rank by call time, whatever the order of
+  // the history: then the set is ones, then a short mixed window, then zeros (see memo.ts).
+  const bitOf = new Int32Array(n);
+  for (let k = 0, rank = 0; k < events; k++) {
     const node = k + 1;
     const e = order[k]!;
     next[node] = node + 1 === N ? 0 : node + 1;
     prev[node] = node - 1;
     nodeOp[node] = e >> 1;
     if ((e & 1) === 1) { match[node] = -1; returnNode[e >> 1] = node; }
+    else bitOf[e >> 1] = rank++;
   }
   next[0] = 1;
   prev[0] = events;
@@ -153,12 +157,13 @@ export function searchLinearization<S, I, O>(model: Model<S, I, O>, ops: readonl
       const op = nodeOp[entry]!;
       const nextState = model.step(state, inputs[op]!, outputs[op]!);
       if (nextState !== undefined) {
-        const w = op >>> 5;
-        const bit = 1 << (op & 31);
+        const b = bitOf[op]!;
+        const w = b >>> 5;
+        const bit = 1 << (b & 31);
         bits[w]! |= bit;
         if (w >= hi) hi = w + 1;
         if (w === lo) while (lo < hi && bits[lo] === FULL) lo++;
-        const h = zob ^ zobrist[op]!;
+        const h = zob ^ zobrist[b]!;
         const added = memo.add(h ^ Math.imul(model.hash(nextState) | 0, 0x9e3779b1), bits, lo, hi, nextState);
         if (added === MEMO_ADDED) {
           stackNode[depth] = entry;
@@ -193,12 +198,12 @@ export function searchLinearization<S, I, O>(model: Model<S, I, O>, ops: readonl
       if (depth < stable) stable = depth;
       entry = stackNode[depth]!;
       state = stackState[depth]!;
-      const op = nodeOp[entry]!;
-      const w = op >>> 5;
-      bits[w]! &= ~(1 << (op & 31));
+      const b = bitOf[nodeOp[entry]!]!;
+      const w = b >>> 5;
+      bits[w]! &= ~(1 << (b & 31));
       if (w < lo) lo = w;
       if (w === hi - 1) while (hi > lo && bits[hi - 1] === 0) hi--;
-      zob ^= zobrist[op]!;
+      zob ^= zobrist[b]!;
       // Restore in the reverse order of lifting.
       const r = match[entry]!;
       if (r > 0) {

@@ -15,6 +15,8 @@ export interface Shape {
   readonly after: readonly number[];
   /** Spread of intervals, in linearization slots (1 slot = 10 time units). */
   readonly spread: number;
+  /** Sort keys that shuffle the operations in the history (the checker must not rely on their order). */
+  readonly shuffle?: readonly number[];
 }
 
 /** One generated call: what it does, and what became of it. */
@@ -42,6 +44,7 @@ export function shapes(maxOps: number, maxSpread: number): fc.Arbitrary<Shape> {
       before: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: n, maxLength: n }),
       after: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: n, maxLength: n }),
       spread: fc.integer({ min: 0, max: maxSpread }),
+      shuffle: fc.array(fc.nat(), { minLength: n, maxLength: n }),
     }),
   );
 }
@@ -60,8 +63,9 @@ function finish<I, O>(shape: Shape, drafts: Draft<I, O>[]): History<I, O> {
     busyUntil[p] = ret;
     return { id, process: p, input: d.input, outcome: d.outcome, ...(d.outcome === 'ok' ? { output: d.output as O } : {}), call, ret };
   });
-  // Shuffle-free but not sorted by call: the checker must not rely on order.
-  return { operations: ops };
+  if (!shape.shuffle) return { operations: ops };
+  const perm = ops.map((_, i) => i).sort((a, b) => shape.shuffle![a]! - shape.shuffle![b]! || a - b);
+  return { operations: perm.map((i, id) => ({ ...ops[i]!, id })) };
 }
 
 /**
