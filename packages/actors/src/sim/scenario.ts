@@ -179,6 +179,10 @@ export async function locateScenario(scenario: Scenario<any>): Promise<ScenarioL
   if (!scenario.module) {
     throw new SimulationError(`scenario "${scenario.name}" has no module: add \`module: import.meta.url\` to defineScenario(...) so threads and the replay command can load it`);
   }
+  if (isMainScript(scenario.module)) {
+    // Importing the entry script from itself waits for its own top-level await: a deadlock.
+    throw new SimulationError(`scenario "${scenario.name}" is defined in the main script (${displayPath(scenario.module)}); put it in a module of its own and import it, so campaign threads and the replay command can load it`);
+  }
   const ns = await import(scenario.module) as Record<string, unknown>;
   for (const [exportName, value] of Object.entries(ns)) {
     if (value === scenario) {
@@ -188,6 +192,16 @@ export async function locateScenario(scenario: Scenario<any>): Promise<ScenarioL
     }
   }
   throw new SimulationError(`scenario "${scenario.name}" is not exported by ${scenario.module}; export it (export const x = defineScenario(...))`);
+}
+
+function isMainScript(url: string): boolean {
+  const main = process.argv[1];
+  if (!main || !url.startsWith('file:')) return false;
+  try {
+    return fileURLToPath(url) === resolve(main);
+  } catch {
+    return false;
+  }
 }
 
 /** Loads a scenario from `module#exportName` (a path or a file URL). */
