@@ -43,15 +43,12 @@ export class Fingerprint {
 
   /** Folds a 32-bit integer in. */
   int(x: number): void {
-    let k = Math.imul(x | 0, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    let h = this.h1 ^ k;
-    h = (h << 13) | (h >>> 19);
-    this.h1 = (Math.imul(h, 5) + 0xe6546b64) | 0;
-    let g = (this.h2 + Math.imul(x | 0, 0x85ebca6b)) | 0;
-    g ^= g >>> 16;
-    this.h2 = Math.imul(g, 0xc2b2ae35);
+    // Two multiplicative lanes with different constants and rotations: cheap, order-sensitive,
+    // and well mixed at the end by hex().
+    const h = Math.imul(this.h1 ^ (x | 0), 0x9e3779b1);
+    this.h1 = (h << 13) | (h >>> 19);
+    const g = Math.imul((this.h2 + (x | 0)) | 0, 0x85ebca77);
+    this.h2 = g ^ (g >>> 15);
   }
 
   /**
