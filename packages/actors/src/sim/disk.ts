@@ -62,8 +62,9 @@ function cloneRecovered(r: Recovered): Recovered {
 export class SimDisk {
   /** Synced data, per actor. */
   private readonly image = new Map<string, Recovered>();
-  /** Written but not synced, in write order. */
+  /** Written but not synced, in write order, from `pendingHead` on. */
   private pending: DiskRecord[] = [];
+  private pendingHead = 0;
   private seq = 0;
   /** Highest write known durable. */
   durable = 0;
@@ -74,7 +75,7 @@ export class SimDisk {
   /** The store of the living host, told when writes become durable. */
   store: SimDiskStore | null = null;
 
-  get unsynced(): number { return this.pending.length; }
+  get unsynced(): number { return this.pending.length - this.pendingHead; }
 
   /** Appends a record; returns its write number. */
   append(actor: string, ops: PersistOp[] | null): number {
@@ -85,7 +86,7 @@ export class SimDisk {
 
   /** Starts a sync of everything written so far; false when one is in flight or nothing is pending. */
   beginSync(): boolean {
-    if (this.syncing !== 0 || this.pending.length === 0) return false;
+    if (this.syncing !== 0 || this.unsynced === 0) return false;
     this.syncing = this.seq;
     return true;
   }
@@ -94,9 +95,18 @@ export class SimDisk {
   completeSync(): number {
     const upTo = this.syncing;
     this.syncing = 0;
-    let i = 0;
-    while (i < this.pending.length && this.pending[i]!.seq <= upTo) this.applyToImage(this.pending[i++]!);
-    this.pending = this.pending.slice(i);
+    const pending = this.pending;
+    let i = this.pendingHead;
+    while (i < pending.length && pending[i]!.seq <= upTo) {
+      this.applyToImage(pending[i]!);
+      pending[i++] = undefined as unknown as DiskRecord;
+    }
+    if (i === pending.length) {
+      pending.length = 0;
+      this.pendingHead = 0;
+    } else {
+      this.pendingHead = i;
+    }
     this.durable = upTo;
     return upTo;
   }
@@ -106,11 +116,12 @@ export class SimDisk {
    * was torn and is cut off with everything after it.
    */
   crash(keep: number, torn: boolean): CrashLoss {
-    const n = this.pending.length;
+    const n = this.unsynced;
     const k = Math.max(0, Math.min(n, keep));
-    for (let i = 0; i < k; i++) this.applyToImage(this.pending[i]!);
+    for (let i = 0; i < k; i++) this.applyToImage(this.pending[this.pendingHead + i]!);
     const loss: CrashLoss = { kept: k, lost: n - k, torn: torn && k < n };
     this.pending = [];
+    this.pendingHead = 0;
     this.syncing = 0;
     this.durable = this.seq;
     this.generation++;

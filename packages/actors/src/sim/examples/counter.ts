@@ -46,7 +46,8 @@ export interface ReplicaState {
   dirty: boolean;
 }
 
-interface ReplicaDurable { counts: number[]; peers: ActorRef<ReplicaMsg>[] }
+/** The durable state: the vector (the peers are a durable entry of their own, written once). */
+type ReplicaDurable = number[];
 
 /** Messages of the counter client. */
 export type ClientMsg =
@@ -81,13 +82,13 @@ export const CounterReplica = defineActor<ReplicaState, ReplicaMsg, ReplicaArgs,
     if (args.ackBeforePersist) ctx.setTimer('flush', args.flushMs, { type: 'flush' });
     return {
       args,
-      counts: recovered ? recovered.counts.slice() : new Array<number>(args.replicas).fill(0),
-      peers: recovered ? recovered.peers : [],
+      counts: recovered ? recovered.slice() : new Array<number>(args.replicas).fill(0),
+      peers: (ctx.recoveredEntries().get('peers') as ActorRef<ReplicaMsg>[] | undefined) ?? [],
       dirty: false,
     };
   },
   receive(s, msg, ctx) {
-    const persist = () => ctx.persist({ counts: s.counts, peers: s.peers });
+    const persist = () => ctx.persist(s.counts);
     switch (msg.type) {
       case 'inc':
         s.counts[s.args.index]!++;
@@ -113,7 +114,7 @@ export const CounterReplica = defineActor<ReplicaState, ReplicaMsg, ReplicaArgs,
       }
       case 'peers':
         s.peers = msg.peers;
-        persist();
+        ctx.persistEntry('peers', msg.peers);
         break;
       case 'tick':
         for (const p of s.peers) ctx.send(p, { type: 'gossip', counts: s.counts.slice() });
