@@ -145,6 +145,22 @@ test('crash-node: its actors go down, messages to it are lost, and it comes back
   assert.is(sim.state<{ value: number; recovered: number | null }>('cell')!.recovered, 3, 'every acknowledged value was durable');
 });
 
+test('storage kinds: memory survives an actor crash but not a node crash; shared and synced file data survive both', async () => {
+  const sim = new Simulation({ seed: 3, plan: { network: fixed } });
+  const kinds = ['memory', 'shared', 'file'] as const;
+  for (const storage of kinds) {
+    const ref = await sim.spawn(DurableCell, { name: storage, storage });
+    assert.is(await sim.call(ref, { type: 'set', value: 5 }), 'ok');
+  }
+  const recovered = () => kinds.map((k) => sim.state<{ recovered: number | null }>(k)?.recovered);
+  for (const k of kinds) sim.fault({ kind: 'crash-actor', actor: k });
+  await sim.run({ untilMs: sim.nowMs + 100 });
+  assert.equal(recovered(), [5, 5, 5], 'after an actor crash');
+  for (const k of kinds) sim.fault({ kind: 'crash-node', node: k });
+  await sim.run({ untilMs: sim.nowMs + 100 });
+  assert.equal(recovered(), [null, 5, 5], 'after a node crash');
+});
+
 test('disk: a crash loses writes that were not synced yet (their acknowledgements never left)', async () => {
   const sim = new Simulation({ seed: 3, plan: { network: fixed, disk: { syncDelay: { kind: 'fixed', ms: 20 } } } });
   const cell = await sim.spawn(DurableCell, { name: 'cell' });
