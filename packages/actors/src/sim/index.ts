@@ -3,6 +3,25 @@
  * mode, on simulated nodes in one thread, with a virtual clock, a simulated network and disk,
  * fault plans as plain JSON, invariants checked after every step, fingerprints, scenarios that
  * replay from one command, and campaigns over many seeds on a piscina pool.
+ *
+ * ```ts
+ * // scenarios.ts: a scenario lives in a module of its own, so threads can import it.
+ * export const underFaults = defineScenario({
+ *   module: import.meta.url,
+ *   name: 'counter under faults',
+ *   plan: (seed) => randomPlan(seed, { nodes: ['counter'], actors: ['counter'], endMs: 500 }),
+ *   async setup(sim) { await sim.spawn(Counter, { name: 'counter', storage: 'file' }); },
+ *   run: { untilMs: 1_000 },
+ *   check: (sim) => sim.state('counter') !== undefined || 'the counter is down at the end',
+ * });
+ *
+ * // main.ts
+ * const r = await runCampaign({ scenario: underFaults, seeds: 10_000, workers: 2, progress: true });
+ * if (r.firstFailure) console.error(formatFailure(r.firstFailure)); // seed, plan, replay command
+ * ```
+ *
+ * A failure's replay command runs `replay.js` (this folder) with the scenario, the seed and the
+ * plan; add `--trace` to print every event of the run.
  */
 export {
   Simulation, defaultDisk,
