@@ -84,7 +84,7 @@ test('--explain prints why under a violation', async () => {
 test('a time limit reached gives unknown and exit 3', async () => {
   const r = await synod('check', '-m', 'cas-register', '-f', 'jepsen', '--time-limit', '0.000001', join(data, 'jepsen-etcd', 'etcd_002.log'));
   assert.is(r.status, 3, r.stdout + r.stderr);
-  assert.match(r.stdout, /etcd_002\.log: unknown \(\d+ ms\): the time limit/);
+  assert.match(r.stdout, /etcd_002\.log: unknown \(\d+ ms\): the time limit of 0\.001 ms \(--time-limit\)/);
 });
 
 test('malformed input: exit 2 with the file and line, and other files still checked', async () => {

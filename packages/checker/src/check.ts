@@ -103,7 +103,8 @@ function timeReason(limitMs: number, before: boolean): string {
 }
 
 function formatBytes(n: number): string {
-  return n >= 1 << 20 ? `${Math.round(n / (1 << 20))} MiB` : `${n} bytes`;
+  if (n >= 1 << 20) return `${+(n / (1 << 20)).toFixed(1)} MiB`;
+  return n >= 1024 ? `${+(n / 1024).toFixed(1)} KiB` : `${Math.round(n)} bytes`;
 }
 
 /** Folds partition results into one: any violation wins, then any unknown. */

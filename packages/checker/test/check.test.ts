@@ -111,7 +111,7 @@ test('past the time bound the answer is unknown, with the reason', () => {
 test('past the memory bound the answer is unknown, with the reason', () => {
   const r = check(hardHistory(), casRegisterModel, { maxMemoBytes: 64 * 1024 });
   assert.is(r.verdict, 'unknown');
-  assert.match(r.reason!, /memo reached its bound of 65536 bytes \(option maxMemoBytes\)/);
+  assert.match(r.reason!, /memo reached its bound of 64 KiB \(option maxMemoBytes\)/);
 });
 
 test('kv and replicated-map models', () => {

@@ -101,7 +101,7 @@ export const checkCommand: Command = {
             elapsedMs: performance.now() - started,
             operations: r.operations,
             partitions: r.partitions.length,
-            ...(r.reason ? { reason: r.reason } : {}),
+            ...(r.reason ? { reason: cliWords(r.reason) } : {}),
             ...(r.explanation ? { explanation: r.explanation } : {}),
           };
         } catch (e) {
@@ -146,6 +146,11 @@ function printReport(r: FileReport, explain: boolean, stdout: (s: string) => voi
   const ms = `${Math.round(r.elapsedMs)} ms`;
   stdout(`${r.file}: ${VERDICT_TEXT[r.verdict]} (${ms})${r.reason ? `: ${r.reason}` : ''}\n`);
   if (explain && r.explanation) stdout(formatExplanation(r.explanation).replace(/^/gm, '  ') + '\n');
+}
+
+/** The library names its options; here the user set them as flags. */
+function cliWords(reason: string): string {
+  return reason.replace('(option timeLimitMs)', '(--time-limit)').replace('(option maxMemoBytes)', '(--max-memo-mb)');
 }
 
 function exitStatus(reports: readonly FileReport[]): number {
