@@ -409,7 +409,8 @@ export class Simulation {
     p.then(() => { settled = true; }, () => { settled = true; });
     const r = await this.run({ until: () => settled, maxSteps: options.maxSteps ?? this.maxStepsPerRun });
     if (!settled) {
-      throw new SimulationError(`call to ${describeRef(to)} with "${messageType(message)}" did not settle: the run ended (${r.reason}) at ${r.nowMs.toFixed(3)} ms`);
+      const why = r.failure ? `: ${r.failure.kind === 'invariant' ? `invariant "${r.failure.name}" failed` : 'the root supervisor gave up'}: ${r.failure.message}` : '';
+      throw new SimulationError(`call to ${describeRef(to)} with "${messageType(message)}" did not settle: the run ended (${r.reason}) at ${r.nowMs.toFixed(3)} ms${why}`);
     }
     return p;
   }
