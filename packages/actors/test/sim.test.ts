@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AskTimeoutError, type ActorRef } from '@synod/actors';
+import { AskTimeoutError, defineActor, type ActorRef } from '@synod/actors';
 import { PlanError, Simulation, formatTrace, type FaultPlan } from '@synod/actors/sim';
 import { Recorder, Sender, Ticker, type RecorderMsg } from './fixtures/sim-actors.ts';
 
@@ -152,6 +152,26 @@ test('a crashed actor is restarted by its supervisor after the backoff, in virtu
   assert.is(r.reason, 'failed');
   assert.is(r.failure?.kind, 'system-failed');
   assert.match(r.failure!.message, /more than 3 restarts within 1000 ms/);
+});
+
+test('children spawned by actors live on their parent\'s node, crash with it, and come back with the restarted parent', async () => {
+  const Parent = defineActor<{ child: ActorRef<RecorderMsg> }, { type: 'fwd'; seq: number }>({
+    init: (_a, ctx) => ({ child: ctx.spawn(Recorder, { name: 'kid' }) }),
+    receive(s, msg, ctx) { ctx.send(s.child, { type: 'msg', seq: msg.seq }); },
+  });
+  const sim = new Simulation({ seed: 1 });
+  const p = await sim.spawn(Parent, { name: 'p' });
+  assert.is(sim.nodeOf('p/kid'), p.node);
+  sim.send(p, { type: 'fwd', seq: 1 });
+  await sim.run({ untilMs: 10 });
+  assert.is(sim.state<{ log: unknown[] }>('p/kid')!.log.length, 1);
+  assert.is(sim.stats.sends, 1, 'parent -> child stays on the node');
+  sim.fault({ kind: 'crash-node', node: 'p' });
+  assert.is(sim.view.actor('p')!.status, 'down');
+  assert.is(sim.view.actor('p/kid'), undefined, 'a child without a supervisor is forgotten');
+  await sim.run({ untilMs: 100 });
+  assert.is(sim.view.actor('p')!.status, 'running');
+  assert.equal(sim.state<{ log: unknown[] }>('p/kid')!.log, [], 'the restarted parent spawned a fresh child');
 });
 
 test('run refuses to start without a bound, and refuses a second run at once', async () => {
