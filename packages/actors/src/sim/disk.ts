@@ -136,8 +136,6 @@ export class SimDisk {
     return r && cloneRecovered(r);
   }
 
-  /** Every actor with data on the durable image. */
-  actorsOnImage(): string[] { return [...this.image.keys()]; }
 
   private applyToImage(rec: DiskRecord): void {
     if (rec.ops === null) this.image.delete(rec.actor);
