@@ -56,6 +56,11 @@ export interface SpawnOptions<A> {
    * actor gets its own worker. Ignored in embedded mode.
    */
   worker?: string;
+  /**
+   * Module URLs imported before the actor starts (in its worker, or in this thread), for code its
+   * `init` looks up synchronously (e.g. a replicated state machine registered by its module).
+   */
+  preload?: string[];
 }
 
 /**

@@ -12,7 +12,7 @@ export { WireWriter, WireReader } from './wire.js';
 export { Mailbox } from './mailbox.js';
 export { Prng, hashString } from './random.js';
 export type { Logger, LogLevel, LogRecord, LogSink } from './logger.js';
-export type { StorageKind, ActorStore } from './store.js';
+export { storageKinds, type StorageKind, type ActorStore } from './store.js';
 export type { StorageOptions } from './stores.js';
 export type { DeadLetter, DeadLetterReason, HostLimits } from './host.js';
 export { defaultLimits } from './host.js';

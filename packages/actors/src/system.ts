@@ -1,7 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { realClock } from './clock.js';
 import { CodecRegistry, type CodecSet } from './codec.js';
-import type { ActorDefinition, SpawnOptions } from './define.js';
+import { defineActor, type ActorDefinition, type SpawnOptions } from './define.js';
 import {
   ActorLoadError, ActorNotFoundError, DuplicateNameError, InvalidOptionError, SystemStoppedError, errorInfo,
 } from './errors.js';
@@ -254,6 +254,11 @@ export class ActorSystem {
   private async startActor(spec: ActorChildSpec, incarnation: number, ref: ActorRef<any> | undefined, owner: Supervisor): Promise<ActorRef<any>> {
     const { actor: def, restart: _restart, ...options } = spec;
     void _restart;
+    if (this.mode === 'embedded') {
+      for (const url of options.preload ?? []) {
+        await import(url).catch((e) => { throw new ActorLoadError(`could not load preload module ${url}: ${errorInfo(e).message}`); });
+      }
+    }
     if (ref === undefined) {
       this.checkSpawn(def, options);
       const name = options.name;
@@ -271,6 +276,7 @@ export class ActorSystem {
           const node = await this.pool!.place(options.worker, name);
           const { id } = await node.call(`spawn "${name}"`, (c) => c.spawn({
             module: loc.module, exportName: loc.exportName, name, args: options.args, storage: options.storage, id: undefined, incarnation: 0,
+            preload: options.preload,
           }), this.options.controlTimeoutMs);
           newRef = { name, node: node.node, id };
         }
@@ -288,6 +294,7 @@ export class ActorSystem {
       const node = await this.pool!.ensure(ref.node);
       await node.call(`restart ${describeRef(ref)}`, (c) => c.spawn({
         module: loc.module, exportName: loc.exportName, name: ref.name, args: options.args, storage: options.storage, id: ref.id, incarnation,
+        preload: options.preload,
       }), this.options.controlTimeoutMs);
     }
     const rec = this.records.get(refKey(ref.node, ref.id));
@@ -468,6 +475,26 @@ export class ActorSystem {
     if (this.tombstones.has(key) || !nodeExists) {
       throw new ActorNotFoundError(`${op}: no actor ${describeRef(to)}: it was stopped or never existed`);
     }
+  }
+
+  /**
+   * An actor on this thread that hands every message it gets to `handler`: how code outside the
+   * system receives messages from actors (subscriptions, notifications). Not supervised; a
+   * handler that throws is reported as a crash of the listener. Stop it with `system.stop`.
+   *
+   * ```ts
+   * const inbox = system.listener<Changed>('changes', (m) => console.log(m));
+   * system.send(replica, { type: 'subscribe', to: inbox });
+   * ```
+   */
+  listener<M>(name: string, handler: (message: M, sender: ActorRef<any> | undefined) => void): ActorRef<M> {
+    this.assertRunning('listener');
+    if (typeof handler !== 'function') throw new InvalidOptionError('listener: handler must be a function');
+    if (this.names.has(name) || this.reserved.has(name)) throw new DuplicateNameError(`listener: an actor named "${name}" is already running`);
+    const def = defineActor<null, M>({ label: `listener ${name}`, init: () => null, receive: (_s, m, ctx) => { handler(m, ctx.sender); } });
+    const ref = this.host.spawn(def, { name });
+    this.register(ref, null, null, null, 0);
+    return ref;
   }
 
   /** The ref of a live actor by name. */

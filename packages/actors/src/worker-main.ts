@@ -167,6 +167,13 @@ const control: WorkerControl = {
   async spawn(req: SpawnRequest) {
     try {
       const { host: h } = adopted();
+      for (const url of req.preload ?? []) {
+        try {
+          await import(url);
+        } catch (e) {
+          throw new ActorLoadError(`worker ${node} could not load preload module ${url}: ${errorInfo(e).message}`);
+        }
+      }
       const def = await loadDefinition(req.module, req.exportName);
       const options = { name: req.name, args: req.args, storage: req.storage };
       const ref = req.id === undefined

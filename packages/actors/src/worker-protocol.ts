@@ -38,6 +38,8 @@ export interface SpawnRequest {
   id: number | undefined;
   /** 0 for a first start; a supervisor's restart number otherwise (same id). */
   incarnation: number;
+  /** Modules to import first (SpawnOptions.preload). */
+  preload?: string[];
 }
 
 export interface ActorSnapshot {

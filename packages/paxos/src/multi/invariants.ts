@@ -1,0 +1,85 @@
+/**
+ * Multi-Paxos safety, checked over all actors after every simulation step:
+ *  - one value per slot: at most one value is chosen for each slot;
+ *  - replicas' applied logs are prefixes of one another (compared through running digests);
+ *  - each replica's applied log only grows: within an incarnation its applied point never moves
+ *    back, and at no time does any replica's history differ from what was seen before.
+ * Plus the acceptor invariant of the Synod: promised >= accepted for every slot.
+ */
+import { IntMap } from '@synod/actors';
+import { formatBallot, type Ballot } from '../ballot.js';
+import type { ClusterView, Violation } from '../invariants.js';
+import { valueKey } from '../value.js';
+import type { MultiAcceptorState } from './acceptor.js';
+import type { ReplicaState } from './replica.js';
+
+export interface MultiViolation { property: 'one-value-per-slot' | 'applied-logs-are-prefixes' | 'applied-log-only-grows' | 'promised-at-least-accepted' | Violation['property']; message: string }
+
+const isMultiAcceptor = (s: unknown): s is MultiAcceptorState => (s as MultiAcceptorState | undefined)?.role === 'multi-acceptor';
+const isReplica = (s: unknown): s is ReplicaState => (s as ReplicaState | undefined)?.role === 'replica';
+
+export class MultiPaxosInvariants {
+  private readonly majority: number;
+  /** slot → ballot → voted value and voter bits. */
+  private readonly votes = new IntMap<Map<Ballot, { value: string; voters: number }>>();
+  private readonly chosen = new IntMap<string>();
+  /** slot → the digest of the applied log up to it (first seen). */
+  private readonly digests = new IntMap<number>();
+  /** replica name → [incarnation start, applied point] last seen. */
+  private readonly applied = new Map<string, [number, number]>();
+
+  constructor(readonly acceptorCount: number) {
+    this.majority = Math.floor(acceptorCount / 2) + 1;
+  }
+
+  observe(view: ClusterView): MultiViolation | null {
+    for (const a of view.actors) {
+      const s = a.state;
+      if (isMultiAcceptor(s)) {
+        let v: MultiViolation | null = null;
+        s.accepted.forEach((r, slot) => {
+          if (v) return;
+          if (s.promised < r.ballot) v = { property: 'promised-at-least-accepted', message: `${a.name}, slot ${slot}: promised ${formatBallot(s.promised)} < accepted ${formatBallot(r.ballot)}` };
+          else v = this.vote(slot, r.ballot, s.index, valueKey(r.value));
+        });
+        if (v) return v;
+      } else if (isReplica(s)) {
+        const v = this.replica(a.name, s);
+        if (v) return v;
+      }
+    }
+    return null;
+  }
+
+  private vote(slot: number, b: Ballot, acceptor: number, value: string): MultiViolation | null {
+    let byBallot = this.votes.get(slot);
+    if (!byBallot) { byBallot = new Map(); this.votes.set(slot, byBallot); }
+    let v = byBallot.get(b);
+    if (!v) { v = { value, voters: 0 }; byBallot.set(b, v); }
+    if (v.value !== value) return { property: 'one-value-per-slot', message: `slot ${slot}, ballot ${formatBallot(b)}: two values accepted (${v.value.slice(0, 80)} / ${value.slice(0, 80)})` };
+    v.voters |= 1 << acceptor;
+    let n = 0;
+    for (let x = v.voters; x; x &= x - 1) n++;
+    if (n < this.majority) return null;
+    const before = this.chosen.get(slot);
+    if (before === undefined) this.chosen.set(slot, value);
+    else if (before !== value) return { property: 'one-value-per-slot', message: `slot ${slot}: two values chosen (${before.slice(0, 80)} then ${value.slice(0, 80)} in ballot ${formatBallot(b)})` };
+    return null;
+  }
+
+  private replica(name: string, s: ReplicaState): MultiViolation | null {
+    const last = this.applied.get(name);
+    if (last && last[0] === s.incarnationStart && s.appliedUpTo < last[1]) {
+      return { property: 'applied-log-only-grows', message: `${name} went back from slot ${last[1]} to ${s.appliedUpTo} without a restart` };
+    }
+    this.applied.set(name, [s.incarnationStart, s.appliedUpTo]);
+    if (!s.opts.digest || s.appliedUpTo === 0) return null;
+    const d = s.digest;
+    const seen = this.digests.get(s.appliedUpTo);
+    if (seen === undefined) this.digests.set(s.appliedUpTo, d);
+    else if (seen !== d) {
+      return { property: 'applied-logs-are-prefixes', message: `${name} applied a different log up to slot ${s.appliedUpTo} than another replica (digest ${d.toString(16)} vs ${seen.toString(16)})` };
+    }
+    return null;
+  }
+}

@@ -1,0 +1,412 @@
+/**
+ * The Multi-Paxos replica: applies chosen slots strictly in order to its copy of the state
+ * machine, exactly once per client command (sessions), answers the clients of its node's leader,
+ * serves reads at the consistency asked for, fetches slots it missed from peers, and takes
+ * snapshots so acceptors and replicas can cut the log (a replica far behind installs a peer's
+ * snapshot).
+ *
+ * Pure: it touches the world only through `ctx`.
+ */
+import { IntMap, defineActor, hashString, type ActorContext, type ActorRef, type ReplyToken } from '@synod/actors';
+import { assert } from '../assert.js';
+import { valueKey } from '../value.js';
+import type {
+  Command, MApplied, MDecide, MEntries, MFetch, MRead, MReadResult, MRedirect, MResult, MSnapshot, ReplicaSnapshot, SlotValue,
+} from './messages.js';
+import { stateMachineByKey, type StateMachine } from './state-machine.js';
+
+export interface ReplicaOptions {
+  /** A snapshot is taken every this many applied slots. Default 1024. */
+  snapshotEvery: number;
+  /** Slots sent per catch-up answer at most. Default 512. */
+  maxFetchSlots: number;
+  /** A missing slot is asked of a peer again after this long. Default 50. */
+  fetchRetryMs: number;
+  /** A session read waits this long for the replica to catch up, then fails. Default 2000. */
+  readTimeoutMs: number;
+  /** Reads waiting at once. Default 10000. */
+  maxWaitingReads: number;
+  /** Client sessions remembered (for exactly-once); the least recently used is forgotten beyond. Default 100000. */
+  maxSessions: number;
+  /**
+   * Results kept per session: commands of one session may be in flight together and arrive out
+   * of order; a retry within this many of the newest gets its result again. Default 256.
+   */
+  sessionWindow: number;
+  /** Change subscribers. Default 16. */
+  maxSubscribers: number;
+  /** Keep a running hash of the applied log (invariant checks in simulations). Default false. */
+  digest: boolean;
+  /** How often deadlines are checked. Default 20. */
+  tickMs: number;
+}
+
+export const defaultReplicaOptions: ReplicaOptions = {
+  snapshotEvery: 1024,
+  maxFetchSlots: 512,
+  fetchRetryMs: 50,
+  readTimeoutMs: 2_000,
+  maxWaitingReads: 10_000,
+  maxSessions: 100_000,
+  sessionWindow: 256,
+  maxSubscribers: 16,
+  digest: false,
+  tickMs: 20,
+};
+
+export interface ReplicaArgs {
+  index: number;
+  /** `module#name` of the state machine (see defineStateMachine). */
+  machine: string;
+  /** Every replica, by node number (for catch-up). */
+  replicas?: ActorRef<ReplicaMsg>[];
+  /** Every leader, by node number (reads that need one, and truncation reports). */
+  leaders?: ActorRef<any>[];
+  options?: Partial<ReplicaOptions>;
+}
+
+/** One applied command, as change subscribers see it. */
+export interface AppliedCommand { slot: number; client: string; seq: number; op: unknown; ok: boolean; result: unknown }
+export interface MChanges { type: 'changes'; replica: number; changes: AppliedCommand[] }
+
+export type ReplicaMsg =
+  | MDecide | MFetch | MEntries | MSnapshot | MRead
+  | { type: 'subscribe'; to: ActorRef<MChanges> } | { type: 'tick' }
+  | { type: 'configure'; replicas?: ActorRef<ReplicaMsg>[]; leaders?: ActorRef<any>[] };
+
+/** What a replica remembers of a client session. */
+interface Session {
+  /** Commands at or below are forgotten (outside the window). */
+  floor: number;
+  /** Applied commands above the floor, in apply order, with their outcome. */
+  done: Map<number, { ok: boolean; result: unknown }>;
+}
+interface WaitingRead { afterIndex: number; query: unknown; token: ReplyToken; deadline: number }
+
+export interface ReplicaState {
+  role: 'replica';
+  index: number;
+  machine: StateMachine;
+  opts: ReplicaOptions;
+  replicas: ActorRef<ReplicaMsg>[];
+  leaders: ActorRef<any>[];
+  /** The state machine's state after every slot below `appliedUpTo`. */
+  state: unknown;
+  appliedUpTo: number;
+  sessions: Map<string, Session>;
+  /** Chosen slots received ahead of `appliedUpTo`. */
+  ahead: IntMap<SlotValue>;
+  /** Applied slots since the last snapshot (served to peers that catch up). */
+  log: IntMap<SlotValue>;
+  snapshot: ReplicaSnapshot | null;
+  /** Highest slot known to be chosen (from decides), to know what is missing. */
+  knownUpTo: number;
+  fetchAt: number;
+  nextPeer: number;
+  reads: WaitingRead[];
+  subscribers: ActorRef<MChanges>[];
+  /** Running hash of the applied log, and its value at each slot since the snapshot (with `digest`). */
+  digest: number;
+  digests: IntMap<number>;
+  incarnationStart: number;
+}
+
+type Ctx = ActorContext<ReplicaMsg, ReplicaSnapshot>;
+
+export const Replica = defineActor<ReplicaState, ReplicaMsg, ReplicaArgs, ReplicaSnapshot>({
+  module: import.meta.url,
+  label: 'Replica',
+  storage: 'shared',
+
+  init(args, ctx, recovered) {
+    const machine = stateMachineByKey(args.machine);
+    const opts = { ...defaultReplicaOptions, ...args.options };
+    const s: ReplicaState = {
+      role: 'replica',
+      index: args.index,
+      machine,
+      opts,
+      replicas: args.replicas ?? [],
+      leaders: args.leaders ?? [],
+      state: machine.initial(),
+      appliedUpTo: 0,
+      sessions: new Map(),
+      ahead: new IntMap(),
+      log: new IntMap(),
+      snapshot: null,
+      knownUpTo: 0,
+      fetchAt: 0,
+      nextPeer: args.index + 1,
+      reads: [],
+      subscribers: [],
+      digest: 0,
+      digests: new IntMap(),
+      incarnationStart: ctx.now(),
+    };
+    if (recovered) install(s, recovered);
+    ctx.setTimer('tick', opts.tickMs, { type: 'tick' });
+    return s;
+  },
+
+  inspect: (s) => ({
+    role: s.role, index: s.index, machine: s.machine.key, appliedUpTo: s.appliedUpTo, knownUpTo: s.knownUpTo, state: s.state,
+    sessions: s.sessions.size, ahead: s.ahead.size, log: s.log.size, snapshotAt: s.snapshot?.appliedUpTo ?? 0, reads: s.reads.length,
+    digest: s.digest,
+  }),
+
+  receive(s, msg, ctx) {
+    const c = ctx as Ctx;
+    switch (msg.type) {
+      case 'm-decide': onDecide(s, msg.firstSlot, msg.values, c); break;
+      case 'm-entries': onDecide(s, msg.firstSlot, msg.values, c); break;
+      case 'm-snapshot': onSnapshot(s, msg.snapshot, c); break;
+      case 'm-fetch': onFetch(s, msg, c); break;
+      case 'read': onRead(s, msg, c); break;
+      case 'subscribe':
+        if (s.subscribers.length >= s.opts.maxSubscribers) throw new Error(`replica ${s.index}: more than ${s.opts.maxSubscribers} subscribers (maxSubscribers)`);
+        s.subscribers.push(msg.to);
+        break;
+      case 'tick': onTick(s, c); break;
+      case 'configure':
+        if (msg.replicas) s.replicas = msg.replicas;
+        if (msg.leaders) s.leaders = msg.leaders;
+        break;
+    }
+  },
+});
+
+/** Puts a snapshot in place of the state (at restart, or from a peer when far behind). */
+function install(s: ReplicaState, snap: ReplicaSnapshot): void {
+  const copy = structuredClone(snap.state);
+  s.state = s.machine.restore ? s.machine.restore(copy) : copy;
+  s.appliedUpTo = snap.appliedUpTo;
+  s.sessions = new Map(snap.sessions.map(([client, floor, done]) => [client, { floor, done: new Map(done.map(([seq, ok, result]) => [seq, { ok, result }])) }]));
+  s.snapshot = snap;
+  s.log.clear();
+  for (const k of s.ahead.keysArray()) if (k < s.appliedUpTo) s.ahead.delete(k);
+  if (s.knownUpTo < s.appliedUpTo) s.knownUpTo = s.appliedUpTo;
+  s.digest = snapDigest(snap);
+  s.digests.clear();
+}
+
+/** Chosen slots arrive (from the leader, or a peer): keep them, apply what is next in order. */
+function onDecide(s: ReplicaState, first: number, values: SlotValue[], ctx: Ctx): void {
+  const end = first + values.length;
+  if (end > s.knownUpTo) s.knownUpTo = end;
+  for (let i = 0; i < values.length; i++) {
+    const slot = first + i;
+    if (slot >= s.appliedUpTo && !s.ahead.has(slot)) s.ahead.set(slot, values[i]!);
+  }
+  applyReady(s, ctx);
+  if (s.appliedUpTo < s.knownUpTo && !s.ahead.has(s.appliedUpTo)) fetch(s, ctx, false);
+}
+
+function applyReady(s: ReplicaState, ctx: Ctx): void {
+  const start = s.appliedUpTo;
+  const changes: AppliedCommand[] | null = s.subscribers.length > 0 ? [] : null;
+  for (;;) {
+    const slot = s.appliedUpTo;
+    if (!s.ahead.has(slot)) break;
+    const value = s.ahead.get(slot)!;
+    s.ahead.delete(slot);
+    if (value !== null) {
+      for (const c of value.commands) applyCommand(s, slot, c, changes, ctx);
+    }
+    s.log.set(slot, value);
+    if (s.opts.digest) {
+      s.digest = hashString(valueKey(value === null ? null : value.commands.map((c) => [c.client, c.seq, c.op])), s.digest);
+      s.digests.set(slot + 1, s.digest);
+    }
+    s.appliedUpTo = slot + 1;
+    if (s.appliedUpTo - (s.snapshot?.appliedUpTo ?? 0) >= s.opts.snapshotEvery) takeSnapshot(s, ctx);
+  }
+  if (s.appliedUpTo === start) return;
+  if (changes && changes.length > 0) {
+    const m: MChanges = { type: 'changes', replica: s.index, changes };
+    for (const sub of s.subscribers) ctx.send(sub, m);
+  }
+  serveReads(s, ctx);
+}
+
+/** Applies one command once: a command already applied for its session gets its result again. */
+function applyCommand(s: ReplicaState, slot: number, c: Command, changes: AppliedCommand[] | null, ctx: Ctx): void {
+  let session = s.sessions.get(c.client);
+  let ok: boolean;
+  let result: unknown;
+  const seen = session?.done.get(c.seq);
+  if (seen !== undefined) {
+    ({ ok, result } = seen);
+  } else if (session !== undefined && c.seq <= session.floor) {
+    ok = false;
+    result = `command ${c.seq} of session ${c.client} is older than its session window (${s.opts.sessionWindow}): it was applied or superseded long ago`;
+  } else {
+    try {
+      const out = s.machine.apply(s.state, c.op);
+      s.state = out.state;
+      result = out.result;
+      ok = true;
+    } catch (e) {
+      ok = false;
+      result = e instanceof Error ? e.message : String(e);
+    }
+    if (session === undefined) {
+      session = { floor: 0, done: new Map() };
+    } else {
+      // Most recently used last: Map order is the LRU order for eviction.
+      s.sessions.delete(c.client);
+    }
+    s.sessions.set(c.client, session);
+    if (s.sessions.size > s.opts.maxSessions) evictSession(s);
+    session.done.set(c.seq, { ok, result });
+    if (session.done.size > s.opts.sessionWindow) {
+      const oldest = session.done.keys().next().value!;
+      session.done.delete(oldest);
+      if (oldest > session.floor) session.floor = oldest;
+    }
+    changes?.push({ slot, client: c.client, seq: c.seq, op: c.op, ok, result });
+  }
+  // The command carries the reply token of the client that asked the leader on this node.
+  if (c.reply && c.origin === s.index) {
+    const r: MResult = ok
+      ? { type: 'result', client: c.client, seq: c.seq, ok: true, value: result, index: slot + 1 }
+      : { type: 'result', client: c.client, seq: c.seq, ok: false, error: String(result), index: slot + 1 };
+    ctx.respond(c.reply, r);
+  }
+}
+
+/** The least recently used session goes (every replica evicts the same one: same applied order). */
+function evictSession(s: ReplicaState): void {
+  const oldest = s.sessions.keys().next().value;
+  if (oldest !== undefined) s.sessions.delete(oldest);
+}
+
+function takeSnapshot(s: ReplicaState, ctx: Ctx): void {
+  const state = s.machine.snapshot ? s.machine.snapshot(s.state) : structuredClone(s.state);
+  const snap: ReplicaSnapshot = {
+    appliedUpTo: s.appliedUpTo,
+    state,
+    sessions: [...s.sessions].map(([client, v]) => [client, v.floor, [...v.done].map(([seq, d]) => [seq, d.ok, d.result] as [number, boolean, unknown])]),
+  };
+  if (s.opts.digest) (snap as ReplicaSnapshot & { digest?: number }).digest = s.digest;
+  s.snapshot = snap;
+  s.log.clear();
+  s.digests.clear();
+  ctx.persist(snap);
+  const m: MApplied = { type: 'm-applied', replica: s.index, appliedUpTo: s.appliedUpTo, snapshotAt: snap.appliedUpTo };
+  for (const l of s.leaders) ctx.send(l, m);
+}
+
+function snapDigest(snap: ReplicaSnapshot): number {
+  return (snap as ReplicaSnapshot & { digest?: number }).digest ?? 0;
+}
+
+// ------------------------------------------------------------------ catch-up
+
+function fetch(s: ReplicaState, ctx: Ctx, force: boolean): void {
+  const now = ctx.now();
+  if (!force && now < s.fetchAt) return;
+  s.fetchAt = now + s.opts.fetchRetryMs;
+  const peers = s.replicas.length;
+  if (peers < 2) return;
+  let i = s.nextPeer++ % peers;
+  if (i === s.index) i = s.nextPeer++ % peers;
+  const m: MFetch = { type: 'm-fetch', fromSlot: s.appliedUpTo, toSlot: s.knownUpTo, replica: s.index };
+  ctx.send(s.replicas[i]!, m);
+}
+
+/** A peer asks for slots: from our log if we still have them, else our snapshot (then the log). */
+function onFetch(s: ReplicaState, m: MFetch, ctx: Ctx): void {
+  const snapAt = s.snapshot?.appliedUpTo ?? 0;
+  if (m.fromSlot < snapAt && s.snapshot) {
+    ctx.reply({ type: 'm-snapshot', snapshot: s.snapshot } satisfies MSnapshot);
+  }
+  const from = Math.max(m.fromSlot, snapAt);
+  const to = Math.min(s.appliedUpTo, from + s.opts.maxFetchSlots);
+  if (to <= from) return;
+  const values: SlotValue[] = [];
+  for (let slot = from; slot < to; slot++) {
+    const v = s.log.get(slot);
+    if (v === undefined && !s.log.has(slot)) break;
+    values.push(v as SlotValue);
+  }
+  if (values.length) ctx.reply({ type: 'm-entries', firstSlot: from, values } satisfies MEntries);
+}
+
+function onSnapshot(s: ReplicaState, snap: ReplicaSnapshot, ctx: Ctx): void {
+  if (snap.appliedUpTo <= s.appliedUpTo) return;
+  install(s, snap);
+  ctx.persist(snap);
+  applyReady(s, ctx);
+  serveReads(s, ctx);
+}
+
+// ------------------------------------------------------------------ reads
+
+/**
+ * Session and eventual reads are served here; linearizable and lease reads belong to the
+ * leader, which confirms its leadership first and then hands them here as session reads at its
+ * commit index.
+ */
+function onRead(s: ReplicaState, m: MRead, ctx: Ctx): void {
+  const token = m.replyTo ?? ctx.replyToken();
+  if (!token) return;
+  if (m.consistency === 'linearizable' || m.consistency === 'lease') {
+    const r: MRedirect = { type: 'redirect', leader: s.leaders[s.index] ?? null, reason: `${m.consistency} reads go to the leader` };
+    ctx.respond(token, r);
+    return;
+  }
+  if (s.machine.validateQuery) {
+    try { s.machine.validateQuery(m.query); } catch (e) {
+      ctx.respond(token, { type: 'read-result', ok: false, error: e instanceof Error ? e.message : String(e), index: s.appliedUpTo } satisfies MReadResult);
+      return;
+    }
+  }
+  const after = m.consistency === 'eventual' ? 0 : m.afterIndex ?? 0;
+  if (s.appliedUpTo >= after) {
+    answer(s, m.query, token, ctx);
+    return;
+  }
+  if (s.reads.length >= s.opts.maxWaitingReads) {
+    ctx.respond(token, { type: 'read-result', ok: false, error: `replica ${s.index} has ${s.opts.maxWaitingReads} reads waiting (maxWaitingReads)`, index: s.appliedUpTo } satisfies MReadResult);
+    return;
+  }
+  s.reads.push({ afterIndex: after, query: m.query, token, deadline: ctx.now() + s.opts.readTimeoutMs });
+  if (after > s.knownUpTo) s.knownUpTo = after;
+  fetch(s, ctx, false);
+}
+
+function answer(s: ReplicaState, query: unknown, token: ReplyToken, ctx: Ctx): void {
+  let r: MReadResult;
+  try {
+    r = { type: 'read-result', ok: true, value: s.machine.query(s.state, query), index: s.appliedUpTo };
+  } catch (e) {
+    r = { type: 'read-result', ok: false, error: e instanceof Error ? e.message : String(e), index: s.appliedUpTo };
+  }
+  ctx.respond(token, r);
+}
+
+function serveReads(s: ReplicaState, ctx: Ctx): void {
+  if (s.reads.length === 0) return;
+  const keep: WaitingRead[] = [];
+  for (const r of s.reads) {
+    if (s.appliedUpTo >= r.afterIndex) answer(s, r.query, r.token, ctx);
+    else keep.push(r);
+  }
+  s.reads = keep;
+}
+
+function onTick(s: ReplicaState, ctx: Ctx): void {
+  ctx.setTimer('tick', s.opts.tickMs, { type: 'tick' });
+  const now = ctx.now();
+  if (s.reads.length > 0) {
+    const keep: WaitingRead[] = [];
+    for (const r of s.reads) {
+      if (now < r.deadline) { keep.push(r); continue; }
+      ctx.respond(r.token, { type: 'read-result', ok: false, error: `replica ${s.index} did not reach index ${r.afterIndex} within ${s.opts.readTimeoutMs} ms (readTimeoutMs); it is at ${s.appliedUpTo}`, index: s.appliedUpTo } satisfies MReadResult);
+    }
+    s.reads = keep;
+  }
+  // Behind what we know is chosen, or waiting for reads: ask a peer.
+  if (s.appliedUpTo < s.knownUpTo) fetch(s, ctx, false);
+  assert(s.appliedUpTo >= (s.snapshot?.appliedUpTo ?? 0), 'replica: applied fell below its own snapshot');
+}

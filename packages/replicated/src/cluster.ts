@@ -1,0 +1,76 @@
+/**
+ * Starts the actors of a replicated state machine: on every replica node (one worker each), a
+ * Multi-Paxos acceptor, a leader candidate and a replica, under one supervisor.
+ */
+import type { ActorRef, ActorSystem, StorageKind, SupervisionOptions, Supervisor } from '@synod/actors';
+import {
+  Leader, MultiAcceptor, Replica, type LeaderArgs, type LeaderMsg, type LeaderOptions, type MultiAcceptorMsg, type ReplicaArgs,
+  type ReplicaMsg, type ReplicaOptions, type StateMachine,
+} from '@synod/paxos';
+
+export interface ClusterOptions {
+  /** Prefix of actor names and worker keys. */
+  name: string;
+  replicas: number;
+  machine: StateMachine;
+  storage: StorageKind;
+  leader?: Partial<LeaderOptions>;
+  replica?: Partial<ReplicaOptions>;
+  supervision?: SupervisionOptions;
+}
+
+export interface Cluster {
+  supervisor: Supervisor;
+  acceptors: ActorRef<MultiAcceptorMsg>[];
+  leaders: ActorRef<LeaderMsg>[];
+  replicas: ActorRef<ReplicaMsg>[];
+  /** The worker key of replica node i. */
+  workerKey(i: number): string;
+}
+
+export async function startCluster(system: ActorSystem, o: ClusterOptions): Promise<Cluster> {
+  const n = o.replicas;
+  const key = (i: number) => `${o.name}-${i}`;
+  const machineModule = o.machine.module;
+  if (system.mode === 'workers' && !machineModule) {
+    throw new TypeError(`state machine "${o.machine.name}" has no module: add \`module: import.meta.url\` to defineStateMachine so workers can load it`);
+  }
+  const preload = machineModule ? [machineModule] : [];
+  const leaseMs = o.leader?.leaseMs;
+  const supervisor = await system.supervise({ name: o.name, ...o.supervision });
+  try {
+    const acceptors: ActorRef<MultiAcceptorMsg>[] = [];
+    for (let i = 0; i < n; i++) {
+      acceptors.push(await supervisor.startChild({
+        actor: MultiAcceptor, name: `${o.name}-acceptor-${i}`, worker: key(i), storage: o.storage, args: { index: i, leaseMs },
+      }) as ActorRef<MultiAcceptorMsg>);
+    }
+    const replicas: ActorRef<ReplicaMsg>[] = [];
+    for (let i = 0; i < n; i++) {
+      replicas.push(await supervisor.startChild({
+        actor: Replica, name: `${o.name}-replica-${i}`, worker: key(i), storage: o.storage, preload,
+        args: { index: i, machine: o.machine.key, options: o.replica } satisfies ReplicaArgs,
+      }) as ActorRef<ReplicaMsg>);
+    }
+    const leaders: ActorRef<LeaderMsg>[] = [];
+    for (let i = 0; i < n; i++) {
+      leaders.push(await supervisor.startChild({
+        actor: Leader, name: `${o.name}-leader-${i}`, worker: key(i), storage: o.storage,
+        args: { index: i, acceptors, replicas, leaders: [], options: o.leader } satisfies LeaderArgs,
+      }) as ActorRef<LeaderMsg>);
+    }
+    // Refs that did not exist at spawn: given now, and kept for restarts.
+    leaders.forEach((ref, i) => {
+      supervisor.setChildArgs(ref, { index: i, acceptors, replicas, leaders, options: o.leader } satisfies LeaderArgs);
+      system.send(ref, { type: 'configure', leaders });
+    });
+    replicas.forEach((ref, i) => {
+      supervisor.setChildArgs(ref, { index: i, machine: o.machine.key, replicas, leaders, options: o.replica } satisfies ReplicaArgs);
+      system.send(ref, { type: 'configure', replicas, leaders });
+    });
+    return { supervisor, acceptors, leaders, replicas, workerKey: key };
+  } catch (e) {
+    await supervisor.shutdown().catch(() => {});
+    throw e;
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * `ReplicatedMap`: a key-value map replicated with Multi-Paxos. Survives the crash of any
+ * minority of its replica workers; reads are linearizable by default.
+ */
+import { EventEmitter } from 'eventemitter3';
+import type { ActorSystem } from '@synod/actors';
+import { mapMachine, type MapCommand, type MapQuery } from './map-machine.js';
+import { ReplicatedStateMachine, type ReadOptions, type ReplicatedOptions, type Session } from './replicated-state-machine.js';
+
+/** A change, as every replica applies it (in log order). */
+export type MapChange =
+  | { type: 'set'; key: string; value: unknown; slot: number }
+  | { type: 'delete'; key: string; slot: number };
+
+export interface MapEvents {
+  change: (change: MapChange) => void;
+}
+
+export type ReplicatedMapOptions = Omit<ReplicatedOptions, 'machine'>;
+
+/**
+ * ```ts
+ * const map = await ReplicatedMap.start({ replicas: 3, storage: 'file', dir: './data' });
+ * await map.set('apple', 3);
+ * await map.compareAndSet('apple', 3, 4);   // true
+ * await map.get('apple');                    // 4 (linearizable)
+ * await map.get('apple', { consistency: 'eventual' });
+ * await map.shutdown();
+ * ```
+ */
+export class ReplicatedMap<V = unknown> {
+  /** `change` events (call `watch()` first). */
+  readonly events = new EventEmitter<MapEvents>();
+  private watching = false;
+
+  private constructor(readonly rsm: ReplicatedStateMachine<Map<string, V>, MapCommand, unknown, MapQuery, unknown>, private readonly session: Session) {}
+
+  static async start<V = unknown>(options: ReplicatedMapOptions = {}): Promise<ReplicatedMap<V>> {
+    const rsm = await ReplicatedStateMachine.start({ ...options, name: options.name ?? 'map', machine: mapMachine });
+    return new ReplicatedMap<V>(rsm as never, rsm.session);
+  }
+
+  /** The same map seen through another client session (its own read-your-writes point). */
+  withSession(session: Session = this.rsm.newSession()): ReplicatedMap<V> {
+    const m = new ReplicatedMap<V>(this.rsm, session);
+    return m;
+  }
+
+  get system(): ActorSystem { return this.rsm.system; }
+
+  /** The value of `key`, or undefined. */
+  async get(key: string, options?: ReadOptions): Promise<V | undefined> {
+    return await this.session.query({ op: 'get', key }, options) as V | undefined;
+  }
+
+  async has(key: string, options?: ReadOptions): Promise<boolean> {
+    return await this.session.query({ op: 'has', key }, options) as boolean;
+  }
+
+  async size(options?: ReadOptions): Promise<number> {
+    return await this.session.query({ op: 'size' }, options) as number;
+  }
+
+  /** Entries sorted by key (optionally those whose key starts with `prefix`, at most `limit`). */
+  async entries(options: ReadOptions & { prefix?: string; limit?: number } = {}): Promise<[string, V][]> {
+    const { prefix, limit, ...read } = options;
+    return await this.session.query({ op: 'entries', prefix, limit }, read) as [string, V][];
+  }
+
+  /** Sets `key`; resolves with whether it existed before. */
+  async set(key: string, value: V, options?: { timeoutMs?: number }): Promise<boolean> {
+    return await this.session.execute({ op: 'set', key, value }, options) as boolean;
+  }
+
+  /** Deletes `key`; resolves with whether it existed. */
+  async delete(key: string, options?: { timeoutMs?: number }): Promise<boolean> {
+    return await this.session.execute({ op: 'delete', key }, options) as boolean;
+  }
+
+  /**
+   * Sets `key` to `value` only if its current value equals `expected` (`null` for "absent").
+   * Resolves with whether it did.
+   */
+  async compareAndSet(key: string, expected: V | null, value: V, options?: { timeoutMs?: number }): Promise<boolean> {
+    return await this.session.execute({ op: 'cas', key, expected, value }, options) as boolean;
+  }
+
+  /** Starts `change` events (as applied by one replica, in log order). */
+  watch(): this {
+    if (this.watching) return this;
+    this.watching = true;
+    this.rsm.events.on('applied', (commands) => {
+      for (const c of commands) {
+        if (!c.ok) continue;
+        const op = c.op as MapCommand;
+        if (op.op === 'set') this.events.emit('change', { type: 'set', key: op.key, value: op.value, slot: c.slot });
+        else if (op.op === 'delete' && c.result === true) this.events.emit('change', { type: 'delete', key: op.key, slot: c.slot });
+        else if (op.op === 'cas' && c.result === true) this.events.emit('change', { type: 'set', key: op.key, value: op.value, slot: c.slot });
+      }
+    });
+    this.rsm.subscribe();
+    return this;
+  }
+
+  shutdown(): Promise<void> {
+    return this.rsm.shutdown();
+  }
+}
