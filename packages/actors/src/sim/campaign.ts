@@ -187,6 +187,9 @@ export class CampaignPool {
   private async executor(scenario: Scenario<any>, stopOnFailure: boolean, collectFingerprints: boolean): Promise<(seeds: number[]) => Promise<BatchResult>> {
     if (this.workers === 0) return (seeds) => runBatch(scenario, { seeds, stopOnFailure, collectFingerprints });
     const where = await locateScenario(scenario);
+    if (/\.(c|m)?ts$/.test(where.module) && !this.loader) {
+      throw new SimulationError(`scenario "${scenario.name}" is in a TypeScript module (${where.module}) and campaign threads have no TypeScript loader: run under tsx (node --import tsx), give the pool a \`loader\`, or run compiled scenarios`);
+    }
     const pool = await this.ensurePool();
     return (seeds) => pool.run({ module: where.module, exportName: where.exportName, seeds, stopOnFailure, collectFingerprints });
   }
