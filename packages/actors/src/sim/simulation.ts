@@ -11,193 +11,38 @@
  * which `sim.send` and `sim.ask` come.
  */
 import { EventEmitter } from 'eventemitter3';
-import { ActorCell } from '../cell.js';
+import type { ActorCell } from '../cell.js';
 import type { Clock } from '../clock.js';
-import type { ActorDefinition, SpawnOptions } from '../define.js';
+import type { ActorDefinition } from '../define.js';
 import { Envelope, Kind } from '../envelope.js';
 import { DuplicateNameError, InvalidOptionError, messageType, type ErrorInfo } from '../errors.js';
-import {
-  ActorHost, checkLimits, defaultLimits, type DeadLetter, type HostEvents, type HostLimits, type Scheduler, type Transport,
-} from '../host.js';
-import { consoleSink, isLogLevel, type LogLevel, type LogSink } from '../logger.js';
+import { ActorHost, defaultLimits, type DeadLetter, type HostEvents, type HostLimits, type Scheduler } from '../host.js';
+import { consoleSink, type LogLevel, type LogSink } from '../logger.js';
 import { Prng, deriveSeed } from '../random.js';
 import { describeRef, refKey, type ActorRef } from '../ref.js';
-import { MemoryStore, storageKinds, type ActorStore, type StorageKind } from '../store.js';
-import {
-  Supervisor, checkSupervision, type ActorChildSpec, type RestartType, type SupervisionOptions, type SupervisorSpec,
-} from '../supervisor.js';
+import { MemoryStore, type ActorStore, type StorageKind } from '../store.js';
+import { Supervisor, checkSupervision, type ActorChildSpec, type SupervisorSpec } from '../supervisor.js';
 import { defaultHeartbeat } from '../worker-node.js';
 import { Sampler } from './distribution.js';
+import { SimDiskStore } from './disk.js';
 import { PlanError, SimulationError } from './errors.js';
 import { EventQueue, EventType, SimEvent } from './event-queue.js';
 import { Network, Outcome, defaultNetwork } from './network.js';
-import { SimDisk, SimDiskStore, SimSharedStore } from './disk.js';
+import { SimNode, SimTransport, type ActorRecord } from './node.js';
+import {
+  checkRun, checkSpawn, checkTarget, defaultDisk, validateOptions,
+  type RunOptions, type RunResult, type SimEvents, type SimFailure, type SimSpawnOptions, type SimStats, type SimulationOptions,
+} from './options.js';
 import { checkFault, checkPlan, type DiskPlan, type Fault, type FaultPlan, type NodeSelector } from './plan.js';
 import { simSupervisionRuntime } from './sim-supervision.js';
 import { Fingerprint, TraceLog, traceCode, type TraceKind, type TraceRecord } from './trace.js';
-import type { ActorView, DeepReadonly, Invariant, MessageInFlight, SimView } from './view.js';
+import { createView, type DeepReadonly, type Invariant, type SimView } from './view.js';
 
-/** Options of a {@link Simulation}. Every bound is a named option with a default. */
-export interface SimulationOptions extends Partial<HostLimits> {
-  /** Seeds every random choice of the run. Same seed and plan: same run. */
-  seed: number;
-  /** What goes wrong, and when (plain JSON). Default: nothing (background network only). */
-  plan?: FaultPlan;
-  /** The root supervisor's strategy, intensity and backoff, as in workers mode. */
-  supervision?: SupervisionOptions;
-  /**
-   * Keep readable trace records (`sim.trace`): `true` keeps up to 1,000,000, a number keeps up
-   * to that many (the newest). Default false: only the fingerprint, which is much cheaper.
-   */
-  trace?: boolean | number;
-  /** A `run` without `maxSteps` stops after this many steps. Default 100,000,000. */
-  maxStepsPerRun?: number;
-  /**
-   * A node paused at least this long is declared dead, as the workers mode's heartbeat would:
-   * it is crashed and its supervisors restart its actors. 0 turns it off. Default 2000.
-   */
-  heartbeatTimeoutMs?: number;
-  /** Nodes (workers) a simulation may have, driver included. Default 1024. */
-  maxNodes?: number;
-  /** Minimum level of `ctx.log` records passed to `logSink`. Default `warn`. */
-  logLevel?: LogLevel;
-  /** Where log records go (their time is virtual). Default: the console. */
-  logSink?: LogSink;
-}
-
-/** Options of `sim.spawn`: as `system.spawn` in workers mode. */
-export interface SimSpawnOptions<A> extends SpawnOptions<A> {
-  /** Default `permanent`. */
-  restart?: RestartType;
-  /** The supervisor to put it under. Default: the root. */
-  supervisor?: Supervisor;
-}
-
-/** How far `sim.run` goes. At least one bound is required. */
-export interface RunOptions {
-  /** Stop once virtual time would pass this (absolute, ms). */
-  untilMs?: number;
-  /** Stop after this much more virtual time. */
-  forMs?: number;
-  /** Stop after this many more steps. */
-  maxSteps?: number;
-  /** Stop as soon as this holds (checked after every step). */
-  until?: (view: SimView) => boolean;
-}
-
-/** Why a run went wrong. */
-export interface SimFailure {
-  /** `invariant`: an invariant was violated; `system-failed`: the root supervisor gave up. */
-  kind: 'invariant' | 'system-failed';
-  /** The invariant's name. */
-  name?: string;
-  message: string;
-  /** The step after which it was detected (steps completed). */
-  step: number;
-  timeMs: number;
-}
-
-/** The end of a `sim.run`. */
-export interface RunResult {
-  /**
-   * `until`: the predicate held; `time`: virtual time reached the bound; `steps`: the step
-   * bound; `idle`: nothing left to do; `violation`: an invariant failed; `failed`: the root
-   * supervisor gave up.
-   */
-  reason: 'until' | 'time' | 'steps' | 'idle' | 'violation' | 'failed';
-  /** Steps completed since the simulation started. */
-  steps: number;
-  nowMs: number;
-  fingerprint: string;
-  failure?: SimFailure;
-}
-
-/** Counters of a simulation. */
-export interface SimStats {
-  steps: number;
-  /** Messages the network accepted from senders. */
-  sends: number;
-  /** Messages handed to a node's host (duplicates included). */
-  deliveries: number;
-  /** Lost to a partition or to a drop rate. */
-  drops: number;
-  duplicates: number;
-  /** Arrived at a crashed node. */
-  lost: number;
-  timers: number;
-  syncs: number;
-  faults: number;
-  crashes: number;
-  restarts: number;
-  deadLetters: number;
-}
-
-/** Events of `sim.events` (eventemitter3). */
-export interface SimEvents {
-  'actor:started': (e: { ref: ActorRef<any>; parent: ActorRef<any> | null }) => void;
-  'actor:stopped': (e: { ref: ActorRef<any> }) => void;
-  'actor:crashed': (e: { ref: ActorRef<any>; error: ErrorInfo; during: 'init' | 'receive' | 'stop' | 'node'; messageType: string | undefined }) => void;
-  'actor:restarted': (e: { ref: ActorRef<any>; attempt: number; delayMs: number }) => void;
-  'dead-letter': (e: DeadLetter) => void;
-  'fault': (e: { fault: Fault; timeMs: number }) => void;
-  'supervisor:escalated': (e: { supervisor: string; reason: string }) => void;
-  'system:failed': (e: { reason: string }) => void;
-}
-
-interface ActorRecord {
-  ref: ActorRef<any>;
-  parent: ActorRef<any> | null;
-  supervisor: Supervisor | null;
-  spec: ActorChildSpec | null;
-  incarnation: number;
-  order: number;
-  /** The cell of its current incarnation (set when it starts). */
-  cell: ActorCell | undefined;
-}
-
-/** Default background disk: 1..5 ms per sync, unsynced writes lost at a crash, no torn writes. */
-export const defaultDisk: Required<DiskPlan> = {
-  syncDelay: { kind: 'uniform', minMs: 1, maxMs: 5 },
-  unsyncedOnCrash: 'lost',
-  tornWriteRate: 0,
-};
+export type { RunOptions, RunResult, SimEvents, SimFailure, SimSpawnOptions, SimStats, SimulationOptions } from './options.js';
+export { defaultDisk } from './options.js';
 
 const DRIVER = 0;
 const DELIVER_CODE = traceCode.deliver;
-
-/** One simulated worker: a host while it is up, and what outlives the host (disk, shared memory). */
-class SimNode {
-  host: ActorHost | null = null;
-  up = false;
-  /** Incarnation of the host: timers and tasks of a crashed one are skipped. */
-  epoch = 0;
-  paused = false;
-  pauseToken = 0;
-  pausedUntil = 0;
-  /** Events that came while paused, in order: they run at resume. */
-  deferred: SimEvent[] = [];
-  transport: SimTransport | null = null;
-  memory: MemoryStore | null = null;
-  file: SimDiskStore | null = null;
-  readonly disk = new SimDisk();
-  readonly shared = new SimSharedStore();
-  /** A crashed node stays down until then (`crash-node` with `downMs`). */
-  downUntil = 0;
-  syncRequested = false;
-  /** Starts a sync of what was written (set once by the simulation). */
-  startSync: () => void = () => {};
-  constructor(readonly id: number) {}
-}
-
-/** Carries a host's envelopes into the simulated network. Dead once its node crashed. */
-class SimTransport implements Transport {
-  dead = false;
-  constructor(private readonly node: number, private readonly out: (from: number, env: Envelope) => void) {}
-  send(env: Envelope): void {
-    if (!this.dead) this.out(this.node, env);
-  }
-  flush(): void { /* sends enter the network at once */ }
-}
 
 const kindNames = ['send', 'ask', 'reply', 'enqueue'] as const;
 
@@ -1051,104 +896,14 @@ export class Simulation {
 
   private makeView(): SimView {
     const sim = this;
-    const cellFor = (rec: ActorRecord): ActorCell | undefined => {
-      const cell = rec.cell;
-      if (cell === undefined) return undefined;
-      const node = sim.nodes[rec.ref.node]!;
-      return node.up && cell.host === node.host ? cell : undefined;
-    };
-    const actorView = (rec: ActorRecord): ActorView => {
-      const cell = cellFor(rec);
-      const node = sim.nodes[rec.ref.node]!;
-      // A cell of an earlier host of the node died with it: down until its supervisor restarts it.
-      const status: ActorView['status'] = !node.up || (cell === undefined && rec.cell !== undefined) ? 'down'
-        : cell === undefined ? 'stopped' : cell.status === 'running' ? 'running' : cell.status;
-      return {
-        name: rec.ref.name, ref: rec.ref, node: rec.ref.node, status, incarnation: rec.incarnation,
-        state: status === 'running' ? cell!.state as DeepReadonly<unknown> : undefined,
-        mailbox: cell?.mailbox.length ?? 0,
-      };
-    };
-    return {
-      get nowMs() { return sim.now; },
-      get step() { return sim.stats.steps; },
-      state<S>(name: string): DeepReadonly<S> | undefined {
-        const rec = sim.names.get(name);
-        if (rec === undefined) return undefined;
-        const cell = cellFor(rec);
-        return cell !== undefined && cell.status === 'running' ? cell.state as DeepReadonly<S> : undefined;
-      },
-      actor<S>(name: string): ActorView<S> | undefined {
-        const rec = sim.names.get(name);
-        return rec && actorView(rec) as ActorView<S>;
-      },
-      actors(): ActorView[] {
-        return [...sim.records.values()].sort((a, b) => a.order - b.order).map(actorView);
-      },
-      inFlight(): MessageInFlight[] {
-        const evs: SimEvent[] = sim.queue.all().filter((e) => e.type === EventType.Deliver);
-        for (const n of sim.nodes) for (const e of n.deferred) if (e.type === EventType.Deliver) evs.push(e);
-        evs.sort((a, b) => a.time - b.time || a.seq - b.seq);
-        return evs.map((e) => {
-          const env = e.env!;
-          return {
-            from: env.from, fromNode: e.arg,
-            to: sim.records.get(refKey(env.toNode, env.to))?.ref ?? { name: `#${env.toNode}.${env.to}`, node: env.toNode, id: env.to },
-            kind: kindNames[env.kind], message: env.msg as DeepReadonly<unknown>, arrivesAtMs: e.time,
-          };
-        });
-      },
-    };
-  }
-}
-
-function validateOptions(o: SimulationOptions): void {
-  if (!o || typeof o !== 'object') throw new InvalidOptionError('new Simulation(options): options must be an object with a `seed`');
-  if (!Number.isInteger(o.seed)) throw new InvalidOptionError(`Simulation: seed must be an integer, got ${String(o.seed)}`);
-  checkLimits(o);
-  const posInt = (v: unknown, k: string) => {
-    if (v !== undefined && !(Number.isInteger(v) && (v as number) > 0)) throw new InvalidOptionError(`Simulation: ${k} must be a positive integer, got ${String(v)}`);
-  };
-  posInt(o.maxStepsPerRun, 'maxStepsPerRun');
-  posInt(o.maxNodes, 'maxNodes');
-  if (o.heartbeatTimeoutMs !== undefined && !(typeof o.heartbeatTimeoutMs === 'number' && o.heartbeatTimeoutMs >= 0)) {
-    throw new InvalidOptionError('Simulation: heartbeatTimeoutMs must be a number >= 0 (0 turns it off)');
-  }
-  if (o.trace !== undefined && typeof o.trace !== 'boolean' && !(Number.isInteger(o.trace) && o.trace > 0)) {
-    throw new InvalidOptionError('Simulation: trace must be true, false or a positive number of records to keep');
-  }
-  if (o.logLevel !== undefined && !isLogLevel(o.logLevel)) throw new InvalidOptionError(`Simulation: logLevel must be debug, info, warn, error or silent, got ${String(o.logLevel)}`);
-  if (o.supervision) checkSupervision(o.supervision, 'Simulation: supervision');
-}
-
-function checkRun(o: RunOptions): void {
-  if (!o || typeof o !== 'object') throw new InvalidOptionError('run(options): give at least one bound: untilMs, forMs, maxSteps or until');
-  if (o.untilMs === undefined && o.forMs === undefined && o.maxSteps === undefined && o.until === undefined) {
-    throw new InvalidOptionError('run: give at least one bound (untilMs, forMs, maxSteps or until), or the run may never end');
-  }
-  const num = (v: unknown, k: string) => {
-    if (v !== undefined && !(typeof v === 'number' && v >= 0 && !Number.isNaN(v))) throw new InvalidOptionError(`run: ${k} must be a number >= 0, got ${String(v)}`);
-  };
-  num(o.untilMs, 'untilMs'); num(o.forMs, 'forMs');
-  if (o.maxSteps !== undefined && !(Number.isInteger(o.maxSteps) && o.maxSteps >= 0)) throw new InvalidOptionError(`run: maxSteps must be an integer >= 0, got ${String(o.maxSteps)}`);
-  if (o.until !== undefined && typeof o.until !== 'function') throw new InvalidOptionError('run: until must be a function of the view');
-}
-
-function checkTarget(to: ActorRef<any>, op: string): void {
-  if (!to || typeof to !== 'object' || !Number.isInteger(to.node) || !Number.isInteger(to.id)) {
-    throw new InvalidOptionError(`${op}: the target must be an ActorRef returned by spawn, got ${String(to)}`);
-  }
-}
-
-function checkSpawn(def: ActorDefinition<any, any, any, any>, options: SpawnOptions<any>): void {
-  if (!def || (def as { kind?: unknown }).kind !== 'synod.actor') {
-    throw new InvalidOptionError('spawn: the first argument must be a definition made with defineActor()');
-  }
-  if (!options || typeof options.name !== 'string' || options.name.length === 0 || options.name.startsWith('$') || options.name.includes('/')) {
-    throw new InvalidOptionError(`spawn: options.name must be a non-empty string without "/" and not starting with "$", got ${JSON.stringify(options?.name)}`);
-  }
-  if (options.storage !== undefined && !storageKinds.includes(options.storage)) {
-    throw new InvalidOptionError(`spawn "${options.name}": storage must be one of ${storageKinds.join(', ')}, got ${String(options.storage)}`);
+    return createView({
+      get now() { return sim.now; },
+      get steps() { return sim.stats.steps; },
+      records: this.records,
+      names: this.names,
+      nodes: this.nodes,
+      queue: this.queue,
+    });
   }
 }
 

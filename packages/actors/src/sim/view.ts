@@ -3,7 +3,10 @@
  * taken after a step. States are the actors' live objects (copying them every step would cost
  * more than the step): an invariant must not change them, which the types say.
  */
-import type { ActorRef } from '../ref.js';
+import type { ActorCell } from '../cell.js';
+import { refKey, type ActorRef } from '../ref.js';
+import { EventType, type EventQueue, type SimEvent } from './event-queue.js';
+import type { ActorRecord, SimNode } from './node.js';
 
 /** A value seen through a read-only lens, all the way down. */
 export type DeepReadonly<T> =
@@ -64,3 +67,67 @@ export interface SimView {
  * explanation), or throwing, is a violation: the run stops and reports the step.
  */
 export type Invariant = (view: SimView) => void | boolean | string;
+
+/** What a view reads (the simulation's own tables; the view never changes them). */
+export interface ViewSource {
+  readonly now: number;
+  readonly steps: number;
+  readonly records: ReadonlyMap<number, ActorRecord>;
+  readonly names: ReadonlyMap<string, ActorRecord>;
+  readonly nodes: readonly SimNode[];
+  readonly queue: EventQueue;
+}
+
+const kindNames = ['send', 'ask', 'reply', 'enqueue'] as const;
+
+/** The read-only view over a simulation's tables. */
+export function createView(src: ViewSource): SimView {
+  const cellFor = (rec: ActorRecord): ActorCell | undefined => {
+    const cell = rec.cell;
+    if (cell === undefined) return undefined;
+    const node = src.nodes[rec.ref.node]!;
+    return node.up && cell.host === node.host ? cell : undefined;
+  };
+  const actorView = (rec: ActorRecord): ActorView => {
+    const cell = cellFor(rec);
+    const node = src.nodes[rec.ref.node]!;
+    // A cell of an earlier host of the node died with it: down until its supervisor restarts it.
+    const status: ActorView['status'] = !node.up || (cell === undefined && rec.cell !== undefined) ? 'down'
+      : cell === undefined ? 'stopped' : cell.status === 'running' ? 'running' : cell.status;
+    return {
+      name: rec.ref.name, ref: rec.ref, node: rec.ref.node, status, incarnation: rec.incarnation,
+      state: status === 'running' ? cell!.state as DeepReadonly<unknown> : undefined,
+      mailbox: cell?.mailbox.length ?? 0,
+    };
+  };
+  return {
+    get nowMs() { return src.now; },
+    get step() { return src.steps; },
+    state<S>(name: string): DeepReadonly<S> | undefined {
+      const rec = src.names.get(name);
+      if (rec === undefined) return undefined;
+      const cell = cellFor(rec);
+      return cell !== undefined && cell.status === 'running' ? cell.state as DeepReadonly<S> : undefined;
+    },
+    actor<S>(name: string): ActorView<S> | undefined {
+      const rec = src.names.get(name);
+      return rec && actorView(rec) as ActorView<S>;
+    },
+    actors(): ActorView[] {
+      return [...src.records.values()].sort((a, b) => a.order - b.order).map(actorView);
+    },
+    inFlight(): MessageInFlight[] {
+      const evs: SimEvent[] = src.queue.all().filter((e) => e.type === EventType.Deliver);
+      for (const n of src.nodes) for (const e of n.deferred) if (e.type === EventType.Deliver) evs.push(e);
+      evs.sort((a, b) => a.time - b.time || a.seq - b.seq);
+      return evs.map((e) => {
+        const env = e.env!;
+        return {
+          from: env.from, fromNode: e.arg,
+          to: src.records.get(refKey(env.toNode, env.to))?.ref ?? { name: `#${env.toNode}.${env.to}`, node: env.toNode, id: env.to },
+          kind: kindNames[env.kind], message: env.msg as DeepReadonly<unknown>, arrivesAtMs: e.time,
+        };
+      });
+    },
+  };
+}

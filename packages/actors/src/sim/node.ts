@@ -1,0 +1,59 @@
+/**
+ * A simulated node (one worker: a host while it is up, and what outlives the host: its disk and
+ * its shared memory), the transport that carries its envelopes into the simulated network, and
+ * the simulation's record of each actor.
+ */
+import type { ActorCell } from '../cell.js';
+import type { Envelope } from '../envelope.js';
+import type { ActorHost, Transport } from '../host.js';
+import type { ActorRef } from '../ref.js';
+import type { MemoryStore } from '../store.js';
+import type { ActorChildSpec, Supervisor } from '../supervisor.js';
+import { SimDisk, SimSharedStore, type SimDiskStore } from './disk.js';
+import type { SimEvent } from './event-queue.js';
+
+/** What the simulation knows of one actor. */
+export interface ActorRecord {
+  ref: ActorRef<any>;
+  parent: ActorRef<any> | null;
+  supervisor: Supervisor | null;
+  spec: ActorChildSpec | null;
+  incarnation: number;
+  order: number;
+  /** The cell of its current incarnation (set when it starts). */
+  cell: ActorCell | undefined;
+}
+
+/** One simulated worker: a host while it is up, and what outlives the host (disk, shared memory). */
+export class SimNode {
+  host: ActorHost | null = null;
+  up = false;
+  /** Incarnation of the host: timers and tasks of a crashed one are skipped. */
+  epoch = 0;
+  paused = false;
+  pauseToken = 0;
+  pausedUntil = 0;
+  /** Events that came while paused, in order: they run at resume. */
+  deferred: SimEvent[] = [];
+  transport: SimTransport | null = null;
+  memory: MemoryStore | null = null;
+  file: SimDiskStore | null = null;
+  readonly disk = new SimDisk();
+  readonly shared = new SimSharedStore();
+  /** A crashed node stays down until then (`crash-node` with `downMs`). */
+  downUntil = 0;
+  syncRequested = false;
+  /** Starts a sync of what was written (set once by the simulation). */
+  startSync: () => void = () => {};
+  constructor(readonly id: number) {}
+}
+
+/** Carries a host's envelopes into the simulated network. Dead once its node crashed. */
+export class SimTransport implements Transport {
+  dead = false;
+  constructor(private readonly node: number, private readonly out: (from: number, env: Envelope) => void) {}
+  send(env: Envelope): void {
+    if (!this.dead) this.out(this.node, env);
+  }
+  flush(): void { /* sends enter the network at once */ }
+}
