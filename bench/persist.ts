@@ -12,33 +12,41 @@
  *  - file, group commit: one write + fdatasync for everything queued while one is in flight;
  *  - file, one fdatasync per turn (groupCommit: false).
  *
- * LAYOUT=one-worker (default): the three acceptors share one worker and so one log, as acceptors
- * of one node would. LAYOUT=per-actor: each has its own worker and log (on 2 cores that is four
- * busy threads). Logs live in a temp dir under the OS temp directory, removed after each run.
- * Records per sync come from replaying the log afterwards: frames are commits, records are turns.
+ * LAYOUT=per-actor (default): each acceptor has its own worker and its own log, as Synod deploys
+ * acceptors (one actor per worker: each its own failure domain); on 2 cores that is four busy
+ * threads. LAYOUT=one-worker: the three share one worker, one log and one group commit.
+ * Logs live in a temp dir under the OS temp directory, removed after each run. Records per sync
+ * come from replaying the logs afterwards: frames are commits, records are turns.
+ *
+ * One sync per turn gets a window of SYNC_WINDOW: its throughput is one turn per fdatasync per
+ * log whatever the window, and a big window would only make the final drain (and the store's
+ * close, which commits every queued record one by one) last minutes.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActorSystem, FileStore, type ActorRef, type StorageKind } from '@synod/actors';
 import { Results } from './lib/results.js';
 import { Acceptor, Driver, persistCodecs, type Accept, type RunResult } from './persist/actors.js';
 
 const RUNS = Number(process.env.RUNS ?? 5);
-const WINDOW = Number(process.env.WINDOW ?? 3_072);
+const WINDOW = Number(process.env.WINDOW ?? 8_192);
+const SYNC_WINDOW = Number(process.env.SYNC_WINDOW ?? 96);
 const WARMUP_MS = Number(process.env.WARMUP_MS ?? 500);
 const DURATION_MS = Number(process.env.DURATION_MS ?? 2_000);
-const LAYOUT = (process.env.LAYOUT ?? 'one-worker') as 'one-worker' | 'per-actor';
+const LAYOUT = (process.env.LAYOUT ?? 'per-actor') as 'per-actor' | 'one-worker';
 const ACCEPTORS = ['acceptor-1', 'acceptor-2', 'acceptor-3'];
 /** Large enough that no compaction happens during a measurement (it is measured by the store tests). */
 const MAX_LOG_BYTES = 1024 * 1024 * 1024;
+/** A measurement that has not answered by then is reported with the state of its actors. */
+const RUN_TIMEOUT_MS = 60_000;
 
-interface Config { name: string; storage: StorageKind; groupCommit: boolean }
+interface Config { name: string; storage: StorageKind; groupCommit: boolean; window: number }
 const configs: Config[] = [
-  { name: 'memory', storage: 'memory', groupCommit: true },
-  { name: 'shared', storage: 'shared', groupCommit: true },
-  { name: 'file.group_commit', storage: 'file', groupCommit: true },
-  { name: 'file.sync_per_turn', storage: 'file', groupCommit: false },
+  { name: 'memory', storage: 'memory', groupCommit: true, window: WINDOW },
+  { name: 'shared', storage: 'shared', groupCommit: true, window: WINDOW },
+  { name: 'file.group_commit', storage: 'file', groupCommit: true, window: WINDOW },
+  { name: 'file.sync_per_turn', storage: 'file', groupCommit: false, window: SYNC_WINDOW },
 ];
 
 interface Measured { turnsPerS: number; recordsPerSync: number | undefined }
@@ -50,6 +58,8 @@ async function measure(c: Config): Promise<Measured> {
       mode: 'workers', statsIntervalMs: 0, logLevel: 'warn', codecs: [persistCodecs],
       storage: { dir, groupCommit: c.groupCommit, maxLogBytes: MAX_LOG_BYTES },
     });
+    const dead = new Map<string, number>();
+    sys.events.on('dead-letter', (d) => dead.set(`${d.reason} ${d.messageType}`, (dead.get(`${d.reason} ${d.messageType}`) ?? 0) + 1));
     let result: RunResult;
     try {
       const acceptors: ActorRef<Accept>[] = [];
@@ -57,7 +67,17 @@ async function measure(c: Config): Promise<Measured> {
         acceptors.push(await sys.spawn(Acceptor, { name, storage: c.storage, worker: LAYOUT === 'one-worker' ? 'acceptors' : undefined }));
       }
       const driver = await sys.spawn(Driver, { name: 'driver', worker: 'driver' });
-      result = await sys.ask<RunResult>(driver, { type: 'run', acceptors, window: WINDOW, warmupMs: WARMUP_MS, durationMs: DURATION_MS }, { timeoutMs: 120_000 });
+      try {
+        result = await sys.ask<RunResult>(driver, { type: 'run', acceptors, window: c.window, warmupMs: WARMUP_MS, durationMs: DURATION_MS }, { timeoutMs: RUN_TIMEOUT_MS });
+      } catch (e) {
+        console.error(`${c.name}: no result (${(e as Error).message}); state at that point:`);
+        for (const ref of [driver, ...acceptors]) {
+          const snap = await sys.inspect(ref).catch((err: Error) => err.message);
+          console.error(' ', ref.name, typeof snap === 'string' ? snap : JSON.stringify({ mailbox: snap.mailbox, processed: snap.processed, status: snap.status, state: snap.state }, (k, v) => (k === 'acceptors' || k === 'done' ? undefined : v)));
+        }
+        console.error('  dead letters:', JSON.stringify(Object.fromEntries(dead)));
+        throw e;
+      }
     } finally {
       await sys.shutdown();
     }
@@ -84,10 +104,11 @@ const results = new Results('persist', {
   'layout': LAYOUT === 'one-worker'
     ? 'the 3 acceptors share one worker, so one log and one group commit; the driver has its own worker'
     : 'each acceptor has its own worker and log; the driver has its own worker',
-  'load': `driver keeps ${WINDOW} messages in flight round robin; ${WARMUP_MS} ms warm-up, then answers counted for ${DURATION_MS} ms`,
+  'offered load': `driver keeps ${WINDOW} messages in flight round robin (one sync per turn: ${SYNC_WINDOW}, see persist.ts); ${WARMUP_MS} ms warm-up, then answers counted for ${DURATION_MS} ms`,
   'turns_per_s': 'acknowledged persisted turns per second, all 3 acceptors together',
   'records_per_sync': 'records (turns) per commit (one write + one fdatasync), from replaying the log afterwards',
   'file': `fdatasync on ${tmpdir()} (the OS temp dir); no compaction during a run (maxLogBytes ${MAX_LOG_BYTES})`,
+  'machine load': `1-minute load average ${loadavg()[0]!.toFixed(1)} when the suite started (a shared machine)`,
   'runs': RUNS,
 });
 
