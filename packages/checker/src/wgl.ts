@@ -11,6 +11,9 @@
  * Unknown outcomes have a call but no return entry: they may be linearized at any point after
  * their call, and they never force a backtrack, so "never took effect" is also covered. The
  * search ends when every operation with a known outcome is linearized.
+ *
+ * Beyond Lowe: the bits of the linearized set follow call order and carry a Zobrist hash kept
+ * as they change, and an unknown operation that would not change the state is not placed.
  */
 import type { Operation } from './history.js';
 import { MEMO_ADDED, MEMO_FULL, Memo } from './memo.js';
@@ -156,7 +159,10 @@ export function searchLinearization<S, I, O>(model: Model<S, I, O>, ops: readonl
       // A call: try to linearize it now.
       const op = nodeOp[entry]!;
       const nextState = model.step(state, inputs[op]!, outputs[op]!);
-      if (nextState !== undefined) {
+      // An unknown operation that would leave the state as it is need not be placed here: any
+      // way on from placing it is also a way on from not placing it (it may never take effect,
+      // and having no return it constrains no one). This prunes most of what timeouts add.
+      if (nextState !== undefined && !(m === 0 && model.equal(nextState, state))) {
         const b = bitOf[op]!;
         const w = b >>> 5;
         const bit = 1 << (b & 31);

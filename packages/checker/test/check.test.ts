@@ -55,6 +55,10 @@ test('unknown outcomes may take effect any time after their invoke, or never', (
   assert.is(check(history(write(1, 0, 1), w, read(1, 3, 4)), casRegisterModel).verdict, 'linearizable', 'never');
   assert.is(check(history(write(1, 0, 1), w, read(5, 3, 4), read(1, 5, 6)), casRegisterModel).verdict, 'not-linearizable', 'at most once');
   assert.is(check(history(read(5, 0, 1), { ...w, call: 2 }), casRegisterModel).verdict, 'not-linearizable', 'not before its invoke');
+  // A cas that would do nothing when first possible must still be placeable later, when it does something.
+  const c = open<C, RegisterOutput>({ f: 'cas', from: 2, to: 3 }, 2);
+  assert.is(check(history(write(1, 0, 1), c, write(2, 3, 4), read(3, 5, 6)), casRegisterModel).verdict, 'linearizable');
+  assert.is(check(history(write(1, 0, 1), c, read(3, 3, 4), write(2, 5, 6)), casRegisterModel).verdict, 'not-linearizable');
 });
 
 test('failed operations did not take effect', () => {
