@@ -1,6 +1,7 @@
 import type { ErrorInfo } from './errors.js';
 import type { DeadLetter } from './host.js';
 import type { LogRecord } from './logger.js';
+import type { TraceWindow } from './message-trace.js';
 import type { ActorRef } from './ref.js';
 
 /** Per-actor figures in a statistics report. */
@@ -34,6 +35,8 @@ export interface SystemEvents {
   'actor:restarted': (e: { ref: ActorRef<any>; attempt: number; delayMs: number }) => void;
   'dead-letter': (e: DeadLetter) => void;
   'stats': (e: StatsReport) => void;
+  /** A window of messages one host sent (while `system.traceMessages` is on). */
+  'messages': (e: TraceWindow) => void;
   'log': (e: LogRecord) => void;
   'worker:exited': (e: { node: number; code: number | null; reason: string }) => void;
   'supervisor:escalated': (e: { supervisor: string; reason: string }) => void;

@@ -135,6 +135,18 @@ export class ActorHost {
   readonly clock: Clock;
   readonly limits: HostLimits;
   transport: Transport | null = null;
+  /**
+   * Sees every envelope this host routes (sends, asks, replies), before it is delivered or
+   * handed to the transport: how live views observe traffic (see `message-trace.ts`). Null,
+   * the default, costs one comparison per message.
+   */
+  tap: ((env: Envelope) => void) | null = null;
+  /**
+   * Nodes cut off from all others (a partition injected on a real system): an envelope between
+   * two different nodes, either of them in this set, is dropped as an `unreachable` dead letter
+   * when it leaves. Every host holds the same set. Null: no partition.
+   */
+  isolated: ReadonlySet<number> | null = null;
   private readonly cfg: HostConfig;
   private readonly cells: (ActorCell | undefined)[] = [];
   private readonly byName = new Map<string, ActorCell>();
@@ -481,8 +493,11 @@ export class ActorHost {
 
   /** Sends an envelope to its target: into a local mailbox, or to the transport. */
   route(env: Envelope): void {
+    if (this.tap !== null) this.tap(env);
     if (env.toNode === this.node) this.deliver(env);
-    else if (this.transport) this.transport.send(env);
+    else if (this.isolated !== null && (this.isolated.has(env.toNode) || this.isolated.has(this.node))) {
+      this.deadLetter(env, 'unreachable', `node ${this.isolated.has(this.node) ? this.node : env.toNode} is isolated (partition)`);
+    } else if (this.transport) this.transport.send(env);
     else this.deadLetter(env, 'unreachable', `no transport to node ${env.toNode}`);
   }
 

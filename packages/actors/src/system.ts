@@ -7,7 +7,9 @@ import {
 } from './errors.js';
 import type { StatsReport, SystemEvents } from './events.js';
 import { ActorHost, checkLimits, defaultLimits, realScheduler, type HostEvents, type HostLimits } from './host.js';
+import { HostNetwork } from './host-network.js';
 import { consoleSink, isLogLevel, type LogLevel, type LogSink } from './logger.js';
+import { checkMessageTrace, defaultMessageTrace, type MessageTraceOptions } from './message-trace.js';
 import { PortTransport } from './port-transport.js';
 import { Prng } from './random.js';
 import { describeRef, refKey, type ActorRef } from './ref.js';
@@ -20,7 +22,7 @@ import {
 import { assertPlainData } from './validate.js';
 import { defaultHeartbeat, detectWorkerLoader, type HeartbeatOptions } from './worker-node.js';
 import { WorkerPool } from './worker-pool.js';
-import type { ActorSnapshot, HostStats, WorkerEvent } from './worker-protocol.js';
+import type { ActorSnapshot, HostStats, NetworkSettings, WorkerEvent } from './worker-protocol.js';
 
 /** Options of {@link ActorSystem.start}. Every bound is a named option with a default. */
 export interface SystemOptions extends Partial<HostLimits> {
@@ -119,6 +121,9 @@ export class ActorSystem {
   private readonly lastProcessed = new Map<number, { time: number; delivered: number; perActor: Map<number, number> }>();
   private readonly hostStores;
   private readonly rng: Prng;
+  /** Isolated nodes and message trace, the same on every host. */
+  private network: NetworkSettings = { isolated: [], trace: null };
+  private readonly hostNetwork: HostNetwork;
 
   private constructor(options: SystemOptions) {
     this.mode = options.mode ?? 'workers';
@@ -173,10 +178,12 @@ export class ActorSystem {
         transport: this.transport,
         codecSets: () => this.codecSets,
         directory: () => [...this.records.values()].map((r) => r.ref),
+        network: () => this.network,
         onEvents: (events) => { for (const e of events) this.onHostEvent(e); },
         onExit: (node, code, reason) => this.onWorkerExit(node, code, reason),
       });
     }
+    this.hostNetwork = new HostNetwork(this.host, (window) => this.events.emit('messages', window));
     this.root = new Supervisor({ name: '$root', ...options.supervision }, null, this.supervisionRuntime());
   }
 
@@ -404,6 +411,9 @@ export class ActorSystem {
       case 'stats':
         this.emitStats(e);
         break;
+      case 'trace':
+        this.events.emit('messages', e.window);
+        break;
     }
   }
 
@@ -570,6 +580,51 @@ export class ActorSystem {
     else await this.pool!.get(ref.node)?.call(`crash ${describeRef(ref)}`, (c) => c.crash(ref.id, reason), this.options.controlTimeoutMs);
   }
 
+  /**
+   * Fault injection: cuts worker node `node` off from every other node, the main thread
+   * included, both ways, as a network partition would. Messages crossing the cut are dropped
+   * when they leave and reported as `unreachable` dead letters; the control plane (inspect,
+   * kill, supervision heartbeats) still reaches it. It stays isolated across restarts of its
+   * worker, until {@link heal}.
+   */
+  async isolate(node: number): Promise<void> {
+    this.assertRunning('isolate');
+    if (!this.pool?.has(node)) throw new InvalidOptionError(`isolate: no worker node ${node} (only worker nodes can be isolated)`);
+    if (this.network.isolated.includes(node)) return;
+    await this.setNetwork({ ...this.network, isolated: [...this.network.isolated, node].sort((a, b) => a - b) });
+  }
+
+  /** Ends the isolation of `node`, or of every node when none is given. */
+  async heal(node?: number): Promise<void> {
+    this.assertRunning('heal');
+    const isolated = node === undefined ? [] : this.network.isolated.filter((n) => n !== node);
+    if (isolated.length === this.network.isolated.length) return;
+    await this.setNetwork({ ...this.network, isolated });
+  }
+
+  /** The worker nodes isolated now, in order. */
+  isolatedNodes(): number[] {
+    return this.network.isolated.slice();
+  }
+
+  /**
+   * Starts recording windows of messages on every host (`messages` events: every message sent
+   * during `windowMs` once every `periodMs`, at most `maxPerWindow` per host), or stops with
+   * null. For live views; off by default, when it costs one comparison per message.
+   */
+  async traceMessages(options: Partial<MessageTraceOptions> | null): Promise<void> {
+    this.assertRunning('traceMessages');
+    const trace = options === null ? null : { ...defaultMessageTrace, ...options };
+    if (trace !== null) checkMessageTrace(trace);
+    await this.setNetwork({ ...this.network, trace });
+  }
+
+  private async setNetwork(settings: NetworkSettings): Promise<void> {
+    this.network = settings;
+    this.hostNetwork.apply(settings);
+    await this.pool?.broadcastNetwork(settings);
+  }
+
   private startStats(): void {
     const every = this.options.statsIntervalMs;
     if (every <= 0) return;
@@ -618,6 +673,7 @@ export class ActorSystem {
     this.state = 'stopping';
     this.shutdownPromise = (async () => {
       if (this.statsTimer) clearInterval(this.statsTimer);
+      this.hostNetwork.stop();
       await this.root.shutdown();
       // Anything not under a supervisor (none, normally), newest first.
       for (const rec of [...this.records.values()].filter((r) => r.parent === null).sort((a, b) => b.order - a.order)) {

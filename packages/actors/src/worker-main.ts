@@ -12,6 +12,7 @@ import { Comlink, nodeEndpoint } from './comlink.js';
 import { isActorDefinition, type ActorDefinition } from './define.js';
 import { ActorLoadError, errorInfo, SynodError } from './errors.js';
 import { ActorHost, realScheduler, type DeadLetter, type HostEvents } from './host.js';
+import { HostNetwork } from './host-network.js';
 import type { LogRecord } from './logger.js';
 import { PortTransport } from './port-transport.js';
 import { refKey, type ActorRef } from './ref.js';
@@ -65,6 +66,7 @@ let node = -1;
 let host: ActorHost | null = null;
 let stores: HostStores | null = null;
 let transport: PortTransport | null = null;
+let network: HostNetwork | null = null;
 
 function adopted(): { host: ActorHost; transport: PortTransport } {
   if (!host || !transport) throw new Error('this worker has not been adopted as a node yet');
@@ -134,6 +136,7 @@ function adopt(req: AdoptRequest): void {
     emit({ e: 'log', record: { level: 'error', actor: `$worker${node}`, message: `${what}: ${errorInfo(error).message}`, time: realClock.now() } });
   });
   host.transport = transport;
+  network = new HostNetwork(host, (window) => emit({ e: 'trace', window }));
   transport.connect(0, req.mainPort);
   if (boot.statsIntervalMs > 0) {
     const h = host;
@@ -213,7 +216,12 @@ const control: WorkerControl = {
   ping() {
     return node;
   },
+  network(settings) {
+    adopted();
+    network!.apply(settings);
+  },
   async shutdown() {
+    network?.stop();
     if (host) {
       host.stopAll();
       host.flushNow();

@@ -6,7 +6,7 @@ import type { PortTransport } from './port-transport.js';
 import type { ActorRef } from './ref.js';
 import { releaseAbandonedLocks, type StorageOptions } from './stores.js';
 import { WorkerNode, type HeartbeatOptions } from './worker-node.js';
-import type { WorkerEvent } from './worker-protocol.js';
+import type { NetworkSettings, WorkerEvent } from './worker-protocol.js';
 
 export interface WorkerPoolConfig {
   seed: number;
@@ -25,6 +25,8 @@ export interface WorkerPoolConfig {
   codecSets(): { set: CodecSet; exportName: string; base: number }[];
   /** Refs every worker should be able to name. */
   directory(): ActorRef<any>[];
+  /** The partition and trace settings in force (a worker gets them when it joins). */
+  network(): NetworkSettings;
   onEvents(events: WorkerEvent[]): void;
   onExit(node: number, code: number | null, reason: string): void;
 }
@@ -171,6 +173,9 @@ export class WorkerPool {
     }
     const refs = c.directory();
     if (refs.length) await node.call('directory', (ctl) => ctl.directory(refs, []), timeout);
+    // Before it joins the mesh: a restarted worker of an isolated node stays isolated.
+    const net = c.network();
+    if (net.isolated.length > 0 || net.trace !== null) await node.call('network', (ctl) => ctl.network(net), timeout);
     slot.worker = node;
     c.transport.connect(slot.node, mainPort);
     // Join the mesh: a direct channel to every other live worker.
@@ -190,6 +195,12 @@ export class WorkerPool {
     const live = this.live();
     await Promise.all(live.map((w) => w.call('register codecs', (c) => c.registerCodecs(set.module, exportName, base), t)));
     await Promise.all(live.map((w) => w.call('activate codecs', (c) => c.activateCodecs(set.module), t)));
+  }
+
+  /** Applies partition and trace settings on every live worker. */
+  async broadcastNetwork(settings: NetworkSettings): Promise<void> {
+    const t = this.cfg.controlTimeoutMs;
+    await Promise.all(this.live().map((w) => w.call('network', (c) => c.network(settings), t).catch(() => { /* it died: it gets them when it rejoins */ })));
   }
 
   broadcastDirectory(add: ActorRef<any>[], remove: ActorRef<any>[]): void {

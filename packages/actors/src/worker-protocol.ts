@@ -2,6 +2,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { ErrorInfo } from './errors.js';
 import type { DeadLetter, HostLimits } from './host.js';
 import type { LogLevel, LogRecord } from './logger.js';
+import type { MessageTraceOptions, TraceWindow } from './message-trace.js';
 import type { ActorRef } from './ref.js';
 import type { StorageKind } from './store.js';
 import type { StorageOptions } from './stores.js';
@@ -66,6 +67,14 @@ export interface HostStats {
   actors: ActorStats[];
 }
 
+/** Observation and fault injection on the messages of every host (the same for all of them). */
+export interface NetworkSettings {
+  /** Nodes cut off from all others (see `ActorHost.isolated`). */
+  isolated: number[];
+  /** Record windows of messages (see `message-trace.ts`); null: off. */
+  trace: MessageTraceOptions | null;
+}
+
 /** The control plane a worker exposes over comlink. Never on the message hot path. */
 export interface WorkerControl {
   adopt(req: AdoptRequest): void;
@@ -82,6 +91,8 @@ export interface WorkerControl {
   inspect(id: number): ActorSnapshot | undefined;
   stats(): HostStats;
   ping(): number;
+  /** Applies partition and trace settings to this host. */
+  network(settings: NetworkSettings): void;
   shutdown(): Promise<void>;
 }
 
@@ -92,6 +103,7 @@ export type WorkerEvent =
   | { e: 'crashed'; ref: ActorRef<any>; error: ErrorInfo; during: 'init' | 'receive' | 'stop'; messageType: string | undefined; incarnation: number }
   | { e: 'dead'; letter: DeadLetter }
   | { e: 'log'; record: LogRecord }
-  | ({ e: 'stats' } & HostStats);
+  | ({ e: 'stats' } & HostStats)
+  | { e: 'trace'; window: TraceWindow };
 
 export type WorkerMessage = { t: 'ready' } | { t: 'events'; events: WorkerEvent[] };
