@@ -13,11 +13,14 @@
  * search ends when every operation with a known outcome is linearized.
  *
  * Beyond Lowe: the bits of the linearized set follow call order and carry a Zobrist hash kept
- * as they change, and an unknown operation that would not change the state is not placed.
+ * as they change; an unknown operation that would not change the state is not placed; and of
+ * unknown operations with the same input, only the first not yet placed is tried.
  */
 import type { Operation } from './history.js';
+import { canonicalJson } from './hash.js';
 import { MEMO_ADDED, MEMO_FULL, Memo } from './memo.js';
 import { UNKNOWN, type Model, type Unknown } from './model.js';
+import { jsonFaithful } from './wire.js';
 
 /** Bounds on one search. */
 export interface SearchLimits {
@@ -115,6 +118,21 @@ export function searchLinearization<S, I, O>(model: Model<S, I, O>, ops: readonl
     if (match[node] !== -1) match[node] = returnNode[nodeOp[node]!]!;
   }
 
+  // twin[op]: the previous unknown operation (by call) with the same input, or -1. Two such
+  // operations are interchangeable once both are invoked (no returns, same effect), so the later
+  // one is only tried when the earlier one is already placed.
+  const twin = new Int32Array(n).fill(-1);
+  const lastWithInput = new Map<string, number>();
+  for (let k = 0; k < events; k++) {
+    const e = order[k]!;
+    const op = e >> 1;
+    if ((e & 1) === 1 || outputs[op] !== UNKNOWN || !jsonFaithful(inputs[op])) continue;
+    const key = canonicalJson(inputs[op]);
+    const t = lastWithInput.get(key);
+    if (t !== undefined) twin[op] = t;
+    lastWithInput.set(key, op);
+  }
+
   const words = (n + 31) >>> 5;
   const bits = new Uint32Array(words);
   // The window of `bits` that is neither all ones (before lo) nor all zeros (from hi on).
@@ -158,6 +176,11 @@ export function searchLinearization<S, I, O>(model: Model<S, I, O>, ops: readonl
     if (m >= 0) {
       // A call: try to linearize it now.
       const op = nodeOp[entry]!;
+      const t = twin[op]!;
+      if (t >= 0 && (bits[bitOf[t]! >>> 5]! & (1 << (bitOf[t]! & 31))) === 0) {
+        entry = next[entry]!; // its twin, earlier in the list, stands for it
+        continue;
+      }
       const nextState = model.step(state, inputs[op]!, outputs[op]!);
       // An unknown operation that would leave the state as it is need not be placed here: any
       // way on from placing it is also a way on from not placing it (it may never take effect,

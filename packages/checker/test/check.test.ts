@@ -59,6 +59,11 @@ test('unknown outcomes may take effect any time after their invoke, or never', (
   const c = open<C, RegisterOutput>({ f: 'cas', from: 2, to: 3 }, 2);
   assert.is(check(history(write(1, 0, 1), c, write(2, 3, 4), read(3, 5, 6)), casRegisterModel).verdict, 'linearizable');
   assert.is(check(history(write(1, 0, 1), c, read(3, 3, 4), write(2, 5, 6)), casRegisterModel).verdict, 'not-linearizable');
+  // Two unknown writes of the same value: one may take effect early, the other late.
+  const u = open<C, RegisterOutput>({ f: 'write', value: 5 }, 0);
+  const twins = history(u, { ...u }, read(5, 1, 2), write(1, 3, 4), read(5, 5, 6));
+  assert.is(check(twins, casRegisterModel).verdict, 'linearizable');
+  assert.is(check(history(u, read(5, 1, 2), write(1, 3, 4), read(5, 5, 6)), casRegisterModel).verdict, 'not-linearizable');
 });
 
 test('failed operations did not take effect', () => {

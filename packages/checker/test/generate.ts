@@ -72,16 +72,18 @@ function finish<I, O>(shape: Shape, drafts: Draft<I, O>[]): History<I, O> {
  * A cas-register history. Every write and cas writes a value never written before, so a
  * corruption that reads an overwritten value cannot be explained by a later write.
  */
-export function casRegisterHistory(shape: Shape): History<CasRegisterInput, RegisterOutput> {
+export function casRegisterHistory(shape: Shape, values = Infinity): History<CasRegisterInput, RegisterOutput> {
   let state: RegisterValue = null;
-  let fresh = 0;
+  let counter = 0;
+  // With a finite number of values, writes repeat (and corruptions need not be violations).
+  const next = () => (values === Infinity ? ++counter : ++counter % values);
   const seen: RegisterValue[] = [null];
   const drafts = shape.steps.map((s, k): Draft<CasRegisterInput, RegisterOutput> => {
     const point = k * 10;
     let input: CasRegisterInput;
     if (s.kind < 40) input = { f: 'read' };
-    else if (s.kind < 75) input = { f: 'write', value: ++fresh };
-    else input = { f: 'cas', from: seen[Math.max(0, seen.length - 1 - s.from)]!, to: ++fresh };
+    else if (s.kind < 75) input = { f: 'write', value: next() };
+    else input = { f: 'cas', from: seen[Math.max(0, seen.length - 1 - s.from)]!, to: next() };
     // Reads are never "fail" in these histories: failing reads constrain nothing anyway.
     const outcome = input.f === 'read' && s.fate === 'fail' ? 'ok' : s.fate;
     const applies = outcome === 'ok' || (outcome === 'unknown' && s.applied);
@@ -163,4 +165,72 @@ export function corruptLostWrite<I extends { f: string; key?: string; value?: un
   if (real.length === 0) return undefined;
   const [id, v] = real[pick % real.length]!;
   return replaceOutput(h, id, v);
+}
+
+/**
+ * Small random cas-register histories, not from any execution: random intervals, random outputs
+ * from a small set of values, some outcomes unknown or failed. Some are linearizable, most not.
+ */
+export function randomCasRegisterHistories(maxOps: number): fc.Arbitrary<History<CasRegisterInput, RegisterOutput>> {
+  const value = fc.integer({ min: 0, max: 2 });
+  const input: fc.Arbitrary<CasRegisterInput> = fc.oneof(
+    fc.constant<CasRegisterInput>({ f: 'read' }),
+    value.map((v): CasRegisterInput => ({ f: 'write', value: v })),
+    fc.tuple(value, value).map(([from, to]): CasRegisterInput => ({ f: 'cas', from, to })),
+  );
+  const op = fc.record({
+    input,
+    readValue: fc.option(value, { nil: null }),
+    swapped: fc.boolean(),
+    fate: fc.oneof({ weight: 5, arbitrary: fc.constant<Outcome>('ok') }, { weight: 3, arbitrary: fc.constant<Outcome>('unknown') }, { weight: 1, arbitrary: fc.constant<Outcome>('fail') }),
+    call: fc.integer({ min: 0, max: 30 }),
+    length: fc.integer({ min: 0, max: 6 }),
+  });
+  return fc.array(op, { minLength: 1, maxLength: maxOps }).map((ops) => ({
+    operations: ops.map((o, id): Operation<CasRegisterInput, RegisterOutput> => {
+      const output: RegisterOutput = o.input.f === 'read' ? o.readValue : o.input.f === 'cas' ? o.swapped : null;
+      const ret = o.fate === 'unknown' ? Infinity : o.call + o.length;
+      return { id, process: id, input: o.input, outcome: o.fate, ...(o.fate === 'ok' ? { output } : {}), call: o.call, ret };
+    }),
+  }));
+}
+
+/**
+ * The definition, checked by brute force: some order of the operations that may have happened
+ * (every ok one, any subset of the unknown ones) respects real time and the register's rules.
+ * No memo, no pruning: a reference for small histories only.
+ */
+export function bruteForceLinearizable(h: History<CasRegisterInput, RegisterOutput>): boolean {
+  const ops = h.operations.filter((o) => o.outcome !== 'fail');
+  const placed = new Array<boolean>(ops.length).fill(false);
+  const stepOf = (s: RegisterValue, o: Operation<CasRegisterInput, RegisterOutput>): RegisterValue | undefined => {
+    const known = o.outcome === 'ok';
+    switch (o.input.f) {
+      case 'read': return !known || o.output === s ? s : undefined;
+      case 'write': return o.input.value;
+      case 'cas': {
+        const match = s === o.input.from;
+        if (!known) return match ? o.input.to : s;
+        if (o.output === true) return match ? o.input.to : undefined;
+        return match ? undefined : s;
+      }
+    }
+  };
+  const go = (s: RegisterValue): boolean => {
+    if (ops.every((o, i) => placed[i] || o.outcome !== 'ok')) return true;
+    for (let i = 0; i < ops.length; i++) {
+      if (placed[i]) continue;
+      const o = ops[i]!;
+      // o can go next only if nothing unplaced had to finish before it began.
+      if (ops.some((x, j) => !placed[j] && x.ret < o.call)) continue;
+      const t = stepOf(s, o);
+      if (t === undefined) continue;
+      placed[i] = true;
+      const found = go(t);
+      placed[i] = false;
+      if (found) return true;
+    }
+    return false;
+  };
+  return go(null);
 }

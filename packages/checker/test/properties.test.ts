@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { casRegisterModel, check, formatExplanation, kvModel, type CheckResult } from '@synod/checker';
-import { casRegisterHistory, corruptLostWrite, corruptReadNeverWritten, kvHistory, shapes } from './generate.ts';
+import { bruteForceLinearizable, casRegisterHistory, corruptLostWrite, corruptReadNeverWritten, kvHistory, randomCasRegisterHistories, shapes } from './generate.ts';
 import { assertProperty, runSeed } from './replay.ts';
 
 const seed = runSeed(import.meta.url);
@@ -69,6 +69,33 @@ test('kv: a lost acknowledged put is caught', () => {
     const r = check(bad!, kvModel);
     assert.is(r.verdict, 'not-linearizable', verdict(r));
   }), RUNS);
+});
+
+test('real executions over few values, one result possibly changed: the same verdict as brute force', () => {
+  let bad = 0;
+  assertProperty(import.meta.url, seed, fc.property(shapes(9, 3), fc.nat(), fc.integer({ min: 0, max: 3 }), (shape, pick, value) => {
+    const h = casRegisterHistory(shape, 3);
+    // Change one ok read's result (or none, when pick lands past the reads).
+    const reads = h.operations.filter((o) => o.outcome === 'ok' && o.input.f === 'read');
+    const target = reads[pick % (reads.length + 1)];
+    const changed = target ? { operations: h.operations.map((o) => (o === target ? { ...o, output: value === 3 ? null : value } : o)) } : h;
+    const expected = bruteForceLinearizable(changed) ? 'linearizable' : 'not-linearizable';
+    if (expected !== 'linearizable') bad++;
+    const r = check(changed, casRegisterModel);
+    assert.is(r.verdict, expected, verdict(r));
+  }), 6 * RUNS);
+  assert.ok(bad > 0, 'some changed results are violations');
+});
+
+test('random small histories: the same verdict as brute force over every order', () => {
+  let linearizable = 0;
+  assertProperty(import.meta.url, seed, fc.property(randomCasRegisterHistories(7), (h) => {
+    const expected = bruteForceLinearizable(h) ? 'linearizable' : 'not-linearizable';
+    if (expected === 'linearizable') linearizable++;
+    const r = check(h, casRegisterModel);
+    assert.is(r.verdict, expected, verdict(r));
+  }), 3 * RUNS);
+  assert.ok(linearizable > 0, 'some random histories are linearizable');
 });
 
 test.run();
