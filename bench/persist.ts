@@ -26,14 +26,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActorSystem, FileStore, type ActorRef, type StorageKind } from '@synod/actors';
+import { benchEnv, sized } from './lib/env.js';
 import { Results } from './lib/results.js';
 import { Acceptor, Driver, persistCodecs, type Accept, type RunResult } from './persist/actors.js';
 
-const RUNS = Number(process.env.RUNS ?? 5);
+const RUNS = benchEnv().runs;
 const WINDOW = Number(process.env.WINDOW ?? 8_192);
 const SYNC_WINDOW = Number(process.env.SYNC_WINDOW ?? 96);
-const WARMUP_MS = Number(process.env.WARMUP_MS ?? 500);
-const DURATION_MS = Number(process.env.DURATION_MS ?? 2_000);
+const WARMUP_MS = Number(process.env.WARMUP_MS ?? sized(500, 100));
+const DURATION_MS = Number(process.env.DURATION_MS ?? sized(2_000, 300));
 const LAYOUT = (process.env.LAYOUT ?? 'per-actor') as 'per-actor' | 'one-worker';
 const ACCEPTORS = ['acceptor-1', 'acceptor-2', 'acceptor-3'];
 /** Large enough that no compaction happens during a measurement (it is measured by the store tests). */

@@ -16,16 +16,17 @@
 import { Worker } from 'node:worker_threads';
 import { CampaignPool, Simulation } from '@synod/actors/sim';
 import { counterScenario } from '@synod/actors/sim/examples/counter';
+import { benchEnv, sized } from './lib/env.js';
 import { Results } from './lib/results.js';
 import { TokenPasser, type TokenMsg } from './sim/actors.js';
 
-const RUNS = Number(process.env.RUNS ?? 5);
+const RUNS = benchEnv().runs;
 const NODES = Number(process.env.NODES ?? 16);
 const TOKENS = Number(process.env.TOKENS ?? 256);
-const DELIVERIES = Number(process.env.DELIVERIES ?? 3_000_000);
-const SEEDS = Number(process.env.SEEDS ?? 2_000);
-const WARMUP_SEEDS = Number(process.env.WARMUP_SEEDS ?? 300);
-const SPIN = Number(process.env.SPIN ?? 200_000_000);
+const DELIVERIES = Number(process.env.DELIVERIES ?? sized(3_000_000, 200_000));
+const SEEDS = Number(process.env.SEEDS ?? sized(2_000, 100));
+const WARMUP_SEEDS = Number(process.env.WARMUP_SEEDS ?? sized(300, 20));
+const SPIN = Number(process.env.SPIN ?? sized(200_000_000, 10_000_000));
 const SLICES = Number(process.env.SLICES ?? 4);
 
 async function deliveriesPerSecond(seed: number): Promise<number> {

@@ -90,8 +90,11 @@ export class Results {
     return { suite: this.suite, date: new Date().toISOString(), commit: commit(), machine: machine(), setup: this.setup, figures, ratios };
   }
 
-  /** Writes bench/results/<suite>.json (or `file`) and prints the table; returns the data. */
-  write(file = join(resultsDir, `${this.suite}.json`)) {
+  /**
+   * Writes bench/results/<suite>.json (or `file`, or BENCH_OUT when `pnpm bench` collects the
+   * results elsewhere) and prints the table; returns the data.
+   */
+  write(file = process.env.BENCH_OUT || join(resultsDir, `${this.suite}.json`)) {
     const data = this.toJSON();
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, JSON.stringify(data, null, 2) + '\n');
