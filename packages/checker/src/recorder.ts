@@ -207,17 +207,12 @@ export class HistoryRecorder<I = unknown, O = unknown> {
    * The history so far. Calls still in flight appear as unknown (they may yet take effect).
    */
   history(): History<I, O> {
-    const operations: Operation<I, O>[] = this.entries.map((e, id) => {
-      const outcome: Outcome = e.outcome === 'pending' ? 'unknown' : e.outcome;
-      return {
-        id,
-        process: e.process,
-        input: e.input,
-        outcome,
-        ...(outcome === 'ok' ? { output: e.output as O } : {}),
-        call: e.call,
-        ret: outcome === 'unknown' ? Infinity : e.ret,
-      };
+    const operations: Operation<I, O>[] = this.entries.map((e, id): Operation<I, O> => {
+      switch (e.outcome) {
+        case 'ok': return { id, process: e.process, input: e.input, outcome: 'ok', output: e.output as O, call: e.call, ret: e.ret };
+        case 'fail': return { id, process: e.process, input: e.input, outcome: 'fail', call: e.call, ret: e.ret };
+        default: return { id, process: e.process, input: e.input, outcome: 'unknown', call: e.call, ret: Infinity };
+      }
     });
     return { operations, ...(this.source !== undefined ? { source: this.source } : {}) };
   }

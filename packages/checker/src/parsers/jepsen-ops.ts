@@ -65,9 +65,17 @@ export function historyFromJepsenEvents<S, I, O>(events: Iterable<JepsenEvent>, 
     if (d.outcome === 'ok' && !('output' in d)) {
       throw new HistoryParseError(source, at.line, `the ${model.name} model gave an ok operation no output (a bug in its fromJepsen)`);
     }
-    const base = { id: p.id, process: jop.process, input: d.input, outcome: d.outcome, call: p.invoke.line, line: p.invoke.line };
-    if (d.outcome === 'unknown') return { ...base, ret: Infinity, ...(completion ? { returnLine: completion.line } : {}) };
-    return { ...base, ...(d.outcome === 'ok' ? { output: d.output as O } : {}), ret: at.line, returnLine: at.line };
+    // Object literals, not spreads: parsing cost is mostly building these.
+    const { id } = p;
+    const line = p.invoke.line;
+    switch (d.outcome) {
+      case 'ok': return { id, process: jop.process, input: d.input, outcome: 'ok', output: d.output as O, call: line, ret: at.line, line, returnLine: at.line };
+      case 'fail': return { id, process: jop.process, input: d.input, outcome: 'fail', call: line, ret: at.line, line, returnLine: at.line };
+      case 'unknown':
+        return completion
+          ? { id, process: jop.process, input: d.input, outcome: 'unknown', call: line, ret: Infinity, line, returnLine: completion.line }
+          : { id, process: jop.process, input: d.input, outcome: 'unknown', call: line, ret: Infinity, line };
+    }
   };
 
   for (const ev of events) {
