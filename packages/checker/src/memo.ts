@@ -29,7 +29,7 @@ export class Memo<S> {
   private offsets: Int32Array;
   private arena: Uint32Array;
   private used = 0;
-  private readonly states: S[] = [];
+  private states: S[];
   private count = 0;
 
   /**
@@ -45,6 +45,7 @@ export class Memo<S> {
     this.lens = new Int32Array(cap);
     this.offsets = new Int32Array(cap);
     this.arena = new Uint32Array(cap * 2);
+    this.states = new Array<S>(cap);
   }
 
   /** Number of pairs stored. */
@@ -94,7 +95,7 @@ export class Memo<S> {
     const base = this.used - lo;
     for (let w = lo; w < hi; w++) dst[base + w] = bits[w]!; // a subarray() view would allocate
     this.used += len;
-    this.states.push(state);
+    this.states[e] = state;
     this.slots[i] = e + 1;
     return MEMO_ADDED;
   }
@@ -106,6 +107,7 @@ export class Memo<S> {
     this.los = grow(this.los);
     this.lens = grow(this.lens);
     this.offsets = grow(this.offsets);
+    this.states.length = cap; // set by index below: no push-by-push growth
     // Keep the index at most half full, so probes stay short.
     this.slots = new Int32Array(cap * 2);
     this.mask = cap * 2 - 1;

@@ -88,8 +88,9 @@ export function searchLinearization<S, I, O>(model: Model<S, I, O>, ops: readonl
     order[k++] = i * 2;
     if (outputs[i] !== UNKNOWN) order[k++] = i * 2 + 1;
   }
-  const time = (e: number) => ((e & 1) === 0 ? ops[e >> 1]!.call : ops[e >> 1]!.ret);
-  order.sort((a, b) => time(a) - time(b) || (a & 1) - (b & 1) || a - b);
+  const times = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) { times[2 * i] = ops[i]!.call; times[2 * i + 1] = ops[i]!.ret; }
+  order.sort((a, b) => times[a]! - times[b]! || (a & 1) - (b & 1) || a - b);
 
   // Nodes 1..events in list order; node 0 is the head of a circular list.
   const N = events + 1;
