@@ -45,7 +45,7 @@ interface DriverState {
   acceptors: ActorRef<Accept>[];
   next: number;
   inFlight: number;
-  phase: 'idle' | 'warmup' | 'measure' | 'drain';
+  phase: 'idle' | 'warmup' | 'measure' | 'done';
   start: number;
   t0: number;
   elapsedMs: number;
@@ -57,8 +57,8 @@ interface DriverState {
 
 /**
  * Keeps `window` accepts in flight, spread over the acceptors round robin; after `warmupMs`
- * counts the answers received during `durationMs`, then lets the window drain and answers
- * `run` with the count.
+ * counts the answers received during `durationMs`, then answers `run` with the count at once
+ * (what is still in flight is left to the system's shutdown) and sends nothing more.
  */
 export const Driver = defineActor<DriverState, DriverMsg>({
   module: import.meta.url,
@@ -82,14 +82,11 @@ export const Driver = defineActor<DriverState, DriverMsg>({
     } else if (s.phase === 'measure') {
       s.counted++;
       if (now - s.t0 >= s.durationMs) {
-        s.phase = 'drain';
+        s.phase = 'done';
         s.elapsedMs = now - s.t0;
+        ctx.respond(s.done!, { turns: s.counted, elapsedMs: s.elapsedMs } satisfies RunResult);
       }
     }
-    if (s.phase === 'drain') {
-      if (s.inFlight === 0) ctx.respond(s.done!, { turns: s.counted, elapsedMs: s.elapsedMs } satisfies RunResult);
-      return;
-    }
-    send();
+    if (s.phase !== 'done') send();
   },
 });
