@@ -16,14 +16,15 @@ import { toWire } from './wire.js';
 export interface ParallelCheckOptions extends CheckOptions {
   /**
    * Below this many searched operations the history is checked in the calling thread
-   * (default 20 000: below it, handing work to threads costs more than it saves).
+   * (default 50 000). Operations travel to threads at roughly the cost of checking an easy
+   * one, so threads only pay off for large or hard histories (`pnpm bench:checker` measures it).
    */
   readonly minOperationsForThreads?: number;
   /** Work items per thread, for load balance between uneven partitions (default 4). */
   readonly tasksPerThread?: number;
 }
 
-export const DEFAULT_MIN_OPERATIONS_FOR_THREADS = 20_000;
+export const DEFAULT_MIN_OPERATIONS_FOR_THREADS = 50_000;
 
 /** Options of a {@link CheckerPool}. */
 export interface CheckerPoolOptions {
