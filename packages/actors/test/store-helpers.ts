@@ -1,4 +1,8 @@
-/** Helpers shared by the store tests (not a test file itself). */
+/**
+ * Helpers shared by the store tests (not a test file itself). Their systems use a long heartbeat
+ * timeout: a worker flooded with turns on a saturated machine can miss heartbeats for seconds,
+ * and liveness is not what these tests check.
+ */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

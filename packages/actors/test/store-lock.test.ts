@@ -13,8 +13,8 @@ import { startChild, tempDir, until } from './store-helpers.ts';
 for (const mode of ['workers', 'embedded'] as const) {
   test(`${mode}: a second system in this process cannot open a log the first one holds`, async () => {
     const dir = tempDir();
-    const a = await ActorSystem.start({ mode, statsIntervalMs: 0, logLevel: 'silent', spareWorkers: 0, storage: { dir } });
-    const b = await ActorSystem.start({ mode, statsIntervalMs: 0, logLevel: 'silent', spareWorkers: 0, storage: { dir } });
+    const a = await ActorSystem.start({ mode, statsIntervalMs: 0, logLevel: 'silent', spareWorkers: 0, heartbeat: { timeoutMs: 30_000 }, storage: { dir } });
+    const b = await ActorSystem.start({ mode, statsIntervalMs: 0, logLevel: 'silent', spareWorkers: 0, heartbeat: { timeoutMs: 30_000 }, storage: { dir } });
     try {
       const ka = await a.spawn(Keeper, { name: 'k', storage: 'file' });
       await a.ask(ka, { type: 'put', key: 'from', value: 'a' });
@@ -36,12 +36,12 @@ for (const mode of ['workers', 'embedded'] as const) {
 test('a system whose worker died and stayed dead releases that log\'s lock when it shuts down', async () => {
   const dir = tempDir();
   try {
-    const a = await ActorSystem.start({ mode: 'workers', statsIntervalMs: 0, logLevel: 'silent', spareWorkers: 0, storage: { dir } });
+    const a = await ActorSystem.start({ mode: 'workers', statsIntervalMs: 0, logLevel: 'silent', spareWorkers: 0, heartbeat: { timeoutMs: 30_000 }, storage: { dir } });
     const k = await a.spawn(Keeper, { name: 'k', storage: 'file', restart: 'temporary' });
     await a.ask(k, { type: 'put', key: 'kept', value: 1 });
     await a.killWorker(k.node); // never restarted: its lock stays behind...
     await a.shutdown(); // ...until the system is gone
-    const b = await ActorSystem.start({ mode: 'workers', statsIntervalMs: 0, logLevel: 'silent', spareWorkers: 0, storage: { dir } });
+    const b = await ActorSystem.start({ mode: 'workers', statsIntervalMs: 0, logLevel: 'silent', spareWorkers: 0, heartbeat: { timeoutMs: 30_000 }, storage: { dir } });
     try {
       const kb = await b.spawn(Keeper, { name: 'k', storage: 'file' });
       assert.equal((await b.ask<KeeperView>(kb, { type: 'get' })).entries, [['kept', 1]]);

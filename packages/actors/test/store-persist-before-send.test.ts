@@ -14,7 +14,7 @@ import { startChild, tempDir, until } from './store-helpers.ts';
 
 test('workers: no message of a turn is seen before its state is durable', async () => {
   const dir = tempDir();
-  const sys = await ActorSystem.start({ mode: 'workers', statsIntervalMs: 0, logLevel: 'silent', spareWorkers: 0, storage: { dir, commitDelayMs: 20 } });
+  const sys = await ActorSystem.start({ mode: 'workers', statsIntervalMs: 0, logLevel: 'silent', spareWorkers: 0, heartbeat: { timeoutMs: 30_000 }, storage: { dir, commitDelayMs: 20 } });
   try {
     const k = await sys.spawn(Keeper, { name: 'k', storage: 'file', restart: 'temporary' });
     const p = await sys.spawn(Probe, { name: 'p' });

@@ -32,7 +32,7 @@ const strip = (v: KeeperView) => ({ n: v.n, entries: v.entries });
 for (const kind of ['shared', 'file'] as StorageKind[]) {
   test(`${kind}: state survives a killed worker; the actor spawned again recovers it`, async () => {
     const dir = tempDir();
-    const sys = await ActorSystem.start({ mode: 'workers', statsIntervalMs: 0, logLevel: 'silent', spareWorkers: 0, storage: { dir, sharedBytes: 256 * 1024, maxLogBytes: 16 * 1024 } });
+    const sys = await ActorSystem.start({ mode: 'workers', statsIntervalMs: 0, logLevel: 'silent', spareWorkers: 0, heartbeat: { timeoutMs: 30_000 }, storage: { dir, sharedBytes: 256 * 1024, maxLogBytes: 16 * 1024 } });
     try {
       const k = await sys.spawn(Keeper, { name: 'k', storage: kind, restart: 'temporary' });
       await fill(sys, k, 1500); // past sharedBytes / maxLogBytes: compactions happen
@@ -58,7 +58,7 @@ for (const kind of ['shared', 'file'] as StorageKind[]) {
 
   test(`${kind}: state survives a killed worker restarted by its supervisor`, async () => {
     const dir = tempDir();
-    const sys = await ActorSystem.start({ mode: 'workers', statsIntervalMs: 0, logLevel: 'silent', spareWorkers: 0, storage: { dir } });
+    const sys = await ActorSystem.start({ mode: 'workers', statsIntervalMs: 0, logLevel: 'silent', spareWorkers: 0, heartbeat: { timeoutMs: 30_000 }, storage: { dir } });
     try {
       const k = await sys.spawn(Keeper, { name: 'k', storage: kind });
       await fill(sys, k, 200);
