@@ -146,7 +146,17 @@ export function check<S, I, O>(history: History<I, O>, model: Model<S, I, O>, op
   const started = performance.now();
   const o = resolveOptions(options);
   validateHistory(history);
-  const parts = partitionHistory(history, model);
+  return checkPartitions(model, partitionHistory(history, model), history.operations.length, o, started);
+}
+
+/** Checks validated partitions one after the other in this thread (`started`: when the check began). */
+export function checkPartitions<S, I, O>(
+  model: Model<S, I, O>,
+  parts: readonly Partition<I, O>[],
+  operations: number,
+  o: ReturnType<typeof resolveOptions>,
+  started: number,
+): CheckResult {
   const results: PartitionResult[] = [];
   for (const part of parts) {
     results.push(checkPartition(model, part, {
@@ -157,7 +167,7 @@ export function check<S, I, O>(history: History<I, O>, model: Model<S, I, O>, op
       ...(o.explainOptions ? { explainOptions: o.explainOptions } : {}),
     }));
   }
-  return combine(model.name, history.operations.length, results, performance.now() - started);
+  return combine(model.name, operations, results, performance.now() - started);
 }
 
 /** Operations of a history that a search has to place (not failed). */

@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Piscina } from 'piscina';
-import { check, combine, resolveOptions, type CheckOptions, type CheckResult, type PartitionResult } from './check.js';
+import { checkPartitions, combine, resolveOptions, type CheckOptions, type CheckResult, type PartitionResult } from './check.js';
 import { validateHistory, type History } from './history.js';
 import type { Model } from './model.js';
 import { partitionHistory, type Partition } from './partition.js';
@@ -60,7 +60,9 @@ export class CheckerPool {
     let searched = 0;
     for (const p of parts) searched += p.operations.length;
     const minOps = options.minOperationsForThreads ?? DEFAULT_MIN_OPERATIONS_FOR_THREADS;
-    if (!model.source || parts.length < 2 || this.threads < 2 || searched < minOps) return check(history, model, options);
+    if (!model.source || parts.length < 2 || this.threads < 2 || searched < minOps) {
+      return checkPartitions(model, parts, history.operations.length, o, started);
+    }
 
     const deadlineEpochMs = Date.now() + o.timeLimitMs;
     const limits = {
