@@ -1,0 +1,208 @@
+/**
+ * The report's charts: which figures each one reads from the combined results (by name pattern,
+ * as bench/README.md lists them), and how they become series of points. A chart whose figures
+ * are absent is not drawn; the report says which suite or figures it waited for.
+ */
+import type { Figure } from '../lib/results.js';
+import type { Combined, ScalingFigure } from './combined.js';
+import { formatBytes } from './format.js';
+import type { ChartSpec, Point, Series } from './svg.js';
+
+/** Where a chart's series come from: the figures of one suite whose names match `pattern`. */
+export interface ChartSource {
+  suite: string;
+  /** Named groups: `x` (the x value) and any others, which split the figures into series. */
+  pattern: RegExp;
+  /** The series label from the named groups other than `x`. */
+  label: (groups: Record<string, string>) => string;
+}
+
+export interface ChartDef {
+  /** File name under charts/, without .svg. */
+  id: string;
+  title: string;
+  subtitle: string;
+  sources: ChartSource[];
+  x: ChartSpec['x'] & { value?: (raw: string) => number | string };
+  y: ChartSpec['y'];
+  /** What the README and the report say the chart waits for, when it cannot be drawn. */
+  needs: string;
+}
+
+const PERCENTILE_LABEL: Record<string, string> = { p50: 'p50', p90: 'p90', p99: 'p99', p999: 'p99.9' };
+const MODE_LABEL: Record<string, string> = { workers: 'workers', embedded: 'embedded (one thread)', bare: 'bare MessagePorts' };
+const mode = (g: Record<string, string>) => MODE_LABEL[g.mode!] ?? g.mode!;
+const plural = (n: string, what: string) => `${n} ${what}${n === '1' ? '' : 's'}`;
+
+/** The charts bench/README.md promises, in report order. */
+export const CHARTS: readonly ChartDef[] = [
+  {
+    id: 'synod-rounds-vs-inflight',
+    title: 'The Synod: rounds per second against instances in flight',
+    subtitle: 'median of the runs, whiskers min–max; one proposer, learner and client node',
+    sources: [{
+      suite: 'synod',
+      pattern: /^(?<mode>workers|embedded|bare)\.r(?<acceptors>\d+)\.inflight(?<x>\d+)\.rounds_per_s$/,
+      label: (g) => `${mode(g)}, ${plural(g.acceptors!, 'acceptor')}`,
+    }],
+    x: { label: 'instances in flight', scale: 'log' },
+    y: { label: 'rounds/s', scale: 'linear' },
+    needs: 'synod figures <mode>.r<A>.inflight<N>.rounds_per_s',
+  },
+  {
+    id: 'multipaxos-commands-vs-batch',
+    title: 'Multi-Paxos: commands per second against the batch limit',
+    subtitle: 'median of the runs, whiskers min–max; a series per window of slots in flight',
+    sources: [{
+      suite: 'multipaxos',
+      pattern: /^(?<mode>workers|embedded)\.r(?<acceptors>\d+)\.batch(?<x>\d+)\.window(?<window>\d+)\.commands_per_s$/,
+      label: (g) => `${mode(g)}, ${plural(g.acceptors!, 'acceptor')}, window ${g.window}`,
+    }],
+    x: { label: 'batch limit (commands per slot)', scale: 'log' },
+    y: { label: 'commands/s', scale: 'linear' },
+    needs: 'multipaxos figures <mode>.r<A>.batch<B>.window<W>.commands_per_s',
+  },
+  {
+    id: 'latency-one-client',
+    title: 'Latency for one client',
+    subtitle: 'percentiles from an HDR histogram per run; median of the runs, whiskers min–max',
+    sources: [
+      {
+        suite: 'multipaxos',
+        pattern: /^(?<mode>workers|embedded)\.r(?<acceptors>\d+)\.single_client\.commit_us_(?<x>p50|p90|p99|p999)$/,
+        label: (g) => `Multi-Paxos commit, ${mode(g)}, ${plural(g.acceptors!, 'acceptor')}`,
+      },
+      {
+        suite: 'synod',
+        pattern: /^(?<mode>workers|embedded|bare)\.r(?<acceptors>\d+)\.inflight1\.round_us_(?<x>p50|p90|p99|p999)$/,
+        label: (g) => `Synod round, ${mode(g)}, ${plural(g.acceptors!, 'acceptor')}`,
+      },
+    ],
+    x: { label: 'percentile', scale: 'category', categories: ['p50', 'p90', 'p99', 'p99.9'], value: (raw) => PERCENTILE_LABEL[raw] ?? raw },
+    y: { label: 'latency (µs, log scale)', scale: 'log' },
+    needs: 'multipaxos figures <mode>.r<A>.single_client.commit_us_<p> or synod figures <mode>.r<A>.inflight1.round_us_<p>',
+  },
+  {
+    id: 'multipaxos-cost-vs-acceptors',
+    title: 'Multi-Paxos: CPU cost per command against the number of acceptors',
+    subtitle: 'CPU time of all threads ÷ commands committed; median of the runs, whiskers min–max',
+    sources: [{
+      suite: 'multipaxos',
+      pattern: /^(?<mode>workers|embedded)\.r(?<x>\d+)\.cpu_us_per_command$/,
+      label: (g) => mode(g),
+    }],
+    x: { label: 'acceptors', scale: 'linear' },
+    y: { label: 'CPU µs per command', scale: 'linear' },
+    needs: 'multipaxos figures <mode>.r<A>.cpu_us_per_command',
+  },
+  {
+    id: 'multipaxos-cost-vs-size',
+    title: 'Multi-Paxos: CPU cost per command against command size',
+    subtitle: 'CPU time of all threads ÷ commands committed; median of the runs, whiskers min–max',
+    sources: [{
+      suite: 'multipaxos',
+      pattern: /^(?<mode>workers|embedded)\.r(?<acceptors>\d+)\.size(?<x>\d+)\.cpu_us_per_command$/,
+      label: (g) => `${mode(g)}, ${plural(g.acceptors!, 'acceptor')}`,
+    }],
+    x: { label: 'command size', scale: 'log', format: formatBytes },
+    y: { label: 'CPU µs per command (log scale)', scale: 'log' },
+    needs: 'multipaxos figures <mode>.r<A>.size<bytes>.cpu_us_per_command',
+  },
+];
+
+/** A chart ready to render, or why it cannot be. */
+export type ChartOutcome =
+  | { def: ChartDef; spec: ChartSpec; figures: number }
+  | { def: ChartDef; missing: string };
+
+function point(x: number | string, f: Figure | { median: number; min: number; max: number }): Point {
+  return { x, y: f.median, low: f.min, high: f.max };
+}
+
+/** Builds one chart from a combined results file. */
+export function buildChart(def: ChartDef, results: Combined): ChartOutcome {
+  const series = new Map<string, Point[]>();
+  let figures = 0;
+  const absent: string[] = [];
+  for (const src of def.sources) {
+    const outcome = results.suites[src.suite];
+    if (!outcome?.result) {
+      absent.push(`the ${src.suite} suite ${outcome ? describeStatus(outcome.status) : 'was not in this run'}`);
+      continue;
+    }
+    for (const [name, f] of Object.entries(outcome.result.figures)) {
+      const m = src.pattern.exec(name);
+      if (!m?.groups) continue;
+      if (def.y.scale === 'log' && !(f.median > 0)) continue;
+      const { x: rawX, ...rest } = m.groups;
+      const label = src.label(rest as Record<string, string>);
+      const x = def.x.value ? def.x.value(rawX!) : Number(rawX);
+      let pts = series.get(label);
+      if (!pts) series.set(label, (pts = []));
+      pts.push(point(x, f));
+      figures++;
+    }
+  }
+  if (figures === 0) {
+    return { def, missing: absent.length > 0 ? absent.join('; ') : 'no figure of this run has a matching name' };
+  }
+  const order = def.x.categories;
+  const out: Series[] = [...series].map(([label, points]) => ({
+    label,
+    points: points.sort((a, b) => (order ? order.indexOf(String(a.x)) - order.indexOf(String(b.x)) : Number(a.x) - Number(b.x))),
+  }));
+  const { value: _value, ...x } = def.x;
+  return { def, figures, spec: { title: def.title, subtitle: def.subtitle, x, y: def.y, series: out } };
+}
+
+function describeStatus(status: string): string {
+  switch (status) {
+    case 'missing': return 'is not in this checkout';
+    case 'not-run': return 'was left out of this run (--suite)';
+    case 'skipped': return 'was skipped';
+    case 'timeout': return 'ran out of its time budget';
+    default: return 'failed';
+  }
+}
+
+/** Every chart of the report, from one results file. */
+export function buildCharts(results: Combined): ChartOutcome[] {
+  const out = CHARTS.map((def) => buildChart(def, results));
+  const scaling = buildScalingChart(results);
+  if (scaling) out.push(scaling);
+  return out;
+}
+
+export const SCALING_CHART_ID = 'scaling';
+
+/**
+ * Throughput on c cores ÷ on 1 core, per scaling figure, with the CPU-loop control and the
+ * ideal (c×). Undefined when the run had no scaling step.
+ */
+export function buildScalingChart(results: Combined): ChartOutcome | undefined {
+  const s = results.scaling;
+  if (!s) return undefined;
+  const def: ChartDef = {
+    id: SCALING_CHART_ID,
+    title: `Scaling: throughput on 1 to ${Math.max(...s.cores)} cores`,
+    subtitle: `${s.pinned ? 'pinned with taskset' : 'not pinned (no taskset): only BENCH_WORKERS changed'}; ratio to 1 core within each run, median, whiskers min–max`,
+    sources: [],
+    x: { label: 'cores', scale: 'linear' },
+    y: { label: 'throughput ÷ throughput on 1 core', scale: 'linear', format: (v) => `${Number(v.toPrecision(3))}×` },
+    needs: 'a scaling step with at least 2 core counts',
+  };
+  const series: Series[] = [];
+  const add = (label: string, f: ScalingFigure) => {
+    const points: Point[] = [{ x: 1, y: 1 }];
+    for (const cores of s.cores) {
+      const r = f.speedup[String(cores)];
+      if (cores !== 1 && r) points.push(point(cores, r));
+    }
+    if (points.length > 1) series.push({ label, points });
+  };
+  for (const [suite, ss] of Object.entries(s.suites)) for (const [name, f] of Object.entries(ss.figures)) add(`${suite} ${name}`, f);
+  if (series.length === 0) return { def, missing: s.note ?? 'the scaling step measured no throughput figure' };
+  if (s.control) add('CPU loop (control)', s.control);
+  series.push({ label: 'ideal (c×)', reference: true, points: s.cores.map((cores) => ({ x: cores, y: cores })) });
+  return { def, figures: series.length - 1, spec: { title: def.title, subtitle: def.subtitle, x: def.x, y: def.y, series } };
+}

@@ -1,0 +1,36 @@
+/**
+ * The suites `pnpm bench` runs, in order, with their time budgets. A suite is
+ * `bench/<name>.ts`, built to `bench/dist/<name>.js`; one that is not in the checkout is reported
+ * as missing. Budgets: the full run must end within 20 minutes on 2 cores, the quick one within 2;
+ * each suite gets its budget in BENCH_BUDGET_S and is stopped when it runs past it.
+ */
+
+export interface SuiteSpec {
+  readonly name: string;
+  /** One line for the report. */
+  readonly what: string;
+  /** Seconds allowed in a full and in a quick run. */
+  readonly budgetS: { readonly full: number; readonly quick: number };
+  /** Measured in the scaling step (it honours BENCH_SCALING=1). */
+  readonly scaling: boolean;
+}
+
+export const SUITES: readonly SuiteSpec[] = [
+  { name: 'transport', what: 'the actor runtime against raw MessagePorts between two workers; one-way on one thread', budgetS: { full: 150, quick: 14 }, scaling: true },
+  { name: 'persist', what: 'acknowledged persisted turns per second for memory, shared and file storage (group commit and one sync per turn)', budgetS: { full: 150, quick: 20 }, scaling: false },
+  { name: 'sim', what: 'the deterministic simulator: deliveries per second, campaign seeds per second on 1 and 2 threads', budgetS: { full: 120, quick: 12 }, scaling: false },
+  { name: 'checker', what: 'the linearizability checker on the golden histories and a large synthetic one', budgetS: { full: 90, quick: 12 }, scaling: false },
+  { name: 'synod', what: 'the Synod: rounds per second against instances in flight and acceptors; workers, embedded, bare baseline; round latency', budgetS: { full: 240, quick: 18 }, scaling: true },
+  { name: 'multipaxos', what: 'Multi-Paxos: commands per second against batch limit and window; latency for one client; cost per command against acceptors and command size', budgetS: { full: 300, quick: 22 }, scaling: true },
+];
+
+/** The scaling step's budget (all its suites, core counts and runs together). */
+export const SCALING_BUDGET_S = { full: 120, quick: 15 } as const;
+
+/** Seconds allowed for one scaling measurement (one suite on one core count). */
+export const SCALING_MEASUREMENT_MAX_S = { full: 40, quick: 10 } as const;
+
+/** The spec of a suite by name, or undefined. */
+export function suiteSpec(name: string): SuiteSpec | undefined {
+  return SUITES.find((s) => s.name === name);
+}
