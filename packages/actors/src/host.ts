@@ -248,11 +248,17 @@ export class ActorHost {
     return this.cells[id] !== undefined;
   }
 
-  /** Read-only view of one actor, for inspection and invariant checks. */
-  inspect(id: number): { ref: ActorRef<any>; status: string; state: unknown; mailbox: number; processed: number; incarnation: number } | undefined {
+  /**
+   * Read-only view of one actor, for inspection and invariant checks. `project`, when given,
+   * replaces the definition's own `inspect` view: it reads the live state of a running actor
+   * (and must not change it) and returns the plain data wanted, so a watcher that needs a few
+   * figures of a large state pays for those alone.
+   */
+  inspect(id: number, project?: (state: unknown) => unknown): { ref: ActorRef<any>; status: string; state: unknown; mailbox: number; processed: number; incarnation: number } | undefined {
     const c = this.cells[id];
     if (!c) return undefined;
-    const state = c.def.inspect && c.status === 'running' ? c.def.inspect(c.state) : c.state;
+    const state = project !== undefined ? (c.status === 'running' ? project(c.state) : undefined)
+      : c.def.inspect && c.status === 'running' ? c.def.inspect(c.state) : c.state;
     return { ref: c.self, status: c.status, state, mailbox: c.mailbox.length, processed: c.processed, incarnation: c.incarnation };
   }
 

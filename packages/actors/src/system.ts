@@ -22,7 +22,7 @@ import {
 import { assertPlainData } from './validate.js';
 import { defaultHeartbeat, detectWorkerLoader, type HeartbeatOptions } from './worker-node.js';
 import { WorkerPool } from './worker-pool.js';
-import type { ActorSnapshot, HostStats, NetworkSettings, WorkerEvent } from './worker-protocol.js';
+import type { ActorSnapshot, HostStats, InspectProjection, NetworkSettings, WorkerEvent } from './worker-protocol.js';
 
 /** Options of {@link ActorSystem.start}. Every bound is a named option with a default. */
 export interface SystemOptions extends Partial<HostLimits> {
@@ -538,17 +538,31 @@ export class ActorSystem {
     this.unregister(ref);
   }
 
-  /** A snapshot of an actor's state, mailbox depth and counters. */
-  async inspect(ref: ActorRef<any>): Promise<ActorSnapshot> {
+  /**
+   * A snapshot of an actor's state, mailbox depth and counters. The state is the definition's
+   * `inspect` view (or the whole state), cloned; with `project`, what that exported function
+   * returns for the live state instead (a few figures of a large state cost only those).
+   */
+  async inspect(ref: ActorRef<any>, options: { project?: InspectProjection } = {}): Promise<ActorSnapshot> {
     this.assertRunning('inspect');
     this.assertTarget(ref, 'inspect');
+    const projection = options.project;
+    if (projection !== undefined && !(typeof projection.module === 'string' && typeof projection.exportName === 'string')) {
+      throw new InvalidOptionError('inspect: project must be { module, exportName } naming an exported function');
+    }
     let snap: ActorSnapshot | undefined;
     if (ref.node === SYSTEM_NODE) {
-      snap = this.host.inspect(ref.id);
+      let project: ((state: unknown) => unknown) | undefined;
+      if (projection) {
+        const fn = (await import(projection.module) as Record<string, unknown>)[projection.exportName];
+        if (typeof fn !== 'function') throw new ActorLoadError(`module ${projection.module} exports no function "${projection.exportName}" to project inspected states with`);
+        project = fn as (state: unknown) => unknown;
+      }
+      snap = this.host.inspect(ref.id, project);
     } else {
       const w = this.pool!.get(ref.node);
       if (!w) throw new ActorNotFoundError(`inspect: the worker of ${describeRef(ref)} is down (restarting?)`);
-      snap = await w.call(`inspect ${describeRef(ref)}`, (c) => c.inspect(ref.id), this.options.controlTimeoutMs);
+      snap = await w.call(`inspect ${describeRef(ref)}`, (c) => c.inspect(ref.id, projection), this.options.controlTimeoutMs);
     }
     if (!snap) throw new ActorNotFoundError(`inspect: no actor ${describeRef(ref)}`);
     return snap;

@@ -92,6 +92,23 @@ async function loadDefinition(module: string, exportName: string): Promise<Actor
   return def;
 }
 
+const projections = new Map<string, (state: unknown) => unknown>();
+async function loadProjection(module: string, exportName: string): Promise<(state: unknown) => unknown> {
+  const key = `${module}#${exportName}`;
+  const cached = projections.get(key);
+  if (cached) return cached;
+  let ns: Record<string, unknown>;
+  try {
+    ns = await import(module);
+  } catch (e) {
+    throw new ActorLoadError(`worker ${node} could not load projection module ${module}: ${errorInfo(e).message}`);
+  }
+  const fn = ns[exportName];
+  if (typeof fn !== 'function') throw new ActorLoadError(`module ${module} exports no function "${exportName}" to project inspected states with`);
+  projections.set(key, fn as (state: unknown) => unknown);
+  return fn as (state: unknown) => unknown;
+}
+
 async function loadCodecSet(module: string, exportName: string): Promise<CodecSet> {
   let ns: Record<string, unknown>;
   try {
@@ -202,12 +219,15 @@ const control: WorkerControl = {
   crash(id, reason) {
     adopted().host.crashActor(id, reason);
   },
-  inspect(id) {
-    const v = adopted().host.inspect(id);
-    if (!v) return undefined;
-    let state: unknown;
-    try { state = structuredClone(v.state); } catch { state = '<state is not cloneable>'; }
-    return { ...v, state };
+  async inspect(id, projection) {
+    try {
+      const project = projection ? await loadProjection(projection.module, projection.exportName) : undefined;
+      const v = adopted().host.inspect(id, project);
+      if (!v) return undefined;
+      let state: unknown;
+      try { state = structuredClone(v.state); } catch { state = '<state is not cloneable>'; }
+      return { ...v, state };
+    } catch (e) { rethrow(e); }
   },
   stats() {
     const { host: h } = adopted();

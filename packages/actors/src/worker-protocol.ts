@@ -67,6 +67,17 @@ export interface HostStats {
   actors: ActorStats[];
 }
 
+/**
+ * A function that reads what an inspection wants of an actor's state, named by where it is
+ * exported so a worker can import it: `(state) => plainData`. It gets the live state and must
+ * not change it.
+ */
+export interface InspectProjection {
+  /** The module's URL (`import.meta.url` of the module exporting it). */
+  module: string;
+  exportName: string;
+}
+
 /** Observation and fault injection on the messages of every host (the same for all of them). */
 export interface NetworkSettings {
   /** Nodes cut off from all others (see `ActorHost.isolated`). */
@@ -88,7 +99,7 @@ export interface WorkerControl {
   /** Ends an actor without a stop event (its supervisor will restart it). */
   terminate(id: number): boolean;
   crash(id: number, reason: string): void;
-  inspect(id: number): ActorSnapshot | undefined;
+  inspect(id: number, projection?: InspectProjection): Promise<ActorSnapshot | undefined>;
   stats(): HostStats;
   ping(): number;
   /** Applies partition and trace settings to this host. */
