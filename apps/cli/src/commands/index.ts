@@ -2,5 +2,7 @@
 import type { Command } from '../command.js';
 import { benchCommand } from './bench.js';
 import { checkCommand } from './check.js';
+import { dashboardCommand } from './dashboard.js';
+import { demoCommand } from './demo.js';
 
-export const commands: readonly Command[] = [benchCommand, checkCommand];
+export const commands: readonly Command[] = [demoCommand, benchCommand, checkCommand, dashboardCommand];

@@ -1,0 +1,86 @@
+/**
+ * `synod dashboard`: a demo cluster behind a live web page.
+ *
+ *     synod dashboard              # prints http://127.0.0.1:<free port>/ and runs until Ctrl-C
+ *     synod dashboard --port 8080 --faults
+ */
+import { startDashboard } from '@synod/dashboard';
+import { EXIT, UsageError, positiveNumber, type Command } from '../command.js';
+import { DemoDashboardSource } from '../demo/dashboard-source.js';
+import { DemoSession } from '../demo/session.js';
+import { seconds } from '../demo/view.js';
+import { clusterFlags, demoOptions } from './demo.js';
+
+export const dashboardCommand: Command = {
+  name: 'dashboard',
+  summary: 'Run a demo cluster and show it live in a web page: actors, Paxos state, messages, throughput; kill, partition, heal.',
+  usage: 'synod dashboard [options]',
+  description: [
+    'Starts the same cluster and client workload as `synod demo` and serves a page on this machine',
+    '(127.0.0.1): every worker and its actors with their Paxos state (promised and accepted ballots,',
+    'the leader, applied slots), the messages of a 20 ms window every second as a sequence diagram,',
+    'commands per second and latency, restarts and dead letters as they happen, and buttons that kill',
+    'a worker, partition a replica node, and heal. Runs until Ctrl-C (or --duration).',
+  ].join('\n'),
+  positionals: false,
+  options: {
+    port: { type: 'string', value: 'PORT', description: 'TCP port on 127.0.0.1 (default: a free one; the URL is printed).' },
+    ...clusterFlags,
+    faults: { type: 'boolean', description: 'Also inject faults by themselves, as `synod demo` does (default: only the buttons).' },
+    duration: { type: 'string', value: 'SECONDS', description: 'Stop after this long (default: run until Ctrl-C).' },
+  },
+
+  async run({ values, stdout, stderr }) {
+    const options = demoOptions({ values }, values.faults === true);
+    let port = 0;
+    if (values.port !== undefined) {
+      const raw = String(values.port);
+      port = Number(raw);
+      if (!/^\d+$/.test(raw) || port > 65535) throw new UsageError(`--port must be a whole number within 0..65535 (0: a free one), got '${raw}'`);
+    }
+    const durationMs = values.duration === undefined ? null : positiveNumber(values, 'duration', 1, false) * 1000;
+
+    stdout(`starting ${options.replicas} replica workers (${options.storage} storage)...\n`);
+    const session = await DemoSession.start(options);
+    const title = `${options.replicas} replicas · ${options.storage} storage · ${options.clients} clients` +
+      (session.faults?.possible ? ` · a fault every ${seconds(options.faultEveryMs)}` : '');
+    const source = new DemoDashboardSource(session, title);
+    let dashboard: Awaited<ReturnType<typeof startDashboard>> | null = null;
+    let finish = () => {};
+    const ended = new Promise<void>((resolve) => { finish = resolve; });
+    let signals = 0;
+    const onSignal = () => {
+      if (++signals > 1) process.exit(130);
+      finish();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      await source.start();
+      try {
+        dashboard = await startDashboard({ source, port });
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE') throw new UsageError(`port ${port} is in use; choose another with --port, or leave it out for a free one`);
+        throw e;
+      }
+      session.startFaults();
+      stdout(`dashboard: ${dashboard.url}\n`);
+      stdout(durationMs === null ? 'Press Ctrl-C to stop.\n' : `Stopping in ${seconds(durationMs)} (or on Ctrl-C).\n`);
+      if (durationMs !== null) setTimeout(finish, durationMs).unref();
+      await ended;
+      stdout('stopping...\n');
+      return EXIT.ok;
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      stderr(`synod dashboard: ${(e as Error).message}\n`);
+      return EXIT.failed;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await dashboard?.close();
+      await source.stop().catch(() => {});
+      await session.shutdown();
+    }
+  },
+};

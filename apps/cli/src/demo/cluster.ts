@@ -1,0 +1,118 @@
+/**
+ * The demo's cluster: a ReplicatedMap on `replicas` worker threads, its storage folder, and the
+ * faults one can inflict on it (kill a worker, crash an actor, isolate a node, heal).
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { ActorRef, ActorSystem } from '@synod/actors';
+import { ReplicatedMap } from '@synod/replicated';
+import type { DemoOptions } from './options.js';
+
+/** The Paxos roles on each replica node. */
+export const ROLES = ['acceptor', 'leader', 'replica'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** One actor of the cluster. */
+export interface DemoActor {
+  /** Replica node number, 0..replicas-1. */
+  index: number;
+  role: Role;
+  ref: ActorRef<any>;
+}
+
+export class DemoCluster {
+  /** Every actor, by node then role. */
+  readonly actors: DemoActor[];
+
+  private constructor(
+    readonly map: ReplicatedMap<string>,
+    /** Where `file` storage lives (also set for other kinds, unused then). */
+    readonly dir: string,
+    /** Whether `dir` is removed by `shutdown`. */
+    private readonly removeDir: boolean,
+  ) {
+    const c = map.rsm.cluster;
+    this.actors = c.acceptors.map((_, i) => [
+      { index: i, role: 'acceptor' as const, ref: c.acceptors[i]! },
+      { index: i, role: 'leader' as const, ref: c.leaders[i]! },
+      { index: i, role: 'replica' as const, ref: c.replicas[i]! },
+    ]).flat();
+  }
+
+  /** Starts the cluster in `options.dir`, or in a fresh temporary folder. */
+  static async start(options: Pick<DemoOptions, 'replicas' | 'storage' | 'dir' | 'operationTimeoutMs' | 'maxRestarts' | 'restartWindowMs'>): Promise<DemoCluster> {
+    const dir = options.dir !== undefined ? resolve(options.dir) : mkdtempSync(join(tmpdir(), 'synod-demo-'));
+    if (options.dir !== undefined) mkdirSync(dir, { recursive: true });
+    try {
+      const map = await ReplicatedMap.start<string>({
+        replicas: options.replicas,
+        storage: options.storage,
+        dir,
+        mode: 'workers',
+        operationTimeoutMs: options.operationTimeoutMs,
+        supervision: { maxRestarts: options.maxRestarts, windowMs: options.restartWindowMs },
+      });
+      return new DemoCluster(map, dir, options.dir === undefined);
+    } catch (e) {
+      if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  get system(): ActorSystem { return this.map.rsm.system; }
+
+  get replicas(): number { return this.map.rsm.cluster.leaders.length; }
+
+  /** The worker node (thread slot) of replica node `index`. */
+  workerNode(index: number): number {
+    return this.map.rsm.cluster.leaders[index]!.node;
+  }
+
+  /** The replica node index living on worker node `node`, or -1. */
+  indexOfWorker(node: number): number {
+    return this.map.rsm.cluster.leaders.findIndex((l) => l.node === node);
+  }
+
+  /** The actor of `role` on replica node `index`. */
+  actor(index: number, role: Role): DemoActor {
+    return this.actors[index * ROLES.length + ROLES.indexOf(role)]!;
+  }
+
+  /** Ends the worker thread of replica node `index` abruptly; its supervisor restarts its actors. */
+  async killWorker(index: number): Promise<void> {
+    await this.system.killWorker(this.workerNode(index));
+  }
+
+  /** Crashes one actor as if its handler had thrown; its supervisor restarts it. */
+  async crashActor(index: number, role: Role, reason: string): Promise<void> {
+    await this.system.crash(this.actor(index, role).ref, reason);
+  }
+
+  /** Cuts replica node `index` off from every other node (clients included) until healed. */
+  async isolate(index: number): Promise<void> {
+    await this.system.isolate(this.workerNode(index));
+  }
+
+  /** Ends every isolation. */
+  async heal(): Promise<void> {
+    await this.system.heal();
+  }
+
+  /** Replica node indexes isolated now. */
+  isolated(): number[] {
+    return this.system.isolatedNodes().map((n) => this.indexOfWorker(n)).filter((i) => i >= 0);
+  }
+
+  /** Stops the cluster and removes its temporary folder (a given `dir` is kept). */
+  async shutdown(): Promise<void> {
+    try {
+      await this.map.shutdown();
+    } finally {
+      if (this.removeDir) rmSync(this.dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Whether `shutdown` removes the storage folder. */
+  get temporary(): boolean { return this.removeDir; }
+}
