@@ -90,7 +90,8 @@ function suitesTable(r: Combined): string[] {
     const spec = SUITES.find((s) => s.name === name);
     const n = o.result ? Object.keys(o.result.figures).length + Object.keys(o.result.ratios).length : 0;
     const status = STATUS_TEXT[o.status] + (o.reason && WITH_REASON.has(o.status) ? `: ${o.reason}` : '');
-    rows.push([`\`${name}\``, status, o.result ? String(n) : '–', o.seconds !== undefined ? formatDuration(o.seconds) : '–', o.budgetS !== undefined ? formatDuration(o.budgetS) : '–', spec?.what ?? '']);
+    const time = o.seconds === undefined ? '–' : `${formatDuration(o.seconds)}${o.status === 'ok' && o.budgetS !== undefined && o.seconds > o.budgetS ? ' (over budget)' : ''}`;
+    rows.push([`\`${name}\``, status, o.result ? String(n) : '–', time, o.budgetS !== undefined ? formatDuration(o.budgetS) : '–', spec?.what ?? '']);
   }
   return ['## Suites', '', table(['suite', 'status', 'figures + ratios', 'time', 'budget', 'measures'], rows, ['l', 'l', 'r', 'r', 'r', 'l']), ''];
 }

@@ -16,7 +16,7 @@ import { renderReport } from './markdown.js';
 import { BENCH_EXIT, HELP, defaultOutDir, type BenchOptions } from './options.js';
 import { Progress, type ProgressSink } from './progress.js';
 import { SCALING_ORDER, runScaling } from './scaling.js';
-import { SCALING_BUDGET_S, SCALING_MEASUREMENT_MAX_S, SUITES, type SuiteSpec } from './suites.js';
+import { HARD_LIMIT_FACTOR, SCALING_BUDGET_S, SCALING_MEASUREMENT_MAX_S, SCALING_RUNS, SUITES, type SuiteSpec } from './suites.js';
 import { renderChart } from './svg.js';
 
 export interface RunnerIO {
@@ -136,10 +136,10 @@ export async function runBench(opts: BenchOptions, io: RunnerIO): Promise<number
       const out = join(workDir, `${spec.name}.json`);
       const env: Record<string, string> = { BENCH_QUICK: opts.quick ? '1' : '0', BENCH_WORKERS: String(opts.workers), BENCH_BUDGET_S: String(budgetS), BENCH_OUT: out };
       if (opts.runs !== undefined) env.BENCH_RUNS = String(opts.runs);
-      const child = await runChild({ script, env, timeoutMs: budgetS * 1000, logFile: join(logDir, `${spec.name}.log`), onLine: (l) => progress.suiteOutput(l) });
+      const child = await runChild({ script, env, timeoutMs: budgetS * HARD_LIMIT_FACTOR * 1000, logFile: join(logDir, `${spec.name}.log`), onLine: (l) => progress.suiteOutput(l) });
       const base = { seconds: child.seconds, budgetS };
       if (child.timedOut) {
-        suites[spec.name] = { ...base, status: 'timeout', reason: `stopped at its budget of ${formatDuration(budgetS)}` };
+        suites[spec.name] = { ...base, status: 'timeout', reason: `stopped at ${formatDuration(budgetS * HARD_LIMIT_FACTOR)}, ${HARD_LIMIT_FACTOR} times its budget of ${formatDuration(budgetS)}` };
       } else if (child.code === 0 && child.skipped !== undefined) {
         suites[spec.name] = { ...base, status: 'skipped', reason: child.skipped };
       } else if (child.code !== 0 || !existsSync(out)) {
@@ -149,7 +149,8 @@ export async function runBench(opts: BenchOptions, io: RunnerIO): Promise<number
         suites[spec.name] = { ...base, status: 'ok', result: parsed.suites[spec.name]?.result ?? Object.values(parsed.suites)[0]!.result! };
       }
       const o = suites[spec.name]!;
-      progress.end(o.status === 'ok' ? `${Object.keys(o.result!.figures).length} figures, ${Object.keys(o.result!.ratios).length} ratios` : `${o.status}: ${o.reason}`);
+      const over = o.status === 'ok' && child.seconds > budgetS ? `; over its budget of ${formatDuration(budgetS)}` : '';
+      progress.end(o.status === 'ok' ? `${Object.keys(o.result!.figures).length} figures, ${Object.keys(o.result!.ratios).length} ratios${over}` : `${o.status}: ${o.reason}`);
       if (o.status === 'failed' || o.status === 'timeout') progress.line(`    log: ${relative(process.cwd(), join(logDir, `${spec.name}.log`))}`);
     }
 
@@ -165,7 +166,7 @@ export async function runBench(opts: BenchOptions, io: RunnerIO): Promise<number
         suites: names.map((name) => ({ name, script: join(distDir, `${name}.js`) })),
         controlScript: join(distDir, 'scaling', 'cpu-loop.js'),
         workers: opts.workers,
-        runs: opts.runs ?? (opts.quick ? 3 : 5),
+        runs: opts.runs ?? (opts.quick ? SCALING_RUNS.quick : SCALING_RUNS.full),
         quick: opts.quick,
         budgetS,
         measurementMaxS: opts.quick ? SCALING_MEASUREMENT_MAX_S.quick : SCALING_MEASUREMENT_MAX_S.full,

@@ -79,7 +79,7 @@ test('a quick run over fake suites: statuses, variables, scaling, files, exit 1'
     assert.equal(r.suites.transport!.result!.setup, { quick: '1', budget: '20', workers: String(workers), runs: '2' });
     assert.is(r.suites.persist!.reason, 'no disk in this fake');
     assert.match(r.suites.sim!.reason!, /^exit 1: Error: boom in the fake sim$/);
-    assert.match(r.suites.checker!.reason!, /stopped at its budget of 1 s/);
+    assert.match(r.suites.checker!.reason!, /stopped at 2 s, 2 times its budget of 1 s/);
     assert.match(r.suites.multipaxos!.reason!, /not built/);
     assert.match(r.suites.synod!.reason!, /bench\/synod\.ts is not in this checkout/);
 
