@@ -1,4 +1,4 @@
-import { closeSync, fsync, fsyncSync, open, close, openSync, writeSync, write } from 'node:fs';
+import { closeSync, fsyncSync, openSync, writeSync, write } from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
@@ -9,16 +9,6 @@ export function fsyncDirSync(dir: string): void {
   if (process.platform === 'win32') return;
   const fd = openSync(dir, 'r');
   try { fsyncSync(fd); } finally { closeSync(fd); }
-}
-
-export function fsyncDir(dir: string): Promise<void> {
-  if (process.platform === 'win32') return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    open(dir, 'r', (err, fd) => {
-      if (err) return reject(err);
-      fsync(fd, (err2) => close(fd, (err3) => (err2 ?? err3 ? reject(err2 ?? err3) : resolve())));
-    });
-  });
 }
 
 /** After `mkdir -p` created `firstCreated` and below it `dir`: syncs every parent whose entries changed. */
