@@ -4,7 +4,8 @@
  *
  * Figures (medians of RUNS runs, default 7, after WARMUP passes, default 3, in one process):
  *  - checker.jepsen_etcd.total_s / max_file_s: all 60 Jepsen etcd logs (cas-register), parsing
- *    included (files are read into memory first); the slowest single file.
+ *    included (files are read into memory first); the slowest single file. cpu_s is the CPU time
+ *    of the same pass: on a shared machine it shows the work done, whatever else was running.
  *  - checker.kv.total_s / max_file_s: the kv EDN histories (per-key partitioned).
  *  - checker.kv_synthetic.*: a generated kv history (SYN_KEYS keys × SYN_OPS_PER_KEY operations)
  *    checked in this thread and on a CheckerPool (threads already started), side by side.
@@ -49,9 +50,10 @@ function load(dir: string): Golden[] {
 const etcd = load('jepsen-etcd');
 const kv = load('kv');
 
-/** Parses and checks every file; returns total and slowest seconds. */
-function pass(files: Golden[], kind: 'etcd' | 'kv'): { total: number; max: number; maxFile: string; states: number } {
+/** Parses and checks every file; returns total and slowest seconds (wall clock), and CPU seconds. */
+function pass(files: Golden[], kind: 'etcd' | 'kv'): { total: number; max: number; maxFile: string; states: number; cpu: number } {
   let total = 0, max = 0, maxFile = '', states = 0;
+  const cpu0 = process.cpuUsage();
   for (const g of files) {
     const t0 = performance.now();
     const r = kind === 'etcd'
@@ -63,7 +65,8 @@ function pass(files: Golden[], kind: 'etcd' | 'kv'): { total: number; max: numbe
     states += r.partitions.reduce((n, p) => n + p.states, 0);
     if (s > max) { max = s; maxFile = g.name; }
   }
-  return { total, max, maxFile, states };
+  const cpu = process.cpuUsage(cpu0);
+  return { total, max, maxFile, states, cpu: (cpu.user + cpu.system) / 1e6 };
 }
 
 /** A linearizable kv history from a real sequential execution with overlapping calls (seeded). */
@@ -109,6 +112,7 @@ for (let run = 0; run < RUNS; run++) {
   const k = pass(kv, 'kv');
   results.add('checker.jepsen_etcd.total_s', 's', e.total);
   results.add('checker.jepsen_etcd.max_file_s', 's', e.max);
+  results.add('checker.jepsen_etcd.cpu_s', 's', e.cpu);
   results.add('checker.jepsen_etcd.states', 'states', e.states);
   results.add('checker.kv.total_s', 's', k.total);
   results.add('checker.kv.max_file_s', 's', k.max);
