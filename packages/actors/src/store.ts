@@ -46,6 +46,11 @@ export interface ActorStore {
   onDurable: ((seq: number) => void) | null;
   /** Makes everything written durable, then releases files and memory. */
   close(): Promise<void>;
+  /**
+   * Optional, for simulations: what is durable for an actor now (what a crash would keep), even
+   * while later writes are pending. Stores durable at once need not implement it.
+   */
+  durableView?(actor: string): Recovered | undefined;
 }
 
 /** Applies ops to a recovered record (shared by stores that keep an index in memory). */

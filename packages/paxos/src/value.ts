@@ -14,12 +14,23 @@ export function sameValue(a: Value, b: Value): boolean {
   return stableKey(a) === stableKey(b);
 }
 
+/** Keys of object values already computed: values are immutable once proposed, and invariant checks ask again and again. */
+const objectKeys = new WeakMap<object, string>();
+
 /** A string that identifies a value (for sets of values in invariant checks). */
 export function valueKey(v: Value): string {
   if (typeof v === 'string') return `s${v}`;
   if (typeof v === 'number') return `n${v}`;
   if (v === null || v === undefined) return 'null';
   if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (typeof v === 'object') {
+    let k = objectKeys.get(v);
+    if (k === undefined) {
+      k = `j${stableKey(v)}`;
+      objectKeys.set(v, k);
+    }
+    return k;
+  }
   return `j${stableKey(v)}`;
 }
 

@@ -77,6 +77,11 @@ export class SimDisk {
 
   get unsynced(): number { return this.pending.length - this.pendingHead; }
 
+  /** The synced data of an actor (read it, do not change it). */
+  syncedImage(actor: string): Recovered | undefined {
+    return this.image.get(actor);
+  }
+
   /** Appends a record; returns its write number. */
   append(actor: string, ops: PersistOp[] | null): number {
     const seq = ++this.seq;
@@ -202,6 +207,12 @@ export class SimDiskStore implements ActorStore {
   }
 
   async close(): Promise<void> { /* the disk outlives the store */ }
+
+  /** What is synced for an actor (a copy): what a crash now would keep of it. */
+  durableView(actor: string): Recovered | undefined {
+    const r = this.disk.syncedImage(actor);
+    return r && cloneRecovered(r);
+  }
 }
 
 /**

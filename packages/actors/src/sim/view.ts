@@ -4,6 +4,7 @@
  * more than the step): an invariant must not change them, which the types say.
  */
 import type { ActorCell } from '../cell.js';
+import type { Recovered } from '../store.js';
 import { refKey, type ActorRef } from '../ref.js';
 import { EventType, type EventQueue, type SimEvent } from './event-queue.js';
 import type { ActorRecord, SimNode } from './node.js';
@@ -58,6 +59,17 @@ export interface SimView {
   actor<S = unknown>(name: string): ActorView<S> | undefined;
   /** Every actor the simulation knows, in start order. */
   actors(): ActorView[];
+  /**
+   * Whether everything a running actor persisted is durable: what a crash of its node now would
+   * keep. State changes not yet durable are tentative (a crash may undo them, and persist before
+   * send has kept them from anyone), so safety checks count only durable ones.
+   */
+  durable(name: string): boolean;
+  /**
+   * What a running actor has made durable: what its `init` would recover if its node crashed now
+   * (a copy). Safety checks that count promises and votes read this, not the live state.
+   */
+  durableData(name: string): Recovered | undefined;
   /** Messages on the network, in arrival order. Costs a sort: call it only when needed. */
   inFlight(): MessageInFlight[];
 }
@@ -115,6 +127,17 @@ export function createView(src: ViewSource): SimView {
     },
     actors(): ActorView[] {
       return [...src.records.values()].sort((a, b) => a.order - b.order).map(actorView);
+    },
+    durableData(name: string): Recovered | undefined {
+      const rec = src.names.get(name);
+      const cell = rec && cellFor(rec);
+      if (cell === undefined) return undefined;
+      return cell.store.durableView?.(cell.storeKey) ?? (cell.lastTicket <= cell.store.durableSeq ? cell.store.load(cell.storeKey) : undefined);
+    },
+    durable(name: string): boolean {
+      const rec = src.names.get(name);
+      const cell = rec && cellFor(rec);
+      return cell !== undefined && cell.status === 'running' && cell.lastTicket <= cell.store.durableSeq;
     },
     inFlight(): MessageInFlight[] {
       const evs: SimEvent[] = src.queue.all().filter((e) => e.type === EventType.Deliver);

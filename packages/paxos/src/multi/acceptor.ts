@@ -36,6 +36,8 @@ export interface MultiAcceptorState {
   truncatedBelow: number;
   /** No other proposer is promised before this (local clock). */
   leaseUntil: number;
+  /** Counts changes of `promised` and `accepted`: observers (invariant checks) skip an unchanged acceptor. */
+  version: number;
 }
 
 const PROMISED_KEY = 'promised';
@@ -59,7 +61,7 @@ export const MultiAcceptor = defineActor<MultiAcceptorState, MultiAcceptorMsg, M
     const leaseMs = args.leaseMs ?? 250;
     // After a restart we may have been inside a lease we no longer remember: honour it anyway.
     const leaseUntil = promised !== ZERO_BALLOT ? ctx.now() + leaseMs : 0;
-    return { role: 'multi-acceptor', index: args.index, leaseMs, promised, accepted, truncatedBelow, leaseUntil };
+    return { role: 'multi-acceptor', index: args.index, leaseMs, promised, accepted, truncatedBelow, leaseUntil, version: 0 };
   },
 
   inspect: (s) => ({ ...s, accepted: s.accepted.toMap() }),
@@ -88,6 +90,7 @@ function onPrepare(s: MultiAcceptorState, m: MPrepare, ctx: Ctx): void {
     const sameLeader = proposerOf(m.ballot) === proposerOf(s.promised);
     if (!sameLeader && ctx.now() < s.leaseUntil) return reject(s, m.ballot, ctx);
     s.promised = m.ballot;
+    s.version++;
     ctx.persistEntry(PROMISED_KEY, m.ballot);
   }
   const from = Math.max(m.fromSlot, s.truncatedBelow);
@@ -109,6 +112,7 @@ function onAccept(s: MultiAcceptorState, m: MAccept, ctx: Ctx): void {
   const r = s.accepted.get(m.slot);
   if (r === undefined || r.ballot !== m.ballot) {
     const rec: SlotRecord = { ballot: m.ballot, value: m.value };
+    s.version++;
     s.accepted.set(m.slot, rec);
     ctx.persistEntry(m.slot, rec);
   }
@@ -135,5 +139,6 @@ function onTruncate(s: MultiAcceptorState, below: number, ctx: Ctx): void {
     }
   }
   s.truncatedBelow = below;
+  s.version++;
   ctx.persistEntry(TRUNCATED_KEY, below);
 }

@@ -27,6 +27,8 @@ export class MultiPaxosInvariants {
   private readonly digests = new IntMap<number>();
   /** replica name → [incarnation start, applied point] last seen. */
   private readonly applied = new Map<string, [number, number]>();
+  /** acceptor state object → the version last checked (a restarted acceptor is a new object). */
+  private readonly seenVersions = new WeakMap<object, number>();
 
   constructor(readonly acceptorCount: number) {
     this.majority = Math.floor(acceptorCount / 2) + 1;
@@ -36,6 +38,9 @@ export class MultiPaxosInvariants {
     for (const a of view.actors) {
       const s = a.state;
       if (isMultiAcceptor(s)) {
+        // A live state unchanged since last time needs no second look (-1: a fresh copy, always look).
+        if (s.version >= 0 && this.seenVersions.get(s) === s.version) continue;
+        if (s.version >= 0) this.seenVersions.set(s, s.version);
         let v: MultiViolation | null = null;
         s.accepted.forEach((r, slot) => {
           if (v) return;

@@ -19,7 +19,7 @@ import { IntMap, defineActor, type ActorContext, type ActorRef, type ReplyToken 
 import { ZERO_BALLOT, ballot as makeBallot, proposerOf, roundOf, type Ballot } from '../ballot.js';
 import { assert } from '../assert.js';
 import type {
-  Batch, Command, MAccept, MAccepted, MApplied, MDecide, MHeartbeat, MHeartbeatAck, MPrepare, MPromise, MRead, MReadResult,
+  Batch, Command, MAccept, MAccepted, MApplied, MDecide, MEntries, MFetch, MHeartbeat, MHeartbeatAck, MPrepare, MPromise, MRead, MReadResult,
   MRedirect, MReject, MRequest, MResult, MTruncate, MultiAcceptorMsg, SlotValue,
 } from './messages.js';
 
@@ -53,6 +53,8 @@ export interface LeaderOptions {
   replicaTimeoutMs: number;
   /** The node that campaigns first at a cold start (no need to wait an election timeout); -1: none. Default 0. */
   preferredLeader: number;
+  /** Chosen slots kept for replicas that missed them (beyond, they install a peer's snapshot). Default 65536. */
+  maxRetainedSlots: number;
 }
 
 export const defaultLeaderOptions: LeaderOptions = {
@@ -70,6 +72,7 @@ export const defaultLeaderOptions: LeaderOptions = {
   roundReserve: 1024,
   replicaTimeoutMs: 5_000,
   preferredLeader: 0,
+  maxRetainedSlots: 65_536,
 };
 
 export interface LeaderArgs {
@@ -84,14 +87,14 @@ export interface LeaderArgs {
 }
 
 export type LeaderMsg =
-  | MRequest | MRead | MPromise | MAccepted | MReject | MHeartbeat | MHeartbeatAck | MApplied
+  | MRequest | MRead | MPromise | MAccepted | MReject | MHeartbeat | MHeartbeatAck | MApplied | MFetch
   | { type: 'tick' } | { type: 'flush' } | { type: 'read-round' }
   | { type: 'configure'; replicas?: ActorRef<any>[]; leaders?: ActorRef<LeaderMsg>[] };
 
 /** A slot in phase 2. */
 interface InFlight { value: SlotValue; mask: number; count: number; retransmitAt: number; chosen: boolean }
 
-interface PendingRead { query: unknown; token: ReplyToken; round: number; index: number; lease: boolean }
+interface PendingRead { query: unknown; token: ReplyToken; round: number; index: number; lease: boolean; id: number | undefined }
 
 export interface LeaderState {
   role: 'leader';
@@ -139,6 +142,9 @@ export interface LeaderState {
   reads: PendingRead[];
   /** A heartbeat round for the reads of this turn is queued. */
   readRoundQueued: boolean;
+  /** Chosen values kept for replicas that missed them (from `decidedFrom` up to the commit point). */
+  decided: IntMap<SlotValue>;
+  decidedFrom: number;
   // --- truncation
   replicaSnapshots: Map<number, { at: number; heard: number }>;
   truncatedBelow: number;
@@ -192,6 +198,8 @@ export const Leader = defineActor<LeaderState, LeaderMsg, LeaderArgs, { reserved
       lastHeartbeat: -Infinity,
       reads: [],
       readRoundQueued: false,
+      decided: new IntMap(),
+      decidedFrom: 0,
       replicaSnapshots: new Map(),
       truncatedBelow: 0,
       stats: { elections: 0, chosen: 0, batches: 0, commands: 0, redirects: 0 },
@@ -215,6 +223,7 @@ export const Leader = defineActor<LeaderState, LeaderMsg, LeaderArgs, { reserved
       case 'm-heartbeat': onHeartbeat(s, msg, c); break;
       case 'm-heartbeat-ack': onHeartbeatAck(s, msg, c); break;
       case 'm-applied': onApplied(s, msg, c); break;
+      case 'm-fetch': onFetch(s, msg, c); break;
       case 'flush': s.flushQueued = false; flush(s, c); break;
       case 'read-round':
         s.readRoundQueued = false;
@@ -249,7 +258,9 @@ function campaign(s: LeaderState, ctx: Ctx): void {
   s.promises = 0;
   s.recovered.clear();
   s.maxTruncated = 0;
-  s.phase1From = s.commitUpTo;
+  // From the acceptors' truncation point: a replica may still miss any untruncated slot, and the
+  // new leader must be able to give it (it re-decides them all).
+  s.phase1From = 0;
   s.electionDeadline = ctx.now() + electionTimeout(s.opts, ctx);
   const m: MPrepare = { type: 'm-prepare', ballot: s.ballot, fromSlot: s.phase1From };
   for (const a of s.acceptors) ctx.send(a, m);
@@ -280,11 +291,14 @@ function becomeLeader(s: LeaderState, ctx: Ctx): void {
   s.lastHeard = ctx.now();
   // Slots below every acceptor's truncation point are chosen and in some replica's snapshot.
   const from = Math.max(s.phase1From, s.maxTruncated);
-  if (from > s.commitUpTo) s.commitUpTo = from;
+  s.commitUpTo = from;
+  s.decided.clear();
+  s.decidedFrom = from;
   let top = from - 1;
   for (const slot of s.recovered.keysArray()) if (slot > top) top = slot;
   s.inflight.clear();
   s.nextSlot = from;
+  // Re-decide every untruncated slot: re-proposed in our ballot with its highest accepted value.
   for (let slot = from; slot <= top; slot++) {
     const r = s.recovered.get(slot);
     propose(s, slot, r === undefined ? null : r.value, ctx);
@@ -315,13 +329,13 @@ function stepDown(s: LeaderState, higher: Ballot, ctx: Ctx): void {
   }
   s.pending = [];
   s.pendingHead = 0;
-  for (const r of s.reads) ctx.respond(r.token, redirect(leader, 'leadership moved'));
+  for (const r of s.reads) ctx.respond(r.token, redirect(leader, 'leadership moved', r.id));
   s.reads = [];
   s.inflight.clear();
 }
 
-function redirect(leader: ActorRef<any> | null, reason: string): MRedirect {
-  return { type: 'redirect', leader, reason };
+function redirect(leader: ActorRef<any> | null, reason: string, id?: number): MRedirect {
+  return id === undefined ? { type: 'redirect', leader, reason } : { type: 'redirect', leader, reason, id };
 }
 
 function onReject(s: LeaderState, m: MReject, ctx: Ctx): void {
@@ -349,7 +363,7 @@ function onRequest(s: LeaderState, m: MRequest, ctx: Ctx): void {
   if (s.status !== 'leader') {
     s.stats.redirects++;
     const leader = s.leaderIndex >= 0 && s.leaderIndex !== s.index ? s.leaders[s.leaderIndex] ?? null : null;
-    const answer = redirect(leader, s.status === 'candidate' ? 'an election is running' : 'not the leader');
+    const answer = redirect(leader, s.status === 'candidate' ? 'an election is running' : 'not the leader', m.commands.length === 1 ? m.commands[0]!.seq : undefined);
     let tokenUsed = false;
     for (const c of m.commands) {
       const r = c.reply ?? (m.commands.length === 1 ? token : undefined);
@@ -452,9 +466,12 @@ function advanceCommit(s: LeaderState, ctx: Ctx): void {
     const f = s.inflight.get(s.commitUpTo);
     if (f === undefined || !f.chosen) break;
     values.push(f.value);
+    s.decided.set(s.commitUpTo, f.value);
     s.inflight.delete(s.commitUpTo);
     s.commitUpTo++;
   }
+  // Bounded: a replica that needs older slots installs a peer's snapshot.
+  while (s.commitUpTo - s.decidedFrom > s.opts.maxRetainedSlots) s.decided.delete(s.decidedFrom++);
   if (values.length === 0) return;
   const d: MDecide = { type: 'm-decide', firstSlot: first, values };
   for (const r of s.replicas) ctx.send(r, d);
@@ -474,6 +491,8 @@ function heartbeat(s: LeaderState, ctx: Ctx): void {
   const m: MHeartbeat = { type: 'm-heartbeat', ballot: s.ballot, leader: s.index, commitUpTo: s.commitUpTo, round: s.round };
   for (const a of s.acceptors) ctx.send(a, m);
   for (let i = 0; i < s.leaders.length; i++) if (i !== s.index) ctx.send(s.leaders[i]!, m);
+  // Replicas learn the commit point too: one that missed the last decides knows to fetch them.
+  for (const r of s.replicas) ctx.send(r, m);
 }
 
 function onHeartbeatAck(s: LeaderState, m: MHeartbeatAck, ctx: Ctx): void {
@@ -493,17 +512,17 @@ function onRead(s: LeaderState, m: MRead, ctx: Ctx): void {
   if (!token) return;
   if (s.status !== 'leader') {
     const leader = s.leaderIndex >= 0 && s.leaderIndex !== s.index ? s.leaders[s.leaderIndex] ?? null : null;
-    ctx.respond(token, redirect(leader, 'not the leader'));
+    ctx.respond(token, redirect(leader, 'not the leader', m.id));
     return;
   }
   if (s.reads.length >= s.opts.maxPendingReads) {
-    ctx.respond(token, { type: 'read-result', ok: false, error: `the leader has ${s.opts.maxPendingReads} reads waiting (maxPendingReads); retry later`, index: -1 } satisfies MReadResult);
+    ctx.respond(token, { type: 'read-result', ok: false, error: `the leader has ${s.opts.maxPendingReads} reads waiting (maxPendingReads); retry later`, index: -1, id: m.id } satisfies MReadResult);
     return;
   }
   const lease = m.consistency === 'lease' && ctx.now() < s.leaseUntil;
   // Confirmed by a heartbeat round sent after the read arrived (or by the lease). The reads of
   // one turn share a round: it is sent after the messages already queued.
-  s.reads.push({ query: m.query, token, round: s.round + 1, index: s.commitUpTo, lease });
+  s.reads.push({ query: m.query, token, round: s.round + 1, index: s.commitUpTo, lease, id: m.id });
   if (lease) serveReads(s, ctx);
   else if (!s.readRoundQueued) {
     s.readRoundQueued = true;
@@ -519,12 +538,25 @@ function serveReads(s: LeaderState, ctx: Ctx): void {
   const keep: PendingRead[] = [];
   for (const r of s.reads) {
     if (r.lease || s.confirmedRound >= r.round) {
-      ctx.send(local, { type: 'read', query: r.query, consistency: 'session', afterIndex: Math.max(r.index, s.readyAt), replyTo: r.token } satisfies MRead);
+      ctx.send(local, { type: 'read', query: r.query, consistency: 'session', afterIndex: Math.max(r.index, s.readyAt), replyTo: r.token, id: r.id } satisfies MRead);
     } else {
       keep.push(r);
     }
   }
   s.reads = keep;
+}
+
+/** A replica asks for chosen slots it missed: give what we kept. */
+function onFetch(s: LeaderState, m: MFetch, ctx: Ctx): void {
+  if (s.status !== 'leader') return;
+  const from = Math.max(m.fromSlot, s.decidedFrom);
+  const to = Math.min(s.commitUpTo, m.fromSlot + 512, Math.max(m.toSlot, m.fromSlot + 1));
+  const values: SlotValue[] = [];
+  for (let slot = from; slot < to; slot++) {
+    if (!s.decided.has(slot)) break;
+    values.push(s.decided.get(slot) as SlotValue);
+  }
+  if (values.length) ctx.reply({ type: 'm-entries', firstSlot: from, values } satisfies MEntries);
 }
 
 // ------------------------------------------------------------------ truncation
@@ -538,6 +570,7 @@ function onApplied(s: LeaderState, m: MApplied, ctx: Ctx): void {
   const below = Math.min(...live.map((r) => r.at));
   if (below > s.truncatedBelow && below <= s.commitUpTo) {
     s.truncatedBelow = below;
+    while (s.decidedFrom < below) s.decided.delete(s.decidedFrom++);
     const t: MTruncate = { type: 'm-truncate', below };
     for (const a of s.acceptors) ctx.send(a, t);
   }

@@ -58,13 +58,17 @@ export interface MApplied { type: 'm-applied'; replica: number; appliedUpTo: num
 /** Commands from a client; each answered on its own with {@link MResult}. */
 export interface MRequest { type: 'request'; commands: Command[] }
 export interface MResult { type: 'result'; client: string; seq: number; ok: boolean; value?: unknown; error?: string; index: number }
-/** Not the leader: try `leader` (or anyone, when unknown). */
-export interface MRedirect { type: 'redirect'; leader: ActorRef<any> | null; reason: string }
+/**
+ * Not the leader: try `leader` (or anyone, when unknown). `id` echoes the request's (the seq of
+ * its single command, or the read's id), for clients that correlate by message.
+ */
+export interface MRedirect { type: 'redirect'; leader: ActorRef<any> | null; reason: string; id?: number }
 
 export type ReadConsistency = 'linearizable' | 'lease' | 'session' | 'eventual';
 /** A read; `afterIndex` for session reads (the session's last write or read). */
-export interface MRead { type: 'read'; query: unknown; consistency: ReadConsistency; afterIndex?: number; replyTo?: ReplyToken }
-export interface MReadResult { type: 'read-result'; ok: boolean; value?: unknown; error?: string; index: number }
+export interface MRead { type: 'read'; query: unknown; consistency: ReadConsistency; afterIndex?: number; replyTo?: ReplyToken; id?: number }
+/** `id` echoes the read's. */
+export interface MReadResult { type: 'read-result'; ok: boolean; value?: unknown; error?: string; index: number; id?: number }
 
 // ------------------------------------------------------------------ replica ↔ replica
 

@@ -11,7 +11,7 @@ import { IntMap, defineActor, hashString, type ActorContext, type ActorRef, type
 import { assert } from '../assert.js';
 import { valueKey } from '../value.js';
 import type {
-  Command, MApplied, MDecide, MEntries, MFetch, MRead, MReadResult, MRedirect, MResult, MSnapshot, ReplicaSnapshot, SlotValue,
+  Command, MApplied, MDecide, MEntries, MFetch, MHeartbeat, MRead, MReadResult, MRedirect, MResult, MSnapshot, ReplicaSnapshot, SlotValue,
 } from './messages.js';
 import { stateMachineByKey, type StateMachine } from './state-machine.js';
 
@@ -70,7 +70,7 @@ export interface AppliedCommand { slot: number; client: string; seq: number; op:
 export interface MChanges { type: 'changes'; replica: number; changes: AppliedCommand[] }
 
 export type ReplicaMsg =
-  | MDecide | MFetch | MEntries | MSnapshot | MRead
+  | MDecide | MFetch | MEntries | MSnapshot | MRead | MHeartbeat
   | { type: 'subscribe'; to: ActorRef<MChanges> } | { type: 'tick' }
   | { type: 'configure'; replicas?: ActorRef<ReplicaMsg>[]; leaders?: ActorRef<any>[] };
 
@@ -81,7 +81,7 @@ interface Session {
   /** Applied commands above the floor, in apply order, with their outcome. */
   done: Map<number, { ok: boolean; result: unknown }>;
 }
-interface WaitingRead { afterIndex: number; query: unknown; token: ReplyToken; deadline: number }
+interface WaitingRead { afterIndex: number; query: unknown; token: ReplyToken; deadline: number; id: number | undefined }
 
 export interface ReplicaState {
   role: 'replica';
@@ -103,6 +103,8 @@ export interface ReplicaState {
   knownUpTo: number;
   fetchAt: number;
   nextPeer: number;
+  /** The leader we last heard from (its heartbeats), asked for missed slots in turn with peers. */
+  leaderIndex: number;
   reads: WaitingRead[];
   subscribers: ActorRef<MChanges>[];
   /** Running hash of the applied log, and its value at each slot since the snapshot (with `digest`). */
@@ -137,6 +139,7 @@ export const Replica = defineActor<ReplicaState, ReplicaMsg, ReplicaArgs, Replic
       knownUpTo: 0,
       fetchAt: 0,
       nextPeer: args.index + 1,
+      leaderIndex: -1,
       reads: [],
       subscribers: [],
       digest: 0,
@@ -161,6 +164,12 @@ export const Replica = defineActor<ReplicaState, ReplicaMsg, ReplicaArgs, Replic
       case 'm-entries': onDecide(s, msg.firstSlot, msg.values, c); break;
       case 'm-snapshot': onSnapshot(s, msg.snapshot, c); break;
       case 'm-fetch': onFetch(s, msg, c); break;
+      case 'm-heartbeat':
+        // The leader's commit point: slots below it are chosen; fetch those we miss.
+        s.leaderIndex = msg.leader;
+        if (msg.commitUpTo > s.knownUpTo) s.knownUpTo = msg.commitUpTo;
+        if (s.appliedUpTo < s.knownUpTo && !s.ahead.has(s.appliedUpTo)) fetch(s, c, false);
+        break;
       case 'read': onRead(s, msg, c); break;
       case 'subscribe':
         if (s.subscribers.length >= s.opts.maxSubscribers) throw new Error(`replica ${s.index}: more than ${s.opts.maxSubscribers} subscribers (maxSubscribers)`);
@@ -306,11 +315,19 @@ function fetch(s: ReplicaState, ctx: Ctx, force: boolean): void {
   const now = ctx.now();
   if (!force && now < s.fetchAt) return;
   s.fetchAt = now + s.opts.fetchRetryMs;
+  const m: MFetch = { type: 'm-fetch', fromSlot: s.appliedUpTo, toSlot: s.knownUpTo, replica: s.index };
+  // Every other attempt asks the leader (it keeps chosen slots no replica may have); the others
+  // ask the peers in turn (they may have a snapshot, and spare the leader).
+  const askLeader = s.nextPeer % 2 === 0 && s.leaderIndex >= 0 && s.leaders[s.leaderIndex] !== undefined;
+  s.nextPeer++;
+  if (askLeader) {
+    ctx.send(s.leaders[s.leaderIndex]!, m);
+    return;
+  }
   const peers = s.replicas.length;
   if (peers < 2) return;
-  let i = s.nextPeer++ % peers;
-  if (i === s.index) i = s.nextPeer++ % peers;
-  const m: MFetch = { type: 'm-fetch', fromSlot: s.appliedUpTo, toSlot: s.knownUpTo, replica: s.index };
+  let i = s.nextPeer % peers;
+  if (i === s.index) i = ++s.nextPeer % peers;
   ctx.send(s.replicas[i]!, m);
 }
 
@@ -351,36 +368,36 @@ function onRead(s: ReplicaState, m: MRead, ctx: Ctx): void {
   const token = m.replyTo ?? ctx.replyToken();
   if (!token) return;
   if (m.consistency === 'linearizable' || m.consistency === 'lease') {
-    const r: MRedirect = { type: 'redirect', leader: s.leaders[s.index] ?? null, reason: `${m.consistency} reads go to the leader` };
+    const r: MRedirect = { type: 'redirect', leader: s.leaders[s.index] ?? null, reason: `${m.consistency} reads go to the leader`, id: m.id };
     ctx.respond(token, r);
     return;
   }
   if (s.machine.validateQuery) {
     try { s.machine.validateQuery(m.query); } catch (e) {
-      ctx.respond(token, { type: 'read-result', ok: false, error: e instanceof Error ? e.message : String(e), index: s.appliedUpTo } satisfies MReadResult);
+      ctx.respond(token, { type: 'read-result', ok: false, error: e instanceof Error ? e.message : String(e), index: s.appliedUpTo, id: m.id } satisfies MReadResult);
       return;
     }
   }
   const after = m.consistency === 'eventual' ? 0 : m.afterIndex ?? 0;
   if (s.appliedUpTo >= after) {
-    answer(s, m.query, token, ctx);
+    answer(s, m.query, token, m.id, ctx);
     return;
   }
   if (s.reads.length >= s.opts.maxWaitingReads) {
-    ctx.respond(token, { type: 'read-result', ok: false, error: `replica ${s.index} has ${s.opts.maxWaitingReads} reads waiting (maxWaitingReads)`, index: s.appliedUpTo } satisfies MReadResult);
+    ctx.respond(token, { type: 'read-result', ok: false, error: `replica ${s.index} has ${s.opts.maxWaitingReads} reads waiting (maxWaitingReads)`, index: s.appliedUpTo, id: m.id } satisfies MReadResult);
     return;
   }
-  s.reads.push({ afterIndex: after, query: m.query, token, deadline: ctx.now() + s.opts.readTimeoutMs });
+  s.reads.push({ afterIndex: after, query: m.query, token, deadline: ctx.now() + s.opts.readTimeoutMs, id: m.id });
   if (after > s.knownUpTo) s.knownUpTo = after;
   fetch(s, ctx, false);
 }
 
-function answer(s: ReplicaState, query: unknown, token: ReplyToken, ctx: Ctx): void {
+function answer(s: ReplicaState, query: unknown, token: ReplyToken, id: number | undefined, ctx: Ctx): void {
   let r: MReadResult;
   try {
-    r = { type: 'read-result', ok: true, value: s.machine.query(s.state, query), index: s.appliedUpTo };
+    r = { type: 'read-result', ok: true, value: s.machine.query(s.state, query), index: s.appliedUpTo, id };
   } catch (e) {
-    r = { type: 'read-result', ok: false, error: e instanceof Error ? e.message : String(e), index: s.appliedUpTo };
+    r = { type: 'read-result', ok: false, error: e instanceof Error ? e.message : String(e), index: s.appliedUpTo, id };
   }
   ctx.respond(token, r);
 }
@@ -389,7 +406,7 @@ function serveReads(s: ReplicaState, ctx: Ctx): void {
   if (s.reads.length === 0) return;
   const keep: WaitingRead[] = [];
   for (const r of s.reads) {
-    if (s.appliedUpTo >= r.afterIndex) answer(s, r.query, r.token, ctx);
+    if (s.appliedUpTo >= r.afterIndex) answer(s, r.query, r.token, r.id, ctx);
     else keep.push(r);
   }
   s.reads = keep;
@@ -402,7 +419,7 @@ function onTick(s: ReplicaState, ctx: Ctx): void {
     const keep: WaitingRead[] = [];
     for (const r of s.reads) {
       if (now < r.deadline) { keep.push(r); continue; }
-      ctx.respond(r.token, { type: 'read-result', ok: false, error: `replica ${s.index} did not reach index ${r.afterIndex} within ${s.opts.readTimeoutMs} ms (readTimeoutMs); it is at ${s.appliedUpTo}`, index: s.appliedUpTo } satisfies MReadResult);
+      ctx.respond(r.token, { type: 'read-result', ok: false, error: `replica ${s.index} did not reach index ${r.afterIndex} within ${s.opts.readTimeoutMs} ms (readTimeoutMs); it is at ${s.appliedUpTo}`, index: s.appliedUpTo, id: r.id } satisfies MReadResult);
     }
     s.reads = keep;
   }

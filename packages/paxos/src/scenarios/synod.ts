@@ -10,10 +10,10 @@
  * nodes; then heals. The Paxos invariants are checked after every step. After the heal, every
  * instance must be decided, and known to every learner, within a bounded virtual time.
  */
-import { Prng, defineActor, type ActorRef, type StorageKind } from '@synod/actors';
+import { IntMap, Prng, defineActor, type ActorRef, type StorageKind } from '@synod/actors';
 import { defineScenario, randomPlan, type FaultPlan, type Simulation, type SimView, type TimedFault } from '@synod/actors/sim';
-import { Acceptor } from '../acceptor.js';
-import { SynodInvariants } from '../invariants.js';
+import { Acceptor, type AcceptorRecord, type AcceptorState } from '../acceptor.js';
+import { SynodInvariants, isAcceptorState } from '../invariants.js';
 import { Learner } from '../learner.js';
 import type { AcceptorMsg, Chosen, Decided, LearnerMsg, ProposeFailed, ProposerMsg } from '../messages.js';
 import { Proposer } from '../proposer.js';
@@ -152,6 +152,8 @@ export function synodPlan(seed: number, shape: SynodSimShape): FaultPlan {
   const plan = randomPlan(seed, {
     nodes: [...acceptors, ...proposers, ...learners],
     endMs: shape.faultsEndMs,
+    // Faults begin once the set-up's wiring (configure messages) has arrived.
+    startMs: 20,
     minFaults: 2,
     maxFaults: 10,
     maxDownMs: 150,
@@ -218,8 +220,10 @@ async function setup(sim: Simulation, shape: SynodSimShape): Promise<Context> {
   });
   const invariants = new SynodInvariants(shape.acceptors);
   sim.invariant('paxos safety (Paxos.tla)', (view: SimView) => {
+    // Acceptors count by what is durable: an acceptance a crash could still undo was never
+    // announced (persist before send), so it is not a vote.
     const v = invariants.observe({
-      actors: view.actors().map((a) => ({ name: a.name, state: a.state })),
+      actors: view.actors().map((a) => ({ name: a.name, state: isAcceptorState(a.state) ? durableAcceptor(view, a.name, a.state) : a.state })),
       inFlight: view.inFlight().map((m) => ({ msg: m.message })),
     });
     return v === null ? true : `${v.property}: ${v.message}`;
@@ -229,6 +233,19 @@ async function setup(sim: Simulation, shape: SynodSimShape): Promise<Context> {
     return !c?.disagreement || c.disagreement;
   });
   return { shape, client };
+}
+
+/** An acceptor as its durable data has it (what a crash now would leave). */
+function durableAcceptor(view: SimView, name: string, live: AcceptorState): AcceptorState | undefined {
+  const data = view.durableData(name);
+  if (!data) return undefined;
+  const instances = new IntMap<AcceptorRecord>();
+  let forgottenBelow = 0;
+  for (const [k, v] of data.entries) {
+    if (k === 'forgottenBelow') forgottenBelow = v as number;
+    else instances.set(k as number, v as AcceptorRecord);
+  }
+  return { ...live, instances, forgottenBelow };
 }
 
 /** Every instance answered to the client, and every learner knows every instance, the same value. */
