@@ -149,6 +149,7 @@ function scalingSection(r: Combined, input: ReportInput): string[] {
   const s = r.scaling;
   if (!s) return [];
   const top = Math.max(...s.cores);
+  if (s.cores.length < 2) return ['## Scaling', '', `Not measured: ${s.note ?? 'one core only'}.`, ''];
   const out = [`## Scaling from 1 to ${top} cores`, ''];
   const rows: string[][] = [];
   const head = ['suite', 'figure', ...s.cores.map((c) => `${c} core${c > 1 ? 's' : ''}`), ...s.cores.filter((c) => c > 1).map((c) => `${c} ÷ 1 core`)];

@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import { commit } from '../lib/results.js';
 import { buildCharts, CHARTS, SCALING_CHART_ID } from './charts.js';
 import { hasTaskset, runChild } from './child.js';
-import { FORMAT, loadResults, parseResults, type Combined, type MachineInfo, type SuiteOutcome } from './combined.js';
+import { FORMAT, ResultsFileError, loadResults, parseResults, type Combined, type MachineInfo, type SuiteOutcome } from './combined.js';
 import { compareRuns, formatComparisonText } from './compare.js';
 import { formatDuration } from './format.js';
 import { renderReport } from './markdown.js';
@@ -145,8 +145,14 @@ export async function runBench(opts: BenchOptions, io: RunnerIO): Promise<number
       } else if (child.code !== 0 || !existsSync(out)) {
         suites[spec.name] = { ...base, status: 'failed', reason: child.code !== 0 ? suiteFailure(child.code, child.signal, child.errorTail) : 'exited 0 but wrote no results' };
       } else {
-        const parsed = parseResults(readFileSync(out, 'utf8'), `${spec.name} results`);
-        suites[spec.name] = { ...base, status: 'ok', result: parsed.suites[spec.name]?.result ?? Object.values(parsed.suites)[0]!.result! };
+        try {
+          const parsed = parseResults(readFileSync(out, 'utf8'), `the results file of ${spec.name}`);
+          suites[spec.name] = { ...base, status: 'ok', result: Object.values(parsed.suites)[0]!.result! };
+        } catch (e) {
+          // A suite that writes a malformed file has failed; the other suites and the report go on.
+          if (!(e instanceof ResultsFileError)) throw e;
+          suites[spec.name] = { ...base, status: 'failed', reason: e.message };
+        }
       }
       const o = suites[spec.name]!;
       const over = o.status === 'ok' && child.seconds > budgetS ? `; over its budget of ${formatDuration(budgetS)}` : '';
