@@ -131,7 +131,7 @@ test('usage mistakes: exit 2 with what was wrong and where to look', async () =>
     [['check', '-m', 'kv', '-f', 'edn', '--time-limit', 'soon', f], /--time-limit must be a positive number, got 'soon'/],
     [['check', '-m', 'kv', '-f', 'edn', '--threads', '1.5', f], /--threads must be a positive whole number/],
     [['check', '-m', 'kv', '-f', 'edn', '--model'], /--model/],
-    [['frobnicate'], /unknown command 'frobnicate'. Commands: check/],
+    [['frobnicate'], /unknown command 'frobnicate'. Commands: (\w+, )*check\b/],
   ];
   const runs = await Promise.all(cases.map(([args]) => synod(...args)));
   for (const [k, [args, message]] of cases.entries()) {
@@ -150,7 +150,7 @@ test('help for the command lists every option; synod --help lists the commands',
   assert.match(r.stdout, /Exit status: 0 all linearizable, 1 some not linearizable, 2 unusable input/);
   const top = await synod('--help');
   assert.is(top.status, 0);
-  assert.match(top.stdout, /Commands:\n\s+check\s+Check whether recorded histories are linearizable/);
+  assert.match(top.stdout, /Commands:\n(.*\n)*\s+check\s+Check whether recorded histories are linearizable/);
   assert.is((await synod('help', 'check')).stdout, r.stdout);
   assert.is((await synod()).status, 2);
   assert.match((await synod('--version')).stdout, /^synod \d+\.\d+\.\d+/);
