@@ -1,5 +1,5 @@
 /** The golden histories in shared/data/histories, with their expected verdicts. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const historiesDir = fileURLToPath(new URL('../../../../shared/data/histories/', import.meta.url));
@@ -8,6 +8,9 @@ export interface Golden { readonly dir: 'jepsen-etcd' | 'kv'; readonly file: str
 
 /** Every file listed in each folder's EXPECTED.txt. */
 export function goldenHistories(dir: Golden['dir']): Golden[] {
+  if (!existsSync(`${historiesDir}${dir}/EXPECTED.txt`)) {
+    throw new Error(`no golden histories at ${historiesDir}${dir}: these tests read shared/data/histories beside the repository (../shared from its root)`);
+  }
   const lines = readFileSync(`${historiesDir}${dir}/EXPECTED.txt`, 'utf8').split('\n').filter((l) => l.trim() !== '');
   return lines.map((l) => {
     const [file, expected] = l.trim().split(/\s+/);
