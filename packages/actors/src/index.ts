@@ -16,7 +16,7 @@ export { storageKinds, type StorageKind, type ActorStore } from './store.js';
 export type { StorageOptions } from './stores.js';
 export type { DeadLetter, DeadLetterReason, HostLimits } from './host.js';
 export { defaultLimits } from './host.js';
-export type { ActorSnapshot, HostStats, InspectProjection, NetworkSettings } from './worker-protocol.js';
+export type { ActorSnapshot, HostStats, InspectProjection, NetworkSettings, WorkerFault } from './worker-protocol.js';
 export { defaultMessageTrace, type MessageTraceOptions, type TraceWindow, type TracedMessage, type TraceAddress } from './message-trace.js';
 export {
   Supervisor, defaultSupervision, type Strategy, type RestartType, type BackoffOptions, type SupervisionOptions,

@@ -22,7 +22,7 @@ import {
 import { assertPlainData } from './validate.js';
 import { defaultHeartbeat, detectWorkerLoader, type HeartbeatOptions } from './worker-node.js';
 import { WorkerPool } from './worker-pool.js';
-import type { ActorSnapshot, HostStats, InspectProjection, NetworkSettings, WorkerEvent } from './worker-protocol.js';
+import type { ActorSnapshot, HostStats, InspectProjection, NetworkSettings, WorkerEvent, WorkerFault } from './worker-protocol.js';
 
 /** Options of {@link ActorSystem.start}. Every bound is a named option with a default. */
 export interface SystemOptions extends Partial<HostLimits> {
@@ -585,6 +585,19 @@ export class ActorSystem {
   async killWorker(node: number): Promise<void> {
     if (!this.pool?.has(node)) throw new InvalidOptionError(`killWorker: no worker node ${node}`);
     await this.pool.kill(node);
+  }
+
+  /**
+   * Fault injection: makes the worker of `node` fail from the inside: `exit` (process.exit),
+   * `uncaught` (an uncaught error), `hang` (an endless loop, detected by heartbeats), or
+   * `terminate` (ended from outside, as `killWorker`). Its supervisors restart its actors.
+   */
+  async failWorker(node: number, kind: WorkerFault | 'terminate'): Promise<void> {
+    if (!this.pool?.has(node)) throw new InvalidOptionError(`failWorker: no worker node ${node}`);
+    if (kind === 'terminate') return this.pool.kill(node);
+    if (kind !== 'exit' && kind !== 'uncaught' && kind !== 'hang') throw new InvalidOptionError(`failWorker: kind must be terminate, exit, uncaught or hang, got ${JSON.stringify(kind)}`);
+    const w = this.pool.get(node);
+    if (w) await w.call(`fail worker ${node} (${kind})`, (c) => c.fail(kind), this.options.controlTimeoutMs);
   }
 
   /** Fault injection: crashes an actor as if its handler had thrown `reason`. */

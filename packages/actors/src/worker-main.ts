@@ -219,6 +219,14 @@ const control: WorkerControl = {
   crash(id, reason) {
     adopted().host.crashActor(id, reason);
   },
+  fail(kind) {
+    // After this call's answer has left: the caller sees the fault, not a dead control call.
+    setImmediate(() => {
+      if (kind === 'exit') process.exit(70);
+      if (kind === 'uncaught') throw new Error(`injected uncaught error in worker ${node}`);
+      if (kind === 'hang') for (;;) { /* stuck on purpose: only heartbeats can tell */ }
+    });
+  },
   async inspect(id, projection) {
     try {
       const project = projection ? await loadProjection(projection.module, projection.exportName) : undefined;

@@ -99,6 +99,8 @@ export interface WorkerControl {
   /** Ends an actor without a stop event (its supervisor will restart it). */
   terminate(id: number): boolean;
   crash(id: number, reason: string): void;
+  /** Fault injection: the worker ends itself in one of the ways a real worker can fail. */
+  fail(kind: WorkerFault): void;
   inspect(id: number, projection?: InspectProjection): Promise<ActorSnapshot | undefined>;
   stats(): HostStats;
   ping(): number;
@@ -106,6 +108,12 @@ export interface WorkerControl {
   network(settings: NetworkSettings): void;
   shutdown(): Promise<void>;
 }
+
+/**
+ * How a worker can be made to fail: `exit` calls process.exit inside it, `uncaught` throws an
+ * error nobody catches, `hang` spins forever (only heartbeats notice).
+ */
+export type WorkerFault = 'exit' | 'uncaught' | 'hang';
 
 /** Events a worker posts to the main thread (batched). */
 export type WorkerEvent =

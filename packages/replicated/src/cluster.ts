@@ -37,7 +37,9 @@ export async function startCluster(system: ActorSystem, o: ClusterOptions): Prom
   }
   const preload = machineModule ? [machineModule] : [];
   const leaseMs = o.leader?.leaseMs;
-  const supervisor = await system.supervise({ name: o.name, ...o.supervision });
+  // Replicas are meant to survive their workers' crashes: a killed worker restarts three actors,
+  // so the default intensity is generous (a cluster that still keeps failing escalates).
+  const supervisor = await system.supervise({ name: o.name, maxRestarts: 300, windowMs: 10_000, ...o.supervision });
   try {
     const acceptors: ActorRef<MultiAcceptorMsg>[] = [];
     for (let i = 0; i < n; i++) {

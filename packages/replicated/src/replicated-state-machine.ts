@@ -7,7 +7,7 @@ import { serialize } from 'node:v8';
 import { EventEmitter } from 'eventemitter3';
 import {
   ActorSystem, AskTimeoutError, InvalidOptionError, storageKinds, type ActorRef, type StorageKind, type StorageOptions,
-  type SupervisionOptions,
+  type SupervisionOptions, type SystemOptions,
 } from '@synod/actors';
 import {
   synodCodecs, type AppliedCommand, type LeaderOptions, type MChanges, type MReadResult, type MRedirect, type MResult,
@@ -35,6 +35,8 @@ export interface ReplicatedOptions<S = any, C = any, R = any, Q = any, A = any> 
   mode?: 'workers' | 'embedded';
   /** Run inside this system (it must have `storage.dir` for `file`). */
   system?: ActorSystem;
+  /** Options of the actor system this call starts (ignored with `system`), e.g. `heartbeat`. */
+  systemOptions?: Omit<SystemOptions, 'mode' | 'codecs'>;
   /** Prefix of actor names. Default `rsm`. */
   name?: string;
   leader?: Partial<LeaderOptions>;
@@ -169,7 +171,10 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
     }
     const ownSystem = !options.system;
     const storageOptions: StorageOptions = options.dir ? { dir: options.dir } : {};
-    const system = options.system ?? await ActorSystem.start({ mode: options.mode ?? 'workers', codecs: [synodCodecs], storage: storageOptions, logLevel: 'warn' });
+    const system = options.system ?? await ActorSystem.start({
+      logLevel: 'warn', ...options.systemOptions, mode: options.mode ?? 'workers', codecs: [synodCodecs],
+      storage: { ...options.systemOptions?.storage, ...storageOptions },
+    });
     try {
       const storage = options.storage ?? (system.mode === 'workers' ? 'shared' : 'memory');
       if (storage === 'file' && ownSystem && !options.dir) throw new InvalidOptionError('storage "file" needs `dir`: the directory for the logs');
