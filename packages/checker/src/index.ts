@@ -32,3 +32,4 @@ export type { Classification, Classify, PendingOperation, RecordOptions, Recorde
 export { HistoryRecorder, RecordTimeoutError, defaultClassify } from './recorder.js';
 export type { CheckerPoolOptions, ParallelCheckOptions } from './parallel.js';
 export { CheckerPool, DEFAULT_MIN_OPERATIONS_FOR_THREADS, checkParallel } from './parallel.js';
+export { checkSessionGuarantees, type SessionOperation, type SessionViolation } from './session.js';

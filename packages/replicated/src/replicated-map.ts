@@ -48,6 +48,9 @@ export class ReplicatedMap<V = unknown> {
 
   get system(): ActorSystem { return this.rsm.system; }
 
+  /** This map's client session (command numbering, read-your-writes point, last index). */
+  get clientSession(): Session { return this.session; }
+
   /** The value of `key`, or undefined. */
   async get(key: string, options?: ReadOptions): Promise<V | undefined> {
     return await this.session.query({ op: 'get', key }, options) as V | undefined;

@@ -83,8 +83,10 @@ export interface ReplicatedEvents {
 export class Session {
   readonly id: string;
   private seq = 0;
-  /** The log index after this session's last write or read. */
+  /** The log index after this session's last write or read (the highest seen). */
   lastIndex = 0;
+  /** The log index of the last answered operation: after a write, where it was applied; after a read, how far its replica had applied. */
+  lastOpIndex = 0;
   private inflight = 0;
   private readonly waiting: (() => void)[] = [];
 
@@ -235,6 +237,7 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
           continue;
         }
         if (answer.index > session.lastIndex) session.lastIndex = answer.index;
+        if (answer.index >= 0) session.lastOpIndex = answer.index;
         if (answer.ok) return answer.value;
         if (answer.index < 0) { last = answer.error ?? 'refused'; await sleep(10); continue; } // refused before replication: retry
         throw new CommandFailedError(`the command failed in the state machine (applied at index ${answer.index}, nothing changed): ${answer.error}`);
@@ -286,6 +289,7 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
         continue;
       }
       if (consistency === 'session' && answer.index > session.lastIndex) session.lastIndex = answer.index;
+      session.lastOpIndex = answer.index;
       return answer.value;
     }
     throw new ReadFailedError(`${consistency} read failed within the timeout (last: ${last})`);
