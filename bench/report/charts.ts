@@ -47,7 +47,7 @@ export const CHARTS: readonly ChartDef[] = [
     }],
     x: { label: 'instances in flight', scale: 'log' },
     y: { label: 'rounds/s', scale: 'linear' },
-    needs: 'synod figures <mode>.r<A>.inflight<N>.rounds_per_s',
+    needs: 'synod figures `<mode>.r<A>.inflight<N>.rounds_per_s`',
   },
   {
     id: 'multipaxos-commands-vs-batch',
@@ -60,7 +60,7 @@ export const CHARTS: readonly ChartDef[] = [
     }],
     x: { label: 'batch limit (commands per slot)', scale: 'log' },
     y: { label: 'commands/s', scale: 'linear' },
-    needs: 'multipaxos figures <mode>.r<A>.batch<B>.window<W>.commands_per_s',
+    needs: 'multipaxos figures `<mode>.r<A>.batch<B>.window<W>.commands_per_s`',
   },
   {
     id: 'latency-one-client',
@@ -80,7 +80,7 @@ export const CHARTS: readonly ChartDef[] = [
     ],
     x: { label: 'percentile', scale: 'category', categories: ['p50', 'p90', 'p99', 'p99.9'], value: (raw) => PERCENTILE_LABEL[raw] ?? raw },
     y: { label: 'latency (µs, log scale)', scale: 'log' },
-    needs: 'multipaxos figures <mode>.r<A>.single_client.commit_us_<p> or synod figures <mode>.r<A>.inflight1.round_us_<p>',
+    needs: 'multipaxos figures `<mode>.r<A>.single_client.commit_us_<p>` or synod figures `<mode>.r<A>.inflight1.round_us_<p>`',
   },
   {
     id: 'multipaxos-cost-vs-acceptors',
@@ -93,7 +93,7 @@ export const CHARTS: readonly ChartDef[] = [
     }],
     x: { label: 'acceptors', scale: 'linear' },
     y: { label: 'CPU µs per command', scale: 'linear' },
-    needs: 'multipaxos figures <mode>.r<A>.cpu_us_per_command',
+    needs: 'multipaxos figures `<mode>.r<A>.cpu_us_per_command`',
   },
   {
     id: 'multipaxos-cost-vs-size',
@@ -106,7 +106,7 @@ export const CHARTS: readonly ChartDef[] = [
     }],
     x: { label: 'command size', scale: 'log', format: formatBytes },
     y: { label: 'CPU µs per command (log scale)', scale: 'log' },
-    needs: 'multipaxos figures <mode>.r<A>.size<bytes>.cpu_us_per_command',
+    needs: 'multipaxos figures `<mode>.r<A>.size<bytes>.cpu_us_per_command`',
   },
 ];
 

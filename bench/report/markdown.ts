@@ -62,6 +62,11 @@ function header(r: Combined, input: ReportInput): string[] {
     'mostly cancels out of it. The machine is shared with other work: read a difference as real only where the min–max ranges do not overlap.',
     '',
   );
+  // Only the load before the first suite says something about other work: the suites load the machine themselves.
+  const before = r.machine.loadStart;
+  if (typeof before === 'number' && before > r.machine.cores) {
+    out.push(`> The machine was busy with other work when this run started (load average ${before.toFixed(1)} on ${r.machine.cores} cores): figures are lower and spreads wider than on a quiet machine, and the scaling step measures mostly the contention.`, '');
+  }
   return out;
 }
 
@@ -130,7 +135,7 @@ function ratiosSection(r: Combined): string[] {
     }
   }
   const out = ['## Comparisons, measured side by side', ''];
-  out.push('Each ratio is a over b for its name `a_vs_b`, computed in every run from figures of that run.', '');
+  out.push('A ratio named `a_vs_b` is a ÷ b, computed in every run from figures of that run.', '');
   const absent = ['synod', 'multipaxos'].filter((s) => !r.suites[s]?.result);
   if (absent.length > 0) {
     out.push(`The comparisons of Synod with the bare worker baseline and the in-thread ceiling, and of workers with embedded, come from the ${absent.join(' and ')} suite${absent.length > 1 ? 's' : ''}, which did not run here (see Suites).`, '');

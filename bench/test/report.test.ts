@@ -86,8 +86,17 @@ test('without the synod and multipaxos suites: the report says so instead of dra
   r.suites.multipaxos = { status: 'missing', reason: 'bench/multipaxos.ts is not in this checkout' };
   const md = report(r);
   assert.ok(md.includes('| `synod` | not in this checkout |'));
-  assert.ok(md.includes('_Not drawn: the synod suite is not in this checkout._ It draws synod figures <mode>.r<A>.inflight<N>.rounds_per_s.'));
+  assert.ok(md.includes('_Not drawn: the synod suite is not in this checkout._ It draws synod figures `<mode>.r<A>.inflight<N>.rounds_per_s`.'));
   assert.ok(md.includes('come from the synod and multipaxos suites, which did not run here'));
+});
+
+test('a busy machine is said to be busy', () => {
+  const r = load();
+  assert.not.ok(report(r).includes('was busy'));
+  r.machine.loadEnd = 9.5;
+  assert.not.ok(report(r).includes('was busy'), 'the load at the end includes the suites themselves');
+  r.machine.loadStart = 9.5;
+  assert.ok(report(r).includes('> The machine was busy with other work when this run started (load average 9.5 on 2 cores)'));
 });
 
 test('a quick run carries a banner; a full run with fewer than 5 runs marks those figures', () => {
