@@ -35,6 +35,12 @@ export interface Comparison {
   earlier: { file: string; date: string; commit: string; mode: string; machine: string };
   /** False when the earlier run was on another CPU, core count or Node version. */
   sameMachine: boolean;
+  /** False when one run was quick and the other full: their measurements differ in size. */
+  sameMode: boolean;
+  /** Typical runs per figure in the earlier and the current run. */
+  runs: { before: number; after: number };
+  /** How often ranges of that many runs fall apart by chance when nothing changed. */
+  chance: number;
   rows: CompareRow[];
   counts: Record<Verdict, number>;
 }
@@ -53,6 +59,27 @@ export function rangesApart(a: Span, b: Span): boolean {
 
 function machineLine(c: Combined): string {
   return `${c.machine.cpu}, ${c.machine.cores} cores, Node ${c.machine.node}`;
+}
+
+/**
+ * The probability that every one of `a` runs lands above every one of `b` runs, or below, when
+ * all come from one distribution: 2 · a! · b! / (a + b)!, i.e. 2 / C(a + b, a).
+ */
+export function chanceApart(a: number, b: number): number {
+  if (a < 1 || b < 1) return 1;
+  let c = 1; // C(a + b, a), built up term by term
+  for (let i = 1; i <= a; i++) c = (c * (b + i)) / i;
+  return Math.min(1, 2 / c);
+}
+
+/** The most common number of runs per figure in a run (ratios carry no run count). */
+function typicalRuns(c: Combined): number {
+  const counts = new Map<number, number>();
+  for (const o of Object.values(c.suites)) for (const f of Object.values(o.result?.figures ?? {})) {
+    const n = f.runs?.length ?? 0;
+    if (n > 0) counts.set(n, (counts.get(n) ?? 0) + 1);
+  }
+  return [...counts].sort((x, y) => y[1] - x[1] || y[0] - x[0])[0]?.[0] ?? 0;
 }
 
 /** Compares every figure and ratio of `current` with `earlier` (from `earlierFile`). */
@@ -85,9 +112,13 @@ export function compareRuns(current: Combined, earlier: Combined, earlierFile: s
   const counts: Record<Verdict, number> = { moved: 0, within: 0, new: 0, gone: 0 };
   for (const r of rows) counts[r.verdict]++;
   const m = (c: Combined) => [c.machine.cpu, c.machine.cores, c.machine.node].join('|');
+  const runs = { before: typicalRuns(earlier), after: typicalRuns(current) };
   return {
     earlier: { file: earlierFile, date: earlier.date, commit: earlier.commit, mode: earlier.mode, machine: machineLine(earlier) },
     sameMachine: m(current) === m(earlier),
+    sameMode: current.mode === earlier.mode,
+    runs,
+    chance: chanceApart(runs.before, runs.after),
     rows,
     counts,
   };
@@ -100,6 +131,12 @@ export function mark(r: CompareRow): string {
   return `${arrow} ${r.direction}`;
 }
 
+/** `0.8 % of the time with 5 and 5 runs`. */
+export function chanceText(c: Pick<Comparison, 'chance' | 'runs'>): string {
+  const pct = c.chance * 100;
+  return `${pct < 1 ? pct.toFixed(1) : pct.toFixed(0)} % of the time with ${c.runs.before} and ${c.runs.after} runs`;
+}
+
 function span(s: Span | undefined): string {
   return s ? `${formatNumber(s.median)} [${formatNumber(s.min)}–${formatNumber(s.max)}]` : '–';
 }
@@ -108,11 +145,12 @@ function span(s: Span | undefined): string {
 export function formatComparisonText(c: Comparison): string {
   const lines = [`Compared with ${c.earlier.file} (${c.earlier.date.slice(0, 10)}, commit ${c.earlier.commit}, ${c.earlier.mode} run)`];
   if (!c.sameMachine) lines.push(`  note: that run was on another machine (${c.earlier.machine}); differences mix code and machine.`);
+  if (!c.sameMode) lines.push(`  note: that was a ${c.earlier.mode} run and this one is not; quick measurements are smaller, so many figures differ for that reason alone.`);
   const moved = c.rows.filter((r) => r.verdict === 'moved');
   const w = Math.max(0, ...moved.map((r) => `${r.suite} ${r.name}`.length));
   for (const r of moved) {
     lines.push(`  ${mark(r).padEnd(8)} ${`${r.suite} ${r.name}`.padEnd(w)}  ${span(r.before)} → ${span(r.after)} ${r.unit}  ${formatChange(r.change ?? NaN)}`);
   }
-  lines.push(`  ${c.counts.moved} moved beyond the run-to-run spread (min–max ranges apart), ${c.counts.within} within it, ${c.counts.new} new, ${c.counts.gone} gone.`);
+  lines.push(`  ${c.counts.moved} moved beyond the run-to-run spread (min–max ranges apart; by chance ${chanceText(c)}), ${c.counts.within} within it, ${c.counts.new} new, ${c.counts.gone} gone.`);
   return lines.join('\n') + '\n';
 }

@@ -6,7 +6,7 @@
  */
 import type { Combined, ScalingFigure, SuiteOutcome } from './combined.js';
 import type { ChartOutcome } from './charts.js';
-import { mark, type Comparison } from './compare.js';
+import { chanceText, mark, type Comparison } from './compare.js';
 import { formatChange, formatDuration, formatNumber, formatRatio } from './format.js';
 import { DEFAULT_RUNS } from '../lib/env.js';
 import { SUITES } from './suites.js';
@@ -105,11 +105,12 @@ function comparisonSection(c: Comparison): string[] {
   const out = [`## Changes since ${c.earlier.date.slice(0, 10)} (commit \`${c.earlier.commit}\`)`, ''];
   out.push(
     `Compared with \`${c.earlier.file}\` (${c.earlier.mode} run). A value is marked when the two runs' min–max ranges do not overlap ` +
-    '(every run of one beyond every run of the other; by chance 0.8 % of the time with 5 runs each). ' +
+    `(every run of one beyond every run of the other; by chance ${chanceText(c)}, if nothing changed). ` +
     `${c.counts.moved} moved, ${c.counts.within} stayed within the spread, ${c.counts.new} are new, ${c.counts.gone} are gone.`,
     '',
   );
   if (!c.sameMachine) out.push(`> That run was on another machine (${c.earlier.machine}): differences mix code and machine.`, '');
+  if (!c.sameMode) out.push(`> That was a ${c.earlier.mode} run and this one is not: quick measurements are smaller, so many figures differ for that reason alone.`, '');
   const rows = c.rows.filter((r) => r.verdict !== 'within').concat(c.rows.filter((r) => r.verdict === 'within'));
   out.push(table(
     ['', 'suite', 'figure', 'before (median [min–max])', 'now', 'change', 'unit'],

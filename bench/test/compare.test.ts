@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseResults, type Combined } from '../report/combined.ts';
-import { betterWhen, compareRuns, formatComparisonText, mark, rangesApart } from '../report/compare.ts';
+import { betterWhen, chanceApart, compareRuns, formatComparisonText, mark, rangesApart } from '../report/compare.ts';
 
 const fixture = new URL('./fixtures/results.json', import.meta.url);
 const load = (): Combined => parseResults(readFileSync(fixture, 'utf8'), 'fixture');
@@ -81,6 +81,21 @@ test('a suite file compares with a combined file, and another machine is noted',
   assert.match(text, /another machine \(Other CPU, 8 cores, Node v22\.0\.0\)/);
   assert.match(text, /▲ better +transport actors\.workers\.oneway\.msgs_per_s +1 M \[900 k–1\.1 M\] → 6 M \[5\.7 M–6\.24 M\] msgs\/s +\+500 %/);
   assert.match(text, /1 moved beyond the run-to-run spread/);
+});
+
+test('the chance of ranges apart with nothing changed, and runs of different modes', () => {
+  assert.ok(Math.abs(chanceApart(5, 5) - 2 / 252) < 1e-12);
+  assert.ok(Math.abs(chanceApart(3, 3) - 0.1) < 1e-12);
+  assert.ok(Math.abs(chanceApart(3, 5) - 2 / 56) < 1e-12);
+  assert.is(chanceApart(1, 1), 1);
+  const quick = load();
+  quick.mode = 'quick';
+  const c = compareRuns(quick, load(), 'full.json');
+  assert.equal(c.runs, { before: 5, after: 5 });
+  assert.not.ok(c.sameMode);
+  const text = formatComparisonText(c);
+  assert.match(text, /note: that was a full run and this one is not/);
+  assert.match(text, /by chance 0\.8 % of the time with 5 and 5 runs/);
 });
 
 test('the rule and the units', () => {
