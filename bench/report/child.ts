@@ -4,14 +4,15 @@
  * handed to the caller (for the progress display).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 
 export interface ChildOptions {
   script: string;
   env: Record<string, string>;
   /** Stop the child (SIGTERM, then SIGKILL after {@link KILL_GRACE_MS}) after this long. */
   timeoutMs: number;
-  /** Pin to cores 0..cores-1 with taskset (only when {@link hasTaskset} is true). */
+  /** Pin to the first `pinCores` allowed CPUs with taskset (only when {@link hasTaskset} is true). */
   pinCores?: number;
   /** Everything the child prints goes here too. */
   logFile: string;
@@ -37,10 +38,34 @@ const ERROR_TAIL_LINES = 12;
 
 let tasksetChecked: boolean | undefined;
 
+/** Expands a CPU list such as `0-3,8,10-11`. */
+export function parseCpuList(list: string): number[] {
+  const out: number[] = [];
+  for (const part of list.trim().split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!m) continue;
+    for (let c = Number(m[1]); c <= Number(m[2] ?? m[1]); c++) out.push(c);
+  }
+  return out;
+}
+
+/**
+ * The CPUs this process may run on (Linux: Cpus_allowed_list), in order: a container or a
+ * cgroup may allow 4-7 rather than 0-3, and pinning must pick from what is allowed.
+ */
+export function allowedCpus(): number[] {
+  try {
+    const m = /^Cpus_allowed_list:\s*(.+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    const cpus = m ? parseCpuList(m[1]!) : [];
+    if (cpus.length > 0) return cpus;
+  } catch { /* not Linux: taskset is absent there too */ }
+  return Array.from({ length: availableParallelism() }, (_, i) => i);
+}
+
 /** Whether `taskset` (util-linux) can pin a process to cores on this machine. */
 export function hasTaskset(): boolean {
   if (tasksetChecked === undefined) {
-    const r = spawnSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' });
+    const r = spawnSync('taskset', ['-c', String(allowedCpus()[0] ?? 0), 'true'], { stdio: 'ignore' });
     tasksetChecked = r.status === 0;
   }
   return tasksetChecked;
@@ -71,7 +96,7 @@ function lines(each: (line: string) => void): { push(chunk: string): void; end()
 export function runChild(o: ChildOptions): Promise<ChildResult> {
   const started = performance.now();
   const cmd = o.pinCores !== undefined ? 'taskset' : process.execPath;
-  const args = o.pinCores !== undefined ? ['-c', o.pinCores === 1 ? '0' : `0-${o.pinCores - 1}`, process.execPath, o.script] : [o.script];
+  const args = o.pinCores !== undefined ? ['-c', allowedCpus().slice(0, o.pinCores).join(','), process.execPath, o.script] : [o.script];
   const log = createWriteStream(o.logFile);
   log.write(`$ ${Object.entries(o.env).map(([k, v]) => `${k}=${v}`).join(' ')} ${cmd} ${args.join(' ')}\n`);
   return new Promise((resolve) => {

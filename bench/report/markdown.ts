@@ -165,7 +165,7 @@ function scalingSection(r: Combined, input: ReportInput): string[] {
   for (const [suite, ss] of Object.entries(s.suites)) for (const [name, f] of Object.entries(ss.figures)) addRow(`\`${suite}\``, `\`${name}\``, f);
   if (s.control) addRow('control', 'a pure CPU loop on as many threads as cores', s.control);
   const how = s.pinned
-    ? `Each process was pinned to cores 0..c−1 with taskset, c = ${s.cores.join(', ')}, alternating within each of ${s.runs} run${s.runs === 1 ? '' : 's'}`
+    ? `Each process was pinned to c cores with taskset, c = ${s.cores.join(', ')}, alternating within each of ${s.runs} run${s.runs === 1 ? '' : 's'}`
     : `This machine has no taskset, so only BENCH_WORKERS changed (c = ${s.cores.join(', ')}); the threads could still use every core, ${s.runs} run${s.runs === 1 ? '' : 's'}`;
   out.push(`${how}; each speedup is the figure on c cores ÷ on 1 core within the same run. The CPU loop shows what the shared machine gave during the step.`, '');
   const key = Object.entries(s.suites).flatMap(([suite, ss]) => Object.entries(ss.figures).map(([name, f]) => ({ suite, name, f })));

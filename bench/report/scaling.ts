@@ -1,6 +1,6 @@
 /**
  * The scaling step: how throughput changes from 1 to N cores. Each scaling suite runs in
- * scaling mode (BENCH_SCALING=1: its throughput cells, once) pinned to cores 0..c−1 with
+ * scaling mode (BENCH_SCALING=1: its throughput cells, once) pinned to the first c allowed cores with
  * taskset, for every c, one after the other within each run; each figure on c cores is divided by
  * the same figure on 1 core of that run, so a change of the shared machine's load between runs
  * cancels out. A pure CPU loop (scaling/cpu-loop.ts), measured the same way, is the control.

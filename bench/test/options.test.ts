@@ -11,6 +11,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BenchEnvError, benchEnv, sized } from '../lib/env.ts';
 import { LatencyRecorder } from '../lib/latency.ts';
+import { parseCpuList } from '../report/child.ts';
 import { BenchUsageError, defaultOutDir, parseBenchArgs } from '../report/options.ts';
 
 const ctx = { cores: 2, benchDir: '/repo/bench' };
@@ -113,6 +114,12 @@ test('LatencyRecorder: percentiles within the histogram precision, figure names,
   small.record(5_000);
   assert.is(small.clipped, 1);
   assert.ok(small.at(100) <= 100.1);
+});
+
+test('CPU lists as Linux writes them', () => {
+  assert.equal(parseCpuList('0-1'), [0, 1]);
+  assert.equal(parseCpuList('4-6,9,12-13\n'), [4, 5, 6, 9, 12, 13]);
+  assert.equal(parseCpuList('3'), [3]);
 });
 
 test.run();
