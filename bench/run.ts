@@ -22,7 +22,8 @@ process.on('SIGINT', () => {
 try {
   const opts = parseBenchArgs(process.argv.slice(2), { cores: availableParallelism(), benchDir });
   process.exitCode = await runBench(opts, {
-    out: { write: (s) => { process.stdout.write(s); }, isTTY: process.stdout.isTTY === true, columns: process.stdout.columns },
+    // columns is read at each use: the terminal may be resized during a 20-minute run.
+    out: { write: (s) => { process.stdout.write(s); }, isTTY: process.stdout.isTTY === true, get columns() { return process.stdout.columns; } },
     err: (s) => { process.stderr.write(s); },
     benchDir,
   });

@@ -10,6 +10,8 @@ import { formatClock } from './format.js';
 const REDRAW_MS = 1_000;
 /** Lines wider than the terminal are cut to this many columns when it does not say its width. */
 const DEFAULT_COLUMNS = 100;
+/** A reported width below this is taken as unknown. */
+const MIN_COLUMNS = 20;
 
 export interface ProgressSink {
   write(text: string): void;
@@ -85,7 +87,9 @@ export class Progress {
   }
 
   private cut(text: string): string {
-    const cols = (this.sink.columns ?? DEFAULT_COLUMNS) - 1;
+    // A terminal may report 0 columns (e.g. a pty nobody sized); then assume a common width.
+    const reported = this.sink.columns ?? 0;
+    const cols = (reported >= MIN_COLUMNS ? reported : DEFAULT_COLUMNS) - 1;
     return this.sink.isTTY && text.length > cols ? `${text.slice(0, cols - 1)}…` : text;
   }
 }
