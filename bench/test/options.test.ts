@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { CpuMeter } from '../lib/cpu.ts';
 import { BenchEnvError, benchEnv, sized } from '../lib/env.ts';
 import { LatencyRecorder } from '../lib/latency.ts';
 import { parseCpuList } from '../report/child.ts';
@@ -114,6 +115,16 @@ test('LatencyRecorder: percentiles within the histogram precision, figure names,
   small.record(5_000);
   assert.is(small.clipped, 1);
   assert.ok(small.at(100) <= 100.1);
+});
+
+test('CpuMeter: CPU time of work done, per unit; refuses a cost per nothing', () => {
+  const cpu = new CpuMeter();
+  let x = 0;
+  for (let i = 0; i < 2_000_000; i++) x = (x + i * 7) % 1_000_003;
+  assert.ok(x >= 0);
+  assert.ok(cpu.elapsedUs() > 0);
+  assert.ok(cpu.usPer(1000) > 0);
+  assert.throws(() => cpu.usPer(0), /the work done must be positive, got 0/);
 });
 
 test('CPU lists as Linux writes them', () => {
