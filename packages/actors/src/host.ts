@@ -74,7 +74,7 @@ export interface HostLimits {
 export const defaultLimits: HostLimits = {
   mailboxCapacity: 10_000,
   maxMessagesPerSlice: 64,
-  maxMessagesPerDrain: 65_536,
+  maxMessagesPerDrain: 8_192,
   askTimeoutMs: 5_000,
   validateMessages: true,
   maxWaitingSenders: 1_024,
@@ -692,17 +692,30 @@ export class ActorHost {
     this.transport?.flush();
   };
 
-  /** After a drain: flush now, or once at the end of this event-loop turn. */
+  /**
+   * After a drain. The first drain of an event-loop turn posts at once (an isolated message gets
+   * its answer with no added delay); later drains of the same turn (a burst of port messages)
+   * leave their sends to one flush at the end of the turn, so they go out in few, large posts.
+   */
   private flushAfterDrain(): void {
     if (!this.transport) return;
     if (!this.cfg.coalesceFlushes) {
       this.transport.flush();
       return;
     }
+    if (!this.flushedThisTurn) {
+      this.flushedThisTurn = true;
+      this.transport.flush();
+      this.cfg.scheduler.later(this.endOfTurn);
+      return;
+    }
     if (this.flushPending) return;
     this.flushPending = true;
     this.cfg.scheduler.later(this.flushTask);
   }
+
+  private flushedThisTurn = false;
+  private readonly endOfTurn = (): void => { this.flushedThisTurn = false; };
 
   flushNow(): void {
     this.transport?.flush();

@@ -17,12 +17,22 @@ export function assertPlainData(msg: unknown, depthLimit = 64): void {
   }
 }
 
+/**
+ * Large arrays already found plain. Messages are immutable once sent, and one array is often sent
+ * many times (a batch of commands goes to every acceptor and replica): check it once.
+ */
+const plainArrays = new WeakSet<object>();
+const CACHE_FROM_LENGTH = 16;
+
 function isPlain(v: unknown, depth: number): boolean {
   const t = typeof v;
   if (t === 'string' || t === 'number' || t === 'boolean' || t === 'undefined' || t === 'bigint' || v === null) return true;
   if (t !== 'object' || depth <= 0) return false;
   if (Array.isArray(v)) {
+    const big = v.length >= CACHE_FROM_LENGTH;
+    if (big && plainArrays.has(v)) return true;
     for (let i = 0; i < v.length; i++) if (!isPlain(v[i], depth - 1)) return false;
+    if (big) plainArrays.add(v);
     return true;
   }
   const proto = Object.getPrototypeOf(v);

@@ -19,7 +19,9 @@ export type {
 export { MultiAcceptor, type MultiAcceptorArgs, type MultiAcceptorState, type SlotRecord } from './multi/acceptor.js';
 export { Leader, defaultLeaderOptions, type LeaderArgs, type LeaderOptions, type LeaderState, type LeaderMsg } from './multi/leader.js';
 export {
-  Replica, defaultReplicaOptions, type ReplicaArgs, type ReplicaOptions, type ReplicaState, type ReplicaMsg, type AppliedCommand, type MChanges,
+  Replica, defaultReplicaOptions, type ReplicaArgs, type ReplicaOptions, type ReplicaState, type ReplicaMsg, type AppliedCommand, type MChanges, type MProgress,
 } from './multi/replica.js';
 export { defineStateMachine, stateMachineByKey, isStateMachine, type StateMachine, type StateMachineOptions, type Applied } from './multi/state-machine.js';
 export { MultiPaxosInvariants, type MultiViolation } from './multi/invariants.js';
+export { encodeBatch, batchOf } from './multi/batch-encoding.js';
+export { multiPaxosCodecs } from './multi/codec.js';

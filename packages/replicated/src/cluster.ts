@@ -37,6 +37,8 @@ export async function startCluster(system: ActorSystem, o: ClusterOptions): Prom
   }
   const preload = machineModule ? [machineModule] : [];
   const leaseMs = o.leader?.leaseMs;
+  // Batches are encoded once for replicas in other threads; embedded, nothing is copied.
+  const leaderOptions: Partial<LeaderOptions> = { encodeBatches: system.mode === 'workers', ...o.leader };
   // Replicas are meant to survive their workers' crashes: a killed worker restarts three actors,
   // so the default intensity is generous (a cluster that still keeps failing escalates).
   const supervisor = await system.supervise({ name: o.name, maxRestarts: 300, windowMs: 10_000, ...o.supervision });
@@ -58,12 +60,12 @@ export async function startCluster(system: ActorSystem, o: ClusterOptions): Prom
     for (let i = 0; i < n; i++) {
       leaders.push(await supervisor.startChild({
         actor: Leader, name: `${o.name}-leader-${i}`, worker: key(i), storage: o.storage,
-        args: { index: i, acceptors, replicas, leaders: [], options: o.leader } satisfies LeaderArgs,
+        args: { index: i, acceptors, replicas, leaders: [], options: leaderOptions } satisfies LeaderArgs,
       }) as ActorRef<LeaderMsg>);
     }
     // Refs that did not exist at spawn: given now, and kept for restarts.
     leaders.forEach((ref, i) => {
-      supervisor.setChildArgs(ref, { index: i, acceptors, replicas, leaders, options: o.leader } satisfies LeaderArgs);
+      supervisor.setChildArgs(ref, { index: i, acceptors, replicas, leaders, options: leaderOptions } satisfies LeaderArgs);
       system.send(ref, { type: 'configure', leaders });
     });
     replicas.forEach((ref, i) => {

@@ -10,7 +10,7 @@ import {
   type SupervisionOptions, type SystemOptions,
 } from '@synod/actors';
 import {
-  synodCodecs, type AppliedCommand, type LeaderOptions, type MChanges, type MReadResult, type MRedirect, type MResult,
+  multiPaxosCodecs, synodCodecs, type AppliedCommand, type LeaderOptions, type MChanges, type MReadResult, type MRedirect, type MResult,
   type ReadConsistency, type ReplicaOptions, type StateMachine,
 } from '@synod/paxos';
 import { startCluster, type Cluster } from './cluster.js';
@@ -172,9 +172,10 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
       throw new InvalidOptionError(`storage must be one of ${storageKinds.join(', ')}, got ${String(options.storage)}`);
     }
     const ownSystem = !options.system;
+    if (options.system) await options.system.registerCodecs(multiPaxosCodecs);
     const storageOptions: StorageOptions = options.dir ? { dir: options.dir } : {};
     const system = options.system ?? await ActorSystem.start({
-      logLevel: 'warn', ...options.systemOptions, mode: options.mode ?? 'workers', codecs: [synodCodecs],
+      logLevel: 'warn', ...options.systemOptions, mode: options.mode ?? 'workers', codecs: [synodCodecs, multiPaxosCodecs],
       storage: { ...options.systemOptions?.storage, ...storageOptions },
     });
     try {

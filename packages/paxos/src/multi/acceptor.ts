@@ -22,7 +22,7 @@ export interface SlotRecord { ballot: Ballot; value: SlotValue }
 export interface MultiAcceptorArgs {
   /** Position in the leaders' acceptor lists (answers carry it). */
   index: number;
-  /** How long an acknowledged heartbeat binds this acceptor to its leader. 0: no leases. Default 250. */
+  /** How long an acknowledged heartbeat binds this acceptor to its leader. 0: no leases. Default 400. */
   leaseMs?: number;
 }
 
@@ -58,7 +58,7 @@ export const MultiAcceptor = defineActor<MultiAcceptorState, MultiAcceptorMsg, M
       else if (key === TRUNCATED_KEY) truncatedBelow = value as number;
       else accepted.set(key as number, value as SlotRecord);
     }
-    const leaseMs = args.leaseMs ?? 250;
+    const leaseMs = args.leaseMs ?? 400;
     // After a restart we may have been inside a lease we no longer remember: honour it anyway.
     const leaseUntil = promised !== ZERO_BALLOT ? ctx.now() + leaseMs : 0;
     return { role: 'multi-acceptor', index: args.index, leaseMs, promised, accepted, truncatedBelow, leaseUntil, version: 0 };

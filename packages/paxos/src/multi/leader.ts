@@ -18,6 +18,7 @@
 import { IntMap, defineActor, type ActorContext, type ActorRef, type ReplyToken } from '@synod/actors';
 import { ZERO_BALLOT, ballot as makeBallot, proposerOf, roundOf, type Ballot } from '../ballot.js';
 import { assert } from '../assert.js';
+import { encodeBatch } from './batch-encoding.js';
 import type {
   Batch, Command, MAccept, MAccepted, MApplied, MDecide, MEntries, MFetch, MHeartbeat, MHeartbeatAck, MPrepare, MPromise, MRead, MReadResult,
   MRedirect, MReject, MRequest, MResult, MTruncate, MultiAcceptorMsg, SlotValue,
@@ -37,9 +38,9 @@ export interface LeaderOptions {
   maxPendingReads: number;
   /** How often the leader sends heartbeats. Default 50. */
   heartbeatMs: number;
-  /** A follower campaigns after this long without a leader (randomised up to 2x). Default 300. */
+  /** A follower campaigns after this long without a leader (randomised up to 2x). Default 500. */
   electionTimeoutMs: number;
-  /** Lease length promised by acceptors (must match theirs). Default 250. */
+  /** Lease length promised by acceptors (must match theirs; shorter than the election timeout). Default 400. */
   leaseMs: number;
   /** Largest relative clock rate difference between nodes the lease allows for. Default 0.1. */
   maxClockDrift: number;
@@ -55,6 +56,11 @@ export interface LeaderOptions {
   preferredLeader: number;
   /** Chosen slots kept for replicas that missed them (beyond, they install a peer's snapshot). Default 65536. */
   maxRetainedSlots: number;
+  /**
+   * Encode each batch as bytes once (for replicas in other threads: every send is then a byte
+   * copy). Off for embedded clusters, where nothing is copied. Default true.
+   */
+  encodeBatches: boolean;
 }
 
 export const defaultLeaderOptions: LeaderOptions = {
@@ -64,8 +70,8 @@ export const defaultLeaderOptions: LeaderOptions = {
   maxPendingCommands: 100_000,
   maxPendingReads: 10_000,
   heartbeatMs: 50,
-  electionTimeoutMs: 300,
-  leaseMs: 250,
+  electionTimeoutMs: 500,
+  leaseMs: 400,
   maxClockDrift: 0.1,
   retransmitMs: 30,
   tickMs: 10,
@@ -73,6 +79,7 @@ export const defaultLeaderOptions: LeaderOptions = {
   replicaTimeoutMs: 5_000,
   preferredLeader: 0,
   maxRetainedSlots: 65_536,
+  encodeBatches: true,
 };
 
 export interface LeaderArgs {
@@ -89,7 +96,7 @@ export interface LeaderArgs {
 export type LeaderMsg =
   | MRequest | MRead | MPromise | MAccepted | MReject | MHeartbeat | MHeartbeatAck | MApplied | MFetch
   | { type: 'tick' } | { type: 'flush' } | { type: 'read-round' }
-  | { type: 'configure'; replicas?: ActorRef<any>[]; leaders?: ActorRef<LeaderMsg>[] };
+  | { type: 'configure'; replicas?: ActorRef<any>[]; leaders?: ActorRef<LeaderMsg>[]; options?: Partial<LeaderOptions> };
 
 /** A slot in phase 2. */
 interface InFlight { value: SlotValue; mask: number; count: number; retransmitAt: number; chosen: boolean }
@@ -233,6 +240,8 @@ export const Leader = defineActor<LeaderState, LeaderMsg, LeaderArgs, { reserved
       case 'configure':
         if (msg.replicas) s.replicas = msg.replicas;
         if (msg.leaders) s.leaders = msg.leaders;
+        // Batch and window limits may change at run time (benchmarks, tuning); timing stays.
+        if (msg.options) s.opts = { ...s.opts, ...msg.options };
         break;
     }
   },
@@ -359,8 +368,9 @@ function onHeartbeat(s: LeaderState, m: MHeartbeat, ctx: Ctx): void {
 // ------------------------------------------------------------------ clients
 
 function onRequest(s: LeaderState, m: MRequest, ctx: Ctx): void {
-  const token = ctx.replyToken();
   if (s.status !== 'leader') {
+    // Even a silent client is told where the leader is.
+    const token = ctx.replyToken();
     s.stats.redirects++;
     const leader = s.leaderIndex >= 0 && s.leaderIndex !== s.index ? s.leaders[s.leaderIndex] ?? null : null;
     const answer = redirect(leader, s.status === 'candidate' ? 'an election is running' : 'not the leader', m.commands.length === 1 ? m.commands[0]!.seq : undefined);
@@ -373,6 +383,7 @@ function onRequest(s: LeaderState, m: MRequest, ctx: Ctx): void {
     if (token && !tokenUsed) ctx.respond(token, answer);
     return;
   }
+  const token = m.silent ? undefined : ctx.replyToken();
   const room = s.opts.maxPendingCommands - (s.pending.length - s.pendingHead);
   for (let i = 0; i < m.commands.length; i++) {
     const c = m.commands[i]!;
@@ -407,7 +418,7 @@ function flush(s: LeaderState, ctx: Ctx): void {
     }
     s.stats.batches++;
     s.stats.commands += commands.length;
-    const value: Batch = { commands };
+    const value: SlotValue = o.encodeBatches ? encodeBatch(commands) : ({ commands } satisfies Batch);
     propose(s, s.nextSlot++, value, ctx);
   }
   if (s.pendingHead === s.pending.length) {

@@ -20,9 +20,12 @@ export interface Command {
   origin?: number;
 }
 
-/** A slot's value: a batch of commands, or a no-op that fills a gap. */
+/**
+ * A slot's value: a batch of commands (as an object, or encoded as bytes by the leader when
+ * `encodeBatches` is on), or a no-op that fills a gap.
+ */
 export interface Batch { commands: Command[] }
-export type SlotValue = Batch | null;
+export type SlotValue = Batch | Uint8Array | null;
 
 // ------------------------------------------------------------------ leader ↔ acceptors
 
@@ -55,8 +58,11 @@ export interface MApplied { type: 'm-applied'; replica: number; appliedUpTo: num
 
 // ------------------------------------------------------------------ clients
 
-/** Commands from a client; each answered on its own with {@link MResult}. */
-export interface MRequest { type: 'request'; commands: Command[] }
+/**
+ * Commands from a client; each answered on its own with {@link MResult} (to its `reply`, or to
+ * the sender of a one-command request), unless `silent`: the client follows a replica instead.
+ */
+export interface MRequest { type: 'request'; commands: Command[]; silent?: boolean }
 export interface MResult { type: 'result'; client: string; seq: number; ok: boolean; value?: unknown; error?: string; index: number }
 /**
  * Not the leader: try `leader` (or anyone, when unknown). `id` echoes the request's (the seq of

@@ -14,6 +14,7 @@ import type {
   Command, MApplied, MDecide, MEntries, MFetch, MHeartbeat, MRead, MReadResult, MRedirect, MResult, MSnapshot, ReplicaSnapshot, SlotValue,
 } from './messages.js';
 import { stateMachineByKey, type StateMachine } from './state-machine.js';
+import { batchOf } from './batch-encoding.js';
 
 export interface ReplicaOptions {
   /** A snapshot is taken every this many applied slots. Default 1024. */
@@ -68,18 +69,60 @@ export interface ReplicaArgs {
 /** One applied command, as change subscribers see it. */
 export interface AppliedCommand { slot: number; client: string; seq: number; op: unknown; ok: boolean; result: unknown }
 export interface MChanges { type: 'changes'; replica: number; changes: AppliedCommand[] }
+/** How far a replica has applied (to `watch-progress` subscribers): cheaper than every change. */
+export interface MProgress { type: 'progress'; replica: number; appliedUpTo: number; commands: number }
 
 export type ReplicaMsg =
   | MDecide | MFetch | MEntries | MSnapshot | MRead | MHeartbeat
-  | { type: 'subscribe'; to: ActorRef<MChanges> } | { type: 'tick' }
+  | { type: 'subscribe'; to: ActorRef<MChanges> } | { type: 'watch-progress'; to: ActorRef<MProgress> } | { type: 'tick' }
   | { type: 'configure'; replicas?: ActorRef<ReplicaMsg>[]; leaders?: ActorRef<any>[] };
 
-/** What a replica remembers of a client session. */
-interface Session {
+/**
+ * What a replica remembers of a client session: the outcomes of its last `sessionWindow` applied
+ * commands, in a ring (commands usually arrive in order, so a new one is found new at once).
+ */
+class Session {
   /** Commands at or below are forgotten (outside the window). */
-  floor: number;
-  /** Applied commands above the floor, in apply order, with their outcome. */
-  done: Map<number, { ok: boolean; result: unknown }>;
+  floor = 0;
+  /** The highest command number applied. */
+  top = 0;
+  private readonly seqs: number[] = [];
+  private readonly oks: boolean[] = [];
+  private readonly results: unknown[] = [];
+  private next = 0;
+  constructor(private readonly window: number) {}
+
+  /** The outcome of an applied command still in the window. */
+  find(seq: number): { ok: boolean; result: unknown } | undefined {
+    if (seq > this.top || seq <= this.floor) return undefined;
+    for (let i = 0; i < this.seqs.length; i++) if (this.seqs[i] === seq) return { ok: this.oks[i]!, result: this.results[i] };
+    return undefined;
+  }
+
+  record(seq: number, ok: boolean, result: unknown): void {
+    const i = this.next;
+    if (this.seqs.length === this.window) {
+      // The oldest leaves the window: everything up to it is forgotten.
+      if (this.seqs[i]! > this.floor) this.floor = this.seqs[i]!;
+    }
+    this.seqs[i] = seq;
+    this.oks[i] = ok;
+    this.results[i] = result;
+    this.next = (i + 1) % this.window;
+    if (seq > this.top) this.top = seq;
+  }
+
+  /** Oldest first, for snapshots. */
+  entries(): [number, boolean, unknown][] {
+    const out: [number, boolean, unknown][] = [];
+    const n = this.seqs.length;
+    const start = n === this.window ? this.next : 0;
+    for (let k = 0; k < n; k++) {
+      const i = (start + k) % n;
+      out.push([this.seqs[i]!, this.oks[i]!, this.results[i]]);
+    }
+    return out;
+  }
 }
 interface WaitingRead { afterIndex: number; query: unknown; token: ReplyToken; deadline: number; id: number | undefined }
 
@@ -94,6 +137,8 @@ export interface ReplicaState {
   state: unknown;
   appliedUpTo: number;
   sessions: Map<string, Session>;
+  /** The session of the last command applied (already last in the LRU order). */
+  lastClient: string;
   /** Chosen slots received ahead of `appliedUpTo`. */
   ahead: IntMap<SlotValue>;
   /** Applied slots since the last snapshot (served to peers that catch up). */
@@ -107,6 +152,10 @@ export interface ReplicaState {
   leaderIndex: number;
   reads: WaitingRead[];
   subscribers: ActorRef<MChanges>[];
+  /** Told how far this replica has applied, after every batch of slots it applies. */
+  progressWatchers: ActorRef<MProgress>[];
+  /** Commands applied since start (statistics, progress). */
+  appliedCommands: number;
   /** Running hash of the applied log, and its value at each slot since the snapshot (with `digest`). */
   digest: number;
   digests: IntMap<number>;
@@ -133,6 +182,7 @@ export const Replica = defineActor<ReplicaState, ReplicaMsg, ReplicaArgs, Replic
       state: machine.initial(),
       appliedUpTo: 0,
       sessions: new Map(),
+      lastClient: '',
       ahead: new IntMap(),
       log: new IntMap(),
       snapshot: null,
@@ -142,6 +192,8 @@ export const Replica = defineActor<ReplicaState, ReplicaMsg, ReplicaArgs, Replic
       leaderIndex: -1,
       reads: [],
       subscribers: [],
+      progressWatchers: [],
+      appliedCommands: 0,
       digest: 0,
       digests: new IntMap(),
       incarnationStart: ctx.now(),
@@ -175,6 +227,10 @@ export const Replica = defineActor<ReplicaState, ReplicaMsg, ReplicaArgs, Replic
         if (s.subscribers.length >= s.opts.maxSubscribers) throw new Error(`replica ${s.index}: more than ${s.opts.maxSubscribers} subscribers (maxSubscribers)`);
         s.subscribers.push(msg.to);
         break;
+      case 'watch-progress':
+        if (s.progressWatchers.length >= s.opts.maxSubscribers) throw new Error(`replica ${s.index}: more than ${s.opts.maxSubscribers} progress watchers (maxSubscribers)`);
+        s.progressWatchers.push(msg.to);
+        break;
       case 'tick': onTick(s, c); break;
       case 'configure':
         if (msg.replicas) s.replicas = msg.replicas;
@@ -189,7 +245,13 @@ function install(s: ReplicaState, snap: ReplicaSnapshot): void {
   const copy = structuredClone(snap.state);
   s.state = s.machine.restore ? s.machine.restore(copy) : copy;
   s.appliedUpTo = snap.appliedUpTo;
-  s.sessions = new Map(snap.sessions.map(([client, floor, done]) => [client, { floor, done: new Map(done.map(([seq, ok, result]) => [seq, { ok, result }])) }]));
+  s.sessions = new Map(snap.sessions.map(([client, floor, done]) => {
+    const session = new Session(s.opts.sessionWindow);
+    for (const [seq, ok, result] of done) session.record(seq, ok, result);
+    if (floor > session.floor) session.floor = floor;
+    return [client, session];
+  }));
+  s.lastClient = '';
   s.snapshot = snap;
   s.log.clear();
   for (const k of s.ahead.keysArray()) if (k < s.appliedUpTo) s.ahead.delete(k);
@@ -218,12 +280,14 @@ function applyReady(s: ReplicaState, ctx: Ctx): void {
     if (!s.ahead.has(slot)) break;
     const value = s.ahead.get(slot)!;
     s.ahead.delete(slot);
-    if (value !== null) {
-      for (const c of value.commands) applyCommand(s, slot, c, changes, ctx);
+    const batch = batchOf(value);
+    if (batch !== null) {
+      for (const c of batch.commands) applyCommand(s, slot, c, changes, ctx);
+      s.appliedCommands += batch.commands.length;
     }
     s.log.set(slot, value);
     if (s.opts.digest) {
-      s.digest = hashString(valueKey(value === null ? null : value.commands.map((c) => [c.client, c.seq, c.op])), s.digest);
+      s.digest = hashString(valueKey(batch === null ? null : batch.commands.map((c) => [c.client, c.seq, c.op])), s.digest);
       s.digests.set(slot + 1, s.digest);
     }
     s.appliedUpTo = slot + 1;
@@ -234,6 +298,10 @@ function applyReady(s: ReplicaState, ctx: Ctx): void {
     const m: MChanges = { type: 'changes', replica: s.index, changes };
     for (const sub of s.subscribers) ctx.send(sub, m);
   }
+  if (s.progressWatchers.length > 0) {
+    const p: MProgress = { type: 'progress', replica: s.index, appliedUpTo: s.appliedUpTo, commands: s.appliedCommands };
+    for (const w of s.progressWatchers) ctx.send(w, p);
+  }
   serveReads(s, ctx);
 }
 
@@ -242,7 +310,7 @@ function applyCommand(s: ReplicaState, slot: number, c: Command, changes: Applie
   let session = s.sessions.get(c.client);
   let ok: boolean;
   let result: unknown;
-  const seen = session?.done.get(c.seq);
+  const seen = session?.find(c.seq);
   if (seen !== undefined) {
     ({ ok, result } = seen);
   } else if (session !== undefined && c.seq <= session.floor) {
@@ -259,19 +327,16 @@ function applyCommand(s: ReplicaState, slot: number, c: Command, changes: Applie
       result = e instanceof Error ? e.message : String(e);
     }
     if (session === undefined) {
-      session = { floor: 0, done: new Map() };
-    } else {
+      session = new Session(s.opts.sessionWindow);
+      s.sessions.set(c.client, session);
+      if (s.sessions.size > s.opts.maxSessions) evictSession(s);
+    } else if (s.lastClient !== c.client) {
       // Most recently used last: Map order is the LRU order for eviction.
       s.sessions.delete(c.client);
+      s.sessions.set(c.client, session);
     }
-    s.sessions.set(c.client, session);
-    if (s.sessions.size > s.opts.maxSessions) evictSession(s);
-    session.done.set(c.seq, { ok, result });
-    if (session.done.size > s.opts.sessionWindow) {
-      const oldest = session.done.keys().next().value!;
-      session.done.delete(oldest);
-      if (oldest > session.floor) session.floor = oldest;
-    }
+    s.lastClient = c.client;
+    session.record(c.seq, ok, result);
     changes?.push({ slot, client: c.client, seq: c.seq, op: c.op, ok, result });
   }
   // The command carries the reply token of the client that asked the leader on this node.
@@ -294,7 +359,7 @@ function takeSnapshot(s: ReplicaState, ctx: Ctx): void {
   const snap: ReplicaSnapshot = {
     appliedUpTo: s.appliedUpTo,
     state,
-    sessions: [...s.sessions].map(([client, v]) => [client, v.floor, [...v.done].map(([seq, d]) => [seq, d.ok, d.result] as [number, boolean, unknown])]),
+    sessions: [...s.sessions].map(([client, v]) => [client, v.floor, v.entries()]),
   };
   if (s.opts.digest) (snap as ReplicaSnapshot & { digest?: number }).digest = s.digest;
   s.snapshot = snap;

@@ -1,0 +1,119 @@
+/**
+ * Binary wire forms of Multi-Paxos's hot messages. Slot values travel as the leader's encoded
+ * bytes (see batch-encoding.ts); a message with an unencoded batch falls back to structured clone.
+ */
+import { defineCodecs, type MessageCodec, type WireReader, type WireWriter } from '@synod/actors';
+import type {
+  MAccept, MAccepted, MApplied, MDecide, MEntries, MFetch, MHeartbeat, MHeartbeatAck, MPrepare, MPromise, MReject, MTruncate, SlotValue,
+} from './messages.js';
+import type { MProgress } from './replica.js';
+
+const isWire = (v: SlotValue): boolean => v === null || v instanceof Uint8Array;
+
+function writeSlotValue(w: WireWriter, v: SlotValue): void {
+  if (v === null) { w.u8(0); return; }
+  w.u8(1);
+  w.bytes(v as Uint8Array);
+}
+
+function readSlotValue(r: WireReader): SlotValue {
+  return r.u8() === 0 ? null : r.bytes();
+}
+
+const prepare: MessageCodec<MPrepare> = {
+  type: 'm-prepare',
+  encode: (m, w) => { w.f64(m.ballot); w.f64(m.fromSlot); },
+  decode: (r) => ({ type: 'm-prepare', ballot: r.f64(), fromSlot: r.f64() }),
+};
+
+const promise: MessageCodec<MPromise> = {
+  type: 'm-promise',
+  canEncode: (m) => m.accepted.every((e) => isWire(e[2])),
+  encode: (m, w) => {
+    w.f64(m.ballot); w.u8(m.acceptor); w.f64(m.truncatedBelow); w.uvar(m.accepted.length);
+    for (const [slot, b, v] of m.accepted) { w.f64(slot); w.f64(b); writeSlotValue(w, v); }
+  },
+  decode: (r) => {
+    const ballot = r.f64(), acceptor = r.u8(), truncatedBelow = r.f64();
+    const n = r.uvar();
+    const accepted: MPromise['accepted'] = [];
+    for (let i = 0; i < n; i++) accepted.push([r.f64(), r.f64(), readSlotValue(r)]);
+    return { type: 'm-promise', ballot, acceptor, accepted, truncatedBelow };
+  },
+};
+
+const accept: MessageCodec<MAccept> = {
+  type: 'm-accept',
+  canEncode: (m) => isWire(m.value),
+  encode: (m, w) => { w.f64(m.ballot); w.f64(m.slot); w.f64(m.commitUpTo); writeSlotValue(w, m.value); },
+  decode: (r) => ({ type: 'm-accept', ballot: r.f64(), slot: r.f64(), commitUpTo: r.f64(), value: readSlotValue(r) }),
+};
+
+const accepted: MessageCodec<MAccepted> = {
+  type: 'm-accepted',
+  encode: (m, w) => { w.f64(m.ballot); w.f64(m.slot); w.u8(m.acceptor); },
+  decode: (r) => ({ type: 'm-accepted', ballot: r.f64(), slot: r.f64(), acceptor: r.u8() }),
+};
+
+const reject: MessageCodec<MReject> = {
+  type: 'm-reject',
+  encode: (m, w) => { w.f64(m.ballot); w.u8(m.acceptor); w.f64(m.promised); },
+  decode: (r) => ({ type: 'm-reject', ballot: r.f64(), acceptor: r.u8(), promised: r.f64() }),
+};
+
+const heartbeat: MessageCodec<MHeartbeat> = {
+  type: 'm-heartbeat',
+  encode: (m, w) => { w.f64(m.ballot); w.u8(m.leader); w.f64(m.commitUpTo); w.f64(m.round); },
+  decode: (r) => ({ type: 'm-heartbeat', ballot: r.f64(), leader: r.u8(), commitUpTo: r.f64(), round: r.f64() }),
+};
+
+const heartbeatAck: MessageCodec<MHeartbeatAck> = {
+  type: 'm-heartbeat-ack',
+  encode: (m, w) => { w.f64(m.ballot); w.u8(m.acceptor); w.f64(m.round); },
+  decode: (r) => ({ type: 'm-heartbeat-ack', ballot: r.f64(), acceptor: r.u8(), round: r.f64() }),
+};
+
+function slotList<T extends MDecide | MEntries>(type: T['type']): MessageCodec<T> {
+  return {
+    type,
+    canEncode: (m) => m.values.every(isWire),
+    encode: (m, w) => { w.f64(m.firstSlot); w.uvar(m.values.length); for (const v of m.values) writeSlotValue(w, v); },
+    decode: (r) => {
+      const firstSlot = r.f64();
+      const n = r.uvar();
+      const values: SlotValue[] = [];
+      for (let i = 0; i < n; i++) values.push(readSlotValue(r));
+      return { type, firstSlot, values } as T;
+    },
+  };
+}
+
+const truncate: MessageCodec<MTruncate> = {
+  type: 'm-truncate',
+  encode: (m, w) => { w.f64(m.below); },
+  decode: (r) => ({ type: 'm-truncate', below: r.f64() }),
+};
+
+const applied: MessageCodec<MApplied> = {
+  type: 'm-applied',
+  encode: (m, w) => { w.u8(m.replica); w.f64(m.appliedUpTo); w.f64(m.snapshotAt); },
+  decode: (r) => ({ type: 'm-applied', replica: r.u8(), appliedUpTo: r.f64(), snapshotAt: r.f64() }),
+};
+
+const fetch: MessageCodec<MFetch> = {
+  type: 'm-fetch',
+  encode: (m, w) => { w.f64(m.fromSlot); w.f64(m.toSlot); w.u8(m.replica); },
+  decode: (r) => ({ type: 'm-fetch', fromSlot: r.f64(), toSlot: r.f64(), replica: r.u8() }),
+};
+
+const progress: MessageCodec<MProgress> = {
+  type: 'progress',
+  encode: (m, w) => { w.u8(m.replica); w.f64(m.appliedUpTo); w.f64(m.commands); },
+  decode: (r) => ({ type: 'progress', replica: r.u8(), appliedUpTo: r.f64(), commands: r.f64() }),
+};
+
+/** Register with `ActorSystem.start({ codecs: [multiPaxosCodecs] })` (ReplicatedStateMachine does it). */
+export const multiPaxosCodecs = defineCodecs(import.meta.url, [
+  prepare, promise, accept, accepted, reject, heartbeat, heartbeatAck,
+  slotList<MDecide>('m-decide'), slotList<MEntries>('m-entries'), truncate, applied, fetch, progress,
+]);
