@@ -233,7 +233,7 @@ interface Context { shape: MultiPaxosShape; clients: string[] }
 
 async function setup(sim: Simulation, shape: MultiPaxosShape): Promise<Context> {
   const n = shape.replicas;
-  const leaderOptions = { heartbeatMs: 20, electionTimeoutMs: 150, leaseMs: 100, window: 16, maxBatchCommands: 16 };
+  const leaderOptions = { heartbeatMs: 20, electionTimeoutMs: 150, leaseMs: 100, window: 16, maxBatchCommands: 16, encodeBatches: false };
   const acceptors: ActorRef<MultiAcceptorMsg>[] = [];
   for (let i = 0; i < n; i++) {
     acceptors.push(await sim.spawn(MultiAcceptor, { name: names.acceptor(i), worker: node(i), storage: 'file', args: { index: i, leaseMs: leaderOptions.leaseMs } }));
