@@ -24,7 +24,6 @@ try {
   process.exitCode = await runBench(opts, {
     // columns is read at each use: the terminal may be resized during a 20-minute run.
     out: { write: (s) => { process.stdout.write(s); }, isTTY: process.stdout.isTTY === true, get columns() { return process.stdout.columns; } },
-    err: (s) => { process.stderr.write(s); },
     benchDir,
   });
 } catch (e) {

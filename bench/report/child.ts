@@ -33,8 +33,8 @@ export interface ChildResult {
 
 /** How long a stopped child gets between SIGTERM and SIGKILL. */
 export const KILL_GRACE_MS = 2_000;
-/** Lines of stderr kept for a failure's reason. */
-const ERROR_TAIL_LINES = 12;
+/** Lines of stderr kept for a failure's reason (an error, its stack and Node's dump of its fields). */
+const ERROR_TAIL_LINES = 40;
 
 let tasksetChecked: boolean | undefined;
 

@@ -9,6 +9,7 @@ import { join, relative } from 'node:path';
 import { commit } from '../lib/results.js';
 import { buildCharts, CHARTS, SCALING_CHART_ID } from './charts.js';
 import { hasTaskset, runChild } from './child.js';
+import { suiteFailure } from './failure.js';
 import { FORMAT, ResultsFileError, loadResults, parseResults, type Combined, type MachineInfo, type SuiteOutcome } from './combined.js';
 import { compareRuns, formatComparisonText } from './compare.js';
 import { formatDuration } from './format.js';
@@ -20,8 +21,8 @@ import { HARD_LIMIT_FACTOR, SCALING_BUDGET_S, SCALING_MEASUREMENT_MAX_S, SCALING
 import { renderChart } from './svg.js';
 
 export interface RunnerIO {
+  /** Progress, the summary and --compare's marks go here. */
   out: ProgressSink;
-  err: (text: string) => void;
   /** bench/ of the checkout: sources `<name>.ts` are here, built scripts in `dist/`. */
   benchDir: string;
   /** The suites and budgets (default {@link SUITES}, {@link SCALING_BUDGET_S}); tests run small fakes. */
@@ -79,11 +80,6 @@ export function writeReport(results: Combined, outDir: string, resultsPath: stri
     resultsLink: relative(outDir, resultsPath).split('\\').join('/'),
   }));
   return { report, charts: written, ...(comparisonText ? { comparisonText } : {}) };
-}
-
-function suiteFailure(code: number | null, signal: string | null, tail: string[]): string {
-  const last = tail.filter((l) => l.trim()).slice(-2).map((l) => l.trim()).join(' / ');
-  return `exit ${code ?? signal}${last ? `: ${last.slice(0, 300)}` : ''}`;
 }
 
 /** Runs `pnpm bench` with parsed options; returns the exit status. */

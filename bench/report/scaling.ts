@@ -11,6 +11,7 @@ import { figure, ratio, type Figure } from '../lib/results.js';
 import { hasTaskset, runChild } from './child.js';
 import type { Scaling, ScalingFigure, ScalingSuite, SuiteResult } from './combined.js';
 import type { Progress } from './progress.js';
+import { suiteFailure } from './failure.js';
 
 /** The order in which suites are measured; quick mode takes only the first one present. */
 export const SCALING_ORDER = ['synod', 'multipaxos', 'transport'] as const;
@@ -114,7 +115,7 @@ export async function runScaling(o: ScalingOptions): Promise<Scaling> {
           t.status = child.timedOut ? 'timeout' : 'failed';
           t.reason = child.timedOut
             ? `stopped after ${Math.round(child.seconds)} s on ${c} core${c > 1 ? 's' : ''} (a scaling measurement may take ${o.measurementMaxS} s)`
-            : `exit ${child.code ?? child.signal} on ${c} core${c > 1 ? 's' : ''}: ${child.errorTail.slice(-3).join(' / ') || 'no results written'}`;
+            : `${child.code === 0 ? 'wrote no results' : suiteFailure(child.code, child.signal, child.errorTail)} on ${c} core${c > 1 ? 's' : ''}`;
           o.progress.line(`    scaling: ${t.name} ${t.reason}`);
           break;
         }

@@ -14,6 +14,7 @@ import type { Combined } from '../report/combined.ts';
 import { parseBenchArgs } from '../report/options.ts';
 import { runBench } from '../report/runner.ts';
 import type { SuiteSpec } from '../report/suites.ts';
+import { suiteFailure } from '../report/failure.ts';
 
 /** A fake suite that records what it was told, and in scaling mode scales perfectly with BENCH_WORKERS. */
 const okSuite = (name: string) => `
@@ -60,7 +61,6 @@ test('a quick run over fake suites: statuses, variables, scaling, files, exit 1'
     let printed = '';
     const status = await runBench(opts, {
       out: { write: (s) => { printed += s; }, isTTY: false },
-      err: (s) => { printed += s; },
       benchDir: dir,
       suites: registry,
       scalingBudgetS: { full: 60, quick: 60 },
@@ -113,7 +113,7 @@ test('--suite runs only those; the others are listed as not run; exit 0 when the
   const dir = fakeBench();
   try {
     const opts = parseBenchArgs(['--suite', 'transport', '--runs', '1', '--no-scaling', '--out', join(dir, 'out')], { cores: availableParallelism(), benchDir: dir });
-    const status = await runBench(opts, { out: { write: () => {}, isTTY: false }, err: () => {}, benchDir: dir, suites: registry });
+    const status = await runBench(opts, { out: { write: () => {}, isTTY: false }, benchDir: dir, suites: registry });
     assert.is(status, 0);
     const [file] = readdirSync(join(dir, 'out', 'results'));
     const r = JSON.parse(readFileSync(join(dir, 'out', 'results', file!), 'utf8')) as Combined;
@@ -124,6 +124,24 @@ test('--suite runs only those; the others are listed as not run; exit 0 when the
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a failure is told by the line that names the error, not by the lines Node adds after it', () => {
+  const tail = [
+    'file:///work/main/packages/actors/dist/host.js:306',
+    '                reject(new AskTimeoutError(describeRef(to), messageType(msg), timeoutMs));',
+    '                       ^',
+    '',
+    'AskTimeoutError: ask to "driver" (#1.6) with message "run" got no reply within 120000 ms',
+    '    at Timeout._onTimeout (file:///work/main/packages/actors/dist/host.js:306:24)',
+    "  target: '\"driver\" (#1.6)',",
+    '}',
+    '',
+    'Node.js v20.20.2',
+  ];
+  assert.is(suiteFailure(1, null, tail), 'exit 1: AskTimeoutError: ask to "driver" (#1.6) with message "run" got no reply within 120000 ms');
+  assert.is(suiteFailure(null, 'SIGKILL', ['killed here']), 'exit SIGKILL: killed here');
+  assert.is(suiteFailure(3, null, []), 'exit 3');
 });
 
 test.run();
