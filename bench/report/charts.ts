@@ -15,6 +15,11 @@ export interface ChartSource {
   pattern: RegExp;
   /** The series label from the named groups other than `x`. */
   label: (groups: Record<string, string>) => string;
+  /**
+   * Which series share a colour and which a marker and dash (see svg.ts), and the legend order;
+   * default: every series its own, in the order figures appear.
+   */
+  style?: (groups: Record<string, string>) => { color: string; shape: string; order: (string | number)[] };
 }
 
 export interface ChartDef {
@@ -31,6 +36,9 @@ export interface ChartDef {
 
 const PERCENTILE_LABEL: Record<string, string> = { p50: 'p50', p90: 'p90', p99: 'p99', p999: 'p99.9' };
 const MODE_LABEL: Record<string, string> = { workers: 'workers', embedded: 'embedded (one thread)', bare: 'bare MessagePorts' };
+const MODE_ORDER = ['workers', 'embedded', 'bare'];
+/** Colour by mode, marker and dash by the number of acceptors; workers first. */
+const byModeAndAcceptors = (g: Record<string, string>) => ({ color: g.mode!, shape: g.acceptors!, order: [MODE_ORDER.indexOf(g.mode!), Number(g.acceptors)] });
 const mode = (g: Record<string, string>) => MODE_LABEL[g.mode!] ?? g.mode!;
 const plural = (n: string, what: string) => `${n} ${what}${n === '1' ? '' : 's'}`;
 
@@ -42,8 +50,10 @@ export const CHARTS: readonly ChartDef[] = [
     subtitle: 'median of the runs, whiskers min–max; one proposer, learner and client node',
     sources: [{
       suite: 'synod',
-      pattern: /^(?<mode>workers|embedded|bare)\.r(?<acceptors>\d+)\.inflight(?<x>\d+)\.rounds_per_s$/,
+      // r<A> is the convention; a<A> is read too, as the synod suite writes it (7b681f3).
+      pattern: /^(?<mode>workers|embedded|bare)\.[ra](?<acceptors>\d+)\.inflight(?<x>\d+)\.rounds_per_s$/,
       label: (g) => `${mode(g)}, ${plural(g.acceptors!, 'acceptor')}`,
+      style: byModeAndAcceptors,
     }],
     x: { label: 'instances in flight', scale: 'log' },
     y: { label: 'rounds/s', scale: 'linear' },
@@ -57,6 +67,8 @@ export const CHARTS: readonly ChartDef[] = [
       suite: 'multipaxos',
       pattern: /^(?<mode>workers|embedded)\.r(?<acceptors>\d+)\.batch(?<x>\d+)\.window(?<window>\d+)\.commands_per_s$/,
       label: (g) => `${mode(g)}, ${plural(g.acceptors!, 'acceptor')}, window ${g.window}`,
+      // Colour by window (the series this chart compares), marker by mode and acceptors.
+      style: (g) => ({ color: g.window!, shape: `${g.mode}${g.acceptors}`, order: [MODE_ORDER.indexOf(g.mode!), Number(g.acceptors), Number(g.window)] }),
     }],
     x: { label: 'batch limit (commands per slot)', scale: 'log' },
     y: { label: 'commands/s', scale: 'linear' },
@@ -71,11 +83,13 @@ export const CHARTS: readonly ChartDef[] = [
         suite: 'multipaxos',
         pattern: /^(?<mode>workers|embedded)\.r(?<acceptors>\d+)\.single_client\.commit_us_(?<x>p50|p90|p99|p999)$/,
         label: (g) => `Multi-Paxos commit, ${mode(g)}, ${plural(g.acceptors!, 'acceptor')}`,
+        style: (g) => ({ color: `${g.mode}${g.acceptors}`, shape: 'multipaxos', order: [0, MODE_ORDER.indexOf(g.mode!), Number(g.acceptors)] }),
       },
       {
         suite: 'synod',
-        pattern: /^(?<mode>workers|embedded|bare)\.r(?<acceptors>\d+)\.inflight1\.round_us_(?<x>p50|p90|p99|p999)$/,
+        pattern: /^(?<mode>workers|embedded|bare)\.[ra](?<acceptors>\d+)\.inflight1\.round_us_(?<x>p50|p90|p99|p999)$/,
         label: (g) => `Synod round, ${mode(g)}, ${plural(g.acceptors!, 'acceptor')}`,
+        style: (g) => ({ color: `${g.mode}${g.acceptors}`, shape: 'synod', order: [1, MODE_ORDER.indexOf(g.mode!), Number(g.acceptors)] }),
       },
     ],
     x: { label: 'percentile', scale: 'category', categories: ['p50', 'p90', 'p99', 'p99.9'], value: (raw) => PERCENTILE_LABEL[raw] ?? raw },
@@ -103,6 +117,7 @@ export const CHARTS: readonly ChartDef[] = [
       suite: 'multipaxos',
       pattern: /^(?<mode>workers|embedded)\.r(?<acceptors>\d+)\.size(?<x>\d+)\.cpu_us_per_command$/,
       label: (g) => `${mode(g)}, ${plural(g.acceptors!, 'acceptor')}`,
+      style: byModeAndAcceptors,
     }],
     x: { label: 'command size', scale: 'log', format: formatBytes },
     y: { label: 'CPU µs per command (log scale)', scale: 'log' },
@@ -122,6 +137,7 @@ function point(x: number | string, f: Figure | { median: number; min: number; ma
 /** Builds one chart from a combined results file. */
 export function buildChart(def: ChartDef, results: Combined): ChartOutcome {
   const series = new Map<string, Point[]>();
+  const looks = new Map<string, { color: string; shape: string; order: (string | number)[] }>();
   let figures = 0;
   const absent: string[] = [];
   for (const src of def.sources) {
@@ -139,6 +155,7 @@ export function buildChart(def: ChartDef, results: Combined): ChartOutcome {
       const x = def.x.value ? def.x.value(rawX!) : Number(rawX);
       let pts = series.get(label);
       if (!pts) series.set(label, (pts = []));
+      if (src.style && !looks.has(label)) looks.set(label, src.style(rest as Record<string, string>));
       pts.push(point(x, f));
       figures++;
     }
@@ -147,12 +164,28 @@ export function buildChart(def: ChartDef, results: Combined): ChartOutcome {
     return { def, missing: absent.length > 0 ? absent.join('; ') : 'no figure of this run has a matching name' };
   }
   const order = def.x.categories;
-  const out: Series[] = [...series].map(([label, points]) => ({
-    label,
-    points: points.sort((a, b) => (order ? order.indexOf(String(a.x)) - order.indexOf(String(b.x)) : Number(a.x) - Number(b.x))),
-  }));
+  const out: Series[] = [...series].map(([label, points]) => {
+    const look = looks.get(label);
+    return {
+      label,
+      points: points.sort((a, b) => (order ? order.indexOf(String(a.x)) - order.indexOf(String(b.x)) : Number(a.x) - Number(b.x))),
+      ...(look ? { colorKey: look.color, shapeKey: look.shape } : {}),
+    };
+  });
+  // Legend order from the style's order keys (series without one keep the order they appeared in).
+  const rank = (s: Series) => looks.get(s.label)?.order ?? [];
+  out.sort((a, b) => compareKeys(rank(a), rank(b)));
   const { value: _value, ...x } = def.x;
   return { def, figures, spec: { title: def.title, subtitle: def.subtitle, x, y: def.y, series: out } };
+}
+
+function compareKeys(a: (string | number)[], b: (string | number)[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const x = a[i]!, y = b[i]!;
+    if (x === y) continue;
+    return typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
+  }
+  return a.length - b.length;
 }
 
 function describeStatus(status: string): string {

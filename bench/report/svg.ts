@@ -23,6 +23,13 @@ export interface Series {
   points: Point[];
   /** Drawn dashed, without markers: a reference such as the ideal, not a measurement. */
   reference?: boolean;
+  /**
+   * Series with the same color key share a colour; with the same shape key, a marker and a dash
+   * pattern. Two dimensions of the data (say mode and acceptors) then read apart at a glance.
+   * Default: each series its own colour and shape.
+   */
+  colorKey?: string;
+  shapeKey?: string;
 }
 
 export interface XAxis {
@@ -71,6 +78,31 @@ const PALETTE = {
 
 const MARKERS = ['circle', 'square', 'triangle', 'diamond', 'triangle-down', 'cross', 'plus', 'star'] as const;
 type Marker = (typeof MARKERS)[number];
+/** Dash patterns that go with the markers, so shapes differ in the lines too. */
+const DASHES = ['', '7 4', '2 3', '10 3 2 3'] as const;
+
+/** Colour and shape index of each series, from its keys (first seen, first served). */
+function styles(series: Series[]): { color: number; shape: number }[] {
+  const colors = new Map<string, number>();
+  const shapes = new Map<string, number>();
+  return series.map((s, i) => {
+    const ck = s.colorKey ?? `#${i}`;
+    const sk = s.shapeKey ?? (s.colorKey === undefined ? `#${i}` : '');
+    if (!colors.has(ck)) colors.set(ck, colors.size);
+    if (!shapes.has(sk)) shapes.set(sk, shapes.size);
+    return { color: colors.get(ck)! % PALETTE.light.length, shape: shapes.get(sk)! };
+  });
+}
+
+/** The marker of a shape index; past the last, the order shifts so colour and marker never repeat together. */
+function markerOf(shape: number): Marker {
+  return MARKERS[(shape + Math.floor(shape / MARKERS.length)) % MARKERS.length]!;
+}
+
+function dashAttr(shape: number, keyed: boolean): string {
+  const d = keyed ? DASHES[shape % DASHES.length]! : '';
+  return d ? ` stroke-dasharray="${d}"` : '';
+}
 
 /** Escapes text for SVG content and attributes. */
 export function escapeXml(s: string): string {
@@ -265,8 +297,10 @@ export function renderChart(spec: ChartSpec): string {
   out.push(`<text class="fg" x="${c(LAYOUT.padding + 4)}" y="${c(ly)}" text-anchor="middle" transform="rotate(-90 ${c(LAYOUT.padding + 4)} ${c(ly)})">${escapeXml(spec.y.label)}</text>`);
 
   // Series: whiskers under lines under markers.
+  const looks = styles(spec.series);
+  const keyed = spec.series.some((s) => s.shapeKey !== undefined);
   spec.series.forEach((s, i) => {
-    const cls = `s${i % PALETTE.light.length}`;
+    const cls = `s${looks[i]!.color}`;
     const pts = s.points.map((p) => ({ x: X.map(p.x), y: Y.map(p.y), p }));
     if (s.reference) {
       out.push(`<polyline class="reference ref" points="${pts.map((q) => `${c(q.x)},${c(q.y)}`).join(' ')}"/>`);
@@ -279,8 +313,8 @@ export function renderChart(spec: ChartSpec): string {
       if (Math.abs(lo - hi) < 2) continue;
       out.push(`<path class="${cls} whisker" d="M${c(q.x)} ${c(lo)}V${c(hi)}M${c(q.x - 4)} ${c(lo)}H${c(q.x + 4)}M${c(q.x - 4)} ${c(hi)}H${c(q.x + 4)}"/>`);
     }
-    if (pts.length > 1) out.push(`<polyline class="${cls} line" points="${pts.map((q) => `${c(q.x)},${c(q.y)}`).join(' ')}"/>`);
-    const marker = MARKERS[i % MARKERS.length]!;
+    if (pts.length > 1) out.push(`<polyline class="${cls} line"${dashAttr(looks[i]!.shape, keyed)} points="${pts.map((q) => `${c(q.x)},${c(q.y)}`).join(' ')}"/>`);
+    const marker = markerOf(looks[i]!.shape);
     out.push(`<g class="${cls}">${pts.map((q) => markerPath(marker, q.x, q.y, LAYOUT.markerSize)).join('')}</g>`);
   });
 
@@ -290,9 +324,9 @@ export function renderChart(spec: ChartSpec): string {
     const y = py0 + 66 + r * LAYOUT.legendRow;
     for (const i of row) {
       const s = spec.series[i]!;
-      const cls = `s${i % PALETTE.light.length}`;
-      out.push(`<line class="${s.reference ? 'reference ref' : `${cls} line`}" x1="${c(x)}" y1="${c(y - 4)}" x2="${c(x + 26)}" y2="${c(y - 4)}"/>`);
-      if (!s.reference) out.push(`<g class="${cls}">${markerPath(MARKERS[i % MARKERS.length]!, x + 13, y - 4, LAYOUT.markerSize)}</g>`);
+      const cls = `s${looks[i]!.color}`;
+      out.push(`<line class="${s.reference ? 'reference ref' : `${cls} line`}"${s.reference ? '' : dashAttr(looks[i]!.shape, keyed)} x1="${c(x)}" y1="${c(y - 4)}" x2="${c(x + 26)}" y2="${c(y - 4)}"/>`);
+      if (!s.reference) out.push(`<g class="${cls}">${markerPath(markerOf(looks[i]!.shape), x + 13, y - 4, LAYOUT.markerSize)}</g>`);
       out.push(`<text class="fg" x="${c(x + 34)}" y="${c(y)}">${escapeXml(s.label)}</text>`);
       x += 34 + s.label.length * LAYOUT.charWidth + LAYOUT.legendGap;
     }

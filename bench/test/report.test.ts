@@ -73,7 +73,8 @@ test('every chart bench/README.md promises is drawn from the fixture and linked'
   const rounds = charts.find((c) => c.def.id === 'synod-rounds-vs-inflight')!;
   assert.ok('spec' in rounds);
   if ('spec' in rounds) {
-    assert.equal(rounds.spec.series.map((s) => s.label), ['workers, 3 acceptors', 'embedded (one thread), 3 acceptors', 'bare MessagePorts, 3 acceptors', 'workers, 5 acceptors', 'workers, 7 acceptors']);
+    assert.equal(rounds.spec.series.map((s) => s.label), ['workers, 3 acceptors', 'workers, 5 acceptors', 'workers, 7 acceptors', 'embedded (one thread), 3 acceptors', 'bare MessagePorts, 3 acceptors']);
+    assert.equal(rounds.spec.series.map((s) => [s.colorKey, s.shapeKey]), [['workers', '3'], ['workers', '5'], ['workers', '7'], ['embedded', '3'], ['bare', '3']]);
     assert.equal(rounds.spec.series[0]!.points.map((p) => p.x), [1, 16, 64, 256]);
   }
   const latency = charts.find((c) => c.def.id === 'latency-one-client')!;

@@ -61,6 +61,30 @@ test('whiskers for the min–max spread (if it shows), none for points without o
   assert.not.ok(svg.includes('class="s1 whisker"'));
 });
 
+test('colour and shape keys: one colour per mode, one marker and dash per acceptor count', () => {
+  const keyed: ChartSpec = {
+    title: 'k', x: { label: 'x', scale: 'linear' }, y: { label: 'y', scale: 'linear' },
+    series: [
+      { label: 'workers 3', colorKey: 'workers', shapeKey: '3', points: [{ x: 1, y: 1 }, { x: 2, y: 2 }] },
+      { label: 'workers 5', colorKey: 'workers', shapeKey: '5', points: [{ x: 1, y: 2 }, { x: 2, y: 3 }] },
+      { label: 'embedded 3', colorKey: 'embedded', shapeKey: '3', points: [{ x: 1, y: 3 }, { x: 2, y: 4 }] },
+    ],
+  };
+  const svg = renderChart(keyed);
+  const lines = [...svg.matchAll(/<polyline class="(s\d) line"( stroke-dasharray="[^"]+")? /g)].map((m) => [m[1], m[2] ?? '']);
+  assert.equal(lines, [['s0', ''], ['s0', ' stroke-dasharray="7 4"'], ['s1', '']]);
+  const markers = [...svg.matchAll(/<g class="s\d">(<\w+)/g)].map((m) => m[1]).slice(0, 3);
+  assert.equal(markers, ['<circle', '<rect', '<circle'], 'acceptors 3 is a circle in both modes');
+});
+
+test('nine plain series never repeat a colour together with a marker', () => {
+  const nine: ChartSpec = { ...spec, series: Array.from({ length: 9 }, (_, i) => ({ label: `s${i}`, points: [{ x: 1, y: i + 1 }] })) };
+  const svg = renderChart(nine);
+  const first = /<g class="s0">(<\w+)/.exec(svg)![1];
+  const ninth = [...svg.matchAll(/<g class="s0">(<\w+)/g)][1]![1];
+  assert.is.not(ninth, first, 'the ninth series has the first colour but another marker');
+});
+
 test('the same input gives the same output', () => {
   assert.is(renderChart(spec), renderChart(structuredClone(spec)));
 });
