@@ -137,9 +137,13 @@ function ratiosSection(r: Combined): string[] {
   }
   const out = ['## Comparisons, measured side by side', ''];
   out.push('A ratio named `a_vs_b` is a ÷ b, computed in every run from figures of that run.', '');
-  const absent = ['synod', 'multipaxos'].filter((s) => !r.suites[s]?.result);
+  const KEY_COMPARISONS: Record<string, string> = {
+    synod: 'the Synod against the bare worker baseline and the in-thread ceiling (the synod suite)',
+    multipaxos: 'Multi-Paxos on workers against embedded (the multipaxos suite)',
+  };
+  const absent = Object.keys(KEY_COMPARISONS).filter((s) => !r.suites[s]?.result);
   if (absent.length > 0) {
-    out.push(`The comparisons of Synod with the bare worker baseline and the in-thread ceiling, and of workers with embedded, come from the ${absent.join(' and ')} suite${absent.length > 1 ? 's' : ''}, which did not run here (see Suites).`, '');
+    out.push(`Not in this run: ${absent.map((s) => KEY_COMPARISONS[s]).join('; ')}; see Suites for why.`, '');
   }
   out.push(rows.length > 0 ? table(['suite', 'ratio', 'median', 'min', 'max'], rows, ['l', 'l', 'r', 'r', 'r']) : '_No suite of this run wrote a ratio._', '');
   return out;

@@ -88,7 +88,7 @@ test('without the synod and multipaxos suites: the report says so instead of dra
   const md = report(r);
   assert.ok(md.includes('| `synod` | not in this checkout |'));
   assert.ok(md.includes('_Not drawn: the synod suite is not in this checkout._ It draws synod figures `<mode>.r<A>.inflight<N>.rounds_per_s`.'));
-  assert.ok(md.includes('come from the synod and multipaxos suites, which did not run here'));
+  assert.ok(md.includes('Not in this run: the Synod against the bare worker baseline and the in-thread ceiling (the synod suite); Multi-Paxos on workers against embedded (the multipaxos suite); see Suites for why.'));
 });
 
 test('a busy machine is said to be busy', () => {
