@@ -41,7 +41,13 @@ export const dashboardCommand: Command = {
     const durationMs = values.duration === undefined ? null : positiveNumber(values, 'duration', 1, false) * 1000;
 
     stdout(`starting ${options.replicas} replica workers (${options.storage} storage)...\n`);
-    const session = await DemoSession.start(options);
+    let session: DemoSession;
+    try {
+      session = await DemoSession.start(options);
+    } catch (e) {
+      stderr(`synod dashboard: could not start the cluster: ${(e as Error).message}\n`);
+      return EXIT.failed;
+    }
     const title = `${options.replicas} replicas · ${options.storage} storage · ${options.clients} clients` +
       (session.faults?.possible ? ` · a fault every ${seconds(options.faultEveryMs)}` : '');
     const source = new DemoDashboardSource(session, title);

@@ -69,7 +69,8 @@ export function demoOptions({ values }: Pick<CommandContext, 'values'>, faults: 
 
 async function runDemo(options: DemoOptions, durationMs: number, json: boolean, { stdout, stderr }: CommandContext): Promise<number> {
   // With --json, stdout carries the JSON alone; the live view goes to stderr.
-  const viewOut = json ? { write: stderr, isTTY: process.stderr.isTTY === true } : { write: stdout, isTTY: process.stdout.isTTY === true };
+  const stream = json ? process.stderr : process.stdout;
+  const viewOut = { write: json ? stderr : stdout, isTTY: stream.isTTY === true, columns: stream.columns };
   if (options.faults && tolerableFailures(options.replicas) === 0) {
     viewOut.write(`note: with ${options.replicas} replica${options.replicas === 1 ? '' : 's'} no node can fail and leave a majority: no faults are injected.\n`);
   }
@@ -77,7 +78,13 @@ async function runDemo(options: DemoOptions, durationMs: number, json: boolean, 
     viewOut.write('warning: memory storage is not crash-safe: a restarted acceptor forgets what it promised, so the checker may find violations.\n');
   }
   viewOut.write(`starting ${options.replicas} replica workers (${options.storage} storage)...\n`);
-  const session = await DemoSession.start(options);
+  let session: DemoSession;
+  try {
+    session = await DemoSession.start(options);
+  } catch (e) {
+    stderr(`synod demo: could not start the cluster: ${(e as Error).message}\n`);
+    return EXIT.failed;
+  }
   const faultText = !session.faults?.possible ? 'no faults' : `a fault every ${seconds(options.faultEveryMs)}`;
   const view = new TerminalView(viewOut, {
     header: `synod demo: ${options.replicas} replicas, ${options.storage} storage${options.storage === 'file' ? ` in ${session.cluster.dir}` : ''}, ` +

@@ -26,8 +26,6 @@ export const PROJECTIONS: Record<Role, InspectProjection> = {
 export const DEAD_LETTER_REPORT_MS = 1_000;
 
 export interface ObserverEvents {
-  /** After every round of inspections. */
-  inspected: () => void;
   event: (e: ClusterEvent) => void;
 }
 
@@ -49,7 +47,8 @@ export class ClusterObserver {
   leaderChanges = 0;
   /** The replica node leading at the last inspection, and its ballot. */
   leader: { index: number; ballot: number } | null = null;
-  private everLed = false;
+  /** The last leader seen (a moment without one, during an election or a slow inspection, is no change). */
+  private lastLeader: { index: number; ballot: number } | null = null;
   readonly deadLetters = { total: 0, byReason: {} as Record<string, number> };
   private pendingDead = { count: 0, byReason: {} as Record<string, number> };
   private readonly records: ActorRecord[][];
@@ -182,7 +181,6 @@ export class ClusterObserver {
         }
       })));
       this.updateLeader();
-      this.events.emit('inspected');
     } finally {
       this.polling = false;
     }
@@ -196,11 +194,12 @@ export class ClusterObserver {
       if (st && st.status === 'leader' && this.isUp(index) && (best === null || st.ballotValue > best.ballot)) best = { index, ballot: st.ballotValue };
     });
     const now = best as { index: number; ballot: number } | null;
-    if (now === null) { this.leader = null; return; }
-    if (this.leader?.index === now.index && this.leader.ballot === now.ballot) return;
-    if (this.everLed) this.leaderChanges++;
-    this.everLed = true;
     this.leader = now;
+    if (now === null) return;
+    const last = this.lastLeader;
+    if (last?.index === now.index && last.ballot === now.ballot) return;
+    if (last !== null) this.leaderChanges++;
+    this.lastLeader = now;
     this.emit({ kind: 'leader', index: now.index, text: `replica node ${now.index} leads in ballot ${formatBallot(now.ballot)}` });
   }
 

@@ -3,6 +3,7 @@
  */
 import type { CheckResult } from '@synod/checker';
 import type { DemoSession } from './session.js';
+import { plural } from './view.js';
 
 /** What `synod demo --json` prints as its last line. */
 export interface DemoSummary {
@@ -88,7 +89,7 @@ export function formatSummary(d: DemoSummary): string {
     `  commands committed  ${n(d.committed)} (${d.commandsPerSecond}/s); reads ${n(d.reads)}; ` +
       `failed ${n(d.failed)} (not applied); unknown outcome ${n(d.unknown)}`,
     `  latency             p50 ${d.latencyP50Ms ?? '–'} ms, p99 ${d.latencyP99Ms ?? '–'} ms`,
-    `  faults              ${d.workersKilled} workers killed, ${d.actorsCrashed} actors crashed; ${d.restarts} actor restarts by supervision`,
+    `  faults              ${plural(d.workersKilled, 'worker')} killed, ${plural(d.actorsCrashed, 'actor')} crashed; ${plural(d.restarts, 'actor restart')} by supervision`,
     `  leader changes      ${d.leaderChanges} (seen by inspecting the leaders; a quicker one can go unseen)`,
     `  replicas            ${d.replicasConverged ? `all applied the same ${n(d.appliedUpTo[0] ?? 0)} slots` : `applied ${d.appliedUpTo.map((a) => (a < 0 ? 'unreachable' : n(a))).join(', ')} slots (not caught up yet)`}`,
     `  linearizability     ${VERDICT[d.verdict]}: ${n(d.operationsChecked)} operations on ${d.keys} keys checked in ${d.checkMs} ms` +

@@ -20,6 +20,8 @@ export const BAR_WIDTH = 24;
 export interface ViewSink {
   write(text: string): void;
   isTTY: boolean;
+  /** The terminal's width: longer lines are cut, or wrapping would break the redraw. */
+  columns?: number;
 }
 
 export interface ViewSources {
@@ -103,14 +105,15 @@ export class TerminalView {
       `  [${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)}] ${seconds(this.elapsed())} of ${seconds(durationMs)}`,
       `  commands  ${pad(Math.round(r.writesPerSecond))}/s committed · ${Math.round(r.readsPerSecond)}/s reads · p50 ${ms(r.p50Ms)} · p99 ${ms(r.p99Ms)}`,
       `  totals    ${t.writes} committed · ${t.reads} reads · ${t.failed} failed · ${t.unknown} unknown outcome`,
-      `  leader    ${leader ? `replica node ${leader.index}` : 'none right now'} · ${observer.leaderChanges} leader change${observer.leaderChanges === 1 ? '' : 's'}`,
-      `  restarts  ${observer.restarts} actor restarts` + (faults ? ` · ${faults.done.killed} workers killed · ${faults.done.crashed} actors crashed` : ' · faults off'),
+      `  leader    ${leader ? `replica node ${leader.index}` : 'none right now'} · ${plural(observer.leaderChanges, 'leader change')}`,
+      `  restarts  ${plural(observer.restarts, 'actor restart')}` + (faults ? ` · ${plural(faults.done.killed, 'worker')} killed · ${plural(faults.done.crashed, 'actor')} crashed` : ' · faults off'),
       `  nodes     ${marks}   (★ leader ● up ✗ down ⊘ isolated)`,
       `  applied   ${applied}   (slots applied per replica)`,
       ...this.recent.map((l) => `  ${l}`),
     ];
     let text = this.drawn > 0 ? `\x1b[${this.drawn}A` : '';
-    for (const l of lines) text += `\x1b[2K${l}\n`;
+    const width = Math.max(20, (this.out.columns ?? 200) - 1);
+    for (const l of lines) text += `\x1b[2K${l.length > width ? `${l.slice(0, width - 1)}…` : l}\n`;
     // Fewer lines than last time: clear what is left below.
     for (let i = lines.length; i < this.drawn; i++) text += '\x1b[2K\n';
     if (this.drawn > lines.length) text += `\x1b[${this.drawn - lines.length}A`;
@@ -128,5 +131,10 @@ function ms(v: number | null): string {
 }
 
 function pad(n: number): string {
-  return String(n).padStart(5);
+  return String(n).padStart(4);
+}
+
+/** `1 worker`, `2 workers`. */
+export function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
