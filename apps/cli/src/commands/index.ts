@@ -4,5 +4,6 @@ import { benchCommand } from './bench.js';
 import { checkCommand } from './check.js';
 import { dashboardCommand } from './dashboard.js';
 import { demoCommand } from './demo.js';
+import { simCommand } from './sim.js';
 
-export const commands: readonly Command[] = [demoCommand, benchCommand, checkCommand, dashboardCommand];
+export const commands: readonly Command[] = [demoCommand, simCommand, benchCommand, checkCommand, dashboardCommand];
