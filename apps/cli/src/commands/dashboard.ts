@@ -18,7 +18,7 @@ export const dashboardCommand: Command = {
   description: [
     'Starts the same cluster and client workload as `synod demo` and serves a page on this machine',
     '(127.0.0.1): every worker and its actors with their Paxos state (promised and accepted ballots,',
-    'the leader, applied slots), the messages of a 20 ms window every second as a sequence diagram,',
+    'the leader, applied slots), every message sent during 5 ms once a second as a sequence diagram,',
     'commands per second and latency, restarts and dead letters as they happen, and buttons that kill',
     'a worker, partition a replica node, and heal. Runs until Ctrl-C (or --duration).',
   ].join('\n'),

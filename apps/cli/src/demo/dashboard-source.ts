@@ -8,7 +8,7 @@ import type { ActionResult, ClusterView, DashboardSource, MessageWindowView, Sou
 import type { DemoSession } from './session.js';
 
 /** Message windows: how often one opens, how long it records, and the bound per host. */
-export const TRACE = { periodMs: 1_000, windowMs: 20, maxPerWindow: 150 } as const;
+export const TRACE = { periodMs: 1_000, windowMs: 5, maxPerWindow: 200 } as const;
 /** A merged window is handed over this long after it closed (late hosts' windows arrive by then). */
 export const TRACE_MERGE_DELAY_MS = 150;
 /** Chart points (one per second). */
