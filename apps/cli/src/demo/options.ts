@@ -34,6 +34,8 @@ export interface DemoOptions {
   latencySamplesPerBucket: number;
   /** The linearizability check of the recorded history gives up (verdict unknown) after this long. */
   checkTimeLimitMs: number;
+  /** Operations recorded for that check at most (later ones run unrecorded); 0 records none. */
+  maxRecorded: number;
 }
 
 export const defaultDemoOptions: DemoOptions = {
@@ -51,6 +53,7 @@ export const defaultDemoOptions: DemoOptions = {
   keepBuckets: 480,
   latencySamplesPerBucket: 256,
   checkTimeLimitMs: 60_000,
+  maxRecorded: 1_000_000,
 };
 
 /** The most replicas the demo starts (one worker thread each). */

@@ -33,7 +33,7 @@ export class DemoSession {
     // A run id in key names: a kept storage folder can be reused by a later run, whose history
     // then starts from absent keys as the checker's model assumes.
     const keyPrefix = `${randomBytes(3).toString('hex')}/`;
-    this.workload = new Workload(cluster.map, this.metrics, { clients: options.clients, keys: options.keys, keyPrefix });
+    this.workload = new Workload(cluster.map, this.metrics, { clients: options.clients, keys: options.keys, keyPrefix, maxRecorded: options.maxRecorded });
     this.faults = options.faults ? new FaultInjector(cluster, this.observer, options.faultEveryMs) : null;
   }
 

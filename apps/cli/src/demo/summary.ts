@@ -35,6 +35,8 @@ export interface DemoSummary {
   /** Why the verdict is unknown, or what is not linearizable. */
   verdictReason?: string;
   operationsChecked: number;
+  /** The history was recorded up to its bound; later operations ran unrecorded. */
+  historyTruncated: boolean;
   keys: number;
   checkMs: number;
   dir: string;
@@ -72,6 +74,7 @@ export function summarize(
     verdict: result.verdict,
     ...(reason ? { verdictReason: reason } : {}),
     operationsChecked: result.operations,
+    historyTruncated: s.workload.truncated,
     keys: result.partitions.length,
     checkMs: Math.round(result.elapsedMs),
     dir: s.cluster.dir,
@@ -93,6 +96,7 @@ export function formatSummary(d: DemoSummary): string {
     `  leader changes      ${d.leaderChanges} (seen by inspecting the leaders; a quicker one can go unseen)`,
     `  replicas            ${d.replicasConverged ? `all applied the same ${n(d.appliedUpTo[0] ?? 0)} slots` : `applied ${d.appliedUpTo.map((a) => (a < 0 ? 'unreachable' : n(a))).join(', ')} slots (not caught up yet)`}`,
     `  linearizability     ${VERDICT[d.verdict]}: ${n(d.operationsChecked)} operations on ${d.keys} keys checked in ${d.checkMs} ms` +
+      (d.historyTruncated ? ' (the first ones: the recorder\'s bound was reached, later operations ran unrecorded)' : '') +
       (d.verdictReason ? `\n                      ${d.verdictReason}` : ''),
     `  storage             ${d.dir} (${d.dirKept ? 'kept' : 'removed'})`,
   ];

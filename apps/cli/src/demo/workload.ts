@@ -7,7 +7,7 @@
  * After an operation whose outcome is unknown the session continues under a fresh process id,
  * as Jepsen does: the old command may still take effect later.
  */
-import { HistoryRecorder, type Classification, type ReplicatedMapInput, type Settled } from '@synod/checker';
+import { HistoryRecorder, type Classification, type Outcome, type ReplicatedMapInput, type Settled } from '@synod/checker';
 import { InvalidCommandError, NoLeaderError, type ReplicatedMap } from '@synod/replicated';
 import type { Metrics } from './metrics.js';
 
@@ -19,17 +19,27 @@ export interface WorkloadOptions {
   keys: number;
   /** Prefix of key names, so a kept storage folder can be reused by a later run. */
   keyPrefix: string;
+  /**
+   * Operations recorded for the linearizability check at most; later ones run unrecorded (the
+   * recorded ones are a prefix of the history, and a prefix is checked soundly). 0: record none
+   * (the dashboard, which runs for as long as it is open).
+   */
+  maxRecorded: number;
 }
 
 export class Workload {
-  readonly recorder = new HistoryRecorder<ReplicatedMapInput, unknown>({ clock: () => performance.now() });
+  readonly recorder: HistoryRecorder<ReplicatedMapInput, unknown>;
+  /** Whether operations ran unrecorded once `maxRecorded` was reached. */
+  truncated = false;
   private running = false;
   private loops: Promise<void>[] = [];
   /** The last error text per kind, to explain failures in the summary. */
   readonly lastErrors = new Map<string, string>();
   private rng = ((Date.now() ^ 0x9e3779b9) >>> 0) || 1;
 
-  constructor(private readonly map: ReplicatedMap<string>, private readonly metrics: Metrics, private readonly options: WorkloadOptions) {}
+  constructor(private readonly map: ReplicatedMap<string>, private readonly metrics: Metrics, private readonly options: WorkloadOptions) {
+    this.recorder = new HistoryRecorder({ clock: () => performance.now(), maxOperations: Math.max(1, options.maxRecorded) });
+  }
 
   /** Starts every session. */
   start(): void {
@@ -80,7 +90,14 @@ export class Workload {
         call = () => m.get(key);
       }
       const started = performance.now();
-      const rec = await this.recorder.record(process, input, call, (s) => this.classify(s, isWrite));
+      const classify = (st: Settled<unknown>) => this.classify(st, isWrite);
+      let rec: { outcome: Outcome; value?: unknown; error?: unknown };
+      if (this.recorder.size < this.options.maxRecorded) {
+        rec = await this.recorder.record(process, input, call, classify);
+      } else {
+        if (this.options.maxRecorded > 0) this.truncated = true;
+        rec = await unrecorded(call, classify);
+      }
       const latencyMs = performance.now() - started;
       if (rec.outcome === 'ok') {
         this.metrics.record(isWrite ? 'write' : 'read', latencyMs);
@@ -116,5 +133,15 @@ export class Workload {
     x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
     this.rng = x >>> 0;
     return this.rng;
+  }
+}
+
+/** Runs a call outside the history, classified as a recorded one would be. */
+async function unrecorded(call: () => Promise<unknown>, classify: (s: Settled<unknown>) => Classification<unknown>): Promise<{ outcome: Outcome; value?: unknown; error?: unknown }> {
+  try {
+    const value = await call();
+    return { outcome: classify({ status: 'fulfilled', value }).outcome, value };
+  } catch (error) {
+    return { outcome: classify({ status: 'rejected', reason: error }).outcome, error };
   }
 }
