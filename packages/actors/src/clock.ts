@@ -10,7 +10,15 @@ export interface Clock {
   cancel(handle: unknown): void;
 }
 
+import { randomInt } from 'node:crypto';
+
 const origin = performance.timeOrigin;
+
+/** A random start for ask numbers: distinct across processes and restarts (see HostConfig.corrBase). */
+export function randomCorrBase(): number {
+  // Ask numbers travel as u32: start in the lower half so wrapping stays rare.
+  return randomInt(1, 2 ** 31);
+}
 
 export const realClock: Clock = {
   now: () => origin + performance.now(),

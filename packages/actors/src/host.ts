@@ -104,6 +104,12 @@ export interface HostConfig {
   /** Names a ref from another node given its address (for the sender of a decoded message). */
   resolveRef?(node: number, id: number): ActorRef<any>;
   /**
+   * Where this host's ask numbers start. Reply tokens are plain data and may be stored (a
+   * replicated log keeps the ones of its commands): after a restart, an old reply must not
+   * resolve a new ask, so real hosts start at a random number. Default 1.
+   */
+  corrBase?: number;
+  /**
    * Post what a drain sent at the end of the event-loop turn (`scheduler.later`) rather than at
    * once: the batches of every port message handled in that turn then leave together, in few
    * large posts (postMessage costs microseconds each). For port-fed hosts.
@@ -173,6 +179,7 @@ export class ActorHost {
     this.clock = cfg.clock;
     this.limits = cfg.limits;
     this.runQueue = new Mailbox<ActorCell>(Number.POSITIVE_INFINITY);
+    this.nextCorr = cfg.corrBase ?? 1;
     this.systemRef = makeRef<any>('$system', cfg.node, SYSTEM_ID);
   }
 
@@ -206,6 +213,9 @@ export class ActorHost {
     parent?.children.add(cell);
     const recovered = store.load(cell.storeKey);
     cell.recovered = recovered;
+    // What was recovered may include writes of an earlier incarnation that are not durable yet:
+    // nothing this one sends leaves before they are (persist before send, across restarts).
+    cell.lastTicket = store.writtenSeq ?? store.durableSeq;
     try {
       cell.state = def.init(options.args, cell, recovered?.hasState ? recovered.state : undefined);
     } catch (e) {
@@ -385,7 +395,7 @@ export class ActorHost {
 
   askFrom(cell: ActorCell | null, to: ActorRef<any>, msg: unknown, timeoutMs = this.limits.askTimeoutMs): Promise<unknown> {
     if (this.limits.validateMessages) assertPlainData(msg);
-    const corr = this.nextCorr++;
+    const corr = this.takeCorr();
     const from = cell ? cell.self : this.systemRef;
     return new Promise((resolve, reject) => {
       const timer = this.clock.schedule(timeoutMs, () => {
@@ -411,7 +421,7 @@ export class ActorHost {
    */
   enqueueFromOutside(to: ActorRef<any>, msg: unknown, timeoutMs = this.limits.askTimeoutMs): Promise<void> {
     if (this.limits.validateMessages) assertPlainData(msg);
-    const corr = this.nextCorr++;
+    const corr = this.takeCorr();
     return new Promise<void>((resolve, reject) => {
       const timer = this.clock.schedule(timeoutMs, () => {
         this.asks.delete(corr);
@@ -447,9 +457,25 @@ export class ActorHost {
    * until that state is durable (persist before send). Messages of later turns queue behind
    * held ones, so FIFO holds per sender.
    */
+  /** The next ask number; they travel as u32, so they wrap (an ask lives seconds, not 4 billion asks). */
+  private takeCorr(): number {
+    const c = this.nextCorr;
+    this.nextCorr = c >= 0xffff_ffff ? 1 : c + 1;
+    return c;
+  }
+
   endTurn(cell: ActorCell): void {
     if (cell.pendingOps.length > 0) {
-      cell.lastTicket = cell.store.write(cell.storeKey, cell.pendingOps);
+      try {
+        cell.lastTicket = cell.store.write(cell.storeKey, cell.pendingOps);
+      } catch (e) {
+        // The store refused the turn's state (too large, full, not storable, failed): the turn
+        // fails as if its handler had thrown; the actor crashes, not its worker.
+        cell.pendingOps.length = 0;
+        cell.turnOut.length = 0;
+        this.crash(cell, e, cell.current);
+        return;
+      }
       cell.pendingOps.length = 0;
     }
     const out = cell.turnOut;

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
-import { realClock } from './clock.js';
+import { randomCorrBase, realClock } from './clock.js';
 import { CodecRegistry, type CodecSet } from './codec.js';
 import { defineActor, type ActorDefinition, type SpawnOptions } from './define.js';
 import {
@@ -160,6 +160,7 @@ export class ActorSystem {
       logSink: (r) => this.log(r),
       store: (kind) => this.hostStores.get(kind),
       resolveRef: (node, id) => this.resolveRef(node, id),
+      corrBase: randomCorrBase(),
     });
     if (this.mode === 'workers') {
       this.transport = new PortTransport(this.host, this.codecs, (node, id) => this.resolveRef(node, id), undefined,

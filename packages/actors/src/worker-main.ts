@@ -6,7 +6,7 @@
  * pool keep spare workers booted, so a crashed worker's actors are back in milliseconds.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { realClock } from './clock.js';
+import { randomCorrBase, realClock } from './clock.js';
 import { CodecRegistry, isCodecSet, type CodecSet } from './codec.js';
 import { Comlink, nodeEndpoint } from './comlink.js';
 import { isActorDefinition, type ActorDefinition } from './define.js';
@@ -148,6 +148,7 @@ function adopt(req: AdoptRequest): void {
     logSink: (record: LogRecord) => emit({ e: 'log', record }),
     store: (kind) => s.get(kind),
     resolveRef,
+    corrBase: randomCorrBase(),
   });
   transport = new PortTransport(host, codecs, resolveRef, undefined, (what, error) => {
     emit({ e: 'log', record: { level: 'error', actor: `$worker${node}`, message: `${what}: ${errorInfo(error).message}`, time: realClock.now() } });

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { rmSync } from 'node:fs';
-import { ActorSystem, DuplicateNameError, StorageError, type ActorRef, type StorageKind } from '@synod/actors';
+import { ActorSystem, DuplicateNameError, StorageError, defineActor, type ActorRef, type ReplyToken, type StorageKind } from '@synod/actors';
 import { Keeper, type KeeperMsg, type KeeperView } from './fixtures/keeper.ts';
 import { tempDir } from './store-helpers.ts';
 
@@ -97,6 +97,40 @@ test('storage bounds are checked when the system starts', async () => {
       assert.match((e as Error).message, `storage.${Object.keys(storage)[0]}`);
     }
   }
+});
+
+/**
+ * Keeps the reply tokens of `remember` (as a replicated log keeps those of its commands) and
+ * answers every one of them again, with 'stale', before it answers a `ping`.
+ */
+const Remembers = defineActor<{ tokens: ReplyToken[] }, { type: 'remember' } | { type: 'ping' }, void, ReplyToken[]>({
+  init: (_a, _ctx, recovered) => ({ tokens: recovered ?? [] }),
+  receive(state, msg, ctx) {
+    if (msg.type === 'remember') {
+      state.tokens.push(ctx.replyToken()!);
+      ctx.persist(state.tokens);
+      ctx.reply('remembered');
+    } else {
+      for (const t of state.tokens) ctx.respond(t, 'stale');
+      ctx.reply('pong');
+    }
+  },
+});
+
+test('a reply stored before a restart of the whole system does not answer an ask of the next one', async () => {
+  const dir = tempDir();
+  try {
+    const first = await ActorSystem.start({ mode: 'embedded', statsIntervalMs: 0, logLevel: 'silent', storage: { dir } });
+    const a = await first.spawn(Remembers, { name: 'r', storage: 'file' });
+    for (let i = 0; i < 5; i++) assert.is(await first.ask(a, { type: 'remember' }), 'remembered');
+    await first.shutdown();
+    const second = await ActorSystem.start({ mode: 'embedded', statsIntervalMs: 0, logLevel: 'silent', storage: { dir } });
+    try {
+      const b = await second.spawn(Remembers, { name: 'r', storage: 'file' });
+      // The old replies go to the same address ($system) with the ask numbers of the first system.
+      for (let i = 0; i < 5; i++) assert.is(await second.ask(b, { type: 'ping' }), 'pong');
+    } finally { await second.shutdown(); }
+  } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 
 test.run();

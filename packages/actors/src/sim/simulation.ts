@@ -511,6 +511,9 @@ export class Simulation {
       store: (kind) => this.storeFor(node, kind),
       resolveRef: (n, i) => this.records.get(refKey(n, i))?.ref ?? { name: `#${n}.${i}`, node: n, id: i },
       settled: () => { this.asyncPending = true; },
+      // Each incarnation of a node numbers its asks apart (deterministically): a reply stored
+      // before a crash must not resolve a new ask.
+      corrBase: 1 + (deriveSeed(this.seed, `$corr/${id}/${epoch}`) % 2 ** 31),
     });
     node.transport = new SimTransport(id, this.transmitFn);
     host.transport = node.transport;
