@@ -42,6 +42,11 @@ export interface ActorStore {
   /** Forgets every record of an actor; returns the write number. */
   remove(actor: string): number;
   readonly durableSeq: number;
+  /**
+   * The number of the last write, durable or not (default: `durableSeq`, for stores durable at
+   * once). A restarted actor's messages wait for it: its recovered state may not be durable yet.
+   */
+  readonly writtenSeq?: number;
   /** Set by the host: called after writes up to `seq` became durable. */
   onDurable: ((seq: number) => void) | null;
   /** Makes everything written durable, then releases files and memory. */

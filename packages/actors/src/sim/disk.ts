@@ -77,6 +77,9 @@ export class SimDisk {
 
   get unsynced(): number { return this.pending.length - this.pendingHead; }
 
+  /** The number of the last write appended. */
+  get written(): number { return this.seq; }
+
   /** The synced data of an actor (read it, do not change it). */
   syncedImage(actor: string): Recovered | undefined {
     return this.image.get(actor);
@@ -169,6 +172,7 @@ export class SimDiskStore implements ActorStore {
   }
 
   get durableSeq(): number { return this.disk.durable; }
+  get writtenSeq(): number { return this.disk.written; }
 
   load(actor: string): Recovered | undefined {
     if (!this.loaded.has(actor)) {

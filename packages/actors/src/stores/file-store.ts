@@ -186,6 +186,7 @@ export class FileStore implements ActorStore {
   }
 
   get durableSeq(): number { return this.durable; }
+  get writtenSeq(): number { return this.seq; }
 
   /** Records queued for the next commit. */
   get pendingRecords(): number { return this.pending.length - this.head; }
