@@ -29,7 +29,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ActorSystem, FileStore, type ActorRef, type StorageKind } from '@synod/actors';
+import { ActorSystem, FileStore, workerStoreName, type ActorRef, type StorageKind } from '@synod/actors';
 import { benchEnv, sized } from './lib/env.js';
 import { Results } from './lib/results.js';
 import { Acceptor, Driver, persistCodecs, type Accept, type RunResult } from './persist/actors.js';
@@ -91,8 +91,8 @@ async function measure(c: Config): Promise<Measured> {
     if (c.storage === 'file') {
       let frames = 0;
       let records = 0;
-      for (const storeName of LAYOUT === 'one-worker' ? ['acceptors'] : ACCEPTORS) {
-        const log = FileStore.open({ dir, storeName });
+      for (const name of ACCEPTORS.slice(0, LAYOUT === 'one-worker' ? 1 : ACCEPTORS.length)) {
+        const log = FileStore.open({ dir, storeName: workerStoreName(LAYOUT === 'one-worker' ? 'acceptors' : undefined, name) });
         frames += log.recovery.frames;
         records += log.recovery.records;
         await log.close();

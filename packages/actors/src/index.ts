@@ -31,3 +31,4 @@ export { StorageError, StoreLockedError, LogDamagedError, RecordTooLargeError, S
 export type { LockPredecessor } from './stores/log-lock.js';
 export type { ReplayResult } from './stores/replay.js';
 export { IntMap } from './int-map.js';
+export { workerStoreName } from './worker-pool.js';

@@ -45,6 +45,15 @@ interface Slot {
  * The worker threads of a system, by node id ("slot"). A slot keeps its id, its key and its
  * durable storage across worker restarts, so refs to its actors stay valid.
  */
+/**
+ * The name of the `file` log (`<dir>/<name>.log`) of a worker: `worker-<key>` for a keyed worker,
+ * `actor-<name>` for an actor spawned without one. Worker keys and actor names live in separate
+ * spaces, so their logs never meet. Open one with `FileStore.open({ dir, storeName })` to read it.
+ */
+export function workerStoreName(workerKey: string | undefined, actorName: string): string {
+  return workerKey !== undefined ? `worker-${workerKey}` : `actor-${actorName}`;
+}
+
 export class WorkerPool {
   private readonly slots = new Map<number, Slot>();
   private readonly byKey = new Map<string, Slot>();
@@ -61,7 +70,7 @@ export class WorkerPool {
       const slot = this.byKey.get(key);
       if (slot) return this.ensure(slot.node);
     }
-    const slot: Slot = { node: this.nextNode++, key, storeName: key ?? actorName, worker: null, starting: null };
+    const slot: Slot = { node: this.nextNode++, key, storeName: workerStoreName(key, actorName), worker: null, starting: null };
     this.slots.set(slot.node, slot);
     if (key !== undefined) this.byKey.set(key, slot);
     return this.ensure(slot.node).catch((e) => {

@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { rmSync } from 'node:fs';
-import { FileStore } from '@synod/actors';
+import { FileStore, workerStoreName } from '@synod/actors';
 import { startChild, tempDir, until } from './store-helpers.ts';
 
 test('every write acknowledged before SIGKILL is in the log', async () => {
@@ -18,7 +18,7 @@ test('every write acknowledged before SIGKILL is in the log', async () => {
     await until('3000 acknowledged writes', () => acked.length >= 3000, 30_000);
     child.kill('SIGKILL');
     await exited;
-    const store = FileStore.open({ dir, storeName: 'k' });
+    const store = FileStore.open({ dir, storeName: workerStoreName(undefined, 'k') });
     try {
       assert.is(store.recovery.predecessor, 'dead-process');
       const entries = store.load('k')!.entries;
