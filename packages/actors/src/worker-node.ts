@@ -6,6 +6,7 @@ import { Comlink, nodeEndpoint, type Remote } from './comlink.js';
 import {
   ActorInitError, ActorLoadError, ControlError, DuplicateNameError, InvalidOptionError, MessageEncodingError, SynodError,
 } from './errors.js';
+import { RecordTooLargeError, StorageError, StoreFullError, StoreLockedError } from './stores/errors.js';
 import type { WorkerBoot, WorkerControl, WorkerMessage } from './worker-protocol.js';
 
 /** Runs before the worker entry: installs the TypeScript loader when the parent runs under tsx. */
@@ -47,6 +48,7 @@ export function detectWorkerLoader(): string | null {
 
 const errorClasses: Record<string, new (m: string) => SynodError> = {
   ActorLoadError, ActorInitError, DuplicateNameError, InvalidOptionError, MessageEncodingError,
+  StorageError, StoreLockedError, RecordTooLargeError, StoreFullError,
 };
 
 /** Errors cross comlink as plain Errors carrying a `name`: give them back their class. */
@@ -156,6 +158,8 @@ export class WorkerNode {
       const silentMs = performance.now() - this.lastBeat;
       if (silentMs > timeoutMs) {
         this.unresponsive = `stopped answering heartbeats for ${Math.round(silentMs)} ms (heartbeat.timeoutMs ${timeoutMs}); terminated`;
+        // Once: terminating takes a while, and the interval would ask again every tick.
+        if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
         void this.worker.terminate();
         return;
       }
