@@ -56,10 +56,11 @@ test('replicated map survives worker chaos and a SIGKILL of the whole process', 
 
     const verifier = start(['verify', dir, JSON.stringify([...acked.keys()])]);
     const { found } = await next<{ found: Record<string, unknown> }>(verifier, 'verified', 120_000);
-    const lost = [...acked].filter(([k, v]) => found[k] !== v).map(([k]) => k);
+    const lost = [...acked].filter(([k, v]) => found[k] !== v).map(([k, v]) => `${k}: acknowledged ${v}, found ${JSON.stringify(found[k])}`);
     assert.equal(lost, [], `every acknowledged write survived the SIGKILL (${acked.size} checked)`);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env.KEEP_CHAOS_DIR) console.log('kept', dir);
+    else rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -75,8 +75,10 @@ test('6.5 ③: prepare goes to every acceptor with a timeout; without a majority
   const ballots: number[] = [first[0]!.msg.ballot];
   const times: number[] = [net.time];
   for (let k = 0; k < 4; k++) {
-    const before = net.sentOf('prepare').length;
-    while (net.sentOf('prepare').length === before) { net.advance(5); net.run({ drop: unreachable }); }
+    // Within an attempt the same prepare is sent again (retransmission, same ballot); a new
+    // attempt is a new ballot.
+    const last = ballots[ballots.length - 1]!;
+    while (net.sentOf('prepare').at(-1)!.msg.ballot === last) { net.advance(5); net.run({ drop: unreachable }); }
     ballots.push(net.sentOf('prepare').at(-1)!.msg.ballot);
     times.push(net.time);
   }
