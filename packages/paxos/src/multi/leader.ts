@@ -604,7 +604,9 @@ function onTick(s: LeaderState, ctx: Ctx): void {
     return;
   }
   if (now < s.electionDeadline) return;
-  // No leader heard in time (or our campaign stalled): campaign with a higher ballot.
-  if (s.status === 'candidate' || now - s.lastHeard >= s.opts.electionTimeoutMs || s.stats.elections === 0 && s.leaderIndex < 0 && s.index === s.opts.preferredLeader) campaign(s, ctx);
+  // No leader heard in time (or our campaign stalled): campaign with a higher ballot. The
+  // preferred leader does not wait at a cold start only (no round ever reserved): restarted, it
+  // follows whoever leads now rather than taking over again.
+  if (s.status === 'candidate' || now - s.lastHeard >= s.opts.electionTimeoutMs || s.reservedRound === 0 && s.leaderIndex < 0 && s.index === s.opts.preferredLeader) campaign(s, ctx);
   else s.electionDeadline = now + electionTimeout(s.opts, ctx);
 }
