@@ -63,6 +63,11 @@ export interface HostLimits {
   maxMessagesPerSlice: number;
   /** Messages a host handles before it yields to the event loop (timers, I/O, other ports). */
   maxMessagesPerDrain: number;
+  /**
+   * Milliseconds a host handles messages before it yields to the event loop, whatever their
+   * number: heavy messages must not hold back timers (heartbeats, elections). Default 10.
+   */
+  maxDrainMs: number;
   /** Default timeout of `ask`. */
   askTimeoutMs: number;
   /** Check that every message is plain data at the sender. */
@@ -75,6 +80,7 @@ export const defaultLimits: HostLimits = {
   mailboxCapacity: 10_000,
   maxMessagesPerSlice: 64,
   maxMessagesPerDrain: 8_192,
+  maxDrainMs: 10,
   askTimeoutMs: 5_000,
   validateMessages: true,
   maxWaitingSenders: 1_024,
@@ -87,7 +93,7 @@ export function checkLimits(l: Partial<HostLimits>): void {
       throw new InvalidOptionError(`option ${k} must be a positive integer, got ${String(v)}`);
     }
   };
-  positiveInt('mailboxCapacity'); positiveInt('maxMessagesPerSlice'); positiveInt('maxMessagesPerDrain'); positiveInt('askTimeoutMs'); positiveInt('maxWaitingSenders');
+  positiveInt('mailboxCapacity'); positiveInt('maxMessagesPerSlice'); positiveInt('maxMessagesPerDrain'); positiveInt('maxDrainMs'); positiveInt('askTimeoutMs'); positiveInt('maxWaitingSenders');
 }
 
 export interface HostConfig {
@@ -642,6 +648,10 @@ export class ActorHost {
     }
   }
 
+  /** Messages handled since the event loop last turned (see `drain`). */
+  private handledThisTurn = 0;
+  private readonly newTurn = (): void => { this.handledThisTurn = 0; };
+
   private readonly drainTask = (): void => {
     this.drainPending = false;
     this.drain();
@@ -653,11 +663,27 @@ export class ActorHost {
    */
   drain(): void {
     if (this.draining) return;
+    // The budget is per event-loop turn, not per call: a burst of port messages calls drain once
+    // each, and handling them all at once would starve timers (heartbeats, elections) for as long
+    // as the burst lasts. Past it, the rest waits for the next turn.
+    let budget = this.limits.maxMessagesPerDrain - this.handledThisTurn;
+    if (budget <= 0) {
+      if (this.runQueue.length > 0 && !this.drainPending) {
+        this.drainPending = true;
+        this.cfg.scheduler.later(this.drainTask);
+      }
+      return;
+    }
     this.draining = true;
-    let budget = this.limits.maxMessagesPerDrain;
+    const before = budget;
     const slice = this.limits.maxMessagesPerSlice;
+    const until = this.clock.now() + this.limits.maxDrainMs;
     try {
       while (budget > 0) {
+        if (budget < before && this.clock.now() >= until) {
+          budget = 0; // out of time: this turn's budget counts as spent
+          break;
+        }
         const cell = this.runQueue.shift();
         if (cell === undefined) break;
         let n = 0;
@@ -674,6 +700,10 @@ export class ActorHost {
       }
     } finally {
       this.draining = false;
+      if (before > budget) {
+        if (this.handledThisTurn === 0) this.cfg.scheduler.later(this.newTurn);
+        this.handledThisTurn += before - budget;
+      }
     }
     this.flushAfterDrain();
     if (this.runQueue.length > 0 && !this.drainPending) {
