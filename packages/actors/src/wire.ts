@@ -1,4 +1,10 @@
+import { deserialize, serialize } from 'node:v8';
 import type { ActorRef } from './ref.js';
+
+/** Tags of {@link WireWriter.value}. */
+const enum V { Undefined, Null, False, True, Uint, NegInt, F64, Str, Arr, Obj, Bytes, Clone }
+/** Past this depth `value` hands the rest to structured clone (messages are depth-checked anyway). */
+const MAX_VALUE_DEPTH = 32;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -88,6 +94,46 @@ export class WireWriter {
   /** Any JSON value (slower; for rare fields). */
   json(v: unknown): void { this.string(JSON.stringify(v) ?? 'null'); }
 
+  /**
+   * Any plain-data value, compactly: numbers, strings, booleans, null, undefined, arrays, plain
+   * objects and Uint8Arrays directly; anything else (Map, Set, Date, bigint, other typed arrays)
+   * as a structured clone. What {@link WireReader.value} gives back equals what structured clone
+   * would have given.
+   */
+  value(v: unknown, depth = 0): void {
+    switch (typeof v) {
+      case 'undefined': this.u8(V.Undefined); return;
+      case 'boolean': this.u8(v ? V.True : V.False); return;
+      case 'string': this.u8(V.Str); this.string(v); return;
+      case 'number':
+        if (Number.isSafeInteger(v) && !Object.is(v, -0)) {
+          if (v >= 0) { this.u8(V.Uint); this.uvar(v); } else { this.u8(V.NegInt); this.uvar(-v); }
+        } else { this.u8(V.F64); this.f64(v); }
+        return;
+      case 'object': {
+        if (v === null) { this.u8(V.Null); return; }
+        if (depth < MAX_VALUE_DEPTH) {
+          if (Array.isArray(v)) {
+            this.u8(V.Arr); this.uvar(v.length);
+            for (let i = 0; i < v.length; i++) this.value(v[i], depth + 1);
+            return;
+          }
+          if (v instanceof Uint8Array && v.constructor === Uint8Array) { this.u8(V.Bytes); this.bytes(v); return; }
+          const proto = Object.getPrototypeOf(v);
+          if (proto === Object.prototype || proto === null) {
+            const keys = Object.keys(v);
+            this.u8(V.Obj); this.uvar(keys.length);
+            for (const k of keys) { this.string(k); this.value((v as Record<string, unknown>)[k], depth + 1); }
+            return;
+          }
+        }
+        break;
+      }
+    }
+    this.u8(V.Clone);
+    this.bytes(serialize(v));
+  }
+
   /** Copies out what was written and starts over. */
   take(): ArrayBuffer {
     const out = this.buf.slice(0, this.pos).buffer;
@@ -95,6 +141,12 @@ export class WireWriter {
     return out;
   }
 }
+
+/** Strings up to this length are looked up in (and added to) the reader's string cache. */
+const MAX_CACHED_STRING = 32;
+const STRING_CACHE_SIZE = 4096;
+/** Recently read short ASCII strings, by a hash of their bytes (per thread, shared by all readers). */
+const stringCache: (string | undefined)[] = new Array(STRING_CACHE_SIZE).fill(undefined);
 
 /** Reads what a {@link WireWriter} wrote. */
 export class WireReader {
@@ -134,12 +186,27 @@ export class WireReader {
     const n = this.uvar();
     const start = this.pos;
     this.pos += n;
-    if (n < 32) {
+    if (n <= MAX_CACHED_STRING) {
+      // Short ASCII strings repeat (field names, keys, tags): hand out the same string again
+      // rather than building a new one, which also keeps property keys internalized.
+      const buf = this.buf;
+      let h = n;
       let ascii = true;
-      for (let i = start; i < start + n; i++) if (this.buf[i]! > 0x7f) { ascii = false; break; }
+      for (let i = start; i < start + n; i++) {
+        const b = buf[i]!;
+        if (b > 0x7f) { ascii = false; break; }
+        h = Math.imul(h ^ b, 0x01000193);
+      }
       if (ascii) {
-        let s = '';
-        for (let i = start; i < start + n; i++) s += String.fromCharCode(this.buf[i]!);
+        const slot = (h >>> 0) & (STRING_CACHE_SIZE - 1);
+        const cached = stringCache[slot];
+        if (cached !== undefined && cached.length === n) {
+          let same = true;
+          for (let i = 0; i < n; i++) if (cached.charCodeAt(i) !== buf[start + i]) { same = false; break; }
+          if (same) return cached;
+        }
+        const s = n === 0 ? '' : String.fromCharCode.apply(null, buf.subarray(start, start + n) as unknown as number[]);
+        stringCache[slot] = s;
         return s;
       }
     }
@@ -160,4 +227,45 @@ export class WireReader {
   }
 
   json(): unknown { return JSON.parse(this.string()); }
+
+  /** The bytes of a {@link WireWriter.bytes} as a view into the message (no copy; do not keep it past the message unless that is meant). */
+  bytesView(): Uint8Array {
+    const n = this.uvar();
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  /** What {@link WireWriter.value} wrote. */
+  value(): unknown {
+    switch (this.buf[this.pos++]) {
+      case V.Undefined: return undefined;
+      case V.Null: return null;
+      case V.False: return false;
+      case V.True: return true;
+      case V.Uint: return this.uvar();
+      case V.NegInt: return -this.uvar();
+      case V.F64: return this.f64();
+      case V.Str: return this.string();
+      case V.Arr: {
+        const n = this.uvar();
+        const a = new Array<unknown>(n);
+        for (let i = 0; i < n; i++) a[i] = this.value();
+        return a;
+      }
+      case V.Obj: {
+        const n = this.uvar();
+        const o: Record<string, unknown> = {};
+        for (let i = 0; i < n; i++) {
+          const k = this.string();
+          if (k === '__proto__') Object.defineProperty(o, k, { value: this.value(), enumerable: true, writable: true, configurable: true });
+          else o[k] = this.value();
+        }
+        return o;
+      }
+      case V.Bytes: return this.bytes();
+      case V.Clone: return deserialize(this.bytesView());
+      default: throw new RangeError(`corrupt value tag at byte ${this.pos - 1}`);
+    }
+  }
 }
