@@ -17,7 +17,9 @@ function writeSlotValue(w: WireWriter, v: SlotValue): void {
 }
 
 function readSlotValue(r: WireReader): SlotValue {
-  return r.u8() === 0 ? null : r.bytes();
+  // A view into the received message, not a copy: the batch is read once (replica) or kept
+  // until truncation (acceptor), and copying every batch per destination cost more than the rest.
+  return r.u8() === 0 ? null : r.bytesView();
 }
 
 const prepare: MessageCodec<MPrepare> = {
