@@ -18,7 +18,10 @@
 import { IntMap, defineActor, type ActorContext, type ActorRef, type ReplyToken } from '@synod/actors';
 import { ZERO_BALLOT, ballot as makeBallot, proposerOf, roundOf, type Ballot } from '../ballot.js';
 import { assert } from '../assert.js';
-import { encodeBatch } from './batch-encoding.js';
+import { BatchEncoder } from './batch-encoding.js';
+
+/** Encodes batches as they are filled (one per thread; a flush runs to its end within one turn). */
+const batchEncoder = new BatchEncoder();
 import type {
   Batch, Command, MAccept, MAccepted, MApplied, MDecide, MEntries, MFetch, MHeartbeat, MHeartbeatAck, MPrepare, MPromise, MRead, MReadResult,
   MRedirect, MReject, MRequest, MResult, MTruncate, MultiAcceptorMsg, SlotValue,
@@ -30,10 +33,17 @@ export interface LeaderOptions {
   window: number;
   /** Commands per slot at most. Default 1024. */
   maxBatchCommands: number;
-  /** Approximate bytes of commands per slot at most. Default 1 MiB. */
+  /** Bytes of commands per slot: a batch closes once it holds this much (encoded; estimated when not encoding). Default 1 MiB. */
   maxBatchBytes: number;
   /** Commands waiting for room in the window; beyond, clients are told to retry. Default 100000. */
   maxPendingCommands: number;
+  /**
+   * Flow control: commands proposed but not yet applied by a majority of the replicas (as they
+   * report). Past it the leader proposes no more until they catch up, so a backlog of decided
+   * slots cannot build up in front of slow replicas (and delay everything queued behind it,
+   * heartbeats included). Default 65536.
+   */
+  maxApplyLag: number;
   /** Reads waiting for a leadership confirmation. Default 10000. */
   maxPendingReads: number;
   /** How often the leader sends heartbeats. Default 50. */
@@ -68,6 +78,7 @@ export const defaultLeaderOptions: LeaderOptions = {
   maxBatchCommands: 1024,
   maxBatchBytes: 1 << 20,
   maxPendingCommands: 100_000,
+  maxApplyLag: 65_536,
   maxPendingReads: 10_000,
   heartbeatMs: 50,
   electionTimeoutMs: 500,
@@ -153,7 +164,17 @@ export interface LeaderState {
   decided: IntMap<SlotValue>;
   decidedFrom: number;
   // --- truncation
-  replicaSnapshots: Map<number, { at: number; heard: number }>;
+  replicaSnapshots: Map<number, { at: number; applied: number; heard: number }>;
+  /** The slot a majority of the replicas heard from lately has applied up to (Infinity: too few heard). */
+  quorumApplied: number;
+  /** Commands this leader proposed in its reigns, in all. */
+  proposedCommands: number;
+  /** `proposedCommands` after each slot proposed in this reign, for slots not yet applied by a majority. */
+  commandsThrough: IntMap<number>;
+  /** `proposedCommands` when this reign began. */
+  reignBase: number;
+  /** The lowest slot `commandsThrough` may hold. */
+  commandsFrom: number;
   truncatedBelow: number;
   stats: { elections: number; chosen: number; batches: number; commands: number; redirects: number };
 }
@@ -208,6 +229,11 @@ export const Leader = defineActor<LeaderState, LeaderMsg, LeaderArgs, { reserved
       decided: new IntMap(),
       decidedFrom: 0,
       replicaSnapshots: new Map(),
+      quorumApplied: Number.POSITIVE_INFINITY,
+      proposedCommands: 0,
+      commandsThrough: new IntMap(),
+      reignBase: 0,
+      commandsFrom: 0,
       truncatedBelow: 0,
       stats: { elections: 0, chosen: 0, batches: 0, commands: 0, redirects: 0 },
     };
@@ -217,6 +243,7 @@ export const Leader = defineActor<LeaderState, LeaderMsg, LeaderArgs, { reserved
 
   inspect: (s) => ({
     ...s, recovered: s.recovered.toMap(), inflight: s.inflight.toMap(), pending: s.pending.length - s.pendingHead, reads: s.reads.length,
+    commandsThrough: s.commandsThrough.size, applyLag: applyLag(s),
   }),
 
   receive(s, msg, ctx) {
@@ -306,6 +333,9 @@ function becomeLeader(s: LeaderState, ctx: Ctx): void {
   let top = from - 1;
   for (const slot of s.recovered.keysArray()) if (slot > top) top = slot;
   s.inflight.clear();
+  s.commandsThrough.clear();
+  s.reignBase = s.proposedCommands;
+  s.commandsFrom = from;
   s.nextSlot = from;
   // Re-decide every untruncated slot: re-proposed in our ballot with its highest accepted value.
   for (let slot = from; slot <= top; slot++) {
@@ -405,20 +435,35 @@ function onRequest(s: LeaderState, m: MRequest, ctx: Ctx): void {
 function flush(s: LeaderState, ctx: Ctx): void {
   if (s.status !== 'leader') return;
   const o = s.opts;
-  while (s.pendingHead < s.pending.length && s.inflight.size < o.window) {
-    const commands: Command[] = [];
-    let bytes = 0;
-    while (s.pendingHead < s.pending.length && commands.length < o.maxBatchCommands) {
-      const c = s.pending[s.pendingHead]!;
-      const size = approxSize(c.op);
-      if (commands.length > 0 && bytes + size > o.maxBatchBytes) break;
-      commands.push(c);
-      bytes += size;
-      s.pending[s.pendingHead++] = undefined as never;
+  while (s.pendingHead < s.pending.length && s.inflight.size < o.window && applyLag(s) < o.maxApplyLag) {
+    let value: SlotValue;
+    let count: number;
+    if (o.encodeBatches) {
+      // Encoded as it is filled: the byte bound is the batch's real size.
+      while (s.pendingHead < s.pending.length && batchEncoder.count < o.maxBatchCommands && batchEncoder.bytes < o.maxBatchBytes) {
+        batchEncoder.add(s.pending[s.pendingHead]!);
+        s.pending[s.pendingHead++] = undefined as never;
+      }
+      count = batchEncoder.count;
+      value = batchEncoder.finish();
+    } else {
+      const commands: Command[] = [];
+      let bytes = 0;
+      while (s.pendingHead < s.pending.length && commands.length < o.maxBatchCommands) {
+        const c = s.pending[s.pendingHead]!;
+        const size = approxSize(c.op);
+        if (commands.length > 0 && bytes + size > o.maxBatchBytes) break;
+        commands.push(c);
+        bytes += size;
+        s.pending[s.pendingHead++] = undefined as never;
+      }
+      count = commands.length;
+      value = { commands } satisfies Batch;
     }
     s.stats.batches++;
-    s.stats.commands += commands.length;
-    const value: SlotValue = o.encodeBatches ? encodeBatch(commands) : ({ commands } satisfies Batch);
+    s.stats.commands += count;
+    s.proposedCommands += count;
+    s.commandsThrough.set(s.nextSlot, s.proposedCommands);
     propose(s, s.nextSlot++, value, ctx);
   }
   if (s.pendingHead === s.pending.length) {
@@ -572,11 +617,31 @@ function onFetch(s: LeaderState, m: MFetch, ctx: Ctx): void {
 
 // ------------------------------------------------------------------ truncation
 
+/** Commands proposed in this reign that a majority of the replicas has not applied yet. */
+function applyLag(s: LeaderState): number {
+  const qa = s.quorumApplied;
+  if (qa === Number.POSITIVE_INFINITY) return 0;
+  return s.proposedCommands - (s.commandsThrough.get(qa - 1) ?? s.reignBase);
+}
+
 function onApplied(s: LeaderState, m: MApplied, ctx: Ctx): void {
-  s.replicaSnapshots.set(m.replica, { at: m.snapshotAt, heard: ctx.now() });
-  if (s.status !== 'leader') return;
   const now = ctx.now();
+  s.replicaSnapshots.set(m.replica, { at: m.snapshotAt, applied: m.appliedUpTo, heard: now });
   const live = [...s.replicaSnapshots.values()].filter((r) => now - r.heard <= s.opts.replicaTimeoutMs);
+  // Replicas not heard from lately do not hold the leader back (they may be down).
+  if (live.length < s.majority) {
+    s.quorumApplied = Number.POSITIVE_INFINITY;
+  } else {
+    const applied = live.map((r) => r.applied).sort((a, b) => b - a);
+    const before = s.quorumApplied;
+    s.quorumApplied = applied[s.majority - 1]!;
+    // Forget the counts of slots a majority applied (the one just below stays: the lag is counted from it).
+    const keepFrom = s.quorumApplied - 1;
+    if (keepFrom - s.commandsFrom > s.commandsThrough.size) { s.commandsThrough.clear(); s.commandsFrom = keepFrom; }
+    while (s.commandsFrom < keepFrom) s.commandsThrough.delete(s.commandsFrom++);
+    if (s.status === 'leader' && s.quorumApplied > before) flush(s, ctx);
+  }
+  if (s.status !== 'leader') return;
   if (live.length < s.majority) return;
   const below = Math.min(...live.map((r) => r.at));
   if (below > s.truncatedBelow && below <= s.commitUpTo) {

@@ -40,6 +40,11 @@ export interface ReplicaOptions {
   digest: boolean;
   /** How often deadlines are checked. Default 20. */
   tickMs: number;
+  /**
+   * The leaders hear how far this replica applied every this many slots (and at each tick when
+   * it moved): their flow control (`maxApplyLag`) waits for a majority of the replicas. Default 16.
+   */
+  reportEverySlots: number;
 }
 
 export const defaultReplicaOptions: ReplicaOptions = {
@@ -53,6 +58,7 @@ export const defaultReplicaOptions: ReplicaOptions = {
   maxSubscribers: 16,
   digest: false,
   tickMs: 20,
+  reportEverySlots: 16,
 };
 
 export interface ReplicaArgs {
@@ -156,6 +162,8 @@ export interface ReplicaState {
   progressWatchers: ActorRef<MProgress>[];
   /** Commands applied since start (statistics, progress). */
   appliedCommands: number;
+  /** The applied point last reported to the leaders. */
+  reportedUpTo: number;
   /** Running hash of the applied log, and its value at each slot since the snapshot (with `digest`). */
   digest: number;
   digests: IntMap<number>;
@@ -194,6 +202,7 @@ export const Replica = defineActor<ReplicaState, ReplicaMsg, ReplicaArgs, Replic
       subscribers: [],
       progressWatchers: [],
       appliedCommands: 0,
+      reportedUpTo: -1,
       digest: 0,
       digests: new IntMap(),
       incarnationStart: ctx.now(),
@@ -294,6 +303,7 @@ function applyReady(s: ReplicaState, ctx: Ctx): void {
     if (s.appliedUpTo - (s.snapshot?.appliedUpTo ?? 0) >= s.opts.snapshotEvery) takeSnapshot(s, ctx);
   }
   if (s.appliedUpTo === start) return;
+  if (s.appliedUpTo - s.reportedUpTo >= s.opts.reportEverySlots) reportApplied(s, ctx);
   if (changes && changes.length > 0) {
     const m: MChanges = { type: 'changes', replica: s.index, changes };
     for (const sub of s.subscribers) ctx.send(sub, m);
@@ -366,7 +376,13 @@ function takeSnapshot(s: ReplicaState, ctx: Ctx): void {
   s.log.clear();
   s.digests.clear();
   ctx.persist(snap);
-  const m: MApplied = { type: 'm-applied', replica: s.index, appliedUpTo: s.appliedUpTo, snapshotAt: snap.appliedUpTo };
+  reportApplied(s, ctx);
+}
+
+/** Tells the leaders how far this replica applied, and its snapshot point (what they may truncate). */
+function reportApplied(s: ReplicaState, ctx: Ctx): void {
+  s.reportedUpTo = s.appliedUpTo;
+  const m: MApplied = { type: 'm-applied', replica: s.index, appliedUpTo: s.appliedUpTo, snapshotAt: s.snapshot?.appliedUpTo ?? 0 };
   for (const l of s.leaders) ctx.send(l, m);
 }
 
@@ -490,5 +506,6 @@ function onTick(s: ReplicaState, ctx: Ctx): void {
   }
   // Behind what we know is chosen, or waiting for reads: ask a peer.
   if (s.appliedUpTo < s.knownUpTo) fetch(s, ctx, false);
+  if (s.appliedUpTo !== s.reportedUpTo) reportApplied(s, ctx);
   assert(s.appliedUpTo >= (s.snapshot?.appliedUpTo ?? 0), 'replica: applied fell below its own snapshot');
 }

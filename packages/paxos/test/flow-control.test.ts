@@ -1,0 +1,78 @@
+/**
+ * Multi-Paxos flow control (LeaderOptions.maxApplyLag): a leader proposes no more than that many
+ * commands beyond what a majority of the replicas has applied, so slow replicas bound the
+ * backlog instead of letting it grow without limit; it goes on as soon as they report progress.
+ * The leader core is driven by hand; the replicas are stood in for by their m-applied reports.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Leader, MultiAcceptor, batchOf, type Command, type LeaderState } from '@synod/paxos';
+import { Net } from './harness.ts';
+
+const LAG = 100;
+
+function setup() {
+  const net = new Net();
+  const acceptors = [0, 1, 2].map((i) => net.spawn(MultiAcceptor, `acceptor-${i}`, { index: i }));
+  // Replicas that never answer: their progress is what the test reports by hand.
+  const replicas = [0, 1, 2].map((i) => ({ name: `replica-${i}`, node: 9, id: 100 + i }));
+  const self = { name: 'leader-0', node: 1, id: 4 }; // the id the harness gives the next spawn
+  const leader = net.spawn(Leader, 'leader-0', {
+    index: 0, acceptors, replicas, leaders: [self],
+    options: { maxApplyLag: LAG, maxBatchCommands: 10, window: 64 },
+  });
+  assert.equal(leader, self);
+  for (let i = 0; i < 20 && net.state<LeaderState>('leader-0').status !== 'leader'; i++) { net.advance(10); net.run(); }
+  assert.is(net.state<LeaderState>('leader-0').status, 'leader', 'the leader was elected');
+  return { net, leader };
+}
+
+function request(net: Net, leader: { name: string; node: number; id: number }, from: number, n: number): void {
+  const commands: Command[] = Array.from({ length: n }, (_, i) => ({ client: 'c', seq: from + i, op: { op: 'set', key: 'k', value: from + i } }));
+  net.tell(leader, { type: 'request', commands, silent: true });
+}
+
+/** Commands proposed so far, counted in the phase-2 messages to one acceptor (each slot once). */
+function proposed(net: Net): number {
+  const slots = new Map<number, number>();
+  for (const p of net.sentOf('m-accept')) if (p.to.name === 'acceptor-0') slots.set(p.msg.slot, batchOf(p.msg.value)?.commands.length ?? 0);
+  return [...slots.values()].reduce((a, b) => a + b, 0);
+}
+
+function report(net: Net, leader: { name: string; node: number; id: number }, replica: number, appliedUpTo: number): void {
+  net.tell(leader, { type: 'm-applied', replica, appliedUpTo, snapshotAt: 0 });
+}
+
+test('past maxApplyLag commands unapplied by a majority, the leader waits; it goes on when they catch up', () => {
+  const { net, leader } = setup();
+  const start = net.state<LeaderState>('leader-0').nextSlot;
+  report(net, leader, 0, start);
+  report(net, leader, 1, start);
+  request(net, leader, 1, 1000);
+  net.run();
+  const first = proposed(net);
+  assert.ok(first >= LAG && first < LAG + 10, `proposed ${first} commands: at least maxApplyLag (${LAG}), at most one batch more`);
+  assert.ok(net.state<LeaderState>('leader-0').pending.length - net.state<LeaderState>('leader-0').pendingHead > 0, 'the rest waits at the leader');
+
+  // One replica catching up is not a majority: still waiting.
+  const through = net.state<LeaderState>('leader-0').nextSlot;
+  report(net, leader, 0, through);
+  net.run();
+  assert.is(proposed(net), first, 'one replica of three is not enough');
+
+  // A second one: the leader proposes again, up to the bound above the new point.
+  report(net, leader, 1, through);
+  net.run();
+  const second = proposed(net);
+  assert.ok(second >= first + LAG && second < first + LAG + 10, `proposed ${second - first} more once a majority applied`);
+});
+
+test('replicas not heard from do not hold the leader back (they may be down)', () => {
+  const { net, leader } = setup();
+  report(net, leader, 0, net.state<LeaderState>('leader-0').nextSlot); // one report: no majority heard
+  request(net, leader, 1, 500);
+  net.run();
+  assert.is(proposed(net), 500);
+});
+
+test.run();
