@@ -1,9 +1,11 @@
 /**
  * The load generator of the Multi-Paxos benchmark: lives on the leader's node and keeps
  * `outstanding` commands in the log at once, sent in requests of `chunk` commands (no reply per
- * command: progress comes from the local replica), for `warmupMs` then `measureMs`.
+ * command: progress comes from the local replica), for `warmupMs` then `measureMs`. Requests
+ * lost with a leader change (the old leader drops what it had not proposed) are sent again when
+ * progress stalls for `STALL_MS`.
  */
-import { defineActor, type ActorRef, type ReplyToken } from '@synod/actors';
+import { defineActor, sameRef, type ActorRef, type ReplyToken } from '@synod/actors';
 import type { Command, LeaderMsg, MProgress, MRedirect, ReplicaMsg } from '@synod/paxos';
 
 export interface MpRun {
@@ -20,6 +22,9 @@ export interface MpRun {
 
 export interface MpResult { commands: number; ms: number }
 
+/** No progress for this long with the window full: what was outstanding is taken as lost. */
+const STALL_MS = 250;
+
 interface State {
   run: MpRun | null;
   token: ReplyToken | undefined;
@@ -34,11 +39,13 @@ interface State {
   value: string;
   session: string;
   seq: number;
+  /** `applied` at the last stall check. */
+  checked: number;
 }
 
-export const MpDriver = defineActor<State, MpRun | MProgress | MRedirect>({
+export const MpDriver = defineActor<State, MpRun | MProgress | MRedirect | { type: 'stall-check' }>({
   module: import.meta.url,
-  init: (_a, ctx) => ({ run: null, token: undefined, watching: false, sent: 0, base: -1, applied: 0, started: 0, t0: 0, counted0: 0, measuring: false, value: '', session: `driver-${ctx.self.id}`, seq: 0 }),
+  init: (_a, ctx) => ({ run: null, token: undefined, watching: false, sent: 0, base: -1, applied: 0, started: 0, t0: 0, counted0: 0, measuring: false, value: '', session: `driver-${ctx.self.id}`, seq: 0, checked: -1 }),
   receive(s, msg, ctx) {
     if (msg.type === 'run') {
       s.run = msg;
@@ -50,15 +57,29 @@ export const MpDriver = defineActor<State, MpRun | MProgress | MRedirect>({
       s.sent = 0;
       if (!s.watching) { s.watching = true; ctx.send(msg.replica, { type: 'watch-progress', to: ctx.self }); }
       fill(s, ctx);
+      ctx.setTimer('stall', STALL_MS, { type: 'stall-check' });
       return;
     }
     const run = s.run;
     if (!run) return;
+    if (msg.type === 'stall-check') {
+      if (s.applied === s.checked) {
+        s.sent = s.base < 0 ? 0 : s.applied - s.base;
+        fill(s, ctx);
+      }
+      s.checked = s.applied;
+      ctx.setTimer('stall', STALL_MS, { type: 'stall-check' });
+      return;
+    }
     if (msg.type === 'redirect') {
-      // Leadership moved: what was sent to the old leader is lost; go on with the new one.
-      if (msg.leader) run.leader = msg.leader;
-      s.sent = s.base < 0 ? 0 : s.applied - s.base;
-      fill(s, ctx);
+      // Leadership moved: what was sent to the old leader is lost; go on with the new one. Every
+      // request sent meanwhile is redirected too: refill once per new leader, not per redirect
+      // (that would multiply), and leave the rest to the stall check.
+      if (msg.leader && !sameRef(msg.leader, run.leader)) {
+        run.leader = msg.leader;
+        s.sent = s.base < 0 ? 0 : s.applied - s.base;
+        fill(s, ctx);
+      }
       return;
     }
     if (s.base < 0) s.base = msg.commands;
@@ -72,6 +93,7 @@ export const MpDriver = defineActor<State, MpRun | MProgress | MRedirect>({
     } else if (s.measuring && now - s.t0 >= run.measureMs) {
       ctx.respond(s.token!, { commands: done - s.counted0, ms: now - s.t0 } satisfies MpResult);
       s.run = null;
+      ctx.cancelTimer('stall');
       return;
     }
     fill(s, ctx);
