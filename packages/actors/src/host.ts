@@ -122,6 +122,11 @@ export interface HostConfig {
    */
   coalesceFlushes?: boolean;
   /**
+   * Port-fed: every port message calls `drain`, so `maxDrainMs` is counted per event-loop turn
+   * across those calls. (Other hosts drain only from their scheduler, which yields by itself.)
+   */
+  portFed?: boolean;
+  /**
    * Called when a pending ask or enqueue settles: its promise continuation is now queued as a
    * microtask. The simulator uses it to run such continuations before its next event.
    */
@@ -648,9 +653,14 @@ export class ActorHost {
     }
   }
 
-  /** Messages handled since the event loop last turned (see `drain`). */
-  private handledThisTurn = 0;
-  private readonly newTurn = (): void => { this.handledThisTurn = 0; };
+  /** When the first drain of this event-loop turn began (-1: none yet; see `drain`). */
+  private turnStartedAt = -1;
+  private readonly newTurn = (): void => { this.turnStartedAt = -1; };
+
+  /** A port-fed host past `maxDrainMs` in this event-loop turn: new work should wait for the next. */
+  overBudget(): boolean {
+    return this.cfg.portFed === true && this.turnStartedAt >= 0 && this.clock.now() - this.turnStartedAt >= this.limits.maxDrainMs;
+  }
 
   private readonly drainTask = (): void => {
     this.drainPending = false;
@@ -663,11 +673,16 @@ export class ActorHost {
    */
   drain(): void {
     if (this.draining) return;
-    // The budget is per event-loop turn, not per call: a burst of port messages calls drain once
-    // each, and handling them all at once would starve timers (heartbeats, elections) for as long
-    // as the burst lasts. Past it, the rest waits for the next turn.
-    let budget = this.limits.maxMessagesPerDrain - this.handledThisTurn;
-    if (budget <= 0) {
+    // The time budget is per event-loop turn, not per call: a burst of port messages calls drain
+    // once each, and handling them all at once would starve timers (heartbeats, elections) for as
+    // long as the burst lasts. Past it, the rest waits for the next turn.
+    const now = this.clock.now();
+    if (!this.cfg.portFed) {
+      this.turnStartedAt = now;
+    } else if (this.turnStartedAt < 0) {
+      this.turnStartedAt = now;
+      this.cfg.scheduler.later(this.newTurn);
+    } else if (now - this.turnStartedAt >= this.limits.maxDrainMs) {
       if (this.runQueue.length > 0 && !this.drainPending) {
         this.drainPending = true;
         this.cfg.scheduler.later(this.drainTask);
@@ -675,15 +690,12 @@ export class ActorHost {
       return;
     }
     this.draining = true;
-    const before = budget;
+    let budget = this.limits.maxMessagesPerDrain;
     const slice = this.limits.maxMessagesPerSlice;
-    const until = this.clock.now() + this.limits.maxDrainMs;
+    const until = this.turnStartedAt + this.limits.maxDrainMs;
     try {
       while (budget > 0) {
-        if (budget < before && this.clock.now() >= until) {
-          budget = 0; // out of time: this turn's budget counts as spent
-          break;
-        }
+        if (budget < this.limits.maxMessagesPerDrain && this.clock.now() >= until) break;
         const cell = this.runQueue.shift();
         if (cell === undefined) break;
         let n = 0;
@@ -700,10 +712,6 @@ export class ActorHost {
       }
     } finally {
       this.draining = false;
-      if (before > budget) {
-        if (this.handledThisTurn === 0) this.cfg.scheduler.later(this.newTurn);
-        this.handledThisTurn += before - budget;
-      }
     }
     this.flushAfterDrain();
     if (this.runQueue.length > 0 && !this.drainPending) {

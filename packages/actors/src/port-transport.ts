@@ -46,6 +46,14 @@ export class PortTransport implements Transport {
   private readonly links: (Link | undefined)[] = [];
   private readonly dirty: Link[] = [];
   private readonly reader = new WireReader();
+  /**
+   * Batches that arrived while the host was past its time budget for this event-loop turn
+   * (`maxDrainMs`): kept as bytes and decoded in a later turn, in arrival order, so timers run in
+   * between and no envelope is built long before it can be handled.
+   */
+  private deferred: unknown[] = [];
+  private deferredHead = 0;
+  private deferScheduled = false;
 
   constructor(
     private readonly host: ActorHost,
@@ -204,6 +212,33 @@ export class PortTransport implements Transport {
   }
 
   private receive(data: unknown): void {
+    if (this.deferredHead < this.deferred.length || this.host.overBudget()) {
+      this.deferred.push(data);
+      this.scheduleDeferred();
+      return;
+    }
+    this.handle(data);
+  }
+
+  private scheduleDeferred(): void {
+    if (this.deferScheduled) return;
+    this.deferScheduled = true;
+    setImmediate(this.handleDeferred);
+  }
+
+  private readonly handleDeferred = (): void => {
+    this.deferScheduled = false;
+    while (this.deferredHead < this.deferred.length) {
+      if (this.host.overBudget()) { this.scheduleDeferred(); return; }
+      const data = this.deferred[this.deferredHead];
+      this.deferred[this.deferredHead++] = undefined;
+      this.handle(data);
+    }
+    this.deferred = [];
+    this.deferredHead = 0;
+  };
+
+  private handle(data: unknown): void {
     let buffer: ArrayBuffer;
     let objs: unknown[] | null = null;
     if (data instanceof ArrayBuffer) buffer = data;

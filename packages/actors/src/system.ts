@@ -154,6 +154,7 @@ export class ActorSystem {
       clock: realClock,
       scheduler: realScheduler,
       coalesceFlushes: this.mode === 'workers',
+      portFed: this.mode === 'workers',
       limits,
       events,
       logLevel: this.options.logLevel,

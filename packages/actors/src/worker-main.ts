@@ -142,6 +142,7 @@ function adopt(req: AdoptRequest): void {
     clock: realClock,
     scheduler: realScheduler,
     coalesceFlushes: true,
+    portFed: true,
     limits: boot.limits,
     events,
     logLevel: boot.logLevel,

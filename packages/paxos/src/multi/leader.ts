@@ -54,8 +54,16 @@ export interface LeaderOptions {
   leaseMs: number;
   /** Largest relative clock rate difference between nodes the lease allows for. Default 0.1. */
   maxClockDrift: number;
-  /** A slot not chosen within this long is sent again to acceptors that did not answer. Default 30. */
+  /**
+   * A slot not chosen within this long is sent again to acceptors that did not answer; each
+   * further attempt waits twice as long, up to `maxRetransmitMs`. Default 30.
+   */
   retransmitMs: number;
+  /**
+   * The longest wait between two sends of a slot. The doubling keeps a slow (not lost) acceptor
+   * from being flooded with copies of every slot in flight, which would slow it further. Default 1000.
+   */
+  maxRetransmitMs: number;
   /** How often deadlines are checked. Default 10. */
   tickMs: number;
   /** Rounds reserved per durable write of the ballot counter. Default 1024. */
@@ -85,6 +93,7 @@ export const defaultLeaderOptions: LeaderOptions = {
   leaseMs: 400,
   maxClockDrift: 0.1,
   retransmitMs: 30,
+  maxRetransmitMs: 1_000,
   tickMs: 10,
   roundReserve: 1024,
   replicaTimeoutMs: 5_000,
@@ -110,7 +119,7 @@ export type LeaderMsg =
   | { type: 'configure'; replicas?: ActorRef<any>[]; leaders?: ActorRef<LeaderMsg>[]; options?: Partial<LeaderOptions> };
 
 /** A slot in phase 2. */
-interface InFlight { value: SlotValue; mask: number; count: number; retransmitAt: number; chosen: boolean }
+interface InFlight { value: SlotValue; mask: number; count: number; retransmitAt: number; retransmitDelay: number; chosen: boolean }
 
 interface PendingRead { query: unknown; token: ReplyToken; round: number; index: number; lease: boolean; id: number | undefined }
 
@@ -496,7 +505,7 @@ function approxSize(v: unknown, depth = 0): number {
 // ------------------------------------------------------------------ phase 2
 
 function propose(s: LeaderState, slot: number, value: SlotValue, ctx: Ctx): void {
-  s.inflight.set(slot, { value, mask: 0, count: 0, retransmitAt: ctx.now() + s.opts.retransmitMs, chosen: false });
+  s.inflight.set(slot, { value, mask: 0, count: 0, retransmitAt: ctx.now() + s.opts.retransmitMs, retransmitDelay: s.opts.retransmitMs, chosen: false });
   const m: MAccept = { type: 'm-accept', ballot: s.ballot, slot, value, commitUpTo: s.commitUpTo };
   for (const a of s.acceptors) ctx.send(a, m);
 }
@@ -662,7 +671,8 @@ function onTick(s: LeaderState, ctx: Ctx): void {
     // Lost messages: send phase 2 again to the acceptors that have not answered.
     s.inflight.forEach((f, slot) => {
       if (f.chosen || now < f.retransmitAt) return;
-      f.retransmitAt = now + s.opts.retransmitMs;
+      f.retransmitDelay = Math.min(2 * f.retransmitDelay, s.opts.maxRetransmitMs);
+      f.retransmitAt = now + f.retransmitDelay;
       const m: MAccept = { type: 'm-accept', ballot: s.ballot, slot, value: f.value, commitUpTo: s.commitUpTo };
       for (let i = 0; i < s.acceptors.length; i++) if (!(f.mask & (1 << i))) ctx.send(s.acceptors[i]!, m);
     });
