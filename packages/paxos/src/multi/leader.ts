@@ -35,6 +35,11 @@ export interface LeaderOptions {
   maxBatchCommands: number;
   /** Bytes of commands per slot: a batch closes once it holds this much (encoded; estimated when not encoding). Default 1 MiB. */
   maxBatchBytes: number;
+  /**
+   * Bytes of slot values in flight (proposed, not yet committed) at most: with large commands the
+   * window is bounded by bytes before slots (every slot goes to every acceptor). Default 8 MiB.
+   */
+  maxInflightBytes: number;
   /** Commands waiting for room in the window; beyond, clients are told to retry. Default 100000. */
   maxPendingCommands: number;
   /**
@@ -55,8 +60,11 @@ export interface LeaderOptions {
   /** Largest relative clock rate difference between nodes the lease allows for. Default 0.1. */
   maxClockDrift: number;
   /**
-   * A slot not chosen within this long is sent again to acceptors that did not answer; each
-   * further attempt waits twice as long, up to `maxRetransmitMs`. Default 30.
+   * A slot not chosen in time is sent again to the acceptors that did not answer. The wait is
+   * the measured accept round trip plus four times its deviation (as TCP does), at least this
+   * long; each further attempt waits twice as long, up to `maxRetransmitMs`. Messages between live
+   * actors are not lost, so a retransmission only helps after a crash: under load, a fixed short
+   * wait would flood slow acceptors with copies of every slot in flight. Default 30.
    */
   retransmitMs: number;
   /**
@@ -85,6 +93,7 @@ export const defaultLeaderOptions: LeaderOptions = {
   window: 64,
   maxBatchCommands: 1024,
   maxBatchBytes: 1 << 20,
+  maxInflightBytes: 8 << 20,
   maxPendingCommands: 100_000,
   maxApplyLag: 65_536,
   maxPendingReads: 10_000,
@@ -119,7 +128,7 @@ export type LeaderMsg =
   | { type: 'configure'; replicas?: ActorRef<any>[]; leaders?: ActorRef<LeaderMsg>[]; options?: Partial<LeaderOptions> };
 
 /** A slot in phase 2. */
-interface InFlight { value: SlotValue; mask: number; count: number; retransmitAt: number; retransmitDelay: number; chosen: boolean }
+interface InFlight { value: SlotValue; bytes: number; mask: number; count: number; sentAt: number; resent: boolean; retransmitAt: number; retransmitDelay: number; chosen: boolean }
 
 interface PendingRead { query: unknown; token: ReplyToken; round: number; index: number; lease: boolean; id: number | undefined }
 
@@ -185,6 +194,10 @@ export interface LeaderState {
   /** The lowest slot `commandsThrough` may hold. */
   commandsFrom: number;
   truncatedBelow: number;
+  /** Bytes of the slot values in `inflight`. */
+  inflightBytes: number;
+  /** The accept round trip, smoothed, and its mean deviation (ms): sets the retransmission wait. */
+  rtt: { smoothed: number; deviation: number; samples: number };
   stats: { elections: number; chosen: number; batches: number; commands: number; redirects: number };
 }
 
@@ -244,6 +257,8 @@ export const Leader = defineActor<LeaderState, LeaderMsg, LeaderArgs, { reserved
       reignBase: 0,
       commandsFrom: 0,
       truncatedBelow: 0,
+      inflightBytes: 0,
+      rtt: { smoothed: 0, deviation: 0, samples: 0 },
       stats: { elections: 0, chosen: 0, batches: 0, commands: 0, redirects: 0 },
     };
     ctx.setTimer('tick', opts.tickMs, { type: 'tick' });
@@ -342,6 +357,7 @@ function becomeLeader(s: LeaderState, ctx: Ctx): void {
   let top = from - 1;
   for (const slot of s.recovered.keysArray()) if (slot > top) top = slot;
   s.inflight.clear();
+  s.inflightBytes = 0;
   s.commandsThrough.clear();
   s.reignBase = s.proposedCommands;
   s.commandsFrom = from;
@@ -380,6 +396,7 @@ function stepDown(s: LeaderState, higher: Ballot, ctx: Ctx): void {
   for (const r of s.reads) ctx.respond(r.token, redirect(leader, 'leadership moved', r.id));
   s.reads = [];
   s.inflight.clear();
+  s.inflightBytes = 0;
 }
 
 function redirect(leader: ActorRef<any> | null, reason: string, id?: number): MRedirect {
@@ -444,7 +461,7 @@ function onRequest(s: LeaderState, m: MRequest, ctx: Ctx): void {
 function flush(s: LeaderState, ctx: Ctx): void {
   if (s.status !== 'leader') return;
   const o = s.opts;
-  while (s.pendingHead < s.pending.length && s.inflight.size < o.window && applyLag(s) < o.maxApplyLag) {
+  while (s.pendingHead < s.pending.length && s.inflight.size < o.window && s.inflightBytes < o.maxInflightBytes && applyLag(s) < o.maxApplyLag) {
     let value: SlotValue;
     let count: number;
     if (o.encodeBatches) {
@@ -505,9 +522,31 @@ function approxSize(v: unknown, depth = 0): number {
 // ------------------------------------------------------------------ phase 2
 
 function propose(s: LeaderState, slot: number, value: SlotValue, ctx: Ctx): void {
-  s.inflight.set(slot, { value, mask: 0, count: 0, retransmitAt: ctx.now() + s.opts.retransmitMs, retransmitDelay: s.opts.retransmitMs, chosen: false });
+  const now = ctx.now();
+  const wait = retransmitWait(s);
+  const bytes = value === null ? 0 : value instanceof Uint8Array ? value.byteLength : approxSize(value);
+  s.inflightBytes += bytes;
+  s.inflight.set(slot, { value, bytes, mask: 0, count: 0, sentAt: now, resent: false, retransmitAt: now + wait, retransmitDelay: wait, chosen: false });
   const m: MAccept = { type: 'm-accept', ballot: s.ballot, slot, value, commitUpTo: s.commitUpTo };
   for (const a of s.acceptors) ctx.send(a, m);
+}
+
+/** How long a slot waits for its acceptors before it is sent again (see `retransmitMs`). */
+function retransmitWait(s: LeaderState): number {
+  const o = s.opts;
+  if (s.rtt.samples === 0) return o.retransmitMs;
+  return Math.min(o.maxRetransmitMs, Math.max(o.retransmitMs, s.rtt.smoothed + 4 * s.rtt.deviation));
+}
+
+function sampleRoundTrip(s: LeaderState, ms: number): void {
+  const r = s.rtt;
+  if (r.samples++ === 0) {
+    r.smoothed = ms;
+    r.deviation = ms / 2;
+  } else {
+    r.deviation = 0.75 * r.deviation + 0.25 * Math.abs(r.smoothed - ms);
+    r.smoothed = 0.875 * r.smoothed + 0.125 * ms;
+  }
 }
 
 function onAccepted(s: LeaderState, m: MAccepted, ctx: Ctx): void {
@@ -517,6 +556,8 @@ function onAccepted(s: LeaderState, m: MAccepted, ctx: Ctx): void {
   const bit = 1 << m.acceptor;
   if (f.mask & bit) return;
   f.mask |= bit;
+  // Only first sends are timed: the answer to a resent slot may answer either copy (Karn).
+  if (!f.resent) sampleRoundTrip(s, ctx.now() - f.sentAt);
   if (++f.count < s.majority) return;
   f.chosen = true;
   s.stats.chosen++;
@@ -532,6 +573,7 @@ function advanceCommit(s: LeaderState, ctx: Ctx): void {
     if (f === undefined || !f.chosen) break;
     values.push(f.value);
     s.decided.set(s.commitUpTo, f.value);
+    s.inflightBytes -= f.bytes;
     s.inflight.delete(s.commitUpTo);
     s.commitUpTo++;
   }
@@ -671,6 +713,7 @@ function onTick(s: LeaderState, ctx: Ctx): void {
     // Lost messages: send phase 2 again to the acceptors that have not answered.
     s.inflight.forEach((f, slot) => {
       if (f.chosen || now < f.retransmitAt) return;
+      f.resent = true;
       f.retransmitDelay = Math.min(2 * f.retransmitDelay, s.opts.maxRetransmitMs);
       f.retransmitAt = now + f.retransmitDelay;
       const m: MAccept = { type: 'm-accept', ballot: s.ballot, slot, value: f.value, commitUpTo: s.commitUpTo };
