@@ -49,6 +49,21 @@ export function resultsFileName(c: Pick<Combined, 'date' | 'commit'>): string {
   return `${c.date.slice(0, 10)}-${c.commit.replace(/[^0-9A-Za-z._-]/g, '_')}.json`;
 }
 
+/**
+ * Each suite that ran to the end also gets its own `results/<suite>.json` (what `pnpm
+ * bench:<suite>` writes), so the per-suite files and the report always come from the same run.
+ */
+export function writeSuiteFiles(results: Combined, resultsDir: string): string[] {
+  const written: string[] = [];
+  for (const [name, o] of Object.entries(results.suites)) {
+    if (o.status !== 'ok' || !o.result) continue;
+    const file = join(resultsDir, `${name}.json`);
+    writeFileSync(file, JSON.stringify(o.result, null, 2) + '\n');
+    written.push(file);
+  }
+  return written;
+}
+
 /** Writes the charts and REPORT.md for `results` under `outDir`; returns the paths written. */
 export function writeReport(results: Combined, outDir: string, resultsPath: string, compareFile?: string): { report: string; charts: string[]; comparisonText?: string } {
   const chartsDir = join(outDir, 'charts');
@@ -185,6 +200,7 @@ export async function runBench(opts: BenchOptions, io: RunnerIO): Promise<number
     const resultsPath = join(outDir, 'results', resultsFileName(results));
     mkdirSync(join(outDir, 'results'), { recursive: true });
     writeFileSync(resultsPath, JSON.stringify(results, null, 2) + '\n');
+    writeSuiteFiles(results, join(outDir, 'results'));
     const w = writeReport(results, outDir, resultsPath, opts.compare);
     progress.close();
 
