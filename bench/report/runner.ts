@@ -50,8 +50,8 @@ export function resultsFileName(c: Pick<Combined, 'date' | 'commit'>): string {
 }
 
 /**
- * Each suite that ran to the end also gets its own `results/<suite>.json` (what `pnpm
- * bench:<suite>` writes), so the per-suite files and the report always come from the same run.
+ * In a full run, each suite that ran to the end also gets its own `results/<suite>.json` (what
+ * `pnpm bench:<suite>` writes), so the per-suite files and the report come from the same run.
  */
 export function writeSuiteFiles(results: Combined, resultsDir: string): string[] {
   const written: string[] = [];
@@ -200,7 +200,7 @@ export async function runBench(opts: BenchOptions, io: RunnerIO): Promise<number
     const resultsPath = join(outDir, 'results', resultsFileName(results));
     mkdirSync(join(outDir, 'results'), { recursive: true });
     writeFileSync(resultsPath, JSON.stringify(results, null, 2) + '\n');
-    writeSuiteFiles(results, join(outDir, 'results'));
+    if (mode === 'full') writeSuiteFiles(results, join(outDir, 'results'));
     const w = writeReport(results, outDir, resultsPath, opts.compare);
     progress.close();
 

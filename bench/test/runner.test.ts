@@ -12,7 +12,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Combined } from '../report/combined.ts';
 import { parseBenchArgs } from '../report/options.ts';
-import { runBench } from '../report/runner.ts';
+import { runBench, writeSuiteFiles } from '../report/runner.ts';
 import type { SuiteSpec } from '../report/suites.ts';
 import { suiteFailure } from '../report/failure.ts';
 
@@ -142,6 +142,18 @@ test('a failure is told by the line that names the error, not by the lines Node 
   assert.is(suiteFailure(1, null, tail), 'exit 1: AskTimeoutError: ask to "driver" (#1.6) with message "run" got no reply within 120000 ms');
   assert.is(suiteFailure(null, 'SIGKILL', ['killed here']), 'exit SIGKILL: killed here');
   assert.is(suiteFailure(3, null, []), 'exit 3');
+});
+
+test('a full run writes each finished suite its own results file, the same as in the combined one', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'synod-suite-files-'));
+  try {
+    const result = { suite: 'transport', date: 'd', commit: 'c', machine: { cpu: 'x', cores: 2, node: 'v20' }, figures: { 'a.b': { unit: 'us', median: 1, min: 1, max: 1, runs: [1] } }, ratios: {} };
+    const combined = { suites: { transport: { status: 'ok', result }, sim: { status: 'failed', reason: 'boom' } } } as unknown as Combined;
+    const written = writeSuiteFiles(combined, dir);
+    assert.equal(readdirSync(dir), ['transport.json']);
+    assert.equal(written, [join(dir, 'transport.json')]);
+    assert.equal(JSON.parse(readFileSync(join(dir, 'transport.json'), 'utf8')), result);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 
 test.run();
