@@ -92,6 +92,9 @@ export const MpDriver = defineActor<State, MpRun | MProgress | MRedirect | { typ
       s.counted0 = done;
     } else if (s.measuring && now - s.t0 >= run.measureMs) {
       ctx.respond(s.token!, { commands: done - s.counted0, ms: now - s.t0 } satisfies MpResult);
+      // Done watching: the replica would otherwise keep reporting to this driver once it is stopped.
+      ctx.send(run.replica, { type: 'unwatch-progress', to: ctx.self });
+      s.watching = false;
       s.run = null;
       ctx.cancelTimer('stall');
       return;

@@ -7,7 +7,7 @@
  *
  * Pure: it touches the world only through `ctx`.
  */
-import { IntMap, defineActor, hashString, type ActorContext, type ActorRef, type ReplyToken } from '@synod/actors';
+import { IntMap, defineActor, hashString, sameRef, type ActorContext, type ActorRef, type ReplyToken } from '@synod/actors';
 import { assert } from '../assert.js';
 import { valueKey } from '../value.js';
 import type {
@@ -80,7 +80,8 @@ export interface MProgress { type: 'progress'; replica: number; appliedUpTo: num
 
 export type ReplicaMsg =
   | MDecide | MFetch | MEntries | MSnapshot | MRead | MHeartbeat
-  | { type: 'subscribe'; to: ActorRef<MChanges> } | { type: 'watch-progress'; to: ActorRef<MProgress> } | { type: 'tick' }
+  | { type: 'subscribe'; to: ActorRef<MChanges> } | { type: 'unsubscribe'; to: ActorRef<MChanges> }
+  | { type: 'watch-progress'; to: ActorRef<MProgress> } | { type: 'unwatch-progress'; to: ActorRef<MProgress> } | { type: 'tick' }
   | { type: 'configure'; replicas?: ActorRef<ReplicaMsg>[]; leaders?: ActorRef<any>[] };
 
 /**
@@ -240,6 +241,10 @@ export const Replica = defineActor<ReplicaState, ReplicaMsg, ReplicaArgs, Replic
         if (s.progressWatchers.length >= s.opts.maxSubscribers) throw new Error(`replica ${s.index}: more than ${s.opts.maxSubscribers} progress watchers (maxSubscribers)`);
         s.progressWatchers.push(msg.to);
         break;
+      // Watchers that are done say so: a stopped one would otherwise get (dead) messages forever
+      // and count against maxSubscribers.
+      case 'unsubscribe': s.subscribers = s.subscribers.filter((r) => !sameRef(r, msg.to)); break;
+      case 'unwatch-progress': s.progressWatchers = s.progressWatchers.filter((r) => !sameRef(r, msg.to)); break;
       case 'tick': onTick(s, c); break;
       case 'configure':
         if (msg.replicas) s.replicas = msg.replicas;
