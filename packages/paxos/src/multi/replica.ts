@@ -19,6 +19,12 @@ import { batchOf } from './batch-encoding.js';
 export interface ReplicaOptions {
   /** A snapshot is taken every this many applied slots. Default 1024. */
   snapshotEvery: number;
+  /**
+   * ... or once the slots applied since the last one hold this many bytes (encoded batches), if
+   * sooner. Logs are cut at snapshots: this bounds what acceptors and replicas keep with large
+   * batches (the `shared` store of a worker holds 16 MiB of live data by default). Default 2 MiB.
+   */
+  snapshotEveryBytes: number;
   /** Slots sent per catch-up answer at most. Default 512. */
   maxFetchSlots: number;
   /** A missing slot is asked of a peer again after this long. Default 50. */
@@ -49,6 +55,7 @@ export interface ReplicaOptions {
 
 export const defaultReplicaOptions: ReplicaOptions = {
   snapshotEvery: 1024,
+  snapshotEveryBytes: 2 << 20,
   maxFetchSlots: 512,
   fetchRetryMs: 50,
   readTimeoutMs: 2_000,
@@ -165,6 +172,8 @@ export interface ReplicaState {
   appliedCommands: number;
   /** The applied point last reported to the leaders. */
   reportedUpTo: number;
+  /** Bytes of the encoded slots applied since the last snapshot (see `snapshotEveryBytes`). */
+  bytesSinceSnapshot: number;
   /** Running hash of the applied log, and its value at each slot since the snapshot (with `digest`). */
   digest: number;
   digests: IntMap<number>;
@@ -204,6 +213,7 @@ export const Replica = defineActor<ReplicaState, ReplicaMsg, ReplicaArgs, Replic
       progressWatchers: [],
       appliedCommands: 0,
       reportedUpTo: -1,
+      bytesSinceSnapshot: 0,
       digest: 0,
       digests: new IntMap(),
       incarnationStart: ctx.now(),
@@ -300,12 +310,13 @@ function applyReady(s: ReplicaState, ctx: Ctx): void {
       s.appliedCommands += batch.commands.length;
     }
     s.log.set(slot, value);
+    if (value instanceof Uint8Array) s.bytesSinceSnapshot += value.byteLength;
     if (s.opts.digest) {
       s.digest = hashString(valueKey(batch === null ? null : batch.commands.map((c) => [c.client, c.seq, c.op])), s.digest);
       s.digests.set(slot + 1, s.digest);
     }
     s.appliedUpTo = slot + 1;
-    if (s.appliedUpTo - (s.snapshot?.appliedUpTo ?? 0) >= s.opts.snapshotEvery) takeSnapshot(s, ctx);
+    if (s.appliedUpTo - (s.snapshot?.appliedUpTo ?? 0) >= s.opts.snapshotEvery || s.bytesSinceSnapshot >= s.opts.snapshotEveryBytes) takeSnapshot(s, ctx);
   }
   if (s.appliedUpTo === start) return;
   if (s.appliedUpTo - s.reportedUpTo >= s.opts.reportEverySlots) reportApplied(s, ctx);
@@ -379,6 +390,7 @@ function takeSnapshot(s: ReplicaState, ctx: Ctx): void {
   if (s.opts.digest) (snap as ReplicaSnapshot & { digest?: number }).digest = s.digest;
   s.snapshot = snap;
   s.log.clear();
+  s.bytesSinceSnapshot = 0;
   s.digests.clear();
   ctx.persist(snap);
   reportApplied(s, ctx);
