@@ -14,12 +14,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MessageChannel, Worker } from 'node:worker_threads';
 import type { StorageKind } from '@synod/actors';
 import { ReplicatedMap } from '@synod/replicated';
 import { benchEnv, progress, sized } from './lib/env.js';
 import { LatencyRecorder } from './lib/latency.js';
 import { Results, median } from './lib/results.js';
+import { rawPingPong } from './lib/raw-pingpong.js';
 import { MpDriver, type MpResult } from './multipaxos/driver.js';
 
 const env = benchEnv();
@@ -124,22 +124,6 @@ async function manyClients(map: ReplicatedMap<string>): Promise<number> {
   return (done / (performance.now() - t0)) * 1000;
 }
 
-const rawUrl = new URL('./transport/raw-peer.js', import.meta.url);
-async function rawPingPong(): Promise<number> {
-  const { port1, port2 } = new MessageChannel();
-  const a = new Worker(rawUrl, { workerData: { role: 'ping', port: port1 }, transferList: [port1] });
-  const b = new Worker(rawUrl, { workerData: { role: 'pong', port: port2 }, transferList: [port2] });
-  try {
-    await new Promise((r) => setTimeout(r, 30));
-    a.postMessage({ count: PINGS });
-    const { rtts } = await new Promise<{ rtts: Float64Array }>((res) => a.once('message', res));
-    return median([...rtts].slice(Math.floor(PINGS / 10))) * 1000;
-  } finally {
-    await a.terminate();
-    await b.terminate();
-  }
-}
-
 const lat = new LatencyRecorder();
 for (let k = 1; k <= env.runs; k++) {
   const run: Record<string, number> = {};
@@ -149,7 +133,7 @@ for (let k = 1; k <= env.runs; k++) {
     progress(k, env.runs, `workers r3 batched ${(run['workers.r3.batched.memory.commands_per_s']! / 1e6).toFixed(2)} M commands/s`);
     continue;
   }
-  const rtt = await rawPingPong();
+  const rtt = await rawPingPong(PINGS);
   put('raw.pingpong.rtt_us_p50', 'us', rtt);
   for (const mode of ['workers', 'embedded'] as const) {
     for (const a of [3, 5]) {

@@ -18,6 +18,7 @@ import { createSynod, synodCodecs } from '@synod/paxos';
 import { benchEnv, progress, sized } from './lib/env.js';
 import { LatencyRecorder } from './lib/latency.js';
 import { Results, median } from './lib/results.js';
+import { rawPingPong } from './lib/raw-pingpong.js';
 import { Driver, type DriverResult } from './synod/driver.js';
 
 const env = benchEnv();
@@ -99,27 +100,10 @@ async function bareCells(acceptors: number, run: Record<string, number>, lat: La
   }
 }
 
-const rawUrl = new URL('./transport/raw-peer.js', import.meta.url);
-
-async function rawPingPong(): Promise<number> {
-  const { port1, port2 } = new MessageChannel();
-  const a = new Worker(rawUrl, { workerData: { role: 'ping', port: port1 }, transferList: [port1] });
-  const b = new Worker(rawUrl, { workerData: { role: 'pong', port: port2 }, transferList: [port2] });
-  try {
-    await new Promise((r) => setTimeout(r, 30));
-    a.postMessage({ count: PINGS });
-    const { rtts } = await new Promise<{ rtts: Float64Array }>((res) => a.once('message', res));
-    return median([...rtts].slice(Math.floor(PINGS / 10))) * 1000;
-  } finally {
-    await a.terminate();
-    await b.terminate();
-  }
-}
-
 const lat = new LatencyRecorder();
 for (let k = 1; k <= env.runs; k++) {
   const run: Record<string, number> = {};
-  const rtt = env.scaling ? 0 : await rawPingPong();
+  const rtt = env.scaling ? 0 : await rawPingPong(PINGS);
   if (!env.scaling) results.add('raw.pingpong.rtt_us_p50', 'us', rtt);
   for (const a of ACCEPTORS) {
     for (const mode of MODES) await actorCells(mode, a, run, lat);
