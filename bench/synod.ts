@@ -39,6 +39,17 @@ const results = new Results('synod', {
   runs: env.runs,
 });
 
+/** One cell's rounds per second, and its round latency distribution `withLatency` (one in flight). */
+function recordCell(name: string, r: { rounds: number; ms: number; latenciesUs: number[] }, withLatency: boolean, run: Record<string, number>, lat: LatencyRecorder): void {
+  run[`${name}.rounds_per_s`] = (r.rounds / r.ms) * 1000;
+  results.add(`${name}.rounds_per_s`, 'rounds/s', run[`${name}.rounds_per_s`]!);
+  if (withLatency) {
+    lat.reset();
+    lat.recordAll(r.latenciesUs);
+    lat.addTo(results, `${name}.round_us`);
+  }
+}
+
 async function actorCells(mode: 'workers' | 'embedded', acceptors: number, run: Record<string, number>, lat: LatencyRecorder): Promise<void> {
   const system = await ActorSystem.start({ mode, codecs: [synodCodecs], statsIntervalMs: 0, logLevel: 'warn', mailboxCapacity: 1 << 16 });
   const synod = await createSynod({
@@ -56,14 +67,8 @@ async function actorCells(mode: 'workers' | 'embedded', acceptors: number, run: 
       }, { timeoutMs: 60_000 });
       first = r.nextInstance;
       const name = `${mode}.a${acceptors}.inflight${inflight}`;
-      run[`${name}.rounds_per_s`] = (r.rounds / r.ms) * 1000;
-      results.add(`${name}.rounds_per_s`, 'rounds/s', run[`${name}.rounds_per_s`]!);
-      if (inflight === 1) {
-        lat.reset();
-        lat.recordAll(r.latenciesUs);
-        lat.addTo(results, `${name}.round_us`);
-        run[`${name}.round_us_p50`] = median(r.latenciesUs);
-      }
+      recordCell(name, r, inflight === 1, run, lat);
+      if (inflight === 1) run[`${name}.round_us_p50`] = median(r.latenciesUs);
     }
   } finally {
     await system.shutdown();
@@ -86,14 +91,7 @@ async function bareCells(acceptors: number, run: Record<string, number>, lat: La
     for (const inflight of INFLIGHT) {
       client.postMessage({ inflight, warmupMs: WARMUP_MS, measureMs: MEASURE_MS, latencies: inflight === 1 });
       const r = await new Promise<{ rounds: number; ms: number; latenciesUs: number[] }>((res, rej) => { client.once('message', res); client.once('error', rej); });
-      const name = `bare.a${acceptors}.inflight${inflight}`;
-      run[`${name}.rounds_per_s`] = (r.rounds / r.ms) * 1000;
-      results.add(`${name}.rounds_per_s`, 'rounds/s', run[`${name}.rounds_per_s`]!);
-      if (inflight === 1) {
-        lat.reset();
-        lat.recordAll(r.latenciesUs);
-        lat.addTo(results, `${name}.round_us`);
-      }
+      recordCell(`bare.a${acceptors}.inflight${inflight}`, r, inflight === 1, run, lat);
     }
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));

@@ -365,7 +365,8 @@ function becomeLeader(s: LeaderState, ctx: Ctx): void {
   // Re-decide every untruncated slot: re-proposed in our ballot with its highest accepted value.
   for (let slot = from; slot <= top; slot++) {
     const r = s.recovered.get(slot);
-    propose(s, slot, r === undefined ? null : r.value, ctx);
+    const value = r === undefined ? null : r.value;
+    propose(s, slot, value, slotBytes(value), ctx);
   }
   s.nextSlot = Math.max(s.nextSlot, top + 1);
   s.readyAt = s.nextSlot;
@@ -464,6 +465,7 @@ function flush(s: LeaderState, ctx: Ctx): void {
   while (s.pendingHead < s.pending.length && s.inflight.size < o.window && s.inflightBytes < o.maxInflightBytes && applyLag(s) < o.maxApplyLag) {
     let value: SlotValue;
     let count: number;
+    let bytes: number;
     if (o.encodeBatches) {
       // Encoded as it is filled: the byte bound is the batch's real size.
       while (s.pendingHead < s.pending.length && batchEncoder.count < o.maxBatchCommands && batchEncoder.bytes < o.maxBatchBytes) {
@@ -472,9 +474,10 @@ function flush(s: LeaderState, ctx: Ctx): void {
       }
       count = batchEncoder.count;
       value = batchEncoder.finish();
+      bytes = value.byteLength;
     } else {
       const commands: Command[] = [];
-      let bytes = 0;
+      bytes = 0;
       while (s.pendingHead < s.pending.length && commands.length < o.maxBatchCommands) {
         const c = s.pending[s.pendingHead]!;
         const size = approxSize(c.op);
@@ -490,7 +493,7 @@ function flush(s: LeaderState, ctx: Ctx): void {
     s.stats.commands += count;
     s.proposedCommands += count;
     s.commandsThrough.set(s.nextSlot, s.proposedCommands);
-    propose(s, s.nextSlot++, value, ctx);
+    propose(s, s.nextSlot++, value, bytes, ctx);
   }
   if (s.pendingHead === s.pending.length) {
     s.pending = [];
@@ -521,10 +524,19 @@ function approxSize(v: unknown, depth = 0): number {
 
 // ------------------------------------------------------------------ phase 2
 
-function propose(s: LeaderState, slot: number, value: SlotValue, ctx: Ctx): void {
+/** A slot value's size as the batch bounds count it (`maxBatchBytes`, `maxInflightBytes`). */
+function slotBytes(value: SlotValue): number {
+  if (value === null) return 0;
+  if (value instanceof Uint8Array) return value.byteLength;
+  let n = 0;
+  for (const c of value.commands) n += approxSize(c.op);
+  return n;
+}
+
+/** Phase 2 for one slot; `bytes` is the value's size (see `slotBytes`), known to the caller that built it. */
+function propose(s: LeaderState, slot: number, value: SlotValue, bytes: number, ctx: Ctx): void {
   const now = ctx.now();
   const wait = retransmitWait(s);
-  const bytes = value === null ? 0 : value instanceof Uint8Array ? value.byteLength : approxSize(value);
   s.inflightBytes += bytes;
   s.inflight.set(slot, { value, bytes, mask: 0, count: 0, sentAt: now, resent: false, retransmitAt: now + wait, retransmitDelay: wait, chosen: false });
   const m: MAccept = { type: 'm-accept', ballot: s.ballot, slot, value, commitUpTo: s.commitUpTo };
