@@ -57,7 +57,8 @@ export type Completion =
   | { kind: 'quota'; message: string; index: number }
   /** Deadline passed; `sent` tells whether it may have taken effect. */
   | { kind: 'timeout'; sent: boolean; detail: string }
-  | { kind: 'refused'; message: string }
+  /** Not sent: the client is closed, or too much already waits. */
+  | { kind: 'refused'; reason: 'closed' | 'overloaded'; message: string }
   /** The replicas forgot its session (or its result): it may have taken effect. */
   | { kind: 'unknown'; detail: string }
   | { kind: 'read-failed'; message: string };
@@ -196,14 +197,14 @@ export class ClientCore {
 
   /** Adds a command (its bytes as the machine's client encoded them); `done` is called once. */
   execute(sessionNo: number, bytes: Uint8Array, deadline: number, done: Done): void {
-    if (this.closed) { done({ kind: 'refused', message: 'the client is closed' }); return; }
+    if (this.closed) { done({ kind: 'refused', reason: 'closed', message: 'the client is closed' }); return; }
     const s = this.sessionOf(sessionNo);
     if (s.waiting === 0 && this.hasRoom(s)) {
       this.admit(s, bytes, done, deadline);
       return;
     }
     if (this.queuedTotal >= this.options.maxQueued) {
-      done({ kind: 'refused', message: `${this.queuedTotal} commands already wait for room (maxQueued); nothing was sent` });
+      done({ kind: 'refused', reason: 'overloaded', message: `${this.queuedTotal} commands already wait for room (maxQueued); nothing was sent` });
       return;
     }
     s.queued.push({ bytes, done, deadline });
@@ -221,9 +222,9 @@ export class ClientCore {
 
   /** Adds a read; `afterIndex` raises the session's own point (a causal token). */
   read(sessionNo: number, query: Uint8Array, consistency: ReadConsistency, afterIndex: number, deadline: number, done: Done): void {
-    if (this.closed) { done({ kind: 'refused', message: 'the client is closed' }); return; }
+    if (this.closed) { done({ kind: 'refused', reason: 'closed', message: 'the client is closed' }); return; }
     if (this.reads.size >= this.options.maxReads) {
-      done({ kind: 'refused', message: `${this.reads.size} reads outstanding (maxReads)` });
+      done({ kind: 'refused', reason: 'overloaded', message: `${this.reads.size} reads outstanding (maxReads)` });
       return;
     }
     const s = this.sessionOf(sessionNo);
@@ -517,10 +518,10 @@ export class ClientCore {
       }
       for (let i = s.queuedHead; i < s.queued.length; i++) {
         const q = s.queued[i]!;
-        if (q.done !== NOOP) { const done = q.done; q.done = NOOP; done({ kind: 'refused', message: detail }); }
+        if (q.done !== NOOP) { const done = q.done; q.done = NOOP; done({ kind: 'refused', reason: 'closed', message: detail }); }
       }
     }
-    for (const r of this.reads.values()) r.done({ kind: 'refused', message: detail });
+    for (const r of this.reads.values()) r.done({ kind: 'refused', reason: 'closed', message: detail });
     this.reads.clear();
     this.sessions.clear();
   }

@@ -5,7 +5,8 @@
 import { SynodError } from '@synod/actors';
 
 export type ReplicationErrorCode =
-  | 'outcome-unknown' | 'no-leader' | 'invalid-command' | 'command-failed' | 'read-failed' | 'quota-exceeded' | 'aborted' | 'closed';
+  | 'outcome-unknown' | 'no-leader' | 'invalid-command' | 'command-failed' | 'read-failed' | 'quota-exceeded' | 'overloaded' | 'aborted'
+  | 'closed';
 
 export class ReplicationError extends SynodError {
   override name = 'ReplicationError';
@@ -56,6 +57,12 @@ export class ReadFailedError extends ReplicationError {
 export class QuotaExceededError extends ReplicationError {
   override name = 'QuotaExceededError';
   constructor(message: string) { super('quota-exceeded', message); }
+}
+
+/** Too many operations wait at this client already (`maxQueued`, `maxReads`): nothing was sent; retry later. */
+export class OverloadedError extends ReplicationError {
+  override name = 'OverloadedError';
+  constructor(message: string) { super('overloaded', message); }
 }
 
 /** The caller's AbortSignal fired: a command not yet sent was not applied; one already sent may be (see the message). */

@@ -66,7 +66,10 @@ export interface MachineClient<C, R, Q, A> {
   decodeResult(bytes: Uint8Array): R;
   /** Bytes of a query; throws for one this machine refuses. */
   encodeQuery(query: Q, maxBytes: number): Uint8Array;
-  decodeAnswer(bytes: Uint8Array): A;
+  /** The answer to `query` from its bytes. */
+  decodeAnswer(bytes: Uint8Array, query: Q): A;
+  /** The command from its bytes (for change watchers, who get the bytes the replicas applied). */
+  decodeCommand?(bytes: Uint8Array): C;
 }
 
 /** A state machine: how replicas run it and how clients talk to it. */

@@ -103,6 +103,7 @@ export function defineStateMachine<S, C, R, Q, A>(options: StateMachineOptions<S
         return encode(query, { maxBytes });
       },
       decodeAnswer: (bytes) => decode(bytes) as A,
+      decodeCommand: (bytes) => decode(bytes) as C,
     },
   });
 }
