@@ -12,6 +12,7 @@ export {
 export { createSynod, SynodError, type Synod, type SynodOptions } from './synod.js';
 export { InvariantViolation } from './assert.js';
 export { QuorumTally, majorityOf, membersIn, MAX_ACCEPTORS } from './quorum.js';
+export type { SubscriptionRefused } from './messages.js';
 export type {
   Command, Batch, SlotValue, MPrepare, AcceptedEntry, MPromise, MAccept, MAccepted, MReject, MHeartbeat, MHeartbeatAck, MTruncate,
   MultiAcceptorMsg, MDecide, MApplied, MRequest, MResult, MRedirect, ReadConsistency, MRead, MReadResult, MFetch, MEntries, MSnapshot,
@@ -26,7 +27,7 @@ export {
   type LeaderOptions, type LeaderTuning, type ReplicaOptions,
 } from './multi/options.js';
 export {
-  Replica, type ReplicaArgs, type ReplicaState, type ReplicaMsg, type AppliedCommand, type MChanges, type MProgress,
+  Replica, type ReplicaArgs, type ReplicaState, type ReplicaMsg, type AppliedCommand, type MChanges, type MProgress, type MSubscriptionRefused,
 } from './multi/replica.js';
 export { defineStateMachine, stateMachineByKey, isStateMachine, type StateMachine, type StateMachineOptions, type Applied } from './multi/state-machine.js';
 export { MultiPaxosInvariants, type MultiViolation } from './multi/invariants.js';

@@ -9,10 +9,10 @@
  *
  * Pure: it touches the world only through `ctx`.
  */
-import { IntMap, defineActor, type ActorContext, type ActorRef, type ReplyToken } from '@synod/actors';
+import { IntMap, defineActor, sameRef, type ActorContext, type ActorRef, type ReplyToken } from '@synod/actors';
 import { assert } from './assert.js';
 import type { Ballot } from './ballot.js';
-import type { Accepted, Chosen, Configure, Decided, LearnerMsg, ProposerMsg } from './messages.js';
+import type { Accepted, Chosen, Configure, Decided, LearnerMsg, ProposerMsg, SubscriptionRefused } from './messages.js';
 import { QuorumTally, majorityOf } from './quorum.js';
 import { sameValue, type Value } from './value.js';
 
@@ -25,7 +25,7 @@ export interface LearnerOptions {
   maxAttempts: number;
   /** Pending `learn` requests at once. Default 10000. */
   maxPending: number;
-  /** Subscribers to decisions. Default 64. */
+  /** Subscribers to decisions; one more is refused (with a `subscription-refused` notice). Default 64. */
   maxSubscribers: number;
   /** Deadlines are checked this often. Default 20. */
   tickMs: number;
@@ -116,16 +116,25 @@ export const Learner = defineActor<LearnerState, Msg, LearnerArgs, never>({
         if (v !== undefined || s.decided.has(msg.instance)) c.reply({ type: 'decided', instance: msg.instance, value: v } satisfies Decided);
         break;
       }
-      case 'subscribe':
-        if (s.subscribers.length >= s.opts.maxSubscribers) throw new Error(`learner ${s.index}: more than ${s.opts.maxSubscribers} subscribers (maxSubscribers)`);
-        s.subscribers.push(msg.to);
-        break;
+      case 'subscribe': onSubscribe(s, msg.to, c); break;
       case 'tick': onTick(s, c); break;
       case 'configure': onConfigure(s, msg); break;
       case 'forget': onForget(s, msg.below); break;
     }
   },
 });
+
+/** A subscriber past `maxSubscribers` is refused: it is told so, and nothing else changes. */
+function onSubscribe(s: LearnerState, to: ActorRef<Decided>, ctx: Ctx): void {
+  if (s.subscribers.some((r) => sameRef(r, to))) return;
+  if (s.subscribers.length >= s.opts.maxSubscribers) {
+    const reason = `learner ${s.index} already has ${s.opts.maxSubscribers} subscribers (maxSubscribers)`;
+    ctx.log.warn(reason);
+    ctx.send(to as ActorRef<unknown>, { type: 'subscription-refused', learner: s.index, reason } satisfies SubscriptionRefused);
+    return;
+  }
+  s.subscribers.push(to);
+}
 
 function onConfigure(s: LearnerState, m: Configure): void {
   if (m.learners) s.learners = m.learners;

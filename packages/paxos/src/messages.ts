@@ -75,8 +75,13 @@ export interface Configure {
 export interface Learn { type: 'learn'; instance: number }
 /** A learner asks its peers whether they know an instance (they answer with {@link Decided}). */
 export interface Query { type: 'query'; instance: number }
-/** Subscribe to every decision of a learner (it sends {@link Decided} to `to`). */
+/**
+ * Subscribe to every decision of a learner (it sends {@link Decided} to `to`), or, past its
+ * `maxSubscribers`, one {@link SubscriptionRefused}.
+ */
 export interface Subscribe { type: 'subscribe'; to: ActorRef<Decided> }
+/** To a subscriber a learner did not take: it already has `maxSubscribers`. */
+export interface SubscriptionRefused { type: 'subscription-refused'; learner: number; reason: string }
 
 export type LearnerMsg = Accepted | Decided | Learn | Query | Subscribe | Tick | Configure | Chosen;
 

@@ -28,6 +28,12 @@ export interface ReplicaArgs {
   /** Every leader, by node number (reads that need one, and truncation reports). */
   leaders?: ActorRef<any>[];
   options?: Partial<ReplicaOptions>;
+  /**
+   * Change subscribers and progress watchers a restart starts with: whoever supervises the
+   * replica keeps them here (with `Supervisor.setChildArgs`) so watchers survive its restarts.
+   */
+  subscribers?: ActorRef<MChanges>[];
+  progressWatchers?: ActorRef<MProgress>[];
 }
 
 /** One applied command, as change subscribers see it. */
@@ -35,6 +41,11 @@ export interface AppliedCommand { slot: number; client: string; seq: number; op:
 export interface MChanges { type: 'changes'; replica: number; changes: AppliedCommand[] }
 /** How far a replica has applied (to `watch-progress` subscribers): cheaper than every change. */
 export interface MProgress { type: 'progress'; replica: number; appliedUpTo: number; commands: number }
+/**
+ * To a subscriber (or progress watcher) the replica did not take: it already has
+ * `maxSubscribers`. Nothing else comes to it.
+ */
+export interface MSubscriptionRefused { type: 'subscription-refused'; replica: number; reason: string }
 
 export type ReplicaMsg =
   | MDecide | MFetch | MEntries | MSnapshot | MRead | MHeartbeat
@@ -177,6 +188,8 @@ export const Replica = defineActor<ReplicaState, ReplicaMsg, ReplicaArgs, Replic
       install(s, recovered);
       assert(s.appliedUpTo === recovered.appliedUpTo && s.snapshot === recovered, `replica ${args.index}: recovery did not stand at its snapshot`);
     }
+    for (const to of args.subscribers ?? []) subscribe(s, s.subscribers, to, 'subscribers', ctx as Ctx);
+    for (const to of args.progressWatchers ?? []) subscribe(s, s.progressWatchers, to, 'progress watchers', ctx as Ctx);
     ctx.setTimer('tick', opts.tickMs, { type: 'tick' });
     return s;
   },
@@ -201,14 +214,8 @@ export const Replica = defineActor<ReplicaState, ReplicaMsg, ReplicaArgs, Replic
         if (s.appliedUpTo < s.knownUpTo && !s.ahead.has(s.appliedUpTo)) fetch(s, c, false);
         break;
       case 'read': onRead(s, msg, c); break;
-      case 'subscribe':
-        if (s.subscribers.length >= s.opts.maxSubscribers) throw new Error(`replica ${s.index}: more than ${s.opts.maxSubscribers} subscribers (maxSubscribers)`);
-        s.subscribers.push(msg.to);
-        break;
-      case 'watch-progress':
-        if (s.progressWatchers.length >= s.opts.maxSubscribers) throw new Error(`replica ${s.index}: more than ${s.opts.maxSubscribers} progress watchers (maxSubscribers)`);
-        s.progressWatchers.push(msg.to);
-        break;
+      case 'subscribe': subscribe(s, s.subscribers, msg.to, 'subscribers', c); break;
+      case 'watch-progress': subscribe(s, s.progressWatchers, msg.to, 'progress watchers', c); break;
       // Watchers that are done say so: a stopped one would otherwise get (dead) messages forever
       // and count against maxSubscribers.
       case 'unsubscribe': s.subscribers = s.subscribers.filter((r) => !sameRef(r, msg.to)); break;
@@ -221,6 +228,21 @@ export const Replica = defineActor<ReplicaState, ReplicaMsg, ReplicaArgs, Replic
     }
   },
 });
+
+/**
+ * Adds a subscriber (or progress watcher) once. Past `maxSubscribers` it is refused: it is told
+ * so, and nothing else changes.
+ */
+function subscribe<T>(s: ReplicaState, list: ActorRef<T>[], to: ActorRef<T>, what: string, ctx: Ctx): void {
+  if (list.some((r) => sameRef(r, to))) return;
+  if (list.length >= s.opts.maxSubscribers) {
+    const reason = `replica ${s.index} already has ${s.opts.maxSubscribers} ${what} (maxSubscribers); unsubscribe one first`;
+    ctx.log.warn(reason);
+    ctx.send(to as ActorRef<unknown>, { type: 'subscription-refused', replica: s.index, reason } satisfies MSubscriptionRefused);
+    return;
+  }
+  list.push(to);
+}
 
 /** Puts a snapshot in place of the state (at restart, or from a peer when far behind). */
 function install(s: ReplicaState, snap: ReplicaSnapshot): void {
