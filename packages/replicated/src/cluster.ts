@@ -1,11 +1,12 @@
 /**
  * Starts the actors of a replicated state machine: on every replica node (one worker each), a
- * Multi-Paxos acceptor, a leader candidate and a replica, under one supervisor.
+ * Multi-Paxos acceptor, a leader candidate and a replica, under one supervisor. Their options
+ * are checked before any of them starts.
  */
-import type { ActorRef, ActorSystem, StorageKind, SupervisionOptions, Supervisor } from '@synod/actors';
+import { InvalidOptionError, sameRef, type ActorRef, type ActorSystem, type StorageKind, type SupervisionOptions, type Supervisor } from '@synod/actors';
 import {
-  Leader, MultiAcceptor, Replica, type LeaderArgs, type LeaderMsg, type LeaderOptions, type MultiAcceptorMsg, type ReplicaArgs,
-  type ReplicaMsg, type ReplicaOptions, type StateMachine,
+  Leader, MAX_ACCEPTORS, MultiAcceptor, Replica, checkClusterOptions, type LeaderArgs, type LeaderMsg, type LeaderOptions, type MChanges,
+  type MultiAcceptorMsg, type ReplicaArgs, type ReplicaMsg, type ReplicaOptions, type StateMachine,
 } from '@synod/paxos';
 
 export interface ClusterOptions {
@@ -26,6 +27,26 @@ export interface Cluster {
   replicas: ActorRef<ReplicaMsg>[];
   /** The worker key of replica node i. */
   workerKey(i: number): string;
+  /**
+   * Sends replica `i`'s applied changes to `to`, from now on and across the replica's restarts
+   * (the subscription is part of the arguments its supervisor restarts it with). A restarted
+   * replica applies again from its snapshot: changes of slots already sent come again, in order.
+   */
+  subscribe(i: number, to: ActorRef<MChanges>): void;
+  /** Ends a subscription made with {@link subscribe}. */
+  unsubscribe(i: number, to: ActorRef<MChanges>): void;
+}
+
+/**
+ * Checks a cluster's options, as `startCluster` does before it starts anything: the number of
+ * nodes, and each role's options (see `checkClusterOptions` of @synod/paxos). Throws
+ * `InvalidOptionError` naming the option and the rule.
+ */
+export function checkCluster(o: Pick<ClusterOptions, 'replicas' | 'leader' | 'replica'>): { leader: LeaderOptions; replica: ReplicaOptions } {
+  if (!(Number.isInteger(o.replicas) && o.replicas >= 1 && o.replicas <= MAX_ACCEPTORS)) {
+    throw new InvalidOptionError(`replicas must be an integer in 1..${MAX_ACCEPTORS}, got ${String(o.replicas)}`);
+  }
+  return checkClusterOptions({ nodes: o.replicas, leader: o.leader, replica: o.replica });
 }
 
 export async function startCluster(system: ActorSystem, o: ClusterOptions): Promise<Cluster> {
@@ -35,8 +56,9 @@ export async function startCluster(system: ActorSystem, o: ClusterOptions): Prom
   if (system.mode === 'workers' && !machineModule) {
     throw new TypeError(`state machine "${o.machine.name}" has no module: add \`module: import.meta.url\` to defineStateMachine so workers can load it`);
   }
+  // The acceptors honour the lease the leaders count on: one value for both.
+  const { leader: { leaseMs } } = checkCluster(o);
   const preload = machineModule ? [machineModule] : [];
-  const leaseMs = o.leader?.leaseMs;
   // Batches are encoded once for replicas in other threads; embedded, nothing is copied.
   const leaderOptions: Partial<LeaderOptions> = { encodeBatches: system.mode === 'workers', ...o.leader };
   // Replicas are meant to survive their workers' crashes: a killed worker restarts three actors,
@@ -68,11 +90,33 @@ export async function startCluster(system: ActorSystem, o: ClusterOptions): Prom
       supervisor.setChildArgs(ref, { index: i, acceptors, replicas, leaders, options: leaderOptions } satisfies LeaderArgs);
       system.send(ref, { type: 'configure', leaders });
     });
+    // Subscribers by replica, kept in its restart arguments.
+    const subscribers: ActorRef<MChanges>[][] = replicas.map(() => []);
+    const replicaArgs = (i: number): ReplicaArgs => ({ index: i, machine: o.machine.key, replicas, leaders, options: o.replica, subscribers: subscribers[i] });
     replicas.forEach((ref, i) => {
-      supervisor.setChildArgs(ref, { index: i, machine: o.machine.key, replicas, leaders, options: o.replica } satisfies ReplicaArgs);
+      supervisor.setChildArgs(ref, replicaArgs(i));
       system.send(ref, { type: 'configure', replicas, leaders });
     });
-    return { supervisor, acceptors, leaders, replicas, workerKey: key };
+    const replicaAt = (i: number, where: string): ActorRef<ReplicaMsg> => {
+      const ref = replicas[i];
+      if (!ref) throw new InvalidOptionError(`${where}: no replica ${String(i)} (this cluster has 0..${n - 1})`);
+      return ref;
+    };
+    return {
+      supervisor, acceptors, leaders, replicas, workerKey: key,
+      subscribe(i, to) {
+        const ref = replicaAt(i, 'subscribe');
+        if (!subscribers[i]!.some((r) => sameRef(r, to))) subscribers[i] = [...subscribers[i]!, to];
+        supervisor.setChildArgs(ref, replicaArgs(i));
+        system.send(ref, { type: 'subscribe', to });
+      },
+      unsubscribe(i, to) {
+        const ref = replicaAt(i, 'unsubscribe');
+        subscribers[i] = subscribers[i]!.filter((r) => !sameRef(r, to));
+        supervisor.setChildArgs(ref, replicaArgs(i));
+        system.send(ref, { type: 'unsubscribe', to });
+      },
+    };
   } catch (e) {
     await supervisor.shutdown().catch(() => {});
     throw e;

@@ -11,9 +11,9 @@ import {
 } from '@synod/actors';
 import {
   multiPaxosCodecs, synodCodecs, type AppliedCommand, type LeaderOptions, type MChanges, type MReadResult, type MRedirect, type MResult,
-  type ReadConsistency, type ReplicaOptions, type StateMachine,
+  type MSubscriptionRefused, type ReadConsistency, type ReplicaOptions, type StateMachine,
 } from '@synod/paxos';
-import { startCluster, type Cluster } from './cluster.js';
+import { checkCluster, startCluster, type Cluster } from './cluster.js';
 import {
   CommandFailedError, InvalidCommandError, NoLeaderError, OutcomeUnknownError, ReadFailedError,
 } from './errors.js';
@@ -72,8 +72,10 @@ export interface ReadOptions {
 
 /** Events of a replicated state machine. */
 export interface ReplicatedEvents {
-  /** Commands applied (as seen by one replica, in log order). */
+  /** Commands applied (as seen by one replica, in log order, each once). */
   applied: (commands: AppliedCommand[]) => void;
+  /** The replica refused this subscriber (it has `maxSubscribers` already): no `applied` events will come. */
+  'subscription-refused': (reason: string) => void;
 }
 
 /**
@@ -163,10 +165,15 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
       throw new InvalidOptionError('ReplicatedStateMachine.start: `machine` must be made with defineStateMachine()');
     }
     const replicas = options.replicas ?? 3;
-    if (!Number.isInteger(replicas) || replicas < 1 || replicas > 31) throw new InvalidOptionError(`replicas must be an integer in 1..31, got ${String(replicas)}`);
+    // The leader and replica options too, before any actor (or system) starts.
+    const { replica } = checkCluster({ replicas, leader: options.leader, replica: options.replica });
     for (const k of ['operationTimeoutMs', 'attemptTimeoutMs', 'maxCommandBytes', 'maxQueryBytes', 'maxInflightPerSession'] as const) {
       const v = options[k];
       if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new InvalidOptionError(`${k} must be a positive integer, got ${String(v)}`);
+    }
+    if ((options.maxInflightPerSession ?? 128) > replica.sessionWindow) {
+      throw new InvalidOptionError(`maxInflightPerSession (${options.maxInflightPerSession ?? 128}) must not exceed replica.sessionWindow (${replica.sessionWindow}): ` +
+        'a retried command older than the session window can no longer be recognised as applied');
     }
     if (options.storage !== undefined && !storageKinds.includes(options.storage)) {
       throw new InvalidOptionError(`storage must be one of ${storageKinds.join(', ')}, got ${String(options.storage)}`);
@@ -324,13 +331,27 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
     if (size > this.opts.maxQueryBytes) throw new ReadFailedError(`the query is ${size} bytes, over maxQueryBytes (${this.opts.maxQueryBytes})`);
   }
 
-  /** Starts delivering `applied` events (from replica 0, or `replica`). */
+  /**
+   * Starts delivering `applied` events (from replica 0, or `replica`), across the replica's
+   * restarts: it starts again with this subscriber, and the changes it applies again (from its
+   * snapshot on) are not delivered twice.
+   */
   subscribe(replica = 0): void {
     if (this.listener) return;
-    this.listener = this.system.listener<MChanges>(`${this.cluster.supervisor.name}-changes-${randomUUID().slice(0, 8)}`, (m) => {
-      if (m.type === 'changes') this.events.emit('applied', m.changes);
+    // Slots arrive in order, each whole in one message: what is at or below the last slot delivered was delivered.
+    let lastSlot = -1;
+    this.listener = this.system.listener<MChanges | MSubscriptionRefused>(`${this.cluster.supervisor.name}-changes-${randomUUID().slice(0, 8)}`, (m) => {
+      if (m.type === 'subscription-refused') {
+        this.events.emit('subscription-refused', m.reason);
+        return;
+      }
+      if (m.type !== 'changes') return;
+      const fresh = m.changes.length > 0 && m.changes[0]!.slot > lastSlot ? m.changes : m.changes.filter((c) => c.slot > lastSlot);
+      if (fresh.length === 0) return;
+      lastSlot = fresh[fresh.length - 1]!.slot;
+      this.events.emit('applied', fresh);
     });
-    this.system.send(this.cluster.replicas[replica]!, { type: 'subscribe', to: this.listener });
+    this.cluster.subscribe(replica, this.listener as ActorRef<MChanges>);
   }
 
   /** The node currently believed to lead (by index). */
