@@ -16,7 +16,7 @@
  * Pure: it touches the world only through `ctx` (time, timers, randomness, persistence).
  */
 import { IntMap, defineActor, type ActorContext, type ActorRef, type ReplyToken } from '@synod/actors';
-import { ZERO_BALLOT, ballot, formatBallot, proposerOf, roundOf, type Ballot } from './ballot.js';
+import { ZERO_BALLOT, ballot, roundOf, type Ballot } from './ballot.js';
 import {
   FORGOTTEN, type Accept, type Accepted, type AcceptorMsg, type Chosen, type Configure, type Prepare, type PromiseMsg,
   type Propose, type ProposeFailed, type ProposerHeartbeat, type ProposerMsg, type Reject,
@@ -396,9 +396,4 @@ function retransmit(s: ProposerState, r: Round, ctx: Ctx): void {
     ? { type: 'prepare', instance: r.instance, ballot: r.ballot }
     : { type: 'accept', instance: r.instance, ballot: r.ballot, value: r.proposed };
   for (let i = 0; i < s.acceptors.length; i++) if (!answered.has(i)) ctx.send(s.acceptors[i]!, msg);
-}
-
-/** For logs and tests. */
-export function describeRound(r: Round): string {
-  return `instance ${r.instance} ballot ${formatBallot(r.ballot)} by ${proposerOf(r.ballot)} phase ${r.phase}`;
 }
