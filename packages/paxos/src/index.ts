@@ -11,7 +11,7 @@ export {
 } from './invariants.js';
 export { createSynod, SynodError, type Synod, type SynodOptions } from './synod.js';
 export { InvariantViolation } from './assert.js';
-export { QuorumTally, majorityOf, membersIn, MAX_ACCEPTORS } from './quorum.js';
+export { QuorumTally, majorityOf, MAX_ACCEPTORS } from './quorum.js';
 export type { SubscriptionRefused } from './messages.js';
 export type {
   Command, Batch, SlotValue, MPrepare, AcceptedEntry, MPromise, MAccept, MAccepted, MReject, MHeartbeat, MHeartbeatAck, MTruncate,

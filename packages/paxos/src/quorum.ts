@@ -20,13 +20,6 @@ export function majorityOf(n: number): number {
   return q;
 }
 
-/** How many acceptors a mask holds. */
-export function membersIn(mask: number): number {
-  let n = 0;
-  for (let x = mask; x !== 0; x &= x - 1) n++;
-  return n;
-}
-
 /** Answers from distinct acceptors toward a quorum of `needed`; a repeated answer counts once. */
 export class QuorumTally {
   /** Bit i: acceptor i answered. */
