@@ -463,11 +463,6 @@ export class ActorHost {
     this.scheduleFlush();
   }
 
-  /**
-   * Finishes a turn: writes its persisted state, then lets its messages leave, or holds them
-   * until that state is durable (persist before send). Messages of later turns queue behind
-   * held ones, so FIFO holds per sender.
-   */
   /** The next ask number; they travel as u32, so they wrap (an ask lives seconds, not 4 billion asks). */
   private takeCorr(): number {
     const c = this.nextCorr;
@@ -475,6 +470,11 @@ export class ActorHost {
     return c;
   }
 
+  /**
+   * Finishes a turn: writes its persisted state, then lets its messages leave, or holds them
+   * until that state is durable (persist before send). Messages of later turns queue behind
+   * held ones, so FIFO holds per sender.
+   */
   endTurn(cell: ActorCell): void {
     if (cell.pendingOps.length > 0) {
       try {
@@ -605,12 +605,6 @@ export class ActorHost {
 
   private answerEnqueue(cell: ActorCell, env: Envelope, admitted: boolean): void {
     if (env.from) this.route(new Envelope(env.from.id, env.from.node, cell.self, Kind.Reply, env.corr, admitted));
-  }
-
-  /** Room left in an actor's mailbox (for outside senders that wait for room). */
-  roomFor(id: number): number {
-    const c = this.cells[id];
-    return c ? this.limits.mailboxCapacity - c.mailbox.length : 0;
   }
 
   deadLetter(env: Envelope, reason: DeadLetterReason, detail?: string): void {

@@ -22,9 +22,13 @@ function setup() {
     options: { maxApplyLag: LAG, maxBatchCommands: 10, window: 64 },
   });
   assert.equal(leader, self);
-  for (let i = 0; i < 20 && net.state<LeaderState>('leader-0').status !== 'leader'; i++) { net.advance(10); net.run(); }
-  assert.is(net.state<LeaderState>('leader-0').status, 'leader', 'the leader was elected');
+  for (let i = 0; i < 20 && net.state<LeaderState>('leader-0').election.status !== 'leader'; i++) { net.advance(10); net.run(); }
+  assert.is(net.state<LeaderState>('leader-0').election.status, 'leader', 'the leader was elected');
   return { net, leader };
+}
+
+function pendingCount(s: LeaderState): number {
+  return s.batching.pending.length - s.batching.pendingHead;
 }
 
 function request(net: Net, leader: { name: string; node: number; id: number }, from: number, n: number): void {
@@ -45,17 +49,17 @@ function report(net: Net, leader: { name: string; node: number; id: number }, re
 
 test('past maxApplyLag commands unapplied by a majority, the leader waits; it goes on when they catch up', () => {
   const { net, leader } = setup();
-  const start = net.state<LeaderState>('leader-0').nextSlot;
+  const start = net.state<LeaderState>('leader-0').pipeline.nextSlot;
   report(net, leader, 0, start);
   report(net, leader, 1, start);
   request(net, leader, 1, 1000);
   net.run();
   const first = proposed(net);
   assert.ok(first >= LAG && first < LAG + 10, `proposed ${first} commands: at least maxApplyLag (${LAG}), at most one batch more`);
-  assert.ok(net.state<LeaderState>('leader-0').pending.length - net.state<LeaderState>('leader-0').pendingHead > 0, 'the rest waits at the leader');
+  assert.ok(pendingCount(net.state<LeaderState>('leader-0')) > 0, 'the rest waits at the leader');
 
   // One replica catching up is not a majority: still waiting.
-  const through = net.state<LeaderState>('leader-0').nextSlot;
+  const through = net.state<LeaderState>('leader-0').pipeline.nextSlot;
   report(net, leader, 0, through);
   net.run();
   assert.is(proposed(net), first, 'one replica of three is not enough');
@@ -69,7 +73,7 @@ test('past maxApplyLag commands unapplied by a majority, the leader waits; it go
 
 test('replicas not heard from do not hold the leader back (they may be down)', () => {
   const { net, leader } = setup();
-  report(net, leader, 0, net.state<LeaderState>('leader-0').nextSlot); // one report: no majority heard
+  report(net, leader, 0, net.state<LeaderState>('leader-0').pipeline.nextSlot); // one report: no majority heard
   request(net, leader, 1, 500);
   net.run();
   assert.is(proposed(net), 500);

@@ -3,10 +3,12 @@
  * Multi-Paxos acceptor, a leader candidate and a replica, under one supervisor. The same function
  * starts them in an actor system (workers or embedded) and in the simulator.
  */
-import type { ActorRef, StorageKind, SupervisionOptions, Supervisor, SupervisorSpec } from '@synod/actors';
 import {
-  Leader, MultiAcceptor, Replica, type LeaderArgs, type LeaderMsg, type LeaderOptions, type MDivergence, type MultiAcceptorMsg,
-  type ReplicaArgs, type ReplicaMsg, type ReplicaOptions,
+  InvalidOptionError, sameRef, type ActorRef, type StorageKind, type SupervisionOptions, type Supervisor, type SupervisorSpec,
+} from '@synod/actors';
+import {
+  Leader, MAX_ACCEPTORS, MultiAcceptor, Replica, checkClusterOptions, type LeaderArgs, type LeaderMsg, type LeaderOptions, type MChanges,
+  type MDivergence, type MultiAcceptorMsg, type ReplicaArgs, type ReplicaMsg, type ReplicaOptions,
 } from '@synod/paxos';
 import type { StateMachine } from '@synod/smr';
 
@@ -40,8 +42,28 @@ export interface Cluster {
   replicas: ActorRef<ReplicaMsg>[];
   /** The worker key of replica node i. */
   workerKey(i: number): string;
-  /** Sends `divergence` notices of every replica to `to` (a replica that finds a peer disagrees at an index). */
+  /**
+   * Sends replica `i`'s applied changes to `to`, from now on and across the replica's restarts
+   * (the subscription is part of the arguments its supervisor restarts it with). A restarted
+   * replica applies again from its snapshot: changes of slots already sent come again, in order.
+   */
+  subscribe(i: number, to: ActorRef<MChanges>): void;
+  /** Ends a subscription made with {@link subscribe}. */
+  unsubscribe(i: number, to: ActorRef<MChanges>): void;
+  /** Sends every replica's `divergence` notices to `to` (a replica found a peer disagreeing at an index), across restarts. */
   watchDivergence(to: ActorRef<MDivergence>): void;
+}
+
+/**
+ * Checks a cluster's options, as `startCluster` does before it starts anything: the number of
+ * nodes, and each role's options (see `checkClusterOptions` of @synod/paxos). Throws
+ * `InvalidOptionError` naming the option and the rule.
+ */
+export function checkCluster(o: Pick<ClusterOptions, 'replicas' | 'leader' | 'replica'>): { leader: LeaderOptions; replica: ReplicaOptions } {
+  if (!(Number.isInteger(o.replicas) && o.replicas >= 1 && o.replicas <= MAX_ACCEPTORS)) {
+    throw new InvalidOptionError(`replicas must be an integer in 1..${MAX_ACCEPTORS}, got ${String(o.replicas)}`);
+  }
+  return checkClusterOptions({ nodes: o.replicas, leader: o.leader, replica: o.replica });
 }
 
 export async function startCluster(host: ClusterHost, o: ClusterOptions): Promise<Cluster> {
@@ -51,8 +73,9 @@ export async function startCluster(host: ClusterHost, o: ClusterOptions): Promis
   if (host.mode === 'workers' && !machineModule) {
     throw new TypeError(`state machine "${o.machine.name}" has no module: add \`module: import.meta.url\` to defineStateMachine so workers can load it`);
   }
+  // The acceptors honour the lease the leaders count on: one value for both.
+  const { leader: { leaseMs } } = checkCluster(o);
   const preload = machineModule ? [machineModule] : [];
-  const leaseMs = o.leader?.leaseMs;
   const leaderOptions: Partial<LeaderOptions> = { ...o.leader };
   // Replicas are meant to survive their workers' crashes: a killed worker restarts three actors,
   // so the default intensity is generous (a cluster that still keeps failing escalates).
@@ -84,13 +107,43 @@ export async function startCluster(host: ClusterHost, o: ClusterOptions): Promis
       supervisor.setChildArgs(ref, { index: i, acceptors, replicas, leaders, options: leaderOptions } satisfies LeaderArgs);
       host.send(ref, { type: 'configure', leaders });
     });
+    // Subscribers and divergence watchers by replica, kept in its restart arguments.
+    const subscribers: ActorRef<MChanges>[][] = replicas.map(() => []);
+    let divergenceWatchers: ActorRef<MDivergence>[] = [];
+    const replicaArgs = (i: number): ReplicaArgs => ({
+      index: i, machine: o.machine.key, replicas, leaders, options: o.replica, subscribers: subscribers[i], divergenceWatchers,
+    });
     replicas.forEach((ref, i) => {
-      supervisor.setChildArgs(ref, { index: i, machine: o.machine.key, replicas, leaders, options: o.replica } satisfies ReplicaArgs);
+      supervisor.setChildArgs(ref, replicaArgs(i));
       host.send(ref, { type: 'configure', replicas, leaders });
     });
+    const replicaAt = (i: number, where: string): ActorRef<ReplicaMsg> => {
+      const ref = replicas[i];
+      if (!ref) throw new InvalidOptionError(`${where}: no replica ${String(i)} (this cluster has 0..${n - 1})`);
+      return ref;
+    };
     return {
       supervisor, acceptors, leaders, replicas, workerKey: key,
-      watchDivergence: (to) => { for (const r of replicas) host.send(r, { type: 'watch-divergence', to }); },
+      subscribe(i, to) {
+        const ref = replicaAt(i, 'subscribe');
+        if (!subscribers[i]!.some((r) => sameRef(r, to))) subscribers[i] = [...subscribers[i]!, to];
+        supervisor.setChildArgs(ref, replicaArgs(i));
+        host.send(ref, { type: 'subscribe', to });
+      },
+      unsubscribe(i, to) {
+        const ref = replicaAt(i, 'unsubscribe');
+        subscribers[i] = subscribers[i]!.filter((r) => !sameRef(r, to));
+        supervisor.setChildArgs(ref, replicaArgs(i));
+        host.send(ref, { type: 'unsubscribe', to });
+      },
+      watchDivergence(to) {
+        if (divergenceWatchers.some((r) => sameRef(r, to))) return;
+        divergenceWatchers = [...divergenceWatchers, to];
+        replicas.forEach((ref, i) => {
+          supervisor.setChildArgs(ref, replicaArgs(i));
+          host.send(ref, { type: 'watch-divergence', to });
+        });
+      },
     };
   } catch (e) {
     await supervisor.shutdown().catch(() => {});

@@ -16,6 +16,8 @@ export type MapChange =
 
 export interface MapEvents {
   change: (change: MapChange) => void;
+  /** The replica refused the watcher (it has `maxSubscribers` already): no `change` events will come. */
+  'watch-refused': (reason: string) => void;
 }
 
 export type ReplicatedMapOptions = Omit<ReplicatedOptions, 'machine'>;
@@ -90,10 +92,11 @@ export class ReplicatedMap<V = unknown> {
     return await this.session.execute({ op: 'cas', key, expected, value }, options) as boolean;
   }
 
-  /** Starts `change` events (as applied by one replica, in log order). */
+  /** Starts `change` events (as applied by one replica, in log order, each once, across its restarts). */
   watch(): this {
     if (this.watching) return this;
     this.watching = true;
+    this.rsm.events.on('subscription-refused', (reason) => this.events.emit('watch-refused', reason));
     this.rsm.events.on('applied', (changes) => {
       for (const c of changes) {
         if (!c.ok) continue;

@@ -11,14 +11,14 @@ import {
   type SystemOptions,
 } from '@synod/actors';
 import {
-  multiPaxosCodecs, synodCodecs, type LeaderOptions, type MChanges, type MDivergence, type ReplicaOptions,
+  multiPaxosCodecs, synodCodecs, type LeaderOptions, type MChanges, type MDivergence, type MSubscriptionRefused, type ReplicaOptions,
 } from '@synod/paxos';
 import {
   ClientClosedError, ClientCore, CommandFailedError, InvalidCommandError, NoLeaderError, OperationAbortedError, OutcomeUnknownError,
   OverloadedError, QuotaExceededError, ReadFailedError, clientCodecs, readConsistencies, type ClientOptions, type ClientReply,
   type Completion, type ReadConsistency, type StateMachine,
 } from '@synod/smr';
-import { startCluster, type Cluster } from './cluster.js';
+import { checkCluster, startCluster, type Cluster } from './cluster.js';
 
 export interface ReplicatedOptions<S = any, C = any, R = any, Q = any, A = any> {
   /** The state machine (made with `defineStateMachine` and exported from its module). */
@@ -116,8 +116,10 @@ export interface Divergence {
 
 /** Events of a replicated state machine. */
 export interface ReplicatedEvents {
-  /** Commands applied (as seen by one replica, in log order; call `subscribe` first). */
+  /** Commands applied (as seen by one replica, in log order, each once; call `subscribe` first). */
   applied: (changes: AppliedChange[]) => void;
+  /** The replica refused this subscriber (it has `maxSubscribers` already): no `applied` events will come. */
+  'subscription-refused': (reason: string) => void;
   /** Replicas disagree: the state machine is not deterministic. Always on. */
   divergence: (d: Divergence) => void;
 }
@@ -169,7 +171,7 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
   readonly session: Session;
   /** @internal The client every operation goes through. */
   readonly client: ClientCore;
-  private readonly inbox: ActorRef<ClientReply | MChanges | MDivergence>;
+  private readonly inbox: ActorRef<ClientReply | MChanges | MDivergence | MSubscriptionRefused>;
   private flushScheduled = false;
   private readonly ticker: NodeJS.Timeout;
   private subscribed = false;
@@ -193,7 +195,7 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
     if (options.maxInflightPerSession !== undefined) clientOptions.maxInflightPerSession = options.maxInflightPerSession;
     if (options.maxQueued !== undefined) clientOptions.maxQueued = options.maxQueued;
     const clientId = randomBytes(12).toString('base64url');
-    this.inbox = system.listener<ClientReply | MChanges | MDivergence>(`${cluster.supervisor.name}-client-${clientId.slice(0, 8)}`, (m) => this.onMessage(m));
+    this.inbox = system.listener<ClientReply | MChanges | MDivergence | MSubscriptionRefused>(`${cluster.supervisor.name}-client-${clientId.slice(0, 8)}`, (m) => this.onMessage(m));
     this.client = new ClientCore(clientId, { leaders: cluster.leaders, replicas: cluster.replicas }, this.inbox as ActorRef<ClientReply>, clientOptions);
     this.session = new Session(this, this.client.openSession());
     const attempt = this.client.options.attemptTimeoutMs;
@@ -209,10 +211,15 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
       throw new InvalidOptionError('ReplicatedStateMachine.start: `machine` must be made with defineStateMachine()');
     }
     const replicas = options.replicas ?? 3;
-    if (!Number.isInteger(replicas) || replicas < 1 || replicas > 31) throw new InvalidOptionError(`replicas must be an integer in 1..31, got ${String(replicas)}`);
+    // Leader and replica options are checked here, before any thread or actor starts.
+    const { replica } = checkCluster({ replicas, leader: options.leader, replica: options.replica });
     for (const k of ['operationTimeoutMs', 'attemptTimeoutMs', 'maxCommandBytes', 'maxQueryBytes', 'maxInflightPerSession', 'maxQueued'] as const) {
       const v = options[k];
       if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new InvalidOptionError(`${k} must be a positive integer, got ${String(v)}`);
+    }
+    if ((options.maxInflightPerSession ?? 1024) > replica.sessionWindow) {
+      throw new InvalidOptionError(`maxInflightPerSession (${options.maxInflightPerSession ?? 1024}) must not exceed replica.sessionWindow (${replica.sessionWindow}): ` +
+        'the replicas keep the results of at most that many commands a session has outstanding');
     }
     if (options.storage !== undefined && !storageKinds.includes(options.storage)) {
       throw new InvalidOptionError(`storage must be one of ${storageKinds.join(', ')}, got ${String(options.storage)}`);
@@ -359,9 +366,10 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
     if (this.client.tick(Date.now())) this.scheduleFlush();
   }
 
-  private onMessage(m: ClientReply | MChanges | MDivergence): void {
+  private onMessage(m: ClientReply | MChanges | MDivergence | MSubscriptionRefused): void {
     switch (m.type) {
       case 'changes': this.emitChanges(m); return;
+      case 'subscription-refused': this.events.emit('subscription-refused', m.reason); return;
       case 'divergence':
         this.events.emit('divergence', { replicas: [m.replica, m.peer], from: m.from, to: m.to, detail: m.detail });
         return;
@@ -369,10 +377,16 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
     if (this.client.receive(m, Date.now())) this.scheduleFlush();
   }
 
+  /** Slots arrive in order, each whole in one message: what is at or below the last slot delivered was delivered (a restarted replica applies again from its snapshot). */
+  private lastChangeSlot = -1;
+
   private emitChanges(m: MChanges): void {
+    const fresh = m.changes.filter((c) => c.slot > this.lastChangeSlot);
+    if (fresh.length === 0) return;
+    this.lastChangeSlot = fresh[fresh.length - 1]!.slot;
     const decodeCommand = this.machine.client.decodeCommand;
     const text = new TextDecoder();
-    const changes: AppliedChange[] = m.changes.map((c) => ({
+    const changes: AppliedChange[] = fresh.map((c) => ({
       slot: c.slot,
       command: decodeCommand ? decodeCommand(c.command) : c.command,
       ok: c.ok,
@@ -385,7 +399,7 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
   subscribe(replica = 0): void {
     if (this.subscribed) return;
     this.subscribed = true;
-    this.system.send(this.cluster.replicas[replica]!, { type: 'subscribe', to: this.inbox as ActorRef<MChanges> });
+    this.cluster.subscribe(replica, this.inbox as ActorRef<MChanges>);
   }
 
   /** The node currently believed to lead (by index). */

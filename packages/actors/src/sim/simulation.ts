@@ -150,6 +150,11 @@ export class Simulation {
         this.traceEvent('restart', ref.node, ref.id, attempt, undefined, () => ({ to: this.describe(ref.node, ref.id), detail: `attempt ${attempt} after ${delayMs} ms` }));
         this.events.emit('actor:restarted', { ref, attempt, delayMs });
       },
+      restartFailed: (ref, error) => {
+        this.stats.crashes++;
+        this.traceEvent('crash', ref.node, ref.id, 0, undefined, () => ({ to: this.describe(ref.node, ref.id), detail: `init: ${error.message}` }));
+        this.events.emit('actor:crashed', { ref, error, during: 'init', messageType: undefined });
+      },
       escalated: (supervisor, reason) => {
         this.traceEvent('escalated', -1, 0, 0, undefined, () => ({ detail: `supervisor "${supervisor}": ${reason}` }));
         this.events.emit('supervisor:escalated', { supervisor, reason });

@@ -9,6 +9,7 @@
 import { IntMap } from '@synod/actors';
 import { formatBallot, type Ballot } from '../ballot.js';
 import type { ClusterView, Violation } from '../invariants.js';
+import { QuorumTally, majorityOf } from '../quorum.js';
 import { valueKey } from '../value.js';
 import type { MultiAcceptorState } from './acceptor.js';
 import type { ReplicaState } from './replica.js';
@@ -20,8 +21,8 @@ const isReplica = (s: unknown): s is ReplicaState => (s as ReplicaState | undefi
 
 export class MultiPaxosInvariants {
   private readonly majority: number;
-  /** slot → ballot → voted value and voter bits. */
-  private readonly votes = new IntMap<Map<Ballot, { value: string; voters: number }>>();
+  /** slot → ballot → voted value and its voters. */
+  private readonly votes = new IntMap<Map<Ballot, { value: string; voters: QuorumTally }>>();
   private readonly chosen = new IntMap<string>();
   /** slot → the digest of the applied log up to it (first seen). */
   private readonly digests = new IntMap<number>();
@@ -31,7 +32,7 @@ export class MultiPaxosInvariants {
   private readonly seenVersions = new WeakMap<object, number>();
 
   constructor(readonly acceptorCount: number) {
-    this.majority = Math.floor(acceptorCount / 2) + 1;
+    this.majority = majorityOf(acceptorCount);
   }
 
   observe(view: ClusterView): MultiViolation | null {
@@ -60,12 +61,10 @@ export class MultiPaxosInvariants {
     let byBallot = this.votes.get(slot);
     if (!byBallot) { byBallot = new Map(); this.votes.set(slot, byBallot); }
     let v = byBallot.get(b);
-    if (!v) { v = { value, voters: 0 }; byBallot.set(b, v); }
+    if (!v) { v = { value, voters: new QuorumTally(this.majority) }; byBallot.set(b, v); }
     if (v.value !== value) return { property: 'one-value-per-slot', message: `slot ${slot}, ballot ${formatBallot(b)}: two values accepted (${v.value.slice(0, 80)} / ${value.slice(0, 80)})` };
-    v.voters |= 1 << acceptor;
-    let n = 0;
-    for (let x = v.voters; x; x &= x - 1) n++;
-    if (n < this.majority) return null;
+    v.voters.add(acceptor);
+    if (!v.voters.reached) return null;
     const before = this.chosen.get(slot);
     if (before === undefined) this.chosen.set(slot, value);
     else if (before !== value) return { property: 'one-value-per-slot', message: `slot ${slot}: two values chosen (${before.slice(0, 80)} then ${value.slice(0, 80)} in ballot ${formatBallot(b)})` };

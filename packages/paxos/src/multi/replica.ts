@@ -15,58 +15,9 @@ import type {
 } from './messages.js';
 import { stateMachineByKey, type StateMachine } from './state-machine.js';
 import { batchOf } from './batch-encoding.js';
+import { checkNodeIndex, replicaOptions, type ReplicaOptions } from './options.js';
 
-export interface ReplicaOptions {
-  /** A snapshot is taken every this many applied slots. Default 1024. */
-  snapshotEvery: number;
-  /**
-   * ... or once the slots applied since the last one hold this many bytes (encoded batches), if
-   * sooner. Logs are cut at snapshots: this bounds what acceptors and replicas keep with large
-   * batches (the `shared` store of a worker holds 16 MiB of live data by default). Default 2 MiB.
-   */
-  snapshotEveryBytes: number;
-  /** Slots sent per catch-up answer at most. Default 512. */
-  maxFetchSlots: number;
-  /** A missing slot is asked of a peer again after this long. Default 50. */
-  fetchRetryMs: number;
-  /** A session read waits this long for the replica to catch up, then fails. Default 2000. */
-  readTimeoutMs: number;
-  /** Reads waiting at once. Default 10000. */
-  maxWaitingReads: number;
-  /** Client sessions remembered (for exactly-once); the least recently used is forgotten beyond. Default 100000. */
-  maxSessions: number;
-  /**
-   * Results kept per session: commands of one session may be in flight together and arrive out
-   * of order; a retry within this many of the newest gets its result again. Default 256.
-   */
-  sessionWindow: number;
-  /** Change subscribers. Default 16. */
-  maxSubscribers: number;
-  /** Keep a running hash of the applied log (invariant checks in simulations). Default false. */
-  digest: boolean;
-  /** How often deadlines are checked. Default 20. */
-  tickMs: number;
-  /**
-   * The leaders hear how far this replica applied every this many slots (and at each tick when
-   * it moved): their flow control (`maxApplyLag`) waits for a majority of the replicas. Default 16.
-   */
-  reportEverySlots: number;
-}
-
-export const defaultReplicaOptions: ReplicaOptions = {
-  snapshotEvery: 1024,
-  snapshotEveryBytes: 2 << 20,
-  maxFetchSlots: 512,
-  fetchRetryMs: 50,
-  readTimeoutMs: 2_000,
-  maxWaitingReads: 10_000,
-  maxSessions: 100_000,
-  sessionWindow: 256,
-  maxSubscribers: 16,
-  digest: false,
-  tickMs: 20,
-  reportEverySlots: 16,
-};
+export { defaultReplicaOptions, type ReplicaOptions } from './options.js';
 
 export interface ReplicaArgs {
   index: number;
@@ -77,6 +28,12 @@ export interface ReplicaArgs {
   /** Every leader, by node number (reads that need one, and truncation reports). */
   leaders?: ActorRef<any>[];
   options?: Partial<ReplicaOptions>;
+  /**
+   * Change subscribers and progress watchers a restart starts with: whoever supervises the
+   * replica keeps them here (with `Supervisor.setChildArgs`) so watchers survive its restarts.
+   */
+  subscribers?: ActorRef<MChanges>[];
+  progressWatchers?: ActorRef<MProgress>[];
 }
 
 /** One applied command, as change subscribers see it. */
@@ -84,6 +41,11 @@ export interface AppliedCommand { slot: number; client: string; seq: number; op:
 export interface MChanges { type: 'changes'; replica: number; changes: AppliedCommand[] }
 /** How far a replica has applied (to `watch-progress` subscribers): cheaper than every change. */
 export interface MProgress { type: 'progress'; replica: number; appliedUpTo: number; commands: number }
+/**
+ * To a subscriber (or progress watcher) the replica did not take: it already has
+ * `maxSubscribers`. Nothing else comes to it.
+ */
+export interface MSubscriptionRefused { type: 'subscription-refused'; replica: number; reason: string }
 
 export type ReplicaMsg =
   | MDecide | MFetch | MEntries | MSnapshot | MRead | MHeartbeat
@@ -188,8 +150,9 @@ export const Replica = defineActor<ReplicaState, ReplicaMsg, ReplicaArgs, Replic
   storage: 'shared',
 
   init(args, ctx, recovered) {
+    checkNodeIndex(args?.index, 'replica');
+    const opts = replicaOptions(args.options, `replica ${args.index}: options`);
     const machine = stateMachineByKey(args.machine);
-    const opts = { ...defaultReplicaOptions, ...args.options };
     const s: ReplicaState = {
       role: 'replica',
       index: args.index,
@@ -218,7 +181,15 @@ export const Replica = defineActor<ReplicaState, ReplicaMsg, ReplicaArgs, Replic
       digests: new IntMap(),
       incarnationStart: ctx.now(),
     };
-    if (recovered) install(s, recovered);
+    if (recovered) {
+      // Paired with `takeSnapshot`: what was persisted is a snapshot of a point already applied.
+      assert(Number.isSafeInteger(recovered.appliedUpTo) && recovered.appliedUpTo >= 0 && Array.isArray(recovered.sessions),
+        `replica ${args.index}: recovered a malformed snapshot (appliedUpTo ${String(recovered.appliedUpTo)})`);
+      install(s, recovered);
+      assert(s.appliedUpTo === recovered.appliedUpTo && s.snapshot === recovered, `replica ${args.index}: recovery did not stand at its snapshot`);
+    }
+    for (const to of args.subscribers ?? []) subscribe(s, s.subscribers, to, 'subscribers', ctx as Ctx);
+    for (const to of args.progressWatchers ?? []) subscribe(s, s.progressWatchers, to, 'progress watchers', ctx as Ctx);
     ctx.setTimer('tick', opts.tickMs, { type: 'tick' });
     return s;
   },
@@ -243,14 +214,8 @@ export const Replica = defineActor<ReplicaState, ReplicaMsg, ReplicaArgs, Replic
         if (s.appliedUpTo < s.knownUpTo && !s.ahead.has(s.appliedUpTo)) fetch(s, c, false);
         break;
       case 'read': onRead(s, msg, c); break;
-      case 'subscribe':
-        if (s.subscribers.length >= s.opts.maxSubscribers) throw new Error(`replica ${s.index}: more than ${s.opts.maxSubscribers} subscribers (maxSubscribers)`);
-        s.subscribers.push(msg.to);
-        break;
-      case 'watch-progress':
-        if (s.progressWatchers.length >= s.opts.maxSubscribers) throw new Error(`replica ${s.index}: more than ${s.opts.maxSubscribers} progress watchers (maxSubscribers)`);
-        s.progressWatchers.push(msg.to);
-        break;
+      case 'subscribe': subscribe(s, s.subscribers, msg.to, 'subscribers', c); break;
+      case 'watch-progress': subscribe(s, s.progressWatchers, msg.to, 'progress watchers', c); break;
       // Watchers that are done say so: a stopped one would otherwise get (dead) messages forever
       // and count against maxSubscribers.
       case 'unsubscribe': s.subscribers = s.subscribers.filter((r) => !sameRef(r, msg.to)); break;
@@ -264,8 +229,25 @@ export const Replica = defineActor<ReplicaState, ReplicaMsg, ReplicaArgs, Replic
   },
 });
 
+/**
+ * Adds a subscriber (or progress watcher) once. Past `maxSubscribers` it is refused: it is told
+ * so, and nothing else changes.
+ */
+function subscribe<T>(s: ReplicaState, list: ActorRef<T>[], to: ActorRef<T>, what: string, ctx: Ctx): void {
+  if (list.some((r) => sameRef(r, to))) return;
+  if (list.length >= s.opts.maxSubscribers) {
+    const reason = `replica ${s.index} already has ${s.opts.maxSubscribers} ${what} (maxSubscribers); unsubscribe one first`;
+    ctx.log.warn(reason);
+    ctx.send(to as ActorRef<unknown>, { type: 'subscription-refused', replica: s.index, reason } satisfies MSubscriptionRefused);
+    return;
+  }
+  list.push(to);
+}
+
 /** Puts a snapshot in place of the state (at restart, or from a peer when far behind). */
 function install(s: ReplicaState, snap: ReplicaSnapshot): void {
+  // The applied point only moves forward (a restart begins at 0, then at its snapshot).
+  assert(snap.appliedUpTo >= s.appliedUpTo, `replica ${s.index}: a snapshot at ${snap.appliedUpTo} would take it back from ${s.appliedUpTo}`);
   const copy = structuredClone(snap.state);
   s.state = s.machine.restore ? s.machine.restore(copy) : copy;
   s.appliedUpTo = snap.appliedUpTo;
@@ -388,6 +370,8 @@ function takeSnapshot(s: ReplicaState, ctx: Ctx): void {
     sessions: [...s.sessions].map(([client, v]) => [client, v.floor, v.entries()]),
   };
   if (s.opts.digest) (snap as ReplicaSnapshot & { digest?: number }).digest = s.digest;
+  // Paired with the checks on recovery in `init`: snapshots stand at applied points and only move forward.
+  assert(snap.appliedUpTo >= (s.snapshot?.appliedUpTo ?? 0), `replica ${s.index}: a snapshot at ${snap.appliedUpTo} behind the previous one`);
   s.snapshot = snap;
   s.log.clear();
   s.bytesSinceSnapshot = 0;

@@ -55,10 +55,7 @@ export function defineStateMachine<S, C, R, Q, A>(options: StateMachineOptions<S
   }
   const key = `${options.module ?? 'local:'}#${options.name}`;
   const machine = Object.freeze({ ...options, kind: 'synod.state-machine' as const, key });
-  const existing = registry.get(key);
-  if (existing && existing !== machine) {
-    // Re-evaluating the same module (tests, hot reload) replaces it.
-  }
+  // A key already registered is replaced: the same module evaluated again (tests, hot reload).
   registry.set(key, machine);
   return machine;
 }
