@@ -34,7 +34,12 @@ export const defaultExecutorOptions: ExecutorOptions = {
 
 /** Where results go: the replica batches them per client. */
 export interface ResultSink {
-  result(client: string, sessionNo: number, seq: number, outcome: Outcome, bytes: Uint8Array): void;
+  /**
+   * The outcome of one command of the slot being applied: `applied` is true when it was applied
+   * now (false for a duplicate answered from the session, or one not applied at all); `command`
+   * is a view of its bytes in the slot.
+   */
+  result(client: string, sessionNo: number, seq: number, outcome: Outcome, bytes: Uint8Array, command: Uint8Array, applied: boolean): void;
 }
 
 const encoder = new TextEncoder();
@@ -80,7 +85,8 @@ export class Executor<S = unknown> {
           const seq = r.seq;
           let outcome: Outcome;
           let bytes: Uint8Array;
-          switch (table.verdict(index, seq)) {
+          const verdict = table.verdict(index, seq);
+          switch (verdict) {
             case Verdict.Apply:
               [outcome, bytes] = this.apply(r.command);
               table.record(index, outcome, bytes);
@@ -97,7 +103,7 @@ export class Executor<S = unknown> {
           }
           h = hashBytes(r.command, h ^ seq);
           h = hashBytes(bytes, h ^ outcome);
-          sink?.result(r.clientId, r.sessionNos[index]!, seq, outcome, bytes);
+          sink?.result(r.clientId, r.sessionNos[index]!, seq, outcome, bytes, r.command, verdict === Verdict.Apply);
         }
       }
     }

@@ -25,6 +25,11 @@ export interface MultiAcceptorArgs {
   index: number;
   /** How long an acknowledged heartbeat binds this acceptor to its leader (the leaders' `leaseMs`). 0: no leases. Default 400. */
   leaseMs?: number;
+  /**
+   * A broken acceptor for campaigns that must prove they catch bugs: it forgets what it promised
+   * and accepted when it restarts. Never set it outside such a test.
+   */
+  forgetful?: boolean;
 }
 
 export interface MultiAcceptorState {
@@ -55,7 +60,7 @@ export const MultiAcceptor = defineActor<MultiAcceptorState, MultiAcceptorMsg, M
     const accepted = new IntMap<SlotRecord>();
     let promised = ZERO_BALLOT;
     let truncatedBelow = 0;
-    for (const [key, value] of ctx.recoveredEntries()) {
+    for (const [key, value] of args.forgetful ? [] : ctx.recoveredEntries()) {
       if (key === PROMISED_KEY) promised = value as number;
       else if (key === TRUNCATED_KEY) truncatedBelow = value as number;
       else accepted.set(key as number, value as SlotRecord);

@@ -1,32 +1,42 @@
 /**
- * The leader's client commands: taken in (or redirected to the leader), kept waiting for room
- * in the window, and batched into slot values (bounded by count and bytes, flushed every turn).
+ * The leader's client commands: requests taken in (or redirected to the leader), kept waiting
+ * for room in the window, and batched into slot values (bounded by commands and bytes, flushed
+ * every turn). A request is the bytes its client wrote, as they will sit in the log: the leader
+ * concatenates whole requests into a slot and never reads them (no second encoder on the way).
+ * It tells its node's replica where each client's outcomes go (a route: never in the log).
  *
  * Pure: it touches the world only through `ctx`.
  */
-import type { ActorContext, ActorRef } from '@synod/actors';
-import { BatchEncoder } from './batch-encoding.js';
-import { leaderElsewhere, redirect, type ElectionState } from './election.js';
+import { sameRef, type ActorContext, type ActorRef } from '@synod/actors';
+import { SlotBuilder, type ClientReply, type MClientRedirect, type MClientRequest, type MClientRoute } from '@synod/smr';
+import { leaderElsewhere, type ElectionState } from './election.js';
 import { applyLag, recordProposed, type FlowControlState } from './flow-control.js';
-import type { Batch, Command, MRequest, MResult, MultiAcceptorMsg, SlotValue } from './messages.js';
+import type { MultiAcceptorMsg, SlotValue } from './messages.js';
 import type { LeaderOptions } from './options.js';
 import { propose, type PipelineState, type Proposing } from './pipeline.js';
 
-/** Encodes batches as they are filled (one per thread; a flush runs to its end within one turn). */
-const batchEncoder = new BatchEncoder();
+/** Builds slot values (one per thread; a flush runs to its end within one turn). */
+const builder = new SlotBuilder();
+
+interface Waiting { bytes: Uint8Array; commands: number; from: ActorRef<ClientReply> }
 
 export interface BatchingState {
-  /** Commands waiting for room in the window, from `pendingHead` on. */
-  pending: Command[];
+  /** Requests waiting for room in the window, from `pendingHead` on. */
+  pending: Waiting[];
   pendingHead: number;
-  /** A flush for the commands of this turn is queued. */
+  /** Commands in the waiting requests. */
+  pendingCommands: number;
+  /** A flush for the requests of this turn is queued. */
   flushQueued: boolean;
+  /** Where each client's outcomes go, as told to this node's replica (bounded like its routes). */
+  routes: Map<string, ActorRef<ClientReply>>;
 }
 
 /** What batching needs of its leader. */
 export interface Batching extends Proposing {
   readonly index: number;
   readonly leaders: readonly ActorRef<any>[];
+  readonly replicas: readonly ActorRef<any>[];
   readonly acceptors: readonly ActorRef<MultiAcceptorMsg>[];
   readonly opts: LeaderOptions;
   readonly election: ElectionState;
@@ -38,43 +48,44 @@ export interface Batching extends Proposing {
 
 type Ctx = ActorContext<any, unknown>;
 
+/** Routes remembered; the least recently seen client is forgotten beyond (its replica keeps as many). */
+const MAX_ROUTES = 100_000;
+
 export function newBatching(): BatchingState {
-  return { pending: [], pendingHead: 0, flushQueued: false };
+  return { pending: [], pendingHead: 0, pendingCommands: 0, flushQueued: false, routes: new Map() };
 }
 
 /** Commands waiting at this leader. */
 export function pendingCount(b: BatchingState): number {
-  return b.pending.length - b.pendingHead;
+  return b.pendingCommands;
 }
 
-export function onRequest(l: Batching, m: MRequest, ctx: Ctx): void {
+export function redirect(leader: ActorRef<any> | null, reason: string, reads: boolean, busy = false): MClientRedirect {
+  return { type: 'client-redirect', leader, reason, busy, reads };
+}
+
+export function onRequest(l: Batching, m: MClientRequest, ctx: Ctx): void {
   const s = l.batching;
   if (l.election.status !== 'leader') {
-    // Even a silent client is told where the leader is.
-    const token = ctx.replyToken();
     l.stats.redirects++;
-    const leader = leaderElsewhere(l.election, l.index, l.leaders);
-    const answer = redirect(leader, l.election.status === 'candidate' ? 'an election is running' : 'not the leader', m.commands.length === 1 ? m.commands[0]!.seq : undefined);
-    let tokenUsed = false;
-    for (const c of m.commands) {
-      const r = c.reply ?? (m.commands.length === 1 ? token : undefined);
-      if (r) ctx.respond(r, answer);
-      if (r === token) tokenUsed = true;
-    }
-    if (token && !tokenUsed) ctx.respond(token, answer);
+    const reason = l.election.status === 'candidate' ? 'an election is running' : 'not the leader';
+    ctx.send(m.from, redirect(leaderElsewhere(l.election, l.index, l.leaders), reason, false));
     return;
   }
-  const token = m.silent ? undefined : ctx.replyToken();
-  const room = l.opts.maxPendingCommands - (s.pending.length - s.pendingHead);
-  for (let i = 0; i < m.commands.length; i++) {
-    const c = m.commands[i]!;
-    const reply = c.reply ?? (m.commands.length === 1 ? token : undefined);
-    if (i >= room) {
-      if (reply) ctx.respond(reply, { type: 'result', client: c.client, seq: c.seq, ok: false, error: `the leader has ${l.opts.maxPendingCommands} commands waiting (maxPendingCommands); retry later`, index: -1 } satisfies MResult);
-      continue;
-    }
-    s.pending.push({ client: c.client, seq: c.seq, op: c.op, reply, origin: l.index });
+  if (s.pendingCommands + m.commands > l.opts.maxPendingCommands && s.pendingCommands > 0) {
+    ctx.send(m.from, redirect(ctx.self, `the leader has ${s.pendingCommands} commands waiting (maxPendingCommands ${l.opts.maxPendingCommands}); retry later`, false, true));
+    return;
   }
+  const known = s.routes.get(m.client);
+  if (known === undefined || !sameRef(known, m.from)) {
+    s.routes.delete(m.client);
+    s.routes.set(m.client, m.from);
+    if (s.routes.size > MAX_ROUTES) s.routes.delete(s.routes.keys().next().value!);
+    const local = l.replicas[l.index];
+    if (local) ctx.send(local, { type: 'client-route', client: m.client, to: m.from } satisfies MClientRoute);
+  }
+  s.pending.push({ bytes: m.bytes, commands: m.commands, from: m.from });
+  s.pendingCommands += m.commands;
   // Batch what arrives in this turn: flush after the messages already queued.
   if (!s.flushQueued) {
     s.flushQueued = true;
@@ -82,43 +93,27 @@ export function onRequest(l: Batching, m: MRequest, ctx: Ctx): void {
   }
 }
 
-/** Fills slots with batches of waiting commands while the window has room. */
+/** Fills slots with waiting requests while the window has room. */
 export function flush(l: Batching, ctx: Ctx): void {
   if (l.election.status !== 'leader') return;
   const o = l.opts;
   const s = l.batching;
   const p = l.pipeline;
   while (s.pendingHead < s.pending.length && p.inflight.size < o.window && p.inflightBytes < o.maxInflightBytes && applyLag(l.flow) < o.maxApplyLag) {
-    let value: SlotValue;
-    let count: number;
-    let bytes: number;
-    if (o.encodeBatches) {
-      // Encoded as it is filled: the byte bound is the batch's real size.
-      while (s.pendingHead < s.pending.length && batchEncoder.count < o.maxBatchCommands && batchEncoder.bytes < o.maxBatchBytes) {
-        batchEncoder.add(s.pending[s.pendingHead]!);
-        s.pending[s.pendingHead++] = undefined as never;
-      }
-      count = batchEncoder.count;
-      value = batchEncoder.finish();
-      bytes = value.byteLength;
-    } else {
-      const commands: Command[] = [];
-      bytes = 0;
-      while (s.pendingHead < s.pending.length && commands.length < o.maxBatchCommands) {
-        const c = s.pending[s.pendingHead]!;
-        const size = approxSize(c.op);
-        if (commands.length > 0 && bytes + size > o.maxBatchBytes) break;
-        commands.push(c);
-        bytes += size;
-        s.pending[s.pendingHead++] = undefined as never;
-      }
-      count = commands.length;
-      value = { commands } satisfies Batch;
+    // A request larger than the batch bounds makes a slot of its own.
+    while (s.pendingHead < s.pending.length && (builder.count === 0 || (builder.commands < o.maxBatchCommands && builder.bytes < o.maxBatchBytes))) {
+      const w = s.pending[s.pendingHead]!;
+      if (builder.count > 0 && (builder.commands + w.commands > o.maxBatchCommands || builder.bytes + w.bytes.length > o.maxBatchBytes)) break;
+      builder.add(w.bytes, w.commands);
+      s.pendingCommands -= w.commands;
+      s.pending[s.pendingHead++] = undefined as never;
     }
+    const count = builder.commands;
+    const value = builder.finish();
     l.stats.batches++;
     l.stats.commands += count;
     recordProposed(l.flow, p.nextSlot, count);
-    propose(l, p.nextSlot++, value, bytes, ctx);
+    propose(l, p.nextSlot++, value, value.byteLength, ctx);
   }
   if (s.pendingHead === s.pending.length) {
     s.pending = [];
@@ -129,39 +124,31 @@ export function flush(l: Batching, ctx: Ctx): void {
   }
 }
 
-/** Everything waiting here goes back to its clients: they retry with `leader` (we stepped down). */
-export function returnPending(s: BatchingState, leader: ActorRef<any> | null, ctx: Ctx): void {
+/**
+ * We stepped down: everything waiting here goes back to its clients, to send again to `leader`;
+ * this node's replica stops answering clients (the next leader's does).
+ */
+export function returnPending(l: Batching, leader: ActorRef<any> | null, ctx: Ctx): void {
+  const s = l.batching;
+  const told = new Set<string>();
   for (let i = s.pendingHead; i < s.pending.length; i++) {
-    const c = s.pending[i]!;
-    if (c.reply) ctx.respond(c.reply, redirect(leader, 'leadership moved'));
+    const from = s.pending[i]!.from;
+    const key = `${from.node}.${from.id}`;
+    if (told.has(key)) continue;
+    told.add(key);
+    ctx.send(from, redirect(leader, 'leadership moved', false));
   }
   s.pending = [];
   s.pendingHead = 0;
-}
-
-/** A cheap upper-bound estimate of a command's size in bytes, for batch limits. */
-function approxSize(v: unknown, depth = 0): number {
-  switch (typeof v) {
-    case 'string': return 2 + v.length;
-    case 'number': return 8;
-    case 'boolean': return 1;
-    case 'object': {
-      if (v === null || depth > 4) return 8;
-      if (v instanceof Uint8Array) return v.length + 4;
-      let n = 8;
-      if (Array.isArray(v)) for (const x of v) n += approxSize(x, depth + 1);
-      else for (const k in v as Record<string, unknown>) n += k.length + approxSize((v as Record<string, unknown>)[k], depth + 1);
-      return n;
-    }
-    default: return 8;
+  s.pendingCommands = 0;
+  if (s.routes.size > 0) {
+    const local = l.replicas[l.index];
+    if (local) ctx.send(local, { type: 'client-routes-clear' });
+    s.routes.clear();
   }
 }
 
 /** A slot value's size as the batch bounds count it (`maxBatchBytes`, `maxInflightBytes`). */
 export function slotBytes(value: SlotValue): number {
-  if (value === null) return 0;
-  if (value instanceof Uint8Array) return value.byteLength;
-  let n = 0;
-  for (const c of value.commands) n += approxSize(c.op);
-  return n;
+  return value === null ? 0 : value.byteLength;
 }

@@ -13,7 +13,7 @@ import { IntMap, type ActorContext, type ActorRef } from '@synod/actors';
 import { assert } from '../assert.js';
 import { ZERO_BALLOT, ballot as makeBallot, proposerOf, roundOf, type Ballot } from '../ballot.js';
 import { QuorumTally } from '../quorum.js';
-import type { MHeartbeat, MPrepare, MPromise, MRedirect, MultiAcceptorMsg, SlotValue } from './messages.js';
+import type { MHeartbeat, MPrepare, MPromise, MultiAcceptorMsg, SlotValue } from './messages.js';
 import type { LeaderOptions } from './options.js';
 
 export type LeaderStatus = 'follower' | 'candidate' | 'leader';
@@ -188,6 +188,3 @@ export function leaderElsewhere(e: ElectionState, index: number, leaders: readon
   return e.leaderIndex >= 0 && e.leaderIndex !== index ? leaders[e.leaderIndex] ?? null : null;
 }
 
-export function redirect(leader: ActorRef<any> | null, reason: string, id?: number): MRedirect {
-  return id === undefined ? { type: 'redirect', leader, reason } : { type: 'redirect', leader, reason, id };
-}

@@ -72,17 +72,19 @@ export class MultiPaxosInvariants {
   }
 
   private replica(name: string, s: ReplicaState): MultiViolation | null {
+    const applied = s.exec.appliedUpTo;
     const last = this.applied.get(name);
-    if (last && last[0] === s.incarnationStart && s.appliedUpTo < last[1]) {
-      return { property: 'applied-log-only-grows', message: `${name} went back from slot ${last[1]} to ${s.appliedUpTo} without a restart` };
+    if (last && last[0] === s.incarnationStart && applied < last[1]) {
+      return { property: 'applied-log-only-grows', message: `${name} went back from slot ${last[1]} to ${applied} without a restart` };
     }
-    this.applied.set(name, [s.incarnationStart, s.appliedUpTo]);
-    if (!s.opts.digest || s.appliedUpTo === 0) return null;
-    const d = s.digest;
-    const seen = this.digests.get(s.appliedUpTo);
-    if (seen === undefined) this.digests.set(s.appliedUpTo, d);
+    this.applied.set(name, [s.incarnationStart, applied]);
+    if (applied === 0) return null;
+    // The executor's running digest covers every command applied and its outcome.
+    const d = s.exec.digest;
+    const seen = this.digests.get(applied);
+    if (seen === undefined) this.digests.set(applied, d);
     else if (seen !== d) {
-      return { property: 'applied-logs-are-prefixes', message: `${name} applied a different log up to slot ${s.appliedUpTo} than another replica (digest ${d.toString(16)} vs ${seen.toString(16)})` };
+      return { property: 'applied-logs-are-prefixes', message: `${name} applied a different log up to slot ${applied} than another replica (digest ${d.toString(16)} vs ${seen.toString(16)})` };
     }
     return null;
   }

@@ -20,6 +20,7 @@
  * Pure: it touches the world only through `ctx`.
  */
 import { defineActor, type ActorContext, type ActorRef } from '@synod/actors';
+import type { MClientReads, MClientRequest } from '@synod/smr';
 import { majorityOf } from '../quorum.js';
 import { flush, newBatching, onRequest, pendingCount, returnPending, slotBytes, type BatchingState } from './batching.js';
 import {
@@ -28,7 +29,7 @@ import {
 } from './election.js';
 import { applyLag, newFlowControl, onApplied as heardReplica, startReign as startFlowReign, type FlowControlState } from './flow-control.js';
 import { dropLease, heartbeatDue, newHeartbeats, onHeartbeatAck, sendHeartbeat, type HeartbeatState } from './heartbeats.js';
-import type { MApplied, MDecide, MFetch, MHeartbeat, MHeartbeatAck, MPromise, MRead, MReject, MRequest, MAccepted, MultiAcceptorMsg } from './messages.js';
+import type { MAccepted, MApplied, MDecide, MFetch, MHeartbeat, MHeartbeatAck, MPromise, MReject, MultiAcceptorMsg } from './messages.js';
 import { checkLeaderArgs, checkLeaderTuning, leaderOptions, type LeaderOptions, type LeaderTuning } from './options.js';
 import {
   abandon, learnCommit, newPipeline, onAccepted, propose, retransmit, startReign as startPipelineReign, takeChosen, type PipelineState,
@@ -59,7 +60,7 @@ export interface MConfigure { type: 'configure'; replicas?: ActorRef<any>[]; lea
 export interface MConfigured { type: 'configured'; ok: boolean; error?: string }
 
 export type LeaderMsg =
-  | MRequest | MRead | MPromise | MAccepted | MReject | MHeartbeat | MHeartbeatAck | MApplied | MFetch
+  | MClientRequest | MClientReads | MPromise | MAccepted | MReject | MHeartbeat | MHeartbeatAck | MApplied | MFetch
   | { type: 'tick' } | { type: 'flush' } | { type: 'read-round' } | MConfigure;
 
 export interface LeaderState {
@@ -135,8 +136,8 @@ export const Leader = defineActor<LeaderState, LeaderMsg, LeaderArgs, LeaderDura
   receive(s, msg, ctx) {
     const c = ctx as Ctx;
     switch (msg.type) {
-      case 'request': onRequest(s, msg, c); break;
-      case 'read': onRead(s, msg, c); break;
+      case 'client-request': onRequest(s, msg, c); break;
+      case 'client-reads': onRead(s, msg, c); break;
       case 'm-promise': if (onPromise(s.election, msg)) becomeLeader(s, c); break;
       case 'm-accepted': if (onAccepted(s, msg, c)) commit(s, c); break;
       case 'm-reject': onReject(s, msg, c); break;
@@ -185,7 +186,7 @@ function stepDown(s: LeaderState, higher: number, ctx: Ctx): void {
   if (!leaveOffice(s, higher, ctx)) return;
   // Everything waiting here goes back to its clients: they retry with the new leader.
   const leader = s.leaders[s.election.leaderIndex] ?? null;
-  returnPending(s.batching, leader, ctx);
+  returnPending(s, leader, ctx);
   returnReads(s.reads, leader, ctx);
   abandon(s.pipeline);
 }

@@ -62,11 +62,6 @@ export interface LeaderOptions {
   preferredLeader: number;
   /** Chosen slots kept for replicas that missed them (beyond, they install a peer's snapshot). Default 65536. */
   maxRetainedSlots: number;
-  /**
-   * Encode each batch as bytes once (for replicas in other threads: every send is then a byte
-   * copy). Off for embedded clusters, where nothing is copied. Default true.
-   */
-  encodeBatches: boolean;
 }
 
 export const defaultLeaderOptions: LeaderOptions = {
@@ -88,7 +83,6 @@ export const defaultLeaderOptions: LeaderOptions = {
   replicaTimeoutMs: 5_000,
   preferredLeader: 0,
   maxRetainedSlots: 65_536,
-  encodeBatches: true,
 };
 
 /**
@@ -109,30 +103,45 @@ export interface ReplicaOptions {
   /** A snapshot is taken every this many applied slots. Default 1024. */
   snapshotEvery: number;
   /**
-   * ... or once the slots applied since the last one hold this many bytes (encoded batches), if
-   * sooner. Logs are cut at snapshots: this bounds what acceptors and replicas keep with large
-   * batches (the `shared` store of a worker holds 16 MiB of live data by default). Default 2 MiB.
+   * ... or once the slots applied since the last one hold this many bytes, if sooner; with a large
+   * state, not before they hold a quarter of the state's bytes (so writing snapshots costs at most
+   * about four times what is applied). Logs are cut at snapshots: this bounds what acceptors and
+   * replicas keep. Default 2 MiB.
    */
   snapshotEveryBytes: number;
+  /** A snapshot is written and sent in chunks of about this many bytes. Default 1 MiB. */
+  snapshotChunkBytes: number;
+  /** Chunks of a snapshot written (or restored) per turn: the rest waits, so other messages and timers get their turn. Default 4. */
+  snapshotChunksPerTurn: number;
   /** Slots sent per catch-up answer at most. Default 512. */
   maxFetchSlots: number;
   /** A missing slot is asked of a peer again after this long. Default 50. */
   fetchRetryMs: number;
-  /** A session read waits this long for the replica to catch up, then fails. Default 2000. */
+  /** A session read waits this long for the replica to catch up, then is answered "unavailable" (the client tries elsewhere). Default 2000. */
   readTimeoutMs: number;
-  /** Reads waiting at once. Default 10000. */
+  /** Read messages waiting at once. Default 10000. */
   maxWaitingReads: number;
   /** Client sessions remembered (for exactly-once); the least recently used is forgotten beyond. Default 100000. */
   maxSessions: number;
   /**
-   * Results kept per session: commands of one session may be in flight together and arrive out
-   * of order; a retry within this many of the newest gets its result again. Default 256.
+   * Results kept per session until its client acknowledges them: at least the client's
+   * `maxInflightPerSession`. Default 4096.
    */
   sessionWindow: number;
+  /**
+   * Past this many bytes of state, commands are refused with QuotaExceededError (deletes go on).
+   * Default 4 GiB.
+   */
+  maxStateBytes: number;
   /** Change subscribers (and, apart, progress watchers); one more is refused. Default 16. */
   maxSubscribers: number;
-  /** Keep a running hash of the applied log (invariant checks in simulations). Default false. */
-  digest: boolean;
+  /** Replicas send each other the digest of what they applied every this many slots, and compare. Default 1024. */
+  digestEverySlots: number;
+  /**
+   * A replica that died this many times in a row while applying the same slot stops applying
+   * (it reports the slot and its commands) instead of dying again forever. Default 3.
+   */
+  maxApplyAttempts: number;
   /** How often deadlines are checked. Default 20. */
   tickMs: number;
   /**
@@ -145,14 +154,18 @@ export interface ReplicaOptions {
 export const defaultReplicaOptions: ReplicaOptions = {
   snapshotEvery: 1024,
   snapshotEveryBytes: 2 << 20,
+  snapshotChunkBytes: 1 << 20,
+  snapshotChunksPerTurn: 4,
   maxFetchSlots: 512,
   fetchRetryMs: 50,
   readTimeoutMs: 2_000,
   maxWaitingReads: 10_000,
   maxSessions: 100_000,
-  sessionWindow: 256,
+  sessionWindow: 4096,
+  maxStateBytes: 4 * 1024 ** 3,
   maxSubscribers: 16,
-  digest: false,
+  digestEverySlots: 1024,
+  maxApplyAttempts: 3,
   tickMs: 20,
   reportEverySlots: 16,
 };
@@ -174,13 +187,13 @@ const LEADER_KINDS: Record<keyof LeaderOptions, Kind> = {
   window: 'count', maxBatchCommands: 'count', maxBatchBytes: 'count', maxInflightBytes: 'count', maxPendingCommands: 'count',
   maxApplyLag: 'count', maxPendingReads: 'count', heartbeatMs: 'ms', electionTimeoutMs: 'ms', leaseMs: 'ms', maxClockDrift: 'fraction',
   retransmitMs: 'ms', maxRetransmitMs: 'ms', tickMs: 'ms', roundReserve: 'count', replicaTimeoutMs: 'ms', preferredLeader: 'node',
-  maxRetainedSlots: 'count', encodeBatches: 'flag',
+  maxRetainedSlots: 'count',
 };
 
 const REPLICA_KINDS: Record<keyof ReplicaOptions, Kind> = {
-  snapshotEvery: 'count', snapshotEveryBytes: 'count', maxFetchSlots: 'count', fetchRetryMs: 'ms', readTimeoutMs: 'ms',
-  maxWaitingReads: 'count', maxSessions: 'count', sessionWindow: 'count', maxSubscribers: 'count', digest: 'flag', tickMs: 'ms',
-  reportEverySlots: 'count',
+  snapshotEvery: 'count', snapshotEveryBytes: 'count', snapshotChunkBytes: 'count', snapshotChunksPerTurn: 'count', maxFetchSlots: 'count',
+  fetchRetryMs: 'ms', readTimeoutMs: 'ms', maxWaitingReads: 'count', maxSessions: 'count', sessionWindow: 'count', maxStateBytes: 'count',
+  maxSubscribers: 'count', digestEverySlots: 'count', maxApplyAttempts: 'count', tickMs: 'ms', reportEverySlots: 'count',
 };
 
 function checkKinds<O extends object>(given: unknown, kinds: Record<keyof O & string, Kind>, where: string): void {
@@ -257,7 +270,7 @@ export function checkNodeIndex(index: unknown, where: string, count = MAX_ACCEPT
 }
 
 /** Checks an acceptor's arguments: its number (a bit of the leaders' tallies) and its lease. */
-export function checkAcceptorArgs(args: { index: unknown; leaseMs?: unknown }, where = 'multi-acceptor'): void {
+export function checkAcceptorArgs(args: { index: unknown; leaseMs?: unknown; forgetful?: unknown }, where = 'multi-acceptor'): void {
   checkNodeIndex(args.index, where);
   if (args.leaseMs !== undefined && !(typeof args.leaseMs === 'number' && Number.isFinite(args.leaseMs) && args.leaseMs >= 0)) {
     throw new InvalidOptionError(`${where}: leaseMs must be a finite number of milliseconds >= 0 (0: no leases), got ${describe(args.leaseMs)}`);

@@ -1,24 +1,26 @@
 /**
  * Linearizable and lease reads at the leader (ReadIndex style).
  *
- * A read waits for leadership to be confirmed by a heartbeat round sent after it arrived (or,
- * for a lease read, for nothing while the lease holds), then goes to this node's replica as a
- * session read at the commit index of its arrival: the replica answers once it has applied that
- * far. Reads wait too until the slots re-proposed at the start of the reign are all chosen.
+ * A message of reads waits for leadership to be confirmed by a heartbeat round sent after it
+ * arrived (or, for lease reads, for nothing while the lease holds), then goes to this node's
+ * replica as a session read at the commit index of its arrival: the replica answers the client
+ * once it has applied that far. Reads wait too until the slots re-proposed at the start of the
+ * reign are all chosen. Session and eventual reads that reach a leader go straight to its replica.
  *
  * Pure: it touches the world only through `ctx`.
  */
-import type { ActorContext, ActorRef, ReplyToken } from '@synod/actors';
-import { leaderElsewhere, redirect, type ElectionState } from './election.js';
+import type { ActorContext, ActorRef } from '@synod/actors';
+import type { MClientReads } from '@synod/smr';
+import { redirect } from './batching.js';
+import { leaderElsewhere, type ElectionState } from './election.js';
 import type { HeartbeatState } from './heartbeats.js';
-import type { MRead, MReadResult } from './messages.js';
 import type { LeaderOptions } from './options.js';
 import type { PipelineState } from './pipeline.js';
 
-interface PendingRead { query: unknown; token: ReplyToken; round: number; index: number; lease: boolean; id: number | undefined }
+interface PendingRead { m: MClientReads; round: number; index: number; lease: boolean }
 
 export interface ReadsState {
-  /** Reads waiting for a confirmation (or for the reign's first slots). */
+  /** Read messages waiting for a confirmation (or for the reign's first slots). */
   waiting: PendingRead[];
   /** A heartbeat round for the reads of this turn is queued. */
   roundQueued: boolean;
@@ -42,22 +44,25 @@ export function newReads(): ReadsState {
   return { waiting: [], roundQueued: false };
 }
 
-export function onRead(l: Reading, m: MRead, ctx: Ctx): void {
+export function onRead(l: Reading, m: MClientReads, ctx: Ctx): void {
   const s = l.reads;
-  const token = m.replyTo ?? ctx.replyToken();
-  if (!token) return;
+  const local = l.replicas[l.index];
+  if (m.consistency === 'session' || m.consistency === 'eventual') {
+    if (local) ctx.send(local, m);
+    return;
+  }
   if (l.election.status !== 'leader') {
-    ctx.respond(token, redirect(leaderElsewhere(l.election, l.index, l.leaders), 'not the leader', m.id));
+    ctx.send(m.from, redirect(leaderElsewhere(l.election, l.index, l.leaders), 'not the leader', true));
     return;
   }
   if (s.waiting.length >= l.opts.maxPendingReads) {
-    ctx.respond(token, { type: 'read-result', ok: false, error: `the leader has ${l.opts.maxPendingReads} reads waiting (maxPendingReads); retry later`, index: -1, id: m.id } satisfies MReadResult);
+    ctx.send(m.from, redirect(ctx.self, `the leader has ${l.opts.maxPendingReads} read messages waiting (maxPendingReads); retry later`, true, true));
     return;
   }
   const lease = m.consistency === 'lease' && ctx.now() < l.heartbeats.leaseUntil;
-  // Confirmed by a heartbeat round sent after the read arrived (or by the lease). The reads of
+  // Confirmed by a heartbeat round sent after the reads arrived (or by the lease). The reads of
   // one turn share a round: it is sent after the messages already queued.
-  s.waiting.push({ query: m.query, token, round: l.heartbeats.round + 1, index: l.pipeline.commitUpTo, lease, id: m.id });
+  s.waiting.push({ m, round: l.heartbeats.round + 1, index: l.pipeline.commitUpTo, lease });
   if (lease) serveReads(l, ctx);
   else if (!s.roundQueued) {
     s.roundQueued = true;
@@ -75,7 +80,7 @@ export function serveReads(l: Reading, ctx: Ctx): void {
   const keep: PendingRead[] = [];
   for (const r of s.waiting) {
     if (r.lease || l.heartbeats.confirmedRound >= r.round) {
-      ctx.send(local, { type: 'read', query: r.query, consistency: 'session', afterIndex: Math.max(r.index, p.readyAt), replyTo: r.token, id: r.id } satisfies MRead);
+      ctx.send(local, { ...r.m, consistency: 'session', afterIndex: Math.max(r.index, p.readyAt, r.m.afterIndex) } satisfies MClientReads);
     } else {
       keep.push(r);
     }
@@ -83,8 +88,14 @@ export function serveReads(l: Reading, ctx: Ctx): void {
   s.waiting = keep;
 }
 
-/** Every waiting read goes back to its client, to retry with `leader` (we stepped down). */
+/** Every waiting read goes back to its client, to send again to `leader` (we stepped down). */
 export function returnReads(s: ReadsState, leader: ActorRef<any> | null, ctx: Ctx): void {
-  for (const r of s.waiting) ctx.respond(r.token, redirect(leader, 'leadership moved', r.id));
+  const told = new Set<string>();
+  for (const r of s.waiting) {
+    const key = `${r.m.from.node}.${r.m.from.id}`;
+    if (told.has(key)) continue;
+    told.add(key);
+    ctx.send(r.m.from, redirect(leader, 'leadership moved', true));
+  }
   s.waiting = [];
 }
