@@ -26,6 +26,8 @@ const PUBLISHED = ['@synod/actors', '@synod/checker', '@synod/cli', '@synod/dash
 const MODES = ['workers', 'embedded'] as const;
 
 const work = mkdtempSync(join(tmpdir(), 'synod-install-'));
+// Inside the workspace, node would find the workspace's own node_modules and prove nothing.
+if (work.startsWith(root)) throw new Error(`the temporary folder ${work} is inside the repository; set TMPDIR elsewhere`);
 const tarballs = join(work, 'tarballs');
 const project = join(work, 'project');
 
@@ -44,7 +46,6 @@ function ok(cmd: string, args: string[], cwd: string, timeoutMs = 60_000): strin
 interface Manifest {
   name: string;
   license?: string;
-  private?: boolean;
   engines?: { node?: string };
   sideEffects?: boolean | string[];
   bin?: Record<string, string>;
