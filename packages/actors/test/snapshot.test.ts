@@ -5,9 +5,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { rmSync } from 'node:fs';
-import { ActorSystem, FileStore, MemorySnapshotStore, RecordTooLargeError, StorageError, type StorageKind } from '@synod/actors';
+import { ActorSystem, FileStore, MemorySnapshotStore, RecordTooLargeError, StorageError, type ActorRef, type StorageKind } from '@synod/actors';
 import { Simulation } from '@synod/actors/sim';
 import { Snapper, chunkOf, readSnapshot, type ReadView } from './fixtures/snapper.ts';
+import { Probe } from './fixtures/keeper.ts';
 import { tempDir } from './store-helpers.ts';
 
 const kinds: StorageKind[] = ['memory', 'shared', 'file'];
@@ -144,6 +145,33 @@ test('simulator, shared: snapshots outlive a node crash; a partial one does not,
   // 4 kB kept + 5 kB: fits only if the crashed writer's 5 kB were given back.
   assert.equal(await sim.call(a, { type: 'write', id: 'next', seed: 4, chunks: 5, chunkBytes: 1000 }), { id: 'next', bytes: 5000, chunks: 5 });
   assert.is((await sim.call<ReadView>(a, { type: 'read', id: 'kept' })).intact, true);
+});
+
+test('simulator, file: crashes at random moments (random-prefix, torn writes) never leave state without its snapshot, nor a snapshot the probe saw deleted', async () => {
+  for (let seed = 1; seed <= 40; seed++) {
+    const sim = new Simulation({
+      seed, plan: { disk: { syncDelay: { kind: 'uniform', minMs: 1, maxMs: 8 }, unsyncedOnCrash: 'random-prefix', tornWriteRate: 0.3 } },
+    });
+    const k = await sim.spawn(Snapper, { name: 'k', storage: 'file' });
+    const p = await sim.spawn(Probe, { name: 'p' });
+    sim.send(k, { type: 'cycle', probe: p as ActorRef<any>, chunks: 3, chunkBytes: 16 });
+    await sim.run({ forMs: 20 + ((seed * 37) % 150) });
+    sim.fault({ kind: 'crash-node', node: 'k' });
+    await sim.run({ forMs: 200 });
+    const seen = await sim.call<number>(p, { type: 'max' });
+    const found = await sim.call<{ n: number; snapshots: string[] }>(k, { type: 'recovered' });
+    const why = `seed ${seed}: the probe saw ${seen}; after the crash, state n = ${found.n}, snapshots ${found.snapshots.join(', ')}`;
+    assert.ok(seen > 0, why);
+    assert.ok(found.n >= seen, why);
+    assert.ok(found.snapshots.includes(`s${found.n}`), why);
+    for (const id of found.snapshots) {
+      // s<n-1> may remain (its delete comes after the state n), s<n+1> may be there (finished,
+      // the state n+1 after it lost); nothing the probe was told is deleted.
+      const m = Number(id.slice(1));
+      assert.ok(m >= found.n - 1 && m <= found.n + 1 && m >= seen, why);
+      assert.is((await sim.call<ReadView>(k, { type: 'read', id })).intact, true, why);
+    }
+  }
 });
 
 test('simulator: a run with snapshots replays to the same fingerprint', async () => {

@@ -107,13 +107,13 @@ export class MemorySnapshots implements SnapshotBackend {
   }
 
   /** Takes `bytes` of the capacity, first discarding writers whose actor is gone; throws when it is not there. */
-  reserve(bytes: number, what: string): void {
+  reserve(bytes: number, what: string, asking: MemoryWriter): void {
     const cap = this.options.capacityBytes;
     if (cap === undefined) {
       this.usedBytes += bytes;
       return;
     }
-    if (this.usedBytes + bytes > cap) this.reclaimStale();
+    if (this.usedBytes + bytes > cap) this.reclaimStale(asking);
     if (this.usedBytes + bytes > cap) {
       const opt = this.options.capacityOption ?? 'the capacity';
       throw new StoreFullError(`${what}: the snapshots of host "${this.options.storeName ?? '?'}" would take ${this.usedBytes + bytes} bytes, ` +
@@ -166,10 +166,12 @@ export class MemorySnapshots implements SnapshotBackend {
     for (const c of s.chunks) this.usedBytes -= c.length;
   }
 
-  private reclaimStale(): void {
+  private reclaimStale(asking: MemoryWriter): void {
     for (const [actor, ws] of this.writers) {
       const current = this.owners.get(actor);
-      for (const w of [...ws.values()]) if (w.owner !== current || !w.owner.alive) w.abort();
+      for (const w of [...ws.values()]) {
+        if (w !== asking && (!w.owner.alive || (current !== undefined && w.owner !== current))) w.abort();
+      }
     }
   }
 }
@@ -182,12 +184,12 @@ export class MemoryWriter extends WriterBase {
   }
 
   protected write(chunk: Uint8Array): void {
-    this.store.reserve(chunk.byteLength, `append to snapshot "${this.id}" of actor "${this.actor}"`);
+    this.store.reserve(chunk.byteLength, `append to snapshot "${this.id}" of actor "${this.actor}"`, this);
     this.data.push(ownCopy(chunk));
   }
 
   protected complete(meta: Uint8Array): number {
-    this.store.reserve(meta.byteLength, `finish snapshot "${this.id}" of actor "${this.actor}"`);
+    this.store.reserve(meta.byteLength, `finish snapshot "${this.id}" of actor "${this.actor}"`, this);
     return this.store.install(this, ownCopy(meta));
   }
 

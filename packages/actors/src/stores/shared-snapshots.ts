@@ -210,8 +210,12 @@ export class SharedSnapshots implements SnapshotBackend {
   }
 
   /** Makes sure `need` bytes are free (discarding stale writers if it must); throws StoreFullError when they are not. */
-  ensureFree(need: number, what: string): void {
-    if (this.free.freeBytes < need) this.reclaimStale();
+  ensureFree(need: number, what: string, asking: SharedWriter): void {
+    if (this.free.freeBytes < need) {
+      // Writers take free space ahead, in large pieces: give back what they have not filled yet.
+      for (const ws of this.writers.values()) for (const w of ws.values()) if (w !== asking) w.trimLast();
+    }
+    if (this.free.freeBytes < need) this.reclaimStale(asking);
     if (this.free.freeBytes < need) throw this.full(what, need);
   }
 
@@ -242,7 +246,8 @@ export class SharedSnapshots implements SnapshotBackend {
     for (const m of this.snaps.values()) for (const s of m.values()) if (s !== old) entries.push(s);
     if (snap) entries.push(snap);
     const dir = encodeDirectory(entries);
-    let at = this.free.takeContiguous(dir.length);
+    // An empty directory takes no space: the slot says length 0.
+    let at = dir.length === 0 ? 0 : this.free.takeContiguous(dir.length);
     if (at === null) {
       this.reclaimStale();
       at = this.free.takeContiguous(dir.length);
@@ -281,10 +286,12 @@ export class SharedSnapshots implements SnapshotBackend {
   }
 
   /** Discards writers whose actor incarnation is gone (crashed or replaced): their space is needed. */
-  private reclaimStale(): void {
+  private reclaimStale(asking?: SharedWriter): void {
     for (const [actor, ws] of this.writers) {
       const current = this.owners.get(actor);
-      for (const w of [...ws.values()]) if (w.owner !== current || !w.owner.alive) w.abort();
+      for (const w of [...ws.values()]) {
+        if (w !== asking && (!w.owner.alive || (current !== undefined && w.owner !== current))) w.abort();
+      }
     }
   }
 
@@ -347,6 +354,7 @@ export class SharedSnapshots implements SnapshotBackend {
 }
 
 function encodeDirectory(entries: readonly SharedSnap[]): Buffer {
+  if (entries.length === 0) return Buffer.alloc(0);
   let size = 8;
   for (const s of entries) {
     size += 4 + Buffer.byteLength(s.actor) + Buffer.byteLength(s.id) + 4 + s.meta.length + 8 + 8 * s.lengths.length + 4 * s.pieces.length;
@@ -391,7 +399,7 @@ export class SharedWriter extends WriterBase {
     const what = `append to snapshot "${this.id}" of actor "${this.actor}"`;
     let rest = chunk.byteLength;
     // Checked before anything is taken: the chunk fits whole, or the append fails whole.
-    if (rest > this.room) this.store.ensureFree(rest - this.room, what);
+    if (rest > this.room) this.store.ensureFree(rest - this.room, what, this);
     let o = 0;
     while (rest > 0) {
       if (this.room === 0) {
@@ -427,7 +435,7 @@ export class SharedWriter extends WriterBase {
   }
 
   /** Gives back the room left in the last piece (from the aligned end of what it holds). */
-  private trimLast(): void {
+  trimLast(): void {
     if (this.room === 0 || this.pieces.length === 0) return;
     const last = this.pieces.length - 2;
     const used = this.pieces[last + 1]!;
