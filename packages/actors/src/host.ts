@@ -319,6 +319,7 @@ export class ActorHost {
   /** Forgets a cell: timers, mailbox (as dead letters), registration. */
   private discard(cell: ActorCell, reason: DeadLetterReason = 'actor-stopped'): void {
     cell.status = 'stopped';
+    cell.snapshotView?.end();
     for (const t of cell.timers.values()) this.clock.cancel(t);
     cell.timers.clear();
     this.dropMailbox(cell, reason);
@@ -362,6 +363,7 @@ export class ActorHost {
     cell.status = 'crashed';
     cell.turnOut.length = 0;
     cell.pendingOps.length = 0;
+    cell.snapshotView?.end();
     for (const t of cell.timers.values()) this.clock.cancel(t);
     cell.timers.clear();
     this.cfg.events.crashed(cell.self, errorInfo(error), during, env ? messageType(env.msg) : undefined, cell.incarnation);
@@ -476,14 +478,18 @@ export class ActorHost {
    * held ones, so FIFO holds per sender.
    */
   endTurn(cell: ActorCell): void {
-    if (cell.pendingOps.length > 0) {
+    const snaps = cell.snapshotView;
+    if (cell.pendingOps.length > 0 || (snaps !== null && snaps.pendingDeletes)) {
       try {
-        cell.lastTicket = cell.store.write(cell.storeKey, cell.pendingOps);
+        if (cell.pendingOps.length > 0) cell.lastTicket = cell.store.write(cell.storeKey, cell.pendingOps);
+        // Snapshots deleted in the turn go after its state (which may have stopped referring to them).
+        if (snaps !== null && snaps.pendingDeletes) snaps.applyDeletes();
       } catch (e) {
         // The store refused the turn's state (too large, full, not storable, failed): the turn
         // fails as if its handler had thrown; the actor crashes, not its worker.
         cell.pendingOps.length = 0;
         cell.turnOut.length = 0;
+        snaps?.dropTurn();
         this.crash(cell, e, cell.current);
         return;
       }

@@ -4,7 +4,7 @@
  * delivered, dropped or duplicated, and when time moves. (Randomised fault campaigns use the
  * simulator; these tests pin down single sentences of the seed.)
  */
-import { Prng, type ActorContext, type ActorDefinition, type ActorRef, type PersistKey, type ReplyToken } from '@synod/actors';
+import { MemorySnapshotStore, Prng, type ActorContext, type ActorDefinition, type ActorRef, type PersistKey, type ReplyToken } from '@synod/actors';
 
 export interface Packet { from: ActorRef<any> | null; to: ActorRef<any>; msg: any; corr: number }
 
@@ -17,6 +17,8 @@ interface Node {
   /** What persist/persistEntry wrote, as a store would keep it. */
   durable: { state?: unknown; hasState: boolean; entries: Map<PersistKey, unknown> };
   up: boolean;
+  /** Its snapshots (ctx.snapshots), kept across restarts like `durable`. */
+  snapshots?: MemorySnapshotStore;
 }
 
 export class FakeContext implements ActorContext<any, any> {
@@ -49,6 +51,7 @@ export class FakeContext implements ActorContext<any, any> {
     this.net.persists++;
   }
   recoveredEntries() { return new Map(this.node.durable.entries); }
+  get snapshots() { return (this.node.snapshots ??= new MemorySnapshotStore()); }
   spawn(): never { throw new Error('not used by the protocol cores'); }
   stop() {}
 }
