@@ -14,7 +14,7 @@ import type { StateMachine } from '@synod/smr';
 
 /** Where a cluster runs: an `ActorSystem` or a `Simulation` (both have these). */
 export interface ClusterHost {
-  readonly mode: string;
+  readonly mode?: string;
   supervise(spec: SupervisorSpec): Promise<Supervisor>;
   send<M>(to: ActorRef<M>, message: M): void;
 }
