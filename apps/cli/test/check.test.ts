@@ -12,7 +12,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-const data = fileURLToPath(new URL('../../../../shared/data/histories/', import.meta.url));
+const data = fileURLToPath(new URL('../../../packages/checker/test/fixtures/histories/', import.meta.url));
 
 /** Runs the built CLI; resolves with its exit status and output (never rejects for a non-zero exit). */
 function synod(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
