@@ -67,6 +67,22 @@ export const kvModel: Model<string, KvInput, KvOutput> = {
   hash: hashString,
   equal: (a, b) => a === b,
   partitionKey: (input) => input.key,
+  operationKind: (input) => (input.f === 'get' ? 'read' : input.f === 'put' ? 'overwrite' : 'update'),
+  possibleAfter(state, input, output, writes) {
+    if (input.f !== 'get' || output === state) return true;
+    // A read of `output` needs the key to hold it: from `state` by appends, or from a put's
+    // value by appends. Whole strings are not split into appends here: the next one is enough.
+    const read = output as string;
+    const via = (base: string) => {
+      if (!read.startsWith(base)) return false;
+      if (read.length === base.length) return true;
+      for (const w of writes) if (w.f === 'append' && read.startsWith(w.value, base.length)) return true;
+      return false;
+    };
+    if (via(state)) return true;
+    for (const w of writes) if (w.f === 'put' && via(w.value)) return true;
+    return false;
+  },
   describeOperation(input, output) {
     const out = output === UNKNOWN ? ' -> ?' : '';
     switch (input.f) {
