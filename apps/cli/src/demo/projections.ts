@@ -44,11 +44,12 @@ export function leaderSummary(state: unknown): LeaderStateView & { ballotValue: 
 
 export function replicaSummary(state: unknown): ReplicaStateView {
   const s = state as ReplicaState;
+  const machine = s.exec.state as { entries?: unknown };
   return {
-    appliedUpTo: s.appliedUpTo,
+    appliedUpTo: s.exec.appliedUpTo,
     knownUpTo: s.knownUpTo,
-    keys: s.state instanceof Map ? s.state.size : 0,
-    sessions: s.sessions.size,
-    snapshotAt: s.snapshot?.appliedUpTo ?? 0,
+    keys: machine && machine.entries instanceof Map ? machine.entries.size : 0,
+    sessions: s.exec.sessions.size,
+    snapshotAt: s.snapshot?.index ?? 0,
   };
 }
