@@ -6,8 +6,9 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Leader, MultiAcceptor, batchOf, type Command, type LeaderState } from '@synod/paxos';
-import { Net } from './harness.ts';
+import { encode } from '@synod/canonical';
+import { Leader, MultiAcceptor, type LeaderState } from '@synod/paxos';
+import { Net, commandsIn, requestOf } from './harness.ts';
 
 const LAG = 100;
 
@@ -28,18 +29,19 @@ function setup() {
 }
 
 function pendingCount(s: LeaderState): number {
-  return s.batching.pending.length - s.batching.pendingHead;
+  return s.batching.pendingCommands;
 }
 
 function request(net: Net, leader: { name: string; node: number; id: number }, from: number, n: number): void {
-  const commands: Command[] = Array.from({ length: n }, (_, i) => ({ client: 'c', seq: from + i, op: { op: 'set', key: 'k', value: from + i } }));
-  net.tell(leader, { type: 'request', commands, silent: true });
+  // One command per request, so that batches can be cut anywhere (maxBatchCommands).
+  const client = { name: 'client', node: 7, id: 1 };
+  for (let i = 0; i < n; i++) net.tell(leader, requestOf('c', client, [{ seq: from + i, bytes: encode(from + i) }]));
 }
 
 /** Commands proposed so far, counted in the phase-2 messages to one acceptor (each slot once). */
 function proposed(net: Net): number {
   const slots = new Map<number, number>();
-  for (const p of net.sentOf('m-accept')) if (p.to.name === 'acceptor-0') slots.set(p.msg.slot, batchOf(p.msg.value)?.commands.length ?? 0);
+  for (const p of net.sentOf('m-accept')) if (p.to.name === 'acceptor-0') slots.set(p.msg.slot, commandsIn(p.msg.value).length);
   return [...slots.values()].reduce((a, b) => a + b, 0);
 }
 

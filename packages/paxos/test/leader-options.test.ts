@@ -8,9 +8,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { InvalidOptionError } from '@synod/actors';
 import {
-  Leader, MultiAcceptor, QuorumTally, Replica, checkClusterOptions, defaultLeaderOptions, defineStateMachine, leaderOptions, majorityOf,
+  Leader, MultiAcceptor, QuorumTally, Replica, checkClusterOptions, defaultLeaderOptions, leaderOptions, majorityOf,
   replicaOptions, type LeaderState, type MConfigured,
 } from '@synod/paxos';
+import { defineStateMachine } from '@synod/smr';
 import { Net } from './harness.ts';
 
 const Counter = defineStateMachine({
@@ -47,7 +48,6 @@ test('leader options: every value of its kind, and no unknown option', () => {
   refused(() => leaderOptions({ maxClockDrift: 1 }), 'maxClockDrift must be a number in [0, 1), got 1');
   refused(() => leaderOptions({ maxClockDrift: -0.1 }), 'maxClockDrift');
   refused(() => leaderOptions({ heartbeatMs: Number.NaN }), 'heartbeatMs must be a positive, finite number of milliseconds');
-  refused(() => leaderOptions({ encodeBatches: 'yes' as unknown as boolean }), 'encodeBatches must be true or false, got "yes"');
   refused(() => leaderOptions({ preferredLeader: -2 }), 'preferredLeader');
   refused(() => leaderOptions({ leaseMS: 100 } as never), 'unknown option "leaseMS"', 'leaseMs');
   assert.is(leaderOptions({ maxClockDrift: 0, preferredLeader: -1 }).maxClockDrift, 0);

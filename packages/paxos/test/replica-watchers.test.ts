@@ -6,8 +6,9 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Replica, defineStateMachine, encodeBatch, type ReplicaState } from '@synod/paxos';
-import { Net } from './harness.ts';
+import { Replica, type ReplicaState } from '@synod/paxos';
+import { defineStateMachine } from '@synod/smr';
+import { Net, slotWith } from './harness.ts';
 
 const Counter = defineStateMachine({
   module: import.meta.url, name: 'counter',
@@ -17,7 +18,7 @@ const Counter = defineStateMachine({
 });
 
 function decide(net: Net, replica: { name: string; node: number; id: number }, slot: number): void {
-  net.tell(replica, { type: 'm-decide', firstSlot: slot, values: [encodeBatch([{ client: 'c', seq: slot + 1, op: 1 }])] });
+  net.tell(replica, { type: 'm-decide', firstSlot: slot, values: [slotWith('c', [{ seq: slot + 1, value: 1 }])] });
 }
 
 test('an unwatched progress watcher hears nothing more; an unsubscribed subscriber neither', () => {
@@ -39,7 +40,7 @@ test('an unwatched progress watcher hears nothing more; an unsubscribed subscrib
   net.run();
   assert.is(to('a', 'progress'), 1, 'no progress after unwatch-progress');
   assert.is(to('b', 'changes'), 1, 'no changes after unsubscribe');
-  assert.is(net.state('replica-0').appliedUpTo, 2, 'both slots applied');
+  assert.is(net.state<ReplicaState>('replica-0').exec.appliedUpTo, 2, 'both slots applied');
 
   // Their places are free again: two new watchers fit under maxSubscribers 2.
   net.tell(replica, { type: 'watch-progress', to: b });
@@ -71,7 +72,7 @@ test('a subscriber past maxSubscribers is refused and told why; nothing crashes,
   assert.is(to('c', 'changes').length, 0);
   assert.is(to('a', 'changes').length, 1, 'a is served once');
   assert.is(to('b', 'changes').length, 1);
-  assert.is(net.state<ReplicaState>('replica-0').appliedUpTo, 1, 'the replica applied the slot');
+  assert.is(net.state<ReplicaState>('replica-0').exec.appliedUpTo, 1, 'the replica applied the slot');
 });
 
 test('subscribers in the arguments are there from the start, so a restarted replica keeps its watchers', () => {

@@ -132,8 +132,17 @@ const TOKEN = /^synod:(\d+)$/;
  * `session` reads and causal tokens).
  */
 export class Session {
+  /**
+   * The log index of this session's last answered operation: after a write, where it was applied
+   * (its slot + 1); after a read, how far the replica that answered had applied.
+   */
+  lastOpIndex = 0;
+
   /** @internal */
   constructor(private readonly rsm: ReplicatedStateMachine<any, any, any, any, any>, readonly no: number) {}
+
+  /** This session's id: its client's id and its number (how the replicas know it). */
+  get id(): string { return `${this.rsm.client.clientId}/${this.no}`; }
 
   /** The highest log index this session has seen (its writes' and reads'). */
   get lastIndex(): number { return this.rsm.client.lastIndex(this.no); }
@@ -292,6 +301,7 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
         if (settled) return;
         settled = true;
         signal?.removeEventListener('abort', onAbort);
+        if (c.kind === 'ok' || c.kind === 'failed' || c.kind === 'quota') session.lastOpIndex = c.index;
         if (c.kind === 'ok') {
           try { resolve(this.machine.client.decodeResult(c.bytes)); } catch (e) { reject(e); }
         } else reject(commandError(c, timeoutMs));
@@ -335,6 +345,7 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
         settled = true;
         signal?.removeEventListener('abort', onAbort);
         if (c.kind === 'ok') {
+          session.lastOpIndex = c.index;
           try { resolve(this.machine.client.decodeAnswer(c.bytes, query as Q)); } catch (e) { reject(e); }
         } else reject(readError(c, consistency, timeoutMs));
       });

@@ -53,14 +53,14 @@ export class ClientAnswers implements ResultSink {
   get routeCount(): number { return this.routes.size; }
 
   /** ResultSink: keeps an outcome for its client, if this replica answers that client. */
-  result(client: string, sessionNo: number, seq: number, outcome: Outcome, bytes: Uint8Array): void {
+  result(client: string, sessionNo: number, seq: number, outcome: Outcome, bytes: Uint8Array, _command: Uint8Array, _applied: boolean, index: number): void {
     if (!this.routes.has(client)) return;
     let w = this.pending.get(client);
     if (w === undefined) {
       w = this.spare.pop() ?? new ResultsWriter();
       this.pending.set(client, w);
     }
-    w.add(sessionNo, seq, outcome, bytes);
+    w.add(sessionNo, seq, outcome, index, bytes);
   }
 
   /** Sends the outcomes kept since the last call, one message per client, applied up to `index`. */

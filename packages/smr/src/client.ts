@@ -323,16 +323,17 @@ export class ClientCore {
       const sessionNo = r.uvar();
       const seq = r.uvar();
       const outcome = r.u8() as Outcome;
+      const index = r.uvar();
       const bytes = r.bytesView();
       const s = this.sessions.get(sessionNo);
       if (!s || seq <= s.ack || seq >= s.nextSeq) continue; // an old duplicate
       const op = s.inflight[s.head + (seq - s.ack - 1)]!;
       if (op.answered) continue;
-      if (m.index > s.lastIndex && outcome !== Outcome.Gap && outcome !== Outcome.UnknownSession) s.lastIndex = m.index;
+      if (index > s.lastIndex && outcome !== Outcome.Gap && outcome !== Outcome.UnknownSession) s.lastIndex = index;
       switch (outcome) {
-        case Outcome.Ok: this.answer(s, op, { kind: 'ok', bytes, index: m.index }); break;
-        case Outcome.Failed: this.answer(s, op, { kind: 'failed', message: text(bytes), index: m.index }); break;
-        case Outcome.QuotaExceeded: this.answer(s, op, { kind: 'quota', message: text(bytes), index: m.index }); break;
+        case Outcome.Ok: this.answer(s, op, { kind: 'ok', bytes, index }); break;
+        case Outcome.Failed: this.answer(s, op, { kind: 'failed', message: text(bytes), index }); break;
+        case Outcome.QuotaExceeded: this.answer(s, op, { kind: 'quota', message: text(bytes), index }); break;
         case Outcome.Forgotten:
           this.answer(s, op, { kind: 'unknown', detail: `command ${seq} of session ${this.clientId}/${sessionNo} was applied, and its result is no longer kept (the replicas keep sessionWindow results per session)` });
           break;

@@ -37,9 +37,9 @@ export interface ResultSink {
   /**
    * The outcome of one command of the slot being applied: `applied` is true when it was applied
    * now (false for a duplicate answered from the session, or one not applied at all); `command`
-   * is a view of its bytes in the slot.
+   * is a view of its bytes in the slot; `index` is the slot + 1.
    */
-  result(client: string, sessionNo: number, seq: number, outcome: Outcome, bytes: Uint8Array, command: Uint8Array, applied: boolean): void;
+  result(client: string, sessionNo: number, seq: number, outcome: Outcome, bytes: Uint8Array, command: Uint8Array, applied: boolean, index: number): void;
 }
 
 const encoder = new TextEncoder();
@@ -103,7 +103,7 @@ export class Executor<S = unknown> {
           }
           h = hashBytes(r.command, h ^ seq);
           h = hashBytes(bytes, h ^ outcome);
-          sink?.result(r.clientId, r.sessionNos[index]!, seq, outcome, bytes, r.command, verdict === Verdict.Apply);
+          sink?.result(r.clientId, r.sessionNos[index]!, seq, outcome, bytes, r.command, verdict === Verdict.Apply, slot + 1);
         }
       }
     }

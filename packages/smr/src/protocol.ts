@@ -30,7 +30,8 @@ export interface MClientRedirect { type: 'client-redirect'; leader: ActorRef<any
 
 /**
  * Outcomes of commands of one client, from a replica that has applied up to `index`: `bytes` is
- * `uvar n | (uvar sessionNo, uvar seq, u8 outcome, uvar length, result)*`.
+ * `uvar n | (uvar sessionNo, uvar seq, u8 outcome, uvar slotIndex, uvar length, result)*`, where a
+ * command's `slotIndex` is its slot + 1 (the log index its session has seen once it is answered).
  */
 export interface MClientResults { type: 'client-results'; index: number; bytes: Uint8Array }
 
@@ -56,11 +57,12 @@ export const enum ReadStatus {
 export class ResultsWriter {
   readonly w = new WireWriter(256);
   count = 0;
-  add(sessionNo: number, seq: number, outcome: Outcome, bytes: Uint8Array): void {
+  add(sessionNo: number, seq: number, outcome: Outcome, index: number, bytes: Uint8Array): void {
     const w = this.w;
     w.uvar(sessionNo);
     w.uvar(seq);
     w.u8(outcome);
+    w.uvar(index);
     w.bytes(bytes);
     this.count++;
   }

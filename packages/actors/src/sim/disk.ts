@@ -41,6 +41,8 @@ export interface CrashLoss {
  */
 export function copyValue(v: unknown, depth = 0): unknown {
   if (typeof v !== 'object' || v === null) return v;
+  // Bytes (Multi-Paxos slot values, snapshot chunks) are copied natively.
+  if (v instanceof Uint8Array && v.constructor === Uint8Array) return v.slice();
   if (depth > 64) return structuredClone(v);
   if (Array.isArray(v)) {
     const out = new Array<unknown>(v.length);

@@ -10,8 +10,8 @@ import { IntMap } from '@synod/actors';
 import { formatBallot, type Ballot } from '../ballot.js';
 import type { ClusterView, Violation } from '../invariants.js';
 import { QuorumTally, majorityOf } from '../quorum.js';
-import { valueKey } from '../value.js';
 import type { MultiAcceptorState } from './acceptor.js';
+import type { SlotValue } from './messages.js';
 import type { ReplicaState } from './replica.js';
 
 export interface MultiViolation { property: 'one-value-per-slot' | 'applied-logs-are-prefixes' | 'applied-log-only-grows' | 'promised-at-least-accepted' | Violation['property']; message: string }
@@ -22,8 +22,8 @@ const isReplica = (s: unknown): s is ReplicaState => (s as ReplicaState | undefi
 export class MultiPaxosInvariants {
   private readonly majority: number;
   /** slot → ballot → voted value and its voters. */
-  private readonly votes = new IntMap<Map<Ballot, { value: string; voters: QuorumTally }>>();
-  private readonly chosen = new IntMap<string>();
+  private readonly votes = new IntMap<Map<Ballot, { value: SlotValue; voters: QuorumTally }>>();
+  private readonly chosen = new IntMap<SlotValue>();
   /** slot → the digest of the applied log up to it (first seen). */
   private readonly digests = new IntMap<number>();
   /** replica name → [incarnation start, applied point] last seen. */
@@ -46,7 +46,7 @@ export class MultiPaxosInvariants {
         s.accepted.forEach((r, slot) => {
           if (v) return;
           if (s.promised < r.ballot) v = { property: 'promised-at-least-accepted', message: `${a.name}, slot ${slot}: promised ${formatBallot(s.promised)} < accepted ${formatBallot(r.ballot)}` };
-          else v = this.vote(slot, r.ballot, s.index, valueKey(r.value));
+          else v = this.vote(slot, r.ballot, s.index, r.value);
         });
         if (v) return v;
       } else if (isReplica(s)) {
@@ -57,17 +57,17 @@ export class MultiPaxosInvariants {
     return null;
   }
 
-  private vote(slot: number, b: Ballot, acceptor: number, value: string): MultiViolation | null {
+  private vote(slot: number, b: Ballot, acceptor: number, value: SlotValue): MultiViolation | null {
     let byBallot = this.votes.get(slot);
     if (!byBallot) { byBallot = new Map(); this.votes.set(slot, byBallot); }
     let v = byBallot.get(b);
     if (!v) { v = { value, voters: new QuorumTally(this.majority) }; byBallot.set(b, v); }
-    if (v.value !== value) return { property: 'one-value-per-slot', message: `slot ${slot}, ballot ${formatBallot(b)}: two values accepted (${v.value.slice(0, 80)} / ${value.slice(0, 80)})` };
+    if (!sameSlotValue(v.value, value)) return { property: 'one-value-per-slot', message: `slot ${slot}, ballot ${formatBallot(b)}: two values accepted (${show(v.value)} / ${show(value)})` };
     v.voters.add(acceptor);
     if (!v.voters.reached) return null;
     const before = this.chosen.get(slot);
     if (before === undefined) this.chosen.set(slot, value);
-    else if (before !== value) return { property: 'one-value-per-slot', message: `slot ${slot}: two values chosen (${before.slice(0, 80)} then ${value.slice(0, 80)} in ballot ${formatBallot(b)})` };
+    else if (!sameSlotValue(before, value)) return { property: 'one-value-per-slot', message: `slot ${slot}: two values chosen (${show(before)} then ${show(value)} in ballot ${formatBallot(b)})` };
     return null;
   }
 
@@ -88,4 +88,16 @@ export class MultiPaxosInvariants {
     }
     return null;
   }
+}
+
+/** Slot values are bytes (or null, a no-op): equal when their bytes are. */
+function sameSlotValue(a: SlotValue, b: SlotValue): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function show(v: SlotValue): string {
+  return v === null ? 'a no-op' : `${v.length} bytes ${Buffer.from(v.subarray(0, 24)).toString('hex')}${v.length > 24 ? '…' : ''}`;
 }

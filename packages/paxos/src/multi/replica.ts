@@ -194,10 +194,10 @@ export function applyOne(s: ReplicaState, slot: number, ctx: Ctx): void {
 /** Where the executor's outcomes go: to the clients this replica answers, and to change subscribers. */
 function sinkOf(s: ReplicaState): ResultSink {
   return {
-    result(client, sessionNo, seq, outcome, bytes, command, applied) {
-      s.answers.result(client, sessionNo, seq, outcome, bytes);
+    result(client, sessionNo, seq, outcome, bytes, command, applied, index) {
+      s.answers.result(client, sessionNo, seq, outcome, bytes, command, applied, index);
       if (applied && s.changes !== null) {
-        s.changes.push({ slot: s.exec.appliedUpTo, client, sessionNo, seq, ok: outcome === Outcome.Ok, command, result: bytes });
+        s.changes.push({ slot: index - 1, client, sessionNo, seq, ok: outcome === Outcome.Ok, command, result: bytes });
       }
     },
   };

@@ -242,6 +242,9 @@ async function setup(sim: Simulation, shape: MapShape, forgetful: boolean): Prom
 /** An acceptor as its durable data has it (what a crash now would leave), in the shape the invariants read. */
 function durableAcceptor(view: SimView, name: string): MultiAcceptorState | undefined {
   const live = view.state<MultiAcceptorState>(name);
+  // Everything it persisted is durable: the live state is what a crash would keep (and, unchanged
+  // since the last step, the invariants skip it by its version).
+  if (live && view.durable(name)) return live as MultiAcceptorState;
   const data = live && view.durableData(name);
   if (!live || !data) return undefined;
   const accepted = new IntMap<SlotRecord>();
