@@ -15,7 +15,7 @@ export { QuorumTally, majorityOf, MAX_ACCEPTORS } from './quorum.js';
 export type { SubscriptionRefused } from './messages.js';
 export type {
   SlotValue, MPrepare, AcceptedEntry, MPromise, MAccept, MAccepted, MReject, MHeartbeat, MHeartbeatAck, MTruncate, MultiAcceptorMsg, MDecide,
-  MApplied, MFetch, MEntries, MSnapshotOffer, MSnapshotPull, MSnapshotChunk, MDigest,
+  MApplied, MFetch, MEntries, MTruncated, MSnapshotOffer, MSnapshotPull, MSnapshotChunk, MDigest,
 } from './multi/messages.js';
 export { MultiAcceptor, type MultiAcceptorArgs, type MultiAcceptorState, type SlotRecord } from './multi/acceptor.js';
 export {

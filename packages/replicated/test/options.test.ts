@@ -20,7 +20,7 @@ test('bad leader or replica options: InvalidOptionError naming the option and th
       [{ leader: { window: 2.5 } }, ['window must be a positive integer']],
       [{ leader: { preferredLeader: 5 } }, ['preferredLeader (5) must be a node of the cluster (0..2)']],
       [{ replica: { maxSubscribers: -1 } }, ['replica options: maxSubscribers must be a positive integer']],
-      [{ replica: { sessionWindow: 64 } }, ['maxInflightPerSession (128) must not exceed replica.sessionWindow (64)']],
+      [{ replica: { sessionWindow: 64 } }, ['maxInflightPerSession (1024) must not exceed replica.sessionWindow (64)']],
       [{ replica: { snapshotEvry: 10 } }, ['unknown option "snapshotEvry"']],
     ] as const) {
       try {

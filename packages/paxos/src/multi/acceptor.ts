@@ -10,12 +10,13 @@
  *
  * Pure: it touches the world only through `ctx`.
  */
-import { IntMap, defineActor, type ActorContext } from '@synod/actors';
+import {
+IntMap, defineActor, type ActorContext } from '@synod/actors';
 import { ZERO_BALLOT, formatBallot, proposerOf, type Ballot } from '../ballot.js';
 import { assert } from '../assert.js';
 import { checkAcceptorArgs, defaultLeaderOptions } from './options.js';
 import type {
-  AcceptedEntry, MAccept, MAccepted, MHeartbeat, MHeartbeatAck, MPrepare, MPromise, MReject, MultiAcceptorMsg, SlotValue,
+  AcceptedEntry, MAccept, MAccepted, MHeartbeat, MHeartbeatAck, MPrepare, MPromise, MReject, MTruncated, MultiAcceptorMsg, SlotValue,
 } from './messages.js';
 
 export interface SlotRecord { ballot: Ballot; value: SlotValue }
@@ -117,7 +118,11 @@ function onPrepare(s: MultiAcceptorState, m: MPrepare, ctx: Ctx): void {
 /** Phase 2b for one slot. */
 function onAccept(s: MultiAcceptorState, m: MAccept, ctx: Ctx): void {
   if (m.ballot < s.promised) return reject(s, m.ballot, ctx);
-  if (m.slot < s.truncatedBelow) return; // long chosen and truncated: nothing to do
+  if (m.slot < s.truncatedBelow) {
+    // Long chosen and truncated: say so, or a new leader re-proposing it would wait forever.
+    ctx.reply({ type: 'm-truncated', acceptor: s.index, below: s.truncatedBelow } satisfies MTruncated);
+    return;
+  }
   if (m.ballot > s.promised) {
     s.promised = m.ballot;
     ctx.persistEntry(PROMISED_KEY, m.ballot);

@@ -5,7 +5,7 @@
 import { defineCodecs, type MessageCodec, type WireReader, type WireWriter } from '@synod/actors';
 import type {
   MAccept, MAccepted, MApplied, MDecide, MDigest, MEntries, MFetch, MHeartbeat, MHeartbeatAck, MPrepare, MPromise, MReject, MSnapshotChunk,
-  MSnapshotOffer, MSnapshotPull, MTruncate, SlotValue,
+  MSnapshotOffer, MSnapshotPull, MTruncate, MTruncated, SlotValue,
 } from './messages.js';
 import type { MProgress } from './replica-state.js';
 
@@ -92,6 +92,12 @@ const truncate: MessageCodec<MTruncate> = {
   decode: (r) => ({ type: 'm-truncate', below: r.f64() }),
 };
 
+const truncated: MessageCodec<MTruncated> = {
+  type: 'm-truncated',
+  encode: (m, w) => { w.u8(m.acceptor); w.f64(m.below); },
+  decode: (r) => ({ type: 'm-truncated', acceptor: r.u8(), below: r.f64() }),
+};
+
 const applied: MessageCodec<MApplied> = {
   type: 'm-applied',
   encode: (m, w) => { w.u8(m.replica); w.f64(m.appliedUpTo); w.f64(m.snapshotAt); },
@@ -138,5 +144,5 @@ const digest: MessageCodec<MDigest> = {
 export const multiPaxosCodecs = defineCodecs(import.meta.url, [
   prepare, promise, accept, accepted, reject, heartbeat, heartbeatAck,
   slotList<MDecide>('m-decide'), slotList<MEntries>('m-entries'), truncate, applied, fetch, progress,
-  snapshotOffer, snapshotPull, snapshotChunk, digest,
+  snapshotOffer, snapshotPull, snapshotChunk, digest, truncated,
 ]);

@@ -29,13 +29,14 @@ import {
 } from './election.js';
 import { applyLag, newFlowControl, onApplied as heardReplica, startReign as startFlowReign, type FlowControlState } from './flow-control.js';
 import { dropLease, heartbeatDue, newHeartbeats, onHeartbeatAck, sendHeartbeat, type HeartbeatState } from './heartbeats.js';
-import type { MAccepted, MApplied, MDecide, MFetch, MHeartbeat, MHeartbeatAck, MPromise, MReject, MultiAcceptorMsg } from './messages.js';
+import type { MAccepted, MApplied, MDecide, MFetch, MHeartbeat, MHeartbeatAck, MPromise, MReject, MTruncated, MultiAcceptorMsg } from './messages.js';
 import { checkLeaderArgs, checkLeaderTuning, leaderOptions, type LeaderOptions, type LeaderTuning } from './options.js';
 import {
-  abandon, learnCommit, newPipeline, onAccepted, propose, retransmit, startReign as startPipelineReign, takeChosen, type PipelineState,
+  abandon, learnCommit, newPipeline, onAccepted, propose, retransmit, skipTruncated, startReign as startPipelineReign, takeChosen,
+  type PipelineState,
 } from './pipeline.js';
 import { newReads, onRead, returnReads, serveReads, type ReadsState } from './reads.js';
-import { keep, newRetention, onFetch, startReign as startRetentionReign, truncate, type RetentionState } from './retention.js';
+import { forgetBelow, keep, newRetention, onFetch, startReign as startRetentionReign, truncate, type RetentionState } from './retention.js';
 
 export { defaultLeaderOptions, type LeaderOptions, type LeaderTuning } from './options.js';
 export type { LeaderDurable, LeaderStatus } from './election.js';
@@ -60,7 +61,7 @@ export interface MConfigure { type: 'configure'; replicas?: ActorRef<any>[]; lea
 export interface MConfigured { type: 'configured'; ok: boolean; error?: string }
 
 export type LeaderMsg =
-  | MClientRequest | MClientReads | MPromise | MAccepted | MReject | MHeartbeat | MHeartbeatAck | MApplied | MFetch
+  | MClientRequest | MClientReads | MTruncated | MPromise | MAccepted | MReject | MHeartbeat | MHeartbeatAck | MApplied | MFetch
   | { type: 'tick' } | { type: 'flush' } | { type: 'read-round' } | MConfigure;
 
 export interface LeaderState {
@@ -141,6 +142,7 @@ export const Leader = defineActor<LeaderState, LeaderMsg, LeaderArgs, LeaderDura
       case 'm-promise': if (onPromise(s.election, msg)) becomeLeader(s, c); break;
       case 'm-accepted': if (onAccepted(s, msg, c)) commit(s, c); break;
       case 'm-reject': onReject(s, msg, c); break;
+      case 'm-truncated': onTruncated(s, msg, c); break;
       case 'm-heartbeat': onHeartbeat(s, msg, c); break;
       case 'm-heartbeat-ack': if (onHeartbeatAck(s, msg)) serveReads(s, c); break;
       case 'm-applied': onApplied(s, msg, c); break;
@@ -195,6 +197,19 @@ function onReject(s: LeaderState, m: MReject, ctx: Ctx): void {
   const e = s.election;
   if (m.promised > e.ballot && m.ballot === e.ballot) stepDown(s, m.promised, ctx);
   else if (m.promised > e.seen) e.seen = m.promised;
+}
+
+/**
+ * An acceptor dropped slots we proposed (a truncation this reign had not heard of: the previous
+ * leader's): they are chosen and in every live replica's snapshot, so the commit point moves past.
+ */
+function onTruncated(s: LeaderState, m: MTruncated, ctx: Ctx): void {
+  if (s.election.status !== 'leader') return;
+  if (!skipTruncated(s.pipeline, m.below)) return;
+  forgetBelow(s.retention, m.below);
+  commit(s, ctx);
+  if (s.pipeline.commitUpTo >= s.pipeline.readyAt) serveReads(s, ctx);
+  flush(s, ctx);
 }
 
 /** Another node's leader (heartbeats go to acceptors, replicas and the other leaders). */

@@ -31,6 +31,11 @@ export interface MHeartbeat { type: 'm-heartbeat'; ballot: Ballot; leader: numbe
 export interface MHeartbeatAck { type: 'm-heartbeat-ack'; ballot: Ballot; acceptor: number; round: number }
 /** Acceptors may drop slots below `below`: every replica has a snapshot covering them. */
 export interface MTruncate { type: 'm-truncate'; below: number }
+/**
+ * To a leader that proposed a slot this acceptor already dropped: every slot below `below` is
+ * chosen and in every live replica's snapshot, so the leader need not (and cannot) get it chosen again.
+ */
+export interface MTruncated { type: 'm-truncated'; acceptor: number; below: number }
 
 export type MultiAcceptorMsg = MPrepare | MAccept | MHeartbeat | MTruncate;
 

@@ -123,6 +123,24 @@ export function takeChosen(p: PipelineState): { first: number; values: SlotValue
   return { first, values };
 }
 
+/**
+ * An acceptor dropped the slots below `below` (chosen, and in every live replica's snapshot): the
+ * commit point moves past them without their values (replicas that lack them get a snapshot).
+ * Returns whether it moved.
+ */
+export function skipTruncated(p: PipelineState, below: number): boolean {
+  if (below <= p.commitUpTo) return false;
+  for (let slot = p.commitUpTo; slot < below; slot++) {
+    const f = p.inflight.get(slot);
+    if (f === undefined) continue;
+    p.inflightBytes -= f.bytes;
+    p.inflight.delete(slot);
+  }
+  p.commitUpTo = below;
+  if (p.nextSlot < below) p.nextSlot = below;
+  return true;
+}
+
 /** As follower: the leader's commit point, which only moves forward here. */
 export function learnCommit(p: PipelineState, commitUpTo: number): void {
   if (commitUpTo > p.commitUpTo) p.commitUpTo = commitUpTo;

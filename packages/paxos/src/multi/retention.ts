@@ -56,6 +56,12 @@ export function truncate(r: RetentionState, below: number, commitUpTo: number, a
   for (const a of acceptors) ctx.send(a, t);
 }
 
+/** Slots below `below` were dropped by the acceptors (see `skipTruncated`): nothing below is kept here either. */
+export function forgetBelow(r: RetentionState, below: number): void {
+  if (below > r.truncatedBelow) r.truncatedBelow = below;
+  while (r.decidedFrom < below) r.decided.delete(r.decidedFrom++);
+}
+
 /** A replica asks for chosen slots it missed: give what we kept. */
 export function onFetch(r: RetentionState, m: MFetch, commitUpTo: number, ctx: Ctx): void {
   const from = Math.max(m.fromSlot, r.decidedFrom);
