@@ -6,7 +6,7 @@ export { ReplicatedMap, type MapChange, type MapEvents, type ReplicatedMapOption
 export { mapMachine, mapLimits, decodeMapCommand, type MapCommand, type MapQuery, type MapState } from './map-machine.js';
 export { startCluster, checkCluster, type Cluster, type ClusterHost, type ClusterOptions } from './cluster.js';
 export {
-  ClientClosedError, CommandFailedError, InvalidCommandError, NoLeaderError, OperationAbortedError, OutcomeUnknownError, OverloadedError,
+  ClientClosedError, ClusterHaltedError, CommandFailedError, InvalidCommandError, NoLeaderError, OperationAbortedError, OutcomeUnknownError, OverloadedError,
   QuotaExceededError, ReadFailedError, ReplicationError, type ReplicationErrorCode,
 } from './errors.js';
 export {

@@ -14,7 +14,7 @@ import {
   multiPaxosCodecs, synodCodecs, type LeaderOptions, type MChanges, type MDivergence, type MSubscriptionRefused, type ReplicaOptions,
 } from '@synod/paxos';
 import {
-  ClientClosedError, ClientCore, CommandFailedError, InvalidCommandError, NoLeaderError, OperationAbortedError, OutcomeUnknownError,
+  ClientClosedError, ClientCore, ClusterHaltedError, CommandFailedError, InvalidCommandError, NoLeaderError, OperationAbortedError, OutcomeUnknownError,
   OverloadedError, QuotaExceededError, ReadFailedError, clientCodecs, readConsistencies, type ClientOptions, type ClientReply,
   type Completion, type ReadConsistency, type StateMachine,
 } from '@synod/smr';
@@ -122,6 +122,11 @@ export interface ReplicatedEvents {
   'subscription-refused': (reason: string) => void;
   /** Replicas disagree: the state machine is not deterministic. Always on. */
   divergence: (d: Divergence) => void;
+  /**
+   * A replica stopped applying at a slot whose apply killed it `maxApplyAttempts` times (every
+   * replica stops there: they apply the same log). Operations fail with ClusterHaltedError.
+   */
+  halted: (h: { replica: number; slot: number; detail: string }) => void;
 }
 
 const TOKEN = /^synod:(\d+)$/;
@@ -185,6 +190,8 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
   private readonly ticker: NodeJS.Timeout;
   private subscribed = false;
   private closed = false;
+  /** Set once a replica reported it stopped applying (see the `halted` event). */
+  private halted: string | null = null;
   private readonly opts: { operationTimeoutMs: number; maxCommandBytes: number; maxQueryBytes: number };
 
   private constructor(
@@ -304,7 +311,8 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
         if (c.kind === 'ok' || c.kind === 'failed' || c.kind === 'quota') session.lastOpIndex = c.index;
         if (c.kind === 'ok') {
           try { resolve(this.machine.client.decodeResult(c.bytes)); } catch (e) { reject(e); }
-        } else reject(commandError(c, timeoutMs));
+        } else if (this.halted !== null && c.kind === 'unknown') reject(new ClusterHaltedError(`${c.detail}; this command may have been applied before that slot, or not at all`));
+        else reject(commandError(c, timeoutMs));
       });
       this.scheduleFlush();
     });
@@ -347,7 +355,8 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
         if (c.kind === 'ok') {
           session.lastOpIndex = c.index;
           try { resolve(this.machine.client.decodeAnswer(c.bytes, query as Q)); } catch (e) { reject(e); }
-        } else reject(readError(c, consistency, timeoutMs));
+        } else if (this.halted !== null) reject(new ClusterHaltedError(this.halted));
+        else reject(readError(c, consistency, timeoutMs));
       });
       this.scheduleFlush();
     });
@@ -382,7 +391,15 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
       case 'changes': this.emitChanges(m); return;
       case 'subscription-refused': this.events.emit('subscription-refused', m.reason); return;
       case 'divergence':
-        this.events.emit('divergence', { replicas: [m.replica, m.peer], from: m.from, to: m.to, detail: m.detail });
+        if (m.halted) {
+          if (this.halted === null) {
+            this.halted = m.detail;
+            this.client.abandonAll(m.detail);
+          }
+          this.events.emit('halted', { replica: m.replica, slot: m.to, detail: m.detail });
+        } else {
+          this.events.emit('divergence', { replicas: [m.replica, m.peer], from: m.from, to: m.to, detail: m.detail });
+        }
         return;
     }
     if (this.client.receive(m, Date.now())) this.scheduleFlush();
@@ -420,6 +437,7 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
 
   private assertOpen(op: string): void {
     if (this.closed) throw new ClientClosedError(`${op}: this replicated state machine was shut down`);
+    if (this.halted !== null) throw new ClusterHaltedError(`${op}: ${this.halted}`);
   }
 
   /** Stops the replicas (and the system, if this object started it). Operations still pending fail with ClientClosedError. */

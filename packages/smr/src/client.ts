@@ -508,6 +508,33 @@ export class ClientCore {
     return this.wantsFlush;
   }
 
+  /**
+   * Ends every outstanding operation with `unknown` and `detail` (the replicas stopped; they
+   * may have applied some), and stops sending them. New operations may still be issued.
+   */
+  abandonAll(detail: string): void {
+    for (const s of this.sessions.values()) {
+      for (let i = s.head; i < s.inflight.length; i++) {
+        const op = s.inflight[i]!;
+        if (!op.answered) { const done = op.done; op.done = null; op.answered = true; done?.({ kind: 'unknown', detail }); }
+      }
+      s.inflight.length = 0;
+      s.head = 0;
+      s.ack = s.nextSeq - 1;
+      for (let i = s.queuedHead; i < s.queued.length; i++) {
+        const q = s.queued[i]!;
+        if (q.done !== NOOP) { const done = q.done; q.done = NOOP; done({ kind: 'unknown', detail }); }
+      }
+      s.queued.length = 0;
+      s.queuedHead = 0;
+    }
+    this.queuedTotal = 0;
+    for (const r of this.reads.values()) r.done({ kind: 'read-failed', message: detail });
+    this.reads.clear();
+    this.unsentReads.length = 0;
+    this.dirty.clear();
+  }
+
   /** Ends every operation (the host is shutting down); `detail` says why. */
   close(detail: string): void {
     if (this.closed) return;

@@ -6,7 +6,7 @@ import { SynodError } from '@synod/actors';
 
 export type ReplicationErrorCode =
   | 'outcome-unknown' | 'no-leader' | 'invalid-command' | 'command-failed' | 'read-failed' | 'quota-exceeded' | 'overloaded' | 'aborted'
-  | 'closed';
+  | 'closed' | 'halted';
 
 export class ReplicationError extends SynodError {
   override name = 'ReplicationError';
@@ -75,4 +75,14 @@ export class OperationAbortedError extends ReplicationError {
 export class ClientClosedError extends ReplicationError {
   override name = 'ClientClosedError';
   constructor(message: string) { super('closed', message); }
+}
+
+/**
+ * The replicas stopped applying: a slot's commands killed every replica `maxApplyAttempts` times
+ * (an endless loop, memory exhausted, process.exit in the state machine). The message names the
+ * slot and its commands. Nothing after that slot is applied until the machine is fixed.
+ */
+export class ClusterHaltedError extends ReplicationError {
+  override name = 'ClusterHaltedError';
+  constructor(message: string) { super('halted', message); }
 }

@@ -23,7 +23,7 @@ export {
   ClientCore, defaultClientOptions, type ClientIO, type ClientOptions, type ClusterAddress, type Completion, type Done,
 } from './client.js';
 export {
-  ClientClosedError, CommandFailedError, InvalidCommandError, NoLeaderError, OperationAbortedError, OutcomeUnknownError, OverloadedError,
+  ClientClosedError, ClusterHaltedError, CommandFailedError, InvalidCommandError, NoLeaderError, OperationAbortedError, OutcomeUnknownError, OverloadedError,
   QuotaExceededError, ReadFailedError, ReplicationError, type ReplicationErrorCode,
 } from './errors.js';
 export { ByteReader } from './byte-reader.js';
