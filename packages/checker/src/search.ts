@@ -275,6 +275,9 @@ export class PartitionSearch<S, I, O> {
           continue;
         }
         const unobservable = this.mergeUnobservable && kind[op] !== READ && this.unobservable(nextState, entry);
+        // An unknown operation whose effect nobody can observe need not be placed either: every
+        // way on from there is a way on without it, since it may never take effect.
+        if (unobservable && m === 0) continue;
         const b = bitOf[op]!;
         const w = b >>> 5;
         const bit = 1 << (b & 31);

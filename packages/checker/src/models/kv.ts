@@ -53,6 +53,27 @@ function fromJepsen(op: JepsenOperation): DecodedOperation<KvInput, KvOutput> {
   throw new Error(`unknown function :${op.f} for the kv model (expected :get, :put, :append)`);
 }
 
+/** How many appends {@link appendsSpell} may try per question before it answers "unsure". */
+const MAX_PROBES = 256;
+
+/**
+ * Whether some of the unused appends in `writes`, each once, spell `read` from `at` to its end.
+ * Values that are prefixes of one another make this a search; past its budget it gives up.
+ */
+function appendsSpell(read: string, at: number, writes: readonly KvInput[], used: Uint8Array, budget: { probes: number }): boolean {
+  if (read.length === at) return true;
+  for (let i = 0; i < writes.length; i++) {
+    const w = writes[i]!;
+    if (w.f !== 'append' || used[i] === 1 || w.value.length === 0 || !read.startsWith(w.value, at)) continue;
+    if (--budget.probes < 0) return false;
+    used[i] = 1;
+    const spelled = appendsSpell(read, at + w.value.length, writes, used, budget);
+    used[i] = 0;
+    if (spelled) return true;
+  }
+  return false;
+}
+
 /** Key-value map of strings, partitioned per key. */
 export const kvModel: Model<string, KvInput, KvOutput> = {
   name: 'kv',
@@ -70,18 +91,20 @@ export const kvModel: Model<string, KvInput, KvOutput> = {
   operationKind: (input) => (input.f === 'get' ? 'read' : input.f === 'put' ? 'overwrite' : 'update'),
   possibleAfter(state, input, output, writes) {
     if (input.f !== 'get' || output === state) return true;
-    // A read of `output` needs the key to hold it: from `state` by appends, or from a put's
-    // value by appends. Whole strings are not split into appends here: the next one is enough.
+    // A read of `output` needs the key to hold it: `state` or a put's value, then appends, each
+    // at most once, that spell out the rest.
     const read = output as string;
-    const via = (base: string) => {
-      if (!read.startsWith(base)) return false;
-      if (read.length === base.length) return true;
-      for (const w of writes) if (w.f === 'append' && read.startsWith(w.value, base.length)) return true;
-      return false;
-    };
-    if (via(state)) return true;
-    for (const w of writes) if (w.f === 'put' && via(w.value)) return true;
-    return false;
+    const budget = { probes: MAX_PROBES };
+    const used = new Uint8Array(writes.length);
+    if (read.startsWith(state) && appendsSpell(read, state.length, writes, used, budget)) return true;
+    for (let i = 0; i < writes.length; i++) {
+      const w = writes[i]!;
+      if (w.f !== 'put' || !read.startsWith(w.value)) continue;
+      used[i] = 1;
+      if (appendsSpell(read, w.value.length, writes, used, budget)) return true;
+      used[i] = 0;
+    }
+    return budget.probes < 0; // out of probes: unsure, so possible
   },
   describeOperation(input, output) {
     const out = output === UNKNOWN ? ' -> ?' : '';
