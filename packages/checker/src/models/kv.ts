@@ -55,19 +55,22 @@ function fromJepsen(op: JepsenOperation): DecodedOperation<KvInput, KvOutput> {
 
 /** How many appends {@link appendsSpell} may try per question before it answers "unsure". */
 const MAX_PROBES = 256;
+// Scratch of possibleAfter (one question at a time per thread): appends in use, probes left.
+let used = new Uint8Array(64);
+let probes = 0;
 
 /**
  * Whether some of the unused appends in `writes`, each once, spell `read` from `at` to its end.
  * Values that are prefixes of one another make this a search; past its budget it gives up.
  */
-function appendsSpell(read: string, at: number, writes: readonly KvInput[], used: Uint8Array, budget: { probes: number }): boolean {
+function appendsSpell(read: string, at: number, writes: readonly KvInput[]): boolean {
   if (read.length === at) return true;
   for (let i = 0; i < writes.length; i++) {
     const w = writes[i]!;
     if (w.f !== 'append' || used[i] === 1 || w.value.length === 0 || !read.startsWith(w.value, at)) continue;
-    if (--budget.probes < 0) return false;
+    if (--probes < 0) return false;
     used[i] = 1;
-    const spelled = appendsSpell(read, at + w.value.length, writes, used, budget);
+    const spelled = appendsSpell(read, at + w.value.length, writes);
     used[i] = 0;
     if (spelled) return true;
   }
@@ -94,17 +97,16 @@ export const kvModel: Model<string, KvInput, KvOutput> = {
     // A read of `output` needs the key to hold it: `state` or a put's value, then appends, each
     // at most once, that spell out the rest.
     const read = output as string;
-    const budget = { probes: MAX_PROBES };
-    const used = new Uint8Array(writes.length);
-    if (read.startsWith(state) && appendsSpell(read, state.length, writes, used, budget)) return true;
+    if (used.length < writes.length) used = new Uint8Array(Math.max(2 * used.length, writes.length));
+    used.fill(0, 0, writes.length);
+    probes = MAX_PROBES;
+    if (read.startsWith(state) && appendsSpell(read, state.length, writes)) return true;
     for (let i = 0; i < writes.length; i++) {
       const w = writes[i]!;
       if (w.f !== 'put' || !read.startsWith(w.value)) continue;
-      used[i] = 1;
-      if (appendsSpell(read, w.value.length, writes, used, budget)) return true;
-      used[i] = 0;
+      if (appendsSpell(read, w.value.length, writes)) return true;
     }
-    return budget.probes < 0; // out of probes: unsure, so possible
+    return probes < 0; // out of probes: unsure, so possible
   },
   describeOperation(input, output) {
     const out = output === UNKNOWN ? ' -> ?' : '';
