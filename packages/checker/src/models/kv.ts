@@ -93,10 +93,10 @@ export const kvModel: Model<string, KvInput, KvOutput> = {
   partitionKey: (input) => input.key,
   operationKind: (input) => (input.f === 'get' ? 'read' : input.f === 'put' ? 'overwrite' : 'update'),
   possibleAfter(state, input, output, writes) {
-    if (input.f !== 'get' || output === state) return true;
+    if (input.f !== 'get' || output === state || typeof output !== 'string') return true;
     // A read of `output` needs the key to hold it: `state` or a put's value, then appends, each
     // at most once, that spell out the rest.
-    const read = output as string;
+    const read = output;
     if (used.length < writes.length) used = new Uint8Array(Math.max(2 * used.length, writes.length));
     used.fill(0, 0, writes.length);
     probes = MAX_PROBES;
