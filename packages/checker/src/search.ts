@@ -41,9 +41,9 @@ import { UNKNOWN, type Model, type OperationKind, type Unknown } from './model.j
 import { jsonFaithful } from './wire.js';
 
 /** How many pending reads are asked after each write (see the module comment). */
-export const LOOKAHEAD_READS = 4;
+export const LOOKAHEAD_READS = 8;
 /** How far along the list that look-ahead walks at most, in events. */
-export const LOOKAHEAD_EVENTS = 64;
+export const LOOKAHEAD_EVENTS = 128;
 
 /** How far the unobservable-state walk goes at most, in events, before it gives up (sound: no merge). */
 export const UNOBSERVED_EVENTS = 256;
