@@ -7,7 +7,7 @@
  *    included (files are read into memory first); the slowest single file. cpu_s is the CPU time
  *    of the same pass: on a shared machine it shows the work done, whatever else was running.
  *  - checker.kv.total_s / max_file_s: Porcupine's small kv EDN histories (per-key partitioned).
- *  - checker.kv_hard.total_s / max_file_s / states: the generated kv histories of
+ *  - checker.kv_hard.total_s / max_file_s / cpu_s / states: the generated kv histories of
  *    packages/checker/test/fixtures/kv-hard (50 and 100 concurrent clients, about 4 000 events
  *    each, one linearizable and one with a planted violation per size), parsed and checked.
  *  - checker.kv_synthetic.*: a generated kv history (SYN_KEYS keys × SYN_OPS_PER_KEY operations)
@@ -125,6 +125,7 @@ for (let run = 0; run < RUNS; run++) {
   results.add('checker.kv.max_file_s', 's', k.max);
   results.add('checker.kv_hard.total_s', 's', h.total);
   results.add('checker.kv_hard.max_file_s', 's', h.max);
+  results.add('checker.kv_hard.cpu_s', 's', h.cpu);
   results.add('checker.kv_hard.states', 'states', h.states);
   slowest.set(e.maxFile, (slowest.get(e.maxFile) ?? 0) + 1);
   console.log(`run ${run + 1}/${RUNS}: etcd ${e.total.toFixed(3)} s (slowest ${e.maxFile} ${e.max.toFixed(3)} s), kv ${k.total.toFixed(3)} s, `
