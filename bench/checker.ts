@@ -11,7 +11,8 @@
  *    packages/checker/test/fixtures/kv-hard (50 and 100 concurrent clients, about 4 000 events
  *    each, one linearizable and one with a planted violation per size), parsed and checked.
  *  - checker.kv_synthetic.*: a generated kv history (SYN_KEYS keys × SYN_OPS_PER_KEY operations)
- *    checked in this thread and on a CheckerPool (threads already started), side by side.
+ *    checked in this thread (wall and CPU time) and on a CheckerPool (threads already started),
+ *    side by side.
  * Every run also checks each verdict against EXPECTED.txt and stops if one is wrong.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -140,13 +141,16 @@ try {
   check(big, kvModel);
   for (let run = 0; run < RUNS; run++) {
     let t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const a = check(big, kvModel);
     const inProcess = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     t0 = performance.now();
     const b = await pool.check(big, kvModel, { minOperationsForThreads: 0 });
     const threaded = (performance.now() - t0) / 1000;
     if (a.verdict !== 'linearizable' || b.verdict !== 'linearizable') throw new Error(`synthetic history: ${a.verdict} / ${b.verdict}`);
     results.add('checker.kv_synthetic.inprocess_s', 's', inProcess);
+    results.add('checker.kv_synthetic.inprocess_cpu_s', 's', (cpu.user + cpu.system) / 1e6);
     results.add('checker.kv_synthetic.threads_s', 's', threaded);
     results.addRatio('checker.kv_synthetic.threads_speedup', inProcess / threaded);
   }
