@@ -27,7 +27,7 @@ export interface CheckOptions {
   /**
    * Search steps each partition (key) may take; past it: `unknown`. Unlike a time limit this
    * gives the same verdict on every run and every machine, so a seeded simulation can use it.
-   * A step is one candidate operation tried; a million take roughly a second. Default: none.
+   * A step is one candidate operation tried; a million take one to a few seconds. Default: none.
    */
   readonly maxSteps?: number;
   /** Approximate memo size allowed per partition, in bytes (default 512 MiB). Past it: `unknown`. */

@@ -54,13 +54,14 @@ export interface PartitionLimits {
 export function checkInterleaved<S, I, O>(model: Model<S, I, O>, parts: readonly Partition<I, O>[], limits: PartitionLimits): PartitionResult[] {
   const deadline = performance.now() + limits.timeLeftMs;
   const results: (PartitionResult | undefined)[] = new Array(parts.length);
-  const searches = parts.map((p) => new PartitionSearch(model, p.operations, { maxMemoBytes: limits.maxMemoBytes }));
+  // Made when a partition's first turn comes, dropped when it has its answer (memos are big).
+  const searches: (PartitionSearch<S, I, O> | undefined)[] = new Array(parts.length);
   const elapsed = new Float64Array(parts.length);
   const base = (i: number) => ({
     ...(parts[i]!.key !== undefined ? { key: parts[i]!.key } : {}),
     operations: parts[i]!.operations.length,
-    steps: searches[i]!.steps,
-    states: searches[i]!.states,
+    steps: searches[i]?.steps ?? 0,
+    states: searches[i]?.states ?? 0,
     elapsedMs: elapsed[i]!,
   });
   const finishRest = (reason: string) => {
@@ -80,8 +81,8 @@ export function checkInterleaved<S, I, O>(model: Model<S, I, O>, parts: readonly
   while (open > 0) {
     for (let i = 0; i < parts.length; i++) {
       if (results[i] !== undefined) continue;
-      const search = searches[i]!;
       const t0 = performance.now();
+      const search = (searches[i] ??= new PartitionSearch(model, parts[i]!.operations, { maxMemoBytes: limits.maxMemoBytes }));
       const status = search.run(Math.min(SLICE_STEPS, limits.maxSteps - search.steps));
       elapsed[i] += performance.now() - t0;
       if (status === 'linearizable') {
@@ -105,6 +106,7 @@ export function checkInterleaved<S, I, O>(model: Model<S, I, O>, parts: readonly
         results[i] = { ...base(i), verdict: 'unknown', reason: `the step budget of ${limits.maxSteps} steps (option maxSteps) ran out after ${search.states} states` };
         open--;
       }
+      if (results[i] !== undefined) searches[i] = undefined;
       if (limits.stop && Atomics.load(limits.stop, 0) !== 0) {
         finishRest(STOPPED);
         return results as PartitionResult[];

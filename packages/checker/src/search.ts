@@ -41,9 +41,9 @@ import { UNKNOWN, type Model, type OperationKind, type Unknown } from './model.j
 import { jsonFaithful } from './wire.js';
 
 /** How many pending reads are asked after each write (see the module comment). */
-export const LOOKAHEAD_READS = 4;
+export const LOOKAHEAD_READS = 8;
 /** How far along the list that look-ahead walks at most, in events. */
-export const LOOKAHEAD_EVENTS = 64;
+export const LOOKAHEAD_EVENTS = 128;
 
 /** How far the unobservable-state walk goes at most, in events, before it gives up (sound: no merge). */
 export const UNOBSERVED_EVENTS = 256;
@@ -198,13 +198,13 @@ export class PartitionSearch<S, I, O> {
     // Just in time when the model classifies its operations (reads then go at once); else call
     // order, as Wing & Gong and Porcupine (trying slow writes first pays when reads do not).
     const justInTime = model.operationKind !== undefined;
-    const byReturn = Array.from({ length: n }, (_, i) => i).sort((a, b) => {
-      const ra = !justInTime ? ops[a]!.call : outputs[a] === UNKNOWN ? Infinity : ops[a]!.ret;
-      const rb = !justInTime ? ops[b]!.call : outputs[b] === UNKNOWN ? Infinity : ops[b]!.ret;
-      return ra - rb || ops[a]!.call - ops[b]!.call || a - b;
-    });
+    const key = new Float64Array(n);
+    for (let i = 0; i < n; i++) key[i] = !justInTime ? ops[i]!.call : outputs[i] === UNKNOWN ? Infinity : ops[i]!.ret;
+    const byRank = new Int32Array(n);
+    for (let i = 0; i < n; i++) byRank[i] = i;
+    byRank.sort((a, b) => key[a]! - key[b]! || times[2 * a]! - times[2 * b]! || a - b);
     this.rank = new Int32Array(n);
-    byReturn.forEach((op, r) => { this.rank[op] = r; });
+    for (let r = 0; r < n; r++) this.rank[byRank[r]!] = r;
 
     this.twin = new Int32Array(n).fill(-1);
     const lastWithInput = new Map<string, number>();
@@ -275,6 +275,9 @@ export class PartitionSearch<S, I, O> {
           continue;
         }
         const unobservable = this.mergeUnobservable && kind[op] !== READ && this.unobservable(nextState, entry);
+        // An unknown operation whose effect nobody can observe need not be placed either: every
+        // way on from there is a way on without it, since it may never take effect.
+        if (unobservable && m === 0) continue;
         const b = bitOf[op]!;
         const w = b >>> 5;
         const bit = 1 << (b & 31);

@@ -139,6 +139,8 @@ test('kv and replicated-map models', () => {
   );
   assert.is(check(kv, kvModel).verdict, 'linearizable');
   assert.is(check(history<KvInput, KvOutput>(ok({ f: 'get', key: 'b' }, 'x', 0, 1)), kvModel).explanation!.key, 'b');
+  // A get's output is a string; null is no value the key can hold (refused, not a crash).
+  assert.is(check(history<KvInput, KvOutput>(ok({ f: 'put', key: 'a', value: 'x' }, null, 0, 1), ok({ f: 'get', key: 'a' }, null, 2, 3)), kvModel).verdict, 'not-linearizable');
   const m = replicatedMapModel;
   let s = m.init();
   s = m.step(s, { f: 'set', key: 'k', value: { b: 1, a: [2] } }, UNKNOWN)!;
