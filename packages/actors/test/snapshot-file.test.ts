@@ -248,6 +248,8 @@ for (const storage of ['file', 'shared'] as const) {
       // Replacing `prev` itself must not touch it either, until finished.
       await sys.ask(a, { type: 'begin', id: 'prev' });
       await sys.ask(a, { type: 'append', seed: 3, from: 0, count: 5, chunkBytes: 100_000 });
+      // A state holding a writer can still be inspected from another thread (it clones as its id).
+      assert.equal((await sys.inspect(a)).state, { writer: { id: 'prev' }, job: null, cycle: null, recoveredN: 0, startedWith: [] });
       await sys.killWorker(a.node);
       let ids: string[] | undefined;
       await until('the actor to be back', async () => {

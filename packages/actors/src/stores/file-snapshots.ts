@@ -29,7 +29,7 @@ import {
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
 import {
-  WriterBase, asBuffer, checkChunkIndex, goneError, ownCopy, type SnapshotBackend, type SnapshotLimits, type SnapshotOwner, type SnapshotReader,
+  ChunkReader, WriterBase, asBuffer, checkChunkIndex, goneError, ownCopy, type SnapshotBackend, type SnapshotLimits, type SnapshotOwner, type SnapshotReader,
 } from '../snapshots.js';
 import { SnapshotDamagedError, StorageError } from './errors.js';
 import { storeFileName } from './file-names.js';
@@ -242,13 +242,7 @@ export class FileSnapshots implements SnapshotBackend {
     const e = this.entry(actor, id);
     if (e === undefined) return undefined;
     if (!(e instanceof FileSnap)) throw new SnapshotDamagedError(e.path, e.reason, actor, id);
-    return {
-      id,
-      meta: ownCopy(e.meta),
-      chunks: e.lengths.length,
-      bytes: e.bytes,
-      chunk: (i: number) => e.read(i, this.staging),
-    };
+    return new ChunkReader(id, ownCopy(e.meta), e.lengths.length, e.bytes, (i) => e.read(i, this.staging));
   }
 
   list(actor: string): string[] {
@@ -287,12 +281,8 @@ export class FileSnapshots implements SnapshotBackend {
 
   /** A writer finished: its snapshot is visible now, and durable once its fence has run. */
   install(w: FileWriter, snap: FileSnap): number {
-    const old = this.entry(w.actor, w.id);
-    this.put(w.actor, w.id, snap);
-    if (old instanceof FileSnap) old.release();
-    this.forget(w);
-    this.stats.finished++;
-    return this.host.fence((done) => w.whenFlushed((err) => {
+    // The fence first: when the store refuses it (failed, closed), nothing is installed.
+    const ticket = this.host.fence((done) => w.whenFlushed((err) => {
       if (err) return done(err);
       const lockError = this.host.lockError();
       if (lockError) return done(lockError);
@@ -305,6 +295,12 @@ export class FileSnapshots implements SnapshotBackend {
       w.renamed(snap);
       fsyncDir(this.dir, done);
     }));
+    const old = this.entry(w.actor, w.id);
+    this.put(w.actor, w.id, snap);
+    if (old instanceof FileSnap) old.release();
+    this.forget(w);
+    this.stats.finished++;
+    return ticket;
   }
 
   forget(w: FileWriter): void {
