@@ -259,13 +259,13 @@ export class FileSnapshots implements SnapshotBackend {
     this.host.assertWritable();
     this.remove(actor, id);
     if (e instanceof FileSnap) e.release();
-    const path = e.path;
     this.stats.deleted++;
     return this.host.fence((done) => {
       const lockError = this.host.lockError();
       if (lockError) return done(lockError);
       try {
-        unlinkSync(path);
+        // Read now, not when deleted: a finish still queued before this fence renames the file first.
+        unlinkSync(e.path);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return done(err as Error);
       }
