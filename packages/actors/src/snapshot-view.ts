@@ -87,33 +87,45 @@ export class ActorSnapshots implements SnapshotStore, SnapshotOwner {
   }
 }
 
+/**
+ * What `create` returns. Its internals sit in private fields, so an actor state holding a writer
+ * still clones (for inspection) as plain data: `{ id }`.
+ */
 class ActorSnapshotWriter implements SnapshotWriter {
-  constructor(private readonly view: ActorSnapshots, private readonly w: BackendWriter) {}
-  get id(): string { return this.w.id; }
-  get bytes(): number { return this.w.bytes; }
-  get chunks(): number { return this.w.chunks; }
+  readonly #view: ActorSnapshots;
+  readonly #w: BackendWriter;
+  readonly id: string;
+
+  constructor(view: ActorSnapshots, w: BackendWriter) {
+    this.#view = view;
+    this.#w = w;
+    this.id = w.id;
+  }
+
+  get bytes(): number { return this.#w.bytes; }
+  get chunks(): number { return this.#w.chunks; }
 
   append(chunk: Uint8Array): void {
     try {
-      this.w.append(chunk);
+      this.#w.append(chunk);
     } finally {
-      if (!this.w.open) this.view.forget(this.w);
+      if (!this.#w.open) this.#view.forget(this.#w);
     }
   }
 
   finish(meta: Uint8Array): void {
     let ticket: number;
     try {
-      ticket = this.w.finish(meta);
+      ticket = this.#w.finish(meta);
     } catch (e) {
-      if (!this.w.open) this.view.forget(this.w);
+      if (!this.#w.open) this.#view.forget(this.#w);
       throw e;
     }
-    this.view.finished(this.w, ticket);
+    this.#view.finished(this.#w, ticket);
   }
 
   abort(): void {
-    this.w.abort();
-    this.view.forget(this.w);
+    this.#w.abort();
+    this.#view.forget(this.#w);
   }
 }

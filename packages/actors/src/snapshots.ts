@@ -71,6 +71,21 @@ export interface SnapshotReader {
   chunk(i: number): Uint8Array;
 }
 
+/**
+ * A reader as backends return it. The reading function sits in a private field, so an actor state
+ * holding a reader still clones (for inspection) as plain data: id, meta, chunks, bytes.
+ */
+export class ChunkReader implements SnapshotReader {
+  readonly #read: (i: number) => Uint8Array;
+  constructor(readonly id: string, readonly meta: Uint8Array, readonly chunks: number, readonly bytes: number, read: (i: number) => Uint8Array) {
+    this.#read = read;
+  }
+
+  chunk(i: number): Uint8Array {
+    return this.#read(i);
+  }
+}
+
 /** Who may use a writer: the actor incarnation that created it. */
 export interface SnapshotOwner {
   /** False once that incarnation crashed or stopped. */

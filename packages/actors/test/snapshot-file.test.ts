@@ -83,6 +83,22 @@ test('recovery removes unfinished files, indexes finished ones without reading t
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 
+test('finish then delete before the finish is durable: the file is gone after both, and so is the temp file', async () => {
+  const dir = tempDir();
+  try {
+    const store = FileStore.open({ dir, storeName: 'h', commitDelayMs: 20 });
+    const w = store.snapshots.create('a', 'x', alive);
+    w.append(chunkOf(1, 0, 1000));
+    const finished = w.finish(metaOf({ seed: 1, chunks: 1, chunkBytes: 1000 }));
+    const deleted = store.snapshots.delete('a', 'x');
+    assert.ok(deleted > finished && store.durableSeq < finished);
+    await store.close();
+    assert.equal(readdirSync(join(dir, 'h.snap')), []);
+    const again = reopen(dir);
+    try { assert.equal(again.snapshots.list('a'), []); } finally { await again.close(); }
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
 test('a truncated snapshot file is listed but refused by open with SnapshotDamagedError naming the file', async () => {
   const dir = tempDir();
   try {
@@ -248,6 +264,8 @@ for (const storage of ['file', 'shared'] as const) {
       // Replacing `prev` itself must not touch it either, until finished.
       await sys.ask(a, { type: 'begin', id: 'prev' });
       await sys.ask(a, { type: 'append', seed: 3, from: 0, count: 5, chunkBytes: 100_000 });
+      // A state holding a writer can still be inspected from another thread (it clones as its id).
+      assert.equal((await sys.inspect(a)).state, { writer: { id: 'prev' }, job: null, cycle: null, recoveredN: 0, startedWith: [] });
       await sys.killWorker(a.node);
       let ids: string[] | undefined;
       await until('the actor to be back', async () => {

@@ -86,6 +86,15 @@ test('a chunk or meta larger than maxSnapshotChunkBytes is refused by name; bad 
   assert.equal(s.list(), ['a']);
 });
 
+test('bad snapshot options are refused when the system starts, naming the option', async () => {
+  for (const [k, v] of [['sharedSnapshotBytes', 1000], ['maxSnapshotChunkBytes', 0], ['snapshotQueueBytes', -1], ['snapshotSyncBytes', 1.5]] as const) {
+    let err: unknown;
+    try { await ActorSystem.start({ mode: 'embedded', statsIntervalMs: 0, storage: { [k]: v } }); } catch (e) { err = e; }
+    assert.ok(err instanceof Error && err.name === 'InvalidOptionError' && err.message.includes(`storage.${k}`), `${k}: ${String(err)}`);
+  }
+  assert.throws(() => new Simulation({ seed: 1, sharedSnapshotBytes: 0 }), (e: Error) => /sharedSnapshotBytes/.test(e.message));
+});
+
 test('the caller may reuse its buffer after append; readers get copies of their own', () => {
   const s = new MemorySnapshotStore();
   const w = s.create('a');

@@ -29,7 +29,7 @@ import {
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
 import {
-  WriterBase, asBuffer, checkChunkIndex, goneError, ownCopy, type SnapshotBackend, type SnapshotLimits, type SnapshotOwner, type SnapshotReader,
+  ChunkReader, WriterBase, asBuffer, checkChunkIndex, goneError, ownCopy, type SnapshotBackend, type SnapshotLimits, type SnapshotOwner, type SnapshotReader,
 } from '../snapshots.js';
 import { SnapshotDamagedError, StorageError } from './errors.js';
 import { storeFileName } from './file-names.js';
@@ -104,28 +104,34 @@ class FileSnap {
     this.bytes = bytes;
   }
 
-  read(i: number): Uint8Array {
+  /**
+   * Reads chunk i into `staging` (reused: reading into fresh memory costs a page fault per page,
+   * which on some VMs is most of the time), checks it, and returns a copy.
+   */
+  read(i: number, staging: ReadStaging): Uint8Array {
     if (this.gone) throw goneError(this.actor, this.id);
     checkChunkIndex(i, this.lengths.length, this.id);
     const at = this.offsets[i]!;
     const len = this.lengths[i]!;
     const pending = this.writer?.unwritten.get(at);
-    if (pending !== undefined) return ownCopy(pending.subarray(FRAME_BYTES));
+    if (pending !== undefined) return ownCopy(pending);
     if (this.fd < 0) this.fd = openSync(this.path, 'r');
-    const b = Buffer.allocUnsafeSlow(FRAME_BYTES + len);
-    for (let o = 0; o < b.length;) {
-      const n = readSync(this.fd, b, o, b.length - o, at + o);
+    const b = staging.get(FRAME_BYTES + len);
+    for (let o = 0; o < FRAME_BYTES + len;) {
+      const n = readSync(this.fd, b, o, FRAME_BYTES + len - o, at + o);
       if (n === 0) throw new SnapshotDamagedError(this.path, `chunk ${i} at byte offset ${at} is cut short`, this.actor, this.id);
       o += n;
     }
     if (b.readUInt32LE(0) !== len) {
       throw new SnapshotDamagedError(this.path, `chunk ${i} at byte offset ${at} has length ${b.readUInt32LE(0)}, the index says ${len}`, this.actor, this.id);
     }
-    const data = b.subarray(FRAME_BYTES);
+    const data = b.subarray(FRAME_BYTES, FRAME_BYTES + len);
     if (crc32c(data) !== b.readUInt32LE(4)) {
       throw new SnapshotDamagedError(this.path, `chunk ${i} at byte offset ${at}: CRC32C mismatch`, this.actor, this.id);
     }
-    return data;
+    const out = Buffer.allocUnsafe(len);
+    data.copy(out);
+    return out;
   }
 
   /** Deleted or replaced: readers fail from now on; the descriptor closes once no write uses it. */
@@ -134,6 +140,15 @@ class FileSnap {
     if (this.writer !== null) this.writer.closeWhenIdle();
     else if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
+  }
+}
+
+/** One buffer that chunk reads go through, grown to the largest chunk read (at most maxSnapshotChunkBytes). */
+class ReadStaging {
+  private buf: Buffer | null = null;
+  get(n: number): Buffer {
+    if (this.buf === null || this.buf.length < n) this.buf = Buffer.allocUnsafeSlow(Math.max(n, 64 * 1024));
+    return this.buf;
   }
 }
 
@@ -155,8 +170,12 @@ export class FileSnapshots implements SnapshotBackend {
   private readonly writers = new Map<string, Map<string, FileWriter>>();
   private readonly owners = new Map<string, SnapshotOwner>();
   private dirReady: boolean;
+  /** Copies of chunks on their way to the disk, reused. */
+  readonly pool: FramePool;
+  private readonly staging = new ReadStaging();
 
   private constructor(readonly dir: string, private readonly host: SnapshotHost, readonly options: FileSnapshotsOptions) {
+    this.pool = new FramePool(options.queueBytes);
     const removed: string[] = [];
     const damaged: SnapshotRecovery['damaged'] = [];
     let names: string[] = [];
@@ -223,13 +242,7 @@ export class FileSnapshots implements SnapshotBackend {
     const e = this.entry(actor, id);
     if (e === undefined) return undefined;
     if (!(e instanceof FileSnap)) throw new SnapshotDamagedError(e.path, e.reason, actor, id);
-    return {
-      id,
-      meta: ownCopy(e.meta),
-      chunks: e.lengths.length,
-      bytes: e.bytes,
-      chunk: (i: number) => e.read(i),
-    };
+    return new ChunkReader(id, ownCopy(e.meta), e.lengths.length, e.bytes, (i) => e.read(i, this.staging));
   }
 
   list(actor: string): string[] {
@@ -246,13 +259,13 @@ export class FileSnapshots implements SnapshotBackend {
     this.host.assertWritable();
     this.remove(actor, id);
     if (e instanceof FileSnap) e.release();
-    const path = e.path;
     this.stats.deleted++;
     return this.host.fence((done) => {
       const lockError = this.host.lockError();
       if (lockError) return done(lockError);
       try {
-        unlinkSync(path);
+        // Read now, not when deleted: a finish still queued before this fence renames the file first.
+        unlinkSync(e.path);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return done(err as Error);
       }
@@ -268,12 +281,8 @@ export class FileSnapshots implements SnapshotBackend {
 
   /** A writer finished: its snapshot is visible now, and durable once its fence has run. */
   install(w: FileWriter, snap: FileSnap): number {
-    const old = this.entry(w.actor, w.id);
-    this.put(w.actor, w.id, snap);
-    if (old instanceof FileSnap) old.release();
-    this.forget(w);
-    this.stats.finished++;
-    return this.host.fence((done) => w.whenFlushed((err) => {
+    // The fence first: when the store refuses it (failed, closed), nothing is installed.
+    const ticket = this.host.fence((done) => w.whenFlushed((err) => {
       if (err) return done(err);
       const lockError = this.host.lockError();
       if (lockError) return done(lockError);
@@ -286,6 +295,12 @@ export class FileSnapshots implements SnapshotBackend {
       w.renamed(snap);
       fsyncDir(this.dir, done);
     }));
+    const old = this.entry(w.actor, w.id);
+    this.put(w.actor, w.id, snap);
+    if (old instanceof FileSnap) old.release();
+    this.forget(w);
+    this.stats.finished++;
+    return ticket;
   }
 
   forget(w: FileWriter): void {
@@ -397,16 +412,53 @@ function skip(bufs: Buffer[], n: number): Buffer[] {
   return rest;
 }
 
+/** A write queued or in flight: one chunk frame (header and a pooled copy of the data), or the index or trailer. */
+interface Pending {
+  pos: number;
+  bytes: number;
+  bufs: Buffer[];
+  /** The pooled data buffer, given back once written. */
+  pooled: Buffer | null;
+}
+
+/**
+ * Copies of chunks waiting to be written, reused across chunks and writers of a host: fresh
+ * buffers of a few MiB cost page faults on every use (milliseconds per MiB on some VMs).
+ */
+export class FramePool {
+  private readonly free = new Map<number, Buffer[]>();
+  private pooledBytes = 0;
+  constructor(private readonly maxBytes: number) {}
+
+  take(n: number): Buffer {
+    const b = this.free.get(n)?.pop();
+    if (b === undefined) return Buffer.allocUnsafeSlow(n);
+    this.pooledBytes -= n;
+    return b;
+  }
+
+  give(b: Buffer): void {
+    if (this.pooledBytes + b.length > this.maxBytes) return;
+    let list = this.free.get(b.length);
+    if (!list) this.free.set(b.length, (list = []));
+    list.push(b);
+    this.pooledBytes += b.length;
+  }
+}
+
+/** Bytes one asynchronous write carries at most: a short hold of the file for a synchronous write waiting behind it. */
+const MAX_BATCH_BYTES = 2 * 1024 * 1024;
+
 export class FileWriter extends WriterBase {
-  /** Chunk frames queued or being written, by file offset: reads of a finishing snapshot find them here. */
+  /** Data of chunks queued or being written, by the file offset of their frame: reads of a finishing snapshot find them here. */
   readonly unwritten = new Map<number, Buffer>();
   private fd: number;
   /** Where the next appended byte goes. */
   private end: number;
-  private queue: Buffer[] = [];
+  private queue: Pending[] = [];
+  private queueHead = 0;
+  /** Bytes queued or in flight. */
   private queueBytes = 0;
-  /** File offset of queue[0]. */
-  private queueAt: number;
   private writing = false;
   private syncing = false;
   private sinceSync = 0;
@@ -423,7 +475,11 @@ export class FileWriter extends WriterBase {
     readonly finalPath: string, readonly tempPath: string,
   ) {
     super(actor, id, owner, store.options);
-    this.fd = openSync(tempPath, 'wx+');
+    try {
+      this.fd = openSync(tempPath, 'wx+');
+    } catch (e) {
+      throw new StorageError(`cannot create snapshot file ${tempPath}: ${(e as Error).message}`, { cause: e });
+    }
     const header = encodeHeader(actor, id);
     try {
       for (let o = 0; o < header.length;) o += writeSync(this.fd, header, o, header.length - o, o);
@@ -434,32 +490,57 @@ export class FileWriter extends WriterBase {
     }
     this.dataStart = header.length;
     this.end = header.length;
-    this.queueAt = header.length;
   }
 
   protected write(chunk: Uint8Array): void {
     if (this.error) throw this.error;
     const n = chunk.byteLength;
-    const frame = Buffer.allocUnsafeSlow(FRAME_BYTES + n);
-    frame.set(chunk, FRAME_BYTES);
-    frame.writeUInt32LE(n, 0);
-    frame.writeUInt32LE(crc32c(frame.subarray(FRAME_BYTES)), 4);
+    const data = asBuffer(chunk);
+    const header = Buffer.allocUnsafe(FRAME_BYTES);
+    header.writeUInt32LE(n, 0);
+    header.writeUInt32LE(crc32c(data), 4);
+    const pos = this.end;
+    const bytes = FRAME_BYTES + n;
+    if (this.queueBytes + bytes > this.store.options.queueBytes && this.queueBytes > 0) {
+      // Backpressure: the queue is full, so this chunk is written now, in its place, straight
+      // from the caller's buffer (into the page cache: about a millisecond per MiB).
+      try {
+        writevAllSync(this.fd, [header, data], pos);
+      } catch (e) {
+        this.fail(e as Error);
+        throw this.error!;
+      }
+      this.grow(n);
+      this.end += bytes;
+      this.written(bytes);
+      return;
+    }
+    const copy = this.store.pool.take(n);
+    copy.set(chunk);
+    this.grow(n);
+    this.end += bytes;
+    this.unwritten.set(pos, copy);
+    this.push({ pos, bytes, bufs: [header, copy], pooled: copy });
+  }
+
+  private grow(n: number): void {
     if (this.chunks === this.lengths.length) {
       const grown = new Uint32Array(this.lengths.length * 2);
       grown.set(this.lengths);
       this.lengths = grown;
     }
     this.lengths[this.chunks] = n;
-    this.unwritten.set(this.end, frame);
-    this.enqueue(frame);
   }
 
   protected complete(meta: Uint8Array): number {
     if (this.error) throw this.error;
     const footer = encodeFooter(this.actor, this.id, asBuffer(meta), this.lengths, this.chunks);
     const footerAt = this.end;
-    this.enqueue(footer);
-    this.enqueue(encodeTrailer(footerAt, footer.length));
+    this.end += footer.length;
+    this.push({ pos: footerAt, bytes: footer.length, bufs: [footer], pooled: null });
+    const trailer = encodeTrailer(footerAt, footer.length);
+    this.push({ pos: this.end, bytes: trailer.length, bufs: [trailer], pooled: null });
+    this.end += trailer.length;
     this.finishing = true;
     const snap = new FileSnap(this.actor, this.id, this.tempPath, ownCopy(meta), this.lengths.slice(0, this.chunks), this.dataStart, this.fd, this);
     this.checkFlushed();
@@ -468,8 +549,14 @@ export class FileWriter extends WriterBase {
 
   protected discard(): void {
     this.store.forget(this);
+    // What is not in flight is dropped now; what is, once its write returns.
+    for (let i = this.queueHead; i < this.queue.length; i++) {
+      const p = this.queue[i]!;
+      if (p.pooled) this.store.pool.give(p.pooled);
+      this.queueBytes -= p.bytes;
+    }
     this.queue = [];
-    this.queueBytes = 0;
+    this.queueHead = 0;
     this.unwritten.clear();
     try { unlinkSync(this.tempPath); } catch { /* never created, or gone */ }
     this.closeWhenIdle();
@@ -501,45 +588,41 @@ export class FileWriter extends WriterBase {
     }
   }
 
-  private enqueue(frame: Buffer): void {
-    this.queue.push(frame);
-    this.queueBytes += frame.length;
-    this.end += frame.length;
-    if (this.queueBytes >= this.store.options.queueBytes) this.writeQueuedSync();
-    else if (!this.writing) this.startWrite();
+  private push(p: Pending): void {
+    this.queue.push(p);
+    this.queueBytes += p.bytes;
+    if (!this.writing) this.startWrite();
   }
 
-  /** The queue is full: write it now, synchronously (into the page cache): backpressure on a fast producer. */
-  private writeQueuedSync(): void {
-    const bufs = this.queue;
-    const at = this.queueAt;
-    this.queue = [];
-    this.queueAt += this.queueBytes;
-    const bytes = this.queueBytes;
-    this.queueBytes = 0;
-    try {
-      writevAllSync(this.fd, bufs, at);
-    } catch (e) {
-      this.fail(e as Error);
-      throw this.error!;
-    }
-    this.written(bufs, at, bytes);
-  }
-
+  /** Writes the next run of queued frames that lie end to end, up to MAX_BATCH_BYTES, in one writev. */
   private startWrite(): void {
-    if (this.queue.length === 0 || this.error || this.fd < 0) return;
-    const bufs = this.queue.length <= MAX_IOV ? this.queue : this.queue.slice(0, MAX_IOV);
-    this.queue = this.queue.length <= MAX_IOV ? [] : this.queue.slice(MAX_IOV);
-    let bytes = 0;
-    for (const b of bufs) bytes += b.length;
-    const at = this.queueAt;
-    this.queueAt += bytes;
-    this.queueBytes -= bytes;
+    if (this.queueHead === this.queue.length || this.error || this.fd < 0) return;
+    const first = this.queue[this.queueHead]!;
+    const batch: Pending[] = [first];
+    const bufs: Buffer[] = [...first.bufs];
+    let bytes = first.bytes;
+    for (let i = this.queueHead + 1; i < this.queue.length; i++) {
+      const p = this.queue[i]!;
+      if (p.pos !== first.pos + bytes || bytes + p.bytes > MAX_BATCH_BYTES || bufs.length + p.bufs.length > MAX_IOV) break;
+      batch.push(p);
+      for (const b of p.bufs) bufs.push(b);
+      bytes += p.bytes;
+    }
+    this.queueHead += batch.length;
+    if (this.queueHead === this.queue.length) {
+      this.queue = [];
+      this.queueHead = 0;
+    }
     this.writing = true;
-    writevAll(this.fd, bufs, at, (err) => {
+    writevAll(this.fd, bufs, first.pos, (err) => {
       this.writing = false;
+      for (const p of batch) {
+        this.unwritten.delete(p.pos);
+        if (p.pooled) this.store.pool.give(p.pooled);
+        this.queueBytes -= p.bytes;
+      }
       if (err) return this.fail(err);
-      this.written(bufs, at, bytes);
+      this.written(bytes);
       if (this.closeWhenDone && this.state !== 'finished') return this.idle();
       this.startWrite();
       this.checkFlushed();
@@ -547,11 +630,7 @@ export class FileWriter extends WriterBase {
     });
   }
 
-  private written(bufs: Buffer[], at: number, bytes: number): void {
-    for (const b of bufs) {
-      this.unwritten.delete(at);
-      at += b.length;
-    }
+  private written(bytes: number): void {
     this.store.stats.bytesWritten += bytes;
     this.sinceSync += bytes;
     if (!this.syncing && !this.finishing && this.sinceSync >= this.store.options.syncBytes && this.state === 'open') this.sync(false);
@@ -574,7 +653,7 @@ export class FileWriter extends WriterBase {
 
   /** Once finishing and everything is written: the last fdatasync. */
   private checkFlushed(): void {
-    if (!this.finishing || this.flushed || this.error || this.writing || this.syncing || this.queue.length > 0 || this.fd < 0) return;
+    if (!this.finishing || this.flushed || this.error || this.writing || this.syncing || this.queueHead < this.queue.length || this.fd < 0) return;
     if (this.closeWhenDone && this.state !== 'finished') return;
     this.sync(true);
   }

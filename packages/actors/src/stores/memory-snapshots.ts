@@ -1,5 +1,5 @@
 import {
-  WriterBase, checkChunkIndex, checkSnapshotId, goneError, ownCopy, type SnapshotBackend, type SnapshotLimits, type SnapshotOwner, type SnapshotReader,
+  ChunkReader, WriterBase, checkChunkIndex, checkSnapshotId, goneError, ownCopy, type SnapshotBackend, type SnapshotLimits, type SnapshotOwner, type SnapshotReader,
   type SnapshotStore, type SnapshotWriter,
 } from '../snapshots.js';
 import type { StorageKind } from '../store.js';
@@ -64,17 +64,11 @@ export class MemorySnapshots implements SnapshotBackend {
     this.ensureLoaded(actor);
     const s = this.finished.get(actor)?.get(id);
     if (!s) return undefined;
-    return {
-      id,
-      meta: ownCopy(s.meta),
-      chunks: s.chunks.length,
-      bytes: s.bytes,
-      chunk(i: number): Uint8Array {
-        if (s.gone) throw goneError(actor, id);
-        checkChunkIndex(i, s.chunks.length, id);
-        return ownCopy(s.chunks[i]!);
-      },
-    };
+    return new ChunkReader(id, ownCopy(s.meta), s.chunks.length, s.bytes, (i) => {
+      if (s.gone) throw goneError(actor, id);
+      checkChunkIndex(i, s.chunks.length, id);
+      return ownCopy(s.chunks[i]!);
+    });
   }
 
   list(actor: string): string[] {

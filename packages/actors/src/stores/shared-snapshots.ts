@@ -20,7 +20,7 @@
  */
 import { crc32c } from '@node-rs/crc32';
 import {
-  WriterBase, asBuffer, checkChunkIndex, goneError, ownCopy, type SnapshotBackend, type SnapshotLimits, type SnapshotOwner, type SnapshotReader,
+  ChunkReader, WriterBase, asBuffer, checkChunkIndex, goneError, ownCopy, type SnapshotBackend, type SnapshotLimits, type SnapshotOwner, type SnapshotReader,
 } from '../snapshots.js';
 import { SnapshotDamagedError, StorageError, StoreFullError } from './errors.js';
 import { FreeExtents, alignUp } from './extents.js';
@@ -171,13 +171,7 @@ export class SharedSnapshots implements SnapshotBackend {
   open(actor: string, id: string): SnapshotReader | undefined {
     const s = this.snaps.get(actor)?.get(id);
     if (!s) return undefined;
-    return {
-      id,
-      meta: ownCopy(s.meta),
-      chunks: s.lengths.length,
-      bytes: s.bytes,
-      chunk: (i: number) => s.read(this.data, i, this.source),
-    };
+    return new ChunkReader(id, ownCopy(s.meta), s.lengths.length, s.bytes, (i) => s.read(this.data, i, this.source));
   }
 
   list(actor: string): string[] {
