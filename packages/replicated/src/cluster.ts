@@ -11,6 +11,7 @@ import {
   type MDivergence, type MultiAcceptorMsg, type ReplicaArgs, type ReplicaMsg, type ReplicaOptions,
 } from '@synod/paxos';
 import type { StateMachine } from '@synod/smr';
+import type { ProtocolDefinition } from './protocol.js';
 
 /** Where a cluster runs: an `ActorSystem` or a `Simulation` (both have these). */
 export interface ClusterHost {
@@ -22,6 +23,8 @@ export interface ClusterHost {
 export interface ClusterOptions {
   /** Prefix of actor names and worker keys. */
   name: string;
+  /** The replication protocol (see `registerProtocol`). Default `multipaxos`. */
+  protocol?: string;
   replicas: number;
   machine: StateMachine;
   storage: StorageKind;
@@ -37,8 +40,14 @@ export interface ClusterOptions {
 
 export interface Cluster {
   supervisor: Supervisor;
+  /** The protocol that orders its commands. */
+  protocol: string;
+  /** Multi-Paxos acceptors (empty for other protocols: see `roles`). */
   acceptors: ActorRef<MultiAcceptorMsg>[];
-  leaders: ActorRef<LeaderMsg>[];
+  /** Every role of the protocol by name (Multi-Paxos: `acceptors`). */
+  roles: Record<string, ActorRef<any>[]>;
+  /** Where commands go, by node. */
+  leaders: ActorRef<any>[];
   replicas: ActorRef<ReplicaMsg>[];
   /** The worker key of replica node i. */
   workerKey(i: number): string;
@@ -66,6 +75,57 @@ export function checkCluster(o: Pick<ClusterOptions, 'replicas' | 'leader' | 're
   return checkClusterOptions({ nodes: o.replicas, leader: o.leader, replica: o.replica });
 }
 
+/** The Multi-Paxos cluster: on every node an acceptor, a replica and a leader candidate. */
+export const multiPaxosProtocol: ProtocolDefinition = {
+  name: 'multipaxos',
+  async start(o) {
+    const n = o.nodes;
+    // The acceptors honour the lease the leaders count on: one value for both.
+    const { leader: { leaseMs } } = checkClusterOptions({ nodes: n, leader: o.leader, replica: o.replica });
+    const leaderOptions: Partial<LeaderOptions> = { ...o.leader };
+    const acceptors: ActorRef<MultiAcceptorMsg>[] = [];
+    for (let i = 0; i < n; i++) {
+      acceptors.push(await o.supervisor.startChild({
+        actor: MultiAcceptor, name: `${o.name}-acceptor-${i}`, worker: o.nodeKey(i), storage: o.storage,
+        args: { index: i, leaseMs, ...(o.forgetful ? { forgetful: true } : {}) },
+      }) as ActorRef<MultiAcceptorMsg>);
+    }
+    const replicas: ActorRef<ReplicaMsg>[] = [];
+    for (let i = 0; i < n; i++) {
+      replicas.push(await o.supervisor.startChild({
+        actor: Replica, name: `${o.name}-replica-${i}`, worker: o.nodeKey(i), storage: o.storage, preload: o.preload,
+        args: o.replicaArgs(i, [], []),
+      }) as ActorRef<ReplicaMsg>);
+    }
+    const leaders: ActorRef<LeaderMsg>[] = [];
+    for (let i = 0; i < n; i++) {
+      leaders.push(await o.supervisor.startChild({
+        actor: Leader, name: `${o.name}-leader-${i}`, worker: o.nodeKey(i), storage: o.storage,
+        args: { index: i, acceptors, replicas, leaders: [], options: leaderOptions } satisfies LeaderArgs,
+      }) as ActorRef<LeaderMsg>);
+    }
+    // Refs that did not exist at spawn: given now, and kept for restarts.
+    leaders.forEach((ref, i) => {
+      o.supervisor.setChildArgs(ref, { index: i, acceptors, replicas, leaders, options: leaderOptions } satisfies LeaderArgs);
+      o.send(ref, { type: 'configure', leaders });
+    });
+    return { leaders, replicas, roles: { acceptors } };
+  },
+};
+
+/** The protocols a cluster can run, by name. */
+const protocols = new Map<string, ProtocolDefinition>([['multipaxos', multiPaxosProtocol]]);
+
+/** Makes a protocol available to `startCluster` (and `ReplicatedStateMachine.start({ protocol })`). */
+export function registerProtocol(p: ProtocolDefinition): void {
+  protocols.set(p.name, p);
+}
+
+/** The names of the protocols available. */
+export function protocolNames(): string[] {
+  return [...protocols.keys()];
+}
+
 export async function startCluster(host: ClusterHost, o: ClusterOptions): Promise<Cluster> {
   const n = o.replicas;
   const key = (i: number) => `${o.name}-${i}`;
@@ -73,46 +133,27 @@ export async function startCluster(host: ClusterHost, o: ClusterOptions): Promis
   if (host.mode === 'workers' && !machineModule) {
     throw new TypeError(`state machine "${o.machine.name}" has no module: add \`module: import.meta.url\` to defineStateMachine so workers can load it`);
   }
-  // The acceptors honour the lease the leaders count on: one value for both.
-  const { leader: { leaseMs } } = checkCluster(o);
+  const protocol = protocols.get(o.protocol ?? 'multipaxos');
+  if (!protocol) throw new InvalidOptionError(`protocol must be one of ${protocolNames().join(', ')}, got ${JSON.stringify(o.protocol)}`);
+  checkCluster(o);
   const preload = machineModule ? [machineModule] : [];
-  const leaderOptions: Partial<LeaderOptions> = { ...o.leader };
-  // Replicas are meant to survive their workers' crashes: a killed worker restarts three actors,
-  // so the default intensity is generous (a cluster that still keeps failing escalates).
+  // Replicas are meant to survive their workers' crashes: a killed worker restarts all its
+  // actors, so the default intensity is generous (a cluster that still keeps failing escalates).
   const supervisor = await host.supervise({ name: o.name, maxRestarts: 300, windowMs: 10_000, ...o.supervision });
   try {
-    const acceptors: ActorRef<MultiAcceptorMsg>[] = [];
-    for (let i = 0; i < n; i++) {
-      acceptors.push(await supervisor.startChild({
-        actor: MultiAcceptor, name: `${o.name}-acceptor-${i}`, worker: key(i), storage: o.storage,
-        args: { index: i, leaseMs, ...(o.forgetfulAcceptors ? { forgetful: true } : {}) },
-      }) as ActorRef<MultiAcceptorMsg>);
-    }
-    const replicas: ActorRef<ReplicaMsg>[] = [];
-    for (let i = 0; i < n; i++) {
-      replicas.push(await supervisor.startChild({
-        actor: Replica, name: `${o.name}-replica-${i}`, worker: key(i), storage: o.storage, preload,
-        args: { index: i, machine: o.machine.key, options: o.replica } satisfies ReplicaArgs,
-      }) as ActorRef<ReplicaMsg>);
-    }
-    const leaders: ActorRef<LeaderMsg>[] = [];
-    for (let i = 0; i < n; i++) {
-      leaders.push(await supervisor.startChild({
-        actor: Leader, name: `${o.name}-leader-${i}`, worker: key(i), storage: o.storage,
-        args: { index: i, acceptors, replicas, leaders: [], options: leaderOptions } satisfies LeaderArgs,
-      }) as ActorRef<LeaderMsg>);
-    }
-    // Refs that did not exist at spawn: given now, and kept for restarts.
-    leaders.forEach((ref, i) => {
-      supervisor.setChildArgs(ref, { index: i, acceptors, replicas, leaders, options: leaderOptions } satisfies LeaderArgs);
-      host.send(ref, { type: 'configure', leaders });
-    });
     // Subscribers and divergence watchers by replica, kept in its restart arguments.
-    const subscribers: ActorRef<MChanges>[][] = replicas.map(() => []);
+    const subscribers: ActorRef<MChanges>[][] = Array.from({ length: n }, () => []);
     let divergenceWatchers: ActorRef<MDivergence>[] = [];
-    const replicaArgs = (i: number): ReplicaArgs => ({
+    let wiring: { replicas: ActorRef<ReplicaMsg>[]; leaders: ActorRef<any>[] } = { replicas: [], leaders: [] };
+    const replicaArgs = (i: number, replicas = wiring.replicas, leaders = wiring.leaders): ReplicaArgs => ({
       index: i, machine: o.machine.key, replicas, leaders, options: o.replica, subscribers: subscribers[i], divergenceWatchers,
     });
+    const nodes = await protocol.start({
+      name: o.name, nodes: n, machine: o.machine, storage: o.storage, supervisor, send: (to, m) => host.send(to, m), nodeKey: key, preload,
+      leader: o.leader, replica: o.replica, replicaArgs, forgetful: o.forgetfulAcceptors === true,
+    });
+    const { leaders, replicas } = nodes;
+    wiring = { replicas, leaders };
     replicas.forEach((ref, i) => {
       supervisor.setChildArgs(ref, replicaArgs(i));
       host.send(ref, { type: 'configure', replicas, leaders });
@@ -123,7 +164,8 @@ export async function startCluster(host: ClusterHost, o: ClusterOptions): Promis
       return ref;
     };
     return {
-      supervisor, acceptors, leaders, replicas, workerKey: key,
+      supervisor, protocol: protocol.name, acceptors: (nodes.roles.acceptors ?? []) as ActorRef<MultiAcceptorMsg>[], roles: nodes.roles, leaders, replicas,
+      workerKey: key,
       subscribe(i, to) {
         const ref = replicaAt(i, 'subscribe');
         if (!subscribers[i]!.some((r) => sameRef(r, to))) subscribers[i] = [...subscribers[i]!, to];

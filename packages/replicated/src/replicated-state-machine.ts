@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
+import { CanonicalError } from '@synod/canonical';
 import {
   ActorSystem, InvalidOptionError, storageKinds, type ActorRef, type StorageKind, type StorageOptions, type SupervisionOptions,
   type SystemOptions,
@@ -41,6 +42,8 @@ export interface ReplicatedOptions<S = any, C = any, R = any, Q = any, A = any> 
   systemOptions?: Omit<SystemOptions, 'mode' | 'codecs'>;
   /** Prefix of actor names. Default `rsm`. */
   name?: string;
+  /** The replication protocol: `multipaxos` (default), or another registered with `registerProtocol`. */
+  protocol?: string;
   leader?: Partial<LeaderOptions>;
   replica?: Partial<ReplicaOptions>;
   supervision?: SupervisionOptions;
@@ -254,7 +257,8 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
       const storage = options.storage ?? (system.mode === 'workers' ? 'shared' : 'memory');
       if (storage === 'file' && ownSystem && !options.dir) throw new InvalidOptionError('storage "file" needs `dir`: the directory for the logs');
       const cluster = await startCluster(system, {
-        name: options.name ?? 'rsm', replicas, machine, storage, leader: options.leader, replica: options.replica, supervision: options.supervision,
+        name: options.name ?? 'rsm', protocol: options.protocol, replicas, machine, storage, leader: options.leader, replica: options.replica,
+        supervision: options.supervision,
       });
       return new ReplicatedStateMachine(system, cluster, machine, ownSystem, options);
     } catch (e) {
@@ -291,7 +295,10 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
     try {
       bytes = this.machine.client.encodeCommand(command as C, this.opts.maxCommandBytes);
     } catch (e) {
-      return Promise.reject(new InvalidCommandError(`invalid command for "${this.machine.name}": ${(e as Error)?.message ?? String(e)}; nothing was applied`, { cause: e }));
+      const why = e instanceof CanonicalError && e.problem === 'too-large'
+        ? `the command is over maxCommandBytes (${this.opts.maxCommandBytes} bytes encoded)${e.path ? ` at ${e.path}` : ''}`
+        : (e as Error)?.message ?? String(e);
+      return Promise.reject(new InvalidCommandError(`invalid command for "${this.machine.name}": ${why}; nothing was applied`, { cause: e }));
     }
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(new OperationAbortedError('aborted before it was sent: nothing was applied', { cause: signal.reason }));
