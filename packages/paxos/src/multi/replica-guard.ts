@@ -3,8 +3,8 @@
  * `process.exit` in the state machine) from restarting it forever. Whatever `apply` throws is
  * already a failed command; this is for what cannot be caught.
  *
- * After a restart, and up to the commit point it hears first (the point it died at is below it),
- * the replica applies slots in ranges under a durable guard: it persists "applying [from, to),
+ * After a restart, and past the point it may have died at (see `learnGuardLimit`), the replica
+ * applies slots in ranges under a durable guard: it persists "applying [from, to),
  * attempt k" and applies the range only once that is durable (persist before send: the message
  * that starts the apply waits for it). Dying within a range leaves the guard: the next restart
  * single-steps through that range, and a single slot that kills it `maxApplyAttempts` times
@@ -22,20 +22,41 @@ import type { Ctx, Guard, MDivergence, ReplicaState } from './replica-state.js';
 /** Slots per guarded range when nothing is suspected. */
 const RANGE = 64;
 
-interface GuardEntry { from: number; to: number; attempts: number }
+/** What is persisted before a range is applied: the range, and what was already suspected. */
+interface GuardEntry { current: Range; suspect: SuspectRange | null }
+interface Range { from: number; to: number }
+interface SuspectRange extends Range { deaths: number }
 
-/** The guard a restart starts with (null at the first start: nothing was ever persisted). */
+const sameRange = (a: Range, b: Range): boolean => a.from === b.from && a.to === b.to;
+
+/**
+ * The guard a restart starts with (null at the first start: nothing was ever persisted). A
+ * guard entry found means the replica died while applying its `current` range: that range is
+ * now suspect, once more if it already was.
+ */
 export function guardFromRecovered(entries: Map<PersistKey, unknown>): Guard | null {
   if (!entries.has('started')) return null;
   const g = entries.get('guard') as GuardEntry | undefined;
-  const suspect = g !== undefined && Number.isSafeInteger(g.from) && Number.isSafeInteger(g.to) && g.to > g.from ? g : null;
+  let suspect: SuspectRange | null = null;
+  if (g !== undefined && g.current && g.current.to > g.current.from) {
+    const before = g.suspect && sameRange(g.suspect, g.current) ? g.suspect.deaths : 0;
+    suspect = { from: g.current.from, to: g.current.to, deaths: before + 1 };
+  }
   return { until: -1, suspect, current: null };
 }
 
-/** The first commit point heard after a restart bounds the guarded stretch. */
+/**
+ * How far to guard: past the point the replica may have died at. That point is below what was
+ * chosen when it died, which a new leader may not have chosen again yet (the first commit point
+ * heard can be lower), and at most about `snapshotEvery` slots past its last snapshot (snapshots
+ * come every that many slots): so the farther of the first commit point heard and twice that
+ * distance past the snapshot it restarted from.
+ */
 export function learnGuardLimit(s: ReplicaState): void {
   const g = s.guard;
-  if (g !== null && g.until < 0 && s.knownUpTo > 0) g.until = s.knownUpTo;
+  if (g === null || g.until >= 0 || s.knownUpTo <= 0) return;
+  const snapshotAt = s.snapshot?.index ?? 0;
+  g.until = Math.max(s.knownUpTo, snapshotAt + 2 * s.opts.snapshotEvery, g.suspect?.to ?? 0);
 }
 
 /**
@@ -77,22 +98,24 @@ export function afterGuardedApply(s: ReplicaState, ctx: Ctx): void {
 function nextGuardedRange(s: ReplicaState, g: Guard, ctx: Ctx): void {
   const from = s.exec.appliedUpTo;
   let to = Math.min(g.until, from + RANGE);
-  let attempts = 1;
   const sus = g.suspect;
   if (sus !== null && from >= sus.to) g.suspect = null;
-  else if (sus !== null && from >= sus.from) {
-    // It died somewhere in this range: one slot at a time; a single slot counts its attempts.
-    to = from + 1;
-    if (sus.to - sus.from === 1) {
-      attempts = sus.attempts + 1;
-      if (attempts > s.opts.maxApplyAttempts) {
-        halt(s, from, sus.attempts, ctx);
+  else if (sus !== null && from < sus.from) {
+    to = Math.min(to, sus.from); // up to the suspect range, which keeps its count
+  } else if (sus !== null) {
+    if (sus.to - sus.from > 1) {
+      to = from + 1; // it died somewhere in this range: one slot at a time
+    } else {
+      // This very slot killed it `deaths` times.
+      if (sus.deaths >= s.opts.maxApplyAttempts) {
+        halt(s, from, sus.deaths, ctx);
         return;
       }
+      to = from + 1;
     }
   }
-  g.current = { from, to, attempts, durable: false };
-  ctx.persistEntry('guard', { from, to, attempts } satisfies GuardEntry);
+  g.current = { from, to, attempts: 0, durable: false };
+  ctx.persistEntry('guard', { current: { from, to }, suspect: g.suspect } satisfies GuardEntry);
   ctx.send(ctx.self, { type: 'apply-guarded' });
 }
 

@@ -87,10 +87,10 @@ export interface Restoring {
 
 /** After a restart: slots are applied under a durable guard, so a slot that kills the replica is found. */
 export interface Guard {
-  /** Apply under guards up to this slot (the commit point heard first after the restart); -1 until heard. */
+  /** Apply under guards up to this slot (see `learnGuardLimit`); -1 until a commit point is heard. */
   until: number;
   /** The range whose apply was under way when this replica died, and how often it died there. */
-  suspect: { from: number; to: number; attempts: number } | null;
+  suspect: { from: number; to: number; deaths: number } | null;
   /** The range being applied now; `durable` once its guard is (then it may be applied). */
   current: { from: number; to: number; attempts: number; durable: boolean } | null;
 }
