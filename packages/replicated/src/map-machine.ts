@@ -176,6 +176,7 @@ const core: MachineCore<MapState> = {
   },
   size: (s) => s.bytes,
   frees: (command) => command[0] === Op.Delete,
+  keys: (command) => { const r = reader.reset(command); r.u8(); return [r.string()]; },
   digest: (s) => s.digest >>> 0,
 };
 

@@ -53,6 +53,12 @@ export interface MachineCore<S = any> {
    */
   frees?(command: Uint8Array): boolean;
   /**
+   * The keys a command reads or writes, for protocols that order only commands that interfere
+   * (EPaxos): two commands interfere when they share a key. Null (or no `keys`): it interferes
+   * with every command.
+   */
+  keys?(command: Uint8Array): readonly string[] | null;
+  /**
    * A digest of the state, kept up to date cheaply (replicas compare them to catch a
    * non-deterministic machine). Without it replicas compare the digests of their snapshots.
    */

@@ -40,6 +40,8 @@ export interface StateMachineOptions<S, C, R, Q, A> {
   size?(state: S): number;
   /** Whether a command frees space (it is applied even past the quota). */
   frees?(command: C): boolean;
+  /** The keys a command touches (see MachineCore.keys); without it every command interferes with every other. */
+  keys?(command: C): readonly string[] | null;
 }
 
 /** Largest encoded snapshot of a machine defined here (one encoding); bigger states implement MachineCore. */
@@ -88,6 +90,7 @@ export function defineStateMachine<S, C, R, Q, A>(options: StateMachineOptions<S
   };
   if (o.size) core.size = (s) => o.size!(s);
   if (o.frees) core.frees = (c) => o.frees!(decode(c) as C);
+  if (o.keys) core.keys = (c) => o.keys!(decode(c) as C);
   return registerMachine<S, C, R, Q, A>({
     module: o.module,
     name: o.name,
