@@ -33,12 +33,21 @@ export interface HostEvents {
   deadLetter(letter: DeadLetter): void;
 }
 
-/** Carries envelopes to other hosts. */
+/**
+ * Carries envelopes to other hosts: the seam between the runtime and a data plane (MessagePorts,
+ * shared-memory rings, and later a network). A host knows nothing else of it.
+ */
 export interface Transport {
-  /** Queues an envelope for another node; it leaves at the next `flush`. */
+  /** Queues an envelope for another node; it leaves at the next `flush`. Never blocks, never throws. */
   send(env: Envelope): void;
   /** Posts everything queued. */
   flush(): void;
+  /**
+   * Back-pressure: true while the transport holds more unsent data than its bound allows. The
+   * host then runs no turns (so it sends no more) until it is false again; whoever feeds the
+   * host calls `drain` once it is. Absent: never congested.
+   */
+  congested?(): boolean;
 }
 
 /** How a host asks to run soon. Real hosts use microtasks and setImmediate; the simulator its own queue. */
@@ -183,6 +192,11 @@ export class ActorHost {
   private closed = false;
   /** Messages delivered into mailboxes on this host (statistics). */
   delivered = 0;
+  /**
+   * Asks answered so far: a run loop that sees it move lets the event loop turn, so the
+   * answered promises' continuations run now rather than after its time slice.
+   */
+  asksSettled = 0;
 
   constructor(cfg: HostConfig) {
     this.cfg = cfg;
@@ -552,6 +566,7 @@ export class ActorHost {
         this.asks.delete(env.corr);
         this.clock.cancel(pending.timer);
         pending.resolve(env.msg);
+        this.asksSettled++;
         this.cfg.settled?.();
       }
       return;
@@ -693,13 +708,18 @@ export class ActorHost {
     let budget = this.limits.maxMessagesPerDrain;
     const slice = this.limits.maxMessagesPerSlice;
     const until = this.turnStartedAt + this.limits.maxDrainMs;
+    // Back-pressure: a congested transport takes no more sends, so no turn starts while it is;
+    // whoever feeds this host drains it again once the transport has room.
+    const transport = this.transport !== null && this.transport.congested !== undefined ? this.transport : null;
     try {
       while (budget > 0) {
         if (budget < this.limits.maxMessagesPerDrain && this.clock.now() >= until) break;
+        if (transport !== null && transport.congested!()) break;
         const cell = this.runQueue.shift();
         if (cell === undefined) break;
         let n = 0;
         while (n < slice && cell.status === 'running') {
+          if (transport !== null && n > 0 && transport.congested!()) break;
           const env = cell.mailbox.shift();
           if (env === undefined) break;
           this.turn(cell, env);
@@ -714,7 +734,7 @@ export class ActorHost {
       this.draining = false;
     }
     this.flushAfterDrain();
-    if (this.runQueue.length > 0 && !this.drainPending) {
+    if (this.runQueue.length > 0 && !this.drainPending && !(transport?.congested!() ?? false)) {
       this.drainPending = true;
       this.cfg.scheduler.later(this.drainTask);
     }
@@ -743,6 +763,11 @@ export class ActorHost {
   /** Whether any actor has work queued. */
   get busy(): boolean {
     return this.runQueue.length > 0;
+  }
+
+  /** Whether messages are held until a store reports their turn's state durable (a store I/O completion is awaited). */
+  get awaitingDurability(): boolean {
+    return this.waitingForDurability.size > 0;
   }
 
   private scheduleFlush(): void {

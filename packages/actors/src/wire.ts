@@ -156,10 +156,25 @@ export class WireReader {
   /** Turns a (node, id) pair back into a ref. */
   resolveRef: (node: number, id: number) => ActorRef<any> = (node, id) => ({ name: `#${node}.${id}`, node, id });
 
+  /**
+   * The bytes being read are reused once the message is handled (a ring's memory): every
+   * Uint8Array this reader hands out is then a copy, never a view.
+   */
+  volatile = false;
+
   reset(buffer: ArrayBuffer): void {
     this.buf = new Uint8Array(buffer);
     this.view = new DataView(buffer);
     this.pos = 0;
+  }
+
+  /** Reads from a view (`pos` is relative to it). */
+  resetView(bytes: Uint8Array, pos = 0): void {
+    if (this.buf !== bytes) {
+      this.buf = bytes;
+      this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
+    this.pos = pos;
   }
 
   get remaining(): number { return this.buf.length - this.pos; }
@@ -228,8 +243,14 @@ export class WireReader {
 
   json(): unknown { return JSON.parse(this.string()); }
 
-  /** The bytes of a {@link WireWriter.bytes} as a view into the message (no copy; do not keep it past the message unless that is meant). */
+  /**
+   * The bytes of a {@link WireWriter.bytes} without a copy where that is safe: a view into the
+   * received message when this reader owns its buffer (a port batch, kept alive by the view), a
+   * copy when the buffer is reused after the message ({@link volatile}: a ring). Either way the
+   * result may be kept.
+   */
   bytesView(): Uint8Array {
+    if (this.volatile) return this.bytes();
     const n = this.uvar();
     const out = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
@@ -264,7 +285,12 @@ export class WireReader {
         return o;
       }
       case V.Bytes: return this.bytes();
-      case V.Clone: return deserialize(this.bytesView());
+      case V.Clone: {
+        const n = this.uvar();
+        const at = this.pos;
+        this.pos += n;
+        return deserialize(this.buf.subarray(at, at + n)); // deserialize copies out what it keeps
+      }
       default: throw new RangeError(`corrupt value tag at byte ${this.pos - 1}`);
     }
   }

@@ -2,7 +2,9 @@ import { MessageChannel } from 'node:worker_threads';
 import type { CodecSet } from './codec.js';
 import type { HostLimits } from './host.js';
 import type { LogLevel } from './logger.js';
-import type { PortTransport } from './port-transport.js';
+import { createDoorbell } from './doorbell.js';
+import type { MeshBoot, MeshTransport } from './mesh.js';
+import { createRing } from './ring.js';
 import type { ActorRef } from './ref.js';
 import { releaseAbandonedLocks, type StorageOptions } from './stores.js';
 import { WorkerNode, type HeartbeatOptions } from './worker-node.js';
@@ -19,8 +21,12 @@ export interface WorkerPoolConfig {
   /** Booted workers kept ready to become a node: a restart then skips thread start-up. */
   spareWorkers: number;
   loader: string | null;
+  /** The data plane, as every worker gets it. */
+  mesh: MeshBoot;
   /** The main thread's end of the mesh. */
-  transport: PortTransport;
+  transport: MeshTransport;
+  /** Rings: the main thread's doorbell. */
+  mainDoorbell: SharedArrayBuffer | null;
   /** Codec sets every worker must load, in registration order. */
   codecSets(): { set: CodecSet; exportName: string; base: number }[];
   /** Refs every worker should be able to name. */
@@ -131,6 +137,7 @@ export class WorkerPool {
       logLevel: c.logLevel,
       statsIntervalMs: c.statsIntervalMs,
       storage: c.storage,
+      mesh: c.mesh,
     }, c.loader, c.heartbeat);
   }
 
@@ -173,7 +180,12 @@ export class WorkerPool {
     };
     await node.ready;
     const timeout = c.controlTimeoutMs;
-    const mainPort = await node.adopt(slot.node, slot.storeName, this.sharedBufferFor(slot.storeName), timeout);
+    // Rings are made here, on the main thread, fresh for every worker that takes the node: a
+    // restarted worker never reads or writes its dead predecessor's rings.
+    const rings = c.mesh.kind === 'rings' ? this.ringPair() : null;
+    const doorbell = rings ? createDoorbell() : null;
+    const mainPort = await node.adopt(slot.node, slot.storeName, this.sharedBufferFor(slot.storeName), timeout,
+      rings && doorbell ? { doorbell, mainRings: { out: rings.up, in: rings.down, peerDoorbell: c.mainDoorbell! } } : undefined);
     adopted = true;
     // Codecs first: nothing may reach this worker encoded with tags it cannot read.
     for (const { set, exportName, base } of c.codecSets()) {
@@ -186,16 +198,30 @@ export class WorkerPool {
     const net = c.network();
     if (net.isolated.length > 0 || net.trace !== null) await node.call('network', (ctl) => ctl.network(net), timeout);
     slot.worker = node;
-    c.transport.connect(slot.node, mainPort);
-    // Join the mesh: a direct channel to every other live worker.
+    c.transport.connect(slot.node, mainPort, rings && doorbell ? { out: rings.down, in: rings.up, peerDoorbell: doorbell } : undefined);
+    // Join the mesh: a direct link to every other live worker.
     const joins: Promise<void>[] = [];
     for (const other of this.live()) {
       if (other === node) continue;
       const { port1, port2 } = new MessageChannel();
-      joins.push(other.connect(slot.node, port1, timeout), node.connect(other.node, port2, timeout));
+      if (doorbell !== null) {
+        const pair = this.ringPair(); // up: new node → other, down: other → new node
+        joins.push(
+          other.connect(slot.node, port1, timeout, { out: pair.down, in: pair.up, peerDoorbell: doorbell }),
+          node.connect(other.node, port2, timeout, { out: pair.up, in: pair.down, peerDoorbell: other.doorbell! }),
+        );
+      } else {
+        joins.push(other.connect(slot.node, port1, timeout), node.connect(other.node, port2, timeout));
+      }
     }
     await Promise.all(joins);
     return node;
+  }
+
+  /** The two rings of a pair of threads: `up` written by the newer one, `down` by the other. */
+  private ringPair(): { up: SharedArrayBuffer; down: SharedArrayBuffer } {
+    const bytes = this.cfg.mesh.rings.ringBytes;
+    return { up: createRing(bytes), down: createRing(bytes) };
   }
 
   /** Loads a codec set in every live worker, then turns encoding on everywhere. */

@@ -2,8 +2,10 @@ import type { MessagePort } from 'node:worker_threads';
 import type { ErrorInfo } from './errors.js';
 import type { DeadLetter, HostLimits } from './host.js';
 import type { LogLevel, LogRecord } from './logger.js';
+import type { MeshBoot } from './mesh.js';
 import type { MessageTraceOptions, TraceWindow } from './message-trace.js';
 import type { ActorRef } from './ref.js';
+import type { RingEnds, RingTransportStats } from './ring-transport.js';
 import type { StorageKind } from './store.js';
 import type { StorageOptions } from './stores.js';
 
@@ -14,6 +16,8 @@ export interface WorkerBoot {
   logLevel: LogLevel;
   statsIntervalMs: number;
   storage: StorageOptions;
+  /** The data plane: rings or ports, and their bounds. */
+  mesh: MeshBoot;
   controlPort: MessagePort;
   /** The main thread pings here; the worker answers while its event loop turns. */
   heartbeatPort: MessagePort;
@@ -28,6 +32,10 @@ export interface AdoptRequest {
   sharedBuffer: SharedArrayBuffer | undefined;
   /** The worker's end of its mesh link to the main thread. */
   mainPort: MessagePort;
+  /** Rings: this worker's doorbell (created anew for every worker that takes the node). */
+  doorbell?: SharedArrayBuffer;
+  /** Rings: the worker's ends of its rings with the main thread. */
+  mainRings?: RingEnds;
 }
 
 export interface SpawnRequest {
@@ -65,6 +73,8 @@ export interface HostStats {
   node: number;
   delivered: number;
   actors: ActorStats[];
+  /** The ring transport's counters (rings only). */
+  transport?: RingTransportStats;
 }
 
 /**
@@ -89,7 +99,7 @@ export interface NetworkSettings {
 /** The control plane a worker exposes over comlink. Never on the message hot path. */
 export interface WorkerControl {
   adopt(req: AdoptRequest): void;
-  connect(node: number, port: MessagePort): void;
+  connect(node: number, port: MessagePort, rings?: RingEnds): void;
   disconnect(node: number): void;
   registerCodecs(module: string, exportName: string, baseTag: number): Promise<void>;
   activateCodecs(module: string): void;

@@ -1,0 +1,241 @@
+/**
+ * What runs a host fed by rings (ring-transport.ts): it reads the rings into mailboxes, runs
+ * turns, and waits for more.
+ *
+ * A worker thread waits in three steps, cheapest wake-up first: right after activity it spins
+ * on its rings for a while (adapted between 0 and `maxSpinUs` to how often spinning catches the
+ * next record: with more threads than cores a spinner takes the core its peer needs, so a spin
+ * that keeps missing shrinks to nothing); then it blocks in `Atomics.wait` on its doorbell, at
+ * most until its next timer and never longer than `maxWaitMs`, after which it lets its event
+ * loop turn (timers, file-store completions, the control plane and heartbeats run there); idle
+ * for `parkAfterMs`, or waiting on a store's completion, it parks: `Atomics.waitAsync`, no CPU
+ * at all, woken by a writer through its event loop.
+ *
+ * The main thread is the user's: it never blocks. It always waits with `Atomics.waitAsync`.
+ */
+import type { TrackingClock } from './clock.js';
+import type { Doorbell } from './doorbell.js';
+import { InvalidOptionError } from './errors.js';
+import type { ActorHost } from './host.js';
+import type { RingTransport } from './ring-transport.js';
+
+/** How a worker fed by rings waits. */
+export interface RingWaitOptions {
+  /** Longest a worker blocks waiting for records before its event loop turns. Default 1. */
+  maxWaitMs: number;
+  /** Longest a worker spins on its rings after activity before it sleeps (microseconds). 0: never spin. Default 50. */
+  maxSpinUs: number;
+  /** Idle this long, a worker parks: it waits without blocking its thread or using CPU. Default 20. */
+  parkAfterMs: number;
+}
+
+export const defaultRingWait: RingWaitOptions = { maxWaitMs: 1, maxSpinUs: 50, parkAfterMs: 20 };
+
+export function checkRingWait(o: Partial<RingWaitOptions>, where: string): void {
+  const check = (k: keyof RingWaitOptions, min: number, max: number) => {
+    const v = o[k];
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max)) {
+      throw new InvalidOptionError(`${where}.${k} must be a number from ${min} to ${max}, got ${String(v)}`);
+    }
+  };
+  check('maxWaitMs', 0.01, 100);
+  check('maxSpinUs', 0, 10_000);
+  check('parkAfterMs', 0, 60_000);
+}
+
+/** The run loop of a worker thread's host. */
+export class WorkerRingLoop {
+  private scheduled = false;
+  private parked: { cancel(): void } | null = null;
+  private closed = false;
+  private lastActivity = performance.now();
+  /** The current spin budget, microseconds (adapted). */
+  private spinUs: number;
+  /** Where the time goes, for tests and diagnostics. */
+  readonly stats = { runs: 0, spins: 0, spinHits: 0, sleeps: 0, parks: 0 };
+
+  constructor(
+    private readonly host: ActorHost,
+    private readonly transport: RingTransport,
+    private readonly doorbell: Doorbell,
+    private readonly clock: TrackingClock,
+    private readonly opts: RingWaitOptions,
+  ) {
+    this.spinUs = opts.maxSpinUs / 4;
+    transport.onWork = () => this.wake();
+  }
+
+  start(): void {
+    this.schedule();
+  }
+
+  /** Brings a parked loop back (work arrived other than through the doorbell). */
+  wake(): void {
+    if (this.parked !== null) {
+      this.parked.cancel();
+      this.parked = null;
+    }
+    this.schedule();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.parked?.cancel();
+    this.parked = null;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.closed) return;
+    this.scheduled = true;
+    setImmediate(this.run);
+  }
+
+  private readonly hasData = (): boolean => this.transport.hasData();
+
+  private readonly run = (): void => {
+    this.scheduled = false;
+    this.parked = null;
+    if (this.closed) return;
+    this.stats.runs++;
+    const host = this.host;
+    const transport = this.transport;
+    const sliceEnd = performance.now() + host.limits.maxDrainMs;
+    const budget = host.limits.maxMessagesPerDrain;
+    let active = true; // spin only right after activity
+    for (;;) {
+      const settled = host.asksSettled;
+      const got = transport.poll(budget);
+      host.drain();
+      transport.flush();
+      const now = performance.now();
+      if (got > 0) {
+        this.lastActivity = now;
+        active = true;
+      }
+      // Answered asks: let the event loop run their continuations now.
+      if (host.asksSettled !== settled) break;
+      const runnable = host.busy && !transport.congested();
+      if (runnable || got > 0) {
+        if (now < sliceEnd) continue;
+        break;
+      }
+      if (active && this.spinUs >= 1) {
+        active = false;
+        if (this.spin()) continue;
+      }
+      if (now - this.lastActivity >= this.opts.parkAfterMs || host.awaitingDurability) {
+        this.park();
+        return;
+      }
+      const timeoutMs = Math.min(this.opts.maxWaitMs, this.clock.msUntilNext(), sliceEnd - now);
+      if (timeoutMs <= 0) break;
+      this.stats.sleeps++;
+      const woke = this.doorbell.sleep(timeoutMs, this.hasData);
+      if (!woke) break;
+      this.learn(performance.now() - now);
+      if (performance.now() >= sliceEnd) break;
+    }
+    this.schedule();
+  };
+
+  /** Polls the rings for at most the spin budget; true when a record arrived. */
+  private spin(): boolean {
+    this.stats.spins++;
+    const start = performance.now();
+    const until = start + this.spinUs / 1000;
+    const transport = this.transport;
+    for (let i = 1; ; i++) {
+      if (transport.hasData()) {
+        this.stats.spinHits++;
+        this.spinUs = Math.min(this.opts.maxSpinUs, this.spinUs + this.opts.maxSpinUs / 8);
+        return true;
+      }
+      if ((i & 15) === 0 && performance.now() >= until) return false;
+    }
+  }
+
+  /**
+   * After a sleep woken by a writer `waitedMs` after it began: had the spin lasted that long, it
+   * would have caught the record. A near miss grows the budget; a long sleep halves it.
+   */
+  private learn(waitedMs: number): void {
+    const waitedUs = waitedMs * 1000;
+    const max = this.opts.maxSpinUs;
+    if (waitedUs <= max) this.spinUs = Math.min(max, Math.max(this.spinUs, waitedUs * 1.5));
+    else this.spinUs = this.spinUs < 1 ? 0 : this.spinUs / 2;
+  }
+
+  private park(): void {
+    this.stats.parks++;
+    const p = this.doorbell.sleepAsync(this.hasData, () => {
+      this.parked = null;
+      this.lastActivity = performance.now();
+      this.schedule();
+    });
+    if (p === false) this.schedule();
+    else this.parked = p;
+  }
+}
+
+/**
+ * Feeds the main thread's host from its rings without ever blocking it: a non-blocking wait on
+ * its doorbell, and a read of every ring when it rings.
+ */
+export class MainRingDriver {
+  private waiting: { cancel(): void } | null = null;
+  private scheduled = false;
+  private closed = false;
+
+  constructor(private readonly host: ActorHost, private readonly transport: RingTransport, private readonly doorbell: Doorbell) {
+    transport.onWork = () => this.wake();
+  }
+
+  start(): void {
+    this.arm();
+  }
+
+  wake(): void {
+    if (this.waiting !== null) {
+      this.waiting.cancel();
+      this.waiting = null;
+    }
+    this.schedule();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.waiting?.cancel();
+    this.waiting = null;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.closed) return;
+    this.scheduled = true;
+    setImmediate(this.run);
+  }
+
+  private readonly hasData = (): boolean => this.transport.hasData();
+
+  private readonly run = (): void => {
+    this.scheduled = false;
+    if (this.closed) return;
+    const host = this.host;
+    const budget = host.limits.maxMessagesPerDrain;
+    const got = this.transport.poll(budget);
+    host.drain();
+    this.transport.flush();
+    // More than one budget's worth, or turns left: come back after the event loop turns.
+    if (got >= budget || (host.busy && !this.transport.congested())) this.schedule();
+    else this.arm();
+  };
+
+  private arm(): void {
+    if (this.closed || this.waiting !== null) return;
+    const w = this.doorbell.sleepAsync(this.hasData, () => {
+      this.waiting = null;
+      this.schedule();
+    });
+    if (w === false) this.schedule();
+    else this.waiting = w;
+  }
+}
