@@ -13,6 +13,7 @@ import { IntMap, defineActor, type ActorContext, type ActorRef, type ReplyToken 
 import { assert } from './assert.js';
 import type { Ballot } from './ballot.js';
 import type { Accepted, Chosen, Configure, Decided, LearnerMsg, ProposerMsg } from './messages.js';
+import { DEFAULT_MAX_BATCH_MESSAGES, Outbox } from './outbox.js';
 import { sameValue, type Value } from './value.js';
 
 export interface LearnerOptions {
@@ -28,6 +29,8 @@ export interface LearnerOptions {
   maxSubscribers: number;
   /** Deadlines are checked this often. Default 20. */
   tickMs: number;
+  /** Messages in one batch to one actor (see outbox.ts); 1 sends each on its own. Default 1024. */
+  maxBatchMessages: number;
 }
 
 export const defaultLearnerOptions: LearnerOptions = {
@@ -37,6 +40,7 @@ export const defaultLearnerOptions: LearnerOptions = {
   maxPending: 10_000,
   maxSubscribers: 64,
   tickMs: 20,
+  maxBatchMessages: DEFAULT_MAX_BATCH_MESSAGES,
 };
 
 export interface LearnerArgs {
@@ -76,6 +80,8 @@ export interface LearnerState {
   pending: Map<number, Pending>;
   subscribers: ActorRef<Decided>[];
   nextProposer: number;
+  /** This turn's messages, grouped per destination (not part of the protocol's state). */
+  out: Outbox;
 }
 
 type Ctx = ActorContext<LearnerMsg, never>;
@@ -100,32 +106,48 @@ export const Learner = defineActor<LearnerState, Msg, LearnerArgs, never>({
       pending: new Map(),
       subscribers: [],
       nextProposer: args.index,
+      out: new Outbox(opts.maxBatchMessages),
     };
   },
 
-  inspect: (s) => ({ ...s, votes: s.votes.toMap(), decided: s.decided.toMap() }),
+  inspect: ({ out: _out, ...s }) => ({ ...s, votes: s.votes.toMap(), decided: s.decided.toMap() }),
 
   receive(s, msg, ctx) {
     const c = ctx as Ctx;
-    switch (msg.type) {
-      case 'accepted': onAccepted(s, msg, c); break;
-      case 'decided': case 'chosen': decide(s, msg.instance, msg.value, false, c); break;
-      case 'learn': onLearn(s, msg.instance, c); break;
-      case 'query': {
-        const v = s.decided.get(msg.instance);
-        if (v !== undefined || s.decided.has(msg.instance)) c.reply({ type: 'decided', instance: msg.instance, value: v } satisfies Decided);
-        break;
-      }
-      case 'subscribe':
-        if (s.subscribers.length >= s.opts.maxSubscribers) throw new Error(`learner ${s.index}: more than ${s.opts.maxSubscribers} subscribers (maxSubscribers)`);
-        s.subscribers.push(msg.to);
-        break;
-      case 'tick': onTick(s, c); break;
-      case 'configure': onConfigure(s, msg); break;
-      case 'forget': onForget(s, msg.below); break;
+    if (msg.type === 'batch') {
+      const msgs = msg.msgs;
+      for (let i = 0; i < msgs.length; i++) handle(s, msgs[i] as Msg, c, true);
+    } else {
+      handle(s, msg, c, false);
     }
+    s.out.flush(c);
   },
 });
+
+/** One message, alone or from a batch (`batched`: answers go into the batch back to the sender). */
+function handle(s: LearnerState, msg: Msg, c: Ctx, batched: boolean): void {
+  switch (msg.type) {
+    case 'accepted': onAccepted(s, msg, c); break;
+    case 'decided': case 'chosen': decide(s, msg.instance, msg.value, false, c); break;
+    case 'learn': onLearn(s, msg.instance, c); break;
+    case 'query': {
+      const v = s.decided.get(msg.instance);
+      if (v !== undefined || s.decided.has(msg.instance)) {
+        const answer: Decided = { type: 'decided', instance: msg.instance, value: v };
+        if (!batched) c.reply(answer);
+        else if (c.sender !== undefined) s.out.send(c, c.sender, answer);
+      }
+      break;
+    }
+    case 'subscribe':
+      if (s.subscribers.length >= s.opts.maxSubscribers) throw new Error(`learner ${s.index}: more than ${s.opts.maxSubscribers} subscribers (maxSubscribers)`);
+      s.subscribers.push(msg.to);
+      break;
+    case 'tick': onTick(s, c); break;
+    case 'configure': onConfigure(s, msg); break;
+    case 'forget': onForget(s, msg.below); break;
+  }
+}
 
 function onConfigure(s: LearnerState, m: Configure): void {
   if (m.learners) s.learners = m.learners;
@@ -179,9 +201,9 @@ function decide(s: LearnerState, instance: number, value: Value, fromAcceptors: 
   s.votes.delete(instance);
   const msg: Decided = { type: 'decided', instance, value };
   if (fromAcceptors) {
-    for (let i = 0; i < s.learners.length; i++) if (i !== s.index) ctx.send(s.learners[i]!, msg);
+    for (let i = 0; i < s.learners.length; i++) if (i !== s.index) s.out.send(ctx, s.learners[i]!, msg);
   }
-  for (const sub of s.subscribers) ctx.send(sub, msg);
+  for (let i = 0; i < s.subscribers.length; i++) s.out.send(ctx, s.subscribers[i]!, msg);
   const p = s.pending.get(instance);
   if (p) {
     s.pending.delete(instance);
@@ -217,7 +239,7 @@ function askPeers(s: LearnerState, instance: number, p: Pending, ctx: Ctx): void
   p.attempts++;
   p.asked = 'peers';
   p.deadline = ctx.now() + s.opts.queryTimeoutMs;
-  for (let i = 0; i < s.learners.length; i++) if (i !== s.index) ctx.send(s.learners[i]!, { type: 'query', instance });
+  for (let i = 0; i < s.learners.length; i++) if (i !== s.index) s.out.send(ctx, s.learners[i]!, { type: 'query', instance });
 }
 
 /** Nobody knows: propose ourselves (value null, chosen only if nothing else was accepted). */
@@ -227,7 +249,7 @@ function recover(s: LearnerState, instance: number, p: Pending, ctx: Ctx): void 
   p.deadline = ctx.now() + s.opts.retryMs;
   if (s.proposers.length === 0) return;
   const to = s.proposers[s.nextProposer++ % s.proposers.length]!;
-  ctx.send(to, { type: 'propose', instance, value: null, recover: true });
+  s.out.send(ctx, to, { type: 'propose', instance, value: null, recover: true });
 }
 
 function onTick(s: LearnerState, ctx: Ctx): void {

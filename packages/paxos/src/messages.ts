@@ -37,7 +37,14 @@ export interface Decided { type: 'decided'; instance: number; value: Value }
 /** `promised` of a rejection for an instance an acceptor has compacted away. */
 export const FORGOTTEN = -1;
 
-export type AcceptorMsg = Prepare | Accept | Forget;
+/**
+ * Several messages for one actor in one: what a turn of a role sends to one destination when it
+ * has more than one (the instances of a pipeline move together). The receiver handles them one
+ * by one, in order, exactly as if each had come alone; a batch holds no batch.
+ */
+export interface SynodBatch { type: 'batch'; msgs: SynodMessage[] }
+
+export type AcceptorMsg = Prepare | Accept | Forget | SynodBatch;
 /** Acceptors may forget instances below `below`: every learner knows them (bounds acceptor memory). */
 export interface Forget { type: 'forget'; below: number }
 
@@ -61,7 +68,7 @@ export interface ProposerHeartbeat { type: 'proposer-heartbeat'; id: number; lea
 /** Internal clock of a proposer or learner: deadlines and heartbeats are checked on ticks. */
 export interface Tick { type: 'tick' }
 
-export type ProposerMsg = Propose | PromiseMsg | Accepted | Reject | ProposerHeartbeat | Tick | Configure;
+export type ProposerMsg = Propose | PromiseMsg | Accepted | Reject | ProposerHeartbeat | Tick | Configure | SynodBatch;
 
 /** Wiring given after spawn (refs of peers that did not exist when this actor started). */
 export interface Configure {
@@ -75,10 +82,13 @@ export interface Configure {
 export interface Learn { type: 'learn'; instance: number }
 /** A learner asks its peers whether they know an instance (they answer with {@link Decided}). */
 export interface Query { type: 'query'; instance: number }
-/** Subscribe to every decision of a learner (it sends {@link Decided} to `to`). */
+/**
+ * Subscribe to every decision of a learner: it sends `to` each {@link Decided}, several at a
+ * time as a {@link SynodBatch} of them.
+ */
 export interface Subscribe { type: 'subscribe'; to: ActorRef<Decided> }
 
-export type LearnerMsg = Accepted | Decided | Learn | Query | Subscribe | Tick | Configure | Chosen;
+export type LearnerMsg = Accepted | Decided | Learn | Query | Subscribe | Tick | Configure | Chosen | SynodBatch;
 
 export type SynodMessage = AcceptorMsg | ProposerMsg | LearnerMsg;
 
@@ -101,7 +111,7 @@ export function checkInstance(instance: unknown, where: string): asserts instanc
  * Validates a message received across a trust boundary. Throws {@link InvalidMessageError}
  * naming what is wrong; returns the message typed.
  */
-export function validateSynodMessage(m: unknown): SynodMessage {
+export function validateSynodMessage(m: unknown, inBatch = false): SynodMessage {
   if (typeof m !== 'object' || m === null) throw new InvalidMessageError(`a Synod message must be an object, got ${m === null ? 'null' : typeof m}`);
   const msg = m as Record<string, unknown>;
   const need = (ok: boolean, what: string) => { if (!ok) throw new InvalidMessageError(`bad "${String(msg.type)}" message: ${what}`); };
@@ -118,6 +128,10 @@ export function validateSynodMessage(m: unknown): SynodMessage {
     case 'proposer-heartbeat': need(Number.isInteger(msg.id) && isBallot(msg.leaderBallot), 'needs id and leaderBallot'); break;
     case 'propose-failed': need(isInstance(msg.instance) && typeof msg.reason === 'string', 'needs instance and reason'); break;
     case 'tick': case 'configure': case 'subscribe': break;
+    case 'batch':
+      need(!inBatch && Array.isArray(msg.msgs), 'needs msgs, an array (and no batch inside a batch)');
+      for (const x of msg.msgs as unknown[]) validateSynodMessage(x, true);
+      break;
     default: throw new InvalidMessageError(`unknown Synod message type ${JSON.stringify(msg.type)}`);
   }
   return m as SynodMessage;

@@ -22,6 +22,7 @@ import {
   type Propose, type ProposeFailed, type ProposerHeartbeat, type ProposerMsg, type Reject,
 } from './messages.js';
 import { assert } from './assert.js';
+import { DEFAULT_MAX_BATCH_MESSAGES, Outbox } from './outbox.js';
 import type { Value } from './value.js';
 
 /** Bounds and timing of a proposer. Every one is named and has a default. */
@@ -52,6 +53,8 @@ export interface ProposerOptions {
   leaderTimeoutMs: number;
   /** Rounds reserved per durable write (a restart skips the unused rest). Default 1024. */
   roundReserve: number;
+  /** Messages in one batch to one actor (see outbox.ts); 1 sends each on its own. Default 1024. */
+  maxBatchMessages: number;
 }
 
 export const defaultProposerOptions: ProposerOptions = {
@@ -66,6 +69,7 @@ export const defaultProposerOptions: ProposerOptions = {
   heartbeatMs: 50,
   leaderTimeoutMs: 300,
   roundReserve: 1024,
+  maxBatchMessages: DEFAULT_MAX_BATCH_MESSAGES,
 };
 
 export interface ProposerArgs {
@@ -126,6 +130,8 @@ export interface ProposerState {
   lastHeartbeat: number;
   /** Statistics, for inspection and tests. */
   stats: { decided: number; ballots: number; timeouts: number; rejections: number; forwarded: number };
+  /** This turn's messages, grouped per destination (not part of the protocol's state). */
+  out: Outbox;
 }
 
 type Ctx = ActorContext<ProposerMsg, ProposerDurable>;
@@ -153,6 +159,7 @@ export const Proposer = defineActor<ProposerState, ProposerMsg, ProposerArgs, Pr
       peers: new Map(),
       lastHeartbeat: -Infinity,
       stats: { decided: 0, ballots: 0, timeouts: 0, rejections: 0, forwarded: 0 },
+      out: new Outbox(opts.maxBatchMessages),
     };
     ballot(1, args.id); // checks the id
     reserve(s, round, ctx as Ctx);
@@ -160,21 +167,32 @@ export const Proposer = defineActor<ProposerState, ProposerMsg, ProposerArgs, Pr
     return s;
   },
 
-  inspect: (s) => ({ ...s, rounds: new Map([...s.rounds].map(([k, r]) => [k, { ...r }])), peers: new Map(s.peers) }),
+  inspect: ({ out: _out, ...s }) => ({ ...s, rounds: new Map([...s.rounds].map(([k, r]) => [k, { ...r }])), peers: new Map(s.peers) }),
 
   receive(s, msg, ctx) {
     const c = ctx as Ctx;
-    switch (msg.type) {
-      case 'promise': onPromise(s, msg, c); break;
-      case 'accepted': onAccepted(s, msg, c); break;
-      case 'reject': onReject(s, msg, c); break;
-      case 'propose': onPropose(s, msg, c); break;
-      case 'proposer-heartbeat': onHeartbeat(s, msg, c); break;
-      case 'tick': onTick(s, c); break;
-      case 'configure': onConfigure(s, msg); break;
+    if (msg.type === 'batch') {
+      const msgs = msg.msgs;
+      for (let i = 0; i < msgs.length; i++) handle(s, msgs[i] as ProposerMsg, c);
+    } else {
+      handle(s, msg, c);
     }
+    s.out.flush(c);
   },
 });
+
+/** One message, alone or from a batch. */
+function handle(s: ProposerState, msg: ProposerMsg, c: Ctx): void {
+  switch (msg.type) {
+    case 'promise': onPromise(s, msg, c); break;
+    case 'accepted': onAccepted(s, msg, c); break;
+    case 'reject': onReject(s, msg, c); break;
+    case 'propose': onPropose(s, msg, c); break;
+    case 'proposer-heartbeat': onHeartbeat(s, msg, c); break;
+    case 'tick': onTick(s, c); break;
+    case 'configure': onConfigure(s, msg); break;
+  }
+}
 
 function onConfigure(s: ProposerState, m: Configure): void {
   if (m.acceptors) {
@@ -214,7 +232,7 @@ function onPropose(s: ProposerState, m: Propose, ctx: Ctx): void {
     const to = s.proposers[leader - 1];
     if (to) {
       s.stats.forwarded++;
-      ctx.send(to, { type: 'propose', instance: m.instance, value: m.value, recover: m.recover, replyTo: token, silent: m.silent });
+      s.out.send(ctx, to, { type: 'propose', instance: m.instance, value: m.value, recover: m.recover, replyTo: token, silent: m.silent });
       return;
     }
   }
@@ -272,7 +290,7 @@ function prepare(s: ProposerState, r: Round, b: Ballot, ctx: Ctx): void {
   r.deadline = now + r.timeoutMs;
   r.retransmitAt = now + s.opts.retransmitMs;
   const msg: Prepare = { type: 'prepare', instance: r.instance, ballot: b };
-  for (let i = 0; i < s.acceptors.length; i++) ctx.send(s.acceptors[i]!, msg);
+  for (let i = 0; i < s.acceptors.length; i++) s.out.send(ctx, s.acceptors[i]!, msg);
 }
 
 /** Phase 1b arrives: count distinct promises for our ballot; on a majority, phase 2 (⑤). */
@@ -296,7 +314,7 @@ function onPromise(s: ProposerState, m: PromiseMsg, ctx: Ctx): void {
   r.deadline = now + r.timeoutMs;
   r.retransmitAt = now + s.opts.retransmitMs;
   const accept: Accept = { type: 'accept', instance: r.instance, ballot: r.ballot, value };
-  for (let i = 0; i < s.acceptors.length; i++) ctx.send(s.acceptors[i]!, accept);
+  for (let i = 0; i < s.acceptors.length; i++) s.out.send(ctx, s.acceptors[i]!, accept);
 }
 
 // ------------------------------------------------------------------ phase 2
@@ -372,7 +390,7 @@ function onTick(s: ProposerState, ctx: Ctx): void {
   if (s.opts.electLeader && s.proposers.length > 1 && now - s.lastHeartbeat >= s.opts.heartbeatMs) {
     s.lastHeartbeat = now;
     const hb: ProposerHeartbeat = { type: 'proposer-heartbeat', id: s.id, leaderBallot: ballot(s.round, s.id) };
-    for (let i = 0; i < s.proposers.length; i++) if (i + 1 !== s.id) ctx.send(s.proposers[i]!, hb);
+    for (let i = 0; i < s.proposers.length; i++) if (i + 1 !== s.id) s.out.send(ctx, s.proposers[i]!, hb);
   }
   for (const r of s.rounds.values()) {
     if (now < r.deadline) {
@@ -395,7 +413,7 @@ function retransmit(s: ProposerState, r: Round, ctx: Ctx): void {
   const msg: Prepare | Accept = r.phase === 1
     ? { type: 'prepare', instance: r.instance, ballot: r.ballot }
     : { type: 'accept', instance: r.instance, ballot: r.ballot, value: r.proposed };
-  for (let i = 0; i < s.acceptors.length; i++) if (!(answered & (1 << i))) ctx.send(s.acceptors[i]!, msg);
+  for (let i = 0; i < s.acceptors.length; i++) if (!(answered & (1 << i))) s.out.send(ctx, s.acceptors[i]!, msg);
 }
 
 /** For logs and tests. */
