@@ -79,7 +79,11 @@ export interface HostLimits {
   maxDrainMs: number;
   /** Default timeout of `ask`. */
   askTimeoutMs: number;
-  /** Check that every message is plain data at the sender. */
+  /**
+   * Check that every message is plain data at the sender. A message of a type with an active
+   * codec is not walked: its codec defines what crosses a thread, and refuses (`canEncode`)
+   * what it cannot carry.
+   */
   validateMessages: boolean;
   /** Outside senders (`enqueue`) that may wait for room in one full mailbox. */
   maxWaitingSenders: number;
@@ -135,6 +139,11 @@ export interface HostConfig {
    * across those calls. (Other hosts drain only from their scheduler, which yields by itself.)
    */
   portFed?: boolean;
+  /**
+   * Whether a message has an active codec (`CodecRegistry.tagFor`): such messages are not walked
+   * by `validateMessages` (see there).
+   */
+  hasCodec?(msg: unknown): boolean;
   /**
    * Called when a pending ask or enqueue settles: its promise continuation is now queued as a
    * microtask. The simulator uses it to run such continuations before its next event.
@@ -408,9 +417,17 @@ export class ActorHost {
 
   // ---------------------------------------------------------------- sending
 
+  /** Validates a message at its sender (see `HostLimits.validateMessages`). */
+  private validate(msg: unknown): void {
+    if (!this.limits.validateMessages) return;
+    const hasCodec = this.cfg.hasCodec;
+    if (hasCodec !== undefined && hasCodec(msg)) return;
+    assertPlainData(msg);
+  }
+
   /** Called by `ctx.send` / `ctx.reply`. */
   sendFrom(cell: ActorCell, to: ActorRef<any>, msg: unknown, kind: Kind, corr: number): void {
-    if (this.limits.validateMessages) assertPlainData(msg);
+    this.validate(msg);
     if (to === null || typeof to !== 'object') {
       throw new InvalidOptionError(`send from "${cell.self.name}": target must be an ActorRef, got ${String(to)}`);
     }
@@ -419,7 +436,7 @@ export class ActorHost {
   }
 
   askFrom(cell: ActorCell | null, to: ActorRef<any>, msg: unknown, timeoutMs = this.limits.askTimeoutMs): Promise<unknown> {
-    if (this.limits.validateMessages) assertPlainData(msg);
+    this.validate(msg);
     const corr = this.takeCorr();
     const from = cell ? cell.self : this.systemRef;
     return new Promise((resolve, reject) => {
@@ -445,7 +462,7 @@ export class ActorHost {
    * message is in the mailbox.
    */
   enqueueFromOutside(to: ActorRef<any>, msg: unknown, timeoutMs = this.limits.askTimeoutMs): Promise<void> {
-    if (this.limits.validateMessages) assertPlainData(msg);
+    this.validate(msg);
     const corr = this.takeCorr();
     return new Promise<void>((resolve, reject) => {
       const timer = this.clock.schedule(timeoutMs, () => {
@@ -466,7 +483,7 @@ export class ActorHost {
 
   /** A send from outside any actor (the system API). */
   sendFromOutside(to: ActorRef<any>, msg: unknown): void {
-    if (this.limits.validateMessages) assertPlainData(msg);
+    this.validate(msg);
     this.route(new Envelope(to.id, to.node, null, Kind.Send, 0, msg));
     this.scheduleFlush();
   }

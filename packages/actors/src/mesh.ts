@@ -4,6 +4,7 @@
  * doorbell (so they outlive any worker) and hands each host its ends over the control plane.
  */
 import type { MessagePort } from 'node:worker_threads';
+import { MAX_ARENA_BYTES, MIN_ARENA_BYTES, createArena, newArenaId, type ArenaRef } from './arena.js';
 import { InvalidOptionError } from './errors.js';
 import type { Transport } from './host.js';
 import { MAX_RING_BYTES, MIN_RING_BYTES } from './ring.js';
@@ -21,10 +22,20 @@ export type TransportKind = 'rings' | 'ports';
 export interface RingOptions extends RingWaitOptions, RingTransportLimits {
   /** Bytes of each ring (one per direction per pair of threads that talk); a power of two. Default 256 KiB. */
   ringBytes: number;
+  /**
+   * Bytes of each thread's shared arena, where large byte values (Uint8Arrays in messages) live
+   * while they cross threads, so they are copied once rather than once per hop; a power of two.
+   * 0 turns arenas off (every value is copied into the ring). Default 32 MiB.
+   */
+  arenaBytes: number;
+  /** Uint8Arrays this large or larger go through the arena; smaller ones are copied. Default 4096. */
+  arenaMinBytes: number;
 }
 
 export const defaultRingOptions: RingOptions = {
   ringBytes: 256 * 1024,
+  arenaBytes: 32 * 1024 * 1024,
+  arenaMinBytes: 4096,
   ...defaultRingTransportLimits,
   ...defaultRingWait,
 };
@@ -34,7 +45,11 @@ export function checkRingOptions(o: Partial<RingOptions>): void {
   if (b !== undefined && !(Number.isInteger(b) && b >= MIN_RING_BYTES && b <= MAX_RING_BYTES && (b & (b - 1)) === 0)) {
     throw new InvalidOptionError(`rings.ringBytes must be a power of two from ${MIN_RING_BYTES} to ${MAX_RING_BYTES}, got ${String(b)}`);
   }
-  for (const k of ['maxBacklogBytes', 'maxPendingBytesPerLink'] as const) {
+  const a = o.arenaBytes;
+  if (a !== undefined && a !== 0 && !(Number.isInteger(a) && a >= MIN_ARENA_BYTES && a <= MAX_ARENA_BYTES && (a & (a - 1)) === 0)) {
+    throw new InvalidOptionError(`rings.arenaBytes must be 0 (off) or a power of two from ${MIN_ARENA_BYTES} to ${MAX_ARENA_BYTES}, got ${String(a)}`);
+  }
+  for (const k of ['maxBacklogBytes', 'maxPendingBytesPerLink', 'arenaMinBytes'] as const) {
     const v = o[k];
     if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new InvalidOptionError(`rings.${k} must be a positive integer, got ${String(v)}`);
   }
@@ -48,6 +63,14 @@ export interface MeshTransport extends Transport {
   /** `node` died: forget its link (what was queued for it becomes dead letters). */
   disconnect(node: number): void;
   close(): void;
+}
+
+/** A new arena for a thread, or null when arenas are off. Made on the main thread (ids unique in the process). */
+export function makeArena(o: RingOptions): ArenaRef | null {
+  if (o.arenaBytes === 0) return null;
+  // Blocks fine enough for the smallest value that goes there, coarse enough to keep few.
+  const minBlock = Math.min(4096, Math.max(256, 2 ** Math.floor(Math.log2(Math.max(1, o.arenaMinBytes)))), o.arenaBytes / 4);
+  return { id: newArenaId(), buffer: createArena(o.arenaBytes, minBlock) };
 }
 
 /** What a worker is told about the data plane when it boots. */

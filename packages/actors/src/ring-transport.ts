@@ -19,6 +19,7 @@
  * still delivered, records to it become dead letters, and its restarted worker gets new rings.
  */
 import type { MessagePort } from 'node:worker_threads';
+import type { ArenaRef, ArenaStats, ArenaTable } from './arena.js';
 import { CLONE_TAG, REPEAT_TAG, type CodecRegistry } from './codec.js';
 import { ring as ringDoorbell, doorbellWord } from './doorbell.js';
 import { Envelope, Kind } from './envelope.js';
@@ -57,6 +58,8 @@ export interface RingTransportStats {
   peakBacklogBytes: number;
   /** Records too large for a ring, sent over the port. */
   spilled: number;
+  /** Large values through shared arenas (absent when arenas are off). */
+  arena?: ArenaStats;
 }
 
 /** One host's ends of the rings of a pair, handed out by whoever wires the mesh. */
@@ -67,6 +70,8 @@ export interface RingEnds {
   in: SharedArrayBuffer;
   /** The peer's doorbell, rung after publishing to it. */
   peerDoorbell: SharedArrayBuffer;
+  /** The peer's arena (its large values arrive as references into it). */
+  peerArena?: ArenaRef;
 }
 
 /** The state of the pair of rings to and from one other node. */
@@ -97,6 +102,8 @@ class Link {
   lastFromNode = -1;
   lastFromId = -1;
   lastFrom: ActorRef<any> | null = null;
+  /** The peer's arena, retired when the peer dies. */
+  arenaId = -1;
   constructor(readonly node: number) {}
 }
 
@@ -112,7 +119,7 @@ export class RingTransport implements MeshTransport {
   private readonly scratch = new WireWriter(4096);
   private readonly spillReader = new WireReader();
   private pollFrom = 0;
-  readonly stats: RingTransportStats = { congestions: 0, peakBacklogBytes: 0, spilled: 0 };
+  private readonly counters = { congestions: 0, peakBacklogBytes: 0, spilled: 0 };
   /** Called when there is work the run loop should come back for (a spilled record arrived). */
   onWork: () => void = () => {};
 
@@ -122,8 +129,21 @@ export class RingTransport implements MeshTransport {
     private readonly resolveRef: (node: number, id: number) => ActorRef<any>,
     private readonly limits: RingTransportLimits = defaultRingTransportLimits,
     private readonly onError: (what: string, error: unknown) => void = () => {},
+    /** Shared arenas for large byte values; null: every value is copied into the ring. */
+    private readonly arenas: ArenaTable | null = null,
   ) {
     this.spillReader.resolveRef = resolveRef;
+    this.spillReader.arenas = arenas;
+    this.scratch.arenas = arenas;
+  }
+
+  /** A reader of this transport's records (refs resolved, arena references read). */
+  private newReader(): WireReader {
+    const r = new WireReader();
+    r.resolveRef = this.resolveRef;
+    r.arenas = this.arenas;
+    r.volatile = true;
+    return r;
   }
 
   // ---------------------------------------------------------------- wiring
@@ -140,9 +160,11 @@ export class RingTransport implements MeshTransport {
     link.writer = new RingWriter(ends.out);
     link.reader = new RingReader(ends.in);
     link.peerBell = doorbellWord(ends.peerDoorbell);
-    link.wire = new WireReader();
-    link.wire.resolveRef = this.resolveRef;
-    link.wire.volatile = true;
+    if (ends.peerArena && this.arenas !== null) {
+      this.arenas.add(ends.peerArena);
+      link.arenaId = ends.peerArena.id;
+    }
+    link.wire = this.newReader();
     link.wire.resetView(link.reader.data);
     link.lastRead = undefined;
     link.lastFromNode = -1;
@@ -173,12 +195,11 @@ export class RingTransport implements MeshTransport {
     link.port = null;
     link.down = true;
     this.readable = this.readable.filter((l) => l !== link);
+    if (link.arenaId >= 0) this.arenas?.retire(link.arenaId);
     if (link.writer) {
       link.writer.publish();
       const unread = new RingReader(link.writer.buffer);
-      const r = new WireReader();
-      r.resolveRef = this.resolveRef;
-      r.volatile = true;
+      const r = this.newReader();
       r.resetView(unread.data);
       let last: unknown;
       while (unread.next()) {
@@ -197,6 +218,7 @@ export class RingTransport implements MeshTransport {
   /** Closes every port (the rings are garbage once no one holds them). */
   close(): void {
     for (const link of this.links) link?.port?.close();
+    this.arenas?.close();
   }
 
   // ---------------------------------------------------------------- sending
@@ -286,7 +308,7 @@ export class RingTransport implements MeshTransport {
   private spill(link: Link, n: number): void {
     const bytes = this.scratch.buf.slice(0, n);
     this.scratch.pos = 0;
-    this.stats.spilled++;
+    this.counters.spilled++;
     const marker = new Uint8Array([SPILL]);
     // The record goes now; its marker waits its turn behind any backlog, so order holds.
     link.port!.postMessage(bytes.buffer, [bytes.buffer]);
@@ -304,11 +326,11 @@ export class RingTransport implements MeshTransport {
     link.backlog.push(record);
     link.backlogBytes += record.length;
     this.backlogged.add(link);
-    if (link.backlogBytes > this.stats.peakBacklogBytes) this.stats.peakBacklogBytes = link.backlogBytes;
+    if (link.backlogBytes > this.counters.peakBacklogBytes) this.counters.peakBacklogBytes = link.backlogBytes;
     if (!link.congested && link.backlogBytes > this.limits.maxBacklogBytes && link.writer !== null) {
       link.congested = true;
       this.congestedLinks++;
-      this.stats.congestions++;
+      this.counters.congestions++;
     }
   }
 
@@ -378,6 +400,16 @@ export class RingTransport implements MeshTransport {
       }
     }
     dirty.length = 0;
+  }
+
+  /** What this transport has done so far. */
+  stats(): RingTransportStats {
+    const out: RingTransportStats = { ...this.counters };
+    if (this.arenas !== null) {
+      this.arenas.reclaim();
+      out.arena = { ...this.arenas.stats };
+    }
+    return out;
   }
 
   /** True while some link's backlog is past `maxBacklogBytes`: the host should run no turns. */
@@ -505,8 +537,7 @@ export class RingTransport implements MeshTransport {
   }
 
   private dropBacklog(link: Link, reason: DeadLetterReason): void {
-    const r = new WireReader();
-    r.resolveRef = this.resolveRef;
+    const r = this.newReader();
     let last: unknown;
     for (let i = link.backlogHead; i < link.backlog.length; i++) {
       const rec = link.backlog[i]!;

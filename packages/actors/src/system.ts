@@ -1,6 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import { randomCorrBase, realClock } from './clock.js';
-import { CodecRegistry, type CodecSet } from './codec.js';
+import { CLONE_TAG, CodecRegistry, type CodecSet } from './codec.js';
 import { defineActor, type ActorDefinition, type SpawnOptions } from './define.js';
 import {
   ActorLoadError, ActorNotFoundError, DuplicateNameError, InvalidOptionError, SystemStoppedError, errorInfo,
@@ -11,7 +11,8 @@ import { HostNetwork } from './host-network.js';
 import { consoleSink, isLogLevel, type LogLevel, type LogSink } from './logger.js';
 import { checkMessageTrace, defaultMessageTrace, type MessageTraceOptions } from './message-trace.js';
 import { Doorbell, createDoorbell } from './doorbell.js';
-import { checkRingOptions, defaultRingOptions, type MeshBoot, type MeshTransport, type RingOptions, type TransportKind } from './mesh.js';
+import { ArenaTable, type ArenaRef } from './arena.js';
+import { checkRingOptions, defaultRingOptions, makeArena, type MeshBoot, type MeshTransport, type RingOptions, type TransportKind } from './mesh.js';
 import { PortTransport } from './port-transport.js';
 import { MainRingDriver } from './ring-loop.js';
 import { RingTransport } from './ring-transport.js';
@@ -177,14 +178,18 @@ export class ActorSystem {
       store: (kind) => this.hostStores.get(kind),
       resolveRef: (node, id) => this.resolveRef(node, id),
       corrBase: randomCorrBase(),
+      hasCodec: (msg) => this.codecs.tagFor(msg) !== CLONE_TAG,
     });
     if (this.mode === 'workers') {
       const onError = (what: string, e: unknown) => this.log({ level: 'error', actor: '$system', message: `${what}: ${errorInfo(e).message}`, time: realClock.now() });
       const resolve = (node: number, id: number) => this.resolveRef(node, id);
       let mainDoorbell: SharedArrayBuffer | null = null;
+      let mainArena: ArenaRef | null = null;
       if (rings) {
         mainDoorbell = createDoorbell();
-        const t = new RingTransport(this.host, this.codecs, resolve, mesh.rings, onError);
+        mainArena = makeArena(mesh.rings);
+        const arenas = mainArena ? new ArenaTable(mainArena, mesh.rings.arenaMinBytes) : null;
+        const t = new RingTransport(this.host, this.codecs, resolve, mesh.rings, onError, arenas);
         this.transport = t;
         this.ringDriver = new MainRingDriver(this.host, t, new Doorbell(mainDoorbell));
         this.ringDriver.start();
@@ -205,6 +210,7 @@ export class ActorSystem {
         mesh,
         transport: this.transport,
         mainDoorbell,
+        mainArena,
         codecSets: () => this.codecSets,
         directory: () => [...this.records.values()].map((r) => r.ref),
         network: () => this.network,
@@ -601,7 +607,7 @@ export class ActorSystem {
   async stats(): Promise<HostStats[]> {
     this.assertRunning('stats');
     const main: HostStats = { node: SYSTEM_NODE, delivered: this.host.delivered, actors: this.host.stats() };
-    if (this.transport instanceof RingTransport) main.transport = { ...this.transport.stats };
+    if (this.transport instanceof RingTransport) main.transport = this.transport.stats();
     const out: HostStats[] = [main];
     for (const w of this.pool?.live() ?? []) out.push(await w.call('stats', (c) => c.stats(), this.options.controlTimeoutMs));
     return out;

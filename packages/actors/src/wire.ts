@@ -1,4 +1,5 @@
 import { deserialize, serialize } from 'node:v8';
+import { ArenaBytes, type ArenaTable } from './arena.js';
 import type { ActorRef } from './ref.js';
 
 /** Tags of {@link WireWriter.value}. */
@@ -14,6 +15,11 @@ export class WireWriter {
   buf: Uint8Array;
   view: DataView;
   pos = 0;
+  /**
+   * Shared arenas (the ring transport's writer): large byte values go there and travel by
+   * reference (see arena.ts). Null: bytes are always written inline.
+   */
+  arenas: ArenaTable | null = null;
 
   constructor(initialBytes = 4096) {
     this.buf = new Uint8Array(initialBytes);
@@ -78,7 +84,14 @@ export class WireWriter {
     this.pos += written;
   }
 
+  /** Bytes, read back by {@link WireReader.bytes} (with arenas: by reference when large). */
   bytes(b: Uint8Array): void {
+    if (this.arenas !== null) this.arenas.write(this, b);
+    else this.inline(b);
+  }
+
+  /** Bytes copied in, their length in front. */
+  inline(b: Uint8Array): void {
     this.uvar(b.length);
     this.ensure(b.length);
     this.buf.set(b, this.pos);
@@ -118,7 +131,7 @@ export class WireWriter {
             for (let i = 0; i < v.length; i++) this.value(v[i], depth + 1);
             return;
           }
-          if (v instanceof Uint8Array && v.constructor === Uint8Array) { this.u8(V.Bytes); this.bytes(v); return; }
+          if (v instanceof Uint8Array && (v.constructor === Uint8Array || v instanceof ArenaBytes)) { this.u8(V.Bytes); this.bytes(v); return; }
           const proto = Object.getPrototypeOf(v);
           if (proto === Object.prototype || proto === null) {
             const keys = Object.keys(v);
@@ -131,7 +144,7 @@ export class WireWriter {
       }
     }
     this.u8(V.Clone);
-    this.bytes(serialize(v));
+    this.inline(serialize(v));
   }
 
   /** Copies out what was written and starts over. */
@@ -158,9 +171,11 @@ export class WireReader {
 
   /**
    * The bytes being read are reused once the message is handled (a ring's memory): every
-   * Uint8Array this reader hands out is then a copy, never a view.
+   * Uint8Array this reader hands out is then a copy (or an arena view), never a view of them.
    */
   volatile = false;
+  /** Shared arenas, as the writer had them (see {@link WireWriter.arenas}). */
+  arenas: ArenaTable | null = null;
 
   reset(buffer: ArrayBuffer): void {
     this.buf = new Uint8Array(buffer);
@@ -228,7 +243,9 @@ export class WireReader {
     return decoder.decode(this.buf.subarray(start, start + n));
   }
 
+  /** What {@link WireWriter.bytes} wrote: a copy, or with arenas a view of the shared memory (no copy). Either may be kept. */
   bytes(): Uint8Array {
+    if (this.arenas !== null && this.buf[this.pos++] === 1) return this.arenas.readRef(this);
     const n = this.uvar();
     const out = this.buf.slice(this.pos, this.pos + n);
     this.pos += n;
@@ -250,7 +267,7 @@ export class WireReader {
    * result may be kept.
    */
   bytesView(): Uint8Array {
-    if (this.volatile) return this.bytes();
+    if (this.volatile || this.arenas !== null) return this.bytes();
     const n = this.uvar();
     const out = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;

@@ -5,11 +5,13 @@
  * A worker boots generic and becomes a node when the main thread `adopt`s it: that lets the
  * pool keep spare workers booted, so a crashed worker's actors are back in milliseconds.
  */
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { deserialize, serialize } from 'node:v8';
+import { parentPort, workerData } from 'node:worker_threads';
 import { TrackingClock, randomCorrBase, realClock } from './clock.js';
-import { CodecRegistry, isCodecSet, type CodecSet } from './codec.js';
+import { CLONE_TAG, CodecRegistry, isCodecSet, type CodecSet } from './codec.js';
 import { Comlink, nodeEndpoint } from './comlink.js';
 import { isActorDefinition, type ActorDefinition } from './define.js';
+import { ArenaTable } from './arena.js';
 import { Doorbell } from './doorbell.js';
 import { ActorLoadError, errorInfo, SynodError } from './errors.js';
 import { ActorHost, realScheduler, type DeadLetter, type HostEvents } from './host.js';
@@ -160,13 +162,19 @@ function adopt(req: AdoptRequest): void {
     store: (kind) => s.get(kind),
     resolveRef,
     corrBase: randomCorrBase(),
+    hasCodec: (msg) => codecs.tagFor(msg) !== CLONE_TAG,
   });
   const onError = (what: string, error: unknown) => {
     emit({ e: 'log', record: { level: 'error', actor: `$worker${node}`, message: `${what}: ${errorInfo(error).message}`, time: realClock.now() } });
   };
   if (rings) {
     if (!req.doorbell || !req.mainRings) throw new Error('adopt: the ring transport needs a doorbell and the rings to the main thread');
-    const t = new RingTransport(host, codecs, resolveRef, boot.mesh.rings, onError);
+    let arenas: ArenaTable | null = null;
+    if (req.arena) {
+      arenas = new ArenaTable(req.arena, boot.mesh.rings.arenaMinBytes);
+      for (const a of req.arenas ?? []) arenas.add(a);
+    }
+    const t = new RingTransport(host, codecs, resolveRef, boot.mesh.rings, onError, arenas);
     transport = t;
     host.transport = t;
     t.connect(0, req.mainPort, req.mainRings);
@@ -188,7 +196,7 @@ function adopt(req: AdoptRequest): void {
 function hostStats(): HostStats {
   const h = host!;
   const out: HostStats = { node, delivered: h.delivered, actors: h.stats() };
-  if (transport instanceof RingTransport) out.transport = { ...transport.stats };
+  if (transport instanceof RingTransport) out.transport = transport.stats();
   return out;
 }
 
@@ -263,7 +271,9 @@ const control: WorkerControl = {
       const v = adopted().host.inspect(id, project);
       if (!v) return undefined;
       let state: unknown;
-      try { state = structuredClone(v.state); } catch { state = '<state is not cloneable>'; }
+      // v8's serializer, not structuredClone: it copies byte views of shared memory (arena values)
+      // instead of sharing them with a thread that holds no reference to their blocks.
+      try { state = deserialize(serialize(v.state)); } catch { state = '<state is not cloneable>'; }
       return { ...v, state };
     } catch (e) { rethrow(e); }
   },

@@ -6,6 +6,7 @@ import { Comlink, nodeEndpoint, type Remote } from './comlink.js';
 import {
   ActorInitError, ActorLoadError, ControlError, DuplicateNameError, InvalidOptionError, MessageEncodingError, SynodError,
 } from './errors.js';
+import type { ArenaRef } from './arena.js';
 import type { RingEnds } from './ring-transport.js';
 import { RecordTooLargeError, StorageError, StoreFullError, StoreLockedError } from './stores/errors.js';
 import type { WorkerBoot, WorkerControl, WorkerMessage } from './worker-protocol.js';
@@ -87,6 +88,8 @@ export class WorkerNode {
   mainPort: MessagePort | null = null;
   /** Rings: this worker's doorbell (once adopted), rung by whoever writes to it. */
   doorbell: SharedArrayBuffer | null = null;
+  /** Rings with arenas: this worker's arena (once adopted). */
+  arena: ArenaRef | null = null;
   alive = false;
   deathReason = '';
   readonly ready: Promise<void>;
@@ -143,13 +146,15 @@ export class WorkerNode {
    */
   async adopt(
     node: number, storeName: string, sharedBuffer: SharedArrayBuffer | undefined, timeoutMs: number,
-    rings?: { doorbell: SharedArrayBuffer; mainRings: RingEnds },
+    rings?: { doorbell: SharedArrayBuffer; mainRings: RingEnds; arena: ArenaRef | null; arenas: ArenaRef[] },
   ): Promise<MessagePort> {
     const { port1, port2 } = new MessageChannel();
     this.node = node;
     this.doorbell = rings?.doorbell ?? null;
+    this.arena = rings?.arena ?? null;
     await this.call(`adopt as node ${node}`, (c) => c.adopt(Comlink.transfer({
       node, storeName, sharedBuffer, mainPort: port2, doorbell: rings?.doorbell, mainRings: rings?.mainRings,
+      arena: rings?.arena ?? undefined, arenas: rings?.arenas,
     }, [port2 as any])), timeoutMs);
     this.mainPort = port1;
     return port1;

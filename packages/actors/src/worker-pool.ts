@@ -3,7 +3,8 @@ import type { CodecSet } from './codec.js';
 import type { HostLimits } from './host.js';
 import type { LogLevel } from './logger.js';
 import { createDoorbell } from './doorbell.js';
-import type { MeshBoot, MeshTransport } from './mesh.js';
+import type { ArenaRef } from './arena.js';
+import { makeArena, type MeshBoot, type MeshTransport } from './mesh.js';
 import { createRing } from './ring.js';
 import type { ActorRef } from './ref.js';
 import { releaseAbandonedLocks, type StorageOptions } from './stores.js';
@@ -27,6 +28,8 @@ export interface WorkerPoolConfig {
   transport: MeshTransport;
   /** Rings: the main thread's doorbell. */
   mainDoorbell: SharedArrayBuffer | null;
+  /** Rings with arenas: the main thread's arena. */
+  mainArena: ArenaRef | null;
   /** Codec sets every worker must load, in registration order. */
   codecSets(): { set: CodecSet; exportName: string; base: number }[];
   /** Refs every worker should be able to name. */
@@ -184,8 +187,16 @@ export class WorkerPool {
     // restarted worker never reads or writes its dead predecessor's rings.
     const rings = c.mesh.kind === 'rings' ? this.ringPair() : null;
     const doorbell = rings ? createDoorbell() : null;
+    const arena = rings ? makeArena(c.mesh.rings) : null;
+    // Every live thread's arena, so whatever refers to one can be read from the first record on.
+    const arenas: ArenaRef[] = [];
+    if (c.mainArena) arenas.push(c.mainArena);
+    for (const w of this.live()) if (w.arena) arenas.push(w.arena);
     const mainPort = await node.adopt(slot.node, slot.storeName, this.sharedBufferFor(slot.storeName), timeout,
-      rings && doorbell ? { doorbell, mainRings: { out: rings.up, in: rings.down, peerDoorbell: c.mainDoorbell! } } : undefined);
+      rings && doorbell ? {
+        doorbell, arena, arenas,
+        mainRings: { out: rings.up, in: rings.down, peerDoorbell: c.mainDoorbell!, peerArena: c.mainArena ?? undefined },
+      } : undefined);
     adopted = true;
     // Codecs first: nothing may reach this worker encoded with tags it cannot read.
     for (const { set, exportName, base } of c.codecSets()) {
@@ -198,7 +209,7 @@ export class WorkerPool {
     const net = c.network();
     if (net.isolated.length > 0 || net.trace !== null) await node.call('network', (ctl) => ctl.network(net), timeout);
     slot.worker = node;
-    c.transport.connect(slot.node, mainPort, rings && doorbell ? { out: rings.down, in: rings.up, peerDoorbell: doorbell } : undefined);
+    c.transport.connect(slot.node, mainPort, rings && doorbell ? { out: rings.down, in: rings.up, peerDoorbell: doorbell, peerArena: arena ?? undefined } : undefined);
     // Join the mesh: a direct link to every other live worker.
     const joins: Promise<void>[] = [];
     for (const other of this.live()) {
@@ -207,8 +218,8 @@ export class WorkerPool {
       if (doorbell !== null) {
         const pair = this.ringPair(); // up: new node → other, down: other → new node
         joins.push(
-          other.connect(slot.node, port1, timeout, { out: pair.down, in: pair.up, peerDoorbell: doorbell }),
-          node.connect(other.node, port2, timeout, { out: pair.up, in: pair.down, peerDoorbell: other.doorbell! }),
+          other.connect(slot.node, port1, timeout, { out: pair.down, in: pair.up, peerDoorbell: doorbell, peerArena: arena ?? undefined }),
+          node.connect(other.node, port2, timeout, { out: pair.up, in: pair.down, peerDoorbell: other.doorbell!, peerArena: other.arena ?? undefined }),
         );
       } else {
         joins.push(other.connect(slot.node, port1, timeout), node.connect(other.node, port2, timeout));

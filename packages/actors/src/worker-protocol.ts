@@ -1,4 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
+import type { ArenaRef } from './arena.js';
 import type { ErrorInfo } from './errors.js';
 import type { DeadLetter, HostLimits } from './host.js';
 import type { LogLevel, LogRecord } from './logger.js';
@@ -36,6 +37,10 @@ export interface AdoptRequest {
   doorbell?: SharedArrayBuffer;
   /** Rings: the worker's ends of its rings with the main thread. */
   mainRings?: RingEnds;
+  /** Rings with arenas: this worker's own arena (new for every worker that takes the node). */
+  arena?: ArenaRef;
+  /** Rings with arenas: the arenas of every live thread, so references into them can be read from the start. */
+  arenas?: ArenaRef[];
 }
 
 export interface SpawnRequest {
