@@ -38,18 +38,21 @@ interface State {
   sinceForget: number;
   /** Proposals of this turn: they leave together, as one batch. */
   out: Propose[];
+  /** When the message being handled arrived. */
+  now: number;
   /** Learners this driver subscribed to (once each: a second subscription doubles every decision sent). */
   subscribed: ActorRef<LearnerMsg>[];
 }
 
-const FORGET_EVERY = 8192;
+const FORGET_EVERY = 1024;
 
 type Ctx = { now(): number; send(to: ActorRef<any>, m: unknown): void };
 
 export const Driver = defineActor<State, DriverRun | Decided | SynodBatch | { type: 'chosen' }>({
   module: import.meta.url,
-  init: () => ({ run: null, token: undefined, next: 0, sentAt: new IntMap(), decided: new IntMap(), low: 0, started: 0, measuring: false, t0: 0, rounds: 0, stopping: false, latencies: [], sinceForget: 0, out: [], subscribed: [] }),
+  init: () => ({ run: null, token: undefined, next: 0, sentAt: new IntMap(), decided: new IntMap(), low: 0, started: 0, measuring: false, t0: 0, rounds: 0, stopping: false, latencies: [], sinceForget: 0, out: [], subscribed: [], now: 0 }),
   receive(s, msg, ctx) {
+    s.now = ctx.now(); // once per message: the decisions of a batch share it
     if (msg.type === 'run') {
       Object.assign(s, { run: msg, token: ctx.replyToken(), next: msg.firstInstance, low: msg.firstInstance, started: ctx.now(), measuring: false, rounds: 0, stopping: false, latencies: [], sinceForget: 0 });
       s.sentAt.clear();
@@ -77,7 +80,7 @@ function onDecided(s: State, msg: Decided, ctx: Ctx & { respond(t: ReplyToken, m
   const sent = s.sentAt.get(msg.instance);
   if (sent === undefined) return; // not ours (or a repeat)
   s.sentAt.delete(msg.instance);
-  const now = ctx.now();
+  const now = s.now;
   const run = s.run;
   if (s.measuring) {
     s.rounds++;
@@ -104,6 +107,6 @@ function onDecided(s: State, msg: Decided, ctx: Ctx & { respond(t: ReplyToken, m
 
 function propose(s: State, ctx: Ctx): void {
   const instance = s.next++;
-  s.sentAt.set(instance, ctx.now());
+  s.sentAt.set(instance, s.now);
   s.out.push({ type: 'propose', instance, value: instance, silent: true });
 }

@@ -170,10 +170,17 @@ function reject(s: AcceptorState, instance: number, ballot: Ballot, promised: Ba
 /** Drops instances below `below` (every learner knows them): keeps acceptor memory bounded. */
 function onForget(s: AcceptorState, below: number, ctx: Ctx): void {
   if (below <= s.forgottenBelow) return;
-  for (const instance of s.instances.keysArray()) {
-    if (instance < below) {
-      s.instances.delete(instance);
-      ctx.persistEntry(instance, undefined);
+  if (below - s.forgottenBelow <= 2 * s.instances.size) {
+    // A short range (the usual case: forgetting follows decisions closely): walk it.
+    for (let instance = s.forgottenBelow; instance < below; instance++) {
+      if (s.instances.delete(instance)) ctx.persistEntry(instance, undefined);
+    }
+  } else {
+    for (const instance of s.instances.keysArray()) {
+      if (instance < below) {
+        s.instances.delete(instance);
+        ctx.persistEntry(instance, undefined);
+      }
     }
   }
   s.forgottenBelow = below;
