@@ -18,6 +18,8 @@ export interface DriverRun {
   measureMs: number;
   /** Keep per-round latencies (microseconds) for a distribution. */
   latencies: boolean;
+  /** Propose in batches (false: one message per proposal, as before batching). Default true. */
+  batch?: boolean;
 }
 
 export interface DriverResult { rounds: number; ms: number; latenciesUs: number[]; nextInstance: number }
@@ -70,7 +72,8 @@ export const Driver = defineActor<State, DriverRun | Decided | SynodBatch | { ty
     if (s.out.length > 0 && s.run) {
       const out = s.out;
       s.out = [];
-      ctx.send(s.run.proposer, out.length === 1 ? out[0]! : { type: 'batch', msgs: out } satisfies SynodBatch);
+      if (s.run.batch === false) for (const p of out) ctx.send(s.run.proposer, p);
+      else ctx.send(s.run.proposer, out.length === 1 ? out[0]! : { type: 'batch', msgs: out } satisfies SynodBatch);
     }
   },
 });

@@ -135,6 +135,11 @@ export interface HostConfig {
    */
   coalesceFlushes?: boolean;
   /**
+   * Flush the transport after every turn rather than after every drain: for transports whose
+   * flush is an atomic store (rings), so an answer leaves while the next message is handled.
+   */
+  flushEachTurn?: boolean;
+  /**
    * Port-fed: every port message calls `drain`, so `maxDrainMs` is counted per event-loop turn
    * across those calls. (Other hosts drain only from their scheduler, which yields by itself.)
    */
@@ -783,6 +788,7 @@ export class ActorHost {
     cell.current = null;
     cell.processed++;
     this.endTurn(cell);
+    if (this.cfg.flushEachTurn === true && this.transport !== null) this.transport.flush();
     if (cell.stopRequested) {
       cell.stopRequested = false;
       this.endCell(cell, 'actor-stopped', true);

@@ -77,4 +77,6 @@ export function makeArena(o: RingOptions): ArenaRef | null {
 export interface MeshBoot {
   kind: TransportKind;
   rings: RingOptions;
+  /** Rings: which workers are running (see activity.ts), so spinning never takes a busy thread's core. */
+  activity: SharedArrayBuffer | null;
 }

@@ -13,6 +13,7 @@
  *
  * The main thread is the user's: it never blocks. It always waits with `Atomics.waitAsync`.
  */
+import type { Activity } from './activity.js';
 import type { TrackingClock } from './clock.js';
 import type { Doorbell } from './doorbell.js';
 import { InvalidOptionError } from './errors.js';
@@ -60,6 +61,8 @@ export class WorkerRingLoop {
     private readonly doorbell: Doorbell,
     private readonly clock: TrackingClock,
     private readonly opts: RingWaitOptions,
+    /** Which threads run now: spinning only while a core is free for it. Null: no limit. */
+    private readonly activity: Activity | null = null,
   ) {
     this.spinUs = opts.maxSpinUs / 4;
     transport.onWork = () => this.wake();
@@ -82,6 +85,7 @@ export class WorkerRingLoop {
     this.closed = true;
     this.parked?.cancel();
     this.parked = null;
+    this.activity?.idle();
   }
 
   private schedule(): void {
@@ -92,11 +96,20 @@ export class WorkerRingLoop {
 
   private readonly hasData = (): boolean => this.transport.hasData();
 
+  /** Sleeps on the doorbell (see Doorbell.sleep), counted as not running meanwhile. */
+  private sleep(timeoutMs: number): boolean {
+    this.activity?.idle();
+    const woke = this.doorbell.sleep(timeoutMs, this.hasData);
+    this.activity?.running();
+    return woke;
+  }
+
   private readonly run = (): void => {
     this.scheduled = false;
     this.parked = null;
     if (this.closed) return;
     this.stats.runs++;
+    this.activity?.running();
     const host = this.host;
     const transport = this.transport;
     const sliceEnd = performance.now() + host.limits.maxDrainMs;
@@ -130,7 +143,7 @@ export class WorkerRingLoop {
       const timeoutMs = Math.min(this.opts.maxWaitMs, this.clock.msUntilNext(), sliceEnd - now);
       if (timeoutMs <= 0) break;
       this.stats.sleeps++;
-      const woke = this.doorbell.sleep(timeoutMs, this.hasData);
+      const woke = this.sleep(timeoutMs);
       if (!woke) break;
       this.learn(performance.now() - now);
       if (performance.now() >= sliceEnd) break;
@@ -144,13 +157,19 @@ export class WorkerRingLoop {
     const start = performance.now();
     const until = start + this.spinUs / 1000;
     const transport = this.transport;
+    const activity = this.activity;
+    if (activity !== null && !activity.coreFree()) return false;
     for (let i = 1; ; i++) {
       if (transport.hasData()) {
         this.stats.spinHits++;
         this.spinUs = Math.min(this.opts.maxSpinUs, this.spinUs + this.opts.maxSpinUs / 8);
         return true;
       }
-      if ((i & 15) === 0 && performance.now() >= until) return false;
+      if ((i & 15) === 0) {
+        if (performance.now() >= until) return false;
+        // A peer started running and the cores are all taken: give this one back.
+        if (activity !== null && (i & 255) === 0 && !activity.coreFree()) return false;
+      }
     }
   }
 
@@ -167,6 +186,7 @@ export class WorkerRingLoop {
 
   private park(): void {
     this.stats.parks++;
+    this.activity?.idle();
     const p = this.doorbell.sleepAsync(this.hasData, () => {
       this.parked = null;
       this.lastActivity = performance.now();

@@ -11,6 +11,7 @@ import { HostNetwork } from './host-network.js';
 import { consoleSink, isLogLevel, type LogLevel, type LogSink } from './logger.js';
 import { checkMessageTrace, defaultMessageTrace, type MessageTraceOptions } from './message-trace.js';
 import { Doorbell, createDoorbell } from './doorbell.js';
+import { createActivity } from './activity.js';
 import { ArenaTable, type ArenaRef } from './arena.js';
 import { checkRingOptions, defaultRingOptions, makeArena, type MeshBoot, type MeshTransport, type RingOptions, type TransportKind } from './mesh.js';
 import { PortTransport } from './port-transport.js';
@@ -162,7 +163,8 @@ export class ActorSystem {
       crashed: (ref, error, during, messageType, incarnation) => this.onHostEvent({ e: 'crashed', ref, error, during, messageType, incarnation }),
       deadLetter: (letter) => this.onHostEvent({ e: 'dead', letter }),
     };
-    const mesh: MeshBoot = { kind: options.transport ?? 'rings', rings: { ...defaultRingOptions, ...options.rings } };
+    const kind = options.transport ?? 'rings';
+    const mesh: MeshBoot = { kind, rings: { ...defaultRingOptions, ...options.rings }, activity: kind === 'rings' ? createActivity() : null };
     const rings = this.mode === 'workers' && mesh.kind === 'rings';
     this.host = new ActorHost({
       node: SYSTEM_NODE,
@@ -171,6 +173,7 @@ export class ActorSystem {
       scheduler: realScheduler,
       coalesceFlushes: this.mode === 'workers' && !rings,
       portFed: this.mode === 'workers' && !rings,
+      flushEachTurn: rings,
       limits,
       events,
       logLevel: this.options.logLevel,

@@ -11,6 +11,7 @@ import { TrackingClock, randomCorrBase, realClock } from './clock.js';
 import { CLONE_TAG, CodecRegistry, isCodecSet, type CodecSet } from './codec.js';
 import { Comlink, nodeEndpoint } from './comlink.js';
 import { isActorDefinition, type ActorDefinition } from './define.js';
+import { Activity } from './activity.js';
 import { ArenaTable } from './arena.js';
 import { Doorbell } from './doorbell.js';
 import { ActorLoadError, errorInfo, SynodError } from './errors.js';
@@ -155,6 +156,7 @@ function adopt(req: AdoptRequest): void {
     // run loop bounds its own time slice, and a publish costs an atomic store.
     coalesceFlushes: !rings,
     portFed: !rings,
+    flushEachTurn: rings,
     limits: boot.limits,
     events,
     logLevel: boot.logLevel,
@@ -178,7 +180,8 @@ function adopt(req: AdoptRequest): void {
     transport = t;
     host.transport = t;
     t.connect(0, req.mainPort, req.mainRings);
-    loop = new WorkerRingLoop(host, t, new Doorbell(req.doorbell), clock as TrackingClock, boot.mesh.rings);
+    const activity = boot.mesh.activity ? new Activity(boot.mesh.activity, node) : null;
+    loop = new WorkerRingLoop(host, t, new Doorbell(req.doorbell), clock as TrackingClock, boot.mesh.rings, activity);
     loop.start();
   } else {
     transport = new PortTransport(host, codecs, resolveRef, undefined, onError);

@@ -3,6 +3,7 @@ import type { CodecSet } from './codec.js';
 import type { HostLimits } from './host.js';
 import type { LogLevel } from './logger.js';
 import { createDoorbell } from './doorbell.js';
+import { Activity } from './activity.js';
 import type { ArenaRef } from './arena.js';
 import { makeArena, type MeshBoot, type MeshTransport } from './mesh.js';
 import { createRing } from './ring.js';
@@ -173,6 +174,7 @@ export class WorkerPool {
     let adopted = false;
     node.onExit = (code, reason) => {
       if (!adopted) return;
+      if (c.mesh.activity) Activity.gone(c.mesh.activity, slot.node);
       if (slot.worker === node) {
         c.transport.disconnect(slot.node);
         for (const other of this.live()) {
