@@ -20,6 +20,8 @@ export interface DriverRun {
   latencies: boolean;
   /** Propose in batches (false: one message per proposal, as before batching). Default true. */
   batch?: boolean;
+  /** Proposals in one batch at most (several batches keep acceptors and proposer busy at once). Default: all of a turn. */
+  maxBatch?: number;
 }
 
 export interface DriverResult { rounds: number; ms: number; latenciesUs: number[]; nextInstance: number }
@@ -73,7 +75,13 @@ export const Driver = defineActor<State, DriverRun | Decided | SynodBatch | { ty
       const out = s.out;
       s.out = [];
       if (s.run.batch === false) for (const p of out) ctx.send(s.run.proposer, p);
-      else ctx.send(s.run.proposer, out.length === 1 ? out[0]! : { type: 'batch', msgs: out } satisfies SynodBatch);
+      else {
+        const max = s.run.maxBatch ?? out.length;
+        for (let i = 0; i < out.length; i += max) {
+          const part = max >= out.length ? out : out.slice(i, i + max);
+          ctx.send(s.run.proposer, part.length === 1 ? part[0]! : { type: 'batch', msgs: part } satisfies SynodBatch);
+        }
+      }
     }
   },
 });

@@ -16,9 +16,9 @@
  * owner takes the whole stack with one exchange before it allocates. A full arena is no error:
  * the value is copied inline instead.
  *
- * Views are {@link ArenaBytes}: Uint8Arrays whose `subarray` also holds the block (a plain view
- * built over `.buffer` would not: derive views with `subarray`, or copy with `slice`). Bytes in
- * an arena are shared by everyone holding them: treat received bytes as immutable (messages are).
+ * Views are plain Uint8Arrays whose `subarray` also holds the block (a view built by hand over
+ * `.buffer` would not: derive views with `subarray`, or copy with `slice`). Bytes in an arena are
+ * shared by everyone holding them: treat received bytes as immutable (messages are).
  */
 
 const HEAD = 0; // Int32 index: top of the freed stack (-1: empty)
@@ -209,21 +209,25 @@ export class ArenaAllocator {
 /** Releases a view's block when the view is garbage collected: `arena id * 2^21 + block`. */
 const TOKEN_BLOCKS = 2 ** 21;
 
-/**
- * A Uint8Array over an arena's memory that holds its block while it lives. `subarray` gives
- * another holding view; `slice` (and map, filter) give plain copies.
- */
-export class ArenaBytes extends Uint8Array<ArrayBufferLike> {
-  static get [Symbol.species](): Uint8ArrayConstructor { return Uint8Array; }
-  /** Set by {@link ArenaTable.view}. */
-  arena!: Arena;
-  block!: number;
+/** What a view of arena memory holds: its arena and block. */
+interface Hold { arena: Arena; block: number }
+const holds = new WeakMap<Uint8Array, Hold>();
 
-  override subarray(begin?: number, end?: number): Uint8Array<ArrayBufferLike> {
-    const s = super.subarray(begin, end);
-    this.arena.retain(this.block);
-    return holdView(this.arena, this.block, s.byteOffset, s.length);
-  }
+/**
+ * `subarray` of an arena view: another view that holds the block too (set on each view as an own,
+ * non-enumerable property, so views stay plain Uint8Arrays for equality checks and encoders).
+ */
+function holdingSubarray(this: Uint8Array, begin?: number, end?: number): Uint8Array {
+  const s = Uint8Array.prototype.subarray.call(this, begin, end);
+  const h = holds.get(this);
+  if (h === undefined) return s;
+  h.arena.retain(h.block);
+  return holdView(h.arena, h.block, s.byteOffset, s.length);
+}
+
+/** Whether `b` is a view of arena memory that holds its block (a value received by reference). */
+export function isArenaView(b: Uint8Array): boolean {
+  return holds.has(b);
 }
 
 let registry: FinalizationRegistry<number> | null = null;
@@ -237,10 +241,10 @@ export function newArenaId(): number {
   return lastArenaId;
 }
 
-function holdView(arena: Arena, block: number, byteOffset: number, length: number): ArenaBytes {
-  const v = new ArenaBytes(arena.buffer, byteOffset, length);
-  v.arena = arena;
-  v.block = block;
+function holdView(arena: Arena, block: number, byteOffset: number, length: number): Uint8Array {
+  const v = new Uint8Array(arena.buffer, byteOffset, length);
+  holds.set(v, { arena, block });
+  Object.defineProperty(v, 'subarray', { value: holdingSubarray, writable: true, configurable: true, enumerable: false });
   registry ??= new FinalizationRegistry<number>((token) => {
     const a = arenasById.get(Math.floor(token / TOKEN_BLOCKS));
     a?.release(token % TOKEN_BLOCKS);
@@ -324,10 +328,11 @@ export class ArenaTable {
    */
   write(w: { u8(v: number): void; u32(v: number): void; uvar(v: number): void; inline(b: Uint8Array): void }, b: Uint8Array): void {
     const n = b.length;
-    if (b instanceof ArenaBytes && !this.retired.has(b.arena.id) && arenasById.get(b.arena.id) === b.arena) {
-      b.arena.retain(b.block);
+    const h = n >= 64 ? holds.get(b) : undefined;
+    if (h !== undefined && !this.retired.has(h.arena.id) && arenasById.get(h.arena.id) === h.arena) {
+      h.arena.retain(h.block);
       this.stats.forwarded++;
-      this.ref(w, b.arena, b.block, b.byteOffset, n);
+      this.ref(w, h.arena, h.block, b.byteOffset, n);
       return;
     }
     if (n >= this.minBytes) {

@@ -52,6 +52,8 @@ export class WorkerRingLoop {
   private lastActivity = performance.now();
   /** The current spin budget, microseconds (adapted). */
   private spinUs: number;
+  /** Idle moments since the last probe (see `spin`). */
+  private sinceProbe = 0;
   /** Where the time goes, for tests and diagnostics. */
   readonly stats = { runs: 0, spins: 0, spinHits: 0, sleeps: 0, parks: 0 };
 
@@ -132,9 +134,9 @@ export class WorkerRingLoop {
         if (now < sliceEnd) continue;
         break;
       }
-      if (active && this.spinUs >= 1) {
+      if (active) {
         active = false;
-        if (this.spin()) continue;
+        if (this.opts.maxSpinUs > 0 && this.spin()) continue;
       }
       if (now - this.lastActivity >= this.opts.parkAfterMs || host.awaitingDurability) {
         this.park();
@@ -145,43 +147,45 @@ export class WorkerRingLoop {
       this.stats.sleeps++;
       const woke = this.sleep(timeoutMs);
       if (!woke) break;
-      this.learn(performance.now() - now);
       if (performance.now() >= sliceEnd) break;
     }
     this.schedule();
   };
 
-  /** Polls the rings for at most the spin budget; true when a record arrived. */
+  /**
+   * Polls the rings for at most the spin budget; true when a record arrived. A hit lets the
+   * budget grow, a miss halves it: a spin that keeps missing (the peer is slow, or shares the
+   * core) costs its peer CPU and the record arrives right after it anyway. Once the budget is
+   * gone, every 64th idle moment probes with the full budget, to find out whether spinning would
+   * catch something again.
+   */
   private spin(): boolean {
-    this.stats.spins++;
-    const start = performance.now();
-    const until = start + this.spinUs / 1000;
+    const max = this.opts.maxSpinUs;
+    let budget = this.spinUs;
+    if (budget < 1) {
+      if (++this.sinceProbe < 64) return false;
+      this.sinceProbe = 0;
+      budget = max;
+    }
     const transport = this.transport;
     const activity = this.activity;
     if (activity !== null && !activity.coreFree()) return false;
+    this.stats.spins++;
+    const until = performance.now() + budget / 1000;
     for (let i = 1; ; i++) {
       if (transport.hasData()) {
         this.stats.spinHits++;
-        this.spinUs = Math.min(this.opts.maxSpinUs, this.spinUs + this.opts.maxSpinUs / 8);
+        this.spinUs = Math.min(max, Math.max(this.spinUs * 2, max / 8));
         return true;
       }
       if ((i & 15) === 0) {
-        if (performance.now() >= until) return false;
+        if (performance.now() >= until) break;
         // A peer started running and the cores are all taken: give this one back.
         if (activity !== null && (i & 255) === 0 && !activity.coreFree()) return false;
       }
     }
-  }
-
-  /**
-   * After a sleep woken by a writer `waitedMs` after it began: had the spin lasted that long, it
-   * would have caught the record. A near miss grows the budget; a long sleep halves it.
-   */
-  private learn(waitedMs: number): void {
-    const waitedUs = waitedMs * 1000;
-    const max = this.opts.maxSpinUs;
-    if (waitedUs <= max) this.spinUs = Math.min(max, Math.max(this.spinUs, waitedUs * 1.5));
-    else this.spinUs = this.spinUs < 1 ? 0 : this.spinUs / 2;
+    this.spinUs = this.spinUs / 2;
+    return false;
   }
 
   private park(): void {

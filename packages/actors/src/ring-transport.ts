@@ -31,6 +31,8 @@ import { RingReader, RingWriter } from './ring.js';
 import { WireReader, WireWriter } from './wire.js';
 
 const NO_SENDER = 0xffff;
+/** Messages this small are encoded again rather than copied from the broadcast cache. */
+const CACHE_MIN_BYTES = 64;
 /** The first byte of a record that stands for one sent over the port (see SPILL in the header). */
 const SPILL = 0xff;
 
@@ -117,6 +119,9 @@ export class RingTransport implements MeshTransport {
   private readonly backlogged = new Set<Link>();
   private congestedLinks = 0;
   private readonly scratch = new WireWriter(4096);
+  /** The encoded tag and body of the last message encoded (see `encode`), until the next flush. */
+  private readonly cache = new WireWriter(4096);
+  private cachedMsg: unknown = undefined;
   private readonly spillReader = new WireReader();
   private pollFrom = 0;
   private readonly counters = { congestions: 0, peakBacklogBytes: 0, spilled: 0 };
@@ -286,9 +291,21 @@ export class RingTransport implements MeshTransport {
       view.setUint16(p, REPEAT_TAG, true);
       return p + 2;
     }
+    if (msg === this.cachedMsg && msg !== undefined) {
+      // The same message object as the last one encoded, for another node (a broadcast): its
+      // bytes, not its encoding again.
+      const c = this.cache;
+      w.pos = p;
+      w.ensure(c.pos);
+      w.buf.set(c.buf.subarray(0, c.pos), p);
+      link.lastMsg = msg;
+      link.hasLastMsg = true;
+      return p + c.pos;
+    }
     const tag = this.codecs.tagFor(msg);
     view.setUint16(p, tag, true);
     w.pos = p + 2;
+    const arenaUses = this.arenas === null ? 0 : this.arenas.stats.placed + this.arenas.stats.forwarded;
     try {
       if (tag === CLONE_TAG) w.value(msg);
       else this.codecs.codec(tag).encode(msg, w);
@@ -301,6 +318,19 @@ export class RingTransport implements MeshTransport {
     }
     link.lastMsg = msg;
     link.hasLastMsg = true;
+    // Keep the bytes for a broadcast of the same object, unless they hold arena references
+    // (each record must hold its own) or are too small to be worth it.
+    const n = w.pos - p;
+    if (n >= CACHE_MIN_BYTES && (this.arenas === null || this.arenas.stats.placed + this.arenas.stats.forwarded === arenaUses)) {
+      const c = this.cache;
+      c.pos = 0;
+      c.ensure(n);
+      c.buf.set(w.buf.subarray(p, w.pos), 0);
+      c.pos = n;
+      this.cachedMsg = msg;
+    } else {
+      this.cachedMsg = undefined;
+    }
     return w.pos;
   }
 
@@ -387,6 +417,8 @@ export class RingTransport implements MeshTransport {
         }
       }
     }
+    // Messages are immutable once sent, but only within a flush is that leaned on.
+    this.cachedMsg = undefined;
     const dirty = this.dirty;
     for (let i = 0; i < dirty.length; i++) {
       const link = dirty[i]!;

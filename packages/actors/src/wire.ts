@@ -1,5 +1,5 @@
 import { deserialize, serialize } from 'node:v8';
-import { ArenaBytes, type ArenaTable } from './arena.js';
+import type { ArenaTable } from './arena.js';
 import type { ActorRef } from './ref.js';
 
 /** Tags of {@link WireWriter.value}. */
@@ -131,7 +131,7 @@ export class WireWriter {
             for (let i = 0; i < v.length; i++) this.value(v[i], depth + 1);
             return;
           }
-          if (v instanceof Uint8Array && (v.constructor === Uint8Array || v instanceof ArenaBytes)) { this.u8(V.Bytes); this.bytes(v); return; }
+          if (v instanceof Uint8Array && v.constructor === Uint8Array) { this.u8(V.Bytes); this.bytes(v); return; }
           const proto = Object.getPrototypeOf(v);
           if (proto === Object.prototype || proto === null) {
             const keys = Object.keys(v);

@@ -72,6 +72,23 @@ for (const transport of ['rings', 'ports'] as const) {
   });
 }
 
+test('one message object sent to actors on several workers arrives intact at each, large values in it too (rings: encoded once, arena references held per copy)', async () => {
+  const sys = await ActorSystem.start({ transport: 'rings', mode: 'workers', statsIntervalMs: 0, codecs: [pingCodecs] });
+  try {
+    const sinks = [];
+    for (let i = 0; i < 3; i++) sinks.push(await sys.spawn(Recorder, { name: `r${i}` }));
+    const relay = await sys.spawn(Echo, { name: 'relay' });
+    const big = new Uint8Array(100_000).map((_, i) => i & 0xff);
+    const msgs = [
+      { type: 'ping', seq: 1, payload: 'x'.repeat(200) },
+      { type: 'other', n: 2, list: Array.from({ length: 50 }, (_, i) => i) },
+      { type: 'blob', bytes: big },
+    ];
+    sys.send(relay, { type: 'fanout', to: sinks, msgs });
+    for (const r of sinks) assert.equal(await dumpWhen(sys, r, 3), msgs);
+  } finally { await sys.shutdown(); }
+});
+
 test('a control call times out when its worker does not answer, and is rejected at once when the worker dies', async () => {
   const sys = await ActorSystem.start({ mode: 'workers', statsIntervalMs: 0, controlTimeoutMs: 200 });
   try {

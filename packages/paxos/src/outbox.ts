@@ -18,6 +18,9 @@ export class Outbox {
   private readonly lists: SynodMessage[][] = [];
   /** Destinations with messages waiting. */
   private used = 0;
+  /** Broadcast groups: one list for a set of destinations (by the identity of their array). */
+  private readonly groups: { to: readonly ActorRef<any>[]; list: SynodMessage[] }[] = [];
+  private groupsUsed = 0;
 
   /** `maxBatchMessages` 1 sends every message on its own (no batching). */
   constructor(readonly maxBatchMessages: number = DEFAULT_MAX_BATCH_MESSAGES) {
@@ -46,10 +49,44 @@ export class Outbox {
     if (list.length >= this.maxBatchMessages) this.emit(ctx, i);
   }
 
+  /**
+   * Sends `msg` to every actor of `to` (a stable array: the same array each time, e.g. the
+   * acceptors). Their batches are one and the same message, so a transport encodes it once for
+   * all of them.
+   */
+  sendAll(ctx: ActorContext<any, any>, to: readonly ActorRef<any>[], msg: SynodMessage): void {
+    if (this.maxBatchMessages === 1) {
+      for (let i = 0; i < to.length; i++) ctx.send(to[i]!, msg);
+      return;
+    }
+    let g = 0;
+    for (; g < this.groupsUsed; g++) if (this.groups[g]!.to === to) break;
+    if (g === this.groupsUsed) {
+      if (g === this.groups.length) this.groups.push({ to, list: [] });
+      else this.groups[g]!.to = to;
+      this.groupsUsed++;
+    }
+    const group = this.groups[g]!;
+    group.list.push(msg);
+    if (group.list.length >= this.maxBatchMessages) this.emitGroup(ctx, group);
+  }
+
   /** Sends everything waiting: one message, or one batch, per destination. Call at the end of every turn. */
   flush(ctx: ActorContext<any, any>): void {
+    for (let g = 0; g < this.groupsUsed; g++) this.emitGroup(ctx, this.groups[g]!);
+    this.groupsUsed = 0;
     for (let i = 0; i < this.used; i++) this.emit(ctx, i);
     this.used = 0;
+  }
+
+  private emitGroup(ctx: ActorContext<any, any>, group: { to: readonly ActorRef<any>[]; list: SynodMessage[] }): void {
+    const list = group.list;
+    if (list.length === 0) return;
+    const msg: SynodMessage = list.length === 1 ? list[0]! : { type: 'batch', msgs: list };
+    if (list.length === 1) list.length = 0;
+    else group.list = [];
+    const to = group.to;
+    for (let i = 0; i < to.length; i++) ctx.send(to[i]!, msg);
   }
 
   private emit(ctx: ActorContext<any, any>, i: number): void {

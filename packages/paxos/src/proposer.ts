@@ -298,7 +298,7 @@ function prepare(s: ProposerState, r: Round, b: Ballot, ctx: Ctx): void {
   r.deadline = now + r.timeoutMs;
   r.retransmitAt = now + s.opts.retransmitMs;
   const msg: Prepare = { type: 'prepare', instance: r.instance, ballot: b };
-  for (let i = 0; i < s.acceptors.length; i++) s.out.send(ctx, s.acceptors[i]!, msg);
+  s.out.sendAll(ctx, s.acceptors, msg);
 }
 
 /** Phase 1b arrives: count distinct promises for our ballot; on a majority, phase 2 (⑤). */
@@ -322,7 +322,7 @@ function onPromise(s: ProposerState, m: PromiseMsg, ctx: Ctx): void {
   r.deadline = now + r.timeoutMs;
   r.retransmitAt = now + s.opts.retransmitMs;
   const accept: Accept = { type: 'accept', instance: r.instance, ballot: r.ballot, value };
-  for (let i = 0; i < s.acceptors.length; i++) s.out.send(ctx, s.acceptors[i]!, accept);
+  s.out.sendAll(ctx, s.acceptors, accept);
 }
 
 // ------------------------------------------------------------------ phase 2
