@@ -186,6 +186,9 @@ export class RingTransport implements MeshTransport {
       this.markDirty(link);
     }
     this.flush();
+    // The peer may have written (and rung) before this end was connected: read now, whatever
+    // the run loop is doing (a parked loop would otherwise wait for a doorbell already rung).
+    this.onWork();
   }
 
   /**
