@@ -47,6 +47,8 @@ export interface AcceptorState {
   forgottenBelow: number;
   /** This turn's answers, grouped per destination (not part of the protocol's state). */
   out: Outbox;
+  /** `[proposer, learner]` destination pairs of acceptances (see pairOf). */
+  pairs: ActorRef<any>[][];
 }
 
 /** Durable entry key of the forgetting watermark (instance records use numeric keys). */
@@ -73,10 +75,11 @@ export const Acceptor = defineActor<AcceptorState, AcceptorMsg | { type: 'config
       instances,
       forgottenBelow,
       out: new Outbox(args.maxBatchMessages),
+      pairs: [],
     };
   },
 
-  inspect: ({ out: _out, ...s }) => ({ ...s, instances: s.instances.toMap() }),
+  inspect: ({ out: _out, pairs: _pairs, ...s }) => ({ ...s, instances: s.instances.toMap() }),
 
   receive(state, msg, ctx) {
     const c = ctx as Ctx;
@@ -156,10 +159,28 @@ function onAccept(s: AcceptorState, m: Accept, ctx: Ctx, batched: boolean): void
   // Otherwise a repeated accept of the ballot already accepted: answer again, nothing changes.
   assert(r.promisedBallot >= r.acceptedBallot, 'acceptor: promised ballot fell below accepted ballot');
   const accepted: Accepted = { type: 'accepted', instance: m.instance, ballot: m.ballot, acceptor: s.index, value: r.acceptedValue };
-  answer(s, accepted, ctx, batched);
   // Only the instance's distinguished learners hear of it (6.6): the same subset at every acceptor.
   const n = s.learners.length;
+  if (batched && s.reportTo === 1 && ctx.sender !== undefined) {
+    // The proposer and the one learner get the same batch (one encoding when they share a thread).
+    s.out.sendAll(ctx, pairOf(s, ctx.sender, s.learners[m.instance % n]!), accepted);
+    return;
+  }
+  answer(s, accepted, ctx, batched);
   for (let i = 0; i < s.reportTo; i++) s.out.send(ctx, s.learners[(m.instance + i) % n]!, accepted);
+}
+
+/** `[sender, learner]`, the same array each time for the same two (Outbox.sendAll groups by array). */
+function pairOf(s: AcceptorState, sender: ActorRef<any>, learner: ActorRef<LearnerMsg>): readonly ActorRef<any>[] {
+  const p = s.pairs;
+  for (let i = 0; i < p.length; i++) {
+    const x = p[i]!;
+    if (x[1] === learner && x[0]!.id === sender.id && x[0]!.node === sender.node) return x;
+  }
+  const pair = [sender, learner];
+  if (p.length >= 64) p.length = 0; // a bound: senders and learners are few
+  p.push(pair);
+  return pair;
 }
 
 function reject(s: AcceptorState, instance: number, ballot: Ballot, promised: Ballot, ctx: Ctx, batched: boolean): void {
