@@ -15,7 +15,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { ActorSystem } from '@synod/actors';
 import { benchEnv, sized } from './lib/env.js';
 import { Results, median } from './lib/results.js';
-import { ChunkSink, ChunkSource, Ping, Pong, Sink, Source, chunkCodecs, transportCodecs } from './transport/actors.js';
+import { ChunkRelay, ChunkSink, ChunkSource, Ping, Pong, Sink, Source, chunkCodecs, transportCodecs } from './transport/actors.js';
 
 const env = benchEnv();
 const RUNS = env.runs;
@@ -84,14 +84,21 @@ async function rawChunks(): Promise<number> {
   return (CHUNKS * CHUNK_BYTES) / s / 1e6;
 }
 
-async function actorChunks(transport: TransportKind): Promise<number> {
+/** 64 KiB values one way, directly (1 hop) or through a relay actor in a third worker (2 hops). */
+async function actorChunks(transport: TransportKind, hops: 1 | 2 = 1): Promise<number> {
   const sys = await ActorSystem.start({ mode: 'workers', transport, statsIntervalMs: 0, codecs: [chunkCodecs] });
   try {
     const sink = await sys.spawn(ChunkSink, { name: 'sink' });
     const source = await sys.spawn(ChunkSource, { name: 'source' });
+    let first: typeof sink = sink;
+    if (hops === 2) {
+      const relay = await sys.spawn(ChunkRelay, { name: 'relay' });
+      await sys.ask(relay, { type: 'route', to: sink, back: source });
+      first = relay as typeof sink;
+    }
     await sys.ask(sink, { type: 'expect', total: CHUNKS, ackEvery: 64 });
     const t0 = performance.now();
-    await sys.ask(source, { type: 'run', sink, count: CHUNKS, size: CHUNK_BYTES, window: 256 }, { timeoutMs: 120_000 });
+    await sys.ask(source, { type: 'run', sink: first, count: CHUNKS, size: CHUNK_BYTES, window: 256 }, { timeoutMs: 120_000 });
     return (CHUNKS * CHUNK_BYTES) / ((performance.now() - t0) / 1000) / 1e6;
   } finally {
     await sys.shutdown();
@@ -130,7 +137,7 @@ const results = new Results('transport', {
   'ping-pong': `${PINGS} round trips, p50 of all but the first 10%`,
   'one-way': `${ONEWAY} messages between two workers; raw batched in arrays of ${BATCH}; actors: window ${FLOW.workers.window}, ${FLOW.workers.chunk} sends per turn, ack every ${FLOW.workers.ackEvery}`,
   'embedded': `${EMBEDDED} messages between two actors on one thread; window ${FLOW.embedded.window}, ${FLOW.embedded.chunk} sends per turn, ack every ${FLOW.embedded.ackEvery}`,
-  'large values': `${CHUNKS} values of ${CHUNK_BYTES} bytes one way (a fresh Uint8Array each); actors: 256 in flight, ack every 64`,
+  'large values': `${CHUNKS} values of ${CHUNK_BYTES} bytes one way (a fresh Uint8Array each); actors: 256 in flight, ack every 64; relay: the same through an actor in a third worker that passes each message on`,
   'transports': 'actors.workers.*: shared-memory rings (the default); actors.ports.*: the MessagePort transport (before)',
   'defaults': 'message validation on, mailbox capacity 2^20, storage memory',
   'runs': RUNS,
@@ -153,6 +160,8 @@ if (env.scaling) {
     const rawBig = await rawChunks();
     const actBig = await actorChunks('rings');
     const portBig = await actorChunks('ports');
+    const actBig2 = await actorChunks('rings', 2);
+    const portBig2 = await actorChunks('ports', 2);
     results.add('raw.pingpong.rtt_us_p50', 'us', rawRtt);
     results.add('raw.oneway.unbatched.msgs_per_s', 'msgs/s', rawUnbatched);
     results.add('raw.oneway.batched.msgs_per_s', 'msgs/s', rawBatched);
@@ -163,6 +172,8 @@ if (env.scaling) {
     results.add('actors.ports.pingpong.rtt_us_p50', 'us', portRtt);
     results.add('actors.ports.oneway.msgs_per_s', 'msgs/s', portOneWay);
     results.add(`actors.ports.oneway.size${CHUNK_BYTES}.mb_per_s`, 'MB/s', portBig);
+    results.add(`actors.workers.relay.size${CHUNK_BYTES}.mb_per_s`, 'MB/s', actBig2);
+    results.add(`actors.ports.relay.size${CHUNK_BYTES}.mb_per_s`, 'MB/s', portBig2);
     results.add('actors.embedded.oneway.msgs_per_s', 'msgs/s', embOneWay);
     results.addRatio('actors_vs_raw.pingpong_rtt', actRtt / rawRtt);
     results.addRatio('actors_vs_raw.oneway_throughput', actOneWay / rawUnbatched);
@@ -171,10 +182,12 @@ if (env.scaling) {
     results.addRatio('ports_vs_raw.oneway_throughput', portOneWay / rawUnbatched);
     results.addRatio('workers_vs_ports.pingpong_rtt', actRtt / portRtt);
     results.addRatio(`workers_vs_ports.size${CHUNK_BYTES}_throughput`, actBig / portBig);
+    results.addRatio(`workers_vs_ports.relay_size${CHUNK_BYTES}_throughput`, actBig2 / portBig2);
     console.log(`run ${run}/${RUNS}: rtt raw ${rawRtt.toFixed(1)} us, rings ${actRtt.toFixed(1)} us, ports ${portRtt.toFixed(1)} us; ` +
       `one-way raw ${(rawUnbatched / 1e6).toFixed(2)} M/s, raw batched ${(rawBatched / 1e6).toFixed(2)} M/s, ` +
       `rings ${(actOneWay / 1e6).toFixed(2)} M/s, ports ${(portOneWay / 1e6).toFixed(2)} M/s, embedded ${(embOneWay / 1e6).toFixed(2)} M/s; ` +
-      `64 KiB values raw ${rawBig.toFixed(0)} MB/s, rings ${actBig.toFixed(0)} MB/s, ports ${portBig.toFixed(0)} MB/s`);
+      `64 KiB values raw ${rawBig.toFixed(0)} MB/s, rings ${actBig.toFixed(0)} MB/s, ports ${portBig.toFixed(0)} MB/s; ` +
+      `through a relay rings ${actBig2.toFixed(0)} MB/s, ports ${portBig2.toFixed(0)} MB/s`);
   }
 }
 results.write();

@@ -128,3 +128,16 @@ export const ChunkSink = defineActor<{ got: number; ackEvery: number; total: num
     if (s.got % s.ackEvery === 0 || s.got === s.total) ctx.send(ctx.sender!, { type: 'ack', upTo: s.got });
   },
 });
+
+type RelayMsg = Chunk | Ack | { type: 'route'; to: ActorRef<Chunk>; back: ActorRef<Ack> };
+
+/** Passes chunks on to `to` (the same message, bytes and all) and acknowledgements back to `back`: a second hop. */
+export const ChunkRelay = defineActor<{ to: ActorRef<Chunk> | null; back: ActorRef<Ack> | null }, RelayMsg>({
+  module: import.meta.url,
+  init: () => ({ to: null, back: null }),
+  receive(s, msg, ctx) {
+    if (msg.type === 'route') { s.to = msg.to; s.back = msg.back; ctx.reply(true); return; }
+    if (msg.type === 'chunk') ctx.send(s.to!, msg);
+    else ctx.send(s.back!, msg);
+  },
+});

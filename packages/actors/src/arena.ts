@@ -1,3 +1,6 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
 /**
  * Shared arenas: where large byte values (Uint8Arrays in messages: command bytes, slot batches)
  * live while they cross threads, so they are copied once, not once per hop.
@@ -25,6 +28,7 @@ const HEAD = 0; // Int32 index: top of the freed stack (-1: empty)
 const MAGIC = 1;
 const DATA_LOG2 = 2;
 const MIN_LOG2 = 3;
+const PRESSURE = 4; // 1 while the owner is short of room (see ArenaTable.maybeCollect)
 const ARENA_MAGIC = 0x41524e31; // "ARN1"
 const HEADER_BYTES = 64;
 const EMPTY = -1;
@@ -153,7 +157,10 @@ export class ArenaAllocator {
     this.reclaim();
     let o = want;
     while (o <= this.maxOrder && this.freeLists[o]!.size === 0) o++;
-    if (o > this.maxOrder) return -1;
+    if (o > this.maxOrder) {
+      Atomics.store(a.header, PRESSURE, 1);
+      return -1;
+    }
     const block: number = this.freeLists[o]!.values().next().value!;
     this.take(block, o);
     // Split down to the size wanted: the upper halves become free buddies.
@@ -164,7 +171,14 @@ export class ArenaAllocator {
     this.allocOrder[block] = want;
     this.usedBytes += a.minBlockBytes << want;
     Atomics.store(a.counts, block, 1);
+    this.signal();
     return block;
+  }
+
+  /** Tells the threads holding views whether this arena is short of room (over three quarters used). */
+  private signal(): void {
+    const short = this.usedBytes * 4 > this.arena.dataBytes * 3 ? 1 : 0;
+    if (this.arena.header[PRESSURE] !== short) Atomics.store(this.arena.header, PRESSURE, short);
   }
 
   /** Frees a block whose count reached zero, merging it with free buddies. */
@@ -188,11 +202,13 @@ export class ArenaAllocator {
   reclaim(): void {
     const a = this.arena;
     let top = a.takeFreed();
+    if (top === EMPTY) return;
     while (top !== EMPTY) {
       const next = Atomics.load(a.links, top);
       this.free(top);
       top = next;
     }
+    this.signal();
   }
 
   private take(block: number, order: number): void {
@@ -204,6 +220,25 @@ export class ArenaAllocator {
     this.freeLists[order]!.add(block);
     this.freeOrder[block] = order;
   }
+}
+
+/**
+ * A full garbage collection, for {@link ArenaTable.maybeCollect}: views are small objects, so the
+ * heap rarely grows enough for V8 to collect them by itself (and only a full collection runs
+ * finalizers), while the arena memory they hold is outside its view. `gc` is exposed through
+ * V8's flag for new contexts. Null where that is not possible.
+ */
+let collect: (() => void) | null | undefined;
+function fullCollection(): (() => void) | null {
+  if (collect !== undefined) return collect;
+  try {
+    setFlagsFromString('--expose-gc');
+    const fn = runInNewContext('gc') as unknown;
+    collect = typeof fn === 'function' ? (fn as () => void) : null;
+  } catch {
+    collect = null;
+  }
+  return collect;
 }
 
 /** Releases a view's block when the view is garbage collected: `arena id * 2^21 + block`. */
@@ -241,7 +276,11 @@ export function newArenaId(): number {
   return lastArenaId;
 }
 
+/** Bytes of arena views this thread made since its last collection (see maybeCollect). */
+let viewBytes = 0;
+
 function holdView(arena: Arena, block: number, byteOffset: number, length: number): Uint8Array {
+  viewBytes += length;
   const v = new Uint8Array(arena.buffer, byteOffset, length);
   holds.set(v, { arena, block });
   Object.defineProperty(v, 'subarray', { value: holdingSubarray, writable: true, configurable: true, enumerable: false });
@@ -269,6 +308,8 @@ export interface ArenaStats {
   fullFallbacks: number;
   /** Bytes of this host's arena in use now. */
   usedBytes: number;
+  /** Collections this thread ran to free arena memory (see ArenaTable.maybeCollect). */
+  collections: number;
 }
 
 /**
@@ -280,7 +321,7 @@ export class ArenaTable {
   private readonly own: ArenaAllocator;
   /** Arenas whose owner died: still readable, no longer referenced in new records. */
   private readonly retired = new Set<number>();
-  readonly stats: ArenaStats = { placed: 0, forwarded: 0, fullFallbacks: 0, usedBytes: 0 };
+  readonly stats: ArenaStats = { placed: 0, forwarded: 0, fullFallbacks: 0, usedBytes: 0, collections: 0 };
 
   private readonly known = new Set<number>();
 
@@ -375,5 +416,33 @@ export class ArenaTable {
   reclaim(): void {
     this.own.reclaim();
     this.stats.usedBytes = this.own.usedBytes;
+  }
+
+  private lastCollection = 0;
+
+  /**
+   * Reclamation waits for views to be garbage collected, and V8 may not collect for a long
+   * time while a stream of large values fills an arena. So: when some arena is short of room
+   * and this thread has made views of more than a sixteenth of an arena since its last
+   * collection, it runs one, at most every `intervalMs` (0: never). Returns whether it did.
+   * Called by the run loops between turns (never inside one).
+   */
+  maybeCollect(intervalMs: number): boolean {
+    if (intervalMs <= 0 || viewBytes * 16 < this.own.arena.dataBytes) return false;
+    let pressed = false;
+    for (const id of this.known) {
+      const a = arenasById.get(id);
+      if (a !== undefined && Atomics.load(a.header, PRESSURE) === 1) { pressed = true; break; }
+    }
+    if (!pressed) return false;
+    const now = performance.now();
+    if (now - this.lastCollection < intervalMs) return false;
+    const gc = fullCollection();
+    if (gc === null) return false;
+    this.lastCollection = now;
+    viewBytes = 0;
+    this.stats.collections++;
+    gc();
+    return true;
   }
 }

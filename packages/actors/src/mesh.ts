@@ -49,6 +49,9 @@ export function checkRingOptions(o: Partial<RingOptions>): void {
   if (a !== undefined && a !== 0 && !(Number.isInteger(a) && a >= MIN_ARENA_BYTES && a <= MAX_ARENA_BYTES && (a & (a - 1)) === 0)) {
     throw new InvalidOptionError(`rings.arenaBytes must be 0 (off) or a power of two from ${MIN_ARENA_BYTES} to ${MAX_ARENA_BYTES}, got ${String(a)}`);
   }
+  if (o.arenaCollectMs !== undefined && !(Number.isInteger(o.arenaCollectMs) && o.arenaCollectMs >= 0)) {
+    throw new InvalidOptionError(`rings.arenaCollectMs must be an integer >= 0 (0: never), got ${String(o.arenaCollectMs)}`);
+  }
   for (const k of ['maxBacklogBytes', 'maxPendingBytesPerLink', 'arenaMinBytes'] as const) {
     const v = o[k];
     if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new InvalidOptionError(`rings.${k} must be a positive integer, got ${String(v)}`);

@@ -24,13 +24,13 @@ import type { RingTransport } from './ring-transport.js';
 export interface RingWaitOptions {
   /** Longest a worker blocks waiting for records before its event loop turns. Default 1. */
   maxWaitMs: number;
-  /** Longest a worker spins on its rings after activity before it sleeps (microseconds). 0: never spin. Default 50. */
+  /** How long a worker spins on its rings after activity before it sleeps (microseconds), while spinning pays. 0: never spin. Default 200 (on this VM a peer that spins too is now and then descheduled for tens of microseconds: shorter spins miss it). */
   maxSpinUs: number;
   /** Idle this long, a worker parks: it waits without blocking its thread or using CPU. Default 20. */
   parkAfterMs: number;
 }
 
-export const defaultRingWait: RingWaitOptions = { maxWaitMs: 1, maxSpinUs: 50, parkAfterMs: 20 };
+export const defaultRingWait: RingWaitOptions = { maxWaitMs: 1, maxSpinUs: 200, parkAfterMs: 20 };
 
 export function checkRingWait(o: Partial<RingWaitOptions>, where: string): void {
   const check = (k: keyof RingWaitOptions, min: number, max: number) => {
@@ -50,8 +50,8 @@ export class WorkerRingLoop {
   private parked: { cancel(): void } | null = null;
   private closed = false;
   private lastActivity = performance.now();
-  /** The current spin budget, microseconds (adapted). */
-  private spinUs: number;
+  /** How often spinning caught the next record lately (a moving average, 0..1; see `spin`). */
+  private hitRate = 1;
   /** Idle moments since the last probe (see `spin`). */
   private sinceProbe = 0;
   /** Where the time goes, for tests and diagnostics. */
@@ -66,7 +66,6 @@ export class WorkerRingLoop {
     /** Which threads run now: spinning only while a core is free for it. Null: no limit. */
     private readonly activity: Activity | null = null,
   ) {
-    this.spinUs = opts.maxSpinUs / 4;
     transport.onWork = () => this.wake();
   }
 
@@ -122,6 +121,7 @@ export class WorkerRingLoop {
       const got = transport.poll(budget);
       host.drain();
       transport.flush();
+      transport.maybeCollect();
       const now = performance.now();
       if (got > 0) {
         this.lastActivity = now;
@@ -153,29 +153,30 @@ export class WorkerRingLoop {
   };
 
   /**
-   * Polls the rings for at most the spin budget; true when a record arrived. A hit lets the
-   * budget grow, a miss halves it: a spin that keeps missing (the peer is slow, or shares the
-   * core) costs its peer CPU and the record arrives right after it anyway. Once the budget is
-   * gone, every 64th idle moment probes with the full budget, to find out whether spinning would
-   * catch something again.
+   * Polls the rings for up to `maxSpinUs`; true when a record arrived. Whether to spin at all
+   * follows how often spinning has caught the next record lately (a moving average of hits):
+   * spinning that keeps missing (the peer is slow, or shares the core, or the machine is busy)
+   * costs the peer CPU, and the record arrives just after it anyway. After about six misses in a
+   * row, only every 16th idle moment probes, to find out whether spinning would catch something
+   * again; a hit brings it back.
+   * Spins are all or nothing: a short spin would mostly end just before a sleeping peer could
+   * answer (waking it costs more than most spins last).
    */
   private spin(): boolean {
-    const max = this.opts.maxSpinUs;
-    let budget = this.spinUs;
-    if (budget < 1) {
-      if (++this.sinceProbe < 64) return false;
+    if (this.hitRate < 0.2) {
+      if (++this.sinceProbe < 16) return false;
       this.sinceProbe = 0;
-      budget = max;
     }
     const transport = this.transport;
     const activity = this.activity;
     if (activity !== null && !activity.coreFree()) return false;
     this.stats.spins++;
-    const until = performance.now() + budget / 1000;
+    const until = performance.now() + this.opts.maxSpinUs / 1000;
     for (let i = 1; ; i++) {
       if (transport.hasData()) {
+        // A hit brings spinning back at once (a probe that hits means the peer answers quickly now).
         this.stats.spinHits++;
-        this.spinUs = Math.min(max, Math.max(this.spinUs * 2, max / 8));
+        this.hitRate = Math.max(0.75, this.hitRate * 0.9 + 0.1);
         return true;
       }
       if ((i & 15) === 0) {
@@ -184,7 +185,7 @@ export class WorkerRingLoop {
         if (activity !== null && (i & 255) === 0 && !activity.coreFree()) return false;
       }
     }
-    this.spinUs = this.spinUs / 2;
+    this.hitRate *= 0.8;
     return false;
   }
 
@@ -248,6 +249,7 @@ export class MainRingDriver {
     const got = this.transport.poll(budget);
     host.drain();
     this.transport.flush();
+    this.transport.maybeCollect();
     // More than one budget's worth, or turns left: come back after the event loop turns.
     if (got >= budget || (host.busy && !this.transport.congested())) this.schedule();
     else this.arm();

@@ -27,7 +27,8 @@ import { errorInfo, messageType } from './errors.js';
 import type { ActorHost, DeadLetterReason } from './host.js';
 import type { MeshTransport } from './mesh.js';
 import type { ActorRef } from './ref.js';
-import { RingReader, RingWriter } from './ring.js';
+import { ByteQueue } from './byte-queue.js';
+import { RingReader, RingWriter, copyBytes } from './ring.js';
 import { WireReader, WireWriter } from './wire.js';
 
 const NO_SENDER = 0xffff;
@@ -35,6 +36,7 @@ const NO_SENDER = 0xffff;
 const CACHE_MIN_BYTES = 64;
 /** The first byte of a record that stands for one sent over the port (see SPILL in the header). */
 const SPILL = 0xff;
+const SPILL_MARKER = new Uint8Array([SPILL]);
 
 /** Bounds of the ring transport. */
 export interface RingTransportLimits {
@@ -45,11 +47,18 @@ export interface RingTransportLimits {
   maxBacklogBytes: number;
   /** Bytes queued for a node whose rings are not connected yet; beyond it messages are dead letters. Default 64 MiB. */
   maxPendingBytesPerLink: number;
+  /**
+   * When an arena is short of room, a thread holding many views of arena memory runs a full
+   * garbage collection (so the blocks of the views it dropped come back) at most this often.
+   * 0: never (blocks come back whenever V8 collects by itself). Default 100.
+   */
+  arenaCollectMs: number;
 }
 
 export const defaultRingTransportLimits: RingTransportLimits = {
   maxBacklogBytes: 8 * 1024 * 1024,
   maxPendingBytesPerLink: 64 * 1024 * 1024,
+  arenaCollectMs: 100,
 };
 
 /** What a host's ring transport has done (statistics; `HostStats.transport`). */
@@ -85,9 +94,8 @@ class Link {
   peerBell: Int32Array | null = null;
   port: MessagePort | null = null;
   /** Encoded records waiting for room (or for the link to connect), oldest first. */
-  backlog: Uint8Array[] = [];
-  backlogHead = 0;
-  backlogBytes = 0;
+  readonly backlog = new ByteQueue();
+  get backlogBytes(): number { return this.backlog.bytes; }
   /** Counted in `congestedLinks`. */
   congested = false;
   /** Records sent over the port (too large for the ring), in order, for the marker that stands for each. */
@@ -139,6 +147,8 @@ export class RingTransport implements MeshTransport {
   ) {
     this.spillReader.resolveRef = resolveRef;
     this.spillReader.arenas = arenas;
+    // A spilled record arrives in an ArrayBuffer of its own: its bytes are handed out as views.
+    this.spillReader.ownsMessage = true;
     this.scratch.arenas = arenas;
   }
 
@@ -249,7 +259,7 @@ export class RingTransport implements MeshTransport {
         this.host.deadLetter(env, 'unreachable', `node ${env.toNode} is not connected and its queue is full (maxPendingBytesPerLink)`);
         return;
       }
-      this.toBacklog(link, this.scratch.buf.slice(0, n));
+      this.toBacklog(link, this.scratch.buf, n);
       return;
     }
     if (!link.dirty) this.markDirty(link);
@@ -260,11 +270,11 @@ export class RingTransport implements MeshTransport {
     if (link.backlogBytes === 0) {
       const at = w.claim(n);
       if (at >= 0) {
-        w.data.set(this.scratch.buf.subarray(0, n), at);
+        copyBytes(this.scratch.buf, 0, w.data, at, n);
         return;
       }
     }
-    this.toBacklog(link, this.scratch.buf.slice(0, n));
+    this.toBacklog(link, this.scratch.buf, n);
   }
 
   /** Encodes an envelope into the scratch writer; returns its bytes, or -1 (a dead letter) when it cannot be encoded. */
@@ -342,7 +352,6 @@ export class RingTransport implements MeshTransport {
     const bytes = this.scratch.buf.slice(0, n);
     this.scratch.pos = 0;
     this.counters.spilled++;
-    const marker = new Uint8Array([SPILL]);
     // The record goes now; its marker waits its turn behind any backlog, so order holds.
     link.port!.postMessage(bytes.buffer, [bytes.buffer]);
     if (link.backlogBytes === 0) {
@@ -352,12 +361,11 @@ export class RingTransport implements MeshTransport {
         return;
       }
     }
-    this.toBacklog(link, marker);
+    this.toBacklog(link, SPILL_MARKER, 1);
   }
 
-  private toBacklog(link: Link, record: Uint8Array): void {
-    link.backlog.push(record);
-    link.backlogBytes += record.length;
+  private toBacklog(link: Link, record: Uint8Array, n: number): void {
+    link.backlog.push(record, n);
     this.backlogged.add(link);
     if (link.backlogBytes > this.counters.peakBacklogBytes) this.counters.peakBacklogBytes = link.backlogBytes;
     if (!link.congested && link.backlogBytes > this.limits.maxBacklogBytes && link.writer !== null) {
@@ -367,38 +375,36 @@ export class RingTransport implements MeshTransport {
     }
   }
 
-  /** Moves backlog records into the ring while they fit. */
+  /** Moves backlog records into the ring while they fit, in runs of one copy. */
   private drainBacklog(link: Link): void {
     const w = link.writer!;
     const q = link.backlog;
-    let i = link.backlogHead;
+    const cap = w.capacity >> 1; // a run is at most half the ring, so a wrap never blocks it
     let asked = false;
     for (;;) {
-      while (i < q.length) {
-        const rec = q[i]!;
-        const at = w.claim(rec.length);
-        if (at < 0) break;
-        w.data.set(rec, at);
-        link.backlogBytes -= rec.length;
-        q[i++] = undefined as never;
+      while (q.count > 0) {
+        const bytes = q.runBytes(cap);
+        const at = w.claimRun(bytes);
+        if (at < 0) {
+          // Not the whole run: try the first record alone before waiting for room.
+          const one = q.firstBytes();
+          if (one === bytes) break;
+          const at1 = w.claimRun(one);
+          if (at1 < 0) break;
+          w.data.set(q.run(one), at1);
+          q.drop(one);
+          continue;
+        }
+        w.data.set(q.run(bytes), at);
+        q.drop(bytes);
       }
-      if (i === q.length || asked) break;
+      if (q.count === 0 || asked) break;
       // Ask the reader to ring when it frees room, then look once more: it may have freed some
       // between the failed claim and the request, and would then not ring.
       w.wantRoom();
       asked = true;
     }
-    if (i === q.length) {
-      link.backlog = [];
-      link.backlogHead = 0;
-      this.backlogged.delete(link);
-    } else {
-      link.backlogHead = i;
-      if (i > 1024 && i * 2 > q.length) {
-        link.backlog = q.slice(i);
-        link.backlogHead = 0;
-      }
-    }
+    if (q.count === 0) this.backlogged.delete(link);
     if (link.congested && link.backlogBytes <= this.limits.maxBacklogBytes) {
       link.congested = false;
       this.congestedLinks--;
@@ -445,6 +451,11 @@ export class RingTransport implements MeshTransport {
       out.arena = { ...this.arenas.stats };
     }
     return out;
+  }
+
+  /** Between turns: a collection when arena memory runs short (see ArenaTable.maybeCollect). */
+  maybeCollect(): void {
+    this.arenas?.maybeCollect(this.limits.arenaCollectMs);
   }
 
   /** True while some link's backlog is past `maxBacklogBytes`: the host should run no turns. */
@@ -574,15 +585,16 @@ export class RingTransport implements MeshTransport {
   private dropBacklog(link: Link, reason: DeadLetterReason): void {
     const r = this.newReader();
     let last: unknown;
-    for (let i = link.backlogHead; i < link.backlog.length; i++) {
-      const rec = link.backlog[i]!;
-      if (rec[0] === SPILL) continue;
-      r.resetView(rec);
-      last = this.deadRecord(r, link, last, reason);
+    const q = link.backlog;
+    while (q.count > 0) {
+      const rec = q.peek();
+      if (rec[0] !== SPILL) {
+        r.resetView(rec.slice());
+        last = this.deadRecord(r, link, last, reason);
+      }
+      q.shift();
     }
-    link.backlog = [];
-    link.backlogHead = 0;
-    link.backlogBytes = 0;
+    q.clear();
     this.backlogged.delete(link);
     if (link.congested) {
       link.congested = false;

@@ -42,6 +42,25 @@ export function recordBytes(n: number): number {
 }
 
 /**
+ * Lays out a record in ring format at `at` of `out` (8-aligned): its length, then `n` bytes of
+ * `payload`; returns the bytes it takes. For queues that move runs of records in one copy.
+ */
+export function formatRecord(out: Uint8Array, outWords: DataView, at: number, payload: Uint8Array, n: number): number {
+  outWords.setInt32(at, n, true);
+  copyBytes(payload, 0, out, at + LENGTH_BYTES, n);
+  return recordBytes(n);
+}
+
+/** Copies `n` bytes; a plain loop for the small records most messages are (TypedArray.set costs more to call than to copy them). */
+export function copyBytes(src: Uint8Array, from: number, dst: Uint8Array, to: number, n: number): void {
+  if (n > 64) {
+    dst.set(src.subarray(from, from + n), to);
+    return;
+  }
+  for (let i = 0; i < n; i++) dst[to + i] = src[from + i]!;
+}
+
+/**
  * A new ring with `capacity` bytes of data (a power of two, at least 4 KiB); hand the buffer
  * to one {@link RingWriter} and one {@link RingReader}.
  */
@@ -116,6 +135,29 @@ export class RingWriter extends RingBase {
     this.words[pos >> 2] = n;
     this.tail = (this.tail + size) >>> 0;
     return pos + LENGTH_BYTES;
+  }
+
+  /**
+   * Room for a run of whole records already in ring format (`u32 length | payload | padding to
+   * 8`, as {@link formatRecord} lays them out): returns the offset in {@link data} to copy them
+   * to, contiguous, or -1. When the run does not fit before the end of the data but would after a
+   * wrap, a padding record fills the end first. The run is published by {@link publish}.
+   */
+  claimRun(bytes: number): number {
+    let pos = this.tail & this.mask;
+    const toEnd = this.capacity - pos;
+    const need = toEnd < bytes ? toEnd + bytes : bytes;
+    if (((this.tail - this.headSeen) >>> 0) + need > this.capacity) {
+      this.headSeen = Atomics.load(this.header, READ) >>> 0;
+      if (((this.tail - this.headSeen) >>> 0) + need > this.capacity) return -1;
+    }
+    if (toEnd < bytes) {
+      this.words[pos >> 2] = PAD;
+      this.tail = (this.tail + toEnd) >>> 0;
+      pos = 0;
+    }
+    this.tail = (this.tail + bytes) >>> 0;
+    return pos;
   }
 
   /** Whether records were claimed since the last publish. */

@@ -176,6 +176,11 @@ export class WireReader {
   volatile = false;
   /** Shared arenas, as the writer had them (see {@link WireWriter.arenas}). */
   arenas: ArenaTable | null = null;
+  /**
+   * The buffer being read holds this one message and nothing else will use it (a large record
+   * sent apart): {@link bytes} hands out views of it rather than copies.
+   */
+  ownsMessage = false;
 
   reset(buffer: ArrayBuffer): void {
     this.buf = new Uint8Array(buffer);
@@ -247,7 +252,7 @@ export class WireReader {
   bytes(): Uint8Array {
     if (this.arenas !== null && this.buf[this.pos++] === 1) return this.arenas.readRef(this);
     const n = this.uvar();
-    const out = this.buf.slice(this.pos, this.pos + n);
+    const out = this.ownsMessage ? this.buf.subarray(this.pos, this.pos + n) : this.buf.slice(this.pos, this.pos + n);
     this.pos += n;
     return out;
   }
