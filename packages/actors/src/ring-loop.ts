@@ -156,9 +156,10 @@ export class WorkerRingLoop {
    * Polls the rings for up to `maxSpinUs`; true when a record arrived. Whether to spin at all
    * follows how often spinning has caught the next record lately (a moving average of hits):
    * spinning that keeps missing (the peer is slow, or shares the core, or the machine is busy)
-   * costs the peer CPU, and the record arrives just after it anyway. After about six misses in a
-   * row, only every 16th idle moment probes, to find out whether spinning would catch something
-   * again; a hit brings it back.
+   * costs the peer CPU, and the record arrives just after it anyway. After about thirty misses in
+   * a row (a busy machine: a burst of a few, when a peer is descheduled or collects garbage, does
+   * not count), only every 16th idle moment probes, to find out whether spinning would catch
+   * something again; a hit brings it back.
    * Spins are all or nothing: a short spin would mostly end just before a sleeping peer could
    * answer (waking it costs more than most spins last).
    */
@@ -185,7 +186,7 @@ export class WorkerRingLoop {
         if (activity !== null && (i & 255) === 0 && !activity.coreFree()) return false;
       }
     }
-    this.hitRate *= 0.8;
+    this.hitRate *= 0.95;
     return false;
   }
 
