@@ -425,7 +425,9 @@ export class ArenaTable {
    * time while a stream of large values fills an arena. So: when some arena is short of room
    * and this thread has made views of more than a sixteenth of an arena since its last
    * collection, it runs one, at most every `intervalMs` (0: never). Returns whether it did.
-   * Called by the run loops between turns (never inside one).
+   * Called by worker run loops between turns (never inside one, and never on the main thread,
+   * which is the user's). `--expose-gc` is set for the process the first time (V8's flags are
+   * process-wide: new vm contexts then see `gc`).
    */
   maybeCollect(intervalMs: number): boolean {
     if (intervalMs <= 0 || viewBytes * 16 < this.own.arena.dataBytes) return false;

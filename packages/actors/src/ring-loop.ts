@@ -250,7 +250,7 @@ export class MainRingDriver {
     const got = this.transport.poll(budget);
     host.drain();
     this.transport.flush();
-    this.transport.maybeCollect();
+    // No collections here: this is the user's thread (its views are collected when V8 decides).
     // More than one budget's worth, or turns left: come back after the event loop turns.
     if (got >= budget || (host.busy && !this.transport.congested())) this.schedule();
     else this.arm();
