@@ -204,7 +204,7 @@ function decide(s: LearnerState, instance: number, value: Value, fromAcceptors: 
     for (let i = 0; i < s.learners.length; i++) if (i !== s.index) s.out.send(ctx, s.learners[i]!, msg);
   }
   for (let i = 0; i < s.subscribers.length; i++) s.out.send(ctx, s.subscribers[i]!, msg);
-  const p = s.pending.get(instance);
+  const p = s.pending.size === 0 ? undefined : s.pending.get(instance);
   if (p) {
     s.pending.delete(instance);
     for (const t of p.tokens) ctx.respond(t, msg);
