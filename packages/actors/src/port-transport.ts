@@ -2,7 +2,8 @@ import type { MessagePort } from 'node:worker_threads';
 import { CLONE_TAG, REPEAT_TAG, type CodecRegistry } from './codec.js';
 import { Envelope, Kind } from './envelope.js';
 import { errorInfo, messageType } from './errors.js';
-import type { ActorHost, Transport } from './host.js';
+import type { ActorHost } from './host.js';
+import type { MeshTransport } from './mesh.js';
 import type { ActorRef } from './ref.js';
 import { WireReader, WireWriter } from './wire.js';
 
@@ -42,7 +43,7 @@ class Link {
  * A batch is an ArrayBuffer of records, or `[buffer, clones]` when some messages are cloned:
  * `u8 kind | u32 to | u16 fromNode | u32 fromId | u32 corr (not for sends) | u16 tag | payload`.
  */
-export class PortTransport implements Transport {
+export class PortTransport implements MeshTransport {
   private readonly links: (Link | undefined)[] = [];
   private readonly dirty: Link[] = [];
   private readonly reader = new WireReader();
@@ -181,14 +182,14 @@ export class PortTransport implements Transport {
         link.objs = [];
         port.postMessage([buffer, objs], [buffer]);
       }
-    } catch (e) {
+    } catch {
       // Only a cloned message can fail here (DataCloneError). Find it, report it, send the rest.
-      this.salvage(link, buffer, objs, e);
+      this.salvage(link, buffer, objs);
     }
   }
 
   /** Re-sends a batch whose post failed, without the messages that cannot be cloned. */
-  private salvage(link: Link, buffer: ArrayBuffer, objs: unknown[], error: unknown): void {
+  private salvage(link: Link, buffer: ArrayBuffer, objs: unknown[]): void {
     const envs = this.decodeAll(buffer, objs.map(() => undefined));
     let oi = 0;
     for (const { env, cloned } of envs) {
@@ -207,7 +208,6 @@ export class PortTransport implements Transport {
       }
       this.send(env);
     }
-    void error;
     if (link.count > 0) this.post(link);
   }
 

@@ -9,10 +9,12 @@
  *
  * Pure: it touches the world only through `ctx`.
  */
-import { IntMap, defineActor, type ActorContext, type ActorRef, type ReplyToken } from '@synod/actors';
+import { IntMap, defineActor, sameRef, type ActorContext, type ActorRef, type ReplyToken } from '@synod/actors';
 import { assert } from './assert.js';
 import type { Ballot } from './ballot.js';
-import type { Accepted, Chosen, Configure, Decided, LearnerMsg, ProposerMsg } from './messages.js';
+import type { Accepted, Chosen, Configure, Decided, LearnerMsg, ProposerMsg, SubscriptionRefused } from './messages.js';
+import { DEFAULT_MAX_BATCH_MESSAGES, Outbox } from './outbox.js';
+import { QuorumTally, majorityOf } from './quorum.js';
 import { sameValue, type Value } from './value.js';
 
 export interface LearnerOptions {
@@ -24,10 +26,12 @@ export interface LearnerOptions {
   maxAttempts: number;
   /** Pending `learn` requests at once. Default 10000. */
   maxPending: number;
-  /** Subscribers to decisions. Default 64. */
+  /** Subscribers to decisions; one more is refused (with a `subscription-refused` notice). Default 64. */
   maxSubscribers: number;
   /** Deadlines are checked this often. Default 20. */
   tickMs: number;
+  /** Messages in one batch to one actor (see outbox.ts); 1 sends each on its own. Default 1024. */
+  maxBatchMessages: number;
 }
 
 export const defaultLearnerOptions: LearnerOptions = {
@@ -37,6 +41,7 @@ export const defaultLearnerOptions: LearnerOptions = {
   maxPending: 10_000,
   maxSubscribers: 64,
   tickMs: 20,
+  maxBatchMessages: DEFAULT_MAX_BATCH_MESSAGES,
 };
 
 export interface LearnerArgs {
@@ -54,11 +59,10 @@ export interface LearnerArgs {
 /** Votes seen for one undecided instance: per ballot, which acceptors accepted which value. */
 interface Votes {
   ballot: Ballot;
-  mask: number;
-  count: number;
+  voters: QuorumTally;
   value: Value;
   /** Other ballots, rarely more than one (duelling proposers). */
-  others: Map<Ballot, { mask: number; count: number; value: Value }> | null;
+  others: Map<Ballot, { voters: QuorumTally; value: Value }> | null;
 }
 
 interface Pending { tokens: ReplyToken[]; deadline: number; attempts: number; asked: 'peers' | 'proposer' }
@@ -76,6 +80,8 @@ export interface LearnerState {
   pending: Map<number, Pending>;
   subscribers: ActorRef<Decided>[];
   nextProposer: number;
+  /** This turn's messages, grouped per destination (not part of the protocol's state). */
+  out: Outbox;
 }
 
 type Ctx = ActorContext<LearnerMsg, never>;
@@ -90,7 +96,7 @@ export const Learner = defineActor<LearnerState, Msg, LearnerArgs, never>({
     ctx.setTimer('tick', opts.tickMs, { type: 'tick' });
     return {
       index: args.index,
-      majority: Math.floor(args.acceptorCount / 2) + 1,
+      majority: majorityOf(args.acceptorCount),
       learners: args.learners ?? [],
       proposers: args.proposers ?? [],
       opts,
@@ -100,32 +106,57 @@ export const Learner = defineActor<LearnerState, Msg, LearnerArgs, never>({
       pending: new Map(),
       subscribers: [],
       nextProposer: args.index,
+      out: new Outbox(opts.maxBatchMessages),
     };
   },
 
-  inspect: (s) => ({ ...s, votes: s.votes.toMap(), decided: s.decided.toMap() }),
+  inspect: ({ out: _out, ...s }) => ({ ...s, votes: s.votes.toMap(), decided: s.decided.toMap() }),
 
   receive(s, msg, ctx) {
     const c = ctx as Ctx;
-    switch (msg.type) {
-      case 'accepted': onAccepted(s, msg, c); break;
-      case 'decided': case 'chosen': decide(s, msg.instance, msg.value, false, c); break;
-      case 'learn': onLearn(s, msg.instance, c); break;
-      case 'query': {
-        const v = s.decided.get(msg.instance);
-        if (v !== undefined || s.decided.has(msg.instance)) c.reply({ type: 'decided', instance: msg.instance, value: v } satisfies Decided);
-        break;
-      }
-      case 'subscribe':
-        if (s.subscribers.length >= s.opts.maxSubscribers) throw new Error(`learner ${s.index}: more than ${s.opts.maxSubscribers} subscribers (maxSubscribers)`);
-        s.subscribers.push(msg.to);
-        break;
-      case 'tick': onTick(s, c); break;
-      case 'configure': onConfigure(s, msg); break;
-      case 'forget': onForget(s, msg.below); break;
+    if (msg.type === 'batch') {
+      const msgs = msg.msgs;
+      for (let i = 0; i < msgs.length; i++) handle(s, msgs[i] as Msg, c, true);
+    } else {
+      handle(s, msg, c, false);
     }
+    s.out.flush(c);
   },
 });
+
+/** A subscriber past `maxSubscribers` is refused: it is told so, and nothing else changes. */
+function onSubscribe(s: LearnerState, to: ActorRef<Decided>, ctx: Ctx): void {
+  if (s.subscribers.some((r) => sameRef(r, to))) return;
+  if (s.subscribers.length >= s.opts.maxSubscribers) {
+    const reason = `learner ${s.index} already has ${s.opts.maxSubscribers} subscribers (maxSubscribers)`;
+    ctx.log.warn(reason);
+    ctx.send(to as ActorRef<unknown>, { type: 'subscription-refused', learner: s.index, reason } satisfies SubscriptionRefused);
+    return;
+  }
+  s.subscribers.push(to);
+}
+
+/** One message, alone or from a batch (`batched`: answers go into the batch back to the sender). */
+function handle(s: LearnerState, msg: Msg, c: Ctx, batched: boolean): void {
+  switch (msg.type) {
+    case 'accepted': onAccepted(s, msg, c); break;
+    case 'decided': case 'chosen': decide(s, msg.instance, msg.value, false, c); break;
+    case 'learn': onLearn(s, msg.instance, c); break;
+    case 'query': {
+      const v = s.decided.get(msg.instance);
+      if (v !== undefined || s.decided.has(msg.instance)) {
+        const answer: Decided = { type: 'decided', instance: msg.instance, value: v };
+        if (!batched) c.reply(answer);
+        else if (c.sender !== undefined) s.out.send(c, c.sender, answer);
+      }
+      break;
+    }
+    case 'subscribe': onSubscribe(s, msg.to, c); break;
+    case 'tick': onTick(s, c); break;
+    case 'configure': onConfigure(s, msg); break;
+    case 'forget': onForget(s, msg.below); break;
+  }
+}
 
 function onConfigure(s: LearnerState, m: Configure): void {
   if (m.learners) s.learners = m.learners;
@@ -140,29 +171,24 @@ function onAccepted(s: LearnerState, m: Accepted, ctx: Ctx): void {
     return;
   }
   let v = s.votes.get(m.instance);
-  const bit = 1 << m.acceptor;
   if (v === undefined) {
-    v = { ballot: m.ballot, mask: bit, count: 1, value: m.value, others: null };
+    v = { ballot: m.ballot, voters: new QuorumTally(s.majority), value: m.value, others: null };
     s.votes.set(m.instance, v);
-  } else if (v.ballot === m.ballot) {
-    if (v.mask & bit) return;
-    v.mask |= bit;
-    v.count++;
-    assert(sameValue(v.value, m.value), `learner: two values accepted in ballot ${m.ballot} of instance ${m.instance}`);
-  } else {
+  } else if (v.ballot !== m.ballot) {
     v.others ??= new Map();
-    const o = v.others.get(m.ballot);
+    let o = v.others.get(m.ballot);
     if (o === undefined) {
-      v.others.set(m.ballot, { mask: bit, count: 1, value: m.value });
-    } else if (!(o.mask & bit)) {
-      o.mask |= bit;
-      o.count++;
-      assert(sameValue(o.value, m.value), `learner: two values accepted in ballot ${m.ballot} of instance ${m.instance}`);
-      if (o.count >= s.majority) decide(s, m.instance, o.value, true, ctx);
+      o = { voters: new QuorumTally(s.majority), value: m.value };
+      v.others.set(m.ballot, o);
     }
+    if (o.voters.has(m.acceptor)) return;
+    assert(sameValue(o.value, m.value), `learner: two values accepted in ballot ${m.ballot} of instance ${m.instance}`);
+    if (o.voters.add(m.acceptor)) decide(s, m.instance, o.value, true, ctx);
     return;
   }
-  if (v.count >= s.majority) decide(s, m.instance, v.value, true, ctx);
+  if (v.voters.has(m.acceptor)) return;
+  assert(sameValue(v.value, m.value), `learner: two values accepted in ballot ${m.ballot} of instance ${m.instance}`);
+  if (v.voters.add(m.acceptor)) decide(s, m.instance, v.value, true, ctx);
 }
 
 /**
@@ -179,10 +205,10 @@ function decide(s: LearnerState, instance: number, value: Value, fromAcceptors: 
   s.votes.delete(instance);
   const msg: Decided = { type: 'decided', instance, value };
   if (fromAcceptors) {
-    for (let i = 0; i < s.learners.length; i++) if (i !== s.index) ctx.send(s.learners[i]!, msg);
+    for (let i = 0; i < s.learners.length; i++) if (i !== s.index) s.out.send(ctx, s.learners[i]!, msg);
   }
-  for (const sub of s.subscribers) ctx.send(sub, msg);
-  const p = s.pending.get(instance);
+  for (let i = 0; i < s.subscribers.length; i++) s.out.send(ctx, s.subscribers[i]!, msg);
+  const p = s.pending.size === 0 ? undefined : s.pending.get(instance);
   if (p) {
     s.pending.delete(instance);
     for (const t of p.tokens) ctx.respond(t, msg);
@@ -217,7 +243,7 @@ function askPeers(s: LearnerState, instance: number, p: Pending, ctx: Ctx): void
   p.attempts++;
   p.asked = 'peers';
   p.deadline = ctx.now() + s.opts.queryTimeoutMs;
-  for (let i = 0; i < s.learners.length; i++) if (i !== s.index) ctx.send(s.learners[i]!, { type: 'query', instance });
+  for (let i = 0; i < s.learners.length; i++) if (i !== s.index) s.out.send(ctx, s.learners[i]!, { type: 'query', instance });
 }
 
 /** Nobody knows: propose ourselves (value null, chosen only if nothing else was accepted). */
@@ -227,7 +253,7 @@ function recover(s: LearnerState, instance: number, p: Pending, ctx: Ctx): void 
   p.deadline = ctx.now() + s.opts.retryMs;
   if (s.proposers.length === 0) return;
   const to = s.proposers[s.nextProposer++ % s.proposers.length]!;
-  ctx.send(to, { type: 'propose', instance, value: null, recover: true });
+  s.out.send(ctx, to, { type: 'propose', instance, value: null, recover: true });
 }
 
 function onTick(s: LearnerState, ctx: Ctx): void {

@@ -16,12 +16,14 @@
  * Pure: it touches the world only through `ctx` (time, timers, randomness, persistence).
  */
 import { IntMap, defineActor, type ActorContext, type ActorRef, type ReplyToken } from '@synod/actors';
-import { ZERO_BALLOT, ballot, formatBallot, proposerOf, roundOf, type Ballot } from './ballot.js';
+import { ZERO_BALLOT, ballot, roundOf, type Ballot } from './ballot.js';
 import {
   FORGOTTEN, type Accept, type Accepted, type AcceptorMsg, type Chosen, type Configure, type Prepare, type PromiseMsg,
   type Propose, type ProposeFailed, type ProposerHeartbeat, type ProposerMsg, type Reject,
 } from './messages.js';
 import { assert } from './assert.js';
+import { DEFAULT_MAX_BATCH_MESSAGES, Outbox } from './outbox.js';
+import { QuorumTally, majorityOf } from './quorum.js';
 import type { Value } from './value.js';
 
 /** Bounds and timing of a proposer. Every one is named and has a default. */
@@ -52,6 +54,8 @@ export interface ProposerOptions {
   leaderTimeoutMs: number;
   /** Rounds reserved per durable write (a restart skips the unused rest). Default 1024. */
   roundReserve: number;
+  /** Messages in one batch to one actor (see outbox.ts); 1 sends each on its own. Default 1024. */
+  maxBatchMessages: number;
 }
 
 export const defaultProposerOptions: ProposerOptions = {
@@ -66,6 +70,7 @@ export const defaultProposerOptions: ProposerOptions = {
   heartbeatMs: 50,
   leaderTimeoutMs: 300,
   roundReserve: 1024,
+  maxBatchMessages: DEFAULT_MAX_BATCH_MESSAGES,
 };
 
 export interface ProposerArgs {
@@ -87,21 +92,24 @@ class Round {
   ballot: Ballot = ZERO_BALLOT;
   /** The highest ballot seen for this instance (our own, or in a rejection). */
   seen: Ballot = ZERO_BALLOT;
-  promised = 0;
-  promises = 0;
+  /** Phase 1: the acceptors that promised `ballot`. */
+  readonly promises: QuorumTally;
   highestBallot: Ballot = ZERO_BALLOT;
   highestValue: Value = null;
   /** The value sent in phase 2 of the current ballot. */
   proposed: Value = null;
-  accepted = 0;
-  accepts = 0;
+  /** Phase 2: the acceptors that accepted `proposed` in `ballot`. */
+  readonly accepts: QuorumTally;
   deadline = 0;
   /** When the current phase's message goes again to acceptors that have not answered. */
   retransmitAt = 0;
   timeoutMs: number;
   attempts = 0;
-  readonly waiters: ReplyToken[] = [];
-  constructor(readonly instance: number, readonly value: Value, readonly recover: boolean, timeoutMs: number) {
+  /** Who waits for the outcome (made on first use: most rounds have no one). */
+  waiters: ReplyToken[] | null = null;
+  constructor(readonly instance: number, readonly value: Value, readonly recover: boolean, timeoutMs: number, majority: number) {
+    this.promises = new QuorumTally(majority);
+    this.accepts = new QuorumTally(majority);
     this.timeoutMs = timeoutMs;
   }
 }
@@ -126,6 +134,13 @@ export interface ProposerState {
   lastHeartbeat: number;
   /** Statistics, for inspection and tests. */
   stats: { decided: number; ballots: number; timeouts: number; rejections: number; forwarded: number };
+  /** This turn's messages, grouped per destination (not part of the protocol's state). */
+  out: Outbox;
+  /**
+   * When the message being handled arrived (`ctx.now()` once per message: the instances of a
+   * batch share it; a clock read costs as much as a small handler).
+   */
+  now: number;
 }
 
 type Ctx = ActorContext<ProposerMsg, ProposerDurable>;
@@ -137,12 +152,16 @@ export const Proposer = defineActor<ProposerState, ProposerMsg, ProposerArgs, Pr
 
   init(args, ctx, recovered) {
     const opts = { ...defaultProposerOptions, ...args.options };
+    if (recovered) {
+      // Paired with `reserve`: reservations are whole rounds above zero.
+      assert(Number.isSafeInteger(recovered.reservedRound) && recovered.reservedRound > 0, `proposer ${args.id}: recovered a reserved round of ${recovered.reservedRound}`);
+    }
     // Start above every round this proposer may have used before a crash (①).
     const round = recovered ? recovered.reservedRound + 1 : 1;
     const s: ProposerState = {
       id: args.id,
       acceptors: args.acceptors,
-      majority: Math.floor(args.acceptors.length / 2) + 1,
+      majority: majorityOf(args.acceptors.length),
       proposers: args.proposers ?? [],
       opts,
       rounds: new IntMap(),
@@ -153,6 +172,8 @@ export const Proposer = defineActor<ProposerState, ProposerMsg, ProposerArgs, Pr
       peers: new Map(),
       lastHeartbeat: -Infinity,
       stats: { decided: 0, ballots: 0, timeouts: 0, rejections: 0, forwarded: 0 },
+      out: new Outbox(opts.maxBatchMessages),
+      now: 0,
     };
     ballot(1, args.id); // checks the id
     reserve(s, round, ctx as Ctx);
@@ -160,26 +181,38 @@ export const Proposer = defineActor<ProposerState, ProposerMsg, ProposerArgs, Pr
     return s;
   },
 
-  inspect: (s) => ({ ...s, rounds: new Map([...s.rounds].map(([k, r]) => [k, { ...r }])), peers: new Map(s.peers) }),
+  inspect: ({ out: _out, now: _now, ...s }) => ({ ...s, rounds: new Map([...s.rounds].map(([k, r]) => [k, { ...r }])), peers: new Map(s.peers) }),
 
   receive(s, msg, ctx) {
     const c = ctx as Ctx;
-    switch (msg.type) {
-      case 'promise': onPromise(s, msg, c); break;
-      case 'accepted': onAccepted(s, msg, c); break;
-      case 'reject': onReject(s, msg, c); break;
-      case 'propose': onPropose(s, msg, c); break;
-      case 'proposer-heartbeat': onHeartbeat(s, msg, c); break;
-      case 'tick': onTick(s, c); break;
-      case 'configure': onConfigure(s, msg); break;
+    s.now = c.now();
+    if (msg.type === 'batch') {
+      const msgs = msg.msgs;
+      for (let i = 0; i < msgs.length; i++) handle(s, msgs[i] as ProposerMsg, c);
+    } else {
+      handle(s, msg, c);
     }
+    s.out.flush(c);
   },
 });
+
+/** One message, alone or from a batch. */
+function handle(s: ProposerState, msg: ProposerMsg, c: Ctx): void {
+  switch (msg.type) {
+    case 'promise': onPromise(s, msg, c); break;
+    case 'accepted': onAccepted(s, msg, c); break;
+    case 'reject': onReject(s, msg, c); break;
+    case 'propose': onPropose(s, msg, c); break;
+    case 'proposer-heartbeat': onHeartbeat(s, msg, c); break;
+    case 'tick': onTick(s, c); break;
+    case 'configure': onConfigure(s, msg); break;
+  }
+}
 
 function onConfigure(s: ProposerState, m: Configure): void {
   if (m.acceptors) {
     s.acceptors = m.acceptors;
-    s.majority = Math.floor(m.acceptors.length / 2) + 1;
+    s.majority = majorityOf(m.acceptors.length);
   }
   if (m.proposers) s.proposers = m.proposers;
 }
@@ -207,20 +240,20 @@ function leaderId(s: ProposerState, now: number): number {
 
 function onPropose(s: ProposerState, m: Propose, ctx: Ctx): void {
   const token = m.replyTo ?? (m.silent ? undefined : ctx.replyToken());
-  const now = ctx.now();
+  const now = s.now;
   const leader = leaderId(s, now);
   // Not the distinguished proposer: hand the client to it, so two proposers do not duel (6.6).
   if (leader !== s.id && m.replyTo === undefined) {
     const to = s.proposers[leader - 1];
     if (to) {
       s.stats.forwarded++;
-      ctx.send(to, { type: 'propose', instance: m.instance, value: m.value, recover: m.recover, replyTo: token, silent: m.silent });
+      s.out.send(ctx, to, { type: 'propose', instance: m.instance, value: m.value, recover: m.recover, replyTo: token, silent: m.silent });
       return;
     }
   }
   const existing = s.rounds.get(m.instance);
   if (existing) {
-    if (token) existing.waiters.push(token);
+    if (token) (existing.waiters ??= []).push(token);
     return;
   }
   if (s.rounds.size >= s.opts.maxInFlight) {
@@ -235,15 +268,15 @@ function onPropose(s: ProposerState, m: Propose, ctx: Ctx): void {
 }
 
 function onHeartbeat(s: ProposerState, m: ProposerHeartbeat, ctx: Ctx): void {
-  if (m.id !== s.id) s.peers.set(m.id, ctx.now());
+  if (m.id !== s.id) s.peers.set(m.id, s.now);
   // A peer's ballots tell us rounds in use: new ballots start above them.
   const r = roundOf(m.leaderBallot);
   if (r >= s.round) s.round = r + 1;
 }
 
 function start(s: ProposerState, m: Propose, token: ReplyToken | undefined, ctx: Ctx): void {
-  const round = new Round(m.instance, m.recover ? null : m.value, m.recover === true, s.opts.initialTimeoutMs);
-  if (token) round.waiters.push(token);
+  const round = new Round(m.instance, m.recover ? null : m.value, m.recover === true, s.opts.initialTimeoutMs, s.majority);
+  if (token) round.waiters = [token];
   s.rounds.set(m.instance, round);
   prepare(s, round, ballot(s.round, s.id), ctx);
 }
@@ -258,45 +291,42 @@ function prepare(s: ProposerState, r: Round, b: Ballot, ctx: Ctx): void {
     return;
   }
   reserve(s, roundOf(b), ctx);
+  // Paired with the check in `init`: a ballot goes out only within a durable reservation (①).
+  assert(roundOf(b) <= s.reservedRound, `proposer ${s.id}: ballot round ${roundOf(b)} above the reserved ${s.reservedRound}`);
   s.stats.ballots++;
   r.phase = 1;
   r.ballot = b;
   if (b > r.seen) r.seen = b;
-  r.promised = 0;
-  r.promises = 0;
+  r.promises.reset();
   r.highestBallot = ZERO_BALLOT;
   r.highestValue = null;
-  r.accepted = 0;
-  r.accepts = 0;
-  const now = ctx.now();
+  r.accepts.reset();
+  const now = s.now;
   r.deadline = now + r.timeoutMs;
   r.retransmitAt = now + s.opts.retransmitMs;
   const msg: Prepare = { type: 'prepare', instance: r.instance, ballot: b };
-  for (let i = 0; i < s.acceptors.length; i++) ctx.send(s.acceptors[i]!, msg);
+  s.out.sendAll(ctx, s.acceptors, msg);
 }
 
 /** Phase 1b arrives: count distinct promises for our ballot; on a majority, phase 2 (⑤). */
 function onPromise(s: ProposerState, m: PromiseMsg, ctx: Ctx): void {
   const r = s.rounds.get(m.instance);
   if (r === undefined || r.phase !== 1 || m.ballot !== r.ballot) return; // stale
-  const bit = 1 << m.acceptor;
-  if (r.promised & bit) return; // a duplicate
-  r.promised |= bit;
-  r.promises++;
+  if (r.promises.has(m.acceptor)) return; // a duplicate
   if (m.acceptedBallot > r.highestBallot) {
     r.highestBallot = m.acceptedBallot;
     r.highestValue = m.acceptedValue;
   }
-  if (r.promises < s.majority) return;
+  if (!r.promises.add(m.acceptor)) return;
   // ⑤: the value of the highest-numbered accepted proposal among the promises, else our own.
   const value = r.highestBallot !== ZERO_BALLOT ? r.highestValue : r.value;
   r.phase = 2;
   r.proposed = value;
-  const now = ctx.now();
+  const now = s.now;
   r.deadline = now + r.timeoutMs;
   r.retransmitAt = now + s.opts.retransmitMs;
   const accept: Accept = { type: 'accept', instance: r.instance, ballot: r.ballot, value };
-  for (let i = 0; i < s.acceptors.length; i++) ctx.send(s.acceptors[i]!, accept);
+  s.out.sendAll(ctx, s.acceptors, accept);
 }
 
 // ------------------------------------------------------------------ phase 2
@@ -305,11 +335,7 @@ function onPromise(s: ProposerState, m: PromiseMsg, ctx: Ctx): void {
 function onAccepted(s: ProposerState, m: Accepted, ctx: Ctx): void {
   const r = s.rounds.get(m.instance);
   if (r === undefined || r.phase !== 2 || m.ballot !== r.ballot) return;
-  const bit = 1 << m.acceptor;
-  if (r.accepted & bit) return;
-  r.accepted |= bit;
-  r.accepts++;
-  if (r.accepts < s.majority) return;
+  if (!r.accepts.add(m.acceptor)) return;
   s.stats.decided++;
   const chosen: Chosen = { type: 'chosen', instance: r.instance, value: r.proposed };
   finish(s, r, chosen, ctx);
@@ -329,12 +355,12 @@ function onReject(s: ProposerState, m: Reject, ctx: Ctx): void {
   // Every instance will start above this round from now on.
   const round = roundOf(r.seen);
   if (round >= s.round) s.round = round + 1;
-  if (isLeader(s, ctx.now())) {
+  if (isLeader(s, s.now)) {
     prepare(s, r, higherBallot(s, r), ctx);
   } else {
     // Not the distinguished proposer: back off for a random while before trying again.
     r.phase = 0;
-    r.deadline = ctx.now() + r.timeoutMs * ctx.random();
+    r.deadline = s.now + r.timeoutMs * ctx.random();
   }
 }
 
@@ -344,7 +370,7 @@ function higherBallot(s: ProposerState, r: Round): Ballot {
 
 function finish(s: ProposerState, r: Round, answer: Chosen | ProposeFailed, ctx: Ctx): void {
   s.rounds.delete(r.instance);
-  for (const t of r.waiters) ctx.respond(t, answer);
+  if (r.waiters !== null) for (const t of r.waiters) ctx.respond(t, answer);
   // Room in the window: start the next queued proposal.
   while (s.rounds.size < s.opts.maxInFlight && s.queueHead < s.queue.length) {
     const next = s.queue[s.queueHead]!;
@@ -354,7 +380,7 @@ function finish(s: ProposerState, r: Round, answer: Chosen | ProposeFailed, ctx:
       s.queueHead = 0;
     }
     const existing = s.rounds.get(next.msg.instance);
-    if (existing) { if (next.token) existing.waiters.push(next.token); continue; }
+    if (existing) { if (next.token) (existing.waiters ??= []).push(next.token); continue; }
     start(s, next.msg, next.token, ctx);
   }
 }
@@ -367,12 +393,12 @@ function failed(instance: number, reason: string): ProposeFailed {
 
 /** Deadlines (③) and the election's heartbeats, checked on a periodic tick. */
 function onTick(s: ProposerState, ctx: Ctx): void {
-  const now = ctx.now();
+  const now = s.now;
   ctx.setTimer('tick', s.opts.tickMs, { type: 'tick' });
   if (s.opts.electLeader && s.proposers.length > 1 && now - s.lastHeartbeat >= s.opts.heartbeatMs) {
     s.lastHeartbeat = now;
     const hb: ProposerHeartbeat = { type: 'proposer-heartbeat', id: s.id, leaderBallot: ballot(s.round, s.id) };
-    for (let i = 0; i < s.proposers.length; i++) if (i + 1 !== s.id) ctx.send(s.proposers[i]!, hb);
+    for (let i = 0; i < s.proposers.length; i++) if (i + 1 !== s.id) s.out.send(ctx, s.proposers[i]!, hb);
   }
   for (const r of s.rounds.values()) {
     if (now < r.deadline) {
@@ -390,15 +416,10 @@ function onTick(s: ProposerState, ctx: Ctx): void {
 
 /** Sends the current phase's message again, same ballot, to the acceptors that have not answered. */
 function retransmit(s: ProposerState, r: Round, ctx: Ctx): void {
-  r.retransmitAt = ctx.now() + s.opts.retransmitMs;
-  const answered = r.phase === 1 ? r.promised : r.accepted;
+  r.retransmitAt = s.now + s.opts.retransmitMs;
+  const answered = r.phase === 1 ? r.promises : r.accepts;
   const msg: Prepare | Accept = r.phase === 1
     ? { type: 'prepare', instance: r.instance, ballot: r.ballot }
     : { type: 'accept', instance: r.instance, ballot: r.ballot, value: r.proposed };
-  for (let i = 0; i < s.acceptors.length; i++) if (!(answered & (1 << i))) ctx.send(s.acceptors[i]!, msg);
-}
-
-/** For logs and tests. */
-export function describeRound(r: Round): string {
-  return `instance ${r.instance} ballot ${formatBallot(r.ballot)} by ${proposerOf(r.ballot)} phase ${r.phase}`;
+  for (let i = 0; i < s.acceptors.length; i++) if (!answered.has(i)) s.out.send(ctx, s.acceptors[i]!, msg);
 }
