@@ -13,6 +13,7 @@
  * typo never silently runs the wrong benchmark.
  */
 import { availableParallelism } from 'node:os';
+import { SynodError, registerErrors } from '@synod/actors';
 
 /** How a suite should run, from the BENCH_* variables. */
 export interface BenchEnv {
@@ -44,8 +45,9 @@ export const DEFAULT_RUNS = 5;
 export const DEFAULT_QUICK_RUNS = 3;
 
 /** A BENCH_* variable with a value the suite cannot use. */
-export class BenchEnvError extends Error {
+export class BenchEnvError extends SynodError {
   override readonly name = 'BenchEnvError';
+  override readonly code: string = 'bench-env';
 }
 
 function flag(env: NodeJS.ProcessEnv, name: string): boolean {
@@ -95,3 +97,5 @@ export function sized<T>(full: T, quick: T, env: NodeJS.ProcessEnv = process.env
 export function progress(run: number, runs: number, detail: string): void {
   console.log(`run ${run}/${runs}: ${detail}`);
 }
+
+registerErrors({ BenchEnvError });

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Figure, Ratio } from '../lib/results.js';
+import { SynodError, registerErrors } from '@synod/actors';
 
 /** The `format` field: bumped when a reader of an older file would misread a newer one. */
 export const FORMAT = 'synod-bench/1';
@@ -94,8 +95,9 @@ export interface Combined {
 }
 
 /** A results file that cannot be read; the message says which file and what is wrong. */
-export class ResultsFileError extends Error {
+export class ResultsFileError extends SynodError {
   override readonly name = 'ResultsFileError';
+  override readonly code: string = 'results-file';
 }
 
 function isObject(x: unknown): x is Record<string, unknown> {
@@ -178,3 +180,5 @@ export function suiteResults(c: Combined): Map<string, SuiteResult> {
   for (const [name, o] of Object.entries(c.suites)) if (o.result) out.set(name, o.result);
   return out;
 }
+
+registerErrors({ ResultsFileError });

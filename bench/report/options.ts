@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ResultsFileError, loadResults } from './combined.js';
 import { SUITES } from './suites.js';
+import { SynodError, registerErrors } from '@synod/actors';
 
 export interface BenchOptions {
   quick: boolean;
@@ -27,8 +28,9 @@ export interface BenchOptions {
 }
 
 /** A usage mistake: exit status 2. */
-export class BenchUsageError extends Error {
+export class BenchUsageError extends SynodError {
   override readonly name = 'BenchUsageError';
+  override readonly code: string = 'bench-usage';
 }
 
 /** Exit statuses of `pnpm bench`. */
@@ -142,3 +144,5 @@ export function parseBenchArgs(argv: string[], ctx: ParseContext): BenchOptions 
 export function defaultOutDir(benchDir: string, mode: 'full' | 'quick'): string {
   return mode === 'quick' ? `${benchDir}/quick` : benchDir;
 }
+
+registerErrors({ BenchUsageError });

@@ -3,6 +3,7 @@
  * `main.ts` parses arguments with `node:util` parseArgs from these definitions, prints help,
  * and turns usage mistakes into exit status 2.
  */
+import { SynodError, registerErrors } from '@synod/actors';
 
 /** One option. */
 export interface OptionSpec {
@@ -39,8 +40,9 @@ export interface Command {
 }
 
 /** A usage mistake: printed with a pointer to `--help`, exit status 2. */
-export class UsageError extends Error {
+export class UsageError extends SynodError {
   override readonly name = 'UsageError';
+  override readonly code: string = 'usage';
 }
 
 /** Exit statuses shared by all commands. */
@@ -84,3 +86,5 @@ export function oneOf<T extends string>(values: CommandContext['values'], name: 
   if (!(choices as readonly string[]).includes(s)) throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got '${s}'`);
   return s as T;
 }
+
+registerErrors({ UsageError });

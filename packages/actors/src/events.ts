@@ -1,4 +1,3 @@
-import type { ErrorInfo } from './errors.js';
 import type { DeadLetter } from './host.js';
 import type { LogRecord } from './logger.js';
 import type { TraceWindow } from './message-trace.js';
@@ -31,7 +30,7 @@ export interface StatsReport {
 export interface SystemEvents {
   'actor:started': (e: { ref: ActorRef<any>; parent: ActorRef<any> | null }) => void;
   'actor:stopped': (e: { ref: ActorRef<any> }) => void;
-  'actor:crashed': (e: { ref: ActorRef<any>; error: ErrorInfo; during: 'init' | 'receive' | 'stop' | 'worker'; messageType: string | undefined }) => void;
+  'actor:crashed': (e: { ref: ActorRef<any>; error: Error; during: 'init' | 'receive' | 'stop' | 'worker'; messageType: string | undefined }) => void;
   'actor:restarted': (e: { ref: ActorRef<any>; attempt: number; delayMs: number }) => void;
   'dead-letter': (e: DeadLetter) => void;
   'stats': (e: StatsReport) => void;

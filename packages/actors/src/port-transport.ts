@@ -1,9 +1,9 @@
 import type { MessagePort } from 'node:worker_threads';
 import { CLONE_TAG, REPEAT_TAG, type CodecRegistry } from './codec.js';
 import { Envelope, Kind } from './envelope.js';
-import { errorInfo, messageType } from './errors.js';
+import { errorText, messageType } from './errors.js';
 import type { ActorHost } from './host.js';
-import type { MeshTransport } from './mesh.js';
+import type { MeshTransport } from './transport.js';
 import type { ActorRef } from './ref.js';
 import { WireReader, WireWriter } from './wire.js';
 
@@ -145,7 +145,7 @@ export class PortTransport implements MeshTransport {
       } catch (e) {
         w.pos = start;
         link.lastMsg = undefined;
-        this.host.deadLetter(env, 'encoding', `codec for "${messageType(msg)}" threw: ${errorInfo(e).message}`);
+        this.host.deadLetter(env, 'encoding', `codec for "${messageType(msg)}" threw: ${errorText(e)}`);
         return;
       }
     }
@@ -201,7 +201,7 @@ export class PortTransport implements MeshTransport {
         } catch (e) {
           env.toNode = link.node;
           env.msg = original;
-          this.host.deadLetter(env, 'encoding', `not structured-clone safe: ${errorInfo(e).message}`);
+          this.host.deadLetter(env, 'encoding', `not structured-clone safe: ${errorText(e)}`);
           continue;
         }
         env.msg = original;

@@ -21,11 +21,12 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { ArenaRef, ArenaStats, ArenaTable } from './arena.js';
 import { CLONE_TAG, REPEAT_TAG, type CodecRegistry } from './codec.js';
+export type { RingEnds } from './transport.js';
 import { ring as ringDoorbell, doorbellWord } from './doorbell.js';
 import { Envelope, Kind } from './envelope.js';
-import { errorInfo, messageType } from './errors.js';
+import { errorText, messageType } from './errors.js';
 import type { ActorHost, DeadLetterReason } from './host.js';
-import type { MeshTransport } from './mesh.js';
+import type { MeshTransport, RingEnds } from './transport.js';
 import type { ActorRef } from './ref.js';
 import { ByteQueue } from './byte-queue.js';
 import { RingReader, RingWriter, copyBytes } from './ring.js';
@@ -71,18 +72,6 @@ export interface RingTransportStats {
   spilled: number;
   /** Large values through shared arenas (absent when arenas are off). */
   arena?: ArenaStats;
-}
-
-/** One host's ends of the rings of a pair, handed out by whoever wires the mesh. */
-export interface RingEnds {
-  /** The ring this host writes (the peer reads it). */
-  out: SharedArrayBuffer;
-  /** The ring this host reads. */
-  in: SharedArrayBuffer;
-  /** The peer's doorbell, rung after publishing to it. */
-  peerDoorbell: SharedArrayBuffer;
-  /** The peer's arena (its large values arrive as references into it). */
-  peerArena?: ArenaRef;
 }
 
 /** The state of the pair of rings to and from one other node. */
@@ -325,8 +314,8 @@ export class RingTransport implements MeshTransport {
     } catch (e) {
       link.hasLastMsg = false;
       this.host.deadLetter(env, 'encoding', tag === CLONE_TAG
-        ? `not structured-clone safe: ${errorInfo(e).message}`
-        : `codec for "${messageType(msg)}" threw: ${errorInfo(e).message}`);
+        ? `not structured-clone safe: ${errorText(e)}`
+        : `codec for "${messageType(msg)}" threw: ${errorText(e)}`);
       return -1;
     }
     link.lastMsg = msg;

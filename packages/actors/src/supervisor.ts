@@ -7,7 +7,7 @@
  * {@link SupervisionRuntime}, so the same logic drives workers, embedded actors and simulated ones.
  */
 import type { ActorDefinition, SpawnOptions } from './define.js';
-import { InvalidOptionError, errorInfo, type ErrorInfo } from './errors.js';
+import { InvalidOptionError, toError } from './errors.js';
 import { refKey, type ActorRef } from './ref.js';
 
 export type Strategy = 'one-for-one' | 'one-for-all' | 'rest-for-one';
@@ -73,7 +73,7 @@ export interface SupervisionRuntime {
   delay(ms: number): Promise<void>;
   restarted(ref: ActorRef<any>, attempt: number, delayMs: number): void;
   /** A restart failed: the actor's `init` threw (reported as a crash during init). */
-  restartFailed(ref: ActorRef<any>, error: ErrorInfo): void;
+  restartFailed(ref: ActorRef<any>, error: Error): void;
   escalated(supervisor: string, reason: string): void;
   /** The root gave up: the system fails. */
   rootFailed(reason: string): void;
@@ -287,7 +287,7 @@ export class Supervisor {
         // Its init (or a grandchild's) failed: that is one more failure of this child, said as
         // a crash and counted toward the restart intensity like any other.
         c.up = false;
-        if (c.kind === 'actor') this.rt.restartFailed(c.ref, errorInfo(e));
+        if (c.kind === 'actor') this.rt.restartFailed(c.ref, toError(e));
         await this.recover(c);
         return;
       }

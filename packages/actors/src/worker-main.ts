@@ -14,11 +14,11 @@ import { isActorDefinition, type ActorDefinition } from './define.js';
 import { Activity } from './activity.js';
 import { ArenaTable } from './arena.js';
 import { Doorbell } from './doorbell.js';
-import { ActorLoadError, errorInfo, SynodError } from './errors.js';
+import { ActorLoadError, errorText, toWire } from './errors.js';
 import { ActorHost, realScheduler, type DeadLetter, type HostEvents } from './host.js';
 import { HostNetwork } from './host-network.js';
 import type { LogRecord } from './logger.js';
-import type { MeshTransport } from './mesh.js';
+import type { MeshTransport } from './transport.js';
 import { PortTransport } from './port-transport.js';
 import { WorkerRingLoop } from './ring-loop.js';
 import { RingTransport } from './ring-transport.js';
@@ -50,8 +50,9 @@ function flushEvents(): void {
 const events: HostEvents = {
   started: (ref, parent, restart) => emit({ e: 'started', ref, parent, restart }),
   stopped: (ref, incarnation) => emit({ e: 'stopped', ref, incarnation }),
-  crashed: (ref, error, during, messageType, incarnation) => emit({ e: 'crashed', ref, error, during, messageType, incarnation }),
+  crashed: (ref, error, during, messageType, incarnation) => emit({ e: 'crashed', ref, error: toWire(error), during, messageType, incarnation }),
   deadLetter: (letter: DeadLetter) => emit({ e: 'dead', letter }),
+  watch: (watcher, target, on) => emit({ e: 'watch', watcher, target, on }),
 };
 
 // ---- the directory: names of refs on other nodes, for decoded senders
@@ -90,7 +91,7 @@ async function loadDefinition(module: string, exportName: string): Promise<Actor
   try {
     ns = await import(module);
   } catch (e) {
-    throw new ActorLoadError(`worker ${node} could not load actor module ${module}: ${errorInfo(e).message}`);
+    throw new ActorLoadError(`worker ${node} could not load actor module ${module}: ${errorText(e)}`);
   }
   const def = ns[exportName];
   if (!isActorDefinition(def)) {
@@ -109,7 +110,7 @@ async function loadProjection(module: string, exportName: string): Promise<(stat
   try {
     ns = await import(module);
   } catch (e) {
-    throw new ActorLoadError(`worker ${node} could not load projection module ${module}: ${errorInfo(e).message}`);
+    throw new ActorLoadError(`worker ${node} could not load projection module ${module}: ${errorText(e)}`);
   }
   const fn = ns[exportName];
   if (typeof fn !== 'function') throw new ActorLoadError(`module ${module} exports no function "${exportName}" to project inspected states with`);
@@ -122,22 +123,13 @@ async function loadCodecSet(module: string, exportName: string): Promise<CodecSe
   try {
     ns = await import(module);
   } catch (e) {
-    throw new ActorLoadError(`worker ${node} could not load codec module ${module}: ${errorInfo(e).message}`);
+    throw new ActorLoadError(`worker ${node} could not load codec module ${module}: ${errorText(e)}`);
   }
   const set = ns[exportName];
   if (!isCodecSet(set)) throw new ActorLoadError(`module ${module} has no exported codec set "${exportName}"`);
   return set;
 }
 
-/** Errors cross comlink as {name, message, stack}; keep the name so the main thread can rethrow the right class. */
-function rethrow(e: unknown): never {
-  if (e instanceof SynodError) throw e;
-  const info = errorInfo(e);
-  const err = new Error(info.message);
-  err.name = info.name;
-  err.stack = info.stack;
-  throw err;
-}
 
 function adopt(req: AdoptRequest): void {
   if (host) throw new Error(`this worker is already node ${node}`);
@@ -167,7 +159,7 @@ function adopt(req: AdoptRequest): void {
     hasCodec: (msg) => codecs.tagFor(msg) !== CLONE_TAG,
   });
   const onError = (what: string, error: unknown) => {
-    emit({ e: 'log', record: { level: 'error', actor: `$worker${node}`, message: `${what}: ${errorInfo(error).message}`, time: realClock.now() } });
+    emit({ e: 'log', record: { level: 'error', actor: `$worker${node}`, message: `${what}: ${errorText(error)}`, time: realClock.now() } });
   };
   if (rings) {
     if (!req.doorbell || !req.mainRings) throw new Error('adopt: the ring transport needs a doorbell and the rings to the main thread');
@@ -214,9 +206,7 @@ const control: WorkerControl = {
     adopted().transport.disconnect(peer);
   },
   async registerCodecs(module, exportName, baseTag) {
-    try {
-      codecs.register(await loadCodecSet(module, exportName), baseTag);
-    } catch (e) { rethrow(e); }
+    codecs.register(await loadCodecSet(module, exportName), baseTag);
   },
   activateCodecs(module) {
     codecs.activate(module);
@@ -226,24 +216,22 @@ const control: WorkerControl = {
     for (const r of remove) directory.delete(refKey(r.node, r.id));
   },
   async spawn(req: SpawnRequest) {
-    try {
-      const { host: h } = adopted();
-      for (const url of req.preload ?? []) {
-        try {
-          await import(url);
-        } catch (e) {
-          throw new ActorLoadError(`worker ${node} could not load preload module ${url}: ${errorInfo(e).message}`);
-        }
+    const { host: h } = adopted();
+    for (const url of req.preload ?? []) {
+      try {
+        await import(url);
+      } catch (e) {
+        throw new ActorLoadError(`worker ${node} could not load preload module ${url}: ${errorText(e)}`);
       }
-      const def = await loadDefinition(req.module, req.exportName);
-      const options = { name: req.name, args: req.args, storage: req.storage };
-      const ref = req.id === undefined
-        ? h.spawn(def, options, null, undefined, req.incarnation)
-        : h.replace(req.id, def, options, req.incarnation);
-      directory.set(refKey(ref.node, ref.id), ref);
-      h.flushNow();
-      return { id: ref.id };
-    } catch (e) { rethrow(e); }
+    }
+    const def = await loadDefinition(req.module, req.exportName);
+    const options = { name: req.name, args: req.args, storage: req.storage };
+    const ref = req.id === undefined
+      ? h.spawn(def, options, null, undefined, req.incarnation)
+      : h.replace(req.id, def, options, req.incarnation);
+    directory.set(refKey(ref.node, ref.id), ref);
+    h.flushNow();
+    return { id: ref.id };
   },
   stop(id) {
     const { host: h } = adopted();
@@ -269,16 +257,14 @@ const control: WorkerControl = {
     });
   },
   async inspect(id, projection) {
-    try {
-      const project = projection ? await loadProjection(projection.module, projection.exportName) : undefined;
-      const v = adopted().host.inspect(id, project);
-      if (!v) return undefined;
-      let state: unknown;
-      // v8's serializer, not structuredClone: it copies byte views of shared memory (arena values)
-      // instead of sharing them with a thread that holds no reference to their blocks.
-      try { state = deserialize(serialize(v.state)); } catch { state = '<state is not cloneable>'; }
-      return { ...v, state };
-    } catch (e) { rethrow(e); }
+    const project = projection ? await loadProjection(projection.module, projection.exportName) : undefined;
+    const v = adopted().host.inspect(id, project);
+    if (!v) return undefined;
+    let state: unknown;
+    // v8's serializer, not structuredClone: it copies byte views of shared memory (arena values)
+    // instead of sharing them with a thread that holds no reference to their blocks.
+    try { state = deserialize(serialize(v.state)); } catch { state = '<state is not cloneable>'; }
+    return { ...v, state };
   },
   stats() {
     adopted();

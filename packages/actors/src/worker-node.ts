@@ -3,12 +3,9 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { Comlink, nodeEndpoint, type Remote } from './comlink.js';
-import {
-  ActorInitError, ActorLoadError, ControlError, DuplicateNameError, InvalidOptionError, MessageEncodingError, SynodError,
-} from './errors.js';
+import { ActorLoadError, ControlError } from './errors.js';
 import type { ArenaRef } from './arena.js';
-import type { RingEnds } from './ring-transport.js';
-import { RecordTooLargeError, StorageError, StoreFullError, StoreLockedError } from './stores/errors.js';
+import type { RingEnds } from './transport.js';
 import type { WorkerBoot, WorkerControl, WorkerMessage } from './worker-protocol.js';
 
 /** Runs before the worker entry: installs the TypeScript loader when the parent runs under tsx. */
@@ -46,21 +43,6 @@ export function detectWorkerLoader(): string | null {
     }
   }
   return null;
-}
-
-const errorClasses: Record<string, new (m: string) => SynodError> = {
-  ActorLoadError, ActorInitError, DuplicateNameError, InvalidOptionError, MessageEncodingError,
-  StorageError, StoreLockedError, RecordTooLargeError, StoreFullError,
-};
-
-/** Errors cross comlink as plain Errors carrying a `name`: give them back their class. */
-function rewrap(e: unknown): unknown {
-  if (e instanceof Error && errorClasses[e.name] && !(e instanceof SynodError)) {
-    const Cls = errorClasses[e.name]!;
-    const err = new Cls(e.message);
-    return err;
-  }
-  return e;
 }
 
 interface PendingCall { what: string; reject(e: unknown): void; timer: NodeJS.Timeout }
@@ -201,7 +183,7 @@ export class WorkerNode {
       this.pending.add(entry);
       Promise.resolve(fn(this.control)).then(
         (v) => { if (this.pending.delete(entry)) { clearTimeout(entry.timer); resolve(v as T); } },
-        (e) => { if (this.pending.delete(entry)) { clearTimeout(entry.timer); reject(rewrap(e)); } },
+        (e) => { if (this.pending.delete(entry)) { clearTimeout(entry.timer); reject(e); } },
       );
     });
   }

@@ -1,12 +1,13 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { ArenaRef } from './arena.js';
-import type { ErrorInfo } from './errors.js';
+import type { SerializedError } from './errors.js';
 import type { DeadLetter, HostLimits } from './host.js';
 import type { LogLevel, LogRecord } from './logger.js';
 import type { MeshBoot } from './mesh.js';
 import type { MessageTraceOptions, TraceWindow } from './message-trace.js';
 import type { ActorRef } from './ref.js';
-import type { RingEnds, RingTransportStats } from './ring-transport.js';
+import type { RingTransportStats } from './ring-transport.js';
+import type { RingEnds } from './transport.js';
 import type { StorageKind } from './store.js';
 import type { StorageOptions } from './stores.js';
 
@@ -136,8 +137,9 @@ export type WorkerFault = 'exit' | 'uncaught' | 'hang';
 export type WorkerEvent =
   | { e: 'started'; ref: ActorRef<any>; parent: ActorRef<any> | null; restart: boolean }
   | { e: 'stopped'; ref: ActorRef<any>; incarnation: number }
-  | { e: 'crashed'; ref: ActorRef<any>; error: ErrorInfo; during: 'init' | 'receive' | 'stop'; messageType: string | undefined; incarnation: number }
+  | { e: 'crashed'; ref: ActorRef<any>; error: SerializedError; during: 'init' | 'receive' | 'stop'; messageType: string | undefined; incarnation: number }
   | { e: 'dead'; letter: DeadLetter }
+  | { e: 'watch'; watcher: ActorRef<any>; target: ActorRef<any>; on: boolean }
   | { e: 'log'; record: LogRecord }
   | ({ e: 'stats' } & HostStats)
   | { e: 'trace'; window: TraceWindow };

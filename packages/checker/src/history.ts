@@ -5,6 +5,7 @@
  * looks at real-time order (`call`, `ret`) and at inputs and outputs; process ids and source
  * lines are there to explain a verdict.
  */
+import { SynodError, registerErrors } from '@synod/errors';
 
 /** Who made a call. One process does one thing at a time (as in Jepsen). */
 export type ProcessId = number | string;
@@ -45,8 +46,9 @@ export interface History<I = unknown, O = unknown> {
 }
 
 /** A history that breaks the rules of {@link validateHistory}. */
-export class InvalidHistoryError extends Error {
+export class InvalidHistoryError extends SynodError {
   override readonly name = 'InvalidHistoryError';
+  override readonly code: string = 'invalid-history';
   constructor(message: string, readonly operationId?: number) {
     super(message);
   }
@@ -80,3 +82,5 @@ export function countOutcomes(history: History): Record<Outcome, number> {
   for (const op of history.operations) counts[op.outcome]++;
   return counts;
 }
+
+registerErrors({ InvalidHistoryError });

@@ -14,6 +14,7 @@
  * ```
  */
 import type { History, Operation, Outcome, ProcessId } from './history.js';
+import { SynodError, registerErrors } from '@synod/errors';
 
 /** How a wrapped call settled, as the classifier sees it. */
 export type Settled<R> =
@@ -62,8 +63,9 @@ export interface Recorded<R> {
 }
 
 /** The error in {@link Recorded.error} when a call timed out. */
-export class RecordTimeoutError extends Error {
+export class RecordTimeoutError extends SynodError {
   override readonly name = 'RecordTimeoutError';
+  override readonly code: string = 'record-timeout';
   constructor(readonly timeoutMs: number) {
     super(`the call did not settle within ${timeoutMs} ms; recorded as unknown`);
   }
@@ -217,3 +219,5 @@ export class HistoryRecorder<I = unknown, O = unknown> {
     return { operations, ...(this.source !== undefined ? { source: this.source } : {}) };
   }
 }
+
+registerErrors({ RecordTimeoutError });

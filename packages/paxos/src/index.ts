@@ -9,7 +9,7 @@ export {
   SynodInvariants, checkSynodStates, isAcceptorState, isLearnerState, isProposerState,
   type ActorView, type MessageView, type ClusterView, type Violation,
 } from './invariants.js';
-export { createSynod, SynodError, type Synod, type SynodOptions } from './synod.js';
+export { createSynod, ProposalFailedError, type Synod, type SynodOptions } from './synod.js';
 export { InvariantViolation } from './assert.js';
 export { QuorumTally, majorityOf, MAX_ACCEPTORS } from './quorum.js';
 export type { SubscriptionRefused } from './messages.js';

@@ -223,13 +223,13 @@ function onLearn(s: LearnerState, instance: number, ctx: Ctx): void {
     return;
   }
   if (instance < s.forgottenBelow) {
-    if (token) ctx.respond(token, { type: 'propose-failed', instance, reason: `learner ${s.index} forgot instances below ${s.forgottenBelow}` });
+    if (token) ctx.respond(token, { type: 'propose-failed', instance, code: 'forgotten', reason: `learner ${s.index} forgot instances below ${s.forgottenBelow}` });
     return;
   }
   let p = s.pending.get(instance);
   if (p === undefined) {
     if (s.pending.size >= s.opts.maxPending) {
-      if (token) ctx.respond(token, { type: 'propose-failed', instance, reason: `learner ${s.index} has ${s.opts.maxPending} pending requests (maxPending)` });
+      if (token) ctx.respond(token, { type: 'propose-failed', instance, code: 'overloaded', reason: `learner ${s.index} has ${s.opts.maxPending} pending requests (maxPending)` });
       return;
     }
     p = { tokens: [], deadline: 0, attempts: 0, asked: 'peers' };
@@ -264,7 +264,7 @@ function onTick(s: LearnerState, ctx: Ctx): void {
     if (now < p.deadline) continue;
     if (p.attempts >= s.opts.maxAttempts) {
       s.pending.delete(instance);
-      for (const t of p.tokens) ctx.respond(t, { type: 'propose-failed', instance, reason: `learner ${s.index} could not find the outcome after ${p.attempts} attempts (maxAttempts)` });
+      for (const t of p.tokens) ctx.respond(t, { type: 'propose-failed', instance, code: 'not-found', reason: `learner ${s.index} could not find the outcome after ${p.attempts} attempts (maxAttempts)` });
       continue;
     }
     if (p.asked === 'peers') recover(s, instance, p, ctx);

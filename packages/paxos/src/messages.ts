@@ -8,6 +8,7 @@
 import type { ActorRef, ReplyToken } from '@synod/actors';
 import type { Ballot } from './ballot.js';
 import type { Value } from './value.js';
+import { SynodError, registerErrors } from '@synod/actors';
 
 /** Phase 1a: a proposer asks every acceptor to promise `ballot` (6.2.1, 6.5 ③). */
 export interface Prepare { type: 'prepare'; instance: number; ballot: Ballot }
@@ -59,8 +60,17 @@ export interface Propose {
   silent?: boolean;
 }
 export interface Chosen { type: 'chosen'; instance: number; value: Value }
-/** A proposal that could not complete (e.g. the instance was compacted away). */
-export interface ProposeFailed { type: 'propose-failed'; instance: number; reason: string }
+/**
+ * Why a proposal (or a learner's search for an outcome) could not complete: `compacted` the
+ * instance was decided long ago and compacted away (ask a learner); `forgotten` the learner
+ * forgot instances that old; `overloaded` too many requests wait (`maxQueued`, `maxPending`);
+ * `gave-up` no value was chosen within `maxAttempts` ballots; `not-found` a learner could not find
+ * the outcome within `maxAttempts`.
+ */
+export type ProposeFailure = 'compacted' | 'forgotten' | 'overloaded' | 'gave-up' | 'not-found';
+
+/** A proposal that could not complete: `code` says why (tell the cases apart by it), `reason` for people. */
+export interface ProposeFailed { type: 'propose-failed'; instance: number; code: ProposeFailure; reason: string }
 
 /** Distinguished-proposer election (6.6, the livelock): proposers announce themselves. */
 export interface ProposerHeartbeat { type: 'proposer-heartbeat'; id: number; leaderBallot: Ballot }
@@ -97,8 +107,9 @@ export type SynodMessage = AcceptorMsg | ProposerMsg | LearnerMsg;
 // ------------------------------------------------------------------ validation
 
 /** A message or argument that is not what the protocol expects. */
-export class InvalidMessageError extends Error {
+export class InvalidMessageError extends SynodError {
   override name = 'InvalidMessageError';
+  override readonly code: string = 'invalid-message';
 }
 
 const isInstance = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
@@ -107,3 +118,5 @@ const isInstance = (x: unknown): x is number => typeof x === 'number' && Number.
 export function checkInstance(instance: unknown, where: string): asserts instance is number {
   if (!isInstance(instance)) throw new InvalidMessageError(`${where}: instance must be an integer >= 0 (a safe integer), got ${String(instance)}`);
 }
+
+registerErrors({ InvalidMessageError });

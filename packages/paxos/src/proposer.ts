@@ -258,7 +258,7 @@ function onPropose(s: ProposerState, m: Propose, ctx: Ctx): void {
   }
   if (s.rounds.size >= s.opts.maxInFlight) {
     if (s.queue.length - s.queueHead >= s.opts.maxQueued) {
-      if (token) ctx.respond(token, failed(m.instance, `proposer ${s.id} is full: ${s.opts.maxInFlight} in flight and ${s.opts.maxQueued} queued (maxQueued); retry later`));
+      if (token) ctx.respond(token, failed(m.instance, 'overloaded', `proposer ${s.id} is full: ${s.opts.maxInFlight} in flight and ${s.opts.maxQueued} queued (maxQueued); retry later`));
       return;
     }
     s.queue.push({ msg: m, token });
@@ -287,7 +287,7 @@ function start(s: ProposerState, m: Propose, token: ReplyToken | undefined, ctx:
 function prepare(s: ProposerState, r: Round, b: Ballot, ctx: Ctx): void {
   r.attempts++;
   if (r.attempts > s.opts.maxAttempts) {
-    finish(s, r, failed(r.instance, `no value chosen after ${s.opts.maxAttempts} ballots (maxAttempts); the acceptors may be unreachable`), ctx);
+    finish(s, r, failed(r.instance, 'gave-up', `no value chosen after ${s.opts.maxAttempts} ballots (maxAttempts); the acceptors may be unreachable`), ctx);
     return;
   }
   reserve(s, roundOf(b), ctx);
@@ -347,7 +347,7 @@ function onReject(s: ProposerState, m: Reject, ctx: Ctx): void {
   if (r === undefined || m.ballot !== r.ballot || r.phase === 0) return;
   s.stats.rejections++;
   if (m.promised === FORGOTTEN) {
-    finish(s, r, failed(r.instance, 'the instance was decided long ago and compacted away; ask a learner (learn) for its value'), ctx);
+    finish(s, r, failed(r.instance, 'compacted', 'the instance was decided long ago and compacted away; ask a learner (learn) for its value'), ctx);
     return;
   }
   if (m.promised > r.seen) r.seen = m.promised;
@@ -385,8 +385,8 @@ function finish(s: ProposerState, r: Round, answer: Chosen | ProposeFailed, ctx:
   }
 }
 
-function failed(instance: number, reason: string): ProposeFailed {
-  return { type: 'propose-failed', instance, reason };
+function failed(instance: number, code: ProposeFailed['code'], reason: string): ProposeFailed {
+  return { type: 'propose-failed', instance, code, reason };
 }
 
 // ------------------------------------------------------------------ time

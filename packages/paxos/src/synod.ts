@@ -3,7 +3,7 @@
  * and a client API to propose and learn values of many independent instances.
  */
 import {
-  ActorSystem, AskTimeoutError, InvalidOptionError, type ActorRef, type StorageKind, type SupervisionOptions, type Supervisor,
+  ActorSystem, AskTimeoutError, InvalidOptionError, SynodError, registerErrors, type ActorRef, type StorageKind, type SupervisionOptions, type Supervisor,
 } from '@synod/actors';
 import { Acceptor, type AcceptorArgs, type AcceptorState } from './acceptor.js';
 import { synodCodecs } from './codec.js';
@@ -79,10 +79,19 @@ export interface Synod {
   shutdown(): Promise<void>;
 }
 
-/** Failure of a propose or learn call, with the reason. */
-export class SynodError extends Error {
-  override name = 'SynodError';
+/**
+ * A `propose` or `learn` call of a Synod cluster that could not complete: `failure` says why (the
+ * code of the last answer, or `timeout` when no proposer answered in time), the message for people.
+ */
+export class ProposalFailedError extends SynodError {
+  override name = 'ProposalFailedError';
+  override readonly code: string = 'proposal-failed';
+  constructor(message: string, readonly failure: ProposeFailed['code'] | 'timeout') {
+    super(message);
+  }
 }
+
+registerErrors({ ProposalFailedError });
 
 /**
  * Starts a Synod cluster.
@@ -168,19 +177,21 @@ function makeClient(
     checkInstance(instance, 'propose');
     const timeoutMs = o.timeoutMs ?? defaultTimeout;
     let lastError = '';
+    let lastFailure: ProposeFailed['code'] | 'timeout' = 'timeout';
     for (let a = 0; a < attempts; a++) {
       const to = proposers[next++ % proposers.length]!;
       try {
         const answer = await system.ask<Chosen | ProposeFailed>(to, { type: 'propose', instance, value }, { timeoutMs });
         if (answer.type === 'chosen') return answer.value;
         lastError = answer.reason;
-        if (/compacted|decided long ago/.test(answer.reason)) return learn(instance, o);
+        lastFailure = answer.code;
+        if (answer.code === 'compacted') return learn(instance, o);
       } catch (e) {
         if (!(e instanceof AskTimeoutError)) throw e;
         lastError = e.message;
       }
     }
-    throw new SynodError(`propose(${instance}) failed after ${attempts} attempts on different proposers: ${lastError}`);
+    throw new ProposalFailedError(`propose(${instance}) failed after ${attempts} attempts on different proposers: ${lastError}`, lastFailure);
   }
 
   async function learn(instance: number, o: { timeoutMs?: number } = {}): Promise<Value> {
@@ -188,7 +199,7 @@ function makeClient(
     const to = learners[instance % learners.length]!;
     const answer = await system.ask<Decided | ProposeFailed>(to, { type: 'learn', instance }, { timeoutMs: o.timeoutMs ?? defaultTimeout });
     if (answer.type === 'decided') return answer.value;
-    throw new SynodError(`learn(${instance}) failed: ${answer.reason}`);
+    throw new ProposalFailedError(`learn(${instance}) failed: ${answer.reason}`, answer.code);
   }
 
   async function states() {

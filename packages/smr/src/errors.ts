@@ -10,7 +10,7 @@ export type ReplicationErrorCode =
 
 export class ReplicationError extends SynodError {
   override name = 'ReplicationError';
-  constructor(readonly code: ReplicationErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(override readonly code: ReplicationErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
 }

@@ -7,6 +7,7 @@
  */
 import { CanonicalError, decode, encode, hashBytes } from '@synod/canonical';
 import { bytesSink, bytesSource, registerMachine, type MachineCore, type StateMachine } from './machine.js';
+import { SynodError, registerErrors } from '@synod/actors';
 
 /** What `apply` returns: the next state (the same object if mutated in place) and the command's result. */
 export interface Applied<S, R> { state: S; result: R }
@@ -127,9 +128,12 @@ export function defineStateMachine<S, C, R, Q, A>(options: StateMachineOptions<S
  * `apply` changed the state and returned a result that is not plain data: the command fails,
  * and the new state stays (the executor keeps `state`).
  */
-export class ResultNotPlainDataError extends Error {
+export class ResultNotPlainDataError extends SynodError {
   override name = 'ResultNotPlainDataError';
+  override readonly code: string = 'result-not-plain-data';
   constructor(readonly state: unknown, cause: CanonicalError) {
     super(`apply returned a result that is not plain data (${cause.message}); the state it changed is kept`);
   }
 }
+
+registerErrors({ ResultNotPlainDataError });

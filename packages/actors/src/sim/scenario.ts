@@ -5,7 +5,7 @@
  */
 import { relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { errorInfo } from '../errors.js';
+import { errorText, toError } from '../errors.js';
 import { SimulationError } from './errors.js';
 import type { FaultPlan } from './plan.js';
 import { Simulation, type RunOptions, type SimStats, type SimulationOptions } from './simulation.js';
@@ -136,14 +136,14 @@ export async function runScenario<T>(scenario: Scenario<T>, options: ScenarioRun
       try {
         verdict = await scenario.check(sim, context);
       } catch (e) {
-        verdict = errorInfo(e).message;
+        verdict = errorText(e);
       }
       if (verdict === false || typeof verdict === 'string') {
         failure = { kind: 'check', message: typeof verdict === 'string' ? verdict : 'the final check failed', step: sim.stats.steps, timeMs: sim.nowMs };
       }
     }
   } catch (e) {
-    const info = errorInfo(e);
+    const info = toError(e);
     failure = { kind: 'error', message: `${info.name}: ${info.message}`, step: sim?.stats.steps ?? 0, timeMs: sim?.nowMs ?? 0 };
   }
   const outcome: ScenarioOutcome = {

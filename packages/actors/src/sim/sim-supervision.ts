@@ -3,7 +3,6 @@
  * (strategies, restart types, intensity, escalation, backoff) runs over simulated nodes, with
  * the virtual clock for its windows and delays and a seeded generator for its jitter.
  */
-import type { ErrorInfo } from '../errors.js';
 import type { ActorRef } from '../ref.js';
 import type { ActorChildSpec, Supervisor, SupervisionRuntime } from '../supervisor.js';
 import type { Prng } from '../random.js';
@@ -18,7 +17,7 @@ export interface SupervisedWorld {
   /** Resolves after `ms` of virtual time. */
   sleep(ms: number): Promise<void>;
   restarted(ref: ActorRef<any>, attempt: number, delayMs: number): void;
-  restartFailed(ref: ActorRef<any>, error: ErrorInfo): void;
+  restartFailed(ref: ActorRef<any>, error: Error): void;
   escalated(supervisor: string, reason: string): void;
   rootFailed(reason: string): void;
 }

@@ -1,13 +1,15 @@
-import { SynodError } from '../errors.js';
+import { SynodError, registerErrors } from '../errors.js';
 
 /** A durable store cannot do what was asked: bad configuration, an I/O failure, a value it cannot keep. */
 export class StorageError extends SynodError {
   override name = 'StorageError';
+  override readonly code: string = 'storage';
 }
 
 /** Another process, or another actor system in this process, holds the lock of a log. */
 export class StoreLockedError extends StorageError {
   override name = 'StoreLockedError';
+  override readonly code: string = 'store-locked';
 }
 
 /**
@@ -17,6 +19,7 @@ export class StoreLockedError extends StorageError {
  */
 export class LogDamagedError extends StorageError {
   override name = 'LogDamagedError';
+  override readonly code: string = 'log-damaged';
   constructor(readonly source: string, readonly offset: number, readonly reason: string, readonly nextValidOffset: number) {
     super(`${source} is damaged at byte offset ${offset} (${reason}), and a whole record follows at offset ${nextValidOffset}: ` +
       `refusing to start, because dropping it would lose acknowledged state. Restore the file from a replica or a backup; ` +
@@ -27,11 +30,13 @@ export class LogDamagedError extends StorageError {
 /** One turn's changes of one actor serialize to more than `maxRecordBytes`. */
 export class RecordTooLargeError extends StorageError {
   override name = 'RecordTooLargeError';
+  override readonly code: string = 'record-too-large';
 }
 
 /** The `shared` store's buffer cannot hold the live data even after compaction. */
 export class StoreFullError extends StorageError {
   override name = 'StoreFullError';
+  override readonly code: string = 'store-full';
 }
 
 /**
@@ -42,8 +47,11 @@ export class StoreFullError extends StorageError {
  */
 export class SnapshotDamagedError extends StorageError {
   override name = 'SnapshotDamagedError';
+  override readonly code: string = 'snapshot-damaged';
   constructor(readonly source: string, readonly reason: string, readonly actor: string | undefined, readonly id: string | undefined) {
     super(`snapshot ${id !== undefined ? `"${id}" ` : ''}${actor !== undefined ? `of actor "${actor}" ` : ''}in ${source} is damaged (${reason}); ` +
       'it is not used: delete it (ctx.snapshots.delete) and get the state from another replica, or restore the file from a backup');
   }
 }
+
+registerErrors({ StorageError, StoreLockedError, LogDamagedError, RecordTooLargeError, StoreFullError, SnapshotDamagedError });

@@ -109,7 +109,10 @@ export function encodeRecord(kind: RecordKind, actor: string, ops: readonly Seri
 }
 
 /** Thrown by `decodeRecord` for bytes that are not a record (in a CRC-valid frame: a format mismatch). */
-export class RecordFormatError extends Error {}
+export class RecordFormatError extends StorageError {
+  override name = 'RecordFormatError';
+  override readonly code: string = 'record-format';
+}
 
 /** Decodes a record. Values are copied out of `b` (see `readEncoded`). */
 export function decodeRecord(b: Buffer): DecodedRecord {

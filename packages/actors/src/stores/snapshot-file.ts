@@ -13,6 +13,7 @@
  * that does not parse is damage (reported), never a crash mid-write (that leaves a `.tmp` file).
  */
 import { crc32c } from '@node-rs/crc32';
+import { StorageError } from './errors.js';
 
 export const FRAME_BYTES = 8;
 export const TRAILER_BYTES = 24;
@@ -67,7 +68,9 @@ export function encodeTrailer(footerOffset: number, footerBytes: number): Buffer
 }
 
 /** A snapshot file that does not parse; `actor` and `id` when some part of it still names them. */
-export class SnapshotFormatError extends Error {
+export class SnapshotFormatError extends StorageError {
+  override name = 'SnapshotFormatError';
+  override readonly code: string = 'snapshot-format';
   constructor(readonly reason: string, readonly actor?: string, readonly id?: string) {
     super(reason);
   }

@@ -3,6 +3,7 @@
  * histories: nil, booleans, numbers, strings, characters, keywords, symbols, vectors, lists,
  * maps, sets, comments and `#_` discards. Tagged literals (`#inst …`) are refused.
  */
+import { SynodError, registerErrors } from '@synod/errors';
 
 /** An EDN keyword such as `:ok`. Interned, so keywords compare with `===`. */
 export class Keyword {
@@ -37,8 +38,9 @@ export type EdnMap = Map<EdnValue, EdnValue>;
 export type EdnValue = null | boolean | number | bigint | string | Keyword | EdnSymbol | EdnChar | EdnSet | EdnValue[] | EdnMap;
 
 /** Bad EDN; `offset` is the position in the text that was read. */
-export class EdnSyntaxError extends Error {
+export class EdnSyntaxError extends SynodError {
   override readonly name = 'EdnSyntaxError';
+  override readonly code: string = 'edn-syntax';
   constructor(message: string, readonly offset: number) {
     super(message);
   }
@@ -236,3 +238,5 @@ export function formatEdn(v: EdnValue): string {
   if (Array.isArray(v)) return '[' + v.map(formatEdn).join(' ') + ']';
   return '{' + [...v].map(([k, x]) => `${formatEdn(k)} ${formatEdn(x)}`).join(', ') + '}';
 }
+
+registerErrors({ EdnSyntaxError });

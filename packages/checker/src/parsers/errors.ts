@@ -1,6 +1,9 @@
+import { SynodError, registerErrors } from '@synod/errors';
+
 /** A history file that cannot be used: it names the file and line and says what is wrong. */
-export class HistoryParseError extends Error {
+export class HistoryParseError extends SynodError {
   override readonly name = 'HistoryParseError';
+  override readonly code: string = 'history-parse';
   /**
    * @param file - the file (or other source name) that was read
    * @param line - 1-based line number, 0 when the problem is the file as a whole
@@ -10,3 +13,5 @@ export class HistoryParseError extends Error {
     super(`${file}${line > 0 ? `:${line}` : ''}: ${reason}`);
   }
 }
+
+registerErrors({ HistoryParseError });
