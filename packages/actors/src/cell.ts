@@ -1,6 +1,6 @@
-import type { ActorContext, AskOptions, ReplyToken } from './context.js';
-import type { ActorDefinition, SpawnOptions } from './define.js';
-import { Envelope, Kind } from './envelope.js';
+import type { CellHost } from './cell-host.js';
+import type { ActorContext, ActorDefinition, AskOptions, ReplyToken, SpawnOptions } from './context.js';
+import { Envelope, Kind, SYSTEM_ID } from './envelope.js';
 import type { Logger } from './logger.js';
 import { Mailbox } from './mailbox.js';
 import type { Prng } from './random.js';
@@ -9,7 +9,6 @@ import type { ActorStore, PersistKey, PersistOp, Recovered } from './store.js';
 import { ActorSnapshots } from './snapshot-view.js';
 import type { SnapshotStore } from './snapshots.js';
 import { StorageError } from './stores/errors.js';
-import { SYSTEM_ID, type ActorHost } from './host.js';
 
 export type CellStatus = 'running' | 'crashed' | 'stopped';
 
@@ -48,7 +47,7 @@ export class ActorCell implements ActorContext<any, any> {
   snapshotView: ActorSnapshots | null = null;
 
   constructor(
-    readonly host: ActorHost,
+    readonly host: CellHost<ActorCell>,
     readonly self: ActorRef<any>,
     readonly def: ActorDefinition<any, any, any, any>,
     readonly args: unknown,
@@ -96,8 +95,8 @@ export class ActorCell implements ActorContext<any, any> {
     else this.host.sendFrom(this, token.to, message, Kind.Send, 0);
   }
 
-  ask<R = unknown, T = unknown>(to: ActorRef<T>, message: T, options?: AskOptions): Promise<R> {
-    return this.host.askFrom(this, to, message, options?.timeoutMs) as Promise<R>;
+  ask(to: ActorRef<any>, message: unknown, options?: AskOptions): Promise<any> {
+    return this.host.askFrom(this, to, message, options);
   }
 
   setTimer(key: string, delayMs: number, message: unknown): void {
@@ -145,5 +144,13 @@ export class ActorCell implements ActorContext<any, any> {
 
   stop(ref?: ActorRef<any>): void {
     this.host.stopFromActor(this, ref);
+  }
+
+  watch(ref: ActorRef<any>): void {
+    this.host.watch(this, ref, true);
+  }
+
+  unwatch(ref: ActorRef<any>): void {
+    this.host.watch(this, ref, false);
   }
 }

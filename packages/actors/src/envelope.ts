@@ -1,5 +1,8 @@
 import type { ActorRef } from './ref.js';
 
+/** The address (actor id, on any node) of asks and sends made from outside any actor. */
+export const SYSTEM_ID = 0;
+
 /** What an envelope carries. */
 export const enum Kind {
   /** A plain message (`send`, or a timer). */

@@ -6,10 +6,10 @@
 import type { MessagePort } from 'node:worker_threads';
 import { MAX_ARENA_BYTES, MIN_ARENA_BYTES, createArena, newArenaId, type ArenaRef } from './arena.js';
 import { InvalidOptionError } from './errors.js';
-import type { Transport } from './host.js';
 import { MAX_RING_BYTES, MIN_RING_BYTES } from './ring.js';
 import { checkRingWait, defaultRingWait, type RingWaitOptions } from './ring-loop.js';
-import { defaultRingTransportLimits, type RingEnds, type RingTransportLimits } from './ring-transport.js';
+import { defaultRingTransportLimits, type RingTransportLimits } from './ring-transport.js';
+export type { MeshTransport } from './transport.js';
 
 /**
  * `rings` (default): shared-memory rings between every pair of threads that talk, a doorbell
@@ -57,15 +57,6 @@ export function checkRingOptions(o: Partial<RingOptions>): void {
     if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new InvalidOptionError(`rings.${k} must be a positive integer, got ${String(v)}`);
   }
   checkRingWait(o, 'rings');
-}
-
-/** A transport that joins a mesh: one link per other node, made and broken by the main thread. */
-export interface MeshTransport extends Transport {
-  /** Joins the link to `node` (its port, and its rings when the transport uses rings). */
-  connect(node: number, port: MessagePort, rings?: RingEnds): void;
-  /** `node` died: forget its link (what was queued for it becomes dead letters). */
-  disconnect(node: number): void;
-  close(): void;
 }
 
 /** A new arena for a thread, or null when arenas are off. Made on the main thread (ids unique in the process). */

@@ -1,7 +1,17 @@
-import type { ActorCell } from './cell.js';
 import {
   checkSnapshotId, type BackendWriter, type SnapshotBackend, type SnapshotOwner, type SnapshotReader, type SnapshotStore, type SnapshotWriter,
 } from './snapshots.js';
+
+/** What the snapshots of an actor need of its cell (the cell implements it). */
+export interface SnapshotCell {
+  readonly storeKey: string;
+  readonly status: string;
+  /** The envelope being handled, or null outside a turn. */
+  readonly current: unknown;
+  /** Write number of the actor's last durable change: its messages wait for it. */
+  lastTicket: number;
+  readonly host: { endOutsideTurn(cell: any): void };
+}
 
 /**
  * `ctx.snapshots` of one actor incarnation: the host's snapshot backend of the actor's storage
@@ -15,7 +25,7 @@ export class ActorSnapshots implements SnapshotStore, SnapshotOwner {
   private readonly writers = new Set<BackendWriter>();
   private readonly actor: string;
 
-  constructor(private readonly cell: ActorCell, private readonly backend: SnapshotBackend) {
+  constructor(private readonly cell: SnapshotCell, private readonly backend: SnapshotBackend) {
     this.actor = cell.storeKey;
     backend.attach(this.actor, this);
   }

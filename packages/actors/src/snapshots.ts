@@ -7,7 +7,7 @@
  * This module holds the API an actor sees (`ctx.snapshots`) and the one a store implements per
  * host (`SnapshotBackend`), and the checks both share.
  */
-import type { StorageKind } from './store.js';
+import type { StorageKind } from './storage-kind.js';
 import { RecordTooLargeError, StorageError } from './stores/errors.js';
 
 /** Large immutable byte streams kept beside an actor's durable state: state machine snapshots. */

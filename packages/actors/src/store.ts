@@ -2,11 +2,9 @@ import { IntMap } from './int-map.js';
 import type { SnapshotBackend, SnapshotLimits } from './snapshots.js';
 import { storageDefaults } from './stores/defaults.js';
 import { MemorySnapshots } from './stores/memory-snapshots.js';
+import { storageKinds, type StorageKind } from './storage-kind.js';
 
-/** Where an actor's durable state lives. */
-export type StorageKind = 'memory' | 'shared' | 'file';
-
-export const storageKinds: readonly StorageKind[] = ['memory', 'shared', 'file'];
+export { storageKinds, type StorageKind };
 
 /** Key of one durable entry of an actor (see `ctx.persistEntry`). */
 export type PersistKey = string | number;

@@ -56,6 +56,8 @@ export class FakeContext implements ActorContext<any, any> {
   get snapshots() { return (this.node.snapshots ??= new MemorySnapshotStore()); }
   spawn(): never { throw new Error('not used by the protocol cores'); }
   stop() {}
+  watch() {}
+  unwatch() {}
 }
 
 /** The test network: a list of packets in flight and the actors they go to. */

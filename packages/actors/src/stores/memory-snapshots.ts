@@ -2,7 +2,7 @@ import {
   ChunkReader, WriterBase, checkChunkIndex, checkSnapshotId, goneError, ownCopy, type SnapshotBackend, type SnapshotLimits, type SnapshotOwner, type SnapshotReader,
   type SnapshotStore, type SnapshotWriter,
 } from '../snapshots.js';
-import type { StorageKind } from '../store.js';
+import type { StorageKind } from '../storage-kind.js';
 import { storageDefaults } from './defaults.js';
 import { StoreFullError } from './errors.js';
 
