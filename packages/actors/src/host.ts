@@ -1,10 +1,11 @@
 import { ActorCell } from './cell.js';
+import type { CellHost } from './cell-host.js';
 import type { Clock } from './clock.js';
-import type { ActorDefinition, SpawnOptions } from './define.js';
-import { Envelope, Kind } from './envelope.js';
+import type { ActorDefinition, AskOptions, SpawnOptions } from './context.js';
+import { Envelope, Kind, SYSTEM_ID } from './envelope.js';
+import type { Transport } from './transport.js';
 import {
-  ActorInitError, AskTimeoutError, DuplicateNameError, InvalidOptionError, MailboxFullError, errorInfo, messageType, toError,
-  type ErrorInfo,
+  AbortedError, ActorInitError, AskTimeoutError, DuplicateNameError, InvalidOptionError, MailboxFullError, messageType, toError,
 } from './errors.js';
 import { makeLogger, type LogLevel, type LogSink } from './logger.js';
 import { Mailbox } from './mailbox.js';
@@ -25,29 +26,16 @@ export interface DeadLetter {
 }
 
 /** What a host reports to whoever owns it (the system, a worker's parent, the simulator). */
+export type { Transport } from './transport.js';
+
 export interface HostEvents {
   started(ref: ActorRef<any>, parent: ActorRef<any> | null, restart: boolean): void;
   /** A normal stop (`ctx.stop`, `system.stop`, a stopping parent). */
   stopped(ref: ActorRef<any>, incarnation: number): void;
-  crashed(ref: ActorRef<any>, error: ErrorInfo, during: 'init' | 'receive' | 'stop', messageType: string | undefined, incarnation: number): void;
+  crashed(ref: ActorRef<any>, error: Error, during: 'init' | 'receive' | 'stop', messageType: string | undefined, incarnation: number): void;
   deadLetter(letter: DeadLetter): void;
-}
-
-/**
- * Carries envelopes to other hosts: the seam between the runtime and a data plane (MessagePorts,
- * shared-memory rings, and later a network). A host knows nothing else of it.
- */
-export interface Transport {
-  /** Queues an envelope for another node; it leaves at the next `flush`. Never blocks, never throws. */
-  send(env: Envelope): void;
-  /** Posts everything queued. */
-  flush(): void;
-  /**
-   * Back-pressure: true while the transport holds more unsent data than its bound allows. The
-   * host then runs no turns (so it sends no more) until it is false again; whoever feeds the
-   * host calls `drain` once it is. Absent: never congested.
-   */
-  congested?(): boolean;
+  /** An actor starts (`on`) or ends a death watch of `target` (`ctx.watch`, `ctx.unwatch`). */
+  watch(watcher: ActorRef<any>, target: ActorRef<any>, on: boolean): void;
 }
 
 /** How a host asks to run soon. Real hosts use microtasks and setImmediate; the simulator its own queue. */
@@ -162,15 +150,14 @@ interface PendingAsk {
   timer: unknown;
 }
 
-/** The address used for asks and sends made from outside any actor. */
-export const SYSTEM_ID = 0;
+export { SYSTEM_ID } from './envelope.js';
 
 /**
  * Runs actors: mailboxes, turns, timers, persist-before-send, asks and fair draining. One per
  * worker thread, one on the main thread, one per simulated node. Knows nothing of threads: the
  * transport, clock, scheduler and stores are given to it.
  */
-export class ActorHost {
+export class ActorHost implements CellHost<ActorCell> {
   readonly node: number;
   readonly clock: Clock;
   readonly limits: HostLimits;
@@ -335,7 +322,7 @@ export class ActorHost {
       } catch (e) {
         cell.turnOut.length = 0;
         cell.pendingOps.length = 0;
-        this.cfg.events.crashed(cell.self, errorInfo(e), 'stop', undefined, cell.incarnation);
+        this.cfg.events.crashed(cell.self, toError(e), 'stop', undefined, cell.incarnation);
       }
     }
     cell.status = 'stopped';
@@ -368,6 +355,28 @@ export class ActorHost {
     return this.spawn(def, { ...options, name: `${parent.self.name}/${options.name}` }, parent);
   }
 
+  watch(cell: ActorCell, target: ActorRef<any>, on: boolean): void {
+    if (target === null || typeof target !== 'object' || !Number.isInteger(target.node) || !Number.isInteger(target.id)) {
+      throw new InvalidOptionError(`${on ? 'watch' : 'unwatch'} from "${cell.self.name}": the target must be an ActorRef, got ${String(target)}`);
+    }
+    if (cell.status !== 'running') return;
+    this.cfg.events.watch(cell.self, target, on);
+  }
+
+  /**
+   * Delivers a notice of the runtime (a death watch's `terminated`) from this host: like a send
+   * from outside, but never cut by an injected partition (it is the runtime speaking, as its
+   * supervision and heartbeats are).
+   */
+  notify(to: ActorRef<any>, msg: unknown): void {
+    const env = new Envelope(to.id, to.node, null, Kind.Send, 0, msg);
+    if (this.tap !== null) this.tap(env);
+    if (env.toNode === this.node) this.deliver(env);
+    else if (this.transport) this.transport.send(env);
+    else this.deadLetter(env, 'unreachable', `no transport to node ${env.toNode}`);
+    this.scheduleFlush();
+  }
+
   stopFromActor(cell: ActorCell, ref?: ActorRef<any>): void {
     const target = ref === undefined ? cell : ref.node === this.node ? this.cells[ref.id] : undefined;
     if (!target) return;
@@ -394,7 +403,7 @@ export class ActorHost {
     cell.snapshotView?.end();
     for (const t of cell.timers.values()) this.clock.cancel(t);
     cell.timers.clear();
-    this.cfg.events.crashed(cell.self, errorInfo(error), during, env ? messageType(env.msg) : undefined, cell.incarnation);
+    this.cfg.events.crashed(cell.self, toError(error), during, env ? messageType(env.msg) : undefined, cell.incarnation);
     this.dropMailbox(cell, 'actor-crashed');
     for (const child of [...cell.children]) this.endCell(child, 'actor-stopped', true);
     const parent = cell.parent;
@@ -442,17 +451,22 @@ export class ActorHost {
     if (cell.current === null) this.endOutsideTurn(cell);
   }
 
-  askFrom(cell: ActorCell | null, to: ActorRef<any>, msg: unknown, timeoutMs = this.limits.askTimeoutMs): Promise<unknown> {
+  askFrom(cell: ActorCell | null, to: ActorRef<any>, msg: unknown, options?: AskOptions): Promise<unknown> {
     this.validate(msg);
+    const timeoutMs = options?.timeoutMs ?? this.limits.askTimeoutMs;
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(new AbortedError(`ask to ${describeRef(to)} with message "${messageType(msg)}": aborted before it was sent`, { cause: signal.reason }));
     const corr = this.takeCorr();
     const from = cell ? cell.self : this.systemRef;
     return new Promise((resolve, reject) => {
       const timer = this.clock.schedule(timeoutMs, () => {
         this.asks.delete(corr);
+        unlisten();
         reject(new AskTimeoutError(describeRef(to), messageType(msg), timeoutMs));
         this.cfg.settled?.();
       });
-      this.asks.set(corr, { resolve, reject, timer });
+      const unlisten = this.onAbort(signal, corr, () => new AbortedError(`ask to ${describeRef(to)} with message "${messageType(msg)}": aborted (a reply that comes is dropped)`, { cause: signal!.reason }));
+      this.asks.set(corr, { resolve: (v) => { unlisten(); resolve(v); }, reject: (e) => { unlisten(); reject(e); }, timer });
       const env = new Envelope(to.id, to.node, from, Kind.Ask, corr, msg);
       if (cell) {
         cell.turnOut.push(env);
@@ -468,19 +482,25 @@ export class ActorHost {
    * A send from outside that waits for room when the mailbox is full. Resolves once the
    * message is in the mailbox.
    */
-  enqueueFromOutside(to: ActorRef<any>, msg: unknown, timeoutMs = this.limits.askTimeoutMs): Promise<void> {
+  enqueueFromOutside(to: ActorRef<any>, msg: unknown, timeoutMs = this.limits.askTimeoutMs, signal?: AbortSignal): Promise<void> {
     this.validate(msg);
+    if (signal?.aborted) return Promise.reject(new AbortedError(`enqueue to ${describeRef(to)}: aborted before it was sent`, { cause: signal.reason }));
     const corr = this.takeCorr();
     return new Promise<void>((resolve, reject) => {
       const timer = this.clock.schedule(timeoutMs, () => {
         this.asks.delete(corr);
+        unlisten();
         reject(new MailboxFullError(`enqueue to ${describeRef(to)}: no room in its mailbox within ${timeoutMs} ms (message "${messageType(msg)}")`));
         this.cfg.settled?.();
       });
+      const unlisten = this.onAbort(signal, corr, () => new AbortedError(`enqueue to ${describeRef(to)}: aborted while waiting for room (it may still be admitted)`, { cause: signal!.reason }));
       this.asks.set(corr, {
-        resolve: (ok) => ok ? resolve() : reject(new MailboxFullError(
-          `enqueue to ${describeRef(to)}: its mailbox is full and ${this.limits.maxWaitingSenders} senders already wait (maxWaitingSenders)`)),
-        reject,
+        resolve: (ok) => {
+          unlisten();
+          if (ok) resolve();
+          else reject(new MailboxFullError(`enqueue to ${describeRef(to)}: its mailbox is full and ${this.limits.maxWaitingSenders} senders already wait (maxWaitingSenders)`));
+        },
+        reject: (e) => { unlisten(); reject(e); },
         timer,
       });
       this.route(new Envelope(to.id, to.node, this.systemRef, Kind.Enqueue, corr, msg));
@@ -499,6 +519,24 @@ export class ActorHost {
   endOutsideTurn(cell: ActorCell): void {
     this.endTurn(cell);
     this.scheduleFlush();
+  }
+
+  /**
+   * Rejects the pending ask `corr` when `signal` fires (it is forgotten: a late reply is dropped).
+   * Returns what removes the listener once the ask settled otherwise.
+   */
+  private onAbort(signal: AbortSignal | undefined, corr: number, error: () => Error): () => void {
+    if (signal === undefined) return noop;
+    const abort = (): void => {
+      const pending = this.asks.get(corr);
+      if (pending === undefined) return;
+      this.asks.delete(corr);
+      this.clock.cancel(pending.timer);
+      pending.reject(error());
+      this.cfg.settled?.();
+    };
+    signal.addEventListener('abort', abort, { once: true });
+    return () => signal.removeEventListener('abort', abort);
   }
 
   /** The next ask number; they travel as u32, so they wrap (an ask lives seconds, not 4 billion asks). */
@@ -862,3 +900,5 @@ export class ActorHost {
     }));
   }
 }
+
+function noop(): void {}

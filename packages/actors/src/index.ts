@@ -1,11 +1,13 @@
 export { defineActor, isActorDefinition, type ActorDefinition, type Behavior, type DefineOptions, type SpawnOptions } from './define.js';
-export type { ActorContext, AskOptions, ReplyToken } from './context.js';
+export type { ActorContext, AskOptions, ReplyToken, Terminated, TerminationReason } from './context.js';
+export type { Replies, ReplyTo, ReplyOf, DeclaredReplies, MayAnswer } from './replies.js';
 export { sameRef, refKey, isActorRef, describeRef, type ActorRef } from './ref.js';
 export { ActorSystem, type SystemOptions } from './system.js';
 export type { SystemEvents, StatsReport, ActorStatsReport } from './events.js';
 export {
   SynodError, AskTimeoutError, ActorNotFoundError, SystemStoppedError, MessageEncodingError, ActorLoadError,
-  ActorInitError, DuplicateNameError, ControlError, InvalidOptionError, MailboxFullError, type ErrorInfo,
+  ActorInitError, DuplicateNameError, ControlError, InvalidOptionError, MailboxFullError, AbortedError, NodeLostError, AssertionFailedError,
+  isSynodError, registerErrors, serializeError, deserializeError, type SerializedError, type ErrorInfo,
 } from './errors.js';
 export { defineCodecs, isCodecSet, type MessageCodec, type CodecSet } from './codec.js';
 export { WireWriter, WireReader } from './wire.js';

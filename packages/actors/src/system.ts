@@ -1,29 +1,33 @@
 import { EventEmitter } from 'eventemitter3';
 import { randomCorrBase, realClock } from './clock.js';
 import { CLONE_TAG, CodecRegistry, type CodecSet } from './codec.js';
+import { abortable } from './abortable.js';
+import { ActorLifecycle, type ActorPlacement } from './actor-lifecycle.js';
+import type { AskOptions, Terminated } from './context.js';
 import { defineActor, type ActorDefinition, type SpawnOptions } from './define.js';
 import {
-  ActorLoadError, ActorNotFoundError, DuplicateNameError, InvalidOptionError, SystemStoppedError, errorInfo,
+  ActorLoadError, ActorNotFoundError, DuplicateNameError, InvalidOptionError, NodeLostError, SystemStoppedError, deserializeError, errorText,
 } from './errors.js';
 import type { StatsReport, SystemEvents } from './events.js';
-import { ActorHost, checkLimits, defaultLimits, realScheduler, type HostEvents, type HostLimits } from './host.js';
+import { ActorHost, checkLimits, defaultLimits, realScheduler, type HostLimits } from './host.js';
 import { HostNetwork } from './host-network.js';
 import { consoleSink, isLogLevel, type LogLevel, type LogSink } from './logger.js';
 import { checkMessageTrace, defaultMessageTrace, type MessageTraceOptions } from './message-trace.js';
 import { Doorbell, createDoorbell } from './doorbell.js';
 import { createActivity } from './activity.js';
 import { ArenaTable, type ArenaRef } from './arena.js';
-import { checkRingOptions, defaultRingOptions, makeArena, type MeshBoot, type MeshTransport, type RingOptions, type TransportKind } from './mesh.js';
+import { checkRingOptions, defaultRingOptions, makeArena, type MeshBoot, type RingOptions, type TransportKind } from './mesh.js';
+import type { MeshTransport } from './transport.js';
 import { PortTransport } from './port-transport.js';
 import { MainRingDriver } from './ring-loop.js';
 import { RingTransport } from './ring-transport.js';
 import { Prng } from './random.js';
-import { describeRef, refKey, type ActorRef } from './ref.js';
-import { storageKinds } from './store.js';
+import { describeRef, type ActorRef } from './ref.js';
+import type { MayAnswer, ReplyTo } from './replies.js';
+import { checkSignal, checkTarget } from './spawn-checks.js';
 import { createStores, type StorageOptions } from './stores.js';
 import {
-  Supervisor, checkSupervision, type ActorChildSpec, type RestartType, type SupervisionOptions, type SupervisionRuntime,
-  type SupervisorSpec,
+  Supervisor, checkSupervision, type RestartType, type SupervisionOptions, type SupervisionRuntime, type SupervisorSpec,
 } from './supervisor.js';
 import { assertPlainData } from './validate.js';
 import { defaultHeartbeat, detectWorkerLoader, type HeartbeatOptions } from './worker-node.js';
@@ -83,16 +87,6 @@ export interface SystemSpawnOptions<A> extends SpawnOptions<A> {
   supervisor?: Supervisor;
 }
 
-interface ActorRecord {
-  ref: ActorRef<any>;
-  parent: ActorRef<any> | null;
-  order: number;
-  /** The supervisor of a top-level actor (null for children spawned by actors). */
-  supervisor: Supervisor | null;
-  spec: ActorChildSpec | null;
-  incarnation: number;
-}
-
 const SYSTEM_NODE = 0;
 
 /**
@@ -124,11 +118,10 @@ export class ActorSystem {
   private readonly transport: MeshTransport | null = null;
   private readonly ringDriver: MainRingDriver | null = null;
   private readonly pool: WorkerPool | null = null;
-  private readonly records = new Map<number, ActorRecord>();
-  private readonly names = new Map<string, ActorRecord>();
-  private readonly reserved = new Set<string>();
-  private readonly tombstones = new Set<number>();
-  private order = 0;
+  /** The runtime skeleton shared with the simulator: directory, supervised starts, host events, death watch. */
+  private readonly lifecycle: ActorLifecycle;
+  /** Watches made with `system.watch` so far (names their listeners). */
+  private watchers = 0;
   private readonly locators = new WeakMap<object, { module: string; exportName: string }>();
   private state: 'running' | 'stopping' | 'stopped' = 'running';
   private shutdownPromise: Promise<void> | null = null;
@@ -157,12 +150,20 @@ export class ActorSystem {
       limits,
     };
     this.hostStores = createStores(this.options.storage, { node: SYSTEM_NODE, storeName: 'main', sharedBuffer: undefined });
-    const events: HostEvents = {
-      started: (ref, parent, restart) => this.onHostEvent({ e: 'started', ref, parent, restart }),
-      stopped: (ref, incarnation) => this.onHostEvent({ e: 'stopped', ref, incarnation }),
-      crashed: (ref, error, during, messageType, incarnation) => this.onHostEvent({ e: 'crashed', ref, error, during, messageType, incarnation }),
-      deadLetter: (letter) => this.onHostEvent({ e: 'dead', letter }),
-    };
+    this.lifecycle = new ActorLifecycle(this.placement(), {
+      started: (rec) => {
+        this.pool?.broadcastDirectory([rec.ref], []);
+        this.events.emit('actor:started', { ref: rec.ref, parent: rec.parent });
+      },
+      ended: (rec) => {
+        this.pool?.broadcastDirectory([], [rec.ref]);
+        this.events.emit('actor:stopped', { ref: rec.ref });
+      },
+      crashed: (ref, error, during, messageType) => this.events.emit('actor:crashed', { ref, error, during: during === 'node' ? 'worker' : during, messageType }),
+      deadLetter: (letter) => this.events.emit('dead-letter', letter),
+      warn: (message) => this.log({ level: 'warn', actor: '$system', message, time: realClock.now() }),
+    });
+    const events = this.lifecycle.hostEvents;
     const kind = options.transport ?? 'rings';
     const mesh: MeshBoot = { kind, rings: { ...defaultRingOptions, ...options.rings }, activity: kind === 'rings' ? createActivity() : null };
     const rings = this.mode === 'workers' && mesh.kind === 'rings';
@@ -184,7 +185,7 @@ export class ActorSystem {
       hasCodec: (msg) => this.codecs.tagFor(msg) !== CLONE_TAG,
     });
     if (this.mode === 'workers') {
-      const onError = (what: string, e: unknown) => this.log({ level: 'error', actor: '$system', message: `${what}: ${errorInfo(e).message}`, time: realClock.now() });
+      const onError = (what: string, e: unknown) => this.log({ level: 'error', actor: '$system', message: `${what}: ${errorText(e)}`, time: realClock.now() });
       const resolve = (node: number, id: number) => this.resolveRef(node, id);
       let mainDoorbell: SharedArrayBuffer | null = null;
       let mainArena: ArenaRef | null = null;
@@ -215,9 +216,9 @@ export class ActorSystem {
         mainDoorbell,
         mainArena,
         codecSets: () => this.codecSets,
-        directory: () => [...this.records.values()].map((r) => r.ref),
+        directory: () => [...this.lifecycle.directory.records.values()].map((r) => r.ref),
         network: () => this.network,
-        onEvents: (events) => { for (const e of events) this.onHostEvent(e); },
+        onEvents: (events) => { for (const e of events) this.onWorkerEvent(e); },
         onExit: (node, code, reason) => this.onWorkerExit(node, code, reason),
       });
     }
@@ -258,31 +259,13 @@ export class ActorSystem {
     return parent.startChild(spec);
   }
 
-  private checkSpawn(def: ActorDefinition<any, any, any, any>, options: SpawnOptions<any>): void {
-    if (!def || (def as { kind?: unknown }).kind !== 'synod.actor') {
-      throw new InvalidOptionError('spawn: the first argument must be a definition made with defineActor()');
-    }
-    if (!options || typeof options.name !== 'string' || options.name.length === 0 || options.name.startsWith('$') || options.name.includes('/')) {
-      throw new InvalidOptionError(`spawn: options.name must be a non-empty string without "/" and not starting with "$", got ${JSON.stringify(options?.name)}`);
-    }
-    if (options.storage !== undefined && !storageKinds.includes(options.storage)) {
-      throw new InvalidOptionError(`spawn "${options.name}": storage must be one of ${storageKinds.join(', ')}, got ${String(options.storage)}`);
-    }
-  }
-
   /** The bridge between supervisors and this system's hosts. */
   private supervisionRuntime(): SupervisionRuntime {
     return {
-      startActor: (spec, incarnation, ref, owner) => this.startActor(spec, incarnation, ref, owner),
-      terminateActor: async (ref) => {
-        if (ref.node === SYSTEM_NODE) this.host.terminate(ref.id);
-        else {
-          const w = this.pool!.get(ref.node);
-          if (w) await w.call(`terminate ${describeRef(ref)}`, (c) => c.terminate(ref.id), this.options.controlTimeoutMs);
-        }
-      },
-      stopActor: (ref) => this.stopNow(ref),
-      forgotten: (ref) => this.unregister(ref),
+      startActor: (spec, incarnation, ref, owner) => this.lifecycle.startActor(spec, incarnation, ref, owner),
+      terminateActor: (ref) => this.lifecycle.terminate(ref),
+      stopActor: (ref) => this.lifecycle.stopNow(ref),
+      forgotten: (ref) => this.lifecycle.forgotten(ref),
       now: () => realClock.now(),
       random: () => this.rng.next(),
       delay: (ms) => new Promise((r) => setTimeout(r, ms)),
@@ -296,57 +279,53 @@ export class ActorSystem {
     };
   }
 
-  /** Starts (or, with `ref`, restarts under the same ref) one supervised actor. */
-  private async startActor(spec: ActorChildSpec, incarnation: number, ref: ActorRef<any> | undefined, owner: Supervisor): Promise<ActorRef<any>> {
-    const { actor: def, restart: _restart, ...options } = spec;
-    void _restart;
-    if (this.mode === 'embedded') {
-      for (const url of options.preload ?? []) {
-        await import(url).catch((e) => { throw new ActorLoadError(`could not load preload module ${url}: ${errorInfo(e).message}`); });
-      }
-    }
-    if (ref === undefined) {
-      this.checkSpawn(def, options);
-      const name = options.name;
-      if (this.names.has(name) || this.reserved.has(name)) {
-        throw new DuplicateNameError(`spawn: an actor named "${name}" is already running; names must be unique`);
-      }
-      this.reserved.add(name);
-      try {
-        let newRef: ActorRef<any>;
+  /** Where this system's actors run: this thread (embedded, listeners) or worker threads. */
+  private placement(): ActorPlacement {
+    const timeoutMs = () => this.options.controlTimeoutMs;
+    return {
+      start: async (def, options) => {
         if (this.mode === 'embedded') {
-          newRef = this.host.spawn(def, options, null, undefined, 0);
-        } else {
-          assertPlainData(options.args);
-          const loc = await this.locate(def);
-          const node = await this.pool!.place(options.worker, name);
-          const { id } = await node.call(`spawn "${name}"`, (c) => c.spawn({
-            module: loc.module, exportName: loc.exportName, name, args: options.args, storage: options.storage, id: undefined, incarnation: 0,
-            preload: options.preload,
-          }), this.options.controlTimeoutMs);
-          newRef = { name, node: node.node, id };
+          await this.preload(options.preload);
+          return this.host.spawn(def, options, null, undefined, 0);
         }
-        this.register(newRef, null, owner, spec, 0);
-        return newRef;
-      } finally {
-        this.reserved.delete(name);
-      }
+        assertPlainData(options.args);
+        const loc = await this.locate(def);
+        const node = await this.pool!.place(options.worker, options.name);
+        const { id } = await node.call(`spawn "${options.name}"`, (c) => c.spawn({
+          module: loc.module, exportName: loc.exportName, name: options.name, args: options.args, storage: options.storage, id: undefined, incarnation: 0,
+          preload: options.preload,
+        }), timeoutMs());
+        return { name: options.name, node: node.node, id };
+      },
+      restart: async (ref, def, options, incarnation) => {
+        if (this.mode === 'embedded') {
+          await this.preload(options.preload);
+          this.host.replace(ref.id, def, options, incarnation);
+          return;
+        }
+        const loc = await this.locate(def);
+        const node = await this.pool!.ensure(ref.node);
+        await node.call(`restart ${describeRef(ref)}`, (c) => c.spawn({
+          module: loc.module, exportName: loc.exportName, name: ref.name, args: options.args, storage: options.storage, id: ref.id, incarnation,
+          preload: options.preload,
+        }), timeoutMs());
+      },
+      terminate: async (ref) => {
+        if (ref.node === SYSTEM_NODE) this.host.terminate(ref.id);
+        else await this.pool!.get(ref.node)?.call(`terminate ${describeRef(ref)}`, (c) => c.terminate(ref.id), timeoutMs());
+      },
+      stop: async (ref) => {
+        if (ref.node === SYSTEM_NODE) this.host.stop(ref.id);
+        else await this.pool!.get(ref.node)?.call(`stop ${describeRef(ref)}`, (c) => c.stop(ref.id), timeoutMs());
+      },
+      notify: (to, notice) => this.host.notify(to, notice),
+    };
+  }
+
+  private async preload(urls: string[] | undefined): Promise<void> {
+    for (const url of urls ?? []) {
+      await import(url).catch((e) => { throw new ActorLoadError(`could not load preload module ${url}: ${errorText(e)}`); });
     }
-    // A restart: same node slot, same id, so every ref to it stays valid.
-    if (this.mode === 'embedded') {
-      this.host.replace(ref.id, def, options, incarnation);
-    } else {
-      const loc = await this.locate(def);
-      const node = await this.pool!.ensure(ref.node);
-      await node.call(`restart ${describeRef(ref)}`, (c) => c.spawn({
-        module: loc.module, exportName: loc.exportName, name: ref.name, args: options.args, storage: options.storage, id: ref.id, incarnation,
-        preload: options.preload,
-      }), this.options.controlTimeoutMs);
-    }
-    const rec = this.records.get(refKey(ref.node, ref.id));
-    if (rec) rec.incarnation = incarnation;
-    else this.register(ref, null, owner, spec, incarnation);
-    return ref;
   }
 
   /** Finds which export of its module a definition is, so a worker can import it. */
@@ -360,7 +339,7 @@ export class ActorSystem {
     try {
       ns = await import(def.module);
     } catch (e) {
-      throw new ActorLoadError(`could not load actor module ${def.module}: ${errorInfo(e).message}`);
+      throw new ActorLoadError(`could not load actor module ${def.module}: ${errorText(e)}`);
     }
     for (const [exportName, value] of Object.entries(ns)) {
       if (value === def) {
@@ -381,7 +360,7 @@ export class ActorSystem {
     if (this.codecSets.some((c) => c.set.module === set.module)) return;
     let exportName: string | undefined;
     const ns: Record<string, unknown> = await import(set.module).catch((e) => {
-      throw new ActorLoadError(`could not load codec module ${set.module}: ${errorInfo(e).message}`);
+      throw new ActorLoadError(`could not load codec module ${set.module}: ${errorText(e)}`);
     });
     for (const [k, v] of Object.entries(ns)) if (v === set) exportName = k;
     if (!exportName) throw new ActorLoadError(`the codec set is not exported by ${set.module}; export it so workers can load it`);
@@ -392,67 +371,24 @@ export class ActorSystem {
     this.codecs.activate(set.module);
   }
 
-  private register(ref: ActorRef<any>, parent: ActorRef<any> | null, supervisor: Supervisor | null, spec: ActorChildSpec | null, incarnation: number): void {
-    const key = refKey(ref.node, ref.id);
-    if (this.records.has(key)) return;
-    const rec: ActorRecord = { ref, parent, order: this.order++, supervisor, spec, incarnation };
-    this.records.set(key, rec);
-    this.names.set(ref.name, rec);
-    this.tombstones.delete(key);
-    this.pool?.broadcastDirectory([ref], []);
-    this.events.emit('actor:started', { ref, parent });
-  }
-
-  private unregister(ref: ActorRef<any>): void {
-    const key = refKey(ref.node, ref.id);
-    const rec = this.records.get(key);
-    if (!rec) return;
-    this.records.delete(key);
-    if (this.names.get(ref.name) === rec) this.names.delete(ref.name);
-    this.tombstones.add(key);
-    if (this.tombstones.size > 100_000) this.tombstones.delete(this.tombstones.values().next().value!);
-    this.pool?.broadcastDirectory([], [ref]);
-    this.events.emit('actor:stopped', { ref });
-  }
-
   private resolveRef(node: number, id: number): ActorRef<any> {
-    return this.records.get(refKey(node, id))?.ref ?? { name: node === 0 && id === 0 ? '$system' : `#${node}.${id}`, node, id };
+    return this.lifecycle.directory.get({ node, id })?.ref ?? { name: node === 0 && id === 0 ? '$system' : `#${node}.${id}`, node, id };
   }
 
   // ------------------------------------------------------------------ events from hosts
 
-  private onHostEvent(e: WorkerEvent): void {
+  /** Events a worker posted (its host's events, logs, statistics, message traces). */
+  private onWorkerEvent(e: WorkerEvent): void {
+    const events = this.lifecycle.hostEvents;
     switch (e.e) {
-      case 'started':
-        // Supervised actors are registered by startActor; children announce themselves here.
-        if (e.parent !== null) this.register(e.ref, e.parent, null, null, 0);
-        break;
-      case 'stopped': {
-        const rec = this.records.get(refKey(e.ref.node, e.ref.id));
-        const kept = rec?.supervisor ? rec.supervisor.childEnded(rec.ref, e.incarnation, false) : false;
-        if (!kept) this.unregister(e.ref);
-        break;
-      }
-      case 'crashed': {
-        const rec = this.records.get(refKey(e.ref.node, e.ref.id));
-        this.events.emit('actor:crashed', { ref: rec?.ref ?? e.ref, error: e.error, during: e.during, messageType: e.messageType });
-        if (rec?.supervisor && e.during !== 'stop') {
-          if (!rec.supervisor.childEnded(rec.ref, e.incarnation, true)) this.unregister(rec.ref);
-        }
-        break;
-      }
-      case 'dead':
-        this.events.emit('dead-letter', e.letter);
-        break;
-      case 'log':
-        this.log(e.record);
-        break;
-      case 'stats':
-        this.emitStats(e);
-        break;
-      case 'trace':
-        this.events.emit('messages', e.window);
-        break;
+      case 'started': events.started(e.ref, e.parent, e.restart); break;
+      case 'stopped': events.stopped(e.ref, e.incarnation); break;
+      case 'crashed': events.crashed(e.ref, deserializeError(e.error), e.during, e.messageType, e.incarnation); break;
+      case 'dead': events.deadLetter(e.letter); break;
+      case 'watch': events.watch(e.watcher, e.target, e.on); break;
+      case 'log': this.log(e.record); break;
+      case 'stats': this.emitStats(e); break;
+      case 'trace': this.events.emit('messages', e.window); break;
     }
   }
 
@@ -460,14 +396,7 @@ export class ActorSystem {
   private onWorkerExit(node: number, code: number | null, reason: string): void {
     if (this.state !== 'running') return;
     this.events.emit('worker:exited', { node, code, reason });
-    const recs = [...this.records.values()].filter((r) => r.ref.node === node).sort((a, b) => a.order - b.order);
-    for (const rec of recs) {
-      this.events.emit('actor:crashed', { ref: rec.ref, error: { name: 'WorkerExit', message: `worker ${node} ${reason}` }, during: 'worker', messageType: undefined });
-    }
-    for (const rec of recs) {
-      const kept = rec.supervisor ? rec.supervisor.childEnded(rec.ref, rec.incarnation, true) : false;
-      if (!kept) this.unregister(rec.ref);
-    }
+    this.lifecycle.nodeLost(node, new NodeLostError(node, `its worker ${reason}`), 'worker');
   }
 
   private log(record: Parameters<LogSink>[0]): void {
@@ -489,47 +418,59 @@ export class ActorSystem {
     this.host.sendFromOutside(to, message);
   }
 
-  /** Sends and waits for the actor's `ctx.reply`. Rejects with `AskTimeoutError` after `timeoutMs`. */
-  ask<R = unknown, M = unknown>(to: ActorRef<M>, message: M, options: { timeoutMs?: number } = {}): Promise<R> {
+  /**
+   * Sends and waits for the actor's `ctx.reply`: resolves with what the message declares its
+   * handler answers (`Replies<R>`), `unknown` when it declares nothing. Rejects with
+   * `AskTimeoutError` after `timeoutMs`, `AbortedError` when `signal` fires.
+   */
+  ask<M, const X extends M>(to: ActorRef<M>, message: X, options?: AskOptions): Promise<ReplyTo<M, X>>;
+  /**
+   * The same, with the reply type given (`ask<number>(...)`): refused by the compiler when the
+   * target's messages declare other replies.
+   */
+  ask<R = never>(to: ActorRef<MayAnswer<NoInfer<R>>>, message: unknown, options?: AskOptions): Promise<R>;
+  ask(to: ActorRef<any>, message: unknown, options: AskOptions = {}): Promise<unknown> {
     try {
       this.assertRunning('ask');
       this.assertTarget(to, 'ask');
+      checkSignal(options.signal, 'ask');
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.host.askFrom(null, to, message, options.timeoutMs) as Promise<R>;
+    return this.host.askFrom(null, to, message, options);
   }
 
   /**
    * Sends a message, waiting for room when the mailbox is full (backpressure for producers
-   * outside the system). Resolves once the message is in the mailbox.
+   * outside the system). Resolves once the message is in the mailbox; rejects with
+   * `MailboxFullError` after `timeoutMs`, `AbortedError` when `signal` fires.
    */
-  enqueue<M>(to: ActorRef<M>, message: M, options: { timeoutMs?: number } = {}): Promise<void> {
+  enqueue<M>(to: ActorRef<M>, message: M, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
     try {
       this.assertRunning('enqueue');
       this.assertTarget(to, 'enqueue');
+      checkSignal(options.signal, 'enqueue');
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.host.enqueueFromOutside(to, message, options.timeoutMs);
+    return this.host.enqueueFromOutside(to, message, options.timeoutMs, options.signal);
   }
 
   private assertTarget(to: ActorRef<any>, op: string): void {
-    if (!to || typeof to !== 'object' || !Number.isInteger(to.node) || !Number.isInteger(to.id)) {
-      throw new InvalidOptionError(`${op}: the target must be an ActorRef returned by spawn, got ${String(to)}`);
-    }
-    const key = refKey(to.node, to.id);
-    if (this.records.has(key)) return;
+    checkTarget(to, op);
+    const dir = this.lifecycle.directory;
+    if (dir.get(to) !== undefined) return;
     const nodeExists = this.mode === 'embedded' ? to.node === SYSTEM_NODE && this.host.has(to.id) : !!this.pool?.has(to.node);
-    if (this.tombstones.has(key) || !nodeExists) {
+    if (dir.ended(to) || !nodeExists) {
       throw new ActorNotFoundError(`${op}: no actor ${describeRef(to)}: it was stopped or never existed`);
     }
   }
 
   /**
    * An actor on this thread that hands every message it gets to `handler`: how code outside the
-   * system receives messages from actors (subscriptions, notifications). Not supervised; a
-   * handler that throws is reported as a crash of the listener. Stop it with `system.stop`.
+   * system receives messages from actors (subscriptions, notifications, death watch). Not
+   * supervised; a handler that throws is reported as a crash of the listener. Stop it with
+   * `system.stop`.
    *
    * ```ts
    * const inbox = system.listener<Changed>('changes', (m) => console.log(m));
@@ -539,21 +480,47 @@ export class ActorSystem {
   listener<M>(name: string, handler: (message: M, sender: ActorRef<any> | undefined) => void): ActorRef<M> {
     this.assertRunning('listener');
     if (typeof handler !== 'function') throw new InvalidOptionError('listener: handler must be a function');
-    if (this.names.has(name) || this.reserved.has(name)) throw new DuplicateNameError(`listener: an actor named "${name}" is already running`);
+    if (this.lifecycle.directory.taken(name)) throw new DuplicateNameError(`listener: an actor named "${name}" is already running`);
     const def = defineActor<null, M>({ label: `listener ${name}`, init: () => null, receive: (_s, m, ctx) => { handler(m, ctx.sender); } });
     const ref = this.host.spawn(def, { name });
-    this.register(ref, null, null, null, 0);
+    this.lifecycle.register(ref, null, null, null, 0);
     return ref;
+  }
+
+  /**
+   * Death watch from outside the system: `handler` is called once when `ref` ends for good
+   * (stopped, failed and not restarted, its node lost; never for a restart by its supervisor).
+   * Returns what cancels the watch. Costs a listener actor on this thread while it waits.
+   */
+  watch(ref: ActorRef<any>, handler: (notice: Terminated) => void): () => void {
+    this.assertRunning('watch');
+    checkTarget(ref, 'watch');
+    if (typeof handler !== 'function') throw new InvalidOptionError('watch: handler must be a function');
+    let inbox: ActorRef<Terminated> | null = null;
+    const done = (): void => {
+      if (inbox === null) return;
+      const r = inbox;
+      inbox = null;
+      this.lifecycle.deathWatch.unwatch(r, ref);
+      if (this.running) void this.stop(r).catch(() => {});
+    };
+    inbox = this.listener<Terminated>(`$watch/${++this.watchers}`, (notice) => {
+      if (notice?.type !== 'terminated') return;
+      done();
+      handler(notice);
+    });
+    this.lifecycle.hostEvents.watch(inbox, ref, true);
+    return done;
   }
 
   /** The ref of a live actor by name. */
   lookup<M = unknown>(name: string): ActorRef<M> | undefined {
-    return this.names.get(name)?.ref;
+    return this.lifecycle.directory.byNameOf(name)?.ref;
   }
 
   /** Every live actor, in start order. */
   actors(): ActorRef<any>[] {
-    return [...this.records.values()].sort((a, b) => a.order - b.order).map((r) => r.ref);
+    return this.lifecycle.directory.inOrder().map((r) => r.ref);
   }
 
   // ------------------------------------------------------------------ control
@@ -562,19 +529,9 @@ export class ActorSystem {
   async stop(ref: ActorRef<any>): Promise<void> {
     this.assertRunning('stop');
     this.assertTarget(ref, 'stop');
-    const rec = this.records.get(refKey(ref.node, ref.id));
+    const rec = this.lifecycle.directory.get(ref);
     if (rec?.supervisor && (await rec.supervisor.stopChild(rec.ref))) return;
-    await this.stopNow(ref);
-  }
-
-  private async stopNow(ref: ActorRef<any>): Promise<void> {
-    if (ref.node === SYSTEM_NODE) {
-      this.host.stop(ref.id);
-    } else {
-      const w = this.pool!.get(ref.node);
-      if (w) await w.call(`stop ${describeRef(ref)}`, (c) => c.stop(ref.id), this.options.controlTimeoutMs);
-    }
-    this.unregister(ref);
+    await this.lifecycle.stopNow(ref);
   }
 
   /**
@@ -744,8 +701,8 @@ export class ActorSystem {
       this.hostNetwork.stop();
       await this.root.shutdown();
       // Anything not under a supervisor (none, normally), newest first.
-      for (const rec of [...this.records.values()].filter((r) => r.parent === null).sort((a, b) => b.order - a.order)) {
-        try { await this.stopNow(rec.ref); } catch { /* its worker is gone */ }
+      for (const rec of this.lifecycle.directory.inOrder().filter((r) => r.parent === null).reverse()) {
+        try { await this.lifecycle.stopNow(rec.ref); } catch { /* its worker is gone */ }
       }
       this.host.stopAll();
       await this.pool?.close();

@@ -1,28 +1,12 @@
 /**
  * A simulated node (one worker: a host while it is up, and what outlives the host: its disk and
- * its shared memory), the transport that carries its envelopes into the simulated network, and
- * the simulation's record of each actor.
+ * its shared memory), and the transport that carries its envelopes into the simulated network.
  */
-import type { ActorCell } from '../cell.js';
 import type { Envelope } from '../envelope.js';
 import type { ActorHost, Transport } from '../host.js';
-import type { ActorRef } from '../ref.js';
 import type { MemoryStore } from '../store.js';
-import type { ActorChildSpec, Supervisor } from '../supervisor.js';
 import { SimDisk, SimSharedStore, type SimDiskStore } from './disk.js';
 import type { SimEvent } from './event-queue.js';
-
-/** What the simulation knows of one actor. */
-export interface ActorRecord {
-  ref: ActorRef<any>;
-  parent: ActorRef<any> | null;
-  supervisor: Supervisor | null;
-  spec: ActorChildSpec | null;
-  incarnation: number;
-  order: number;
-  /** The cell of its current incarnation (set when it starts). */
-  cell: ActorCell | undefined;
-}
 
 /** One simulated worker: a host while it is up, and what outlives the host (disk, shared memory). */
 export class SimNode {

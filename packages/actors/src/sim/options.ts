@@ -2,12 +2,11 @@
  * The options, results and counters of a simulation, and the checks of what callers pass in
  * (each refusal says which option is wrong and what it takes).
  */
-import type { ActorDefinition, SpawnOptions } from '../define.js';
-import { InvalidOptionError, type ErrorInfo } from '../errors.js';
+import type { SpawnOptions } from '../context.js';
+import { InvalidOptionError } from '../errors.js';
 import { checkLimits, type DeadLetter, type HostLimits } from '../host.js';
 import { isLogLevel, type LogLevel, type LogSink } from '../logger.js';
 import type { ActorRef } from '../ref.js';
-import { storageKinds } from '../store.js';
 import { checkSupervision, type RestartType, type Supervisor, type SupervisionOptions } from '../supervisor.js';
 import type { DiskPlan, Fault, FaultPlan } from './plan.js';
 import type { SimView } from './view.js';
@@ -118,7 +117,7 @@ export interface SimStats {
 export interface SimEvents {
   'actor:started': (e: { ref: ActorRef<any>; parent: ActorRef<any> | null }) => void;
   'actor:stopped': (e: { ref: ActorRef<any> }) => void;
-  'actor:crashed': (e: { ref: ActorRef<any>; error: ErrorInfo; during: 'init' | 'receive' | 'stop' | 'node'; messageType: string | undefined }) => void;
+  'actor:crashed': (e: { ref: ActorRef<any>; error: Error; during: 'init' | 'receive' | 'stop' | 'node'; messageType: string | undefined }) => void;
   'actor:restarted': (e: { ref: ActorRef<any>; attempt: number; delayMs: number }) => void;
   'dead-letter': (e: DeadLetter) => void;
   'fault': (e: { fault: Fault; timeMs: number }) => void;
@@ -169,24 +168,3 @@ export function checkRun(o: RunOptions): void {
   if (o.maxSteps !== undefined && !(Number.isInteger(o.maxSteps) && o.maxSteps >= 0)) throw new InvalidOptionError(`run: maxSteps must be an integer >= 0, got ${String(o.maxSteps)}`);
   if (o.until !== undefined && typeof o.until !== 'function') throw new InvalidOptionError('run: until must be a function of the view');
 }
-
-/** Checks that a send or ask names a ref. */
-export function checkTarget(to: ActorRef<any>, op: string): void {
-  if (!to || typeof to !== 'object' || !Number.isInteger(to.node) || !Number.isInteger(to.id)) {
-    throw new InvalidOptionError(`${op}: the target must be an ActorRef returned by spawn, got ${String(to)}`);
-  }
-}
-
-/** Checks a spawn as `system.spawn` does. */
-export function checkSpawn(def: ActorDefinition<any, any, any, any>, options: SpawnOptions<any>): void {
-  if (!def || (def as { kind?: unknown }).kind !== 'synod.actor') {
-    throw new InvalidOptionError('spawn: the first argument must be a definition made with defineActor()');
-  }
-  if (!options || typeof options.name !== 'string' || options.name.length === 0 || options.name.startsWith('$') || options.name.includes('/')) {
-    throw new InvalidOptionError(`spawn: options.name must be a non-empty string without "/" and not starting with "$", got ${JSON.stringify(options?.name)}`);
-  }
-  if (options.storage !== undefined && !storageKinds.includes(options.storage)) {
-    throw new InvalidOptionError(`spawn "${options.name}": storage must be one of ${storageKinds.join(', ')}, got ${String(options.storage)}`);
-  }
-}
-

@@ -9,13 +9,13 @@ import { hashString } from '../random.js';
 export type TraceKind =
   | 'send' | 'deliver' | 'drop' | 'duplicate' | 'lost' | 'timer' | 'sync' | 'fault' | 'heal'
   | 'crash' | 'start' | 'stop' | 'restart' | 'dead-letter' | 'pause' | 'resume' | 'node-down'
-  | 'node-up' | 'disk-loss' | 'escalated' | 'violation' | 'failed';
+  | 'node-up' | 'disk-loss' | 'escalated' | 'violation' | 'failed' | 'refused';
 
 /** Numeric codes of trace kinds, folded into the fingerprint. */
 export const traceCode: Record<TraceKind, number> = {
   send: 1, deliver: 2, drop: 3, duplicate: 4, lost: 5, timer: 6, sync: 7, fault: 8, heal: 9, crash: 10,
   start: 11, stop: 12, restart: 13, 'dead-letter': 14, pause: 15, resume: 16, 'node-down': 17,
-  'node-up': 18, 'disk-loss': 19, escalated: 20, violation: 21, failed: 22,
+  'node-up': 18, 'disk-loss': 19, escalated: 20, violation: 21, failed: 22, refused: 23,
 };
 
 /** One event of a run, readable. */

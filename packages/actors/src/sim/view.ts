@@ -7,7 +7,8 @@ import type { ActorCell } from '../cell.js';
 import type { Recovered } from '../store.js';
 import { refKey, type ActorRef } from '../ref.js';
 import { EventType, type EventQueue, type SimEvent } from './event-queue.js';
-import type { ActorRecord, SimNode } from './node.js';
+import type { ActorRecord } from '../directory.js';
+import type { SimNode } from './node.js';
 
 /** A value seen through a read-only lens, all the way down. */
 export type DeepReadonly<T> =
@@ -86,6 +87,8 @@ export interface ViewSource {
   readonly steps: number;
   readonly records: ReadonlyMap<number, ActorRecord>;
   readonly names: ReadonlyMap<string, ActorRecord>;
+  /** The cell of an actor's current incarnation (set when it starts). */
+  cellOf(rec: ActorRecord): ActorCell | undefined;
   readonly nodes: readonly SimNode[];
   readonly queue: EventQueue;
 }
@@ -95,7 +98,7 @@ const kindNames = ['send', 'ask', 'reply', 'enqueue'] as const;
 /** The read-only view over a simulation's tables. */
 export function createView(src: ViewSource): SimView {
   const cellFor = (rec: ActorRecord): ActorCell | undefined => {
-    const cell = rec.cell;
+    const cell = src.cellOf(rec);
     if (cell === undefined) return undefined;
     const node = src.nodes[rec.ref.node]!;
     return node.up && cell.host === node.host ? cell : undefined;
@@ -104,7 +107,7 @@ export function createView(src: ViewSource): SimView {
     const cell = cellFor(rec);
     const node = src.nodes[rec.ref.node]!;
     // A cell of an earlier host of the node died with it: down until its supervisor restarts it.
-    const status: ActorView['status'] = !node.up || (cell === undefined && rec.cell !== undefined) ? 'down'
+    const status: ActorView['status'] = !node.up || (cell === undefined && src.cellOf(rec) !== undefined) ? 'down'
       : cell === undefined ? 'stopped' : cell.status === 'running' ? 'running' : cell.status;
     return {
       name: rec.ref.name, ref: rec.ref, node: rec.ref.node, status, incarnation: rec.incarnation,
