@@ -15,7 +15,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { CampaignPool, Simulation } from '@synod/actors/sim';
-import { counterScenario } from '@synod/actors/sim/examples/counter';
+// The test protocol with a planted bug is not exported by the package: the benchmark runs in a checkout.
+import { counterScenario } from '../packages/actors/dist/sim/examples/counter.js';
 import { benchEnv, sized } from './lib/env.js';
 import { Results } from './lib/results.js';
 import { TokenPasser, type TokenMsg } from './sim/actors.js';

@@ -4,7 +4,8 @@
  * proposer's worker (a client node: proposer, learner and client together, as the seed's 6.1
  * allows). Bounds memory by telling acceptors and the learner to forget learned instances.
  */
-import { IntMap, defineActor, type ActorRef, type ReplyToken } from '@synod/actors';
+import { defineActor, type ActorRef, type ReplyToken } from '@synod/actors';
+import { IntMap } from '@synod/actors/internals';
 import type { AcceptorMsg, Decided, LearnerMsg, Propose, ProposerMsg, SynodBatch } from '@synod/paxos';
 
 export interface DriverRun {

@@ -46,6 +46,8 @@ export interface LifecycleEvents {
 export class ActorLifecycle {
   readonly directory = new ActorDirectory();
   readonly deathWatch: DeathWatch;
+  /** The runtime is shutting down: actors end, but no one is told (every watcher ends too). */
+  closing = false;
 
   constructor(private readonly placement: ActorPlacement, private readonly events: LifecycleEvents) {
     this.deathWatch = new DeathWatch((watcher, notice) => placement.notify(watcher, notice), (_w, why) => events.warn(why));
@@ -104,14 +106,14 @@ export class ActorLifecycle {
     const rec = this.directory.remove(ref);
     this.deathWatch.dropWatcher(ref);
     if (rec === undefined) return;
-    this.deathWatch.ended(rec.ref, reason, detail);
+    if (!this.closing) this.deathWatch.ended(rec.ref, reason, detail);
     this.events.ended(rec, reason);
   }
 
   // ---------------------------------------------------------------- what hosts report
 
   /** The host events of every host of this runtime go here. */
-  readonly hostEvents: HostEvents = {
+  readonly hostEvents: Required<HostEvents> = {
     started: (ref, parent) => {
       // Supervised actors are registered by startActor; children announce themselves here.
       if (parent !== null) this.register(ref, parent, null, null, 0);

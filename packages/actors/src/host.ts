@@ -5,7 +5,7 @@ import type { ActorDefinition, AskOptions, SpawnOptions } from './context.js';
 import { Envelope, Kind, SYSTEM_ID } from './envelope.js';
 import type { Transport } from './transport.js';
 import {
-  AbortedError, ActorInitError, AskTimeoutError, DuplicateNameError, InvalidOptionError, MailboxFullError, messageType, toError,
+  AbortedError, ActorInitError, AskTimeoutError, DuplicateNameError, assert, InvalidOptionError, MailboxFullError, messageType, toError,
 } from './errors.js';
 import { makeLogger, type LogLevel, type LogSink } from './logger.js';
 import { Mailbox } from './mailbox.js';
@@ -28,14 +28,20 @@ export interface DeadLetter {
 /** What a host reports to whoever owns it (the system, a worker's parent, the simulator). */
 export type { Transport } from './transport.js';
 
+/** A watch sent to the watch desk (see `HostConfig.watchVia`). */
+export interface WatchRequest { type: '$watch'; target: ActorRef<any>; on: boolean }
+
 export interface HostEvents {
   started(ref: ActorRef<any>, parent: ActorRef<any> | null, restart: boolean): void;
   /** A normal stop (`ctx.stop`, `system.stop`, a stopping parent). */
   stopped(ref: ActorRef<any>, incarnation: number): void;
   crashed(ref: ActorRef<any>, error: Error, during: 'init' | 'receive' | 'stop', messageType: string | undefined, incarnation: number): void;
   deadLetter(letter: DeadLetter): void;
-  /** An actor starts (`on`) or ends a death watch of `target` (`ctx.watch`, `ctx.unwatch`). */
-  watch(watcher: ActorRef<any>, target: ActorRef<any>, on: boolean): void;
+  /**
+   * An actor starts (`on`) or ends a death watch of `target` (`ctx.watch`, `ctx.unwatch`). Absent
+   * on hosts whose watches travel as messages instead (`HostConfig.watchVia`).
+   */
+  watch?(watcher: ActorRef<any>, target: ActorRef<any>, on: boolean): void;
 }
 
 /** How a host asks to run soon. Real hosts use microtasks and setImmediate; the simulator its own queue. */
@@ -138,6 +144,13 @@ export interface HostConfig {
    */
   hasCodec?(msg: unknown): boolean;
   /**
+   * Where this host sends its actors' watches (`ctx.watch`), as a message of the watcher's turn:
+   * the main thread's watch desk, for worker hosts. The watch is then in force before any later
+   * message of the watcher arrives anywhere (the data plane keeps each pair's order), so asking
+   * the watcher anything is enough to know its watch is held. Absent: `events.watch`.
+   */
+  watchVia?: ActorRef<any>;
+  /**
    * Called when a pending ask or enqueue settles: its promise continuation is now queued as a
    * microtask. The simulator uses it to run such continuations before its next event.
    */
@@ -189,6 +202,8 @@ export class ActorHost implements CellHost<ActorCell> {
   /** Cells with messages held for durability. */
   private readonly waitingForDurability = new Set<ActorCell>();
   private readonly storesSeen = new Set<ActorStore>();
+  /** The durable write number each store reported last (it only grows). */
+  private readonly durableSeen = new Map<ActorStore, number>();
   readonly systemRef: ActorRef<any>;
   private closed = false;
   /** Messages delivered into mailboxes on this host (statistics). */
@@ -360,7 +375,14 @@ export class ActorHost implements CellHost<ActorCell> {
       throw new InvalidOptionError(`${on ? 'watch' : 'unwatch'} from "${cell.self.name}": the target must be an ActorRef, got ${String(target)}`);
     }
     if (cell.status !== 'running') return;
-    this.cfg.events.watch(cell.self, target, on);
+    const via = this.cfg.watchVia;
+    if (via === undefined) {
+      this.cfg.events.watch?.(cell.self, target, on);
+      return;
+    }
+    const msg: WatchRequest = { type: '$watch', target, on };
+    cell.turnOut.push(new Envelope(via.id, via.node, cell.self, Kind.Send, 0, msg));
+    if (cell.current === null) this.endOutsideTurn(cell);
   }
 
   /**
@@ -555,7 +577,12 @@ export class ActorHost implements CellHost<ActorCell> {
     const snaps = cell.snapshotView;
     if (cell.pendingOps.length > 0 || (snaps !== null && snaps.pendingDeletes)) {
       try {
-        if (cell.pendingOps.length > 0) cell.lastTicket = cell.store.write(cell.storeKey, cell.pendingOps);
+        if (cell.pendingOps.length > 0) {
+          const ticket = cell.store.write(cell.storeKey, cell.pendingOps);
+          // Write numbers only grow: a smaller one would let this turn's messages leave before its state is durable.
+          assert(ticket >= cell.lastTicket, () => `store ${cell.store.kind} returned write ${ticket} after write ${cell.lastTicket} of "${cell.self.name}"`);
+          cell.lastTicket = ticket;
+        }
         // Snapshots deleted in the turn go after its state (which may have stopped referring to them).
         if (snaps !== null && snaps.pendingDeletes) snaps.applyDeletes();
       } catch (e) {
@@ -573,10 +600,13 @@ export class ActorHost implements CellHost<ActorCell> {
     if (out.length === 0) return;
     const durable = cell.store.durableSeq;
     if (cell.lastTicket > durable || cell.heldHead < cell.held.length) {
+      // Held messages leave in order, each once its gate is durable: gates never go down the queue.
+      const held = cell.held;
+      assert(held.length === cell.heldHead || held[held.length - 1]!.gate <= cell.lastTicket, () => `held messages of "${cell.self.name}" out of gate order`);
       for (let i = 0; i < out.length; i++) {
         const env = out[i]!;
         env.gate = cell.lastTicket;
-        cell.held.push(env);
+        held.push(env);
       }
       out.length = 0;
       this.waitingForDurability.add(cell);
@@ -589,6 +619,10 @@ export class ActorHost implements CellHost<ActorCell> {
   /** Called by a store when writes up to `seq` are durable. */
   private onDurable(store: ActorStore): void {
     const durable = store.durableSeq;
+    // What is durable stays durable: the durable write number only grows.
+    const before = this.durableSeen.get(store) ?? 0;
+    assert(durable >= before, () => `store ${store.kind} went back from durable write ${before} to ${durable}`);
+    this.durableSeen.set(store, durable);
     for (const cell of this.waitingForDurability) {
       if (cell.store !== store) continue;
       const held = cell.held;
@@ -618,10 +652,16 @@ export class ActorHost implements CellHost<ActorCell> {
   route(env: Envelope): void {
     if (this.tap !== null) this.tap(env);
     if (env.toNode === this.node) this.deliver(env);
-    else if (this.isolated !== null && (this.isolated.has(env.toNode) || this.isolated.has(this.node))) {
+    else if (this.isolated !== null && (this.isolated.has(env.toNode) || this.isolated.has(this.node)) && !this.isWatchRequest(env)) {
       this.deadLetter(env, 'unreachable', `node ${this.isolated.has(this.node) ? this.node : env.toNode} is isolated (partition)`);
     } else if (this.transport) this.transport.send(env);
     else this.deadLetter(env, 'unreachable', `no transport to node ${env.toNode}`);
+  }
+
+  /** A watch on its way to the watch desk: the runtime speaking, never cut by an injected partition. */
+  private isWatchRequest(env: Envelope): boolean {
+    const via = this.cfg.watchVia;
+    return via !== undefined && env.to === via.id && env.toNode === via.node;
   }
 
   /** Accepts an envelope addressed to this host. */
@@ -655,6 +695,7 @@ export class ActorHost implements CellHost<ActorCell> {
       this.deadLetter(env, 'mailbox-full', `mailbox capacity ${this.limits.mailboxCapacity}`);
       return;
     }
+    assert(cell.mailbox.length <= this.limits.mailboxCapacity, () => `the mailbox of "${cell.self.name}" holds ${cell.mailbox.length} messages, over mailboxCapacity ${this.limits.mailboxCapacity}`);
     this.delivered++;
     if (!cell.scheduled) this.schedule(cell);
   }
@@ -893,9 +934,9 @@ export class ActorHost implements CellHost<ActorCell> {
     }
   }
 
-  /** Per-actor counters, for statistics events. */
+  /** Per-actor counters, for statistics events (the runtime's own actors, named `$...`, left out). */
   stats(): { name: string; node: number; id: number; processed: number; mailbox: number; status: string }[] {
-    return this.startOrder.map((c) => ({
+    return this.startOrder.filter((c) => !c.self.name.startsWith('$')).map((c) => ({
       name: c.self.name, node: this.node, id: c.self.id, processed: c.processed, mailbox: c.mailbox.length, status: c.status,
     }));
   }

@@ -1,3 +1,11 @@
+/**
+ * `@synod/actors`: typed actors on Node.js worker threads (or embedded on one thread), with
+ * bounded mailboxes, Erlang/OTP supervision, death watch, durable state with persist-before-send
+ * and snapshots. The simulator is `@synod/actors/sim`; building blocks for protocol authors (wire
+ * format, IntMap, Prng) are `@synod/actors/internals`.
+ *
+ * @packageDocumentation
+ */
 export { defineActor, isActorDefinition, type ActorDefinition, type Behavior, type DefineOptions, type SpawnOptions } from './define.js';
 export type { ActorContext, AskOptions, ReplyToken, Terminated, TerminationReason } from './context.js';
 export type { Replies, ReplyTo, ReplyOf, DeclaredReplies, MayAnswer } from './replies.js';
@@ -10,11 +18,8 @@ export {
   isSynodError, registerErrors, serializeError, deserializeError, type SerializedError, type ErrorInfo,
 } from './errors.js';
 export { defineCodecs, isCodecSet, type MessageCodec, type CodecSet } from './codec.js';
-export { WireWriter, WireReader } from './wire.js';
-export { Mailbox } from './mailbox.js';
-export { Prng, hashString } from './random.js';
 export type { Logger, LogLevel, LogRecord, LogSink } from './logger.js';
-export { storageKinds, type StorageKind, type ActorStore } from './store.js';
+export { storageKinds, type StorageKind } from './store.js';
 export type { StorageOptions } from './stores.js';
 export type { DeadLetter, DeadLetterReason, HostLimits } from './host.js';
 export { defaultLimits } from './host.js';
@@ -26,15 +31,11 @@ export {
 } from './supervisor.js';
 export type { SystemSpawnOptions } from './system.js';
 export type { HeartbeatOptions } from './worker-node.js';
-export type { PersistKey, PersistOp, Recovered } from './store.js';
+export type { PersistKey, Recovered } from './store.js';
 export { FileStore, type FileStoreOptions, type FileRecovery, type FileStoreStats } from './stores/file-store.js';
-export { SharedStore, type SharedStoreOptions } from './stores/shared-store.js';
 export { StorageError, StoreLockedError, LogDamagedError, RecordTooLargeError, StoreFullError, SnapshotDamagedError } from './stores/errors.js';
-export type { SnapshotStore, SnapshotWriter, SnapshotReader, SnapshotBackend } from './snapshots.js';
+export type { SnapshotStore, SnapshotWriter, SnapshotReader } from './snapshots.js';
 export { MemorySnapshotStore } from './stores/memory-snapshots.js';
-export { FileSnapshots, type SnapshotRecovery } from './stores/file-snapshots.js';
-export { SharedSnapshots } from './stores/shared-snapshots.js';
 export type { LockPredecessor } from './stores/log-lock.js';
 export type { ReplayResult } from './stores/replay.js';
-export { IntMap } from './int-map.js';
 export { workerStoreName } from './worker-pool.js';

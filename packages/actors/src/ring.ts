@@ -16,6 +16,7 @@
  *
  * Cursors are free-running 32-bit byte counts; a position in the data is `cursor & mask`.
  */
+import { assert } from './errors.js';
 
 /**
  * Bytes before the data, three 64-byte lines: the write cursor (written by the writer), the read
@@ -168,6 +169,9 @@ export class RingWriter extends RingBase {
   /** Makes every record claimed (and written) so far visible to the reader, at once. */
   publish(): void {
     if (this.tail === this.published) return;
+    // The write cursor only moves forward, and never more than a ring ahead of the reader.
+    assert(((this.tail - this.published) >>> 0) <= this.capacity && ((this.tail - this.headSeen) >>> 0) <= this.capacity,
+      () => `ring write cursor out of order: publishing ${this.tail} after ${this.published}, read cursor ${this.headSeen}, capacity ${this.capacity}`);
     this.published = this.tail;
     Atomics.store(this.header, WRITE, this.tail | 0);
   }
@@ -215,6 +219,8 @@ export class RingReader extends RingBase {
       if (this.head === this.tailSeen) {
         this.tailSeen = Atomics.load(this.header, WRITE) >>> 0;
         if (this.head === this.tailSeen) return false;
+        // The writer never runs more than a ring ahead (a corrupt or foreign cursor otherwise).
+        assert(((this.tailSeen - this.head) >>> 0) <= this.capacity, () => `ring write cursor ${this.tailSeen} is more than a ring (${this.capacity} bytes) ahead of the read cursor ${this.head}`);
       }
       const pos = this.head & this.mask;
       const n = this.words[pos >> 2]!;
@@ -240,6 +246,9 @@ export class RingReader extends RingBase {
    * ring its doorbell.
    */
   release(): boolean {
+    // The read cursor only moves forward, and never past what the writer published.
+    assert(((this.tailSeen - this.head) >>> 0) <= this.capacity && ((this.head - (Atomics.load(this.header, READ) >>> 0)) >>> 0) <= this.capacity,
+      () => `ring read cursor out of order: releasing to ${this.head}, write cursor seen ${this.tailSeen}, capacity ${this.capacity}`);
     Atomics.store(this.header, READ, this.head | 0);
     if (Atomics.load(this.header, WAITING) === 0) return false;
     Atomics.store(this.header, WAITING, 0);

@@ -6,10 +6,10 @@ import { ActorLifecycle, type ActorPlacement } from './actor-lifecycle.js';
 import type { AskOptions, Terminated } from './context.js';
 import { defineActor, type ActorDefinition, type SpawnOptions } from './define.js';
 import {
-  ActorLoadError, ActorNotFoundError, DuplicateNameError, InvalidOptionError, NodeLostError, SystemStoppedError, deserializeError, errorText,
+  AbortedError, ActorLoadError, ActorNotFoundError, DuplicateNameError, InvalidOptionError, NodeLostError, SystemStoppedError, deserializeError, errorText,
 } from './errors.js';
 import type { StatsReport, SystemEvents } from './events.js';
-import { ActorHost, checkLimits, defaultLimits, realScheduler, type HostLimits } from './host.js';
+import { ActorHost, checkLimits, defaultLimits, realScheduler, type HostLimits, type WatchRequest } from './host.js';
 import { HostNetwork } from './host-network.js';
 import { consoleSink, isLogLevel, type LogLevel, type LogSink } from './logger.js';
 import { checkMessageTrace, defaultMessageTrace, type MessageTraceOptions } from './message-trace.js';
@@ -85,6 +85,11 @@ export interface SystemSpawnOptions<A> extends SpawnOptions<A> {
   restart?: RestartType;
   /** The supervisor to put it under. Default: the root supervisor. */
   supervisor?: Supervisor;
+  /**
+   * Stops waiting when it fires: the spawn rejects with `AbortedError`, and an actor that still
+   * comes up is stopped.
+   */
+  signal?: AbortSignal;
 }
 
 const SYSTEM_NODE = 0;
@@ -201,7 +206,9 @@ export class ActorSystem {
         this.transport = new PortTransport(this.host, this.codecs, resolve, undefined, onError);
       }
       this.host.transport = this.transport;
+      const watchVia = this.watchDesk();
       this.pool = new WorkerPool({
+        watchVia,
         seed: this.seed,
         limits,
         logLevel: this.options.logLevel,
@@ -226,6 +233,24 @@ export class ActorSystem {
     this.root = new Supervisor({ name: '$root', ...options.supervision }, null, this.supervisionRuntime());
   }
 
+  /**
+   * The watch desk: an actor of the runtime on this thread that receives the death watches of
+   * worker actors (they travel as messages, in order with everything else the watcher sends).
+   * Not in the directory: it is no user's actor.
+   */
+  private watchDesk(): ActorRef<WatchRequest> {
+    const events = this.lifecycle.hostEvents;
+    const desk = defineActor<null, WatchRequest>({
+      label: 'watch desk',
+      init: () => null,
+      receive: (_s, m, ctx) => {
+        const watcher = ctx.sender;
+        if (watcher !== undefined && m?.type === '$watch') events.watch!(watcher, m.target, m.on);
+      },
+    });
+    return this.host.spawn(desk, { name: '$watch' });
+  }
+
   /** Starts a system. In workers mode no worker starts until the first spawn. */
   static async start(options: SystemOptions = {}): Promise<ActorSystem> {
     validateOptions(options);
@@ -244,8 +269,16 @@ export class ActorSystem {
    */
   async spawn<S, M, A, D>(def: ActorDefinition<S, M, A, D>, options: SystemSpawnOptions<A>): Promise<ActorRef<M>> {
     this.assertRunning('spawn');
-    const { supervisor, ...spec } = options ?? ({} as SystemSpawnOptions<A>);
-    return (supervisor ?? this.root).startChild({ ...spec, actor: def }) as Promise<ActorRef<M>>;
+    const { supervisor, signal, ...spec } = options ?? ({} as SystemSpawnOptions<A>);
+    checkSignal(signal, 'spawn');
+    if (signal?.aborted) throw new AbortedError(`spawn "${spec.name}": aborted before it began`, { cause: signal.reason });
+    const started = (supervisor ?? this.root).startChild({ ...spec, actor: def }) as Promise<ActorRef<M>>;
+    if (signal === undefined) return started;
+    return abortable(started, signal, `spawn "${spec.name}"`).catch((e: unknown) => {
+      // Given up while starting: what still comes up is not wanted.
+      if (e instanceof AbortedError) started.then((ref) => this.stop(ref).catch(() => {}), () => {});
+      throw e;
+    });
   }
 
   /**
@@ -385,7 +418,6 @@ export class ActorSystem {
       case 'stopped': events.stopped(e.ref, e.incarnation); break;
       case 'crashed': events.crashed(e.ref, deserializeError(e.error), e.during, e.messageType, e.incarnation); break;
       case 'dead': events.deadLetter(e.letter); break;
-      case 'watch': events.watch(e.watcher, e.target, e.on); break;
       case 'log': this.log(e.record); break;
       case 'stats': this.emitStats(e); break;
       case 'trace': this.events.emit('messages', e.window); break;
@@ -539,10 +571,14 @@ export class ActorSystem {
    * `inspect` view (or the whole state), cloned; with `project`, what that exported function
    * returns for the live state instead (a few figures of a large state cost only those).
    */
-  async inspect(ref: ActorRef<any>, options: { project?: InspectProjection } = {}): Promise<ActorSnapshot> {
+  async inspect(ref: ActorRef<any>, options: { project?: InspectProjection; signal?: AbortSignal } = {}): Promise<ActorSnapshot> {
+    checkSignal(options.signal, 'inspect');
+    return abortable(this.inspectNow(ref, options.project), options.signal, `inspect ${describeRef(ref)}`);
+  }
+
+  private async inspectNow(ref: ActorRef<any>, projection: InspectProjection | undefined): Promise<ActorSnapshot> {
     this.assertRunning('inspect');
     this.assertTarget(ref, 'inspect');
-    const projection = options.project;
     if (projection !== undefined && !(typeof projection.module === 'string' && typeof projection.exportName === 'string')) {
       throw new InvalidOptionError('inspect: project must be { module, exportName } naming an exported function');
     }
@@ -565,7 +601,12 @@ export class ActorSystem {
   }
 
   /** Counters of every host, fetched now. */
-  async stats(): Promise<HostStats[]> {
+  async stats(options: { signal?: AbortSignal } = {}): Promise<HostStats[]> {
+    checkSignal(options.signal, 'stats');
+    return abortable(this.statsNow(), options.signal, 'stats');
+  }
+
+  private async statsNow(): Promise<HostStats[]> {
     this.assertRunning('stats');
     const main: HostStats = { node: SYSTEM_NODE, delivered: this.host.delivered, actors: this.host.stats() };
     if (this.transport instanceof RingTransport) main.transport = this.transport.stats();
@@ -654,7 +695,7 @@ export class ActorSystem {
     const every = this.options.statsIntervalMs;
     if (every <= 0) return;
     this.statsTimer = setInterval(() => {
-      if (this.host.actors().length > 0) {
+      if (this.host.actors().some((c) => !c.self.name.startsWith('$'))) {
         this.emitStats({ node: SYSTEM_NODE, delivered: this.host.delivered, actors: this.host.stats() });
       }
     }, every);
@@ -688,6 +729,11 @@ export class ActorSystem {
     return this.state === 'running';
   }
 
+  /** `await using system = await ActorSystem.start(...)`: shuts the system down at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown();
+  }
+
   /**
    * Graceful shutdown: stops actors in reverse start order (through the supervision tree),
    * ends every worker, and resolves when all are gone. Later calls return the same promise;
@@ -695,6 +741,7 @@ export class ActorSystem {
    */
   shutdown(): Promise<void> {
     if (this.shutdownPromise) return this.shutdownPromise;
+    this.lifecycle.closing = true;
     this.state = 'stopping';
     this.shutdownPromise = (async () => {
       if (this.statsTimer) clearInterval(this.statsTimer);

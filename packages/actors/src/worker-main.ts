@@ -52,7 +52,6 @@ const events: HostEvents = {
   stopped: (ref, incarnation) => emit({ e: 'stopped', ref, incarnation }),
   crashed: (ref, error, during, messageType, incarnation) => emit({ e: 'crashed', ref, error: toWire(error), during, messageType, incarnation }),
   deadLetter: (letter: DeadLetter) => emit({ e: 'dead', letter }),
-  watch: (watcher, target, on) => emit({ e: 'watch', watcher, target, on }),
 };
 
 // ---- the directory: names of refs on other nodes, for decoded senders
@@ -155,6 +154,7 @@ function adopt(req: AdoptRequest): void {
     logSink: (record: LogRecord) => emit({ e: 'log', record }),
     store: (kind) => s.get(kind),
     resolveRef,
+    watchVia: boot.watchVia,
     corrBase: randomCorrBase(),
     hasCodec: (msg) => codecs.tagFor(msg) !== CLONE_TAG,
   });

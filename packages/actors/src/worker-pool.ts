@@ -27,6 +27,8 @@ export interface WorkerPoolConfig {
   loader: string | null;
   /** The data plane, as every worker gets it. */
   mesh: MeshBoot;
+  /** The main thread's watch desk (see `HostConfig.watchVia`). */
+  watchVia: ActorRef<any>;
   /** The main thread's end of the mesh. */
   transport: MeshTransport;
   /** Rings: the main thread's doorbell. */
@@ -155,6 +157,7 @@ export class WorkerPool {
       statsIntervalMs: c.statsIntervalMs,
       storage: c.storage,
       mesh: c.mesh,
+      watchVia: c.watchVia,
     }, c.loader, c.heartbeat);
   }
 

@@ -20,6 +20,8 @@ export interface WorkerBoot {
   storage: StorageOptions;
   /** The data plane: rings or ports, and their bounds. */
   mesh: MeshBoot;
+  /** The main thread's watch desk: where this worker's actors send their death watches. */
+  watchVia: ActorRef<any>;
   controlPort: MessagePort;
   /** The main thread pings here; the worker answers while its event loop turns. */
   heartbeatPort: MessagePort;
@@ -139,7 +141,6 @@ export type WorkerEvent =
   | { e: 'stopped'; ref: ActorRef<any>; incarnation: number }
   | { e: 'crashed'; ref: ActorRef<any>; error: SerializedError; during: 'init' | 'receive' | 'stop'; messageType: string | undefined; incarnation: number }
   | { e: 'dead'; letter: DeadLetter }
-  | { e: 'watch'; watcher: ActorRef<any>; target: ActorRef<any>; on: boolean }
   | { e: 'log'; record: LogRecord }
   | ({ e: 'stats' } & HostStats)
   | { e: 'trace'; window: TraceWindow };

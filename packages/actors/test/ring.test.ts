@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Worker } from 'node:worker_threads';
-import { Prng } from '@synod/actors';
+import { Prng } from '@synod/actors/internals';
 import { RingReader, RingWriter, createRing, maxRecordPayload, recordBytes } from '../dist/ring.js';
 import { ByteQueue } from '../dist/byte-queue.js';
 

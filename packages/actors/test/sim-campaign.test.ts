@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CampaignPool, formatFailure, runCampaign, runScenario, type CampaignProgress, type CampaignResult } from '@synod/actors/sim';
-import { counterScenario, lazyCounterScenario } from '@synod/actors/sim/examples/counter';
+// Not exported by the package (a test protocol with a planted bug): the built module, as campaign threads load it.
+import { counterScenario, lazyCounterScenario } from '../dist/sim/examples/counter.js';
 import { oddSeedsFail, relayScenario } from './fixtures/sim-scenarios.ts';
 
 /** Seeds the CI campaign runs (at least 1,000). */

@@ -1,7 +1,7 @@
 /** The simulator's parts on their own: the event queue, random plans, the network's FIFO links. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Prng } from '@synod/actors';
+import { Prng } from '@synod/actors/internals';
 import { checkPlan, randomPlan, Simulation } from '@synod/actors/sim';
 import { EventQueue, type EventType, type SimEvent } from '../dist/sim/event-queue.js';
 

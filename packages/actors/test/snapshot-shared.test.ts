@@ -6,7 +6,8 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ActorSystem, SharedSnapshots, StorageError, StoreFullError } from '@synod/actors';
+import { ActorSystem, StorageError, StoreFullError } from '@synod/actors';
+import { SharedSnapshots } from '@synod/actors/internals';
 import { Snapper, chunkOf, metaOf, readSnapshot, type ReadView } from './fixtures/snapper.ts';
 import { until } from './store-helpers.ts';
 

@@ -7,7 +7,8 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileStore, LogDamagedError, RecordTooLargeError, StorageError, type PersistOp, type Recovered } from '@synod/actors';
+import { FileStore, LogDamagedError, RecordTooLargeError, StorageError, type Recovered } from '@synod/actors';
+import { type PersistOp } from '@synod/actors/internals';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'synod-file-'));

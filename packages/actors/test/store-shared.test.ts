@@ -4,7 +4,8 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SharedStore, StorageError, StoreFullError, type Recovered } from '@synod/actors';
+import { StorageError, StoreFullError, type Recovered } from '@synod/actors';
+import { SharedStore } from '@synod/actors/internals';
 
 const opts = { storeName: 'h', maxRecordBytes: 1 << 20 };
 /** Header words (see host-buffer.ts): the active half, and the bytes used in half 0 and 1. */

@@ -4,7 +4,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { WireReader, WireWriter } from '@synod/actors';
+import { WireReader, WireWriter } from '@synod/actors/internals';
 
 function roundtrip(v: unknown): unknown {
   const w = new WireWriter(16);

@@ -12,7 +12,8 @@
  *
  * Pure: it touches the world only through `ctx`.
  */
-import { IntMap, defineActor, type ActorContext, type ActorRef } from '@synod/actors';
+import { defineActor, type ActorContext, type ActorRef } from '@synod/actors';
+import { IntMap } from '@synod/actors/internals';
 import { ZERO_BALLOT, formatBallot, type Ballot } from './ballot.js';
 import { FORGOTTEN, type Accept, type AcceptorMsg, type Accepted, type LearnerMsg, type Prepare, type PromiseMsg, type Reject } from './messages.js';
 import { assert } from './assert.js';

@@ -12,7 +12,7 @@
  * every vote ever cast (acceptors keep only their latest), as the specification's `votes` does.
  * {@link checkSynodStates} checks what can be checked from final states alone (real workers).
  */
-import { IntMap } from '@synod/actors';
+import { IntMap } from '@synod/actors/internals';
 import type { AcceptorRecord, AcceptorState } from './acceptor.js';
 import type { LearnerState } from './learner.js';
 import { formatBallot, type Ballot } from './ballot.js';

@@ -9,7 +9,8 @@
  *
  * Pure: it touches the world only through `ctx`.
  */
-import { IntMap, defineActor, sameRef, type ActorContext, type ActorRef, type ReplyToken } from '@synod/actors';
+import { defineActor, sameRef, type ActorContext, type ActorRef, type ReplyToken } from '@synod/actors';
+import { IntMap } from '@synod/actors/internals';
 import { assert } from './assert.js';
 import type { Ballot } from './ballot.js';
 import type { Accepted, Chosen, Configure, Decided, LearnerMsg, ProposerMsg, SubscriptionRefused } from './messages.js';

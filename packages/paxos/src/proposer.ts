@@ -15,7 +15,8 @@
  *
  * Pure: it touches the world only through `ctx` (time, timers, randomness, persistence).
  */
-import { IntMap, defineActor, type ActorContext, type ActorRef, type ReplyToken } from '@synod/actors';
+import { defineActor, type ActorContext, type ActorRef, type ReplyToken } from '@synod/actors';
+import { IntMap } from '@synod/actors/internals';
 import { ZERO_BALLOT, ballot, roundOf, type Ballot } from './ballot.js';
 import {
   FORGOTTEN, type Accept, type Accepted, type AcceptorMsg, type Chosen, type Configure, type Prepare, type PromiseMsg,

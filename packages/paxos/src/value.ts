@@ -1,4 +1,4 @@
-import type { WireReader, WireWriter } from '@synod/actors';
+import type { WireReader, WireWriter } from '@synod/actors/internals';
 
 /**
  * A proposed value: any plain data. `null` is the value a recovery proposal carries (6.6: a

@@ -4,7 +4,8 @@
  * delivered, dropped or duplicated, and when time moves. (Randomised fault campaigns use the
  * simulator; these tests pin down single sentences of the seed.)
  */
-import { MemorySnapshotStore, Prng, type ActorContext, type ActorDefinition, type ActorRef, type PersistKey, type ReplyToken } from '@synod/actors';
+import { MemorySnapshotStore, type ActorContext, type ActorDefinition, type ActorRef, type PersistKey, type ReplyToken } from '@synod/actors';
+import { Prng } from '@synod/actors/internals';
 import { encode } from '@synod/canonical';
 import { RequestWriter, SlotReader, slotOf, type MClientRequest } from '@synod/smr';
 

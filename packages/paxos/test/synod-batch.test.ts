@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Acceptor, Learner, Proposer, SynodInvariants, type LearnerState, type SynodBatch } from '@synod/paxos';
-import { Prng } from '@synod/actors';
+import { Prng } from '@synod/actors/internals';
 import { Net, type Packet } from './harness.ts';
 
 function cluster(maxBatchMessages?: number) {

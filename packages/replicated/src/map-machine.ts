@@ -16,7 +16,7 @@
  *   entries u8 4 | u8 flags | [string prefix] | [uvar limit] → uvar n | (string key, bytes value)*, by key
  */
 import { CanonicalWriter, bytesEqual, decode, hashBytes } from '@synod/canonical';
-import { WireWriter } from '@synod/actors';
+import { WireWriter } from '@synod/actors/internals';
 import { ByteReader, registerMachine, type MachineCore, type SnapshotSource } from '@synod/smr';
 
 export type MapCommand =

@@ -9,7 +9,7 @@
  * Pure: no I/O. The replica actor around it sends the results and persists the snapshots.
  */
 import { hashBytes } from '@synod/canonical';
-import { WireWriter } from '@synod/actors';
+import { WireWriter } from '@synod/actors/internals';
 import { ByteReader } from './byte-reader.js';
 import { SlotReader } from './log-format.js';
 import type { MachineCore, SnapshotSource } from './machine.js';

@@ -14,7 +14,7 @@
  * `ack` is the session's acknowledged prefix: every command numbered up to it has its answer at
  * the client, so replicas may forget those results.
  */
-import { WireWriter } from '@synod/actors';
+import { WireWriter } from '@synod/actors/internals';
 import { ByteReader } from './byte-reader.js';
 
 export const REQUEST_FORMAT = 1;

@@ -5,7 +5,8 @@
  * one message per client per batch of applied slots; reads likewise. Correlation is by
  * (session, sequence number) and by read id: nothing transport-level is stored anywhere.
  */
-import { WireWriter, defineCodecs, type ActorRef, type MessageCodec } from '@synod/actors';
+import { defineCodecs, type ActorRef, type MessageCodec } from '@synod/actors';
+import { WireWriter } from '@synod/actors/internals';
 import { ByteReader } from './byte-reader.js';
 import type { Outcome } from './outcome.js';
 

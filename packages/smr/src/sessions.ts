@@ -9,7 +9,7 @@
  * session. At most `maxSessions` sessions are kept; the least recently used is forgotten first.
  * Every replica applies the same log, so every replica keeps and forgets the same sessions.
  */
-import { WireWriter } from '@synod/actors';
+import { WireWriter } from '@synod/actors/internals';
 import { ByteReader } from './byte-reader.js';
 import { Outcome } from './outcome.js';
 

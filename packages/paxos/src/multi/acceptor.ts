@@ -10,8 +10,8 @@
  *
  * Pure: it touches the world only through `ctx`.
  */
-import {
-IntMap, defineActor, type ActorContext } from '@synod/actors';
+import { defineActor, type ActorContext } from '@synod/actors';
+import { IntMap } from '@synod/actors/internals';
 import { ZERO_BALLOT, formatBallot, proposerOf, type Ballot } from '../ballot.js';
 import { assert } from '../assert.js';
 import { checkAcceptorArgs, defaultLeaderOptions } from './options.js';

@@ -2,7 +2,8 @@
  * Binary wire forms of Multi-Paxos's messages. Slot values travel as the bytes the leader
  * concatenated from its clients' requests.
  */
-import { defineCodecs, type MessageCodec, type WireReader, type WireWriter } from '@synod/actors';
+import { defineCodecs, type MessageCodec } from '@synod/actors';
+import { type WireReader, type WireWriter } from '@synod/actors/internals';
 import type {
   MAccept, MAccepted, MApplied, MDecide, MDigest, MEntries, MFetch, MHeartbeat, MHeartbeatAck, MPrepare, MPromise, MReject, MSnapshotChunk,
   MSnapshotOffer, MSnapshotPull, MTruncate, MTruncated, SlotValue,

@@ -10,7 +10,7 @@
  * Replicas not heard from for `replicaTimeoutMs` count for neither: they may be down, and must
  * not hold the leader back.
  */
-import { IntMap } from '@synod/actors';
+import { IntMap } from '@synod/actors/internals';
 import type { MApplied } from './messages.js';
 
 /** One replica's last report. */

@@ -6,7 +6,7 @@
  *    back, and at no time does any replica's history differ from what was seen before.
  * Plus the acceptor invariant of the Synod: promised >= accepted for every slot.
  */
-import { IntMap } from '@synod/actors';
+import { IntMap } from '@synod/actors/internals';
 import { formatBallot, type Ballot } from '../ballot.js';
 import type { ClusterView, Violation } from '../invariants.js';
 import { QuorumTally, majorityOf } from '../quorum.js';

@@ -10,7 +10,8 @@
  *
  * Pure: it touches the world only through `ctx`.
  */
-import { IntMap, type ActorContext, type ActorRef } from '@synod/actors';
+import { type ActorContext, type ActorRef } from '@synod/actors';
+import { IntMap } from '@synod/actors/internals';
 import { assert } from '../assert.js';
 import type { Ballot } from '../ballot.js';
 import { QuorumTally } from '../quorum.js';

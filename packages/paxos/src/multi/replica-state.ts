@@ -2,7 +2,8 @@
  * What a Multi-Paxos replica holds, and the messages it takes: shared by the modules that make
  * up the replica (replica.ts composes them).
  */
-import type { ActorContext, ActorRef, IntMap } from '@synod/actors';
+import type { ActorContext, ActorRef } from '@synod/actors';
+import type { IntMap } from '@synod/actors/internals';
 import type {
   ClientAnswers, ClientReply, Executor, MClientReads, MClientRoute, ResultSink, SnapshotSink, SnapshotSource, StateMachine,
 } from '@synod/smr';

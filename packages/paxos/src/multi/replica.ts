@@ -12,7 +12,8 @@
  *
  * Pure: it touches the world only through `ctx`.
  */
-import { IntMap, defineActor, sameRef, type ActorRef } from '@synod/actors';
+import { defineActor, sameRef, type ActorRef } from '@synod/actors';
+import { IntMap } from '@synod/actors/internals';
 import { ClientAnswers, Executor, Outcome, stateMachineByKey, type ClientReply, type MClientReads, type ResultSink } from '@synod/smr';
 import { assert } from '../assert.js';
 import type { MApplied, SlotValue } from './messages.js';

@@ -10,7 +10,8 @@
  * nodes; then heals. The Paxos invariants are checked after every step. After the heal, every
  * instance must be decided, and known to every learner, within a bounded virtual time.
  */
-import { IntMap, Prng, defineActor, type ActorRef, type StorageKind } from '@synod/actors';
+import { defineActor, type ActorRef, type StorageKind } from '@synod/actors';
+import { IntMap, Prng } from '@synod/actors/internals';
 import { defineScenario, randomPlan, type FaultPlan, type Simulation, type SimView, type TimedFault } from '@synod/actors/sim';
 import { Acceptor, type AcceptorRecord, type AcceptorState } from '../acceptor.js';
 import { SynodInvariants, isAcceptorState } from '../invariants.js';

@@ -18,7 +18,8 @@
  * `forgetfulMapScenario` is the control: acceptors that forget their promises when they restart.
  * A campaign that does not catch it proves nothing.
  */
-import { IntMap, Prng, defineActor, type ActorRef } from '@synod/actors';
+import { defineActor, type ActorRef } from '@synod/actors';
+import { IntMap, Prng } from '@synod/actors/internals';
 import { defineScenario, randomPlan, type FaultPlan, type Simulation, type SimView, type TimedFault } from '@synod/actors/sim';
 import { check, formatExplanation, replicatedMapModel, type Operation, type ReplicatedMapInput } from '@synod/checker';
 import { MultiPaxosInvariants, type MultiAcceptorState, type ReplicaState, type SlotRecord } from '@synod/paxos';
