@@ -36,12 +36,10 @@ export class ByteQueue {
    */
   runBytes(max: number): number {
     let at = this.head;
-    let k = 0;
     while (at < this.tail) {
       const size = recordBytes(this.view.getInt32(at, true));
       if (at + size - this.head > max) break;
       at += size;
-      k++;
     }
     return at - this.head;
   }

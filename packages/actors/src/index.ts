@@ -4,7 +4,7 @@
  * and snapshots. The simulator is `@synod/actors/sim`; building blocks for protocol authors (wire
  * format, IntMap, Prng) are `@synod/actors/internals`.
  *
- * @packageDocumentation
+ * @module @synod/actors
  */
 export { defineActor, isActorDefinition, type ActorDefinition, type Behavior, type DefineOptions, type SpawnOptions } from './define.js';
 export type { ActorContext, AskOptions, ReplyToken, Terminated, TerminationReason } from './context.js';

@@ -9,7 +9,7 @@
  * import { IntMap, WireReader, WireWriter } from '@synod/actors/internals';
  * ```
  *
- * @packageDocumentation
+ * @module @synod/actors/internals
  */
 export { WireWriter, WireReader } from './wire.js';
 export { IntMap } from './int-map.js';

@@ -3,7 +3,6 @@
  * (shared-memory rings, or MessagePorts), and its bounds. The main thread creates every ring and
  * doorbell (so they outlive any worker) and hands each host its ends over the control plane.
  */
-import type { MessagePort } from 'node:worker_threads';
 import { MAX_ARENA_BYTES, MIN_ARENA_BYTES, createArena, newArenaId, type ArenaRef } from './arena.js';
 import { InvalidOptionError } from './errors.js';
 import { MAX_RING_BYTES, MIN_RING_BYTES } from './ring.js';

@@ -19,7 +19,7 @@
  * still delivered, records to it become dead letters, and its restarted worker gets new rings.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { ArenaRef, ArenaStats, ArenaTable } from './arena.js';
+import type { ArenaStats, ArenaTable } from './arena.js';
 import { CLONE_TAG, REPEAT_TAG, type CodecRegistry } from './codec.js';
 export type { RingEnds } from './transport.js';
 import { ring as ringDoorbell, doorbellWord } from './doorbell.js';

@@ -182,7 +182,6 @@ function adopt(req: AdoptRequest): void {
   }
   network = new HostNetwork(host, (window) => emit({ e: 'trace', window }));
   if (boot.statsIntervalMs > 0) {
-    const h = host;
     const t = setInterval(() => emit({ e: 'stats', ...hostStats() }), boot.statsIntervalMs);
     t.unref();
   }

@@ -2,6 +2,8 @@
  * @synod/checker — record histories of concurrent calls and decide whether they are
  * linearizable for a model (Wing & Gong's search with Lowe's memo, just-in-time candidate
  * order and early dead ends, per-key partitioning, piscina fan-out for large histories).
+ *
+ * @module @synod/checker
  */
 export type { History, Operation, Outcome, ProcessId } from './history.js';
 export { InvalidHistoryError, countOutcomes, validateHistory } from './history.js';

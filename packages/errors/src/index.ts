@@ -2,7 +2,7 @@
  * `@synod/errors`: the root of every error Synod raises ({@link SynodError}, with a stable
  * `code`), and the registry that lets errors cross threads as instances of their own class.
  *
- * @packageDocumentation
+ * @module @synod/errors
  */
 import { registerErrors } from './registry.js';
 import { SynodError } from './synod-error.js';

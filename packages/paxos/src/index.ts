@@ -1,3 +1,10 @@
+/**
+ * `@synod/paxos`: the Synod (single-decree Paxos, the seed's §6) as acceptor, proposer and learner
+ * actors, and Multi-Paxos (leader election, leases, pipelining, batching, snapshots), with the
+ * safety properties of Lamport's TLA+ specification as invariants.
+ *
+ * @module @synod/paxos
+ */
 export { ballot, nextBallot, roundOf, proposerOf, formatBallot, ZERO_BALLOT, MAX_PROPOSER_ID, type Ballot } from './ballot.js';
 export { sameValue, valueKey, type Value } from './value.js';
 export * from './messages.js';

@@ -178,12 +178,6 @@ function inFlightMessages(view: ClusterView): WireMessage[] {
   return out;
 }
 
-function popcount(x: number): number {
-  let n = 0;
-  while (x) { x &= x - 1; n++; }
-  return n;
-}
-
 /**
  * Checks final states (no history): promised >= accepted everywhere; every value a learner
  * learned is the value a majority of acceptors hold for that instance in one ballot, when such a

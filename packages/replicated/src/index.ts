@@ -1,3 +1,10 @@
+/**
+ * `@synod/replicated`: replicated state inside your own Node process: `ReplicatedMap` and
+ * `ReplicatedStateMachine`, surviving the crash of any minority of their workers, with
+ * linearizable, session or eventual reads, over a pluggable protocol.
+ *
+ * @module @synod/replicated
+ */
 export {
   ReplicatedStateMachine, Session, type ReplicatedOptions, type ReadOptions, type ExecuteOptions, type ReplicatedEvents, type AppliedChange,
   type Divergence,

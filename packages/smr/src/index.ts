@@ -3,6 +3,8 @@
  * (`defineStateMachine` for plain data), the format of commands in the log, client sessions and
  * the executor that applies committed commands exactly once and in order, how replicas answer
  * clients, and the client protocol with its one client (`ClientCore`).
+ *
+ * @module @synod/smr
  */
 export {
   bytesSink, bytesSource, isStateMachine, registerMachine, stateMachineByKey, type AppliedBytes, type MachineClient, type MachineCore,

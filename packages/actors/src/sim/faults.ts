@@ -7,7 +7,6 @@
 import type { ActorLifecycle } from '../actor-lifecycle.js';
 import { NodeLostError } from '../errors.js';
 import type { Prng } from '../random.js';
-import type { Cluster } from './cluster.js';
 import { DRIVER } from './cluster.js';
 import { PlanError } from './errors.js';
 import { EventType } from './event-queue.js';
@@ -26,7 +25,6 @@ export class Faults {
     private readonly world: SimWorld,
     private readonly network: Network,
     private readonly tracer: Tracer,
-    private readonly cluster: Cluster,
     private readonly lifecycle: ActorLifecycle,
     private readonly path: MessagePath,
     private readonly disk: Required<DiskPlan>,

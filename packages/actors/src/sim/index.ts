@@ -22,6 +22,8 @@
  *
  * A failure's replay command runs `replay.js` (this folder) with the scenario, the seed and the
  * plan; add `--trace` to print every event of the run.
+ *
+ * @module @synod/actors/sim
  */
 export {
   Simulation, defaultDisk,

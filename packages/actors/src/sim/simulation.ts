@@ -116,7 +116,7 @@ export class Simulation {
     }, this.network, this.tracer, (node) => this.hostEvents(node), this.path.transmit,
     (n, i) => lookup(n, i) ?? { name: `#${n}.${i}`, node: n, id: i });
     this.lifecycle = this.makeLifecycle();
-    this.faults = new Faults(world, this.network, this.tracer, this.cluster, this.lifecycle, this.path, disk, diskRng, options.heartbeatTimeoutMs ?? defaultHeartbeat.timeoutMs);
+    this.faults = new Faults(world, this.network, this.tracer, this.lifecycle, this.path, disk, diskRng, options.heartbeatTimeoutMs ?? defaultHeartbeat.timeoutMs);
     this.view = createView({
       get now() { return world.now; },
       get steps() { return world.stats.steps; },

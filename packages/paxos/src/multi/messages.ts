@@ -3,7 +3,6 @@
  * phase 2 per slot (many slots in flight, many client commands per slot); replicas apply the
  * chosen slots in order.
  */
-import type { ActorRef } from '@synod/actors';
 import type { Ballot } from '../ballot.js';
 
 /**

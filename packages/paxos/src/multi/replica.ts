@@ -22,7 +22,7 @@ import { fetch, onFetch } from './replica-catchup.js';
 import { checkpoint, onDigest } from './replica-digests.js';
 import { afterGuardedApply, applyGuarded, guardFromRecovered, guarding, halt, learnGuardLimit } from './replica-guard.js';
 import {
-  SNAPSHOT_ID, type AppliedChange, type Ctx, type MChanges, type MDivergence, type MProgress, type MSubscriptionRefused, type ReplicaArgs,
+  SNAPSHOT_ID, type Ctx, type MChanges, type MDivergence, type MProgress, type MSubscriptionRefused, type ReplicaArgs,
   type ReplicaMsg, type ReplicaState,
 } from './replica-state.js';
 import { onSnapshotChunk, onSnapshotOffer, onSnapshotPull, restoreOwn, restoreStep, snapshotDue, snapshotStep, startSnapshot } from './replica-snapshots.js';
