@@ -147,10 +147,9 @@ export class ActorLifecycle {
    */
   nodeLost(node: number, error: Error, during: NodeLoss): void {
     const recs = this.directory.onNode(node);
-    for (const rec of recs) {
-      this.deathWatch.dropWatcher(rec.ref);
-      this.events.crashed(rec.ref, error, during, undefined);
-    }
+    // Every watcher of the node is gone, registered or not (one may die before its start completes).
+    this.deathWatch.dropNode(node);
+    for (const rec of recs) this.events.crashed(rec.ref, error, during, undefined);
     for (const rec of recs) {
       const kept = rec.supervisor ? rec.supervisor.childEnded(rec.ref, rec.incarnation, true) : false;
       if (!kept) this.ended(rec.ref, 'node-lost', error.message);

@@ -80,6 +80,19 @@ export class DeathWatch {
     this.dropWatcher(target);
   }
 
+  /** Every watch held by an actor of `node` (its worker died: its actors' incarnations ended). */
+  dropNode(node: number): void {
+    for (const [wk, mine] of [...this.watching]) {
+      if (Math.floor(wk / 0x1_0000_0000) !== node) continue;
+      this.watching.delete(wk);
+      for (const tk of mine) {
+        const theirs = this.watchers.get(tk);
+        theirs?.delete(wk);
+        if (theirs?.size === 0) this.watchers.delete(tk);
+      }
+    }
+  }
+
   /** `watcher`'s incarnation ended (a crash, a restart, a stop): its watches go with it. */
   dropWatcher(watcher: { node: number; id: number }): void {
     const wk = refKey(watcher.node, watcher.id);

@@ -522,7 +522,7 @@ export class ActorSystem {
   /**
    * Death watch from outside the system: `handler` is called once when `ref` ends for good
    * (stopped, failed and not restarted, its node lost; never for a restart by its supervisor).
-   * Returns what cancels the watch. Costs a listener actor on this thread while it waits.
+   * Returns what cancels the watch. Costs a small actor on this thread while it waits.
    */
   watch(ref: ActorRef<any>, handler: (notice: Terminated) => void): () => void {
     this.assertRunning('watch');
@@ -534,13 +534,20 @@ export class ActorSystem {
       const r = inbox;
       inbox = null;
       this.lifecycle.deathWatch.unwatch(r, ref);
-      if (this.running) void this.stop(r).catch(() => {});
+      this.host.stop(r.id);
     };
-    inbox = this.listener<Terminated>(`$watch/${++this.watchers}`, (notice) => {
-      if (notice?.type !== 'terminated') return;
-      done();
-      handler(notice);
+    // An actor of the runtime on this thread (not in the directory: it is no user's actor).
+    const def = defineActor<null, Terminated>({
+      label: 'watch from outside',
+      init: () => null,
+      receive: (_s, notice, ctx) => {
+        if (notice?.type !== 'terminated' || inbox === null) return;
+        inbox = null;
+        ctx.stop(); // once: it ends after this turn
+        handler(notice);
+      },
     });
+    inbox = this.host.spawn(def, { name: `$watch/${++this.watchers}` });
     this.lifecycle.hostEvents.watch(inbox, ref, true);
     return done;
   }

@@ -6,6 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Worker } from 'node:worker_threads';
+import { AssertionFailedError } from '@synod/actors';
 import { Prng } from '@synod/actors/internals';
 import { RingReader, RingWriter, createRing, maxRecordPayload, recordBytes } from '../dist/ring.js';
 import { ByteQueue } from '../dist/byte-queue.js';
@@ -26,6 +27,14 @@ function readAll(r: RingReader): Uint8Array[] {
   r.release();
   return out;
 }
+
+test('a write cursor more than a ring ahead of the reader (corrupt, or a foreign writer) is refused, not read', () => {
+  const buf = createRing(4096);
+  const r = new RingReader(buf);
+  // The write cursor is the first Int32 of the header: put it past the read cursor by more than the ring holds.
+  Atomics.store(new Int32Array(buf, 0, 1), 0, 4096 + 8);
+  assert.throws(() => r.next(), (e: unknown) => e instanceof AssertionFailedError && (e as AssertionFailedError).code === 'assertion-failed');
+});
 
 test('a record is read only once it is published, and several publish at once', () => {
   const buf = createRing(4096);
