@@ -5,7 +5,7 @@
  * node and skips what the public API adds per operation (a promise, an encode): the cells it
  * drives measure the protocol and the data plane; the `api.*` cells measure what users get.
  */
-import { defineActor, type ActorRef } from '@synod/actors';
+import { defineActor, type ActorRef, type ReplyToken } from '@synod/actors';
 import { ClientCore, type ClientReply, type ClusterAddress, type Completion } from '@synod/smr';
 import { mapMachine } from '@synod/replicated';
 
@@ -26,7 +26,7 @@ interface State {
   sessions: number[];
   commands: Uint8Array[];
   next: number;
-  replyTo: ActorRef<MpResult> | null;
+  replyTo: ReplyToken | undefined;
   started: number;
   measuring: boolean;
   t0: number;
@@ -43,7 +43,7 @@ const SESSION_WINDOW = 1024;
 
 export const MpDriver = defineActor<State, Msg>({
   module: import.meta.url,
-  init: () => ({ client: null, sessions: [], commands: [], next: 0, replyTo: null, started: 0, measuring: false, t0: 0, counted: 0, failed: 0, deadline: 0, samples: [] }),
+  init: () => ({ client: null, sessions: [], commands: [], next: 0, replyTo: undefined, started: 0, measuring: false, t0: 0, counted: 0, failed: 0, deadline: 0, samples: [] }),
   receive(s, msg, ctx) {
     const io = { send: (to: ActorRef<any>, m: unknown) => ctx.send(to, m), now: () => ctx.now() };
     switch (msg.type) {
@@ -55,7 +55,7 @@ export const MpDriver = defineActor<State, Msg>({
         s.sessions = Array.from({ length: sessionCount }, () => s.client!.openSession());
         const value = 'x'.repeat(msg.valueBytes);
         s.commands = Array.from({ length: 1024 }, (_, i) => mapMachine.client.encodeCommand({ op: 'set', key: `k${i}`, value }, msg.valueBytes + 1024));
-        s.replyTo = ctx.sender as ActorRef<MpResult>;
+        s.replyTo = ctx.replyToken();
         s.started = ctx.now();
         s.measuring = false;
         s.counted = 0;
@@ -79,9 +79,10 @@ export const MpDriver = defineActor<State, Msg>({
         } else {
           const ms = ctx.now() - s.t0;
           const sorted = s.samples.sort((a, b) => a - b);
-          ctx.send(s.replyTo!, { commands: s.counted, ms, failed: s.failed, latencyUsP50: sorted[Math.floor(sorted.length / 2)] ?? 0 });
-          s.client?.close('the run is over');
-          s.client = null;
+          if (s.replyTo) ctx.respond(s.replyTo, { commands: s.counted, ms, failed: s.failed, latencyUsP50: sorted[Math.floor(sorted.length / 2)] ?? 0 } satisfies MpResult);
+          const client = s.client;
+          s.client = null; // first: closing answers what is outstanding, and nothing is issued again
+          client?.close('the run is over');
           ctx.cancelTimer('tick');
         }
         break;
