@@ -60,31 +60,38 @@ const TRUE = Uint8Array.of(1);
 const FALSE = Uint8Array.of(0);
 const EMPTY = new Uint8Array(0);
 const reader = new ByteReader();
-const utf8 = new TextEncoder();
 
-function entryHash(key: string, value: Uint8Array): number {
-  return hashBytes(value, hashBytes(utf8.encode(key)));
+/**
+ * A key as read from bytes: the string, and the hash and length of its UTF-8 bytes (read where
+ * they are, so a key is never encoded again to be counted or hashed).
+ */
+interface Key { key: string; hash: number; bytes: number }
+
+/** Reads a string key at the reader's position, with its hash and byte length. */
+function readKey(r: ByteReader): Key {
+  const key = r.string();
+  return { key, hash: hashBytes(r.buf, 0, r.runStart, r.pos), bytes: r.pos - r.runStart };
 }
 
-function put(s: MapState, key: string, value: Uint8Array): boolean {
-  const old = s.entries.get(key);
+function put(s: MapState, k: Key, value: Uint8Array): boolean {
+  const old = s.entries.get(k.key);
   if (old !== undefined) {
     s.bytes += value.length - old.length;
-    s.digest = (s.digest - entryHash(key, old)) | 0;
+    s.digest = (s.digest - hashBytes(old, k.hash)) | 0;
   } else {
-    s.bytes += Buffer.byteLength(key) + value.length + ENTRY_OVERHEAD;
+    s.bytes += k.bytes + value.length + ENTRY_OVERHEAD;
   }
-  s.entries.set(key, value);
-  s.digest = (s.digest + entryHash(key, value)) | 0;
+  s.entries.set(k.key, value);
+  s.digest = (s.digest + hashBytes(value, k.hash)) | 0;
   return old !== undefined;
 }
 
-function remove(s: MapState, key: string): boolean {
-  const old = s.entries.get(key);
+function remove(s: MapState, k: Key): boolean {
+  const old = s.entries.get(k.key);
   if (old === undefined) return false;
-  s.entries.delete(key);
-  s.bytes -= Buffer.byteLength(key) + old.length + ENTRY_OVERHEAD;
-  s.digest = (s.digest - entryHash(key, old)) | 0;
+  s.entries.delete(k.key);
+  s.bytes -= k.bytes + old.length + ENTRY_OVERHEAD;
+  s.digest = (s.digest - hashBytes(old, k.hash)) | 0;
   return true;
 }
 
@@ -93,7 +100,7 @@ const core: MachineCore<MapState> = {
   apply(s, command) {
     const r = reader.reset(command);
     const op = r.u8();
-    const key = r.string();
+    const key = readKey(r);
     switch (op) {
       case Op.Set:
         // A copy: the command's bytes belong to the slot they arrived in.
@@ -102,7 +109,7 @@ const core: MachineCore<MapState> = {
         return { state: s, result: remove(s, key) ? TRUE : FALSE };
       case Op.Cas: {
         const expected = r.bytesView();
-        const current = s.entries.get(key);
+        const current = s.entries.get(key.key);
         const matches = expected.length === 0 ? current === undefined : current !== undefined && bytesEqual(current, expected);
         if (!matches) return { state: s, result: FALSE };
         put(s, key, command.slice(r.pos));
@@ -167,7 +174,7 @@ const core: MachineCore<MapState> = {
         const r = new ByteReader().reset(chunk);
         const n = r.uvar();
         for (let j = 0; j < n; j++) {
-          const k = r.string();
+          const k = readKey(r);
           put(s, k, r.bytesView().slice());
         }
       },

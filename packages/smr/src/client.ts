@@ -34,6 +34,11 @@ export interface ClientOptions {
   maxReads: number;
   /** Bytes of one request message (a bigger command travels alone). Default 1 MiB. */
   maxRequestBytes: number;
+  /**
+   * Commands in one request message: a leader puts whole requests in a slot, so this keeps
+   * slots (and the turns that apply them) bounded when many commands wait at once. Default 256.
+   */
+  maxRequestCommands: number;
   /** An attempt unanswered for this long is sent again, to the next leader guessed. Default 1000. */
   attemptTimeoutMs: number;
   /** Pause before sending again after a busy or leaderless answer. Default 20. */
@@ -45,6 +50,7 @@ export const defaultClientOptions: ClientOptions = {
   maxQueued: 100_000,
   maxReads: 100_000,
   maxRequestBytes: 1 << 20,
+  maxRequestCommands: 256,
   attemptTimeoutMs: 1000,
   retryDelayMs: 20,
 };
@@ -104,6 +110,8 @@ class ClientSession {
   lastIndex = 0;
   /** Send from this command again at the next flush (0: nothing to resend). */
   resendFrom = 0;
+  /** Every command numbered below this was sent at least once (the rest wait for the next flush). */
+  sentUpTo = 1;
   /** Not before this time (a busy or leaderless answer). */
   resendAt = 0;
   constructor(public no: number) {}
@@ -251,19 +259,21 @@ export class ClientCore {
     const target = this.cluster.leaders[this.leaderIndex]!;
     const w = this.writer;
     const max = this.options.maxRequestBytes;
+    const maxCommands = this.options.maxRequestCommands;
     for (const s of this.dirty) {
       if (s.resendAt > now) continue;
       this.dirty.delete(s);
-      const from = s.resendFrom > 0 ? s.resendFrom : 0;
+      // From the first command to send again, or else the first never sent: the rest were sent.
+      const from = Math.max(s.ack + 1, s.resendFrom > 0 ? Math.min(s.resendFrom, s.sentUpTo) : s.sentUpTo);
       s.resendFrom = 0;
-      for (let i = s.head; i < s.inflight.length; i++) {
+      for (let i = s.head + (from - s.ack - 1); i < s.inflight.length; i++) {
         const op = s.inflight[i]!;
         if (op.answered) continue;
-        if (op.sentAt >= 0 && (from === 0 || op.seq < from)) continue;
-        if (w.count > 0 && w.bytes + op.bytes.length > max) this.sendRequest(io, target);
+        if (w.count > 0 && (w.bytes + op.bytes.length > max || w.count >= maxCommands)) this.sendRequest(io, target);
         w.add(s.no, s.ack, op.seq, op.bytes);
         op.sentAt = now;
       }
+      s.sentUpTo = s.nextSeq;
     }
     if (w.count > 0) this.sendRequest(io, target);
   }
@@ -387,6 +397,7 @@ export class ClientCore {
     this.sessions.set(s.no, s);
     s.nextSeq = 1;
     s.ack = 0;
+    s.sentUpTo = 1;
     void now;
   }
 
@@ -521,6 +532,7 @@ export class ClientCore {
       s.inflight.length = 0;
       s.head = 0;
       s.ack = s.nextSeq - 1;
+      s.sentUpTo = s.nextSeq;
       for (let i = s.queuedHead; i < s.queued.length; i++) {
         const q = s.queued[i]!;
         if (q.done !== NOOP) { const done = q.done; q.done = NOOP; done({ kind: 'unknown', detail }); }

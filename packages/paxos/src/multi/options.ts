@@ -23,8 +23,9 @@ export interface LeaderOptions {
   /**
    * Bytes the acceptors keep, at most: chosen slots not yet truncated (replicas' snapshots cut
    * them) plus the slots in flight. Past it the leader proposes no more until truncation catches
-   * up, so acceptors' durable data stays bounded (a `shared` store holds what its buffer allows).
-   * Default 12 MiB.
+   * up, so acceptors' durable data stays bounded (a `shared` store holds what its buffer allows:
+   * half of `storage.sharedBytes` for all the actors of a worker, and its compaction rewrites
+   * the live data, so keep this well below). Default 16 MiB.
    */
   maxAcceptorBytes: number;
   /** Commands waiting for room in the window; beyond, clients are told to retry. Default 100000. */
@@ -78,7 +79,7 @@ export const defaultLeaderOptions: LeaderOptions = {
   maxBatchCommands: 1024,
   maxBatchBytes: 1 << 20,
   maxInflightBytes: 8 << 20,
-  maxAcceptorBytes: 12 << 20,
+  maxAcceptorBytes: 16 << 20,
   maxPendingCommands: 100_000,
   maxApplyLag: 65_536,
   maxPendingReads: 10_000,
