@@ -62,36 +62,41 @@ const EMPTY = new Uint8Array(0);
 const reader = new ByteReader();
 
 /**
- * A key as read from bytes: the string, and the hash and length of its UTF-8 bytes (read where
- * they are, so a key is never encoded again to be counted or hashed).
+ * The key last read from bytes: the hash and length of its UTF-8 bytes, read where they lie, so
+ * a key is never encoded again to be counted or hashed (module state: no object per command).
  */
-interface Key { key: string; hash: number; bytes: number }
+let keyHash = 0;
+let keyBytes = 0;
 
-/** Reads a string key at the reader's position, with its hash and byte length. */
-function readKey(r: ByteReader): Key {
+/** Reads a string key at the reader's position (its hash and byte length into keyHash, keyBytes). */
+function readKey(r: ByteReader): string {
   const key = r.string();
-  return { key, hash: hashBytes(r.buf, 0, r.runStart, r.pos), bytes: r.pos - r.runStart };
+  keyHash = hashBytes(r.buf, 0, r.runStart, r.pos);
+  keyBytes = r.pos - r.runStart;
+  return key;
 }
 
-function put(s: MapState, k: Key, value: Uint8Array): boolean {
-  const old = s.entries.get(k.key);
+/** Sets `key` (just read by readKey) to `value`; whether it existed. */
+function put(s: MapState, key: string, value: Uint8Array): boolean {
+  const old = s.entries.get(key);
   if (old !== undefined) {
     s.bytes += value.length - old.length;
-    s.digest = (s.digest - hashBytes(old, k.hash)) | 0;
+    s.digest = (s.digest - hashBytes(old, keyHash)) | 0;
   } else {
-    s.bytes += k.bytes + value.length + ENTRY_OVERHEAD;
+    s.bytes += keyBytes + value.length + ENTRY_OVERHEAD;
   }
-  s.entries.set(k.key, value);
-  s.digest = (s.digest + hashBytes(value, k.hash)) | 0;
+  s.entries.set(key, value);
+  s.digest = (s.digest + hashBytes(value, keyHash)) | 0;
   return old !== undefined;
 }
 
-function remove(s: MapState, k: Key): boolean {
-  const old = s.entries.get(k.key);
+/** Deletes `key` (just read by readKey); whether it existed. */
+function remove(s: MapState, key: string): boolean {
+  const old = s.entries.get(key);
   if (old === undefined) return false;
-  s.entries.delete(k.key);
-  s.bytes -= k.bytes + old.length + ENTRY_OVERHEAD;
-  s.digest = (s.digest - hashBytes(old, k.hash)) | 0;
+  s.entries.delete(key);
+  s.bytes -= keyBytes + old.length + ENTRY_OVERHEAD;
+  s.digest = (s.digest - hashBytes(old, keyHash)) | 0;
   return true;
 }
 
@@ -109,7 +114,7 @@ const core: MachineCore<MapState> = {
         return { state: s, result: remove(s, key) ? TRUE : FALSE };
       case Op.Cas: {
         const expected = r.bytesView();
-        const current = s.entries.get(key.key);
+        const current = s.entries.get(key);
         const matches = expected.length === 0 ? current === undefined : current !== undefined && bytesEqual(current, expected);
         if (!matches) return { state: s, result: FALSE };
         put(s, key, command.slice(r.pos));
@@ -143,6 +148,7 @@ const core: MachineCore<MapState> = {
   snapshot(s): SnapshotSource {
     // Values are never changed in place (a set stores new bytes), so the entries as they are now
     // stay valid while the snapshot is written, whatever is applied meanwhile.
+    // A chunk: u32 count | (string key, bytes value)*.
     const entries = Array.from(s.entries);
     let i = 0;
     let first = true;
@@ -151,18 +157,14 @@ const core: MachineCore<MapState> = {
       next(maxBytes) {
         if (i >= entries.length && !first) return null;
         first = false;
-        w.pos = 0;
+        w.pos = 4;
         const start = i;
-        const body = new WireWriter(Math.min(maxBytes + 1024, 16 << 20));
-        while (i < entries.length && (i === start || body.pos < maxBytes)) {
+        while (i < entries.length && (i === start || w.pos < maxBytes)) {
           const [k, v] = entries[i++]!;
-          body.string(k);
-          body.bytes(v);
+          w.string(k);
+          w.bytes(v);
         }
-        w.uvar(i - start);
-        w.ensure(body.pos);
-        w.buf.set(body.buf.subarray(0, body.pos), w.pos);
-        w.pos += body.pos;
+        w.view.setUint32(0, i - start, true);
         return w.buf.slice(0, w.pos);
       },
     };
@@ -171,8 +173,8 @@ const core: MachineCore<MapState> = {
     const s = core.initial();
     return {
       add(chunk) {
-        const r = new ByteReader().reset(chunk);
-        const n = r.uvar();
+        const r = new ByteReader().reset(chunk, 4);
+        const n = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength).getUint32(0, true);
         for (let j = 0; j < n; j++) {
           const k = readKey(r);
           put(s, k, r.bytesView().slice());
@@ -188,19 +190,26 @@ const core: MachineCore<MapState> = {
 };
 
 const writer = new CanonicalWriter(256);
+const head = new WireWriter(256);
 
 /** Writes `op | key` then the canonical value, bounded so the whole command fits `maxBytes`. */
 function command(op: Op, key: string, maxBytes: number, extra?: (w: CanonicalWriter) => void): Uint8Array {
-  const head = new WireWriter(8 + key.length * 3);
+  head.pos = 0;
   head.u8(op);
   head.string(key);
   const room = maxBytes - head.pos;
   if (room < 0) throw new TypeError(`the key alone is ${head.pos} bytes, over maxCommandBytes (${maxBytes})`);
   writer.reset({ maxBytes: room });
   extra?.(writer);
-  const out = new Uint8Array(head.pos + writer.pos);
-  out.set(head.buf.subarray(0, head.pos), 0);
-  out.set(writer.view(), head.pos);
+  const n = head.pos;
+  const m = writer.pos;
+  const out = new Uint8Array(n + m);
+  // Short runs copied by hand: a typed-array view to `set` from costs more than the copy.
+  const hb = head.buf;
+  for (let i = 0; i < n; i++) out[i] = hb[i]!;
+  const wb = writer.buf;
+  if (m <= 64) for (let i = 0; i < m; i++) out[n + i] = wb[i]!;
+  else out.set(wb.subarray(0, m), n);
   return out;
 }
 

@@ -305,16 +305,17 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
     const timeoutMs = options.timeoutMs ?? this.opts.operationTimeoutMs;
     return new Promise((resolve, reject) => {
       let settled = false;
-      const onAbort = (): void => {
+      // Only with a signal: the common call allocates nothing but its promise and this callback.
+      const onAbort = signal === undefined ? undefined : (): void => {
         if (settled) return;
         settled = true;
-        reject(new OperationAbortedError('aborted while in flight: it may still take effect, in its session\'s order (read the state to find out)', { cause: signal!.reason }));
+        reject(new OperationAbortedError('aborted while in flight: it may still take effect, in its session\'s order (read the state to find out)', { cause: signal.reason }));
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (onAbort) signal!.addEventListener('abort', onAbort, { once: true });
       this.client.execute(session.no, bytes, Date.now() + timeoutMs, (c) => {
         if (settled) return;
         settled = true;
-        signal?.removeEventListener('abort', onAbort);
+        if (onAbort) signal!.removeEventListener('abort', onAbort);
         if (c.kind === 'ok' || c.kind === 'failed' || c.kind === 'quota') session.lastOpIndex = c.index;
         if (c.kind === 'ok') {
           try { resolve(this.machine.client.decodeResult(c.bytes)); } catch (e) { reject(e); }
