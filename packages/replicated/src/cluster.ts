@@ -82,7 +82,9 @@ export const multiPaxosProtocol: ProtocolDefinition = {
     const n = o.nodes;
     // The acceptors honour the lease the leaders count on: one value for both.
     const { leader: { leaseMs } } = checkClusterOptions({ nodes: n, leader: o.leader, replica: o.replica });
-    const leaderOptions: Partial<LeaderOptions> = { ...o.leader };
+    // The acceptors' log lives in the store: a `shared` buffer is small, memory and files are not,
+    // and a larger log means fewer snapshots of a large state (see maxAcceptorBytes).
+    const leaderOptions: Partial<LeaderOptions> = { maxAcceptorBytes: o.storage === 'shared' ? 16 << 20 : 256 << 20, ...o.leader };
     const acceptors: ActorRef<MultiAcceptorMsg>[] = [];
     for (let i = 0; i < n; i++) {
       acceptors.push(await o.supervisor.startChild({

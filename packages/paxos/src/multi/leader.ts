@@ -36,7 +36,7 @@ import {
   type PipelineState,
 } from './pipeline.js';
 import { newReads, onRead, returnReads, serveReads, type ReadsState } from './reads.js';
-import { forgetBelow, keep, newRetention, onFetch, startReign as startRetentionReign, truncate, type RetentionState } from './retention.js';
+import { askSnapshots, forgetBelow, keep, newRetention, onFetch, startReign as startRetentionReign, truncate, type RetentionState } from './retention.js';
 
 export { defaultLeaderOptions, type LeaderOptions, type LeaderTuning } from './options.js';
 export type { LeaderDurable, LeaderStatus } from './election.js';
@@ -227,6 +227,7 @@ function commit(s: LeaderState, ctx: Ctx): void {
   const { first, values } = takeChosen(s.pipeline);
   keep(s.retention, first, values, s.opts.maxRetainedSlots, s.opts.maxRetainedBytes);
   if (values.length === 0) return;
+  askSnapshots(s.retention, s.opts.maxAcceptorBytes, ctx.now(), s.opts.maxRetransmitMs, s.replicas, ctx);
   const d: MDecide = { type: 'm-decide', firstSlot: first, values };
   for (const r of s.replicas) ctx.send(r, d);
   if (s.pipeline.commitUpTo >= s.pipeline.readyAt) serveReads(s, ctx);
@@ -251,6 +252,7 @@ function onTick(s: LeaderState, ctx: Ctx): void {
   }
   if (heartbeatDue(s, ctx.now())) sendHeartbeat(s, ctx);
   retransmit(s, ctx);
+  askSnapshots(s.retention, s.opts.maxAcceptorBytes, ctx.now(), s.opts.maxRetransmitMs, s.replicas, ctx);
 }
 
 /**

@@ -25,7 +25,9 @@ export interface LeaderOptions {
    * them) plus the slots in flight. Past it the leader proposes no more until truncation catches
    * up, so acceptors' durable data stays bounded (a `shared` store holds what its buffer allows:
    * half of `storage.sharedBytes` for all the actors of a worker, and its compaction rewrites
-   * the live data, so keep this well below). Default 16 MiB.
+   * the live data, so keep this well below). At half of it the leader asks the replicas for
+   * snapshots. Default 16 MiB (a replicated cluster with `file` or `memory` storage: 256 MiB, so
+   * that a state of a GiB is not snapshotted every few MiB of writes).
    */
   maxAcceptorBytes: number;
   /** Commands waiting for room in the window; beyond, clients are told to retry. Default 100000. */

@@ -26,12 +26,14 @@ export interface RetentionState {
   /** Bytes of each chosen slot the acceptors still keep (from `truncatedBelow` on), and their sum. */
   keptBytes: IntMap<number>;
   keptBytesTotal: number;
+  /** When the replicas were last asked for snapshots (see `askSnapshots`). */
+  snapshotsAskedAt: number;
 }
 
 type Ctx = ActorContext<any, unknown>;
 
 export function newRetention(): RetentionState {
-  return { decided: new IntMap(), decidedFrom: 0, decidedBytes: 0, truncatedBelow: 0, keptBytes: new IntMap(), keptBytesTotal: 0 };
+  return { decided: new IntMap(), decidedFrom: 0, decidedBytes: 0, truncatedBelow: 0, keptBytes: new IntMap(), keptBytesTotal: 0, snapshotsAskedAt: Number.NEGATIVE_INFINITY };
 }
 
 /** A new reign keeps what it decides from `from` on. */
@@ -58,6 +60,18 @@ export function keep(r: RetentionState, first: number, values: readonly SlotValu
   // Bounded: a replica that needs older slots installs a peer's snapshot.
   while (r.decidedFrom < commitUpTo && (commitUpTo - r.decidedFrom > maxRetainedSlots || r.decidedBytes > maxRetainedBytes)) dropOldest(r);
   assert(r.decidedFrom <= commitUpTo, `leader: kept slots start at ${r.decidedFrom}, past the commit point ${commitUpTo}`);
+}
+
+/**
+ * The acceptors keep half of `maxAcceptorBytes` or more: asks the replicas for snapshots now, at
+ * most once every `everyMs`. A replica snapshots by itself only once its log outgrows a quarter
+ * of its state; with a state larger than four times the acceptors' budget the leader would wait
+ * for truncation that never comes.
+ */
+export function askSnapshots(r: RetentionState, maxAcceptorBytes: number, now: number, everyMs: number, replicas: readonly ActorRef<any>[], ctx: Ctx): void {
+  if (r.keptBytesTotal * 2 < maxAcceptorBytes || now - r.snapshotsAskedAt < everyMs) return;
+  r.snapshotsAskedAt = now;
+  for (const rep of replicas) ctx.send(rep, { type: 'snapshot-now' });
 }
 
 /**
