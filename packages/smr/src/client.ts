@@ -15,7 +15,7 @@
  * the order issued. One whose caller stopped waiting (timeout, abort) is still sent until it is
  * answered: it may take effect, but never after a later command of its session.
  */
-import type { ActorRef } from '@synod/actors';
+import { hashString, type ActorRef } from '@synod/actors';
 import { ByteReader } from './byte-reader.js';
 import { RequestWriter } from './log-format.js';
 import { Outcome } from './outcome.js';
@@ -78,6 +78,11 @@ export interface ClusterAddress {
   leaders: ActorRef<any>[];
   /** Where session and eventual reads go, by node. */
   replicas: ActorRef<any>[];
+  /**
+   * Every node leads the commands it receives (EPaxos): the client starts at a node chosen by its
+   * id, so that clients spread over the nodes, instead of at node 0 (a leader's usual place).
+   */
+  leaderless?: boolean;
 }
 
 interface Op {
@@ -146,6 +151,7 @@ export class ClientCore {
   constructor(readonly clientId: string, private cluster: ClusterAddress, readonly self: ActorRef<ClientReply>, options: Partial<ClientOptions> = {}) {
     this.options = { ...defaultClientOptions, ...options };
     if (cluster.leaders.length === 0 || cluster.replicas.length === 0) throw new RangeError('a client needs at least one leader and one replica address');
+    if (cluster.leaderless) this.leaderGuess = hashString(clientId) % cluster.leaders.length;
   }
 
   /** Opens a session (its own numbering and read-your-writes point). */
