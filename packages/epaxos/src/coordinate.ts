@@ -21,7 +21,7 @@ import { formatInstance, leaderOf } from './ids.js';
 import { Status, sameProposal, type Instance } from './instance.js';
 import type { MAccept, MAcceptOk, MCommit, MNack, MPreAccept, MPreAcceptOk, Proposal } from './messages.js';
 import { onCommitted } from './execution.js';
-import { advanceExecuted, save } from './store.js';
+import { isCut, save } from './store.js';
 import { queueFlush } from './leading.js';
 import type { Coordination, Ctx, EPaxosState } from './state.js';
 
@@ -170,6 +170,12 @@ export function commit(s: EPaxosState, key: number, p: Proposal, ctx: Ctx): void
 
 /** A commit, from this replica's coordination or from a peer. Returns false when it was already known. */
 export function learnCommit(s: EPaxosState, key: number, p: Proposal, ctx: Ctx): boolean {
+  // Executed here already (it came in a snapshot) and not held: nothing to learn, nothing to execute again.
+  if (isCut(s, leaderOf(key), Math.floor(key / 32))) {
+    s.coordinating.delete(key);
+    s.needed.delete(key);
+    return false;
+  }
   const have = s.instances.get(key);
   if (have !== undefined && have.status >= Status.Committed) {
     assert(sameProposal(have, p), `epaxos replica ${s.index}: instance ${formatInstance(key)} committed twice with different commands or attributes`);
@@ -183,20 +189,13 @@ export function learnCommit(s: EPaxosState, key: number, p: Proposal, ctx: Ctx):
     unchanged: have?.unchanged ?? false,
   };
   save(s, x, ctx);
-  if (s.extraExecuted.delete(key)) {
-    // Already executed: it came with a snapshot this replica installed.
-    x.status = Status.Executed;
-    advanceExecuted(s, leaderOf(key));
-  }
   if (leaderOf(key) === s.index && s.pendingHead < s.pending.length) queueFlush(s, ctx);
   onCommitted(s, key, ctx);
   return true;
 }
 
 export function onCommit(s: EPaxosState, m: MCommit, ctx: Ctx): void {
-  const key = m.i * 32 + m.q;
-  if (m.i <= s.cut[m.q]! && !s.instances.has(key)) return; // long executed and cut here
-  learnCommit(s, key, m, ctx);
+  learnCommit(s, m.i * 32 + m.q, m, ctx);
 }
 
 // ------------------------------------------------------------------ refusals and time

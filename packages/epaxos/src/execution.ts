@@ -18,13 +18,17 @@
  */
 import { hashBytes } from '@synod/canonical';
 import type { ActorRef } from '@synod/actors';
-import { Outcome, type ClientReply, type ResultSink } from '@synod/smr';
+import type { ClientReply, ResultSink } from '@synod/smr';
 import { leaderOf } from './ids.js';
 import { Status, isNoop, type Instance } from './instance.js';
 import { onBarrierExecuted, requeueReads, serveSessionReads } from './reads.js';
 import { snapshotDue, startSnapshot } from './snapshots.js';
 import { advanceExecuted, noteExecuted } from './store.js';
 import type { Ctx, EPaxosState } from './state.js';
+
+/** `Outcome.Ok` and `Outcome.Failed` of @synod/smr (a const enum of another package, read as numbers here). */
+const OK = 0;
+const FAILED = 1;
 
 /** Where the executor's outcomes go: the digest of the instance, its clients (if this replica led it), change subscribers. */
 export function sinkOf(s: EPaxosState): ResultSink {
@@ -33,10 +37,10 @@ export function sinkOf(s: EPaxosState): ResultSink {
       let h = hashBytes(command, s.instanceDigest ^ seq);
       h = hashBytes(bytes, h ^ outcome);
       s.instanceDigest = h;
-      if (applied && (outcome === Outcome.Ok || outcome === Outcome.Failed)) s.appliedBytes += command.length;
+      if (applied && (outcome === OK || outcome === FAILED)) s.appliedBytes += command.length;
       if (s.answering) s.answers.result(client, sessionNo, seq, outcome, bytes, command, applied, s.barriers + 1);
       if (applied && s.changes !== null) {
-        s.changes.push({ slot: index - 1, client, sessionNo, seq, ok: outcome === Outcome.Ok, command, result: bytes });
+        s.changes.push({ slot: index - 1, client, sessionNo, seq, ok: outcome === OK, command, result: bytes });
       }
     },
   };

@@ -146,6 +146,12 @@ export function restoreOwn(s: EPaxosState, ctx: Ctx): SnapshotMeta | null {
     return null;
   }
   s.snapshot = { id: snapshotName(s, meta), meta: reader.meta, chunks: reader.chunks, bytes: reader.bytes, executed: meta.executed };
+  // What it holds counts as executed from now on, before the state is back: instances in it that
+  // this replica does not hold (it installed a peer's snapshot) are answered `e-cut`, never "nothing".
+  if (meta.executed.length === s.n) {
+    s.executedUpTo = [...meta.executed];
+    for (const key of meta.extra) if (!s.instances.has(key)) s.extraExecuted.add(key);
+  }
   s.restoring = { from: -1, id: s.snapshot.id, meta: reader.meta, chunks: reader.chunks, bytes: reader.bytes, next: 0, sink: s.machine.core.restore(), askedAt: ctx.now() };
   readers.set(s.restoring, reader);
   ctx.send(ctx.self, { type: 'restore-step' });
@@ -162,7 +168,7 @@ export function restoreStep(s: EPaxosState, ctx: Ctx): void {
       ctx.send(ctx.self, { type: 'restore-step' });
       return;
     }
-    install(s, decodeMeta(r.meta), r.sink.finish(), r.bytes);
+    install(s, decodeMeta(r.meta), r.sink.finish(), r.bytes, ctx);
   } catch (e) {
     // Instances it executed are cut from the log: only a peer's snapshot can bring them back.
     ctx.log.error(`epaxos replica ${s.index}: restoring its snapshot failed at chunk ${r.next} of ${r.chunks} (${(e as Error).message}); it waits for a peer's snapshot`);
@@ -175,20 +181,31 @@ export function restoreStep(s: EPaxosState, ctx: Ctx): void {
 }
 
 /** Puts a snapshot in place: the executor's state, and which instances it holds. */
-function install(s: EPaxosState, meta: SnapshotMeta, state: unknown, bytes: number): void {
+function install(s: EPaxosState, meta: SnapshotMeta, state: unknown, bytes: number, ctx: Ctx): void {
   assert(meta.executed.length === s.n, `epaxos replica ${s.index}: a snapshot of ${meta.executed.length} replicas in a cluster of ${s.n}`);
   s.exec.install(meta.header, state, bytes);
   s.exec.overQuota = meta.overQuota;
   s.executedUpTo = [...meta.executed];
   const extra = new Set(meta.extra);
+  const gone: number[] = [];
   s.instances.forEach((x, key) => {
     const inSnapshot = Math.floor(key / 32) <= meta.executed[key % 32]! || extra.has(key);
     if (inSnapshot) {
       if (x.status === Status.Committed || x.status === Status.Executed) x.status = Status.Executed;
+      // Committed elsewhere, with attributes this replica may not hold (its record is a vote):
+      // it is dropped, and questions about it are answered `e-cut` (isCut), never with the vote.
+      else gone.push(key);
     } else if (x.status === Status.Executed) {
       x.status = Status.Committed; // executed here, not in the snapshot: executed again on its state
     }
   });
+  for (const key of gone) {
+    s.instances.delete(key);
+    ctx.persistEntry(key, undefined);
+    s.pendingSince.delete(key);
+    s.coordinating.delete(key);
+    s.needed.delete(key);
+  }
   // Instances in the snapshot that this replica does not hold are executed all the same.
   s.extraExecuted.clear();
   for (const key of extra) if (!s.instances.has(key)) s.extraExecuted.add(key);
@@ -274,7 +291,7 @@ export function onSnapshotChunk(s: EPaxosState, m: MSnapshotChunk, ctx: Ctx): vo
     try {
       writer.append(m.bytes);
     } catch (e) {
-      ctx.log.error(`epaxos replica ${s.index}: the snapshot pulled from replica ${m.from} cannot be kept locally (${(e as Error).message}); it is installed all the same`);
+      ctx.log.error(`epaxos replica ${s.index}: the snapshot pulled from replica ${m.from} cannot be kept locally (${(e as Error).message}); it will not be installed`);
       writer.abort();
       pullWriters.delete(r);
     }
@@ -285,15 +302,19 @@ export function onSnapshotChunk(s: EPaxosState, m: MSnapshotChunk, ctx: Ctx): vo
     ctx.send(s.peers[r.from]!, { type: 'e-snapshot-pull', from: s.index, id: r.id, chunk: r.next } satisfies MSnapshotPull);
     return;
   }
-  const meta = decodeMeta(r.meta);
-  install(s, meta, r.sink.finish(), r.bytes);
   const kept = pullWriters.get(r);
-  if (kept !== undefined) {
-    kept.finish(r.meta);
-    s.snapshot = { id: r.id, meta: r.meta, chunks: r.chunks, bytes: r.bytes, executed: meta.executed };
-  } else {
-    s.snapshot = null;
+  if (kept === undefined) {
+    // Installed without a durable copy, a restart would not know which instances it holds (and
+    // would answer for them as if it never heard of them): it stays behind until one can be kept.
+    s.restoring = null;
+    ctx.log.error(`epaxos replica ${s.index}: the snapshot pulled from replica ${m.from} could not be kept, so it is not installed; this replica stays behind until its storage can hold one`);
+    return;
   }
+  const meta = decodeMeta(r.meta);
+  install(s, meta, r.sink.finish(), r.bytes, ctx);
+  // Durable with the state that names it (the finish is durable before this turn's writes).
+  kept.finish(r.meta);
+  s.snapshot = { id: r.id, meta: r.meta, chunks: r.chunks, bytes: r.bytes, executed: meta.executed };
   executeAll(s, ctx);
 }
 

@@ -26,9 +26,14 @@ export function save(s: EPaxosState, x: Instance, ctx: Ctx): void {
   noteChange(s, x.key);
 }
 
-/** Whether instance `key` (of leader q, number i) is cut here: executed, in every live replica's snapshot, forgotten. */
+/**
+ * Whether instance (q, i) is gone from the log here: executed and not held any more, because it
+ * was cut (every live replica's snapshot covers it) or came in a snapshot this replica installed.
+ * Such an instance is committed everywhere; a message about it is answered with `e-cut`.
+ */
 export function isCut(s: EPaxosState, q: number, i: number): boolean {
-  return i <= s.cut[q]! && !s.instances.has(i * 32 + q);
+  const key = i * 32 + q;
+  return (i <= s.cut[q]! || i <= s.executedUpTo[q]! || s.extraExecuted.has(key)) && !s.instances.has(key);
 }
 
 /** Whether instance (q, i) is executed here. */

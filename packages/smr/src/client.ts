@@ -80,7 +80,8 @@ export interface ClusterAddress {
   replicas: ActorRef<any>[];
   /**
    * Every node leads the commands it receives (EPaxos): the client starts at a node chosen by its
-   * id, so that clients spread over the nodes, instead of at node 0 (a leader's usual place).
+   * id, and its sessions spread over the nodes from there, instead of all going to node 0 (a
+   * leader's usual place).
    */
   leaderless?: boolean;
 }
@@ -253,25 +254,43 @@ export class ClientCore {
     if (this.unsentReads.length > 0) this.flushReads(io, now);
   }
 
+  /**
+   * Where a session's commands and leader reads go: the leader guessed; in a leaderless cluster,
+   * the sessions of one client spread over the nodes from there.
+   */
+  private targetOf(s: ClientSession): ActorRef<any> {
+    const leaders = this.cluster.leaders;
+    return this.cluster.leaderless ? leaders[(this.leaderGuess + s.no) % leaders.length]! : leaders[this.leaderIndex]!;
+  }
+
   private flushCommands(io: ClientIO, now: number): void {
-    const target = this.cluster.leaders[this.leaderIndex]!;
     const w = this.writer;
     const max = this.options.maxRequestBytes;
+    // One request (or a few, by maxRequestBytes) per target: sessions grouped by where they go.
+    const byTarget = new Map<ActorRef<any>, ClientSession[]>();
     for (const s of this.dirty) {
       if (s.resendAt > now) continue;
       this.dirty.delete(s);
-      const from = s.resendFrom > 0 ? s.resendFrom : 0;
-      s.resendFrom = 0;
-      for (let i = s.head; i < s.inflight.length; i++) {
-        const op = s.inflight[i]!;
-        if (op.answered) continue;
-        if (op.sentAt >= 0 && (from === 0 || op.seq < from)) continue;
-        if (w.count > 0 && w.bytes + op.bytes.length > max) this.sendRequest(io, target);
-        w.add(s.no, s.ack, op.seq, op.bytes);
-        op.sentAt = now;
-      }
+      const target = this.targetOf(s);
+      const list = byTarget.get(target);
+      if (list) list.push(s);
+      else byTarget.set(target, [s]);
     }
-    if (w.count > 0) this.sendRequest(io, target);
+    for (const [target, sessions] of byTarget) {
+      for (const s of sessions) {
+        const from = s.resendFrom > 0 ? s.resendFrom : 0;
+        s.resendFrom = 0;
+        for (let i = s.head; i < s.inflight.length; i++) {
+          const op = s.inflight[i]!;
+          if (op.answered) continue;
+          if (op.sentAt >= 0 && (from === 0 || op.seq < from)) continue;
+          if (w.count > 0 && w.bytes + op.bytes.length > max) this.sendRequest(io, target);
+          w.add(s.no, s.ack, op.seq, op.bytes);
+          op.sentAt = now;
+        }
+      }
+      if (w.count > 0) this.sendRequest(io, target);
+    }
   }
 
   private sendRequest(io: ClientIO, target: ActorRef<any>): void {
@@ -287,7 +306,7 @@ export class ClientCore {
     for (const r of this.unsentReads) {
       if (r.sentAt > now) { later.push(r); continue; }
       const toLeader = r.consistency === 'linearizable' || r.consistency === 'lease';
-      const target = toLeader ? this.cluster.leaders[this.leaderIndex]! : this.cluster.replicas[(this.nextReplica + r.attempts) % this.cluster.replicas.length]!;
+      const target = toLeader ? this.targetOf(r.session) : this.cluster.replicas[(this.nextReplica + r.attempts) % this.cluster.replicas.length]!;
       let byTarget = groups.get(target);
       if (!byTarget) { byTarget = new Map(); groups.set(target, byTarget); }
       let g = byTarget.get(r.consistency);
