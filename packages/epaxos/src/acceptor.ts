@@ -22,7 +22,7 @@ function reply(s: EPaxosState, to: number, m: unknown, ctx: Ctx): void {
 }
 
 function commitOf(x: Instance): MCommit {
-  return { type: 'e-commit', q: x.key % 32, i: Math.floor(x.key / 32), value: x.value, keys: x.keys, seq: x.seq, deps: x.deps };
+  return { type: 'e-commit', q: x.key % 32, i: Math.floor(x.key / 32), value: x.value, keys: x.keys, seq: x.seq, deps: x.deps, withValue: true };
 }
 
 function nack(s: EPaxosState, m: { from: number; ballot: number; q: number; i: number }, promised: number, ctx: Ctx): void {

@@ -78,8 +78,8 @@ const acceptOk: MessageCodec<MAcceptOk> = {
 
 const commit: MessageCodec<MCommit> = {
   type: 'e-commit',
-  encode: (m, w) => { w.u8(m.q); w.uvar(m.i); writeProposal(w, m); },
-  decode: (r) => ({ type: 'e-commit', q: r.u8(), i: r.uvar(), ...readProposal(r) }),
+  encode: (m, w) => { w.u8(m.q); w.uvar(m.i); w.bool(m.withValue); writeProposal(w, m.withValue ? m : { ...m, value: null }); },
+  decode: (r) => ({ type: 'e-commit', q: r.u8(), i: r.uvar(), withValue: r.bool(), ...readProposal(r) }),
 };
 
 const nack: MessageCodec<MNack> = {

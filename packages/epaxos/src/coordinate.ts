@@ -104,7 +104,7 @@ function decidePreAccept(s: EPaxosState, c: Coordination, ctx: Ctx): void {
   const q = s.quorums;
   if (c.ballot === 0 && c.unchanged >= q.fast - 1) {
     s.stats.fast++;
-    commit(s, c.key, c.proposal, ctx);
+    commit(s, c.key, c.proposal, ctx, c.answered);
     return;
   }
   if (c.answers < q.classic) return;
@@ -143,7 +143,7 @@ export function startAccept(s: EPaxosState, c: Coordination, proposal: Proposal,
   save(s, x, ctx);
   count(c, s.index);
   sendAccept(s, c, ctx);
-  if (c.answers >= s.quorums.classic) commit(s, c.key, c.merged, ctx);
+  if (c.answers >= s.quorums.classic) commit(s, c.key, c.merged, ctx, c.answered);
 }
 
 function sendAccept(s: EPaxosState, c: Coordination, ctx: Ctx): void {
@@ -155,17 +155,24 @@ function sendAccept(s: EPaxosState, c: Coordination, ctx: Ctx): void {
 export function onAcceptOk(s: EPaxosState, m: MAcceptOk, ctx: Ctx): void {
   const c = s.coordinating.get(m.i * 32 + m.q);
   if (c === undefined || c.phase !== 'accept' || c.ballot !== m.ballot || !count(c, m.from)) return;
-  if (c.answers >= s.quorums.classic) commit(s, c.key, c.merged, ctx);
+  if (c.answers >= s.quorums.classic) commit(s, c.key, c.merged, ctx, c.answered);
 }
 
 // ------------------------------------------------------------------ commit
 
-/** Chosen: committed here, told to every other replica, and handed to execution. */
-export function commit(s: EPaxosState, key: number, p: Proposal, ctx: Ctx): void {
+/**
+ * Chosen: committed here, told to every other replica, and handed to execution. `holders`: the
+ * replicas (a bit each) that voted for this very proposal in the phase that chose it; they hold
+ * its value, which their commit leaves out.
+ */
+export function commit(s: EPaxosState, key: number, p: Proposal, ctx: Ctx, holders = 0): void {
   s.coordinating.delete(key);
   if (!learnCommit(s, key, p, ctx)) return;
-  const m: MCommit = { type: 'e-commit', q: leaderOf(key), i: Math.floor(key / 32), value: p.value, keys: p.keys, seq: p.seq, deps: p.deps };
-  for (let r = 0; r < s.n; r++) if (r !== s.index && s.peers[r]) ctx.send(s.peers[r]!, m);
+  const q = leaderOf(key);
+  const i = Math.floor(key / 32);
+  const full: MCommit = { type: 'e-commit', q, i, value: p.value, keys: p.keys, seq: p.seq, deps: p.deps, withValue: true };
+  const bare: MCommit = { ...full, value: null, withValue: false };
+  for (let r = 0; r < s.n; r++) if (r !== s.index && s.peers[r]) ctx.send(s.peers[r]!, holders & (1 << r) ? bare : full);
 }
 
 /** A commit, from this replica's coordination or from a peer. Returns false when it was already known. */
@@ -195,7 +202,15 @@ export function learnCommit(s: EPaxosState, key: number, p: Proposal, ctx: Ctx):
 }
 
 export function onCommit(s: EPaxosState, m: MCommit, ctx: Ctx): void {
-  learnCommit(s, m.i * 32 + m.q, m, ctx);
+  const key = m.i * 32 + m.q;
+  if (!m.withValue) {
+    // Its coordinator counted this replica's vote for this proposal: the value is the one held.
+    const x = s.instances.get(key);
+    if (x === undefined || x.status === Status.None) return; // not held (any more): asked of the peers when needed
+    learnCommit(s, key, { value: x.value, keys: m.keys, seq: m.seq, deps: m.deps }, ctx);
+    return;
+  }
+  learnCommit(s, key, m, ctx);
 }
 
 // ------------------------------------------------------------------ refusals and time

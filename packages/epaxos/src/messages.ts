@@ -22,8 +22,11 @@ export interface MPreAcceptOk { type: 'e-preaccept-ok'; from: number; ballot: nu
 /** Phase 2 (the slow path, and every recovery): accept these attributes in `ballot`. */
 export interface MAccept extends Proposal { type: 'e-accept'; from: number; ballot: number; q: number; i: number }
 export interface MAcceptOk { type: 'e-accept-ok'; from: number; ballot: number; q: number; i: number }
-/** Chosen: value and attributes are final. */
-export interface MCommit extends Proposal { type: 'e-commit'; q: number; i: number }
+/**
+ * Chosen: value and attributes are final. `withValue` false: the value is left out (null here),
+ * for a replica that voted for this very proposal and holds it.
+ */
+export interface MCommit extends Proposal { type: 'e-commit'; q: number; i: number; withValue: boolean }
 /** A pre-accept, accept or prepare in `ballot` refused: this replica promised `promised`. */
 export interface MNack { type: 'e-nack'; from: number; ballot: number; q: number; i: number; promised: number }
 /** Recovery (explicit prepare): promise `ballot` and say what you hold of the instance. */

@@ -124,7 +124,7 @@ test('§4.3.2: a strongly connected component is executed after what it depends 
   };
   // X = 0.1 and Y = 1.1 depend on each other (a cycle); Z = 2.1 depends on X. Y has the lower seq.
   const commit = (q: number, key: string, seq: number, deps: number[]) =>
-    ({ type: 'e-commit' as const, q, i: 1, value: value(`w${q}`, key, `${q}`), keys: [1], seq, deps });
+    ({ type: 'e-commit' as const, q, i: 1, value: value(`w${q}`, key, `${q}`), keys: [1], seq, deps, withValue: true });
   net.tell(c.refs[0]!, commit(2, 'z', 9, [1, 0, 0]));
   net.tell(c.refs[0]!, commit(0, 'x', 5, [0, 1, 0]));
   net.run();
@@ -173,7 +173,7 @@ test('§4.5 recovery, rule 5: an instance nobody holds becomes a no-op', () => {
   // Replica 2 learns of an instance that depends on 0.1, which nobody ever held.
   const w = new RequestWriter();
   w.add(1, 0, 1, encode({ key: 'q', value: 1 }));
-  net.tell(c.refs[2]!, { type: 'e-commit', q: 1, i: 1, value: slotOf([w.finish('z')]), keys: [9], seq: 2, deps: [1, 0, 0] });
+  net.tell(c.refs[2]!, { type: 'e-commit', q: 1, i: 1, value: slotOf([w.finish('z')]), keys: [9], seq: 2, deps: [1, 0, 0], withValue: true });
   net.run();
   assert.equal(c.log(2), []);
   net.advance(400);
