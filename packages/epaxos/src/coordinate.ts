@@ -21,6 +21,7 @@ import { formatInstance, leaderOf } from './ids.js';
 import { Status, sameProposal, type Instance } from './instance.js';
 import type { MAccept, MAcceptOk, MCommit, MNack, MPreAccept, MPreAcceptOk, Proposal } from './messages.js';
 import { onCommitted } from './execution.js';
+import { sendPrepareAgain } from './recovery.js';
 import { isCut, save } from './store.js';
 import { queueFlush } from './leading.js';
 import type { Coordination, Ctx, EPaxosState } from './state.js';
@@ -250,5 +251,3 @@ export function onCoordinationTick(s: EPaxosState, ctx: Ctx): void {
   }
 }
 
-import { sendPrepareAgain } from './recovery.js';
-export type { MAccept, MNack };

@@ -26,7 +26,6 @@
 import type { ActorRef } from '@synod/actors';
 import type { ClientReply, MClientReads } from '@synod/smr';
 import type { Instance } from './instance.js';
-import type { MBarrierDigest } from './messages.js';
 import { checkpoint } from './digests.js';
 import type { Ctx, EPaxosState } from './state.js';
 
@@ -135,4 +134,3 @@ export function expireReads(s: EPaxosState, ctx: Ctx): void {
   serveSessionReads(s, ctx);
 }
 
-export type { MBarrierDigest };
