@@ -78,10 +78,17 @@ test('multipaxos: one seed of the ReplicatedMap scenario', async () => {
   assert.match(r.stdout, /seed 1: passed/);
 });
 
+test('epaxos: one seed of the ReplicatedMap-on-EPaxos scenario', async () => {
+  const r = await synod('sim', '--protocol', 'epaxos', '--seed', '1');
+  assert.is(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /epaxos map under faults/);
+  assert.match(r.stdout, /seed 1: passed/);
+});
+
 test('bad options exit 2 with a message that names them', async () => {
   const cases: [string[], RegExp][] = [
-    [[], /--protocol is required \(one of synod, multipaxos\)/],
-    [['--protocol', 'raft'], /--protocol must be one of synod, multipaxos, got 'raft'/],
+    [[], /--protocol is required \(one of synod, multipaxos, epaxos\)/],
+    [['--protocol', 'raft'], /--protocol must be one of synod, multipaxos, epaxos, got 'raft'/],
     [['--protocol', 'synod', '--seeds', '0'], /--seeds must be a positive whole number/],
     [['--protocol', 'synod', '--seed', 'x'], /--seed must be a whole number, got 'x'/],
     [['--protocol', 'synod', '--threads', 'many'], /--threads must be a whole number/],

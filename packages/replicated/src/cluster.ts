@@ -1,7 +1,8 @@
 /**
- * Starts the actors of a replicated state machine: on every replica node (one worker each), a
- * Multi-Paxos acceptor, a leader candidate and a replica, under one supervisor. The same function
- * starts them in an actor system (workers or embedded) and in the simulator.
+ * Starts the actors of a replicated state machine: on every replica node (one worker each), the
+ * actors of the protocol chosen (Multi-Paxos: an acceptor, a leader candidate and a replica;
+ * EPaxos: one replica), under one supervisor. The same function starts them in an actor system
+ * (workers or embedded) and in the simulator.
  */
 import {
   InvalidOptionError, sameRef, type ActorRef, type StorageKind, type SupervisionOptions, type Supervisor, type SupervisorSpec,
@@ -11,6 +12,7 @@ import {
   type MDivergence, type MultiAcceptorMsg, type ReplicaArgs, type ReplicaMsg, type ReplicaOptions,
 } from '@synod/paxos';
 import type { StateMachine } from '@synod/smr';
+import { epaxosProtocol } from './epaxos-protocol.js';
 import type { ProtocolDefinition } from './protocol.js';
 
 /** Where a cluster runs: an `ActorSystem` or a `Simulation` (both have these). */
@@ -36,6 +38,8 @@ export interface ClusterOptions {
    * accepted when they restart (NOT Paxos: never set it outside such a test).
    */
   forgetfulAcceptors?: boolean;
+  /** Options of the protocol itself, when it has its own (EPaxos: `EPaxosOptions` of @synod/epaxos). */
+  protocolOptions?: Record<string, unknown>;
 }
 
 export interface Cluster {
@@ -49,6 +53,8 @@ export interface Cluster {
   /** Where commands go, by node. */
   leaders: ActorRef<any>[];
   replicas: ActorRef<ReplicaMsg>[];
+  /** Every node leads the commands it receives (EPaxos): clients spread over them. */
+  leaderless: boolean;
   /** The worker key of replica node i. */
   workerKey(i: number): string;
   /**
@@ -116,7 +122,7 @@ export const multiPaxosProtocol: ProtocolDefinition = {
 };
 
 /** The protocols a cluster can run, by name. */
-const protocols = new Map<string, ProtocolDefinition>([['multipaxos', multiPaxosProtocol]]);
+const protocols = new Map<string, ProtocolDefinition>([['multipaxos', multiPaxosProtocol], ['epaxos', epaxosProtocol]]);
 
 /** Makes a protocol available to `startCluster` (and `ReplicatedStateMachine.start({ protocol })`). */
 export function registerProtocol(p: ProtocolDefinition): void {
@@ -128,6 +134,13 @@ export function protocolNames(): string[] {
   return [...protocols.keys()];
 }
 
+/** The protocol registered under `name` (refused with the names there are). */
+export function protocolByName(name: string | undefined): ProtocolDefinition {
+  const protocol = protocols.get(name ?? 'multipaxos');
+  if (!protocol) throw new InvalidOptionError(`protocol must be one of ${protocolNames().join(', ')}, got ${JSON.stringify(name)}`);
+  return protocol;
+}
+
 export async function startCluster(host: ClusterHost, o: ClusterOptions): Promise<Cluster> {
   const n = o.replicas;
   const key = (i: number) => `${o.name}-${i}`;
@@ -135,8 +148,7 @@ export async function startCluster(host: ClusterHost, o: ClusterOptions): Promis
   if (host.mode === 'workers' && !machineModule) {
     throw new TypeError(`state machine "${o.machine.name}" has no module: add \`module: import.meta.url\` to defineStateMachine so workers can load it`);
   }
-  const protocol = protocols.get(o.protocol ?? 'multipaxos');
-  if (!protocol) throw new InvalidOptionError(`protocol must be one of ${protocolNames().join(', ')}, got ${JSON.stringify(o.protocol)}`);
+  const protocol = protocolByName(o.protocol);
   checkCluster(o);
   const preload = machineModule ? [machineModule] : [];
   // Replicas are meant to survive their workers' crashes: a killed worker restarts all its
@@ -147,12 +159,13 @@ export async function startCluster(host: ClusterHost, o: ClusterOptions): Promis
     const subscribers: ActorRef<MChanges>[][] = Array.from({ length: n }, () => []);
     let divergenceWatchers: ActorRef<MDivergence>[] = [];
     let wiring: { replicas: ActorRef<ReplicaMsg>[]; leaders: ActorRef<any>[] } = { replicas: [], leaders: [] };
-    const replicaArgs = (i: number, replicas = wiring.replicas, leaders = wiring.leaders): ReplicaArgs => ({
-      index: i, machine: o.machine.key, replicas, leaders, options: o.replica, subscribers: subscribers[i], divergenceWatchers,
-    });
+    const replicaArgs = (i: number, replicas = wiring.replicas, leaders = wiring.leaders): ReplicaArgs => {
+      const base: ReplicaArgs = { index: i, machine: o.machine.key, replicas, leaders, options: o.replica, subscribers: subscribers[i], divergenceWatchers };
+      return protocol.replicaArgs ? protocol.replicaArgs(base, { nodes: n, options: o.protocolOptions }) : base;
+    };
     const nodes = await protocol.start({
       name: o.name, nodes: n, machine: o.machine, storage: o.storage, supervisor, send: (to, m) => host.send(to, m), nodeKey: key, preload,
-      leader: o.leader, replica: o.replica, replicaArgs, forgetful: o.forgetfulAcceptors === true,
+      leader: o.leader, replica: o.replica, replicaArgs, forgetful: o.forgetfulAcceptors === true, options: o.protocolOptions,
     });
     const { leaders, replicas } = nodes;
     wiring = { replicas, leaders };
@@ -167,7 +180,7 @@ export async function startCluster(host: ClusterHost, o: ClusterOptions): Promis
     };
     return {
       supervisor, protocol: protocol.name, acceptors: (nodes.roles.acceptors ?? []) as ActorRef<MultiAcceptorMsg>[], roles: nodes.roles, leaders, replicas,
-      workerKey: key,
+      leaderless: protocol.leaderless === true, workerKey: key,
       subscribe(i, to) {
         const ref = replicaAt(i, 'subscribe');
         if (!subscribers[i]!.some((r) => sameRef(r, to))) subscribers[i] = [...subscribers[i]!, to];

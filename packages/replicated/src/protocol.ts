@@ -6,7 +6,7 @@
  * `ReplicaArgs` and the replica messages of @synod/paxos, as the Multi-Paxos `Replica` does, which
  * Raft reuses).
  */
-import type { ActorRef, StorageKind, Supervisor } from '@synod/actors';
+import type { ActorRef, CodecSet, StorageKind, Supervisor } from '@synod/actors';
 import type { LeaderOptions, ReplicaArgs, ReplicaMsg, ReplicaOptions } from '@synod/paxos';
 import type { StateMachine } from '@synod/smr';
 
@@ -37,6 +37,8 @@ export interface ProtocolStart {
   replicaArgs(i: number, replicas: ActorRef<ReplicaMsg>[], leaders: ActorRef<any>[]): ReplicaArgs;
   /** For campaigns that prove they catch bugs (see ClusterOptions.forgetfulAcceptors). */
   forgetful: boolean;
+  /** The protocol's own options (`ClusterOptions.protocolOptions`), to check and use. */
+  options: Record<string, unknown> | undefined;
 }
 
 /** What a started protocol hands back. */
@@ -53,4 +55,13 @@ export interface ProtocolNodes {
 export interface ProtocolDefinition {
   readonly name: string;
   start(o: ProtocolStart): Promise<ProtocolNodes>;
+  /** Wire forms of its messages, registered with the actor system before it starts. */
+  readonly codecs?: readonly CodecSet[];
+  /** Every node leads the commands it receives (clients spread over the nodes instead of looking for a leader). */
+  readonly leaderless?: boolean;
+  /**
+   * What its replicas take beyond `ReplicaArgs` (every set of replica arguments the cluster makes,
+   * at the start and for restarts, goes through it).
+   */
+  replicaArgs?(base: ReplicaArgs, o: Pick<ProtocolStart, 'nodes' | 'options'>): ReplicaArgs;
 }

@@ -19,7 +19,7 @@ import {
   OverloadedError, QuotaExceededError, ReadFailedError, clientCodecs, readConsistencies, type ClientOptions, type ClientReply,
   type Completion, type ReadConsistency, type StateMachine,
 } from '@synod/smr';
-import { checkCluster, startCluster, type Cluster } from './cluster.js';
+import { checkCluster, protocolByName, startCluster, type Cluster } from './cluster.js';
 
 export interface ReplicatedOptions<S = any, C = any, R = any, Q = any, A = any> {
   /** The state machine (made with `defineStateMachine` and exported from its module). */
@@ -42,8 +42,10 @@ export interface ReplicatedOptions<S = any, C = any, R = any, Q = any, A = any> 
   systemOptions?: Omit<SystemOptions, 'mode' | 'codecs'>;
   /** Prefix of actor names. Default `rsm`. */
   name?: string;
-  /** The replication protocol: `multipaxos` (default), or another registered with `registerProtocol`. */
+  /** The replication protocol: `multipaxos` (default), `epaxos`, or another registered with `registerProtocol`. */
   protocol?: string;
+  /** Options of the protocol itself, when it has its own (`epaxos`: `EPaxosOptions` of @synod/epaxos). */
+  protocolOptions?: Record<string, unknown>;
   leader?: Partial<LeaderOptions>;
   replica?: Partial<ReplicaOptions>;
   supervision?: SupervisionOptions;
@@ -173,7 +175,7 @@ export class Session {
 }
 
 /**
- * A state machine replicated with Multi-Paxos.
+ * A state machine replicated with Multi-Paxos (or another protocol: `protocol`).
  *
  * ```ts
  * const rsm = await ReplicatedStateMachine.start({ machine: Counter, replicas: 3 });
@@ -215,7 +217,7 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
     if (options.maxQueued !== undefined) clientOptions.maxQueued = options.maxQueued;
     const clientId = randomBytes(12).toString('base64url');
     this.inbox = system.listener<ClientReply | MChanges | MDivergence | MSubscriptionRefused>(`${cluster.supervisor.name}-client-${clientId.slice(0, 8)}`, (m) => this.onMessage(m));
-    this.client = new ClientCore(clientId, { leaders: cluster.leaders, replicas: cluster.replicas }, this.inbox as ActorRef<ClientReply>, clientOptions);
+    this.client = new ClientCore(clientId, { leaders: cluster.leaders, replicas: cluster.replicas, leaderless: cluster.leaderless }, this.inbox as ActorRef<ClientReply>, clientOptions);
     this.session = new Session(this, this.client.openSession());
     const attempt = this.client.options.attemptTimeoutMs;
     this.ticker = setInterval(() => this.tick(), Math.max(5, Math.min(50, Math.floor(attempt / 4))));
@@ -243,6 +245,7 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
     if (options.storage !== undefined && !storageKinds.includes(options.storage)) {
       throw new InvalidOptionError(`storage must be one of ${storageKinds.join(', ')}, got ${String(options.storage)}`);
     }
+    const protocol = protocolByName(options.protocol);
     const ownSystem = !options.system;
     if (options.system) {
       await options.system.registerCodecs(clientCodecs);
@@ -254,11 +257,12 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
       storage: { ...options.systemOptions?.storage, ...storageOptions },
     });
     try {
+      for (const set of protocol.codecs ?? []) await system.registerCodecs(set);
       const storage = options.storage ?? (system.mode === 'workers' ? 'shared' : 'memory');
       if (storage === 'file' && ownSystem && !options.dir) throw new InvalidOptionError('storage "file" needs `dir`: the directory for the logs');
       const cluster = await startCluster(system, {
         name: options.name ?? 'rsm', protocol: options.protocol, replicas, machine, storage, leader: options.leader, replica: options.replica,
-        supervision: options.supervision,
+        supervision: options.supervision, protocolOptions: options.protocolOptions,
       });
       return new ReplicatedStateMachine(system, cluster, machine, ownSystem, options);
     } catch (e) {

@@ -15,7 +15,7 @@
  * the order issued. One whose caller stopped waiting (timeout, abort) is still sent until it is
  * answered: it may take effect, but never after a later command of its session.
  */
-import type { ActorRef } from '@synod/actors';
+import { hashString, type ActorRef } from '@synod/actors';
 import { ByteReader } from './byte-reader.js';
 import { RequestWriter } from './log-format.js';
 import { Outcome } from './outcome.js';
@@ -84,6 +84,12 @@ export interface ClusterAddress {
   leaders: ActorRef<any>[];
   /** Where session and eventual reads go, by node. */
   replicas: ActorRef<any>[];
+  /**
+   * Every node leads the commands it receives (EPaxos): the client starts at a node chosen by its
+   * id, and its sessions spread over the nodes from there, instead of all going to node 0 (a
+   * leader's usual place).
+   */
+  leaderless?: boolean;
 }
 
 interface Op {
@@ -154,6 +160,7 @@ export class ClientCore {
   constructor(readonly clientId: string, private cluster: ClusterAddress, readonly self: ActorRef<ClientReply>, options: Partial<ClientOptions> = {}) {
     this.options = { ...defaultClientOptions, ...options };
     if (cluster.leaders.length === 0 || cluster.replicas.length === 0) throw new RangeError('a client needs at least one leader and one replica address');
+    if (cluster.leaderless) this.leaderGuess = hashString(clientId) % cluster.leaders.length;
   }
 
   /** Opens a session (its own numbering and read-your-writes point). */
@@ -255,27 +262,59 @@ export class ClientCore {
     if (this.unsentReads.length > 0) this.flushReads(io, now);
   }
 
+  /**
+   * Where a session's commands and leader reads go: the leader guessed; in a leaderless cluster,
+   * the sessions of one client spread over the nodes from there.
+   */
+  private targetOf(s: ClientSession): ActorRef<any> {
+    const leaders = this.cluster.leaders;
+    return this.cluster.leaderless ? leaders[(this.leaderGuess + s.no) % leaders.length]! : leaders[this.leaderIndex]!;
+  }
+
   private flushCommands(io: ClientIO, now: number): void {
-    const target = this.cluster.leaders[this.leaderIndex]!;
     const w = this.writer;
-    const max = this.options.maxRequestBytes;
-    const maxCommands = this.options.maxRequestCommands;
+    if (!this.cluster.leaderless) {
+      const target = this.cluster.leaders[this.leaderIndex]!;
+      for (const s of this.dirty) {
+        if (s.resendAt > now) continue;
+        this.dirty.delete(s);
+        this.writeSession(io, s, target, now);
+      }
+      if (w.count > 0) this.sendRequest(io, target);
+      return;
+    }
+    // Leaderless: one request (or a few, by the bounds) per node, sessions grouped by where they go.
+    const byTarget = new Map<ActorRef<any>, ClientSession[]>();
     for (const s of this.dirty) {
       if (s.resendAt > now) continue;
       this.dirty.delete(s);
-      // From the first command to send again, or else the first never sent: the rest were sent.
-      const from = Math.max(s.ack + 1, s.resendFrom > 0 ? Math.min(s.resendFrom, s.sentUpTo) : s.sentUpTo);
-      s.resendFrom = 0;
-      for (let i = s.head + (from - s.ack - 1); i < s.inflight.length; i++) {
-        const op = s.inflight[i]!;
-        if (op.answered) continue;
-        if (w.count > 0 && (w.bytes + op.bytes.length > max || w.count >= maxCommands)) this.sendRequest(io, target);
-        w.add(s.no, s.ack, op.seq, op.bytes);
-        op.sentAt = now;
-      }
-      s.sentUpTo = s.nextSeq;
+      const target = this.targetOf(s);
+      const list = byTarget.get(target);
+      if (list) list.push(s);
+      else byTarget.set(target, [s]);
     }
-    if (w.count > 0) this.sendRequest(io, target);
+    for (const [target, sessions] of byTarget) {
+      for (const s of sessions) this.writeSession(io, s, target, now);
+      if (w.count > 0) this.sendRequest(io, target);
+    }
+  }
+
+  /** Adds a session's commands to send (to `target`) to the request being written, sending it whenever it is full. */
+  private writeSession(io: ClientIO, s: ClientSession, target: ActorRef<any>, now: number): void {
+    const w = this.writer;
+    const max = this.options.maxRequestBytes;
+    const maxCommands = this.options.maxRequestCommands;
+    // From the first command to send again, or else the first never sent: the rest were sent.
+    const from = Math.max(s.ack + 1, s.resendFrom > 0 ? Math.min(s.resendFrom, s.sentUpTo) : s.sentUpTo);
+    s.resendFrom = 0;
+    for (let i = s.head + (from - s.ack - 1); i < s.inflight.length; i++) {
+      const op = s.inflight[i]!;
+      if (op.answered) continue;
+      if (w.count > 0 && (w.bytes + op.bytes.length > max || w.count >= maxCommands)) this.sendRequest(io, target);
+      w.add(s.no, s.ack, op.seq, op.bytes);
+      op.sentAt = now;
+    }
+    s.sentUpTo = s.nextSeq;
   }
 
   private sendRequest(io: ClientIO, target: ActorRef<any>): void {
@@ -291,7 +330,7 @@ export class ClientCore {
     for (const r of this.unsentReads) {
       if (r.sentAt > now) { later.push(r); continue; }
       const toLeader = r.consistency === 'linearizable' || r.consistency === 'lease';
-      const target = toLeader ? this.cluster.leaders[this.leaderIndex]! : this.cluster.replicas[(this.nextReplica + r.attempts) % this.cluster.replicas.length]!;
+      const target = toLeader ? this.targetOf(r.session) : this.cluster.replicas[(this.nextReplica + r.attempts) % this.cluster.replicas.length]!;
       let byTarget = groups.get(target);
       if (!byTarget) { byTarget = new Map(); groups.set(target, byTarget); }
       let g = byTarget.get(r.consistency);

@@ -24,6 +24,18 @@ export interface ExecutorOptions {
   sessionWindow: number;
   /** Past this many bytes of state, commands are refused with `QuotaExceeded` (those that free space go on). Default 8 GiB. */
   maxStateBytes: number;
+  /**
+   * Forget the session created first instead of the least recently used (see `SessionTable`).
+   * Default false.
+   */
+  evictFirstCreated?: boolean;
+  /**
+   * Who decides that the state is over its quota: `each-command` (default) checks before every
+   * command; `external` leaves it to the replica, which sets `overQuota` at points where every
+   * replica has applied the same commands (EPaxos: at its barriers), since replicas that apply
+   * non-interfering commands in different orders see different sizes in between.
+   */
+  quotaCheck?: 'each-command' | 'external';
 }
 
 export const defaultExecutorOptions: ExecutorOptions = {
@@ -55,12 +67,14 @@ export class Executor<S = unknown> {
   digest = 0;
   /** Bytes of the last snapshot's state and of the commands applied since (the quota's estimate without `size`). */
   private estimatedBytes = 0;
+  /** With `quotaCheck: 'external'`: commands (other than those that free space) are refused while set. */
+  overQuota = false;
   readonly sessions: SessionTable;
   private readonly reader = new SlotReader();
 
   constructor(readonly machine: MachineCore<S>, readonly options: ExecutorOptions = defaultExecutorOptions) {
     this.state = machine.initial();
-    this.sessions = new SessionTable(options.maxSessions, options.sessionWindow);
+    this.sessions = new SessionTable(options.maxSessions, options.sessionWindow, options.evictFirstCreated === true);
   }
 
   /** Bytes the state holds, as the quota counts them. */
@@ -115,7 +129,12 @@ export class Executor<S = unknown> {
   /** Applies one command to the machine; never throws. */
   private apply(command: Uint8Array): [Outcome, Uint8Array] {
     const m = this.machine;
-    if (this.stateBytes + command.length > this.options.maxStateBytes && !this.frees(command)) {
+    if (this.options.quotaCheck === 'external') {
+      // The same text on every replica: the size each one sees right now may differ.
+      if (this.overQuota && !this.frees(command)) {
+        return [Outcome.QuotaExceeded, encoder.encode(`the state is over maxStateBytes (${this.options.maxStateBytes}); nothing was changed (deletes still work)`)];
+      }
+    } else if (this.stateBytes + command.length > this.options.maxStateBytes && !this.frees(command)) {
       return [Outcome.QuotaExceeded, encoder.encode(`the state holds ${this.stateBytes} bytes; with this command it would pass maxStateBytes (${this.options.maxStateBytes}); nothing was changed (deletes still work)`)];
     }
     try {

@@ -4,13 +4,14 @@
  * client requests, and the clients are the production client (`ClientCore` of @synod/smr) in a
  * small actor each.
  *
- * Per seed: 3 or 5 replica nodes (each an acceptor, a leader candidate and a replica), and 2-3
+ * Per seed: 3 or 5 replica nodes (each an acceptor, a leader candidate and a replica; some 5-node
+ * seeds with Flexible Paxos quorums, q1 = 4 and q2 = 2), and 2-3
  * Jepsen-style processes on their own nodes doing set, get (linearizable), compareAndSet and
  * delete on a few keys, one at a time. A random fault plan: message drop up to 30%, duplication,
  * reordering, delay, partitions (including ones that isolate the leader), crashes of replica nodes
  * (leaders among them; never more than a minority at once), pauses; then a heal.
  *
- * After every step: one value per slot, replicas' applied logs are prefixes of one another and
+ * After every step: one value per slot (chosen by a phase-2 quorum), replicas' applied logs are prefixes of one another and
  * only grow. At the end: the processes' history is linearizable (the checker, with a step budget:
  * the same verdict on every run, and no verdict is a failure), every process finished its final
  * operations after the heal (liveness), and all replicas caught up.
@@ -146,12 +147,19 @@ function finish(s: MapProcessState, cur: Current, c: Completion, ctx: ProcessCtx
 
 // ------------------------------------------------------------------ the set-up
 
-export interface MapShape { replicas: number; processes: number; keys: string[]; faultsEndMs: number; settleMs: number }
+/**
+ * A seed's cluster and workload. `q1`/`q2`: Flexible Paxos quorums of the leaders (undefined:
+ * majorities); two in five 5-replica seeds run with q1 = 4, q2 = 2 (a slot chosen by two
+ * acceptors, a leader elected by four).
+ */
+export interface MapShape { replicas: number; processes: number; keys: string[]; faultsEndMs: number; settleMs: number; q1?: number; q2?: number }
 
 export function mapShape(seed: number): MapShape {
   const rng = new Prng((seed ^ 0x3c3c3c) >>> 0);
   const keys = ['a', 'b', 'c'].slice(0, 1 + rng.int(3));
-  return { replicas: rng.next() < 0.7 ? 3 : 5, processes: 2 + rng.int(2), keys, faultsEndMs: 400 + rng.int(400), settleMs: 8_000 };
+  const shape: MapShape = { replicas: rng.next() < 0.7 ? 3 : 5, processes: 2 + rng.int(2), keys, faultsEndMs: 400 + rng.int(400), settleMs: 8_000 };
+  if (shape.replicas === 5 && rng.next() < 0.4) { shape.q1 = 4; shape.q2 = 2; }
+  return shape;
 }
 
 const NAME = 'map';
@@ -208,7 +216,10 @@ async function setup(sim: Simulation, shape: MapShape, forgetful: boolean): Prom
   const n = shape.replicas;
   const cluster = await startCluster(sim, {
     name: NAME, replicas: n, machine: mapMachine, storage: 'file', forgetfulAcceptors: forgetful,
-    leader: { heartbeatMs: 20, electionTimeoutMs: 150, leaseMs: 100, window: 16, maxBatchCommands: 16, tickMs: 10 },
+    leader: {
+      heartbeatMs: 20, electionTimeoutMs: 150, leaseMs: 100, window: 16, maxBatchCommands: 16, tickMs: 10,
+      ...(shape.q1 !== undefined ? { q1: shape.q1, q2: shape.q2 } : {}),
+    },
     replica: { snapshotEvery: 16, digestEverySlots: 8, snapshotChunkBytes: 64, maxApplyAttempts: 8 },
     supervision: { maxRestarts: 1_000, windowMs: 1_000 },
   });
@@ -224,7 +235,7 @@ async function setup(sim: Simulation, shape: MapShape, forgetful: boolean): Prom
       },
     });
   }
-  const invariants = new MultiPaxosInvariants(n);
+  const invariants = new MultiPaxosInvariants(n, shape.q2 ?? Math.floor(n / 2) + 1);
   const acceptorNames = Array.from({ length: n }, (_, i) => names.acceptor(i));
   const replicaNames = Array.from({ length: n }, (_, i) => names.replica(i));
   sim.invariant('multi-paxos safety', (view: SimView) => {
