@@ -23,5 +23,5 @@ export {
 } from './multi/replica.js';
 export { defineStateMachine, stateMachineByKey, isStateMachine, type StateMachine, type StateMachineOptions, type Applied } from './multi/state-machine.js';
 export { MultiPaxosInvariants, type MultiViolation } from './multi/invariants.js';
-export { encodeBatch, batchOf } from './multi/batch-encoding.js';
+export { encodeBatch, batchOf, BatchEncoder } from './multi/batch-encoding.js';
 export { multiPaxosCodecs } from './multi/codec.js';

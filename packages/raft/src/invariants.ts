@@ -1,0 +1,231 @@
+/**
+ * Raft's safety properties (the paper's Figure 3), checked over the states of all nodes after
+ * every simulated step:
+ *
+ *  - election safety: at most one leader is ever elected in a given term;
+ *  - leader append-only: a leader never overwrites or deletes entries in its log; it only
+ *    appends (compaction of a committed prefix is not a deletion);
+ *  - log matching: if two logs contain an entry with the same index and term, the logs are
+ *    identical in all entries up through that index. Checked inductively: every (index, term)
+ *    ever seen has one value and one previous term, so equal (index, term) pairs have equal
+ *    prefixes;
+ *  - leader completeness: an entry committed in a term is in the log of every leader of a later
+ *    (or the same) term. Committed entries are those below some node's commit index, when it
+ *    moved there; each leader is checked against all of them when it is first seen, and all
+ *    leaders against each one when it is first seen;
+ *  - state machine safety: no two nodes ever commit different entries at one index, a node never
+ *    changes an entry below its commit index, and each replica has applied exactly the committed
+ *    log (its running digest equals the digest of the committed entries), so
+ *  - replicas' applied logs are prefixes of one another (and only grow), as for Multi-Paxos.
+ *
+ * Besides: a commit index never passes the end of its log nor goes back, terms along a log never
+ * decrease, and no entry has a term above its node's.
+ *
+ * The checker reads live states (the objects the actors hold): entries are immutable once made,
+ * so an unchanged entry is the same object, and a step costs only what changed.
+ */
+import { IntMap, hashString } from '@synod/actors';
+import { MultiPaxosInvariants, batchOf, valueKey, type ClusterView, type MultiViolation, type ReplicaState, type SlotValue } from '@synod/paxos';
+import type { Entry } from './messages.js';
+import type { RaftNodeState } from './state.js';
+
+export interface RaftViolation {
+  property:
+    | 'election-safety' | 'leader-append-only' | 'log-matching' | 'leader-completeness' | 'state-machine-safety' | 'commit-index' | 'term'
+    | MultiViolation['property'];
+  message: string;
+}
+
+/** What was seen of one node's incarnation at its last change. */
+interface Seen {
+  state: object;
+  term: number;
+  status: string;
+  commit: number;
+  last: number;
+  lastEntry: Entry | undefined;
+  snapIndex: number;
+  /** The entries already checked, by index. */
+  entries: (Entry | undefined)[];
+  /** Commit claims up to here are in the ledger. */
+  committedSeen: number;
+  /** The term it was last seen leading in (-1: not yet). */
+  ledTerm: number;
+}
+
+/** A committed entry: its term, its value (and key), and the lowest term of a node that said it was committed. */
+interface Committed { term: number; key: string; value: SlotValue; commitTerm: number }
+
+const isRaftNode = (s: unknown): s is RaftNodeState => (s as RaftNodeState | undefined)?.role === 'raft-node';
+const isReplica = (s: unknown): s is ReplicaState => (s as ReplicaState | undefined)?.role === 'replica';
+
+export class RaftInvariants {
+  private readonly seen = new Map<string, Seen>();
+  /** term → the node that led it. */
+  private readonly leaders = new Map<number, number>();
+  /** index → term → the entry's value key and the term before it. */
+  private readonly entries = new IntMap<Map<number, { key: string; prevTerm: number }>>();
+  /** index → the committed entry. */
+  private readonly ledger = new IntMap<Committed>();
+  /** Nodes seen leading now, by name. */
+  private readonly leading = new Map<string, RaftNodeState>();
+  /** The replicas' digest of the committed entries 1..i (as a replica with `digest` computes it), for the contiguous ledger prefix. */
+  private readonly chain: number[] = [0];
+  private readonly replicas: MultiPaxosInvariants;
+
+  constructor(readonly nodeCount: number) {
+    this.replicas = new MultiPaxosInvariants(nodeCount);
+  }
+
+  observe(view: ClusterView): RaftViolation | null {
+    const replicas: { name: string; state: unknown }[] = [];
+    for (const a of view.actors) {
+      if (isRaftNode(a.state)) {
+        const v = this.node(a.name, a.state);
+        if (v) return v;
+      } else if (isReplica(a.state)) {
+        replicas.push(a);
+        const v = this.replica(a.name, a.state);
+        if (v) return v;
+      } else if (a.state === undefined) {
+        this.leading.delete(a.name);
+      }
+    }
+    return replicas.length > 0 ? this.replicas.observe({ actors: replicas }) : null;
+  }
+
+  private node(name: string, s: RaftNodeState): RaftViolation | null {
+    const log = s.log;
+    const last = log.lastIndex;
+    const lastEntry = log.entry(last);
+    let seen = this.seen.get(name);
+    const restarted = seen === undefined || seen.state !== s;
+    if (!restarted && seen!.term === s.term && seen!.status === s.status && seen!.commit === s.commitIndex && seen!.last === last
+      && seen!.lastEntry === lastEntry && seen!.snapIndex === log.snapIndex) return null;
+    if (restarted) {
+      seen = { state: s, term: s.term, status: 'follower', commit: s.commitIndex, last: log.snapIndex, lastEntry: undefined, snapIndex: log.snapIndex, entries: [], committedSeen: log.snapIndex, ledTerm: -1 };
+      this.seen.set(name, seen);
+    }
+    const was = seen!;
+    const who = `node ${s.index} (${name})`;
+
+    if (!restarted && s.term < was.term) return { property: 'term', message: `${who}: its term went back from ${was.term} to ${s.term}` };
+    if (s.commitIndex > last) return { property: 'commit-index', message: `${who}: commit index ${s.commitIndex} is past its last index ${last}` };
+    if (!restarted && s.commitIndex < was.commit) return { property: 'commit-index', message: `${who}: commit index went back from ${was.commit} to ${s.commitIndex}` };
+
+    // ---- the log: find the changed suffix (entries are immutable: unchanged ones are the same objects)
+    const F = log.snapIndex;
+    let changedFrom = last + 1;
+    for (let i = last; i > F; i--) {
+      if (was.entries[i] === log.entry(i)) break;
+      changedFrom = i;
+    }
+    const oldLast = was.last;
+    const rewrittenFrom = Math.max(F + 1, Math.min(changedFrom <= oldLast ? changedFrom : Infinity, last < oldLast ? last + 1 : Infinity));
+    if (rewrittenFrom !== Infinity && rewrittenFrom <= oldLast && !restarted) {
+      if (was.status === 'leader' && s.status === 'leader' && was.term === s.term) {
+        return { property: 'leader-append-only', message: `${who}, leader of term ${s.term}: the entries from index ${rewrittenFrom} (up to ${oldLast}) were ${last < rewrittenFrom ? 'deleted' : 'overwritten'}` };
+      }
+      if (rewrittenFrom <= was.committedSeen) {
+        return { property: 'state-machine-safety', message: `${who}: committed entry ${rewrittenFrom} (commit index ${was.committedSeen}) was ${last < rewrittenFrom ? 'deleted' : 'overwritten'}` };
+      }
+    }
+    was.entries.length = Math.min(was.entries.length, last + 1);
+    for (let i = changedFrom; i <= last; i++) {
+      const e = log.entry(i)!;
+      was.entries[i] = e;
+      const prevTerm = log.term(i - 1);
+      if (e.term < prevTerm) return { property: 'log-matching', message: `${who}: entry ${i} has term ${e.term}, below the term ${prevTerm} of the entry before it` };
+      if (e.term > s.term) return { property: 'term', message: `${who}: entry ${i} has term ${e.term}, above the node's term ${s.term}` };
+      let byTerm = this.entries.get(i);
+      if (!byTerm) { byTerm = new Map(); this.entries.set(i, byTerm); }
+      const key = valueKey(e.value);
+      const rec = byTerm.get(e.term);
+      if (rec === undefined) byTerm.set(e.term, { key, prevTerm });
+      else if (rec.key !== key) return { property: 'log-matching', message: `${who}: entry ${i} of term ${e.term} holds ${key.slice(0, 80)}, another log's holds ${rec.key.slice(0, 80)}` };
+      else if (rec.prevTerm !== prevTerm) return { property: 'log-matching', message: `${who}: entry ${i} of term ${e.term} follows an entry of term ${prevTerm}, in another log one of term ${rec.prevTerm}` };
+    }
+
+    // ---- election safety, and completeness of a new leader
+    if (s.status === 'leader') {
+      const other = this.leaders.get(s.term);
+      if (other === undefined) this.leaders.set(s.term, s.index);
+      else if (other !== s.index) return { property: 'election-safety', message: `two leaders in term ${s.term}: node ${other} and node ${s.index}` };
+      this.leading.set(name, s);
+      if (was.ledTerm !== s.term) {
+        was.ledTerm = s.term;
+        let v: RaftViolation | null = null;
+        this.ledger.forEach((c, i) => { if (!v && c.commitTerm <= s.term) v = this.completeness(name, s, i, c); });
+        if (v) return v;
+      }
+    } else {
+      this.leading.delete(name);
+    }
+
+    // ---- commit claims: the ledger of committed entries
+    for (let i = Math.max(was.committedSeen, F) + 1; i <= s.commitIndex; i++) {
+      const e = log.entry(i)!;
+      const key = valueKey(e.value);
+      const c = this.ledger.get(i);
+      if (c !== undefined) {
+        if (c.term !== e.term || c.key !== key) {
+          return { property: 'state-machine-safety', message: `index ${i} committed twice: entry of term ${c.term} (${c.key.slice(0, 60)}), and at ${who} entry of term ${e.term} (${key.slice(0, 60)})` };
+        }
+        if (s.term < c.commitTerm) c.commitTerm = s.term;
+        continue;
+      }
+      const added: Committed = { term: e.term, key, value: e.value, commitTerm: s.term };
+      this.ledger.set(i, added);
+      for (const [leaderName, l] of this.leading) {
+        if (l.term < added.commitTerm) continue;
+        const v = this.completeness(leaderName, l, i, added);
+        if (v) return v;
+      }
+    }
+    if (s.commitIndex > was.committedSeen) was.committedSeen = s.commitIndex;
+
+    was.term = s.term;
+    was.status = s.status;
+    was.commit = s.commitIndex;
+    was.last = last;
+    was.lastEntry = lastEntry;
+    was.snapIndex = F;
+    return null;
+  }
+
+  /** Leader completeness for one committed entry and one leader. */
+  private completeness(name: string, l: RaftNodeState, i: number, c: Committed): RaftViolation | null {
+    if (i <= l.log.snapIndex) return null; // compacted: it was committed there, hence this very entry
+    const e = l.log.entry(i);
+    if (e === undefined) {
+      return { property: 'leader-completeness', message: `node ${l.index} (${name}), leader of term ${l.term}, lacks committed entry ${i} (of term ${c.term}): its log ends at ${l.log.lastIndex}` };
+    }
+    if (e.term !== c.term || valueKey(e.value) !== c.key) {
+      return { property: 'leader-completeness', message: `node ${l.index} (${name}), leader of term ${l.term}, holds an entry of term ${e.term} at index ${i}, where an entry of term ${c.term} was committed` };
+    }
+    return null;
+  }
+
+  /** A replica's applied log must be the committed log: its running digest equals the committed entries' digest. */
+  private replica(name: string, r: ReplicaState): RaftViolation | null {
+    if (!r.opts.digest || r.appliedUpTo === 0) return null;
+    const expected = this.committedDigest(r.appliedUpTo);
+    if (expected === undefined || expected === r.digest) return null;
+    return { property: 'state-machine-safety', message: `${name} applied up to entry ${r.appliedUpTo} a log other than the committed one (digest ${r.digest.toString(16)}, committed ${expected.toString(16)})` };
+  }
+
+  /**
+   * The digest a replica with `digest` on keeps after applying committed entries 1..n (one hash
+   * per slot, chained, over its commands' session, number and operation); undefined while the
+   * ledger has a gap below n.
+   */
+  private committedDigest(n: number): number | undefined {
+    while (this.chain.length <= n) {
+      const c = this.ledger.get(this.chain.length);
+      if (c === undefined) return undefined;
+      const batch = batchOf(c.value);
+      this.chain.push(hashString(valueKey(batch === null ? null : batch.commands.map((x) => [x.client, x.seq, x.op])), this.chain[this.chain.length - 1]!));
+    }
+    return this.chain[n];
+  }
+}

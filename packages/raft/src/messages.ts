@@ -1,0 +1,68 @@
+/**
+ * Messages of Raft (Ongaro & Ousterhout, and Ongaro's dissertation), named as in etcd's raft
+ * library: RequestVote (and its PreVote round), AppendEntries, heartbeats, TimeoutNow and a
+ * snapshot sent in chunks. Every one carries the sender's term (§5.1): a node that sees a higher
+ * term adopts it, a message with a lower term is stale.
+ *
+ * Log entries are the Multi-Paxos replicas' slots: entry `i` (1-based, as in the paper) is slot
+ * `i - 1`, and its value is a slot value (a batch of client commands, or `null` for the no-op a
+ * new leader appends). That is the seam with `@synod/paxos`'s Replica, which applies them.
+ */
+import type { ActorRef } from '@synod/actors';
+import type { MApplied, MEntries, MFetch, MRead, MRequest, MSnapshot, SlotValue } from '@synod/paxos';
+
+/** One log entry. Its index is its position in the log. Immutable once created. */
+export interface Entry {
+  readonly term: number;
+  readonly value: SlotValue;
+  /** The value's size as batch bounds count it (bytes of an encoded batch; estimated otherwise). */
+  readonly bytes: number;
+}
+
+/**
+ * RequestVote (§5.2), or a PreVote (dissertation §9.6) when `pre`: "would you vote for me in
+ * `term`?", asked without anyone changing term. `transfer`: the campaign of a leadership
+ * transfer (§3.10), which voters grant even inside a leader's lease.
+ */
+export interface RVote { type: 'r-vote'; term: number; from: number; lastIndex: number; lastTerm: number; pre: boolean; transfer: boolean }
+/** For a granted pre-vote `term` is the future term asked about; otherwise the voter's term. */
+export interface RVoteResp { type: 'r-vote-resp'; term: number; from: number; granted: boolean; pre: boolean }
+
+/** AppendEntries (§5.3): `entries` follow (`prevIndex`, `prevTerm`); `commit` is the leader's commit index. */
+export interface RAppend { type: 'r-append'; term: number; from: number; prevIndex: number; prevTerm: number; entries: Entry[]; commit: number }
+/**
+ * The answer to AppendEntries (or to a snapshot). Accepted: `index` is the last index known to
+ * match the leader's log. Rejected: `index` is the rejected `prevIndex`, and (`hintIndex`,
+ * `hintTerm`) the follower's guess of the last index where the logs may match (etcd's
+ * findConflictByTerm), so the leader skips a whole divergent term per round trip.
+ */
+export interface RAppendResp { type: 'r-append-resp'; term: number; from: number; index: number; reject: boolean; hintIndex: number; hintTerm: number }
+
+/** The leader's heartbeat: `commit` is at most what this follower is known to match; `round` confirms reads. */
+export interface RHeartbeat { type: 'r-heartbeat'; term: number; from: number; commit: number; round: number }
+export interface RHeartbeatResp { type: 'r-heartbeat-resp'; term: number; from: number; round: number }
+
+/** Leadership transfer (§3.10): the leader tells an up-to-date follower to campaign now. */
+export interface RTimeoutNow { type: 'r-timeout-now'; term: number; from: number }
+
+/**
+ * One chunk of a snapshot for a follower the log no longer reaches: the bytes of the leader's
+ * node's replica snapshot, which stands for the log up to `index` (whose entry has `lastTerm`).
+ */
+export interface RSnapshotChunk { type: 'r-snapshot-chunk'; term: number; from: number; index: number; lastTerm: number; offset: number; total: number; data: Uint8Array }
+/** The follower has `received` bytes of the snapshot at `index`, contiguously from the start. */
+export interface RSnapshotAck { type: 'r-snapshot-ack'; term: number; from: number; index: number; received: number }
+
+/** Asks the leader (any node forwards it there) to hand leadership to node `to`. */
+export interface RTransfer { type: 'r-transfer'; to: number }
+
+/** What nodes send each other. */
+export type RaftPeerMsg = RVote | RVoteResp | RAppend | RAppendResp | RHeartbeat | RHeartbeatResp | RTimeoutNow | RSnapshotChunk | RSnapshotAck;
+
+/** Everything a RaftNode receives: peers, clients (the Multi-Paxos leader's client messages), replicas, itself. */
+export type RaftMsg =
+  | RaftPeerMsg | RTransfer
+  | MRequest | MRead
+  | MApplied | MFetch | MSnapshot | MEntries
+  | { type: 'tick' } | { type: 'flush' } | { type: 'read-round' }
+  | { type: 'configure'; nodes?: ActorRef<RaftMsg>[]; replicas?: ActorRef<any>[] };

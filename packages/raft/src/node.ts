@@ -1,0 +1,294 @@
+/**
+ * The RaftNode actor: one per replica node, beside that node's Multi-Paxos `Replica` (which
+ * applies what this node commits). It is election, log, replication and commitment in one
+ * behaviour, as in the paper and etcd's raft; the parts live in their own modules:
+ *
+ *   election.ts           PreVote, RequestVote, becoming leader, leadership transfer
+ *   replication.ts        AppendEntries, progress and pipelining, the commit rule, heartbeats
+ *   snapshot-transfer.ts  InstallSnapshot in chunks, from the replica's snapshot
+ *   apply.ts              committed entries to the replica; its reports; log compaction
+ *   client-entry.ts       client requests and reads (the messages a Multi-Paxos leader takes)
+ *
+ * This module holds the actor: its state at start and restart, the term rules every message
+ * goes through first (§5.1, with the lease and PreVote exceptions of etcd's `Step`), the timers
+ * (election timeout, heartbeats, CheckQuorum), and what follows a commit.
+ *
+ * Pure: it touches the world only through `ctx`.
+ */
+import { IntMap, defineActor, type ActorContext, type ActorRef } from '@synod/actors';
+import { applyLag, compact, deliverCommitted, onReplicaFetch, onReplicaReport, tellCommitPoint } from './apply.js';
+import { assert } from './assert.js';
+import { flushCommands, newClientEntryState, onRead, onRequest, serveReads } from './client-entry.js';
+import { recoverRaft, type RecoveredRaft } from './durable.js';
+import { becomeFollower, campaign, onTimeoutNow, onTransfer, onVote, onVoteResp } from './election.js';
+import type { RaftMsg, RaftPeerMsg } from './messages.js';
+import { resolveRaftOptions, type RaftOptions } from './options.js';
+import {
+  appendEntry, broadcastAppend, broadcastCommit, onAppend, onAppendResp, onHeartbeat, onHeartbeatResp, sendHeartbeats,
+} from './replication.js';
+import { onLocalSnapshot, onSnapshotAck, onSnapshotChunk, retrySnapshots } from './snapshot-transfer.js';
+import { NONE, electionTimeout, inLease, type RaftCtx, type RaftNodeState } from './state.js';
+
+/** Votes are counted in bits of a 32-bit number. */
+export const MAX_RAFT_NODES = 31;
+
+export interface RaftNodeArgs {
+  /** This node's number, 0..size-1. */
+  index: number;
+  /** How many nodes the cluster has (fixed: there are no membership changes). */
+  size: number;
+  /** Every RaftNode, by node number (this one included); may come later with `configure`. */
+  nodes?: ActorRef<RaftMsg>[];
+  /** Every replica, by node number; this node feeds `replicas[index]`. */
+  replicas?: ActorRef<any>[];
+  options?: Partial<RaftOptions>;
+}
+
+/** The state a RaftNode starts with, from its arguments and what it recovered. */
+export function createRaftNodeState(args: RaftNodeArgs, ctx: ActorContext<RaftMsg, never>, recovered: RecoveredRaft): RaftNodeState {
+  const opts = resolveRaftOptions(args.options);
+  if (!(Number.isInteger(args.size) && args.size >= 1 && args.size <= MAX_RAFT_NODES)) {
+    throw new RangeError(`a Raft cluster has 1..${MAX_RAFT_NODES} nodes, got size ${String(args.size)}`);
+  }
+  if (!(Number.isInteger(args.index) && args.index >= 0 && args.index < args.size)) {
+    throw new RangeError(`RaftNode index must be within 0..${args.size - 1}, got ${String(args.index)}`);
+  }
+  const now = ctx.now();
+  const { hard, log } = recovered;
+  const s: RaftNodeState = {
+    role: 'raft-node',
+    index: args.index,
+    nodes: args.nodes ?? [],
+    replicas: args.replicas ?? [],
+    opts,
+    size: args.size,
+    majority: Math.floor(args.size / 2) + 1,
+    term: hard?.term ?? 0,
+    vote: hard?.vote ?? NONE,
+    log,
+    status: 'follower',
+    leader: NONE,
+    commitIndex: log.snapIndex,
+    electionDeadline: 0,
+    heardLeaderAt: Number.NEGATIVE_INFINITY,
+    // A node that had a term may have been inside a leader's lease when it went down: it keeps
+    // refusing votes for an election timeout, as if it still were.
+    voteLeaseUntil: hard ? now + opts.electionTimeoutMs : 0,
+    votesGranted: 0,
+    votesRefused: 0,
+    progress: [],
+    lastHeartbeatAt: Number.NEGATIVE_INFINITY,
+    quorumCheckAt: 0,
+    transferee: NONE,
+    transferDeadline: 0,
+    leaseDisabled: false,
+    uncommittedBytes: 0,
+    round: 0,
+    roundSentAt: 0,
+    roundAcks: 0,
+    confirmedRound: 0,
+    leaseUntil: 0,
+    snapshotStreams: [],
+    outgoingSnapshot: null,
+    snapshotAskedAt: Number.NEGATIVE_INFINITY,
+    incomingSnapshot: null,
+    deliveredUpTo: log.snapIndex,
+    toldReplicaAt: Number.NEGATIVE_INFINITY,
+    localSnapshotAt: log.snapIndex,
+    reports: new Map(),
+    quorumApplied: Number.POSITIVE_INFINITY,
+    proposedCommands: 0,
+    commandsThrough: new IntMap(),
+    reignBase: 0,
+    commandsFrom: 0,
+    client: newClientEntryState(),
+    incarnationStart: now,
+    stats: { elections: 0, preVotes: 0, leaderships: 0, entries: 0, commands: 0, snapshotsSent: 0, snapshotsInstalled: 0, transfers: 0, redirects: 0 },
+  };
+  // The preferred node campaigns at once at a cold start only; restarted, it waits like anyone.
+  const coldStart = hard === undefined && log.lastIndex === 0;
+  s.electionDeadline = coldStart && args.index === opts.preferredLeader ? now : now + electionTimeout(s, ctx as RaftCtx);
+  ctx.setTimer('tick', opts.tickMs, { type: 'tick' });
+  return s;
+}
+
+/** A plain-data view for inspection and dashboards. */
+export function inspectRaftNode(s: RaftNodeState): unknown {
+  return {
+    role: s.role, index: s.index, term: s.term, vote: s.vote, status: s.status, leader: s.leader, commitIndex: s.commitIndex,
+    snapIndex: s.log.snapIndex, lastIndex: s.log.lastIndex, lastTerm: s.log.lastTerm, deliveredUpTo: s.deliveredUpTo,
+    progress: s.progress.map((p) => ({ state: p.state, match: p.match, next: p.next, inflight: p.inflights.count, recentActive: p.recentActive })),
+    transferee: s.transferee, uncommittedBytes: s.uncommittedBytes, applyLag: applyLag(s),
+    pending: s.client.pending.length - s.client.pendingHead, reads: s.client.reads.length, stats: s.stats,
+  };
+}
+
+export const RaftNode = defineActor<RaftNodeState, RaftMsg, RaftNodeArgs, never>({
+  module: import.meta.url,
+  label: 'RaftNode',
+  storage: 'shared',
+  init: (args, ctx) => createRaftNodeState(args, ctx, recoverRaft(ctx.recoveredEntries())),
+  inspect: inspectRaftNode,
+  receive: receiveRaft,
+});
+
+/** Handles one message (exported for variants of the node that share its behaviour). */
+export function receiveRaft(s: RaftNodeState, msg: RaftMsg, ctx: ActorContext<RaftMsg, never>): void {
+  const c = ctx as RaftCtx;
+  const committed = s.commitIndex;
+  switch (msg.type) {
+    case 'r-vote': case 'r-vote-resp': case 'r-append': case 'r-append-resp': case 'r-heartbeat': case 'r-heartbeat-resp':
+    case 'r-timeout-now': case 'r-snapshot-chunk': case 'r-snapshot-ack':
+      if (configured(s)) step(s, msg, c);
+      break;
+    case 'r-transfer': if (configured(s)) onTransfer(s, msg, c); break;
+    case 'request': onRequest(s, msg, c); break;
+    case 'read': onRead(s, msg, c); break;
+    case 'flush': onFlush(s, c); break;
+    case 'read-round':
+      s.client.readRoundQueued = false;
+      if (s.status === 'leader') sendHeartbeats(s, c);
+      break;
+    case 'm-applied': {
+      const before = s.quorumApplied;
+      onReplicaReport(s, msg, c);
+      // Flow control (maxApplyLag) may have room again.
+      if (s.status === 'leader' && s.quorumApplied > before) queueFlush(s, c);
+      break;
+    }
+    case 'm-fetch': onReplicaFetch(s, msg, c); break;
+    case 'm-snapshot': onLocalSnapshot(s, msg, c); break;
+    case 'm-entries': break; // what a replica adds to a snapshot answer: the log has it
+    case 'tick': onTick(s, c); break;
+    case 'configure':
+      if (msg.nodes) {
+        assert(msg.nodes.length === s.size, `raft: configure gave ${msg.nodes.length} nodes to a cluster of ${s.size}`);
+        s.nodes = msg.nodes;
+      }
+      if (msg.replicas) s.replicas = msg.replicas;
+      break;
+  }
+  if (s.commitIndex > committed) onCommitted(s, c);
+}
+
+/** Peers are known (they may come after the start, with `configure`). */
+function configured(s: RaftNodeState): boolean {
+  return s.nodes.length === s.size;
+}
+
+/** Whether a peer message comes from the leader of its term. */
+function fromLeader(m: RaftPeerMsg): boolean {
+  return m.type === 'r-append' || m.type === 'r-heartbeat' || m.type === 'r-snapshot-chunk';
+}
+
+/**
+ * Every peer message goes through the term rules first (§5.1): a higher term makes this node a
+ * follower of it — except a vote request inside a leader's lease, ignored without a term change
+ * (CheckQuorum), and the pre-vote round, which changes no term; a lower term is stale.
+ */
+function step(s: RaftNodeState, m: RaftPeerMsg, ctx: RaftCtx): void {
+  if (m.from < 0 || m.from >= s.nodes.length || m.from === s.index) return;
+  const now = ctx.now();
+  if (m.term > s.term) {
+    if (m.type === 'r-vote' && !m.transfer && inLease(s, now)) return;
+    if (m.type === 'r-vote' && m.pre) {
+      // Never change the term for a pre-vote.
+    } else if (m.type === 'r-vote-resp' && m.pre && m.granted) {
+      // The future term our pre-campaign asked about: the term moves only if we campaign.
+    } else {
+      becomeFollower(s, m.term, fromLeader(m) ? m.from : NONE, ctx);
+    }
+  } else if (m.term < s.term) {
+    if (fromLeader(m)) {
+      // A leader of an older term (partitioned, or deposed while it paused): an answer with our
+      // term makes it step down. With CheckQuorum and PreVote this node may not otherwise tell it.
+      ctx.send(s.nodes[m.from]!, { type: 'r-append-resp', term: s.term, from: s.index, index: 0, reject: false, hintIndex: 0, hintTerm: 0 });
+    } else if (m.type === 'r-vote' && m.pre) {
+      ctx.send(s.nodes[m.from]!, { type: 'r-vote-resp', term: s.term, from: s.index, granted: false, pre: true });
+    }
+    return;
+  }
+  switch (m.type) {
+    case 'r-vote': onVote(s, m, ctx); break;
+    case 'r-vote-resp': onVoteResp(s, m, ctx); break;
+    case 'r-append': case 'r-heartbeat': case 'r-snapshot-chunk':
+      if (s.status === 'leader') {
+        // Two leaders of one term cannot be (election safety); the invariants report it.
+        ctx.log.error(`node ${s.index}, leader of term ${s.term}, got ${m.type} from node ${m.from} of the same term`);
+        return;
+      }
+      if (s.status !== 'follower' || s.leader !== m.from) becomeFollower(s, m.term, m.from, ctx);
+      s.heardLeaderAt = now;
+      s.electionDeadline = now + electionTimeout(s, ctx);
+      if (m.type === 'r-append') onAppend(s, m, ctx);
+      else if (m.type === 'r-heartbeat') onHeartbeat(s, m, ctx);
+      else onSnapshotChunk(s, m, ctx);
+      break;
+    case 'r-append-resp': if (s.status === 'leader') onAppendResp(s, m, ctx); break;
+    case 'r-heartbeat-resp': if (s.status === 'leader') onHeartbeatResp(s, m, ctx); break;
+    case 'r-snapshot-ack': if (s.status === 'leader') onSnapshotAck(s, m, ctx); break;
+    case 'r-timeout-now': onTimeoutNow(s, m, ctx); break;
+  }
+}
+
+/** The commit index moved: the replica gets the entries; a leader serves reads, appends more and spreads the news. */
+function onCommitted(s: RaftNodeState, ctx: RaftCtx): void {
+  deliverCommitted(s, ctx);
+  if (s.localSnapshotAt > s.log.snapIndex) compact(s, ctx);
+  if (s.status !== 'leader') return;
+  serveReads(s, ctx);
+  queueFlush(s, ctx);
+}
+
+function queueFlush(s: RaftNodeState, ctx: RaftCtx): void {
+  if (s.client.flushQueued) return;
+  s.client.flushQueued = true;
+  ctx.send(ctx.self, { type: 'flush' });
+}
+
+/** Batches waiting commands into entries, sends what followers lack, and commit news to the others. */
+function onFlush(s: RaftNodeState, ctx: RaftCtx): void {
+  s.client.flushQueued = false;
+  if (s.status !== 'leader') return;
+  const appended = flushCommands(s, (value, commands, bytes) => appendEntry(s, value, commands, bytes, ctx));
+  if (appended > 0) broadcastAppend(s, ctx);
+  broadcastCommit(s, ctx);
+}
+
+function onTick(s: RaftNodeState, ctx: RaftCtx): void {
+  const o = s.opts;
+  ctx.setTimer('tick', o.tickMs, { type: 'tick' });
+  if (!configured(s)) return;
+  const now = ctx.now();
+  if (now - s.toldReplicaAt >= o.heartbeatMs) {
+    s.toldReplicaAt = now;
+    tellCommitPoint(s, ctx);
+  }
+  if (s.status === 'leader') {
+    if (now - s.lastHeartbeatAt >= o.heartbeatMs) sendHeartbeats(s, ctx);
+    if (s.transferee !== NONE && now >= s.transferDeadline) {
+      // The transfer did not happen in time: lead on, and take client entries again.
+      s.transferee = NONE;
+      queueFlush(s, ctx);
+    }
+    retrySnapshots(s, ctx);
+    if (o.checkQuorum && now >= s.quorumCheckAt) checkQuorum(s, now, ctx);
+    return;
+  }
+  if (now >= s.electionDeadline) campaign(s, o.preVote ? 'pre' : 'real', ctx);
+}
+
+/**
+ * CheckQuorum: a leader that has not heard from a majority within an election timeout steps
+ * down, so a partitioned leader stops taking writes and its followers' leases can end.
+ */
+function checkQuorum(s: RaftNodeState, now: number, ctx: RaftCtx): void {
+  let active = 0;
+  for (let i = 0; i < s.progress.length; i++) if (i === s.index || s.progress[i]!.recentActive) active++;
+  if (active < s.majority) {
+    becomeFollower(s, s.term, NONE, ctx);
+    return;
+  }
+  for (let i = 0; i < s.progress.length; i++) if (i !== s.index) s.progress[i]!.recentActive = false;
+  s.quorumCheckAt = now + s.opts.electionTimeoutMs;
+}

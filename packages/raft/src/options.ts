@@ -1,0 +1,119 @@
+/**
+ * The bounds and timing of a Raft node. Every queue, window, batch and retry has a named bound
+ * with a default; units come last in the names.
+ */
+
+export interface RaftOptions {
+  /**
+   * A follower that hears no leader for this long campaigns; each wait is drawn anew in
+   * [electionTimeoutMs, 2 x electionTimeoutMs) (§5.2). It is also the lease: a node that heard
+   * the leader less than this long ago refuses to vote for anyone else. Default 500.
+   */
+  electionTimeoutMs: number;
+  /** How often the leader sends heartbeats (much shorter than the election timeout). Default 50. */
+  heartbeatMs: number;
+  /** How often deadlines are checked. Default 10. */
+  tickMs: number;
+  /** Ask "would you vote for me?" before raising the term (dissertation §9.6), so a partitioned node cannot disrupt the cluster when it returns. Default true. */
+  preVote: boolean;
+  /** A leader that has not heard from a majority within an election timeout steps down (dissertation §6.2). Default true. */
+  checkQuorum: boolean;
+  /** Largest relative clock rate difference between nodes that lease reads allow for. Default 0.1. */
+  maxClockDrift: number;
+  /** Entries a leader has appended and not yet committed, at most (the pipeline's depth). Default 64. */
+  window: number;
+  /** AppendEntries messages in flight to one follower at most (etcd's MaxInflightMsgs). Default 64. */
+  maxInflightMsgs: number;
+  /** Bytes of entries in flight to one follower at most (etcd's MaxInflightBytes). Default 8 MiB. */
+  maxInflightBytes: number;
+  /** Bytes of entries in one AppendEntries message (at least one entry goes). Default 1 MiB. */
+  maxAppendBytes: number;
+  /** Client commands per entry at most. Default 1024. */
+  maxBatchCommands: number;
+  /** Bytes of commands per entry: a batch closes once it holds this much. Default 1 MiB. */
+  maxBatchBytes: number;
+  /** Bytes of appended, uncommitted entries at most (etcd's MaxUncommittedEntriesSize). Default 8 MiB. */
+  maxUncommittedBytes: number;
+  /** Commands waiting at the leader for room in the window; beyond, clients are told to retry. Default 100000. */
+  maxPendingCommands: number;
+  /** Reads waiting for a leadership confirmation. Default 10000. */
+  maxPendingReads: number;
+  /**
+   * Flow control: commands appended but not yet applied by a majority of the replicas (as they
+   * report). Past it the leader appends no more until they catch up. Default 65536.
+   */
+  maxApplyLag: number;
+  /** A replica not heard from for this long does not hold the leader back. Default 5000. */
+  replicaTimeoutMs: number;
+  /** Entries in one m-decide or m-entries message to a replica. Default 512. */
+  maxDecideEntries: number;
+  /**
+   * Entries kept below the local replica's snapshot point when the log is compacted, so a
+   * follower a little behind catches up from the log rather than by a snapshot (etcd's
+   * SnapshotCatchUpEntries). Default 1024.
+   */
+  snapshotCatchUpEntries: number;
+  /** ... and at most this many bytes of them. Default 2 MiB. */
+  snapshotCatchUpBytes: number;
+  /** Bytes per snapshot chunk. Default 256 KiB. */
+  maxSnapshotChunkBytes: number;
+  /** Snapshot chunks in flight to one follower. Default 4. */
+  maxSnapshotChunksInFlight: number;
+  /** The largest snapshot a follower accepts. Default 512 MiB. */
+  maxSnapshotBytes: number;
+  /** Unacknowledged snapshot chunks are sent again after this long. Default 200. */
+  snapshotRetryMs: number;
+  /** The node that campaigns at once at a cold start (no need to wait an election timeout); -1: none. Default 0. */
+  preferredLeader: number;
+  /** Encode each batch as bytes once (for nodes in other threads). Off for embedded clusters. Default true. */
+  encodeBatches: boolean;
+}
+
+export const defaultRaftOptions: RaftOptions = {
+  electionTimeoutMs: 500,
+  heartbeatMs: 50,
+  tickMs: 10,
+  preVote: true,
+  checkQuorum: true,
+  maxClockDrift: 0.1,
+  window: 64,
+  maxInflightMsgs: 64,
+  maxInflightBytes: 8 << 20,
+  maxAppendBytes: 1 << 20,
+  maxBatchCommands: 1024,
+  maxBatchBytes: 1 << 20,
+  maxUncommittedBytes: 8 << 20,
+  maxPendingCommands: 100_000,
+  maxPendingReads: 10_000,
+  maxApplyLag: 65_536,
+  replicaTimeoutMs: 5_000,
+  maxDecideEntries: 512,
+  snapshotCatchUpEntries: 1024,
+  snapshotCatchUpBytes: 2 << 20,
+  maxSnapshotChunkBytes: 256 << 10,
+  maxSnapshotChunksInFlight: 4,
+  maxSnapshotBytes: 512 << 20,
+  snapshotRetryMs: 200,
+  preferredLeader: 0,
+  encodeBatches: true,
+};
+
+/** The options with defaults filled in; refuses values that cannot work, saying which and why. */
+export function resolveRaftOptions(o: Partial<RaftOptions> | undefined): RaftOptions {
+  const r = { ...defaultRaftOptions, ...o };
+  const positive: (keyof RaftOptions)[] = [
+    'electionTimeoutMs', 'heartbeatMs', 'tickMs', 'window', 'maxInflightMsgs', 'maxInflightBytes', 'maxAppendBytes', 'maxBatchCommands',
+    'maxBatchBytes', 'maxUncommittedBytes', 'maxPendingCommands', 'maxPendingReads', 'maxApplyLag', 'replicaTimeoutMs', 'maxDecideEntries',
+    'maxSnapshotChunkBytes', 'maxSnapshotChunksInFlight', 'maxSnapshotBytes', 'snapshotRetryMs',
+  ];
+  for (const k of positive) {
+    const v = r[k];
+    if (typeof v !== 'number' || !(v > 0)) throw new RangeError(`raft option ${k} must be a positive number, got ${String(v)}`);
+  }
+  if (!(r.heartbeatMs < r.electionTimeoutMs)) {
+    throw new RangeError(`raft option heartbeatMs (${r.heartbeatMs}) must be shorter than electionTimeoutMs (${r.electionTimeoutMs}), or followers campaign between heartbeats`);
+  }
+  if (!(r.maxClockDrift >= 0 && r.maxClockDrift < 1)) throw new RangeError(`raft option maxClockDrift must be within [0, 1), got ${r.maxClockDrift}`);
+  if (!(r.snapshotCatchUpEntries >= 0 && r.snapshotCatchUpBytes >= 0)) throw new RangeError('raft options snapshotCatchUpEntries and snapshotCatchUpBytes must be >= 0');
+  return r;
+}

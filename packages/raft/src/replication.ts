@@ -1,0 +1,257 @@
+/**
+ * Log replication (§5.3) and commitment (§5.4.2), the way etcd's raft does them.
+ *
+ * Leader: appends client batches (and a no-op when elected) to its log, and streams entries to
+ * each follower according to its {@link Progress}: one probe at a time until the logs are known
+ * to match, then a pipeline of AppendEntries bounded in messages and bytes. A rejection carries
+ * the follower's hint, so a divergent term is skipped per round trip. An entry is committed once
+ * a majority stores it and it is of the leader's current term (the commit rule of Figure 8: an
+ * older entry is committed only by a later entry of the current term above it). Heartbeats carry
+ * the commit index (at most what the follower is known to match) and number rounds that confirm
+ * linearizable reads and renew the lease.
+ *
+ * Follower: accepts entries that follow an entry it holds with the same index and term (the
+ * consistency check), deletes a conflicting suffix, never an entry it knows committed.
+ */
+import { assert } from './assert.js';
+import { serveReads } from './client-entry.js';
+import { persistAppended, persistTruncated } from './durable.js';
+import { UNKNOWN_TERM } from './log.js';
+import type { Entry, RAppend, RAppendResp, RHeartbeat, RHeartbeatResp, RTimeoutNow } from './messages.js';
+import { endSnapshotStream, startSnapshot } from './snapshot-transfer.js';
+import { popcount, type RaftCtx, type RaftNodeState } from './state.js';
+import type { SlotValue } from '@synod/paxos';
+
+// ------------------------------------------------------------------ leader: appending
+
+/** Appends one entry of this leader's term (persisted in this turn). The caller broadcasts. */
+export function appendEntry(s: RaftNodeState, value: SlotValue, commands: number, bytes: number, ctx: RaftCtx): void {
+  assert(s.status === 'leader', 'raft: only a leader appends entries of its own');
+  const e: Entry = { term: s.term, value, bytes };
+  s.log.append([e]);
+  const index = s.log.lastIndex;
+  persistAppended(s, index, ctx);
+  s.progress[s.index]!.match = index;
+  s.progress[s.index]!.next = index + 1;
+  s.uncommittedBytes += bytes;
+  s.proposedCommands += commands;
+  s.commandsThrough.set(index, s.proposedCommands);
+  s.stats.entries++;
+  s.stats.commands += commands;
+  // A single-node cluster commits at once.
+  if (s.majority === 1) maybeCommit(s);
+}
+
+/**
+ * Sends follower `to` what it lacks, if its progress allows: entries from `next` (up to
+ * `maxAppendBytes`), or an empty AppendEntries (it carries the commit index) when
+ * `sendIfEmpty`. A follower the log no longer reaches gets a snapshot. Returns whether anything
+ * was sent.
+ */
+export function sendAppend(s: RaftNodeState, to: number, sendIfEmpty: boolean, ctx: RaftCtx): boolean {
+  const pr = s.progress[to]!;
+  if (pr.state === 'snapshot' || (pr.state === 'probe' && pr.probeSent)) return false;
+  const prevIndex = pr.next - 1;
+  const prevTerm = s.log.term(prevIndex);
+  if (prevTerm === UNKNOWN_TERM) {
+    // The entry before `next` is compacted away (or `next` ran past the log): install a snapshot.
+    if (prevIndex < s.log.snapIndex) return startSnapshot(s, to, ctx);
+    pr.next = s.log.lastIndex + 1;
+    return false;
+  }
+  const entries = pr.state === 'replicate' && pr.inflights.full() ? [] : s.log.slice(pr.next, s.opts.maxAppendBytes);
+  if (entries.length === 0 && !sendIfEmpty) return false;
+  const m: RAppend = { type: 'r-append', term: s.term, from: s.index, prevIndex, prevTerm, entries, commit: s.commitIndex };
+  ctx.send(s.nodes[to]!, m);
+  let bytes = 0;
+  for (const e of entries) bytes += e.bytes;
+  pr.sentEntries(entries.length, prevIndex + entries.length, bytes);
+  if (s.commitIndex > pr.sentCommit) pr.sentCommit = s.commitIndex;
+  return true;
+}
+
+/** Sends every follower the entries it lacks (as many messages as the pipeline allows). */
+export function broadcastAppend(s: RaftNodeState, ctx: RaftCtx): void {
+  for (let to = 0; to < s.nodes.length; to++) {
+    if (to === s.index) continue;
+    while (sendAppend(s, to, false, ctx)) { /* until the window or the log is exhausted */ }
+  }
+}
+
+/** Tells followers a commit index they have not heard yet (an empty AppendEntries), when nothing else is going to them. */
+export function broadcastCommit(s: RaftNodeState, ctx: RaftCtx): void {
+  for (let to = 0; to < s.nodes.length; to++) {
+    if (to === s.index) continue;
+    const pr = s.progress[to]!;
+    if (pr.state === 'replicate' && pr.sentCommit < Math.min(s.commitIndex, pr.next - 1)) sendAppend(s, to, true, ctx);
+  }
+}
+
+/**
+ * Advances the commit index to the highest index a majority stores, if that entry is of the
+ * current term (§5.4.2). Returns whether it advanced.
+ */
+export function maybeCommit(s: RaftNodeState): boolean {
+  const matches = s.progress.map((p) => p.match).sort((a, b) => b - a);
+  const q = matches[s.majority - 1]!;
+  if (q <= s.commitIndex || s.log.term(q) !== s.term) return false;
+  for (let i = s.commitIndex + 1; i <= q; i++) {
+    const e = s.log.entry(i);
+    if (e && e.term === s.term) s.uncommittedBytes -= e.bytes;
+  }
+  if (s.uncommittedBytes < 0) s.uncommittedBytes = 0;
+  s.commitIndex = q;
+  return true;
+}
+
+// ------------------------------------------------------------------ leader: answers
+
+/** A follower's answer to AppendEntries (or to a snapshot). */
+export function onAppendResp(s: RaftNodeState, m: RAppendResp, ctx: RaftCtx): void {
+  const pr = s.progress[m.from];
+  if (!pr || m.from === s.index) return;
+  pr.recentActive = true;
+  if (m.reject) {
+    // Skip the follower's divergent term at once: probe at the last index whose term is at
+    // most the one it reports there.
+    let next = m.hintIndex;
+    if (m.hintTerm > 0) next = s.log.findConflictByTerm(m.hintIndex, m.hintTerm)[0];
+    if (pr.maybeDecrTo(m.index, next)) {
+      if (pr.state === 'replicate') pr.becomeProbe();
+      sendAppend(s, m.from, true, ctx);
+    }
+    return;
+  }
+  if (!(pr.maybeUpdate(m.index) || (pr.match === m.index && pr.state === 'probe'))) return;
+  if (pr.state === 'probe') {
+    pr.becomeReplicate();
+  } else if (pr.state === 'snapshot' && pr.match + 1 >= s.log.firstIndex) {
+    // The follower's log reaches ours again (a snapshot installed): replicate from its match.
+    endSnapshotStream(s, m.from);
+    pr.becomeProbe();
+    pr.becomeReplicate();
+  } else if (pr.state === 'replicate') {
+    pr.inflights.freeLE(m.index);
+  }
+  if (maybeCommit(s)) {
+    // The caller sees the commit index move (replica, reads, more client entries, followers).
+  } else if (pr.sentCommit < Math.min(s.commitIndex, pr.next - 1)) {
+    // This follower may miss the latest commit index: an append now beats the next heartbeat.
+    sendAppend(s, m.from, true, ctx);
+  }
+  // Flow control freed room: send as much as now fits.
+  while (sendAppend(s, m.from, false, ctx)) { /* fill the window */ }
+  if (m.from === s.transferee && pr.match === s.log.lastIndex) sendTimeoutNow(s, m.from, ctx);
+}
+
+// ------------------------------------------------------------------ leader: heartbeats
+
+/** A heartbeat round to every follower: a new round number for read confirmation and the lease. */
+export function sendHeartbeats(s: RaftNodeState, ctx: RaftCtx): void {
+  const now = ctx.now();
+  s.lastHeartbeatAt = now;
+  s.round++;
+  s.roundSentAt = now;
+  s.roundAcks = 1 << s.index;
+  for (let to = 0; to < s.nodes.length; to++) {
+    if (to === s.index) continue;
+    const pr = s.progress[to]!;
+    // Never a commit index past what the follower is known to match (it may hold other entries there).
+    const commit = Math.min(pr.match, s.commitIndex);
+    ctx.send(s.nodes[to]!, { type: 'r-heartbeat', term: s.term, from: s.index, commit, round: s.round } satisfies RHeartbeat);
+    if (commit > pr.sentCommit) pr.sentCommit = commit;
+  }
+  if (s.majority === 1) confirmRound(s, ctx);
+}
+
+export function onHeartbeatResp(s: RaftNodeState, m: RHeartbeatResp, ctx: RaftCtx): void {
+  const pr = s.progress[m.from];
+  if (!pr || m.from === s.index) return;
+  pr.recentActive = true;
+  pr.probeSent = false;
+  // A follower behind (or whose appends were lost) gets an append now: in a full window an
+  // empty one, whose answer tells where the follower really is.
+  if (pr.match < s.log.lastIndex || pr.state === 'probe') sendAppend(s, m.from, true, ctx);
+  if (m.round !== s.round) return;
+  const bit = 1 << m.from;
+  if (s.roundAcks & bit) return;
+  s.roundAcks |= bit;
+  if (popcount(s.roundAcks) === s.majority) confirmRound(s, ctx);
+}
+
+/**
+ * A majority answered the current round: this node was still the leader when the round was
+ * sent (reads that arrived before it are confirmed), and every one of them refuses other
+ * candidates for an election timeout after hearing it (the lease).
+ */
+function confirmRound(s: RaftNodeState, ctx: RaftCtx): void {
+  s.confirmedRound = s.round;
+  s.leaseUntil = s.roundSentAt + s.opts.electionTimeoutMs * (1 - s.opts.maxClockDrift);
+  serveReads(s, ctx);
+}
+
+// ------------------------------------------------------------------ leader: transfer
+
+/** Tells an up-to-date follower to campaign now (§3.10). From here on this reign serves no lease reads. */
+export function sendTimeoutNow(s: RaftNodeState, to: number, ctx: RaftCtx): void {
+  // The transferee's campaign bypasses the followers' leases: ours is no promise any more.
+  s.leaseDisabled = true;
+  s.leaseUntil = 0;
+  ctx.send(s.nodes[to]!, { type: 'r-timeout-now', term: s.term, from: s.index } satisfies RTimeoutNow);
+}
+
+// ------------------------------------------------------------------ follower
+
+function reply(s: RaftNodeState, to: number, m: Omit<RAppendResp, 'type' | 'term' | 'from'>, ctx: RaftCtx): void {
+  ctx.send(s.nodes[to]!, { type: 'r-append-resp', term: s.term, from: s.index, ...m } satisfies RAppendResp);
+}
+
+/** Moves the commit index up to `index` (never down, never past the log). */
+export function commitTo(s: RaftNodeState, index: number): void {
+  if (index <= s.commitIndex) return;
+  assert(index <= s.log.lastIndex, `raft: commit index ${index} beyond the last index ${s.log.lastIndex}`);
+  s.commitIndex = index;
+}
+
+/** AppendEntries from the leader of this term (the caller checked the term and follows its sender). */
+export function onAppend(s: RaftNodeState, m: RAppend, ctx: RaftCtx): void {
+  const log = s.log;
+  if (m.prevIndex < s.commitIndex) {
+    // Everything up to the commit index is known to match: say how far.
+    reply(s, m.from, { index: s.commitIndex, reject: false, hintIndex: 0, hintTerm: 0 }, ctx);
+    return;
+  }
+  if (!log.matchTerm(m.prevIndex, m.prevTerm)) {
+    // Not the entry the leader has there: hint at the last index that may match.
+    const [hintIndex, hintTerm] = log.findConflictByTerm(Math.min(m.prevIndex, log.lastIndex), m.prevTerm);
+    reply(s, m.from, { index: m.prevIndex, reject: true, hintIndex, hintTerm }, ctx);
+    return;
+  }
+  const lastNew = m.prevIndex + m.entries.length;
+  let k = 0;
+  for (; k < m.entries.length; k++) {
+    const i = m.prevIndex + 1 + k;
+    if (i > log.lastIndex) break;
+    if (log.term(i) !== m.entries[k]!.term) {
+      // A conflicting suffix: the leader's entries win (§5.3). Never a committed one.
+      assert(i > s.commitIndex, `raft: the leader of term ${m.term} conflicts with committed entry ${i}`);
+      const oldLast = log.lastIndex;
+      log.truncateFrom(i);
+      persistTruncated(i, oldLast, ctx);
+      break;
+    }
+  }
+  if (k < m.entries.length) {
+    const from = log.lastIndex + 1;
+    log.append(m.entries.slice(k));
+    persistAppended(s, from, ctx);
+  }
+  commitTo(s, Math.min(m.commit, lastNew));
+  reply(s, m.from, { index: lastNew, reject: false, hintIndex: 0, hintTerm: 0 }, ctx);
+}
+
+/** The leader's heartbeat (the caller checked the term and follows its sender). */
+export function onHeartbeat(s: RaftNodeState, m: RHeartbeat, ctx: RaftCtx): void {
+  commitTo(s, Math.min(m.commit, s.log.lastIndex));
+  ctx.send(s.nodes[m.from]!, { type: 'r-heartbeat-resp', term: s.term, from: s.index, round: m.round } satisfies RHeartbeatResp);
+}
