@@ -122,13 +122,17 @@ export function onAppendResp(s: RaftNodeState, m: RAppendResp, ctx: RaftCtx): vo
     }
     return;
   }
-  if (!(pr.maybeUpdate(m.index) || (pr.match === m.index && pr.state === 'probe'))) return;
-  if (pr.state === 'probe') {
-    pr.becomeReplicate();
-  } else if (pr.state === 'snapshot' && pr.match + 1 >= s.log.firstIndex) {
-    // The follower's log reaches ours again (a snapshot installed): replicate from its match.
+  const updated = pr.maybeUpdate(m.index);
+  if (pr.state === 'snapshot' && (pr.match >= pr.pendingSnapshot || pr.match + 1 >= s.log.firstIndex)) {
+    // The snapshot is in (or the follower's log reaches ours again): replicate from its match.
+    // If the log was compacted past the snapshot meanwhile, probing finds that out and sends a
+    // newer one (etcd leaves snapshot state on the snapshot's report the same way).
     endSnapshotStream(s, m.from);
     pr.becomeProbe();
+    if (pr.match + 1 >= s.log.firstIndex) pr.becomeReplicate();
+  } else if (!(updated || (pr.match === m.index && pr.state === 'probe'))) {
+    return;
+  } else if (pr.state === 'probe') {
     pr.becomeReplicate();
   } else if (pr.state === 'replicate') {
     pr.inflights.freeLE(m.index);

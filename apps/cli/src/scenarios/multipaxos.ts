@@ -23,9 +23,10 @@ import { mapMachine, type MapCommand, type MapQuery } from '@synod/replicated';
 
 // ------------------------------------------------------------------ a sequential map client
 
-interface ClientArgs {
+export interface ClientArgs {
   process: number;
-  leaders: ActorRef<LeaderMsg>[];
+  /** The nodes that take client requests (Multi-Paxos leaders, or RaftNodes). */
+  leaders: ActorRef<any>[];
   keys: string[];
   /** Random operations start until this virtual time. */
   busyUntilMs: number;
@@ -38,11 +39,13 @@ interface ClientArgs {
   opTimeoutMs: number;
   /** The same, for the final operations (the liveness bound of one operation after the heal). */
   finalOpTimeoutMs: number;
+  /** The share of reads asked at `lease` consistency (the others are `linearizable`). Default 0. */
+  leaseReadShare?: number;
 }
 
 interface Current {
   input: ReplicatedMapInput;
-  msg: { type: 'request'; commands: [{ client: string; seq: number; op: MapCommand }] } | { type: 'read'; query: MapQuery; consistency: 'linearizable'; id: number };
+  msg: { type: 'request'; commands: [{ client: string; seq: number; op: MapCommand }] } | { type: 'read'; query: MapQuery; consistency: 'linearizable' | 'lease'; id: number };
   id: number;
   call: number;
   sentAt: number;
@@ -146,9 +149,11 @@ function maybeStart(s: MapClientState, ctx: { now(): number; random(): number; s
     op = { op: 'delete', key };
   }
   const id = op ? ++s.seq : ++s.rid;
+  // Drawn only when asked for, so runs without lease reads keep their fingerprints.
+  const consistency = !op && s.args.leaseReadShare && ctx.random() < s.args.leaseReadShare ? 'lease' : 'linearizable';
   const cur: Current = {
     input,
-    msg: op ? { type: 'request', commands: [{ client: s.session, seq: id, op }] } : { type: 'read', query: query!, consistency: 'linearizable', id },
+    msg: op ? { type: 'request', commands: [{ client: s.session, seq: id, op }] } : { type: 'read', query: query!, consistency, id },
     id, call: now, sentAt: 0, deadline: now + (final ? s.args.finalOpTimeoutMs : s.args.opTimeoutMs), maybeApplied: false, resend: false, silent: 0, final,
   };
   s.current = cur;
@@ -217,7 +222,8 @@ export function multipaxosPlan(seed: number, shape: MultiPaxosShape): FaultPlan 
   return plan;
 }
 
-function keepAMajorityUp(faults: TimedFault[], nodes: Set<string>, maxDown: number): TimedFault[] {
+/** Drops node crashes that would take down more than `maxDown` of `nodes` at once (a crashed node counts as down for its downMs plus 100 ms for its restart). */
+export function keepAMajorityUp(faults: TimedFault[], nodes: Set<string>, maxDown: number): TimedFault[] {
   const down: { from: number; to: number }[] = [];
   return faults.filter((f) => {
     if (f.kind !== 'crash-node' || typeof f.node !== 'string' || !nodes.has(f.node)) return true;

@@ -27,10 +27,14 @@ export const synodNone = withPreset(scenarios.synod, 'none');
 export const multipaxosNetwork = withPreset(scenarios.multipaxos, 'network');
 export const multipaxosCrashes = withPreset(scenarios.multipaxos, 'crashes');
 export const multipaxosNone = withPreset(scenarios.multipaxos, 'none');
+export const raftNetwork = withPreset(scenarios.raft, 'network');
+export const raftCrashes = withPreset(scenarios.raft, 'crashes');
+export const raftNone = withPreset(scenarios.raft, 'none');
 
 const byPreset: Record<Protocol, Record<Preset, Scenario<any>>> = {
   synod: { plan: scenarios.synod, network: synodNetwork, crashes: synodCrashes, none: synodNone },
   multipaxos: { plan: scenarios.multipaxos, network: multipaxosNetwork, crashes: multipaxosCrashes, none: multipaxosNone },
+  raft: { plan: scenarios.raft, network: raftNetwork, crashes: raftCrashes, none: raftNone },
 };
 
 /** The scenario of a protocol under a preset. */
