@@ -18,8 +18,10 @@
  *    log (its running digest equals the digest of the committed entries), so
  *  - replicas' applied logs are prefixes of one another (and only grow), as for Multi-Paxos.
  *
- * Besides: a commit index never passes the end of its log nor goes back, terms along a log never
- * decrease, and no entry has a term above its node's.
+ * Besides: a leader moves its commit index only over entries covered by an entry of its own
+ * term stored on a majority (the commit rule of §5.4.2, the Figure 8 case), a commit index never
+ * passes the end of its log nor goes back, terms along a log never decrease, and no entry has a
+ * term above its node's.
  *
  * The checker reads live states (the objects the actors hold): entries are immutable once made,
  * so an unchanged entry is the same object, and a step costs only what changed.
@@ -31,7 +33,7 @@ import type { RaftNodeState } from './state.js';
 
 export interface RaftViolation {
   property:
-    | 'election-safety' | 'leader-append-only' | 'log-matching' | 'leader-completeness' | 'state-machine-safety' | 'commit-index' | 'term'
+    | 'election-safety' | 'leader-append-only' | 'log-matching' | 'leader-completeness' | 'state-machine-safety' | 'commit-rule' | 'commit-index' | 'term'
     | MultiViolation['property'];
   message: string;
 }
@@ -72,6 +74,12 @@ export class RaftInvariants {
   /** The replicas' digest of the committed entries 1..i (as a replica with `digest` computes it), for the contiguous ledger prefix. */
   private readonly chain: number[] = [0];
   private readonly replicas: MultiPaxosInvariants;
+  /**
+   * Every node's log as last seen: a running node's live state; a node that is down, the state it
+   * had when it went down (it holds at least what it had made durable, and never less than it
+   * acknowledged, which is all the commit rule's count needs).
+   */
+  private readonly lastSeen = new Map<string, RaftNodeState>();
 
   constructor(readonly nodeCount: number) {
     this.replicas = new MultiPaxosInvariants(nodeCount);
@@ -79,7 +87,9 @@ export class RaftInvariants {
 
   observe(view: ClusterView): RaftViolation | null {
     const replicas: { name: string; state: unknown }[] = [];
-    for (const a of view.actors) {
+    const actors = [...view.actors];
+    for (const a of actors) if (isRaftNode(a.state)) this.lastSeen.set(a.name, a.state);
+    for (const a of actors) {
       if (isRaftNode(a.state)) {
         const v = this.node(a.name, a.state);
         if (v) return v;
@@ -162,6 +172,14 @@ export class RaftInvariants {
       this.leading.delete(name);
     }
 
+    // ---- the commit rule (§5.4.2, Figure 8): a leader's new commit index is covered by an entry
+    // of its own term that a majority stores (counted in the logs last seen: never fewer entries
+    // than were acknowledged)
+    if (!restarted && s.status === 'leader' && was.term === s.term && s.commitIndex > was.commit) {
+      const v = this.commitRule(who, s);
+      if (v) return v;
+    }
+
     // ---- commit claims: the ledger of committed entries
     for (let i = Math.max(was.committedSeen, F) + 1; i <= s.commitIndex; i++) {
       const e = log.entry(i)!;
@@ -191,6 +209,20 @@ export class RaftInvariants {
     was.lastEntry = lastEntry;
     was.snapIndex = F;
     return null;
+  }
+
+  private commitRule(who: string, l: RaftNodeState): RaftViolation | null {
+    const majority = Math.floor(this.nodeCount / 2) + 1;
+    for (let j = l.commitIndex; j <= l.log.lastIndex; j++) {
+      if (l.log.term(j) !== l.term) continue;
+      let holders = 0;
+      for (const n of this.lastSeen.values()) if (n.log.term(j) === l.term) holders++;
+      if (holders >= majority) return null;
+    }
+    return {
+      property: 'commit-rule',
+      message: `${who}, leader of term ${l.term}, moved its commit index to ${l.commitIndex} (entry of term ${l.log.term(l.commitIndex)}), but no entry of term ${l.term} at or above it is stored on a majority`,
+    };
   }
 
   /** Leader completeness for one committed entry and one leader. */

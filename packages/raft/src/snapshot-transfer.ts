@@ -14,7 +14,8 @@
  * `m-snapshot`), encodes it once, and sends it in chunks of `maxSnapshotChunkBytes`, at most
  * `maxSnapshotChunksInFlight` unacknowledged; the follower takes chunks only in order and
  * acknowledges each, and the leader resends from the last acknowledged byte when the stream
- * stalls for `snapshotRetryMs`. A follower accepts at most `maxSnapshotBytes`. Once whole, the
+ * stalls for `snapshotRetryMs` (a chunk lost), or from where the follower says it is when that is
+ * less (it restarted and lost the chunks it had). A follower accepts at most `maxSnapshotBytes`. Once whole, the
  * follower replaces its log by the compaction point (P, term of P) unless its log already holds
  * that entry, hands the snapshot to its own replica, and answers as it answers AppendEntries, so
  * the leader resumes replication from P + 1.
@@ -115,9 +116,15 @@ export function onSnapshotAck(s: RaftNodeState, m: RSnapshotAck, ctx: RaftCtx): 
   if (!pr) return;
   pr.recentActive = true;
   const st = s.snapshotStreams[m.from];
-  if (!st || pr.state !== 'snapshot' || st.snapshot.index !== m.index || m.received <= st.acked) return;
-  st.acked = Math.min(m.received, st.snapshot.bytes.length);
-  if (st.sent < st.acked) st.sent = st.acked;
+  if (!st || pr.state !== 'snapshot' || st.snapshot.index !== m.index || m.received === st.acked) return;
+  if (m.received < st.acked) {
+    // The follower has less than it acknowledged (it restarted, and lost what it had): start over from there.
+    st.acked = m.received;
+    st.sent = m.received;
+  } else {
+    st.acked = Math.min(m.received, st.snapshot.bytes.length);
+    if (st.sent < st.acked) st.sent = st.acked;
+  }
   st.progressAt = ctx.now();
   pump(s, m.from, ctx);
 }
@@ -164,16 +171,24 @@ export function onSnapshotChunk(s: RaftNodeState, m: RSnapshotChunk, ctx: RaftCt
   }
   let inc = s.incomingSnapshot;
   if (!inc || inc.term !== s.term || inc.from !== m.from || inc.index !== m.index || inc.lastTerm !== m.lastTerm || inc.total !== m.total) {
-    // Only the start of a stream opens one; a chunk of another waits for the leader to start over.
-    if (m.offset !== 0) return;
+    // Only the start of a stream opens one. Past it, this node has none of it (it restarted, or
+    // never got the start): say so, and the leader starts over.
+    if (m.offset !== 0) {
+      ctx.send(s.nodes[m.from]!, { type: 'r-snapshot-ack', term: s.term, from: s.index, index: m.index, received: 0 } satisfies RSnapshotAck);
+      return;
+    }
     if (m.total > s.opts.maxSnapshotBytes) {
       ctx.log.warn(`snapshot at index ${m.index} from node ${m.from} has ${m.total} bytes, more than maxSnapshotBytes (${s.opts.maxSnapshotBytes}): refused; raise maxSnapshotBytes on every node`);
       return;
     }
     inc = s.incomingSnapshot = { from: m.from, term: s.term, index: m.index, lastTerm: m.lastTerm, total: m.total, received: 0, chunks: [] };
   }
-  // In order only: the leader resends from what was acknowledged.
-  if (m.offset !== inc.received || inc.received + m.data.length > inc.total || m.data.length === 0) return;
+  // In order only: the leader resends from what was acknowledged, after a while (a chunk lost
+  // on the way), or at once when this node has less than it acknowledged.
+  if (m.offset !== inc.received || inc.received + m.data.length > inc.total || m.data.length === 0) {
+    if (m.offset < inc.received) ctx.send(s.nodes[m.from]!, { type: 'r-snapshot-ack', term: s.term, from: s.index, index: m.index, received: inc.received } satisfies RSnapshotAck);
+    return;
+  }
   inc.chunks.push(m.data);
   inc.received += m.data.length;
   ctx.send(s.nodes[m.from]!, { type: 'r-snapshot-ack', term: s.term, from: s.index, index: m.index, received: inc.received } satisfies RSnapshotAck);

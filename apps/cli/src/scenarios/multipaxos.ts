@@ -41,6 +41,12 @@ export interface ClientArgs {
   finalOpTimeoutMs: number;
   /** The share of reads asked at `lease` consistency (the others are `linearizable`). Default 0. */
   leaseReadShare?: number;
+  /**
+   * The share of operations sent first to a node picked at random rather than to the one that
+   * answered last, as a client with a stale idea of the leader would: a deposed leader that
+   * still believes it leads then gets requests. Default 0.
+   */
+  wanderShare?: number;
 }
 
 interface Current {
@@ -149,8 +155,9 @@ function maybeStart(s: MapClientState, ctx: { now(): number; random(): number; s
     op = { op: 'delete', key };
   }
   const id = op ? ++s.seq : ++s.rid;
-  // Drawn only when asked for, so runs without lease reads keep their fingerprints.
+  // Drawn only when asked for, so runs without these options keep their fingerprints.
   const consistency = !op && s.args.leaseReadShare && ctx.random() < s.args.leaseReadShare ? 'lease' : 'linearizable';
+  if (s.args.wanderShare && ctx.random() < s.args.wanderShare) s.leader = Math.floor(ctx.random() * s.args.leaders.length);
   const cur: Current = {
     input,
     msg: op ? { type: 'request', commands: [{ client: s.session, seq: id, op }] } : { type: 'read', query: query!, consistency, id },

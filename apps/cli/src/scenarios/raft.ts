@@ -4,11 +4,13 @@
  *
  * Per seed: 3 or 5 replica nodes, each a RaftNode beside a Multi-Paxos Replica (which applies
  * what its node commits), and 2-3 sequential clients on their own nodes doing set, get
- * (linearizable or lease reads), compareAndSet and delete on a few keys, retrying across nodes;
+ * (linearizable or lease reads), compareAndSet and delete on a few keys, retrying across nodes
+ * (and now and then trying a node at random, as a client with a stale idea of the leader would);
  * an operator asks for leadership transfers now and then. A random fault plan: message drop up to
  * 30%, duplication, reordering, delay, partitions (including ones that isolate the leader),
  * crashes and restarts of nodes (never a majority at once), pauses; then a heal. Small bounds
- * (four appends in flight, four entries kept below a snapshot, 512-byte snapshot chunks) put
+ * (four appends of about one entry each in flight, four entries kept below a snapshot, 512-byte
+ * snapshot chunks) put
  * pipelining, probing, compaction and chunked snapshot transfer to work in most seeds.
  *
  * After every step: the Raft paper's safety properties (Figure 3) and the replicas' applied
@@ -86,10 +88,10 @@ export interface RaftShape {
 export function raftShape(seed: number): RaftShape {
   const rng = new Prng((seed ^ 0x5eed4a) >>> 0);
   const keys = ['a', 'b', 'c'].slice(0, 1 + rng.int(3));
-  const replicas = rng.next() < 0.7 ? 3 : 5;
-  const faultsEndMs = 400 + rng.int(400);
+  const replicas = rng.next() < 0.5 ? 3 : 5;
+  const faultsEndMs = 600 + rng.int(900);
   const transfers = Array.from({ length: rng.int(3) }, () => ({ atMs: 30 + rng.int(faultsEndMs), to: rng.int(replicas) })).sort((a, b) => a.atMs - b.atMs);
-  return { replicas, clients: 2 + rng.int(2), keys, faultsEndMs, settleMs: 8_000, transfers };
+  return { replicas, clients: 3 + rng.int(2), keys, faultsEndMs, settleMs: 8_000, transfers };
 }
 
 const node = (i: number) => `node-${i}`;
@@ -104,8 +106,8 @@ export function raftPlan(seed: number, shape: RaftShape): FaultPlan {
     endMs: shape.faultsEndMs,
     // Faults begin once the set-up's wiring (configure messages) has arrived.
     startMs: 20,
-    minFaults: 2,
-    maxFaults: 10,
+    minFaults: 3,
+    maxFaults: 14,
     maxDownMs: 200,
     weights: { 'crash-node': 3, isolate: 2 },
     network: {
@@ -116,9 +118,13 @@ export function raftPlan(seed: number, shape: RaftShape): FaultPlan {
     },
     disk: { syncDelay: { kind: 'uniform', minMs: 0.1, maxMs: 2 } },
   });
-  // Isolate the leader at some point: most runs elect node 0 first.
+  // Cut the leader off from the other nodes at some point (most runs elect node 0 first), and in
+  // some runs whichever node leads later. Clients still reach it: a deposed leader that goes on
+  // believing it leads for a while is where stale reads would show.
   const faults: TimedFault[] = [...(plan.faults ?? [])];
-  if (rng.next() < 0.5) faults.push({ atMs: 20 + Math.round(rng.next() * shape.faultsEndMs * 0.8), kind: 'isolate', node: names.raft(0), durationMs: 100 + rng.int(300) });
+  const cutOff = (i: number): string[][] => [[names.raft(i)], rafts.filter((_, k) => k !== i)];
+  if (rng.next() < 0.8) faults.push({ atMs: 20 + Math.round(rng.next() * shape.faultsEndMs * 0.4), kind: 'partition', groups: cutOff(0), durationMs: 100 + rng.int(300) });
+  if (rng.next() < 0.5) faults.push({ atMs: Math.round(shape.faultsEndMs * (0.5 + rng.next() * 0.4)), kind: 'partition', groups: cutOff(rng.int(shape.replicas)), durationMs: 100 + rng.int(300) });
   faults.sort((a, b) => a.atMs - b.atMs);
   plan.faults = keepAMajorityUp(faults, new Set(rafts), Math.floor((shape.replicas - 1) / 2));
   plan.links = [{ from: 0, drop: 0, duplicate: 0, reorder: 0 }];
@@ -128,7 +134,7 @@ export function raftPlan(seed: number, shape: RaftShape): FaultPlan {
 /** Options of the simulated nodes: short timeouts, and small bounds that make every mechanism work. */
 export const simRaftOptions: Partial<RaftOptions> = {
   heartbeatMs: 20, electionTimeoutMs: 150, window: 16, maxBatchCommands: 16, encodeBatches: false,
-  maxInflightMsgs: 4, maxAppendBytes: 1024, snapshotCatchUpEntries: 4, maxSnapshotChunkBytes: 512, maxSnapshotChunksInFlight: 2, snapshotRetryMs: 60,
+  maxInflightMsgs: 4, maxAppendBytes: 1, snapshotCatchUpEntries: 4, maxSnapshotChunkBytes: 512, maxSnapshotChunksInFlight: 2, snapshotRetryMs: 60,
 };
 
 interface Context { shape: RaftShape; clients: string[] }
@@ -162,7 +168,7 @@ async function setup(sim: Simulation, shape: RaftShape, nodeDef: typeof RaftNode
       name,
       args: {
         process: p, leaders: rafts, keys: shape.keys, busyUntilMs: shape.faultsEndMs, finalOps: 3, finalAtMs: shape.faultsEndMs + 500,
-        retryMs: 100, opTimeoutMs: 1_500, finalOpTimeoutMs: 3_000, leaseReadShare: 0.3,
+        retryMs: 100, opTimeoutMs: 1_500, finalOpTimeoutMs: 3_000, leaseReadShare: 0.3, wanderShare: 0.5,
       } satisfies ClientArgs,
     });
   }
