@@ -79,6 +79,8 @@ export class Progress {
   sentCommit = 0;
   /** Heard from since the last quorum check (CheckQuorum). */
   recentActive = false;
+  /** The follower was found to have lost entries it acknowledged (reported once). */
+  lossReported = false;
   readonly inflights: Inflights;
 
   constructor(next: number, maxInflightMsgs: number, maxInflightBytes: number) {
@@ -150,7 +152,11 @@ export class Progress {
     }
     // Probing sends one message at a time: only the answer to the latest one counts.
     if (this.next - 1 !== rejected) return false;
-    this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1);
+    const next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1);
+    // Not a step back: the follower's log is behind what it acknowledged (it lost durable
+    // entries). Probing again at once would only repeat this; the next heartbeat answer does.
+    if (next === this.next) return false;
+    this.next = next;
     this.probeSent = false;
     return true;
   }
