@@ -53,6 +53,9 @@ export function createRaftNodeState(args: RaftNodeArgs, ctx: ActorContext<RaftMs
   if (!(Number.isInteger(args.index) && args.index >= 0 && args.index < args.size)) {
     throw new RangeError(`RaftNode index must be within 0..${args.size - 1}, got ${String(args.index)}`);
   }
+  if (args.nodes && args.nodes.length > 0 && args.nodes.length !== args.size) {
+    throw new RangeError(`RaftNode: ${args.nodes.length} node refs for a cluster of ${args.size}`);
+  }
   const now = ctx.now();
   const { hard, log } = recovered;
   const s: RaftNodeState = {
@@ -117,7 +120,7 @@ export function inspectRaftNode(s: RaftNodeState): unknown {
   return {
     role: s.role, index: s.index, term: s.term, vote: s.vote, status: s.status, leader: s.leader, commitIndex: s.commitIndex,
     snapIndex: s.log.snapIndex, lastIndex: s.log.lastIndex, lastTerm: s.log.lastTerm, deliveredUpTo: s.deliveredUpTo,
-    progress: s.progress.map((p) => ({ state: p.state, match: p.match, next: p.next, inflight: p.inflights.count, recentActive: p.recentActive })),
+    progress: s.status !== 'leader' ? [] : s.progress.map((p) => ({ state: p.state, match: p.match, next: p.next, inflight: p.inflights.count, recentActive: p.recentActive })),
     transferee: s.transferee, uncommittedBytes: s.uncommittedBytes, applyLag: applyLag(s),
     pending: s.client.pending.length - s.client.pendingHead, reads: s.client.reads.length, stats: s.stats,
   };
