@@ -7,17 +7,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type ActorRef } from '@synod/actors';
 import { Simulation } from '@synod/actors/sim';
-import { Replica, defineStateMachine, type MRead, type MRequest, type ReplicaState } from '@synod/paxos';
+import { Replica, type MRead, type MRequest, type ReplicaState } from '@synod/paxos';
 import { RaftInvariants, RaftNode, type RaftMsg, type RaftNodeState, type RaftOptions } from '@synod/raft';
-
-/** A map of registers: set returns nothing, get the value. */
-export const registers = defineStateMachine({
-  module: import.meta.url,
-  name: 'registers',
-  initial: () => ({} as Record<string, unknown>),
-  apply: (s: Record<string, unknown>, c: { key: string; value: unknown }) => { s[c.key] = c.value; return { state: s, result: null }; },
-  query: (s: Record<string, unknown>, q: { key: string }) => s[q.key] ?? null,
-});
+import { registers } from './fixtures/registers.ts';
 
 const baseOptions: Partial<RaftOptions> = {
   heartbeatMs: 20, electionTimeoutMs: 150, encodeBatches: false, snapshotCatchUpEntries: 2, maxSnapshotChunkBytes: 64, maxSnapshotChunksInFlight: 2, snapshotRetryMs: 50,
@@ -57,8 +49,9 @@ async function cluster(n: number, seed = 1, extra: Partial<RaftOptions> = {}) {
   return { sim, nodes, replicas, raft, leader, set, send, get };
 }
 
-test('a cluster elects node 0, commits commands, and every replica applies them in the same order', async () => {
-  const c = await cluster(3);
+test('a cluster elects node 0, commits commands, and every replica applies them in the same order (batches as objects, and encoded)', async () => {
+  for (const encodeBatches of [false, true]) {
+  const c = await cluster(3, 1, { encodeBatches });
   await c.sim.run({ forMs: 100 });
   assert.is(c.leader(), 0);
   for (let k = 0; k < 10; k++) {
@@ -74,6 +67,7 @@ test('a cluster elects node 0, commits commands, and every replica applies them 
   }
   assert.is((await c.get(0, 'k1')).value, 7);
   assert.ok(c.sim.failed === null, c.sim.failed?.message);
+  }
 });
 
 test('§6.4 a deposed leader that still believes it leads serves no read: the new leader\'s writes are never missed', async () => {
