@@ -163,9 +163,12 @@ export function electionTimeout(s: RaftNodeState, ctx: RaftCtx): number {
   return s.opts.electionTimeoutMs * (1 + ctx.random());
 }
 
-/** Whether this node would refuse to vote for another node now: it heard a leader within an election timeout, or may have before a restart. */
+/**
+ * Whether this node refuses to vote for another node now: it leads, or heard its leader within an
+ * election timeout, or may have before a restart.
+ */
 export function inLease(s: RaftNodeState, now: number): boolean {
-  return (s.leader !== NONE && now - s.heardLeaderAt < s.opts.electionTimeoutMs) || now < s.voteLeaseUntil;
+  return s.status === 'leader' || (s.leader !== NONE && now - s.heardLeaderAt < s.opts.electionTimeoutMs) || now < s.voteLeaseUntil;
 }
 
 /** Whether the leader's commit index is current: an entry of its own term is committed (§8). */

@@ -342,7 +342,18 @@ test('§9.6 (PreVote) a candidate first asks whether it would be elected; a part
   assert.is(net.state(2).term, term, 'a pre-candidate does not raise its term');
   assert.ok(net.state(2).stats.preVotes >= 3);
   assert.is(net.state(2).stats.elections, 0);
-  // Back: its pre-votes are refused (the others hear the leader), and the leader stays.
+  // It still does not hear the leader, but the others hear it now (and it hears their answers):
+  // its pre-votes are ignored (the leader, and a follower that hears the leader, are in their
+  // lease), and the leader stays.
+  net.clearSent();
+  net.advance(1_000, { drop: (p) => p.to.name === 'raft-2' && p.msg.type !== 'r-vote-resp' });
+  assert.ok(net.sentOf('r-vote').length >= 3, 'it kept asking');
+  assert.is(net.sentOf('r-vote-resp').length, 0, 'nobody answered');
+  assert.is(net.state(2).stats.elections, 0);
+  assert.is(net.state(0).status, 'leader');
+  assert.is(net.state(0).term, term);
+  assert.is(net.state(1).term, term);
+  // Back: it hears the leader and follows it.
   net.advance(500);
   assert.is(net.state(0).status, 'leader');
   assert.is(net.state(0).term, term);
