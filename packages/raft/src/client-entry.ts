@@ -210,7 +210,7 @@ export function onRead(s: RaftNodeState, m: MRead, ctx: RaftCtx): void {
 }
 
 /**
- * The lease: a majority answered a heartbeat round sent at `roundSentAt`, and each of them
+ * The lease: a majority answered a heartbeat round sent at some time t, and each of them
  * refuses to vote for another node for an election timeout after hearing it, so no other leader
  * exists before `leaseUntil` (the election timeout less the clock drift allowed).
  */

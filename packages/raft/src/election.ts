@@ -135,7 +135,7 @@ export function becomeLeader(s: RaftNodeState, ctx: RaftCtx): void {
   s.transferee = NONE;
   s.leaseUntil = 0;
   s.leaseDisabled = false;
-  s.roundAcks = 0;
+  s.roundAcks.fill(0);
   s.confirmedRound = s.round;
   s.quorumCheckAt = now + o.electionTimeoutMs;
   s.lastHeartbeatAt = now;

@@ -27,7 +27,7 @@ import {
   appendEntry, broadcastAppend, broadcastCommit, onAppend, onAppendResp, onHeartbeat, onHeartbeatResp, sendHeartbeats,
 } from './replication.js';
 import { onLocalSnapshot, onSnapshotAck, onSnapshotChunk, retrySnapshots } from './snapshot-transfer.js';
-import { NONE, electionTimeout, inLease, type RaftCtx, type RaftNodeState } from './state.js';
+import { NONE, ROUNDS_TRACKED, electionTimeout, inLease, type RaftCtx, type RaftNodeState } from './state.js';
 
 /** Votes are counted in bits of a 32-bit number. */
 export const MAX_RAFT_NODES = 31;
@@ -87,8 +87,8 @@ export function createRaftNodeState(args: RaftNodeArgs, ctx: ActorContext<RaftMs
     leaseDisabled: false,
     uncommittedBytes: 0,
     round: 0,
-    roundSentAt: 0,
-    roundAcks: 0,
+    roundSentAt: new Array(ROUNDS_TRACKED).fill(0),
+    roundAcks: new Array(ROUNDS_TRACKED).fill(0),
     confirmedRound: 0,
     leaseUntil: 0,
     snapshotStreams: [],

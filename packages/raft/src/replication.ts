@@ -19,7 +19,7 @@ import { persistAppended, persistTruncated } from './durable.js';
 import { UNKNOWN_TERM } from './log.js';
 import type { Entry, RAppend, RAppendResp, RHeartbeat, RHeartbeatResp, RTimeoutNow } from './messages.js';
 import { endSnapshotStream, startSnapshot } from './snapshot-transfer.js';
-import { popcount, type RaftCtx, type RaftNodeState } from './state.js';
+import { ROUNDS_TRACKED, popcount, type RaftCtx, type RaftNodeState } from './state.js';
 import type { SlotValue } from '@synod/paxos';
 
 // ------------------------------------------------------------------ leader: appending
@@ -155,8 +155,9 @@ export function sendHeartbeats(s: RaftNodeState, ctx: RaftCtx): void {
   const now = ctx.now();
   s.lastHeartbeatAt = now;
   s.round++;
-  s.roundSentAt = now;
-  s.roundAcks = 1 << s.index;
+  const slot = s.round % ROUNDS_TRACKED;
+  s.roundSentAt[slot] = now;
+  s.roundAcks[slot] = 1 << s.index;
   for (let to = 0; to < s.nodes.length; to++) {
     if (to === s.index) continue;
     const pr = s.progress[to]!;
@@ -165,7 +166,7 @@ export function sendHeartbeats(s: RaftNodeState, ctx: RaftCtx): void {
     ctx.send(s.nodes[to]!, { type: 'r-heartbeat', term: s.term, from: s.index, commit, round: s.round } satisfies RHeartbeat);
     if (commit > pr.sentCommit) pr.sentCommit = commit;
   }
-  if (s.majority === 1) confirmRound(s, ctx);
+  if (s.majority === 1) confirmRound(s, s.round, ctx);
 }
 
 export function onHeartbeatResp(s: RaftNodeState, m: RHeartbeatResp, ctx: RaftCtx): void {
@@ -176,21 +177,24 @@ export function onHeartbeatResp(s: RaftNodeState, m: RHeartbeatResp, ctx: RaftCt
   // A follower behind (or whose appends were lost) gets an append now: in a full window an
   // empty one, whose answer tells where the follower really is.
   if (pr.match < s.log.lastIndex || pr.state === 'probe') sendAppend(s, m.from, true, ctx);
-  if (m.round !== s.round) return;
+  // Answers to a round already confirmed, or too old to be tracked, add nothing.
+  if (m.round <= s.confirmedRound || m.round > s.round || s.round - m.round >= ROUNDS_TRACKED) return;
+  const slot = m.round % ROUNDS_TRACKED;
   const bit = 1 << m.from;
-  if (s.roundAcks & bit) return;
-  s.roundAcks |= bit;
-  if (popcount(s.roundAcks) === s.majority) confirmRound(s, ctx);
+  if (s.roundAcks[slot]! & bit) return;
+  s.roundAcks[slot]! |= bit;
+  if (popcount(s.roundAcks[slot]!) === s.majority) confirmRound(s, m.round, ctx);
 }
 
 /**
- * A majority answered the current round: this node was still the leader when the round was
- * sent (reads that arrived before it are confirmed), and every one of them refuses other
- * candidates for an election timeout after hearing it (the lease).
+ * A majority answered `round`: this node was still the leader when the round was sent (reads
+ * that arrived before it are confirmed, and those of earlier rounds), and every one of them
+ * refuses other candidates for an election timeout after hearing it (the lease).
  */
-function confirmRound(s: RaftNodeState, ctx: RaftCtx): void {
-  s.confirmedRound = s.round;
-  s.leaseUntil = s.roundSentAt + s.opts.electionTimeoutMs * (1 - s.opts.maxClockDrift);
+function confirmRound(s: RaftNodeState, round: number, ctx: RaftCtx): void {
+  s.confirmedRound = round;
+  const lease = s.roundSentAt[round % ROUNDS_TRACKED]! + s.opts.electionTimeoutMs * (1 - s.opts.maxClockDrift);
+  if (lease > s.leaseUntil) s.leaseUntil = lease;
   serveReads(s, ctx);
 }
 

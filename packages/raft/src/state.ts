@@ -108,10 +108,14 @@ export interface RaftNodeState {
   leaseDisabled: boolean;
   /** Bytes of entries this leader appended that are not committed yet. */
   uncommittedBytes: number;
-  /** Heartbeat rounds: reads are confirmed by a majority's answers to a round sent after they arrived. */
+  /**
+   * Heartbeat rounds: reads are confirmed by a majority's answers to a round sent after they
+   * arrived. The last ROUNDS_TRACKED rounds collect answers (one bit per node) at `round %
+   * ROUNDS_TRACKED`, so answers slower than the heartbeat interval still confirm their round.
+   */
   round: number;
-  roundSentAt: number;
-  roundAcks: number;
+  roundSentAt: number[];
+  roundAcks: number[];
   confirmedRound: number;
   /** Lease reads are served without a round until then (local clock). */
   leaseUntil: number;
@@ -151,6 +155,9 @@ export interface RaftNodeState {
 }
 
 export type RaftCtx = ActorContext<RaftMsg, never>;
+
+/** Heartbeat rounds that still collect answers (see `RaftNodeState.round`). */
+export const ROUNDS_TRACKED = 16;
 
 export function popcount(x: number): number {
   let n = 0;

@@ -413,6 +413,26 @@ test('§6.4 a linearizable read waits for a heartbeat round a majority answers a
   assert.equal(served[0]!.msg.replyTo, { to: CLIENT, corr: 2 }, 'the replica answers the client directly');
 });
 
+test('§6.4 answers to a heartbeat round confirm its reads even when they come after the next round went out', () => {
+  const net = new RaftNet(3, { heartbeatMs: 20 });
+  net.elect(0);
+  net.clearSent();
+  net.ask(0, { type: 'read', query: { op: 'get', key: 'k' }, consistency: 'linearizable', id: 3 });
+  // The read's round goes out; its answers are held back while two more rounds go out.
+  net.run({ maxSteps: 4 });
+  const held = () => net.inFlight.filter((p) => p.msg.type === 'r-heartbeat-resp');
+  for (let k = 0; k < 3; k++) {
+    for (const p of net.inFlight.filter((x) => x.msg.type === 'r-heartbeat')) net.deliver(p);
+    net.advance(20, { quiet: true });
+  }
+  assert.ok(held().length >= 4, 'answers of several rounds are on their way');
+  assert.is(net.sentOf('read').filter((p) => p.to.name === 'replica-0').length, 0);
+  // Only the answers to the read's own round arrive (the later ones are lost).
+  const first = Math.min(...held().map((p) => p.msg.round));
+  for (const p of held()) if (p.msg.round === first) net.deliver(p);
+  assert.is(net.sentOf('read').filter((p) => p.to.name === 'replica-0').length, 1, 'served');
+});
+
 test('§6.4 a new leader serves no read before an entry of its term is committed', () => {
   const net = new RaftNet(3);
   net.state(0).electionDeadline = 0;
