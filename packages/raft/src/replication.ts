@@ -116,6 +116,10 @@ export function onAppendResp(s: RaftNodeState, m: RAppendResp, ctx: RaftCtx): vo
     // most the one it reports there.
     let next = m.hintIndex;
     if (m.hintTerm > 0) next = s.log.findConflictByTerm(m.hintIndex, m.hintTerm)[0];
+    if (m.hintIndex < pr.match && m.index === pr.next - 1 && !pr.lossReported) {
+      pr.lossReported = true;
+      ctx.log.error(`node ${m.from} acknowledged entries up to ${pr.match} but its log now ends at ${m.hintIndex}: it lost durable data (check its storage)`);
+    }
     if (pr.maybeDecrTo(m.index, next)) {
       if (pr.state === 'replicate') pr.becomeProbe();
       sendAppend(s, m.from, true, ctx);
