@@ -86,6 +86,9 @@ export function applyLag(s: RaftNodeState): number {
 export function compact(s: RaftNodeState, ctx: RaftCtx): void {
   const log = s.log;
   const covered = Math.min(s.localSnapshotAt, s.commitIndex, log.lastIndex);
+  // Only a new snapshot point (or the commit index passing one) can change what is compacted.
+  if (covered <= s.compactedFor) return;
+  s.compactedFor = covered;
   let to = covered;
   let kept = 0;
   let bytes = 0;

@@ -98,6 +98,7 @@ export function createRaftNodeState(args: RaftNodeArgs, ctx: ActorContext<RaftMs
     deliveredUpTo: log.snapIndex,
     toldReplicaAt: Number.NEGATIVE_INFINITY,
     localSnapshotAt: log.snapIndex,
+    compactedFor: log.snapIndex,
     reports: new Map(),
     quorumApplied: Number.POSITIVE_INFINITY,
     proposedCommands: 0,

@@ -136,6 +136,8 @@ export interface RaftNodeState {
   toldReplicaAt: number;
   /** The local replica's snapshot point (raft index): the log may be compacted up to it. */
   localSnapshotAt: number;
+  /** The point the log was last compacted for (min of the snapshot point and the commit index then). */
+  compactedFor: number;
   reports: Map<number, ReplicaReport>;
   /** The index a majority of the replicas heard from lately has applied (Infinity: too few heard). */
   quorumApplied: number;
