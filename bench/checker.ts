@@ -1,14 +1,18 @@
 /**
- * pnpm bench:checker — how fast `@synod/checker` decides the golden histories, and what threads
- * buy on a large partitioned history.
+ * pnpm bench:checker — how fast `@synod/checker` decides the golden histories and the hard
+ * generated ones, and what threads buy on a large partitioned history.
  *
  * Figures (medians of RUNS runs, default 7, after WARMUP passes, default 3, in one process):
  *  - checker.jepsen_etcd.total_s / max_file_s: all 60 Jepsen etcd logs (cas-register), parsing
  *    included (files are read into memory first); the slowest single file. cpu_s is the CPU time
  *    of the same pass: on a shared machine it shows the work done, whatever else was running.
- *  - checker.kv.total_s / max_file_s: the kv EDN histories (per-key partitioned).
+ *  - checker.kv.total_s / max_file_s: Porcupine's small kv EDN histories (per-key partitioned).
+ *  - checker.kv_hard.total_s / max_file_s / cpu_s / states: the generated kv histories of
+ *    packages/checker/test/fixtures/kv-hard (50 and 100 concurrent clients, about 4 000 events
+ *    each, one linearizable and one with a planted violation per size), parsed and checked.
  *  - checker.kv_synthetic.*: a generated kv history (SYN_KEYS keys × SYN_OPS_PER_KEY operations)
- *    checked in this thread and on a CheckerPool (threads already started), side by side.
+ *    checked in this thread (wall and CPU time) and on a CheckerPool (threads already started),
+ *    side by side.
  * Every run also checks each verdict against EXPECTED.txt and stops if one is wrong.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -28,27 +32,28 @@ const SYN_OPS_PER_KEY = Number(process.env.SYN_OPS_PER_KEY ?? sized(2_000, 300))
 const THREADS = Number(process.env.THREADS ?? env.workers);
 
 /**
- * The golden histories live in shared/data/histories beside the checkout (HISTORIES overrides);
- * the same from bench/checker.ts and from the built bench/dist/checker.js.
+ * The histories are test fixtures of @synod/checker, in the repository; the same path from
+ * bench/checker.ts and from the built bench/dist/checker.js.
  */
-const data = process.env.HISTORIES ?? join(resultsDir, '..', '..', '..', 'shared', 'data', 'histories');
-if (!existsSync(join(data, 'jepsen-etcd', 'EXPECTED.txt'))) {
+const fixtures = join(resultsDir, '..', '..', 'packages', 'checker', 'test', 'fixtures');
+if (!existsSync(join(fixtures, 'histories', 'jepsen-etcd', 'EXPECTED.txt'))) {
   // The convention of pnpm bench: a suite that cannot run here says why and writes nothing.
-  console.log(`skipped: the golden histories are not at ${data} (set HISTORIES to their folder)`);
+  console.log(`skipped: the checker's fixtures are not at ${fixtures}`);
   process.exit(0);
 }
 
 interface Golden { name: string; text: string; expected: string }
 
 function load(dir: string): Golden[] {
-  const expected = new Map(readFileSync(join(data, dir, 'EXPECTED.txt'), 'utf8').trim().split('\n').map((l) => l.trim().split(/\s+/) as [string, string]));
-  const files = readdirSync(join(data, dir)).filter((f) => expected.has(f)).sort();
+  const expected = new Map(readFileSync(join(dir, 'EXPECTED.txt'), 'utf8').trim().split('\n').map((l) => l.trim().split(/\s+/) as [string, string]));
+  const files = readdirSync(dir).filter((f) => expected.has(f)).sort();
   if (files.length !== expected.size) throw new Error(`${dir}: EXPECTED.txt names ${expected.size} files, found ${files.length}`);
-  return files.map((name) => ({ name, text: readFileSync(join(data, dir, name), 'utf8'), expected: expected.get(name)! }));
+  return files.map((name) => ({ name, text: readFileSync(join(dir, name), 'utf8'), expected: expected.get(name)! }));
 }
 
-const etcd = load('jepsen-etcd');
-const kv = load('kv');
+const etcd = load(join(fixtures, 'histories', 'jepsen-etcd'));
+const kv = load(join(fixtures, 'histories', 'kv'));
+const kvHard = load(join(fixtures, 'kv-hard'));
 
 /** Parses and checks every file; returns total and slowest seconds (wall clock), and CPU seconds. */
 function pass(files: Golden[], kind: 'etcd' | 'kv'): { total: number; max: number; maxFile: string; states: number; cpu: number } {
@@ -99,25 +104,33 @@ const results = new Results('checker', {
   threads: THREADS,
   etcd_files: etcd.length,
   kv_files: kv.length,
+  kv_hard_files: kvHard.map((g) => g.name).join(' '),
   synthetic: `${SYN_KEYS} keys x ${SYN_OPS_PER_KEY} ops`,
   timing: 'parse + check per file, files already in memory, one process, after warm-up',
-  reference: 'Porcupine (Go) on this machine: about 0.35 s for the 60 etcd logs, slowest 0.15 s (issue 7)',
+  reference: 'Porcupine (Go) on this machine: about 0.35 s for the 60 etcd logs, slowest 0.15 s (issue 7); '
+    + 'on its own 50-client kv histories 0.05 s (not linearizable) and 0.22 s (linearizable) (issue 18)',
 });
 
-for (let i = 0; i < WARMUP; i++) { pass(etcd, 'etcd'); pass(kv, 'kv'); }
+for (let i = 0; i < WARMUP; i++) { pass(etcd, 'etcd'); pass(kv, 'kv'); pass(kvHard, 'kv'); }
 
 const slowest = new Map<string, number>();
 for (let run = 0; run < RUNS; run++) {
   const e = pass(etcd, 'etcd');
   const k = pass(kv, 'kv');
+  const h = pass(kvHard, 'kv');
   results.add('checker.jepsen_etcd.total_s', 's', e.total);
   results.add('checker.jepsen_etcd.max_file_s', 's', e.max);
   results.add('checker.jepsen_etcd.cpu_s', 's', e.cpu);
   results.add('checker.jepsen_etcd.states', 'states', e.states);
   results.add('checker.kv.total_s', 's', k.total);
   results.add('checker.kv.max_file_s', 's', k.max);
+  results.add('checker.kv_hard.total_s', 's', h.total);
+  results.add('checker.kv_hard.max_file_s', 's', h.max);
+  results.add('checker.kv_hard.cpu_s', 's', h.cpu);
+  results.add('checker.kv_hard.states', 'states', h.states);
   slowest.set(e.maxFile, (slowest.get(e.maxFile) ?? 0) + 1);
-  console.log(`run ${run + 1}/${RUNS}: etcd ${e.total.toFixed(3)} s (slowest ${e.maxFile} ${e.max.toFixed(3)} s), kv ${k.total.toFixed(3)} s`);
+  console.log(`run ${run + 1}/${RUNS}: etcd ${e.total.toFixed(3)} s (slowest ${e.maxFile} ${e.max.toFixed(3)} s), kv ${k.total.toFixed(3)} s, `
+    + `kv hard ${h.total.toFixed(3)} s (slowest ${h.maxFile} ${h.max.toFixed(3)} s)`);
 }
 
 const big = synthetic(SYN_KEYS, SYN_OPS_PER_KEY, 42);
@@ -128,13 +141,16 @@ try {
   check(big, kvModel);
   for (let run = 0; run < RUNS; run++) {
     let t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const a = check(big, kvModel);
     const inProcess = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     t0 = performance.now();
     const b = await pool.check(big, kvModel, { minOperationsForThreads: 0 });
     const threaded = (performance.now() - t0) / 1000;
     if (a.verdict !== 'linearizable' || b.verdict !== 'linearizable') throw new Error(`synthetic history: ${a.verdict} / ${b.verdict}`);
     results.add('checker.kv_synthetic.inprocess_s', 's', inProcess);
+    results.add('checker.kv_synthetic.inprocess_cpu_s', 's', (cpu.user + cpu.system) / 1e6);
     results.add('checker.kv_synthetic.threads_s', 's', threaded);
     results.addRatio('checker.kv_synthetic.threads_speedup', inProcess / threaded);
   }

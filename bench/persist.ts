@@ -22,6 +22,12 @@
  * log whatever the window, and a big window would only make the shutdown after it (the store's
  * close commits every queued record, one by one) last minutes.
  *
+ * Snapshots (`ctx.snapshots`, file storage): 1 GiB (quick: 256 MiB) written and read back per run,
+ * on the runtime alone (see persist/snapshots.ts): state.file.snapshot_write_mb_per_s,
+ * state.file.recover_mb_per_s (a restart with the file out of the page cache),
+ * state.file.recover_warm_mb_per_s, and the longest turns of the writing actor. SNAPSHOT_MB sets
+ * the size (MiB).
+ *
  * Worker heartbeats get a long timeout here: on a saturated shared machine a busy worker can go
  * unscheduled for seconds, and a heartbeat kill would lose messages mid-measurement. Liveness is
  * not what this suite measures.
@@ -33,6 +39,7 @@ import { ActorSystem, FileStore, workerStoreName, type ActorRef, type StorageKin
 import { benchEnv, sized } from './lib/env.js';
 import { Results, percentile } from './lib/results.js';
 import { Acceptor, Driver, persistCodecs, type Accept, type RunResult } from './persist/actors.js';
+import { SNAPSHOT_SETUP, measureSnapshot, type SnapshotRun } from './persist/snapshots.js';
 
 const RUNS = benchEnv().runs;
 const WINDOW = Number(process.env.WINDOW ?? 8_192);
@@ -49,6 +56,7 @@ const HEARTBEAT_TIMEOUT_MS = 30_000;
 /** Worker crashes timed per run (each in a fresh system), and how often a request is retried meanwhile. */
 const RESTART_SAMPLES = Number(process.env.RESTART_SAMPLES ?? sized(10, 3));
 const RESTART_POLL_MS = 5;
+const SNAPSHOT_BYTES = Number(process.env.SNAPSHOT_MB ?? sized(1024, 256)) * 1024 * 1024;
 
 interface Config { name: string; storage: StorageKind; groupCommit: boolean; window: number }
 const configs: Config[] = [
@@ -156,6 +164,11 @@ const results = new Results('persist', {
   'records_per_sync': 'records (turns) per commit (one write + one fdatasync), from replaying the log afterwards',
   'file': `fdatasync on ${tmpdir()} (the OS temp dir); no compaction during a run (maxLogBytes ${MAX_LOG_BYTES})`,
   'restart': `per run, ${RESTART_SAMPLES} worker crashes (process.exit in the worker of an acceptor with shared state), each in a fresh system; detect = crash to worker:exited, detect_to_serve = crash to the first answer of the restarted acceptor (asked every ${RESTART_POLL_MS} ms); default supervision (first backoff 5 ms ± 20%)`,
+  'snapshots': `file storage, ${SNAPSHOT_BYTES / 2 ** 20} MiB per run in ${SNAPSHOT_SETUP.chunkBytes / 2 ** 20} MiB chunks, ${SNAPSHOT_SETUP.perTurn} per turn, by one actor in its own worker; ` +
+    'write = request to the answer that leaves once the snapshot is durable (fdatasync, rename, directory fsync); ' +
+    'recover = a new system spawns the actor in a new worker and it reads every chunk (CRC32C checked), spawn to answer, the file first dropped from the page cache ' +
+    '(dd iflag=nocache; the run says when that was not possible); recover_warm = the same with the file in the page cache; MB = 10^6 bytes; ' +
+    'turn_ms = the writing actor\'s turns (p99 and max)',
   'machine load': `1-minute load average ${loadavg()[0]!.toFixed(1)} when the suite started (a shared machine)`,
   'runs': RUNS,
 });
@@ -176,8 +189,16 @@ for (let run = 1; run <= RUNS; run++) {
   results.add('restart.detect_ms_p50', 'ms', percentile(detect, 50));
   results.add('restart.detect_to_serve_ms_p50', 'ms', percentile(serve, 50));
   results.add('restart.detect_to_serve_ms_max', 'ms', serve[serve.length - 1]!);
+  const snap: SnapshotRun = await measureSnapshot(SNAPSHOT_BYTES);
+  results.add('state.file.snapshot_write_mb_per_s', 'MB/s', snap.writeMBps);
+  results.add('state.file.recover_mb_per_s', 'MB/s', snap.recoverMBps);
+  results.add('state.file.recover_warm_mb_per_s', 'MB/s', snap.recoverWarmMBps);
+  results.add('state.file.snapshot_write_turn_ms_p99', 'ms', snap.turnMsP99);
+  results.add('state.file.snapshot_write_turn_ms_max', 'ms', snap.turnMsMax);
   console.log(`run ${run}/${RUNS}: ` + configs.map((c) => `${c.name} ${(figure(c.name).turnsPerS / 1000).toFixed(1)} k/s`).join(', ') +
     `; group commit ${figure('file.group_commit').recordsPerSync!.toFixed(0)} records/sync` +
-    `; worker crash to serving again p50 ${percentile(serve, 50).toFixed(1)} ms (detected in ${percentile(detect, 50).toFixed(1)} ms)`);
+    `; worker crash to serving again p50 ${percentile(serve, 50).toFixed(1)} ms (detected in ${percentile(detect, 50).toFixed(1)} ms)` +
+    `; snapshot ${SNAPSHOT_BYTES / 2 ** 20} MiB: write ${snap.writeMBps.toFixed(0)} MB/s, recover ${snap.recoverMBps.toFixed(0)} MB/s` +
+    `${snap.evicted ? '' : ' (file still in the page cache: dd iflag=nocache failed)'}, warm ${snap.recoverWarmMBps.toFixed(0)} MB/s`);
 }
 results.write();

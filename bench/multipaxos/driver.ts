@@ -1,118 +1,115 @@
 /**
- * The load generator of the Multi-Paxos benchmark: lives on the leader's node and keeps
- * `outstanding` commands in the log at once, sent in requests of `chunk` commands (no reply per
- * command: progress comes from the local replica), for `warmupMs` then `measureMs`. Requests
- * lost with a leader change (the old leader drops what it had not proposed) are sent again when
- * progress stalls for `STALL_MS`.
+ * The load generator of the protocol cells: an actor with the production client (`ClientCore`)
+ * that keeps `outstanding` map commands in flight (spread over sessions of at most 1024 each),
+ * starting the next as each is answered, for `warmupMs` then `measureMs`. It runs on the leader's
+ * node and skips what the public API adds per operation (a promise, an encode): the cells it
+ * drives measure the protocol and the data plane; the `api.*` cells measure what users get.
  */
-import { defineActor, sameRef, type ActorRef, type ReplyToken } from '@synod/actors';
-import type { Command, LeaderMsg, MProgress, MRedirect, ReplicaMsg } from '@synod/paxos';
+import { defineActor, type ActorRef } from '@synod/actors';
+import { ClientCore, type ClientReply, type ClusterAddress, type Completion } from '@synod/smr';
+import { mapMachine } from '@synod/replicated';
 
 export interface MpRun {
   type: 'run';
-  leader: ActorRef<LeaderMsg>;
-  replica: ActorRef<ReplicaMsg>;
+  cluster: ClusterAddress;
   outstanding: number;
-  chunk: number;
   /** Bytes of each command's value. */
   valueBytes: number;
   warmupMs: number;
   measureMs: number;
 }
 
-export interface MpResult { commands: number; ms: number }
-
-/** No progress for this long with the window full: what was outstanding is taken as lost. */
-const STALL_MS = 250;
+export interface MpResult { commands: number; ms: number; failed: number; latencyUsP50: number }
 
 interface State {
-  run: MpRun | null;
-  token: ReplyToken | undefined;
-  watching: boolean;
-  sent: number;
-  base: number;
-  applied: number;
+  client: ClientCore | null;
+  sessions: number[];
+  commands: Uint8Array[];
+  next: number;
+  replyTo: ActorRef<MpResult> | null;
   started: number;
-  t0: number;
-  counted0: number;
   measuring: boolean;
-  value: string;
-  session: string;
-  seq: number;
-  /** `applied` at the last stall check. */
-  checked: number;
+  t0: number;
+  counted: number;
+  failed: number;
+  deadline: number;
+  /** Latencies of a sample of commands (every 64th), us. */
+  samples: number[];
 }
 
-export const MpDriver = defineActor<State, MpRun | MProgress | MRedirect | { type: 'stall-check' }>({
+type Msg = MpRun | ClientReply | { type: 'tick' } | { type: 'phase' };
+
+const SESSION_WINDOW = 1024;
+
+export const MpDriver = defineActor<State, Msg>({
   module: import.meta.url,
-  init: (_a, ctx) => ({ run: null, token: undefined, watching: false, sent: 0, base: -1, applied: 0, started: 0, t0: 0, counted0: 0, measuring: false, value: '', session: `driver-${ctx.self.id}`, seq: 0, checked: -1 }),
+  init: () => ({ client: null, sessions: [], commands: [], next: 0, replyTo: null, started: 0, measuring: false, t0: 0, counted: 0, failed: 0, deadline: 0, samples: [] }),
   receive(s, msg, ctx) {
-    if (msg.type === 'run') {
-      s.run = msg;
-      s.token = ctx.replyToken();
-      s.started = ctx.now();
-      s.measuring = false;
-      s.value = 'x'.repeat(msg.valueBytes);
-      s.base = -1;
-      s.sent = 0;
-      if (!s.watching) { s.watching = true; ctx.send(msg.replica, { type: 'watch-progress', to: ctx.self }); }
-      fill(s, ctx);
-      ctx.setTimer('stall', STALL_MS, { type: 'stall-check' });
-      return;
-    }
-    const run = s.run;
-    if (!run) return;
-    if (msg.type === 'stall-check') {
-      if (s.applied === s.checked) {
-        s.sent = s.base < 0 ? 0 : s.applied - s.base;
-        fill(s, ctx);
+    const io = { send: (to: ActorRef<any>, m: unknown) => ctx.send(to, m), now: () => ctx.now() };
+    switch (msg.type) {
+      case 'run': {
+        const sessionCount = Math.ceil(msg.outstanding / SESSION_WINDOW);
+        s.client = new ClientCore(`driver-${ctx.self.id}-${Math.floor(ctx.random() * 1e9)}`, msg.cluster, ctx.self as ActorRef<ClientReply>, {
+          maxInflightPerSession: SESSION_WINDOW, attemptTimeoutMs: 2000, maxQueued: msg.outstanding * 2,
+        });
+        s.sessions = Array.from({ length: sessionCount }, () => s.client!.openSession());
+        const value = 'x'.repeat(msg.valueBytes);
+        s.commands = Array.from({ length: 1024 }, (_, i) => mapMachine.client.encodeCommand({ op: 'set', key: `k${i}`, value }, msg.valueBytes + 1024));
+        s.replyTo = ctx.sender as ActorRef<MpResult>;
+        s.started = ctx.now();
+        s.measuring = false;
+        s.counted = 0;
+        s.failed = 0;
+        s.samples = [];
+        s.deadline = s.started + msg.warmupMs + msg.measureMs + 30_000;
+        for (let i = 0; i < msg.outstanding; i++) issue(s);
+        ctx.setTimer('phase', msg.warmupMs, { type: 'phase' });
+        ctx.setTimer('tick', 20, { type: 'tick' });
+        (s as State & { run?: MpRun }).run = msg;
+        break;
       }
-      s.checked = s.applied;
-      ctx.setTimer('stall', STALL_MS, { type: 'stall-check' });
-      return;
-    }
-    if (msg.type === 'redirect') {
-      // Leadership moved: what was sent to the old leader is lost; go on with the new one. Every
-      // request sent meanwhile is redirected too: refill once per new leader, not per redirect
-      // (that would multiply), and leave the rest to the stall check.
-      if (msg.leader && !sameRef(msg.leader, run.leader)) {
-        run.leader = msg.leader;
-        s.sent = s.base < 0 ? 0 : s.applied - s.base;
-        fill(s, ctx);
+      case 'phase': {
+        const run = (s as State & { run?: MpRun }).run!;
+        if (!s.measuring) {
+          s.measuring = true;
+          s.t0 = ctx.now();
+          s.counted = 0;
+          s.samples = [];
+          ctx.setTimer('phase', run.measureMs, { type: 'phase' });
+        } else {
+          const ms = ctx.now() - s.t0;
+          const sorted = s.samples.sort((a, b) => a - b);
+          ctx.send(s.replyTo!, { commands: s.counted, ms, failed: s.failed, latencyUsP50: sorted[Math.floor(sorted.length / 2)] ?? 0 });
+          s.client?.close('the run is over');
+          s.client = null;
+          ctx.cancelTimer('tick');
+        }
+        break;
       }
-      return;
+      case 'tick':
+        if (!s.client) break;
+        ctx.setTimer('tick', 20, { type: 'tick' });
+        s.client.tick(ctx.now());
+        break;
+      default:
+        s.client?.receive(msg, ctx.now());
     }
-    if (s.base < 0) s.base = msg.commands;
-    s.applied = msg.commands;
-    const now = ctx.now();
-    const done = s.applied - s.base;
-    if (!s.measuring && now - s.started >= run.warmupMs) {
-      s.measuring = true;
-      s.t0 = now;
-      s.counted0 = done;
-    } else if (s.measuring && now - s.t0 >= run.measureMs) {
-      ctx.respond(s.token!, { commands: done - s.counted0, ms: now - s.t0 } satisfies MpResult);
-      // Done watching: the replica would otherwise keep reporting to this driver once it is stopped.
-      ctx.send(run.replica, { type: 'unwatch-progress', to: ctx.self });
-      s.watching = false;
-      s.run = null;
-      ctx.cancelTimer('stall');
-      return;
-    }
-    fill(s, ctx);
+    if (s.client?.wantsFlush) s.client.flush(io);
   },
 });
 
-function fill(s: State, ctx: { send(to: ActorRef<any>, m: unknown): void }): void {
-  const run = s.run!;
-  const done = s.base < 0 ? 0 : s.applied - s.base;
-  while (s.sent - done < run.outstanding) {
-    const commands: Command[] = [];
-    for (let i = 0; i < run.chunk; i++) {
-      const seq = ++s.seq;
-      commands.push({ client: s.session, seq, op: { op: 'set', key: `k${seq & 1023}`, value: s.value } });
+function issue(s: State): void {
+  const client = s.client!;
+  const i = s.next++;
+  const session = s.sessions[i % s.sessions.length]!;
+  const sample = (i & 63) === 0;
+  const t0 = sample ? performance.now() : 0;
+  client.execute(session, s.commands[i & 1023]!, s.deadline, (c: Completion) => {
+    if (c.kind !== 'ok') s.failed++;
+    else if (s.measuring) {
+      s.counted++;
+      if (sample) s.samples.push((performance.now() - t0) * 1000);
     }
-    s.sent += run.chunk;
-    ctx.send(run.leader, { type: 'request', commands, silent: true });
-  }
+    if (s.client === client) issue(s);
+  });
 }

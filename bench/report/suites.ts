@@ -20,7 +20,7 @@ export interface SuiteSpec {
 
 export const SUITES: readonly SuiteSpec[] = [
   { name: 'transport', what: 'the actor runtime against raw MessagePorts between two workers; one-way on one thread', budgetS: { full: 150, quick: 12 }, scaling: true },
-  { name: 'persist', what: 'acknowledged persisted turns per second for memory, shared and file storage (group commit and one sync per turn)', budgetS: { full: 150, quick: 28 }, scaling: false },
+  { name: 'persist', what: 'acknowledged persisted turns per second for memory, shared and file storage (group commit and one sync per turn); file snapshots written and recovered, MB/s', budgetS: { full: 200, quick: 40 }, scaling: false },
   { name: 'sim', what: 'the deterministic simulator: deliveries per second, campaign seeds per second on 1 and 2 threads', budgetS: { full: 120, quick: 10 }, scaling: false },
   { name: 'checker', what: 'the linearizability checker on the golden histories and a large synthetic one', budgetS: { full: 90, quick: 8 }, scaling: false },
   { name: 'synod', what: 'the Synod: rounds per second against instances in flight and acceptors; workers, embedded, bare baseline; round latency', budgetS: { full: 240, quick: 18 }, scaling: true },

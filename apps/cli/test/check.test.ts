@@ -12,7 +12,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-const data = fileURLToPath(new URL('../../../../shared/data/histories/', import.meta.url));
+const data = fileURLToPath(new URL('../../../packages/checker/test/fixtures/histories/', import.meta.url));
+const kvHard = fileURLToPath(new URL('../../../packages/checker/test/fixtures/kv-hard/', import.meta.url));
 
 /** Runs the built CLI; resolves with its exit status and output (never rejects for a non-zero exit). */
 function synod(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
@@ -114,6 +115,45 @@ test('malformed EDN, the wrong format, an empty line mid-file, a missing file: e
   }
 });
 
+test('an empty file, a blank one, one with no completed operation: exit 2 naming the file; the others are still checked', async () => {
+  const empty = file('empty.log', '');
+  const blank = file('blank.edn', '\n   \n\t\n');
+  const open = file('open.edn', '{:process 0, :type :invoke, :f :get, :key "a", :value nil}\n{:process 1, :type :invoke, :f :put, :key "a", :value "x"}\n');
+  const good = [...etcd.keys()][0]!;
+  const r = await synod('check', '-m', 'cas-register', '-f', 'jepsen', empty, good);
+  assert.is(r.status, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, /synod check: .*empty\.log: no operations: the file is empty or blank/);
+  assert.match(r.stdout, /etcd_000\.log: not linearizable/);
+  assert.not.match(r.stdout, /empty\.log/, 'no verdict for an empty file');
+  const e = await synod('check', '-m', 'kv', '-f', 'edn', '--json', blank, open);
+  assert.is(e.status, 2, e.stdout + e.stderr);
+  const out = JSON.parse(e.stdout) as { files: { file: string; verdict: string; error?: { message: string } }[] };
+  assert.equal(out.files.map((f) => f.verdict), ['error', 'error']);
+  assert.match(out.files[0]!.error!.message, /blank\.edn: no operations/);
+  assert.match(out.files[1]!.error!.message, /open\.edn: no operation completed: 2 invoked, none with an :ok or :fail completion/);
+});
+
+test('hard generated kv histories (50 and 100 clients): their verdicts, the violation in the planted key', async () => {
+  const r = await synod('check', '-m', 'kv', '-f', 'edn', '--json', '--max-steps', '100000', join(kvHard, 'kv-c50-stale-read.edn'), join(kvHard, 'kv-c100-ok.edn'));
+  assert.is(r.status, 1, r.stdout + r.stderr);
+  const out = JSON.parse(r.stdout) as { files: { verdict: string; explanation?: { key: string } }[] };
+  assert.equal(out.files.map((f) => f.verdict), ['not-linearizable', 'linearizable']);
+  assert.is(out.files[0]!.explanation!.key, '1');
+});
+
+test('--max-steps: a step budget reached gives unknown and exit 3, the same every run', async () => {
+  const f = join(data, 'jepsen-etcd', 'etcd_002.log');
+  const runs = await Promise.all([1, 2].map(() => synod('check', '-m', 'cas-register', '-f', 'jepsen', '--max-steps', '50', f)));
+  for (const r of runs) {
+    assert.is(r.status, 3, r.stdout + r.stderr);
+    assert.match(r.stdout, /etcd_002\.log: unknown \(\d+ ms\): the step budget of 50 steps \(--max-steps\) ran out after \d+ states/);
+  }
+  assert.is(runs[0]!.stdout.replace(/\(\d+ ms\)/, ''), runs[1]!.stdout.replace(/\(\d+ ms\)/, ''));
+  const bad = await synod('check', '-m', 'kv', '-f', 'edn', '--max-steps', '0', join(kvHard, 'kv-c50-ok.edn'));
+  assert.is(bad.status, 2);
+  assert.match(bad.stderr, /--max-steps must be a positive whole number, got '0'/);
+});
+
 test('a file over --max-file-mb is refused', async () => {
   const r = await synod('check', '-m', 'cas-register', '-f', 'jepsen', '--max-file-mb', '0.001', [...etcd.keys()][0]!);
   assert.is(r.status, 2);
@@ -144,7 +184,7 @@ test('usage mistakes: exit 2 with what was wrong and where to look', async () =>
 test('help for the command lists every option; synod --help lists the commands', async () => {
   const r = await synod('check', '--help');
   assert.is(r.status, 0);
-  for (const o of ['--model', '--format', '--json', '--explain', '--time-limit', '--max-memo-mb', '--max-file-mb', '--threads', '--help']) {
+  for (const o of ['--model', '--format', '--json', '--explain', '--time-limit', '--max-steps', '--max-memo-mb', '--max-file-mb', '--threads', '--help']) {
     assert.match(r.stdout, new RegExp(`${o}\\b`), o);
   }
   assert.match(r.stdout, /Exit status: 0 all linearizable, 1 some not linearizable, 2 unusable input/);

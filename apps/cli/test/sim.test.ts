@@ -30,6 +30,7 @@ test('synod sim --protocol synod --seeds 20 passes, with a progress bar on stder
   assert.match(r.stdout, /scenario "synod under faults", seeds 1\.\.20/);
   assert.match(r.stdout, /passed: all 20 seeds/);
   assert.match(r.stderr, /\[[█░]+\] 20\/20 seeds, 0 failed/);
+  assert.is(r.stderr.match(/20\/20 seeds/g)?.length, 1, `the final progress line once in a pipe:\n${r.stderr}`);
 });
 
 test('--json: the campaign as one JSON object', async () => {

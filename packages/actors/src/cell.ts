@@ -6,6 +6,9 @@ import { Mailbox } from './mailbox.js';
 import type { Prng } from './random.js';
 import type { ActorRef } from './ref.js';
 import type { ActorStore, PersistKey, PersistOp, Recovered } from './store.js';
+import { ActorSnapshots } from './snapshot-view.js';
+import type { SnapshotStore } from './snapshots.js';
+import { StorageError } from './stores/errors.js';
 import { SYSTEM_ID, type ActorHost } from './host.js';
 
 export type CellStatus = 'running' | 'crashed' | 'stopped';
@@ -41,6 +44,8 @@ export class ActorCell implements ActorContext<any, any> {
   stopRequested = false;
   /** Messages handled since start (statistics). */
   processed = 0;
+  /** `ctx.snapshots`, made on first use. */
+  snapshotView: ActorSnapshots | null = null;
 
   constructor(
     readonly host: ActorHost,
@@ -119,6 +124,15 @@ export class ActorCell implements ActorContext<any, any> {
     }
     this.pendingOps.push({ key, value });
     if (this.current === null) this.host.endOutsideTurn(this);
+  }
+
+  get snapshots(): SnapshotStore {
+    if (this.snapshotView === null) {
+      const backend = this.store.snapshots;
+      if (backend === undefined) throw new StorageError(`actor "${this.self.name}": its storage (${this.store.kind}) keeps no snapshots`);
+      this.snapshotView = new ActorSnapshots(this, backend);
+    }
+    return this.snapshotView;
   }
 
   recoveredEntries(): Map<PersistKey, unknown> {

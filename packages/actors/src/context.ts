@@ -2,6 +2,7 @@ import type { ActorRef } from './ref.js';
 import type { Logger } from './logger.js';
 import type { ActorDefinition, SpawnOptions } from './define.js';
 import type { PersistKey } from './store.js';
+import type { SnapshotStore } from './snapshots.js';
 
 /** How to answer a message later: who asked, and which ask (plain data). */
 export interface ReplyToken {
@@ -70,6 +71,13 @@ export interface ActorContext<M = unknown, D = unknown> {
   persistEntry(key: PersistKey, value: unknown): void;
   /** The entries recovered when this actor (re)started (read it in `init`). */
   recoveredEntries(): Map<PersistKey, unknown>;
+  /**
+   * Large immutable byte streams kept beside the durable state, in the same storage kind: state
+   * machine snapshots, written in chunks over many turns and read back chunk by chunk (a
+   * restart reads none of it before `init`). A finish is durable like a persist (messages of
+   * its turn leave after it); see {@link SnapshotStore}.
+   */
+  readonly snapshots: SnapshotStore;
   /** Spawns a child on the same host; the child's name is `<parent>/<name>`. */
   spawn<CM, CA>(definition: ActorDefinition<any, CM, CA, any>, options: SpawnOptions<CA>): ActorRef<CM>;
   /** Stops this actor (no argument) or one of its children. */

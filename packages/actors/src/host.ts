@@ -319,6 +319,7 @@ export class ActorHost {
   /** Forgets a cell: timers, mailbox (as dead letters), registration. */
   private discard(cell: ActorCell, reason: DeadLetterReason = 'actor-stopped'): void {
     cell.status = 'stopped';
+    cell.snapshotView?.end();
     for (const t of cell.timers.values()) this.clock.cancel(t);
     cell.timers.clear();
     this.dropMailbox(cell, reason);
@@ -362,6 +363,7 @@ export class ActorHost {
     cell.status = 'crashed';
     cell.turnOut.length = 0;
     cell.pendingOps.length = 0;
+    cell.snapshotView?.end();
     for (const t of cell.timers.values()) this.clock.cancel(t);
     cell.timers.clear();
     this.cfg.events.crashed(cell.self, errorInfo(error), during, env ? messageType(env.msg) : undefined, cell.incarnation);
@@ -463,11 +465,6 @@ export class ActorHost {
     this.scheduleFlush();
   }
 
-  /**
-   * Finishes a turn: writes its persisted state, then lets its messages leave, or holds them
-   * until that state is durable (persist before send). Messages of later turns queue behind
-   * held ones, so FIFO holds per sender.
-   */
   /** The next ask number; they travel as u32, so they wrap (an ask lives seconds, not 4 billion asks). */
   private takeCorr(): number {
     const c = this.nextCorr;
@@ -475,15 +472,24 @@ export class ActorHost {
     return c;
   }
 
+  /**
+   * Finishes a turn: writes its persisted state, then lets its messages leave, or holds them
+   * until that state is durable (persist before send). Messages of later turns queue behind
+   * held ones, so FIFO holds per sender.
+   */
   endTurn(cell: ActorCell): void {
-    if (cell.pendingOps.length > 0) {
+    const snaps = cell.snapshotView;
+    if (cell.pendingOps.length > 0 || (snaps !== null && snaps.pendingDeletes)) {
       try {
-        cell.lastTicket = cell.store.write(cell.storeKey, cell.pendingOps);
+        if (cell.pendingOps.length > 0) cell.lastTicket = cell.store.write(cell.storeKey, cell.pendingOps);
+        // Snapshots deleted in the turn go after its state (which may have stopped referring to them).
+        if (snaps !== null && snaps.pendingDeletes) snaps.applyDeletes();
       } catch (e) {
         // The store refused the turn's state (too large, full, not storable, failed): the turn
         // fails as if its handler had thrown; the actor crashes, not its worker.
         cell.pendingOps.length = 0;
         cell.turnOut.length = 0;
+        snaps?.dropTurn();
         this.crash(cell, e, cell.current);
         return;
       }
@@ -605,12 +611,6 @@ export class ActorHost {
 
   private answerEnqueue(cell: ActorCell, env: Envelope, admitted: boolean): void {
     if (env.from) this.route(new Envelope(env.from.id, env.from.node, cell.self, Kind.Reply, env.corr, admitted));
-  }
-
-  /** Room left in an actor's mailbox (for outside senders that wait for room). */
-  roomFor(id: number): number {
-    const c = this.cells[id];
-    return c ? this.limits.mailboxCapacity - c.mailbox.length : 0;
   }
 
   deadLetter(env: Envelope, reason: DeadLetterReason, detail?: string): void {

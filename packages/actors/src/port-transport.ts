@@ -181,14 +181,14 @@ export class PortTransport implements Transport {
         link.objs = [];
         port.postMessage([buffer, objs], [buffer]);
       }
-    } catch (e) {
+    } catch {
       // Only a cloned message can fail here (DataCloneError). Find it, report it, send the rest.
-      this.salvage(link, buffer, objs, e);
+      this.salvage(link, buffer, objs);
     }
   }
 
   /** Re-sends a batch whose post failed, without the messages that cannot be cloned. */
-  private salvage(link: Link, buffer: ArrayBuffer, objs: unknown[], error: unknown): void {
+  private salvage(link: Link, buffer: ArrayBuffer, objs: unknown[]): void {
     const envs = this.decodeAll(buffer, objs.map(() => undefined));
     let oi = 0;
     for (const { env, cloned } of envs) {
@@ -207,7 +207,6 @@ export class PortTransport implements Transport {
       }
       this.send(env);
     }
-    void error;
     if (link.count > 0) this.post(link);
   }
 

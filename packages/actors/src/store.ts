@@ -1,4 +1,7 @@
 import { IntMap } from './int-map.js';
+import type { SnapshotBackend, SnapshotLimits } from './snapshots.js';
+import { storageDefaults } from './stores/defaults.js';
+import { MemorySnapshots } from './stores/memory-snapshots.js';
 
 /** Where an actor's durable state lives. */
 export type StorageKind = 'memory' | 'shared' | 'file';
@@ -56,6 +59,12 @@ export interface ActorStore {
    * while later writes are pending. Stores durable at once need not implement it.
    */
   durableView?(actor: string): Recovered | undefined;
+  /**
+   * The snapshots of this host's actors in this storage kind (`ctx.snapshots`). Their finishes
+   * and deletes are numbered among this store's writes, so `durableSeq` covers them too.
+   * Absent: this store keeps no snapshots.
+   */
+  readonly snapshots?: SnapshotBackend;
 }
 
 /** Applies ops to a recovered record (shared by stores that keep an index in memory). */
@@ -88,6 +97,12 @@ export class MemoryStore implements ActorStore {
   private readonly data = new Map<string, MemoryRecord>();
   private seq = 0;
   onDurable: ((seq: number) => void) | null = null;
+  /** Snapshots in memory too: lost with the worker, kept across actor restarts in it. */
+  readonly snapshots: MemorySnapshots;
+
+  constructor(limits: SnapshotLimits = { maxChunkBytes: storageDefaults.maxSnapshotChunkBytes }) {
+    this.snapshots = new MemorySnapshots('memory', limits);
+  }
 
   get durableSeq(): number { return this.seq; }
   load(actor: string): Recovered | undefined {
@@ -124,5 +139,8 @@ export class MemoryStore implements ActorStore {
     this.data.delete(actor);
     return ++this.seq;
   }
-  async close(): Promise<void> { this.data.clear(); }
+  async close(): Promise<void> {
+    this.data.clear();
+    this.snapshots.close();
+  }
 }

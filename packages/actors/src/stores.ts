@@ -8,6 +8,7 @@ import { logPaths } from './stores/file-names.js';
 import { HostBuffer, MAX_HOST_BUFFER_BYTES, MIN_HOST_BUFFER_BYTES } from './stores/host-buffer.js';
 import { releaseAbandonedLock } from './stores/log-lock.js';
 import { SharedStore } from './stores/shared-store.js';
+import { MAX_SNAPSHOT_REGION_BYTES, MIN_SNAPSHOT_REGION_BYTES } from './stores/shared-snapshots.js';
 
 /** Where and how the durable stores of a system keep data. Every bound is named. */
 export interface StorageOptions {
@@ -37,6 +38,26 @@ export interface StorageOptions {
    * (tests of persist before send, benchmarks under storage latency). Default 0.
    */
   commitDelayMs?: number;
+  /**
+   * `shared`: bytes of the SharedArrayBuffer kept for each host by the main thread for the
+   * snapshots (`ctx.snapshots`) of its `shared` actors, apart from the log's buffer. It must hold
+   * the snapshots kept plus the one being written (`StoreFullError` beyond). Address space is
+   * reserved at once; memory is taken as snapshots fill it. Default 256 MiB.
+   */
+  sharedSnapshotBytes?: number;
+  /** Largest snapshot chunk (`SnapshotWriter.append`), and largest snapshot meta. Default 8 MiB. */
+  maxSnapshotChunkBytes?: number;
+  /**
+   * `file`: bytes of chunks a snapshot writer queues for asynchronous writes; past it, `append`
+   * writes synchronously (into the page cache), which paces an actor that appends faster than
+   * the disk. Default 32 MiB.
+   */
+  snapshotQueueBytes?: number;
+  /**
+   * `file`: a snapshot writer fdatasyncs its file in the background every this many bytes, so a
+   * finish (and the log commits ordered after it) waits for at most about this much. Default 16 MiB.
+   */
+  snapshotSyncBytes?: number;
 }
 
 /** What a host needs to open its stores. */
@@ -51,6 +72,8 @@ export interface HostStoreContext {
    * make their own (that host lives as long as the system).
    */
   sharedBuffer?: SharedArrayBuffer;
+  /** The main thread's snapshot buffer for this host's store name (`sharedSnapshotBytes`); absent as `sharedBuffer` is. */
+  sharedSnapshotBuffer?: SharedArrayBuffer;
 }
 
 /** Checks storage options when a system starts, so a bad bound fails there and not at the first persist. */
@@ -72,6 +95,10 @@ export function checkStorageOptions(o: StorageOptions): void {
   positiveInt('maxRecordBytes');
   positiveInt('maxCommitBytes');
   positiveInt('commitDelayMs', 0);
+  positiveInt('sharedSnapshotBytes', MIN_SNAPSHOT_REGION_BYTES, MAX_SNAPSHOT_REGION_BYTES);
+  positiveInt('maxSnapshotChunkBytes', 1, 1024 * 1024 * 1024);
+  positiveInt('snapshotQueueBytes');
+  positiveInt('snapshotSyncBytes');
 }
 
 /** The stores of one host, created on first use. */
@@ -79,6 +106,7 @@ export class HostStores {
   private readonly stores = new Map<StorageKind, ActorStore>();
   /** The main-thread host's own buffer (workers get theirs from the main thread). */
   private localBuffer: SharedArrayBuffer | null = null;
+  private localSnapshotBuffer: SharedArrayBuffer | null = null;
   /** Owner token of the main-thread host when it has no buffer yet. */
   private readonly localToken = randomBytes(16).toString('hex');
 
@@ -98,11 +126,14 @@ export class HostStores {
   private create(kind: StorageKind): ActorStore {
     const o = this.options;
     const maxRecordBytes = o.maxRecordBytes ?? storageDefaults.maxRecordBytes;
+    const maxSnapshotChunkBytes = o.maxSnapshotChunkBytes ?? storageDefaults.maxSnapshotChunkBytes;
     switch (kind) {
       case 'memory':
-        return new MemoryStore();
+        return new MemoryStore({ maxChunkBytes: maxSnapshotChunkBytes });
       case 'shared':
-        return SharedStore.open(this.buffer(), { storeName: this.host.storeName, maxRecordBytes });
+        return SharedStore.open(this.buffer(), {
+          storeName: this.host.storeName, maxRecordBytes, snapshotRegion: this.snapshotBuffer(), maxSnapshotChunkBytes,
+        });
       case 'file':
         return FileStore.open({
           dir: o.dir!,
@@ -113,6 +144,9 @@ export class HostStores {
           maxRecordBytes,
           maxCommitBytes: o.maxCommitBytes,
           commitDelayMs: o.commitDelayMs,
+          maxSnapshotChunkBytes,
+          snapshotQueueBytes: o.snapshotQueueBytes,
+          snapshotSyncBytes: o.snapshotSyncBytes,
         });
       default:
         throw new InvalidOptionError(`storage "${String(kind)}" is not available on node ${this.host.node}`);
@@ -123,6 +157,13 @@ export class HostStores {
     if (this.host.sharedBuffer) return this.host.sharedBuffer;
     this.localBuffer ??= new SharedArrayBuffer(this.options.sharedBytes ?? storageDefaults.sharedBytes);
     return this.localBuffer;
+  }
+
+  /** Undefined for a worker given no snapshot buffer: a local one would not outlive the worker, as `shared` promises. */
+  private snapshotBuffer(): SharedArrayBuffer | undefined {
+    if (this.host.sharedBuffer) return this.host.sharedSnapshotBuffer;
+    this.localSnapshotBuffer ??= new SharedArrayBuffer(this.options.sharedSnapshotBytes ?? storageDefaults.sharedSnapshotBytes);
+    return this.localSnapshotBuffer;
   }
 
   async close(): Promise<void> {

@@ -7,7 +7,7 @@
  * {@link SupervisionRuntime}, so the same logic drives workers, embedded actors and simulated ones.
  */
 import type { ActorDefinition, SpawnOptions } from './define.js';
-import { InvalidOptionError, errorInfo } from './errors.js';
+import { InvalidOptionError, errorInfo, type ErrorInfo } from './errors.js';
 import { refKey, type ActorRef } from './ref.js';
 
 export type Strategy = 'one-for-one' | 'one-for-all' | 'rest-for-one';
@@ -72,6 +72,8 @@ export interface SupervisionRuntime {
   random(): number;
   delay(ms: number): Promise<void>;
   restarted(ref: ActorRef<any>, attempt: number, delayMs: number): void;
+  /** A restart failed: the actor's `init` threw (reported as a crash during init). */
+  restartFailed(ref: ActorRef<any>, error: ErrorInfo): void;
   escalated(supervisor: string, reason: string): void;
   /** The root gave up: the system fails. */
   rootFailed(reason: string): void;
@@ -281,9 +283,11 @@ export class Supervisor {
       if (c.up || !this.children.includes(c)) continue;
       try {
         await this.restartOne(c, attempt, delayMs);
-      } catch {
-        // Its init (or a grandchild's) failed: that is one more failure of this child.
+      } catch (e) {
+        // Its init (or a grandchild's) failed: that is one more failure of this child, said as
+        // a crash and counted toward the restart intensity like any other.
         c.up = false;
+        if (c.kind === 'actor') this.rt.restartFailed(c.ref, errorInfo(e));
         await this.recover(c);
         return;
       }
@@ -376,8 +380,8 @@ export class Supervisor {
         try {
           if (c.kind === 'actor') { if (c.up) await this.rt.stopActor(c.ref); }
           else await c.sup.shutdown();
-        } catch (e) {
-          void errorInfo(e); // its worker is gone: nothing left to stop
+        } catch {
+          // Its worker is gone: nothing left to stop.
         }
         c.up = false;
       }

@@ -251,6 +251,7 @@ export class ActorSystem {
       random: () => this.rng.next(),
       delay: (ms) => new Promise((r) => setTimeout(r, ms)),
       restarted: (ref, attempt, delayMs) => this.events.emit('actor:restarted', { ref, attempt, delayMs }),
+      restartFailed: (ref, error) => this.events.emit('actor:crashed', { ref, error, during: 'init', messageType: undefined }),
       escalated: (supervisor, reason) => this.events.emit('supervisor:escalated', { supervisor, reason }),
       rootFailed: (reason) => {
         this.events.emit('system:failed', { reason });

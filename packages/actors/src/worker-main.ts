@@ -134,7 +134,7 @@ function rethrow(e: unknown): never {
 function adopt(req: AdoptRequest): void {
   if (host) throw new Error(`this worker is already node ${node}`);
   node = req.node;
-  stores = createStores(boot.storage, { node, storeName: req.storeName, sharedBuffer: req.sharedBuffer });
+  stores = createStores(boot.storage, { node, storeName: req.storeName, sharedBuffer: req.sharedBuffer, sharedSnapshotBuffer: req.sharedSnapshotBuffer });
   const s = stores;
   host = new ActorHost({
     node,

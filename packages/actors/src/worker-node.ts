@@ -135,10 +135,10 @@ export class WorkerNode {
   }
 
   /** Makes this booted worker node `node`, with its durable storage and its link to the main thread. */
-  async adopt(node: number, storeName: string, sharedBuffer: SharedArrayBuffer | undefined, timeoutMs: number): Promise<MessagePort> {
+  async adopt(node: number, storeName: string, sharedBuffer: SharedArrayBuffer | undefined, timeoutMs: number, sharedSnapshotBuffer?: SharedArrayBuffer): Promise<MessagePort> {
     const { port1, port2 } = new MessageChannel();
     this.node = node;
-    await this.call(`adopt as node ${node}`, (c) => c.adopt(Comlink.transfer({ node, storeName, sharedBuffer, mainPort: port2 }, [port2 as any])), timeoutMs);
+    await this.call(`adopt as node ${node}`, (c) => c.adopt(Comlink.transfer({ node, storeName, sharedBuffer, sharedSnapshotBuffer, mainPort: port2 }, [port2 as any])), timeoutMs);
     this.mainPort = port1;
     return port1;
   }

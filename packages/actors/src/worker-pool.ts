@@ -5,6 +5,7 @@ import type { LogLevel } from './logger.js';
 import type { PortTransport } from './port-transport.js';
 import type { ActorRef } from './ref.js';
 import { releaseAbandonedLocks, type StorageOptions } from './stores.js';
+import { storageDefaults } from './stores/defaults.js';
 import { WorkerNode, type HeartbeatOptions } from './worker-node.js';
 import type { NetworkSettings, WorkerEvent } from './worker-protocol.js';
 
@@ -58,6 +59,8 @@ export class WorkerPool {
   private readonly slots = new Map<number, Slot>();
   private readonly byKey = new Map<string, Slot>();
   private readonly sharedBuffers = new Map<string, SharedArrayBuffer>();
+  /** Per store name too: the `shared` snapshots (a separate region, `storage.sharedSnapshotBytes`). */
+  private readonly snapshotBuffers = new Map<string, SharedArrayBuffer>();
   private nextNode = 1;
   private closed = false;
   private readonly spares: WorkerNode[] = [];
@@ -123,6 +126,15 @@ export class WorkerPool {
     return b;
   }
 
+  private snapshotBufferFor(storeName: string): SharedArrayBuffer {
+    let b = this.snapshotBuffers.get(storeName);
+    if (!b) {
+      b = new SharedArrayBuffer(this.cfg.storage.sharedSnapshotBytes ?? storageDefaults.sharedSnapshotBytes); // pages are taken as it fills
+      this.snapshotBuffers.set(storeName, b);
+    }
+    return b;
+  }
+
   private newWorker(): WorkerNode {
     const c = this.cfg;
     return new WorkerNode({
@@ -173,7 +185,7 @@ export class WorkerPool {
     };
     await node.ready;
     const timeout = c.controlTimeoutMs;
-    const mainPort = await node.adopt(slot.node, slot.storeName, this.sharedBufferFor(slot.storeName), timeout);
+    const mainPort = await node.adopt(slot.node, slot.storeName, this.sharedBufferFor(slot.storeName), timeout, this.snapshotBufferFor(slot.storeName));
     adopted = true;
     // Codecs first: nothing may reach this worker encoded with tags it cannot read.
     for (const { set, exportName, base } of c.codecSets()) {

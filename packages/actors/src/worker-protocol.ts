@@ -26,6 +26,8 @@ export interface AdoptRequest {
   storeName: string;
   /** The main thread's buffer for this host's `shared` storage. */
   sharedBuffer: SharedArrayBuffer | undefined;
+  /** The main thread's buffer for this host's `shared` snapshots (`storage.sharedSnapshotBytes`). */
+  sharedSnapshotBuffer?: SharedArrayBuffer;
   /** The worker's end of its mesh link to the main thread. */
   mainPort: MessagePort;
 }

@@ -193,18 +193,26 @@ test('messages to a crashed actor, while it waits for its restart, are dead lett
   } finally { await sys.shutdown(); }
 });
 
-test('an init that throws during a restart counts as another crash, up to the restart intensity', async () => {
-  const sys = await ActorSystem.start({ mode: 'workers', statsIntervalMs: 0, logLevel: 'silent', supervision: { backoff: { initialMs: 1 } } });
-  try {
-    const escalated = collect(sys, 'supervisor:escalated');
-    const sub = await sys.supervise({ name: 'sub', maxRestarts: 3, backoff: { initialMs: 1 }, restart: 'temporary',
-      children: [{ actor: Crashy, name: 'bad-restart', args: { failInitOnRestart: true } }] });
-    sys.send(sub.actors()[0]!, { type: 'boom' });
-    await until('escalation after repeated init failures', () => escalated.length === 1);
-    assert.match(escalated[0]!.reason, 'more than 3 restarts');
-    await until('the temporary subtree is gone', () => sys.lookup('bad-restart') === undefined);
-  } finally { await sys.shutdown(); }
-});
+for (const mode of ['workers', 'embedded'] as const) {
+  test(`an init that throws during a restart is a crash (an event) and counts toward the restart intensity (${mode})`, async () => {
+    const sys = await ActorSystem.start({ mode, statsIntervalMs: 0, logLevel: 'silent', supervision: { backoff: { initialMs: 1 } } });
+    try {
+      const escalated = collect(sys, 'supervisor:escalated');
+      const crashed = collect(sys, 'actor:crashed');
+      const restarted = collect(sys, 'actor:restarted');
+      const sub = await sys.supervise({ name: 'sub', maxRestarts: 3, backoff: { initialMs: 1 }, restart: 'temporary',
+        children: [{ actor: Crashy, name: 'bad-restart', args: { failInitOnRestart: true } }] });
+      sys.send(sub.actors()[0]!, { type: 'boom' });
+      await until('escalation after repeated init failures', () => escalated.length === 1);
+      assert.match(escalated[0]!.reason, 'more than 3 restarts');
+      // The crash in receive, then three restarts whose init threw: each one an event, none a restart.
+      assert.equal(crashed.map((e) => [e.ref.name, e.during]), [['bad-restart', 'receive'], ['bad-restart', 'init'], ['bad-restart', 'init'], ['bad-restart', 'init']]);
+      for (const e of crashed.slice(1)) assert.match(e.error.message, 'init fails on restart on purpose');
+      assert.is(restarted.length, 0);
+      await until('the temporary subtree is gone', () => sys.lookup('bad-restart') === undefined);
+    } finally { await sys.shutdown(); }
+  });
+}
 
 test('supervision works the same in embedded mode', async () => {
   const sys = await ActorSystem.start({ mode: 'embedded', statsIntervalMs: 0, logLevel: 'silent' });

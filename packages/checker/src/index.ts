@@ -1,15 +1,16 @@
 /**
  * @synod/checker — record histories of concurrent calls and decide whether they are
- * linearizable for a model (Wing & Gong's search with Lowe's memo, per-key partitioning,
- * piscina fan-out for large histories).
+ * linearizable for a model (Wing & Gong's search with Lowe's memo, just-in-time candidate
+ * order and early dead ends, per-key partitioning, piscina fan-out for large histories).
  */
 export type { History, Operation, Outcome, ProcessId } from './history.js';
 export { InvalidHistoryError, countOutcomes, validateHistory } from './history.js';
-export type { AnyModel, DecodedOperation, Model, ModelSource, Unknown } from './model.js';
+export type { AnyModel, DecodedOperation, Model, ModelSource, OperationKind, Unknown } from './model.js';
 export { UNKNOWN } from './model.js';
 export { canonicalJson, hashNumber, hashString, hashValue, mix32, valuesEqual } from './hash.js';
 export type { CheckOptions, CheckResult, PartitionResult, Verdict } from './check.js';
 export { DEFAULT_MAX_MEMO_BYTES, DEFAULT_TIME_LIMIT_MS, check } from './check.js';
+export type { PartitionVerdict } from './interleave.js';
 export type { Candidate, ExplainOptions, Explanation, OperationSummary } from './explain.js';
 export { formatExplanation, formatPlace } from './explain.js';
 export type { Partition } from './partition.js';

@@ -56,6 +56,21 @@ export interface Model<S = unknown, I = unknown, O = unknown> {
    * be that key's state alone.
    */
   partitionKey?(input: I): string | number;
+  /**
+   * Optional, for speed only: what kind of operation this is, given its output ({@link UNKNOWN}
+   * when the outcome is unknown). See {@link OperationKind}. Answer `'other'` when unsure; a
+   * wrong answer makes the checker miss linearizations.
+   */
+  operationKind?(input: I, output: O | Unknown): OperationKind;
+  /**
+   * Optional, for speed only: `false` when no sequence of some of `writes` (each at most once, in
+   * any order) leads from `state` to a state where the operation is possible with this `output`.
+   * `writes` are operations not yet linearized that could still come first. Answer `true` when
+   * unsure: a wrong `false` makes the checker miss linearizations. With it, a partial
+   * linearization is abandoned as soon as a pending read can no longer be explained, not only
+   * when that read's return is reached.
+   */
+  possibleAfter?(state: S, input: I, output: O, writes: readonly I[]): boolean;
   /** E.g. `cas(1, 2) -> ok`. */
   describeOperation(input: I, output: O | Unknown): string;
   /** E.g. `3`. */
@@ -68,6 +83,20 @@ export interface Model<S = unknown, I = unknown, O = unknown> {
    */
   fromJepsen?(op: JepsenOperation): DecodedOperation<I, O>;
 }
+
+/**
+ * How an operation (with its output) relates to the state, for {@link Model.operationKind}:
+ * - `read`: possible only in some states, and never changes the state (a read; a
+ *   compare-and-set that failed). The checker linearizes it as soon as the state allows: placing
+ *   a read early never removes a way on.
+ * - `overwrite`: always possible, and the state after it does not depend on the state before
+ *   (a put, a write). States that no read can tell apart before the next overwrite are one.
+ * - `update`: always possible, and changes the state in a way that depends on it (an append, an
+ *   increment).
+ * - `other`: anything else (a compare-and-set that swapped, a delete that reports whether the key
+ *   existed).
+ */
+export type OperationKind = 'read' | 'overwrite' | 'update' | 'other';
 
 /** Any model, for APIs that do not care about its types. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -5,8 +5,9 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Piscina } from 'piscina';
-import { checkPartitions, combine, resolveOptions, type CheckOptions, type CheckResult, type PartitionResult } from './check.js';
-import { validateHistory, type History } from './history.js';
+import { combine, resolveOptions, validateForCheck, type CheckOptions, type CheckResult } from './check.js';
+import type { History } from './history.js';
+import { checkInterleaved, type PartitionResult } from './interleave.js';
 import type { Model } from './model.js';
 import { partitionHistory, type Partition } from './partition.js';
 import type { CheckTask } from './worker.js';
@@ -50,31 +51,38 @@ export class CheckerPool {
 
   /**
    * Checks `history`, on the pool's threads if it is large and partitioned and the model has a
-   * `source` a worker can import; otherwise in this thread. Same answer as {@link check}.
+   * `source` a worker can import; otherwise in this thread. Same verdict as {@link check}; the
+   * thread that finds a violation stops the others.
+   *
+   * @throws InvalidHistoryError if the history is empty or malformed.
    */
   async check<S, I, O>(history: History<I, O>, model: Model<S, I, O>, options: ParallelCheckOptions = {}): Promise<CheckResult> {
     const started = performance.now();
     const o = resolveOptions(options);
-    validateHistory(history);
+    validateForCheck(history);
     const parts = partitionHistory(history, model);
     let searched = 0;
     for (const p of parts) searched += p.operations.length;
     const minOps = options.minOperationsForThreads ?? DEFAULT_MIN_OPERATIONS_FOR_THREADS;
-    if (!model.source || parts.length < 2 || this.threads < 2 || searched < minOps) {
-      return checkPartitions(model, parts, history.operations.length, o, started);
-    }
-
-    const deadlineEpochMs = Date.now() + o.timeLimitMs;
     const limits = {
+      maxSteps: o.maxSteps,
       maxMemoBytes: o.maxMemoBytes,
       explain: o.explain,
       totalTimeLimitMs: o.timeLimitMs,
       ...(o.explainOptions ? { explainOptions: o.explainOptions } : {}),
     };
+    if (!model.source || parts.length < 2 || this.threads < 2 || searched < minOps) {
+      const results = checkInterleaved(model, parts, { ...limits, timeLeftMs: started + o.timeLimitMs - performance.now() });
+      return combine(model.name, history.operations.length, results, performance.now() - started);
+    }
+
+    const deadlineEpochMs = Date.now() + o.timeLimitMs;
+    // The first thread to find a violation sets it; the others see it within a slice and stop.
+    const stop = new Int32Array(new SharedArrayBuffer(4));
     const batches = balance(parts, this.threads * (options.tasksPerThread ?? 4));
     const pool = await this.ensurePool();
     const source = model.source;
-    const done = await Promise.all(batches.map((b) => pool.run({ source, partitions: b.map((i) => toWire(parts[i]!)), deadlineEpochMs, limits })));
+    const done = await Promise.all(batches.map((b) => pool.run({ source, partitions: b.map((i) => toWire(parts[i]!)), deadlineEpochMs, limits, stop })));
     // Put results back in key order.
     const results: PartitionResult[] = new Array(parts.length);
     batches.forEach((b, k) => b.forEach((i, j) => { results[i] = done[k]![j]!; }));

@@ -2,7 +2,7 @@
  * The piscina task: check a batch of partitions in a worker thread. The model is imported from
  * its `source`, once per worker.
  */
-import { checkPartition, type PartitionLimits, type PartitionResult } from './check.js';
+import { checkInterleaved, type PartitionLimits, type PartitionResult } from './interleave.js';
 import type { AnyModel, ModelSource } from './model.js';
 import { fromWire, type WirePartition } from './wire.js';
 
@@ -10,9 +10,11 @@ import { fromWire, type WirePartition } from './wire.js';
 export interface CheckTask {
   readonly source: ModelSource;
   readonly partitions: readonly WirePartition[];
-  /** `Date.now()` deadline: worker clocks (`performance.now`) have their own origins. */
+  /** `Date.now()` deadline (`Infinity`: none): worker clocks (`performance.now`) have their own origins. */
   readonly deadlineEpochMs: number;
-  readonly limits: Omit<PartitionLimits, 'timeLimitMs'>;
+  readonly limits: Omit<PartitionLimits, 'timeLeftMs' | 'stop'>;
+  /** Shared by the tasks of one check: set by the first that finds a violation. */
+  readonly stop: Int32Array;
 }
 
 const models = new Map<string, Promise<AnyModel>>();
@@ -33,5 +35,7 @@ async function load(source: ModelSource): Promise<AnyModel> {
 
 export default async function run(task: CheckTask): Promise<PartitionResult[]> {
   const model = await load(task.source);
-  return task.partitions.map((w) => checkPartition(model, fromWire(w), { ...task.limits, timeLimitMs: task.deadlineEpochMs - Date.now() }));
+  // A task that starts after another found a violation returns at once.
+  const parts = task.partitions.map(fromWire);
+  return checkInterleaved(model, parts, { ...task.limits, timeLeftMs: task.deadlineEpochMs - Date.now(), stop: task.stop });
 }

@@ -1,15 +1,15 @@
-/** The golden histories in shared/data/histories, with their expected verdicts. */
+/** The golden histories in test/fixtures/histories (Porcupine's test data), with their expected verdicts. */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const historiesDir = fileURLToPath(new URL('../../../../shared/data/histories/', import.meta.url));
+export const historiesDir = fileURLToPath(new URL('./fixtures/histories/', import.meta.url));
 
 export interface Golden { readonly dir: 'jepsen-etcd' | 'kv'; readonly file: string; readonly path: string; readonly expected: 'linearizable' | 'not-linearizable' }
 
 /** Every file listed in each folder's EXPECTED.txt. */
 export function goldenHistories(dir: Golden['dir']): Golden[] {
   if (!existsSync(`${historiesDir}${dir}/EXPECTED.txt`)) {
-    throw new Error(`no golden histories at ${historiesDir}${dir}: these tests read shared/data/histories beside the repository (../shared from its root)`);
+    throw new Error(`no golden histories at ${historiesDir}${dir}: they are part of the repository (packages/checker/test/fixtures/histories); is the checkout complete?`);
   }
   const lines = readFileSync(`${historiesDir}${dir}/EXPECTED.txt`, 'utf8').split('\n').filter((l) => l.trim() !== '');
   return lines.map((l) => {

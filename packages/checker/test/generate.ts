@@ -5,7 +5,7 @@
  * Corruptions then change one result so that it cannot be.
  */
 import fc from 'fast-check';
-import type { CasRegisterInput, History, KvInput, Operation, Outcome, RegisterOutput, RegisterValue } from '@synod/checker';
+import { UNKNOWN, type CasRegisterInput, type History, type KvInput, type Model, type Operation, type Outcome, type RegisterOutput, type RegisterValue } from '@synod/checker';
 
 export interface Shape {
   /** Ops in linearization order. */
@@ -233,4 +233,64 @@ export function bruteForceLinearizable(h: History<CasRegisterInput, RegisterOutp
     return false;
   };
   return go(null);
+}
+
+/**
+ * Small random kv histories on one key, not from any execution: puts and appends of one-letter
+ * values, gets returning short strings of those letters (so different orders can explain the same
+ * read), random intervals, some outcomes unknown or failed.
+ */
+export function randomKvHistories(maxOps: number): fc.Arbitrary<History<KvInput, string | null>> {
+  const letter = fc.constantFrom('a', 'b');
+  const input: fc.Arbitrary<KvInput> = fc.oneof(
+    fc.constant<KvInput>({ f: 'get', key: 'k' }),
+    letter.map((value): KvInput => ({ f: 'put', key: 'k', value })),
+    letter.map((value): KvInput => ({ f: 'append', key: 'k', value })),
+  );
+  const op = fc.record({
+    input,
+    read: fc.constantFrom('', 'a', 'b', 'ab', 'ba', 'aa', 'bb', 'aab', 'abb'),
+    fate: fc.oneof({ weight: 6, arbitrary: fc.constant<Outcome>('ok') }, { weight: 2, arbitrary: fc.constant<Outcome>('unknown') }, { weight: 1, arbitrary: fc.constant<Outcome>('fail') }),
+    call: fc.integer({ min: 0, max: 30 }),
+    length: fc.integer({ min: 0, max: 8 }),
+  });
+  return fc.array(op, { minLength: 1, maxLength: maxOps }).map((ops) => ({
+    operations: ops.map((o, id): Operation<KvInput, string | null> => {
+      const output = o.input.f === 'get' ? o.read : null;
+      const ret = o.fate === 'unknown' ? Infinity : o.call + o.length;
+      return { id, process: id, input: o.input, outcome: o.fate, ...(o.fate === 'ok' ? { output } : {}), call: o.call, ret };
+    }),
+  }));
+}
+
+/**
+ * The definition, checked by brute force with any unpartitioned model's `step` (for a
+ * partitioned one, give it one key's operations): some order of the operations that may have
+ * happened respects real time and the model. Small histories only.
+ */
+export function bruteForce<S, I, O>(model: Model<S, I, O>, h: History<I, O>): boolean {
+  const ops = h.operations.filter((o) => o.outcome !== 'fail');
+  const placed = new Array<boolean>(ops.length).fill(false);
+  const go = (s: S): boolean => {
+    if (ops.every((o, i) => placed[i] || o.outcome !== 'ok')) return true;
+    for (let i = 0; i < ops.length; i++) {
+      if (placed[i]) continue;
+      const o = ops[i]!;
+      if (ops.some((x, j) => !placed[j] && x.ret < o.call)) continue;
+      const t = model.step(s, o.input, o.outcome === 'ok' ? (o.output as O) : UNKNOWN);
+      if (t === undefined) continue;
+      placed[i] = true;
+      const found = go(t);
+      placed[i] = false;
+      if (found) return true;
+    }
+    return false;
+  };
+  return go(model.init());
+}
+
+/** The same model without the optional speed-ups (`operationKind`, `possibleAfter`). */
+export function plain<S, I, O>(model: Model<S, I, O>): Model<S, I, O> {
+  const { operationKind: _k, possibleAfter: _p, source: _s, ...rest } = model;
+  return { ...rest, name: `${model.name} (plain)` };
 }

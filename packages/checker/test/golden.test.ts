@@ -1,5 +1,5 @@
 /**
- * Every history in shared/data/histories gets the verdict its EXPECTED.txt gives: the 60
+ * Every history in test/fixtures/histories gets the verdict its EXPECTED.txt gives: the 60
  * Jepsen etcd logs (cas-register) and the kv EDN files (kv map, partitioned per key).
  */
 import { readFileSync } from 'node:fs';

@@ -110,6 +110,27 @@ test('edn: a small kv history becomes operations; comments, extra fields and nem
   assert.is(check(h, kvModel).verdict, 'linearizable');
 });
 
+test('a file with no operation, or none completed, is refused as a whole (line 0), naming the file', () => {
+  const cases: [string, () => unknown, RegExp][] = [
+    ['an empty log', () => parseJepsenLog('', casRegisterModel, 'empty.log'), /^empty\.log: no operations: the file is empty or blank/],
+    ['a blank log', () => parseJepsenLog('\n  \r\n\t\n', casRegisterModel, 'blank.log'), /^blank\.log: no operations/],
+    ['only nemesis events', () => parseJepsenLog('INFO  jepsen.util - :nemesis\t:info\t:start\tnil\n', casRegisterModel, 'n.log'), /^n\.log: no operations: .*only nemesis events/],
+    ['an empty EDN file', () => parseEdnHistory('', kvModel, 'empty.edn'), /^empty\.edn: no operations/],
+    ['EDN comments only', () => parseEdnHistory('; nothing\n\n', kvModel, 'c.edn'), /^c\.edn: no operations/],
+    ['invokes only', () => parseJepsenLog(log(ev(0, 'invoke', 'read', 'nil'), ev(1, 'invoke', 'write', '1')), casRegisterModel, 'open.log'),
+      /^open\.log: no operation completed: 2 invoked, none with an :ok or :fail completion/],
+    ['only :info completions', () => parseEdnHistory(edn('{:process 0, :type :invoke, :f :put, :key "a", :value "x"}', '{:process 0, :type :info, :f :put, :key "a", :value "x"}'), kvModel, 'info.edn'),
+      /^info\.edn: no operation completed: 1 invoked/],
+  ];
+  for (const [what, parse, message] of cases) {
+    const e = parseError(parse);
+    assert.is(e.line, 0, what);
+    assert.match(e.message, message, what);
+  }
+  // One completed operation is enough, failed ones included.
+  assert.is(parseJepsenLog(log(ev(0, 'invoke', 'read', 'nil'), ev(0, 'fail', 'read', ':timed-out')), casRegisterModel, 'f.log').operations.length, 1);
+});
+
 const badEdn: [string, string[], number, RegExp][] = [
   ['a line that is not EDN', ['{:process 0, :type :invoke'], 1, /not valid EDN/],
   ['a vector instead of a map', ['[:process 0]'], 1, /expected an event map/],

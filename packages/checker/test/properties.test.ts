@@ -2,13 +2,14 @@
  * Property tests: histories from a real sequential execution with random overlap are always
  * linearizable; the same histories with one result corrupted (a read of a value never written,
  * an acknowledged write lost) never are. Both for the cas-register and for the kv map (which
- * goes through per-key partitioning).
+ * goes through per-key partitioning). Random histories get the verdict of brute force, and the
+ * search's model-driven speed-ups (operationKind, possibleAfter) never change a verdict.
  */
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { casRegisterModel, check, formatExplanation, kvModel, type CheckResult } from '@synod/checker';
-import { bruteForceLinearizable, casRegisterHistory, corruptLostWrite, corruptReadNeverWritten, kvHistory, randomCasRegisterHistories, shapes } from './generate.ts';
+import { bruteForce, bruteForceLinearizable, casRegisterHistory, corruptLostWrite, corruptReadNeverWritten, kvHistory, plain, randomCasRegisterHistories, randomKvHistories, shapes } from './generate.ts';
 import { assertProperty, runSeed } from './replay.ts';
 
 const seed = runSeed(import.meta.url);
@@ -96,6 +97,33 @@ test('random small histories: the same verdict as brute force over every order',
     assert.is(r.verdict, expected, verdict(r));
   }), 3 * RUNS);
   assert.ok(linearizable > 0, 'some random histories are linearizable');
+});
+
+test('random small kv histories (puts, appends, reads of few letters): the same verdict as brute force', () => {
+  const verdicts = { linearizable: 0, 'not-linearizable': 0 };
+  assertProperty(import.meta.url, seed, fc.property(randomKvHistories(8), (h) => {
+    const expected = bruteForce(kvModel, h) ? 'linearizable' : 'not-linearizable';
+    verdicts[expected]++;
+    const r = check(h, kvModel);
+    assert.is(r.verdict, expected, verdict(r));
+  }), 6 * RUNS);
+  assert.ok(verdicts.linearizable > 0 && verdicts['not-linearizable'] > 0, `both verdicts occur: ${JSON.stringify(verdicts)}`);
+});
+
+test('the speed-ups never change a verdict: kv and cas-register with and without operationKind and possibleAfter', () => {
+  const plainKv = plain(kvModel);
+  const plainCas = plain(casRegisterModel);
+  assertProperty(import.meta.url, seed, fc.property(randomKvHistories(24), (h) => {
+    assert.is(check(h, kvModel).verdict, check(h, plainKv).verdict);
+  }), 2 * RUNS);
+  assertProperty(import.meta.url, seed, fc.property(shapes(60, MAX_SPREAD), fc.nat(), (shape, pick) => {
+    const h = kvHistory(shape);
+    const bad = corruptLostWrite(h, pick, '') ?? h;
+    for (const x of [h, bad]) assert.is(check(x, kvModel).verdict, check(x, plainKv).verdict);
+  }), RUNS);
+  assertProperty(import.meta.url, seed, fc.property(randomCasRegisterHistories(24), (h) => {
+    assert.is(check(h, casRegisterModel).verdict, check(h, plainCas).verdict);
+  }), 2 * RUNS);
 });
 
 test.run();

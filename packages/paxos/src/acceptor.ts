@@ -13,7 +13,7 @@
  * Pure: it touches the world only through `ctx`.
  */
 import { IntMap, defineActor, type ActorContext, type ActorRef } from '@synod/actors';
-import { ZERO_BALLOT, type Ballot } from './ballot.js';
+import { ZERO_BALLOT, formatBallot, type Ballot } from './ballot.js';
 import { FORGOTTEN, type Accept, type AcceptorMsg, type Accepted, type LearnerMsg, type Prepare, type PromiseMsg, type Reject } from './messages.js';
 import { assert } from './assert.js';
 import type { Value } from './value.js';
@@ -61,6 +61,12 @@ export const Acceptor = defineActor<AcceptorState, AcceptorMsg | { type: 'config
       if (key === FORGOTTEN_KEY) forgottenBelow = value as number;
       else instances.set(key as number, value as AcceptorRecord);
     }
+    // Paired with the writes in `onPrepare`, `onAccept` and `onForget`: each record is written
+    // whole, so what comes back satisfies the acceptor invariant, and nothing forgotten returns.
+    instances.forEach((r, instance) => {
+      assert(r.promisedBallot >= r.acceptedBallot, `acceptor ${args.index}, instance ${instance}: recovered promise ${formatBallot(r.promisedBallot)} below its accepted ballot ${formatBallot(r.acceptedBallot)}`);
+      assert(instance >= forgottenBelow, `acceptor ${args.index}: recovered instance ${instance} below its forgetting point ${forgottenBelow}`);
+    });
     return {
       index: args.index,
       learners: args.learners ?? [],

@@ -11,17 +11,23 @@ export {
 } from './invariants.js';
 export { createSynod, SynodError, type Synod, type SynodOptions } from './synod.js';
 export { InvariantViolation } from './assert.js';
+export { QuorumTally, majorityOf, MAX_ACCEPTORS } from './quorum.js';
+export type { SubscriptionRefused } from './messages.js';
 export type {
-  Command, Batch, SlotValue, MPrepare, AcceptedEntry, MPromise, MAccept, MAccepted, MReject, MHeartbeat, MHeartbeatAck, MTruncate,
-  MultiAcceptorMsg, MDecide, MApplied, MRequest, MResult, MRedirect, ReadConsistency, MRead, MReadResult, MFetch, MEntries, MSnapshot,
-  ReplicaSnapshot,
+  SlotValue, MPrepare, AcceptedEntry, MPromise, MAccept, MAccepted, MReject, MHeartbeat, MHeartbeatAck, MTruncate, MultiAcceptorMsg, MDecide,
+  MApplied, MFetch, MEntries, MTruncated, MSnapshotOffer, MSnapshotPull, MSnapshotChunk, MDigest,
 } from './multi/messages.js';
 export { MultiAcceptor, type MultiAcceptorArgs, type MultiAcceptorState, type SlotRecord } from './multi/acceptor.js';
-export { Leader, defaultLeaderOptions, type LeaderArgs, type LeaderOptions, type LeaderState, type LeaderMsg } from './multi/leader.js';
 export {
-  Replica, defaultReplicaOptions, type ReplicaArgs, type ReplicaOptions, type ReplicaState, type ReplicaMsg, type AppliedCommand, type MChanges, type MProgress,
+  Leader, type LeaderArgs, type LeaderState, type LeaderMsg, type LeaderDurable, type LeaderStatus, type MConfigure, type MConfigured,
+} from './multi/leader.js';
+export {
+  defaultLeaderOptions, defaultReplicaOptions, leaderOptions, replicaOptions, checkLeaderTuning, checkClusterOptions, checkAcceptorArgs,
+  type LeaderOptions, type LeaderTuning, type ReplicaOptions,
+} from './multi/options.js';
+export {
+  Replica, type ReplicaArgs, type ReplicaState, type ReplicaMsg, type AppliedChange, type MChanges, type MProgress, type MSubscriptionRefused,
+  type MDivergence,
 } from './multi/replica.js';
-export { defineStateMachine, stateMachineByKey, isStateMachine, type StateMachine, type StateMachineOptions, type Applied } from './multi/state-machine.js';
 export { MultiPaxosInvariants, type MultiViolation } from './multi/invariants.js';
-export { encodeBatch, batchOf, BatchEncoder } from './multi/batch-encoding.js';
 export { multiPaxosCodecs } from './multi/codec.js';

@@ -17,6 +17,7 @@ import type { AcceptorRecord, AcceptorState } from './acceptor.js';
 import type { LearnerState } from './learner.js';
 import { formatBallot, type Ballot } from './ballot.js';
 import type { ProposerState } from './proposer.js';
+import { QuorumTally, majorityOf } from './quorum.js';
 import { valueKey, type Value } from './value.js';
 
 /** One actor as an invariant check sees it. */
@@ -53,7 +54,7 @@ function entries<V>(t: Table<V>): Iterable<[number, V]> {
   return t instanceof IntMap ? t.entries() : t.entries();
 }
 
-interface BallotVotes { value: string; acceptors: number }
+interface BallotVotes { value: string; acceptors: QuorumTally }
 
 /** The stateful checker for simulations: `observe` after every step; a violation is returned once found. */
 export class SynodInvariants {
@@ -66,7 +67,7 @@ export class SynodInvariants {
   private readonly chosen = new Map<number, string>();
 
   constructor(readonly acceptorCount: number) {
-    this.majority = Math.floor(acceptorCount / 2) + 1;
+    this.majority = majorityOf(acceptorCount);
   }
 
   /** Values chosen so far, by instance (value keys). */
@@ -144,12 +145,12 @@ export class SynodInvariants {
     let byBallot = this.votes.get(instance);
     if (!byBallot) { byBallot = new Map(); this.votes.set(instance, byBallot); }
     let v = byBallot.get(ballot);
-    if (!v) { v = { value: key, acceptors: 0 }; byBallot.set(ballot, v); }
+    if (!v) { v = { value: key, acceptors: new QuorumTally(this.majority) }; byBallot.set(ballot, v); }
     if (v.value !== key) {
       return { property: 'one-value-per-ballot', message: `instance ${instance}, ballot ${formatBallot(ballot)}: acceptor ${acceptor} accepted ${key}, another acceptor ${v.value}` };
     }
-    v.acceptors |= 1 << acceptor;
-    if (popcount(v.acceptors) < this.majority) return null;
+    v.acceptors.add(acceptor);
+    if (!v.acceptors.reached) return null;
     // Chosen in this ballot (1 and 2).
     const proposed = this.proposed.get(instance);
     if (proposed && !proposed.has(key)) {
@@ -164,12 +165,6 @@ export class SynodInvariants {
   }
 }
 
-function popcount(x: number): number {
-  let n = 0;
-  while (x) { x &= x - 1; n++; }
-  return n;
-}
-
 /**
  * Checks final states (no history): promised >= accepted everywhere; every value a learner
  * learned is the value a majority of acceptors hold for that instance in one ballot, when such a
@@ -177,7 +172,7 @@ function popcount(x: number): number {
  */
 export function checkSynodStates(acceptors: AcceptorState[], learners: LearnerState[]): string[] {
   const problems: string[] = [];
-  const majority = Math.floor(acceptors.length / 2) + 1;
+  const majority = acceptors.length > 0 ? majorityOf(acceptors.length) : 1;
   const held = new Map<number, Map<string, number>>();
   for (const a of acceptors) {
     for (const [instance, r] of entries<AcceptorRecord>(a.instances)) {

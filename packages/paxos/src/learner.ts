@@ -9,10 +9,11 @@
  *
  * Pure: it touches the world only through `ctx`.
  */
-import { IntMap, defineActor, type ActorContext, type ActorRef, type ReplyToken } from '@synod/actors';
+import { IntMap, defineActor, sameRef, type ActorContext, type ActorRef, type ReplyToken } from '@synod/actors';
 import { assert } from './assert.js';
 import type { Ballot } from './ballot.js';
-import type { Accepted, Chosen, Configure, Decided, LearnerMsg, ProposerMsg } from './messages.js';
+import type { Accepted, Chosen, Configure, Decided, LearnerMsg, ProposerMsg, SubscriptionRefused } from './messages.js';
+import { QuorumTally, majorityOf } from './quorum.js';
 import { sameValue, type Value } from './value.js';
 
 export interface LearnerOptions {
@@ -24,7 +25,7 @@ export interface LearnerOptions {
   maxAttempts: number;
   /** Pending `learn` requests at once. Default 10000. */
   maxPending: number;
-  /** Subscribers to decisions. Default 64. */
+  /** Subscribers to decisions; one more is refused (with a `subscription-refused` notice). Default 64. */
   maxSubscribers: number;
   /** Deadlines are checked this often. Default 20. */
   tickMs: number;
@@ -54,11 +55,10 @@ export interface LearnerArgs {
 /** Votes seen for one undecided instance: per ballot, which acceptors accepted which value. */
 interface Votes {
   ballot: Ballot;
-  mask: number;
-  count: number;
+  voters: QuorumTally;
   value: Value;
   /** Other ballots, rarely more than one (duelling proposers). */
-  others: Map<Ballot, { mask: number; count: number; value: Value }> | null;
+  others: Map<Ballot, { voters: QuorumTally; value: Value }> | null;
 }
 
 interface Pending { tokens: ReplyToken[]; deadline: number; attempts: number; asked: 'peers' | 'proposer' }
@@ -90,7 +90,7 @@ export const Learner = defineActor<LearnerState, Msg, LearnerArgs, never>({
     ctx.setTimer('tick', opts.tickMs, { type: 'tick' });
     return {
       index: args.index,
-      majority: Math.floor(args.acceptorCount / 2) + 1,
+      majority: majorityOf(args.acceptorCount),
       learners: args.learners ?? [],
       proposers: args.proposers ?? [],
       opts,
@@ -116,16 +116,25 @@ export const Learner = defineActor<LearnerState, Msg, LearnerArgs, never>({
         if (v !== undefined || s.decided.has(msg.instance)) c.reply({ type: 'decided', instance: msg.instance, value: v } satisfies Decided);
         break;
       }
-      case 'subscribe':
-        if (s.subscribers.length >= s.opts.maxSubscribers) throw new Error(`learner ${s.index}: more than ${s.opts.maxSubscribers} subscribers (maxSubscribers)`);
-        s.subscribers.push(msg.to);
-        break;
+      case 'subscribe': onSubscribe(s, msg.to, c); break;
       case 'tick': onTick(s, c); break;
       case 'configure': onConfigure(s, msg); break;
       case 'forget': onForget(s, msg.below); break;
     }
   },
 });
+
+/** A subscriber past `maxSubscribers` is refused: it is told so, and nothing else changes. */
+function onSubscribe(s: LearnerState, to: ActorRef<Decided>, ctx: Ctx): void {
+  if (s.subscribers.some((r) => sameRef(r, to))) return;
+  if (s.subscribers.length >= s.opts.maxSubscribers) {
+    const reason = `learner ${s.index} already has ${s.opts.maxSubscribers} subscribers (maxSubscribers)`;
+    ctx.log.warn(reason);
+    ctx.send(to as ActorRef<unknown>, { type: 'subscription-refused', learner: s.index, reason } satisfies SubscriptionRefused);
+    return;
+  }
+  s.subscribers.push(to);
+}
 
 function onConfigure(s: LearnerState, m: Configure): void {
   if (m.learners) s.learners = m.learners;
@@ -140,29 +149,24 @@ function onAccepted(s: LearnerState, m: Accepted, ctx: Ctx): void {
     return;
   }
   let v = s.votes.get(m.instance);
-  const bit = 1 << m.acceptor;
   if (v === undefined) {
-    v = { ballot: m.ballot, mask: bit, count: 1, value: m.value, others: null };
+    v = { ballot: m.ballot, voters: new QuorumTally(s.majority), value: m.value, others: null };
     s.votes.set(m.instance, v);
-  } else if (v.ballot === m.ballot) {
-    if (v.mask & bit) return;
-    v.mask |= bit;
-    v.count++;
-    assert(sameValue(v.value, m.value), `learner: two values accepted in ballot ${m.ballot} of instance ${m.instance}`);
-  } else {
+  } else if (v.ballot !== m.ballot) {
     v.others ??= new Map();
-    const o = v.others.get(m.ballot);
+    let o = v.others.get(m.ballot);
     if (o === undefined) {
-      v.others.set(m.ballot, { mask: bit, count: 1, value: m.value });
-    } else if (!(o.mask & bit)) {
-      o.mask |= bit;
-      o.count++;
-      assert(sameValue(o.value, m.value), `learner: two values accepted in ballot ${m.ballot} of instance ${m.instance}`);
-      if (o.count >= s.majority) decide(s, m.instance, o.value, true, ctx);
+      o = { voters: new QuorumTally(s.majority), value: m.value };
+      v.others.set(m.ballot, o);
     }
+    if (o.voters.has(m.acceptor)) return;
+    assert(sameValue(o.value, m.value), `learner: two values accepted in ballot ${m.ballot} of instance ${m.instance}`);
+    if (o.voters.add(m.acceptor)) decide(s, m.instance, o.value, true, ctx);
     return;
   }
-  if (v.count >= s.majority) decide(s, m.instance, v.value, true, ctx);
+  if (v.voters.has(m.acceptor)) return;
+  assert(sameValue(v.value, m.value), `learner: two values accepted in ballot ${m.ballot} of instance ${m.instance}`);
+  if (v.voters.add(m.acceptor)) decide(s, m.instance, v.value, true, ctx);
 }
 
 /**

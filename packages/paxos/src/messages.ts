@@ -1,6 +1,6 @@
 /**
  * The messages of the Synod (single-decree Paxos, many instances at once), named after the
- * seed's phases, and the validator used wherever messages enter from outside.
+ * seed's phases, and the check of instance ids given by users.
  *
  * Every protocol message names its `instance`: instances are independent consensus problems
  * that share the same actors, so rounds can be pipelined.
@@ -75,8 +75,13 @@ export interface Configure {
 export interface Learn { type: 'learn'; instance: number }
 /** A learner asks its peers whether they know an instance (they answer with {@link Decided}). */
 export interface Query { type: 'query'; instance: number }
-/** Subscribe to every decision of a learner (it sends {@link Decided} to `to`). */
+/**
+ * Subscribe to every decision of a learner (it sends {@link Decided} to `to`), or, past its
+ * `maxSubscribers`, one {@link SubscriptionRefused}.
+ */
 export interface Subscribe { type: 'subscribe'; to: ActorRef<Decided> }
+/** To a subscriber a learner did not take: it already has `maxSubscribers`. */
+export interface SubscriptionRefused { type: 'subscription-refused'; learner: number; reason: string }
 
 export type LearnerMsg = Accepted | Decided | Learn | Query | Subscribe | Tick | Configure | Chosen;
 
@@ -90,35 +95,8 @@ export class InvalidMessageError extends Error {
 }
 
 const isInstance = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
-const isBallot = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
 
 /** Checks an instance id given by a user: a safe integer >= 0. */
 export function checkInstance(instance: unknown, where: string): asserts instance is number {
   if (!isInstance(instance)) throw new InvalidMessageError(`${where}: instance must be an integer >= 0 (a safe integer), got ${String(instance)}`);
-}
-
-/**
- * Validates a message received across a trust boundary. Throws {@link InvalidMessageError}
- * naming what is wrong; returns the message typed.
- */
-export function validateSynodMessage(m: unknown): SynodMessage {
-  if (typeof m !== 'object' || m === null) throw new InvalidMessageError(`a Synod message must be an object, got ${m === null ? 'null' : typeof m}`);
-  const msg = m as Record<string, unknown>;
-  const need = (ok: boolean, what: string) => { if (!ok) throw new InvalidMessageError(`bad "${String(msg.type)}" message: ${what}`); };
-  switch (msg.type) {
-    case 'prepare': need(isInstance(msg.instance) && isBallot(msg.ballot) && (msg.ballot as number) > 0, 'needs instance and ballot > 0'); break;
-    case 'promise': need(isInstance(msg.instance) && isBallot(msg.ballot) && isBallot(msg.acceptedBallot) && Number.isInteger(msg.acceptor), 'needs instance, ballot, acceptor, acceptedBallot'); break;
-    case 'accept': need(isInstance(msg.instance) && isBallot(msg.ballot) && (msg.ballot as number) > 0 && 'value' in msg, 'needs instance, ballot > 0 and value'); break;
-    case 'accepted': need(isInstance(msg.instance) && isBallot(msg.ballot) && Number.isInteger(msg.acceptor) && 'value' in msg, 'needs instance, ballot, acceptor, value'); break;
-    case 'reject': need(isInstance(msg.instance) && isBallot(msg.ballot) && Number.isInteger(msg.acceptor) && typeof msg.promised === 'number', 'needs instance, ballot, acceptor, promised'); break;
-    case 'decided': case 'chosen': need(isInstance(msg.instance) && 'value' in msg, 'needs instance and value'); break;
-    case 'propose': need(isInstance(msg.instance) && 'value' in msg, 'needs instance and value'); break;
-    case 'learn': case 'query': need(isInstance(msg.instance), 'needs instance'); break;
-    case 'forget': need(isInstance(msg.below), 'needs below'); break;
-    case 'proposer-heartbeat': need(Number.isInteger(msg.id) && isBallot(msg.leaderBallot), 'needs id and leaderBallot'); break;
-    case 'propose-failed': need(isInstance(msg.instance) && typeof msg.reason === 'string', 'needs instance and reason'); break;
-    case 'tick': case 'configure': case 'subscribe': break;
-    default: throw new InvalidMessageError(`unknown Synod message type ${JSON.stringify(msg.type)}`);
-  }
-  return m as SynodMessage;
 }

@@ -16,12 +16,13 @@
  * Pure: it touches the world only through `ctx` (time, timers, randomness, persistence).
  */
 import { IntMap, defineActor, type ActorContext, type ActorRef, type ReplyToken } from '@synod/actors';
-import { ZERO_BALLOT, ballot, formatBallot, proposerOf, roundOf, type Ballot } from './ballot.js';
+import { ZERO_BALLOT, ballot, roundOf, type Ballot } from './ballot.js';
 import {
   FORGOTTEN, type Accept, type Accepted, type AcceptorMsg, type Chosen, type Configure, type Prepare, type PromiseMsg,
   type Propose, type ProposeFailed, type ProposerHeartbeat, type ProposerMsg, type Reject,
 } from './messages.js';
 import { assert } from './assert.js';
+import { QuorumTally, majorityOf } from './quorum.js';
 import type { Value } from './value.js';
 
 /** Bounds and timing of a proposer. Every one is named and has a default. */
@@ -87,22 +88,24 @@ class Round {
   ballot: Ballot = ZERO_BALLOT;
   /** The highest ballot seen for this instance (our own, or in a rejection). */
   seen: Ballot = ZERO_BALLOT;
-  promised = 0;
-  promises = 0;
+  /** Phase 1: the acceptors that promised `ballot`. */
+  readonly promises: QuorumTally;
   highestBallot: Ballot = ZERO_BALLOT;
   highestValue: Value = null;
   /** The value sent in phase 2 of the current ballot. */
   proposed: Value = null;
-  accepted = 0;
-  accepts = 0;
+  /** Phase 2: the acceptors that accepted `proposed` in `ballot`. */
+  readonly accepts: QuorumTally;
   deadline = 0;
   /** When the current phase's message goes again to acceptors that have not answered. */
   retransmitAt = 0;
   timeoutMs: number;
   attempts = 0;
   readonly waiters: ReplyToken[] = [];
-  constructor(readonly instance: number, readonly value: Value, readonly recover: boolean, timeoutMs: number) {
+  constructor(readonly instance: number, readonly value: Value, readonly recover: boolean, timeoutMs: number, majority: number) {
     this.timeoutMs = timeoutMs;
+    this.promises = new QuorumTally(majority);
+    this.accepts = new QuorumTally(majority);
   }
 }
 
@@ -137,12 +140,16 @@ export const Proposer = defineActor<ProposerState, ProposerMsg, ProposerArgs, Pr
 
   init(args, ctx, recovered) {
     const opts = { ...defaultProposerOptions, ...args.options };
+    if (recovered) {
+      // Paired with `reserve`: reservations are whole rounds above zero.
+      assert(Number.isSafeInteger(recovered.reservedRound) && recovered.reservedRound > 0, `proposer ${args.id}: recovered a reserved round of ${recovered.reservedRound}`);
+    }
     // Start above every round this proposer may have used before a crash (①).
     const round = recovered ? recovered.reservedRound + 1 : 1;
     const s: ProposerState = {
       id: args.id,
       acceptors: args.acceptors,
-      majority: Math.floor(args.acceptors.length / 2) + 1,
+      majority: majorityOf(args.acceptors.length),
       proposers: args.proposers ?? [],
       opts,
       rounds: new IntMap(),
@@ -179,7 +186,7 @@ export const Proposer = defineActor<ProposerState, ProposerMsg, ProposerArgs, Pr
 function onConfigure(s: ProposerState, m: Configure): void {
   if (m.acceptors) {
     s.acceptors = m.acceptors;
-    s.majority = Math.floor(m.acceptors.length / 2) + 1;
+    s.majority = majorityOf(m.acceptors.length);
   }
   if (m.proposers) s.proposers = m.proposers;
 }
@@ -242,7 +249,7 @@ function onHeartbeat(s: ProposerState, m: ProposerHeartbeat, ctx: Ctx): void {
 }
 
 function start(s: ProposerState, m: Propose, token: ReplyToken | undefined, ctx: Ctx): void {
-  const round = new Round(m.instance, m.recover ? null : m.value, m.recover === true, s.opts.initialTimeoutMs);
+  const round = new Round(m.instance, m.recover ? null : m.value, m.recover === true, s.opts.initialTimeoutMs, s.majority);
   if (token) round.waiters.push(token);
   s.rounds.set(m.instance, round);
   prepare(s, round, ballot(s.round, s.id), ctx);
@@ -258,16 +265,16 @@ function prepare(s: ProposerState, r: Round, b: Ballot, ctx: Ctx): void {
     return;
   }
   reserve(s, roundOf(b), ctx);
+  // Paired with the check in `init`: a ballot goes out only within a durable reservation (①).
+  assert(roundOf(b) <= s.reservedRound, `proposer ${s.id}: ballot round ${roundOf(b)} above the reserved ${s.reservedRound}`);
   s.stats.ballots++;
   r.phase = 1;
   r.ballot = b;
   if (b > r.seen) r.seen = b;
-  r.promised = 0;
-  r.promises = 0;
+  r.promises.reset();
   r.highestBallot = ZERO_BALLOT;
   r.highestValue = null;
-  r.accepted = 0;
-  r.accepts = 0;
+  r.accepts.reset();
   const now = ctx.now();
   r.deadline = now + r.timeoutMs;
   r.retransmitAt = now + s.opts.retransmitMs;
@@ -279,15 +286,12 @@ function prepare(s: ProposerState, r: Round, b: Ballot, ctx: Ctx): void {
 function onPromise(s: ProposerState, m: PromiseMsg, ctx: Ctx): void {
   const r = s.rounds.get(m.instance);
   if (r === undefined || r.phase !== 1 || m.ballot !== r.ballot) return; // stale
-  const bit = 1 << m.acceptor;
-  if (r.promised & bit) return; // a duplicate
-  r.promised |= bit;
-  r.promises++;
+  if (r.promises.has(m.acceptor)) return; // a duplicate
   if (m.acceptedBallot > r.highestBallot) {
     r.highestBallot = m.acceptedBallot;
     r.highestValue = m.acceptedValue;
   }
-  if (r.promises < s.majority) return;
+  if (!r.promises.add(m.acceptor)) return;
   // ⑤: the value of the highest-numbered accepted proposal among the promises, else our own.
   const value = r.highestBallot !== ZERO_BALLOT ? r.highestValue : r.value;
   r.phase = 2;
@@ -305,11 +309,7 @@ function onPromise(s: ProposerState, m: PromiseMsg, ctx: Ctx): void {
 function onAccepted(s: ProposerState, m: Accepted, ctx: Ctx): void {
   const r = s.rounds.get(m.instance);
   if (r === undefined || r.phase !== 2 || m.ballot !== r.ballot) return;
-  const bit = 1 << m.acceptor;
-  if (r.accepted & bit) return;
-  r.accepted |= bit;
-  r.accepts++;
-  if (r.accepts < s.majority) return;
+  if (!r.accepts.add(m.acceptor)) return;
   s.stats.decided++;
   const chosen: Chosen = { type: 'chosen', instance: r.instance, value: r.proposed };
   finish(s, r, chosen, ctx);
@@ -391,14 +391,9 @@ function onTick(s: ProposerState, ctx: Ctx): void {
 /** Sends the current phase's message again, same ballot, to the acceptors that have not answered. */
 function retransmit(s: ProposerState, r: Round, ctx: Ctx): void {
   r.retransmitAt = ctx.now() + s.opts.retransmitMs;
-  const answered = r.phase === 1 ? r.promised : r.accepted;
+  const answered = r.phase === 1 ? r.promises : r.accepts;
   const msg: Prepare | Accept = r.phase === 1
     ? { type: 'prepare', instance: r.instance, ballot: r.ballot }
     : { type: 'accept', instance: r.instance, ballot: r.ballot, value: r.proposed };
-  for (let i = 0; i < s.acceptors.length; i++) if (!(answered & (1 << i))) ctx.send(s.acceptors[i]!, msg);
-}
-
-/** For logs and tests. */
-export function describeRound(r: Round): string {
-  return `instance ${r.instance} ballot ${formatBallot(r.ballot)} by ${proposerOf(r.ballot)} phase ${r.phase}`;
+  for (let i = 0; i < s.acceptors.length; i++) if (!answered.has(i)) ctx.send(s.acceptors[i]!, msg);
 }

@@ -23,6 +23,8 @@ export function valueKey(v: Value): string {
   if (typeof v === 'number') return `n${v}`;
   if (v === null || v === undefined) return 'null';
   if (typeof v === 'boolean') return v ? 'true' : 'false';
+  // Bytes (Multi-Paxos slot values): one character per byte, exact and native.
+  if (v instanceof Uint8Array) return `b${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1')}`;
   if (typeof v === 'object') {
     let k = objectKeys.get(v);
     if (k === undefined) {

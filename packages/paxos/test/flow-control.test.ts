@@ -6,8 +6,9 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Leader, MultiAcceptor, batchOf, type Command, type LeaderState } from '@synod/paxos';
-import { Net } from './harness.ts';
+import { encode } from '@synod/canonical';
+import { Leader, MultiAcceptor, type LeaderState } from '@synod/paxos';
+import { Net, commandsIn, requestOf } from './harness.ts';
 
 const LAG = 100;
 
@@ -22,20 +23,25 @@ function setup() {
     options: { maxApplyLag: LAG, maxBatchCommands: 10, window: 64 },
   });
   assert.equal(leader, self);
-  for (let i = 0; i < 20 && net.state<LeaderState>('leader-0').status !== 'leader'; i++) { net.advance(10); net.run(); }
-  assert.is(net.state<LeaderState>('leader-0').status, 'leader', 'the leader was elected');
+  for (let i = 0; i < 20 && net.state<LeaderState>('leader-0').election.status !== 'leader'; i++) { net.advance(10); net.run(); }
+  assert.is(net.state<LeaderState>('leader-0').election.status, 'leader', 'the leader was elected');
   return { net, leader };
 }
 
+function pendingCount(s: LeaderState): number {
+  return s.batching.pendingCommands;
+}
+
 function request(net: Net, leader: { name: string; node: number; id: number }, from: number, n: number): void {
-  const commands: Command[] = Array.from({ length: n }, (_, i) => ({ client: 'c', seq: from + i, op: { op: 'set', key: 'k', value: from + i } }));
-  net.tell(leader, { type: 'request', commands, silent: true });
+  // One command per request, so that batches can be cut anywhere (maxBatchCommands).
+  const client = { name: 'client', node: 7, id: 1 };
+  for (let i = 0; i < n; i++) net.tell(leader, requestOf('c', client, [{ seq: from + i, bytes: encode(from + i) }]));
 }
 
 /** Commands proposed so far, counted in the phase-2 messages to one acceptor (each slot once). */
 function proposed(net: Net): number {
   const slots = new Map<number, number>();
-  for (const p of net.sentOf('m-accept')) if (p.to.name === 'acceptor-0') slots.set(p.msg.slot, batchOf(p.msg.value)?.commands.length ?? 0);
+  for (const p of net.sentOf('m-accept')) if (p.to.name === 'acceptor-0') slots.set(p.msg.slot, commandsIn(p.msg.value).length);
   return [...slots.values()].reduce((a, b) => a + b, 0);
 }
 
@@ -45,17 +51,17 @@ function report(net: Net, leader: { name: string; node: number; id: number }, re
 
 test('past maxApplyLag commands unapplied by a majority, the leader waits; it goes on when they catch up', () => {
   const { net, leader } = setup();
-  const start = net.state<LeaderState>('leader-0').nextSlot;
+  const start = net.state<LeaderState>('leader-0').pipeline.nextSlot;
   report(net, leader, 0, start);
   report(net, leader, 1, start);
   request(net, leader, 1, 1000);
   net.run();
   const first = proposed(net);
   assert.ok(first >= LAG && first < LAG + 10, `proposed ${first} commands: at least maxApplyLag (${LAG}), at most one batch more`);
-  assert.ok(net.state<LeaderState>('leader-0').pending.length - net.state<LeaderState>('leader-0').pendingHead > 0, 'the rest waits at the leader');
+  assert.ok(pendingCount(net.state<LeaderState>('leader-0')) > 0, 'the rest waits at the leader');
 
   // One replica catching up is not a majority: still waiting.
-  const through = net.state<LeaderState>('leader-0').nextSlot;
+  const through = net.state<LeaderState>('leader-0').pipeline.nextSlot;
   report(net, leader, 0, through);
   net.run();
   assert.is(proposed(net), first, 'one replica of three is not enough');
@@ -69,7 +75,7 @@ test('past maxApplyLag commands unapplied by a majority, the leader waits; it go
 
 test('replicas not heard from do not hold the leader back (they may be down)', () => {
   const { net, leader } = setup();
-  report(net, leader, 0, net.state<LeaderState>('leader-0').nextSlot); // one report: no majority heard
+  report(net, leader, 0, net.state<LeaderState>('leader-0').pipeline.nextSlot); // one report: no majority heard
   request(net, leader, 1, 500);
   net.run();
   assert.is(proposed(net), 500);

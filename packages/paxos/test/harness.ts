@@ -4,7 +4,9 @@
  * delivered, dropped or duplicated, and when time moves. (Randomised fault campaigns use the
  * simulator; these tests pin down single sentences of the seed.)
  */
-import { Prng, type ActorContext, type ActorDefinition, type ActorRef, type PersistKey, type ReplyToken } from '@synod/actors';
+import { MemorySnapshotStore, Prng, type ActorContext, type ActorDefinition, type ActorRef, type PersistKey, type ReplyToken } from '@synod/actors';
+import { encode } from '@synod/canonical';
+import { RequestWriter, SlotReader, slotOf, type MClientRequest } from '@synod/smr';
 
 export interface Packet { from: ActorRef<any> | null; to: ActorRef<any>; msg: any; corr: number }
 
@@ -17,6 +19,8 @@ interface Node {
   /** What persist/persistEntry wrote, as a store would keep it. */
   durable: { state?: unknown; hasState: boolean; entries: Map<PersistKey, unknown> };
   up: boolean;
+  /** Its snapshots (ctx.snapshots), kept across restarts like `durable`. */
+  snapshots?: MemorySnapshotStore;
 }
 
 export class FakeContext implements ActorContext<any, any> {
@@ -49,6 +53,7 @@ export class FakeContext implements ActorContext<any, any> {
     this.net.persists++;
   }
   recoveredEntries() { return new Map(this.node.durable.entries); }
+  get snapshots() { return (this.node.snapshots ??= new MemorySnapshotStore()); }
   spawn(): never { throw new Error('not used by the protocol cores'); }
   stop() {}
 }
@@ -161,4 +166,29 @@ export class Net {
   /** Packets in flight of a message type. */
   pending(type: string): Packet[] { return this.inFlight.filter((p) => p.msg?.type === type); }
   sentOf(type: string): Packet[] { return this.sent.filter((p) => p.msg?.type === type); }
+}
+
+// ------------------------------------------------------------------ the client protocol, by hand
+
+/** A client's request of commands (session 1 unless said), as the client protocol sends it. */
+export function requestOf(client: string, from: ActorRef<any>, commands: { seq: number; bytes: Uint8Array; session?: number }[]): MClientRequest {
+  const w = new RequestWriter();
+  for (const c of commands) w.add(c.session ?? 1, 0, c.seq, c.bytes);
+  return { type: 'client-request', from, client, commands: commands.length, bytes: w.finish(client) };
+}
+
+/** The commands of a slot value, in order. */
+export function commandsIn(value: Uint8Array | null): { client: string; session: number; seq: number; command: Uint8Array }[] {
+  const out: { client: string; session: number; seq: number; command: Uint8Array }[] = [];
+  if (value === null) return out;
+  const r = new SlotReader().reset(value);
+  while (r.nextRequest()) while (r.nextCommand()) out.push({ client: r.clientId, session: r.sessionNos[r.sessionIndex]!, seq: r.seq, command: r.command.slice() });
+  return out;
+}
+
+/** A slot value of one request of `client`'s session 1 (commands encoded canonically). */
+export function slotWith(client: string, commands: { seq: number; value: unknown }[]): Uint8Array {
+  const w = new RequestWriter();
+  for (const c of commands) w.add(1, 0, c.seq, encode(c.value));
+  return slotOf([w.finish(client)]);
 }

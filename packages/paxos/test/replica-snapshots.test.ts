@@ -5,8 +5,9 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Replica, defineStateMachine, encodeBatch, type ReplicaState } from '@synod/paxos';
-import { Net } from './harness.ts';
+import { Replica, type ReplicaState } from '@synod/paxos';
+import { defineStateMachine } from '@synod/smr';
+import { Net, slotWith } from './harness.ts';
 
 const Register = defineStateMachine({
   module: import.meta.url, name: 'register',
@@ -21,12 +22,12 @@ test('a snapshot is taken once the applied slots hold snapshotEveryBytes, long b
   const replica = net.spawn(Replica, 'replica-0', { index: 0, machine: Register.key, leaders: [leader], options: { snapshotEvery: 1000, snapshotEveryBytes: 10_000 } });
   const big = 'x'.repeat(1000);
   for (let slot = 0; slot < 12; slot++) {
-    net.tell(replica, { type: 'm-decide', firstSlot: slot, values: [encodeBatch([{ client: 'c', seq: slot + 1, op: big }])] });
+    net.tell(replica, { type: 'm-decide', firstSlot: slot, values: [slotWith('c', [{ seq: slot + 1, value: big }])] });
   }
   net.run();
   const s = net.state<ReplicaState>('replica-0');
-  assert.is(s.appliedUpTo, 12);
-  const at = s.snapshot?.appliedUpTo ?? 0;
+  assert.is(s.exec.appliedUpTo, 12);
+  const at = s.snapshot?.index ?? 0;
   assert.ok(at >= 9 && at <= 11, `snapshot after about 10 slots of ~1 kB (at ${at})`);
   const reports = net.sentOf('m-applied').filter((p) => p.to.name === 'leader-0').map((p) => p.msg.snapshotAt);
   assert.ok(reports.includes(at), 'the leader hears of the snapshot (it cuts the acceptors\' logs there)');
@@ -35,9 +36,9 @@ test('a snapshot is taken once the applied slots hold snapshotEveryBytes, long b
 test('small slots: snapshots still come every snapshotEvery slots', () => {
   const net = new Net();
   const replica = net.spawn(Replica, 'replica-0', { index: 0, machine: Register.key, options: { snapshotEvery: 5, snapshotEveryBytes: 1 << 20 } });
-  for (let slot = 0; slot < 7; slot++) net.tell(replica, { type: 'm-decide', firstSlot: slot, values: [encodeBatch([{ client: 'c', seq: slot + 1, op: 'v' }])] });
+  for (let slot = 0; slot < 7; slot++) net.tell(replica, { type: 'm-decide', firstSlot: slot, values: [slotWith('c', [{ seq: slot + 1, value: 'v' }])] });
   net.run();
-  assert.is(net.state<ReplicaState>('replica-0').snapshot?.appliedUpTo, 5);
+  assert.is(net.state<ReplicaState>('replica-0').snapshot?.index, 5);
 });
 
 test.run();

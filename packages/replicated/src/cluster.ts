@@ -1,78 +1,192 @@
 /**
  * Starts the actors of a replicated state machine: on every replica node (one worker each), a
- * Multi-Paxos acceptor, a leader candidate and a replica, under one supervisor.
+ * Multi-Paxos acceptor, a leader candidate and a replica, under one supervisor. The same function
+ * starts them in an actor system (workers or embedded) and in the simulator.
  */
-import type { ActorRef, ActorSystem, StorageKind, SupervisionOptions, Supervisor } from '@synod/actors';
 import {
-  Leader, MultiAcceptor, Replica, type LeaderArgs, type LeaderMsg, type LeaderOptions, type MultiAcceptorMsg, type ReplicaArgs,
-  type ReplicaMsg, type ReplicaOptions, type StateMachine,
+  InvalidOptionError, sameRef, type ActorRef, type StorageKind, type SupervisionOptions, type Supervisor, type SupervisorSpec,
+} from '@synod/actors';
+import {
+  Leader, MAX_ACCEPTORS, MultiAcceptor, Replica, checkClusterOptions, type LeaderArgs, type LeaderMsg, type LeaderOptions, type MChanges,
+  type MDivergence, type MultiAcceptorMsg, type ReplicaArgs, type ReplicaMsg, type ReplicaOptions,
 } from '@synod/paxos';
+import type { StateMachine } from '@synod/smr';
+import type { ProtocolDefinition } from './protocol.js';
+
+/** Where a cluster runs: an `ActorSystem` or a `Simulation` (both have these). */
+export interface ClusterHost {
+  readonly mode?: string;
+  supervise(spec: SupervisorSpec): Promise<Supervisor>;
+  send<M>(to: ActorRef<M>, message: M): void;
+}
 
 export interface ClusterOptions {
   /** Prefix of actor names and worker keys. */
   name: string;
+  /** The replication protocol (see `registerProtocol`). Default `multipaxos`. */
+  protocol?: string;
   replicas: number;
   machine: StateMachine;
   storage: StorageKind;
   leader?: Partial<LeaderOptions>;
   replica?: Partial<ReplicaOptions>;
   supervision?: SupervisionOptions;
+  /**
+   * For campaigns that prove they catch bugs: acceptors that forget what they promised and
+   * accepted when they restart (NOT Paxos: never set it outside such a test).
+   */
+  forgetfulAcceptors?: boolean;
 }
 
 export interface Cluster {
   supervisor: Supervisor;
+  /** The protocol that orders its commands. */
+  protocol: string;
+  /** Multi-Paxos acceptors (empty for other protocols: see `roles`). */
   acceptors: ActorRef<MultiAcceptorMsg>[];
-  leaders: ActorRef<LeaderMsg>[];
+  /** Every role of the protocol by name (Multi-Paxos: `acceptors`). */
+  roles: Record<string, ActorRef<any>[]>;
+  /** Where commands go, by node. */
+  leaders: ActorRef<any>[];
   replicas: ActorRef<ReplicaMsg>[];
   /** The worker key of replica node i. */
   workerKey(i: number): string;
+  /**
+   * Sends replica `i`'s applied changes to `to`, from now on and across the replica's restarts
+   * (the subscription is part of the arguments its supervisor restarts it with). A restarted
+   * replica applies again from its snapshot: changes of slots already sent come again, in order.
+   */
+  subscribe(i: number, to: ActorRef<MChanges>): void;
+  /** Ends a subscription made with {@link subscribe}. */
+  unsubscribe(i: number, to: ActorRef<MChanges>): void;
+  /** Sends every replica's `divergence` notices to `to` (a replica found a peer disagreeing at an index), across restarts. */
+  watchDivergence(to: ActorRef<MDivergence>): void;
 }
 
-export async function startCluster(system: ActorSystem, o: ClusterOptions): Promise<Cluster> {
-  const n = o.replicas;
-  const key = (i: number) => `${o.name}-${i}`;
-  const machineModule = o.machine.module;
-  if (system.mode === 'workers' && !machineModule) {
-    throw new TypeError(`state machine "${o.machine.name}" has no module: add \`module: import.meta.url\` to defineStateMachine so workers can load it`);
+/**
+ * Checks a cluster's options, as `startCluster` does before it starts anything: the number of
+ * nodes, and each role's options (see `checkClusterOptions` of @synod/paxos). Throws
+ * `InvalidOptionError` naming the option and the rule.
+ */
+export function checkCluster(o: Pick<ClusterOptions, 'replicas' | 'leader' | 'replica'>): { leader: LeaderOptions; replica: ReplicaOptions } {
+  if (!(Number.isInteger(o.replicas) && o.replicas >= 1 && o.replicas <= MAX_ACCEPTORS)) {
+    throw new InvalidOptionError(`replicas must be an integer in 1..${MAX_ACCEPTORS}, got ${String(o.replicas)}`);
   }
-  const preload = machineModule ? [machineModule] : [];
-  const leaseMs = o.leader?.leaseMs;
-  // Batches are encoded once for replicas in other threads; embedded, nothing is copied.
-  const leaderOptions: Partial<LeaderOptions> = { encodeBatches: system.mode === 'workers', ...o.leader };
-  // Replicas are meant to survive their workers' crashes: a killed worker restarts three actors,
-  // so the default intensity is generous (a cluster that still keeps failing escalates).
-  const supervisor = await system.supervise({ name: o.name, maxRestarts: 300, windowMs: 10_000, ...o.supervision });
-  try {
+  return checkClusterOptions({ nodes: o.replicas, leader: o.leader, replica: o.replica });
+}
+
+/** The Multi-Paxos cluster: on every node an acceptor, a replica and a leader candidate. */
+export const multiPaxosProtocol: ProtocolDefinition = {
+  name: 'multipaxos',
+  async start(o) {
+    const n = o.nodes;
+    // The acceptors honour the lease the leaders count on: one value for both.
+    const { leader: { leaseMs } } = checkClusterOptions({ nodes: n, leader: o.leader, replica: o.replica });
+    const leaderOptions: Partial<LeaderOptions> = { ...o.leader };
     const acceptors: ActorRef<MultiAcceptorMsg>[] = [];
     for (let i = 0; i < n; i++) {
-      acceptors.push(await supervisor.startChild({
-        actor: MultiAcceptor, name: `${o.name}-acceptor-${i}`, worker: key(i), storage: o.storage, args: { index: i, leaseMs },
+      acceptors.push(await o.supervisor.startChild({
+        actor: MultiAcceptor, name: `${o.name}-acceptor-${i}`, worker: o.nodeKey(i), storage: o.storage,
+        args: { index: i, leaseMs, ...(o.forgetful ? { forgetful: true } : {}) },
       }) as ActorRef<MultiAcceptorMsg>);
     }
     const replicas: ActorRef<ReplicaMsg>[] = [];
     for (let i = 0; i < n; i++) {
-      replicas.push(await supervisor.startChild({
-        actor: Replica, name: `${o.name}-replica-${i}`, worker: key(i), storage: o.storage, preload,
-        args: { index: i, machine: o.machine.key, options: o.replica } satisfies ReplicaArgs,
+      replicas.push(await o.supervisor.startChild({
+        actor: Replica, name: `${o.name}-replica-${i}`, worker: o.nodeKey(i), storage: o.storage, preload: o.preload,
+        args: o.replicaArgs(i, [], []),
       }) as ActorRef<ReplicaMsg>);
     }
     const leaders: ActorRef<LeaderMsg>[] = [];
     for (let i = 0; i < n; i++) {
-      leaders.push(await supervisor.startChild({
-        actor: Leader, name: `${o.name}-leader-${i}`, worker: key(i), storage: o.storage,
+      leaders.push(await o.supervisor.startChild({
+        actor: Leader, name: `${o.name}-leader-${i}`, worker: o.nodeKey(i), storage: o.storage,
         args: { index: i, acceptors, replicas, leaders: [], options: leaderOptions } satisfies LeaderArgs,
       }) as ActorRef<LeaderMsg>);
     }
     // Refs that did not exist at spawn: given now, and kept for restarts.
     leaders.forEach((ref, i) => {
-      supervisor.setChildArgs(ref, { index: i, acceptors, replicas, leaders, options: leaderOptions } satisfies LeaderArgs);
-      system.send(ref, { type: 'configure', leaders });
+      o.supervisor.setChildArgs(ref, { index: i, acceptors, replicas, leaders, options: leaderOptions } satisfies LeaderArgs);
+      o.send(ref, { type: 'configure', leaders });
     });
+    return { leaders, replicas, roles: { acceptors } };
+  },
+};
+
+/** The protocols a cluster can run, by name. */
+const protocols = new Map<string, ProtocolDefinition>([['multipaxos', multiPaxosProtocol]]);
+
+/** Makes a protocol available to `startCluster` (and `ReplicatedStateMachine.start({ protocol })`). */
+export function registerProtocol(p: ProtocolDefinition): void {
+  protocols.set(p.name, p);
+}
+
+/** The names of the protocols available. */
+export function protocolNames(): string[] {
+  return [...protocols.keys()];
+}
+
+export async function startCluster(host: ClusterHost, o: ClusterOptions): Promise<Cluster> {
+  const n = o.replicas;
+  const key = (i: number) => `${o.name}-${i}`;
+  const machineModule = o.machine.module;
+  if (host.mode === 'workers' && !machineModule) {
+    throw new TypeError(`state machine "${o.machine.name}" has no module: add \`module: import.meta.url\` to defineStateMachine so workers can load it`);
+  }
+  const protocol = protocols.get(o.protocol ?? 'multipaxos');
+  if (!protocol) throw new InvalidOptionError(`protocol must be one of ${protocolNames().join(', ')}, got ${JSON.stringify(o.protocol)}`);
+  checkCluster(o);
+  const preload = machineModule ? [machineModule] : [];
+  // Replicas are meant to survive their workers' crashes: a killed worker restarts all its
+  // actors, so the default intensity is generous (a cluster that still keeps failing escalates).
+  const supervisor = await host.supervise({ name: o.name, maxRestarts: 300, windowMs: 10_000, ...o.supervision });
+  try {
+    // Subscribers and divergence watchers by replica, kept in its restart arguments.
+    const subscribers: ActorRef<MChanges>[][] = Array.from({ length: n }, () => []);
+    let divergenceWatchers: ActorRef<MDivergence>[] = [];
+    let wiring: { replicas: ActorRef<ReplicaMsg>[]; leaders: ActorRef<any>[] } = { replicas: [], leaders: [] };
+    const replicaArgs = (i: number, replicas = wiring.replicas, leaders = wiring.leaders): ReplicaArgs => ({
+      index: i, machine: o.machine.key, replicas, leaders, options: o.replica, subscribers: subscribers[i], divergenceWatchers,
+    });
+    const nodes = await protocol.start({
+      name: o.name, nodes: n, machine: o.machine, storage: o.storage, supervisor, send: (to, m) => host.send(to, m), nodeKey: key, preload,
+      leader: o.leader, replica: o.replica, replicaArgs, forgetful: o.forgetfulAcceptors === true,
+    });
+    const { leaders, replicas } = nodes;
+    wiring = { replicas, leaders };
     replicas.forEach((ref, i) => {
-      supervisor.setChildArgs(ref, { index: i, machine: o.machine.key, replicas, leaders, options: o.replica } satisfies ReplicaArgs);
-      system.send(ref, { type: 'configure', replicas, leaders });
+      supervisor.setChildArgs(ref, replicaArgs(i));
+      host.send(ref, { type: 'configure', replicas, leaders });
     });
-    return { supervisor, acceptors, leaders, replicas, workerKey: key };
+    const replicaAt = (i: number, where: string): ActorRef<ReplicaMsg> => {
+      const ref = replicas[i];
+      if (!ref) throw new InvalidOptionError(`${where}: no replica ${String(i)} (this cluster has 0..${n - 1})`);
+      return ref;
+    };
+    return {
+      supervisor, protocol: protocol.name, acceptors: (nodes.roles.acceptors ?? []) as ActorRef<MultiAcceptorMsg>[], roles: nodes.roles, leaders, replicas,
+      workerKey: key,
+      subscribe(i, to) {
+        const ref = replicaAt(i, 'subscribe');
+        if (!subscribers[i]!.some((r) => sameRef(r, to))) subscribers[i] = [...subscribers[i]!, to];
+        supervisor.setChildArgs(ref, replicaArgs(i));
+        host.send(ref, { type: 'subscribe', to });
+      },
+      unsubscribe(i, to) {
+        const ref = replicaAt(i, 'unsubscribe');
+        subscribers[i] = subscribers[i]!.filter((r) => !sameRef(r, to));
+        supervisor.setChildArgs(ref, replicaArgs(i));
+        host.send(ref, { type: 'unsubscribe', to });
+      },
+      watchDivergence(to) {
+        if (divergenceWatchers.some((r) => sameRef(r, to))) return;
+        divergenceWatchers = [...divergenceWatchers, to];
+        replicas.forEach((ref, i) => {
+          supervisor.setChildArgs(ref, replicaArgs(i));
+          host.send(ref, { type: 'watch-divergence', to });
+        });
+      },
+    };
   } catch (e) {
     await supervisor.shutdown().catch(() => {});
     throw e;

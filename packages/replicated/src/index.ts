@@ -1,10 +1,15 @@
 export {
-  ReplicatedStateMachine, Session, type ReplicatedOptions, type ReadOptions, type ReplicatedEvents,
+  ReplicatedStateMachine, Session, type ReplicatedOptions, type ReadOptions, type ExecuteOptions, type ReplicatedEvents, type AppliedChange,
+  type Divergence,
 } from './replicated-state-machine.js';
 export { ReplicatedMap, type MapChange, type MapEvents, type ReplicatedMapOptions } from './replicated-map.js';
-export { mapMachine, mapLimits, type MapCommand, type MapQuery } from './map-machine.js';
-export { startCluster, type Cluster, type ClusterOptions } from './cluster.js';
+export { mapMachine, mapLimits, decodeMapCommand, type MapCommand, type MapQuery, type MapState } from './map-machine.js';
+export { startCluster, checkCluster, registerProtocol, protocolNames, multiPaxosProtocol, type Cluster, type ClusterHost, type ClusterOptions } from './cluster.js';
+export type { ProtocolDefinition, ProtocolNodes, ProtocolStart } from './protocol.js';
 export {
-  ReplicationError, OutcomeUnknownError, NoLeaderError, InvalidCommandError, CommandFailedError, ReadFailedError,
+  ClientClosedError, ClusterHaltedError, CommandFailedError, InvalidCommandError, NoLeaderError, OperationAbortedError, OutcomeUnknownError, OverloadedError,
+  QuotaExceededError, ReadFailedError, ReplicationError, type ReplicationErrorCode,
 } from './errors.js';
-export { defineStateMachine, type StateMachine, type Applied, type ReadConsistency } from '@synod/paxos';
+export {
+  defineStateMachine, type StateMachine, type StateMachineOptions, type Applied, type ReadConsistency, type MachineCore, type MachineClient,
+} from '@synod/smr';

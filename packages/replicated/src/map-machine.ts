@@ -1,8 +1,23 @@
 /**
- * The state machine behind `ReplicatedMap`: string keys, plain-data values; set, delete and
- * compare-and-set commands; get, has, size and entries queries.
+ * The state machine behind `ReplicatedMap`, on bytes: string keys, values in the canonical
+ * encoding (@synod/canonical), kept as the very bytes the client sent. Replicas never decode a
+ * value: `set` stores its bytes, `get` answers them, `compareAndSet` compares bytes (so equality
+ * is canonical: object key order and Map/Set insertion order do not matter, types do; the
+ * checker's `replicatedMapModel` compares the same way).
+ *
+ *   set     u8 1 | string key | value
+ *   delete  u8 2 | string key
+ *   cas     u8 3 | string key | uvar length | expected (empty: absent) | value
+ *   result  u8 0 | 1 (set: it existed before; delete: it existed; cas: it swapped)
+ *
+ *   get     u8 1 | string key      → the value, or nothing when absent
+ *   has     u8 2 | string key      → u8 0 | 1
+ *   size    u8 3                   → uvar
+ *   entries u8 4 | u8 flags | [string prefix] | [uvar limit] → uvar n | (string key, bytes value)*, by key
  */
-import { defineStateMachine, sameValue } from '@synod/paxos';
+import { CanonicalWriter, bytesEqual, decode, hashBytes } from '@synod/canonical';
+import { WireWriter } from '@synod/actors';
+import { ByteReader, registerMachine, type MachineCore, type SnapshotSource } from '@synod/smr';
 
 export type MapCommand =
   | { op: 'set'; key: string; value: unknown }
@@ -21,77 +36,261 @@ export const mapLimits = {
   maxKeyLength: 1024,
 };
 
+const enum Op { Set = 1, Delete = 2, Cas = 3 }
+const enum Q { Get = 1, Has = 2, Size = 3, Entries = 4 }
+/** Bytes counted per entry besides its key and value (for `maxStateBytes`). */
+const ENTRY_OVERHEAD = 48;
+
+/** A map replica's state: the entries and what they add up to. */
+export interface MapState {
+  entries: Map<string, Uint8Array>;
+  /** Keys' UTF-8 bytes + values' bytes + a per-entry overhead. */
+  bytes: number;
+  /** Sum (mod 2^32) of every entry's hash: replicas compare it. */
+  digest: number;
+}
+
 function checkKey(key: unknown): asserts key is string {
   if (typeof key !== 'string') throw new TypeError(`keys must be strings, got ${typeof key}`);
   if (key.length === 0) throw new TypeError('keys must not be empty');
   if (key.length > mapLimits.maxKeyLength) throw new TypeError(`keys must be at most ${mapLimits.maxKeyLength} characters, got ${key.length}`);
 }
 
-function checkValue(value: unknown): void {
-  if (value === undefined) throw new TypeError('a value must not be undefined (use delete to remove a key)');
+const TRUE = Uint8Array.of(1);
+const FALSE = Uint8Array.of(0);
+const EMPTY = new Uint8Array(0);
+const reader = new ByteReader();
+const utf8 = new TextEncoder();
+
+function entryHash(key: string, value: Uint8Array): number {
+  return hashBytes(value, hashBytes(utf8.encode(key)));
 }
 
-export const mapMachine = defineStateMachine<Map<string, unknown>, MapCommand, unknown, MapQuery, unknown>({
+function put(s: MapState, key: string, value: Uint8Array): boolean {
+  const old = s.entries.get(key);
+  if (old !== undefined) {
+    s.bytes += value.length - old.length;
+    s.digest = (s.digest - entryHash(key, old)) | 0;
+  } else {
+    s.bytes += Buffer.byteLength(key) + value.length + ENTRY_OVERHEAD;
+  }
+  s.entries.set(key, value);
+  s.digest = (s.digest + entryHash(key, value)) | 0;
+  return old !== undefined;
+}
+
+function remove(s: MapState, key: string): boolean {
+  const old = s.entries.get(key);
+  if (old === undefined) return false;
+  s.entries.delete(key);
+  s.bytes -= Buffer.byteLength(key) + old.length + ENTRY_OVERHEAD;
+  s.digest = (s.digest - entryHash(key, old)) | 0;
+  return true;
+}
+
+const core: MachineCore<MapState> = {
+  initial: () => ({ entries: new Map(), bytes: 0, digest: 0 }),
+  apply(s, command) {
+    const r = reader.reset(command);
+    const op = r.u8();
+    const key = r.string();
+    switch (op) {
+      case Op.Set:
+        // A copy: the command's bytes belong to the slot they arrived in.
+        return { state: s, result: put(s, key, command.slice(r.pos)) ? TRUE : FALSE };
+      case Op.Delete:
+        return { state: s, result: remove(s, key) ? TRUE : FALSE };
+      case Op.Cas: {
+        const expected = r.bytesView();
+        const current = s.entries.get(key);
+        const matches = expected.length === 0 ? current === undefined : current !== undefined && bytesEqual(current, expected);
+        if (!matches) return { state: s, result: FALSE };
+        put(s, key, command.slice(r.pos));
+        return { state: s, result: TRUE };
+      }
+    }
+    throw new RangeError(`unknown map command ${op}`);
+  },
+  query(s, query) {
+    const r = reader.reset(query);
+    switch (r.u8()) {
+      case Q.Get: return s.entries.get(r.string()) ?? EMPTY;
+      case Q.Has: return s.entries.has(r.string()) ? TRUE : FALSE;
+      case Q.Size: { const w = new WireWriter(8); w.uvar(s.entries.size); return w.buf.slice(0, w.pos); }
+      case Q.Entries: {
+        const flags = r.u8();
+        const prefix = flags & 1 ? r.string() : undefined;
+        const limit = flags & 2 ? r.uvar() : Infinity;
+        const keys: string[] = [];
+        for (const k of s.entries.keys()) if (prefix === undefined || k.startsWith(prefix)) keys.push(k);
+        keys.sort();
+        const w = new WireWriter(256);
+        const n = Math.min(keys.length, limit);
+        w.uvar(n);
+        for (let i = 0; i < n; i++) { w.string(keys[i]!); w.bytes(s.entries.get(keys[i]!)!); }
+        return w.buf.slice(0, w.pos);
+      }
+    }
+    throw new RangeError('unknown map query');
+  },
+  snapshot(s): SnapshotSource {
+    // Values are never changed in place (a set stores new bytes), so the entries as they are now
+    // stay valid while the snapshot is written, whatever is applied meanwhile.
+    const entries = Array.from(s.entries);
+    let i = 0;
+    let first = true;
+    const w = new WireWriter(64 * 1024);
+    return {
+      next(maxBytes) {
+        if (i >= entries.length && !first) return null;
+        first = false;
+        w.pos = 0;
+        const start = i;
+        const body = new WireWriter(Math.min(maxBytes + 1024, 16 << 20));
+        while (i < entries.length && (i === start || body.pos < maxBytes)) {
+          const [k, v] = entries[i++]!;
+          body.string(k);
+          body.bytes(v);
+        }
+        w.uvar(i - start);
+        w.ensure(body.pos);
+        w.buf.set(body.buf.subarray(0, body.pos), w.pos);
+        w.pos += body.pos;
+        return w.buf.slice(0, w.pos);
+      },
+    };
+  },
+  restore() {
+    const s = core.initial();
+    return {
+      add(chunk) {
+        const r = new ByteReader().reset(chunk);
+        const n = r.uvar();
+        for (let j = 0; j < n; j++) {
+          const k = r.string();
+          put(s, k, r.bytesView().slice());
+        }
+      },
+      finish: () => s,
+    };
+  },
+  size: (s) => s.bytes,
+  frees: (command) => command[0] === Op.Delete,
+  keys: (command) => { const r = reader.reset(command); r.u8(); return [r.string()]; },
+  digest: (s) => s.digest >>> 0,
+};
+
+const writer = new CanonicalWriter(256);
+
+/** Writes `op | key` then the canonical value, bounded so the whole command fits `maxBytes`. */
+function command(op: Op, key: string, maxBytes: number, extra?: (w: CanonicalWriter) => void): Uint8Array {
+  const head = new WireWriter(8 + key.length * 3);
+  head.u8(op);
+  head.string(key);
+  const room = maxBytes - head.pos;
+  if (room < 0) throw new TypeError(`the key alone is ${head.pos} bytes, over maxCommandBytes (${maxBytes})`);
+  writer.reset({ maxBytes: room });
+  extra?.(writer);
+  const out = new Uint8Array(head.pos + writer.pos);
+  out.set(head.buf.subarray(0, head.pos), 0);
+  out.set(writer.view(), head.pos);
+  return out;
+}
+
+function valueOf(v: unknown, what: string): unknown {
+  if (v === undefined) throw new TypeError(`${what} must not be undefined (use delete to remove a key)`);
+  return v;
+}
+
+/** The command a `change` event describes (for watchers: they get the bytes the replicas applied). */
+export function decodeMapCommand(bytes: Uint8Array): MapCommand {
+  const r = new ByteReader().reset(bytes);
+  const op = r.u8();
+  const key = r.string();
+  if (op === Op.Delete) return { op: 'delete', key };
+  if (op === Op.Set) return { op: 'set', key, value: decode(bytes.subarray(r.pos)) };
+  const expected = r.bytesView();
+  return { op: 'cas', key, expected: expected.length === 0 ? null : decode(expected), value: decode(bytes.subarray(r.pos)) };
+}
+
+/** The ReplicatedMap's state machine (its module is loaded by every replica's worker). */
+export const mapMachine = registerMachine<MapState, MapCommand, boolean, MapQuery, unknown>({
   module: import.meta.url,
   name: 'replicated-map',
-  initial: () => new Map(),
-  apply(state, c) {
-    switch (c.op) {
-      case 'set': {
-        const had = state.has(c.key);
-        state.set(c.key, c.value);
-        return { state, result: had };
-      }
-      case 'delete':
-        return { state, result: state.delete(c.key) };
-      case 'cas': {
-        const current = state.has(c.key) ? state.get(c.key) : null;
-        if (!sameValue(current, c.expected)) return { state, result: false };
-        state.set(c.key, c.value);
-        return { state, result: true };
-      }
-    }
-    throw new TypeError(`unknown map command ${JSON.stringify((c as { op?: unknown }).op)}`);
-  },
-  query(state, q) {
-    switch (q.op) {
-      case 'get': return state.has(q.key) ? state.get(q.key) : undefined;
-      case 'has': return state.has(q.key);
-      case 'size': return state.size;
-      case 'entries': {
-        const out: [string, unknown][] = [];
-        const limit = q.limit ?? Infinity;
-        for (const [k, v] of state) {
-          if (q.prefix !== undefined && !k.startsWith(q.prefix)) continue;
-          out.push([k, v]);
-          if (out.length >= limit) break;
+  core,
+  client: {
+    encodeCommand(c, maxBytes) {
+      if (typeof c !== 'object' || c === null) throw new TypeError('a map command must be an object');
+      checkKey(c.key);
+      switch (c.op) {
+        case 'set': return command(Op.Set, c.key, maxBytes, (w) => w.value(valueOf(c.value, 'a value')));
+        case 'delete': return command(Op.Delete, c.key, maxBytes);
+        case 'cas': {
+          if (c.expected === undefined) throw new TypeError('compareAndSet: expected must not be undefined (use null for "absent")');
+          valueOf(c.value, 'a value');
+          // expected, then the value, each canonical; the expected run carries its length.
+          const expected = c.expected === null ? EMPTY : new CanonicalWriter().reset({ maxBytes }).value(c.expected).copy();
+          return command(Op.Cas, c.key, maxBytes, (w) => {
+            const lenW = new WireWriter(8);
+            lenW.uvar(expected.length);
+            w.buf.set(lenW.buf.subarray(0, lenW.pos), 0);
+            w.pos = lenW.pos;
+            raw(w, expected);
+            w.value(c.value);
+          });
         }
-        return out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
       }
-    }
-    throw new TypeError(`unknown map query ${JSON.stringify((q as { op?: unknown }).op)}`);
-  },
-  validateCommand(c) {
-    if (typeof c !== 'object' || c === null) throw new TypeError('a map command must be an object');
-    const cmd = c as Record<string, unknown>;
-    switch (cmd.op) {
-      case 'set': checkKey(cmd.key); checkValue(cmd.value); return;
-      case 'delete': checkKey(cmd.key); return;
-      case 'cas': checkKey(cmd.key); checkValue(cmd.value); if (cmd.expected === undefined) throw new TypeError('compareAndSet: expected must not be undefined (use null for "absent")'); return;
-    }
-    throw new TypeError(`unknown map command ${JSON.stringify(cmd.op)} (set, delete, cas)`);
-  },
-  validateQuery(q) {
-    if (typeof q !== 'object' || q === null) throw new TypeError('a map query must be an object');
-    const query = q as Record<string, unknown>;
-    switch (query.op) {
-      case 'get': case 'has': checkKey(query.key); return;
-      case 'size': return;
-      case 'entries':
-        if (query.prefix !== undefined && typeof query.prefix !== 'string') throw new TypeError('entries: prefix must be a string');
-        if (query.limit !== undefined && !(Number.isInteger(query.limit) && (query.limit as number) > 0)) throw new TypeError('entries: limit must be a positive integer');
-        return;
-    }
-    throw new TypeError(`unknown map query ${JSON.stringify(query.op)} (get, has, size, entries)`);
+      throw new TypeError(`unknown map command ${JSON.stringify((c as { op?: unknown }).op)} (set, delete, cas)`);
+    },
+    decodeResult: (bytes) => bytes[0] === 1,
+    encodeQuery(q, maxBytes) {
+      if (typeof q !== 'object' || q === null) throw new TypeError('a map query must be an object');
+      const w = new WireWriter(64);
+      switch (q.op) {
+        case 'get': checkKey(q.key); w.u8(Q.Get); w.string(q.key); break;
+        case 'has': checkKey(q.key); w.u8(Q.Has); w.string(q.key); break;
+        case 'size': w.u8(Q.Size); break;
+        case 'entries':
+          if (q.prefix !== undefined && typeof q.prefix !== 'string') throw new TypeError('entries: prefix must be a string');
+          if (q.limit !== undefined && !(Number.isInteger(q.limit) && q.limit > 0)) throw new TypeError('entries: limit must be a positive integer');
+          w.u8(Q.Entries);
+          w.u8((q.prefix !== undefined ? 1 : 0) | (q.limit !== undefined ? 2 : 0));
+          if (q.prefix !== undefined) w.string(q.prefix);
+          if (q.limit !== undefined) w.uvar(q.limit);
+          break;
+        default: throw new TypeError(`unknown map query ${JSON.stringify((q as { op?: unknown }).op)} (get, has, size, entries)`);
+      }
+      if (w.pos > maxBytes) throw new TypeError(`the query is ${w.pos} bytes, over maxQueryBytes (${maxBytes})`);
+      return w.buf.slice(0, w.pos);
+    },
+    decodeAnswer: (bytes, q) => decodeMapAnswer(q, bytes),
+    decodeCommand: decodeMapCommand,
   },
 });
+
+/** Appends raw bytes to a canonical writer (the already-encoded expected value). */
+function raw(w: CanonicalWriter, bytes: Uint8Array): void {
+  if (w.buf.length < w.pos + bytes.length) {
+    const next = new Uint8Array(Math.max(w.buf.length * 2, w.pos + bytes.length + 64));
+    next.set(w.buf.subarray(0, w.pos));
+    w.buf = next;
+  }
+  w.buf.set(bytes, w.pos);
+  w.pos += bytes.length;
+}
+
+/** Decodes a map query's answer (its shape depends on the query). */
+export function decodeMapAnswer(q: MapQuery, bytes: Uint8Array): unknown {
+  switch (q.op) {
+    case 'get': return bytes.length === 0 ? undefined : decode(bytes);
+    case 'has': return bytes[0] === 1;
+    case 'size': return new ByteReader().reset(bytes).uvar();
+    case 'entries': {
+      const r = new ByteReader().reset(bytes);
+      const n = r.uvar();
+      const out: [string, unknown][] = [];
+      for (let i = 0; i < n; i++) out.push([r.string(), decode(r.bytesView())]);
+      return out;
+    }
+  }
+}

@@ -4,8 +4,10 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import type { ActorSystem } from '@synod/actors';
-import { mapMachine, type MapCommand, type MapQuery } from './map-machine.js';
-import { ReplicatedStateMachine, type ReadOptions, type ReplicatedOptions, type Session } from './replicated-state-machine.js';
+import { mapMachine, type MapCommand, type MapQuery, type MapState } from './map-machine.js';
+import {
+  ReplicatedStateMachine, type ExecuteOptions, type ReadOptions, type ReplicatedOptions, type Session,
+} from './replicated-state-machine.js';
 
 /** A change, as every replica applies it (in log order). */
 export type MapChange =
@@ -14,6 +16,8 @@ export type MapChange =
 
 export interface MapEvents {
   change: (change: MapChange) => void;
+  /** The replica refused the watcher (it has `maxSubscribers` already): no `change` events will come. */
+  'watch-refused': (reason: string) => void;
 }
 
 export type ReplicatedMapOptions = Omit<ReplicatedOptions, 'machine'>;
@@ -33,7 +37,7 @@ export class ReplicatedMap<V = unknown> {
   readonly events = new EventEmitter<MapEvents>();
   private watching = false;
 
-  private constructor(readonly rsm: ReplicatedStateMachine<Map<string, V>, MapCommand, unknown, MapQuery, unknown>, private readonly session: Session) {}
+  private constructor(readonly rsm: ReplicatedStateMachine<MapState, MapCommand, boolean, MapQuery, unknown>, private readonly session: Session) {}
 
   static async start<V = unknown>(options: ReplicatedMapOptions = {}): Promise<ReplicatedMap<V>> {
     const rsm = await ReplicatedStateMachine.start({ ...options, name: options.name ?? 'map', machine: mapMachine });
@@ -71,12 +75,12 @@ export class ReplicatedMap<V = unknown> {
   }
 
   /** Sets `key`; resolves with whether it existed before. */
-  async set(key: string, value: V, options?: { timeoutMs?: number }): Promise<boolean> {
+  async set(key: string, value: V, options?: ExecuteOptions): Promise<boolean> {
     return await this.session.execute({ op: 'set', key, value }, options) as boolean;
   }
 
   /** Deletes `key`; resolves with whether it existed. */
-  async delete(key: string, options?: { timeoutMs?: number }): Promise<boolean> {
+  async delete(key: string, options?: ExecuteOptions): Promise<boolean> {
     return await this.session.execute({ op: 'delete', key }, options) as boolean;
   }
 
@@ -84,18 +88,19 @@ export class ReplicatedMap<V = unknown> {
    * Sets `key` to `value` only if its current value equals `expected` (`null` for "absent").
    * Resolves with whether it did.
    */
-  async compareAndSet(key: string, expected: V | null, value: V, options?: { timeoutMs?: number }): Promise<boolean> {
+  async compareAndSet(key: string, expected: V | null, value: V, options?: ExecuteOptions): Promise<boolean> {
     return await this.session.execute({ op: 'cas', key, expected, value }, options) as boolean;
   }
 
-  /** Starts `change` events (as applied by one replica, in log order). */
+  /** Starts `change` events (as applied by one replica, in log order, each once, across its restarts). */
   watch(): this {
     if (this.watching) return this;
     this.watching = true;
-    this.rsm.events.on('applied', (commands) => {
-      for (const c of commands) {
+    this.rsm.events.on('subscription-refused', (reason) => this.events.emit('watch-refused', reason));
+    this.rsm.events.on('applied', (changes) => {
+      for (const c of changes) {
         if (!c.ok) continue;
-        const op = c.op as MapCommand;
+        const op = c.command as MapCommand;
         if (op.op === 'set') this.events.emit('change', { type: 'set', key: op.key, value: op.value, slot: c.slot });
         else if (op.op === 'delete' && c.result === true) this.events.emit('change', { type: 'delete', key: op.key, slot: c.slot });
         else if (op.op === 'cas' && c.result === true) this.events.emit('change', { type: 'set', key: op.key, value: op.value, slot: c.slot });
@@ -105,7 +110,17 @@ export class ReplicatedMap<V = unknown> {
     return this;
   }
 
+  /** A causal token of this map's session: what it has seen (see `ReadOptions.after`). */
+  token(): string {
+    return this.session.token();
+  }
+
   shutdown(): Promise<void> {
     return this.rsm.shutdown();
+  }
+
+  /** `await using map = await ReplicatedMap.start(…)`: shuts down at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.rsm.shutdown();
   }
 }

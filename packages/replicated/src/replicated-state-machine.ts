@@ -1,22 +1,25 @@
 /**
- * `ReplicatedStateMachine`: replicate any deterministic `apply(state, command)` with Multi-Paxos
- * across worker threads (or embedded), and use it from ordinary async code.
+ * `ReplicatedStateMachine`: replicate any deterministic state machine across worker threads (or
+ * embedded), and use it from ordinary async code. Every operation goes through one client
+ * (`ClientCore` of @synod/smr): commands are encoded once here, where they enter, and the
+ * operations of one tick leave in one message and come back in one.
  */
-import { randomUUID } from 'node:crypto';
-import { serialize } from 'node:v8';
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
+import { CanonicalError } from '@synod/canonical';
 import {
-  ActorSystem, AskTimeoutError, InvalidOptionError, storageKinds, type ActorRef, type StorageKind, type StorageOptions,
-  type SupervisionOptions, type SystemOptions,
+  ActorSystem, InvalidOptionError, storageKinds, type ActorRef, type StorageKind, type StorageOptions, type SupervisionOptions,
+  type SystemOptions,
 } from '@synod/actors';
 import {
-  multiPaxosCodecs, synodCodecs, type AppliedCommand, type LeaderOptions, type MChanges, type MReadResult, type MRedirect, type MResult,
-  type ReadConsistency, type ReplicaOptions, type StateMachine,
+  multiPaxosCodecs, synodCodecs, type LeaderOptions, type MChanges, type MDivergence, type MSubscriptionRefused, type ReplicaOptions,
 } from '@synod/paxos';
-import { startCluster, type Cluster } from './cluster.js';
 import {
-  CommandFailedError, InvalidCommandError, NoLeaderError, OutcomeUnknownError, ReadFailedError,
-} from './errors.js';
+  ClientClosedError, ClientCore, ClusterHaltedError, CommandFailedError, InvalidCommandError, NoLeaderError, OperationAbortedError, OutcomeUnknownError,
+  OverloadedError, QuotaExceededError, ReadFailedError, clientCodecs, readConsistencies, type ClientOptions, type ClientReply,
+  type Completion, type ReadConsistency, type StateMachine,
+} from '@synod/smr';
+import { checkCluster, startCluster, type Cluster } from './cluster.js';
 
 export interface ReplicatedOptions<S = any, C = any, R = any, Q = any, A = any> {
   /** The state machine (made with `defineStateMachine` and exported from its module). */
@@ -39,19 +42,23 @@ export interface ReplicatedOptions<S = any, C = any, R = any, Q = any, A = any> 
   systemOptions?: Omit<SystemOptions, 'mode' | 'codecs'>;
   /** Prefix of actor names. Default `rsm`. */
   name?: string;
+  /** The replication protocol: `multipaxos` (default), or another registered with `registerProtocol`. */
+  protocol?: string;
   leader?: Partial<LeaderOptions>;
   replica?: Partial<ReplicaOptions>;
   supervision?: SupervisionOptions;
   /** An operation (with its retries across leaders) fails after this long. Default 5000. */
   operationTimeoutMs?: number;
-  /** One attempt at one leader or replica waits this long. Default 1000. */
+  /** One attempt at one leader or replica waits this long before it is sent again. Default 1000. */
   attemptTimeoutMs?: number;
-  /** Commands larger than this (serialized) are refused where they enter. Default 64 KiB. */
+  /** Commands larger than this (encoded) are refused where they enter. Default 64 KiB. */
   maxCommandBytes?: number;
   /** Queries larger than this are refused. Default 16 KiB. */
   maxQueryBytes?: number;
-  /** Commands of one session in flight at once; more wait. Default 128 (below the replicas' session window). */
+  /** Commands of one session outstanding at once; more wait (at most `maxQueued` in all). Default 1024. */
   maxInflightPerSession?: number;
+  /** Commands waiting for room at this client, over all sessions; beyond, operations fail with OverloadedError. Default 100 000. */
+  maxQueued?: number;
 }
 
 /** Options of one read. */
@@ -68,48 +75,94 @@ export interface ReadOptions {
    */
   consistency?: ReadConsistency;
   timeoutMs?: number;
+  /** See at least what the session that made this token had seen (`session.token()`): causal consistency. */
+  after?: string;
+  /** Stops waiting (the read is not retried further). */
+  signal?: AbortSignal;
+}
+
+/** Options of one command. */
+export interface ExecuteOptions {
+  timeoutMs?: number;
+  /**
+   * Take effect after what this token's session had seen (`session.token()`). Every command is
+   * placed after every command already committed, so this always holds; it is accepted so that
+   * code can state its causal dependencies the same way for reads and writes.
+   */
+  after?: string;
+  /**
+   * Stop waiting. A command not yet sent is dropped; one already sent goes on in its session's
+   * order and may take effect (the error says which).
+   */
+  signal?: AbortSignal;
+}
+
+/** One applied command as change watchers see it (in log order). */
+export interface AppliedChange<C = unknown, R = unknown> {
+  /** The log slot it was applied in. */
+  slot: number;
+  command: C;
+  ok: boolean;
+  /** The result when `ok`, else the error text. */
+  result: R | string;
+}
+
+/** Two replicas reached different states (or results) at the same log index: a non-deterministic state machine. */
+export interface Divergence {
+  /** The replicas that disagree (node numbers). */
+  replicas: [number, number];
+  /** The log indexes between which they began to disagree (they agreed at `from`, not at `to`). */
+  from: number;
+  to: number;
+  detail: string;
 }
 
 /** Events of a replicated state machine. */
 export interface ReplicatedEvents {
-  /** Commands applied (as seen by one replica, in log order). */
-  applied: (commands: AppliedCommand[]) => void;
+  /** Commands applied (as seen by one replica, in log order, each once; call `subscribe` first). */
+  applied: (changes: AppliedChange[]) => void;
+  /** The replica refused this subscriber (it has `maxSubscribers` already): no `applied` events will come. */
+  'subscription-refused': (reason: string) => void;
+  /** Replicas disagree: the state machine is not deterministic. Always on. */
+  divergence: (d: Divergence) => void;
+  /**
+   * A replica stopped applying at a slot whose apply killed it `maxApplyAttempts` times (every
+   * replica stops there: they apply the same log). Operations fail with ClusterHaltedError.
+   */
+  halted: (h: { replica: number; slot: number; detail: string }) => void;
 }
 
+const TOKEN = /^synod:(\d+)$/;
+
 /**
- * A client session: numbers its commands so that a retried command is applied once, and
- * remembers the log index of its last write and read (for `session` reads).
+ * A client session: numbers its commands so that a retried command is applied once and a
+ * session's writes apply in the order issued, and remembers the log index it has seen (for
+ * `session` reads and causal tokens).
  */
 export class Session {
-  readonly id: string;
-  private seq = 0;
-  /** The log index after this session's last write or read (the highest seen). */
-  lastIndex = 0;
-  /** The log index of the last answered operation: after a write, where it was applied; after a read, how far its replica had applied. */
+  /**
+   * The log index of this session's last answered operation: after a write, where it was applied
+   * (its slot + 1); after a read, how far the replica that answered had applied.
+   */
   lastOpIndex = 0;
-  private inflight = 0;
-  private readonly waiting: (() => void)[] = [];
 
-  constructor(private readonly rsm: ReplicatedStateMachine<any, any, any, any, any>, id?: string) {
-    this.id = id ?? randomUUID();
-  }
+  /** @internal */
+  constructor(private readonly rsm: ReplicatedStateMachine<any, any, any, any, any>, readonly no: number) {}
 
-  /** The next command number. */
-  next(): number { return ++this.seq; }
+  /** This session's id: its client's id and its number (how the replicas know it). */
+  get id(): string { return `${this.rsm.client.clientId}/${this.no}`; }
 
-  async slot(max: number): Promise<void> {
-    if (this.inflight < max) { this.inflight++; return; }
-    await new Promise<void>((r) => this.waiting.push(r));
-    this.inflight++;
-  }
+  /** The highest log index this session has seen (its writes' and reads'). */
+  get lastIndex(): number { return this.rsm.client.lastIndex(this.no); }
 
-  release(): void {
-    this.inflight--;
-    this.waiting.shift()?.();
-  }
+  /**
+   * A causal token: what this session has seen. Another session (of any client of this cluster)
+   * that reads with `{ after: token }` sees at least that.
+   */
+  token(): string { return `synod:${this.lastIndex}`; }
 
   /** Applies a command in this session. */
-  execute(command: unknown, options: { timeoutMs?: number } = {}): Promise<unknown> {
+  execute(command: unknown, options: ExecuteOptions = {}): Promise<unknown> {
     return this.rsm.executeIn(this, command, options);
   }
 
@@ -133,11 +186,16 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
   readonly events = new EventEmitter<ReplicatedEvents>();
   /** The session of `execute` and `query` called on this object. */
   readonly session: Session;
-  private leaderGuess = 0;
-  private nextReplica = 0;
-  private listener: ActorRef<MChanges> | null = null;
+  /** @internal The client every operation goes through. */
+  readonly client: ClientCore;
+  private readonly inbox: ActorRef<ClientReply | MChanges | MDivergence | MSubscriptionRefused>;
+  private flushScheduled = false;
+  private readonly ticker: NodeJS.Timeout;
+  private subscribed = false;
   private closed = false;
-  private readonly opts: Required<Pick<ReplicatedOptions, 'operationTimeoutMs' | 'attemptTimeoutMs' | 'maxCommandBytes' | 'maxQueryBytes' | 'maxInflightPerSession'>>;
+  /** Set once a replica reported it stopped applying (see the `halted` event). */
+  private halted: string | null = null;
+  private readonly opts: { operationTimeoutMs: number; maxCommandBytes: number; maxQueryBytes: number };
 
   private constructor(
     readonly system: ActorSystem,
@@ -148,12 +206,21 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
   ) {
     this.opts = {
       operationTimeoutMs: options.operationTimeoutMs ?? 5_000,
-      attemptTimeoutMs: options.attemptTimeoutMs ?? 1_000,
       maxCommandBytes: options.maxCommandBytes ?? 64 * 1024,
       maxQueryBytes: options.maxQueryBytes ?? 16 * 1024,
-      maxInflightPerSession: options.maxInflightPerSession ?? 128,
     };
-    this.session = new Session(this);
+    const clientOptions: Partial<ClientOptions> = {};
+    if (options.attemptTimeoutMs !== undefined) clientOptions.attemptTimeoutMs = options.attemptTimeoutMs;
+    if (options.maxInflightPerSession !== undefined) clientOptions.maxInflightPerSession = options.maxInflightPerSession;
+    if (options.maxQueued !== undefined) clientOptions.maxQueued = options.maxQueued;
+    const clientId = randomBytes(12).toString('base64url');
+    this.inbox = system.listener<ClientReply | MChanges | MDivergence | MSubscriptionRefused>(`${cluster.supervisor.name}-client-${clientId.slice(0, 8)}`, (m) => this.onMessage(m));
+    this.client = new ClientCore(clientId, { leaders: cluster.leaders, replicas: cluster.replicas }, this.inbox as ActorRef<ClientReply>, clientOptions);
+    this.session = new Session(this, this.client.openSession());
+    const attempt = this.client.options.attemptTimeoutMs;
+    this.ticker = setInterval(() => this.tick(), Math.max(5, Math.min(50, Math.floor(attempt / 4))));
+    this.ticker.unref();
+    cluster.watchDivergence(this.inbox as ActorRef<MDivergence>);
   }
 
   /** Starts the replicas (and an actor system, unless one is given). */
@@ -163,26 +230,35 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
       throw new InvalidOptionError('ReplicatedStateMachine.start: `machine` must be made with defineStateMachine()');
     }
     const replicas = options.replicas ?? 3;
-    if (!Number.isInteger(replicas) || replicas < 1 || replicas > 31) throw new InvalidOptionError(`replicas must be an integer in 1..31, got ${String(replicas)}`);
-    for (const k of ['operationTimeoutMs', 'attemptTimeoutMs', 'maxCommandBytes', 'maxQueryBytes', 'maxInflightPerSession'] as const) {
+    // Leader and replica options are checked here, before any thread or actor starts.
+    const { replica } = checkCluster({ replicas, leader: options.leader, replica: options.replica });
+    for (const k of ['operationTimeoutMs', 'attemptTimeoutMs', 'maxCommandBytes', 'maxQueryBytes', 'maxInflightPerSession', 'maxQueued'] as const) {
       const v = options[k];
       if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new InvalidOptionError(`${k} must be a positive integer, got ${String(v)}`);
+    }
+    if ((options.maxInflightPerSession ?? 1024) > replica.sessionWindow) {
+      throw new InvalidOptionError(`maxInflightPerSession (${options.maxInflightPerSession ?? 1024}) must not exceed replica.sessionWindow (${replica.sessionWindow}): ` +
+        'the replicas keep the results of at most that many commands a session has outstanding');
     }
     if (options.storage !== undefined && !storageKinds.includes(options.storage)) {
       throw new InvalidOptionError(`storage must be one of ${storageKinds.join(', ')}, got ${String(options.storage)}`);
     }
     const ownSystem = !options.system;
-    if (options.system) await options.system.registerCodecs(multiPaxosCodecs);
+    if (options.system) {
+      await options.system.registerCodecs(clientCodecs);
+      await options.system.registerCodecs(multiPaxosCodecs);
+    }
     const storageOptions: StorageOptions = options.dir ? { dir: options.dir } : {};
     const system = options.system ?? await ActorSystem.start({
-      logLevel: 'warn', ...options.systemOptions, mode: options.mode ?? 'workers', codecs: [synodCodecs, multiPaxosCodecs],
+      logLevel: 'warn', ...options.systemOptions, mode: options.mode ?? 'workers', codecs: [synodCodecs, clientCodecs, multiPaxosCodecs],
       storage: { ...options.systemOptions?.storage, ...storageOptions },
     });
     try {
       const storage = options.storage ?? (system.mode === 'workers' ? 'shared' : 'memory');
       if (storage === 'file' && ownSystem && !options.dir) throw new InvalidOptionError('storage "file" needs `dir`: the directory for the logs');
       const cluster = await startCluster(system, {
-        name: options.name ?? 'rsm', replicas, machine, storage, leader: options.leader, replica: options.replica, supervision: options.supervision,
+        name: options.name ?? 'rsm', protocol: options.protocol, replicas, machine, storage, leader: options.leader, replica: options.replica,
+        supervision: options.supervision,
       });
       return new ReplicatedStateMachine(system, cluster, machine, ownSystem, options);
     } catch (e) {
@@ -191,13 +267,14 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
     }
   }
 
-  /** A new client session (its own exactly-once numbering and read-your-writes point). */
-  newSession(id?: string): Session {
-    return new Session(this, id);
+  /** A new client session (its own exactly-once numbering, order and read-your-writes point). */
+  newSession(): Session {
+    this.assertOpen('newSession');
+    return new Session(this, this.client.openSession());
   }
 
   /** Applies a command and resolves with its result (in this object's default session). */
-  execute(command: C, options: { timeoutMs?: number } = {}): Promise<R> {
+  execute(command: C, options: ExecuteOptions = {}): Promise<R> {
     return this.executeIn(this.session, command, options) as Promise<R>;
   }
 
@@ -207,150 +284,211 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
   }
 
   /** @internal */
-  async executeIn(session: Session, command: unknown, options: { timeoutMs?: number }): Promise<unknown> {
-    this.assertOpen('execute');
-    this.checkCommand(command);
-    await session.slot(this.opts.maxInflightPerSession);
+  executeIn(session: Session, command: unknown, options: ExecuteOptions): Promise<unknown> {
     try {
-      const seq = session.next();
-      const deadline = Date.now() + (options.timeoutMs ?? this.opts.operationTimeoutMs);
-      let maybeApplied = false;
-      let last = '';
-      while (Date.now() < deadline) {
-        const target = this.cluster.leaders[this.leaderGuess % this.cluster.leaders.length]!;
-        let answer: MResult | MRedirect;
-        try {
-          answer = await this.system.ask<MResult | MRedirect>(target, { type: 'request', commands: [{ client: session.id, seq, op: command }] },
-            { timeoutMs: Math.max(1, Math.min(this.opts.attemptTimeoutMs, deadline - Date.now())) });
-        } catch (e) {
-          if (!(e instanceof AskTimeoutError)) throw e;
-          // It may have been proposed: from now on the outcome is unknown until a leader answers.
-          maybeApplied = true;
-          last = `no answer from ${target.name}`;
-          this.leaderGuess++;
-          continue;
-        }
-        if (answer.type === 'redirect') {
-          last = `${target.name}: ${answer.reason}`;
-          const i = answer.leader ? this.cluster.leaders.findIndex((l) => l.name === answer.leader!.name) : -1;
-          if (i >= 0) this.leaderGuess = i;
-          else { this.leaderGuess++; await sleep(20); }
-          continue;
-        }
-        if (answer.index > session.lastIndex) session.lastIndex = answer.index;
-        if (answer.index >= 0) session.lastOpIndex = answer.index;
-        if (answer.ok) return answer.value;
-        if (answer.index < 0) { last = answer.error ?? 'refused'; await sleep(10); continue; } // refused before replication: retry
-        throw new CommandFailedError(`the command failed in the state machine (applied at index ${answer.index}, nothing changed): ${answer.error}`);
-      }
-      if (maybeApplied) {
-        throw new OutcomeUnknownError(`command ${seq} of session ${session.id}: no leader confirmed it within the timeout; it may or may not have been applied (last: ${last}). Read the state to find out.`);
-      }
-      throw new NoLeaderError(`command ${seq} of session ${session.id}: no leader took it within the timeout, so it was not applied (last: ${last})`);
-    } finally {
-      session.release();
+      this.assertOpen('execute');
+      if (options.after !== undefined) this.client.observe(session.no, parseToken(options.after));
+    } catch (e) {
+      return Promise.reject(e);
     }
+    let bytes: Uint8Array;
+    try {
+      bytes = this.machine.client.encodeCommand(command as C, this.opts.maxCommandBytes);
+    } catch (e) {
+      const why = e instanceof CanonicalError && e.problem === 'too-large'
+        ? `the command is over maxCommandBytes (${this.opts.maxCommandBytes} bytes encoded)${e.path ? ` at ${e.path}` : ''}`
+        : (e as Error)?.message ?? String(e);
+      return Promise.reject(new InvalidCommandError(`invalid command for "${this.machine.name}": ${why}; nothing was applied`, { cause: e }));
+    }
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(new OperationAbortedError('aborted before it was sent: nothing was applied', { cause: signal.reason }));
+    const timeoutMs = options.timeoutMs ?? this.opts.operationTimeoutMs;
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const onAbort = (): void => {
+        if (settled) return;
+        settled = true;
+        reject(new OperationAbortedError('aborted while in flight: it may still take effect, in its session\'s order (read the state to find out)', { cause: signal!.reason }));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.client.execute(session.no, bytes, Date.now() + timeoutMs, (c) => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener('abort', onAbort);
+        if (c.kind === 'ok' || c.kind === 'failed' || c.kind === 'quota') session.lastOpIndex = c.index;
+        if (c.kind === 'ok') {
+          try { resolve(this.machine.client.decodeResult(c.bytes)); } catch (e) { reject(e); }
+        } else if (this.halted !== null && c.kind === 'unknown') reject(new ClusterHaltedError(`${c.detail}; this command may have been applied before that slot, or not at all`));
+        else reject(commandError(c, timeoutMs));
+      });
+      this.scheduleFlush();
+    });
   }
 
   /** @internal */
-  async queryIn(session: Session, query: unknown, options: ReadOptions): Promise<unknown> {
-    this.assertOpen('query');
+  queryIn(session: Session, query: unknown, options: ReadOptions): Promise<unknown> {
     const consistency = options.consistency ?? 'linearizable';
-    if (!['linearizable', 'lease', 'session', 'eventual'].includes(consistency)) {
-      throw new InvalidOptionError(`consistency must be linearizable, lease, session or eventual, got ${JSON.stringify(consistency)}`);
-    }
-    this.checkQuery(query);
-    const deadline = Date.now() + (options.timeoutMs ?? this.opts.operationTimeoutMs);
-    let last = '';
-    while (Date.now() < deadline) {
-      const toLeader = consistency === 'linearizable' || consistency === 'lease';
-      const refs = toLeader ? this.cluster.leaders : this.cluster.replicas;
-      const target = refs[(toLeader ? this.leaderGuess : this.nextReplica++) % refs.length]!;
-      let answer: MReadResult | MRedirect;
+    let after = 0;
+    let bytes: Uint8Array;
+    try {
+      this.assertOpen('query');
+      if (!readConsistencies.includes(consistency)) {
+        throw new InvalidOptionError(`consistency must be linearizable, lease, session or eventual, got ${JSON.stringify(consistency)}`);
+      }
+      if (options.after !== undefined) after = parseToken(options.after);
       try {
-        answer = await this.system.ask<MReadResult | MRedirect>(target, {
-          type: 'read', query, consistency, afterIndex: consistency === 'session' ? session.lastIndex : undefined,
-        }, { timeoutMs: Math.max(1, Math.min(this.opts.attemptTimeoutMs, deadline - Date.now())) });
+        bytes = this.machine.client.encodeQuery(query as Q, this.opts.maxQueryBytes);
       } catch (e) {
-        if (!(e instanceof AskTimeoutError)) throw e;
-        last = `no answer from ${target.name}`;
-        if (toLeader) this.leaderGuess++;
-        continue;
+        throw new ReadFailedError(`invalid query for "${this.machine.name}": ${(e as Error)?.message ?? String(e)}`, { cause: e });
       }
-      if (answer.type === 'redirect') {
-        last = `${target.name}: ${answer.reason}`;
-        const i = answer.leader ? this.cluster.leaders.findIndex((l) => l.name === answer.leader!.name) : -1;
-        if (i >= 0) this.leaderGuess = i;
-        else { this.leaderGuess++; await sleep(20); }
-        continue;
-      }
-      if (!answer.ok) {
-        last = answer.error ?? 'read failed';
-        if (/validat|must|invalid|unknown query/i.test(last)) throw new ReadFailedError(last);
-        continue;
-      }
-      if (consistency === 'session' && answer.index > session.lastIndex) session.lastIndex = answer.index;
-      session.lastOpIndex = answer.index;
-      return answer.value;
-    }
-    throw new ReadFailedError(`${consistency} read failed within the timeout (last: ${last})`);
-  }
-
-  private checkCommand(command: unknown): void {
-    try {
-      this.machine.validateCommand?.(command);
+      if (options.signal?.aborted) throw new OperationAbortedError('aborted before it was sent', { cause: options.signal.reason });
     } catch (e) {
-      throw new InvalidCommandError(`invalid command for "${this.machine.name}": ${e instanceof Error ? e.message : String(e)}; nothing was applied`);
+      return Promise.reject(e);
     }
-    let size: number;
-    try { size = serialize(command).length; } catch (e) {
-      throw new InvalidCommandError(`the command is not plain data (${e instanceof Error ? e.message : String(e)}); nothing was applied`);
-    }
-    if (size > this.opts.maxCommandBytes) {
-      throw new InvalidCommandError(`the command is ${size} bytes, over maxCommandBytes (${this.opts.maxCommandBytes}); nothing was applied`);
-    }
-  }
-
-  private checkQuery(query: unknown): void {
-    try {
-      this.machine.validateQuery?.(query);
-    } catch (e) {
-      throw new ReadFailedError(`invalid query for "${this.machine.name}": ${e instanceof Error ? e.message : String(e)}`);
-    }
-    let size: number;
-    try { size = serialize(query).length; } catch (e) {
-      throw new ReadFailedError(`the query is not plain data (${e instanceof Error ? e.message : String(e)})`);
-    }
-    if (size > this.opts.maxQueryBytes) throw new ReadFailedError(`the query is ${size} bytes, over maxQueryBytes (${this.opts.maxQueryBytes})`);
-  }
-
-  /** Starts delivering `applied` events (from replica 0, or `replica`). */
-  subscribe(replica = 0): void {
-    if (this.listener) return;
-    this.listener = this.system.listener<MChanges>(`${this.cluster.supervisor.name}-changes-${randomUUID().slice(0, 8)}`, (m) => {
-      if (m.type === 'changes') this.events.emit('applied', m.changes);
+    const timeoutMs = options.timeoutMs ?? this.opts.operationTimeoutMs;
+    const signal = options.signal;
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const onAbort = (): void => {
+        if (settled) return;
+        settled = true;
+        reject(new OperationAbortedError('read aborted', { cause: signal!.reason }));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.client.read(session.no, bytes, consistency, after, Date.now() + timeoutMs, (c) => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener('abort', onAbort);
+        if (c.kind === 'ok') {
+          session.lastOpIndex = c.index;
+          try { resolve(this.machine.client.decodeAnswer(c.bytes, query as Q)); } catch (e) { reject(e); }
+        } else if (this.halted !== null) reject(new ClusterHaltedError(this.halted));
+        else reject(readError(c, consistency, timeoutMs));
+      });
+      this.scheduleFlush();
     });
-    this.system.send(this.cluster.replicas[replica]!, { type: 'subscribe', to: this.listener });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // After the current turn's microtasks: every operation issued in this tick leaves together.
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private readonly io = {
+    send: (to: ActorRef<any>, m: unknown) => { if (this.system.running) this.system.send(to, m); },
+    now: () => Date.now(),
+  };
+
+  private flush(): void {
+    if (!this.closed) this.client.flush(this.io);
+  }
+
+  private tick(): void {
+    if (this.closed) return;
+    if (this.client.tick(Date.now())) this.scheduleFlush();
+  }
+
+  private onMessage(m: ClientReply | MChanges | MDivergence | MSubscriptionRefused): void {
+    switch (m.type) {
+      case 'changes': this.emitChanges(m); return;
+      case 'subscription-refused': this.events.emit('subscription-refused', m.reason); return;
+      case 'divergence':
+        if (m.halted) {
+          if (this.halted === null) {
+            this.halted = m.detail;
+            this.client.abandonAll(m.detail);
+          }
+          this.events.emit('halted', { replica: m.replica, slot: m.to, detail: m.detail });
+        } else {
+          this.events.emit('divergence', { replicas: [m.replica, m.peer], from: m.from, to: m.to, detail: m.detail });
+        }
+        return;
+    }
+    if (this.client.receive(m, Date.now())) this.scheduleFlush();
+  }
+
+  /** Slots arrive in order, each whole in one message: what is at or below the last slot delivered was delivered (a restarted replica applies again from its snapshot). */
+  private lastChangeSlot = -1;
+
+  private emitChanges(m: MChanges): void {
+    const fresh = m.changes.filter((c) => c.slot > this.lastChangeSlot);
+    if (fresh.length === 0) return;
+    this.lastChangeSlot = fresh[fresh.length - 1]!.slot;
+    const decodeCommand = this.machine.client.decodeCommand;
+    const text = new TextDecoder();
+    const changes: AppliedChange[] = fresh.map((c) => ({
+      slot: c.slot,
+      command: decodeCommand ? decodeCommand(c.command) : c.command,
+      ok: c.ok,
+      result: c.ok ? this.machine.client.decodeResult(c.result) : text.decode(c.result),
+    }));
+    this.events.emit('applied', changes);
+  }
+
+  /** Starts delivering `applied` events (from replica 0, or `replica`); they go on across its restarts. */
+  subscribe(replica = 0): void {
+    if (this.subscribed) return;
+    this.subscribed = true;
+    this.cluster.subscribe(replica, this.inbox as ActorRef<MChanges>);
   }
 
   /** The node currently believed to lead (by index). */
   get leaderIndex(): number {
-    return this.leaderGuess % this.cluster.leaders.length;
+    return this.client.leaderIndex;
   }
 
   private assertOpen(op: string): void {
-    if (this.closed) throw new InvalidOptionError(`${op}: this replicated state machine was shut down`);
+    if (this.closed) throw new ClientClosedError(`${op}: this replicated state machine was shut down`);
+    if (this.halted !== null) throw new ClusterHaltedError(`${op}: ${this.halted}`);
   }
 
-  /** Stops the replicas (and the system, if this object started it). */
+  /** Stops the replicas (and the system, if this object started it). Operations still pending fail with ClientClosedError. */
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.ticker);
+    this.client.close('the replicated state machine was shut down');
     if (this.ownSystem) await this.system.shutdown();
     else await this.cluster.supervisor.shutdown();
   }
+
+  /** `await using rsm = await ReplicatedStateMachine.start(…)`: shuts down at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown();
+  }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+function parseToken(token: string): number {
+  const m = typeof token === 'string' ? TOKEN.exec(token) : null;
+  if (!m) throw new InvalidOptionError(`after: not a session token (got ${JSON.stringify(token)}; use session.token())`);
+  return Number(m[1]);
+}
+
+function commandError(c: Exclude<Completion, { kind: 'ok' }>, timeoutMs: number): Error {
+  switch (c.kind) {
+    case 'failed':
+      return new CommandFailedError(`the command failed in the state machine, identically on every replica (applied at index ${c.index}; what apply changed before it failed is kept): ${c.message}`, c.index);
+    case 'quota': return new QuotaExceededError(c.message);
+    case 'timeout':
+      return c.sent
+        ? new OutcomeUnknownError(`${c.detail} within ${timeoutMs} ms: it may or may not have been applied (it is still sent, in its session's order, until a leader answers; read the state to find out)`)
+        : new NoLeaderError(`${c.detail} within ${timeoutMs} ms, so it was not applied`);
+    case 'unknown': return new OutcomeUnknownError(c.detail);
+    case 'refused': return c.reason === 'closed' ? new ClientClosedError(c.message) : new OverloadedError(c.message);
+    case 'read-failed': return new ReadFailedError(c.message);
+  }
+}
+
+function readError(c: Exclude<Completion, { kind: 'ok' }>, consistency: ReadConsistency, timeoutMs: number): Error {
+  switch (c.kind) {
+    case 'read-failed': return new ReadFailedError(`the query failed in the state machine: ${c.message}`);
+    case 'timeout': return new ReadFailedError(`${consistency} read got no answer within ${timeoutMs} ms (${c.detail})`);
+    case 'refused': return c.reason === 'closed' ? new ClientClosedError(c.message) : new OverloadedError(c.message);
+    default: return new ReadFailedError(`${consistency} read failed`);
+  }
 }

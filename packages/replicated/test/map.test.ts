@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import {
   CommandFailedError, InvalidCommandError, ReadFailedError, ReplicatedMap, ReplicatedStateMachine, type MapChange,
 } from '@synod/replicated';
+import { RequestWriter, forEachEntry, type MClientResults } from '@synod/smr';
 import { Counter } from './fixtures/counter.ts';
 
 for (const mode of ['embedded', 'workers'] as const) {
@@ -79,13 +80,19 @@ for (const mode of ['embedded', 'workers'] as const) {
     const rsm = await ReplicatedStateMachine.start({ mode, replicas: 3, machine: Counter });
     try {
       assert.is(await rsm.execute({ add: 5 }), 5);
-      // Send one command twice by hand, as a client retrying after a lost reply would.
+      // Send one request twice by hand, as a client retrying after a lost reply would.
       const leader = rsm.cluster.leaders[rsm.leaderIndex]!;
-      const cmd = { client: 'retrying-client', seq: 1, op: { add: 10 } };
-      const first = await rsm.system.ask<any>(leader, { type: 'request', commands: [cmd] });
-      const again = await rsm.system.ask<any>(leader, { type: 'request', commands: [cmd] });
-      assert.is(first.value, 15);
-      assert.is(again.value, 15, 'the retry gets the first result');
+      const answers: MClientResults[] = [];
+      const inbox = rsm.system.listener<MClientResults>('retrying-client-inbox', (m) => { if (m.type === 'client-results') answers.push(m); });
+      const w = new RequestWriter();
+      w.add(1, 0, 1, Counter.client.encodeCommand({ add: 10 }, 1024));
+      const request = { type: 'client-request' as const, from: inbox, client: 'retrying-client', commands: 1, bytes: w.finish('retrying-client') };
+      rsm.system.send(leader, request);
+      for (let i = 0; i < 500 && answers.length < 1; i++) await new Promise((r) => setTimeout(r, 5));
+      rsm.system.send(leader, request);
+      for (let i = 0; i < 500 && answers.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+      const values = answers.map((a) => { let v: unknown; forEachEntry(a.bytes, (r) => { r.uvar(); r.uvar(); r.u8(); r.uvar(); v = Counter.client.decodeResult(r.bytesView()); }); return v; });
+      assert.equal(values, [15, 15], 'the retry gets the first result');
       assert.is(await rsm.query('value'), 15, 'and the state changed once');
       // A command the machine refuses fails on every replica and changes nothing.
       try { await rsm.execute({ add: 13 }); assert.unreachable(); } catch (e) {

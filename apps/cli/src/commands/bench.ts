@@ -1,20 +1,35 @@
 /**
  * `synod bench`: the same as `pnpm bench` — every benchmark suite, then one results file,
- * bench/REPORT.md and the charts. The suites live in the repository's bench/ (they are not part
- * of the published command), so this runs the checkout's built runner, bench/dist/run.js, in a
- * child process and passes the options through; the runner checks their values and exits with 2
- * for a bad one, which becomes this command's status.
+ * bench/REPORT.md and the charts. Only from a checkout: the suites live in the repository's
+ * bench/ and are not published (they measure the checkout's own build, and write their report
+ * and charts into it), so this runs the checkout's built runner, bench/dist/run.js, in a child
+ * process and passes the options through; the runner checks their values and exits with 2 for a
+ * bad one, which becomes this command's status. From an install it says so and exits with 1.
  *
  *     synod bench --quick
  *     synod bench --compare bench/results/2026-11-27-abc1234.json
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { EXIT, type Command } from '../command.js';
 
-/** The runner of the checkout this command was built in: apps/cli/dist/commands → bench/dist/run.js. */
-const runner = fileURLToPath(new URL('../../../../bench/dist/run.js', import.meta.url));
+/** The checkout this command was built in, if it was: apps/cli/dist/commands → the repository root. */
+const checkoutRoot = new URL('../../../../', import.meta.url);
+const runner = fileURLToPath(new URL('bench/dist/run.js', checkoutRoot));
+
+/**
+ * Whether this command runs from a Synod checkout (its bench/ is the `@synod/bench` workspace
+ * package) rather than from an installed package, where four folders up is some node_modules.
+ */
+function inCheckout(): boolean {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('bench/package.json', checkoutRoot), 'utf8')) as { name?: unknown };
+    return pkg.name === '@synod/bench';
+  } catch {
+    return false;
+  }
+}
 
 /** Rebuilds the arguments from parsed options, so the runner sees exactly what was given. */
 function forward(values: Record<string, string | boolean | (string | boolean)[] | undefined>): string[] {
@@ -28,9 +43,10 @@ function forward(values: Record<string, string | boolean | (string | boolean)[] 
 
 export const benchCommand: Command = {
   name: 'bench',
-  summary: 'Run every benchmark suite and write the performance report with charts.',
+  summary: 'Run every benchmark suite and write the performance report with charts (in a checkout only).',
   usage: 'synod bench [options]',
   description: [
+    'Only in a checkout of the Synod repository: the suites are not part of the installed command.',
     'Runs the suites of bench/ one after the other with a progress display, then the scaling step, and',
     'writes bench/results/<date>-<commit>.json, bench/REPORT.md and bench/charts/*.svg (quick runs: bench/quick/).',
     'Same as `npx -y pnpm@12.4.2 bench`; conventions for suites are in bench/README.md.',
@@ -49,6 +65,14 @@ export const benchCommand: Command = {
   },
 
   async run({ values, stderr }) {
+    if (!inCheckout()) {
+      stderr([
+        'synod bench: the benchmark suites are not part of the installed command; they run only in a checkout of',
+        'the Synod repository (they measure that build and write bench/REPORT.md and bench/charts there).',
+        'In a checkout: `npx -y pnpm@12.4.2 install && npx -y pnpm@12.4.2 bench --quick`.',
+      ].join('\n') + '\n');
+      return EXIT.failed;
+    }
     if (!existsSync(runner)) {
       stderr(`synod bench: the benchmark runner is not at ${runner}. It is part of a Synod checkout: build it with \`npx tsc -b\` there, or run \`npx -y pnpm@12.4.2 bench\`.\n`);
       return EXIT.failed;

@@ -54,11 +54,14 @@ export const checkCommand: Command = {
   usage: 'synod check --model MODEL --format FORMAT [options] FILE...',
   description: [
     'Prints one line per file: `FILE: linearizable (12 ms)`, `FILE: not linearizable (…)` or',
-    '`FILE: unknown (…)` when a bound (time, memory) was reached before an answer.',
+    '`FILE: unknown (…)` when a bound (time, steps, memory) was reached before an answer.',
+    'A per-key history stops at the first key found not linearizable. --max-steps alone (no',
+    '--time-limit) gives the same verdict on every run and machine.',
     'Formats: jepsen = Jepsen text log (INFO  jepsen.util - P :type :f value),',
     '         edn    = one EDN event map per line ({:process P, :type :ok, :f :get, :key K, :value V}).',
     'Models:  cas-register (read, write, cas), register (read, write), kv (get, put, append per key).',
-    'Exit status: 0 all linearizable, 1 some not linearizable, 2 unusable input or options,',
+    'Exit status: 0 all linearizable, 1 some not linearizable, 2 unusable input or options (a',
+    '             file that is empty, blank or has no completed operation included),',
     '             3 some unknown (and none not linearizable).',
   ].join('\n'),
   positionals: true,
@@ -67,7 +70,8 @@ export const checkCommand: Command = {
     format: { type: 'string', short: 'f', value: 'FORMAT', description: `File format: ${FORMATS.join(', ')}.` },
     json: { type: 'boolean', description: 'Print the results as JSON (with explanations) instead of lines.' },
     explain: { type: 'boolean', short: 'e', description: 'Under each violation, print why: the longest linearizable prefix and what cannot follow it.' },
-    'time-limit': { type: 'string', value: 'SECONDS', description: `Give up on a file after this long, answering unknown (default ${DEFAULT_TIME_LIMIT_S}).` },
+    'time-limit': { type: 'string', value: 'SECONDS', description: `Give up on a file after this long, answering unknown (default ${DEFAULT_TIME_LIMIT_S}, none with --max-steps alone).` },
+    'max-steps': { type: 'string', value: 'N', description: 'Give up on a key after this many search steps, answering unknown (default: no step budget).' },
     'max-memo-mb': { type: 'string', value: 'MIB', description: `Memory for the search memo per partition; past it, unknown (default ${DEFAULT_MAX_MEMO_MB}).` },
     'max-file-mb': { type: 'string', value: 'MIB', description: `Refuse files larger than this (default ${DEFAULT_MAX_FILE_MB}).` },
     threads: { type: 'string', value: 'N', description: 'Threads for large partitioned histories (default: all cores; 1 = this thread only).' },
@@ -76,7 +80,11 @@ export const checkCommand: Command = {
   async run({ values, positionals, stdout, stderr }) {
     const modelName = oneOf(values, 'model', MODELS, true)!;
     const format = oneOf(values, 'format', FORMATS, true)!;
-    const timeLimitMs = positiveNumber(values, 'time-limit', DEFAULT_TIME_LIMIT_S, false) * 1000;
+    const maxSteps = values['max-steps'] === undefined ? undefined : positiveNumber(values, 'max-steps', 1);
+    // A step budget alone is deterministic; the default time limit applies only without one.
+    const timeLimitMs = maxSteps !== undefined && values['time-limit'] === undefined
+      ? undefined
+      : positiveNumber(values, 'time-limit', DEFAULT_TIME_LIMIT_S, false) * 1000;
     const maxMemoBytes = positiveNumber(values, 'max-memo-mb', DEFAULT_MAX_MEMO_MB, false) * 1024 * 1024;
     const maxFileBytes = positiveNumber(values, 'max-file-mb', DEFAULT_MAX_FILE_MB, false) * 1024 * 1024;
     const threadsOption = values.threads === undefined ? undefined : positiveNumber(values, 'threads', 1);
@@ -94,7 +102,11 @@ export const checkCommand: Command = {
         try {
           const text = await readHistoryFile(file, maxFileBytes);
           const history = parse(text, model, file);
-          const r = await pool.check(history, model, { timeLimitMs, maxMemoBytes });
+          const r = await pool.check(history, model, {
+            maxMemoBytes,
+            ...(timeLimitMs !== undefined ? { timeLimitMs } : {}),
+            ...(maxSteps !== undefined ? { maxSteps } : {}),
+          });
           report = {
             file,
             verdict: r.verdict,
@@ -150,7 +162,7 @@ function printReport(r: FileReport, explain: boolean, stdout: (s: string) => voi
 
 /** The library names its options; here the user set them as flags. */
 function cliWords(reason: string): string {
-  return reason.replace('(option timeLimitMs)', '(--time-limit)').replace('(option maxMemoBytes)', '(--max-memo-mb)');
+  return reason.replace('(option timeLimitMs)', '(--time-limit)').replace('(option maxMemoBytes)', '(--max-memo-mb)').replace('(option maxSteps)', '(--max-steps)');
 }
 
 function exitStatus(reports: readonly FileReport[]): number {

@@ -8,7 +8,7 @@ import { startDashboard } from '@synod/dashboard';
 import { EXIT, UsageError, positiveNumber, type Command } from '../command.js';
 import { DemoDashboardSource } from '../demo/dashboard-source.js';
 import { DemoSession } from '../demo/session.js';
-import { seconds } from '../demo/view.js';
+import { dashboardTitle, seconds } from '../demo/view.js';
 import { clusterFlags, demoOptions } from './demo.js';
 
 export const dashboardCommand: Command = {
@@ -49,8 +49,7 @@ export const dashboardCommand: Command = {
       stderr(`synod dashboard: could not start the cluster: ${(e as Error).message}\n`);
       return EXIT.failed;
     }
-    const title = `${options.replicas} replicas · ${options.storage} storage · ${options.clients} clients` +
-      (session.faults?.possible ? ` · a fault every ${seconds(options.faultEveryMs)}` : '');
+    const title = dashboardTitle(options, session.faults?.possible ? options.faultEveryMs : null);
     const source = new DemoDashboardSource(session, title);
     let dashboard: Awaited<ReturnType<typeof startDashboard>> | null = null;
     let finish = () => {};

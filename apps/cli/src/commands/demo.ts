@@ -9,7 +9,7 @@ import { EXIT, UsageError, oneOf, positiveNumber, type Command, type CommandCont
 import { DemoSession } from '../demo/session.js';
 import { MAX_DEMO_CLIENTS, MAX_DEMO_REPLICAS, defaultDemoOptions, tolerableFailures, type DemoOptions } from '../demo/options.js';
 import { formatSummary, summarize } from '../demo/summary.js';
-import { TerminalView, seconds } from '../demo/view.js';
+import { TerminalView, plural, seconds } from '../demo/view.js';
 import { EXIT_UNKNOWN } from './check.js';
 
 const DEFAULT_DURATION_S = 20;
@@ -87,8 +87,8 @@ async function runDemo(options: DemoOptions, durationMs: number, json: boolean, 
   }
   const faultText = !session.faults?.possible ? 'no faults' : `a fault every ${seconds(options.faultEveryMs)}`;
   const view = new TerminalView(viewOut, {
-    header: `synod demo: ${options.replicas} replicas, ${options.storage} storage${options.storage === 'file' ? ` in ${session.cluster.dir}` : ''}, ` +
-      `${options.clients} clients, ${faultText}, ${seconds(durationMs)}`,
+    header: `synod demo: ${plural(options.replicas, 'replica')}, ${options.storage} storage${options.storage === 'file' ? ` in ${session.cluster.dir}` : ''}, ` +
+      `${plural(options.clients, 'client')}, ${faultText}, ${seconds(durationMs)}`,
     durationMs, metrics: session.metrics, observer: session.observer, faults: session.faults,
   });
 

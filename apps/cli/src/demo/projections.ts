@@ -29,25 +29,27 @@ export function acceptorSummary(state: unknown): AcceptorStateView {
 /** The leader's view, plus its raw ballot so the observer can tell which of two leaders is newer. */
 export function leaderSummary(state: unknown): LeaderStateView & { ballotValue: number } {
   const s = state as LeaderState;
+  const e = s.election;
   return {
-    status: s.status,
-    ballot: formatBallot(s.ballot),
-    ballotValue: s.ballot,
-    commitUpTo: s.commitUpTo,
-    nextSlot: s.nextSlot,
-    inflight: s.inflight.size,
-    pending: s.pending.length - s.pendingHead,
-    following: s.leaderIndex >= 0 ? s.leaderIndex : null,
+    status: e.status,
+    ballot: formatBallot(e.ballot),
+    ballotValue: e.ballot,
+    commitUpTo: s.pipeline.commitUpTo,
+    nextSlot: s.pipeline.nextSlot,
+    inflight: s.pipeline.inflight.size,
+    pending: s.batching.pending.length - s.batching.pendingHead,
+    following: e.leaderIndex >= 0 ? e.leaderIndex : null,
   };
 }
 
 export function replicaSummary(state: unknown): ReplicaStateView {
   const s = state as ReplicaState;
+  const machine = s.exec.state as { entries?: unknown };
   return {
-    appliedUpTo: s.appliedUpTo,
+    appliedUpTo: s.exec.appliedUpTo,
     knownUpTo: s.knownUpTo,
-    keys: s.state instanceof Map ? s.state.size : 0,
-    sessions: s.sessions.size,
-    snapshotAt: s.snapshot?.appliedUpTo ?? 0,
+    keys: machine && machine.entries instanceof Map ? machine.entries.size : 0,
+    sessions: s.exec.sessions.size,
+    snapshotAt: s.snapshot?.index ?? 0,
   };
 }

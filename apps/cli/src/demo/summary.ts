@@ -88,7 +88,7 @@ const VERDICT = { linearizable: 'linearizable', 'not-linearizable': 'NOT LINEARI
 export function formatSummary(d: DemoSummary): string {
   const n = (x: number) => x.toLocaleString('en-US');
   const lines = [
-    `Summary of ${d.durationS} s with ${d.replicas} replicas (${d.storage} storage), ${d.clients} clients`,
+    `Summary of ${d.durationS} s with ${plural(d.replicas, 'replica')} (${d.storage} storage), ${plural(d.clients, 'client')}`,
     `  commands committed  ${n(d.committed)} (${d.commandsPerSecond}/s); reads ${n(d.reads)}; ` +
       `failed ${n(d.failed)} (not applied); unknown outcome ${n(d.unknown)}`,
     `  latency             p50 ${d.latencyP50Ms ?? '–'} ms, p99 ${d.latencyP99Ms ?? '–'} ms`,

@@ -5,7 +5,14 @@
  * crash keeps what was synced, plus (optionally) a random prefix of the rest, and may tear the
  * first write after that prefix: recovery cuts a torn record off, as the file store's checksums
  * do. Values are copied at write time, like a store that serializes.
+ *
+ * Snapshots (`ctx.snapshots`): chunks being written live in the node's memory only (a crash
+ * loses them, as the file store's temp files are removed at recovery); a finish or a delete is a
+ * write among the others, in order, so it is lost, kept or torn with them: after a crash a
+ * snapshot is whole or absent, and state persisted after a finish is never kept without it.
  */
+import { MemorySnapshots, type SnapshotBytes } from '../stores/memory-snapshots.js';
+import type { SnapshotLimits } from '../snapshots.js';
 import { applyOps, type ActorStore, type PersistOp, type Recovered, type StorageKind } from '../store.js';
 
 interface DiskRecord {
@@ -13,6 +20,8 @@ interface DiskRecord {
   actor: string;
   /** null: the actor's records were removed. */
   ops: PersistOp[] | null;
+  /** A snapshot finished (bytes) or deleted (null) instead; `ops` is then unused. */
+  snapshot?: { id: string; bytes: SnapshotBytes | null };
 }
 
 /** What a crash did to the writes that were not synced. */
@@ -32,6 +41,8 @@ export interface CrashLoss {
  */
 export function copyValue(v: unknown, depth = 0): unknown {
   if (typeof v !== 'object' || v === null) return v;
+  // Bytes (Multi-Paxos slot values, snapshot chunks) are copied natively.
+  if (v instanceof Uint8Array && v.constructor === Uint8Array) return v.slice();
   if (depth > 64) return structuredClone(v);
   if (Array.isArray(v)) {
     const out = new Array<unknown>(v.length);
@@ -62,6 +73,8 @@ function cloneRecovered(r: Recovered): Recovered {
 export class SimDisk {
   /** Synced data, per actor. */
   private readonly image = new Map<string, Recovered>();
+  /** Synced finished snapshots, per actor and id. */
+  private readonly snapImage = new Map<string, Map<string, SnapshotBytes>>();
   /** Written but not synced, in write order, from `pendingHead` on. */
   private pending: DiskRecord[] = [];
   private pendingHead = 0;
@@ -90,6 +103,18 @@ export class SimDisk {
     const seq = ++this.seq;
     this.pending.push({ seq, actor, ops });
     return seq;
+  }
+
+  /** Appends a snapshot finish (bytes) or delete (null); returns its write number. */
+  appendSnapshot(actor: string, id: string, bytes: SnapshotBytes | null): number {
+    const seq = ++this.seq;
+    this.pending.push({ seq, actor, ops: null, snapshot: { id, bytes } });
+    return seq;
+  }
+
+  /** The synced snapshots of an actor (immutable bytes, shared). */
+  recoverSnapshots(actor: string): Map<string, SnapshotBytes> {
+    return new Map(this.snapImage.get(actor) ?? []);
   }
 
   /** Starts a sync of everything written so far; false when one is in flight or nothing is pending. */
@@ -146,7 +171,17 @@ export class SimDisk {
 
 
   private applyToImage(rec: DiskRecord): void {
-    if (rec.ops === null) this.image.delete(rec.actor);
+    if (rec.snapshot !== undefined) {
+      const { id, bytes } = rec.snapshot;
+      let m = this.snapImage.get(rec.actor);
+      if (bytes !== null) {
+        if (!m) this.snapImage.set(rec.actor, (m = new Map()));
+        m.set(id, bytes);
+      } else if (m) {
+        m.delete(id);
+        if (m.size === 0) this.snapImage.delete(rec.actor);
+      }
+    } else if (rec.ops === null) this.image.delete(rec.actor);
     else this.image.set(rec.actor, applyOps(this.image.get(rec.actor), rec.ops));
   }
 }
@@ -161,14 +196,18 @@ export class SimDiskStore implements ActorStore {
   onDurable: ((seq: number) => void) | null = null;
   private readonly live = new Map<string, Recovered>();
   private loaded = new Set<string>();
-  private dead = false;
+  dead = false;
+  /** The snapshots of this host incarnation's `file` actors over the disk. */
+  readonly snapshots: SimDiskSnapshots;
 
   constructor(
     private readonly disk: SimDisk,
     /** Asks the simulation to start a sync soon (once per step, so a step's writes share it). */
-    private readonly requestSync: () => void,
+    readonly requestSync: () => void,
+    limits: SnapshotLimits,
   ) {
     disk.store = this;
+    this.snapshots = new SimDiskSnapshots(disk, this, limits);
   }
 
   get durableSeq(): number { return this.disk.durable; }
@@ -208,6 +247,7 @@ export class SimDiskStore implements ActorStore {
   kill(): void {
     this.dead = true;
     this.onDurable = null;
+    this.snapshots.close();
   }
 
   async close(): Promise<void> { /* the disk outlives the store */ }
@@ -220,14 +260,63 @@ export class SimDiskStore implements ActorStore {
 }
 
 /**
+ * The simulator's `file` snapshots: finished ones in this incarnation's page cache (loaded from
+ * the disk's synced image per actor on first use), their finishes and deletes written to the
+ * disk among the other writes.
+ */
+export class SimDiskSnapshots extends MemorySnapshots {
+  private readonly loadedActors = new Set<string>();
+
+  constructor(private readonly disk: SimDisk, private readonly store: SimDiskStore, limits: SnapshotLimits) {
+    super('file', limits);
+  }
+
+  protected override ensureLoaded(actor: string): void {
+    if (this.loadedActors.has(actor)) return;
+    this.loadedActors.add(actor);
+    const synced = this.disk.recoverSnapshots(actor);
+    if (synced.size === 0) return;
+    const m = new Map<string, SnapshotBytes & { gone: boolean }>();
+    for (const [id, b] of synced) {
+      m.set(id, { ...b, gone: false });
+      this.usedBytes += b.meta.length + b.bytes;
+    }
+    this.finished.set(actor, m);
+  }
+
+  protected override installed(actor: string, id: string, bytes: SnapshotBytes): number {
+    if (this.store.dead) return 0; // a crashed node's late write goes nowhere
+    const seq = this.disk.appendSnapshot(actor, id, bytes);
+    this.store.requestSync();
+    return seq;
+  }
+
+  protected override deleted(actor: string, id: string): number {
+    if (this.store.dead) return 0;
+    const seq = this.disk.appendSnapshot(actor, id, null);
+    this.store.requestSync();
+    return seq;
+  }
+}
+
+/**
  * `shared` storage in the simulator: the main thread's memory, which survives a node (worker)
  * crash. Durable at once; values are copied, as serializing into a SharedArrayBuffer does.
+ * Snapshots too: they outlive the node's hosts, bounded by `sharedSnapshotBytes`.
  */
 export class SimSharedStore implements ActorStore {
   readonly kind: StorageKind = 'shared';
   onDurable: ((seq: number) => void) | null = null;
   private readonly data = new Map<string, Recovered>();
   private seq = 0;
+  readonly snapshots: MemorySnapshots;
+
+  constructor(options: { maxChunkBytes: number; sharedSnapshotBytes: number; node: number }) {
+    this.snapshots = new MemorySnapshots('shared', {
+      maxChunkBytes: options.maxChunkBytes, capacityBytes: options.sharedSnapshotBytes, capacityOption: 'sharedSnapshotBytes',
+      storeName: `node ${options.node}`,
+    });
+  }
 
   get durableSeq(): number { return this.seq; }
 

@@ -39,13 +39,15 @@ export class SimNode {
   memory: MemoryStore | null = null;
   file: SimDiskStore | null = null;
   readonly disk = new SimDisk();
-  readonly shared = new SimSharedStore();
+  readonly shared: SimSharedStore;
   /** A crashed node stays down until then (`crash-node` with `downMs`). */
   downUntil = 0;
   syncRequested = false;
   /** Starts a sync of what was written (set once by the simulation). */
   startSync: () => void = () => {};
-  constructor(readonly id: number) {}
+  constructor(readonly id: number, storage: { maxChunkBytes: number; sharedSnapshotBytes: number }) {
+    this.shared = new SimSharedStore({ ...storage, node: id });
+  }
 }
 
 /** Carries a host's envelopes into the simulated network. Dead once its node crashed. */

@@ -38,6 +38,13 @@ export interface SimulationOptions extends Partial<HostLimits> {
   logLevel?: LogLevel;
   /** Where log records go (their time is virtual). Default: the console. */
   logSink?: LogSink;
+  /**
+   * Bytes the `shared` snapshots (`ctx.snapshots`) of one node may take, as
+   * `storage.sharedSnapshotBytes` bounds a worker's: `StoreFullError` beyond. Default 256 MiB.
+   */
+  sharedSnapshotBytes?: number;
+  /** Largest snapshot chunk and meta, as `storage.maxSnapshotChunkBytes`. Default 8 MiB. */
+  maxSnapshotChunkBytes?: number;
 }
 
 /** Options of `sim.spawn`: as `system.spawn` in workers mode. */
@@ -137,6 +144,8 @@ export function validateOptions(o: SimulationOptions): void {
   };
   posInt(o.maxStepsPerRun, 'maxStepsPerRun');
   posInt(o.maxNodes, 'maxNodes');
+  posInt(o.sharedSnapshotBytes, 'sharedSnapshotBytes');
+  posInt(o.maxSnapshotChunkBytes, 'maxSnapshotChunkBytes');
   if (o.heartbeatTimeoutMs !== undefined && !(typeof o.heartbeatTimeoutMs === 'number' && o.heartbeatTimeoutMs >= 0)) {
     throw new InvalidOptionError('Simulation: heartbeatTimeoutMs must be a number >= 0 (0 turns it off)');
   }

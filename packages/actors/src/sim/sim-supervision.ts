@@ -3,6 +3,7 @@
  * (strategies, restart types, intensity, escalation, backoff) runs over simulated nodes, with
  * the virtual clock for its windows and delays and a seeded generator for its jitter.
  */
+import type { ErrorInfo } from '../errors.js';
 import type { ActorRef } from '../ref.js';
 import type { ActorChildSpec, Supervisor, SupervisionRuntime } from '../supervisor.js';
 import type { Prng } from '../random.js';
@@ -17,6 +18,7 @@ export interface SupervisedWorld {
   /** Resolves after `ms` of virtual time. */
   sleep(ms: number): Promise<void>;
   restarted(ref: ActorRef<any>, attempt: number, delayMs: number): void;
+  restartFailed(ref: ActorRef<any>, error: ErrorInfo): void;
   escalated(supervisor: string, reason: string): void;
   rootFailed(reason: string): void;
 }
@@ -32,6 +34,7 @@ export function simSupervisionRuntime(world: SupervisedWorld, rng: Prng): Superv
     random: () => rng.next(),
     delay: (ms) => world.sleep(ms),
     restarted: (ref, attempt, delayMs) => world.restarted(ref, attempt, delayMs),
+    restartFailed: (ref, error) => world.restartFailed(ref, error),
     escalated: (supervisor, reason) => world.escalated(supervisor, reason),
     rootFailed: (reason) => world.rootFailed(reason),
   };

@@ -21,6 +21,7 @@ import { consoleSink, type LogLevel, type LogSink } from '../logger.js';
 import { Prng, deriveSeed } from '../random.js';
 import { describeRef, refKey, type ActorRef } from '../ref.js';
 import { MemoryStore, type ActorStore, type StorageKind } from '../store.js';
+import { storageDefaults } from '../stores/defaults.js';
 import { Supervisor, checkSupervision, type ActorChildSpec, type SupervisorSpec } from '../supervisor.js';
 import { defaultHeartbeat } from '../worker-node.js';
 import { Sampler } from './distribution.js';
@@ -89,6 +90,7 @@ export class Simulation {
   private readonly maxNodes: number;
   private readonly logLevel: LogLevel;
   private readonly logSink: LogSink;
+  private readonly snapshotLimits: { maxChunkBytes: number; sharedSnapshotBytes: number };
 
   // Tasks a host asked to run "soon" (as microtasks would), run after the current event.
   // Parallel arrays that only grow: entries are overwritten, never shifted or truncated.
@@ -127,6 +129,10 @@ export class Simulation {
     this.maxNodes = options.maxNodes ?? 1024;
     this.logLevel = options.logLevel ?? 'warn';
     this.logSink = options.logSink ?? consoleSink;
+    this.snapshotLimits = {
+      maxChunkBytes: options.maxSnapshotChunkBytes ?? storageDefaults.maxSnapshotChunkBytes,
+      sharedSnapshotBytes: options.sharedSnapshotBytes ?? storageDefaults.sharedSnapshotBytes,
+    };
     const trace = options.trace ?? false;
     this.log = trace === false ? null : new TraceLog(trace === true ? 1_000_000 : trace);
     // Independent streams: a change in how often one part draws does not shift the others.
@@ -149,6 +155,11 @@ export class Simulation {
         this.stats.restarts++;
         this.traceEvent('restart', ref.node, ref.id, attempt, undefined, () => ({ to: this.describe(ref.node, ref.id), detail: `attempt ${attempt} after ${delayMs} ms` }));
         this.events.emit('actor:restarted', { ref, attempt, delayMs });
+      },
+      restartFailed: (ref, error) => {
+        this.stats.crashes++;
+        this.traceEvent('crash', ref.node, ref.id, 0, undefined, () => ({ to: this.describe(ref.node, ref.id), detail: `init: ${error.message}` }));
+        this.events.emit('actor:crashed', { ref, error, during: 'init', messageType: undefined });
       },
       escalated: (supervisor, reason) => {
         this.traceEvent('escalated', -1, 0, 0, undefined, () => ({ detail: `supervisor "${supervisor}": ${reason}` }));
@@ -463,7 +474,7 @@ export class Simulation {
     if (this.nodes.length >= this.maxNodes) {
       throw new InvalidOptionError(`this simulation already has ${this.maxNodes} nodes (maxNodes); give actors a shared \`worker\` key or raise maxNodes`);
     }
-    const node = new SimNode(this.nodes.length);
+    const node = new SimNode(this.nodes.length, this.snapshotLimits);
     node.startSync = () => {
       node.syncRequested = false;
       if (node.disk.beginSync()) {
@@ -526,9 +537,9 @@ export class Simulation {
 
   private storeFor(node: SimNode, kind: StorageKind): ActorStore {
     switch (kind) {
-      case 'memory': return (node.memory ??= new MemoryStore());
+      case 'memory': return (node.memory ??= new MemoryStore(this.snapshotLimits));
       case 'shared': return node.shared;
-      case 'file': return (node.file ??= new SimDiskStore(node.disk, () => this.requestSync(node)));
+      case 'file': return (node.file ??= new SimDiskStore(node.disk, () => this.requestSync(node), this.snapshotLimits));
     }
   }
 

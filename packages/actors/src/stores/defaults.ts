@@ -10,4 +10,12 @@ export const storageDefaults = {
   /** 4 MiB */
   maxCommitBytes: 4 * 1024 * 1024,
   commitDelayMs: 0,
+  /** 256 MiB per host (reserved address space: pages are taken as snapshots fill them) */
+  sharedSnapshotBytes: 256 * 1024 * 1024,
+  /** 8 MiB */
+  maxSnapshotChunkBytes: 8 * 1024 * 1024,
+  /** 32 MiB */
+  snapshotQueueBytes: 32 * 1024 * 1024,
+  /** 16 MiB */
+  snapshotSyncBytes: 16 * 1024 * 1024,
 } as const;

@@ -33,3 +33,17 @@ export class RecordTooLargeError extends StorageError {
 export class StoreFullError extends StorageError {
   override name = 'StoreFullError';
 }
+
+/**
+ * A finished snapshot that cannot be used as it is: its file is truncated or overwritten, or a
+ * chunk's checksum does not match. Names the file (or buffer) and what is wrong. It is never
+ * used silently: `open` or `chunk` throws this. Delete it (`ctx.snapshots.delete`) and get the
+ * state another way (a replica's snapshot, or a rebuild).
+ */
+export class SnapshotDamagedError extends StorageError {
+  override name = 'SnapshotDamagedError';
+  constructor(readonly source: string, readonly reason: string, readonly actor: string | undefined, readonly id: string | undefined) {
+    super(`snapshot ${id !== undefined ? `"${id}" ` : ''}${actor !== undefined ? `of actor "${actor}" ` : ''}in ${source} is damaged (${reason}); ` +
+      'it is not used: delete it (ctx.snapshots.delete) and get the state from another replica, or restore the file from a backup');
+  }
+}

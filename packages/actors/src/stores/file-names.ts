@@ -21,9 +21,11 @@ export interface LogPaths {
   lock: string;
   /** Prefix of compaction temp files (each gets a unique suffix). */
   compactPrefix: string;
+  /** Directory of the store's snapshot files. */
+  snapshots: string;
 }
 
 export function logPaths(dir: string, storeName: string): LogPaths {
   const base = join(dir, storeFileName(storeName));
-  return { log: `${base}.log`, lock: `${base}.lock`, compactPrefix: `${base}.log.compact-` };
+  return { log: `${base}.log`, lock: `${base}.lock`, compactPrefix: `${base}.log.compact-`, snapshots: `${base}.snap` };
 }

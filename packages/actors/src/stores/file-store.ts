@@ -8,6 +8,7 @@ import type { ActorStore, PersistOp, Recovered } from '../store.js';
 import { storageDefaults } from './defaults.js';
 import { StorageError, StoreLockedError } from './errors.js';
 import { logPaths, type LogPaths } from './file-names.js';
+import { FileSnapshots, type SnapshotRecovery } from './file-snapshots.js';
 import { encodeFrame, encodeFrames } from './frame.js';
 import { fsyncCreatedDirs, fsyncDirSync, writeAll, writeAllSync } from './fsync.js';
 import { LiveIndex } from './live-index.js';
@@ -35,8 +36,14 @@ export interface FileStoreOptions {
   maxRecordBytes?: number;
   /** Largest single commit (one write); a bigger record is committed alone. */
   maxCommitBytes?: number;
-  /** Wait this long before each commit starts: emulates a slow disk. Default 0. */
+  /** Wait this long before each commit (and each snapshot finish or delete) starts: emulates a slow disk. Default 0. */
   commitDelayMs?: number;
+  /** Largest snapshot chunk (and snapshot meta). */
+  maxSnapshotChunkBytes?: number;
+  /** Bytes a snapshot writer queues for asynchronous writes; beyond, `append` writes synchronously. */
+  snapshotQueueBytes?: number;
+  /** A snapshot writer fdatasyncs its file in the background every this many bytes. */
+  snapshotSyncBytes?: number;
 }
 
 /** What opening a log found. */
@@ -45,6 +52,8 @@ export interface FileRecovery extends ReplayResult {
   truncatedBytes: number;
   /** Who held the lock before this store took it. */
   predecessor: LockPredecessor;
+  /** What opening the snapshot directory (`<dir>/<store name>.snap`) found. */
+  snapshots: SnapshotRecovery;
 }
 
 /** Counters since the store opened. */
@@ -57,6 +66,8 @@ export interface FileStoreStats {
   bytes: number;
   /** Compactions (snapshots that replaced the log). */
   compactions: number;
+  /** Fences run: snapshot finishes and deletes, ordered among the commits. */
+  fences: number;
 }
 
 /**
@@ -84,7 +95,9 @@ export interface FileStoreStats {
 export class FileStore implements ActorStore {
   readonly kind = 'file' as const;
   onDurable: ((seq: number) => void) | null = null;
-  readonly stats: FileStoreStats = { commits: 0, records: 0, bytes: 0, compactions: 0 };
+  readonly stats: FileStoreStats = { commits: 0, records: 0, bytes: 0, compactions: 0, fences: 0 };
+  /** The snapshots of this host's `file` actors (`ctx.snapshots`), in `<dir>/<store name>.snap/`. */
+  readonly snapshots: FileSnapshots;
   private readonly index: LiveIndex;
   private readonly groupCommit: boolean;
   private readonly maxLogBytes: number;
@@ -93,8 +106,11 @@ export class FileStore implements ActorStore {
   private readonly commitDelayMs: number;
   private seq = 0;
   private durable = 0;
-  /** Records not yet in a commit, from `head` on, with their write numbers. */
-  private pending: Buffer[] = [];
+  readonly recovery: FileRecovery;
+  /** Records (and fences) not yet in a commit, from `head` on, with their write numbers. */
+  private pending: (Buffer | Fence)[] = [];
+  /** Fences in `pending`: no compaction while there are any (it would make later records durable before them). */
+  private pendingFences = 0;
   private pendingSeq: number[] = [];
   private head = 0;
   private inFlight = false;
@@ -108,9 +124,20 @@ export class FileStore implements ActorStore {
 
   private constructor(
     readonly paths: LogPaths, private fd: number, private readonly lock: LogLock, index: LiveIndex,
-    readonly recovery: FileRecovery, logBytes: number, options: FileStoreOptions,
+    recovery: Omit<FileRecovery, 'snapshots'>, logBytes: number, options: FileStoreOptions,
   ) {
     this.index = index;
+    this.snapshots = FileSnapshots.open(paths.snapshots, {
+      fence: (run) => this.fence(run),
+      lockError: () => (this.lock.held() ? null : new StoreLockedError(`the lock file ${this.paths.lock} of ${this.paths.log} was removed or ` +
+        'taken over by another host; this one stopped writing')),
+      assertWritable: () => this.assertWritable(),
+    }, {
+      maxChunkBytes: options.maxSnapshotChunkBytes ?? storageDefaults.maxSnapshotChunkBytes,
+      queueBytes: options.snapshotQueueBytes ?? storageDefaults.snapshotQueueBytes,
+      syncBytes: options.snapshotSyncBytes ?? storageDefaults.snapshotSyncBytes,
+    });
+    this.recovery = { ...recovery, snapshots: this.snapshots.recovery };
     this.logBytes = logBytes;
     // How much of a log found at open is live is unknown: compact it as soon as it is big.
     this.snapshotBytes = 0;
@@ -175,7 +202,7 @@ export class FileStore implements ActorStore {
       closeSync(fd);
       fd = -1;
       fd = openSync(paths.log, 'a');
-      const recovery: FileRecovery = { ...replay, truncatedBytes: size - replay.end, predecessor: lock.predecessor };
+      const recovery = { ...replay, truncatedBytes: size - replay.end, predecessor: lock.predecessor };
       return new FileStore(paths, fd, lock, index, recovery, replay.end, options);
     } catch (e) {
       if (fd >= 0) closeSync(fd);
@@ -221,8 +248,21 @@ export class FileStore implements ActorStore {
       await new Promise<void>((r) => this.idleWaiters.push(r));
     }
     this.closed = true;
+    this.snapshots.close();
     closeSync(this.fd);
     this.lock.release();
+  }
+
+  /**
+   * Queues `run` among the commits: it starts once everything written before it is durable, and
+   * nothing written after it is committed before it calls `done(null)`. Returns its write number,
+   * durable then (messages gated on it leave). An error stops the store, as a failed commit does.
+   * How snapshot finishes and deletes are ordered with persisted state.
+   */
+  fence(run: (done: (err: Error | null) => void) => void): number {
+    this.assertWritable();
+    this.pendingFences++;
+    return this.enqueue(new Fence(run));
   }
 
   private assertWritable(): void {
@@ -230,7 +270,7 @@ export class FileStore implements ActorStore {
     if (this.closed) throw new StorageError(`the file store ${this.paths.log} is closed`);
   }
 
-  private enqueue(record: Buffer): number {
+  private enqueue(record: Buffer | Fence): number {
     const seq = ++this.seq;
     this.pending.push(record);
     this.pendingSeq.push(seq);
@@ -259,22 +299,44 @@ export class FileStore implements ActorStore {
         'taken over by another host; this one stopped writing (two writers would damage the log)'));
       return;
     }
-    if (this.logBytes >= this.maxLogBytes && this.logBytes >= 2 * this.snapshotBytes) {
+    const first = this.pending[this.head]!;
+    if (first instanceof Fence) {
+      this.runFence(first);
+      return;
+    }
+    if (this.pendingFences === 0 && this.logBytes >= this.maxLogBytes && this.logBytes >= 2 * this.snapshotBytes) {
       this.compact();
       return;
     }
     const from = this.head;
     let to = from + 1;
     if (this.groupCommit) {
-      let bytes = 8 + 4 + this.pending[from]!.length;
-      while (to < this.pending.length && bytes + 4 + this.pending[to]!.length <= this.maxCommitBytes) bytes += 4 + this.pending[to++]!.length;
+      let bytes = 8 + 4 + first.length;
+      for (let next = this.pending[to]; next !== undefined && !(next instanceof Fence) && bytes + 4 + next.length <= this.maxCommitBytes; next = this.pending[++to]) {
+        bytes += 4 + next.length;
+      }
     }
-    const frame = encodeFrame(this.pending, from, to);
+    const frame = encodeFrame(this.pending as Buffer[], from, to);
     const upTo = this.pendingSeq[to - 1]!;
     this.take(to);
     this.inFlight = true;
     if (this.commitDelayMs > 0) setTimeout(() => this.append(frame, upTo, to - from), this.commitDelayMs);
     else this.append(frame, upTo, to - from);
+  }
+
+  /** Runs the fence at the head of the queue; the next commit waits for it. */
+  private runFence(fence: Fence): void {
+    const seq = this.pendingSeq[this.head]!;
+    this.take(this.head + 1);
+    this.pendingFences--;
+    this.inFlight = true;
+    const run = () => fence.run((err) => {
+      if (err) return this.fail('a snapshot operation', err);
+      this.stats.fences++;
+      this.committed(seq);
+    });
+    if (this.commitDelayMs > 0) setTimeout(run, this.commitDelayMs);
+    else run();
   }
 
   /** Drops pending records before `to` (they are in a commit now). */
@@ -399,4 +461,9 @@ function removeCompactionLeftovers(paths: LogPaths): void {
   for (const name of readdirSync(dir)) {
     if (name.startsWith(prefix)) unlinkSync(`${dir}/${name}`);
   }
+}
+
+/** A job ordered among the commits (see `FileStore.fence`). */
+class Fence {
+  constructor(readonly run: (done: (err: Error | null) => void) => void) {}
 }

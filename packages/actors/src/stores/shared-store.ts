@@ -5,6 +5,8 @@ import { HOST_BUFFER_HEADER_BYTES, HostBuffer } from './host-buffer.js';
 import { LiveIndex } from './live-index.js';
 import { RecordKind, encodeRecord, recordSize, serializeOps, writeRecord, type SerializedOp } from './record.js';
 import { replayFrames, type ReplayResult } from './replay.js';
+import { SharedSnapshots } from './shared-snapshots.js';
+import { storageDefaults } from './defaults.js';
 
 /** Options of {@link SharedStore.open}. */
 export interface SharedStoreOptions {
@@ -12,6 +14,13 @@ export interface SharedStoreOptions {
   storeName: string;
   /** Largest record (one turn's changes of one actor). */
   maxRecordBytes: number;
+  /**
+   * The main thread's snapshot buffer for this host's store name (`storage.sharedSnapshotBytes`):
+   * where `ctx.snapshots` of `shared` actors keeps its bytes. Without it the store keeps no snapshots.
+   */
+  snapshotRegion?: SharedArrayBuffer;
+  /** Largest snapshot chunk (and meta). Default `storageDefaults.maxSnapshotChunkBytes`. */
+  maxSnapshotChunkBytes?: number;
 }
 
 /** Frames written by compaction hold records up to this size together (fewer headers to read back). */
@@ -41,6 +50,8 @@ export class SharedStore implements ActorStore {
   private readonly generation: number;
   private seq = 0;
   private closed = false;
+  /** The snapshots of this host's `shared` actors, in their own buffer (see shared-snapshots.ts). */
+  readonly snapshots: SharedSnapshots | undefined;
 
   private constructor(private readonly host: HostBuffer, private readonly options: SharedStoreOptions) {
     const b = host.buffer;
@@ -55,6 +66,10 @@ export class SharedStore implements ActorStore {
     }
     this.recovery = replayFrames(this.data.subarray(half * this.halfBytes, (half + 1) * this.halfBytes), used, source, this.index);
     if (this.recovery.end < used) host.setUsed(half, this.recovery.end);
+    this.snapshots = options.snapshotRegion === undefined ? undefined : SharedSnapshots.open(options.snapshotRegion, {
+      storeName: options.storeName,
+      maxChunkBytes: options.maxSnapshotChunkBytes ?? storageDefaults.maxSnapshotChunkBytes,
+    });
   }
 
   /** Opens the `shared` log of a host's buffer and recovers what it holds. */
@@ -86,6 +101,7 @@ export class SharedStore implements ActorStore {
   /** Nothing to flush: the buffer belongs to the main thread and keeps the data for the next host. */
   async close(): Promise<void> {
     this.closed = true;
+    this.snapshots?.close();
   }
 
   private assertWritable(): void {

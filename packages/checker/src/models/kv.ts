@@ -53,6 +53,30 @@ function fromJepsen(op: JepsenOperation): DecodedOperation<KvInput, KvOutput> {
   throw new Error(`unknown function :${op.f} for the kv model (expected :get, :put, :append)`);
 }
 
+/** How many appends {@link appendsSpell} may try per question before it answers "unsure". */
+const MAX_PROBES = 256;
+// Scratch of possibleAfter (one question at a time per thread): appends in use, probes left.
+let used = new Uint8Array(64);
+let probes = 0;
+
+/**
+ * Whether some of the unused appends in `writes`, each once, spell `read` from `at` to its end.
+ * Values that are prefixes of one another make this a search; past its budget it gives up.
+ */
+function appendsSpell(read: string, at: number, writes: readonly KvInput[]): boolean {
+  if (read.length === at) return true;
+  for (let i = 0; i < writes.length; i++) {
+    const w = writes[i]!;
+    if (w.f !== 'append' || used[i] === 1 || w.value.length === 0 || !read.startsWith(w.value, at)) continue;
+    if (--probes < 0) return false;
+    used[i] = 1;
+    const spelled = appendsSpell(read, at + w.value.length, writes);
+    used[i] = 0;
+    if (spelled) return true;
+  }
+  return false;
+}
+
 /** Key-value map of strings, partitioned per key. */
 export const kvModel: Model<string, KvInput, KvOutput> = {
   name: 'kv',
@@ -67,6 +91,23 @@ export const kvModel: Model<string, KvInput, KvOutput> = {
   hash: hashString,
   equal: (a, b) => a === b,
   partitionKey: (input) => input.key,
+  operationKind: (input) => (input.f === 'get' ? 'read' : input.f === 'put' ? 'overwrite' : 'update'),
+  possibleAfter(state, input, output, writes) {
+    if (input.f !== 'get' || output === state || typeof output !== 'string') return true;
+    // A read of `output` needs the key to hold it: `state` or a put's value, then appends, each
+    // at most once, that spell out the rest.
+    const read = output;
+    if (used.length < writes.length) used = new Uint8Array(Math.max(2 * used.length, writes.length));
+    used.fill(0, 0, writes.length);
+    probes = MAX_PROBES;
+    if (read.startsWith(state) && appendsSpell(read, state.length, writes)) return true;
+    for (let i = 0; i < writes.length; i++) {
+      const w = writes[i]!;
+      if (w.f !== 'put' || !read.startsWith(w.value)) continue;
+      if (appendsSpell(read, w.value.length, writes)) return true;
+    }
+    return probes < 0; // out of probes: unsure, so possible
+  },
   describeOperation(input, output) {
     const out = output === UNKNOWN ? ' -> ?' : '';
     switch (input.f) {

@@ -3,7 +3,7 @@
  * Values are primitives compared with `===`; `null` is "no value yet" (Jepsen's `nil`).
  */
 import { hashValue } from '../hash.js';
-import type { DecodedOperation, Model } from '../model.js';
+import type { DecodedOperation, Model, OperationKind } from '../model.js';
 import { UNKNOWN, type Unknown } from '../model.js';
 import { formatEdn } from '../parsers/edn-reader.js';
 import type { JepsenOperation } from '../parsers/jepsen-ops.js';
@@ -85,11 +85,30 @@ function fromJepsen(op: JepsenOperation, withCas: boolean): DecodedOperation<Cas
   throw new Error(`unknown function :${op.f} for the ${withCas ? 'cas-register' : 'register'} model (expected :read, :write${withCas ? ', :cas' : ''})`);
 }
 
+/** A read, or a cas that did not swap, changes nothing; a write sets the value whatever it was. */
+function operationKind(input: CasRegisterInput, output: RegisterOutput | Unknown): OperationKind {
+  if (input.f === 'read' || (input.f === 'cas' && output === false)) return 'read';
+  return input.f === 'write' ? 'overwrite' : 'other';
+}
+
+/** Reads and swapping cas need one value: the present one, or one that a write or cas could set. */
+function possibleAfter(state: RegisterValue, input: CasRegisterInput, output: RegisterOutput, writes: readonly CasRegisterInput[]): boolean {
+  let needed: RegisterValue;
+  if (input.f === 'read') needed = output;
+  else if (input.f === 'cas' && output === true) needed = input.from;
+  else return true;
+  if (state === needed) return true;
+  for (const w of writes) if ((w.f === 'write' && w.value === needed) || (w.f === 'cas' && w.to === needed)) return true;
+  return false;
+}
+
 const common = {
   init: (): RegisterValue => null,
   step,
   hash: hashValue,
   equal: (a: RegisterValue, b: RegisterValue) => a === b,
+  operationKind,
+  possibleAfter,
   describeOperation,
   describeState: describeValue,
 };

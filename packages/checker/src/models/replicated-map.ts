@@ -12,9 +12,11 @@
  * | `{ f: 'delete', key }`                              | `true`/`false`: was it present (or `undefined` not to check) |
  * | `{ f: 'compareAndSet', key, expected, value }`      | `true` if it swapped, else `false`        |
  *
- * `expected: undefined` means "only if the key is absent". Values are compared as JSON (object
- * keys in any order); `undefined` as a value means absent.
+ * `expected: undefined` means "only if the key is absent". Values are compared by their canonical
+ * encoding (@synod/canonical), exactly as ReplicatedMap's compareAndSet compares them: object key
+ * order and Map or Set insertion order do not matter, types do; `undefined` as a value means absent.
  */
+import { CanonicalError, decode, encode } from '@synod/canonical';
 import { canonicalJson, hashString } from '../hash.js';
 import type { Model } from '../model.js';
 import { UNKNOWN, type Unknown } from '../model.js';
@@ -32,8 +34,21 @@ export type ReplicatedMapOutput = unknown;
 
 const ABSENT = '';
 
-function encode(v: unknown): string {
-  return v === undefined ? ABSENT : canonicalJson(v);
+/** A value's canonical bytes, one character per byte (exact, hashable, comparable with ===). */
+function stateOf(v: unknown): string {
+  if (v === undefined) return ABSENT;
+  try {
+    return Buffer.from(encode(v)).toString('latin1');
+  } catch (e) {
+    if (e instanceof CanonicalError) return `!${canonicalJson(v)}`; // no canonical form: it can equal nothing the map stores
+    throw e;
+  }
+}
+
+function describe(state: string): string {
+  if (state === ABSENT) return '(absent)';
+  if (state.startsWith('!')) return state.slice(1);
+  return canonicalJson(decode(Buffer.from(state, 'latin1')));
 }
 
 /** ReplicatedMap (get, set, delete, compareAndSet), partitioned per key. */
@@ -42,16 +57,16 @@ export const replicatedMapModel: Model<string, ReplicatedMapInput, ReplicatedMap
   init: () => ABSENT,
   step(state, input, output: ReplicatedMapOutput | Unknown) {
     switch (input.f) {
-      case 'get': return output === UNKNOWN || encode(output) === state ? state : undefined;
-      case 'set': return encode(input.value);
+      case 'get': return output === UNKNOWN || stateOf(output) === state ? state : undefined;
+      case 'set': return stateOf(input.value);
       case 'delete':
         if (output === true && state === ABSENT) return undefined;
         if (output === false && state !== ABSENT) return undefined;
         return ABSENT;
       case 'compareAndSet': {
-        const matches = state === encode(input.expected);
-        if (output === UNKNOWN) return matches ? encode(input.value) : state;
-        if (output === true) return matches ? encode(input.value) : undefined;
+        const matches = state === stateOf(input.expected);
+        if (output === UNKNOWN) return matches ? stateOf(input.value) : state;
+        if (output === true) return matches ? stateOf(input.value) : undefined;
         return matches ? undefined : state;
       }
     }
@@ -69,6 +84,6 @@ export const replicatedMapModel: Model<string, ReplicatedMapInput, ReplicatedMap
       case 'compareAndSet': return `compareAndSet(${k}, ${canonicalJson(input.expected)}, ${canonicalJson(input.value)}) -> ${out}`;
     }
   },
-  describeState: (s) => (s === ABSENT ? '(absent)' : s),
+  describeState: describe,
   source: { module: import.meta.url, exportName: 'replicatedMapModel' },
 };

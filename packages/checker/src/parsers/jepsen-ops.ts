@@ -39,9 +39,10 @@ export interface JepsenOperation {
 /**
  * Pairs invokes with completions and decodes them with `model.fromJepsen`.
  * Rules: a process has at most one pending call; a completion names the same function (and key)
- * as its invoke; `:info` and calls never completed are unknown outcomes.
+ * as its invoke; `:info` and calls never completed are unknown outcomes. A history with no
+ * operation, or with none completed by `:ok` or `:fail`, is refused: there is nothing to check.
  *
- * @throws HistoryParseError naming `source` and the line at fault.
+ * @throws HistoryParseError naming `source` and the line at fault (0 for the file as a whole).
  */
 export function historyFromJepsenEvents<S, I, O>(events: Iterable<JepsenEvent>, model: Model<S, I, O>, source: string): History<I, O> {
   const decode = model.fromJepsen?.bind(model);
@@ -104,6 +105,13 @@ export function historyFromJepsenEvents<S, I, O>(events: Iterable<JepsenEvent>, 
   for (const p of pending.values()) {
     const jop: JepsenOperation = { process: p.invoke.process, f: p.invoke.f, key: p.invoke.key, invokeValue: p.invoke.value, type: 'open', value: undefined };
     ops[p.id] = build(p, jop, undefined);
+  }
+  if (ops.length === 0) {
+    throw new HistoryParseError(source, 0, 'no operations: the file is empty or blank (or holds only nemesis events), so there is nothing to check');
+  }
+  if (!ops.some((op) => op!.outcome !== 'unknown')) {
+    throw new HistoryParseError(source, 0,
+      `no operation completed: ${ops.length} invoked, none with an :ok or :fail completion, so there is nothing to check`);
   }
   return { operations: ops as Operation<I, O>[], source };
 }

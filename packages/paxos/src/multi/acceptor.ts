@@ -10,11 +10,13 @@
  *
  * Pure: it touches the world only through `ctx`.
  */
-import { IntMap, defineActor, type ActorContext } from '@synod/actors';
-import { ZERO_BALLOT, proposerOf, type Ballot } from '../ballot.js';
+import {
+IntMap, defineActor, type ActorContext } from '@synod/actors';
+import { ZERO_BALLOT, formatBallot, proposerOf, type Ballot } from '../ballot.js';
 import { assert } from '../assert.js';
+import { checkAcceptorArgs, defaultLeaderOptions } from './options.js';
 import type {
-  AcceptedEntry, MAccept, MAccepted, MHeartbeat, MHeartbeatAck, MPrepare, MPromise, MReject, MultiAcceptorMsg, SlotValue,
+  AcceptedEntry, MAccept, MAccepted, MHeartbeat, MHeartbeatAck, MPrepare, MPromise, MReject, MTruncated, MultiAcceptorMsg, SlotValue,
 } from './messages.js';
 
 export interface SlotRecord { ballot: Ballot; value: SlotValue }
@@ -22,8 +24,13 @@ export interface SlotRecord { ballot: Ballot; value: SlotValue }
 export interface MultiAcceptorArgs {
   /** Position in the leaders' acceptor lists (answers carry it). */
   index: number;
-  /** How long an acknowledged heartbeat binds this acceptor to its leader. 0: no leases. Default 400. */
+  /** How long an acknowledged heartbeat binds this acceptor to its leader (the leaders' `leaseMs`). 0: no leases. Default 400. */
   leaseMs?: number;
+  /**
+   * A broken acceptor for campaigns that must prove they catch bugs: it forgets what it promised
+   * and accepted when it restarts. Never set it outside such a test.
+   */
+  forgetful?: boolean;
 }
 
 export interface MultiAcceptorState {
@@ -50,15 +57,22 @@ export const MultiAcceptor = defineActor<MultiAcceptorState, MultiAcceptorMsg, M
   storage: 'shared',
 
   init(args, ctx) {
+    checkAcceptorArgs(args, `multi-acceptor ${String(args?.index)}`);
     const accepted = new IntMap<SlotRecord>();
     let promised = ZERO_BALLOT;
     let truncatedBelow = 0;
-    for (const [key, value] of ctx.recoveredEntries()) {
+    for (const [key, value] of args.forgetful ? [] : ctx.recoveredEntries()) {
       if (key === PROMISED_KEY) promised = value as number;
       else if (key === TRUNCATED_KEY) truncatedBelow = value as number;
       else accepted.set(key as number, value as SlotRecord);
     }
-    const leaseMs = args.leaseMs ?? 400;
+    // Paired with the writes in `onPrepare`, `onAccept` and `onTruncate`: what was persisted
+    // together comes back together, so the acceptor invariant holds of the recovered state.
+    accepted.forEach((r, slot) => {
+      assert(promised >= r.ballot, `multi-acceptor ${args.index}: recovered promise ${formatBallot(promised)} below the ballot ${formatBallot(r.ballot)} accepted for slot ${slot}`);
+      assert(slot >= truncatedBelow, `multi-acceptor ${args.index}: recovered slot ${slot} below its truncation point ${truncatedBelow}`);
+    });
+    const leaseMs = args.leaseMs ?? defaultLeaderOptions.leaseMs;
     // After a restart we may have been inside a lease we no longer remember: honour it anyway.
     const leaseUntil = promised !== ZERO_BALLOT ? ctx.now() + leaseMs : 0;
     return { role: 'multi-acceptor', index: args.index, leaseMs, promised, accepted, truncatedBelow, leaseUntil, version: 0 };
@@ -104,7 +118,11 @@ function onPrepare(s: MultiAcceptorState, m: MPrepare, ctx: Ctx): void {
 /** Phase 2b for one slot. */
 function onAccept(s: MultiAcceptorState, m: MAccept, ctx: Ctx): void {
   if (m.ballot < s.promised) return reject(s, m.ballot, ctx);
-  if (m.slot < s.truncatedBelow) return; // long chosen and truncated: nothing to do
+  if (m.slot < s.truncatedBelow) {
+    // Long chosen and truncated: say so, or a new leader re-proposing it would wait forever.
+    ctx.reply({ type: 'm-truncated', acceptor: s.index, below: s.truncatedBelow } satisfies MTruncated);
+    return;
+  }
   if (m.ballot > s.promised) {
     s.promised = m.ballot;
     ctx.persistEntry(PROMISED_KEY, m.ballot);

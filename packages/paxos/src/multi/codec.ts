@@ -1,19 +1,18 @@
 /**
- * Binary wire forms of Multi-Paxos's hot messages. Slot values travel as the leader's encoded
- * bytes (see batch-encoding.ts); a message with an unencoded batch falls back to structured clone.
+ * Binary wire forms of Multi-Paxos's messages. Slot values travel as the bytes the leader
+ * concatenated from its clients' requests.
  */
 import { defineCodecs, type MessageCodec, type WireReader, type WireWriter } from '@synod/actors';
 import type {
-  MAccept, MAccepted, MApplied, MDecide, MEntries, MFetch, MHeartbeat, MHeartbeatAck, MPrepare, MPromise, MReject, MTruncate, SlotValue,
+  MAccept, MAccepted, MApplied, MDecide, MDigest, MEntries, MFetch, MHeartbeat, MHeartbeatAck, MPrepare, MPromise, MReject, MSnapshotChunk,
+  MSnapshotOffer, MSnapshotPull, MTruncate, MTruncated, SlotValue,
 } from './messages.js';
-import type { MProgress } from './replica.js';
-
-const isWire = (v: SlotValue): boolean => v === null || v instanceof Uint8Array;
+import type { MProgress } from './replica-state.js';
 
 function writeSlotValue(w: WireWriter, v: SlotValue): void {
   if (v === null) { w.u8(0); return; }
   w.u8(1);
-  w.bytes(v as Uint8Array);
+  w.bytes(v);
 }
 
 function readSlotValue(r: WireReader): SlotValue {
@@ -30,7 +29,6 @@ const prepare: MessageCodec<MPrepare> = {
 
 const promise: MessageCodec<MPromise> = {
   type: 'm-promise',
-  canEncode: (m) => m.accepted.every((e) => isWire(e[2])),
   encode: (m, w) => {
     w.f64(m.ballot); w.u8(m.acceptor); w.f64(m.truncatedBelow); w.uvar(m.accepted.length);
     for (const [slot, b, v] of m.accepted) { w.f64(slot); w.f64(b); writeSlotValue(w, v); }
@@ -46,7 +44,6 @@ const promise: MessageCodec<MPromise> = {
 
 const accept: MessageCodec<MAccept> = {
   type: 'm-accept',
-  canEncode: (m) => isWire(m.value),
   encode: (m, w) => { w.f64(m.ballot); w.f64(m.slot); w.f64(m.commitUpTo); writeSlotValue(w, m.value); },
   decode: (r) => ({ type: 'm-accept', ballot: r.f64(), slot: r.f64(), commitUpTo: r.f64(), value: readSlotValue(r) }),
 };
@@ -78,7 +75,6 @@ const heartbeatAck: MessageCodec<MHeartbeatAck> = {
 function slotList<T extends MDecide | MEntries>(type: T['type']): MessageCodec<T> {
   return {
     type,
-    canEncode: (m) => m.values.every(isWire),
     encode: (m, w) => { w.f64(m.firstSlot); w.uvar(m.values.length); for (const v of m.values) writeSlotValue(w, v); },
     decode: (r) => {
       const firstSlot = r.f64();
@@ -94,6 +90,12 @@ const truncate: MessageCodec<MTruncate> = {
   type: 'm-truncate',
   encode: (m, w) => { w.f64(m.below); },
   decode: (r) => ({ type: 'm-truncate', below: r.f64() }),
+};
+
+const truncated: MessageCodec<MTruncated> = {
+  type: 'm-truncated',
+  encode: (m, w) => { w.u8(m.acceptor); w.f64(m.below); },
+  decode: (r) => ({ type: 'm-truncated', acceptor: r.u8(), below: r.f64() }),
 };
 
 const applied: MessageCodec<MApplied> = {
@@ -114,8 +116,33 @@ const progress: MessageCodec<MProgress> = {
   decode: (r) => ({ type: 'progress', replica: r.u8(), appliedUpTo: r.f64(), commands: r.f64() }),
 };
 
+const snapshotOffer: MessageCodec<MSnapshotOffer> = {
+  type: 'm-snapshot-offer',
+  encode: (m, w) => { w.u8(m.replica); w.string(m.id); w.bytes(m.header); w.uvar(m.chunks); w.f64(m.bytes); },
+  decode: (r) => ({ type: 'm-snapshot-offer', replica: r.u8(), id: r.string(), header: r.bytes(), chunks: r.uvar(), bytes: r.f64() }),
+};
+
+const snapshotPull: MessageCodec<MSnapshotPull> = {
+  type: 'm-snapshot-pull',
+  encode: (m, w) => { w.u8(m.replica); w.string(m.id); w.uvar(m.chunk); },
+  decode: (r) => ({ type: 'm-snapshot-pull', replica: r.u8(), id: r.string(), chunk: r.uvar() }),
+};
+
+const snapshotChunk: MessageCodec<MSnapshotChunk> = {
+  type: 'm-snapshot-chunk',
+  encode: (m, w) => { w.u8(m.replica); w.string(m.id); w.uvar(m.chunk); w.bool(m.missing); w.bytes(m.bytes); },
+  decode: (r) => ({ type: 'm-snapshot-chunk', replica: r.u8(), id: r.string(), chunk: r.uvar(), missing: r.bool(), bytes: r.bytesView() }),
+};
+
+const digest: MessageCodec<MDigest> = {
+  type: 'm-digest',
+  encode: (m, w) => { w.u8(m.replica); w.f64(m.index); w.u32(m.log); w.u32(m.state); },
+  decode: (r) => ({ type: 'm-digest', replica: r.u8(), index: r.f64(), log: r.u32(), state: r.u32() }),
+};
+
 /** Register with `ActorSystem.start({ codecs: [multiPaxosCodecs] })` (ReplicatedStateMachine does it). */
 export const multiPaxosCodecs = defineCodecs(import.meta.url, [
   prepare, promise, accept, accepted, reject, heartbeat, heartbeatAck,
   slotList<MDecide>('m-decide'), slotList<MEntries>('m-entries'), truncate, applied, fetch, progress,
+  snapshotOffer, snapshotPull, snapshotChunk, digest, truncated,
 ]);

@@ -9,8 +9,9 @@
 import { IntMap } from '@synod/actors';
 import { formatBallot, type Ballot } from '../ballot.js';
 import type { ClusterView, Violation } from '../invariants.js';
-import { valueKey } from '../value.js';
+import { QuorumTally, majorityOf } from '../quorum.js';
 import type { MultiAcceptorState } from './acceptor.js';
+import type { SlotValue } from './messages.js';
 import type { ReplicaState } from './replica.js';
 
 export interface MultiViolation { property: 'one-value-per-slot' | 'applied-logs-are-prefixes' | 'applied-log-only-grows' | 'promised-at-least-accepted' | Violation['property']; message: string }
@@ -20,9 +21,9 @@ const isReplica = (s: unknown): s is ReplicaState => (s as ReplicaState | undefi
 
 export class MultiPaxosInvariants {
   private readonly majority: number;
-  /** slot → ballot → voted value and voter bits. */
-  private readonly votes = new IntMap<Map<Ballot, { value: string; voters: number }>>();
-  private readonly chosen = new IntMap<string>();
+  /** slot → ballot → voted value and its voters. */
+  private readonly votes = new IntMap<Map<Ballot, { value: SlotValue; voters: QuorumTally }>>();
+  private readonly chosen = new IntMap<SlotValue>();
   /** slot → the digest of the applied log up to it (first seen). */
   private readonly digests = new IntMap<number>();
   /** replica name → [incarnation start, applied point] last seen. */
@@ -31,7 +32,7 @@ export class MultiPaxosInvariants {
   private readonly seenVersions = new WeakMap<object, number>();
 
   constructor(readonly acceptorCount: number) {
-    this.majority = Math.floor(acceptorCount / 2) + 1;
+    this.majority = majorityOf(acceptorCount);
   }
 
   observe(view: ClusterView): MultiViolation | null {
@@ -45,7 +46,7 @@ export class MultiPaxosInvariants {
         s.accepted.forEach((r, slot) => {
           if (v) return;
           if (s.promised < r.ballot) v = { property: 'promised-at-least-accepted', message: `${a.name}, slot ${slot}: promised ${formatBallot(s.promised)} < accepted ${formatBallot(r.ballot)}` };
-          else v = this.vote(slot, r.ballot, s.index, valueKey(r.value));
+          else v = this.vote(slot, r.ballot, s.index, r.value);
         });
         if (v) return v;
       } else if (isReplica(s)) {
@@ -56,35 +57,47 @@ export class MultiPaxosInvariants {
     return null;
   }
 
-  private vote(slot: number, b: Ballot, acceptor: number, value: string): MultiViolation | null {
+  private vote(slot: number, b: Ballot, acceptor: number, value: SlotValue): MultiViolation | null {
     let byBallot = this.votes.get(slot);
     if (!byBallot) { byBallot = new Map(); this.votes.set(slot, byBallot); }
     let v = byBallot.get(b);
-    if (!v) { v = { value, voters: 0 }; byBallot.set(b, v); }
-    if (v.value !== value) return { property: 'one-value-per-slot', message: `slot ${slot}, ballot ${formatBallot(b)}: two values accepted (${v.value.slice(0, 80)} / ${value.slice(0, 80)})` };
-    v.voters |= 1 << acceptor;
-    let n = 0;
-    for (let x = v.voters; x; x &= x - 1) n++;
-    if (n < this.majority) return null;
+    if (!v) { v = { value, voters: new QuorumTally(this.majority) }; byBallot.set(b, v); }
+    if (!sameSlotValue(v.value, value)) return { property: 'one-value-per-slot', message: `slot ${slot}, ballot ${formatBallot(b)}: two values accepted (${show(v.value)} / ${show(value)})` };
+    v.voters.add(acceptor);
+    if (!v.voters.reached) return null;
     const before = this.chosen.get(slot);
     if (before === undefined) this.chosen.set(slot, value);
-    else if (before !== value) return { property: 'one-value-per-slot', message: `slot ${slot}: two values chosen (${before.slice(0, 80)} then ${value.slice(0, 80)} in ballot ${formatBallot(b)})` };
+    else if (!sameSlotValue(before, value)) return { property: 'one-value-per-slot', message: `slot ${slot}: two values chosen (${show(before)} then ${show(value)} in ballot ${formatBallot(b)})` };
     return null;
   }
 
   private replica(name: string, s: ReplicaState): MultiViolation | null {
+    const applied = s.exec.appliedUpTo;
     const last = this.applied.get(name);
-    if (last && last[0] === s.incarnationStart && s.appliedUpTo < last[1]) {
-      return { property: 'applied-log-only-grows', message: `${name} went back from slot ${last[1]} to ${s.appliedUpTo} without a restart` };
+    if (last && last[0] === s.incarnationStart && applied < last[1]) {
+      return { property: 'applied-log-only-grows', message: `${name} went back from slot ${last[1]} to ${applied} without a restart` };
     }
-    this.applied.set(name, [s.incarnationStart, s.appliedUpTo]);
-    if (!s.opts.digest || s.appliedUpTo === 0) return null;
-    const d = s.digest;
-    const seen = this.digests.get(s.appliedUpTo);
-    if (seen === undefined) this.digests.set(s.appliedUpTo, d);
+    this.applied.set(name, [s.incarnationStart, applied]);
+    if (applied === 0) return null;
+    // The executor's running digest covers every command applied and its outcome.
+    const d = s.exec.digest;
+    const seen = this.digests.get(applied);
+    if (seen === undefined) this.digests.set(applied, d);
     else if (seen !== d) {
-      return { property: 'applied-logs-are-prefixes', message: `${name} applied a different log up to slot ${s.appliedUpTo} than another replica (digest ${d.toString(16)} vs ${seen.toString(16)})` };
+      return { property: 'applied-logs-are-prefixes', message: `${name} applied a different log up to slot ${applied} than another replica (digest ${d.toString(16)} vs ${seen.toString(16)})` };
     }
     return null;
   }
+}
+
+/** Slot values are bytes (or null, a no-op): equal when their bytes are. */
+function sameSlotValue(a: SlotValue, b: SlotValue): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function show(v: SlotValue): string {
+  return v === null ? 'a no-op' : `${v.length} bytes ${Buffer.from(v.subarray(0, 24)).toString('hex')}${v.length > 24 ? '…' : ''}`;
 }

@@ -3,29 +3,14 @@
  * phase 2 per slot (many slots in flight, many client commands per slot); replicas apply the
  * chosen slots in order.
  */
-import type { ActorRef, ReplyToken } from '@synod/actors';
+import type { ActorRef } from '@synod/actors';
 import type { Ballot } from '../ballot.js';
 
-/** One client command, as it travels through the log. */
-export interface Command {
-  /** The client session (exactly-once: a retried command is applied once). */
-  client: string;
-  /** The command's number within its session: 1, 2, 3... */
-  seq: number;
-  /** The command itself, for the state machine. */
-  op: unknown;
-  /** Where the result goes. */
-  reply?: ReplyToken;
-  /** The node whose leader took the command: its replica answers `reply`. */
-  origin?: number;
-}
-
 /**
- * A slot's value: a batch of commands (as an object, or encoded as bytes by the leader when
- * `encodeBatches` is on), or a no-op that fills a gap.
+ * A slot's value: the bytes of a batch of client requests, as the leader concatenated them (see
+ * the log format of @synod/smr), or null, a no-op that fills a gap. Acceptors never look inside.
  */
-export interface Batch { commands: Command[] }
-export type SlotValue = Batch | Uint8Array | null;
+export type SlotValue = Uint8Array | null;
 
 // ------------------------------------------------------------------ leader ↔ acceptors
 
@@ -46,6 +31,11 @@ export interface MHeartbeat { type: 'm-heartbeat'; ballot: Ballot; leader: numbe
 export interface MHeartbeatAck { type: 'm-heartbeat-ack'; ballot: Ballot; acceptor: number; round: number }
 /** Acceptors may drop slots below `below`: every replica has a snapshot covering them. */
 export interface MTruncate { type: 'm-truncate'; below: number }
+/**
+ * To a leader that proposed a slot this acceptor already dropped: every slot below `below` is
+ * chosen and in every live replica's snapshot, so the leader need not (and cannot) get it chosen again.
+ */
+export interface MTruncated { type: 'm-truncated'; acceptor: number; below: number }
 
 export type MultiAcceptorMsg = MPrepare | MAccept | MHeartbeat | MTruncate;
 
@@ -57,41 +47,23 @@ export interface MDecide { type: 'm-decide'; firstSlot: number; values: SlotValu
 export interface MApplied { type: 'm-applied'; replica: number; appliedUpTo: number; snapshotAt: number }
 
 // ------------------------------------------------------------------ clients
-
-/**
- * Commands from a client; each answered on its own with {@link MResult} (to its `reply`, or to
- * the sender of a one-command request), unless `silent`: the client follows a replica instead.
- */
-export interface MRequest { type: 'request'; commands: Command[]; silent?: boolean }
-export interface MResult { type: 'result'; client: string; seq: number; ok: boolean; value?: unknown; error?: string; index: number }
-/**
- * Not the leader: try `leader` (or anyone, when unknown). `id` echoes the request's (the seq of
- * its single command, or the read's id), for clients that correlate by message.
- */
-export interface MRedirect { type: 'redirect'; leader: ActorRef<any> | null; reason: string; id?: number }
-
-export type ReadConsistency = 'linearizable' | 'lease' | 'session' | 'eventual';
-/** A read; `afterIndex` for session reads (the session's last write or read). */
-export interface MRead { type: 'read'; query: unknown; consistency: ReadConsistency; afterIndex?: number; replyTo?: ReplyToken; id?: number }
-/** `id` echoes the read's. */
-export interface MReadResult { type: 'read-result'; ok: boolean; value?: unknown; error?: string; index: number; id?: number }
+// Clients speak the client protocol of @synod/smr (client-request, client-reads, and the answers).
 
 // ------------------------------------------------------------------ replica ↔ replica
 
 export interface MFetch { type: 'm-fetch'; fromSlot: number; toSlot: number; replica: number }
 export interface MEntries { type: 'm-entries'; firstSlot: number; values: SlotValue[] }
-export interface MSnapshot { type: 'm-snapshot'; snapshot: ReplicaSnapshot }
+/**
+ * A replica far behind (its peers cut their logs past it) is offered a snapshot: its header
+ * (index, digest, sessions) and how many chunks follow. The receiver pulls them one by one
+ * (`m-snapshot-pull`), so a snapshot of any size crosses in bounded messages, with one chunk in
+ * flight per transfer.
+ */
+export interface MSnapshotOffer { type: 'm-snapshot-offer'; replica: number; id: string; header: Uint8Array; chunks: number; bytes: number }
+/** Asks a peer for chunk `chunk` of snapshot `id`. */
+export interface MSnapshotPull { type: 'm-snapshot-pull'; replica: number; id: string; chunk: number }
+/** One chunk of a snapshot (empty and `missing` when the peer no longer has that snapshot). */
+export interface MSnapshotChunk { type: 'm-snapshot-chunk'; replica: number; id: string; chunk: number; bytes: Uint8Array; missing: boolean }
 
-/** Everything a replica needs to stand at `appliedUpTo` without the log before it. */
-export interface ReplicaSnapshot {
-  /** Slots below this are applied and folded into `state`. */
-  appliedUpTo: number;
-  state: unknown;
-  /**
-   * Per client session: commands at or below `floor` are forgotten; above it, the results of the
-   * applied ones (a retried command gets its result again instead of running twice).
-   */
-  sessions: [client: string, floor: number, done: [seq: number, ok: boolean, result: unknown][]][];
-}
-
-
+/** A replica's digest of everything it applied up to `index` (and of its state, when the machine keeps one): peers compare. */
+export interface MDigest { type: 'm-digest'; replica: number; index: number; log: number; state: number }

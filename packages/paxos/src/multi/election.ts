@@ -1,0 +1,190 @@
+/**
+ * The leader's election: phase 1 by ballot, once for every slot.
+ *
+ * A follower that has not heard a leader for a randomised election timeout campaigns: it takes
+ * a ballot above every one it has seen (its rounds reserved durably first, so a restart never
+ * reuses one) and asks every acceptor to promise it. With a majority of promises it is elected;
+ * the promises also report every slot the acceptors accepted, which the new leader re-decides.
+ * A higher ballot seen anywhere (a rejection, another leader's heartbeat) makes it step down.
+ *
+ * Pure: it touches the world only through `ctx`.
+ */
+import { IntMap, type ActorContext, type ActorRef } from '@synod/actors';
+import { assert } from '../assert.js';
+import { ZERO_BALLOT, ballot as makeBallot, proposerOf, roundOf, type Ballot } from '../ballot.js';
+import { QuorumTally } from '../quorum.js';
+import type { MHeartbeat, MPrepare, MPromise, MultiAcceptorMsg, SlotValue } from './messages.js';
+import type { LeaderOptions } from './options.js';
+
+export type LeaderStatus = 'follower' | 'candidate' | 'leader';
+
+/** What a leader persists: the rounds reserved for its ballots. */
+export interface LeaderDurable { reservedRound: number }
+
+export interface ElectionState {
+  status: LeaderStatus;
+  /** Our ballot as candidate or leader. */
+  ballot: Ballot;
+  /** The highest ballot seen anywhere (ours start above it). */
+  seen: Ballot;
+  /** Rounds up to this one are reserved durably: no ballot above it is used before it is. */
+  reservedRound: number;
+  /** The leader we follow (by node number, -1: none known) and when we last heard it. */
+  leaderIndex: number;
+  lastHeard: number;
+  electionDeadline: number;
+  /** As candidate: the acceptors that promised our ballot. */
+  promises: QuorumTally;
+  /** As candidate: per slot, the highest-numbered accepted value the promises reported. */
+  recovered: IntMap<{ ballot: Ballot; value: SlotValue }>;
+  /** As candidate: the highest truncation point among the promises. */
+  maxTruncated: number;
+}
+
+/** What the election needs of its leader. */
+export interface Electing {
+  readonly index: number;
+  readonly id: number;
+  readonly acceptors: readonly ActorRef<MultiAcceptorMsg>[];
+  readonly opts: LeaderOptions;
+  readonly election: ElectionState;
+  readonly stats: { elections: number };
+}
+
+type Ctx = ActorContext<any, LeaderDurable>;
+
+/**
+ * A follower's election state, from what was persisted (if anything). The preferred leader
+ * campaigns at once at a cold start; restarted, it waits like everyone.
+ */
+export function newElection(index: number, majority: number, opts: LeaderOptions, recovered: LeaderDurable | undefined, ctx: Ctx): ElectionState {
+  if (recovered !== undefined) {
+    // Paired with the write in `campaign`: reservations are whole rounds above zero.
+    assert(Number.isSafeInteger(recovered.reservedRound) && recovered.reservedRound > 0, `leader ${index}: recovered a reserved round of ${recovered.reservedRound}`);
+  }
+  const now = ctx.now();
+  return {
+    status: 'follower',
+    ballot: ZERO_BALLOT,
+    // Above every ballot this node may have used before it restarted.
+    seen: recovered ? makeBallot(recovered.reservedRound + 1, index + 1) : ZERO_BALLOT,
+    reservedRound: recovered?.reservedRound ?? 0,
+    leaderIndex: -1,
+    lastHeard: now,
+    electionDeadline: !recovered && index === opts.preferredLeader ? now : now + electionTimeout(opts, ctx),
+    promises: new QuorumTally(majority),
+    recovered: new IntMap(),
+    maxTruncated: 0,
+  };
+}
+
+export function electionTimeout(o: LeaderOptions, ctx: { random(): number }): number {
+  return o.electionTimeoutMs * (1 + ctx.random());
+}
+
+/** Phase 1a with a ballot above every one seen, to every acceptor. */
+export function campaign(l: Electing, ctx: Ctx): void {
+  const e = l.election;
+  const round = Math.max(roundOf(e.seen), roundOf(e.ballot)) + 1;
+  if (round > e.reservedRound) {
+    e.reservedRound = round + l.opts.roundReserve;
+    ctx.persist({ reservedRound: e.reservedRound });
+  }
+  // Paired with the check in `newElection`: a ballot goes out only within a durable reservation.
+  assert(round <= e.reservedRound, `leader ${l.index}: ballot round ${round} above the reserved ${e.reservedRound}`);
+  e.status = 'candidate';
+  l.stats.elections++;
+  e.ballot = makeBallot(round, l.id);
+  e.seen = e.ballot;
+  e.promises.reset();
+  e.recovered.clear();
+  e.maxTruncated = 0;
+  e.electionDeadline = ctx.now() + electionTimeout(l.opts, ctx);
+  // From slot 0 (each acceptor answers from its truncation point on): a replica may still miss
+  // any untruncated slot, and the new leader must be able to give it, so it re-decides them all.
+  const m: MPrepare = { type: 'm-prepare', ballot: e.ballot, fromSlot: 0 };
+  for (const a of l.acceptors) ctx.send(a, m);
+}
+
+/** Phase 1b: counts a promise for our ballot. True when it completes a majority: we are elected. */
+export function onPromise(e: ElectionState, m: MPromise): boolean {
+  if (e.status !== 'candidate' || m.ballot !== e.ballot || e.promises.has(m.acceptor)) return false;
+  if (m.truncatedBelow > e.maxTruncated) e.maxTruncated = m.truncatedBelow;
+  for (const [slot, b, value] of m.accepted) {
+    const have = e.recovered.get(slot);
+    if (have === undefined || b > have.ballot) e.recovered.set(slot, { ballot: b, value });
+  }
+  return e.promises.add(m.acceptor);
+}
+
+/**
+ * Elected: from now on this node leads. Returns the first slot to re-decide: slots below the
+ * highest truncation point among the promises are chosen and covered by every live replica's
+ * snapshot (an acceptor truncates only then), so they need no re-deciding.
+ */
+export function takeOffice(l: Electing, now: number): number {
+  const e = l.election;
+  assert(e.ballot > ZERO_BALLOT && proposerOf(e.ballot) === l.id, 'leader: elected without a ballot of its own');
+  assert(e.promises.reached, `leader ${l.index}: elected with ${e.promises.count} promises of ${e.promises.needed} needed`);
+  e.status = 'leader';
+  e.leaderIndex = l.index;
+  e.lastHeard = now;
+  return e.maxTruncated;
+}
+
+/** The highest slot a promise reported accepted, or `from - 1` when none at or above `from`. */
+export function highestRecovered(e: ElectionState, from: number): number {
+  let top = from - 1;
+  for (const slot of e.recovered.keysArray()) if (slot > top) top = slot;
+  return top;
+}
+
+/**
+ * A higher ballot exists: become a follower of its proposer. Returns whether we were the
+ * leader (what waits here must then go back to its clients).
+ */
+export function stepDown(l: Electing, higher: Ballot, ctx: Ctx): boolean {
+  const e = l.election;
+  if (higher > e.seen) e.seen = higher;
+  if (e.status === 'follower') return false;
+  const wasLeader = e.status === 'leader';
+  e.status = 'follower';
+  e.leaderIndex = proposerOf(higher) - 1;
+  e.lastHeard = ctx.now();
+  e.electionDeadline = ctx.now() + electionTimeout(l.opts, ctx);
+  return wasLeader;
+}
+
+/**
+ * Another node's leader's heartbeat, once any step-down it calls for is done. True when we
+ * follow it (then its commit point is news to us).
+ */
+export function follow(l: Electing, m: MHeartbeat, ctx: Ctx): boolean {
+  const e = l.election;
+  if (m.ballot > e.seen) e.seen = m.ballot;
+  if (e.status !== 'follower') return false;
+  e.leaderIndex = m.leader;
+  e.lastHeard = ctx.now();
+  e.electionDeadline = ctx.now() + electionTimeout(l.opts, ctx);
+  return true;
+}
+
+/**
+ * A follower or candidate past its deadline: no leader heard in time (or our campaign stalled),
+ * so campaign with a higher ballot. The preferred leader does not wait at a cold start only (no
+ * round ever reserved): restarted, it follows whoever leads now rather than taking over again.
+ */
+export function onElectionTick(l: Electing, ctx: Ctx): void {
+  const e = l.election;
+  const now = ctx.now();
+  if (now < e.electionDeadline) return;
+  const coldStart = e.reservedRound === 0 && e.leaderIndex < 0 && l.index === l.opts.preferredLeader;
+  if (e.status === 'candidate' || now - e.lastHeard >= l.opts.electionTimeoutMs || coldStart) campaign(l, ctx);
+  else e.electionDeadline = now + electionTimeout(l.opts, ctx);
+}
+
+/** The leader to send clients to: the one we follow, or null when unknown (or this node). */
+export function leaderElsewhere(e: ElectionState, index: number, leaders: readonly ActorRef<any>[]): ActorRef<any> | null {
+  return e.leaderIndex >= 0 && e.leaderIndex !== index ? leaders[e.leaderIndex] ?? null : null;
+}
+

@@ -1,0 +1,217 @@
+/**
+ * A replica's snapshots: taken at one index and written in chunks over many turns (the replica
+ * goes on applying meanwhile), kept durable in `ctx.snapshots` beside its small durable state,
+ * restored in chunks over many turns at a restart, and sent to a peer that fell behind one chunk
+ * at a time, pulled by the peer. No snapshot is ever one record or one message, whatever its size.
+ *
+ * How often: every `snapshotEvery` slots, or once the slots applied since the last one hold
+ * `snapshotEveryBytes`, but not before they hold a quarter of the state, so that writing
+ * snapshots of a large state costs at most about four times what is applied.
+ *
+ * Pure: it touches the world only through `ctx`.
+ */
+import { snapshotIndex } from '@synod/smr';
+import type { SnapshotReader, SnapshotWriter } from '@synod/actors';
+import { assert } from '../assert.js';
+import type { MSnapshotChunk, MSnapshotOffer, MSnapshotPull } from './messages.js';
+import { fetch } from './replica-catchup.js';
+import { SNAPSHOT_ID, type Ctx, type ReplicaState } from './replica-state.js';
+
+/** Identifies one snapshot of a replica (its index): a peer pulling chunks of a replaced one is told so. */
+function snapshotName(index: number): string {
+  return `${SNAPSHOT_ID}@${index}`;
+}
+
+export function snapshotDue(s: ReplicaState): boolean {
+  if (s.slotsSinceSnapshot === 0) return false;
+  const bytesDue = Math.max(s.opts.snapshotEveryBytes, Math.floor(s.exec.stateBytes / 4));
+  return s.slotsSinceSnapshot >= s.opts.snapshotEvery || s.bytesSinceSnapshot >= bytesDue;
+}
+
+/** Writers of snapshots being written, by replica state (not plain data: kept beside it). */
+const writers = new WeakMap<object, SnapshotWriter>();
+
+/** Takes a snapshot at the applied point; its chunks are written over the next turns. */
+export function startSnapshot(s: ReplicaState, ctx: Ctx): void {
+  const { header, source } = s.exec.snapshot();
+  s.writing = { index: s.exec.appliedUpTo, header, source, chunks: 0, bytes: 0 };
+  writers.set(s.writing, ctx.snapshots.create(SNAPSHOT_ID));
+  s.slotsSinceSnapshot = 0;
+  s.bytesSinceSnapshot = 0;
+  ctx.send(ctx.self, { type: 'snapshot-step' });
+}
+
+/** Writes the next chunks of the snapshot being written; finishes it after the last. */
+export function snapshotStep(s: ReplicaState, ctx: Ctx): void {
+  const w = s.writing;
+  if (w === null) return;
+  const writer = writers.get(w)!;
+  try {
+    for (let k = 0; k < s.opts.snapshotChunksPerTurn; k++) {
+      const chunk = w.source.next(s.opts.snapshotChunkBytes);
+      if (chunk === null) {
+        // Durable before anything sent from now on leaves (the report below among them).
+        writer.finish(w.header);
+        s.snapshot = { index: w.index, header: w.header, chunks: w.chunks, bytes: w.bytes };
+        s.writing = null;
+        // Slots below the snapshot are in it: peers that need them get the snapshot.
+        for (const slot of s.log.keysArray()) if (slot < w.index) s.log.delete(slot);
+        ctx.send(ctx.self, { type: 'tick' });
+        reportSnapshot(s, ctx);
+        return;
+      }
+      writer.append(chunk);
+      w.chunks++;
+      w.bytes += chunk.byteLength;
+    }
+  } catch (e) {
+    // The store could not hold it (a `shared` region too small for the state): keep the last
+    // snapshot, say why, and try again after as many slots again (the quota should be lower).
+    writer.abort();
+    s.writing = null;
+    ctx.log.error(`replica ${s.index}: the snapshot at slot ${w.index} could not be stored (${(e as Error).message}); the previous one stays, and the log is not cut until one is stored`);
+    return;
+  }
+  ctx.send(ctx.self, { type: 'snapshot-step' });
+}
+
+function reportSnapshot(s: ReplicaState, ctx: Ctx): void {
+  s.reportedUpTo = s.exec.appliedUpTo;
+  for (const l of s.leaders) ctx.send(l, { type: 'm-applied', replica: s.index, appliedUpTo: s.exec.appliedUpTo, snapshotAt: s.snapshot?.index ?? 0 });
+}
+
+// ------------------------------------------------------------------ restoring
+
+/** Readers of snapshots being restored from this replica's store. */
+const readers = new WeakMap<object, SnapshotReader>();
+/** Writers that keep a snapshot pulled from a peer. */
+const pullWriters = new WeakMap<object, SnapshotWriter>();
+
+/** At a (re)start: the replica's own snapshot, if it has one, is restored over the next turns. */
+export function restoreOwn(s: ReplicaState, ctx: Ctx): void {
+  let reader: SnapshotReader | undefined;
+  try {
+    reader = ctx.snapshots.open(SNAPSHOT_ID);
+  } catch (e) {
+    // Damaged: start empty; peers will offer theirs (Paxos replicas can always rebuild from peers).
+    ctx.log.error(`replica ${s.index}: its snapshot cannot be read (${(e as Error).message}); it starts empty and catches up from its peers`);
+    ctx.snapshots.delete(SNAPSHOT_ID);
+    return;
+  }
+  if (reader === undefined) return;
+  const index = snapshotIndex(reader.meta);
+  s.snapshot = { index, header: reader.meta, chunks: reader.chunks, bytes: reader.bytes };
+  s.restoring = { from: -1, id: snapshotName(index), header: reader.meta, chunks: reader.chunks, bytes: reader.bytes, next: 0, sink: s.machine.core.restore(), askedAt: ctx.now() };
+  readers.set(s.restoring, reader);
+  ctx.send(ctx.self, { type: 'restore-step' });
+}
+
+/** Restores the next chunks of the replica's own snapshot; true once it is in place. */
+export function restoreStep(s: ReplicaState, ctx: Ctx): boolean {
+  const r = s.restoring;
+  if (r === null || r.from !== -1) return false;
+  const reader = readers.get(r)!;
+  try {
+    for (let k = 0; k < s.opts.snapshotChunksPerTurn && r.next < r.chunks; k++) r.sink.add(reader.chunk(r.next++));
+    if (r.next < r.chunks) {
+      ctx.send(ctx.self, { type: 'restore-step' });
+      return false;
+    }
+    install(s, r.header, r.sink.finish(), r.bytes);
+  } catch (e) {
+    ctx.log.error(`replica ${s.index}: restoring its snapshot failed at chunk ${r.next} of ${r.chunks} (${(e as Error).message}); it starts empty and catches up from its peers`);
+    s.restoring = null;
+    s.snapshot = null;
+    ctx.snapshots.delete(SNAPSHOT_ID);
+    return false;
+  }
+  return true;
+}
+
+function install(s: ReplicaState, header: Uint8Array, state: unknown, bytes: number): void {
+  const index = snapshotIndex(header);
+  // The applied point only moves forward (a restart begins at 0, then at its snapshot).
+  assert(index >= s.exec.appliedUpTo, `replica ${s.index}: a snapshot at ${index} would take it back from ${s.exec.appliedUpTo}`);
+  s.exec.install(header, state, bytes);
+  s.restoring = null;
+  s.log.clear();
+  s.slotsSinceSnapshot = 0;
+  s.bytesSinceSnapshot = 0;
+  s.checkpoints.clear();
+  assert(s.exec.appliedUpTo === index, `replica ${s.index}: installing the snapshot at ${index} left it at ${s.exec.appliedUpTo}`);
+}
+
+// ------------------------------------------------------------------ between replicas
+
+/** A peer offers its snapshot (we asked for slots it cut): pull it, chunk by chunk. */
+export function onSnapshotOffer(s: ReplicaState, m: MSnapshotOffer, ctx: Ctx): void {
+  const index = snapshotIndex(m.header);
+  if (index <= s.exec.appliedUpTo || s.restoring !== null || s.halted !== null) return;
+  const peer = s.replicas[m.replica];
+  if (!peer) return;
+  const id = snapshotName(index);
+  s.restoring = { from: m.replica, id, header: m.header, chunks: m.chunks, bytes: m.bytes, next: 0, sink: s.machine.core.restore(), askedAt: ctx.now() };
+  // Kept locally as it arrives, so that once installed it is this replica's own durable snapshot.
+  pullWriters.set(s.restoring, ctx.snapshots.create(SNAPSHOT_ID));
+  // The snapshot being written (of an older state) is of no use any more.
+  if (s.writing !== null) { writers.get(s.writing)?.abort(); s.writing = null; }
+  ctx.send(peer, { type: 'm-snapshot-pull', replica: s.index, id, chunk: 0 } satisfies MSnapshotPull);
+}
+
+/** A peer pulls a chunk of our snapshot. */
+export function onSnapshotPull(s: ReplicaState, m: MSnapshotPull, ctx: Ctx): void {
+  const peer = s.replicas[m.replica];
+  if (!peer) return;
+  const snap = s.snapshot;
+  let bytes: Uint8Array | null = null;
+  if (snap !== null && snapshotName(snap.index) === m.id && m.chunk < snap.chunks) {
+    try {
+      bytes = ctx.snapshots.open(SNAPSHOT_ID)?.chunk(m.chunk) ?? null;
+    } catch (e) {
+      ctx.log.error(`replica ${s.index}: chunk ${m.chunk} of its snapshot cannot be read (${(e as Error).message})`);
+    }
+  }
+  const reply: MSnapshotChunk = bytes === null
+    ? { type: 'm-snapshot-chunk', replica: s.index, id: m.id, chunk: m.chunk, bytes: new Uint8Array(0), missing: true }
+    : { type: 'm-snapshot-chunk', replica: s.index, id: m.id, chunk: m.chunk, bytes, missing: false };
+  ctx.send(peer, reply);
+}
+
+/** A chunk we pulled arrives; true once the whole snapshot is in place. */
+export function onSnapshotChunk(s: ReplicaState, m: MSnapshotChunk, ctx: Ctx): boolean {
+  const r = s.restoring;
+  if (r === null || r.from !== m.replica || r.id !== m.id || r.next !== m.chunk) return false;
+  const writer = pullWriters.get(r);
+  if (m.missing) {
+    // The peer replaced its snapshot meanwhile: start over (it offers the new one).
+    writer?.abort();
+    s.restoring = null;
+    fetch(s, ctx, true);
+    return false;
+  }
+  r.sink.add(m.bytes);
+  if (writer !== undefined) {
+    try {
+      writer.append(m.bytes);
+    } catch (e) {
+      ctx.log.error(`replica ${s.index}: the snapshot pulled from replica ${m.replica} cannot be kept locally (${(e as Error).message}); it is installed all the same`);
+      writer.abort();
+      pullWriters.delete(r);
+    }
+  }
+  r.next++;
+  r.askedAt = ctx.now();
+  if (r.next < r.chunks) {
+    ctx.send(s.replicas[r.from]!, { type: 'm-snapshot-pull', replica: s.index, id: r.id, chunk: r.next } satisfies MSnapshotPull);
+    return false;
+  }
+  const kept = pullWriters.get(r);
+  install(s, r.header, r.sink.finish(), r.bytes);
+  if (kept !== undefined) {
+    kept.finish(r.header);
+    s.snapshot = { index: snapshotIndex(r.header), header: r.header, chunks: r.chunks, bytes: r.bytes };
+  } else {
+    s.snapshot = null;
+  }
+  return true;
+}

@@ -1,0 +1,75 @@
+/**
+ * Chosen slots the leader keeps for replicas that missed them, and the log's truncation.
+ *
+ * The leader keeps the values of the last `maxRetainedSlots` chosen slots and answers a
+ * replica's fetch from them; a replica that needs older ones installs a peer's snapshot. Once
+ * every live replica has a snapshot covering a slot, the leader tells the acceptors to drop the
+ * slots below it.
+ *
+ * Pure: it touches the world only through `ctx`.
+ */
+import { IntMap, type ActorContext, type ActorRef } from '@synod/actors';
+import { assert } from '../assert.js';
+import type { MEntries, MFetch, MTruncate, MultiAcceptorMsg, SlotValue } from './messages.js';
+
+/** Slots one fetch is answered with at most. */
+const MAX_FETCH_SLOTS = 512;
+
+export interface RetentionState {
+  /** Chosen values kept for replicas that missed them (from `decidedFrom` up to the commit point). */
+  decided: IntMap<SlotValue>;
+  decidedFrom: number;
+  /** The acceptors were told to drop the slots below (it only grows). */
+  truncatedBelow: number;
+}
+
+type Ctx = ActorContext<any, unknown>;
+
+export function newRetention(): RetentionState {
+  return { decided: new IntMap(), decidedFrom: 0, truncatedBelow: 0 };
+}
+
+/** A new reign keeps what it decides from `from` on. */
+export function startReign(r: RetentionState, from: number): void {
+  r.decided.clear();
+  r.decidedFrom = from;
+}
+
+/** Keeps the values of slots `first`.. just chosen; the oldest beyond `maxRetainedSlots` go. */
+export function keep(r: RetentionState, first: number, values: readonly SlotValue[], maxRetainedSlots: number): void {
+  for (let i = 0; i < values.length; i++) r.decided.set(first + i, values[i]!);
+  const commitUpTo = first + values.length;
+  // Bounded: a replica that needs older slots installs a peer's snapshot.
+  while (commitUpTo - r.decidedFrom > maxRetainedSlots) r.decided.delete(r.decidedFrom++);
+  assert(r.decidedFrom <= commitUpTo, `leader: kept slots start at ${r.decidedFrom}, past the commit point ${commitUpTo}`);
+}
+
+/**
+ * Every live replica's snapshot covers the slots below `below`: the acceptors may drop them
+ * (only chosen slots, and only forward).
+ */
+export function truncate(r: RetentionState, below: number, commitUpTo: number, acceptors: readonly ActorRef<MultiAcceptorMsg>[], ctx: Ctx): void {
+  if (below <= r.truncatedBelow || below > commitUpTo) return;
+  r.truncatedBelow = below;
+  while (r.decidedFrom < below) r.decided.delete(r.decidedFrom++);
+  const t: MTruncate = { type: 'm-truncate', below };
+  for (const a of acceptors) ctx.send(a, t);
+}
+
+/** Slots below `below` were dropped by the acceptors (see `skipTruncated`): nothing below is kept here either. */
+export function forgetBelow(r: RetentionState, below: number): void {
+  if (below > r.truncatedBelow) r.truncatedBelow = below;
+  while (r.decidedFrom < below) r.decided.delete(r.decidedFrom++);
+}
+
+/** A replica asks for chosen slots it missed: give what we kept. */
+export function onFetch(r: RetentionState, m: MFetch, commitUpTo: number, ctx: Ctx): void {
+  const from = Math.max(m.fromSlot, r.decidedFrom);
+  const to = Math.min(commitUpTo, m.fromSlot + MAX_FETCH_SLOTS, Math.max(m.toSlot, m.fromSlot + 1));
+  const values: SlotValue[] = [];
+  for (let slot = from; slot < to; slot++) {
+    if (!r.decided.has(slot)) break;
+    values.push(r.decided.get(slot) as SlotValue);
+  }
+  if (values.length) ctx.reply({ type: 'm-entries', firstSlot: from, values } satisfies MEntries);
+}

@@ -1,0 +1,2 @@
+/** Simulation scenarios of @synod/replicated (for `synod sim` and the campaigns in the tests). */
+export { mapScenario, forgetfulMapScenario, mapShape, mapPlan, MapProcess, type MapProcessState, type MapShape } from './map-under-faults.js';

@@ -1,0 +1,563 @@
+/**
+ * The client: one protocol for every caller of a replicated state machine (the
+ * `ReplicatedStateMachine` API, the simulation's clients, the benchmark's driver).
+ *
+ * Pure: no timers, clocks or threads. Its host calls `flush` when operations were added (the
+ * operations of one tick leave together, one request per target), `receive` with every reply, and
+ * `tick` now and then (resends, timeouts); it gets `send` and `now` as parameters.
+ *
+ * Commands are numbered per session (1, 2, 3…) and travel as request bytes (log-format.ts);
+ * answers come back in batches and are matched by (session, number), reads by id. Per session at
+ * most `maxInflightPerSession` commands are outstanding (counted from the oldest unanswered, so
+ * the replicas' kept results stay bounded too); more wait in a bounded queue. A command is sent
+ * again, to the leader guessed next, when it goes unanswered for `attemptTimeoutMs`, and again in
+ * order with the rest of its session after a gap or a redirect, so a session's writes apply in
+ * the order issued. One whose caller stopped waiting (timeout, abort) is still sent until it is
+ * answered: it may take effect, but never after a later command of its session.
+ */
+import type { ActorRef } from '@synod/actors';
+import { ByteReader } from './byte-reader.js';
+import { RequestWriter } from './log-format.js';
+import { Outcome } from './outcome.js';
+import {
+  ReadStatus, ReadsWriter, forEachEntry, type ClientReply, type MClientReadResults, type MClientReads, type MClientRedirect,
+  type MClientRequest, type MClientResults, type ReadConsistency,
+} from './protocol.js';
+
+/** Bounds and timing of a client. */
+export interface ClientOptions {
+  /** Commands of one session outstanding at once (counted from its oldest unanswered one). Default 1024. */
+  maxInflightPerSession: number;
+  /** Commands waiting for room, over all sessions; beyond, operations are refused at once. Default 100 000. */
+  maxQueued: number;
+  /** Reads outstanding at once; beyond, reads are refused at once. Default 100 000. */
+  maxReads: number;
+  /** Bytes of one request message (a bigger command travels alone). Default 1 MiB. */
+  maxRequestBytes: number;
+  /** An attempt unanswered for this long is sent again, to the next leader guessed. Default 1000. */
+  attemptTimeoutMs: number;
+  /** Pause before sending again after a busy or leaderless answer. Default 20. */
+  retryDelayMs: number;
+}
+
+export const defaultClientOptions: ClientOptions = {
+  maxInflightPerSession: 1024,
+  maxQueued: 100_000,
+  maxReads: 100_000,
+  maxRequestBytes: 1 << 20,
+  attemptTimeoutMs: 1000,
+  retryDelayMs: 20,
+};
+
+/** How an operation ended, for the host to turn into a value or an error. */
+export type Completion =
+  | { kind: 'ok'; bytes: Uint8Array; index: number }
+  /** The machine failed the command (applied, identically everywhere). */
+  | { kind: 'failed'; message: string; index: number }
+  | { kind: 'quota'; message: string; index: number }
+  /** Deadline passed; `sent` tells whether it may have taken effect. */
+  | { kind: 'timeout'; sent: boolean; detail: string }
+  /** Not sent: the client is closed, or too much already waits. */
+  | { kind: 'refused'; reason: 'closed' | 'overloaded'; message: string }
+  /** The replicas forgot its session (or its result): it may have taken effect. */
+  | { kind: 'unknown'; detail: string }
+  | { kind: 'read-failed'; message: string };
+
+/** Called once per operation. */
+export type Done = (c: Completion) => void;
+
+/** The host's side: how messages leave. */
+export interface ClientIO {
+  send(to: ActorRef<any>, message: MClientRequest | MClientReads): void;
+  now(): number;
+}
+
+/** Where the client finds the cluster. */
+export interface ClusterAddress {
+  /** Where commands and linearizable or lease reads go, by node; one leads at a time (or any, for leaderless protocols). */
+  leaders: ActorRef<any>[];
+  /** Where session and eventual reads go, by node. */
+  replicas: ActorRef<any>[];
+}
+
+interface Op {
+  seq: number;
+  bytes: Uint8Array;
+  done: Done | null;
+  deadline: number;
+  /** When last sent (-1: never). */
+  sentAt: number;
+  answered: boolean;
+}
+
+class ClientSession {
+  nextSeq = 1;
+  /** Every command up to here is answered. */
+  ack = 0;
+  /** Unanswered or not yet acknowledged commands, in order: `inflight[head]` is command `ack + 1`. */
+  readonly inflight: Op[] = [];
+  head = 0;
+  /** Operations waiting for room in the window. */
+  readonly queued: { bytes: Uint8Array; done: Done; deadline: number }[] = [];
+  queuedHead = 0;
+  /** The highest log index this session has seen (its writes' and its reads'). */
+  lastIndex = 0;
+  /** Send from this command again at the next flush (0: nothing to resend). */
+  resendFrom = 0;
+  /** Not before this time (a busy or leaderless answer). */
+  resendAt = 0;
+  constructor(public no: number) {}
+  get outstanding(): number { return this.inflight.length - this.head; }
+  get waiting(): number { return this.queued.length - this.queuedHead; }
+}
+
+interface Read {
+  id: number;
+  session: ClientSession;
+  query: Uint8Array;
+  consistency: ReadConsistency;
+  afterIndex: number;
+  done: Done;
+  deadline: number;
+  sentAt: number;
+  /** Replicas tried, for session and eventual reads (spread, and moved on when one cannot serve). */
+  attempts: number;
+}
+
+export class ClientCore {
+  readonly options: ClientOptions;
+  private readonly sessions = new Map<number, ClientSession>();
+  private nextSessionNo = 1;
+  private leaderGuess = 0;
+  private nextReplica = 0;
+  /** Sessions with commands to send at the next flush. */
+  private readonly dirty = new Set<ClientSession>();
+  private readonly unsentReads: Read[] = [];
+  private readonly reads = new Map<number, Read>();
+  private nextReadId = 1;
+  private queuedTotal = 0;
+  private readonly writer = new RequestWriter();
+  private readonly readsWriter = new ReadsWriter();
+  private readonly reader = new ByteReader();
+  private closed = false;
+  /** When a message last came from the leader guessed (to tell a silent one from a slow one). */
+  private heardAt = 0;
+
+  constructor(readonly clientId: string, private cluster: ClusterAddress, readonly self: ActorRef<ClientReply>, options: Partial<ClientOptions> = {}) {
+    this.options = { ...defaultClientOptions, ...options };
+    if (cluster.leaders.length === 0 || cluster.replicas.length === 0) throw new RangeError('a client needs at least one leader and one replica address');
+  }
+
+  /** Opens a session (its own numbering and read-your-writes point). */
+  openSession(): number {
+    const no = this.nextSessionNo++;
+    this.sessions.set(no, new ClientSession(no));
+    return no;
+  }
+
+  /** Closes a session once nothing of it is outstanding (its number is not reused). */
+  closeSession(no: number): void {
+    const s = this.sessions.get(no);
+    if (s && s.outstanding === 0 && s.waiting === 0) this.sessions.delete(no);
+  }
+
+  /** The highest log index a session has seen (what its `token` carries). */
+  lastIndex(no: number): number {
+    return this.sessionOf(no).lastIndex;
+  }
+
+  /** Raises a session's read-your-writes point (a causal token from elsewhere). */
+  observe(no: number, index: number): void {
+    const s = this.sessionOf(no);
+    if (index > s.lastIndex) s.lastIndex = index;
+  }
+
+  /** The node guessed to lead now. */
+  get leaderIndex(): number { return this.leaderGuess % this.cluster.leaders.length; }
+
+  /** Where the cluster is (after a reconfiguration). */
+  setCluster(cluster: ClusterAddress): void {
+    this.cluster = cluster;
+  }
+
+  private sessionOf(no: number): ClientSession {
+    const s = this.sessions.get(no);
+    if (!s) throw new RangeError(`no open session ${no} in client ${this.clientId}`);
+    return s;
+  }
+
+  /** Commands and reads outstanding or waiting, over all sessions. */
+  get pending(): number {
+    let n = this.reads.size;
+    for (const s of this.sessions.values()) n += s.outstanding + s.waiting;
+    return n;
+  }
+
+  // ---------------------------------------------------------------- operations
+
+  /** Adds a command (its bytes as the machine's client encoded them); `done` is called once. */
+  execute(sessionNo: number, bytes: Uint8Array, deadline: number, done: Done): void {
+    if (this.closed) { done({ kind: 'refused', reason: 'closed', message: 'the client is closed' }); return; }
+    const s = this.sessionOf(sessionNo);
+    if (s.waiting === 0 && this.hasRoom(s)) {
+      this.admit(s, bytes, done, deadline);
+      return;
+    }
+    if (this.queuedTotal >= this.options.maxQueued) {
+      done({ kind: 'refused', reason: 'overloaded', message: `${this.queuedTotal} commands already wait for room (maxQueued); nothing was sent` });
+      return;
+    }
+    s.queued.push({ bytes, done, deadline });
+    this.queuedTotal++;
+  }
+
+  private hasRoom(s: ClientSession): boolean {
+    return s.nextSeq - s.ack <= this.options.maxInflightPerSession;
+  }
+
+  private admit(s: ClientSession, bytes: Uint8Array, done: Done, deadline: number): void {
+    s.inflight.push({ seq: s.nextSeq++, bytes, done, deadline, sentAt: -1, answered: false });
+    this.dirty.add(s);
+  }
+
+  /** Adds a read; `afterIndex` raises the session's own point (a causal token). */
+  read(sessionNo: number, query: Uint8Array, consistency: ReadConsistency, afterIndex: number, deadline: number, done: Done): void {
+    if (this.closed) { done({ kind: 'refused', reason: 'closed', message: 'the client is closed' }); return; }
+    if (this.reads.size >= this.options.maxReads) {
+      done({ kind: 'refused', reason: 'overloaded', message: `${this.reads.size} reads outstanding (maxReads)` });
+      return;
+    }
+    const s = this.sessionOf(sessionNo);
+    const r: Read = { id: this.nextReadId++, session: s, query, consistency, afterIndex, done, deadline, sentAt: -1, attempts: 0 };
+    this.reads.set(r.id, r);
+    this.unsentReads.push(r);
+  }
+
+  /** Whether `flush` has something to send. */
+  get wantsFlush(): boolean {
+    return this.dirty.size > 0 || this.unsentReads.length > 0;
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  /** Sends what was added or must go again: one request (or a few, by `maxRequestBytes`) per target. */
+  flush(io: ClientIO): void {
+    const now = io.now();
+    if (this.dirty.size > 0) this.flushCommands(io, now);
+    if (this.unsentReads.length > 0) this.flushReads(io, now);
+  }
+
+  private flushCommands(io: ClientIO, now: number): void {
+    const target = this.cluster.leaders[this.leaderIndex]!;
+    const w = this.writer;
+    const max = this.options.maxRequestBytes;
+    for (const s of this.dirty) {
+      if (s.resendAt > now) continue;
+      this.dirty.delete(s);
+      const from = s.resendFrom > 0 ? s.resendFrom : 0;
+      s.resendFrom = 0;
+      for (let i = s.head; i < s.inflight.length; i++) {
+        const op = s.inflight[i]!;
+        if (op.answered) continue;
+        if (op.sentAt >= 0 && (from === 0 || op.seq < from)) continue;
+        if (w.count > 0 && w.bytes + op.bytes.length > max) this.sendRequest(io, target);
+        w.add(s.no, s.ack, op.seq, op.bytes);
+        op.sentAt = now;
+      }
+    }
+    if (w.count > 0) this.sendRequest(io, target);
+  }
+
+  private sendRequest(io: ClientIO, target: ActorRef<any>): void {
+    const commands = this.writer.count;
+    const bytes = this.writer.finish(this.clientId);
+    io.send(target, { type: 'client-request', from: this.self, client: this.clientId, commands, bytes });
+  }
+
+  private flushReads(io: ClientIO, now: number): void {
+    // One message per (target, consistency); a read may be served at any index past its own point.
+    const groups = new Map<ActorRef<any>, Map<ReadConsistency, { after: number; reads: Read[] }>>();
+    const later: Read[] = [];
+    for (const r of this.unsentReads) {
+      if (r.sentAt > now) { later.push(r); continue; }
+      const toLeader = r.consistency === 'linearizable' || r.consistency === 'lease';
+      const target = toLeader ? this.cluster.leaders[this.leaderIndex]! : this.cluster.replicas[(this.nextReplica + r.attempts) % this.cluster.replicas.length]!;
+      let byTarget = groups.get(target);
+      if (!byTarget) { byTarget = new Map(); groups.set(target, byTarget); }
+      let g = byTarget.get(r.consistency);
+      if (!g) { g = { after: 0, reads: [] }; byTarget.set(r.consistency, g); }
+      const after = r.consistency === 'eventual' ? r.afterIndex : Math.max(r.afterIndex, r.session.lastIndex);
+      if (after > g.after) g.after = after;
+      g.reads.push(r);
+      r.sentAt = now;
+    }
+    this.unsentReads.length = 0;
+    this.unsentReads.push(...later);
+    this.nextReplica++;
+    const w = this.readsWriter;
+    for (const [target, byConsistency] of groups) {
+      for (const [consistency, g] of byConsistency) {
+        for (const r of g.reads) w.add(r.id, r.query);
+        io.send(target, { type: 'client-reads', from: this.self, client: this.clientId, consistency, afterIndex: g.after, bytes: w.finish() });
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- receiving
+
+  /** Handles a reply; returns whether `flush` has work now (commands admitted or to resend). */
+  receive(m: ClientReply, now: number): boolean {
+    switch (m.type) {
+      case 'client-results': this.onResults(m, now); break;
+      case 'client-read-results': this.onReadResults(m, now); break;
+      case 'client-redirect': this.onRedirect(m, now); break;
+    }
+    return this.wantsFlush;
+  }
+
+  private onResults(m: MClientResults, now: number): void {
+    this.heardAt = now;
+    const r = this.reader.reset(m.bytes);
+    const n = r.uvar();
+    for (let i = 0; i < n; i++) {
+      const sessionNo = r.uvar();
+      const seq = r.uvar();
+      const outcome = r.u8() as Outcome;
+      const index = r.uvar();
+      const bytes = r.bytesView();
+      const s = this.sessions.get(sessionNo);
+      if (!s || seq <= s.ack || seq >= s.nextSeq) continue; // an old duplicate
+      const op = s.inflight[s.head + (seq - s.ack - 1)]!;
+      if (op.answered) continue;
+      if (index > s.lastIndex && outcome !== Outcome.Gap && outcome !== Outcome.UnknownSession) s.lastIndex = index;
+      switch (outcome) {
+        case Outcome.Ok: this.answer(s, op, { kind: 'ok', bytes, index }); break;
+        case Outcome.Failed: this.answer(s, op, { kind: 'failed', message: text(bytes), index }); break;
+        case Outcome.QuotaExceeded: this.answer(s, op, { kind: 'quota', message: text(bytes), index }); break;
+        case Outcome.Forgotten:
+          this.answer(s, op, { kind: 'unknown', detail: `command ${seq} of session ${this.clientId}/${sessionNo} was applied, and its result is no longer kept (the replicas keep sessionWindow results per session)` });
+          break;
+        case Outcome.Gap: this.resend(s, now, 0); break;
+        case Outcome.UnknownSession:
+          if (s.ack === 0) this.resend(s, now, 0); // its first command is missing: send again from there
+          else this.expire(s, now);
+          break;
+      }
+    }
+    this.settle();
+  }
+
+  private answer(s: ClientSession, op: Op, c: Completion): void {
+    op.answered = true;
+    const done = op.done;
+    op.done = null;
+    op.bytes = EMPTY;
+    done?.(c);
+    // The acknowledged prefix moves over every answered command at its front.
+    while (s.head < s.inflight.length && s.inflight[s.head]!.answered) {
+      s.inflight[s.head++] = undefined as never;
+      s.ack++;
+    }
+    if (s.head === s.inflight.length) {
+      s.inflight.length = 0;
+      s.head = 0;
+    } else if (s.head > 1024 && s.head * 2 > s.inflight.length) {
+      s.inflight.splice(0, s.head);
+      s.head = 0;
+    }
+  }
+
+  /**
+   * The replicas no longer know this session (they keep `maxSessions`, least recently used
+   * forgotten): its outstanding commands may or may not have taken effect, and none of them will
+   * now. Later commands go in a new session of the same client.
+   */
+  private expire(s: ClientSession, now: number): void {
+    const detail = `the replicas forgot session ${this.clientId}/${s.no} (more than maxSessions sessions were used since); it may have taken effect`;
+    for (let i = s.head; i < s.inflight.length; i++) {
+      const op = s.inflight[i]!;
+      if (!op.answered) { const done = op.done; op.done = null; op.answered = true; done?.({ kind: 'unknown', detail }); }
+    }
+    s.inflight.length = 0;
+    s.head = 0;
+    s.ack = s.nextSeq - 1;
+    // The same session object lives on under a new number: its queue and read point stay.
+    this.sessions.delete(s.no);
+    s.no = this.nextSessionNo++;
+    this.sessions.set(s.no, s);
+    s.nextSeq = 1;
+    s.ack = 0;
+    void now;
+  }
+
+  /** Moves queued commands into windows with room. */
+  private settle(): void {
+    if (this.queuedTotal === 0) return;
+    for (const s of this.sessions.values()) {
+      while (s.waiting > 0 && this.hasRoom(s)) {
+        const q = s.queued[s.queuedHead]!;
+        s.queued[s.queuedHead++] = undefined as never;
+        this.queuedTotal--;
+        // Its caller stopped waiting before it was sent: it is not sent at all.
+        if (q.done !== NOOP) this.admit(s, q.bytes, q.done, q.deadline);
+      }
+      if (s.queuedHead === s.queued.length) { s.queued.length = 0; s.queuedHead = 0; }
+    }
+  }
+
+  /** Sends a session's unanswered commands again, from its oldest, at `at` or later. */
+  private resend(s: ClientSession, now: number, delayMs: number): void {
+    const first = s.inflight[s.head];
+    if (!first) return;
+    s.resendFrom = first.seq;
+    s.resendAt = now + delayMs;
+    this.dirty.add(s);
+  }
+
+  private onRedirect(m: MClientRedirect, now: number): void {
+    const i = m.leader ? this.cluster.leaders.findIndex((l) => l.node === m.leader!.node && l.id === m.leader!.id) : -1;
+    if (i >= 0 && !m.busy) this.leaderGuess = i;
+    else if (!m.busy) this.leaderGuess++;
+    const delay = m.busy || i < 0 ? this.options.retryDelayMs : 0;
+    if (m.reads) {
+      for (const r of this.reads.values()) {
+        const toLeader = r.consistency === 'linearizable' || r.consistency === 'lease';
+        if (toLeader && r.sentAt >= 0 && r.sentAt <= now) { r.sentAt = now + delay; this.unsentReads.push(r); }
+      }
+      return;
+    }
+    for (const s of this.sessions.values()) if (s.outstanding > 0) this.resend(s, now, delay);
+  }
+
+  private onReadResults(m: MClientReadResults, now: number): void {
+    this.heardAt = now;
+    forEachEntry(m.bytes, (r) => {
+      const id = r.uvar();
+      const status = r.u8() as ReadStatus;
+      const bytes = r.bytesView();
+      const read = this.reads.get(id);
+      if (!read) return;
+      if (status === ReadStatus.Unavailable) {
+        // This node cannot serve it now: another may (session and eventual reads), or later.
+        read.attempts++;
+        read.sentAt = now + this.options.retryDelayMs;
+        this.unsentReads.push(read);
+        return;
+      }
+      this.reads.delete(id);
+      if (status === ReadStatus.Ok) {
+        if (read.consistency !== 'eventual' && m.index > read.session.lastIndex) read.session.lastIndex = m.index;
+        read.done({ kind: 'ok', bytes, index: m.index });
+      } else {
+        read.done({ kind: 'read-failed', message: text(bytes) });
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------- time
+
+  /**
+   * Resends what went unanswered for `attemptTimeoutMs` (to the next leader guessed, when the
+   * current one has been silent), and ends operations past their deadline. Returns whether
+   * `flush` has work.
+   */
+  tick(now: number): boolean {
+    const wait = this.options.attemptTimeoutMs;
+    let silent = false;
+    for (const s of this.sessions.values()) {
+      for (let i = s.head; i < s.inflight.length; i++) {
+        const op = s.inflight[i]!;
+        if (op.answered) continue;
+        if (op.done !== null && now >= op.deadline) {
+          const done = op.done;
+          op.done = null;
+          done(op.sentAt >= 0
+            ? { kind: 'timeout', sent: true, detail: `command ${op.seq} of session ${this.clientId}/${s.no} got no answer` }
+            : { kind: 'timeout', sent: false, detail: `command ${op.seq} of session ${this.clientId}/${s.no} could not be sent (no leader took it)` });
+        }
+      }
+      const first = s.inflight[s.head];
+      if (first && !first.answered && first.sentAt >= 0 && now - first.sentAt >= wait && s.resendFrom === 0) {
+        silent = true;
+        this.resend(s, now, 0);
+      }
+      // Queued operations past their deadline were never sent.
+      for (let i = s.queuedHead; i < s.queued.length; i++) {
+        const q = s.queued[i]!;
+        if (q.done !== NOOP && now >= q.deadline) {
+          const done = q.done;
+          q.done = NOOP;
+          done({ kind: 'timeout', sent: false, detail: `it waited for room in session ${this.clientId}/${s.no} (maxInflightPerSession) and was not sent` });
+        }
+      }
+    }
+    for (const r of this.reads.values()) {
+      if (now >= r.deadline) {
+        this.reads.delete(r.id);
+        const i = this.unsentReads.indexOf(r);
+        if (i >= 0) this.unsentReads.splice(i, 1);
+        r.done({ kind: 'timeout', sent: r.sentAt >= 0, detail: `${r.consistency} read got no answer` });
+      } else if (r.sentAt >= 0 && r.sentAt <= now && now - r.sentAt >= wait && !this.unsentReads.includes(r)) {
+        silent = true;
+        r.attempts++;
+        this.unsentReads.push(r);
+      }
+    }
+    // Nothing heard from the leader guessed for a whole attempt: guess the next one.
+    if (silent && now - this.heardAt >= wait) this.leaderGuess++;
+    return this.wantsFlush;
+  }
+
+  /**
+   * Ends every outstanding operation with `unknown` and `detail` (the replicas stopped; they
+   * may have applied some), and stops sending them. New operations may still be issued.
+   */
+  abandonAll(detail: string): void {
+    for (const s of this.sessions.values()) {
+      for (let i = s.head; i < s.inflight.length; i++) {
+        const op = s.inflight[i]!;
+        if (!op.answered) { const done = op.done; op.done = null; op.answered = true; done?.({ kind: 'unknown', detail }); }
+      }
+      s.inflight.length = 0;
+      s.head = 0;
+      s.ack = s.nextSeq - 1;
+      for (let i = s.queuedHead; i < s.queued.length; i++) {
+        const q = s.queued[i]!;
+        if (q.done !== NOOP) { const done = q.done; q.done = NOOP; done({ kind: 'unknown', detail }); }
+      }
+      s.queued.length = 0;
+      s.queuedHead = 0;
+    }
+    this.queuedTotal = 0;
+    for (const r of this.reads.values()) r.done({ kind: 'read-failed', message: detail });
+    this.reads.clear();
+    this.unsentReads.length = 0;
+    this.dirty.clear();
+  }
+
+  /** Ends every operation (the host is shutting down); `detail` says why. */
+  close(detail: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const s of this.sessions.values()) {
+      for (let i = s.head; i < s.inflight.length; i++) {
+        const op = s.inflight[i]!;
+        if (!op.answered && op.done) { const done = op.done; op.done = null; done({ kind: 'timeout', sent: op.sentAt >= 0, detail }); }
+      }
+      for (let i = s.queuedHead; i < s.queued.length; i++) {
+        const q = s.queued[i]!;
+        if (q.done !== NOOP) { const done = q.done; q.done = NOOP; done({ kind: 'refused', reason: 'closed', message: detail }); }
+      }
+    }
+    for (const r of this.reads.values()) r.done({ kind: 'refused', reason: 'closed', message: detail });
+    this.reads.clear();
+    this.sessions.clear();
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+const NOOP: Done = () => {};
+const utf8 = new TextDecoder();
+function text(bytes: Uint8Array): string {
+  return utf8.decode(bytes);
+}

@@ -1,0 +1,195 @@
+/**
+ * The executor: what a replica of any protocol does with committed log entries. It applies slot
+ * values in order to the state machine, exactly once per session command and in each session's
+ * order, keeps each result for its client, and can never be taken down by the machine: whatever
+ * `apply` throws becomes the same `Failed` outcome on every replica. It keeps a running digest of
+ * everything applied (commands and outcomes), so replicas can compare notes at the same index,
+ * and it refuses commands past the state quota (`maxStateBytes`) while those that free space go on.
+ *
+ * Pure: no I/O. The replica actor around it sends the results and persists the snapshots.
+ */
+import { hashBytes } from '@synod/canonical';
+import { WireWriter } from '@synod/actors';
+import { ByteReader } from './byte-reader.js';
+import { SlotReader } from './log-format.js';
+import type { MachineCore, SnapshotSource } from './machine.js';
+import { Outcome, describeThrown } from './outcome.js';
+import { SessionTable, Verdict } from './sessions.js';
+import { ResultNotPlainDataError } from './state-machine.js';
+
+export interface ExecutorOptions {
+  /** Client sessions remembered (exactly once); the least recently used is forgotten beyond. Default 100 000. */
+  maxSessions: number;
+  /** Results kept per session until its client acknowledges them. Default 4096. */
+  sessionWindow: number;
+  /** Past this many bytes of state, commands are refused with `QuotaExceeded` (those that free space go on). Default 8 GiB. */
+  maxStateBytes: number;
+}
+
+export const defaultExecutorOptions: ExecutorOptions = {
+  maxSessions: 100_000,
+  sessionWindow: 4096,
+  maxStateBytes: 8 * 1024 ** 3,
+};
+
+/** Where results go: the replica batches them per client. */
+export interface ResultSink {
+  /**
+   * The outcome of one command of the slot being applied: `applied` is true when it was applied
+   * now (false for a duplicate answered from the session, or one not applied at all); `command`
+   * is a view of its bytes in the slot; `index` is the slot + 1.
+   */
+  result(client: string, sessionNo: number, seq: number, outcome: Outcome, bytes: Uint8Array, command: Uint8Array, applied: boolean, index: number): void;
+}
+
+const encoder = new TextEncoder();
+const NO_RESULT = new Uint8Array(0);
+
+export class Executor<S = unknown> {
+  state: S;
+  /** Slots below this are applied. */
+  appliedUpTo = 0;
+  /** Commands applied (duplicates and refusals not counted). */
+  applied = 0;
+  /** Running digest of every slot applied: its commands and their outcomes, in order. */
+  digest = 0;
+  /** Bytes of the last snapshot's state and of the commands applied since (the quota's estimate without `size`). */
+  private estimatedBytes = 0;
+  readonly sessions: SessionTable;
+  private readonly reader = new SlotReader();
+
+  constructor(readonly machine: MachineCore<S>, readonly options: ExecutorOptions = defaultExecutorOptions) {
+    this.state = machine.initial();
+    this.sessions = new SessionTable(options.maxSessions, options.sessionWindow);
+  }
+
+  /** Bytes the state holds, as the quota counts them. */
+  get stateBytes(): number {
+    return this.machine.size ? this.machine.size(this.state) : this.estimatedBytes;
+  }
+
+  /**
+   * Applies the value of slot `appliedUpTo` (null: a no-op that filled a gap) and moves on.
+   * Throws only for bytes that are not a slot (a corrupt log), never for what the machine does.
+   */
+  applySlot(value: Uint8Array | null, sink: ResultSink | null): void {
+    const slot = this.appliedUpTo;
+    let h = hashBytes(NO_RESULT, this.digest ^ slot);
+    if (value !== null) {
+      const r = this.reader.reset(value);
+      const table = this.sessions;
+      while (r.nextRequest()) {
+        table.beginRequest(r.clientId, r.sessionNos, r.acks);
+        while (r.nextCommand()) {
+          const index = r.sessionIndex;
+          const seq = r.seq;
+          let outcome: Outcome;
+          let bytes: Uint8Array;
+          const verdict = table.verdict(index, seq);
+          switch (verdict) {
+            case Verdict.Apply:
+              [outcome, bytes] = this.apply(r.command);
+              table.record(index, outcome, bytes);
+              break;
+            case Verdict.Duplicate: {
+              const kept = table.session(index)!.find(seq)!;
+              outcome = kept.outcome;
+              bytes = kept.result;
+              break;
+            }
+            case Verdict.Gap: outcome = Outcome.Gap; bytes = NO_RESULT; break;
+            case Verdict.UnknownSession: outcome = Outcome.UnknownSession; bytes = NO_RESULT; break;
+            default: outcome = Outcome.Forgotten; bytes = NO_RESULT;
+          }
+          h = hashBytes(r.command, h ^ seq);
+          h = hashBytes(bytes, h ^ outcome);
+          sink?.result(r.clientId, r.sessionNos[index]!, seq, outcome, bytes, r.command, verdict === Verdict.Apply, slot + 1);
+        }
+      }
+    }
+    this.digest = h;
+    this.appliedUpTo = slot + 1;
+  }
+
+  /** Applies one command to the machine; never throws. */
+  private apply(command: Uint8Array): [Outcome, Uint8Array] {
+    const m = this.machine;
+    if (this.stateBytes + command.length > this.options.maxStateBytes && !this.frees(command)) {
+      return [Outcome.QuotaExceeded, encoder.encode(`the state holds ${this.stateBytes} bytes; with this command it would pass maxStateBytes (${this.options.maxStateBytes}); nothing was changed (deletes still work)`)];
+    }
+    try {
+      const out = m.apply(this.state, command);
+      this.state = out.state;
+      this.applied++;
+      this.estimatedBytes += command.length;
+      return [Outcome.Ok, out.result];
+    } catch (e) {
+      // `instanceof` itself can throw (a hostile Proxy): nothing thrown may escape this catch.
+      if (isResultNotPlainData(e)) this.state = (e as ResultNotPlainDataError).state as S;
+      this.applied++;
+      this.estimatedBytes += command.length;
+      return [Outcome.Failed, encoder.encode(describeThrown(e))];
+    }
+  }
+
+  private frees(command: Uint8Array): boolean {
+    try {
+      return this.machine.frees?.(command) ?? false;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Answers a read at the current state; a throw becomes `[false, message]`. */
+  query(query: Uint8Array): [ok: boolean, bytes: Uint8Array] {
+    try {
+      return [true, this.machine.query(this.state, query)];
+    } catch (e) {
+      return [false, encoder.encode(describeThrown(e))];
+    }
+  }
+
+  /**
+   * A snapshot at `appliedUpTo`: its header (index, digest, sessions) now, and the state's chunks
+   * from `source`, which the state's later changes do not affect.
+   */
+  snapshot(): { header: Uint8Array; source: SnapshotSource } {
+    const w = new WireWriter(4096);
+    w.u8(SNAPSHOT_FORMAT);
+    w.uvar(this.appliedUpTo);
+    w.u32(this.digest);
+    w.uvar(this.applied);
+    this.sessions.write(w);
+    return { header: w.buf.slice(0, w.pos), source: this.machine.snapshot(this.state) };
+  }
+
+  /** Puts a snapshot in place: its header and the state rebuilt from its chunks; `stateBytes` its size. */
+  install(header: Uint8Array, state: S, stateBytes: number): void {
+    const r = new ByteReader().reset(header);
+    const format = r.u8();
+    if (format !== SNAPSHOT_FORMAT) throw new RangeError(`unknown snapshot format ${format} (this build reads format ${SNAPSHOT_FORMAT})`);
+    this.appliedUpTo = r.uvar();
+    this.digest = (r.u8() | (r.u8() << 8) | (r.u8() << 16) | (r.u8() << 24)) >>> 0;
+    this.applied = r.uvar();
+    this.sessions.read(r);
+    this.state = state;
+    this.estimatedBytes = stateBytes;
+  }
+}
+
+export const SNAPSHOT_FORMAT = 1;
+
+function isResultNotPlainData(e: unknown): boolean {
+  try {
+    return e instanceof ResultNotPlainDataError;
+  } catch {
+    return false;
+  }
+}
+
+/** The log index a snapshot header stands at, without installing it. */
+export function snapshotIndex(header: Uint8Array): number {
+  const r = new ByteReader().reset(header);
+  r.u8();
+  return r.uvar();
+}

@@ -1,0 +1,182 @@
+/**
+ * How client commands sit in the replicated log, as bytes.
+ *
+ * A client writes its commands once, into a *request*: the bytes every replica will read.
+ * The leader never looks inside a request: it concatenates whole requests into a slot's value
+ * (a copy of bytes, no second encoder), and the replicas read them when they apply the slot.
+ * Nothing transport-level is in the log: a command is named by its session (client id, session
+ * number) and its sequence number, never by a reply address.
+ *
+ *   request := u8 REQUEST_FORMAT | string clientId | uvar sessions | (uvar sessionNo, uvar ack)*
+ *              | uvar commands | (uvar sessionIndex, uvar seq, uvar length, command bytes)*
+ *   slot    := u8 SLOT_FORMAT | uvar requests | (uvar length, request)*
+ *
+ * `ack` is the session's acknowledged prefix: every command numbered up to it has its answer at
+ * the client, so replicas may forget those results.
+ */
+import { WireWriter } from '@synod/actors';
+import { ByteReader } from './byte-reader.js';
+
+export const REQUEST_FORMAT = 1;
+export const SLOT_FORMAT = 2;
+
+/** Writes one request: commands of one or more sessions of one client. */
+export class RequestWriter {
+  private readonly body = new WireWriter(4096);
+  private readonly out = new WireWriter(4096);
+  private readonly sessions: number[] = [];
+  private readonly acks: number[] = [];
+  private readonly index = new Map<number, number>();
+  private n = 0;
+
+  /** Commands added since the last `finish`. */
+  get count(): number { return this.n; }
+  /** Bytes of the commands added so far (the request is a few bytes more). */
+  get bytes(): number { return this.body.pos; }
+
+  /** Adds a command of session `sessionNo` (whose acknowledged prefix is `ack`). */
+  add(sessionNo: number, ack: number, seq: number, command: Uint8Array): void {
+    let si = this.index.get(sessionNo);
+    if (si === undefined) {
+      si = this.sessions.length;
+      this.index.set(sessionNo, si);
+      this.sessions.push(sessionNo);
+      this.acks.push(ack);
+    } else if (ack > this.acks[si]!) {
+      this.acks[si] = ack;
+    }
+    const w = this.body;
+    w.uvar(si);
+    w.uvar(seq);
+    w.bytes(command);
+    this.n++;
+  }
+
+  /** The request (a fresh array) for `clientId`, and starts over. */
+  finish(clientId: string): Uint8Array {
+    const o = this.out;
+    o.pos = 0;
+    o.u8(REQUEST_FORMAT);
+    o.string(clientId);
+    o.uvar(this.sessions.length);
+    for (let i = 0; i < this.sessions.length; i++) {
+      o.uvar(this.sessions[i]!);
+      o.uvar(this.acks[i]!);
+    }
+    o.uvar(this.n);
+    o.ensure(this.body.pos);
+    o.buf.set(this.body.buf.subarray(0, this.body.pos), o.pos);
+    o.pos += this.body.pos;
+    const bytes = o.buf.slice(0, o.pos);
+    this.body.pos = 0;
+    this.sessions.length = 0;
+    this.acks.length = 0;
+    this.index.clear();
+    this.n = 0;
+    return bytes;
+  }
+}
+
+/** Concatenates whole requests into one slot value (the leader's side: no request is read). */
+export class SlotBuilder {
+  private readonly w = new WireWriter(64 * 1024);
+  private requests = 0;
+  /** Commands in the requests added so far (as their senders counted them). */
+  commands = 0;
+
+  get count(): number { return this.requests; }
+  /** Bytes of the slot so far. */
+  get bytes(): number { return this.w.pos; }
+
+  add(request: Uint8Array, commands: number): void {
+    this.w.bytes(request);
+    this.requests++;
+    this.commands += commands;
+  }
+
+  /** The slot value (a fresh array), and starts over. */
+  finish(): Uint8Array {
+    const body = this.w;
+    const head = new WireWriter(16);
+    head.u8(SLOT_FORMAT);
+    head.uvar(this.requests);
+    const out = new Uint8Array(head.pos + body.pos);
+    out.set(head.buf.subarray(0, head.pos), 0);
+    out.set(body.buf.subarray(0, body.pos), head.pos);
+    body.pos = 0;
+    this.requests = 0;
+    this.commands = 0;
+    return out;
+  }
+}
+
+/** The bytes of a slot holding exactly these requests. */
+export function slotOf(requests: readonly Uint8Array[]): Uint8Array {
+  const b = new SlotBuilder();
+  for (const r of requests) b.add(r, 0);
+  return b.finish();
+}
+
+/**
+ * Reads a slot: `nextRequest` moves to each request in turn (its client and sessions in the
+ * fields), then `nextCommand` to each of its commands (`sessionIndex`, `seq`, `command`: a view
+ * into the slot's bytes, valid as long as the slot is).
+ */
+export class SlotReader {
+  private readonly slot = new ByteReader();
+  private readonly req = new ByteReader();
+  private requestsLeft = 0;
+  private commandsLeft = 0;
+  clientId = '';
+  readonly sessionNos: number[] = [];
+  readonly acks: number[] = [];
+  /** Commands in the current request. */
+  commandCount = 0;
+  sessionIndex = 0;
+  seq = 0;
+  command: Uint8Array = new Uint8Array(0);
+
+  /** Starts reading a slot value. Throws RangeError for bytes that are not one. */
+  reset(slot: Uint8Array): this {
+    const r = this.slot.reset(slot);
+    const format = r.u8();
+    if (format !== SLOT_FORMAT) throw new RangeError(`unknown slot format ${format} (this build reads format ${SLOT_FORMAT})`);
+    this.requestsLeft = r.uvar();
+    this.commandsLeft = 0;
+    return this;
+  }
+
+  nextRequest(): boolean {
+    if (this.requestsLeft === 0) {
+      if (!this.slot.done) throw new RangeError('corrupt slot: bytes after its last request');
+      return false;
+    }
+    this.requestsLeft--;
+    const r = this.req.reset(this.slot.bytesView());
+    const format = r.u8();
+    if (format !== REQUEST_FORMAT) throw new RangeError(`unknown request format ${format} (this build reads format ${REQUEST_FORMAT})`);
+    this.clientId = r.string();
+    const sessions = r.uvar();
+    if (sessions * 2 > r.end - r.pos) throw new RangeError(`corrupt request: ${sessions} sessions in ${r.end - r.pos} bytes`);
+    this.sessionNos.length = sessions;
+    this.acks.length = sessions;
+    for (let i = 0; i < sessions; i++) {
+      this.sessionNos[i] = r.uvar();
+      this.acks[i] = r.uvar();
+    }
+    this.commandsLeft = r.uvar();
+    this.commandCount = this.commandsLeft;
+    return true;
+  }
+
+  nextCommand(): boolean {
+    if (this.commandsLeft === 0) return false;
+    this.commandsLeft--;
+    const r = this.req;
+    this.sessionIndex = r.uvar();
+    if (this.sessionIndex >= this.sessionNos.length) throw new RangeError(`corrupt request: session index ${this.sessionIndex} of ${this.sessionNos.length}`);
+    this.seq = r.uvar();
+    this.command = r.bytesView();
+    return true;
+  }
+}

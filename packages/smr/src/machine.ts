@@ -1,0 +1,146 @@
+/**
+ * State machines as replicas run them: on bytes. A command arrives as the bytes its client wrote
+ * (and that were checked against `maxCommandBytes` there); its result and a query's answer leave
+ * as bytes. `defineStateMachine` (state-machine.ts) builds one from plain-data functions with the
+ * canonical encoding; a machine that knows its own format (the ReplicatedMap's) implements this
+ * interface directly and skips decoding what it only stores.
+ */
+
+/** What `apply` returns: the next state (the same object if changed in place) and the result's bytes. */
+export interface AppliedBytes<S> { state: S; result: Uint8Array }
+
+/**
+ * A state's snapshot, read in chunks. Taken at one log index, it must not change when the state
+ * changes afterwards (copy what you must, or hand out immutable parts), so a replica can write
+ * or send it over many turns while it goes on applying commands.
+ */
+export interface SnapshotSource {
+  /** The next chunk of at most about `maxBytes` bytes (one item may make a chunk bigger), or null at the end. */
+  next(maxBytes: number): Uint8Array | null;
+}
+
+/** Rebuilds a state from a snapshot's chunks, in order. */
+export interface SnapshotSink<S> {
+  add(chunk: Uint8Array): void;
+  /** The state, once every chunk was added. */
+  finish(): S;
+}
+
+/** The replica side of a state machine. Every function must be deterministic. */
+export interface MachineCore<S = any> {
+  /** The initial state (a fresh object each call). */
+  initial(): S;
+  /**
+   * Applies one command. A throw fails just this command, with the same error result on every
+   * replica; what the state machine changed before throwing stays changed (identically
+   * everywhere), unless it is atomic (the map is).
+   */
+  apply(state: S, command: Uint8Array): AppliedBytes<S>;
+  /** Answers a read; must not change the state. A throw fails just this read. */
+  query(state: S, query: Uint8Array): Uint8Array;
+  /** A snapshot of the state as it is now (see `SnapshotSource`). */
+  snapshot(state: S): SnapshotSource;
+  /** Rebuilds a state from snapshot chunks. */
+  restore(): SnapshotSink<S>;
+  /**
+   * Bytes the state holds, for the `maxStateBytes` quota. Without it the quota counts the last
+   * snapshot's bytes plus the commands applied since (an upper bound).
+   */
+  size?(state: S): number;
+  /**
+   * Whether a command frees space (it goes on past the quota: deletes must work when the state is
+   * full). Default: none does.
+   */
+  frees?(command: Uint8Array): boolean;
+  /**
+   * The keys a command reads or writes, for protocols that order only commands that interfere
+   * (EPaxos): two commands interfere when they share a key. Null (or no `keys`): it interferes
+   * with every command.
+   */
+  keys?(command: Uint8Array): readonly string[] | null;
+  /**
+   * A digest of the state, kept up to date cheaply (replicas compare them to catch a
+   * non-deterministic machine). Without it replicas compare the digests of their snapshots.
+   */
+  digest?(state: S): number;
+}
+
+/** The client side: turns typed commands and queries into bytes where they enter, and answers back. */
+export interface MachineClient<C, R, Q, A> {
+  /** Bytes of a command; throws (an Error saying what is wrong) for one this machine refuses. */
+  encodeCommand(command: C, maxBytes: number): Uint8Array;
+  decodeResult(bytes: Uint8Array): R;
+  /** Bytes of a query; throws for one this machine refuses. */
+  encodeQuery(query: Q, maxBytes: number): Uint8Array;
+  /** The answer to `query` from its bytes. */
+  decodeAnswer(bytes: Uint8Array, query: Q): A;
+  /** The command from its bytes (for change watchers, who get the bytes the replicas applied). */
+  decodeCommand?(bytes: Uint8Array): C;
+}
+
+/** A state machine: how replicas run it and how clients talk to it. */
+export interface StateMachine<S = any, C = any, R = any, Q = any, A = any> {
+  readonly kind: 'synod.state-machine';
+  /** The URL of the module that exports it (so replicas in any worker can load it). */
+  readonly module: string | undefined;
+  /** Unique among the state machines of its module. */
+  readonly name: string;
+  /** `module#name`: how a replica in any thread finds it. */
+  readonly key: string;
+  readonly core: MachineCore<S>;
+  readonly client: MachineClient<C, R, Q, A>;
+}
+
+const registry = new Map<string, StateMachine>();
+
+/** Registers a machine in this thread (done by `defineStateMachine` and `defineMachine`). */
+export function registerMachine<S, C, R, Q, A>(m: Omit<StateMachine<S, C, R, Q, A>, 'kind' | 'key'>): StateMachine<S, C, R, Q, A> {
+  if (typeof m.name !== 'string' || !m.name) throw new TypeError('a state machine needs a `name`');
+  const key = `${m.module ?? 'local:'}#${m.name}`;
+  const machine: StateMachine<S, C, R, Q, A> = Object.freeze({ ...m, kind: 'synod.state-machine' as const, key });
+  // Re-evaluating the same module (tests, hot reload) replaces it.
+  registry.set(key, machine);
+  return machine;
+}
+
+/** The machine registered under `key` in this thread (its module must have been imported). */
+export function stateMachineByKey(key: string): StateMachine {
+  const m = registry.get(key);
+  if (!m) {
+    throw new Error(`no state machine "${key}" in this thread: export it with defineStateMachine from its module, and list that module in the replica's preload`);
+  }
+  return m;
+}
+
+export function isStateMachine(v: unknown): v is StateMachine {
+  return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'synod.state-machine';
+}
+
+/** Chunks of one byte array (for machines whose snapshot is a single encoding). */
+export function bytesSource(bytes: Uint8Array): SnapshotSource {
+  let pos = 0;
+  return {
+    next(maxBytes) {
+      if (pos >= bytes.length && !(pos === 0 && bytes.length === 0)) return null;
+      const end = Math.min(bytes.length, pos + Math.max(1, maxBytes));
+      const chunk = bytes.subarray(pos, end);
+      pos = end === 0 ? 1 : end;
+      return chunk;
+    },
+  };
+}
+
+/** Concatenates chunks back into one byte array. */
+export function bytesSink<S>(finish: (bytes: Uint8Array) => S): SnapshotSink<S> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  return {
+    add(chunk) { chunks.push(chunk); total += chunk.length; },
+    finish() {
+      const out = new Uint8Array(total);
+      let p = 0;
+      for (const c of chunks) { out.set(c, p); p += c.length; }
+      return finish(out);
+    },
+  };
+}

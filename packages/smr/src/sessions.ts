@@ -1,0 +1,175 @@
+/**
+ * Client sessions as replicas keep them: exactly once, in order.
+ *
+ * A session numbers its commands 1, 2, 3… A replica applies command `seq` only when it is the
+ * session's next (so a session's pipelined writes apply in the order issued, retries included:
+ * monotonic writes); an earlier one is a duplicate and gets its kept result again; a later one is
+ * a gap and is not applied (its client sends again from the missing one). Results are kept until
+ * the client acknowledges them (its `ack` rides on its requests), at most `sessionWindow` per
+ * session. At most `maxSessions` sessions are kept; the least recently used is forgotten first.
+ * Every replica applies the same log, so every replica keeps and forgets the same sessions.
+ */
+import { WireWriter } from '@synod/actors';
+import { ByteReader } from './byte-reader.js';
+import { Outcome } from './outcome.js';
+
+export class Session {
+  /** The next command number to apply. */
+  next = 1;
+  /** Results of commands `floor + 1 .. next - 1` are kept (from `head` in the arrays below). */
+  floor = 0;
+  private outcomes: number[] = [];
+  private results: Uint8Array[] = [];
+  private head = 0;
+  constructor(readonly client: string, readonly no: number) {}
+
+  get kept(): number { return this.outcomes.length - this.head; }
+
+  /** The kept outcome of an applied command, or undefined when it is no longer kept. */
+  find(seq: number): { outcome: Outcome; result: Uint8Array } | undefined {
+    if (seq <= this.floor || seq >= this.next) return undefined;
+    const i = this.head + (seq - this.floor - 1);
+    return { outcome: this.outcomes[i]!, result: this.results[i]! };
+  }
+
+  /** Records the outcome of command `next` and moves on; keeps at most `window` results. */
+  record(outcome: Outcome, result: Uint8Array, window: number): void {
+    this.outcomes.push(outcome);
+    this.results.push(result);
+    this.next++;
+    if (this.kept > window) this.forget(this.next - 1 - window);
+  }
+
+  /** Drops the results of commands up to `seq`. */
+  forget(seq: number): void {
+    if (seq <= this.floor) return;
+    const upTo = Math.min(seq, this.next - 1);
+    const drop = upTo - this.floor;
+    for (let i = this.head; i < this.head + drop; i++) this.results[i] = EMPTY;
+    this.head += drop;
+    this.floor = upTo;
+    if (this.head > 64 && this.head * 2 > this.outcomes.length) {
+      this.outcomes = this.outcomes.slice(this.head);
+      this.results = this.results.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  write(w: WireWriter): void {
+    w.string(this.client);
+    w.uvar(this.no);
+    w.uvar(this.next);
+    w.uvar(this.floor);
+    w.uvar(this.kept);
+    for (let i = this.head; i < this.outcomes.length; i++) {
+      w.u8(this.outcomes[i]!);
+      w.bytes(this.results[i]!);
+    }
+  }
+
+  static read(r: ByteReader): Session {
+    const s = new Session(r.string(), r.uvar());
+    s.next = r.uvar();
+    s.floor = r.uvar();
+    const kept = r.uvar();
+    if (s.floor + kept !== s.next - 1) throw new RangeError(`corrupt session ${s.client}/${s.no}: ${kept} results kept between ${s.floor} and ${s.next}`);
+    for (let i = 0; i < kept; i++) {
+      s.outcomes.push(r.u8());
+      s.results.push(r.bytesView().slice());
+    }
+    return s;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** What to do with a command. */
+export const enum Verdict { Apply, Duplicate, Gap, UnknownSession, Forgotten }
+
+/** Every client session a replica knows. */
+export class SessionTable {
+  /** Client id → session number → session; Map order is least recently used first. */
+  private readonly byKey = new Map<string, Session>();
+  /** The sessions of the request being applied, by their index in it. */
+  private readonly current: (Session | undefined)[] = [];
+  private currentClient = '';
+  private readonly currentNos: number[] = [];
+
+  constructor(readonly maxSessions: number, readonly window: number) {}
+
+  get size(): number { return this.byKey.size; }
+
+  private static key(client: string, no: number): string { return `${client}/${no}`; }
+
+  /** A request's sessions and acknowledgements, before its commands. */
+  beginRequest(client: string, sessionNos: readonly number[], acks: readonly number[]): void {
+    this.currentClient = client;
+    this.current.length = sessionNos.length;
+    this.currentNos.length = sessionNos.length;
+    for (let i = 0; i < sessionNos.length; i++) {
+      const key = SessionTable.key(client, sessionNos[i]!);
+      const s = this.byKey.get(key);
+      this.currentNos[i] = sessionNos[i]!;
+      this.current[i] = s;
+      if (s !== undefined) {
+        // Most recently used last.
+        this.byKey.delete(key);
+        this.byKey.set(key, s);
+        s.forget(acks[i]!);
+      }
+    }
+  }
+
+  /** The session at `index` in the current request (undefined if unknown). */
+  session(index: number): Session | undefined {
+    return this.current[index];
+  }
+
+  /** What to do with command `seq` of the session at `index` in the current request. */
+  verdict(index: number, seq: number): Verdict {
+    const s = this.current[index];
+    if (s === undefined) return seq === 1 ? Verdict.Apply : Verdict.UnknownSession;
+    if (seq === s.next) return Verdict.Apply;
+    if (seq > s.next) return Verdict.Gap;
+    return seq > s.floor ? Verdict.Duplicate : Verdict.Forgotten;
+  }
+
+  /** Records the outcome of the session's next command (creating the session at its first). */
+  record(index: number, outcome: Outcome, result: Uint8Array): void {
+    let s = this.current[index];
+    if (s === undefined) {
+      s = new Session(this.currentClient, this.currentNos[index]!);
+      this.current[index] = s;
+      this.byKey.set(SessionTable.key(s.client, s.no), s);
+      if (this.byKey.size > this.maxSessions) {
+        const oldest = this.byKey.keys().next().value!;
+        const evicted = this.byKey.get(oldest)!;
+        this.byKey.delete(oldest);
+        // A session of this very request may be the one forgotten: later commands treat it as unknown.
+        for (let i = 0; i < this.current.length; i++) if (this.current[i] === evicted) this.current[i] = undefined;
+      }
+    }
+    s.record(outcome, result, this.window);
+  }
+
+  /** The sessions as bytes, least recently used first (for snapshots). */
+  write(w: WireWriter): void {
+    w.uvar(this.byKey.size);
+    for (const s of this.byKey.values()) s.write(w);
+  }
+
+  /** Replaces every session with those of a snapshot. */
+  read(r: ByteReader): void {
+    this.byKey.clear();
+    const n = r.uvar();
+    for (let i = 0; i < n; i++) {
+      const s = Session.read(r);
+      this.byKey.set(SessionTable.key(s.client, s.no), s);
+    }
+  }
+
+  /** For tests and inspection. */
+  get(client: string, no: number): Session | undefined {
+    return this.byKey.get(SessionTable.key(client, no));
+  }
+}
