@@ -81,7 +81,7 @@ test('multipaxos: one seed of the ReplicatedMap scenario', async () => {
 test('raft: a campaign of the ReplicatedMap scenario on Raft passes, and a seed replays to the same fingerprint', async () => {
   const r = await synod('sim', '--protocol', 'raft', '--seeds', '20', '--threads', '1');
   assert.is(r.status, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, /scenario "raft replicated map under faults", seeds 1\.\.20/);
+  assert.match(r.stdout, /scenario "replicated map on raft under faults", seeds 1\.\.20/);
   assert.match(r.stdout, /passed: all 20 seeds/);
   const a = await synod('sim', '--protocol', 'raft', '--seed', '5', '--faults', 'network');
   const b = await synod('sim', '--protocol', 'raft', '--seed', '5', '--faults', 'network');

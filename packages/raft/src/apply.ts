@@ -1,11 +1,13 @@
 /**
- * The seam with the Multi-Paxos replicas (`@synod/paxos`'s Replica), which apply entries to the
- * state machine with client sessions, answer clients and take snapshots. A RaftNode hands its
- * committed entries to the replica on its own node, as the chosen slots a Multi-Paxos leader
- * sends (`m-decide`: entry i is slot i - 1), tells it the commit point (`m-heartbeat`, so it
- * fetches what it misses), answers its fetches (`m-fetch` → `m-entries`), and reads the
- * replicas' `m-applied` reports: for flow control as leader, and to compact its own log up to the
- * local replica's snapshot point, keeping some entries for followers a little behind.
+ * The seam with the replicas (`@synod/paxos`'s Replica, the one Multi-Paxos uses), which apply
+ * entries to the state machine with the executor of `@synod/smr` (client sessions, exactly once,
+ * in order), answer clients and take snapshots. A RaftNode hands its committed entries to the
+ * replica on its own node, as the chosen slots a Multi-Paxos leader sends (`m-decide`: entry i
+ * is slot i - 1), tells it the commit point (`m-heartbeat`, so it fetches what it misses),
+ * answers its fetches (`m-fetch` → `m-entries`, from what the log still holds; the replica asks
+ * its peers for the rest, and they offer their snapshot for what they cut), and reads the
+ * replicas' `m-applied` reports: for flow control as leader, and to compact its own log up to
+ * the local replica's snapshot point, keeping some entries for followers a little behind.
  */
 import type { MApplied, MDecide, MEntries, MFetch, MHeartbeat, SlotValue } from '@synod/paxos';
 import { persistCompacted } from './durable.js';
@@ -34,14 +36,19 @@ export function tellCommitPoint(s: RaftNodeState, ctx: RaftCtx): void {
   ctx.send(replica, { type: 'm-heartbeat', ballot: s.term, leader: s.index, commitUpTo: s.commitIndex, round: 0 } satisfies MHeartbeat);
 }
 
-/** A replica asks for committed entries it missed: give those this log still holds. */
+/**
+ * A replica asks for committed entries it missed: give those this log still holds, from the
+ * first it asks for. Entries compacted away it gets from its peers (their logs or snapshots).
+ */
 export function onReplicaFetch(s: RaftNodeState, m: MFetch, ctx: RaftCtx): void {
-  const from = Math.max(m.fromSlot + 1, s.log.firstIndex);
-  const to = Math.min(s.commitIndex, m.fromSlot + s.opts.maxDecideEntries, Math.max(m.toSlot, m.fromSlot + 1));
+  const replica = s.replicas[m.replica];
+  const from = m.fromSlot + 1;
+  if (!replica || from < s.log.firstIndex) return;
+  const to = Math.min(s.commitIndex, m.fromSlot + s.opts.maxDecideEntries, Math.max(m.toSlot, from));
   if (to < from) return;
   const values: SlotValue[] = [];
   for (let i = from; i <= to; i++) values.push(s.log.entry(i)!.value);
-  ctx.reply({ type: 'm-entries', firstSlot: from - 1, values } satisfies MEntries);
+  ctx.send(replica, { type: 'm-entries', firstSlot: from - 1, values } satisfies MEntries);
 }
 
 /** A replica reports how far it applied and its snapshot point. */

@@ -1,30 +1,42 @@
 /**
- * Where clients meet a RaftNode. It takes the very messages a Multi-Paxos leader takes, so a
- * client (and later `ReplicatedStateMachine`) does not know which protocol it talks to:
+ * Where clients meet a RaftNode. It speaks the client protocol of `@synod/smr`, as a Multi-Paxos
+ * leader does, so a client (`ClientCore`, and `ReplicatedStateMachine` over it) does not know
+ * which protocol it talks to:
  *
- *  - `request`: commands wait here, are batched into log entries (bounded by count and bytes)
- *    while the pipeline has room, and are answered by the replica of this node once applied
- *    (each command carries its reply token and this node's number as `origin`);
- *  - `read`: linearizable reads are confirmed by a heartbeat round that a majority answers after
- *    the read arrived (ReadIndex, dissertation §6.4), lease reads by the leader's lease, both
- *    once an entry of the leader's term is committed; then they go to this node's replica as
- *    session reads at the read index. Session and eventual reads go straight to the replica;
- *  - not the leader: `redirect`, naming the leader when known.
+ *  - `client-request`: a client's request (the bytes its client wrote, as they will sit in the
+ *    log) waits here and is batched with others into one entry (bounded by commands and bytes)
+ *    while the pipeline has room. The leader concatenates whole requests with `SlotBuilder` and
+ *    never reads them. It tells its node's replica where each client's outcomes go
+ *    (`client-route`: never in the log); that replica answers once the entry is applied;
+ *  - `client-reads`: linearizable reads are confirmed by a heartbeat round that a majority
+ *    answers after the reads arrived (ReadIndex, dissertation §6.4), lease reads by the leader's
+ *    lease, both once an entry of the leader's term is committed; then they go to this node's
+ *    replica as session reads at the read index, and it answers the client. Session and eventual
+ *    reads go straight to the replica;
+ *  - not the leader: `client-redirect`, naming the leader when known. A leader that steps down
+ *    hands back what waited here the same way, and its replica forgets its routes
+ *    (`client-routes-clear`): the next leader's replica answers.
  *
- * Kept in one module, apart from the protocol, so the client protocol can change here alone.
+ * Pure: it touches the world only through `ctx`.
  */
-import type { ActorRef, ReplyToken } from '@synod/actors';
-import { BatchEncoder, type Batch, type Command, type MRead, type MReadResult, type MRedirect, type MRequest, type MResult, type SlotValue } from '@synod/paxos';
+import { sameRef, type ActorRef } from '@synod/actors';
+import type { SlotValue } from '@synod/paxos';
+import {
+  SlotBuilder, type ClientReply, type MClientReads, type MClientRedirect, type MClientRequest, type MClientRoute,
+} from '@synod/smr';
 import { applyLag } from './apply.js';
 import { NONE, committedInCurrentTerm, type RaftCtx, type RaftNodeState } from './state.js';
 
-/** Encodes batches as they are filled (one per thread; a flush runs to its end within one turn). */
-const batchEncoder = new BatchEncoder();
+/** Builds entry values (one per thread; a flush runs to its end within one turn). */
+const builder = new SlotBuilder();
+
+/** Routes remembered; the least recently seen client is forgotten beyond (its replica keeps as many). */
+const MAX_ROUTES = 100_000;
+
+interface Waiting { bytes: Uint8Array; commands: number; from: ActorRef<ClientReply> }
 
 interface PendingRead {
-  query: unknown;
-  token: ReplyToken;
-  id: number | undefined;
+  m: MClientReads;
   /** Confirmed by a majority's answers to this heartbeat round. */
   round: number;
   /** Served on the lease, without a round. */
@@ -34,18 +46,28 @@ interface PendingRead {
 }
 
 export interface ClientEntryState {
-  /** Commands waiting for room in the pipeline (from `pendingHead` on). */
-  pending: Command[];
+  /** Requests waiting for room in the pipeline (from `pendingHead` on). */
+  pending: Waiting[];
   pendingHead: number;
-  /** A `flush` to self is queued: the commands of this turn are batched after it. */
+  /** Commands in the waiting requests. */
+  pendingCommands: number;
+  /** A `flush` to self is queued: the requests of this turn are batched after it. */
   flushQueued: boolean;
+  /** Read messages waiting for a confirmation (or for the term's first commit). */
   reads: PendingRead[];
   /** A heartbeat round for the reads of this turn is queued. */
   readRoundQueued: boolean;
+  /** Where each client's outcomes go, as told to this node's replica (bounded like its routes). */
+  routes: Map<string, ActorRef<ClientReply>>;
 }
 
 export function newClientEntryState(): ClientEntryState {
-  return { pending: [], pendingHead: 0, flushQueued: false, reads: [], readRoundQueued: false };
+  return { pending: [], pendingHead: 0, pendingCommands: 0, flushQueued: false, reads: [], readRoundQueued: false, routes: new Map() };
+}
+
+/** Commands waiting at this node. */
+export function pendingCommands(s: RaftNodeState): number {
+  return s.client.pendingCommands;
 }
 
 /** The leader's ref, for redirects (null: unknown, or this node). */
@@ -53,39 +75,36 @@ export function leaderRef(s: RaftNodeState): ActorRef<any> | null {
   return s.leader !== NONE && s.leader !== s.index ? s.nodes[s.leader] ?? null : null;
 }
 
-function redirect(leader: ActorRef<any> | null, reason: string, id?: number): MRedirect {
-  return id === undefined ? { type: 'redirect', leader, reason } : { type: 'redirect', leader, reason, id };
+function redirect(leader: ActorRef<any> | null, reason: string, reads: boolean, busy = false): MClientRedirect {
+  return { type: 'client-redirect', leader, reason, busy, reads };
 }
 
-/** Client commands: kept for the next batch, or redirected when this node does not lead. */
-export function onRequest(s: RaftNodeState, m: MRequest, ctx: RaftCtx): void {
+function notLeaderReason(s: RaftNodeState): string {
+  return s.status === 'follower' ? 'not the leader' : 'an election is running';
+}
+
+/** A client's request: kept for the next entry, or redirected when this node does not lead. */
+export function onRequest(s: RaftNodeState, m: MClientRequest, ctx: RaftCtx): void {
   const c = s.client;
   if (s.status !== 'leader') {
-    // Even a silent client is told where the leader is.
-    const token = ctx.replyToken();
     s.stats.redirects++;
-    const reason = s.status === 'follower' ? 'not the leader' : 'an election is running';
-    const answer = redirect(leaderRef(s), reason, m.commands.length === 1 ? m.commands[0]!.seq : undefined);
-    let tokenUsed = false;
-    for (const cmd of m.commands) {
-      const r = cmd.reply ?? (m.commands.length === 1 ? token : undefined);
-      if (r) ctx.respond(r, answer);
-      if (r === token) tokenUsed = true;
-    }
-    if (token && !tokenUsed) ctx.respond(token, answer);
+    ctx.send(m.from, redirect(leaderRef(s), notLeaderReason(s), false));
     return;
   }
-  const token = m.silent ? undefined : ctx.replyToken();
-  const room = s.opts.maxPendingCommands - (c.pending.length - c.pendingHead);
-  for (let i = 0; i < m.commands.length; i++) {
-    const cmd = m.commands[i]!;
-    const reply = cmd.reply ?? (m.commands.length === 1 ? token : undefined);
-    if (i >= room) {
-      if (reply) ctx.respond(reply, { type: 'result', client: cmd.client, seq: cmd.seq, ok: false, error: `the leader has ${s.opts.maxPendingCommands} commands waiting (maxPendingCommands); retry later`, index: -1 } satisfies MResult);
-      continue;
-    }
-    c.pending.push({ client: cmd.client, seq: cmd.seq, op: cmd.op, reply, origin: s.index });
+  if (c.pendingCommands + m.commands > s.opts.maxPendingCommands && c.pendingCommands > 0) {
+    ctx.send(m.from, redirect(ctx.self, `the leader has ${c.pendingCommands} commands waiting (maxPendingCommands ${s.opts.maxPendingCommands}); retry later`, false, true));
+    return;
   }
+  const known = c.routes.get(m.client);
+  if (known === undefined || !sameRef(known, m.from)) {
+    c.routes.delete(m.client);
+    c.routes.set(m.client, m.from);
+    if (c.routes.size > MAX_ROUTES) c.routes.delete(c.routes.keys().next().value!);
+    const local = s.replicas[s.index];
+    if (local) ctx.send(local, { type: 'client-route', client: m.client, to: m.from } satisfies MClientRoute);
+  }
+  c.pending.push({ bytes: m.bytes, commands: m.commands, from: m.from });
+  c.pendingCommands += m.commands;
   // Batch what arrives in this turn: flush after the messages already queued.
   if (!c.flushQueued) {
     c.flushQueued = true;
@@ -103,41 +122,25 @@ function hasRoom(s: RaftNodeState): boolean {
 }
 
 /**
- * Fills entries with batches of waiting commands while the pipeline has room; `append` puts one
- * in the log (value, number of commands, bytes). Returns how many entries were appended.
+ * Fills entries with waiting requests while the pipeline has room; `append` puts one in the log
+ * (value, number of commands, bytes). Returns how many entries were appended.
  */
 export function flushCommands(s: RaftNodeState, append: (value: SlotValue, commands: number, bytes: number) => void): number {
   const c = s.client;
   const o = s.opts;
   let appended = 0;
   while (c.pendingHead < c.pending.length && hasRoom(s)) {
-    let value: SlotValue;
-    let count: number;
-    let bytes: number;
-    if (o.encodeBatches) {
-      // Encoded as it is filled: the byte bound is the batch's real size.
-      while (c.pendingHead < c.pending.length && batchEncoder.count < o.maxBatchCommands && batchEncoder.bytes < o.maxBatchBytes) {
-        batchEncoder.add(c.pending[c.pendingHead]!);
-        c.pending[c.pendingHead++] = undefined as never;
-      }
-      count = batchEncoder.count;
-      value = batchEncoder.finish();
-      bytes = value.byteLength;
-    } else {
-      const commands: Command[] = [];
-      bytes = 0;
-      while (c.pendingHead < c.pending.length && commands.length < o.maxBatchCommands) {
-        const cmd = c.pending[c.pendingHead]!;
-        const size = approxSize(cmd.op);
-        if (commands.length > 0 && bytes + size > o.maxBatchBytes) break;
-        commands.push(cmd);
-        bytes += size;
-        c.pending[c.pendingHead++] = undefined as never;
-      }
-      count = commands.length;
-      value = { commands } satisfies Batch;
+    // A request larger than the batch bounds makes an entry of its own.
+    while (c.pendingHead < c.pending.length) {
+      const w = c.pending[c.pendingHead]!;
+      if (builder.count > 0 && (builder.commands + w.commands > o.maxBatchCommands || builder.bytes + w.bytes.length > o.maxBatchBytes)) break;
+      builder.add(w.bytes, w.commands);
+      c.pendingCommands -= w.commands;
+      c.pending[c.pendingHead++] = undefined as never;
     }
-    append(value, count, bytes);
+    const count = builder.commands;
+    const value = builder.finish();
+    append(value, count, value.byteLength);
     appended++;
   }
   if (c.pendingHead === c.pending.length) {
@@ -150,57 +153,28 @@ export function flushCommands(s: RaftNodeState, append: (value: SlotValue, comma
   return appended;
 }
 
-/** A cheap upper-bound estimate of a command's size in bytes, for batch limits. */
-export function approxSize(v: unknown, depth = 0): number {
-  switch (typeof v) {
-    case 'string': return 2 + v.length;
-    case 'number': return 8;
-    case 'boolean': return 1;
-    case 'object': {
-      if (v === null || depth > 4) return 8;
-      if (v instanceof Uint8Array) return v.length + 4;
-      let n = 8;
-      if (Array.isArray(v)) for (const x of v) n += approxSize(x, depth + 1);
-      else for (const k in v as Record<string, unknown>) n += k.length + approxSize((v as Record<string, unknown>)[k], depth + 1);
-      return n;
-    }
-    default: return 8;
-  }
-}
-
-/** A slot value's size as the batch bounds count it. */
-export function valueBytes(value: SlotValue): number {
-  if (value === null) return 0;
-  if (value instanceof Uint8Array) return value.byteLength;
-  let n = 0;
-  for (const c of value.commands) n += approxSize(c.op);
-  return n;
-}
-
 /**
- * A read. Linearizable and lease reads need the leader; session and eventual reads are the
+ * Reads. Linearizable and lease reads need the leader; session and eventual reads are the
  * replica's (it waits for the session's index itself).
  */
-export function onRead(s: RaftNodeState, m: MRead, ctx: RaftCtx): void {
-  const token = m.replyTo ?? ctx.replyToken();
-  if (!token) return;
+export function onReads(s: RaftNodeState, m: MClientReads, ctx: RaftCtx): void {
   const replica = s.replicas[s.index];
-  if ((m.consistency === 'session' || m.consistency === 'eventual') && replica) {
-    ctx.send(replica, { ...m, replyTo: token } satisfies MRead);
+  if (m.consistency === 'session' || m.consistency === 'eventual') {
+    if (replica) ctx.send(replica, m);
     return;
   }
   if (s.status !== 'leader') {
     s.stats.redirects++;
-    ctx.respond(token, redirect(leaderRef(s), 'not the leader', m.id));
+    ctx.send(m.from, redirect(leaderRef(s), notLeaderReason(s), true));
     return;
   }
   const c = s.client;
   if (c.reads.length >= s.opts.maxPendingReads) {
-    ctx.respond(token, { type: 'read-result', ok: false, error: `the leader has ${s.opts.maxPendingReads} reads waiting (maxPendingReads); retry later`, index: -1, id: m.id } satisfies MReadResult);
+    ctx.send(m.from, redirect(ctx.self, `the leader has ${s.opts.maxPendingReads} read messages waiting (maxPendingReads); retry later`, true, true));
     return;
   }
   const lease = m.consistency === 'lease' && leaseValid(s, ctx.now());
-  c.reads.push({ query: m.query, token, id: m.id, round: s.round + 1, lease, index: committedInCurrentTerm(s) ? s.commitIndex : -1 });
+  c.reads.push({ m, round: s.round + 1, lease, index: committedInCurrentTerm(s) ? s.commitIndex : -1 });
   if (lease) serveReads(s, ctx);
   else if (!c.readRoundQueued) {
     // The reads of one turn share a round: it is sent after the messages already queued.
@@ -227,8 +201,9 @@ export function serveReads(s: RaftNodeState, ctx: RaftCtx): void {
   const keep: PendingRead[] = [];
   for (const r of c.reads) {
     if (r.lease || s.confirmedRound >= r.round) {
+      // Raft index i is the replica's applied point i (entry i is slot i - 1).
       const index = r.index < 0 ? s.commitIndex : r.index;
-      ctx.send(replica, { type: 'read', query: r.query, consistency: 'session', afterIndex: index, replyTo: r.token, id: r.id } satisfies MRead);
+      ctx.send(replica, { ...r.m, consistency: 'session', afterIndex: Math.max(index, r.m.afterIndex) } satisfies MClientReads);
     } else {
       keep.push(r);
     }
@@ -236,17 +211,37 @@ export function serveReads(s: RaftNodeState, ctx: RaftCtx): void {
   c.reads = keep;
 }
 
-/** Leadership lost: what waits here goes back to its clients, who retry with the new leader. */
+/**
+ * Leadership lost: what waits here goes back to its clients, who send it again to the new
+ * leader; this node's replica stops answering clients (the next leader's does).
+ */
 export function leadershipLost(s: RaftNodeState, ctx: RaftCtx): void {
   const c = s.client;
-  const leader = leaderRef(s);
+  // Deposed by the campaign of a transfer we asked for: its target is the likely leader.
+  const leader = leaderRef(s) ?? (s.transferee !== NONE && s.transferee !== s.index ? s.nodes[s.transferee] ?? null : null);
+  const told = new Set<string>();
   for (let i = c.pendingHead; i < c.pending.length; i++) {
-    const cmd = c.pending[i]!;
-    if (cmd.reply) ctx.respond(cmd.reply, redirect(leader, 'leadership moved', cmd.seq));
+    const from = c.pending[i]!.from;
+    const key = `${from.node}.${from.id}`;
+    if (told.has(key)) continue;
+    told.add(key);
+    ctx.send(from, redirect(leader, 'leadership moved', false));
   }
   c.pending = [];
   c.pendingHead = 0;
-  for (const r of c.reads) ctx.respond(r.token, redirect(leader, 'leadership moved', r.id));
+  c.pendingCommands = 0;
+  told.clear();
+  for (const r of c.reads) {
+    const key = `${r.m.from.node}.${r.m.from.id}`;
+    if (told.has(key)) continue;
+    told.add(key);
+    ctx.send(r.m.from, redirect(leader, 'leadership moved', true));
+  }
   c.reads = [];
   c.readRoundQueued = false;
+  if (c.routes.size > 0) {
+    const local = s.replicas[s.index];
+    if (local) ctx.send(local, { type: 'client-routes-clear' });
+    c.routes.clear();
+  }
 }

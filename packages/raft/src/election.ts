@@ -45,8 +45,6 @@ function endReign(s: RaftNodeState, ctx: RaftCtx): void {
   s.leaseUntil = 0;
   s.leaseDisabled = false;
   s.uncommittedBytes = 0;
-  s.snapshotStreams = s.nodes.map(() => null);
-  s.outgoingSnapshot = null;
 }
 
 /**
@@ -140,8 +138,6 @@ export function becomeLeader(s: RaftNodeState, ctx: RaftCtx): void {
   s.quorumCheckAt = now + o.electionTimeoutMs;
   s.lastHeartbeatAt = now;
   s.uncommittedBytes = 0;
-  s.snapshotStreams = s.nodes.map(() => null);
-  s.outgoingSnapshot = null;
   s.commandsThrough.clear();
   s.reignBase = s.proposedCommands;
   s.commandsFrom = s.log.lastIndex;

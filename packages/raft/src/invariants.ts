@@ -14,9 +14,10 @@
  *    moved there; each leader is checked against all of them when it is first seen, and all
  *    leaders against each one when it is first seen;
  *  - state machine safety: no two nodes ever commit different entries at one index, a node never
- *    changes an entry below its commit index, and each replica has applied exactly the committed
- *    log (its running digest equals the digest of the committed entries), so
- *  - replicas' applied logs are prefixes of one another (and only grow), as for Multi-Paxos.
+ *    changes an entry below its commit index, and each replica applies exactly the committed log
+ *    (every slot it applies holds the bytes of the entry committed there), and
+ *  - replicas' applied logs are prefixes of one another (their running digests agree at the
+ *    same index) and only grow, as for Multi-Paxos.
  *
  * Besides: a leader moves its commit index only over entries covered by an entry of its own
  * term stored on a majority (the commit rule of §5.4.2, the Figure 8 case), a commit index never
@@ -24,10 +25,13 @@
  * term above its node's.
  *
  * The checker reads live states (the objects the actors hold): entries are immutable once made,
- * so an unchanged entry is the same object, and a step costs only what changed.
+ * so an unchanged entry is the same object, and a step costs only what changed. A node whose
+ * state is `tentative` (it persisted something not yet durable: a crash now would undo it, and
+ * persist before send has kept it from everyone) is looked at once it is durable again; until
+ * then it counts as it was last seen.
  */
-import { IntMap, hashString } from '@synod/actors';
-import { MultiPaxosInvariants, batchOf, valueKey, type ClusterView, type MultiViolation, type ReplicaState, type SlotValue } from '@synod/paxos';
+import { IntMap } from '@synod/actors';
+import { MultiPaxosInvariants, valueKey, type MultiViolation, type ReplicaState, type SlotValue } from '@synod/paxos';
 import type { Entry } from './messages.js';
 import type { RaftNodeState } from './state.js';
 
@@ -36,6 +40,11 @@ export interface RaftViolation {
     | 'election-safety' | 'leader-append-only' | 'log-matching' | 'leader-completeness' | 'state-machine-safety' | 'commit-rule' | 'commit-index' | 'term'
     | MultiViolation['property'];
   message: string;
+}
+
+/** The actors to check: RaftNodes and replicas (others are ignored), each maybe `tentative`. */
+export interface RaftClusterView {
+  actors: Iterable<{ name: string; state: unknown; tentative?: boolean }>;
 }
 
 /** What was seen of one node's incarnation at its last change. */
@@ -69,10 +78,13 @@ export class RaftInvariants {
   private readonly entries = new IntMap<Map<number, { key: string; prevTerm: number }>>();
   /** index → the committed entry. */
   private readonly ledger = new IntMap<Committed>();
-  /** Nodes seen leading now, by name. */
-  private readonly leading = new Map<string, RaftNodeState>();
-  /** The replicas' digest of the committed entries 1..i (as a replica with `digest` computes it), for the contiguous ledger prefix. */
-  private readonly chain: number[] = [0];
+  /**
+   * Nodes seen leading, by name, and the term they were seen leading in. The state is live: a node
+   * looked at only once durable again may have moved on meanwhile (it is checked again then).
+   */
+  private readonly leading = new Map<string, { state: RaftNodeState; term: number }>();
+  /** Per replica: the incarnation last seen, and the applied point checked against the ledger up to. */
+  private readonly replicaChecked = new Map<string, [incarnation: number, upTo: number]>();
   private readonly replicas: MultiPaxosInvariants;
   /**
    * Every node's log as last seen: a running node's live state; a node that is down, the state it
@@ -85,12 +97,13 @@ export class RaftInvariants {
     this.replicas = new MultiPaxosInvariants(nodeCount);
   }
 
-  observe(view: ClusterView): RaftViolation | null {
+  observe(view: RaftClusterView): RaftViolation | null {
     const replicas: { name: string; state: unknown }[] = [];
     const actors = [...view.actors];
-    for (const a of actors) if (isRaftNode(a.state)) this.lastSeen.set(a.name, a.state);
+    for (const a of actors) if (isRaftNode(a.state) && a.tentative !== true) this.lastSeen.set(a.name, a.state);
     for (const a of actors) {
       if (isRaftNode(a.state)) {
+        if (a.tentative === true) continue;
         const v = this.node(a.name, a.state);
         if (v) return v;
       } else if (isReplica(a.state)) {
@@ -161,7 +174,7 @@ export class RaftInvariants {
       const other = this.leaders.get(s.term);
       if (other === undefined) this.leaders.set(s.term, s.index);
       else if (other !== s.index) return { property: 'election-safety', message: `two leaders in term ${s.term}: node ${other} and node ${s.index}` };
-      this.leading.set(name, s);
+      this.leading.set(name, { state: s, term: s.term });
       if (was.ledTerm !== s.term) {
         was.ledTerm = s.term;
         let v: RaftViolation | null = null;
@@ -194,8 +207,8 @@ export class RaftInvariants {
       }
       const added: Committed = { term: e.term, key, value: e.value, commitTerm: s.term };
       this.ledger.set(i, added);
-      for (const [leaderName, l] of this.leading) {
-        if (l.term < added.commitTerm) continue;
+      for (const [leaderName, { state: l, term }] of this.leading) {
+        if (l.status !== 'leader' || l.term !== term || term < added.commitTerm) continue;
         const v = this.completeness(leaderName, l, i, added);
         if (v) return v;
       }
@@ -238,26 +251,32 @@ export class RaftInvariants {
     return null;
   }
 
-  /** A replica's applied log must be the committed log: its running digest equals the committed entries' digest. */
-  private replica(name: string, r: ReplicaState): RaftViolation | null {
-    if (!r.opts.digest || r.appliedUpTo === 0) return null;
-    const expected = this.committedDigest(r.appliedUpTo);
-    if (expected === undefined || expected === r.digest) return null;
-    return { property: 'state-machine-safety', message: `${name} applied up to entry ${r.appliedUpTo} a log other than the committed one (digest ${r.digest.toString(16)}, committed ${expected.toString(16)})` };
-  }
-
   /**
-   * The digest a replica with `digest` on keeps after applying committed entries 1..n (one hash
-   * per slot, chained, over its commands' session, number and operation); undefined while the
-   * ledger has a gap below n.
+   * A replica's applied log must be the committed log: each slot it applied since last seen (and
+   * still holds: those in a snapshot it installed were checked where they were applied) holds the
+   * bytes of the entry committed at that index (slot i is entry i + 1).
    */
-  private committedDigest(n: number): number | undefined {
-    while (this.chain.length <= n) {
-      const c = this.ledger.get(this.chain.length);
-      if (c === undefined) return undefined;
-      const batch = batchOf(c.value);
-      this.chain.push(hashString(valueKey(batch === null ? null : batch.commands.map((x) => [x.client, x.seq, x.op])), this.chain[this.chain.length - 1]!));
+  private replica(name: string, r: ReplicaState): RaftViolation | null {
+    const applied = r.exec.appliedUpTo;
+    const seen = this.replicaChecked.get(name);
+    let from = seen !== undefined && seen[0] === r.incarnationStart ? seen[1] : 0;
+    if (from > applied) from = 0;
+    let slot = from;
+    for (; slot < applied; slot++) {
+      if (!r.log.has(slot)) continue;
+      const c = this.ledger.get(slot + 1);
+      // Not seen committed yet (it will be: a replica gets only what some node committed): look again later.
+      if (c === undefined) break;
+      const v = r.log.get(slot) ?? null;
+      if (valueKey(v) !== c.key) {
+        return { property: 'state-machine-safety', message: `${name} applied slot ${slot} holding ${describe(v)}, but entry ${slot + 1} was committed holding ${describe(c.value)}` };
+      }
     }
-    return this.chain[n];
+    this.replicaChecked.set(name, [r.incarnationStart, slot]);
+    return null;
   }
+}
+
+function describe(v: SlotValue): string {
+  return v === null ? 'a no-op' : `${v.length} bytes ${Buffer.from(v.subarray(0, 16)).toString('hex')}${v.length > 16 ? '…' : ''}`;
 }

@@ -1,21 +1,23 @@
 /**
  * Messages of Raft (Ongaro & Ousterhout, and Ongaro's dissertation), named as in etcd's raft
- * library: RequestVote (and its PreVote round), AppendEntries, heartbeats, TimeoutNow and a
- * snapshot sent in chunks. Every one carries the sender's term (§5.1): a node that sees a higher
- * term adopts it, a message with a lower term is stale.
+ * library: RequestVote (and its PreVote round), AppendEntries, heartbeats, TimeoutNow and
+ * InstallSnapshot. Every one carries the sender's term (§5.1): a node that sees a higher term
+ * adopts it, a message with a lower term is stale.
  *
- * Log entries are the Multi-Paxos replicas' slots: entry `i` (1-based, as in the paper) is slot
- * `i - 1`, and its value is a slot value (a batch of client commands, or `null` for the no-op a
- * new leader appends). That is the seam with `@synod/paxos`'s Replica, which applies them.
+ * Log entries are the replicas' slots: entry `i` (1-based, as in the paper) is slot `i - 1`, and
+ * its value is a slot value of `@synod/smr`'s log format (client requests concatenated by the
+ * leader, never parsed by it), or `null` for the no-op a new leader appends. That is the seam
+ * with the replicas (`@synod/paxos`'s Replica), which apply them.
  */
 import type { ActorRef } from '@synod/actors';
-import type { MApplied, MEntries, MFetch, MRead, MRequest, MSnapshot, SlotValue } from '@synod/paxos';
+import type { MApplied, MFetch, SlotValue } from '@synod/paxos';
+import type { MClientReads, MClientRequest } from '@synod/smr';
 
 /** One log entry. Its index is its position in the log. Immutable once created. */
 export interface Entry {
   readonly term: number;
   readonly value: SlotValue;
-  /** The value's size as batch bounds count it (bytes of an encoded batch; estimated otherwise). */
+  /** The value's size in bytes (what the batch and in-flight bounds count). */
   readonly bytes: number;
 }
 
@@ -31,8 +33,8 @@ export interface RVoteResp { type: 'r-vote-resp'; term: number; from: number; gr
 /** AppendEntries (§5.3): `entries` follow (`prevIndex`, `prevTerm`); `commit` is the leader's commit index. */
 export interface RAppend { type: 'r-append'; term: number; from: number; prevIndex: number; prevTerm: number; entries: Entry[]; commit: number }
 /**
- * The answer to AppendEntries (or to a snapshot). Accepted: `index` is the last index known to
- * match the leader's log. Rejected: `index` is the rejected `prevIndex`, and (`hintIndex`,
+ * The answer to AppendEntries (or to InstallSnapshot). Accepted: `index` is the last index known
+ * to match the leader's log. Rejected: `index` is the rejected `prevIndex`, and (`hintIndex`,
  * `hintTerm`) the follower's guess of the last index where the logs may match (etcd's
  * findConflictByTerm), so the leader skips a whole divergent term per round trip.
  */
@@ -46,23 +48,23 @@ export interface RHeartbeatResp { type: 'r-heartbeat-resp'; term: number; from: 
 export interface RTimeoutNow { type: 'r-timeout-now'; term: number; from: number }
 
 /**
- * One chunk of a snapshot for a follower the log no longer reaches: the bytes of the leader's
- * node's replica snapshot, which stands for the log up to `index` (whose entry has `lastTerm`).
+ * InstallSnapshot (§7) for a follower whose next entry the leader compacted away: the log up to
+ * `index` (whose entry has `lastTerm`) is committed and covered by snapshots of the replicas. The
+ * state itself does not ride here: the follower's replica pulls a peer replica's snapshot in
+ * chunks (see snapshot-transfer.ts).
  */
-export interface RSnapshotChunk { type: 'r-snapshot-chunk'; term: number; from: number; index: number; lastTerm: number; offset: number; total: number; data: Uint8Array }
-/** The follower has `received` bytes of the snapshot at `index`, contiguously from the start. */
-export interface RSnapshotAck { type: 'r-snapshot-ack'; term: number; from: number; index: number; received: number }
+export interface RSnapshot { type: 'r-snapshot'; term: number; from: number; index: number; lastTerm: number }
 
 /** Asks the leader (any node forwards it there) to hand leadership to node `to`. */
 export interface RTransfer { type: 'r-transfer'; to: number }
 
 /** What nodes send each other. */
-export type RaftPeerMsg = RVote | RVoteResp | RAppend | RAppendResp | RHeartbeat | RHeartbeatResp | RTimeoutNow | RSnapshotChunk | RSnapshotAck;
+export type RaftPeerMsg = RVote | RVoteResp | RAppend | RAppendResp | RHeartbeat | RHeartbeatResp | RTimeoutNow | RSnapshot;
 
-/** Everything a RaftNode receives: peers, clients (the Multi-Paxos leader's client messages), replicas, itself. */
+/** Everything a RaftNode receives: peers, clients (the client protocol of @synod/smr), replicas, itself. */
 export type RaftMsg =
   | RaftPeerMsg | RTransfer
-  | MRequest | MRead
-  | MApplied | MFetch | MSnapshot | MEntries
+  | MClientRequest | MClientReads
+  | MApplied | MFetch
   | { type: 'tick' } | { type: 'flush' } | { type: 'read-round' }
   | { type: 'configure'; nodes?: ActorRef<RaftMsg>[]; replicas?: ActorRef<any>[] };

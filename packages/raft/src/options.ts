@@ -2,6 +2,7 @@
  * The bounds and timing of a Raft node. Every queue, window, batch and retry has a named bound
  * with a default; units come last in the names.
  */
+import { InvalidOptionError } from '@synod/actors';
 
 export interface RaftOptions {
   /**
@@ -55,18 +56,8 @@ export interface RaftOptions {
   snapshotCatchUpEntries: number;
   /** ... and at most this many bytes of them. Default 2 MiB. */
   snapshotCatchUpBytes: number;
-  /** Bytes per snapshot chunk. Default 256 KiB. */
-  maxSnapshotChunkBytes: number;
-  /** Snapshot chunks in flight to one follower. Default 4. */
-  maxSnapshotChunksInFlight: number;
-  /** The largest snapshot a follower accepts. Default 512 MiB. */
-  maxSnapshotBytes: number;
-  /** Unacknowledged snapshot chunks are sent again after this long. Default 200. */
-  snapshotRetryMs: number;
   /** The node that campaigns at once at a cold start (no need to wait an election timeout); -1: none. Default 0. */
   preferredLeader: number;
-  /** Encode each batch as bytes once (for nodes in other threads). Off for embedded clusters. Default true. */
-  encodeBatches: boolean;
 }
 
 export const defaultRaftOptions: RaftOptions = {
@@ -90,30 +81,52 @@ export const defaultRaftOptions: RaftOptions = {
   maxDecideEntries: 512,
   snapshotCatchUpEntries: 1024,
   snapshotCatchUpBytes: 2 << 20,
-  maxSnapshotChunkBytes: 256 << 10,
-  maxSnapshotChunksInFlight: 4,
-  maxSnapshotBytes: 512 << 20,
-  snapshotRetryMs: 200,
   preferredLeader: 0,
-  encodeBatches: true,
 };
 
-/** The options with defaults filled in; refuses values that cannot work, saying which and why. */
-export function resolveRaftOptions(o: Partial<RaftOptions> | undefined): RaftOptions {
-  const r = { ...defaultRaftOptions, ...o };
-  const positive: (keyof RaftOptions)[] = [
-    'electionTimeoutMs', 'heartbeatMs', 'tickMs', 'window', 'maxInflightMsgs', 'maxInflightBytes', 'maxAppendBytes', 'maxBatchCommands',
-    'maxBatchBytes', 'maxUncommittedBytes', 'maxPendingCommands', 'maxPendingReads', 'maxApplyLag', 'replicaTimeoutMs', 'maxDecideEntries',
-    'maxSnapshotChunkBytes', 'maxSnapshotChunksInFlight', 'maxSnapshotBytes', 'snapshotRetryMs',
-  ];
-  for (const k of positive) {
-    const v = r[k];
-    if (typeof v !== 'number' || !(v > 0)) throw new RangeError(`raft option ${k} must be a positive number, got ${String(v)}`);
+type Kind = 'count' | 'ms' | 'fraction' | 'flag' | 'node' | 'size';
+
+const KIND_RULE: Record<Kind, [test: (v: unknown) => boolean, rule: string]> = {
+  count: [(v) => Number.isSafeInteger(v) && (v as number) > 0, 'a positive integer'],
+  size: [(v) => Number.isSafeInteger(v) && (v as number) >= 0, 'an integer >= 0'],
+  ms: [(v) => typeof v === 'number' && Number.isFinite(v) && v > 0, 'a positive, finite number of milliseconds'],
+  fraction: [(v) => typeof v === 'number' && v >= 0 && v < 1, 'a number in [0, 1)'],
+  flag: [(v) => typeof v === 'boolean', 'true or false'],
+  node: [(v) => Number.isSafeInteger(v) && (v as number) >= -1, 'a node number, or -1 for none'],
+};
+
+const KINDS: Record<keyof RaftOptions, Kind> = {
+  electionTimeoutMs: 'ms', heartbeatMs: 'ms', tickMs: 'ms', preVote: 'flag', checkQuorum: 'flag', maxClockDrift: 'fraction', window: 'count',
+  maxInflightMsgs: 'count', maxInflightBytes: 'count', maxAppendBytes: 'count', maxBatchCommands: 'count', maxBatchBytes: 'count',
+  maxUncommittedBytes: 'count', maxPendingCommands: 'count', maxPendingReads: 'count', maxApplyLag: 'count', replicaTimeoutMs: 'ms',
+  maxDecideEntries: 'count', snapshotCatchUpEntries: 'size', snapshotCatchUpBytes: 'size', preferredLeader: 'node',
+};
+
+/** The names of every Raft option. */
+export const raftOptionNames = Object.keys(KINDS) as (keyof RaftOptions)[];
+
+/**
+ * The options with defaults filled in; refuses values that cannot work, naming the option, the
+ * value and the rule ({@link InvalidOptionError}).
+ */
+export function resolveRaftOptions(given: Partial<RaftOptions> | undefined, where = 'raft options'): RaftOptions {
+  if (given !== undefined && (typeof given !== 'object' || given === null || Array.isArray(given))) {
+    throw new InvalidOptionError(`${where} must be an object of options, got ${given === null ? 'null' : Array.isArray(given) ? 'an array' : typeof given}`);
+  }
+  const r: RaftOptions = { ...defaultRaftOptions };
+  for (const [key, value] of Object.entries(given ?? {})) {
+    if (value === undefined) continue;
+    const kind = KINDS[key as keyof RaftOptions];
+    if (kind === undefined) throw new InvalidOptionError(`${where}: unknown option "${key}" (the options are ${raftOptionNames.join(', ')})`);
+    const [ok, rule] = KIND_RULE[kind];
+    if (!ok(value)) throw new InvalidOptionError(`${where}: ${key} must be ${rule}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
+    (r as unknown as Record<string, unknown>)[key] = value;
   }
   if (!(r.heartbeatMs < r.electionTimeoutMs)) {
-    throw new RangeError(`raft option heartbeatMs (${r.heartbeatMs}) must be shorter than electionTimeoutMs (${r.electionTimeoutMs}), or followers campaign between heartbeats`);
+    throw new InvalidOptionError(`${where}: heartbeatMs (${r.heartbeatMs}) must be shorter than electionTimeoutMs (${r.electionTimeoutMs}), or followers campaign between heartbeats`);
   }
-  if (!(r.maxClockDrift >= 0 && r.maxClockDrift < 1)) throw new RangeError(`raft option maxClockDrift must be within [0, 1), got ${r.maxClockDrift}`);
-  if (!(r.snapshotCatchUpEntries >= 0 && r.snapshotCatchUpBytes >= 0)) throw new RangeError('raft options snapshotCatchUpEntries and snapshotCatchUpBytes must be >= 0');
+  if (r.tickMs > r.heartbeatMs) {
+    throw new InvalidOptionError(`${where}: tickMs (${r.tickMs}) must not exceed heartbeatMs (${r.heartbeatMs}): heartbeats go out on ticks`);
+  }
   return r;
 }

@@ -8,8 +8,10 @@
  *  - `replicate`: the logs match up to `match`; the leader streams entries optimistically,
  *    advancing `next` as it sends, with a window of messages in flight bounded in count and bytes
  *    ({@link Inflights});
- *  - `snapshot`: the follower needs entries the leader compacted away; replication pauses while
- *    a snapshot is sent (in chunks) and resumes once the follower's log reaches the leader's.
+ *
+ * etcd's third state, `snapshot` (replication paused while a snapshot crosses), is not needed:
+ * the snapshot a follower gets from Raft is only the compaction point, and the state crosses
+ * between the replicas (snapshot-transfer.ts), so probing resumes at once.
  */
 
 /**
@@ -62,7 +64,7 @@ export class Inflights {
   }
 }
 
-export type ProgressState = 'probe' | 'replicate' | 'snapshot';
+export type ProgressState = 'probe' | 'replicate';
 
 /** The leader's view of one follower. */
 export class Progress {
@@ -73,8 +75,6 @@ export class Progress {
   state: ProgressState = 'probe';
   /** In `probe`: a message was sent and nothing since said whether it arrived (paused until then). */
   probeSent = false;
-  /** In `snapshot`: the index of the snapshot being sent. */
-  pendingSnapshot = 0;
   /** The highest commit index sent to this follower. */
   sentCommit = 0;
   /** Heard from since the last quorum check (CheckQuorum). */
@@ -90,35 +90,18 @@ export class Progress {
 
   private resetState(state: ProgressState): void {
     this.probeSent = false;
-    this.pendingSnapshot = 0;
     this.state = state;
     this.inflights.reset();
   }
 
   becomeProbe(): void {
-    // After a snapshot the follower's log reaches at least the snapshot's index.
-    const snap = this.state === 'snapshot' ? this.pendingSnapshot : 0;
     this.resetState('probe');
-    this.next = Math.max(this.match + 1, snap + 1);
+    this.next = this.match + 1;
   }
 
   becomeReplicate(): void {
     this.resetState('replicate');
     this.next = this.match + 1;
-  }
-
-  becomeSnapshot(index: number): void {
-    this.resetState('snapshot');
-    this.pendingSnapshot = index;
-  }
-
-  /** Paused: nothing may be sent now (waiting for an answer, a full window, or a snapshot). */
-  paused(): boolean {
-    switch (this.state) {
-      case 'probe': return this.probeSent;
-      case 'replicate': return this.inflights.full();
-      case 'snapshot': return true;
-    }
   }
 
   /** A message with `entries` entries of `bytes` bytes, ending at `last`, was sent. */

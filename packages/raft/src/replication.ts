@@ -13,14 +13,14 @@
  * Follower: accepts entries that follow an entry it holds with the same index and term (the
  * consistency check), deletes a conflicting suffix, never an entry it knows committed.
  */
+import type { SlotValue } from '@synod/paxos';
 import { assert } from './assert.js';
 import { serveReads } from './client-entry.js';
 import { persistAppended, persistTruncated } from './durable.js';
 import { UNKNOWN_TERM } from './log.js';
 import type { Entry, RAppend, RAppendResp, RHeartbeat, RHeartbeatResp, RTimeoutNow } from './messages.js';
-import { endSnapshotStream, startSnapshot } from './snapshot-transfer.js';
+import { sendSnapshot } from './snapshot-transfer.js';
 import { ROUNDS_TRACKED, popcount, type RaftCtx, type RaftNodeState } from './state.js';
-import type { SlotValue } from '@synod/paxos';
 
 // ------------------------------------------------------------------ leader: appending
 
@@ -50,12 +50,12 @@ export function appendEntry(s: RaftNodeState, value: SlotValue, commands: number
  */
 export function sendAppend(s: RaftNodeState, to: number, sendIfEmpty: boolean, ctx: RaftCtx): boolean {
   const pr = s.progress[to]!;
-  if (pr.state === 'snapshot' || (pr.state === 'probe' && pr.probeSent)) return false;
+  if (pr.state === 'probe' && pr.probeSent) return false;
   const prevIndex = pr.next - 1;
   const prevTerm = s.log.term(prevIndex);
   if (prevTerm === UNKNOWN_TERM) {
     // The entry before `next` is compacted away (or `next` ran past the log): install a snapshot.
-    if (prevIndex < s.log.snapIndex) return startSnapshot(s, to, ctx);
+    if (prevIndex < s.log.snapIndex) return sendSnapshot(s, to, ctx);
     pr.next = s.log.lastIndex + 1;
     return false;
   }
@@ -127,14 +127,7 @@ export function onAppendResp(s: RaftNodeState, m: RAppendResp, ctx: RaftCtx): vo
     return;
   }
   const updated = pr.maybeUpdate(m.index);
-  if (pr.state === 'snapshot' && (pr.match >= pr.pendingSnapshot || pr.match + 1 >= s.log.firstIndex)) {
-    // The snapshot is in (or the follower's log reaches ours again): replicate from its match.
-    // If the log was compacted past the snapshot meanwhile, probing finds that out and sends a
-    // newer one (etcd leaves snapshot state on the snapshot's report the same way).
-    endSnapshotStream(s, m.from);
-    pr.becomeProbe();
-    if (pr.match + 1 >= s.log.firstIndex) pr.becomeReplicate();
-  } else if (!(updated || (pr.match === m.index && pr.state === 'probe'))) {
+  if (!(updated || (pr.match === m.index && pr.state === 'probe'))) {
     return;
   } else if (pr.state === 'probe') {
     pr.becomeReplicate();

@@ -14,37 +14,6 @@ export const NONE = -1;
 
 export type RaftStatus = 'follower' | 'pre-candidate' | 'candidate' | 'leader';
 
-/** The encoded replica snapshot a leader sends to followers its log no longer reaches. */
-export interface OutgoingSnapshot {
-  /** The raft index it stands for (the replica's applied slot count). */
-  index: number;
-  /** The term of the entry at `index`. */
-  term: number;
-  bytes: Uint8Array;
-}
-
-/** A snapshot being sent to one follower, in chunks. */
-export interface SnapshotStream {
-  snapshot: OutgoingSnapshot;
-  /** Bytes the follower acknowledged. */
-  acked: number;
-  /** Bytes sent (acked <= sent). */
-  sent: number;
-  /** When the follower last acknowledged (or the stream started). */
-  progressAt: number;
-}
-
-/** A snapshot being received from the leader. */
-export interface IncomingSnapshot {
-  from: number;
-  term: number;
-  index: number;
-  lastTerm: number;
-  total: number;
-  received: number;
-  chunks: Uint8Array[];
-}
-
 /** A replica's last `m-applied` report. */
 export interface ReplicaReport { snapshotAt: number; applied: number; heardAt: number }
 
@@ -54,6 +23,7 @@ export interface RaftStats {
   leaderships: number;
   entries: number;
   commands: number;
+  /** InstallSnapshot messages sent (as leader) and installed (as follower). */
   snapshotsSent: number;
   snapshotsInstalled: number;
   transfers: number;
@@ -119,16 +89,6 @@ export interface RaftNodeState {
   confirmedRound: number;
   /** Lease reads are served without a round until then (local clock). */
   leaseUntil: number;
-  /** Snapshots being sent, by follower. */
-  snapshotStreams: (SnapshotStream | null)[];
-  /** The local replica's last snapshot, encoded, when a follower needed one. */
-  outgoingSnapshot: OutgoingSnapshot | null;
-  /** When the local replica was last asked for its snapshot. */
-  snapshotAskedAt: number;
-
-  // ---- volatile, follower
-  incomingSnapshot: IncomingSnapshot | null;
-
   // ---- the replicas
   /** Committed entries up to here were handed to the local replica. */
   deliveredUpTo: number;

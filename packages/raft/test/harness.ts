@@ -7,6 +7,7 @@
  */
 import { Prng, type ActorContext, type ActorRef, type PersistKey, type ReplyToken } from '@synod/actors';
 import { RaftNode, type RaftMsg, type RaftNodeArgs, type RaftNodeState, type RaftOptions } from '@synod/raft';
+import { ReadsWriter, RequestWriter, SlotReader, type MClientReads, type MClientRequest, type ReadConsistency } from '@synod/smr';
 
 export interface Packet { from: ActorRef<any> | null; to: ActorRef<any>; msg: any; corr: number }
 
@@ -51,6 +52,7 @@ class Ctx implements ActorContext<RaftMsg, never> {
     this.net.persists++;
   }
   recoveredEntries() { return new Map(this.member.durable); }
+  get snapshots(): never { throw new Error('a RaftNode keeps no snapshots (its replica does)'); }
   spawn(): never { throw new Error('not used by the protocol core'); }
   stop() {}
 }
@@ -74,7 +76,7 @@ export class RaftNet {
     this.refs = Array.from({ length: n }, (_, i) => ({ name: `raft-${i}`, node: 1 + i, id: 1 }));
     this.replicas = Array.from({ length: n }, (_, i) => ({ name: `replica-${i}`, node: 1 + i, id: 2 }));
     for (let i = 0; i < n; i++) {
-      const args: RaftNodeArgs = { index: i, size: n, nodes: this.refs, replicas: this.replicas, options: { preferredLeader: -1, encodeBatches: false, ...options } };
+      const args: RaftNodeArgs = { index: i, size: n, nodes: this.refs, replicas: this.replicas, options: { preferredLeader: -1, ...options } };
       const m = { ref: this.refs[i]!, args, state: undefined as never, ctx: undefined as never, durable: new Map(), up: true } as Member;
       m.ctx = new Ctx(this, m, `raft-${i}/0`);
       m.state = RaftNode.init(args, m.ctx, undefined);
@@ -189,7 +191,34 @@ export class RaftNet {
   terms(i: number): number[] { return this.state(i).log.entries.map((e) => e.term); }
 }
 
-/** A client command for a request. */
-export function command(seq: number, op: unknown = { op: 'set', key: 'k', value: seq }, client = 'c'): { client: string; seq: number; op: unknown } {
-  return { client, seq, op };
+const utf8 = new TextEncoder();
+let nextSeq = 0;
+
+/**
+ * A client's request of `n` commands (session 1), written as ClientCore writes it: the bytes that
+ * will sit in the log. Its outcomes go to `from`.
+ */
+export function request(n = 1, client = 'c', from: ActorRef<any> = CLIENT): MClientRequest {
+  const w = new RequestWriter();
+  for (let k = 0; k < n; k++) {
+    const seq = ++nextSeq;
+    w.add(1, 0, seq, utf8.encode(`set k ${seq}`));
+  }
+  return { type: 'client-request', from, client, commands: n, bytes: w.finish(client) };
+}
+
+/** A client's reads (one query each, ids as given); the answers go to `from`. */
+export function reads(consistency: ReadConsistency, ids: number[] = [1], from: ActorRef<any> = CLIENT): MClientReads {
+  const w = new ReadsWriter();
+  for (const id of ids) w.add(id, utf8.encode('get k'));
+  return { type: 'client-reads', from, client: 'c', consistency, afterIndex: 0, bytes: w.finish() };
+}
+
+/** The number of commands in each request of an entry's value. */
+export function commandsIn(value: Uint8Array | null): number[] {
+  if (value === null) return [];
+  const r = new SlotReader().reset(value);
+  const out: number[] = [];
+  while (r.nextRequest()) out.push(r.commandCount);
+  return out;
 }

@@ -7,9 +7,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { HARD_KEY, NONE, RaftLog, type Entry, type RAppend, type RAppendResp, type RVote, type RVoteResp } from '@synod/raft';
-import { CLIENT, RaftNet, command } from './harness.ts';
+import { CLIENT, RaftNet, commandsIn, reads, request } from './harness.ts';
 
-const e = (term: number, value: unknown = null): Entry => ({ term, value: value === null ? null : { commands: [command(1, value)] }, bytes: 8 });
+const utf8 = new TextEncoder();
+/** An entry of `term`; `value` names its bytes (null: a no-op). */
+const e = (term: number, value: string | null = null): Entry => {
+  const bytes = value === null ? null : utf8.encode(value);
+  return { term, value: bytes, bytes: bytes?.byteLength ?? 0 };
+};
 
 /** Gives node i a log of these terms (from index 1) and a term, as if recovered from disk. */
 function withLog(net: RaftNet, i: number, terms: number[], term: number): void {
@@ -175,7 +180,7 @@ test('§5.3 the leader appends a command to its log, persists it, and sends it w
   net.elect(0);
   const li = net.state(0).log.lastIndex;
   net.clearSent();
-  net.ask(0, { type: 'request', commands: [command(1)] });
+  net.tell(0, request());
   net.run({ drop: (p) => p.msg.type === 'r-append-resp' });
   assert.is(net.state(0).log.lastIndex, li + 1);
   assert.ok(net.durable(0).has(li + 1), 'the entry is durable at the leader');
@@ -189,7 +194,7 @@ test('§5.3 an entry stored on a majority is committed; the leader applies it (t
     const net = new RaftNet(size);
     net.elect(0);
     const li = net.state(0).log.lastIndex;
-    net.ask(0, { type: 'request', commands: [command(1)] });
+    net.tell(0, request());
     net.run({ drop: (p) => p.msg.type === 'r-append-resp' && !acks.includes(p.msg.from) });
     assert.is(net.state(0).commitIndex > li, committed, `${size} nodes, acks from ${acks}`);
     if (!committed) continue;
@@ -322,7 +327,7 @@ test('Figure 2: a node that voted and restarts remembers its term and vote, and 
 test('Figure 2: log entries are persisted before they are acknowledged, and come back after a restart', () => {
   const net = new RaftNet(3);
   net.elect(0);
-  net.ask(0, { type: 'request', commands: [command(1), command(2)] });
+  net.tell(0, request(2));
   net.run();
   const terms = net.terms(1);
   net.crash(1);
@@ -398,26 +403,26 @@ test('a restarted node keeps refusing votes for an election timeout: it may have
 test('§6.4 a linearizable read waits for a heartbeat round a majority answers after it arrived, then goes to the replica at the read index', () => {
   const net = new RaftNet(3);
   net.elect(0);
-  net.ask(0, { type: 'request', commands: [command(1)] });
+  net.tell(0, request());
   net.run();
   const commit = net.state(0).commitIndex;
   net.clearSent();
-  net.ask(0, { type: 'read', query: { op: 'get', key: 'k' }, consistency: 'linearizable', id: 7 });
+  net.tell(0, reads('linearizable', [7]));
   // The round goes out, but no follower answers yet.
   net.run({ drop: (p) => p.msg.type === 'r-heartbeat-resp' });
-  assert.is(net.sentOf('read').filter((p) => p.to.name === 'replica-0').length, 0, 'not before a majority confirmed');
+  assert.is(net.sentOf('client-reads').filter((p) => p.to.name === 'replica-0').length, 0, 'not before a majority confirmed');
   net.advance(50); // the next round is answered
-  const served = net.sentOf('read').filter((p) => p.to.name === 'replica-0');
+  const served = net.sentOf('client-reads').filter((p) => p.to.name === 'replica-0');
   assert.is(served.length, 1);
-  assert.equal([served[0]!.msg.consistency, served[0]!.msg.afterIndex, served[0]!.msg.id], ['session', commit, 7]);
-  assert.equal(served[0]!.msg.replyTo, { to: CLIENT, corr: 2 }, 'the replica answers the client directly');
+  assert.equal([served[0]!.msg.consistency, served[0]!.msg.afterIndex], ['session', commit]);
+  assert.equal(served[0]!.msg.from, CLIENT, 'the replica answers the client directly');
 });
 
 test('§6.4 answers to a heartbeat round confirm its reads even when they come after the next round went out', () => {
   const net = new RaftNet(3, { heartbeatMs: 20 });
   net.elect(0);
   net.clearSent();
-  net.ask(0, { type: 'read', query: { op: 'get', key: 'k' }, consistency: 'linearizable', id: 3 });
+  net.tell(0, reads('linearizable', [3]));
   // The read's round goes out; its answers are held back while two more rounds go out.
   net.run({ maxSteps: 4 });
   const held = () => net.inFlight.filter((p) => p.msg.type === 'r-heartbeat-resp');
@@ -426,11 +431,11 @@ test('§6.4 answers to a heartbeat round confirm its reads even when they come a
     net.advance(20, { quiet: true });
   }
   assert.ok(held().length >= 4, 'answers of several rounds are on their way');
-  assert.is(net.sentOf('read').filter((p) => p.to.name === 'replica-0').length, 0);
+  assert.is(net.sentOf('client-reads').filter((p) => p.to.name === 'replica-0').length, 0);
   // Only the answers to the read's own round arrive (the later ones are lost).
   const first = Math.min(...held().map((p) => p.msg.round));
   for (const p of held()) if (p.msg.round === first) net.deliver(p);
-  assert.is(net.sentOf('read').filter((p) => p.to.name === 'replica-0').length, 1, 'served');
+  assert.is(net.sentOf('client-reads').filter((p) => p.to.name === 'replica-0').length, 1, 'served');
 });
 
 test('§6.4 a new leader serves no read before an entry of its term is committed', () => {
@@ -443,13 +448,13 @@ test('§6.4 a new leader serves no read before an entry of its term is committed
   assert.is(net.state(0).status, 'leader');
   assert.is(net.state(0).commitIndex, 0, 'its no-op is not committed');
   net.clearSent();
-  net.ask(0, { type: 'read', query: { op: 'get', key: 'k' }, consistency: 'linearizable', id: 1 });
+  net.tell(0, reads('linearizable', [1]));
   net.run({ drop: (p) => p.msg.type === 'r-append-resp' });
   assert.ok(net.state(0).confirmedRound >= 1, 'leadership is confirmed by a round');
-  assert.is(net.sentOf('read').filter((p) => p.to.name === 'replica-0').length, 0, 'but the commit index may be stale');
+  assert.is(net.sentOf('client-reads').filter((p) => p.to.name === 'replica-0').length, 0, 'but the commit index may be stale');
   net.advance(50);
   assert.is(net.state(0).commitIndex, 1);
-  const served = net.sentOf('read').filter((p) => p.to.name === 'replica-0');
+  const served = net.sentOf('client-reads').filter((p) => p.to.name === 'replica-0');
   assert.is(served.length, 1);
   assert.is(served[0]!.msg.afterIndex, 1);
 });
@@ -459,15 +464,15 @@ test('§6.4.1 lease reads go without a round while the lease holds; a leadership
   net.elect(0);
   net.advance(20); // a round confirmed: the lease runs
   net.clearSent();
-  net.ask(0, { type: 'read', query: { op: 'get', key: 'k' }, consistency: 'lease', id: 1 });
+  net.tell(0, reads('lease', [1]));
   net.deliver(net.inFlight.find((p) => p.to.name === 'raft-0')!);
-  assert.is(net.sentOf('read').filter((p) => p.to.name === 'replica-0').length, 1, 'served in the same turn');
+  assert.is(net.sentOf('client-reads').filter((p) => p.to.name === 'replica-0').length, 1, 'served in the same turn');
   net.tell(0, { type: 'r-transfer', to: 1 });
   net.run({ drop: (p) => p.msg.type === 'r-timeout-now' });
   net.clearSent();
-  net.ask(0, { type: 'read', query: { op: 'get', key: 'k' }, consistency: 'lease', id: 2 });
+  net.tell(0, reads('lease', [2]));
   net.deliver(net.inFlight.find((p) => p.to.name === 'raft-0')!);
-  assert.is(net.sentOf('read').filter((p) => p.to.name === 'replica-0').length, 0, 'after a transfer began, a lease read waits for a round');
+  assert.is(net.sentOf('client-reads').filter((p) => p.to.name === 'replica-0').length, 0, 'after a transfer began, a lease read waits for a round');
 });
 
 // ------------------------------------------------------------------ §3.10 leadership transfer
@@ -476,19 +481,19 @@ test('§3.10 leadership transfer: the leader stops taking entries, brings the ta
   const net = new RaftNet(3);
   net.elect(0);
   // Node 2 is behind.
-  net.ask(0, { type: 'request', commands: [command(1)] });
+  net.tell(0, request());
   net.run({ drop: (p) => p.to.name === 'raft-2' });
   assert.ok(net.state(2).log.lastIndex < net.state(0).log.lastIndex);
   const term = net.state(0).term;
   net.tell(1, { type: 'r-transfer', to: 2 }); // any node forwards it to the leader
-  net.ask(0, { type: 'request', commands: [command(2)] });
+  net.tell(0, request());
   net.run();
   assert.is(net.state(2).status, 'leader');
   assert.is(net.state(2).term, term + 1);
   assert.is(net.state(0).status, 'follower');
-  const redirects = net.sentOf('redirect').filter((p) => p.to.name === 'client');
+  const redirects = net.sentOf('client-redirect').filter((p) => p.to.name === 'client');
   assert.is(redirects.length, 1, 'the command that came during the transfer goes back to its client, to retry with the new leader');
-  assert.is(redirects[0]!.msg.id, 2);
+  assert.equal([redirects[0]!.msg.leader?.name, redirects[0]!.msg.reads], ['raft-2', false]);
 });
 
 // ------------------------------------------------------------------ etcd: progress, pipelining, batching
@@ -499,8 +504,8 @@ test('etcd flow control: a follower in replicate state has at most maxInflightMs
   assert.is(net.state(0).progress[1]!.state, 'replicate');
   net.clearSent();
   for (let k = 1; k <= 8; k++) {
-    net.ask(0, { type: 'request', commands: [command(k)] });
-    net.deliver(net.inFlight.find((p) => p.to.name === 'raft-0' && p.msg.type === 'request')!);
+    net.tell(0, request());
+    net.deliver(net.inFlight.find((p) => p.to.name === 'raft-0' && p.msg.type === 'client-request')!);
     net.deliver(net.inFlight.find((p) => p.to.name === 'raft-0' && p.msg.type === 'flush')!);
   }
   const toOne = () => net.inFlight.filter((p) => p.to.name === 'raft-1' && p.msg.type === 'r-append');
@@ -536,25 +541,26 @@ test('etcd probe state: after a rejection the leader sends one append at a time 
   assert.equal(net.terms(1), net.terms(0));
 });
 
-test('commands that arrive in one turn share one entry, up to maxBatchCommands', () => {
+test('requests that arrive in one turn share one entry, up to maxBatchCommands', () => {
   const net = new RaftNet(3, { maxBatchCommands: 4 });
   net.elect(0);
   const li = net.state(0).log.lastIndex;
-  net.tell(0, { type: 'request', commands: Array.from({ length: 10 }, (_, k) => command(k + 1)), silent: true });
+  for (let k = 0; k < 10; k++) net.tell(0, request(1, `c${k}`));
+  net.tell(0, request(6, 'big'));
   net.run();
-  const sizes = net.state(0).log.entries.slice(li).map((x) => (x.value as { commands: unknown[] }).commands.length);
-  assert.equal(sizes, [4, 4, 2]);
+  const entries = net.state(0).log.entries.slice(li).map((x) => commandsIn(x.value));
+  assert.equal(entries, [[1, 1, 1, 1], [1, 1, 1, 1], [1, 1], [6]], 'whole requests, never split: one larger than the bound is an entry of its own');
 });
 
 test('a node that does not lead answers requests and reads with a redirect naming the leader', () => {
   const net = new RaftNet(3);
   net.elect(0);
   net.clearSent();
-  net.ask(1, { type: 'request', commands: [command(1)] });
-  net.ask(1, { type: 'read', query: { op: 'get', key: 'k' }, consistency: 'linearizable', id: 4 });
+  net.tell(1, request());
+  net.tell(1, reads('linearizable', [4]));
   net.run();
-  const r = net.sentOf('redirect').map((p) => [p.msg.leader?.name, p.msg.id]);
-  assert.equal(r, [['raft-0', 1], ['raft-0', 4]]);
+  const r = net.sentOf('client-redirect').map((p) => [p.to.name, p.msg.leader?.name, p.msg.reads]);
+  assert.equal(r, [['client', 'raft-0', false], ['client', 'raft-0', true]]);
 });
 
 test('RaftLog: terms, the up-to-date rule and findConflictByTerm', () => {

@@ -1,7 +1,8 @@
 /**
- * Starts the actors of a replicated state machine: on every replica node (one worker each), a
- * Multi-Paxos acceptor, a leader candidate and a replica, under one supervisor. The same function
- * starts them in an actor system (workers or embedded) and in the simulator.
+ * Starts the actors of a replicated state machine with the protocol asked for: on every replica
+ * node (one worker each), Multi-Paxos's acceptor, leader candidate and replica, or Raft's node and
+ * replica (raft-protocol.ts), under one supervisor. The same function starts them in an actor
+ * system (workers or embedded) and in the simulator.
  */
 import {
   InvalidOptionError, sameRef, type ActorRef, type StorageKind, type SupervisionOptions, type Supervisor, type SupervisorSpec,
@@ -12,6 +13,7 @@ import {
 } from '@synod/paxos';
 import type { StateMachine } from '@synod/smr';
 import type { ProtocolDefinition } from './protocol.js';
+import { raftProtocol } from './raft-protocol.js';
 
 /** Where a cluster runs: an `ActorSystem` or a `Simulation` (both have these). */
 export interface ClusterHost {
@@ -30,10 +32,13 @@ export interface ClusterOptions {
   storage: StorageKind;
   leader?: Partial<LeaderOptions>;
   replica?: Partial<ReplicaOptions>;
+  /** The protocol's own options (Raft: `RaftOptions` of @synod/raft), checked by the protocol. */
+  protocolOptions?: unknown;
   supervision?: SupervisionOptions;
   /**
    * For campaigns that prove they catch bugs: acceptors that forget what they promised and
-   * accepted when they restart (NOT Paxos: never set it outside such a test).
+   * accepted when they restart (NOT Paxos: never set it outside such a test). Raft's nodes
+   * forget their term and vote instead.
    */
   forgetfulAcceptors?: boolean;
 }
@@ -64,15 +69,24 @@ export interface Cluster {
 }
 
 /**
- * Checks a cluster's options, as `startCluster` does before it starts anything: the number of
- * nodes, and each role's options (see `checkClusterOptions` of @synod/paxos). Throws
- * `InvalidOptionError` naming the option and the rule.
+ * Checks a cluster's options, as `startCluster` does before it starts anything: the protocol, the
+ * number of nodes, each role's options (see `checkClusterOptions` of @synod/paxos), and the
+ * protocol's own. Throws `InvalidOptionError` naming the option and the rule.
  */
-export function checkCluster(o: Pick<ClusterOptions, 'replicas' | 'leader' | 'replica'>): { leader: LeaderOptions; replica: ReplicaOptions } {
+export function checkCluster(o: Pick<ClusterOptions, 'replicas' | 'leader' | 'replica' | 'protocol' | 'protocolOptions'>): { leader: LeaderOptions; replica: ReplicaOptions } {
+  const protocol = protocolNamed(o.protocol);
   if (!(Number.isInteger(o.replicas) && o.replicas >= 1 && o.replicas <= MAX_ACCEPTORS)) {
     throw new InvalidOptionError(`replicas must be an integer in 1..${MAX_ACCEPTORS}, got ${String(o.replicas)}`);
   }
-  return checkClusterOptions({ nodes: o.replicas, leader: o.leader, replica: o.replica });
+  const checked = checkClusterOptions({ nodes: o.replicas, leader: o.leader, replica: o.replica });
+  protocol.check?.({ nodes: o.replicas, leader: o.leader, protocolOptions: o.protocolOptions });
+  return checked;
+}
+
+function protocolNamed(name: string | undefined): ProtocolDefinition {
+  const protocol = protocols.get(name ?? 'multipaxos');
+  if (!protocol) throw new InvalidOptionError(`protocol must be one of ${protocolNames().join(', ')}, got ${JSON.stringify(name)}`);
+  return protocol;
 }
 
 /** The Multi-Paxos cluster: on every node an acceptor, a replica and a leader candidate. */
@@ -114,7 +128,7 @@ export const multiPaxosProtocol: ProtocolDefinition = {
 };
 
 /** The protocols a cluster can run, by name. */
-const protocols = new Map<string, ProtocolDefinition>([['multipaxos', multiPaxosProtocol]]);
+const protocols = new Map<string, ProtocolDefinition>([['multipaxos', multiPaxosProtocol], ['raft', raftProtocol]]);
 
 /** Makes a protocol available to `startCluster` (and `ReplicatedStateMachine.start({ protocol })`). */
 export function registerProtocol(p: ProtocolDefinition): void {
@@ -133,8 +147,7 @@ export async function startCluster(host: ClusterHost, o: ClusterOptions): Promis
   if (host.mode === 'workers' && !machineModule) {
     throw new TypeError(`state machine "${o.machine.name}" has no module: add \`module: import.meta.url\` to defineStateMachine so workers can load it`);
   }
-  const protocol = protocols.get(o.protocol ?? 'multipaxos');
-  if (!protocol) throw new InvalidOptionError(`protocol must be one of ${protocolNames().join(', ')}, got ${JSON.stringify(o.protocol)}`);
+  const protocol = protocolNamed(o.protocol);
   checkCluster(o);
   const preload = machineModule ? [machineModule] : [];
   // Replicas are meant to survive their workers' crashes: a killed worker restarts all its
@@ -150,7 +163,7 @@ export async function startCluster(host: ClusterHost, o: ClusterOptions): Promis
     });
     const nodes = await protocol.start({
       name: o.name, nodes: n, machine: o.machine, storage: o.storage, supervisor, send: (to, m) => host.send(to, m), nodeKey: key, preload,
-      leader: o.leader, replica: o.replica, replicaArgs, forgetful: o.forgetfulAcceptors === true,
+      leader: o.leader, replica: o.replica, protocolOptions: o.protocolOptions, replicaArgs, forgetful: o.forgetfulAcceptors === true,
     });
     const { leaders, replicas } = nodes;
     wiring = { replicas, leaders };

@@ -5,6 +5,7 @@ export {
 export { ReplicatedMap, type MapChange, type MapEvents, type ReplicatedMapOptions } from './replicated-map.js';
 export { mapMachine, mapLimits, decodeMapCommand, type MapCommand, type MapQuery, type MapState } from './map-machine.js';
 export { startCluster, checkCluster, registerProtocol, protocolNames, multiPaxosProtocol, type Cluster, type ClusterHost, type ClusterOptions } from './cluster.js';
+export { raftProtocol, raftOptionsOf } from './raft-protocol.js';
 export type { ProtocolDefinition, ProtocolNodes, ProtocolStart } from './protocol.js';
 export {
   ClientClosedError, ClusterHaltedError, CommandFailedError, InvalidCommandError, NoLeaderError, OperationAbortedError, OutcomeUnknownError, OverloadedError,

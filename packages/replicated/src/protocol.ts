@@ -29,6 +29,8 @@ export interface ProtocolStart {
   leader: Partial<LeaderOptions> | undefined;
   /** Options of the replicas. */
   replica: Partial<ReplicaOptions> | undefined;
+  /** The protocol's own options (`ReplicatedOptions.protocolOptions`), as given; `check` has accepted them. */
+  protocolOptions: unknown;
   /**
    * The arguments of node i's replica, given every entry point (`leaders`) and replica: what it
    * is started and restarted with (state machine, options, watchers). Call again after a change;
@@ -52,5 +54,10 @@ export interface ProtocolNodes {
 /** A replication protocol a cluster can run (`protocol` in ReplicatedOptions). */
 export interface ProtocolDefinition {
   readonly name: string;
+  /**
+   * Checks the options this protocol reads, before anything starts (the leader and replica
+   * options are checked already): throws InvalidOptionError naming the option and the rule.
+   */
+  check?(o: { nodes: number; leader: Partial<LeaderOptions> | undefined; protocolOptions: unknown }): void;
   start(o: ProtocolStart): Promise<ProtocolNodes>;
 }

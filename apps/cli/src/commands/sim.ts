@@ -33,7 +33,7 @@ export const simCommand: Command = {
     'every step and its liveness and linearizability checked at the end. Seeds run on threads.',
     'Protocols: synod (single-decree Paxos: proposers, acceptors, learners),',
     '           multipaxos (leaders, acceptors, replicas of a ReplicatedMap, with clients),',
-    '           raft (RaftNodes feeding the same replicas, with clients and leadership transfers).',
+    '           raft (RaftNodes and replicas of a ReplicatedMap, with clients and leadership transfers).',
     '--faults:  plan     each seed\'s own random plan: network and process faults (default)',
     '           network  only its network faults (drop, duplicate, reorder, delay, partitions)',
     '           crashes  only its process faults (node and actor crashes, pauses)',
