@@ -1,9 +1,9 @@
 /**
- * Chaos on real workers: a 5-replica ReplicatedMap with `file` storage while a replica worker is
- * killed every 200-500 ms (terminated, process.exit, an uncaught error, an endless loop), never
- * more than a minority at once. Afterwards every acknowledged write is present, the history is
- * linearizable and all replicas agree. Then the whole process is SIGKILLed mid-write, restarted
- * from the same directory, and every acknowledged write survived.
+ * Chaos on real workers, on Multi-Paxos and on Raft: a 5-replica ReplicatedMap with `file`
+ * storage while a replica worker is killed every 200-500 ms (terminated, process.exit, an uncaught
+ * error, an endless loop), never more than a minority at once. Afterwards every acknowledged write
+ * is present, the history is linearizable and all replicas agree. Then the whole process is
+ * SIGKILLed mid-write, restarted from the same directory, and every acknowledged write survived.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -34,14 +34,14 @@ function next<T>(child: ChildProcess, type: string, timeoutMs: number): Promise<
   });
 }
 
-test('replicated map survives worker chaos and a SIGKILL of the whole process', async () => {
+for (const protocol of ['multipaxos', 'raft'] as const) test(`${protocol}: replicated map survives worker chaos and a SIGKILL of the whole process`, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'synod-chaos-'));
   try {
-    const child = start(['chaos', dir, String(CHAOS_MS)]);
+    const child = start(['chaos', dir, String(CHAOS_MS), protocol]);
     const acked = new Map<string, string>();
     child.on('message', (m: { type: string; key?: string; value?: string }) => { if (m.type === 'acked') acked.set(m.key!, m.value!); });
     const done = await next<{ kills: string[]; restarts: number; agree: boolean; applied: number[]; missing: string[]; acked: number; operations: number; verdict: string; explanation: string }>(child, 'chaos-done', CHAOS_MS + 120_000);
-    console.log(`chaos: ${done.kills.length} worker kills (${done.kills.join(' ')}), ${done.restarts} actor restarts, ${done.operations} operations, ${done.acked} unique writes acknowledged`);
+    console.log(`${protocol} chaos: ${done.kills.length} worker kills (${done.kills.join(' ')}), ${done.restarts} actor restarts, ${done.operations} operations, ${done.acked} unique writes acknowledged`);
     assert.ok(done.kills.length >= 4, 'workers were killed, in every way');
     assert.ok(['terminate', 'exit', 'uncaught', 'hang'].every((k) => done.kills.some((x) => x.startsWith(k))));
     assert.equal(done.missing, [], 'every acknowledged write is present');
@@ -54,7 +54,7 @@ test('replicated map survives worker chaos and a SIGKILL of the whole process', 
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
 
-    const verifier = start(['verify', dir, JSON.stringify([...acked.keys()])]);
+    const verifier = start(['verify', dir, protocol, JSON.stringify([...acked.keys()])]);
     const { found } = await next<{ found: Record<string, unknown> }>(verifier, 'verified', 120_000);
     const lost = [...acked].filter(([k, v]) => found[k] !== v).map(([k, v]) => `${k}: acknowledged ${v}, found ${JSON.stringify(found[k])}`);
     assert.equal(lost, [], `every acknowledged write survived the SIGKILL (${acked.size} checked)`);
