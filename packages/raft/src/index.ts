@@ -15,3 +15,4 @@ export { NONE, type RaftNodeState, type RaftStatus, type RaftStats } from './sta
 export { recoverRaft, HARD_KEY, SNAP_KEY, type HardState, type RecoveredRaft } from './durable.js';
 export { RaftNode, MAX_RAFT_NODES, createRaftNodeState, receiveRaft, inspectRaftNode, type RaftNodeArgs } from './node.js';
 export { RaftInvariants, type RaftViolation, type RaftClusterView } from './invariants.js';
+export { raftCodecs } from './codec.js';

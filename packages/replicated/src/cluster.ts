@@ -5,7 +5,7 @@
  * system (workers or embedded) and in the simulator.
  */
 import {
-  InvalidOptionError, sameRef, type ActorRef, type StorageKind, type SupervisionOptions, type Supervisor, type SupervisorSpec,
+  InvalidOptionError, sameRef, type ActorRef, type CodecSet, type StorageKind, type SupervisionOptions, type Supervisor, type SupervisorSpec,
 } from '@synod/actors';
 import {
   Leader, MAX_ACCEPTORS, MultiAcceptor, Replica, checkClusterOptions, type LeaderArgs, type LeaderMsg, type LeaderOptions, type MChanges,
@@ -133,6 +133,11 @@ const protocols = new Map<string, ProtocolDefinition>([['multipaxos', multiPaxos
 /** Makes a protocol available to `startCluster` (and `ReplicatedStateMachine.start({ protocol })`). */
 export function registerProtocol(p: ProtocolDefinition): void {
   protocols.set(p.name, p);
+}
+
+/** The wire forms a protocol's messages need (see ProtocolDefinition.codecs); none for an unknown name. */
+export function protocolCodecs(name: string | undefined): readonly CodecSet[] {
+  return protocols.get(name ?? 'multipaxos')?.codecs ?? [];
 }
 
 /** The names of the protocols available. */

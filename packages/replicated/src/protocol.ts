@@ -6,7 +6,7 @@
  * `ReplicaArgs` and the replica messages of @synod/paxos, as the Multi-Paxos `Replica` does, which
  * Raft reuses).
  */
-import type { ActorRef, StorageKind, Supervisor } from '@synod/actors';
+import type { ActorRef, CodecSet, StorageKind, Supervisor } from '@synod/actors';
 import type { LeaderOptions, ReplicaArgs, ReplicaMsg, ReplicaOptions } from '@synod/paxos';
 import type { StateMachine } from '@synod/smr';
 
@@ -54,6 +54,8 @@ export interface ProtocolNodes {
 /** A replication protocol a cluster can run (`protocol` in ReplicatedOptions). */
 export interface ProtocolDefinition {
   readonly name: string;
+  /** Binary wire forms of the protocol's own messages, registered with the actor system before it starts. */
+  readonly codecs?: readonly CodecSet[];
   /**
    * Checks the options this protocol reads, before anything starts (the leader and replica
    * options are checked already): throws InvalidOptionError naming the option and the rule.

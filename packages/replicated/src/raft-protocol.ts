@@ -14,7 +14,7 @@
  */
 import { InvalidOptionError, type ActorRef } from '@synod/actors';
 import { Replica, type LeaderOptions, type ReplicaMsg } from '@synod/paxos';
-import { RaftNode, resolveRaftOptions, type RaftMsg, type RaftNodeArgs, type RaftOptions } from '@synod/raft';
+import { RaftNode, raftCodecs, resolveRaftOptions, type RaftMsg, type RaftNodeArgs, type RaftOptions } from '@synod/raft';
 import type { ProtocolDefinition } from './protocol.js';
 
 /** Leader options that Raft reads, and the Raft option each one sets. */
@@ -45,6 +45,7 @@ export function raftOptionsOf(leader: Partial<LeaderOptions> | undefined, protoc
 /** The Raft cluster: on every node a RaftNode and a replica. */
 export const raftProtocol: ProtocolDefinition = {
   name: 'raft',
+  codecs: [raftCodecs],
   check(o) {
     const { preferredLeader } = resolveRaftOptions(raftOptionsOf(o.leader, o.protocolOptions));
     if (preferredLeader >= o.nodes) {

@@ -19,7 +19,7 @@ import {
   OverloadedError, QuotaExceededError, ReadFailedError, clientCodecs, readConsistencies, type ClientOptions, type ClientReply,
   type Completion, type ReadConsistency, type StateMachine,
 } from '@synod/smr';
-import { checkCluster, startCluster, type Cluster } from './cluster.js';
+import { checkCluster, protocolCodecs, startCluster, type Cluster } from './cluster.js';
 
 export interface ReplicatedOptions<S = any, C = any, R = any, Q = any, A = any> {
   /** The state machine (made with `defineStateMachine` and exported from its module). */
@@ -250,13 +250,11 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
       throw new InvalidOptionError(`storage must be one of ${storageKinds.join(', ')}, got ${String(options.storage)}`);
     }
     const ownSystem = !options.system;
-    if (options.system) {
-      await options.system.registerCodecs(clientCodecs);
-      await options.system.registerCodecs(multiPaxosCodecs);
-    }
+    const codecs = [clientCodecs, multiPaxosCodecs, ...protocolCodecs(options.protocol)];
+    if (options.system) for (const set of codecs) await options.system.registerCodecs(set);
     const storageOptions: StorageOptions = options.dir ? { dir: options.dir } : {};
     const system = options.system ?? await ActorSystem.start({
-      logLevel: 'warn', ...options.systemOptions, mode: options.mode ?? 'workers', codecs: [synodCodecs, clientCodecs, multiPaxosCodecs],
+      logLevel: 'warn', ...options.systemOptions, mode: options.mode ?? 'workers', codecs: [synodCodecs, ...codecs],
       storage: { ...options.systemOptions?.storage, ...storageOptions },
     });
     try {
