@@ -7,8 +7,11 @@
  */
 export type {
   Entry, RVote, RVoteResp, RAppend, RAppendResp, RHeartbeat, RHeartbeatResp, RTimeoutNow, RSnapshot, RTransfer, RaftPeerMsg, RaftMsg,
+  MRaftConfigure, MRaftConfigured,
 } from './messages.js';
-export { defaultRaftOptions, resolveRaftOptions, raftOptionNames, type RaftOptions } from './options.js';
+export {
+  defaultRaftOptions, resolveRaftOptions, tunedRaftOptions, raftOptionNames, RAFT_TUNABLE, type RaftOptions, type RaftTuning,
+} from './options.js';
 export { RaftLog, UNKNOWN_TERM } from './log.js';
 export { Progress, Inflights, type ProgressState } from './progress.js';
 export { NONE, type RaftNodeState, type RaftStatus, type RaftStats } from './state.js';

@@ -12,6 +12,7 @@
 import type { ActorRef } from '@synod/actors';
 import type { MApplied, MFetch, SlotValue } from '@synod/paxos';
 import type { MClientReads, MClientRequest } from '@synod/smr';
+import type { RaftTuning } from './options.js';
 
 /** One log entry. Its index is its position in the log. Immutable once created. */
 export interface Entry {
@@ -67,4 +68,12 @@ export type RaftMsg =
   | MClientRequest | MClientReads
   | MApplied | MFetch
   | { type: 'tick' } | { type: 'flush' } | { type: 'read-round' }
-  | { type: 'configure'; nodes?: ActorRef<RaftMsg>[]; replicas?: ActorRef<any>[] };
+  | MRaftConfigure;
+
+/**
+ * Wiring (refs that did not exist at spawn) and tuning: the bounds that concern this node alone
+ * (see `RaftTuning`) may change while it runs. Answered with `configured`.
+ */
+export interface MRaftConfigure { type: 'configure'; nodes?: ActorRef<RaftMsg>[]; replicas?: ActorRef<any>[]; options?: Partial<RaftTuning> }
+/** The answer to `configure`: `ok` false (with why) when it was refused, and then nothing changed. */
+export interface MRaftConfigured { type: 'configured'; ok: boolean; error?: string }

@@ -17,12 +17,11 @@
  */
 import { IntMap, InvalidOptionError, defineActor, type ActorContext, type ActorRef } from '@synod/actors';
 import { applyLag, compact, deliverCommitted, onReplicaFetch, onReplicaReport, tellCommitPoint } from './apply.js';
-import { assert } from './assert.js';
 import { flushCommands, newClientEntryState, onReads, onRequest, pendingCommands, serveReads } from './client-entry.js';
 import { HARD_KEY, recoverRaft, type RecoveredRaft } from './durable.js';
 import { becomeFollower, campaign, onTimeoutNow, onTransfer, onVote, onVoteResp } from './election.js';
-import type { RaftMsg, RaftPeerMsg } from './messages.js';
-import { resolveRaftOptions, type RaftOptions } from './options.js';
+import type { MRaftConfigure, MRaftConfigured, RaftMsg, RaftPeerMsg } from './messages.js';
+import { resolveRaftOptions, tunedRaftOptions, type RaftOptions } from './options.js';
 import {
   appendEntry, broadcastAppend, broadcastCommit, onAppend, onAppendResp, onHeartbeat, onHeartbeatResp, sendHeartbeats,
 } from './replication.js';
@@ -168,15 +167,29 @@ export function receiveRaft(s: RaftNodeState, msg: RaftMsg, ctx: ActorContext<Ra
     }
     case 'm-fetch': onReplicaFetch(s, msg, c); break;
     case 'tick': onTick(s, c); break;
-    case 'configure':
-      if (msg.nodes) {
-        assert(msg.nodes.length === s.size, `raft: configure gave ${msg.nodes.length} nodes to a cluster of ${s.size}`);
-        s.nodes = msg.nodes;
-      }
-      if (msg.replicas) s.replicas = msg.replicas;
-      break;
+    case 'configure': configure(s, msg, c); break;
   }
   if (s.commitIndex > committed) onCommitted(s, c);
+}
+
+/** Wiring and tuning; answers `configured` (refused tuning changes nothing, and says why). */
+function configure(s: RaftNodeState, m: MRaftConfigure, ctx: RaftCtx): void {
+  let opts = s.opts;
+  try {
+    if (m.nodes && m.nodes.length !== s.size) throw new InvalidOptionError(`raft node ${s.index}: configure gave ${m.nodes.length} nodes to a cluster of ${s.size}`);
+    if (m.options !== undefined) opts = tunedRaftOptions(s.opts, m.options, `raft node ${s.index}: configure`);
+  } catch (e) {
+    const error = (e as Error).message;
+    ctx.log.warn(error);
+    ctx.reply({ type: 'configured', ok: false, error } satisfies MRaftConfigured);
+    return;
+  }
+  if (m.nodes) s.nodes = m.nodes;
+  if (m.replicas) s.replicas = m.replicas;
+  s.opts = opts;
+  // Room may have opened (a larger window or batch): take waiting requests now.
+  if (s.status === 'leader') queueFlush(s, ctx);
+  ctx.reply({ type: 'configured', ok: true } satisfies MRaftConfigured);
 }
 
 /** Peers are known (they may come after the start, with `configure`). */

@@ -84,6 +84,30 @@ export const defaultRaftOptions: RaftOptions = {
   preferredLeader: 0,
 };
 
+/**
+ * The options `configure` may change on a running node: bounds on entries, the pipeline and the
+ * queues, which concern this node alone. Timing stays as the cluster started (heartbeats,
+ * election timeouts and leases must keep their order across all nodes), and so do the
+ * per-follower in-flight bounds (each follower's window is made when a reign begins).
+ */
+export type RaftTuning = Pick<RaftOptions,
+  'window' | 'maxBatchCommands' | 'maxBatchBytes' | 'maxUncommittedBytes' | 'maxPendingCommands' | 'maxPendingReads' | 'maxApplyLag' | 'maxAppendBytes' | 'maxDecideEntries'>;
+
+export const RAFT_TUNABLE: readonly (keyof RaftOptions)[] = [
+  'window', 'maxBatchCommands', 'maxBatchBytes', 'maxUncommittedBytes', 'maxPendingCommands', 'maxPendingReads', 'maxApplyLag', 'maxAppendBytes', 'maxDecideEntries',
+];
+
+/** A running node's options with `tuning` applied; refuses what cannot change (InvalidOptionError, naming it). */
+export function tunedRaftOptions(current: RaftOptions, tuning: unknown, where = 'raft configure'): RaftOptions {
+  if (typeof tuning !== 'object' || tuning === null || Array.isArray(tuning)) throw new InvalidOptionError(`${where}: options must be an object of options`);
+  for (const [key, value] of Object.entries(tuning)) {
+    if (value !== undefined && !RAFT_TUNABLE.includes(key as keyof RaftOptions)) {
+      throw new InvalidOptionError(`${where}: ${key} cannot change while the cluster runs (only ${RAFT_TUNABLE.join(', ')} can); start the cluster with it instead`);
+    }
+  }
+  return resolveRaftOptions({ ...current, ...(tuning as Partial<RaftOptions>) }, where);
+}
+
 type Kind = 'count' | 'ms' | 'fraction' | 'flag' | 'node' | 'size';
 
 const KIND_RULE: Record<Kind, [test: (v: unknown) => boolean, rule: string]> = {

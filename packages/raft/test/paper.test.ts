@@ -563,6 +563,49 @@ test('a node that does not lead answers requests and reads with a redirect namin
   assert.equal(r, [['client', 'raft-0', false], ['client', 'raft-0', true]]);
 });
 
+test('the leader tells its node\'s replica where a client\'s outcomes go, once per client address; stepping down, it hands back what waits and clears the routes', () => {
+  const net = new RaftNet(3);
+  net.elect(0);
+  net.clearSent();
+  net.tell(0, request(1, 'a'));
+  net.tell(0, request(1, 'a'));
+  net.tell(0, request(1, 'b'));
+  net.run();
+  const routes = net.sentOf('client-route').filter((p) => p.to.name === 'replica-0').map((p) => p.msg.client);
+  assert.equal(routes, ['a', 'b'], 'one route per client, to the leader\'s own replica');
+  // Requests wait (a transfer is under way: no new entries), then leadership moves.
+  net.tell(0, { type: 'r-transfer', to: 1 });
+  net.run({ drop: (p) => p.msg.type === 'r-timeout-now' });
+  net.clearSent();
+  net.tell(0, request(2, 'a'));
+  net.run({ maxSteps: 1 });
+  net.step(0, { type: 'r-heartbeat', term: net.state(0).term + 1, from: 1, commit: 0, round: 0 }, net.refs[1]);
+  const back = net.sentOf('client-redirect').filter((p) => p.to.name === 'client');
+  assert.equal(back.map((p) => [p.msg.leader?.name, p.msg.reason]), [['raft-1', 'leadership moved']]);
+  assert.is(net.sentOf('client-routes-clear').filter((p) => p.to.name === 'replica-0').length, 1, 'its replica stops answering clients');
+  assert.is(net.state(0).client.routes.size, 0);
+});
+
+test('configure tunes a running node\'s bounds (and refuses timing, naming it); wiring changes keep their size', () => {
+  const net = new RaftNet(3);
+  net.elect(0);
+  net.clearSent();
+  net.ask(0, { type: 'configure', options: { window: 3, maxBatchCommands: 1 } });
+  net.ask(0, { type: 'configure', options: { heartbeatMs: 5 } as object });
+  net.ask(0, { type: 'configure', nodes: [net.refs[0]!] });
+  net.run();
+  const answers = net.sentOf('configured').map((p) => [p.msg.ok, p.msg.error ?? '']);
+  assert.equal(answers.map((a) => a[0]), [true, false, false]);
+  assert.match(String(answers[1]![1]), 'heartbeatMs cannot change while the cluster runs');
+  assert.match(String(answers[2]![1]), 'configure gave 1 nodes to a cluster of 3');
+  assert.equal([net.state(0).opts.window, net.state(0).opts.maxBatchCommands, net.state(0).opts.heartbeatMs], [3, 1, 50]);
+  const li = net.state(0).log.lastIndex;
+  for (let k = 0; k < 5; k++) net.tell(0, request(1, `c${k}`));
+  net.run({ drop: (p) => p.msg.type === 'r-append-resp' });
+  assert.is(net.state(0).log.lastIndex - net.state(0).commitIndex, 3, 'no more than the window uncommitted');
+  assert.ok(net.state(0).log.entries.slice(li).every((x) => commandsIn(x.value).length === 1), 'one request per entry');
+});
+
 test('RaftLog: terms, the up-to-date rule and findConflictByTerm', () => {
   const log = new RaftLog();
   log.append([1, 1, 2, 2, 3].map((t) => e(t)));
