@@ -13,9 +13,12 @@
  *    lease, both once an entry of the leader's term is committed; then they go to this node's
  *    replica as session reads at the read index, and it answers the client. Session and eventual
  *    reads go straight to the replica;
- *  - not the leader: `client-redirect`, naming the leader when known. A leader that steps down
- *    hands back what waited here the same way, and its replica forgets its routes
- *    (`client-routes-clear`): the next leader's replica answers.
+ *  - not the leader: forwarded to the leader this node knows (`r-forward`, as etcd forwards
+ *    proposals and ReadIndex requests), whose replica answers the client: one hop inside the
+ *    cluster instead of a round trip through the client. With no leader known (or a forward that
+ *    arrives at a node that no longer leads), `client-redirect`, naming the leader when known. A
+ *    leader that steps down hands back what waited here the same way, and its replica forgets its
+ *    routes (`client-routes-clear`): the next leader's replica answers.
  *
  * Pure: it touches the world only through `ctx`.
  */
@@ -25,6 +28,7 @@ import {
   SlotBuilder, type ClientReply, type MClientReads, type MClientRedirect, type MClientRequest, type MClientRoute,
 } from '@synod/smr';
 import { applyLag } from './apply.js';
+import type { RForward } from './messages.js';
 import { NONE, committedInCurrentTerm, type RaftCtx, type RaftNodeState } from './state.js';
 
 /** Builds entry values (one per thread; a flush runs to its end within one turn). */
@@ -83,12 +87,32 @@ function notLeaderReason(s: RaftNodeState): string {
   return s.status === 'follower' ? 'not the leader' : 'an election is running';
 }
 
-/** A client's request: kept for the next entry, or redirected when this node does not lead. */
-export function onRequest(s: RaftNodeState, m: MClientRequest, ctx: RaftCtx): void {
+/**
+ * Not the leader: forwards `m` to the leader when one is known and `m` was not forwarded already;
+ * else tells the client where to go.
+ */
+function notLeader(s: RaftNodeState, m: MClientRequest | MClientReads, forwarded: boolean, ctx: RaftCtx): void {
+  const leader = leaderRef(s);
+  if (leader !== null && !forwarded) {
+    s.stats.forwarded++;
+    ctx.send(leader, { type: 'r-forward', from: s.index, message: m } satisfies RForward);
+    return;
+  }
+  s.stats.redirects++;
+  ctx.send(m.from, redirect(leader, notLeaderReason(s), m.type === 'client-reads'));
+}
+
+/** A follower forwarded a client's request or reads (to us, as it thinks we lead). */
+export function onForward(s: RaftNodeState, m: RForward, ctx: RaftCtx): void {
+  if (m.message.type === 'client-request') onRequest(s, m.message, ctx, true);
+  else onReads(s, m.message, ctx, true);
+}
+
+/** A client's request: kept for the next entry, or handed on when this node does not lead. */
+export function onRequest(s: RaftNodeState, m: MClientRequest, ctx: RaftCtx, forwarded = false): void {
   const c = s.client;
   if (s.status !== 'leader') {
-    s.stats.redirects++;
-    ctx.send(m.from, redirect(leaderRef(s), notLeaderReason(s), false));
+    notLeader(s, m, forwarded, ctx);
     return;
   }
   if (c.pendingCommands + m.commands > s.opts.maxPendingCommands && c.pendingCommands > 0) {
@@ -106,10 +130,14 @@ export function onRequest(s: RaftNodeState, m: MClientRequest, ctx: RaftCtx): vo
   c.pending.push({ bytes: m.bytes, commands: m.commands, from: m.from });
   c.pendingCommands += m.commands;
   // Batch what arrives in this turn: flush after the messages already queued.
-  if (!c.flushQueued) {
-    c.flushQueued = true;
-    ctx.send(ctx.self, { type: 'flush' });
-  }
+  queueFlush(s, ctx);
+}
+
+/** A `flush` to self, once per turn: requests, and commit news for followers, go out after the messages already queued. */
+export function queueFlush(s: RaftNodeState, ctx: RaftCtx): void {
+  if (s.client.flushQueued) return;
+  s.client.flushQueued = true;
+  ctx.send(ctx.self, { type: 'flush' });
 }
 
 /** Whether the leader may append another entry now (pipeline depth, uncommitted bytes, replicas' lag, no transfer). */
@@ -157,15 +185,14 @@ export function flushCommands(s: RaftNodeState, append: (value: SlotValue, comma
  * Reads. Linearizable and lease reads need the leader; session and eventual reads are the
  * replica's (it waits for the session's index itself).
  */
-export function onReads(s: RaftNodeState, m: MClientReads, ctx: RaftCtx): void {
+export function onReads(s: RaftNodeState, m: MClientReads, ctx: RaftCtx, forwarded = false): void {
   const replica = s.replicas[s.index];
   if (m.consistency === 'session' || m.consistency === 'eventual') {
     if (replica) ctx.send(replica, m);
     return;
   }
   if (s.status !== 'leader') {
-    s.stats.redirects++;
-    ctx.send(m.from, redirect(leaderRef(s), notLeaderReason(s), true));
+    notLeader(s, m, forwarded, ctx);
     return;
   }
   const c = s.client;

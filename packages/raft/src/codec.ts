@@ -6,8 +6,9 @@
  */
 import { defineCodecs, type MessageCodec, type WireReader, type WireWriter } from '@synod/actors';
 import type { SlotValue } from '@synod/paxos';
+import { clientCodecs, type MClientReads, type MClientRequest } from '@synod/smr';
 import type {
-  Entry, RAppend, RAppendResp, RHeartbeat, RHeartbeatResp, RSnapshot, RTimeoutNow, RTransfer, RVote, RVoteResp,
+  Entry, RAppend, RAppendResp, RCommit, RForward, RHeartbeat, RHeartbeatResp, RSnapshot, RTimeoutNow, RTransfer, RVote, RVoteResp,
 } from './messages.js';
 
 function writeValue(w: WireWriter, v: SlotValue): void {
@@ -75,6 +76,12 @@ const heartbeatResp: MessageCodec<RHeartbeatResp> = {
   decode: (r) => ({ type: 'r-heartbeat-resp', term: r.f64(), from: r.u8(), round: r.f64() }),
 };
 
+const commit: MessageCodec<RCommit> = {
+  type: 'r-commit',
+  encode: (m, w) => { w.f64(m.term); w.u8(m.from); w.f64(m.commit); },
+  decode: (r) => ({ type: 'r-commit', term: r.f64(), from: r.u8(), commit: r.f64() }),
+};
+
 const timeoutNow: MessageCodec<RTimeoutNow> = {
   type: 'r-timeout-now',
   encode: (m, w) => { w.f64(m.term); w.u8(m.from); },
@@ -93,5 +100,22 @@ const transfer: MessageCodec<RTransfer> = {
   decode: (r) => ({ type: 'r-transfer', to: r.f64() }),
 };
 
+/** The client protocol's own wire forms, for the message a forward carries. */
+const requestCodec = clientCodecs.codecs.find((c) => c.type === 'client-request') as MessageCodec<MClientRequest>;
+const readsCodec = clientCodecs.codecs.find((c) => c.type === 'client-reads') as MessageCodec<MClientReads>;
+
+const forward: MessageCodec<RForward> = {
+  type: 'r-forward',
+  encode: (m, w) => {
+    w.u8(m.from);
+    if (m.message.type === 'client-request') { w.u8(0); requestCodec.encode(m.message, w); } else { w.u8(1); readsCodec.encode(m.message, w); }
+  },
+  decode: (r) => {
+    const from = r.u8();
+    const message = r.u8() === 0 ? requestCodec.decode(r) : readsCodec.decode(r);
+    return { type: 'r-forward', from, message };
+  },
+};
+
 /** Register with `ActorSystem.start({ codecs: [raftCodecs] })` (ReplicatedStateMachine does it for Raft). */
-export const raftCodecs = defineCodecs(import.meta.url, [vote, voteResp, append, appendResp, heartbeat, heartbeatResp, timeoutNow, snapshot, transfer]);
+export const raftCodecs = defineCodecs(import.meta.url, [vote, voteResp, append, appendResp, heartbeat, heartbeatResp, commit, timeoutNow, snapshot, transfer, forward]);

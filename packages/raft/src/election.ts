@@ -17,7 +17,7 @@ import { persistHard } from './durable.js';
 import type { RTimeoutNow, RTransfer, RVote, RVoteResp } from './messages.js';
 import { Progress } from './progress.js';
 import { appendEntry, broadcastAppend, sendAppend, sendTimeoutNow } from './replication.js';
-import { NONE, electionTimeout, popcount, type RaftCtx, type RaftNodeState } from './state.js';
+import { NONE, popcount, resetElectionTimer, type RaftCtx, type RaftNodeState } from './state.js';
 
 /** Becomes (or stays) a follower in `term`, of `leader` when known. A new term forgets the vote (persisted). */
 export function becomeFollower(s: RaftNodeState, term: number, leader: number, ctx: RaftCtx): void {
@@ -34,7 +34,7 @@ export function becomeFollower(s: RaftNodeState, term: number, leader: number, c
   s.votesRefused = 0;
   const now = ctx.now();
   if (leader !== NONE) s.heardLeaderAt = now;
-  s.electionDeadline = now + electionTimeout(s, ctx);
+  resetElectionTimer(s, now, ctx);
   if (wasLeader) endReign(s, ctx);
 }
 
@@ -53,8 +53,7 @@ function endReign(s: RaftNodeState, ctx: RaftCtx): void {
  */
 export function campaign(s: RaftNodeState, kind: 'pre' | 'real' | 'transfer', ctx: RaftCtx): void {
   assert(s.status !== 'leader', 'raft: a leader does not campaign');
-  const now = ctx.now();
-  s.electionDeadline = now + electionTimeout(s, ctx);
+  resetElectionTimer(s, ctx.now(), ctx);
   s.votesGranted = 1 << s.index;
   s.votesRefused = 0;
   s.leader = NONE;
@@ -91,7 +90,7 @@ export function onVote(s: RaftNodeState, m: RVote, ctx: RaftCtx): void {
     ctx.send(to, { type: 'r-vote-resp', term: m.term, from: s.index, granted: true, pre: m.pre } satisfies RVoteResp);
     if (!m.pre) {
       s.vote = m.from;
-      s.electionDeadline = ctx.now() + electionTimeout(s, ctx);
+      resetElectionTimer(s, ctx.now(), ctx);
       persistHard(s, ctx);
     }
   } else {

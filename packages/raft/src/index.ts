@@ -6,7 +6,7 @@
  * `protocol: 'raft'`.
  */
 export type {
-  Entry, RVote, RVoteResp, RAppend, RAppendResp, RHeartbeat, RHeartbeatResp, RTimeoutNow, RSnapshot, RTransfer, RaftPeerMsg, RaftMsg,
+  Entry, RVote, RVoteResp, RAppend, RAppendResp, RHeartbeat, RHeartbeatResp, RCommit, RTimeoutNow, RSnapshot, RTransfer, RForward, RaftPeerMsg, RaftMsg,
   MRaftConfigure, MRaftConfigured,
 } from './messages.js';
 export {

@@ -45,6 +45,14 @@ export interface RAppendResp { type: 'r-append-resp'; term: number; from: number
 export interface RHeartbeat { type: 'r-heartbeat'; term: number; from: number; commit: number; round: number }
 export interface RHeartbeatResp { type: 'r-heartbeat-resp'; term: number; from: number; round: number }
 
+/**
+ * The leader's commit index for a follower known to hold every entry up to it (`commit` is at most
+ * what the follower is known to match), sent once an acknowledgement moved it. Unanswered: the
+ * follower learns what is committed without a round trip (AppendEntries and heartbeats carry it
+ * as well, and are answered).
+ */
+export interface RCommit { type: 'r-commit'; term: number; from: number; commit: number }
+
 /** Leadership transfer (§3.10): the leader tells an up-to-date follower to campaign now. */
 export interface RTimeoutNow { type: 'r-timeout-now'; term: number; from: number }
 
@@ -56,15 +64,23 @@ export interface RTimeoutNow { type: 'r-timeout-now'; term: number; from: number
  */
 export interface RSnapshot { type: 'r-snapshot'; term: number; from: number; index: number; lastTerm: number }
 
+/**
+ * A client's request or reads, forwarded by a follower to the leader it knows (as etcd forwards
+ * proposals and ReadIndex requests): the leader takes them as if the client had sent them (its
+ * replica answers the client, whose address is in the message). Forwarded once at most: a node
+ * that does not lead when it arrives redirects the client instead.
+ */
+export interface RForward { type: 'r-forward'; from: number; message: MClientRequest | MClientReads }
+
 /** Asks the leader (any node forwards it there) to hand leadership to node `to`. */
 export interface RTransfer { type: 'r-transfer'; to: number }
 
 /** What nodes send each other. */
-export type RaftPeerMsg = RVote | RVoteResp | RAppend | RAppendResp | RHeartbeat | RHeartbeatResp | RTimeoutNow | RSnapshot;
+export type RaftPeerMsg = RVote | RVoteResp | RAppend | RAppendResp | RHeartbeat | RHeartbeatResp | RCommit | RTimeoutNow | RSnapshot;
 
 /** Everything a RaftNode receives: peers, clients (the client protocol of @synod/smr), replicas, itself. */
 export type RaftMsg =
-  | RaftPeerMsg | RTransfer
+  | RaftPeerMsg | RTransfer | RForward
   | MClientRequest | MClientReads
   | MApplied | MFetch
   | { type: 'tick' } | { type: 'flush' } | { type: 'read-round' }

@@ -17,16 +17,16 @@
  */
 import { IntMap, InvalidOptionError, defineActor, type ActorContext, type ActorRef } from '@synod/actors';
 import { applyLag, compact, deliverCommitted, onReplicaFetch, onReplicaReport, tellCommitPoint } from './apply.js';
-import { flushCommands, newClientEntryState, onReads, onRequest, pendingCommands, serveReads } from './client-entry.js';
+import { flushCommands, newClientEntryState, onForward, onReads, onRequest, pendingCommands, queueFlush, serveReads } from './client-entry.js';
 import { HARD_KEY, recoverRaft, type RecoveredRaft } from './durable.js';
 import { becomeFollower, campaign, onTimeoutNow, onTransfer, onVote, onVoteResp } from './election.js';
 import type { MRaftConfigure, MRaftConfigured, RaftMsg, RaftPeerMsg } from './messages.js';
 import { resolveRaftOptions, tunedRaftOptions, type RaftOptions } from './options.js';
 import {
-  appendEntry, broadcastAppend, broadcastCommit, onAppend, onAppendResp, onHeartbeat, onHeartbeatResp, sendHeartbeats,
+  appendEntry, broadcastAppend, broadcastCommit, commitTo, onAppend, onAppendResp, onHeartbeat, onHeartbeatResp, sendHeartbeats,
 } from './replication.js';
 import { onSnapshot } from './snapshot-transfer.js';
-import { NONE, ROUNDS_TRACKED, electionTimeout, inLease, type RaftCtx, type RaftNodeState } from './state.js';
+import { NONE, ROUNDS_TRACKED, inLease, resetElectionTimer, type RaftCtx, type RaftNodeState } from './state.js';
 
 /** Votes are counted in bits of a 32-bit number. */
 export const MAX_RAFT_NODES = 31;
@@ -78,6 +78,7 @@ export function createRaftNodeState(args: RaftNodeArgs, ctx: ActorContext<RaftMs
     leader: NONE,
     commitIndex: log.snapIndex,
     electionDeadline: 0,
+    electionWait: opts.electionTimeoutMs,
     heardLeaderAt: Number.NEGATIVE_INFINITY,
     // A node that had a term may have been inside a leader's lease when it went down: it keeps
     // refusing votes for an election timeout, as if it still were.
@@ -108,11 +109,12 @@ export function createRaftNodeState(args: RaftNodeArgs, ctx: ActorContext<RaftMs
     commandsFrom: 0,
     client: newClientEntryState(),
     incarnationStart: now,
-    stats: { elections: 0, preVotes: 0, leaderships: 0, entries: 0, commands: 0, snapshotsSent: 0, snapshotsInstalled: 0, transfers: 0, redirects: 0 },
+    stats: { elections: 0, preVotes: 0, leaderships: 0, entries: 0, commands: 0, snapshotsSent: 0, snapshotsInstalled: 0, transfers: 0, redirects: 0, forwarded: 0 },
   };
   // The preferred node campaigns at once at a cold start only; restarted, it waits like anyone.
   const coldStart = hard === undefined && log.lastIndex === 0;
-  s.electionDeadline = coldStart && args.index === opts.preferredLeader ? now : now + electionTimeout(s, ctx as RaftCtx);
+  resetElectionTimer(s, now, ctx as RaftCtx);
+  if (coldStart && args.index === opts.preferredLeader) s.electionDeadline = now;
   ctx.setTimer('tick', opts.tickMs, { type: 'tick' });
   return s;
 }
@@ -147,12 +149,13 @@ export function receiveRaft(s: RaftNodeState, msg: RaftMsg, ctx: ActorContext<Ra
   const committed = s.commitIndex;
   switch (msg.type) {
     case 'r-vote': case 'r-vote-resp': case 'r-append': case 'r-append-resp': case 'r-heartbeat': case 'r-heartbeat-resp':
-    case 'r-timeout-now': case 'r-snapshot':
+    case 'r-commit': case 'r-timeout-now': case 'r-snapshot':
       if (configured(s)) step(s, msg, c);
       break;
     case 'r-transfer': if (configured(s)) onTransfer(s, msg, c); break;
     case 'client-request': onRequest(s, msg, c); break;
     case 'client-reads': onReads(s, msg, c); break;
+    case 'r-forward': if (configured(s)) onForward(s, msg, c); break;
     case 'flush': onFlush(s, c); break;
     case 'read-round':
       s.client.readRoundQueued = false;
@@ -199,7 +202,7 @@ function configured(s: RaftNodeState): boolean {
 
 /** Whether a peer message comes from the leader of its term. */
 function fromLeader(m: RaftPeerMsg): boolean {
-  return m.type === 'r-append' || m.type === 'r-heartbeat' || m.type === 'r-snapshot';
+  return m.type === 'r-append' || m.type === 'r-heartbeat' || m.type === 'r-commit' || m.type === 'r-snapshot';
 }
 
 /**
@@ -232,7 +235,7 @@ function step(s: RaftNodeState, m: RaftPeerMsg, ctx: RaftCtx): void {
   switch (m.type) {
     case 'r-vote': onVote(s, m, ctx); break;
     case 'r-vote-resp': onVoteResp(s, m, ctx); break;
-    case 'r-append': case 'r-heartbeat': case 'r-snapshot':
+    case 'r-append': case 'r-heartbeat': case 'r-commit': case 'r-snapshot':
       if (s.status === 'leader') {
         // Two leaders of one term cannot be (election safety); the invariants report it.
         ctx.log.error(`node ${s.index}, leader of term ${s.term}, got ${m.type} from node ${m.from} of the same term`);
@@ -240,9 +243,10 @@ function step(s: RaftNodeState, m: RaftPeerMsg, ctx: RaftCtx): void {
       }
       if (s.status !== 'follower' || s.leader !== m.from) becomeFollower(s, m.term, m.from, ctx);
       s.heardLeaderAt = now;
-      s.electionDeadline = now + electionTimeout(s, ctx);
+      s.electionDeadline = now + s.electionWait;
       if (m.type === 'r-append') onAppend(s, m, ctx);
       else if (m.type === 'r-heartbeat') onHeartbeat(s, m, ctx);
+      else if (m.type === 'r-commit') commitTo(s, Math.min(m.commit, s.log.lastIndex));
       else onSnapshot(s, m, ctx);
       break;
     case 'r-append-resp': if (s.status === 'leader') onAppendResp(s, m, ctx); break;
@@ -260,11 +264,6 @@ function onCommitted(s: RaftNodeState, ctx: RaftCtx): void {
   queueFlush(s, ctx);
 }
 
-function queueFlush(s: RaftNodeState, ctx: RaftCtx): void {
-  if (s.client.flushQueued) return;
-  s.client.flushQueued = true;
-  ctx.send(ctx.self, { type: 'flush' });
-}
 
 /** Batches waiting commands into entries, sends what followers lack, and commit news to the others. */
 function onFlush(s: RaftNodeState, ctx: RaftCtx): void {

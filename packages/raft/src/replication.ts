@@ -15,10 +15,10 @@
  */
 import type { SlotValue } from '@synod/paxos';
 import { assert } from './assert.js';
-import { serveReads } from './client-entry.js';
+import { queueFlush, serveReads } from './client-entry.js';
 import { persistAppended, persistTruncated } from './durable.js';
 import { UNKNOWN_TERM } from './log.js';
-import type { Entry, RAppend, RAppendResp, RHeartbeat, RHeartbeatResp, RTimeoutNow } from './messages.js';
+import type { Entry, RAppend, RAppendResp, RCommit, RHeartbeat, RHeartbeatResp, RTimeoutNow } from './messages.js';
 import { sendSnapshot } from './snapshot-transfer.js';
 import { ROUNDS_TRACKED, popcount, type RaftCtx, type RaftNodeState } from './state.js';
 
@@ -66,7 +66,9 @@ export function sendAppend(s: RaftNodeState, to: number, sendIfEmpty: boolean, c
   let bytes = 0;
   for (const e of entries) bytes += e.bytes;
   pr.sentEntries(entries.length, prevIndex + entries.length, bytes);
-  if (s.commitIndex > pr.sentCommit) pr.sentCommit = s.commitIndex;
+  // The follower commits up to the commit index carried, but not past the entries it now holds.
+  const commits = Math.min(s.commitIndex, prevIndex + entries.length);
+  if (commits > pr.sentCommit) pr.sentCommit = commits;
   return true;
 }
 
@@ -78,12 +80,19 @@ export function broadcastAppend(s: RaftNodeState, ctx: RaftCtx): void {
   }
 }
 
-/** Tells followers a commit index they have not heard yet (an empty AppendEntries), when nothing else is going to them. */
+/**
+ * Tells each follower a commit index it has not heard yet, up to what it is known to match (an
+ * unanswered `r-commit`). Called from the flush, once per turn, so many acknowledgements in a
+ * turn make one message per follower.
+ */
 export function broadcastCommit(s: RaftNodeState, ctx: RaftCtx): void {
   for (let to = 0; to < s.nodes.length; to++) {
     if (to === s.index) continue;
     const pr = s.progress[to]!;
-    if (pr.state === 'replicate' && pr.sentCommit < Math.min(s.commitIndex, pr.next - 1)) sendAppend(s, to, true, ctx);
+    const commit = Math.min(s.commitIndex, pr.match);
+    if (pr.sentCommit >= commit) continue;
+    ctx.send(s.nodes[to]!, { type: 'r-commit', term: s.term, from: s.index, commit } satisfies RCommit);
+    pr.sentCommit = commit;
   }
 }
 
@@ -92,8 +101,7 @@ export function broadcastCommit(s: RaftNodeState, ctx: RaftCtx): void {
  * current term (§5.4.2). Returns whether it advanced.
  */
 export function maybeCommit(s: RaftNodeState): boolean {
-  const matches = s.progress.map((p) => p.match).sort((a, b) => b - a);
-  const q = matches[s.majority - 1]!;
+  const q = quorumMatch(s);
   if (q <= s.commitIndex || s.log.term(q) !== s.term) return false;
   for (let i = s.commitIndex + 1; i <= q; i++) {
     const e = s.log.entry(i);
@@ -103,6 +111,22 @@ export function maybeCommit(s: RaftNodeState): boolean {
   s.commitIndex = q;
   return true;
 }
+
+/** The highest index a majority stores: the majority-th largest match (no allocation: acknowledgements come often). */
+function quorumMatch(s: RaftNodeState): number {
+  const m = matchScratch;
+  const n = s.progress.length;
+  for (let i = 0; i < n; i++) m[i] = s.progress[i]!.match;
+  // Insertion sort, descending: n is at most 31.
+  for (let i = 1; i < n; i++) {
+    const v = m[i]!;
+    let j = i - 1;
+    while (j >= 0 && m[j]! < v) { m[j + 1] = m[j]!; j--; }
+    m[j + 1] = v;
+  }
+  return m[s.majority - 1]!;
+}
+const matchScratch = new Float64Array(32);
 
 // ------------------------------------------------------------------ leader: answers
 
@@ -136,9 +160,9 @@ export function onAppendResp(s: RaftNodeState, m: RAppendResp, ctx: RaftCtx): vo
   }
   if (maybeCommit(s)) {
     // The caller sees the commit index move (replica, reads, more client entries, followers).
-  } else if (pr.sentCommit < Math.min(s.commitIndex, pr.next - 1)) {
-    // This follower may miss the latest commit index: an append now beats the next heartbeat.
-    sendAppend(s, m.from, true, ctx);
+  } else if (pr.sentCommit < Math.min(s.commitIndex, pr.match)) {
+    // This follower has not heard the commit index its entries reached: the flush tells it.
+    queueFlush(s, ctx);
   }
   // Flow control freed room: send as much as now fits.
   while (sendAppend(s, m.from, false, ctx)) { /* fill the window */ }

@@ -27,7 +27,9 @@ export interface RaftStats {
   snapshotsSent: number;
   snapshotsInstalled: number;
   transfers: number;
+  /** Client messages sent back to their clients (no leader known), and handed on to the leader. */
   redirects: number;
+  forwarded: number;
 }
 
 export interface RaftNodeState {
@@ -58,6 +60,11 @@ export interface RaftNodeState {
   commitIndex: number;
   /** A follower or candidate campaigns at this time. */
   electionDeadline: number;
+  /**
+   * This node's randomised election timeout (§5.2), drawn anew when it becomes a follower,
+   * campaigns or grants a vote (as etcd resets it), not at every message from the leader.
+   */
+  electionWait: number;
   /** When the current leader was last heard from (the lease that makes this node refuse votes). */
   heardLeaderAt: number;
   /** After a restart this node refuses votes until then: it may have been inside a lease it forgot. */
@@ -130,6 +137,12 @@ export function popcount(x: number): number {
 /** A fresh randomised election timeout (§5.2): in [electionTimeoutMs, 2 x electionTimeoutMs). */
 export function electionTimeout(s: RaftNodeState, ctx: RaftCtx): number {
   return s.opts.electionTimeoutMs * (1 + ctx.random());
+}
+
+/** Draws a fresh election timeout and starts it from `now`. */
+export function resetElectionTimer(s: RaftNodeState, now: number, ctx: RaftCtx): void {
+  s.electionWait = electionTimeout(s, ctx);
+  s.electionDeadline = now + s.electionWait;
 }
 
 /**

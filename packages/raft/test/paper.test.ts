@@ -103,15 +103,19 @@ test('§5.2 a candidate whose election times out starts another in a new term', 
   assert.is(net.state(0).term, 2);
 });
 
-test('§5.2 election timeouts are drawn at random from [T, 2T), anew each time', () => {
+test('§5.2 election timeouts are drawn at random from [T, 2T), anew at each new term (as etcd resets them); each message from the leader restarts the one drawn', () => {
   const net = new RaftNet(3, { electionTimeoutMs: 100 });
   const seen = new Set<number>();
   for (let k = 0; k < 200; k++) {
     const s = net.state(0);
-    net.step(0, { type: 'r-heartbeat', term: s.term, from: 1, commit: 0, round: 0 }, net.refs[1]);
+    net.step(0, { type: 'r-heartbeat', term: s.term + 1, from: 1, commit: 0, round: 0 }, net.refs[1]);
     const wait = s.electionDeadline - net.time;
     assert.ok(wait >= 100 && wait < 200, `timeout ${wait} outside [100, 200)`);
     seen.add(Math.floor(wait / 10));
+    net.advance(30, { quiet: true });
+    net.step(0, { type: 'r-heartbeat', term: s.term, from: 1, commit: 0, round: 0 }, net.refs[1]);
+    assert.is(s.electionDeadline - net.time, wait, 'the same timeout, from the last message');
+    net.clearInFlight();
   }
   assert.is(seen.size, 10, 'every tenth of the range is drawn');
 });
@@ -204,6 +208,21 @@ test('§5.3 an entry stored on a majority is committed; the leader applies it (t
     net.advance(60);
     for (const f of acks) assert.is(net.state(f).commitIndex, li + 1, `follower ${f} learned the commit index`);
   }
+});
+
+test('§5.3 a follower hears the commit index its acknowledged entries reached (unanswered r-commit, never past what it is known to match)', () => {
+  const net = new RaftNet(3);
+  net.elect(0);
+  const li = net.state(0).log.lastIndex;
+  net.clearSent();
+  net.tell(0, request());
+  // Node 2's appends are lost: node 1's acknowledgement commits the entry.
+  net.run({ drop: (p) => p.to.name === 'raft-2' });
+  assert.is(net.state(0).commitIndex, li + 1);
+  const news = net.sentOf('r-commit').map((p) => [p.to.name, p.msg.commit]);
+  assert.equal(news, [['raft-1', li + 1]], 'only the follower known to hold the entry hears it committed');
+  assert.is(net.state(1).commitIndex, li + 1);
+  assert.is(net.sentOf('r-append-resp').filter((p) => p.from?.name === 'raft-1').length, 1, 'no answer to r-commit');
 });
 
 test('§5.3 a follower refuses AppendEntries whose previous index and term it does not hold, hinting where the logs may match', () => {
@@ -552,15 +571,25 @@ test('requests that arrive in one turn share one entry, up to maxBatchCommands',
   assert.equal(entries, [[1, 1, 1, 1], [1, 1, 1, 1], [1, 1], [6]], 'whole requests, never split: one larger than the bound is an entry of its own');
 });
 
-test('a node that does not lead answers requests and reads with a redirect naming the leader', () => {
+test('a follower forwards requests and reads to the leader it knows (as etcd does), whose replica answers the client; with no leader known, or a forward that finds no leader, the client is redirected', () => {
   const net = new RaftNet(3);
   net.elect(0);
   net.clearSent();
   net.tell(1, request());
   net.tell(1, reads('linearizable', [4]));
   net.run();
-  const r = net.sentOf('client-redirect').map((p) => [p.to.name, p.msg.leader?.name, p.msg.reads]);
-  assert.equal(r, [['client', 'raft-0', false], ['client', 'raft-0', true]]);
+  assert.equal(net.sentOf('r-forward').map((p) => [p.to.name, p.msg.message.type]), [['raft-0', 'client-request'], ['raft-0', 'client-reads']]);
+  assert.is(net.sentOf('client-redirect').length, 0);
+  assert.ok(net.sentOf('client-reads').some((p) => p.to.name === 'replica-0' && p.msg.from === CLIENT), 'the leader served the forwarded reads (its replica answers the client)');
+  assert.ok(net.sentOf('client-route').some((p) => p.to.name === 'replica-0' && p.msg.to === CLIENT), 'and routed the forwarded request\'s outcomes to the client');
+  // A node that knows no leader redirects (naming none), and a forward is never forwarded again.
+  net.clearSent();
+  net.state(2).leader = NONE;
+  net.tell(2, request());
+  net.step(2, { type: 'r-forward', from: 1, message: reads('linearizable', [5]) }, net.refs[1]);
+  net.run();
+  assert.equal(net.sentOf('client-redirect').map((p) => [p.to.name, p.msg.leader, p.msg.reads]), [['client', null, true], ['client', null, false]]);
+  assert.is(net.sentOf('r-forward').length, 0);
 });
 
 test('the leader tells its node\'s replica where a client\'s outcomes go, once per client address; stepping down, it hands back what waits and clears the routes', () => {
