@@ -3,7 +3,10 @@
  *
  * Topology, the same for every mode: a client node (the load generator, one proposer, one
  * learner and acceptor 0 — the seed's 6.1: a node may play every role) and one node per other
- * acceptor. `workers`: one worker thread per node, binary codecs between them. `embedded`: the
+ * acceptor. `workers`: one worker thread per node on the shared-memory rings, the Synod carrying
+ * many instances per message (the design now). `ports`: the same on the MessagePort transport;
+ * `ports_unbatched`: MessagePorts and one instance per message (`maxBatchMessages` 1), the
+ * design before: the same workloads before and after, in one run (3 acceptors). `embedded`: the
  * same actors on the calling thread (the in-thread ceiling). `bare`: the same message pattern
  * written by hand between plain worker threads with binary batched messages (the baseline).
  * Storage `memory` (no disk in the round; `bench:persist` measures storage).
@@ -27,11 +30,14 @@ const INFLIGHT = env.scaling ? [256] : env.quick ? [1, 64, 256] : [1, 16, 64, 25
 const WARMUP_MS = sized(200, 60);
 const MEASURE_MS = sized(700, 150);
 const PINGS = sized(4_000, 800);
-const MODES = env.scaling ? ['workers'] as const : ['workers', 'embedded'] as const;
+type Mode = 'workers' | 'embedded' | 'ports' | 'ports_unbatched';
+const MODES: readonly Mode[] = env.scaling ? ['workers'] : ['workers', 'embedded'];
+/** The design before (MessagePorts; and one instance per message), measured with 3 acceptors only. */
+const BEFORE: readonly Mode[] = env.scaling ? [] : ['ports', 'ports_unbatched'];
 
 const results = new Results('synod', {
   topology: 'client node (load generator, proposer, learner, acceptor 0) + one node per other acceptor; workers: a worker thread per node',
-  modes: 'workers (actors in worker threads), embedded (actors on one thread), bare (same message pattern, plain workers, binary batched, no framework)',
+  modes: 'workers (actors in worker threads, shared-memory rings, many instances per message), ports (the same on MessagePorts), ports_unbatched (MessagePorts, one instance per message: before), embedded (actors on one thread), bare (same message pattern, plain workers, binary batched, no framework)',
   acceptors: ACCEPTORS.join(', '),
   'instances in flight': INFLIGHT.join(', '),
   measurement: `${WARMUP_MS} ms warm-up, then ${MEASURE_MS} ms counted, per cell`,
@@ -50,12 +56,16 @@ function recordCell(name: string, r: { rounds: number; ms: number; latenciesUs: 
   }
 }
 
-async function actorCells(mode: 'workers' | 'embedded', acceptors: number, run: Record<string, number>, lat: LatencyRecorder): Promise<void> {
-  const system = await ActorSystem.start({ mode, codecs: [synodCodecs], statsIntervalMs: 0, logLevel: 'warn', mailboxCapacity: 1 << 16 });
+async function actorCells(mode: Mode, acceptors: number, run: Record<string, number>, lat: LatencyRecorder): Promise<void> {
+  const system = await ActorSystem.start({
+    mode: mode === 'embedded' ? 'embedded' : 'workers', transport: mode === 'workers' ? 'rings' : 'ports',
+    codecs: [synodCodecs], statsIntervalMs: 0, logLevel: 'warn', mailboxCapacity: 1 << 16,
+  });
+  const maxBatchMessages = mode === 'ports_unbatched' ? 1 : undefined;
   const synod = await createSynod({
     system, acceptors, proposers: 1, learners: 1, storage: 'memory',
     placement: (_role, i) => (i === 0 ? 'client' : `acceptor-node-${i}`),
-    proposer: { maxInFlight: 1024 },
+    proposer: { maxInFlight: 1024 }, maxBatchMessages,
   });
   try {
     const driver = await system.spawn(Driver, { name: 'driver', worker: 'client' });
@@ -63,7 +73,7 @@ async function actorCells(mode: 'workers' | 'embedded', acceptors: number, run: 
     for (const inflight of INFLIGHT) {
       const r = await system.ask<DriverResult>(driver, {
         type: 'run', proposer: synod.proposers[0]!, learner: synod.learners[0]!, acceptors: synod.acceptors, inflight,
-        firstInstance: first, warmupMs: WARMUP_MS, measureMs: MEASURE_MS, latencies: inflight === 1,
+        firstInstance: first, warmupMs: WARMUP_MS, measureMs: MEASURE_MS, latencies: inflight === 1, batch: maxBatchMessages !== 1,
       }, { timeoutMs: 60_000 });
       first = r.nextInstance;
       const name = `${mode}.a${acceptors}.inflight${inflight}`;
@@ -105,10 +115,12 @@ for (let k = 1; k <= env.runs; k++) {
   if (!env.scaling) results.add('raw.pingpong.rtt_us_p50', 'us', rtt);
   for (const a of ACCEPTORS) {
     for (const mode of MODES) await actorCells(mode, a, run, lat);
+    if (a === 3) for (const mode of BEFORE) await actorCells(mode, a, run, lat);
     if (!env.scaling) await bareCells(a, run, lat);
   }
   if (!env.scaling) {
     results.addRatio('inflight1_round_vs_two_raw_rtt', run['workers.a3.inflight1.round_us_p50']! / (2 * rtt));
+    results.addRatio('before_inflight1_round_vs_two_raw_rtt', run['ports_unbatched.a3.inflight1.round_us_p50']! / (2 * rtt));
     for (const a of ACCEPTORS) {
       for (const n of INFLIGHT) {
         const cell = `a${a}.inflight${n}`;
@@ -116,12 +128,18 @@ for (let k = 1; k <= env.runs; k++) {
         if (w === undefined) continue;
         results.addRatio(`workers_vs_bare.${cell}`, w / run[`bare.${cell}.rounds_per_s`]!);
         results.addRatio(`workers_vs_embedded.${cell}`, w / run[`embedded.${cell}.rounds_per_s`]!);
+        const before = run[`ports_unbatched.${cell}.rounds_per_s`];
+        if (before !== undefined) {
+          results.addRatio(`workers_vs_ports.${cell}`, w / run[`ports.${cell}.rounds_per_s`]!);
+          results.addRatio(`workers_vs_before.${cell}`, w / before);
+        }
       }
     }
   }
   const w64 = run['workers.a3.inflight64.rounds_per_s'];
   progress(k, env.runs, `workers a3/64: ${((w64 ?? run['workers.a3.inflight256.rounds_per_s']!) / 1000).toFixed(1)} k rounds/s` +
     (env.scaling ? '' : `, embedded a3/64: ${(run['embedded.a3.inflight64.rounds_per_s']! / 1000).toFixed(1)} k, bare a3/64: ${(run['bare.a3.inflight64.rounds_per_s']! / 1000).toFixed(1)} k, ` +
+      `before (ports, unbatched) a3/64: ${(run['ports_unbatched.a3.inflight64.rounds_per_s']! / 1000).toFixed(1)} k, ports a3/64: ${(run['ports.a3.inflight64.rounds_per_s']! / 1000).toFixed(1)} k, ` +
       `a3/1 round p50 ${run['workers.a3.inflight1.round_us_p50']!.toFixed(0)} us vs raw rtt ${rtt.toFixed(0)} us`));
 }
 results.write();

@@ -32,8 +32,7 @@ interface State {
   sessions: number[];
   commands: Uint8Array[];
   next: number;
-  /** Where the result goes: the `run` ask (from outside the system, an ask has no sender ref). */
-  replyTo: ReplyToken | null;
+  replyTo: ReplyToken | undefined;
   started: number;
   measuring: boolean;
   t0: number;
@@ -50,7 +49,7 @@ const SESSION_WINDOW = 1024;
 
 export const MpDriver = defineActor<State, Msg>({
   module: import.meta.url,
-  init: () => ({ client: null, sessions: [], commands: [], next: 0, replyTo: null, started: 0, measuring: false, t0: 0, counted: 0, failed: 0, deadline: 0, samples: [] }),
+  init: () => ({ client: null, sessions: [], commands: [], next: 0, replyTo: undefined, started: 0, measuring: false, t0: 0, counted: 0, failed: 0, deadline: 0, samples: [] }),
   receive(s, msg, ctx) {
     const io = { send: (to: ActorRef<any>, m: unknown) => ctx.send(to, m), now: () => ctx.now() };
     switch (msg.type) {
@@ -65,7 +64,7 @@ export const MpDriver = defineActor<State, Msg>({
           ...(msg.commandsPerRequest !== undefined ? { maxRequestBytes: Math.max(1, msg.commandsPerRequest * perCommand - 5) } : {}),
         });
         s.sessions = Array.from({ length: sessionCount }, () => s.client!.openSession());
-        s.replyTo = ctx.replyToken() ?? null;
+        s.replyTo = ctx.replyToken();
         s.started = ctx.now();
         s.measuring = false;
         s.counted = 0;
@@ -90,9 +89,8 @@ export const MpDriver = defineActor<State, Msg>({
           const ms = ctx.now() - s.t0;
           const sorted = s.samples.sort((a, b) => a - b);
           if (s.replyTo) ctx.respond(s.replyTo, { commands: s.counted, ms, failed: s.failed, latencyUsP50: sorted[Math.floor(sorted.length / 2)] ?? 0 } satisfies MpResult);
-          // Detached first: closing ends the outstanding commands, whose callbacks must not issue more.
           const client = s.client;
-          s.client = null;
+          s.client = null; // first: closing answers what is outstanding, and nothing is issued again
           client?.close('the run is over');
           ctx.cancelTimer('tick');
         }

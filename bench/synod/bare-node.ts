@@ -135,7 +135,7 @@ if (boot.role === 'acceptor') {
       measuring = true;
       t0 = now;
     }
-    if ((instance & 0x1fff) === 0) {
+    if ((instance & 0x3ff) === 0) {
       local.forget(instance - 1024);
       for (const o of outs) o.push(0, instance - 1024, 0, 0, 0, 0);
     }

@@ -5,7 +5,7 @@
  * allows). Bounds memory by telling acceptors and the learner to forget learned instances.
  */
 import { IntMap, defineActor, type ActorRef, type ReplyToken } from '@synod/actors';
-import type { AcceptorMsg, Decided, LearnerMsg, ProposerMsg } from '@synod/paxos';
+import type { AcceptorMsg, Decided, LearnerMsg, Propose, ProposerMsg, SynodBatch } from '@synod/paxos';
 
 export interface DriverRun {
   type: 'run';
@@ -18,6 +18,10 @@ export interface DriverRun {
   measureMs: number;
   /** Keep per-round latencies (microseconds) for a distribution. */
   latencies: boolean;
+  /** Propose in batches (false: one message per proposal, as before batching). Default true. */
+  batch?: boolean;
+  /** Proposals in one batch at most (several batches keep acceptors and proposer busy at once). Default: all of a turn. */
+  maxBatch?: number;
 }
 
 export interface DriverResult { rounds: number; ms: number; latenciesUs: number[]; nextInstance: number }
@@ -36,54 +40,84 @@ interface State {
   stopping: boolean;
   latencies: number[];
   sinceForget: number;
+  /** Proposals of this turn: they leave together, as one batch. */
+  out: Propose[];
+  /** When the message being handled arrived. */
+  now: number;
+  /** Learners this driver subscribed to (once each: a second subscription doubles every decision sent). */
+  subscribed: ActorRef<LearnerMsg>[];
 }
 
-const FORGET_EVERY = 8192;
+const FORGET_EVERY = 1024;
 
-export const Driver = defineActor<State, DriverRun | Decided | { type: 'chosen' }>({
+type Ctx = { now(): number; send(to: ActorRef<any>, m: unknown): void };
+
+export const Driver = defineActor<State, DriverRun | Decided | SynodBatch | { type: 'chosen' }>({
   module: import.meta.url,
-  init: () => ({ run: null, token: undefined, next: 0, sentAt: new IntMap(), decided: new IntMap(), low: 0, started: 0, measuring: false, t0: 0, rounds: 0, stopping: false, latencies: [], sinceForget: 0 }),
+  init: () => ({ run: null, token: undefined, next: 0, sentAt: new IntMap(), decided: new IntMap(), low: 0, started: 0, measuring: false, t0: 0, rounds: 0, stopping: false, latencies: [], sinceForget: 0, out: [], subscribed: [], now: 0 }),
   receive(s, msg, ctx) {
+    s.now = ctx.now(); // once per message: the decisions of a batch share it
     if (msg.type === 'run') {
       Object.assign(s, { run: msg, token: ctx.replyToken(), next: msg.firstInstance, low: msg.firstInstance, started: ctx.now(), measuring: false, rounds: 0, stopping: false, latencies: [], sinceForget: 0 });
       s.sentAt.clear();
       s.decided.clear();
-      ctx.send(msg.learner, { type: 'subscribe', to: ctx.self });
+      if (!s.subscribed.some((l) => l.id === msg.learner.id && l.node === msg.learner.node)) {
+        s.subscribed.push(msg.learner);
+        ctx.send(msg.learner, { type: 'subscribe', to: ctx.self });
+      }
       for (let i = 0; i < msg.inflight; i++) propose(s, ctx);
-      return;
+    } else if (msg.type === 'batch') {
+      for (const m of msg.msgs) if (m.type === 'decided') onDecided(s, m, ctx);
+    } else if (msg.type === 'decided') {
+      onDecided(s, msg, ctx);
     }
-    if (msg.type !== 'decided' || !s.run) return;
-    const sent = s.sentAt.get(msg.instance);
-    if (sent === undefined) return; // not ours (or a repeat)
-    s.sentAt.delete(msg.instance);
-    const now = ctx.now();
-    const run = s.run;
-    if (s.measuring) {
-      s.rounds++;
-      if (run.latencies) s.latencies.push((now - sent) * 1000);
-    } else if (now - s.started >= run.warmupMs) {
-      s.measuring = true;
-      s.t0 = now;
-    }
-    s.decided.set(msg.instance, true);
-    while (s.decided.delete(s.low)) s.low++;
-    if (++s.sinceForget >= FORGET_EVERY) {
-      s.sinceForget = 0;
-      for (const a of run.acceptors) ctx.send(a, { type: 'forget', below: s.low });
-      ctx.send(run.learner, { type: 'forget', below: s.low } as never);
-    }
-    if (s.measuring && now - s.t0 >= run.measureMs) s.stopping = true;
-    if (!s.stopping) propose(s, ctx);
-    else if (s.sentAt.size === 0) {
-      const result: DriverResult = { rounds: s.rounds, ms: now - s.t0, latenciesUs: s.latencies, nextInstance: s.next };
-      ctx.respond(s.token!, result);
-      s.run = null;
+    if (s.out.length > 0 && s.run) {
+      const out = s.out;
+      s.out = [];
+      if (s.run.batch === false) for (const p of out) ctx.send(s.run.proposer, p);
+      else {
+        const max = s.run.maxBatch ?? out.length;
+        for (let i = 0; i < out.length; i += max) {
+          const part = max >= out.length ? out : out.slice(i, i + max);
+          ctx.send(s.run.proposer, part.length === 1 ? part[0]! : { type: 'batch', msgs: part } satisfies SynodBatch);
+        }
+      }
     }
   },
 });
 
-function propose(s: State, ctx: { now(): number; send(to: ActorRef<any>, m: unknown): void }): void {
+function onDecided(s: State, msg: Decided, ctx: Ctx & { respond(t: ReplyToken, m: unknown): void }): void {
+  if (!s.run) return;
+  const sent = s.sentAt.get(msg.instance);
+  if (sent === undefined) return; // not ours (or a repeat)
+  s.sentAt.delete(msg.instance);
+  const now = s.now;
+  const run = s.run;
+  if (s.measuring) {
+    s.rounds++;
+    if (run.latencies) s.latencies.push((now - sent) * 1000);
+  } else if (now - s.started >= run.warmupMs) {
+    s.measuring = true;
+    s.t0 = now;
+  }
+  s.decided.set(msg.instance, true);
+  while (s.decided.delete(s.low)) s.low++;
+  if (++s.sinceForget >= FORGET_EVERY) {
+    s.sinceForget = 0;
+    for (const a of run.acceptors) ctx.send(a, { type: 'forget', below: s.low });
+    ctx.send(run.learner, { type: 'forget', below: s.low } as never);
+  }
+  if (s.measuring && now - s.t0 >= run.measureMs) s.stopping = true;
+  if (!s.stopping) propose(s, ctx);
+  else if (s.sentAt.size === 0) {
+    const result: DriverResult = { rounds: s.rounds, ms: now - s.t0, latenciesUs: s.latencies, nextInstance: s.next };
+    ctx.respond(s.token!, result);
+    s.run = null;
+  }
+}
+
+function propose(s: State, ctx: Ctx): void {
   const instance = s.next++;
-  s.sentAt.set(instance, ctx.now());
-  ctx.send(s.run!.proposer, { type: 'propose', instance, value: instance, silent: true });
+  s.sentAt.set(instance, s.now);
+  s.out.push({ type: 'propose', instance, value: instance, silent: true });
 }

@@ -85,3 +85,59 @@ export const Sink = defineActor<{ got: number; ackEvery: number; total: number }
     if (s.got % s.ackEvery === 0 || s.got === s.total) ctx.send(ctx.sender!, { type: 'ack', upTo: s.got });
   },
 });
+
+/** A large value in flight: `bytes` travel as bytes (arenas with rings, copies with ports). */
+export interface Chunk { type: 'chunk'; seq: number; bytes: Uint8Array }
+
+export const chunkCodecs = defineCodecs(import.meta.url, [
+  {
+    type: 'chunk',
+    encode: (m: Chunk, w) => { w.u32(m.seq); w.bytes(m.bytes); },
+    decode: (r) => ({ type: 'chunk', seq: r.u32(), bytes: r.bytes() }),
+  },
+]);
+
+type ChunkSourceMsg = { type: 'run'; sink: ActorRef<Chunk>; count: number; size: number; window: number } | Ack;
+interface ChunkSourceState { sink: ActorRef<Chunk> | null; count: number; sent: number; acked: number; window: number; value: Uint8Array; done: ReplyToken | undefined }
+
+/** Sends `count` chunks of `size` bytes (a fresh array each, as an application would), at most `window` unacknowledged. */
+export const ChunkSource = defineActor<ChunkSourceState, ChunkSourceMsg>({
+  module: import.meta.url,
+  init: () => ({ sink: null, count: 0, sent: 0, acked: 0, window: 0, value: new Uint8Array(0), done: undefined }),
+  receive(s, msg, ctx) {
+    if (msg.type === 'run') {
+      Object.assign(s, { sink: msg.sink, count: msg.count, sent: 0, acked: 0, window: msg.window, done: ctx.replyToken() });
+      s.value = new Uint8Array(msg.size).fill(7);
+    } else {
+      s.acked = msg.upTo;
+      if (s.acked === s.count) { ctx.respond(s.done!, s.count); return; }
+    }
+    const limit = Math.min(s.count, s.acked + s.window);
+    for (; s.sent < limit; s.sent++) ctx.send(s.sink!, { type: 'chunk', seq: s.sent, bytes: s.value.slice() });
+  },
+});
+
+/** Counts chunks (reading every byte's sum of a sample, so a value is really touched) and acknowledges every `ackEvery`. */
+export const ChunkSink = defineActor<{ got: number; ackEvery: number; total: number; sum: number }, Chunk | { type: 'expect'; total: number; ackEvery: number }>({
+  module: import.meta.url,
+  init: () => ({ got: 0, ackEvery: 1, total: 0, sum: 0 }),
+  receive(s, msg, ctx) {
+    if (msg.type === 'expect') { s.got = 0; s.total = msg.total; s.ackEvery = msg.ackEvery; ctx.reply(true); return; }
+    s.got++;
+    s.sum += msg.bytes[msg.bytes.length - 1]!;
+    if (s.got % s.ackEvery === 0 || s.got === s.total) ctx.send(ctx.sender!, { type: 'ack', upTo: s.got });
+  },
+});
+
+type RelayMsg = Chunk | Ack | { type: 'route'; to: ActorRef<Chunk>; back: ActorRef<Ack> };
+
+/** Passes chunks on to `to` (the same message, bytes and all) and acknowledgements back to `back`: a second hop. */
+export const ChunkRelay = defineActor<{ to: ActorRef<Chunk> | null; back: ActorRef<Ack> | null }, RelayMsg>({
+  module: import.meta.url,
+  init: () => ({ to: null, back: null }),
+  receive(s, msg, ctx) {
+    if (msg.type === 'route') { s.to = msg.to; s.back = msg.back; ctx.reply(true); return; }
+    if (msg.type === 'chunk') ctx.send(s.to!, msg);
+    else ctx.send(s.back!, msg);
+  },
+});

@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 
-interface Job { role: 'pong' | 'ping' | 'source' | 'sink'; port: MessagePort }
+interface Job { role: 'pong' | 'ping' | 'source' | 'sink' | 'chunk-source'; port: MessagePort }
 const { role, port } = workerData as Job;
 const control = parentPort!;
 
@@ -29,6 +29,12 @@ if (role === 'pong') {
     });
     t0 = performance.now();
     port.postMessage(msg);
+  });
+} else if (role === 'chunk-source') {
+  // Large values the plain way: each one cloned (copied) by postMessage.
+  control.on('message', ({ count, size }: { count: number; size: number }) => {
+    const value = new Uint8Array(size).fill(7);
+    for (let i = 0; i < count; i++) port.postMessage({ type: 'chunk', seq: i, bytes: value.slice() });
   });
 } else if (role === 'source') {
   control.on('message', ({ count, batch }: { count: number; batch: number }) => {

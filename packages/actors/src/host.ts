@@ -33,12 +33,21 @@ export interface HostEvents {
   deadLetter(letter: DeadLetter): void;
 }
 
-/** Carries envelopes to other hosts. */
+/**
+ * Carries envelopes to other hosts: the seam between the runtime and a data plane (MessagePorts,
+ * shared-memory rings, and later a network). A host knows nothing else of it.
+ */
 export interface Transport {
-  /** Queues an envelope for another node; it leaves at the next `flush`. */
+  /** Queues an envelope for another node; it leaves at the next `flush`. Never blocks, never throws. */
   send(env: Envelope): void;
   /** Posts everything queued. */
   flush(): void;
+  /**
+   * Back-pressure: true while the transport holds more unsent data than its bound allows. The
+   * host then runs no turns (so it sends no more) until it is false again; whoever feeds the
+   * host calls `drain` once it is. Absent: never congested.
+   */
+  congested?(): boolean;
 }
 
 /** How a host asks to run soon. Real hosts use microtasks and setImmediate; the simulator its own queue. */
@@ -70,7 +79,11 @@ export interface HostLimits {
   maxDrainMs: number;
   /** Default timeout of `ask`. */
   askTimeoutMs: number;
-  /** Check that every message is plain data at the sender. */
+  /**
+   * Check that every message is plain data at the sender. A message of a type with an active
+   * codec is not walked: its codec defines what crosses a thread, and refuses (`canEncode`)
+   * what it cannot carry.
+   */
   validateMessages: boolean;
   /** Outside senders (`enqueue`) that may wait for room in one full mailbox. */
   maxWaitingSenders: number;
@@ -122,10 +135,20 @@ export interface HostConfig {
    */
   coalesceFlushes?: boolean;
   /**
+   * Flush the transport after every turn rather than after every drain: for transports whose
+   * flush is an atomic store (rings), so an answer leaves while the next message is handled.
+   */
+  flushEachTurn?: boolean;
+  /**
    * Port-fed: every port message calls `drain`, so `maxDrainMs` is counted per event-loop turn
    * across those calls. (Other hosts drain only from their scheduler, which yields by itself.)
    */
   portFed?: boolean;
+  /**
+   * Whether a message has an active codec (`CodecRegistry.tagFor`): such messages are not walked
+   * by `validateMessages` (see there).
+   */
+  hasCodec?(msg: unknown): boolean;
   /**
    * Called when a pending ask or enqueue settles: its promise continuation is now queued as a
    * microtask. The simulator uses it to run such continuations before its next event.
@@ -183,6 +206,11 @@ export class ActorHost {
   private closed = false;
   /** Messages delivered into mailboxes on this host (statistics). */
   delivered = 0;
+  /**
+   * Asks answered so far: a run loop that sees it move lets the event loop turn, so the
+   * answered promises' continuations run now rather than after its time slice.
+   */
+  asksSettled = 0;
 
   constructor(cfg: HostConfig) {
     this.cfg = cfg;
@@ -396,9 +424,17 @@ export class ActorHost {
 
   // ---------------------------------------------------------------- sending
 
+  /** Validates a message at its sender (see `HostLimits.validateMessages`). */
+  private validate(msg: unknown): void {
+    if (!this.limits.validateMessages) return;
+    const hasCodec = this.cfg.hasCodec;
+    if (hasCodec !== undefined && hasCodec(msg)) return;
+    assertPlainData(msg);
+  }
+
   /** Called by `ctx.send` / `ctx.reply`. */
   sendFrom(cell: ActorCell, to: ActorRef<any>, msg: unknown, kind: Kind, corr: number): void {
-    if (this.limits.validateMessages) assertPlainData(msg);
+    this.validate(msg);
     if (to === null || typeof to !== 'object') {
       throw new InvalidOptionError(`send from "${cell.self.name}": target must be an ActorRef, got ${String(to)}`);
     }
@@ -407,7 +443,7 @@ export class ActorHost {
   }
 
   askFrom(cell: ActorCell | null, to: ActorRef<any>, msg: unknown, timeoutMs = this.limits.askTimeoutMs): Promise<unknown> {
-    if (this.limits.validateMessages) assertPlainData(msg);
+    this.validate(msg);
     const corr = this.takeCorr();
     const from = cell ? cell.self : this.systemRef;
     return new Promise((resolve, reject) => {
@@ -433,7 +469,7 @@ export class ActorHost {
    * message is in the mailbox.
    */
   enqueueFromOutside(to: ActorRef<any>, msg: unknown, timeoutMs = this.limits.askTimeoutMs): Promise<void> {
-    if (this.limits.validateMessages) assertPlainData(msg);
+    this.validate(msg);
     const corr = this.takeCorr();
     return new Promise<void>((resolve, reject) => {
       const timer = this.clock.schedule(timeoutMs, () => {
@@ -454,7 +490,7 @@ export class ActorHost {
 
   /** A send from outside any actor (the system API). */
   sendFromOutside(to: ActorRef<any>, msg: unknown): void {
-    if (this.limits.validateMessages) assertPlainData(msg);
+    this.validate(msg);
     this.route(new Envelope(to.id, to.node, null, Kind.Send, 0, msg));
     this.scheduleFlush();
   }
@@ -558,6 +594,7 @@ export class ActorHost {
         this.asks.delete(env.corr);
         this.clock.cancel(pending.timer);
         pending.resolve(env.msg);
+        this.asksSettled++;
         this.cfg.settled?.();
       }
       return;
@@ -693,13 +730,30 @@ export class ActorHost {
     let budget = this.limits.maxMessagesPerDrain;
     const slice = this.limits.maxMessagesPerSlice;
     const until = this.turnStartedAt + this.limits.maxDrainMs;
+    // Back-pressure: a congested transport takes no more sends, so no turn starts while it is;
+    // whoever feeds this host drains it again once the transport has room.
+    const transport = this.transport !== null && this.transport.congested !== undefined ? this.transport : null;
+    // The clock is read between slices, but not after every one when slices are short: a read
+    // costs as much as a small turn. The gap grows while slices take little time.
+    let every = 1;
+    let skipped = 0;
+    let lastCheck = now;
+    const short = this.limits.maxDrainMs / 32;
     try {
       while (budget > 0) {
-        if (budget < this.limits.maxMessagesPerDrain && this.clock.now() >= until) break;
+        if (budget < this.limits.maxMessagesPerDrain && ++skipped >= every) {
+          skipped = 0;
+          const t = this.clock.now();
+          if (t >= until) break;
+          every = t - lastCheck < short ? Math.min(every * 2, 32) : 1;
+          lastCheck = t;
+        }
+        if (transport !== null && transport.congested!()) break;
         const cell = this.runQueue.shift();
         if (cell === undefined) break;
         let n = 0;
         while (n < slice && cell.status === 'running') {
+          if (transport !== null && n > 0 && transport.congested!()) break;
           const env = cell.mailbox.shift();
           if (env === undefined) break;
           this.turn(cell, env);
@@ -714,7 +768,7 @@ export class ActorHost {
       this.draining = false;
     }
     this.flushAfterDrain();
-    if (this.runQueue.length > 0 && !this.drainPending) {
+    if (this.runQueue.length > 0 && !this.drainPending && !(transport?.congested!() ?? false)) {
       this.drainPending = true;
       this.cfg.scheduler.later(this.drainTask);
     }
@@ -734,6 +788,7 @@ export class ActorHost {
     cell.current = null;
     cell.processed++;
     this.endTurn(cell);
+    if (this.cfg.flushEachTurn === true && this.transport !== null) this.transport.flush();
     if (cell.stopRequested) {
       cell.stopRequested = false;
       this.endCell(cell, 'actor-stopped', true);
@@ -743,6 +798,11 @@ export class ActorHost {
   /** Whether any actor has work queued. */
   get busy(): boolean {
     return this.runQueue.length > 0;
+  }
+
+  /** Whether messages are held until a store reports their turn's state durable (a store I/O completion is awaited). */
+  get awaitingDurability(): boolean {
+    return this.waitingForDurability.size > 0;
   }
 
   private scheduleFlush(): void {

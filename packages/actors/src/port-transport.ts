@@ -2,7 +2,8 @@ import type { MessagePort } from 'node:worker_threads';
 import { CLONE_TAG, REPEAT_TAG, type CodecRegistry } from './codec.js';
 import { Envelope, Kind } from './envelope.js';
 import { errorInfo, messageType } from './errors.js';
-import type { ActorHost, Transport } from './host.js';
+import type { ActorHost } from './host.js';
+import type { MeshTransport } from './mesh.js';
 import type { ActorRef } from './ref.js';
 import { WireReader, WireWriter } from './wire.js';
 
@@ -42,7 +43,7 @@ class Link {
  * A batch is an ArrayBuffer of records, or `[buffer, clones]` when some messages are cloned:
  * `u8 kind | u32 to | u16 fromNode | u32 fromId | u32 corr (not for sends) | u16 tag | payload`.
  */
-export class PortTransport implements Transport {
+export class PortTransport implements MeshTransport {
   private readonly links: (Link | undefined)[] = [];
   private readonly dirty: Link[] = [];
   private readonly reader = new WireReader();

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import { randomCorrBase, realClock } from './clock.js';
-import { CodecRegistry, type CodecSet } from './codec.js';
+import { CLONE_TAG, CodecRegistry, type CodecSet } from './codec.js';
 import { defineActor, type ActorDefinition, type SpawnOptions } from './define.js';
 import {
   ActorLoadError, ActorNotFoundError, DuplicateNameError, InvalidOptionError, SystemStoppedError, errorInfo,
@@ -10,7 +10,13 @@ import { ActorHost, checkLimits, defaultLimits, realScheduler, type HostEvents, 
 import { HostNetwork } from './host-network.js';
 import { consoleSink, isLogLevel, type LogLevel, type LogSink } from './logger.js';
 import { checkMessageTrace, defaultMessageTrace, type MessageTraceOptions } from './message-trace.js';
+import { Doorbell, createDoorbell } from './doorbell.js';
+import { createActivity } from './activity.js';
+import { ArenaTable, type ArenaRef } from './arena.js';
+import { checkRingOptions, defaultRingOptions, makeArena, type MeshBoot, type MeshTransport, type RingOptions, type TransportKind } from './mesh.js';
 import { PortTransport } from './port-transport.js';
+import { MainRingDriver } from './ring-loop.js';
+import { RingTransport } from './ring-transport.js';
 import { Prng } from './random.js';
 import { describeRef, refKey, type ActorRef } from './ref.js';
 import { storageKinds } from './store.js';
@@ -35,6 +41,14 @@ export interface SystemOptions extends Partial<HostLimits> {
   seed?: number;
   /** Codec sets for hot message types (binary on the wire between workers). */
   codecs?: CodecSet[];
+  /**
+   * The data plane between threads (workers mode). `rings` (default): shared-memory rings
+   * between every pair of threads that talk, a hop in microseconds. `ports`: a MessagePort per
+   * pair (the earlier transport, tens of microseconds per hop), kept as a fallback.
+   */
+  transport?: TransportKind;
+  /** Bounds and waiting of the `rings` transport (see the README's Transport section). */
+  rings?: Partial<RingOptions>;
   /** Timeout of each control-plane call (spawn, stop, inspect, ...). Default 10000. */
   controlTimeoutMs?: number;
   /** How often `stats` events are emitted; 0 turns them off. Default 1000. */
@@ -107,7 +121,8 @@ export class ActorSystem {
   };
   private readonly codecs = new CodecRegistry();
   private readonly codecSets: { set: CodecSet; exportName: string; base: number }[] = [];
-  private readonly transport: PortTransport | null = null;
+  private readonly transport: MeshTransport | null = null;
+  private readonly ringDriver: MainRingDriver | null = null;
   private readonly pool: WorkerPool | null = null;
   private readonly records = new Map<number, ActorRecord>();
   private readonly names = new Map<string, ActorRecord>();
@@ -148,13 +163,17 @@ export class ActorSystem {
       crashed: (ref, error, during, messageType, incarnation) => this.onHostEvent({ e: 'crashed', ref, error, during, messageType, incarnation }),
       deadLetter: (letter) => this.onHostEvent({ e: 'dead', letter }),
     };
+    const kind = options.transport ?? 'rings';
+    const mesh: MeshBoot = { kind, rings: { ...defaultRingOptions, ...options.rings }, activity: kind === 'rings' ? createActivity() : null };
+    const rings = this.mode === 'workers' && mesh.kind === 'rings';
     this.host = new ActorHost({
       node: SYSTEM_NODE,
       seed: this.seed,
       clock: realClock,
       scheduler: realScheduler,
-      coalesceFlushes: this.mode === 'workers',
-      portFed: this.mode === 'workers',
+      coalesceFlushes: this.mode === 'workers' && !rings,
+      portFed: this.mode === 'workers' && !rings,
+      flushEachTurn: rings,
       limits,
       events,
       logLevel: this.options.logLevel,
@@ -162,10 +181,24 @@ export class ActorSystem {
       store: (kind) => this.hostStores.get(kind),
       resolveRef: (node, id) => this.resolveRef(node, id),
       corrBase: randomCorrBase(),
+      hasCodec: (msg) => this.codecs.tagFor(msg) !== CLONE_TAG,
     });
     if (this.mode === 'workers') {
-      this.transport = new PortTransport(this.host, this.codecs, (node, id) => this.resolveRef(node, id), undefined,
-        (what, e) => this.log({ level: 'error', actor: '$system', message: `${what}: ${errorInfo(e).message}`, time: realClock.now() }));
+      const onError = (what: string, e: unknown) => this.log({ level: 'error', actor: '$system', message: `${what}: ${errorInfo(e).message}`, time: realClock.now() });
+      const resolve = (node: number, id: number) => this.resolveRef(node, id);
+      let mainDoorbell: SharedArrayBuffer | null = null;
+      let mainArena: ArenaRef | null = null;
+      if (rings) {
+        mainDoorbell = createDoorbell();
+        mainArena = makeArena(mesh.rings);
+        const arenas = mainArena ? new ArenaTable(mainArena, mesh.rings.arenaMinBytes) : null;
+        const t = new RingTransport(this.host, this.codecs, resolve, mesh.rings, onError, arenas);
+        this.transport = t;
+        this.ringDriver = new MainRingDriver(this.host, t, new Doorbell(mainDoorbell));
+        this.ringDriver.start();
+      } else {
+        this.transport = new PortTransport(this.host, this.codecs, resolve, undefined, onError);
+      }
       this.host.transport = this.transport;
       this.pool = new WorkerPool({
         seed: this.seed,
@@ -177,7 +210,10 @@ export class ActorSystem {
         heartbeat: { ...defaultHeartbeat, ...options.heartbeat },
         spareWorkers: options.spareWorkers ?? 1,
         loader: options.workerLoader !== undefined ? options.workerLoader : detectWorkerLoader(),
+        mesh,
         transport: this.transport,
+        mainDoorbell,
+        mainArena,
         codecSets: () => this.codecSets,
         directory: () => [...this.records.values()].map((r) => r.ref),
         network: () => this.network,
@@ -574,7 +610,9 @@ export class ActorSystem {
   /** Counters of every host, fetched now. */
   async stats(): Promise<HostStats[]> {
     this.assertRunning('stats');
-    const out: HostStats[] = [{ node: SYSTEM_NODE, delivered: this.host.delivered, actors: this.host.stats() }];
+    const main: HostStats = { node: SYSTEM_NODE, delivered: this.host.delivered, actors: this.host.stats() };
+    if (this.transport instanceof RingTransport) main.transport = this.transport.stats();
+    const out: HostStats[] = [main];
     for (const w of this.pool?.live() ?? []) out.push(await w.call('stats', (c) => c.stats(), this.options.controlTimeoutMs));
     return out;
   }
@@ -711,6 +749,7 @@ export class ActorSystem {
       }
       this.host.stopAll();
       await this.pool?.close();
+      this.ringDriver?.close();
       this.transport?.close();
       this.host.close(new SystemStoppedError('ask'));
       await this.hostStores.close();
@@ -725,6 +764,10 @@ function validateOptions(o: SystemOptions): void {
   if (o.mode !== undefined && o.mode !== 'workers' && o.mode !== 'embedded') {
     throw new InvalidOptionError(`mode must be 'workers' or 'embedded', got ${JSON.stringify(o.mode)}`);
   }
+  if (o.transport !== undefined && o.transport !== 'rings' && o.transport !== 'ports') {
+    throw new InvalidOptionError(`transport must be 'rings' or 'ports', got ${JSON.stringify(o.transport)}`);
+  }
+  if (o.rings !== undefined) checkRingOptions(o.rings);
   checkLimits(o);
   if (o.controlTimeoutMs !== undefined && !(Number.isInteger(o.controlTimeoutMs) && o.controlTimeoutMs > 0)) {
     throw new InvalidOptionError(`option controlTimeoutMs must be a positive integer, got ${String(o.controlTimeoutMs)}`);

@@ -1,4 +1,5 @@
 import { deserialize, serialize } from 'node:v8';
+import type { ArenaTable } from './arena.js';
 import type { ActorRef } from './ref.js';
 
 /** Tags of {@link WireWriter.value}. */
@@ -14,6 +15,11 @@ export class WireWriter {
   buf: Uint8Array;
   view: DataView;
   pos = 0;
+  /**
+   * Shared arenas (the ring transport's writer): large byte values go there and travel by
+   * reference (see arena.ts). Null: bytes are always written inline.
+   */
+  arenas: ArenaTable | null = null;
 
   constructor(initialBytes = 4096) {
     this.buf = new Uint8Array(initialBytes);
@@ -78,7 +84,14 @@ export class WireWriter {
     this.pos += written;
   }
 
+  /** Bytes, read back by {@link WireReader.bytes} (with arenas: by reference when large). */
   bytes(b: Uint8Array): void {
+    if (this.arenas !== null) this.arenas.write(this, b);
+    else this.inline(b);
+  }
+
+  /** Bytes copied in, their length in front. */
+  inline(b: Uint8Array): void {
     this.uvar(b.length);
     this.ensure(b.length);
     this.buf.set(b, this.pos);
@@ -131,7 +144,7 @@ export class WireWriter {
       }
     }
     this.u8(V.Clone);
-    this.bytes(serialize(v));
+    this.inline(serialize(v));
   }
 
   /** Copies out what was written and starts over. */
@@ -156,10 +169,32 @@ export class WireReader {
   /** Turns a (node, id) pair back into a ref. */
   resolveRef: (node: number, id: number) => ActorRef<any> = (node, id) => ({ name: `#${node}.${id}`, node, id });
 
+  /**
+   * The bytes being read are reused once the message is handled (a ring's memory): every
+   * Uint8Array this reader hands out is then a copy (or an arena view), never a view of them.
+   */
+  volatile = false;
+  /** Shared arenas, as the writer had them (see {@link WireWriter.arenas}). */
+  arenas: ArenaTable | null = null;
+  /**
+   * The buffer being read holds this one message and nothing else will use it (a large record
+   * sent apart): {@link bytes} hands out views of it rather than copies.
+   */
+  ownsMessage = false;
+
   reset(buffer: ArrayBuffer): void {
     this.buf = new Uint8Array(buffer);
     this.view = new DataView(buffer);
     this.pos = 0;
+  }
+
+  /** Reads from a view (`pos` is relative to it). */
+  resetView(bytes: Uint8Array, pos = 0): void {
+    if (this.buf !== bytes) {
+      this.buf = bytes;
+      this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
+    this.pos = pos;
   }
 
   get remaining(): number { return this.buf.length - this.pos; }
@@ -213,9 +248,11 @@ export class WireReader {
     return decoder.decode(this.buf.subarray(start, start + n));
   }
 
+  /** What {@link WireWriter.bytes} wrote: a copy, or with arenas a view of the shared memory (no copy). Either may be kept. */
   bytes(): Uint8Array {
+    if (this.arenas !== null && this.buf[this.pos++] === 1) return this.arenas.readRef(this);
     const n = this.uvar();
-    const out = this.buf.slice(this.pos, this.pos + n);
+    const out = this.ownsMessage ? this.buf.subarray(this.pos, this.pos + n) : this.buf.slice(this.pos, this.pos + n);
     this.pos += n;
     return out;
   }
@@ -228,8 +265,14 @@ export class WireReader {
 
   json(): unknown { return JSON.parse(this.string()); }
 
-  /** The bytes of a {@link WireWriter.bytes} as a view into the message (no copy; do not keep it past the message unless that is meant). */
+  /**
+   * The bytes of a {@link WireWriter.bytes} without a copy where that is safe: a view into the
+   * received message when this reader owns its buffer (a port batch, kept alive by the view), a
+   * copy when the buffer is reused after the message ({@link volatile}: a ring). Either way the
+   * result may be kept.
+   */
   bytesView(): Uint8Array {
+    if (this.volatile || this.arenas !== null) return this.bytes();
     const n = this.uvar();
     const out = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
@@ -264,7 +307,12 @@ export class WireReader {
         return o;
       }
       case V.Bytes: return this.bytes();
-      case V.Clone: return deserialize(this.bytesView());
+      case V.Clone: {
+        const n = this.uvar();
+        const at = this.pos;
+        this.pos += n;
+        return deserialize(this.buf.subarray(at, at + n)); // deserialize copies out what it keeps
+      }
       default: throw new RangeError(`corrupt value tag at byte ${this.pos - 1}`);
     }
   }

@@ -5,19 +5,26 @@
  * A worker boots generic and becomes a node when the main thread `adopt`s it: that lets the
  * pool keep spare workers booted, so a crashed worker's actors are back in milliseconds.
  */
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { randomCorrBase, realClock } from './clock.js';
-import { CodecRegistry, isCodecSet, type CodecSet } from './codec.js';
+import { deserialize, serialize } from 'node:v8';
+import { parentPort, workerData } from 'node:worker_threads';
+import { TrackingClock, randomCorrBase, realClock } from './clock.js';
+import { CLONE_TAG, CodecRegistry, isCodecSet, type CodecSet } from './codec.js';
 import { Comlink, nodeEndpoint } from './comlink.js';
 import { isActorDefinition, type ActorDefinition } from './define.js';
+import { Activity } from './activity.js';
+import { ArenaTable } from './arena.js';
+import { Doorbell } from './doorbell.js';
 import { ActorLoadError, errorInfo, SynodError } from './errors.js';
 import { ActorHost, realScheduler, type DeadLetter, type HostEvents } from './host.js';
 import { HostNetwork } from './host-network.js';
 import type { LogRecord } from './logger.js';
+import type { MeshTransport } from './mesh.js';
 import { PortTransport } from './port-transport.js';
+import { WorkerRingLoop } from './ring-loop.js';
+import { RingTransport } from './ring-transport.js';
 import { refKey, type ActorRef } from './ref.js';
 import { createStores, type HostStores } from './stores.js';
-import type { AdoptRequest, SpawnRequest, WorkerBoot, WorkerControl, WorkerEvent } from './worker-protocol.js';
+import type { AdoptRequest, HostStats, SpawnRequest, WorkerBoot, WorkerControl, WorkerEvent } from './worker-protocol.js';
 
 const boot = workerData as WorkerBoot;
 const port = parentPort!;
@@ -65,10 +72,11 @@ const codecs = new CodecRegistry();
 let node = -1;
 let host: ActorHost | null = null;
 let stores: HostStores | null = null;
-let transport: PortTransport | null = null;
+let transport: MeshTransport | null = null;
+let loop: WorkerRingLoop | null = null;
 let network: HostNetwork | null = null;
 
-function adopted(): { host: ActorHost; transport: PortTransport } {
+function adopted(): { host: ActorHost; transport: MeshTransport } {
   if (!host || !transport) throw new Error('this worker has not been adopted as a node yet');
   return { host, transport };
 }
@@ -136,13 +144,19 @@ function adopt(req: AdoptRequest): void {
   node = req.node;
   stores = createStores(boot.storage, { node, storeName: req.storeName, sharedBuffer: req.sharedBuffer, sharedSnapshotBuffer: req.sharedSnapshotBuffer });
   const s = stores;
+  const rings = boot.mesh.kind === 'rings';
+  // Rings: the run loop blocks waiting for records, so it must know when the next timer is due.
+  const clock = rings ? new TrackingClock() : realClock;
   host = new ActorHost({
     node,
     seed: boot.seed,
-    clock: realClock,
+    clock,
     scheduler: realScheduler,
-    coalesceFlushes: true,
-    portFed: true,
+    // Ports: a postMessage costs microseconds, so a turn's batches go out together. Rings: the
+    // run loop bounds its own time slice, and a publish costs an atomic store.
+    coalesceFlushes: !rings,
+    portFed: !rings,
+    flushEachTurn: rings,
     limits: boot.limits,
     events,
     logLevel: boot.logLevel,
@@ -150,26 +164,51 @@ function adopt(req: AdoptRequest): void {
     store: (kind) => s.get(kind),
     resolveRef,
     corrBase: randomCorrBase(),
+    hasCodec: (msg) => codecs.tagFor(msg) !== CLONE_TAG,
   });
-  transport = new PortTransport(host, codecs, resolveRef, undefined, (what, error) => {
+  const onError = (what: string, error: unknown) => {
     emit({ e: 'log', record: { level: 'error', actor: `$worker${node}`, message: `${what}: ${errorInfo(error).message}`, time: realClock.now() } });
-  });
-  host.transport = transport;
+  };
+  if (rings) {
+    if (!req.doorbell || !req.mainRings) throw new Error('adopt: the ring transport needs a doorbell and the rings to the main thread');
+    let arenas: ArenaTable | null = null;
+    if (req.arena) {
+      arenas = new ArenaTable(req.arena, boot.mesh.rings.arenaMinBytes);
+      for (const a of req.arenas ?? []) arenas.add(a);
+    }
+    const t = new RingTransport(host, codecs, resolveRef, boot.mesh.rings, onError, arenas);
+    transport = t;
+    host.transport = t;
+    t.connect(0, req.mainPort, req.mainRings);
+    const activity = boot.mesh.activity ? new Activity(boot.mesh.activity, node) : null;
+    loop = new WorkerRingLoop(host, t, new Doorbell(req.doorbell), clock as TrackingClock, boot.mesh.rings, activity);
+    loop.start();
+  } else {
+    transport = new PortTransport(host, codecs, resolveRef, undefined, onError);
+    host.transport = transport;
+    transport.connect(0, req.mainPort);
+  }
   network = new HostNetwork(host, (window) => emit({ e: 'trace', window }));
-  transport.connect(0, req.mainPort);
   if (boot.statsIntervalMs > 0) {
     const h = host;
-    const t = setInterval(() => emit({ e: 'stats', node, delivered: h.delivered, actors: h.stats() }), boot.statsIntervalMs);
+    const t = setInterval(() => emit({ e: 'stats', ...hostStats() }), boot.statsIntervalMs);
     t.unref();
   }
+}
+
+function hostStats(): HostStats {
+  const h = host!;
+  const out: HostStats = { node, delivered: h.delivered, actors: h.stats() };
+  if (transport instanceof RingTransport) out.transport = transport.stats();
+  return out;
 }
 
 const control: WorkerControl = {
   adopt(req) {
     adopt(req);
   },
-  connect(peer: number, p: MessagePort) {
-    adopted().transport.connect(peer, p);
+  connect(peer, p, rings) {
+    adopted().transport.connect(peer, p, rings);
   },
   disconnect(peer: number) {
     adopted().transport.disconnect(peer);
@@ -235,13 +274,15 @@ const control: WorkerControl = {
       const v = adopted().host.inspect(id, project);
       if (!v) return undefined;
       let state: unknown;
-      try { state = structuredClone(v.state); } catch { state = '<state is not cloneable>'; }
+      // v8's serializer, not structuredClone: it copies byte views of shared memory (arena values)
+      // instead of sharing them with a thread that holds no reference to their blocks.
+      try { state = deserialize(serialize(v.state)); } catch { state = '<state is not cloneable>'; }
       return { ...v, state };
     } catch (e) { rethrow(e); }
   },
   stats() {
-    const { host: h } = adopted();
-    return { node, delivered: h.delivered, actors: h.stats() };
+    adopted();
+    return hostStats();
   },
   ping() {
     return node;
@@ -258,6 +299,7 @@ const control: WorkerControl = {
     }
     flushEvents();
     await stores?.close();
+    loop?.close();
     transport?.close();
   },
 };

@@ -6,6 +6,8 @@ import { Comlink, nodeEndpoint, type Remote } from './comlink.js';
 import {
   ActorInitError, ActorLoadError, ControlError, DuplicateNameError, InvalidOptionError, MessageEncodingError, SynodError,
 } from './errors.js';
+import type { ArenaRef } from './arena.js';
+import type { RingEnds } from './ring-transport.js';
 import { RecordTooLargeError, StorageError, StoreFullError, StoreLockedError } from './stores/errors.js';
 import type { WorkerBoot, WorkerControl, WorkerMessage } from './worker-protocol.js';
 
@@ -84,6 +86,10 @@ export class WorkerNode {
   node = -1;
   /** The main thread's end of this worker's mesh link (once adopted). */
   mainPort: MessagePort | null = null;
+  /** Rings: this worker's doorbell (once adopted), rung by whoever writes to it. */
+  doorbell: SharedArrayBuffer | null = null;
+  /** Rings with arenas: this worker's arena (once adopted). */
+  arena: ArenaRef | null = null;
   alive = false;
   deathReason = '';
   readonly ready: Promise<void>;
@@ -134,11 +140,23 @@ export class WorkerNode {
     this.ready.catch(() => {});
   }
 
-  /** Makes this booted worker node `node`, with its durable storage and its link to the main thread. */
-  async adopt(node: number, storeName: string, sharedBuffer: SharedArrayBuffer | undefined, timeoutMs: number, sharedSnapshotBuffer?: SharedArrayBuffer): Promise<MessagePort> {
+  /**
+   * Makes this booted worker node `node`, with its durable storage and its link to the main
+   * thread (with rings: its doorbell and its ends of the rings with the main thread).
+   */
+  async adopt(
+    node: number, storeName: string, sharedBuffer: SharedArrayBuffer | undefined, timeoutMs: number,
+    rings?: { doorbell: SharedArrayBuffer; mainRings: RingEnds; arena: ArenaRef | null; arenas: ArenaRef[] },
+    sharedSnapshotBuffer?: SharedArrayBuffer,
+  ): Promise<MessagePort> {
     const { port1, port2 } = new MessageChannel();
     this.node = node;
-    await this.call(`adopt as node ${node}`, (c) => c.adopt(Comlink.transfer({ node, storeName, sharedBuffer, sharedSnapshotBuffer, mainPort: port2 }, [port2 as any])), timeoutMs);
+    this.doorbell = rings?.doorbell ?? null;
+    this.arena = rings?.arena ?? null;
+    await this.call(`adopt as node ${node}`, (c) => c.adopt(Comlink.transfer({
+      node, storeName, sharedBuffer, sharedSnapshotBuffer, mainPort: port2, doorbell: rings?.doorbell, mainRings: rings?.mainRings,
+      arena: rings?.arena ?? undefined, arenas: rings?.arenas,
+    }, [port2 as any])), timeoutMs);
     this.mainPort = port1;
     return port1;
   }
@@ -188,9 +206,9 @@ export class WorkerNode {
     });
   }
 
-  /** Hands the worker a port to another node. */
-  connect(node: number, port: MessagePort, timeoutMs: number): Promise<void> {
-    return this.call(`connect to node ${node}`, (c) => c.connect(node, Comlink.transfer(port, [port as any])), timeoutMs);
+  /** Hands the worker its link to another node: a port, and with rings its ends of the pair's rings. */
+  connect(node: number, port: MessagePort, timeoutMs: number, rings?: RingEnds): Promise<void> {
+    return this.call(`connect to node ${node}`, (c) => c.connect(node, Comlink.transfer(port, [port as any]), rings), timeoutMs);
   }
 
   private die(code: number | null, reason: string): void {

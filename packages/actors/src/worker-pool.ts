@@ -2,7 +2,11 @@ import { MessageChannel } from 'node:worker_threads';
 import type { CodecSet } from './codec.js';
 import type { HostLimits } from './host.js';
 import type { LogLevel } from './logger.js';
-import type { PortTransport } from './port-transport.js';
+import { createDoorbell } from './doorbell.js';
+import { Activity } from './activity.js';
+import type { ArenaRef } from './arena.js';
+import { makeArena, type MeshBoot, type MeshTransport } from './mesh.js';
+import { createRing } from './ring.js';
 import type { ActorRef } from './ref.js';
 import { releaseAbandonedLocks, type StorageOptions } from './stores.js';
 import { storageDefaults } from './stores/defaults.js';
@@ -20,8 +24,14 @@ export interface WorkerPoolConfig {
   /** Booted workers kept ready to become a node: a restart then skips thread start-up. */
   spareWorkers: number;
   loader: string | null;
+  /** The data plane, as every worker gets it. */
+  mesh: MeshBoot;
   /** The main thread's end of the mesh. */
-  transport: PortTransport;
+  transport: MeshTransport;
+  /** Rings: the main thread's doorbell. */
+  mainDoorbell: SharedArrayBuffer | null;
+  /** Rings with arenas: the main thread's arena. */
+  mainArena: ArenaRef | null;
   /** Codec sets every worker must load, in registration order. */
   codecSets(): { set: CodecSet; exportName: string; base: number }[];
   /** Refs every worker should be able to name. */
@@ -143,6 +153,7 @@ export class WorkerPool {
       logLevel: c.logLevel,
       statsIntervalMs: c.statsIntervalMs,
       storage: c.storage,
+      mesh: c.mesh,
     }, c.loader, c.heartbeat);
   }
 
@@ -175,6 +186,7 @@ export class WorkerPool {
     let adopted = false;
     node.onExit = (code, reason) => {
       if (!adopted) return;
+      if (c.mesh.activity) Activity.gone(c.mesh.activity, slot.node);
       if (slot.worker === node) {
         c.transport.disconnect(slot.node);
         for (const other of this.live()) {
@@ -185,7 +197,20 @@ export class WorkerPool {
     };
     await node.ready;
     const timeout = c.controlTimeoutMs;
-    const mainPort = await node.adopt(slot.node, slot.storeName, this.sharedBufferFor(slot.storeName), timeout, this.snapshotBufferFor(slot.storeName));
+    // Rings are made here, on the main thread, fresh for every worker that takes the node: a
+    // restarted worker never reads or writes its dead predecessor's rings.
+    const rings = c.mesh.kind === 'rings' ? this.ringPair() : null;
+    const doorbell = rings ? createDoorbell() : null;
+    const arena = rings ? makeArena(c.mesh.rings) : null;
+    // Every live thread's arena, so whatever refers to one can be read from the first record on.
+    const arenas: ArenaRef[] = [];
+    if (c.mainArena) arenas.push(c.mainArena);
+    for (const w of this.live()) if (w.arena) arenas.push(w.arena);
+    const mainPort = await node.adopt(slot.node, slot.storeName, this.sharedBufferFor(slot.storeName), timeout,
+      rings && doorbell ? {
+        doorbell, arena, arenas,
+        mainRings: { out: rings.up, in: rings.down, peerDoorbell: c.mainDoorbell!, peerArena: c.mainArena ?? undefined },
+      } : undefined, this.snapshotBufferFor(slot.storeName));
     adopted = true;
     // Codecs first: nothing may reach this worker encoded with tags it cannot read.
     for (const { set, exportName, base } of c.codecSets()) {
@@ -198,16 +223,30 @@ export class WorkerPool {
     const net = c.network();
     if (net.isolated.length > 0 || net.trace !== null) await node.call('network', (ctl) => ctl.network(net), timeout);
     slot.worker = node;
-    c.transport.connect(slot.node, mainPort);
-    // Join the mesh: a direct channel to every other live worker.
+    c.transport.connect(slot.node, mainPort, rings && doorbell ? { out: rings.down, in: rings.up, peerDoorbell: doorbell, peerArena: arena ?? undefined } : undefined);
+    // Join the mesh: a direct link to every other live worker.
     const joins: Promise<void>[] = [];
     for (const other of this.live()) {
       if (other === node) continue;
       const { port1, port2 } = new MessageChannel();
-      joins.push(other.connect(slot.node, port1, timeout), node.connect(other.node, port2, timeout));
+      if (doorbell !== null) {
+        const pair = this.ringPair(); // up: new node → other, down: other → new node
+        joins.push(
+          other.connect(slot.node, port1, timeout, { out: pair.down, in: pair.up, peerDoorbell: doorbell, peerArena: arena ?? undefined }),
+          node.connect(other.node, port2, timeout, { out: pair.up, in: pair.down, peerDoorbell: other.doorbell!, peerArena: other.arena ?? undefined }),
+        );
+      } else {
+        joins.push(other.connect(slot.node, port1, timeout), node.connect(other.node, port2, timeout));
+      }
     }
     await Promise.all(joins);
     return node;
+  }
+
+  /** The two rings of a pair of threads: `up` written by the newer one, `down` by the other. */
+  private ringPair(): { up: SharedArrayBuffer; down: SharedArrayBuffer } {
+    const bytes = this.cfg.mesh.rings.ringBytes;
+    return { up: createRing(bytes), down: createRing(bytes) };
   }
 
   /** Loads a codec set in every live worker, then turns encoding on everywhere. */

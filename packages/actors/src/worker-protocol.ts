@@ -1,9 +1,12 @@
 import type { MessagePort } from 'node:worker_threads';
+import type { ArenaRef } from './arena.js';
 import type { ErrorInfo } from './errors.js';
 import type { DeadLetter, HostLimits } from './host.js';
 import type { LogLevel, LogRecord } from './logger.js';
+import type { MeshBoot } from './mesh.js';
 import type { MessageTraceOptions, TraceWindow } from './message-trace.js';
 import type { ActorRef } from './ref.js';
+import type { RingEnds, RingTransportStats } from './ring-transport.js';
 import type { StorageKind } from './store.js';
 import type { StorageOptions } from './stores.js';
 
@@ -14,6 +17,8 @@ export interface WorkerBoot {
   logLevel: LogLevel;
   statsIntervalMs: number;
   storage: StorageOptions;
+  /** The data plane: rings or ports, and their bounds. */
+  mesh: MeshBoot;
   controlPort: MessagePort;
   /** The main thread pings here; the worker answers while its event loop turns. */
   heartbeatPort: MessagePort;
@@ -30,6 +35,14 @@ export interface AdoptRequest {
   sharedSnapshotBuffer?: SharedArrayBuffer;
   /** The worker's end of its mesh link to the main thread. */
   mainPort: MessagePort;
+  /** Rings: this worker's doorbell (created anew for every worker that takes the node). */
+  doorbell?: SharedArrayBuffer;
+  /** Rings: the worker's ends of its rings with the main thread. */
+  mainRings?: RingEnds;
+  /** Rings with arenas: this worker's own arena (new for every worker that takes the node). */
+  arena?: ArenaRef;
+  /** Rings with arenas: the arenas of every live thread, so references into them can be read from the start. */
+  arenas?: ArenaRef[];
 }
 
 export interface SpawnRequest {
@@ -67,6 +80,8 @@ export interface HostStats {
   node: number;
   delivered: number;
   actors: ActorStats[];
+  /** The ring transport's counters (rings only). */
+  transport?: RingTransportStats;
 }
 
 /**
@@ -91,7 +106,7 @@ export interface NetworkSettings {
 /** The control plane a worker exposes over comlink. Never on the message hot path. */
 export interface WorkerControl {
   adopt(req: AdoptRequest): void;
-  connect(node: number, port: MessagePort): void;
+  connect(node: number, port: MessagePort, rings?: RingEnds): void;
   disconnect(node: number): void;
   registerCodecs(module: string, exportName: string, baseTag: number): Promise<void>;
   activateCodecs(module: string): void;

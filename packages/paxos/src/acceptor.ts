@@ -16,6 +16,7 @@ import { IntMap, defineActor, type ActorContext, type ActorRef } from '@synod/ac
 import { ZERO_BALLOT, formatBallot, type Ballot } from './ballot.js';
 import { FORGOTTEN, type Accept, type AcceptorMsg, type Accepted, type LearnerMsg, type Prepare, type PromiseMsg, type Reject } from './messages.js';
 import { assert } from './assert.js';
+import { Outbox } from './outbox.js';
 import type { Value } from './value.js';
 
 /** What an acceptor remembers of one instance (6.5 ②). */
@@ -32,6 +33,8 @@ export interface AcceptorArgs {
   learners: ActorRef<LearnerMsg>[];
   /** How many learners hear of each acceptance (the instance's distinguished learners). Default 1. */
   reportTo?: number;
+  /** Messages in one batch to one actor (see outbox.ts); 1 sends each on its own. Default 1024. */
+  maxBatchMessages?: number;
 }
 
 export interface AcceptorState {
@@ -42,6 +45,10 @@ export interface AcceptorState {
   instances: IntMap<AcceptorRecord>;
   /** Instances below this were decided, learned everywhere, and forgotten. */
   forgottenBelow: number;
+  /** This turn's answers, grouped per destination (not part of the protocol's state). */
+  out: Outbox;
+  /** `[proposer, learner]` destination pairs of acceptances (see pairOf). */
+  pairs: ActorRef<any>[][];
 }
 
 /** Durable entry key of the forgetting watermark (instance records use numeric keys). */
@@ -73,32 +80,54 @@ export const Acceptor = defineActor<AcceptorState, AcceptorMsg | { type: 'config
       reportTo: Math.max(0, Math.min(args.reportTo ?? 1, args.learners?.length ?? 0)),
       instances,
       forgottenBelow,
+      out: new Outbox(args.maxBatchMessages),
+      pairs: [],
     };
   },
 
-  inspect: (s) => ({ ...s, instances: s.instances.toMap() }),
+  inspect: ({ out: _out, pairs: _pairs, ...s }) => ({ ...s, instances: s.instances.toMap() }),
 
   receive(state, msg, ctx) {
-    switch (msg.type) {
-      case 'prepare': onPrepare(state, msg, ctx as Ctx); break;
-      case 'accept': onAccept(state, msg, ctx as Ctx); break;
-      case 'forget': onForget(state, msg.below, ctx as Ctx); break;
-      case 'configure':
-        if (msg.learners) {
-          state.learners = msg.learners;
-          state.reportTo = Math.max(0, Math.min(state.reportTo || 1, msg.learners.length));
-        }
-        break;
+    const c = ctx as Ctx;
+    if (msg.type === 'batch') {
+      const msgs = msg.msgs;
+      for (let i = 0; i < msgs.length; i++) handle(state, msgs[i] as AcceptorMsg, c, true);
+    } else {
+      handle(state, msg, c, false);
     }
+    state.out.flush(c);
   },
 });
 
+type Msg = AcceptorMsg | { type: 'configure'; learners?: ActorRef<LearnerMsg>[] };
+
+/** One message, alone or from a batch (`batched`: answers go into the batch back to the sender). */
+function handle(state: AcceptorState, msg: Msg, ctx: Ctx, batched: boolean): void {
+  switch (msg.type) {
+    case 'prepare': onPrepare(state, msg, ctx, batched); break;
+    case 'accept': onAccept(state, msg, ctx, batched); break;
+    case 'forget': onForget(state, msg.below, ctx); break;
+    case 'configure':
+      if (msg.learners) {
+        state.learners = msg.learners;
+        state.reportTo = Math.max(0, Math.min(state.reportTo || 1, msg.learners.length));
+      }
+      break;
+  }
+}
+
+/** Answers the message being handled: with `ctx.reply` when it came alone (it may be an ask), else in the batch back. */
+function answer(s: AcceptorState, m: PromiseMsg | Accepted | Reject, ctx: Ctx, batched: boolean): void {
+  if (!batched) ctx.reply(m);
+  else if (ctx.sender !== undefined) s.out.send(ctx, ctx.sender, m);
+}
+
 /** Phase 1b (④ ⑦). */
-function onPrepare(s: AcceptorState, m: Prepare, ctx: Ctx): void {
-  if (m.instance < s.forgottenBelow) return reject(s, m.instance, m.ballot, FORGOTTEN, ctx);
+function onPrepare(s: AcceptorState, m: Prepare, ctx: Ctx, batched: boolean): void {
+  if (m.instance < s.forgottenBelow) return reject(s, m.instance, m.ballot, FORGOTTEN, ctx, batched);
   let r = s.instances.get(m.instance);
   const promised = r === undefined ? ZERO_BALLOT : r.promisedBallot;
-  if (m.ballot < promised) return reject(s, m.instance, m.ballot, promised, ctx);
+  if (m.ballot < promised) return reject(s, m.instance, m.ballot, promised, ctx, batched);
   if (m.ballot > promised) {
     if (r === undefined) {
       r = { promisedBallot: m.ballot, acceptedBallot: ZERO_BALLOT, acceptedValue: null };
@@ -113,16 +142,16 @@ function onPrepare(s: AcceptorState, m: Prepare, ctx: Ctx): void {
     type: 'promise', instance: m.instance, ballot: m.ballot, acceptor: s.index,
     acceptedBallot: r!.acceptedBallot, acceptedValue: r!.acceptedValue,
   };
-  ctx.reply(promise);
+  answer(s, promise, ctx, batched);
 }
 
 /** Phase 2b (6.2.2, ⑥ ⑧). */
-function onAccept(s: AcceptorState, m: Accept, ctx: Ctx): void {
-  if (m.instance < s.forgottenBelow) return reject(s, m.instance, m.ballot, FORGOTTEN, ctx);
+function onAccept(s: AcceptorState, m: Accept, ctx: Ctx, batched: boolean): void {
+  if (m.instance < s.forgottenBelow) return reject(s, m.instance, m.ballot, FORGOTTEN, ctx, batched);
   let r = s.instances.get(m.instance);
   const promised = r === undefined ? ZERO_BALLOT : r.promisedBallot;
   // Accept unless a higher ballot was promised.
-  if (m.ballot < promised) return reject(s, m.instance, m.ballot, promised, ctx);
+  if (m.ballot < promised) return reject(s, m.instance, m.ballot, promised, ctx, batched);
   if (r === undefined) {
     r = { promisedBallot: m.ballot, acceptedBallot: m.ballot, acceptedValue: m.value };
     s.instances.set(m.instance, r);
@@ -136,24 +165,49 @@ function onAccept(s: AcceptorState, m: Accept, ctx: Ctx): void {
   // Otherwise a repeated accept of the ballot already accepted: answer again, nothing changes.
   assert(r.promisedBallot >= r.acceptedBallot, 'acceptor: promised ballot fell below accepted ballot');
   const accepted: Accepted = { type: 'accepted', instance: m.instance, ballot: m.ballot, acceptor: s.index, value: r.acceptedValue };
-  ctx.reply(accepted);
   // Only the instance's distinguished learners hear of it (6.6): the same subset at every acceptor.
   const n = s.learners.length;
-  for (let i = 0; i < s.reportTo; i++) ctx.send(s.learners[(m.instance + i) % n]!, accepted);
+  if (batched && s.reportTo === 1 && ctx.sender !== undefined) {
+    // The proposer and the one learner get the same batch (one encoding when they share a thread).
+    s.out.sendAll(ctx, pairOf(s, ctx.sender, s.learners[m.instance % n]!), accepted);
+    return;
+  }
+  answer(s, accepted, ctx, batched);
+  for (let i = 0; i < s.reportTo; i++) s.out.send(ctx, s.learners[(m.instance + i) % n]!, accepted);
 }
 
-function reject(s: AcceptorState, instance: number, ballot: Ballot, promised: Ballot, ctx: Ctx): void {
+/** `[sender, learner]`, the same array each time for the same two (Outbox.sendAll groups by array). */
+function pairOf(s: AcceptorState, sender: ActorRef<any>, learner: ActorRef<LearnerMsg>): readonly ActorRef<any>[] {
+  const p = s.pairs;
+  for (let i = 0; i < p.length; i++) {
+    const x = p[i]!;
+    if (x[1] === learner && x[0]!.id === sender.id && x[0]!.node === sender.node) return x;
+  }
+  const pair = [sender, learner];
+  if (p.length >= 64) p.length = 0; // a bound: senders and learners are few
+  p.push(pair);
+  return pair;
+}
+
+function reject(s: AcceptorState, instance: number, ballot: Ballot, promised: Ballot, ctx: Ctx, batched: boolean): void {
   const r: Reject = { type: 'reject', instance, ballot, acceptor: s.index, promised };
-  ctx.reply(r);
+  answer(s, r, ctx, batched);
 }
 
 /** Drops instances below `below` (every learner knows them): keeps acceptor memory bounded. */
 function onForget(s: AcceptorState, below: number, ctx: Ctx): void {
   if (below <= s.forgottenBelow) return;
-  for (const instance of s.instances.keysArray()) {
-    if (instance < below) {
-      s.instances.delete(instance);
-      ctx.persistEntry(instance, undefined);
+  if (below - s.forgottenBelow <= 2 * s.instances.size) {
+    // A short range (the usual case: forgetting follows decisions closely): walk it.
+    for (let instance = s.forgottenBelow; instance < below; instance++) {
+      if (s.instances.delete(instance)) ctx.persistEntry(instance, undefined);
+    }
+  } else {
+    for (const instance of s.instances.keysArray()) {
+      if (instance < below) {
+        s.instances.delete(instance);
+        ctx.persistEntry(instance, undefined);
+      }
     }
   }
   s.forgottenBelow = below;

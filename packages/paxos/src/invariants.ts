@@ -86,9 +86,9 @@ export class SynodInvariants {
         for (const [, r] of entries(s.rounds as Table<any>)) this.propose(r.instance, r.recover ? null : r.value, r.recover);
       }
     }
-    for (const m of view.inFlight ?? []) {
-      const msg = m.msg as { type?: string; instance?: number; ballot?: number; value?: Value; recover?: boolean };
-      if (msg?.type === 'propose') this.propose(msg.instance!, msg.recover ? null : msg.value, msg.recover === true);
+    const wire = inFlightMessages(view);
+    for (const msg of wire) {
+      if (msg.type === 'propose') this.propose(msg.instance!, msg.recover ? null : msg.value, msg.recover === true);
     }
     // 4, and the votes of 1/2/5 from every acceptor's latest acceptance.
     for (const a of acceptors) {
@@ -103,9 +103,8 @@ export class SynodInvariants {
       }
     }
     // 5 over accepts still on the wire.
-    for (const m of view.inFlight ?? []) {
-      const msg = m.msg as { type?: string; instance?: number; ballot?: number; value?: Value };
-      if (msg?.type === 'accept' || msg?.type === 'accepted') {
+    for (const msg of wire) {
+      if (msg.type === 'accept' || msg.type === 'accepted') {
         const v = this.sameBallotValue(msg.instance!, msg.ballot!, msg.value);
         if (v) return v;
       }
@@ -163,6 +162,26 @@ export class SynodInvariants {
     }
     return null;
   }
+}
+
+type WireMessage = { type?: string; instance?: number; ballot?: number; value?: Value; recover?: boolean };
+
+/** The protocol messages on the wire, a batch's messages taken out of it. */
+function inFlightMessages(view: ClusterView): WireMessage[] {
+  const out: WireMessage[] = [];
+  for (const m of view.inFlight ?? []) {
+    const msg = m.msg as (WireMessage & { msgs?: WireMessage[] }) | null;
+    if (msg === null || typeof msg !== 'object') continue;
+    if (msg.type === 'batch' && Array.isArray(msg.msgs)) out.push(...msg.msgs);
+    else out.push(msg);
+  }
+  return out;
+}
+
+function popcount(x: number): number {
+  let n = 0;
+  while (x) { x &= x - 1; n++; }
+  return n;
 }
 
 /**

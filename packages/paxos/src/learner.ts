@@ -13,6 +13,7 @@ import { IntMap, defineActor, sameRef, type ActorContext, type ActorRef, type Re
 import { assert } from './assert.js';
 import type { Ballot } from './ballot.js';
 import type { Accepted, Chosen, Configure, Decided, LearnerMsg, ProposerMsg, SubscriptionRefused } from './messages.js';
+import { DEFAULT_MAX_BATCH_MESSAGES, Outbox } from './outbox.js';
 import { QuorumTally, majorityOf } from './quorum.js';
 import { sameValue, type Value } from './value.js';
 
@@ -29,6 +30,8 @@ export interface LearnerOptions {
   maxSubscribers: number;
   /** Deadlines are checked this often. Default 20. */
   tickMs: number;
+  /** Messages in one batch to one actor (see outbox.ts); 1 sends each on its own. Default 1024. */
+  maxBatchMessages: number;
 }
 
 export const defaultLearnerOptions: LearnerOptions = {
@@ -38,6 +41,7 @@ export const defaultLearnerOptions: LearnerOptions = {
   maxPending: 10_000,
   maxSubscribers: 64,
   tickMs: 20,
+  maxBatchMessages: DEFAULT_MAX_BATCH_MESSAGES,
 };
 
 export interface LearnerArgs {
@@ -76,6 +80,8 @@ export interface LearnerState {
   pending: Map<number, Pending>;
   subscribers: ActorRef<Decided>[];
   nextProposer: number;
+  /** This turn's messages, grouped per destination (not part of the protocol's state). */
+  out: Outbox;
 }
 
 type Ctx = ActorContext<LearnerMsg, never>;
@@ -100,27 +106,21 @@ export const Learner = defineActor<LearnerState, Msg, LearnerArgs, never>({
       pending: new Map(),
       subscribers: [],
       nextProposer: args.index,
+      out: new Outbox(opts.maxBatchMessages),
     };
   },
 
-  inspect: (s) => ({ ...s, votes: s.votes.toMap(), decided: s.decided.toMap() }),
+  inspect: ({ out: _out, ...s }) => ({ ...s, votes: s.votes.toMap(), decided: s.decided.toMap() }),
 
   receive(s, msg, ctx) {
     const c = ctx as Ctx;
-    switch (msg.type) {
-      case 'accepted': onAccepted(s, msg, c); break;
-      case 'decided': case 'chosen': decide(s, msg.instance, msg.value, false, c); break;
-      case 'learn': onLearn(s, msg.instance, c); break;
-      case 'query': {
-        const v = s.decided.get(msg.instance);
-        if (v !== undefined || s.decided.has(msg.instance)) c.reply({ type: 'decided', instance: msg.instance, value: v } satisfies Decided);
-        break;
-      }
-      case 'subscribe': onSubscribe(s, msg.to, c); break;
-      case 'tick': onTick(s, c); break;
-      case 'configure': onConfigure(s, msg); break;
-      case 'forget': onForget(s, msg.below); break;
+    if (msg.type === 'batch') {
+      const msgs = msg.msgs;
+      for (let i = 0; i < msgs.length; i++) handle(s, msgs[i] as Msg, c, true);
+    } else {
+      handle(s, msg, c, false);
     }
+    s.out.flush(c);
   },
 });
 
@@ -134,6 +134,28 @@ function onSubscribe(s: LearnerState, to: ActorRef<Decided>, ctx: Ctx): void {
     return;
   }
   s.subscribers.push(to);
+}
+
+/** One message, alone or from a batch (`batched`: answers go into the batch back to the sender). */
+function handle(s: LearnerState, msg: Msg, c: Ctx, batched: boolean): void {
+  switch (msg.type) {
+    case 'accepted': onAccepted(s, msg, c); break;
+    case 'decided': case 'chosen': decide(s, msg.instance, msg.value, false, c); break;
+    case 'learn': onLearn(s, msg.instance, c); break;
+    case 'query': {
+      const v = s.decided.get(msg.instance);
+      if (v !== undefined || s.decided.has(msg.instance)) {
+        const answer: Decided = { type: 'decided', instance: msg.instance, value: v };
+        if (!batched) c.reply(answer);
+        else if (c.sender !== undefined) s.out.send(c, c.sender, answer);
+      }
+      break;
+    }
+    case 'subscribe': onSubscribe(s, msg.to, c); break;
+    case 'tick': onTick(s, c); break;
+    case 'configure': onConfigure(s, msg); break;
+    case 'forget': onForget(s, msg.below); break;
+  }
 }
 
 function onConfigure(s: LearnerState, m: Configure): void {
@@ -183,10 +205,10 @@ function decide(s: LearnerState, instance: number, value: Value, fromAcceptors: 
   s.votes.delete(instance);
   const msg: Decided = { type: 'decided', instance, value };
   if (fromAcceptors) {
-    for (let i = 0; i < s.learners.length; i++) if (i !== s.index) ctx.send(s.learners[i]!, msg);
+    for (let i = 0; i < s.learners.length; i++) if (i !== s.index) s.out.send(ctx, s.learners[i]!, msg);
   }
-  for (const sub of s.subscribers) ctx.send(sub, msg);
-  const p = s.pending.get(instance);
+  for (let i = 0; i < s.subscribers.length; i++) s.out.send(ctx, s.subscribers[i]!, msg);
+  const p = s.pending.size === 0 ? undefined : s.pending.get(instance);
   if (p) {
     s.pending.delete(instance);
     for (const t of p.tokens) ctx.respond(t, msg);
@@ -221,7 +243,7 @@ function askPeers(s: LearnerState, instance: number, p: Pending, ctx: Ctx): void
   p.attempts++;
   p.asked = 'peers';
   p.deadline = ctx.now() + s.opts.queryTimeoutMs;
-  for (let i = 0; i < s.learners.length; i++) if (i !== s.index) ctx.send(s.learners[i]!, { type: 'query', instance });
+  for (let i = 0; i < s.learners.length; i++) if (i !== s.index) s.out.send(ctx, s.learners[i]!, { type: 'query', instance });
 }
 
 /** Nobody knows: propose ourselves (value null, chosen only if nothing else was accepted). */
@@ -231,7 +253,7 @@ function recover(s: LearnerState, instance: number, p: Pending, ctx: Ctx): void 
   p.deadline = ctx.now() + s.opts.retryMs;
   if (s.proposers.length === 0) return;
   const to = s.proposers[s.nextProposer++ % s.proposers.length]!;
-  ctx.send(to, { type: 'propose', instance, value: null, recover: true });
+  s.out.send(ctx, to, { type: 'propose', instance, value: null, recover: true });
 }
 
 function onTick(s: LearnerState, ctx: Ctx): void {

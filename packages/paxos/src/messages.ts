@@ -37,7 +37,14 @@ export interface Decided { type: 'decided'; instance: number; value: Value }
 /** `promised` of a rejection for an instance an acceptor has compacted away. */
 export const FORGOTTEN = -1;
 
-export type AcceptorMsg = Prepare | Accept | Forget;
+/**
+ * Several messages for one actor in one: what a turn of a role sends to one destination when it
+ * has more than one (the instances of a pipeline move together). The receiver handles them one
+ * by one, in order, exactly as if each had come alone; a batch holds no batch.
+ */
+export interface SynodBatch { type: 'batch'; msgs: SynodMessage[] }
+
+export type AcceptorMsg = Prepare | Accept | Forget | SynodBatch;
 /** Acceptors may forget instances below `below`: every learner knows them (bounds acceptor memory). */
 export interface Forget { type: 'forget'; below: number }
 
@@ -61,7 +68,7 @@ export interface ProposerHeartbeat { type: 'proposer-heartbeat'; id: number; lea
 /** Internal clock of a proposer or learner: deadlines and heartbeats are checked on ticks. */
 export interface Tick { type: 'tick' }
 
-export type ProposerMsg = Propose | PromiseMsg | Accepted | Reject | ProposerHeartbeat | Tick | Configure;
+export type ProposerMsg = Propose | PromiseMsg | Accepted | Reject | ProposerHeartbeat | Tick | Configure | SynodBatch;
 
 /** Wiring given after spawn (refs of peers that did not exist when this actor started). */
 export interface Configure {
@@ -76,14 +83,14 @@ export interface Learn { type: 'learn'; instance: number }
 /** A learner asks its peers whether they know an instance (they answer with {@link Decided}). */
 export interface Query { type: 'query'; instance: number }
 /**
- * Subscribe to every decision of a learner (it sends {@link Decided} to `to`), or, past its
- * `maxSubscribers`, one {@link SubscriptionRefused}.
+ * Subscribe to every decision of a learner: it sends `to` each {@link Decided}, several at a
+ * time as a {@link SynodBatch} of them, or, past its `maxSubscribers`, one {@link SubscriptionRefused}.
  */
 export interface Subscribe { type: 'subscribe'; to: ActorRef<Decided> }
 /** To a subscriber a learner did not take: it already has `maxSubscribers`. */
 export interface SubscriptionRefused { type: 'subscription-refused'; learner: number; reason: string }
 
-export type LearnerMsg = Accepted | Decided | Learn | Query | Subscribe | Tick | Configure | Chosen;
+export type LearnerMsg = Accepted | Decided | Learn | Query | Subscribe | Tick | Configure | Chosen | SynodBatch;
 
 export type SynodMessage = AcceptorMsg | ProposerMsg | LearnerMsg;
 

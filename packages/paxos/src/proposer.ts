@@ -22,6 +22,7 @@ import {
   type Propose, type ProposeFailed, type ProposerHeartbeat, type ProposerMsg, type Reject,
 } from './messages.js';
 import { assert } from './assert.js';
+import { DEFAULT_MAX_BATCH_MESSAGES, Outbox } from './outbox.js';
 import { QuorumTally, majorityOf } from './quorum.js';
 import type { Value } from './value.js';
 
@@ -53,6 +54,8 @@ export interface ProposerOptions {
   leaderTimeoutMs: number;
   /** Rounds reserved per durable write (a restart skips the unused rest). Default 1024. */
   roundReserve: number;
+  /** Messages in one batch to one actor (see outbox.ts); 1 sends each on its own. Default 1024. */
+  maxBatchMessages: number;
 }
 
 export const defaultProposerOptions: ProposerOptions = {
@@ -67,6 +70,7 @@ export const defaultProposerOptions: ProposerOptions = {
   heartbeatMs: 50,
   leaderTimeoutMs: 300,
   roundReserve: 1024,
+  maxBatchMessages: DEFAULT_MAX_BATCH_MESSAGES,
 };
 
 export interface ProposerArgs {
@@ -101,11 +105,12 @@ class Round {
   retransmitAt = 0;
   timeoutMs: number;
   attempts = 0;
-  readonly waiters: ReplyToken[] = [];
+  /** Who waits for the outcome (made on first use: most rounds have no one). */
+  waiters: ReplyToken[] | null = null;
   constructor(readonly instance: number, readonly value: Value, readonly recover: boolean, timeoutMs: number, majority: number) {
-    this.timeoutMs = timeoutMs;
     this.promises = new QuorumTally(majority);
     this.accepts = new QuorumTally(majority);
+    this.timeoutMs = timeoutMs;
   }
 }
 
@@ -129,6 +134,13 @@ export interface ProposerState {
   lastHeartbeat: number;
   /** Statistics, for inspection and tests. */
   stats: { decided: number; ballots: number; timeouts: number; rejections: number; forwarded: number };
+  /** This turn's messages, grouped per destination (not part of the protocol's state). */
+  out: Outbox;
+  /**
+   * When the message being handled arrived (`ctx.now()` once per message: the instances of a
+   * batch share it; a clock read costs as much as a small handler).
+   */
+  now: number;
 }
 
 type Ctx = ActorContext<ProposerMsg, ProposerDurable>;
@@ -160,6 +172,8 @@ export const Proposer = defineActor<ProposerState, ProposerMsg, ProposerArgs, Pr
       peers: new Map(),
       lastHeartbeat: -Infinity,
       stats: { decided: 0, ballots: 0, timeouts: 0, rejections: 0, forwarded: 0 },
+      out: new Outbox(opts.maxBatchMessages),
+      now: 0,
     };
     ballot(1, args.id); // checks the id
     reserve(s, round, ctx as Ctx);
@@ -167,21 +181,33 @@ export const Proposer = defineActor<ProposerState, ProposerMsg, ProposerArgs, Pr
     return s;
   },
 
-  inspect: (s) => ({ ...s, rounds: new Map([...s.rounds].map(([k, r]) => [k, { ...r }])), peers: new Map(s.peers) }),
+  inspect: ({ out: _out, now: _now, ...s }) => ({ ...s, rounds: new Map([...s.rounds].map(([k, r]) => [k, { ...r }])), peers: new Map(s.peers) }),
 
   receive(s, msg, ctx) {
     const c = ctx as Ctx;
-    switch (msg.type) {
-      case 'promise': onPromise(s, msg, c); break;
-      case 'accepted': onAccepted(s, msg, c); break;
-      case 'reject': onReject(s, msg, c); break;
-      case 'propose': onPropose(s, msg, c); break;
-      case 'proposer-heartbeat': onHeartbeat(s, msg, c); break;
-      case 'tick': onTick(s, c); break;
-      case 'configure': onConfigure(s, msg); break;
+    s.now = c.now();
+    if (msg.type === 'batch') {
+      const msgs = msg.msgs;
+      for (let i = 0; i < msgs.length; i++) handle(s, msgs[i] as ProposerMsg, c);
+    } else {
+      handle(s, msg, c);
     }
+    s.out.flush(c);
   },
 });
+
+/** One message, alone or from a batch. */
+function handle(s: ProposerState, msg: ProposerMsg, c: Ctx): void {
+  switch (msg.type) {
+    case 'promise': onPromise(s, msg, c); break;
+    case 'accepted': onAccepted(s, msg, c); break;
+    case 'reject': onReject(s, msg, c); break;
+    case 'propose': onPropose(s, msg, c); break;
+    case 'proposer-heartbeat': onHeartbeat(s, msg, c); break;
+    case 'tick': onTick(s, c); break;
+    case 'configure': onConfigure(s, msg); break;
+  }
+}
 
 function onConfigure(s: ProposerState, m: Configure): void {
   if (m.acceptors) {
@@ -214,20 +240,20 @@ function leaderId(s: ProposerState, now: number): number {
 
 function onPropose(s: ProposerState, m: Propose, ctx: Ctx): void {
   const token = m.replyTo ?? (m.silent ? undefined : ctx.replyToken());
-  const now = ctx.now();
+  const now = s.now;
   const leader = leaderId(s, now);
   // Not the distinguished proposer: hand the client to it, so two proposers do not duel (6.6).
   if (leader !== s.id && m.replyTo === undefined) {
     const to = s.proposers[leader - 1];
     if (to) {
       s.stats.forwarded++;
-      ctx.send(to, { type: 'propose', instance: m.instance, value: m.value, recover: m.recover, replyTo: token, silent: m.silent });
+      s.out.send(ctx, to, { type: 'propose', instance: m.instance, value: m.value, recover: m.recover, replyTo: token, silent: m.silent });
       return;
     }
   }
   const existing = s.rounds.get(m.instance);
   if (existing) {
-    if (token) existing.waiters.push(token);
+    if (token) (existing.waiters ??= []).push(token);
     return;
   }
   if (s.rounds.size >= s.opts.maxInFlight) {
@@ -242,7 +268,7 @@ function onPropose(s: ProposerState, m: Propose, ctx: Ctx): void {
 }
 
 function onHeartbeat(s: ProposerState, m: ProposerHeartbeat, ctx: Ctx): void {
-  if (m.id !== s.id) s.peers.set(m.id, ctx.now());
+  if (m.id !== s.id) s.peers.set(m.id, s.now);
   // A peer's ballots tell us rounds in use: new ballots start above them.
   const r = roundOf(m.leaderBallot);
   if (r >= s.round) s.round = r + 1;
@@ -250,7 +276,7 @@ function onHeartbeat(s: ProposerState, m: ProposerHeartbeat, ctx: Ctx): void {
 
 function start(s: ProposerState, m: Propose, token: ReplyToken | undefined, ctx: Ctx): void {
   const round = new Round(m.instance, m.recover ? null : m.value, m.recover === true, s.opts.initialTimeoutMs, s.majority);
-  if (token) round.waiters.push(token);
+  if (token) round.waiters = [token];
   s.rounds.set(m.instance, round);
   prepare(s, round, ballot(s.round, s.id), ctx);
 }
@@ -275,11 +301,11 @@ function prepare(s: ProposerState, r: Round, b: Ballot, ctx: Ctx): void {
   r.highestBallot = ZERO_BALLOT;
   r.highestValue = null;
   r.accepts.reset();
-  const now = ctx.now();
+  const now = s.now;
   r.deadline = now + r.timeoutMs;
   r.retransmitAt = now + s.opts.retransmitMs;
   const msg: Prepare = { type: 'prepare', instance: r.instance, ballot: b };
-  for (let i = 0; i < s.acceptors.length; i++) ctx.send(s.acceptors[i]!, msg);
+  s.out.sendAll(ctx, s.acceptors, msg);
 }
 
 /** Phase 1b arrives: count distinct promises for our ballot; on a majority, phase 2 (⑤). */
@@ -296,11 +322,11 @@ function onPromise(s: ProposerState, m: PromiseMsg, ctx: Ctx): void {
   const value = r.highestBallot !== ZERO_BALLOT ? r.highestValue : r.value;
   r.phase = 2;
   r.proposed = value;
-  const now = ctx.now();
+  const now = s.now;
   r.deadline = now + r.timeoutMs;
   r.retransmitAt = now + s.opts.retransmitMs;
   const accept: Accept = { type: 'accept', instance: r.instance, ballot: r.ballot, value };
-  for (let i = 0; i < s.acceptors.length; i++) ctx.send(s.acceptors[i]!, accept);
+  s.out.sendAll(ctx, s.acceptors, accept);
 }
 
 // ------------------------------------------------------------------ phase 2
@@ -329,12 +355,12 @@ function onReject(s: ProposerState, m: Reject, ctx: Ctx): void {
   // Every instance will start above this round from now on.
   const round = roundOf(r.seen);
   if (round >= s.round) s.round = round + 1;
-  if (isLeader(s, ctx.now())) {
+  if (isLeader(s, s.now)) {
     prepare(s, r, higherBallot(s, r), ctx);
   } else {
     // Not the distinguished proposer: back off for a random while before trying again.
     r.phase = 0;
-    r.deadline = ctx.now() + r.timeoutMs * ctx.random();
+    r.deadline = s.now + r.timeoutMs * ctx.random();
   }
 }
 
@@ -344,7 +370,7 @@ function higherBallot(s: ProposerState, r: Round): Ballot {
 
 function finish(s: ProposerState, r: Round, answer: Chosen | ProposeFailed, ctx: Ctx): void {
   s.rounds.delete(r.instance);
-  for (const t of r.waiters) ctx.respond(t, answer);
+  if (r.waiters !== null) for (const t of r.waiters) ctx.respond(t, answer);
   // Room in the window: start the next queued proposal.
   while (s.rounds.size < s.opts.maxInFlight && s.queueHead < s.queue.length) {
     const next = s.queue[s.queueHead]!;
@@ -354,7 +380,7 @@ function finish(s: ProposerState, r: Round, answer: Chosen | ProposeFailed, ctx:
       s.queueHead = 0;
     }
     const existing = s.rounds.get(next.msg.instance);
-    if (existing) { if (next.token) existing.waiters.push(next.token); continue; }
+    if (existing) { if (next.token) (existing.waiters ??= []).push(next.token); continue; }
     start(s, next.msg, next.token, ctx);
   }
 }
@@ -367,12 +393,12 @@ function failed(instance: number, reason: string): ProposeFailed {
 
 /** Deadlines (③) and the election's heartbeats, checked on a periodic tick. */
 function onTick(s: ProposerState, ctx: Ctx): void {
-  const now = ctx.now();
+  const now = s.now;
   ctx.setTimer('tick', s.opts.tickMs, { type: 'tick' });
   if (s.opts.electLeader && s.proposers.length > 1 && now - s.lastHeartbeat >= s.opts.heartbeatMs) {
     s.lastHeartbeat = now;
     const hb: ProposerHeartbeat = { type: 'proposer-heartbeat', id: s.id, leaderBallot: ballot(s.round, s.id) };
-    for (let i = 0; i < s.proposers.length; i++) if (i + 1 !== s.id) ctx.send(s.proposers[i]!, hb);
+    for (let i = 0; i < s.proposers.length; i++) if (i + 1 !== s.id) s.out.send(ctx, s.proposers[i]!, hb);
   }
   for (const r of s.rounds.values()) {
     if (now < r.deadline) {
@@ -390,10 +416,10 @@ function onTick(s: ProposerState, ctx: Ctx): void {
 
 /** Sends the current phase's message again, same ballot, to the acceptors that have not answered. */
 function retransmit(s: ProposerState, r: Round, ctx: Ctx): void {
-  r.retransmitAt = ctx.now() + s.opts.retransmitMs;
+  r.retransmitAt = s.now + s.opts.retransmitMs;
   const answered = r.phase === 1 ? r.promises : r.accepts;
   const msg: Prepare | Accept = r.phase === 1
     ? { type: 'prepare', instance: r.instance, ballot: r.ballot }
     : { type: 'accept', instance: r.instance, ballot: r.ballot, value: r.proposed };
-  for (let i = 0; i < s.acceptors.length; i++) if (!answered.has(i)) ctx.send(s.acceptors[i]!, msg);
+  for (let i = 0; i < s.acceptors.length; i++) if (!answered.has(i)) s.out.send(ctx, s.acceptors[i]!, msg);
 }

@@ -46,6 +46,11 @@ export interface SynodOptions {
   learner?: Partial<LearnerOptions>;
   /** The cluster's supervisor (one-for-one by default). */
   supervision?: SupervisionOptions;
+  /**
+   * Messages in one batch from one actor to another (acceptors, proposers and learners carry many
+   * instances per message; see outbox.ts). 1 sends every message alone. Default 1024.
+   */
+  maxBatchMessages?: number;
   /** How long one propose attempt may take before another proposer is tried. Default 5000. */
   proposeTimeoutMs?: number;
   /** Proposers tried per propose before giving up. Default 3. */
@@ -107,6 +112,9 @@ export async function createSynod(options: SynodOptions = {}): Promise<Synod> {
       : typeof placement === 'function' ? placement(role, index)
       : placement === 'single' ? `${prefix}` : `${prefix}-${role}s`;
 
+  const batch = options.maxBatchMessages;
+  const proposerOptions = batch === undefined ? options.proposer : { maxBatchMessages: batch, ...options.proposer };
+  const learnerOptions = batch === undefined ? options.learner : { maxBatchMessages: batch, ...options.learner };
   const supervisor = await system.supervise({ name: prefix, ...options.supervision });
   try {
     // Learners first, then acceptors (they report to learners), then proposers; then everyone
@@ -115,29 +123,29 @@ export async function createSynod(options: SynodOptions = {}): Promise<Synod> {
     for (let i = 0; i < nL; i++) {
       learners.push(await supervisor.startChild({
         actor: Learner, name: `${prefix}-learner-${i}`, worker: worker('learner', i),
-        args: { index: i, acceptorCount: nA, options: options.learner } satisfies LearnerArgs,
+        args: { index: i, acceptorCount: nA, options: learnerOptions } satisfies LearnerArgs,
       }) as ActorRef<LearnerMsg>);
     }
     const acceptors: ActorRef<AcceptorMsg>[] = [];
     for (let i = 0; i < nA; i++) {
       acceptors.push(await supervisor.startChild({
         actor: Acceptor, name: `${prefix}-acceptor-${i}`, storage, worker: worker('acceptor', i),
-        args: { index: i, learners, reportTo: options.reportTo } satisfies AcceptorArgs,
+        args: { index: i, learners, reportTo: options.reportTo, maxBatchMessages: options.maxBatchMessages } satisfies AcceptorArgs,
       }) as ActorRef<AcceptorMsg>);
     }
     const proposers: ActorRef<ProposerMsg>[] = [];
     for (let i = 0; i < nP; i++) {
       proposers.push(await supervisor.startChild({
         actor: Proposer, name: `${prefix}-proposer-${i}`, storage, worker: worker('proposer', i),
-        args: { id: i + 1, acceptors, options: options.proposer } satisfies ProposerArgs,
+        args: { id: i + 1, acceptors, options: proposerOptions } satisfies ProposerArgs,
       }) as ActorRef<ProposerMsg>);
     }
     proposers.forEach((ref, i) => {
-      supervisor.setChildArgs(ref, { id: i + 1, acceptors, proposers, options: options.proposer } satisfies ProposerArgs);
+      supervisor.setChildArgs(ref, { id: i + 1, acceptors, proposers, options: proposerOptions } satisfies ProposerArgs);
       system.send(ref, { type: 'configure', proposers });
     });
     learners.forEach((ref, i) => {
-      supervisor.setChildArgs(ref, { index: i, acceptorCount: nA, learners, proposers, options: options.learner } satisfies LearnerArgs);
+      supervisor.setChildArgs(ref, { index: i, acceptorCount: nA, learners, proposers, options: learnerOptions } satisfies LearnerArgs);
       system.send(ref, { type: 'configure', learners, proposers });
     });
     return makeClient(system, supervisor, acceptors, proposers, learners, options, ownSystem);

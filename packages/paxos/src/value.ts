@@ -11,7 +11,16 @@ export type Value = unknown;
 export function sameValue(a: Value, b: Value): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  // Bytes (often views of one shared value, see the actors' arenas): compare them, not their JSON.
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return sameBytes(a, b);
   return stableKey(a) === stableKey(b);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  if (a.buffer === b.buffer && a.byteOffset === b.byteOffset) return true;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Keys of object values already computed: values are immutable once proposed, and invariant checks ask again and again. */

@@ -5,7 +5,7 @@
  * `apply`, and the result goes back encoded. Defined in its own module and exported, like actors,
  * so every replica (in any worker) runs the same code.
  */
-import { CanonicalError, decode, encode } from '@synod/canonical';
+import { CanonicalError, decode, encode, hashBytes } from '@synod/canonical';
 import { bytesSink, bytesSource, registerMachine, type MachineCore, type StateMachine } from './machine.js';
 
 /** What `apply` returns: the next state (the same object if mutated in place) and the command's result. */
@@ -46,6 +46,8 @@ export interface StateMachineOptions<S, C, R, Q, A> {
 
 /** Largest encoded snapshot of a machine defined here (one encoding); bigger states implement MachineCore. */
 const MAX_SNAPSHOT_BYTES = 1 << 30;
+/** States encoding to more than this are not digested at checkpoints (see `digest` below). */
+const MAX_DIGESTED_BYTES = 16 << 20;
 
 /**
  * Defines (and registers, in this thread) a state machine. Export it from its module.
@@ -87,6 +89,16 @@ export function defineStateMachine<S, C, R, Q, A>(options: StateMachineOptions<S
       const data = decode(bytes);
       return o.restore ? o.restore(data) : data as S;
     }),
+  };
+  // Replicas compare state digests at checkpoints: the hash of the state's canonical encoding,
+  // for states small enough to encode that often (larger ones are compared through their
+  // commands' outcomes only; a machine that wants more implements MachineCore.digest).
+  core.digest = (state) => {
+    try {
+      return hashBytes(encode(o.snapshot ? o.snapshot(state) : state, { maxBytes: MAX_DIGESTED_BYTES, maxDepth: 1024 }));
+    } catch {
+      return 0;
+    }
   };
   if (o.size) core.size = (s) => o.size!(s);
   if (o.frees) core.frees = (c) => o.frees!(decode(c) as C);

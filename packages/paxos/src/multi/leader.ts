@@ -225,7 +225,7 @@ function onHeartbeat(s: LeaderState, m: MHeartbeat, ctx: Ctx): void {
 /** Moves the commit point over every chosen slot in order and sends them to the replicas. */
 function commit(s: LeaderState, ctx: Ctx): void {
   const { first, values } = takeChosen(s.pipeline);
-  keep(s.retention, first, values, s.opts.maxRetainedSlots);
+  keep(s.retention, first, values, s.opts.maxRetainedSlots, s.opts.maxRetainedBytes);
   if (values.length === 0) return;
   const d: MDecide = { type: 'm-decide', firstSlot: first, values };
   for (const r of s.replicas) ctx.send(r, d);
@@ -237,8 +237,10 @@ function commit(s: LeaderState, ctx: Ctx): void {
 function onApplied(s: LeaderState, m: MApplied, ctx: Ctx): void {
   const r = heardReplica(s.flow, m, ctx.now(), s.majority, s.opts.replicaTimeoutMs);
   if (s.election.status !== 'leader') return;
-  if (r.advanced) flush(s, ctx);
+  const keptBefore = s.retention.keptBytesTotal;
   if (r.snapshotsCover !== null) truncate(s.retention, r.snapshotsCover, s.pipeline.commitUpTo, s.acceptors, ctx);
+  // Room for more proposals: a majority applied more, or the acceptors keep less.
+  if (r.advanced || s.retention.keptBytesTotal < keptBefore) flush(s, ctx);
 }
 
 function onTick(s: LeaderState, ctx: Ctx): void {

@@ -20,6 +20,13 @@ export interface LeaderOptions {
    * window is bounded by bytes before slots (every slot goes to every acceptor). Default 8 MiB.
    */
   maxInflightBytes: number;
+  /**
+   * Bytes the acceptors keep, at most: chosen slots not yet truncated (replicas' snapshots cut
+   * them) plus the slots in flight. Past it the leader proposes no more until truncation catches
+   * up, so acceptors' durable data stays bounded (a `shared` store holds what its buffer allows).
+   * Default 12 MiB.
+   */
+  maxAcceptorBytes: number;
   /** Commands waiting for room in the window; beyond, clients are told to retry. Default 100000. */
   maxPendingCommands: number;
   /**
@@ -62,6 +69,8 @@ export interface LeaderOptions {
   preferredLeader: number;
   /** Chosen slots kept for replicas that missed them (beyond, they install a peer's snapshot). Default 65536. */
   maxRetainedSlots: number;
+  /** ... and their bytes at most. Default 32 MiB. */
+  maxRetainedBytes: number;
 }
 
 export const defaultLeaderOptions: LeaderOptions = {
@@ -69,6 +78,7 @@ export const defaultLeaderOptions: LeaderOptions = {
   maxBatchCommands: 1024,
   maxBatchBytes: 1 << 20,
   maxInflightBytes: 8 << 20,
+  maxAcceptorBytes: 12 << 20,
   maxPendingCommands: 100_000,
   maxApplyLag: 65_536,
   maxPendingReads: 10_000,
@@ -83,6 +93,7 @@ export const defaultLeaderOptions: LeaderOptions = {
   replicaTimeoutMs: 5_000,
   preferredLeader: 0,
   maxRetainedSlots: 65_536,
+  maxRetainedBytes: 32 << 20,
 };
 
 /**
@@ -92,10 +103,12 @@ export const defaultLeaderOptions: LeaderOptions = {
  * reads), and heartbeats, election timeouts and ticks must keep their order across all nodes.
  */
 export type LeaderTuning = Pick<LeaderOptions,
-  'window' | 'maxBatchCommands' | 'maxBatchBytes' | 'maxInflightBytes' | 'maxPendingCommands' | 'maxApplyLag' | 'maxPendingReads' | 'maxRetainedSlots'>;
+  'window' | 'maxBatchCommands' | 'maxBatchBytes' | 'maxInflightBytes' | 'maxAcceptorBytes' | 'maxPendingCommands' | 'maxApplyLag' | 'maxPendingReads'
+  | 'maxRetainedSlots' | 'maxRetainedBytes'>;
 
 const TUNABLE: readonly (keyof LeaderOptions)[] = [
-  'window', 'maxBatchCommands', 'maxBatchBytes', 'maxInflightBytes', 'maxPendingCommands', 'maxApplyLag', 'maxPendingReads', 'maxRetainedSlots',
+  'window', 'maxBatchCommands', 'maxBatchBytes', 'maxInflightBytes', 'maxAcceptorBytes', 'maxPendingCommands', 'maxApplyLag', 'maxPendingReads',
+  'maxRetainedSlots', 'maxRetainedBytes',
 ];
 
 /** Bounds and timing of a replica. Every one is named and has a default. */
@@ -184,10 +197,10 @@ const KIND_RULE: Record<Kind, [test: (v: unknown) => boolean, rule: string]> = {
 };
 
 const LEADER_KINDS: Record<keyof LeaderOptions, Kind> = {
-  window: 'count', maxBatchCommands: 'count', maxBatchBytes: 'count', maxInflightBytes: 'count', maxPendingCommands: 'count',
+  window: 'count', maxBatchCommands: 'count', maxBatchBytes: 'count', maxInflightBytes: 'count', maxAcceptorBytes: 'count', maxPendingCommands: 'count',
   maxApplyLag: 'count', maxPendingReads: 'count', heartbeatMs: 'ms', electionTimeoutMs: 'ms', leaseMs: 'ms', maxClockDrift: 'fraction',
   retransmitMs: 'ms', maxRetransmitMs: 'ms', tickMs: 'ms', roundReserve: 'count', replicaTimeoutMs: 'ms', preferredLeader: 'node',
-  maxRetainedSlots: 'count',
+  maxRetainedSlots: 'count', maxRetainedBytes: 'count',
 };
 
 const REPLICA_KINDS: Record<keyof ReplicaOptions, Kind> = {

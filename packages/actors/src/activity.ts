@@ -1,0 +1,40 @@
+/**
+ * Which worker threads are running (working or spinning) right now, in a SharedArrayBuffer the
+ * main thread makes for the system: a thread spins waiting for records only while that leaves a
+ * core for every running thread. With more threads than cores, a spinner would take the core a
+ * working peer needs (on 2 cores, a client and two acceptors that spin share them three ways).
+ * Advisory: a slot per node (nodes beyond the table share slots), read with plain atomic loads.
+ */
+import { availableParallelism } from 'node:os';
+
+const SLOTS = 64;
+
+export function createActivity(): SharedArrayBuffer {
+  return new SharedArrayBuffer(4 * SLOTS);
+}
+
+export class Activity {
+  private readonly flags: Int32Array;
+  private readonly slot: number;
+
+  constructor(buffer: SharedArrayBuffer, node: number, private readonly cores = availableParallelism()) {
+    this.flags = new Int32Array(buffer, 0, SLOTS);
+    this.slot = node % SLOTS;
+  }
+
+  running(): void { Atomics.store(this.flags, this.slot, 1); }
+  idle(): void { Atomics.store(this.flags, this.slot, 0); }
+
+  /** Whether this thread (running) and the others running fit in the cores. */
+  coreFree(): boolean {
+    let n = 0;
+    const f = this.flags;
+    for (let i = 0; i < SLOTS; i++) n += Atomics.load(f, i);
+    return n <= this.cores;
+  }
+
+  /** A node's worker is gone: it runs no more (called by the main thread). */
+  static gone(buffer: SharedArrayBuffer, node: number): void {
+    Atomics.store(new Int32Array(buffer, 0, SLOTS), node % SLOTS, 0);
+  }
+}

@@ -1,0 +1,268 @@
+/**
+ * What runs a host fed by rings (ring-transport.ts): it reads the rings into mailboxes, runs
+ * turns, and waits for more.
+ *
+ * A worker thread waits in three steps, cheapest wake-up first: right after activity it spins
+ * on its rings for a while (adapted between 0 and `maxSpinUs` to how often spinning catches the
+ * next record: with more threads than cores a spinner takes the core its peer needs, so a spin
+ * that keeps missing shrinks to nothing); then it blocks in `Atomics.wait` on its doorbell, at
+ * most until its next timer and never longer than `maxWaitMs`, after which it lets its event
+ * loop turn (timers, file-store completions, the control plane and heartbeats run there); idle
+ * for `parkAfterMs`, or waiting on a store's completion, it parks: `Atomics.waitAsync`, no CPU
+ * at all, woken by a writer through its event loop.
+ *
+ * The main thread is the user's: it never blocks. It always waits with `Atomics.waitAsync`.
+ */
+import type { Activity } from './activity.js';
+import type { TrackingClock } from './clock.js';
+import type { Doorbell } from './doorbell.js';
+import { InvalidOptionError } from './errors.js';
+import type { ActorHost } from './host.js';
+import type { RingTransport } from './ring-transport.js';
+
+/** How a worker fed by rings waits. */
+export interface RingWaitOptions {
+  /** Longest a worker blocks waiting for records before its event loop turns. Default 1. */
+  maxWaitMs: number;
+  /** How long a worker spins on its rings after activity before it sleeps (microseconds), while spinning pays. 0: never spin. Default 200 (on this VM a peer that spins too is now and then descheduled for tens of microseconds: shorter spins miss it). */
+  maxSpinUs: number;
+  /** Idle this long, a worker parks: it waits without blocking its thread or using CPU. Default 20. */
+  parkAfterMs: number;
+}
+
+export const defaultRingWait: RingWaitOptions = { maxWaitMs: 1, maxSpinUs: 200, parkAfterMs: 20 };
+
+export function checkRingWait(o: Partial<RingWaitOptions>, where: string): void {
+  const check = (k: keyof RingWaitOptions, min: number, max: number) => {
+    const v = o[k];
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max)) {
+      throw new InvalidOptionError(`${where}.${k} must be a number from ${min} to ${max}, got ${String(v)}`);
+    }
+  };
+  check('maxWaitMs', 0.01, 100);
+  check('maxSpinUs', 0, 10_000);
+  check('parkAfterMs', 0, 60_000);
+}
+
+/** The run loop of a worker thread's host. */
+export class WorkerRingLoop {
+  private scheduled = false;
+  private parked: { cancel(): void } | null = null;
+  private closed = false;
+  private lastActivity = performance.now();
+  /** How often spinning caught the next record lately (a moving average, 0..1; see `spin`). */
+  private hitRate = 1;
+  /** Idle moments since the last probe (see `spin`). */
+  private sinceProbe = 0;
+  /** Where the time goes, for tests and diagnostics. */
+  readonly stats = { runs: 0, spins: 0, spinHits: 0, sleeps: 0, parks: 0 };
+
+  constructor(
+    private readonly host: ActorHost,
+    private readonly transport: RingTransport,
+    private readonly doorbell: Doorbell,
+    private readonly clock: TrackingClock,
+    private readonly opts: RingWaitOptions,
+    /** Which threads run now: spinning only while a core is free for it. Null: no limit. */
+    private readonly activity: Activity | null = null,
+  ) {
+    transport.onWork = () => this.wake();
+  }
+
+  start(): void {
+    this.schedule();
+  }
+
+  /** Brings a parked loop back (work arrived other than through the doorbell). */
+  wake(): void {
+    if (this.parked !== null) {
+      this.parked.cancel();
+      this.parked = null;
+    }
+    this.schedule();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.parked?.cancel();
+    this.parked = null;
+    this.activity?.idle();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.closed) return;
+    this.scheduled = true;
+    setImmediate(this.run);
+  }
+
+  private readonly hasData = (): boolean => this.transport.hasData();
+
+  /** Sleeps on the doorbell (see Doorbell.sleep), counted as not running meanwhile. */
+  private sleep(timeoutMs: number): boolean {
+    this.activity?.idle();
+    const woke = this.doorbell.sleep(timeoutMs, this.hasData);
+    this.activity?.running();
+    return woke;
+  }
+
+  private readonly run = (): void => {
+    this.scheduled = false;
+    this.parked = null;
+    if (this.closed) return;
+    this.stats.runs++;
+    this.activity?.running();
+    const host = this.host;
+    const transport = this.transport;
+    const sliceEnd = performance.now() + host.limits.maxDrainMs;
+    const budget = host.limits.maxMessagesPerDrain;
+    let active = true; // spin only right after activity
+    for (;;) {
+      const settled = host.asksSettled;
+      const got = transport.poll(budget);
+      host.drain();
+      transport.flush();
+      transport.maybeCollect();
+      const now = performance.now();
+      if (got > 0) {
+        this.lastActivity = now;
+        active = true;
+      }
+      // Answered asks: let the event loop run their continuations now.
+      if (host.asksSettled !== settled) break;
+      const runnable = host.busy && !transport.congested();
+      if (runnable || got > 0) {
+        if (now < sliceEnd) continue;
+        break;
+      }
+      if (active) {
+        active = false;
+        if (this.opts.maxSpinUs > 0 && this.spin()) continue;
+      }
+      if (now - this.lastActivity >= this.opts.parkAfterMs || host.awaitingDurability) {
+        this.park();
+        return;
+      }
+      const timeoutMs = Math.min(this.opts.maxWaitMs, this.clock.msUntilNext(), sliceEnd - now);
+      if (timeoutMs <= 0) break;
+      this.stats.sleeps++;
+      const woke = this.sleep(timeoutMs);
+      if (!woke) break;
+      if (performance.now() >= sliceEnd) break;
+    }
+    this.schedule();
+  };
+
+  /**
+   * Polls the rings for up to `maxSpinUs`; true when a record arrived. Whether to spin at all
+   * follows how often spinning has caught the next record lately (a moving average of hits):
+   * spinning that keeps missing (the peer is slow, or shares the core, or the machine is busy)
+   * costs the peer CPU, and the record arrives just after it anyway. After about thirty misses in
+   * a row (a busy machine: a burst of a few, when a peer is descheduled or collects garbage, does
+   * not count), only every 16th idle moment probes, to find out whether spinning would catch
+   * something again; a hit brings it back.
+   * Spins are all or nothing: a short spin would mostly end just before a sleeping peer could
+   * answer (waking it costs more than most spins last).
+   */
+  private spin(): boolean {
+    if (this.hitRate < 0.2) {
+      if (++this.sinceProbe < 16) return false;
+      this.sinceProbe = 0;
+    }
+    const transport = this.transport;
+    const activity = this.activity;
+    if (activity !== null && !activity.coreFree()) return false;
+    this.stats.spins++;
+    const until = performance.now() + this.opts.maxSpinUs / 1000;
+    for (let i = 1; ; i++) {
+      if (transport.hasData()) {
+        // A hit brings spinning back at once (a probe that hits means the peer answers quickly now).
+        this.stats.spinHits++;
+        this.hitRate = Math.max(0.75, this.hitRate * 0.9 + 0.1);
+        return true;
+      }
+      if ((i & 15) === 0) {
+        if (performance.now() >= until) break;
+        // A peer started running and the cores are all taken: give this one back.
+        if (activity !== null && (i & 255) === 0 && !activity.coreFree()) return false;
+      }
+    }
+    this.hitRate *= 0.95;
+    return false;
+  }
+
+  private park(): void {
+    this.stats.parks++;
+    this.activity?.idle();
+    const p = this.doorbell.sleepAsync(this.hasData, () => {
+      this.parked = null;
+      this.lastActivity = performance.now();
+      this.schedule();
+    });
+    if (p === false) this.schedule();
+    else this.parked = p;
+  }
+}
+
+/**
+ * Feeds the main thread's host from its rings without ever blocking it: a non-blocking wait on
+ * its doorbell, and a read of every ring when it rings.
+ */
+export class MainRingDriver {
+  private waiting: { cancel(): void } | null = null;
+  private scheduled = false;
+  private closed = false;
+
+  constructor(private readonly host: ActorHost, private readonly transport: RingTransport, private readonly doorbell: Doorbell) {
+    transport.onWork = () => this.wake();
+  }
+
+  start(): void {
+    this.arm();
+  }
+
+  wake(): void {
+    if (this.waiting !== null) {
+      this.waiting.cancel();
+      this.waiting = null;
+    }
+    this.schedule();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.waiting?.cancel();
+    this.waiting = null;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.closed) return;
+    this.scheduled = true;
+    setImmediate(this.run);
+  }
+
+  private readonly hasData = (): boolean => this.transport.hasData();
+
+  private readonly run = (): void => {
+    this.scheduled = false;
+    if (this.closed) return;
+    const host = this.host;
+    const budget = host.limits.maxMessagesPerDrain;
+    const got = this.transport.poll(budget);
+    host.drain();
+    this.transport.flush();
+    // No collections here: this is the user's thread (its views are collected when V8 decides).
+    // More than one budget's worth, or turns left: come back after the event loop turns.
+    if (got >= budget || (host.busy && !this.transport.congested())) this.schedule();
+    else this.arm();
+  };
+
+  private arm(): void {
+    if (this.closed || this.waiting !== null) return;
+    const w = this.doorbell.sleepAsync(this.hasData, () => {
+      this.waiting = null;
+      this.schedule();
+    });
+    if (w === false) this.schedule();
+    else this.waiting = w;
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Shared arenas: large byte values cross threads without a copy per hop, and their memory is
+ * reused only once nothing holds them (no reader, no actor, no message).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Worker } from 'node:worker_threads';
+import { ActorSystem, type HostStats } from '@synod/actors';
+import { Arena, ArenaAllocator, createArena } from '../dist/arena.js';
+import { BlobActor, bytesCodecs, type BlobReport } from './fixtures/bytes.ts';
+
+test('the allocator splits and merges blocks, refuses when full, and takes back blocks freed on another thread', async () => {
+  const buffer = createArena(64 * 1024, 1024);
+  const arena = new Arena(1, buffer);
+  const alloc = new ArenaAllocator(arena);
+  const big = alloc.alloc(16 * 1024); // a quarter: the largest allowed
+  assert.ok(big >= 0);
+  assert.is(alloc.alloc(16 * 1024 + 1), -1, 'more than a quarter of the arena is never placed');
+  const small: number[] = [];
+  for (let b = alloc.alloc(1000); b >= 0; b = alloc.alloc(1000)) small.push(b);
+  assert.is(small.length, 48, 'the other 48 KiB in 1 KiB blocks, then full');
+  assert.is(new Set(small).size, 48);
+  assert.is(alloc.usedBytes, 64 * 1024);
+  // Release every block on another thread: the owner finds them on its freed stack.
+  const arenaUrl = new URL('../dist/arena.js', import.meta.url).href;
+  const src = `
+    const { workerData, parentPort } = require('node:worker_threads');
+    import(workerData.arenaUrl).then(({ Arena }) => {
+      const a = new Arena(1, workerData.buffer);
+      for (const b of workerData.blocks) a.release(b);
+      parentPort.postMessage('done');
+    });`;
+  const w = new Worker(src, { eval: true, workerData: { buffer, blocks: [big, ...small], arenaUrl } });
+  await new Promise((r) => w.once('message', r));
+  await w.terminate();
+  alloc.reclaim();
+  assert.is(alloc.usedBytes, 0, 'all freed');
+  assert.ok(alloc.alloc(16 * 1024) >= 0 && alloc.alloc(16 * 1024) >= 0 && alloc.alloc(16 * 1024) >= 0 && alloc.alloc(16 * 1024) >= 0,
+    'and merged back: four quarter-size blocks fit again');
+});
+
+async function hostStats(sys: ActorSystem, node: number): Promise<HostStats> {
+  return (await sys.stats()).find((h) => h.node === node)!;
+}
+
+test('a large value is placed in an arena once and forwarded by reference: every hop gets a view of the same memory, intact', async () => {
+  const sys = await ActorSystem.start({ mode: 'workers', statsIntervalMs: 0, codecs: [bytesCodecs], transport: 'rings' });
+  try {
+    const a = await sys.spawn(BlobActor, { name: 'a' });
+    const b = await sys.spawn(BlobActor, { name: 'b' });
+    const c = await sys.spawn(BlobActor, { name: 'c' });
+    await sys.ask(b, { type: 'forward-to', to: c });
+    await sys.ask(a, { type: 'emit', to: b, from: 0, count: 20, size: 64 * 1024 });
+    let rc: BlobReport;
+    for (let t = 0; ; t++) {
+      rc = await sys.ask<BlobReport>(c, { type: 'report' });
+      if (rc.got === 20 || t > 200) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const rb = await sys.ask<BlobReport>(b, { type: 'report' });
+    assert.equal([rb.got, rb.shared, rb.damaged], [20, 20, []], 'b got views, intact');
+    assert.equal([rc.got, rc.shared, rc.damaged], [20, 20, []], 'c got views, intact');
+    const sa = (await hostStats(sys, a.node)).transport!.arena!;
+    const sb = (await hostStats(sys, b.node)).transport!.arena!;
+    assert.is(sa.placed, 20, 'copied once, into the sender\'s arena');
+    assert.is(sb.forwarded, 20, 'passed on by reference');
+    assert.is(sb.placed, 0, 'and not copied again');
+  } finally { await sys.shutdown(); }
+});
+
+test('arena memory is reused only once nothing holds it: kept values stay intact while many more pass, and all is reclaimed when dropped', async () => {
+  // A small arena (1 MiB, 64 KiB values: 16 at most at once) pushed through 400 values.
+  const sys = await ActorSystem.start({
+    mode: 'workers', statsIntervalMs: 0, codecs: [bytesCodecs], transport: 'rings', rings: { arenaBytes: 1024 * 1024 },
+  });
+  try {
+    const a = await sys.spawn(BlobActor, { name: 'a' });
+    const b = await sys.spawn(BlobActor, { name: 'b' });
+    await sys.ask(b, { type: 'keep', seqs: [3, 7] });
+    for (let i = 0; i < 400; i += 20) {
+      await sys.ask(a, { type: 'emit', to: b, from: i, count: 20, size: 64 * 1024 });
+      for (let t = 0; t < 500 && (await sys.ask<BlobReport>(b, { type: 'report' })).got < i + 20; t++) await new Promise((r) => setTimeout(r, 5));
+      await sys.ask(b, { type: 'gc' }); // let the receiver's dropped views go
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const r = await sys.ask<BlobReport>(b, { type: 'report' });
+    assert.equal([r.got, r.damaged], [400, []], 'every value arrived intact');
+    assert.equal([r.kept, r.keptIntact], [2, true], 'the two kept values were never overwritten');
+    const during = (await hostStats(sys, a.node)).transport!.arena!;
+    assert.ok(during.placed > 100, `the arena was reused: ${during.placed} of 400 values placed (16 fit at once)`);
+    // Drop the kept values too: everything comes back.
+    await sys.ask(b, { type: 'drop-kept' });
+    let used = -1;
+    for (let t = 0; t < 100 && used !== 0; t++) {
+      await sys.ask(b, { type: 'gc' });
+      await new Promise((r) => setTimeout(r, 10));
+      used = (await hostStats(sys, a.node)).transport!.arena!.usedBytes;
+    }
+    assert.is(used, 0, 'nothing left in use');
+  } finally { await sys.shutdown(); }
+});
+
+test.run();
