@@ -257,21 +257,22 @@ function step(s: RaftNodeState, m: RaftPeerMsg, ctx: RaftCtx): void {
 
 /** The commit index moved: the replica gets the entries; a leader serves reads, appends more and spreads the news. */
 function onCommitted(s: RaftNodeState, ctx: RaftCtx): void {
+  // Followers hear it in this turn, with the local replica: their replicas apply while this one
+  // does (news sent a turn later arrived as the next entry did, and their apply delayed its ack).
+  if (s.status === 'leader') broadcastCommit(s, ctx);
   deliverCommitted(s, ctx);
   if (s.localSnapshotAt > s.log.snapIndex) compact(s, ctx);
   if (s.status !== 'leader') return;
   serveReads(s, ctx);
-  queueFlush(s, ctx);
+  if (s.client.pendingCommands > 0) queueFlush(s, ctx);
 }
 
-
-/** Batches waiting commands into entries, sends what followers lack, and commit news to the others. */
+/** Batches waiting commands into entries and sends what followers lack. */
 function onFlush(s: RaftNodeState, ctx: RaftCtx): void {
   s.client.flushQueued = false;
   if (s.status !== 'leader') return;
   const appended = flushCommands(s, (value, commands, bytes) => appendEntry(s, value, commands, bytes, ctx));
   if (appended > 0) broadcastAppend(s, ctx);
-  broadcastCommit(s, ctx);
 }
 
 function onTick(s: RaftNodeState, ctx: RaftCtx): void {

@@ -15,7 +15,7 @@
  */
 import type { SlotValue } from '@synod/paxos';
 import { assert } from './assert.js';
-import { queueFlush, serveReads } from './client-entry.js';
+import { serveReads } from './client-entry.js';
 import { persistAppended, persistTruncated } from './durable.js';
 import { UNKNOWN_TERM } from './log.js';
 import type { Entry, RAppend, RAppendResp, RCommit, RHeartbeat, RHeartbeatResp, RTimeoutNow } from './messages.js';
@@ -82,18 +82,18 @@ export function broadcastAppend(s: RaftNodeState, ctx: RaftCtx): void {
 
 /**
  * Tells each follower a commit index it has not heard yet, up to what it is known to match (an
- * unanswered `r-commit`). Called from the flush, once per turn, so many acknowledgements in a
- * turn make one message per follower.
+ * unanswered `r-commit`), in the turn the commit index moved.
  */
 export function broadcastCommit(s: RaftNodeState, ctx: RaftCtx): void {
-  for (let to = 0; to < s.nodes.length; to++) {
-    if (to === s.index) continue;
-    const pr = s.progress[to]!;
-    const commit = Math.min(s.commitIndex, pr.match);
-    if (pr.sentCommit >= commit) continue;
-    ctx.send(s.nodes[to]!, { type: 'r-commit', term: s.term, from: s.index, commit } satisfies RCommit);
-    pr.sentCommit = commit;
-  }
+  for (let to = 0; to < s.nodes.length; to++) if (to !== s.index) sendCommit(s, to, ctx);
+}
+
+function sendCommit(s: RaftNodeState, to: number, ctx: RaftCtx): void {
+  const pr = s.progress[to]!;
+  const commit = Math.min(s.commitIndex, pr.match);
+  if (pr.sentCommit >= commit) return;
+  ctx.send(s.nodes[to]!, { type: 'r-commit', term: s.term, from: s.index, commit } satisfies RCommit);
+  pr.sentCommit = commit;
 }
 
 /**
@@ -158,12 +158,9 @@ export function onAppendResp(s: RaftNodeState, m: RAppendResp, ctx: RaftCtx): vo
   } else if (pr.state === 'replicate') {
     pr.inflights.freeLE(m.index);
   }
-  if (maybeCommit(s)) {
-    // The caller sees the commit index move (replica, reads, more client entries, followers).
-  } else if (pr.sentCommit < Math.min(s.commitIndex, pr.match)) {
-    // This follower has not heard the commit index its entries reached: the flush tells it.
-    queueFlush(s, ctx);
-  }
+  // A new commit index: the caller tells every follower. Else this follower may not have heard
+  // the commit index its entries reached (it acknowledged after the others).
+  if (!maybeCommit(s)) sendCommit(s, m.from, ctx);
   // Flow control freed room: send as much as now fits.
   while (sendAppend(s, m.from, false, ctx)) { /* fill the window */ }
   if (m.from === s.transferee && pr.match === s.log.lastIndex) sendTimeoutNow(s, m.from, ctx);
