@@ -124,6 +124,16 @@ export class Progress {
   }
 
   /**
+   * The follower lost entries it had acknowledged: nothing of its log is known to match any more.
+   * Probing starts again at `probeAt`, the follower's hint of where the logs may match.
+   */
+  forgetMatch(probeAt: number): void {
+    this.resetState('probe');
+    this.match = 0;
+    this.next = Math.max(1, probeAt + 1);
+  }
+
+  /**
    * A rejection of the message that had `prevIndex === rejected`, with the follower's hint of
    * where the logs may match. False when the rejection is stale (duplicated or reordered).
    */

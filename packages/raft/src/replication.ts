@@ -140,9 +140,17 @@ export function onAppendResp(s: RaftNodeState, m: RAppendResp, ctx: RaftCtx): vo
     // most the one it reports there.
     let next = m.hintIndex;
     if (m.hintTerm > 0) next = s.log.findConflictByTerm(m.hintIndex, m.hintTerm)[0];
-    if (m.hintIndex < pr.match && m.index === pr.next - 1 && !pr.lossReported) {
-      pr.lossReported = true;
-      ctx.log.error(`node ${m.from} acknowledged entries up to ${pr.match} but its log now ends at ${m.hintIndex}: it lost durable data (check its storage)`);
+    if (pr.state === 'probe' && m.index === pr.next - 1 && m.index === pr.match && m.hintIndex < pr.match) {
+      // The follower's log ends below what it acknowledged: it lost durable data (memory
+      // storage, a damaged disk). Say so once, and replicate again from where its log ends, or it
+      // would never catch up. Only the leader's view moves back: nothing committed does.
+      if (!pr.lossReported) {
+        pr.lossReported = true;
+        ctx.log.error(`node ${m.from} acknowledged entries up to ${pr.match} but its log now ends at ${m.hintIndex}: it lost durable data (check its storage); replicating to it again from there`);
+      }
+      pr.forgetMatch(next);
+      sendAppend(s, m.from, true, ctx);
+      return;
     }
     if (pr.maybeDecrTo(m.index, next)) {
       if (pr.state === 'replicate') pr.becomeProbe();

@@ -537,6 +537,23 @@ test('etcd flow control: a follower in replicate state has at most maxInflightMs
   assert.is(net.state(1).log.lastIndex, net.state(0).log.lastIndex, 'all of it arrives');
 });
 
+test('a follower that lost entries it had acknowledged (memory storage) is reported once and replicated to again from where its log ends', () => {
+  const net = new RaftNet(3);
+  net.elect(0);
+  for (let k = 0; k < 3; k++) { net.tell(0, request()); net.run(); }
+  assert.equal(net.terms(1), net.terms(0));
+  // Node 1 comes back with nothing: its durable state is gone.
+  net.crash(1);
+  net.durable(1).clear();
+  net.restart(1);
+  net.state(1).electionDeadline = Number.POSITIVE_INFINITY;
+  net.tell(0, request());
+  net.run();
+  net.advance(200);
+  assert.equal(net.terms(1), net.terms(0), 'its log is the leader\'s again');
+  assert.is(net.errors(0).filter((e) => e.includes('lost durable data')).length, 1, 'said once');
+});
+
 test('etcd probe state: after a rejection the leader sends one append at a time until the follower\'s log is found', () => {
   const net = new RaftNet(3, { preVote: false });
   withLog(net, 0, [1, 1, 1, 1, 1], 1);
