@@ -89,11 +89,37 @@ async function withMap<T>(p: BenchProtocol, mode: Mode, replicas: number, fn: (m
   }
 }
 
-/** Sets the batch limit and window on every node that may lead (both protocols take `configure`). */
+/**
+ * Sets the batch limit and window on every node that may lead (both protocols take `configure`).
+ * An ask lost to a worker the runtime restarted meanwhile (a loaded machine can starve one past
+ * its heartbeat) is asked again of the new incarnation.
+ */
 async function tune(map: ReplicatedMap<string>, maxBatchCommands: number, window: number): Promise<void> {
   for (const l of map.rsm.cluster.leaders) {
-    const r = await map.system.ask<{ ok: boolean; error?: string }>(l, { type: 'configure', options: { maxBatchCommands, window } }, { timeoutMs: 5_000 });
-    if (!r.ok) throw new Error(`configure refused: ${r.error}`);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const r = await map.system.ask<{ ok: boolean; error?: string }>(l, { type: 'configure', options: { maxBatchCommands, window } }, { timeoutMs: RUN_TIMEOUT_MS / 4 });
+        if (!r.ok) throw new Error(`configure refused: ${r.error}`);
+        break;
+      } catch (e) {
+        if (attempt >= 4 || (e as Error).message.startsWith('configure refused')) throw e;
+      }
+    }
+  }
+}
+
+/**
+ * The node that leads now, by inspection (every protocol's leader role reports `status`): the
+ * client's guess is not it when a follower forwards requests to the leader, as Raft's do.
+ */
+async function leaderNow(map: ReplicatedMap<string>): Promise<number> {
+  const end = Date.now() + RECOVER_MS;
+  for (;;) {
+    const states = await Promise.all(map.rsm.cluster.leaders.map((l) => map.system.inspect(l).then((s) => s.state as { status?: string }, () => undefined)));
+    const i = states.findIndex((s) => s?.status === 'leader');
+    if (i >= 0) return i;
+    if (Date.now() > end) throw new Error(`no node leads after ${RECOVER_MS} ms`);
+    await sleep(10);
   }
 }
 
@@ -102,8 +128,7 @@ interface Throughput { perS: number; cpuUs: number }
 /** The driver on the leader's node keeps commands outstanding; the batch limit and window are set for the cell. */
 async function throughputCell(map: ReplicatedMap<string>, batch: number, window: number): Promise<Throughput> {
   const { system, cluster } = map.rsm;
-  await map.set('where', 'leader'); // the client's guess is the leader once a command committed
-  const leaderIndex = map.rsm.leaderIndex;
+  const leaderIndex = await leaderNow(map);
   await tune(map, batch, window);
   const driver = await system.spawn(MpDriver, { name: `driver-${batch}-${window}-${Math.random().toString(36).slice(2, 7)}`, worker: cluster.workerKey(leaderIndex), restart: 'temporary' });
   try {
@@ -145,7 +170,7 @@ async function singleClient(map: ReplicatedMap<string>, lat: LatencyRecorder, pr
 async function leaderKill(map: ReplicatedMap<string>): Promise<number> {
   const { system, cluster } = map.rsm;
   await map.set('before-kill', 'v');
-  const leaderNode = cluster.leaders[map.rsm.leaderIndex]!.node;
+  const leaderNode = cluster.leaders[await leaderNow(map)]!.node;
   const onNode = [...cluster.leaders, ...cluster.replicas, ...Object.values(cluster.roles).flat()].filter((r, i, all) => r.node === leaderNode && all.findIndex((x) => sameRef(x, r)) === i);
   const restarted = new Set<string>();
   const onRestart = (e: { ref: { name: string; node: number } }) => { if (e.ref.node === leaderNode) restarted.add(e.ref.name); };
@@ -161,7 +186,7 @@ async function leaderKill(map: ReplicatedMap<string>): Promise<number> {
       if (Date.now() > end) throw new Error(`the killed node's actors did not all restart within ${RECOVER_MS} ms (${[...restarted].join(', ')})`);
       await sleep(10);
     }
-    const target = await appliedOf(map, map.rsm.leaderIndex);
+    const target = await appliedOf(map, await leaderNow(map));
     const killed = cluster.replicas.findIndex((r) => r.node === leaderNode);
     while ((await appliedOf(map, killed)) < target) {
       if (Date.now() > end) throw new Error(`the killed node did not catch up within ${RECOVER_MS} ms`);
