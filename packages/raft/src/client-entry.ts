@@ -13,12 +13,13 @@
  *    lease, both once an entry of the leader's term is committed; then they go to this node's
  *    replica as session reads at the read index, and it answers the client. Session and eventual
  *    reads go straight to the replica;
- *  - not the leader: forwarded to the leader this node knows (`r-forward`, as etcd forwards
- *    proposals and ReadIndex requests), whose replica answers the client: one hop inside the
- *    cluster instead of a round trip through the client. With no leader known (or a forward that
- *    arrives at a node that no longer leads), `client-redirect`, naming the leader when known. A
- *    leader that steps down hands back what waited here the same way, and its replica forgets its
- *    routes (`client-routes-clear`): the next leader's replica answers.
+ *  - not the leader: requests get a `client-redirect` naming the leader when known, so the
+ *    client sends its next ones there; linearizable and lease reads are forwarded to the leader
+ *    this node knows (`r-forward`, as etcd forwards ReadIndex requests), whose replica answers
+ *    the client: one hop inside the cluster instead of a round trip through the client (a forward
+ *    that finds no leader is redirected). A leader that steps down hands back what waited here
+ *    the same way, and its replica forgets its routes (`client-routes-clear`): the next leader's
+ *    replica answers.
  *
  * Pure: it touches the world only through `ctx`.
  */
@@ -88,12 +89,13 @@ function notLeaderReason(s: RaftNodeState): string {
 }
 
 /**
- * Not the leader: forwards `m` to the leader when one is known and `m` was not forwarded already;
- * else tells the client where to go.
+ * Not the leader: forwards reads to the leader when one is known and they were not forwarded
+ * already; else (and for requests: the client then sends its next ones to the leader, and they
+ * reach it in one hop) tells the client where to go.
  */
 function notLeader(s: RaftNodeState, m: MClientRequest | MClientReads, forwarded: boolean, ctx: RaftCtx): void {
   const leader = leaderRef(s);
-  if (leader !== null && !forwarded) {
+  if (leader !== null && !forwarded && m.type === 'client-reads') {
     s.stats.forwarded++;
     ctx.send(leader, { type: 'r-forward', from: s.index, message: m } satisfies RForward);
     return;
@@ -102,7 +104,7 @@ function notLeader(s: RaftNodeState, m: MClientRequest | MClientReads, forwarded
   ctx.send(m.from, redirect(leader, notLeaderReason(s), m.type === 'client-reads'));
 }
 
-/** A follower forwarded a client's request or reads (to us, as it thinks we lead). */
+/** A follower forwarded a client's reads (to us, as it thinks we lead). */
 export function onForward(s: RaftNodeState, m: RForward, ctx: RaftCtx): void {
   if (m.message.type === 'client-request') onRequest(s, m.message, ctx, true);
   else onReads(s, m.message, ctx, true);

@@ -65,10 +65,11 @@ export interface RTimeoutNow { type: 'r-timeout-now'; term: number; from: number
 export interface RSnapshot { type: 'r-snapshot'; term: number; from: number; index: number; lastTerm: number }
 
 /**
- * A client's request or reads, forwarded by a follower to the leader it knows (as etcd forwards
- * proposals and ReadIndex requests): the leader takes them as if the client had sent them (its
- * replica answers the client, whose address is in the message). Forwarded once at most: a node
- * that does not lead when it arrives redirects the client instead.
+ * A client's reads, forwarded by a follower to the leader it knows (as etcd forwards ReadIndex
+ * requests): the leader takes them as if the client had sent them (its replica answers the
+ * client, whose address is in the message). Forwarded once at most: a node that does not lead
+ * when it arrives redirects the client instead. (Requests are redirected, so that the client's
+ * next ones go straight to the leader; the message can carry one all the same.)
  */
 export interface RForward { type: 'r-forward'; from: number; message: MClientRequest | MClientReads }
 
