@@ -17,6 +17,12 @@ export interface MpRun {
   valueBytes: number;
   warmupMs: number;
   measureMs: number;
+  /**
+   * About this many commands per request at most (the client's `maxRequestBytes` is set from the
+   * commands' size): a request is never split into slots, so this bounds how many commands one
+   * slot takes from one request. Default: the client's default (1 MiB of commands).
+   */
+  commandsPerRequest?: number;
 }
 
 export interface MpResult { commands: number; ms: number; failed: number; latencyUsP50: number }
@@ -49,12 +55,15 @@ export const MpDriver = defineActor<State, Msg>({
     switch (msg.type) {
       case 'run': {
         const sessionCount = Math.ceil(msg.outstanding / SESSION_WINDOW);
-        s.client = new ClientCore(`driver-${ctx.self.id}-${Math.floor(ctx.random() * 1e9)}`, msg.cluster, ctx.self as ActorRef<ClientReply>, {
-          maxInflightPerSession: SESSION_WINDOW, attemptTimeoutMs: 2000, maxQueued: msg.outstanding * 2,
-        });
-        s.sessions = Array.from({ length: sessionCount }, () => s.client!.openSession());
         const value = 'x'.repeat(msg.valueBytes);
         s.commands = Array.from({ length: 1024 }, (_, i) => mapMachine.client.encodeCommand({ op: 'set', key: `k${i}`, value }, msg.valueBytes + 1024));
+        // A command takes its bytes and about 5 more in a request (session, sequence number, length).
+        const perCommand = Math.max(...s.commands.map((c) => c.byteLength)) + 5;
+        s.client = new ClientCore(`driver-${ctx.self.id}-${Math.floor(ctx.random() * 1e9)}`, msg.cluster, ctx.self as ActorRef<ClientReply>, {
+          maxInflightPerSession: SESSION_WINDOW, attemptTimeoutMs: 2000, maxQueued: msg.outstanding * 2,
+          ...(msg.commandsPerRequest !== undefined ? { maxRequestBytes: Math.max(1, msg.commandsPerRequest * perCommand - 5) } : {}),
+        });
+        s.sessions = Array.from({ length: sessionCount }, () => s.client!.openSession());
         s.replyTo = ctx.replyToken();
         s.started = ctx.now();
         s.measuring = false;

@@ -1,11 +1,11 @@
 /**
- * Starts the actors of a replicated state machine: on every replica node (one worker each), the
- * actors of the protocol chosen (Multi-Paxos: an acceptor, a leader candidate and a replica;
- * EPaxos: one replica), under one supervisor. The same function starts them in an actor system
- * (workers or embedded) and in the simulator.
+ * Starts the actors of a replicated state machine with the protocol asked for: on every replica
+ * node (one worker each), Multi-Paxos's acceptor, leader candidate and replica, Raft's node and
+ * replica (raft-protocol.ts), or EPaxos's replica (epaxos-protocol.ts), under one supervisor. The
+ * same function starts them in an actor system (workers or embedded) and in the simulator.
  */
 import {
-  InvalidOptionError, sameRef, type ActorRef, type StorageKind, type SupervisionOptions, type Supervisor, type SupervisorSpec,
+  InvalidOptionError, sameRef, type ActorRef, type CodecSet, type StorageKind, type SupervisionOptions, type Supervisor, type SupervisorSpec,
 } from '@synod/actors';
 import {
   Leader, MAX_ACCEPTORS, MultiAcceptor, Replica, checkClusterOptions, type LeaderArgs, type LeaderMsg, type LeaderOptions, type MChanges,
@@ -14,6 +14,7 @@ import {
 import type { StateMachine } from '@synod/smr';
 import { epaxosProtocol } from './epaxos-protocol.js';
 import type { ProtocolDefinition } from './protocol.js';
+import { raftProtocol } from './raft-protocol.js';
 
 /** Where a cluster runs: an `ActorSystem` or a `Simulation` (both have these). */
 export interface ClusterHost {
@@ -32,14 +33,15 @@ export interface ClusterOptions {
   storage: StorageKind;
   leader?: Partial<LeaderOptions>;
   replica?: Partial<ReplicaOptions>;
+  /** The protocol's own options (Raft: `RaftOptions` of @synod/raft; EPaxos: `EPaxosOptions` of @synod/epaxos), checked by the protocol. */
+  protocolOptions?: unknown;
   supervision?: SupervisionOptions;
   /**
    * For campaigns that prove they catch bugs: acceptors that forget what they promised and
-   * accepted when they restart (NOT Paxos: never set it outside such a test).
+   * accepted when they restart (NOT Paxos: never set it outside such a test). Raft's nodes
+   * forget their term and vote instead.
    */
   forgetfulAcceptors?: boolean;
-  /** Options of the protocol itself, when it has its own (EPaxos: `EPaxosOptions` of @synod/epaxos). */
-  protocolOptions?: Record<string, unknown>;
 }
 
 export interface Cluster {
@@ -70,16 +72,20 @@ export interface Cluster {
 }
 
 /**
- * Checks a cluster's options, as `startCluster` does before it starts anything: the number of
- * nodes, and each role's options (see `checkClusterOptions` of @synod/paxos). Throws
- * `InvalidOptionError` naming the option and the rule.
+ * Checks a cluster's options, as `startCluster` does before it starts anything: the protocol, the
+ * number of nodes, each role's options (see `checkClusterOptions` of @synod/paxos), and the
+ * protocol's own. Throws `InvalidOptionError` naming the option and the rule.
  */
-export function checkCluster(o: Pick<ClusterOptions, 'replicas' | 'leader' | 'replica'>): { leader: LeaderOptions; replica: ReplicaOptions } {
+export function checkCluster(o: Pick<ClusterOptions, 'replicas' | 'leader' | 'replica' | 'protocol' | 'protocolOptions'>): { leader: LeaderOptions; replica: ReplicaOptions } {
+  const protocol = protocolByName(o.protocol);
   if (!(Number.isInteger(o.replicas) && o.replicas >= 1 && o.replicas <= MAX_ACCEPTORS)) {
     throw new InvalidOptionError(`replicas must be an integer in 1..${MAX_ACCEPTORS}, got ${String(o.replicas)}`);
   }
-  return checkClusterOptions({ nodes: o.replicas, leader: o.leader, replica: o.replica });
+  const checked = checkClusterOptions({ nodes: o.replicas, leader: o.leader, replica: o.replica });
+  protocol.check?.({ nodes: o.replicas, leader: o.leader, protocolOptions: o.protocolOptions });
+  return checked;
 }
+
 
 /** The Multi-Paxos cluster: on every node an acceptor, a replica and a leader candidate. */
 export const multiPaxosProtocol: ProtocolDefinition = {
@@ -122,11 +128,16 @@ export const multiPaxosProtocol: ProtocolDefinition = {
 };
 
 /** The protocols a cluster can run, by name. */
-const protocols = new Map<string, ProtocolDefinition>([['multipaxos', multiPaxosProtocol], ['epaxos', epaxosProtocol]]);
+const protocols = new Map<string, ProtocolDefinition>([['multipaxos', multiPaxosProtocol], ['epaxos', epaxosProtocol], ['raft', raftProtocol]]);
 
 /** Makes a protocol available to `startCluster` (and `ReplicatedStateMachine.start({ protocol })`). */
 export function registerProtocol(p: ProtocolDefinition): void {
   protocols.set(p.name, p);
+}
+
+/** The wire forms a protocol's messages need (see ProtocolDefinition.codecs); none for an unknown name. */
+export function protocolCodecs(name: string | undefined): readonly CodecSet[] {
+  return protocols.get(name ?? 'multipaxos')?.codecs ?? [];
 }
 
 /** The names of the protocols available. */
@@ -161,11 +172,11 @@ export async function startCluster(host: ClusterHost, o: ClusterOptions): Promis
     let wiring: { replicas: ActorRef<ReplicaMsg>[]; leaders: ActorRef<any>[] } = { replicas: [], leaders: [] };
     const replicaArgs = (i: number, replicas = wiring.replicas, leaders = wiring.leaders): ReplicaArgs => {
       const base: ReplicaArgs = { index: i, machine: o.machine.key, replicas, leaders, options: o.replica, subscribers: subscribers[i], divergenceWatchers };
-      return protocol.replicaArgs ? protocol.replicaArgs(base, { nodes: n, options: o.protocolOptions }) : base;
+      return protocol.replicaArgs ? protocol.replicaArgs(base, { nodes: n, protocolOptions: o.protocolOptions }) : base;
     };
     const nodes = await protocol.start({
       name: o.name, nodes: n, machine: o.machine, storage: o.storage, supervisor, send: (to, m) => host.send(to, m), nodeKey: key, preload,
-      leader: o.leader, replica: o.replica, replicaArgs, forgetful: o.forgetfulAcceptors === true, options: o.protocolOptions,
+      leader: o.leader, replica: o.replica, protocolOptions: o.protocolOptions, replicaArgs, forgetful: o.forgetfulAcceptors === true,
     });
     const { leaders, replicas } = nodes;
     wiring = { replicas, leaders };

@@ -36,10 +36,10 @@ export const epaxosProtocol: ProtocolDefinition = {
   name: 'epaxos',
   codecs: [epaxosCodecs],
   leaderless: true,
-  replicaArgs: (base, o) => ({ ...base, n: o.nodes, epaxos: o.options }) as EPaxosArgs,
+  replicaArgs: (base, o) => ({ ...base, n: o.nodes, epaxos: o.protocolOptions as EPaxosArgs['epaxos'] }) as EPaxosArgs,
+  // Checked before any replica starts (and again in each replica's init).
+  check(o) { epaxosOptions(o.protocolOptions, 'cluster: epaxos options (protocolOptions)'); },
   async start(o) {
-    // Checked here, before any replica starts (and again in each replica's init).
-    epaxosOptions(o.options, 'cluster: epaxos options (protocolOptions)');
     const replicas: ActorRef<ReplicaMsg>[] = [];
     for (let i = 0; i < o.nodes; i++) {
       replicas.push(await o.supervisor.startChild({

@@ -8,6 +8,7 @@ export {
   startCluster, checkCluster, registerProtocol, protocolNames, protocolByName, multiPaxosProtocol, type Cluster, type ClusterHost, type ClusterOptions,
 } from './cluster.js';
 export { epaxosProtocol } from './epaxos-protocol.js';
+export { raftProtocol, raftOptionsOf } from './raft-protocol.js';
 export type { ProtocolDefinition, ProtocolNodes, ProtocolStart } from './protocol.js';
 export {
   ClientClosedError, ClusterHaltedError, CommandFailedError, InvalidCommandError, NoLeaderError, OperationAbortedError, OutcomeUnknownError, OverloadedError,

@@ -19,7 +19,7 @@ import {
   OverloadedError, QuotaExceededError, ReadFailedError, clientCodecs, readConsistencies, type ClientOptions, type ClientReply,
   type Completion, type ReadConsistency, type StateMachine,
 } from '@synod/smr';
-import { checkCluster, protocolByName, startCluster, type Cluster } from './cluster.js';
+import { checkCluster, protocolByName, protocolCodecs, startCluster, type Cluster } from './cluster.js';
 
 export interface ReplicatedOptions<S = any, C = any, R = any, Q = any, A = any> {
   /** The state machine (made with `defineStateMachine` and exported from its module). */
@@ -27,7 +27,7 @@ export interface ReplicatedOptions<S = any, C = any, R = any, Q = any, A = any> 
   /** Replica nodes (one worker each): survives the crash of any minority. Default 3. */
   replicas?: number;
   /**
-   * Durable state of acceptors, leaders and replicas: `shared` (default in workers mode:
+   * Durable state of the protocol's actors and the replicas: `shared` (default in workers mode:
    * survives a worker crash), `file` (survives a process crash; give `dir`), `memory`
    * (benchmarks only: NOT crash-safe, a restarted acceptor forgets its promises).
    */
@@ -42,11 +42,15 @@ export interface ReplicatedOptions<S = any, C = any, R = any, Q = any, A = any> 
   systemOptions?: Omit<SystemOptions, 'mode' | 'codecs'>;
   /** Prefix of actor names. Default `rsm`. */
   name?: string;
-  /** The replication protocol: `multipaxos` (default), `epaxos`, or another registered with `registerProtocol`. */
+  /** The replication protocol: `multipaxos` (default), `raft`, `epaxos`, or another registered with `registerProtocol`. */
   protocol?: string;
-  /** Options of the protocol itself, when it has its own (`epaxos`: `EPaxosOptions` of @synod/epaxos). */
-  protocolOptions?: Record<string, unknown>;
+  /**
+   * Options of the leader role. With `raft`, those that mean the same there (timing, window,
+   * batch and queue bounds, flow control) set the RaftNodes' options.
+   */
   leader?: Partial<LeaderOptions>;
+  /** The protocol's own options, checked at start: with `raft`, `RaftOptions` of @synod/raft (e.g. `{ preVote: false }`); with `epaxos`, `EPaxosOptions` of @synod/epaxos. */
+  protocolOptions?: object;
   replica?: Partial<ReplicaOptions>;
   supervision?: SupervisionOptions;
   /** An operation (with its retries across leaders) fails after this long. Default 5000. */
@@ -175,7 +179,7 @@ export class Session {
 }
 
 /**
- * A state machine replicated with Multi-Paxos (or another protocol: `protocol`).
+ * A state machine replicated with Multi-Paxos (or another protocol: `protocol: 'raft'` or `'epaxos'`).
  *
  * ```ts
  * const rsm = await ReplicatedStateMachine.start({ machine: Counter, replicas: 3 });
@@ -233,7 +237,7 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
     }
     const replicas = options.replicas ?? 3;
     // Leader and replica options are checked here, before any thread or actor starts.
-    const { replica } = checkCluster({ replicas, leader: options.leader, replica: options.replica });
+    const { replica } = checkCluster({ replicas, leader: options.leader, replica: options.replica, protocol: options.protocol, protocolOptions: options.protocolOptions });
     for (const k of ['operationTimeoutMs', 'attemptTimeoutMs', 'maxCommandBytes', 'maxQueryBytes', 'maxInflightPerSession', 'maxQueued'] as const) {
       const v = options[k];
       if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new InvalidOptionError(`${k} must be a positive integer, got ${String(v)}`);
@@ -247,13 +251,11 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
     }
     const protocol = protocolByName(options.protocol);
     const ownSystem = !options.system;
-    if (options.system) {
-      await options.system.registerCodecs(clientCodecs);
-      await options.system.registerCodecs(multiPaxosCodecs);
-    }
+    const codecs = [clientCodecs, multiPaxosCodecs, ...protocolCodecs(options.protocol)];
+    if (options.system) for (const set of codecs) await options.system.registerCodecs(set);
     const storageOptions: StorageOptions = options.dir ? { dir: options.dir } : {};
     const system = options.system ?? await ActorSystem.start({
-      logLevel: 'warn', ...options.systemOptions, mode: options.mode ?? 'workers', codecs: [synodCodecs, clientCodecs, multiPaxosCodecs],
+      logLevel: 'warn', ...options.systemOptions, mode: options.mode ?? 'workers', codecs: [synodCodecs, ...codecs],
       storage: { ...options.systemOptions?.storage, ...storageOptions },
     });
     try {
@@ -262,7 +264,7 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
       if (storage === 'file' && ownSystem && !options.dir) throw new InvalidOptionError('storage "file" needs `dir`: the directory for the logs');
       const cluster = await startCluster(system, {
         name: options.name ?? 'rsm', protocol: options.protocol, replicas, machine, storage, leader: options.leader, replica: options.replica,
-        supervision: options.supervision, protocolOptions: options.protocolOptions,
+        protocolOptions: options.protocolOptions, supervision: options.supervision,
       });
       return new ReplicatedStateMachine(system, cluster, machine, ownSystem, options);
     } catch (e) {

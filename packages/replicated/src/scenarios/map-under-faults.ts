@@ -29,7 +29,7 @@ import { mapMachine, type MapCommand, type MapQuery } from '../map-machine.js';
 
 // ------------------------------------------------------------------ a process: one operation at a time
 
-interface ProcessArgs {
+export interface ProcessArgs {
   process: number;
   cluster: ClusterAddress;
   keys: string[];
@@ -44,6 +44,8 @@ interface ProcessArgs {
   opTimeoutMs: number;
   /** The same, for the final operations (the liveness bound of one operation after the heal). */
   finalOpTimeoutMs: number;
+  /** Of the reads, this share are lease reads (the rest linearizable). Default 0. */
+  leaseReadShare?: number;
 }
 
 interface Current { input: ReplicatedMapInput; call: number; final: boolean; query: MapQuery | null }
@@ -115,7 +117,11 @@ function maybeStart(s: MapProcessState, ctx: ProcessCtx): void {
   const deadline = now + (final ? s.args.finalOpTimeoutMs : s.args.opTimeoutMs);
   const done = (c: Completion) => finish(s, cur, c, ctx);
   if (op) s.client.execute(s.session, mapMachine.client.encodeCommand(op, 1 << 16), deadline, done);
-  else s.client.read(s.session, mapMachine.client.encodeQuery(query!, 1 << 14), 'linearizable', 0, deadline, done);
+  else {
+    // No draw without lease reads: the Multi-Paxos campaign's seeds stay as they were.
+    const lease = (s.args.leaseReadShare ?? 0) > 0 && ctx.random() < s.args.leaseReadShare!;
+    s.client.read(s.session, mapMachine.client.encodeQuery(query!, 1 << 14), lease ? 'lease' : 'linearizable', 0, deadline, done);
+  }
 }
 
 function finish(s: MapProcessState, cur: Current, c: Completion, ctx: ProcessCtx): void {
@@ -195,7 +201,8 @@ export function mapPlan(seed: number, shape: MapShape): FaultPlan {
   return plan;
 }
 
-function keepAMajorityUp(faults: TimedFault[], nodes: Set<string>, maxDown: number): TimedFault[] {
+/** Drops crashes that would take down more than `maxDown` of `nodes` at once (a restart is counted 100 ms late). */
+export function keepAMajorityUp(faults: TimedFault[], nodes: Set<string>, maxDown: number): TimedFault[] {
   const down: { from: number; to: number }[] = [];
   return faults.filter((f) => {
     if (f.kind !== 'crash-node' || typeof f.node !== 'string' || !nodes.has(f.node)) return true;
