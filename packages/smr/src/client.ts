@@ -156,6 +156,8 @@ export class ClientCore {
   private closed = false;
   /** When a message last came from the leader guessed (to tell a silent one from a slow one). */
   private heardAt = 0;
+  /** Redirects followed at once since the last results (bounded: see onRedirect). */
+  private redirectStreak = 0;
 
   constructor(readonly clientId: string, private cluster: ClusterAddress, readonly self: ActorRef<ClientReply>, options: Partial<ClientOptions> = {}) {
     this.options = { ...defaultClientOptions, ...options };
@@ -366,6 +368,7 @@ export class ClientCore {
 
   private onResults(m: MClientResults, now: number): void {
     this.heardAt = now;
+    this.redirectStreak = 0;
     const r = this.reader.reset(m.bytes);
     const n = r.uvar();
     for (let i = 0; i < n; i++) {
@@ -468,7 +471,12 @@ export class ClientCore {
     const i = m.leader ? this.cluster.leaders.findIndex((l) => l.node === m.leader!.node && l.id === m.leader!.id) : -1;
     if (i >= 0 && !m.busy) this.leaderGuess = i;
     else if (!m.busy) this.leaderGuess++;
-    const delay = m.busy || i < 0 ? this.options.retryDelayMs : 0;
+    // A hint is followed at once, but only a few times in a row: two nodes that each name the
+    // other (stale hints mid-election) would otherwise bounce every request between them at
+    // network speed, and duplicated messages would multiply the requests bouncing. After that,
+    // redirects wait retryDelayMs, and the ones arriving meanwhile share one resend.
+    const followAtOnce = i >= 0 && !m.busy && this.redirectStreak++ < this.cluster.leaders.length;
+    const delay = followAtOnce ? 0 : this.options.retryDelayMs;
     if (m.reads) {
       for (const r of this.reads.values()) {
         const toLeader = r.consistency === 'linearizable' || r.consistency === 'lease';

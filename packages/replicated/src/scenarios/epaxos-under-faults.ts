@@ -154,7 +154,9 @@ function scenario(control: boolean) {
     module: import.meta.url,
     name: control ? 'epaxos map with recovery that skips its quorum (control: must fail)' : 'epaxos map under faults',
     plan: (seed) => epaxosPlan(seed, epaxosShape(seed)),
-    simulation: { supervision: { maxRestarts: 1_000, windowMs: 1_000 }, logLevel: 'silent' },
+    // A seed takes a few thousand steps: one that runs away (a message storm) fails, with its
+    // replay command, instead of holding up a campaign for hours.
+    simulation: { supervision: { maxRestarts: 1_000, windowMs: 1_000 }, logLevel: 'silent', maxStepsPerRun: 2_000_000 },
     setup: (sim, seed) => setup(sim, epaxosShape(seed), control),
     run: async (sim, ctx) => {
       await sim.run({ untilMs: ctx.shape.faultsEndMs + ctx.shape.settleMs, until: (view) => settled(view, ctx) });

@@ -190,7 +190,9 @@ function scenario(forgetful: boolean) {
     module: import.meta.url,
     name: forgetful ? 'replicated map on raft with nodes that forget their term and vote (control: must fail)' : 'replicated map on raft under faults',
     plan: (seed) => raftPlan(seed, raftShape(seed)),
-    simulation: { supervision: { maxRestarts: 1_000, windowMs: 1_000 }, logLevel: 'silent' },
+    // A seed takes a few thousand steps: one that runs away (a message storm) fails, with its
+    // replay command, instead of holding up a campaign for hours.
+    simulation: { supervision: { maxRestarts: 1_000, windowMs: 1_000 }, logLevel: 'silent', maxStepsPerRun: 2_000_000 },
     setup: (sim, seed) => setup(sim, raftShape(seed), forgetful),
     run: async (sim, ctx) => {
       await sim.run({ untilMs: ctx.shape.faultsEndMs + ctx.shape.settleMs, until: (view) => settled(view, ctx) });
