@@ -53,6 +53,8 @@ const results = new Results('multipaxos', {
 async function withMap<T>(mode: 'workers' | 'embedded', replicas: number, storage: StorageKind, fn: (map: ReplicatedMap<string>) => Promise<T>): Promise<T> {
   const dir = storage === 'file' ? mkdtempSync(join(tmpdir(), 'synod-bench-mp-')) : undefined;
   const map = await ReplicatedMap.start<string>({ mode, replicas, storage, dir, name: 'bench', systemOptions: { statsIntervalMs: 0, mailboxCapacity: 1 << 18 } });
+  // A cell that stalls says why: crashes are printed as they happen.
+  map.system.events.on('actor:crashed', (e) => console.error(`[${mode} r${replicas} ${storage}] ${e.ref.name} crashed: ${e.error.message}`));
   try {
     await map.set('warm', 'up');
     return await fn(map);

@@ -58,6 +58,7 @@ for (const base of ['packages', 'apps']) {
 }
 findTests(join(root, 'test'), files);
 findTests(join(root, 'bench', 'test'), files);
+findTests(join(root, 'examples', 'test'), files);
 const selected = files.filter((f) => filters.length === 0 || filters.some((w) => relative(root, f).includes(w))).sort();
 
 interface Result { file: string; passed: number; failed: number; skipped: number; ms: number; output: string; code: number | null }

@@ -22,7 +22,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const pnpmVersion = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { packageManager: string }).packageManager;
 
 /** What a user installs; the test fails if a publishable package is added without being listed here. */
-const PUBLISHED = ['@synod/actors', '@synod/canonical', '@synod/checker', '@synod/cli', '@synod/dashboard', '@synod/errors', '@synod/paxos', '@synod/replicated', '@synod/smr'];
+const PUBLISHED = ['@synod/actors', '@synod/canonical', '@synod/checker', '@synod/cli', '@synod/dashboard', '@synod/epaxos', '@synod/errors', '@synod/paxos', '@synod/raft', '@synod/replicated', '@synod/smr'];
 const MODES = ['workers', 'embedded'] as const;
 
 const work = mkdtempSync(join(tmpdir(), 'synod-install-'));

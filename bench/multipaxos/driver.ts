@@ -5,7 +5,7 @@
  * node and skips what the public API adds per operation (a promise, an encode): the cells it
  * drives measure the protocol and the data plane; the `api.*` cells measure what users get.
  */
-import { defineActor, type ActorRef } from '@synod/actors';
+import { defineActor, type ActorRef, type ReplyToken } from '@synod/actors';
 import { ClientCore, type ClientReply, type ClusterAddress, type Completion } from '@synod/smr';
 import { mapMachine } from '@synod/replicated';
 
@@ -17,6 +17,12 @@ export interface MpRun {
   valueBytes: number;
   warmupMs: number;
   measureMs: number;
+  /**
+   * About this many commands per request at most (the client's `maxRequestBytes` is set from the
+   * commands' size): a request is never split into slots, so this bounds how many commands one
+   * slot takes from one request. Default: the client's default (1 MiB of commands).
+   */
+  commandsPerRequest?: number;
 }
 
 export interface MpResult { commands: number; ms: number; failed: number; latencyUsP50: number }
@@ -26,7 +32,7 @@ interface State {
   sessions: number[];
   commands: Uint8Array[];
   next: number;
-  replyTo: ActorRef<MpResult> | null;
+  replyTo: ReplyToken | undefined;
   started: number;
   measuring: boolean;
   t0: number;
@@ -43,19 +49,22 @@ const SESSION_WINDOW = 1024;
 
 export const MpDriver = defineActor<State, Msg>({
   module: import.meta.url,
-  init: () => ({ client: null, sessions: [], commands: [], next: 0, replyTo: null, started: 0, measuring: false, t0: 0, counted: 0, failed: 0, deadline: 0, samples: [] }),
+  init: () => ({ client: null, sessions: [], commands: [], next: 0, replyTo: undefined, started: 0, measuring: false, t0: 0, counted: 0, failed: 0, deadline: 0, samples: [] }),
   receive(s, msg, ctx) {
     const io = { send: (to: ActorRef<any>, m: unknown) => ctx.send(to, m), now: () => ctx.now() };
     switch (msg.type) {
       case 'run': {
         const sessionCount = Math.ceil(msg.outstanding / SESSION_WINDOW);
-        s.client = new ClientCore(`driver-${ctx.self.id}-${Math.floor(ctx.random() * 1e9)}`, msg.cluster, ctx.self as ActorRef<ClientReply>, {
-          maxInflightPerSession: SESSION_WINDOW, attemptTimeoutMs: 2000, maxQueued: msg.outstanding * 2,
-        });
-        s.sessions = Array.from({ length: sessionCount }, () => s.client!.openSession());
         const value = 'x'.repeat(msg.valueBytes);
         s.commands = Array.from({ length: 1024 }, (_, i) => mapMachine.client.encodeCommand({ op: 'set', key: `k${i}`, value }, msg.valueBytes + 1024));
-        s.replyTo = ctx.sender as ActorRef<MpResult>;
+        // A command takes its bytes and about 5 more in a request (session, sequence number, length).
+        const perCommand = Math.max(...s.commands.map((c) => c.byteLength)) + 5;
+        s.client = new ClientCore(`driver-${ctx.self.id}-${Math.floor(ctx.random() * 1e9)}`, msg.cluster, ctx.self as ActorRef<ClientReply>, {
+          maxInflightPerSession: SESSION_WINDOW, attemptTimeoutMs: 2000, maxQueued: msg.outstanding * 2,
+          ...(msg.commandsPerRequest !== undefined ? { maxRequestBytes: Math.max(1, msg.commandsPerRequest * perCommand - 5) } : {}),
+        });
+        s.sessions = Array.from({ length: sessionCount }, () => s.client!.openSession());
+        s.replyTo = ctx.replyToken();
         s.started = ctx.now();
         s.measuring = false;
         s.counted = 0;
@@ -79,9 +88,10 @@ export const MpDriver = defineActor<State, Msg>({
         } else {
           const ms = ctx.now() - s.t0;
           const sorted = s.samples.sort((a, b) => a - b);
-          ctx.send(s.replyTo!, { commands: s.counted, ms, failed: s.failed, latencyUsP50: sorted[Math.floor(sorted.length / 2)] ?? 0 });
-          s.client?.close('the run is over');
-          s.client = null;
+          if (s.replyTo) ctx.respond(s.replyTo, { commands: s.counted, ms, failed: s.failed, latencyUsP50: sorted[Math.floor(sorted.length / 2)] ?? 0 } satisfies MpResult);
+          const client = s.client;
+          s.client = null; // first: closing answers what is outstanding, and nothing is issued again
+          client?.close('the run is over');
           ctx.cancelTimer('tick');
         }
         break;

@@ -42,6 +42,17 @@ const byModeAndAcceptors = (g: Record<string, string>) => ({ color: g.mode!, sha
 const mode = (g: Record<string, string>) => MODE_LABEL[g.mode!] ?? g.mode!;
 const plural = (n: string, what: string) => `${n} ${what}${n === '1' ? '' : 's'}`;
 
+/** Protocols of the `protocols` suite by their figures' prefix; another prefix is shown as it is. */
+const PROTOCOL_LABEL: Record<string, string> = { multipaxos: 'Multi-Paxos', raft: 'Raft' };
+const protocol = (g: Record<string, string>) => PROTOCOL_LABEL[g.protocol!] ?? g.protocol!;
+/** Multi-Paxos (the baseline) first, then the others by name. */
+const protocolRank = (g: Record<string, string>) => (g.protocol === 'multipaxos' ? '' : g.protocol!);
+/** `workers.r3` → `workers, 3 replicas`. */
+const cellLabel = (raw: string) => raw.replace(/^(\w+)\.r(\d+)$/, (_, m: string, n: string) => `${m}, ${n} replicas`);
+const PROTOCOL_CELLS = ['workers, 3 replicas', 'workers, 5 replicas', 'embedded, 3 replicas', 'embedded, 5 replicas'];
+/** A protocol's figures: `<protocol>.<mode>.r<N>.…`. */
+const PROTOCOL_PREFIX = '(?<protocol>[a-z][a-z0-9]*)';
+
 /** The charts bench/README.md promises, in report order. */
 export const CHARTS: readonly ChartDef[] = [
   {
@@ -123,6 +134,62 @@ export const CHARTS: readonly ChartDef[] = [
     x: { label: 'command size', scale: 'log', format: formatBytes },
     y: { label: 'CPU µs per command (log scale)', scale: 'log' },
     needs: 'multipaxos figures `<mode>.r<A>.size<bytes>.cpu_us_per_command`',
+  },
+  {
+    id: 'protocols-throughput',
+    title: 'Protocols side by side: commands per second, batched and unbatched',
+    subtitle: 'the same load generator, batch limit and window for every protocol; median of the runs, whiskers min–max',
+    sources: [{
+      suite: 'protocols',
+      pattern: new RegExp(`^${PROTOCOL_PREFIX}\\.(?<x>(?:workers|embedded)\\.r\\d+)\\.(?<batching>batched|unbatched)\\.memory\\.commands_per_s$`),
+      label: (g) => `${protocol(g)}, ${g.batching}`,
+      style: (g) => ({ color: g.protocol!, shape: g.batching!, order: [protocolRank(g), g.batching!] }),
+    }],
+    x: { label: 'mode and replicas', scale: 'category', categories: PROTOCOL_CELLS, value: cellLabel },
+    y: { label: 'commands/s (log scale)', scale: 'log' },
+    needs: 'protocols figures `<protocol>.<mode>.r<N>.batched.memory.commands_per_s`',
+  },
+  {
+    id: 'protocols-latency-one-client',
+    title: 'Protocols side by side: commit latency for one client',
+    subtitle: '3 replicas, one `set` at a time through the public API; percentiles per run; median of the runs, whiskers min–max',
+    sources: [{
+      suite: 'protocols',
+      pattern: new RegExp(`^${PROTOCOL_PREFIX}\\.(?<mode>workers|embedded)\\.r3\\.single_client\\.commit_us_(?<x>p50|p90|p99|p999)$`),
+      label: (g) => `${protocol(g)}, ${mode(g)}`,
+      style: (g) => ({ color: g.protocol!, shape: g.mode!, order: [MODE_ORDER.indexOf(g.mode!), protocolRank(g)] }),
+    }],
+    x: { label: 'percentile', scale: 'category', categories: ['p50', 'p90', 'p99', 'p99.9'], value: (raw) => PERCENTILE_LABEL[raw] ?? raw },
+    y: { label: 'latency (µs, log scale)', scale: 'log' },
+    needs: 'protocols figures `<protocol>.<mode>.r3.single_client.commit_us_<p>`',
+  },
+  {
+    id: 'protocols-cost',
+    title: 'Protocols side by side: CPU cost per command',
+    subtitle: 'CPU time of all threads ÷ commands committed, batched cell; median of the runs, whiskers min–max',
+    sources: [{
+      suite: 'protocols',
+      pattern: new RegExp(`^${PROTOCOL_PREFIX}\\.(?<x>(?:workers|embedded)\\.r\\d+)\\.cpu_us_per_command$`),
+      label: (g) => protocol(g),
+      style: (g) => ({ color: g.protocol!, shape: g.protocol!, order: [protocolRank(g)] }),
+    }],
+    x: { label: 'mode and replicas', scale: 'category', categories: PROTOCOL_CELLS, value: cellLabel },
+    y: { label: 'CPU µs per command', scale: 'linear' },
+    needs: 'protocols figures `<protocol>.<mode>.r<N>.cpu_us_per_command`',
+  },
+  {
+    id: 'protocols-leader-kill',
+    title: 'Protocols side by side: from killing the leader to the first command committed again',
+    subtitle: 'workers; the leader\'s worker killed, a command issued at once; p50 of the kills of a run; median of the runs, whiskers min–max',
+    sources: [{
+      suite: 'protocols',
+      pattern: new RegExp(`^${PROTOCOL_PREFIX}\\.workers\\.r(?<x>\\d+)\\.leader_kill_to_commit_ms_p50$`),
+      label: (g) => protocol(g),
+      style: (g) => ({ color: g.protocol!, shape: g.protocol!, order: [protocolRank(g)] }),
+    }],
+    x: { label: 'replicas', scale: 'category', categories: ['3', '5'], value: (raw) => raw },
+    y: { label: 'ms', scale: 'linear' },
+    needs: 'protocols figures `<protocol>.workers.r<N>.leader_kill_to_commit_ms_p50`',
   },
 ];
 

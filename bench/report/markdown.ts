@@ -140,6 +140,7 @@ function ratiosSection(r: Combined): string[] {
   const KEY_COMPARISONS: Record<string, string> = {
     synod: 'the Synod against the bare worker baseline and the in-thread ceiling (the synod suite)',
     multipaxos: 'Multi-Paxos on workers against embedded (the multipaxos suite)',
+    protocols: 'the replication protocols against Multi-Paxos on identical workloads (the protocols suite)',
   };
   const absent = Object.keys(KEY_COMPARISONS).filter((s) => !r.suites[s]?.result);
   if (absent.length > 0) {

@@ -81,6 +81,18 @@ test('every chart bench/README.md promises is drawn from the fixture and linked'
   if ('spec' in latency) assert.equal(latency.spec.series[0]!.points.map((p) => p.x), ['p50', 'p90', 'p99', 'p99.9']);
 });
 
+test('the protocols charts put every protocol side by side, Multi-Paxos first, over the same cells', () => {
+  const charts = buildCharts(load());
+  const spec = (id: string) => { const c = charts.find((x) => x.def.id === id)!; assert.ok('spec' in c, `${id} drawn`); return (c as { spec: { series: { label: string; points: { x: unknown }[] }[] } }).spec; };
+  const throughput = spec('protocols-throughput');
+  assert.equal(throughput.series.map((s) => s.label), ['Multi-Paxos, batched', 'Multi-Paxos, unbatched', 'Raft, batched', 'Raft, unbatched']);
+  assert.equal(throughput.series[0]!.points.map((p) => p.x), ['workers, 3 replicas', 'workers, 5 replicas', 'embedded, 3 replicas', 'embedded, 5 replicas']);
+  assert.equal(spec('protocols-latency-one-client').series.map((s) => s.label), ['Multi-Paxos, workers', 'Raft, workers', 'Multi-Paxos, embedded (one thread)', 'Raft, embedded (one thread)']);
+  assert.equal(spec('protocols-cost').series.map((s) => s.label), ['Multi-Paxos', 'Raft']);
+  const kill = spec('protocols-leader-kill');
+  assert.equal(kill.series.map((s) => [s.label, s.points.map((p) => p.x)]), [['Multi-Paxos', ['3', '5']], ['Raft', ['3', '5']]]);
+});
+
 test('without the synod and multipaxos suites: the report says so instead of drawing', () => {
   const r = load();
   r.suites.synod = { status: 'missing', reason: 'bench/synod.ts is not in this checkout' };

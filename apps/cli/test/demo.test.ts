@@ -23,7 +23,7 @@ function synod(...args: string[]): Promise<{ status: number | null; stdout: stri
 }
 
 interface Summary {
-  committed: number; restarts: number; linearizable: boolean; leaderChanges: number; verdict: string;
+  protocol: string; committed: number; restarts: number; linearizable: boolean; leaderChanges: number; verdict: string;
   operationsChecked: number; replicas: number; storage: string; dir: string; dirKept: boolean; appliedUpTo: number[];
 }
 
@@ -44,14 +44,26 @@ test('--duration 3 --json: runs to its summary, whose last line is JSON with a l
   assert.not.ok(existsSync(s.dir), 'the temporary folder is removed');
   // The live view went to stderr, so stdout is the JSON alone.
   assert.is(lines.length, 1);
-  assert.match(r.stderr, /synod demo: 5 replicas/);
+  assert.match(r.stderr, /synod demo: 5 replicas on multipaxos/);
+  assert.is(s.protocol, 'multipaxos');
+});
+
+test('--protocol raft: the same run on Raft (RaftNodes and replicas), killed workers and all, ends linearizable', async () => {
+  const r = await synod('demo', '--protocol', 'raft', '--duration', '3', '--fault-every', '1', '--replicas', '3', '--json');
+  assert.is(r.status, 0, r.stdout + r.stderr);
+  const s = JSON.parse(r.stdout.trim().split('\n').pop()!) as Summary;
+  assert.is(s.protocol, 'raft');
+  assert.is(s.verdict, 'linearizable');
+  assert.ok(s.committed > 0, 'commands were committed');
+  assert.match(r.stderr, /synod demo: 3 replicas on raft/);
+  assert.match(r.stderr, /replica node \d leads in term \d+/);
 });
 
 test('plain output: a header, status lines and the summary; --no-faults restarts nothing', async () => {
   const r = await synod('demo', '--duration', '2', '--no-faults', '--replicas', '3', '--storage', 'shared', '--clients', '3');
   assert.is(r.status, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, /synod demo: 3 replicas, shared storage, 3 clients, no faults/);
-  assert.match(r.stdout, /Summary of [\d.]+ s with 3 replicas \(shared storage\), 3 clients/);
+  assert.match(r.stdout, /synod demo: 3 replicas on multipaxos, shared storage, 3 clients, no faults/);
+  assert.match(r.stdout, /Summary of [\d.]+ s with 3 replicas on multipaxos \(shared storage\), 3 clients/);
   assert.match(r.stdout, /commands committed +[\d,]+/);
   assert.match(r.stdout, /0 actor restarts by supervision/);
   assert.match(r.stdout, /linearizability +linearizable: [\d,]+ operations/);
@@ -77,6 +89,7 @@ test('bad options exit 2 with a message that names them', async () => {
     [['--clients', '1.5'], /--clients must be a positive whole number/],
     [['--dir', '/tmp/x', '--storage', 'memory'], /--dir is where file storage goes/],
     [['--bogus'], /Unknown option '--bogus'/],
+    [['--protocol', 'epaxos'], /--protocol must be one of multipaxos, raft, got 'epaxos'/],
     [['extra'], /Unexpected argument|positional/i],
   ];
   for (const [args, message] of cases) {

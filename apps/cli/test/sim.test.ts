@@ -78,10 +78,31 @@ test('multipaxos: one seed of the ReplicatedMap scenario', async () => {
   assert.match(r.stdout, /seed 1: passed/);
 });
 
+test('epaxos: one seed of the ReplicatedMap-on-EPaxos scenario', async () => {
+  const r = await synod('sim', '--protocol', 'epaxos', '--seed', '1');
+  assert.is(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /epaxos map under faults/);
+  assert.match(r.stdout, /seed 1: passed/);
+});
+
+test('raft: a campaign of the ReplicatedMap scenario on Raft passes, and a seed replays to the same fingerprint', async () => {
+  const r = await synod('sim', '--protocol', 'raft', '--seeds', '20', '--threads', '1');
+  assert.is(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /scenario "replicated map on raft under faults", seeds 1\.\.20/);
+  assert.match(r.stdout, /passed: all 20 seeds/);
+  const a = await synod('sim', '--protocol', 'raft', '--seed', '5', '--faults', 'network');
+  const b = await synod('sim', '--protocol', 'raft', '--seed', '5', '--faults', 'network');
+  assert.is(a.status, 0, a.stdout + a.stderr);
+  assert.match(a.stdout, /network faults only/);
+  const fp = (s: string) => /fingerprint ([0-9a-f]+)/.exec(s)?.[1];
+  assert.ok(fp(a.stdout));
+  assert.is(fp(a.stdout), fp(b.stdout));
+});
+
 test('bad options exit 2 with a message that names them', async () => {
   const cases: [string[], RegExp][] = [
-    [[], /--protocol is required \(one of synod, multipaxos\)/],
-    [['--protocol', 'raft'], /--protocol must be one of synod, multipaxos, got 'raft'/],
+    [[], /--protocol is required \(one of synod, multipaxos, epaxos, raft\)/],
+    [['--protocol', 'paxos'], /--protocol must be one of synod, multipaxos, epaxos, raft, got 'paxos'/],
     [['--protocol', 'synod', '--seeds', '0'], /--seeds must be a positive whole number/],
     [['--protocol', 'synod', '--seed', 'x'], /--seed must be a whole number, got 'x'/],
     [['--protocol', 'synod', '--threads', 'many'], /--threads must be a whole number/],

@@ -133,7 +133,7 @@ export class WorkerPool {
   private sharedBufferFor(storeName: string): SharedArrayBuffer {
     let b = this.sharedBuffers.get(storeName);
     if (!b) {
-      b = new SharedArrayBuffer(this.cfg.storage.sharedBytes ?? 32 * 1024 * 1024);
+      b = new SharedArrayBuffer(this.cfg.storage.sharedBytes ?? storageDefaults.sharedBytes);
       this.sharedBuffers.set(storeName, b);
     }
     return b;

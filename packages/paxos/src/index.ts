@@ -29,8 +29,8 @@ export {
   Leader, type LeaderArgs, type LeaderState, type LeaderMsg, type LeaderDurable, type LeaderStatus, type MConfigure, type MConfigured,
 } from './multi/leader.js';
 export {
-  defaultLeaderOptions, defaultReplicaOptions, leaderOptions, replicaOptions, checkLeaderTuning, checkClusterOptions, checkAcceptorArgs,
-  type LeaderOptions, type LeaderTuning, type ReplicaOptions,
+  defaultLeaderOptions, defaultReplicaOptions, leaderOptions, replicaOptions, checkLeaderTuning, checkClusterOptions, checkAcceptorArgs, leaderQuorums,
+  type LeaderOptions, type LeaderTuning, type ReplicaOptions, type LeaderQuorums,
 } from './multi/options.js';
 export {
   Replica, type ReplicaArgs, type ReplicaState, type ReplicaMsg, type AppliedChange, type MChanges, type MProgress, type MSubscriptionRefused,

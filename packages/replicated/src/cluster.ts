@@ -1,17 +1,20 @@
 /**
- * Starts the actors of a replicated state machine: on every replica node (one worker each), a
- * Multi-Paxos acceptor, a leader candidate and a replica, under one supervisor. The same function
- * starts them in an actor system (workers or embedded) and in the simulator.
+ * Starts the actors of a replicated state machine with the protocol asked for: on every replica
+ * node (one worker each), Multi-Paxos's acceptor, leader candidate and replica, Raft's node and
+ * replica (raft-protocol.ts), or EPaxos's replica (epaxos-protocol.ts), under one supervisor. The
+ * same function starts them in an actor system (workers or embedded) and in the simulator.
  */
 import {
-  InvalidOptionError, sameRef, type ActorRef, type StorageKind, type SupervisionOptions, type Supervisor, type SupervisorSpec,
+  InvalidOptionError, sameRef, type ActorRef, type CodecSet, type StorageKind, type SupervisionOptions, type Supervisor, type SupervisorSpec,
 } from '@synod/actors';
 import {
   Leader, MAX_ACCEPTORS, MultiAcceptor, Replica, checkClusterOptions, type LeaderArgs, type LeaderMsg, type LeaderOptions, type MChanges,
   type MDivergence, type MultiAcceptorMsg, type ReplicaArgs, type ReplicaMsg, type ReplicaOptions,
 } from '@synod/paxos';
 import type { StateMachine } from '@synod/smr';
+import { epaxosProtocol } from './epaxos-protocol.js';
 import type { ProtocolDefinition } from './protocol.js';
+import { raftProtocol } from './raft-protocol.js';
 
 /** Where a cluster runs: an `ActorSystem` or a `Simulation` (both have these). */
 export interface ClusterHost {
@@ -30,10 +33,13 @@ export interface ClusterOptions {
   storage: StorageKind;
   leader?: Partial<LeaderOptions>;
   replica?: Partial<ReplicaOptions>;
+  /** The protocol's own options (Raft: `RaftOptions` of @synod/raft; EPaxos: `EPaxosOptions` of @synod/epaxos), checked by the protocol. */
+  protocolOptions?: unknown;
   supervision?: SupervisionOptions;
   /**
    * For campaigns that prove they catch bugs: acceptors that forget what they promised and
-   * accepted when they restart (NOT Paxos: never set it outside such a test).
+   * accepted when they restart (NOT Paxos: never set it outside such a test). Raft's nodes
+   * forget their term and vote instead.
    */
   forgetfulAcceptors?: boolean;
 }
@@ -49,6 +55,8 @@ export interface Cluster {
   /** Where commands go, by node. */
   leaders: ActorRef<any>[];
   replicas: ActorRef<ReplicaMsg>[];
+  /** Every node leads the commands it receives (EPaxos): clients spread over them. */
+  leaderless: boolean;
   /** The worker key of replica node i. */
   workerKey(i: number): string;
   /**
@@ -64,16 +72,20 @@ export interface Cluster {
 }
 
 /**
- * Checks a cluster's options, as `startCluster` does before it starts anything: the number of
- * nodes, and each role's options (see `checkClusterOptions` of @synod/paxos). Throws
- * `InvalidOptionError` naming the option and the rule.
+ * Checks a cluster's options, as `startCluster` does before it starts anything: the protocol, the
+ * number of nodes, each role's options (see `checkClusterOptions` of @synod/paxos), and the
+ * protocol's own. Throws `InvalidOptionError` naming the option and the rule.
  */
-export function checkCluster(o: Pick<ClusterOptions, 'replicas' | 'leader' | 'replica'>): { leader: LeaderOptions; replica: ReplicaOptions } {
+export function checkCluster(o: Pick<ClusterOptions, 'replicas' | 'leader' | 'replica' | 'protocol' | 'protocolOptions'>): { leader: LeaderOptions; replica: ReplicaOptions } {
+  const protocol = protocolByName(o.protocol);
   if (!(Number.isInteger(o.replicas) && o.replicas >= 1 && o.replicas <= MAX_ACCEPTORS)) {
     throw new InvalidOptionError(`replicas must be an integer in 1..${MAX_ACCEPTORS}, got ${String(o.replicas)}`);
   }
-  return checkClusterOptions({ nodes: o.replicas, leader: o.leader, replica: o.replica });
+  const checked = checkClusterOptions({ nodes: o.replicas, leader: o.leader, replica: o.replica });
+  protocol.check?.({ nodes: o.replicas, leader: o.leader, protocolOptions: o.protocolOptions });
+  return checked;
 }
+
 
 /** The Multi-Paxos cluster: on every node an acceptor, a replica and a leader candidate. */
 export const multiPaxosProtocol: ProtocolDefinition = {
@@ -82,7 +94,9 @@ export const multiPaxosProtocol: ProtocolDefinition = {
     const n = o.nodes;
     // The acceptors honour the lease the leaders count on: one value for both.
     const { leader: { leaseMs } } = checkClusterOptions({ nodes: n, leader: o.leader, replica: o.replica });
-    const leaderOptions: Partial<LeaderOptions> = { ...o.leader };
+    // The acceptors' log lives in the store: a `shared` buffer is small, memory and files are not,
+    // and a larger log means fewer snapshots of a large state (see maxAcceptorBytes).
+    const leaderOptions: Partial<LeaderOptions> = { maxAcceptorBytes: o.storage === 'shared' ? 16 << 20 : 256 << 20, ...o.leader };
     const acceptors: ActorRef<MultiAcceptorMsg>[] = [];
     for (let i = 0; i < n; i++) {
       acceptors.push(await o.supervisor.startChild({
@@ -114,16 +128,28 @@ export const multiPaxosProtocol: ProtocolDefinition = {
 };
 
 /** The protocols a cluster can run, by name. */
-const protocols = new Map<string, ProtocolDefinition>([['multipaxos', multiPaxosProtocol]]);
+const protocols = new Map<string, ProtocolDefinition>([['multipaxos', multiPaxosProtocol], ['epaxos', epaxosProtocol], ['raft', raftProtocol]]);
 
 /** Makes a protocol available to `startCluster` (and `ReplicatedStateMachine.start({ protocol })`). */
 export function registerProtocol(p: ProtocolDefinition): void {
   protocols.set(p.name, p);
 }
 
+/** The wire forms a protocol's messages need (see ProtocolDefinition.codecs); none for an unknown name. */
+export function protocolCodecs(name: string | undefined): readonly CodecSet[] {
+  return protocols.get(name ?? 'multipaxos')?.codecs ?? [];
+}
+
 /** The names of the protocols available. */
 export function protocolNames(): string[] {
   return [...protocols.keys()];
+}
+
+/** The protocol registered under `name` (refused with the names there are). */
+export function protocolByName(name: string | undefined): ProtocolDefinition {
+  const protocol = protocols.get(name ?? 'multipaxos');
+  if (!protocol) throw new InvalidOptionError(`protocol must be one of ${protocolNames().join(', ')}, got ${JSON.stringify(name)}`);
+  return protocol;
 }
 
 export async function startCluster(host: ClusterHost, o: ClusterOptions): Promise<Cluster> {
@@ -133,8 +159,7 @@ export async function startCluster(host: ClusterHost, o: ClusterOptions): Promis
   if (host.mode === 'workers' && !machineModule) {
     throw new TypeError(`state machine "${o.machine.name}" has no module: add \`module: import.meta.url\` to defineStateMachine so workers can load it`);
   }
-  const protocol = protocols.get(o.protocol ?? 'multipaxos');
-  if (!protocol) throw new InvalidOptionError(`protocol must be one of ${protocolNames().join(', ')}, got ${JSON.stringify(o.protocol)}`);
+  const protocol = protocolByName(o.protocol);
   checkCluster(o);
   const preload = machineModule ? [machineModule] : [];
   // Replicas are meant to survive their workers' crashes: a killed worker restarts all its
@@ -145,12 +170,13 @@ export async function startCluster(host: ClusterHost, o: ClusterOptions): Promis
     const subscribers: ActorRef<MChanges>[][] = Array.from({ length: n }, () => []);
     let divergenceWatchers: ActorRef<MDivergence>[] = [];
     let wiring: { replicas: ActorRef<ReplicaMsg>[]; leaders: ActorRef<any>[] } = { replicas: [], leaders: [] };
-    const replicaArgs = (i: number, replicas = wiring.replicas, leaders = wiring.leaders): ReplicaArgs => ({
-      index: i, machine: o.machine.key, replicas, leaders, options: o.replica, subscribers: subscribers[i], divergenceWatchers,
-    });
+    const replicaArgs = (i: number, replicas = wiring.replicas, leaders = wiring.leaders): ReplicaArgs => {
+      const base: ReplicaArgs = { index: i, machine: o.machine.key, replicas, leaders, options: o.replica, subscribers: subscribers[i], divergenceWatchers };
+      return protocol.replicaArgs ? protocol.replicaArgs(base, { nodes: n, protocolOptions: o.protocolOptions }) : base;
+    };
     const nodes = await protocol.start({
       name: o.name, nodes: n, machine: o.machine, storage: o.storage, supervisor, send: (to, m) => host.send(to, m), nodeKey: key, preload,
-      leader: o.leader, replica: o.replica, replicaArgs, forgetful: o.forgetfulAcceptors === true,
+      leader: o.leader, replica: o.replica, protocolOptions: o.protocolOptions, replicaArgs, forgetful: o.forgetfulAcceptors === true,
     });
     const { leaders, replicas } = nodes;
     wiring = { replicas, leaders };
@@ -165,7 +191,7 @@ export async function startCluster(host: ClusterHost, o: ClusterOptions): Promis
     };
     return {
       supervisor, protocol: protocol.name, acceptors: (nodes.roles.acceptors ?? []) as ActorRef<MultiAcceptorMsg>[], roles: nodes.roles, leaders, replicas,
-      workerKey: key,
+      leaderless: protocol.leaderless === true, workerKey: key,
       subscribe(i, to) {
         const ref = replicaAt(i, 'subscribe');
         if (!subscribers[i]!.some((r) => sameRef(r, to))) subscribers[i] = [...subscribers[i]!, to];

@@ -11,7 +11,11 @@ export {
 } from './replicated-state-machine.js';
 export { ReplicatedMap, type MapChange, type MapEvents, type ReplicatedMapOptions } from './replicated-map.js';
 export { mapMachine, mapLimits, decodeMapCommand, type MapCommand, type MapQuery, type MapState } from './map-machine.js';
-export { startCluster, checkCluster, registerProtocol, protocolNames, multiPaxosProtocol, type Cluster, type ClusterHost, type ClusterOptions } from './cluster.js';
+export {
+  startCluster, checkCluster, registerProtocol, protocolNames, protocolByName, multiPaxosProtocol, type Cluster, type ClusterHost, type ClusterOptions,
+} from './cluster.js';
+export { epaxosProtocol } from './epaxos-protocol.js';
+export { raftProtocol, raftOptionsOf } from './raft-protocol.js';
 export type { ProtocolDefinition, ProtocolNodes, ProtocolStart } from './protocol.js';
 export {
   ClientClosedError, ClusterHaltedError, CommandFailedError, InvalidCommandError, NoLeaderError, OperationAbortedError, OutcomeUnknownError, OverloadedError,

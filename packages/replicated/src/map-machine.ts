@@ -60,31 +60,43 @@ const TRUE = Uint8Array.of(1);
 const FALSE = Uint8Array.of(0);
 const EMPTY = new Uint8Array(0);
 const reader = new ByteReader();
-const utf8 = new TextEncoder();
 
-function entryHash(key: string, value: Uint8Array): number {
-  return hashBytes(value, hashBytes(utf8.encode(key)));
+/**
+ * The key last read from bytes: the hash and length of its UTF-8 bytes, read where they lie, so
+ * a key is never encoded again to be counted or hashed (module state: no object per command).
+ */
+let keyHash = 0;
+let keyBytes = 0;
+
+/** Reads a string key at the reader's position (its hash and byte length into keyHash, keyBytes). */
+function readKey(r: ByteReader): string {
+  const key = r.string();
+  keyHash = hashBytes(r.buf, 0, r.runStart, r.pos);
+  keyBytes = r.pos - r.runStart;
+  return key;
 }
 
+/** Sets `key` (just read by readKey) to `value`; whether it existed. */
 function put(s: MapState, key: string, value: Uint8Array): boolean {
   const old = s.entries.get(key);
   if (old !== undefined) {
     s.bytes += value.length - old.length;
-    s.digest = (s.digest - entryHash(key, old)) | 0;
+    s.digest = (s.digest - hashBytes(old, keyHash)) | 0;
   } else {
-    s.bytes += Buffer.byteLength(key) + value.length + ENTRY_OVERHEAD;
+    s.bytes += keyBytes + value.length + ENTRY_OVERHEAD;
   }
   s.entries.set(key, value);
-  s.digest = (s.digest + entryHash(key, value)) | 0;
+  s.digest = (s.digest + hashBytes(value, keyHash)) | 0;
   return old !== undefined;
 }
 
+/** Deletes `key` (just read by readKey); whether it existed. */
 function remove(s: MapState, key: string): boolean {
   const old = s.entries.get(key);
   if (old === undefined) return false;
   s.entries.delete(key);
-  s.bytes -= Buffer.byteLength(key) + old.length + ENTRY_OVERHEAD;
-  s.digest = (s.digest - entryHash(key, old)) | 0;
+  s.bytes -= keyBytes + old.length + ENTRY_OVERHEAD;
+  s.digest = (s.digest - hashBytes(old, keyHash)) | 0;
   return true;
 }
 
@@ -93,7 +105,7 @@ const core: MachineCore<MapState> = {
   apply(s, command) {
     const r = reader.reset(command);
     const op = r.u8();
-    const key = r.string();
+    const key = readKey(r);
     switch (op) {
       case Op.Set:
         // A copy: the command's bytes belong to the slot they arrived in.
@@ -136,6 +148,7 @@ const core: MachineCore<MapState> = {
   snapshot(s): SnapshotSource {
     // Values are never changed in place (a set stores new bytes), so the entries as they are now
     // stay valid while the snapshot is written, whatever is applied meanwhile.
+    // A chunk: u32 count | (string key, bytes value)*.
     const entries = Array.from(s.entries);
     let i = 0;
     let first = true;
@@ -144,18 +157,14 @@ const core: MachineCore<MapState> = {
       next(maxBytes) {
         if (i >= entries.length && !first) return null;
         first = false;
-        w.pos = 0;
+        w.pos = 4;
         const start = i;
-        const body = new WireWriter(Math.min(maxBytes + 1024, 16 << 20));
-        while (i < entries.length && (i === start || body.pos < maxBytes)) {
+        while (i < entries.length && (i === start || w.pos < maxBytes)) {
           const [k, v] = entries[i++]!;
-          body.string(k);
-          body.bytes(v);
+          w.string(k);
+          w.bytes(v);
         }
-        w.uvar(i - start);
-        w.ensure(body.pos);
-        w.buf.set(body.buf.subarray(0, body.pos), w.pos);
-        w.pos += body.pos;
+        w.view.setUint32(0, i - start, true);
         return w.buf.slice(0, w.pos);
       },
     };
@@ -164,10 +173,10 @@ const core: MachineCore<MapState> = {
     const s = core.initial();
     return {
       add(chunk) {
-        const r = new ByteReader().reset(chunk);
-        const n = r.uvar();
+        const r = new ByteReader().reset(chunk, 4);
+        const n = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength).getUint32(0, true);
         for (let j = 0; j < n; j++) {
-          const k = r.string();
+          const k = readKey(r);
           put(s, k, r.bytesView().slice());
         }
       },
@@ -181,19 +190,26 @@ const core: MachineCore<MapState> = {
 };
 
 const writer = new CanonicalWriter(256);
+const head = new WireWriter(256);
 
 /** Writes `op | key` then the canonical value, bounded so the whole command fits `maxBytes`. */
 function command(op: Op, key: string, maxBytes: number, extra?: (w: CanonicalWriter) => void): Uint8Array {
-  const head = new WireWriter(8 + key.length * 3);
+  head.pos = 0;
   head.u8(op);
   head.string(key);
   const room = maxBytes - head.pos;
   if (room < 0) throw new TypeError(`the key alone is ${head.pos} bytes, over maxCommandBytes (${maxBytes})`);
   writer.reset({ maxBytes: room });
   extra?.(writer);
-  const out = new Uint8Array(head.pos + writer.pos);
-  out.set(head.buf.subarray(0, head.pos), 0);
-  out.set(writer.view(), head.pos);
+  const n = head.pos;
+  const m = writer.pos;
+  const out = new Uint8Array(n + m);
+  // Short runs copied by hand: a typed-array view to `set` from costs more than the copy.
+  const hb = head.buf;
+  for (let i = 0; i < n; i++) out[i] = hb[i]!;
+  const wb = writer.buf;
+  if (m <= 64) for (let i = 0; i < m; i++) out[n + i] = wb[i]!;
+  else out.set(wb.subarray(0, m), n);
   return out;
 }
 

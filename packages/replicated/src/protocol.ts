@@ -6,7 +6,7 @@
  * `ReplicaArgs` and the replica messages of @synod/paxos, as the Multi-Paxos `Replica` does, which
  * Raft reuses).
  */
-import type { ActorRef, StorageKind, Supervisor } from '@synod/actors';
+import type { ActorRef, CodecSet, StorageKind, Supervisor } from '@synod/actors';
 import type { LeaderOptions, ReplicaArgs, ReplicaMsg, ReplicaOptions } from '@synod/paxos';
 import type { StateMachine } from '@synod/smr';
 
@@ -29,6 +29,8 @@ export interface ProtocolStart {
   leader: Partial<LeaderOptions> | undefined;
   /** Options of the replicas. */
   replica: Partial<ReplicaOptions> | undefined;
+  /** The protocol's own options (`ReplicatedOptions.protocolOptions`), as given; `check` has accepted them. */
+  protocolOptions: unknown;
   /**
    * The arguments of node i's replica, given every entry point (`leaders`) and replica: what it
    * is started and restarted with (state machine, options, watchers). Call again after a change;
@@ -52,5 +54,19 @@ export interface ProtocolNodes {
 /** A replication protocol a cluster can run (`protocol` in ReplicatedOptions). */
 export interface ProtocolDefinition {
   readonly name: string;
+  /** Binary wire forms of the protocol's own messages, registered with the actor system before it starts. */
+  readonly codecs?: readonly CodecSet[];
+  /**
+   * Checks the options this protocol reads, before anything starts (the leader and replica
+   * options are checked already): throws InvalidOptionError naming the option and the rule.
+   */
+  check?(o: { nodes: number; leader: Partial<LeaderOptions> | undefined; protocolOptions: unknown }): void;
   start(o: ProtocolStart): Promise<ProtocolNodes>;
+  /** Every node leads the commands it receives (clients spread over the nodes instead of looking for a leader). */
+  readonly leaderless?: boolean;
+  /**
+   * What its replicas take beyond `ReplicaArgs` (every set of replica arguments the cluster makes,
+   * at the start and for restarts, goes through it).
+   */
+  replicaArgs?(base: ReplicaArgs, o: Pick<ProtocolStart, 'nodes' | 'protocolOptions'>): ReplicaArgs;
 }

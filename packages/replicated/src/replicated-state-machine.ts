@@ -19,7 +19,7 @@ import {
   OverloadedError, QuotaExceededError, ReadFailedError, clientCodecs, readConsistencies, type ClientOptions, type ClientReply,
   type Completion, type ReadConsistency, type StateMachine,
 } from '@synod/smr';
-import { checkCluster, startCluster, type Cluster } from './cluster.js';
+import { checkCluster, protocolByName, protocolCodecs, startCluster, type Cluster } from './cluster.js';
 
 export interface ReplicatedOptions<S = any, C = any, R = any, Q = any, A = any> {
   /** The state machine (made with `defineStateMachine` and exported from its module). */
@@ -27,7 +27,7 @@ export interface ReplicatedOptions<S = any, C = any, R = any, Q = any, A = any> 
   /** Replica nodes (one worker each): survives the crash of any minority. Default 3. */
   replicas?: number;
   /**
-   * Durable state of acceptors, leaders and replicas: `shared` (default in workers mode:
+   * Durable state of the protocol's actors and the replicas: `shared` (default in workers mode:
    * survives a worker crash), `file` (survives a process crash; give `dir`), `memory`
    * (benchmarks only: NOT crash-safe, a restarted acceptor forgets its promises).
    */
@@ -42,9 +42,15 @@ export interface ReplicatedOptions<S = any, C = any, R = any, Q = any, A = any> 
   systemOptions?: Omit<SystemOptions, 'mode' | 'codecs'>;
   /** Prefix of actor names. Default `rsm`. */
   name?: string;
-  /** The replication protocol: `multipaxos` (default), or another registered with `registerProtocol`. */
+  /** The replication protocol: `multipaxos` (default), `raft`, `epaxos`, or another registered with `registerProtocol`. */
   protocol?: string;
+  /**
+   * Options of the leader role. With `raft`, those that mean the same there (timing, window,
+   * batch and queue bounds, flow control) set the RaftNodes' options.
+   */
   leader?: Partial<LeaderOptions>;
+  /** The protocol's own options, checked at start: with `raft`, `RaftOptions` of @synod/raft (e.g. `{ preVote: false }`); with `epaxos`, `EPaxosOptions` of @synod/epaxos. */
+  protocolOptions?: object;
   replica?: Partial<ReplicaOptions>;
   supervision?: SupervisionOptions;
   /** An operation (with its retries across leaders) fails after this long. Default 5000. */
@@ -173,7 +179,7 @@ export class Session {
 }
 
 /**
- * A state machine replicated with Multi-Paxos.
+ * A state machine replicated with Multi-Paxos (or another protocol: `protocol: 'raft'` or `'epaxos'`).
  *
  * ```ts
  * const rsm = await ReplicatedStateMachine.start({ machine: Counter, replicas: 3 });
@@ -215,7 +221,7 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
     if (options.maxQueued !== undefined) clientOptions.maxQueued = options.maxQueued;
     const clientId = randomBytes(12).toString('base64url');
     this.inbox = system.listener<ClientReply | MChanges | MDivergence | MSubscriptionRefused>(`${cluster.supervisor.name}-client-${clientId.slice(0, 8)}`, (m) => this.onMessage(m));
-    this.client = new ClientCore(clientId, { leaders: cluster.leaders, replicas: cluster.replicas }, this.inbox as ActorRef<ClientReply>, clientOptions);
+    this.client = new ClientCore(clientId, { leaders: cluster.leaders, replicas: cluster.replicas, leaderless: cluster.leaderless }, this.inbox as ActorRef<ClientReply>, clientOptions);
     this.session = new Session(this, this.client.openSession());
     const attempt = this.client.options.attemptTimeoutMs;
     this.ticker = setInterval(() => this.tick(), Math.max(5, Math.min(50, Math.floor(attempt / 4))));
@@ -231,7 +237,7 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
     }
     const replicas = options.replicas ?? 3;
     // Leader and replica options are checked here, before any thread or actor starts.
-    const { replica } = checkCluster({ replicas, leader: options.leader, replica: options.replica });
+    const { replica } = checkCluster({ replicas, leader: options.leader, replica: options.replica, protocol: options.protocol, protocolOptions: options.protocolOptions });
     for (const k of ['operationTimeoutMs', 'attemptTimeoutMs', 'maxCommandBytes', 'maxQueryBytes', 'maxInflightPerSession', 'maxQueued'] as const) {
       const v = options[k];
       if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new InvalidOptionError(`${k} must be a positive integer, got ${String(v)}`);
@@ -243,22 +249,22 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
     if (options.storage !== undefined && !storageKinds.includes(options.storage)) {
       throw new InvalidOptionError(`storage must be one of ${storageKinds.join(', ')}, got ${String(options.storage)}`);
     }
+    const protocol = protocolByName(options.protocol);
     const ownSystem = !options.system;
-    if (options.system) {
-      await options.system.registerCodecs(clientCodecs);
-      await options.system.registerCodecs(multiPaxosCodecs);
-    }
+    const codecs = [clientCodecs, multiPaxosCodecs, ...protocolCodecs(options.protocol)];
+    if (options.system) for (const set of codecs) await options.system.registerCodecs(set);
     const storageOptions: StorageOptions = options.dir ? { dir: options.dir } : {};
     const system = options.system ?? await ActorSystem.start({
-      logLevel: 'warn', ...options.systemOptions, mode: options.mode ?? 'workers', codecs: [synodCodecs, clientCodecs, multiPaxosCodecs],
+      logLevel: 'warn', ...options.systemOptions, mode: options.mode ?? 'workers', codecs: [synodCodecs, ...codecs],
       storage: { ...options.systemOptions?.storage, ...storageOptions },
     });
     try {
+      for (const set of protocol.codecs ?? []) await system.registerCodecs(set);
       const storage = options.storage ?? (system.mode === 'workers' ? 'shared' : 'memory');
       if (storage === 'file' && ownSystem && !options.dir) throw new InvalidOptionError('storage "file" needs `dir`: the directory for the logs');
       const cluster = await startCluster(system, {
         name: options.name ?? 'rsm', protocol: options.protocol, replicas, machine, storage, leader: options.leader, replica: options.replica,
-        supervision: options.supervision,
+        protocolOptions: options.protocolOptions, supervision: options.supervision,
       });
       return new ReplicatedStateMachine(system, cluster, machine, ownSystem, options);
     } catch (e) {
@@ -305,16 +311,17 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
     const timeoutMs = options.timeoutMs ?? this.opts.operationTimeoutMs;
     return new Promise((resolve, reject) => {
       let settled = false;
-      const onAbort = (): void => {
+      // Only with a signal: the common call allocates nothing but its promise and this callback.
+      const onAbort = signal === undefined ? undefined : (): void => {
         if (settled) return;
         settled = true;
-        reject(new OperationAbortedError('aborted while in flight: it may still take effect, in its session\'s order (read the state to find out)', { cause: signal!.reason }));
+        reject(new OperationAbortedError('aborted while in flight: it may still take effect, in its session\'s order (read the state to find out)', { cause: signal.reason }));
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (onAbort) signal!.addEventListener('abort', onAbort, { once: true });
       this.client.execute(session.no, bytes, Date.now() + timeoutMs, (c) => {
         if (settled) return;
         settled = true;
-        signal?.removeEventListener('abort', onAbort);
+        if (onAbort) signal!.removeEventListener('abort', onAbort);
         if (c.kind === 'ok' || c.kind === 'failed' || c.kind === 'quota') session.lastOpIndex = c.index;
         if (c.kind === 'ok') {
           try { resolve(this.machine.client.decodeResult(c.bytes)); } catch (e) { reject(e); }

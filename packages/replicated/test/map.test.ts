@@ -1,6 +1,7 @@
 /**
- * ReplicatedMap and ReplicatedStateMachine as applications use them, in both modes: operations,
- * validation at the edge, exactly-once commands, read consistency choices, change events.
+ * ReplicatedMap and ReplicatedStateMachine as applications use them, in both modes and on both
+ * protocols (Multi-Paxos and Raft: the same code, the same answers): operations, validation at the
+ * edge, exactly-once commands, read consistency choices, change events.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -10,10 +11,10 @@ import {
 import { RequestWriter, forEachEntry, type MClientResults } from '@synod/smr';
 import { Counter } from './fixtures/counter.ts';
 
-for (const mode of ['embedded', 'workers'] as const) {
-  const t = suite(`ReplicatedMap (${mode})`);
+for (const protocol of ['multipaxos', 'raft'] as const) for (const mode of ['embedded', 'workers'] as const) {
+  const t = suite(`ReplicatedMap (${protocol}, ${mode})`);
   let map: ReplicatedMap<unknown>;
-  t.before(async () => { map = await ReplicatedMap.start({ mode, replicas: 3 }); });
+  t.before(async () => { map = await ReplicatedMap.start({ mode, replicas: 3, protocol }); });
   t.after(async () => { await map.shutdown(); });
 
   t('set, get, delete, compareAndSet and entries', async () => {
@@ -75,9 +76,9 @@ for (const mode of ['embedded', 'workers'] as const) {
 
   t.run();
 
-  const c = suite(`ReplicatedStateMachine (${mode})`);
+  const c = suite(`ReplicatedStateMachine (${protocol}, ${mode})`);
   c('a retried command (same session and number) is applied once', async () => {
-    const rsm = await ReplicatedStateMachine.start({ mode, replicas: 3, machine: Counter });
+    const rsm = await ReplicatedStateMachine.start({ mode, replicas: 3, machine: Counter, protocol });
     try {
       assert.is(await rsm.execute({ add: 5 }), 5);
       // Send one request twice by hand, as a client retrying after a lost reply would.

@@ -1,14 +1,16 @@
 /**
- * Read consistency models, checked over recorded histories: `session` reads give read-your-writes
- * and monotonic reads at any replica; `linearizable` histories pass the linearizability checker.
+ * Read consistency models, on Multi-Paxos and on Raft, checked over recorded histories: `session`
+ * reads give read-your-writes and monotonic reads at any replica; `linearizable` histories pass
+ * the linearizability checker.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { HistoryRecorder, check, checkSessionGuarantees, formatExplanation, replicatedMapModel, type ReplicatedMapInput, type SessionOperation } from '@synod/checker';
 import { ReplicatedMap } from '@synod/replicated';
 
-test('session reads: read your writes and monotonic reads, at whichever replica answers', async () => {
-  const map = await ReplicatedMap.start<string>({ replicas: 3 });
+for (const protocol of ['multipaxos', 'raft'] as const) {
+test(`${protocol}: session reads: read your writes and monotonic reads, at whichever replica answers`, async () => {
+  const map = await ReplicatedMap.start<string>({ replicas: 3, protocol });
   try {
     const ops: SessionOperation[] = [];
     const sessions = Array.from({ length: 4 }, () => map.withSession());
@@ -30,6 +32,7 @@ test('session reads: read your writes and monotonic reads, at whichever replica 
     assert.ok(ops.some((o) => o.kind === 'read' && o.value !== undefined));
   } finally { await map.shutdown(); }
 });
+}
 
 test('the session checker catches a read that goes back, and a read that misses its own write', () => {
   const ops: SessionOperation[] = [
@@ -42,8 +45,9 @@ test('the session checker catches a read that goes back, and a read that misses 
   assert.equal(v.map((x) => x.guarantee).sort(), ['monotonic-reads', 'read-your-writes']);
 });
 
-test('linearizable reads and writes from concurrent clients form a linearizable history', async () => {
-  const map = await ReplicatedMap.start<string>({ replicas: 3 });
+for (const protocol of ['multipaxos', 'raft'] as const) {
+test(`${protocol}: linearizable reads and writes from concurrent clients form a linearizable history`, async () => {
+  const map = await ReplicatedMap.start<string>({ replicas: 3, protocol });
   try {
     const rec = new HistoryRecorder<ReplicatedMapInput, unknown>();
     await Promise.all(Array.from({ length: 4 }, async (_, p) => {
@@ -60,6 +64,7 @@ test('linearizable reads and writes from concurrent clients form a linearizable 
     assert.is(result.verdict, 'linearizable', result.explanation ? formatExplanation(result.explanation) : '');
   } finally { await map.shutdown(); }
 });
+}
 
 
 test("monotonic writes: a session's pipelined writes take effect in the order issued, across a leader's crash", async () => {

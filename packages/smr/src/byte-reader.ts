@@ -5,10 +5,24 @@
  */
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * A view of `buf[start, end)` made by the plain `Uint8Array` method, whatever `buf` is: a
+ * received value may be a view of shared memory whose own `subarray` also keeps that memory
+ * alive (a cost per call), which a transient view read at once does not need.
+ */
+const plainSubarray = Uint8Array.prototype.subarray;
+
+/** Strings up to this many bytes are looked up in a small cache of recent ones. */
+const MAX_CACHED = 32;
+const CACHE_SIZE = 4096;
+const cache: (string | undefined)[] = new Array(CACHE_SIZE);
+
 export class ByteReader {
   buf: Uint8Array = new Uint8Array(0);
   pos = 0;
   end = 0;
+  /** Where the bytes of the last string or run read begin (they end at `pos`). */
+  runStart = 0;
 
   reset(buf: Uint8Array, start = 0, end = buf.length): this {
     this.buf = buf;
@@ -41,11 +55,15 @@ export class ByteReader {
     return this.corrupt('varint');
   }
 
-  /** A length-prefixed run of bytes, as a view (no copy). */
+  /**
+   * A length-prefixed run of bytes, as a view (no copy), valid while the bytes read are: copy what
+   * must outlive them.
+   */
   bytesView(): Uint8Array {
     const n = this.uvar();
     if (n > this.end - this.pos) this.corrupt(`run of ${n} bytes`);
-    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.runStart = this.pos;
+    const out = plainSubarray.call(this.buf, this.pos, this.pos + n);
     this.pos += n;
     return out;
   }
@@ -62,20 +80,34 @@ export class ByteReader {
     const n = this.uvar();
     if (n > this.end - this.pos) this.corrupt(`string of ${n} bytes`);
     const start = this.pos;
+    this.runStart = start;
     this.pos += n;
     const buf = this.buf;
-    if (n <= 64) {
-      let s = '';
-      let i = start;
-      for (; i < start + n; i++) {
-        const c = buf[i]!;
-        if (c >= 0x80) break;
-        s += String.fromCharCode(c);
+    if (n <= MAX_CACHED) {
+      // Short ASCII strings repeat (keys, client ids): hand out the same string again.
+      let h = n;
+      let ascii = true;
+      for (let i = start; i < start + n; i++) {
+        const b = buf[i]!;
+        if (b > 0x7f) { ascii = false; break; }
+        h = Math.imul(h ^ b, 0x01000193);
       }
-      if (i === start + n) return s;
+      if (ascii) {
+        const slot = (h >>> 0) & (CACHE_SIZE - 1);
+        const cached = cache[slot];
+        if (cached !== undefined && cached.length === n) {
+          let same = true;
+          for (let i = 0; i < n; i++) if (cached.charCodeAt(i) !== buf[start + i]) { same = false; break; }
+          if (same) return cached;
+        }
+        let s = '';
+        for (let i = start; i < start + n; i++) s += String.fromCharCode(buf[i]!);
+        cache[slot] = s;
+        return s;
+      }
     }
     try {
-      return decoder.decode(buf.subarray(start, start + n));
+      return decoder.decode(plainSubarray.call(buf, start, start + n));
     } catch {
       this.pos = start;
       return this.corrupt('string (not UTF-8)');

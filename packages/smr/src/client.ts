@@ -15,7 +15,8 @@
  * the order issued. One whose caller stopped waiting (timeout, abort) is still sent until it is
  * answered: it may take effect, but never after a later command of its session.
  */
-import type { ActorRef } from '@synod/actors';
+import { type ActorRef } from '@synod/actors';
+import { hashString } from '@synod/actors/internals';
 import { ByteReader } from './byte-reader.js';
 import { RequestWriter } from './log-format.js';
 import { Outcome } from './outcome.js';
@@ -34,6 +35,11 @@ export interface ClientOptions {
   maxReads: number;
   /** Bytes of one request message (a bigger command travels alone). Default 1 MiB. */
   maxRequestBytes: number;
+  /**
+   * Commands in one request message: a leader puts whole requests in a slot, so this keeps
+   * slots (and the turns that apply them) bounded when many commands wait at once. Default 256.
+   */
+  maxRequestCommands: number;
   /** An attempt unanswered for this long is sent again, to the next leader guessed. Default 1000. */
   attemptTimeoutMs: number;
   /** Pause before sending again after a busy or leaderless answer. Default 20. */
@@ -45,6 +51,7 @@ export const defaultClientOptions: ClientOptions = {
   maxQueued: 100_000,
   maxReads: 100_000,
   maxRequestBytes: 1 << 20,
+  maxRequestCommands: 256,
   attemptTimeoutMs: 1000,
   retryDelayMs: 20,
 };
@@ -78,6 +85,12 @@ export interface ClusterAddress {
   leaders: ActorRef<any>[];
   /** Where session and eventual reads go, by node. */
   replicas: ActorRef<any>[];
+  /**
+   * Every node leads the commands it receives (EPaxos): the client starts at a node chosen by its
+   * id, and its sessions spread over the nodes from there, instead of all going to node 0 (a
+   * leader's usual place).
+   */
+  leaderless?: boolean;
 }
 
 interface Op {
@@ -104,6 +117,8 @@ class ClientSession {
   lastIndex = 0;
   /** Send from this command again at the next flush (0: nothing to resend). */
   resendFrom = 0;
+  /** Every command numbered below this was sent at least once (the rest wait for the next flush). */
+  sentUpTo = 1;
   /** Not before this time (a busy or leaderless answer). */
   resendAt = 0;
   constructor(public no: number) {}
@@ -142,10 +157,13 @@ export class ClientCore {
   private closed = false;
   /** When a message last came from the leader guessed (to tell a silent one from a slow one). */
   private heardAt = 0;
+  /** Redirects followed at once since the last results (bounded: see onRedirect). */
+  private redirectStreak = 0;
 
   constructor(readonly clientId: string, private cluster: ClusterAddress, readonly self: ActorRef<ClientReply>, options: Partial<ClientOptions> = {}) {
     this.options = { ...defaultClientOptions, ...options };
     if (cluster.leaders.length === 0 || cluster.replicas.length === 0) throw new RangeError('a client needs at least one leader and one replica address');
+    if (cluster.leaderless) this.leaderGuess = hashString(clientId) % cluster.leaders.length;
   }
 
   /** Opens a session (its own numbering and read-your-writes point). */
@@ -247,25 +265,59 @@ export class ClientCore {
     if (this.unsentReads.length > 0) this.flushReads(io, now);
   }
 
+  /**
+   * Where a session's commands and leader reads go: the leader guessed; in a leaderless cluster,
+   * the sessions of one client spread over the nodes from there.
+   */
+  private targetOf(s: ClientSession): ActorRef<any> {
+    const leaders = this.cluster.leaders;
+    return this.cluster.leaderless ? leaders[(this.leaderGuess + s.no) % leaders.length]! : leaders[this.leaderIndex]!;
+  }
+
   private flushCommands(io: ClientIO, now: number): void {
-    const target = this.cluster.leaders[this.leaderIndex]!;
     const w = this.writer;
-    const max = this.options.maxRequestBytes;
+    if (!this.cluster.leaderless) {
+      const target = this.cluster.leaders[this.leaderIndex]!;
+      for (const s of this.dirty) {
+        if (s.resendAt > now) continue;
+        this.dirty.delete(s);
+        this.writeSession(io, s, target, now);
+      }
+      if (w.count > 0) this.sendRequest(io, target);
+      return;
+    }
+    // Leaderless: one request (or a few, by the bounds) per node, sessions grouped by where they go.
+    const byTarget = new Map<ActorRef<any>, ClientSession[]>();
     for (const s of this.dirty) {
       if (s.resendAt > now) continue;
       this.dirty.delete(s);
-      const from = s.resendFrom > 0 ? s.resendFrom : 0;
-      s.resendFrom = 0;
-      for (let i = s.head; i < s.inflight.length; i++) {
-        const op = s.inflight[i]!;
-        if (op.answered) continue;
-        if (op.sentAt >= 0 && (from === 0 || op.seq < from)) continue;
-        if (w.count > 0 && w.bytes + op.bytes.length > max) this.sendRequest(io, target);
-        w.add(s.no, s.ack, op.seq, op.bytes);
-        op.sentAt = now;
-      }
+      const target = this.targetOf(s);
+      const list = byTarget.get(target);
+      if (list) list.push(s);
+      else byTarget.set(target, [s]);
     }
-    if (w.count > 0) this.sendRequest(io, target);
+    for (const [target, sessions] of byTarget) {
+      for (const s of sessions) this.writeSession(io, s, target, now);
+      if (w.count > 0) this.sendRequest(io, target);
+    }
+  }
+
+  /** Adds a session's commands to send (to `target`) to the request being written, sending it whenever it is full. */
+  private writeSession(io: ClientIO, s: ClientSession, target: ActorRef<any>, now: number): void {
+    const w = this.writer;
+    const max = this.options.maxRequestBytes;
+    const maxCommands = this.options.maxRequestCommands;
+    // From the first command to send again, or else the first never sent: the rest were sent.
+    const from = Math.max(s.ack + 1, s.resendFrom > 0 ? Math.min(s.resendFrom, s.sentUpTo) : s.sentUpTo);
+    s.resendFrom = 0;
+    for (let i = s.head + (from - s.ack - 1); i < s.inflight.length; i++) {
+      const op = s.inflight[i]!;
+      if (op.answered) continue;
+      if (w.count > 0 && (w.bytes + op.bytes.length > max || w.count >= maxCommands)) this.sendRequest(io, target);
+      w.add(s.no, s.ack, op.seq, op.bytes);
+      op.sentAt = now;
+    }
+    s.sentUpTo = s.nextSeq;
   }
 
   private sendRequest(io: ClientIO, target: ActorRef<any>): void {
@@ -281,7 +333,7 @@ export class ClientCore {
     for (const r of this.unsentReads) {
       if (r.sentAt > now) { later.push(r); continue; }
       const toLeader = r.consistency === 'linearizable' || r.consistency === 'lease';
-      const target = toLeader ? this.cluster.leaders[this.leaderIndex]! : this.cluster.replicas[(this.nextReplica + r.attempts) % this.cluster.replicas.length]!;
+      const target = toLeader ? this.targetOf(r.session) : this.cluster.replicas[(this.nextReplica + r.attempts) % this.cluster.replicas.length]!;
       let byTarget = groups.get(target);
       if (!byTarget) { byTarget = new Map(); groups.set(target, byTarget); }
       let g = byTarget.get(r.consistency);
@@ -317,6 +369,7 @@ export class ClientCore {
 
   private onResults(m: MClientResults, now: number): void {
     this.heardAt = now;
+    this.redirectStreak = 0;
     const r = this.reader.reset(m.bytes);
     const n = r.uvar();
     for (let i = 0; i < n; i++) {
@@ -387,6 +440,7 @@ export class ClientCore {
     this.sessions.set(s.no, s);
     s.nextSeq = 1;
     s.ack = 0;
+    s.sentUpTo = 1;
     void now;
   }
 
@@ -418,7 +472,12 @@ export class ClientCore {
     const i = m.leader ? this.cluster.leaders.findIndex((l) => l.node === m.leader!.node && l.id === m.leader!.id) : -1;
     if (i >= 0 && !m.busy) this.leaderGuess = i;
     else if (!m.busy) this.leaderGuess++;
-    const delay = m.busy || i < 0 ? this.options.retryDelayMs : 0;
+    // A hint is followed at once, but only a few times in a row: two nodes that each name the
+    // other (stale hints mid-election) would otherwise bounce every request between them at
+    // network speed, and duplicated messages would multiply the requests bouncing. After that,
+    // redirects wait retryDelayMs, and the ones arriving meanwhile share one resend.
+    const followAtOnce = i >= 0 && !m.busy && this.redirectStreak++ < this.cluster.leaders.length;
+    const delay = followAtOnce ? 0 : this.options.retryDelayMs;
     if (m.reads) {
       for (const r of this.reads.values()) {
         const toLeader = r.consistency === 'linearizable' || r.consistency === 'lease';
@@ -521,6 +580,7 @@ export class ClientCore {
       s.inflight.length = 0;
       s.head = 0;
       s.ack = s.nextSeq - 1;
+      s.sentUpTo = s.nextSeq;
       for (let i = s.queuedHead; i < s.queued.length; i++) {
         const q = s.queued[i]!;
         if (q.done !== NOOP) { const done = q.done; q.done = NOOP; done({ kind: 'unknown', detail }); }

@@ -3,7 +3,7 @@
  * values in order to the state machine, exactly once per session command and in each session's
  * order, keeps each result for its client, and can never be taken down by the machine: whatever
  * `apply` throws becomes the same `Failed` outcome on every replica. It keeps a running digest of
- * everything applied (commands and outcomes), so replicas can compare notes at the same index,
+ * the outcomes of everything applied, so replicas can compare notes at the same index,
  * and it refuses commands past the state quota (`maxStateBytes`) while those that free space go on.
  *
  * Pure: no I/O. The replica actor around it sends the results and persists the snapshots.
@@ -24,6 +24,18 @@ export interface ExecutorOptions {
   sessionWindow: number;
   /** Past this many bytes of state, commands are refused with `QuotaExceeded` (those that free space go on). Default 8 GiB. */
   maxStateBytes: number;
+  /**
+   * Forget the session created first instead of the least recently used (see `SessionTable`).
+   * Default false.
+   */
+  evictFirstCreated?: boolean;
+  /**
+   * Who decides that the state is over its quota: `each-command` (default) checks before every
+   * command; `external` leaves it to the replica, which sets `overQuota` at points where every
+   * replica has applied the same commands (EPaxos: at its barriers), since replicas that apply
+   * non-interfering commands in different orders see different sizes in between.
+   */
+  quotaCheck?: 'each-command' | 'external';
 }
 
 export const defaultExecutorOptions: ExecutorOptions = {
@@ -51,16 +63,18 @@ export class Executor<S = unknown> {
   appliedUpTo = 0;
   /** Commands applied (duplicates and refusals not counted). */
   applied = 0;
-  /** Running digest of every slot applied: its commands and their outcomes, in order. */
+  /** Running digest of every slot applied: its commands' outcomes, in order. */
   digest = 0;
   /** Bytes of the last snapshot's state and of the commands applied since (the quota's estimate without `size`). */
   private estimatedBytes = 0;
+  /** With `quotaCheck: 'external'`: commands (other than those that free space) are refused while set. */
+  overQuota = false;
   readonly sessions: SessionTable;
   private readonly reader = new SlotReader();
 
   constructor(readonly machine: MachineCore<S>, readonly options: ExecutorOptions = defaultExecutorOptions) {
     this.state = machine.initial();
-    this.sessions = new SessionTable(options.maxSessions, options.sessionWindow);
+    this.sessions = new SessionTable(options.maxSessions, options.sessionWindow, options.evictFirstCreated === true);
   }
 
   /** Bytes the state holds, as the quota counts them. */
@@ -101,20 +115,26 @@ export class Executor<S = unknown> {
             case Verdict.UnknownSession: outcome = Outcome.UnknownSession; bytes = NO_RESULT; break;
             default: outcome = Outcome.Forgotten; bytes = NO_RESULT;
           }
-          h = hashBytes(r.command, h ^ seq);
-          h = hashBytes(bytes, h ^ outcome);
+          // Every replica applies the same commands (consensus sees to that): what can differ is
+          // what came of them, so the digest covers the outcomes (and, at checkpoints, the state).
+          h = bytes.length <= 4 ? mix(h, outcome, bytes) : hashBytes(bytes, h ^ outcome);
           sink?.result(r.clientId, r.sessionNos[index]!, seq, outcome, bytes, r.command, verdict === Verdict.Apply, slot + 1);
         }
       }
     }
-    this.digest = h;
+    this.digest = h >>> 0;
     this.appliedUpTo = slot + 1;
   }
 
   /** Applies one command to the machine; never throws. */
   private apply(command: Uint8Array): [Outcome, Uint8Array] {
     const m = this.machine;
-    if (this.stateBytes + command.length > this.options.maxStateBytes && !this.frees(command)) {
+    if (this.options.quotaCheck === 'external') {
+      // The same text on every replica: the size each one sees right now may differ.
+      if (this.overQuota && !this.frees(command)) {
+        return [Outcome.QuotaExceeded, encoder.encode(`the state is over maxStateBytes (${this.options.maxStateBytes}); nothing was changed (deletes still work)`)];
+      }
+    } else if (this.stateBytes + command.length > this.options.maxStateBytes && !this.frees(command)) {
       return [Outcome.QuotaExceeded, encoder.encode(`the state holds ${this.stateBytes} bytes; with this command it would pass maxStateBytes (${this.options.maxStateBytes}); nothing was changed (deletes still work)`)];
     }
     try {
@@ -178,6 +198,17 @@ export class Executor<S = unknown> {
 }
 
 export const SNAPSHOT_FORMAT = 1;
+
+/** Folds a short outcome (at most 4 bytes) into a running digest without a call per byte run. */
+function mix(h: number, outcome: number, bytes: Uint8Array): number {
+  let k = outcome | (bytes.length << 8);
+  for (let i = 0; i < bytes.length; i++) k = Math.imul(k ^ bytes[i]!, 0x01000193);
+  k = Math.imul(k, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  h ^= Math.imul(k, 0x1b873593);
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
 
 function isResultNotPlainData(e: unknown): boolean {
   try {

@@ -33,7 +33,8 @@ export interface MachineCore<S = any> {
   /**
    * Applies one command. A throw fails just this command, with the same error result on every
    * replica; what the state machine changed before throwing stays changed (identically
-   * everywhere), unless it is atomic (the map is).
+   * everywhere), unless it is atomic (the map is). `command` is a view of the slot's bytes, valid
+   * during the call: copy what the state keeps.
    */
   apply(state: S, command: Uint8Array): AppliedBytes<S>;
   /** Answers a read; must not change the state. A throw fails just this read. */

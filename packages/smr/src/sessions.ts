@@ -6,8 +6,12 @@
  * monotonic writes); an earlier one is a duplicate and gets its kept result again; a later one is
  * a gap and is not applied (its client sends again from the missing one). Results are kept until
  * the client acknowledges them (its `ack` rides on its requests), at most `sessionWindow` per
- * session. At most `maxSessions` sessions are kept; the least recently used is forgotten first.
- * Every replica applies the same log, so every replica keeps and forgets the same sessions.
+ * session. At most `maxSessions` sessions are kept; the least recently used is forgotten first
+ * (or, with `firstCreated`, the one created first). Every replica applies the same log, so every
+ * replica keeps and forgets the same sessions. A protocol whose replicas apply commands that do
+ * not interfere in different orders (EPaxos) must use `firstCreated`: recency then differs from
+ * replica to replica, the order in which sessions were created does not (their first commands
+ * interfere with every command).
  */
 import { WireWriter } from '@synod/actors/internals';
 import { ByteReader } from './byte-reader.js';
@@ -95,7 +99,11 @@ export class SessionTable {
   private currentClient = '';
   private readonly currentNos: number[] = [];
 
-  constructor(readonly maxSessions: number, readonly window: number) {}
+  /**
+   * @param firstCreated - forget the session created first instead of the least recently used
+   *   (use does not reorder sessions).
+   */
+  constructor(readonly maxSessions: number, readonly window: number, readonly firstCreated = false) {}
 
   get size(): number { return this.byKey.size; }
 
@@ -112,9 +120,11 @@ export class SessionTable {
       this.currentNos[i] = sessionNos[i]!;
       this.current[i] = s;
       if (s !== undefined) {
-        // Most recently used last.
-        this.byKey.delete(key);
-        this.byKey.set(key, s);
+        if (!this.firstCreated) {
+          // Most recently used last.
+          this.byKey.delete(key);
+          this.byKey.set(key, s);
+        }
         s.forget(acks[i]!);
       }
     }
@@ -152,7 +162,7 @@ export class SessionTable {
     s.record(outcome, result, this.window);
   }
 
-  /** The sessions as bytes, least recently used first (for snapshots). */
+  /** The sessions as bytes, in eviction order (for snapshots). */
   write(w: WireWriter): void {
     w.uvar(this.byKey.size);
     for (const s of this.byKey.values()) s.write(w);

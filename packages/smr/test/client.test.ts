@@ -199,4 +199,35 @@ test('reads: linearizable ones go to the leader guessed, session ones to a repli
   assert.is(ses!.m.afterIndex, 5);
 });
 
+test('two nodes that name each other as leader do not bounce requests at network speed: after a few hops the client waits retryDelayMs', () => {
+  const k = new Cluster();
+  const c = new ClientCore('c1', { leaders, replicas }, me, { retryDelayMs: 20 });
+  const s = c.openSession();
+  const got: Completion[] = [];
+  op(c, s, 1, got);
+  c.flush(k.io);
+  // Every request is answered at once by a redirect to the other node, as two stale nodes would;
+  // each redirect may also arrive twice (a duplicating network).
+  let sentAtOnce = 0;
+  for (let round = 0; round < 50; round++) {
+    const sent = k.sent.splice(0);
+    sentAtOnce += sent.length;
+    for (const { to } of sent) {
+      const other = to.node === leaders[0]!.node ? leaders[1]! : leaders[0]!;
+      for (let d = 0; d < 2; d++) c.receive({ type: 'client-redirect', leader: other, reason: 'not the leader', busy: false, reads: false }, k.now);
+    }
+    c.flush(k.io);
+  }
+  // Without a bound: one request doubling every round. With it: a couple of hops, then nothing
+  // until the retry delay has passed, and then one request for all the redirects that came.
+  assert.ok(sentAtOnce <= leaders.length + 2, `${sentAtOnce} requests sent without waiting`);
+  k.now += 20;
+  c.flush(k.io);
+  assert.is(k.sent.length, 1, 'one request after the delay');
+  // Results reset the count: the next redirect is followed at once again.
+  k.deliver();
+  k.answer(c);
+  assert.equal(values(got), [1]);
+});
+
 test.run();

@@ -3,6 +3,7 @@
  *
  *     synod dashboard              # prints http://127.0.0.1:<free port>/ and runs until Ctrl-C
  *     synod dashboard --port 8080 --faults
+ *     synod dashboard --protocol raft
  */
 import { startDashboard } from '@synod/dashboard';
 import { EXIT, UsageError, positiveNumber, type Command } from '../command.js';
@@ -17,8 +18,8 @@ export const dashboardCommand: Command = {
   usage: 'synod dashboard [options]',
   description: [
     'Starts the same cluster and client workload as `synod demo` and serves a page on this machine',
-    '(127.0.0.1): every worker and its actors with their Paxos state (promised and accepted ballots,',
-    'the leader, applied slots), every message sent during 5 ms once a second as a sequence diagram,',
+    '(127.0.0.1): every worker and its actors with their protocol state (promised and accepted ballots,',
+    'the leader, applied slots; or with --protocol raft terms, logs and commit indexes), every message sent during 5 ms once a second as a sequence diagram,',
     'commands per second and latency, restarts and dead letters as they happen, and buttons that kill',
     'a worker, partition a replica node, and heal. Runs until Ctrl-C (or --duration).',
   ].join('\n'),
@@ -41,7 +42,7 @@ export const dashboardCommand: Command = {
     }
     const durationMs = values.duration === undefined ? null : positiveNumber(values, 'duration', 1, false) * 1000;
 
-    stdout(`starting ${options.replicas} replica workers (${options.storage} storage)...\n`);
+    stdout(`starting ${options.replicas} replica workers (${options.protocol}, ${options.storage} storage)...\n`);
     let session: DemoSession;
     try {
       session = await DemoSession.start(options);

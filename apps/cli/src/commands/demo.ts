@@ -2,9 +2,11 @@
  * `synod demo`: replicated state surviving crashes, in one command.
  *
  *     synod demo                      # 20 s, 5 replicas, file storage, a fault every 3 s
+ *     synod demo --protocol raft      # the same on Raft
  *     synod demo --duration 5 --json  # the last line is the summary as JSON
  */
 import { storageKinds, type StorageKind } from '@synod/actors';
+import { DEMO_PROTOCOLS, type DemoProtocol } from '../demo/cluster.js';
 import { EXIT, UsageError, oneOf, positiveNumber, type Command, type CommandContext } from '../command.js';
 import { DemoSession } from '../demo/session.js';
 import { MAX_DEMO_CLIENTS, MAX_DEMO_REPLICAS, defaultDemoOptions, tolerableFailures, type DemoOptions } from '../demo/options.js';
@@ -16,6 +18,7 @@ const DEFAULT_DURATION_S = 20;
 
 /** Flags shared by `synod demo` and `synod dashboard`: the cluster and its workload. */
 export const clusterFlags = {
+  protocol: { type: 'string', value: 'PROTOCOL', description: `The replication protocol: ${DEMO_PROTOCOLS.join(' (default) or ')}.` },
   replicas: { type: 'string', value: 'N', description: `Replica nodes, one worker thread each (default ${defaultDemoOptions.replicas}; 1..${MAX_DEMO_REPLICAS}).` },
   storage: { type: 'string', value: 'KIND', description: `Durable state: file (default; survives a process crash), shared (survives a worker crash), memory (not crash-safe).` },
   dir: { type: 'string', value: 'DIR', description: 'Keep file storage in DIR (created if needed, kept afterwards) instead of a temporary folder.' },
@@ -29,7 +32,8 @@ export const demoCommand: Command = {
   usage: 'synod demo [options]',
   description: [
     'Starts a ReplicatedMap on one worker thread per replica (each runs a Multi-Paxos acceptor, a',
-    'leader candidate and a replica), with its durable state in a fresh temporary folder. Client',
+    'leader candidate and a replica, or with --protocol raft a Raft node and a replica), with its',
+    'durable state in a fresh temporary folder. Client',
     'sessions run set, get, compare-and-set and delete on a few keys, each operation recorded.',
     'Every few seconds a replica node is hit: its worker thread is killed, or one of its actors',
     'throws; never so many at once that the others would not form a majority. Supervision restarts',
@@ -55,6 +59,7 @@ export const demoCommand: Command = {
 
 /** The demo's options from the flags; throws a UsageError naming a bad one. `faults`: whether to inject them. */
 export function demoOptions({ values }: Pick<CommandContext, 'values'>, faults: boolean): DemoOptions {
+  const protocol = oneOf<DemoProtocol>(values, 'protocol', DEMO_PROTOCOLS, false) ?? defaultDemoOptions.protocol;
   const replicas = positiveNumber(values, 'replicas', defaultDemoOptions.replicas);
   if (replicas > MAX_DEMO_REPLICAS) throw new UsageError(`--replicas must be at most ${MAX_DEMO_REPLICAS} (one worker thread each), got ${replicas}`);
   const clients = positiveNumber(values, 'clients', defaultDemoOptions.clients);
@@ -64,7 +69,7 @@ export function demoOptions({ values }: Pick<CommandContext, 'values'>, faults: 
   if (dir !== undefined && dir.trim() === '') throw new UsageError('--dir must name a folder');
   if (dir !== undefined && storage !== 'file') throw new UsageError(`--dir is where file storage goes; with --storage ${storage} nothing is written there`);
   const faultEveryMs = positiveNumber(values, 'fault-every', defaultDemoOptions.faultEveryMs / 1000, false) * 1000;
-  return { ...defaultDemoOptions, replicas, clients, storage, ...(dir !== undefined ? { dir } : {}), faults, faultEveryMs };
+  return { ...defaultDemoOptions, protocol, replicas, clients, storage, ...(dir !== undefined ? { dir } : {}), faults, faultEveryMs };
 }
 
 async function runDemo(options: DemoOptions, durationMs: number, json: boolean, { stdout, stderr }: CommandContext): Promise<number> {
@@ -75,9 +80,10 @@ async function runDemo(options: DemoOptions, durationMs: number, json: boolean, 
     viewOut.write(`note: with ${options.replicas} replica${options.replicas === 1 ? '' : 's'} no node can fail and leave a majority: no faults are injected.\n`);
   }
   if (options.faults && options.storage === 'memory') {
-    viewOut.write('warning: memory storage is not crash-safe: a restarted acceptor forgets what it promised, so the checker may find violations.\n');
+    const forgets = options.protocol === 'raft' ? 'a restarted Raft node forgets its term, vote and log' : 'a restarted acceptor forgets what it promised';
+    viewOut.write(`warning: memory storage is not crash-safe: ${forgets}, so the checker may find violations.\n`);
   }
-  viewOut.write(`starting ${options.replicas} replica workers (${options.storage} storage)...\n`);
+  viewOut.write(`starting ${options.replicas} replica workers (${options.protocol}, ${options.storage} storage)...\n`);
   let session: DemoSession;
   try {
     session = await DemoSession.start(options);
@@ -87,7 +93,7 @@ async function runDemo(options: DemoOptions, durationMs: number, json: boolean, 
   }
   const faultText = !session.faults?.possible ? 'no faults' : `a fault every ${seconds(options.faultEveryMs)}`;
   const view = new TerminalView(viewOut, {
-    header: `synod demo: ${plural(options.replicas, 'replica')}, ${options.storage} storage${options.storage === 'file' ? ` in ${session.cluster.dir}` : ''}, ` +
+    header: `synod demo: ${plural(options.replicas, 'replica')} on ${options.protocol}, ${options.storage} storage${options.storage === 'file' ? ` in ${session.cluster.dir}` : ''}, ` +
       `${plural(options.clients, 'client')}, ${faultText}, ${seconds(durationMs)}`,
     durationMs, metrics: session.metrics, observer: session.observer, faults: session.faults,
   });

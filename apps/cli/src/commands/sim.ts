@@ -3,6 +3,8 @@
  *
  *     synod sim --protocol synod --seeds 2000
  *     synod sim --protocol multipaxos --seed 17              # one seed, with its figures
+ *     synod sim --protocol epaxos --seeds 20000
+ *     synod sim --protocol raft --seeds 1000
  *     synod sim --protocol synod --seeds 500 --faults network
  *     synod sim --protocol synod --faults my-plan.json --seeds 50
  */
@@ -31,7 +33,9 @@ export const simCommand: Command = {
     'network and disk) under that seed\'s fault plan, with the protocol\'s invariants checked after',
     'every step and its liveness and linearizability checked at the end. Seeds run on threads.',
     'Protocols: synod (single-decree Paxos: proposers, acceptors, learners),',
-    '           multipaxos (leaders, acceptors, replicas of a ReplicatedMap, with clients).',
+    '           multipaxos (leaders, acceptors, replicas of a ReplicatedMap, with clients),',
+    '           epaxos (EPaxos replicas of a ReplicatedMap, every one leading its clients\' commands),',
+    '           raft (RaftNodes and replicas of a ReplicatedMap, with clients and leadership transfers).',
     '--faults:  plan     each seed\'s own random plan: network and process faults (default)',
     '           network  only its network faults (drop, duplicate, reorder, delay, partitions)',
     '           crashes  only its process faults (node and actor crashes, pauses)',

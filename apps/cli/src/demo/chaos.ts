@@ -5,7 +5,7 @@
  * restarts from its durable state), otherwise one of its actors throws (`crash`: that actor
  * alone restarts). Half the time it aims at the current leader, so leader changes happen.
  */
-import type { DemoCluster, Role } from './cluster.js';
+import type { DemoCluster } from './cluster.js';
 import type { ClusterObserver } from './observer.js';
 import { tolerableFailures } from './options.js';
 
@@ -62,7 +62,7 @@ export class FaultInjector {
         await this.cluster.killWorker(target);
         this.done.killed++;
       } else {
-        const roles: Role[] = ['acceptor', 'leader', 'replica'];
+        const roles = this.cluster.roles;
         const r = roles[Math.floor(this.random() * roles.length)]!;
         this.observer.note('fault', `crashing the ${r} of replica node ${target} (${role}) with a thrown error`, target);
         await this.cluster.crashActor(target, r, 'crash injected by synod demo');

@@ -1,6 +1,7 @@
 /**
- * The demo's cluster: a ReplicatedMap on `replicas` worker threads, its storage folder, and the
- * faults one can inflict on it (kill a worker, crash an actor, isolate a node, heal).
+ * The demo's cluster: a ReplicatedMap on `replicas` worker threads (Multi-Paxos or Raft), its
+ * storage folder, and the faults one can inflict on it (kill a worker, crash an actor, isolate a
+ * node, heal).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,9 +10,13 @@ import type { ActorRef, ActorSystem } from '@synod/actors';
 import { ReplicatedMap } from '@synod/replicated';
 import type { DemoOptions } from './options.js';
 
-/** The Paxos roles on each replica node. */
-export const ROLES = ['acceptor', 'leader', 'replica'] as const;
-export type Role = (typeof ROLES)[number];
+/** The protocols a demo cluster can run. */
+export const DEMO_PROTOCOLS = ['multipaxos', 'raft'] as const;
+export type DemoProtocol = (typeof DEMO_PROTOCOLS)[number];
+
+/** The roles on each replica node, by protocol. */
+export const ROLES_OF: Record<DemoProtocol, readonly Role[]> = { multipaxos: ['acceptor', 'leader', 'replica'], raft: ['raft', 'replica'] };
+export type Role = 'acceptor' | 'leader' | 'raft' | 'replica';
 
 /** One actor of the cluster. */
 export interface DemoActor {
@@ -24,28 +29,30 @@ export interface DemoActor {
 export class DemoCluster {
   /** Every actor, by node then role. */
   readonly actors: DemoActor[];
+  /** The roles on each node, in order. */
+  readonly roles: readonly Role[];
 
   private constructor(
     readonly map: ReplicatedMap<string>,
+    readonly protocol: DemoProtocol,
     /** Where `file` storage lives (also set for other kinds, unused then). */
     readonly dir: string,
     /** Whether `dir` is removed by `shutdown`. */
     private readonly removeDir: boolean,
   ) {
     const c = map.rsm.cluster;
-    this.actors = c.acceptors.map((_, i) => [
-      { index: i, role: 'acceptor' as const, ref: c.acceptors[i]! },
-      { index: i, role: 'leader' as const, ref: c.leaders[i]! },
-      { index: i, role: 'replica' as const, ref: c.replicas[i]! },
-    ]).flat();
+    this.roles = ROLES_OF[protocol];
+    const refs: Record<Role, ActorRef<any>[]> = { acceptor: c.acceptors, leader: c.leaders, raft: c.leaders, replica: c.replicas };
+    this.actors = c.replicas.map((_, i) => this.roles.map((role) => ({ index: i, role, ref: refs[role][i]! }))).flat();
   }
 
   /** Starts the cluster in `options.dir`, or in a fresh temporary folder. */
-  static async start(options: Pick<DemoOptions, 'replicas' | 'storage' | 'dir' | 'operationTimeoutMs' | 'maxRestarts' | 'restartWindowMs'>): Promise<DemoCluster> {
+  static async start(options: Pick<DemoOptions, 'protocol' | 'replicas' | 'storage' | 'dir' | 'operationTimeoutMs' | 'maxRestarts' | 'restartWindowMs'>): Promise<DemoCluster> {
     const dir = options.dir !== undefined ? resolve(options.dir) : mkdtempSync(join(tmpdir(), 'synod-demo-'));
     if (options.dir !== undefined) mkdirSync(dir, { recursive: true });
     try {
       const map = await ReplicatedMap.start<string>({
+        protocol: options.protocol,
         replicas: options.replicas,
         storage: options.storage,
         dir,
@@ -53,7 +60,7 @@ export class DemoCluster {
         operationTimeoutMs: options.operationTimeoutMs,
         supervision: { maxRestarts: options.maxRestarts, windowMs: options.restartWindowMs },
       });
-      return new DemoCluster(map, dir, options.dir === undefined);
+      return new DemoCluster(map, options.protocol, dir, options.dir === undefined);
     } catch (e) {
       if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
       throw e;
@@ -74,9 +81,11 @@ export class DemoCluster {
     return this.map.rsm.cluster.leaders.findIndex((l) => l.node === node);
   }
 
-  /** The actor of `role` on replica node `index`. */
+  /** The actor of `role` on replica node `index` (a role of this cluster's protocol). */
   actor(index: number, role: Role): DemoActor {
-    return this.actors[index * ROLES.length + ROLES.indexOf(role)]!;
+    const k = this.roles.indexOf(role);
+    if (k < 0) throw new RangeError(`a ${this.protocol} cluster has no ${role} (its roles: ${this.roles.join(', ')})`);
+    return this.actors[index * this.roles.length + k]!;
   }
 
   /** Ends the worker thread of replica node `index` abruptly; its supervisor restarts its actors. */

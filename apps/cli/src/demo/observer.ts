@@ -10,17 +10,21 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import type { ActorSnapshot, DeadLetter, InspectProjection, StatsReport } from '@synod/actors';
-import type { AcceptorStateView, ActorView, ClusterEvent, LeaderStateView, NodeView, ReplicaStateView } from '@synod/dashboard/protocol';
+import type { AcceptorStateView, ActorView, ClusterEvent, LeaderStateView, NodeView, RaftStateView, ReplicaStateView } from '@synod/dashboard/protocol';
 import { formatBallot } from '@synod/paxos';
-import { ROLES, type DemoCluster, type Role } from './cluster.js';
+import type { DemoCluster, Role } from './cluster.js';
 
 /** The state of each role is summarised in its own worker (see projections.ts). */
 const projectionsModule = new URL('./projections.js', import.meta.url).href;
 export const PROJECTIONS: Record<Role, InspectProjection> = {
   acceptor: { module: projectionsModule, exportName: 'acceptorSummary' },
   leader: { module: projectionsModule, exportName: 'leaderSummary' },
+  raft: { module: projectionsModule, exportName: 'raftSummary' },
   replica: { module: projectionsModule, exportName: 'replicaSummary' },
 };
+
+/** The role that leads, by protocol (its summary has `status` and `ballotValue`). */
+const LEADING_ROLE: Record<DemoCluster['protocol'], Role> = { multipaxos: 'leader', raft: 'raft' };
 
 /** How often dead letters are summed into one event, ms. */
 export const DEAD_LETTER_REPORT_MS = 1_000;
@@ -62,7 +66,7 @@ export class ClusterObserver {
 
   constructor(private readonly cluster: DemoCluster, private readonly inspectEveryMs: number) {
     const n = cluster.replicas;
-    this.records = Array.from({ length: n }, () => ROLES.map((role) => ({ role, snapshot: null, problem: null, messagesPerSecond: 0 })));
+    this.records = Array.from({ length: n }, () => cluster.roles.map((role) => ({ role, snapshot: null, problem: null, messagesPerSecond: 0 })));
     this.restartsPerNode = new Array<number>(n).fill(0);
     this.downActors = Array.from({ length: n }, () => new Set<string>());
   }
@@ -162,6 +166,9 @@ export class ClusterObserver {
     else if (r.role === 'leader') {
       const { ballotValue: _, ...leader } = snap.state as LeaderSummary;
       view.leader = leader;
+    } else if (r.role === 'raft') {
+      const { ballotValue: _, ...raft } = snap.state as RaftStateView & { ballotValue: number };
+      view.raft = raft;
     } else view.replica = snap.state as ReplicaStateView;
     return view;
   }
@@ -188,8 +195,9 @@ export class ClusterObserver {
 
   private updateLeader(): void {
     let best: { index: number; ballot: number } | null = null;
+    const leading = this.cluster.roles.indexOf(LEADING_ROLE[this.cluster.protocol]);
     this.records.forEach((recs, index) => {
-      const snap = recs[ROLES.indexOf('leader')]!.snapshot;
+      const snap = recs[leading]!.snapshot;
       const st = snap?.status === 'running' ? snap.state as LeaderSummary | undefined : undefined;
       if (st && st.status === 'leader' && this.isUp(index) && (best === null || st.ballotValue > best.ballot)) best = { index, ballot: st.ballotValue };
     });
@@ -200,7 +208,8 @@ export class ClusterObserver {
     if (last?.index === now.index && last.ballot === now.ballot) return;
     if (last !== null) this.leaderChanges++;
     this.lastLeader = now;
-    this.emit({ kind: 'leader', index: now.index, text: `replica node ${now.index} leads in ballot ${formatBallot(now.ballot)}` });
+    const when = this.cluster.protocol === 'raft' ? `term ${now.ballot}` : `ballot ${formatBallot(now.ballot)}`;
+    this.emit({ kind: 'leader', index: now.index, text: `replica node ${now.index} leads in ${when}` });
   }
 
   private reportDeadLetters(): void {

@@ -3,9 +3,12 @@
  * `synod dashboard` set them from flags; everything else has a named default here.
  */
 import type { StorageKind } from '@synod/actors';
+import type { DemoProtocol } from './cluster.js';
 
 export interface DemoOptions {
-  /** Replica nodes (one worker each: an acceptor, a leader candidate and a replica). */
+  /** The replication protocol. */
+  protocol: DemoProtocol;
+  /** Replica nodes (one worker each: Multi-Paxos's acceptor, leader candidate and replica, or Raft's node and replica). */
   replicas: number;
   /** Durable state of the Paxos actors. */
   storage: StorageKind;
@@ -39,6 +42,7 @@ export interface DemoOptions {
 }
 
 export const defaultDemoOptions: DemoOptions = {
+  protocol: 'multipaxos',
   replicas: 5,
   storage: 'file',
   clients: 8,

@@ -1,5 +1,5 @@
 /**
- * What the observer reads of each Paxos actor's state, computed inside the actor's worker
+ * What the observer reads of each protocol actor's state, computed inside the actor's worker
  * (`system.inspect(ref, { project })`): a few figures instead of a clone of the whole state.
  * An acceptor's or a leader's state holds every accepted slot with its commands, hundreds of
  * kilobytes under load; cloning that four times a second per actor stole enough CPU on a small
@@ -7,8 +7,9 @@
  *
  * Each function gets the live state and must not change it.
  */
-import type { AcceptorStateView, LeaderStateView, ReplicaStateView } from '@synod/dashboard/protocol';
+import type { AcceptorStateView, LeaderStateView, RaftStateView, ReplicaStateView } from '@synod/dashboard/protocol';
 import { formatBallot, type LeaderState, type MultiAcceptorState, type ReplicaState } from '@synod/paxos';
+import { NONE, type RaftNodeState } from '@synod/raft';
 
 export function acceptorSummary(state: unknown): AcceptorStateView {
   const s = state as MultiAcceptorState;
@@ -39,6 +40,21 @@ export function leaderSummary(state: unknown): LeaderStateView & { ballotValue: 
     inflight: s.pipeline.inflight.size,
     pending: s.batching.pending.length - s.batching.pendingHead,
     following: e.leaderIndex >= 0 ? e.leaderIndex : null,
+  };
+}
+
+/** A Raft node's view, plus its term as the observer compares leaders by (the newer term wins). */
+export function raftSummary(state: unknown): RaftStateView & { ballotValue: number } {
+  const s = state as RaftNodeState;
+  return {
+    status: s.status,
+    term: s.term,
+    ballotValue: s.term,
+    leader: s.leader === NONE ? null : s.leader,
+    commitIndex: s.commitIndex,
+    lastIndex: s.log.lastIndex,
+    snapIndex: s.log.snapIndex,
+    pending: s.client.pendingCommands,
   };
 }
 

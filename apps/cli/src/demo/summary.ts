@@ -8,6 +8,8 @@ import { plural } from './view.js';
 /** What `synod demo --json` prints as its last line. */
 export interface DemoSummary {
   durationS: number;
+  /** The replication protocol. */
+  protocol: string;
   replicas: number;
   storage: string;
   clients: number;
@@ -54,6 +56,7 @@ export function summarize(
     : result.reason;
   return {
     durationS: round(elapsedMs / 1000, 1),
+    protocol: s.options.protocol,
     replicas: s.cluster.replicas,
     storage: s.options.storage,
     clients: s.options.clients,
@@ -88,7 +91,7 @@ const VERDICT = { linearizable: 'linearizable', 'not-linearizable': 'NOT LINEARI
 export function formatSummary(d: DemoSummary): string {
   const n = (x: number) => x.toLocaleString('en-US');
   const lines = [
-    `Summary of ${d.durationS} s with ${plural(d.replicas, 'replica')} (${d.storage} storage), ${plural(d.clients, 'client')}`,
+    `Summary of ${d.durationS} s with ${plural(d.replicas, 'replica')} on ${d.protocol} (${d.storage} storage), ${plural(d.clients, 'client')}`,
     `  commands committed  ${n(d.committed)} (${d.commandsPerSecond}/s); reads ${n(d.reads)}; ` +
       `failed ${n(d.failed)} (not applied); unknown outcome ${n(d.unknown)}`,
     `  latency             p50 ${d.latencyP50Ms ?? '–'} ms, p99 ${d.latencyP99Ms ?? '–'} ms`,

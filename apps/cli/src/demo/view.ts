@@ -140,7 +140,7 @@ export function plural(n: number, noun: string): string {
 }
 
 /** The dashboard's title for a demo cluster: `3 replicas · shared storage · 1 client · a fault every 3 s`. */
-export function dashboardTitle(o: { replicas: number; storage: string; clients: number }, faultEveryMs: number | null): string {
-  return `${plural(o.replicas, 'replica')} · ${o.storage} storage · ${plural(o.clients, 'client')}` +
+export function dashboardTitle(o: { protocol: string; replicas: number; storage: string; clients: number }, faultEveryMs: number | null): string {
+  return `${plural(o.replicas, 'replica')} · ${o.protocol} · ${o.storage} storage · ${plural(o.clients, 'client')}` +
     (faultEveryMs !== null ? ` · a fault every ${seconds(faultEveryMs)}` : '');
 }

@@ -27,10 +27,18 @@ export const synodNone = withPreset(scenarios.synod, 'none');
 export const multipaxosNetwork = withPreset(scenarios.multipaxos, 'network');
 export const multipaxosCrashes = withPreset(scenarios.multipaxos, 'crashes');
 export const multipaxosNone = withPreset(scenarios.multipaxos, 'none');
+export const epaxosNetwork = withPreset(scenarios.epaxos, 'network');
+export const epaxosCrashes = withPreset(scenarios.epaxos, 'crashes');
+export const epaxosNone = withPreset(scenarios.epaxos, 'none');
+export const raftNetwork = withPreset(scenarios.raft, 'network');
+export const raftCrashes = withPreset(scenarios.raft, 'crashes');
+export const raftNone = withPreset(scenarios.raft, 'none');
 
 const byPreset: Record<Protocol, Record<Preset, Scenario<any>>> = {
   synod: { plan: scenarios.synod, network: synodNetwork, crashes: synodCrashes, none: synodNone },
   multipaxos: { plan: scenarios.multipaxos, network: multipaxosNetwork, crashes: multipaxosCrashes, none: multipaxosNone },
+  epaxos: { plan: scenarios.epaxos, network: epaxosNetwork, crashes: epaxosCrashes, none: epaxosNone },
+  raft: { plan: scenarios.raft, network: raftNetwork, crashes: raftCrashes, none: raftNone },
 };
 
 /** The scenario of a protocol under a preset. */

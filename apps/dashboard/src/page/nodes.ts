@@ -1,5 +1,5 @@
 /**
- * One card per replica node: its worker, its three actors with their Paxos state, and the
+ * One card per replica node: its worker, its actors with their protocol state, and the
  * buttons. Cards are built once and updated in place, so a button is never replaced under the
  * pointer while it is being clicked.
  */
@@ -95,6 +95,13 @@ function describe(a: ActorView): string {
     if (s.status === 'leader') return `LEADER in ${s.ballot} · chosen ${through(s.commitUpTo)} · ${s.inflight} in flight · ${s.pending} waiting`;
     if (s.status === 'candidate') return `candidate in ${s.ballot} (phase 1)`;
     return `follower${s.following !== null ? ` of node ${s.following}` : ''} · knows chosen ${through(s.commitUpTo)}`;
+  }
+  if (a.raft) {
+    const s = a.raft;
+    const log = `log ${s.snapIndex > 0 ? `#${num(s.snapIndex + 1)}` : '#1'}..#${num(s.lastIndex)}`;
+    if (s.status === 'leader') return `LEADER in term ${s.term} · committed ${num(s.commitIndex)} · ${log} · ${s.pending} waiting`;
+    if (s.status !== 'follower') return `${s.status} in term ${s.term}`;
+    return `follower in term ${s.term}${s.leader !== null ? ` of node ${s.leader}` : ''} · committed ${num(s.commitIndex)} · ${log}`;
   }
   if (a.replica) {
     const s = a.replica;

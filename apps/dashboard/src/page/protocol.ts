@@ -3,8 +3,8 @@
  * (POST /api/...). Types only: shared by the server (Node) and the page (browser).
  */
 
-/** Paxos roles on a replica node. */
-export type Role = 'acceptor' | 'leader' | 'replica';
+/** The roles on a replica node: Multi-Paxos's acceptor, leader candidate and replica, or Raft's node and replica. */
+export type Role = 'acceptor' | 'leader' | 'raft' | 'replica';
 
 /** A ballot as shown: `round.proposer`, or `0` for none. */
 export type BallotText = string;
@@ -33,6 +33,21 @@ export interface LeaderStateView {
   following: number | null;
 }
 
+/** A Raft node (Raft's election, log and replication in one actor). */
+export interface RaftStateView {
+  status: 'leader' | 'candidate' | 'pre-candidate' | 'follower';
+  term: number;
+  /** The node it follows (itself when leading), or null. */
+  leader: number | null;
+  /** Entries up to here are committed (entry i is slot i - 1). */
+  commitIndex: number;
+  lastIndex: number;
+  /** The log starts after here (compacted up to the replica's snapshot). */
+  snapIndex: number;
+  /** Client commands waiting for an entry. */
+  pending: number;
+}
+
 export interface ReplicaStateView {
   /** Slots below are applied to the map. */
   appliedUpTo: number;
@@ -54,6 +69,7 @@ export interface ActorView {
   messagesPerSecond: number;
   acceptor?: AcceptorStateView;
   leader?: LeaderStateView;
+  raft?: RaftStateView;
   replica?: ReplicaStateView;
 }
 
@@ -86,7 +102,7 @@ export interface ClusterView {
   /** E.g. "5 replicas · file storage · 8 clients". */
   title: string;
   nodes: NodeView[];
-  /** The replica node that leads now (highest ballot among those leading), or null. */
+  /** The replica node that leads now (highest ballot, or term, among those leading), or null. */
   leader: number | null;
   leaderChanges: number;
   restarts: number;

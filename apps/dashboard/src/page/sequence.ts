@@ -14,24 +14,24 @@ const ROW_HEIGHT = 17;
 const LEFT = 70;
 const HEAD = 38;
 
-/** Colour (a CSS custom property) of a message type. */
+/** Colour (a CSS custom property) of a message type (Multi-Paxos's, and Raft's alike: elections, replication). */
 function colorOf(m: TracedMessageView): string {
   const t = m.type;
-  if (t === 'm-prepare' || t === 'm-promise') return 'var(--phase1)';
-  if (t === 'm-accept' || t === 'm-accepted') return 'var(--phase2)';
+  if (t === 'm-prepare' || t === 'm-promise' || t.startsWith('r-vote')) return 'var(--phase1)';
+  if (t === 'm-accept' || t === 'm-accepted' || t.startsWith('r-append')) return 'var(--phase2)';
   if (t === 'm-reject') return 'var(--down)';
-  if (t.startsWith('m-heartbeat')) return 'var(--heartbeat)';
-  if (m.from === 'client' || m.to === 'client' || t === 'request' || t === 'read' || t === 'result' || t === 'read-result' || t === 'redirect') return 'var(--client)';
+  if (isHeartbeat(m)) return 'var(--heartbeat)';
+  if (m.from === 'client' || m.to === 'client' || t.startsWith('client-')) return 'var(--client)';
   return 'var(--decide)';
 }
 
 export function isHeartbeat(m: TracedMessageView): boolean {
-  return m.type.startsWith('m-heartbeat');
+  return m.type.startsWith('m-heartbeat') || m.type.startsWith('r-heartbeat');
 }
 
 /** `map-acceptor-3` → `acceptor 3`; other names as they are. */
 function shortName(name: string): [string, string] {
-  const m = /-(acceptor|leader|replica)-(\d+)$/.exec(name);
+  const m = /-(acceptor|leader|raft|replica)-(\d+)$/.exec(name);
   return m ? [m[1]!, `node ${m[2]}`] : [name, ''];
 }
 

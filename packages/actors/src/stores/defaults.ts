@@ -3,8 +3,8 @@ export const storageDefaults = {
   groupCommit: true,
   /** 64 MiB */
   maxLogBytes: 64 * 1024 * 1024,
-  /** 32 MiB */
-  sharedBytes: 32 * 1024 * 1024,
+  /** 128 MiB (address space reserved at once; memory taken as the log fills it). */
+  sharedBytes: 128 * 1024 * 1024,
   /** 16 MiB */
   maxRecordBytes: 16 * 1024 * 1024,
   /** 4 MiB */

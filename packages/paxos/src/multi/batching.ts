@@ -14,6 +14,7 @@ import { applyLag, recordProposed, type FlowControlState } from './flow-control.
 import type { MultiAcceptorMsg, SlotValue } from './messages.js';
 import type { LeaderOptions } from './options.js';
 import { propose, type PipelineState, type Proposing } from './pipeline.js';
+import type { RetentionState } from './retention.js';
 
 /** Builds slot values (one per thread; a flush runs to its end within one turn). */
 const builder = new SlotBuilder();
@@ -43,6 +44,7 @@ export interface Batching extends Proposing {
   readonly pipeline: PipelineState;
   readonly batching: BatchingState;
   readonly flow: FlowControlState;
+  readonly retention: RetentionState;
   readonly stats: { chosen: number; batches: number; commands: number; redirects: number };
 }
 
@@ -99,7 +101,8 @@ export function flush(l: Batching, ctx: Ctx): void {
   const o = l.opts;
   const s = l.batching;
   const p = l.pipeline;
-  while (s.pendingHead < s.pending.length && p.inflight.size < o.window && p.inflightBytes < o.maxInflightBytes && applyLag(l.flow) < o.maxApplyLag) {
+  while (s.pendingHead < s.pending.length && p.inflight.size < o.window && p.inflightBytes < o.maxInflightBytes && applyLag(l.flow) < o.maxApplyLag
+    && l.retention.keptBytesTotal + p.inflightBytes < o.maxAcceptorBytes) {
     // A request larger than the batch bounds makes a slot of its own.
     while (s.pendingHead < s.pending.length && (builder.count === 0 || (builder.commands < o.maxBatchCommands && builder.bytes < o.maxBatchBytes))) {
       const w = s.pending[s.pendingHead]!;

@@ -3,7 +3,7 @@
  *
  * A follower that has not heard a leader for a randomised election timeout campaigns: it takes
  * a ballot above every one it has seen (its rounds reserved durably first, so a restart never
- * reuses one) and asks every acceptor to promise it. With a majority of promises it is elected;
+ * reuses one) and asks every acceptor to promise it. With a phase-1 quorum of promises (`q1`) it is elected;
  * the promises also report every slot the acceptors accepted, which the new leader re-decides.
  * A higher ballot seen anywhere (a rejection, another leader's heartbeat) makes it step down.
  *
@@ -58,7 +58,7 @@ type Ctx = ActorContext<any, LeaderDurable>;
  * A follower's election state, from what was persisted (if anything). The preferred leader
  * campaigns at once at a cold start; restarted, it waits like everyone.
  */
-export function newElection(index: number, majority: number, opts: LeaderOptions, recovered: LeaderDurable | undefined, ctx: Ctx): ElectionState {
+export function newElection(index: number, q1: number, opts: LeaderOptions, recovered: LeaderDurable | undefined, ctx: Ctx): ElectionState {
   if (recovered !== undefined) {
     // Paired with the write in `campaign`: reservations are whole rounds above zero.
     assert(Number.isSafeInteger(recovered.reservedRound) && recovered.reservedRound > 0, `leader ${index}: recovered a reserved round of ${recovered.reservedRound}`);
@@ -73,7 +73,7 @@ export function newElection(index: number, majority: number, opts: LeaderOptions
     leaderIndex: -1,
     lastHeard: now,
     electionDeadline: !recovered && index === opts.preferredLeader ? now : now + electionTimeout(opts, ctx),
-    promises: new QuorumTally(majority),
+    promises: new QuorumTally(q1),
     recovered: new IntMap(),
     maxTruncated: 0,
   };
@@ -107,7 +107,7 @@ export function campaign(l: Electing, ctx: Ctx): void {
   for (const a of l.acceptors) ctx.send(a, m);
 }
 
-/** Phase 1b: counts a promise for our ballot. True when it completes a majority: we are elected. */
+/** Phase 1b: counts a promise for our ballot. True when it completes a phase-1 quorum: we are elected. */
 export function onPromise(e: ElectionState, m: MPromise): boolean {
   if (e.status !== 'candidate' || m.ballot !== e.ballot || e.promises.has(m.acceptor)) return false;
   if (m.truncatedBelow > e.maxTruncated) e.maxTruncated = m.truncatedBelow;

@@ -4,8 +4,9 @@
  *
  * Flow control: the leader proposes at most `maxApplyLag` commands beyond what a majority of the
  * replicas heard from lately has applied, so slow replicas bound the backlog of decided slots
- * in front of them. Truncation: once every live replica's snapshot covers a slot (and a
- * majority of them is live), the acceptors may drop it.
+ * in front of them. Truncation: once the snapshots of a majority of the live replicas cover a
+ * slot, the acceptors may drop it (a replica behind that point catches up from a peer's
+ * snapshot, sent in chunks), so one slow replica does not hold the acceptors' logs back.
  *
  * Replicas not heard from for `replicaTimeoutMs` count for neither: they may be down, and must
  * not hold the leader back.
@@ -83,5 +84,6 @@ export function onApplied(f: FlowControlState, m: MApplied, now: number, majorit
   const keepFrom = f.quorumApplied - 1;
   if (keepFrom - f.commandsFrom > f.commandsThrough.size) { f.commandsThrough.clear(); f.commandsFrom = keepFrom; }
   while (f.commandsFrom < keepFrom) f.commandsThrough.delete(f.commandsFrom++);
-  return { advanced: f.quorumApplied > before, snapshotsCover: Math.min(...live.map((r) => r.at)) };
+  const covered = live.map((r) => r.at).sort((a, b) => b - a);
+  return { advanced: f.quorumApplied > before, snapshotsCover: covered[majority - 1]! };
 }

@@ -1,10 +1,13 @@
 /**
  * The leader's heartbeat rounds. Each round goes to the acceptors, the other leaders and the
  * replicas: followers do not campaign while they hear it, replicas learn the commit point (and
- * fetch what they missed), and acceptors acknowledge it. A round acknowledged by a majority of
- * acceptors confirms that we still led when it was sent (what linearizable reads wait for) and
- * renews the lease: the acceptors promise no one else for `leaseMs` after acknowledging, so
- * until `sentAt + leaseMs × (1 − maxClockDrift)` no other leader can be elected.
+ * fetch what they missed), and acceptors acknowledge it. A round acknowledged by enough
+ * acceptors to meet every phase-1 quorum (acceptors − q1 + 1: a majority with majority quorums;
+ * with Flexible Paxos's q1 = 4 of 5, two) confirms that we still led when it was sent (what
+ * linearizable reads wait for): a leader elected since would have needed the promise of one of
+ * them. It also renews the lease: the acceptors promise no one else for `leaseMs` after
+ * acknowledging, so until `sentAt + leaseMs × (1 − maxClockDrift)` no other leader can gather a
+ * phase-1 quorum.
  *
  * Pure: it touches the world only through `ctx`.
  */
@@ -20,7 +23,7 @@ export interface HeartbeatState {
   sentAt: number;
   /** The acceptors that acknowledged the current round. */
   acks: QuorumTally;
-  /** The latest round a majority acknowledged. */
+  /** The latest round a confirming quorum acknowledged. */
   confirmedRound: number;
   /** Lease reads are served at once until then (local clock). */
   leaseUntil: number;
@@ -42,8 +45,8 @@ export interface Heartbeating {
 
 type Ctx = ActorContext<any, unknown>;
 
-export function newHeartbeats(majority: number): HeartbeatState {
-  return { round: 0, sentAt: 0, acks: new QuorumTally(majority), confirmedRound: 0, leaseUntil: 0, lastSentAt: -Infinity };
+export function newHeartbeats(confirm: number): HeartbeatState {
+  return { round: 0, sentAt: 0, acks: new QuorumTally(confirm), confirmedRound: 0, leaseUntil: 0, lastSentAt: -Infinity };
 }
 
 /** A heartbeat is due (the leader sends one every `heartbeatMs`). */
@@ -67,7 +70,7 @@ export function sendHeartbeat(l: Heartbeating, ctx: Ctx): void {
 }
 
 /**
- * An acceptor acknowledged a round. True when this completes a majority for the current round:
+ * An acceptor acknowledged a round. True when this completes a confirming quorum for the current round:
  * leadership is confirmed as of its send time, and the lease renewed.
  */
 export function onHeartbeatAck(l: Heartbeating, m: MHeartbeatAck): boolean {

@@ -1,6 +1,7 @@
 /**
  * Multi-Paxos safety, checked over all actors after every simulation step:
- *  - one value per slot: at most one value is chosen for each slot;
+ *  - one value per slot: at most one value is chosen for each slot (chosen: accepted in one
+ *    ballot by a phase-2 quorum, `q2`; a majority unless the leaders use Flexible Paxos quorums);
  *  - replicas' applied logs are prefixes of one another (compared through running digests);
  *  - each replica's applied log only grows: within an incarnation its applied point never moves
  *    back, and at no time does any replica's history differ from what was seen before.
@@ -20,7 +21,8 @@ const isMultiAcceptor = (s: unknown): s is MultiAcceptorState => (s as MultiAcce
 const isReplica = (s: unknown): s is ReplicaState => (s as ReplicaState | undefined)?.role === 'replica';
 
 export class MultiPaxosInvariants {
-  private readonly majority: number;
+  /** Acceptances in one ballot that choose a slot: a phase-2 quorum. */
+  private readonly phase2: number;
   /** slot → ballot → voted value and its voters. */
   private readonly votes = new IntMap<Map<Ballot, { value: SlotValue; voters: QuorumTally }>>();
   private readonly chosen = new IntMap<SlotValue>();
@@ -31,8 +33,9 @@ export class MultiPaxosInvariants {
   /** acceptor state object → the version last checked (a restarted acceptor is a new object). */
   private readonly seenVersions = new WeakMap<object, number>();
 
-  constructor(readonly acceptorCount: number) {
-    this.majority = majorityOf(acceptorCount);
+  /** `phase2Quorum`: the leaders' q2 (Flexible Paxos); a majority by default. */
+  constructor(readonly acceptorCount: number, phase2Quorum = majorityOf(acceptorCount)) {
+    this.phase2 = phase2Quorum;
   }
 
   observe(view: ClusterView): MultiViolation | null {
@@ -61,7 +64,7 @@ export class MultiPaxosInvariants {
     let byBallot = this.votes.get(slot);
     if (!byBallot) { byBallot = new Map(); this.votes.set(slot, byBallot); }
     let v = byBallot.get(b);
-    if (!v) { v = { value, voters: new QuorumTally(this.majority) }; byBallot.set(b, v); }
+    if (!v) { v = { value, voters: new QuorumTally(this.phase2) }; byBallot.set(b, v); }
     if (!sameSlotValue(v.value, value)) return { property: 'one-value-per-slot', message: `slot ${slot}, ballot ${formatBallot(b)}: two values accepted (${show(v.value)} / ${show(value)})` };
     v.voters.add(acceptor);
     if (!v.voters.reached) return null;

@@ -3,11 +3,12 @@
  * and dispatches its messages.
  *
  * Election by ballot (`election.ts`): a follower that has not heard a leader for a randomised
- * election timeout runs phase 1 with a higher ballot, once for every slot. With a majority of
- * promises it is the leader: it re-proposes, in its ballot, the highest-numbered accepted value
+ * election timeout runs phase 1 with a higher ballot, once for every slot. With a phase-1 quorum of
+ * promises (`q1`, a majority by default) it is the leader: it re-proposes, in its ballot, the highest-numbered accepted value
  * of every slot the promises report, and fills the gaps with no-ops. Then phase 2 per slot
  * (`pipeline.ts`): client commands are batched into slot values (`batching.ts`) and up to
- * `window` slots are in flight at once. A slot accepted by a majority is chosen; the chosen
+ * `window` slots are in flight at once. A slot accepted by a phase-2 quorum (`q2`, a majority by
+ * default; q1 + q2 must exceed the acceptors: Flexible Paxos) is chosen; the chosen
  * prefix goes to the replicas, and the leader keeps it for replicas that missed it
  * (`retention.ts`), as long as their reports allow (`flow-control.ts`).
  *
@@ -30,13 +31,13 @@ import {
 import { applyLag, newFlowControl, onApplied as heardReplica, startReign as startFlowReign, type FlowControlState } from './flow-control.js';
 import { dropLease, heartbeatDue, newHeartbeats, onHeartbeatAck, sendHeartbeat, type HeartbeatState } from './heartbeats.js';
 import type { MAccepted, MApplied, MDecide, MFetch, MHeartbeat, MHeartbeatAck, MPromise, MReject, MTruncated, MultiAcceptorMsg } from './messages.js';
-import { checkLeaderArgs, checkLeaderTuning, leaderOptions, type LeaderOptions, type LeaderTuning } from './options.js';
+import { checkLeaderArgs, checkLeaderTuning, leaderOptions, leaderQuorums, type LeaderOptions, type LeaderQuorums, type LeaderTuning } from './options.js';
 import {
   abandon, learnCommit, newPipeline, onAccepted, propose, retransmit, skipTruncated, startReign as startPipelineReign, takeChosen,
   type PipelineState,
 } from './pipeline.js';
 import { newReads, onRead, returnReads, serveReads, type ReadsState } from './reads.js';
-import { forgetBelow, keep, newRetention, onFetch, startReign as startRetentionReign, truncate, type RetentionState } from './retention.js';
+import { askSnapshots, forgetBelow, keep, newRetention, onFetch, startReign as startRetentionReign, truncate, type RetentionState } from './retention.js';
 
 export { defaultLeaderOptions, type LeaderOptions, type LeaderTuning } from './options.js';
 export type { LeaderDurable, LeaderStatus } from './election.js';
@@ -72,8 +73,12 @@ export interface LeaderState {
   acceptors: ActorRef<MultiAcceptorMsg>[];
   replicas: ActorRef<any>[];
   leaders: ActorRef<LeaderMsg>[];
-  /** Acceptors in a quorum: a majority of them. */
+  /** Replicas whose reports flow control waits for: a majority of them. */
   majority: number;
+  /** Acceptors in a phase-1 quorum, a phase-2 quorum, and a confirming heartbeat round (options q1, q2). */
+  quorums: LeaderQuorums;
+  /** Phase 2 (what the pipeline counts): `quorums.q2`. */
+  q2: number;
   opts: LeaderOptions;
   /** Phase 1: status, ballots, the campaign. */
   election: ElectionState;
@@ -103,6 +108,7 @@ export const Leader = defineActor<LeaderState, LeaderMsg, LeaderArgs, LeaderDura
     checkLeaderArgs(args, `leader ${String(args?.index)}`);
     const opts = leaderOptions(args.options, `leader ${args.index}: options`);
     const majority = majorityOf(args.acceptors.length);
+    const quorums = leaderQuorums(opts, args.acceptors.length, `leader ${args.index}: options`);
     const s: LeaderState = {
       role: 'leader',
       index: args.index,
@@ -111,11 +117,13 @@ export const Leader = defineActor<LeaderState, LeaderMsg, LeaderArgs, LeaderDura
       replicas: args.replicas ?? [],
       leaders: args.leaders ?? [],
       majority,
+      quorums,
+      q2: quorums.q2,
       opts,
-      election: newElection(args.index, majority, opts, recovered, ctx),
+      election: newElection(args.index, quorums.q1, opts, recovered, ctx),
       pipeline: newPipeline(),
       batching: newBatching(),
-      heartbeats: newHeartbeats(majority),
+      heartbeats: newHeartbeats(quorums.confirm),
       reads: newReads(),
       retention: newRetention(),
       flow: newFlowControl(),
@@ -131,7 +139,7 @@ export const Leader = defineActor<LeaderState, LeaderMsg, LeaderArgs, LeaderDura
     inflightBytes: s.pipeline.inflightBytes, rtt: { ...s.pipeline.rtt }, pending: pendingCount(s.batching), reads: s.reads.waiting.length,
     leaseUntil: s.heartbeats.leaseUntil, confirmedRound: s.heartbeats.confirmedRound, decidedFrom: s.retention.decidedFrom,
     truncatedBelow: s.retention.truncatedBelow, quorumApplied: s.flow.quorumApplied, applyLag: applyLag(s.flow),
-    reservedRound: s.election.reservedRound, opts: s.opts, stats: s.stats,
+    reservedRound: s.election.reservedRound, quorums: s.quorums, opts: s.opts, stats: s.stats,
   }),
 
   receive(s, msg, ctx) {
@@ -225,8 +233,9 @@ function onHeartbeat(s: LeaderState, m: MHeartbeat, ctx: Ctx): void {
 /** Moves the commit point over every chosen slot in order and sends them to the replicas. */
 function commit(s: LeaderState, ctx: Ctx): void {
   const { first, values } = takeChosen(s.pipeline);
-  keep(s.retention, first, values, s.opts.maxRetainedSlots);
+  keep(s.retention, first, values, s.opts.maxRetainedSlots, s.opts.maxRetainedBytes);
   if (values.length === 0) return;
+  askSnapshots(s.retention, s.opts.maxAcceptorBytes, ctx.now(), s.opts.maxRetransmitMs, s.replicas, ctx);
   const d: MDecide = { type: 'm-decide', firstSlot: first, values };
   for (const r of s.replicas) ctx.send(r, d);
   if (s.pipeline.commitUpTo >= s.pipeline.readyAt) serveReads(s, ctx);
@@ -237,8 +246,10 @@ function commit(s: LeaderState, ctx: Ctx): void {
 function onApplied(s: LeaderState, m: MApplied, ctx: Ctx): void {
   const r = heardReplica(s.flow, m, ctx.now(), s.majority, s.opts.replicaTimeoutMs);
   if (s.election.status !== 'leader') return;
-  if (r.advanced) flush(s, ctx);
+  const keptBefore = s.retention.keptBytesTotal;
   if (r.snapshotsCover !== null) truncate(s.retention, r.snapshotsCover, s.pipeline.commitUpTo, s.acceptors, ctx);
+  // Room for more proposals: a majority applied more, or the acceptors keep less.
+  if (r.advanced || s.retention.keptBytesTotal < keptBefore) flush(s, ctx);
 }
 
 function onTick(s: LeaderState, ctx: Ctx): void {
@@ -249,6 +260,7 @@ function onTick(s: LeaderState, ctx: Ctx): void {
   }
   if (heartbeatDue(s, ctx.now())) sendHeartbeat(s, ctx);
   retransmit(s, ctx);
+  askSnapshots(s.retention, s.opts.maxAcceptorBytes, ctx.now(), s.opts.maxRetransmitMs, s.replicas, ctx);
 }
 
 /**

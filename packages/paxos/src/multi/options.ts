@@ -20,6 +20,16 @@ export interface LeaderOptions {
    * window is bounded by bytes before slots (every slot goes to every acceptor). Default 8 MiB.
    */
   maxInflightBytes: number;
+  /**
+   * Bytes the acceptors keep, at most: chosen slots not yet truncated (replicas' snapshots cut
+   * them) plus the slots in flight. Past it the leader proposes no more until truncation catches
+   * up, so acceptors' durable data stays bounded (a `shared` store holds what its buffer allows:
+   * half of `storage.sharedBytes` for all the actors of a worker, and its compaction rewrites
+   * the live data, so keep this well below). At half of it the leader asks the replicas for
+   * snapshots. Default 16 MiB (a replicated cluster with `file` or `memory` storage: 256 MiB, so
+   * that a state of a GiB is not snapshotted every few MiB of writes).
+   */
+  maxAcceptorBytes: number;
   /** Commands waiting for room in the window; beyond, clients are told to retry. Default 100000. */
   maxPendingCommands: number;
   /**
@@ -62,6 +72,19 @@ export interface LeaderOptions {
   preferredLeader: number;
   /** Chosen slots kept for replicas that missed them (beyond, they install a peer's snapshot). Default 65536. */
   maxRetainedSlots: number;
+  /** ... and their bytes at most. Default 32 MiB. */
+  maxRetainedBytes: number;
+  /**
+   * Flexible Paxos (Howard, Malkhi, Spiegelman, 2016): promises a leader needs to be elected
+   * (phase 1), as a number of acceptors, or `'majority'`. With `q2`, q1 + q2 must exceed the
+   * number of acceptors: every phase-1 quorum then meets every phase-2 quorum, which is all Paxos
+   * needs of them. A large q1 and a small q2 make every slot cheaper and elections rarer-but-harder
+   * (with N = 5, q1 = 4, q2 = 2: a slot is chosen by two acceptors, and a leader can be elected
+   * with one acceptor down). Default `'majority'`.
+   */
+  q1: number | 'majority';
+  /** Acceptances that choose a slot (phase 2), or `'majority'`. Default `'majority'`. */
+  q2: number | 'majority';
 }
 
 export const defaultLeaderOptions: LeaderOptions = {
@@ -69,6 +92,7 @@ export const defaultLeaderOptions: LeaderOptions = {
   maxBatchCommands: 1024,
   maxBatchBytes: 1 << 20,
   maxInflightBytes: 8 << 20,
+  maxAcceptorBytes: 16 << 20,
   maxPendingCommands: 100_000,
   maxApplyLag: 65_536,
   maxPendingReads: 10_000,
@@ -83,6 +107,9 @@ export const defaultLeaderOptions: LeaderOptions = {
   replicaTimeoutMs: 5_000,
   preferredLeader: 0,
   maxRetainedSlots: 65_536,
+  maxRetainedBytes: 32 << 20,
+  q1: 'majority',
+  q2: 'majority',
 };
 
 /**
@@ -92,10 +119,12 @@ export const defaultLeaderOptions: LeaderOptions = {
  * reads), and heartbeats, election timeouts and ticks must keep their order across all nodes.
  */
 export type LeaderTuning = Pick<LeaderOptions,
-  'window' | 'maxBatchCommands' | 'maxBatchBytes' | 'maxInflightBytes' | 'maxPendingCommands' | 'maxApplyLag' | 'maxPendingReads' | 'maxRetainedSlots'>;
+  'window' | 'maxBatchCommands' | 'maxBatchBytes' | 'maxInflightBytes' | 'maxAcceptorBytes' | 'maxPendingCommands' | 'maxApplyLag' | 'maxPendingReads'
+  | 'maxRetainedSlots' | 'maxRetainedBytes'>;
 
 const TUNABLE: readonly (keyof LeaderOptions)[] = [
-  'window', 'maxBatchCommands', 'maxBatchBytes', 'maxInflightBytes', 'maxPendingCommands', 'maxApplyLag', 'maxPendingReads', 'maxRetainedSlots',
+  'window', 'maxBatchCommands', 'maxBatchBytes', 'maxInflightBytes', 'maxAcceptorBytes', 'maxPendingCommands', 'maxApplyLag', 'maxPendingReads',
+  'maxRetainedSlots', 'maxRetainedBytes',
 ];
 
 /** Bounds and timing of a replica. Every one is named and has a default. */
@@ -172,7 +201,7 @@ export const defaultReplicaOptions: ReplicaOptions = {
 
 // ------------------------------------------------------------------ rules
 
-type Kind = 'count' | 'ms' | 'fraction' | 'flag' | 'node';
+type Kind = 'count' | 'ms' | 'fraction' | 'flag' | 'node' | 'quorum';
 
 /** What each value must be, by kind (the first half of every check). */
 const KIND_RULE: Record<Kind, [test: (v: unknown) => boolean, rule: string]> = {
@@ -181,13 +210,14 @@ const KIND_RULE: Record<Kind, [test: (v: unknown) => boolean, rule: string]> = {
   fraction: [(v) => typeof v === 'number' && v >= 0 && v < 1, 'a number in [0, 1)'],
   flag: [(v) => typeof v === 'boolean', 'true or false'],
   node: [(v) => Number.isSafeInteger(v) && (v as number) >= -1, 'a node number, or -1 for none'],
+  quorum: [(v) => v === 'majority' || (Number.isSafeInteger(v) && (v as number) > 0), 'a positive number of acceptors, or \'majority\''],
 };
 
 const LEADER_KINDS: Record<keyof LeaderOptions, Kind> = {
-  window: 'count', maxBatchCommands: 'count', maxBatchBytes: 'count', maxInflightBytes: 'count', maxPendingCommands: 'count',
+  window: 'count', maxBatchCommands: 'count', maxBatchBytes: 'count', maxInflightBytes: 'count', maxAcceptorBytes: 'count', maxPendingCommands: 'count',
   maxApplyLag: 'count', maxPendingReads: 'count', heartbeatMs: 'ms', electionTimeoutMs: 'ms', leaseMs: 'ms', maxClockDrift: 'fraction',
   retransmitMs: 'ms', maxRetransmitMs: 'ms', tickMs: 'ms', roundReserve: 'count', replicaTimeoutMs: 'ms', preferredLeader: 'node',
-  maxRetainedSlots: 'count',
+  maxRetainedSlots: 'count', maxRetainedBytes: 'count', q1: 'quorum', q2: 'quorum',
 };
 
 const REPLICA_KINDS: Record<keyof ReplicaOptions, Kind> = {
@@ -286,9 +316,43 @@ export function checkLeaderArgs(args: { index: unknown; acceptors: unknown }, wh
   }
 }
 
+/** The quorum sizes of a leader with `acceptors` acceptors (see LeaderOptions.q1, q2). */
+export interface LeaderQuorums {
+  /** Promises that elect a leader (phase 1). */
+  q1: number;
+  /** Acceptances that choose a slot (phase 2). */
+  q2: number;
+  /**
+   * Acknowledgements of a heartbeat round that confirm leadership (linearizable reads) and renew
+   * the lease: enough to meet every phase-1 quorum (acceptors − q1 + 1), so no other leader can
+   * have been elected, or be elected within the lease, without one of them. At most q2.
+   */
+  confirm: number;
+}
+
+/**
+ * The quorums of `acceptors` acceptors under these options, checked: each in 1..acceptors, and
+ * q1 + q2 > acceptors (Flexible Paxos). Throws {@link InvalidOptionError} naming both and the rule.
+ */
+export function leaderQuorums(o: Pick<LeaderOptions, 'q1' | 'q2'>, acceptors: number, where = 'leader options'): LeaderQuorums {
+  const majority = Math.floor(acceptors / 2) + 1;
+  const q1 = o.q1 === 'majority' ? majority : o.q1;
+  const q2 = o.q2 === 'majority' ? majority : o.q2;
+  for (const [name, q] of [['q1', q1], ['q2', q2]] as const) {
+    if (!(Number.isSafeInteger(q) && q >= 1 && q <= acceptors)) {
+      throw new InvalidOptionError(`${where}: ${name} (${q}) must be a number of acceptors in 1..${acceptors}, or 'majority'`);
+    }
+  }
+  if (q1 + q2 <= acceptors) {
+    throw new InvalidOptionError(`${where}: q1 (${q1}) + q2 (${q2}) must exceed the number of acceptors (${acceptors}): ` +
+      'a leader elected by a phase-1 quorum must hear of every value a phase-2 quorum may have chosen (Flexible Paxos), so every two of them must share an acceptor');
+  }
+  return { q1, q2, confirm: acceptors - q1 + 1 };
+}
+
 /**
  * Checks the options of a whole cluster before any of its actors starts: each role's options,
- * and the leader's `preferredLeader` among the `nodes`.
+ * the leader's `preferredLeader` among the `nodes`, and its quorums (one acceptor per node).
  */
 export function checkClusterOptions(o: { nodes: number; leader?: Partial<LeaderOptions>; replica?: Partial<ReplicaOptions> }, where = 'cluster'): { leader: LeaderOptions; replica: ReplicaOptions } {
   const leader = leaderOptions(o.leader, `${where}: leader options`);
@@ -296,6 +360,7 @@ export function checkClusterOptions(o: { nodes: number; leader?: Partial<LeaderO
   if (leader.preferredLeader >= o.nodes) {
     throw new InvalidOptionError(`${where}: leader options: preferredLeader (${leader.preferredLeader}) must be a node of the cluster (0..${o.nodes - 1}), or -1 for none`);
   }
+  leaderQuorums(leader, o.nodes, `${where}: leader options`);
   return { leader, replica };
 }
 

@@ -2,7 +2,7 @@
  * The leader's phase 2: slots in flight (pipelining), their acceptances, the commit point, and
  * retransmission to acceptors that did not answer.
  *
- * Each slot is sent to every acceptor in the leader's ballot; a majority of acceptances chooses
+ * Each slot is sent to every acceptor in the leader's ballot; a phase-2 quorum of acceptances chooses
  * it. The commit point moves over chosen slots in order, so everything below it is chosen. A
  * slot not chosen in time goes again to the acceptors that have not answered, after a wait set
  * by the measured round trip (smoothed, plus four deviations, as TCP's estimator), doubling per
@@ -52,7 +52,8 @@ export interface PipelineState {
 /** What phase 2 needs of its leader. */
 export interface Proposing {
   readonly acceptors: readonly ActorRef<MultiAcceptorMsg>[];
-  readonly majority: number;
+  /** Acceptances that choose a slot: a phase-2 quorum. */
+  readonly q2: number;
   readonly opts: LeaderOptions;
   readonly election: { readonly ballot: Ballot; readonly status: string };
   readonly pipeline: PipelineState;
@@ -85,7 +86,7 @@ export function propose(l: Proposing, slot: number, value: SlotValue, bytes: num
   const now = ctx.now();
   const wait = retransmitWait(p.rtt, l.opts);
   p.inflightBytes += bytes;
-  p.inflight.set(slot, { value, bytes, acks: new QuorumTally(l.majority), sentAt: now, resent: false, retransmitAt: now + wait, retransmitDelay: wait, chosen: false });
+  p.inflight.set(slot, { value, bytes, acks: new QuorumTally(l.q2), sentAt: now, resent: false, retransmitAt: now + wait, retransmitDelay: wait, chosen: false });
   const m: MAccept = { type: 'm-accept', ballot: l.election.ballot, slot, value, commitUpTo: p.commitUpTo };
   for (const a of l.acceptors) ctx.send(a, m);
 }

@@ -77,6 +77,7 @@ export function snapshotStep(s: ReplicaState, ctx: Ctx): void {
 
 function reportSnapshot(s: ReplicaState, ctx: Ctx): void {
   s.reportedUpTo = s.exec.appliedUpTo;
+  s.reportedCommands = s.exec.applied;
   for (const l of s.leaders) ctx.send(l, { type: 'm-applied', replica: s.index, appliedUpTo: s.exec.appliedUpTo, snapshotAt: s.snapshot?.index ?? 0 });
 }
 

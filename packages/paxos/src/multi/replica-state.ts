@@ -46,6 +46,8 @@ export type ReplicaMsg =
   | { type: 'watch-progress'; to: ActorRef<MProgress> } | { type: 'unwatch-progress'; to: ActorRef<MProgress> }
   | { type: 'watch-divergence'; to: ActorRef<MDivergence> }
   | { type: 'tick' } | { type: 'snapshot-step' } | { type: 'restore-step' } | { type: 'apply-guarded' }
+  /** An operator's (or a benchmark's): take a snapshot now, if anything was applied since the last. */
+  | { type: 'snapshot-now' }
   | { type: 'configure'; replicas?: ActorRef<ReplicaMsg>[]; leaders?: ActorRef<any>[] };
 
 export interface ReplicaArgs {
@@ -129,8 +131,9 @@ export interface ReplicaState {
   changes: AppliedChange[] | null;
   /** Where the executor's outcomes go (answers, changes). */
   sink: ResultSink;
-  /** The applied point last reported to the leaders. */
+  /** The applied point last reported to the leaders, and the commands applied then. */
   reportedUpTo: number;
+  reportedCommands: number;
   /** Digests of this replica at recent checkpoints (every `digestEverySlots`), and peers' not yet compared. */
   checkpoints: IntMap<[log: number, state: number]>;
   peerDigests: MDigest[];

@@ -32,6 +32,9 @@ export type {
   AppliedChange, MChanges, MDivergence, MProgress, MSubscriptionRefused, ReplicaArgs, ReplicaMsg, ReplicaState,
 } from './replica-state.js';
 
+/** Commands applied since the last report that make a report due (about a full slot's worth). */
+const REPORT_EVERY_COMMANDS = 1024;
+
 export const Replica = defineActor<ReplicaState, ReplicaMsg, ReplicaArgs, unknown>({
   module: import.meta.url,
   label: 'Replica',
@@ -67,6 +70,7 @@ export const Replica = defineActor<ReplicaState, ReplicaMsg, ReplicaArgs, unknow
       changes: null,
       sink: null as unknown as ResultSink,
       reportedUpTo: -1,
+      reportedCommands: 0,
       checkpoints: new IntMap(),
       peerDigests: [],
       diverged: new Set(),
@@ -92,6 +96,7 @@ export const Replica = defineActor<ReplicaState, ReplicaMsg, ReplicaArgs, unknow
   inspect: (s) => ({
     role: s.role, index: s.index, machine: s.machine.key, appliedUpTo: s.exec.appliedUpTo, knownUpTo: s.knownUpTo, digest: s.exec.digest,
     sessions: s.exec.sessions.size, stateBytes: s.exec.stateBytes, ahead: s.ahead.size, log: s.log.size, snapshotAt: s.snapshot?.index ?? 0,
+    snapshotBytes: s.snapshot?.bytes ?? 0,
     writingSnapshot: s.writing?.index ?? null, restoring: s.restoring ? { from: s.restoring.from, next: s.restoring.next, chunks: s.restoring.chunks } : null,
     reads: s.answers.waitingReads, routes: s.answers.routeCount, halted: s.halted, guarded: s.guard !== null,
   }),
@@ -115,6 +120,7 @@ export const Replica = defineActor<ReplicaState, ReplicaMsg, ReplicaArgs, unknow
       case 'm-snapshot-pull': onSnapshotPull(s, msg, c); break;
       case 'm-snapshot-chunk': if (onSnapshotChunk(s, msg, c)) afterRestore(s, c); break;
       case 'snapshot-step': snapshotStep(s, c); break;
+      case 'snapshot-now': if (s.writing === null && s.restoring === null && s.slotsSinceSnapshot > 0) startSnapshot(s, c); break;
       case 'restore-step': if (restoreStep(s, c)) afterRestore(s, c); break;
       case 'apply-guarded': applyGuarded(s); applyReady(s, c); break;
       case 'm-digest': onDigest(s, msg, c); break;
@@ -198,7 +204,8 @@ function sinkOf(s: ReplicaState): ResultSink {
     result(client, sessionNo, seq, outcome, bytes, command, applied, index) {
       s.answers.result(client, sessionNo, seq, outcome, bytes, command, applied, index);
       if (applied && s.changes !== null) {
-        s.changes.push({ slot: index - 1, client, sessionNo, seq, ok: outcome === Outcome.Ok, command, result: bytes });
+        // A copy: the command is a view of the slot's bytes, read in place.
+        s.changes.push({ slot: index - 1, client, sessionNo, seq, ok: outcome === Outcome.Ok, command: command.slice(), result: bytes });
       }
     },
   };
@@ -210,7 +217,9 @@ export function afterApply(s: ReplicaState, start: number, ctx: Ctx): void {
   const send = (to: ActorRef<any>, m: ClientReply): void => ctx.send(to, m);
   s.answers.flushResults(applied, send);
   if (applied === start) return;
-  if (applied - s.reportedUpTo >= s.opts.reportEverySlots) reportApplied(s, ctx);
+  // Every `reportEverySlots` slots, or sooner once as many commands as a full slot were applied
+  // since the last report (flow control counts commands: large slots must not wait for 16).
+  if (applied - s.reportedUpTo >= s.opts.reportEverySlots || s.exec.applied - s.reportedCommands >= REPORT_EVERY_COMMANDS) reportApplied(s, ctx);
   if (s.changes !== null && s.changes.length > 0) {
     const m: MChanges = { type: 'changes', replica: s.index, changes: s.changes };
     for (const sub of s.subscribers) ctx.send(sub, m);
@@ -234,6 +243,7 @@ function afterRestore(s: ReplicaState, ctx: Ctx): void {
 /** Tells the leaders how far this replica applied, and its snapshot point (what they may truncate). */
 export function reportApplied(s: ReplicaState, ctx: Ctx): void {
   s.reportedUpTo = s.exec.appliedUpTo;
+  s.reportedCommands = s.exec.applied;
   const m: MApplied = { type: 'm-applied', replica: s.index, appliedUpTo: s.exec.appliedUpTo, snapshotAt: s.snapshot?.index ?? 0 };
   for (const l of s.leaders) ctx.send(l, m);
 }

@@ -22,27 +22,57 @@ export interface RetentionState {
   decidedFrom: number;
   /** The acceptors were told to drop the slots below (it only grows). */
   truncatedBelow: number;
+  /** Bytes of the values in `decided`. */
+  decidedBytes: number;
+  /** Bytes of each chosen slot the acceptors still keep (from `truncatedBelow` on), and their sum. */
+  keptBytes: IntMap<number>;
+  keptBytesTotal: number;
+  /** When the replicas were last asked for snapshots (see `askSnapshots`). */
+  snapshotsAskedAt: number;
 }
 
 type Ctx = ActorContext<any, unknown>;
 
 export function newRetention(): RetentionState {
-  return { decided: new IntMap(), decidedFrom: 0, truncatedBelow: 0 };
+  return { decided: new IntMap(), decidedFrom: 0, decidedBytes: 0, truncatedBelow: 0, keptBytes: new IntMap(), keptBytesTotal: 0, snapshotsAskedAt: Number.NEGATIVE_INFINITY };
 }
 
 /** A new reign keeps what it decides from `from` on. */
 export function startReign(r: RetentionState, from: number): void {
   r.decided.clear();
   r.decidedFrom = from;
+  r.decidedBytes = 0;
+  r.keptBytes.clear();
+  r.keptBytesTotal = 0;
 }
 
-/** Keeps the values of slots `first`.. just chosen; the oldest beyond `maxRetainedSlots` go. */
-export function keep(r: RetentionState, first: number, values: readonly SlotValue[], maxRetainedSlots: number): void {
-  for (let i = 0; i < values.length; i++) r.decided.set(first + i, values[i]!);
+/** Keeps the values of slots `first`.. just chosen; the oldest beyond `maxRetainedSlots` or `maxRetainedBytes` go. */
+export function keep(r: RetentionState, first: number, values: readonly SlotValue[], maxRetainedSlots: number, maxRetainedBytes: number): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    r.decided.set(first + i, v);
+    if (v !== null) r.decidedBytes += v.byteLength;
+    if (first + i >= r.truncatedBelow && v !== null) {
+      r.keptBytes.set(first + i, v.byteLength);
+      r.keptBytesTotal += v.byteLength;
+    }
+  }
   const commitUpTo = first + values.length;
   // Bounded: a replica that needs older slots installs a peer's snapshot.
-  while (commitUpTo - r.decidedFrom > maxRetainedSlots) r.decided.delete(r.decidedFrom++);
+  while (r.decidedFrom < commitUpTo && (commitUpTo - r.decidedFrom > maxRetainedSlots || r.decidedBytes > maxRetainedBytes)) dropOldest(r);
   assert(r.decidedFrom <= commitUpTo, `leader: kept slots start at ${r.decidedFrom}, past the commit point ${commitUpTo}`);
+}
+
+/**
+ * The acceptors keep half of `maxAcceptorBytes` or more: asks the replicas for snapshots now, at
+ * most once every `everyMs`. A replica snapshots by itself only once its log outgrows a quarter
+ * of its state; with a state larger than four times the acceptors' budget the leader would wait
+ * for truncation that never comes.
+ */
+export function askSnapshots(r: RetentionState, maxAcceptorBytes: number, now: number, everyMs: number, replicas: readonly ActorRef<any>[], ctx: Ctx): void {
+  if (r.keptBytesTotal * 2 < maxAcceptorBytes || now - r.snapshotsAskedAt < everyMs) return;
+  r.snapshotsAskedAt = now;
+  for (const rep of replicas) ctx.send(rep, { type: 'snapshot-now' });
 }
 
 /**
@@ -51,16 +81,28 @@ export function keep(r: RetentionState, first: number, values: readonly SlotValu
  */
 export function truncate(r: RetentionState, below: number, commitUpTo: number, acceptors: readonly ActorRef<MultiAcceptorMsg>[], ctx: Ctx): void {
   if (below <= r.truncatedBelow || below > commitUpTo) return;
-  r.truncatedBelow = below;
-  while (r.decidedFrom < below) r.decided.delete(r.decidedFrom++);
+  forgetBelow(r, below);
   const t: MTruncate = { type: 'm-truncate', below };
   for (const a of acceptors) ctx.send(a, t);
 }
 
 /** Slots below `below` were dropped by the acceptors (see `skipTruncated`): nothing below is kept here either. */
 export function forgetBelow(r: RetentionState, below: number): void {
-  if (below > r.truncatedBelow) r.truncatedBelow = below;
-  while (r.decidedFrom < below) r.decided.delete(r.decidedFrom++);
+  if (below <= r.truncatedBelow) return;
+  for (const slot of r.keptBytes.keysArray()) {
+    if (slot >= below) continue;
+    r.keptBytesTotal -= r.keptBytes.get(slot)!;
+    r.keptBytes.delete(slot);
+  }
+  r.truncatedBelow = below;
+  while (r.decidedFrom < below) dropOldest(r);
+  assert(r.keptBytesTotal >= 0 && r.decidedBytes >= 0, 'leader: negative bytes kept');
+}
+
+function dropOldest(r: RetentionState): void {
+  const v = r.decided.get(r.decidedFrom);
+  if (v) r.decidedBytes -= v.byteLength;
+  r.decided.delete(r.decidedFrom++);
 }
 
 /** A replica asks for chosen slots it missed: give what we kept. */

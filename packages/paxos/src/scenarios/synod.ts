@@ -280,7 +280,9 @@ function scenario(name: string, storage: StorageKind) {
     module: import.meta.url,
     name,
     plan: (seed) => synodPlan(seed, shapeOf(seed, storage)),
-    simulation: { supervision: { maxRestarts: 1_000, windowMs: 1_000 }, logLevel: 'silent' },
+    // A seed takes a few thousand steps: one that runs away (a message storm) fails, with its
+    // replay command, instead of holding up a campaign for hours.
+    simulation: { supervision: { maxRestarts: 1_000, windowMs: 1_000 }, logLevel: 'silent', maxStepsPerRun: 2_000_000 },
     setup: (sim, seed) => setup(sim, shapeOf(seed, storage)),
     run: async (sim, ctx) => {
       const end = ctx.shape.faultsEndMs + ctx.shape.livenessBoundMs;
