@@ -43,7 +43,7 @@ test('bad options are usage errors that say what is wrong', () => {
   usage(['--workers', 'two'], /--workers must be a positive whole number, got 'two'/);
   usage(['--workers', '3'], /--workers 3 is more than the 2 cores of this machine/);
   usage(['--runs', '2.5'], /--runs must be a positive whole number, got '2.5'/);
-  usage(['--suite', 'raft'], /--suite 'raft' is not a suite; the suites are transport, persist, sim, checker, synod, multipaxos, protocols/);
+  usage(['--suite', 'raft'], /--suite 'raft' is not a suite; the suites are transport, persist, sim, checker, synod, multipaxos, state, protocols/);
   usage(['--compare', '/nonexistent/old.json'], /--compare \/nonexistent\/old\.json: no such file/);
   usage(['--compare', fileURLToPath(new URL('../package.json', import.meta.url))], /not a results file/);
   usage(['--report', fixture, '--quick'], /--report makes the report from a file and runs nothing, so --quick has no effect/);
