@@ -95,12 +95,13 @@ export class WorkerRingLoop {
     setImmediate(this.run);
   }
 
-  private readonly hasData = (): boolean => this.transport.hasData();
+  /** What a sleep checks once announced: records to read, or room a backlog asked for (see RingTransport.hasWork). */
+  private readonly hasWork = (): boolean => this.transport.hasWork();
 
   /** Sleeps on the doorbell (see Doorbell.sleep), counted as not running meanwhile. */
   private sleep(timeoutMs: number): boolean {
     this.activity?.idle();
-    const woke = this.doorbell.sleep(timeoutMs, this.hasData);
+    const woke = this.doorbell.sleep(timeoutMs, this.hasWork);
     this.activity?.running();
     return woke;
   }
@@ -193,7 +194,7 @@ export class WorkerRingLoop {
   private park(): void {
     this.stats.parks++;
     this.activity?.idle();
-    const p = this.doorbell.sleepAsync(this.hasData, () => {
+    const p = this.doorbell.sleepAsync(this.hasWork, () => {
       this.parked = null;
       this.lastActivity = performance.now();
       this.schedule();
@@ -240,7 +241,8 @@ export class MainRingDriver {
     setImmediate(this.run);
   }
 
-  private readonly hasData = (): boolean => this.transport.hasData();
+  /** What a sleep checks once announced: records to read, or room a backlog asked for (see RingTransport.hasWork). */
+  private readonly hasWork = (): boolean => this.transport.hasWork();
 
   private readonly run = (): void => {
     this.scheduled = false;
@@ -258,7 +260,7 @@ export class MainRingDriver {
 
   private arm(): void {
     if (this.closed || this.waiting !== null) return;
-    const w = this.doorbell.sleepAsync(this.hasData, () => {
+    const w = this.doorbell.sleepAsync(this.hasWork, () => {
       this.waiting = null;
       this.schedule();
     });

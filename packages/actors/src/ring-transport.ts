@@ -389,7 +389,8 @@ export class RingTransport implements MeshTransport {
       }
       if (q.count === 0 || asked) break;
       // Ask the reader to ring when it frees room, then look once more: it may have freed some
-      // between the failed claim and the request, and would then not ring.
+      // between the failed claim and the request, and would then not ring. It rings only a
+      // sleeping host, so the run loop's sleep checks the request once more (see hasWork).
       w.wantRoom();
       asked = true;
     }
@@ -467,6 +468,21 @@ export class RingTransport implements MeshTransport {
     for (let i = 0; i < links.length; i++) {
       const link = links[i]!;
       if (link.awaitingSpill ? link.spilled.length > 0 : link.reader!.hasData()) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Whether the run loop has work before it sleeps (its sleep predicate, checked after the sleep
+   * is announced): records to read, or a backlog whose reader has freed room since the request
+   * (see `drainBacklog`). The reader rings a writer's doorbell only if that writer already
+   * sleeps: one that freed room just before the writer announced its sleep leaves the request
+   * answered and no one ringing, and a writer that then parked waited for ever with its backlog.
+   */
+  hasWork(): boolean {
+    if (this.hasData()) return true;
+    for (const link of this.backlogged) {
+      if (link.writer !== null && !link.writer.roomAsked) return true;
     }
     return false;
   }

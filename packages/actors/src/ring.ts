@@ -179,9 +179,16 @@ export class RingWriter extends RingBase {
   /**
    * Asks the reader to ring this writer's doorbell when it next frees space (the writer holds
    * records that did not fit). Claim again after calling it: space may have been freed since.
+   * The reader rings only a writer that sleeps: before sleeping, check {@link roomAsked} after
+   * announcing the sleep (the reader may have answered while the writer was still awake).
    */
   wantRoom(): void {
     Atomics.store(this.header, WAITING, 1);
+  }
+
+  /** Whether a {@link wantRoom} request is still unanswered (the reader has freed no space since). */
+  get roomAsked(): boolean {
+    return Atomics.load(this.header, WAITING) !== 0;
   }
 }
 

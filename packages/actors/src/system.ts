@@ -643,7 +643,14 @@ export class ActorSystem {
     if (kind === 'terminate') return this.pool.kill(node);
     if (kind !== 'exit' && kind !== 'uncaught' && kind !== 'hang') throw new InvalidOptionError(`failWorker: kind must be terminate, exit, uncaught or hang, got ${JSON.stringify(kind)}`);
     const w = this.pool.get(node);
-    if (w) await w.call(`fail worker ${node} (${kind})`, (c) => c.fail(kind), this.options.controlTimeoutMs);
+    if (!w) return;
+    try {
+      await w.call(`fail worker ${node} (${kind})`, (c) => c.fail(kind), this.options.controlTimeoutMs);
+    } catch (e) {
+      // The worker exits just after it answers, and its exit can reach this thread before the
+      // answer (which is then lost with the control port): gone is what `exit` and `uncaught` ask.
+      if (kind === 'hang' || !w.gone) throw e;
+    }
   }
 
   /** Fault injection: crashes an actor as if its handler had thrown `reason`. */

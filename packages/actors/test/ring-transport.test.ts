@@ -1,11 +1,19 @@
 /**
  * The ring transport between workers: full rings are back-pressure (nothing lost, no turn
- * blocked), records too large for a ring keep their place, and a worker killed mid-flood leaves
- * no half record behind and gets new rings when it is restarted.
+ * blocked), records too large for a ring keep their place, a writer waiting for room is never
+ * left asleep once the reader has made room, and a worker killed mid-flood leaves no half record
+ * behind and gets new rings when it is restarted.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { MessageChannel } from 'node:worker_threads';
 import { ActorSystem, type DeadLetter, type LogRecord } from '@synod/actors';
+import { CodecRegistry } from '../dist/codec.js';
+import { Doorbell, createDoorbell } from '../dist/doorbell.js';
+import { Envelope } from '../dist/envelope.js';
+import type { ActorHost } from '../dist/host.js';
+import { RingTransport, defaultRingTransportLimits } from '../dist/ring-transport.js';
+import { createRing } from '../dist/ring.js';
 import { Checker, Flooder, floodCodecs, type CheckerReport } from './fixtures/flood.ts';
 
 async function start(rings: Record<string, number>, logs: LogRecord[] = []): Promise<ActorSystem> {
@@ -40,6 +48,49 @@ test('a full ring is back-pressure: a fast sender and a slow receiver lose nothi
     // Bounded: the bound, plus what the one turn that crossed it sent (500 items of ~40 bytes).
     assert.ok(t.peakBacklogBytes <= 8 * 1024 + 500 * 64, `peak backlog ${t.peakBacklogBytes} bytes`);
   } finally { await sys.shutdown(); }
+});
+
+test('a writer whose reader made room just before the writer went to sleep does not sleep (the reader rang no one)', () => {
+  // Two hosts' transports in one thread, so the interleaving is exact: the writer fills the ring
+  // and asks for room, the reader frees room while the writer is awake (so its ring of the
+  // writer's doorbell is a no-op), and only then does the writer announce its sleep. Its sleep
+  // must find the answered request; a wait here would never end (a park has no timeout).
+  const delivered: unknown[] = [];
+  const fakeHost = (node: number) => ({ node, deliver: (e: Envelope) => delivered.push(e.msg), deadLetter: () => assert.unreachable('no dead letters') }) as unknown as ActorHost;
+  const resolveRef = () => { throw new Error('no refs in these messages'); };
+  const ring12 = createRing(4096);
+  const ring21 = createRing(4096);
+  const bell1 = createDoorbell();
+  const bell2 = createDoorbell();
+  const ch = new MessageChannel();
+  const writer = new RingTransport(fakeHost(1), new CodecRegistry(), resolveRef, { ...defaultRingTransportLimits, maxBacklogBytes: 1 << 20 });
+  const reader = new RingTransport(fakeHost(2), new CodecRegistry(), resolveRef);
+  try {
+    writer.connect(2, ch.port1, { out: ring12, in: ring21, peerDoorbell: bell2 });
+    reader.connect(1, ch.port2, { out: ring21, in: ring12, peerDoorbell: bell1 });
+    const count = 200; // about 40 bytes each: several rings' worth
+    for (let i = 0; i < count; i++) writer.send(new Envelope(7, 2, null, 0, 0, { seq: i, pad: 'x'.repeat(16) }));
+    writer.flush(); // fills the ring, asks the reader for room
+    assert.ok(writer.backlogBytes() > 0, 'records wait for room');
+    assert.not.ok(writer.hasWork(), 'nothing to do until the reader frees room');
+    assert.ok(reader.poll(1_000) > 0); // frees room and rings the writer's doorbell, which is awake
+    const bell = new Doorbell(bell1);
+    const sleep = bell.sleepAsync(() => writer.hasWork(), () => assert.unreachable('woken: the doorbell was rung after all'));
+    if (sleep !== false) sleep.cancel();
+    assert.is(sleep, false, 'the writer sees the answered request and goes on instead of waiting for a ring that came before its sleep');
+    // And the writer's retries, each after the reader freed room, get everything through in order.
+    for (let round = 0; round < 100 && writer.backlogBytes() > 0; round++) {
+      assert.ok(writer.hasWork(), `round ${round}: the reader made room, the writer knows`);
+      writer.flush();
+      reader.poll(1_000);
+    }
+    reader.poll(1_000);
+    assert.is(writer.backlogBytes(), 0);
+    assert.equal(delivered.map((m) => (m as { seq: number }).seq), Array.from({ length: count }, (_, i) => i));
+  } finally {
+    writer.close();
+    reader.close();
+  }
 });
 
 test('a record too large for the ring keeps its place among small ones', async () => {
