@@ -1,6 +1,6 @@
 /**
- * pnpm bench:protocols — the replication protocols side by side: Multi-Paxos (the baseline) and
- * Raft on identical workloads, in one run, each cell measured for every protocol back to back
+ * pnpm bench:protocols — the replication protocols side by side: Multi-Paxos (the baseline), Raft
+ * and EPaxos on identical workloads, in one run, each cell measured for every protocol back to back
  * (the order alternates from run to run, so drift on a shared machine does not favour one).
  *
  * A cluster of N replica nodes started by `ReplicatedMap.start({ protocol })` (`workers`: one
@@ -23,8 +23,33 @@
  *
  * Ratios `<protocol>_vs_multipaxos.*` divide a protocol's figure by Multi-Paxos's of the same run.
  *
- * Adding a protocol is one entry in `PROTOCOLS` (its name as `ReplicatedMap.start` takes it, and
- * its own options if any): every cell, ratio and chart follows.
+ * EPaxos is leaderless (every replica leads the commands it receives), which changes four things,
+ * each as little as it takes to keep the workload the same:
+ *  - bounds: an EPaxos replica takes no `configure` of its batch limit and window; they are its
+ *    `protocolOptions` (`maxBatchCommands`, `window`: commands per instance, own instances being
+ *    decided at once), so the batched and the unbatched cells each run on a cluster started with
+ *    them (batched: 1024 / 64, unbatched: 1 / 256, the same numbers), each warmed up by one
+ *    unmeasured cell of its own bounds; one-client latency and the kill run on the batched one;
+ *  - load: the driver runs on node 0 and sends everything to node 0's replica (the same one
+ *    driver, the same 1024 keys): one command leader, so no two leaders' commands ever interfere
+ *    (0 % conflict in EPaxos's sense; one leader's own successive instances depend on each other,
+ *    which costs no slow path). Beside it, `spread.batched` (EPaxos only): one driver on every
+ *    node, each sending to its own node's replica with keys of its own (0 % conflict), the same
+ *    commands outstanding in all; where a leaderless protocol should win, so its ratio
+ *    `spread.batched` divides by Multi-Paxos's one-leader `batched`. There is no
+ *    `spread.unbatched`: with one command per instance, a window of 256 and three command leaders,
+ *    the replicas spend tens of seconds in EPaxos's execution (`executeFrom` restarts its
+ *    dependency walk over every committed, unexecuted instance at each commit while one is
+ *    missing), the workers miss their heartbeats and are restarted: the cell measures no
+ *    throughput, and the suite says so in its table (`epaxos_spread_unbatched`);
+ *  - leader kill to commit: there is no leader; the worker killed is that of the node the
+ *    caller's client sends its commands to, then the same `set` is timed until it commits (the
+ *    client moves on to the next node after the same 20 ms), so the figure is the client's
+ *    failover plus a commit that may wait for the recovery of the dead replica's instances it
+ *    depends on. The figure keeps the name `leader_kill_to_commit_ms_*`.
+ *
+ * Adding a protocol is one entry in `PROTOCOLS` (its name as `ReplicatedMap.start` takes it, how
+ * its bounds are set, and its own options if any): every cell, ratio and chart follows.
  */
 import { performance } from 'node:perf_hooks';
 import { sameRef, type StorageKind } from '@synod/actors';
@@ -40,13 +65,36 @@ interface BenchProtocol {
   name: string;
   /** Anything else it needs to start (its own options): the same workload otherwise. */
   options?: Partial<ReplicatedMapOptions>;
+  /**
+   * How a cell's batch limit and window reach it: `configure` asked of every leader role while it
+   * runs, or `start`: its `protocolOptions` (`maxBatchCommands`, `window`) at start, one cluster per bounds.
+   */
+  bounds: 'configure' | 'start';
+  /** Every node leads the commands it receives: the load goes to node 0, and the `spread.*` cells load every node. */
+  leaderless?: boolean;
 }
 
-const PROTOCOLS: readonly BenchProtocol[] = [
-  { name: 'multipaxos' },
-  { name: 'raft' },
+const ALL_PROTOCOLS: readonly BenchProtocol[] = [
+  { name: 'multipaxos', bounds: 'configure' },
+  { name: 'raft', bounds: 'configure' },
+  { name: 'epaxos', bounds: 'start', leaderless: true },
 ];
-const BASELINE = PROTOCOLS[0]!.name;
+
+/** PROTOCOLS=epaxos,multipaxos measures only those (a profile, a second look); the ratios need the baseline among them. */
+function chosen(): readonly BenchProtocol[] {
+  const names = process.env.PROTOCOLS?.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  if (names === undefined || names.length === 0) return ALL_PROTOCOLS;
+  const unknown = names.filter((x) => !ALL_PROTOCOLS.some((p) => p.name === x));
+  if (unknown.length > 0) throw new Error(`PROTOCOLS names ${unknown.join(', ')}: the protocols of this suite are ${ALL_PROTOCOLS.map((p) => p.name).join(', ')}`);
+  return ALL_PROTOCOLS.filter((p) => names.includes(p.name));
+}
+const PROTOCOLS = chosen();
+
+/** The batch limit (commands per entry or instance) and window of a throughput cell. */
+interface Bounds { maxBatchCommands: number; window: number }
+const BATCHED: Bounds = { maxBatchCommands: 1024, window: 64 };
+const UNBATCHED: Bounds = { maxBatchCommands: 1, window: 256 };
+const BASELINE = ALL_PROTOCOLS[0]!.name;
 
 const env = benchEnv();
 const WARMUP_MS = sized(150, 50);
@@ -69,16 +117,22 @@ const results = new Results('protocols', {
   'single_client': `one caller awaiting one set after another through the public API (${SINGLE_OPS} of them, the first tenth not counted)`,
   cost: 'process CPU time (all threads) / commands of the batched cell',
   'leader_kill_to_commit': `workers only: the leader's worker killed, a set issued at once, timed until it commits; client attempt timeout ${ATTEMPT_MS} ms; ${KILLS} kills per cell and run (p50 and max of them)`,
+  epaxos: 'leaderless: batch limit and window as protocolOptions (maxBatchCommands, window) at start, one cluster for the batched cells and one for the unbatched; '
+    + 'load on node 0\'s replica alone (one command leader: 0 % conflict); spread.* = one driver per node, each to its own replica with its own keys (0 % conflict), the same commands outstanding in all, ratios against Multi-Paxos\'s one-leader cells; '
+    + 'leader_kill_to_commit = the worker of the node the client sends to killed, a set timed until it commits',
+  epaxos_spread_unbatched: 'not measured: at 1 command per instance, window 256, three command leaders, the replicas spend tens of seconds in execution (executeFrom walks every committed, unexecuted instance again at each commit), miss their heartbeats and are restarted',
   measurement: `${WARMUP_MS} ms warm-up, ${MEASURE_MS} ms counted, per throughput cell, after one unmeasured batched cell on each new cluster; protocols alternate in order from run to run`,
   runs: env.runs,
 });
 
 type Mode = 'workers' | 'embedded';
 
-async function withMap<T>(p: BenchProtocol, mode: Mode, replicas: number, fn: (map: ReplicatedMap<string>) => Promise<T>): Promise<T> {
+/** A cluster for a cell; `bounds` are its `protocolOptions` for a protocol that takes them at start. */
+async function withMap<T>(p: BenchProtocol, mode: Mode, replicas: number, bounds: Bounds, fn: (map: ReplicatedMap<string>) => Promise<T>): Promise<T> {
   const storage: StorageKind = 'memory';
+  const protocolOptions = p.bounds === 'start' ? { ...(p.options?.protocolOptions as object | undefined), ...bounds } : p.options?.protocolOptions;
   const map = await ReplicatedMap.start<string>({
-    ...p.options, protocol: p.name, mode, replicas, storage, name: 'bench', attemptTimeoutMs: ATTEMPT_MS, operationTimeoutMs: 30_000,
+    ...p.options, protocol: p.name, protocolOptions, mode, replicas, storage, name: 'bench', attemptTimeoutMs: ATTEMPT_MS, operationTimeoutMs: 30_000,
     systemOptions: { statsIntervalMs: 0, mailboxCapacity: 1 << 18 },
   });
   try {
@@ -90,7 +144,7 @@ async function withMap<T>(p: BenchProtocol, mode: Mode, replicas: number, fn: (m
 }
 
 /**
- * Sets the batch limit and window on every node that may lead (both protocols take `configure`).
+ * Sets the batch limit and window on every node that may lead (protocols whose `bounds` are `configure`).
  * An ask lost to a worker the runtime restarted meanwhile (a loaded machine can starve one past
  * its heartbeat) is asked again of the new incarnation.
  */
@@ -125,26 +179,39 @@ async function leaderNow(map: ReplicatedMap<string>): Promise<number> {
 
 interface Throughput { perS: number; cpuUs: number }
 
-/** The driver on the leader's node keeps commands outstanding; the batch limit and window are set for the cell. */
-async function throughputCell(map: ReplicatedMap<string>, batch: number, window: number): Promise<Throughput> {
+/**
+ * Drivers keep commands outstanding: one on the leader's node (node 0 for a leaderless protocol),
+ * or with `spread` one on every node, each sending to its own node's replica with keys of its own
+ * and a share of the same outstanding commands. A protocol tuned by `configure` gets the cell's
+ * bounds now (and the batched ones back after); one tuned at start must have been started with them.
+ */
+async function throughputCell(map: ReplicatedMap<string>, p: BenchProtocol, bounds: Bounds, spread = false): Promise<Throughput> {
   const { system, cluster } = map.rsm;
-  const leaderIndex = await leaderNow(map);
-  await tune(map, batch, window);
-  const driver = await system.spawn(MpDriver, { name: `driver-${batch}-${window}-${Math.random().toString(36).slice(2, 7)}`, worker: cluster.workerKey(leaderIndex), restart: 'temporary' });
+  const { maxBatchCommands: batch, window } = bounds;
+  if (spread && !p.leaderless) throw new Error(`spread load is measured for leaderless protocols only, not ${p.name}`);
+  const nodes = spread ? cluster.leaders.map((_, i) => i) : [p.leaderless ? 0 : await leaderNow(map)];
+  if (p.bounds === 'configure') await tune(map, batch, window);
+  const tag = Math.random().toString(36).slice(2, 7);
+  const drivers = await Promise.all(nodes.map((i) => system.spawn(MpDriver, { name: `driver-${batch}-${window}-${i}-${tag}`, worker: cluster.workerKey(i), restart: 'temporary' })));
   try {
-    const outstanding = Math.min(Math.max(2 * batch * window, 512), 65_536);
+    const outstanding = Math.ceil(Math.min(Math.max(2 * batch * window, 512), 65_536) / nodes.length);
     const c0 = process.cpuUsage();
-    const r = await system.ask<MpResult>(driver, {
-      type: 'run', cluster: { leaders: cluster.leaders, replicas: cluster.replicas }, outstanding, valueBytes: 16, warmupMs: WARMUP_MS, measureMs: MEASURE_MS,
-      commandsPerRequest: batch,
-    }, { timeoutMs: RUN_TIMEOUT_MS });
+    const rs = await Promise.all(drivers.map((driver, d) => {
+      const i = nodes[d]!;
+      // A leaderless cluster's driver sends to its own node's replica: that one first, and no `leaderless` spreading.
+      const leaders = p.leaderless ? [...cluster.leaders.slice(i), ...cluster.leaders.slice(0, i)] : cluster.leaders;
+      return system.ask<MpResult>(driver, {
+        type: 'run', cluster: { leaders, replicas: cluster.replicas }, outstanding, valueBytes: 16, warmupMs: WARMUP_MS, measureMs: MEASURE_MS,
+        commandsPerRequest: batch, ...(spread ? { keyPrefix: `n${i}.` } : {}),
+      }, { timeoutMs: RUN_TIMEOUT_MS });
+    }));
     const cu = process.cpuUsage(c0);
-    const perS = (r.commands / r.ms) * 1000;
+    const perS = rs.reduce((sum, r) => sum + (r.commands / r.ms) * 1000, 0);
     // CPU over the whole run (warm-up included) against the commands of the whole run, at the measured rate.
     return { perS, cpuUs: (cu.user + cu.system) / (perS * (WARMUP_MS + MEASURE_MS) / 1000) };
   } finally {
-    await system.stop(driver).catch(() => {});
-    await tune(map, 1024, 64);
+    for (const driver of drivers) await system.stop(driver).catch(() => {});
+    if (p.bounds === 'configure') await tune(map, BATCHED.maxBatchCommands, BATCHED.window);
   }
 }
 
@@ -164,13 +231,24 @@ async function singleClient(map: ReplicatedMap<string>, lat: LatencyRecorder, pr
 }
 
 /**
- * Kills the leader's worker and times a `set` issued at once until it commits; then waits until
- * the killed node's actors are back and it has caught up, so the next kill starts whole. ms.
+ * The node the caller's commands go to: the leader's, or for a leaderless protocol the one the
+ * client sends its session to (its guess, from where its session starts, as `ClientCore` picks it).
  */
-async function leaderKill(map: ReplicatedMap<string>): Promise<number> {
+async function targetNode(map: ReplicatedMap<string>, p: BenchProtocol): Promise<number> {
+  const leaders = map.rsm.cluster.leaders;
+  if (!p.leaderless) return leaders[await leaderNow(map)]!.node;
+  return leaders[(map.rsm.client.leaderIndex + map.clientSession.no) % leaders.length]!.node;
+}
+
+/**
+ * Kills the leader's worker (leaderless: the worker of the node the client sends to) and times a
+ * `set` issued at once until it commits; then waits until the killed node's actors are back and
+ * it has caught up, so the next kill starts whole. ms.
+ */
+async function leaderKill(map: ReplicatedMap<string>, p: BenchProtocol): Promise<number> {
   const { system, cluster } = map.rsm;
   await map.set('before-kill', 'v');
-  const leaderNode = cluster.leaders[await leaderNow(map)]!.node;
+  const leaderNode = await targetNode(map, p);
   const onNode = [...cluster.leaders, ...cluster.replicas, ...Object.values(cluster.roles).flat()].filter((r, i, all) => r.node === leaderNode && all.findIndex((x) => sameRef(x, r)) === i);
   const restarted = new Set<string>();
   const onRestart = (e: { ref: { name: string; node: number } }) => { if (e.ref.node === leaderNode) restarted.add(e.ref.name); };
@@ -186,7 +264,9 @@ async function leaderKill(map: ReplicatedMap<string>): Promise<number> {
       if (Date.now() > end) throw new Error(`the killed node's actors did not all restart within ${RECOVER_MS} ms (${[...restarted].join(', ')})`);
       await sleep(10);
     }
-    const target = await appliedOf(map, await leaderNow(map));
+    // Caught up with the leader, or (leaderless) with another node: every replica executes every instance.
+    const reference = p.leaderless ? cluster.replicas.findIndex((r) => r.node !== leaderNode) : await leaderNow(map);
+    const target = await appliedOf(map, reference);
     const killed = cluster.replicas.findIndex((r) => r.node === leaderNode);
     while ((await appliedOf(map, killed)) < target) {
       if (Date.now() > end) throw new Error(`the killed node did not catch up within ${RECOVER_MS} ms`);
@@ -217,30 +297,43 @@ for (let k = 1; k <= env.runs; k++) {
     for (const n of REPLICAS) {
       for (const p of order) {
         const cell = `${p.name}.${mode}.r${n}`;
-        await withMap(p, mode, n, async (map) => {
-          await throughputCell(map, 1024, 64); // unmeasured: a fresh cluster warms up (JIT)
-          const batched = await throughputCell(map, 1024, 64);
+        const unbatched = async (map: ReplicatedMap<string>) => {
+          put(`${cell}.unbatched.memory.commands_per_s`, 'commands/s', (await throughputCell(map, p, UNBATCHED)).perS);
+        };
+        const inCell = (e: unknown) => { throw new Error(`protocols: cell ${cell} failed in run ${k}: ${(e as Error).message}`, { cause: e }); };
+        await withMap(p, mode, n, BATCHED, async (map) => {
+          await throughputCell(map, p, BATCHED); // unmeasured: a fresh cluster warms up (JIT)
+          const batched = await throughputCell(map, p, BATCHED);
           put(`${cell}.batched.memory.commands_per_s`, 'commands/s', batched.perS);
           put(`${cell}.cpu_us_per_command`, 'us', batched.cpuUs);
-          put(`${cell}.unbatched.memory.commands_per_s`, 'commands/s', (await throughputCell(map, 1, 256)).perS);
+          if (p.leaderless) put(`${cell}.spread.batched.memory.commands_per_s`, 'commands/s', (await throughputCell(map, p, BATCHED, true)).perS);
+          if (p.bounds === 'configure') await unbatched(map);
           run[`${cell}.single_client.commit_us_p50`] = await singleClient(map, lat, cell);
           if (mode === 'workers') {
             const kills: number[] = [];
-            for (let i = 0; i < KILLS; i++) kills.push(await leaderKill(map));
+            for (let i = 0; i < KILLS; i++) kills.push(await leaderKill(map, p));
             kills.sort((a, b) => a - b);
             put(`${cell}.leader_kill_to_commit_ms_p50`, 'ms', percentile(kills, 50));
             put(`${cell}.leader_kill_to_commit_ms_max`, 'ms', kills[kills.length - 1]!);
           }
-        });
+        }).catch(inCell);
+        // Bounds given at start: the unbatched cells get a cluster of their own, warmed up at those bounds.
+        if (p.bounds === 'start') {
+          await withMap(p, mode, n, UNBATCHED, async (map) => {
+            await throughputCell(map, p, UNBATCHED); // unmeasured
+            await unbatched(map);
+          }).catch(inCell);
+        }
       }
     }
   }
-  for (const p of PROTOCOLS.slice(1)) {
-    const ratio = (name: string, figure: string) => {
+  for (const p of PROTOCOLS.filter((x) => x.name !== BASELINE)) {
+    const ratioOf = (name: string, figure: string, baseline: string) => {
       const a = run[`${p.name}.${figure}`];
-      const b = run[`${BASELINE}.${figure}`];
+      const b = run[`${BASELINE}.${baseline}`];
       if (a !== undefined && b !== undefined && b > 0) results.addRatio(`${p.name}_vs_${BASELINE}.${name}`, a / b);
     };
+    const ratio = (name: string, figure: string) => ratioOf(name, figure, figure);
     ratio('batched', 'workers.r3.batched.memory.commands_per_s');
     ratio('unbatched', 'workers.r3.unbatched.memory.commands_per_s');
     ratio('single_client_latency', 'workers.r3.single_client.commit_us_p50');
@@ -253,10 +346,19 @@ for (let k = 1; k <= env.runs; k++) {
     ratio('r5.batched', 'workers.r5.batched.memory.commands_per_s');
     ratio('r5.unbatched', 'workers.r5.unbatched.memory.commands_per_s');
     ratio('r5.leader_kill_to_commit', 'workers.r5.leader_kill_to_commit_ms_p50');
+    if (p.leaderless) {
+      // Load over every node against the baseline's one leader: where a leaderless protocol should win.
+      ratioOf('spread.batched', 'workers.r3.spread.batched.memory.commands_per_s', 'workers.r3.batched.memory.commands_per_s');
+      ratioOf('r5.spread.batched', 'workers.r5.spread.batched.memory.commands_per_s', 'workers.r5.batched.memory.commands_per_s');
+    }
   }
-  const show = (p: string) => `${p}: batched ${(run[`${p}.workers.r3.batched.memory.commands_per_s`]! / 1e6).toFixed(2)} M/s, ` +
-    `unbatched ${(run[`${p}.workers.r3.unbatched.memory.commands_per_s`]! / 1e3).toFixed(1)} k/s, ` +
-    `one client ${run[`${p}.workers.r3.single_client.commit_us_p50`]!.toFixed(0)} us, kill ${run[`${p}.workers.r3.leader_kill_to_commit_ms_p50`]!.toFixed(0)} ms`;
-  progress(k, env.runs, PROTOCOLS.map((p) => show(p.name)).join('; '));
+  const show = (p: BenchProtocol) => {
+    const f = (name: string) => run[`${p.name}.workers.r3.${name}`] ?? NaN;
+    return `${p.name}: batched ${(f('batched.memory.commands_per_s') / 1e6).toFixed(2)} M/s, ` +
+      `unbatched ${(f('unbatched.memory.commands_per_s') / 1e3).toFixed(1)} k/s, ` +
+      (p.leaderless ? `spread ${(f('spread.batched.memory.commands_per_s') / 1e6).toFixed(2)} M/s, ` : '') +
+      `one client ${f('single_client.commit_us_p50').toFixed(0)} us, kill ${f('leader_kill_to_commit_ms_p50').toFixed(0)} ms`;
+  };
+  progress(k, env.runs, PROTOCOLS.map(show).join('; '));
 }
 results.write();

@@ -23,6 +23,11 @@ export interface MpRun {
    * slot takes from one request. Default: the client's default (1 MiB of commands).
    */
   commandsPerRequest?: number;
+  /**
+   * Put before each of the 1024 keys (default none): drivers run side by side with different
+   * prefixes touch different keys, so their commands never interfere (EPaxos's 0 % conflict).
+   */
+  keyPrefix?: string;
 }
 
 export interface MpResult { commands: number; ms: number; failed: number; latencyUsP50: number }
@@ -56,7 +61,7 @@ export const MpDriver = defineActor<State, Msg>({
       case 'run': {
         const sessionCount = Math.ceil(msg.outstanding / SESSION_WINDOW);
         const value = 'x'.repeat(msg.valueBytes);
-        s.commands = Array.from({ length: 1024 }, (_, i) => mapMachine.client.encodeCommand({ op: 'set', key: `k${i}`, value }, msg.valueBytes + 1024));
+        s.commands = Array.from({ length: 1024 }, (_, i) => mapMachine.client.encodeCommand({ op: 'set', key: `${msg.keyPrefix ?? ''}k${i}`, value }, msg.valueBytes + 1024));
         // A command takes its bytes and about 5 more in a request (session, sequence number, length).
         const perCommand = Math.max(...s.commands.map((c) => c.byteLength)) + 5;
         s.client = new ClientCore(`driver-${ctx.self.id}-${Math.floor(ctx.random() * 1e9)}`, msg.cluster, ctx.self as ActorRef<ClientReply>, {

@@ -43,7 +43,7 @@ const mode = (g: Record<string, string>) => MODE_LABEL[g.mode!] ?? g.mode!;
 const plural = (n: string, what: string) => `${n} ${what}${n === '1' ? '' : 's'}`;
 
 /** Protocols of the `protocols` suite by their figures' prefix; another prefix is shown as it is. */
-const PROTOCOL_LABEL: Record<string, string> = { multipaxos: 'Multi-Paxos', raft: 'Raft' };
+const PROTOCOL_LABEL: Record<string, string> = { multipaxos: 'Multi-Paxos', raft: 'Raft', epaxos: 'EPaxos' };
 const protocol = (g: Record<string, string>) => PROTOCOL_LABEL[g.protocol!] ?? g.protocol!;
 /** Multi-Paxos (the baseline) first, then the others by name. */
 const protocolRank = (g: Record<string, string>) => (g.protocol === 'multipaxos' ? '' : g.protocol!);
