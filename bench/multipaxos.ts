@@ -15,7 +15,8 @@
  * (the production client, without a promise per command) and keeps commands outstanding, with the
  * leader's batch limit and window of the cell: `batched` = up to 1024 commands per slot, window 64;
  * `unbatched` = one command per slot, window 256. Value-size cells use `shared` storage (and
- * `file`), and count leader changes and worker restarts during the cell (there should be none).
+ * `file`), write over at most 64 MiB of keys (1024 keys; 64 of 1 MiB), and count leader changes
+ * and worker restarts during the cell (there should be none).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

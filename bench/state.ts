@@ -60,10 +60,15 @@ async function fill(map: Map_): Promise<void> {
   }));
 }
 
-async function until(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+async function until(what: string, timeoutMs: number, check: () => Promise<boolean>, map?: Map_): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    if (Date.now() > deadline) {
+      // Say where each replica stands, so a stuck run can be understood.
+      const states = map ? await Promise.all([0, 1, 2].map((i) => replicaState(map, i))) : [];
+      const where = states.map((x, i) => (x ? `replica ${i}: applied ${x.appliedUpTo}, snapshot at ${x.snapshotAt} (${x.snapshotBytes} bytes), restoring ${x.restoring === null ? 'no' : 'yes'}` : `replica ${i}: no answer`)).join('; ');
+      throw new Error(`${what}: not within ${timeoutMs} ms${where ? ` (${where})` : ''}`);
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -122,7 +127,7 @@ for (let k = 1; k <= env.runs; k++) {
       if (st.some((x) => !x || x.restoring !== null || x.snapshotAt === 0)) return false;
       restoredBytes = Math.min(...st.map((x) => x!.snapshotBytes));
       return true;
-    });
+    }, map);
     const recoverS = (performance.now() - r0) / 1000;
     results.add('state.file.recover_mb_per_s', 'MB/s', restoredBytes / MB / recoverS);
     // What was written is there.

@@ -61,7 +61,10 @@ export const MpDriver = defineActor<State, Msg>({
       case 'run': {
         const sessionCount = Math.ceil(msg.outstanding / SESSION_WINDOW);
         const value = 'x'.repeat(msg.valueBytes);
-        s.commands = Array.from({ length: 1024 }, (_, i) => mapMachine.client.encodeCommand({ op: 'set', key: `${msg.keyPrefix ?? ''}k${i}`, value }, msg.valueBytes + 1024));
+        // 1024 keys, or fewer for large values: the map's state (and the driver's encoded commands)
+        // stay within 64 MiB, so a size cell measures the write path, not a state of gigabytes.
+        const keys = Math.min(1024, Math.max(16, Math.floor((64 << 20) / Math.max(1, msg.valueBytes))));
+        s.commands = Array.from({ length: keys }, (_, i) => mapMachine.client.encodeCommand({ op: 'set', key: `${msg.keyPrefix ?? ''}k${i}`, value }, msg.valueBytes + 1024));
         // A command takes its bytes and about 5 more in a request (session, sequence number, length).
         const perCommand = Math.max(...s.commands.map((c) => c.byteLength)) + 5;
         s.client = new ClientCore(`driver-${ctx.self.id}-${Math.floor(ctx.random() * 1e9)}`, msg.cluster, ctx.self as ActorRef<ClientReply>, {
@@ -119,7 +122,7 @@ function issue(s: State): void {
   const session = s.sessions[i % s.sessions.length]!;
   const sample = (i & 63) === 0;
   const t0 = sample ? performance.now() : 0;
-  client.execute(session, s.commands[i & 1023]!, s.deadline, (c: Completion) => {
+  client.execute(session, s.commands[i % s.commands.length]!, s.deadline, (c: Completion) => {
     if (c.kind !== 'ok') s.failed++;
     else if (s.measuring) {
       s.counted++;
