@@ -18,8 +18,16 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  CheckerPool, casRegisterModel, check, kvModel, parseEdnHistory, parseJepsenLog,
-  type History, type KvInput, type KvOutput, type Operation,
+  CheckerPool,
+  casRegisterModel,
+  check,
+  kvModel,
+  parseEdnHistory,
+  parseJepsenLog,
+  type History,
+  type KvInput,
+  type KvOutput,
+  type Operation,
 } from '@synod/checker';
 import { benchEnv, sized } from './lib/env.js';
 import { Results, resultsDir } from './lib/results.js';
@@ -42,11 +50,22 @@ if (!existsSync(join(fixtures, 'histories', 'jepsen-etcd', 'EXPECTED.txt'))) {
   process.exit(0);
 }
 
-interface Golden { name: string; text: string; expected: string }
+interface Golden {
+  name: string;
+  text: string;
+  expected: string;
+}
 
 function load(dir: string): Golden[] {
-  const expected = new Map(readFileSync(join(dir, 'EXPECTED.txt'), 'utf8').trim().split('\n').map((l) => l.trim().split(/\s+/) as [string, string]));
-  const files = readdirSync(dir).filter((f) => expected.has(f)).sort();
+  const expected = new Map(
+    readFileSync(join(dir, 'EXPECTED.txt'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/) as [string, string]),
+  );
+  const files = readdirSync(dir)
+    .filter((f) => expected.has(f))
+    .sort();
   if (files.length !== expected.size) throw new Error(`${dir}: EXPECTED.txt names ${expected.size} files, found ${files.length}`);
   return files.map((name) => ({ name, text: readFileSync(join(dir, name), 'utf8'), expected: expected.get(name)! }));
 }
@@ -57,18 +76,23 @@ const kvHard = load(join(fixtures, 'kv-hard'));
 
 /** Parses and checks every file; returns total and slowest seconds (wall clock), and CPU seconds. */
 function pass(files: Golden[], kind: 'etcd' | 'kv'): { total: number; max: number; maxFile: string; states: number; cpu: number } {
-  let total = 0, max = 0, maxFile = '', states = 0;
+  let total = 0,
+    max = 0,
+    maxFile = '',
+    states = 0;
   const cpu0 = process.cpuUsage();
   for (const g of files) {
     const t0 = performance.now();
-    const r = kind === 'etcd'
-      ? check(parseJepsenLog(g.text, casRegisterModel, g.name), casRegisterModel)
-      : check(parseEdnHistory(g.text, kvModel, g.name), kvModel);
+    const r =
+      kind === 'etcd' ? check(parseJepsenLog(g.text, casRegisterModel, g.name), casRegisterModel) : check(parseEdnHistory(g.text, kvModel, g.name), kvModel);
     const s = (performance.now() - t0) / 1000;
     if (r.verdict !== g.expected) throw new Error(`${g.name}: expected ${g.expected}, got ${r.verdict}`);
     total += s;
     states += r.partitions.reduce((n, p) => n + p.states, 0);
-    if (s > max) { max = s; maxFile = g.name; }
+    if (s > max) {
+      max = s;
+      maxFile = g.name;
+    }
   }
   const cpu = process.cpuUsage(cpu0);
   return { total, max, maxFile, states, cpu: (cpu.user + cpu.system) / 1e6 };
@@ -77,7 +101,12 @@ function pass(files: Golden[], kind: 'etcd' | 'kv'): { total: number; max: numbe
 /** A linearizable kv history from a real sequential execution with overlapping calls (seeded). */
 function synthetic(keys: number, perKey: number, seed: number): History<KvInput, KvOutput> {
   let x = seed | 0;
-  const random = () => { x = (x + 0x6d2b79f5) | 0; let t = Math.imul(x ^ (x >>> 15), 1 | x); t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t; return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
+  const random = () => {
+    x = (x + 0x6d2b79f5) | 0;
+    let t = Math.imul(x ^ (x >>> 15), 1 | x);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
   const state = new Map<string, string>();
   const ops: Operation<KvInput, KvOutput>[] = [];
   const n = keys * perKey;
@@ -90,9 +119,16 @@ function synthetic(keys: number, perKey: number, seed: number): History<KvInput,
     let input: KvInput;
     let output: KvOutput = null;
     // Puts reset a key often enough that its string stays short.
-    if (r < 0.5) { input = { f: 'get', key }; output = cur; }
-    else if (r < 0.75) { input = { f: 'put', key, value: `p${k};` }; state.set(key, input.value); }
-    else { input = { f: 'append', key, value: `a${k};` }; state.set(key, cur + input.value); }
+    if (r < 0.5) {
+      input = { f: 'get', key };
+      output = cur;
+    } else if (r < 0.75) {
+      input = { f: 'put', key, value: `p${k};` };
+      state.set(key, input.value);
+    } else {
+      input = { f: 'append', key, value: `a${k};` };
+      state.set(key, cur + input.value);
+    }
     ops.push({ id: k, process: k, input, outcome: 'ok', output, call: point - random() * spread - 1, ret: point + random() * spread + 1 });
   }
   return { operations: ops };
@@ -107,11 +143,16 @@ const results = new Results('checker', {
   kv_hard_files: kvHard.map((g) => g.name).join(' '),
   synthetic: `${SYN_KEYS} keys x ${SYN_OPS_PER_KEY} ops`,
   timing: 'parse + check per file, files already in memory, one process, after warm-up',
-  reference: 'Porcupine (Go) on this machine: about 0.35 s for the 60 etcd logs, slowest 0.15 s (issue 7); '
-    + 'on its own 50-client kv histories 0.05 s (not linearizable) and 0.22 s (linearizable) (issue 18)',
+  reference:
+    'Porcupine (Go) on this machine: about 0.35 s for the 60 etcd logs, slowest 0.15 s (issue 7); ' +
+    'on its own 50-client kv histories 0.05 s (not linearizable) and 0.22 s (linearizable) (issue 18)',
 });
 
-for (let i = 0; i < WARMUP; i++) { pass(etcd, 'etcd'); pass(kv, 'kv'); pass(kvHard, 'kv'); }
+for (let i = 0; i < WARMUP; i++) {
+  pass(etcd, 'etcd');
+  pass(kv, 'kv');
+  pass(kvHard, 'kv');
+}
 
 const slowest = new Map<string, number>();
 for (let run = 0; run < RUNS; run++) {
@@ -129,8 +170,10 @@ for (let run = 0; run < RUNS; run++) {
   results.add('checker.kv_hard.cpu_s', 's', h.cpu);
   results.add('checker.kv_hard.states', 'states', h.states);
   slowest.set(e.maxFile, (slowest.get(e.maxFile) ?? 0) + 1);
-  console.log(`run ${run + 1}/${RUNS}: etcd ${e.total.toFixed(3)} s (slowest ${e.maxFile} ${e.max.toFixed(3)} s), kv ${k.total.toFixed(3)} s, `
-    + `kv hard ${h.total.toFixed(3)} s (slowest ${h.maxFile} ${h.max.toFixed(3)} s)`);
+  console.log(
+    `run ${run + 1}/${RUNS}: etcd ${e.total.toFixed(3)} s (slowest ${e.maxFile} ${e.max.toFixed(3)} s), kv ${k.total.toFixed(3)} s, ` +
+      `kv hard ${h.total.toFixed(3)} s (slowest ${h.maxFile} ${h.max.toFixed(3)} s)`,
+  );
 }
 
 const big = synthetic(SYN_KEYS, SYN_OPS_PER_KEY, 42);

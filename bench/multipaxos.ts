@@ -53,7 +53,14 @@ const results = new Results('multipaxos', {
 
 async function withMap<T>(mode: 'workers' | 'embedded', replicas: number, storage: StorageKind, fn: (map: ReplicatedMap<string>) => Promise<T>): Promise<T> {
   const dir = storage === 'file' ? mkdtempSync(join(tmpdir(), 'synod-bench-mp-')) : undefined;
-  const map = await ReplicatedMap.start<string>({ mode, replicas, storage, dir, name: 'bench', systemOptions: { statsIntervalMs: 0, mailboxCapacity: 1 << 18 } });
+  const map = await ReplicatedMap.start<string>({
+    mode,
+    replicas,
+    storage,
+    dir,
+    name: 'bench',
+    systemOptions: { statsIntervalMs: 0, mailboxCapacity: 1 << 18 },
+  });
   // A cell that stalls says why: crashes are printed as they happen.
   map.system.events.on('actor:crashed', (e) => console.error(`[${mode} r${replicas} ${storage}] ${e.ref.name} crashed: ${e.error.message}`));
   try {
@@ -65,7 +72,13 @@ async function withMap<T>(mode: 'workers' | 'embedded', replicas: number, storag
   }
 }
 
-interface Cell { perS: number; cpuUs: number; latencyUsP50: number; leaderChanges: number; workerRestarts: number }
+interface Cell {
+  perS: number;
+  cpuUs: number;
+  latencyUsP50: number;
+  leaderChanges: number;
+  workerRestarts: number;
+}
 
 /** Elections started by every leader so far (a leader change shows as one or more). */
 async function elections(map: ReplicatedMap<string>): Promise<number> {
@@ -85,26 +98,38 @@ async function protocolCell(map: ReplicatedMap<string>, batch: number, window: n
   const driverName = `driver-${batch}-${window}-${valueBytes}-${Math.random().toString(36).slice(2, 7)}`;
   const driver = await system.spawn(MpDriver, { name: driverName, worker: cluster.workerKey(leaderIndex), restart: 'temporary' });
   let exits = 0;
-  const onExit = () => { exits++; };
+  const onExit = () => {
+    exits++;
+  };
   system.events.on('worker:exited', onExit);
   try {
     // Enough to keep the window full, within the leader's maxPendingCommands (default 100000) and 32 MiB of values.
     const outstanding = Math.min(Math.max(2 * batch * window, 512), 65_536, Math.max(64, Math.floor((32 << 20) / Math.max(valueBytes, 64))));
     const e0 = await elections(map);
     const c0 = process.cpuUsage();
-    const r = await system.ask<MpResult>(driver, {
-      type: 'run', cluster: { leaders: cluster.leaders, replicas: cluster.replicas }, outstanding, valueBytes, warmupMs: WARMUP_MS, measureMs: MEASURE_MS,
-    }, { timeoutMs: RUN_TIMEOUT_MS });
+    const r = await system.ask<MpResult>(
+      driver,
+      {
+        type: 'run',
+        cluster: { leaders: cluster.leaders, replicas: cluster.replicas },
+        outstanding,
+        valueBytes,
+        warmupMs: WARMUP_MS,
+        measureMs: MEASURE_MS,
+      },
+      { timeoutMs: RUN_TIMEOUT_MS },
+    );
     const cu = process.cpuUsage(c0);
     const perS = (r.commands / r.ms) * 1000;
     // CPU over the whole run (warm-up included) against commands over the whole run, approximated
     // by the measured rate: the warm-up runs at the same rate once the pipeline is full.
-    const cpuUs = (cu.user + cu.system) / (perS * (WARMUP_MS + MEASURE_MS) / 1000);
+    const cpuUs = (cu.user + cu.system) / ((perS * (WARMUP_MS + MEASURE_MS)) / 1000);
     return { perS, cpuUs, latencyUsP50: r.latencyUsP50, leaderChanges: (await elections(map)) - e0, workerRestarts: exits };
   } finally {
     system.events.off('worker:exited', onExit);
     await system.stop(driver).catch(() => {});
-    for (const l of cluster.leaders) await system.ask(l, { type: 'configure', options: { maxBatchCommands: 1024, window: 64 } }, { timeoutMs: 5_000 }).catch(() => {});
+    for (const l of cluster.leaders)
+      await system.ask(l, { type: 'configure', options: { maxBatchCommands: 1024, window: 64 } }, { timeoutMs: 5_000 }).catch(() => {});
   }
 }
 
@@ -153,9 +178,14 @@ async function apiSequential(map: ReplicatedMap<string>, prefix: string, lat: La
 const lat = new LatencyRecorder();
 for (let k = 1; k <= env.runs; k++) {
   const run: Record<string, number> = {};
-  const put = (name: string, unit: string, v: number) => { run[name] = v; results.add(name, unit, v); };
+  const put = (name: string, unit: string, v: number) => {
+    run[name] = v;
+    results.add(name, unit, v);
+  };
   if (env.scaling) {
-    await withMap('workers', 3, 'memory', async (map) => put('workers.r3.batched.memory.commands_per_s', 'commands/s', (await protocolCell(map, 1024, 64)).perS));
+    await withMap('workers', 3, 'memory', async (map) =>
+      put('workers.r3.batched.memory.commands_per_s', 'commands/s', (await protocolCell(map, 1024, 64)).perS),
+    );
     progress(k, env.runs, `workers r3 batched ${(run['workers.r3.batched.memory.commands_per_s']! / 1e6).toFixed(2)} M commands/s`);
     continue;
   }
@@ -213,8 +243,12 @@ for (let k = 1; k <= env.runs; k++) {
   results.addRatio('workers_vs_embedded.r3.batched', run['workers.r3.batched.memory.commands_per_s']! / run['embedded.r3.batched.memory.commands_per_s']!);
   results.addRatio('file_vs_memory.r3.batched', run['workers.r3.batched.file.commands_per_s']! / run['workers.r3.batched.memory.commands_per_s']!);
   results.addRatio('size256_vs_size16.cpu_us_per_command', run['workers.r3.size256.cpu_us_per_command']! / run['workers.r3.size16.cpu_us_per_command']!);
-  progress(k, env.runs, `api workers ${(run[`api.workers.r3.concurrent${API_CALLERS}.ops_per_s`]! / 1e3).toFixed(0)} k ops/s (embedded ${(run[`api.embedded.r3.concurrent${API_CALLERS}.ops_per_s`]! / 1e3).toFixed(0)} k), ` +
-    `sequential p50 ${run['api.workers.r3.sequential.us_p50']!.toFixed(0)} us (raw rtt ${rtt.toFixed(0)} us); protocol: batched ${(run['workers.r3.batched.memory.commands_per_s']! / 1e6).toFixed(2)} M/s, ` +
-    `unbatched ${(run['workers.r3.unbatched.memory.commands_per_s']! / 1e3).toFixed(1)} k/s`);
+  progress(
+    k,
+    env.runs,
+    `api workers ${(run[`api.workers.r3.concurrent${API_CALLERS}.ops_per_s`]! / 1e3).toFixed(0)} k ops/s (embedded ${(run[`api.embedded.r3.concurrent${API_CALLERS}.ops_per_s`]! / 1e3).toFixed(0)} k), ` +
+      `sequential p50 ${run['api.workers.r3.sequential.us_p50']!.toFixed(0)} us (raw rtt ${rtt.toFixed(0)} us); protocol: batched ${(run['workers.r3.batched.memory.commands_per_s']! / 1e6).toFixed(2)} M/s, ` +
+      `unbatched ${(run['workers.r3.unbatched.memory.commands_per_s']! / 1e3).toFixed(1)} k/s`,
+  );
 }
 results.write();

@@ -58,7 +58,12 @@ const RESTART_SAMPLES = Number(process.env.RESTART_SAMPLES ?? sized(10, 3));
 const RESTART_POLL_MS = 5;
 const SNAPSHOT_BYTES = Number(process.env.SNAPSHOT_MB ?? sized(1024, 256)) * 1024 * 1024;
 
-interface Config { name: string; storage: StorageKind; groupCommit: boolean; window: number }
+interface Config {
+  name: string;
+  storage: StorageKind;
+  groupCommit: boolean;
+  window: number;
+}
 const configs: Config[] = [
   { name: 'memory', storage: 'memory', groupCommit: true, window: WINDOW },
   { name: 'shared', storage: 'shared', groupCommit: true, window: WINDOW },
@@ -66,13 +71,20 @@ const configs: Config[] = [
   { name: 'file.sync_per_turn', storage: 'file', groupCommit: false, window: SYNC_WINDOW },
 ];
 
-interface Measured { turnsPerS: number; recordsPerSync: number | undefined }
+interface Measured {
+  turnsPerS: number;
+  recordsPerSync: number | undefined;
+}
 
 async function measure(c: Config): Promise<Measured> {
   const dir = mkdtempSync(join(tmpdir(), 'synod-bench-persist-'));
   try {
     const sys = await ActorSystem.start({
-      mode: 'workers', statsIntervalMs: 0, logLevel: 'warn', codecs: [persistCodecs], heartbeat: { timeoutMs: HEARTBEAT_TIMEOUT_MS },
+      mode: 'workers',
+      statsIntervalMs: 0,
+      logLevel: 'warn',
+      codecs: [persistCodecs],
+      heartbeat: { timeoutMs: HEARTBEAT_TIMEOUT_MS },
       storage: { dir, groupCommit: c.groupCommit, maxLogBytes: MAX_LOG_BYTES },
     });
     const dead = new Map<string, number>();
@@ -85,12 +97,24 @@ async function measure(c: Config): Promise<Measured> {
       }
       const driver = await sys.spawn(Driver, { name: 'driver', worker: 'driver' });
       try {
-        result = await sys.ask<RunResult>(driver, { type: 'run', acceptors, window: c.window, warmupMs: WARMUP_MS, durationMs: DURATION_MS }, { timeoutMs: RUN_TIMEOUT_MS });
+        result = await sys.ask<RunResult>(
+          driver,
+          { type: 'run', acceptors, window: c.window, warmupMs: WARMUP_MS, durationMs: DURATION_MS },
+          { timeoutMs: RUN_TIMEOUT_MS },
+        );
       } catch (e) {
         console.error(`${c.name}: no result (${(e as Error).message}); state at that point:`);
         for (const ref of [driver, ...acceptors]) {
           const snap = await sys.inspect(ref).catch((err: Error) => err.message);
-          console.error(' ', ref.name, typeof snap === 'string' ? snap : JSON.stringify({ mailbox: snap.mailbox, processed: snap.processed, status: snap.status, state: snap.state }, (k, v) => (k === 'acceptors' || k === 'done' ? undefined : v)));
+          console.error(
+            ' ',
+            ref.name,
+            typeof snap === 'string'
+              ? snap
+              : JSON.stringify({ mailbox: snap.mailbox, processed: snap.processed, status: snap.status, state: snap.state }, (k, v) =>
+                  k === 'acceptors' || k === 'done' ? undefined : v,
+                ),
+          );
         }
         console.error('  dead letters:', JSON.stringify(Object.fromEntries(dead)));
         throw e;
@@ -116,7 +140,10 @@ async function measure(c: Config): Promise<Measured> {
   }
 }
 
-interface RestartSample { detectMs: number; serveMs: number }
+interface RestartSample {
+  detectMs: number;
+  serveMs: number;
+}
 
 /**
  * One worker crash, in a fresh system (so the restart is a first one: backoff `initialMs`, the
@@ -133,7 +160,9 @@ async function measureRestart(i: number): Promise<RestartSample> {
     const ballot = 1 + i;
     await sys.ask(ref, { type: 'accept', ballot, slot: 0, value: 'before' } satisfies Accept);
     let detectedAt = 0;
-    sys.events.on('worker:exited', () => { detectedAt ||= performance.now(); });
+    sys.events.on('worker:exited', () => {
+      detectedAt ||= performance.now();
+    });
     // Taken before the call: the worker exits right after answering it (counts the call's ~0.1 ms).
     const crashedAt = performance.now();
     await sys.failWorker(ref.node, 'exit');
@@ -144,7 +173,8 @@ async function measureRestart(i: number): Promise<RestartSample> {
         // An answer from before the exit was detected came from the old worker, still winding down.
         if (detectedAt > 0) servedAt = performance.now();
       } catch (e) {
-        if (attempt * RESTART_POLL_MS > 30_000) throw new Error(`restart benchmark: the acceptor did not serve again within 30 s of its worker's crash (${(e as Error).message})`);
+        if (attempt * RESTART_POLL_MS > 30_000)
+          throw new Error(`restart benchmark: the acceptor did not serve again within 30 s of its worker's crash (${(e as Error).message})`);
       }
     }
     return { detectMs: detectedAt - crashedAt, serveMs: servedAt - crashedAt };
@@ -154,23 +184,25 @@ async function measureRestart(i: number): Promise<RestartSample> {
 }
 
 const results = new Results('persist', {
-  'workload': `3 acceptor actors; each message persists {ballot, slot, value} (ctx.persist) and is answered; the answer leaves once that state is durable`,
-  'layout': LAYOUT === 'one-worker'
-    ? 'the 3 acceptors share one worker, so one log and one group commit; the driver has its own worker'
-    : 'each acceptor has its own worker and log; the driver has its own worker',
+  workload: `3 acceptor actors; each message persists {ballot, slot, value} (ctx.persist) and is answered; the answer leaves once that state is durable`,
+  layout:
+    LAYOUT === 'one-worker'
+      ? 'the 3 acceptors share one worker, so one log and one group commit; the driver has its own worker'
+      : 'each acceptor has its own worker and log; the driver has its own worker',
   'offered load': `driver keeps ${WINDOW} messages in flight round robin (one sync per turn: ${SYNC_WINDOW}, see persist.ts); ${WARMUP_MS} ms warm-up, then answers counted for ${DURATION_MS} ms`,
-  'heartbeat': `worker heartbeat timeout ${HEARTBEAT_TIMEOUT_MS} ms (see persist.ts)`,
-  'turns_per_s': 'acknowledged persisted turns per second, all 3 acceptors together',
-  'records_per_sync': 'records (turns) per commit (one write + one fdatasync), from replaying the log afterwards',
-  'file': `fdatasync on ${tmpdir()} (the OS temp dir); no compaction during a run (maxLogBytes ${MAX_LOG_BYTES})`,
-  'restart': `per run, ${RESTART_SAMPLES} worker crashes (process.exit in the worker of an acceptor with shared state), each in a fresh system; detect = crash to worker:exited, detect_to_serve = crash to the first answer of the restarted acceptor (asked every ${RESTART_POLL_MS} ms); default supervision (first backoff 5 ms ± 20%)`,
-  'snapshots': `file storage, ${SNAPSHOT_BYTES / 2 ** 20} MiB per run in ${SNAPSHOT_SETUP.chunkBytes / 2 ** 20} MiB chunks, ${SNAPSHOT_SETUP.perTurn} per turn, by one actor in its own worker; ` +
+  heartbeat: `worker heartbeat timeout ${HEARTBEAT_TIMEOUT_MS} ms (see persist.ts)`,
+  turns_per_s: 'acknowledged persisted turns per second, all 3 acceptors together',
+  records_per_sync: 'records (turns) per commit (one write + one fdatasync), from replaying the log afterwards',
+  file: `fdatasync on ${tmpdir()} (the OS temp dir); no compaction during a run (maxLogBytes ${MAX_LOG_BYTES})`,
+  restart: `per run, ${RESTART_SAMPLES} worker crashes (process.exit in the worker of an acceptor with shared state), each in a fresh system; detect = crash to worker:exited, detect_to_serve = crash to the first answer of the restarted acceptor (asked every ${RESTART_POLL_MS} ms); default supervision (first backoff 5 ms ± 20%)`,
+  snapshots:
+    `file storage, ${SNAPSHOT_BYTES / 2 ** 20} MiB per run in ${SNAPSHOT_SETUP.chunkBytes / 2 ** 20} MiB chunks, ${SNAPSHOT_SETUP.perTurn} per turn, by one actor in its own worker; ` +
     'write = request to the answer that leaves once the snapshot is durable (fdatasync, rename, directory fsync); ' +
     'recover = a new system spawns the actor in a new worker and it reads every chunk (CRC32C checked), spawn to answer, the file first dropped from the page cache ' +
     '(dd iflag=nocache; the run says when that was not possible); recover_warm = the same with the file in the page cache; MB = 10^6 bytes; ' +
-    'turn_ms = the writing actor\'s turns (p99 and max)',
+    "turn_ms = the writing actor's turns (p99 and max)",
   'machine load': `1-minute load average ${loadavg()[0]!.toFixed(1)} when the suite started (a shared machine)`,
-  'runs': RUNS,
+  runs: RUNS,
 });
 
 for (let run = 1; run <= RUNS; run++) {
@@ -195,10 +227,13 @@ for (let run = 1; run <= RUNS; run++) {
   results.add('state.file.recover_warm_mb_per_s', 'MB/s', snap.recoverWarmMBps);
   results.add('state.file.snapshot_write_turn_ms_p99', 'ms', snap.turnMsP99);
   results.add('state.file.snapshot_write_turn_ms_max', 'ms', snap.turnMsMax);
-  console.log(`run ${run}/${RUNS}: ` + configs.map((c) => `${c.name} ${(figure(c.name).turnsPerS / 1000).toFixed(1)} k/s`).join(', ') +
-    `; group commit ${figure('file.group_commit').recordsPerSync!.toFixed(0)} records/sync` +
-    `; worker crash to serving again p50 ${percentile(serve, 50).toFixed(1)} ms (detected in ${percentile(detect, 50).toFixed(1)} ms)` +
-    `; snapshot ${SNAPSHOT_BYTES / 2 ** 20} MiB: write ${snap.writeMBps.toFixed(0)} MB/s, recover ${snap.recoverMBps.toFixed(0)} MB/s` +
-    `${snap.evicted ? '' : ' (file still in the page cache: dd iflag=nocache failed)'}, warm ${snap.recoverWarmMBps.toFixed(0)} MB/s`);
+  console.log(
+    `run ${run}/${RUNS}: ` +
+      configs.map((c) => `${c.name} ${(figure(c.name).turnsPerS / 1000).toFixed(1)} k/s`).join(', ') +
+      `; group commit ${figure('file.group_commit').recordsPerSync!.toFixed(0)} records/sync` +
+      `; worker crash to serving again p50 ${percentile(serve, 50).toFixed(1)} ms (detected in ${percentile(detect, 50).toFixed(1)} ms)` +
+      `; snapshot ${SNAPSHOT_BYTES / 2 ** 20} MiB: write ${snap.writeMBps.toFixed(0)} MB/s, recover ${snap.recoverMBps.toFixed(0)} MB/s` +
+      `${snap.evicted ? '' : ' (file still in the page cache: dd iflag=nocache failed)'}, warm ${snap.recoverWarmMBps.toFixed(0)} MB/s`,
+  );
 }
 results.write();

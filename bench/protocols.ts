@@ -82,16 +82,22 @@ const ALL_PROTOCOLS: readonly BenchProtocol[] = [
 
 /** PROTOCOLS=epaxos,multipaxos measures only those (a profile, a second look); the ratios need the baseline among them. */
 function chosen(): readonly BenchProtocol[] {
-  const names = process.env.PROTOCOLS?.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  const names = process.env.PROTOCOLS?.split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
   if (names === undefined || names.length === 0) return ALL_PROTOCOLS;
   const unknown = names.filter((x) => !ALL_PROTOCOLS.some((p) => p.name === x));
-  if (unknown.length > 0) throw new Error(`PROTOCOLS names ${unknown.join(', ')}: the protocols of this suite are ${ALL_PROTOCOLS.map((p) => p.name).join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(`PROTOCOLS names ${unknown.join(', ')}: the protocols of this suite are ${ALL_PROTOCOLS.map((p) => p.name).join(', ')}`);
   return ALL_PROTOCOLS.filter((p) => names.includes(p.name));
 }
 const PROTOCOLS = chosen();
 
 /** The batch limit (commands per entry or instance) and window of a throughput cell. */
-interface Bounds { maxBatchCommands: number; window: number }
+interface Bounds {
+  maxBatchCommands: number;
+  window: number;
+}
 const BATCHED: Bounds = { maxBatchCommands: 1024, window: 64 };
 const UNBATCHED: Bounds = { maxBatchCommands: 1, window: 256 };
 const BASELINE = ALL_PROTOCOLS[0]!.name;
@@ -113,14 +119,17 @@ const RECOVER_MS = 20_000;
 const results = new Results('protocols', {
   protocols: PROTOCOLS.map((p) => p.name).join(', '),
   cluster: 'N replica nodes started by ReplicatedMap.start({ protocol }); workers: a worker thread per node; memory storage; map set of a 16-byte value',
-  'batched / unbatched': 'a load generator on the leader node (the production client) keeps commands outstanding; batched = up to 1024 commands per entry (requests of about 1024), window 64; unbatched = 1 command per request and per entry, window 256 (set on every node with configure)',
-  'single_client': `one caller awaiting one set after another through the public API (${SINGLE_OPS} of them, the first tenth not counted)`,
+  'batched / unbatched':
+    'a load generator on the leader node (the production client) keeps commands outstanding; batched = up to 1024 commands per entry (requests of about 1024), window 64; unbatched = 1 command per request and per entry, window 256 (set on every node with configure)',
+  single_client: `one caller awaiting one set after another through the public API (${SINGLE_OPS} of them, the first tenth not counted)`,
   cost: 'process CPU time (all threads) / commands of the batched cell',
-  'leader_kill_to_commit': `workers only: the leader's worker killed, a set issued at once, timed until it commits; client attempt timeout ${ATTEMPT_MS} ms; ${KILLS} kills per cell and run (p50 and max of them)`,
-  epaxos: 'leaderless: batch limit and window as protocolOptions (maxBatchCommands, window) at start, one cluster for the batched cells and one for the unbatched; '
-    + 'load on node 0\'s replica alone (one command leader: 0 % conflict); spread.* = one driver per node, each to its own replica with its own keys (0 % conflict), the same commands outstanding in all, ratios against Multi-Paxos\'s one-leader cells; '
-    + 'leader_kill_to_commit = the worker of the node the client sends to killed, a set timed until it commits',
-  epaxos_spread_unbatched: 'not measured: at 1 command per instance, window 256, three command leaders, the replicas spend tens of seconds in execution (executeFrom walks every committed, unexecuted instance again at each commit), miss their heartbeats and are restarted',
+  leader_kill_to_commit: `workers only: the leader's worker killed, a set issued at once, timed until it commits; client attempt timeout ${ATTEMPT_MS} ms; ${KILLS} kills per cell and run (p50 and max of them)`,
+  epaxos:
+    'leaderless: batch limit and window as protocolOptions (maxBatchCommands, window) at start, one cluster for the batched cells and one for the unbatched; ' +
+    "load on node 0's replica alone (one command leader: 0 % conflict); spread.* = one driver per node, each to its own replica with its own keys (0 % conflict), the same commands outstanding in all, ratios against Multi-Paxos's one-leader cells; " +
+    'leader_kill_to_commit = the worker of the node the client sends to killed, a set timed until it commits',
+  epaxos_spread_unbatched:
+    'not measured: at 1 command per instance, window 256, three command leaders, the replicas spend tens of seconds in execution (executeFrom walks every committed, unexecuted instance again at each commit), miss their heartbeats and are restarted',
   measurement: `${WARMUP_MS} ms warm-up, ${MEASURE_MS} ms counted, per throughput cell, after one unmeasured batched cell on each new cluster; protocols alternate in order from run to run`,
   runs: env.runs,
 });
@@ -132,7 +141,15 @@ async function withMap<T>(p: BenchProtocol, mode: Mode, replicas: number, bounds
   const storage: StorageKind = 'memory';
   const protocolOptions = p.bounds === 'start' ? { ...(p.options?.protocolOptions as object | undefined), ...bounds } : p.options?.protocolOptions;
   const map = await ReplicatedMap.start<string>({
-    ...p.options, protocol: p.name, protocolOptions, mode, replicas, storage, name: 'bench', attemptTimeoutMs: ATTEMPT_MS, operationTimeoutMs: 30_000,
+    ...p.options,
+    protocol: p.name,
+    protocolOptions,
+    mode,
+    replicas,
+    storage,
+    name: 'bench',
+    attemptTimeoutMs: ATTEMPT_MS,
+    operationTimeoutMs: 30_000,
     systemOptions: { statsIntervalMs: 0, mailboxCapacity: 1 << 18 },
   });
   try {
@@ -152,7 +169,11 @@ async function tune(map: ReplicatedMap<string>, maxBatchCommands: number, window
   for (const l of map.rsm.cluster.leaders) {
     for (let attempt = 1; ; attempt++) {
       try {
-        const r = await map.system.ask<{ ok: boolean; error?: string }>(l, { type: 'configure', options: { maxBatchCommands, window } }, { timeoutMs: RUN_TIMEOUT_MS / 4 });
+        const r = await map.system.ask<{ ok: boolean; error?: string }>(
+          l,
+          { type: 'configure', options: { maxBatchCommands, window } },
+          { timeoutMs: RUN_TIMEOUT_MS / 4 },
+        );
         if (!r.ok) throw new Error(`configure refused: ${r.error}`);
         break;
       } catch (e) {
@@ -169,7 +190,14 @@ async function tune(map: ReplicatedMap<string>, maxBatchCommands: number, window
 async function leaderNow(map: ReplicatedMap<string>): Promise<number> {
   const end = Date.now() + RECOVER_MS;
   for (;;) {
-    const states = await Promise.all(map.rsm.cluster.leaders.map((l) => map.system.inspect(l).then((s) => s.state as { status?: string }, () => undefined)));
+    const states = await Promise.all(
+      map.rsm.cluster.leaders.map((l) =>
+        map.system.inspect(l).then(
+          (s) => s.state as { status?: string },
+          () => undefined,
+        ),
+      ),
+    );
     const i = states.findIndex((s) => s?.status === 'leader');
     if (i >= 0) return i;
     if (Date.now() > end) throw new Error(`no node leads after ${RECOVER_MS} ms`);
@@ -177,7 +205,10 @@ async function leaderNow(map: ReplicatedMap<string>): Promise<number> {
   }
 }
 
-interface Throughput { perS: number; cpuUs: number }
+interface Throughput {
+  perS: number;
+  cpuUs: number;
+}
 
 /**
  * Drivers keep commands outstanding: one on the leader's node (node 0 for a leaderless protocol),
@@ -192,23 +223,37 @@ async function throughputCell(map: ReplicatedMap<string>, p: BenchProtocol, boun
   const nodes = spread ? cluster.leaders.map((_, i) => i) : [p.leaderless ? 0 : await leaderNow(map)];
   if (p.bounds === 'configure') await tune(map, batch, window);
   const tag = Math.random().toString(36).slice(2, 7);
-  const drivers = await Promise.all(nodes.map((i) => system.spawn(MpDriver, { name: `driver-${batch}-${window}-${i}-${tag}`, worker: cluster.workerKey(i), restart: 'temporary' })));
+  const drivers = await Promise.all(
+    nodes.map((i) => system.spawn(MpDriver, { name: `driver-${batch}-${window}-${i}-${tag}`, worker: cluster.workerKey(i), restart: 'temporary' })),
+  );
   try {
     const outstanding = Math.ceil(Math.min(Math.max(2 * batch * window, 512), 65_536) / nodes.length);
     const c0 = process.cpuUsage();
-    const rs = await Promise.all(drivers.map((driver, d) => {
-      const i = nodes[d]!;
-      // A leaderless cluster's driver sends to its own node's replica: that one first, and no `leaderless` spreading.
-      const leaders = p.leaderless ? [...cluster.leaders.slice(i), ...cluster.leaders.slice(0, i)] : cluster.leaders;
-      return system.ask<MpResult>(driver, {
-        type: 'run', cluster: { leaders, replicas: cluster.replicas }, outstanding, valueBytes: 16, warmupMs: WARMUP_MS, measureMs: MEASURE_MS,
-        commandsPerRequest: batch, ...(spread ? { keyPrefix: `n${i}.` } : {}),
-      }, { timeoutMs: RUN_TIMEOUT_MS });
-    }));
+    const rs = await Promise.all(
+      drivers.map((driver, d) => {
+        const i = nodes[d]!;
+        // A leaderless cluster's driver sends to its own node's replica: that one first, and no `leaderless` spreading.
+        const leaders = p.leaderless ? [...cluster.leaders.slice(i), ...cluster.leaders.slice(0, i)] : cluster.leaders;
+        return system.ask<MpResult>(
+          driver,
+          {
+            type: 'run',
+            cluster: { leaders, replicas: cluster.replicas },
+            outstanding,
+            valueBytes: 16,
+            warmupMs: WARMUP_MS,
+            measureMs: MEASURE_MS,
+            commandsPerRequest: batch,
+            ...(spread ? { keyPrefix: `n${i}.` } : {}),
+          },
+          { timeoutMs: RUN_TIMEOUT_MS },
+        );
+      }),
+    );
     const cu = process.cpuUsage(c0);
     const perS = rs.reduce((sum, r) => sum + (r.commands / r.ms) * 1000, 0);
     // CPU over the whole run (warm-up included) against the commands of the whole run, at the measured rate.
-    return { perS, cpuUs: (cu.user + cu.system) / (perS * (WARMUP_MS + MEASURE_MS) / 1000) };
+    return { perS, cpuUs: (cu.user + cu.system) / ((perS * (WARMUP_MS + MEASURE_MS)) / 1000) };
   } finally {
     for (const driver of drivers) await system.stop(driver).catch(() => {});
     if (p.bounds === 'configure') await tune(map, BATCHED.maxBatchCommands, BATCHED.window);
@@ -249,9 +294,13 @@ async function leaderKill(map: ReplicatedMap<string>, p: BenchProtocol): Promise
   const { system, cluster } = map.rsm;
   await map.set('before-kill', 'v');
   const leaderNode = await targetNode(map, p);
-  const onNode = [...cluster.leaders, ...cluster.replicas, ...Object.values(cluster.roles).flat()].filter((r, i, all) => r.node === leaderNode && all.findIndex((x) => sameRef(x, r)) === i);
+  const onNode = [...cluster.leaders, ...cluster.replicas, ...Object.values(cluster.roles).flat()].filter(
+    (r, i, all) => r.node === leaderNode && all.findIndex((x) => sameRef(x, r)) === i,
+  );
   const restarted = new Set<string>();
-  const onRestart = (e: { ref: { name: string; node: number } }) => { if (e.ref.node === leaderNode) restarted.add(e.ref.name); };
+  const onRestart = (e: { ref: { name: string; node: number } }) => {
+    if (e.ref.node === leaderNode) restarted.add(e.ref.name);
+  };
   system.events.on('actor:restarted', onRestart);
   try {
     const t0 = performance.now();
@@ -290,7 +339,10 @@ function sleep(ms: number): Promise<void> {
 const lat = new LatencyRecorder();
 for (let k = 1; k <= env.runs; k++) {
   const run: Record<string, number> = {};
-  const put = (name: string, unit: string, v: number) => { run[name] = v; results.add(name, unit, v); };
+  const put = (name: string, unit: string, v: number) => {
+    run[name] = v;
+    results.add(name, unit, v);
+  };
   // Alternate which protocol goes first, so drift within a run favours none.
   const order = k % 2 === 1 ? PROTOCOLS : [...PROTOCOLS].reverse();
   for (const mode of ['workers', 'embedded'] as const) {
@@ -300,7 +352,9 @@ for (let k = 1; k <= env.runs; k++) {
         const unbatched = async (map: ReplicatedMap<string>) => {
           put(`${cell}.unbatched.memory.commands_per_s`, 'commands/s', (await throughputCell(map, p, UNBATCHED)).perS);
         };
-        const inCell = (e: unknown) => { throw new Error(`protocols: cell ${cell} failed in run ${k}: ${(e as Error).message}`, { cause: e }); };
+        const inCell = (e: unknown) => {
+          throw new Error(`protocols: cell ${cell} failed in run ${k}: ${(e as Error).message}`, { cause: e });
+        };
         await withMap(p, mode, n, BATCHED, async (map) => {
           await throughputCell(map, p, BATCHED); // unmeasured: a fresh cluster warms up (JIT)
           const batched = await throughputCell(map, p, BATCHED);
@@ -354,10 +408,12 @@ for (let k = 1; k <= env.runs; k++) {
   }
   const show = (p: BenchProtocol) => {
     const f = (name: string) => run[`${p.name}.workers.r3.${name}`] ?? NaN;
-    return `${p.name}: batched ${(f('batched.memory.commands_per_s') / 1e6).toFixed(2)} M/s, ` +
+    return (
+      `${p.name}: batched ${(f('batched.memory.commands_per_s') / 1e6).toFixed(2)} M/s, ` +
       `unbatched ${(f('unbatched.memory.commands_per_s') / 1e3).toFixed(1)} k/s, ` +
       (p.leaderless ? `spread ${(f('spread.batched.memory.commands_per_s') / 1e6).toFixed(2)} M/s, ` : '') +
-      `one client ${f('single_client.commit_us_p50').toFixed(0)} us, kill ${f('leader_kill_to_commit_ms_p50').toFixed(0)} ms`;
+      `one client ${f('single_client.commit_us_p50').toFixed(0)} us, kill ${f('leader_kill_to_commit_ms_p50').toFixed(0)} ms`
+    );
   };
   progress(k, env.runs, PROTOCOLS.map(show).join('; '));
 }

@@ -23,7 +23,15 @@ try {
   const opts = parseBenchArgs(process.argv.slice(2), { cores: availableParallelism(), benchDir });
   process.exitCode = await runBench(opts, {
     // columns is read at each use: the terminal may be resized during a 20-minute run.
-    out: { write: (s) => { process.stdout.write(s); }, isTTY: process.stdout.isTTY === true, get columns() { return process.stdout.columns; } },
+    out: {
+      write: (s) => {
+        process.stdout.write(s);
+      },
+      isTTY: process.stdout.isTTY === true,
+      get columns() {
+        return process.stdout.columns;
+      },
+    },
     benchDir,
   });
 } catch (e) {

@@ -47,11 +47,17 @@ async function spin(threads: number): Promise<number> {
   const code = `const { parentPort } = require('node:worker_threads'); let x = 0;
     for (let i = 0; i < ${SPIN}; i++) x = (x + i * 7) % 1000003; parentPort.postMessage(x);`;
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: threads }, () => new Promise((resolve, reject) => {
-    const w = new Worker(code, { eval: true });
-    w.once('message', resolve);
-    w.once('error', reject);
-  })));
+  await Promise.all(
+    Array.from(
+      { length: threads },
+      () =>
+        new Promise((resolve, reject) => {
+          const w = new Worker(code, { eval: true });
+          w.once('message', resolve);
+          w.once('error', reject);
+        }),
+    ),
+  );
   return threads / ((performance.now() - t0) / 1000);
 }
 
@@ -76,10 +82,10 @@ async function seedsPerSecond(pools: CampaignPool[], from: number): Promise<numb
 }
 
 const results = new Results('sim', {
-  'deliveries': `${NODES} token passers on ${NODES} simulated nodes, ${TOKENS} tokens in flight, ${DELIVERIES} deliveries per run; default network (FIFO, 0.5..2 ms); message validation on; fingerprint only`,
-  'campaign': `replicated counter (3 replicas + client, file storage, random faults, invariant after every step), ${SEEDS} seeds per measurement in ${SLICES} slices alternating between the pools, batches of 20, pools warmed with ${WARMUP_SEEDS} seeds per thread`,
-  'machine': `a ${SPIN}-iteration CPU loop on 2 threads at once vs 1, each run: what the shared machine allowed`,
-  'runs': RUNS,
+  deliveries: `${NODES} token passers on ${NODES} simulated nodes, ${TOKENS} tokens in flight, ${DELIVERIES} deliveries per run; default network (FIFO, 0.5..2 ms); message validation on; fingerprint only`,
+  campaign: `replicated counter (3 replicas + client, file storage, random faults, invariant after every step), ${SEEDS} seeds per measurement in ${SLICES} slices alternating between the pools, batches of 20, pools warmed with ${WARMUP_SEEDS} seeds per thread`,
+  machine: `a ${SPIN}-iteration CPU loop on 2 threads at once vs 1, each run: what the shared machine allowed`,
+  runs: RUNS,
 });
 
 const pool1 = new CampaignPool({ workers: 1 });
@@ -92,14 +98,16 @@ try {
   for (let run = 1; run <= RUNS; run++) {
     const dps = await deliveriesPerSecond(run);
     // Different seeds each run, the same for both pools within a run.
-    const [w1, w2] = await seedsPerSecond([pool1, pool2], run * 100_000) as [number, number];
+    const [w1, w2] = (await seedsPerSecond([pool1, pool2], run * 100_000)) as [number, number];
     const cpu = (await spin(2)) / (await spin(1));
     results.add('sim.deliveries_per_s', 'deliveries/s', dps);
     results.add('campaign.seeds_per_s.workers1', 'seeds/s', w1);
     results.add('campaign.seeds_per_s.workers2', 'seeds/s', w2);
     results.addRatio('campaign.scaling_2_vs_1', w2 / w1);
     results.addRatio('machine.cpu_scaling_2_vs_1', cpu);
-    console.log(`run ${run}/${RUNS}: ${(dps / 1e6).toFixed(2)} M deliveries/s; campaign ${w1.toFixed(0)} seeds/s on 1 thread, ${w2.toFixed(0)} on 2 (x${(w2 / w1).toFixed(2)}); a CPU loop scales x${cpu.toFixed(2)}`);
+    console.log(
+      `run ${run}/${RUNS}: ${(dps / 1e6).toFixed(2)} M deliveries/s; campaign ${w1.toFixed(0)} seeds/s on 1 thread, ${w2.toFixed(0)} on 2 (x${(w2 / w1).toFixed(2)}); a CPU loop scales x${cpu.toFixed(2)}`,
+    );
   }
 } finally {
   await pool1.close();

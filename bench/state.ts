@@ -41,23 +41,33 @@ type Map_ = ReplicatedMap<string>;
 
 async function open(dir: string): Promise<Map_> {
   return ReplicatedMap.start<string>({
-    replicas: 3, storage: 'file', dir, name: 'state', operationTimeoutMs: 120_000, maxCommandBytes: 64 * 1024,
+    replicas: 3,
+    storage: 'file',
+    dir,
+    name: 'state',
+    operationTimeoutMs: 120_000,
+    maxCommandBytes: 64 * 1024,
     replica: { maxStateBytes: 8 * 1024 ** 3 },
     systemOptions: { statsIntervalMs: 0, heartbeat: { intervalMs: 100, timeoutMs: 10_000 } },
   });
 }
 
-async function replicaState(map: Map_, i: number): Promise<{ appliedUpTo: number; snapshotAt: number; snapshotBytes: number; restoring: unknown; writingSnapshot: number | null } | null> {
+async function replicaState(
+  map: Map_,
+  i: number,
+): Promise<{ appliedUpTo: number; snapshotAt: number; snapshotBytes: number; restoring: unknown; writingSnapshot: number | null } | null> {
   const snap = await map.system.inspect(map.rsm.cluster.replicas[i]!).catch(() => null);
-  return snap ? snap.state as never : null;
+  return snap ? (snap.state as never) : null;
 }
 
 async function fill(map: Map_): Promise<void> {
   const value = 'v'.repeat(VALUE_BYTES);
   let next = 0;
-  await Promise.all(Array.from({ length: CALLERS }, async () => {
-    for (let k = next++; k < KEYS; k = next++) await map.set(`k${k}`, value);
-  }));
+  await Promise.all(
+    Array.from({ length: CALLERS }, async () => {
+      for (let k = next++; k < KEYS; k = next++) await map.set(`k${k}`, value);
+    }),
+  );
 }
 
 async function until(what: string, timeoutMs: number, check: () => Promise<boolean>, map?: Map_): Promise<void> {
@@ -66,7 +76,13 @@ async function until(what: string, timeoutMs: number, check: () => Promise<boole
     if (Date.now() > deadline) {
       // Say where each replica stands, so a stuck run can be understood.
       const states = map ? await Promise.all([0, 1, 2].map((i) => replicaState(map, i))) : [];
-      const where = states.map((x, i) => (x ? `replica ${i}: applied ${x.appliedUpTo}, snapshot at ${x.snapshotAt} (${x.snapshotBytes} bytes), restoring ${x.restoring === null ? 'no' : 'yes'}` : `replica ${i}: no answer`)).join('; ');
+      const where = states
+        .map((x, i) =>
+          x
+            ? `replica ${i}: applied ${x.appliedUpTo}, snapshot at ${x.snapshotAt} (${x.snapshotBytes} bytes), restoring ${x.restoring === null ? 'no' : 'yes'}`
+            : `replica ${i}: no answer`,
+        )
+        .join('; ');
       throw new Error(`${what}: not within ${timeoutMs} ms${where ? ` (${where})` : ''}`);
     }
     await new Promise((r) => setTimeout(r, 20));
@@ -88,7 +104,9 @@ for (let k = 1; k <= env.runs; k++) {
 
     // Catch-up: healed while a steady load of small writes goes on.
     let loading = true;
-    const load = (async () => { for (let i = 0; loading; i++) await map.set(`load-${i & 255}`, 'v').catch(() => {}); })();
+    const load = (async () => {
+      for (let i = 0; loading; i++) await map.set(`load-${i & 255}`, 'v').catch(() => {});
+    })();
     const c0 = performance.now();
     await map.system.heal(node);
     await until('catch-up', 600_000, async () => {
@@ -122,20 +140,30 @@ for (let k = 1; k <= env.runs; k++) {
     const r0 = performance.now();
     map = await open(dir);
     let restoredBytes = 0;
-    await until('restart', 300_000, async () => {
-      const st = await Promise.all([0, 1, 2].map((i) => replicaState(map, i)));
-      if (st.some((x) => !x || x.restoring !== null || x.snapshotAt === 0)) return false;
-      restoredBytes = Math.min(...st.map((x) => x!.snapshotBytes));
-      return true;
-    }, map);
+    await until(
+      'restart',
+      300_000,
+      async () => {
+        const st = await Promise.all([0, 1, 2].map((i) => replicaState(map, i)));
+        if (st.some((x) => !x || x.restoring !== null || x.snapshotAt === 0)) return false;
+        restoredBytes = Math.min(...st.map((x) => x!.snapshotBytes));
+        return true;
+      },
+      map,
+    );
     const recoverS = (performance.now() - r0) / 1000;
     results.add('state.file.recover_mb_per_s', 'MB/s', restoredBytes / MB / recoverS);
     // What was written is there.
     const probe = await map.get(`k${KEYS - 1}`);
-    if (probe?.length !== VALUE_BYTES) throw new Error(`after the restart, key k${KEYS - 1} holds ${probe?.length ?? 'nothing'}, expected ${VALUE_BYTES} characters`);
+    if (probe?.length !== VALUE_BYTES)
+      throw new Error(`after the restart, key k${KEYS - 1} holds ${probe?.length ?? 'nothing'}, expected ${VALUE_BYTES} characters`);
     await map.shutdown();
-    progress(k, env.runs, `fill ${(STATE_BYTES / MB / fillS).toFixed(0)} MB/s, catch-up ${(STATE_BYTES / MB / catchUpS).toFixed(0)} MB/s, ` +
-      `snapshot ${(snapBytes / MB / writeS).toFixed(0)} MB/s, recover ${(restoredBytes / MB / recoverS).toFixed(0)} MB/s`);
+    progress(
+      k,
+      env.runs,
+      `fill ${(STATE_BYTES / MB / fillS).toFixed(0)} MB/s, catch-up ${(STATE_BYTES / MB / catchUpS).toFixed(0)} MB/s, ` +
+        `snapshot ${(snapBytes / MB / writeS).toFixed(0)} MB/s, recover ${(restoredBytes / MB / recoverS).toFixed(0)} MB/s`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

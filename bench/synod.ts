@@ -37,7 +37,8 @@ const BEFORE: readonly Mode[] = env.scaling ? [] : ['ports', 'ports_unbatched'];
 
 const results = new Results('synod', {
   topology: 'client node (load generator, proposer, learner, acceptor 0) + one node per other acceptor; workers: a worker thread per node',
-  modes: 'workers (actors in worker threads, shared-memory rings, many instances per message), ports (the same on MessagePorts), ports_unbatched (MessagePorts, one instance per message: before), embedded (actors on one thread), bare (same message pattern, plain workers, binary batched, no framework)',
+  modes:
+    'workers (actors in worker threads, shared-memory rings, many instances per message), ports (the same on MessagePorts), ports_unbatched (MessagePorts, one instance per message: before), embedded (actors on one thread), bare (same message pattern, plain workers, binary batched, no framework)',
   acceptors: ACCEPTORS.join(', '),
   'instances in flight': INFLIGHT.join(', '),
   measurement: `${WARMUP_MS} ms warm-up, then ${MEASURE_MS} ms counted, per cell`,
@@ -46,7 +47,13 @@ const results = new Results('synod', {
 });
 
 /** One cell's rounds per second, and its round latency distribution `withLatency` (one in flight). */
-function recordCell(name: string, r: { rounds: number; ms: number; latenciesUs: number[] }, withLatency: boolean, run: Record<string, number>, lat: LatencyRecorder): void {
+function recordCell(
+  name: string,
+  r: { rounds: number; ms: number; latenciesUs: number[] },
+  withLatency: boolean,
+  run: Record<string, number>,
+  lat: LatencyRecorder,
+): void {
   run[`${name}.rounds_per_s`] = (r.rounds / r.ms) * 1000;
   results.add(`${name}.rounds_per_s`, 'rounds/s', run[`${name}.rounds_per_s`]!);
   if (withLatency) {
@@ -58,23 +65,44 @@ function recordCell(name: string, r: { rounds: number; ms: number; latenciesUs: 
 
 async function actorCells(mode: Mode, acceptors: number, run: Record<string, number>, lat: LatencyRecorder): Promise<void> {
   const system = await ActorSystem.start({
-    mode: mode === 'embedded' ? 'embedded' : 'workers', transport: mode === 'workers' ? 'rings' : 'ports',
-    codecs: [synodCodecs], statsIntervalMs: 0, logLevel: 'warn', mailboxCapacity: 1 << 16,
+    mode: mode === 'embedded' ? 'embedded' : 'workers',
+    transport: mode === 'workers' ? 'rings' : 'ports',
+    codecs: [synodCodecs],
+    statsIntervalMs: 0,
+    logLevel: 'warn',
+    mailboxCapacity: 1 << 16,
   });
   const maxBatchMessages = mode === 'ports_unbatched' ? 1 : undefined;
   const synod = await createSynod({
-    system, acceptors, proposers: 1, learners: 1, storage: 'memory',
+    system,
+    acceptors,
+    proposers: 1,
+    learners: 1,
+    storage: 'memory',
     placement: (_role, i) => (i === 0 ? 'client' : `acceptor-node-${i}`),
-    proposer: { maxInFlight: 1024 }, maxBatchMessages,
+    proposer: { maxInFlight: 1024 },
+    maxBatchMessages,
   });
   try {
     const driver = await system.spawn(Driver, { name: 'driver', worker: 'client' });
     let first = 0;
     for (const inflight of INFLIGHT) {
-      const r = await system.ask<DriverResult>(driver, {
-        type: 'run', proposer: synod.proposers[0]!, learner: synod.learners[0]!, acceptors: synod.acceptors, inflight,
-        firstInstance: first, warmupMs: WARMUP_MS, measureMs: MEASURE_MS, latencies: inflight === 1, batch: maxBatchMessages !== 1,
-      }, { timeoutMs: 60_000 });
+      const r = await system.ask<DriverResult>(
+        driver,
+        {
+          type: 'run',
+          proposer: synod.proposers[0]!,
+          learner: synod.learners[0]!,
+          acceptors: synod.acceptors,
+          inflight,
+          firstInstance: first,
+          warmupMs: WARMUP_MS,
+          measureMs: MEASURE_MS,
+          latencies: inflight === 1,
+          batch: maxBatchMessages !== 1,
+        },
+        { timeoutMs: 60_000 },
+      );
       first = r.nextInstance;
       const name = `${mode}.a${acceptors}.inflight${inflight}`;
       recordCell(name, r, inflight === 1, run, lat);
@@ -100,7 +128,10 @@ async function bareCells(acceptors: number, run: Record<string, number>, lat: La
   try {
     for (const inflight of INFLIGHT) {
       client.postMessage({ inflight, warmupMs: WARMUP_MS, measureMs: MEASURE_MS, latencies: inflight === 1 });
-      const r = await new Promise<{ rounds: number; ms: number; latenciesUs: number[] }>((res, rej) => { client.once('message', res); client.once('error', rej); });
+      const r = await new Promise<{ rounds: number; ms: number; latenciesUs: number[] }>((res, rej) => {
+        client.once('message', res);
+        client.once('error', rej);
+      });
       recordCell(`bare.a${acceptors}.inflight${inflight}`, r, inflight === 1, run, lat);
     }
   } finally {
@@ -137,9 +168,15 @@ for (let k = 1; k <= env.runs; k++) {
     }
   }
   const w64 = run['workers.a3.inflight64.rounds_per_s'];
-  progress(k, env.runs, `workers a3/64: ${((w64 ?? run['workers.a3.inflight256.rounds_per_s']!) / 1000).toFixed(1)} k rounds/s` +
-    (env.scaling ? '' : `, embedded a3/64: ${(run['embedded.a3.inflight64.rounds_per_s']! / 1000).toFixed(1)} k, bare a3/64: ${(run['bare.a3.inflight64.rounds_per_s']! / 1000).toFixed(1)} k, ` +
-      `before (ports, unbatched) a3/64: ${(run['ports_unbatched.a3.inflight64.rounds_per_s']! / 1000).toFixed(1)} k, ports a3/64: ${(run['ports.a3.inflight64.rounds_per_s']! / 1000).toFixed(1)} k, ` +
-      `a3/1 round p50 ${run['workers.a3.inflight1.round_us_p50']!.toFixed(0)} us vs raw rtt ${rtt.toFixed(0)} us`));
+  progress(
+    k,
+    env.runs,
+    `workers a3/64: ${((w64 ?? run['workers.a3.inflight256.rounds_per_s']!) / 1000).toFixed(1)} k rounds/s` +
+      (env.scaling
+        ? ''
+        : `, embedded a3/64: ${(run['embedded.a3.inflight64.rounds_per_s']! / 1000).toFixed(1)} k, bare a3/64: ${(run['bare.a3.inflight64.rounds_per_s']! / 1000).toFixed(1)} k, ` +
+          `before (ports, unbatched) a3/64: ${(run['ports_unbatched.a3.inflight64.rounds_per_s']! / 1000).toFixed(1)} k, ports a3/64: ${(run['ports.a3.inflight64.rounds_per_s']! / 1000).toFixed(1)} k, ` +
+          `a3/1 round p50 ${run['workers.a3.inflight1.round_us_p50']!.toFixed(0)} us vs raw rtt ${rtt.toFixed(0)} us`),
+  );
 }
 results.write();

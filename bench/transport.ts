@@ -40,11 +40,21 @@ function rawPair(roleA: string, roleB: string) {
   const { port1, port2 } = new MessageChannel();
   const a = new Worker(peerUrl, { workerData: { role: roleA, port: port1 }, transferList: [port1] });
   const b = new Worker(peerUrl, { workerData: { role: roleB, port: port2 }, transferList: [port2] });
-  return { a, b, close: async () => { await a.terminate(); await b.terminate(); } };
+  return {
+    a,
+    b,
+    close: async () => {
+      await a.terminate();
+      await b.terminate();
+    },
+  };
 }
 
 function once<T>(w: Worker): Promise<T> {
-  return new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
+  return new Promise((resolve, reject) => {
+    w.once('message', resolve);
+    w.once('error', reject);
+  });
 }
 
 async function rawPingPong(): Promise<number> {
@@ -133,14 +143,14 @@ async function actorOneWay(mode: 'workers' | 'embedded', count: number, transpor
 }
 
 const results = new Results('transport', {
-  'messages': '{type:"accept", ballot, slot, value:"v"} (binary codec between actor workers; structured clone for raw)',
+  messages: '{type:"accept", ballot, slot, value:"v"} (binary codec between actor workers; structured clone for raw)',
   'ping-pong': `${PINGS} round trips, p50 of all but the first 10%`,
   'one-way': `${ONEWAY} messages between two workers; raw batched in arrays of ${BATCH}; actors: window ${FLOW.workers.window}, ${FLOW.workers.chunk} sends per turn, ack every ${FLOW.workers.ackEvery}`,
-  'embedded': `${EMBEDDED} messages between two actors on one thread; window ${FLOW.embedded.window}, ${FLOW.embedded.chunk} sends per turn, ack every ${FLOW.embedded.ackEvery}`,
+  embedded: `${EMBEDDED} messages between two actors on one thread; window ${FLOW.embedded.window}, ${FLOW.embedded.chunk} sends per turn, ack every ${FLOW.embedded.ackEvery}`,
   'large values': `${CHUNKS} values of ${CHUNK_BYTES} bytes one way (a fresh Uint8Array each); actors: 256 in flight, ack every 64; relay: the same through an actor in a third worker that passes each message on`,
-  'transports': 'actors.workers.*: shared-memory rings (the default); actors.ports.*: the MessagePort transport (before)',
-  'defaults': 'message validation on, mailbox capacity 2^20, storage memory',
-  'runs': RUNS,
+  transports: 'actors.workers.*: shared-memory rings (the default); actors.ports.*: the MessagePort transport (before)',
+  defaults: 'message validation on, mailbox capacity 2^20, storage memory',
+  runs: RUNS,
 });
 
 // Scaling mode (pnpm bench pins the process to 1, 2, … cores): one-way throughput only, once.
@@ -183,11 +193,13 @@ if (env.scaling) {
     results.addRatio('workers_vs_ports.pingpong_rtt', actRtt / portRtt);
     results.addRatio(`workers_vs_ports.size${CHUNK_BYTES}_throughput`, actBig / portBig);
     results.addRatio(`workers_vs_ports.relay_size${CHUNK_BYTES}_throughput`, actBig2 / portBig2);
-    console.log(`run ${run}/${RUNS}: rtt raw ${rawRtt.toFixed(1)} us, rings ${actRtt.toFixed(1)} us, ports ${portRtt.toFixed(1)} us; ` +
-      `one-way raw ${(rawUnbatched / 1e6).toFixed(2)} M/s, raw batched ${(rawBatched / 1e6).toFixed(2)} M/s, ` +
-      `rings ${(actOneWay / 1e6).toFixed(2)} M/s, ports ${(portOneWay / 1e6).toFixed(2)} M/s, embedded ${(embOneWay / 1e6).toFixed(2)} M/s; ` +
-      `64 KiB values raw ${rawBig.toFixed(0)} MB/s, rings ${actBig.toFixed(0)} MB/s, ports ${portBig.toFixed(0)} MB/s; ` +
-      `through a relay rings ${actBig2.toFixed(0)} MB/s, ports ${portBig2.toFixed(0)} MB/s`);
+    console.log(
+      `run ${run}/${RUNS}: rtt raw ${rawRtt.toFixed(1)} us, rings ${actRtt.toFixed(1)} us, ports ${portRtt.toFixed(1)} us; ` +
+        `one-way raw ${(rawUnbatched / 1e6).toFixed(2)} M/s, raw batched ${(rawBatched / 1e6).toFixed(2)} M/s, ` +
+        `rings ${(actOneWay / 1e6).toFixed(2)} M/s, ports ${(portOneWay / 1e6).toFixed(2)} M/s, embedded ${(embOneWay / 1e6).toFixed(2)} M/s; ` +
+        `64 KiB values raw ${rawBig.toFixed(0)} MB/s, rings ${actBig.toFixed(0)} MB/s, ports ${portBig.toFixed(0)} MB/s; ` +
+        `through a relay rings ${actBig2.toFixed(0)} MB/s, ports ${portBig2.toFixed(0)} MB/s`,
+    );
   }
 }
 results.write();

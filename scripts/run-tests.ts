@@ -41,7 +41,11 @@ step('type-check tests (tsc -p tsconfig.test.json)', tsc, ['-p', 'tsconfig.test.
 
 function findTests(dir: string, out: string[]): void {
   let entries: string[];
-  try { entries = readdirSync(dir); } catch { return; }
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return;
+  }
   for (const name of entries) {
     if (name === 'node_modules' || name === 'dist' || name.startsWith('.')) continue;
     const p = join(dir, name);
@@ -53,7 +57,11 @@ function findTests(dir: string, out: string[]): void {
 const files: string[] = [];
 for (const base of ['packages', 'apps']) {
   let names: string[] = [];
-  try { names = readdirSync(join(root, base)); } catch { /* none */ }
+  try {
+    names = readdirSync(join(root, base));
+  } catch {
+    /* none */
+  }
   for (const pkg of names) findTests(join(root, base, pkg, 'test'), files);
 }
 findTests(join(root, 'test'), files);
@@ -61,7 +69,15 @@ findTests(join(root, 'bench', 'test'), files);
 findTests(join(root, 'examples', 'test'), files);
 const selected = files.filter((f) => filters.length === 0 || filters.some((w) => relative(root, f).includes(w))).sort();
 
-interface Result { file: string; passed: number; failed: number; skipped: number; ms: number; output: string; code: number | null }
+interface Result {
+  file: string;
+  passed: number;
+  failed: number;
+  skipped: number;
+  ms: number;
+  output: string;
+  code: number | null;
+}
 
 function runFile(file: string): Promise<Result> {
   const started = Date.now();
@@ -72,8 +88,12 @@ function runFile(file: string): Promise<Result> {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
-    child.stdout.on('data', (d) => { output += d; });
-    child.stderr.on('data', (d) => { output += d; });
+    child.stdout.on('data', (d) => {
+      output += d;
+    });
+    child.stderr.on('data', (d) => {
+      output += d;
+    });
     const timer = setTimeout(() => {
       output += `\n[run-tests] ${relative(root, file)} did not finish within ${fileTimeoutMs / 1000} s; killed.\n`;
       child.kill('SIGKILL');
@@ -102,7 +122,13 @@ async function worker(): Promise<void> {
     results.push(r);
     const mark = r.failed > 0 ? 'FAIL' : 'ok  ';
     console.log(`${mark} ${relative(root, file)}  ${r.passed} passed, ${r.failed} failed  (${(r.ms / 1000).toFixed(1)} s)`);
-    if (r.failed > 0) console.log(r.output.split('\n').map((l) => `     | ${l}`).join('\n'));
+    if (r.failed > 0)
+      console.log(
+        r.output
+          .split('\n')
+          .map((l) => `     | ${l}`)
+          .join('\n'),
+      );
   }
 }
 await Promise.all(Array.from({ length: Math.min(jobs, Math.max(1, selected.length)) }, worker));

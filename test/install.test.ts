@@ -22,7 +22,19 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const pnpmVersion = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { packageManager: string }).packageManager;
 
 /** What a user installs; the test fails if a publishable package is added without being listed here. */
-const PUBLISHED = ['@synod/actors', '@synod/canonical', '@synod/checker', '@synod/cli', '@synod/dashboard', '@synod/epaxos', '@synod/errors', '@synod/paxos', '@synod/raft', '@synod/replicated', '@synod/smr'];
+const PUBLISHED = [
+  '@synod/actors',
+  '@synod/canonical',
+  '@synod/checker',
+  '@synod/cli',
+  '@synod/dashboard',
+  '@synod/epaxos',
+  '@synod/errors',
+  '@synod/paxos',
+  '@synod/raft',
+  '@synod/replicated',
+  '@synod/smr',
+];
 const MODES = ['workers', 'embedded'] as const;
 
 const work = mkdtempSync(join(tmpdir(), 'synod-install-'));
@@ -123,7 +135,11 @@ test('every publishable package packs what a user needs: built dist, types, LICE
   ok('npx', ['-y', pnpmVersion, '-r', 'pack', '--pack-destination', tarballs], root, 120_000);
   const names: string[] = [];
   for (const file of readdirSync(tarballs).sort()) {
-    const files = new Set(ok('tar', ['-tzf', join(tarballs, file)], work).split('\n').filter(Boolean));
+    const files = new Set(
+      ok('tar', ['-tzf', join(tarballs, file)], work)
+        .split('\n')
+        .filter(Boolean),
+    );
     const m = JSON.parse(ok('tar', ['-xzOf', join(tarballs, file), 'package/package.json'], work)) as Manifest;
     names.push(m.name);
     const where = `${m.name} (${file})`;
@@ -131,7 +147,8 @@ test('every publishable package packs what a user needs: built dist, types, LICE
     assert.is(m.license, 'MIT', `${where}: license`);
     assert.ok(m.engines?.node, `${where}: engines.node`);
     assert.ok(m.sideEffects === false || Array.isArray(m.sideEffects), `${where}: sideEffects must be false or a list of files`);
-    for (const s of Array.isArray(m.sideEffects) ? m.sideEffects : []) assert.ok(present(files, s), `${where}: sideEffects names ${s}, which is not in the tarball`);
+    for (const s of Array.isArray(m.sideEffects) ? m.sideEffects : [])
+      assert.ok(present(files, s), `${where}: sideEffects names ${s}, which is not in the tarball`);
     for (const [sub, target] of Object.entries(m.exports ?? {})) {
       for (const path of typeof target === 'string' ? [target] : Object.values(target)) {
         assert.ok(present(files, path), `${where}: export ${sub} points at ${path}, which is not in the tarball`);
@@ -164,14 +181,26 @@ test("the README's actor and ReplicatedMap examples type-check against the insta
     writeFileSync(join(project, `actors-${mode}.ts`), withMode(actorMainTs, 'ActorSystem.start', mode));
     writeFileSync(join(project, `map-${mode}.ts`), withMode(map.code, 'ReplicatedMap.start<number>', mode));
   }
-  writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: {
-      target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true, outDir: 'dist',
-      // The user's own @types/node; here the workspace's, to need nothing more from the registry.
-      types: ['node'], typeRoots: [join(root, 'node_modules', '@types')],
-    },
-    include: ['*.ts'],
-  }, null, 2));
+  writeFileSync(
+    join(project, 'tsconfig.json'),
+    JSON.stringify(
+      {
+        compilerOptions: {
+          target: 'es2022',
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          strict: true,
+          outDir: 'dist',
+          // The user's own @types/node; here the workspace's, to need nothing more from the registry.
+          types: ['node'],
+          typeRoots: [join(root, 'node_modules', '@types')],
+        },
+        include: ['*.ts'],
+      },
+      null,
+      2,
+    ),
+  );
   ok(join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], project);
 });
 
@@ -186,7 +215,10 @@ for (const mode of MODES) {
     const cwd = join(project, `run-${mode}`); // its own ./data
     mkdirSync(cwd);
     ok(process.execPath, [join(project, 'dist', `map-${mode}.js`)], cwd);
-    assert.ok(readdirSync(join(cwd, 'data')).some((f) => f.endsWith('.log')), 'file storage wrote no log under ./data');
+    assert.ok(
+      readdirSync(join(cwd, 'data')).some((f) => f.endsWith('.log')),
+      'file storage wrote no log under ./data',
+    );
   });
 }
 

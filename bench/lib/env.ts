@@ -74,8 +74,8 @@ function positive(env: NodeJS.ProcessEnv, name: string, integer: boolean): numbe
 export function benchEnv(defaults: BenchDefaults = {}, env: NodeJS.ProcessEnv = process.env): BenchEnv {
   const quick = flag(env, 'BENCH_QUICK');
   const scaling = flag(env, 'BENCH_SCALING');
-  const runs = positive(env, 'BENCH_RUNS', true) ?? positive(env, 'RUNS', true)
-    ?? (quick ? defaults.quickRuns ?? DEFAULT_QUICK_RUNS : defaults.runs ?? DEFAULT_RUNS);
+  const runs =
+    positive(env, 'BENCH_RUNS', true) ?? positive(env, 'RUNS', true) ?? (quick ? (defaults.quickRuns ?? DEFAULT_QUICK_RUNS) : (defaults.runs ?? DEFAULT_RUNS));
   const workers = positive(env, 'BENCH_WORKERS', true) ?? availableParallelism();
   const budgetS = positive(env, 'BENCH_BUDGET_S', false);
   const out = env.BENCH_OUT === '' ? undefined : env.BENCH_OUT;

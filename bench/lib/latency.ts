@@ -65,7 +65,10 @@ export class LatencyRecorder {
   record(us: number): void {
     if (!(us >= 0)) throw new RangeError(`LatencyRecorder.record: a latency must be a number >= 0 us, got ${us}`);
     let ns = Math.round(us * NS_PER_US);
-    if (ns > this.highestNs) { ns = this.highestNs; this.clipped++; }
+    if (ns > this.highestNs) {
+      ns = this.highestNs;
+      this.clipped++;
+    }
     this.hist.recordValue(ns);
   }
 

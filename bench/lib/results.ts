@@ -15,14 +15,27 @@ import { fileURLToPath } from 'node:url';
 
 /** bench/results in the repository, whether this runs from bench/lib or from the built bench/dist/lib. */
 const here = dirname(fileURLToPath(import.meta.url));
-export const resultsDir = here.includes(`${sep}dist${sep}`) || here.endsWith(`${sep}dist${sep}lib`)
-  ? join(here, '..', '..', 'results')
-  : join(here, '..', 'results');
+export const resultsDir =
+  here.includes(`${sep}dist${sep}`) || here.endsWith(`${sep}dist${sep}lib`) ? join(here, '..', '..', 'results') : join(here, '..', 'results');
 
-export interface Figure { unit: string; median: number; min: number; max: number; runs: number[] }
-export interface Ratio { median: number; min: number; max: number }
+export interface Figure {
+  unit: string;
+  median: number;
+  min: number;
+  max: number;
+  runs: number[];
+}
+export interface Ratio {
+  median: number;
+  min: number;
+  max: number;
+}
 
-export interface Machine { cpu: string; cores: number; node: string }
+export interface Machine {
+  cpu: string;
+  cores: number;
+  node: string;
+}
 
 export function machine(): Machine {
   return { cpu: cpus()[0]?.model.trim() ?? 'unknown', cores: cpus().length, node: process.version };
@@ -30,8 +43,12 @@ export function machine(): Machine {
 
 export function commit(): string {
   try {
-    const sha = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-    const dirty = execSync('git status --porcelain --untracked-files=no', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    const sha = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+    const dirty = execSync('git status --porcelain --untracked-files=no', { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
     return dirty ? `${sha}-dirty` : sha;
   } catch {
     return 'unknown';
@@ -68,17 +85,26 @@ function round(x: number, digits = 3): number {
 export class Results {
   private readonly runs = new Map<string, { unit: string; values: number[] }>();
   private readonly ratioRuns = new Map<string, number[]>();
-  constructor(readonly suite: string, readonly setup: Record<string, unknown> = {}) {}
+  constructor(
+    readonly suite: string,
+    readonly setup: Record<string, unknown> = {},
+  ) {}
 
   add(name: string, unit: string, value: number): void {
     let r = this.runs.get(name);
-    if (!r) { r = { unit, values: [] }; this.runs.set(name, r); }
+    if (!r) {
+      r = { unit, values: [] };
+      this.runs.set(name, r);
+    }
     r.values.push(value);
   }
 
   addRatio(name: string, value: number): void {
     let r = this.ratioRuns.get(name);
-    if (!r) { r = []; this.ratioRuns.set(name, r); }
+    if (!r) {
+      r = [];
+      this.ratioRuns.set(name, r);
+    }
     r.push(value);
   }
 

@@ -30,7 +30,12 @@ export interface MpRun {
   keyPrefix?: string;
 }
 
-export interface MpResult { commands: number; ms: number; failed: number; latencyUsP50: number }
+export interface MpResult {
+  commands: number;
+  ms: number;
+  failed: number;
+  latencyUsP50: number;
+}
 
 interface State {
   client: ClientCore | null;
@@ -54,7 +59,20 @@ const SESSION_WINDOW = 1024;
 
 export const MpDriver = defineActor<State, Msg>({
   module: import.meta.url,
-  init: () => ({ client: null, sessions: [], commands: [], next: 0, replyTo: undefined, started: 0, measuring: false, t0: 0, counted: 0, failed: 0, deadline: 0, samples: [] }),
+  init: () => ({
+    client: null,
+    sessions: [],
+    commands: [],
+    next: 0,
+    replyTo: undefined,
+    started: 0,
+    measuring: false,
+    t0: 0,
+    counted: 0,
+    failed: 0,
+    deadline: 0,
+    samples: [],
+  }),
   receive(s, msg, ctx) {
     const io = { send: (to: ActorRef<any>, m: unknown) => ctx.send(to, m), now: () => ctx.now() };
     switch (msg.type) {
@@ -64,11 +82,15 @@ export const MpDriver = defineActor<State, Msg>({
         // 1024 keys, or fewer for large values: the map's state (and the driver's encoded commands)
         // stay within 64 MiB, so a size cell measures the write path, not a state of gigabytes.
         const keys = Math.min(1024, Math.max(16, Math.floor((64 << 20) / Math.max(1, msg.valueBytes))));
-        s.commands = Array.from({ length: keys }, (_, i) => mapMachine.client.encodeCommand({ op: 'set', key: `${msg.keyPrefix ?? ''}k${i}`, value }, msg.valueBytes + 1024));
+        s.commands = Array.from({ length: keys }, (_, i) =>
+          mapMachine.client.encodeCommand({ op: 'set', key: `${msg.keyPrefix ?? ''}k${i}`, value }, msg.valueBytes + 1024),
+        );
         // A command takes its bytes and about 5 more in a request (session, sequence number, length).
         const perCommand = Math.max(...s.commands.map((c) => c.byteLength)) + 5;
         s.client = new ClientCore(`driver-${ctx.self.id}-${Math.floor(ctx.random() * 1e9)}`, msg.cluster, ctx.self as ActorRef<ClientReply>, {
-          maxInflightPerSession: SESSION_WINDOW, attemptTimeoutMs: 2000, maxQueued: msg.outstanding * 2,
+          maxInflightPerSession: SESSION_WINDOW,
+          attemptTimeoutMs: 2000,
+          maxQueued: msg.outstanding * 2,
           ...(msg.commandsPerRequest !== undefined ? { maxRequestBytes: Math.max(1, msg.commandsPerRequest * perCommand - 5) } : {}),
         });
         s.sessions = Array.from({ length: sessionCount }, () => s.client!.openSession());
@@ -96,7 +118,8 @@ export const MpDriver = defineActor<State, Msg>({
         } else {
           const ms = ctx.now() - s.t0;
           const sorted = s.samples.sort((a, b) => a - b);
-          if (s.replyTo) ctx.respond(s.replyTo, { commands: s.counted, ms, failed: s.failed, latencyUsP50: sorted[Math.floor(sorted.length / 2)] ?? 0 } satisfies MpResult);
+          if (s.replyTo)
+            ctx.respond(s.replyTo, { commands: s.counted, ms, failed: s.failed, latencyUsP50: sorted[Math.floor(sorted.length / 2)] ?? 0 } satisfies MpResult);
           const client = s.client;
           s.client = null; // first: closing answers what is outstanding, and nothing is issued again
           client?.close('the run is over');

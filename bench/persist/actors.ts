@@ -2,23 +2,42 @@
 import { defineActor, defineCodecs, type ActorRef, type ReplyToken } from '@synod/actors';
 
 /** What an acceptor persists per phase-2 message: the ballot and the value it accepted for a slot. */
-export interface Accept { type: 'accept'; ballot: number; slot: number; value: string }
-export interface Accepted { type: 'accepted'; slot: number }
+export interface Accept {
+  type: 'accept';
+  ballot: number;
+  slot: number;
+  value: string;
+}
+export interface Accepted {
+  type: 'accepted';
+  slot: number;
+}
 
 export const persistCodecs = defineCodecs(import.meta.url, [
   {
     type: 'accept',
-    encode: (m: Accept, w) => { w.u32(m.ballot); w.f64(m.slot); w.string(m.value); },
+    encode: (m: Accept, w) => {
+      w.u32(m.ballot);
+      w.f64(m.slot);
+      w.string(m.value);
+    },
     decode: (r) => ({ type: 'accept', ballot: r.u32(), slot: r.f64(), value: r.string() }),
   },
   {
     type: 'accepted',
-    encode: (m: Accepted, w) => { w.f64(m.slot); },
+    encode: (m: Accepted, w) => {
+      w.f64(m.slot);
+    },
     decode: (r) => ({ type: 'accepted', slot: r.f64() }),
   },
 ]);
 
-interface AcceptorState { ballot: number; slot: number; value: string; turns: number }
+interface AcceptorState {
+  ballot: number;
+  slot: number;
+  value: string;
+  turns: number;
+}
 
 /**
  * Every message is one persisted turn: it persists what it accepted, then answers. The answer
@@ -38,8 +57,17 @@ export const Acceptor = defineActor<AcceptorState, Accept, void, { ballot: numbe
   },
 });
 
-export interface Run { type: 'run'; acceptors: ActorRef<Accept>[]; window: number; warmupMs: number; durationMs: number }
-export interface RunResult { turns: number; elapsedMs: number }
+export interface Run {
+  type: 'run';
+  acceptors: ActorRef<Accept>[];
+  window: number;
+  warmupMs: number;
+  durationMs: number;
+}
+export interface RunResult {
+  turns: number;
+  elapsedMs: number;
+}
 type DriverMsg = Run | Accepted;
 interface DriverState {
   acceptors: ActorRef<Accept>[];
@@ -70,7 +98,17 @@ export const Driver = defineActor<DriverState, DriverMsg>({
       s.inFlight++;
     };
     if (msg.type === 'run') {
-      Object.assign(s, { acceptors: msg.acceptors, next: 0, inFlight: 0, phase: 'warmup', start: ctx.now(), counted: 0, warmupMs: msg.warmupMs, durationMs: msg.durationMs, done: ctx.replyToken() });
+      Object.assign(s, {
+        acceptors: msg.acceptors,
+        next: 0,
+        inFlight: 0,
+        phase: 'warmup',
+        start: ctx.now(),
+        counted: 0,
+        warmupMs: msg.warmupMs,
+        durationMs: msg.durationMs,
+        done: ctx.replyToken(),
+      });
       for (let i = 0; i < msg.window; i++) send();
       return;
     }

@@ -8,10 +8,26 @@ export type SnapshotBenchMsg =
   /** Reads every chunk of snapshot `id` (each checked against its CRC32C by the store); answers what it read. */
   | { type: 'read'; id: string };
 
-export interface WriteResult { bytes: number; chunks: number; turns: number; turnMsP99: number; turnMsMax: number }
-export interface ReadResult { bytes: number; chunks: number }
+export interface WriteResult {
+  bytes: number;
+  chunks: number;
+  turns: number;
+  turnMsP99: number;
+  turnMsMax: number;
+}
+export interface ReadResult {
+  bytes: number;
+  chunks: number;
+}
 
-interface Job { w: SnapshotWriter; left: number; chunkBytes: number; perTurn: number; token: ReplyToken | undefined; turnMs: number[] }
+interface Job {
+  w: SnapshotWriter;
+  left: number;
+  chunkBytes: number;
+  perTurn: number;
+  token: ReplyToken | undefined;
+  turnMs: number[];
+}
 
 /** One chunk's worth of bytes that are not all alike, made once per worker and appended over and over (append copies it). */
 let pattern: Buffer | null = null;
@@ -49,7 +65,14 @@ export const SnapshotBench = defineActor<{ job: Job | null }, SnapshotBenchMsg>(
         j.turnMs.push(performance.now() - t0);
         const sorted = j.turnMs.sort((a, b) => a - b);
         // Held until the snapshot is durable (persist before send): the answer times the whole write.
-        if (j.token) ctx.respond(j.token, { bytes: j.w.bytes, chunks: j.w.chunks, turns: sorted.length, turnMsP99: sorted[Math.floor(sorted.length * 0.99)]!, turnMsMax: sorted[sorted.length - 1]! } satisfies WriteResult);
+        if (j.token)
+          ctx.respond(j.token, {
+            bytes: j.w.bytes,
+            chunks: j.w.chunks,
+            turns: sorted.length,
+            turnMsP99: sorted[Math.floor(sorted.length * 0.99)]!,
+            turnMsMax: sorted[sorted.length - 1]!,
+          } satisfies WriteResult);
         s.job = null;
         break;
       }

@@ -59,13 +59,15 @@ export const CHARTS: readonly ChartDef[] = [
     id: 'synod-rounds-vs-inflight',
     title: 'The Synod: rounds per second against instances in flight',
     subtitle: 'median of the runs, whiskers min–max; one proposer, learner and client node',
-    sources: [{
-      suite: 'synod',
-      // r<A> is the convention; a<A> is read too, as the synod suite writes it (7b681f3).
-      pattern: /^(?<mode>workers|embedded|bare)\.[ra](?<acceptors>\d+)\.inflight(?<x>\d+)\.rounds_per_s$/,
-      label: (g) => `${mode(g)}, ${plural(g.acceptors!, 'acceptor')}`,
-      style: byModeAndAcceptors,
-    }],
+    sources: [
+      {
+        suite: 'synod',
+        // r<A> is the convention; a<A> is read too, as the synod suite writes it (7b681f3).
+        pattern: /^(?<mode>workers|embedded|bare)\.[ra](?<acceptors>\d+)\.inflight(?<x>\d+)\.rounds_per_s$/,
+        label: (g) => `${mode(g)}, ${plural(g.acceptors!, 'acceptor')}`,
+        style: byModeAndAcceptors,
+      },
+    ],
     x: { label: 'instances in flight', scale: 'log' },
     y: { label: 'rounds/s', scale: 'linear' },
     needs: 'synod figures `<mode>.r<A>.inflight<N>.rounds_per_s`',
@@ -74,13 +76,15 @@ export const CHARTS: readonly ChartDef[] = [
     id: 'multipaxos-commands-vs-batch',
     title: 'Multi-Paxos: commands per second against the batch limit',
     subtitle: 'median of the runs, whiskers min–max; a series per window of slots in flight',
-    sources: [{
-      suite: 'multipaxos',
-      pattern: /^(?<mode>workers|embedded)\.r(?<acceptors>\d+)\.batch(?<x>\d+)\.window(?<window>\d+)\.commands_per_s$/,
-      label: (g) => `${mode(g)}, ${plural(g.acceptors!, 'acceptor')}, window ${g.window}`,
-      // Colour by window (the series this chart compares), marker by mode and acceptors.
-      style: (g) => ({ color: g.window!, shape: `${g.mode}${g.acceptors}`, order: [MODE_ORDER.indexOf(g.mode!), Number(g.acceptors), Number(g.window)] }),
-    }],
+    sources: [
+      {
+        suite: 'multipaxos',
+        pattern: /^(?<mode>workers|embedded)\.r(?<acceptors>\d+)\.batch(?<x>\d+)\.window(?<window>\d+)\.commands_per_s$/,
+        label: (g) => `${mode(g)}, ${plural(g.acceptors!, 'acceptor')}, window ${g.window}`,
+        // Colour by window (the series this chart compares), marker by mode and acceptors.
+        style: (g) => ({ color: g.window!, shape: `${g.mode}${g.acceptors}`, order: [MODE_ORDER.indexOf(g.mode!), Number(g.acceptors), Number(g.window)] }),
+      },
+    ],
     x: { label: 'batch limit (commands per slot)', scale: 'log' },
     y: { label: 'commands/s', scale: 'linear' },
     needs: 'multipaxos figures `<mode>.r<A>.batch<B>.window<W>.commands_per_s`',
@@ -112,11 +116,13 @@ export const CHARTS: readonly ChartDef[] = [
     id: 'multipaxos-cost-vs-acceptors',
     title: 'Multi-Paxos: CPU cost per command against the number of acceptors',
     subtitle: 'CPU time of all threads ÷ commands committed; median of the runs, whiskers min–max',
-    sources: [{
-      suite: 'multipaxos',
-      pattern: /^(?<mode>workers|embedded)\.r(?<x>\d+)\.cpu_us_per_command$/,
-      label: (g) => mode(g),
-    }],
+    sources: [
+      {
+        suite: 'multipaxos',
+        pattern: /^(?<mode>workers|embedded)\.r(?<x>\d+)\.cpu_us_per_command$/,
+        label: (g) => mode(g),
+      },
+    ],
     x: { label: 'acceptors', scale: 'linear' },
     y: { label: 'CPU µs per command', scale: 'linear' },
     needs: 'multipaxos figures `<mode>.r<A>.cpu_us_per_command`',
@@ -125,12 +131,14 @@ export const CHARTS: readonly ChartDef[] = [
     id: 'multipaxos-cost-vs-size',
     title: 'Multi-Paxos: CPU cost per command against command size',
     subtitle: 'CPU time of all threads ÷ commands committed; median of the runs, whiskers min–max',
-    sources: [{
-      suite: 'multipaxos',
-      pattern: /^(?<mode>workers|embedded)\.r(?<acceptors>\d+)\.size(?<x>\d+)\.cpu_us_per_command$/,
-      label: (g) => `${mode(g)}, ${plural(g.acceptors!, 'acceptor')}`,
-      style: byModeAndAcceptors,
-    }],
+    sources: [
+      {
+        suite: 'multipaxos',
+        pattern: /^(?<mode>workers|embedded)\.r(?<acceptors>\d+)\.size(?<x>\d+)\.cpu_us_per_command$/,
+        label: (g) => `${mode(g)}, ${plural(g.acceptors!, 'acceptor')}`,
+        style: byModeAndAcceptors,
+      },
+    ],
     x: { label: 'command size', scale: 'log', format: formatBytes },
     y: { label: 'CPU µs per command (log scale)', scale: 'log' },
     needs: 'multipaxos figures `<mode>.r<A>.size<bytes>.cpu_us_per_command`',
@@ -139,12 +147,14 @@ export const CHARTS: readonly ChartDef[] = [
     id: 'protocols-throughput',
     title: 'Protocols side by side: commands per second, batched and unbatched',
     subtitle: 'the same load generator, batch limit and window for every protocol; median of the runs, whiskers min–max',
-    sources: [{
-      suite: 'protocols',
-      pattern: new RegExp(`^${PROTOCOL_PREFIX}\\.(?<x>(?:workers|embedded)\\.r\\d+)\\.(?<batching>batched|unbatched)\\.memory\\.commands_per_s$`),
-      label: (g) => `${protocol(g)}, ${g.batching}`,
-      style: (g) => ({ color: g.protocol!, shape: g.batching!, order: [protocolRank(g), g.batching!] }),
-    }],
+    sources: [
+      {
+        suite: 'protocols',
+        pattern: new RegExp(`^${PROTOCOL_PREFIX}\\.(?<x>(?:workers|embedded)\\.r\\d+)\\.(?<batching>batched|unbatched)\\.memory\\.commands_per_s$`),
+        label: (g) => `${protocol(g)}, ${g.batching}`,
+        style: (g) => ({ color: g.protocol!, shape: g.batching!, order: [protocolRank(g), g.batching!] }),
+      },
+    ],
     x: { label: 'mode and replicas', scale: 'category', categories: PROTOCOL_CELLS, value: cellLabel },
     y: { label: 'commands/s (log scale)', scale: 'log' },
     needs: 'protocols figures `<protocol>.<mode>.r<N>.batched.memory.commands_per_s`',
@@ -153,12 +163,14 @@ export const CHARTS: readonly ChartDef[] = [
     id: 'protocols-latency-one-client',
     title: 'Protocols side by side: commit latency for one client',
     subtitle: '3 replicas, one `set` at a time through the public API; percentiles per run; median of the runs, whiskers min–max',
-    sources: [{
-      suite: 'protocols',
-      pattern: new RegExp(`^${PROTOCOL_PREFIX}\\.(?<mode>workers|embedded)\\.r3\\.single_client\\.commit_us_(?<x>p50|p90|p99|p999)$`),
-      label: (g) => `${protocol(g)}, ${mode(g)}`,
-      style: (g) => ({ color: g.protocol!, shape: g.mode!, order: [MODE_ORDER.indexOf(g.mode!), protocolRank(g)] }),
-    }],
+    sources: [
+      {
+        suite: 'protocols',
+        pattern: new RegExp(`^${PROTOCOL_PREFIX}\\.(?<mode>workers|embedded)\\.r3\\.single_client\\.commit_us_(?<x>p50|p90|p99|p999)$`),
+        label: (g) => `${protocol(g)}, ${mode(g)}`,
+        style: (g) => ({ color: g.protocol!, shape: g.mode!, order: [MODE_ORDER.indexOf(g.mode!), protocolRank(g)] }),
+      },
+    ],
     x: { label: 'percentile', scale: 'category', categories: ['p50', 'p90', 'p99', 'p99.9'], value: (raw) => PERCENTILE_LABEL[raw] ?? raw },
     y: { label: 'latency (µs, log scale)', scale: 'log' },
     needs: 'protocols figures `<protocol>.<mode>.r3.single_client.commit_us_<p>`',
@@ -167,12 +179,14 @@ export const CHARTS: readonly ChartDef[] = [
     id: 'protocols-cost',
     title: 'Protocols side by side: CPU cost per command',
     subtitle: 'CPU time of all threads ÷ commands committed, batched cell; median of the runs, whiskers min–max',
-    sources: [{
-      suite: 'protocols',
-      pattern: new RegExp(`^${PROTOCOL_PREFIX}\\.(?<x>(?:workers|embedded)\\.r\\d+)\\.cpu_us_per_command$`),
-      label: (g) => protocol(g),
-      style: (g) => ({ color: g.protocol!, shape: g.protocol!, order: [protocolRank(g)] }),
-    }],
+    sources: [
+      {
+        suite: 'protocols',
+        pattern: new RegExp(`^${PROTOCOL_PREFIX}\\.(?<x>(?:workers|embedded)\\.r\\d+)\\.cpu_us_per_command$`),
+        label: (g) => protocol(g),
+        style: (g) => ({ color: g.protocol!, shape: g.protocol!, order: [protocolRank(g)] }),
+      },
+    ],
     x: { label: 'mode and replicas', scale: 'category', categories: PROTOCOL_CELLS, value: cellLabel },
     y: { label: 'CPU µs per command', scale: 'linear' },
     needs: 'protocols figures `<protocol>.<mode>.r<N>.cpu_us_per_command`',
@@ -180,13 +194,15 @@ export const CHARTS: readonly ChartDef[] = [
   {
     id: 'protocols-leader-kill',
     title: 'Protocols side by side: from killing the leader to the first command committed again',
-    subtitle: 'workers; the leader\'s worker killed, a command issued at once; p50 of the kills of a run; median of the runs, whiskers min–max',
-    sources: [{
-      suite: 'protocols',
-      pattern: new RegExp(`^${PROTOCOL_PREFIX}\\.workers\\.r(?<x>\\d+)\\.leader_kill_to_commit_ms_p50$`),
-      label: (g) => protocol(g),
-      style: (g) => ({ color: g.protocol!, shape: g.protocol!, order: [protocolRank(g)] }),
-    }],
+    subtitle: "workers; the leader's worker killed, a command issued at once; p50 of the kills of a run; median of the runs, whiskers min–max",
+    sources: [
+      {
+        suite: 'protocols',
+        pattern: new RegExp(`^${PROTOCOL_PREFIX}\\.workers\\.r(?<x>\\d+)\\.leader_kill_to_commit_ms_p50$`),
+        label: (g) => protocol(g),
+        style: (g) => ({ color: g.protocol!, shape: g.protocol!, order: [protocolRank(g)] }),
+      },
+    ],
     x: { label: 'replicas', scale: 'category', categories: ['3', '5'], value: (raw) => raw },
     y: { label: 'ms', scale: 'linear' },
     needs: 'protocols figures `<protocol>.workers.r<N>.leader_kill_to_commit_ms_p50`',
@@ -194,9 +210,7 @@ export const CHARTS: readonly ChartDef[] = [
 ];
 
 /** A chart ready to render, or why it cannot be. */
-export type ChartOutcome =
-  | { def: ChartDef; spec: ChartSpec; figures: number }
-  | { def: ChartDef; missing: string };
+export type ChartOutcome = { def: ChartDef; spec: ChartSpec; figures: number } | { def: ChartDef; missing: string };
 
 function point(x: number | string, f: Figure | { median: number; min: number; max: number }): Point {
   return { x, y: f.median, low: f.min, high: f.max };
@@ -249,7 +263,8 @@ export function buildChart(def: ChartDef, results: Combined): ChartOutcome {
 
 function compareKeys(a: (string | number)[], b: (string | number)[]): number {
   for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    const x = a[i]!, y = b[i]!;
+    const x = a[i]!,
+      y = b[i]!;
     if (x === y) continue;
     return typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
   }
@@ -258,11 +273,16 @@ function compareKeys(a: (string | number)[], b: (string | number)[]): number {
 
 function describeStatus(status: string): string {
   switch (status) {
-    case 'missing': return 'is not in this checkout';
-    case 'not-run': return 'was left out of this run (--suite)';
-    case 'skipped': return 'was skipped';
-    case 'timeout': return 'ran out of its time budget';
-    default: return 'failed';
+    case 'missing':
+      return 'is not in this checkout';
+    case 'not-run':
+      return 'was left out of this run (--suite)';
+    case 'skipped':
+      return 'was skipped';
+    case 'timeout':
+      return 'ran out of its time budget';
+    default:
+      return 'failed';
   }
 }
 

@@ -58,7 +58,9 @@ export function allowedCpus(): number[] {
     const m = /^Cpus_allowed_list:\s*(.+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
     const cpus = m ? parseCpuList(m[1]!) : [];
     if (cpus.length > 0) return cpus;
-  } catch { /* not Linux: taskset is absent there too */ }
+  } catch {
+    /* not Linux: taskset is absent there too */
+  }
   return Array.from({ length: availableParallelism() }, (_, i) => i);
 }
 
@@ -86,9 +88,15 @@ function lines(each: (line: string) => void): { push(chunk: string): void; end()
     push(chunk) {
       rest += chunk;
       let i: number;
-      while ((i = rest.indexOf('\n')) >= 0) { each(rest.slice(0, i)); rest = rest.slice(i + 1); }
+      while ((i = rest.indexOf('\n')) >= 0) {
+        each(rest.slice(0, i));
+        rest = rest.slice(i + 1);
+      }
     },
-    end() { if (rest) each(rest); rest = ''; },
+    end() {
+      if (rest) each(rest);
+      rest = '';
+    },
   };
 }
 
@@ -98,7 +106,11 @@ export function runChild(o: ChildOptions): Promise<ChildResult> {
   const cmd = o.pinCores !== undefined ? 'taskset' : process.execPath;
   const args = o.pinCores !== undefined ? ['-c', allowedCpus().slice(0, o.pinCores).join(','), process.execPath, o.script] : [o.script];
   const log = createWriteStream(o.logFile);
-  log.write(`$ ${Object.entries(o.env).map(([k, v]) => `${k}=${v}`).join(' ')} ${cmd} ${args.join(' ')}\n`);
+  log.write(
+    `$ ${Object.entries(o.env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')} ${cmd} ${args.join(' ')}\n`,
+  );
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     current = child;
@@ -115,8 +127,14 @@ export function runChild(o: ChildOptions): Promise<ChildResult> {
     });
     child.stdout.setEncoding('utf8');
     child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (d: string) => { log.write(d); out.push(d); });
-    child.stderr.on('data', (d: string) => { log.write(d); err.push(d); });
+    child.stdout.on('data', (d: string) => {
+      log.write(d);
+      out.push(d);
+    });
+    child.stderr.on('data', (d: string) => {
+      log.write(d);
+      err.push(d);
+    });
     let timedOut = false;
     let killer: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {

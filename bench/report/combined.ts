@@ -117,7 +117,14 @@ function checkSuiteResult(file: string, where: string, r: unknown): SuiteResult 
   if (!isObject(r) || typeof r.suite !== 'string') throw new ResultsFileError(`${file}: ${where} has no suite name`);
   checkFigures(file, `${where}.figures`, r.figures, false);
   checkFigures(file, `${where}.ratios`, r.ratios ?? {}, true);
-  return { suite: r.suite, date: String(r.date ?? ''), commit: String(r.commit ?? ''), setup: isObject(r.setup) ? r.setup : {}, figures: r.figures as SuiteResult['figures'], ratios: (r.ratios ?? {}) as SuiteResult['ratios'] };
+  return {
+    suite: r.suite,
+    date: String(r.date ?? ''),
+    commit: String(r.commit ?? ''),
+    setup: isObject(r.setup) ? r.setup : {},
+    figures: r.figures as SuiteResult['figures'],
+    ratios: (r.ratios ?? {}) as SuiteResult['ratios'],
+  };
 }
 
 /**
@@ -151,8 +158,14 @@ export function parseResults(text: string, file: string): Combined {
       commit: result.commit,
       mode: 'full',
       machine: {
-        cpu: String(m.cpu ?? 'unknown'), cores: Number(m.cores ?? 0), node: String(m.node ?? 'unknown'),
-        os: 'unknown', memoryBytes: 0, loadStart: NaN, loadEnd: NaN, taskset: false,
+        cpu: String(m.cpu ?? 'unknown'),
+        cores: Number(m.cores ?? 0),
+        node: String(m.node ?? 'unknown'),
+        os: 'unknown',
+        memoryBytes: 0,
+        loadStart: NaN,
+        loadEnd: NaN,
+        taskset: false,
       },
       options: { runs: null, workers: Number(m.cores ?? 0), suites: [result.suite], scaling: false },
       elapsedS: NaN,

@@ -10,7 +10,11 @@
 import type { Combined } from './combined.js';
 import { formatChange, formatNumber } from './format.js';
 
-export interface Span { median: number; min: number; max: number }
+export interface Span {
+  median: number;
+  min: number;
+  max: number;
+}
 
 /** moved: ranges apart; within: they overlap; new / gone: in one run only. */
 export type Verdict = 'moved' | 'within' | 'new' | 'gone';
@@ -75,10 +79,11 @@ export function chanceApart(a: number, b: number): number {
 /** The most common number of runs per figure in a run (ratios carry no run count). */
 function typicalRuns(c: Combined): number {
   const counts = new Map<number, number>();
-  for (const o of Object.values(c.suites)) for (const f of Object.values(o.result?.figures ?? {})) {
-    const n = f.runs?.length ?? 0;
-    if (n > 0) counts.set(n, (counts.get(n) ?? 0) + 1);
-  }
+  for (const o of Object.values(c.suites))
+    for (const f of Object.values(o.result?.figures ?? {})) {
+      const n = f.runs?.length ?? 0;
+      if (n > 0) counts.set(n, (counts.get(n) ?? 0) + 1);
+    }
   return [...counts].sort((x, y) => y[1] - x[1] || y[0] - x[0])[0]?.[0] ?? 0;
 }
 
@@ -93,13 +98,22 @@ export function compareRuns(current: Combined, earlier: Combined, earlierFile: s
     // not a change in performance, and the report already says why it is absent.
     if (!a || !b) continue;
     const add = (kind: 'figure' | 'ratio', name: string, unit: string, before?: Span, after?: Span) => {
-      if (!before) { rows.push({ suite, name, kind, unit, after, verdict: 'new' }); return; }
-      if (!after) { rows.push({ suite, name, kind, unit, before, verdict: 'gone' }); return; }
+      if (!before) {
+        rows.push({ suite, name, kind, unit, after, verdict: 'new' });
+        return;
+      }
+      if (!after) {
+        rows.push({ suite, name, kind, unit, before, verdict: 'gone' });
+        return;
+      }
       const change = before.median !== 0 ? after.median / before.median - 1 : undefined;
-      if (!rangesApart(before, after)) { rows.push({ suite, name, kind, unit, before, after, change, verdict: 'within' }); return; }
+      if (!rangesApart(before, after)) {
+        rows.push({ suite, name, kind, unit, before, after, change, verdict: 'within' });
+        return;
+      }
       const up = after.median > before.median;
       const better = betterWhen(unit);
-      const direction: Direction = better === undefined ? (up ? 'up' : 'down') : (up === (better === 'higher') ? 'better' : 'worse');
+      const direction: Direction = better === undefined ? (up ? 'up' : 'down') : up === (better === 'higher') ? 'better' : 'worse';
       rows.push({ suite, name, kind, unit, before, after, change, verdict: 'moved', direction });
     };
     for (const name of new Set([...Object.keys(a.figures), ...Object.keys(b.figures)])) {
@@ -145,12 +159,15 @@ function span(s: Span | undefined): string {
 export function formatComparisonText(c: Comparison): string {
   const lines = [`Compared with ${c.earlier.file} (${c.earlier.date.slice(0, 10)}, commit ${c.earlier.commit}, ${c.earlier.mode} run)`];
   if (!c.sameMachine) lines.push(`  note: that run was on another machine (${c.earlier.machine}); differences mix code and machine.`);
-  if (!c.sameMode) lines.push(`  note: that was a ${c.earlier.mode} run and this one is not; quick measurements are smaller, so many figures differ for that reason alone.`);
+  if (!c.sameMode)
+    lines.push(`  note: that was a ${c.earlier.mode} run and this one is not; quick measurements are smaller, so many figures differ for that reason alone.`);
   const moved = c.rows.filter((r) => r.verdict === 'moved');
   const w = Math.max(0, ...moved.map((r) => `${r.suite} ${r.name}`.length));
   for (const r of moved) {
     lines.push(`  ${mark(r).padEnd(8)} ${`${r.suite} ${r.name}`.padEnd(w)}  ${span(r.before)} → ${span(r.after)} ${r.unit}  ${formatChange(r.change ?? NaN)}`);
   }
-  lines.push(`  ${c.counts.moved} moved beyond the run-to-run spread (min–max ranges apart; by chance ${chanceText(c)}), ${c.counts.within} within it, ${c.counts.new} new, ${c.counts.gone} gone.`);
+  lines.push(
+    `  ${c.counts.moved} moved beyond the run-to-run spread (min–max ranges apart; by chance ${chanceText(c)}), ${c.counts.within} within it, ${c.counts.new} new, ${c.counts.gone} gone.`,
+  );
   return lines.join('\n') + '\n';
 }

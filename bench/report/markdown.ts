@@ -22,7 +22,12 @@ export interface ReportInput {
 }
 
 const STATUS_TEXT: Record<SuiteOutcome['status'], string> = {
-  ok: 'ran', failed: '**failed**', timeout: '**out of time**', skipped: 'skipped', missing: 'not in this checkout', 'not-run': 'not run (--suite)',
+  ok: 'ran',
+  failed: '**failed**',
+  timeout: '**out of time**',
+  skipped: 'skipped',
+  missing: 'not in this checkout',
+  'not-run': 'not run (--suite)',
 };
 
 /** Statuses whose reason says more than the status itself. */
@@ -45,7 +50,10 @@ function load(x: number | null | undefined): string {
 function header(r: Combined, input: ReportInput): string[] {
   const out = ['# Synod benchmark report', ''];
   if (r.mode === 'quick') {
-    out.push('> **Quick run**: fewer runs and shortened measurements, for a first look. Do not quote these numbers; run `npx -y pnpm@12.4.2 bench` for the full report.', '');
+    out.push(
+      '> **Quick run**: fewer runs and shortened measurements, for a first look. Do not quote these numbers; run `npx -y pnpm@12.4.2 bench` for the full report.',
+      '',
+    );
   }
   const opts: string[] = [];
   if (r.mode === 'quick') opts.push('--quick');
@@ -55,17 +63,20 @@ function header(r: Combined, input: ReportInput): string[] {
   if (!r.options.scaling) opts.push('--no-scaling');
   out.push(
     `Measured ${r.date.slice(0, 16).replace('T', ' ')} UTC at commit \`${r.commit}\`, in ${formatDuration(r.elapsedS)}, by ` +
-    `\`npx -y pnpm@12.4.2 bench${opts.length ? ' ' + opts.join(' ') : ''}\`. All the numbers below are in [${input.resultsLink}](${input.resultsLink}).`,
+      `\`npx -y pnpm@12.4.2 bench${opts.length ? ' ' + opts.join(' ') : ''}\`. All the numbers below are in [${input.resultsLink}](${input.resultsLink}).`,
     '',
     'Each figure is the median of its runs, with the smallest and largest run. Each ratio was computed within every run from ' +
-    'figures measured side by side in that run, then summarised the same way, so a change in the machine\'s load between runs ' +
-    'mostly cancels out of it. The machine is shared with other work: read a difference as real only where the min–max ranges do not overlap.',
+      "figures measured side by side in that run, then summarised the same way, so a change in the machine's load between runs " +
+      'mostly cancels out of it. The machine is shared with other work: read a difference as real only where the min–max ranges do not overlap.',
     '',
   );
   // Only the load before the first suite says something about other work: the suites load the machine themselves.
   const before = r.machine.loadStart;
   if (typeof before === 'number' && before > r.machine.cores) {
-    out.push(`> The machine was busy with other work when this run started (load average ${before.toFixed(1)} on ${r.machine.cores} cores): figures are lower and spreads wider than on a quiet machine, and the scaling step measures mostly the contention.`, '');
+    out.push(
+      `> The machine was busy with other work when this run started (load average ${before.toFixed(1)} on ${r.machine.cores} cores): figures are lower and spreads wider than on a quiet machine, and the scaling step measures mostly the contention.`,
+      '',
+    );
   }
   return out;
 }
@@ -73,15 +84,19 @@ function header(r: Combined, input: ReportInput): string[] {
 function machine(r: Combined): string[] {
   const m = r.machine;
   return [
-    '## Machine', '',
-    table(['', ''], [
-      ['CPU', `${m.cpu}, ${m.cores} cores`],
-      ['Node.js', m.node],
-      ['OS', m.os],
-      ['Memory', m.memoryBytes > 0 ? `${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB` : '–'],
-      ['Load average (1 min)', `${load(m.loadStart)} when the run started, ${load(m.loadEnd)} when it ended`],
-      ['CPU pinning', m.taskset ? 'taskset (util-linux)' : 'not available: the scaling step changes only the thread count'],
-    ]),
+    '## Machine',
+    '',
+    table(
+      ['', ''],
+      [
+        ['CPU', `${m.cpu}, ${m.cores} cores`],
+        ['Node.js', m.node],
+        ['OS', m.os],
+        ['Memory', m.memoryBytes > 0 ? `${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB` : '–'],
+        ['Load average (1 min)', `${load(m.loadStart)} when the run started, ${load(m.loadEnd)} when it ended`],
+        ['CPU pinning', m.taskset ? 'taskset (util-linux)' : 'not available: the scaling step changes only the thread count'],
+      ],
+    ),
     '',
   ];
 }
@@ -95,7 +110,10 @@ function suitesTable(r: Combined): string[] {
     const spec = SUITES.find((s) => s.name === name);
     const n = o.result ? Object.keys(o.result.figures).length + Object.keys(o.result.ratios).length : 0;
     const status = STATUS_TEXT[o.status] + (o.reason && WITH_REASON.has(o.status) ? `: ${o.reason}` : '');
-    const time = o.seconds === undefined ? '–' : `${formatDuration(o.seconds)}${o.status === 'ok' && o.budgetS !== undefined && o.seconds > o.budgetS ? ' (over budget)' : ''}`;
+    const time =
+      o.seconds === undefined
+        ? '–'
+        : `${formatDuration(o.seconds)}${o.status === 'ok' && o.budgetS !== undefined && o.seconds > o.budgetS ? ' (over budget)' : ''}`;
     rows.push([`\`${name}\``, status, o.result ? String(n) : '–', time, o.budgetS !== undefined ? formatDuration(o.budgetS) : '–', spec?.what ?? '']);
   }
   return ['## Suites', '', table(['suite', 'status', 'figures + ratios', 'time', 'budget', 'measures'], rows, ['l', 'l', 'r', 'r', 'r', 'l']), ''];
@@ -105,25 +123,30 @@ function comparisonSection(c: Comparison): string[] {
   const out = [`## Changes since ${c.earlier.date.slice(0, 10)} (commit \`${c.earlier.commit}\`)`, ''];
   out.push(
     `Compared with \`${c.earlier.file}\` (${c.earlier.mode} run). A value is marked when the two runs' min–max ranges do not overlap ` +
-    `(every run of one beyond every run of the other; by chance ${chanceText(c)}, if nothing changed). ` +
-    `${c.counts.moved} moved, ${c.counts.within} stayed within the spread, ${c.counts.new} are new, ${c.counts.gone} are gone.`,
+      `(every run of one beyond every run of the other; by chance ${chanceText(c)}, if nothing changed). ` +
+      `${c.counts.moved} moved, ${c.counts.within} stayed within the spread, ${c.counts.new} are new, ${c.counts.gone} are gone.`,
     '',
   );
   if (!c.sameMachine) out.push(`> That run was on another machine (${c.earlier.machine}): differences mix code and machine.`, '');
-  if (!c.sameMode) out.push(`> That was a ${c.earlier.mode} run and this one is not: quick measurements are smaller, so many figures differ for that reason alone.`, '');
+  if (!c.sameMode)
+    out.push(`> That was a ${c.earlier.mode} run and this one is not: quick measurements are smaller, so many figures differ for that reason alone.`, '');
   const rows = c.rows.filter((r) => r.verdict !== 'within').concat(c.rows.filter((r) => r.verdict === 'within'));
-  out.push(table(
-    ['', 'suite', 'figure', 'before (median [min–max])', 'now', 'change', 'unit'],
-    rows.map((r) => [
-      r.verdict === 'moved' ? `**${mark(r)}**` : r.verdict === 'within' ? 'within spread' : r.verdict,
-      r.suite, `\`${r.name}\``,
-      r.before ? `${formatNumber(r.before.median)} [${formatNumber(r.before.min)}–${formatNumber(r.before.max)}]` : '–',
-      r.after ? `${formatNumber(r.after.median)} [${formatNumber(r.after.min)}–${formatNumber(r.after.max)}]` : '–',
-      r.change !== undefined ? formatChange(r.change) : '–',
-      r.unit,
-    ]),
-    ['l', 'l', 'l', 'r', 'r', 'r', 'l'],
-  ), '');
+  out.push(
+    table(
+      ['', 'suite', 'figure', 'before (median [min–max])', 'now', 'change', 'unit'],
+      rows.map((r) => [
+        r.verdict === 'moved' ? `**${mark(r)}**` : r.verdict === 'within' ? 'within spread' : r.verdict,
+        r.suite,
+        `\`${r.name}\``,
+        r.before ? `${formatNumber(r.before.median)} [${formatNumber(r.before.min)}–${formatNumber(r.before.max)}]` : '–',
+        r.after ? `${formatNumber(r.after.median)} [${formatNumber(r.after.min)}–${formatNumber(r.after.max)}]` : '–',
+        r.change !== undefined ? formatChange(r.change) : '–',
+        r.unit,
+      ]),
+      ['l', 'l', 'l', 'r', 'r', 'r', 'l'],
+    ),
+    '',
+  );
   return out;
 }
 
@@ -165,21 +188,33 @@ function scalingSection(r: Combined, input: ReportInput): string[] {
   const rows: string[][] = [];
   const head = ['suite', 'figure', ...s.cores.map((c) => `${c} core${c > 1 ? 's' : ''}`), ...s.cores.filter((c) => c > 1).map((c) => `${c} ÷ 1 core`)];
   const addRow = (suite: string, name: string, f: ScalingFigure) => {
-    rows.push([suite, name, ...s.cores.map((c) => { const x = f.byCores[String(c)]; return x ? `${formatNumber(x.median)} ${f.unit}` : '–'; }), ...s.cores.filter((c) => c > 1).map((c) => speedupText(f, c))]);
+    rows.push([
+      suite,
+      name,
+      ...s.cores.map((c) => {
+        const x = f.byCores[String(c)];
+        return x ? `${formatNumber(x.median)} ${f.unit}` : '–';
+      }),
+      ...s.cores.filter((c) => c > 1).map((c) => speedupText(f, c)),
+    ]);
   };
   for (const [suite, ss] of Object.entries(s.suites)) for (const [name, f] of Object.entries(ss.figures)) addRow(`\`${suite}\``, `\`${name}\``, f);
   if (s.control) addRow('control', 'a pure CPU loop on as many threads as cores', s.control);
   const how = s.pinned
     ? `Each process was pinned to c cores with taskset, c = ${s.cores.join(', ')}, alternating within each of ${s.runs} run${s.runs === 1 ? '' : 's'}`
     : `This machine has no taskset, so only BENCH_WORKERS changed (c = ${s.cores.join(', ')}); the threads could still use every core, ${s.runs} run${s.runs === 1 ? '' : 's'}`;
-  out.push(`${how}; each speedup is the figure on c cores ÷ on 1 core within the same run. The CPU loop shows what the shared machine gave during the step.`, '');
+  out.push(
+    `${how}; each speedup is the figure on c cores ÷ on 1 core within the same run. The CPU loop shows what the shared machine gave during the step.`,
+    '',
+  );
   const key = Object.entries(s.suites).flatMap(([suite, ss]) => Object.entries(ss.figures).map(([name, f]) => ({ suite, name, f })));
   if (key.length > 0 && s.cores.includes(2)) {
     const parts = key.map(({ suite, name, f }) => `${suite} \`${name}\` ${speedupText(f, 2)}`);
     const ctl = s.control ? `; the CPU-loop control ${speedupText(s.control, 2)}` : '';
     out.push(`**From 1 to 2 cores, throughput changed by** ${parts.join(', ')}${ctl}.`, '');
   }
-  for (const [suite, ss] of Object.entries(s.suites)) if (ss.status !== 'ok') out.push(`- \`${suite}\` in the scaling step: ${STATUS_TEXT[ss.status]}${ss.reason ? `: ${ss.reason}` : ''}`);
+  for (const [suite, ss] of Object.entries(s.suites))
+    if (ss.status !== 'ok') out.push(`- \`${suite}\` in the scaling step: ${STATUS_TEXT[ss.status]}${ss.reason ? `: ${ss.reason}` : ''}`);
   if (s.note) out.push(`- ${s.note}`);
   out.push('');
   if (rows.length > 0) out.push(table(head, rows, ['l', 'l', ...head.slice(2).map(() => 'r' as const)]), '');
@@ -220,7 +255,14 @@ function figuresSection(r: Combined): string[] {
     const rows = Object.entries(o.result.figures).map(([name, f]) => {
       const n = f.runs?.length ?? 0;
       if (n < DEFAULT_RUNS && r.mode === 'full') few = true;
-      return [`\`${name}\``, formatNumber(f.median), formatNumber(f.min), formatNumber(f.max), f.unit, `${n}${n < DEFAULT_RUNS && r.mode === 'full' ? ' *' : ''}`];
+      return [
+        `\`${name}\``,
+        formatNumber(f.median),
+        formatNumber(f.min),
+        formatNumber(f.max),
+        f.unit,
+        `${n}${n < DEFAULT_RUNS && r.mode === 'full' ? ' *' : ''}`,
+      ];
     });
     out.push(rows.length > 0 ? table(['figure', 'median', 'min', 'max', 'unit', 'runs'], rows, ['l', 'r', 'r', 'r', 'l', 'r']) : '_No figures._', '');
   }
@@ -241,5 +283,10 @@ export function renderReport(input: ReportInput): string {
     ...chartsSection(input),
     ...figuresSection(r),
   ];
-  return parts.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+  return (
+    parts
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .trimEnd() + '\n'
+  );
 }

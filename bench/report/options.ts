@@ -111,12 +111,17 @@ export function parseBenchArgs(argv: string[], ctx: ParseContext): BenchOptions 
   const quick = values.quick === true;
   const workers = positiveInt('workers', values.workers as string | undefined) ?? ctx.cores;
   if (workers > ctx.cores) {
-    throw new BenchUsageError(`--workers ${workers} is more than the ${ctx.cores} cores of this machine; more threads than cores would measure contention, not scaling`);
+    throw new BenchUsageError(
+      `--workers ${workers} is more than the ${ctx.cores} cores of this machine; more threads than cores would measure contention, not scaling`,
+    );
   }
   const runs = positiveInt('runs', values.runs as string | undefined);
   let suites: string[] | undefined;
   if (values.suite) {
-    suites = (values.suite as string[]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+    suites = (values.suite as string[])
+      .flatMap((s) => s.split(','))
+      .map((s) => s.trim())
+      .filter(Boolean);
     for (const s of suites) {
       if (!SUITES.some((x) => x.name === s)) throw new BenchUsageError(`--suite '${s}' is not a suite; the suites are ${SUITES.map((x) => x.name).join(', ')}`);
     }
@@ -134,7 +139,13 @@ export function parseBenchArgs(argv: string[], ctx: ParseContext): BenchOptions 
   if (out !== undefined && out.trim() === '') throw new BenchUsageError('--out needs a directory');
   if (out !== undefined && existsSync(out) && !existsSync(`${out}/.`)) throw new BenchUsageError(`--out ${out} is a file, not a directory`);
   return {
-    quick, compare, workers, suites, runs, report, help,
+    quick,
+    compare,
+    workers,
+    suites,
+    runs,
+    report,
+    help,
     scaling: values['no-scaling'] !== true,
     outDir: out,
   };

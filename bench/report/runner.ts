@@ -65,7 +65,12 @@ export function writeSuiteFiles(results: Combined, resultsDir: string): string[]
 }
 
 /** Writes the charts and REPORT.md for `results` under `outDir`; returns the paths written. */
-export function writeReport(results: Combined, outDir: string, resultsPath: string, compareFile?: string): { report: string; charts: string[]; comparisonText?: string } {
+export function writeReport(
+  results: Combined,
+  outDir: string,
+  resultsPath: string,
+  compareFile?: string,
+): { report: string; charts: string[]; comparisonText?: string } {
   const chartsDir = join(outDir, 'charts');
   mkdirSync(chartsDir, { recursive: true });
   const outcomes = buildCharts(results);
@@ -90,23 +95,34 @@ export function writeReport(results: Combined, outDir: string, resultsPath: stri
     comparisonText = formatComparisonText(comparison);
   }
   const report = join(outDir, 'REPORT.md');
-  writeFileSync(report, renderReport({
-    results, charts: outcomes, chartLinks, ...(comparison ? { comparison } : {}),
-    resultsLink: relative(outDir, resultsPath).split('\\').join('/'),
-  }));
+  writeFileSync(
+    report,
+    renderReport({
+      results,
+      charts: outcomes,
+      chartLinks,
+      ...(comparison ? { comparison } : {}),
+      resultsLink: relative(outDir, resultsPath).split('\\').join('/'),
+    }),
+  );
   return { report, charts: written, ...(comparisonText ? { comparisonText } : {}) };
 }
 
 /** Runs `pnpm bench` with parsed options; returns the exit status. */
 export async function runBench(opts: BenchOptions, io: RunnerIO): Promise<number> {
-  if (opts.help) { io.out.write(HELP); return BENCH_EXIT.ok; }
+  if (opts.help) {
+    io.out.write(HELP);
+    return BENCH_EXIT.ok;
+  }
   const distDir = join(io.benchDir, 'dist');
 
   if (opts.report) {
     const results = loadResults(opts.report);
     const outDir = opts.outDir ?? defaultOutDir(io.benchDir, results.mode);
     const w = writeReport(results, outDir, opts.report, opts.compare);
-    io.out.write(`${w.comparisonText ?? ''}bench: wrote ${relative(process.cwd(), w.report)} and ${w.charts.length} chart${w.charts.length === 1 ? '' : 's'} from ${opts.report}\n`);
+    io.out.write(
+      `${w.comparisonText ?? ''}bench: wrote ${relative(process.cwd(), w.report)} and ${w.charts.length} chart${w.charts.length === 1 ? '' : 's'} from ${opts.report}\n`,
+    );
     return BENCH_EXIT.ok;
   }
 
@@ -123,12 +139,17 @@ export async function runBench(opts: BenchOptions, io: RunnerIO): Promise<number
   const selected = registry.filter((s) => !opts.suites || opts.suites.includes(s.name));
   const steps = selected.length + (opts.scaling ? 1 : 0);
   const cores = availableParallelism();
-  progress.line(`bench: ${mode} run, ${selected.length} suite${selected.length === 1 ? '' : 's'}${opts.scaling ? ' and the scaling step' : ''}; ${cores} cores, Node ${process.version}; logs in ${relative(process.cwd(), logDir) || '.'}`);
+  progress.line(
+    `bench: ${mode} run, ${selected.length} suite${selected.length === 1 ? '' : 's'}${opts.scaling ? ' and the scaling step' : ''}; ${cores} cores, Node ${process.version}; logs in ${relative(process.cwd(), logDir) || '.'}`,
+  );
 
   try {
     let index = 0;
     for (const spec of registry) {
-      if (!selected.includes(spec)) { suites[spec.name] = { status: 'not-run', reason: 'left out by --suite' }; continue; }
+      if (!selected.includes(spec)) {
+        suites[spec.name] = { status: 'not-run', reason: 'left out by --suite' };
+        continue;
+      }
       index++;
       const budgetS = opts.quick ? spec.budgetS.quick : spec.budgetS.full;
       const source = join(io.benchDir, `${spec.name}.ts`);
@@ -145,16 +166,35 @@ export async function runBench(opts: BenchOptions, io: RunnerIO): Promise<number
       }
       progress.begin(spec.name, index, steps, budgetS);
       const out = join(workDir, `${spec.name}.json`);
-      const env: Record<string, string> = { BENCH_QUICK: opts.quick ? '1' : '0', BENCH_WORKERS: String(opts.workers), BENCH_BUDGET_S: String(budgetS), BENCH_OUT: out };
+      const env: Record<string, string> = {
+        BENCH_QUICK: opts.quick ? '1' : '0',
+        BENCH_WORKERS: String(opts.workers),
+        BENCH_BUDGET_S: String(budgetS),
+        BENCH_OUT: out,
+      };
       if (opts.runs !== undefined) env.BENCH_RUNS = String(opts.runs);
-      const child = await runChild({ script, env, timeoutMs: budgetS * HARD_LIMIT_FACTOR * 1000, logFile: join(logDir, `${spec.name}.log`), onLine: (l) => progress.suiteOutput(l) });
+      const child = await runChild({
+        script,
+        env,
+        timeoutMs: budgetS * HARD_LIMIT_FACTOR * 1000,
+        logFile: join(logDir, `${spec.name}.log`),
+        onLine: (l) => progress.suiteOutput(l),
+      });
       const base = { seconds: child.seconds, budgetS };
       if (child.timedOut) {
-        suites[spec.name] = { ...base, status: 'timeout', reason: `stopped at ${formatDuration(budgetS * HARD_LIMIT_FACTOR)}, ${HARD_LIMIT_FACTOR} times its budget of ${formatDuration(budgetS)}` };
+        suites[spec.name] = {
+          ...base,
+          status: 'timeout',
+          reason: `stopped at ${formatDuration(budgetS * HARD_LIMIT_FACTOR)}, ${HARD_LIMIT_FACTOR} times its budget of ${formatDuration(budgetS)}`,
+        };
       } else if (child.code === 0 && child.skipped !== undefined) {
         suites[spec.name] = { ...base, status: 'skipped', reason: child.skipped };
       } else if (child.code !== 0 || !existsSync(out)) {
-        suites[spec.name] = { ...base, status: 'failed', reason: child.code !== 0 ? suiteFailure(child.code, child.signal, child.errorTail) : 'exited 0 but wrote no results' };
+        suites[spec.name] = {
+          ...base,
+          status: 'failed',
+          reason: child.code !== 0 ? suiteFailure(child.code, child.signal, child.errorTail) : 'exited 0 but wrote no results',
+        };
       } else {
         try {
           const parsed = parseResults(readFileSync(out, 'utf8'), `the results file of ${spec.name}`);
@@ -167,7 +207,11 @@ export async function runBench(opts: BenchOptions, io: RunnerIO): Promise<number
       }
       const o = suites[spec.name]!;
       const over = o.status === 'ok' && child.seconds > budgetS ? `; over its budget of ${formatDuration(budgetS)}` : '';
-      progress.end(o.status === 'ok' ? `${Object.keys(o.result!.figures).length} figures, ${Object.keys(o.result!.ratios).length} ratios${over}` : `${o.status}: ${o.reason}`);
+      progress.end(
+        o.status === 'ok'
+          ? `${Object.keys(o.result!.figures).length} figures, ${Object.keys(o.result!.ratios).length} ratios${over}`
+          : `${o.status}: ${o.reason}`,
+      );
       if (o.status === 'failed' || o.status === 'timeout') progress.line(`    log: ${relative(process.cwd(), join(logDir, `${spec.name}.log`))}`);
     }
 
@@ -187,15 +231,23 @@ export async function runBench(opts: BenchOptions, io: RunnerIO): Promise<number
         quick: opts.quick,
         budgetS,
         measurementMaxS: opts.quick ? SCALING_MEASUREMENT_MAX_S.quick : SCALING_MEASUREMENT_MAX_S.full,
-        workDir, logDir, progress,
+        workDir,
+        logDir,
+        progress,
       });
       progress.end(scaling.note ?? `${scaling.runs} runs on ${scaling.cores.join(', ')} cores`);
     }
 
     const results: Combined = {
-      format: FORMAT, date, commit: commit(), mode, machine: machineInfo(loadStart),
+      format: FORMAT,
+      date,
+      commit: commit(),
+      mode,
+      machine: machineInfo(loadStart),
       options: { runs: opts.runs ?? null, workers: opts.workers, suites: opts.suites ?? null, scaling: opts.scaling },
-      elapsedS: progress.elapsedS(), suites, ...(scaling ? { scaling } : {}),
+      elapsedS: progress.elapsedS(),
+      suites,
+      ...(scaling ? { scaling } : {}),
     };
     const resultsPath = join(outDir, 'results', resultsFileName(results));
     mkdirSync(join(outDir, 'results'), { recursive: true });
@@ -209,12 +261,17 @@ export async function runBench(opts: BenchOptions, io: RunnerIO): Promise<number
     const rel = (p: string) => relative(process.cwd(), p) || p;
     const lines = [
       '',
-      ...Object.entries(suites).map(([name, o]) => `  ${name.padEnd(11)} ${o.status.padEnd(8)} ${o.seconds !== undefined ? formatDuration(o.seconds).padStart(10) : ''.padStart(10)}  ${o.status === 'ok' ? '' : o.reason ?? ''}`),
+      ...Object.entries(suites).map(
+        ([name, o]) =>
+          `  ${name.padEnd(11)} ${o.status.padEnd(8)} ${o.seconds !== undefined ? formatDuration(o.seconds).padStart(10) : ''.padStart(10)}  ${o.status === 'ok' ? '' : (o.reason ?? '')}`,
+      ),
       w.comparisonText ?? '',
       `bench: wrote ${rel(w.report)}, ${rel(resultsPath)} and ${w.charts.length} chart${w.charts.length === 1 ? '' : 's'} in ${formatDuration(results.elapsedS)}.`,
     ];
     if (failed.length > 0 || scalingFailed.length > 0) {
-      lines.push(`bench: ${[...failed.map(([n, o]) => `${n} ${o.status === 'timeout' ? 'ran out of time' : 'failed'}`), ...scalingFailed.map(([n]) => `${n} failed in the scaling step`)].join(', ')}; logs in ${rel(logDir)}.`);
+      lines.push(
+        `bench: ${[...failed.map(([n, o]) => `${n} ${o.status === 'timeout' ? 'ran out of time' : 'failed'}`), ...scalingFailed.map(([n]) => `${n} failed in the scaling step`)].join(', ')}; logs in ${rel(logDir)}.`,
+      );
     }
     io.out.write(lines.filter((l) => l !== '').join('\n') + '\n');
     return failed.length > 0 || scalingFailed.length > 0 ? BENCH_EXIT.failed : BENCH_EXIT.ok;

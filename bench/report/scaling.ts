@@ -40,7 +40,13 @@ export interface ScalingOptions {
   progress: Progress;
 }
 
-interface Target { name: string; script: string; status: ScalingSuite['status']; reason?: string; values: Map<string, { unit: string; byCores: Map<number, number[]> }> }
+interface Target {
+  name: string;
+  script: string;
+  status: ScalingSuite['status'];
+  reason?: string;
+  values: Map<string, { unit: string; byCores: Map<number, number[]> }>;
+}
 
 /** Reads the rate figures (unit `…/s`) of one scaling measurement. */
 function rateFigures(file: string): Record<string, { unit: string; value: number }> {
@@ -79,9 +85,16 @@ export async function runScaling(o: ScalingOptions): Promise<Scaling> {
   const pinned = hasTaskset();
   const elapsed = () => (performance.now() - started) / 1000;
   const result = (runs: number, targets: Target[], control: Target, note?: string): Scaling => ({
-    cores, runs, pinned, seconds: elapsed(), budgetS: o.budgetS, ...(note ? { note } : {}),
+    cores,
+    runs,
+    pinned,
+    seconds: elapsed(),
+    budgetS: o.budgetS,
+    ...(note ? { note } : {}),
     ...(control.values.size > 0 ? { control: Object.values(summarise(control.values, cores, runs))[0]! } : {}),
-    suites: Object.fromEntries(targets.map((t) => [t.name, { status: t.status, ...(t.reason ? { reason: t.reason } : {}), figures: summarise(t.values, cores, runs) }])),
+    suites: Object.fromEntries(
+      targets.map((t) => [t.name, { status: t.status, ...(t.reason ? { reason: t.reason } : {}), figures: summarise(t.values, cores, runs) }]),
+    ),
   });
   const targets: Target[] = o.suites.map((s) => ({ ...s, status: 'ok', values: new Map() }));
   const control: Target = { name: 'control', script: o.controlScript, status: 'ok', values: new Map() };
@@ -106,7 +119,14 @@ export async function runScaling(o: ScalingOptions): Promise<Scaling> {
         const remaining = Math.max(1, o.budgetS - elapsed());
         const child = await runChild({
           script: t.script,
-          env: { BENCH_SCALING: '1', BENCH_RUNS: '1', BENCH_WORKERS: String(c), BENCH_QUICK: o.quick ? '1' : '0', BENCH_OUT: out, BENCH_BUDGET_S: String(o.measurementMaxS) },
+          env: {
+            BENCH_SCALING: '1',
+            BENCH_RUNS: '1',
+            BENCH_WORKERS: String(c),
+            BENCH_QUICK: o.quick ? '1' : '0',
+            BENCH_OUT: out,
+            BENCH_BUDGET_S: String(o.measurementMaxS),
+          },
           timeoutMs: Math.min(o.measurementMaxS, remaining) * 1000,
           ...(pinned ? { pinCores: c } : {}),
           logFile: join(o.logDir, `scaling-${t.name}-${c}-run${run}.log`),
@@ -130,11 +150,17 @@ export async function runScaling(o: ScalingOptions): Promise<Scaling> {
     }
     runs = run;
     lastRunS = elapsed() - runStarted;
-    const line = [...targets, control].filter((t) => t.status === 'ok').flatMap((t) => [...t.values].map(([name, v]) => {
-      const one = v.byCores.get(1)?.[run - 1];
-      const top = v.byCores.get(cores[cores.length - 1]!)?.[run - 1];
-      return one && top ? `${t.name === 'control' ? 'cpu loop' : name} ×${(top / one).toFixed(2)}` : '';
-    })).filter(Boolean).join(', ');
+    const line = [...targets, control]
+      .filter((t) => t.status === 'ok')
+      .flatMap((t) =>
+        [...t.values].map(([name, v]) => {
+          const one = v.byCores.get(1)?.[run - 1];
+          const top = v.byCores.get(cores[cores.length - 1]!)?.[run - 1];
+          return one && top ? `${t.name === 'control' ? 'cpu loop' : name} ×${(top / one).toFixed(2)}` : '';
+        }),
+      )
+      .filter(Boolean)
+      .join(', ');
     o.progress.line(`    scaling run ${run}/${o.runs}: ${cores[cores.length - 1]} cores ÷ 1: ${line || 'nothing measured'}`);
   }
   return result(runs, targets, control);

@@ -19,14 +19,49 @@ export interface SuiteSpec {
 }
 
 export const SUITES: readonly SuiteSpec[] = [
-  { name: 'transport', what: 'the actor runtime against raw MessagePorts between two workers; one-way on one thread', budgetS: { full: 150, quick: 12 }, scaling: true },
-  { name: 'persist', what: 'acknowledged persisted turns per second for memory, shared and file storage (group commit and one sync per turn); file snapshots written and recovered, MB/s', budgetS: { full: 200, quick: 40 }, scaling: false },
-  { name: 'sim', what: 'the deterministic simulator: deliveries per second, campaign seeds per second on 1 and 2 threads', budgetS: { full: 120, quick: 10 }, scaling: false },
+  {
+    name: 'transport',
+    what: 'the actor runtime against raw MessagePorts between two workers; one-way on one thread',
+    budgetS: { full: 150, quick: 12 },
+    scaling: true,
+  },
+  {
+    name: 'persist',
+    what: 'acknowledged persisted turns per second for memory, shared and file storage (group commit and one sync per turn); file snapshots written and recovered, MB/s',
+    budgetS: { full: 200, quick: 40 },
+    scaling: false,
+  },
+  {
+    name: 'sim',
+    what: 'the deterministic simulator: deliveries per second, campaign seeds per second on 1 and 2 threads',
+    budgetS: { full: 120, quick: 10 },
+    scaling: false,
+  },
   { name: 'checker', what: 'the linearizability checker on the golden histories and a large synthetic one', budgetS: { full: 90, quick: 8 }, scaling: false },
-  { name: 'synod', what: 'the Synod: rounds per second against instances in flight and acceptors; workers, embedded, bare baseline; round latency', budgetS: { full: 240, quick: 18 }, scaling: true },
-  { name: 'multipaxos', what: 'Multi-Paxos: commands per second against batch limit and window; latency for one client; cost per command against acceptors and command size', budgetS: { full: 300, quick: 35 }, scaling: true },
-  { name: 'state', what: 'a large ReplicatedMap with file storage: fill through the API, a follower catching up by chunked snapshot, snapshot write, restart', budgetS: { full: 400, quick: 60 }, scaling: false },
-  { name: 'protocols', what: 'the replication protocols side by side (Multi-Paxos, Raft, EPaxos) on identical workloads: commands per second batched and unbatched, one-client latency, CPU per command, 3 and 5 replicas, workers and embedded; from killing the leader to the next commit', budgetS: { full: 480, quick: 65 }, scaling: false },
+  {
+    name: 'synod',
+    what: 'the Synod: rounds per second against instances in flight and acceptors; workers, embedded, bare baseline; round latency',
+    budgetS: { full: 240, quick: 18 },
+    scaling: true,
+  },
+  {
+    name: 'multipaxos',
+    what: 'Multi-Paxos: commands per second against batch limit and window; latency for one client; cost per command against acceptors and command size',
+    budgetS: { full: 300, quick: 35 },
+    scaling: true,
+  },
+  {
+    name: 'state',
+    what: 'a large ReplicatedMap with file storage: fill through the API, a follower catching up by chunked snapshot, snapshot write, restart',
+    budgetS: { full: 400, quick: 60 },
+    scaling: false,
+  },
+  {
+    name: 'protocols',
+    what: 'the replication protocols side by side (Multi-Paxos, Raft, EPaxos) on identical workloads: commands per second batched and unbatched, one-client latency, CPU per command, 3 and 5 replicas, workers and embedded; from killing the leader to the next commit',
+    budgetS: { full: 480, quick: 65 },
+    scaling: false,
+  },
 ];
 
 /** A suite still running at this many times its budget is stopped. */

@@ -62,12 +62,24 @@ export interface ChartSpec {
 
 /** Sizes of the layout, in px. */
 const LAYOUT = {
-  width: 760, height: 440, padding: 20, titleSize: 16, textSize: 12, tickLength: 5,
-  left: 84, right: 28, top: 70, bottom: 60, legendRow: 20, legendGap: 28, markerSize: 4.5,
+  width: 760,
+  height: 440,
+  padding: 20,
+  titleSize: 16,
+  textSize: 12,
+  tickLength: 5,
+  left: 84,
+  right: 28,
+  top: 70,
+  bottom: 60,
+  legendRow: 20,
+  legendGap: 28,
+  markerSize: 4.5,
   /** Rough width of a character at textSize, to lay out the legend without measuring text. */
   charWidth: 6.8,
   /** Fewest and most intervals between ticks on a linear y axis. */
-  minIntervals: 4, maxIntervals: 6,
+  minIntervals: 4,
+  maxIntervals: 6,
 } as const;
 
 /** Colour-blind-safe palette (Okabe–Ito order), a darker and a lighter variant per theme. */
@@ -121,7 +133,10 @@ export function niceTicks(lo: number, hi: number): number[] {
   let step = 10 ** Math.floor(Math.log10(span / LAYOUT.minIntervals));
   for (const m of [1, 2, 2.5, 5, 10]) {
     const s = step * m;
-    if (Math.ceil(hi / s) - Math.floor(lo / s) <= LAYOUT.maxIntervals) { step = s; break; }
+    if (Math.ceil(hi / s) - Math.floor(lo / s) <= LAYOUT.maxIntervals) {
+      step = s;
+      break;
+    }
   }
   const first = Math.floor(lo / step) * step;
   const last = Math.ceil(hi / step) * step;
@@ -156,23 +171,36 @@ function trim(v: number): string {
 
 function markerPath(kind: Marker, x: number, y: number, r: number): string {
   switch (kind) {
-    case 'circle': return `<circle cx="${c(x)}" cy="${c(y)}" r="${c(r)}"/>`;
-    case 'square': return `<rect x="${c(x - r * 0.9)}" y="${c(y - r * 0.9)}" width="${c(r * 1.8)}" height="${c(r * 1.8)}"/>`;
-    case 'triangle': return `<path d="M${c(x)} ${c(y - r * 1.2)}L${c(x + r * 1.1)} ${c(y + r * 0.8)}L${c(x - r * 1.1)} ${c(y + r * 0.8)}Z"/>`;
-    case 'triangle-down': return `<path d="M${c(x)} ${c(y + r * 1.2)}L${c(x + r * 1.1)} ${c(y - r * 0.8)}L${c(x - r * 1.1)} ${c(y - r * 0.8)}Z"/>`;
-    case 'diamond': return `<path d="M${c(x)} ${c(y - r * 1.3)}L${c(x + r * 1.1)} ${c(y)}L${c(x)} ${c(y + r * 1.3)}L${c(x - r * 1.1)} ${c(y)}Z"/>`;
-    case 'cross': return `<path class="open" d="M${c(x - r)} ${c(y - r)}L${c(x + r)} ${c(y + r)}M${c(x - r)} ${c(y + r)}L${c(x + r)} ${c(y - r)}"/>`;
-    case 'plus': return `<path class="open" d="M${c(x - r * 1.2)} ${c(y)}L${c(x + r * 1.2)} ${c(y)}M${c(x)} ${c(y - r * 1.2)}L${c(x)} ${c(y + r * 1.2)}"/>`;
-    case 'star': return `<path d="M${c(x)} ${c(y - r * 1.3)}L${c(x + r * 0.4)} ${c(y - r * 0.4)}L${c(x + r * 1.3)} ${c(y - r * 0.3)}L${c(x + r * 0.6)} ${c(y + r * 0.3)}L${c(x + r * 0.8)} ${c(y + r * 1.2)}L${c(x)} ${c(y + r * 0.7)}L${c(x - r * 0.8)} ${c(y + r * 1.2)}L${c(x - r * 0.6)} ${c(y + r * 0.3)}L${c(x - r * 1.3)} ${c(y - r * 0.3)}L${c(x - r * 0.4)} ${c(y - r * 0.4)}Z"/>`;
+    case 'circle':
+      return `<circle cx="${c(x)}" cy="${c(y)}" r="${c(r)}"/>`;
+    case 'square':
+      return `<rect x="${c(x - r * 0.9)}" y="${c(y - r * 0.9)}" width="${c(r * 1.8)}" height="${c(r * 1.8)}"/>`;
+    case 'triangle':
+      return `<path d="M${c(x)} ${c(y - r * 1.2)}L${c(x + r * 1.1)} ${c(y + r * 0.8)}L${c(x - r * 1.1)} ${c(y + r * 0.8)}Z"/>`;
+    case 'triangle-down':
+      return `<path d="M${c(x)} ${c(y + r * 1.2)}L${c(x + r * 1.1)} ${c(y - r * 0.8)}L${c(x - r * 1.1)} ${c(y - r * 0.8)}Z"/>`;
+    case 'diamond':
+      return `<path d="M${c(x)} ${c(y - r * 1.3)}L${c(x + r * 1.1)} ${c(y)}L${c(x)} ${c(y + r * 1.3)}L${c(x - r * 1.1)} ${c(y)}Z"/>`;
+    case 'cross':
+      return `<path class="open" d="M${c(x - r)} ${c(y - r)}L${c(x + r)} ${c(y + r)}M${c(x - r)} ${c(y + r)}L${c(x + r)} ${c(y - r)}"/>`;
+    case 'plus':
+      return `<path class="open" d="M${c(x - r * 1.2)} ${c(y)}L${c(x + r * 1.2)} ${c(y)}M${c(x)} ${c(y - r * 1.2)}L${c(x)} ${c(y + r * 1.2)}"/>`;
+    case 'star':
+      return `<path d="M${c(x)} ${c(y - r * 1.3)}L${c(x + r * 0.4)} ${c(y - r * 0.4)}L${c(x + r * 1.3)} ${c(y - r * 0.3)}L${c(x + r * 0.6)} ${c(y + r * 0.3)}L${c(x + r * 0.8)} ${c(y + r * 1.2)}L${c(x)} ${c(y + r * 0.7)}L${c(x - r * 0.8)} ${c(y + r * 1.2)}L${c(x - r * 0.6)} ${c(y + r * 0.3)}L${c(x - r * 1.3)} ${c(y - r * 0.3)}L${c(x - r * 0.4)} ${c(y - r * 0.4)}Z"/>`;
   }
 }
 
 function style(): string {
   const rules: string[] = [];
-  const theme = (p: readonly string[], bg: string, fg: string, muted: string, grid: string, axis: string) => [
-    `.bg{fill:${bg}}`, `.fg{fill:${fg}}`, `.muted{fill:${muted}}`, `.grid{stroke:${grid}}`, `.axis,.reference{stroke:${axis}}`,
-    ...p.map((col, i) => `.s${i}{stroke:${col};fill:${col}}`),
-  ].join('');
+  const theme = (p: readonly string[], bg: string, fg: string, muted: string, grid: string, axis: string) =>
+    [
+      `.bg{fill:${bg}}`,
+      `.fg{fill:${fg}}`,
+      `.muted{fill:${muted}}`,
+      `.grid{stroke:${grid}}`,
+      `.axis,.reference{stroke:${axis}}`,
+      ...p.map((col, i) => `.s${i}{stroke:${col};fill:${col}}`),
+    ].join('');
   rules.push(theme(PALETTE.light, '#ffffff', '#1f2328', '#59636e', '#e1e6eb', '#818b98'));
   rules.push(`@media (prefers-color-scheme: dark){${theme(PALETTE.dark, '#0d1117', '#f0f6fc', '#9198a1', '#2a313c', '#656c76')}}`);
   rules.push('.line{fill:none;stroke-width:2}.ref{fill:none;stroke-width:1.5;stroke-dasharray:6 4}.whisker{stroke-width:1.2;fill:none}');
@@ -180,7 +208,10 @@ function style(): string {
   return rules.join('');
 }
 
-interface Scale { map(v: number | string): number; ticks: { v: number | string; label: string }[] }
+interface Scale {
+  map(v: number | string): number;
+  ticks: { v: number | string; label: string }[];
+}
 
 function xScale(spec: ChartSpec, x0: number, x1: number): Scale {
   const ax = spec.x;
@@ -198,10 +229,14 @@ function xScale(spec: ChartSpec, x0: number, x1: number): Scale {
   const f = ax.scale === 'log' ? (v: number) => Math.log2(v) : (v: number) => v;
   let lo = f(xs[0]!);
   let hi = f(xs[xs.length - 1]!);
-  if (hi === lo) { lo -= 1; hi += 1; }
+  if (hi === lo) {
+    lo -= 1;
+    hi += 1;
+  }
   // A margin of a twentieth of the range keeps the first and last markers off the y axis.
   const pad = (hi - lo) / 20;
-  lo -= pad; hi += pad;
+  lo -= pad;
+  hi += pad;
   return {
     map: (v) => x0 + ((f(Number(v)) - lo) / (hi - lo)) * (x1 - x0),
     ticks: xs.map((v) => ({ v, label: fmt(v) })),
@@ -210,23 +245,26 @@ function xScale(spec: ChartSpec, x0: number, x1: number): Scale {
 
 function yScale(spec: ChartSpec, y0: number, y1: number): Scale {
   const ys: number[] = [];
-  for (const s of spec.series) for (const p of s.points) {
-    for (const v of [p.y, p.low, p.high]) if (v !== undefined && Number.isFinite(v) && (spec.y.scale !== 'log' || v > 0)) ys.push(v);
-  }
+  for (const s of spec.series)
+    for (const p of s.points) {
+      for (const v of [p.y, p.low, p.high]) if (v !== undefined && Number.isFinite(v) && (spec.y.scale !== 'log' || v > 0)) ys.push(v);
+    }
   if (ys.length === 0) ys.push(spec.y.scale === 'log' ? 1 : 0, 1);
   const fmt = spec.y.format ?? defaultFormat;
   let lo = Math.min(...ys);
   let hi = Math.max(...ys);
   if (spec.y.scale === 'log') {
     const ticks = logTicks(lo, hi);
-    lo = ticks[0]!; hi = ticks[ticks.length - 1]!;
+    lo = ticks[0]!;
+    hi = ticks[ticks.length - 1]!;
     if (hi === lo) hi = lo * 10;
     const [l, h] = [Math.log10(lo), Math.log10(hi)];
     return { map: (v) => y0 - ((Math.log10(Number(v)) - l) / (h - l)) * (y0 - y1), ticks: ticks.map((v) => ({ v, label: fmt(v) })) };
   }
   if (spec.y.fromZero !== false) lo = Math.min(0, lo);
   const ticks = niceTicks(lo, hi);
-  lo = ticks[0]!; hi = ticks[ticks.length - 1]!;
+  lo = ticks[0]!;
+  hi = ticks[ticks.length - 1]!;
   return { map: (v) => y0 - ((Number(v) - lo) / (hi - lo)) * (y0 - y1), ticks: ticks.map((v) => ({ v, label: fmt(v) })) };
 }
 
@@ -236,7 +274,10 @@ function legendRows(series: Series[], width: number): number[][] {
   let used = 0;
   series.forEach((s, i) => {
     const w = 34 + s.label.length * LAYOUT.charWidth + LAYOUT.legendGap;
-    if (used + w > width && rows[rows.length - 1]!.length > 0) { rows.push([]); used = 0; }
+    if (used + w > width && rows[rows.length - 1]!.length > 0) {
+      rows.push([]);
+      used = 0;
+    }
     rows[rows.length - 1]!.push(i);
     used += w;
   });
@@ -258,19 +299,22 @@ export function renderChart(spec: ChartSpec): string {
   const py1 = LAYOUT.top + (spec.subtitle ? 0 : -16);
   const py0 = height - LAYOUT.bottom - legendH;
 
-  for (const s of spec.series) for (const p of s.points) {
-    if (spec.y.scale === 'log' && !(p.y > 0)) throw new RangeError(`chart '${spec.title}': series '${s.label}' has y ${p.y} on a log axis`);
-    if (spec.x.scale === 'log' && !(Number(p.x) > 0)) throw new RangeError(`chart '${spec.title}': series '${s.label}' has x ${p.x} on a log axis`);
-    if (spec.x.scale === 'category' && spec.x.categories && !spec.x.categories.includes(String(p.x))) {
-      throw new RangeError(`chart '${spec.title}': series '${s.label}' has x '${p.x}', not one of ${spec.x.categories.join(', ')}`);
+  for (const s of spec.series)
+    for (const p of s.points) {
+      if (spec.y.scale === 'log' && !(p.y > 0)) throw new RangeError(`chart '${spec.title}': series '${s.label}' has y ${p.y} on a log axis`);
+      if (spec.x.scale === 'log' && !(Number(p.x) > 0)) throw new RangeError(`chart '${spec.title}': series '${s.label}' has x ${p.x} on a log axis`);
+      if (spec.x.scale === 'category' && spec.x.categories && !spec.x.categories.includes(String(p.x))) {
+        throw new RangeError(`chart '${spec.title}': series '${s.label}' has x '${p.x}', not one of ${spec.x.categories.join(', ')}`);
+      }
     }
-  }
 
   const X = xScale(spec, px0, px1);
   const Y = yScale(spec, py0, py1);
   const out: string[] = [];
   const titleId = 'title';
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="${titleId} desc" font-family="-apple-system, BlinkMacSystemFont, 'Segoe UI', Helvetica, Arial, sans-serif">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="${titleId} desc" font-family="-apple-system, BlinkMacSystemFont, 'Segoe UI', Helvetica, Arial, sans-serif">`,
+  );
   out.push(`<title id="${titleId}">${escapeXml(spec.title)}</title>`);
   out.push(`<desc id="desc">${escapeXml(describe(spec))}</desc>`);
   out.push(`<style>${style()}</style>`);
@@ -294,7 +338,9 @@ export function renderChart(spec: ChartSpec): string {
   }
   out.push(`<text class="fg" x="${c((px0 + px1) / 2)}" y="${c(py0 + 44)}" text-anchor="middle">${escapeXml(spec.x.label)}</text>`);
   const ly = (py0 + py1) / 2;
-  out.push(`<text class="fg" x="${c(LAYOUT.padding + 4)}" y="${c(ly)}" text-anchor="middle" transform="rotate(-90 ${c(LAYOUT.padding + 4)} ${c(ly)})">${escapeXml(spec.y.label)}</text>`);
+  out.push(
+    `<text class="fg" x="${c(LAYOUT.padding + 4)}" y="${c(ly)}" text-anchor="middle" transform="rotate(-90 ${c(LAYOUT.padding + 4)} ${c(ly)})">${escapeXml(spec.y.label)}</text>`,
+  );
 
   // Series: whiskers under lines under markers.
   const looks = styles(spec.series);
@@ -313,7 +359,8 @@ export function renderChart(spec: ChartSpec): string {
       if (Math.abs(lo - hi) < 2) continue;
       out.push(`<path class="${cls} whisker" d="M${c(q.x)} ${c(lo)}V${c(hi)}M${c(q.x - 4)} ${c(lo)}H${c(q.x + 4)}M${c(q.x - 4)} ${c(hi)}H${c(q.x + 4)}"/>`);
     }
-    if (pts.length > 1) out.push(`<polyline class="${cls} line"${dashAttr(looks[i]!.shape, keyed)} points="${pts.map((q) => `${c(q.x)},${c(q.y)}`).join(' ')}"/>`);
+    if (pts.length > 1)
+      out.push(`<polyline class="${cls} line"${dashAttr(looks[i]!.shape, keyed)} points="${pts.map((q) => `${c(q.x)},${c(q.y)}`).join(' ')}"/>`);
     const marker = markerOf(looks[i]!.shape);
     out.push(`<g class="${cls}">${pts.map((q) => markerPath(marker, q.x, q.y, LAYOUT.markerSize)).join('')}</g>`);
   });
@@ -325,7 +372,9 @@ export function renderChart(spec: ChartSpec): string {
     for (const i of row) {
       const s = spec.series[i]!;
       const cls = `s${looks[i]!.color}`;
-      out.push(`<line class="${s.reference ? 'reference ref' : `${cls} line`}"${s.reference ? '' : dashAttr(looks[i]!.shape, keyed)} x1="${c(x)}" y1="${c(y - 4)}" x2="${c(x + 26)}" y2="${c(y - 4)}"/>`);
+      out.push(
+        `<line class="${s.reference ? 'reference ref' : `${cls} line`}"${s.reference ? '' : dashAttr(looks[i]!.shape, keyed)} x1="${c(x)}" y1="${c(y - 4)}" x2="${c(x + 26)}" y2="${c(y - 4)}"/>`,
+      );
       if (!s.reference) out.push(`<g class="${cls}">${markerPath(markerOf(looks[i]!.shape), x + 13, y - 4, LAYOUT.markerSize)}</g>`);
       out.push(`<text class="fg" x="${c(x + 34)}" y="${c(y)}">${escapeXml(s.label)}</text>`);
       x += 34 + s.label.length * LAYOUT.charWidth + LAYOUT.legendGap;

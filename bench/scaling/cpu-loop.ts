@@ -19,11 +19,17 @@ const code = `const { parentPort, workerData } = require('node:worker_threads');
 const results = new Results('cpu-loop', { threads, iterations_per_thread: ITERATIONS });
 for (let run = 1; run <= env.runs; run++) {
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: threads }, () => new Promise((resolve, reject) => {
-    const w = new Worker(code, { eval: true, workerData: ITERATIONS });
-    w.once('message', resolve);
-    w.once('error', reject);
-  })));
+  await Promise.all(
+    Array.from(
+      { length: threads },
+      () =>
+        new Promise((resolve, reject) => {
+          const w = new Worker(code, { eval: true, workerData: ITERATIONS });
+          w.once('message', resolve);
+          w.once('error', reject);
+        }),
+    ),
+  );
   const s = (performance.now() - t0) / 1000;
   results.add('cpu_loop.loops_per_s', 'loops/s', (threads * ITERATIONS) / s);
   console.log(`run ${run}/${env.runs}: ${threads} threads, ${((threads * ITERATIONS) / s / 1e6).toFixed(0)} M loops/s`);

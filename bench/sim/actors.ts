@@ -1,8 +1,6 @@
 import { defineActor, type ActorRef } from '@synod/actors';
 
-export type TokenMsg =
-  | { type: 'peers'; peers: ActorRef<TokenMsg>[]; tokens: number }
-  | { type: 'token'; hops: number };
+export type TokenMsg = { type: 'peers'; peers: ActorRef<TokenMsg>[]; tokens: number } | { type: 'token'; hops: number };
 
 /**
  * The simulator's throughput workload: each actor passes every token it receives to a peer
@@ -20,7 +18,10 @@ export const TokenPasser = defineActor<{ peers: ActorRef<TokenMsg>[]; passed: nu
       return;
     }
     // A token that came before this actor knew its peers waits for them.
-    if (s.peers.length === 0) { s.waiting++; return; }
+    if (s.peers.length === 0) {
+      s.waiting++;
+      return;
+    }
     s.passed++;
     ctx.send(s.peers[Math.floor(ctx.random() * s.peers.length)]!, { type: 'token', hops: msg.hops + 1 });
   },

@@ -9,10 +9,18 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 
-const PREPARE = 1, PROMISE = 2, ACCEPT = 3, ACCEPTED = 4;
+const PREPARE = 1,
+  PROMISE = 2,
+  ACCEPT = 3,
+  ACCEPTED = 4;
 const REC = 6;
 
-interface Boot { role: 'client' | 'acceptor'; index: number; acceptors: number; ports: MessagePort[] }
+interface Boot {
+  role: 'client' | 'acceptor';
+  index: number;
+  acceptors: number;
+  ports: MessagePort[];
+}
 const boot = workerData as Boot;
 const control = parentPort!;
 
@@ -29,7 +37,12 @@ class Out {
     }
     const o = this.n++ * REC;
     const buf = this.buf;
-    buf[o] = a; buf[o + 1] = b; buf[o + 2] = c; buf[o + 3] = d; buf[o + 4] = e; buf[o + 5] = f;
+    buf[o] = a;
+    buf[o + 1] = b;
+    buf[o + 2] = c;
+    buf[o + 3] = d;
+    buf[o + 4] = e;
+    buf[o + 5] = f;
   }
   flush(): void {
     if (this.n === 0) return;
@@ -70,7 +83,9 @@ if (boot.role === 'acceptor') {
   boot.ports[0]!.on('message', (data: ArrayBuffer) => {
     const r = new Float64Array(data);
     for (let o = 0; o < r.length; o += REC) {
-      const type = r[o], instance = r[o + 1]!, ballot = r[o + 2]!;
+      const type = r[o],
+        instance = r[o + 1]!,
+        ballot = r[o + 2]!;
       if (type === PREPARE) {
         const [ok, ab, av] = core.prepare(instance, ballot);
         if (ok) toClient.push(PROMISE, instance, ballot, boot.index, ab, av);
@@ -79,7 +94,9 @@ if (boot.role === 'acceptor') {
       } else if (type === 0) {
         core.forget(instance);
       }
-      if ((++handled & 0xfff) === 0) { /* keep the loop small */ }
+      if ((++handled & 0xfff) === 0) {
+        /* keep the loop small */
+      }
     }
     toClient.flush();
   });
@@ -90,7 +107,14 @@ if (boot.role === 'acceptor') {
   const outs = boot.ports.map((p) => new Out(p)); // outs[i] to acceptor i+1
   const local = new AcceptorCore();
   const BALLOT = 65536 + 1;
-  interface Round { promises: number; highestBallot: number; highestValue: number; accepts: number; learned: number; sentAt: number }
+  interface Round {
+    promises: number;
+    highestBallot: number;
+    highestValue: number;
+    accepts: number;
+    learned: number;
+    sentAt: number;
+  }
   const rounds = new Map<number, Round>();
   let next = 0;
   let inflight = 0;
@@ -113,7 +137,10 @@ if (boot.role === 'acceptor') {
   const onPromise = (instance: number, ballot: number, ab: number, av: number) => {
     const r = rounds.get(instance);
     if (!r || ballot !== BALLOT) return;
-    if (ab > r.highestBallot) { r.highestBallot = ab; r.highestValue = av; }
+    if (ab > r.highestBallot) {
+      r.highestBallot = ab;
+      r.highestValue = av;
+    }
     if (++r.promises !== majority) return;
     const value = r.highestBallot > 0 ? r.highestValue : instance;
     for (const o of outs) o.push(ACCEPT, instance, BALLOT, value, 0, 0);
@@ -140,13 +167,19 @@ if (boot.role === 'acceptor') {
       for (const o of outs) o.push(0, instance - 1024, 0, 0, 0, 0);
     }
     if (measuring && now >= stopAt) {
-      if (inflight === 0 && done) { const d = done; done = null; d({ rounds: count, ms: now - t0, latenciesUs: latencies }); }
+      if (inflight === 0 && done) {
+        const d = done;
+        done = null;
+        d({ rounds: count, ms: now - t0, latenciesUs: latencies });
+      }
       return;
     }
     inflight++;
     propose();
   };
-  const flushAll = () => { for (const o of outs) o.flush(); };
+  const flushAll = () => {
+    for (const o of outs) o.flush();
+  };
   for (const p of boot.ports) {
     p.on('message', (data: ArrayBuffer) => {
       const r = new Float64Array(data);
@@ -166,7 +199,10 @@ if (boot.role === 'acceptor') {
     measureFrom = now + m.warmupMs;
     stopAt = now + m.warmupMs + m.measureMs;
     done = (res) => control.postMessage(res);
-    for (let i = 0; i < m.inflight; i++) { inflight++; propose(); }
+    for (let i = 0; i < m.inflight; i++) {
+      inflight++;
+      propose();
+    }
     flushAll();
   });
 }

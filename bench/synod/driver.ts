@@ -25,7 +25,12 @@ export interface DriverRun {
   maxBatch?: number;
 }
 
-export interface DriverResult { rounds: number; ms: number; latenciesUs: number[]; nextInstance: number }
+export interface DriverResult {
+  rounds: number;
+  ms: number;
+  latenciesUs: number[];
+  nextInstance: number;
+}
 
 interface State {
   run: DriverRun | null;
@@ -55,11 +60,39 @@ type Ctx = { now(): number; send(to: ActorRef<any>, m: unknown): void };
 
 export const Driver = defineActor<State, DriverRun | Decided | SynodBatch | { type: 'chosen' }>({
   module: import.meta.url,
-  init: () => ({ run: null, token: undefined, next: 0, sentAt: new IntMap(), decided: new IntMap(), low: 0, started: 0, measuring: false, t0: 0, rounds: 0, stopping: false, latencies: [], sinceForget: 0, out: [], subscribed: [], now: 0 }),
+  init: () => ({
+    run: null,
+    token: undefined,
+    next: 0,
+    sentAt: new IntMap(),
+    decided: new IntMap(),
+    low: 0,
+    started: 0,
+    measuring: false,
+    t0: 0,
+    rounds: 0,
+    stopping: false,
+    latencies: [],
+    sinceForget: 0,
+    out: [],
+    subscribed: [],
+    now: 0,
+  }),
   receive(s, msg, ctx) {
     s.now = ctx.now(); // once per message: the decisions of a batch share it
     if (msg.type === 'run') {
-      Object.assign(s, { run: msg, token: ctx.replyToken(), next: msg.firstInstance, low: msg.firstInstance, started: ctx.now(), measuring: false, rounds: 0, stopping: false, latencies: [], sinceForget: 0 });
+      Object.assign(s, {
+        run: msg,
+        token: ctx.replyToken(),
+        next: msg.firstInstance,
+        low: msg.firstInstance,
+        started: ctx.now(),
+        measuring: false,
+        rounds: 0,
+        stopping: false,
+        latencies: [],
+        sinceForget: 0,
+      });
       s.sentAt.clear();
       s.decided.clear();
       if (!s.subscribed.some((l) => l.id === msg.learner.id && l.node === msg.learner.node)) {
@@ -80,7 +113,7 @@ export const Driver = defineActor<State, DriverRun | Decided | SynodBatch | { ty
         const max = s.run.maxBatch ?? out.length;
         for (let i = 0; i < out.length; i += max) {
           const part = max >= out.length ? out : out.slice(i, i + max);
-          ctx.send(s.run.proposer, part.length === 1 ? part[0]! : { type: 'batch', msgs: part } satisfies SynodBatch);
+          ctx.send(s.run.proposer, part.length === 1 ? part[0]! : ({ type: 'batch', msgs: part } satisfies SynodBatch));
         }
       }
     }

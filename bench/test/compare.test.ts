@@ -69,7 +69,15 @@ test('figures of one run only are new or gone; an absent suite compares nothing'
 });
 
 test('a suite file compares with a combined file, and another machine is noted', () => {
-  const suiteFile = JSON.stringify({ suite: 'transport', date: '2026-11-01T00:00:00Z', commit: 'old1234', machine: { cpu: 'Other CPU', cores: 8, node: 'v22.0.0' }, setup: {}, figures: { 'actors.workers.oneway.msgs_per_s': { unit: 'msgs/s', median: 1e6, min: 0.9e6, max: 1.1e6, runs: [1e6] } }, ratios: {} });
+  const suiteFile = JSON.stringify({
+    suite: 'transport',
+    date: '2026-11-01T00:00:00Z',
+    commit: 'old1234',
+    machine: { cpu: 'Other CPU', cores: 8, node: 'v22.0.0' },
+    setup: {},
+    figures: { 'actors.workers.oneway.msgs_per_s': { unit: 'msgs/s', median: 1e6, min: 0.9e6, max: 1.1e6, runs: [1e6] } },
+    ratios: {},
+  });
   const earlier = parseResults(suiteFile, 'transport.json');
   const c = compareRuns(load(), earlier, 'transport.json');
   const row = c.rows.find((r) => r.name === 'actors.workers.oneway.msgs_per_s')!;

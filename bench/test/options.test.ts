@@ -20,15 +20,25 @@ const fixture = fileURLToPath(new URL('./fixtures/results.json', import.meta.url
 const runner = fileURLToPath(new URL('../dist/run.js', import.meta.url));
 
 function usage(args: string[], message: RegExp): void {
-  assert.throws(() => parseBenchArgs(args, ctx), (e: unknown) => e instanceof BenchUsageError && message.test((e as Error).message), `${args.join(' ')} → ${message}`);
+  assert.throws(
+    () => parseBenchArgs(args, ctx),
+    (e: unknown) => e instanceof BenchUsageError && message.test((e as Error).message),
+    `${args.join(' ')} → ${message}`,
+  );
 }
 
 test('defaults: all suites, all cores, scaling on, output chosen by mode', () => {
   const o = parseBenchArgs([], ctx);
-  assert.equal({ quick: o.quick, workers: o.workers, suites: o.suites, runs: o.runs, scaling: o.scaling, outDir: o.outDir }, { quick: false, workers: 2, suites: undefined, runs: undefined, scaling: true, outDir: undefined });
+  assert.equal(
+    { quick: o.quick, workers: o.workers, suites: o.suites, runs: o.runs, scaling: o.scaling, outDir: o.outDir },
+    { quick: false, workers: 2, suites: undefined, runs: undefined, scaling: true, outDir: undefined },
+  );
   assert.is(defaultOutDir('/repo/bench', 'full'), '/repo/bench');
   assert.is(defaultOutDir('/repo/bench', 'quick'), '/repo/bench/quick');
-  const q = parseBenchArgs(['--quick', '--suite', 'transport,sim', '--suite', 'persist', '--runs', '7', '--workers', '1', '--no-scaling', '--compare', fixture], ctx);
+  const q = parseBenchArgs(
+    ['--quick', '--suite', 'transport,sim', '--suite', 'persist', '--runs', '7', '--workers', '1', '--no-scaling', '--compare', fixture],
+    ctx,
+  );
   assert.equal(q.suites, ['transport', 'sim', 'persist']);
   assert.is(q.runs, 7);
   assert.is(q.workers, 1);
@@ -83,7 +93,10 @@ test('the built runner: --help, and --report from the fixture', async () => {
 
 test('BENCH_* variables: defaults, quick, and a bad value named', () => {
   const e = benchEnv({}, {});
-  assert.equal({ quick: e.quick, runs: e.runs, scaling: e.scaling, out: e.out, budgetS: e.budgetS }, { quick: false, runs: 5, scaling: false, out: undefined, budgetS: undefined });
+  assert.equal(
+    { quick: e.quick, runs: e.runs, scaling: e.scaling, out: e.out, budgetS: e.budgetS },
+    { quick: false, runs: 5, scaling: false, out: undefined, budgetS: undefined },
+  );
   assert.ok(e.workers >= 1);
   assert.is(benchEnv({}, { BENCH_QUICK: '1' }).runs, 3);
   assert.is(benchEnv({ runs: 7 }, {}).runs, 7);
@@ -93,7 +106,10 @@ test('BENCH_* variables: defaults, quick, and a bad value named', () => {
   assert.equal([full.workers, full.budgetS, full.scaling, full.out], [8, 12.5, true, '/tmp/x.json']);
   assert.is(sized(100, 10, {}), 100);
   assert.is(sized(100, 10, { BENCH_QUICK: '1' }), 10);
-  assert.throws(() => benchEnv({}, { BENCH_QUICK: 'yes' }), (x: unknown) => x instanceof BenchEnvError && /BENCH_QUICK must be 1 or 0, got 'yes'/.test((x as Error).message));
+  assert.throws(
+    () => benchEnv({}, { BENCH_QUICK: 'yes' }),
+    (x: unknown) => x instanceof BenchEnvError && /BENCH_QUICK must be 1 or 0, got 'yes'/.test((x as Error).message),
+  );
   assert.throws(() => benchEnv({}, { BENCH_RUNS: '0' }), /BENCH_RUNS must be a positive whole number, got '0'/);
   assert.throws(() => benchEnv({}, { BENCH_WORKERS: '1.5' }), /BENCH_WORKERS must be a positive whole number/);
 });
@@ -105,8 +121,18 @@ test('LatencyRecorder: percentiles within the histogram precision, figure names,
   const near = (a: number, b: number) => Math.abs(a - b) / b < 0.002;
   assert.ok(near(p.p50, 500) && near(p.p90, 900) && near(p.p99, 990) && near(p.p999, 999), JSON.stringify(p));
   const added: [string, string, number][] = [];
-  l.addTo({ add: (n, u, v) => { added.push([n, u, v]); } }, 'workers.r3.single_client.commit_us');
-  assert.equal(added.map(([n, u]) => `${n} ${u}`), ['_p50', '_p90', '_p99', '_p999'].map((s) => `workers.r3.single_client.commit_us${s} us`));
+  l.addTo(
+    {
+      add: (n, u, v) => {
+        added.push([n, u, v]);
+      },
+    },
+    'workers.r3.single_client.commit_us',
+  );
+  assert.equal(
+    added.map(([n, u]) => `${n} ${u}`),
+    ['_p50', '_p90', '_p99', '_p999'].map((s) => `workers.r3.single_client.commit_us${s} us`),
+  );
   l.reset();
   assert.is(l.count, 0);
   assert.throws(() => l.addTo({ add: () => {} }, 'x_us'), /no latencies were recorded/);

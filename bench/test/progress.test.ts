@@ -8,7 +8,16 @@ import { Progress } from '../report/progress.ts';
 
 function sink(isTTY: boolean) {
   let text = '';
-  return { write: (s: string) => { text += s; }, isTTY, columns: 60, get text() { return text; } };
+  return {
+    write: (s: string) => {
+      text += s;
+    },
+    isTTY,
+    columns: 60,
+    get text() {
+      return text;
+    },
+  };
 }
 
 test('without a terminal: one plain line per event, only run K/N lines of a suite', () => {

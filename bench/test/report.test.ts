@@ -73,24 +73,65 @@ test('every chart bench/README.md promises is drawn from the fixture and linked'
   const rounds = charts.find((c) => c.def.id === 'synod-rounds-vs-inflight')!;
   assert.ok('spec' in rounds);
   if ('spec' in rounds) {
-    assert.equal(rounds.spec.series.map((s) => s.label), ['workers, 3 acceptors', 'workers, 5 acceptors', 'workers, 7 acceptors', 'embedded (one thread), 3 acceptors', 'bare MessagePorts, 3 acceptors']);
-    assert.equal(rounds.spec.series.map((s) => [s.colorKey, s.shapeKey]), [['workers', '3'], ['workers', '5'], ['workers', '7'], ['embedded', '3'], ['bare', '3']]);
-    assert.equal(rounds.spec.series[0]!.points.map((p) => p.x), [1, 16, 64, 256]);
+    assert.equal(
+      rounds.spec.series.map((s) => s.label),
+      ['workers, 3 acceptors', 'workers, 5 acceptors', 'workers, 7 acceptors', 'embedded (one thread), 3 acceptors', 'bare MessagePorts, 3 acceptors'],
+    );
+    assert.equal(
+      rounds.spec.series.map((s) => [s.colorKey, s.shapeKey]),
+      [
+        ['workers', '3'],
+        ['workers', '5'],
+        ['workers', '7'],
+        ['embedded', '3'],
+        ['bare', '3'],
+      ],
+    );
+    assert.equal(
+      rounds.spec.series[0]!.points.map((p) => p.x),
+      [1, 16, 64, 256],
+    );
   }
   const latency = charts.find((c) => c.def.id === 'latency-one-client')!;
-  if ('spec' in latency) assert.equal(latency.spec.series[0]!.points.map((p) => p.x), ['p50', 'p90', 'p99', 'p99.9']);
+  if ('spec' in latency)
+    assert.equal(
+      latency.spec.series[0]!.points.map((p) => p.x),
+      ['p50', 'p90', 'p99', 'p99.9'],
+    );
 });
 
 test('the protocols charts put every protocol side by side, Multi-Paxos first, over the same cells', () => {
   const charts = buildCharts(load());
-  const spec = (id: string) => { const c = charts.find((x) => x.def.id === id)!; assert.ok('spec' in c, `${id} drawn`); return (c as { spec: { series: { label: string; points: { x: unknown }[] }[] } }).spec; };
+  const spec = (id: string) => {
+    const c = charts.find((x) => x.def.id === id)!;
+    assert.ok('spec' in c, `${id} drawn`);
+    return (c as { spec: { series: { label: string; points: { x: unknown }[] }[] } }).spec;
+  };
   const throughput = spec('protocols-throughput');
-  assert.equal(throughput.series.map((s) => s.label), ['Multi-Paxos, batched', 'Multi-Paxos, unbatched', 'Raft, batched', 'Raft, unbatched']);
-  assert.equal(throughput.series[0]!.points.map((p) => p.x), ['workers, 3 replicas', 'workers, 5 replicas', 'embedded, 3 replicas', 'embedded, 5 replicas']);
-  assert.equal(spec('protocols-latency-one-client').series.map((s) => s.label), ['Multi-Paxos, workers', 'Raft, workers', 'Multi-Paxos, embedded (one thread)', 'Raft, embedded (one thread)']);
-  assert.equal(spec('protocols-cost').series.map((s) => s.label), ['Multi-Paxos', 'Raft']);
+  assert.equal(
+    throughput.series.map((s) => s.label),
+    ['Multi-Paxos, batched', 'Multi-Paxos, unbatched', 'Raft, batched', 'Raft, unbatched'],
+  );
+  assert.equal(
+    throughput.series[0]!.points.map((p) => p.x),
+    ['workers, 3 replicas', 'workers, 5 replicas', 'embedded, 3 replicas', 'embedded, 5 replicas'],
+  );
+  assert.equal(
+    spec('protocols-latency-one-client').series.map((s) => s.label),
+    ['Multi-Paxos, workers', 'Raft, workers', 'Multi-Paxos, embedded (one thread)', 'Raft, embedded (one thread)'],
+  );
+  assert.equal(
+    spec('protocols-cost').series.map((s) => s.label),
+    ['Multi-Paxos', 'Raft'],
+  );
   const kill = spec('protocols-leader-kill');
-  assert.equal(kill.series.map((s) => [s.label, s.points.map((p) => p.x)]), [['Multi-Paxos', ['3', '5']], ['Raft', ['3', '5']]]);
+  assert.equal(
+    kill.series.map((s) => [s.label, s.points.map((p) => p.x)]),
+    [
+      ['Multi-Paxos', ['3', '5']],
+      ['Raft', ['3', '5']],
+    ],
+  );
 });
 
 test('without the synod and multipaxos suites: the report says so instead of drawing', () => {
@@ -100,7 +141,11 @@ test('without the synod and multipaxos suites: the report says so instead of dra
   const md = report(r);
   assert.ok(md.includes('| `synod` | not in this checkout |'));
   assert.ok(md.includes('_Not drawn: the synod suite is not in this checkout._ It draws synod figures `<mode>.r<A>.inflight<N>.rounds_per_s`.'));
-  assert.ok(md.includes('Not in this run: the Synod against the bare worker baseline and the in-thread ceiling (the synod suite); Multi-Paxos on workers against embedded (the multipaxos suite); see Suites for why.'));
+  assert.ok(
+    md.includes(
+      'Not in this run: the Synod against the bare worker baseline and the in-thread ceiling (the synod suite); Multi-Paxos on workers against embedded (the multipaxos suite); see Suites for why.',
+    ),
+  );
 });
 
 test('a busy machine is said to be busy', () => {

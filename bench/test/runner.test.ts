@@ -38,7 +38,10 @@ const scripts: Record<string, string> = {
 };
 
 const registry: SuiteSpec[] = ['transport', 'persist', 'sim', 'checker', 'synod', 'multipaxos'].map((name) => ({
-  name, what: `fake ${name}`, budgetS: { full: 20, quick: name === 'checker' ? 1 : 20 }, scaling: name === 'transport',
+  name,
+  what: `fake ${name}`,
+  budgetS: { full: 20, quick: name === 'checker' ? 1 : 20 },
+  scaling: name === 'transport',
 }));
 
 function fakeBench(): string {
@@ -49,7 +52,10 @@ function fakeBench(): string {
     writeFileSync(join(dir, 'dist', `${name}.js`), code);
   }
   writeFileSync(join(dir, 'multipaxos.ts'), '// fake, not built\n');
-  writeFileSync(join(dir, 'dist', 'scaling', 'cpu-loop.js'), okSuite('cpu-loop').replace("'x.msgs_per_s'", "'cpu_loop.loops_per_s'").replace("'msgs/s'", "'loops/s'"));
+  writeFileSync(
+    join(dir, 'dist', 'scaling', 'cpu-loop.js'),
+    okSuite('cpu-loop').replace("'x.msgs_per_s'", "'cpu_loop.loops_per_s'").replace("'msgs/s'", "'loops/s'"),
+  );
   return dir;
 }
 
@@ -57,10 +63,18 @@ test('a quick run over fake suites: statuses, variables, scaling, files, exit 1'
   const dir = fakeBench();
   try {
     const workers = Math.min(2, availableParallelism());
-    const opts = parseBenchArgs(['--quick', '--runs', '2', '--workers', String(workers), '--out', join(dir, 'out')], { cores: availableParallelism(), benchDir: dir });
+    const opts = parseBenchArgs(['--quick', '--runs', '2', '--workers', String(workers), '--out', join(dir, 'out')], {
+      cores: availableParallelism(),
+      benchDir: dir,
+    });
     let printed = '';
     const status = await runBench(opts, {
-      out: { write: (s) => { printed += s; }, isTTY: false },
+      out: {
+        write: (s) => {
+          printed += s;
+        },
+        isTTY: false,
+      },
       benchDir: dir,
       suites: registry,
       scalingBudgetS: { full: 60, quick: 60 },
@@ -74,7 +88,12 @@ test('a quick run over fake suites: statuses, variables, scaling, files, exit 1'
     assert.is(r.format, 'synod-bench/1');
     assert.is(r.mode, 'quick');
     assert.equal(Object.fromEntries(Object.entries(r.suites).map(([k, o]) => [k, o.status])), {
-      transport: 'ok', persist: 'skipped', sim: 'failed', checker: 'timeout', synod: 'missing', multipaxos: 'failed',
+      transport: 'ok',
+      persist: 'skipped',
+      sim: 'failed',
+      checker: 'timeout',
+      synod: 'missing',
+      multipaxos: 'failed',
     });
     assert.equal(r.suites.transport!.result!.setup, { quick: '1', budget: '20', workers: String(workers), runs: '2' });
     assert.is(r.suites.persist!.reason, 'no disk in this fake');
@@ -112,7 +131,10 @@ test('a quick run over fake suites: statuses, variables, scaling, files, exit 1'
 test('--suite runs only those; the others are listed as not run; exit 0 when they pass', async () => {
   const dir = fakeBench();
   try {
-    const opts = parseBenchArgs(['--suite', 'transport', '--runs', '1', '--no-scaling', '--out', join(dir, 'out')], { cores: availableParallelism(), benchDir: dir });
+    const opts = parseBenchArgs(['--suite', 'transport', '--runs', '1', '--no-scaling', '--out', join(dir, 'out')], {
+      cores: availableParallelism(),
+      benchDir: dir,
+    });
     const status = await runBench(opts, { out: { write: () => {}, isTTY: false }, benchDir: dir, suites: registry });
     assert.is(status, 0);
     const [file] = readdirSync(join(dir, 'out', 'results'));
@@ -134,7 +156,7 @@ test('a failure is told by the line that names the error, not by the lines Node 
     '',
     'AskTimeoutError: ask to "driver" (#1.6) with message "run" got no reply within 120000 ms',
     '    at Timeout._onTimeout (file:///work/main/packages/actors/dist/host.js:306:24)',
-    "  target: '\"driver\" (#1.6)',",
+    '  target: \'"driver" (#1.6)\',',
     '}',
     '',
     'Node.js v20.20.2',
@@ -147,13 +169,22 @@ test('a failure is told by the line that names the error, not by the lines Node 
 test('a full run writes each finished suite its own results file, the same as in the combined one', () => {
   const dir = mkdtempSync(join(tmpdir(), 'synod-suite-files-'));
   try {
-    const result = { suite: 'transport', date: 'd', commit: 'c', machine: { cpu: 'x', cores: 2, node: 'v20' }, figures: { 'a.b': { unit: 'us', median: 1, min: 1, max: 1, runs: [1] } }, ratios: {} };
+    const result = {
+      suite: 'transport',
+      date: 'd',
+      commit: 'c',
+      machine: { cpu: 'x', cores: 2, node: 'v20' },
+      figures: { 'a.b': { unit: 'us', median: 1, min: 1, max: 1, runs: [1] } },
+      ratios: {},
+    };
     const combined = { suites: { transport: { status: 'ok', result }, sim: { status: 'failed', reason: 'boom' } } } as unknown as Combined;
     const written = writeSuiteFiles(combined, dir);
     assert.equal(readdirSync(dir), ['transport.json']);
     assert.equal(written, [join(dir, 'transport.json')]);
     assert.equal(JSON.parse(readFileSync(join(dir, 'transport.json'), 'utf8')), result);
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

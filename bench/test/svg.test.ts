@@ -13,9 +13,30 @@ const spec: ChartSpec = {
   x: { label: 'instances in flight', scale: 'log' },
   y: { label: 'rounds/s', scale: 'linear' },
   series: [
-    { label: 'workers, 3 acceptors', points: [{ x: 1, y: 1000, low: 900, high: 1100 }, { x: 16, y: 12_000, low: 11_000, high: 13_000 }, { x: 256, y: 40_000, low: 35_000, high: 41_000 }] },
-    { label: 'embedded', points: [{ x: 1, y: 5000 }, { x: 16, y: 50_000 }, { x: 256, y: 150_000 }] },
-    { label: 'ideal', reference: true, points: [{ x: 1, y: 1 }, { x: 256, y: 1 }] },
+    {
+      label: 'workers, 3 acceptors',
+      points: [
+        { x: 1, y: 1000, low: 900, high: 1100 },
+        { x: 16, y: 12_000, low: 11_000, high: 13_000 },
+        { x: 256, y: 40_000, low: 35_000, high: 41_000 },
+      ],
+    },
+    {
+      label: 'embedded',
+      points: [
+        { x: 1, y: 5000 },
+        { x: 16, y: 50_000 },
+        { x: 256, y: 150_000 },
+      ],
+    },
+    {
+      label: 'ideal',
+      reference: true,
+      points: [
+        { x: 1, y: 1 },
+        { x: 256, y: 1 },
+      ],
+    },
   ],
 };
 
@@ -35,7 +56,15 @@ test('a chart is one balanced SVG document with its texts', () => {
   const svg = renderChart(spec);
   assert.ok(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"'));
   assertBalanced(svg);
-  for (const text of ['Rounds &lt;per&gt; second &amp; more', 'median, whiskers min–max', 'instances in flight', 'rounds/s', 'workers, 3 acceptors', 'embedded', 'ideal']) {
+  for (const text of [
+    'Rounds &lt;per&gt; second &amp; more',
+    'median, whiskers min–max',
+    'instances in flight',
+    'rounds/s',
+    'workers, 3 acceptors',
+    'embedded',
+    'ideal',
+  ]) {
     assert.ok(svg.includes(`>${text}<`), `shows ${text}`);
   }
   assert.not.ok(svg.includes('<per>'), 'text is escaped');
@@ -63,16 +92,46 @@ test('whiskers for the min–max spread (if it shows), none for points without o
 
 test('colour and shape keys: one colour per mode, one marker and dash per acceptor count', () => {
   const keyed: ChartSpec = {
-    title: 'k', x: { label: 'x', scale: 'linear' }, y: { label: 'y', scale: 'linear' },
+    title: 'k',
+    x: { label: 'x', scale: 'linear' },
+    y: { label: 'y', scale: 'linear' },
     series: [
-      { label: 'workers 3', colorKey: 'workers', shapeKey: '3', points: [{ x: 1, y: 1 }, { x: 2, y: 2 }] },
-      { label: 'workers 5', colorKey: 'workers', shapeKey: '5', points: [{ x: 1, y: 2 }, { x: 2, y: 3 }] },
-      { label: 'embedded 3', colorKey: 'embedded', shapeKey: '3', points: [{ x: 1, y: 3 }, { x: 2, y: 4 }] },
+      {
+        label: 'workers 3',
+        colorKey: 'workers',
+        shapeKey: '3',
+        points: [
+          { x: 1, y: 1 },
+          { x: 2, y: 2 },
+        ],
+      },
+      {
+        label: 'workers 5',
+        colorKey: 'workers',
+        shapeKey: '5',
+        points: [
+          { x: 1, y: 2 },
+          { x: 2, y: 3 },
+        ],
+      },
+      {
+        label: 'embedded 3',
+        colorKey: 'embedded',
+        shapeKey: '3',
+        points: [
+          { x: 1, y: 3 },
+          { x: 2, y: 4 },
+        ],
+      },
     ],
   };
   const svg = renderChart(keyed);
   const lines = [...svg.matchAll(/<polyline class="(s\d) line"( stroke-dasharray="[^"]+")? /g)].map((m) => [m[1], m[2] ?? '']);
-  assert.equal(lines, [['s0', ''], ['s0', ' stroke-dasharray="7 4"'], ['s1', '']]);
+  assert.equal(lines, [
+    ['s0', ''],
+    ['s0', ' stroke-dasharray="7 4"'],
+    ['s1', ''],
+  ]);
   const markers = [...svg.matchAll(/<g class="s\d">(<\w+)/g)].map((m) => m[1]).slice(0, 3);
   assert.equal(markers, ['<circle', '<rect', '<circle'], 'acceptors 3 is a circle in both modes');
 });
@@ -91,23 +150,58 @@ test('the same input gives the same output', () => {
 
 test('category axis in the given order; log y axis', () => {
   const svg = renderChart({
-    title: 'Latency', x: { label: 'percentile', scale: 'category', categories: ['p50', 'p90', 'p99', 'p99.9'] }, y: { label: 'µs', scale: 'log' },
-    series: [{ label: 'commit', points: [{ x: 'p99.9', y: 900 }, { x: 'p50', y: 30 }] }],
+    title: 'Latency',
+    x: { label: 'percentile', scale: 'category', categories: ['p50', 'p90', 'p99', 'p99.9'] },
+    y: { label: 'µs', scale: 'log' },
+    series: [
+      {
+        label: 'commit',
+        points: [
+          { x: 'p99.9', y: 900 },
+          { x: 'p50', y: 30 },
+        ],
+      },
+    ],
   });
   assertBalanced(svg);
   const order = ['p50', 'p90', 'p99', 'p99.9'].map((p) => svg.indexOf(`>${p}<`));
-  assert.equal([...order].sort((a, b) => a - b), order, 'categories left to right');
+  assert.equal(
+    [...order].sort((a, b) => a - b),
+    order,
+    'categories left to right',
+  );
   for (const t of ['>20<', '>100<', '>1k<']) assert.ok(svg.includes(t), `log tick ${t}`);
 });
 
 test('a value a log axis cannot show is refused, naming the chart and series', () => {
-  assert.throws(() => renderChart({ ...spec, y: { label: 'x', scale: 'log' }, series: [{ label: 'zero', points: [{ x: 1, y: 0 }] }] }), /chart 'Rounds <per> second & more': series 'zero' has y 0 on a log axis/);
+  assert.throws(
+    () => renderChart({ ...spec, y: { label: 'x', scale: 'log' }, series: [{ label: 'zero', points: [{ x: 1, y: 0 }] }] }),
+    /chart 'Rounds <per> second & more': series 'zero' has y 0 on a log axis/,
+  );
   assert.throws(() => renderChart({ ...spec, series: [{ label: 's', points: [{ x: 0, y: 1 }] }] }), /has x 0 on a log axis/);
-  assert.throws(() => renderChart({ title: 't', x: { label: 'p', scale: 'category', categories: ['p50'] }, y: { label: 'y', scale: 'linear' }, series: [{ label: 's', points: [{ x: 'p75', y: 1 }] }] }), /has x 'p75', not one of p50/);
+  assert.throws(
+    () =>
+      renderChart({
+        title: 't',
+        x: { label: 'p', scale: 'category', categories: ['p50'] },
+        y: { label: 'y', scale: 'linear' },
+        series: [{ label: 's', points: [{ x: 'p75', y: 1 }] }],
+      }),
+    /has x 'p75', not one of p50/,
+  );
 });
 
 test('a long legend wraps into more rows and a taller chart', () => {
-  const many: ChartSpec = { ...spec, series: Array.from({ length: 9 }, (_, i) => ({ label: `a rather long series label number ${i}`, points: [{ x: 1, y: i + 1 }, { x: 4, y: i + 2 }] })) };
+  const many: ChartSpec = {
+    ...spec,
+    series: Array.from({ length: 9 }, (_, i) => ({
+      label: `a rather long series label number ${i}`,
+      points: [
+        { x: 1, y: i + 1 },
+        { x: 4, y: i + 2 },
+      ],
+    })),
+  };
   const h = (svg: string) => Number(/height="(\d+)"/.exec(svg)![1]);
   assert.ok(h(renderChart(many)) > h(renderChart(spec)));
   assertBalanced(renderChart(many));

@@ -1,19 +1,33 @@
 /** The actors of the transport benchmark, and the binary codec of their hot message. */
 import { defineActor, defineCodecs, type ActorRef, type ReplyToken } from '@synod/actors';
 
-export interface Accept { type: 'accept'; ballot: number; slot: number; value: string }
-export interface Ack { type: 'ack'; upTo: number }
+export interface Accept {
+  type: 'accept';
+  ballot: number;
+  slot: number;
+  value: string;
+}
+export interface Ack {
+  type: 'ack';
+  upTo: number;
+}
 
 /** The hot message types of this benchmark, encoded as bytes between workers. */
 export const transportCodecs = defineCodecs(import.meta.url, [
   {
     type: 'accept',
-    encode: (m: Accept, w) => { w.u32(m.ballot); w.f64(m.slot); w.string(m.value); },
+    encode: (m: Accept, w) => {
+      w.u32(m.ballot);
+      w.f64(m.slot);
+      w.string(m.value);
+    },
     decode: (r) => ({ type: 'accept', ballot: r.u32(), slot: r.f64(), value: r.string() }),
   },
   {
     type: 'ack',
-    encode: (m: Ack, w) => { w.f64(m.upTo); },
+    encode: (m: Ack, w) => {
+      w.f64(m.upTo);
+    },
     decode: (r) => ({ type: 'ack', upTo: r.f64() }),
   },
 ]);
@@ -22,11 +36,19 @@ export const transportCodecs = defineCodecs(import.meta.url, [
 export const Pong = defineActor<null, Accept>({
   module: import.meta.url,
   init: () => null,
-  receive(_s, msg, ctx) { ctx.send(ctx.sender!, msg); },
+  receive(_s, msg, ctx) {
+    ctx.send(ctx.sender!, msg);
+  },
 });
 
 type PingMsg = { type: 'run'; peer: ActorRef<Accept>; count: number } | Accept;
-interface PingState { peer: ActorRef<Accept> | null; rtts: number[]; count: number; t0: number; done: ReplyToken | undefined }
+interface PingState {
+  peer: ActorRef<Accept> | null;
+  rtts: number[];
+  count: number;
+  t0: number;
+  done: ReplyToken | undefined;
+}
 
 /** Times `count` round trips to a Pong; answers `run` with the round trip times in microseconds. */
 export const Ping = defineActor<PingState, PingMsg>({
@@ -34,7 +56,10 @@ export const Ping = defineActor<PingState, PingMsg>({
   init: () => ({ peer: null, rtts: [], count: 0, t0: 0, done: undefined }),
   receive(s, msg, ctx) {
     if (msg.type === 'run') {
-      s.peer = msg.peer; s.count = msg.count; s.rtts = []; s.done = ctx.replyToken();
+      s.peer = msg.peer;
+      s.count = msg.count;
+      s.rtts = [];
+      s.done = ctx.replyToken();
       s.t0 = ctx.now();
       ctx.send(s.peer, { type: 'accept', ballot: 7, slot: 0, value: 'v' });
       return;
@@ -50,7 +75,15 @@ export const Ping = defineActor<PingState, PingMsg>({
 });
 
 type SourceMsg = { type: 'run'; sink: ActorRef<Accept>; count: number; window: number; chunk: number } | Ack | { type: 'more' };
-interface SourceState { sink: ActorRef<Accept> | null; count: number; sent: number; acked: number; window: number; chunk: number; done: ReplyToken | undefined }
+interface SourceState {
+  sink: ActorRef<Accept> | null;
+  count: number;
+  sent: number;
+  acked: number;
+  window: number;
+  chunk: number;
+  done: ReplyToken | undefined;
+}
 
 /**
  * Sends `count` accept messages to a Sink as fast as flow control allows: at most `window`
@@ -64,7 +97,10 @@ export const Source = defineActor<SourceState, SourceMsg>({
       Object.assign(s, { sink: msg.sink, count: msg.count, sent: 0, acked: 0, window: msg.window, chunk: msg.chunk, done: ctx.replyToken() });
     } else if (msg.type === 'ack') {
       s.acked = msg.upTo;
-      if (s.acked === s.count) { ctx.respond(s.done!, s.count); return; }
+      if (s.acked === s.count) {
+        ctx.respond(s.done!, s.count);
+        return;
+      }
     }
     const limit = Math.min(s.count, s.acked + s.window, s.sent + s.chunk);
     const sink = s.sink!;
@@ -80,25 +116,46 @@ export const Sink = defineActor<{ got: number; ackEvery: number; total: number }
   module: import.meta.url,
   init: () => ({ got: 0, ackEvery: 1, total: 0 }),
   receive(s, msg, ctx) {
-    if (msg.type === 'expect') { s.got = 0; s.total = msg.total; s.ackEvery = msg.ackEvery; ctx.reply(true); return; }
+    if (msg.type === 'expect') {
+      s.got = 0;
+      s.total = msg.total;
+      s.ackEvery = msg.ackEvery;
+      ctx.reply(true);
+      return;
+    }
     s.got++;
     if (s.got % s.ackEvery === 0 || s.got === s.total) ctx.send(ctx.sender!, { type: 'ack', upTo: s.got });
   },
 });
 
 /** A large value in flight: `bytes` travel as bytes (arenas with rings, copies with ports). */
-export interface Chunk { type: 'chunk'; seq: number; bytes: Uint8Array }
+export interface Chunk {
+  type: 'chunk';
+  seq: number;
+  bytes: Uint8Array;
+}
 
 export const chunkCodecs = defineCodecs(import.meta.url, [
   {
     type: 'chunk',
-    encode: (m: Chunk, w) => { w.u32(m.seq); w.bytes(m.bytes); },
+    encode: (m: Chunk, w) => {
+      w.u32(m.seq);
+      w.bytes(m.bytes);
+    },
     decode: (r) => ({ type: 'chunk', seq: r.u32(), bytes: r.bytes() }),
   },
 ]);
 
 type ChunkSourceMsg = { type: 'run'; sink: ActorRef<Chunk>; count: number; size: number; window: number } | Ack;
-interface ChunkSourceState { sink: ActorRef<Chunk> | null; count: number; sent: number; acked: number; window: number; value: Uint8Array; done: ReplyToken | undefined }
+interface ChunkSourceState {
+  sink: ActorRef<Chunk> | null;
+  count: number;
+  sent: number;
+  acked: number;
+  window: number;
+  value: Uint8Array;
+  done: ReplyToken | undefined;
+}
 
 /** Sends `count` chunks of `size` bytes (a fresh array each, as an application would), at most `window` unacknowledged. */
 export const ChunkSource = defineActor<ChunkSourceState, ChunkSourceMsg>({
@@ -110,7 +167,10 @@ export const ChunkSource = defineActor<ChunkSourceState, ChunkSourceMsg>({
       s.value = new Uint8Array(msg.size).fill(7);
     } else {
       s.acked = msg.upTo;
-      if (s.acked === s.count) { ctx.respond(s.done!, s.count); return; }
+      if (s.acked === s.count) {
+        ctx.respond(s.done!, s.count);
+        return;
+      }
     }
     const limit = Math.min(s.count, s.acked + s.window);
     for (; s.sent < limit; s.sent++) ctx.send(s.sink!, { type: 'chunk', seq: s.sent, bytes: s.value.slice() });
@@ -118,11 +178,20 @@ export const ChunkSource = defineActor<ChunkSourceState, ChunkSourceMsg>({
 });
 
 /** Counts chunks (reading every byte's sum of a sample, so a value is really touched) and acknowledges every `ackEvery`. */
-export const ChunkSink = defineActor<{ got: number; ackEvery: number; total: number; sum: number }, Chunk | { type: 'expect'; total: number; ackEvery: number }>({
+export const ChunkSink = defineActor<
+  { got: number; ackEvery: number; total: number; sum: number },
+  Chunk | { type: 'expect'; total: number; ackEvery: number }
+>({
   module: import.meta.url,
   init: () => ({ got: 0, ackEvery: 1, total: 0, sum: 0 }),
   receive(s, msg, ctx) {
-    if (msg.type === 'expect') { s.got = 0; s.total = msg.total; s.ackEvery = msg.ackEvery; ctx.reply(true); return; }
+    if (msg.type === 'expect') {
+      s.got = 0;
+      s.total = msg.total;
+      s.ackEvery = msg.ackEvery;
+      ctx.reply(true);
+      return;
+    }
     s.got++;
     s.sum += msg.bytes[msg.bytes.length - 1]!;
     if (s.got % s.ackEvery === 0 || s.got === s.total) ctx.send(ctx.sender!, { type: 'ack', upTo: s.got });
@@ -136,7 +205,12 @@ export const ChunkRelay = defineActor<{ to: ActorRef<Chunk> | null; back: ActorR
   module: import.meta.url,
   init: () => ({ to: null, back: null }),
   receive(s, msg, ctx) {
-    if (msg.type === 'route') { s.to = msg.to; s.back = msg.back; ctx.reply(true); return; }
+    if (msg.type === 'route') {
+      s.to = msg.to;
+      s.back = msg.back;
+      ctx.reply(true);
+      return;
+    }
     if (msg.type === 'chunk') ctx.send(s.to!, msg);
     else ctx.send(s.back!, msg);
   },

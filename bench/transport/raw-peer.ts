@@ -4,7 +4,10 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 
-interface Job { role: 'pong' | 'ping' | 'source' | 'sink' | 'chunk-source'; port: MessagePort }
+interface Job {
+  role: 'pong' | 'ping' | 'source' | 'sink' | 'chunk-source';
+  port: MessagePort;
+}
 const { role, port } = workerData as Job;
 const control = parentPort!;
 
@@ -51,7 +54,10 @@ if (role === 'pong') {
 } else {
   let expected = 0;
   let got = 0;
-  control.on('message', ({ count }: { count: number }) => { expected = count; got = 0; });
+  control.on('message', ({ count }: { count: number }) => {
+    expected = count;
+    got = 0;
+  });
   port.on('message', (m) => {
     got += Array.isArray(m) ? m.length : 1;
     if (got === expected) control.postMessage({ done: got });

@@ -31,7 +31,10 @@ test('the control (reads without write-back) is caught, with the seed and the co
 
 test('the benchmark cell measures, under the names a suite reports', async () => {
   const figures = new Map<string, number>();
-  await abdCell({ add: (name, _unit, v) => figures.set(name, v) }, { mode: 'embedded', replicas: 3, clients: 2, warmupMs: 20, durationMs: 100, storage: 'memory' });
+  await abdCell(
+    { add: (name, _unit, v) => figures.set(name, v) },
+    { mode: 'embedded', replicas: 3, clients: 2, warmupMs: 20, durationMs: 100, storage: 'memory' },
+  );
   assert.equal([...figures.keys()].sort(), ['abd.embedded.r3.c2.ops_per_s', 'abd.embedded.r3.c2.p50_ms', 'abd.embedded.r3.c2.p99_ms']);
   assert.ok(figures.get('abd.embedded.r3.c2.ops_per_s')! > 0, 'operations completed');
 });

@@ -11,8 +11,12 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EXIT, UsageError, formatHelp, type Command } from './command.js';
 import { commands } from './commands/index.js';
 
-const out = (s: string) => { process.stdout.write(s); };
-const err = (s: string) => { process.stderr.write(s); };
+const out = (s: string) => {
+  process.stdout.write(s);
+};
+const err = (s: string) => {
+  process.stderr.write(s);
+};
 
 function version(): string {
   try {
@@ -49,19 +53,34 @@ async function runCommand(cmd: Command, args: string[]): Promise<number> {
     // parseArgs says e.g. "Unknown option '--foo'"; keep its words, add where to look.
     throw new UsageError((e as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
   }
-  if (parsed.values.help) { out(formatHelp(cmd)); return EXIT.ok; }
+  if (parsed.values.help) {
+    out(formatHelp(cmd));
+    return EXIT.ok;
+  }
   return cmd.run({ values: parsed.values, positionals: parsed.positionals, stdout: out, stderr: err });
 }
 
 async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
-  if (first === undefined || first === '-h' || first === '--help') { out(mainHelp()); return first === undefined ? EXIT.usage : EXIT.ok; }
-  if (first === '--version') { out(`synod ${version()}\n`); return EXIT.ok; }
+  if (first === undefined || first === '-h' || first === '--help') {
+    out(mainHelp());
+    return first === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (first === '--version') {
+    out(`synod ${version()}\n`);
+    return EXIT.ok;
+  }
   if (first === 'help') {
     const target = rest[0];
-    if (target === undefined) { out(mainHelp()); return EXIT.ok; }
+    if (target === undefined) {
+      out(mainHelp());
+      return EXIT.ok;
+    }
     const cmd = commands.find((c) => c.name === target);
-    if (!cmd) { err(`synod: unknown command '${target}'. Commands: ${commands.map((c) => c.name).join(', ')}.\n`); return EXIT.usage; }
+    if (!cmd) {
+      err(`synod: unknown command '${target}'. Commands: ${commands.map((c) => c.name).join(', ')}.\n`);
+      return EXIT.usage;
+    }
     out(formatHelp(cmd));
     return EXIT.ok;
   }
@@ -82,9 +101,11 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (e: unknown) => {
-    err(`synod: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    err(`synod: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exitCode = 70; // EX_SOFTWARE: a bug, not the user's input
   },
 );

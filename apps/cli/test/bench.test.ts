@@ -27,7 +27,8 @@ test('synod help lists bench; synod bench --help lists its options', async () =>
   assert.match(h.stdout, /\n {2}bench +Run every benchmark suite/);
   const b = await synod('bench', '--help');
   assert.is(b.status, 0);
-  for (const o of ['--quick', '--compare FILE', '--workers N', '--suite NAME', '--runs N', '--no-scaling', '--out DIR', '--report FILE']) assert.ok(b.stdout.includes(o), o);
+  for (const o of ['--quick', '--compare FILE', '--workers N', '--suite NAME', '--runs N', '--no-scaling', '--out DIR', '--report FILE'])
+    assert.ok(b.stdout.includes(o), o);
 });
 
 test('a bad option or value: exit 2 and a message naming synod bench', async () => {

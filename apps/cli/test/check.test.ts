@@ -37,7 +37,11 @@ function expected(dir: string): Map<string, string> {
 const etcd = expected('jepsen-etcd');
 const kv = expected('kv');
 const tmp = mkdtempSync(join(tmpdir(), 'synod-check-test-'));
-const file = (name: string, text: string) => { const p = join(tmp, name); writeFileSync(p, text); return p; };
+const file = (name: string, text: string) => {
+  const p = join(tmp, name);
+  writeFileSync(p, text);
+  return p;
+};
 
 test('every etcd history gets its expected verdict, one line per file, exit 1', async () => {
   const r = await synod('check', '--model', 'cas-register', '--format', 'jepsen', ...etcd.keys());
@@ -52,7 +56,10 @@ test('every etcd history gets its expected verdict, one line per file, exit 1', 
 });
 
 test('linearizable files only: exit 0', async () => {
-  const good = [...etcd].filter(([, v]) => v === 'linearizable').map(([f]) => f).slice(0, 3);
+  const good = [...etcd]
+    .filter(([, v]) => v === 'linearizable')
+    .map(([f]) => f)
+    .slice(0, 3);
   const r = await synod('check', '-m', 'cas-register', '-f', 'jepsen', ...good);
   assert.is(r.status, 0, r.stdout + r.stderr);
 });
@@ -60,7 +67,10 @@ test('linearizable files only: exit 0', async () => {
 test('--json: kv histories with verdicts and explanations', async () => {
   const r = await synod('check', '--model', 'kv', '--format', 'edn', '--json', ...kv.keys());
   assert.is(r.status, 1, r.stderr);
-  const out = JSON.parse(r.stdout) as { status: number; files: { file: string; verdict: string; elapsedMs: number; partitions: number; explanation?: { key: string; mustLinearize: { line: number } } }[] };
+  const out = JSON.parse(r.stdout) as {
+    status: number;
+    files: { file: string; verdict: string; elapsedMs: number; partitions: number; explanation?: { key: string; mustLinearize: { line: number } } }[];
+  };
   assert.is(out.status, 1);
   assert.is(out.files.length, 4);
   for (const f of out.files) {
@@ -100,7 +110,10 @@ test('malformed input: exit 2 with the file and line, and other files still chec
 
 test('malformed EDN, the wrong format, an empty line mid-file, a missing file: exit 2', async () => {
   const cases: [string[], RegExp][] = [
-    [['-m', 'kv', '-f', 'edn', file('bad.edn', '{:process 0, :type :invoke, :f :get, :key "a", :value nil}\n{:process 0 :type}\n')], /bad\.edn:2: not valid EDN|bad\.edn:2: .*even number/],
+    [
+      ['-m', 'kv', '-f', 'edn', file('bad.edn', '{:process 0, :type :invoke, :f :get, :key "a", :value nil}\n{:process 0 :type}\n')],
+      /bad\.edn:2: not valid EDN|bad\.edn:2: .*even number/,
+    ],
     [['-m', 'kv', '-f', 'jepsen', join(data, 'kv', 'c01-ok.txt')], /c01-ok\.txt:1: not a Jepsen log event/],
     [['-m', 'cas-register', '-f', 'edn', join(data, 'jepsen-etcd', 'etcd_001.log')], /etcd_001\.log:1: not valid EDN/],
     [['-m', 'kv', '-f', 'edn', join(tmp, 'missing.edn')], /missing\.edn: no such file/],
@@ -128,16 +141,33 @@ test('an empty file, a blank one, one with no completed operation: exit 2 naming
   const e = await synod('check', '-m', 'kv', '-f', 'edn', '--json', blank, open);
   assert.is(e.status, 2, e.stdout + e.stderr);
   const out = JSON.parse(e.stdout) as { files: { file: string; verdict: string; error?: { message: string } }[] };
-  assert.equal(out.files.map((f) => f.verdict), ['error', 'error']);
+  assert.equal(
+    out.files.map((f) => f.verdict),
+    ['error', 'error'],
+  );
   assert.match(out.files[0]!.error!.message, /blank\.edn: no operations/);
   assert.match(out.files[1]!.error!.message, /open\.edn: no operation completed: 2 invoked, none with an :ok or :fail completion/);
 });
 
 test('hard generated kv histories (50 and 100 clients): their verdicts, the violation in the planted key', async () => {
-  const r = await synod('check', '-m', 'kv', '-f', 'edn', '--json', '--max-steps', '100000', join(kvHard, 'kv-c50-stale-read.edn'), join(kvHard, 'kv-c100-ok.edn'));
+  const r = await synod(
+    'check',
+    '-m',
+    'kv',
+    '-f',
+    'edn',
+    '--json',
+    '--max-steps',
+    '100000',
+    join(kvHard, 'kv-c50-stale-read.edn'),
+    join(kvHard, 'kv-c100-ok.edn'),
+  );
   assert.is(r.status, 1, r.stdout + r.stderr);
   const out = JSON.parse(r.stdout) as { files: { verdict: string; explanation?: { key: string } }[] };
-  assert.equal(out.files.map((f) => f.verdict), ['not-linearizable', 'linearizable']);
+  assert.equal(
+    out.files.map((f) => f.verdict),
+    ['not-linearizable', 'linearizable'],
+  );
   assert.is(out.files[0]!.explanation!.key, '1');
 });
 

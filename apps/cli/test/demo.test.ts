@@ -23,8 +23,18 @@ function synod(...args: string[]): Promise<{ status: number | null; stdout: stri
 }
 
 interface Summary {
-  protocol: string; committed: number; restarts: number; linearizable: boolean; leaderChanges: number; verdict: string;
-  operationsChecked: number; replicas: number; storage: string; dir: string; dirKept: boolean; appliedUpTo: number[];
+  protocol: string;
+  committed: number;
+  restarts: number;
+  linearizable: boolean;
+  leaderChanges: number;
+  verdict: string;
+  operationsChecked: number;
+  replicas: number;
+  storage: string;
+  dir: string;
+  dirKept: boolean;
+  appliedUpTo: number[];
 }
 
 test('--duration 3 --json: runs to its summary, whose last line is JSON with a linearizable verdict', async () => {
@@ -76,8 +86,13 @@ test('--dir keeps the file storage', async () => {
     assert.is(r.status, 0, r.stdout + r.stderr);
     const s = JSON.parse(r.stdout.trim().split('\n').pop()!) as Summary;
     assert.is(s.dirKept, true);
-    assert.ok(readdirSync(dir).some((f) => f.endsWith('.log')), 'logs are kept');
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+    assert.ok(
+      readdirSync(dir).some((f) => f.endsWith('.log')),
+      'logs are kept',
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('bad options exit 2 with a message that names them', async () => {

@@ -11,7 +11,9 @@ const at = (done: number, failed = 0) => ({ scenario: 's', done, total: 20, fail
 
 test('in a pipe: a line per new count, never the same line twice', () => {
   let out = '';
-  const bar = new ProgressBar((s) => { out += s; }, false);
+  const bar = new ProgressBar((s) => {
+    out += s;
+  }, false);
   bar.update(at(5));
   bar.update(at(20));
   bar.update(at(20)); // the final report, as the campaign sends it
@@ -26,7 +28,9 @@ test('in a pipe: a line per new count, never the same line twice', () => {
 
 test('on a terminal: redrawn in place, one newline at the end', () => {
   let out = '';
-  const bar = new ProgressBar((s) => { out += s; }, true);
+  const bar = new ProgressBar((s) => {
+    out += s;
+  }, true);
   bar.update(at(20));
   bar.update(at(20));
   bar.end();

@@ -66,8 +66,12 @@ const SCRIPT = /^\/page\/([a-z0-9-]+)\.js$/;
  */
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
   const o = {
-    port: options.port ?? 0, host: options.host ?? '127.0.0.1', pushEveryMs: options.pushEveryMs ?? 500,
-    maxClients: options.maxClients ?? 16, replayEvents: options.replayEvents ?? 50, maxBodyBytes: options.maxBodyBytes ?? 1024,
+    port: options.port ?? 0,
+    host: options.host ?? '127.0.0.1',
+    pushEveryMs: options.pushEveryMs ?? 500,
+    maxClients: options.maxClients ?? 16,
+    replayEvents: options.replayEvents ?? 50,
+    maxBodyBytes: options.maxBodyBytes ?? 1024,
     keepAliveMs: options.keepAliveMs ?? 15_000,
   };
   for (const [k, v] of Object.entries(o)) {
@@ -92,12 +96,16 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       if (recent.length > o.replayEvents) recent.shift();
       broadcast('event', e);
     },
-    messages(w) { broadcast('messages', w); },
+    messages(w) {
+      broadcast('messages', w);
+    },
   });
   const pushTimer = setInterval(() => {
     if (streams.size > 0) broadcast('cluster', source.view());
   }, o.pushEveryMs);
-  const keepAlive = setInterval(() => { for (const res of streams) res.write(': keep-alive\n\n'); }, o.keepAliveMs);
+  const keepAlive = setInterval(() => {
+    for (const res of streams) res.write(': keep-alive\n\n');
+  }, o.keepAliveMs);
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
@@ -123,8 +131,14 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         res.writeHead(200, { 'content-type': file ? file.type : 'text/javascript; charset=utf-8', 'cache-control': 'no-store' }).end(body);
         return;
       }
-      if (path === '/events') { openStream(req, res); return; }
-      if (path === '/api/view') { json(res, 200, source.view()); return; }
+      if (path === '/events') {
+        openStream(req, res);
+        return;
+      }
+      if (path === '/api/view') {
+        json(res, 200, source.view());
+        return;
+      }
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
     }
@@ -134,9 +148,14 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         return;
       }
       const body = await readBody(req, o.maxBodyBytes);
-      if (body === null) { json(res, 413, { ok: false, message: `the request body is over ${o.maxBodyBytes} bytes` }); return; }
+      if (body === null) {
+        json(res, 413, { ok: false, message: `the request body is over ${o.maxBodyBytes} bytes` });
+        return;
+      }
       let args: { index?: unknown };
-      try { args = body === '' ? {} : JSON.parse(body) as { index?: unknown }; } catch {
+      try {
+        args = body === '' ? {} : (JSON.parse(body) as { index?: unknown });
+      } catch {
         json(res, 400, { ok: false, message: 'the request body is not JSON' });
         return;
       }
@@ -150,7 +169,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       if (path === '/api/kill') result = await source.kill(index as number);
       else if (path === '/api/partition') result = await source.partition(index as number);
       else if (path === '/api/heal') result = await source.heal();
-      else { json(res, 404, { ok: false, message: `no action ${path}` }); return; }
+      else {
+        json(res, 404, { ok: false, message: `no action ${path}` });
+        return;
+      }
       json(res, result.ok ? 200 : 409, result);
       return;
     }
@@ -172,7 +194,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(o.port, o.host, () => { server.off('error', reject); resolve(); });
+    server.listen(o.port, o.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const port = (server.address() as AddressInfo).port;
   const shownHost = o.host.includes(':') ? `[${o.host}]` : o.host;

@@ -91,34 +91,40 @@ async function progressBeyond(page: Page, than: number): Promise<void> {
   }
 });
 
-(skip ? test.skip : test)('--protocol raft: each node shows its Raft node (term, commit index) and its replica; a killed leader is replaced and throughput recovers', async () => {
-  let dash: RunningDashboard | undefined;
-  let browser: Browser | undefined;
-  try {
-    dash = await startDashboardProcess(['--replicas', '3', '--protocol', 'raft']);
-    browser = await openBrowser();
-    const page = browser.page;
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(dash.url);
-    await until(page, `document.querySelectorAll('.node').length === 3`);
-    assert.is(await page.locator('.node .actor').count(), 6, 'a Raft node and a replica on each');
-    assert.is(await page.locator('.node .actor[data-role="raft"]').count(), 3);
-    await until(page, HAS_LEADER);
-    await until(page, `/LEADER in term \\d+ · committed/.test(document.querySelector('.node[data-leader="true"] .actor[data-role="raft"] .state').textContent)`);
-    await progressBeyond(page, await committed(page));
-    const victim = Number(await page.getAttribute('.node[data-leader="true"]', 'data-index'));
-    await page.click(`.node[data-index="${victim}"] button[data-action="kill"]`);
-    await until(page, `/killed the worker/.test(document.getElementById('action-result').textContent)`);
-    await until(page, `${node(victim)}.dataset.up === 'true'`);
-    await progressBeyond(page, await committed(page));
-    await until(page, HAS_LEADER);
-    assert.equal(errors, [], 'no script errors on the page');
-  } finally {
-    await browser?.close();
-    const code = await dash?.stop();
-    if (dash && code !== 0) console.error(`synod dashboard exited with ${code}:\n${dash.output()}`);
-  }
-});
+(skip ? test.skip : test)(
+  '--protocol raft: each node shows its Raft node (term, commit index) and its replica; a killed leader is replaced and throughput recovers',
+  async () => {
+    let dash: RunningDashboard | undefined;
+    let browser: Browser | undefined;
+    try {
+      dash = await startDashboardProcess(['--replicas', '3', '--protocol', 'raft']);
+      browser = await openBrowser();
+      const page = browser.page;
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(dash.url);
+      await until(page, `document.querySelectorAll('.node').length === 3`);
+      assert.is(await page.locator('.node .actor').count(), 6, 'a Raft node and a replica on each');
+      assert.is(await page.locator('.node .actor[data-role="raft"]').count(), 3);
+      await until(page, HAS_LEADER);
+      await until(
+        page,
+        `/LEADER in term \\d+ · committed/.test(document.querySelector('.node[data-leader="true"] .actor[data-role="raft"] .state').textContent)`,
+      );
+      await progressBeyond(page, await committed(page));
+      const victim = Number(await page.getAttribute('.node[data-leader="true"]', 'data-index'));
+      await page.click(`.node[data-index="${victim}"] button[data-action="kill"]`);
+      await until(page, `/killed the worker/.test(document.getElementById('action-result').textContent)`);
+      await until(page, `${node(victim)}.dataset.up === 'true'`);
+      await progressBeyond(page, await committed(page));
+      await until(page, HAS_LEADER);
+      assert.equal(errors, [], 'no script errors on the page');
+    } finally {
+      await browser?.close();
+      const code = await dash?.stop();
+      if (dash && code !== 0) console.error(`synod dashboard exited with ${code}:\n${dash.output()}`);
+    }
+  },
+);
 
 test.run();

@@ -29,11 +29,18 @@ export interface RunningDashboard {
 export function startDashboardProcess(args: string[] = []): Promise<RunningDashboard> {
   const child = spawn(process.execPath, [cli, 'dashboard', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (d) => { out += d; });
-  child.stderr!.on('data', (d) => { out += d; });
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  child.stderr!.on('data', (d) => {
+    out += d;
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`synod dashboard printed no URL within ${START_TIMEOUT_MS} ms:\n${out}`)); }, START_TIMEOUT_MS);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`synod dashboard printed no URL within ${START_TIMEOUT_MS} ms:\n${out}`));
+    }, START_TIMEOUT_MS);
     const look = () => {
       const m = /dashboard: (http:\/\/\S+)/.exec(out);
       if (!m) return;
@@ -68,7 +75,9 @@ export interface Browser {
  */
 export async function openBrowser(viewport = { width: 1440, height: 1100 }): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} not found: the dashboard's browser test needs Debian's chromium (apt-get install -y chromium); set SYNOD_SKIP_BROWSER=1 to skip it`);
+    throw new Error(
+      `${CHROMIUM} not found: the dashboard's browser test needs Debian's chromium (apt-get install -y chromium); set SYNOD_SKIP_BROWSER=1 to skip it`,
+    );
   }
   const profile = mkdtempSync(join(tmpdir(), 'synod-chromium-'));
   let context: BrowserContext;
@@ -76,14 +85,23 @@ export async function openBrowser(viewport = { width: 1440, height: 1100 }): Pro
     // A persistent context is how playwright takes a --user-data-dir: a fresh one per run.
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport,
     });
   } catch (e) {
     rmSync(profile, { recursive: true, force: true });
     throw e;
   }
-  const page = context.pages()[0] ?? await context.newPage();
+  const page = context.pages()[0] ?? (await context.newPage());
   return {
     page,
     async close() {

@@ -9,17 +9,38 @@ import { startDashboard, type ActionResult, type ClusterEvent, type ClusterView,
 
 function fakeSource(): DashboardSource & { calls: string[]; listener: SourceListener | null } {
   const view: ClusterView = {
-    atMs: 0, title: 'fake', nodes: [], leader: null, leaderChanges: 0, restarts: 0,
-    deadLetters: { total: 0, byReason: {} }, totals: { writes: 1, reads: 2, failed: 0, unknown: 0 }, rates: [],
+    atMs: 0,
+    title: 'fake',
+    nodes: [],
+    leader: null,
+    leaderChanges: 0,
+    restarts: 0,
+    deadLetters: { total: 0, byReason: {} },
+    totals: { writes: 1, reads: 2, failed: 0, unknown: 0 },
+    rates: [],
   };
   const s = {
     calls: [] as string[],
     listener: null as SourceListener | null,
     view: () => view,
-    subscribe(l: SourceListener) { s.listener = l; return () => { s.listener = null; }; },
-    async kill(i: number): Promise<ActionResult> { s.calls.push(`kill ${i}`); return { ok: true, message: `killed ${i}` }; },
-    async partition(i: number): Promise<ActionResult> { s.calls.push(`partition ${i}`); return { ok: false, message: 'no' }; },
-    async heal(): Promise<ActionResult> { s.calls.push('heal'); return { ok: true, message: 'healed' }; },
+    subscribe(l: SourceListener) {
+      s.listener = l;
+      return () => {
+        s.listener = null;
+      };
+    },
+    async kill(i: number): Promise<ActionResult> {
+      s.calls.push(`kill ${i}`);
+      return { ok: true, message: `killed ${i}` };
+    },
+    async partition(i: number): Promise<ActionResult> {
+      s.calls.push(`partition ${i}`);
+      return { ok: false, message: 'no' };
+    },
+    async heal(): Promise<ActionResult> {
+      s.calls.push('heal');
+      return { ok: true, message: 'healed' };
+    },
   };
   return s;
 }
@@ -28,7 +49,9 @@ function call(url: string, method: string, body?: string, contentType = 'applica
   return new Promise((resolve, reject) => {
     const req = request(url, { method, headers: body === undefined ? {} : { 'content-type': contentType } }, (res) => {
       let text = '';
-      res.on('data', (d) => { text += d; });
+      res.on('data', (d) => {
+        text += d;
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), text }));
     });
     req.on('error', reject);
@@ -52,7 +75,9 @@ test('serves the page and its modules, and 404s anything else', async () => {
     assert.is((await call(`${d.url}page/nope.js`, 'GET')).status, 404);
     const view = await call(`${d.url}api/view`, 'GET');
     assert.equal(JSON.parse(view.text).totals, { writes: 1, reads: 2, failed: 0, unknown: 0 });
-  } finally { await d.close(); }
+  } finally {
+    await d.close();
+  }
 });
 
 test('actions: JSON only, an index where one is needed, the source answers', async () => {
@@ -71,7 +96,9 @@ test('actions: JSON only, an index where one is needed, the source answers', asy
     assert.is((await call(`${d.url}api/kill`, 'POST', JSON.stringify({ index: 1, pad: 'x'.repeat(5000) }))).status, 413);
     assert.is((await call(`${d.url}api/nope`, 'POST', '{}')).status, 404);
     assert.equal(src.calls, ['kill 2', 'partition 1', 'heal']);
-  } finally { await d.close(); }
+  } finally {
+    await d.close();
+  }
 });
 
 test('the event stream starts with the picture and past events, then relays new ones', async () => {
@@ -86,8 +113,10 @@ test('the event stream starts with the picture and past events, then relays new 
         let text = '';
         res.on('data', (chunk) => {
           text += chunk;
-          if (text.includes('event: messages')) { req.destroy(); resolve(text); }
-          else if (text.includes('event: event') && !text.includes('"later"')) {
+          if (text.includes('event: messages')) {
+            req.destroy();
+            resolve(text);
+          } else if (text.includes('event: event') && !text.includes('"later"')) {
             src.listener!.event({ atMs: 2, kind: 'fault', text: 'later' });
             src.listener!.messages({ startMs: 0, windowMs: 20, messages: [], omitted: 0 });
           }
@@ -98,13 +127,28 @@ test('the event stream starts with the picture and past events, then relays new 
     });
     const events = [...received.matchAll(/event: (\w+)\ndata: (.*)\n/g)].map((m) => [m[1], JSON.parse(m[2]!)] as const);
     assert.is(events[0]![0], 'cluster');
-    assert.equal(events.filter(([e]) => e === 'event').map(([, v]) => (v as ClusterEvent).text), ['node 0 leads', 'later']);
-  } finally { await d.close(); }
+    assert.equal(
+      events.filter(([e]) => e === 'event').map(([, v]) => (v as ClusterEvent).text),
+      ['node 0 leads', 'later'],
+    );
+  } finally {
+    await d.close();
+  }
 });
 
 test('bad options are refused with their name', async () => {
-  try { await startDashboard({ source: fakeSource(), port: 70000 }); assert.unreachable(); } catch (e) { assert.match((e as Error).message, /port/); }
-  try { await startDashboard({ source: fakeSource(), pushEveryMs: 0 }); assert.unreachable(); } catch (e) { assert.match((e as Error).message, /pushEveryMs/); }
+  try {
+    await startDashboard({ source: fakeSource(), port: 70000 });
+    assert.unreachable();
+  } catch (e) {
+    assert.match((e as Error).message, /port/);
+  }
+  try {
+    await startDashboard({ source: fakeSource(), pushEveryMs: 0 });
+    assert.unreachable();
+  } catch (e) {
+    assert.match((e as Error).message, /pushEveryMs/);
+  }
 });
 
 test.run();

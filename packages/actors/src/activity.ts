@@ -17,13 +17,21 @@ export class Activity {
   private readonly flags: Int32Array;
   private readonly slot: number;
 
-  constructor(buffer: SharedArrayBuffer, node: number, private readonly cores = availableParallelism()) {
+  constructor(
+    buffer: SharedArrayBuffer,
+    node: number,
+    private readonly cores = availableParallelism(),
+  ) {
     this.flags = new Int32Array(buffer, 0, SLOTS);
     this.slot = node % SLOTS;
   }
 
-  running(): void { Atomics.store(this.flags, this.slot, 1); }
-  idle(): void { Atomics.store(this.flags, this.slot, 0); }
+  running(): void {
+    Atomics.store(this.flags, this.slot, 1);
+  }
+  idle(): void {
+    Atomics.store(this.flags, this.slot, 0);
+  }
 
   /** Whether this thread (running) and the others running fit in the cores. */
   coreFree(): boolean {

@@ -49,8 +49,14 @@ export class ActorLifecycle {
   /** The runtime is shutting down: actors end, but no one is told (every watcher ends too). */
   closing = false;
 
-  constructor(private readonly placement: ActorPlacement, private readonly events: LifecycleEvents) {
-    this.deathWatch = new DeathWatch((watcher, notice) => placement.notify(watcher, notice), (_w, why) => events.warn(why));
+  constructor(
+    private readonly placement: ActorPlacement,
+    private readonly events: LifecycleEvents,
+  ) {
+    this.deathWatch = new DeathWatch(
+      (watcher, notice) => placement.notify(watcher, notice),
+      (_w, why) => events.warn(why),
+    );
   }
 
   // ---------------------------------------------------------------- supervision

@@ -81,7 +81,10 @@ export class Arena {
   /** The owner's allocator, on the owning thread only. */
   allocator: ArenaAllocator | null = null;
 
-  constructor(readonly id: number, readonly buffer: SharedArrayBuffer) {
+  constructor(
+    readonly id: number,
+    readonly buffer: SharedArrayBuffer,
+  ) {
     this.header = new Int32Array(buffer, 0, HEADER_BYTES >> 2);
     if (this.header[MAGIC] !== ARENA_MAGIC) throw new TypeError('not an arena buffer (see createArena)');
     this.dataBytes = 2 ** this.header[DATA_LOG2]!;
@@ -245,7 +248,10 @@ function fullCollection(): (() => void) | null {
 const TOKEN_BLOCKS = 2 ** 21;
 
 /** What a view of arena memory holds: its arena and block. */
-interface Hold { arena: Arena; block: number }
+interface Hold {
+  arena: Arena;
+  block: number;
+}
 const holds = new WeakMap<Uint8Array, Hold>();
 
 /**
@@ -293,7 +299,10 @@ function holdView(arena: Arena, block: number, byteOffset: number, length: numbe
 }
 
 /** An arena as handed to a host: its id and its memory. */
-export interface ArenaRef { id: number; buffer: SharedArrayBuffer }
+export interface ArenaRef {
+  id: number;
+  buffer: SharedArrayBuffer;
+}
 
 /** Retired arenas a host keeps readable (records to it may still be in flight), oldest dropped first. */
 const MAX_RETIRED = 16;
@@ -326,7 +335,10 @@ export class ArenaTable {
   private readonly known = new Set<number>();
 
   /** `minBytes`: values this large or larger go into the arena; smaller ones are copied inline. */
-  constructor(own: ArenaRef, readonly minBytes: number) {
+  constructor(
+    own: ArenaRef,
+    readonly minBytes: number,
+  ) {
     const a = new Arena(own.id, own.buffer);
     arenasById.set(a.id, a);
     this.known.add(a.id);
@@ -434,7 +446,10 @@ export class ArenaTable {
     let pressed = false;
     for (const id of this.known) {
       const a = arenasById.get(id);
-      if (a !== undefined && Atomics.load(a.header, PRESSURE) === 1) { pressed = true; break; }
+      if (a !== undefined && Atomics.load(a.header, PRESSURE) === 1) {
+        pressed = true;
+        break;
+      }
     }
     if (!pressed) return false;
     const now = performance.now();

@@ -63,7 +63,9 @@ export class ActorCell implements ActorContext<any, any> {
   }
 
   /** The key of this actor's durable state in its store. */
-  get storeKey(): string { return this.self.name; }
+  get storeKey(): string {
+    return this.self.name;
+  }
 
   // ---- ActorContext ----
 
@@ -107,9 +109,13 @@ export class ActorCell implements ActorContext<any, any> {
     this.host.cancelTimer(this, key);
   }
 
-  now(): number { return this.host.clock.now(); }
+  now(): number {
+    return this.host.clock.now();
+  }
 
-  random(): number { return this.rng.next(); }
+  random(): number {
+    return this.rng.next();
+  }
 
   persist(state: unknown): void {
     this.pendingOps.push({ key: null, value: state });

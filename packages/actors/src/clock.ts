@@ -25,11 +25,19 @@ export const realClock: Clock = {
   schedule(delayMs, fn) {
     return setTimeout(fn, Math.max(0, delayMs));
   },
-  cancel(handle) { clearTimeout(handle as NodeJS.Timeout); },
+  cancel(handle) {
+    clearTimeout(handle as NodeJS.Timeout);
+  },
 };
 
-interface Deadline { at: number; done: boolean }
-interface TrackedTimer { timer: NodeJS.Timeout; deadline: Deadline }
+interface Deadline {
+  at: number;
+  done: boolean;
+}
+interface TrackedTimer {
+  timer: NodeJS.Timeout;
+  deadline: Deadline;
+}
 
 /**
  * The real clock, keeping the deadlines of what it schedules in a heap, so a worker that blocks
@@ -40,12 +48,17 @@ export class TrackingClock implements Clock {
   /** Timers pending (the heap also holds done ones until they reach its top, or a rebuild). */
   private live = 0;
 
-  now(): number { return origin + performance.now(); }
+  now(): number {
+    return origin + performance.now();
+  }
 
   schedule(delayMs: number, fn: () => void): unknown {
     const ms = Math.max(0, delayMs);
     const deadline: Deadline = { at: this.now() + ms, done: false };
-    const timer = setTimeout(() => { this.settle(deadline); fn(); }, ms);
+    const timer = setTimeout(() => {
+      this.settle(deadline);
+      fn();
+    }, ms);
     this.live++;
     if (this.heap.length > 1024 && this.heap.length > 4 * this.live) this.rebuild();
     this.push(deadline);

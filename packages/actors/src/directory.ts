@@ -37,10 +37,14 @@ export class ActorDirectory {
   constructor(private readonly limits: DirectoryLimits = { maxTombstones: 100_000 }) {}
 
   /** Live actors by ref key (read only). */
-  get records(): ReadonlyMap<number, ActorRecord> { return this.byKey; }
+  get records(): ReadonlyMap<number, ActorRecord> {
+    return this.byKey;
+  }
 
   /** Live actors by name (read only). */
-  get names(): ReadonlyMap<string, ActorRecord> { return this.byName; }
+  get names(): ReadonlyMap<string, ActorRecord> {
+    return this.byName;
+  }
 
   get(ref: { node: number; id: number }): ActorRecord | undefined {
     return this.byKey.get(refKey(ref.node, ref.id));
@@ -71,7 +75,13 @@ export class ActorDirectory {
   }
 
   /** Adds a live actor; undefined when it is known already (a record is made once per ref). */
-  add(ref: ActorRef<any>, parent: ActorRef<any> | null, supervisor: Supervisor | null, spec: ActorChildSpec | null, incarnation: number): ActorRecord | undefined {
+  add(
+    ref: ActorRef<any>,
+    parent: ActorRef<any> | null,
+    supervisor: Supervisor | null,
+    spec: ActorChildSpec | null,
+    incarnation: number,
+  ): ActorRecord | undefined {
     const key = refKey(ref.node, ref.id);
     if (this.byKey.has(key)) return undefined;
     const rec: ActorRecord = { ref, parent, supervisor, spec, incarnation, order: this.order++ };

@@ -13,9 +13,11 @@ const AWAKE = 0;
 const SLEEPING = 1;
 
 /** `Atomics.waitAsync` (Node 16+, ES2024; the project's lib is ES2023). */
-const waitAsync = (Atomics as unknown as {
-  waitAsync(a: Int32Array, i: number, v: number, t?: number): { async: false; value: string } | { async: true; value: Promise<string> };
-}).waitAsync;
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(a: Int32Array, i: number, v: number, t?: number): { async: false; value: string } | { async: true; value: Promise<string> };
+  }
+).waitAsync;
 
 /** Bytes of a doorbell's buffer. */
 export const DOORBELL_BYTES = 64;

@@ -6,9 +6,15 @@ export { SynodError, isSynodError, registerErrors, serializeError, deserializeEr
 export class AskTimeoutError extends SynodError {
   override name = 'AskTimeoutError';
   override readonly code: string = 'ask-timeout';
-  constructor(readonly target: string, readonly messageType: string, readonly timeoutMs: number) {
-    super(`ask to ${target} with message "${messageType}" got no reply within ${timeoutMs} ms ` +
-      `(the actor may be slow, stopped or crashed; raise timeoutMs or check the actor)`);
+  constructor(
+    readonly target: string,
+    readonly messageType: string,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      `ask to ${target} with message "${messageType}" got no reply within ${timeoutMs} ms ` +
+        `(the actor may be slow, stopped or crashed; raise timeoutMs or check the actor)`,
+    );
   }
 }
 
@@ -86,7 +92,10 @@ export class InvalidOptionError extends SynodError {
 export class NodeLostError extends SynodError {
   override name = 'NodeLostError';
   override readonly code: string = 'node-lost';
-  constructor(readonly node: number, readonly reason: string) {
+  constructor(
+    readonly node: number,
+    readonly reason: string,
+  ) {
     super(`node ${node} was lost: ${reason}`);
   }
 }
@@ -112,7 +121,11 @@ export function toError(value: unknown): Error {
 }
 
 function safeString(v: unknown): string {
-  try { return JSON.stringify(v); } catch { return String(v); }
+  try {
+    return JSON.stringify(v);
+  } catch {
+    return String(v);
+  }
 }
 
 /** The `type` field of a message, for error texts. */
@@ -127,7 +140,11 @@ export function messageType(msg: unknown): string {
  * What events say of an error: an `Error` (of its own class, also when it crossed from a worker),
  * seen through the fields every error has.
  */
-export interface ErrorInfo { name: string; message: string; stack?: string }
+export interface ErrorInfo {
+  name: string;
+  message: string;
+  stack?: string;
+}
 
 /** The error's text, whatever was thrown (for messages that quote it). */
 export function errorText(e: unknown): string {
@@ -140,6 +157,17 @@ export function toWire(e: unknown): SerializedError {
 }
 
 registerErrors({
-  AskTimeoutError, ActorNotFoundError, SystemStoppedError, MessageEncodingError, ActorLoadError, ActorInitError,
-  MailboxFullError, DuplicateNameError, ControlError, InvalidOptionError, NodeLostError, AssertionFailedError, AbortedError,
+  AskTimeoutError,
+  ActorNotFoundError,
+  SystemStoppedError,
+  MessageEncodingError,
+  ActorLoadError,
+  ActorInitError,
+  MailboxFullError,
+  DuplicateNameError,
+  ControlError,
+  InvalidOptionError,
+  NodeLostError,
+  AssertionFailedError,
+  AbortedError,
 });

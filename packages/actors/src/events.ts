@@ -33,10 +33,10 @@ export interface SystemEvents {
   'actor:crashed': (e: { ref: ActorRef<any>; error: Error; during: 'init' | 'receive' | 'stop' | 'worker'; messageType: string | undefined }) => void;
   'actor:restarted': (e: { ref: ActorRef<any>; attempt: number; delayMs: number }) => void;
   'dead-letter': (e: DeadLetter) => void;
-  'stats': (e: StatsReport) => void;
+  stats: (e: StatsReport) => void;
   /** A window of messages one host sent (while `system.traceMessages` is on). */
-  'messages': (e: TraceWindow) => void;
-  'log': (e: LogRecord) => void;
+  messages: (e: TraceWindow) => void;
+  log: (e: LogRecord) => void;
   'worker:exited': (e: { node: number; code: number | null; reason: string }) => void;
   'supervisor:escalated': (e: { supervisor: string; reason: string }) => void;
   'system:failed': (e: { reason: string }) => void;

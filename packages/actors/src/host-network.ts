@@ -10,7 +10,10 @@ import type { NetworkSettings } from './worker-protocol.js';
 export class HostNetwork {
   private sampler: MessageSampler | null = null;
 
-  constructor(private readonly host: ActorHost, private readonly emit: (w: TraceWindow) => void) {}
+  constructor(
+    private readonly host: ActorHost,
+    private readonly emit: (w: TraceWindow) => void,
+  ) {}
 
   apply(settings: NetworkSettings): void {
     const host = this.host;

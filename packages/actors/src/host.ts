@@ -5,7 +5,15 @@ import type { ActorDefinition, AskOptions, SpawnOptions } from './context.js';
 import { Envelope, Kind, SYSTEM_ID } from './envelope.js';
 import type { Transport } from './transport.js';
 import {
-  AbortedError, ActorInitError, AskTimeoutError, DuplicateNameError, assert, InvalidOptionError, MailboxFullError, messageType, toError,
+  AbortedError,
+  ActorInitError,
+  AskTimeoutError,
+  DuplicateNameError,
+  assert,
+  InvalidOptionError,
+  MailboxFullError,
+  messageType,
+  toError,
 } from './errors.js';
 import { makeLogger, type LogLevel, type LogSink } from './logger.js';
 import { Mailbox } from './mailbox.js';
@@ -29,7 +37,11 @@ export interface DeadLetter {
 export type { Transport } from './transport.js';
 
 /** A watch sent to the watch desk (see `HostConfig.watchVia`). */
-export interface WatchRequest { type: '$watch'; target: ActorRef<any>; on: boolean }
+export interface WatchRequest {
+  type: '$watch';
+  target: ActorRef<any>;
+  on: boolean;
+}
 
 export interface HostEvents {
   started(ref: ActorRef<any>, parent: ActorRef<any> | null, restart: boolean): void;
@@ -54,9 +66,10 @@ export interface Scheduler {
 
 export const realScheduler: Scheduler = {
   soon: queueMicrotask,
-  later: (fn) => { setImmediate(fn); },
+  later: (fn) => {
+    setImmediate(fn);
+  },
 };
-
 
 /** Tuning and limits of a host. All of them bound something. */
 export interface HostLimits {
@@ -100,7 +113,12 @@ export function checkLimits(l: Partial<HostLimits>): void {
       throw new InvalidOptionError(`option ${k} must be a positive integer, got ${String(v)}`);
     }
   };
-  positiveInt('mailboxCapacity'); positiveInt('maxMessagesPerSlice'); positiveInt('maxMessagesPerDrain'); positiveInt('maxDrainMs'); positiveInt('askTimeoutMs'); positiveInt('maxWaitingSenders');
+  positiveInt('mailboxCapacity');
+  positiveInt('maxMessagesPerSlice');
+  positiveInt('maxMessagesPerDrain');
+  positiveInt('maxDrainMs');
+  positiveInt('askTimeoutMs');
+  positiveInt('maxWaitingSenders');
 }
 
 export interface HostConfig {
@@ -243,9 +261,16 @@ export class ActorHost implements CellHost<ActorCell> {
     const kind = options.storage ?? def.storage ?? 'memory';
     const store = this.storeFor(kind);
     const cell = new ActorCell(
-      this, ref, def, options.args, store, new Prng(deriveSeed(this.cfg.seed, `${name}#${incarnation}`)),
+      this,
+      ref,
+      def,
+      options.args,
+      store,
+      new Prng(deriveSeed(this.cfg.seed, `${name}#${incarnation}`)),
       makeLogger(name, this.cfg.logLevel, this.cfg.logSink, () => this.clock.now()),
-      parent, this.limits.mailboxCapacity, incarnation,
+      parent,
+      this.limits.mailboxCapacity,
+      incarnation,
     );
     // Registered before init so that init can send to itself and spawn children.
     this.cells[actorId] = cell;
@@ -305,11 +330,20 @@ export class ActorHost implements CellHost<ActorCell> {
    * (and must not change it) and returns the plain data wanted, so a watcher that needs a few
    * figures of a large state pays for those alone.
    */
-  inspect(id: number, project?: (state: unknown) => unknown): { ref: ActorRef<any>; status: string; state: unknown; mailbox: number; processed: number; incarnation: number } | undefined {
+  inspect(
+    id: number,
+    project?: (state: unknown) => unknown,
+  ): { ref: ActorRef<any>; status: string; state: unknown; mailbox: number; processed: number; incarnation: number } | undefined {
     const c = this.cells[id];
     if (!c) return undefined;
-    const state = project !== undefined ? (c.status === 'running' ? project(c.state) : undefined)
-      : c.def.inspect && c.status === 'running' ? c.def.inspect(c.state) : c.state;
+    const state =
+      project !== undefined
+        ? c.status === 'running'
+          ? project(c.state)
+          : undefined
+        : c.def.inspect && c.status === 'running'
+          ? c.def.inspect(c.state)
+          : c.state;
     return { ref: c.self, status: c.status, state, mailbox: c.mailbox.length, processed: c.processed, incarnation: c.incarnation };
   }
 
@@ -477,7 +511,10 @@ export class ActorHost implements CellHost<ActorCell> {
     this.validate(msg);
     const timeoutMs = options?.timeoutMs ?? this.limits.askTimeoutMs;
     const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(new AbortedError(`ask to ${describeRef(to)} with message "${messageType(msg)}": aborted before it was sent`, { cause: signal.reason }));
+    if (signal?.aborted)
+      return Promise.reject(
+        new AbortedError(`ask to ${describeRef(to)} with message "${messageType(msg)}": aborted before it was sent`, { cause: signal.reason }),
+      );
     const corr = this.takeCorr();
     const from = cell ? cell.self : this.systemRef;
     return new Promise((resolve, reject) => {
@@ -487,8 +524,23 @@ export class ActorHost implements CellHost<ActorCell> {
         reject(new AskTimeoutError(describeRef(to), messageType(msg), timeoutMs));
         this.cfg.settled?.();
       });
-      const unlisten = this.onAbort(signal, corr, () => new AbortedError(`ask to ${describeRef(to)} with message "${messageType(msg)}": aborted (a reply that comes is dropped)`, { cause: signal!.reason }));
-      this.asks.set(corr, { resolve: (v) => { unlisten(); resolve(v); }, reject: (e) => { unlisten(); reject(e); }, timer });
+      const unlisten = this.onAbort(
+        signal,
+        corr,
+        () =>
+          new AbortedError(`ask to ${describeRef(to)} with message "${messageType(msg)}": aborted (a reply that comes is dropped)`, { cause: signal!.reason }),
+      );
+      this.asks.set(corr, {
+        resolve: (v) => {
+          unlisten();
+          resolve(v);
+        },
+        reject: (e) => {
+          unlisten();
+          reject(e);
+        },
+        timer,
+      });
       const env = new Envelope(to.id, to.node, from, Kind.Ask, corr, msg);
       if (cell) {
         cell.turnOut.push(env);
@@ -515,14 +567,26 @@ export class ActorHost implements CellHost<ActorCell> {
         reject(new MailboxFullError(`enqueue to ${describeRef(to)}: no room in its mailbox within ${timeoutMs} ms (message "${messageType(msg)}")`));
         this.cfg.settled?.();
       });
-      const unlisten = this.onAbort(signal, corr, () => new AbortedError(`enqueue to ${describeRef(to)}: aborted while waiting for room (it may still be admitted)`, { cause: signal!.reason }));
+      const unlisten = this.onAbort(
+        signal,
+        corr,
+        () => new AbortedError(`enqueue to ${describeRef(to)}: aborted while waiting for room (it may still be admitted)`, { cause: signal!.reason }),
+      );
       this.asks.set(corr, {
         resolve: (ok) => {
           unlisten();
           if (ok) resolve();
-          else reject(new MailboxFullError(`enqueue to ${describeRef(to)}: its mailbox is full and ${this.limits.maxWaitingSenders} senders already wait (maxWaitingSenders)`));
+          else
+            reject(
+              new MailboxFullError(
+                `enqueue to ${describeRef(to)}: its mailbox is full and ${this.limits.maxWaitingSenders} senders already wait (maxWaitingSenders)`,
+              ),
+            );
         },
-        reject: (e) => { unlisten(); reject(e); },
+        reject: (e) => {
+          unlisten();
+          reject(e);
+        },
         timer,
       });
       this.route(new Envelope(to.id, to.node, this.systemRef, Kind.Enqueue, corr, msg));
@@ -695,7 +759,10 @@ export class ActorHost implements CellHost<ActorCell> {
       this.deadLetter(env, 'mailbox-full', `mailbox capacity ${this.limits.mailboxCapacity}`);
       return;
     }
-    assert(cell.mailbox.length <= this.limits.mailboxCapacity, () => `the mailbox of "${cell.self.name}" holds ${cell.mailbox.length} messages, over mailboxCapacity ${this.limits.mailboxCapacity}`);
+    assert(
+      cell.mailbox.length <= this.limits.mailboxCapacity,
+      () => `the mailbox of "${cell.self.name}" holds ${cell.mailbox.length} messages, over mailboxCapacity ${this.limits.mailboxCapacity}`,
+    );
     this.delivered++;
     if (!cell.scheduled) this.schedule(cell);
   }
@@ -731,7 +798,10 @@ export class ActorHost implements CellHost<ActorCell> {
 
   deadLetter(env: Envelope, reason: DeadLetterReason, detail?: string): void {
     if (env.kind === Kind.Reply) return; // a late reply: its ask already timed out
-    const to = env.toNode === this.node ? (this.cells[env.to]?.self ?? { node: env.toNode, id: env.to }) : this.cfg.resolveRef?.(env.toNode, env.to) ?? { node: env.toNode, id: env.to };
+    const to =
+      env.toNode === this.node
+        ? (this.cells[env.to]?.self ?? { node: env.toNode, id: env.to })
+        : (this.cfg.resolveRef?.(env.toNode, env.to) ?? { node: env.toNode, id: env.to });
     this.cfg.events.deadLetter({ to, from: env.from, messageType: messageType(env.msg), reason, detail });
   }
 
@@ -771,7 +841,9 @@ export class ActorHost implements CellHost<ActorCell> {
 
   /** When the first drain of this event-loop turn began (-1: none yet; see `drain`). */
   private turnStartedAt = -1;
-  private readonly newTurn = (): void => { this.turnStartedAt = -1; };
+  private readonly newTurn = (): void => {
+    this.turnStartedAt = -1;
+  };
 
   /** A port-fed host past `maxDrainMs` in this event-loop turn: new work should wait for the next. */
   overBudget(): boolean {
@@ -918,7 +990,9 @@ export class ActorHost implements CellHost<ActorCell> {
   }
 
   private flushedThisTurn = false;
-  private readonly endOfTurn = (): void => { this.flushedThisTurn = false; };
+  private readonly endOfTurn = (): void => {
+    this.flushedThisTurn = false;
+  };
 
   flushNow(): void {
     this.transport?.flush();
@@ -936,9 +1010,16 @@ export class ActorHost implements CellHost<ActorCell> {
 
   /** Per-actor counters, for statistics events (the runtime's own actors, named `$...`, left out). */
   stats(): { name: string; node: number; id: number; processed: number; mailbox: number; status: string }[] {
-    return this.startOrder.filter((c) => !c.self.name.startsWith('$')).map((c) => ({
-      name: c.self.name, node: this.node, id: c.self.id, processed: c.processed, mailbox: c.mailbox.length, status: c.status,
-    }));
+    return this.startOrder
+      .filter((c) => !c.self.name.startsWith('$'))
+      .map((c) => ({
+        name: c.self.name,
+        node: this.node,
+        id: c.self.id,
+        processed: c.processed,
+        mailbox: c.mailbox.length,
+        status: c.status,
+      }));
   }
 }
 

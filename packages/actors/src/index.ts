@@ -13,9 +13,26 @@ export { sameRef, refKey, isActorRef, describeRef, type ActorRef } from './ref.j
 export { ActorSystem, type SystemOptions } from './system.js';
 export type { SystemEvents, StatsReport, ActorStatsReport } from './events.js';
 export {
-  SynodError, AskTimeoutError, ActorNotFoundError, SystemStoppedError, MessageEncodingError, ActorLoadError,
-  ActorInitError, DuplicateNameError, ControlError, InvalidOptionError, MailboxFullError, AbortedError, NodeLostError, AssertionFailedError,
-  isSynodError, registerErrors, serializeError, deserializeError, type SerializedError, type ErrorInfo,
+  SynodError,
+  AskTimeoutError,
+  ActorNotFoundError,
+  SystemStoppedError,
+  MessageEncodingError,
+  ActorLoadError,
+  ActorInitError,
+  DuplicateNameError,
+  ControlError,
+  InvalidOptionError,
+  MailboxFullError,
+  AbortedError,
+  NodeLostError,
+  AssertionFailedError,
+  isSynodError,
+  registerErrors,
+  serializeError,
+  deserializeError,
+  type SerializedError,
+  type ErrorInfo,
 } from './errors.js';
 export { defineCodecs, isCodecSet, type MessageCodec, type CodecSet } from './codec.js';
 export type { Logger, LogLevel, LogRecord, LogSink } from './logger.js';
@@ -26,8 +43,15 @@ export { defaultLimits } from './host.js';
 export type { ActorSnapshot, HostStats, InspectProjection, NetworkSettings, WorkerFault } from './worker-protocol.js';
 export { defaultMessageTrace, type MessageTraceOptions, type TraceWindow, type TracedMessage, type TraceAddress } from './message-trace.js';
 export {
-  Supervisor, defaultSupervision, type Strategy, type RestartType, type BackoffOptions, type SupervisionOptions,
-  type ActorChildSpec, type SupervisorSpec, type ChildSpec,
+  Supervisor,
+  defaultSupervision,
+  type Strategy,
+  type RestartType,
+  type BackoffOptions,
+  type SupervisionOptions,
+  type ActorChildSpec,
+  type SupervisorSpec,
+  type ChildSpec,
 } from './supervisor.js';
 export type { SystemSpawnOptions } from './system.js';
 export type { HeartbeatOptions } from './worker-node.js';

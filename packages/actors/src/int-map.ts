@@ -22,13 +22,15 @@ export class IntMap<V> {
     this.mask = cap - 1;
   }
 
-  get size(): number { return this.count; }
+  get size(): number {
+    return this.count;
+  }
 
   private slot(key: number): number {
     // Mix both halves of the integer so keys far apart still spread.
     const lo = key | 0;
     const hi = (key / 4294967296) | 0;
-    return Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> 0 & this.mask;
+    return (Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> 0) & this.mask;
   }
 
   get(key: number): V | undefined {
@@ -115,7 +117,9 @@ export class IntMap<V> {
     for (const k of this.keysArray()) yield this.get(k) as V;
   }
 
-  [Symbol.iterator](): IterableIterator<[number, V]> { return this.entries(); }
+  [Symbol.iterator](): IterableIterator<[number, V]> {
+    return this.entries();
+  }
 
   /** A plain Map with the same content (for inspection and structured clone). */
   toMap(): Map<number, V> {

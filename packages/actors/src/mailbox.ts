@@ -16,8 +16,12 @@ export class Mailbox<T> {
     this.mask = initial - 1;
   }
 
-  get length(): number { return this.count; }
-  get isFull(): boolean { return this.count >= this.capacity; }
+  get length(): number {
+    return this.count;
+  }
+  get isFull(): boolean {
+    return this.count >= this.capacity;
+  }
 
   push(item: T): boolean {
     if (this.count >= this.capacity) return false;

@@ -58,7 +58,9 @@ export function checkMessageTrace(o: MessageTraceOptions): void {
   const positive = (k: keyof MessageTraceOptions) => {
     if (!(Number.isInteger(o?.[k]) && o[k] > 0)) throw new InvalidOptionError(`message trace: ${k} must be a positive integer, got ${String(o?.[k])}`);
   };
-  positive('periodMs'); positive('windowMs'); positive('maxPerWindow');
+  positive('periodMs');
+  positive('windowMs');
+  positive('maxPerWindow');
   if (o.windowMs > o.periodMs) throw new InvalidOptionError(`message trace: windowMs (${o.windowMs}) must not exceed periodMs (${o.periodMs})`);
 }
 
@@ -91,9 +93,15 @@ export class MessageSampler {
       if (w !== null) this.close();
       w = this.window = { node: this.node, startMs, windowMs, messages: [], omitted: 0 };
       // Close it once it is over, even if nothing else is sent on this host.
-      this.timer = this.clock.schedule(startMs + windowMs - now + 1, () => { this.timer = null; this.close(); });
+      this.timer = this.clock.schedule(startMs + windowMs - now + 1, () => {
+        this.timer = null;
+        this.close();
+      });
     }
-    if (w.messages.length >= this.options.maxPerWindow) { w.omitted++; return; }
+    if (w.messages.length >= this.options.maxPerWindow) {
+      w.omitted++;
+      return;
+    }
     w.messages.push({
       atMs: now,
       from: env.from === null ? null : [env.from.node, env.from.id],
@@ -106,7 +114,10 @@ export class MessageSampler {
   private close(): void {
     const w = this.window;
     this.window = null;
-    if (this.timer !== null) { this.clock.cancel(this.timer); this.timer = null; }
+    if (this.timer !== null) {
+      this.clock.cancel(this.timer);
+      this.timer = null;
+    }
     if (w !== null && !this.stopped) this.emit(w);
   }
 

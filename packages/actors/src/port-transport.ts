@@ -32,7 +32,10 @@ class Link {
   down = false;
   /** The last message encoded in this batch: sent again (to another actor), it is not re-encoded. */
   lastMsg: unknown = undefined;
-  constructor(readonly node: number, public port: MessagePort | null) {}
+  constructor(
+    readonly node: number,
+    public port: MessagePort | null,
+  ) {}
 }
 
 /**
@@ -190,7 +193,10 @@ export class PortTransport implements MeshTransport {
 
   /** Re-sends a batch whose post failed, without the messages that cannot be cloned. */
   private salvage(link: Link, buffer: ArrayBuffer, objs: unknown[]): void {
-    const envs = this.decodeAll(buffer, objs.map(() => undefined));
+    const envs = this.decodeAll(
+      buffer,
+      objs.map(() => undefined),
+    );
     let oi = 0;
     for (const { env, cloned } of envs) {
       env.toNode = link.node;
@@ -229,7 +235,10 @@ export class PortTransport implements MeshTransport {
   private readonly handleDeferred = (): void => {
     this.deferScheduled = false;
     while (this.deferredHead < this.deferred.length) {
-      if (this.host.overBudget()) { this.scheduleDeferred(); return; }
+      if (this.host.overBudget()) {
+        this.scheduleDeferred();
+        return;
+      }
       const data = this.deferred[this.deferredHead];
       this.deferred[this.deferredHead++] = undefined;
       this.handle(data);
@@ -242,7 +251,9 @@ export class PortTransport implements MeshTransport {
     let buffer: ArrayBuffer;
     let objs: unknown[] | null = null;
     if (data instanceof ArrayBuffer) buffer = data;
-    else { [buffer, objs] = data as [ArrayBuffer, unknown[]]; }
+    else {
+      [buffer, objs] = data as [ArrayBuffer, unknown[]];
+    }
     try {
       const r = this.reader;
       r.reset(buffer);
@@ -263,7 +274,10 @@ export class PortTransport implements MeshTransport {
         const fromId = view.getUint32(r.pos + 7, true);
         r.pos += 11;
         let corr = 0;
-        if (kind !== Kind.Send) { corr = view.getUint32(r.pos, true); r.pos += 4; }
+        if (kind !== Kind.Send) {
+          corr = view.getUint32(r.pos, true);
+          r.pos += 4;
+        }
         const tag = view.getUint16(r.pos, true);
         r.pos += 2;
         const msg = tag === REPEAT_TAG ? lastMsg : tag === CLONE_TAG ? objs![oi++] : this.codecs.codec(tag).decode(r);

@@ -3,11 +3,17 @@
  * for an actor comes from one of these, so a seed replays a run.
  */
 export class Prng {
-  private a: number; private b: number; private c: number; private d: number;
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
 
   constructor(seed: number | string) {
     const h = typeof seed === 'string' ? hashString(seed) : seed >>> 0;
-    this.a = 0x9e3779b9; this.b = 0x243f6a88; this.c = 0xb7e15162; this.d = h ^ 0xdeadbeef;
+    this.a = 0x9e3779b9;
+    this.b = 0x243f6a88;
+    this.c = 0xb7e15162;
+    this.d = h ^ 0xdeadbeef;
     for (let i = 0; i < 12; i++) this.nextU32();
   }
 
@@ -23,14 +29,22 @@ export class Prng {
   }
 
   /** A float in [0, 1). */
-  next(): number { return this.nextU32() / 4294967296; }
+  next(): number {
+    return this.nextU32() / 4294967296;
+  }
 
   /** An integer in [0, n). */
-  int(n: number): number { return Math.floor(this.next() * n); }
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
 
   /** The generator's position, to save and restore (simulation snapshots). */
-  getState(): [number, number, number, number] { return [this.a, this.b, this.c, this.d]; }
-  setState(s: readonly [number, number, number, number]): void { [this.a, this.b, this.c, this.d] = s; }
+  getState(): [number, number, number, number] {
+    return [this.a, this.b, this.c, this.d];
+  }
+  setState(s: readonly [number, number, number, number]): void {
+    [this.a, this.b, this.c, this.d] = s;
+  }
 }
 
 /** FNV-1a, 32 bit. Stable across runs and platforms. */

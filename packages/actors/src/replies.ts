@@ -36,10 +36,7 @@ type MatchingAnswers<M, X> = M extends unknown ? ([X] extends [M] ? AnswerOf<M> 
  * union that `message` is, or `unknown` when it declares none (or the target's type is not known).
  */
 export type ReplyTo<M, X> =
-  IsAny<M> extends true ? unknown
-  : unknown extends M ? unknown
-  : [MatchingAnswers<M, X>] extends [never] ? unknown
-  : MatchingAnswers<M, X>;
+  IsAny<M> extends true ? unknown : unknown extends M ? unknown : [MatchingAnswers<M, X>] extends [never] ? unknown : MatchingAnswers<M, X>;
 
 /** Every reply the messages `M` declare (never when none declares one). */
 export type DeclaredReplies<M> = IsAny<M> extends true ? never : unknown extends M ? never : M extends unknown ? DeclaredAnswer<M> : never;

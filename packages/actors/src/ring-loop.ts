@@ -213,7 +213,11 @@ export class MainRingDriver {
   private scheduled = false;
   private closed = false;
 
-  constructor(private readonly host: ActorHost, private readonly transport: RingTransport, private readonly doorbell: Doorbell) {
+  constructor(
+    private readonly host: ActorHost,
+    private readonly transport: RingTransport,
+    private readonly doorbell: Doorbell,
+  ) {
     transport.onWork = () => this.wake();
   }
 

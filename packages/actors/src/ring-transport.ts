@@ -84,7 +84,9 @@ class Link {
   port: MessagePort | null = null;
   /** Encoded records waiting for room (or for the link to connect), oldest first. */
   readonly backlog = new ByteQueue();
-  get backlogBytes(): number { return this.backlog.bytes; }
+  get backlogBytes(): number {
+    return this.backlog.bytes;
+  }
   /** Counted in `congestedLinks`. */
   congested = false;
   /** Records sent over the port (too large for the ring), in order, for the marker that stands for each. */
@@ -313,9 +315,11 @@ export class RingTransport implements MeshTransport {
       else this.codecs.codec(tag).encode(msg, w);
     } catch (e) {
       link.hasLastMsg = false;
-      this.host.deadLetter(env, 'encoding', tag === CLONE_TAG
-        ? `not structured-clone safe: ${errorText(e)}`
-        : `codec for "${messageType(msg)}" threw: ${errorText(e)}`);
+      this.host.deadLetter(
+        env,
+        'encoding',
+        tag === CLONE_TAG ? `not structured-clone safe: ${errorText(e)}` : `codec for "${messageType(msg)}" threw: ${errorText(e)}`,
+      );
       return -1;
     }
     link.lastMsg = msg;
@@ -552,7 +556,10 @@ export class RingTransport implements MeshTransport {
     const fromId = view.getUint32(p + 7, true);
     p += 11;
     let corr = 0;
-    if (kind !== Kind.Send) { corr = view.getUint32(p, true); p += 4; }
+    if (kind !== Kind.Send) {
+      corr = view.getUint32(p, true);
+      p += 4;
+    }
     const tag = view.getUint16(p, true);
     r.pos = p + 2;
     let msg: unknown;

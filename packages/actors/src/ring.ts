@@ -170,8 +170,10 @@ export class RingWriter extends RingBase {
   publish(): void {
     if (this.tail === this.published) return;
     // The write cursor only moves forward, and never more than a ring ahead of the reader.
-    assert(((this.tail - this.published) >>> 0) <= this.capacity && ((this.tail - this.headSeen) >>> 0) <= this.capacity,
-      () => `ring write cursor out of order: publishing ${this.tail} after ${this.published}, read cursor ${this.headSeen}, capacity ${this.capacity}`);
+    assert(
+      (this.tail - this.published) >>> 0 <= this.capacity && (this.tail - this.headSeen) >>> 0 <= this.capacity,
+      () => `ring write cursor out of order: publishing ${this.tail} after ${this.published}, read cursor ${this.headSeen}, capacity ${this.capacity}`,
+    );
     this.published = this.tail;
     Atomics.store(this.header, WRITE, this.tail | 0);
   }
@@ -227,7 +229,10 @@ export class RingReader extends RingBase {
         this.tailSeen = Atomics.load(this.header, WRITE) >>> 0;
         if (this.head === this.tailSeen) return false;
         // The writer never runs more than a ring ahead (a corrupt or foreign cursor otherwise).
-        assert(((this.tailSeen - this.head) >>> 0) <= this.capacity, () => `ring write cursor ${this.tailSeen} is more than a ring (${this.capacity} bytes) ahead of the read cursor ${this.head}`);
+        assert(
+          (this.tailSeen - this.head) >>> 0 <= this.capacity,
+          () => `ring write cursor ${this.tailSeen} is more than a ring (${this.capacity} bytes) ahead of the read cursor ${this.head}`,
+        );
       }
       const pos = this.head & this.mask;
       const n = this.words[pos >> 2]!;
@@ -254,8 +259,10 @@ export class RingReader extends RingBase {
    */
   release(): boolean {
     // The read cursor only moves forward, and never past what the writer published.
-    assert(((this.tailSeen - this.head) >>> 0) <= this.capacity && ((this.head - (Atomics.load(this.header, READ) >>> 0)) >>> 0) <= this.capacity,
-      () => `ring read cursor out of order: releasing to ${this.head}, write cursor seen ${this.tailSeen}, capacity ${this.capacity}`);
+    assert(
+      (this.tailSeen - this.head) >>> 0 <= this.capacity && (this.head - (Atomics.load(this.header, READ) >>> 0)) >>> 0 <= this.capacity,
+      () => `ring read cursor out of order: releasing to ${this.head}, write cursor seen ${this.tailSeen}, capacity ${this.capacity}`,
+    );
     Atomics.store(this.header, READ, this.head | 0);
     if (Atomics.load(this.header, WAITING) === 0) return false;
     Atomics.store(this.header, WAITING, 0);
@@ -264,6 +271,6 @@ export class RingReader extends RingBase {
 
   /** Whether every record published has been stepped past. */
   get drained(): boolean {
-    return this.head === (Atomics.load(this.header, WRITE) >>> 0);
+    return this.head === Atomics.load(this.header, WRITE) >>> 0;
   }
 }

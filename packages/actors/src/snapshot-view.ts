@@ -1,5 +1,11 @@
 import {
-  checkSnapshotId, type BackendWriter, type SnapshotBackend, type SnapshotOwner, type SnapshotReader, type SnapshotStore, type SnapshotWriter,
+  checkSnapshotId,
+  type BackendWriter,
+  type SnapshotBackend,
+  type SnapshotOwner,
+  type SnapshotReader,
+  type SnapshotStore,
+  type SnapshotWriter,
 } from './snapshots.js';
 
 /** What the snapshots of an actor need of its cell (the cell implements it). */
@@ -25,12 +31,17 @@ export class ActorSnapshots implements SnapshotStore, SnapshotOwner {
   private readonly writers = new Set<BackendWriter>();
   private readonly actor: string;
 
-  constructor(private readonly cell: SnapshotCell, private readonly backend: SnapshotBackend) {
+  constructor(
+    private readonly cell: SnapshotCell,
+    private readonly backend: SnapshotBackend,
+  ) {
     this.actor = cell.storeKey;
     backend.attach(this.actor, this);
   }
 
-  get alive(): boolean { return this.cell.status === 'running'; }
+  get alive(): boolean {
+    return this.cell.status === 'running';
+  }
 
   create(id: string): SnapshotWriter {
     checkSnapshotId(id, 'ctx.snapshots.create');
@@ -59,7 +70,9 @@ export class ActorSnapshots implements SnapshotStore, SnapshotOwner {
   }
 
   /** Whether the turn has deletes to apply. */
-  get pendingDeletes(): boolean { return this.deletes.length > 0; }
+  get pendingDeletes(): boolean {
+    return this.deletes.length > 0;
+  }
 
   /** At the end of a turn, after its persisted state was written: removes what it deleted. */
   applyDeletes(): void {
@@ -112,8 +125,12 @@ class ActorSnapshotWriter implements SnapshotWriter {
     this.id = w.id;
   }
 
-  get bytes(): number { return this.#w.bytes; }
-  get chunks(): number { return this.#w.chunks; }
+  get bytes(): number {
+    return this.#w.bytes;
+  }
+  get chunks(): number {
+    return this.#w.chunks;
+  }
 
   append(chunk: Uint8Array): void {
     try {

@@ -77,7 +77,13 @@ export interface SnapshotReader {
  */
 export class ChunkReader implements SnapshotReader {
   readonly #read: (i: number) => Uint8Array;
-  constructor(readonly id: string, readonly meta: Uint8Array, readonly chunks: number, readonly bytes: number, read: (i: number) => Uint8Array) {
+  constructor(
+    readonly id: string,
+    readonly meta: Uint8Array,
+    readonly chunks: number,
+    readonly bytes: number,
+    read: (i: number) => Uint8Array,
+  ) {
     this.#read = read;
   }
 
@@ -141,7 +147,8 @@ export interface SnapshotLimits {
 export const MAX_SNAPSHOT_ID_BYTES = 200;
 
 export function checkSnapshotId(id: unknown, what: string): asserts id is string {
-  if (typeof id !== 'string' || id.length === 0) throw new TypeError(`${what}: a snapshot id must be a non-empty string, got ${typeof id === 'string' ? '""' : typeof id}`);
+  if (typeof id !== 'string' || id.length === 0)
+    throw new TypeError(`${what}: a snapshot id must be a non-empty string, got ${typeof id === 'string' ? '""' : typeof id}`);
   if (Buffer.byteLength(id, 'utf8') > MAX_SNAPSHOT_ID_BYTES) {
     throw new TypeError(`${what}: snapshot id "${id.slice(0, 40)}…" is longer than ${MAX_SNAPSHOT_ID_BYTES} bytes`);
   }
@@ -151,8 +158,10 @@ export function checkSnapshotId(id: unknown, what: string): asserts id is string
 export function checkBytes(b: unknown, what: string, limits: SnapshotLimits): asserts b is Uint8Array {
   if (!(b instanceof Uint8Array)) throw new TypeError(`${what}: expected a Uint8Array (or Buffer), got ${b === null ? 'null' : typeof b}`);
   if (b.byteLength > limits.maxChunkBytes) {
-    throw new RecordTooLargeError(`${what}: ${b.byteLength} bytes is more than storage.maxSnapshotChunkBytes (${limits.maxChunkBytes}); ` +
-      'append the data in smaller chunks, or raise storage.maxSnapshotChunkBytes');
+    throw new RecordTooLargeError(
+      `${what}: ${b.byteLength} bytes is more than storage.maxSnapshotChunkBytes (${limits.maxChunkBytes}); ` +
+        'append the data in smaller chunks, or raise storage.maxSnapshotChunkBytes',
+    );
   }
 }
 
@@ -186,9 +195,16 @@ export abstract class WriterBase implements BackendWriter {
   chunks = 0;
   protected state: 'open' | 'finished' | 'aborted' = 'open';
 
-  constructor(readonly actor: string, readonly id: string, readonly owner: SnapshotOwner, protected readonly limits: SnapshotLimits) {}
+  constructor(
+    readonly actor: string,
+    readonly id: string,
+    readonly owner: SnapshotOwner,
+    protected readonly limits: SnapshotLimits,
+  ) {}
 
-  get open(): boolean { return this.state === 'open'; }
+  get open(): boolean {
+    return this.state === 'open';
+  }
 
   append(chunk: Uint8Array): void {
     this.check('append');
@@ -225,7 +241,9 @@ export abstract class WriterBase implements BackendWriter {
 
   private check(what: string): void {
     if (this.state !== 'open') {
-      throw new StorageError(`${what} on snapshot "${this.id}" of actor "${this.actor}": the writer is ${this.state === 'finished' ? 'finished' : 'discarded (aborted, deleted, replaced by a new writer of the same id, or failed)'}`);
+      throw new StorageError(
+        `${what} on snapshot "${this.id}" of actor "${this.actor}": the writer is ${this.state === 'finished' ? 'finished' : 'discarded (aborted, deleted, replaced by a new writer of the same id, or failed)'}`,
+      );
     }
     if (!this.owner.alive) {
       this.abort();

@@ -82,7 +82,12 @@ export function applyOps(rec: Recovered | undefined, ops: readonly PersistOp[]):
 }
 
 /** Integer keys (the common case: instances, slots) live in an IntMap, which handles sliding keys well. */
-interface MemoryRecord { hasState: boolean; state: unknown; numbers: IntMap<unknown>; strings: Map<PersistKey, unknown> }
+interface MemoryRecord {
+  hasState: boolean;
+  state: unknown;
+  numbers: IntMap<unknown>;
+  strings: Map<PersistKey, unknown>;
+}
 
 /**
  * Kept in the host's memory: survives an actor restart inside a living worker, lost with the
@@ -102,7 +107,9 @@ export class MemoryStore implements ActorStore {
     this.snapshots = new MemorySnapshots('memory', limits);
   }
 
-  get durableSeq(): number { return this.seq; }
+  get durableSeq(): number {
+    return this.seq;
+  }
   load(actor: string): Recovered | undefined {
     const r = this.data.get(actor);
     if (!r) return undefined;

@@ -110,7 +110,10 @@ export class HostStores {
   /** Owner token of the main-thread host when it has no buffer yet. */
   private readonly localToken = randomBytes(16).toString('hex');
 
-  constructor(private readonly options: StorageOptions, private readonly host: HostStoreContext) {
+  constructor(
+    private readonly options: StorageOptions,
+    private readonly host: HostStoreContext,
+  ) {
     checkStorageOptions(options);
   }
 
@@ -132,7 +135,10 @@ export class HostStores {
         return new MemoryStore({ maxChunkBytes: maxSnapshotChunkBytes });
       case 'shared':
         return SharedStore.open(this.buffer(), {
-          storeName: this.host.storeName, maxRecordBytes, snapshotRegion: this.snapshotBuffer(), maxSnapshotChunkBytes,
+          storeName: this.host.storeName,
+          maxRecordBytes,
+          snapshotRegion: this.snapshotBuffer(),
+          maxSnapshotChunkBytes,
         });
       case 'file':
         return FileStore.open({
@@ -169,7 +175,11 @@ export class HostStores {
   async close(): Promise<void> {
     const errors: unknown[] = [];
     for (const s of this.stores.values()) {
-      try { await s.close(); } catch (e) { errors.push(e); }
+      try {
+        await s.close();
+      } catch (e) {
+        errors.push(e);
+      }
     }
     this.stores.clear();
     if (errors.length > 0) throw errors[0];
@@ -188,7 +198,9 @@ export function releaseAbandonedLocks(options: StorageOptions, buffers: Readonly
   for (const [storeName, buffer] of buffers) {
     try {
       releaseAbandonedLock(logPaths(resolve(options.dir), storeName).lock, HostBuffer.attach(buffer).token);
-    } catch { /* best effort at shutdown: a lock it cannot read stays, and says how to remove it */ }
+    } catch {
+      /* best effort at shutdown: a lock it cannot read stays, and says how to remove it */
+    }
   }
 }
 

@@ -108,14 +108,16 @@ export function checkSupervision(o: SupervisionOptions, where: string): void {
     throw new InvalidOptionError(`${where}: strategy must be one of ${strategies.join(', ')}, got ${JSON.stringify(o.strategy)}`);
   }
   const nonNegInt = (v: unknown, k: string) => {
-    if (v !== undefined && !(Number.isInteger(v) && (v as number) >= 0)) throw new InvalidOptionError(`${where}: ${k} must be an integer >= 0, got ${String(v)}`);
+    if (v !== undefined && !(Number.isInteger(v) && (v as number) >= 0))
+      throw new InvalidOptionError(`${where}: ${k} must be an integer >= 0, got ${String(v)}`);
   };
   nonNegInt(o.maxRestarts, 'maxRestarts');
   nonNegInt(o.windowMs, 'windowMs');
   nonNegInt(o.backoff?.initialMs, 'backoff.initialMs');
   nonNegInt(o.backoff?.maxMs, 'backoff.maxMs');
   if (o.backoff?.factor !== undefined && !(o.backoff.factor >= 1)) throw new InvalidOptionError(`${where}: backoff.factor must be >= 1`);
-  if (o.backoff?.jitter !== undefined && !(o.backoff.jitter >= 0 && o.backoff.jitter <= 1)) throw new InvalidOptionError(`${where}: backoff.jitter must be within 0..1`);
+  if (o.backoff?.jitter !== undefined && !(o.backoff.jitter >= 0 && o.backoff.jitter <= 1))
+    throw new InvalidOptionError(`${where}: backoff.jitter must be within 0..1`);
 }
 
 function checkRestart(r: unknown, where: string): void {
@@ -137,7 +139,11 @@ export class Supervisor {
   /** One operation at a time: restarts, starts and stops never interleave. */
   private chain: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly spec: SupervisorSpec, readonly parent: Supervisor | null, private readonly rt: SupervisionRuntime) {
+  constructor(
+    private readonly spec: SupervisorSpec,
+    readonly parent: Supervisor | null,
+    private readonly rt: SupervisionRuntime,
+  ) {
     checkSupervision(spec, `supervisor "${spec.name}"`);
     this.name = spec.name;
     this.strategy = spec.strategy ?? defaultSupervision.strategy;
@@ -267,9 +273,7 @@ export class Supervisor {
     const delayMs = this.backoffDelay(attempt);
 
     const i = this.children.indexOf(failed);
-    const group = this.strategy === 'one-for-one' ? [failed]
-      : this.strategy === 'one-for-all' ? this.children.slice()
-      : this.children.slice(i);
+    const group = this.strategy === 'one-for-one' ? [failed] : this.strategy === 'one-for-all' ? this.children.slice() : this.children.slice(i);
     // The others of the group go down first, newest first.
     for (const c of [...group].reverse()) {
       if (c !== failed && c.up) {
@@ -378,8 +382,9 @@ export class Supervisor {
       for (const c of [...this.children].reverse()) {
         this.remove(c);
         try {
-          if (c.kind === 'actor') { if (c.up) await this.rt.stopActor(c.ref); }
-          else await c.sup.shutdown();
+          if (c.kind === 'actor') {
+            if (c.up) await this.rt.stopActor(c.ref);
+          } else await c.sup.shutdown();
         } catch {
           // Its worker is gone: nothing left to stop.
         }

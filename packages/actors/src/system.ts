@@ -6,7 +6,15 @@ import { ActorLifecycle, type ActorPlacement } from './actor-lifecycle.js';
 import type { AskOptions, Terminated } from './context.js';
 import { defineActor, type ActorDefinition, type SpawnOptions } from './define.js';
 import {
-  AbortedError, ActorLoadError, ActorNotFoundError, DuplicateNameError, InvalidOptionError, NodeLostError, SystemStoppedError, deserializeError, errorText,
+  AbortedError,
+  ActorLoadError,
+  ActorNotFoundError,
+  DuplicateNameError,
+  InvalidOptionError,
+  NodeLostError,
+  SystemStoppedError,
+  deserializeError,
+  errorText,
 } from './errors.js';
 import type { StatsReport, SystemEvents } from './events.js';
 import { ActorHost, checkLimits, defaultLimits, realScheduler, type HostLimits, type WatchRequest } from './host.js';
@@ -26,9 +34,7 @@ import { describeRef, type ActorRef } from './ref.js';
 import type { MayAnswer, ReplyTo } from './replies.js';
 import { checkSignal, checkTarget } from './spawn-checks.js';
 import { createStores, type StorageOptions } from './stores.js';
-import {
-  Supervisor, checkSupervision, type RestartType, type SupervisionOptions, type SupervisionRuntime, type SupervisorSpec,
-} from './supervisor.js';
+import { Supervisor, checkSupervision, type RestartType, type SupervisionOptions, type SupervisionRuntime, type SupervisorSpec } from './supervisor.js';
 import { assertPlainData } from './validate.js';
 import { defaultHeartbeat, detectWorkerLoader, type HeartbeatOptions } from './worker-node.js';
 import { WorkerPool } from './worker-pool.js';
@@ -115,8 +121,12 @@ export class ActorSystem {
   readonly root: Supervisor;
   private readonly host: ActorHost;
   private readonly options: {
-    controlTimeoutMs: number; statsIntervalMs: number; logLevel: LogLevel; logSink: LogSink;
-    storage: StorageOptions; limits: HostLimits;
+    controlTimeoutMs: number;
+    statsIntervalMs: number;
+    logLevel: LogLevel;
+    logSink: LogSink;
+    storage: StorageOptions;
+    limits: HostLimits;
   };
   private readonly codecs = new CodecRegistry();
   private readonly codecSets: { set: CodecSet; exportName: string; base: number }[] = [];
@@ -164,7 +174,8 @@ export class ActorSystem {
         this.pool?.broadcastDirectory([], [rec.ref]);
         this.events.emit('actor:stopped', { ref: rec.ref });
       },
-      crashed: (ref, error, during, messageType) => this.events.emit('actor:crashed', { ref, error, during: during === 'node' ? 'worker' : during, messageType }),
+      crashed: (ref, error, during, messageType) =>
+        this.events.emit('actor:crashed', { ref, error, during: during === 'node' ? 'worker' : during, messageType }),
       deadLetter: (letter) => this.events.emit('dead-letter', letter),
       warn: (message) => this.log({ level: 'warn', actor: '$system', message, time: realClock.now() }),
     });
@@ -225,7 +236,9 @@ export class ActorSystem {
         codecSets: () => this.codecSets,
         directory: () => [...this.lifecycle.directory.records.values()].map((r) => r.ref),
         network: () => this.network,
-        onEvents: (events) => { for (const e of events) this.onWorkerEvent(e); },
+        onEvents: (events) => {
+          for (const e of events) this.onWorkerEvent(e);
+        },
         onExit: (node, code, reason) => this.onWorkerExit(node, code, reason),
       });
     }
@@ -276,7 +289,11 @@ export class ActorSystem {
     if (signal === undefined) return started;
     return abortable(started, signal, `spawn "${spec.name}"`).catch((e: unknown) => {
       // Given up while starting: what still comes up is not wanted.
-      if (e instanceof AbortedError) started.then((ref) => this.stop(ref).catch(() => {}), () => {});
+      if (e instanceof AbortedError)
+        started.then(
+          (ref) => this.stop(ref).catch(() => {}),
+          () => {},
+        );
       throw e;
     });
   }
@@ -324,10 +341,21 @@ export class ActorSystem {
         assertPlainData(options.args);
         const loc = await this.locate(def);
         const node = await this.pool!.place(options.worker, options.name);
-        const { id } = await node.call(`spawn "${options.name}"`, (c) => c.spawn({
-          module: loc.module, exportName: loc.exportName, name: options.name, args: options.args, storage: options.storage, id: undefined, incarnation: 0,
-          preload: options.preload,
-        }), timeoutMs());
+        const { id } = await node.call(
+          `spawn "${options.name}"`,
+          (c) =>
+            c.spawn({
+              module: loc.module,
+              exportName: loc.exportName,
+              name: options.name,
+              args: options.args,
+              storage: options.storage,
+              id: undefined,
+              incarnation: 0,
+              preload: options.preload,
+            }),
+          timeoutMs(),
+        );
         return { name: options.name, node: node.node, id };
       },
       restart: async (ref, def, options, incarnation) => {
@@ -338,10 +366,21 @@ export class ActorSystem {
         }
         const loc = await this.locate(def);
         const node = await this.pool!.ensure(ref.node);
-        await node.call(`restart ${describeRef(ref)}`, (c) => c.spawn({
-          module: loc.module, exportName: loc.exportName, name: ref.name, args: options.args, storage: options.storage, id: ref.id, incarnation,
-          preload: options.preload,
-        }), timeoutMs());
+        await node.call(
+          `restart ${describeRef(ref)}`,
+          (c) =>
+            c.spawn({
+              module: loc.module,
+              exportName: loc.exportName,
+              name: ref.name,
+              args: options.args,
+              storage: options.storage,
+              id: ref.id,
+              incarnation,
+              preload: options.preload,
+            }),
+          timeoutMs(),
+        );
       },
       terminate: async (ref) => {
         if (ref.node === SYSTEM_NODE) this.host.terminate(ref.id);
@@ -357,7 +396,9 @@ export class ActorSystem {
 
   private async preload(urls: string[] | undefined): Promise<void> {
     for (const url of urls ?? []) {
-      await import(url).catch((e) => { throw new ActorLoadError(`could not load preload module ${url}: ${errorText(e)}`); });
+      await import(url).catch((e) => {
+        throw new ActorLoadError(`could not load preload module ${url}: ${errorText(e)}`);
+      });
     }
   }
 
@@ -366,7 +407,9 @@ export class ActorSystem {
     const cached = this.locators.get(def);
     if (cached) return cached;
     if (!def.module) {
-      throw new ActorLoadError(`this actor definition${def.label ? ` (${def.label})` : ''} has no module: add \`module: import.meta.url\` to defineActor(...) so workers can load it`);
+      throw new ActorLoadError(
+        `this actor definition${def.label ? ` (${def.label})` : ''} has no module: add \`module: import.meta.url\` to defineActor(...) so workers can load it`,
+      );
     }
     let ns: Record<string, unknown>;
     try {
@@ -381,7 +424,9 @@ export class ActorSystem {
         return loc;
       }
     }
-    throw new ActorLoadError(`the definition given to spawn is not exported by ${def.module}; export it (export const X = defineActor(...)) so workers can find it`);
+    throw new ActorLoadError(
+      `the definition given to spawn is not exported by ${def.module}; export it (export const X = defineActor(...)) so workers can find it`,
+    );
   }
 
   /**
@@ -414,13 +459,27 @@ export class ActorSystem {
   private onWorkerEvent(e: WorkerEvent): void {
     const events = this.lifecycle.hostEvents;
     switch (e.e) {
-      case 'started': events.started(e.ref, e.parent, e.restart); break;
-      case 'stopped': events.stopped(e.ref, e.incarnation); break;
-      case 'crashed': events.crashed(e.ref, deserializeError(e.error), e.during, e.messageType, e.incarnation); break;
-      case 'dead': events.deadLetter(e.letter); break;
-      case 'log': this.log(e.record); break;
-      case 'stats': this.emitStats(e); break;
-      case 'trace': this.events.emit('messages', e.window); break;
+      case 'started':
+        events.started(e.ref, e.parent, e.restart);
+        break;
+      case 'stopped':
+        events.stopped(e.ref, e.incarnation);
+        break;
+      case 'crashed':
+        events.crashed(e.ref, deserializeError(e.error), e.during, e.messageType, e.incarnation);
+        break;
+      case 'dead':
+        events.deadLetter(e.letter);
+        break;
+      case 'log':
+        this.log(e.record);
+        break;
+      case 'stats':
+        this.emitStats(e);
+        break;
+      case 'trace':
+        this.events.emit('messages', e.window);
+        break;
     }
   }
 
@@ -513,7 +572,13 @@ export class ActorSystem {
     this.assertRunning('listener');
     if (typeof handler !== 'function') throw new InvalidOptionError('listener: handler must be a function');
     if (this.lifecycle.directory.taken(name)) throw new DuplicateNameError(`listener: an actor named "${name}" is already running`);
-    const def = defineActor<null, M>({ label: `listener ${name}`, init: () => null, receive: (_s, m, ctx) => { handler(m, ctx.sender); } });
+    const def = defineActor<null, M>({
+      label: `listener ${name}`,
+      init: () => null,
+      receive: (_s, m, ctx) => {
+        handler(m, ctx.sender);
+      },
+    });
     const ref = this.host.spawn(def, { name });
     this.lifecycle.register(ref, null, null, null, 0);
     return ref;
@@ -593,8 +658,9 @@ export class ActorSystem {
     if (ref.node === SYSTEM_NODE) {
       let project: ((state: unknown) => unknown) | undefined;
       if (projection) {
-        const fn = (await import(projection.module) as Record<string, unknown>)[projection.exportName];
-        if (typeof fn !== 'function') throw new ActorLoadError(`module ${projection.module} exports no function "${projection.exportName}" to project inspected states with`);
+        const fn = ((await import(projection.module)) as Record<string, unknown>)[projection.exportName];
+        if (typeof fn !== 'function')
+          throw new ActorLoadError(`module ${projection.module} exports no function "${projection.exportName}" to project inspected states with`);
         project = fn as (state: unknown) => unknown;
       }
       snap = this.host.inspect(ref.id, project);
@@ -641,7 +707,8 @@ export class ActorSystem {
   async failWorker(node: number, kind: WorkerFault | 'terminate'): Promise<void> {
     if (!this.pool?.has(node)) throw new InvalidOptionError(`failWorker: no worker node ${node}`);
     if (kind === 'terminate') return this.pool.kill(node);
-    if (kind !== 'exit' && kind !== 'uncaught' && kind !== 'hang') throw new InvalidOptionError(`failWorker: kind must be terminate, exit, uncaught or hang, got ${JSON.stringify(kind)}`);
+    if (kind !== 'exit' && kind !== 'uncaught' && kind !== 'hang')
+      throw new InvalidOptionError(`failWorker: kind must be terminate, exit, uncaught or hang, got ${JSON.stringify(kind)}`);
     const w = this.pool.get(node);
     if (!w) return;
     try {
@@ -728,7 +795,9 @@ export class ActorSystem {
     });
     this.lastProcessed.set(s.node, { time: now, delivered: s.delivered, perActor });
     const report: StatsReport = {
-      time: now, node: s.node, actors,
+      time: now,
+      node: s.node,
+      actors,
       messagesPerSecond: dt > 0 && last ? Math.max(0, (s.delivered - last.delivered) / dt) : 0,
     };
     this.events.emit('stats', report);
@@ -762,8 +831,15 @@ export class ActorSystem {
       this.hostNetwork.stop();
       await this.root.shutdown();
       // Anything not under a supervisor (none, normally), newest first.
-      for (const rec of this.lifecycle.directory.inOrder().filter((r) => r.parent === null).reverse()) {
-        try { await this.lifecycle.stopNow(rec.ref); } catch { /* its worker is gone */ }
+      for (const rec of this.lifecycle.directory
+        .inOrder()
+        .filter((r) => r.parent === null)
+        .reverse()) {
+        try {
+          await this.lifecycle.stopNow(rec.ref);
+        } catch {
+          /* its worker is gone */
+        }
       }
       this.host.stopAll();
       await this.pool?.close();
@@ -793,13 +869,16 @@ function validateOptions(o: SystemOptions): void {
   if (o.statsIntervalMs !== undefined && !(Number.isInteger(o.statsIntervalMs) && o.statsIntervalMs >= 0)) {
     throw new InvalidOptionError(`option statsIntervalMs must be an integer >= 0, got ${String(o.statsIntervalMs)}`);
   }
-  if (o.logLevel !== undefined && !isLogLevel(o.logLevel)) throw new InvalidOptionError(`logLevel must be debug, info, warn, error or silent, got ${String(o.logLevel)}`);
+  if (o.logLevel !== undefined && !isLogLevel(o.logLevel))
+    throw new InvalidOptionError(`logLevel must be debug, info, warn, error or silent, got ${String(o.logLevel)}`);
   if (o.seed !== undefined && !Number.isInteger(o.seed)) throw new InvalidOptionError(`seed must be an integer, got ${String(o.seed)}`);
   if (o.supervision) checkSupervision(o.supervision, 'supervision');
   if (o.spareWorkers !== undefined && !(Number.isInteger(o.spareWorkers) && o.spareWorkers >= 0 && o.spareWorkers <= 64)) {
     throw new InvalidOptionError(`spareWorkers must be an integer within 0..64, got ${String(o.spareWorkers)}`);
   }
   const hb = o.heartbeat;
-  if (hb?.intervalMs !== undefined && !(Number.isInteger(hb.intervalMs) && hb.intervalMs >= 0)) throw new InvalidOptionError('heartbeat.intervalMs must be an integer >= 0 (0 turns heartbeats off)');
-  if (hb?.timeoutMs !== undefined && !(Number.isInteger(hb.timeoutMs) && hb.timeoutMs > 0)) throw new InvalidOptionError('heartbeat.timeoutMs must be a positive integer');
+  if (hb?.intervalMs !== undefined && !(Number.isInteger(hb.intervalMs) && hb.intervalMs >= 0))
+    throw new InvalidOptionError('heartbeat.intervalMs must be an integer >= 0 (0 turns heartbeats off)');
+  if (hb?.timeoutMs !== undefined && !(Number.isInteger(hb.timeoutMs) && hb.timeoutMs > 0))
+    throw new InvalidOptionError('heartbeat.timeoutMs must be a positive integer');
 }

@@ -13,7 +13,8 @@ export function assertPlainData(msg: unknown, depthLimit = 64): void {
   if (problem !== undefined) {
     throw new MessageEncodingError(
       `message "${messageType(msg)}" cannot be sent: ${problem}. Messages must be plain data ` +
-      `(objects, arrays, strings, numbers, booleans, null, bigint, Date, Map, Set, typed arrays)`);
+        `(objects, arrays, strings, numbers, booleans, null, bigint, Date, Map, Set, typed arrays)`,
+    );
   }
 }
 
@@ -47,7 +48,11 @@ function isPlain(v: unknown, depth: number): boolean {
 
 function findProblem(v: unknown, depth: number, path = 'message'): string | undefined {
   switch (typeof v) {
-    case 'string': case 'number': case 'boolean': case 'undefined': case 'bigint':
+    case 'string':
+    case 'number':
+    case 'boolean':
+    case 'undefined':
+    case 'bigint':
       return undefined;
     case 'function':
       return `${path} is a function`;

@@ -3,7 +3,20 @@ import type { ArenaTable } from './arena.js';
 import type { ActorRef } from './ref.js';
 
 /** Tags of {@link WireWriter.value}. */
-const enum V { Undefined, Null, False, True, Uint, NegInt, F64, Str, Arr, Obj, Bytes, Clone }
+const enum V {
+  Undefined,
+  Null,
+  False,
+  True,
+  Uint,
+  NegInt,
+  F64,
+  Str,
+  Arr,
+  Obj,
+  Bytes,
+  Clone,
+}
 /** Past this depth `value` hands the rest to structured clone (messages are depth-checked anyway). */
 const MAX_VALUE_DEPTH = 32;
 
@@ -38,12 +51,33 @@ export class WireWriter {
     this.view = new DataView(next.buffer);
   }
 
-  u8(v: number): void { this.ensure(1); this.buf[this.pos++] = v; }
-  u16(v: number): void { this.ensure(2); this.view.setUint16(this.pos, v, true); this.pos += 2; }
-  u32(v: number): void { this.ensure(4); this.view.setUint32(this.pos, v, true); this.pos += 4; }
-  i32(v: number): void { this.ensure(4); this.view.setInt32(this.pos, v, true); this.pos += 4; }
-  f64(v: number): void { this.ensure(8); this.view.setFloat64(this.pos, v, true); this.pos += 8; }
-  bool(v: boolean): void { this.u8(v ? 1 : 0); }
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v;
+  }
+  u16(v: number): void {
+    this.ensure(2);
+    this.view.setUint16(this.pos, v, true);
+    this.pos += 2;
+  }
+  u32(v: number): void {
+    this.ensure(4);
+    this.view.setUint32(this.pos, v, true);
+    this.pos += 4;
+  }
+  i32(v: number): void {
+    this.ensure(4);
+    this.view.setInt32(this.pos, v, true);
+    this.pos += 4;
+  }
+  f64(v: number): void {
+    this.ensure(8);
+    this.view.setFloat64(this.pos, v, true);
+    this.pos += 8;
+  }
+  bool(v: boolean): void {
+    this.u8(v ? 1 : 0);
+  }
 
   /** A non-negative safe integer in 1-8 bytes (LEB128). */
   uvar(v: number): void {
@@ -66,7 +100,10 @@ export class WireWriter {
       let ascii = true;
       for (let i = 0; i < n; i++) {
         const c = s.charCodeAt(i);
-        if (c > 0x7f) { ascii = false; break; }
+        if (c > 0x7f) {
+          ascii = false;
+          break;
+        }
         this.buf[this.pos++] = c;
       }
       if (ascii) return;
@@ -105,7 +142,9 @@ export class WireWriter {
   }
 
   /** Any JSON value (slower; for rare fields). */
-  json(v: unknown): void { this.string(JSON.stringify(v) ?? 'null'); }
+  json(v: unknown): void {
+    this.string(JSON.stringify(v) ?? 'null');
+  }
 
   /**
    * Any plain-data value, compactly: numbers, strings, booleans, null, undefined, arrays, plain
@@ -115,28 +154,56 @@ export class WireWriter {
    */
   value(v: unknown, depth = 0): void {
     switch (typeof v) {
-      case 'undefined': this.u8(V.Undefined); return;
-      case 'boolean': this.u8(v ? V.True : V.False); return;
-      case 'string': this.u8(V.Str); this.string(v); return;
+      case 'undefined':
+        this.u8(V.Undefined);
+        return;
+      case 'boolean':
+        this.u8(v ? V.True : V.False);
+        return;
+      case 'string':
+        this.u8(V.Str);
+        this.string(v);
+        return;
       case 'number':
         if (Number.isSafeInteger(v) && !Object.is(v, -0)) {
-          if (v >= 0) { this.u8(V.Uint); this.uvar(v); } else { this.u8(V.NegInt); this.uvar(-v); }
-        } else { this.u8(V.F64); this.f64(v); }
+          if (v >= 0) {
+            this.u8(V.Uint);
+            this.uvar(v);
+          } else {
+            this.u8(V.NegInt);
+            this.uvar(-v);
+          }
+        } else {
+          this.u8(V.F64);
+          this.f64(v);
+        }
         return;
       case 'object': {
-        if (v === null) { this.u8(V.Null); return; }
+        if (v === null) {
+          this.u8(V.Null);
+          return;
+        }
         if (depth < MAX_VALUE_DEPTH) {
           if (Array.isArray(v)) {
-            this.u8(V.Arr); this.uvar(v.length);
+            this.u8(V.Arr);
+            this.uvar(v.length);
             for (let i = 0; i < v.length; i++) this.value(v[i], depth + 1);
             return;
           }
-          if (v instanceof Uint8Array && v.constructor === Uint8Array) { this.u8(V.Bytes); this.bytes(v); return; }
+          if (v instanceof Uint8Array && v.constructor === Uint8Array) {
+            this.u8(V.Bytes);
+            this.bytes(v);
+            return;
+          }
           const proto = Object.getPrototypeOf(v);
           if (proto === Object.prototype || proto === null) {
             const keys = Object.keys(v);
-            this.u8(V.Obj); this.uvar(keys.length);
-            for (const k of keys) { this.string(k); this.value((v as Record<string, unknown>)[k], depth + 1); }
+            this.u8(V.Obj);
+            this.uvar(keys.length);
+            for (const k of keys) {
+              this.string(k);
+              this.value((v as Record<string, unknown>)[k], depth + 1);
+            }
             return;
           }
         }
@@ -197,14 +264,36 @@ export class WireReader {
     this.pos = pos;
   }
 
-  get remaining(): number { return this.buf.length - this.pos; }
+  get remaining(): number {
+    return this.buf.length - this.pos;
+  }
 
-  u8(): number { return this.buf[this.pos++]!; }
-  u16(): number { const v = this.view.getUint16(this.pos, true); this.pos += 2; return v; }
-  u32(): number { const v = this.view.getUint32(this.pos, true); this.pos += 4; return v; }
-  i32(): number { const v = this.view.getInt32(this.pos, true); this.pos += 4; return v; }
-  f64(): number { const v = this.view.getFloat64(this.pos, true); this.pos += 8; return v; }
-  bool(): boolean { return this.buf[this.pos++] !== 0; }
+  u8(): number {
+    return this.buf[this.pos++]!;
+  }
+  u16(): number {
+    const v = this.view.getUint16(this.pos, true);
+    this.pos += 2;
+    return v;
+  }
+  u32(): number {
+    const v = this.view.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+  i32(): number {
+    const v = this.view.getInt32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+  f64(): number {
+    const v = this.view.getFloat64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+  bool(): boolean {
+    return this.buf[this.pos++] !== 0;
+  }
 
   uvar(): number {
     let result = 0;
@@ -229,7 +318,10 @@ export class WireReader {
       let ascii = true;
       for (let i = start; i < start + n; i++) {
         const b = buf[i]!;
-        if (b > 0x7f) { ascii = false; break; }
+        if (b > 0x7f) {
+          ascii = false;
+          break;
+        }
         h = Math.imul(h ^ b, 0x01000193);
       }
       if (ascii) {
@@ -237,7 +329,11 @@ export class WireReader {
         const cached = stringCache[slot];
         if (cached !== undefined && cached.length === n) {
           let same = true;
-          for (let i = 0; i < n; i++) if (cached.charCodeAt(i) !== buf[start + i]) { same = false; break; }
+          for (let i = 0; i < n; i++)
+            if (cached.charCodeAt(i) !== buf[start + i]) {
+              same = false;
+              break;
+            }
           if (same) return cached;
         }
         const s = n === 0 ? '' : String.fromCharCode.apply(null, buf.subarray(start, start + n) as unknown as number[]);
@@ -263,7 +359,9 @@ export class WireReader {
     return this.resolveRef(node, id);
   }
 
-  json(): unknown { return JSON.parse(this.string()); }
+  json(): unknown {
+    return JSON.parse(this.string());
+  }
 
   /**
    * The bytes of a {@link WireWriter.bytes} without a copy where that is safe: a view into the
@@ -282,14 +380,22 @@ export class WireReader {
   /** What {@link WireWriter.value} wrote. */
   value(): unknown {
     switch (this.buf[this.pos++]) {
-      case V.Undefined: return undefined;
-      case V.Null: return null;
-      case V.False: return false;
-      case V.True: return true;
-      case V.Uint: return this.uvar();
-      case V.NegInt: return -this.uvar();
-      case V.F64: return this.f64();
-      case V.Str: return this.string();
+      case V.Undefined:
+        return undefined;
+      case V.Null:
+        return null;
+      case V.False:
+        return false;
+      case V.True:
+        return true;
+      case V.Uint:
+        return this.uvar();
+      case V.NegInt:
+        return -this.uvar();
+      case V.F64:
+        return this.f64();
+      case V.Str:
+        return this.string();
       case V.Arr: {
         const n = this.uvar();
         const a = new Array<unknown>(n);
@@ -306,14 +412,16 @@ export class WireReader {
         }
         return o;
       }
-      case V.Bytes: return this.bytes();
+      case V.Bytes:
+        return this.bytes();
       case V.Clone: {
         const n = this.uvar();
         const at = this.pos;
         this.pos += n;
         return deserialize(this.buf.subarray(at, at + n)); // deserialize copies out what it keeps
       }
-      default: throw new RangeError(`corrupt value tag at byte ${this.pos - 1}`);
+      default:
+        throw new RangeError(`corrupt value tag at byte ${this.pos - 1}`);
     }
   }
 }

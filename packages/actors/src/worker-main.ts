@@ -129,7 +129,6 @@ async function loadCodecSet(module: string, exportName: string): Promise<CodecSe
   return set;
 }
 
-
 function adopt(req: AdoptRequest): void {
   if (host) throw new Error(`this worker is already node ${node}`);
   node = req.node;
@@ -225,9 +224,7 @@ const control: WorkerControl = {
     }
     const def = await loadDefinition(req.module, req.exportName);
     const options = { name: req.name, args: req.args, storage: req.storage };
-    const ref = req.id === undefined
-      ? h.spawn(def, options, null, undefined, req.incarnation)
-      : h.replace(req.id, def, options, req.incarnation);
+    const ref = req.id === undefined ? h.spawn(def, options, null, undefined, req.incarnation) : h.replace(req.id, def, options, req.incarnation);
     directory.set(refKey(ref.node, ref.id), ref);
     h.flushNow();
     return { id: ref.id };
@@ -252,7 +249,10 @@ const control: WorkerControl = {
     setImmediate(() => {
       if (kind === 'exit') process.exit(70);
       if (kind === 'uncaught') throw new Error(`injected uncaught error in worker ${node}`);
-      if (kind === 'hang') for (;;) { /* stuck on purpose: only heartbeats can tell */ }
+      if (kind === 'hang')
+        for (;;) {
+          /* stuck on purpose: only heartbeats can tell */
+        }
     });
   },
   async inspect(id, projection) {
@@ -262,7 +262,11 @@ const control: WorkerControl = {
     let state: unknown;
     // v8's serializer, not structuredClone: it copies byte views of shared memory (arena values)
     // instead of sharing them with a thread that holds no reference to their blocks.
-    try { state = deserialize(serialize(v.state)); } catch { state = '<state is not cloneable>'; }
+    try {
+      state = deserialize(serialize(v.state));
+    } catch {
+      state = '<state is not cloneable>';
+    }
     return { ...v, state };
   },
   stats() {

@@ -45,7 +45,11 @@ export function detectWorkerLoader(): string | null {
   return null;
 }
 
-interface PendingCall { what: string; reject(e: unknown): void; timer: NodeJS.Timeout }
+interface PendingCall {
+  what: string;
+  reject(e: unknown): void;
+  timer: NodeJS.Timeout;
+}
 
 /** How the main thread tells a stuck worker (an endless loop) from a busy one. */
 export interface HeartbeatOptions {
@@ -86,16 +90,27 @@ export class WorkerNode {
   private lastBeat = 0;
   private unresponsive = '';
 
-  constructor(boot: Omit<WorkerBoot, 'controlPort' | 'heartbeatPort'>, loader: string | null, private readonly heartbeat: HeartbeatOptions) {
+  constructor(
+    boot: Omit<WorkerBoot, 'controlPort' | 'heartbeatPort'>,
+    loader: string | null,
+    private readonly heartbeat: HeartbeatOptions,
+  ) {
     const control = new MessageChannel();
     const beat = new MessageChannel();
     this.controlPort = control.port1;
     this.heartbeatPort = beat.port1;
     const data: WorkerBoot & { entry: string; loader: string | null } = {
-      ...boot, controlPort: control.port2, heartbeatPort: beat.port2, entry: entryUrl, loader,
+      ...boot,
+      controlPort: control.port2,
+      heartbeatPort: beat.port2,
+      entry: entryUrl,
+      loader,
     };
     this.worker = new Worker(BOOTSTRAP, {
-      eval: true, workerData: data, transferList: [control.port2, beat.port2], name: 'synod-worker',
+      eval: true,
+      workerData: data,
+      transferList: [control.port2, beat.port2],
+      name: 'synod-worker',
     });
     this.control = Comlink.wrap<WorkerControl>(nodeEndpoint(control.port1));
     let lastError: Error | undefined;
@@ -127,7 +142,10 @@ export class WorkerNode {
    * thread (with rings: its doorbell and its ends of the rings with the main thread).
    */
   async adopt(
-    node: number, storeName: string, sharedBuffer: SharedArrayBuffer | undefined, timeoutMs: number,
+    node: number,
+    storeName: string,
+    sharedBuffer: SharedArrayBuffer | undefined,
+    timeoutMs: number,
     rings?: { doorbell: SharedArrayBuffer; mainRings: RingEnds; arena: ArenaRef | null; arenas: ArenaRef[] },
     sharedSnapshotBuffer?: SharedArrayBuffer,
   ): Promise<MessagePort> {
@@ -135,10 +153,27 @@ export class WorkerNode {
     this.node = node;
     this.doorbell = rings?.doorbell ?? null;
     this.arena = rings?.arena ?? null;
-    await this.call(`adopt as node ${node}`, (c) => c.adopt(Comlink.transfer({
-      node, storeName, sharedBuffer, sharedSnapshotBuffer, mainPort: port2, doorbell: rings?.doorbell, mainRings: rings?.mainRings,
-      arena: rings?.arena ?? undefined, arenas: rings?.arenas,
-    }, [port2 as any])), timeoutMs);
+    await this.call(
+      `adopt as node ${node}`,
+      (c) =>
+        c.adopt(
+          Comlink.transfer(
+            {
+              node,
+              storeName,
+              sharedBuffer,
+              sharedSnapshotBuffer,
+              mainPort: port2,
+              doorbell: rings?.doorbell,
+              mainRings: rings?.mainRings,
+              arena: rings?.arena ?? undefined,
+              arenas: rings?.arenas,
+            },
+            [port2 as any],
+          ),
+        ),
+      timeoutMs,
+    );
     this.mainPort = port1;
     return port1;
   }
@@ -151,7 +186,9 @@ export class WorkerNode {
     const { intervalMs, timeoutMs } = this.heartbeat;
     if (intervalMs <= 0) return;
     this.lastBeat = performance.now();
-    this.heartbeatPort.on('message', () => { this.lastBeat = performance.now(); });
+    this.heartbeatPort.on('message', () => {
+      this.lastBeat = performance.now();
+    });
     this.heartbeatPort.unref();
     this.heartbeatTimer = setInterval(() => {
       if (this.exited) return;
@@ -182,8 +219,18 @@ export class WorkerNode {
       };
       this.pending.add(entry);
       Promise.resolve(fn(this.control)).then(
-        (v) => { if (this.pending.delete(entry)) { clearTimeout(entry.timer); resolve(v as T); } },
-        (e) => { if (this.pending.delete(entry)) { clearTimeout(entry.timer); reject(e); } },
+        (v) => {
+          if (this.pending.delete(entry)) {
+            clearTimeout(entry.timer);
+            resolve(v as T);
+          }
+        },
+        (e) => {
+          if (this.pending.delete(entry)) {
+            clearTimeout(entry.timer);
+            reject(e);
+          }
+        },
       );
     });
   }
@@ -210,7 +257,9 @@ export class WorkerNode {
     this.onExit(code, reason);
   }
 
-  get gone(): boolean { return this.exited; }
+  get gone(): boolean {
+    return this.exited;
+  }
 
   /** Ends the worker now; resolves when it has exited. */
   async terminate(): Promise<void> {

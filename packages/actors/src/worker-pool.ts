@@ -105,7 +105,9 @@ export class WorkerPool {
     if (!slot) return Promise.reject(new Error(`no worker slot ${node}`));
     if (slot.worker && !slot.worker.gone) return Promise.resolve(slot.worker);
     if (!slot.starting) {
-      slot.starting = this.boot(slot).finally(() => { slot.starting = null; });
+      slot.starting = this.boot(slot).finally(() => {
+        slot.starting = null;
+      });
     }
     return slot.starting;
   }
@@ -150,15 +152,19 @@ export class WorkerPool {
 
   private newWorker(): WorkerNode {
     const c = this.cfg;
-    return new WorkerNode({
-      seed: c.seed,
-      limits: c.limits,
-      logLevel: c.logLevel,
-      statsIntervalMs: c.statsIntervalMs,
-      storage: c.storage,
-      mesh: c.mesh,
-      watchVia: c.watchVia,
-    }, c.loader, c.heartbeat);
+    return new WorkerNode(
+      {
+        seed: c.seed,
+        limits: c.limits,
+        logLevel: c.logLevel,
+        statsIntervalMs: c.statsIntervalMs,
+        storage: c.storage,
+        mesh: c.mesh,
+        watchVia: c.watchVia,
+      },
+      c.loader,
+      c.heartbeat,
+    );
   }
 
   /** Keeps `spareWorkers` booted workers waiting (started in the background). */
@@ -186,7 +192,9 @@ export class WorkerPool {
     if (this.closed) throw new Error('the worker pool is closed');
     const c = this.cfg;
     const node = this.takeWorker();
-    node.onMessage = (m) => { if (m.t === 'events') c.onEvents(m.events); };
+    node.onMessage = (m) => {
+      if (m.t === 'events') c.onEvents(m.events);
+    };
     let adopted = false;
     node.onExit = (code, reason) => {
       if (!adopted) return;
@@ -210,11 +218,21 @@ export class WorkerPool {
     const arenas: ArenaRef[] = [];
     if (c.mainArena) arenas.push(c.mainArena);
     for (const w of this.live()) if (w.arena) arenas.push(w.arena);
-    const mainPort = await node.adopt(slot.node, slot.storeName, this.sharedBufferFor(slot.storeName), timeout,
-      rings && doorbell ? {
-        doorbell, arena, arenas,
-        mainRings: { out: rings.up, in: rings.down, peerDoorbell: c.mainDoorbell!, peerArena: c.mainArena ?? undefined },
-      } : undefined, this.snapshotBufferFor(slot.storeName));
+    const mainPort = await node.adopt(
+      slot.node,
+      slot.storeName,
+      this.sharedBufferFor(slot.storeName),
+      timeout,
+      rings && doorbell
+        ? {
+            doorbell,
+            arena,
+            arenas,
+            mainRings: { out: rings.up, in: rings.down, peerDoorbell: c.mainDoorbell!, peerArena: c.mainArena ?? undefined },
+          }
+        : undefined,
+      this.snapshotBufferFor(slot.storeName),
+    );
     adopted = true;
     // Codecs first: nothing may reach this worker encoded with tags it cannot read.
     for (const { set, exportName, base } of c.codecSets()) {
@@ -227,7 +245,11 @@ export class WorkerPool {
     const net = c.network();
     if (net.isolated.length > 0 || net.trace !== null) await node.call('network', (ctl) => ctl.network(net), timeout);
     slot.worker = node;
-    c.transport.connect(slot.node, mainPort, rings && doorbell ? { out: rings.down, in: rings.up, peerDoorbell: doorbell, peerArena: arena ?? undefined } : undefined);
+    c.transport.connect(
+      slot.node,
+      mainPort,
+      rings && doorbell ? { out: rings.down, in: rings.up, peerDoorbell: doorbell, peerArena: arena ?? undefined } : undefined,
+    );
     // Join the mesh: a direct link to every other live worker.
     const joins: Promise<void>[] = [];
     for (const other of this.live()) {
@@ -264,7 +286,15 @@ export class WorkerPool {
   /** Applies partition and trace settings on every live worker. */
   async broadcastNetwork(settings: NetworkSettings): Promise<void> {
     const t = this.cfg.controlTimeoutMs;
-    await Promise.all(this.live().map((w) => w.call('network', (c) => c.network(settings), t).catch(() => { /* it died: it gets them when it rejoins */ })));
+    await Promise.all(
+      this.live().map((w) =>
+        w
+          .call('network', (c) => c.network(settings), t)
+          .catch(() => {
+            /* it died: it gets them when it rejoins */
+          }),
+      ),
+    );
   }
 
   broadcastDirectory(add: ActorRef<any>[], remove: ActorRef<any>[]): void {
@@ -282,14 +312,20 @@ export class WorkerPool {
     this.closed = true;
     await Promise.all(this.spares.splice(0).map((w) => w.terminate()));
     const t = this.cfg.controlTimeoutMs;
-    await Promise.all([...this.slots.values()].map(async (s) => {
-      const pending = s.starting;
-      if (pending) await pending.catch(() => {});
-      const w = s.worker;
-      if (!w || w.gone) return;
-      try { await w.call('shutdown', (c) => c.shutdown(), t); } catch { /* terminate below */ }
-      await w.terminate();
-    }));
+    await Promise.all(
+      [...this.slots.values()].map(async (s) => {
+        const pending = s.starting;
+        if (pending) await pending.catch(() => {});
+        const w = s.worker;
+        if (!w || w.gone) return;
+        try {
+          await w.call('shutdown', (c) => c.shutdown(), t);
+        } catch {
+          /* terminate below */
+        }
+        await w.terminate();
+      }),
+    );
     releaseAbandonedLocks(this.cfg.storage, this.sharedBuffers); // file locks of workers that died and stayed dead
   }
 }

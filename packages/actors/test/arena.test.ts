@@ -35,8 +35,10 @@ test('the allocator splits and merges blocks, refuses when full, and takes back 
   await w.terminate();
   alloc.reclaim();
   assert.is(alloc.usedBytes, 0, 'all freed');
-  assert.ok(alloc.alloc(16 * 1024) >= 0 && alloc.alloc(16 * 1024) >= 0 && alloc.alloc(16 * 1024) >= 0 && alloc.alloc(16 * 1024) >= 0,
-    'and merged back: four quarter-size blocks fit again');
+  assert.ok(
+    alloc.alloc(16 * 1024) >= 0 && alloc.alloc(16 * 1024) >= 0 && alloc.alloc(16 * 1024) >= 0 && alloc.alloc(16 * 1024) >= 0,
+    'and merged back: four quarter-size blocks fit again',
+  );
 });
 
 async function hostStats(sys: ActorSystem, node: number): Promise<HostStats> {
@@ -62,16 +64,22 @@ test('a large value is placed in an arena once and forwarded by reference: every
     assert.equal([rc.got, rc.shared, rc.damaged], [20, 20, []], 'c got views, intact');
     const sa = (await hostStats(sys, a.node)).transport!.arena!;
     const sb = (await hostStats(sys, b.node)).transport!.arena!;
-    assert.is(sa.placed, 20, 'copied once, into the sender\'s arena');
+    assert.is(sa.placed, 20, "copied once, into the sender's arena");
     assert.is(sb.forwarded, 20, 'passed on by reference');
     assert.is(sb.placed, 0, 'and not copied again');
-  } finally { await sys.shutdown(); }
+  } finally {
+    await sys.shutdown();
+  }
 });
 
 test('arena memory is reused only once nothing holds it: kept values stay intact while many more pass, and all is reclaimed when dropped', async () => {
   // A small arena (1 MiB, 64 KiB values: 16 at most at once) pushed through 400 values.
   const sys = await ActorSystem.start({
-    mode: 'workers', statsIntervalMs: 0, codecs: [bytesCodecs], transport: 'rings', rings: { arenaBytes: 1024 * 1024 },
+    mode: 'workers',
+    statsIntervalMs: 0,
+    codecs: [bytesCodecs],
+    transport: 'rings',
+    rings: { arenaBytes: 1024 * 1024 },
   });
   try {
     const a = await sys.spawn(BlobActor, { name: 'a' });
@@ -97,7 +105,9 @@ test('arena memory is reused only once nothing holds it: kept values stay intact
       used = (await hostStats(sys, a.node)).transport!.arena!.usedBytes;
     }
     assert.is(used, 0, 'nothing left in use');
-  } finally { await sys.shutdown(); }
+  } finally {
+    await sys.shutdown();
+  }
 });
 
 test.run();

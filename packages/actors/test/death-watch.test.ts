@@ -55,7 +55,9 @@ for (const mode of ['embedded', 'workers'] as const) {
       // Once each: nothing more came.
       await new Promise((r) => setTimeout(r, 50));
       assert.is((await sys.ask(w, { type: 'seen' })).length, 3);
-    } finally { await sys.shutdown(); }
+    } finally {
+      await sys.shutdown();
+    }
   });
 
   t('unwatch: no notice; a restarted watcher loses its watches', async () => {
@@ -70,14 +72,19 @@ for (const mode of ['embedded', 'workers'] as const) {
       assert.equal(await sys.ask(w, { type: 'seen' }), []);
       await sys.stop(a);
       await sys.stop(b);
-      const seen = await until('b\'s notice', async () => {
+      const seen = await until("b's notice", async () => {
         const s = await sys.ask(w, { type: 'seen' });
         return s.length >= 1 ? s : undefined;
       });
       await new Promise((r) => setTimeout(r, 50));
-      assert.equal((await sys.ask(w, { type: 'seen' })).map((n: Terminated) => n.ref.name), ['b']);
+      assert.equal(
+        (await sys.ask(w, { type: 'seen' })).map((n: Terminated) => n.ref.name),
+        ['b'],
+      );
       assert.is(seen[0]!.reason, 'stopped');
-    } finally { await sys.shutdown(); }
+    } finally {
+      await sys.shutdown();
+    }
   });
 
   t('system.watch from outside: once, and cancellable', async () => {
@@ -91,10 +98,15 @@ for (const mode of ['embedded', 'workers'] as const) {
       cancel();
       await sys.stop(a);
       await sys.stop(b);
-      await until('a\'s notice', () => (heard.length >= 1 ? true : undefined));
+      await until("a's notice", () => (heard.length >= 1 ? true : undefined));
       await new Promise((r) => setTimeout(r, 50));
-      assert.equal(heard.map((n) => [n.ref.name, n.reason]), [['a', 'stopped']]);
-    } finally { await sys.shutdown(); }
+      assert.equal(
+        heard.map((n) => [n.ref.name, n.reason]),
+        [['a', 'stopped']],
+      );
+    } finally {
+      await sys.shutdown();
+    }
   });
 
   t.run();
@@ -120,7 +132,9 @@ for (const mode of ['embedded', 'workers'] as const) {
       assert.ok(seen[0]!.detail?.includes(`node ${gone.node}`));
       assert.is(await sys.ask(back, { type: 'ping' }), 'pong');
       assert.is((await sys.ask(w, { type: 'seen' })).length, 1);
-    } finally { await sys.shutdown(); }
+    } finally {
+      await sys.shutdown();
+    }
   });
   t.run();
 }
@@ -145,7 +159,11 @@ for (const mode of ['embedded', 'workers'] as const) {
       return { seen: seen.map((n) => [n.ref.name, n.reason]).sort(), fingerprint: sim.fingerprint, w: w as ActorRef<any> };
     };
     const a = await run();
-    assert.equal(a.seen, [['failed', 'failed'], ['lost', 'node-lost'], ['stopped', 'stopped']]);
+    assert.equal(a.seen, [
+      ['failed', 'failed'],
+      ['lost', 'node-lost'],
+      ['stopped', 'stopped'],
+    ]);
     const b = await run();
     assert.is(b.fingerprint, a.fingerprint);
   });

@@ -5,9 +5,7 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  AbortedError, ActorInitError, ActorLoadError, ActorSystem, InvalidOptionError, NodeLostError, SynodError, isSynodError,
-} from '@synod/actors';
+import { AbortedError, ActorInitError, ActorLoadError, ActorSystem, InvalidOptionError, NodeLostError, SynodError, isSynodError } from '@synod/actors';
 import { Target, Watcher } from './fixtures/watcher.ts';
 
 for (const mode of ['embedded', 'workers'] as const) {
@@ -17,14 +15,19 @@ for (const mode of ['embedded', 'workers'] as const) {
   t('a spawn whose init throws: ActorInitError with the thrown error, of its class, as its cause', async () => {
     const sys = await start();
     try {
-      const e = await sys.spawn(Target, { name: 'bad', args: { failInit: true } }).then(() => null, (x: unknown) => x);
+      const e = await sys.spawn(Target, { name: 'bad', args: { failInit: true } }).then(
+        () => null,
+        (x: unknown) => x,
+      );
       assert.ok(e instanceof ActorInitError, String(e));
       assert.is((e as ActorInitError).code, 'actor-init');
       const cause = (e as Error).cause;
       assert.ok(cause instanceof InvalidOptionError, `cause: ${String(cause)}`);
       assert.is((cause as InvalidOptionError).code, 'invalid-option');
       assert.ok(isSynodError(cause, 'invalid-option'));
-    } finally { await sys.shutdown(); }
+    } finally {
+      await sys.shutdown();
+    }
   });
 
   t('a crash event carries the thrown error as an instance of its class', async () => {
@@ -33,7 +36,12 @@ for (const mode of ['embedded', 'workers'] as const) {
       const a = await sys.spawn(Target, { name: 'a', restart: 'temporary' });
       const b = await sys.spawn(Target, { name: 'b', restart: 'temporary' });
       const crashed = new Map<string, Error>();
-      const both = new Promise<void>((r) => sys.events.on('actor:crashed', (e) => { crashed.set(e.ref.name, e.error); if (crashed.size === 2) r(); }));
+      const both = new Promise<void>((r) =>
+        sys.events.on('actor:crashed', (e) => {
+          crashed.set(e.ref.name, e.error);
+          if (crashed.size === 2) r();
+        }),
+      );
       sys.send(a, { type: 'boom-registered' });
       sys.send(b, { type: 'boom' });
       await both;
@@ -45,7 +53,9 @@ for (const mode of ['embedded', 'workers'] as const) {
       assert.ok(eb instanceof Error);
       assert.not.ok(eb instanceof SynodError);
       assert.is(eb.message, 'boom on purpose');
-    } finally { await sys.shutdown(); }
+    } finally {
+      await sys.shutdown();
+    }
   });
 
   t('AbortSignal: an ask and an enqueue stop waiting; an aborted signal refuses at once', async () => {
@@ -56,17 +66,28 @@ for (const mode of ['embedded', 'workers'] as const) {
       // `unwatch` is never answered: the ask waits until its signal fires.
       const pending = sys.ask(w, { type: 'unwatch', ref: w }, { timeoutMs: 60_000, signal: ctl.signal });
       ctl.abort(new Error('the caller gave up'));
-      const e = await pending.then(() => null, (x: unknown) => x);
+      const e = await pending.then(
+        () => null,
+        (x: unknown) => x,
+      );
       assert.ok(e instanceof AbortedError, String(e));
       assert.is((e as AbortedError).code, 'aborted');
       assert.is(((e as Error).cause as Error).message, 'the caller gave up');
-      const e2 = await sys.ask(w, { type: 'seen' }, { signal: AbortSignal.abort() }).then(() => null, (x: unknown) => x);
+      const e2 = await sys.ask(w, { type: 'seen' }, { signal: AbortSignal.abort() }).then(
+        () => null,
+        (x: unknown) => x,
+      );
       assert.ok(e2 instanceof AbortedError);
-      const e3 = await sys.enqueue(w, { type: 'seen' }, { signal: AbortSignal.abort() }).then(() => null, (x: unknown) => x);
+      const e3 = await sys.enqueue(w, { type: 'seen' }, { signal: AbortSignal.abort() }).then(
+        () => null,
+        (x: unknown) => x,
+      );
       assert.ok(e3 instanceof AbortedError);
       // The system still answers.
       assert.equal(await sys.ask(w, { type: 'seen' }), []);
-    } finally { await sys.shutdown(); }
+    } finally {
+      await sys.shutdown();
+    }
   });
 
   t.run();
@@ -78,8 +99,10 @@ for (const mode of ['embedded', 'workers'] as const) {
     const sys = await ActorSystem.start({ mode: 'workers', statsIntervalMs: 0, logLevel: 'silent' });
     try {
       const a = await sys.spawn(Target, { name: 'a', restart: 'temporary' });
-      const e = await sys.inspect(a, { project: { module: new URL('./fixtures/no-such-module.ts', import.meta.url).href, exportName: 'x' } })
-        .then(() => null, (x: unknown) => x);
+      const e = await sys.inspect(a, { project: { module: new URL('./fixtures/no-such-module.ts', import.meta.url).href, exportName: 'x' } }).then(
+        () => null,
+        (x: unknown) => x,
+      );
       assert.ok(e instanceof ActorLoadError, String(e));
       assert.is((e as ActorLoadError).code, 'actor-load');
       const lost = new Promise<Error>((r) => sys.events.once('actor:crashed', (ev) => r(ev.error)));
@@ -88,7 +111,9 @@ for (const mode of ['embedded', 'workers'] as const) {
       assert.ok(err instanceof NodeLostError, String(err));
       assert.is((err as NodeLostError).node, a.node);
       assert.is((err as NodeLostError).code, 'node-lost');
-    } finally { await sys.shutdown(); }
+    } finally {
+      await sys.shutdown();
+    }
   });
   t.run();
 }

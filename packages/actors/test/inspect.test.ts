@@ -25,7 +25,9 @@ test('a projection reads the live state in the worker and returns only its resul
       assert.instance(e, ActorLoadError);
       assert.match((e as Error).message, /notAFunction/);
     }
-  } finally { await sys.shutdown(); }
+  } finally {
+    await sys.shutdown();
+  }
 });
 
 test('embedded mode projects on the calling thread', async () => {
@@ -35,7 +37,9 @@ test('embedded mode projects on the calling thread', async () => {
     sys.send(rec, { type: 'n' });
     await sys.ask(rec, { type: 'dump' });
     assert.is((await sys.inspect(rec, { project: { module: projections, exportName: 'gotCount' } })).state, 1);
-  } finally { await sys.shutdown(); }
+  } finally {
+    await sys.shutdown();
+  }
 });
 
 test.run();

@@ -45,7 +45,9 @@ test('traceMessages: windows aligned on the clock hold the messages actors sent,
     sys.send(sender, { type: 'burst', to: rec, count: 10, tag: 'y' });
     await new Promise((r) => setTimeout(r, 150));
     assert.is(windows.length, count, 'no windows after turning it off');
-  } finally { await sys.shutdown(); }
+  } finally {
+    await sys.shutdown();
+  }
 });
 
 test('isolate cuts a worker off both ways (dead letters), keeps it cut across a restart of its worker, and heal ends it', async () => {
@@ -65,7 +67,9 @@ test('isolate cuts a worker off both ways (dead letters), keeps it cut across a 
     try {
       await sys.ask(rec, { type: 'dump' }, { timeoutMs: 200 });
       assert.unreachable('the ask should time out');
-    } catch (e) { assert.instance(e, AskTimeoutError); }
+    } catch (e) {
+      assert.instance(e, AskTimeoutError);
+    }
 
     // A restarted worker of an isolated node stays isolated.
     const restarted = new Promise<void>((r) => sys.events.once('actor:restarted', () => r()));
@@ -80,17 +84,34 @@ test('isolate cuts a worker off both ways (dead letters), keeps it cut across a 
     sys.send(sender, { type: 'burst', to: rec, count: 2, tag: 'healed' });
     await until('healed messages arrive', async () => (await sys.ask<{ tag: string }[]>(rec, { type: 'dump' })).length === 2);
     const got = await sys.ask<{ tag: string }[]>(rec, { type: 'dump' });
-    assert.equal(got.map((g) => g.tag), ['healed', 'healed']);
-  } finally { await sys.shutdown(); }
+    assert.equal(
+      got.map((g) => g.tag),
+      ['healed', 'healed'],
+    );
+  } finally {
+    await sys.shutdown();
+  }
 });
 
 test('isolate refuses a node that is not a worker', async () => {
   const sys = await ActorSystem.start({ mode: 'workers', statsIntervalMs: 0, logLevel: 'silent' });
   try {
     await sys.spawn(Recorder, { name: 'rec' });
-    try { await sys.isolate(0); assert.unreachable(); } catch (e) { assert.match((e as Error).message, /no worker node 0/); }
-    try { await sys.traceMessages({ windowMs: 2000, periodMs: 1000 }); assert.unreachable(); } catch (e) { assert.match((e as Error).message, /windowMs/); }
-  } finally { await sys.shutdown(); }
+    try {
+      await sys.isolate(0);
+      assert.unreachable();
+    } catch (e) {
+      assert.match((e as Error).message, /no worker node 0/);
+    }
+    try {
+      await sys.traceMessages({ windowMs: 2000, periodMs: 1000 });
+      assert.unreachable();
+    } catch (e) {
+      assert.match((e as Error).message, /windowMs/);
+    }
+  } finally {
+    await sys.shutdown();
+  }
 });
 
 test.run();

@@ -7,8 +7,12 @@ import { ActorSystem, defineActor, type ActorContext, type ActorRef, type Replie
 import { Simulation } from '@synod/actors/sim';
 
 type CounterMsg = { type: 'inc'; by: number } | ({ type: 'get' } & Replies<number>) | ({ type: 'name' } & Replies<string>);
-interface Plain { type: 'ping' }
-interface Report extends Replies<{ max: number }> { type: 'report' }
+interface Plain {
+  type: 'ping';
+}
+interface Report extends Replies<{ max: number }> {
+  type: 'report';
+}
 
 const Counter = defineActor<{ n: number }, CounterMsg>({
   init: () => ({ n: 0 }),

@@ -18,8 +18,14 @@ import { Checker, Flooder, floodCodecs, type CheckerReport } from './fixtures/fl
 
 async function start(rings: Record<string, number>, logs: LogRecord[] = []): Promise<ActorSystem> {
   return ActorSystem.start({
-    mode: 'workers', statsIntervalMs: 0, codecs: [floodCodecs], transport: 'rings', rings,
-    mailboxCapacity: 1 << 20, logSink: (r) => logs.push(r), logLevel: 'warn',
+    mode: 'workers',
+    statsIntervalMs: 0,
+    codecs: [floodCodecs],
+    transport: 'rings',
+    rings,
+    mailboxCapacity: 1 << 20,
+    logSink: (r) => logs.push(r),
+    logLevel: 'warn',
   });
 }
 
@@ -42,12 +48,17 @@ test('a full ring is back-pressure: a fast sender and a slow receiver lose nothi
     assert.equal(r.problems, []);
     assert.is(r.received.flooder, count);
     assert.equal(dead, [], 'no dead letters');
-    assert.equal(logs.filter((l) => l.level === 'error'), []);
+    assert.equal(
+      logs.filter((l) => l.level === 'error'),
+      [],
+    );
     const t = (await sys.stats()).find((h) => h.node === flooder.node)!.transport!;
-    assert.ok(t.congestions > 0, 'the sender\'s backlog passed its bound, and the sender paused');
+    assert.ok(t.congestions > 0, "the sender's backlog passed its bound, and the sender paused");
     // Bounded: the bound, plus what the one turn that crossed it sent (500 items of ~40 bytes).
     assert.ok(t.peakBacklogBytes <= 8 * 1024 + 500 * 64, `peak backlog ${t.peakBacklogBytes} bytes`);
-  } finally { await sys.shutdown(); }
+  } finally {
+    await sys.shutdown();
+  }
 });
 
 test('a writer whose reader made room just before the writer went to sleep does not sleep (the reader rang no one)', () => {
@@ -56,8 +67,11 @@ test('a writer whose reader made room just before the writer went to sleep does 
   // writer's doorbell is a no-op), and only then does the writer announce its sleep. Its sleep
   // must find the answered request; a wait here would never end (a park has no timeout).
   const delivered: unknown[] = [];
-  const fakeHost = (node: number) => ({ node, deliver: (e: Envelope) => delivered.push(e.msg), deadLetter: () => assert.unreachable('no dead letters') }) as unknown as ActorHost;
-  const resolveRef = () => { throw new Error('no refs in these messages'); };
+  const fakeHost = (node: number) =>
+    ({ node, deliver: (e: Envelope) => delivered.push(e.msg), deadLetter: () => assert.unreachable('no dead letters') }) as unknown as ActorHost;
+  const resolveRef = () => {
+    throw new Error('no refs in these messages');
+  };
   const ring12 = createRing(4096);
   const ring21 = createRing(4096);
   const bell1 = createDoorbell();
@@ -75,7 +89,10 @@ test('a writer whose reader made room just before the writer went to sleep does 
     assert.not.ok(writer.hasWork(), 'nothing to do until the reader frees room');
     assert.ok(reader.poll(1_000) > 0); // frees room and rings the writer's doorbell, which is awake
     const bell = new Doorbell(bell1);
-    const sleep = bell.sleepAsync(() => writer.hasWork(), () => assert.unreachable('woken: the doorbell was rung after all'));
+    const sleep = bell.sleepAsync(
+      () => writer.hasWork(),
+      () => assert.unreachable('woken: the doorbell was rung after all'),
+    );
     if (sleep !== false) sleep.cancel();
     assert.is(sleep, false, 'the writer sees the answered request and goes on instead of waiting for a ring that came before its sleep');
     // And the writer's retries, each after the reader freed room, get everything through in order.
@@ -86,7 +103,10 @@ test('a writer whose reader made room just before the writer went to sleep does 
     }
     reader.poll(1_000);
     assert.is(writer.backlogBytes(), 0);
-    assert.equal(delivered.map((m) => (m as { seq: number }).seq), Array.from({ length: count }, (_, i) => i));
+    assert.equal(
+      delivered.map((m) => (m as { seq: number }).seq),
+      Array.from({ length: count }, (_, i) => i),
+    );
   } finally {
     writer.close();
     reader.close();
@@ -104,7 +124,9 @@ test('a record too large for the ring keeps its place among small ones', async (
     const r = await sys.ask<CheckerReport>(checker, { type: 'report' });
     assert.equal(r.problems, []);
     assert.is(r.received.flooder, 2_000);
-  } finally { await sys.shutdown(); }
+  } finally {
+    await sys.shutdown();
+  }
 });
 
 test('a sender killed mid-flood: the receiver gets only whole, intact items, and the restarted sender gets new rings that work', async () => {
@@ -126,7 +148,12 @@ test('a sender killed mid-flood: the receiver gets only whole, intact items, and
     // The supervisor restarted the flooder (same ref) in a new worker with new rings.
     let restarted = false;
     for (let i = 0; i < 200 && !restarted; i++) {
-      try { await sys.ask(flooder, { type: 'sent' }, { timeoutMs: 500 }); restarted = true; } catch { await new Promise((r) => setTimeout(r, 20)); }
+      try {
+        await sys.ask(flooder, { type: 'sent' }, { timeoutMs: 500 });
+        restarted = true;
+      } catch {
+        await new Promise((r) => setTimeout(r, 20));
+      }
     }
     assert.ok(restarted, 'the flooder is back');
     sys.send(checker, { type: 'reset' });
@@ -134,9 +161,15 @@ test('a sender killed mid-flood: the receiver gets only whole, intact items, and
     await sys.ask(checker, { type: 'wait-for', from: 'flooder', count: 3_000 }, { timeoutMs: 30_000 });
     const after = await sys.ask<CheckerReport>(checker, { type: 'report' });
     assert.equal(after.problems, []);
-    assert.is(after.received.flooder, 3_000, 'the new incarnation\'s items arrived in order from 0');
-    assert.equal(logs.filter((l) => l.level === 'error').map((l) => l.message), [], 'nothing failed to decode');
-  } finally { await sys.shutdown(); }
+    assert.is(after.received.flooder, 3_000, "the new incarnation's items arrived in order from 0");
+    assert.equal(
+      logs.filter((l) => l.level === 'error').map((l) => l.message),
+      [],
+      'nothing failed to decode',
+    );
+  } finally {
+    await sys.shutdown();
+  }
 });
 
 test.run();

@@ -33,7 +33,10 @@ test('a write cursor more than a ring ahead of the reader (corrupt, or a foreign
   const r = new RingReader(buf);
   // The write cursor is the first Int32 of the header: put it past the read cursor by more than the ring holds.
   Atomics.store(new Int32Array(buf, 0, 1), 0, 4096 + 8);
-  assert.throws(() => r.next(), (e: unknown) => e instanceof AssertionFailedError && (e as AssertionFailedError).code === 'assertion-failed');
+  assert.throws(
+    () => r.next(),
+    (e: unknown) => e instanceof AssertionFailedError && (e as AssertionFailedError).code === 'assertion-failed',
+  );
 });
 
 test('a record is read only once it is published, and several publish at once', () => {
@@ -157,7 +160,11 @@ test('records queued while the ring is full go in later as runs, whole and in or
   while (q.count > 0) {
     const bytes = q.runBytes(2048);
     const at = w.claimRun(bytes);
-    if (at < 0) { w.publish(); got.push(...readAll(r)); continue; }
+    if (at < 0) {
+      w.publish();
+      got.push(...readAll(r));
+      continue;
+    }
     w.data.set(q.run(bytes), at);
     q.drop(bytes);
   }

@@ -1,8 +1,16 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  ActorSystem, ActorInitError, ActorLoadError, ActorNotFoundError, AskTimeoutError, DuplicateNameError,
-  MessageEncodingError, SystemStoppedError, type DeadLetter, type ActorRef,
+  ActorSystem,
+  ActorInitError,
+  ActorLoadError,
+  ActorNotFoundError,
+  AskTimeoutError,
+  DuplicateNameError,
+  MessageEncodingError,
+  SystemStoppedError,
+  type DeadLetter,
+  type ActorRef,
 } from '@synod/actors';
 import { Counter } from './fixtures/counter.ts';
 import { Recorder, Sender, ThrowsInInit, hiddenDefinition, NoModule, Slow } from './fixtures/misc.ts';
@@ -34,7 +42,9 @@ for (const mode of modes) {
       sys.send(c, { type: 'inc', by: 1 });
       assert.is(await sys.ask(c, { type: 'get' }), 42);
       assert.equal(sys.lookup('c'), c);
-    } finally { await sys.shutdown(); }
+    } finally {
+      await sys.shutdown();
+    }
   });
 
   t('FIFO between two actors, and messages from actors to actors', async () => {
@@ -48,9 +58,15 @@ for (const mode of modes) {
       const got = await waitForDump(sys, rec, 1000);
       for (const tag of ['a', 'b']) {
         const seq = got.filter((m: any) => m.tag === tag).map((m: any) => m.i);
-        assert.equal(seq, Array.from({ length: 500 }, (_, i) => i), `order of ${tag}`);
+        assert.equal(
+          seq,
+          Array.from({ length: 500 }, (_, i) => i),
+          `order of ${tag}`,
+        );
       }
-    } finally { await sys.shutdown(); }
+    } finally {
+      await sys.shutdown();
+    }
   });
 
   t('ask timeout names the target, the message type and the timeout', async () => {
@@ -68,14 +84,16 @@ for (const mode of modes) {
         assert.match(msg, '50 ms');
       }
       // the same from inside an actor (ctx.ask)
-      const s = await sys.spawn(Sender, { name: 'asker' }, );
+      const s = await sys.spawn(Sender, { name: 'asker' });
       const report = await sys.spawn(Recorder, { name: 'report' });
       sys.send(s, { type: 'ask-other', to: quiet, timeoutMs: 30, reportTo: report });
       const [r] = await waitForDump(sys, report, 1);
       assert.is(r.type, 'err');
       assert.is(r.name, 'AskTimeoutError');
       assert.match(r.message, '"quiet"');
-    } finally { await sys.shutdown(); }
+    } finally {
+      await sys.shutdown();
+    }
   });
 
   t('ctx.ask resolves with the reply of another actor', async () => {
@@ -88,7 +106,9 @@ for (const mode of modes) {
       sys.send(s, { type: 'ask-other', to: rec, timeoutMs: 5000, reportTo: report });
       const [r] = await waitForDump(sys, report, 1);
       assert.equal(r, { type: 'ok', value: [{ type: 'x', v: 1 }] });
-    } finally { await sys.shutdown(); }
+    } finally {
+      await sys.shutdown();
+    }
   });
 
   t('timers fire once, can be replaced and cancelled', async () => {
@@ -107,7 +127,9 @@ for (const mode of modes) {
       await new Promise((r) => setTimeout(r, 30)); // b (10 ms) would have fired by now
       assert.equal(fired, ['c', 'a2']);
       assert.equal(await sys.ask(s, { type: 'fired-list' }), ['c', 'a2']);
-    } finally { await sys.shutdown(); }
+    } finally {
+      await sys.shutdown();
+    }
   });
 
   t('ctx.random is seeded: same seed and name give the same numbers', async () => {
@@ -116,7 +138,9 @@ for (const mode of modes) {
       try {
         const s = await sys.spawn(Sender, { name: 'dice' });
         return await sys.ask<number[]>(s, { type: 'rand' });
-      } finally { await sys.shutdown(); }
+      } finally {
+        await sys.shutdown();
+      }
     };
     const a = await draw(7);
     assert.equal(await draw(7), a);
@@ -138,7 +162,9 @@ for (const mode of modes) {
       await sys.stop(p);
       await waitFor(() => stopped.length === 2 || undefined, 'two stop events');
       assert.equal(new Set(stopped), new Set(['parent', 'parent/kid']));
-    } finally { await sys.shutdown(); }
+    } finally {
+      await sys.shutdown();
+    }
   });
 
   t('mailbox overflow drops the newest and reports a dead letter; enqueue waits for room', async () => {
@@ -159,7 +185,9 @@ for (const mode of modes) {
       await Promise.all(Array.from({ length: 30 }, () => sys.enqueue(slow, { type: 'work', ms: 1 }, { timeoutMs: 10_000 })));
       assert.is(await waitForCount(sys, slow, before + 30), before + 30);
       assert.is(dead.length, deadBefore);
-    } finally { await sys.shutdown(); }
+    } finally {
+      await sys.shutdown();
+    }
   });
 
   t('bad input gets a clear error and the system stays up', async () => {
@@ -167,26 +195,49 @@ for (const mode of modes) {
     try {
       const c = await sys.spawn(Counter, { name: 'ok' });
       // a message that is not plain data
-      assert.throws(() => sys.send(c, { type: 'inc', by: (() => 1) as any }), (e: Error) => e instanceof MessageEncodingError && /function/.test(e.message));
+      assert.throws(
+        () => sys.send(c, { type: 'inc', by: (() => 1) as any }),
+        (e: Error) => e instanceof MessageEncodingError && /function/.test(e.message),
+      );
       // an init that throws
-      try { await sys.spawn(ThrowsInInit, { name: 'bad-init' }); assert.unreachable(); } catch (e) {
-        assert.instance(e, ActorInitError); assert.match((e as Error).message, 'init refuses');
+      try {
+        await sys.spawn(ThrowsInInit, { name: 'bad-init' });
+        assert.unreachable();
+      } catch (e) {
+        assert.instance(e, ActorInitError);
+        assert.match((e as Error).message, 'init refuses');
       }
       // a duplicate name
-      try { await sys.spawn(Counter, { name: 'ok' }); assert.unreachable(); } catch (e) { assert.instance(e, DuplicateNameError); }
+      try {
+        await sys.spawn(Counter, { name: 'ok' });
+        assert.unreachable();
+      } catch (e) {
+        assert.instance(e, DuplicateNameError);
+      }
       if (mode === 'workers') {
         // a definition that is not exported, and one without a module
-        try { await sys.spawn(hiddenDefinition[0]!, { name: 'hidden' }); assert.unreachable(); } catch (e) {
-          assert.instance(e, ActorLoadError); assert.match((e as Error).message, 'not exported');
+        try {
+          await sys.spawn(hiddenDefinition[0]!, { name: 'hidden' });
+          assert.unreachable();
+        } catch (e) {
+          assert.instance(e, ActorLoadError);
+          assert.match((e as Error).message, 'not exported');
         }
-        try { await sys.spawn(NoModule, { name: 'nomodule' }); assert.unreachable(); } catch (e) {
-          assert.instance(e, ActorLoadError); assert.match((e as Error).message, 'import.meta.url');
+        try {
+          await sys.spawn(NoModule, { name: 'nomodule' });
+          assert.unreachable();
+        } catch (e) {
+          assert.instance(e, ActorLoadError);
+          assert.match((e as Error).message, 'import.meta.url');
         }
       }
       // an unknown or stopped target
       const gone = await sys.spawn(Counter, { name: 'gone' });
       await sys.stop(gone);
-      assert.throws(() => sys.send(gone, { type: 'inc' }), (e: Error) => e instanceof ActorNotFoundError && /"gone"/.test(e.message));
+      assert.throws(
+        () => sys.send(gone, { type: 'inc' }),
+        (e: Error) => e instanceof ActorNotFoundError && /"gone"/.test(e.message),
+      );
       // the good actor still works
       sys.send(c, { type: 'inc' });
       assert.is(await sys.ask(c, { type: 'get' }), 1);
@@ -198,10 +249,20 @@ for (const mode of modes) {
       await waitFor(() => crashes.length > 0 || undefined, 'crash event');
       assert.match(crashes[0]!, 'function');
       assert.is(await sys.ask(c, { type: 'get' }), 1);
-    } finally { await sys.shutdown(); }
+    } finally {
+      await sys.shutdown();
+    }
     // after shutdown
-    assert.throws(() => sys.send({ name: 'x', node: 0, id: 1 }, {}), (e: Error) => e instanceof SystemStoppedError);
-    try { await sys.spawn(Counter, { name: 'late' }); assert.unreachable(); } catch (e) { assert.instance(e, SystemStoppedError); }
+    assert.throws(
+      () => sys.send({ name: 'x', node: 0, id: 1 }, {}),
+      (e: Error) => e instanceof SystemStoppedError,
+    );
+    try {
+      await sys.spawn(Counter, { name: 'late' });
+      assert.unreachable();
+    } catch (e) {
+      assert.instance(e, SystemStoppedError);
+    }
   });
 
   t('shutdown stops actors in reverse start order and resolves when all are gone', async () => {
@@ -227,10 +288,15 @@ for (const mode of modes) {
         for (let i = 0; i < 100; i++) sys.send(c, { type: 'inc' });
         await new Promise((r) => setTimeout(r, 5));
       }
-      await waitFor(() => reports.some((r) => r.actors.some((a: any) => a.name === 'busy' && a.messagesPerSecond > 0)) || undefined, 'a stats report with a rate');
+      await waitFor(
+        () => reports.some((r) => r.actors.some((a: any) => a.name === 'busy' && a.messagesPerSecond > 0)) || undefined,
+        'a stats report with a rate',
+      );
       const a = reports.flatMap((r) => r.actors).find((x: any) => x.name === 'busy');
       assert.type(a.mailbox, 'number');
-    } finally { await sys.shutdown(); }
+    } finally {
+      await sys.shutdown();
+    }
   });
 
   t.run();
@@ -265,4 +331,3 @@ async function waitForCount(sys: ActorSystem, ref: ActorRef<any>, atLeast: numbe
     await new Promise((r) => setTimeout(r, 10));
   }
 }
-

@@ -24,7 +24,13 @@ test.after(() => pool.close());
 function failWith(r: CampaignResult): never {
   const text = r.firstFailure ? formatFailure(r.firstFailure) : 'no failure recorded';
   console.error(text);
-  throw new assert.Assertion({ message: `campaign "${r.scenario}" failed:\n${text}`, generated: false, operator: 'campaign', expects: 'no failure', actual: r.firstFailure?.seed });
+  throw new assert.Assertion({
+    message: `campaign "${r.scenario}" failed:\n${text}`,
+    generated: false,
+    operator: 'campaign',
+    expects: 'no failure',
+    actual: r.firstFailure?.seed,
+  });
 }
 
 function runReplay(command: string) {
@@ -47,11 +53,19 @@ test(`the planted bug (acknowledge before persisting) is caught within ${BUG_BOU
   const r = await pool.run({ scenario: lazyCounterScenario, seeds: BUG_BOUND, batchSize: 5 });
   assert.ok(r.firstFailure, `no failure within ${BUG_BOUND} seeds`);
   const f = r.firstFailure!;
-  console.log(formatFailure(f).split('\n').map((l) => `  | ${l}`).join('\n'));
+  console.log(
+    formatFailure(f)
+      .split('\n')
+      .map((l) => `  | ${l}`)
+      .join('\n'),
+  );
   assert.is(f.failure!.kind, 'invariant');
   assert.is(f.failure!.name, 'acknowledged increments are never lost');
   assert.ok(f.replay, 'the failure carries a replay command');
-  assert.match(f.replay!, /^node packages\/actors\/dist\/sim\/replay\.js --scenario packages\/actors\/dist\/sim\/examples\/counter\.js#lazyCounterScenario --seed \d+ --plan '/);
+  assert.match(
+    f.replay!,
+    /^node packages\/actors\/dist\/sim\/replay\.js --scenario packages\/actors\/dist\/sim\/examples\/counter\.js#lazyCounterScenario --seed \d+ --plan '/,
+  );
   assert.ok(r.seedsRun < BUG_BOUND, 'the campaign stopped at the failure');
   const replay = runReplay(f.replay!);
   assert.is(replay.code, 1, replay.out);
@@ -88,10 +102,16 @@ test('a seed gives the same fingerprint on a piscina thread as on this one (Type
 test('a failing TypeScript scenario prints a replay command with tsx, which reproduces it; without stopping, every failure is kept', async () => {
   const r = await pool.run({ scenario: oddSeedsFail, seeds: 10, stopOnFailure: false, batchSize: 2 });
   assert.is(r.seedsRun, 10);
-  assert.equal(r.failures.map((f) => f.seed), [1, 3, 5, 7, 9]);
+  assert.equal(
+    r.failures.map((f) => f.seed),
+    [1, 3, 5, 7, 9],
+  );
   const f = r.firstFailure!;
   assert.is(f.failure!.kind, 'check');
-  assert.match(f.replay!, /^node --import tsx packages\/actors\/dist\/sim\/replay\.js --scenario packages\/actors\/test\/fixtures\/sim-scenarios\.ts#oddSeedsFail --seed 1 --plan '\{\}'$/);
+  assert.match(
+    f.replay!,
+    /^node --import tsx packages\/actors\/dist\/sim\/replay\.js --scenario packages\/actors\/test\/fixtures\/sim-scenarios\.ts#oddSeedsFail --seed 1 --plan '\{\}'$/,
+  );
   const replay = runReplay(f.replay!);
   assert.is(replay.code, 1, replay.out);
   assert.match(replay.out, /seed 1 is odd \(last seq 1\)/);

@@ -26,7 +26,10 @@ const sentAt = (seq: number) => 1 + seq;
 
 test('drop: messages on a degraded link are lost while it lasts, and flow again once it ends', async () => {
   const { sim, seqs } = await stream({ faults: [{ atMs: 0, kind: 'degrade', from: 1, to: 2, drop: 1, durationMs: 50 }] });
-  assert.ok(seqs.every((q) => q >= 45), 'nothing sent in the window arrived');
+  assert.ok(
+    seqs.every((q) => q >= 45),
+    'nothing sent in the window arrived',
+  );
   for (let q = 55; q < 150; q++) assert.ok(seqs.includes(q), `seq ${q} arrived after the heal`);
   assert.ok(sim.stats.drops >= 45);
 });
@@ -48,14 +51,19 @@ test('delay: a latency spike delays messages while it lasts; after it, 1 ms agai
 });
 
 test('reorder: messages overtake each other while it lasts; in order again after', async () => {
-  const { seqs } = await stream({ faults: [{ atMs: 0, kind: 'degrade', from: 1, reorder: 0.5, reorderDelay: { kind: 'uniform', minMs: 0, maxMs: 20 }, durationMs: 50 }] });
+  const { seqs } = await stream({
+    faults: [{ atMs: 0, kind: 'degrade', from: 1, reorder: 0.5, reorderDelay: { kind: 'uniform', minMs: 0, maxMs: 20 }, durationMs: 50 }],
+  });
   assert.is(seqs.length, 150, 'nothing lost, nothing duplicated');
   const early = seqs.filter((q) => q < 50);
   let inversions = 0;
   for (let i = 1; i < early.length; i++) if (early[i]! < early[i - 1]!) inversions++;
   assert.ok(inversions > 0, 'some messages of the window were overtaken');
   const late = seqs.filter((q) => q >= 100);
-  assert.equal(late, [...late].sort((a, b) => a - b));
+  assert.equal(
+    late,
+    [...late].sort((a, b) => a - b),
+  );
 });
 
 test('partition into groups: no message crosses while it lasts; a heal restores the links', async () => {
@@ -74,7 +82,10 @@ test('partition into groups: no message crosses while it lasts; a heal restores 
   sim.fault({ kind: 'heal' });
   sim.send(s, { type: 'burst', to: far, from: 10, count: 10 });
   await sim.run({ untilMs: 40 });
-  assert.equal(sim.state<{ log: Received[] }>('far')!.log.map((r) => r.seq), [99, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+  assert.equal(
+    sim.state<{ log: Received[] }>('far')!.log.map((r) => r.seq),
+    [99, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19],
+  );
 });
 
 test('isolate: a node hears nothing and nobody hears it while it lasts; after its duration, both again', async () => {
@@ -84,7 +95,10 @@ test('isolate: a node hears nothing and nobody hears it while it lasts; after it
   await sim.run({ untilMs: 6 });
   sim.send(rec, { type: 'msg', seq: 1 });
   sim.send(s, { type: 'burst', to: rec, from: 2, count: 3 });
-  const asked = sim.ask(rec, { type: 'get' }, { timeoutMs: 10 }).then(() => 'answered', (e: Error) => e.name);
+  const asked = sim.ask(rec, { type: 'get' }, { timeoutMs: 10 }).then(
+    () => 'answered',
+    (e: Error) => e.name,
+  );
   await sim.run({ untilMs: 24 });
   assert.is(await asked, 'AskTimeoutError');
   assert.equal(sim.state<{ log: Received[] }>('rec')!.log, []);
@@ -165,7 +179,10 @@ test('disk: a crash loses writes that were not synced yet (their acknowledgement
   const sim = new Simulation({ seed: 3, plan: { network: fixed, disk: { syncDelay: { kind: 'fixed', ms: 20 } } } });
   const cell = await sim.spawn(DurableCell, { name: 'cell' });
   assert.is(await sim.call(cell, { type: 'set', value: 1 }), 'ok');
-  const acked = sim.ask(cell, { type: 'set', value: 2 }, { timeoutMs: 500 }).then(() => 'ok', (e: Error) => e.name);
+  const acked = sim.ask(cell, { type: 'set', value: 2 }, { timeoutMs: 500 }).then(
+    () => 'ok',
+    (e: Error) => e.name,
+  );
   await sim.run({ until: (v) => v.state<{ value: number }>('cell')?.value === 2, untilMs: 1_000 });
   sim.fault({ kind: 'crash-node', node: 'cell' });
   await sim.run({ untilMs: sim.nowMs + 600 });
@@ -177,7 +194,11 @@ test('disk: with random-prefix, a crash keeps a seeded prefix of the unsynced wr
   const recoveredBySeed: number[] = [];
   let sawTorn = false;
   for (let seed = 1; seed <= 12; seed++) {
-    const sim = new Simulation({ seed, trace: true, plan: { network: fixed, disk: { syncDelay: { kind: 'fixed', ms: 50 }, unsyncedOnCrash: 'random-prefix', tornWriteRate: 0.5 } } });
+    const sim = new Simulation({
+      seed,
+      trace: true,
+      plan: { network: fixed, disk: { syncDelay: { kind: 'fixed', ms: 50 }, unsyncedOnCrash: 'random-prefix', tornWriteRate: 0.5 } },
+    });
     const cell = await sim.spawn(DurableCell, { name: 'cell' });
     assert.is(await sim.call(cell, { type: 'set', value: 1 }), 'ok');
     // Ten more writes, one per turn, none synced yet (the first sync after them is 50 ms away).
@@ -195,8 +216,14 @@ test('disk: with random-prefix, a crash keeps a seeded prefix of the unsynced wr
     assert.is(recovered, 1 + kept, `seed ${seed}: recovered ${recovered} with ${kept} kept`);
     recoveredBySeed.push(recovered);
   }
-  assert.ok(recoveredBySeed.some((r) => r > 1), 'some seeds keep a prefix');
-  assert.ok(recoveredBySeed.some((r) => r < 11), 'some seeds lose a suffix');
+  assert.ok(
+    recoveredBySeed.some((r) => r > 1),
+    'some seeds keep a prefix',
+  );
+  assert.ok(
+    recoveredBySeed.some((r) => r < 11),
+    'some seeds lose a suffix',
+  );
   assert.ok(sawTorn, 'some crash tore the first lost record');
 });
 
@@ -209,7 +236,11 @@ test('pause: a paused node runs nothing; what came meanwhile runs when it resume
 });
 
 test('pause longer than the heartbeat timeout: the node is declared dead and its actors restarted', async () => {
-  const sim = new Simulation({ seed: 3, heartbeatTimeoutMs: 100, plan: { network: fixed, faults: [{ atMs: 10, kind: 'pause', node: 'rec', durationMs: 500 }] } });
+  const sim = new Simulation({
+    seed: 3,
+    heartbeatTimeoutMs: 100,
+    plan: { network: fixed, faults: [{ atMs: 10, kind: 'pause', node: 'rec', durationMs: 500 }] },
+  });
   await sim.spawn(Recorder, { name: 'rec' });
   await sim.run({ untilMs: 109 });
   assert.is(sim.view.actor('rec')!.status, 'running', 'paused is not dead yet');

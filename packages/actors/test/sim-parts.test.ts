@@ -29,7 +29,10 @@ test(`the event queue pops in (time, seq) order and never yields a removed event
       assert.not.ok(q.remove(ev), `seed ${SEED}: removing twice fails`);
     } else {
       const ev = q.pop();
-      if (ev === undefined) { assert.is(live.length, 0); continue; }
+      if (ev === undefined) {
+        assert.is(live.length, 0);
+        continue;
+      }
       popped++;
       assert.ok(ev.time > lastTime || (ev.time === lastTime && ev.seq > lastSeq), `seed ${SEED}: order kept at pop ${popped}`);
       lastTime = ev.time;
@@ -56,9 +59,22 @@ test('random plans: the same seed gives the same valid JSON plan; other seeds ot
   for (let seed = 1; seed <= 200; seed++) {
     const p = randomPlan(seed, o);
     checkPlan(p);
-    for (const f of p.faults!) kinds.add(f.kind === 'degrade' ? `degrade:${'drop' in f ? 'drop' : 'duplicate' in f ? 'duplicate' : 'latency' in f ? 'delay' : 'reorder'}` : f.kind);
+    for (const f of p.faults!)
+      kinds.add(f.kind === 'degrade' ? `degrade:${'drop' in f ? 'drop' : 'duplicate' in f ? 'duplicate' : 'latency' in f ? 'delay' : 'reorder'}` : f.kind);
   }
-  assert.equal([...kinds].sort(), ['crash-actor', 'crash-node', 'cut', 'degrade:delay', 'degrade:drop', 'degrade:duplicate', 'degrade:reorder', 'heal', 'isolate', 'partition', 'pause']);
+  assert.equal([...kinds].sort(), [
+    'crash-actor',
+    'crash-node',
+    'cut',
+    'degrade:delay',
+    'degrade:drop',
+    'degrade:duplicate',
+    'degrade:reorder',
+    'heal',
+    'isolate',
+    'partition',
+    'pause',
+  ]);
   assert.not.equal(randomPlan(43, o), a);
 });
 
@@ -72,7 +88,11 @@ test('links are FIFO under jitter unless reordering is asked for', async () => {
     return sim.state<{ log: Received[] }>('rec')!.log.map((r) => r.seq);
   };
   const fifo = await run(0);
-  assert.equal(fifo, Array.from({ length: 500 }, (_, i) => i), `seed ${SEED}`);
+  assert.equal(
+    fifo,
+    Array.from({ length: 500 }, (_, i) => i),
+    `seed ${SEED}`,
+  );
   const shuffled = await run(0.3);
   assert.is(shuffled.length, 500);
   assert.not.equal(shuffled, fifo, `seed ${SEED}: reordering reorders`);

@@ -40,7 +40,7 @@ test('timers fire in virtual time and ctx.now() is virtual', async () => {
   assert.equal(sim.state<{ ticks: number[] }>('t')!.ticks, [11, 21, 31, 41, 51, 61, 71, 81, 91]);
 });
 
-test("ctx.random is seeded per actor: same seed, same draws; another seed, other draws", async () => {
+test('ctx.random is seeded per actor: same seed, same draws; another seed, other draws', async () => {
   const draws = async (seed: number) => {
     const sim = new Simulation({ seed });
     const t = await sim.spawn(Ticker, { name: 't' });
@@ -90,7 +90,10 @@ test('an invariant violation stops the run and reports its step and time', async
   const sim = new Simulation({ seed: 5 });
   const rec = await sim.spawn(Recorder, { name: 'rec' });
   const s = await sim.spawn(Sender, { name: 's' });
-  sim.invariant('fewer than five', (v) => (v.state<{ log: unknown[] }>('rec')?.log.length ?? 0) < 5 || `the recorder holds ${v.state<{ log: unknown[] }>('rec')!.log.length} messages`);
+  sim.invariant(
+    'fewer than five',
+    (v) => (v.state<{ log: unknown[] }>('rec')?.log.length ?? 0) < 5 || `the recorder holds ${v.state<{ log: unknown[] }>('rec')!.log.length} messages`,
+  );
   sim.send(s, { type: 'every', to: rec, everyMs: 1, count: 20 });
   const r = await sim.run({ untilMs: 1_000 });
   assert.is(r.reason, 'violation');
@@ -112,11 +115,17 @@ test('the view lists actors and the messages in flight, in arrival order', async
   assert.is(inFlight.length, 5);
   for (let i = 1; i < inFlight.length; i++) assert.ok(inFlight[i]!.arrivesAtMs >= inFlight[i - 1]!.arrivesAtMs);
   assert.equal(inFlight.map((m) => (m.message as { seq: number }).seq).sort(), [0, 1, 2, 3, 4]);
-  assert.equal(sim.view.actors().map((a) => [a.name, a.status]), [['rec', 'running']]);
+  assert.equal(
+    sim.view.actors().map((a) => [a.name, a.status]),
+    [['rec', 'running']],
+  );
   await sim.run({ untilMs: 50 });
   assert.equal(sim.view.inFlight(), []);
   const order = sim.state<{ log: { seq: number }[] }>('rec')!.log.map((x) => x.seq);
-  assert.equal(order, inFlight.map((m) => (m.message as { seq: number }).seq));
+  assert.equal(
+    order,
+    inFlight.map((m) => (m.message as { seq: number }).seq),
+  );
 });
 
 test('actors with one worker key share a node, and their messages to each other skip the network', async () => {
@@ -146,7 +155,14 @@ test('a crashed actor is restarted by its supervisor after the backoff, in virtu
     assert.is(r.reason, 'until');
     assert.is(sim.view.actor('rec')!.incarnation, i + 1);
   }
-  assert.equal(restarts.map((r) => [r.attempt, r.delayMs]), [[1, 10], [2, 20], [3, 40]]);
+  assert.equal(
+    restarts.map((r) => [r.attempt, r.delayMs]),
+    [
+      [1, 10],
+      [2, 20],
+      [3, 40],
+    ],
+  );
   sim.send(rec, { type: 'boom' });
   const r = await sim.run({ untilMs: 10_000 });
   assert.is(r.reason, 'failed');
@@ -154,10 +170,12 @@ test('a crashed actor is restarted by its supervisor after the backoff, in virtu
   assert.match(r.failure!.message, /more than 3 restarts within 1000 ms/);
 });
 
-test('children spawned by actors live on their parent\'s node, crash with it, and come back with the restarted parent', async () => {
+test("children spawned by actors live on their parent's node, crash with it, and come back with the restarted parent", async () => {
   const Parent = defineActor<{ child: ActorRef<RecorderMsg> }, { type: 'fwd'; seq: number }>({
     init: (_a, ctx) => ({ child: ctx.spawn(Recorder, { name: 'kid' }) }),
-    receive(s, msg, ctx) { ctx.send(s.child, { type: 'msg', seq: msg.seq }); },
+    receive(s, msg, ctx) {
+      ctx.send(s.child, { type: 'msg', seq: msg.seq });
+    },
   });
   const sim = new Simulation({ seed: 1 });
   const p = await sim.spawn(Parent, { name: 'p' });
@@ -177,17 +195,36 @@ test('children spawned by actors live on their parent\'s node, crash with it, an
 test('run refuses to start without a bound, and refuses a second run at once', async () => {
   const sim = new Simulation({ seed: 1 });
   await assert.not.throws(() => sim.run({ maxSteps: 0 }));
-  try { await sim.run({}); assert.unreachable(); } catch (e) { assert.match((e as Error).message, /at least one bound/); }
+  try {
+    await sim.run({});
+    assert.unreachable();
+  } catch (e) {
+    assert.match((e as Error).message, /at least one bound/);
+  }
   const rec = await sim.spawn(Recorder, { name: 'rec' });
   sim.send(rec, { type: 'msg', seq: 1 });
   let nested: Promise<unknown> | undefined;
-  const first = await sim.run({ untilMs: 10, until: () => { nested ??= sim.run({ untilMs: 10 }); return false; } });
+  const first = await sim.run({
+    untilMs: 10,
+    until: () => {
+      nested ??= sim.run({ untilMs: 10 });
+      return false;
+    },
+  });
   assert.is(first.reason, 'idle');
-  try { await nested; assert.unreachable(); } catch (e) { assert.match((e as Error).message, /already running/); }
+  try {
+    await nested;
+    assert.unreachable();
+  } catch (e) {
+    assert.match((e as Error).message, /already running/);
+  }
 });
 
 test('a malformed plan is refused with a PlanError that names the field', () => {
-  assert.throws(() => new Simulation({ seed: 1, plan: { faults: [{ atMs: 5, kind: 'degrade', drop: 2 }] } }), (e: Error) => e instanceof PlanError && /plan\.faults\[0\]\.drop must be a probability/.test(e.message));
+  assert.throws(
+    () => new Simulation({ seed: 1, plan: { faults: [{ atMs: 5, kind: 'degrade', drop: 2 }] } }),
+    (e: Error) => e instanceof PlanError && /plan\.faults\[0\]\.drop must be a probability/.test(e.message),
+  );
   assert.throws(() => new Simulation({ seed: 1, plan: { faults: [{ atMs: 5, kind: 'explode' } as never] } }), /kind must be one of/);
   assert.throws(() => new Simulation({ seed: 1, plan: { network: { latency: { kind: 'uniform', minMs: 5, maxMs: 1 } } } }), /maxMs \(1\) is below minMs \(5\)/);
 });
@@ -195,7 +232,10 @@ test('a malformed plan is refused with a PlanError that names the field', () => 
 test('a fault naming an actor that does not exist stops the run with a PlanError', async () => {
   const sim = new Simulation({ seed: 1, plan: { faults: [{ atMs: 1, kind: 'isolate', node: 'nobody' }] } });
   await sim.spawn(Recorder, { name: 'rec' });
-  try { await sim.run({ untilMs: 10 }); assert.unreachable(); } catch (e) {
+  try {
+    await sim.run({ untilMs: 10 });
+    assert.unreachable();
+  } catch (e) {
     assert.instance(e, PlanError);
     assert.match((e as Error).message, /plan\.faults\[0\]\.node: no actor named "nobody"/);
   }

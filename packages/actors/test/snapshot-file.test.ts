@@ -7,9 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync, writeSync, closeSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  ActorSystem, DuplicateNameError, FileStore, SnapshotDamagedError, workerStoreName, type ActorRef, type SnapshotStore,
-} from '@synod/actors';
+import { ActorSystem, DuplicateNameError, FileStore, SnapshotDamagedError, workerStoreName, type ActorRef, type SnapshotStore } from '@synod/actors';
 import { Probe } from './fixtures/keeper.ts';
 import { FileWitness, Snapper, chunkOf, metaOf, readSnapshot, type ReadView, type SnapperMsg } from './fixtures/snapper.ts';
 import { startChild, tempDir, until } from './store-helpers.ts';
@@ -23,7 +21,10 @@ function viewOf(store: FileStore, actor: string): SnapshotStore {
     create: (id) => s.create(actor, id, alive),
     open: (id) => s.open(actor, id),
     list: () => s.list(actor).sort(),
-    delete: (id) => { s.discard(actor, id); s.delete(actor, id); },
+    delete: (id) => {
+      s.discard(actor, id);
+      s.delete(actor, id);
+    },
   };
 }
 
@@ -50,7 +51,10 @@ test('FileStore.fence runs once everything written before it is durable; nothing
     const before = store.write('a', [{ key: null, value: 1 }]);
     let release: ((e: Error | null) => void) | undefined;
     let durableWhenRun = -1;
-    const fence = store.fence((done) => { durableWhenRun = store.durableSeq; release = done; });
+    const fence = store.fence((done) => {
+      durableWhenRun = store.durableSeq;
+      release = done;
+    });
     const after = store.write('a', [{ key: null, value: 2 }]);
     await until('the fence to run', () => release !== undefined);
     assert.is(durableWhenRun, before);
@@ -62,7 +66,10 @@ test('FileStore.fence runs once everything written before it is durable; nothing
     await until('the record after the fence to be durable', () => store.durableSeq >= after);
     assert.ok(statSync(store.paths.log).size > size);
     assert.ok(fence > before && after > fence);
-  } finally { await store.close(); rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('recovery removes unfinished files, indexes finished ones without reading their data, and reads them back whole', async () => {
@@ -79,8 +86,12 @@ test('recovery removes unfinished files, indexes finished ones without reading t
       assert.ok(!readdirSync(join(dir, 'h.snap')).some((n) => n.endsWith('.tmp')), 'no temp file left');
       const r = readSnapshot(viewOf(store, 'a'), 'one');
       assert.equal([r.intact, r.chunks, r.bytes], [true, 20, 1_000_000]);
-    } finally { await store.close(); }
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+    } finally {
+      await store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('finish then delete before the finish is durable: the file is gone after both, and so is the temp file', async () => {
@@ -95,8 +106,14 @@ test('finish then delete before the finish is durable: the file is gone after bo
     await store.close();
     assert.equal(readdirSync(join(dir, 'h.snap')), []);
     const again = reopen(dir);
-    try { assert.equal(again.snapshots.list('a'), []); } finally { await again.close(); }
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+    try {
+      assert.equal(again.snapshots.list('a'), []);
+    } finally {
+      await again.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a truncated snapshot file is listed but refused by open with SnapshotDamagedError naming the file', async () => {
@@ -110,16 +127,24 @@ test('a truncated snapshot file is listed but refused by open with SnapshotDamag
       assert.is(store.recovery.snapshots.damaged.length, 1);
       assert.is(store.recovery.snapshots.damaged[0]!.id, 'torn');
       let err: unknown;
-      try { store.snapshots.open('a', 'torn'); } catch (e) { err = e; }
+      try {
+        store.snapshots.open('a', 'torn');
+      } catch (e) {
+        err = e;
+      }
       assert.instance(err, SnapshotDamagedError);
       assert.match((err as Error).message, path);
       assert.match((err as Error).message, 'delete it');
       // Deleting it works, and removes the file.
       viewOf(store, 'a').delete('torn');
       assert.equal(store.snapshots.list('a'), []);
-    } finally { await store.close(); }
+    } finally {
+      await store.close();
+    }
     assert.ok(!readdirSync(join(dir, 'h.snap')).includes(path.split('/').pop()!), 'the damaged file is gone');
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a damaged chunk is found when it is read (never used silently); the others read fine', async () => {
@@ -138,9 +163,16 @@ test('a damaged chunk is found when it is read (never used silently); the others
       assert.equal(store.recovery.snapshots.damaged, [], 'the index is intact: the damage is in the data, not read at open');
       const r = store.snapshots.open('a', 'flip')!;
       for (const i of [0, 1, 2, 4, 9]) assert.ok(Buffer.from(r.chunk(i)).equals(chunkOf(5, i, 1000)));
-      assert.throws(() => r.chunk(3), (e: Error) => e instanceof SnapshotDamagedError && /chunk 3 at byte offset \d+: CRC32C mismatch/.test(e.message));
-    } finally { await store.close(); }
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+      assert.throws(
+        () => r.chunk(3),
+        (e: Error) => e instanceof SnapshotDamagedError && /chunk 3 at byte offset \d+: CRC32C mismatch/.test(e.message),
+      );
+    } finally {
+      await store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a damaged index or header is reported, naming the snapshot from the part that is still readable', async () => {
@@ -148,7 +180,10 @@ test('a damaged index or header is reported, naming the snapshot from the part t
   try {
     const index = await writeDirect(dir, 'index', 4, 100);
     const header = await writeDirect(dir, 'header', 4, 100);
-    for (const [path, at] of [[index, statSync(index).size - 24 - 10], [header, 12]] as const) {
+    for (const [path, at] of [
+      [index, statSync(index).size - 24 - 10],
+      [header, 12],
+    ] as const) {
       const fd = openSync(path, 'r+');
       writeSync(fd, Buffer.from([0x55]), 0, 1, at);
       closeSync(fd);
@@ -156,15 +191,26 @@ test('a damaged index or header is reported, naming the snapshot from the part t
     const store = reopen(dir);
     try {
       const damaged = store.recovery.snapshots.damaged.map((d) => [d.id, d.reason]).sort();
-      assert.equal(damaged.map((d) => d[0]), ['header', 'index']);
+      assert.equal(
+        damaged.map((d) => d[0]),
+        ['header', 'index'],
+      );
       assert.match(damaged[0]![1]!, 'header');
       assert.match(damaged[1]![1]!, 'CRC32C');
-      for (const id of ['index', 'header']) assert.throws(() => store.snapshots.open('a', id), (e: Error) => e instanceof SnapshotDamagedError);
-    } finally { await store.close(); }
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+      for (const id of ['index', 'header'])
+        assert.throws(
+          () => store.snapshots.open('a', id),
+          (e: Error) => e instanceof SnapshotDamagedError,
+        );
+    } finally {
+      await store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
-test('embedded: a turn\'s messages leave only after the snapshot it finished has its final name, and the one it deleted is gone', async () => {
+test("embedded: a turn's messages leave only after the snapshot it finished has its final name, and the one it deleted is gone", async () => {
   const dir = tempDir();
   // Big unsynced tails (snapshotSyncBytes) make each finish wait for a long fdatasync, and the
   // delete after it is quick: a message released early would find the file not renamed yet.
@@ -176,7 +222,10 @@ test('embedded: a turn\'s messages leave only after the snapshot it finished has
     let got = { max: 0, violations: [] as string[] };
     await until('10 snapshots announced', async () => (got = await sys.ask(w, { type: 'get' })).max >= 10, 60_000);
     assert.equal(got.violations, []);
-  } finally { await sys.shutdown(); rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    await sys.shutdown();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 /**
@@ -198,10 +247,14 @@ function checkCycle(reads: ReadView[], persisted: number, seen: number): void {
   for (const r of reads) assert.ok(r.intact, `${r.id} is whole: ${JSON.stringify(r)}`);
 }
 
-test('workers: a finish or delete is durable before its turn\'s messages leave and before the state persisted after it (worker killed)', async () => {
+test("workers: a finish or delete is durable before its turn's messages leave and before the state persisted after it (worker killed)", async () => {
   const dir = tempDir();
   const sys = await ActorSystem.start({
-    mode: 'workers', statsIntervalMs: 0, logLevel: 'silent', spareWorkers: 0, heartbeat: { timeoutMs: 30_000 },
+    mode: 'workers',
+    statsIntervalMs: 0,
+    logLevel: 'silent',
+    spareWorkers: 0,
+    heartbeat: { timeoutMs: 30_000 },
     storage: { dir, commitDelayMs: 20, snapshotSyncBytes: 256 * 1024 },
   });
   try {
@@ -212,14 +265,16 @@ test('workers: a finish or delete is durable before its turn\'s messages leave a
     await until('the probe to see 12 snapshots', async () => (seen = await sys.ask<number>(p, { type: 'max' })) >= 12, 60_000);
     await sys.killWorker(k.node);
     // Messages the dead worker had already released may still be on their way: let them land.
-    for (let last = -1; last !== seen;) {
+    for (let last = -1; last !== seen; ) {
       last = seen;
       await new Promise((r) => setTimeout(r, 50));
       seen = await sys.ask<number>(p, { type: 'max' });
     }
     let again: ActorRef<SnapperMsg> | undefined;
     for (let i = 0; !again; i++) {
-      try { again = await sys.spawn(Snapper, { name: 'k', storage: 'file', restart: 'temporary' }); } catch (e) {
+      try {
+        again = await sys.spawn(Snapper, { name: 'k', storage: 'file', restart: 'temporary' });
+      } catch (e) {
         if (!(e instanceof DuplicateNameError) || i > 100) throw e;
         await new Promise((r) => setTimeout(r, 10));
       }
@@ -228,14 +283,22 @@ test('workers: a finish or delete is durable before its turn\'s messages leave a
     const reads: ReadView[] = [];
     for (const id of found.snapshots) reads.push(await sys.ask<ReadView>(again, { type: 'read', id }));
     checkCycle(reads, found.n, seen);
-    assert.ok(!readdirSync(join(dir, `${workerStoreName(undefined, 'k')}.snap`)).some((n) => n.endsWith('.tmp')), 'the unfinished snapshot of the killed worker was removed');
-  } finally { await sys.shutdown(); rmSync(dir, { recursive: true, force: true }); }
+    assert.ok(
+      !readdirSync(join(dir, `${workerStoreName(undefined, 'k')}.snap`)).some((n) => n.endsWith('.tmp')),
+      'the unfinished snapshot of the killed worker was removed',
+    );
+  } finally {
+    await sys.shutdown();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('process killed (SIGKILL) while cycling through snapshots: state, snapshots and what the probe saw agree', async () => {
   const dir = tempDir();
   let seen = 0;
-  const { child, ready, exited } = startChild(dir, 'snapshots', (m) => { if (typeof m.saw === 'number' && m.saw > seen) seen = m.saw; });
+  const { child, ready, exited } = startChild(dir, 'snapshots', (m) => {
+    if (typeof m.saw === 'number' && m.saw > seen) seen = m.saw;
+  });
   try {
     await ready;
     await until('the probe to see 12 snapshots', () => seen >= 12, 60_000);
@@ -246,16 +309,32 @@ test('process killed (SIGKILL) while cycling through snapshots: state, snapshots
       assert.is(store.recovery.predecessor, 'dead-process');
       const persisted = (store.load('k')!.state as { n: number }).n;
       const view = viewOf(store, 'k');
-      checkCycle(view.list().map((id) => readSnapshot(view, id)), persisted, seen);
+      checkCycle(
+        view.list().map((id) => readSnapshot(view, id)),
+        persisted,
+        seen,
+      );
       assert.ok(!readdirSync(join(dir, 'main.snap')).some((n) => n.endsWith('.tmp')), 'no unfinished file left after recovery');
-    } finally { await store.close(); }
-  } finally { child.kill('SIGKILL'); rmSync(dir, { recursive: true, force: true }); }
+    } finally {
+      await store.close();
+    }
+  } finally {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 for (const storage of ['file', 'shared'] as const) {
   test(`${storage}: a worker killed in the middle of a snapshot leaves the previous one whole and no partial one`, async () => {
     const dir = tempDir();
-    const sys = await ActorSystem.start({ mode: 'workers', statsIntervalMs: 0, logLevel: 'silent', spareWorkers: 0, heartbeat: { timeoutMs: 30_000 }, storage: { dir } });
+    const sys = await ActorSystem.start({
+      mode: 'workers',
+      statsIntervalMs: 0,
+      logLevel: 'silent',
+      spareWorkers: 0,
+      heartbeat: { timeoutMs: 30_000 },
+      storage: { dir },
+    });
     try {
       const a = await sys.spawn(Snapper, { name: 'a', storage });
       await sys.ask(a, { type: 'write', id: 'prev', seed: 1, chunks: 16, chunkBytes: 100_000, perTurn: 4 });
@@ -281,7 +360,10 @@ for (const storage of ['file', 'shared'] as const) {
       // And writing goes on.
       await sys.ask(a, { type: 'write', id: 'next', seed: 4, chunks: 3, chunkBytes: 1000 });
       assert.equal(await sys.ask(a, { type: 'list' }), ['next', 'prev']);
-    } finally { await sys.shutdown(); rmSync(dir, { recursive: true, force: true }); }
+    } finally {
+      await sys.shutdown();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 }
 
@@ -300,8 +382,12 @@ test(`${BIG_BYTES >> 20} MiB written in 1 MiB chunks over many turns and read ba
       const b = await sys.spawn(Snapper, { name: 'a', storage: 'file' });
       const r = await sys.ask<ReadView>(b, { type: 'read', id: 'big' }, { timeoutMs: 600_000 });
       assert.equal([r.intact, r.chunks, r.bytes], [true, chunks, BIG_BYTES]);
-    } finally { await sys.shutdown(); }
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+    } finally {
+      await sys.shutdown();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

@@ -21,7 +21,14 @@ function write(s: SharedSnapshots, id: string, seed: number, chunks: number, chu
 }
 
 function view(s: SharedSnapshots) {
-  return { create: () => { throw new Error('unused'); }, delete: () => {}, list: () => s.list('a').sort(), open: (id: string) => s.open('a', id) };
+  return {
+    create: () => {
+      throw new Error('unused');
+    },
+    delete: () => {},
+    list: () => s.list('a').sort(),
+    open: (id: string) => s.open('a', id),
+  };
 }
 
 test('finished snapshots are in the buffer: a new host on it finds them whole; unfinished ones vanish and their space comes back', () => {
@@ -68,7 +75,10 @@ test('deleting frees the space; replacing keeps the old snapshot until the new o
   const old = s.open('a', 'x')!;
   w.finish(metaOf({ seed: 2, chunks: 5, chunkBytes: 10_000 }));
   assert.is(readSnapshot(view(s), 'x').meta?.seed, 2);
-  assert.throws(() => old.chunk(0), (e: Error) => e instanceof StorageError && /deleted or replaced/.test(e.message));
+  assert.throws(
+    () => old.chunk(0),
+    (e: Error) => e instanceof StorageError && /deleted or replaced/.test(e.message),
+  );
   s.delete('a', 'x');
   assert.equal(s.list('a'), []);
   assert.is(s.freeBytes, free0, 'every byte given back');
@@ -81,7 +91,11 @@ test('a snapshot that does not fit fails append with StoreFullError naming share
   const free = s.freeBytes;
   const w = s.create('a', 'big', alive);
   let err: unknown;
-  try { for (let i = 0; i < 20; i++) w.append(chunkOf(2, i, 10_000)); } catch (e) { err = e; }
+  try {
+    for (let i = 0; i < 20; i++) w.append(chunkOf(2, i, 10_000));
+  } catch (e) {
+    err = e;
+  }
   assert.instance(err, StoreFullError);
   assert.match((err as Error).message, 'storage.sharedSnapshotBytes 131072');
   assert.match((err as Error).message, 'raise storage.sharedSnapshotBytes');
@@ -96,12 +110,19 @@ test('a host that is no longer the newest on a buffer stops writing to it', () =
   const old = SharedSnapshots.open(region, opts);
   const w = old.create('a', 'x', alive);
   SharedSnapshots.open(region, opts);
-  assert.throws(() => w.append(new Uint8Array(10)), (e: Error) => e instanceof StorageError && /another host/.test(e.message));
+  assert.throws(
+    () => w.append(new Uint8Array(10)),
+    (e: Error) => e instanceof StorageError && /another host/.test(e.message),
+  );
 });
 
 test('workers: too big for the buffer crashes the turn with StoreFullError, once; stale partial snapshots never make the actor fail again', async () => {
   const sys = await ActorSystem.start({
-    mode: 'workers', statsIntervalMs: 0, logLevel: 'silent', spareWorkers: 0, heartbeat: { timeoutMs: 30_000 },
+    mode: 'workers',
+    statsIntervalMs: 0,
+    logLevel: 'silent',
+    spareWorkers: 0,
+    heartbeat: { timeoutMs: 30_000 },
     storage: { sharedSnapshotBytes: 1024 * 1024 },
   });
   const crashes: { name: string; message: string }[] = [];
@@ -115,7 +136,9 @@ test('workers: too big for the buffer crashes the turn with StoreFullError, once
     await until('the crash', () => crashes.length === 1);
     assert.is(crashes[0]!.name, 'StoreFullError');
     assert.match(crashes[0]!.message, 'storage.sharedSnapshotBytes 1048576');
-    const back = async () => { await until('the restart', async () => (await sys.ask<string[]>(a, { type: 'list' }, { timeoutMs: 200 }).catch(() => null)) !== null); };
+    const back = async () => {
+      await until('the restart', async () => (await sys.ask<string[]>(a, { type: 'list' }, { timeoutMs: 200 }).catch(() => null)) !== null);
+    };
     await back();
     assert.equal(await sys.ask(a, { type: 'list' }), ['s1']);
     // 300 kB finished + 300 kB: fits, as the failed 2 MB writer left nothing behind.
@@ -132,7 +155,9 @@ test('workers: too big for the buffer crashes the turn with StoreFullError, once
     for (const id of ['s1', 's2', 's4']) assert.is((await sys.ask<ReadView>(a, { type: 'read', id })).intact, true, id);
     await new Promise((r) => setTimeout(r, 100));
     assert.is(crashes.length, 2, 'no crash loop');
-  } finally { await sys.shutdown(); }
+  } finally {
+    await sys.shutdown();
+  }
 });
 
 test.run();

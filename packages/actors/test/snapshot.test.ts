@@ -37,7 +37,10 @@ for (const storage of kinds) {
       await sys.ask(a, { type: 'delete', id: 'two' });
       assert.equal(await sys.ask(a, { type: 'list' }), ['one']);
       assert.is((await sys.ask<ReadView>(a, { type: 'read', id: 'two' })).found, false);
-    } finally { await sys.shutdown(); rmSync(dir, { recursive: true, force: true }); }
+    } finally {
+      await sys.shutdown();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 }
 
@@ -53,13 +56,19 @@ test('file: snapshots survive a restart of the system, and a new process reads t
       const b = await sys.spawn(Snapper, { name: 'a', storage: 'file' });
       const r = await sys.ask<ReadView>(b, { type: 'read', id: 'big' });
       assert.equal([r.intact, r.bytes], [true, 64 * 64 * 1024]);
-    } finally { await sys.shutdown(); }
+    } finally {
+      await sys.shutdown();
+    }
     const store = FileStore.open({ dir, storeName: 'main' });
     try {
       assert.equal(store.snapshots.list('a'), ['big']);
       assert.equal(store.recovery.snapshots.damaged, []);
-    } finally { await store.close(); }
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+    } finally {
+      await store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a chunk or meta larger than maxSnapshotChunkBytes is refused by name; bad arguments are refused', async () => {
@@ -73,26 +82,55 @@ test('a chunk or meta larger than maxSnapshotChunkBytes is refused by name; bad 
     await new Promise((res) => setTimeout(res, 20));
     assert.is(crashes[0]?.name, 'RecordTooLargeError');
     assert.match(crashes[0]!.message, 'storage.maxSnapshotChunkBytes (1000)');
-  } finally { await sys.shutdown(); }
+  } finally {
+    await sys.shutdown();
+  }
   const s = new MemorySnapshotStore({ maxChunkBytes: 10 });
-  assert.throws(() => s.create(''), (e: Error) => e instanceof TypeError && /non-empty string/.test(e.message));
+  assert.throws(
+    () => s.create(''),
+    (e: Error) => e instanceof TypeError && /non-empty string/.test(e.message),
+  );
   const w = s.create('a');
-  assert.throws(() => w.append('abc' as unknown as Uint8Array), (e: Error) => e instanceof TypeError);
-  assert.throws(() => w.append(new Uint8Array(11)), (e: Error) => e instanceof RecordTooLargeError);
+  assert.throws(
+    () => w.append('abc' as unknown as Uint8Array),
+    (e: Error) => e instanceof TypeError,
+  );
+  assert.throws(
+    () => w.append(new Uint8Array(11)),
+    (e: Error) => e instanceof RecordTooLargeError,
+  );
   w.append(new Uint8Array(10));
   w.finish(new Uint8Array(0));
-  assert.throws(() => w.append(new Uint8Array(1)), (e: Error) => e instanceof StorageError && /finished/.test(e.message));
-  assert.throws(() => s.open('a')!.chunk(1), (e: Error) => e instanceof RangeError);
+  assert.throws(
+    () => w.append(new Uint8Array(1)),
+    (e: Error) => e instanceof StorageError && /finished/.test(e.message),
+  );
+  assert.throws(
+    () => s.open('a')!.chunk(1),
+    (e: Error) => e instanceof RangeError,
+  );
   assert.equal(s.list(), ['a']);
 });
 
 test('bad snapshot options are refused when the system starts, naming the option', async () => {
-  for (const [k, v] of [['sharedSnapshotBytes', 1000], ['maxSnapshotChunkBytes', 0], ['snapshotQueueBytes', -1], ['snapshotSyncBytes', 1.5]] as const) {
+  for (const [k, v] of [
+    ['sharedSnapshotBytes', 1000],
+    ['maxSnapshotChunkBytes', 0],
+    ['snapshotQueueBytes', -1],
+    ['snapshotSyncBytes', 1.5],
+  ] as const) {
     let err: unknown;
-    try { await ActorSystem.start({ mode: 'embedded', statsIntervalMs: 0, storage: { [k]: v } }); } catch (e) { err = e; }
+    try {
+      await ActorSystem.start({ mode: 'embedded', statsIntervalMs: 0, storage: { [k]: v } });
+    } catch (e) {
+      err = e;
+    }
     assert.ok(err instanceof Error && err.name === 'InvalidOptionError' && err.message.includes(`storage.${k}`), `${k}: ${String(err)}`);
   }
-  assert.throws(() => new Simulation({ seed: 1, sharedSnapshotBytes: 0 }), (e: Error) => /sharedSnapshotBytes/.test(e.message));
+  assert.throws(
+    () => new Simulation({ seed: 1, sharedSnapshotBytes: 0 }),
+    (e: Error) => /sharedSnapshotBytes/.test(e.message),
+  );
 });
 
 test('the caller may reuse its buffer after append; readers get copies of their own', () => {
@@ -108,7 +146,10 @@ test('the caller may reuse its buffer after append; readers get copies of their 
   c[0] = 0;
   assert.is(Buffer.from(r.chunk(0)).toString(), 'first');
   s.delete('a');
-  assert.throws(() => r.chunk(0), (e: Error) => /deleted or replaced/.test(e.message));
+  assert.throws(
+    () => r.chunk(0),
+    (e: Error) => /deleted or replaced/.test(e.message),
+  );
 });
 
 for (const storage of kinds) {
@@ -128,7 +169,10 @@ test('simulator, file: a crash keeps a finished and synced snapshot, loses one n
   const a = await sim.spawn(Snapper, { name: 'a', storage: 'file' });
   await sim.call(a, { type: 'write', id: 'synced', seed: 1, chunks: 4, chunkBytes: 64 });
   // Finished but not synced when the node crashes (the sync takes 30 ms): lost, and its answer never left.
-  const answer = sim.ask(a, { type: 'write', id: 'unsynced', seed: 2, chunks: 4, chunkBytes: 64 }, { timeoutMs: 500 }).then(() => 'answered', (e: Error) => e.name);
+  const answer = sim.ask(a, { type: 'write', id: 'unsynced', seed: 2, chunks: 4, chunkBytes: 64 }, { timeoutMs: 500 }).then(
+    () => 'answered',
+    (e: Error) => e.name,
+  );
   await sim.run({ forMs: 5 });
   // And one being written.
   sim.send(a, { type: 'begin', id: 'partial' });
@@ -159,7 +203,8 @@ test('simulator, shared: snapshots outlive a node crash; a partial one does not,
 test('simulator, file: crashes at random moments (random-prefix, torn writes) never leave state without its snapshot, nor a snapshot the probe saw deleted', async () => {
   for (let seed = 1; seed <= 40; seed++) {
     const sim = new Simulation({
-      seed, plan: { disk: { syncDelay: { kind: 'uniform', minMs: 1, maxMs: 8 }, unsyncedOnCrash: 'random-prefix', tornWriteRate: 0.3 } },
+      seed,
+      plan: { disk: { syncDelay: { kind: 'uniform', minMs: 1, maxMs: 8 }, unsyncedOnCrash: 'random-prefix', tornWriteRate: 0.3 } },
     });
     const k = await sim.spawn(Snapper, { name: 'k', storage: 'file' });
     const p = await sim.spawn(Probe, { name: 'p' });
@@ -187,7 +232,8 @@ test('simulator: a run with snapshots replays to the same fingerprint', async ()
   const run = async () => {
     const sim = new Simulation({ seed: 9, plan: { disk: { syncDelay: { kind: 'uniform', minMs: 1, maxMs: 9 }, unsyncedOnCrash: 'random-prefix' } } });
     const a = await sim.spawn(Snapper, { name: 'a', storage: 'file' });
-    for (let i = 0; i < 5; i++) await sim.call(a, { type: 'write', id: `s${i}`, seed: i, chunks: 3, chunkBytes: 32, perTurn: 1, deleteAfter: i > 0 ? `s${i - 1}` : undefined });
+    for (let i = 0; i < 5; i++)
+      await sim.call(a, { type: 'write', id: `s${i}`, seed: i, chunks: 3, chunkBytes: 32, perTurn: 1, deleteAfter: i > 0 ? `s${i - 1}` : undefined });
     return { fp: sim.fingerprint, list: await sim.call(a, { type: 'list' }) };
   };
   const [x, y] = [await run(), await run()];

@@ -21,7 +21,10 @@ function durable(store: FileStore, want: number): Promise<void> {
     const prev = store.onDurable;
     store.onDurable = (seq) => {
       prev?.(seq);
-      if (seq >= want) { store.onDurable = prev; resolve(); }
+      if (seq >= want) {
+        store.onDurable = prev;
+        resolve();
+      }
     };
   });
 }
@@ -36,9 +39,15 @@ const entry = (key: string | number, value: unknown): PersistOp => ({ key, value
 /** Six commits over two actors, with entries set, replaced and deleted. */
 const commits: [string, PersistOp[]][][] = [
   [['a', [state({ n: 1 })]]],
-  [['a', [entry('x', 'one'), entry(7, [1, 2, 3])]], ['b', [state('b-first')]]],
+  [
+    ['a', [entry('x', 'one'), entry(7, [1, 2, 3])]],
+    ['b', [state('b-first')]],
+  ],
   [['a', [state({ n: 2 }), entry('x', undefined)]]],
-  [['b', [entry('k', new Map([[1, 'm']]))]], ['a', [entry(7, 'seven')]]],
+  [
+    ['b', [entry('k', new Map([[1, 'm']]))]],
+    ['a', [entry(7, 'seven')]],
+  ],
   [['a', [state(undefined)]]],
   [['b', [state('b-last'), entry('k', undefined), entry('z', { deep: { list: [new Date(0)] } })]]],
 ];
@@ -76,7 +85,9 @@ test('a log cut at every byte offset recovers exactly the commits that are whole
       assert.is(statSync(path).size, ends[k], `cut at ${cut}: torn tail removed`);
       await store.close();
     }
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a zero-filled or garbage tail is cut; the log stays usable after it', async () => {
@@ -96,7 +107,9 @@ test('a zero-filled or garbage tail is cut; the log stays usable after it', asyn
       assert.is(again.recovery.truncatedBytes, 0);
       await again.close();
     }
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a flipped bit in a middle commit refuses to start, naming the file and the offset', async () => {
@@ -128,7 +141,9 @@ test('a flipped bit in a middle commit refuses to start, naming the file and the
     // The lock was released by every refused open.
     writeFileSync(path, bytes);
     await FileStore.open({ dir, storeName: 'log' }).close();
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('group commit: records written while a commit is in flight share the next write and fdatasync', async () => {
@@ -153,7 +168,9 @@ test('group commit: records written while a commit is in flight share the next w
     const back = FileStore.open({ dir, storeName: 's' });
     assert.equal(back.load('a')!.state, { i: 19 });
     await back.close();
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('durableSeq advances only after the commit holding a write completes, and covers it', async () => {
@@ -169,7 +186,9 @@ test('durableSeq advances only after the commit holding a write completes, and c
     assert.ok(store.durableSeq >= t2 && t2 > t1);
     assert.equal(seen, [t2]);
     await store.close();
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('values are captured when written: later mutation does not change what is stored', async () => {
@@ -185,7 +204,9 @@ test('values are captured when written: later mutation does not change what is s
     assert.equal(back.load('a')!.state, { list: [1] });
     assert.equal(back.load('a')!.entries.get('e'), { list: [1] });
     await back.close();
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('values of every plain-data kind come back exactly as persisted', async () => {
@@ -195,9 +216,31 @@ test('values of every plain-data kind come back exactly as persisted', async () 
     const nullProto = Object.assign(Object.create(null), { a: 1 });
     const values: unknown[] = [
       { ballot: { round: 3, id: 'p1' }, slot: 12, value: 'v', list: [1, 'two', null, true, { deep: [[]] }] },
-      'ünïcødé ✓ \ud800 lone surrogate', 0, -0, NaN, Infinity, 2 ** 53, 1.5e-300, null, undefined, true,
-      { missing: undefined, n: 1 }, sparse, [undefined], 10n ** 30n, new Date(1234567), new Map<unknown, unknown>([[1, 'a'], ['k', { m: new Set([1, 2]) }]]),
-      new Uint8Array([1, 2, 255]), new Float64Array([0.5, -1]), nullProto, { __proto__key: 1, ['__proto__']: 2 }, [], {},
+      'ünïcødé ✓ \ud800 lone surrogate',
+      0,
+      -0,
+      NaN,
+      Infinity,
+      2 ** 53,
+      1.5e-300,
+      null,
+      undefined,
+      true,
+      { missing: undefined, n: 1 },
+      sparse,
+      [undefined],
+      10n ** 30n,
+      new Date(1234567),
+      new Map<unknown, unknown>([
+        [1, 'a'],
+        ['k', { m: new Set([1, 2]) }],
+      ]),
+      new Uint8Array([1, 2, 255]),
+      new Float64Array([0.5, -1]),
+      nullProto,
+      { __proto__key: 1, ['__proto__']: 2 },
+      [],
+      {},
     ];
     const store = FileStore.open({ dir, storeName: 'v' });
     values.forEach((v, i) => store.write('a', [entry(i, v)]));
@@ -212,7 +255,9 @@ test('values of every plain-data kind come back exactly as persisted', async () 
     assert.is((got.get(values.indexOf(sparse)) as unknown[]).hasOwnProperty(1), false, 'a hole stays a hole');
     assert.ok(Object.hasOwn(got.get(values.length - 3) as object, '__proto__'), 'an own __proto__ key stays data');
     await back.close();
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('compaction keeps every live record, drops the rest, and leftovers of an interrupted one are removed', async () => {
@@ -232,10 +277,19 @@ test('compaction keeps every live record, drops the rest, and leftovers of an in
     assert.ok(size < store.stats.bytes, `log of ${size} bytes after ${store.stats.bytes} appended: earlier commits were dropped`);
     writeFileSync(join(dir, 'c.log.compact-123456'), 'half a snapshot');
     const back = FileStore.open({ dir, storeName: 'c' });
-    assert.equal(['a0', 'a1', 'a2', 'a3', 'a4'].map((a) => view(back.load(a))), expected);
-    assert.equal(readdirSync(dir).filter((f) => f.includes('compact')), [], 'leftover temp file removed');
+    assert.equal(
+      ['a0', 'a1', 'a2', 'a3', 'a4'].map((a) => view(back.load(a))),
+      expected,
+    );
+    assert.equal(
+      readdirSync(dir).filter((f) => f.includes('compact')),
+      [],
+      'leftover temp file removed',
+    );
     await back.close();
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('errors say what to do: missing dir, record over maxRecordBytes, value that cannot be stored', async () => {
@@ -266,7 +320,9 @@ test('errors say what to do: missing dir, record over maxRecordBytes, value that
     }
     assert.is(store.load('big'), undefined, 'a refused write changes nothing');
     await store.close();
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('store names become safe, distinct file names', async () => {
@@ -277,7 +333,9 @@ test('store names become safe, distinct file names', async () => {
       s.write('x', [state(name)]);
       await s.close();
     }
-    const logs = readdirSync(dir).filter((f) => f.endsWith('.log')).sort();
+    const logs = readdirSync(dir)
+      .filter((f) => f.endsWith('.log'))
+      .sort();
     assert.is(logs.length, 4);
     for (const f of logs) assert.ok(!f.startsWith('.') && !f.includes('/'), f);
     for (const name of ['a:b', 'a_b', '../up', '.']) {
@@ -285,7 +343,9 @@ test('store names become safe, distinct file names', async () => {
       assert.is(s.load('x')!.state, name);
       await s.close();
     }
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a write error stops the store: later writes throw it, nothing is acknowledged', async () => {
@@ -293,7 +353,9 @@ test('a write error stops the store: later writes throw it, nothing is acknowled
   try {
     const store = FileStore.open({ dir, storeName: 'io' });
     let acked = 0;
-    store.onDurable = (s) => { acked = s; };
+    store.onDurable = (s) => {
+      acked = s;
+    };
     // Fault injection: point the store at a descriptor that is not open, so its append fails (EBADF).
     const inner = store as unknown as { fd: number };
     const real = inner.fd;
@@ -302,10 +364,15 @@ test('a write error stops the store: later writes throw it, nothing is acknowled
     const failed = () => (store as unknown as { failure: Error | null }).failure !== null;
     while (!failed()) await new Promise((r) => setTimeout(r, 5));
     assert.is(acked, 0);
-    assert.throws(() => store.write('a', [state(2)]), (e: Error) => e instanceof StorageError && /failed appending a commit/.test(e.message));
+    assert.throws(
+      () => store.write('a', [state(2)]),
+      (e: Error) => e instanceof StorageError && /failed appending a commit/.test(e.message),
+    );
     inner.fd = real;
     await store.close();
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

@@ -21,14 +21,23 @@ export async function until(what: string, fn: () => boolean | Promise<boolean>, 
 }
 
 /** Starts fixtures/store-child.ts in a child process; `onMessage` gets its reports. */
-export function startChild(dir: string, scenario: 'acks' | 'probe' | 'hold' | 'snapshots', onMessage: (m: any) => void): { child: ChildProcess; ready: Promise<void>; exited: Promise<void> } {
+export function startChild(
+  dir: string,
+  scenario: 'acks' | 'probe' | 'hold' | 'snapshots',
+  onMessage: (m: any) => void,
+): { child: ChildProcess; ready: Promise<void>; exited: Promise<void> } {
   const child = fork(new URL('./fixtures/store-child.ts', import.meta.url).pathname, [dir, scenario], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let readyResolve!: () => void;
-  const ready = new Promise<void>((r) => { readyResolve = r; });
-  child.on('message', (m: any) => { if (m?.ready) readyResolve(); else onMessage(m); });
+  const ready = new Promise<void>((r) => {
+    readyResolve = r;
+  });
+  child.on('message', (m: any) => {
+    if (m?.ready) readyResolve();
+    else onMessage(m);
+  });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   return { child, ready, exited };
 }

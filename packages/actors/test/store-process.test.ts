@@ -12,7 +12,9 @@ import { startChild, tempDir, until } from './store-helpers.ts';
 test('every write acknowledged before SIGKILL is in the log', async () => {
   const dir = tempDir();
   const acked: number[] = [];
-  const { child, ready, exited } = startChild(dir, 'acks', (m) => { if (typeof m.acked === 'number') acked.push(m.acked); });
+  const { child, ready, exited } = startChild(dir, 'acks', (m) => {
+    if (typeof m.acked === 'number') acked.push(m.acked);
+  });
   try {
     await ready;
     await until('3000 acknowledged writes', () => acked.length >= 3000, 30_000);
@@ -22,11 +24,16 @@ test('every write acknowledged before SIGKILL is in the log', async () => {
     try {
       assert.is(store.recovery.predecessor, 'dead-process');
       const entries = store.load('k')!.entries;
-      const missing = acked.filter((i) => !(entries.get(i) as { i: number } | undefined && (entries.get(i) as { i: number }).i === i));
+      const missing = acked.filter((i) => !((entries.get(i) as { i: number } | undefined) && (entries.get(i) as { i: number }).i === i));
       assert.equal(missing.slice(0, 10), [], `${missing.length} of ${acked.length} acknowledged writes missing`);
       assert.ok(entries.size >= acked.length);
-    } finally { await store.close(); }
-  } finally { child.kill('SIGKILL'); rmSync(dir, { recursive: true, force: true }); }
+    } finally {
+      await store.close();
+    }
+  } finally {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

@@ -22,7 +22,11 @@ async function fill(sys: ActorSystem, k: ActorRef<KeeperMsg>, count: number): Pr
 /** Asks until the actor answers: it may be restarting. */
 async function view(sys: ActorSystem, k: ActorRef<KeeperMsg>): Promise<KeeperView> {
   for (let i = 0; ; i++) {
-    try { return await sys.ask<KeeperView>(k, { type: 'get' }, { timeoutMs: 500 }); } catch (e) { if (i > 40) throw e; }
+    try {
+      return await sys.ask<KeeperView>(k, { type: 'get' }, { timeoutMs: 500 });
+    } catch (e) {
+      if (i > 40) throw e;
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -32,7 +36,14 @@ const strip = (v: KeeperView) => ({ n: v.n, entries: v.entries });
 for (const kind of ['shared', 'file'] as StorageKind[]) {
   test(`${kind}: state survives a killed worker; the actor spawned again recovers it`, async () => {
     const dir = tempDir();
-    const sys = await ActorSystem.start({ mode: 'workers', statsIntervalMs: 0, logLevel: 'silent', spareWorkers: 0, heartbeat: { timeoutMs: 30_000 }, storage: { dir, sharedBytes: 256 * 1024, maxLogBytes: 16 * 1024 } });
+    const sys = await ActorSystem.start({
+      mode: 'workers',
+      statsIntervalMs: 0,
+      logLevel: 'silent',
+      spareWorkers: 0,
+      heartbeat: { timeoutMs: 30_000 },
+      storage: { dir, sharedBytes: 256 * 1024, maxLogBytes: 16 * 1024 },
+    });
     try {
       const k = await sys.spawn(Keeper, { name: 'k', storage: kind, restart: 'temporary' });
       await fill(sys, k, 1500); // past sharedBytes / maxLogBytes: compactions happen
@@ -42,7 +53,9 @@ for (const kind of ['shared', 'file'] as StorageKind[]) {
       await sys.killWorker(k.node);
       let again: ActorRef<KeeperMsg> | undefined;
       for (let i = 0; !again; i++) {
-        try { again = await sys.spawn(Keeper, { name: 'k', storage: kind, restart: 'temporary' }); } catch (e) {
+        try {
+          again = await sys.spawn(Keeper, { name: 'k', storage: kind, restart: 'temporary' });
+        } catch (e) {
           if (!(e instanceof DuplicateNameError) || i > 100) throw e; // the old one is still being cleaned up
           await new Promise((r) => setTimeout(r, 10));
         }
@@ -53,12 +66,22 @@ for (const kind of ['shared', 'file'] as StorageKind[]) {
       assert.equal(strip(after), strip(before));
       await fill(sys, again, 10);
       assert.is((await view(sys, again)).n, 1510);
-    } finally { await sys.shutdown(); rmSync(dir, { recursive: true, force: true }); }
+    } finally {
+      await sys.shutdown();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test(`${kind}: state survives a killed worker restarted by its supervisor`, async () => {
     const dir = tempDir();
-    const sys = await ActorSystem.start({ mode: 'workers', statsIntervalMs: 0, logLevel: 'silent', spareWorkers: 0, heartbeat: { timeoutMs: 30_000 }, storage: { dir } });
+    const sys = await ActorSystem.start({
+      mode: 'workers',
+      statsIntervalMs: 0,
+      logLevel: 'silent',
+      spareWorkers: 0,
+      heartbeat: { timeoutMs: 30_000 },
+      storage: { dir },
+    });
     try {
       const k = await sys.spawn(Keeper, { name: 'k', storage: kind });
       await fill(sys, k, 200);
@@ -69,7 +92,10 @@ for (const kind of ['shared', 'file'] as StorageKind[]) {
       const after = await view(sys, k);
       assert.is(after.recovered, true);
       assert.equal(strip(after), strip(before));
-    } finally { await sys.shutdown(); rmSync(dir, { recursive: true, force: true }); }
+    } finally {
+      await sys.shutdown();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 }
 
@@ -83,7 +109,9 @@ test('file storage without storage.dir: spawn fails with an error that says what
       assert.is((e as Error).name, 'StorageError', mode);
       if (mode === 'embedded') assert.instance(e, StorageError);
       assert.match((e as Error).message, 'storage: { dir');
-    } finally { await sys.shutdown(); }
+    } finally {
+      await sys.shutdown();
+    }
   }
 });
 
@@ -129,8 +157,12 @@ test('a reply stored before a restart of the whole system does not answer an ask
       const b = await second.spawn(Remembers, { name: 'r', storage: 'file' });
       // The old replies go to the same address ($system) with the ask numbers of the first system.
       for (let i = 0; i < 5; i++) assert.is(await second.ask(b, { type: 'ping' }), 'pong');
-    } finally { await second.shutdown(); }
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+    } finally {
+      await second.shutdown();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

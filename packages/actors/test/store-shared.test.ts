@@ -20,7 +20,10 @@ function view(r: Recovered | undefined): unknown {
 test('writes are durable at once and a new store on the same buffer recovers them', () => {
   const sab = new SharedArrayBuffer(64 * 1024);
   const s = SharedStore.open(sab, opts);
-  const t = s.write('a', [{ key: null, value: { n: 1 } }, { key: 'k', value: [1, 2] }]);
+  const t = s.write('a', [
+    { key: null, value: { n: 1 } },
+    { key: 'k', value: [1, 2] },
+  ]);
   assert.is(s.durableSeq, t, 'durable when write returns');
   s.write('b', [{ key: 3, value: 'three' }]);
   s.write('a', [{ key: 'k', value: undefined }]);
@@ -37,10 +40,17 @@ test('compaction flips halves and keeps the live data; a crash mid-compaction ke
   const sab = new SharedArrayBuffer(20 * 1024);
   const words = new Int32Array(sab, 0, 16);
   const s = SharedStore.open(sab, opts);
-  for (let i = 0; i < 3000; i++) s.write(`a${i % 4}`, [{ key: null, value: { i } }, { key: i % 10, value: `v${i}` }]);
+  for (let i = 0; i < 3000; i++)
+    s.write(`a${i % 4}`, [
+      { key: null, value: { i } },
+      { key: i % 10, value: `v${i}` },
+    ]);
   assert.ok(s.stats.compactions >= 2, `${s.stats.compactions} compactions`);
   const expected = ['a0', 'a1', 'a2', 'a3'].map((a) => view(s.load(a)));
-  assert.equal(['a0', 'a1', 'a2', 'a3'].map((a) => view(SharedStore.open(sab, opts).load(a))), expected);
+  assert.equal(
+    ['a0', 'a1', 'a2', 'a3'].map((a) => view(SharedStore.open(sab, opts).load(a))),
+    expected,
+  );
 
   // A worker that died while writing the other half: garbage there, its used-bytes word set, no flip.
   const active = Atomics.load(words, ACTIVE);
@@ -48,7 +58,10 @@ test('compaction flips halves and keeps the live data; a crash mid-compaction ke
   new Uint8Array(sab, HEADER_BYTES + (1 - active) * half, half).fill(0xab);
   Atomics.store(words, USED0 + 1 - active, half);
   const after = SharedStore.open(sab, opts);
-  assert.equal(['a0', 'a1', 'a2', 'a3'].map((a) => view(after.load(a))), expected);
+  assert.equal(
+    ['a0', 'a1', 'a2', 'a3'].map((a) => view(after.load(a))),
+    expected,
+  );
   after.write('a0', [{ key: null, value: 'next' }]); // and writing goes on
   assert.is(SharedStore.open(sab, opts).load('a0')!.state, 'next');
 });
@@ -80,7 +93,11 @@ test('a buffer too small for the live data refuses the write with an error namin
   let refused: unknown;
   let i = 0;
   for (; i < 100 && !refused; i++) {
-    try { s.write(`a${i}`, [{ key: null, value: 'x'.repeat(500) }]); } catch (e) { refused = e; }
+    try {
+      s.write(`a${i}`, [{ key: null, value: 'x'.repeat(500) }]);
+    } catch (e) {
+      refused = e;
+    }
   }
   assert.instance(refused, StoreFullError);
   assert.match((refused as Error).message, 'storage.sharedBytes 16384');
@@ -96,7 +113,10 @@ test('a host that is no longer the newest on a buffer stops writing', () => {
   const old = SharedStore.open(sab, opts);
   old.write('a', [{ key: null, value: 1 }]);
   const next = SharedStore.open(sab, opts);
-  assert.throws(() => old.write('a', [{ key: null, value: 2 }]), (e: Error) => e instanceof StorageError && /another host/.test(e.message));
+  assert.throws(
+    () => old.write('a', [{ key: null, value: 2 }]),
+    (e: Error) => e instanceof StorageError && /another host/.test(e.message),
+  );
   next.write('a', [{ key: null, value: 3 }]);
   assert.is(SharedStore.open(sab, opts).load('a')!.state, 3);
 });

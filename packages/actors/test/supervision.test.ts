@@ -22,7 +22,11 @@ async function until(what: string, fn: () => boolean | Promise<boolean>, timeout
 /** Asks until the actor answers (it may be restarting). */
 async function count(sys: ActorSystem, ref: ActorRef<any>): Promise<number> {
   for (let i = 0; ; i++) {
-    try { return await sys.ask<number>(ref, { type: 'get' }, { timeoutMs: 500 }); } catch (e) { if (i > 40) throw e; }
+    try {
+      return await sys.ask<number>(ref, { type: 'get' }, { timeoutMs: 500 });
+    } catch (e) {
+      if (i > 40) throw e;
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -30,7 +34,9 @@ async function count(sys: ActorSystem, ref: ActorRef<any>): Promise<number> {
 async function threeChildren(strategy: 'one-for-one' | 'one-for-all' | 'rest-for-one') {
   const sys = await ActorSystem.start({ mode: 'workers', statsIntervalMs: 0, logLevel: 'silent' });
   const sup = await sys.supervise({
-    name: 'sup', strategy, backoff: { initialMs: 1, jitter: 0 },
+    name: 'sup',
+    strategy,
+    backoff: { initialMs: 1, jitter: 0 },
     children: ['a', 'b', 'c'].map((name) => ({ actor: Crashy, name })),
   });
   const [a, b, c] = sup.actors() as ActorRef<any>[];
@@ -45,9 +51,14 @@ test('one-for-one restarts only the crashed child, under the same ref', async ()
     const restarted = collect(sys, 'actor:restarted');
     sys.send(b, { type: 'boom' });
     await until('b restarted', () => restarted.length === 1);
-    assert.equal(restarted.map((e) => e.ref.name), ['b']);
+    assert.equal(
+      restarted.map((e) => e.ref.name),
+      ['b'],
+    );
     assert.equal([await count(sys, a), await count(sys, b), await count(sys, c)], [5, 0, 5]);
-  } finally { await sys.shutdown(); }
+  } finally {
+    await sys.shutdown();
+  }
 });
 
 test('one-for-all restarts every child when one crashes', async () => {
@@ -56,9 +67,14 @@ test('one-for-all restarts every child when one crashes', async () => {
     const restarted = collect(sys, 'actor:restarted');
     sys.send(b, { type: 'boom' });
     await until('all restarted', () => restarted.length === 3);
-    assert.equal(restarted.map((e) => e.ref.name), ['a', 'b', 'c']);
+    assert.equal(
+      restarted.map((e) => e.ref.name),
+      ['a', 'b', 'c'],
+    );
     assert.equal([await count(sys, a), await count(sys, b), await count(sys, c)], [0, 0, 0]);
-  } finally { await sys.shutdown(); }
+  } finally {
+    await sys.shutdown();
+  }
 });
 
 test('rest-for-one restarts the crashed child and those started after it', async () => {
@@ -67,9 +83,14 @@ test('rest-for-one restarts the crashed child and those started after it', async
     const restarted = collect(sys, 'actor:restarted');
     sys.send(b, { type: 'boom' });
     await until('b and c restarted', () => restarted.length === 2);
-    assert.equal(restarted.map((e) => e.ref.name), ['b', 'c']);
+    assert.equal(
+      restarted.map((e) => e.ref.name),
+      ['b', 'c'],
+    );
     assert.equal([await count(sys, a), await count(sys, b), await count(sys, c)], [5, 0, 0]);
-  } finally { await sys.shutdown(); }
+  } finally {
+    await sys.shutdown();
+  }
 });
 
 test('restart types: permanent always, transient after a crash only, temporary never', async () => {
@@ -94,13 +115,18 @@ test('restart types: permanent always, transient after a crash only, temporary n
     assert.is(await count(sys, trans2), 0);
     assert.is(sys.lookup('temp'), undefined);
     assert.not.ok(restarted.some((e) => e.ref.name === 'temp' || e.ref.name === 'trans'));
-  } finally { await sys.shutdown(); }
+  } finally {
+    await sys.shutdown();
+  }
 });
 
 test('each way a worker actor can die is detected and the actor serves again: throw, process.exit, uncaught error, endless loop', async () => {
   const sys = await ActorSystem.start({
-    mode: 'workers', statsIntervalMs: 0, logLevel: 'silent',
-    heartbeat: { intervalMs: 20, timeoutMs: 300 }, supervision: { backoff: { initialMs: 1 } },
+    mode: 'workers',
+    statsIntervalMs: 0,
+    logLevel: 'silent',
+    heartbeat: { intervalMs: 20, timeoutMs: 300 },
+    supervision: { backoff: { initialMs: 1 } },
   });
   try {
     const crashed = collect(sys, 'actor:crashed');
@@ -123,7 +149,9 @@ test('each way a worker actor can die is detected and the actor serves again: th
       await until(`x serving again after ${way.msg.type}`, async () => (await count(sys, x)) === 0);
     }
     assert.ok(exited.length >= 3, 'exit, uncaught error and endless loop end the worker');
-  } finally { await sys.shutdown(); }
+  } finally {
+    await sys.shutdown();
+  }
 });
 
 test('restart intensity: a supervisor that gives up escalates; its parent restarts the subtree', async () => {
@@ -141,7 +169,9 @@ test('restart intensity: a supervisor that gives up escalates; its parent restar
     assert.match(escalated[0]!.reason, 'more than 2 restarts');
     // the root restarted the subtree: same ref serves again
     await until('flaky back', async () => (await count(sys, flaky)) === 0);
-  } finally { await sys.shutdown(); }
+  } finally {
+    await sys.shutdown();
+  }
 });
 
 test('at the root, giving up fails the system, which shuts down cleanly', async () => {
@@ -161,7 +191,9 @@ test('at the root, giving up fails the system, which shuts down cleanly', async 
 
 test('restarts back off exponentially with jitter, bounded by maxMs', async () => {
   const sys = await ActorSystem.start({
-    mode: 'workers', statsIntervalMs: 0, logLevel: 'silent',
+    mode: 'workers',
+    statsIntervalMs: 0,
+    logLevel: 'silent',
     supervision: { maxRestarts: 100, backoff: { initialMs: 10, factor: 2, maxMs: 45, jitter: 0.2 } },
   });
   try {
@@ -176,7 +208,9 @@ test('restarts back off exponentially with jitter, bounded by maxMs', async () =
     assert.equal(attempts, [1, 2, 3, 4, 5]);
     const expected = [10, 20, 40, 45, 45];
     delays.forEach((d, i) => assert.ok(d >= expected[i]! * 0.8 - 1 && d <= expected[i]! * 1.2 + 1, `delay ${i + 1} = ${d}, expected ~${expected[i]}`));
-  } finally { await sys.shutdown(); }
+  } finally {
+    await sys.shutdown();
+  }
 });
 
 test('messages to a crashed actor, while it waits for its restart, are dead letters', async () => {
@@ -190,7 +224,9 @@ test('messages to a crashed actor, while it waits for its restart, are dead lett
     sys.send(x, { type: 'inc' }); // during the 200 ms backoff
     await until('dead letter', () => dead.some((d) => d.messageType === 'inc'));
     assert.ok(['actor-crashed', 'no-such-actor'].includes(dead.find((d) => d.messageType === 'inc')!.reason));
-  } finally { await sys.shutdown(); }
+  } finally {
+    await sys.shutdown();
+  }
 });
 
 for (const mode of ['workers', 'embedded'] as const) {
@@ -200,31 +236,56 @@ for (const mode of ['workers', 'embedded'] as const) {
       const escalated = collect(sys, 'supervisor:escalated');
       const crashed = collect(sys, 'actor:crashed');
       const restarted = collect(sys, 'actor:restarted');
-      const sub = await sys.supervise({ name: 'sub', maxRestarts: 3, backoff: { initialMs: 1 }, restart: 'temporary',
-        children: [{ actor: Crashy, name: 'bad-restart', args: { failInitOnRestart: true } }] });
+      const sub = await sys.supervise({
+        name: 'sub',
+        maxRestarts: 3,
+        backoff: { initialMs: 1 },
+        restart: 'temporary',
+        children: [{ actor: Crashy, name: 'bad-restart', args: { failInitOnRestart: true } }],
+      });
       sys.send(sub.actors()[0]!, { type: 'boom' });
       await until('escalation after repeated init failures', () => escalated.length === 1);
       assert.match(escalated[0]!.reason, 'more than 3 restarts');
       // The crash in receive, then three restarts whose init threw: each one an event, none a restart.
-      assert.equal(crashed.map((e) => [e.ref.name, e.during]), [['bad-restart', 'receive'], ['bad-restart', 'init'], ['bad-restart', 'init'], ['bad-restart', 'init']]);
+      assert.equal(
+        crashed.map((e) => [e.ref.name, e.during]),
+        [
+          ['bad-restart', 'receive'],
+          ['bad-restart', 'init'],
+          ['bad-restart', 'init'],
+          ['bad-restart', 'init'],
+        ],
+      );
       for (const e of crashed.slice(1)) assert.match(e.error.message, 'init fails on restart on purpose');
       assert.is(restarted.length, 0);
       await until('the temporary subtree is gone', () => sys.lookup('bad-restart') === undefined);
-    } finally { await sys.shutdown(); }
+    } finally {
+      await sys.shutdown();
+    }
   });
 }
 
 test('supervision works the same in embedded mode', async () => {
   const sys = await ActorSystem.start({ mode: 'embedded', statsIntervalMs: 0, logLevel: 'silent' });
   try {
-    const sup = await sys.supervise({ name: 's', strategy: 'one-for-all', backoff: { initialMs: 1 }, children: [{ actor: Crashy, name: 'p' }, { actor: Crashy, name: 'q' }] });
+    const sup = await sys.supervise({
+      name: 's',
+      strategy: 'one-for-all',
+      backoff: { initialMs: 1 },
+      children: [
+        { actor: Crashy, name: 'p' },
+        { actor: Crashy, name: 'q' },
+      ],
+    });
     const [p, q] = sup.actors();
     const restarted = collect(sys, 'actor:restarted');
     sys.send(q!, { type: 'inc' });
     sys.send(p!, { type: 'boom' });
     await until('both restarted', () => restarted.length === 2);
     assert.is(await count(sys, q!), 0);
-  } finally { await sys.shutdown(); }
+  } finally {
+    await sys.shutdown();
+  }
 });
 
 test.run();

@@ -20,13 +20,17 @@ for (const transport of ['rings', 'ports'] as const) {
       const relay = await sys.spawn(Echo, { name: 'relay' });
       const msgs: any[] = [];
       for (let i = 0; i < 300; i++) {
-        msgs.push(i % 3 === 0
-          ? { type: 'ping', seq: i, payload: i % 2 ? 'ascii' : 'ünïcødé ✓ '.repeat(i % 7) }
-          : { type: 'other', seq: i, nested: { list: [i, 'x'], when: new Date(0) } });
+        msgs.push(
+          i % 3 === 0
+            ? { type: 'ping', seq: i, payload: i % 2 ? 'ascii' : 'ünïcødé ✓ '.repeat(i % 7) }
+            : { type: 'other', seq: i, nested: { list: [i, 'x'], when: new Date(0) } },
+        );
       }
       sys.send(relay, { type: 'relay', to: rec, msgs });
       assert.equal(await dumpWhen(sys, rec, 300), msgs);
-    } finally { await sys.shutdown(); }
+    } finally {
+      await sys.shutdown();
+    }
   });
 
   test(`one message object sent to several actors of a worker arrives intact at each (encoded once) (${transport})`, async () => {
@@ -35,11 +39,17 @@ for (const transport of ['rings', 'ports'] as const) {
       const r1 = await sys.spawn(Recorder, { name: 'r1', worker: 'sinks' });
       const r2 = await sys.spawn(Recorder, { name: 'r2', worker: 'sinks' });
       const relay = await sys.spawn(Echo, { name: 'relay' });
-      const msgs = [{ type: 'ping', seq: 1, payload: 'a' }, { type: 'ping', seq: 2, payload: 'b' }, { type: 'other', n: 3 }];
+      const msgs = [
+        { type: 'ping', seq: 1, payload: 'a' },
+        { type: 'ping', seq: 2, payload: 'b' },
+        { type: 'other', n: 3 },
+      ];
       sys.send(relay, { type: 'fanout', to: [r1, r2], msgs });
       assert.equal(await dumpWhen(sys, r1, 3), msgs);
       assert.equal(await dumpWhen(sys, r2, 3), msgs);
-    } finally { await sys.shutdown(); }
+    } finally {
+      await sys.shutdown();
+    }
   });
 
   test(`actors given the same worker key share one worker; others get their own (${transport})`, async () => {
@@ -52,7 +62,9 @@ for (const transport of ['rings', 'ports'] as const) {
       assert.is.not(a.node, c.node);
       assert.is(sys.workerNodes().length, 2);
       assert.equal(await sys.ask(b, { type: 'hi' }), { type: 'hi' });
-    } finally { await sys.shutdown(); }
+    } finally {
+      await sys.shutdown();
+    }
   });
 
   test(`a message that cannot be cloned becomes a dead letter; the rest of its batch arrives (${transport})`, async () => {
@@ -64,11 +76,16 @@ for (const transport of ['rings', 'ports'] as const) {
       sys.send(rec, { type: 'good', n: 1 });
       sys.send(rec, { type: 'bad', f: () => 1 } as any);
       sys.send(rec, { type: 'good', n: 2 });
-      assert.equal(await dumpWhen(sys, rec, 2), [{ type: 'good', n: 1 }, { type: 'good', n: 2 }]);
+      assert.equal(await dumpWhen(sys, rec, 2), [
+        { type: 'good', n: 1 },
+        { type: 'good', n: 2 },
+      ]);
       assert.is(dead.length, 1);
       assert.is(dead[0]!.reason, 'encoding');
       assert.is(dead[0]!.messageType, 'bad');
-    } finally { await sys.shutdown(); }
+    } finally {
+      await sys.shutdown();
+    }
   });
 }
 
@@ -86,7 +103,9 @@ test('one message object sent to actors on several workers arrives intact at eac
     ];
     sys.send(relay, { type: 'fanout', to: sinks, msgs });
     for (const r of sinks) assert.equal(await dumpWhen(sys, r, 3), msgs);
-  } finally { await sys.shutdown(); }
+  } finally {
+    await sys.shutdown();
+  }
 });
 
 test('a control call times out when its worker does not answer, and is rejected at once when the worker dies', async () => {
@@ -95,23 +114,33 @@ test('a control call times out when its worker does not answer, and is rejected 
     const slow = await sys.spawn(Slow, { name: 'slow' });
     sys.send(slow, { type: 'work', ms: 1500 }); // the worker is busy: control calls wait
     await new Promise((r) => setTimeout(r, 50));
-    try { await sys.inspect(slow); assert.unreachable(); } catch (e) {
+    try {
+      await sys.inspect(slow);
+      assert.unreachable();
+    } catch (e) {
       assert.instance(e, ControlError);
       assert.match((e as Error).message, 'did not answer within 200 ms');
     }
-  } finally { await sys.shutdown(); }
+  } finally {
+    await sys.shutdown();
+  }
 
   const sys2 = await ActorSystem.start({ mode: 'workers', statsIntervalMs: 0, controlTimeoutMs: 60_000 });
   try {
     const slow = await sys2.spawn(Slow, { name: 'slow' });
     sys2.send(slow, { type: 'work', ms: 30_000 });
     await new Promise((r) => setTimeout(r, 50));
-    const pending = sys2.inspect(slow).then(() => 'answered', (e) => e);
+    const pending = sys2.inspect(slow).then(
+      () => 'answered',
+      (e) => e,
+    );
     await sys2.killWorker(slow.node);
     const e = await pending;
     assert.instance(e, ControlError);
     assert.match((e as Error).message, 'died');
-  } finally { await sys2.shutdown(); }
+  } finally {
+    await sys2.shutdown();
+  }
 });
 
 test.run();

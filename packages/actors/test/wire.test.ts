@@ -20,8 +20,29 @@ function roundtrip(v: unknown): unknown {
 }
 
 test('numbers, strings, booleans, null and undefined come back as they were', () => {
-  const values = [0, 1, 127, 128, 2 ** 31, 2 ** 53 - 1, -1, -(2 ** 53 - 1), 1.5, -2.25, NaN, Infinity, -Infinity,
-    '', 'a', 'héllo wörld ✓', 'x'.repeat(5000), true, false, null, undefined];
+  const values = [
+    0,
+    1,
+    127,
+    128,
+    2 ** 31,
+    2 ** 53 - 1,
+    -1,
+    -(2 ** 53 - 1),
+    1.5,
+    -2.25,
+    NaN,
+    Infinity,
+    -Infinity,
+    '',
+    'a',
+    'héllo wörld ✓',
+    'x'.repeat(5000),
+    true,
+    false,
+    null,
+    undefined,
+  ];
   for (const v of values) assert.ok(Object.is(roundtrip(v), v), `value ${String(v).slice(0, 20)}`);
   assert.ok(Object.is(roundtrip(-0), -0), 'negative zero stays negative');
 });
@@ -37,7 +58,15 @@ test('arrays, nested objects and byte arrays come back equal, and are copies', (
 });
 
 test('Map, Set, Date and bigint fall back to structured clone', () => {
-  const v = { m: new Map<unknown, unknown>([['k', 1], [2, { x: 1 }]]), s: new Set([1, 'a']), d: new Date(5), n: 2n ** 70n };
+  const v = {
+    m: new Map<unknown, unknown>([
+      ['k', 1],
+      [2, { x: 1 }],
+    ]),
+    s: new Set([1, 'a']),
+    d: new Date(5),
+    n: 2n ** 70n,
+  };
   const out = roundtrip(v) as typeof v;
   assert.ok(out.m instanceof Map && out.m.get('k') === 1);
   assert.equal(out.m.get(2), { x: 1 });

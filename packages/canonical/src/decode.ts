@@ -98,15 +98,20 @@ export class CanonicalReader {
     this.need(1);
     const tag = this.buf[this.pos++]! as Tag;
     switch (tag) {
-      case Tag.Undefined: return undefined;
-      case Tag.Null: return null;
-      case Tag.False: return false;
-      case Tag.True: return true;
+      case Tag.Undefined:
+        return undefined;
+      case Tag.Null:
+        return null;
+      case Tag.False:
+        return false;
+      case Tag.True:
+        return true;
       case Tag.Int: {
         const z = this.varint();
         return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
       }
-      case Tag.Float: return this.float();
+      case Tag.Float:
+        return this.float();
       case Tag.BigInt: {
         this.need(1);
         const negative = this.buf[this.pos++] === 1;
@@ -115,15 +120,20 @@ export class CanonicalReader {
         for (let i = 0; i < n; i++) v = (v << 8n) | BigInt(this.buf[this.pos++]!);
         return negative ? -v : v;
       }
-      case Tag.String: return this.string();
+      case Tag.String:
+        return this.string();
       case Tag.Bytes: {
         const n = this.count(1);
         const out = this.buf.slice(this.pos, this.pos + n);
         this.pos += n;
         return out;
       }
-      case Tag.Date: return new Date(this.float());
-      case Tag.Array: case Tag.Object: case Tag.Map: case Tag.Set:
+      case Tag.Date:
+        return new Date(this.float());
+      case Tag.Array:
+      case Tag.Object:
+      case Tag.Map:
+      case Tag.Set:
         return this.container(tag);
       default:
         this.pos--;

@@ -137,7 +137,8 @@ export class CanonicalWriter {
         return;
       }
     }
-    if (!(s as unknown as { isWellFormed(): boolean }).isWellFormed()) this.fail('unpaired-surrogate', 'a string holds an unpaired UTF-16 surrogate, which has no UTF-8 form');
+    if (!(s as unknown as { isWellFormed(): boolean }).isWellFormed())
+      this.fail('unpaired-surrogate', 'a string holds an unpaired UTF-16 surrogate, which has no UTF-8 form');
     const bytes = Buffer.byteLength(s, 'utf8');
     this.varint(bytes);
     this.ensure(bytes);
@@ -229,7 +230,10 @@ export class CanonicalWriter {
         this.float(v.getTime());
       } else {
         const name = typeof proto?.constructor === 'function' && proto.constructor.name ? proto.constructor.name : 'object with a prototype';
-        this.fail('class-instance', `a ${name} instance is not plain data (plain objects, arrays, Map, Set, Date, Uint8Array, strings, numbers, bigints, booleans, null and undefined are)`);
+        this.fail(
+          'class-instance',
+          `a ${name} instance is not plain data (plain objects, arrays, Map, Set, Date, Uint8Array, strings, numbers, bigints, booleans, null and undefined are)`,
+        );
       }
     }
     ancestors.pop();
@@ -348,7 +352,7 @@ function compareBytes(buf: Uint8Array, a0: number, a1: number, b0: number, b1: n
     const d = buf[a0 + i]! - buf[b0 + i]!;
     if (d !== 0) return d;
   }
-  return (a1 - a0) - (b1 - b0);
+  return a1 - a0 - (b1 - b0);
 }
 
 /** UTF-8 of a well-formed string, by hand (short strings: cheaper than a native call). */

@@ -4,15 +4,7 @@
 import { SynodError, registerErrors } from '@synod/errors';
 
 /** What made a value unencodable (for code that wants to tell the cases apart). */
-export type CanonicalProblem =
-  | 'unsupported-type'
-  | 'class-instance'
-  | 'cycle'
-  | 'too-deep'
-  | 'too-large'
-  | 'unpaired-surrogate'
-  | 'duplicate-key'
-  | 'corrupt';
+export type CanonicalProblem = 'unsupported-type' | 'class-instance' | 'cycle' | 'too-deep' | 'too-large' | 'unpaired-surrogate' | 'duplicate-key' | 'corrupt';
 
 /**
  * A value that cannot be encoded canonically (a function, a class instance, a cycle, too deep or
@@ -22,7 +14,11 @@ export type CanonicalProblem =
 export class CanonicalError extends SynodError {
   override name = 'CanonicalError';
   override readonly code: string = 'not-canonical';
-  constructor(readonly problem: CanonicalProblem, readonly path: string, detail: string) {
+  constructor(
+    readonly problem: CanonicalProblem,
+    readonly path: string,
+    detail: string,
+  ) {
     super(path === '' ? detail : `${detail} (at ${path})`);
   }
 }

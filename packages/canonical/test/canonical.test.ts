@@ -9,8 +9,15 @@ const replay = `CANONICAL_SEED=${SEED} npx -y pnpm@12.4.2 test canonical`;
 /** Plain data of every supported kind. */
 const plain = fc.letrec((tie) => ({
   leaf: fc.oneof(
-    fc.constant(undefined), fc.constant(null), fc.boolean(), fc.integer(), fc.double(), fc.bigInt(),
-    fc.string({ unit: 'grapheme' }), fc.uint8Array({ maxLength: 8 }), fc.date({ noInvalidDate: false }),
+    fc.constant(undefined),
+    fc.constant(null),
+    fc.boolean(),
+    fc.integer(),
+    fc.double(),
+    fc.bigInt(),
+    fc.string({ unit: 'grapheme' }),
+    fc.uint8Array({ maxLength: 8 }),
+    fc.date({ noInvalidDate: false }),
   ),
   node: fc.oneof(
     { depthSize: 'small' },
@@ -18,7 +25,9 @@ const plain = fc.letrec((tie) => ({
     fc.array(tie('node'), { maxLength: 4 }),
     fc.dictionary(fc.string({ maxLength: 4 }), tie('node'), { maxKeys: 4 }),
     fc.uniqueArray(fc.integer(), { maxLength: 4 }).map((xs) => new Set(xs)),
-    fc.uniqueArray(fc.string({ maxLength: 3 }), { maxLength: 4 }).chain((ks) => fc.tuple(...ks.map(() => tie('node'))).map((vs) => new Map(ks.map((k, i) => [k, vs[i]])))),
+    fc
+      .uniqueArray(fc.string({ maxLength: 3 }), { maxLength: 4 })
+      .chain((ks) => fc.tuple(...ks.map(() => tie('node'))).map((vs) => new Map(ks.map((k, i) => [k, vs[i]])))),
   ),
 })).node;
 
@@ -29,29 +38,45 @@ function property(name: string, p: fc.IProperty<any> | fc.IAsyncProperty<any>): 
   });
 }
 
-property('decoding an encoding gives an equal value (same encoding again)', fc.property(plain, (v) => {
-  const bytes = encode(v);
-  const back = decode(bytes);
-  // Encodings are injective, so the same bytes again means the same value (prototypes aside:
-  // an object decodes with Object.prototype whatever it had).
-  assert.ok(bytesEqual(encode(back), bytes));
-}));
+property(
+  'decoding an encoding gives an equal value (same encoding again)',
+  fc.property(plain, (v) => {
+    const bytes = encode(v);
+    const back = decode(bytes);
+    // Encodings are injective, so the same bytes again means the same value (prototypes aside:
+    // an object decodes with Object.prototype whatever it had).
+    assert.ok(bytesEqual(encode(back), bytes));
+  }),
+);
 
-property('object key order, Map and Set insertion order do not change the bytes', fc.property(
-  fc.dictionary(fc.string({ maxLength: 5 }), fc.integer(), { maxKeys: 8 }), fc.integer(), (o, seed) => {
+property(
+  'object key order, Map and Set insertion order do not change the bytes',
+  fc.property(fc.dictionary(fc.string({ maxLength: 5 }), fc.integer(), { maxKeys: 8 }), fc.integer(), (o, seed) => {
     const keys = Object.keys(o);
-    const shuffled = [...keys].sort((a, b) => ((hash(a, seed) - hash(b, seed)) || (a < b ? -1 : 1)));
+    const shuffled = [...keys].sort((a, b) => hash(a, seed) - hash(b, seed) || (a < b ? -1 : 1));
     const o2: Record<string, number> = {};
     for (const k of shuffled) o2[k] = o[k]!;
     assert.ok(bytesEqual(encode(o), encode(o2)));
     assert.ok(bytesEqual(encode(new Map(Object.entries(o))), encode(new Map(shuffled.map((k) => [k, o[k]])))));
     assert.ok(bytesEqual(encode(new Set(keys)), encode(new Set(shuffled))));
-  }));
+  }),
+);
 
 test('equality is by canonical form, and types matter', () => {
   assert.ok(equal({ a: 1, b: 2 }, { b: 2, a: 1 }));
   assert.not.ok(equal(new Map([['b', 2]]), new Map([['a', 1]])), 'two different Maps are not equal (JSON.stringify says they are)');
-  assert.ok(equal(new Map([['a', 1], ['b', 2]]), new Map([['b', 2], ['a', 1]])));
+  assert.ok(
+    equal(
+      new Map([
+        ['a', 1],
+        ['b', 2],
+      ]),
+      new Map([
+        ['b', 2],
+        ['a', 1],
+      ]),
+    ),
+  );
   assert.not.ok(equal(1, 1n));
   assert.not.ok(equal(0, -0));
   assert.not.ok(equal({}, new Map()));
@@ -69,7 +94,14 @@ test('refusals name the problem and the place', () => {
     [{ f: () => 1 }, 'unsupported-type', /function.*\$\.f/],
     [{ s: Symbol('x') }, 'unsupported-type', /symbol/],
     [{ s: 'a\ud800b' }, 'unpaired-surrogate', /\$\.s/],
-    [new Map([[{ a: 1 }, 1], [{ a: 1 }, 2]]), 'duplicate-key', /Map keys/],
+    [
+      new Map([
+        [{ a: 1 }, 1],
+        [{ a: 1 }, 2],
+      ]),
+      'duplicate-key',
+      /Map keys/,
+    ],
     [new Uint16Array(2), 'class-instance', /Uint16Array/],
   ];
   for (const [v, problem, message] of cases) {
@@ -110,13 +142,25 @@ test('shared references are written where they appear, within the bound (issue 1
 test('depth is bounded', () => {
   let x: unknown = 1;
   for (let i = 0; i < 200; i++) x = [x];
-  assert.throws(() => encode(x, { maxDepth: 100 }), (e: CanonicalError) => e.problem === 'too-deep');
+  assert.throws(
+    () => encode(x, { maxDepth: 100 }),
+    (e: CanonicalError) => e.problem === 'too-deep',
+  );
   assert.ok(encode(x, { maxDepth: 300 }).length > 200);
 });
 
 test('decoding refuses bytes that are not one whole encoding, without large allocations', () => {
-  for (const bad of [new Uint8Array([]), new Uint8Array([99]), new Uint8Array([9, 0xff, 0xff, 0xff, 0x7f]), new Uint8Array([1, 1]), new Uint8Array([7, 3, 0x61])]) {
-    assert.throws(() => decode(bad), (e: CanonicalError) => e.problem === 'corrupt');
+  for (const bad of [
+    new Uint8Array([]),
+    new Uint8Array([99]),
+    new Uint8Array([9, 0xff, 0xff, 0xff, 0x7f]),
+    new Uint8Array([1, 1]),
+    new Uint8Array([7, 3, 0x61]),
+  ]) {
+    assert.throws(
+      () => decode(bad),
+      (e: CanonicalError) => e.problem === 'corrupt',
+    );
   }
 });
 

@@ -91,9 +91,16 @@ export function resolveOptions(options: CheckOptions): ResolvedOptions {
   const timeLimitMs = options.timeLimitMs ?? (options.maxSteps !== undefined ? Infinity : DEFAULT_TIME_LIMIT_MS);
   const maxMemoBytes = options.maxMemoBytes ?? DEFAULT_MAX_MEMO_BYTES;
   if (!(timeLimitMs > 0)) throw new RangeError(`timeLimitMs must be a positive number of milliseconds, got ${timeLimitMs}`);
-  if (!(maxSteps >= 1) || (maxSteps !== Infinity && !Number.isInteger(maxSteps))) throw new RangeError(`maxSteps must be a positive whole number of steps, got ${maxSteps}`);
+  if (!(maxSteps >= 1) || (maxSteps !== Infinity && !Number.isInteger(maxSteps)))
+    throw new RangeError(`maxSteps must be a positive whole number of steps, got ${maxSteps}`);
   if (!(maxMemoBytes > 0)) throw new RangeError(`maxMemoBytes must be a positive number of bytes, got ${maxMemoBytes}`);
-  return { timeLimitMs, maxSteps, maxMemoBytes, explain: options.explain ?? true, ...(options.explainOptions ? { explainOptions: options.explainOptions } : {}) };
+  return {
+    timeLimitMs,
+    maxSteps,
+    maxMemoBytes,
+    explain: options.explain ?? true,
+    ...(options.explainOptions ? { explainOptions: options.explainOptions } : {}),
+  };
 }
 
 /**

@@ -117,9 +117,15 @@ export function explain<S, I, O>(
     candidateCount++;
     if (candidates.length >= maxCandidates) continue;
     const next = model.step(stateAfterPrefix, op.input, op.outcome === 'ok' ? (op.output as O) : UNKNOWN);
-    candidates.push(next === undefined
-      ? { op: summarize(model, op), kind: 'impossible', reason: `impossible in state ${stateText}` }
-      : { op: summarize(model, op), kind: 'dead-end', reason: `possible (state becomes ${model.describeState(next)}), but no linearization of the rest follows` });
+    candidates.push(
+      next === undefined
+        ? { op: summarize(model, op), kind: 'impossible', reason: `impossible in state ${stateText}` }
+        : {
+            op: summarize(model, op),
+            kind: 'dead-end',
+            reason: `possible (state becomes ${model.describeState(next)}), but no linearization of the rest follows`,
+          },
+    );
   }
   return {
     ...(key !== undefined ? { key } : {}),
@@ -150,7 +156,9 @@ function formatOp(op: OperationSummary): string {
 export function formatExplanation(e: Explanation): string {
   const lines: string[] = [];
   const where = e.key !== undefined ? `key ${JSON.stringify(e.key)}: ` : '';
-  lines.push(`${where}the longest linearizable prefix found has ${e.prefix.length} operation${e.prefix.length === 1 ? '' : 's'}, leaving state ${e.stateAfterPrefix}.`);
+  lines.push(
+    `${where}the longest linearizable prefix found has ${e.prefix.length} operation${e.prefix.length === 1 ? '' : 's'}, leaving state ${e.stateAfterPrefix}.`,
+  );
   if (e.prefixTail.length > 0) {
     lines.push(e.prefixTail.length < e.prefix.length ? `  its last ${e.prefixTail.length}:` : '  in order:');
     for (const t of e.prefixTail) lines.push(`    ${formatOp(t.op)}  => ${t.stateAfter}`);

@@ -32,11 +32,16 @@ export function mix32(x: number): number {
  */
 export function hashValue(v: unknown): number {
   switch (typeof v) {
-    case 'number': return hashNumber(v);
-    case 'string': return hashString(v);
-    case 'boolean': return v ? 0x2f0b3e1d : 0x5a4c9e27;
-    case 'undefined': return 0x1b873593;
-    default: return v === null ? 0x0e6546b6 : hashString(canonicalJson(v));
+    case 'number':
+      return hashNumber(v);
+    case 'string':
+      return hashString(v);
+    case 'boolean':
+      return v ? 0x2f0b3e1d : 0x5a4c9e27;
+    case 'undefined':
+      return 0x1b873593;
+    default:
+      return v === null ? 0x0e6546b6 : hashString(canonicalJson(v));
   }
 }
 
@@ -54,7 +59,9 @@ export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return '[' + v.map(canonicalJson).join(',') + ']';
   const proto = Object.getPrototypeOf(v);
   if (proto !== Object.prototype && proto !== null) return JSON.stringify(String(v));
-  const keys = Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort();
+  const keys = Object.keys(v)
+    .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+    .sort();
   return '{' + keys.map((k) => JSON.stringify(k) + ':' + canonicalJson((v as Record<string, unknown>)[k])).join(',') + '}';
 }
 

@@ -49,7 +49,10 @@ export interface History<I = unknown, O = unknown> {
 export class InvalidHistoryError extends SynodError {
   override readonly name = 'InvalidHistoryError';
   override readonly code: string = 'invalid-history';
-  constructor(message: string, readonly operationId?: number) {
+  constructor(
+    message: string,
+    readonly operationId?: number,
+  ) {
     super(message);
   }
 }

@@ -100,10 +100,18 @@ export function checkInterleaved<S, I, O>(model: Model<S, I, O>, parts: readonly
         finishRest(`not searched to the end: key ${JSON.stringify(parts[i]!.key)} is not linearizable`);
         return results as PartitionResult[];
       } else if (status === 'memory') {
-        results[i] = { ...base(i), verdict: 'unknown', reason: `the memo reached its bound of ${formatBytes(limits.maxMemoBytes)} (option maxMemoBytes) after ${search.states} states` };
+        results[i] = {
+          ...base(i),
+          verdict: 'unknown',
+          reason: `the memo reached its bound of ${formatBytes(limits.maxMemoBytes)} (option maxMemoBytes) after ${search.states} states`,
+        };
         open--;
       } else if (search.steps >= limits.maxSteps) {
-        results[i] = { ...base(i), verdict: 'unknown', reason: `the step budget of ${limits.maxSteps} steps (option maxSteps) ran out after ${search.states} states` };
+        results[i] = {
+          ...base(i),
+          verdict: 'unknown',
+          reason: `the step budget of ${limits.maxSteps} steps (option maxSteps) ran out after ${search.states} states`,
+        };
         open--;
       }
       if (results[i] !== undefined) searches[i] = undefined;

@@ -36,7 +36,10 @@ export class Memo<S> {
    * @param equal - state equality
    * @param maxBytes - past this (approximately) `add` answers MEMO_FULL
    */
-  constructor(private readonly equal: (a: S, b: S) => boolean, private readonly maxBytes: number) {
+  constructor(
+    private readonly equal: (a: S, b: S) => boolean,
+    private readonly maxBytes: number,
+  ) {
     const cap = 1024;
     this.slots = new Int32Array(cap * 2);
     this.mask = cap * 2 - 1;
@@ -49,10 +52,14 @@ export class Memo<S> {
   }
 
   /** Number of pairs stored. */
-  get size(): number { return this.count; }
+  get size(): number {
+    return this.count;
+  }
 
   /** Approximate bytes used. */
-  get bytes(): number { return this.count * ENTRY_BYTES + this.used * 4; }
+  get bytes(): number {
+    return this.count * ENTRY_BYTES + this.used * 4;
+  }
 
   /**
    * Adds (bits, state) under `hash` unless it is already there. `bits[0..lo)` must be all ones
@@ -73,7 +80,10 @@ export class Memo<S> {
         let same = true;
         const base = this.offsets[e]! - lo;
         for (let w = lo; w < hi; w++) {
-          if (arena[base + w] !== bits[w]) { same = false; break; }
+          if (arena[base + w] !== bits[w]) {
+            same = false;
+            break;
+          }
         }
         if (same && this.equal(this.states[e]!, state)) return MEMO_PRESENT;
       }
@@ -102,7 +112,11 @@ export class Memo<S> {
 
   private growEntries(): void {
     const cap = this.hashes.length * 2;
-    const grow = (a: Int32Array) => { const b = new Int32Array(cap); b.set(a); return b; };
+    const grow = (a: Int32Array) => {
+      const b = new Int32Array(cap);
+      b.set(a);
+      return b;
+    };
     this.hashes = grow(this.hashes);
     this.los = grow(this.los);
     this.lens = grow(this.lens);

@@ -85,7 +85,11 @@ export class CheckerPool {
     const done = await Promise.all(batches.map((b) => pool.run({ source, partitions: b.map((i) => toWire(parts[i]!)), deadlineEpochMs, limits, stop })));
     // Put results back in key order.
     const results: PartitionResult[] = new Array(parts.length);
-    batches.forEach((b, k) => b.forEach((i, j) => { results[i] = done[k]![j]!; }));
+    batches.forEach((b, k) =>
+      b.forEach((i, j) => {
+        results[i] = done[k]![j]!;
+      }),
+    );
     return combine(model.name, history.operations.length, results, performance.now() - started);
   }
 

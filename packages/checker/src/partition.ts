@@ -26,7 +26,10 @@ export function partitionHistory<S, I, O>(history: History<I, O>, model: Model<S
     if (op.outcome === 'fail') continue;
     const key = keyOf(op.input);
     let ops = parts.get(key);
-    if (!ops) { ops = []; parts.set(key, ops); }
+    if (!ops) {
+      ops = [];
+      parts.set(key, ops);
+    }
     ops.push(op);
   }
   return [...parts].map(([key, operations]) => ({ key, operations }));

@@ -120,10 +120,14 @@ export class HistoryRecorder<I = unknown, O = unknown> {
   }
 
   /** Operations recorded so far (pending ones included). */
-  get size(): number { return this.entries.length; }
+  get size(): number {
+    return this.entries.length;
+  }
 
   /** Operations still waiting for an outcome. */
-  get pending(): number { return this.inFlight.size; }
+  get pending(): number {
+    return this.inFlight.size;
+  }
 
   /**
    * Records the invoke of `input` by `process` now; end it with `ok`, `fail` or `unknown`.
@@ -132,7 +136,9 @@ export class HistoryRecorder<I = unknown, O = unknown> {
   begin(process: ProcessId, input: I): PendingOperation<O> {
     const busy = this.inFlight.get(process);
     if (busy !== undefined) {
-      throw new Error(`process ${String(process)} starts a call while its call #${busy} is still in flight; a process makes one call at a time (use another process id for concurrent calls)`);
+      throw new Error(
+        `process ${String(process)} starts a call while its call #${busy} is still in flight; a process makes one call at a time (use another process id for concurrent calls)`,
+      );
     }
     if (this.entries.length >= this.maxOperations) {
       throw new RangeError(`the recorder holds its maximum of ${this.maxOperations} operations (option maxOperations)`);
@@ -158,22 +164,19 @@ export class HistoryRecorder<I = unknown, O = unknown> {
    * @param classify - how settlements map to outcomes (default {@link defaultClassify}), or
    *   options with `classify` and `timeoutMs`.
    */
-  async record<R>(
-    process: ProcessId,
-    input: I,
-    call: () => Promise<R>,
-    classify?: Classify<R, O> | RecordOptions<R, O>,
-  ): Promise<Recorded<R>> {
+  async record<R>(process: ProcessId, input: I, call: () => Promise<R>, classify?: Classify<R, O> | RecordOptions<R, O>): Promise<Recorded<R>> {
     const options: RecordOptions<R, O> = typeof classify === 'function' ? { classify } : (classify ?? {});
     const decide = options.classify ?? (defaultClassify as unknown as Classify<R, O>);
     const op = this.begin(process, input);
     let settled: Settled<R>;
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      const promise = Promise.resolve().then(call).then(
-        (value): Settled<R> => ({ status: 'fulfilled', value }),
-        (reason: unknown): Settled<R> => ({ status: 'rejected', reason }),
-      );
+      const promise = Promise.resolve()
+        .then(call)
+        .then(
+          (value): Settled<R> => ({ status: 'fulfilled', value }),
+          (reason: unknown): Settled<R> => ({ status: 'rejected', reason }),
+        );
       if (options.timeoutMs === undefined) {
         settled = await promise;
       } else {
@@ -211,9 +214,12 @@ export class HistoryRecorder<I = unknown, O = unknown> {
   history(): History<I, O> {
     const operations: Operation<I, O>[] = this.entries.map((e, id): Operation<I, O> => {
       switch (e.outcome) {
-        case 'ok': return { id, process: e.process, input: e.input, outcome: 'ok', output: e.output as O, call: e.call, ret: e.ret };
-        case 'fail': return { id, process: e.process, input: e.input, outcome: 'fail', call: e.call, ret: e.ret };
-        default: return { id, process: e.process, input: e.input, outcome: 'unknown', call: e.call, ret: Infinity };
+        case 'ok':
+          return { id, process: e.process, input: e.input, outcome: 'ok', output: e.output as O, call: e.call, ret: e.ret };
+        case 'fail':
+          return { id, process: e.process, input: e.input, outcome: 'fail', call: e.call, ret: e.ret };
+        default:
+          return { id, process: e.process, input: e.input, outcome: 'unknown', call: e.call, ret: Infinity };
       }
     });
     return { operations, ...(this.source !== undefined ? { source: this.source } : {}) };

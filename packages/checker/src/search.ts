@@ -48,7 +48,10 @@ export const LOOKAHEAD_EVENTS = 128;
 /** How far the unobservable-state walk goes at most, in events, before it gives up (sound: no merge). */
 export const UNOBSERVED_EVENTS = 256;
 
-const READ = 0, OVERWRITE = 1, UPDATE = 2, OTHER = 3;
+const READ = 0,
+  OVERWRITE = 1,
+  UPDATE = 2,
+  OTHER = 3;
 const KINDS: Record<OperationKind, number> = { read: READ, overwrite: OVERWRITE, update: UPDATE, other: OTHER };
 
 /** The memo's stand-in for every state nobody can observe (see the module comment). */
@@ -63,7 +66,9 @@ function zobristTable(n: number): Int32Array {
   let x = 0x9e3779b9 | 0;
   for (let i = 0; i < n; i++) {
     // xorshift32
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
     z[i] = x;
   }
   return z;
@@ -167,7 +172,10 @@ export class PartitionSearch<S, I, O> {
       if (outputs[i] !== UNKNOWN) order[k++] = i * 2 + 1;
     }
     const times = new Float64Array(2 * n);
-    for (let i = 0; i < n; i++) { times[2 * i] = ops[i]!.call; times[2 * i + 1] = ops[i]!.ret; }
+    for (let i = 0; i < n; i++) {
+      times[2 * i] = ops[i]!.call;
+      times[2 * i + 1] = ops[i]!.ret;
+    }
     order.sort((a, b) => times[a]! - times[b]! || (a & 1) - (b & 1) || a - b);
 
     const N = events + 1;
@@ -185,8 +193,10 @@ export class PartitionSearch<S, I, O> {
       next[node] = node + 1 === N ? 0 : node + 1;
       prev[node] = node - 1;
       nodeOp[node] = e >> 1;
-      if ((e & 1) === 1) { match[node] = -1; returnNode[e >> 1] = node; }
-      else bitOf[e >> 1] = b++;
+      if ((e & 1) === 1) {
+        match[node] = -1;
+        returnNode[e >> 1] = node;
+      } else bitOf[e >> 1] = b++;
     }
     next[0] = events > 0 ? 1 : 0;
     prev[0] = events;
@@ -220,10 +230,7 @@ export class PartitionSearch<S, I, O> {
 
     this.zobrist = zobristTable(n);
     this.bits = new Uint32Array((n + 31) >>> 5);
-    this.memo = new Memo<S | typeof UNOBSERVABLE>(
-      (a, b) => a === b || (a !== UNOBSERVABLE && b !== UNOBSERVABLE && model.equal(a, b)),
-      options.maxMemoBytes,
-    );
+    this.memo = new Memo<S | typeof UNOBSERVABLE>((a, b) => a === b || (a !== UNOBSERVABLE && b !== UNOBSERVABLE && model.equal(a, b)), options.maxMemoBytes);
     this.stackNode = new Int32Array(n + 1);
     this.stackState = new Array(n + 1);
     this.pool = new Int32Array(Math.max(64, 4 * n));
@@ -238,10 +245,14 @@ export class PartitionSearch<S, I, O> {
   }
 
   /** (linearized set, state) pairs memoised. */
-  get states(): number { return this.memo.size; }
+  get states(): number {
+    return this.memo.size;
+  }
 
   /** The last status {@link run} returned (`paused` before the first run). */
-  get result(): SearchStatus { return this.status; }
+  get result(): SearchStatus {
+    return this.status;
+  }
 
   /**
    * Searches on for at most `maxSteps` steps. Returns `paused` when they run out first; call
@@ -390,8 +401,13 @@ export class PartitionSearch<S, I, O> {
       const t = twin[op]!;
       // Its twin, earlier in the list, stands for it until placed.
       if (t >= 0 && (bits[bitOf[t]! >>> 5]! & (1 << (bitOf[t]! & 31))) === 0) continue;
-      if (kind[op] === READ && outputs[op] !== UNKNOWN && (read < 0 || rank[op]! < rank[nodeOp[read]!]!)
-        && this.model.step(this.state, this.inputs[op]!, this.outputs[op]!) !== undefined) read = e;
+      if (
+        kind[op] === READ &&
+        outputs[op] !== UNKNOWN &&
+        (read < 0 || rank[op]! < rank[nodeOp[read]!]!) &&
+        this.model.step(this.state, this.inputs[op]!, this.outputs[op]!) !== undefined
+      )
+        read = e;
       pool[end++] = e;
     }
     if (read >= 0) {
@@ -403,7 +419,10 @@ export class PartitionSearch<S, I, O> {
         const e = pool[i]!;
         const r = rank[nodeOp[e]!]!;
         let j = i - 1;
-        while (j >= start && rank[nodeOp[pool[j]!]!]! > r) { pool[j + 1] = pool[j]!; j--; }
+        while (j >= start && rank[nodeOp[pool[j]!]!]! > r) {
+          pool[j + 1] = pool[j]!;
+          j--;
+        }
         pool[j + 1] = e;
       }
     }

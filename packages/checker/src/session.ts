@@ -46,7 +46,10 @@ export function checkSessionGuarantees(ops: readonly SessionOperation[], options
   for (const op of ops) {
     if (op.kind !== 'write') continue;
     let w = writes.get(op.key);
-    if (!w) { w = []; writes.set(op.key, w); }
+    if (!w) {
+      w = [];
+      writes.set(op.key, w);
+    }
     w.push({ index: op.index, value: op.value });
   }
   for (const w of writes.values()) w.sort((a, b) => a.index - b.index);
@@ -54,28 +57,50 @@ export function checkSessionGuarantees(ops: readonly SessionOperation[], options
     const w = writes.get(key);
     if (!w) return undefined;
     let v: unknown;
-    for (const x of w) { if (x.index <= index) v = x.value; else break; }
+    for (const x of w) {
+      if (x.index <= index) v = x.value;
+      else break;
+    }
     return v;
   };
   ops.forEach((op, i) => {
     if (op.after !== undefined && (op.kind === 'read' ? op.index < op.after : op.index <= op.after)) {
-      out.push({ guarantee: 'causal', operation: i, message: `session ${op.session}: ${op.kind} of ${op.key} at index ${op.index}, made after a token of index ${op.after}` });
+      out.push({
+        guarantee: 'causal',
+        operation: i,
+        message: `session ${op.session}: ${op.kind} of ${op.key} at index ${op.index}, made after a token of index ${op.after}`,
+      });
     }
     if (op.kind === 'write') {
       const before = lastWrite.get(op.session) ?? 0;
-      if (op.index < before) out.push({ guarantee: 'monotonic-writes', operation: i, message: `session ${op.session}: write of ${op.key} took effect at index ${op.index}, not after the session's earlier write at ${before}` });
+      if (op.index < before)
+        out.push({
+          guarantee: 'monotonic-writes',
+          operation: i,
+          message: `session ${op.session}: write of ${op.key} took effect at index ${op.index}, not after the session's earlier write at ${before}`,
+        });
       lastWrite.set(op.session, Math.max(before, op.index));
       return;
     }
     const w = lastWrite.get(op.session) ?? 0;
-    if (op.index < w) out.push({ guarantee: 'read-your-writes', operation: i, message: `session ${op.session}: read of ${op.key} at index ${op.index}, before its own write at ${w}` });
+    if (op.index < w)
+      out.push({
+        guarantee: 'read-your-writes',
+        operation: i,
+        message: `session ${op.session}: read of ${op.key} at index ${op.index}, before its own write at ${w}`,
+      });
     const r = lastRead.get(op.session) ?? 0;
-    if (op.index < r) out.push({ guarantee: 'monotonic-reads', operation: i, message: `session ${op.session}: read of ${op.key} at index ${op.index} went back from ${r}` });
+    if (op.index < r)
+      out.push({ guarantee: 'monotonic-reads', operation: i, message: `session ${op.session}: read of ${op.key} at index ${op.index} went back from ${r}` });
     lastRead.set(op.session, Math.max(r, op.index));
     if (options.checkValues !== false) {
       const expected = valueAt(op.key, op.index);
       if (!sameValue(expected, op.value)) {
-        out.push({ guarantee: 'read-value', operation: i, message: `session ${op.session}: read of ${op.key} at index ${op.index} returned ${JSON.stringify(op.value)}, the log holds ${JSON.stringify(expected)} there` });
+        out.push({
+          guarantee: 'read-value',
+          operation: i,
+          message: `session ${op.session}: read of ${op.key} at index ${op.index} returned ${JSON.stringify(op.value)}, the log holds ${JSON.stringify(expected)} there`,
+        });
       }
     }
   });

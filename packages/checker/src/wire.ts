@@ -87,9 +87,10 @@ export function fromWire(w: WirePartition): Partition {
   const n = w.ids.length;
   const operations: Operation[] = new Array(n);
   for (let i = 0; i < n; i++) {
-    const op: { -readonly [K in keyof Operation]: Operation[K] } = w.unknown[i] === 0
-      ? { id: w.ids[i]!, process: w.processes[i]!, input: inputs[i], outcome: 'ok', output: outputs[i], call: w.call[i]!, ret: w.ret[i]! }
-      : { id: w.ids[i]!, process: w.processes[i]!, input: inputs[i], outcome: 'unknown', call: w.call[i]!, ret: w.ret[i]! };
+    const op: { -readonly [K in keyof Operation]: Operation[K] } =
+      w.unknown[i] === 0
+        ? { id: w.ids[i]!, process: w.processes[i]!, input: inputs[i], outcome: 'ok', output: outputs[i], call: w.call[i]!, ret: w.ret[i]! }
+        : { id: w.ids[i]!, process: w.processes[i]!, input: inputs[i], outcome: 'unknown', call: w.call[i]!, ret: w.ret[i]! };
     if (w.lines[i]! >= 0) op.line = w.lines[i]!;
     if (w.returnLines[i]! >= 0) op.returnLine = w.returnLines[i]!;
     operations[i] = op;

@@ -7,9 +7,27 @@ import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  CheckerPool, InvalidHistoryError, UNKNOWN, casRegisterModel, check, checkParallel, formatExplanation, hashString,
-  kvModel, parseEdnHistory, parseJepsenLog, registerModel, replicatedMapModel,
-  type CasRegisterInput, type History, type KvInput, type ReplicatedMapInput, type KvOutput, type Model, type Operation, type RegisterOutput,
+  CheckerPool,
+  InvalidHistoryError,
+  UNKNOWN,
+  casRegisterModel,
+  check,
+  checkParallel,
+  formatExplanation,
+  hashString,
+  kvModel,
+  parseEdnHistory,
+  parseJepsenLog,
+  registerModel,
+  replicatedMapModel,
+  type CasRegisterInput,
+  type History,
+  type KvInput,
+  type ReplicatedMapInput,
+  type KvOutput,
+  type Model,
+  type Operation,
+  type RegisterOutput,
 } from '@synod/checker';
 import { goldenHistories } from './data.ts';
 import { kvHistory } from './generate.ts';
@@ -29,11 +47,17 @@ const write = (v: number, call: number, ret: number) => ok<C, RegisterOutput>({ 
 const cas = (from: number, to: number, swapped: boolean, call: number, ret: number) => ok<C, RegisterOutput>({ f: 'cas', from, to }, swapped, call, ret);
 
 test('an empty history is refused, not judged; trivial ones are judged', async () => {
-  assert.throws(() => check(history<C, RegisterOutput>(), casRegisterModel), (e: unknown) => e instanceof InvalidHistoryError && /no operations, so there is nothing to check/.test((e as Error).message));
+  assert.throws(
+    () => check(history<C, RegisterOutput>(), casRegisterModel),
+    (e: unknown) => e instanceof InvalidHistoryError && /no operations, so there is nothing to check/.test((e as Error).message),
+  );
   assert.throws(() => check({ operations: [], source: 'h.log' }, casRegisterModel), /^h\.log: the history has no operations/);
   const pool = new CheckerPool({ threads: 2 });
   try {
-    await pool.check({ operations: [] }, kvModel).then(() => assert.unreachable('pool.check judged an empty history'), (e: unknown) => assert.instance(e, InvalidHistoryError));
+    await pool.check({ operations: [] }, kvModel).then(
+      () => assert.unreachable('pool.check judged an empty history'),
+      (e: unknown) => assert.instance(e, InvalidHistoryError),
+    );
   } finally {
     await pool.close();
   }
@@ -85,9 +109,15 @@ test('the plain register has no cas', () => {
 });
 
 test('malformed histories are refused, not judged', () => {
-  assert.throws(() => check({ operations: [{ id: 3, process: 0, input: { f: 'read' }, outcome: 'ok', output: null, call: 0, ret: 1 }] }, casRegisterModel), (e: unknown) => e instanceof InvalidHistoryError);
+  assert.throws(
+    () => check({ operations: [{ id: 3, process: 0, input: { f: 'read' }, outcome: 'ok', output: null, call: 0, ret: 1 }] }, casRegisterModel),
+    (e: unknown) => e instanceof InvalidHistoryError,
+  );
   assert.throws(() => check(history(read(null, 2, 1)), casRegisterModel), /returns \(1\) before it is invoked \(2\)/);
-  assert.throws(() => check(history({ input: { f: 'read' }, outcome: 'unknown', call: 0, ret: 4 } as Op<C, RegisterOutput>), casRegisterModel), /ret must be Infinity/);
+  assert.throws(
+    () => check(history({ input: { f: 'read' }, outcome: 'unknown', call: 0, ret: 4 } as Op<C, RegisterOutput>), casRegisterModel),
+    /ret must be Infinity/,
+  );
   assert.throws(() => check(history(read(null, 0, 1)), casRegisterModel, { timeLimitMs: 0 }), /timeLimitMs must be a positive/);
 });
 
@@ -100,8 +130,17 @@ test('an explanation names the prefix, the state, and the operations that cannot
   assert.equal(e.prefix, [0, 1]);
   assert.is(e.stateAfterPrefix, '2');
   assert.is(e.mustLinearize.id, 2);
-  assert.equal(e.candidates.map((c) => [c.op.id, c.kind]), [[2, 'impossible'], [3, 'dead-end']]);
-  assert.equal(e.prefixTail.map((t) => t.stateAfter), ['1', '2']);
+  assert.equal(
+    e.candidates.map((c) => [c.op.id, c.kind]),
+    [
+      [2, 'impossible'],
+      [3, 'dead-end'],
+    ],
+  );
+  assert.equal(
+    e.prefixTail.map((t) => t.stateAfter),
+    ['1', '2'],
+  );
   const text = formatExplanation(e);
   assert.match(text, /longest linearizable prefix found has 2 operations, leaving state 2/);
   assert.match(text, /#2 process 2: read\(\) -> 1 .* must take effect before it returns/);
@@ -140,12 +179,26 @@ test('kv and replicated-map models', () => {
   assert.is(check(kv, kvModel).verdict, 'linearizable');
   assert.is(check(history<KvInput, KvOutput>(ok({ f: 'get', key: 'b' }, 'x', 0, 1)), kvModel).explanation!.key, 'b');
   // A get's output is a string; null is no value the key can hold (refused, not a crash).
-  assert.is(check(history<KvInput, KvOutput>(ok({ f: 'put', key: 'a', value: 'x' }, null, 0, 1), ok({ f: 'get', key: 'a' }, null, 2, 3)), kvModel).verdict, 'not-linearizable');
+  assert.is(
+    check(history<KvInput, KvOutput>(ok({ f: 'put', key: 'a', value: 'x' }, null, 0, 1), ok({ f: 'get', key: 'a' }, null, 2, 3)), kvModel).verdict,
+    'not-linearizable',
+  );
   const m = replicatedMapModel;
   let s = m.init();
   s = m.step(s, { f: 'set', key: 'k', value: { b: 1, a: [2] } }, UNKNOWN)!;
   assert.ok(m.step(s, { f: 'get', key: 'k' }, { a: [2], b: 1 }) !== undefined, 'values compare canonically, key order aside');
-  assert.is(m.step(s, { f: 'get', key: 'k' }, new Map<string, unknown>([['a', [2]], ['b', 1]])), undefined, 'a Map is not an object');
+  assert.is(
+    m.step(
+      s,
+      { f: 'get', key: 'k' },
+      new Map<string, unknown>([
+        ['a', [2]],
+        ['b', 1],
+      ]),
+    ),
+    undefined,
+    'a Map is not an object',
+  );
   assert.is(m.step(s, { f: 'get', key: 'k' }, undefined), undefined);
   assert.is(m.step(s, { f: 'compareAndSet', key: 'k', expected: 1, value: 2 }, true), undefined);
   assert.is(m.describeState!(m.step(s, { f: 'compareAndSet', key: 'k', expected: { a: [2], b: 1 }, value: 2 }, true)!), '2');
@@ -186,7 +239,10 @@ test('the parallel path gives the same verdicts as the in-process one', async ()
       assert.is(inProcess.verdict, g.expected, g.file);
       assert.is(threaded.verdict, g.expected, g.file);
       if (g.expected === 'linearizable') {
-        assert.equal(threaded.partitions.map((p) => [p.key, p.verdict]), inProcess.partitions.map((p) => [p.key, p.verdict]));
+        assert.equal(
+          threaded.partitions.map((p) => [p.key, p.verdict]),
+          inProcess.partitions.map((p) => [p.key, p.verdict]),
+        );
       } else {
         // Each path may stop at a different violation; whichever it reports is one.
         for (const r of [inProcess, threaded]) {
@@ -211,7 +267,10 @@ test('operations cross to threads intact, by JSON when it is exact and by struct
     assert.not.ok(jsonFaithful(v), String(v));
   }
   const parts = (h: History<unknown, unknown>) => [{ key: 'k', operations: h.operations.filter((o) => o.outcome !== 'fail') as Operation[] }];
-  const json = history<unknown, unknown>({ input: { f: 'get', key: 'k' }, outcome: 'ok', output: { n: [1, 2] }, call: 0, ret: 1, line: 3, returnLine: 4 }, open({ f: 'set', key: 'k', value: 'x' }, 2));
+  const json = history<unknown, unknown>(
+    { input: { f: 'get', key: 'k' }, outcome: 'ok', output: { n: [1, 2] }, call: 0, ret: 1, line: 3, returnLine: 4 },
+    open({ f: 'set', key: 'k', value: 'x' }, 2),
+  );
   const odd = history<unknown, unknown>(ok({ f: 'get', key: 'k' }, undefined, 0, 1), ok({ f: 'set', key: 'k', value: [undefined, NaN] }, null, 2, 3));
   for (const h of [json, odd]) {
     const w = toWire(parts(h)[0]!);
@@ -220,13 +279,25 @@ test('operations cross to threads intact, by JSON when it is exact and by struct
     assert.is(typeof w.values === 'string', h === json);
   }
   // And the verdicts agree through a real pool, undefined outputs included.
-  const rm = (last: unknown) => history<ReplicatedMapInput, unknown>(
-    ok({ f: 'get', key: 'a' }, undefined, 0, 1), ok({ f: 'set', key: 'a', value: [undefined] }, null, 2, 3), ok({ f: 'get', key: 'a' }, last, 4, 5),
-    ok({ f: 'get', key: 'b' }, undefined, 0, 1),
-  );
+  const rm = (last: unknown) =>
+    history<ReplicatedMapInput, unknown>(
+      ok({ f: 'get', key: 'a' }, undefined, 0, 1),
+      ok({ f: 'set', key: 'a', value: [undefined] }, null, 2, 3),
+      ok({ f: 'get', key: 'a' }, last, 4, 5),
+      ok({ f: 'get', key: 'b' }, undefined, 0, 1),
+    );
   const threaded = await checkParallel(rm([undefined]), replicatedMapModel, { threads: 2, minOperationsForThreads: 0 });
-  assert.equal(threaded.partitions.map((p) => [p.key, p.verdict]), [['a', 'linearizable'], ['b', 'linearizable']]);
-  assert.equal(threaded.partitions.map((p) => p.verdict), check(rm([undefined]), replicatedMapModel).partitions.map((p) => p.verdict));
+  assert.equal(
+    threaded.partitions.map((p) => [p.key, p.verdict]),
+    [
+      ['a', 'linearizable'],
+      ['b', 'linearizable'],
+    ],
+  );
+  assert.equal(
+    threaded.partitions.map((p) => p.verdict),
+    check(rm([undefined]), replicatedMapModel).partitions.map((p) => p.verdict),
+  );
   const bad = await checkParallel(rm([null]), replicatedMapModel, { threads: 2, minOperationsForThreads: 0 });
   assert.is(bad.verdict, 'not-linearizable');
   assert.is(bad.explanation!.key, 'a');

@@ -5,7 +5,17 @@
  * Corruptions then change one result so that it cannot be.
  */
 import fc from 'fast-check';
-import { UNKNOWN, type CasRegisterInput, type History, type KvInput, type Model, type Operation, type Outcome, type RegisterOutput, type RegisterValue } from '@synod/checker';
+import {
+  UNKNOWN,
+  type CasRegisterInput,
+  type History,
+  type KvInput,
+  type Model,
+  type Operation,
+  type Outcome,
+  type RegisterOutput,
+  type RegisterValue,
+} from '@synod/checker';
 
 export interface Shape {
   /** Ops in linearization order. */
@@ -32,7 +42,11 @@ const step: fc.Arbitrary<Step> = fc.record({
   kind: fc.nat({ max: 99 }),
   key: fc.nat({ max: 3 }),
   from: fc.nat({ max: 3 }),
-  fate: fc.oneof({ weight: 16, arbitrary: fc.constant<Outcome>('ok') }, { weight: 2, arbitrary: fc.constant<Outcome>('unknown') }, { weight: 1, arbitrary: fc.constant<Outcome>('fail') }),
+  fate: fc.oneof(
+    { weight: 16, arbitrary: fc.constant<Outcome>('ok') },
+    { weight: 2, arbitrary: fc.constant<Outcome>('unknown') },
+    { weight: 1, arbitrary: fc.constant<Outcome>('fail') },
+  ),
   applied: fc.boolean(),
 });
 
@@ -49,7 +63,12 @@ export function shapes(maxOps: number, maxSpread: number): fc.Arbitrary<Shape> {
   );
 }
 
-interface Draft<I, O> { input: I; outcome: Outcome; output?: O; point: number }
+interface Draft<I, O> {
+  input: I;
+  outcome: Outcome;
+  output?: O;
+  point: number;
+}
 
 /** Intervals around the points, and process ids such that a process makes one call at a time. */
 function finish<I, O>(shape: Shape, drafts: Draft<I, O>[]): History<I, O> {
@@ -59,7 +78,10 @@ function finish<I, O>(shape: Shape, drafts: Draft<I, O>[]): History<I, O> {
     const call = d.point - shape.before[id]! * (10 * shape.spread + 4) - 0.5;
     const ret = d.outcome === 'unknown' ? Infinity : d.point + shape.after[id]! * (10 * shape.spread + 4) + 0.5;
     let p = busyUntil.findIndex((t) => t < call);
-    if (p < 0) { p = busyUntil.length; busyUntil.push(0); }
+    if (p < 0) {
+      p = busyUntil.length;
+      busyUntil.push(0);
+    }
     busyUntil[p] = ret;
     return { id, process: p, input: d.input, outcome: d.outcome, ...(d.outcome === 'ok' ? { output: d.output as O } : {}), call, ret };
   });
@@ -90,8 +112,16 @@ export function casRegisterHistory(shape: Shape, values = Infinity): History<Cas
     let output: RegisterOutput = null;
     if (applies) {
       if (input.f === 'read') output = state;
-      else if (input.f === 'write') { state = input.value; seen.push(state); }
-      else { output = state === input.from; if (output) { state = input.to; seen.push(state); } }
+      else if (input.f === 'write') {
+        state = input.value;
+        seen.push(state);
+      } else {
+        output = state === input.from;
+        if (output) {
+          state = input.to;
+          seen.push(state);
+        }
+      }
     }
     return { input, outcome, output, point };
   });
@@ -182,7 +212,11 @@ export function randomCasRegisterHistories(maxOps: number): fc.Arbitrary<History
     input,
     readValue: fc.option(value, { nil: null }),
     swapped: fc.boolean(),
-    fate: fc.oneof({ weight: 5, arbitrary: fc.constant<Outcome>('ok') }, { weight: 3, arbitrary: fc.constant<Outcome>('unknown') }, { weight: 1, arbitrary: fc.constant<Outcome>('fail') }),
+    fate: fc.oneof(
+      { weight: 5, arbitrary: fc.constant<Outcome>('ok') },
+      { weight: 3, arbitrary: fc.constant<Outcome>('unknown') },
+      { weight: 1, arbitrary: fc.constant<Outcome>('fail') },
+    ),
     call: fc.integer({ min: 0, max: 30 }),
     length: fc.integer({ min: 0, max: 6 }),
   });
@@ -206,8 +240,10 @@ export function bruteForceLinearizable(h: History<CasRegisterInput, RegisterOutp
   const stepOf = (s: RegisterValue, o: Operation<CasRegisterInput, RegisterOutput>): RegisterValue | undefined => {
     const known = o.outcome === 'ok';
     switch (o.input.f) {
-      case 'read': return !known || o.output === s ? s : undefined;
-      case 'write': return o.input.value;
+      case 'read':
+        return !known || o.output === s ? s : undefined;
+      case 'write':
+        return o.input.value;
       case 'cas': {
         const match = s === o.input.from;
         if (!known) return match ? o.input.to : s;
@@ -250,7 +286,11 @@ export function randomKvHistories(maxOps: number): fc.Arbitrary<History<KvInput,
   const op = fc.record({
     input,
     read: fc.constantFrom('', 'a', 'b', 'ab', 'ba', 'aa', 'bb', 'aab', 'abb'),
-    fate: fc.oneof({ weight: 6, arbitrary: fc.constant<Outcome>('ok') }, { weight: 2, arbitrary: fc.constant<Outcome>('unknown') }, { weight: 1, arbitrary: fc.constant<Outcome>('fail') }),
+    fate: fc.oneof(
+      { weight: 6, arbitrary: fc.constant<Outcome>('ok') },
+      { weight: 2, arbitrary: fc.constant<Outcome>('unknown') },
+      { weight: 1, arbitrary: fc.constant<Outcome>('fail') },
+    ),
     call: fc.integer({ min: 0, max: 30 }),
     length: fc.integer({ min: 0, max: 8 }),
   });

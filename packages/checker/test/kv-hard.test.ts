@@ -13,13 +13,21 @@ import { KV_HARD_FIXTURES, generateKvHard, kvHardDir } from './kv-hard.ts';
 /** Steps per key that every fixture must be decided within (they take a few thousand). */
 const BUDGET = 100_000;
 
-const expected = new Map(readFileSync(kvHardDir + 'EXPECTED.txt', 'utf8').trim().split('\n').map((l) => l.split(' ') as [string, string]));
+const expected = new Map(
+  readFileSync(kvHardDir + 'EXPECTED.txt', 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' ') as [string, string]),
+);
 
 test('the fixtures are what the generator makes from their seeds', () => {
   assert.is(expected.size, KV_HARD_FIXTURES.length);
   for (const f of KV_HARD_FIXTURES) {
     const h = generateKvHard(f.options);
-    assert.ok(readFileSync(kvHardDir + f.file, 'utf8') === h.text, `${f.file} differs from generateKvHard(${JSON.stringify(f.options)}); run node --import tsx packages/checker/test/kv-hard.ts`);
+    assert.ok(
+      readFileSync(kvHardDir + f.file, 'utf8') === h.text,
+      `${f.file} differs from generateKvHard(${JSON.stringify(f.options)}); run node --import tsx packages/checker/test/kv-hard.ts`,
+    );
     assert.is(expected.get(f.file), h.planted ? 'not-linearizable' : 'linearizable');
     assert.ok(h.events > 3_000, `${f.file}: ${h.events} events`);
   }

@@ -51,7 +51,10 @@ export interface KvHardHistory {
 
 /** sfc32: small, fast, and the same numbers on every platform. */
 function random(seed: number): () => number {
-  let a = 0x9e3779b9, b = 0x243f6a88, c = 0xb7e15162, d = seed | 0;
+  let a = 0x9e3779b9,
+    b = 0x243f6a88,
+    c = 0xb7e15162,
+    d = seed | 0;
   const next = () => {
     const t = (((a + b) | 0) + d) | 0;
     d = (d + 1) | 0;
@@ -103,7 +106,7 @@ class Returns {
   push(id: number): void {
     const h = this.ids;
     h.push(id);
-    for (let k = h.length - 1; k > 0;) {
+    for (let k = h.length - 1; k > 0; ) {
       const parent = (k - 1) >> 1;
       if (this.ret(h[parent]!) <= this.ret(h[k]!)) break;
       [h[parent], h[k]] = [h[k]!, h[parent]!];
@@ -116,8 +119,9 @@ class Returns {
     const last = h.pop()!;
     if (h.length > 0) {
       h[0] = last;
-      for (let k = 0; ;) {
-        const l = 2 * k + 1, r = l + 1;
+      for (let k = 0; ; ) {
+        const l = 2 * k + 1,
+          r = l + 1;
         let m = k;
         if (l < h.length && this.ret(h[l]!) < this.ret(h[m]!)) m = l;
         if (r < h.length && this.ret(h[r]!) < this.ret(h[m]!)) m = r;
@@ -128,7 +132,9 @@ class Returns {
     }
     return top;
   }
-  private ret(id: number): number { return this.calls[id]!.ret; }
+  private ret(id: number): number {
+    return this.calls[id]!.ret;
+  }
 }
 
 /** The clients' calls, in simulated time; each takes effect at its `point` (see {@link applyAll}). */
@@ -226,7 +232,10 @@ export function generateKvHard(o: KvHardOptions): KvHardHistory {
       const w = appends[Math.floor(rnd() * appends.length)]!;
       applyAll(calls, w.id);
       const g = calls.find((c) => c.f === 'get' && c.key === w.key && done(c) && c.call > w.ret && provablyStale(c.output, w, byToken));
-      if (g) { lost = w.id; planted = { plant: 'lost-write', get: g }; }
+      if (g) {
+        lost = w.id;
+        planted = { plant: 'lost-write', get: g };
+      }
     }
     if (!planted) throw new Error(`seed ${o.seed}: no append whose loss a later get shows`);
     applyAll(calls, lost);

@@ -5,8 +5,18 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  EdnSet, EdnSymbol, EdnSyntaxError, HistoryParseError, Keyword,
-  casRegisterModel, check, kvModel, parseEdnHistory, parseJepsenLog, readEdn, registerModel,
+  EdnSet,
+  EdnSymbol,
+  EdnSyntaxError,
+  HistoryParseError,
+  Keyword,
+  casRegisterModel,
+  check,
+  kvModel,
+  parseEdnHistory,
+  parseJepsenLog,
+  readEdn,
+  registerModel,
 } from '@synod/checker';
 
 const log = (...lines: string[]) => lines.join('\n') + '\n';
@@ -23,20 +33,24 @@ function parseError(fn: () => unknown): HistoryParseError {
 }
 
 test('jepsen: a small log becomes operations with lines, outcomes and outputs', () => {
-  const h = parseJepsenLog(log(
-    ev(0, 'invoke', 'write', '1'),
-    ev(1, 'invoke', 'read', 'nil'),
-    ev(0, 'ok', 'write', '1'),
-    ev(1, 'ok', 'read', '1'),
-    '',
-    ev(2, 'invoke', 'cas', '[2 3]'),
-    ev(2, 'fail', 'cas', '[2 3]'),
-    ev(3, 'invoke', 'cas', '[1 3]'),
-    ev(3, 'info', 'cas', ':timed-out'),
-    ev(4, 'invoke', 'read', 'nil'),
-    ev(4, 'fail', 'read', ':timed-out'),
-    ev(5, 'invoke', 'write', '7'),
-  ), casRegisterModel, 'small.log');
+  const h = parseJepsenLog(
+    log(
+      ev(0, 'invoke', 'write', '1'),
+      ev(1, 'invoke', 'read', 'nil'),
+      ev(0, 'ok', 'write', '1'),
+      ev(1, 'ok', 'read', '1'),
+      '',
+      ev(2, 'invoke', 'cas', '[2 3]'),
+      ev(2, 'fail', 'cas', '[2 3]'),
+      ev(3, 'invoke', 'cas', '[1 3]'),
+      ev(3, 'info', 'cas', ':timed-out'),
+      ev(4, 'invoke', 'read', 'nil'),
+      ev(4, 'fail', 'read', ':timed-out'),
+      ev(5, 'invoke', 'write', '7'),
+    ),
+    casRegisterModel,
+    'small.log',
+  );
   const ops = h.operations;
   assert.is(ops.length, 6);
   assert.equal(ops[0], { id: 0, process: 0, input: { f: 'write', value: 1 }, outcome: 'ok', output: null, call: 1, ret: 3, line: 1, returnLine: 3 });
@@ -89,18 +103,22 @@ test('jepsen: the plain register refuses cas', () => {
 const edn = (...lines: string[]) => lines.join('\n') + '\n';
 
 test('edn: a small kv history becomes operations; comments, extra fields and nemesis are skipped', () => {
-  const h = parseEdnHistory(edn(
-    '; a comment',
-    '{:process 0, :type :invoke, :f :put, :key "a", :value "x", :time 1}',
-    '{:process :nemesis, :type :info, :f :start, :value nil}',
-    '{:process 1, :type :invoke, :f :get, :key "a", :value nil}',
-    '{:process 0, :type :ok, :f :put, :key "a", :value "x"}',
-    '{:process 1, :type :ok, :f :get, :key "a", :value "x"}',
-    '{:process 2, :type :invoke, :f :append, :key "b", :value "y"}',
-    '{:process 2, :type :info, :f :append, :key "b", :value "y"}',
-    '{:process 3, :type :invoke, :f :get, :key "c"}',
-    '{:process 3, :type :ok, :f :get, :key "c", :value nil}',
-  ), kvModel, 'small.edn');
+  const h = parseEdnHistory(
+    edn(
+      '; a comment',
+      '{:process 0, :type :invoke, :f :put, :key "a", :value "x", :time 1}',
+      '{:process :nemesis, :type :info, :f :start, :value nil}',
+      '{:process 1, :type :invoke, :f :get, :key "a", :value nil}',
+      '{:process 0, :type :ok, :f :put, :key "a", :value "x"}',
+      '{:process 1, :type :ok, :f :get, :key "a", :value "x"}',
+      '{:process 2, :type :invoke, :f :append, :key "b", :value "y"}',
+      '{:process 2, :type :info, :f :append, :key "b", :value "y"}',
+      '{:process 3, :type :invoke, :f :get, :key "c"}',
+      '{:process 3, :type :ok, :f :get, :key "c", :value nil}',
+    ),
+    kvModel,
+    'small.edn',
+  );
   const ops = h.operations;
   assert.is(ops.length, 4);
   assert.equal(ops[0], { id: 0, process: 0, input: { f: 'put', key: 'a', value: 'x' }, outcome: 'ok', output: null, call: 2, ret: 5, line: 2, returnLine: 5 });
@@ -114,13 +132,28 @@ test('a file with no operation, or none completed, is refused as a whole (line 0
   const cases: [string, () => unknown, RegExp][] = [
     ['an empty log', () => parseJepsenLog('', casRegisterModel, 'empty.log'), /^empty\.log: no operations: the file is empty or blank/],
     ['a blank log', () => parseJepsenLog('\n  \r\n\t\n', casRegisterModel, 'blank.log'), /^blank\.log: no operations/],
-    ['only nemesis events', () => parseJepsenLog('INFO  jepsen.util - :nemesis\t:info\t:start\tnil\n', casRegisterModel, 'n.log'), /^n\.log: no operations: .*only nemesis events/],
+    [
+      'only nemesis events',
+      () => parseJepsenLog('INFO  jepsen.util - :nemesis\t:info\t:start\tnil\n', casRegisterModel, 'n.log'),
+      /^n\.log: no operations: .*only nemesis events/,
+    ],
     ['an empty EDN file', () => parseEdnHistory('', kvModel, 'empty.edn'), /^empty\.edn: no operations/],
     ['EDN comments only', () => parseEdnHistory('; nothing\n\n', kvModel, 'c.edn'), /^c\.edn: no operations/],
-    ['invokes only', () => parseJepsenLog(log(ev(0, 'invoke', 'read', 'nil'), ev(1, 'invoke', 'write', '1')), casRegisterModel, 'open.log'),
-      /^open\.log: no operation completed: 2 invoked, none with an :ok or :fail completion/],
-    ['only :info completions', () => parseEdnHistory(edn('{:process 0, :type :invoke, :f :put, :key "a", :value "x"}', '{:process 0, :type :info, :f :put, :key "a", :value "x"}'), kvModel, 'info.edn'),
-      /^info\.edn: no operation completed: 1 invoked/],
+    [
+      'invokes only',
+      () => parseJepsenLog(log(ev(0, 'invoke', 'read', 'nil'), ev(1, 'invoke', 'write', '1')), casRegisterModel, 'open.log'),
+      /^open\.log: no operation completed: 2 invoked, none with an :ok or :fail completion/,
+    ],
+    [
+      'only :info completions',
+      () =>
+        parseEdnHistory(
+          edn('{:process 0, :type :invoke, :f :put, :key "a", :value "x"}', '{:process 0, :type :info, :f :put, :key "a", :value "x"}'),
+          kvModel,
+          'info.edn',
+        ),
+      /^info\.edn: no operation completed: 1 invoked/,
+    ],
   ];
   for (const [what, parse, message] of cases) {
     const e = parseError(parse);
@@ -141,7 +174,12 @@ const badEdn: [string, string[], number, RegExp][] = [
   ['a duplicate key', ['{:process 0, :process 1, :type :invoke, :f :get, :key "a"}'], 1, /duplicate map key/],
   ['a get of a number', ['{:process 0, :type :invoke, :f :get, :key "a"}', '{:process 0, :type :ok, :f :get, :key "a", :value 3}'], 2, /must be a string/],
   ['an event without a key', ['{:process 0, :type :invoke, :f :get}', '{:process 0, :type :ok, :f :get, :value ""}'], 2, /:key must be/],
-  ['a completion of another key', ['{:process 0, :type :invoke, :f :get, :key "a"}', '{:process 0, :type :ok, :f :get, :key "b", :value ""}'], 2, /completes key "b" but invoked key "a"/],
+  [
+    'a completion of another key',
+    ['{:process 0, :type :invoke, :f :get, :key "a"}', '{:process 0, :type :ok, :f :get, :key "b", :value ""}'],
+    2,
+    /completes key "b" but invoked key "a"/,
+  ],
   ['a function the model does not have', ['{:process 0, :type :invoke, :f :cas, :key "a", :value ["" "x"]}'], 1, /unknown function :cas for the kv model/],
 ];
 
@@ -180,7 +218,11 @@ test('edn reader: values', () => {
 
 test('edn reader: malformed input and the depth bound', () => {
   for (const bad of ['', '[1 2', '{:a}', ')', '1 2', '#inst "2020"', '"\\q"', '12abc', ':']) {
-    assert.throws(() => readEdn(bad), (e: unknown) => e instanceof EdnSyntaxError, `refuses ${JSON.stringify(bad)}`);
+    assert.throws(
+      () => readEdn(bad),
+      (e: unknown) => e instanceof EdnSyntaxError,
+      `refuses ${JSON.stringify(bad)}`,
+    );
   }
   assert.throws(() => readEdn('['.repeat(100) + ']'.repeat(100)), /nested deeper than 64/);
   assert.equal(readEdn('[[[1]]]', { maxDepth: 3 }), [[[1]]]);

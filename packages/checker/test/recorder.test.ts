@@ -6,8 +6,16 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  HistoryRecorder, RecordTimeoutError, casRegisterModel, check, formatExplanation, replicatedMapModel,
-  type CasRegisterInput, type RegisterOutput, type RegisterValue, type ReplicatedMapInput,
+  HistoryRecorder,
+  RecordTimeoutError,
+  casRegisterModel,
+  check,
+  formatExplanation,
+  replicatedMapModel,
+  type CasRegisterInput,
+  type RegisterOutput,
+  type RegisterValue,
+  type ReplicatedMapInput,
 } from '@synod/checker';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -16,8 +24,17 @@ test('record: ok, fail and unknown outcomes with times from the clock', async ()
   let now = 0;
   const rec = new HistoryRecorder<string, number>({ clock: () => now++ });
   const a = await rec.record(1, 'a', async () => 42);
-  const b = await rec.record(1, 'b', async () => { throw new Error('refused'); }, (s) => (s.status === 'rejected' ? { outcome: 'fail' } : { outcome: 'unknown' }));
-  const c = await rec.record(2, 'c', async () => { throw new Error('connection lost'); });
+  const b = await rec.record(
+    1,
+    'b',
+    async () => {
+      throw new Error('refused');
+    },
+    (s) => (s.status === 'rejected' ? { outcome: 'fail' } : { outcome: 'unknown' }),
+  );
+  const c = await rec.record(2, 'c', async () => {
+    throw new Error('connection lost');
+  });
   assert.equal([a.outcome, a.value, a.id], ['ok', 42, 0]);
   assert.equal([b.outcome, (b.error as Error).message], ['fail', 'refused']);
   assert.is(c.outcome, 'unknown', 'by default an error may still have taken effect');
@@ -40,7 +57,9 @@ test('record: a call that does not settle in time is unknown and the process is 
 
 test('record: a synchronous throw is recorded, not thrown', async () => {
   const rec = new HistoryRecorder();
-  const r = await rec.record(0, 'x', () => { throw new Error('sync'); });
+  const r = await rec.record(0, 'x', () => {
+    throw new Error('sync');
+  });
   assert.is(r.outcome, 'unknown');
 });
 
@@ -53,9 +72,15 @@ test('begin: one call per process at a time; each call ends once; pending calls 
   assert.throws(() => op.fail(), /already ended as ok/);
   assert.is(rec.pending, 1);
   const h = rec.history();
-  assert.equal(h.operations.map((o) => o.outcome), ['ok', 'unknown']);
+  assert.equal(
+    h.operations.map((o) => o.outcome),
+    ['ok', 'unknown'],
+  );
   other.fail();
-  assert.equal(rec.history().operations.map((o) => o.outcome), ['ok', 'fail']);
+  assert.equal(
+    rec.history().operations.map((o) => o.outcome),
+    ['ok', 'fail'],
+  );
 });
 
 test('maxOperations bounds the recorder', () => {
@@ -71,9 +96,25 @@ function asyncRegister(random: () => number, stale: boolean) {
   let cached: RegisterValue = null;
   const delay = () => sleep(Math.floor(random() * 3));
   return {
-    async read(): Promise<RegisterValue> { await delay(); const v = stale ? cached : value; await delay(); return v; },
-    async write(v: RegisterValue): Promise<void> { await delay(); value = v; if (random() < 0.3) cached = v; await delay(); },
-    async cas(from: RegisterValue, to: RegisterValue): Promise<boolean> { await delay(); const ok = value === from; if (ok) value = to; await delay(); return ok; },
+    async read(): Promise<RegisterValue> {
+      await delay();
+      const v = stale ? cached : value;
+      await delay();
+      return v;
+    },
+    async write(v: RegisterValue): Promise<void> {
+      await delay();
+      value = v;
+      if (random() < 0.3) cached = v;
+      await delay();
+    },
+    async cas(from: RegisterValue, to: RegisterValue): Promise<boolean> {
+      await delay();
+      const ok = value === from;
+      if (ok) value = to;
+      await delay();
+      return ok;
+    },
   };
 }
 
@@ -91,14 +132,22 @@ async function drive(stale: boolean, seed: number) {
   const reg = asyncRegister(random, stale);
   const rec = new HistoryRecorder<CasRegisterInput, RegisterOutput>();
   let next = 0;
-  await Promise.all([0, 1, 2, 3].map(async (p) => {
-    for (let i = 0; i < 25; i++) {
-      const r = random();
-      if (r < 0.4) await rec.record(p, { f: 'read' }, () => reg.read());
-      else if (r < 0.8) { const v = ++next; await rec.record(p, { f: 'write', value: v }, () => reg.write(v).then(() => null)); }
-      else { const from = Math.floor(random() * next); const to = ++next; await rec.record(p, { f: 'cas', from, to }, () => reg.cas(from, to)); }
-    }
-  }));
+  await Promise.all(
+    [0, 1, 2, 3].map(async (p) => {
+      for (let i = 0; i < 25; i++) {
+        const r = random();
+        if (r < 0.4) await rec.record(p, { f: 'read' }, () => reg.read());
+        else if (r < 0.8) {
+          const v = ++next;
+          await rec.record(p, { f: 'write', value: v }, () => reg.write(v).then(() => null));
+        } else {
+          const from = Math.floor(random() * next);
+          const to = ++next;
+          await rec.record(p, { f: 'cas', from, to }, () => reg.cas(from, to));
+        }
+      }
+    }),
+  );
   return rec.history();
 }
 
@@ -120,16 +169,26 @@ test('a register serving stale reads is caught', async () => {
 test('ReplicatedMap operations recorded against an in-memory map check per key', async () => {
   const map = new Map<string, unknown>();
   const rec = new HistoryRecorder<ReplicatedMapInput, unknown>();
-  await Promise.all(['a', 'b'].map(async (key, p) => {
-    await rec.record(p, { f: 'set', key, value: { n: 1, tags: ['x'] } }, async () => { map.set(key, { n: 1, tags: ['x'] }); });
-    await rec.record(p, { f: 'get', key }, async () => map.get(key));
-    await rec.record(p, { f: 'compareAndSet', key, expected: { tags: ['x'], n: 1 }, value: 2 }, async () => { map.set(key, 2); return true; });
-    await rec.record(p, { f: 'delete', key }, async () => map.delete(key));
-    await rec.record(p, { f: 'get', key }, async () => map.get(key));
-  }));
+  await Promise.all(
+    ['a', 'b'].map(async (key, p) => {
+      await rec.record(p, { f: 'set', key, value: { n: 1, tags: ['x'] } }, async () => {
+        map.set(key, { n: 1, tags: ['x'] });
+      });
+      await rec.record(p, { f: 'get', key }, async () => map.get(key));
+      await rec.record(p, { f: 'compareAndSet', key, expected: { tags: ['x'], n: 1 }, value: 2 }, async () => {
+        map.set(key, 2);
+        return true;
+      });
+      await rec.record(p, { f: 'delete', key }, async () => map.delete(key));
+      await rec.record(p, { f: 'get', key }, async () => map.get(key));
+    }),
+  );
   const r = check(rec.history(), replicatedMapModel);
   assert.is(r.verdict, 'linearizable');
-  assert.equal(r.partitions.map((x) => x.key), ['a', 'b']);
+  assert.equal(
+    r.partitions.map((x) => x.key),
+    ['a', 'b'],
+  );
 });
 
 test.run();

@@ -54,7 +54,17 @@ export function onPreAccept(s: EPaxosState, m: MPreAccept, ctx: Ctx): void {
   if (local.seq > seq) seq = local.seq;
   for (let q = 0; q < s.n; q++) if (local.deps[q]! > deps[q]!) deps[q] = local.deps[q]!;
   const changed = seq !== m.seq || !sameDeps(deps, m.deps);
-  const v: Instance = { key, status: Status.PreAccepted, bal: m.ballot, vbal: m.ballot, value: m.value, keys: m.keys, seq, deps, unchanged: m.ballot === 0 && !changed };
+  const v: Instance = {
+    key,
+    status: Status.PreAccepted,
+    bal: m.ballot,
+    vbal: m.ballot,
+    value: m.value,
+    keys: m.keys,
+    seq,
+    deps,
+    unchanged: m.ballot === 0 && !changed,
+  };
   save(s, v, ctx);
   reply(s, m.from, { type: 'e-preaccept-ok', from: s.index, ballot: m.ballot, q: m.q, i: m.i, seq, deps, changed }, ctx);
 }
@@ -67,7 +77,17 @@ export function onAccept(s: EPaxosState, m: MAccept, ctx: Ctx): void {
     if (x.status >= Status.Committed) return reply(s, m.from, commitOf(x), ctx);
     if (m.ballot < x.bal) return nack(s, m, x.bal, ctx);
   }
-  const v: Instance = { key, status: Status.Accepted, bal: m.ballot, vbal: m.ballot, value: m.value, keys: m.keys, seq: m.seq, deps: [...m.deps], unchanged: false };
+  const v: Instance = {
+    key,
+    status: Status.Accepted,
+    bal: m.ballot,
+    vbal: m.ballot,
+    value: m.value,
+    keys: m.keys,
+    seq: m.seq,
+    deps: [...m.deps],
+    unchanged: false,
+  };
   save(s, v, ctx);
   reply(s, m.from, { type: 'e-accept-ok', from: s.index, ballot: m.ballot, q: m.q, i: m.i }, ctx);
 }
@@ -86,10 +106,27 @@ export function onPrepare(s: EPaxosState, m: MPrepare, ctx: Ctx): void {
     x = { key, status: Status.None, bal: m.ballot, vbal: 0, value: null, keys: [], seq: 0, deps: new Array(s.n).fill(0), unchanged: false };
     save(s, x, ctx);
   }
-  const held = x.status >= Status.Committed ? Held.Committed : x.status === Status.Accepted ? Held.Accepted : x.status === Status.PreAccepted ? Held.PreAccepted : Held.Nothing;
+  const held =
+    x.status >= Status.Committed
+      ? Held.Committed
+      : x.status === Status.Accepted
+        ? Held.Accepted
+        : x.status === Status.PreAccepted
+          ? Held.PreAccepted
+          : Held.Nothing;
   const ok: MPrepareOk = {
-    type: 'e-prepare-ok', from: s.index, ballot: m.ballot, q: m.q, i: m.i, held, vbal: x.vbal, unchanged: x.unchanged,
-    value: x.value, keys: x.keys, seq: x.seq, deps: x.deps,
+    type: 'e-prepare-ok',
+    from: s.index,
+    ballot: m.ballot,
+    q: m.q,
+    i: m.i,
+    held,
+    vbal: x.vbal,
+    unchanged: x.unchanged,
+    value: x.value,
+    keys: x.keys,
+    seq: x.seq,
+    deps: x.deps,
   };
   reply(s, m.from, ok, ctx);
 }

@@ -15,7 +15,10 @@
  */
 import type { Instance } from './instance.js';
 
-interface Entry { deps: number[]; seq: number }
+interface Entry {
+  deps: number[];
+  seq: number;
+}
 
 export class Conflicts {
   private readonly byKey = new Map<number, Entry>();
@@ -29,7 +32,9 @@ export class Conflicts {
     this.wild = { deps: new Array(n).fill(0), seq: 0 };
   }
 
-  get keyCount(): number { return this.byKey.size; }
+  get keyCount(): number {
+    return this.byKey.size;
+  }
 
   /** The attributes this replica holds for an instance touching `keys` (null: every key), not counting the instance itself. */
   attributes(keys: readonly number[] | null, self: number): { seq: number; deps: number[] } {

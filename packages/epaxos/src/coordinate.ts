@@ -26,10 +26,28 @@ import { isCut, save } from './store.js';
 import { queueFlush } from './leading.js';
 import type { Coordination, Ctx, EPaxosState } from './state.js';
 
-export function newCoordination(key: number, ballot: number, phase: Coordination['phase'], proposal: Proposal, now: number, retransmitMs: number): Coordination {
+export function newCoordination(
+  key: number,
+  ballot: number,
+  phase: Coordination['phase'],
+  proposal: Proposal,
+  now: number,
+  retransmitMs: number,
+): Coordination {
   return {
-    key, ballot, phase, proposal, merged: copyProposal(proposal), answered: 0, answers: 0, unchanged: 0, majorityAt: -1, prepared: [],
-    sentAt: now, waitMs: retransmitMs, startedAt: now,
+    key,
+    ballot,
+    phase,
+    proposal,
+    merged: copyProposal(proposal),
+    answered: 0,
+    answers: 0,
+    unchanged: 0,
+    majorityAt: -1,
+    prepared: [],
+    sentAt: now,
+    waitMs: retransmitMs,
+    startedAt: now,
   };
 }
 
@@ -48,7 +66,7 @@ function count(c: Coordination, from: number): boolean {
 
 function sendToOthers(s: EPaxosState, c: Coordination, ctx: Ctx, message: (to: number) => unknown): void {
   for (let r = 0; r < s.n; r++) {
-    if (r === s.index || (c.answered & (1 << r))) continue;
+    if (r === s.index || c.answered & (1 << r)) continue;
     const to = s.peers[r];
     if (to) ctx.send(to, message(r) as never);
   }
@@ -77,8 +95,15 @@ export function startPreAccept(s: EPaxosState, c: Coordination, ctx: Ctx): void 
     mergeAttrs(c.merged, local.seq, local.deps);
   }
   const x: Instance = {
-    key: c.key, status: Status.PreAccepted, bal: c.ballot, vbal: c.ballot, value: c.proposal.value, keys: c.proposal.keys,
-    seq: c.merged.seq, deps: [...c.merged.deps], unchanged: c.ballot === 0,
+    key: c.key,
+    status: Status.PreAccepted,
+    bal: c.ballot,
+    vbal: c.ballot,
+    value: c.proposal.value,
+    keys: c.proposal.keys,
+    seq: c.merged.seq,
+    deps: [...c.merged.deps],
+    unchanged: c.ballot === 0,
   };
   save(s, x, ctx);
   count(c, s.index);
@@ -88,7 +113,17 @@ export function startPreAccept(s: EPaxosState, c: Coordination, ctx: Ctx): void 
 
 function sendPreAccept(s: EPaxosState, c: Coordination, ctx: Ctx): void {
   const p = c.proposal;
-  const m: MPreAccept = { type: 'e-preaccept', from: s.index, ballot: c.ballot, q: leaderOf(c.key), i: Math.floor(c.key / 32), value: p.value, keys: p.keys, seq: p.seq, deps: p.deps };
+  const m: MPreAccept = {
+    type: 'e-preaccept',
+    from: s.index,
+    ballot: c.ballot,
+    q: leaderOf(c.key),
+    i: Math.floor(c.key / 32),
+    value: p.value,
+    keys: p.keys,
+    seq: p.seq,
+    deps: p.deps,
+  };
   sendToOthers(s, c, ctx, () => m);
 }
 
@@ -138,8 +173,15 @@ export function startAccept(s: EPaxosState, c: Coordination, proposal: Proposal,
   c.sentAt = ctx.now();
   c.waitMs = s.eopts.retransmitMs;
   const x: Instance = {
-    key: c.key, status: Status.Accepted, bal: c.ballot, vbal: c.ballot, value: proposal.value, keys: proposal.keys,
-    seq: proposal.seq, deps: [...proposal.deps], unchanged: false,
+    key: c.key,
+    status: Status.Accepted,
+    bal: c.ballot,
+    vbal: c.ballot,
+    value: proposal.value,
+    keys: proposal.keys,
+    seq: proposal.seq,
+    deps: [...proposal.deps],
+    unchanged: false,
   };
   save(s, x, ctx);
   count(c, s.index);
@@ -149,7 +191,17 @@ export function startAccept(s: EPaxosState, c: Coordination, proposal: Proposal,
 
 function sendAccept(s: EPaxosState, c: Coordination, ctx: Ctx): void {
   const p = c.merged;
-  const m: MAccept = { type: 'e-accept', from: s.index, ballot: c.ballot, q: leaderOf(c.key), i: Math.floor(c.key / 32), value: p.value, keys: p.keys, seq: p.seq, deps: p.deps };
+  const m: MAccept = {
+    type: 'e-accept',
+    from: s.index,
+    ballot: c.ballot,
+    q: leaderOf(c.key),
+    i: Math.floor(c.key / 32),
+    value: p.value,
+    keys: p.keys,
+    seq: p.seq,
+    deps: p.deps,
+  };
   sendToOthers(s, c, ctx, () => m);
 }
 
@@ -193,7 +245,14 @@ export function learnCommit(s: EPaxosState, key: number, p: Proposal, ctx: Ctx):
   const c = s.coordinating.get(key);
   if (c !== undefined) s.coordinating.delete(key);
   const x: Instance = {
-    key, status: Status.Committed, bal: have?.bal ?? 0, vbal: have?.vbal ?? 0, value: p.value, keys: p.keys, seq: p.seq, deps: [...p.deps],
+    key,
+    status: Status.Committed,
+    bal: have?.bal ?? 0,
+    vbal: have?.vbal ?? 0,
+    value: p.value,
+    keys: p.keys,
+    seq: p.seq,
+    deps: [...p.deps],
     unchanged: have?.unchanged ?? false,
   };
   save(s, x, ctx);
@@ -250,4 +309,3 @@ export function onCoordinationTick(s: EPaxosState, ctx: Ctx): void {
     else sendPrepareAgain(s, c, ctx);
   }
 }
-

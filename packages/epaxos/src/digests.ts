@@ -54,7 +54,10 @@ const agreedAt = new WeakMap<EPaxosState, Map<number, number>>();
 
 function compare(s: EPaxosState, m: { from: number; barrier: number; log: number; state: number }, mine: [number, number], ctx: Ctx): void {
   let agreed = agreedAt.get(s);
-  if (agreed === undefined) { agreed = new Map(); agreedAt.set(s, agreed); }
+  if (agreed === undefined) {
+    agreed = new Map();
+    agreedAt.set(s, agreed);
+  }
   const stateDiffers = m.state !== 0 && mine[1] !== 0 && m.state !== mine[1];
   if (m.log === mine[0] && !stateDiffers) {
     agreed.set(m.from, m.barrier);
@@ -64,7 +67,8 @@ function compare(s: EPaxosState, m: { from: number; barrier: number; log: number
   s.diverged.add(m.from);
   const from = agreed.get(m.from) ?? 0;
   const what = m.log !== mine[0] ? 'the commands they executed had different outcomes' : 'their states differ';
-  const detail = `replicas ${s.index} and ${m.from} executed the same instances up to barrier ${from} alike, and differently by barrier ${m.barrier}: ${what}. ` +
+  const detail =
+    `replicas ${s.index} and ${m.from} executed the same instances up to barrier ${from} alike, and differently by barrier ${m.barrier}: ${what}. ` +
     'The state machine is not deterministic (time, randomness, iteration order of something unordered, or state outside the machine).';
   ctx.log.error(detail);
   const d: MDivergence = { type: 'divergence', replica: s.index, peer: m.from, from, to: m.barrier, detail, halted: false };

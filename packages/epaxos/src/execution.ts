@@ -66,13 +66,20 @@ export function executeAll(s: EPaxosState, ctx: Ctx): void {
   const before = s.exec.appliedUpTo;
   s.blocked.clear();
   const committed: number[] = [];
-  s.instances.forEach((x, key) => { if (x.status === Status.Committed) committed.push(key); });
+  s.instances.forEach((x, key) => {
+    if (x.status === Status.Committed) committed.push(key);
+  });
   committed.sort((a, b) => a - b);
   for (const key of committed) executeFrom(s, key, ctx);
   if (s.exec.appliedUpTo !== before) afterExecute(s, ctx);
 }
 
-interface Frame { key: number; x: Instance; q: number; j: number }
+interface Frame {
+  key: number;
+  x: Instance;
+  q: number;
+  j: number;
+}
 
 /**
  * Executes `root` and everything it depends on, if all of it is committed; else remembers that
@@ -116,10 +123,17 @@ function executeFrom(s: EPaxosState, root: number, ctx: Ctx): void {
         block(s, root, w, ctx);
         return;
       }
-      if (!index.has(w)) { child = w; childX = y; break; }
+      if (!index.has(w)) {
+        child = w;
+        childX = y;
+        break;
+      }
       if (onStack.has(w)) low.set(f.key, Math.min(low.get(f.key)!, index.get(w)!));
     }
-    if (child >= 0) { visit(child, childX!); continue; }
+    if (child >= 0) {
+      visit(child, childX!);
+      continue;
+    }
     frames.pop();
     const parent = frames[frames.length - 1];
     if (parent !== undefined) low.set(parent.key, Math.min(low.get(parent.key)!, low.get(f.key)!));
@@ -144,7 +158,10 @@ function executionOrder(a: Instance, b: Instance): number {
 
 function block(s: EPaxosState, root: number, missing: number, ctx: Ctx): void {
   let list = s.blocked.get(missing);
-  if (list === undefined) { list = []; s.blocked.set(missing, list); }
+  if (list === undefined) {
+    list = [];
+    s.blocked.set(missing, list);
+  }
   if (!list.includes(root)) list.push(root);
   if (!s.needed.has(missing)) s.needed.set(missing, ctx.now());
 }

@@ -45,5 +45,5 @@ export function roundOfBallot(ballot: number): number {
 }
 
 export function formatBallot(ballot: number): string {
-  return ballot === 0 ? 'the leader\'s ballot' : `ballot ${roundOfBallot(ballot)}.${(ballot % SPAN) - 1}`;
+  return ballot === 0 ? "the leader's ballot" : `ballot ${roundOfBallot(ballot)}.${(ballot % SPAN) - 1}`;
 }

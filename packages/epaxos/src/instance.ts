@@ -15,7 +15,13 @@
 import { formatInstance } from './ids.js';
 
 /** `None`: only a promise is held (a prepare came before any vote). */
-export const enum Status { None = 0, PreAccepted = 1, Accepted = 2, Committed = 3, Executed = 4 }
+export const enum Status {
+  None = 0,
+  PreAccepted = 1,
+  Accepted = 2,
+  Committed = 3,
+  Executed = 4,
+}
 
 export interface Instance {
   /** instanceKey(leader, number). */

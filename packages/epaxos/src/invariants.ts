@@ -28,12 +28,26 @@ export interface EPaxosViolation {
   message: string;
 }
 
-interface Votes { proposal: Proposal; voters: number; count: number }
+interface Votes {
+  proposal: Proposal;
+  voters: number;
+  count: number;
+}
 
-interface Cursor { state: object; installs: number; changed: number; executed: number; lastPos: Map<number, number> }
+interface Cursor {
+  state: object;
+  installs: number;
+  changed: number;
+  executed: number;
+  lastPos: Map<number, number>;
+}
 
 /** A replica as the checker sees it: its state, and whether everything it persisted is durable. */
-export interface ReplicaView { name: string; state: EPaxosState | undefined; durable: boolean }
+export interface ReplicaView {
+  name: string;
+  state: EPaxosState | undefined;
+  durable: boolean;
+}
 
 export class EPaxosInvariants {
   private readonly q: Quorums;
@@ -80,7 +94,11 @@ export class EPaxosInvariants {
       const key = j.changed[c.changed % JOURNAL_SIZE]!;
       const x = s.instances.get(key);
       if (x === undefined) continue;
-      if (x.bal < x.vbal) return { property: 'promised-at-least-voted', message: `${name}, instance ${formatInstance(key)}: promised ballot ${x.bal} below its vote's ${x.vbal}` };
+      if (x.bal < x.vbal)
+        return {
+          property: 'promised-at-least-voted',
+          message: `${name}, instance ${formatInstance(key)}: promised ballot ${x.bal} below its vote's ${x.vbal}`,
+        };
       let v: EPaxosViolation | null = null;
       if (x.status === Status.Accepted) v = this.vote(this.acceptedVotes(key), key, s.index, x, this.q.classic, `accepted in ballot ${x.vbal}`);
       else if (x.status >= Status.Committed) v = this.commit(name, key, x);
@@ -91,14 +109,20 @@ export class EPaxosInvariants {
 
   private acceptedVotes(key: number): Map<number, Votes> {
     let byBallot = this.accepted.get(key);
-    if (!byBallot) { byBallot = new Map(); this.accepted.set(key, byBallot); }
+    if (!byBallot) {
+      byBallot = new Map();
+      this.accepted.set(key, byBallot);
+    }
     return byBallot;
   }
 
   private vote(group: Map<number, Votes>, key: number, replica: number, x: Instance, needed: number, how: string): EPaxosViolation | null {
     const ballot = x.status === Status.Accepted ? x.vbal : 0;
     let v = group.get(ballot);
-    if (!v) { v = { proposal: proposalOf(x), voters: 0, count: 0 }; group.set(ballot, v); }
+    if (!v) {
+      v = { proposal: proposalOf(x), voters: 0, count: 0 };
+      group.set(ballot, v);
+    }
     if (!sameProposal(v.proposal, x)) {
       return { property: 'one-command-per-instance', message: `instance ${formatInstance(key)}: two proposals ${how} (${show(v.proposal)} / ${show(x)})` };
     }
@@ -113,7 +137,10 @@ export class EPaxosInvariants {
     const before = this.chosen.get(key);
     if (before === undefined) this.chosen.set(key, p);
     else if (!sameProposal(before, p)) {
-      return { property: 'one-command-per-instance', message: `instance ${formatInstance(key)}: two proposals chosen (${show(before)}, then ${show(p)} ${how} by a quorum)` };
+      return {
+        property: 'one-command-per-instance',
+        message: `instance ${formatInstance(key)}: two proposals chosen (${show(before)}, then ${show(p)} ${how} by a quorum)`,
+      };
     }
     const done = this.committed.get(key);
     if (done !== undefined && !sameProposal(done, p)) {
@@ -126,7 +153,10 @@ export class EPaxosInvariants {
     const before = this.committed.get(key);
     if (before === undefined) this.committed.set(key, proposalOf(x));
     else if (!sameProposal(before, x)) {
-      return { property: 'committed-attributes-agree', message: `instance ${formatInstance(key)}: ${name} committed ${show(x)}, another replica ${show(before)}` };
+      return {
+        property: 'committed-attributes-agree',
+        message: `instance ${formatInstance(key)}: ${name} committed ${show(x)}, another replica ${show(before)}`,
+      };
     }
     const chosen = this.chosen.get(key);
     if (chosen !== undefined && !sameProposal(chosen, x)) {
@@ -155,7 +185,10 @@ export class EPaxosInvariants {
         const at = this.barrierAt.get(epoch);
         if (at === undefined) this.barrierAt.set(epoch, key);
         else if (at !== key) {
-          return { property: 'interfering-order', message: `${name} executed ${formatInstance(key)} as barrier ${epoch}, another replica ${formatInstance(at)}` };
+          return {
+            property: 'interfering-order',
+            message: `${name} executed ${formatInstance(key)} as barrier ${epoch}, another replica ${formatInstance(at)}`,
+          };
         }
         continue;
       }
@@ -168,9 +201,18 @@ export class EPaxosInvariants {
       for (const k of x.keys) {
         let seq = this.sequences.get(k);
         let pos = this.positions.get(k);
-        if (!seq || !pos) { seq = []; pos = new Map(); this.sequences.set(k, seq); this.positions.set(k, pos); }
+        if (!seq || !pos) {
+          seq = [];
+          pos = new Map();
+          this.sequences.set(k, seq);
+          this.positions.set(k, pos);
+        }
         let p = pos.get(key);
-        if (p === undefined) { p = seq.length; seq.push(key); pos.set(key, p); }
+        if (p === undefined) {
+          p = seq.length;
+          seq.push(key);
+          pos.set(key, p);
+        }
         const last = c.lastPos.get(k);
         if (last !== undefined) {
           if (p !== last + 1) {
@@ -185,7 +227,10 @@ export class EPaxosInvariants {
           for (let i = 0; i < p; i++) {
             const before = seq[i]!;
             if (!executedAt(s, before) || laterInJournal(j, c.executed + 1, end, before)) {
-              return { property: 'interfering-order', message: `${name} executed ${formatInstance(key)} on key ${k} before ${formatInstance(before)}, which another replica executed first` };
+              return {
+                property: 'interfering-order',
+                message: `${name} executed ${formatInstance(key)} on key ${k} before ${formatInstance(before)}, which another replica executed first`,
+              };
             }
           }
         }
@@ -201,7 +246,11 @@ export class EPaxosInvariants {
       if (v) return;
       const seen = this.digestAt.get(barrier);
       if (seen === undefined) this.digestAt.set(barrier, log);
-      else if (seen !== log) v = { property: 'executed-histories', message: `${name} executed different instances (or outcomes) before barrier ${barrier} than another replica (digest ${log.toString(16)} vs ${seen.toString(16)})` };
+      else if (seen !== log)
+        v = {
+          property: 'executed-histories',
+          message: `${name} executed different instances (or outcomes) before barrier ${barrier} than another replica (digest ${log.toString(16)} vs ${seen.toString(16)})`,
+        };
     });
     return v;
   }

@@ -27,7 +27,10 @@ export function onRequest(s: EPaxosState, m: MClientRequest, ctx: Ctx): void {
   if (s.pendingCommands + m.commands > s.eopts.maxPendingCommands && s.pendingCommands > 0) {
     s.stats.redirects++;
     ctx.send(m.from, {
-      type: 'client-redirect', leader: ctx.self, busy: true, reads: false,
+      type: 'client-redirect',
+      leader: ctx.self,
+      busy: true,
+      reads: false,
       reason: `replica ${s.index} has ${s.pendingCommands} commands waiting (maxPendingCommands ${s.eopts.maxPendingCommands}); retry later`,
     });
     return;

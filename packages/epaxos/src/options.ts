@@ -85,9 +85,23 @@ export const defaultEPaxosOptions: EPaxosOptions = {
 type Kind = 'count' | 'ms' | 'flag';
 
 const KINDS: Record<keyof EPaxosOptions, Kind> = {
-  window: 'count', maxBatchCommands: 'count', maxBatchBytes: 'count', maxPendingCommands: 'count', maxPendingReads: 'count',
-  retransmitMs: 'ms', maxRetransmitMs: 'ms', fastPathWaitMs: 'ms', askAfterMs: 'ms', recoveryTimeoutMs: 'ms', tickMs: 'ms', frontierMs: 'ms',
-  replicaTimeoutMs: 'ms', barrierEveryInstances: 'count', roundReserve: 'count', maxFetchInstances: 'count', unsafeRecoveryWithoutQuorum: 'flag',
+  window: 'count',
+  maxBatchCommands: 'count',
+  maxBatchBytes: 'count',
+  maxPendingCommands: 'count',
+  maxPendingReads: 'count',
+  retransmitMs: 'ms',
+  maxRetransmitMs: 'ms',
+  fastPathWaitMs: 'ms',
+  askAfterMs: 'ms',
+  recoveryTimeoutMs: 'ms',
+  tickMs: 'ms',
+  frontierMs: 'ms',
+  replicaTimeoutMs: 'ms',
+  barrierEveryInstances: 'count',
+  roundReserve: 'count',
+  maxFetchInstances: 'count',
+  unsafeRecoveryWithoutQuorum: 'flag',
   keepJournal: 'flag',
 };
 
@@ -112,22 +126,31 @@ export function epaxosOptions(given: unknown, where = 'epaxos options'): EPaxosO
       const kind = KINDS[key as keyof EPaxosOptions];
       if (kind === undefined) throw new InvalidOptionError(`${where}: unknown option "${key}" (the options are ${Object.keys(KINDS).join(', ')})`);
       const [ok, rule] = RULES[kind];
-      if (!ok(value)) throw new InvalidOptionError(`${where}: ${key} must be ${rule}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
+      if (!ok(value))
+        throw new InvalidOptionError(`${where}: ${key} must be ${rule}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
     }
   }
   const o: EPaxosOptions = { ...defaultEPaxosOptions };
   for (const [k, v] of Object.entries((given ?? {}) as object)) if (v !== undefined) (o as unknown as Record<string, unknown>)[k] = v;
   if (o.askAfterMs >= o.recoveryTimeoutMs) {
-    throw new InvalidOptionError(`${where}: askAfterMs (${o.askAfterMs}) must be shorter than recoveryTimeoutMs (${o.recoveryTimeoutMs}): a replica asks its peers for a commit before it takes the instance over`);
+    throw new InvalidOptionError(
+      `${where}: askAfterMs (${o.askAfterMs}) must be shorter than recoveryTimeoutMs (${o.recoveryTimeoutMs}): a replica asks its peers for a commit before it takes the instance over`,
+    );
   }
   if (o.retransmitMs > o.maxRetransmitMs) {
-    throw new InvalidOptionError(`${where}: retransmitMs (${o.retransmitMs}) must not exceed maxRetransmitMs (${o.maxRetransmitMs}): it is the first wait of a doubling bounded by the other`);
+    throw new InvalidOptionError(
+      `${where}: retransmitMs (${o.retransmitMs}) must not exceed maxRetransmitMs (${o.maxRetransmitMs}): it is the first wait of a doubling bounded by the other`,
+    );
   }
   if (o.tickMs > o.retransmitMs || o.tickMs > o.frontierMs) {
-    throw new InvalidOptionError(`${where}: tickMs (${o.tickMs}) must not exceed retransmitMs (${o.retransmitMs}) or frontierMs (${o.frontierMs}): they are checked on ticks`);
+    throw new InvalidOptionError(
+      `${where}: tickMs (${o.tickMs}) must not exceed retransmitMs (${o.retransmitMs}) or frontierMs (${o.frontierMs}): they are checked on ticks`,
+    );
   }
   if (o.frontierMs * 4 > o.replicaTimeoutMs) {
-    throw new InvalidOptionError(`${where}: replicaTimeoutMs (${o.replicaTimeoutMs}) must be at least four times frontierMs (${o.frontierMs}): a live replica is heard from every frontierMs`);
+    throw new InvalidOptionError(
+      `${where}: replicaTimeoutMs (${o.replicaTimeoutMs}) must be at least four times frontierMs (${o.frontierMs}): a live replica is heard from every frontierMs`,
+    );
   }
   return o;
 }

@@ -29,7 +29,10 @@ import type { Instance } from './instance.js';
 import { checkpoint } from './digests.js';
 import type { Ctx, EPaxosState } from './state.js';
 
-const sendOf = (ctx: Ctx) => (to: ActorRef<any>, m: ClientReply): void => ctx.send(to, m);
+const sendOf =
+  (ctx: Ctx) =>
+  (to: ActorRef<any>, m: ClientReply): void =>
+    ctx.send(to, m);
 
 export function onReads(s: EPaxosState, m: MClientReads, ctx: Ctx): void {
   const send = sendOf(ctx);
@@ -51,7 +54,10 @@ export function onReads(s: EPaxosState, m: MClientReads, ctx: Ctx): void {
       if (s.linearWaiting + s.linearQueue.length >= s.eopts.maxPendingReads) {
         s.stats.redirects++;
         send(m.from, {
-          type: 'client-redirect', leader: ctx.self, busy: true, reads: true,
+          type: 'client-redirect',
+          leader: ctx.self,
+          busy: true,
+          reads: true,
           reason: `replica ${s.index} has ${s.eopts.maxPendingReads} linearizable reads waiting for their barrier (maxPendingReads); retry later`,
         });
         return;
@@ -87,7 +93,11 @@ export function onBarrierExecuted(s: EPaxosState, x: Instance, ctx: Ctx): void {
   const core = s.machine.core;
   let measure = s.appliedBytes;
   if (core.size) {
-    try { measure = core.size(s.exec.state); } catch { /* the counted bytes stand in */ }
+    try {
+      measure = core.size(s.exec.state);
+    } catch {
+      /* the counted bytes stand in */
+    }
   }
   s.exec.overQuota = measure > s.opts.maxStateBytes;
   const attached = s.linearByBarrier.get(x.key);
@@ -95,7 +105,8 @@ export function onBarrierExecuted(s: EPaxosState, x: Instance, ctx: Ctx): void {
     s.linearByBarrier.delete(x.key);
     s.linearWaiting -= attached.reads.length;
     const send = sendOf(ctx);
-    for (const m of attached.reads) s.answers.reads({ ...m, consistency: 'session', afterIndex: 0 }, m.from, s.barriers, ctx.now(), (q) => s.exec.query(q), send);
+    for (const m of attached.reads)
+      s.answers.reads({ ...m, consistency: 'session', afterIndex: 0 }, m.from, s.barriers, ctx.now(), (q) => s.exec.query(q), send);
   }
   if (x.key === s.sessionBarrier) s.sessionBarrier = 0;
   checkpoint(s, ctx);
@@ -124,13 +135,21 @@ export function serveSessionReads(s: EPaxosState, ctx: Ctx): void {
 export function expireReads(s: EPaxosState, ctx: Ctx): void {
   const now = ctx.now();
   const late: number[] = [];
-  s.linearByBarrier.forEach((r, key) => { if (now >= r.deadline) late.push(key); });
+  s.linearByBarrier.forEach((r, key) => {
+    if (now >= r.deadline) late.push(key);
+  });
   for (const key of late) {
     const r = s.linearByBarrier.get(key)!;
     s.linearByBarrier.delete(key);
     s.linearWaiting -= r.reads.length;
-    for (const m of r.reads) s.answers.unavailable(m, m.from, s.barriers, `the barrier for this read was not executed at replica ${s.index} within ${s.opts.readTimeoutMs} ms (readTimeoutMs)`, sendOf(ctx));
+    for (const m of r.reads)
+      s.answers.unavailable(
+        m,
+        m.from,
+        s.barriers,
+        `the barrier for this read was not executed at replica ${s.index} within ${s.opts.readTimeoutMs} ms (readTimeoutMs)`,
+        sendOf(ctx),
+      );
   }
   serveSessionReads(s, ctx);
 }
-

@@ -45,9 +45,10 @@ export function startRecovery(s: EPaxosState, key: number, ctx: Ctx): void {
   }
   s.round = round;
   const ballot = recoveryBallot(round, s.index);
-  const x: Instance = have !== undefined
-    ? { ...have, bal: ballot }
-    : { key, status: Status.None, bal: ballot, vbal: 0, value: null, keys: [], seq: 0, deps: new Array(s.n).fill(0), unchanged: false };
+  const x: Instance =
+    have !== undefined
+      ? { ...have, bal: ballot }
+      : { key, status: Status.None, bal: ballot, vbal: 0, value: null, keys: [], seq: 0, deps: new Array(s.n).fill(0), unchanged: false };
   save(s, x, ctx);
   const c = newCoordination(key, ballot, 'prepare', noop(s.n), ctx.now(), s.eopts.retransmitMs);
   s.coordinating.set(key, c);
@@ -69,10 +70,27 @@ export function sendPrepareAgain(s: EPaxosState, c: Coordination, ctx: Ctx): voi
 }
 
 function replyOf(s: EPaxosState, x: Instance, ballot: number): MPrepareOk {
-  const held = x.status >= Status.Committed ? Held.Committed : x.status === Status.Accepted ? Held.Accepted : x.status === Status.PreAccepted ? Held.PreAccepted : Held.Nothing;
+  const held =
+    x.status >= Status.Committed
+      ? Held.Committed
+      : x.status === Status.Accepted
+        ? Held.Accepted
+        : x.status === Status.PreAccepted
+          ? Held.PreAccepted
+          : Held.Nothing;
   return {
-    type: 'e-prepare-ok', from: s.index, ballot, q: leaderOf(x.key), i: Math.floor(x.key / 32), held, vbal: x.vbal, unchanged: x.unchanged,
-    value: x.value, keys: x.keys, seq: x.seq, deps: x.deps,
+    type: 'e-prepare-ok',
+    from: s.index,
+    ballot,
+    q: leaderOf(x.key),
+    i: Math.floor(x.key / 32),
+    held,
+    vbal: x.vbal,
+    unchanged: x.unchanged,
+    value: x.value,
+    keys: x.keys,
+    seq: x.seq,
+    deps: x.deps,
   };
 }
 

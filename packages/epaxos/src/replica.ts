@@ -64,25 +64,68 @@ export const EPaxosReplica = defineActor<EPaxosState, EPaxosMsg, EPaxosArgs, unk
     const machine = stateMachineByKey(args.machine);
     const zeros = (): number[] => new Array(n).fill(0);
     const s: EPaxosState = {
-      role: 'epaxos-replica', index: args.index, n, machine, opts, eopts, quorums: quorumsOf(n),
+      role: 'epaxos-replica',
+      index: args.index,
+      n,
+      machine,
+      opts,
+      eopts,
+      quorums: quorumsOf(n),
       peers: (args.replicas ?? []) as unknown as EPaxosState['peers'],
-      instances: new IntMap(), conflicts: new Conflicts(n), next: 1, round: 0, reservedRound: 0, cut: zeros(),
-      coordinating: new IntMap(), ownInFlight: 0, pendingSince: new IntMap(),
-      pending: [], pendingHead: 0, pendingCommands: 0, flushQueued: false, barrierWanted: false, sinceBarrier: 0,
+      instances: new IntMap(),
+      conflicts: new Conflicts(n),
+      next: 1,
+      round: 0,
+      reservedRound: 0,
+      cut: zeros(),
+      coordinating: new IntMap(),
+      ownInFlight: 0,
+      pendingSince: new IntMap(),
+      pending: [],
+      pendingHead: 0,
+      pendingCommands: 0,
+      flushQueued: false,
+      barrierWanted: false,
+      sinceBarrier: 0,
       exec: new Executor(machine.core, {
-        maxSessions: opts.maxSessions, sessionWindow: opts.sessionWindow, maxStateBytes: opts.maxStateBytes,
-        evictFirstCreated: true, quotaCheck: 'external',
+        maxSessions: opts.maxSessions,
+        sessionWindow: opts.sessionWindow,
+        maxStateBytes: opts.maxStateBytes,
+        evictFirstCreated: true,
+        quotaCheck: 'external',
       }),
       answers: new ClientAnswers({ maxRoutes: opts.maxSessions, maxWaitingReads: opts.maxWaitingReads, readTimeoutMs: opts.readTimeoutMs }),
       sink: null as never,
-      executedUpTo: zeros(), extraExecuted: new Set(), blocked: new IntMap(), needed: new IntMap(), barriers: 0, logDigest: 0, appliedBytes: 0,
-      answering: false, instanceDigest: 0,
-      linearQueue: [], linearByBarrier: new IntMap(), linearWaiting: 0, sessionBarrier: 0,
-      snapshot: null, writing: null, restoring: null, executedSinceSnapshot: 0, bytesSinceSnapshot: 0,
-      heardAt: new Array(n).fill(-Infinity), peerExecuted: Array.from({ length: n }, zeros), peerSnapshot: Array.from({ length: n }, zeros),
-      frontierAt: -Infinity, nextAsk: 0,
-      subscribers: [], progressWatchers: [], divergenceWatchers: [], changes: null,
-      checkpoints: new IntMap(), peerDigests: [], diverged: new Set(),
+      executedUpTo: zeros(),
+      extraExecuted: new Set(),
+      blocked: new IntMap(),
+      needed: new IntMap(),
+      barriers: 0,
+      logDigest: 0,
+      appliedBytes: 0,
+      answering: false,
+      instanceDigest: 0,
+      linearQueue: [],
+      linearByBarrier: new IntMap(),
+      linearWaiting: 0,
+      sessionBarrier: 0,
+      snapshot: null,
+      writing: null,
+      restoring: null,
+      executedSinceSnapshot: 0,
+      bytesSinceSnapshot: 0,
+      heardAt: new Array(n).fill(-Infinity),
+      peerExecuted: Array.from({ length: n }, zeros),
+      peerSnapshot: Array.from({ length: n }, zeros),
+      frontierAt: -Infinity,
+      nextAsk: 0,
+      subscribers: [],
+      progressWatchers: [],
+      divergenceWatchers: [],
+      changes: null,
+      checkpoints: new IntMap(),
+      peerDigests: [],
+      diverged: new Set(),
       journal: eopts.keepJournal ? { changed: [], changedCount: 0, executed: [], epochs: [], executedCount: 0, installs: 0 } : null,
       incarnationStart: ctx.now(),
       stats: { led: 0, fast: 0, slow: 0, recovered: 0, noops: 0, barriers: 0, executed: 0, redirects: 0 },
@@ -97,44 +140,121 @@ export const EPaxosReplica = defineActor<EPaxosState, EPaxosMsg, EPaxosArgs, unk
   },
 
   inspect: (s) => ({
-    role: s.role, index: s.index, n: s.n, machine: s.machine.key, quorums: s.quorums, next: s.next, round: s.round,
-    instances: s.instances.size, coordinating: s.coordinating.size, ownInFlight: s.ownInFlight, pending: s.pendingCommands,
-    executedUpTo: [...s.executedUpTo], cut: [...s.cut], needed: s.needed.size, blocked: s.blocked.size, barriers: s.barriers,
-    appliedUpTo: s.exec.appliedUpTo, digest: s.logDigest, sessions: s.exec.sessions.size, stateBytes: s.exec.stateBytes, overQuota: s.exec.overQuota,
-    snapshot: s.snapshot?.executed ?? null, restoring: s.restoring !== null, reads: s.answers.waitingReads + s.linearWaiting + s.linearQueue.length,
-    keys: s.conflicts.keyCount, stats: { ...s.stats },
+    role: s.role,
+    index: s.index,
+    n: s.n,
+    machine: s.machine.key,
+    quorums: s.quorums,
+    next: s.next,
+    round: s.round,
+    instances: s.instances.size,
+    coordinating: s.coordinating.size,
+    ownInFlight: s.ownInFlight,
+    pending: s.pendingCommands,
+    executedUpTo: [...s.executedUpTo],
+    cut: [...s.cut],
+    needed: s.needed.size,
+    blocked: s.blocked.size,
+    barriers: s.barriers,
+    appliedUpTo: s.exec.appliedUpTo,
+    digest: s.logDigest,
+    sessions: s.exec.sessions.size,
+    stateBytes: s.exec.stateBytes,
+    overQuota: s.exec.overQuota,
+    snapshot: s.snapshot?.executed ?? null,
+    restoring: s.restoring !== null,
+    reads: s.answers.waitingReads + s.linearWaiting + s.linearQueue.length,
+    keys: s.conflicts.keyCount,
+    stats: { ...s.stats },
   }),
 
   receive(s, msg, ctx) {
     const c = ctx as Ctx;
     switch (msg.type) {
-      case 'e-preaccept': seeBallot(s, msg.ballot); onPreAccept(s, msg, c); break;
-      case 'e-preaccept-ok': onPreAcceptOk(s, msg, c); break;
-      case 'e-accept': seeBallot(s, msg.ballot); onAccept(s, msg, c); break;
-      case 'e-accept-ok': onAcceptOk(s, msg, c); break;
-      case 'e-commit': onCommit(s, msg, c); break;
-      case 'e-nack': onNack(s, msg, c); break;
-      case 'e-prepare': seeBallot(s, msg.ballot); onPrepare(s, msg, c); break;
-      case 'e-prepare-ok': onPrepareOk(s, msg, c); break;
-      case 'e-ask': onAsk(s, msg, c); break;
-      case 'e-cut': for (const key of msg.ids) s.coordinating.delete(key); break;
-      case 'e-frontier': onFrontier(s, msg, c); break;
-      case 'e-digest': onDigest(s, msg, c); break;
-      case 'e-snapshot-offer': onSnapshotOffer(s, msg, c); break;
-      case 'e-snapshot-pull': onSnapshotPull(s, msg, c); break;
-      case 'e-snapshot-chunk': onSnapshotChunk(s, msg, c); break;
-      case 'client-request': onRequest(s, msg, c); break;
-      case 'client-reads': onReads(s, msg, c); break;
-      case 'flush': flush(s, c); break;
-      case 'snapshot-step': snapshotStep(s, c); break;
-      case 'restore-step': restoreStep(s, c); break;
-      case 'tick': onTick(s, c); break;
-      case 'configure': if (msg.replicas) s.peers = msg.replicas as EPaxosState['peers']; break;
-      case 'subscribe': subscribe(s, s.subscribers, msg.to, 'subscribers', c); break;
-      case 'unsubscribe': s.subscribers = s.subscribers.filter((r) => !sameRef(r, msg.to)); break;
-      case 'watch-progress': subscribe(s, s.progressWatchers, msg.to, 'progress watchers', c); break;
-      case 'unwatch-progress': s.progressWatchers = s.progressWatchers.filter((r) => !sameRef(r, msg.to)); break;
-      case 'watch-divergence': if (!s.divergenceWatchers.some((r) => sameRef(r, msg.to))) s.divergenceWatchers.push(msg.to); break;
+      case 'e-preaccept':
+        seeBallot(s, msg.ballot);
+        onPreAccept(s, msg, c);
+        break;
+      case 'e-preaccept-ok':
+        onPreAcceptOk(s, msg, c);
+        break;
+      case 'e-accept':
+        seeBallot(s, msg.ballot);
+        onAccept(s, msg, c);
+        break;
+      case 'e-accept-ok':
+        onAcceptOk(s, msg, c);
+        break;
+      case 'e-commit':
+        onCommit(s, msg, c);
+        break;
+      case 'e-nack':
+        onNack(s, msg, c);
+        break;
+      case 'e-prepare':
+        seeBallot(s, msg.ballot);
+        onPrepare(s, msg, c);
+        break;
+      case 'e-prepare-ok':
+        onPrepareOk(s, msg, c);
+        break;
+      case 'e-ask':
+        onAsk(s, msg, c);
+        break;
+      case 'e-cut':
+        for (const key of msg.ids) s.coordinating.delete(key);
+        break;
+      case 'e-frontier':
+        onFrontier(s, msg, c);
+        break;
+      case 'e-digest':
+        onDigest(s, msg, c);
+        break;
+      case 'e-snapshot-offer':
+        onSnapshotOffer(s, msg, c);
+        break;
+      case 'e-snapshot-pull':
+        onSnapshotPull(s, msg, c);
+        break;
+      case 'e-snapshot-chunk':
+        onSnapshotChunk(s, msg, c);
+        break;
+      case 'client-request':
+        onRequest(s, msg, c);
+        break;
+      case 'client-reads':
+        onReads(s, msg, c);
+        break;
+      case 'flush':
+        flush(s, c);
+        break;
+      case 'snapshot-step':
+        snapshotStep(s, c);
+        break;
+      case 'restore-step':
+        restoreStep(s, c);
+        break;
+      case 'tick':
+        onTick(s, c);
+        break;
+      case 'configure':
+        if (msg.replicas) s.peers = msg.replicas as EPaxosState['peers'];
+        break;
+      case 'subscribe':
+        subscribe(s, s.subscribers, msg.to, 'subscribers', c);
+        break;
+      case 'unsubscribe':
+        s.subscribers = s.subscribers.filter((r) => !sameRef(r, msg.to));
+        break;
+      case 'watch-progress':
+        subscribe(s, s.progressWatchers, msg.to, 'progress watchers', c);
+        break;
+      case 'unwatch-progress':
+        s.progressWatchers = s.progressWatchers.filter((r) => !sameRef(r, msg.to));
+        break;
+      case 'watch-divergence':
+        if (!s.divergenceWatchers.some((r) => sameRef(r, msg.to))) s.divergenceWatchers.push(msg.to);
+        break;
     }
   },
 });
@@ -152,8 +272,10 @@ function recover(s: EPaxosState, ctx: Ctx): void {
   const now = ctx.now();
   for (const [k, v] of entries) {
     if (k === OWN_KEY) own = Math.max(own, v as number);
-    else if (k === ROUND_KEY) { s.reservedRound = v as number; s.round = v as number; }
-    else if (k === CUT_KEY) s.cut = [...(v as number[])];
+    else if (k === ROUND_KEY) {
+      s.reservedRound = v as number;
+      s.round = v as number;
+    } else if (k === CUT_KEY) s.cut = [...(v as number[])];
     else if (typeof k === 'number') {
       const x = fromRecord(k, v as InstanceRecord);
       s.instances.set(k, x);

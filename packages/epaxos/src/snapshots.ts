@@ -85,8 +85,13 @@ function currentMeta(s: EPaxosState, header: Uint8Array): SnapshotMeta {
   for (const key of s.extraExecuted) extra.push(key);
   extra.sort((a, b) => a - b);
   return {
-    executed: [...s.executedUpTo], extra, barriers: s.barriers, logDigest: s.logDigest, appliedBytes: s.appliedBytes,
-    overQuota: s.exec.overQuota, header,
+    executed: [...s.executedUpTo],
+    extra,
+    barriers: s.barriers,
+    logDigest: s.logDigest,
+    appliedBytes: s.appliedBytes,
+    overQuota: s.exec.overQuota,
+    header,
   };
 }
 
@@ -122,7 +127,9 @@ export function snapshotStep(s: EPaxosState, ctx: Ctx): void {
   } catch (e) {
     writer.abort();
     s.writing = null;
-    ctx.log.error(`epaxos replica ${s.index}: a snapshot could not be stored (${(e as Error).message}); the previous one stays, and the log is not cut until one is stored`);
+    ctx.log.error(
+      `epaxos replica ${s.index}: a snapshot could not be stored (${(e as Error).message}); the previous one stays, and the log is not cut until one is stored`,
+    );
     return;
   }
   ctx.send(ctx.self, { type: 'snapshot-step' });
@@ -153,7 +160,16 @@ export function restoreOwn(s: EPaxosState, ctx: Ctx): SnapshotMeta | null {
     s.executedUpTo = [...meta.executed];
     for (const key of meta.extra) if (!s.instances.has(key)) s.extraExecuted.add(key);
   }
-  s.restoring = { from: -1, id: s.snapshot.id, meta: reader.meta, chunks: reader.chunks, bytes: reader.bytes, next: 0, sink: s.machine.core.restore(), askedAt: ctx.now() };
+  s.restoring = {
+    from: -1,
+    id: s.snapshot.id,
+    meta: reader.meta,
+    chunks: reader.chunks,
+    bytes: reader.bytes,
+    next: 0,
+    sink: s.machine.core.restore(),
+    askedAt: ctx.now(),
+  };
   readers.set(s.restoring, reader);
   ctx.send(ctx.self, { type: 'restore-step' });
   return meta;
@@ -172,7 +188,9 @@ export function restoreStep(s: EPaxosState, ctx: Ctx): void {
     install(s, decodeMeta(r.meta), r.sink.finish(), r.bytes, ctx);
   } catch (e) {
     // Instances it executed are cut from the log: only a peer's snapshot can bring them back.
-    ctx.log.error(`epaxos replica ${s.index}: restoring its snapshot failed at chunk ${r.next} of ${r.chunks} (${(e as Error).message}); it waits for a peer's snapshot`);
+    ctx.log.error(
+      `epaxos replica ${s.index}: restoring its snapshot failed at chunk ${r.next} of ${r.chunks} (${(e as Error).message}); it waits for a peer's snapshot`,
+    );
     s.restoring = null;
     s.snapshot = null;
     ctx.snapshots.delete(SNAPSHOT_ID);
@@ -237,7 +255,11 @@ export function offerSnapshot(s: EPaxosState, to: number, ctx: Ctx): void {
 export function onSnapshotOffer(s: EPaxosState, m: MSnapshotOffer, ctx: Ctx): void {
   if (s.restoring !== null) return;
   let meta: SnapshotMeta;
-  try { meta = decodeMeta(m.meta); } catch { return; }
+  try {
+    meta = decodeMeta(m.meta);
+  } catch {
+    return;
+  }
   if (meta.executed.length !== s.n) return;
   let ahead = false;
   const extra = new Set(meta.extra);
@@ -257,7 +279,10 @@ export function onSnapshotOffer(s: EPaxosState, m: MSnapshotOffer, ctx: Ctx): vo
   if (!peer) return;
   s.restoring = { from: m.from, id: m.id, meta: m.meta, chunks: m.chunks, bytes: m.bytes, next: 0, sink: s.machine.core.restore(), askedAt: ctx.now() };
   pullWriters.set(s.restoring, ctx.snapshots.create(SNAPSHOT_ID));
-  if (s.writing !== null) { writers.get(s.writing)?.abort(); s.writing = null; }
+  if (s.writing !== null) {
+    writers.get(s.writing)?.abort();
+    s.writing = null;
+  }
   ctx.send(peer, { type: 'e-snapshot-pull', from: s.index, id: m.id, chunk: 0 } satisfies MSnapshotPull);
 }
 
@@ -274,7 +299,12 @@ export function onSnapshotPull(s: EPaxosState, m: MSnapshotPull, ctx: Ctx): void
     }
   }
   ctx.send(peer, {
-    type: 'e-snapshot-chunk', from: s.index, id: m.id, chunk: m.chunk, bytes: bytes ?? new Uint8Array(0), missing: bytes === null,
+    type: 'e-snapshot-chunk',
+    from: s.index,
+    id: m.id,
+    chunk: m.chunk,
+    bytes: bytes ?? new Uint8Array(0),
+    missing: bytes === null,
   } satisfies MSnapshotChunk);
 }
 
@@ -292,7 +322,9 @@ export function onSnapshotChunk(s: EPaxosState, m: MSnapshotChunk, ctx: Ctx): vo
     try {
       writer.append(m.bytes);
     } catch (e) {
-      ctx.log.error(`epaxos replica ${s.index}: the snapshot pulled from replica ${m.from} cannot be kept locally (${(e as Error).message}); it will not be installed`);
+      ctx.log.error(
+        `epaxos replica ${s.index}: the snapshot pulled from replica ${m.from} cannot be kept locally (${(e as Error).message}); it will not be installed`,
+      );
       writer.abort();
       pullWriters.delete(r);
     }
@@ -308,7 +340,9 @@ export function onSnapshotChunk(s: EPaxosState, m: MSnapshotChunk, ctx: Ctx): vo
     // Installed without a durable copy, a restart would not know which instances it holds (and
     // would answer for them as if it never heard of them): it stays behind until one can be kept.
     s.restoring = null;
-    ctx.log.error(`epaxos replica ${s.index}: the snapshot pulled from replica ${m.from} could not be kept, so it is not installed; this replica stays behind until its storage can hold one`);
+    ctx.log.error(
+      `epaxos replica ${s.index}: the snapshot pulled from replica ${m.from} could not be kept, so it is not installed; this replica stays behind until its storage can hold one`,
+    );
     return;
   }
   const meta = decodeMeta(r.meta);

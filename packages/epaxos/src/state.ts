@@ -7,9 +7,7 @@
 import type { ActorContext, ActorRef } from '@synod/actors';
 import type { IntMap } from '@synod/actors/internals';
 import type { MChanges, MDivergence, MProgress, ReplicaOptions } from '@synod/paxos';
-import type {
-  ClientAnswers, ClientReply, Executor, MClientReads, MClientRequest, ResultSink, SnapshotSink, SnapshotSource, StateMachine,
-} from '@synod/smr';
+import type { ClientAnswers, ClientReply, Executor, MClientReads, MClientRequest, ResultSink, SnapshotSink, SnapshotSource, StateMachine } from '@synod/smr';
 import type { Conflicts } from './attributes.js';
 import type { Instance } from './instance.js';
 import type { MPrepareOk, PeerMsg, Proposal } from './messages.js';
@@ -41,13 +39,31 @@ export interface Coordination {
 }
 
 /** A client request waiting for an instance. */
-export interface Waiting { bytes: Uint8Array; commands: number }
+export interface Waiting {
+  bytes: Uint8Array;
+  commands: number;
+}
 
 /** Linearizable reads waiting for their barrier to be executed here. */
-export interface LinearReads { reads: MClientReads[]; deadline: number }
+export interface LinearReads {
+  reads: MClientReads[];
+  deadline: number;
+}
 
-export interface SnapshotInfo { id: string; meta: Uint8Array; chunks: number; bytes: number; executed: number[] }
-export interface SnapshotWriting { meta: Uint8Array; source: SnapshotSource; chunks: number; bytes: number; executed: number[] }
+export interface SnapshotInfo {
+  id: string;
+  meta: Uint8Array;
+  chunks: number;
+  bytes: number;
+  executed: number[];
+}
+export interface SnapshotWriting {
+  meta: Uint8Array;
+  source: SnapshotSource;
+  chunks: number;
+  bytes: number;
+  executed: number[];
+}
 export interface Restoring {
   /** The peer it comes from, or -1 for this replica's own snapshot. */
   from: number;
@@ -174,12 +190,19 @@ export interface EPaxosState {
 }
 
 export type EPaxosMsg =
-  | PeerMsg | MClientRequest | MClientReads
+  | PeerMsg
+  | MClientRequest
+  | MClientReads
   | { type: 'configure'; replicas?: ActorRef<any>[]; leaders?: ActorRef<any>[] }
-  | { type: 'subscribe'; to: ActorRef<MChanges> } | { type: 'unsubscribe'; to: ActorRef<MChanges> }
-  | { type: 'watch-progress'; to: ActorRef<MProgress> } | { type: 'unwatch-progress'; to: ActorRef<MProgress> }
+  | { type: 'subscribe'; to: ActorRef<MChanges> }
+  | { type: 'unsubscribe'; to: ActorRef<MChanges> }
+  | { type: 'watch-progress'; to: ActorRef<MProgress> }
+  | { type: 'unwatch-progress'; to: ActorRef<MProgress> }
   | { type: 'watch-divergence'; to: ActorRef<MDivergence> }
-  | { type: 'tick' } | { type: 'flush' } | { type: 'snapshot-step' } | { type: 'restore-step' };
+  | { type: 'tick' }
+  | { type: 'flush' }
+  | { type: 'snapshot-step' }
+  | { type: 'restore-step' };
 
 export type Ctx = ActorContext<EPaxosMsg, unknown>;
 

@@ -83,7 +83,10 @@ export function cutLog(s: EPaxosState, stable: readonly number[], ctx: Ctx): voi
       if (s.instances.delete(key)) ctx.persistEntry(key, undefined);
       s.pendingSince.delete(key);
     }
-    if (to > s.cut[q]!) { s.cut[q] = to; moved = true; }
+    if (to > s.cut[q]!) {
+      s.cut[q] = to;
+      moved = true;
+    }
   }
   if (moved) {
     ctx.persistEntry(CUT_KEY, [...s.cut]);

@@ -25,13 +25,19 @@ export function cluster(n: number, epaxos: Partial<EPaxosOptions> = {}): TestClu
   const net = new Net();
   const refs: ActorRef<any>[] = [];
   const argsOf = (i: number, replicas: ActorRef<any>[]): EPaxosArgs => ({
-    index: i, n, machine: RegisterMachine.key, replicas: replicas as never, leaders: replicas, epaxos: { keepJournal: true, ...epaxos },
+    index: i,
+    n,
+    machine: RegisterMachine.key,
+    replicas: replicas as never,
+    leaders: replicas,
+    epaxos: { keepJournal: true, ...epaxos },
   });
   for (let i = 0; i < n; i++) refs.push(net.spawn(EPaxosReplica, `r${i}`, argsOf(i, [])));
   for (const r of refs) net.tell(r, { type: 'configure', replicas: refs, leaders: refs });
   net.run();
   return {
-    net, refs,
+    net,
+    refs,
     state: (i) => net.state<EPaxosState>(`r${i}`),
     log: (i) => (net.state<EPaxosState>(`r${i}`).exec.state as Registers).log,
     args: (i) => argsOf(i, refs),

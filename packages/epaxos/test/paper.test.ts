@@ -57,7 +57,10 @@ test('Figure 2, phase 1: a command that interferes with nothing in flight commit
 
 test('Figure 2: a replica that holds an interfering instance adds it; the leader then takes the slow path (Accept to a majority) with the union', () => {
   const c = cluster(3);
-  openSessions(c, [['a', 0], ['b', 1]]);
+  openSessions(c, [
+    ['a', 0],
+    ['b', 1],
+  ]);
   const net = c.net;
   const deliverFirst = (test: (p: (typeof net.inFlight)[number]) => boolean): void => {
     const p = net.inFlight.find(test);
@@ -76,7 +79,11 @@ test('Figure 2: a replica that holds an interfering instance adds it; the leader
   deliverFirst((p) => p.msg.type === 'e-preaccept' && p.msg.q === 0 && p.to.name === 'r1');
   deliverFirst((p) => p.msg.type === 'e-preaccept' && p.msg.q === 0 && p.to.name === 'r2');
   const replies = net.inFlight.filter((p) => p.msg.type === 'e-preaccept-ok' && p.msg.q === 0);
-  assert.equal(replies.map((p) => p.msg.changed), [true, true], 'both replies add B');
+  assert.equal(
+    replies.map((p) => p.msg.changed),
+    [true, true],
+    'both replies add B',
+  );
   net.run();
   const mine = net.sentOf('e-accept').filter((p) => p.msg.q === 0);
   assert.ok(mine.length > 0, 'replica 0 ran an Accept round');
@@ -93,7 +100,10 @@ test('§4.3.2: interfering commands led by different replicas concurrently execu
     const n = seed % 2 === 0 ? 3 : 5;
     const c = cluster(n);
     const inv = new EPaxosInvariants(n);
-    openSessions(c, Array.from({ length: n }, (_, i) => [`c${i}`, i] as [string, number]));
+    openSessions(
+      c,
+      Array.from({ length: n }, (_, i) => [`c${i}`, i] as [string, number]),
+    );
     const rng = new Prng(seed);
     let onK = 0;
     for (let i = 0; i < n; i++) {
@@ -123,8 +133,16 @@ test('§4.3.2: a strongly connected component is executed after what it depends 
     return slotOf([w.finish(client)]);
   };
   // X = 0.1 and Y = 1.1 depend on each other (a cycle); Z = 2.1 depends on X. Y has the lower seq.
-  const commit = (q: number, key: string, seq: number, deps: number[]) =>
-    ({ type: 'e-commit' as const, q, i: 1, value: value(`w${q}`, key, `${q}`), keys: [1], seq, deps, withValue: true });
+  const commit = (q: number, key: string, seq: number, deps: number[]) => ({
+    type: 'e-commit' as const,
+    q,
+    i: 1,
+    value: value(`w${q}`, key, `${q}`),
+    keys: [1],
+    seq,
+    deps,
+    withValue: true,
+  });
   net.tell(c.refs[0]!, commit(2, 'z', 9, [1, 0, 0]));
   net.tell(c.refs[0]!, commit(0, 'x', 5, [0, 1, 0]));
   net.run();
@@ -135,7 +153,7 @@ test('§4.3.2: a strongly connected component is executed after what it depends 
   assert.equal(c.log(0), ['y=1', 'x=0', 'z=2']);
 });
 
-test('§4.5 recovery, rule 2 (with Sutra\'s correction): the proposal accepted in the highest ballot voted in is accepted again', () => {
+test("§4.5 recovery, rule 2 (with Sutra's correction): the proposal accepted in the highest ballot voted in is accepted again", () => {
   const { c, ballot, reply } = recoveringReplica();
   const p1 = { value: null, keys: [7], seq: 3, deps: [0, 0, 0, 0, 0] };
   const p2 = { value: null, keys: [7], seq: 4, deps: [0, 1, 0, 0, 0] };
@@ -146,7 +164,7 @@ test('§4.5 recovery, rule 2 (with Sutra\'s correction): the proposal accepted i
   assert.is(accepts[0]!.msg.seq, 4, 'the proposal of the higher vote ballot');
 });
 
-test('§4.5 recovery, rule 3: enough pre-accepts unchanged in the leader\'s ballot mean a possible fast commit: exactly those attributes are accepted', () => {
+test("§4.5 recovery, rule 3: enough pre-accepts unchanged in the leader's ballot mean a possible fast commit: exactly those attributes are accepted", () => {
   const { c, ballot, reply, held } = recoveringReplica();
   // Replica 1 (the recoverer) holds it unchanged; one more unchanged reply makes fastEvidence (2).
   c.net.deliver(pkt(c, reply(2, { held: Held.PreAccepted, vbal: 0, unchanged: true, ...held })));
@@ -216,9 +234,13 @@ test('reads: a linearizable read rides a barrier through the protocol and sees e
   const answers = c.net.sentOf('client-read-results');
   assert.ok(answers.length > 0);
   const got: unknown[] = [];
-  forEachEntry(answers.at(-1)!.msg.bytes, (r) => { r.uvar(); r.u8(); got.push(decode(r.bytesView())); });
+  forEachEntry(answers.at(-1)!.msg.bytes, (r) => {
+    r.uvar();
+    r.u8();
+    got.push(decode(r.bytesView()));
+  });
   assert.equal(got, ['v1']);
-  assert.is(answers.at(-1)!.msg.index, c.state(2).barriers, 'its index is the barrier\'s number');
+  assert.is(answers.at(-1)!.msg.index, c.state(2).barriers, "its index is the barrier's number");
 });
 
 test('reads: a session read waits for the barrier the session saw, which the replica holding it proposes', () => {
@@ -262,8 +284,15 @@ function recoveringReplica() {
   const ballot = prepares[0]!.msg.ballot as number;
   net.inFlight.length = 0;
   const held = { value: x.value, keys: x.keys, seq: x.seq, deps: [...x.deps] };
-  const reply = (from: number, r: Omit<MPrepareOk, 'type' | 'from' | 'ballot' | 'q' | 'i' | 'unchanged'> & { unchanged?: boolean }): MPrepareOk =>
-    ({ type: 'e-prepare-ok', from, ballot, q: 0, i: 2, unchanged: false, ...r });
+  const reply = (from: number, r: Omit<MPrepareOk, 'type' | 'from' | 'ballot' | 'q' | 'i' | 'unchanged'> & { unchanged?: boolean }): MPrepareOk => ({
+    type: 'e-prepare-ok',
+    from,
+    ballot,
+    q: 0,
+    i: 2,
+    unchanged: false,
+    ...r,
+  });
   return { c, ballot, reply, held };
 }
 

@@ -22,7 +22,13 @@ export type ErrorClass = abstract new (...args: any[]) => Error;
 
 const registry = new Map<string, ErrorClass>();
 const builtins: Record<string, ErrorClass> = {
-  Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError,
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
 };
 
 /**
@@ -91,12 +97,17 @@ function define(target: object, key: string, value: unknown): void {
 function isPlain(v: unknown, depth = 0): boolean {
   if (v === null) return true;
   switch (typeof v) {
-    case 'string': case 'number': case 'boolean': case 'undefined': return true;
+    case 'string':
+    case 'number':
+    case 'boolean':
+    case 'undefined':
+      return true;
     case 'object':
       if (depth > 2) return false;
       if (Array.isArray(v)) return v.length <= 64 && v.every((x) => isPlain(x, depth + 1));
       return Object.getPrototypeOf(v) === Object.prototype && Object.values(v as object).every((x) => isPlain(x, depth + 1));
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -106,5 +117,9 @@ function describe(v: unknown): string {
 }
 
 function safe<T, F>(fn: () => T, fallback: F): T | F {
-  try { return fn(); } catch { return fallback; }
+  try {
+    return fn();
+  } catch {
+    return fallback;
+  }
 }

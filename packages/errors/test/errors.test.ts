@@ -5,7 +5,9 @@ import { SynodError, deserializeError, isSynodError, registerErrors, serializeEr
 class TooLateError extends SynodError {
   override name = 'TooLateError';
   override readonly code = 'too-late';
-  constructor(readonly deadlineMs: number) { super(`missed the deadline of ${deadlineMs} ms`); }
+  constructor(readonly deadlineMs: number) {
+    super(`missed the deadline of ${deadlineMs} ms`);
+  }
 }
 registerErrors({ TooLateError });
 
@@ -49,7 +51,11 @@ test('any thrown value serializes without throwing', () => {
   assert.is(serializeError('plain text').message, 'plain text');
   assert.is(serializeError({ a: 1 }).message, '{"a":1}');
   const hostile = new Error('h');
-  Object.defineProperty(hostile, 'cause', { get() { throw new Error('no'); } });
+  Object.defineProperty(hostile, 'cause', {
+    get() {
+      throw new Error('no');
+    },
+  });
   assert.is(serializeError(hostile).message, 'h');
 });
 

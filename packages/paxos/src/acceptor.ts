@@ -72,7 +72,10 @@ export const Acceptor = defineActor<AcceptorState, AcceptorMsg | { type: 'config
     // Paired with the writes in `onPrepare`, `onAccept` and `onForget`: each record is written
     // whole, so what comes back satisfies the acceptor invariant, and nothing forgotten returns.
     instances.forEach((r, instance) => {
-      assert(r.promisedBallot >= r.acceptedBallot, `acceptor ${args.index}, instance ${instance}: recovered promise ${formatBallot(r.promisedBallot)} below its accepted ballot ${formatBallot(r.acceptedBallot)}`);
+      assert(
+        r.promisedBallot >= r.acceptedBallot,
+        `acceptor ${args.index}, instance ${instance}: recovered promise ${formatBallot(r.promisedBallot)} below its accepted ballot ${formatBallot(r.acceptedBallot)}`,
+      );
       assert(instance >= forgottenBelow, `acceptor ${args.index}: recovered instance ${instance} below its forgetting point ${forgottenBelow}`);
     });
     return {
@@ -105,9 +108,15 @@ type Msg = AcceptorMsg | { type: 'configure'; learners?: ActorRef<LearnerMsg>[] 
 /** One message, alone or from a batch (`batched`: answers go into the batch back to the sender). */
 function handle(state: AcceptorState, msg: Msg, ctx: Ctx, batched: boolean): void {
   switch (msg.type) {
-    case 'prepare': onPrepare(state, msg, ctx, batched); break;
-    case 'accept': onAccept(state, msg, ctx, batched); break;
-    case 'forget': onForget(state, msg.below, ctx); break;
+    case 'prepare':
+      onPrepare(state, msg, ctx, batched);
+      break;
+    case 'accept':
+      onAccept(state, msg, ctx, batched);
+      break;
+    case 'forget':
+      onForget(state, msg.below, ctx);
+      break;
     case 'configure':
       if (msg.learners) {
         state.learners = msg.learners;
@@ -140,8 +149,12 @@ function onPrepare(s: AcceptorState, m: Prepare, ctx: Ctx, batched: boolean): vo
   }
   // m.ballot === promised is a repeated prepare (a retry or a duplicate): the promise stands, say it again.
   const promise: PromiseMsg = {
-    type: 'promise', instance: m.instance, ballot: m.ballot, acceptor: s.index,
-    acceptedBallot: r!.acceptedBallot, acceptedValue: r!.acceptedValue,
+    type: 'promise',
+    instance: m.instance,
+    ballot: m.ballot,
+    acceptor: s.index,
+    acceptedBallot: r!.acceptedBallot,
+    acceptedValue: r!.acceptedValue,
   };
   answer(s, promise, ctx, batched);
 }

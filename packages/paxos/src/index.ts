@@ -13,27 +13,76 @@ export { Proposer, defaultProposerOptions, type ProposerArgs, type ProposerOptio
 export { Learner, defaultLearnerOptions, type LearnerArgs, type LearnerOptions, type LearnerState } from './learner.js';
 export { synodCodecs } from './codec.js';
 export {
-  SynodInvariants, checkSynodStates, isAcceptorState, isLearnerState, isProposerState,
-  type ActorView, type MessageView, type ClusterView, type Violation,
+  SynodInvariants,
+  checkSynodStates,
+  isAcceptorState,
+  isLearnerState,
+  isProposerState,
+  type ActorView,
+  type MessageView,
+  type ClusterView,
+  type Violation,
 } from './invariants.js';
 export { createSynod, ProposalFailedError, type Synod, type SynodOptions } from './synod.js';
 export { InvariantViolation } from './assert.js';
 export { QuorumTally, majorityOf, MAX_ACCEPTORS } from './quorum.js';
 export type { SubscriptionRefused } from './messages.js';
 export type {
-  SlotValue, MPrepare, AcceptedEntry, MPromise, MAccept, MAccepted, MReject, MHeartbeat, MHeartbeatAck, MTruncate, MultiAcceptorMsg, MDecide,
-  MApplied, MFetch, MEntries, MTruncated, MSnapshotOffer, MSnapshotPull, MSnapshotChunk, MDigest,
+  SlotValue,
+  MPrepare,
+  AcceptedEntry,
+  MPromise,
+  MAccept,
+  MAccepted,
+  MReject,
+  MHeartbeat,
+  MHeartbeatAck,
+  MTruncate,
+  MultiAcceptorMsg,
+  MDecide,
+  MApplied,
+  MFetch,
+  MEntries,
+  MTruncated,
+  MSnapshotOffer,
+  MSnapshotPull,
+  MSnapshotChunk,
+  MDigest,
 } from './multi/messages.js';
 export { MultiAcceptor, type MultiAcceptorArgs, type MultiAcceptorState, type SlotRecord } from './multi/acceptor.js';
 export {
-  Leader, type LeaderArgs, type LeaderState, type LeaderMsg, type LeaderDurable, type LeaderStatus, type MConfigure, type MConfigured,
+  Leader,
+  type LeaderArgs,
+  type LeaderState,
+  type LeaderMsg,
+  type LeaderDurable,
+  type LeaderStatus,
+  type MConfigure,
+  type MConfigured,
 } from './multi/leader.js';
 export {
-  defaultLeaderOptions, defaultReplicaOptions, leaderOptions, replicaOptions, checkLeaderTuning, checkClusterOptions, checkAcceptorArgs, leaderQuorums,
-  type LeaderOptions, type LeaderTuning, type ReplicaOptions, type LeaderQuorums,
+  defaultLeaderOptions,
+  defaultReplicaOptions,
+  leaderOptions,
+  replicaOptions,
+  checkLeaderTuning,
+  checkClusterOptions,
+  checkAcceptorArgs,
+  leaderQuorums,
+  type LeaderOptions,
+  type LeaderTuning,
+  type ReplicaOptions,
+  type LeaderQuorums,
 } from './multi/options.js';
 export {
-  Replica, type ReplicaArgs, type ReplicaState, type ReplicaMsg, type AppliedChange, type MChanges, type MProgress, type MSubscriptionRefused,
+  Replica,
+  type ReplicaArgs,
+  type ReplicaState,
+  type ReplicaMsg,
+  type AppliedChange,
+  type MChanges,
+  type MProgress,
+  type MSubscriptionRefused,
   type MDivergence,
 } from './multi/replica.js';
 export { MultiPaxosInvariants, type MultiViolation } from './multi/invariants.js';

@@ -21,9 +21,14 @@ import { QuorumTally, majorityOf } from './quorum.js';
 import { valueKey, type Value } from './value.js';
 
 /** One actor as an invariant check sees it. */
-export interface ActorView { name: string; state: unknown }
+export interface ActorView {
+  name: string;
+  state: unknown;
+}
 /** One message on its way. */
-export interface MessageView { msg: unknown }
+export interface MessageView {
+  msg: unknown;
+}
 /** Everything a check looks at after a step. */
 export interface ClusterView {
   actors: Iterable<ActorView>;
@@ -54,7 +59,10 @@ function entries<V>(t: Table<V>): Iterable<[number, V]> {
   return t instanceof IntMap ? t.entries() : t.entries();
 }
 
-interface BallotVotes { value: string; acceptors: QuorumTally }
+interface BallotVotes {
+  value: string;
+  acceptors: QuorumTally;
+}
 
 /** The stateful checker for simulations: `observe` after every step; a violation is returned once found. */
 export class SynodInvariants {
@@ -94,7 +102,10 @@ export class SynodInvariants {
     for (const a of acceptors) {
       for (const [instance, r] of entries<AcceptorRecord>(a.instances)) {
         if (r.promisedBallot < r.acceptedBallot) {
-          return { property: 'promised-at-least-accepted', message: `acceptor ${a.index}, instance ${instance}: promised ${formatBallot(r.promisedBallot)} < accepted ${formatBallot(r.acceptedBallot)}` };
+          return {
+            property: 'promised-at-least-accepted',
+            message: `acceptor ${a.index}, instance ${instance}: promised ${formatBallot(r.promisedBallot)} < accepted ${formatBallot(r.acceptedBallot)}`,
+          };
         }
         if (r.acceptedBallot > 0) {
           const v = this.vote(instance, r.acceptedBallot, a.index, r.acceptedValue);
@@ -127,14 +138,20 @@ export class SynodInvariants {
 
   private propose(instance: number, value: Value, recover: boolean): void {
     let set = this.proposed.get(instance);
-    if (!set) { set = new Set(); this.proposed.set(instance, set); }
+    if (!set) {
+      set = new Set();
+      this.proposed.set(instance, set);
+    }
     set.add(recover ? 'null' : valueKey(value));
   }
 
   private sameBallotValue(instance: number, ballot: Ballot, value: Value): Violation | null {
     const v = this.votes.get(instance)?.get(ballot);
     if (v && v.value !== valueKey(value)) {
-      return { property: 'one-value-per-ballot', message: `instance ${instance}, ballot ${formatBallot(ballot)} carries two values: ${v.value} and ${valueKey(value)}` };
+      return {
+        property: 'one-value-per-ballot',
+        message: `instance ${instance}, ballot ${formatBallot(ballot)} carries two values: ${v.value} and ${valueKey(value)}`,
+      };
     }
     return null;
   }
@@ -142,18 +159,30 @@ export class SynodInvariants {
   private vote(instance: number, ballot: Ballot, acceptor: number, value: Value): Violation | null {
     const key = valueKey(value);
     let byBallot = this.votes.get(instance);
-    if (!byBallot) { byBallot = new Map(); this.votes.set(instance, byBallot); }
+    if (!byBallot) {
+      byBallot = new Map();
+      this.votes.set(instance, byBallot);
+    }
     let v = byBallot.get(ballot);
-    if (!v) { v = { value: key, acceptors: new QuorumTally(this.majority) }; byBallot.set(ballot, v); }
+    if (!v) {
+      v = { value: key, acceptors: new QuorumTally(this.majority) };
+      byBallot.set(ballot, v);
+    }
     if (v.value !== key) {
-      return { property: 'one-value-per-ballot', message: `instance ${instance}, ballot ${formatBallot(ballot)}: acceptor ${acceptor} accepted ${key}, another acceptor ${v.value}` };
+      return {
+        property: 'one-value-per-ballot',
+        message: `instance ${instance}, ballot ${formatBallot(ballot)}: acceptor ${acceptor} accepted ${key}, another acceptor ${v.value}`,
+      };
     }
     v.acceptors.add(acceptor);
     if (!v.acceptors.reached) return null;
     // Chosen in this ballot (1 and 2).
     const proposed = this.proposed.get(instance);
     if (proposed && !proposed.has(key)) {
-      return { property: 'only-proposed-chosen', message: `instance ${instance}: ${key} was chosen but never proposed (proposed: ${[...proposed].join(', ')})` };
+      return {
+        property: 'only-proposed-chosen',
+        message: `instance ${instance}: ${key} was chosen but never proposed (proposed: ${[...proposed].join(', ')})`,
+      };
     }
     const before = this.chosen.get(instance);
     if (before === undefined) this.chosen.set(instance, key);
@@ -189,10 +218,14 @@ export function checkSynodStates(acceptors: AcceptorState[], learners: LearnerSt
   const held = new Map<number, Map<string, number>>();
   for (const a of acceptors) {
     for (const [instance, r] of entries<AcceptorRecord>(a.instances)) {
-      if (r.promisedBallot < r.acceptedBallot) problems.push(`acceptor ${a.index}, instance ${instance}: promised ${formatBallot(r.promisedBallot)} < accepted ${formatBallot(r.acceptedBallot)}`);
+      if (r.promisedBallot < r.acceptedBallot)
+        problems.push(`acceptor ${a.index}, instance ${instance}: promised ${formatBallot(r.promisedBallot)} < accepted ${formatBallot(r.acceptedBallot)}`);
       if (r.acceptedBallot > 0) {
         let m = held.get(instance);
-        if (!m) { m = new Map(); held.set(instance, m); }
+        if (!m) {
+          m = new Map();
+          held.set(instance, m);
+        }
         const k = `${r.acceptedBallot}|${valueKey(r.acceptedValue)}`;
         m.set(k, (m.get(k) ?? 0) + 1);
       }

@@ -66,7 +66,12 @@ interface Votes {
   others: Map<Ballot, { voters: QuorumTally; value: Value }> | null;
 }
 
-interface Pending { tokens: ReplyToken[]; deadline: number; attempts: number; asked: 'peers' | 'proposer' }
+interface Pending {
+  tokens: ReplyToken[];
+  deadline: number;
+  attempts: number;
+  asked: 'peers' | 'proposer';
+}
 
 export interface LearnerState {
   index: number;
@@ -140,9 +145,16 @@ function onSubscribe(s: LearnerState, to: ActorRef<Decided>, ctx: Ctx): void {
 /** One message, alone or from a batch (`batched`: answers go into the batch back to the sender). */
 function handle(s: LearnerState, msg: Msg, c: Ctx, batched: boolean): void {
   switch (msg.type) {
-    case 'accepted': onAccepted(s, msg, c); break;
-    case 'decided': case 'chosen': decide(s, msg.instance, msg.value, false, c); break;
-    case 'learn': onLearn(s, msg.instance, c); break;
+    case 'accepted':
+      onAccepted(s, msg, c);
+      break;
+    case 'decided':
+    case 'chosen':
+      decide(s, msg.instance, msg.value, false, c);
+      break;
+    case 'learn':
+      onLearn(s, msg.instance, c);
+      break;
     case 'query': {
       const v = s.decided.get(msg.instance);
       if (v !== undefined || s.decided.has(msg.instance)) {
@@ -152,10 +164,18 @@ function handle(s: LearnerState, msg: Msg, c: Ctx, batched: boolean): void {
       }
       break;
     }
-    case 'subscribe': onSubscribe(s, msg.to, c); break;
-    case 'tick': onTick(s, c); break;
-    case 'configure': onConfigure(s, msg); break;
-    case 'forget': onForget(s, msg.below); break;
+    case 'subscribe':
+      onSubscribe(s, msg.to, c);
+      break;
+    case 'tick':
+      onTick(s, c);
+      break;
+    case 'configure':
+      onConfigure(s, msg);
+      break;
+    case 'forget':
+      onForget(s, msg.below);
+      break;
   }
 }
 
@@ -224,13 +244,20 @@ function onLearn(s: LearnerState, instance: number, ctx: Ctx): void {
     return;
   }
   if (instance < s.forgottenBelow) {
-    if (token) ctx.respond(token, { type: 'propose-failed', instance, code: 'forgotten', reason: `learner ${s.index} forgot instances below ${s.forgottenBelow}` });
+    if (token)
+      ctx.respond(token, { type: 'propose-failed', instance, code: 'forgotten', reason: `learner ${s.index} forgot instances below ${s.forgottenBelow}` });
     return;
   }
   let p = s.pending.get(instance);
   if (p === undefined) {
     if (s.pending.size >= s.opts.maxPending) {
-      if (token) ctx.respond(token, { type: 'propose-failed', instance, code: 'overloaded', reason: `learner ${s.index} has ${s.opts.maxPending} pending requests (maxPending)` });
+      if (token)
+        ctx.respond(token, {
+          type: 'propose-failed',
+          instance,
+          code: 'overloaded',
+          reason: `learner ${s.index} has ${s.opts.maxPending} pending requests (maxPending)`,
+        });
       return;
     }
     p = { tokens: [], deadline: 0, attempts: 0, asked: 'peers' };
@@ -265,7 +292,13 @@ function onTick(s: LearnerState, ctx: Ctx): void {
     if (now < p.deadline) continue;
     if (p.attempts >= s.opts.maxAttempts) {
       s.pending.delete(instance);
-      for (const t of p.tokens) ctx.respond(t, { type: 'propose-failed', instance, code: 'not-found', reason: `learner ${s.index} could not find the outcome after ${p.attempts} attempts (maxAttempts)` });
+      for (const t of p.tokens)
+        ctx.respond(t, {
+          type: 'propose-failed',
+          instance,
+          code: 'not-found',
+          reason: `learner ${s.index} could not find the outcome after ${p.attempts} attempts (maxAttempts)`,
+        });
       continue;
     }
     if (p.asked === 'peers') recover(s, instance, p, ctx);

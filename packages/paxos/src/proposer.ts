@@ -19,8 +19,19 @@ import { defineActor, type ActorContext, type ActorRef, type ReplyToken } from '
 import { IntMap } from '@synod/actors/internals';
 import { ZERO_BALLOT, ballot, roundOf, type Ballot } from './ballot.js';
 import {
-  FORGOTTEN, type Accept, type Accepted, type AcceptorMsg, type Chosen, type Configure, type Prepare, type PromiseMsg,
-  type Propose, type ProposeFailed, type ProposerHeartbeat, type ProposerMsg, type Reject,
+  FORGOTTEN,
+  type Accept,
+  type Accepted,
+  type AcceptorMsg,
+  type Chosen,
+  type Configure,
+  type Prepare,
+  type PromiseMsg,
+  type Propose,
+  type ProposeFailed,
+  type ProposerHeartbeat,
+  type ProposerMsg,
+  type Reject,
 } from './messages.js';
 import { assert } from './assert.js';
 import { DEFAULT_MAX_BATCH_MESSAGES, Outbox } from './outbox.js';
@@ -108,7 +119,13 @@ class Round {
   attempts = 0;
   /** Who waits for the outcome (made on first use: most rounds have no one). */
   waiters: ReplyToken[] | null = null;
-  constructor(readonly instance: number, readonly value: Value, readonly recover: boolean, timeoutMs: number, majority: number) {
+  constructor(
+    readonly instance: number,
+    readonly value: Value,
+    readonly recover: boolean,
+    timeoutMs: number,
+    majority: number,
+  ) {
     this.promises = new QuorumTally(majority);
     this.accepts = new QuorumTally(majority);
     this.timeoutMs = timeoutMs;
@@ -116,7 +133,9 @@ class Round {
 }
 
 /** Durable state: the rounds reserved so far. */
-interface ProposerDurable { reservedRound: number }
+interface ProposerDurable {
+  reservedRound: number;
+}
 
 export interface ProposerState {
   id: number;
@@ -155,7 +174,10 @@ export const Proposer = defineActor<ProposerState, ProposerMsg, ProposerArgs, Pr
     const opts = { ...defaultProposerOptions, ...args.options };
     if (recovered) {
       // Paired with `reserve`: reservations are whole rounds above zero.
-      assert(Number.isSafeInteger(recovered.reservedRound) && recovered.reservedRound > 0, `proposer ${args.id}: recovered a reserved round of ${recovered.reservedRound}`);
+      assert(
+        Number.isSafeInteger(recovered.reservedRound) && recovered.reservedRound > 0,
+        `proposer ${args.id}: recovered a reserved round of ${recovered.reservedRound}`,
+      );
     }
     // Start above every round this proposer may have used before a crash (①).
     const round = recovered ? recovered.reservedRound + 1 : 1;
@@ -200,13 +222,27 @@ export const Proposer = defineActor<ProposerState, ProposerMsg, ProposerArgs, Pr
 /** One message, alone or from a batch. */
 function handle(s: ProposerState, msg: ProposerMsg, c: Ctx): void {
   switch (msg.type) {
-    case 'promise': onPromise(s, msg, c); break;
-    case 'accepted': onAccepted(s, msg, c); break;
-    case 'reject': onReject(s, msg, c); break;
-    case 'propose': onPropose(s, msg, c); break;
-    case 'proposer-heartbeat': onHeartbeat(s, msg, c); break;
-    case 'tick': onTick(s, c); break;
-    case 'configure': onConfigure(s, msg); break;
+    case 'promise':
+      onPromise(s, msg, c);
+      break;
+    case 'accepted':
+      onAccepted(s, msg, c);
+      break;
+    case 'reject':
+      onReject(s, msg, c);
+      break;
+    case 'propose':
+      onPropose(s, msg, c);
+      break;
+    case 'proposer-heartbeat':
+      onHeartbeat(s, msg, c);
+      break;
+    case 'tick':
+      onTick(s, c);
+      break;
+    case 'configure':
+      onConfigure(s, msg);
+      break;
   }
 }
 
@@ -259,7 +295,11 @@ function onPropose(s: ProposerState, m: Propose, ctx: Ctx): void {
   }
   if (s.rounds.size >= s.opts.maxInFlight) {
     if (s.queue.length - s.queueHead >= s.opts.maxQueued) {
-      if (token) ctx.respond(token, failed(m.instance, 'overloaded', `proposer ${s.id} is full: ${s.opts.maxInFlight} in flight and ${s.opts.maxQueued} queued (maxQueued); retry later`));
+      if (token)
+        ctx.respond(
+          token,
+          failed(m.instance, 'overloaded', `proposer ${s.id} is full: ${s.opts.maxInFlight} in flight and ${s.opts.maxQueued} queued (maxQueued); retry later`),
+        );
       return;
     }
     s.queue.push({ msg: m, token });
@@ -381,7 +421,10 @@ function finish(s: ProposerState, r: Round, answer: Chosen | ProposeFailed, ctx:
       s.queueHead = 0;
     }
     const existing = s.rounds.get(next.msg.instance);
-    if (existing) { if (next.token) (existing.waiters ??= []).push(next.token); continue; }
+    if (existing) {
+      if (next.token) (existing.waiters ??= []).push(next.token);
+      continue;
+    }
     start(s, next.msg, next.token, ctx);
   }
 }
@@ -419,8 +462,7 @@ function onTick(s: ProposerState, ctx: Ctx): void {
 function retransmit(s: ProposerState, r: Round, ctx: Ctx): void {
   r.retransmitAt = s.now + s.opts.retransmitMs;
   const answered = r.phase === 1 ? r.promises : r.accepts;
-  const msg: Prepare | Accept = r.phase === 1
-    ? { type: 'prepare', instance: r.instance, ballot: r.ballot }
-    : { type: 'accept', instance: r.instance, ballot: r.ballot, value: r.proposed };
+  const msg: Prepare | Accept =
+    r.phase === 1 ? { type: 'prepare', instance: r.instance, ballot: r.ballot } : { type: 'accept', instance: r.instance, ballot: r.ballot, value: r.proposed };
   for (let i = 0; i < s.acceptors.length; i++) if (!answered.has(i)) s.out.send(ctx, s.acceptors[i]!, msg);
 }

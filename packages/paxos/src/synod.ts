@@ -3,15 +3,21 @@
  * and a client API to propose and learn values of many independent instances.
  */
 import {
-  ActorSystem, AskTimeoutError, InvalidOptionError, SynodError, registerErrors, type ActorRef, type StorageKind, type SupervisionOptions, type Supervisor,
+  ActorSystem,
+  AskTimeoutError,
+  InvalidOptionError,
+  SynodError,
+  registerErrors,
+  type ActorRef,
+  type StorageKind,
+  type SupervisionOptions,
+  type Supervisor,
 } from '@synod/actors';
 import { Acceptor, type AcceptorArgs, type AcceptorState } from './acceptor.js';
 import { synodCodecs } from './codec.js';
 import { checkSynodStates } from './invariants.js';
 import { Learner, type LearnerArgs, type LearnerOptions, type LearnerState } from './learner.js';
-import {
-  checkInstance, type AcceptorMsg, type Chosen, type Decided, type LearnerMsg, type ProposeFailed, type ProposerMsg,
-} from './messages.js';
+import { checkInstance, type AcceptorMsg, type Chosen, type Decided, type LearnerMsg, type ProposeFailed, type ProposerMsg } from './messages.js';
 import { Proposer, type ProposerArgs, type ProposerOptions, type ProposerState } from './proposer.js';
 import type { Value } from './value.js';
 
@@ -86,7 +92,10 @@ export interface Synod {
 export class ProposalFailedError extends SynodError {
   override name = 'ProposalFailedError';
   override readonly code: string = 'proposal-failed';
-  constructor(message: string, readonly failure: ProposeFailed['code'] | 'timeout') {
+  constructor(
+    message: string,
+    readonly failure: ProposeFailed['code'] | 'timeout',
+  ) {
     super(message);
   }
 }
@@ -107,19 +116,27 @@ export async function createSynod(options: SynodOptions = {}): Promise<Synod> {
   const nA = options.acceptors ?? 3;
   const nP = options.proposers ?? 2;
   const nL = options.learners ?? 2;
-  for (const [k, v, max] of [['acceptors', nA, 31], ['proposers', nP, 1000], ['learners', nL, 1000]] as const) {
+  for (const [k, v, max] of [
+    ['acceptors', nA, 31],
+    ['proposers', nP, 1000],
+    ['learners', nL, 1000],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1 || v > max) throw new InvalidOptionError(`createSynod: ${k} must be an integer in 1..${max}, got ${String(v)}`);
   }
   const ownSystem = !options.system;
-  const system = options.system ?? await ActorSystem.start({ mode: options.mode ?? 'workers', codecs: [synodCodecs] });
+  const system = options.system ?? (await ActorSystem.start({ mode: options.mode ?? 'workers', codecs: [synodCodecs] }));
   if (!ownSystem) await system.registerCodecs(synodCodecs);
   const storage = options.storage ?? (system.mode === 'workers' ? 'shared' : 'memory');
   const prefix = options.name ?? 'synod';
   const placement = options.placement ?? 'spread';
   const worker = (role: 'acceptor' | 'proposer' | 'learner', index: number) =>
-    system.mode !== 'workers' || placement === 'spread' ? undefined
-      : typeof placement === 'function' ? placement(role, index)
-      : placement === 'single' ? `${prefix}` : `${prefix}-${role}s`;
+    system.mode !== 'workers' || placement === 'spread'
+      ? undefined
+      : typeof placement === 'function'
+        ? placement(role, index)
+        : placement === 'single'
+          ? `${prefix}`
+          : `${prefix}-${role}s`;
 
   const batch = options.maxBatchMessages;
   const proposerOptions = batch === undefined ? options.proposer : { maxBatchMessages: batch, ...options.proposer };
@@ -130,24 +147,38 @@ export async function createSynod(options: SynodOptions = {}): Promise<Synod> {
     // gets the refs of the peers that did not exist yet (and keeps them across restarts).
     const learners: ActorRef<LearnerMsg>[] = [];
     for (let i = 0; i < nL; i++) {
-      learners.push(await supervisor.startChild({
-        actor: Learner, name: `${prefix}-learner-${i}`, worker: worker('learner', i),
-        args: { index: i, acceptorCount: nA, options: learnerOptions } satisfies LearnerArgs,
-      }) as ActorRef<LearnerMsg>);
+      learners.push(
+        (await supervisor.startChild({
+          actor: Learner,
+          name: `${prefix}-learner-${i}`,
+          worker: worker('learner', i),
+          args: { index: i, acceptorCount: nA, options: learnerOptions } satisfies LearnerArgs,
+        })) as ActorRef<LearnerMsg>,
+      );
     }
     const acceptors: ActorRef<AcceptorMsg>[] = [];
     for (let i = 0; i < nA; i++) {
-      acceptors.push(await supervisor.startChild({
-        actor: Acceptor, name: `${prefix}-acceptor-${i}`, storage, worker: worker('acceptor', i),
-        args: { index: i, learners, reportTo: options.reportTo, maxBatchMessages: options.maxBatchMessages } satisfies AcceptorArgs,
-      }) as ActorRef<AcceptorMsg>);
+      acceptors.push(
+        (await supervisor.startChild({
+          actor: Acceptor,
+          name: `${prefix}-acceptor-${i}`,
+          storage,
+          worker: worker('acceptor', i),
+          args: { index: i, learners, reportTo: options.reportTo, maxBatchMessages: options.maxBatchMessages } satisfies AcceptorArgs,
+        })) as ActorRef<AcceptorMsg>,
+      );
     }
     const proposers: ActorRef<ProposerMsg>[] = [];
     for (let i = 0; i < nP; i++) {
-      proposers.push(await supervisor.startChild({
-        actor: Proposer, name: `${prefix}-proposer-${i}`, storage, worker: worker('proposer', i),
-        args: { id: i + 1, acceptors, options: proposerOptions } satisfies ProposerArgs,
-      }) as ActorRef<ProposerMsg>);
+      proposers.push(
+        (await supervisor.startChild({
+          actor: Proposer,
+          name: `${prefix}-proposer-${i}`,
+          storage,
+          worker: worker('proposer', i),
+          args: { id: i + 1, acceptors, options: proposerOptions } satisfies ProposerArgs,
+        })) as ActorRef<ProposerMsg>,
+      );
     }
     proposers.forEach((ref, i) => {
       supervisor.setChildArgs(ref, { id: i + 1, acceptors, proposers, options: proposerOptions } satisfies ProposerArgs);
@@ -166,8 +197,13 @@ export async function createSynod(options: SynodOptions = {}): Promise<Synod> {
 }
 
 function makeClient(
-  system: ActorSystem, supervisor: Supervisor, acceptors: ActorRef<AcceptorMsg>[], proposers: ActorRef<ProposerMsg>[],
-  learners: ActorRef<LearnerMsg>[], options: SynodOptions, ownSystem: boolean,
+  system: ActorSystem,
+  supervisor: Supervisor,
+  acceptors: ActorRef<AcceptorMsg>[],
+  proposers: ActorRef<ProposerMsg>[],
+  learners: ActorRef<LearnerMsg>[],
+  options: SynodOptions,
+  ownSystem: boolean,
 ): Synod {
   const attempts = options.proposeAttempts ?? 3;
   const defaultTimeout = options.proposeTimeoutMs ?? 5_000;
@@ -208,7 +244,14 @@ function makeClient(
   }
 
   return {
-    system, supervisor, acceptors, proposers, learners, propose, learn, states,
+    system,
+    supervisor,
+    acceptors,
+    proposers,
+    learners,
+    propose,
+    learn,
+    states,
     async check() {
       const s = await states();
       return checkSynodStates(s.acceptors, s.learners);

@@ -53,7 +53,14 @@ function stableKey(v: unknown): string {
   }
 }
 
-const enum Tag { Null = 0, String = 1, Number = 2, True = 3, False = 4, Bytes = 5 }
+const enum Tag {
+  Null = 0,
+  String = 1,
+  Number = 2,
+  True = 3,
+  False = 4,
+  Bytes = 5,
+}
 
 /**
  * Whether a value has an exact binary form. Others (objects, Maps, Dates...) make their message
@@ -67,23 +74,44 @@ export function isWireValue(v: Value): boolean {
 /** Binary form of a value inside a message codec: strings, numbers, booleans and bytes. */
 export function writeValue(w: WireWriter, v: Value): void {
   switch (typeof v) {
-    case 'string': w.u8(Tag.String); w.string(v); return;
-    case 'number': w.u8(Tag.Number); w.f64(v); return;
-    case 'boolean': w.u8(v ? Tag.True : Tag.False); return;
+    case 'string':
+      w.u8(Tag.String);
+      w.string(v);
+      return;
+    case 'number':
+      w.u8(Tag.Number);
+      w.f64(v);
+      return;
+    case 'boolean':
+      w.u8(v ? Tag.True : Tag.False);
+      return;
   }
-  if (v === null || v === undefined) { w.u8(Tag.Null); return; }
-  if (v instanceof Uint8Array) { w.u8(Tag.Bytes); w.bytes(v); return; }
+  if (v === null || v === undefined) {
+    w.u8(Tag.Null);
+    return;
+  }
+  if (v instanceof Uint8Array) {
+    w.u8(Tag.Bytes);
+    w.bytes(v);
+    return;
+  }
   throw new TypeError('writeValue: not a wire value (check isWireValue first)');
 }
 
 export function readValue(r: WireReader): Value {
   switch (r.u8() as Tag) {
-    case Tag.Null: return null;
-    case Tag.String: return r.string();
-    case Tag.Number: return r.f64();
-    case Tag.True: return true;
-    case Tag.False: return false;
-    case Tag.Bytes: return r.bytes();
+    case Tag.Null:
+      return null;
+    case Tag.String:
+      return r.string();
+    case Tag.Number:
+      return r.f64();
+    case Tag.True:
+      return true;
+    case Tag.False:
+      return false;
+    case Tag.Bytes:
+      return r.bytes();
   }
   throw new RangeError('corrupt value tag');
 }

@@ -17,7 +17,10 @@ test('quorums: majorities by default; q1 + q2 must exceed the acceptors; confirm
   assert.equal(leaderQuorums({ q1: 4, q2: 2 }, 5), { q1: 4, q2: 2, confirm: 2 });
   assert.equal(leaderQuorums({ q1: 2, q2: 4 }, 5), { q1: 2, q2: 4, confirm: 4 });
   assert.equal(leaderQuorums({ q1: 'majority', q2: 2 }, 3), { q1: 2, q2: 2, confirm: 2 });
-  assert.throws(() => leaderQuorums({ q1: 2, q2: 3 }, 5), (e: Error) => e instanceof InvalidOptionError && /q1 \(2\) \+ q2 \(3\) must exceed the number of acceptors \(5\)/.test(e.message));
+  assert.throws(
+    () => leaderQuorums({ q1: 2, q2: 3 }, 5),
+    (e: Error) => e instanceof InvalidOptionError && /q1 \(2\) \+ q2 \(3\) must exceed the number of acceptors \(5\)/.test(e.message),
+  );
   assert.throws(() => leaderQuorums({ q1: 6, q2: 2 }, 5), /q1 \(6\) must be a number of acceptors in 1\.\.5/);
 });
 
@@ -55,12 +58,16 @@ test('phase 1 elects with q1 promises: with q1 = 4 of 5, three promises elect no
 
 test('phase 2 chooses with q2 acceptances: with q2 = 2 of 5, two acceptors choose a slot, and the invariant counts two as chosen', () => {
   const { net, leader } = setup(4, 2);
-  for (let i = 0; i < 40 && net.state<LeaderState>('leader-0').election.status !== 'leader'; i++) { net.advance(100); net.run(); }
+  for (let i = 0; i < 40 && net.state<LeaderState>('leader-0').election.status !== 'leader'; i++) {
+    net.advance(100);
+    net.run();
+  }
   assert.is(net.state<LeaderState>('leader-0').election.status, 'leader');
   const before = net.state<LeaderState>('leader-0').pipeline.commitUpTo;
   net.tell(leader, requestOf('c', { name: 'client', node: 7, id: 1 }, [{ seq: 1, bytes: encode('x') }]));
   // Only acceptors 0 and 1 accept (the others are cut off).
-  const cut = (p: { to: { name: string }; from: { name: string } | null }) => ['acceptor-2', 'acceptor-3', 'acceptor-4'].includes(p.to.name) || ['acceptor-2', 'acceptor-3', 'acceptor-4'].includes(p.from?.name ?? '');
+  const cut = (p: { to: { name: string }; from: { name: string } | null }) =>
+    ['acceptor-2', 'acceptor-3', 'acceptor-4'].includes(p.to.name) || ['acceptor-2', 'acceptor-3', 'acceptor-4'].includes(p.from?.name ?? '');
   net.run({ drop: cut });
   assert.is(net.state<LeaderState>('leader-0').pipeline.commitUpTo, before + 1, 'two acceptances chose the slot');
   const inv = new MultiPaxosInvariants(5, 2);
@@ -70,7 +77,10 @@ test('phase 2 chooses with q2 acceptances: with q2 = 2 of 5, two acceptors choos
 
 test('a heartbeat round confirms leadership with N − q1 + 1 acknowledgements (two of five with q1 = 4), and no fewer', () => {
   const { net } = setup(4, 2);
-  for (let i = 0; i < 40 && net.state<LeaderState>('leader-0').election.status !== 'leader'; i++) { net.advance(100); net.run(); }
+  for (let i = 0; i < 40 && net.state<LeaderState>('leader-0').election.status !== 'leader'; i++) {
+    net.advance(100);
+    net.run();
+  }
   const s = net.state<LeaderState>('leader-0');
   assert.is(s.quorums.confirm, 2);
   net.advance(60);
@@ -78,7 +88,7 @@ test('a heartbeat round confirms leadership with N − q1 + 1 acknowledgements (
   const acks = net.pending('m-heartbeat');
   assert.ok(acks.length > 0, 'a heartbeat round went out');
   // Only acceptor 0 answers: one acknowledgement confirms nothing.
-  net.run({ drop: (p) => (p.msg.type === 'm-heartbeat' && p.to.name !== 'acceptor-0') });
+  net.run({ drop: (p) => p.msg.type === 'm-heartbeat' && p.to.name !== 'acceptor-0' });
   assert.ok(s.heartbeats.confirmedRound < round, 'one acknowledgement does not confirm');
   net.advance(60);
   net.run({ drop: (p) => p.msg.type === 'm-heartbeat' && !['acceptor-0', 'acceptor-1'].includes(p.to.name) });

@@ -19,11 +19,17 @@ function setup() {
   const replicas = [0, 1, 2].map((i) => ({ name: `replica-${i}`, node: 9, id: 100 + i }));
   const self = { name: 'leader-0', node: 1, id: 4 }; // the id the harness gives the next spawn
   const leader = net.spawn(Leader, 'leader-0', {
-    index: 0, acceptors, replicas, leaders: [self],
+    index: 0,
+    acceptors,
+    replicas,
+    leaders: [self],
     options: { maxApplyLag: LAG, maxBatchCommands: 10, window: 64 },
   });
   assert.equal(leader, self);
-  for (let i = 0; i < 20 && net.state<LeaderState>('leader-0').election.status !== 'leader'; i++) { net.advance(10); net.run(); }
+  for (let i = 0; i < 20 && net.state<LeaderState>('leader-0').election.status !== 'leader'; i++) {
+    net.advance(10);
+    net.run();
+  }
   assert.is(net.state<LeaderState>('leader-0').election.status, 'leader', 'the leader was elected');
   return { net, leader };
 }

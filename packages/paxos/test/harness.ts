@@ -9,7 +9,12 @@ import { Prng } from '@synod/actors/internals';
 import { encode } from '@synod/canonical';
 import { RequestWriter, SlotReader, slotOf, type MClientRequest } from '@synod/smr';
 
-export interface Packet { from: ActorRef<any> | null; to: ActorRef<any>; msg: any; corr: number }
+export interface Packet {
+  from: ActorRef<any> | null;
+  to: ActorRef<any>;
+  msg: any;
+  corr: number;
+}
 
 interface Node {
   ref: ActorRef<any>;
@@ -29,10 +34,21 @@ export class FakeContext implements ActorContext<any, any> {
   readonly timers = new Map<string, { at: number; msg: unknown }>();
   readonly rng: Prng;
   readonly log = { debug() {}, info() {}, warn() {}, error() {} };
-  constructor(readonly net: Net, readonly node: Node) { this.rng = new Prng(node.ref.name); }
-  get self() { return this.node.ref; }
-  get sender() { return this.current?.from ?? undefined; }
-  send(to: ActorRef<any>, message: unknown) { this.net.post(this.node.ref, to, message, 0); }
+  constructor(
+    readonly net: Net,
+    readonly node: Node,
+  ) {
+    this.rng = new Prng(node.ref.name);
+  }
+  get self() {
+    return this.node.ref;
+  }
+  get sender() {
+    return this.current?.from ?? undefined;
+  }
+  send(to: ActorRef<any>, message: unknown) {
+    this.net.post(this.node.ref, to, message, 0);
+  }
   reply(message: unknown) {
     const p = this.current;
     if (p?.from) this.net.post(this.node.ref, p.from, message, p.corr);
@@ -41,21 +57,43 @@ export class FakeContext implements ActorContext<any, any> {
     const p = this.current;
     return p?.from ? { to: p.from, corr: p.corr } : undefined;
   }
-  respond(token: ReplyToken, message: unknown) { this.net.post(this.node.ref, token.to, message, token.corr); }
-  ask(): Promise<never> { throw new Error('not used by the protocol cores'); }
-  setTimer(key: string, delayMs: number, message: unknown) { this.timers.set(key, { at: this.net.time + delayMs, msg: message }); }
-  cancelTimer(key: string) { this.timers.delete(key); }
-  now() { return this.net.time; }
-  random() { return this.rng.next(); }
-  persist(state: unknown) { this.node.durable.state = structuredClone(state); this.node.durable.hasState = true; this.net.persists++; }
+  respond(token: ReplyToken, message: unknown) {
+    this.net.post(this.node.ref, token.to, message, token.corr);
+  }
+  ask(): Promise<never> {
+    throw new Error('not used by the protocol cores');
+  }
+  setTimer(key: string, delayMs: number, message: unknown) {
+    this.timers.set(key, { at: this.net.time + delayMs, msg: message });
+  }
+  cancelTimer(key: string) {
+    this.timers.delete(key);
+  }
+  now() {
+    return this.net.time;
+  }
+  random() {
+    return this.rng.next();
+  }
+  persist(state: unknown) {
+    this.node.durable.state = structuredClone(state);
+    this.node.durable.hasState = true;
+    this.net.persists++;
+  }
   persistEntry(key: PersistKey, value: unknown) {
     if (value === undefined) this.node.durable.entries.delete(key);
     else this.node.durable.entries.set(key, structuredClone(value));
     this.net.persists++;
   }
-  recoveredEntries() { return new Map(this.node.durable.entries); }
-  get snapshots() { return (this.node.snapshots ??= new MemorySnapshotStore()); }
-  spawn(): never { throw new Error('not used by the protocol cores'); }
+  recoveredEntries() {
+    return new Map(this.node.durable.entries);
+  }
+  get snapshots() {
+    return (this.node.snapshots ??= new MemorySnapshotStore());
+  }
+  spawn(): never {
+    throw new Error('not used by the protocol cores');
+  }
   stop() {}
   watch() {}
   unwatch() {}
@@ -94,7 +132,9 @@ export class Net {
   }
 
   /** Crash: the actor stops answering; messages to it are lost. */
-  crash(name: string): void { this.node(name).up = false; }
+  crash(name: string): void {
+    this.node(name).up = false;
+  }
 
   node(name: string): Node {
     const n = this.nodes.get(name);
@@ -102,7 +142,9 @@ export class Net {
     return n;
   }
 
-  state<S = any>(name: string): S { return this.node(name).state; }
+  state<S = any>(name: string): S {
+    return this.node(name).state;
+  }
 
   post(from: ActorRef<any> | null, to: ActorRef<any>, msg: unknown, corr: number): void {
     const p = { from, to, msg, corr };
@@ -117,13 +159,18 @@ export class Net {
     return corr;
   }
 
-  tell(to: ActorRef<any>, msg: unknown): void { this.post(null, to, msg, 0); }
+  tell(to: ActorRef<any>, msg: unknown): void {
+    this.post(null, to, msg, 0);
+  }
 
   /** Delivers one packet now. */
   deliver(p: Packet): void {
     const i = this.inFlight.indexOf(p);
     if (i >= 0) this.inFlight.splice(i, 1);
-    if (p.to.name === 'client') { this.answers.set(p.corr, p.msg); return; }
+    if (p.to.name === 'client') {
+      this.answers.set(p.corr, p.msg);
+      return;
+    }
     const node = [...this.nodes.values()].find((n) => n.ref.id === p.to.id && n.ref.node === p.to.node);
     if (!node || !node.up) return;
     node.ctx.current = p;
@@ -167,8 +214,12 @@ export class Net {
   }
 
   /** Packets in flight of a message type. */
-  pending(type: string): Packet[] { return this.inFlight.filter((p) => p.msg?.type === type); }
-  sentOf(type: string): Packet[] { return this.sent.filter((p) => p.msg?.type === type); }
+  pending(type: string): Packet[] {
+    return this.inFlight.filter((p) => p.msg?.type === type);
+  }
+  sentOf(type: string): Packet[] {
+    return this.sent.filter((p) => p.msg?.type === type);
+  }
 }
 
 // ------------------------------------------------------------------ the client protocol, by hand
@@ -185,7 +236,8 @@ export function commandsIn(value: Uint8Array | null): { client: string; session:
   const out: { client: string; session: number; seq: number; command: Uint8Array }[] = [];
   if (value === null) return out;
   const r = new SlotReader().reset(value);
-  while (r.nextRequest()) while (r.nextCommand()) out.push({ client: r.clientId, session: r.sessionNos[r.sessionIndex]!, seq: r.seq, command: r.command.slice() });
+  while (r.nextRequest())
+    while (r.nextCommand()) out.push({ client: r.clientId, session: r.sessionNos[r.sessionIndex]!, seq: r.seq, command: r.command.slice() });
   return out;
 }
 

@@ -8,16 +8,29 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { InvalidOptionError } from '@synod/actors';
 import {
-  Leader, MultiAcceptor, QuorumTally, Replica, checkClusterOptions, defaultLeaderOptions, leaderOptions, majorityOf,
-  replicaOptions, type LeaderState, type MConfigured,
+  Leader,
+  MultiAcceptor,
+  QuorumTally,
+  Replica,
+  checkClusterOptions,
+  defaultLeaderOptions,
+  leaderOptions,
+  majorityOf,
+  replicaOptions,
+  type LeaderState,
+  type MConfigured,
 } from '@synod/paxos';
 import { defineStateMachine } from '@synod/smr';
 import { Net } from './harness.ts';
 
 const Counter = defineStateMachine({
-  module: import.meta.url, name: 'counter',
+  module: import.meta.url,
+  name: 'counter',
   initial: () => ({ n: 0 }),
-  apply: (s: { n: number }, by: number) => { s.n += by; return { state: s, result: s.n }; },
+  apply: (s: { n: number }, by: number) => {
+    s.n += by;
+    return { state: s, result: s.n };
+  },
   query: (s: { n: number }) => s.n,
 });
 

@@ -10,16 +10,25 @@ import { defineStateMachine } from '@synod/smr';
 import { Net, slotWith } from './harness.ts';
 
 const Register = defineStateMachine({
-  module: import.meta.url, name: 'register',
+  module: import.meta.url,
+  name: 'register',
   initial: () => ({ v: '' }),
-  apply: (s: { v: string }, v: string) => { s.v = v; return { state: s, result: true }; },
+  apply: (s: { v: string }, v: string) => {
+    s.v = v;
+    return { state: s, result: true };
+  },
   query: (s: { v: string }) => s.v,
 });
 
 test('a snapshot is taken once the applied slots hold snapshotEveryBytes, long before snapshotEvery slots', () => {
   const net = new Net();
   const leader = { name: 'leader-0', node: 5, id: 1 };
-  const replica = net.spawn(Replica, 'replica-0', { index: 0, machine: Register.key, leaders: [leader], options: { snapshotEvery: 1000, snapshotEveryBytes: 10_000 } });
+  const replica = net.spawn(Replica, 'replica-0', {
+    index: 0,
+    machine: Register.key,
+    leaders: [leader],
+    options: { snapshotEvery: 1000, snapshotEveryBytes: 10_000 },
+  });
   const big = 'x'.repeat(1000);
   for (let slot = 0; slot < 12; slot++) {
     net.tell(replica, { type: 'm-decide', firstSlot: slot, values: [slotWith('c', [{ seq: slot + 1, value: big }])] });
@@ -29,8 +38,11 @@ test('a snapshot is taken once the applied slots hold snapshotEveryBytes, long b
   assert.is(s.exec.appliedUpTo, 12);
   const at = s.snapshot?.index ?? 0;
   assert.ok(at >= 9 && at <= 11, `snapshot after about 10 slots of ~1 kB (at ${at})`);
-  const reports = net.sentOf('m-applied').filter((p) => p.to.name === 'leader-0').map((p) => p.msg.snapshotAt);
-  assert.ok(reports.includes(at), 'the leader hears of the snapshot (it cuts the acceptors\' logs there)');
+  const reports = net
+    .sentOf('m-applied')
+    .filter((p) => p.to.name === 'leader-0')
+    .map((p) => p.msg.snapshotAt);
+  assert.ok(reports.includes(at), "the leader hears of the snapshot (it cuts the acceptors' logs there)");
 });
 
 test('small slots: snapshots still come every snapshotEvery slots', () => {

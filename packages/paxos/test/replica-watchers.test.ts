@@ -11,9 +11,13 @@ import { defineStateMachine } from '@synod/smr';
 import { Net, slotWith } from './harness.ts';
 
 const Counter = defineStateMachine({
-  module: import.meta.url, name: 'counter',
+  module: import.meta.url,
+  name: 'counter',
   initial: () => ({ n: 0 }),
-  apply: (s: { n: number }, by: number) => { s.n += by; return { state: s, result: s.n }; },
+  apply: (s: { n: number }, by: number) => {
+    s.n += by;
+    return { state: s, result: s.n };
+  },
   query: (s: { n: number }) => s.n,
 });
 
@@ -86,7 +90,10 @@ test('subscribers in the arguments are there from the start, so a restarted repl
   decide(net, replica, 0); // applied again from the start (no snapshot yet)
   decide(net, replica, 1);
   net.run();
-  const slots = net.sentOf('changes').filter((x) => x.to.name === 'watcher').flatMap((x) => x.msg.changes.map((ch: { slot: number }) => ch.slot));
+  const slots = net
+    .sentOf('changes')
+    .filter((x) => x.to.name === 'watcher')
+    .flatMap((x) => x.msg.changes.map((ch: { slot: number }) => ch.slot));
   assert.equal(slots, [0, 0, 1], 'every slot applied, in each incarnation, reached the watcher');
   assert.ok(net.sentOf('progress').filter((x) => x.to.name === 'progress').length >= 2);
 });

@@ -5,19 +5,36 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  Acceptor, Learner, Proposer, ZERO_BALLOT, ballot, nextBallot, proposerOf, roundOf, FORGOTTEN, SynodInvariants,
-  type AcceptorState, type LearnerState, type ProposerState,
+  Acceptor,
+  Learner,
+  Proposer,
+  ZERO_BALLOT,
+  ballot,
+  nextBallot,
+  proposerOf,
+  roundOf,
+  FORGOTTEN,
+  SynodInvariants,
+  type AcceptorState,
+  type LearnerState,
+  type ProposerState,
 } from '@synod/paxos';
 import { Net, type Packet } from './harness.ts';
 
 function cluster(opts: { acceptors?: number; proposers?: number; learners?: number; reportTo?: number; electLeader?: boolean } = {}) {
   const net = new Net();
-  const nA = opts.acceptors ?? 3, nP = opts.proposers ?? 1, nL = opts.learners ?? 1;
+  const nA = opts.acceptors ?? 3,
+    nP = opts.proposers ?? 1,
+    nL = opts.learners ?? 1;
   const learners = Array.from({ length: nL }, (_, i) => net.spawn(Learner, `learner-${i}`, { index: i, acceptorCount: nA }));
   const acceptors = Array.from({ length: nA }, (_, i) => net.spawn(Acceptor, `acceptor-${i}`, { index: i, learners, reportTo: opts.reportTo }));
-  const proposers = Array.from({ length: nP }, (_, i) => net.spawn(Proposer, `proposer-${i}`, {
-    id: i + 1, acceptors, options: { electLeader: opts.electLeader ?? true, initialTimeoutMs: 100 },
-  }));
+  const proposers = Array.from({ length: nP }, (_, i) =>
+    net.spawn(Proposer, `proposer-${i}`, {
+      id: i + 1,
+      acceptors,
+      options: { electLeader: opts.electLeader ?? true, initialTimeoutMs: 100 },
+    }),
+  );
   for (const p of proposers) net.tell(p, { type: 'configure', proposers });
   for (const l of learners) net.tell(l, { type: 'configure', learners, proposers });
   net.run();
@@ -28,13 +45,14 @@ const acceptorState = (net: Net, i: number) => net.state<AcceptorState>(`accepto
 
 test('6.5 ①: ballots are unique per proposer and ordered by round, then proposer id', () => {
   const seen = new Set<number>();
-  for (let round = 0; round < 50; round++) for (let id = 1; id <= 5; id++) {
-    const b = ballot(round, id);
-    assert.not.ok(seen.has(b), 'unique');
-    seen.add(b);
-    assert.is(roundOf(b), round);
-    assert.is(proposerOf(b), id);
-  }
+  for (let round = 0; round < 50; round++)
+    for (let id = 1; id <= 5; id++) {
+      const b = ballot(round, id);
+      assert.not.ok(seen.has(b), 'unique');
+      seen.add(b);
+      assert.is(roundOf(b), round);
+      assert.is(proposerOf(b), id);
+    }
   assert.ok(ballot(2, 1) > ballot(1, 9), 'round first');
   assert.ok(ballot(2, 3) > ballot(2, 2), 'then id');
   assert.ok(nextBallot(ballot(7, 3), 1) > ballot(7, 3), 'next ballot is above what was seen');
@@ -49,7 +67,10 @@ test('6.5 ①: a restarted proposer starts above every ballot it used before', (
   net.restart('proposer-0');
   net.ask(proposers[0]!, { type: 'propose', instance: 10, value: 'after restart' });
   net.run();
-  const after = net.sentOf('prepare').filter((p) => p.msg.instance === 10).map((p) => p.msg.ballot);
+  const after = net
+    .sentOf('prepare')
+    .filter((p) => p.msg.instance === 10)
+    .map((p) => p.msg.ballot);
   assert.ok(after.length > 0 && after.every((b) => b > used), `ballots after restart ${after} must exceed ${used}`);
 });
 
@@ -78,7 +99,10 @@ test('6.5 ③: prepare goes to every acceptor with a timeout; without a majority
     // Within an attempt the same prepare is sent again (retransmission, same ballot); a new
     // attempt is a new ballot.
     const last = ballots[ballots.length - 1]!;
-    while (net.sentOf('prepare').at(-1)!.msg.ballot === last) { net.advance(5); net.run({ drop: unreachable }); }
+    while (net.sentOf('prepare').at(-1)!.msg.ballot === last) {
+      net.advance(5);
+      net.run({ drop: unreachable });
+    }
     ballots.push(net.sentOf('prepare').at(-1)!.msg.ballot);
     times.push(net.time);
   }
@@ -115,7 +139,12 @@ test('6.5 ⑤: with a majority of promises the proposer proposes the highest-num
   const corr = net.ask(proposers[0]!, { type: 'propose', instance: 7, value: 'mine' });
   net.run();
   assert.equal(net.answers.get(corr), { type: 'chosen', instance: 7, value: 'newer' });
-  assert.ok(net.sentOf('accept').filter((p) => p.from?.name === 'proposer-0').every((p) => p.msg.value === 'newer'));
+  assert.ok(
+    net
+      .sentOf('accept')
+      .filter((p) => p.from?.name === 'proposer-0')
+      .every((p) => p.msg.value === 'newer'),
+  );
   const own = net.ask(proposers[0]!, { type: 'propose', instance: 8, value: 'mine' });
   net.run();
   assert.equal(net.answers.get(own), { type: 'chosen', instance: 8, value: 'mine' });
@@ -125,7 +154,10 @@ test('6.5 ⑥: a learner learns a value only when a majority of acceptors accept
   const { net, learners } = cluster({ acceptors: 5 });
   const l = learners[0]!;
   const acc = (acceptor: number, b: number, value: string) => net.tell(l, { type: 'accepted', instance: 3, ballot: b, acceptor, value });
-  acc(0, ballot(1, 1), 'a'); acc(1, ballot(1, 1), 'a'); acc(2, ballot(2, 2), 'a'); acc(2, ballot(2, 2), 'a');
+  acc(0, ballot(1, 1), 'a');
+  acc(1, ballot(1, 1), 'a');
+  acc(2, ballot(2, 2), 'a');
+  acc(2, ballot(2, 2), 'a');
   net.run();
   assert.not.ok(net.state<LearnerState>('learner-0').decided.has(3), 'three votes, but split over two ballots (and one duplicate)');
   acc(3, ballot(1, 1), 'a');
@@ -144,7 +176,10 @@ test('6.5 ⑦ ⑧: stale prepares and accepts are rejected with the promised bal
   const corr = net.ask(proposers[0]!, { type: 'propose', instance: 9, value: 'v' });
   net.run();
   assert.equal(net.answers.get(corr), { type: 'chosen', instance: 9, value: 'v' });
-  const prepares = net.sentOf('prepare').filter((p) => p.from?.name === 'proposer-0').map((p) => p.msg.ballot);
+  const prepares = net
+    .sentOf('prepare')
+    .filter((p) => p.from?.name === 'proposer-0')
+    .map((p) => p.msg.ballot);
   assert.is(new Set(prepares).size, 2, 'one rejected ballot, then one above the promise');
   assert.ok(Math.max(...prepares) > high);
   assert.is(net.time, 0, 'no timeout was waited for');
@@ -168,7 +203,12 @@ test('6.6: acceptors report an acceptance to a subset of learners, not all; the 
   for (let i = 0; i < 8; i++) net.ask(proposers[0]!, { type: 'propose', instance: i, value: `v${i}` });
   net.run();
   for (let i = 0; i < 8; i++) {
-    const to = new Set(net.sentOf('accepted').filter((p) => p.msg.instance === i && p.to.name.startsWith('learner')).map((p) => p.to.name));
+    const to = new Set(
+      net
+        .sentOf('accepted')
+        .filter((p) => p.msg.instance === i && p.to.name.startsWith('learner'))
+        .map((p) => p.to.name),
+    );
     assert.equal(to, new Set([`learner-${i % 4}`]), `instance ${i} is reported to its one distinguished learner`);
     for (let l = 0; l < 4; l++) assert.is(net.state<LearnerState>(`learner-${l}`).decided.get(i), `v${i}`, `learner-${l} knows instance ${i}`);
   }
@@ -186,18 +226,24 @@ test('6.6: a learner that missed the outcome asks again, and may start a new pro
   assert.ok(net.sentOf('query').length > 0, 'first it asks its peers');
   net.advance(200);
   net.run();
-  assert.ok(net.sentOf('propose').some((p) => p.from?.name === 'learner-1' && p.msg.recover), 'then it starts a proposal');
+  assert.ok(
+    net.sentOf('propose').some((p) => p.from?.name === 'learner-1' && p.msg.recover),
+    'then it starts a proposal',
+  );
   assert.equal(net.answers.get(corr), { type: 'decided', instance: 4, value: 'hidden' }, 'which finds the chosen value');
   // An instance nobody proposed decides "no value".
   const none = net.ask(learners[1]!, { type: 'learn', instance: 99 });
-  net.run(); net.advance(200); net.run();
+  net.run();
+  net.advance(200);
+  net.run();
   assert.equal(net.answers.get(none), { type: 'decided', instance: 99, value: null });
 });
 
 test('6.6: duelling proposers livelock; electing a distinguished proposer ends it', () => {
   const duel = (electLeader: boolean) => {
     const { net, proposers } = cluster({ proposers: 2, electLeader });
-    net.advance(60); net.run(); // heartbeats
+    net.advance(60);
+    net.run(); // heartbeats
     let ballots = 0;
     for (let i = 0; i < 20; i++) {
       const a = net.ask(proposers[0]!, { type: 'propose', instance: i, value: 'p1' });
@@ -205,7 +251,9 @@ test('6.6: duelling proposers livelock; electing a distinguished proposer ends i
       // Interleave the two proposers' messages so each preempts the other.
       for (let step = 0; step < 200 && !(net.answers.has(a) && net.answers.has(b)); step++) {
         net.run({ maxSteps: 2 });
-        if (net.inFlight.length === 0) { net.advance(10); }
+        if (net.inFlight.length === 0) {
+          net.advance(10);
+        }
       }
       assert.ok(net.answers.has(a) && net.answers.has(b), `instance ${i} decided (election ${electLeader})`);
       assert.equal(net.answers.get(a), net.answers.get(b), 'both clients get the one chosen value');
@@ -234,15 +282,25 @@ test('acceptors forget compacted instances and reject them as such', () => {
 test('the invariant checker accepts a normal run and flags a forgotten promise', () => {
   const { net, proposers } = cluster({ acceptors: 3, proposers: 2, electLeader: false });
   const inv = new SynodInvariants(3);
-  const view = () => ({ actors: ['acceptor-0', 'acceptor-1', 'acceptor-2', 'learner-0', 'proposer-0', 'proposer-1'].map((name) => ({ name, state: net.state(name) })), inFlight: net.inFlight });
+  const view = () => ({
+    actors: ['acceptor-0', 'acceptor-1', 'acceptor-2', 'learner-0', 'proposer-0', 'proposer-1'].map((name) => ({ name, state: net.state(name) })),
+    inFlight: net.inFlight,
+  });
   net.ask(proposers[0]!, { type: 'propose', instance: 1, value: 'a' });
-  while (net.inFlight.length) { net.run({ maxSteps: 1 }); assert.is(inv.observe(view()), null); }
+  while (net.inFlight.length) {
+    net.run({ maxSteps: 1 });
+    assert.is(inv.observe(view()), null);
+  }
   // Now break an acceptor's memory (as memory storage would on a crash) and let proposer-1 in.
   for (const i of [0, 1]) net.node(`acceptor-${i}`).durable.entries.clear();
-  net.restart('acceptor-0'); net.restart('acceptor-1');
+  net.restart('acceptor-0');
+  net.restart('acceptor-1');
   net.ask(proposers[1]!, { type: 'propose', instance: 1, value: 'b' });
   let violation = null;
-  while (net.inFlight.length && !violation) { net.run({ maxSteps: 1 }); violation = inv.observe(view()); }
+  while (net.inFlight.length && !violation) {
+    net.run({ maxSteps: 1 });
+    violation = inv.observe(view());
+  }
   assert.ok(violation, 'two values chosen for instance 1 is caught');
   assert.is(violation!.property, 'one-value-chosen');
 });

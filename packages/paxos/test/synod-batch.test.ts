@@ -56,9 +56,13 @@ test('maxBatchMessages bounds a batch; 1 sends every message alone, as before ba
     const decided = net.state<LearnerState>('learner-0').decided;
     for (let i = 0; i < 64; i++) assert.is(decided.get(i), `v${i}`);
     const toAcceptor0 = net.sent.filter((p) => p.from?.name === 'proposer-0' && p.to.name === 'acceptor-0');
-    assert.is(toAcceptor0.length, 2 * 64 / max, `max ${max}: 64 prepares and 64 accepts in batches of ${max}`);
+    assert.is(toAcceptor0.length, (2 * 64) / max, `max ${max}: 64 prepares and 64 accepts in batches of ${max}`);
     for (const p of net.sent) if (p.from !== null && p.msg.type === 'batch') assert.ok(p.msg.msgs.length <= max, `a batch of ${p.msg.msgs.length}`);
-    if (max === 1) assert.not.ok(net.sent.some((p) => p.from !== null && p.msg.type === 'batch'), 'no batch at all');
+    if (max === 1)
+      assert.not.ok(
+        net.sent.some((p) => p.from !== null && p.msg.type === 'batch'),
+        'no batch at all',
+      );
   }
 });
 
@@ -67,7 +71,10 @@ test('batches lost, duplicated and reordered: every instance still decides one v
   const rng = new Prng(seed);
   const { net, proposer } = cluster();
   const inv = new SynodInvariants(3);
-  const view = () => ({ actors: ['acceptor-0', 'acceptor-1', 'acceptor-2', 'learner-0', 'proposer-0'].map((name) => ({ name, state: net.state(name) })), inFlight: net.inFlight });
+  const view = () => ({
+    actors: ['acceptor-0', 'acceptor-1', 'acceptor-2', 'learner-0', 'proposer-0'].map((name) => ({ name, state: net.state(name) })),
+    inFlight: net.inFlight,
+  });
   for (let k = 0; k < 4; k++) net.tell(proposer, proposals(k * 32, 32));
   for (let step = 0; step < 400 && net.state<LearnerState>('learner-0').decided.size < 128; step++) {
     // Reorder: deliver a random packet in flight; lose 20 % and duplicate 10 % of the actors'
@@ -75,7 +82,10 @@ test('batches lost, duplicated and reordered: every instance still decides one v
     for (let i = 0; i < 20 && net.inFlight.length > 0; i++) {
       const p = net.inFlight[Math.floor(rng.next() * net.inFlight.length)]!;
       const roll = p.from === null ? 1 : rng.next();
-      if (roll < 0.2) { net.inFlight.splice(net.inFlight.indexOf(p), 1); continue; }
+      if (roll < 0.2) {
+        net.inFlight.splice(net.inFlight.indexOf(p), 1);
+        continue;
+      }
       if (roll < 0.3) net.inFlight.push({ ...p });
       net.deliver(p);
       const v = inv.observe(view());

@@ -74,7 +74,10 @@ function updateQuorumApplied(s: RaftNodeState, now: number): void {
   s.quorumApplied = live[s.majority - 1]!;
   // Forget the counts of entries a majority applied (the one at the quorum point stays: the lag is counted from it).
   const keepFrom = s.quorumApplied;
-  if (keepFrom - s.commandsFrom > s.commandsThrough.size) { s.commandsThrough.clear(); s.commandsFrom = keepFrom; }
+  if (keepFrom - s.commandsFrom > s.commandsThrough.size) {
+    s.commandsThrough.clear();
+    s.commandsFrom = keepFrom;
+  }
   while (s.commandsFrom < keepFrom) s.commandsThrough.delete(s.commandsFrom++);
 }
 

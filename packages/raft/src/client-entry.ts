@@ -25,9 +25,7 @@
  */
 import { sameRef, type ActorRef } from '@synod/actors';
 import type { SlotValue } from '@synod/paxos';
-import {
-  SlotBuilder, type ClientReply, type MClientReads, type MClientRedirect, type MClientRequest, type MClientRoute,
-} from '@synod/smr';
+import { SlotBuilder, type ClientReply, type MClientReads, type MClientRedirect, type MClientRequest, type MClientRoute } from '@synod/smr';
 import { applyLag } from './apply.js';
 import type { RForward } from './messages.js';
 import { NONE, committedInCurrentTerm, type RaftCtx, type RaftNodeState } from './state.js';
@@ -38,7 +36,11 @@ const builder = new SlotBuilder();
 /** Routes remembered; the least recently seen client is forgotten beyond (its replica keeps as many). */
 const MAX_ROUTES = 100_000;
 
-interface Waiting { bytes: Uint8Array; commands: number; from: ActorRef<ClientReply> }
+interface Waiting {
+  bytes: Uint8Array;
+  commands: number;
+  from: ActorRef<ClientReply>;
+}
 
 interface PendingRead {
   m: MClientReads;
@@ -77,7 +79,7 @@ export function pendingCommands(s: RaftNodeState): number {
 
 /** The leader's ref, for redirects (null: unknown, or this node). */
 export function leaderRef(s: RaftNodeState): ActorRef<any> | null {
-  return s.leader !== NONE && s.leader !== s.index ? s.nodes[s.leader] ?? null : null;
+  return s.leader !== NONE && s.leader !== s.index ? (s.nodes[s.leader] ?? null) : null;
 }
 
 function redirect(leader: ActorRef<any> | null, reason: string, reads: boolean, busy = false): MClientRedirect {
@@ -118,7 +120,10 @@ export function onRequest(s: RaftNodeState, m: MClientRequest, ctx: RaftCtx, for
     return;
   }
   if (c.pendingCommands + m.commands > s.opts.maxPendingCommands && c.pendingCommands > 0) {
-    ctx.send(m.from, redirect(ctx.self, `the leader has ${c.pendingCommands} commands waiting (maxPendingCommands ${s.opts.maxPendingCommands}); retry later`, false, true));
+    ctx.send(
+      m.from,
+      redirect(ctx.self, `the leader has ${c.pendingCommands} commands waiting (maxPendingCommands ${s.opts.maxPendingCommands}); retry later`, false, true),
+    );
     return;
   }
   const known = c.routes.get(m.client);
@@ -145,10 +150,13 @@ export function queueFlush(s: RaftNodeState, ctx: RaftCtx): void {
 /** Whether the leader may append another entry now (pipeline depth, uncommitted bytes, replicas' lag, no transfer). */
 function hasRoom(s: RaftNodeState): boolean {
   const o = s.opts;
-  return s.status === 'leader' && s.transferee === NONE
-    && s.log.lastIndex - s.commitIndex < o.window
-    && s.uncommittedBytes < o.maxUncommittedBytes
-    && applyLag(s) < o.maxApplyLag;
+  return (
+    s.status === 'leader' &&
+    s.transferee === NONE &&
+    s.log.lastIndex - s.commitIndex < o.window &&
+    s.uncommittedBytes < o.maxUncommittedBytes &&
+    applyLag(s) < o.maxApplyLag
+  );
 }
 
 /**
@@ -247,7 +255,7 @@ export function serveReads(s: RaftNodeState, ctx: RaftCtx): void {
 export function leadershipLost(s: RaftNodeState, ctx: RaftCtx): void {
   const c = s.client;
   // Deposed by the campaign of a transfer we asked for: its target is the likely leader.
-  const leader = leaderRef(s) ?? (s.transferee !== NONE && s.transferee !== s.index ? s.nodes[s.transferee] ?? null : null);
+  const leader = leaderRef(s) ?? (s.transferee !== NONE && s.transferee !== s.index ? (s.nodes[s.transferee] ?? null) : null);
   const told = new Set<string>();
   for (let i = c.pendingHead; i < c.pending.length; i++) {
     const from = c.pending[i]!.from;

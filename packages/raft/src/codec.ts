@@ -9,11 +9,25 @@ import { type WireReader, type WireWriter } from '@synod/actors/internals';
 import type { SlotValue } from '@synod/paxos';
 import { clientCodecs, type MClientReads, type MClientRequest } from '@synod/smr';
 import type {
-  Entry, RAppend, RAppendResp, RCommit, RForward, RHeartbeat, RHeartbeatResp, RSnapshot, RTimeoutNow, RTransfer, RVote, RVoteResp,
+  Entry,
+  RAppend,
+  RAppendResp,
+  RCommit,
+  RForward,
+  RHeartbeat,
+  RHeartbeatResp,
+  RSnapshot,
+  RTimeoutNow,
+  RTransfer,
+  RVote,
+  RVoteResp,
 } from './messages.js';
 
 function writeValue(w: WireWriter, v: SlotValue): void {
-  if (v === null) { w.u8(0); return; }
+  if (v === null) {
+    w.u8(0);
+    return;
+  }
   w.u8(1);
   w.bytes(v);
 }
@@ -24,18 +38,34 @@ function readValue(r: WireReader): SlotValue {
 
 const vote: MessageCodec<RVote> = {
   type: 'r-vote',
-  encode: (m, w) => { w.f64(m.term); w.u8(m.from); w.f64(m.lastIndex); w.f64(m.lastTerm); w.u8((m.pre ? 1 : 0) | (m.transfer ? 2 : 0)); },
+  encode: (m, w) => {
+    w.f64(m.term);
+    w.u8(m.from);
+    w.f64(m.lastIndex);
+    w.f64(m.lastTerm);
+    w.u8((m.pre ? 1 : 0) | (m.transfer ? 2 : 0));
+  },
   decode: (r) => {
-    const term = r.f64(), from = r.u8(), lastIndex = r.f64(), lastTerm = r.f64(), flags = r.u8();
+    const term = r.f64(),
+      from = r.u8(),
+      lastIndex = r.f64(),
+      lastTerm = r.f64(),
+      flags = r.u8();
     return { type: 'r-vote', term, from, lastIndex, lastTerm, pre: (flags & 1) !== 0, transfer: (flags & 2) !== 0 };
   },
 };
 
 const voteResp: MessageCodec<RVoteResp> = {
   type: 'r-vote-resp',
-  encode: (m, w) => { w.f64(m.term); w.u8(m.from); w.u8((m.granted ? 1 : 0) | (m.pre ? 2 : 0)); },
+  encode: (m, w) => {
+    w.f64(m.term);
+    w.u8(m.from);
+    w.u8((m.granted ? 1 : 0) | (m.pre ? 2 : 0));
+  },
   decode: (r) => {
-    const term = r.f64(), from = r.u8(), flags = r.u8();
+    const term = r.f64(),
+      from = r.u8(),
+      flags = r.u8();
     return { type: 'r-vote-resp', term, from, granted: (flags & 1) !== 0, pre: (flags & 2) !== 0 };
   },
 };
@@ -43,11 +73,23 @@ const voteResp: MessageCodec<RVoteResp> = {
 const append: MessageCodec<RAppend> = {
   type: 'r-append',
   encode: (m, w) => {
-    w.f64(m.term); w.u8(m.from); w.f64(m.prevIndex); w.f64(m.prevTerm); w.f64(m.commit); w.uvar(m.entries.length);
-    for (const e of m.entries) { w.f64(e.term); writeValue(w, e.value); }
+    w.f64(m.term);
+    w.u8(m.from);
+    w.f64(m.prevIndex);
+    w.f64(m.prevTerm);
+    w.f64(m.commit);
+    w.uvar(m.entries.length);
+    for (const e of m.entries) {
+      w.f64(e.term);
+      writeValue(w, e.value);
+    }
   },
   decode: (r) => {
-    const term = r.f64(), from = r.u8(), prevIndex = r.f64(), prevTerm = r.f64(), commit = r.f64();
+    const term = r.f64(),
+      from = r.u8(),
+      prevIndex = r.f64(),
+      prevTerm = r.f64(),
+      commit = r.f64();
     const n = r.uvar();
     const entries: Entry[] = [];
     for (let i = 0; i < n; i++) {
@@ -61,43 +103,73 @@ const append: MessageCodec<RAppend> = {
 
 const appendResp: MessageCodec<RAppendResp> = {
   type: 'r-append-resp',
-  encode: (m, w) => { w.f64(m.term); w.u8(m.from); w.f64(m.index); w.bool(m.reject); w.f64(m.hintIndex); w.f64(m.hintTerm); },
+  encode: (m, w) => {
+    w.f64(m.term);
+    w.u8(m.from);
+    w.f64(m.index);
+    w.bool(m.reject);
+    w.f64(m.hintIndex);
+    w.f64(m.hintTerm);
+  },
   decode: (r) => ({ type: 'r-append-resp', term: r.f64(), from: r.u8(), index: r.f64(), reject: r.bool(), hintIndex: r.f64(), hintTerm: r.f64() }),
 };
 
 const heartbeat: MessageCodec<RHeartbeat> = {
   type: 'r-heartbeat',
-  encode: (m, w) => { w.f64(m.term); w.u8(m.from); w.f64(m.commit); w.f64(m.round); },
+  encode: (m, w) => {
+    w.f64(m.term);
+    w.u8(m.from);
+    w.f64(m.commit);
+    w.f64(m.round);
+  },
   decode: (r) => ({ type: 'r-heartbeat', term: r.f64(), from: r.u8(), commit: r.f64(), round: r.f64() }),
 };
 
 const heartbeatResp: MessageCodec<RHeartbeatResp> = {
   type: 'r-heartbeat-resp',
-  encode: (m, w) => { w.f64(m.term); w.u8(m.from); w.f64(m.round); },
+  encode: (m, w) => {
+    w.f64(m.term);
+    w.u8(m.from);
+    w.f64(m.round);
+  },
   decode: (r) => ({ type: 'r-heartbeat-resp', term: r.f64(), from: r.u8(), round: r.f64() }),
 };
 
 const commit: MessageCodec<RCommit> = {
   type: 'r-commit',
-  encode: (m, w) => { w.f64(m.term); w.u8(m.from); w.f64(m.commit); },
+  encode: (m, w) => {
+    w.f64(m.term);
+    w.u8(m.from);
+    w.f64(m.commit);
+  },
   decode: (r) => ({ type: 'r-commit', term: r.f64(), from: r.u8(), commit: r.f64() }),
 };
 
 const timeoutNow: MessageCodec<RTimeoutNow> = {
   type: 'r-timeout-now',
-  encode: (m, w) => { w.f64(m.term); w.u8(m.from); },
+  encode: (m, w) => {
+    w.f64(m.term);
+    w.u8(m.from);
+  },
   decode: (r) => ({ type: 'r-timeout-now', term: r.f64(), from: r.u8() }),
 };
 
 const snapshot: MessageCodec<RSnapshot> = {
   type: 'r-snapshot',
-  encode: (m, w) => { w.f64(m.term); w.u8(m.from); w.f64(m.index); w.f64(m.lastTerm); },
+  encode: (m, w) => {
+    w.f64(m.term);
+    w.u8(m.from);
+    w.f64(m.index);
+    w.f64(m.lastTerm);
+  },
   decode: (r) => ({ type: 'r-snapshot', term: r.f64(), from: r.u8(), index: r.f64(), lastTerm: r.f64() }),
 };
 
 const transfer: MessageCodec<RTransfer> = {
   type: 'r-transfer',
-  encode: (m, w) => { w.f64(m.to); },
+  encode: (m, w) => {
+    w.f64(m.to);
+  },
   decode: (r) => ({ type: 'r-transfer', to: r.f64() }),
 };
 
@@ -109,7 +181,13 @@ const forward: MessageCodec<RForward> = {
   type: 'r-forward',
   encode: (m, w) => {
     w.u8(m.from);
-    if (m.message.type === 'client-request') { w.u8(0); requestCodec.encode(m.message, w); } else { w.u8(1); readsCodec.encode(m.message, w); }
+    if (m.message.type === 'client-request') {
+      w.u8(0);
+      requestCodec.encode(m.message, w);
+    } else {
+      w.u8(1);
+      readsCodec.encode(m.message, w);
+    }
   },
   decode: (r) => {
     const from = r.u8();
@@ -119,4 +197,16 @@ const forward: MessageCodec<RForward> = {
 };
 
 /** Register with `ActorSystem.start({ codecs: [raftCodecs] })` (ReplicatedStateMachine does it for Raft). */
-export const raftCodecs = defineCodecs(import.meta.url, [vote, voteResp, append, appendResp, heartbeat, heartbeatResp, commit, timeoutNow, snapshot, transfer, forward]);
+export const raftCodecs = defineCodecs(import.meta.url, [
+  vote,
+  voteResp,
+  append,
+  appendResp,
+  heartbeat,
+  heartbeatResp,
+  commit,
+  timeoutNow,
+  snapshot,
+  transfer,
+  forward,
+]);

@@ -14,8 +14,14 @@ export const HARD_KEY = 'hard';
 export const SNAP_KEY = 'snap';
 
 /** Current term and vote (Figure 2's persistent state besides the log). */
-export interface HardState { term: number; vote: number }
-export interface SnapPoint { index: number; term: number }
+export interface HardState {
+  term: number;
+  vote: number;
+}
+export interface SnapPoint {
+  index: number;
+  term: number;
+}
 
 export interface RecoveredRaft {
   /** Undefined on a first start (nothing was ever persisted). */

@@ -60,7 +60,10 @@ export function campaign(s: RaftNodeState, kind: 'pre' | 'real' | 'transfer', ct
   if (kind === 'pre') {
     s.status = 'pre-candidate';
     s.stats.preVotes++;
-    if (s.majority === 1) { campaign(s, 'real', ctx); return; }
+    if (s.majority === 1) {
+      campaign(s, 'real', ctx);
+      return;
+    }
     requestVotes(s, s.term + 1, true, false, ctx);
     return;
   }
@@ -69,7 +72,10 @@ export function campaign(s: RaftNodeState, kind: 'pre' | 'real' | 'transfer', ct
   persistHard(s, ctx);
   s.status = 'candidate';
   s.stats.elections++;
-  if (s.majority === 1) { becomeLeader(s, ctx); return; }
+  if (s.majority === 1) {
+    becomeLeader(s, ctx);
+    return;
+  }
   requestVotes(s, s.term, false, kind === 'transfer', ctx);
 }
 
@@ -80,10 +86,11 @@ function requestVotes(s: RaftNodeState, term: number, pre: boolean, transfer: bo
 
 /** A (pre-)vote request; the caller has applied the term rules (and the lease for a higher term). */
 export function onVote(s: RaftNodeState, m: RVote, ctx: RaftCtx): void {
-  const canVote = s.vote === m.from
-    || (s.vote === NONE && s.leader === NONE)
+  const canVote =
+    s.vote === m.from ||
+    (s.vote === NONE && s.leader === NONE) ||
     // A pre-vote for a future term promises nothing.
-    || (m.pre && m.term > s.term);
+    (m.pre && m.term > s.term);
   const to = s.nodes[m.from]!;
   if (canVote && s.log.isUpToDate(m.lastIndex, m.lastTerm)) {
     // The term of the request, not ours: a pre-candidate ignores answers of other terms.
@@ -126,7 +133,10 @@ export function becomeLeader(s: RaftNodeState, ctx: RaftCtx): void {
   s.progress = s.nodes.map((_, i) => {
     const p = new Progress(next, o.maxInflightMsgs, o.maxInflightBytes);
     p.recentActive = i === s.index;
-    if (i === s.index) { p.match = next - 1; p.becomeReplicate(); }
+    if (i === s.index) {
+      p.match = next - 1;
+      p.becomeReplicate();
+    }
     return p;
   });
   s.transferee = NONE;

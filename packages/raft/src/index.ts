@@ -6,11 +6,31 @@
  * `protocol: 'raft'`.
  */
 export type {
-  Entry, RVote, RVoteResp, RAppend, RAppendResp, RHeartbeat, RHeartbeatResp, RCommit, RTimeoutNow, RSnapshot, RTransfer, RForward, RaftPeerMsg, RaftMsg,
-  MRaftConfigure, MRaftConfigured,
+  Entry,
+  RVote,
+  RVoteResp,
+  RAppend,
+  RAppendResp,
+  RHeartbeat,
+  RHeartbeatResp,
+  RCommit,
+  RTimeoutNow,
+  RSnapshot,
+  RTransfer,
+  RForward,
+  RaftPeerMsg,
+  RaftMsg,
+  MRaftConfigure,
+  MRaftConfigured,
 } from './messages.js';
 export {
-  defaultRaftOptions, resolveRaftOptions, tunedRaftOptions, raftOptionNames, RAFT_TUNABLE, type RaftOptions, type RaftTuning,
+  defaultRaftOptions,
+  resolveRaftOptions,
+  tunedRaftOptions,
+  raftOptionNames,
+  RAFT_TUNABLE,
+  type RaftOptions,
+  type RaftTuning,
 } from './options.js';
 export { RaftLog, UNKNOWN_TERM } from './log.js';
 export { Progress, Inflights, type ProgressState } from './progress.js';

@@ -37,7 +37,14 @@ import type { RaftNodeState } from './state.js';
 
 export interface RaftViolation {
   property:
-    | 'election-safety' | 'leader-append-only' | 'log-matching' | 'leader-completeness' | 'state-machine-safety' | 'commit-rule' | 'commit-index' | 'term'
+    | 'election-safety'
+    | 'leader-append-only'
+    | 'log-matching'
+    | 'leader-completeness'
+    | 'state-machine-safety'
+    | 'commit-rule'
+    | 'commit-index'
+    | 'term'
     | MultiViolation['property'];
   message: string;
 }
@@ -65,7 +72,12 @@ interface Seen {
 }
 
 /** A committed entry: its term, its value (and key), and the lowest term of a node that said it was committed. */
-interface Committed { term: number; key: string; value: SlotValue; commitTerm: number }
+interface Committed {
+  term: number;
+  key: string;
+  value: SlotValue;
+  commitTerm: number;
+}
 
 const isRaftNode = (s: unknown): s is RaftNodeState => (s as RaftNodeState | undefined)?.role === 'raft-node';
 const isReplica = (s: unknown): s is ReplicaState => (s as ReplicaState | undefined)?.role === 'replica';
@@ -123,10 +135,29 @@ export class RaftInvariants {
     const lastEntry = log.entry(last);
     let seen = this.seen.get(name);
     const restarted = seen === undefined || seen.state !== s;
-    if (!restarted && seen!.term === s.term && seen!.status === s.status && seen!.commit === s.commitIndex && seen!.last === last
-      && seen!.lastEntry === lastEntry && seen!.snapIndex === log.snapIndex) return null;
+    if (
+      !restarted &&
+      seen!.term === s.term &&
+      seen!.status === s.status &&
+      seen!.commit === s.commitIndex &&
+      seen!.last === last &&
+      seen!.lastEntry === lastEntry &&
+      seen!.snapIndex === log.snapIndex
+    )
+      return null;
     if (restarted) {
-      seen = { state: s, term: s.term, status: 'follower', commit: s.commitIndex, last: log.snapIndex, lastEntry: undefined, snapIndex: log.snapIndex, entries: [], committedSeen: log.snapIndex, ledTerm: -1 };
+      seen = {
+        state: s,
+        term: s.term,
+        status: 'follower',
+        commit: s.commitIndex,
+        last: log.snapIndex,
+        lastEntry: undefined,
+        snapIndex: log.snapIndex,
+        entries: [],
+        committedSeen: log.snapIndex,
+        ledTerm: -1,
+      };
       this.seen.set(name, seen);
     }
     const was = seen!;
@@ -134,7 +165,8 @@ export class RaftInvariants {
 
     if (!restarted && s.term < was.term) return { property: 'term', message: `${who}: its term went back from ${was.term} to ${s.term}` };
     if (s.commitIndex > last) return { property: 'commit-index', message: `${who}: commit index ${s.commitIndex} is past its last index ${last}` };
-    if (!restarted && s.commitIndex < was.commit) return { property: 'commit-index', message: `${who}: commit index went back from ${was.commit} to ${s.commitIndex}` };
+    if (!restarted && s.commitIndex < was.commit)
+      return { property: 'commit-index', message: `${who}: commit index went back from ${was.commit} to ${s.commitIndex}` };
 
     // ---- the log: find the changed suffix (entries are immutable: unchanged ones are the same objects)
     const F = log.snapIndex;
@@ -147,10 +179,16 @@ export class RaftInvariants {
     const rewrittenFrom = Math.max(F + 1, Math.min(changedFrom <= oldLast ? changedFrom : Infinity, last < oldLast ? last + 1 : Infinity));
     if (rewrittenFrom !== Infinity && rewrittenFrom <= oldLast && !restarted) {
       if (was.status === 'leader' && s.status === 'leader' && was.term === s.term) {
-        return { property: 'leader-append-only', message: `${who}, leader of term ${s.term}: the entries from index ${rewrittenFrom} (up to ${oldLast}) were ${last < rewrittenFrom ? 'deleted' : 'overwritten'}` };
+        return {
+          property: 'leader-append-only',
+          message: `${who}, leader of term ${s.term}: the entries from index ${rewrittenFrom} (up to ${oldLast}) were ${last < rewrittenFrom ? 'deleted' : 'overwritten'}`,
+        };
       }
       if (rewrittenFrom <= was.committedSeen) {
-        return { property: 'state-machine-safety', message: `${who}: committed entry ${rewrittenFrom} (commit index ${was.committedSeen}) was ${last < rewrittenFrom ? 'deleted' : 'overwritten'}` };
+        return {
+          property: 'state-machine-safety',
+          message: `${who}: committed entry ${rewrittenFrom} (commit index ${was.committedSeen}) was ${last < rewrittenFrom ? 'deleted' : 'overwritten'}`,
+        };
       }
     }
     was.entries.length = Math.min(was.entries.length, last + 1);
@@ -158,15 +196,27 @@ export class RaftInvariants {
       const e = log.entry(i)!;
       was.entries[i] = e;
       const prevTerm = log.term(i - 1);
-      if (e.term < prevTerm) return { property: 'log-matching', message: `${who}: entry ${i} has term ${e.term}, below the term ${prevTerm} of the entry before it` };
+      if (e.term < prevTerm)
+        return { property: 'log-matching', message: `${who}: entry ${i} has term ${e.term}, below the term ${prevTerm} of the entry before it` };
       if (e.term > s.term) return { property: 'term', message: `${who}: entry ${i} has term ${e.term}, above the node's term ${s.term}` };
       let byTerm = this.entries.get(i);
-      if (!byTerm) { byTerm = new Map(); this.entries.set(i, byTerm); }
+      if (!byTerm) {
+        byTerm = new Map();
+        this.entries.set(i, byTerm);
+      }
       const key = valueKey(e.value);
       const rec = byTerm.get(e.term);
       if (rec === undefined) byTerm.set(e.term, { key, prevTerm });
-      else if (rec.key !== key) return { property: 'log-matching', message: `${who}: entry ${i} of term ${e.term} holds ${key.slice(0, 80)}, another log's holds ${rec.key.slice(0, 80)}` };
-      else if (rec.prevTerm !== prevTerm) return { property: 'log-matching', message: `${who}: entry ${i} of term ${e.term} follows an entry of term ${prevTerm}, in another log one of term ${rec.prevTerm}` };
+      else if (rec.key !== key)
+        return {
+          property: 'log-matching',
+          message: `${who}: entry ${i} of term ${e.term} holds ${key.slice(0, 80)}, another log's holds ${rec.key.slice(0, 80)}`,
+        };
+      else if (rec.prevTerm !== prevTerm)
+        return {
+          property: 'log-matching',
+          message: `${who}: entry ${i} of term ${e.term} follows an entry of term ${prevTerm}, in another log one of term ${rec.prevTerm}`,
+        };
     }
 
     // ---- election safety, and completeness of a new leader
@@ -178,7 +228,9 @@ export class RaftInvariants {
       if (was.ledTerm !== s.term) {
         was.ledTerm = s.term;
         let v: RaftViolation | null = null;
-        this.ledger.forEach((c, i) => { if (!v && c.commitTerm <= s.term) v = this.completeness(name, s, i, c); });
+        this.ledger.forEach((c, i) => {
+          if (!v && c.commitTerm <= s.term) v = this.completeness(name, s, i, c);
+        });
         if (v) return v;
       }
     } else {
@@ -200,7 +252,10 @@ export class RaftInvariants {
       const c = this.ledger.get(i);
       if (c !== undefined) {
         if (c.term !== e.term || c.key !== key) {
-          return { property: 'state-machine-safety', message: `index ${i} committed twice: entry of term ${c.term} (${c.key.slice(0, 60)}), and at ${who} entry of term ${e.term} (${key.slice(0, 60)})` };
+          return {
+            property: 'state-machine-safety',
+            message: `index ${i} committed twice: entry of term ${c.term} (${c.key.slice(0, 60)}), and at ${who} entry of term ${e.term} (${key.slice(0, 60)})`,
+          };
         }
         if (s.term < c.commitTerm) c.commitTerm = s.term;
         continue;
@@ -243,10 +298,16 @@ export class RaftInvariants {
     if (i <= l.log.snapIndex) return null; // compacted: it was committed there, hence this very entry
     const e = l.log.entry(i);
     if (e === undefined) {
-      return { property: 'leader-completeness', message: `node ${l.index} (${name}), leader of term ${l.term}, lacks committed entry ${i} (of term ${c.term}): its log ends at ${l.log.lastIndex}` };
+      return {
+        property: 'leader-completeness',
+        message: `node ${l.index} (${name}), leader of term ${l.term}, lacks committed entry ${i} (of term ${c.term}): its log ends at ${l.log.lastIndex}`,
+      };
     }
     if (e.term !== c.term || valueKey(e.value) !== c.key) {
-      return { property: 'leader-completeness', message: `node ${l.index} (${name}), leader of term ${l.term}, holds an entry of term ${e.term} at index ${i}, where an entry of term ${c.term} was committed` };
+      return {
+        property: 'leader-completeness',
+        message: `node ${l.index} (${name}), leader of term ${l.term}, holds an entry of term ${e.term} at index ${i}, where an entry of term ${c.term} was committed`,
+      };
     }
     return null;
   }
@@ -269,7 +330,10 @@ export class RaftInvariants {
       if (c === undefined) break;
       const v = r.log.get(slot) ?? null;
       if (valueKey(v) !== c.key) {
-        return { property: 'state-machine-safety', message: `${name} applied slot ${slot} holding ${describe(v)}, but entry ${slot + 1} was committed holding ${describe(c.value)}` };
+        return {
+          property: 'state-machine-safety',
+          message: `${name} applied slot ${slot} holding ${describe(v)}, but entry ${slot + 1} was committed holding ${describe(c.value)}`,
+        };
       }
     }
     this.replicaChecked.set(name, [r.incarnationStart, slot]);

@@ -16,9 +16,15 @@ export class RaftLog {
   /** `entries[k]` is the entry at index `snapIndex + 1 + k`. */
   entries: Entry[] = [];
 
-  get firstIndex(): number { return this.snapIndex + 1; }
-  get lastIndex(): number { return this.snapIndex + this.entries.length; }
-  get lastTerm(): number { return this.entries.length > 0 ? this.entries[this.entries.length - 1]!.term : this.snapTerm; }
+  get firstIndex(): number {
+    return this.snapIndex + 1;
+  }
+  get lastIndex(): number {
+    return this.snapIndex + this.entries.length;
+  }
+  get lastTerm(): number {
+    return this.entries.length > 0 ? this.entries[this.entries.length - 1]!.term : this.snapTerm;
+  }
 
   /** The entry at `i`, if this log holds it. */
   entry(i: number): Entry | undefined {

@@ -24,7 +24,15 @@ import { becomeFollower, campaign, onTimeoutNow, onTransfer, onVote, onVoteResp 
 import type { MRaftConfigure, MRaftConfigured, RaftMsg, RaftPeerMsg } from './messages.js';
 import { resolveRaftOptions, tunedRaftOptions, type RaftOptions } from './options.js';
 import {
-  appendEntry, broadcastAppend, broadcastCommit, commitTo, onAppend, onAppendResp, onHeartbeat, onHeartbeatResp, sendHeartbeats,
+  appendEntry,
+  broadcastAppend,
+  broadcastCommit,
+  commitTo,
+  onAppend,
+  onAppendResp,
+  onHeartbeat,
+  onHeartbeatResp,
+  sendHeartbeats,
 } from './replication.js';
 import { onSnapshot } from './snapshot-transfer.js';
 import { NONE, ROUNDS_TRACKED, inLease, resetElectionTimer, type RaftCtx, type RaftNodeState } from './state.js';
@@ -110,7 +118,18 @@ export function createRaftNodeState(args: RaftNodeArgs, ctx: ActorContext<RaftMs
     commandsFrom: 0,
     client: newClientEntryState(),
     incarnationStart: now,
-    stats: { elections: 0, preVotes: 0, leaderships: 0, entries: 0, commands: 0, snapshotsSent: 0, snapshotsInstalled: 0, transfers: 0, redirects: 0, forwarded: 0 },
+    stats: {
+      elections: 0,
+      preVotes: 0,
+      leaderships: 0,
+      entries: 0,
+      commands: 0,
+      snapshotsSent: 0,
+      snapshotsInstalled: 0,
+      transfers: 0,
+      redirects: 0,
+      forwarded: 0,
+    },
   };
   // The preferred node campaigns at once at a cold start only; restarted, it waits like anyone.
   const coldStart = hard === undefined && log.lastIndex === 0;
@@ -123,11 +142,28 @@ export function createRaftNodeState(args: RaftNodeArgs, ctx: ActorContext<RaftMs
 /** A plain-data view for inspection and dashboards. */
 export function inspectRaftNode(s: RaftNodeState): unknown {
   return {
-    role: s.role, index: s.index, term: s.term, vote: s.vote, status: s.status, leader: s.leader, commitIndex: s.commitIndex,
-    snapIndex: s.log.snapIndex, lastIndex: s.log.lastIndex, lastTerm: s.log.lastTerm, deliveredUpTo: s.deliveredUpTo,
-    progress: s.status !== 'leader' ? [] : s.progress.map((p) => ({ state: p.state, match: p.match, next: p.next, inflight: p.inflights.count, recentActive: p.recentActive })),
-    transferee: s.transferee, uncommittedBytes: s.uncommittedBytes, applyLag: applyLag(s),
-    pending: pendingCommands(s), reads: s.client.reads.length, routes: s.client.routes.size, stats: s.stats,
+    role: s.role,
+    index: s.index,
+    term: s.term,
+    vote: s.vote,
+    status: s.status,
+    leader: s.leader,
+    commitIndex: s.commitIndex,
+    snapIndex: s.log.snapIndex,
+    lastIndex: s.log.lastIndex,
+    lastTerm: s.log.lastTerm,
+    deliveredUpTo: s.deliveredUpTo,
+    progress:
+      s.status !== 'leader'
+        ? []
+        : s.progress.map((p) => ({ state: p.state, match: p.match, next: p.next, inflight: p.inflights.count, recentActive: p.recentActive })),
+    transferee: s.transferee,
+    uncommittedBytes: s.uncommittedBytes,
+    applyLag: applyLag(s),
+    pending: pendingCommands(s),
+    reads: s.client.reads.length,
+    routes: s.client.routes.size,
+    stats: s.stats,
   };
 }
 
@@ -149,15 +185,32 @@ export function receiveRaft(s: RaftNodeState, msg: RaftMsg, ctx: ActorContext<Ra
   const c = ctx as RaftCtx;
   const committed = s.commitIndex;
   switch (msg.type) {
-    case 'r-vote': case 'r-vote-resp': case 'r-append': case 'r-append-resp': case 'r-heartbeat': case 'r-heartbeat-resp':
-    case 'r-commit': case 'r-timeout-now': case 'r-snapshot':
+    case 'r-vote':
+    case 'r-vote-resp':
+    case 'r-append':
+    case 'r-append-resp':
+    case 'r-heartbeat':
+    case 'r-heartbeat-resp':
+    case 'r-commit':
+    case 'r-timeout-now':
+    case 'r-snapshot':
       if (configured(s)) step(s, msg, c);
       break;
-    case 'r-transfer': if (configured(s)) onTransfer(s, msg, c); break;
-    case 'client-request': onRequest(s, msg, c); break;
-    case 'client-reads': onReads(s, msg, c); break;
-    case 'r-forward': if (configured(s)) onForward(s, msg, c); break;
-    case 'flush': onFlush(s, c); break;
+    case 'r-transfer':
+      if (configured(s)) onTransfer(s, msg, c);
+      break;
+    case 'client-request':
+      onRequest(s, msg, c);
+      break;
+    case 'client-reads':
+      onReads(s, msg, c);
+      break;
+    case 'r-forward':
+      if (configured(s)) onForward(s, msg, c);
+      break;
+    case 'flush':
+      onFlush(s, c);
+      break;
     case 'read-round':
       s.client.readRoundQueued = false;
       if (s.status === 'leader') sendHeartbeats(s, c);
@@ -169,9 +222,15 @@ export function receiveRaft(s: RaftNodeState, msg: RaftMsg, ctx: ActorContext<Ra
       if (s.status === 'leader' && s.quorumApplied > before) queueFlush(s, c);
       break;
     }
-    case 'm-fetch': onReplicaFetch(s, msg, c); break;
-    case 'tick': onTick(s, c); break;
-    case 'configure': configure(s, msg, c); break;
+    case 'm-fetch':
+      onReplicaFetch(s, msg, c);
+      break;
+    case 'tick':
+      onTick(s, c);
+      break;
+    case 'configure':
+      configure(s, msg, c);
+      break;
   }
   if (s.commitIndex > committed) onCommitted(s, c);
 }
@@ -180,7 +239,8 @@ export function receiveRaft(s: RaftNodeState, msg: RaftMsg, ctx: ActorContext<Ra
 function configure(s: RaftNodeState, m: MRaftConfigure, ctx: RaftCtx): void {
   let opts = s.opts;
   try {
-    if (m.nodes && m.nodes.length !== s.size) throw new InvalidOptionError(`raft node ${s.index}: configure gave ${m.nodes.length} nodes to a cluster of ${s.size}`);
+    if (m.nodes && m.nodes.length !== s.size)
+      throw new InvalidOptionError(`raft node ${s.index}: configure gave ${m.nodes.length} nodes to a cluster of ${s.size}`);
     if (m.options !== undefined) opts = tunedRaftOptions(s.opts, m.options, `raft node ${s.index}: configure`);
   } catch (e) {
     const error = (e as Error).message;
@@ -234,9 +294,16 @@ function step(s: RaftNodeState, m: RaftPeerMsg, ctx: RaftCtx): void {
     return;
   }
   switch (m.type) {
-    case 'r-vote': onVote(s, m, ctx); break;
-    case 'r-vote-resp': onVoteResp(s, m, ctx); break;
-    case 'r-append': case 'r-heartbeat': case 'r-commit': case 'r-snapshot':
+    case 'r-vote':
+      onVote(s, m, ctx);
+      break;
+    case 'r-vote-resp':
+      onVoteResp(s, m, ctx);
+      break;
+    case 'r-append':
+    case 'r-heartbeat':
+    case 'r-commit':
+    case 'r-snapshot':
       if (s.status === 'leader') {
         // Two leaders of one term cannot be (election safety); the invariants report it.
         ctx.log.error(`node ${s.index}, leader of term ${s.term}, got ${m.type} from node ${m.from} of the same term`);
@@ -250,9 +317,15 @@ function step(s: RaftNodeState, m: RaftPeerMsg, ctx: RaftCtx): void {
       else if (m.type === 'r-commit') commitTo(s, Math.min(m.commit, s.log.lastIndex));
       else onSnapshot(s, m, ctx);
       break;
-    case 'r-append-resp': if (s.status === 'leader') onAppendResp(s, m, ctx); break;
-    case 'r-heartbeat-resp': if (s.status === 'leader') onHeartbeatResp(s, m, ctx); break;
-    case 'r-timeout-now': onTimeoutNow(s, m, ctx); break;
+    case 'r-append-resp':
+      if (s.status === 'leader') onAppendResp(s, m, ctx);
+      break;
+    case 'r-heartbeat-resp':
+      if (s.status === 'leader') onHeartbeatResp(s, m, ctx);
+      break;
+    case 'r-timeout-now':
+      onTimeoutNow(s, m, ctx);
+      break;
   }
 }
 

@@ -90,11 +90,29 @@ export const defaultRaftOptions: RaftOptions = {
  * election timeouts and leases must keep their order across all nodes), and so do the
  * per-follower in-flight bounds (each follower's window is made when a reign begins).
  */
-export type RaftTuning = Pick<RaftOptions,
-  'window' | 'maxBatchCommands' | 'maxBatchBytes' | 'maxUncommittedBytes' | 'maxPendingCommands' | 'maxPendingReads' | 'maxApplyLag' | 'maxAppendBytes' | 'maxDecideEntries'>;
+export type RaftTuning = Pick<
+  RaftOptions,
+  | 'window'
+  | 'maxBatchCommands'
+  | 'maxBatchBytes'
+  | 'maxUncommittedBytes'
+  | 'maxPendingCommands'
+  | 'maxPendingReads'
+  | 'maxApplyLag'
+  | 'maxAppendBytes'
+  | 'maxDecideEntries'
+>;
 
 export const RAFT_TUNABLE: readonly (keyof RaftOptions)[] = [
-  'window', 'maxBatchCommands', 'maxBatchBytes', 'maxUncommittedBytes', 'maxPendingCommands', 'maxPendingReads', 'maxApplyLag', 'maxAppendBytes', 'maxDecideEntries',
+  'window',
+  'maxBatchCommands',
+  'maxBatchBytes',
+  'maxUncommittedBytes',
+  'maxPendingCommands',
+  'maxPendingReads',
+  'maxApplyLag',
+  'maxAppendBytes',
+  'maxDecideEntries',
 ];
 
 /** A running node's options with `tuning` applied; refuses what cannot change (InvalidOptionError, naming it). */
@@ -102,7 +120,9 @@ export function tunedRaftOptions(current: RaftOptions, tuning: unknown, where = 
   if (typeof tuning !== 'object' || tuning === null || Array.isArray(tuning)) throw new InvalidOptionError(`${where}: options must be an object of options`);
   for (const [key, value] of Object.entries(tuning)) {
     if (value !== undefined && !RAFT_TUNABLE.includes(key as keyof RaftOptions)) {
-      throw new InvalidOptionError(`${where}: ${key} cannot change while the cluster runs (only ${RAFT_TUNABLE.join(', ')} can); start the cluster with it instead`);
+      throw new InvalidOptionError(
+        `${where}: ${key} cannot change while the cluster runs (only ${RAFT_TUNABLE.join(', ')} can); start the cluster with it instead`,
+      );
     }
   }
   return resolveRaftOptions({ ...current, ...(tuning as Partial<RaftOptions>) }, where);
@@ -120,10 +140,27 @@ const KIND_RULE: Record<Kind, [test: (v: unknown) => boolean, rule: string]> = {
 };
 
 const KINDS: Record<keyof RaftOptions, Kind> = {
-  electionTimeoutMs: 'ms', heartbeatMs: 'ms', tickMs: 'ms', preVote: 'flag', checkQuorum: 'flag', maxClockDrift: 'fraction', window: 'count',
-  maxInflightMsgs: 'count', maxInflightBytes: 'count', maxAppendBytes: 'count', maxBatchCommands: 'count', maxBatchBytes: 'count',
-  maxUncommittedBytes: 'count', maxPendingCommands: 'count', maxPendingReads: 'count', maxApplyLag: 'count', replicaTimeoutMs: 'ms',
-  maxDecideEntries: 'count', snapshotCatchUpEntries: 'size', snapshotCatchUpBytes: 'size', preferredLeader: 'node',
+  electionTimeoutMs: 'ms',
+  heartbeatMs: 'ms',
+  tickMs: 'ms',
+  preVote: 'flag',
+  checkQuorum: 'flag',
+  maxClockDrift: 'fraction',
+  window: 'count',
+  maxInflightMsgs: 'count',
+  maxInflightBytes: 'count',
+  maxAppendBytes: 'count',
+  maxBatchCommands: 'count',
+  maxBatchBytes: 'count',
+  maxUncommittedBytes: 'count',
+  maxPendingCommands: 'count',
+  maxPendingReads: 'count',
+  maxApplyLag: 'count',
+  replicaTimeoutMs: 'ms',
+  maxDecideEntries: 'count',
+  snapshotCatchUpEntries: 'size',
+  snapshotCatchUpBytes: 'size',
+  preferredLeader: 'node',
 };
 
 /** The names of every Raft option. */
@@ -147,7 +184,9 @@ export function resolveRaftOptions(given: Partial<RaftOptions> | undefined, wher
     (r as unknown as Record<string, unknown>)[key] = value;
   }
   if (!(r.heartbeatMs < r.electionTimeoutMs)) {
-    throw new InvalidOptionError(`${where}: heartbeatMs (${r.heartbeatMs}) must be shorter than electionTimeoutMs (${r.electionTimeoutMs}), or followers campaign between heartbeats`);
+    throw new InvalidOptionError(
+      `${where}: heartbeatMs (${r.heartbeatMs}) must be shorter than electionTimeoutMs (${r.electionTimeoutMs}), or followers campaign between heartbeats`,
+    );
   }
   if (r.tickMs > r.heartbeatMs) {
     throw new InvalidOptionError(`${where}: tickMs (${r.tickMs}) must not exceed heartbeatMs (${r.heartbeatMs}): heartbeats go out on ticks`);

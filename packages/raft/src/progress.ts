@@ -28,7 +28,10 @@ export class Inflights {
   /** Bytes in flight. */
   bytes = 0;
 
-  constructor(readonly capacity: number, readonly maxBytes: number) {
+  constructor(
+    readonly capacity: number,
+    readonly maxBytes: number,
+  ) {
     this.index = new Array(capacity).fill(0);
     this.size = new Array(capacity).fill(0);
   }
@@ -54,7 +57,10 @@ export class Inflights {
       this.start = (this.start + 1) % this.capacity;
       this.count--;
     }
-    if (this.count === 0) { this.start = 0; this.bytes = 0; }
+    if (this.count === 0) {
+      this.start = 0;
+      this.bytes = 0;
+    }
   }
 
   reset(): void {

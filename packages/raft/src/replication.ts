@@ -76,7 +76,9 @@ export function sendAppend(s: RaftNodeState, to: number, sendIfEmpty: boolean, c
 export function broadcastAppend(s: RaftNodeState, ctx: RaftCtx): void {
   for (let to = 0; to < s.nodes.length; to++) {
     if (to === s.index) continue;
-    while (sendAppend(s, to, false, ctx)) { /* until the window or the log is exhausted */ }
+    while (sendAppend(s, to, false, ctx)) {
+      /* until the window or the log is exhausted */
+    }
   }
 }
 
@@ -121,7 +123,10 @@ function quorumMatch(s: RaftNodeState): number {
   for (let i = 1; i < n; i++) {
     const v = m[i]!;
     let j = i - 1;
-    while (j >= 0 && m[j]! < v) { m[j + 1] = m[j]!; j--; }
+    while (j >= 0 && m[j]! < v) {
+      m[j + 1] = m[j]!;
+      j--;
+    }
     m[j + 1] = v;
   }
   return m[s.majority - 1]!;
@@ -146,7 +151,9 @@ export function onAppendResp(s: RaftNodeState, m: RAppendResp, ctx: RaftCtx): vo
       // would never catch up. Only the leader's view moves back: nothing committed does.
       if (!pr.lossReported) {
         pr.lossReported = true;
-        ctx.log.error(`node ${m.from} acknowledged entries up to ${pr.match} but its log now ends at ${m.hintIndex}: it lost durable data (check its storage); replicating to it again from there`);
+        ctx.log.error(
+          `node ${m.from} acknowledged entries up to ${pr.match} but its log now ends at ${m.hintIndex}: it lost durable data (check its storage); replicating to it again from there`,
+        );
       }
       pr.forgetMatch(next);
       sendAppend(s, m.from, true, ctx);
@@ -170,7 +177,9 @@ export function onAppendResp(s: RaftNodeState, m: RAppendResp, ctx: RaftCtx): vo
   // the commit index its entries reached (it acknowledged after the others).
   if (!maybeCommit(s)) sendCommit(s, m.from, ctx);
   // Flow control freed room: send as much as now fits.
-  while (sendAppend(s, m.from, false, ctx)) { /* fill the window */ }
+  while (sendAppend(s, m.from, false, ctx)) {
+    /* fill the window */
+  }
   if (m.from === s.transferee && pr.match === s.log.lastIndex) sendTimeoutNow(s, m.from, ctx);
 }
 

@@ -63,5 +63,13 @@ export function onSnapshot(s: RaftNodeState, m: RSnapshot, ctx: RaftCtx): void {
     s.stats.snapshotsInstalled++;
     tellCommitPoint(s, ctx);
   }
-  ctx.send(s.nodes[m.from]!, { type: 'r-append-resp', term: s.term, from: s.index, index: s.commitIndex, reject: false, hintIndex: 0, hintTerm: 0 } satisfies RAppendResp);
+  ctx.send(s.nodes[m.from]!, {
+    type: 'r-append-resp',
+    term: s.term,
+    from: s.index,
+    index: s.commitIndex,
+    reject: false,
+    hintIndex: 0,
+    hintTerm: 0,
+  } satisfies RAppendResp);
 }

@@ -16,7 +16,11 @@ export const NONE = -1;
 export type RaftStatus = 'follower' | 'pre-candidate' | 'candidate' | 'leader';
 
 /** A replica's last `m-applied` report. */
-export interface ReplicaReport { snapshotAt: number; applied: number; heardAt: number }
+export interface ReplicaReport {
+  snapshotAt: number;
+  applied: number;
+  heardAt: number;
+}
 
 export interface RaftStats {
   elections: number;

@@ -20,7 +20,13 @@ async function cluster(n: number, seed = 1, extra: Partial<RaftOptions> = {}) {
   const options = { ...baseOptions, ...extra };
   const sim = new Simulation({ seed, logLevel: 'silent' });
   const replicaOptions = { snapshotEvery: 4, digestEverySlots: 4, snapshotChunkBytes: 64 };
-  const replicaArgs = (i: number, replicas: ActorRef<any>[] = [], leaders: ActorRef<any>[] = []): ReplicaArgs => ({ index: i, machine: registers.key, replicas, leaders, options: replicaOptions });
+  const replicaArgs = (i: number, replicas: ActorRef<any>[] = [], leaders: ActorRef<any>[] = []): ReplicaArgs => ({
+    index: i,
+    machine: registers.key,
+    replicas,
+    leaders,
+    options: replicaOptions,
+  });
   const replicas: ActorRef<any>[] = [];
   for (let i = 0; i < n; i++) replicas.push(await sim.spawn(Replica, { name: `replica-${i}`, worker: `node-${i}`, storage: 'file', args: replicaArgs(i) }));
   const argsOf = (i: number, nodes: ActorRef<RaftMsg>[]): RaftNodeArgs => ({ index: i, size: n, nodes, replicas, options });
@@ -37,7 +43,9 @@ async function cluster(n: number, seed = 1, extra: Partial<RaftOptions> = {}) {
   const invariants = new RaftInvariants(n);
   const watched = [...nodes.map((r) => r.name), ...replicas.map((r) => r.name)];
   sim.invariant('raft safety', (view) => {
-    const v = invariants.observe({ actors: watched.map((name) => ({ name, state: view.state(name), tentative: name.startsWith('raft') && !view.durable(name) })) });
+    const v = invariants.observe({
+      actors: watched.map((name) => ({ name, state: view.state(name), tentative: name.startsWith('raft') && !view.durable(name) })),
+    });
     return v === null ? true : `${v.property}: ${v.message}`;
   });
   const client = await sim.spawn(TestClient, { name: 'client', worker: 'clients', args: { cluster: { leaders: nodes, replicas } } });
@@ -45,7 +53,8 @@ async function cluster(n: number, seed = 1, extra: Partial<RaftOptions> = {}) {
   const replica = (i: number) => sim.state<ReplicaState>(`replica-${i}`)!;
   const leader = () => nodes.findIndex((_, i) => sim.state<RaftNodeState>(`raft-${i}`)?.status === 'leader');
   const set = (key: string, value: unknown) => sim.call<Answer>(client as ActorRef<any>, { type: 'set', key, value }, { timeoutMs: 3_000 });
-  const get = (key: string, consistency: ReadConsistency = 'linearizable') => sim.call<Answer>(client as ActorRef<any>, { type: 'get', key, consistency }, { timeoutMs: 3_000 });
+  const get = (key: string, consistency: ReadConsistency = 'linearizable') =>
+    sim.call<Answer>(client as ActorRef<any>, { type: 'get', key, consistency }, { timeoutMs: 3_000 });
   return { sim, nodes, replicas, raft, replica, leader, set, get, client };
 }
 
@@ -66,7 +75,7 @@ test('a cluster elects node 0, commits commands from the production client, and 
   assert.ok(c.sim.failed === null, c.sim.failed?.message);
 });
 
-test('§6.4 a deposed leader that still believes it leads serves no read: the new leader\'s writes are never missed', async () => {
+test("§6.4 a deposed leader that still believes it leads serves no read: the new leader's writes are never missed", async () => {
   // Without CheckQuorum a cut-off leader goes on believing it leads until it hears a newer term.
   const c = await cluster(3, 1, { checkQuorum: false });
   await c.sim.run({ forMs: 100 });
@@ -78,8 +87,14 @@ test('§6.4 a deposed leader that still believes it leads serves no read: the ne
   assert.is((await c.set('x', 'new')).kind, 'ok', 'the new leader commits (the client found it)');
   assert.is(c.raft(0).status, 'leader', 'node 0 still leads its older term');
   // A client that knows only node 0 (and its replica) reads there.
-  const stale = await c.sim.spawn(TestClient, { name: 'stale-client', worker: 'clients', args: { cluster: { leaders: [c.nodes[0]!], replicas: [c.replicas[0]!] } } });
-  const reads = (['linearizable', 'lease'] as const).map((consistency) => c.sim.ask<Answer>(stale as ActorRef<any>, { type: 'get', key: 'x', consistency }, { timeoutMs: 3_000 }));
+  const stale = await c.sim.spawn(TestClient, {
+    name: 'stale-client',
+    worker: 'clients',
+    args: { cluster: { leaders: [c.nodes[0]!], replicas: [c.replicas[0]!] } },
+  });
+  const reads = (['linearizable', 'lease'] as const).map((consistency) =>
+    c.sim.ask<Answer>(stale as ActorRef<any>, { type: 'get', key: 'x', consistency }, { timeoutMs: 3_000 }),
+  );
   await c.sim.run({ forMs: 2_500 });
   for (const r of await Promise.all(reads)) {
     assert.ok(r.kind !== 'ok' || r.value === 'new', `a read at the deposed leader answered ${JSON.stringify(r)}`);
@@ -88,7 +103,7 @@ test('§6.4 a deposed leader that still believes it leads serves no read: the ne
   assert.ok(c.sim.failed === null, c.sim.failed?.message);
 });
 
-test('§7 a follower behind the leader\'s compaction point gets the compaction point from Raft and the state from a peer replica in chunks; replication resumes at once', async () => {
+test("§7 a follower behind the leader's compaction point gets the compaction point from Raft and the state from a peer replica in chunks; replication resumes at once", async () => {
   const c = await cluster(3);
   await c.sim.run({ forMs: 100 });
   c.sim.fault({ kind: 'partition', groups: [['raft-2'], ['raft-0', 'raft-1']], durationMs: 1_000 });
@@ -98,15 +113,15 @@ test('§7 a follower behind the leader\'s compaction point gets the compaction p
   await c.sim.run({ forMs: 1_500 });
   assert.ok(c.raft(0).stats.snapshotsSent >= 1);
   assert.ok(c.raft(2).stats.snapshotsInstalled >= 1);
-  assert.is(c.raft(2).log.snapIndex, c.raft(0).log.snapIndex, 'its log starts at the leader\'s compaction point');
+  assert.is(c.raft(2).log.snapIndex, c.raft(0).log.snapIndex, "its log starts at the leader's compaction point");
   assert.is((await c.set('after', 1)).kind, 'ok');
   await c.sim.run({ forMs: 200 });
   assert.is(c.raft(2).commitIndex, c.raft(0).commitIndex);
   const r2 = c.replica(2);
   assert.is(r2.exec.appliedUpTo, c.raft(0).commitIndex);
-  assert.ok((r2.snapshot?.index ?? 0) > 0, 'its replica installed a peer\'s snapshot');
+  assert.ok((r2.snapshot?.index ?? 0) > 0, "its replica installed a peer's snapshot");
   assert.is((r2.exec.state as Record<string, unknown>).k29, 'v'.repeat(40));
-  assert.is(r2.exec.digest, c.replica(0).exec.digest, 'the same applied log as the leader\'s replica');
+  assert.is(r2.exec.digest, c.replica(0).exec.digest, "the same applied log as the leader's replica");
   assert.ok(c.sim.failed === null, c.sim.failed?.message);
 });
 
@@ -116,7 +131,14 @@ test('§3.10 a leadership transfer under load: the target leads the next term, n
   const acked: number[] = [];
   const writes: Promise<void>[] = [];
   for (let k = 0; k < 20; k++) {
-    writes.push(c.sim.ask<Answer>(c.client as ActorRef<any>, { type: 'set', key: `k${k}`, value: k }, { timeoutMs: 3_000 }).then((r) => { if (r.kind === 'ok') acked.push(k); }, () => {}));
+    writes.push(
+      c.sim.ask<Answer>(c.client as ActorRef<any>, { type: 'set', key: `k${k}`, value: k }, { timeoutMs: 3_000 }).then(
+        (r) => {
+          if (r.kind === 'ok') acked.push(k);
+        },
+        () => {},
+      ),
+    );
     if (k === 10) c.sim.send(c.nodes[3]!, { type: 'r-transfer', to: 3 });
   }
   await c.sim.run({ forMs: 500 });

@@ -10,7 +10,12 @@ import { Prng } from '@synod/actors/internals';
 import { RaftNode, type RaftMsg, type RaftNodeArgs, type RaftNodeState, type RaftOptions } from '@synod/raft';
 import { ReadsWriter, RequestWriter, SlotReader, type MClientReads, type MClientRequest, type ReadConsistency } from '@synod/smr';
 
-export interface Packet { from: ActorRef<any> | null; to: ActorRef<any>; msg: any; corr: number }
+export interface Packet {
+  from: ActorRef<any> | null;
+  to: ActorRef<any>;
+  msg: any;
+  corr: number;
+}
 
 interface Member {
   ref: ActorRef<RaftMsg>;
@@ -27,11 +32,32 @@ class Ctx implements ActorContext<RaftMsg, never> {
   readonly timers = new Map<string, { at: number; msg: RaftMsg }>();
   readonly rng: Prng;
   readonly errors: string[] = [];
-  readonly log = { debug() {}, info() {}, warn: (m: string) => { this.errors.push(m); }, error: (m: string) => { this.errors.push(m); } } as any;
-  constructor(readonly net: RaftNet, readonly member: Member, seed: string) { this.rng = new Prng(seed); }
-  get self() { return this.member.ref; }
-  get sender() { return this.current?.from ?? undefined; }
-  send(to: ActorRef<any>, message: unknown) { this.net.post(this.member.ref, to, message, 0); }
+  readonly log = {
+    debug() {},
+    info() {},
+    warn: (m: string) => {
+      this.errors.push(m);
+    },
+    error: (m: string) => {
+      this.errors.push(m);
+    },
+  } as any;
+  constructor(
+    readonly net: RaftNet,
+    readonly member: Member,
+    seed: string,
+  ) {
+    this.rng = new Prng(seed);
+  }
+  get self() {
+    return this.member.ref;
+  }
+  get sender() {
+    return this.current?.from ?? undefined;
+  }
+  send(to: ActorRef<any>, message: unknown) {
+    this.net.post(this.member.ref, to, message, 0);
+  }
   reply(message: unknown) {
     const p = this.current;
     if (p?.from) this.net.post(this.member.ref, p.from, message, p.corr);
@@ -40,21 +66,41 @@ class Ctx implements ActorContext<RaftMsg, never> {
     const p = this.current;
     return p?.from ? { to: p.from, corr: p.corr } : undefined;
   }
-  respond(token: ReplyToken, message: unknown) { this.net.post(this.member.ref, token.to, message, token.corr); }
-  ask(): Promise<never> { throw new Error('not used by the protocol core'); }
-  setTimer(key: string, delayMs: number, message: RaftMsg) { this.timers.set(key, { at: this.net.time + delayMs, msg: message }); }
-  cancelTimer(key: string) { this.timers.delete(key); }
-  now() { return this.net.time; }
-  random() { return this.rng.next(); }
-  persist(): void { throw new Error('a RaftNode persists keyed entries only'); }
+  respond(token: ReplyToken, message: unknown) {
+    this.net.post(this.member.ref, token.to, message, token.corr);
+  }
+  ask(): Promise<never> {
+    throw new Error('not used by the protocol core');
+  }
+  setTimer(key: string, delayMs: number, message: RaftMsg) {
+    this.timers.set(key, { at: this.net.time + delayMs, msg: message });
+  }
+  cancelTimer(key: string) {
+    this.timers.delete(key);
+  }
+  now() {
+    return this.net.time;
+  }
+  random() {
+    return this.rng.next();
+  }
+  persist(): void {
+    throw new Error('a RaftNode persists keyed entries only');
+  }
   persistEntry(key: PersistKey, value: unknown) {
     if (value === undefined) this.member.durable.delete(key);
     else this.member.durable.set(key, structuredClone(value));
     this.net.persists++;
   }
-  recoveredEntries() { return new Map(this.member.durable); }
-  get snapshots(): never { throw new Error('a RaftNode keeps no snapshots (its replica does)'); }
-  spawn(): never { throw new Error('not used by the protocol core'); }
+  recoveredEntries() {
+    return new Map(this.member.durable);
+  }
+  get snapshots(): never {
+    throw new Error('a RaftNode keeps no snapshots (its replica does)');
+  }
+  spawn(): never {
+    throw new Error('not used by the protocol core');
+  }
   stop() {}
   watch() {}
   unwatch() {}
@@ -75,7 +121,10 @@ export class RaftNet {
   private nextCorr = 1;
 
   /** `n` nodes with these options (defaults suited to hand-driven tests: no cold-start campaign). */
-  constructor(readonly n: number, readonly options: Partial<RaftOptions> = {}) {
+  constructor(
+    readonly n: number,
+    readonly options: Partial<RaftOptions> = {},
+  ) {
     this.refs = Array.from({ length: n }, (_, i) => ({ name: `raft-${i}`, node: 1 + i, id: 1 }));
     this.replicas = Array.from({ length: n }, (_, i) => ({ name: `replica-${i}`, node: 1 + i, id: 2 }));
     for (let i = 0; i < n; i++) {
@@ -87,9 +136,15 @@ export class RaftNet {
     }
   }
 
-  state(i: number): RaftNodeState { return this.members[i]!.state; }
-  durable(i: number): Map<PersistKey, unknown> { return this.members[i]!.durable; }
-  errors(i: number): string[] { return this.members[i]!.ctx.errors; }
+  state(i: number): RaftNodeState {
+    return this.members[i]!.state;
+  }
+  durable(i: number): Map<PersistKey, unknown> {
+    return this.members[i]!.durable;
+  }
+  errors(i: number): string[] {
+    return this.members[i]!.ctx.errors;
+  }
 
   /** Crash node i: it stops; messages to it are lost; its timers die with it. */
   crash(i: number): void {
@@ -113,7 +168,9 @@ export class RaftNet {
   }
 
   /** Sends `msg` to node i from outside (no sender). */
-  tell(i: number, msg: RaftMsg): void { this.post(null, this.refs[i]!, msg, 0); }
+  tell(i: number, msg: RaftMsg): void {
+    this.post(null, this.refs[i]!, msg, 0);
+  }
   /** Sends `msg` to node i as the client (answers come back to CLIENT). */
   ask(i: number, msg: RaftMsg): number {
     const corr = this.nextCorr++;
@@ -171,13 +228,21 @@ export class RaftNet {
   }
 
   /** Packets in flight (to anyone) of a type. */
-  pending(type: string): Packet[] { return this.inFlight.filter((p) => p.msg?.type === type); }
+  pending(type: string): Packet[] {
+    return this.inFlight.filter((p) => p.msg?.type === type);
+  }
   /** Packets ever sent of a type. */
-  sentOf(type: string): Packet[] { return this.sent.filter((p) => p.msg?.type === type); }
+  sentOf(type: string): Packet[] {
+    return this.sent.filter((p) => p.msg?.type === type);
+  }
   /** Forgets what was sent (to read only what comes next). */
-  clearSent(): void { this.sent.length = 0; }
+  clearSent(): void {
+    this.sent.length = 0;
+  }
   /** Drops every packet in flight. */
-  clearInFlight(): void { this.inFlight.length = 0; }
+  clearInFlight(): void {
+    this.inFlight.length = 0;
+  }
 
   /** Runs time until node `i` leads (it campaigns first: the others' timers are far off). */
   elect(i: number): void {
@@ -191,7 +256,9 @@ export class RaftNet {
   }
 
   /** The log of node i as terms, from its first index. */
-  terms(i: number): number[] { return this.state(i).log.entries.map((e) => e.term); }
+  terms(i: number): number[] {
+    return this.state(i).log.entries.map((e) => e.term);
+  }
 }
 
 const utf8 = new TextEncoder();

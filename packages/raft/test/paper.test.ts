@@ -36,7 +36,11 @@ function vote(from: number, term: number, lastIndex = 0, lastTerm = 0, pre = fal
 test('§5.1 a node that sees a higher term adopts it; a candidate or leader that sees one returns to follower', () => {
   for (const start of ['follower', 'candidate', 'leader'] as const) {
     const net = new RaftNet(3, { preVote: false });
-    if (start === 'candidate') { net.state(0).electionDeadline = 0; net.advance(10, { quiet: true }); net.clearInFlight(); }
+    if (start === 'candidate') {
+      net.state(0).electionDeadline = 0;
+      net.advance(10, { quiet: true });
+      net.clearInFlight();
+    }
     if (start === 'leader') net.elect(0);
     assert.is(net.state(0).status, start);
     const term = net.state(0).term + 5;
@@ -56,7 +60,11 @@ test('§5.1 a request with a stale term is refused: the stale leader hears the n
   net.clearInFlight();
   net.clearSent();
   const before = net.state(1).log.lastIndex;
-  net.step(1, { type: 'r-append', term: old, from: 0, prevIndex: before, prevTerm: net.state(1).log.lastTerm, entries: [e(old, 'stale')], commit: 0 }, net.refs[0]);
+  net.step(
+    1,
+    { type: 'r-append', term: old, from: 0, prevIndex: before, prevTerm: net.state(1).log.lastTerm, entries: [e(old, 'stale')], commit: 0 },
+    net.refs[0],
+  );
   assert.is(net.state(1).log.lastIndex, before, 'the stale entries are not appended');
   const answer = net.sentOf('r-append-resp')[0]!.msg as RAppendResp;
   assert.is(answer.term, old + 2, 'the answer carries the newer term');
@@ -88,7 +96,10 @@ test('§5.2 a follower that hears no leader within its election timeout becomes 
   assert.is(s.vote, 0);
   assert.equal(net2.durable(0).get(HARD_KEY), { term: 1, vote: 0 }, 'term and vote are persisted in the turn that changes them');
   const asks = net2.pending('r-vote').map((p) => [p.to.name, (p.msg as RVote).term, (p.msg as RVote).pre]);
-  assert.equal(asks, [['raft-1', 1, false], ['raft-2', 1, false]]);
+  assert.equal(asks, [
+    ['raft-1', 1, false],
+    ['raft-2', 1, false],
+  ]);
 });
 
 test('§5.2 a candidate whose election times out starts another in a new term', () => {
@@ -123,10 +134,16 @@ test('§5.2 election timeouts are drawn at random from [T, 2T), anew at each new
 test('§5.2 a candidate wins with the votes of a majority, returns to follower when a majority refuses, and otherwise stays a candidate', () => {
   const cases: [size: number, votes: Record<number, boolean>, status: string][] = [
     [1, {}, 'leader'],
-    [3, { 1: true, 2: true }, 'leader'], [3, { 1: true }, 'leader'],
-    [5, { 1: true, 2: true, 3: true, 4: true }, 'leader'], [5, { 1: true, 2: true }, 'leader'],
-    [3, { 1: false, 2: false }, 'follower'], [5, { 1: false, 2: false, 3: false }, 'follower'], [5, { 1: true, 2: false, 3: false, 4: false }, 'follower'],
-    [3, {}, 'candidate'], [5, { 1: true }, 'candidate'], [5, { 1: false, 2: false }, 'candidate'],
+    [3, { 1: true, 2: true }, 'leader'],
+    [3, { 1: true }, 'leader'],
+    [5, { 1: true, 2: true, 3: true, 4: true }, 'leader'],
+    [5, { 1: true, 2: true }, 'leader'],
+    [3, { 1: false, 2: false }, 'follower'],
+    [5, { 1: false, 2: false, 3: false }, 'follower'],
+    [5, { 1: true, 2: false, 3: false, 4: false }, 'follower'],
+    [3, {}, 'candidate'],
+    [5, { 1: true }, 'candidate'],
+    [5, { 1: false, 2: false }, 'candidate'],
   ];
   for (const [size, votes, status] of cases) {
     const net = new RaftNet(size, { preVote: false });
@@ -142,7 +159,14 @@ test('§5.2 a candidate wins with the votes of a majority, returns to follower w
 });
 
 test('§5.2 each node votes for at most one candidate in a term, first come first served', () => {
-  const cases: [voted: number, candidate: number, granted: boolean][] = [[NONE, 1, true], [NONE, 2, true], [1, 1, true], [2, 2, true], [1, 2, false], [2, 1, false]];
+  const cases: [voted: number, candidate: number, granted: boolean][] = [
+    [NONE, 1, true],
+    [NONE, 2, true],
+    [1, 1, true],
+    [2, 2, true],
+    [1, 2, false],
+    [2, 1, false],
+  ];
   for (const [voted, candidate, granted] of cases) {
     const net = new RaftNet(3);
     net.durable(0).set(HARD_KEY, { term: 1, vote: voted });
@@ -174,7 +198,10 @@ test('§5.2 the leader sends heartbeats to every follower, with the commit index
   net.clearSent();
   net.advance(50, { quiet: true });
   const beats = net.sentOf('r-heartbeat').map((p) => [p.to.name, p.msg.term, p.msg.commit]);
-  assert.equal(beats, [['raft-1', 1, 1], ['raft-2', 1, 1]]);
+  assert.equal(beats, [
+    ['raft-1', 1, 1],
+    ['raft-2', 1, 1],
+  ]);
 });
 
 // ------------------------------------------------------------------ §5.3
@@ -189,12 +216,23 @@ test('§5.3 the leader appends a command to its log, persists it, and sends it w
   assert.is(net.state(0).log.lastIndex, li + 1);
   assert.ok(net.durable(0).has(li + 1), 'the entry is durable at the leader');
   const appends = net.sentOf('r-append').map((p) => p.msg as RAppend);
-  assert.equal(appends.map((m) => [m.prevIndex, m.prevTerm, m.entries.length, m.commit]), [[li, 1, 1, li], [li, 1, 1, li]]);
+  assert.equal(
+    appends.map((m) => [m.prevIndex, m.prevTerm, m.entries.length, m.commit]),
+    [
+      [li, 1, 1, li],
+      [li, 1, 1, li],
+    ],
+  );
   assert.is(net.state(0).commitIndex, li, 'not committed before a majority has it');
 });
 
 test('§5.3 an entry stored on a majority is committed; the leader applies it (to its replica) and tells followers in later messages', () => {
-  for (const [size, acks, committed] of [[3, [], false], [3, [1], true], [5, [1], false], [5, [1, 2], true]] as [number, number[], boolean][]) {
+  for (const [size, acks, committed] of [
+    [3, [], false],
+    [3, [1], true],
+    [5, [1], false],
+    [5, [1, 2], true],
+  ] as [number, number[], boolean][]) {
     const net = new RaftNet(size);
     net.elect(0);
     const li = net.state(0).log.lastIndex;
@@ -202,7 +240,10 @@ test('§5.3 an entry stored on a majority is committed; the leader applies it (t
     net.run({ drop: (p) => p.msg.type === 'r-append-resp' && !acks.includes(p.msg.from) });
     assert.is(net.state(0).commitIndex > li, committed, `${size} nodes, acks from ${acks}`);
     if (!committed) continue;
-    const decided = net.sentOf('m-decide').filter((p) => p.to.name === 'replica-0').map((p) => p.msg.firstSlot + p.msg.values.length);
+    const decided = net
+      .sentOf('m-decide')
+      .filter((p) => p.to.name === 'replica-0')
+      .map((p) => p.msg.firstSlot + p.msg.values.length);
     assert.is(Math.max(...decided), li + 1, 'the leader hands it to its replica');
     net.run();
     net.advance(60);
@@ -227,7 +268,9 @@ test('§5.3 a follower hears the commit index its acknowledged entries reached (
 
 test('§5.3 a follower refuses AppendEntries whose previous index and term it does not hold, hinting where the logs may match', () => {
   const cases: [prevTerm: number, prevIndex: number, reject: boolean, hint: [number, number]][] = [
-    [0, 0, false, [0, 0]], [1, 1, false, [0, 0]], [2, 2, false, [0, 0]],
+    [0, 0, false, [0, 0]],
+    [1, 1, false, [0, 0]],
+    [2, 2, false, [0, 0]],
     [1, 2, true, [1, 1]], // a different term at index 2: the last index with term <= 1
     [3, 3, true, [2, 2]], // beyond the log: its end
   ];
@@ -244,7 +287,11 @@ test('§5.3 a follower refuses AppendEntries whose previous index and term it do
 test('§5.3 a follower deletes a conflicting entry and all that follow it, and appends the new entries', () => {
   const cases: [prev: [number, number], entries: number[], want: number[]][] = [
     [[2, 2], [3], [1, 2, 3]],
-    [[1, 1], [3, 4], [1, 3, 4]],
+    [
+      [1, 1],
+      [3, 4],
+      [1, 3, 4],
+    ],
     [[0, 0], [1], [1, 2]],
     [[0, 0], [3], [3]],
   ];
@@ -258,11 +305,15 @@ test('§5.3 a follower deletes a conflicting entry and all that follow it, and a
   }
 });
 
-test('§5.3 (Figure 7) the leader brings every follower\'s log in line with its own, however it diverges', () => {
+test("§5.3 (Figure 7) the leader brings every follower's log in line with its own, however it diverges", () => {
   const leader = [1, 1, 1, 4, 4, 5, 5, 6, 6, 6];
   const followers = [
-    [1, 1, 1, 4, 4, 5, 5, 6, 6], [1, 1, 1, 4], [1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 6],
-    [1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 7, 7], [1, 1, 1, 4, 4, 4, 4], [1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3],
+    [1, 1, 1, 4, 4, 5, 5, 6, 6],
+    [1, 1, 1, 4],
+    [1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 6],
+    [1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 7, 7],
+    [1, 1, 1, 4, 4, 4, 4],
+    [1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3],
   ];
   for (const f of followers) {
     const net = new RaftNet(3, { preVote: false });
@@ -284,11 +335,18 @@ test('§5.3 (Figure 7) the leader brings every follower\'s log in line with its 
 
 // ------------------------------------------------------------------ §5.4
 
-test('§5.4.1 RequestVote carries the candidate\'s last index and term, and a voter refuses a candidate whose log is less up-to-date', () => {
+test("§5.4.1 RequestVote carries the candidate's last index and term, and a voter refuses a candidate whose log is less up-to-date", () => {
   const cases: [voterLog: number[], lastTerm: number, lastIndex: number, granted: boolean][] = [
-    [[1], 1, 1, true], [[1], 1, 2, true], [[1, 1], 1, 1, false],
-    [[1], 2, 1, true], [[1], 2, 2, true], [[1, 1], 2, 1, true],
-    [[2], 1, 1, false], [[2], 1, 2, false], [[2, 2], 1, 1, false], [[1, 1], 1, 1, false],
+    [[1], 1, 1, true],
+    [[1], 1, 2, true],
+    [[1, 1], 1, 1, false],
+    [[1], 2, 1, true],
+    [[1], 2, 2, true],
+    [[1, 1], 2, 1, true],
+    [[2], 1, 1, false],
+    [[2], 1, 2, false],
+    [[2, 2], 1, 1, false],
+    [[1, 1], 1, 1, false],
   ];
   for (const [voterLog, lastTerm, lastIndex, granted] of cases) {
     const net = new RaftNet(3);
@@ -540,7 +598,10 @@ test('etcd flow control: a follower in replicate state has at most maxInflightMs
 test('a follower that lost entries it had acknowledged (memory storage) is reported once and replicated to again from where its log ends', () => {
   const net = new RaftNet(3);
   net.elect(0);
-  for (let k = 0; k < 3; k++) { net.tell(0, request()); net.run(); }
+  for (let k = 0; k < 3; k++) {
+    net.tell(0, request());
+    net.run();
+  }
   assert.equal(net.terms(1), net.terms(0));
   // Node 1 comes back with nothing: its durable state is gone.
   net.crash(1);
@@ -550,11 +611,11 @@ test('a follower that lost entries it had acknowledged (memory storage) is repor
   net.tell(0, request());
   net.run();
   net.advance(200);
-  assert.equal(net.terms(1), net.terms(0), 'its log is the leader\'s again');
+  assert.equal(net.terms(1), net.terms(0), "its log is the leader's again");
   assert.is(net.errors(0).filter((e) => e.includes('lost durable data')).length, 1, 'said once');
 });
 
-test('etcd probe state: after a rejection the leader sends one append at a time until the follower\'s log is found', () => {
+test("etcd probe state: after a rejection the leader sends one append at a time until the follower's log is found", () => {
   const net = new RaftNet(3, { preVote: false });
   withLog(net, 0, [1, 1, 1, 1, 1], 1);
   withLog(net, 1, [1], 1);
@@ -584,7 +645,10 @@ test('requests that arrive in one turn share one entry, up to maxBatchCommands',
   for (let k = 0; k < 10; k++) net.tell(0, request(1, `c${k}`));
   net.tell(0, request(6, 'big'));
   net.run();
-  const entries = net.state(0).log.entries.slice(li).map((x) => commandsIn(x.value));
+  const entries = net
+    .state(0)
+    .log.entries.slice(li)
+    .map((x) => commandsIn(x.value));
   assert.equal(entries, [[1, 1, 1, 1], [1, 1, 1, 1], [1, 1], [6]], 'whole requests, never split: one larger than the bound is an entry of its own');
 });
 
@@ -595,20 +659,36 @@ test('a follower redirects requests to the leader it knows, and forwards reads t
   net.tell(1, request());
   net.tell(1, reads('linearizable', [4]));
   net.run();
-  assert.equal(net.sentOf('client-redirect').map((p) => [p.to.name, p.msg.leader?.name, p.msg.reads]), [['client', 'raft-0', false]], 'the request: the client learns the leader');
-  assert.equal(net.sentOf('r-forward').map((p) => [p.to.name, p.msg.message.type]), [['raft-0', 'client-reads']]);
-  assert.ok(net.sentOf('client-reads').some((p) => p.to.name === 'replica-0' && p.msg.from === CLIENT), 'the leader served the forwarded reads (its replica answers the client)');
+  assert.equal(
+    net.sentOf('client-redirect').map((p) => [p.to.name, p.msg.leader?.name, p.msg.reads]),
+    [['client', 'raft-0', false]],
+    'the request: the client learns the leader',
+  );
+  assert.equal(
+    net.sentOf('r-forward').map((p) => [p.to.name, p.msg.message.type]),
+    [['raft-0', 'client-reads']],
+  );
+  assert.ok(
+    net.sentOf('client-reads').some((p) => p.to.name === 'replica-0' && p.msg.from === CLIENT),
+    'the leader served the forwarded reads (its replica answers the client)',
+  );
   // A node that knows no leader redirects (naming none), and a forward is never forwarded again.
   net.clearSent();
   net.state(2).leader = NONE;
   net.tell(2, request());
   net.step(2, { type: 'r-forward', from: 1, message: reads('linearizable', [5]) }, net.refs[1]);
   net.run();
-  assert.equal(net.sentOf('client-redirect').map((p) => [p.to.name, p.msg.leader, p.msg.reads]), [['client', null, true], ['client', null, false]]);
+  assert.equal(
+    net.sentOf('client-redirect').map((p) => [p.to.name, p.msg.leader, p.msg.reads]),
+    [
+      ['client', null, true],
+      ['client', null, false],
+    ],
+  );
   assert.is(net.sentOf('r-forward').length, 0);
 });
 
-test('the leader tells its node\'s replica where a client\'s outcomes go, once per client address; stepping down, it hands back what waits and clears the routes', () => {
+test("the leader tells its node's replica where a client's outcomes go, once per client address; stepping down, it hands back what waits and clears the routes", () => {
   const net = new RaftNet(3);
   net.elect(0);
   net.clearSent();
@@ -616,8 +696,11 @@ test('the leader tells its node\'s replica where a client\'s outcomes go, once p
   net.tell(0, request(1, 'a'));
   net.tell(0, request(1, 'b'));
   net.run();
-  const routes = net.sentOf('client-route').filter((p) => p.to.name === 'replica-0').map((p) => p.msg.client);
-  assert.equal(routes, ['a', 'b'], 'one route per client, to the leader\'s own replica');
+  const routes = net
+    .sentOf('client-route')
+    .filter((p) => p.to.name === 'replica-0')
+    .map((p) => p.msg.client);
+  assert.equal(routes, ['a', 'b'], "one route per client, to the leader's own replica");
   // Requests wait (a transfer is under way: no new entries), then leadership moves.
   net.tell(0, { type: 'r-transfer', to: 1 });
   net.run({ drop: (p) => p.msg.type === 'r-timeout-now' });
@@ -626,12 +709,15 @@ test('the leader tells its node\'s replica where a client\'s outcomes go, once p
   net.run({ maxSteps: 1 });
   net.step(0, { type: 'r-heartbeat', term: net.state(0).term + 1, from: 1, commit: 0, round: 0 }, net.refs[1]);
   const back = net.sentOf('client-redirect').filter((p) => p.to.name === 'client');
-  assert.equal(back.map((p) => [p.msg.leader?.name, p.msg.reason]), [['raft-1', 'leadership moved']]);
+  assert.equal(
+    back.map((p) => [p.msg.leader?.name, p.msg.reason]),
+    [['raft-1', 'leadership moved']],
+  );
   assert.is(net.sentOf('client-routes-clear').filter((p) => p.to.name === 'replica-0').length, 1, 'its replica stops answering clients');
   assert.is(net.state(0).client.routes.size, 0);
 });
 
-test('configure tunes a running node\'s bounds (and refuses timing, naming it); wiring changes keep their size', () => {
+test("configure tunes a running node's bounds (and refuses timing, naming it); wiring changes keep their size", () => {
   const net = new RaftNet(3);
   net.elect(0);
   net.clearSent();
@@ -640,7 +726,10 @@ test('configure tunes a running node\'s bounds (and refuses timing, naming it); 
   net.ask(0, { type: 'configure', nodes: [net.refs[0]!] });
   net.run();
   const answers = net.sentOf('configured').map((p) => [p.msg.ok, p.msg.error ?? '']);
-  assert.equal(answers.map((a) => a[0]), [true, false, false]);
+  assert.equal(
+    answers.map((a) => a[0]),
+    [true, false, false],
+  );
   assert.match(String(answers[1]![1]), 'heartbeatMs cannot change while the cluster runs');
   assert.match(String(answers[2]![1]), 'configure gave 1 nodes to a cluster of 3');
   assert.equal([net.state(0).opts.window, net.state(0).opts.maxBatchCommands, net.state(0).opts.heartbeatMs], [3, 1, 50]);
@@ -648,7 +737,13 @@ test('configure tunes a running node\'s bounds (and refuses timing, naming it); 
   for (let k = 0; k < 5; k++) net.tell(0, request(1, `c${k}`));
   net.run({ drop: (p) => p.msg.type === 'r-append-resp' });
   assert.is(net.state(0).log.lastIndex - net.state(0).commitIndex, 3, 'no more than the window uncommitted');
-  assert.ok(net.state(0).log.entries.slice(li).every((x) => commandsIn(x.value).length === 1), 'one request per entry');
+  assert.ok(
+    net
+      .state(0)
+      .log.entries.slice(li)
+      .every((x) => commandsIn(x.value).length === 1),
+    'one request per entry',
+  );
 });
 
 test('RaftLog: terms, the up-to-date rule and findConflictByTerm', () => {

@@ -5,11 +5,30 @@
  * same function starts them in an actor system (workers or embedded) and in the simulator.
  */
 import {
-  InvalidOptionError, sameRef, type ActorRef, type CodecSet, type StorageKind, type SupervisionOptions, type Supervisor, type SupervisorSpec,
+  InvalidOptionError,
+  sameRef,
+  type ActorRef,
+  type CodecSet,
+  type StorageKind,
+  type SupervisionOptions,
+  type Supervisor,
+  type SupervisorSpec,
 } from '@synod/actors';
 import {
-  Leader, MAX_ACCEPTORS, MultiAcceptor, Replica, checkClusterOptions, type LeaderArgs, type LeaderMsg, type LeaderOptions, type MChanges,
-  type MDivergence, type MultiAcceptorMsg, type ReplicaArgs, type ReplicaMsg, type ReplicaOptions,
+  Leader,
+  MAX_ACCEPTORS,
+  MultiAcceptor,
+  Replica,
+  checkClusterOptions,
+  type LeaderArgs,
+  type LeaderMsg,
+  type LeaderOptions,
+  type MChanges,
+  type MDivergence,
+  type MultiAcceptorMsg,
+  type ReplicaArgs,
+  type ReplicaMsg,
+  type ReplicaOptions,
 } from '@synod/paxos';
 import type { StateMachine } from '@synod/smr';
 import { epaxosProtocol } from './epaxos-protocol.js';
@@ -76,7 +95,10 @@ export interface Cluster {
  * number of nodes, each role's options (see `checkClusterOptions` of @synod/paxos), and the
  * protocol's own. Throws `InvalidOptionError` naming the option and the rule.
  */
-export function checkCluster(o: Pick<ClusterOptions, 'replicas' | 'leader' | 'replica' | 'protocol' | 'protocolOptions'>): { leader: LeaderOptions; replica: ReplicaOptions } {
+export function checkCluster(o: Pick<ClusterOptions, 'replicas' | 'leader' | 'replica' | 'protocol' | 'protocolOptions'>): {
+  leader: LeaderOptions;
+  replica: ReplicaOptions;
+} {
   const protocol = protocolByName(o.protocol);
   if (!(Number.isInteger(o.replicas) && o.replicas >= 1 && o.replicas <= MAX_ACCEPTORS)) {
     throw new InvalidOptionError(`replicas must be an integer in 1..${MAX_ACCEPTORS}, got ${String(o.replicas)}`);
@@ -86,37 +108,54 @@ export function checkCluster(o: Pick<ClusterOptions, 'replicas' | 'leader' | 're
   return checked;
 }
 
-
 /** The Multi-Paxos cluster: on every node an acceptor, a replica and a leader candidate. */
 export const multiPaxosProtocol: ProtocolDefinition = {
   name: 'multipaxos',
   async start(o) {
     const n = o.nodes;
     // The acceptors honour the lease the leaders count on: one value for both.
-    const { leader: { leaseMs } } = checkClusterOptions({ nodes: n, leader: o.leader, replica: o.replica });
+    const {
+      leader: { leaseMs },
+    } = checkClusterOptions({ nodes: n, leader: o.leader, replica: o.replica });
     // The acceptors' log lives in the store: a `shared` buffer is small, memory and files are not,
     // and a larger log means fewer snapshots of a large state (see maxAcceptorBytes).
     const leaderOptions: Partial<LeaderOptions> = { maxAcceptorBytes: o.storage === 'shared' ? 16 << 20 : 256 << 20, ...o.leader };
     const acceptors: ActorRef<MultiAcceptorMsg>[] = [];
     for (let i = 0; i < n; i++) {
-      acceptors.push(await o.supervisor.startChild({
-        actor: MultiAcceptor, name: `${o.name}-acceptor-${i}`, worker: o.nodeKey(i), storage: o.storage,
-        args: { index: i, leaseMs, ...(o.forgetful ? { forgetful: true } : {}) },
-      }) as ActorRef<MultiAcceptorMsg>);
+      acceptors.push(
+        (await o.supervisor.startChild({
+          actor: MultiAcceptor,
+          name: `${o.name}-acceptor-${i}`,
+          worker: o.nodeKey(i),
+          storage: o.storage,
+          args: { index: i, leaseMs, ...(o.forgetful ? { forgetful: true } : {}) },
+        })) as ActorRef<MultiAcceptorMsg>,
+      );
     }
     const replicas: ActorRef<ReplicaMsg>[] = [];
     for (let i = 0; i < n; i++) {
-      replicas.push(await o.supervisor.startChild({
-        actor: Replica, name: `${o.name}-replica-${i}`, worker: o.nodeKey(i), storage: o.storage, preload: o.preload,
-        args: o.replicaArgs(i, [], []),
-      }) as ActorRef<ReplicaMsg>);
+      replicas.push(
+        (await o.supervisor.startChild({
+          actor: Replica,
+          name: `${o.name}-replica-${i}`,
+          worker: o.nodeKey(i),
+          storage: o.storage,
+          preload: o.preload,
+          args: o.replicaArgs(i, [], []),
+        })) as ActorRef<ReplicaMsg>,
+      );
     }
     const leaders: ActorRef<LeaderMsg>[] = [];
     for (let i = 0; i < n; i++) {
-      leaders.push(await o.supervisor.startChild({
-        actor: Leader, name: `${o.name}-leader-${i}`, worker: o.nodeKey(i), storage: o.storage,
-        args: { index: i, acceptors, replicas, leaders: [], options: leaderOptions } satisfies LeaderArgs,
-      }) as ActorRef<LeaderMsg>);
+      leaders.push(
+        (await o.supervisor.startChild({
+          actor: Leader,
+          name: `${o.name}-leader-${i}`,
+          worker: o.nodeKey(i),
+          storage: o.storage,
+          args: { index: i, acceptors, replicas, leaders: [], options: leaderOptions } satisfies LeaderArgs,
+        })) as ActorRef<LeaderMsg>,
+      );
     }
     // Refs that did not exist at spawn: given now, and kept for restarts.
     leaders.forEach((ref, i) => {
@@ -128,7 +167,11 @@ export const multiPaxosProtocol: ProtocolDefinition = {
 };
 
 /** The protocols a cluster can run, by name. */
-const protocols = new Map<string, ProtocolDefinition>([['multipaxos', multiPaxosProtocol], ['epaxos', epaxosProtocol], ['raft', raftProtocol]]);
+const protocols = new Map<string, ProtocolDefinition>([
+  ['multipaxos', multiPaxosProtocol],
+  ['epaxos', epaxosProtocol],
+  ['raft', raftProtocol],
+]);
 
 /** Makes a protocol available to `startCluster` (and `ReplicatedStateMachine.start({ protocol })`). */
 export function registerProtocol(p: ProtocolDefinition): void {
@@ -175,8 +218,19 @@ export async function startCluster(host: ClusterHost, o: ClusterOptions): Promis
       return protocol.replicaArgs ? protocol.replicaArgs(base, { nodes: n, protocolOptions: o.protocolOptions }) : base;
     };
     const nodes = await protocol.start({
-      name: o.name, nodes: n, machine: o.machine, storage: o.storage, supervisor, send: (to, m) => host.send(to, m), nodeKey: key, preload,
-      leader: o.leader, replica: o.replica, protocolOptions: o.protocolOptions, replicaArgs, forgetful: o.forgetfulAcceptors === true,
+      name: o.name,
+      nodes: n,
+      machine: o.machine,
+      storage: o.storage,
+      supervisor,
+      send: (to, m) => host.send(to, m),
+      nodeKey: key,
+      preload,
+      leader: o.leader,
+      replica: o.replica,
+      protocolOptions: o.protocolOptions,
+      replicaArgs,
+      forgetful: o.forgetfulAcceptors === true,
     });
     const { leaders, replicas } = nodes;
     wiring = { replicas, leaders };
@@ -190,8 +244,14 @@ export async function startCluster(host: ClusterHost, o: ClusterOptions): Promis
       return ref;
     };
     return {
-      supervisor, protocol: protocol.name, acceptors: (nodes.roles.acceptors ?? []) as ActorRef<MultiAcceptorMsg>[], roles: nodes.roles, leaders, replicas,
-      leaderless: protocol.leaderless === true, workerKey: key,
+      supervisor,
+      protocol: protocol.name,
+      acceptors: (nodes.roles.acceptors ?? []) as ActorRef<MultiAcceptorMsg>[],
+      roles: nodes.roles,
+      leaders,
+      replicas,
+      leaderless: protocol.leaderless === true,
+      workerKey: key,
       subscribe(i, to) {
         const ref = replicaAt(i, 'subscribe');
         if (!subscribers[i]!.some((r) => sameRef(r, to))) subscribers[i] = [...subscribers[i]!, to];

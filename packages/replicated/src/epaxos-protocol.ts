@@ -38,14 +38,22 @@ export const epaxosProtocol: ProtocolDefinition = {
   leaderless: true,
   replicaArgs: (base, o) => ({ ...base, n: o.nodes, epaxos: o.protocolOptions as EPaxosArgs['epaxos'] }) as EPaxosArgs,
   // Checked before any replica starts (and again in each replica's init).
-  check(o) { epaxosOptions(o.protocolOptions, 'cluster: epaxos options (protocolOptions)'); },
+  check(o) {
+    epaxosOptions(o.protocolOptions, 'cluster: epaxos options (protocolOptions)');
+  },
   async start(o) {
     const replicas: ActorRef<ReplicaMsg>[] = [];
     for (let i = 0; i < o.nodes; i++) {
-      replicas.push(await o.supervisor.startChild({
-        actor: EPaxosReplica, name: `${o.name}-replica-${i}`, worker: o.nodeKey(i), storage: o.storage, preload: o.preload,
-        args: o.replicaArgs(i, [], []) as EPaxosArgs,
-      }) as unknown as ActorRef<ReplicaMsg>);
+      replicas.push(
+        (await o.supervisor.startChild({
+          actor: EPaxosReplica,
+          name: `${o.name}-replica-${i}`,
+          worker: o.nodeKey(i),
+          storage: o.storage,
+          preload: o.preload,
+          args: o.replicaArgs(i, [], []) as EPaxosArgs,
+        })) as unknown as ActorRef<ReplicaMsg>,
+      );
     }
     // Every replica is where clients send commands and reads.
     return { leaders: replicas, replicas, roles: {} };

@@ -6,21 +6,51 @@
  * @module @synod/replicated
  */
 export {
-  ReplicatedStateMachine, Session, type ReplicatedOptions, type ReadOptions, type ExecuteOptions, type ReplicatedEvents, type AppliedChange,
+  ReplicatedStateMachine,
+  Session,
+  type ReplicatedOptions,
+  type ReadOptions,
+  type ExecuteOptions,
+  type ReplicatedEvents,
+  type AppliedChange,
   type Divergence,
 } from './replicated-state-machine.js';
 export { ReplicatedMap, type MapChange, type MapEvents, type ReplicatedMapOptions } from './replicated-map.js';
 export { mapMachine, mapLimits, decodeMapCommand, type MapCommand, type MapQuery, type MapState } from './map-machine.js';
 export {
-  startCluster, checkCluster, registerProtocol, protocolNames, protocolByName, multiPaxosProtocol, type Cluster, type ClusterHost, type ClusterOptions,
+  startCluster,
+  checkCluster,
+  registerProtocol,
+  protocolNames,
+  protocolByName,
+  multiPaxosProtocol,
+  type Cluster,
+  type ClusterHost,
+  type ClusterOptions,
 } from './cluster.js';
 export { epaxosProtocol } from './epaxos-protocol.js';
 export { raftProtocol, raftOptionsOf } from './raft-protocol.js';
 export type { ProtocolDefinition, ProtocolNodes, ProtocolStart } from './protocol.js';
 export {
-  ClientClosedError, ClusterHaltedError, CommandFailedError, InvalidCommandError, NoLeaderError, OperationAbortedError, OutcomeUnknownError, OverloadedError,
-  QuotaExceededError, ReadFailedError, ReplicationError, type ReplicationErrorCode,
+  ClientClosedError,
+  ClusterHaltedError,
+  CommandFailedError,
+  InvalidCommandError,
+  NoLeaderError,
+  OperationAbortedError,
+  OutcomeUnknownError,
+  OverloadedError,
+  QuotaExceededError,
+  ReadFailedError,
+  ReplicationError,
+  type ReplicationErrorCode,
 } from './errors.js';
 export {
-  defineStateMachine, type StateMachine, type StateMachineOptions, type Applied, type ReadConsistency, type MachineCore, type MachineClient,
+  defineStateMachine,
+  type StateMachine,
+  type StateMachineOptions,
+  type Applied,
+  type ReadConsistency,
+  type MachineCore,
+  type MachineClient,
 } from '@synod/smr';

@@ -24,11 +24,7 @@ export type MapCommand =
   | { op: 'delete'; key: string }
   | { op: 'cas'; key: string; expected: unknown; value: unknown };
 
-export type MapQuery =
-  | { op: 'get'; key: string }
-  | { op: 'has'; key: string }
-  | { op: 'size' }
-  | { op: 'entries'; prefix?: string; limit?: number };
+export type MapQuery = { op: 'get'; key: string } | { op: 'has'; key: string } | { op: 'size' } | { op: 'entries'; prefix?: string; limit?: number };
 
 /** Bounds a map command must respect, checked where it enters. */
 export const mapLimits = {
@@ -36,8 +32,17 @@ export const mapLimits = {
   maxKeyLength: 1024,
 };
 
-const enum Op { Set = 1, Delete = 2, Cas = 3 }
-const enum Q { Get = 1, Has = 2, Size = 3, Entries = 4 }
+const enum Op {
+  Set = 1,
+  Delete = 2,
+  Cas = 3,
+}
+const enum Q {
+  Get = 1,
+  Has = 2,
+  Size = 3,
+  Entries = 4,
+}
 /** Bytes counted per entry besides its key and value (for `maxStateBytes`). */
 const ENTRY_OVERHEAD = 48;
 
@@ -126,9 +131,15 @@ const core: MachineCore<MapState> = {
   query(s, query) {
     const r = reader.reset(query);
     switch (r.u8()) {
-      case Q.Get: return s.entries.get(r.string()) ?? EMPTY;
-      case Q.Has: return s.entries.has(r.string()) ? TRUE : FALSE;
-      case Q.Size: { const w = new WireWriter(8); w.uvar(s.entries.size); return w.buf.slice(0, w.pos); }
+      case Q.Get:
+        return s.entries.get(r.string()) ?? EMPTY;
+      case Q.Has:
+        return s.entries.has(r.string()) ? TRUE : FALSE;
+      case Q.Size: {
+        const w = new WireWriter(8);
+        w.uvar(s.entries.size);
+        return w.buf.slice(0, w.pos);
+      }
       case Q.Entries: {
         const flags = r.u8();
         const prefix = flags & 1 ? r.string() : undefined;
@@ -139,7 +150,10 @@ const core: MachineCore<MapState> = {
         const w = new WireWriter(256);
         const n = Math.min(keys.length, limit);
         w.uvar(n);
-        for (let i = 0; i < n; i++) { w.string(keys[i]!); w.bytes(s.entries.get(keys[i]!)!); }
+        for (let i = 0; i < n; i++) {
+          w.string(keys[i]!);
+          w.bytes(s.entries.get(keys[i]!)!);
+        }
         return w.buf.slice(0, w.pos);
       }
     }
@@ -185,7 +199,11 @@ const core: MachineCore<MapState> = {
   },
   size: (s) => s.bytes,
   frees: (command) => command[0] === Op.Delete,
-  keys: (command) => { const r = reader.reset(command); r.u8(); return [r.string()]; },
+  keys: (command) => {
+    const r = reader.reset(command);
+    r.u8();
+    return [r.string()];
+  },
   digest: (s) => s.digest >>> 0,
 };
 
@@ -239,8 +257,10 @@ export const mapMachine = registerMachine<MapState, MapCommand, boolean, MapQuer
       if (typeof c !== 'object' || c === null) throw new TypeError('a map command must be an object');
       checkKey(c.key);
       switch (c.op) {
-        case 'set': return command(Op.Set, c.key, maxBytes, (w) => w.value(valueOf(c.value, 'a value')));
-        case 'delete': return command(Op.Delete, c.key, maxBytes);
+        case 'set':
+          return command(Op.Set, c.key, maxBytes, (w) => w.value(valueOf(c.value, 'a value')));
+        case 'delete':
+          return command(Op.Delete, c.key, maxBytes);
         case 'cas': {
           if (c.expected === undefined) throw new TypeError('compareAndSet: expected must not be undefined (use null for "absent")');
           valueOf(c.value, 'a value');
@@ -263,9 +283,19 @@ export const mapMachine = registerMachine<MapState, MapCommand, boolean, MapQuer
       if (typeof q !== 'object' || q === null) throw new TypeError('a map query must be an object');
       const w = new WireWriter(64);
       switch (q.op) {
-        case 'get': checkKey(q.key); w.u8(Q.Get); w.string(q.key); break;
-        case 'has': checkKey(q.key); w.u8(Q.Has); w.string(q.key); break;
-        case 'size': w.u8(Q.Size); break;
+        case 'get':
+          checkKey(q.key);
+          w.u8(Q.Get);
+          w.string(q.key);
+          break;
+        case 'has':
+          checkKey(q.key);
+          w.u8(Q.Has);
+          w.string(q.key);
+          break;
+        case 'size':
+          w.u8(Q.Size);
+          break;
         case 'entries':
           if (q.prefix !== undefined && typeof q.prefix !== 'string') throw new TypeError('entries: prefix must be a string');
           if (q.limit !== undefined && !(Number.isInteger(q.limit) && q.limit > 0)) throw new TypeError('entries: limit must be a positive integer');
@@ -274,7 +304,8 @@ export const mapMachine = registerMachine<MapState, MapCommand, boolean, MapQuer
           if (q.prefix !== undefined) w.string(q.prefix);
           if (q.limit !== undefined) w.uvar(q.limit);
           break;
-        default: throw new TypeError(`unknown map query ${JSON.stringify((q as { op?: unknown }).op)} (get, has, size, entries)`);
+        default:
+          throw new TypeError(`unknown map query ${JSON.stringify((q as { op?: unknown }).op)} (get, has, size, entries)`);
       }
       if (w.pos > maxBytes) throw new TypeError(`the query is ${w.pos} bytes, over maxQueryBytes (${maxBytes})`);
       return w.buf.slice(0, w.pos);
@@ -298,9 +329,12 @@ function raw(w: CanonicalWriter, bytes: Uint8Array): void {
 /** Decodes a map query's answer (its shape depends on the query). */
 export function decodeMapAnswer(q: MapQuery, bytes: Uint8Array): unknown {
   switch (q.op) {
-    case 'get': return bytes.length === 0 ? undefined : decode(bytes);
-    case 'has': return bytes[0] === 1;
-    case 'size': return new ByteReader().reset(bytes).uvar();
+    case 'get':
+      return bytes.length === 0 ? undefined : decode(bytes);
+    case 'has':
+      return bytes[0] === 1;
+    case 'size':
+      return new ByteReader().reset(bytes).uvar();
     case 'entries': {
       const r = new ByteReader().reset(bytes);
       const n = r.uvar();

@@ -19,9 +19,18 @@ import type { ProtocolDefinition } from './protocol.js';
 
 /** Leader options that Raft reads, and the Raft option each one sets. */
 const FROM_LEADER: readonly [keyof LeaderOptions, keyof RaftOptions][] = [
-  ['window', 'window'], ['maxBatchCommands', 'maxBatchCommands'], ['maxBatchBytes', 'maxBatchBytes'], ['maxInflightBytes', 'maxUncommittedBytes'],
-  ['maxPendingCommands', 'maxPendingCommands'], ['maxApplyLag', 'maxApplyLag'], ['maxPendingReads', 'maxPendingReads'], ['heartbeatMs', 'heartbeatMs'],
-  ['electionTimeoutMs', 'electionTimeoutMs'], ['maxClockDrift', 'maxClockDrift'], ['tickMs', 'tickMs'], ['replicaTimeoutMs', 'replicaTimeoutMs'],
+  ['window', 'window'],
+  ['maxBatchCommands', 'maxBatchCommands'],
+  ['maxBatchBytes', 'maxBatchBytes'],
+  ['maxInflightBytes', 'maxUncommittedBytes'],
+  ['maxPendingCommands', 'maxPendingCommands'],
+  ['maxApplyLag', 'maxApplyLag'],
+  ['maxPendingReads', 'maxPendingReads'],
+  ['heartbeatMs', 'heartbeatMs'],
+  ['electionTimeoutMs', 'electionTimeoutMs'],
+  ['maxClockDrift', 'maxClockDrift'],
+  ['tickMs', 'tickMs'],
+  ['replicaTimeoutMs', 'replicaTimeoutMs'],
   ['preferredLeader', 'preferredLeader'],
 ];
 
@@ -34,7 +43,9 @@ export function raftOptionsOf(leader: Partial<LeaderOptions> | undefined, protoc
   for (const [from, to] of FROM_LEADER) if (leader?.[from] !== undefined) out[to] = leader[from];
   if (protocolOptions !== undefined) {
     if (typeof protocolOptions !== 'object' || protocolOptions === null || Array.isArray(protocolOptions)) {
-      throw new InvalidOptionError(`${where}: protocolOptions must be an object of Raft options, got ${protocolOptions === null ? 'null' : Array.isArray(protocolOptions) ? 'an array' : typeof protocolOptions}`);
+      throw new InvalidOptionError(
+        `${where}: protocolOptions must be an object of Raft options, got ${protocolOptions === null ? 'null' : Array.isArray(protocolOptions) ? 'an array' : typeof protocolOptions}`,
+      );
     }
     Object.assign(out, protocolOptions);
   }
@@ -57,19 +68,36 @@ export const raftProtocol: ProtocolDefinition = {
     const options = raftOptionsOf(o.leader, o.protocolOptions);
     const replicas: ActorRef<ReplicaMsg>[] = [];
     for (let i = 0; i < n; i++) {
-      replicas.push(await o.supervisor.startChild({
-        actor: Replica, name: `${o.name}-replica-${i}`, worker: o.nodeKey(i), storage: o.storage, preload: o.preload,
-        args: o.replicaArgs(i, [], []),
-      }) as ActorRef<ReplicaMsg>);
+      replicas.push(
+        (await o.supervisor.startChild({
+          actor: Replica,
+          name: `${o.name}-replica-${i}`,
+          worker: o.nodeKey(i),
+          storage: o.storage,
+          preload: o.preload,
+          args: o.replicaArgs(i, [], []),
+        })) as ActorRef<ReplicaMsg>,
+      );
     }
     const argsOf = (i: number, nodes: ActorRef<RaftMsg>[]): RaftNodeArgs => ({
-      index: i, size: n, nodes, replicas, options, ...(o.forgetful ? { forgetful: true } : {}),
+      index: i,
+      size: n,
+      nodes,
+      replicas,
+      options,
+      ...(o.forgetful ? { forgetful: true } : {}),
     });
     const nodes: ActorRef<RaftMsg>[] = [];
     for (let i = 0; i < n; i++) {
-      nodes.push(await o.supervisor.startChild({
-        actor: RaftNode, name: `${o.name}-raft-${i}`, worker: o.nodeKey(i), storage: o.storage, args: argsOf(i, []),
-      }) as ActorRef<RaftMsg>);
+      nodes.push(
+        (await o.supervisor.startChild({
+          actor: RaftNode,
+          name: `${o.name}-raft-${i}`,
+          worker: o.nodeKey(i),
+          storage: o.storage,
+          args: argsOf(i, []),
+        })) as ActorRef<RaftMsg>,
+      );
     }
     // Refs that did not exist at spawn: given now, and kept for restarts.
     nodes.forEach((ref, i) => {

@@ -5,14 +5,10 @@
 import { EventEmitter } from 'eventemitter3';
 import type { ActorSystem } from '@synod/actors';
 import { mapMachine, type MapCommand, type MapQuery, type MapState } from './map-machine.js';
-import {
-  ReplicatedStateMachine, type ExecuteOptions, type ReadOptions, type ReplicatedOptions, type Session,
-} from './replicated-state-machine.js';
+import { ReplicatedStateMachine, type ExecuteOptions, type ReadOptions, type ReplicatedOptions, type Session } from './replicated-state-machine.js';
 
 /** A change, as every replica applies it (in log order). */
-export type MapChange =
-  | { type: 'set'; key: string; value: unknown; slot: number }
-  | { type: 'delete'; key: string; slot: number };
+export type MapChange = { type: 'set'; key: string; value: unknown; slot: number } | { type: 'delete'; key: string; slot: number };
 
 export interface MapEvents {
   change: (change: MapChange) => void;
@@ -37,7 +33,10 @@ export class ReplicatedMap<V = unknown> {
   readonly events = new EventEmitter<MapEvents>();
   private watching = false;
 
-  private constructor(readonly rsm: ReplicatedStateMachine<MapState, MapCommand, boolean, MapQuery, unknown>, private readonly session: Session) {}
+  private constructor(
+    readonly rsm: ReplicatedStateMachine<MapState, MapCommand, boolean, MapQuery, unknown>,
+    private readonly session: Session,
+  ) {}
 
   static async start<V = unknown>(options: ReplicatedMapOptions = {}): Promise<ReplicatedMap<V>> {
     const rsm = await ReplicatedStateMachine.start({ ...options, name: options.name ?? 'map', machine: mapMachine });
@@ -50,38 +49,42 @@ export class ReplicatedMap<V = unknown> {
     return m;
   }
 
-  get system(): ActorSystem { return this.rsm.system; }
+  get system(): ActorSystem {
+    return this.rsm.system;
+  }
 
   /** This map's client session (command numbering, read-your-writes point, last index). */
-  get clientSession(): Session { return this.session; }
+  get clientSession(): Session {
+    return this.session;
+  }
 
   /** The value of `key`, or undefined. */
   async get(key: string, options?: ReadOptions): Promise<V | undefined> {
-    return await this.session.query({ op: 'get', key }, options) as V | undefined;
+    return (await this.session.query({ op: 'get', key }, options)) as V | undefined;
   }
 
   async has(key: string, options?: ReadOptions): Promise<boolean> {
-    return await this.session.query({ op: 'has', key }, options) as boolean;
+    return (await this.session.query({ op: 'has', key }, options)) as boolean;
   }
 
   async size(options?: ReadOptions): Promise<number> {
-    return await this.session.query({ op: 'size' }, options) as number;
+    return (await this.session.query({ op: 'size' }, options)) as number;
   }
 
   /** Entries sorted by key (optionally those whose key starts with `prefix`, at most `limit`). */
   async entries(options: ReadOptions & { prefix?: string; limit?: number } = {}): Promise<[string, V][]> {
     const { prefix, limit, ...read } = options;
-    return await this.session.query({ op: 'entries', prefix, limit }, read) as [string, V][];
+    return (await this.session.query({ op: 'entries', prefix, limit }, read)) as [string, V][];
   }
 
   /** Sets `key`; resolves with whether it existed before. */
   async set(key: string, value: V, options?: ExecuteOptions): Promise<boolean> {
-    return await this.session.execute({ op: 'set', key, value }, options) as boolean;
+    return (await this.session.execute({ op: 'set', key, value }, options)) as boolean;
   }
 
   /** Deletes `key`; resolves with whether it existed. */
   async delete(key: string, options?: ExecuteOptions): Promise<boolean> {
-    return await this.session.execute({ op: 'delete', key }, options) as boolean;
+    return (await this.session.execute({ op: 'delete', key }, options)) as boolean;
   }
 
   /**
@@ -89,7 +92,7 @@ export class ReplicatedMap<V = unknown> {
    * Resolves with whether it did.
    */
   async compareAndSet(key: string, expected: V | null, value: V, options?: ExecuteOptions): Promise<boolean> {
-    return await this.session.execute({ op: 'cas', key, expected, value }, options) as boolean;
+    return (await this.session.execute({ op: 'cas', key, expected, value }, options)) as boolean;
   }
 
   /** Starts `change` events (as applied by one replica, in log order, each once, across its restarts). */

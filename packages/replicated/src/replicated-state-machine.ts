@@ -8,16 +8,43 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
 import { CanonicalError } from '@synod/canonical';
 import {
-  ActorSystem, InvalidOptionError, storageKinds, type ActorRef, type StorageKind, type StorageOptions, type SupervisionOptions,
+  ActorSystem,
+  InvalidOptionError,
+  storageKinds,
+  type ActorRef,
+  type StorageKind,
+  type StorageOptions,
+  type SupervisionOptions,
   type SystemOptions,
 } from '@synod/actors';
 import {
-  multiPaxosCodecs, synodCodecs, type LeaderOptions, type MChanges, type MDivergence, type MSubscriptionRefused, type ReplicaOptions,
+  multiPaxosCodecs,
+  synodCodecs,
+  type LeaderOptions,
+  type MChanges,
+  type MDivergence,
+  type MSubscriptionRefused,
+  type ReplicaOptions,
 } from '@synod/paxos';
 import {
-  ClientClosedError, ClientCore, ClusterHaltedError, CommandFailedError, InvalidCommandError, NoLeaderError, OperationAbortedError, OutcomeUnknownError,
-  OverloadedError, QuotaExceededError, ReadFailedError, clientCodecs, readConsistencies, type ClientOptions, type ClientReply,
-  type Completion, type ReadConsistency, type StateMachine,
+  ClientClosedError,
+  ClientCore,
+  ClusterHaltedError,
+  CommandFailedError,
+  InvalidCommandError,
+  NoLeaderError,
+  OperationAbortedError,
+  OutcomeUnknownError,
+  OverloadedError,
+  QuotaExceededError,
+  ReadFailedError,
+  clientCodecs,
+  readConsistencies,
+  type ClientOptions,
+  type ClientReply,
+  type Completion,
+  type ReadConsistency,
+  type StateMachine,
 } from '@synod/smr';
 import { checkCluster, protocolByName, protocolCodecs, startCluster, type Cluster } from './cluster.js';
 
@@ -153,19 +180,28 @@ export class Session {
   lastOpIndex = 0;
 
   /** @internal */
-  constructor(private readonly rsm: ReplicatedStateMachine<any, any, any, any, any>, readonly no: number) {}
+  constructor(
+    private readonly rsm: ReplicatedStateMachine<any, any, any, any, any>,
+    readonly no: number,
+  ) {}
 
   /** This session's id: its client's id and its number (how the replicas know it). */
-  get id(): string { return `${this.rsm.client.clientId}/${this.no}`; }
+  get id(): string {
+    return `${this.rsm.client.clientId}/${this.no}`;
+  }
 
   /** The highest log index this session has seen (its writes' and reads'). */
-  get lastIndex(): number { return this.rsm.client.lastIndex(this.no); }
+  get lastIndex(): number {
+    return this.rsm.client.lastIndex(this.no);
+  }
 
   /**
    * A causal token: what this session has seen. Another session (of any client of this cluster)
    * that reads with `{ after: token }` sees at least that.
    */
-  token(): string { return `synod:${this.lastIndex}`; }
+  token(): string {
+    return `synod:${this.lastIndex}`;
+  }
 
   /** Applies a command in this session. */
   execute(command: unknown, options: ExecuteOptions = {}): Promise<unknown> {
@@ -220,8 +256,16 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
     if (options.maxInflightPerSession !== undefined) clientOptions.maxInflightPerSession = options.maxInflightPerSession;
     if (options.maxQueued !== undefined) clientOptions.maxQueued = options.maxQueued;
     const clientId = randomBytes(12).toString('base64url');
-    this.inbox = system.listener<ClientReply | MChanges | MDivergence | MSubscriptionRefused>(`${cluster.supervisor.name}-client-${clientId.slice(0, 8)}`, (m) => this.onMessage(m));
-    this.client = new ClientCore(clientId, { leaders: cluster.leaders, replicas: cluster.replicas, leaderless: cluster.leaderless }, this.inbox as ActorRef<ClientReply>, clientOptions);
+    this.inbox = system.listener<ClientReply | MChanges | MDivergence | MSubscriptionRefused>(
+      `${cluster.supervisor.name}-client-${clientId.slice(0, 8)}`,
+      (m) => this.onMessage(m),
+    );
+    this.client = new ClientCore(
+      clientId,
+      { leaders: cluster.leaders, replicas: cluster.replicas, leaderless: cluster.leaderless },
+      this.inbox as ActorRef<ClientReply>,
+      clientOptions,
+    );
     this.session = new Session(this, this.client.openSession());
     const attempt = this.client.options.attemptTimeoutMs;
     this.ticker = setInterval(() => this.tick(), Math.max(5, Math.min(50, Math.floor(attempt / 4))));
@@ -237,14 +281,22 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
     }
     const replicas = options.replicas ?? 3;
     // Leader and replica options are checked here, before any thread or actor starts.
-    const { replica } = checkCluster({ replicas, leader: options.leader, replica: options.replica, protocol: options.protocol, protocolOptions: options.protocolOptions });
+    const { replica } = checkCluster({
+      replicas,
+      leader: options.leader,
+      replica: options.replica,
+      protocol: options.protocol,
+      protocolOptions: options.protocolOptions,
+    });
     for (const k of ['operationTimeoutMs', 'attemptTimeoutMs', 'maxCommandBytes', 'maxQueryBytes', 'maxInflightPerSession', 'maxQueued'] as const) {
       const v = options[k];
       if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new InvalidOptionError(`${k} must be a positive integer, got ${String(v)}`);
     }
     if ((options.maxInflightPerSession ?? 1024) > replica.sessionWindow) {
-      throw new InvalidOptionError(`maxInflightPerSession (${options.maxInflightPerSession ?? 1024}) must not exceed replica.sessionWindow (${replica.sessionWindow}): ` +
-        'the replicas keep the results of at most that many commands a session has outstanding');
+      throw new InvalidOptionError(
+        `maxInflightPerSession (${options.maxInflightPerSession ?? 1024}) must not exceed replica.sessionWindow (${replica.sessionWindow}): ` +
+          'the replicas keep the results of at most that many commands a session has outstanding',
+      );
     }
     if (options.storage !== undefined && !storageKinds.includes(options.storage)) {
       throw new InvalidOptionError(`storage must be one of ${storageKinds.join(', ')}, got ${String(options.storage)}`);
@@ -254,17 +306,29 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
     const codecs = [clientCodecs, multiPaxosCodecs, ...protocolCodecs(options.protocol)];
     if (options.system) for (const set of codecs) await options.system.registerCodecs(set);
     const storageOptions: StorageOptions = options.dir ? { dir: options.dir } : {};
-    const system = options.system ?? await ActorSystem.start({
-      logLevel: 'warn', ...options.systemOptions, mode: options.mode ?? 'workers', codecs: [synodCodecs, ...codecs],
-      storage: { ...options.systemOptions?.storage, ...storageOptions },
-    });
+    const system =
+      options.system ??
+      (await ActorSystem.start({
+        logLevel: 'warn',
+        ...options.systemOptions,
+        mode: options.mode ?? 'workers',
+        codecs: [synodCodecs, ...codecs],
+        storage: { ...options.systemOptions?.storage, ...storageOptions },
+      }));
     try {
       for (const set of protocol.codecs ?? []) await system.registerCodecs(set);
       const storage = options.storage ?? (system.mode === 'workers' ? 'shared' : 'memory');
       if (storage === 'file' && ownSystem && !options.dir) throw new InvalidOptionError('storage "file" needs `dir`: the directory for the logs');
       const cluster = await startCluster(system, {
-        name: options.name ?? 'rsm', protocol: options.protocol, replicas, machine, storage, leader: options.leader, replica: options.replica,
-        protocolOptions: options.protocolOptions, supervision: options.supervision,
+        name: options.name ?? 'rsm',
+        protocol: options.protocol,
+        replicas,
+        machine,
+        storage,
+        leader: options.leader,
+        replica: options.replica,
+        protocolOptions: options.protocolOptions,
+        supervision: options.supervision,
       });
       return new ReplicatedStateMachine(system, cluster, machine, ownSystem, options);
     } catch (e) {
@@ -301,9 +365,10 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
     try {
       bytes = this.machine.client.encodeCommand(command as C, this.opts.maxCommandBytes);
     } catch (e) {
-      const why = e instanceof CanonicalError && e.problem === 'too-large'
-        ? `the command is over maxCommandBytes (${this.opts.maxCommandBytes} bytes encoded)${e.path ? ` at ${e.path}` : ''}`
-        : (e as Error)?.message ?? String(e);
+      const why =
+        e instanceof CanonicalError && e.problem === 'too-large'
+          ? `the command is over maxCommandBytes (${this.opts.maxCommandBytes} bytes encoded)${e.path ? ` at ${e.path}` : ''}`
+          : ((e as Error)?.message ?? String(e));
       return Promise.reject(new InvalidCommandError(`invalid command for "${this.machine.name}": ${why}; nothing was applied`, { cause: e }));
     }
     const signal = options.signal;
@@ -312,11 +377,18 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
     return new Promise((resolve, reject) => {
       let settled = false;
       // Only with a signal: the common call allocates nothing but its promise and this callback.
-      const onAbort = signal === undefined ? undefined : (): void => {
-        if (settled) return;
-        settled = true;
-        reject(new OperationAbortedError('aborted while in flight: it may still take effect, in its session\'s order (read the state to find out)', { cause: signal.reason }));
-      };
+      const onAbort =
+        signal === undefined
+          ? undefined
+          : (): void => {
+              if (settled) return;
+              settled = true;
+              reject(
+                new OperationAbortedError("aborted while in flight: it may still take effect, in its session's order (read the state to find out)", {
+                  cause: signal.reason,
+                }),
+              );
+            };
       if (onAbort) signal!.addEventListener('abort', onAbort, { once: true });
       this.client.execute(session.no, bytes, Date.now() + timeoutMs, (c) => {
         if (settled) return;
@@ -324,8 +396,13 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
         if (onAbort) signal!.removeEventListener('abort', onAbort);
         if (c.kind === 'ok' || c.kind === 'failed' || c.kind === 'quota') session.lastOpIndex = c.index;
         if (c.kind === 'ok') {
-          try { resolve(this.machine.client.decodeResult(c.bytes)); } catch (e) { reject(e); }
-        } else if (this.halted !== null && c.kind === 'unknown') reject(new ClusterHaltedError(`${c.detail}; this command may have been applied before that slot, or not at all`));
+          try {
+            resolve(this.machine.client.decodeResult(c.bytes));
+          } catch (e) {
+            reject(e);
+          }
+        } else if (this.halted !== null && c.kind === 'unknown')
+          reject(new ClusterHaltedError(`${c.detail}; this command may have been applied before that slot, or not at all`));
         else reject(commandError(c, timeoutMs));
       });
       this.scheduleFlush();
@@ -368,7 +445,11 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
         signal?.removeEventListener('abort', onAbort);
         if (c.kind === 'ok') {
           session.lastOpIndex = c.index;
-          try { resolve(this.machine.client.decodeAnswer(c.bytes, query as Q)); } catch (e) { reject(e); }
+          try {
+            resolve(this.machine.client.decodeAnswer(c.bytes, query as Q));
+          } catch (e) {
+            reject(e);
+          }
         } else if (this.halted !== null) reject(new ClusterHaltedError(this.halted));
         else reject(readError(c, consistency, timeoutMs));
       });
@@ -387,7 +468,9 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
   }
 
   private readonly io = {
-    send: (to: ActorRef<any>, m: unknown) => { if (this.system.running) this.system.send(to, m); },
+    send: (to: ActorRef<any>, m: unknown) => {
+      if (this.system.running) this.system.send(to, m);
+    },
     now: () => Date.now(),
   };
 
@@ -402,8 +485,12 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
 
   private onMessage(m: ClientReply | MChanges | MDivergence | MSubscriptionRefused): void {
     switch (m.type) {
-      case 'changes': this.emitChanges(m); return;
-      case 'subscription-refused': this.events.emit('subscription-refused', m.reason); return;
+      case 'changes':
+        this.emitChanges(m);
+        return;
+      case 'subscription-refused':
+        this.events.emit('subscription-refused', m.reason);
+        return;
       case 'divergence':
         if (m.halted) {
           if (this.halted === null) {
@@ -479,23 +566,36 @@ function parseToken(token: string): number {
 function commandError(c: Exclude<Completion, { kind: 'ok' }>, timeoutMs: number): Error {
   switch (c.kind) {
     case 'failed':
-      return new CommandFailedError(`the command failed in the state machine, identically on every replica (applied at index ${c.index}; what apply changed before it failed is kept): ${c.message}`, c.index);
-    case 'quota': return new QuotaExceededError(c.message);
+      return new CommandFailedError(
+        `the command failed in the state machine, identically on every replica (applied at index ${c.index}; what apply changed before it failed is kept): ${c.message}`,
+        c.index,
+      );
+    case 'quota':
+      return new QuotaExceededError(c.message);
     case 'timeout':
       return c.sent
-        ? new OutcomeUnknownError(`${c.detail} within ${timeoutMs} ms: it may or may not have been applied (it is still sent, in its session's order, until a leader answers; read the state to find out)`)
+        ? new OutcomeUnknownError(
+            `${c.detail} within ${timeoutMs} ms: it may or may not have been applied (it is still sent, in its session's order, until a leader answers; read the state to find out)`,
+          )
         : new NoLeaderError(`${c.detail} within ${timeoutMs} ms, so it was not applied`);
-    case 'unknown': return new OutcomeUnknownError(c.detail);
-    case 'refused': return c.reason === 'closed' ? new ClientClosedError(c.message) : new OverloadedError(c.message);
-    case 'read-failed': return new ReadFailedError(c.message);
+    case 'unknown':
+      return new OutcomeUnknownError(c.detail);
+    case 'refused':
+      return c.reason === 'closed' ? new ClientClosedError(c.message) : new OverloadedError(c.message);
+    case 'read-failed':
+      return new ReadFailedError(c.message);
   }
 }
 
 function readError(c: Exclude<Completion, { kind: 'ok' }>, consistency: ReadConsistency, timeoutMs: number): Error {
   switch (c.kind) {
-    case 'read-failed': return new ReadFailedError(`the query failed in the state machine: ${c.message}`);
-    case 'timeout': return new ReadFailedError(`${consistency} read got no answer within ${timeoutMs} ms (${c.detail})`);
-    case 'refused': return c.reason === 'closed' ? new ClientClosedError(c.message) : new OverloadedError(c.message);
-    default: return new ReadFailedError(`${consistency} read failed`);
+    case 'read-failed':
+      return new ReadFailedError(`the query failed in the state machine: ${c.message}`);
+    case 'timeout':
+      return new ReadFailedError(`${consistency} read got no answer within ${timeoutMs} ms (${c.detail})`);
+    case 'refused':
+      return c.reason === 'closed' ? new ClientClosedError(c.message) : new OverloadedError(c.message);
+    default:
+      return new ReadFailedError(`${consistency} read failed`);
   }
 }

@@ -28,7 +28,9 @@ test(`the replicated map keeps every invariant, linearizable histories and liven
 test(`the control (acceptors that forget) is caught within ${CONTROL_SEEDS} seeds`, async () => {
   const result = await runCampaign({ scenario: forgetfulMapScenario, seeds: CONTROL_SEEDS, workers: 2, stopOnFailure: true });
   assert.ok(result.firstFailure, `no seed of ${CONTROL_SEEDS} caught acceptors that forget their promises: the campaign proves nothing`);
-  console.log(`control caught at seed ${result.firstFailure!.seed} (${result.seedsRun} seeds run):\n${formatFailure(result.firstFailure!).split('\n').slice(0, 4).join('\n')}`);
+  console.log(
+    `control caught at seed ${result.firstFailure!.seed} (${result.seedsRun} seeds run):\n${formatFailure(result.firstFailure!).split('\n').slice(0, 4).join('\n')}`,
+  );
 });
 
 test.run();

@@ -34,36 +34,48 @@ test('the map on EPaxos: set, get at every consistency, compareAndSet, delete, c
     assert.is(await map.get('a'), undefined);
     const eventual = await map.get('a', { consistency: 'eventual' });
     assert.ok(eventual === undefined || eventual === '2');
-  } finally { await map.shutdown(); }
+  } finally {
+    await map.shutdown();
+  }
 });
 
 test('sessions spread over the replicas, and each replica leads what it receives', async () => {
   const map = await start();
   try {
     const sessions = Array.from({ length: 6 }, () => map.withSession());
-    await Promise.all(sessions.map(async (m, i) => { for (let k = 0; k < 5; k++) await m.set(`k${i}`, `${k}`); }));
+    await Promise.all(
+      sessions.map(async (m, i) => {
+        for (let k = 0; k < 5; k++) await m.set(`k${i}`, `${k}`);
+      }),
+    );
     const led = (await stats(map)).map((s) => s.led);
     assert.ok(led.filter((n) => n > 0).length >= 2, `instances led by several replicas (${led.join(', ')})`);
-  } finally { await map.shutdown(); }
+  } finally {
+    await map.shutdown();
+  }
 });
 
 test('linearizable reads and writes of concurrent sessions form a linearizable history', async () => {
   const map = await start();
   try {
     const rec = new HistoryRecorder<ReplicatedMapInput, unknown>();
-    await Promise.all(Array.from({ length: 4 }, async (_, p) => {
-      const m = map.withSession();
-      for (let i = 0; i < 40; i++) {
-        const key = `k${i % 2}`;
-        const value = `${p}.${i}`;
-        if (i % 3 === 0) await rec.record(p, { f: 'set', key, value }, () => m.set(key, value));
-        else if (i % 3 === 1) await rec.record(p, { f: 'get', key }, () => m.get(key));
-        else await rec.record(p, { f: 'compareAndSet', key, expected: `${p}.${i - 2}`, value }, () => m.compareAndSet(key, `${p}.${i - 2}`, value));
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 4 }, async (_, p) => {
+        const m = map.withSession();
+        for (let i = 0; i < 40; i++) {
+          const key = `k${i % 2}`;
+          const value = `${p}.${i}`;
+          if (i % 3 === 0) await rec.record(p, { f: 'set', key, value }, () => m.set(key, value));
+          else if (i % 3 === 1) await rec.record(p, { f: 'get', key }, () => m.get(key));
+          else await rec.record(p, { f: 'compareAndSet', key, expected: `${p}.${i - 2}`, value }, () => m.compareAndSet(key, `${p}.${i - 2}`, value));
+        }
+      }),
+    );
     const result = check(rec.history(), replicatedMapModel);
     assert.is(result.verdict, 'linearizable', result.explanation ? formatExplanation(result.explanation) : '');
-  } finally { await map.shutdown(); }
+  } finally {
+    await map.shutdown();
+  }
 });
 
 test('session reads without a log index: read your writes and monotonic reads, at whichever replica answers', async () => {
@@ -93,7 +105,9 @@ test('session reads without a log index: read your writes and monotonic reads, a
       }),
     ]);
     assert.equal(problems, []);
-  } finally { await map.shutdown(); }
+  } finally {
+    await map.shutdown();
+  }
 });
 
 test('watchers hear every change', async () => {
@@ -106,7 +120,9 @@ test('watchers hear every change', async () => {
     await map.delete('x');
     for (let i = 0; i < 50 && changes.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(changes.map((c) => `${c.type}:${c.key}`).sort(), ['delete:x', 'set:x', 'set:y']);
-  } finally { await map.shutdown(); }
+  } finally {
+    await map.shutdown();
+  }
 });
 
 test('the state quota is decided at barriers: past it writes fail with QuotaExceededError, deletes go on', async () => {
@@ -114,16 +130,26 @@ test('the state quota is decided at barriers: past it writes fail with QuotaExce
   try {
     let refused: unknown = null;
     for (let i = 0; i < 40 && refused === null; i++) {
-      try { await map.set(`k${i}`, 'x'.repeat(40)); } catch (e) { refused = e; }
+      try {
+        await map.set(`k${i}`, 'x'.repeat(40));
+      } catch (e) {
+        refused = e;
+      }
     }
     assert.instance(refused, QuotaExceededError);
     assert.match((refused as Error).message, /over maxStateBytes \(400\)/);
     await map.delete('k0');
-  } finally { await map.shutdown(); }
+  } finally {
+    await map.shutdown();
+  }
 });
 
 async function refused(p: Promise<unknown>): Promise<Error> {
-  try { await p; } catch (e) { return e as Error; }
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
   throw new Error('it started');
 }
 
@@ -134,7 +160,10 @@ test('bad protocol names and protocol options are refused before anything starts
   const b = await refused(start({ protocolOptions: { windw: 3 } }));
   assert.instance(b, InvalidOptionError);
   assert.match(b.message, /unknown option "windw"/);
-  assert.match((await refused(start({ protocolOptions: { askAfterMs: 500, recoveryTimeoutMs: 100 } }))).message, /askAfterMs \(500\) must be shorter than recoveryTimeoutMs \(100\)/);
+  assert.match(
+    (await refused(start({ protocolOptions: { askAfterMs: 500, recoveryTimeoutMs: 100 } }))).message,
+    /askAfterMs \(500\) must be shorter than recoveryTimeoutMs \(100\)/,
+  );
 });
 
 test.run();

@@ -11,7 +11,9 @@ import { Counter } from './fixtures/counter.ts';
 test('bad leader or replica options: InvalidOptionError naming the option and the rule, and no actor started', async () => {
   const system = await ActorSystem.start({ mode: 'embedded', logLevel: 'error' });
   let started = 0;
-  system.events.on('actor:started', () => { started++; });
+  system.events.on('actor:started', () => {
+    started++;
+  });
   try {
     for (const [options, parts] of [
       [{ leader: { leaseMs: 800 } }, ['leaseMs (800) must be shorter than electionTimeoutMs (500)']],

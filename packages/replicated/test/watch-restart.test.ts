@@ -27,7 +27,9 @@ test('watchers survive a killed worker of the watched replica; no change is deli
 
     const replica0 = map.rsm.cluster.replicas[0]!;
     let restarted = false;
-    map.system.events.on('actor:restarted', (e) => { if (sameRef(e.ref, replica0)) restarted = true; });
+    map.system.events.on('actor:restarted', (e) => {
+      if (sameRef(e.ref, replica0)) restarted = true;
+    });
     await map.system.killWorker(replica0.node);
     await until('replica 0 to restart', () => restarted);
 
@@ -36,8 +38,19 @@ test('watchers survive a killed worker of the watched replica; no change is deli
     await until('the changes after the restart', () => changes.length >= 4);
     // Give a late duplicate (the restarted replica applies the log again) time to show up.
     await new Promise((r) => setTimeout(r, 300));
-    assert.equal(changes.map((c) => [c.type, c.key]), [['set', 'before'], ['set', 'before'], ['set', 'after'], ['delete', 'before']]);
-    assert.ok(changes.every((c, i) => i === 0 || c.slot > changes[i - 1]!.slot), 'in log order, each slot once');
+    assert.equal(
+      changes.map((c) => [c.type, c.key]),
+      [
+        ['set', 'before'],
+        ['set', 'before'],
+        ['set', 'after'],
+        ['delete', 'before'],
+      ],
+    );
+    assert.ok(
+      changes.every((c, i) => i === 0 || c.slot > changes[i - 1]!.slot),
+      'in log order, each slot once',
+    );
   } finally {
     await map.shutdown();
   }

@@ -7,9 +7,7 @@
 import type { ActorRef } from '@synod/actors';
 import type { ResultSink } from './executor.js';
 import type { Outcome } from './outcome.js';
-import {
-  ReadResultsWriter, ReadStatus, ResultsWriter, forEachEntry, type ClientReply, type MClientReads,
-} from './protocol.js';
+import { ReadResultsWriter, ReadStatus, ResultsWriter, forEachEntry, type ClientReply, type MClientReads } from './protocol.js';
 
 export interface AnswerOptions {
   /** Client addresses kept (the least recently told is forgotten beyond). Default 100 000. */
@@ -25,7 +23,11 @@ export const defaultAnswerOptions: AnswerOptions = { maxRoutes: 100_000, maxWait
 type Send = (to: ActorRef<any>, m: ClientReply) => void;
 type Query = (bytes: Uint8Array) => [ok: boolean, bytes: Uint8Array];
 
-interface WaitingRead { m: MClientReads; to: ActorRef<ClientReply>; deadline: number }
+interface WaitingRead {
+  m: MClientReads;
+  to: ActorRef<ClientReply>;
+  deadline: number;
+}
 
 export class ClientAnswers implements ResultSink {
   private readonly routes = new Map<string, ActorRef<ClientReply>>();
@@ -50,7 +52,9 @@ export class ClientAnswers implements ResultSink {
     this.routes.clear();
   }
 
-  get routeCount(): number { return this.routes.size; }
+  get routeCount(): number {
+    return this.routes.size;
+  }
 
   /** ResultSink: keeps an outcome for its client, if this replica answers that client. */
   result(client: string, sessionNo: number, seq: number, outcome: Outcome, bytes: Uint8Array, _command: Uint8Array, _applied: boolean, index: number): void {
@@ -98,13 +102,22 @@ export class ClientAnswers implements ResultSink {
     const keep: WaitingRead[] = [];
     for (const r of this.waiting) {
       if (appliedUpTo >= r.m.afterIndex) this.answer(r.m, r.to, appliedUpTo, query, send);
-      else if (now >= r.deadline) this.unavailable(r.m, r.to, appliedUpTo, `this replica did not reach index ${r.m.afterIndex} within ${this.options.readTimeoutMs} ms (readTimeoutMs); it is at ${appliedUpTo}`, send);
+      else if (now >= r.deadline)
+        this.unavailable(
+          r.m,
+          r.to,
+          appliedUpTo,
+          `this replica did not reach index ${r.m.afterIndex} within ${this.options.readTimeoutMs} ms (readTimeoutMs); it is at ${appliedUpTo}`,
+          send,
+        );
       else keep.push(r);
     }
     this.waiting = keep;
   }
 
-  get waitingReads(): number { return this.waiting.length; }
+  get waitingReads(): number {
+    return this.waiting.length;
+  }
 
   private answer(m: MClientReads, to: ActorRef<ClientReply>, index: number, query: Query, send: Send): void {
     const w = this.readWriter;

@@ -31,7 +31,9 @@ export class ByteReader {
     return this;
   }
 
-  get done(): boolean { return this.pos >= this.end; }
+  get done(): boolean {
+    return this.pos >= this.end;
+  }
 
   private corrupt(what: string): never {
     throw new RangeError(`corrupt ${what} at byte ${this.pos} of ${this.end}`);
@@ -89,7 +91,10 @@ export class ByteReader {
       let ascii = true;
       for (let i = start; i < start + n; i++) {
         const b = buf[i]!;
-        if (b > 0x7f) { ascii = false; break; }
+        if (b > 0x7f) {
+          ascii = false;
+          break;
+        }
         h = Math.imul(h ^ b, 0x01000193);
       }
       if (ascii) {
@@ -97,7 +102,11 @@ export class ByteReader {
         const cached = cache[slot];
         if (cached !== undefined && cached.length === n) {
           let same = true;
-          for (let i = 0; i < n; i++) if (cached.charCodeAt(i) !== buf[start + i]) { same = false; break; }
+          for (let i = 0; i < n; i++)
+            if (cached.charCodeAt(i) !== buf[start + i]) {
+              same = false;
+              break;
+            }
           if (same) return cached;
         }
         let s = '';

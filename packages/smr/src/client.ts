@@ -21,8 +21,16 @@ import { ByteReader } from './byte-reader.js';
 import { RequestWriter } from './log-format.js';
 import { Outcome } from './outcome.js';
 import {
-  ReadStatus, ReadsWriter, forEachEntry, type ClientReply, type MClientReadResults, type MClientReads, type MClientRedirect,
-  type MClientRequest, type MClientResults, type ReadConsistency,
+  ReadStatus,
+  ReadsWriter,
+  forEachEntry,
+  type ClientReply,
+  type MClientReadResults,
+  type MClientReads,
+  type MClientRedirect,
+  type MClientRequest,
+  type MClientResults,
+  type ReadConsistency,
 } from './protocol.js';
 
 /** Bounds and timing of a client. */
@@ -122,8 +130,12 @@ class ClientSession {
   /** Not before this time (a busy or leaderless answer). */
   resendAt = 0;
   constructor(public no: number) {}
-  get outstanding(): number { return this.inflight.length - this.head; }
-  get waiting(): number { return this.queued.length - this.queuedHead; }
+  get outstanding(): number {
+    return this.inflight.length - this.head;
+  }
+  get waiting(): number {
+    return this.queued.length - this.queuedHead;
+  }
 }
 
 interface Read {
@@ -160,7 +172,12 @@ export class ClientCore {
   /** Redirects followed at once since the last results (bounded: see onRedirect). */
   private redirectStreak = 0;
 
-  constructor(readonly clientId: string, private cluster: ClusterAddress, readonly self: ActorRef<ClientReply>, options: Partial<ClientOptions> = {}) {
+  constructor(
+    readonly clientId: string,
+    private cluster: ClusterAddress,
+    readonly self: ActorRef<ClientReply>,
+    options: Partial<ClientOptions> = {},
+  ) {
     this.options = { ...defaultClientOptions, ...options };
     if (cluster.leaders.length === 0 || cluster.replicas.length === 0) throw new RangeError('a client needs at least one leader and one replica address');
     if (cluster.leaderless) this.leaderGuess = hashString(clientId) % cluster.leaders.length;
@@ -191,7 +208,9 @@ export class ClientCore {
   }
 
   /** The node guessed to lead now. */
-  get leaderIndex(): number { return this.leaderGuess % this.cluster.leaders.length; }
+  get leaderIndex(): number {
+    return this.leaderGuess % this.cluster.leaders.length;
+  }
 
   /** Where the cluster is (after a reconfiguration). */
   setCluster(cluster: ClusterAddress): void {
@@ -215,7 +234,10 @@ export class ClientCore {
 
   /** Adds a command (its bytes as the machine's client encoded them); `done` is called once. */
   execute(sessionNo: number, bytes: Uint8Array, deadline: number, done: Done): void {
-    if (this.closed) { done({ kind: 'refused', reason: 'closed', message: 'the client is closed' }); return; }
+    if (this.closed) {
+      done({ kind: 'refused', reason: 'closed', message: 'the client is closed' });
+      return;
+    }
     const s = this.sessionOf(sessionNo);
     if (s.waiting === 0 && this.hasRoom(s)) {
       this.admit(s, bytes, done, deadline);
@@ -240,7 +262,10 @@ export class ClientCore {
 
   /** Adds a read; `afterIndex` raises the session's own point (a causal token). */
   read(sessionNo: number, query: Uint8Array, consistency: ReadConsistency, afterIndex: number, deadline: number, done: Done): void {
-    if (this.closed) { done({ kind: 'refused', reason: 'closed', message: 'the client is closed' }); return; }
+    if (this.closed) {
+      done({ kind: 'refused', reason: 'closed', message: 'the client is closed' });
+      return;
+    }
     if (this.reads.size >= this.options.maxReads) {
       done({ kind: 'refused', reason: 'overloaded', message: `${this.reads.size} reads outstanding (maxReads)` });
       return;
@@ -331,13 +356,22 @@ export class ClientCore {
     const groups = new Map<ActorRef<any>, Map<ReadConsistency, { after: number; reads: Read[] }>>();
     const later: Read[] = [];
     for (const r of this.unsentReads) {
-      if (r.sentAt > now) { later.push(r); continue; }
+      if (r.sentAt > now) {
+        later.push(r);
+        continue;
+      }
       const toLeader = r.consistency === 'linearizable' || r.consistency === 'lease';
       const target = toLeader ? this.targetOf(r.session) : this.cluster.replicas[(this.nextReplica + r.attempts) % this.cluster.replicas.length]!;
       let byTarget = groups.get(target);
-      if (!byTarget) { byTarget = new Map(); groups.set(target, byTarget); }
+      if (!byTarget) {
+        byTarget = new Map();
+        groups.set(target, byTarget);
+      }
       let g = byTarget.get(r.consistency);
-      if (!g) { g = { after: 0, reads: [] }; byTarget.set(r.consistency, g); }
+      if (!g) {
+        g = { after: 0, reads: [] };
+        byTarget.set(r.consistency, g);
+      }
       const after = r.consistency === 'eventual' ? r.afterIndex : Math.max(r.afterIndex, r.session.lastIndex);
       if (after > g.after) g.after = after;
       g.reads.push(r);
@@ -360,9 +394,15 @@ export class ClientCore {
   /** Handles a reply; returns whether `flush` has work now (commands admitted or to resend). */
   receive(m: ClientReply, now: number): boolean {
     switch (m.type) {
-      case 'client-results': this.onResults(m, now); break;
-      case 'client-read-results': this.onReadResults(m, now); break;
-      case 'client-redirect': this.onRedirect(m, now); break;
+      case 'client-results':
+        this.onResults(m, now);
+        break;
+      case 'client-read-results':
+        this.onReadResults(m, now);
+        break;
+      case 'client-redirect':
+        this.onRedirect(m, now);
+        break;
     }
     return this.wantsFlush;
   }
@@ -384,15 +424,27 @@ export class ClientCore {
       if (op.answered) continue;
       if (index > s.lastIndex && outcome !== Outcome.Gap && outcome !== Outcome.UnknownSession) s.lastIndex = index;
       switch (outcome) {
-        case Outcome.Ok: this.answer(s, op, { kind: 'ok', bytes, index }); break;
-        case Outcome.Failed: this.answer(s, op, { kind: 'failed', message: text(bytes), index }); break;
-        case Outcome.QuotaExceeded: this.answer(s, op, { kind: 'quota', message: text(bytes), index }); break;
-        case Outcome.Forgotten:
-          this.answer(s, op, { kind: 'unknown', detail: `command ${seq} of session ${this.clientId}/${sessionNo} was applied, and its result is no longer kept (the replicas keep sessionWindow results per session)` });
+        case Outcome.Ok:
+          this.answer(s, op, { kind: 'ok', bytes, index });
           break;
-        case Outcome.Gap: this.resend(s, now, 0); break;
+        case Outcome.Failed:
+          this.answer(s, op, { kind: 'failed', message: text(bytes), index });
+          break;
+        case Outcome.QuotaExceeded:
+          this.answer(s, op, { kind: 'quota', message: text(bytes), index });
+          break;
+        case Outcome.Forgotten:
+          this.answer(s, op, {
+            kind: 'unknown',
+            detail: `command ${seq} of session ${this.clientId}/${sessionNo} was applied, and its result is no longer kept (the replicas keep sessionWindow results per session)`,
+          });
+          break;
+        case Outcome.Gap:
+          this.resend(s, now, 0);
+          break;
         case Outcome.UnknownSession:
-          if (s.ack === 0) this.resend(s, now, 0); // its first command is missing: send again from there
+          if (s.ack === 0)
+            this.resend(s, now, 0); // its first command is missing: send again from there
           else this.expire(s, now);
           break;
       }
@@ -429,7 +481,12 @@ export class ClientCore {
     const detail = `the replicas forgot session ${this.clientId}/${s.no} (more than maxSessions sessions were used since); it may have taken effect`;
     for (let i = s.head; i < s.inflight.length; i++) {
       const op = s.inflight[i]!;
-      if (!op.answered) { const done = op.done; op.done = null; op.answered = true; done?.({ kind: 'unknown', detail }); }
+      if (!op.answered) {
+        const done = op.done;
+        op.done = null;
+        op.answered = true;
+        done?.({ kind: 'unknown', detail });
+      }
     }
     s.inflight.length = 0;
     s.head = 0;
@@ -455,7 +512,10 @@ export class ClientCore {
         // Its caller stopped waiting before it was sent: it is not sent at all.
         if (q.done !== NOOP) this.admit(s, q.bytes, q.done, q.deadline);
       }
-      if (s.queuedHead === s.queued.length) { s.queued.length = 0; s.queuedHead = 0; }
+      if (s.queuedHead === s.queued.length) {
+        s.queued.length = 0;
+        s.queuedHead = 0;
+      }
     }
   }
 
@@ -481,7 +541,10 @@ export class ClientCore {
     if (m.reads) {
       for (const r of this.reads.values()) {
         const toLeader = r.consistency === 'linearizable' || r.consistency === 'lease';
-        if (toLeader && r.sentAt >= 0 && r.sentAt <= now) { r.sentAt = now + delay; this.unsentReads.push(r); }
+        if (toLeader && r.sentAt >= 0 && r.sentAt <= now) {
+          r.sentAt = now + delay;
+          this.unsentReads.push(r);
+        }
       }
       return;
     }
@@ -530,9 +593,11 @@ export class ClientCore {
         if (op.done !== null && now >= op.deadline) {
           const done = op.done;
           op.done = null;
-          done(op.sentAt >= 0
-            ? { kind: 'timeout', sent: true, detail: `command ${op.seq} of session ${this.clientId}/${s.no} got no answer` }
-            : { kind: 'timeout', sent: false, detail: `command ${op.seq} of session ${this.clientId}/${s.no} could not be sent (no leader took it)` });
+          done(
+            op.sentAt >= 0
+              ? { kind: 'timeout', sent: true, detail: `command ${op.seq} of session ${this.clientId}/${s.no} got no answer` }
+              : { kind: 'timeout', sent: false, detail: `command ${op.seq} of session ${this.clientId}/${s.no} could not be sent (no leader took it)` },
+          );
         }
       }
       const first = s.inflight[s.head];
@@ -575,7 +640,12 @@ export class ClientCore {
     for (const s of this.sessions.values()) {
       for (let i = s.head; i < s.inflight.length; i++) {
         const op = s.inflight[i]!;
-        if (!op.answered) { const done = op.done; op.done = null; op.answered = true; done?.({ kind: 'unknown', detail }); }
+        if (!op.answered) {
+          const done = op.done;
+          op.done = null;
+          op.answered = true;
+          done?.({ kind: 'unknown', detail });
+        }
       }
       s.inflight.length = 0;
       s.head = 0;
@@ -583,7 +653,11 @@ export class ClientCore {
       s.sentUpTo = s.nextSeq;
       for (let i = s.queuedHead; i < s.queued.length; i++) {
         const q = s.queued[i]!;
-        if (q.done !== NOOP) { const done = q.done; q.done = NOOP; done({ kind: 'unknown', detail }); }
+        if (q.done !== NOOP) {
+          const done = q.done;
+          q.done = NOOP;
+          done({ kind: 'unknown', detail });
+        }
       }
       s.queued.length = 0;
       s.queuedHead = 0;
@@ -602,11 +676,19 @@ export class ClientCore {
     for (const s of this.sessions.values()) {
       for (let i = s.head; i < s.inflight.length; i++) {
         const op = s.inflight[i]!;
-        if (!op.answered && op.done) { const done = op.done; op.done = null; done({ kind: 'timeout', sent: op.sentAt >= 0, detail }); }
+        if (!op.answered && op.done) {
+          const done = op.done;
+          op.done = null;
+          done({ kind: 'timeout', sent: op.sentAt >= 0, detail });
+        }
       }
       for (let i = s.queuedHead; i < s.queued.length; i++) {
         const q = s.queued[i]!;
-        if (q.done !== NOOP) { const done = q.done; q.done = NOOP; done({ kind: 'refused', reason: 'closed', message: detail }); }
+        if (q.done !== NOOP) {
+          const done = q.done;
+          q.done = NOOP;
+          done({ kind: 'refused', reason: 'closed', message: detail });
+        }
       }
     }
     for (const r of this.reads.values()) r.done({ kind: 'refused', reason: 'closed', message: detail });

@@ -5,12 +5,24 @@
 import { SynodError } from '@synod/actors';
 
 export type ReplicationErrorCode =
-  | 'outcome-unknown' | 'no-leader' | 'invalid-command' | 'command-failed' | 'read-failed' | 'quota-exceeded' | 'overloaded' | 'aborted'
-  | 'closed' | 'halted';
+  | 'outcome-unknown'
+  | 'no-leader'
+  | 'invalid-command'
+  | 'command-failed'
+  | 'read-failed'
+  | 'quota-exceeded'
+  | 'overloaded'
+  | 'aborted'
+  | 'closed'
+  | 'halted';
 
 export class ReplicationError extends SynodError {
   override name = 'ReplicationError';
-  constructor(override readonly code: ReplicationErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    override readonly code: ReplicationErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }
@@ -23,19 +35,25 @@ export class ReplicationError extends SynodError {
  */
 export class OutcomeUnknownError extends ReplicationError {
   override name = 'OutcomeUnknownError';
-  constructor(message: string) { super('outcome-unknown', message); }
+  constructor(message: string) {
+    super('outcome-unknown', message);
+  }
 }
 
 /** No leader took the operation in time; it certainly did not take effect. */
 export class NoLeaderError extends ReplicationError {
   override name = 'NoLeaderError';
-  constructor(message: string) { super('no-leader', message); }
+  constructor(message: string) {
+    super('no-leader', message);
+  }
 }
 
 /** The command was refused where it entered (not plain data, too big, refused by the machine): nothing changed. */
 export class InvalidCommandError extends ReplicationError {
   override name = 'InvalidCommandError';
-  constructor(message: string, options?: { cause?: unknown }) { super('invalid-command', message, options); }
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('invalid-command', message, options);
+  }
 }
 
 /**
@@ -44,37 +62,52 @@ export class InvalidCommandError extends ReplicationError {
  */
 export class CommandFailedError extends ReplicationError {
   override name = 'CommandFailedError';
-  constructor(message: string, readonly index: number) { super('command-failed', message); }
+  constructor(
+    message: string,
+    readonly index: number,
+  ) {
+    super('command-failed', message);
+  }
 }
 
 /** A read could not be served (no leader, replica behind past its timeout, bad query). */
 export class ReadFailedError extends ReplicationError {
   override name = 'ReadFailedError';
-  constructor(message: string, options?: { cause?: unknown }) { super('read-failed', message, options); }
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('read-failed', message, options);
+  }
 }
 
 /** The state is over its quota (`maxStateBytes`): the command was not applied. Reads and deletes go on. */
 export class QuotaExceededError extends ReplicationError {
   override name = 'QuotaExceededError';
-  constructor(message: string) { super('quota-exceeded', message); }
+  constructor(message: string) {
+    super('quota-exceeded', message);
+  }
 }
 
 /** Too many operations wait at this client already (`maxQueued`, `maxReads`): nothing was sent; retry later. */
 export class OverloadedError extends ReplicationError {
   override name = 'OverloadedError';
-  constructor(message: string) { super('overloaded', message); }
+  constructor(message: string) {
+    super('overloaded', message);
+  }
 }
 
 /** The caller's AbortSignal fired: a command not yet sent was not applied; one already sent may be (see the message). */
 export class OperationAbortedError extends ReplicationError {
   override name = 'OperationAbortedError';
-  constructor(message: string, options?: { cause?: unknown }) { super('aborted', message, options); }
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('aborted', message, options);
+  }
 }
 
 /** The client was closed (the replicated state machine shut down) before the operation finished. */
 export class ClientClosedError extends ReplicationError {
   override name = 'ClientClosedError';
-  constructor(message: string) { super('closed', message); }
+  constructor(message: string) {
+    super('closed', message);
+  }
 }
 
 /**
@@ -84,5 +117,7 @@ export class ClientClosedError extends ReplicationError {
  */
 export class ClusterHaltedError extends ReplicationError {
   override name = 'ClusterHaltedError';
-  constructor(message: string) { super('halted', message); }
+  constructor(message: string) {
+    super('halted', message);
+  }
 }

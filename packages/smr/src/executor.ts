@@ -72,7 +72,10 @@ export class Executor<S = unknown> {
   readonly sessions: SessionTable;
   private readonly reader = new SlotReader();
 
-  constructor(readonly machine: MachineCore<S>, readonly options: ExecutorOptions = defaultExecutorOptions) {
+  constructor(
+    readonly machine: MachineCore<S>,
+    readonly options: ExecutorOptions = defaultExecutorOptions,
+  ) {
     this.state = machine.initial();
     this.sessions = new SessionTable(options.maxSessions, options.sessionWindow, options.evictFirstCreated === true);
   }
@@ -111,9 +114,17 @@ export class Executor<S = unknown> {
               bytes = kept.result;
               break;
             }
-            case Verdict.Gap: outcome = Outcome.Gap; bytes = NO_RESULT; break;
-            case Verdict.UnknownSession: outcome = Outcome.UnknownSession; bytes = NO_RESULT; break;
-            default: outcome = Outcome.Forgotten; bytes = NO_RESULT;
+            case Verdict.Gap:
+              outcome = Outcome.Gap;
+              bytes = NO_RESULT;
+              break;
+            case Verdict.UnknownSession:
+              outcome = Outcome.UnknownSession;
+              bytes = NO_RESULT;
+              break;
+            default:
+              outcome = Outcome.Forgotten;
+              bytes = NO_RESULT;
           }
           // Every replica applies the same commands (consensus sees to that): what can differ is
           // what came of them, so the digest covers the outcomes (and, at checkpoints, the state).
@@ -132,10 +143,18 @@ export class Executor<S = unknown> {
     if (this.options.quotaCheck === 'external') {
       // The same text on every replica: the size each one sees right now may differ.
       if (this.overQuota && !this.frees(command)) {
-        return [Outcome.QuotaExceeded, encoder.encode(`the state is over maxStateBytes (${this.options.maxStateBytes}); nothing was changed (deletes still work)`)];
+        return [
+          Outcome.QuotaExceeded,
+          encoder.encode(`the state is over maxStateBytes (${this.options.maxStateBytes}); nothing was changed (deletes still work)`),
+        ];
       }
     } else if (this.stateBytes + command.length > this.options.maxStateBytes && !this.frees(command)) {
-      return [Outcome.QuotaExceeded, encoder.encode(`the state holds ${this.stateBytes} bytes; with this command it would pass maxStateBytes (${this.options.maxStateBytes}); nothing was changed (deletes still work)`)];
+      return [
+        Outcome.QuotaExceeded,
+        encoder.encode(
+          `the state holds ${this.stateBytes} bytes; with this command it would pass maxStateBytes (${this.options.maxStateBytes}); nothing was changed (deletes still work)`,
+        ),
+      ];
     }
     try {
       const out = m.apply(this.state, command);

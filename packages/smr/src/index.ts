@@ -7,8 +7,17 @@
  * @module @synod/smr
  */
 export {
-  bytesSink, bytesSource, isStateMachine, registerMachine, stateMachineByKey, type AppliedBytes, type MachineClient, type MachineCore,
-  type SnapshotSink, type SnapshotSource, type StateMachine,
+  bytesSink,
+  bytesSource,
+  isStateMachine,
+  registerMachine,
+  stateMachineByKey,
+  type AppliedBytes,
+  type MachineClient,
+  type MachineCore,
+  type SnapshotSink,
+  type SnapshotSource,
+  type StateMachine,
 } from './machine.js';
 export { defineStateMachine, ResultNotPlainDataError, type Applied, type StateMachineOptions } from './state-machine.js';
 export { REQUEST_FORMAT, SLOT_FORMAT, RequestWriter, SlotBuilder, SlotReader, slotOf } from './log-format.js';
@@ -16,16 +25,44 @@ export { Outcome, describeThrown } from './outcome.js';
 export { Session, SessionTable, Verdict } from './sessions.js';
 export { Executor, defaultExecutorOptions, snapshotIndex, SNAPSHOT_FORMAT, type ExecutorOptions, type ResultSink } from './executor.js';
 export {
-  clientCodecs, forEachEntry, readConsistencies, ReadResultsWriter, ReadsWriter, ReadStatus, ResultsWriter, type ClientReply,
-  type MClientReadResults, type MClientReads, type MClientRedirect, type MClientRequest, type MClientResults, type MClientRoute,
+  clientCodecs,
+  forEachEntry,
+  readConsistencies,
+  ReadResultsWriter,
+  ReadsWriter,
+  ReadStatus,
+  ResultsWriter,
+  type ClientReply,
+  type MClientReadResults,
+  type MClientReads,
+  type MClientRedirect,
+  type MClientRequest,
+  type MClientResults,
+  type MClientRoute,
   type ReadConsistency,
 } from './protocol.js';
 export { ClientAnswers, defaultAnswerOptions, type AnswerOptions } from './answers.js';
 export {
-  ClientCore, defaultClientOptions, type ClientIO, type ClientOptions, type ClusterAddress, type Completion, type Done,
+  ClientCore,
+  defaultClientOptions,
+  type ClientIO,
+  type ClientOptions,
+  type ClusterAddress,
+  type Completion,
+  type Done,
 } from './client.js';
 export {
-  ClientClosedError, ClusterHaltedError, CommandFailedError, InvalidCommandError, NoLeaderError, OperationAbortedError, OutcomeUnknownError, OverloadedError,
-  QuotaExceededError, ReadFailedError, ReplicationError, type ReplicationErrorCode,
+  ClientClosedError,
+  ClusterHaltedError,
+  CommandFailedError,
+  InvalidCommandError,
+  NoLeaderError,
+  OperationAbortedError,
+  OutcomeUnknownError,
+  OverloadedError,
+  QuotaExceededError,
+  ReadFailedError,
+  ReplicationError,
+  type ReplicationErrorCode,
 } from './errors.js';
 export { ByteReader } from './byte-reader.js';

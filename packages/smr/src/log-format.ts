@@ -30,9 +30,13 @@ export class RequestWriter {
   private n = 0;
 
   /** Commands added since the last `finish`. */
-  get count(): number { return this.n; }
+  get count(): number {
+    return this.n;
+  }
   /** Bytes of the commands added so far (the request is a few bytes more). */
-  get bytes(): number { return this.body.pos; }
+  get bytes(): number {
+    return this.body.pos;
+  }
 
   /** Adds a command of session `sessionNo` (whose acknowledged prefix is `ack`). */
   add(sessionNo: number, ack: number, seq: number, command: Uint8Array): void {
@@ -84,9 +88,13 @@ export class SlotBuilder {
   /** Commands in the requests added so far (as their senders counted them). */
   commands = 0;
 
-  get count(): number { return this.requests; }
+  get count(): number {
+    return this.requests;
+  }
   /** Bytes of the slot so far. */
-  get bytes(): number { return this.w.pos; }
+  get bytes(): number {
+    return this.w.pos;
+  }
 
   add(request: Uint8Array, commands: number): void {
     this.w.bytes(request);

@@ -7,7 +7,10 @@
  */
 
 /** What `apply` returns: the next state (the same object if changed in place) and the result's bytes. */
-export interface AppliedBytes<S> { state: S; result: Uint8Array }
+export interface AppliedBytes<S> {
+  state: S;
+  result: Uint8Array;
+}
 
 /**
  * A state's snapshot, read in chunks. Taken at one log index, it must not change when the state
@@ -108,7 +111,9 @@ export function registerMachine<S, C, R, Q, A>(m: Omit<StateMachine<S, C, R, Q, 
 export function stateMachineByKey(key: string): StateMachine {
   const m = registry.get(key);
   if (!m) {
-    throw new Error(`no state machine "${key}" in this thread: export it with defineStateMachine from its module, and list that module in the replica's preload`);
+    throw new Error(
+      `no state machine "${key}" in this thread: export it with defineStateMachine from its module, and list that module in the replica's preload`,
+    );
   }
   return m;
 }
@@ -136,11 +141,17 @@ export function bytesSink<S>(finish: (bytes: Uint8Array) => S): SnapshotSink<S> 
   const chunks: Uint8Array[] = [];
   let total = 0;
   return {
-    add(chunk) { chunks.push(chunk); total += chunk.length; },
+    add(chunk) {
+      chunks.push(chunk);
+      total += chunk.length;
+    },
     finish() {
       const out = new Uint8Array(total);
       let p = 0;
-      for (const c of chunks) { out.set(c, p); p += c.length; }
+      for (const c of chunks) {
+        out.set(c, p);
+        p += c.length;
+      }
       return finish(out);
     },
   };

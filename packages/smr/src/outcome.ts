@@ -28,10 +28,17 @@ export function describeThrown(e: unknown): string {
       return message ? `${name}: ${message}` : name;
     }
     switch (typeof e) {
-      case 'string': return e;
-      case 'number': case 'boolean': case 'bigint': case 'undefined': return `${typeof e} ${String(e)}`;
-      case 'symbol': return 'a symbol';
-      case 'function': return 'a function';
+      case 'string':
+        return e;
+      case 'number':
+      case 'boolean':
+      case 'bigint':
+      case 'undefined':
+        return `${typeof e} ${String(e)}`;
+      case 'symbol':
+        return 'a symbol';
+      case 'function':
+        return 'a function';
       default:
         if (e === null) return 'null';
         return 'an object that is not an Error';

@@ -14,33 +14,64 @@ export type ReadConsistency = 'linearizable' | 'lease' | 'session' | 'eventual';
 export const readConsistencies: readonly ReadConsistency[] = ['linearizable', 'lease', 'session', 'eventual'];
 
 /** A client's commands, as one request of the log (`commands` of them). */
-export interface MClientRequest { type: 'client-request'; from: ActorRef<ClientReply>; client: string; commands: number; bytes: Uint8Array }
+export interface MClientRequest {
+  type: 'client-request';
+  from: ActorRef<ClientReply>;
+  client: string;
+  commands: number;
+  bytes: Uint8Array;
+}
 
 /**
  * A client's reads: `bytes` is `uvar n | (uvar id, uvar length, query)*`. Served once the replica
  * has applied `afterIndex`. The leader hands confirmed linearizable and lease reads to its node's
  * replica as `session` reads at its commit index.
  */
-export interface MClientReads { type: 'client-reads'; from: ActorRef<ClientReply>; client: string; consistency: ReadConsistency; afterIndex: number; bytes: Uint8Array }
+export interface MClientReads {
+  type: 'client-reads';
+  from: ActorRef<ClientReply>;
+  client: string;
+  consistency: ReadConsistency;
+  afterIndex: number;
+  bytes: Uint8Array;
+}
 
 /**
  * Not the leader, or too busy: try `leader` (or anyone, when null), after a pause when `busy`.
  * `reads` tells whether it answers reads or commands: the client sends those again.
  */
-export interface MClientRedirect { type: 'client-redirect'; leader: ActorRef<any> | null; reason: string; busy: boolean; reads: boolean }
+export interface MClientRedirect {
+  type: 'client-redirect';
+  leader: ActorRef<any> | null;
+  reason: string;
+  busy: boolean;
+  reads: boolean;
+}
 
 /**
  * Outcomes of commands of one client, from a replica that has applied up to `index`: `bytes` is
  * `uvar n | (uvar sessionNo, uvar seq, u8 outcome, uvar slotIndex, uvar length, result)*`, where a
  * command's `slotIndex` is its slot + 1 (the log index its session has seen once it is answered).
  */
-export interface MClientResults { type: 'client-results'; index: number; bytes: Uint8Array }
+export interface MClientResults {
+  type: 'client-results';
+  index: number;
+  bytes: Uint8Array;
+}
 
 /** Answers to reads: `uvar n | (uvar id, u8 status, uvar length, answer or error)*` (see ReadStatus). */
-export interface MClientReadResults { type: 'client-read-results'; index: number; bytes: Uint8Array }
+export interface MClientReadResults {
+  type: 'client-read-results';
+  index: number;
+  bytes: Uint8Array;
+}
 
 /** A leader tells its node's replica where a client's outcomes go (null: nowhere any more). Never in the log. */
-export interface MClientRoute { type: 'client-route'; client: string; to: ActorRef<ClientReply> | null }
+export interface MClientRoute {
+  type: 'client-route';
+  client: string;
+  to: ActorRef<ClientReply> | null;
+}
 
 /** What a client receives. */
 export type ClientReply = MClientRedirect | MClientResults | MClientReadResults;
@@ -69,7 +100,9 @@ export class ResultsWriter {
   }
   /** The message bytes (a fresh array), and starts over. */
   finish(): Uint8Array {
-    return prefixCount(this.w, this.count, () => { this.count = 0; });
+    return prefixCount(this.w, this.count, () => {
+      this.count = 0;
+    });
   }
 }
 
@@ -84,7 +117,9 @@ export class ReadResultsWriter {
     this.count++;
   }
   finish(): Uint8Array {
-    return prefixCount(this.w, this.count, () => { this.count = 0; });
+    return prefixCount(this.w, this.count, () => {
+      this.count = 0;
+    });
   }
 }
 
@@ -98,7 +133,9 @@ export class ReadsWriter {
     this.count++;
   }
   finish(): Uint8Array {
-    return prefixCount(this.w, this.count, () => { this.count = 0; });
+    return prefixCount(this.w, this.count, () => {
+      this.count = 0;
+    });
   }
 }
 
@@ -125,15 +162,31 @@ const consistencyCode: Record<ReadConsistency, number> = { linearizable: 0, leas
 
 const request: MessageCodec<MClientRequest> = {
   type: 'client-request',
-  encode: (m, w) => { w.ref(m.from); w.string(m.client); w.uvar(m.commands); w.bytes(m.bytes); },
+  encode: (m, w) => {
+    w.ref(m.from);
+    w.string(m.client);
+    w.uvar(m.commands);
+    w.bytes(m.bytes);
+  },
   decode: (r) => ({ type: 'client-request', from: r.ref(), client: r.string(), commands: r.uvar(), bytes: r.bytesView() }),
 };
 
 const reads: MessageCodec<MClientReads> = {
   type: 'client-reads',
-  encode: (m, w) => { w.ref(m.from); w.string(m.client); w.u8(consistencyCode[m.consistency]); w.uvar(m.afterIndex); w.bytes(m.bytes); },
+  encode: (m, w) => {
+    w.ref(m.from);
+    w.string(m.client);
+    w.u8(consistencyCode[m.consistency]);
+    w.uvar(m.afterIndex);
+    w.bytes(m.bytes);
+  },
   decode: (r) => ({
-    type: 'client-reads', from: r.ref(), client: r.string(), consistency: readConsistencies[r.u8()]!, afterIndex: r.uvar(), bytes: r.bytesView(),
+    type: 'client-reads',
+    from: r.ref(),
+    client: r.string(),
+    consistency: readConsistencies[r.u8()]!,
+    afterIndex: r.uvar(),
+    bytes: r.bytesView(),
   }),
 };
 
@@ -153,13 +206,19 @@ const redirect: MessageCodec<MClientRedirect> = {
 
 const results: MessageCodec<MClientResults> = {
   type: 'client-results',
-  encode: (m, w) => { w.uvar(m.index); w.bytes(m.bytes); },
+  encode: (m, w) => {
+    w.uvar(m.index);
+    w.bytes(m.bytes);
+  },
   decode: (r) => ({ type: 'client-results', index: r.uvar(), bytes: r.bytesView() }),
 };
 
 const readResults: MessageCodec<MClientReadResults> = {
   type: 'client-read-results',
-  encode: (m, w) => { w.uvar(m.index); w.bytes(m.bytes); },
+  encode: (m, w) => {
+    w.uvar(m.index);
+    w.bytes(m.bytes);
+  },
   decode: (r) => ({ type: 'client-read-results', index: r.uvar(), bytes: r.bytesView() }),
 };
 

@@ -25,9 +25,14 @@ export class Session {
   private outcomes: number[] = [];
   private results: Uint8Array[] = [];
   private head = 0;
-  constructor(readonly client: string, readonly no: number) {}
+  constructor(
+    readonly client: string,
+    readonly no: number,
+  ) {}
 
-  get kept(): number { return this.outcomes.length - this.head; }
+  get kept(): number {
+    return this.outcomes.length - this.head;
+  }
 
   /** The kept outcome of an applied command, or undefined when it is no longer kept. */
   find(seq: number): { outcome: Outcome; result: Uint8Array } | undefined {
@@ -88,7 +93,13 @@ export class Session {
 const EMPTY = new Uint8Array(0);
 
 /** What to do with a command. */
-export const enum Verdict { Apply, Duplicate, Gap, UnknownSession, Forgotten }
+export const enum Verdict {
+  Apply,
+  Duplicate,
+  Gap,
+  UnknownSession,
+  Forgotten,
+}
 
 /** Every client session a replica knows. */
 export class SessionTable {
@@ -103,11 +114,19 @@ export class SessionTable {
    * @param firstCreated - forget the session created first instead of the least recently used
    *   (use does not reorder sessions).
    */
-  constructor(readonly maxSessions: number, readonly window: number, readonly firstCreated = false) {}
+  constructor(
+    readonly maxSessions: number,
+    readonly window: number,
+    readonly firstCreated = false,
+  ) {}
 
-  get size(): number { return this.byKey.size; }
+  get size(): number {
+    return this.byKey.size;
+  }
 
-  private static key(client: string, no: number): string { return `${client}/${no}`; }
+  private static key(client: string, no: number): string {
+    return `${client}/${no}`;
+  }
 
   /** A request's sessions and acknowledgements, before its commands. */
   beginRequest(client: string, sessionNos: readonly number[], acks: readonly number[]): void {

@@ -10,7 +10,10 @@ import { bytesSink, bytesSource, registerMachine, type MachineCore, type StateMa
 import { SynodError, registerErrors } from '@synod/actors';
 
 /** What `apply` returns: the next state (the same object if mutated in place) and the command's result. */
-export interface Applied<S, R> { state: S; result: R }
+export interface Applied<S, R> {
+  state: S;
+  result: R;
+}
 
 export interface StateMachineOptions<S, C, R, Q, A> {
   /** The URL of the module that exports this machine: pass `import.meta.url`. */
@@ -86,10 +89,11 @@ export function defineStateMachine<S, C, R, Q, A>(options: StateMachineOptions<S
     },
     query: (state, query) => encode(o.query(state, decode(query) as Q)),
     snapshot: (state) => bytesSource(encode(o.snapshot ? o.snapshot(state) : state, { maxBytes: MAX_SNAPSHOT_BYTES, maxDepth: 1024 })),
-    restore: () => bytesSink((bytes) => {
-      const data = decode(bytes);
-      return o.restore ? o.restore(data) : data as S;
-    }),
+    restore: () =>
+      bytesSink((bytes) => {
+        const data = decode(bytes);
+        return o.restore ? o.restore(data) : (data as S);
+      }),
   };
   // Replicas compare state digests at checkpoints: the hash of the state's canonical encoding,
   // for states small enough to encode that often (larger ones are compared through their
@@ -131,7 +135,10 @@ export function defineStateMachine<S, C, R, Q, A>(options: StateMachineOptions<S
 export class ResultNotPlainDataError extends SynodError {
   override name = 'ResultNotPlainDataError';
   override readonly code: string = 'result-not-plain-data';
-  constructor(readonly state: unknown, cause: CanonicalError) {
+  constructor(
+    readonly state: unknown,
+    cause: CanonicalError,
+  ) {
     super(`apply returned a result that is not plain data (${cause.message}); the state it changed is kept`);
   }
 }

@@ -3,14 +3,24 @@ import * as assert from 'uvu/assert';
 import { decode, encode } from '@synod/canonical';
 import type { ActorRef } from '@synod/actors';
 import {
-  ClientAnswers, ClientCore, Executor, SlotBuilder, defineStateMachine, type ClientReply, type Completion, type MClientReads,
+  ClientAnswers,
+  ClientCore,
+  Executor,
+  SlotBuilder,
+  defineStateMachine,
+  type ClientReply,
+  type Completion,
+  type MClientReads,
   type MClientRequest,
 } from '../src/index.ts';
 
 const Log = defineStateMachine({
   name: 'test-log',
   initial: () => [] as number[],
-  apply: (s, x: number) => { s.push(x); return { state: s, result: s.length }; },
+  apply: (s, x: number) => {
+    s.push(x);
+    return { state: s, result: s.length };
+  },
   query: (s) => s.slice(),
 });
 
@@ -26,7 +36,12 @@ class Cluster {
   readonly sent: { to: ActorRef<any>; m: MClientRequest | MClientReads }[] = [];
   readonly replies: ClientReply[] = [];
   now = 0;
-  io = { send: (to: ActorRef<any>, m: MClientRequest | MClientReads) => { this.sent.push({ to, m }); }, now: () => this.now };
+  io = {
+    send: (to: ActorRef<any>, m: MClientRequest | MClientReads) => {
+      this.sent.push({ to, m });
+    },
+    now: () => this.now,
+  };
 
   /** Applies every request sent so far (or those `pick` keeps), in one slot each. */
   deliver(pick: (i: number, m: MClientRequest) => boolean = () => true): void {
@@ -152,7 +167,10 @@ test('a queued command whose caller timed out is never sent', () => {
   c.flush(k.io);
   k.now = 20;
   c.tick(k.now);
-  assert.equal(got.map((g) => g.kind === 'timeout' && g.sent), [false]);
+  assert.equal(
+    got.map((g) => g.kind === 'timeout' && g.sent),
+    [false],
+  );
   k.deliver();
   k.answer(c);
   c.flush(k.io);
@@ -179,7 +197,10 @@ test('a session the replicas forgot: its outstanding commands are unknown, later
   c.flush(k.io);
   k.deliver();
   k.answer(c);
-  assert.equal(got.map((g) => g.kind), ['ok', 'unknown', 'ok']);
+  assert.equal(
+    got.map((g) => g.kind),
+    ['ok', 'unknown', 'ok'],
+  );
   assert.equal(k.executor.state, [1, 3], 'command 2 never took effect; 3 did, in a new session');
 });
 

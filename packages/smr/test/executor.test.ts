@@ -1,9 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decode, encode } from '@synod/canonical';
-import {
-  ClientAnswers, Executor, Outcome, RequestWriter, defineStateMachine, slotOf, type MachineCore,
-} from '../src/index.ts';
+import { ClientAnswers, Executor, Outcome, RequestWriter, defineStateMachine, slotOf, type MachineCore } from '../src/index.ts';
 
 const Counter = defineStateMachine({
   name: 'test-counter',
@@ -14,7 +12,7 @@ const Counter = defineStateMachine({
       throw c.throw;
     }
     s.n += c.by ?? 0;
-    return { state: s, result: c.fn ? (() => s.n) : s.n };
+    return { state: s, result: c.fn ? () => s.n : s.n };
   },
   query: (s) => s.n,
 });
@@ -35,9 +33,21 @@ function request(client: string, commands: [session: number, seq: number, cmd: u
 test('a command is applied once per session number; a retried one gets its kept result', () => {
   const e = new Executor(Counter.core);
   const out = sink();
-  e.applySlot(slotOf([request('a', [[1, 1, { by: 5 }], [1, 2, { by: 1 }]])]), out);
+  e.applySlot(
+    slotOf([
+      request('a', [
+        [1, 1, { by: 5 }],
+        [1, 2, { by: 1 }],
+      ]),
+    ]),
+    out,
+  );
   e.applySlot(slotOf([request('a', [[1, 2, { by: 1 }]])]), out);
-  assert.equal(out.got, [['a', 1, 1, Outcome.Ok, 5], ['a', 1, 2, Outcome.Ok, 6], ['a', 1, 2, Outcome.Ok, 6]]);
+  assert.equal(out.got, [
+    ['a', 1, 1, Outcome.Ok, 5],
+    ['a', 1, 2, Outcome.Ok, 6],
+    ['a', 1, 2, Outcome.Ok, 6],
+  ]);
   assert.equal(e.state, { n: 6 });
   assert.is(e.appliedUpTo, 2);
 });
@@ -45,10 +55,29 @@ test('a command is applied once per session number; a retried one gets its kept 
 test("a session's commands apply in order: a later one before a missing one is a gap, not applied", () => {
   const e = new Executor(Counter.core);
   const out = sink();
-  e.applySlot(slotOf([request('a', [[1, 1, { by: 1 }], [1, 3, { by: 100 }]])]), out);
-  assert.equal(out.got.map((g) => g[3]), [Outcome.Ok, Outcome.Gap]);
+  e.applySlot(
+    slotOf([
+      request('a', [
+        [1, 1, { by: 1 }],
+        [1, 3, { by: 100 }],
+      ]),
+    ]),
+    out,
+  );
+  assert.equal(
+    out.got.map((g) => g[3]),
+    [Outcome.Ok, Outcome.Gap],
+  );
   assert.equal(e.state, { n: 1 });
-  e.applySlot(slotOf([request('a', [[1, 2, { by: 10 }], [1, 3, { by: 100 }]])]), out);
+  e.applySlot(
+    slotOf([
+      request('a', [
+        [1, 2, { by: 10 }],
+        [1, 3, { by: 100 }],
+      ]),
+    ]),
+    out,
+  );
   assert.equal(e.state, { n: 111 });
   // A new session's first command missing: its later ones are refused as an unknown session.
   e.applySlot(slotOf([request('b', [[1, 2, { by: 1 }]])]), out);
@@ -57,17 +86,38 @@ test("a session's commands apply in order: a later one before a missing one is a
 
 test('whatever apply throws becomes the same Failed outcome everywhere, and the replica goes on (issue 13, case 1)', () => {
   const weird: unknown[] = [
-    Object.create(null), new Proxy({}, { get() { throw new Error('boom'); }, getPrototypeOf() { throw new Error('no'); } }),
-    42, 'text', new RangeError('bad'), null, Symbol('s'),
+    Object.create(null),
+    new Proxy(
+      {},
+      {
+        get() {
+          throw new Error('boom');
+        },
+        getPrototypeOf() {
+          throw new Error('no');
+        },
+      },
+    ),
+    42,
+    'text',
+    new RangeError('bad'),
+    null,
+    Symbol('s'),
   ];
-  const run = (): string[] => weird.map((w) => {
-    const m: MachineCore<{ n: number }> = { ...(Counter.core as MachineCore<{ n: number }>), apply: () => { throw w; } };
-    const e = new Executor(m);
-    const out = sink();
-    e.applySlot(slotOf([request('c', [[1, 1, {}]])]), out);
-    assert.is(e.appliedUpTo, 1);
-    return `${out.got[0]![3]}:${String(out.got[0]![4])}`;
-  });
+  const run = (): string[] =>
+    weird.map((w) => {
+      const m: MachineCore<{ n: number }> = {
+        ...(Counter.core as MachineCore<{ n: number }>),
+        apply: () => {
+          throw w;
+        },
+      };
+      const e = new Executor(m);
+      const out = sink();
+      e.applySlot(slotOf([request('c', [[1, 1, {}]])]), out);
+      assert.is(e.appliedUpTo, 1);
+      return `${out.got[0]![3]}:${String(out.got[0]![4])}`;
+    });
   const [a, b] = [run(), run()];
   assert.equal(a, b, 'the same outcome on every replica');
   assert.ok(a.every((r) => r.startsWith(`${Outcome.Failed}:`)));
@@ -100,15 +150,41 @@ test('past maxStateBytes commands are refused, those that free space go on', () 
   });
   const e = new Executor(Bag.core, { maxSessions: 10, sessionWindow: 10, maxStateBytes: 100 });
   const out = sink();
-  e.applySlot(slotOf([request('a', [[1, 1, { add: 'x'.repeat(80) }], [1, 2, { add: 'y'.repeat(30) }], [1, 3, { clear: true }], [1, 4, { add: 'z' }]])]), out);
-  assert.equal(out.got.map((g) => g[3]), [Outcome.Ok, Outcome.QuotaExceeded, Outcome.Ok, Outcome.Ok]);
+  e.applySlot(
+    slotOf([
+      request('a', [
+        [1, 1, { add: 'x'.repeat(80) }],
+        [1, 2, { add: 'y'.repeat(30) }],
+        [1, 3, { clear: true }],
+        [1, 4, { add: 'z' }],
+      ]),
+    ]),
+    out,
+  );
+  assert.equal(
+    out.got.map((g) => g[3]),
+    [Outcome.Ok, Outcome.QuotaExceeded, Outcome.Ok, Outcome.Ok],
+  );
   assert.match(String(out.got[1]![4]), /maxStateBytes \(100\)/);
 });
 
 test('replicas applying the same log have the same digest; a non-deterministic machine shows', () => {
   let calls = 0;
-  const Flaky: MachineCore<number> = { ...Counter.core as unknown as MachineCore<number>, initial: () => 0, apply: (s) => ({ state: s + 1, result: encode(calls++ % 2) }) };
-  const log = [slotOf([request('a', [[1, 1, {}], [1, 2, {}]])]), null, slotOf([request('b', [[1, 1, {}]])])];
+  const Flaky: MachineCore<number> = {
+    ...(Counter.core as unknown as MachineCore<number>),
+    initial: () => 0,
+    apply: (s) => ({ state: s + 1, result: encode(calls++ % 2) }),
+  };
+  const log = [
+    slotOf([
+      request('a', [
+        [1, 1, {}],
+        [1, 2, {}],
+      ]),
+    ]),
+    null,
+    slotOf([request('b', [[1, 1, {}]])]),
+  ];
   const digests = (core: MachineCore<any>): number => {
     const e = new Executor(core);
     for (const v of log) e.applySlot(v, null);
@@ -131,13 +207,34 @@ test('a snapshot installs state, sessions and digest: a retry after it still get
   assert.is(b.appliedUpTo, 1);
   assert.is(b.digest, a.digest);
   const out = sink();
-  b.applySlot(slotOf([request('a', [[1, 1, { by: 2 }], [1, 2, { by: 1 }]])]), out);
-  assert.equal(out.got.map((g) => g[4]), [2, 3]);
+  b.applySlot(
+    slotOf([
+      request('a', [
+        [1, 1, { by: 2 }],
+        [1, 2, { by: 1 }],
+      ]),
+    ]),
+    out,
+  );
+  assert.equal(
+    out.got.map((g) => g[4]),
+    [2, 3],
+  );
 });
 
 test('results are kept until acknowledged, and at most sessionWindow', () => {
   const e = new Executor(Counter.core, { maxSessions: 10, sessionWindow: 3, maxStateBytes: 1e9 });
-  e.applySlot(slotOf([request('a', [[1, 1, { by: 1 }], [1, 2, { by: 1 }], [1, 3, { by: 1 }], [1, 4, { by: 1 }]])]), null);
+  e.applySlot(
+    slotOf([
+      request('a', [
+        [1, 1, { by: 1 }],
+        [1, 2, { by: 1 }],
+        [1, 3, { by: 1 }],
+        [1, 4, { by: 1 }],
+      ]),
+    ]),
+    null,
+  );
   assert.is(e.sessions.get('a', 1)!.kept, 3);
   e.applySlot(slotOf([request('a', [[1, 5, { by: 1 }, 4]])]), null);
   assert.is(e.sessions.get('a', 1)!.kept, 1, 'acknowledged results are dropped');

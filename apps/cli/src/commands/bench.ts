@@ -66,15 +66,19 @@ export const benchCommand: Command = {
 
   async run({ values, stderr }) {
     if (!inCheckout()) {
-      stderr([
-        'synod bench: the benchmark suites are not part of the installed command; they run only in a checkout of',
-        'the Synod repository (they measure that build and write bench/REPORT.md and bench/charts there).',
-        'In a checkout: `npx -y pnpm@12.4.2 install && npx -y pnpm@12.4.2 bench --quick`.',
-      ].join('\n') + '\n');
+      stderr(
+        [
+          'synod bench: the benchmark suites are not part of the installed command; they run only in a checkout of',
+          'the Synod repository (they measure that build and write bench/REPORT.md and bench/charts there).',
+          'In a checkout: `npx -y pnpm@12.4.2 install && npx -y pnpm@12.4.2 bench --quick`.',
+        ].join('\n') + '\n',
+      );
       return EXIT.failed;
     }
     if (!existsSync(runner)) {
-      stderr(`synod bench: the benchmark runner is not at ${runner}. It is part of a Synod checkout: build it with \`npx tsc -b\` there, or run \`npx -y pnpm@12.4.2 bench\`.\n`);
+      stderr(
+        `synod bench: the benchmark runner is not at ${runner}. It is part of a Synod checkout: build it with \`npx tsc -b\` there, or run \`npx -y pnpm@12.4.2 bench\`.\n`,
+      );
       return EXIT.failed;
     }
     // The runner writes its progress straight to this terminal (stdio inherited).
@@ -83,7 +87,10 @@ export const benchCommand: Command = {
     process.once('SIGINT', stop);
     try {
       return await new Promise<number>((resolve) => {
-        child.on('error', (e) => { stderr(`synod bench: could not start the runner: ${e.message}\n`); resolve(EXIT.failed); });
+        child.on('error', (e) => {
+          stderr(`synod bench: could not start the runner: ${e.message}\n`);
+          resolve(EXIT.failed);
+        });
         child.on('close', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : EXIT.failed)));
       });
     } finally {

@@ -70,9 +70,17 @@ export const checkCommand: Command = {
     format: { type: 'string', short: 'f', value: 'FORMAT', description: `File format: ${FORMATS.join(', ')}.` },
     json: { type: 'boolean', description: 'Print the results as JSON (with explanations) instead of lines.' },
     explain: { type: 'boolean', short: 'e', description: 'Under each violation, print why: the longest linearizable prefix and what cannot follow it.' },
-    'time-limit': { type: 'string', value: 'SECONDS', description: `Give up on a file after this long, answering unknown (default ${DEFAULT_TIME_LIMIT_S}, none with --max-steps alone).` },
+    'time-limit': {
+      type: 'string',
+      value: 'SECONDS',
+      description: `Give up on a file after this long, answering unknown (default ${DEFAULT_TIME_LIMIT_S}, none with --max-steps alone).`,
+    },
     'max-steps': { type: 'string', value: 'N', description: 'Give up on a key after this many search steps, answering unknown (default: no step budget).' },
-    'max-memo-mb': { type: 'string', value: 'MIB', description: `Memory for the search memo per partition; past it, unknown (default ${DEFAULT_MAX_MEMO_MB}).` },
+    'max-memo-mb': {
+      type: 'string',
+      value: 'MIB',
+      description: `Memory for the search memo per partition; past it, unknown (default ${DEFAULT_MAX_MEMO_MB}).`,
+    },
     'max-file-mb': { type: 'string', value: 'MIB', description: `Refuse files larger than this (default ${DEFAULT_MAX_FILE_MB}).` },
     threads: { type: 'string', value: 'N', description: 'Threads for large partitioned histories (default: all cores; 1 = this thread only).' },
   },
@@ -82,9 +90,8 @@ export const checkCommand: Command = {
     const format = oneOf(values, 'format', FORMATS, true)!;
     const maxSteps = values['max-steps'] === undefined ? undefined : positiveNumber(values, 'max-steps', 1);
     // A step budget alone is deterministic; the default time limit applies only without one.
-    const timeLimitMs = maxSteps !== undefined && values['time-limit'] === undefined
-      ? undefined
-      : positiveNumber(values, 'time-limit', DEFAULT_TIME_LIMIT_S, false) * 1000;
+    const timeLimitMs =
+      maxSteps !== undefined && values['time-limit'] === undefined ? undefined : positiveNumber(values, 'time-limit', DEFAULT_TIME_LIMIT_S, false) * 1000;
     const maxMemoBytes = positiveNumber(values, 'max-memo-mb', DEFAULT_MAX_MEMO_MB, false) * 1024 * 1024;
     const maxFileBytes = positiveNumber(values, 'max-file-mb', DEFAULT_MAX_FILE_MB, false) * 1024 * 1024;
     const threadsOption = values.threads === undefined ? undefined : positiveNumber(values, 'threads', 1);
@@ -140,7 +147,11 @@ async function readHistoryFile(file: string, maxBytes: number): Promise<string> 
     const s = await stat(file);
     if (!s.isFile()) throw new HistoryParseError(file, 0, 'not a regular file');
     if (s.size > maxBytes) {
-      throw new HistoryParseError(file, 0, `the file is ${(s.size / 1048576).toFixed(1)} MiB, over the limit of ${maxBytes / 1048576} MiB (raise it with --max-file-mb)`);
+      throw new HistoryParseError(
+        file,
+        0,
+        `the file is ${(s.size / 1048576).toFixed(1)} MiB, over the limit of ${maxBytes / 1048576} MiB (raise it with --max-file-mb)`,
+      );
     }
     return await readFile(file, 'utf8');
   } catch (e) {
@@ -162,7 +173,10 @@ function printReport(r: FileReport, explain: boolean, stdout: (s: string) => voi
 
 /** The library names its options; here the user set them as flags. */
 function cliWords(reason: string): string {
-  return reason.replace('(option timeLimitMs)', '(--time-limit)').replace('(option maxMemoBytes)', '(--max-memo-mb)').replace('(option maxSteps)', '(--max-steps)');
+  return reason
+    .replace('(option timeLimitMs)', '(--time-limit)')
+    .replace('(option maxMemoBytes)', '(--max-memo-mb)')
+    .replace('(option maxSteps)', '(--max-steps)');
 }
 
 function exitStatus(reports: readonly FileReport[]): number {

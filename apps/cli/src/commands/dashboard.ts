@@ -54,7 +54,9 @@ export const dashboardCommand: Command = {
     const source = new DemoDashboardSource(session, title);
     let dashboard: Awaited<ReturnType<typeof startDashboard>> | null = null;
     let finish = () => {};
-    const ended = new Promise<void>((resolve) => { finish = resolve; });
+    const ended = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
     let signals = 0;
     const onSignal = () => {
       if (++signals > 1) process.exit(130);

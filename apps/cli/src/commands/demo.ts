@@ -19,8 +19,16 @@ const DEFAULT_DURATION_S = 20;
 /** Flags shared by `synod demo` and `synod dashboard`: the cluster and its workload. */
 export const clusterFlags = {
   protocol: { type: 'string', value: 'PROTOCOL', description: `The replication protocol: ${DEMO_PROTOCOLS.join(' (default) or ')}.` },
-  replicas: { type: 'string', value: 'N', description: `Replica nodes, one worker thread each (default ${defaultDemoOptions.replicas}; 1..${MAX_DEMO_REPLICAS}).` },
-  storage: { type: 'string', value: 'KIND', description: `Durable state: file (default; survives a process crash), shared (survives a worker crash), memory (not crash-safe).` },
+  replicas: {
+    type: 'string',
+    value: 'N',
+    description: `Replica nodes, one worker thread each (default ${defaultDemoOptions.replicas}; 1..${MAX_DEMO_REPLICAS}).`,
+  },
+  storage: {
+    type: 'string',
+    value: 'KIND',
+    description: `Durable state: file (default; survives a process crash), shared (survives a worker crash), memory (not crash-safe).`,
+  },
   dir: { type: 'string', value: 'DIR', description: 'Keep file storage in DIR (created if needed, kept afterwards) instead of a temporary folder.' },
   clients: { type: 'string', value: 'N', description: `Concurrent client sessions (default ${defaultDemoOptions.clients}; at most ${MAX_DEMO_CLIENTS}).` },
   'fault-every': { type: 'string', value: 'SECONDS', description: `Time between injected faults (default ${defaultDemoOptions.faultEveryMs / 1000}).` },
@@ -38,7 +46,7 @@ export const demoCommand: Command = {
     'Every few seconds a replica node is hit: its worker thread is killed, or one of its actors',
     'throws; never so many at once that the others would not form a majority. Supervision restarts',
     'what crashed, from its durable state. At the end: commands committed, restarts, leader changes,',
-    'and the linearizability checker\'s verdict on the recorded history.',
+    "and the linearizability checker's verdict on the recorded history.",
     'Exit status: 0 linearizable, 1 not linearizable (or the run failed), 2 bad options, 3 unknown.',
   ].join('\n'),
   positionals: false,
@@ -77,7 +85,9 @@ async function runDemo(options: DemoOptions, durationMs: number, json: boolean, 
   const stream = json ? process.stderr : process.stdout;
   const viewOut = { write: json ? stderr : stdout, isTTY: stream.isTTY === true, columns: stream.columns };
   if (options.faults && tolerableFailures(options.replicas) === 0) {
-    viewOut.write(`note: with ${options.replicas} replica${options.replicas === 1 ? '' : 's'} no node can fail and leave a majority: no faults are injected.\n`);
+    viewOut.write(
+      `note: with ${options.replicas} replica${options.replicas === 1 ? '' : 's'} no node can fail and leave a majority: no faults are injected.\n`,
+    );
   }
   if (options.faults && options.storage === 'memory') {
     const forgets = options.protocol === 'raft' ? 'a restarted Raft node forgets its term, vote and log' : 'a restarted acceptor forgets what it promised';
@@ -93,9 +103,13 @@ async function runDemo(options: DemoOptions, durationMs: number, json: boolean, 
   }
   const faultText = !session.faults?.possible ? 'no faults' : `a fault every ${seconds(options.faultEveryMs)}`;
   const view = new TerminalView(viewOut, {
-    header: `synod demo: ${plural(options.replicas, 'replica')} on ${options.protocol}, ${options.storage} storage${options.storage === 'file' ? ` in ${session.cluster.dir}` : ''}, ` +
+    header:
+      `synod demo: ${plural(options.replicas, 'replica')} on ${options.protocol}, ${options.storage} storage${options.storage === 'file' ? ` in ${session.cluster.dir}` : ''}, ` +
       `${plural(options.clients, 'client')}, ${faultText}, ${seconds(durationMs)}`,
-    durationMs, metrics: session.metrics, observer: session.observer, faults: session.faults,
+    durationMs,
+    metrics: session.metrics,
+    observer: session.observer,
+    faults: session.faults,
   });
 
   // Ctrl-C ends the run early (with its summary); a second one leaves at once.
@@ -113,7 +127,10 @@ async function runDemo(options: DemoOptions, durationMs: number, json: boolean, 
     const started = Date.now();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, durationMs);
-      wake = () => { clearTimeout(timer); resolve(); };
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
     });
     await session.stopWorkload();
     const elapsedMs = Date.now() - started;

@@ -10,8 +10,17 @@
  */
 import { availableParallelism } from 'node:os';
 import {
-  PlanError, defineScenario, formatFailure, locateScenario, replayCommand, runCampaign, runScenario, type CampaignResult, type FaultPlan,
-  type Scenario, type ScenarioOutcome,
+  PlanError,
+  defineScenario,
+  formatFailure,
+  locateScenario,
+  replayCommand,
+  runCampaign,
+  runScenario,
+  type CampaignResult,
+  type FaultPlan,
+  type Scenario,
+  type ScenarioOutcome,
 } from '@synod/actors/sim';
 import { EXIT, UsageError, oneOf, positiveNumber, type Command } from '../command.js';
 import { PRESETS, readPlanFile, type Preset } from '../sim/faults.js';
@@ -26,17 +35,17 @@ const MAX_FAILURES_SHOWN = 20;
 
 export const simCommand: Command = {
   name: 'sim',
-  summary: 'Run a protocol\'s simulation scenario over many seeds, under seeded faults; a failure prints its replay command.',
+  summary: "Run a protocol's simulation scenario over many seeds, under seeded faults; a failure prints its replay command.",
   usage: 'synod sim --protocol PROTOCOL [--seeds N] [--seed S] [--faults PRESET|FILE] [options]',
   description: [
     'Each seed is one deterministic run of the protocol on simulated nodes (virtual clock, simulated',
-    'network and disk) under that seed\'s fault plan, with the protocol\'s invariants checked after',
+    "network and disk) under that seed's fault plan, with the protocol's invariants checked after",
     'every step and its liveness and linearizability checked at the end. Seeds run on threads.',
     'Protocols: synod (single-decree Paxos: proposers, acceptors, learners),',
     '           multipaxos (leaders, acceptors, replicas of a ReplicatedMap, with clients),',
-    '           epaxos (EPaxos replicas of a ReplicatedMap, every one leading its clients\' commands),',
+    "           epaxos (EPaxos replicas of a ReplicatedMap, every one leading its clients' commands),",
     '           raft (RaftNodes and replicas of a ReplicatedMap, with clients and leadership transfers).',
-    '--faults:  plan     each seed\'s own random plan: network and process faults (default)',
+    "--faults:  plan     each seed's own random plan: network and process faults (default)",
     '           network  only its network faults (drop, duplicate, reorder, delay, partitions)',
     '           crashes  only its process faults (node and actor crashes, pauses)',
     '           none     no faults at all',
@@ -93,26 +102,43 @@ export const simCommand: Command = {
     let result: CampaignResult;
     try {
       result = await runCampaign({
-        scenario, seeds: { from: firstSeed, count }, workers, progress: bar.update,
-        stopOnFailure: values['keep-going'] !== true, maxFailures: MAX_FAILURES_SHOWN,
+        scenario,
+        seeds: { from: firstSeed, count },
+        workers,
+        progress: bar.update,
+        stopOnFailure: values['keep-going'] !== true,
+        maxFailures: MAX_FAILURES_SHOWN,
       });
     } finally {
       bar.end();
     }
     for (const f of result.failures) await withReplay(f, protocol, filePlan);
     if (json) {
-      stdout(`${JSON.stringify({
-        scenario: result.scenario, protocol, faults, total: result.total, seedsRun: result.seedsRun, passed: result.passed,
-        failed: result.seedsRun - result.passed, elapsedMs: Math.round(result.elapsedMs), seedsPerSecond: round1(result.seedsPerSecond),
-        deliveries: result.deliveries, threads: result.workers, failures: result.failures,
-      })}\n`);
+      stdout(
+        `${JSON.stringify({
+          scenario: result.scenario,
+          protocol,
+          faults,
+          total: result.total,
+          seedsRun: result.seedsRun,
+          passed: result.passed,
+          failed: result.seedsRun - result.passed,
+          elapsedMs: Math.round(result.elapsedMs),
+          seedsPerSecond: round1(result.seedsPerSecond),
+          deliveries: result.deliveries,
+          threads: result.workers,
+          failures: result.failures,
+        })}\n`,
+      );
     } else {
       const rate = `${(result.elapsedMs / 1000).toFixed(1)} s, ${round1(result.seedsPerSecond)} seeds/s, ${result.deliveries.toLocaleString('en-US')} message deliveries`;
       if (result.failures.length === 0) {
         stdout(`passed: all ${result.passed} seeds (${rate})\n`);
       } else {
         const failed = result.seedsRun - result.passed;
-        stdout(`FAILED: ${failed} of ${result.seedsRun} seeds run${result.seedsRun < result.total ? ` (stopped at the first failure; --keep-going runs them all)` : ''} (${rate})\n`);
+        stdout(
+          `FAILED: ${failed} of ${result.seedsRun} seeds run${result.seedsRun < result.total ? ` (stopped at the first failure; --keep-going runs them all)` : ''} (${rate})\n`,
+        );
         for (const f of result.failures) stdout(`\n${formatFailure(f)}\n`);
       }
     }
@@ -121,7 +147,14 @@ export const simCommand: Command = {
 };
 
 /** One seed, with its figures (steps, virtual time, deliveries, faults, fingerprint). */
-async function runOne(scenario: Scenario<any>, protocol: Protocol, seed: number, filePlan: FaultPlan | undefined, json: boolean, stdout: (s: string) => void): Promise<number> {
+async function runOne(
+  scenario: Scenario<any>,
+  protocol: Protocol,
+  seed: number,
+  filePlan: FaultPlan | undefined,
+  json: boolean,
+  stdout: (s: string) => void,
+): Promise<number> {
   const o = await runScenario(scenario, { seed });
   await withReplay(o, protocol, filePlan);
   if (json) {
@@ -129,8 +162,10 @@ async function runOne(scenario: Scenario<any>, protocol: Protocol, seed: number,
   } else {
     const s = o.stats;
     stdout(`seed ${seed}: ${o.ok ? 'passed' : 'FAILED'}\n`);
-    stdout(`  ${o.steps.toLocaleString('en-US')} steps, ${o.nowMs.toFixed(1)} ms virtual; ${s.deliveries} deliveries, ${s.drops} drops, ${s.duplicates} duplicates; ` +
-      `${s.crashes} crashes, ${s.restarts} restarts, ${s.faults} faults\n`);
+    stdout(
+      `  ${o.steps.toLocaleString('en-US')} steps, ${o.nowMs.toFixed(1)} ms virtual; ${s.deliveries} deliveries, ${s.drops} drops, ${s.duplicates} duplicates; ` +
+        `${s.crashes} crashes, ${s.restarts} restarts, ${s.faults} faults\n`,
+    );
     stdout(`  fingerprint ${o.fingerprint}\n`);
     stdout(`  plan ${JSON.stringify(o.plan)}\n`);
     if (!o.ok) stdout(`${formatFailure(o)}\n`);

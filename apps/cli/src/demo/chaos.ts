@@ -18,10 +18,14 @@ export class FaultInjector {
   /** Faults done so far, by kind. */
   readonly done = { killed: 0, crashed: 0, skipped: 0 };
   private timer: NodeJS.Timeout | null = null;
-  private rng = ((Date.now() ^ 0x5bd1e995) >>> 0) || 1;
+  private rng = (Date.now() ^ 0x5bd1e995) >>> 0 || 1;
   private busy = false;
 
-  constructor(private readonly cluster: DemoCluster, private readonly observer: ClusterObserver, private readonly everyMs: number) {}
+  constructor(
+    private readonly cluster: DemoCluster,
+    private readonly observer: ClusterObserver,
+    private readonly everyMs: number,
+  ) {}
 
   /** Whether faults are possible at all (a single replica, or two, tolerate none). */
   get possible(): boolean {
@@ -30,7 +34,9 @@ export class FaultInjector {
 
   start(): void {
     if (!this.possible || this.timer) return;
-    this.timer = setInterval(() => { void this.strike(); }, this.everyMs);
+    this.timer = setInterval(() => {
+      void this.strike();
+    }, this.everyMs);
   }
 
   stop(): void {
@@ -53,10 +59,11 @@ export class FaultInjector {
       }
       const candidates = Array.from({ length: n }, (_, i) => i).filter((i) => !down.includes(i));
       const leader = this.observer.leader?.index;
-      const target = leader !== undefined && candidates.includes(leader) && this.random() < LEADER_SHARE
-        ? leader
-        : candidates[Math.floor(this.random() * candidates.length)]!;
-      const role = target === leader ? 'the leader\'s node' : 'a follower';
+      const target =
+        leader !== undefined && candidates.includes(leader) && this.random() < LEADER_SHARE
+          ? leader
+          : candidates[Math.floor(this.random() * candidates.length)]!;
+      const role = target === leader ? "the leader's node" : 'a follower';
       if (this.random() < KILL_SHARE) {
         this.observer.note('fault', `killing the worker of replica node ${target} (${role})`, target);
         await this.cluster.killWorker(target);
@@ -78,7 +85,9 @@ export class FaultInjector {
 
   private random(): number {
     let x = this.rng;
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
     this.rng = x >>> 0;
     return this.rng / 2 ** 32;
   }

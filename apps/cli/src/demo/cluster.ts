@@ -47,7 +47,9 @@ export class DemoCluster {
   }
 
   /** Starts the cluster in `options.dir`, or in a fresh temporary folder. */
-  static async start(options: Pick<DemoOptions, 'protocol' | 'replicas' | 'storage' | 'dir' | 'operationTimeoutMs' | 'maxRestarts' | 'restartWindowMs'>): Promise<DemoCluster> {
+  static async start(
+    options: Pick<DemoOptions, 'protocol' | 'replicas' | 'storage' | 'dir' | 'operationTimeoutMs' | 'maxRestarts' | 'restartWindowMs'>,
+  ): Promise<DemoCluster> {
     const dir = options.dir !== undefined ? resolve(options.dir) : mkdtempSync(join(tmpdir(), 'synod-demo-'));
     if (options.dir !== undefined) mkdirSync(dir, { recursive: true });
     try {
@@ -67,9 +69,13 @@ export class DemoCluster {
     }
   }
 
-  get system(): ActorSystem { return this.map.rsm.system; }
+  get system(): ActorSystem {
+    return this.map.rsm.system;
+  }
 
-  get replicas(): number { return this.map.rsm.cluster.leaders.length; }
+  get replicas(): number {
+    return this.map.rsm.cluster.leaders.length;
+  }
 
   /** The worker node (thread slot) of replica node `index`. */
   workerNode(index: number): number {
@@ -110,7 +116,10 @@ export class DemoCluster {
 
   /** Replica node indexes isolated now. */
   isolated(): number[] {
-    return this.system.isolatedNodes().map((n) => this.indexOfWorker(n)).filter((i) => i >= 0);
+    return this.system
+      .isolatedNodes()
+      .map((n) => this.indexOfWorker(n))
+      .filter((i) => i >= 0);
   }
 
   /** Stops the cluster and removes its temporary folder (a given `dir` is kept). */
@@ -123,5 +132,7 @@ export class DemoCluster {
   }
 
   /** Whether `shutdown` removes the storage folder. */
-  get temporary(): boolean { return this.removeDir; }
+  get temporary(): boolean {
+    return this.removeDir;
+  }
 }

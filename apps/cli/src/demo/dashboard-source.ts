@@ -18,9 +18,14 @@ export class DemoDashboardSource implements DashboardSource {
   private readonly listeners = new Set<SourceListener>();
   private readonly pending = new Map<number, TraceWindow[]>();
   private readonly onWindow = (w: TraceWindow) => this.collect(w);
-  private readonly onEvent = (e: Parameters<SourceListener['event']>[0]) => { for (const l of this.listeners) l.event(e); };
+  private readonly onEvent = (e: Parameters<SourceListener['event']>[0]) => {
+    for (const l of this.listeners) l.event(e);
+  };
 
-  constructor(private readonly session: DemoSession, private readonly title: string) {}
+  constructor(
+    private readonly session: DemoSession,
+    private readonly title: string,
+  ) {}
 
   /** Starts the message trace and event forwarding. */
   async start(): Promise<void> {
@@ -74,7 +79,8 @@ export class DemoDashboardSource implements DashboardSource {
       await c.isolate(index);
       const cut = c.isolated().length;
       const majority = Math.floor(c.replicas / 2) + 1;
-      const warning = c.replicas - cut < majority ? `; only ${c.replicas - cut} of ${c.replicas} nodes can talk: no majority, nothing commits until you heal` : '';
+      const warning =
+        c.replicas - cut < majority ? `; only ${c.replicas - cut} of ${c.replicas} nodes can talk: no majority, nothing commits until you heal` : '';
       this.session.observer.note('partition', `replica node ${index} cut off from every other node${warning}`, index);
       return { ok: true, message: `replica node ${index} is partitioned${warning}` };
     } catch (e) {
@@ -87,7 +93,10 @@ export class DemoDashboardSource implements DashboardSource {
     const was = c.isolated();
     try {
       await c.heal();
-      this.session.observer.note('heal', was.length ? `healed: replica node${was.length > 1 ? 's' : ''} ${was.join(', ')} reconnected` : 'healed (no partition was in force)');
+      this.session.observer.note(
+        'heal',
+        was.length ? `healed: replica node${was.length > 1 ? 's' : ''} ${was.join(', ')} reconnected` : 'healed (no partition was in force)',
+      );
       return { ok: true, message: was.length ? `reconnected replica node${was.length > 1 ? 's' : ''} ${was.join(', ')}` : 'no partition was in force' };
     } catch (e) {
       return { ok: false, message: `could not heal: ${(e as Error).message}` };
@@ -118,7 +127,7 @@ export class DemoDashboardSource implements DashboardSource {
     this.pending.delete(startMs);
     if (!list || list.length === 0 || this.listeners.size === 0) return;
     const names = this.names();
-    const name = (a: readonly [number, number] | null) => (a === null ? 'client' : names.get(`${a[0]}.${a[1]}`) ?? `#${a[0]}.${a[1]}`);
+    const name = (a: readonly [number, number] | null) => (a === null ? 'client' : (names.get(`${a[0]}.${a[1]}`) ?? `#${a[0]}.${a[1]}`));
     const messages: TracedMessageView[] = [];
     let omitted = 0;
     for (const w of list) {

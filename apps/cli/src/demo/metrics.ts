@@ -33,15 +33,28 @@ export class Metrics {
   readonly totals = { writes: 0, reads: 0, failed: 0, unknown: 0 };
   private seed = 0x2545f491;
 
-  constructor(readonly bucketMs: number, private readonly keepBuckets: number, private readonly samplesPerBucket: number) {}
+  constructor(
+    readonly bucketMs: number,
+    private readonly keepBuckets: number,
+    private readonly samplesPerBucket: number,
+  ) {}
 
   /** Counts one finished operation. `latencyMs` for answered ones. */
   record(outcome: OperationOutcome, latencyMs: number | null, atMs = Date.now()): void {
     const b = this.bucketAt(atMs);
-    if (outcome === 'write') { b.writes++; this.totals.writes++; }
-    else if (outcome === 'read') { b.reads++; this.totals.reads++; }
-    else if (outcome === 'failed') { b.failed++; this.totals.failed++; }
-    else { b.unknown++; this.totals.unknown++; }
+    if (outcome === 'write') {
+      b.writes++;
+      this.totals.writes++;
+    } else if (outcome === 'read') {
+      b.reads++;
+      this.totals.reads++;
+    } else if (outcome === 'failed') {
+      b.failed++;
+      this.totals.failed++;
+    } else {
+      b.unknown++;
+      this.totals.unknown++;
+    }
     if (latencyMs !== null) {
       b.latencyCount++;
       if (b.latenciesMs.length < this.samplesPerBucket) b.latenciesMs.push(latencyMs);
@@ -71,17 +84,28 @@ export class Metrics {
   }
 
   private point(fromMs: number, toMs: number): RatePoint {
-    let writes = 0, reads = 0, failed = 0;
+    let writes = 0,
+      reads = 0,
+      failed = 0;
     const lat: number[] = [];
     for (const b of this.buckets) {
       if (b.startMs < fromMs || b.startMs >= toMs) continue;
-      writes += b.writes; reads += b.reads; failed += b.failed;
+      writes += b.writes;
+      reads += b.reads;
+      failed += b.failed;
       for (const l of b.latenciesMs) lat.push(l);
     }
     const seconds = (toMs - fromMs) / 1000;
     lat.sort((a, b) => a - b);
     const pct = (p: number) => (lat.length === 0 ? null : lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!);
-    return { atMs: toMs, writesPerSecond: writes / seconds, readsPerSecond: reads / seconds, failedPerSecond: failed / seconds, p50Ms: pct(0.5), p99Ms: pct(0.99) };
+    return {
+      atMs: toMs,
+      writesPerSecond: writes / seconds,
+      readsPerSecond: reads / seconds,
+      failedPerSecond: failed / seconds,
+      p50Ms: pct(0.5),
+      p99Ms: pct(0.99),
+    };
   }
 
   private bucketAt(atMs: number): Bucket {
@@ -102,7 +126,9 @@ export class Metrics {
   /** xorshift32: a cheap, deterministic source for the reservoir. */
   private random(): number {
     let x = this.seed;
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
     this.seed = x >>> 0;
     return this.seed;
   }

@@ -64,7 +64,10 @@ export class ClusterObserver {
   private polling = false;
   private readonly unsubscribe: (() => void)[] = [];
 
-  constructor(private readonly cluster: DemoCluster, private readonly inspectEveryMs: number) {
+  constructor(
+    private readonly cluster: DemoCluster,
+    private readonly inspectEveryMs: number,
+  ) {
     const n = cluster.replicas;
     this.records = Array.from({ length: n }, () => cluster.roles.map((role) => ({ role, snapshot: null, problem: null, messagesPerSecond: 0 })));
     this.restartsPerNode = new Array<number>(n).fill(0);
@@ -113,7 +116,9 @@ export class ClusterObserver {
         if (rec) rec.messagesPerSecond = a.messagesPerSecond;
       }
     });
-    this.timer = setInterval(() => { void this.inspect(); }, this.inspectEveryMs);
+    this.timer = setInterval(() => {
+      void this.inspect();
+    }, this.inspectEveryMs);
     this.deadTimer = setInterval(() => this.reportDeadLetters(), DEAD_LETTER_REPORT_MS);
     void this.inspect();
   }
@@ -156,7 +161,7 @@ export class ClusterObserver {
     const view: ActorView = {
       role: r.role,
       name: a.ref.name,
-      status: down ? 'down' : snap?.status ?? (r.problem ? 'unreachable' : 'starting'),
+      status: down ? 'down' : (snap?.status ?? (r.problem ? 'unreachable' : 'starting')),
       incarnation: snap?.incarnation ?? 0,
       mailbox: snap?.mailbox ?? 0,
       messagesPerSecond: r.messagesPerSecond,
@@ -178,15 +183,19 @@ export class ClusterObserver {
     this.polling = true;
     try {
       const sys = this.cluster.system;
-      await Promise.all(this.records.flatMap((recs, index) => recs.map(async (r) => {
-        try {
-          r.snapshot = await sys.inspect(this.cluster.actor(index, r.role).ref, { project: PROJECTIONS[r.role] });
-          r.problem = null;
-        } catch (e) {
-          r.snapshot = null;
-          r.problem = (e as Error).message;
-        }
-      })));
+      await Promise.all(
+        this.records.flatMap((recs, index) =>
+          recs.map(async (r) => {
+            try {
+              r.snapshot = await sys.inspect(this.cluster.actor(index, r.role).ref, { project: PROJECTIONS[r.role] });
+              r.problem = null;
+            } catch (e) {
+              r.snapshot = null;
+              r.problem = (e as Error).message;
+            }
+          }),
+        ),
+      );
       this.updateLeader();
     } finally {
       this.polling = false;
@@ -198,7 +207,7 @@ export class ClusterObserver {
     const leading = this.cluster.roles.indexOf(LEADING_ROLE[this.cluster.protocol]);
     this.records.forEach((recs, index) => {
       const snap = recs[leading]!.snapshot;
-      const st = snap?.status === 'running' ? snap.state as LeaderSummary | undefined : undefined;
+      const st = snap?.status === 'running' ? (snap.state as LeaderSummary | undefined) : undefined;
       if (st && st.status === 'leader' && this.isUp(index) && (best === null || st.ballotValue > best.ballot)) best = { index, ballot: st.ballotValue };
     });
     const now = best as { index: number; ballot: number } | null;
@@ -215,7 +224,10 @@ export class ClusterObserver {
   private reportDeadLetters(): void {
     const p = this.pendingDead;
     if (p.count === 0) return;
-    const reasons = Object.entries(p.byReason).sort((a, b) => b[1] - a[1]).map(([r, c]) => `${r} ${c}`).join(', ');
+    const reasons = Object.entries(p.byReason)
+      .sort((a, b) => b[1] - a[1])
+      .map(([r, c]) => `${r} ${c}`)
+      .join(', ');
     this.emit({ kind: 'dead-letters', text: `${p.count} dead letter${p.count === 1 ? '' : 's'} (${reasons})` });
     this.pendingDead = { count: 0, byReason: {} };
   }

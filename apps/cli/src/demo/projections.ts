@@ -16,7 +16,10 @@ export function acceptorSummary(state: unknown): AcceptorStateView {
   let highestSlot = -1;
   let highestBallot = 0;
   s.accepted.forEach((rec, slot) => {
-    if (slot > highestSlot) { highestSlot = slot; highestBallot = rec.ballot; }
+    if (slot > highestSlot) {
+      highestSlot = slot;
+      highestBallot = rec.ballot;
+    }
   });
   return {
     promised: formatBallot(s.promised),

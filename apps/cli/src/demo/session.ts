@@ -27,7 +27,10 @@ export class DemoSession {
   private stopped = false;
   private closed = false;
 
-  private constructor(readonly cluster: DemoCluster, readonly options: DemoOptions) {
+  private constructor(
+    readonly cluster: DemoCluster,
+    readonly options: DemoOptions,
+  ) {
     this.metrics = new Metrics(options.bucketMs, options.keepBuckets, options.latencySamplesPerBucket);
     this.observer = new ClusterObserver(cluster, options.inspectEveryMs);
     // A run id in key names: a kept storage folder can be reused by a later run, whose history
@@ -66,14 +69,16 @@ export class DemoSession {
     const deadline = Date.now() + SETTLE_TIMEOUT_MS;
     const sys = this.cluster.system;
     for (;;) {
-      const applied = await Promise.all(Array.from({ length: this.cluster.replicas }, async (_, i) => {
-        try {
-          const snap = await sys.inspect(this.cluster.actor(i, 'replica').ref, { project: PROJECTIONS.replica });
-          return (snap.state as ReplicaStateView).appliedUpTo;
-        } catch {
-          return -1;
-        }
-      }));
+      const applied = await Promise.all(
+        Array.from({ length: this.cluster.replicas }, async (_, i) => {
+          try {
+            const snap = await sys.inspect(this.cluster.actor(i, 'replica').ref, { project: PROJECTIONS.replica });
+            return (snap.state as ReplicaStateView).appliedUpTo;
+          } catch {
+            return -1;
+          }
+        }),
+      );
       const converged = applied.every((a) => a >= 0 && a === applied[0]);
       if (converged || Date.now() > deadline) return { appliedUpTo: applied, converged };
       await new Promise((r) => setTimeout(r, SETTLE_POLL_MS));

@@ -45,15 +45,14 @@ export interface DemoSummary {
   dirKept: boolean;
 }
 
-export function summarize(
-  s: DemoSession, elapsedMs: number, settled: { appliedUpTo: number[]; converged: boolean }, result: CheckResult,
-): DemoSummary {
+export function summarize(s: DemoSession, elapsedMs: number, settled: { appliedUpTo: number[]; converged: boolean }, result: CheckResult): DemoSummary {
   const t = s.metrics.totals;
   // Every bucket of the run, the one in progress included.
   const lat = s.metrics.over(elapsedMs + s.metrics.bucketMs * 2, Date.now() + s.metrics.bucketMs);
-  const reason = result.verdict === 'not-linearizable'
-    ? `key ${String(result.explanation?.key ?? '?')}: no order of the operations explains what the clients saw`
-    : result.reason;
+  const reason =
+    result.verdict === 'not-linearizable'
+      ? `key ${String(result.explanation?.key ?? '?')}: no order of the operations explains what the clients saw`
+      : result.reason;
   return {
     durationS: round(elapsedMs / 1000, 1),
     protocol: s.options.protocol,
@@ -99,7 +98,7 @@ export function formatSummary(d: DemoSummary): string {
     `  leader changes      ${d.leaderChanges} (seen by inspecting the leaders; a quicker one can go unseen)`,
     `  replicas            ${d.replicasConverged ? `all applied the same ${n(d.appliedUpTo[0] ?? 0)} slots` : `applied ${d.appliedUpTo.map((a) => (a < 0 ? 'unreachable' : n(a))).join(', ')} slots (not caught up yet)`}`,
     `  linearizability     ${VERDICT[d.verdict]}: ${n(d.operationsChecked)} operations on ${d.keys} keys checked in ${d.checkMs} ms` +
-      (d.historyTruncated ? ' (the first ones: the recorder\'s bound was reached, later operations ran unrecorded)' : '') +
+      (d.historyTruncated ? " (the first ones: the recorder's bound was reached, later operations ran unrecorded)" : '') +
       (d.verdictReason ? `\n                      ${d.verdictReason}` : ''),
     `  storage             ${d.dir} (${d.dirKept ? 'kept' : 'removed'})`,
   ];

@@ -39,7 +39,10 @@ export class TerminalView {
   private readonly recent: string[] = [];
   private readonly onEvent = (e: ClusterEvent) => this.event(e);
 
-  constructor(private readonly out: ViewSink, private readonly src: ViewSources) {}
+  constructor(
+    private readonly out: ViewSink,
+    private readonly src: ViewSources,
+  ) {}
 
   start(): void {
     this.out.write(`${this.src.header}\n`);
@@ -87,8 +90,10 @@ export class TerminalView {
     const { metrics, observer } = this.src;
     const r = metrics.over(1_000);
     const leader = observer.leader ? `leader ${observer.leader.index}` : 'no leader';
-    return `[${seconds(this.elapsed())}] ${Math.round(r.writesPerSecond)} commands/s, ${metrics.totals.writes} committed, ${leader}, ` +
-      `${observer.restarts} restarts, ${observer.leaderChanges} leader changes`;
+    return (
+      `[${seconds(this.elapsed())}] ${Math.round(r.writesPerSecond)} commands/s, ${metrics.totals.writes} committed, ${leader}, ` +
+      `${observer.restarts} restarts, ${observer.leaderChanges} leader changes`
+    );
   }
 
   private draw(): void {
@@ -106,7 +111,8 @@ export class TerminalView {
       `  commands  ${pad(Math.round(r.writesPerSecond))}/s committed · ${Math.round(r.readsPerSecond)}/s reads · p50 ${ms(r.p50Ms)} · p99 ${ms(r.p99Ms)}`,
       `  totals    ${t.writes} committed · ${t.reads} reads · ${t.failed} failed · ${t.unknown} unknown outcome`,
       `  leader    ${leader ? `replica node ${leader.index}` : 'none right now'} · ${plural(observer.leaderChanges, 'leader change')}`,
-      `  restarts  ${plural(observer.restarts, 'actor restart')}` + (faults ? ` · ${plural(faults.done.killed, 'worker')} killed · ${plural(faults.done.crashed, 'actor')} crashed` : ' · faults off'),
+      `  restarts  ${plural(observer.restarts, 'actor restart')}` +
+        (faults ? ` · ${plural(faults.done.killed, 'worker')} killed · ${plural(faults.done.crashed, 'actor')} crashed` : ' · faults off'),
       `  nodes     ${marks}   (★ leader ● up ✗ down ⊘ isolated)`,
       `  applied   ${applied}   (slots applied per replica)`,
       ...this.recent.map((l) => `  ${l}`),
@@ -141,6 +147,8 @@ export function plural(n: number, noun: string): string {
 
 /** The dashboard's title for a demo cluster: `3 replicas · shared storage · 1 client · a fault every 3 s`. */
 export function dashboardTitle(o: { protocol: string; replicas: number; storage: string; clients: number }, faultEveryMs: number | null): string {
-  return `${plural(o.replicas, 'replica')} · ${o.protocol} · ${o.storage} storage · ${plural(o.clients, 'client')}` +
-    (faultEveryMs !== null ? ` · a fault every ${seconds(faultEveryMs)}` : '');
+  return (
+    `${plural(o.replicas, 'replica')} · ${o.protocol} · ${o.storage} storage · ${plural(o.clients, 'client')}` +
+    (faultEveryMs !== null ? ` · a fault every ${seconds(faultEveryMs)}` : '')
+  );
 }

@@ -35,9 +35,13 @@ export class Workload {
   private loops: Promise<void>[] = [];
   /** The last error text per kind, to explain failures in the summary. */
   readonly lastErrors = new Map<string, string>();
-  private rng = ((Date.now() ^ 0x9e3779b9) >>> 0) || 1;
+  private rng = (Date.now() ^ 0x9e3779b9) >>> 0 || 1;
 
-  constructor(private readonly map: ReplicatedMap<string>, private readonly metrics: Metrics, private readonly options: WorkloadOptions) {
+  constructor(
+    private readonly map: ReplicatedMap<string>,
+    private readonly metrics: Metrics,
+    private readonly options: WorkloadOptions,
+  ) {
     this.recorder = new HistoryRecorder({ clock: () => performance.now(), maxOperations: Math.max(1, options.maxRecorded) });
   }
 
@@ -56,7 +60,9 @@ export class Workload {
   }
 
   /** Operations still running. */
-  get inFlight(): number { return this.recorder.pending; }
+  get inFlight(): number {
+    return this.recorder.pending;
+  }
 
   private async session(client: number): Promise<void> {
     const m = this.map.withSession();
@@ -130,14 +136,19 @@ export class Workload {
   /** xorshift32: the operation mix needs no cryptographic randomness. */
   private next(): number {
     let x = this.rng;
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
     this.rng = x >>> 0;
     return this.rng;
   }
 }
 
 /** Runs a call outside the history, classified as a recorded one would be. */
-async function unrecorded(call: () => Promise<unknown>, classify: (s: Settled<unknown>) => Classification<unknown>): Promise<{ outcome: Outcome; value?: unknown; error?: unknown }> {
+async function unrecorded(
+  call: () => Promise<unknown>,
+  classify: (s: Settled<unknown>) => Classification<unknown>,
+): Promise<{ outcome: Outcome; value?: unknown; error?: unknown }> {
   try {
     const value = await call();
     return { outcome: classify({ status: 'fulfilled', value }).outcome, value };

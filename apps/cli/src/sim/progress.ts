@@ -12,7 +12,10 @@ export class ProgressBar {
   /** The counts of the last plain line written: the campaign's final report repeats the last one. */
   private lastLine = '';
 
-  constructor(private readonly write: (s: string) => void, private readonly tty: boolean) {}
+  constructor(
+    private readonly write: (s: string) => void,
+    private readonly tty: boolean,
+  ) {}
 
   readonly update = (p: CampaignProgress): void => {
     const done = p.total === 0 ? 1 : p.done / p.total;

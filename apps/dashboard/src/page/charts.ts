@@ -42,7 +42,10 @@ export function drawChart(canvas: HTMLCanvasElement, series: Series[], unit: str
   for (let k = 0; k <= 4; k++) {
     const v = (top / 4) * k;
     const yy = Math.round(y(v)) + 0.5;
-    g.beginPath(); g.moveTo(PAD.left, yy); g.lineTo(width - PAD.right, yy); g.stroke();
+    g.beginPath();
+    g.moveTo(PAD.left, yy);
+    g.lineTo(width - PAD.right, yy);
+    g.stroke();
     g.textAlign = 'right';
     g.fillText(label(v), PAD.left - 6, yy + 4);
   }
@@ -57,7 +60,10 @@ export function drawChart(canvas: HTMLCanvasElement, series: Series[], unit: str
     g.beginPath();
     let pen = false;
     s.values.forEach((v, i) => {
-      if (v === null) { pen = false; return; }
+      if (v === null) {
+        pen = false;
+        return;
+      }
       if (!pen) g.moveTo(x(i, s.values.length), y(v));
       else g.lineTo(x(i, s.values.length), y(v));
       pen = true;

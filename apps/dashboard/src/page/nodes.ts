@@ -22,7 +22,10 @@ interface Card {
 export class NodeCards {
   private readonly cards = new Map<number, Card>();
 
-  constructor(private readonly container: HTMLElement, private readonly actions: NodeActions) {}
+  constructor(
+    private readonly container: HTMLElement,
+    private readonly actions: NodeActions,
+  ) {}
 
   update(view: ClusterView): void {
     for (const node of view.nodes) {
@@ -34,8 +37,16 @@ export class NodeCards {
   private create(node: NodeView): Card {
     const badge = el('span', { class: 'badge' });
     const sub = el('div', { class: 'node-sub' });
-    const kill = el('button', { type: 'button', class: 'danger', 'data-action': 'kill', title: 'End this worker thread abruptly; supervision restarts its actors' }, 'Kill worker');
-    const partition = el('button', { type: 'button', 'data-action': 'partition', title: 'Cut this node off from every other node (clients included)' }, 'Partition');
+    const kill = el(
+      'button',
+      { type: 'button', class: 'danger', 'data-action': 'kill', title: 'End this worker thread abruptly; supervision restarts its actors' },
+      'Kill worker',
+    );
+    const partition = el(
+      'button',
+      { type: 'button', 'data-action': 'partition', title: 'Cut this node off from every other node (clients included)' },
+      'Partition',
+    );
     kill.addEventListener('click', () => this.actions.kill(node.index));
     partition.addEventListener('click', () => this.actions.partition(node.index));
     const actors = new Map<string, { row: HTMLElement; state: HTMLElement; rate: HTMLElement }>();
@@ -46,10 +57,14 @@ export class NodeCards {
       actors.set(a.role, { row, state, rate });
       return row;
     });
-    const root = el('article', { class: 'node', 'data-index': node.index },
+    const root = el(
+      'article',
+      { class: 'node', 'data-index': node.index },
       el('div', { class: 'node-head' }, el('strong', {}, `Replica node ${node.index}`), badge),
-      sub, ...rows,
-      el('div', { class: 'node-actions' }, kill, partition));
+      sub,
+      ...rows,
+      el('div', { class: 'node-actions' }, kill, partition),
+    );
     this.container.append(root);
     const card: Card = { root, badge, sub, actors, partition };
     this.cards.set(node.index, card);

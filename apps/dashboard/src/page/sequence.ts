@@ -53,8 +53,13 @@ export function drawSequence(container: HTMLElement, caption: HTMLElement, view:
   // One arrowhead marker per colour in use.
   const colors = [...new Set(rows.map(colorOf))];
   colors.forEach((c, i) => {
-    defs.append(svg('marker', { id: `arrow-${i}`, viewBox: '0 0 8 8', refX: 7, refY: 4, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
-      svg('path', { d: 'M0,0 L8,4 L0,8 z', fill: c })));
+    defs.append(
+      svg(
+        'marker',
+        { id: `arrow-${i}`, viewBox: '0 0 8 8', refX: 7, refY: 4, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
+        svg('path', { d: 'M0,0 L8,4 L0,8 z', fill: c }),
+      ),
+    );
   });
   root.append(defs);
   lifelines.forEach((name, i) => {
@@ -86,7 +91,8 @@ export function drawSequence(container: HTMLElement, caption: HTMLElement, view:
   });
   container.replaceChildren(root);
   const hidden = w.messages.length - all.length;
-  caption.textContent = `every message sent in the ${w.windowMs} ms from ${clock(w.startMs)}: ${w.messages.length}` +
+  caption.textContent =
+    `every message sent in the ${w.windowMs} ms from ${clock(w.startMs)}: ${w.messages.length}` +
     (rows.length < all.length ? `, first ${rows.length} drawn` : '') +
     (hidden > 0 ? `, ${hidden} heartbeats hidden` : '') +
     (w.omitted > 0 ? `; ${w.omitted} more beyond the per-worker bound, not recorded` : '');

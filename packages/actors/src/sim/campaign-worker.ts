@@ -13,12 +13,12 @@ const scenarios = new Map<string, Promise<Scenario<unknown>>>();
 async function installLoader(): Promise<void> {
   const loader = (workerData as { loader?: string | null } | undefined)?.loader;
   if (!loader) return;
-  const m = await import(loader) as { register?: () => void; default?: { register?: () => void } };
+  const m = (await import(loader)) as { register?: () => void; default?: { register?: () => void } };
   (m.register ?? m.default?.register)?.();
 }
 
 async function load(module: string, exportName: string): Promise<Scenario<unknown>> {
-  const ns = await import(module) as Record<string, unknown>;
+  const ns = (await import(module)) as Record<string, unknown>;
   const s = ns[exportName];
   if (!isScenario(s)) throw new Error(`campaign worker: ${module} has no scenario export "${exportName}"`);
   return s;

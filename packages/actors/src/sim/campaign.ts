@@ -90,7 +90,8 @@ export function expandSeeds(seeds: SeedRange): number[] {
     return seeds.slice();
   }
   const r = seeds as { from: number; count: number };
-  if (!(Number.isInteger(r.from) && Number.isInteger(r.count) && r.count >= 0)) throw new SimulationError('seeds: give { from, count } as integers, count >= 0');
+  if (!(Number.isInteger(r.from) && Number.isInteger(r.count) && r.count >= 0))
+    throw new SimulationError('seeds: give { from, count } as integers, count >= 0');
   return Array.from({ length: r.count }, (_, i) => r.from + i);
 }
 
@@ -143,22 +144,27 @@ export class CampaignPool {
         while (!stop && next < batches.length && inFlight < maxInFlight) {
           const batch = batches[next++]!;
           inFlight++;
-          exec(batch).then((r) => {
-            seedsRun += r.ran;
-            passed += r.passed;
-            deliveries += r.deliveries;
-            if (fingerprints) for (const [s, f] of r.fingerprints) fingerprints.set(s, f);
-            for (const f of r.failures) if (failures.length < maxFailures) failures.push(f);
-            if (r.failures.length > 0 && stopOnFailure) stop = true;
-            report(seedsRun, failures.length, performance.now() - started, false);
-          }, (e) => {
-            error ??= e;
-            stop = true;
-          }).finally(() => {
-            inFlight--;
-            if (inFlight === 0 && (stop || next >= batches.length)) resolveAll();
-            else launch();
-          });
+          exec(batch)
+            .then(
+              (r) => {
+                seedsRun += r.ran;
+                passed += r.passed;
+                deliveries += r.deliveries;
+                if (fingerprints) for (const [s, f] of r.fingerprints) fingerprints.set(s, f);
+                for (const f of r.failures) if (failures.length < maxFailures) failures.push(f);
+                if (r.failures.length > 0 && stopOnFailure) stop = true;
+                report(seedsRun, failures.length, performance.now() - started, false);
+              },
+              (e) => {
+                error ??= e;
+                stop = true;
+              },
+            )
+            .finally(() => {
+              inFlight--;
+              if (inFlight === 0 && (stop || next >= batches.length)) resolveAll();
+              else launch();
+            });
         }
         if (inFlight === 0) resolveAll();
       };
@@ -169,8 +175,15 @@ export class CampaignPool {
     if (error !== undefined) throw error;
     failures.sort((a, b) => a.seed - b.seed);
     const result: CampaignResult = {
-      scenario: scenario.name, total: seeds.length, seedsRun, passed, failures,
-      elapsedMs, seedsPerSecond: seedsRun / Math.max(1e-9, elapsedMs / 1000), deliveries, workers: this.workers,
+      scenario: scenario.name,
+      total: seeds.length,
+      seedsRun,
+      passed,
+      failures,
+      elapsedMs,
+      seedsPerSecond: seedsRun / Math.max(1e-9, elapsedMs / 1000),
+      deliveries,
+      workers: this.workers,
     };
     if (failures.length > 0) result.firstFailure = failures[0];
     if (fingerprints) result.fingerprints = fingerprints;
@@ -188,7 +201,9 @@ export class CampaignPool {
     if (this.workers === 0) return (seeds) => runBatch(scenario, { seeds, stopOnFailure, collectFingerprints });
     const where = await locateScenario(scenario);
     if (/\.(c|m)?ts$/.test(where.module) && !this.loader) {
-      throw new SimulationError(`scenario "${scenario.name}" is in a TypeScript module (${where.module}) and campaign threads have no TypeScript loader: run under tsx (node --import tsx), give the pool a \`loader\`, or run compiled scenarios`);
+      throw new SimulationError(
+        `scenario "${scenario.name}" is in a TypeScript module (${where.module}) and campaign threads have no TypeScript loader: run under tsx (node --import tsx), give the pool a \`loader\`, or run compiled scenarios`,
+      );
     }
     const pool = await this.ensurePool();
     return (seeds) => pool.run({ module: where.module, exportName: where.exportName, seeds, stopOnFailure, collectFingerprints });
@@ -230,11 +245,14 @@ function progressReporter(name: string, total: number, o: CampaignOptions): (don
   const tty = process.stderr.isTTY === true;
   const every = o.progressEveryMs ?? (tty ? 250 : 5_000);
   let last = -Infinity;
-  const sink = typeof o.progress === 'function' ? o.progress : (p: CampaignProgress, final: boolean) => {
-    const line = `campaign "${p.scenario}": ${p.done}/${p.total} seeds, ${p.failed} failed, ${p.seedsPerSecond.toFixed(0)} seeds/s`;
-    if (tty) process.stderr.write(`\r${line}${final ? '\n' : ''}`);
-    else process.stderr.write(`${line}\n`);
-  };
+  const sink =
+    typeof o.progress === 'function'
+      ? o.progress
+      : (p: CampaignProgress, final: boolean) => {
+          const line = `campaign "${p.scenario}": ${p.done}/${p.total} seeds, ${p.failed} failed, ${p.seedsPerSecond.toFixed(0)} seeds/s`;
+          if (tty) process.stderr.write(`\r${line}${final ? '\n' : ''}`);
+          else process.stderr.write(`${line}\n`);
+        };
   return (done, failed, elapsedMs, final) => {
     if (!final && elapsedMs - last < every) return;
     last = elapsedMs;

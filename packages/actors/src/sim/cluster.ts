@@ -50,10 +50,14 @@ export class Cluster {
     private readonly resolveRef: (node: number, id: number) => ActorRef<any>,
   ) {}
 
-  get nodes(): readonly SimNode[] { return this.world.nodes; }
+  get nodes(): readonly SimNode[] {
+    return this.world.nodes;
+  }
 
   /** The host of node 0, the driver. */
-  get driver(): ActorHost { return this.world.nodes[DRIVER]!.host!; }
+  get driver(): ActorHost {
+    return this.world.nodes[DRIVER]!.host!;
+  }
 
   addNode(): SimNode {
     const nodes = this.world.nodes;
@@ -81,11 +85,15 @@ export class Cluster {
     const clock: Clock = {
       now: () => world.now,
       schedule: (delayMs, fn) => queue.push(world.now + (delayMs > 0 ? delayMs : 0), EventType.Timer, id, epoch, null, fn, 0),
-      cancel: (handle) => { queue.remove(handle as SimEvent); },
+      cancel: (handle) => {
+        queue.remove(handle as SimEvent);
+      },
     };
     const scheduler: Scheduler = {
       soon: (fn) => world.soon(id, epoch, fn),
-      later: (fn) => { queue.push(world.now, EventType.Task, id, epoch, null, fn, 0); },
+      later: (fn) => {
+        queue.push(world.now, EventType.Task, id, epoch, null, fn, 0);
+      },
     };
     node.memory = null;
     node.file = null;
@@ -100,7 +108,9 @@ export class Cluster {
       logSink: this.cfg.logSink,
       store: (kind) => this.storeFor(node, kind),
       resolveRef: this.resolveRef,
-      settled: () => { world.asyncPending = true; },
+      settled: () => {
+        world.asyncPending = true;
+      },
       // Each incarnation of a node numbers its asks apart (deterministically): a reply stored
       // before a crash must not resolve a new ask.
       corrBase: 1 + (deriveSeed(this.cfg.seed, `$corr/${id}/${epoch}`) % 2 ** 31),
@@ -121,9 +131,12 @@ export class Cluster {
 
   private storeFor(node: SimNode, kind: StorageKind): ActorStore {
     switch (kind) {
-      case 'memory': return (node.memory ??= new MemoryStore(this.cfg.snapshotLimits));
-      case 'shared': return node.shared;
-      case 'file': return (node.file ??= new SimDiskStore(node.disk, () => this.requestSync(node), this.cfg.snapshotLimits));
+      case 'memory':
+        return (node.memory ??= new MemoryStore(this.cfg.snapshotLimits));
+      case 'shared':
+        return node.shared;
+      case 'file':
+        return (node.file ??= new SimDiskStore(node.disk, () => this.requestSync(node), this.cfg.snapshotLimits));
     }
   }
 

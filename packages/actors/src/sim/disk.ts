@@ -88,10 +88,14 @@ export class SimDisk {
   /** The store of the living host, told when writes become durable. */
   store: SimDiskStore | null = null;
 
-  get unsynced(): number { return this.pending.length - this.pendingHead; }
+  get unsynced(): number {
+    return this.pending.length - this.pendingHead;
+  }
 
   /** The number of the last write appended. */
-  get written(): number { return this.seq; }
+  get written(): number {
+    return this.seq;
+  }
 
   /** The synced data of an actor (read it, do not change it). */
   syncedImage(actor: string): Recovered | undefined {
@@ -169,7 +173,6 @@ export class SimDisk {
     return r && cloneRecovered(r);
   }
 
-
   private applyToImage(rec: DiskRecord): void {
     if (rec.snapshot !== undefined) {
       const { id, bytes } = rec.snapshot;
@@ -210,8 +213,12 @@ export class SimDiskStore implements ActorStore {
     this.snapshots = new SimDiskSnapshots(disk, this, limits);
   }
 
-  get durableSeq(): number { return this.disk.durable; }
-  get writtenSeq(): number { return this.disk.written; }
+  get durableSeq(): number {
+    return this.disk.durable;
+  }
+  get writtenSeq(): number {
+    return this.disk.written;
+  }
 
   load(actor: string): Recovered | undefined {
     if (!this.loaded.has(actor)) {
@@ -250,7 +257,9 @@ export class SimDiskStore implements ActorStore {
     this.snapshots.close();
   }
 
-  async close(): Promise<void> { /* the disk outlives the store */ }
+  async close(): Promise<void> {
+    /* the disk outlives the store */
+  }
 
   /** What is synced for an actor (a copy): what a crash now would keep of it. */
   durableView(actor: string): Recovered | undefined {
@@ -267,7 +276,11 @@ export class SimDiskStore implements ActorStore {
 export class SimDiskSnapshots extends MemorySnapshots {
   private readonly loadedActors = new Set<string>();
 
-  constructor(private readonly disk: SimDisk, private readonly store: SimDiskStore, limits: SnapshotLimits) {
+  constructor(
+    private readonly disk: SimDisk,
+    private readonly store: SimDiskStore,
+    limits: SnapshotLimits,
+  ) {
     super('file', limits);
   }
 
@@ -313,12 +326,16 @@ export class SimSharedStore implements ActorStore {
 
   constructor(options: { maxChunkBytes: number; sharedSnapshotBytes: number; node: number }) {
     this.snapshots = new MemorySnapshots('shared', {
-      maxChunkBytes: options.maxChunkBytes, capacityBytes: options.sharedSnapshotBytes, capacityOption: 'sharedSnapshotBytes',
+      maxChunkBytes: options.maxChunkBytes,
+      capacityBytes: options.sharedSnapshotBytes,
+      capacityOption: 'sharedSnapshotBytes',
       storeName: `node ${options.node}`,
     });
   }
 
-  get durableSeq(): number { return this.seq; }
+  get durableSeq(): number {
+    return this.seq;
+  }
 
   load(actor: string): Recovered | undefined {
     const r = this.data.get(actor);
@@ -335,5 +352,7 @@ export class SimSharedStore implements ActorStore {
     return ++this.seq;
   }
 
-  async close(): Promise<void> { /* outlives hosts */ }
+  async close(): Promise<void> {
+    /* outlives hosts */
+  }
 }

@@ -20,13 +20,17 @@ export function checkDistribution(d: unknown, where: string): asserts d is Distr
   if (typeof d !== 'object' || d === null) throw new PlanError(`${where}: a distribution must be an object like {"kind":"uniform","minMs":1,"maxMs":5}`);
   const x = d as Record<string, unknown>;
   switch (x.kind) {
-    case 'fixed': nonNeg(x.ms, 'ms'); return;
+    case 'fixed':
+      nonNeg(x.ms, 'ms');
+      return;
     case 'uniform':
-      nonNeg(x.minMs, 'minMs'); nonNeg(x.maxMs, 'maxMs');
+      nonNeg(x.minMs, 'minMs');
+      nonNeg(x.maxMs, 'maxMs');
       if ((x.maxMs as number) < (x.minMs as number)) throw new PlanError(`${where}: maxMs (${String(x.maxMs)}) is below minMs (${String(x.minMs)})`);
       return;
     case 'exponential':
-      nonNeg(x.meanMs, 'meanMs'); nonNeg(x.maxMs, 'maxMs');
+      nonNeg(x.meanMs, 'meanMs');
+      nonNeg(x.maxMs, 'maxMs');
       if (x.minMs !== undefined) nonNeg(x.minMs, 'minMs');
       if ((x.maxMs as number) < ((x.minMs as number | undefined) ?? 0)) throw new PlanError(`${where}: maxMs is below minMs`);
       return;
@@ -48,16 +52,33 @@ export class Sampler {
 
   constructor(d: Distribution) {
     switch (d.kind) {
-      case 'fixed': this.code = 0; this.a = d.ms; this.b = 0; this.c = d.ms; break;
-      case 'uniform': this.code = 1; this.a = d.minMs; this.b = d.maxMs - d.minMs; this.c = d.maxMs; break;
-      case 'exponential': this.code = 2; this.a = d.minMs ?? 0; this.b = d.meanMs; this.c = d.maxMs; break;
+      case 'fixed':
+        this.code = 0;
+        this.a = d.ms;
+        this.b = 0;
+        this.c = d.ms;
+        break;
+      case 'uniform':
+        this.code = 1;
+        this.a = d.minMs;
+        this.b = d.maxMs - d.minMs;
+        this.c = d.maxMs;
+        break;
+      case 'exponential':
+        this.code = 2;
+        this.a = d.minMs ?? 0;
+        this.b = d.meanMs;
+        this.c = d.maxMs;
+        break;
     }
   }
 
   sample(rng: Prng): number {
     switch (this.code) {
-      case 0: return this.a;
-      case 1: return this.a + rng.next() * this.b;
+      case 0:
+        return this.a;
+      case 1:
+        return this.a + rng.next() * this.b;
       default: {
         const x = this.a - this.b * Math.log(1 - rng.next());
         return x > this.c ? this.c : x;

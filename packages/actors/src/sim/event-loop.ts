@@ -123,7 +123,10 @@ export class EventLoop {
     switch (ev.type) {
       case EventType.Deliver: {
         const node = world.nodes[ev.node]!;
-        if (node.paused) { node.deferred.push(ev); return false; }
+        if (node.paused) {
+          node.deferred.push(ev);
+          return false;
+        }
         const env = ev.env!;
         if (!node.up) {
           world.stats.lost++;
@@ -145,7 +148,10 @@ export class EventLoop {
       case EventType.Task: {
         const node = world.nodes[ev.node]!;
         if (node.epoch !== ev.epoch || !node.up) return false;
-        if (node.paused) { node.deferred.push(ev); return false; }
+        if (node.paused) {
+          node.deferred.push(ev);
+          return false;
+        }
         if (ev.type === EventType.Timer) {
           world.stats.timers++;
           this.tracer.event('timer', ev.node, 0, 0, undefined, undefined);
@@ -156,7 +162,10 @@ export class EventLoop {
       case EventType.Sync: {
         const node = world.nodes[ev.node]!;
         if (ev.arg !== node.disk.generation) return false;
-        if (node.paused) { node.deferred.push(ev); return false; }
+        if (node.paused) {
+          node.deferred.push(ev);
+          return false;
+        }
         const durable = node.disk.completeSync();
         world.stats.syncs++;
         this.tracer.event('sync', ev.node, durable, 0, undefined, () => ({ detail: `durable up to write ${durable}` }));

@@ -46,7 +46,9 @@ export class EventQueue {
   /** Released delivery events, for reuse (bounded). */
   private readonly free: SimEvent[] = [];
 
-  get size(): number { return this.heap.length; }
+  get size(): number {
+    return this.heap.length;
+  }
 
   /** Schedules an event; returns it (the handle for {@link remove}). */
   push(time: number, type: EventType, node: number, epoch: number, env: Envelope | null, fn: (() => void) | null, arg: number): SimEvent {
@@ -86,7 +88,9 @@ export class EventQueue {
     this.insert(ev);
   }
 
-  peek(): SimEvent | undefined { return this.heap[0]; }
+  peek(): SimEvent | undefined {
+    return this.heap[0];
+  }
 
   pop(): SimEvent | undefined {
     const heap = this.heap;
@@ -119,7 +123,9 @@ export class EventQueue {
   }
 
   /** Every scheduled event, in no particular order (for read-only views). */
-  all(): readonly SimEvent[] { return this.heap; }
+  all(): readonly SimEvent[] {
+    return this.heap;
+  }
 
   private insert(ev: SimEvent): void {
     ev.pos = this.heap.length;
@@ -154,7 +160,10 @@ export class EventQueue {
       let child = heap[l]!;
       if (r < n) {
         const right = heap[r]!;
-        if (right.time < child.time || (right.time === child.time && right.seq < child.seq)) { c = r; child = right; }
+        if (right.time < child.time || (right.time === child.time && right.seq < child.seq)) {
+          c = r;
+          child = right;
+        }
       }
       if (ev.time < child.time || (ev.time === child.time && ev.seq < child.seq)) break;
       heap[i] = child;

@@ -69,7 +69,9 @@ export class Faults {
         const { kind: _k, from, to, durationMs, ...rates } = f as Extract<Fault, { kind: 'degrade' }> & { atMs?: number };
         delete (rates as { atMs?: number }).atMs;
         this.network.add({
-          id, kind: 'degrade', rates,
+          id,
+          kind: 'degrade',
+          rates,
           from: from === undefined || from === '*' ? '*' : this.resolveNode(from, `${where}.from`),
           to: to === undefined || to === '*' ? '*' : this.resolveNode(to, `${where}.to`),
         });
@@ -112,9 +114,11 @@ export class Faults {
   private resolveNode(sel: NodeSelector, where: string): number {
     const n = this.tryResolveNode(sel);
     if (n === undefined) {
-      throw new PlanError(typeof sel === 'number'
-        ? `${where}: node ${sel} does not exist (this simulation has nodes 0..${this.world.nodes.length - 1}; 0 is the driver)`
-        : `${where}: no actor named "${sel}" in this simulation`);
+      throw new PlanError(
+        typeof sel === 'number'
+          ? `${where}: node ${sel} does not exist (this simulation has nodes 0..${this.world.nodes.length - 1}; 0 is the driver)`
+          : `${where}: no actor named "${sel}" in this simulation`,
+      );
     }
     return n;
   }
@@ -146,8 +150,9 @@ export class Faults {
     const torn = this.disk.tornWriteRate > 0 && keep < unsynced && this.diskRng.next() < this.disk.tornWriteRate;
     const loss = node.disk.crash(keep, torn);
     if (unsynced > 0) {
-      this.tracer.event('disk-loss', node.id, loss.kept, loss.lost + (loss.torn ? 1 << 20 : 0), undefined,
-        () => ({ detail: `${loss.lost} unsynced write(s) lost, ${loss.kept} kept${loss.torn ? ', the first lost one torn' : ''}` }));
+      this.tracer.event('disk-loss', node.id, loss.kept, loss.lost + (loss.torn ? 1 << 20 : 0), undefined, () => ({
+        detail: `${loss.lost} unsynced write(s) lost, ${loss.kept} kept${loss.torn ? ', the first lost one torn' : ''}`,
+      }));
     }
     for (const rec of this.lifecycle.directory.onNode(node.id)) {
       world.stats.crashes++;

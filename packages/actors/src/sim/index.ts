@@ -26,26 +26,61 @@
  * @module @synod/actors/sim
  */
 export {
-  Simulation, defaultDisk,
-  type SimulationOptions, type SimSpawnOptions, type RunOptions, type RunResult, type SimFailure, type SimStats, type SimEvents,
+  Simulation,
+  defaultDisk,
+  type SimulationOptions,
+  type SimSpawnOptions,
+  type RunOptions,
+  type RunResult,
+  type SimFailure,
+  type SimStats,
+  type SimEvents,
 } from './simulation.js';
 export type { SimView, ActorView, MessageInFlight, Invariant, DeepReadonly } from './view.js';
 export {
-  randomPlan, checkPlan, checkFault,
-  type FaultPlan, type Fault, type TimedFault, type FaultKind, type LinkRates, type LinkRule, type DiskPlan, type NodeSelector,
-  type RandomPlanOptions, type RandomFaultKind,
+  randomPlan,
+  checkPlan,
+  checkFault,
+  type FaultPlan,
+  type Fault,
+  type TimedFault,
+  type FaultKind,
+  type LinkRates,
+  type LinkRule,
+  type DiskPlan,
+  type NodeSelector,
+  type RandomPlanOptions,
+  type RandomFaultKind,
 } from './plan.js';
 export type { Distribution } from './distribution.js';
 export { defaultNetwork } from './network.js';
 export { formatTrace, formatRecord, type TraceRecord, type TraceKind } from './trace.js';
 export { PlanError, SimulationError } from './errors.js';
 export {
-  defineScenario, isScenario, runScenario, locateScenario, loadScenario, replayCommand, formatFailure, shellQuote,
-  type Scenario, type ScenarioDefinition, type ScenarioSimulationOptions, type ScenarioOutcome, type ScenarioFailure,
-  type ScenarioRunOptions, type ScenarioLocation,
+  defineScenario,
+  isScenario,
+  runScenario,
+  locateScenario,
+  loadScenario,
+  replayCommand,
+  formatFailure,
+  shellQuote,
+  type Scenario,
+  type ScenarioDefinition,
+  type ScenarioSimulationOptions,
+  type ScenarioOutcome,
+  type ScenarioFailure,
+  type ScenarioRunOptions,
+  type ScenarioLocation,
 } from './scenario.js';
 export {
-  runCampaign, CampaignPool, expandSeeds,
-  type CampaignOptions, type CampaignPoolOptions, type CampaignResult, type CampaignProgress, type SeedRange,
+  runCampaign,
+  CampaignPool,
+  expandSeeds,
+  type CampaignOptions,
+  type CampaignPoolOptions,
+  type CampaignResult,
+  type CampaignProgress,
+  type SeedRange,
 } from './campaign.js';
 export type { BatchResult } from './batch.js';

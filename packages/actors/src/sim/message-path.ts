@@ -72,7 +72,13 @@ export class MessagePath {
     const world = this.world;
     world.stats.deadLetters++;
     if (world.events.listenerCount('dead-letter') > 0) {
-      world.events.emit('dead-letter', { to: this.lookup(env.toNode, env.to) ?? { node: env.toNode, id: env.to }, from: env.from, messageType: messageType(env.msg), reason: 'unreachable', detail });
+      world.events.emit('dead-letter', {
+        to: this.lookup(env.toNode, env.to) ?? { node: env.toNode, id: env.to },
+        from: env.from,
+        messageType: messageType(env.msg),
+        reason: 'unreachable',
+        detail,
+      });
     }
   }
 }

@@ -36,7 +36,11 @@ type Active =
   | { id: number; kind: 'degrade'; from: number | '*'; to: number | '*'; rates: LinkRates };
 
 /** What {@link Network.decide} concluded for one message. */
-export const enum Outcome { Deliver = 0, Partitioned = 1, Dropped = 2 }
+export const enum Outcome {
+  Deliver = 0,
+  Partitioned = 1,
+  Dropped = 2,
+}
 
 /** The network of one simulation: link tables, faults in force, and the per-message decision. */
 export class Network {
@@ -62,7 +66,7 @@ export class Network {
 
   /** Whether the background rules name actors (then a new actor may change the tables). */
   get rulesUseNames(): boolean {
-    return this.rules.some((r) => typeof r.from === 'string' && r.from !== '*' || typeof r.to === 'string' && r.to !== '*');
+    return this.rules.some((r) => (typeof r.from === 'string' && r.from !== '*') || (typeof r.to === 'string' && r.to !== '*'));
   }
 
   /** The number of nodes (0 .. n-1) changed, or an actor a rule names appeared. */
@@ -71,7 +75,9 @@ export class Network {
     this.dirty = true;
   }
 
-  invalidate(): void { this.dirty = true; }
+  invalidate(): void {
+    this.dirty = true;
+  }
 
   /** Adds a network fault (node selectors already resolved). */
   add(fault: Active): void {
@@ -97,7 +103,9 @@ export class Network {
   }
 
   /** Faults in force (for views and tests). */
-  get faultsInForce(): number { return this.active.length; }
+  get faultsInForce(): number {
+    return this.active.length;
+  }
 
   isBlocked(from: number, to: number): boolean {
     if (this.dirty) this.rebuild();
@@ -149,8 +157,16 @@ export class Network {
         const layers: LinkRates[] = [this.base];
         // Links with the same layers share one compiled object.
         let key = '';
-        for (const r of resolved) if (matches(r.from, f) && matches(r.to, t)) { layers.push(r.rates); key += r.key; }
-        for (const d of degrades) if (matches(d.from, f) && matches(d.to, t)) { layers.push(d.rates); key += `d${d.id}`; }
+        for (const r of resolved)
+          if (matches(r.from, f) && matches(r.to, t)) {
+            layers.push(r.rates);
+            key += r.key;
+          }
+        for (const d of degrades)
+          if (matches(d.from, f) && matches(d.to, t)) {
+            layers.push(d.rates);
+            key += `d${d.id}`;
+          }
         let link = cache.get(key);
         if (!link) {
           link = compile(layers);
@@ -179,9 +195,14 @@ export class Network {
           if (gf >= 0 && gt >= 0 && gf !== gt) return true;
           break;
         }
-        case 'isolate': if (f === a.node || t === a.node) return true; break;
-        case 'cut': if (f === a.from && t === a.to) return true; break;
-        case 'degrade': break;
+        case 'isolate':
+          if (f === a.node || t === a.node) return true;
+          break;
+        case 'cut':
+          if (f === a.from && t === a.to) return true;
+          break;
+        case 'degrade':
+          break;
       }
     }
     return false;

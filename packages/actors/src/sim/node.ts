@@ -29,7 +29,10 @@ export class SimNode {
   syncRequested = false;
   /** Starts a sync of what was written (set once by the simulation). */
   startSync: () => void = () => {};
-  constructor(readonly id: number, storage: { maxChunkBytes: number; sharedSnapshotBytes: number }) {
+  constructor(
+    readonly id: number,
+    storage: { maxChunkBytes: number; sharedSnapshotBytes: number },
+  ) {
     this.shared = new SimSharedStore({ ...storage, node: id });
   }
 }
@@ -37,9 +40,14 @@ export class SimNode {
 /** Carries a host's envelopes into the simulated network. Dead once its node crashed. */
 export class SimTransport implements Transport {
   dead = false;
-  constructor(private readonly node: number, private readonly out: (from: number, env: Envelope) => void) {}
+  constructor(
+    private readonly node: number,
+    private readonly out: (from: number, env: Envelope) => void,
+  ) {}
   send(env: Envelope): void {
     if (!this.dead) this.out(this.node, env);
   }
-  flush(): void { /* sends enter the network at once */ }
+  flush(): void {
+    /* sends enter the network at once */
+  }
 }

@@ -120,11 +120,10 @@ export interface SimEvents {
   'actor:crashed': (e: { ref: ActorRef<any>; error: Error; during: 'init' | 'receive' | 'stop' | 'node'; messageType: string | undefined }) => void;
   'actor:restarted': (e: { ref: ActorRef<any>; attempt: number; delayMs: number }) => void;
   'dead-letter': (e: DeadLetter) => void;
-  'fault': (e: { fault: Fault; timeMs: number }) => void;
+  fault: (e: { fault: Fault; timeMs: number }) => void;
   'supervisor:escalated': (e: { supervisor: string; reason: string }) => void;
   'system:failed': (e: { reason: string }) => void;
 }
-
 
 /** Default background disk: 1..5 ms per sync, unsynced writes lost at a crash, no torn writes. */
 export const defaultDisk: Required<DiskPlan> = {
@@ -139,7 +138,8 @@ export function validateOptions(o: SimulationOptions): void {
   if (!Number.isInteger(o.seed)) throw new InvalidOptionError(`Simulation: seed must be an integer, got ${String(o.seed)}`);
   checkLimits(o);
   const posInt = (v: unknown, k: string) => {
-    if (v !== undefined && !(Number.isInteger(v) && (v as number) > 0)) throw new InvalidOptionError(`Simulation: ${k} must be a positive integer, got ${String(v)}`);
+    if (v !== undefined && !(Number.isInteger(v) && (v as number) > 0))
+      throw new InvalidOptionError(`Simulation: ${k} must be a positive integer, got ${String(v)}`);
   };
   posInt(o.maxStepsPerRun, 'maxStepsPerRun');
   posInt(o.maxNodes, 'maxNodes');
@@ -151,7 +151,8 @@ export function validateOptions(o: SimulationOptions): void {
   if (o.trace !== undefined && typeof o.trace !== 'boolean' && !(Number.isInteger(o.trace) && o.trace > 0)) {
     throw new InvalidOptionError('Simulation: trace must be true, false or a positive number of records to keep');
   }
-  if (o.logLevel !== undefined && !isLogLevel(o.logLevel)) throw new InvalidOptionError(`Simulation: logLevel must be debug, info, warn, error or silent, got ${String(o.logLevel)}`);
+  if (o.logLevel !== undefined && !isLogLevel(o.logLevel))
+    throw new InvalidOptionError(`Simulation: logLevel must be debug, info, warn, error or silent, got ${String(o.logLevel)}`);
   if (o.supervision) checkSupervision(o.supervision, 'Simulation: supervision');
 }
 
@@ -162,9 +163,12 @@ export function checkRun(o: RunOptions): void {
     throw new InvalidOptionError('run: give at least one bound (untilMs, forMs, maxSteps or until), or the run may never end');
   }
   const num = (v: unknown, k: string) => {
-    if (v !== undefined && !(typeof v === 'number' && v >= 0 && !Number.isNaN(v))) throw new InvalidOptionError(`run: ${k} must be a number >= 0, got ${String(v)}`);
+    if (v !== undefined && !(typeof v === 'number' && v >= 0 && !Number.isNaN(v)))
+      throw new InvalidOptionError(`run: ${k} must be a number >= 0, got ${String(v)}`);
   };
-  num(o.untilMs, 'untilMs'); num(o.forMs, 'forMs');
-  if (o.maxSteps !== undefined && !(Number.isInteger(o.maxSteps) && o.maxSteps >= 0)) throw new InvalidOptionError(`run: maxSteps must be an integer >= 0, got ${String(o.maxSteps)}`);
+  num(o.untilMs, 'untilMs');
+  num(o.forMs, 'forMs');
+  if (o.maxSteps !== undefined && !(Number.isInteger(o.maxSteps) && o.maxSteps >= 0))
+    throw new InvalidOptionError(`run: maxSteps must be an integer >= 0, got ${String(o.maxSteps)}`);
   if (o.until !== undefined && typeof o.until !== 'function') throw new InvalidOptionError('run: until must be a function of the view');
 }

@@ -94,7 +94,8 @@ export interface FaultPlan {
 const faultKinds: readonly FaultKind[] = ['partition', 'isolate', 'cut', 'degrade', 'heal', 'crash-node', 'crash-actor', 'pause'];
 
 function checkRate(v: unknown, where: string): void {
-  if (v !== undefined && !(typeof v === 'number' && v >= 0 && v <= 1)) throw new PlanError(`${where} must be a probability within 0..1, got ${JSON.stringify(v)}`);
+  if (v !== undefined && !(typeof v === 'number' && v >= 0 && v <= 1))
+    throw new PlanError(`${where} must be a probability within 0..1, got ${JSON.stringify(v)}`);
 }
 
 function checkNode(v: unknown, where: string, wildcard = false): void {
@@ -120,7 +121,8 @@ export function checkRates(r: LinkRates, where: string): void {
 /** Checks one fault (without its time). Throws a {@link PlanError} that says which field is wrong. */
 export function checkFault(f: Fault, where = 'fault'): void {
   if (typeof f !== 'object' || f === null) throw new PlanError(`${where} must be an object with a "kind"`);
-  if (!faultKinds.includes(f.kind)) throw new PlanError(`${where}.kind must be one of ${faultKinds.join(', ')}, got ${JSON.stringify((f as { kind?: unknown }).kind)}`);
+  if (!faultKinds.includes(f.kind))
+    throw new PlanError(`${where}.kind must be one of ${faultKinds.join(', ')}, got ${JSON.stringify((f as { kind?: unknown }).kind)}`);
   switch (f.kind) {
     case 'partition':
       if (!Array.isArray(f.groups) || f.groups.length < 2 || !f.groups.every((g) => Array.isArray(g) && g.length > 0)) {
@@ -129,19 +131,34 @@ export function checkFault(f: Fault, where = 'fault'): void {
       f.groups.forEach((g, i) => g.forEach((n, j) => checkNode(n, `${where}.groups[${i}][${j}]`)));
       checkMs(f.durationMs, `${where}.durationMs`, false);
       break;
-    case 'isolate': checkNode(f.node, `${where}.node`); checkMs(f.durationMs, `${where}.durationMs`, false); break;
-    case 'cut': checkNode(f.from, `${where}.from`); checkNode(f.to, `${where}.to`); checkMs(f.durationMs, `${where}.durationMs`, false); break;
+    case 'isolate':
+      checkNode(f.node, `${where}.node`);
+      checkMs(f.durationMs, `${where}.durationMs`, false);
+      break;
+    case 'cut':
+      checkNode(f.from, `${where}.from`);
+      checkNode(f.to, `${where}.to`);
+      checkMs(f.durationMs, `${where}.durationMs`, false);
+      break;
     case 'degrade':
-      checkNode(f.from, `${where}.from`, true); checkNode(f.to, `${where}.to`, true);
+      checkNode(f.from, `${where}.from`, true);
+      checkNode(f.to, `${where}.to`, true);
       checkRates(f, where);
       checkMs(f.durationMs, `${where}.durationMs`, false);
       break;
-    case 'heal': break;
-    case 'crash-node': checkNode(f.node, `${where}.node`); checkMs(f.downMs, `${where}.downMs`, false); break;
+    case 'heal':
+      break;
+    case 'crash-node':
+      checkNode(f.node, `${where}.node`);
+      checkMs(f.downMs, `${where}.downMs`, false);
+      break;
     case 'crash-actor':
       if (typeof f.actor !== 'string' || f.actor.length === 0) throw new PlanError(`${where}.actor must be an actor name`);
       break;
-    case 'pause': checkNode(f.node, `${where}.node`); checkMs(f.durationMs, `${where}.durationMs`, true); break;
+    case 'pause':
+      checkNode(f.node, `${where}.node`);
+      checkMs(f.durationMs, `${where}.durationMs`, true);
+      break;
   }
 }
 
@@ -241,35 +258,62 @@ export function randomPlan(seed: number, o: RandomPlanOptions): FaultPlan {
     let kind: RandomFaultKind = randomKinds[0]!;
     for (let k = 0; k < randomKinds.length; k++) {
       x -= weights[k]!;
-      if (x < 0) { kind = randomKinds[k]!; break; }
+      if (x < 0) {
+        kind = randomKinds[k]!;
+        break;
+      }
     }
     const node = pick(o.nodes);
     switch (kind) {
       case 'partition': {
         const shuffled = o.nodes.slice();
-        for (let j = shuffled.length - 1; j > 0; j--) { const k = rng.int(j + 1); [shuffled[j], shuffled[k]] = [shuffled[k]!, shuffled[j]!]; }
+        for (let j = shuffled.length - 1; j > 0; j--) {
+          const k = rng.int(j + 1);
+          [shuffled[j], shuffled[k]] = [shuffled[k]!, shuffled[j]!];
+        }
         const cutAt = 1 + rng.int(shuffled.length - 1);
         faults.push({ atMs, kind: 'partition', groups: [shuffled.slice(0, cutAt), shuffled.slice(cutAt)], durationMs: span() });
         break;
       }
-      case 'isolate': faults.push({ atMs, kind: 'isolate', node, durationMs: span() }); break;
+      case 'isolate':
+        faults.push({ atMs, kind: 'isolate', node, durationMs: span() });
+        break;
       case 'cut': {
         let to = pick(o.nodes);
         while (to === node) to = pick(o.nodes);
         faults.push({ atMs, kind: 'cut', from: node, to, durationMs: span() });
         break;
       }
-      case 'drop': faults.push({ atMs, kind: 'degrade', to: node, drop: r3(0.1 + rng.next() * 0.8), durationMs: span() }); break;
-      case 'duplicate': faults.push({ atMs, kind: 'degrade', from: node, duplicate: r3(0.1 + rng.next() * 0.8), durationMs: span() }); break;
+      case 'drop':
+        faults.push({ atMs, kind: 'degrade', to: node, drop: r3(0.1 + rng.next() * 0.8), durationMs: span() });
+        break;
+      case 'duplicate':
+        faults.push({ atMs, kind: 'degrade', from: node, duplicate: r3(0.1 + rng.next() * 0.8), durationMs: span() });
+        break;
       case 'delay': {
         const lo = r3(2 + rng.next() * 20);
         faults.push({ atMs, kind: 'degrade', to: node, latency: { kind: 'uniform', minMs: lo, maxMs: r3(lo + rng.next() * 40) }, durationMs: span() });
         break;
       }
-      case 'reorder': faults.push({ atMs, kind: 'degrade', from: node, reorder: r3(0.2 + rng.next() * 0.7), reorderDelay: { kind: 'uniform', minMs: 0, maxMs: 10 }, durationMs: span() }); break;
-      case 'crash-node': faults.push({ atMs, kind: 'crash-node', node, downMs: r3(rng.next() * maxDownMs) }); break;
-      case 'crash-actor': faults.push({ atMs, kind: 'crash-actor', actor: pick(actors) }); break;
-      case 'pause': faults.push({ atMs, kind: 'pause', node, durationMs: span() }); break;
+      case 'reorder':
+        faults.push({
+          atMs,
+          kind: 'degrade',
+          from: node,
+          reorder: r3(0.2 + rng.next() * 0.7),
+          reorderDelay: { kind: 'uniform', minMs: 0, maxMs: 10 },
+          durationMs: span(),
+        });
+        break;
+      case 'crash-node':
+        faults.push({ atMs, kind: 'crash-node', node, downMs: r3(rng.next() * maxDownMs) });
+        break;
+      case 'crash-actor':
+        faults.push({ atMs, kind: 'crash-actor', actor: pick(actors) });
+        break;
+      case 'pause':
+        faults.push({ atMs, kind: 'pause', node, durationMs: span() });
+        break;
     }
   }
   faults.sort((a, b) => a.atMs - b.atMs);

@@ -34,7 +34,9 @@ for (let i = 0; i < args.length; i++) {
     return v;
   };
   switch (a) {
-    case '--scenario': scenarioSpec = value(); break;
+    case '--scenario':
+      scenarioSpec = value();
+      break;
     case '--seed': {
       const v = value();
       seed = Number(v);
@@ -43,23 +45,40 @@ for (let i = 0; i < args.length; i++) {
     }
     case '--plan': {
       const v = value();
-      try { plan = JSON.parse(v) as FaultPlan; } catch (e) { fail(`--plan is not valid JSON: ${(e as Error).message}`); }
+      try {
+        plan = JSON.parse(v) as FaultPlan;
+      } catch (e) {
+        fail(`--plan is not valid JSON: ${(e as Error).message}`);
+      }
       break;
     }
     case '--plan-file': {
       const f = value();
-      try { plan = JSON.parse(readFileSync(f, 'utf8')) as FaultPlan; } catch (e) { fail(`--plan-file ${f}: ${(e as Error).message}`); }
+      try {
+        plan = JSON.parse(readFileSync(f, 'utf8')) as FaultPlan;
+      } catch (e) {
+        fail(`--plan-file ${f}: ${(e as Error).message}`);
+      }
       break;
     }
     case '--trace': {
       const next = args[i + 1];
-      if (next !== undefined && /^\d+$/.test(next)) { trace = Number(next); i++; } else trace = true;
+      if (next !== undefined && /^\d+$/.test(next)) {
+        trace = Number(next);
+        i++;
+      } else trace = true;
       break;
     }
-    case '--json': json = true; break;
-    case '--help': case '-h': console.log(usage); process.exit(0);
+    case '--json':
+      json = true;
+      break;
+    case '--help':
+    case '-h':
+      console.log(usage);
+      process.exit(0);
     // eslint-disable-next-line no-fallthrough
-    default: fail(`unknown argument ${a}`);
+    default:
+      fail(`unknown argument ${a}`);
   }
 }
 if (!scenarioSpec) fail('--scenario is required');
@@ -76,7 +95,9 @@ if (json) {
   }
   const s = outcome.stats;
   console.log(`scenario "${outcome.scenario}", seed ${outcome.seed}: ${outcome.ok ? 'passed' : 'FAILED'}`);
-  console.log(`  ${outcome.steps} steps, ${outcome.nowMs.toFixed(3)} ms virtual, ${s.deliveries} deliveries, ${s.drops} drops, ${s.duplicates} duplicates, ${s.crashes} crashes, ${s.restarts} restarts, ${s.faults} faults`);
+  console.log(
+    `  ${outcome.steps} steps, ${outcome.nowMs.toFixed(3)} ms virtual, ${s.deliveries} deliveries, ${s.drops} drops, ${s.duplicates} duplicates, ${s.crashes} crashes, ${s.restarts} restarts, ${s.faults} faults`,
+  );
   console.log(`  fingerprint: ${outcome.fingerprint}`);
   if (!outcome.ok) console.log(formatFailure(outcome));
 }

@@ -60,7 +60,8 @@ export interface Scenario<T = unknown> extends ScenarioDefinition<T> {
 export function defineScenario<T>(definition: ScenarioDefinition<T>): Scenario<T> {
   if (!definition || typeof definition.setup !== 'function') throw new TypeError('defineScenario needs a `setup(sim, seed)` function');
   if (typeof definition.name !== 'string' || !definition.name) throw new TypeError('defineScenario needs a `name`');
-  if (definition.module !== undefined && typeof definition.module !== 'string') throw new TypeError('defineScenario: `module` must be a URL string; pass import.meta.url');
+  if (definition.module !== undefined && typeof definition.module !== 'string')
+    throw new TypeError('defineScenario: `module` must be a URL string; pass import.meta.url');
   if (typeof definition.run !== 'function' && (typeof definition.run !== 'object' || definition.run === null)) {
     throw new TypeError('defineScenario needs `run`: bounds like { untilMs: 1000 }, or a driver function');
   }
@@ -123,7 +124,7 @@ export async function runScenario<T>(scenario: Scenario<T>, options: ScenarioRun
   let failure: ScenarioFailure | undefined;
   try {
     plan = options.plan ?? scenario.plan?.(seed) ?? {};
-    const simOptions = typeof scenario.simulation === 'function' ? scenario.simulation(seed) : scenario.simulation ?? {};
+    const simOptions = typeof scenario.simulation === 'function' ? scenario.simulation(seed) : (scenario.simulation ?? {});
     sim = new Simulation({ ...simOptions, seed, plan, ...(options.trace !== undefined ? { trace: options.trace } : {}) });
     const context = await scenario.setup(sim, seed);
     if (typeof scenario.run === 'function') await scenario.run(sim, context);
@@ -147,8 +148,13 @@ export async function runScenario<T>(scenario: Scenario<T>, options: ScenarioRun
     failure = { kind: 'error', message: `${info.name}: ${info.message}`, step: sim?.stats.steps ?? 0, timeMs: sim?.nowMs ?? 0 };
   }
   const outcome: ScenarioOutcome = {
-    scenario: scenario.name, seed, plan, ok: failure === undefined,
-    fingerprint: sim?.fingerprint ?? '', steps: sim?.stats.steps ?? 0, nowMs: sim?.nowMs ?? 0,
+    scenario: scenario.name,
+    seed,
+    plan,
+    ok: failure === undefined,
+    fingerprint: sim?.fingerprint ?? '',
+    steps: sim?.stats.steps ?? 0,
+    nowMs: sim?.nowMs ?? 0,
     stats: sim ? { ...sim.stats } : emptyStats(),
   };
   if (failure) {
@@ -177,13 +183,17 @@ export async function locateScenario(scenario: Scenario<any>): Promise<ScenarioL
   const cached = locations.get(scenario);
   if (cached) return cached;
   if (!scenario.module) {
-    throw new SimulationError(`scenario "${scenario.name}" has no module: add \`module: import.meta.url\` to defineScenario(...) so threads and the replay command can load it`);
+    throw new SimulationError(
+      `scenario "${scenario.name}" has no module: add \`module: import.meta.url\` to defineScenario(...) so threads and the replay command can load it`,
+    );
   }
   if (isMainScript(scenario.module)) {
     // Importing the entry script from itself waits for its own top-level await: a deadlock.
-    throw new SimulationError(`scenario "${scenario.name}" is defined in the main script (${displayPath(scenario.module)}); put it in a module of its own and import it, so campaign threads and the replay command can load it`);
+    throw new SimulationError(
+      `scenario "${scenario.name}" is defined in the main script (${displayPath(scenario.module)}); put it in a module of its own and import it, so campaign threads and the replay command can load it`,
+    );
   }
-  const ns = await import(scenario.module) as Record<string, unknown>;
+  const ns = (await import(scenario.module)) as Record<string, unknown>;
   for (const [exportName, value] of Object.entries(ns)) {
     if (value === scenario) {
       const loc = { module: scenario.module, exportName };
@@ -211,7 +221,7 @@ export async function loadScenario(spec: string): Promise<Scenario<unknown>> {
   const mod = spec.slice(0, hash);
   const exportName = spec.slice(hash + 1);
   const url = /^[a-z]+:\/\//i.test(mod) ? mod : pathToFileURL(resolve(mod)).href;
-  const ns = await import(url) as Record<string, unknown>;
+  const ns = (await import(url)) as Record<string, unknown>;
   const s = ns[exportName];
   if (!isScenario(s)) throw new SimulationError(`${mod} has no scenario export "${exportName}" (exports: ${Object.keys(ns).join(', ') || 'none'})`);
   return s;
@@ -236,17 +246,31 @@ export function replayCommand(where: ScenarioLocation, seed: number, plan: Fault
   const script = displayPath(new URL(`./replay${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href);
   const mod = displayPath(where.module);
   const needsTsx = /\.(c|m)?ts$/.test(mod) || script.endsWith('.ts');
-  return ['node', ...(needsTsx ? ['--import', 'tsx'] : []), script, '--scenario', shellQuote(`${mod}#${where.exportName}`), '--seed', String(seed), '--plan', shellQuote(JSON.stringify(plan))].join(' ');
+  return [
+    'node',
+    ...(needsTsx ? ['--import', 'tsx'] : []),
+    script,
+    '--scenario',
+    shellQuote(`${mod}#${where.exportName}`),
+    '--seed',
+    String(seed),
+    '--plan',
+    shellQuote(JSON.stringify(plan)),
+  ].join(' ');
 }
 
 /** A failing outcome as text: what failed, where, the seed, the plan and the replay command. */
 export function formatFailure(o: ScenarioOutcome): string {
   if (!o.failure) return `scenario "${o.scenario}", seed ${o.seed}: passed (fingerprint ${o.fingerprint})`;
   const f = o.failure;
-  const what = f.kind === 'invariant' ? `invariant "${f.name}" violated`
-    : f.kind === 'check' ? 'final check failed'
-    : f.kind === 'system-failed' ? 'the root supervisor gave up'
-    : 'the run threw';
+  const what =
+    f.kind === 'invariant'
+      ? `invariant "${f.name}" violated`
+      : f.kind === 'check'
+        ? 'final check failed'
+        : f.kind === 'system-failed'
+          ? 'the root supervisor gave up'
+          : 'the run threw';
   return [
     `simulation failed: scenario "${o.scenario}", seed ${o.seed}`,
     `  ${what} after step ${f.step} at ${f.timeMs.toFixed(3)} ms (virtual):`,

@@ -26,8 +26,12 @@ export interface SupervisedWorld {
 export function simSupervisionRuntime(world: SupervisedWorld, rng: Prng): SupervisionRuntime {
   return {
     startActor: (spec, incarnation, ref, owner) => world.startActor(spec, incarnation, ref, owner),
-    terminateActor: async (ref) => { world.terminateActor(ref); },
-    stopActor: async (ref) => { world.stopActor(ref); },
+    terminateActor: async (ref) => {
+      world.terminateActor(ref);
+    },
+    stopActor: async (ref) => {
+      world.stopActor(ref);
+    },
     forgotten: (ref) => world.forget(ref),
     now: () => world.now,
     random: () => rng.next(),

@@ -42,8 +42,15 @@ import { MessagePath } from './message-path.js';
 import { Network, defaultNetwork } from './network.js';
 import type { SimNode } from './node.js';
 import {
-  defaultDisk, validateOptions,
-  type RunOptions, type RunResult, type SimEvents, type SimFailure, type SimSpawnOptions, type SimStats, type SimulationOptions,
+  defaultDisk,
+  validateOptions,
+  type RunOptions,
+  type RunResult,
+  type SimEvents,
+  type SimFailure,
+  type SimSpawnOptions,
+  type SimStats,
+  type SimulationOptions,
 } from './options.js';
 import { checkFault, checkPlan, type Fault, type FaultPlan } from './plan.js';
 import { simSupervisionRuntime } from './sim-supervision.js';
@@ -110,16 +117,42 @@ export class Simulation {
     this.tracer = new Tracer(world, options.trace ?? false, lookup);
     this.network = new Network(netRng, { ...defaultNetwork, ...this.plan.network }, this.plan.links ?? [], (sel) => this.faults.tryResolveNode(sel));
     this.path = new MessagePath(world, this.network, this.tracer, lookup);
-    this.cluster = new Cluster(world, {
-      seed: this.seed, limits, maxNodes: options.maxNodes ?? 1024, logLevel: options.logLevel ?? 'warn', logSink: options.logSink ?? consoleSink,
-      snapshotLimits, syncDelay: new Sampler(disk.syncDelay), diskRng,
-    }, this.network, this.tracer, (node) => this.hostEvents(node), this.path.transmit,
-    (n, i) => lookup(n, i) ?? { name: `#${n}.${i}`, node: n, id: i });
+    this.cluster = new Cluster(
+      world,
+      {
+        seed: this.seed,
+        limits,
+        maxNodes: options.maxNodes ?? 1024,
+        logLevel: options.logLevel ?? 'warn',
+        logSink: options.logSink ?? consoleSink,
+        snapshotLimits,
+        syncDelay: new Sampler(disk.syncDelay),
+        diskRng,
+      },
+      this.network,
+      this.tracer,
+      (node) => this.hostEvents(node),
+      this.path.transmit,
+      (n, i) => lookup(n, i) ?? { name: `#${n}.${i}`, node: n, id: i },
+    );
     this.lifecycle = this.makeLifecycle();
-    this.faults = new Faults(world, this.network, this.tracer, this.lifecycle, this.path, disk, diskRng, options.heartbeatTimeoutMs ?? defaultHeartbeat.timeoutMs);
+    this.faults = new Faults(
+      world,
+      this.network,
+      this.tracer,
+      this.lifecycle,
+      this.path,
+      disk,
+      diskRng,
+      options.heartbeatTimeoutMs ?? defaultHeartbeat.timeoutMs,
+    );
     this.view = createView({
-      get now() { return world.now; },
-      get steps() { return world.stats.steps; },
+      get now() {
+        return world.now;
+      },
+      get steps() {
+        return world.stats.steps;
+      },
       records: this.lifecycle.directory.records,
       names: this.lifecycle.directory.names,
       cellOf: (rec) => this.cells.get(refKey(rec.ref.node, rec.ref.id)),
@@ -135,10 +168,14 @@ export class Simulation {
   }
 
   /** Lifecycle, dead-letter and fault events. */
-  get events(): EventEmitter<SimEvents> { return this.world.events; }
+  get events(): EventEmitter<SimEvents> {
+    return this.world.events;
+  }
 
   /** Counters. */
-  get stats(): SimStats { return this.world.stats; }
+  get stats(): SimStats {
+    return this.world.stats;
+  }
 
   // ------------------------------------------------------------------ actors
 
@@ -182,19 +219,29 @@ export class Simulation {
   }
 
   /** Nodes so far, driver (0) included. */
-  get nodeCount(): number { return this.world.nodes.length; }
+  get nodeCount(): number {
+    return this.world.nodes.length;
+  }
 
   /** Virtual time, ms. */
-  get nowMs(): number { return this.world.now; }
+  get nowMs(): number {
+    return this.world.now;
+  }
 
   /** The fingerprint of everything that happened so far (16 hex digits). */
-  get fingerprint(): string { return this.tracer.fp.hex(); }
+  get fingerprint(): string {
+    return this.tracer.fp.hex();
+  }
 
   /** Readable trace records (only with the `trace` option; the newest when bounded). */
-  get trace(): readonly TraceRecord[] { return this.tracer.log?.records ?? []; }
+  get trace(): readonly TraceRecord[] {
+    return this.tracer.log?.records ?? [];
+  }
 
   /** The failure that stopped the simulation, if any. */
-  get failed(): SimFailure | null { return this.world.failure; }
+  get failed(): SimFailure | null {
+    return this.world.failure;
+  }
 
   // ------------------------------------------------------------------ outside world
 
@@ -232,11 +279,22 @@ export class Simulation {
   async call(to: ActorRef<any>, message: unknown, options: AskOptions & { maxSteps?: number } = {}): Promise<unknown> {
     let settled = false;
     const p = this.ask(to, message, options);
-    p.then(() => { settled = true; }, () => { settled = true; });
+    p.then(
+      () => {
+        settled = true;
+      },
+      () => {
+        settled = true;
+      },
+    );
     const r = await this.run(options.maxSteps !== undefined ? { until: () => settled, maxSteps: options.maxSteps } : { until: () => settled });
     if (!settled) {
-      const why = r.failure ? `: ${r.failure.kind === 'invariant' ? `invariant "${r.failure.name}" failed` : 'the root supervisor gave up'}: ${r.failure.message}` : '';
-      throw new SimulationError(`call to ${describeRef(to)} with "${messageType(message)}" did not settle: the run ended (${r.reason}) at ${r.nowMs.toFixed(3)} ms${why}`);
+      const why = r.failure
+        ? `: ${r.failure.kind === 'invariant' ? `invariant "${r.failure.name}" failed` : 'the root supervisor gave up'}: ${r.failure.message}`
+        : '';
+      throw new SimulationError(
+        `call to ${describeRef(to)} with "${messageType(message)}" did not settle: the run ended (${r.reason}) at ${r.nowMs.toFixed(3)} ms${why}`,
+      );
     }
     return p;
   }
@@ -273,37 +331,48 @@ export class Simulation {
   private makeLifecycle(): ActorLifecycle {
     const world = this.world;
     const cluster = this.cluster;
-    return new ActorLifecycle({
-      start: async (def, options) => cluster.hostOf(cluster.place(options.worker)).spawn(def, options, null, undefined, 0),
-      restart: async (ref, def, options, incarnation) => {
-        // Same node, same id, so every ref to it stays valid. A crashed node with `downMs` comes
-        // back only after that.
-        const node = world.nodes[ref.node]!;
-        if (node.downUntil > world.now) await world.sleep(node.downUntil - world.now);
-        cluster.hostOf(node).replace(ref.id, def, options, incarnation);
+    return new ActorLifecycle(
+      {
+        start: async (def, options) => cluster.hostOf(cluster.place(options.worker)).spawn(def, options, null, undefined, 0),
+        restart: async (ref, def, options, incarnation) => {
+          // Same node, same id, so every ref to it stays valid. A crashed node with `downMs` comes
+          // back only after that.
+          const node = world.nodes[ref.node]!;
+          if (node.downUntil > world.now) await world.sleep(node.downUntil - world.now);
+          cluster.hostOf(node).replace(ref.id, def, options, incarnation);
+        },
+        terminate: async (ref) => {
+          const n = world.nodes[ref.node];
+          if (n?.up) n.host!.terminate(ref.id);
+        },
+        stop: async (ref) => {
+          const n = world.nodes[ref.node];
+          if (n?.up) n.host!.stop(ref.id);
+        },
+        notify: (to, notice) => this.path.notify(DRIVER, new Envelope(to.id, to.node, null, Kind.Send, 0, notice)),
       },
-      terminate: async (ref) => { const n = world.nodes[ref.node]; if (n?.up) n.host!.terminate(ref.id); },
-      stop: async (ref) => { const n = world.nodes[ref.node]; if (n?.up) n.host!.stop(ref.id); },
-      notify: (to, notice) => this.path.notify(DRIVER, new Envelope(to.id, to.node, null, Kind.Send, 0, notice)),
-    }, {
-      started: (rec) => {
-        if (this.network.rulesUseNames) this.network.invalidate();
-        world.events.emit('actor:started', { ref: rec.ref, parent: rec.parent });
+      {
+        started: (rec) => {
+          if (this.network.rulesUseNames) this.network.invalidate();
+          world.events.emit('actor:started', { ref: rec.ref, parent: rec.parent });
+        },
+        ended: (rec) => {
+          this.cells.delete(refKey(rec.ref.node, rec.ref.id));
+          world.events.emit('actor:stopped', { ref: rec.ref });
+        },
+        crashed: (ref, error, during, mt) => world.events.emit('actor:crashed', { ref, error, during: during === 'worker' ? 'node' : during, messageType: mt }),
+        deadLetter: (letter) => {
+          world.stats.deadLetters++;
+          this.tracer.event('dead-letter', letter.to.node, letter.to.id, 0, letter.messageType, () => ({
+            to: this.tracer.describe(letter.to.node, letter.to.id),
+            message: letter.messageType,
+            detail: letter.reason + (letter.detail ? `: ${letter.detail}` : ''),
+          }));
+          if (world.events.listenerCount('dead-letter') > 0) world.events.emit('dead-letter', letter);
+        },
+        warn: (message) => this.tracer.event('refused', -1, 0, 0, undefined, () => ({ detail: message })),
       },
-      ended: (rec) => {
-        this.cells.delete(refKey(rec.ref.node, rec.ref.id));
-        world.events.emit('actor:stopped', { ref: rec.ref });
-      },
-      crashed: (ref, error, during, mt) => world.events.emit('actor:crashed', { ref, error, during: during === 'worker' ? 'node' : during, messageType: mt }),
-      deadLetter: (letter) => {
-        world.stats.deadLetters++;
-        this.tracer.event('dead-letter', letter.to.node, letter.to.id, 0, letter.messageType, () => ({
-          to: this.tracer.describe(letter.to.node, letter.to.id), message: letter.messageType, detail: letter.reason + (letter.detail ? `: ${letter.detail}` : ''),
-        }));
-        if (world.events.listenerCount('dead-letter') > 0) world.events.emit('dead-letter', letter);
-      },
-      warn: (message) => this.tracer.event('refused', -1, 0, 0, undefined, () => ({ detail: message })),
-    });
+    );
   }
 
   /** The events of one node's host: traced, then handled by the shared lifecycle. */
@@ -316,7 +385,10 @@ export class Simulation {
         const cell = node.host?.actors().find((c) => c.self.id === ref.id);
         if (cell !== undefined) this.cells.set(refKey(ref.node, ref.id), cell);
         shared.started(ref, parent, restart);
-        tracer.event('start', ref.node, ref.id, restart ? 1 : 0, undefined, () => ({ to: tracer.describe(ref.node, ref.id, ref.name), detail: restart ? 'restart' : undefined }));
+        tracer.event('start', ref.node, ref.id, restart ? 1 : 0, undefined, () => ({
+          to: tracer.describe(ref.node, ref.id, ref.name),
+          detail: restart ? 'restart' : undefined,
+        }));
       },
       stopped: (ref, incarnation) => {
         tracer.event('stop', ref.node, ref.id, incarnation, undefined, () => ({ to: tracer.describe(ref.node, ref.id) }));
@@ -339,32 +411,40 @@ export class Simulation {
     const world = this.world;
     const tracer = this.tracer;
     const lifecycle = this.lifecycle;
-    return simSupervisionRuntime({
-      get now() { return world.now; },
-      startActor: (spec, incarnation, ref, owner) => lifecycle.startActor(spec, incarnation, ref, owner),
-      terminateActor: (ref) => lifecycle.terminate(ref),
-      stopActor: (ref) => lifecycle.stopNow(ref),
-      forget: (ref) => lifecycle.forgotten(ref),
-      sleep: (ms) => world.sleep(ms),
-      restarted: (ref, attempt, delayMs) => {
-        world.stats.restarts++;
-        tracer.event('restart', ref.node, ref.id, attempt, undefined, () => ({ to: tracer.describe(ref.node, ref.id), detail: `attempt ${attempt} after ${delayMs} ms` }));
-        world.events.emit('actor:restarted', { ref, attempt, delayMs });
+    return simSupervisionRuntime(
+      {
+        get now() {
+          return world.now;
+        },
+        startActor: (spec, incarnation, ref, owner) => lifecycle.startActor(spec, incarnation, ref, owner),
+        terminateActor: (ref) => lifecycle.terminate(ref),
+        stopActor: (ref) => lifecycle.stopNow(ref),
+        forget: (ref) => lifecycle.forgotten(ref),
+        sleep: (ms) => world.sleep(ms),
+        restarted: (ref, attempt, delayMs) => {
+          world.stats.restarts++;
+          tracer.event('restart', ref.node, ref.id, attempt, undefined, () => ({
+            to: tracer.describe(ref.node, ref.id),
+            detail: `attempt ${attempt} after ${delayMs} ms`,
+          }));
+          world.events.emit('actor:restarted', { ref, attempt, delayMs });
+        },
+        restartFailed: (ref, error) => {
+          world.stats.crashes++;
+          tracer.event('crash', ref.node, ref.id, 0, undefined, () => ({ to: tracer.describe(ref.node, ref.id), detail: `init: ${error.message}` }));
+          world.events.emit('actor:crashed', { ref, error, during: 'init', messageType: undefined });
+        },
+        escalated: (supervisor, reason) => {
+          tracer.event('escalated', -1, 0, 0, undefined, () => ({ detail: `supervisor "${supervisor}": ${reason}` }));
+          world.events.emit('supervisor:escalated', { supervisor, reason });
+        },
+        rootFailed: (reason) => {
+          tracer.event('failed', -1, 0, 0, undefined, () => ({ detail: reason }));
+          world.failure ??= { kind: 'system-failed', message: reason, step: world.stats.steps, timeMs: world.now };
+          world.events.emit('system:failed', { reason });
+        },
       },
-      restartFailed: (ref, error) => {
-        world.stats.crashes++;
-        tracer.event('crash', ref.node, ref.id, 0, undefined, () => ({ to: tracer.describe(ref.node, ref.id), detail: `init: ${error.message}` }));
-        world.events.emit('actor:crashed', { ref, error, during: 'init', messageType: undefined });
-      },
-      escalated: (supervisor, reason) => {
-        tracer.event('escalated', -1, 0, 0, undefined, () => ({ detail: `supervisor "${supervisor}": ${reason}` }));
-        world.events.emit('supervisor:escalated', { supervisor, reason });
-      },
-      rootFailed: (reason) => {
-        tracer.event('failed', -1, 0, 0, undefined, () => ({ detail: reason }));
-        world.failure ??= { kind: 'system-failed', message: reason, step: world.stats.steps, timeMs: world.now };
-        world.events.emit('system:failed', { reason });
-      },
-    }, rng);
+      rng,
+    );
   }
 }

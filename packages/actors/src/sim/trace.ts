@@ -7,15 +7,55 @@ import { hashString } from '../random.js';
 
 /** What a trace record is about. */
 export type TraceKind =
-  | 'send' | 'deliver' | 'drop' | 'duplicate' | 'lost' | 'timer' | 'sync' | 'fault' | 'heal'
-  | 'crash' | 'start' | 'stop' | 'restart' | 'dead-letter' | 'pause' | 'resume' | 'node-down'
-  | 'node-up' | 'disk-loss' | 'escalated' | 'violation' | 'failed' | 'refused';
+  | 'send'
+  | 'deliver'
+  | 'drop'
+  | 'duplicate'
+  | 'lost'
+  | 'timer'
+  | 'sync'
+  | 'fault'
+  | 'heal'
+  | 'crash'
+  | 'start'
+  | 'stop'
+  | 'restart'
+  | 'dead-letter'
+  | 'pause'
+  | 'resume'
+  | 'node-down'
+  | 'node-up'
+  | 'disk-loss'
+  | 'escalated'
+  | 'violation'
+  | 'failed'
+  | 'refused';
 
 /** Numeric codes of trace kinds, folded into the fingerprint. */
 export const traceCode: Record<TraceKind, number> = {
-  send: 1, deliver: 2, drop: 3, duplicate: 4, lost: 5, timer: 6, sync: 7, fault: 8, heal: 9, crash: 10,
-  start: 11, stop: 12, restart: 13, 'dead-letter': 14, pause: 15, resume: 16, 'node-down': 17,
-  'node-up': 18, 'disk-loss': 19, escalated: 20, violation: 21, failed: 22, refused: 23,
+  send: 1,
+  deliver: 2,
+  drop: 3,
+  duplicate: 4,
+  lost: 5,
+  timer: 6,
+  sync: 7,
+  fault: 8,
+  heal: 9,
+  crash: 10,
+  start: 11,
+  stop: 12,
+  restart: 13,
+  'dead-letter': 14,
+  pause: 15,
+  resume: 16,
+  'node-down': 17,
+  'node-up': 18,
+  'disk-loss': 19,
+  escalated: 20,
+  violation: 21,
+  failed: 22,
+  refused: 23,
 };
 
 /** One event of a run, readable. */
@@ -72,8 +112,12 @@ export class Fingerprint {
   hex(): string {
     let a = this.h1 ^ (this.h2 >>> 7);
     let b = this.h2 ^ (this.h1 << 9);
-    a = Math.imul(a ^ (a >>> 16), 0x85ebca6b); a = Math.imul(a ^ (a >>> 13), 0xc2b2ae35); a ^= a >>> 16;
-    b = Math.imul(b ^ (b >>> 16), 0x85ebca6b); b = Math.imul(b ^ (b >>> 13), 0xc2b2ae35); b ^= b >>> 16;
+    a = Math.imul(a ^ (a >>> 16), 0x85ebca6b);
+    a = Math.imul(a ^ (a >>> 13), 0xc2b2ae35);
+    a ^= a >>> 16;
+    b = Math.imul(b ^ (b >>> 16), 0x85ebca6b);
+    b = Math.imul(b ^ (b >>> 13), 0xc2b2ae35);
+    b ^= b >>> 16;
     return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
   }
 }

@@ -72,7 +72,9 @@ export class Tracer {
 
   private logMessage(kind: TraceKind, fromNode: number, env: Envelope, at: number, detail: string | undefined): void {
     this.log!.push({
-      step: this.world.stats.steps, timeMs: this.world.now, kind,
+      step: this.world.stats.steps,
+      timeMs: this.world.now,
+      kind,
       from: env.from === null ? `outside(${fromNode})` : this.describe(env.from.node, env.from.id, env.from.name),
       to: this.describe(env.toNode, env.to),
       message: `${messageType(env.msg)}${env.kind === Kind.Send ? '' : ` [${kindNames[env.kind]}]`}`,

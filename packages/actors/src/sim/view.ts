@@ -11,13 +11,17 @@ import type { ActorRecord } from '../directory.js';
 import type { SimNode } from './node.js';
 
 /** A value seen through a read-only lens, all the way down. */
-export type DeepReadonly<T> =
-  T extends (...args: any[]) => any ? T
-  : T extends Map<infer K, infer V> ? ReadonlyMap<DeepReadonly<K>, DeepReadonly<V>>
-  : T extends Set<infer V> ? ReadonlySet<DeepReadonly<V>>
-  : T extends readonly (infer V)[] ? readonly DeepReadonly<V>[]
-  : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
-  : T;
+export type DeepReadonly<T> = T extends (...args: any[]) => any
+  ? T
+  : T extends Map<infer K, infer V>
+    ? ReadonlyMap<DeepReadonly<K>, DeepReadonly<V>>
+    : T extends Set<infer V>
+      ? ReadonlySet<DeepReadonly<V>>
+      : T extends readonly (infer V)[]
+        ? readonly DeepReadonly<V>[]
+        : T extends object
+          ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+          : T;
 
 /**
  * An actor as invariants see it. `running`: handling messages; `crashed`: its handler threw and
@@ -107,26 +111,40 @@ export function createView(src: ViewSource): SimView {
     const cell = cellFor(rec);
     const node = src.nodes[rec.ref.node]!;
     // A cell of an earlier host of the node died with it: down until its supervisor restarts it.
-    const status: ActorView['status'] = !node.up || (cell === undefined && src.cellOf(rec) !== undefined) ? 'down'
-      : cell === undefined ? 'stopped' : cell.status === 'running' ? 'running' : cell.status;
+    const status: ActorView['status'] =
+      !node.up || (cell === undefined && src.cellOf(rec) !== undefined)
+        ? 'down'
+        : cell === undefined
+          ? 'stopped'
+          : cell.status === 'running'
+            ? 'running'
+            : cell.status;
     return {
-      name: rec.ref.name, ref: rec.ref, node: rec.ref.node, status, incarnation: rec.incarnation,
-      state: status === 'running' ? cell!.state as DeepReadonly<unknown> : undefined,
+      name: rec.ref.name,
+      ref: rec.ref,
+      node: rec.ref.node,
+      status,
+      incarnation: rec.incarnation,
+      state: status === 'running' ? (cell!.state as DeepReadonly<unknown>) : undefined,
       mailbox: cell?.mailbox.length ?? 0,
     };
   };
   return {
-    get nowMs() { return src.now; },
-    get step() { return src.steps; },
+    get nowMs() {
+      return src.now;
+    },
+    get step() {
+      return src.steps;
+    },
     state<S>(name: string): DeepReadonly<S> | undefined {
       const rec = src.names.get(name);
       if (rec === undefined) return undefined;
       const cell = cellFor(rec);
-      return cell !== undefined && cell.status === 'running' ? cell.state as DeepReadonly<S> : undefined;
+      return cell !== undefined && cell.status === 'running' ? (cell.state as DeepReadonly<S>) : undefined;
     },
     actor<S>(name: string): ActorView<S> | undefined {
       const rec = src.names.get(name);
-      return rec && actorView(rec) as ActorView<S>;
+      return rec && (actorView(rec) as ActorView<S>);
     },
     actors(): ActorView[] {
       return [...src.records.values()].sort((a, b) => a.order - b.order).map(actorView);
@@ -149,9 +167,12 @@ export function createView(src: ViewSource): SimView {
       return evs.map((e) => {
         const env = e.env!;
         return {
-          from: env.from, fromNode: e.arg,
+          from: env.from,
+          fromNode: e.arg,
           to: src.records.get(refKey(env.toNode, env.to))?.ref ?? { name: `#${env.toNode}.${env.to}`, node: env.toNode, id: env.to },
-          kind: kindNames[env.kind], message: env.msg as DeepReadonly<unknown>, arrivesAtMs: e.time,
+          kind: kindNames[env.kind],
+          message: env.msg as DeepReadonly<unknown>,
+          arrivesAtMs: e.time,
         };
       });
     },

@@ -16,7 +16,18 @@ export class SimWorld {
   readonly nodes: SimNode[] = [];
   readonly events = new EventEmitter<SimEvents>();
   readonly stats: SimStats = {
-    steps: 0, sends: 0, deliveries: 0, drops: 0, duplicates: 0, lost: 0, timers: 0, syncs: 0, faults: 0, crashes: 0, restarts: 0, deadLetters: 0,
+    steps: 0,
+    sends: 0,
+    deliveries: 0,
+    drops: 0,
+    duplicates: 0,
+    lost: 0,
+    timers: 0,
+    syncs: 0,
+    faults: 0,
+    crashes: 0,
+    restarts: 0,
+    deadLetters: 0,
   };
   /** The failure that stops the run, if any. */
   failure: SimFailure | null = null;

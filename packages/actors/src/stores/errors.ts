@@ -20,10 +20,17 @@ export class StoreLockedError extends StorageError {
 export class LogDamagedError extends StorageError {
   override name = 'LogDamagedError';
   override readonly code: string = 'log-damaged';
-  constructor(readonly source: string, readonly offset: number, readonly reason: string, readonly nextValidOffset: number) {
-    super(`${source} is damaged at byte offset ${offset} (${reason}), and a whole record follows at offset ${nextValidOffset}: ` +
-      `refusing to start, because dropping it would lose acknowledged state. Restore the file from a replica or a backup; ` +
-      `if losing everything from offset ${offset} on is acceptable, truncate the file to ${offset} bytes.`);
+  constructor(
+    readonly source: string,
+    readonly offset: number,
+    readonly reason: string,
+    readonly nextValidOffset: number,
+  ) {
+    super(
+      `${source} is damaged at byte offset ${offset} (${reason}), and a whole record follows at offset ${nextValidOffset}: ` +
+        `refusing to start, because dropping it would lose acknowledged state. Restore the file from a replica or a backup; ` +
+        `if losing everything from offset ${offset} on is acceptable, truncate the file to ${offset} bytes.`,
+    );
   }
 }
 
@@ -48,9 +55,16 @@ export class StoreFullError extends StorageError {
 export class SnapshotDamagedError extends StorageError {
   override name = 'SnapshotDamagedError';
   override readonly code: string = 'snapshot-damaged';
-  constructor(readonly source: string, readonly reason: string, readonly actor: string | undefined, readonly id: string | undefined) {
-    super(`snapshot ${id !== undefined ? `"${id}" ` : ''}${actor !== undefined ? `of actor "${actor}" ` : ''}in ${source} is damaged (${reason}); ` +
-      'it is not used: delete it (ctx.snapshots.delete) and get the state from another replica, or restore the file from a backup');
+  constructor(
+    readonly source: string,
+    readonly reason: string,
+    readonly actor: string | undefined,
+    readonly id: string | undefined,
+  ) {
+    super(
+      `snapshot ${id !== undefined ? `"${id}" ` : ''}${actor !== undefined ? `of actor "${actor}" ` : ''}in ${source} is damaged (${reason}); ` +
+        'it is not used: delete it (ctx.snapshots.delete) and get the state from another replica, or restore the file from a backup',
+    );
   }
 }
 

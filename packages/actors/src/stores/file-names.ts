@@ -10,7 +10,11 @@ const MAX_NAME_CHARS = 100;
  * original, so two different store names never share a file.
  */
 export function storeFileName(storeName: string): string {
-  const clean = storeName.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_').slice(0, MAX_NAME_CHARS) || '_';
+  const clean =
+    storeName
+      .replace(/[^A-Za-z0-9._-]/g, '_')
+      .replace(/^\.+/, '_')
+      .slice(0, MAX_NAME_CHARS) || '_';
   if (clean === storeName) return clean;
   return `${clean}-${crc32c(storeName).toString(16).padStart(8, '0')}`;
 }

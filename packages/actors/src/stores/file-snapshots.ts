@@ -23,19 +23,49 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
-  close, closeSync, fdatasync, fstatSync, fsync, mkdirSync, open as openAsync, openSync, readSync, readdirSync, renameSync, unlinkSync,
-  writeSync, writev, writevSync,
+  close,
+  closeSync,
+  fdatasync,
+  fstatSync,
+  fsync,
+  mkdirSync,
+  open as openAsync,
+  openSync,
+  readSync,
+  readdirSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+  writev,
+  writevSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
 import {
-  ChunkReader, WriterBase, asBuffer, checkChunkIndex, goneError, ownCopy, type SnapshotBackend, type SnapshotLimits, type SnapshotOwner, type SnapshotReader,
+  ChunkReader,
+  WriterBase,
+  asBuffer,
+  checkChunkIndex,
+  goneError,
+  ownCopy,
+  type SnapshotBackend,
+  type SnapshotLimits,
+  type SnapshotOwner,
+  type SnapshotReader,
 } from '../snapshots.js';
 import { SnapshotDamagedError, StorageError } from './errors.js';
 import { storeFileName } from './file-names.js';
 import { fsyncCreatedDirs, fsyncDirSync } from './fsync.js';
 import {
-  FRAME_BYTES, SnapshotFormatError, TRAILER_BYTES, decodeFooter, decodeHeader, decodeTrailer, encodeFooter, encodeHeader, encodeTrailer,
+  FRAME_BYTES,
+  SnapshotFormatError,
+  TRAILER_BYTES,
+  decodeFooter,
+  decodeHeader,
+  decodeTrailer,
+  encodeFooter,
+  encodeHeader,
+  encodeTrailer,
 } from './snapshot-file.js';
 
 /** Bounds of {@link FileSnapshots}. */
@@ -86,7 +116,11 @@ class FileSnap {
   readonly bytes: number;
 
   constructor(
-    readonly actor: string, readonly id: string, public path: string, readonly meta: Buffer, readonly lengths: Uint32Array,
+    readonly actor: string,
+    readonly id: string,
+    public path: string,
+    readonly meta: Buffer,
+    readonly lengths: Uint32Array,
     dataStart: number,
     /** Read descriptor; -1 until first needed. */
     public fd: number,
@@ -117,7 +151,7 @@ class FileSnap {
     if (pending !== undefined) return ownCopy(pending);
     if (this.fd < 0) this.fd = openSync(this.path, 'r');
     const b = staging.get(FRAME_BYTES + len);
-    for (let o = 0; o < FRAME_BYTES + len;) {
+    for (let o = 0; o < FRAME_BYTES + len; ) {
       const n = readSync(this.fd, b, o, FRAME_BYTES + len - o, at + o);
       if (n === 0) throw new SnapshotDamagedError(this.path, `chunk ${i} at byte offset ${at} is cut short`, this.actor, this.id);
       o += n;
@@ -174,7 +208,11 @@ export class FileSnapshots implements SnapshotBackend {
   readonly pool: FramePool;
   private readonly staging = new ReadStaging();
 
-  private constructor(readonly dir: string, private readonly host: SnapshotHost, readonly options: FileSnapshotsOptions) {
+  private constructor(
+    readonly dir: string,
+    private readonly host: SnapshotHost,
+    readonly options: FileSnapshotsOptions,
+  ) {
     this.pool = new FramePool(options.queueBytes);
     const removed: string[] = [];
     const damaged: SnapshotRecovery['damaged'] = [];
@@ -282,19 +320,21 @@ export class FileSnapshots implements SnapshotBackend {
   /** A writer finished: its snapshot is visible now, and durable once its fence has run. */
   install(w: FileWriter, snap: FileSnap): number {
     // The fence first: when the store refuses it (failed, closed), nothing is installed.
-    const ticket = this.host.fence((done) => w.whenFlushed((err) => {
-      if (err) return done(err);
-      const lockError = this.host.lockError();
-      if (lockError) return done(lockError);
-      try {
-        renameSync(w.tempPath, w.finalPath);
-      } catch (e) {
-        return done(e as Error);
-      }
-      snap.path = w.finalPath;
-      w.renamed(snap);
-      fsyncDir(this.dir, done);
-    }));
+    const ticket = this.host.fence((done) =>
+      w.whenFlushed((err) => {
+        if (err) return done(err);
+        const lockError = this.host.lockError();
+        if (lockError) return done(lockError);
+        try {
+          renameSync(w.tempPath, w.finalPath);
+        } catch (e) {
+          return done(e as Error);
+        }
+        snap.path = w.finalPath;
+        w.renamed(snap);
+        fsyncDir(this.dir, done);
+      }),
+    );
     const old = this.entry(w.actor, w.id);
     this.put(w.actor, w.id, snap);
     if (old instanceof FileSnap) old.release();
@@ -336,7 +376,7 @@ function readSnapshotFile(path: string): FileSnap {
     const size = fstatSync(fd).size;
     const read = (at: number, n: number): Buffer => {
       const b = Buffer.allocUnsafeSlow(n);
-      for (let o = 0; o < n;) {
+      for (let o = 0; o < n; ) {
         const got = readSync(fd, b, o, n - o, at + o);
         if (got === 0) throw new SnapshotFormatError(`the file ends at byte ${at + o}, before the ${n} bytes at ${at} it should hold`);
         o += got;
@@ -351,7 +391,9 @@ function readSnapshotFile(path: string): FileSnap {
       try {
         const h = decodeHeader(read(0, FRAME_BYTES + len));
         return { ...h, end: FRAME_BYTES + len };
-      } catch { return undefined; }
+      } catch {
+        return undefined;
+      }
     };
     const h = head();
     if (h) names = { actor: h.actor, id: h.id };
@@ -361,7 +403,8 @@ function readSnapshotFile(path: string): FileSnap {
       const index = decodeFooter(read(t.footerOffset, t.footerBytes));
       names = { actor: index.actor, id: index.id };
       if (!h) throw new SnapshotFormatError('the header is damaged');
-      if (h.actor !== index.actor || h.id !== index.id) throw new SnapshotFormatError(`the header names "${h.actor}"/"${h.id}", the index "${index.actor}"/"${index.id}"`);
+      if (h.actor !== index.actor || h.id !== index.id)
+        throw new SnapshotFormatError(`the header names "${h.actor}"/"${h.id}", the index "${index.actor}"/"${index.id}"`);
       let end = h.end;
       for (let i = 0; i < index.lengths.length; i++) end += FRAME_BYTES + index.lengths[i]!;
       if (end !== t.footerOffset) throw new SnapshotFormatError(`the chunks end at byte ${end}, the index starts at ${t.footerOffset}`);
@@ -396,7 +439,7 @@ function writevAll(fd: number, bufs: Buffer[], position: number, done: (err: Err
 }
 
 function writevAllSync(fd: number, bufs: Buffer[], position: number): void {
-  for (let rest = bufs; rest.length > 0;) {
+  for (let rest = bufs; rest.length > 0; ) {
     const n = writevSync(fd, rest, position);
     position += n;
     rest = skip(rest, n);
@@ -471,8 +514,12 @@ export class FileWriter extends WriterBase {
   private dataStart: number;
 
   constructor(
-    private readonly store: FileSnapshots, actor: string, id: string, owner: SnapshotOwner,
-    readonly finalPath: string, readonly tempPath: string,
+    private readonly store: FileSnapshots,
+    actor: string,
+    id: string,
+    owner: SnapshotOwner,
+    readonly finalPath: string,
+    readonly tempPath: string,
   ) {
     super(actor, id, owner, store.options);
     try {
@@ -482,10 +529,14 @@ export class FileWriter extends WriterBase {
     }
     const header = encodeHeader(actor, id);
     try {
-      for (let o = 0; o < header.length;) o += writeSync(this.fd, header, o, header.length - o, o);
+      for (let o = 0; o < header.length; ) o += writeSync(this.fd, header, o, header.length - o, o);
     } catch (e) {
       closeSync(this.fd);
-      try { unlinkSync(tempPath); } catch { /* gone */ }
+      try {
+        unlinkSync(tempPath);
+      } catch {
+        /* gone */
+      }
       throw new StorageError(`cannot write snapshot file ${tempPath}: ${(e as Error).message}`, { cause: e });
     }
     this.dataStart = header.length;
@@ -558,7 +609,11 @@ export class FileWriter extends WriterBase {
     this.queue = [];
     this.queueHead = 0;
     this.unwritten.clear();
-    try { unlinkSync(this.tempPath); } catch { /* never created, or gone */ }
+    try {
+      unlinkSync(this.tempPath);
+    } catch {
+      /* never created, or gone */
+    }
     this.closeWhenIdle();
   }
 

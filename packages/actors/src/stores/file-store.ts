@@ -1,7 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import {
-  close, closeSync, fdatasync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, open, openSync, readSync, readdirSync,
-  renameSync, unlink, unlinkSync,
+  close,
+  closeSync,
+  fdatasync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  open,
+  openSync,
+  readSync,
+  readdirSync,
+  renameSync,
+  unlink,
+  unlinkSync,
 } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { ActorStore, PersistOp, Recovered } from '../store.js';
@@ -123,20 +135,33 @@ export class FileStore implements ActorStore {
   private snapshotBytes: number;
 
   private constructor(
-    readonly paths: LogPaths, private fd: number, private readonly lock: LogLock, index: LiveIndex,
-    recovery: Omit<FileRecovery, 'snapshots'>, logBytes: number, options: FileStoreOptions,
+    readonly paths: LogPaths,
+    private fd: number,
+    private readonly lock: LogLock,
+    index: LiveIndex,
+    recovery: Omit<FileRecovery, 'snapshots'>,
+    logBytes: number,
+    options: FileStoreOptions,
   ) {
     this.index = index;
-    this.snapshots = FileSnapshots.open(paths.snapshots, {
-      fence: (run) => this.fence(run),
-      lockError: () => (this.lock.held() ? null : new StoreLockedError(`the lock file ${this.paths.lock} of ${this.paths.log} was removed or ` +
-        'taken over by another host; this one stopped writing')),
-      assertWritable: () => this.assertWritable(),
-    }, {
-      maxChunkBytes: options.maxSnapshotChunkBytes ?? storageDefaults.maxSnapshotChunkBytes,
-      queueBytes: options.snapshotQueueBytes ?? storageDefaults.snapshotQueueBytes,
-      syncBytes: options.snapshotSyncBytes ?? storageDefaults.snapshotSyncBytes,
-    });
+    this.snapshots = FileSnapshots.open(
+      paths.snapshots,
+      {
+        fence: (run) => this.fence(run),
+        lockError: () =>
+          this.lock.held()
+            ? null
+            : new StoreLockedError(
+                `the lock file ${this.paths.lock} of ${this.paths.log} was removed or ` + 'taken over by another host; this one stopped writing',
+              ),
+        assertWritable: () => this.assertWritable(),
+      },
+      {
+        maxChunkBytes: options.maxSnapshotChunkBytes ?? storageDefaults.maxSnapshotChunkBytes,
+        queueBytes: options.snapshotQueueBytes ?? storageDefaults.snapshotQueueBytes,
+        syncBytes: options.snapshotSyncBytes ?? storageDefaults.snapshotSyncBytes,
+      },
+    );
     this.recovery = { ...recovery, snapshots: this.snapshots.recovery };
     this.logBytes = logBytes;
     // How much of a log found at open is live is unknown: compact it as soon as it is big.
@@ -188,7 +213,7 @@ export class FileStore implements ActorStore {
       if (isNew) fsyncDirSync(dir); // the new log's directory entry must survive a crash too
       const size = fstatSync(fd).size;
       const buf = Buffer.allocUnsafe(size);
-      for (let o = 0; o < size;) {
+      for (let o = 0; o < size; ) {
         const n = readSync(fd, buf, o, size - o, o);
         if (n === 0) throw new StorageError(`${paths.log} shrank while it was read`);
         o += n;
@@ -212,11 +237,17 @@ export class FileStore implements ActorStore {
     }
   }
 
-  get durableSeq(): number { return this.durable; }
-  get writtenSeq(): number { return this.seq; }
+  get durableSeq(): number {
+    return this.durable;
+  }
+  get writtenSeq(): number {
+    return this.seq;
+  }
 
   /** Records queued for the next commit. */
-  get pendingRecords(): number { return this.pending.length - this.head; }
+  get pendingRecords(): number {
+    return this.pending.length - this.head;
+  }
 
   load(actor: string): Recovered | undefined {
     return this.index.load(actor);
@@ -295,8 +326,13 @@ export class FileStore implements ActorStore {
       return;
     }
     if (!this.lock.held()) {
-      this.fail('checking its lock', new StoreLockedError(`the lock file ${this.paths.lock} of ${this.paths.log} was removed or ` +
-        'taken over by another host; this one stopped writing (two writers would damage the log)'));
+      this.fail(
+        'checking its lock',
+        new StoreLockedError(
+          `the lock file ${this.paths.lock} of ${this.paths.log} was removed or ` +
+            'taken over by another host; this one stopped writing (two writers would damage the log)',
+        ),
+      );
       return;
     }
     const first = this.pending[this.head]!;
@@ -312,7 +348,11 @@ export class FileStore implements ActorStore {
     let to = from + 1;
     if (this.groupCommit) {
       let bytes = 8 + 4 + first.length;
-      for (let next = this.pending[to]; next !== undefined && !(next instanceof Fence) && bytes + 4 + next.length <= this.maxCommitBytes; next = this.pending[++to]) {
+      for (
+        let next = this.pending[to];
+        next !== undefined && !(next instanceof Fence) && bytes + 4 + next.length <= this.maxCommitBytes;
+        next = this.pending[++to]
+      ) {
         bytes += 4 + next.length;
       }
     }
@@ -330,11 +370,12 @@ export class FileStore implements ActorStore {
     this.take(this.head + 1);
     this.pendingFences--;
     this.inFlight = true;
-    const run = () => fence.run((err) => {
-      if (err) return this.fail('a snapshot operation', err);
-      this.stats.fences++;
-      this.committed(seq);
-    });
+    const run = () =>
+      fence.run((err) => {
+        if (err) return this.fail('a snapshot operation', err);
+        this.stats.fences++;
+        this.committed(seq);
+      });
     if (this.commitDelayMs > 0) setTimeout(run, this.commitDelayMs);
     else run();
   }
@@ -391,12 +432,15 @@ export class FileStore implements ActorStore {
     const upTo = this.seq;
     this.take(this.pending.length);
     this.inFlight = true;
-    this.writeSnapshot().then((bytes) => {
-      this.logBytes = bytes;
-      this.snapshotBytes = bytes;
-      this.stats.compactions++;
-      this.committed(upTo);
-    }, (e) => this.fail('compaction', e));
+    this.writeSnapshot().then(
+      (bytes) => {
+        this.logBytes = bytes;
+        this.snapshotBytes = bytes;
+        this.stats.compactions++;
+        this.committed(upTo);
+      },
+      (e) => this.fail('compaction', e),
+    );
   }
 
   /**
@@ -435,9 +479,15 @@ export class FileStore implements ActorStore {
 
   private fail(what: string, e: unknown): void {
     this.inFlight = false;
-    this.failure ??= e instanceof StorageError ? e : new StorageError(`the file store ${this.paths.log} failed ${what} ` +
-      `(${(e as Error).message}) and stopped: nothing more is written, and messages of turns not yet durable stay held. ` +
-      'Restart the host (its worker) to recover from the log.', { cause: e });
+    this.failure ??=
+      e instanceof StorageError
+        ? e
+        : new StorageError(
+            `the file store ${this.paths.log} failed ${what} ` +
+              `(${(e as Error).message}) and stopped: nothing more is written, and messages of turns not yet durable stay held. ` +
+              'Restart the host (its worker) to recover from the log.',
+            { cause: e },
+          );
     this.wakeIdle();
   }
 

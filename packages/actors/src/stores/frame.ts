@@ -74,11 +74,12 @@ export function encodeFrames(records: readonly Buffer[], maxFrameBytes: number):
 
 export type FrameRead =
   | { ok: true; end: number; payload: Buffer }
-  | { ok: false; reason: string; /** Where the frame says it ends, when that is inside the buffer; else -1. */ claimedEnd: number };
+  | { ok: false; reason: string /** Where the frame says it ends, when that is inside the buffer; else -1. */; claimedEnd: number };
 
 /** Reads the frame at `offset` of `buf[0..end)`, checking its length and CRC. */
 export function readFrame(buf: Buffer, offset: number, end: number): FrameRead {
-  if (end - offset < FRAME_HEADER_BYTES) return { ok: false, reason: `incomplete frame header (${end - offset} of ${FRAME_HEADER_BYTES} bytes)`, claimedEnd: -1 };
+  if (end - offset < FRAME_HEADER_BYTES)
+    return { ok: false, reason: `incomplete frame header (${end - offset} of ${FRAME_HEADER_BYTES} bytes)`, claimedEnd: -1 };
   const len = buf.readUInt32LE(offset);
   if (len < RECORD_PREFIX_BYTES + 1) return { ok: false, reason: `impossible frame length ${len}`, claimedEnd: -1 };
   const payloadEnd = offset + FRAME_HEADER_BYTES + len;

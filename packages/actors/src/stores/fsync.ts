@@ -8,7 +8,11 @@ import { dirname } from 'node:path';
 export function fsyncDirSync(dir: string): void {
   if (process.platform === 'win32') return;
   const fd = openSync(dir, 'r');
-  try { fsyncSync(fd); } finally { closeSync(fd); }
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** After `mkdir -p` created `firstCreated` and below it `dir`: syncs every parent whose entries changed. */
@@ -22,7 +26,7 @@ export function fsyncCreatedDirs(firstCreated: string, dir: string): void {
 
 /** Writes all of `buf` at the file's position (the end, for a file opened to append). */
 export function writeAllSync(fd: number, buf: Buffer): void {
-  for (let o = 0; o < buf.length;) o += writeSync(fd, buf, o, buf.length - o);
+  for (let o = 0; o < buf.length; ) o += writeSync(fd, buf, o, buf.length - o);
 }
 
 export function writeAll(fd: number, buf: Buffer, done: (err: Error | null) => void): void {

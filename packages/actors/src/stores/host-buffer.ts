@@ -17,7 +17,13 @@ export const MIN_HOST_BUFFER_BYTES = 16 * 1024;
 /** Offsets into an Int32Array are int32: keep each half addressable. */
 export const MAX_HOST_BUFFER_BYTES = 2 ** 31;
 
-const enum W { State = 0, Token = 1, SharedGen = 6, Active = 7, Used0 = 8 }
+const enum W {
+  State = 0,
+  Token = 1,
+  SharedGen = 6,
+  Active = 7,
+  Used0 = 8,
+}
 const BLANK = 0;
 const SETTING_UP = 1;
 const READY = 2;
@@ -66,8 +72,16 @@ export class HostBuffer {
     return Atomics.load(this.words, W.SharedGen) === generation;
   }
 
-  get activeHalf(): number { return Atomics.load(this.words, W.Active); }
-  set activeHalf(h: number) { Atomics.store(this.words, W.Active, h); }
-  used(half: number): number { return Atomics.load(this.words, W.Used0 + half); }
-  setUsed(half: number, bytes: number): void { Atomics.store(this.words, W.Used0 + half, bytes); }
+  get activeHalf(): number {
+    return Atomics.load(this.words, W.Active);
+  }
+  set activeHalf(h: number) {
+    Atomics.store(this.words, W.Active, h);
+  }
+  used(half: number): number {
+    return Atomics.load(this.words, W.Used0 + half);
+  }
+  setUsed(half: number, bytes: number): void {
+    Atomics.store(this.words, W.Used0 + half, bytes);
+  }
 }

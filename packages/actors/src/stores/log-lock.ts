@@ -31,13 +31,22 @@ export type LockPredecessor =
   /** A host of this process with the same owner token: a crashed worker of the same store name. */
   | 'same-owner';
 
-interface LockInfo { pid: number; owner: string; hostname: string; since: string }
+interface LockInfo {
+  pid: number;
+  owner: string;
+  hostname: string;
+  since: string;
+}
 
 /** Tries to take a lock that keeps changing hands before giving up. */
 const MAX_ATTEMPTS = 8;
 
 export class LogLock {
-  private constructor(readonly path: string, private readonly ino: number, readonly predecessor: LockPredecessor) {}
+  private constructor(
+    readonly path: string,
+    private readonly ino: number,
+    readonly predecessor: LockPredecessor,
+  ) {}
 
   /** Takes the lock of `logPath` for `owner`, or throws `StoreLockedError` naming who holds it. */
   static acquire(path: string, logPath: string, owner: string): LogLock {
@@ -58,9 +67,15 @@ export class LogLock {
         const verdict = judge(raw, mine, path, logPath);
         if (removeIfUnchanged(path, raw)) predecessor = verdict;
       }
-      throw new StoreLockedError(`could not take the lock of ${logPath}: lock file ${path} kept changing hands (${MAX_ATTEMPTS} attempts); another process is starting on the same log`);
+      throw new StoreLockedError(
+        `could not take the lock of ${logPath}: lock file ${path} kept changing hands (${MAX_ATTEMPTS} attempts); another process is starting on the same log`,
+      );
     } finally {
-      try { unlinkSync(tmp); } catch { /* already gone */ }
+      try {
+        unlinkSync(tmp);
+      } catch {
+        /* already gone */
+      }
     }
   }
 
@@ -76,7 +91,11 @@ export class LogLock {
   /** Removes the lock file if it is still this one. */
   release(): void {
     if (this.held()) {
-      try { unlinkSync(this.path); } catch { /* gone */ }
+      try {
+        unlinkSync(this.path);
+      } catch {
+        /* gone */
+      }
     }
   }
 }
@@ -90,7 +109,11 @@ export function releaseAbandonedLock(path: string, owner: string): boolean {
   const raw = readIfThere(path);
   if (raw === undefined) return false;
   let held: LockInfo;
-  try { held = JSON.parse(raw) as LockInfo; } catch { return false; }
+  try {
+    held = JSON.parse(raw) as LockInfo;
+  } catch {
+    return false;
+  }
   if (held.pid !== process.pid || held.owner !== owner || held.hostname !== hostname()) return false;
   return removeIfUnchanged(path, raw);
 }
@@ -116,17 +139,23 @@ function judge(raw: string, mine: LockInfo, path: string, logPath: string): Excl
   }
   const who = `process ${held.pid} on ${held.hostname} (since ${held.since})`;
   if (held.hostname !== mine.hostname) {
-    throw new StoreLockedError(`${logPath} is locked by ${who}, another machine, whose liveness cannot be checked from here: ` +
-      `two processes must never write one log. Stop it, or use another storage.dir. ${advice}`);
+    throw new StoreLockedError(
+      `${logPath} is locked by ${who}, another machine, whose liveness cannot be checked from here: ` +
+        `two processes must never write one log. Stop it, or use another storage.dir. ${advice}`,
+    );
   }
   if (held.pid === mine.pid) {
     if (held.owner === mine.owner) return 'same-owner';
-    throw new StoreLockedError(`${logPath} is locked by another actor system in this process (lock file ${path}): ` +
-      `two systems must never write one log. Shut the other system down first, or give this one another storage.dir. ${advice}`);
+    throw new StoreLockedError(
+      `${logPath} is locked by another actor system in this process (lock file ${path}): ` +
+        `two systems must never write one log. Shut the other system down first, or give this one another storage.dir. ${advice}`,
+    );
   }
   if (isAlive(held.pid)) {
-    throw new StoreLockedError(`${logPath} is locked by ${who}, which is running: two processes must never write one log. ` +
-      `Stop that process, or give this system another storage.dir. ${advice}`);
+    throw new StoreLockedError(
+      `${logPath} is locked by ${who}, which is running: two processes must never write one log. ` +
+        `Stop that process, or give this system another storage.dir. ${advice}`,
+    );
   }
   return 'dead-process';
 }
@@ -152,10 +181,22 @@ function removeIfUnchanged(path: string, raw: string): boolean {
     return false; // gone already
   }
   let now: string | undefined;
-  try { now = readFileSync(aside, 'utf8'); } catch { now = undefined; }
-  if (now !== raw) {
-    try { linkSync(aside, path); } catch { /* a newer lock is in place: it wins */ }
+  try {
+    now = readFileSync(aside, 'utf8');
+  } catch {
+    now = undefined;
   }
-  try { unlinkSync(aside); } catch { /* gone */ }
+  if (now !== raw) {
+    try {
+      linkSync(aside, path);
+    } catch {
+      /* a newer lock is in place: it wins */
+    }
+  }
+  try {
+    unlinkSync(aside);
+  } catch {
+    /* gone */
+  }
   return now === raw;
 }

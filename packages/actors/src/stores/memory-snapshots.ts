@@ -1,6 +1,16 @@
 import {
-  ChunkReader, WriterBase, checkChunkIndex, checkSnapshotId, goneError, ownCopy, type SnapshotBackend, type SnapshotLimits, type SnapshotOwner, type SnapshotReader,
-  type SnapshotStore, type SnapshotWriter,
+  ChunkReader,
+  WriterBase,
+  checkChunkIndex,
+  checkSnapshotId,
+  goneError,
+  ownCopy,
+  type SnapshotBackend,
+  type SnapshotLimits,
+  type SnapshotOwner,
+  type SnapshotReader,
+  type SnapshotStore,
+  type SnapshotWriter,
 } from '../snapshots.js';
 import type { StorageKind } from '../storage-kind.js';
 import { storageDefaults } from './defaults.js';
@@ -43,7 +53,10 @@ export class MemorySnapshots implements SnapshotBackend {
   /** Bytes held by finished snapshots and writers. */
   usedBytes = 0;
 
-  constructor(readonly kind: StorageKind, private readonly options: MemorySnapshotsOptions) {}
+  constructor(
+    readonly kind: StorageKind,
+    private readonly options: MemorySnapshotsOptions,
+  ) {}
 
   attach(actor: string, owner: SnapshotOwner): void {
     this.owners.set(actor, owner);
@@ -110,8 +123,10 @@ export class MemorySnapshots implements SnapshotBackend {
     if (this.usedBytes + bytes > cap) this.reclaimStale(asking);
     if (this.usedBytes + bytes > cap) {
       const opt = this.options.capacityOption ?? 'the capacity';
-      throw new StoreFullError(`${what}: the snapshots of host "${this.options.storeName ?? '?'}" would take ${this.usedBytes + bytes} bytes, ` +
-        `more than ${opt} (${cap}); raise ${opt}, or keep fewer or smaller snapshots (delete old ones before writing a new one)`);
+      throw new StoreFullError(
+        `${what}: the snapshots of host "${this.options.storeName ?? '?'}" would take ${this.usedBytes + bytes} bytes, ` +
+          `more than ${opt} (${cap}); raise ${opt}, or keep fewer or smaller snapshots (delete old ones before writing a new one)`,
+      );
     }
     this.usedBytes += bytes;
   }
@@ -173,7 +188,13 @@ export class MemorySnapshots implements SnapshotBackend {
 export class MemoryWriter extends WriterBase {
   readonly data: Buffer[] = [];
 
-  constructor(private readonly store: MemorySnapshots, actor: string, id: string, owner: SnapshotOwner, limits: SnapshotLimits) {
+  constructor(
+    private readonly store: MemorySnapshots,
+    actor: string,
+    id: string,
+    owner: SnapshotOwner,
+    limits: SnapshotLimits,
+  ) {
     super(actor, id, owner, limits);
   }
 

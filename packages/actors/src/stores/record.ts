@@ -14,8 +14,15 @@ import type { PersistKey, PersistOp } from '../store.js';
 import { RecordTooLargeError, StorageError } from './errors.js';
 import { encodeValue, encodedBytes, readEncoded, writeEncoded, type EncodedValue } from './value-codec.js';
 
-export const enum RecordKind { Changes = 1, Remove = 2 }
-const enum KeyType { State = 0, String = 1, Number = 2 }
+export const enum RecordKind {
+  Changes = 1,
+  Remove = 2,
+}
+const enum KeyType {
+  State = 0,
+  String = 1,
+  Number = 2,
+}
 const DELETED = 1;
 const MAX_NAME_BYTES = 0xffff;
 
@@ -43,8 +50,10 @@ export function serializeOps(actor: string, ops: readonly PersistOp[]): Serializ
         value = encodeValue(op.value);
       } catch (e) {
         const what = op.key === null ? 'ctx.persist' : `ctx.persistEntry(${JSON.stringify(op.key)})`;
-        throw new StorageError(`${what} of actor "${actor}": the value cannot be stored (${(e as Error).message}); ` +
-          'persist plain data (objects, arrays, strings, numbers, Maps, Sets, Dates, typed arrays)');
+        throw new StorageError(
+          `${what} of actor "${actor}": the value cannot be stored (${(e as Error).message}); ` +
+            'persist plain data (objects, arrays, strings, numbers, Maps, Sets, Dates, typed arrays)',
+        );
       }
     }
     out[i] = { key: op.key, value };
@@ -67,8 +76,10 @@ export function recordSize(actor: string, ops: readonly SerializedOp[], maxRecor
     if (op.value !== undefined) n += 4 + encodedBytes(op.value);
   }
   if (n > maxRecordBytes) {
-    throw new RecordTooLargeError(`the changes of one turn of actor "${actor}" serialize to ${n} bytes, more than ` +
-      `storage.maxRecordBytes (${maxRecordBytes}); persist less per turn (ctx.persistEntry stores one keyed entry at a time) or raise maxRecordBytes`);
+    throw new RecordTooLargeError(
+      `the changes of one turn of actor "${actor}" serialize to ${n} bytes, more than ` +
+        `storage.maxRecordBytes (${maxRecordBytes}); persist less per turn (ctx.persistEntry stores one keyed entry at a time) or raise maxRecordBytes`,
+    );
   }
   return n;
 }

@@ -35,8 +35,10 @@ export function replayFrames(buf: Buffer, end: number, source: string, index: Li
         records++;
       }
     } catch (e) {
-      throw new StorageError(`${source}: the frame at byte offset ${offset} has a valid checksum but its records cannot be read ` +
-        `(${(e as Error).message}); it was written by an incompatible version of Synod or the file is not a Synod log`);
+      throw new StorageError(
+        `${source}: the frame at byte offset ${offset} has a valid checksum but its records cannot be read ` +
+          `(${(e as Error).message}); it was written by an incompatible version of Synod or the file is not a Synod log`,
+      );
     }
     frames++;
     offset = f.end;

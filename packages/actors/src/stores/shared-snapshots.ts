@@ -20,7 +20,16 @@
  */
 import { crc32c } from '@node-rs/crc32';
 import {
-  ChunkReader, WriterBase, asBuffer, checkChunkIndex, goneError, ownCopy, type SnapshotBackend, type SnapshotLimits, type SnapshotOwner, type SnapshotReader,
+  ChunkReader,
+  WriterBase,
+  asBuffer,
+  checkChunkIndex,
+  goneError,
+  ownCopy,
+  type SnapshotBackend,
+  type SnapshotLimits,
+  type SnapshotOwner,
+  type SnapshotReader,
 } from '../snapshots.js';
 import { SnapshotDamagedError, StorageError, StoreFullError } from './errors.js';
 import { FreeExtents, alignUp } from './extents.js';
@@ -30,7 +39,11 @@ export const MIN_SNAPSHOT_REGION_BYTES = 64 * 1024;
 /** Offsets in the directory are u32. */
 export const MAX_SNAPSHOT_REGION_BYTES = 2 ** 32;
 const HEADER_BYTES = 64;
-const enum W { Gen = 0, Active = 1, Slot0 = 2 }
+const enum W {
+  Gen = 0,
+  Active = 1,
+  Slot0 = 2,
+}
 const DIRECTORY_MAGIC = 0x504e5353; // 'SSNP'
 /** A writer takes free space in pieces of about this much (fewer pieces to list). */
 const PIECE_BYTES = 1024 * 1024;
@@ -50,7 +63,11 @@ class SharedSnap {
   private readonly pieceStart: Float64Array;
 
   constructor(
-    readonly actor: string, readonly id: string, readonly meta: Buffer, readonly lengths: Uint32Array, readonly crcs: Uint32Array,
+    readonly actor: string,
+    readonly id: string,
+    readonly meta: Buffer,
+    readonly lengths: Uint32Array,
+    readonly crcs: Uint32Array,
     /** Pairs: region offset, length. */
     readonly pieces: Float64Array,
   ) {
@@ -110,10 +127,15 @@ export class SharedSnapshots implements SnapshotBackend {
   private closed = false;
   readonly source: string;
 
-  private constructor(readonly region: SharedArrayBuffer, readonly options: SharedSnapshotsOptions) {
+  private constructor(
+    readonly region: SharedArrayBuffer,
+    readonly options: SharedSnapshotsOptions,
+  ) {
     this.source = `the shared snapshot buffer of host "${options.storeName}"`;
     if (region.byteLength < MIN_SNAPSHOT_REGION_BYTES || region.byteLength > MAX_SNAPSHOT_REGION_BYTES) {
-      throw new StorageError(`storage.sharedSnapshotBytes must be between ${MIN_SNAPSHOT_REGION_BYTES} and ${MAX_SNAPSHOT_REGION_BYTES}, got ${region.byteLength}`);
+      throw new StorageError(
+        `storage.sharedSnapshotBytes must be between ${MIN_SNAPSHOT_REGION_BYTES} and ${MAX_SNAPSHOT_REGION_BYTES}, got ${region.byteLength}`,
+      );
     }
     this.words = new Uint32Array(region, 0, HEADER_BYTES / 4);
     this.data = Buffer.from(region);
@@ -128,7 +150,7 @@ export class SharedSnapshots implements SnapshotBackend {
       if (length > 0) {
         if (offset < HEADER_BYTES || offset + length > region.byteLength) throw this.impossible(`its directory lies outside it (${offset}, ${length} bytes)`);
         const dir = this.data.subarray(offset, offset + length);
-        if (crc32c(dir) >>> 0 !== crc) throw this.impossible('its directory\'s CRC32C does not match');
+        if (crc32c(dir) >>> 0 !== crc) throw this.impossible("its directory's CRC32C does not match");
         this.decodeDirectory(dir);
         this.directory = [offset, length];
         used.push([offset, length]);
@@ -150,7 +172,9 @@ export class SharedSnapshots implements SnapshotBackend {
   }
 
   /** Free bytes in the region. */
-  get freeBytes(): number { return this.free.freeBytes; }
+  get freeBytes(): number {
+    return this.free.freeBytes;
+  }
 
   attach(actor: string, owner: SnapshotOwner): void {
     this.owners.set(actor, owner);
@@ -291,9 +315,11 @@ export class SharedSnapshots implements SnapshotBackend {
 
   private full(what: string, need: number): StoreFullError {
     const size = this.region.byteLength;
-    return new StoreFullError(`${what}: ${this.source} has no room for ${need} more bytes (${this.free.freeBytes} free, ` +
-      `the largest free run ${this.free.largest}, of storage.sharedSnapshotBytes ${size}); raise storage.sharedSnapshotBytes, ` +
-      'or keep fewer or smaller snapshots (it must hold the snapshots kept plus the one being written)');
+    return new StoreFullError(
+      `${what}: ${this.source} has no room for ${need} more bytes (${this.free.freeBytes} free, ` +
+        `the largest free run ${this.free.largest}, of storage.sharedSnapshotBytes ${size}); raise storage.sharedSnapshotBytes, ` +
+        'or keep fewer or smaller snapshots (it must hold the snapshots kept plus the one being written)',
+    );
   }
 
   private impossible(why: string): StorageError {
@@ -338,7 +364,8 @@ export class SharedSnapshots implements SnapshotBackend {
       const snap = new SharedSnap(actor, id, meta, lengths, crcs, pieces);
       let piecesBytes = 0;
       for (let p = 1; p < pieces.length; p += 2) piecesBytes += pieces[p]!;
-      if (piecesBytes !== snap.bytes) throw this.impossible(`snapshot "${id}" of actor "${actor}" lists ${piecesBytes} bytes of pieces for ${snap.bytes} bytes of chunks`);
+      if (piecesBytes !== snap.bytes)
+        throw this.impossible(`snapshot "${id}" of actor "${actor}" lists ${piecesBytes} bytes of pieces for ${snap.bytes} bytes of chunks`);
       let m = this.snaps.get(actor);
       if (!m) this.snaps.set(actor, (m = new Map()));
       m.set(id, snap);
@@ -384,7 +411,12 @@ export class SharedWriter extends WriterBase {
   private lengths: number[] = [];
   private crcs: number[] = [];
 
-  constructor(private readonly store: SharedSnapshots, actor: string, id: string, owner: SnapshotOwner) {
+  constructor(
+    private readonly store: SharedSnapshots,
+    actor: string,
+    id: string,
+    owner: SnapshotOwner,
+  ) {
     super(actor, id, owner, store.options);
   }
 
@@ -415,7 +447,14 @@ export class SharedWriter extends WriterBase {
 
   protected complete(meta: Uint8Array): number {
     this.trimLast();
-    const snap = new SharedSnap(this.actor, this.id, ownCopy(meta), Uint32Array.from(this.lengths), Uint32Array.from(this.crcs), Float64Array.from(this.pieces));
+    const snap = new SharedSnap(
+      this.actor,
+      this.id,
+      ownCopy(meta),
+      Uint32Array.from(this.lengths),
+      Uint32Array.from(this.crcs),
+      Float64Array.from(this.pieces),
+    );
     this.store.publish(this.actor, this.id, snap, `finish snapshot "${this.id}" of actor "${this.actor}"`);
     this.store.forget(this);
     return 0;

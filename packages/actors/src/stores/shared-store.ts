@@ -53,7 +53,10 @@ export class SharedStore implements ActorStore {
   /** The snapshots of this host's `shared` actors, in their own buffer (see shared-snapshots.ts). */
   readonly snapshots: SharedSnapshots | undefined;
 
-  private constructor(private readonly host: HostBuffer, private readonly options: SharedStoreOptions) {
+  private constructor(
+    private readonly host: HostBuffer,
+    private readonly options: SharedStoreOptions,
+  ) {
     const b = host.buffer;
     this.halfBytes = Math.floor((b.byteLength - HOST_BUFFER_HEADER_BYTES) / 2 / 8) * 8;
     this.data = Buffer.from(b, HOST_BUFFER_HEADER_BYTES, this.halfBytes * 2);
@@ -66,10 +69,13 @@ export class SharedStore implements ActorStore {
     }
     this.recovery = replayFrames(this.data.subarray(half * this.halfBytes, (half + 1) * this.halfBytes), used, source, this.index);
     if (this.recovery.end < used) host.setUsed(half, this.recovery.end);
-    this.snapshots = options.snapshotRegion === undefined ? undefined : SharedSnapshots.open(options.snapshotRegion, {
-      storeName: options.storeName,
-      maxChunkBytes: options.maxSnapshotChunkBytes ?? storageDefaults.maxSnapshotChunkBytes,
-    });
+    this.snapshots =
+      options.snapshotRegion === undefined
+        ? undefined
+        : SharedSnapshots.open(options.snapshotRegion, {
+            storeName: options.storeName,
+            maxChunkBytes: options.maxSnapshotChunkBytes ?? storageDefaults.maxSnapshotChunkBytes,
+          });
   }
 
   /** Opens the `shared` log of a host's buffer and recovers what it holds. */
@@ -77,7 +83,9 @@ export class SharedStore implements ActorStore {
     return new SharedStore(HostBuffer.attach(buffer), options);
   }
 
-  get durableSeq(): number { return this.seq; }
+  get durableSeq(): number {
+    return this.seq;
+  }
 
   load(actor: string): Recovered | undefined {
     return this.index.load(actor);
@@ -107,8 +115,10 @@ export class SharedStore implements ActorStore {
   private assertWritable(): void {
     if (this.closed) throw new StorageError(`the shared store of host "${this.options.storeName}" is closed`);
     if (!this.host.holdsShared(this.generation)) {
-      throw new StorageError(`the shared store of host "${this.options.storeName}" was opened by another host since this one ` +
-        '(two live hosts with one store name?); this host stopped writing to it');
+      throw new StorageError(
+        `the shared store of host "${this.options.storeName}" was opened by another host since this one ` +
+          '(two live hosts with one store name?); this host stopped writing to it',
+      );
     }
   }
 
@@ -137,9 +147,11 @@ export class SharedStore implements ActorStore {
     let total = 0;
     for (const f of frames) total += f.length;
     if (total > this.halfBytes) {
-      throw new StoreFullError(`the shared store of host "${this.options.storeName}" is full: its live data and this write take ` +
-        `${total} bytes, and each half of the buffer holds ${this.halfBytes} (storage.sharedBytes ${this.host.buffer.byteLength}); ` +
-        'raise storage.sharedBytes, or keep less durable state (delete entries you no longer need)');
+      throw new StoreFullError(
+        `the shared store of host "${this.options.storeName}" is full: its live data and this write take ` +
+          `${total} bytes, and each half of the buffer holds ${this.halfBytes} (storage.sharedBytes ${this.host.buffer.byteLength}); ` +
+          'raise storage.sharedBytes, or keep less durable state (delete entries you no longer need)',
+      );
     }
     const other = 1 - half;
     let o = other * this.halfBytes;

@@ -71,19 +71,26 @@ export function encodeTrailer(footerOffset: number, footerBytes: number): Buffer
 export class SnapshotFormatError extends StorageError {
   override name = 'SnapshotFormatError';
   override readonly code: string = 'snapshot-format';
-  constructor(readonly reason: string, readonly actor?: string, readonly id?: string) {
+  constructor(
+    readonly reason: string,
+    readonly actor?: string,
+    readonly id?: string,
+  ) {
     super(reason);
   }
 }
 
 /** What the trailer says. */
 export function decodeTrailer(b: Buffer, fileBytes: number): { footerOffset: number; footerBytes: number } {
-  if (b.length < TRAILER_BYTES || !b.subarray(0, 8).equals(TRAILER_MAGIC)) throw new SnapshotFormatError('no trailer at the end of the file (truncated or overwritten)');
-  if (crc32c(b.subarray(0, 20)) !== b.readUInt32LE(20)) throw new SnapshotFormatError('the trailer\'s CRC32C does not match');
+  if (b.length < TRAILER_BYTES || !b.subarray(0, 8).equals(TRAILER_MAGIC))
+    throw new SnapshotFormatError('no trailer at the end of the file (truncated or overwritten)');
+  if (crc32c(b.subarray(0, 20)) !== b.readUInt32LE(20)) throw new SnapshotFormatError("the trailer's CRC32C does not match");
   const footerOffset = b.readUInt32LE(8) + b.readUInt32LE(12) * 2 ** 32;
   const footerBytes = b.readUInt32LE(16);
   if (footerOffset + footerBytes + TRAILER_BYTES !== fileBytes) {
-    throw new SnapshotFormatError(`the trailer puts the index at bytes ${footerOffset}..${footerOffset + footerBytes}, which does not end where the trailer starts (${fileBytes - TRAILER_BYTES})`);
+    throw new SnapshotFormatError(
+      `the trailer puts the index at bytes ${footerOffset}..${footerOffset + footerBytes}, which does not end where the trailer starts (${fileBytes - TRAILER_BYTES})`,
+    );
   }
   return { footerOffset, footerBytes };
 }
@@ -124,7 +131,9 @@ export function decodeFooter(frame: Buffer): SnapshotIndex {
   if (!p.subarray(0, 8).equals(FOOTER_MAGIC)) throw new SnapshotFormatError('the index does not start with its magic');
   const [actor, o1] = readName(p, 8, 'index');
   const [id, o2] = readName(p, o1, 'index');
-  const bad = (why: string): never => { throw new SnapshotFormatError(why, actor, id); };
+  const bad = (why: string): never => {
+    throw new SnapshotFormatError(why, actor, id);
+  };
   if (o2 + 4 > p.length) bad('the index ends early');
   const metaBytes = p.readUInt32LE(o2);
   let o = o2 + 4;

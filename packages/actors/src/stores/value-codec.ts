@@ -55,7 +55,8 @@ export function encodedBytes(v: EncodedValue): number {
 
 /** Writes an encoded value of `bytes` bytes at `offset`. */
 export function writeEncoded(v: EncodedValue, target: Buffer, offset: number, bytes: number): void {
-  if (typeof v === 'string') target.write(v, offset, 'utf8'); // exactly `bytes` fit: measured by encodedBytes
+  if (typeof v === 'string')
+    target.write(v, offset, 'utf8'); // exactly `bytes` fit: measured by encodedBytes
   else v.copy(target, offset);
 }
 

@@ -83,9 +83,12 @@ export const kvModel: Model<string, KvInput, KvOutput> = {
   init: () => '',
   step(state, input, output: KvOutput | Unknown) {
     switch (input.f) {
-      case 'get': return output === UNKNOWN || output === state ? state : undefined;
-      case 'put': return input.value;
-      case 'append': return state + input.value;
+      case 'get':
+        return output === UNKNOWN || output === state ? state : undefined;
+      case 'put':
+        return input.value;
+      case 'append':
+        return state + input.value;
     }
   },
   hash: hashString,
@@ -111,9 +114,12 @@ export const kvModel: Model<string, KvInput, KvOutput> = {
   describeOperation(input, output) {
     const out = output === UNKNOWN ? ' -> ?' : '';
     switch (input.f) {
-      case 'get': return `get(${JSON.stringify(input.key)}) -> ${output === UNKNOWN ? '?' : JSON.stringify(output)}`;
-      case 'put': return `put(${JSON.stringify(input.key)}, ${JSON.stringify(input.value)})${out}`;
-      case 'append': return `append(${JSON.stringify(input.key)}, ${JSON.stringify(input.value)})${out}`;
+      case 'get':
+        return `get(${JSON.stringify(input.key)}) -> ${output === UNKNOWN ? '?' : JSON.stringify(output)}`;
+      case 'put':
+        return `put(${JSON.stringify(input.key)}, ${JSON.stringify(input.value)})${out}`;
+      case 'append':
+        return `append(${JSON.stringify(input.key)}, ${JSON.stringify(input.value)})${out}`;
     }
   },
   describeState: (s) => JSON.stringify(s),

@@ -24,8 +24,10 @@ function describeValue(v: RegisterValue): string {
 
 function step(state: RegisterValue, input: CasRegisterInput, output: RegisterOutput | Unknown): RegisterValue | undefined {
   switch (input.f) {
-    case 'read': return output === UNKNOWN || output === state ? state : undefined;
-    case 'write': return input.value;
+    case 'read':
+      return output === UNKNOWN || output === state ? state : undefined;
+    case 'write':
+      return input.value;
     case 'cas':
       if (output === UNKNOWN) return state === input.from ? input.to : state;
       if (output === true) return state === input.from ? input.to : undefined;
@@ -36,9 +38,12 @@ function step(state: RegisterValue, input: CasRegisterInput, output: RegisterOut
 function describeOperation(input: CasRegisterInput, output: RegisterOutput | Unknown): string {
   const out = output === UNKNOWN ? '?' : undefined;
   switch (input.f) {
-    case 'read': return `read() -> ${out ?? describeValue(output as RegisterValue)}`;
-    case 'write': return `write(${describeValue(input.value)})${out ? ' -> ?' : ''}`;
-    case 'cas': return `cas(${describeValue(input.from)}, ${describeValue(input.to)}) -> ${out ?? (output ? 'ok' : 'fail')}`;
+    case 'read':
+      return `read() -> ${out ?? describeValue(output as RegisterValue)}`;
+    case 'write':
+      return `write(${describeValue(input.value)})${out ? ' -> ?' : ''}`;
+    case 'cas':
+      return `cas(${describeValue(input.from)}, ${describeValue(input.to)}) -> ${out ?? (output ? 'ok' : 'fail')}`;
   }
 }
 

@@ -57,8 +57,10 @@ export const replicatedMapModel: Model<string, ReplicatedMapInput, ReplicatedMap
   init: () => ABSENT,
   step(state, input, output: ReplicatedMapOutput | Unknown) {
     switch (input.f) {
-      case 'get': return output === UNKNOWN || stateOf(output) === state ? state : undefined;
-      case 'set': return stateOf(input.value);
+      case 'get':
+        return output === UNKNOWN || stateOf(output) === state ? state : undefined;
+      case 'set':
+        return stateOf(input.value);
       case 'delete':
         if (output === true && state === ABSENT) return undefined;
         if (output === false && state !== ABSENT) return undefined;
@@ -78,10 +80,14 @@ export const replicatedMapModel: Model<string, ReplicatedMapInput, ReplicatedMap
     const k = JSON.stringify(input.key);
     const out = output === UNKNOWN ? '?' : output === undefined ? 'undefined' : canonicalJson(output);
     switch (input.f) {
-      case 'get': return `get(${k}) -> ${out}`;
-      case 'set': return `set(${k}, ${canonicalJson(input.value)})${output === UNKNOWN ? ' -> ?' : ''}`;
-      case 'delete': return `delete(${k}) -> ${out}`;
-      case 'compareAndSet': return `compareAndSet(${k}, ${canonicalJson(input.expected)}, ${canonicalJson(input.value)}) -> ${out}`;
+      case 'get':
+        return `get(${k}) -> ${out}`;
+      case 'set':
+        return `set(${k}, ${canonicalJson(input.value)})${output === UNKNOWN ? ' -> ?' : ''}`;
+      case 'delete':
+        return `delete(${k}) -> ${out}`;
+      case 'compareAndSet':
+        return `compareAndSet(${k}, ${canonicalJson(input.expected)}, ${canonicalJson(input.value)}) -> ${out}`;
     }
   },
   describeState: describe,

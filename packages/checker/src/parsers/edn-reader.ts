@@ -11,16 +11,23 @@ export class Keyword {
   private constructor(readonly name: string) {}
   static of(name: string): Keyword {
     let k = Keyword.interned.get(name);
-    if (!k) { k = new Keyword(name); Keyword.interned.set(name, k); }
+    if (!k) {
+      k = new Keyword(name);
+      Keyword.interned.set(name, k);
+    }
     return k;
   }
-  toString(): string { return ':' + this.name; }
+  toString(): string {
+    return ':' + this.name;
+  }
 }
 
 /** An EDN symbol such as `foo` (not `nil`, `true` or `false`). */
 export class EdnSymbol {
   constructor(readonly name: string) {}
-  toString(): string { return this.name; }
+  toString(): string {
+    return this.name;
+  }
 }
 
 /** An EDN set `#{…}`. */
@@ -41,7 +48,10 @@ export type EdnValue = null | boolean | number | bigint | string | Keyword | Edn
 export class EdnSyntaxError extends SynodError {
   override readonly name = 'EdnSyntaxError';
   override readonly code: string = 'edn-syntax';
-  constructor(message: string, readonly offset: number) {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
     super(message);
   }
 }
@@ -69,15 +79,19 @@ const DISCARD = Symbol('discard');
 
 class Reader {
   pos = 0;
-  constructor(readonly text: string, readonly maxDepth: number) {}
+  constructor(
+    readonly text: string,
+    readonly maxDepth: number,
+  ) {}
 
   skip(): void {
     const t = this.text;
     while (this.pos < t.length) {
       const c = t[this.pos]!;
       if (c === ' ' || c === ',' || c === '\n' || c === '\t' || c === '\r') this.pos++;
-      else if (c === ';') { while (this.pos < t.length && t[this.pos] !== '\n') this.pos++; }
-      else break;
+      else if (c === ';') {
+        while (this.pos < t.length && t[this.pos] !== '\n') this.pos++;
+      } else break;
     }
   }
 
@@ -96,14 +110,18 @@ class Reader {
     const c = t[start];
     if (c === undefined) throw new EdnSyntaxError('unexpected end of input', start);
     switch (c) {
-      case '"': return this.string();
-      case '[': return this.seq(']', depth);
-      case '(': return this.seq(')', depth);
-      case '{': return this.map(depth);
+      case '"':
+        return this.string();
+      case '[':
+        return this.seq(']', depth);
+      case '(':
+        return this.seq(')', depth);
+      case '{':
+        return this.map(depth);
       case ':': {
         this.pos++;
         const name = this.token();
-        if (name === '' ) throw new EdnSyntaxError('a keyword needs a name after ":"', start);
+        if (name === '') throw new EdnSyntaxError('a keyword needs a name after ":"', start);
         return Keyword.of(name);
       }
       case '\\': {
@@ -117,11 +135,21 @@ class Reader {
       }
       case '#': {
         const n = t[start + 1];
-        if (n === '{') { this.pos++; return new EdnSet(this.seq('}', depth)); }
-        if (n === '_') { this.pos += 2; this.skip(); this.read(depth); return DISCARD; }
+        if (n === '{') {
+          this.pos++;
+          return new EdnSet(this.seq('}', depth));
+        }
+        if (n === '_') {
+          this.pos += 2;
+          this.skip();
+          this.read(depth);
+          return DISCARD;
+        }
         throw new EdnSyntaxError('tagged literals (#tag value) are not supported', start);
       }
-      case ')': case ']': case '}':
+      case ')':
+      case ']':
+      case '}':
         throw new EdnSyntaxError(`unexpected ${JSON.stringify(c)}`, start);
       default: {
         const tok = this.token();
@@ -153,18 +181,36 @@ class Reader {
     for (;;) {
       if (i >= t.length) throw new EdnSyntaxError('unterminated string', start);
       const c = t.charCodeAt(i);
-      if (c === 34 /* " */) { out += t.slice(chunk, i); this.pos = i + 1; return out; }
+      if (c === 34 /* " */) {
+        out += t.slice(chunk, i);
+        this.pos = i + 1;
+        return out;
+      }
       if (c === 92 /* \ */) {
         out += t.slice(chunk, i);
         const e = t[i + 1];
         switch (e) {
-          case '"': out += '"'; break;
-          case '\\': out += '\\'; break;
-          case 'n': out += '\n'; break;
-          case 't': out += '\t'; break;
-          case 'r': out += '\r'; break;
-          case 'b': out += '\b'; break;
-          case 'f': out += '\f'; break;
+          case '"':
+            out += '"';
+            break;
+          case '\\':
+            out += '\\';
+            break;
+          case 'n':
+            out += '\n';
+            break;
+          case 't':
+            out += '\t';
+            break;
+          case 'r':
+            out += '\r';
+            break;
+          case 'b':
+            out += '\b';
+            break;
+          case 'f':
+            out += '\f';
+            break;
           case 'u': {
             const hex = t.slice(i + 2, i + 6);
             if (!/^[0-9a-fA-F]{4}$/.test(hex)) throw new EdnSyntaxError('bad \\u escape in string', i);
@@ -172,7 +218,8 @@ class Reader {
             i += 4;
             break;
           }
-          default: throw new EdnSyntaxError(`bad escape \\${e ?? ''} in string`, i);
+          default:
+            throw new EdnSyntaxError(`bad escape \\${e ?? ''} in string`, i);
         }
         i += 2;
         chunk = i;
@@ -190,7 +237,10 @@ class Reader {
     for (;;) {
       this.skip();
       if (this.pos >= this.text.length) throw new EdnSyntaxError(`missing ${JSON.stringify(close)}`, start);
-      if (this.text[this.pos] === close) { this.pos++; return items; }
+      if (this.text[this.pos] === close) {
+        this.pos++;
+        return items;
+      }
       const v = this.readOrDiscard(depth + 1);
       if (v !== DISCARD) items.push(v);
     }

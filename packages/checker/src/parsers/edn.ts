@@ -55,7 +55,9 @@ export function parseEdnHistory<S, I, O>(text: string, model: Model<S, I, O>, so
 }
 
 function toEvent(m: EdnMap, line: number, source: string): JepsenEvent | undefined {
-  const fail = (why: string): never => { throw new HistoryParseError(source, line, why); };
+  const fail = (why: string): never => {
+    throw new HistoryParseError(source, line, why);
+  };
   if (!m.has(K.process)) fail(`the event has no :process; expected \`${FORMAT}\``);
   const p = m.get(K.process)!;
   if (p instanceof Keyword && p.name === 'nemesis') return undefined; // fault injection, not a client call

@@ -9,7 +9,11 @@ export class HistoryParseError extends SynodError {
    * @param line - 1-based line number, 0 when the problem is the file as a whole
    * @param reason - what is wrong, and where useful what was expected
    */
-  constructor(readonly file: string, readonly line: number, readonly reason: string) {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly reason: string,
+  ) {
     super(`${file}${line > 0 ? `:${line}` : ''}: ${reason}`);
   }
 }

@@ -47,7 +47,10 @@ export interface JepsenOperation {
 export function historyFromJepsenEvents<S, I, O>(events: Iterable<JepsenEvent>, model: Model<S, I, O>, source: string): History<I, O> {
   const decode = model.fromJepsen?.bind(model);
   if (!decode) throw new HistoryParseError(source, 0, `the ${model.name} model cannot read Jepsen histories (it has no fromJepsen)`);
-  interface Pending { invoke: JepsenEvent; id: number }
+  interface Pending {
+    invoke: JepsenEvent;
+    id: number;
+  }
   const pending = new Map<ProcessId, Pending>();
   const ops: (Operation<I, O> | undefined)[] = [];
 
@@ -70,8 +73,10 @@ export function historyFromJepsenEvents<S, I, O>(events: Iterable<JepsenEvent>, 
     const { id } = p;
     const line = p.invoke.line;
     switch (d.outcome) {
-      case 'ok': return { id, process: jop.process, input: d.input, outcome: 'ok', output: d.output as O, call: line, ret: at.line, line, returnLine: at.line };
-      case 'fail': return { id, process: jop.process, input: d.input, outcome: 'fail', call: line, ret: at.line, line, returnLine: at.line };
+      case 'ok':
+        return { id, process: jop.process, input: d.input, outcome: 'ok', output: d.output as O, call: line, ret: at.line, line, returnLine: at.line };
+      case 'fail':
+        return { id, process: jop.process, input: d.input, outcome: 'fail', call: line, ret: at.line, line, returnLine: at.line };
       case 'unknown':
         return completion
           ? { id, process: jop.process, input: d.input, outcome: 'unknown', call: line, ret: Infinity, line, returnLine: completion.line }
@@ -83,8 +88,11 @@ export function historyFromJepsenEvents<S, I, O>(events: Iterable<JepsenEvent>, 
     const p = pending.get(ev.process);
     if (ev.type === 'invoke') {
       if (p) {
-        throw new HistoryParseError(source, ev.line,
-          `process ${ev.process} invokes :${ev.f} while its :${p.invoke.f} from line ${p.invoke.line} has not completed (a process does one operation at a time)`);
+        throw new HistoryParseError(
+          source,
+          ev.line,
+          `process ${ev.process} invokes :${ev.f} while its :${p.invoke.f} from line ${p.invoke.line} has not completed (a process does one operation at a time)`,
+        );
       }
       pending.set(ev.process, { invoke: ev, id: ops.length });
       ops.push(undefined);
@@ -95,8 +103,11 @@ export function historyFromJepsenEvents<S, I, O>(events: Iterable<JepsenEvent>, 
       throw new HistoryParseError(source, ev.line, `process ${ev.process} completes :${ev.f} but invoked :${p.invoke.f} at line ${p.invoke.line}`);
     }
     if (!sameKey(p.invoke.key, ev.key)) {
-      throw new HistoryParseError(source, ev.line,
-        `process ${ev.process} completes key ${fmtKey(ev.key)} but invoked key ${fmtKey(p.invoke.key)} at line ${p.invoke.line}`);
+      throw new HistoryParseError(
+        source,
+        ev.line,
+        `process ${ev.process} completes key ${fmtKey(ev.key)} but invoked key ${fmtKey(p.invoke.key)} at line ${p.invoke.line}`,
+      );
     }
     pending.delete(ev.process);
     const jop: JepsenOperation = { process: ev.process, f: ev.f, key: p.invoke.key, invokeValue: p.invoke.value, type: ev.type, value: ev.value };
@@ -110,8 +121,7 @@ export function historyFromJepsenEvents<S, I, O>(events: Iterable<JepsenEvent>, 
     throw new HistoryParseError(source, 0, 'no operations: the file is empty or blank (or holds only nemesis events), so there is nothing to check');
   }
   if (!ops.some((op) => op!.outcome !== 'unknown')) {
-    throw new HistoryParseError(source, 0,
-      `no operation completed: ${ops.length} invoked, none with an :ok or :fail completion, so there is nothing to check`);
+    throw new HistoryParseError(source, 0, `no operation completed: ${ops.length} invoked, none with an :ok or :fail completion, so there is nothing to check`);
   }
   return { operations: ops as Operation<I, O>[], source };
 }

@@ -16,10 +16,23 @@ import { ZERO_BALLOT, formatBallot, proposerOf, type Ballot } from '../ballot.js
 import { assert } from '../assert.js';
 import { checkAcceptorArgs, defaultLeaderOptions } from './options.js';
 import type {
-  AcceptedEntry, MAccept, MAccepted, MHeartbeat, MHeartbeatAck, MPrepare, MPromise, MReject, MTruncated, MultiAcceptorMsg, SlotValue,
+  AcceptedEntry,
+  MAccept,
+  MAccepted,
+  MHeartbeat,
+  MHeartbeatAck,
+  MPrepare,
+  MPromise,
+  MReject,
+  MTruncated,
+  MultiAcceptorMsg,
+  SlotValue,
 } from './messages.js';
 
-export interface SlotRecord { ballot: Ballot; value: SlotValue }
+export interface SlotRecord {
+  ballot: Ballot;
+  value: SlotValue;
+}
 
 export interface MultiAcceptorArgs {
   /** Position in the leaders' acceptor lists (answers carry it). */
@@ -69,7 +82,10 @@ export const MultiAcceptor = defineActor<MultiAcceptorState, MultiAcceptorMsg, M
     // Paired with the writes in `onPrepare`, `onAccept` and `onTruncate`: what was persisted
     // together comes back together, so the acceptor invariant holds of the recovered state.
     accepted.forEach((r, slot) => {
-      assert(promised >= r.ballot, `multi-acceptor ${args.index}: recovered promise ${formatBallot(promised)} below the ballot ${formatBallot(r.ballot)} accepted for slot ${slot}`);
+      assert(
+        promised >= r.ballot,
+        `multi-acceptor ${args.index}: recovered promise ${formatBallot(promised)} below the ballot ${formatBallot(r.ballot)} accepted for slot ${slot}`,
+      );
       assert(slot >= truncatedBelow, `multi-acceptor ${args.index}: recovered slot ${slot} below its truncation point ${truncatedBelow}`);
     });
     const leaseMs = args.leaseMs ?? defaultLeaderOptions.leaseMs;
@@ -83,10 +99,18 @@ export const MultiAcceptor = defineActor<MultiAcceptorState, MultiAcceptorMsg, M
   receive(s, msg, ctx) {
     const c = ctx as Ctx;
     switch (msg.type) {
-      case 'm-prepare': onPrepare(s, msg, c); break;
-      case 'm-accept': onAccept(s, msg, c); break;
-      case 'm-heartbeat': onHeartbeat(s, msg, c); break;
-      case 'm-truncate': onTruncate(s, msg.below, c); break;
+      case 'm-prepare':
+        onPrepare(s, msg, c);
+        break;
+      case 'm-accept':
+        onAccept(s, msg, c);
+        break;
+      case 'm-heartbeat':
+        onHeartbeat(s, msg, c);
+        break;
+      case 'm-truncate':
+        onTruncate(s, msg.below, c);
+        break;
     }
   },
 });
@@ -109,7 +133,9 @@ function onPrepare(s: MultiAcceptorState, m: MPrepare, ctx: Ctx): void {
   }
   const from = Math.max(m.fromSlot, s.truncatedBelow);
   const accepted: AcceptedEntry[] = [];
-  s.accepted.forEach((r, slot) => { if (slot >= from) accepted.push([slot, r.ballot, r.value]); });
+  s.accepted.forEach((r, slot) => {
+    if (slot >= from) accepted.push([slot, r.ballot, r.value]);
+  });
   accepted.sort((a, b) => a[0] - b[0]);
   const p: MPromise = { type: 'm-promise', ballot: m.ballot, acceptor: s.index, accepted, truncatedBelow: s.truncatedBelow };
   ctx.reply(p);

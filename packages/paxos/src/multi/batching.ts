@@ -19,7 +19,11 @@ import type { RetentionState } from './retention.js';
 /** Builds slot values (one per thread; a flush runs to its end within one turn). */
 const builder = new SlotBuilder();
 
-interface Waiting { bytes: Uint8Array; commands: number; from: ActorRef<ClientReply> }
+interface Waiting {
+  bytes: Uint8Array;
+  commands: number;
+  from: ActorRef<ClientReply>;
+}
 
 export interface BatchingState {
   /** Requests waiting for room in the window, from `pendingHead` on. */
@@ -75,7 +79,10 @@ export function onRequest(l: Batching, m: MClientRequest, ctx: Ctx): void {
     return;
   }
   if (s.pendingCommands + m.commands > l.opts.maxPendingCommands && s.pendingCommands > 0) {
-    ctx.send(m.from, redirect(ctx.self, `the leader has ${s.pendingCommands} commands waiting (maxPendingCommands ${l.opts.maxPendingCommands}); retry later`, false, true));
+    ctx.send(
+      m.from,
+      redirect(ctx.self, `the leader has ${s.pendingCommands} commands waiting (maxPendingCommands ${l.opts.maxPendingCommands}); retry later`, false, true),
+    );
     return;
   }
   const known = s.routes.get(m.client);
@@ -101,8 +108,13 @@ export function flush(l: Batching, ctx: Ctx): void {
   const o = l.opts;
   const s = l.batching;
   const p = l.pipeline;
-  while (s.pendingHead < s.pending.length && p.inflight.size < o.window && p.inflightBytes < o.maxInflightBytes && applyLag(l.flow) < o.maxApplyLag
-    && l.retention.keptBytesTotal + p.inflightBytes < o.maxAcceptorBytes) {
+  while (
+    s.pendingHead < s.pending.length &&
+    p.inflight.size < o.window &&
+    p.inflightBytes < o.maxInflightBytes &&
+    applyLag(l.flow) < o.maxApplyLag &&
+    l.retention.keptBytesTotal + p.inflightBytes < o.maxAcceptorBytes
+  ) {
     // A request larger than the batch bounds makes a slot of its own.
     while (s.pendingHead < s.pending.length && (builder.count === 0 || (builder.commands < o.maxBatchCommands && builder.bytes < o.maxBatchBytes))) {
       const w = s.pending[s.pendingHead]!;

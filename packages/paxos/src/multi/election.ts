@@ -20,7 +20,9 @@ import type { LeaderOptions } from './options.js';
 export type LeaderStatus = 'follower' | 'candidate' | 'leader';
 
 /** What a leader persists: the rounds reserved for its ballots. */
-export interface LeaderDurable { reservedRound: number }
+export interface LeaderDurable {
+  reservedRound: number;
+}
 
 export interface ElectionState {
   status: LeaderStatus;
@@ -61,7 +63,10 @@ type Ctx = ActorContext<any, LeaderDurable>;
 export function newElection(index: number, q1: number, opts: LeaderOptions, recovered: LeaderDurable | undefined, ctx: Ctx): ElectionState {
   if (recovered !== undefined) {
     // Paired with the write in `campaign`: reservations are whole rounds above zero.
-    assert(Number.isSafeInteger(recovered.reservedRound) && recovered.reservedRound > 0, `leader ${index}: recovered a reserved round of ${recovered.reservedRound}`);
+    assert(
+      Number.isSafeInteger(recovered.reservedRound) && recovered.reservedRound > 0,
+      `leader ${index}: recovered a reserved round of ${recovered.reservedRound}`,
+    );
   }
   const now = ctx.now();
   return {
@@ -186,6 +191,5 @@ export function onElectionTick(l: Electing, ctx: Ctx): void {
 
 /** The leader to send clients to: the one we follow, or null when unknown (or this node). */
 export function leaderElsewhere(e: ElectionState, index: number, leaders: readonly ActorRef<any>[]): ActorRef<any> | null {
-  return e.leaderIndex >= 0 && e.leaderIndex !== index ? leaders[e.leaderIndex] ?? null : null;
+  return e.leaderIndex >= 0 && e.leaderIndex !== index ? (leaders[e.leaderIndex] ?? null) : null;
 }
-

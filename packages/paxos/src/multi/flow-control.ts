@@ -41,7 +41,12 @@ export interface FlowControlState {
 
 export function newFlowControl(): FlowControlState {
   return {
-    replicas: new Map(), quorumApplied: Number.POSITIVE_INFINITY, proposedCommands: 0, commandsThrough: new IntMap(), reignBase: 0, commandsFrom: 0,
+    replicas: new Map(),
+    quorumApplied: Number.POSITIVE_INFINITY,
+    proposedCommands: 0,
+    commandsThrough: new IntMap(),
+    reignBase: 0,
+    commandsFrom: 0,
   };
 }
 
@@ -70,7 +75,13 @@ export function applyLag(f: FlowControlState): number {
  * proposals), and the slot below which every live replica has a snapshot (null when fewer than
  * a majority is live: then nothing may be truncated).
  */
-export function onApplied(f: FlowControlState, m: MApplied, now: number, majority: number, replicaTimeoutMs: number): { advanced: boolean; snapshotsCover: number | null } {
+export function onApplied(
+  f: FlowControlState,
+  m: MApplied,
+  now: number,
+  majority: number,
+  replicaTimeoutMs: number,
+): { advanced: boolean; snapshotsCover: number | null } {
   f.replicas.set(m.replica, { at: m.snapshotAt, applied: m.appliedUpTo, heard: now });
   const live = [...f.replicas.values()].filter((r) => now - r.heard <= replicaTimeoutMs);
   if (live.length < majority) {
@@ -82,7 +93,10 @@ export function onApplied(f: FlowControlState, m: MApplied, now: number, majorit
   f.quorumApplied = applied[majority - 1]!;
   // Forget the counts of slots a majority applied (the one just below stays: the lag is counted from it).
   const keepFrom = f.quorumApplied - 1;
-  if (keepFrom - f.commandsFrom > f.commandsThrough.size) { f.commandsThrough.clear(); f.commandsFrom = keepFrom; }
+  if (keepFrom - f.commandsFrom > f.commandsThrough.size) {
+    f.commandsThrough.clear();
+    f.commandsFrom = keepFrom;
+  }
   while (f.commandsFrom < keepFrom) f.commandsThrough.delete(f.commandsFrom++);
   const covered = live.map((r) => r.at).sort((a, b) => b - a);
   return { advanced: f.quorumApplied > before, snapshotsCover: covered[majority - 1]! };

@@ -15,7 +15,10 @@ import type { MultiAcceptorState } from './acceptor.js';
 import type { SlotValue } from './messages.js';
 import type { ReplicaState } from './replica.js';
 
-export interface MultiViolation { property: 'one-value-per-slot' | 'applied-logs-are-prefixes' | 'applied-log-only-grows' | 'promised-at-least-accepted' | Violation['property']; message: string }
+export interface MultiViolation {
+  property: 'one-value-per-slot' | 'applied-logs-are-prefixes' | 'applied-log-only-grows' | 'promised-at-least-accepted' | Violation['property'];
+  message: string;
+}
 
 const isMultiAcceptor = (s: unknown): s is MultiAcceptorState => (s as MultiAcceptorState | undefined)?.role === 'multi-acceptor';
 const isReplica = (s: unknown): s is ReplicaState => (s as ReplicaState | undefined)?.role === 'replica';
@@ -34,7 +37,10 @@ export class MultiPaxosInvariants {
   private readonly seenVersions = new WeakMap<object, number>();
 
   /** `phase2Quorum`: the leaders' q2 (Flexible Paxos); a majority by default. */
-  constructor(readonly acceptorCount: number, phase2Quorum = majorityOf(acceptorCount)) {
+  constructor(
+    readonly acceptorCount: number,
+    phase2Quorum = majorityOf(acceptorCount),
+  ) {
     this.phase2 = phase2Quorum;
   }
 
@@ -48,7 +54,11 @@ export class MultiPaxosInvariants {
         let v: MultiViolation | null = null;
         s.accepted.forEach((r, slot) => {
           if (v) return;
-          if (s.promised < r.ballot) v = { property: 'promised-at-least-accepted', message: `${a.name}, slot ${slot}: promised ${formatBallot(s.promised)} < accepted ${formatBallot(r.ballot)}` };
+          if (s.promised < r.ballot)
+            v = {
+              property: 'promised-at-least-accepted',
+              message: `${a.name}, slot ${slot}: promised ${formatBallot(s.promised)} < accepted ${formatBallot(r.ballot)}`,
+            };
           else v = this.vote(slot, r.ballot, s.index, r.value);
         });
         if (v) return v;
@@ -62,15 +72,23 @@ export class MultiPaxosInvariants {
 
   private vote(slot: number, b: Ballot, acceptor: number, value: SlotValue): MultiViolation | null {
     let byBallot = this.votes.get(slot);
-    if (!byBallot) { byBallot = new Map(); this.votes.set(slot, byBallot); }
+    if (!byBallot) {
+      byBallot = new Map();
+      this.votes.set(slot, byBallot);
+    }
     let v = byBallot.get(b);
-    if (!v) { v = { value, voters: new QuorumTally(this.phase2) }; byBallot.set(b, v); }
-    if (!sameSlotValue(v.value, value)) return { property: 'one-value-per-slot', message: `slot ${slot}, ballot ${formatBallot(b)}: two values accepted (${show(v.value)} / ${show(value)})` };
+    if (!v) {
+      v = { value, voters: new QuorumTally(this.phase2) };
+      byBallot.set(b, v);
+    }
+    if (!sameSlotValue(v.value, value))
+      return { property: 'one-value-per-slot', message: `slot ${slot}, ballot ${formatBallot(b)}: two values accepted (${show(v.value)} / ${show(value)})` };
     v.voters.add(acceptor);
     if (!v.voters.reached) return null;
     const before = this.chosen.get(slot);
     if (before === undefined) this.chosen.set(slot, value);
-    else if (!sameSlotValue(before, value)) return { property: 'one-value-per-slot', message: `slot ${slot}: two values chosen (${show(before)} then ${show(value)} in ballot ${formatBallot(b)})` };
+    else if (!sameSlotValue(before, value))
+      return { property: 'one-value-per-slot', message: `slot ${slot}: two values chosen (${show(before)} then ${show(value)} in ballot ${formatBallot(b)})` };
     return null;
   }
 
@@ -87,7 +105,10 @@ export class MultiPaxosInvariants {
     const seen = this.digests.get(applied);
     if (seen === undefined) this.digests.set(applied, d);
     else if (seen !== d) {
-      return { property: 'applied-logs-are-prefixes', message: `${name} applied a different log up to slot ${applied} than another replica (digest ${d.toString(16)} vs ${seen.toString(16)})` };
+      return {
+        property: 'applied-logs-are-prefixes',
+        message: `${name} applied a different log up to slot ${applied} than another replica (digest ${d.toString(16)} vs ${seen.toString(16)})`,
+      };
     }
     return null;
   }

@@ -25,15 +25,30 @@ import type { MClientReads, MClientRequest } from '@synod/smr';
 import { majorityOf } from '../quorum.js';
 import { flush, newBatching, onRequest, pendingCount, returnPending, slotBytes, type BatchingState } from './batching.js';
 import {
-  follow, highestRecovered, newElection, onElectionTick, onPromise, stepDown as leaveOffice, takeOffice,
-  type ElectionState, type LeaderDurable,
+  follow,
+  highestRecovered,
+  newElection,
+  onElectionTick,
+  onPromise,
+  stepDown as leaveOffice,
+  takeOffice,
+  type ElectionState,
+  type LeaderDurable,
 } from './election.js';
 import { applyLag, newFlowControl, onApplied as heardReplica, startReign as startFlowReign, type FlowControlState } from './flow-control.js';
 import { dropLease, heartbeatDue, newHeartbeats, onHeartbeatAck, sendHeartbeat, type HeartbeatState } from './heartbeats.js';
 import type { MAccepted, MApplied, MDecide, MFetch, MHeartbeat, MHeartbeatAck, MPromise, MReject, MTruncated, MultiAcceptorMsg } from './messages.js';
 import { checkLeaderArgs, checkLeaderTuning, leaderOptions, leaderQuorums, type LeaderOptions, type LeaderQuorums, type LeaderTuning } from './options.js';
 import {
-  abandon, learnCommit, newPipeline, onAccepted, propose, retransmit, skipTruncated, startReign as startPipelineReign, takeChosen,
+  abandon,
+  learnCommit,
+  newPipeline,
+  onAccepted,
+  propose,
+  retransmit,
+  skipTruncated,
+  startReign as startPipelineReign,
+  takeChosen,
   type PipelineState,
 } from './pipeline.js';
 import { newReads, onRead, returnReads, serveReads, type ReadsState } from './reads.js';
@@ -57,13 +72,34 @@ export interface LeaderArgs {
  * Wiring given after spawn, and run-time tuning: only the bounds of {@link LeaderTuning};
  * timing is fixed when the cluster starts. Answered with {@link MConfigured} when asked.
  */
-export interface MConfigure { type: 'configure'; replicas?: ActorRef<any>[]; leaders?: ActorRef<LeaderMsg>[]; options?: Partial<LeaderTuning> }
+export interface MConfigure {
+  type: 'configure';
+  replicas?: ActorRef<any>[];
+  leaders?: ActorRef<LeaderMsg>[];
+  options?: Partial<LeaderTuning>;
+}
 /** The answer to `configure`: `ok` false (with why) when it was refused, and then nothing changed. */
-export interface MConfigured { type: 'configured'; ok: boolean; error?: string }
+export interface MConfigured {
+  type: 'configured';
+  ok: boolean;
+  error?: string;
+}
 
 export type LeaderMsg =
-  | MClientRequest | MClientReads | MTruncated | MPromise | MAccepted | MReject | MHeartbeat | MHeartbeatAck | MApplied | MFetch
-  | { type: 'tick' } | { type: 'flush' } | { type: 'read-round' } | MConfigure;
+  | MClientRequest
+  | MClientReads
+  | MTruncated
+  | MPromise
+  | MAccepted
+  | MReject
+  | MHeartbeat
+  | MHeartbeatAck
+  | MApplied
+  | MFetch
+  | { type: 'tick' }
+  | { type: 'flush' }
+  | { type: 'read-round' }
+  | MConfigure;
 
 export interface LeaderState {
   role: 'leader';
@@ -134,34 +170,78 @@ export const Leader = defineActor<LeaderState, LeaderMsg, LeaderArgs, LeaderDura
   },
 
   inspect: (s) => ({
-    role: s.role, index: s.index, status: s.election.status, ballot: s.election.ballot, leaderIndex: s.election.leaderIndex,
-    commitUpTo: s.pipeline.commitUpTo, nextSlot: s.pipeline.nextSlot, readyAt: s.pipeline.readyAt, inflight: s.pipeline.inflight.size,
-    inflightBytes: s.pipeline.inflightBytes, rtt: { ...s.pipeline.rtt }, pending: pendingCount(s.batching), reads: s.reads.waiting.length,
-    leaseUntil: s.heartbeats.leaseUntil, confirmedRound: s.heartbeats.confirmedRound, decidedFrom: s.retention.decidedFrom,
-    truncatedBelow: s.retention.truncatedBelow, quorumApplied: s.flow.quorumApplied, applyLag: applyLag(s.flow),
-    reservedRound: s.election.reservedRound, quorums: s.quorums, opts: s.opts, stats: s.stats,
+    role: s.role,
+    index: s.index,
+    status: s.election.status,
+    ballot: s.election.ballot,
+    leaderIndex: s.election.leaderIndex,
+    commitUpTo: s.pipeline.commitUpTo,
+    nextSlot: s.pipeline.nextSlot,
+    readyAt: s.pipeline.readyAt,
+    inflight: s.pipeline.inflight.size,
+    inflightBytes: s.pipeline.inflightBytes,
+    rtt: { ...s.pipeline.rtt },
+    pending: pendingCount(s.batching),
+    reads: s.reads.waiting.length,
+    leaseUntil: s.heartbeats.leaseUntil,
+    confirmedRound: s.heartbeats.confirmedRound,
+    decidedFrom: s.retention.decidedFrom,
+    truncatedBelow: s.retention.truncatedBelow,
+    quorumApplied: s.flow.quorumApplied,
+    applyLag: applyLag(s.flow),
+    reservedRound: s.election.reservedRound,
+    quorums: s.quorums,
+    opts: s.opts,
+    stats: s.stats,
   }),
 
   receive(s, msg, ctx) {
     const c = ctx as Ctx;
     switch (msg.type) {
-      case 'client-request': onRequest(s, msg, c); break;
-      case 'client-reads': onRead(s, msg, c); break;
-      case 'm-promise': if (onPromise(s.election, msg)) becomeLeader(s, c); break;
-      case 'm-accepted': if (onAccepted(s, msg, c)) commit(s, c); break;
-      case 'm-reject': onReject(s, msg, c); break;
-      case 'm-truncated': onTruncated(s, msg, c); break;
-      case 'm-heartbeat': onHeartbeat(s, msg, c); break;
-      case 'm-heartbeat-ack': if (onHeartbeatAck(s, msg)) serveReads(s, c); break;
-      case 'm-applied': onApplied(s, msg, c); break;
-      case 'm-fetch': if (s.election.status === 'leader') onFetch(s.retention, msg, s.pipeline.commitUpTo, c); break;
-      case 'flush': s.batching.flushQueued = false; flush(s, c); break;
+      case 'client-request':
+        onRequest(s, msg, c);
+        break;
+      case 'client-reads':
+        onRead(s, msg, c);
+        break;
+      case 'm-promise':
+        if (onPromise(s.election, msg)) becomeLeader(s, c);
+        break;
+      case 'm-accepted':
+        if (onAccepted(s, msg, c)) commit(s, c);
+        break;
+      case 'm-reject':
+        onReject(s, msg, c);
+        break;
+      case 'm-truncated':
+        onTruncated(s, msg, c);
+        break;
+      case 'm-heartbeat':
+        onHeartbeat(s, msg, c);
+        break;
+      case 'm-heartbeat-ack':
+        if (onHeartbeatAck(s, msg)) serveReads(s, c);
+        break;
+      case 'm-applied':
+        onApplied(s, msg, c);
+        break;
+      case 'm-fetch':
+        if (s.election.status === 'leader') onFetch(s.retention, msg, s.pipeline.commitUpTo, c);
+        break;
+      case 'flush':
+        s.batching.flushQueued = false;
+        flush(s, c);
+        break;
       case 'read-round':
         s.reads.roundQueued = false;
         if (s.election.status === 'leader') sendHeartbeat(s, c);
         break;
-      case 'tick': onTick(s, c); break;
-      case 'configure': configure(s, msg, c); break;
+      case 'tick':
+        onTick(s, c);
+        break;
+      case 'configure':
+        configure(s, msg, c);
+        break;
     }
   },
 });
@@ -285,4 +365,3 @@ function configure(s: LeaderState, m: MConfigure, ctx: Ctx): void {
   s.opts = opts;
   ctx.reply({ type: 'configured', ok: true } satisfies MConfigured);
 }
-

@@ -118,13 +118,31 @@ export const defaultLeaderOptions: LeaderOptions = {
  * match the acceptors' (a leader with a longer lease than they honour would serve stale lease
  * reads), and heartbeats, election timeouts and ticks must keep their order across all nodes.
  */
-export type LeaderTuning = Pick<LeaderOptions,
-  'window' | 'maxBatchCommands' | 'maxBatchBytes' | 'maxInflightBytes' | 'maxAcceptorBytes' | 'maxPendingCommands' | 'maxApplyLag' | 'maxPendingReads'
-  | 'maxRetainedSlots' | 'maxRetainedBytes'>;
+export type LeaderTuning = Pick<
+  LeaderOptions,
+  | 'window'
+  | 'maxBatchCommands'
+  | 'maxBatchBytes'
+  | 'maxInflightBytes'
+  | 'maxAcceptorBytes'
+  | 'maxPendingCommands'
+  | 'maxApplyLag'
+  | 'maxPendingReads'
+  | 'maxRetainedSlots'
+  | 'maxRetainedBytes'
+>;
 
 const TUNABLE: readonly (keyof LeaderOptions)[] = [
-  'window', 'maxBatchCommands', 'maxBatchBytes', 'maxInflightBytes', 'maxAcceptorBytes', 'maxPendingCommands', 'maxApplyLag', 'maxPendingReads',
-  'maxRetainedSlots', 'maxRetainedBytes',
+  'window',
+  'maxBatchCommands',
+  'maxBatchBytes',
+  'maxInflightBytes',
+  'maxAcceptorBytes',
+  'maxPendingCommands',
+  'maxApplyLag',
+  'maxPendingReads',
+  'maxRetainedSlots',
+  'maxRetainedBytes',
 ];
 
 /** Bounds and timing of a replica. Every one is named and has a default. */
@@ -210,20 +228,51 @@ const KIND_RULE: Record<Kind, [test: (v: unknown) => boolean, rule: string]> = {
   fraction: [(v) => typeof v === 'number' && v >= 0 && v < 1, 'a number in [0, 1)'],
   flag: [(v) => typeof v === 'boolean', 'true or false'],
   node: [(v) => Number.isSafeInteger(v) && (v as number) >= -1, 'a node number, or -1 for none'],
-  quorum: [(v) => v === 'majority' || (Number.isSafeInteger(v) && (v as number) > 0), 'a positive number of acceptors, or \'majority\''],
+  quorum: [(v) => v === 'majority' || (Number.isSafeInteger(v) && (v as number) > 0), "a positive number of acceptors, or 'majority'"],
 };
 
 const LEADER_KINDS: Record<keyof LeaderOptions, Kind> = {
-  window: 'count', maxBatchCommands: 'count', maxBatchBytes: 'count', maxInflightBytes: 'count', maxAcceptorBytes: 'count', maxPendingCommands: 'count',
-  maxApplyLag: 'count', maxPendingReads: 'count', heartbeatMs: 'ms', electionTimeoutMs: 'ms', leaseMs: 'ms', maxClockDrift: 'fraction',
-  retransmitMs: 'ms', maxRetransmitMs: 'ms', tickMs: 'ms', roundReserve: 'count', replicaTimeoutMs: 'ms', preferredLeader: 'node',
-  maxRetainedSlots: 'count', maxRetainedBytes: 'count', q1: 'quorum', q2: 'quorum',
+  window: 'count',
+  maxBatchCommands: 'count',
+  maxBatchBytes: 'count',
+  maxInflightBytes: 'count',
+  maxAcceptorBytes: 'count',
+  maxPendingCommands: 'count',
+  maxApplyLag: 'count',
+  maxPendingReads: 'count',
+  heartbeatMs: 'ms',
+  electionTimeoutMs: 'ms',
+  leaseMs: 'ms',
+  maxClockDrift: 'fraction',
+  retransmitMs: 'ms',
+  maxRetransmitMs: 'ms',
+  tickMs: 'ms',
+  roundReserve: 'count',
+  replicaTimeoutMs: 'ms',
+  preferredLeader: 'node',
+  maxRetainedSlots: 'count',
+  maxRetainedBytes: 'count',
+  q1: 'quorum',
+  q2: 'quorum',
 };
 
 const REPLICA_KINDS: Record<keyof ReplicaOptions, Kind> = {
-  snapshotEvery: 'count', snapshotEveryBytes: 'count', snapshotChunkBytes: 'count', snapshotChunksPerTurn: 'count', maxFetchSlots: 'count',
-  fetchRetryMs: 'ms', readTimeoutMs: 'ms', maxWaitingReads: 'count', maxSessions: 'count', sessionWindow: 'count', maxStateBytes: 'count',
-  maxSubscribers: 'count', digestEverySlots: 'count', maxApplyAttempts: 'count', tickMs: 'ms', reportEverySlots: 'count',
+  snapshotEvery: 'count',
+  snapshotEveryBytes: 'count',
+  snapshotChunkBytes: 'count',
+  snapshotChunksPerTurn: 'count',
+  maxFetchSlots: 'count',
+  fetchRetryMs: 'ms',
+  readTimeoutMs: 'ms',
+  maxWaitingReads: 'count',
+  maxSessions: 'count',
+  sessionWindow: 'count',
+  maxStateBytes: 'count',
+  maxSubscribers: 'count',
+  digestEverySlots: 'count',
+  maxApplyAttempts: 'count',
+  tickMs: 'ms',
+  reportEverySlots: 'count',
 };
 
 function checkKinds<O extends object>(given: unknown, kinds: Record<keyof O & string, Kind>, where: string): void {
@@ -262,12 +311,20 @@ export function leaderOptions(given: Partial<LeaderOptions> | undefined, where =
   checkKinds<LeaderOptions>(given, LEADER_KINDS, where);
   const o: LeaderOptions = { ...defaultLeaderOptions, ...stripUndefined(given) };
   below(o, 'heartbeatMs', 'leaseMs', 'heartbeats renew the lease; a lease that runs out between two of them is no lease', where);
-  below(o, 'leaseMs', 'electionTimeoutMs', 'a follower that stops hearing the leader campaigns after electionTimeoutMs, and the acceptors refuse it until the lease they granted runs out', where);
+  below(
+    o,
+    'leaseMs',
+    'electionTimeoutMs',
+    'a follower that stops hearing the leader campaigns after electionTimeoutMs, and the acceptors refuse it until the lease they granted runs out',
+    where,
+  );
   if (o.tickMs > o.heartbeatMs) {
     throw new InvalidOptionError(`${where}: tickMs (${o.tickMs}) must not exceed heartbeatMs (${o.heartbeatMs}): heartbeats go out on ticks`);
   }
   if (o.retransmitMs > o.maxRetransmitMs) {
-    throw new InvalidOptionError(`${where}: retransmitMs (${o.retransmitMs}) must not exceed maxRetransmitMs (${o.maxRetransmitMs}): it is the first wait of a doubling bounded by the other`);
+    throw new InvalidOptionError(
+      `${where}: retransmitMs (${o.retransmitMs}) must not exceed maxRetransmitMs (${o.maxRetransmitMs}): it is the first wait of a doubling bounded by the other`,
+    );
   }
   return o;
 }
@@ -280,8 +337,10 @@ export function checkLeaderTuning(given: unknown, where = 'configure'): asserts 
   checkKinds<LeaderOptions>(given, LEADER_KINDS, where);
   for (const [key, value] of Object.entries(given as object)) {
     if (value !== undefined && !TUNABLE.includes(key as keyof LeaderOptions)) {
-      throw new InvalidOptionError(`${where}: ${key} cannot change while the cluster runs (only ${TUNABLE.join(', ')} can): ` +
-        'timing must agree across the leaders and the acceptors, whose leases were granted for the old values; start the cluster with it instead');
+      throw new InvalidOptionError(
+        `${where}: ${key} cannot change while the cluster runs (only ${TUNABLE.join(', ')} can): ` +
+          'timing must agree across the leaders and the acceptors, whose leases were granted for the old values; start the cluster with it instead',
+      );
     }
   }
 }
@@ -312,7 +371,9 @@ export function checkLeaderArgs(args: { index: unknown; acceptors: unknown }, wh
   checkNodeIndex(args.index, where, MAX_PROPOSER_ID);
   const n = Array.isArray(args.acceptors) ? args.acceptors.length : -1;
   if (!(n >= 1 && n <= MAX_ACCEPTORS)) {
-    throw new InvalidOptionError(`${where}: acceptors must be a list of 1..${MAX_ACCEPTORS} refs (one bit each in a quorum tally), got ${n < 0 ? describe(args.acceptors) : n}`);
+    throw new InvalidOptionError(
+      `${where}: acceptors must be a list of 1..${MAX_ACCEPTORS} refs (one bit each in a quorum tally), got ${n < 0 ? describe(args.acceptors) : n}`,
+    );
   }
 }
 
@@ -338,14 +399,19 @@ export function leaderQuorums(o: Pick<LeaderOptions, 'q1' | 'q2'>, acceptors: nu
   const majority = Math.floor(acceptors / 2) + 1;
   const q1 = o.q1 === 'majority' ? majority : o.q1;
   const q2 = o.q2 === 'majority' ? majority : o.q2;
-  for (const [name, q] of [['q1', q1], ['q2', q2]] as const) {
+  for (const [name, q] of [
+    ['q1', q1],
+    ['q2', q2],
+  ] as const) {
     if (!(Number.isSafeInteger(q) && q >= 1 && q <= acceptors)) {
       throw new InvalidOptionError(`${where}: ${name} (${q}) must be a number of acceptors in 1..${acceptors}, or 'majority'`);
     }
   }
   if (q1 + q2 <= acceptors) {
-    throw new InvalidOptionError(`${where}: q1 (${q1}) + q2 (${q2}) must exceed the number of acceptors (${acceptors}): ` +
-      'a leader elected by a phase-1 quorum must hear of every value a phase-2 quorum may have chosen (Flexible Paxos), so every two of them must share an acceptor');
+    throw new InvalidOptionError(
+      `${where}: q1 (${q1}) + q2 (${q2}) must exceed the number of acceptors (${acceptors}): ` +
+        'a leader elected by a phase-1 quorum must hear of every value a phase-2 quorum may have chosen (Flexible Paxos), so every two of them must share an acceptor',
+    );
   }
   return { q1, q2, confirm: acceptors - q1 + 1 };
 }
@@ -354,11 +420,16 @@ export function leaderQuorums(o: Pick<LeaderOptions, 'q1' | 'q2'>, acceptors: nu
  * Checks the options of a whole cluster before any of its actors starts: each role's options,
  * the leader's `preferredLeader` among the `nodes`, and its quorums (one acceptor per node).
  */
-export function checkClusterOptions(o: { nodes: number; leader?: Partial<LeaderOptions>; replica?: Partial<ReplicaOptions> }, where = 'cluster'): { leader: LeaderOptions; replica: ReplicaOptions } {
+export function checkClusterOptions(
+  o: { nodes: number; leader?: Partial<LeaderOptions>; replica?: Partial<ReplicaOptions> },
+  where = 'cluster',
+): { leader: LeaderOptions; replica: ReplicaOptions } {
   const leader = leaderOptions(o.leader, `${where}: leader options`);
   const replica = replicaOptions(o.replica, `${where}: replica options`);
   if (leader.preferredLeader >= o.nodes) {
-    throw new InvalidOptionError(`${where}: leader options: preferredLeader (${leader.preferredLeader}) must be a node of the cluster (0..${o.nodes - 1}), or -1 for none`);
+    throw new InvalidOptionError(
+      `${where}: leader options: preferredLeader (${leader.preferredLeader}) must be a node of the cluster (0..${o.nodes - 1}), or -1 for none`,
+    );
   }
   leaderQuorums(leader, o.nodes, `${where}: leader options`);
   return { leader, replica };

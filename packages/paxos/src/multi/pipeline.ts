@@ -34,7 +34,11 @@ export interface InFlight {
 }
 
 /** The accept round trip, smoothed, and its mean deviation (ms). */
-export interface RoundTrip { smoothed: number; deviation: number; samples: number }
+export interface RoundTrip {
+  smoothed: number;
+  deviation: number;
+  samples: number;
+}
 
 export interface PipelineState {
   /** Slots below are chosen (as leader: and sent to replicas; as follower: as the leader said). */
@@ -86,7 +90,16 @@ export function propose(l: Proposing, slot: number, value: SlotValue, bytes: num
   const now = ctx.now();
   const wait = retransmitWait(p.rtt, l.opts);
   p.inflightBytes += bytes;
-  p.inflight.set(slot, { value, bytes, acks: new QuorumTally(l.q2), sentAt: now, resent: false, retransmitAt: now + wait, retransmitDelay: wait, chosen: false });
+  p.inflight.set(slot, {
+    value,
+    bytes,
+    acks: new QuorumTally(l.q2),
+    sentAt: now,
+    resent: false,
+    retransmitAt: now + wait,
+    retransmitDelay: wait,
+    chosen: false,
+  });
   const m: MAccept = { type: 'm-accept', ballot: l.election.ballot, slot, value, commitUpTo: p.commitUpTo };
   for (const a of l.acceptors) ctx.send(a, m);
 }

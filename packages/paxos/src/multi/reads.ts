@@ -17,7 +17,12 @@ import type { HeartbeatState } from './heartbeats.js';
 import type { LeaderOptions } from './options.js';
 import type { PipelineState } from './pipeline.js';
 
-interface PendingRead { m: MClientReads; round: number; index: number; lease: boolean }
+interface PendingRead {
+  m: MClientReads;
+  round: number;
+  index: number;
+  lease: boolean;
+}
 
 export interface ReadsState {
   /** Read messages waiting for a confirmation (or for the reign's first slots). */

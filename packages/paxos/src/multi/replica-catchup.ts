@@ -38,7 +38,14 @@ export function onFetch(s: ReplicaState, m: MFetch, ctx: Ctx): void {
   const peer = s.replicas[m.replica];
   if (!peer) return;
   if (m.fromSlot < snapAt && snap !== null) {
-    ctx.send(peer, { type: 'm-snapshot-offer', replica: s.index, id: SNAPSHOT_ID, header: snap.header, chunks: snap.chunks, bytes: snap.bytes } satisfies MSnapshotOffer);
+    ctx.send(peer, {
+      type: 'm-snapshot-offer',
+      replica: s.index,
+      id: SNAPSHOT_ID,
+      header: snap.header,
+      chunks: snap.chunks,
+      bytes: snap.bytes,
+    } satisfies MSnapshotOffer);
     return;
   }
   const from = Math.max(m.fromSlot, snapAt);

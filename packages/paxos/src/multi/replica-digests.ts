@@ -59,7 +59,10 @@ const agreedAt = new WeakMap<ReplicaState, Map<number, number>>();
 
 function compare(s: ReplicaState, m: MDigest, mine: [number, number], ctx: Ctx): void {
   let agreed = agreedAt.get(s);
-  if (agreed === undefined) { agreed = new Map(); agreedAt.set(s, agreed); }
+  if (agreed === undefined) {
+    agreed = new Map();
+    agreedAt.set(s, agreed);
+  }
   const stateDiffers = m.state !== 0 && mine[1] !== 0 && m.state !== mine[1];
   if (m.log === mine[0] && !stateDiffers) {
     agreed.set(m.replica, m.index);
@@ -69,7 +72,8 @@ function compare(s: ReplicaState, m: MDigest, mine: [number, number], ctx: Ctx):
   s.diverged.add(m.replica);
   const from = agreed.get(m.replica) ?? 0;
   const what = m.log !== mine[0] ? 'the commands they applied had different outcomes' : 'their states differ';
-  const detail = `replicas ${s.index} and ${m.replica} applied the same log up to slot ${from} alike, and differently by slot ${m.index}: ${what}. ` +
+  const detail =
+    `replicas ${s.index} and ${m.replica} applied the same log up to slot ${from} alike, and differently by slot ${m.index}: ${what}. ` +
     'The state machine is not deterministic (time, randomness, iteration order of something unordered, or state outside the machine).';
   ctx.log.error(detail);
   const d: MDivergence = { type: 'divergence', replica: s.index, peer: m.replica, from, to: m.index, detail, halted: false };

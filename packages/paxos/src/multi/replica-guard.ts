@@ -23,9 +23,17 @@ import type { Ctx, Guard, MDivergence, ReplicaState } from './replica-state.js';
 const RANGE = 64;
 
 /** What is persisted before a range is applied: the range, and what was already suspected. */
-interface GuardEntry { current: Range; suspect: SuspectRange | null }
-interface Range { from: number; to: number }
-interface SuspectRange extends Range { deaths: number }
+interface GuardEntry {
+  current: Range;
+  suspect: SuspectRange | null;
+}
+interface Range {
+  from: number;
+  to: number;
+}
+interface SuspectRange extends Range {
+  deaths: number;
+}
 
 const sameRange = (a: Range, b: Range): boolean => a.from === b.from && a.to === b.to;
 
@@ -132,10 +140,13 @@ export function halt(s: ReplicaState, slot: number, attempts: number, ctx: Ctx):
           if (count++ < 5) commands.push(`command ${r.seq} of session ${r.clientId}/${r.sessionNos[r.sessionIndex]}`);
         }
       }
-    } catch { /* a corrupt slot: named by its number alone */ }
+    } catch {
+      /* a corrupt slot: named by its number alone */
+    }
   }
   const which = count === 0 ? 'a no-op' : `${count} command${count === 1 ? '' : 's'}: ${commands.join(', ')}${count > 5 ? ', …' : ''}`;
-  const detail = `replica ${s.index} stopped applying at slot ${slot}: applying it killed the replica ${attempts} times (maxApplyAttempts ${s.opts.maxApplyAttempts}); ` +
+  const detail =
+    `replica ${s.index} stopped applying at slot ${slot}: applying it killed the replica ${attempts} times (maxApplyAttempts ${s.opts.maxApplyAttempts}); ` +
     `the slot holds ${which}. Fix the state machine, then restart with a higher replica.maxApplyAttempts`;
   s.halted = { slot, detail };
   ctx.log.error(detail);

@@ -69,7 +69,9 @@ export function snapshotStep(s: ReplicaState, ctx: Ctx): void {
     // snapshot, say why, and try again after as many slots again (the quota should be lower).
     writer.abort();
     s.writing = null;
-    ctx.log.error(`replica ${s.index}: the snapshot at slot ${w.index} could not be stored (${(e as Error).message}); the previous one stays, and the log is not cut until one is stored`);
+    ctx.log.error(
+      `replica ${s.index}: the snapshot at slot ${w.index} could not be stored (${(e as Error).message}); the previous one stays, and the log is not cut until one is stored`,
+    );
     return;
   }
   ctx.send(ctx.self, { type: 'snapshot-step' });
@@ -102,7 +104,16 @@ export function restoreOwn(s: ReplicaState, ctx: Ctx): void {
   if (reader === undefined) return;
   const index = snapshotIndex(reader.meta);
   s.snapshot = { index, header: reader.meta, chunks: reader.chunks, bytes: reader.bytes };
-  s.restoring = { from: -1, id: snapshotName(index), header: reader.meta, chunks: reader.chunks, bytes: reader.bytes, next: 0, sink: s.machine.core.restore(), askedAt: ctx.now() };
+  s.restoring = {
+    from: -1,
+    id: snapshotName(index),
+    header: reader.meta,
+    chunks: reader.chunks,
+    bytes: reader.bytes,
+    next: 0,
+    sink: s.machine.core.restore(),
+    askedAt: ctx.now(),
+  };
   readers.set(s.restoring, reader);
   ctx.send(ctx.self, { type: 'restore-step' });
 }
@@ -120,7 +131,9 @@ export function restoreStep(s: ReplicaState, ctx: Ctx): boolean {
     }
     install(s, r.header, r.sink.finish(), r.bytes);
   } catch (e) {
-    ctx.log.error(`replica ${s.index}: restoring its snapshot failed at chunk ${r.next} of ${r.chunks} (${(e as Error).message}); it starts empty and catches up from its peers`);
+    ctx.log.error(
+      `replica ${s.index}: restoring its snapshot failed at chunk ${r.next} of ${r.chunks} (${(e as Error).message}); it starts empty and catches up from its peers`,
+    );
     s.restoring = null;
     s.snapshot = null;
     ctx.snapshots.delete(SNAPSHOT_ID);
@@ -155,7 +168,10 @@ export function onSnapshotOffer(s: ReplicaState, m: MSnapshotOffer, ctx: Ctx): v
   // Kept locally as it arrives, so that once installed it is this replica's own durable snapshot.
   pullWriters.set(s.restoring, ctx.snapshots.create(SNAPSHOT_ID));
   // The snapshot being written (of an older state) is of no use any more.
-  if (s.writing !== null) { writers.get(s.writing)?.abort(); s.writing = null; }
+  if (s.writing !== null) {
+    writers.get(s.writing)?.abort();
+    s.writing = null;
+  }
   ctx.send(peer, { type: 'm-snapshot-pull', replica: s.index, id, chunk: 0 } satisfies MSnapshotPull);
 }
 
@@ -172,9 +188,10 @@ export function onSnapshotPull(s: ReplicaState, m: MSnapshotPull, ctx: Ctx): voi
       ctx.log.error(`replica ${s.index}: chunk ${m.chunk} of its snapshot cannot be read (${(e as Error).message})`);
     }
   }
-  const reply: MSnapshotChunk = bytes === null
-    ? { type: 'm-snapshot-chunk', replica: s.index, id: m.id, chunk: m.chunk, bytes: new Uint8Array(0), missing: true }
-    : { type: 'm-snapshot-chunk', replica: s.index, id: m.id, chunk: m.chunk, bytes, missing: false };
+  const reply: MSnapshotChunk =
+    bytes === null
+      ? { type: 'm-snapshot-chunk', replica: s.index, id: m.id, chunk: m.chunk, bytes: new Uint8Array(0), missing: true }
+      : { type: 'm-snapshot-chunk', replica: s.index, id: m.id, chunk: m.chunk, bytes, missing: false };
   ctx.send(peer, reply);
 }
 
@@ -195,7 +212,9 @@ export function onSnapshotChunk(s: ReplicaState, m: MSnapshotChunk, ctx: Ctx): b
     try {
       writer.append(m.bytes);
     } catch (e) {
-      ctx.log.error(`replica ${s.index}: the snapshot pulled from replica ${m.replica} cannot be kept locally (${(e as Error).message}); it is installed all the same`);
+      ctx.log.error(
+        `replica ${s.index}: the snapshot pulled from replica ${m.replica} cannot be kept locally (${(e as Error).message}); it is installed all the same`,
+      );
       writer.abort();
       pullWriters.delete(r);
     }

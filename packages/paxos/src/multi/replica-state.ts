@@ -4,12 +4,8 @@
  */
 import type { ActorContext, ActorRef } from '@synod/actors';
 import type { IntMap } from '@synod/actors/internals';
-import type {
-  ClientAnswers, ClientReply, Executor, MClientReads, MClientRoute, ResultSink, SnapshotSink, SnapshotSource, StateMachine,
-} from '@synod/smr';
-import type {
-  MDecide, MDigest, MEntries, MFetch, MHeartbeat, MSnapshotChunk, MSnapshotOffer, MSnapshotPull, SlotValue,
-} from './messages.js';
+import type { ClientAnswers, ClientReply, Executor, MClientReads, MClientRoute, ResultSink, SnapshotSink, SnapshotSource, StateMachine } from '@synod/smr';
+import type { MDecide, MDigest, MEntries, MFetch, MHeartbeat, MSnapshotChunk, MSnapshotOffer, MSnapshotPull, SlotValue } from './messages.js';
 import type { ReplicaOptions } from './options.js';
 
 /** One applied command, as change subscribers see it: the bytes the replicas applied, and what came of them. */
@@ -24,28 +20,63 @@ export interface AppliedChange {
   /** The result, or the error text (UTF-8) when not `ok`. */
   result: Uint8Array;
 }
-export interface MChanges { type: 'changes'; replica: number; changes: AppliedChange[] }
+export interface MChanges {
+  type: 'changes';
+  replica: number;
+  changes: AppliedChange[];
+}
 /** How far a replica has applied (to `watch-progress` subscribers): cheaper than every change. */
-export interface MProgress { type: 'progress'; replica: number; appliedUpTo: number; commands: number }
+export interface MProgress {
+  type: 'progress';
+  replica: number;
+  appliedUpTo: number;
+  commands: number;
+}
 /**
  * To a subscriber (or progress watcher) the replica did not take: it already has
  * `maxSubscribers`. Nothing else comes to it.
  */
-export interface MSubscriptionRefused { type: 'subscription-refused'; replica: number; reason: string }
+export interface MSubscriptionRefused {
+  type: 'subscription-refused';
+  replica: number;
+  reason: string;
+}
 /**
  * To divergence watchers: replica `replica` and its peer `peer` applied the same log up to
  * `from` with the same digests, and different ones at `to` (a non-deterministic state machine);
  * or, with `halted`, this replica stopped applying at slot `to` (see `detail`).
  */
-export interface MDivergence { type: 'divergence'; replica: number; peer: number; from: number; to: number; detail: string; halted: boolean }
+export interface MDivergence {
+  type: 'divergence';
+  replica: number;
+  peer: number;
+  from: number;
+  to: number;
+  detail: string;
+  halted: boolean;
+}
 
 export type ReplicaMsg =
-  | MDecide | MFetch | MEntries | MHeartbeat | MClientReads | MClientRoute | { type: 'client-routes-clear' }
-  | MSnapshotOffer | MSnapshotPull | MSnapshotChunk | MDigest
-  | { type: 'subscribe'; to: ActorRef<MChanges> } | { type: 'unsubscribe'; to: ActorRef<MChanges> }
-  | { type: 'watch-progress'; to: ActorRef<MProgress> } | { type: 'unwatch-progress'; to: ActorRef<MProgress> }
+  | MDecide
+  | MFetch
+  | MEntries
+  | MHeartbeat
+  | MClientReads
+  | MClientRoute
+  | { type: 'client-routes-clear' }
+  | MSnapshotOffer
+  | MSnapshotPull
+  | MSnapshotChunk
+  | MDigest
+  | { type: 'subscribe'; to: ActorRef<MChanges> }
+  | { type: 'unsubscribe'; to: ActorRef<MChanges> }
+  | { type: 'watch-progress'; to: ActorRef<MProgress> }
+  | { type: 'unwatch-progress'; to: ActorRef<MProgress> }
   | { type: 'watch-divergence'; to: ActorRef<MDivergence> }
-  | { type: 'tick' } | { type: 'snapshot-step' } | { type: 'restore-step' } | { type: 'apply-guarded' }
+  | { type: 'tick' }
+  | { type: 'snapshot-step' }
+  | { type: 'restore-step' }
+  | { type: 'apply-guarded' }
   /** An operator's (or a benchmark's): take a snapshot now, if anything was applied since the last. */
   | { type: 'snapshot-now' }
   | { type: 'configure'; replicas?: ActorRef<ReplicaMsg>[]; leaders?: ActorRef<any>[] };
@@ -69,10 +100,21 @@ export interface ReplicaArgs {
 }
 
 /** The latest whole snapshot of this replica (durable in `ctx.snapshots`), for restarts and peers. */
-export interface SnapshotInfo { index: number; header: Uint8Array; chunks: number; bytes: number }
+export interface SnapshotInfo {
+  index: number;
+  header: Uint8Array;
+  chunks: number;
+  bytes: number;
+}
 
 /** A snapshot being written over several turns. */
-export interface SnapshotWriting { index: number; header: Uint8Array; source: SnapshotSource; chunks: number; bytes: number }
+export interface SnapshotWriting {
+  index: number;
+  header: Uint8Array;
+  source: SnapshotSource;
+  chunks: number;
+  bytes: number;
+}
 
 /** A snapshot being put in place: from this replica's own store (at a restart) or pulled from a peer. */
 export interface Restoring {

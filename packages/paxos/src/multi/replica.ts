@@ -22,14 +22,28 @@ import { fetch, onFetch } from './replica-catchup.js';
 import { checkpoint, onDigest } from './replica-digests.js';
 import { afterGuardedApply, applyGuarded, guardFromRecovered, guarding, halt, learnGuardLimit } from './replica-guard.js';
 import {
-  SNAPSHOT_ID, type Ctx, type MChanges, type MDivergence, type MProgress, type MSubscriptionRefused, type ReplicaArgs,
-  type ReplicaMsg, type ReplicaState,
+  SNAPSHOT_ID,
+  type Ctx,
+  type MChanges,
+  type MDivergence,
+  type MProgress,
+  type MSubscriptionRefused,
+  type ReplicaArgs,
+  type ReplicaMsg,
+  type ReplicaState,
 } from './replica-state.js';
 import { onSnapshotChunk, onSnapshotOffer, onSnapshotPull, restoreOwn, restoreStep, snapshotDue, snapshotStep, startSnapshot } from './replica-snapshots.js';
 
 export { defaultReplicaOptions, type ReplicaOptions } from './options.js';
 export type {
-  AppliedChange, MChanges, MDivergence, MProgress, MSubscriptionRefused, ReplicaArgs, ReplicaMsg, ReplicaState,
+  AppliedChange,
+  MChanges,
+  MDivergence,
+  MProgress,
+  MSubscriptionRefused,
+  ReplicaArgs,
+  ReplicaMsg,
+  ReplicaState,
 } from './replica-state.js';
 
 /** Commands applied since the last report that make a report due (about a full slot's worth). */
@@ -94,18 +108,36 @@ export const Replica = defineActor<ReplicaState, ReplicaMsg, ReplicaArgs, unknow
   },
 
   inspect: (s) => ({
-    role: s.role, index: s.index, machine: s.machine.key, appliedUpTo: s.exec.appliedUpTo, knownUpTo: s.knownUpTo, digest: s.exec.digest,
-    sessions: s.exec.sessions.size, stateBytes: s.exec.stateBytes, ahead: s.ahead.size, log: s.log.size, snapshotAt: s.snapshot?.index ?? 0,
+    role: s.role,
+    index: s.index,
+    machine: s.machine.key,
+    appliedUpTo: s.exec.appliedUpTo,
+    knownUpTo: s.knownUpTo,
+    digest: s.exec.digest,
+    sessions: s.exec.sessions.size,
+    stateBytes: s.exec.stateBytes,
+    ahead: s.ahead.size,
+    log: s.log.size,
+    snapshotAt: s.snapshot?.index ?? 0,
     snapshotBytes: s.snapshot?.bytes ?? 0,
-    writingSnapshot: s.writing?.index ?? null, restoring: s.restoring ? { from: s.restoring.from, next: s.restoring.next, chunks: s.restoring.chunks } : null,
-    reads: s.answers.waitingReads, routes: s.answers.routeCount, halted: s.halted, guarded: s.guard !== null,
+    writingSnapshot: s.writing?.index ?? null,
+    restoring: s.restoring ? { from: s.restoring.from, next: s.restoring.next, chunks: s.restoring.chunks } : null,
+    reads: s.answers.waitingReads,
+    routes: s.answers.routeCount,
+    halted: s.halted,
+    guarded: s.guard !== null,
   }),
 
   receive(s, msg, ctx) {
     const c = ctx as Ctx;
     switch (msg.type) {
-      case 'm-decide': case 'm-entries': onDecide(s, msg.firstSlot, msg.values, c); break;
-      case 'm-fetch': onFetch(s, msg, c); break;
+      case 'm-decide':
+      case 'm-entries':
+        onDecide(s, msg.firstSlot, msg.values, c);
+        break;
+      case 'm-fetch':
+        onFetch(s, msg, c);
+        break;
       case 'm-heartbeat':
         // The leader's commit point: slots below it are chosen; fetch those we miss.
         s.leaderIndex = msg.leader;
@@ -113,25 +145,60 @@ export const Replica = defineActor<ReplicaState, ReplicaMsg, ReplicaArgs, unknow
         learnGuardLimit(s);
         if (s.exec.appliedUpTo < s.knownUpTo && !s.ahead.has(s.exec.appliedUpTo)) fetch(s, c, false);
         break;
-      case 'client-reads': onReads(s, msg, c); break;
-      case 'client-route': s.answers.route(msg.client, msg.to); break;
-      case 'client-routes-clear': s.answers.clearRoutes(); break;
-      case 'm-snapshot-offer': onSnapshotOffer(s, msg, c); break;
-      case 'm-snapshot-pull': onSnapshotPull(s, msg, c); break;
-      case 'm-snapshot-chunk': if (onSnapshotChunk(s, msg, c)) afterRestore(s, c); break;
-      case 'snapshot-step': snapshotStep(s, c); break;
-      case 'snapshot-now': if (s.writing === null && s.restoring === null && s.slotsSinceSnapshot > 0) startSnapshot(s, c); break;
-      case 'restore-step': if (restoreStep(s, c)) afterRestore(s, c); break;
-      case 'apply-guarded': applyGuarded(s); applyReady(s, c); break;
-      case 'm-digest': onDigest(s, msg, c); break;
-      case 'subscribe': subscribe(s, s.subscribers, msg.to, 'subscribers', c); break;
-      case 'watch-progress': subscribe(s, s.progressWatchers, msg.to, 'progress watchers', c); break;
-      case 'watch-divergence': if (!s.divergenceWatchers.some((r) => sameRef(r, msg.to))) s.divergenceWatchers.push(msg.to); break;
+      case 'client-reads':
+        onReads(s, msg, c);
+        break;
+      case 'client-route':
+        s.answers.route(msg.client, msg.to);
+        break;
+      case 'client-routes-clear':
+        s.answers.clearRoutes();
+        break;
+      case 'm-snapshot-offer':
+        onSnapshotOffer(s, msg, c);
+        break;
+      case 'm-snapshot-pull':
+        onSnapshotPull(s, msg, c);
+        break;
+      case 'm-snapshot-chunk':
+        if (onSnapshotChunk(s, msg, c)) afterRestore(s, c);
+        break;
+      case 'snapshot-step':
+        snapshotStep(s, c);
+        break;
+      case 'snapshot-now':
+        if (s.writing === null && s.restoring === null && s.slotsSinceSnapshot > 0) startSnapshot(s, c);
+        break;
+      case 'restore-step':
+        if (restoreStep(s, c)) afterRestore(s, c);
+        break;
+      case 'apply-guarded':
+        applyGuarded(s);
+        applyReady(s, c);
+        break;
+      case 'm-digest':
+        onDigest(s, msg, c);
+        break;
+      case 'subscribe':
+        subscribe(s, s.subscribers, msg.to, 'subscribers', c);
+        break;
+      case 'watch-progress':
+        subscribe(s, s.progressWatchers, msg.to, 'progress watchers', c);
+        break;
+      case 'watch-divergence':
+        if (!s.divergenceWatchers.some((r) => sameRef(r, msg.to))) s.divergenceWatchers.push(msg.to);
+        break;
       // Watchers that are done say so: a stopped one would otherwise get (dead) messages forever
       // and count against maxSubscribers.
-      case 'unsubscribe': s.subscribers = s.subscribers.filter((r) => !sameRef(r, msg.to)); break;
-      case 'unwatch-progress': s.progressWatchers = s.progressWatchers.filter((r) => !sameRef(r, msg.to)); break;
-      case 'tick': onTick(s, c); break;
+      case 'unsubscribe':
+        s.subscribers = s.subscribers.filter((r) => !sameRef(r, msg.to));
+        break;
+      case 'unwatch-progress':
+        s.progressWatchers = s.progressWatchers.filter((r) => !sameRef(r, msg.to));
+        break;
+      case 'tick':
+        onTick(s, c);
+        break;
       case 'configure':
         if (msg.replicas) s.replicas = msg.replicas;
         if (msg.leaders) s.leaders = msg.leaders;
@@ -275,7 +342,12 @@ function onReads(s: ReplicaState, m: MClientReads, ctx: Ctx): void {
 function onTick(s: ReplicaState, ctx: Ctx): void {
   ctx.setTimer('tick', s.opts.tickMs, { type: 'tick' });
   const now = ctx.now();
-  s.answers.serve(s.exec.appliedUpTo, now, (q) => s.exec.query(q), (to, m) => ctx.send(to, m));
+  s.answers.serve(
+    s.exec.appliedUpTo,
+    now,
+    (q) => s.exec.query(q),
+    (to, m) => ctx.send(to, m),
+  );
   if (s.restoring !== null && s.restoring.from >= 0 && now - s.restoring.askedAt >= s.opts.fetchRetryMs * 4) {
     // The chunk asked for did not come (the peer died, or the message was lost): ask again.
     const r = s.restoring;

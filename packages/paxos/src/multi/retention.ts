@@ -34,7 +34,15 @@ export interface RetentionState {
 type Ctx = ActorContext<any, unknown>;
 
 export function newRetention(): RetentionState {
-  return { decided: new IntMap(), decidedFrom: 0, decidedBytes: 0, truncatedBelow: 0, keptBytes: new IntMap(), keptBytesTotal: 0, snapshotsAskedAt: Number.NEGATIVE_INFINITY };
+  return {
+    decided: new IntMap(),
+    decidedFrom: 0,
+    decidedBytes: 0,
+    truncatedBelow: 0,
+    keptBytes: new IntMap(),
+    keptBytesTotal: 0,
+    snapshotsAskedAt: Number.NEGATIVE_INFINITY,
+  };
 }
 
 /** A new reign keeps what it decides from `from` on. */

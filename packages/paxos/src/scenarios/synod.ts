@@ -34,7 +34,13 @@ interface ClientArgs {
   learnAtMs: number;
 }
 
-interface Pending { instance: number; value: string; at: number; sentAt: number; attempts: number }
+interface Pending {
+  instance: number;
+  value: string;
+  at: number;
+  sentAt: number;
+  attempts: number;
+}
 
 export interface SimClientState {
   args: ClientArgs;
@@ -64,7 +70,15 @@ export const SimClient = defineActor<SimClientState, ClientMsg, ClientArgs>({
       }
     }
     ctx.setTimer('tick', 1, { type: 'tick' });
-    return { args, pending, chosen: new Map(), learned: new Map(), disagreement: null, nextProposer: Math.floor(ctx.random() * args.proposers.length), lastLearnAt: -Infinity };
+    return {
+      args,
+      pending,
+      chosen: new Map(),
+      learned: new Map(),
+      disagreement: null,
+      nextProposer: Math.floor(ctx.random() * args.proposers.length),
+      lastLearnAt: -Infinity,
+    };
   },
   receive(s, msg, ctx) {
     switch (msg.type) {
@@ -191,7 +205,10 @@ function keepAMajorityUp(faults: TimedFault[], acceptors: Set<string>, maxDown: 
   });
 }
 
-interface Context { shape: SynodSimShape; client: ActorRef<ClientMsg> }
+interface Context {
+  shape: SynodSimShape;
+  client: ActorRef<ClientMsg>;
+}
 
 async function setup(sim: Simulation, shape: SynodSimShape): Promise<Context> {
   const learners: ActorRef<LearnerMsg>[] = [];

@@ -27,7 +27,13 @@ import { startCluster } from '../cluster.js';
 import { mapMachine } from '../map-machine.js';
 import { MapProcess, type MapProcessState } from './map-under-faults.js';
 
-export interface EPaxosShape { replicas: number; processes: number; keys: string[]; faultsEndMs: number; settleMs: number }
+export interface EPaxosShape {
+  replicas: number;
+  processes: number;
+  keys: string[];
+  faultsEndMs: number;
+  settleMs: number;
+}
 
 export function epaxosShape(seed: number): EPaxosShape {
   const rng = new Prng((seed ^ 0x5eed_e9a) >>> 0);
@@ -77,7 +83,10 @@ function keepAMajorityUp(faults: TimedFault[], nodes: Set<string>, maxDown: numb
   });
 }
 
-interface Context { shape: EPaxosShape; processes: string[] }
+interface Context {
+  shape: EPaxosShape;
+  processes: string[];
+}
 
 /** The checker's budget, in search steps: the same verdict on every run of a seed. */
 const CHECK_STEPS = 1_000_000;
@@ -85,10 +94,23 @@ const CHECK_STEPS = 1_000_000;
 async function setup(sim: Simulation, shape: EPaxosShape, control: boolean): Promise<Context> {
   const n = shape.replicas;
   const cluster = await startCluster(sim, {
-    name: NAME, protocol: 'epaxos', replicas: n, machine: mapMachine, storage: 'file',
+    name: NAME,
+    protocol: 'epaxos',
+    replicas: n,
+    machine: mapMachine,
+    storage: 'file',
     protocolOptions: {
-      keepJournal: true, window: 16, maxBatchCommands: 16, tickMs: 5, retransmitMs: 20, fastPathWaitMs: 10, askAfterMs: 40,
-      recoveryTimeoutMs: 150, frontierMs: 20, replicaTimeoutMs: 400, barrierEveryInstances: 8,
+      keepJournal: true,
+      window: 16,
+      maxBatchCommands: 16,
+      tickMs: 5,
+      retransmitMs: 20,
+      fastPathWaitMs: 10,
+      askAfterMs: 40,
+      recoveryTimeoutMs: 150,
+      frontierMs: 20,
+      replicaTimeoutMs: 400,
+      barrierEveryInstances: 8,
       ...(control ? { unsafeRecoveryWithoutQuorum: true } : {}),
     },
     replica: { snapshotEvery: 16, snapshotChunkBytes: 64, maxApplyAttempts: 8 },
@@ -101,8 +123,15 @@ async function setup(sim: Simulation, shape: EPaxosShape, control: boolean): Pro
     await sim.spawn(MapProcess, {
       name,
       args: {
-        process: p, cluster: { leaders: cluster.leaders, replicas: cluster.replicas, leaderless: true }, keys: shape.keys, busyUntilMs: shape.faultsEndMs,
-        finalOps: 3, finalAtMs: shape.faultsEndMs + 500, attemptTimeoutMs: 100, opTimeoutMs: 1_500, finalOpTimeoutMs: 3_000,
+        process: p,
+        cluster: { leaders: cluster.leaders, replicas: cluster.replicas, leaderless: true },
+        keys: shape.keys,
+        busyUntilMs: shape.faultsEndMs,
+        finalOps: 3,
+        finalAtMs: shape.faultsEndMs + 500,
+        attemptTimeoutMs: 100,
+        opTimeoutMs: 1_500,
+        finalOpTimeoutMs: 3_000,
       },
     });
   }
@@ -138,11 +167,13 @@ function finalCheck(sim: Simulation, ctx: Context): true | string {
     const s = sim.state<MapProcessState>(p);
     if (!s) return `${p} is not running`;
     if (s.finalFailed) return `liveness: ${p}: ${s.finalFailed}`;
-    if (s.finalDone < s.args.finalOps) return `liveness: ${p} finished ${s.finalDone} of its ${s.args.finalOps} operations within ${ctx.shape.settleMs} ms of the heal`;
+    if (s.finalDone < s.args.finalOps)
+      return `liveness: ${p} finished ${s.finalDone} of its ${s.args.finalOps} operations within ${ctx.shape.settleMs} ms of the heal`;
     for (const op of s.history) operations.push({ ...op, id: operations.length } as Operation<ReplicatedMapInput, unknown>);
   }
   const executed = Array.from({ length: ctx.shape.replicas }, (_, i) => executedOf(sim, i));
-  if (!executed.every((e) => e === executed[0])) return `liveness: replicas did not execute the same instances (prefixes/digest/barriers: ${executed.join(', ')})`;
+  if (!executed.every((e) => e === executed[0]))
+    return `liveness: replicas did not execute the same instances (prefixes/digest/barriers: ${executed.join(', ')})`;
   const result = check({ operations }, replicatedMapModel, { maxSteps: CHECK_STEPS });
   if (result.verdict === 'linearizable') return true;
   if (result.verdict === 'unknown') return `the checker gave no verdict within ${CHECK_STEPS} steps per key (a failure: no verdict proves nothing)`;
@@ -169,5 +200,3 @@ function scenario(control: boolean) {
 export const epaxosScenario = scenario(false);
 /** The control: recovery that decides from one replica's record, skipping the quorum. */
 export const epaxosControlScenario = scenario(true);
-
-

@@ -49,7 +49,12 @@ export interface ProcessArgs {
   leaseReadShare?: number;
 }
 
-interface Current { input: ReplicatedMapInput; call: number; final: boolean; query: MapQuery | null }
+interface Current {
+  input: ReplicatedMapInput;
+  call: number;
+  final: boolean;
+  query: MapQuery | null;
+}
 
 export interface MapProcessState {
   args: ProcessArgs;
@@ -69,7 +74,10 @@ export const MapProcess = defineActor<MapProcessState, ProcessMsg, ProcessArgs>(
   module: import.meta.url,
   label: 'MapProcess',
   init(args, ctx) {
-    const client = new ClientCore(`p${args.process}`, args.cluster, ctx.self as ActorRef<ClientReply>, { attemptTimeoutMs: args.attemptTimeoutMs, retryDelayMs: 10 });
+    const client = new ClientCore(`p${args.process}`, args.cluster, ctx.self as ActorRef<ClientReply>, {
+      attemptTimeoutMs: args.attemptTimeoutMs,
+      retryDelayMs: 10,
+    });
     ctx.setTimer('tick', 1, { type: 'tick' });
     return { args, client, session: client.openSession(), current: null, history: [], finalDone: 0, finalFailed: null, values: 0 };
   },
@@ -137,13 +145,27 @@ function finish(s: MapProcessState, cur: Current, c: Completion, ctx: ProcessCtx
       output = cur.query ? mapMachine.client.decodeAnswer(c.bytes, cur.query) : mapMachine.client.decodeResult(c.bytes);
       break;
     // A failed map command changed nothing; a read has no effect; a command never sent was not applied.
-    case 'failed': case 'quota': case 'read-failed': case 'refused': outcome = 'fail'; break;
-    case 'timeout': outcome = c.sent && cur.query === null ? 'unknown' : 'fail'; break;
-    case 'unknown': outcome = 'unknown'; break;
+    case 'failed':
+    case 'quota':
+    case 'read-failed':
+    case 'refused':
+      outcome = 'fail';
+      break;
+    case 'timeout':
+      outcome = c.sent && cur.query === null ? 'unknown' : 'fail';
+      break;
+    case 'unknown':
+      outcome = 'unknown';
+      break;
   }
   s.history.push({
-    id: s.history.length, process: s.args.process, input: cur.input, outcome,
-    ...(outcome === 'ok' ? { output } : {}), call: cur.call, ret: outcome === 'unknown' ? Infinity : now,
+    id: s.history.length,
+    process: s.args.process,
+    input: cur.input,
+    outcome,
+    ...(outcome === 'ok' ? { output } : {}),
+    call: cur.call,
+    ret: outcome === 'unknown' ? Infinity : now,
   });
   if (cur.final) {
     if (outcome === 'ok') s.finalDone++;
@@ -159,18 +181,33 @@ function finish(s: MapProcessState, cur: Current, c: Completion, ctx: ProcessCtx
  * majorities); two in five 5-replica seeds run with q1 = 4, q2 = 2 (a slot chosen by two
  * acceptors, a leader elected by four).
  */
-export interface MapShape { replicas: number; processes: number; keys: string[]; faultsEndMs: number; settleMs: number; q1?: number; q2?: number }
+export interface MapShape {
+  replicas: number;
+  processes: number;
+  keys: string[];
+  faultsEndMs: number;
+  settleMs: number;
+  q1?: number;
+  q2?: number;
+}
 
 export function mapShape(seed: number): MapShape {
   const rng = new Prng((seed ^ 0x3c3c3c) >>> 0);
   const keys = ['a', 'b', 'c'].slice(0, 1 + rng.int(3));
   const shape: MapShape = { replicas: rng.next() < 0.7 ? 3 : 5, processes: 2 + rng.int(2), keys, faultsEndMs: 400 + rng.int(400), settleMs: 8_000 };
-  if (shape.replicas === 5 && rng.next() < 0.4) { shape.q1 = 4; shape.q2 = 2; }
+  if (shape.replicas === 5 && rng.next() < 0.4) {
+    shape.q1 = 4;
+    shape.q2 = 2;
+  }
   return shape;
 }
 
 const NAME = 'map';
-const names = { acceptor: (i: number) => `${NAME}-acceptor-${i}`, leader: (i: number) => `${NAME}-leader-${i}`, replica: (i: number) => `${NAME}-replica-${i}` };
+const names = {
+  acceptor: (i: number) => `${NAME}-acceptor-${i}`,
+  leader: (i: number) => `${NAME}-leader-${i}`,
+  replica: (i: number) => `${NAME}-replica-${i}`,
+};
 
 /** Faults over the replica nodes (named by their leaders), never a majority of nodes down at once. */
 export function mapPlan(seed: number, shape: MapShape): FaultPlan {
@@ -195,7 +232,8 @@ export function mapPlan(seed: number, shape: MapShape): FaultPlan {
   });
   // Isolate the leader at some point: most runs elect node 0 first.
   const faults: TimedFault[] = [...(plan.faults ?? [])];
-  if (rng.next() < 0.5) faults.push({ atMs: 20 + Math.round(rng.next() * shape.faultsEndMs * 0.8), kind: 'isolate', node: names.leader(0), durationMs: 100 + rng.int(300) });
+  if (rng.next() < 0.5)
+    faults.push({ atMs: 20 + Math.round(rng.next() * shape.faultsEndMs * 0.8), kind: 'isolate', node: names.leader(0), durationMs: 100 + rng.int(300) });
   faults.sort((a, b) => a.atMs - b.atMs);
   plan.faults = keepAMajorityUp(faults, new Set(leaders), Math.floor((shape.replicas - 1) / 2));
   plan.links = [{ from: 0, drop: 0, duplicate: 0, reorder: 0 }];
@@ -215,7 +253,10 @@ export function keepAMajorityUp(faults: TimedFault[], nodes: Set<string>, maxDow
   });
 }
 
-interface Context { shape: MapShape; processes: string[] }
+interface Context {
+  shape: MapShape;
+  processes: string[];
+}
 
 /** The checker's budget, in search steps: the same verdict on every run of a seed. */
 const CHECK_STEPS = 1_000_000;
@@ -223,9 +264,18 @@ const CHECK_STEPS = 1_000_000;
 async function setup(sim: Simulation, shape: MapShape, forgetful: boolean): Promise<Context> {
   const n = shape.replicas;
   const cluster = await startCluster(sim, {
-    name: NAME, replicas: n, machine: mapMachine, storage: 'file', forgetfulAcceptors: forgetful,
+    name: NAME,
+    replicas: n,
+    machine: mapMachine,
+    storage: 'file',
+    forgetfulAcceptors: forgetful,
     leader: {
-      heartbeatMs: 20, electionTimeoutMs: 150, leaseMs: 100, window: 16, maxBatchCommands: 16, tickMs: 10,
+      heartbeatMs: 20,
+      electionTimeoutMs: 150,
+      leaseMs: 100,
+      window: 16,
+      maxBatchCommands: 16,
+      tickMs: 10,
       ...(shape.q1 !== undefined ? { q1: shape.q1, q2: shape.q2 } : {}),
     },
     replica: { snapshotEvery: 16, digestEverySlots: 8, snapshotChunkBytes: 64, maxApplyAttempts: 8 },
@@ -238,8 +288,15 @@ async function setup(sim: Simulation, shape: MapShape, forgetful: boolean): Prom
     await sim.spawn(MapProcess, {
       name,
       args: {
-        process: p, cluster: { leaders: cluster.leaders, replicas: cluster.replicas }, keys: shape.keys, busyUntilMs: shape.faultsEndMs,
-        finalOps: 3, finalAtMs: shape.faultsEndMs + 500, attemptTimeoutMs: 100, opTimeoutMs: 1_500, finalOpTimeoutMs: 3_000,
+        process: p,
+        cluster: { leaders: cluster.leaders, replicas: cluster.replicas },
+        keys: shape.keys,
+        busyUntilMs: shape.faultsEndMs,
+        finalOps: 3,
+        finalAtMs: shape.faultsEndMs + 500,
+        attemptTimeoutMs: 100,
+        opTimeoutMs: 1_500,
+        finalOpTimeoutMs: 3_000,
       },
     });
   }
@@ -295,7 +352,8 @@ function finalCheck(sim: Simulation, ctx: Context): true | string {
     const s = sim.state<MapProcessState>(p);
     if (!s) return `${p} is not running`;
     if (s.finalFailed) return `liveness: ${p}: ${s.finalFailed}`;
-    if (s.finalDone < s.args.finalOps) return `liveness: ${p} finished ${s.finalDone} of its ${s.args.finalOps} operations within ${ctx.shape.settleMs} ms of the heal`;
+    if (s.finalDone < s.args.finalOps)
+      return `liveness: ${p} finished ${s.finalDone} of its ${s.args.finalOps} operations within ${ctx.shape.settleMs} ms of the heal`;
     for (const op of s.history) operations.push({ ...op, id: operations.length } as Operation<ReplicatedMapInput, unknown>);
   }
   const applied = Array.from({ length: ctx.shape.replicas }, (_, i) => appliedOf(sim, i));

@@ -37,7 +37,10 @@ import { MapProcess, keepAMajorityUp, type MapProcessState, type ProcessArgs } f
 
 // ------------------------------------------------------------------ an operator asking for transfers
 
-interface OperatorArgs { nodes: ActorRef<RaftMsg>[]; transfers: { atMs: number; to: number }[] }
+interface OperatorArgs {
+  nodes: ActorRef<RaftMsg>[];
+  transfers: { atMs: number; to: number }[];
+}
 
 /** Asks a random node (it forwards to the leader) to hand leadership to another, at set times. */
 export const TransferOperator = defineActor<{ args: OperatorArgs; next: number }, { type: 'tick' }, OperatorArgs>({
@@ -105,8 +108,15 @@ export function raftPlan(seed: number, shape: RaftShape): FaultPlan {
   // Cut the leader off from the other replica nodes (clients still reach it), at some point.
   const faults: TimedFault[] = [...(plan.faults ?? [])];
   const cutOff = (i: number): string[][] => [[names.raft(i)], rafts.filter((_, k) => k !== i)];
-  if (rng.next() < 0.7) faults.push({ atMs: 20 + Math.round(rng.next() * shape.faultsEndMs * 0.4), kind: 'partition', groups: cutOff(0), durationMs: 100 + rng.int(300) });
-  if (rng.next() < 0.4) faults.push({ atMs: Math.round(shape.faultsEndMs * (0.5 + rng.next() * 0.4)), kind: 'partition', groups: cutOff(rng.int(shape.replicas)), durationMs: 100 + rng.int(300) });
+  if (rng.next() < 0.7)
+    faults.push({ atMs: 20 + Math.round(rng.next() * shape.faultsEndMs * 0.4), kind: 'partition', groups: cutOff(0), durationMs: 100 + rng.int(300) });
+  if (rng.next() < 0.4)
+    faults.push({
+      atMs: Math.round(shape.faultsEndMs * (0.5 + rng.next() * 0.4)),
+      kind: 'partition',
+      groups: cutOff(rng.int(shape.replicas)),
+      durationMs: 100 + rng.int(300),
+    });
   faults.sort((a, b) => a.atMs - b.atMs);
   plan.faults = keepAMajorityUp(faults, new Set(rafts), Math.floor((shape.replicas - 1) / 2));
   plan.links = [{ from: 0, drop: 0, duplicate: 0, reorder: 0 }];
@@ -116,7 +126,10 @@ export function raftPlan(seed: number, shape: RaftShape): FaultPlan {
 /** Raft's own options in the campaign: small bounds that make every mechanism work. */
 export const campaignRaftOptions: Partial<RaftOptions> = { maxInflightMsgs: 4, maxAppendBytes: 1, snapshotCatchUpEntries: 4 };
 
-interface Context { shape: RaftShape; processes: string[] }
+interface Context {
+  shape: RaftShape;
+  processes: string[];
+}
 
 /** The checker's budget, in search steps: the same verdict on every run of a seed. */
 const CHECK_STEPS = 1_000_000;
@@ -124,7 +137,12 @@ const CHECK_STEPS = 1_000_000;
 async function setup(sim: Simulation, shape: RaftShape, forgetful: boolean): Promise<Context> {
   const n = shape.replicas;
   const cluster = await startCluster(sim, {
-    name: NAME, protocol: 'raft', replicas: n, machine: mapMachine, storage: 'file', forgetfulAcceptors: forgetful,
+    name: NAME,
+    protocol: 'raft',
+    replicas: n,
+    machine: mapMachine,
+    storage: 'file',
+    forgetfulAcceptors: forgetful,
     leader: { heartbeatMs: 20, electionTimeoutMs: 150, leaseMs: 100, window: 16, maxBatchCommands: 16, tickMs: 10 },
     protocolOptions: campaignRaftOptions,
     replica: { snapshotEvery: 16, digestEverySlots: 8, snapshotChunkBytes: 64, maxApplyAttempts: 8 },
@@ -137,12 +155,21 @@ async function setup(sim: Simulation, shape: RaftShape, forgetful: boolean): Pro
     await sim.spawn(MapProcess, {
       name,
       args: {
-        process: p, cluster: { leaders: cluster.leaders, replicas: cluster.replicas }, keys: shape.keys, busyUntilMs: shape.faultsEndMs,
-        finalOps: 3, finalAtMs: shape.faultsEndMs + 500, attemptTimeoutMs: 100, opTimeoutMs: 1_500, finalOpTimeoutMs: 3_000, leaseReadShare: 0.3,
+        process: p,
+        cluster: { leaders: cluster.leaders, replicas: cluster.replicas },
+        keys: shape.keys,
+        busyUntilMs: shape.faultsEndMs,
+        finalOps: 3,
+        finalAtMs: shape.faultsEndMs + 500,
+        attemptTimeoutMs: 100,
+        opTimeoutMs: 1_500,
+        finalOpTimeoutMs: 3_000,
+        leaseReadShare: 0.3,
       } satisfies ProcessArgs,
     });
   }
-  if (shape.transfers.length > 0) await sim.spawn(TransferOperator, { name: 'operator', args: { nodes: cluster.leaders as ActorRef<RaftMsg>[], transfers: shape.transfers } });
+  if (shape.transfers.length > 0)
+    await sim.spawn(TransferOperator, { name: 'operator', args: { nodes: cluster.leaders as ActorRef<RaftMsg>[], transfers: shape.transfers } });
   const invariants = new RaftInvariants(n);
   const raftNames = Array.from({ length: n }, (_, i) => names.raft(i));
   const replicaNames = Array.from({ length: n }, (_, i) => names.replica(i));
@@ -175,7 +202,8 @@ function finalCheck(sim: Simulation, ctx: Context): true | string {
     const s = sim.state<MapProcessState>(p);
     if (!s) return `${p} is not running`;
     if (s.finalFailed) return `liveness: ${p}: ${s.finalFailed}`;
-    if (s.finalDone < s.args.finalOps) return `liveness: ${p} finished ${s.finalDone} of its ${s.args.finalOps} operations within ${ctx.shape.settleMs} ms of the heal`;
+    if (s.finalDone < s.args.finalOps)
+      return `liveness: ${p} finished ${s.finalDone} of its ${s.args.finalOps} operations within ${ctx.shape.settleMs} ms of the heal`;
     for (const op of s.history) operations.push({ ...op, id: operations.length } as Operation<ReplicatedMapInput, unknown>);
   }
   const applied = Array.from({ length: ctx.shape.replicas }, (_, i) => appliedOf(sim, i));

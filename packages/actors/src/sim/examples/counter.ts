@@ -50,10 +50,7 @@ export interface ReplicaState {
 type ReplicaDurable = number[];
 
 /** Messages of the counter client. */
-export type ClientMsg =
-  | { type: 'start'; replicas: ActorRef<ReplicaMsg>[] }
-  | { type: 'tick' }
-  | { type: 'acked'; op: number; replica: number };
+export type ClientMsg = { type: 'start'; replicas: ActorRef<ReplicaMsg>[] } | { type: 'tick' } | { type: 'acked'; op: number; replica: number };
 
 /** How the client is configured. */
 export interface ClientArgs {
@@ -104,7 +101,10 @@ export const CounterReplica = defineActor<ReplicaState, ReplicaMsg, ReplicaArgs,
         let changed = false;
         for (let i = 0; i < s.counts.length; i++) {
           const theirs = msg.counts[i] ?? 0;
-          if (theirs > s.counts[i]!) { s.counts[i] = theirs; changed = true; }
+          if (theirs > s.counts[i]!) {
+            s.counts[i] = theirs;
+            changed = true;
+          }
         }
         if (changed) {
           if (s.args.ackBeforePersist) s.dirty = true;
@@ -183,10 +183,12 @@ async function setupCounter(sim: Simulation, ackBeforePersist: boolean): Promise
   const k = counterSettings;
   const replicas: ActorRef<ReplicaMsg>[] = [];
   for (let i = 0; i < k.replicas; i++) {
-    replicas.push(await sim.spawn(CounterReplica, {
-      name: replicaName(i),
-      args: { index: i, replicas: k.replicas, gossipMs: k.gossipMs, ackBeforePersist, flushMs: k.flushMs },
-    }));
+    replicas.push(
+      await sim.spawn(CounterReplica, {
+        name: replicaName(i),
+        args: { index: i, replicas: k.replicas, gossipMs: k.gossipMs, ackBeforePersist, flushMs: k.flushMs },
+      }),
+    );
   }
   for (const r of replicas) sim.send(r, { type: 'peers', peers: replicas.filter((p) => p !== r) });
   const client = await sim.spawn(CounterClient, { name: 'client', args: { intervalMs: k.clientIntervalMs, stopAtMs: k.clientStopMs } });
