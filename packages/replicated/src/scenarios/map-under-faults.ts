@@ -21,7 +21,7 @@
  */
 import { defineActor, type ActorRef } from '@synod/actors';
 import { IntMap, Prng } from '@synod/actors/internals';
-import { defineScenario, randomPlan, type FaultPlan, type Simulation, type SimView, type TimedFault } from '@synod/actors/sim';
+import { defineScenario, randomPlan, type FaultPlan, type ScenarioSimulationOptions, type Simulation, type SimView, type TimedFault } from '@synod/actors/sim';
 import { check, formatExplanation, replicatedMapModel, type Operation, type ReplicatedMapInput } from '@synod/checker';
 import { MultiPaxosInvariants, type MultiAcceptorState, type ReplicaState, type SlotRecord } from '@synod/paxos';
 import { ClientCore, type ClientReply, type ClusterAddress, type Completion } from '@synod/smr';
@@ -334,34 +334,65 @@ function durableAcceptor(view: SimView, name: string): MultiAcceptorState | unde
   return { ...(live as MultiAcceptorState), promised, accepted, truncatedBelow, version: -1 };
 }
 
-const appliedOf = (view: Pick<SimView, 'state'>, i: number): number => view.state<ReplicaState>(names.replica(i))?.exec.appliedUpTo ?? -1;
+/** The applied point of each of `n` replicas named by `replicaName` (-1: not running). */
+function appliedPoints(view: Pick<SimView, 'state'>, replicaName: (i: number) => string, n: number): number[] {
+  return Array.from({ length: n }, (_, i) => view.state<ReplicaState>(replicaName(i))?.exec.appliedUpTo ?? -1);
+}
 
-function settled(view: SimView, ctx: Context): boolean {
-  if (view.nowMs < ctx.shape.faultsEndMs + 500) return false;
-  for (const p of ctx.processes) {
+/** Every map scenario's simulation options. */
+export const mapSimulationOptions: ScenarioSimulationOptions = {
+  supervision: { maxRestarts: 1_000, windowMs: 1_000 },
+  logLevel: 'silent',
+  // A seed takes a few thousand steps: one that runs away (a message storm) fails, with its
+  // replay command, instead of holding up a campaign for hours.
+  maxStepsPerRun: 2_000_000,
+};
+
+/** Whether every process has finished its final operations and has none in flight. */
+export function processesFinished(view: Pick<SimView, 'state'>, processes: readonly string[]): boolean {
+  for (const p of processes) {
     const s = view.state<MapProcessState>(p);
     if (!s || s.finalDone < s.args.finalOps || s.current !== null) return false;
   }
-  const applied = Array.from({ length: ctx.shape.replicas }, (_, i) => appliedOf(view, i));
-  return applied.every((a) => a === applied[0]) && applied[0]! > 0;
+  return true;
 }
 
-function finalCheck(sim: Simulation, ctx: Context): true | string {
+/**
+ * The end of a map scenario: every process finished its final operations within `settleMs` of
+ * the heal (liveness), the replicas agree (`disagreement` says how they do not, or null), and the
+ * processes' history is linearizable.
+ */
+export function checkMapRun(sim: Simulation, processes: readonly string[], settleMs: number, disagreement: () => string | null): true | string {
   const operations: Operation<ReplicatedMapInput, unknown>[] = [];
-  for (const p of ctx.processes) {
+  for (const p of processes) {
     const s = sim.state<MapProcessState>(p);
     if (!s) return `${p} is not running`;
     if (s.finalFailed) return `liveness: ${p}: ${s.finalFailed}`;
-    if (s.finalDone < s.args.finalOps)
-      return `liveness: ${p} finished ${s.finalDone} of its ${s.args.finalOps} operations within ${ctx.shape.settleMs} ms of the heal`;
+    if (s.finalDone < s.args.finalOps) return `liveness: ${p} finished ${s.finalDone} of its ${s.args.finalOps} operations within ${settleMs} ms of the heal`;
     for (const op of s.history) operations.push({ ...op, id: operations.length } as Operation<ReplicatedMapInput, unknown>);
   }
-  const applied = Array.from({ length: ctx.shape.replicas }, (_, i) => appliedOf(sim, i));
-  if (!applied.every((a) => a === applied[0])) return `liveness: replicas did not catch up (applied up to ${applied.join(', ')})`;
+  const disagrees = disagreement();
+  if (disagrees !== null) return `liveness: ${disagrees}`;
   const result = check({ operations }, replicatedMapModel, { maxSteps: CHECK_STEPS });
   if (result.verdict === 'linearizable') return true;
   if (result.verdict === 'unknown') return `the checker gave no verdict within ${CHECK_STEPS} steps per key (a failure: no verdict proves nothing)`;
   return `the processes' history is not linearizable:\n${result.explanation ? formatExplanation(result.explanation) : ''}`;
+}
+
+/** A message when the replicas' applied points differ (null when they agree). */
+export function appliedDisagreement(view: Pick<SimView, 'state'>, replicaName: (i: number) => string, n: number): string | null {
+  const applied = appliedPoints(view, replicaName, n);
+  return applied.every((a) => a === applied[0]) ? null : `replicas did not catch up (applied up to ${applied.join(', ')})`;
+}
+
+/** Whether the replicas applied something and all stand at the same point. */
+export function replicasCaughtUp(view: Pick<SimView, 'state'>, replicaName: (i: number) => string, n: number): boolean {
+  const applied = appliedPoints(view, replicaName, n);
+  return applied[0]! > 0 && applied.every((a) => a === applied[0]);
+}
+
+function settled(view: SimView, ctx: Context): boolean {
+  return view.nowMs >= ctx.shape.faultsEndMs + 500 && processesFinished(view, ctx.processes) && replicasCaughtUp(view, names.replica, ctx.shape.replicas);
 }
 
 function scenario(forgetful: boolean) {
@@ -369,14 +400,12 @@ function scenario(forgetful: boolean) {
     module: import.meta.url,
     name: forgetful ? 'replicated map with forgetful acceptors (control: must fail)' : 'replicated map under faults',
     plan: (seed) => mapPlan(seed, mapShape(seed)),
-    // A seed takes a few thousand steps: one that runs away (a message storm) fails, with its
-    // replay command, instead of holding up a campaign for hours.
-    simulation: { supervision: { maxRestarts: 1_000, windowMs: 1_000 }, logLevel: 'silent', maxStepsPerRun: 2_000_000 },
+    simulation: mapSimulationOptions,
     setup: (sim, seed) => setup(sim, mapShape(seed), forgetful),
     run: async (sim, ctx) => {
       await sim.run({ untilMs: ctx.shape.faultsEndMs + ctx.shape.settleMs, until: (view) => settled(view, ctx) });
     },
-    check: finalCheck,
+    check: (sim, ctx) => checkMapRun(sim, ctx.processes, ctx.shape.settleMs, () => appliedDisagreement(sim, names.replica, ctx.shape.replicas)),
   });
 }
 

@@ -28,12 +28,19 @@
 import { defineActor, type ActorRef } from '@synod/actors';
 import { Prng } from '@synod/actors/internals';
 import { defineScenario, randomPlan, type FaultPlan, type Simulation, type SimView, type TimedFault } from '@synod/actors/sim';
-import { check, formatExplanation, replicatedMapModel, type Operation, type ReplicatedMapInput } from '@synod/checker';
-import type { ReplicaState } from '@synod/paxos';
 import { RaftInvariants, type RaftMsg, type RaftOptions } from '@synod/raft';
 import { startCluster } from '../cluster.js';
 import { mapMachine } from '../map-machine.js';
-import { MapProcess, keepAMajorityUp, type MapProcessState, type ProcessArgs } from './map-under-faults.js';
+import {
+  MapProcess,
+  appliedDisagreement,
+  checkMapRun,
+  keepAMajorityUp,
+  mapSimulationOptions,
+  processesFinished,
+  replicasCaughtUp,
+  type ProcessArgs,
+} from './map-under-faults.js';
 
 // ------------------------------------------------------------------ an operator asking for transfers
 
@@ -131,9 +138,6 @@ interface Context {
   processes: string[];
 }
 
-/** The checker's budget, in search steps: the same verdict on every run of a seed. */
-const CHECK_STEPS = 1_000_000;
-
 async function setup(sim: Simulation, shape: RaftShape, forgetful: boolean): Promise<Context> {
   const n = shape.replicas;
   const cluster = await startCluster(sim, {
@@ -184,34 +188,8 @@ async function setup(sim: Simulation, shape: RaftShape, forgetful: boolean): Pro
   return { shape, processes };
 }
 
-const appliedOf = (view: Pick<SimView, 'state'>, i: number): number => view.state<ReplicaState>(names.replica(i))?.exec.appliedUpTo ?? -1;
-
 function settled(view: SimView, ctx: Context): boolean {
-  if (view.nowMs < ctx.shape.faultsEndMs + 500) return false;
-  for (const p of ctx.processes) {
-    const s = view.state<MapProcessState>(p);
-    if (!s || s.finalDone < s.args.finalOps || s.current !== null) return false;
-  }
-  const applied = Array.from({ length: ctx.shape.replicas }, (_, i) => appliedOf(view, i));
-  return applied.every((a) => a === applied[0]) && applied[0]! > 0;
-}
-
-function finalCheck(sim: Simulation, ctx: Context): true | string {
-  const operations: Operation<ReplicatedMapInput, unknown>[] = [];
-  for (const p of ctx.processes) {
-    const s = sim.state<MapProcessState>(p);
-    if (!s) return `${p} is not running`;
-    if (s.finalFailed) return `liveness: ${p}: ${s.finalFailed}`;
-    if (s.finalDone < s.args.finalOps)
-      return `liveness: ${p} finished ${s.finalDone} of its ${s.args.finalOps} operations within ${ctx.shape.settleMs} ms of the heal`;
-    for (const op of s.history) operations.push({ ...op, id: operations.length } as Operation<ReplicatedMapInput, unknown>);
-  }
-  const applied = Array.from({ length: ctx.shape.replicas }, (_, i) => appliedOf(sim, i));
-  if (!applied.every((a) => a === applied[0])) return `liveness: replicas did not catch up (applied up to ${applied.join(', ')})`;
-  const result = check({ operations }, replicatedMapModel, { maxSteps: CHECK_STEPS });
-  if (result.verdict === 'linearizable') return true;
-  if (result.verdict === 'unknown') return `the checker gave no verdict within ${CHECK_STEPS} steps per key (a failure: no verdict proves nothing)`;
-  return `the processes' history is not linearizable:\n${result.explanation ? formatExplanation(result.explanation) : ''}`;
+  return view.nowMs >= ctx.shape.faultsEndMs + 500 && processesFinished(view, ctx.processes) && replicasCaughtUp(view, names.replica, ctx.shape.replicas);
 }
 
 function scenario(forgetful: boolean) {
@@ -219,14 +197,12 @@ function scenario(forgetful: boolean) {
     module: import.meta.url,
     name: forgetful ? 'replicated map on raft with nodes that forget their term and vote (control: must fail)' : 'replicated map on raft under faults',
     plan: (seed) => raftPlan(seed, raftShape(seed)),
-    // A seed takes a few thousand steps: one that runs away (a message storm) fails, with its
-    // replay command, instead of holding up a campaign for hours.
-    simulation: { supervision: { maxRestarts: 1_000, windowMs: 1_000 }, logLevel: 'silent', maxStepsPerRun: 2_000_000 },
+    simulation: mapSimulationOptions,
     setup: (sim, seed) => setup(sim, raftShape(seed), forgetful),
     run: async (sim, ctx) => {
       await sim.run({ untilMs: ctx.shape.faultsEndMs + ctx.shape.settleMs, until: (view) => settled(view, ctx) });
     },
-    check: finalCheck,
+    check: (sim, ctx) => checkMapRun(sim, ctx.processes, ctx.shape.settleMs, () => appliedDisagreement(sim, names.replica, ctx.shape.replicas)),
   });
 }
 
