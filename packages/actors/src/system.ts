@@ -19,7 +19,7 @@ import {
 import type { StatsReport, SystemEvents } from './events.js';
 import { ActorHost, checkLimits, defaultLimits, realScheduler, type HostLimits, type WatchRequest } from './host.js';
 import { HostNetwork } from './host-network.js';
-import { consoleSink, isLogLevel, type LogLevel, type LogSink } from './logger.js';
+import { consoleSink, isLogLevel, makeLogger, type LogLevel, type LogSink } from './logger.js';
 import { checkMessageTrace, defaultMessageTrace, type MessageTraceOptions } from './message-trace.js';
 import { Doorbell, createDoorbell } from './doorbell.js';
 import { createActivity } from './activity.js';
@@ -38,6 +38,9 @@ import { Supervisor, checkSupervision, type RestartType, type SupervisionOptions
 import { assertPlainData } from './validate.js';
 import { defaultHeartbeat, detectWorkerLoader, type HeartbeatOptions } from './worker-node.js';
 import { WorkerPool } from './worker-pool.js';
+import { NetTransport } from './net/net-transport.js';
+import { checkNetworkOptions, type NetworkOptions } from './net/net-options.js';
+import { createHash } from 'node:crypto';
 import type { ActorSnapshot, HostStats, InspectProjection, NetworkSettings, WorkerEvent, WorkerFault } from './worker-protocol.js';
 
 /** Options of {@link ActorSystem.start}. Every bound is a named option with a default. */
@@ -83,6 +86,12 @@ export interface SystemOptions extends Partial<HostLimits> {
    * load TypeScript. Default: tsx's, when this process runs under tsx; else none.
    */
   workerLoader?: string | null;
+  /**
+   * Joins this system to others over the network (embedded mode): its actors get the node number
+   * `network.node`, refs to other nodes' actors reach them over TCP with mutual TLS (see
+   * {@link NetworkOptions}), and `system.net` injects faults and reads the transport's counters.
+   */
+  network?: NetworkOptions;
 }
 
 /** Options of `system.spawn`: where the actor runs, and how its supervisor treats it. */
@@ -120,6 +129,11 @@ export class ActorSystem {
   /** The root of the supervision tree. */
   readonly root: Supervisor;
   private readonly host: ActorHost;
+  /** This system's node number: 0, or `network.node` when it is on a network. */
+  readonly node: number;
+  /** The network transport (with `network`), else null. */
+  readonly net: NetTransport | null = null;
+  private readonly networkLayout: string;
   private readonly options: {
     controlTimeoutMs: number;
     statsIntervalMs: number;
@@ -150,6 +164,8 @@ export class ActorSystem {
 
   private constructor(options: SystemOptions) {
     this.mode = options.mode ?? 'workers';
+    this.node = options.network?.node ?? SYSTEM_NODE;
+    this.networkLayout = options.network?.layout ?? '';
     this.seed = options.seed ?? (Math.random() * 2 ** 32) >>> 0;
     this.rng = new Prng(this.seed ^ 0x5eed);
     const limits: HostLimits = { ...defaultLimits };
@@ -164,7 +180,7 @@ export class ActorSystem {
       storage: options.storage ?? {},
       limits,
     };
-    this.hostStores = createStores(this.options.storage, { node: SYSTEM_NODE, storeName: 'main', sharedBuffer: undefined });
+    this.hostStores = createStores(this.options.storage, { node: this.node, storeName: 'main', sharedBuffer: undefined });
     this.lifecycle = new ActorLifecycle(this.placement(), {
       started: (rec) => {
         this.pool?.broadcastDirectory([rec.ref], []);
@@ -184,7 +200,7 @@ export class ActorSystem {
     const mesh: MeshBoot = { kind, rings: { ...defaultRingOptions, ...options.rings }, activity: kind === 'rings' ? createActivity() : null };
     const rings = this.mode === 'workers' && mesh.kind === 'rings';
     this.host = new ActorHost({
-      node: SYSTEM_NODE,
+      node: this.node,
       seed: this.seed,
       clock: realClock,
       scheduler: realScheduler,
@@ -242,6 +258,20 @@ export class ActorSystem {
         onExit: (node, code, reason) => this.onWorkerExit(node, code, reason),
       });
     }
+    if (options.network) {
+      const limits = checkNetworkOptions(options.network);
+      const netLog = makeLogger('$net', this.options.logLevel, (r) => this.log(r), () => realClock.now());
+      this.net = new NetTransport(
+        this.host,
+        this.codecs,
+        (node, id) => this.resolveRef(node, id),
+        options.network,
+        limits,
+        () => this.codecDigest(),
+        (level, message) => netLog[level](message),
+      );
+      this.host.transport = this.net;
+    }
     this.hostNetwork = new HostNetwork(this.host, (window) => this.events.emit('messages', window));
     this.root = new Supervisor({ name: '$root', ...options.supervision }, null, this.supervisionRuntime());
   }
@@ -269,6 +299,14 @@ export class ActorSystem {
     validateOptions(options);
     const system = new ActorSystem(options);
     for (const set of options.codecs ?? []) await system.registerCodecs(set);
+    if (system.net) {
+      try {
+        await system.net.start();
+      } catch (e) {
+        await system.shutdown();
+        throw e;
+      }
+    }
     system.startStats();
     return system;
   }
@@ -383,11 +421,11 @@ export class ActorSystem {
         );
       },
       terminate: async (ref) => {
-        if (ref.node === SYSTEM_NODE) this.host.terminate(ref.id);
+        if (ref.node === this.node) this.host.terminate(ref.id);
         else await this.pool!.get(ref.node)?.call(`terminate ${describeRef(ref)}`, (c) => c.terminate(ref.id), timeoutMs());
       },
       stop: async (ref) => {
-        if (ref.node === SYSTEM_NODE) this.host.stop(ref.id);
+        if (ref.node === this.node) this.host.stop(ref.id);
         else await this.pool!.get(ref.node)?.call(`stop ${describeRef(ref)}`, (c) => c.stop(ref.id), timeoutMs());
       },
       notify: (to, notice) => this.host.notify(to, notice),
@@ -447,6 +485,14 @@ export class ActorSystem {
     this.codecSets.push({ set, exportName, base });
     await this.pool?.registerCodecs(set, exportName, base);
     this.codecs.activate(set.module);
+  }
+
+  /** A digest of the codecs in tag order: two systems that exchange binary messages must agree on it. */
+  private codecDigest(): string {
+    const h = createHash('sha256');
+    h.update(`layout:${this.networkLayout};`);
+    for (const { set, base } of this.codecSets) h.update(`${base}:${set.codecs.map((c) => c.type).join(',')};`);
+    return h.digest('base64url').slice(0, 22);
   }
 
   private resolveRef(node: number, id: number): ActorRef<any> {
@@ -551,7 +597,8 @@ export class ActorSystem {
     checkTarget(to, op);
     const dir = this.lifecycle.directory;
     if (dir.get(to) !== undefined) return;
-    const nodeExists = this.mode === 'embedded' ? to.node === SYSTEM_NODE && this.host.has(to.id) : !!this.pool?.has(to.node);
+    const nodeExists =
+      this.mode === 'embedded' ? (to.node === this.node ? this.host.has(to.id) : this.net !== null) : !!this.pool?.has(to.node);
     if (dir.ended(to) || !nodeExists) {
       throw new ActorNotFoundError(`${op}: no actor ${describeRef(to)}: it was stopped or never existed`);
     }
@@ -655,7 +702,7 @@ export class ActorSystem {
       throw new InvalidOptionError('inspect: project must be { module, exportName } naming an exported function');
     }
     let snap: ActorSnapshot | undefined;
-    if (ref.node === SYSTEM_NODE) {
+    if (ref.node === this.node) {
       let project: ((state: unknown) => unknown) | undefined;
       if (projection) {
         const fn = ((await import(projection.module)) as Record<string, unknown>)[projection.exportName];
@@ -681,7 +728,7 @@ export class ActorSystem {
 
   private async statsNow(): Promise<HostStats[]> {
     this.assertRunning('stats');
-    const main: HostStats = { node: SYSTEM_NODE, delivered: this.host.delivered, actors: this.host.stats() };
+    const main: HostStats = { node: this.node, delivered: this.host.delivered, actors: this.host.stats() };
     if (this.transport instanceof RingTransport) main.transport = this.transport.stats();
     const out: HostStats[] = [main];
     for (const w of this.pool?.live() ?? []) out.push(await w.call('stats', (c) => c.stats(), this.options.controlTimeoutMs));
@@ -723,7 +770,7 @@ export class ActorSystem {
   /** Fault injection: crashes an actor as if its handler had thrown `reason`. */
   async crash(ref: ActorRef<any>, reason = 'injected crash'): Promise<void> {
     this.assertTarget(ref, 'crash');
-    if (ref.node === SYSTEM_NODE) this.host.crashActor(ref.id, reason);
+    if (ref.node === this.node) this.host.crashActor(ref.id, reason);
     else await this.pool!.get(ref.node)?.call(`crash ${describeRef(ref)}`, (c) => c.crash(ref.id, reason), this.options.controlTimeoutMs);
   }
 
@@ -777,7 +824,7 @@ export class ActorSystem {
     if (every <= 0) return;
     this.statsTimer = setInterval(() => {
       if (this.host.actors().some((c) => !c.self.name.startsWith('$'))) {
-        this.emitStats({ node: SYSTEM_NODE, delivered: this.host.delivered, actors: this.host.stats() });
+        this.emitStats({ node: this.node, delivered: this.host.delivered, actors: this.host.stats() });
       }
     }, every);
     this.statsTimer.unref();
@@ -845,6 +892,7 @@ export class ActorSystem {
       await this.pool?.close();
       this.ringDriver?.close();
       this.transport?.close();
+      await this.net?.close();
       this.host.close(new SystemStoppedError('ask'));
       await this.hostStores.close();
       this.state = 'stopped';
@@ -862,6 +910,10 @@ function validateOptions(o: SystemOptions): void {
     throw new InvalidOptionError(`transport must be 'rings' or 'ports', got ${JSON.stringify(o.transport)}`);
   }
   if (o.rings !== undefined) checkRingOptions(o.rings);
+  if (o.network !== undefined) {
+    if (o.mode !== 'embedded') throw new InvalidOptionError("network needs mode 'embedded': a networked node runs its actors on its own thread");
+    checkNetworkOptions(o.network);
+  }
   checkLimits(o);
   if (o.controlTimeoutMs !== undefined && !(Number.isInteger(o.controlTimeoutMs) && o.controlTimeoutMs > 0)) {
     throw new InvalidOptionError(`option controlTimeoutMs must be a positive integer, got ${String(o.controlTimeoutMs)}`);
