@@ -20,6 +20,8 @@ import {
   MultiAcceptor,
   Replica,
   checkClusterOptions,
+  multiPaxosCodecs,
+  synodCodecs,
   type LeaderArgs,
   type LeaderMsg,
   type LeaderOptions,
@@ -30,7 +32,7 @@ import {
   type ReplicaMsg,
   type ReplicaOptions,
 } from '@synod/paxos';
-import type { StateMachine } from '@synod/smr';
+import { clientCodecs, type StateMachine } from '@synod/smr';
 import { epaxosProtocol } from './epaxos-protocol.js';
 import type { ProtocolDefinition } from './protocol.js';
 import { raftProtocol } from './raft-protocol.js';
@@ -181,6 +183,14 @@ export function registerProtocol(p: ProtocolDefinition): void {
 /** The wire forms a protocol's messages need (see ProtocolDefinition.codecs); none for an unknown name. */
 export function protocolCodecs(name: string | undefined): readonly CodecSet[] {
   return protocols.get(name ?? 'multipaxos')?.codecs ?? [];
+}
+
+/**
+ * The codec sets of a replicated state machine's messages, in the order every system that runs or
+ * talks to one registers them (their tags must agree across processes).
+ */
+export function replicatedCodecs(protocol: string | undefined): CodecSet[] {
+  return [synodCodecs, clientCodecs, multiPaxosCodecs, ...protocolCodecs(protocol)];
 }
 
 /** The names of the protocols available. */

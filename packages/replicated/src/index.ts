@@ -15,11 +15,24 @@ export {
   type AppliedChange,
   type Divergence,
 } from './replicated-state-machine.js';
-export { ReplicatedMap, type MapChange, type MapEvents, type ReplicatedMapOptions } from './replicated-map.js';
+export { ReplicatedMap, type MapChange, type MapEvents, type ReplicatedMapOptions, type ReplicatedMapConnectOptions } from './replicated-map.js';
+export {
+  startMember,
+  connectCluster,
+  parseMember,
+  checkMembers,
+  type MemberOptions,
+  type ClusterMember,
+  type ConnectOptions,
+  type NetworkClusterOptions,
+  type NetworkLimits,
+} from './network.js';
+export { memberNode } from './cluster-layout.js';
 export { mapMachine, mapLimits, decodeMapCommand, type MapCommand, type MapQuery, type MapState } from './map-machine.js';
 export {
   startCluster,
   checkCluster,
+  replicatedCodecs,
   registerProtocol,
   protocolNames,
   protocolByName,

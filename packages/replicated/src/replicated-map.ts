@@ -4,6 +4,7 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import type { ActorSystem } from '@synod/actors';
+import type { ConnectOptions } from './network.js';
 import { mapMachine, type MapCommand, type MapQuery, type MapState } from './map-machine.js';
 import { ReplicatedStateMachine, type ExecuteOptions, type ReadOptions, type ReplicatedOptions, type Session } from './replicated-state-machine.js';
 
@@ -17,6 +18,10 @@ export interface MapEvents {
 }
 
 export type ReplicatedMapOptions = Omit<ReplicatedOptions, 'machine'>;
+
+/** Options of `ReplicatedMap.connect`: where the members are, and the client's bounds. */
+export type ReplicatedMapConnectOptions = ConnectOptions &
+  Pick<ReplicatedOptions, 'operationTimeoutMs' | 'attemptTimeoutMs' | 'maxCommandBytes' | 'maxQueryBytes' | 'maxInflightPerSession' | 'maxQueued'>;
 
 /**
  * ```ts
@@ -40,6 +45,23 @@ export class ReplicatedMap<V = unknown> {
 
   static async start<V = unknown>(options: ReplicatedMapOptions = {}): Promise<ReplicatedMap<V>> {
     const rsm = await ReplicatedStateMachine.start({ ...options, name: options.name ?? 'map', machine: mapMachine });
+    return new ReplicatedMap<V>(rsm as never, rsm.session);
+  }
+
+  /**
+   * A client of a map whose members are other processes (`synod node`): the same operations,
+   * read consistencies and errors as `start`.
+   *
+   * ```ts
+   * const map = await ReplicatedMap.connect({
+   *   clusterId: 'prod', members: ['1@10.0.0.1:7401', '2@10.0.0.2:7401', '3@10.0.0.3:7401'],
+   *   tls: { ca: readFileSync('ca.pem'), cert: readFileSync('client-1.pem'), key: readFileSync('client-1-key.pem') },
+   * });
+   * await map.set('apple', 3);
+   * ```
+   */
+  static async connect<V = unknown>(options: ReplicatedMapConnectOptions): Promise<ReplicatedMap<V>> {
+    const rsm = await ReplicatedStateMachine.connect({ ...options, machine: mapMachine });
     return new ReplicatedMap<V>(rsm as never, rsm.session);
   }
 

@@ -46,7 +46,8 @@ import {
   type ReadConsistency,
   type StateMachine,
 } from '@synod/smr';
-import { checkCluster, protocolByName, protocolCodecs, startCluster, type Cluster } from './cluster.js';
+import { checkCluster, protocolByName, replicatedCodecs, startCluster, type Cluster } from './cluster.js';
+import { connectCluster, type ConnectOptions } from './network.js';
 
 export interface ReplicatedOptions<S = any, C = any, R = any, Q = any, A = any> {
   /** The state machine (made with `defineStateMachine` and exported from its module). */
@@ -234,6 +235,7 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
   private flushScheduled = false;
   private readonly ticker: NodeJS.Timeout;
   private subscribed = false;
+  private subscribedReplica = 0;
   private closed = false;
   /** Set once a replica reported it stopped applying (see the `halted` event). */
   private halted: string | null = null;
@@ -288,10 +290,7 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
       protocol: options.protocol,
       protocolOptions: options.protocolOptions,
     });
-    for (const k of ['operationTimeoutMs', 'attemptTimeoutMs', 'maxCommandBytes', 'maxQueryBytes', 'maxInflightPerSession', 'maxQueued'] as const) {
-      const v = options[k];
-      if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new InvalidOptionError(`${k} must be a positive integer, got ${String(v)}`);
-    }
+    checkClientOptions(options);
     if ((options.maxInflightPerSession ?? 1024) > replica.sessionWindow) {
       throw new InvalidOptionError(
         `maxInflightPerSession (${options.maxInflightPerSession ?? 1024}) must not exceed replica.sessionWindow (${replica.sessionWindow}): ` +
@@ -303,7 +302,7 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
     }
     const protocol = protocolByName(options.protocol);
     const ownSystem = !options.system;
-    const codecs = [clientCodecs, multiPaxosCodecs, ...protocolCodecs(options.protocol)];
+    const codecs = replicatedCodecs(options.protocol).slice(1);
     if (options.system) for (const set of codecs) await options.system.registerCodecs(set);
     const storageOptions: StorageOptions = options.dir ? { dir: options.dir } : {};
     const system =
@@ -335,6 +334,41 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
       if (ownSystem) await system.shutdown();
       throw e;
     }
+  }
+
+  /**
+   * A client of a cluster whose members are other processes (`synod node`, or `startMember`):
+   * the same operations, read consistencies and errors as a cluster started here. Resolves once a
+   * member answers; rejects, saying what the members said, if none does within `connectTimeoutMs`.
+   *
+   * ```ts
+   * const rsm = await ReplicatedStateMachine.connect({
+   *   machine: counter, clusterId: 'prod', members: ['1@10.0.0.1:7401', '2@10.0.0.2:7401', '3@10.0.0.3:7401'],
+   *   tls: { ca: readFileSync('ca.pem'), cert: readFileSync('client-1.pem'), key: readFileSync('client-1-key.pem') },
+   * });
+   * ```
+   */
+  static async connect<S, C, R, Q, A>(
+    options: ConnectOptions & Pick<ReplicatedOptions<S, C, R, Q, A>, 'machine' | 'operationTimeoutMs' | 'attemptTimeoutMs' | 'maxCommandBytes' | 'maxQueryBytes' | 'maxInflightPerSession' | 'maxQueued'>,
+  ): Promise<ReplicatedStateMachine<S, C, R, Q, A>> {
+    const machine = options?.machine;
+    if (!machine || (machine as { kind?: unknown }).kind !== 'synod.state-machine') {
+      throw new InvalidOptionError('ReplicatedStateMachine.connect: `machine` must be made with defineStateMachine()');
+    }
+    checkClientOptions(options);
+    const { system, cluster } = await connectCluster(options, machine);
+    const rsm = new ReplicatedStateMachine<S, C, R, Q, A>(system, cluster, machine, true, options as ReplicatedOptions<S, C, R, Q, A>);
+    // Watches and subscriptions are kept by the replicas only while this client is connected to them: made again when it reconnects.
+    system.net!.events.on('peer:up', (node) => rsm.rewatch(node - 1));
+    return rsm;
+  }
+
+  /** @internal Watches (and the subscription) sent again to replica `i` after its connection came back. */
+  private rewatch(i: number): void {
+    const replica = this.cluster.replicas[i];
+    if (this.closed || !replica) return;
+    this.system.send(replica, { type: 'watch-divergence', to: this.inbox } as never);
+    if (this.subscribed && this.subscribedReplica === i) this.system.send(replica, { type: 'subscribe', to: this.inbox } as never);
   }
 
   /** A new client session (its own exactly-once numbering, order and read-your-writes point). */
@@ -528,6 +562,7 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
   subscribe(replica = 0): void {
     if (this.subscribed) return;
     this.subscribed = true;
+    this.subscribedReplica = replica;
     this.cluster.subscribe(replica, this.inbox as ActorRef<MChanges>);
   }
 
@@ -554,6 +589,13 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
   /** `await using rsm = await ReplicatedStateMachine.start(…)`: shuts down at the end of the scope. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.shutdown();
+  }
+}
+
+function checkClientOptions(options: Partial<Record<'operationTimeoutMs' | 'attemptTimeoutMs' | 'maxCommandBytes' | 'maxQueryBytes' | 'maxInflightPerSession' | 'maxQueued', unknown>>): void {
+  for (const k of ['operationTimeoutMs', 'attemptTimeoutMs', 'maxCommandBytes', 'maxQueryBytes', 'maxInflightPerSession', 'maxQueued'] as const) {
+    const v = options[k];
+    if (v !== undefined && !(Number.isInteger(v) && (v as number) > 0)) throw new InvalidOptionError(`${k} must be a positive integer, got ${String(v)}`);
   }
 }
 

@@ -1,0 +1,22 @@
+import { ReplicatedMap, startMember, mapMachine } from '@synod/replicated';
+import net from 'node:net';
+async function freePort(): Promise<number> { return new Promise((r) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => r(p)); }); }); }
+const ports = [await freePort(), await freePort(), await freePort()];
+const members = ports.map((p, i) => `${i + 1}@127.0.0.1:${p}`);
+const ms = [];
+for (let i = 1; i <= 3; i++) ms.push(await startMember({ machine: mapMachine, node: i, members, clusterId: 'test', tls: 'insecure', storage: 'memory', logLevel: 'warn' }));
+console.log('members up');
+const map = await ReplicatedMap.connect({ members, clusterId: 'test', tls: 'insecure' });
+console.log('connected');
+await map.set('a', 1);
+console.log('get', await map.get('a'));
+const t0 = performance.now();
+const ps = [];
+for (let i = 0; i < 20000; i++) ps.push(map.set(`k${i % 1000}`, i));
+await Promise.all(ps);
+console.log('sets/s', Math.round(20000 / ((performance.now() - t0) / 1000)));
+let t1 = performance.now();
+for (let i = 0; i < 500; i++) await map.set('x', i);
+console.log('seq us', Math.round(((performance.now() - t1) * 1000) / 500));
+await map.shutdown();
+for (const m of ms) await m.shutdown();
