@@ -4,6 +4,7 @@ import { benchCommand } from './bench.js';
 import { checkCommand } from './check.js';
 import { dashboardCommand } from './dashboard.js';
 import { demoCommand } from './demo.js';
+import { nodeCommand } from './node.js';
 import { simCommand } from './sim.js';
 
-export const commands: readonly Command[] = [demoCommand, simCommand, benchCommand, checkCommand, dashboardCommand];
+export const commands: readonly Command[] = [demoCommand, simCommand, benchCommand, checkCommand, dashboardCommand, nodeCommand];
