@@ -63,3 +63,15 @@ export { MemorySnapshotStore } from './stores/memory-snapshots.js';
 export type { LockPredecessor } from './stores/log-lock.js';
 export type { ReplayResult } from './stores/replay.js';
 export { workerStoreName } from './worker-pool.js';
+export {
+  createDevCa,
+  issueCertificate,
+  writeDevCertificates,
+  type DevCa,
+  type DevCaOptions,
+  type DevCertificate,
+  type IssueCertificateOptions,
+  type WriteDevCertificatesOptions,
+  type CertificateFiles,
+  type DevCertificateFiles,
+} from './net/dev-certificates.js';
