@@ -10,9 +10,9 @@
  * `@synod/actors` is imported: every worker imports the package, and few ever make a certificate.
  */
 import { type KeyObject, createHash, createPrivateKey, createPublicKey, webcrypto } from 'node:crypto';
-import { lstat, mkdir, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { InvalidOptionError } from '../errors.js';
 
 /** A certificate authority: its self-signed certificate and its private key, both PEM. */
@@ -238,7 +238,8 @@ export async function writeDevCertificates(dir: string, options: WriteDevCertifi
     clients: Array.from({ length: clients }, (_, i) => pair(`client-${i}`)),
   };
   const all = [files.ca, files.caKey, ...[...files.nodes, ...files.clients].flatMap((f) => [f.cert, f.key])];
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await makeDirectory(dir);
+  if (!(await stat(dir)).isDirectory()) throw new InvalidOptionError(`${where}: ${dir} is not a directory; give a directory to write the certificates into`);
   if (options.overwrite === true) {
     // Removed rather than truncated, so each key file is created anew with mode 0600.
     await Promise.all(all.map((f) => rm(f, { force: true })));
@@ -247,7 +248,7 @@ export async function writeDevCertificates(dir: string, options: WriteDevCertifi
     if (present.length > 0) {
       throw new InvalidOptionError(
         `${where}: ${listed(present)} already ${present.length === 1 ? 'exists' : 'exist'}; nothing was written. ` +
-          `Choose another directory, remove them, or pass overwrite (nodes that trust the old CA will refuse the new certificates)`,
+          `Choose another directory, remove them, or overwrite them (option overwrite, or synod certs --force): nodes that trust the old CA will refuse the new certificates`,
       );
     }
   }
@@ -265,6 +266,25 @@ export async function writeDevCertificates(dir: string, options: WriteDevCertifi
     await write(f.key, c.key, true);
   }
   return files;
+}
+
+/**
+ * `mkdir -p`, by hand: Node 20's `mkdir(…, { recursive: true })` spins forever where a parent exists
+ * but refuses children with ENOENT (e.g. `/proc/x`); here the second ENOENT is thrown.
+ */
+async function makeDirectory(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { mode: 0o700 });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    const parent = dirname(dir);
+    if (code !== 'ENOENT' || parent === dir) throw e;
+    await makeDirectory(parent);
+    await mkdir(dir, { mode: 0o700 }).catch((again: NodeJS.ErrnoException) => {
+      if (again.code !== 'EEXIST') throw again;
+    });
+  }
 }
 
 /** Creates the file (never follows or reuses an existing one), private when it holds a key. */
