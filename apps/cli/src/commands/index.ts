@@ -1,9 +1,10 @@
 /** Every `synod` subcommand, in the order `synod help` lists them. */
 import type { Command } from '../command.js';
 import { benchCommand } from './bench.js';
+import { certsCommand } from './certs.js';
 import { checkCommand } from './check.js';
 import { dashboardCommand } from './dashboard.js';
 import { demoCommand } from './demo.js';
 import { simCommand } from './sim.js';
 
-export const commands: readonly Command[] = [demoCommand, simCommand, benchCommand, checkCommand, dashboardCommand];
+export const commands: readonly Command[] = [demoCommand, simCommand, benchCommand, checkCommand, dashboardCommand, certsCommand];
