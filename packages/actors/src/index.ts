@@ -66,3 +66,15 @@ export { workerStoreName } from './worker-pool.js';
 export { NetTransport, type NetEvents, type NetFaultSettings, type NetStats } from './net/net-transport.js';
 export { checkNetworkOptions, defaultNetLimits, MAX_MEMBER_NODE, type NetworkOptions, type NetPeer, type NetTlsOptions, type NetLimits } from './net/net-options.js';
 export { NET_PROTOCOL_VERSION } from './net/handshake.js';
+export {
+  createDevCa,
+  issueCertificate,
+  writeDevCertificates,
+  type DevCa,
+  type DevCaOptions,
+  type DevCertificate,
+  type IssueCertificateOptions,
+  type WriteDevCertificatesOptions,
+  type CertificateFiles,
+  type DevCertificateFiles,
+} from './net/dev-certificates.js';
