@@ -297,7 +297,7 @@ export class EtcdCluster implements KvCluster {
   }
 
   /** The member every running member names as leader (its own status says it is), if they agree. */
-  async leader(): Promise<Member | undefined> {
+  private async leader(): Promise<Member | undefined> {
     const live = this.members.filter((m) => this.running(m));
     const st = await Promise.all(live.map((m) => this.status(m)));
     const i = st.findIndex((s) => s !== undefined && s.leader !== '0' && s.memberId === s.leader);
