@@ -37,7 +37,7 @@ test('writes the CA, node and client certificates for the hosts given, and print
   const dir = join(tmp, 'a');
   const r = await synod('certs', '--dir', dir, '--nodes', '2', '--clients', '1', '--host', 'node1.example.org,10.0.0.5');
   assert.is(r.status, 0, r.stderr);
-  const names = ['ca', 'node-0', 'node-1', 'client-0'];
+  const names = ['ca', 'node-1', 'node-2', 'client-1'];
   for (const n of names) {
     assert.ok(existsSync(join(dir, `${n}.pem`)), n);
     if (process.platform !== 'win32') assert.is(statSync(join(dir, `${n}-key.pem`)).mode & 0o777, 0o600, `${n}-key.pem`);

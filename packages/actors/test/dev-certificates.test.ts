@@ -167,9 +167,9 @@ test('writeDevCertificates writes a CA, node and client certificates that work, 
     assert.is(files.caKey, join(dir, 'certs', 'ca-key.pem'));
     assert.equal(
       files.nodes,
-      [0, 1].map((i) => ({ cert: join(dir, 'certs', `node-${i}.pem`), key: join(dir, 'certs', `node-${i}-key.pem`) })),
+      [1, 2].map((i) => ({ cert: join(dir, 'certs', `node-${i}.pem`), key: join(dir, 'certs', `node-${i}-key.pem`) })),
     );
-    assert.equal(files.clients, [{ cert: join(dir, 'certs', 'client-0.pem'), key: join(dir, 'certs', 'client-0-key.pem') }]);
+    assert.equal(files.clients, [{ cert: join(dir, 'certs', 'client-1.pem'), key: join(dir, 'certs', 'client-1-key.pem') }]);
     if (process.platform !== 'win32') {
       for (const key of [files.caKey, ...files.nodes.map((f) => f.key), files.clients[0]!.key]) {
         assert.is(statSync(key).mode & 0o777, 0o600, key);

@@ -41,7 +41,7 @@ export interface DevCertificate {
 
 /** Options of {@link issueCertificate}. */
 export interface IssueCertificateOptions {
-  /** The subject common name, e.g. `'node-0'` (1 to 64 characters). */
+  /** The subject common name, e.g. `'node-1'` (1 to 64 characters). */
   readonly commonName: string;
   /**
    * Whether it is for a node or a client, written as the subject's organizational unit (`OU`),
@@ -60,9 +60,9 @@ export interface IssueCertificateOptions {
 
 /** Options of {@link writeDevCertificates}. */
 export interface WriteDevCertificatesOptions {
-  /** How many node certificates to write (1 to 1000): `node-0.pem` … */
+  /** How many node certificates to write (1 to 1000): `node-1.pem` … (numbered like the members, from 1) */
   readonly nodes: number;
-  /** How many client certificates to write (0 to 1000): `client-0.pem` … Default 0. */
+  /** How many client certificates to write (0 to 1000): `client-1.pem` … Default 0. */
   readonly clients?: number;
   /** The hosts of the node and client certificates, as in {@link IssueCertificateOptions.hosts}. */
   readonly hosts?: readonly string[];
@@ -87,9 +87,9 @@ export interface DevCertificateFiles {
   readonly ca: string;
   /** The CA's private key, `ca-key.pem` (mode 0600), to issue more certificates later. */
   readonly caKey: string;
-  /** `node-<i>.pem` and `node-<i>-key.pem`, for i from 0. */
+  /** `node-<i>.pem` and `node-<i>-key.pem`, for i from 1 (members are numbered from 1). */
   readonly nodes: readonly CertificateFiles[];
-  /** `client-<i>.pem` and `client-<i>-key.pem`, for i from 0. */
+  /** `client-<i>.pem` and `client-<i>-key.pem`, for i from 1 (members are numbered from 1). */
   readonly clients: readonly CertificateFiles[];
 }
 
@@ -169,7 +169,7 @@ export async function createDevCa(options: DevCaOptions = {}): Promise<DevCa> {
 export async function issueCertificate(ca: DevCa, options: IssueCertificateOptions): Promise<DevCertificate> {
   const where = 'issueCertificate';
   if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionError(`${where}: options are required, e.g. { commonName: 'node-0', role: 'node' }`);
+    throw new InvalidOptionError(`${where}: options are required, e.g. { commonName: 'node-1', role: 'node' }`);
   }
   const commonName = checkCommonName(where, options.commonName);
   if (!(ROLES as readonly unknown[]).includes(options.role)) {
@@ -216,7 +216,7 @@ export async function issueCertificate(ca: DevCa, options: IssueCertificateOptio
 /**
  * Makes a development CA and writes it with certificates for `nodes` nodes and `clients` clients
  * into `dir` (created if missing): `ca.pem`, `ca-key.pem`, `node-<i>.pem`, `node-<i>-key.pem`,
- * `client-<i>.pem`, `client-<i>-key.pem`, for i from 0. Key files get mode 0600.
+ * `client-<i>.pem`, `client-<i>-key.pem`, for i from 1 (as members are numbered). Key files get mode 0600.
  *
  * @returns the paths it wrote.
  * @throws {@link InvalidOptionError} when a count is out of range, or when a file is already
@@ -234,8 +234,8 @@ export async function writeDevCertificates(dir: string, options: WriteDevCertifi
   const files: DevCertificateFiles = {
     ca: join(dir, 'ca.pem'),
     caKey: join(dir, 'ca-key.pem'),
-    nodes: Array.from({ length: nodes }, (_, i) => pair(`node-${i}`)),
-    clients: Array.from({ length: clients }, (_, i) => pair(`client-${i}`)),
+    nodes: Array.from({ length: nodes }, (_, i) => pair(`node-${i + 1}`)),
+    clients: Array.from({ length: clients }, (_, i) => pair(`client-${i + 1}`)),
   };
   const all = [files.ca, files.caKey, ...[...files.nodes, ...files.clients].flatMap((f) => [f.cert, f.key])];
   await makeDirectory(dir);
@@ -257,8 +257,8 @@ export async function writeDevCertificates(dir: string, options: WriteDevCertifi
   await write(files.ca, ca.cert, false);
   await write(files.caKey, ca.key, true);
   const issued: [CertificateFiles, IssueCertificateOptions][] = [
-    ...files.nodes.map((f, i): [CertificateFiles, IssueCertificateOptions] => [f, { commonName: `node-${i}`, role: 'node', hosts }]),
-    ...files.clients.map((f, i): [CertificateFiles, IssueCertificateOptions] => [f, { commonName: `client-${i}`, role: 'client', hosts }]),
+    ...files.nodes.map((f, i): [CertificateFiles, IssueCertificateOptions] => [f, { commonName: `node-${i + 1}`, role: 'node', hosts }]),
+    ...files.clients.map((f, i): [CertificateFiles, IssueCertificateOptions] => [f, { commonName: `client-${i + 1}`, role: 'client', hosts }]),
   ];
   for (const [f, o] of issued) {
     const c = await issueCertificate(ca, o);

@@ -163,7 +163,9 @@ export class NetTransport implements Transport {
             );
       server.on('tlsClientError', (e: Error, s: tls.TLSSocket) => {
         this.counters.refused++;
-        const reason = `refused a TLS connection from ${s.remoteAddress ?? '?'}: ${e.message}`;
+        // Node reports a client certificate that does not verify as a hang-up; the reason is on the socket.
+        const why = (s as tls.TLSSocket & { authorizationError?: Error | string }).authorizationError;
+        const reason = `refused a TLS connection from ${s.remoteAddress ?? '?'}: ${why ? `its certificate: ${String(why)}` : e.message}`;
         this.log('warn', reason);
         this.events.emit('refused', null, reason);
       });
@@ -336,6 +338,10 @@ export class NetTransport implements Transport {
     if (type === FrameType.Refuse) {
       const reason = String(parseJsonFrame(body, 'refuse').reason ?? 'no reason given');
       this.lastRefusal.set(conn.node, reason);
+      // Refused for what it is (cluster, version, codecs): asking again soon will not help.
+      const r = this.redials.get(conn.node);
+      if (r) r.delayMs = this.limits.maxReconnectDelayMs;
+      else this.redials.set(conn.node, { delayMs: this.limits.maxReconnectDelayMs, timer: null });
       this.log('warn', `node ${conn.node} refused this node: ${reason}`);
       this.events.emit('refused', conn.node, reason);
       conn.closed = true;
