@@ -119,7 +119,13 @@ test('three node processes: kills, restarts and a partition lose no acknowledged
       'a client of another cluster is refused, and told why',
     );
     const intruder = new NodeProcess(
-      { id: 1, port: (await import('./fixtures/net-nodes.js').then((f) => f.freePorts(1)))[0]!, dir: join(root, 'intruder'), tls: nodes[0]!.spec.tls, clusterId: 'elsewhere' },
+      {
+        id: 1,
+        port: (await import('./fixtures/net-nodes.js').then((f) => f.freePorts(1)))[0]!,
+        dir: join(root, 'intruder'),
+        tls: nodes[0]!.spec.tls,
+        clusterId: 'elsewhere',
+      },
       nodes.filter((n) => n.spec.id !== 1).map((n) => ({ id: n.spec.id, port: n.spec.port })),
     );
     await intruder.start();
