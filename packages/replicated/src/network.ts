@@ -17,7 +17,7 @@ import {
 import type { LeaderOptions, ReplicaOptions } from '@synod/paxos';
 import type { StateMachine } from '@synod/smr';
 import { checkCluster, replicatedCodecs, startCluster, type Cluster } from './cluster.js';
-import { layoutHost, memberNode } from './cluster-layout.js';
+import { layoutHost } from './cluster-layout.js';
 
 /** Limits of the network transport a member or client may set (see NetworkOptions of @synod/actors). */
 export type NetworkLimits = Partial<

@@ -18,7 +18,6 @@ import {
   type SystemOptions,
 } from '@synod/actors';
 import {
-  multiPaxosCodecs,
   synodCodecs,
   type LeaderOptions,
   type MChanges,
@@ -38,7 +37,6 @@ import {
   OverloadedError,
   QuotaExceededError,
   ReadFailedError,
-  clientCodecs,
   readConsistencies,
   type ClientOptions,
   type ClientReply,
