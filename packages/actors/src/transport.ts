@@ -1,6 +1,6 @@
 /**
  * The seam between the runtime and a data plane: what a host hands envelopes to (MessagePorts,
- * shared-memory rings, and later a network), and what the main thread wires into a mesh.
+ * shared-memory rings, the network), and what the main thread wires into a mesh.
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { ArenaRef } from './arena.js';
@@ -8,7 +8,7 @@ import type { Envelope } from './envelope.js';
 
 /**
  * Carries envelopes to other hosts: the seam between the runtime and a data plane (MessagePorts,
- * shared-memory rings, and later a network). A host knows nothing else of it.
+ * shared-memory rings, the network). A host knows nothing else of it.
  */
 export interface Transport {
   /** Queues an envelope for another node; it leaves at the next `flush`. Never blocks, never throws. */
