@@ -27,8 +27,15 @@ export const Recorder = defineActor<number[], { type: 'n'; n: number } | { type:
 
 type Net = Omit<NetworkOptions, 'node'>;
 
-async function system(node: number, network: Net, logs: LogRecord[] = []): Promise<ActorSystem> {
-  return ActorSystem.start({ mode: 'embedded', statsIntervalMs: 0, logLevel: 'info', logSink: (r) => logs.push(r), network: { node, ...network } });
+async function system(node: number, network: Net, logs: LogRecord[] = [], askTimeoutMs?: number): Promise<ActorSystem> {
+  return ActorSystem.start({
+    mode: 'embedded',
+    statsIntervalMs: 0,
+    logLevel: 'info',
+    logSink: (r) => logs.push(r),
+    network: { node, ...network },
+    ...(askTimeoutMs ? { askTimeoutMs } : {}),
+  });
 }
 
 async function member(logs: LogRecord[] = [], port = 0): Promise<ActorSystem> {
@@ -36,7 +43,7 @@ async function member(logs: LogRecord[] = [], port = 0): Promise<ActorSystem> {
 }
 
 async function client(port: number, o: Partial<Net> = {}, node = 2000): Promise<ActorSystem> {
-  return system(node, { clusterId: 'c', peers: [{ node: 1, host: '127.0.0.1', port }], tls: 'insecure', ...o });
+  return system(node, { clusterId: 'c', peers: [{ node: 1, host: '127.0.0.1', port }], tls: 'insecure', ...o }, [], 300);
 }
 
 function up(s: ActorSystem, node = 1): Promise<void> {
@@ -162,6 +169,35 @@ test('a partition loses messages until it heals; a restarted member is dialed ag
   } finally {
     await b.shutdown();
     await a2?.shutdown();
+    await a.shutdown();
+  }
+});
+
+test('a one-way cut loses one direction only; dropped and delayed frames are what the faults say', async () => {
+  const a = await member();
+  const b = await client(a.net!.port!);
+  try {
+    const rec = await a.spawn(Recorder, { name: 'rec' });
+    const remote: ActorRef<any> = { name: 'rec', node: 1, id: rec.id };
+    await up(b);
+    const seen = async (): Promise<number[]> => (await b.ask(remote, { type: 'get' })) as number[];
+    // Cut a's side towards b: b's messages still reach a, a's answers do not.
+    a.net!.setFaults({ blockedOut: [2000] });
+    b.send(remote, { type: 'n', n: 1 });
+    await rejects(() => seen(), /timed out|within/, 'the answer is lost');
+    a.net!.heal();
+    assert.equal(await seen(), [1], 'the message that crossed the cut was delivered');
+    b.net!.setFaults({ dropRate: 1 });
+    b.send(remote, { type: 'n', n: 2 });
+    await new Promise((r) => setImmediate(r)); // faults act on the wire: let the frame leave first
+    b.net!.setFaults({ dropRate: 0, delayMs: 50 });
+    const t0 = Date.now();
+    b.send(remote, { type: 'n', n: 3 });
+    assert.equal(await seen(), [1, 3], 'a dropped frame is lost; a delayed one arrives, in order');
+    assert.ok(Date.now() - t0 >= 50, 'the delay was applied');
+    assert.throws(() => b.net!.setFaults({ dropRate: 2 }), /dropRate/);
+  } finally {
+    await b.shutdown();
     await a.shutdown();
   }
 });
