@@ -27,7 +27,16 @@ export {
   type NetworkClusterOptions,
   type NetworkLimits,
 } from './network.js';
-export { memberNode } from './cluster-layout.js';
+export { memberNode, memberStatusRef, memberStatusName, type ClusterLayout } from './cluster-layout.js';
+export {
+  type MemberStatus,
+  type MemberStatusMsg,
+  type MemberStatusError,
+  type MemberLeaderStatus,
+  type MemberReplicaStatus,
+  type MemberFaultCommand,
+  type FaultCommandResult,
+} from './member-status.js';
 export { mapMachine, mapLimits, decodeMapCommand, type MapCommand, type MapQuery, type MapState } from './map-machine.js';
 export {
   startCluster,

@@ -9,6 +9,11 @@
  * IPC channel (child_process.fork), it also takes fault-injection messages: `{ type: 'partition',
  * nodes }`, `{ type: 'faults', dropRate?, delayMs?, blockedOut?, blockedIn? }`, `{ type: 'heal' }`, and `{ type: 'status' }` (answered with the
  * replica's applied index and state digest, and the transport's counters).
+ *
+ * Over the network, its status actor answers `{ type: 'status' }` to any client of the cluster
+ * (what `synod dashboard --members` shows); it takes the same fault commands from the network only
+ * with `--allow-remote-faults`, since anyone holding a client certificate could otherwise cut the
+ * cluster.
  */
 import { readFileSync } from 'node:fs';
 import type { LogRecord, NetTlsOptions } from '@synod/actors';
@@ -60,6 +65,10 @@ export const nodeCommand: Command = {
     'tls-key': { type: 'string', value: 'FILE', description: 'Its private key (PEM).' },
     insecure: { type: 'boolean', description: 'Plain TCP without authentication (closed test networks only).' },
     'log-level': { type: 'string', value: 'LEVEL', description: 'debug, info (default), warn, error or silent.' },
+    'allow-remote-faults': {
+      type: 'boolean',
+      description: 'Take partition, heal and fault commands from clients over the network (synod dashboard --members); off by default.',
+    },
   },
   positionals: false,
   async run({ values, stdout, stderr }) {
@@ -106,13 +115,14 @@ export const nodeCommand: Command = {
         protocol,
         logLevel,
         logSink,
+        allowRemoteFaults: values['allow-remote-faults'] === true,
       });
     } catch (e) {
       stderr(`synod node ${id}: could not start: ${(e as Error)?.message ?? String(e)}\n`);
       return EXIT.failed;
     }
     stdout(
-      `synod node ${id} listening on ${listen.host}:${member.port} (cluster ${JSON.stringify(clusterId)}, ${peers.length + 1} members, ${protocol}, ${storage} storage${dir ? ` in ${dir}` : ''})\n`,
+      `synod node ${id} listening on ${listen.host}:${member.port} (cluster ${JSON.stringify(clusterId)}, ${peers.length + 1} members, ${protocol}, ${storage} storage${dir ? ` in ${dir}` : ''}${values['allow-remote-faults'] === true ? ', remote fault injection ALLOWED' : ''})\n`,
     );
     const net = member.system.net!;
     const onMessage = (m: unknown): void => {
