@@ -32,6 +32,7 @@ export {
   type MemberStatus,
   type MemberStatusMsg,
   type MemberStatusError,
+  type MemberActorStatus,
   type MemberLeaderStatus,
   type MemberReplicaStatus,
   type MemberFaultCommand,

@@ -10,6 +10,7 @@
 import {
   defineActor,
   type ActorRef,
+  type ActorSnapshot,
   type ActorSystem,
   type NetFaultSettings,
   type NetStats,
@@ -19,8 +20,22 @@ import {
 } from '@synod/actors';
 import type { Cluster } from './cluster.js';
 
+/** What the runtime says of one of the member's actors. */
+export interface MemberActorStatus {
+  /** `running`, or why not. */
+  status: string;
+  /** Messages waiting in its mailbox. */
+  mailbox: number;
+  /** Messages it handled since it (re)started. */
+  processed: number;
+  /** Restarts of the actor in this process. */
+  incarnation: number;
+}
+
 /** What the local leader candidate says (Multi-Paxos's leader, Raft's node); none for a leaderless protocol. */
 export interface MemberLeaderStatus {
+  /** What the runtime says of the actor. */
+  actor: MemberActorStatus;
   /** `leader`, `candidate`, `follower` (Raft also `pre-candidate`). */
   status: string;
   /** Multi-Paxos: its ballot (round and proposer packed in one number, larger is newer). Raft: its term. */
@@ -31,14 +46,18 @@ export interface MemberLeaderStatus {
   commitUpTo: number;
   /** Client commands waiting for a slot or an entry. */
   pending: number;
-  /** Multi-Paxos: slots in phase 2 now. Raft: its last log index. */
-  inflight: number;
-  /** Restarts of the actor in this process. */
-  incarnation: number;
+  /** Multi-Paxos: the next slot it proposes in, and the slots in phase 2 now (null for Raft). */
+  nextSlot: number | null;
+  inflight: number | null;
+  /** Raft: its log's last index, and the index its log starts after (null for Multi-Paxos). */
+  lastIndex: number | null;
+  snapIndex: number | null;
 }
 
 /** What the local replica says. */
 export interface MemberReplicaStatus {
+  /** What the runtime says of the actor. */
+  actor: MemberActorStatus;
   /** Slots below are applied to the state machine. */
   appliedUpTo: number;
   /** Slots below are known to be chosen (null when the protocol does not say). */
@@ -49,8 +68,8 @@ export interface MemberReplicaStatus {
   sessions: number;
   /** Bytes of the state machine's encoded state. */
   stateBytes: number;
-  /** Restarts of the actor in this process. */
-  incarnation: number;
+  /** The index of its last snapshot (0: none). */
+  snapshotAt: number;
 }
 
 /** The answer to `{ type: 'status' }`. */
@@ -172,31 +191,38 @@ export async function readMemberStatus(d: Pick<MemberStatusDeps, 'system' | 'net
   };
   const leaderRef = d.cluster.leaderless ? undefined : d.cluster.leaders[i];
   const [leaderSnap, replicaSnap] = await Promise.all([inspect(leaderRef, 'leader'), inspect(d.cluster.replicas[i], 'replica')]);
+  const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
+  const actor = (snap: ActorSnapshot): MemberActorStatus => ({ status: snap.status, mailbox: snap.mailbox, processed: snap.processed, incarnation: snap.incarnation });
+  // The definitions' own inspect views are small (a few figures), so no projection is needed.
   let leader: MemberLeaderStatus | null = null;
   if (leaderSnap?.state) {
     const s = leaderSnap.state as Record<string, unknown>;
     const raft = typeof s.term === 'number';
-    const following = raft ? (s.leader as number) : (s.leaderIndex as number);
+    const following = num(raft ? s.leader : s.leaderIndex);
     leader = {
+      actor: actor(leaderSnap),
       status: String(s.status),
-      ballot: raft ? (s.term as number) : (s.ballot as number),
-      following: typeof following === 'number' && following >= 0 ? following : null,
-      commitUpTo: raft ? (s.commitIndex as number) : (s.commitUpTo as number),
-      pending: (s.pending as number) ?? 0,
-      inflight: raft ? (s.lastIndex as number) : (s.inflight as number),
-      incarnation: leaderSnap.incarnation,
+      ballot: num(raft ? s.term : s.ballot) ?? 0,
+      following: following !== null && following >= 0 ? following : null,
+      commitUpTo: num(raft ? s.commitIndex : s.commitUpTo) ?? 0,
+      pending: num(s.pending) ?? 0,
+      nextSlot: raft ? null : num(s.nextSlot),
+      inflight: raft ? null : num(s.inflight),
+      lastIndex: raft ? num(s.lastIndex) : null,
+      snapIndex: raft ? num(s.snapIndex) : null,
     };
   }
   let replica: MemberReplicaStatus | null = null;
   if (replicaSnap?.state) {
     const s = replicaSnap.state as Record<string, unknown>;
     replica = {
-      appliedUpTo: s.appliedUpTo as number,
-      knownUpTo: typeof s.knownUpTo === 'number' ? s.knownUpTo : null,
-      digest: s.digest as number,
-      sessions: (s.sessions as number) ?? 0,
-      stateBytes: (s.stateBytes as number) ?? 0,
-      incarnation: replicaSnap.incarnation,
+      actor: actor(replicaSnap),
+      appliedUpTo: num(s.appliedUpTo) ?? 0,
+      knownUpTo: num(s.knownUpTo),
+      digest: num(s.digest) ?? 0,
+      sessions: num(s.sessions) ?? 0,
+      stateBytes: num(s.stateBytes) ?? 0,
+      snapshotAt: num(s.snapshotAt) ?? 0,
     };
   }
   return {
