@@ -55,7 +55,8 @@ function onCluster(v: ClusterView): void {
   rateEl.textContent = num(rate);
   rateEl.dataset.value = String(rate);
   byId('committed').textContent = num(v.totals.writes);
-  byId('leader').textContent = v.leader === null ? 'none' : `node ${v.leader}`;
+  const leader = v.leader === null ? null : v.nodes.find((n) => n.index === v.leader);
+  byId('leader').textContent = v.leader === null ? 'none' : (leader?.label ?? `node ${v.leader}`);
   byId('leader-changes').textContent = num(v.leaderChanges);
   const restarts = byId('restarts');
   restarts.textContent = num(v.restarts);
