@@ -31,7 +31,15 @@ async function until(source: NetworkDashboardSource, what: string, ok: (v: Clust
 function brief(n: NodeView) {
   const replica = n.actors.find((a) => a.role === 'replica');
   const leader = n.actors.find((a) => a.role === 'leader');
-  return { member: n.worker, up: n.up, isolated: n.isolated, leader: leader?.leader?.status, applied: replica?.replica?.appliedUpTo, digest: replica?.replica?.digest, problem: n.process?.problem };
+  return {
+    member: n.worker,
+    up: n.up,
+    isolated: n.isolated,
+    leader: leader?.leader?.status,
+    applied: replica?.replica?.appliedUpTo,
+    digest: replica?.replica?.digest,
+    problem: n.process?.problem,
+  };
 }
 
 const applied = (n: NodeView) => n.actors.find((a) => a.role === 'replica')?.replica?.appliedUpTo ?? -1;
@@ -97,8 +105,14 @@ test('three member processes on the dashboard: members, leader, applied index; p
     assert.is(source.view().nodes[2]!.isolated, false, 'nothing was cut');
     await map.set('last', 'one');
     await until(source, 'the restarted member caught up', agreed(before + 1));
-    assert.ok(events.some((e) => e.startsWith('member-down: member 3')), `events: ${events.join('\n')}`);
-    assert.ok(events.some((e) => e.startsWith('leader: ')), `events: ${events.join('\n')}`);
+    assert.ok(
+      events.some((e) => e.startsWith('member-down: member 3')),
+      `events: ${events.join('\n')}`,
+    );
+    assert.ok(
+      events.some((e) => e.startsWith('leader: ')),
+      `events: ${events.join('\n')}`,
+    );
   } catch (e) {
     for (const n of nodes) console.error(`--- node ${n.spec.id}:\n${n.output.slice(-15).join('\n')}`);
     throw e;

@@ -28,15 +28,15 @@ export {
   type NetworkLimits,
 } from './network.js';
 export { memberNode, memberStatusRef, memberStatusName, type ClusterLayout } from './cluster-layout.js';
-export {
-  type MemberStatus,
-  type MemberStatusMsg,
-  type MemberStatusError,
-  type MemberActorStatus,
-  type MemberLeaderStatus,
-  type MemberReplicaStatus,
-  type MemberFaultCommand,
-  type FaultCommandResult,
+export type {
+  MemberStatus,
+  MemberStatusMsg,
+  MemberStatusError,
+  MemberActorStatus,
+  MemberLeaderStatus,
+  MemberReplicaStatus,
+  MemberFaultCommand,
+  FaultCommandResult,
 } from './member-status.js';
 export { mapMachine, mapLimits, decodeMapCommand, type MapCommand, type MapQuery, type MapState } from './map-machine.js';
 export {

@@ -111,10 +111,7 @@ export interface MemberStatusError {
 }
 
 /** Fault commands (taken only from a member started with `allowRemoteFaults`). */
-export type MemberFaultCommand =
-  | { type: 'partition'; nodes: number[] }
-  | { type: 'heal' }
-  | ({ type: 'faults' } & Partial<NetFaultSettings>);
+export type MemberFaultCommand = { type: 'partition'; nodes: number[] } | { type: 'heal' } | ({ type: 'faults' } & Partial<NetFaultSettings>);
 
 /** The messages of a member's status actor. */
 export type MemberStatusMsg =
@@ -163,7 +160,8 @@ export function checkFaultCommand(m: unknown, maxNodes: number): { ok: true; com
       f.dropRate = msg.dropRate;
     }
     if (msg.delayMs !== undefined) {
-      if (!(typeof msg.delayMs === 'number' && Number.isFinite(msg.delayMs) && msg.delayMs >= 0)) return { ok: false, message: 'delayMs must be a non-negative number' };
+      if (!(typeof msg.delayMs === 'number' && Number.isFinite(msg.delayMs) && msg.delayMs >= 0))
+        return { ok: false, message: 'delayMs must be a non-negative number' };
       f.delayMs = msg.delayMs;
     }
     for (const k of ['blockedOut', 'blockedIn'] as const) {
@@ -192,7 +190,12 @@ export async function readMemberStatus(d: Pick<MemberStatusDeps, 'system' | 'net
   const leaderRef = d.cluster.leaderless ? undefined : d.cluster.leaders[i];
   const [leaderSnap, replicaSnap] = await Promise.all([inspect(leaderRef, 'leader'), inspect(d.cluster.replicas[i], 'replica')]);
   const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
-  const actor = (snap: ActorSnapshot): MemberActorStatus => ({ status: snap.status, mailbox: snap.mailbox, processed: snap.processed, incarnation: snap.incarnation });
+  const actor = (snap: ActorSnapshot): MemberActorStatus => ({
+    status: snap.status,
+    mailbox: snap.mailbox,
+    processed: snap.processed,
+    incarnation: snap.incarnation,
+  });
   // The definitions' own inspect views are small (a few figures), so no projection is needed.
   let leader: MemberLeaderStatus | null = null;
   if (leaderSnap?.state) {
@@ -264,16 +267,18 @@ export function memberStatusActor(d: MemberStatusDeps) {
           if (s.reading) return;
           s.reading = true;
           const self = ctx.self;
-          readMemberStatus(d).then(
-            (st) => {
-              read = st;
-            },
-            (e: unknown) => {
-              read = e instanceof Error ? e : new Error(String(e));
-            },
-          ).finally(() => {
-            if (d.system.running) d.system.send(self, { type: '$status-read' });
-          });
+          readMemberStatus(d)
+            .then(
+              (st) => {
+                read = st;
+              },
+              (e: unknown) => {
+                read = e instanceof Error ? e : new Error(String(e));
+              },
+            )
+            .finally(() => {
+              if (d.system.running) d.system.send(self, { type: '$status-read' });
+            });
           return;
         }
         case '$status-read': {
@@ -308,7 +313,9 @@ export function memberStatusActor(d: MemberStatusDeps) {
           try {
             if (c.type === 'partition') {
               d.net.partition(c.nodes);
-              done = c.nodes.length ? `member ${d.node} is cut off from node${c.nodes.length > 1 ? 's' : ''} ${c.nodes.join(', ')}` : `member ${d.node} is cut off from no node`;
+              done = c.nodes.length
+                ? `member ${d.node} is cut off from node${c.nodes.length > 1 ? 's' : ''} ${c.nodes.join(', ')}`
+                : `member ${d.node} is cut off from no node`;
             } else if (c.type === 'heal') {
               d.net.heal();
               done = `member ${d.node}: every injected fault ended`;
@@ -318,7 +325,12 @@ export function memberStatusActor(d: MemberStatusDeps) {
               done = `member ${d.node}: faults set`;
             }
           } catch (e) {
-            ctx.reply({ type: 'fault-result', ok: false, message: `member ${d.node} could not apply ${c.type}: ${(e as Error).message}`, faults: d.net.faultSettings });
+            ctx.reply({
+              type: 'fault-result',
+              ok: false,
+              message: `member ${d.node} could not apply ${c.type}: ${(e as Error).message}`,
+              faults: d.net.faultSettings,
+            });
             return;
           }
           ctx.log.warn(`${c.type} from ${from} (remote fault injection): ${JSON.stringify(d.net.faultSettings)}`);

@@ -153,7 +153,8 @@ export async function startMember(o: MemberOptions): Promise<ClusterMember> {
     const expected = memberStatusRef<MemberStatusMsg>(host, o.node - 1, name);
     const def = memberStatusActor({ system, net: system.net!, cluster, node: o.node, allowRemoteFaults: o.allowRemoteFaults === true });
     const status = await system.spawn(def, { name: memberStatusName(name, o.node - 1) });
-    if (status.id !== expected.id) throw new Error(`cluster layout: the status actor started as #${status.node}.${status.id}, not #${expected.node}.${expected.id} as clients compute`);
+    if (status.id !== expected.id)
+      throw new Error(`cluster layout: the status actor started as #${status.node}.${status.id}, not #${expected.node}.${expected.id} as clients compute`);
     return {
       system,
       cluster,

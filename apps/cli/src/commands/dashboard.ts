@@ -18,7 +18,8 @@ import { clusterFlags, demoOptions } from './demo.js';
 
 export const dashboardCommand: Command = {
   name: 'dashboard',
-  summary: 'Run a demo cluster (or connect to synod node processes) and show it live in a web page: actors, Paxos state, messages, throughput; kill, partition, heal.',
+  summary:
+    'Run a demo cluster (or connect to synod node processes) and show it live in a web page: actors, Paxos state, messages, throughput; kill, partition, heal.',
   usage: 'synod dashboard [options]   |   synod dashboard --members N@HOST:PORT,... (--tls-ca F --tls-cert F --tls-key F | --insecure) [options]',
   description: [
     'Starts the same cluster and client workload as `synod demo` and serves a page on this machine',
@@ -40,9 +41,9 @@ export const dashboardCommand: Command = {
     faults: { type: 'boolean', description: 'Also inject faults by themselves, as `synod demo` does (default: only the buttons).' },
     duration: { type: 'string', value: 'SECONDS', description: 'Stop after this long (default: run until Ctrl-C).' },
     members: { type: 'string', multiple: true, value: 'N@HOST:PORT,...', description: 'Show these member processes (synod node) instead of a demo cluster.' },
-    'cluster-id': { type: 'string', value: 'ID', description: 'With --members: the cluster\'s id (default synod).' },
+    'cluster-id': { type: 'string', value: 'ID', description: "With --members: the cluster's id (default synod)." },
     name: { type: 'string', value: 'NAME', description: 'With --members: prefix of actor names, as given to synod node (default map).' },
-    ...tlsFlags('With --members: this client\'s'),
+    ...tlsFlags("With --members: this client's"),
     load: { type: 'boolean', description: 'With --members: also drive a light client workload (--clients sessions, default 2).' },
   },
 

@@ -39,12 +39,12 @@ export const nodeCommand: Command = {
     'SIGTERM stops cleanly. Exit status: 0 stopped by a signal, 1 failed (the reason is printed).',
   ].join('\n'),
   options: {
-    id: { type: 'string', value: 'N', description: 'This member\'s node number (1..n).' },
+    id: { type: 'string', value: 'N', description: "This member's node number (1..n)." },
     listen: { type: 'string', value: 'HOST:PORT', description: 'Where to accept connections from members and clients.' },
     peers: { type: 'string', multiple: true, value: 'N@HOST:PORT,...', description: 'The other members (comma-separated or repeated).' },
-    dir: { type: 'string', value: 'DIR', description: 'Directory of this member\'s logs and snapshots (file storage).' },
+    dir: { type: 'string', value: 'DIR', description: "Directory of this member's logs and snapshots (file storage)." },
     storage: { type: 'string', value: 'KIND', description: 'file (default: survives a crash) or memory (benchmarks only: NOT crash-safe).' },
-    'cluster-id': { type: 'string', value: 'ID', description: 'The cluster\'s id; connections from another are refused. Default synod.' },
+    'cluster-id': { type: 'string', value: 'ID', description: "The cluster's id; connections from another are refused. Default synod." },
     name: { type: 'string', value: 'NAME', description: 'Prefix of actor names, the same on every member and client. Default map.' },
     protocol: { type: 'string', value: 'P', description: 'multipaxos (default), raft or epaxos: the same everywhere.' },
     ...tlsFlags("This member's"),
@@ -71,7 +71,8 @@ export const nodeCommand: Command = {
     if (storage === 'file' && !dir) throw new UsageError('--dir DIR is required with file storage');
     const protocol = oneOf(values, 'protocol', protocolNames(), false) ?? 'multipaxos';
     const logLevel = (values['log-level'] ?? 'info') as LogLevel;
-    if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) throw new UsageError(`--log-level must be debug, info, warn, error or silent, got '${String(logLevel)}'`);
+    if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel))
+      throw new UsageError(`--log-level must be debug, info, warn, error or silent, got '${String(logLevel)}'`);
     const tls = tlsFromFlags(values);
     const clusterId = String(values['cluster-id'] ?? 'synod');
     const logSink = (r: LogRecord): void => {

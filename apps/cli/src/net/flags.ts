@@ -39,6 +39,11 @@ export function tlsFromFlags(values: CommandContext['values']): NetTlsOptions | 
     if (values['tls-ca'] || values['tls-cert'] || values['tls-key']) throw new UsageError('--insecure and --tls-* exclude each other');
     return 'insecure';
   }
-  for (const f of ['tls-ca', 'tls-cert', 'tls-key'] as const) if (values[f] === undefined) throw new UsageError(`--${f} FILE is required (or --insecure on a closed test network)`);
-  return { ca: readPem(String(values['tls-ca']), 'tls-ca'), cert: readPem(String(values['tls-cert']), 'tls-cert'), key: readPem(String(values['tls-key']), 'tls-key') };
+  for (const f of ['tls-ca', 'tls-cert', 'tls-key'] as const)
+    if (values[f] === undefined) throw new UsageError(`--${f} FILE is required (or --insecure on a closed test network)`);
+  return {
+    ca: readPem(String(values['tls-ca']), 'tls-ca'),
+    cert: readPem(String(values['tls-cert']), 'tls-cert'),
+    key: readPem(String(values['tls-key']), 'tls-key'),
+  };
 }

@@ -19,7 +19,6 @@ import {
   mapMachine,
   type FaultCommandResult,
   type MemberStatus,
-  type MemberStatusError,
   type MemberStatusMsg,
   type NetworkLimits,
 } from '@synod/replicated';
@@ -214,6 +213,11 @@ export class NetworkDashboardSource implements DashboardSource {
       deadLetters: { total: this.deadLetters.total, byReason: { ...this.deadLetters.byReason } },
       totals: { ...this.metrics.totals },
       rates: this.o.load ? this.metrics.series(1_000, NET_CHART_SECONDS) : [],
+      captions: {
+        nodes: 'Member processes and their actors',
+        nodesNote: `each member's status read over the network every ${this.o.pollEveryMs} ms${this.o.protocol === 'multipaxos' ? '; a ballot (r.p) is round r of proposer p, member p' : ''}`,
+        messages: 'not traced for member processes: each traces only its own threads (the cards show their traffic)',
+      },
     };
   }
 

@@ -49,6 +49,11 @@ async function act(path: string, body: unknown): Promise<void> {
 function onCluster(v: ClusterView): void {
   latest = v;
   byId('title').textContent = v.title;
+  if (v.captions) {
+    byId('nodes-heading').textContent = v.captions.nodes;
+    byId('nodes-note').textContent = `(${v.captions.nodesNote})`;
+    if (lastWindow === null) byId('sequence-caption').textContent = v.captions.messages;
+  }
   const last = v.rates[v.rates.length - 1];
   const rate = last ? last.writesPerSecond : 0;
   const rateEl = byId('rate-now');

@@ -32,7 +32,7 @@ export class NodeCards {
   update(view: ClusterView): void {
     for (const node of view.nodes) {
       const card = this.cards.get(node.index) ?? this.create(node);
-      this.fill(card, node, view.leader === node.index);
+      this.fill(card, node, view.leader === node.index, (i) => view.nodes.find((n) => n.index === i)?.label?.toLowerCase() ?? `node ${i}`);
     }
   }
 
@@ -52,7 +52,8 @@ export class NodeCards {
     // A member in another process (maybe on another machine) is not the page's to kill.
     if (node.process) {
       kill.hidden = true;
-      partition.title = "Cut this member off from the other members (its own transport drops their traffic; clients still reach it). Needs synod node --allow-remote-faults";
+      partition.title =
+        'Cut this member off from the other members (its own transport drops their traffic; clients still reach it). Needs synod node --allow-remote-faults';
     }
     kill.addEventListener('click', () => this.actions.kill(node.index));
     partition.addEventListener('click', () => this.actions.partition(node.index));
@@ -78,7 +79,7 @@ export class NodeCards {
     return card;
   }
 
-  private fill(card: Card, node: NodeView, leads: boolean): void {
+  private fill(card: Card, node: NodeView, leads: boolean, nameOf: (index: number) => string): void {
     const r = card.root;
     r.dataset.up = String(node.up);
     r.dataset.isolated = String(node.isolated);
@@ -95,7 +96,7 @@ export class NodeCards {
       const row = card.actors.get(a.role);
       if (!row) continue;
       row.row.dataset.status = a.status;
-      row.state.textContent = describe(a);
+      row.state.textContent = describe(a, nameOf);
       row.rate.textContent = `${num(a.messagesPerSecond)} msg/s · mailbox ${a.mailbox}${a.incarnation > 0 ? ` · restart #${a.incarnation}` : ''}`;
     }
   }
@@ -125,7 +126,7 @@ function through(below: number): string {
 }
 
 /** An actor's Paxos state in a line. */
-function describe(a: ActorView): string {
+function describe(a: ActorView, nameOf: (index: number) => string): string {
   if (a.status !== 'running') return a.status === 'down' ? 'down: restart pending' : a.status;
   if (a.acceptor) {
     const s = a.acceptor;
@@ -136,14 +137,14 @@ function describe(a: ActorView): string {
     const s = a.leader;
     if (s.status === 'leader') return `LEADER in ${s.ballot} · chosen ${through(s.commitUpTo)} · ${s.inflight} in flight · ${s.pending} waiting`;
     if (s.status === 'candidate') return `candidate in ${s.ballot} (phase 1)`;
-    return `follower${s.following !== null ? ` of node ${s.following}` : ''} · knows chosen ${through(s.commitUpTo)}`;
+    return `follower${s.following !== null ? ` of ${nameOf(s.following)}` : ''} · knows chosen ${through(s.commitUpTo)}`;
   }
   if (a.raft) {
     const s = a.raft;
     const log = `log ${s.snapIndex > 0 ? `#${num(s.snapIndex + 1)}` : '#1'}..#${num(s.lastIndex)}`;
     if (s.status === 'leader') return `LEADER in term ${s.term} · committed ${num(s.commitIndex)} · ${log} · ${s.pending} waiting`;
     if (s.status !== 'follower') return `${s.status} in term ${s.term}`;
-    return `follower in term ${s.term}${s.leader !== null ? ` of node ${s.leader}` : ''} · committed ${num(s.commitIndex)} · ${log}`;
+    return `follower in term ${s.term}${s.leader !== null ? ` of ${nameOf(s.leader)}` : ''} · committed ${num(s.commitIndex)} · ${log}`;
   }
   if (a.replica) {
     const s = a.replica;

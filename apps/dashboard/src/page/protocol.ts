@@ -137,6 +137,14 @@ export interface ClusterView {
   totals: { writes: number; reads: number; failed: number; unknown: number };
   /** One point per second, oldest first. */
   rates: RatePoint[];
+  /** Captions where the source is not the in-process demo (a cluster of processes); absent: the demo's. */
+  captions?: {
+    /** The heading of the node cards, and the note beside it. */
+    nodes: string;
+    nodesNote: string;
+    /** Shown instead of the sequence diagram while no message window comes. */
+    messages: string;
+  };
 }
 
 /** Something that happened: a restart, a crash, a new leader, a fault, dead letters. */
