@@ -148,8 +148,15 @@ export class NetworkDashboardSource implements DashboardSource {
   private poll(): void {
     const system = this.system;
     if (!system || this.stopped) return;
+    const connected = new Set(system.net!.stats().connected);
     this.statusRefs.forEach((ref, i) => {
       if (this.asking[i]) return;
+      // Messages to a member without a connection wait for it: asks would pile up while it is away.
+      const away = this.notConnected(i, connected);
+      if (away !== null) {
+        this.unanswered(i, away);
+        return;
+      }
       this.asking[i] = true;
       system
         .ask(ref, { type: 'status' }, { timeoutMs: this.o.statusTimeoutMs })
@@ -164,6 +171,14 @@ export class NetworkDashboardSource implements DashboardSource {
           this.asking[i] = false;
         });
     });
+  }
+
+  /** Why member `i` has no connection from this client now, or null when it has one. */
+  private notConnected(i: number, connected: Set<number>): string | null {
+    const p = this.peers[i]!;
+    if (connected.has(p.node)) return null;
+    const refused = this.system?.net?.lastRefusal.get(p.node);
+    return `no connection to ${p.host}:${p.port}${refused ? ` (refused: ${refused})` : ''}`;
   }
 
   private answered(i: number, status: MemberStatus): void {
@@ -273,6 +288,9 @@ export class NetworkDashboardSource implements DashboardSource {
     const system = this.system;
     const node = this.peers[index]!.node;
     if (!system || this.stopped) return { ok: false, message: 'the dashboard is not connected', faults: null };
+    // Not sent to a member without a connection: it would wait for one and take effect later, unseen.
+    const away = this.notConnected(index, new Set(system.net!.stats().connected));
+    if (away !== null) return { ok: false, message: `member ${node}: ${away}`, faults: null };
     try {
       const r = await system.ask(this.statusRefs[index]!, cmd, { timeoutMs: this.o.commandTimeoutMs });
       if (r?.type === 'fault-result') return { ok: r.ok, message: r.message, faults: r.faults };
