@@ -27,7 +27,17 @@ export {
   type NetworkClusterOptions,
   type NetworkLimits,
 } from './network.js';
-export { memberNode } from './cluster-layout.js';
+export { memberNode, memberStatusRef, memberStatusName, type ClusterLayout } from './cluster-layout.js';
+export type {
+  MemberStatus,
+  MemberStatusMsg,
+  MemberStatusError,
+  MemberActorStatus,
+  MemberLeaderStatus,
+  MemberReplicaStatus,
+  MemberFaultCommand,
+  FaultCommandResult,
+} from './member-status.js';
 export { mapMachine, mapLimits, decodeMapCommand, type MapCommand, type MapQuery, type MapState } from './map-machine.js';
 export {
   startCluster,

@@ -7,6 +7,7 @@ import {
   ActorSystem,
   InvalidOptionError,
   MAX_MEMBER_NODE,
+  type ActorRef,
   type LogLevel,
   type LogSink,
   type NetPeer,
@@ -17,7 +18,8 @@ import {
 import type { LeaderOptions, ReplicaOptions } from '@synod/paxos';
 import type { StateMachine } from '@synod/smr';
 import { checkCluster, replicatedCodecs, startCluster, type Cluster } from './cluster.js';
-import { layoutHost } from './cluster-layout.js';
+import { layoutHost, memberStatusName, memberStatusRef } from './cluster-layout.js';
+import { memberStatusActor, type MemberStatusMsg } from './member-status.js';
 
 /** Limits of the network transport a member or client may set (see NetworkOptions of @synod/actors). */
 export type NetworkLimits = Partial<
@@ -58,6 +60,11 @@ export interface MemberOptions extends NetworkClusterOptions {
   leader?: Partial<LeaderOptions>;
   replica?: Partial<ReplicaOptions>;
   protocolOptions?: object;
+  /**
+   * Take fault commands (partition, heal, drop, delay) from the network, at its status actor.
+   * Default false: anyone with a client certificate could otherwise cut the cluster.
+   */
+  allowRemoteFaults?: boolean;
 }
 
 /** A running member. */
@@ -66,6 +73,8 @@ export interface ClusterMember {
   readonly cluster: Cluster;
   /** The port it listens on. */
   readonly port: number;
+  /** Its status actor (see member-status.ts). */
+  readonly status: ActorRef<MemberStatusMsg>;
   /** Stops its actors and closes its connections. */
   shutdown(): Promise<void>;
 }
@@ -140,9 +149,16 @@ export async function startMember(o: MemberOptions): Promise<ClusterMember> {
       protocolOptions: o.protocolOptions,
     });
     host.started();
+    // After the cluster's actors: its ref is the next id on this node (memberStatusRef).
+    const expected = memberStatusRef<MemberStatusMsg>(host, o.node - 1, name);
+    const def = memberStatusActor({ system, net: system.net!, cluster, node: o.node, allowRemoteFaults: o.allowRemoteFaults === true });
+    const status = await system.spawn(def, { name: memberStatusName(name, o.node - 1) });
+    if (status.id !== expected.id)
+      throw new Error(`cluster layout: the status actor started as #${status.node}.${status.id}, not #${expected.node}.${expected.id} as clients compute`);
     return {
       system,
       cluster,
+      status,
       port: system.net!.port!,
       shutdown: () => system.shutdown(),
     };
@@ -159,7 +175,10 @@ export interface ConnectOptions extends NetworkClusterOptions {
 }
 
 /** Connects a client: a system on a fresh client node number, the cluster's refs computed from its layout. */
-export async function connectCluster(o: ConnectOptions, machine: StateMachine): Promise<{ system: ActorSystem; cluster: Cluster }> {
+export async function connectCluster(
+  o: ConnectOptions,
+  machine: StateMachine,
+): Promise<{ system: ActorSystem; cluster: Cluster; statusRefs: ActorRef<MemberStatusMsg>[] }> {
   const members = checkMembers(o.members);
   const name = o.name ?? 'map';
   const protocol = o.protocol ?? 'multipaxos';
@@ -197,7 +216,8 @@ export async function connectCluster(o: ConnectOptions, machine: StateMachine): 
     const host = layoutHost(system, null, members.length);
     const cluster = await startCluster(host, { name, protocol, replicas: members.length, machine, storage: 'memory' });
     host.started();
-    return { system, cluster };
+    const statusRefs = members.map((_, i) => memberStatusRef<MemberStatusMsg>(host, i, name));
+    return { system, cluster, statusRefs };
   } catch (e) {
     await system.shutdown();
     throw e;

@@ -9,31 +9,23 @@
  * IPC channel (child_process.fork), it also takes fault-injection messages: `{ type: 'partition',
  * nodes }`, `{ type: 'faults', dropRate?, delayMs?, blockedOut?, blockedIn? }`, `{ type: 'heal' }`, and `{ type: 'status' }` (answered with the
  * replica's applied index and state digest, and the transport's counters).
+ *
+ * Over the network, its status actor answers `{ type: 'status' }` to any client of the cluster
+ * (what `synod dashboard --members` shows); it takes the same fault commands from the network only
+ * with `--allow-remote-faults`, since anyone holding a client certificate could otherwise cut the
+ * cluster.
  */
-import { readFileSync } from 'node:fs';
-import type { LogRecord, NetTlsOptions } from '@synod/actors';
+import type { LogRecord } from '@synod/actors';
 import type { LogLevel } from '@synod/actors';
 import { mapMachine, parseMember, protocolNames, startMember, type ClusterMember } from '@synod/replicated';
 import { EXIT, UsageError, oneOf, type Command } from '../command.js';
-
-function list(v: unknown): string[] {
-  const items = Array.isArray(v) ? v : v === undefined ? [] : [v];
-  return items.flatMap((s) => String(s).split(',')).map((s) => s.trim()).filter((s) => s.length > 0);
-}
+import { list, tlsFlags, tlsFromFlags } from '../net/flags.js';
 
 function hostPort(s: string, flag: string): { host: string; port: number } {
   const m = /^(.+):(\d+)$/.exec(s);
   const port = m ? Number(m[2]) : NaN;
   if (!m || !(port >= 0 && port <= 65535)) throw new UsageError(`--${flag} is HOST:PORT, got '${s}'`);
   return { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port };
-}
-
-function readPem(path: string, flag: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new UsageError(`--${flag}: cannot read ${path} (${(e as Error).message})`);
-  }
 }
 
 export const nodeCommand: Command = {
@@ -47,19 +39,20 @@ export const nodeCommand: Command = {
     'SIGTERM stops cleanly. Exit status: 0 stopped by a signal, 1 failed (the reason is printed).',
   ].join('\n'),
   options: {
-    id: { type: 'string', value: 'N', description: 'This member\'s node number (1..n).' },
+    id: { type: 'string', value: 'N', description: "This member's node number (1..n)." },
     listen: { type: 'string', value: 'HOST:PORT', description: 'Where to accept connections from members and clients.' },
     peers: { type: 'string', multiple: true, value: 'N@HOST:PORT,...', description: 'The other members (comma-separated or repeated).' },
-    dir: { type: 'string', value: 'DIR', description: 'Directory of this member\'s logs and snapshots (file storage).' },
+    dir: { type: 'string', value: 'DIR', description: "Directory of this member's logs and snapshots (file storage)." },
     storage: { type: 'string', value: 'KIND', description: 'file (default: survives a crash) or memory (benchmarks only: NOT crash-safe).' },
-    'cluster-id': { type: 'string', value: 'ID', description: 'The cluster\'s id; connections from another are refused. Default synod.' },
+    'cluster-id': { type: 'string', value: 'ID', description: "The cluster's id; connections from another are refused. Default synod." },
     name: { type: 'string', value: 'NAME', description: 'Prefix of actor names, the same on every member and client. Default map.' },
     protocol: { type: 'string', value: 'P', description: 'multipaxos (default), raft or epaxos: the same everywhere.' },
-    'tls-ca': { type: 'string', value: 'FILE', description: 'The cluster CA certificate (PEM).' },
-    'tls-cert': { type: 'string', value: 'FILE', description: 'This member\'s certificate (PEM), signed by the CA.' },
-    'tls-key': { type: 'string', value: 'FILE', description: 'Its private key (PEM).' },
-    insecure: { type: 'boolean', description: 'Plain TCP without authentication (closed test networks only).' },
+    ...tlsFlags("This member's"),
     'log-level': { type: 'string', value: 'LEVEL', description: 'debug, info (default), warn, error or silent.' },
+    'allow-remote-faults': {
+      type: 'boolean',
+      description: 'Take partition, heal and fault commands from clients over the network (synod dashboard --members); off by default.',
+    },
   },
   positionals: false,
   async run({ values, stdout, stderr }) {
@@ -78,15 +71,9 @@ export const nodeCommand: Command = {
     if (storage === 'file' && !dir) throw new UsageError('--dir DIR is required with file storage');
     const protocol = oneOf(values, 'protocol', protocolNames(), false) ?? 'multipaxos';
     const logLevel = (values['log-level'] ?? 'info') as LogLevel;
-    if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) throw new UsageError(`--log-level must be debug, info, warn, error or silent, got '${String(logLevel)}'`);
-    let tls: NetTlsOptions | 'insecure';
-    if (values.insecure === true) {
-      if (values['tls-ca'] || values['tls-cert'] || values['tls-key']) throw new UsageError('--insecure and --tls-* exclude each other');
-      tls = 'insecure';
-    } else {
-      for (const f of ['tls-ca', 'tls-cert', 'tls-key'] as const) if (values[f] === undefined) throw new UsageError(`--${f} FILE is required (or --insecure on a closed test network)`);
-      tls = { ca: readPem(String(values['tls-ca']), 'tls-ca'), cert: readPem(String(values['tls-cert']), 'tls-cert'), key: readPem(String(values['tls-key']), 'tls-key') };
-    }
+    if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel))
+      throw new UsageError(`--log-level must be debug, info, warn, error or silent, got '${String(logLevel)}'`);
+    const tls = tlsFromFlags(values);
     const clusterId = String(values['cluster-id'] ?? 'synod');
     const logSink = (r: LogRecord): void => {
       stdout(`${new Date(r.time).toISOString()} ${r.level.padEnd(5)} ${r.actor}: ${r.message}\n`);
@@ -106,13 +93,14 @@ export const nodeCommand: Command = {
         protocol,
         logLevel,
         logSink,
+        allowRemoteFaults: values['allow-remote-faults'] === true,
       });
     } catch (e) {
       stderr(`synod node ${id}: could not start: ${(e as Error)?.message ?? String(e)}\n`);
       return EXIT.failed;
     }
     stdout(
-      `synod node ${id} listening on ${listen.host}:${member.port} (cluster ${JSON.stringify(clusterId)}, ${peers.length + 1} members, ${protocol}, ${storage} storage${dir ? ` in ${dir}` : ''})\n`,
+      `synod node ${id} listening on ${listen.host}:${member.port} (cluster ${JSON.stringify(clusterId)}, ${peers.length + 1} members, ${protocol}, ${storage} storage${dir ? ` in ${dir}` : ''}${values['allow-remote-faults'] === true ? ', remote fault injection ALLOWED' : ''})\n`,
     );
     const net = member.system.net!;
     const onMessage = (m: unknown): void => {

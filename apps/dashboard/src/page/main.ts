@@ -49,13 +49,19 @@ async function act(path: string, body: unknown): Promise<void> {
 function onCluster(v: ClusterView): void {
   latest = v;
   byId('title').textContent = v.title;
+  if (v.captions) {
+    byId('nodes-heading').textContent = v.captions.nodes;
+    byId('nodes-note').textContent = `(${v.captions.nodesNote})`;
+    if (lastWindow === null) byId('sequence-caption').textContent = v.captions.messages;
+  }
   const last = v.rates[v.rates.length - 1];
   const rate = last ? last.writesPerSecond : 0;
   const rateEl = byId('rate-now');
   rateEl.textContent = num(rate);
   rateEl.dataset.value = String(rate);
   byId('committed').textContent = num(v.totals.writes);
-  byId('leader').textContent = v.leader === null ? 'none' : `node ${v.leader}`;
+  const leader = v.leader === null ? null : v.nodes.find((n) => n.index === v.leader);
+  byId('leader').textContent = v.leader === null ? 'none' : (leader?.label ?? `node ${v.leader}`);
   byId('leader-changes').textContent = num(v.leaderChanges);
   const restarts = byId('restarts');
   restarts.textContent = num(v.restarts);

@@ -4,7 +4,7 @@
  * pointer while it is being clicked.
  */
 import { el, num } from './dom.js';
-import type { ActorView, ClusterView, NodeView } from './protocol.js';
+import type { ActorView, ClusterView, NodeView, ProcessView } from './protocol.js';
 
 export interface NodeActions {
   kill(index: number): void;
@@ -17,6 +17,8 @@ interface Card {
   sub: HTMLElement;
   actors: Map<string, { row: HTMLElement; state: HTMLElement; rate: HTMLElement }>;
   partition: HTMLButtonElement;
+  /** A member process: its own address, no kill button. */
+  process: boolean;
 }
 
 export class NodeCards {
@@ -30,7 +32,7 @@ export class NodeCards {
   update(view: ClusterView): void {
     for (const node of view.nodes) {
       const card = this.cards.get(node.index) ?? this.create(node);
-      this.fill(card, node, view.leader === node.index);
+      this.fill(card, node, view.leader === node.index, (i) => view.nodes.find((n) => n.index === i)?.label?.toLowerCase() ?? `node ${i}`);
     }
   }
 
@@ -47,6 +49,12 @@ export class NodeCards {
       { type: 'button', 'data-action': 'partition', title: 'Cut this node off from every other node (clients included)' },
       'Partition',
     );
+    // A member in another process (maybe on another machine) is not the page's to kill.
+    if (node.process) {
+      kill.hidden = true;
+      partition.title =
+        'Cut this member off from the other members (its own transport drops their traffic; clients still reach it). Needs synod node --allow-remote-faults';
+    }
     kill.addEventListener('click', () => this.actions.kill(node.index));
     partition.addEventListener('click', () => this.actions.partition(node.index));
     const actors = new Map<string, { row: HTMLElement; state: HTMLElement; rate: HTMLElement }>();
@@ -60,18 +68,18 @@ export class NodeCards {
     const root = el(
       'article',
       { class: 'node', 'data-index': node.index },
-      el('div', { class: 'node-head' }, el('strong', {}, `Replica node ${node.index}`), badge),
+      el('div', { class: 'node-head' }, el('strong', {}, node.label ?? `Replica node ${node.index}`), badge),
       sub,
       ...rows,
       el('div', { class: 'node-actions' }, kill, partition),
     );
     this.container.append(root);
-    const card: Card = { root, badge, sub, actors, partition };
+    const card: Card = { root, badge, sub, actors, partition, process: node.process !== undefined };
     this.cards.set(node.index, card);
     return card;
   }
 
-  private fill(card: Card, node: NodeView, leads: boolean): void {
+  private fill(card: Card, node: NodeView, leads: boolean, nameOf: (index: number) => string): void {
     const r = card.root;
     r.dataset.up = String(node.up);
     r.dataset.isolated = String(node.isolated);
@@ -80,16 +88,36 @@ export class NodeCards {
     const [text, cls] = !node.up ? ['down', 'down'] : node.isolated ? ['partitioned', 'isolated'] : leads ? ['★ leader', 'leader'] : ['up', ''];
     card.badge.textContent = text;
     card.badge.className = `badge ${cls}`;
-    card.sub.textContent = `worker #${node.worker} · ${node.restarts} actor restart${node.restarts === 1 ? '' : 's'}`;
-    card.partition.disabled = node.isolated;
+    const restarts = `${node.restarts} actor restart${node.restarts === 1 ? '' : 's'}`;
+    card.sub.textContent = node.process ? `${processLine(node.process)} · ${restarts}` : `worker #${node.worker} · ${restarts}`;
+    card.partition.disabled = node.isolated || (node.process !== undefined && !node.process.remoteFaults);
+    if (node.process) r.dataset.remoteFaults = String(node.process.remoteFaults);
     for (const a of node.actors) {
       const row = card.actors.get(a.role);
       if (!row) continue;
       row.row.dataset.status = a.status;
-      row.state.textContent = describe(a);
+      row.state.textContent = describe(a, nameOf);
       row.rate.textContent = `${num(a.messagesPerSecond)} msg/s · mailbox ${a.mailbox}${a.incarnation > 0 ? ` · restart #${a.incarnation}` : ''}`;
     }
   }
+}
+
+/** A member process in a line: where it is, whom it is connected to, its traffic and faults. */
+function processLine(p: ProcessView): string {
+  if (p.problem !== null) return `${p.address} · ${p.problem}`;
+  const peers = p.peers.length ? `peers ${p.peers.join(', ')}` : 'no peer connected';
+  const clients = `${p.clients} client${p.clients === 1 ? '' : 's'}`;
+  const faults = p.faults ? ` · faults: ${p.faults}` : '';
+  const remote = p.remoteFaults ? '' : ' · partition not allowed (no --allow-remote-faults)';
+  return `${p.address} · ${peers} · ${clients} · sent ${bytes(p.bytesSent)} received ${bytes(p.bytesReceived)}${faults}${remote}`;
+}
+
+/** Bytes in a unit people read. */
+function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(n / 1024 / 1024 / 1024).toFixed(2)} GiB`;
 }
 
 /** "through #41" for slots below 42; "none" for none. */
@@ -98,7 +126,7 @@ function through(below: number): string {
 }
 
 /** An actor's Paxos state in a line. */
-function describe(a: ActorView): string {
+function describe(a: ActorView, nameOf: (index: number) => string): string {
   if (a.status !== 'running') return a.status === 'down' ? 'down: restart pending' : a.status;
   if (a.acceptor) {
     const s = a.acceptor;
@@ -109,18 +137,20 @@ function describe(a: ActorView): string {
     const s = a.leader;
     if (s.status === 'leader') return `LEADER in ${s.ballot} · chosen ${through(s.commitUpTo)} · ${s.inflight} in flight · ${s.pending} waiting`;
     if (s.status === 'candidate') return `candidate in ${s.ballot} (phase 1)`;
-    return `follower${s.following !== null ? ` of node ${s.following}` : ''} · knows chosen ${through(s.commitUpTo)}`;
+    return `follower${s.following !== null ? ` of ${nameOf(s.following)}` : ''} · knows chosen ${through(s.commitUpTo)}`;
   }
   if (a.raft) {
     const s = a.raft;
     const log = `log ${s.snapIndex > 0 ? `#${num(s.snapIndex + 1)}` : '#1'}..#${num(s.lastIndex)}`;
     if (s.status === 'leader') return `LEADER in term ${s.term} · committed ${num(s.commitIndex)} · ${log} · ${s.pending} waiting`;
     if (s.status !== 'follower') return `${s.status} in term ${s.term}`;
-    return `follower in term ${s.term}${s.leader !== null ? ` of node ${s.leader}` : ''} · committed ${num(s.commitIndex)} · ${log}`;
+    return `follower in term ${s.term}${s.leader !== null ? ` of ${nameOf(s.leader)}` : ''} · committed ${num(s.commitIndex)} · ${log}`;
   }
   if (a.replica) {
     const s = a.replica;
-    return `applied ${through(s.appliedUpTo)}${s.knownUpTo > s.appliedUpTo ? ` (chosen ${through(s.knownUpTo)})` : ''} · ${s.keys} keys`;
+    const keys = s.keys !== undefined ? ` · ${s.keys} keys` : '';
+    const digest = s.digest !== undefined ? ` · digest ${(s.digest >>> 0).toString(16).padStart(8, '0')}` : '';
+    return `applied ${through(s.appliedUpTo)}${s.knownUpTo > s.appliedUpTo ? ` (chosen ${through(s.knownUpTo)})` : ''}${keys}${digest}`;
   }
   return a.status;
 }

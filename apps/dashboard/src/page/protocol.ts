@@ -53,7 +53,10 @@ export interface ReplicaStateView {
   appliedUpTo: number;
   /** Slots below are known to be chosen (it fetches those it has not received). */
   knownUpTo: number;
-  keys: number;
+  /** Keys of the map (absent when the source cannot count them cheaply: a member in another process). */
+  keys?: number;
+  /** Digest of the state at `appliedUpTo` (equal on replicas that agree), when the source has it. */
+  digest?: number;
   sessions: number;
   snapshotAt: number;
 }
@@ -73,11 +76,35 @@ export interface ActorView {
   replica?: ReplicaStateView;
 }
 
-/** One replica node: a worker thread and its actors. */
+/** A replica node that is a process of its own (a member of a networked cluster): what its transport says. */
+export interface ProcessView {
+  /** Where it listens, `host:port`. */
+  address: string;
+  /** The other members it has a connection with now (node numbers). */
+  peers: number[];
+  /** Clients connected to it now. */
+  clients: number;
+  framesSent: number;
+  bytesSent: number;
+  framesReceived: number;
+  bytesReceived: number;
+  /** The faults injected into its traffic, in words; empty when none. */
+  faults: string;
+  /** Whether it takes partition and heal from the dashboard (`synod node --allow-remote-faults`). */
+  remoteFaults: boolean;
+  /** Why its last status was not read (it did not answer in time, ...), or null. */
+  problem: string | null;
+}
+
+/** One replica node: a worker thread and its actors, or a member process. */
 export interface NodeView {
   index: number;
-  /** The worker's node id in the actor system. */
+  /** The worker's node id in the actor system (a member process: its node number). */
   worker: number;
+  /** What to call it; default `Replica node <index>`. */
+  label?: string;
+  /** Present when the node is a process of its own: it cannot be killed from the page. */
+  process?: ProcessView;
   /** Every actor running. */
   up: boolean;
   isolated: boolean;
@@ -110,12 +137,20 @@ export interface ClusterView {
   totals: { writes: number; reads: number; failed: number; unknown: number };
   /** One point per second, oldest first. */
   rates: RatePoint[];
+  /** Captions where the source is not the in-process demo (a cluster of processes); absent: the demo's. */
+  captions?: {
+    /** The heading of the node cards, and the note beside it. */
+    nodes: string;
+    nodesNote: string;
+    /** Shown instead of the sequence diagram while no message window comes. */
+    messages: string;
+  };
 }
 
 /** Something that happened: a restart, a crash, a new leader, a fault, dead letters. */
 export interface ClusterEvent {
   atMs: number;
-  kind: 'worker-exited' | 'crashed' | 'restarted' | 'leader' | 'fault' | 'dead-letters' | 'partition' | 'heal' | 'error';
+  kind: 'worker-exited' | 'crashed' | 'restarted' | 'leader' | 'fault' | 'dead-letters' | 'partition' | 'heal' | 'error' | 'member-down' | 'member-up';
   text: string;
   /** The replica node concerned, if one. */
   index?: number;
