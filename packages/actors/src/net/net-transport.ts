@@ -523,9 +523,25 @@ export class NetTransport implements Transport {
     if (w.pos >= this.limits.maxBatchBytes) this.post(link);
   }
 
+  /**
+   * Posts every batch queued, clients' first: a reply to a client ends its wait, while a member
+   * may get, queued in the same drain, a decision it only records. Each write costs its sender
+   * the wakeup of the reader (tens of microseconds on loopback), so the order decides which
+   * reader starts first. Per-pair order is untouched (each link keeps its own).
+   */
   flush(): void {
     const dirty = this.dirty;
+    let members = 0;
     for (let i = 0; i < dirty.length; i++) {
+      const link = dirty[i]!;
+      if (link.member) {
+        dirty[members++] = link;
+        continue;
+      }
+      link.dirty = false;
+      if (link.count > 0) this.post(link);
+    }
+    for (let i = 0; i < members; i++) {
       const link = dirty[i]!;
       link.dirty = false;
       if (link.count > 0) this.post(link);
