@@ -130,6 +130,12 @@ export interface LeaderState {
   retention: RetentionState;
   /** The replicas' reports: apply lag and truncation point. */
   flow: FlowControlState;
+  /**
+   * Chosen slots not yet sent to the other nodes' replicas: they leave with the next accepts (one
+   * frame per node carries both, as etcd's raft carries its commit index on the next append), at the
+   * next tick, or once `window` slots wait. This node's replica gets them at once (it answers clients).
+   */
+  deferredDecide: MDecide | null;
   stats: { elections: number; chosen: number; batches: number; commands: number; redirects: number };
 }
 
@@ -163,6 +169,7 @@ export const Leader = defineActor<LeaderState, LeaderMsg, LeaderArgs, LeaderDura
       reads: newReads(),
       retention: newRetention(),
       flow: newFlowControl(),
+      deferredDecide: null,
       stats: { elections: 0, chosen: 0, batches: 0, commands: 0, redirects: 0 },
     };
     ctx.setTimer('tick', opts.tickMs, { type: 'tick' });
@@ -230,11 +237,12 @@ export const Leader = defineActor<LeaderState, LeaderMsg, LeaderArgs, LeaderDura
         break;
       case 'flush':
         s.batching.flushQueued = false;
-        flush(s, c);
+        flushWithDecides(s, c);
         break;
       case 'read-round':
         s.reads.roundQueued = false;
         if (s.election.status === 'leader') sendHeartbeat(s, c);
+        sendDeferredDecide(s, c);
         break;
       case 'tick':
         onTick(s, c);
@@ -268,11 +276,12 @@ function becomeLeader(s: LeaderState, ctx: Ctx): void {
   dropLease(s.heartbeats);
   s.reads.roundQueued = false;
   sendHeartbeat(s, ctx);
-  flush(s, ctx);
+  flushWithDecides(s, ctx);
 }
 
 /** A higher ballot exists: follow its proposer; as leader, hand back everything waiting here. */
 function stepDown(s: LeaderState, higher: number, ctx: Ctx): void {
+  sendDeferredDecide(s, ctx);
   if (!leaveOffice(s, higher, ctx)) return;
   // Everything waiting here goes back to its clients: they retry with the new leader.
   const leader = s.leaders[s.election.leaderIndex] ?? null;
@@ -297,7 +306,7 @@ function onTruncated(s: LeaderState, m: MTruncated, ctx: Ctx): void {
   forgetBelow(s.retention, m.below);
   commit(s, ctx);
   if (s.pipeline.commitUpTo >= s.pipeline.readyAt) serveReads(s, ctx);
-  flush(s, ctx);
+  flushWithDecides(s, ctx);
 }
 
 /** Another node's leader (heartbeats go to acceptors, replicas and the other leaders). */
@@ -317,9 +326,38 @@ function commit(s: LeaderState, ctx: Ctx): void {
   if (values.length === 0) return;
   askSnapshots(s.retention, s.opts.maxAcceptorBytes, ctx.now(), s.opts.maxRetransmitMs, s.replicas, ctx);
   const d: MDecide = { type: 'm-decide', firstSlot: first, values };
-  for (const r of s.replicas) ctx.send(r, d);
+  const local = s.replicas[s.index];
+  if (local !== undefined) ctx.send(local, d);
+  deferDecide(s, d, ctx);
   if (s.pipeline.commitUpTo >= s.pipeline.readyAt) serveReads(s, ctx);
+  flushWithDecides(s, ctx);
+}
+
+/** Holds a decision for the other nodes' replicas (see `LeaderState.deferredDecide`). */
+function deferDecide(s: LeaderState, d: MDecide, ctx: Ctx): void {
+  const held = s.deferredDecide;
+  if (held !== null && held.firstSlot + held.values.length === d.firstSlot) {
+    for (const v of d.values) held.values.push(v);
+  } else {
+    sendDeferredDecide(s, ctx);
+    s.deferredDecide = { type: 'm-decide', firstSlot: d.firstSlot, values: d.values.slice() };
+  }
+  if (s.deferredDecide!.values.length >= s.opts.window) sendDeferredDecide(s, ctx);
+}
+
+/** Sends the held decisions to the other nodes' replicas. */
+function sendDeferredDecide(s: LeaderState, ctx: Ctx): void {
+  const d = s.deferredDecide;
+  if (d === null) return;
+  s.deferredDecide = null;
+  for (let i = 0; i < s.replicas.length; i++) if (i !== s.index) ctx.send(s.replicas[i]!, d);
+}
+
+/** Proposes what waits; held decisions ride with the accepts when some left. */
+function flushWithDecides(s: LeaderState, ctx: Ctx): void {
+  const before = s.pipeline.nextSlot;
   flush(s, ctx);
+  if (s.pipeline.nextSlot !== before) sendDeferredDecide(s, ctx);
 }
 
 /** A replica's report: room for proposals once a majority caught up; truncation once all live ones snapshotted. */
@@ -329,11 +367,12 @@ function onApplied(s: LeaderState, m: MApplied, ctx: Ctx): void {
   const keptBefore = s.retention.keptBytesTotal;
   if (r.snapshotsCover !== null) truncate(s.retention, r.snapshotsCover, s.pipeline.commitUpTo, s.acceptors, ctx);
   // Room for more proposals: a majority applied more, or the acceptors keep less.
-  if (r.advanced || s.retention.keptBytesTotal < keptBefore) flush(s, ctx);
+  if (r.advanced || s.retention.keptBytesTotal < keptBefore) flushWithDecides(s, ctx);
 }
 
 function onTick(s: LeaderState, ctx: Ctx): void {
   ctx.setTimer('tick', s.opts.tickMs, { type: 'tick' });
+  sendDeferredDecide(s, ctx);
   if (s.election.status !== 'leader') {
     onElectionTick(s, ctx);
     return;
