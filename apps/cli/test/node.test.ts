@@ -49,7 +49,18 @@ test('a port already taken: exit status 1 and the reason', async () => {
   await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
   const port = (taken.address() as net.AddressInfo).port;
   try {
-    const r = await synod('node', '--id', '1', '--listen', `127.0.0.1:${port}`, '--peers', '2@127.0.0.1:1,3@127.0.0.1:2', '--dir', join(tmp, 'n1'), '--insecure');
+    const r = await synod(
+      'node',
+      '--id',
+      '1',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--peers',
+      '2@127.0.0.1:1,3@127.0.0.1:2',
+      '--dir',
+      join(tmp, 'n1'),
+      '--insecure',
+    );
     assert.is(r.status, 1, r.stderr);
     assert.match(r.stderr, /could not start: .*EADDRINUSE/);
   } finally {

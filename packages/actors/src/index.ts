@@ -64,7 +64,15 @@ export type { LockPredecessor } from './stores/log-lock.js';
 export type { ReplayResult } from './stores/replay.js';
 export { workerStoreName } from './worker-pool.js';
 export { NetTransport, type NetEvents, type NetFaultSettings, type NetStats } from './net/net-transport.js';
-export { checkNetworkOptions, defaultNetLimits, MAX_MEMBER_NODE, type NetworkOptions, type NetPeer, type NetTlsOptions, type NetLimits } from './net/net-options.js';
+export {
+  checkNetworkOptions,
+  defaultNetLimits,
+  MAX_MEMBER_NODE,
+  type NetworkOptions,
+  type NetPeer,
+  type NetTlsOptions,
+  type NetLimits,
+} from './net/net-options.js';
 export { NET_PROTOCOL_VERSION } from './net/handshake.js';
 export {
   createDevCa,

@@ -260,7 +260,12 @@ export class ActorSystem {
     }
     if (options.network) {
       const limits = checkNetworkOptions(options.network);
-      const netLog = makeLogger('$net', this.options.logLevel, (r) => this.log(r), () => realClock.now());
+      const netLog = makeLogger(
+        '$net',
+        this.options.logLevel,
+        (r) => this.log(r),
+        () => realClock.now(),
+      );
       this.net = new NetTransport(
         this.host,
         this.codecs,
@@ -597,8 +602,7 @@ export class ActorSystem {
     checkTarget(to, op);
     const dir = this.lifecycle.directory;
     if (dir.get(to) !== undefined) return;
-    const nodeExists =
-      this.mode === 'embedded' ? (to.node === this.node ? this.host.has(to.id) : this.net !== null) : !!this.pool?.has(to.node);
+    const nodeExists = this.mode === 'embedded' ? (to.node === this.node ? this.host.has(to.id) : this.net !== null) : !!this.pool?.has(to.node);
     if (dir.ended(to) || !nodeExists) {
       throw new ActorNotFoundError(`${op}: no actor ${describeRef(to)}: it was stopped or never existed`);
     }

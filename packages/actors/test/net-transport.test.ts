@@ -70,7 +70,7 @@ async function rejects(fn: () => Promise<unknown>, pattern: RegExp, message?: st
   assert.unreachable(message ?? `expected a rejection matching ${pattern}`);
 }
 
-test('asks cross the network, and one sender\'s messages arrive in order', async () => {
+test("asks cross the network, and one sender's messages arrive in order", async () => {
   const a = await member();
   const b = await client(a.net!.port!);
   try {
@@ -86,7 +86,10 @@ test('asks cross the network, and one sender\'s messages arrive in order', async
       seen = (await b.ask(remoteRec, { type: 'get' })) as number[];
       if (seen.length < 5000) await new Promise((r) => setTimeout(r, 20));
     }
-    assert.equal(seen, Array.from({ length: 5000 }, (_, i) => i));
+    assert.equal(
+      seen,
+      Array.from({ length: 5000 }, (_, i) => i),
+    );
   } finally {
     await b.shutdown();
     await a.shutdown();
@@ -112,7 +115,10 @@ test('another cluster, an impostor member and other codecs are refused, and told
   await impostor.shutdown();
   await five.shutdown();
   await refusedWith(await client(port, { layout: 'raft/map/3' }), /codecs or the cluster's layout/);
-  assert.ok(logs.some((l) => /wrong cluster id/.test(l.message)), 'the member logs what it refused');
+  assert.ok(
+    logs.some((l) => /wrong cluster id/.test(l.message)),
+    'the member logs what it refused',
+  );
   await a.shutdown();
 });
 
@@ -135,8 +141,14 @@ test('garbage, an oversized frame and a silent connection close only themselves'
     huge[4] = 1;
     await raw(huge);
     await raw(null);
-    assert.ok(logs.some((l) => /over the limit/.test(l.message)), 'an oversized frame is refused by name');
-    assert.ok(logs.some((l) => /no handshake within 300 ms/.test(l.message)), 'a silent connection is closed after handshakeTimeoutMs');
+    assert.ok(
+      logs.some((l) => /over the limit/.test(l.message)),
+      'an oversized frame is refused by name',
+    );
+    assert.ok(
+      logs.some((l) => /no handshake within 300 ms/.test(l.message)),
+      'a silent connection is closed after handshakeTimeoutMs',
+    );
     const b = await client(port);
     const echo = await a.spawn(Echo, { name: 'echo' });
     await up(b);

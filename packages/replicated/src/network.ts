@@ -23,7 +23,10 @@ import { memberStatusActor, type MemberStatusMsg } from './member-status.js';
 
 /** Limits of the network transport a member or client may set (see NetworkOptions of @synod/actors). */
 export type NetworkLimits = Partial<
-  Pick<NetworkOptions, 'maxFrameBytes' | 'maxBatchBytes' | 'maxQueuedBytesPerPeer' | 'maxQueuedBytes' | 'handshakeTimeoutMs' | 'minReconnectDelayMs' | 'maxReconnectDelayMs'>
+  Pick<
+    NetworkOptions,
+    'maxFrameBytes' | 'maxBatchBytes' | 'maxQueuedBytesPerPeer' | 'maxQueuedBytes' | 'handshakeTimeoutMs' | 'minReconnectDelayMs' | 'maxReconnectDelayMs'
+  >
 >;
 
 /** What members and clients of one networked cluster must agree on. */

@@ -17,14 +17,7 @@ import {
   type SupervisionOptions,
   type SystemOptions,
 } from '@synod/actors';
-import {
-  synodCodecs,
-  type LeaderOptions,
-  type MChanges,
-  type MDivergence,
-  type MSubscriptionRefused,
-  type ReplicaOptions,
-} from '@synod/paxos';
+import { synodCodecs, type LeaderOptions, type MChanges, type MDivergence, type MSubscriptionRefused, type ReplicaOptions } from '@synod/paxos';
 import {
   ClientClosedError,
   ClientCore,
@@ -347,7 +340,11 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
    * ```
    */
   static async connect<S, C, R, Q, A>(
-    options: ConnectOptions & Pick<ReplicatedOptions<S, C, R, Q, A>, 'machine' | 'operationTimeoutMs' | 'attemptTimeoutMs' | 'maxCommandBytes' | 'maxQueryBytes' | 'maxInflightPerSession' | 'maxQueued'>,
+    options: ConnectOptions &
+      Pick<
+        ReplicatedOptions<S, C, R, Q, A>,
+        'machine' | 'operationTimeoutMs' | 'attemptTimeoutMs' | 'maxCommandBytes' | 'maxQueryBytes' | 'maxInflightPerSession' | 'maxQueued'
+      >,
   ): Promise<ReplicatedStateMachine<S, C, R, Q, A>> {
     const machine = options?.machine;
     if (!machine || (machine as { kind?: unknown }).kind !== 'synod.state-machine') {
@@ -590,7 +587,9 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
   }
 }
 
-function checkClientOptions(options: Partial<Record<'operationTimeoutMs' | 'attemptTimeoutMs' | 'maxCommandBytes' | 'maxQueryBytes' | 'maxInflightPerSession' | 'maxQueued', unknown>>): void {
+function checkClientOptions(
+  options: Partial<Record<'operationTimeoutMs' | 'attemptTimeoutMs' | 'maxCommandBytes' | 'maxQueryBytes' | 'maxInflightPerSession' | 'maxQueued', unknown>>,
+): void {
   for (const k of ['operationTimeoutMs', 'attemptTimeoutMs', 'maxCommandBytes', 'maxQueryBytes', 'maxInflightPerSession', 'maxQueued'] as const) {
     const v = options[k];
     if (v !== undefined && !(Number.isInteger(v) && (v as number) > 0)) throw new InvalidOptionError(`${k} must be a positive integer, got ${String(v)}`);

@@ -53,14 +53,17 @@ export function checkHello(
   maxClientNode: number,
 ): string | null {
   if (h.magic !== MAGIC) return 'not a Synod connection (no magic in the hello)';
-  if (h.version !== NET_PROTOCOL_VERSION) return `protocol version ${String(h.version)} is not spoken here (this node speaks ${NET_PROTOCOL_VERSION}): run the same Synod version everywhere`;
+  if (h.version !== NET_PROTOCOL_VERSION)
+    return `protocol version ${String(h.version)} is not spoken here (this node speaks ${NET_PROTOCOL_VERSION}): run the same Synod version everywhere`;
   if (h.clusterId !== mine.clusterId) return `wrong cluster id ${JSON.stringify(h.clusterId)} (this node is in cluster ${JSON.stringify(mine.clusterId)})`;
   const node = h.node;
-  if (!(Number.isInteger(node) && (node as number) >= 1 && (node as number) <= maxClientNode)) return `node number ${String(node)} is out of range 1..${maxClientNode}`;
+  if (!(Number.isInteger(node) && (node as number) >= 1 && (node as number) <= maxClientNode))
+    return `node number ${String(node)} is out of range 1..${maxClientNode}`;
   if (node === mine.node) return `node number ${String(node)} is this node's own`;
   if (h.role === 'node' && !isPeer(node as number)) return `node ${String(node)} is not a member of this cluster (not among this node's peers)`;
   if (h.role === 'client' && isPeer(node as number)) return `a client may not use node number ${String(node)}: it is a member's`;
   if (h.role !== 'node' && h.role !== 'client') return `unknown role ${JSON.stringify(h.role)}`;
-  if (h.codecs !== mine.codecs) return "the message codecs or the cluster's layout (protocol, name, number of members) differ from this node's: run the same Synod version and cluster settings everywhere";
+  if (h.codecs !== mine.codecs)
+    return "the message codecs or the cluster's layout (protocol, name, number of members) differ from this node's: run the same Synod version and cluster settings everywhere";
   return null;
 }

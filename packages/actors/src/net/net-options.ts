@@ -58,7 +58,12 @@ export interface NetworkOptions {
   maxReconnectDelayMs?: number;
 }
 
-export type NetLimits = Required<Pick<NetworkOptions, 'maxFrameBytes' | 'maxBatchBytes' | 'maxQueuedBytesPerPeer' | 'maxQueuedBytes' | 'handshakeTimeoutMs' | 'minReconnectDelayMs' | 'maxReconnectDelayMs'>>;
+export type NetLimits = Required<
+  Pick<
+    NetworkOptions,
+    'maxFrameBytes' | 'maxBatchBytes' | 'maxQueuedBytesPerPeer' | 'maxQueuedBytes' | 'handshakeTimeoutMs' | 'minReconnectDelayMs' | 'maxReconnectDelayMs'
+  >
+>;
 
 export const defaultNetLimits: NetLimits = {
   maxFrameBytes: 64 << 20,
@@ -78,18 +83,21 @@ export const MAX_NODE = 0xfffe;
 /** Checks network options, naming the option and the rule. */
 export function checkNetworkOptions(o: NetworkOptions): NetLimits {
   if (typeof o !== 'object' || o === null) throw new InvalidOptionError('network must be an object');
-  if (!(Number.isInteger(o.node) && o.node >= 1 && o.node <= MAX_NODE)) throw new InvalidOptionError(`network.node must be an integer in 1..${MAX_NODE}, got ${String(o.node)}`);
+  if (!(Number.isInteger(o.node) && o.node >= 1 && o.node <= MAX_NODE))
+    throw new InvalidOptionError(`network.node must be an integer in 1..${MAX_NODE}, got ${String(o.node)}`);
   if (typeof o.clusterId !== 'string' || o.clusterId.length === 0 || o.clusterId.length > 128) {
     throw new InvalidOptionError('network.clusterId must be a non-empty string of at most 128 characters');
   }
-  if (o.listen && o.node > MAX_MEMBER_NODE) throw new InvalidOptionError(`a node that listens is a member: network.node must be in 1..${MAX_MEMBER_NODE}, got ${o.node}`);
+  if (o.listen && o.node > MAX_MEMBER_NODE)
+    throw new InvalidOptionError(`a node that listens is a member: network.node must be in 1..${MAX_MEMBER_NODE}, got ${o.node}`);
   if (o.listen && !(typeof o.listen.host === 'string' && Number.isInteger(o.listen.port) && o.listen.port >= 0 && o.listen.port <= 65535)) {
     throw new InvalidOptionError('network.listen must be { host, port } with a port in 0..65535');
   }
   if (!Array.isArray(o.peers)) throw new InvalidOptionError('network.peers must be an array of { node, host, port }');
   const seen = new Set<number>();
   for (const p of o.peers) {
-    if (!(Number.isInteger(p?.node) && p.node >= 1 && p.node <= MAX_MEMBER_NODE)) throw new InvalidOptionError(`network.peers: node numbers of members are 1..${MAX_MEMBER_NODE}, got ${String(p?.node)}`);
+    if (!(Number.isInteger(p?.node) && p.node >= 1 && p.node <= MAX_MEMBER_NODE))
+      throw new InvalidOptionError(`network.peers: node numbers of members are 1..${MAX_MEMBER_NODE}, got ${String(p?.node)}`);
     if (p.node === o.node) throw new InvalidOptionError(`network.peers lists this node itself (${p.node})`);
     if (seen.has(p.node)) throw new InvalidOptionError(`network.peers lists node ${p.node} twice`);
     seen.add(p.node);

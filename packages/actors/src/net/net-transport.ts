@@ -209,7 +209,9 @@ export class NetTransport implements Transport {
     this.conns.add(conn);
     socket.setNoDelay(true);
     socket.once(t === 'insecure' ? 'connect' : 'secureConnect', () => {
-      socket.write(jsonFrame(FrameType.Hello, { ...makeHello(this.options.clusterId, this.options.node, this.role, this.codecDigest()), instance: this.instance }));
+      socket.write(
+        jsonFrame(FrameType.Hello, { ...makeHello(this.options.clusterId, this.options.node, this.role, this.codecDigest()), instance: this.instance }),
+      );
     });
     this.watch(conn);
   }
@@ -418,7 +420,8 @@ export class NetTransport implements Transport {
       const fromId = r.u32();
       const corr = kind !== Kind.Send ? r.u32() : 0;
       const tag = r.u16();
-      if (fromNode !== NO_SENDER && fromNode !== conn.node) throw new FrameError(`an envelope claims to come from node ${fromNode} on the connection of node ${conn.node}`);
+      if (fromNode !== NO_SENDER && fromNode !== conn.node)
+        throw new FrameError(`an envelope claims to come from node ${fromNode} on the connection of node ${conn.node}`);
       let msg: unknown;
       if (tag === REPEAT_TAG) {
         if (envs.length === 0) throw new FrameError('a repeat with nothing before it');
@@ -453,7 +456,11 @@ export class NetTransport implements Transport {
       return;
     }
     if (link.queuedBytes() > this.limits.maxQueuedBytesPerPeer) {
-      this.host.deadLetter(env, 'unreachable', `node ${node} is not taking messages: over ${this.limits.maxQueuedBytesPerPeer} bytes are queued for it (maxQueuedBytesPerPeer)`);
+      this.host.deadLetter(
+        env,
+        'unreachable',
+        `node ${node} is not taking messages: over ${this.limits.maxQueuedBytesPerPeer} bytes are queued for it (maxQueuedBytesPerPeer)`,
+      );
       return;
     }
     const w = link.writer;
