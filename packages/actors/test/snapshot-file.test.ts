@@ -167,6 +167,16 @@ test('a damaged chunk is found when it is read (never used silently); the others
         () => r.chunk(3),
         (e: Error) => e instanceof SnapshotDamagedError && /chunk 3 at byte offset \d+: CRC32C mismatch/.test(e.message),
       );
+      // The uncopied view (what a replica restores through) is checked the same way.
+      for (const i of [0, 1, 2, 4, 9]) assert.ok(Buffer.from(r.chunkView(i)).equals(chunkOf(5, i, 1000)));
+      assert.throws(
+        () => r.chunkView(3),
+        (e: Error) => e instanceof SnapshotDamagedError && /chunk 3 at byte offset \d+: CRC32C mismatch/.test(e.message),
+      );
+      // A copy stays what it was when the next chunk is read; a view need not.
+      const copy = r.chunk(0);
+      r.chunkView(1);
+      assert.ok(Buffer.from(copy).equals(chunkOf(5, 0, 1000)));
     } finally {
       await store.close();
     }

@@ -53,4 +53,34 @@ test('small slots: snapshots still come every snapshotEvery slots', () => {
   assert.is(net.state<ReplicaState>('replica-0').snapshot?.index, 5);
 });
 
+test('a restart restores a snapshot of many chunks over many turns, with ticks in between, without crashing', () => {
+  const net = new Net();
+  const options = { snapshotEvery: 4, snapshotChunkBytes: 64, snapshotChunksPerTurn: 1, tickMs: 10 };
+  const replica = net.spawn(Replica, 'replica-0', { index: 0, machine: Register.key, options });
+  const big = 'x'.repeat(1000);
+  for (let slot = 0; slot < 4; slot++)
+    net.tell(replica, { type: 'm-decide', firstSlot: slot, values: [slotWith('c', [{ seq: slot + 1, value: big + slot }])] });
+  net.run();
+  const taken = net.state<ReplicaState>('replica-0').snapshot;
+  assert.is(taken?.index, 4);
+  assert.ok(taken!.chunks > 4, `the snapshot spans many chunks (${taken!.chunks})`);
+
+  net.restart('replica-0');
+  let turns = 0;
+  while (net.state<ReplicaState>('replica-0').restoring !== null) {
+    const step = net.pending('restore-step');
+    assert.is(step.length, 1, 'the restore goes on, one step at a time');
+    net.deliver(step[0]!);
+    // A tick between two steps (before the fix, its check that the applied point is at least the
+    // snapshot's index crashed the replica, and the restart began the restore again: forever).
+    net.advance(options.tickMs);
+    turns++;
+  }
+  const s = net.state<ReplicaState>('replica-0');
+  assert.ok(turns > 4, `restored over ${turns} turns`);
+  assert.is(s.exec.appliedUpTo, 4);
+  assert.is(s.snapshot?.index, 4);
+  assert.equal(s.exec.state, { v: `${big}3` });
+});
+
 test.run();

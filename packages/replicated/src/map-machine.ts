@@ -187,11 +187,16 @@ const core: MachineCore<MapState> = {
     const s = core.initial();
     return {
       add(chunk) {
+        // The chunk is a view valid during this call only (and may be a Buffer, whose `slice`
+        // copies nothing): each value is copied into memory of its own.
         const r = new ByteReader().reset(chunk, 4);
         const n = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength).getUint32(0, true);
         for (let j = 0; j < n; j++) {
           const k = readKey(r);
-          put(s, k, r.bytesView().slice());
+          const v = r.bytesView();
+          const own = new Uint8Array(v.length);
+          own.set(v);
+          put(s, k, own);
         }
       },
       finish: () => s,

@@ -24,6 +24,10 @@ export interface SnapshotSource {
 
 /** Rebuilds a state from a snapshot's chunks, in order. */
 export interface SnapshotSink<S> {
+  /**
+   * The next chunk: a view valid only during the call (a replica reads its own snapshot through
+   * one buffer, for speed), so copy what the state keeps.
+   */
   add(chunk: Uint8Array): void;
   /** The state, once every chunk was added. */
   finish(): S;
@@ -142,7 +146,7 @@ export function bytesSink<S>(finish: (bytes: Uint8Array) => S): SnapshotSink<S> 
   let total = 0;
   return {
     add(chunk) {
-      chunks.push(chunk);
+      chunks.push(chunk.slice()); // a view valid during the call only
       total += chunk.length;
     },
     finish() {

@@ -138,17 +138,23 @@ class FileSnap {
     this.bytes = bytes;
   }
 
+  /** Reads chunk i, checks it, and returns a copy the caller owns. */
+  read(i: number, staging: ReadStaging): Uint8Array {
+    return ownCopy(this.view(i, staging));
+  }
+
   /**
    * Reads chunk i into `staging` (reused: reading into fresh memory costs a page fault per page,
-   * which on some VMs is most of the time), checks it, and returns a copy.
+   * which on some VMs is most of the time), checks it, and returns the bytes there: valid until
+   * the next read through `staging`.
    */
-  read(i: number, staging: ReadStaging): Uint8Array {
+  view(i: number, staging: ReadStaging): Buffer {
     if (this.gone) throw goneError(this.actor, this.id);
     checkChunkIndex(i, this.lengths.length, this.id);
     const at = this.offsets[i]!;
     const len = this.lengths[i]!;
     const pending = this.writer?.unwritten.get(at);
-    if (pending !== undefined) return ownCopy(pending);
+    if (pending !== undefined) return pending;
     if (this.fd < 0) this.fd = openSync(this.path, 'r');
     const b = staging.get(FRAME_BYTES + len);
     for (let o = 0; o < FRAME_BYTES + len; ) {
@@ -163,9 +169,7 @@ class FileSnap {
     if (crc32c(data) !== b.readUInt32LE(4)) {
       throw new SnapshotDamagedError(this.path, `chunk ${i} at byte offset ${at}: CRC32C mismatch`, this.actor, this.id);
     }
-    const out = Buffer.allocUnsafe(len);
-    data.copy(out);
-    return out;
+    return data;
   }
 
   /** Deleted or replaced: readers fail from now on; the descriptor closes once no write uses it. */
@@ -280,7 +284,14 @@ export class FileSnapshots implements SnapshotBackend {
     const e = this.entry(actor, id);
     if (e === undefined) return undefined;
     if (!(e instanceof FileSnap)) throw new SnapshotDamagedError(e.path, e.reason, actor, id);
-    return new ChunkReader(id, ownCopy(e.meta), e.lengths.length, e.bytes, (i) => e.read(i, this.staging));
+    return new ChunkReader(
+      id,
+      ownCopy(e.meta),
+      e.lengths.length,
+      e.bytes,
+      (i) => e.read(i, this.staging),
+      (i) => e.view(i, this.staging),
+    );
   }
 
   list(actor: string): string[] {

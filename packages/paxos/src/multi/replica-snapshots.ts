@@ -124,7 +124,8 @@ export function restoreStep(s: ReplicaState, ctx: Ctx): boolean {
   if (r === null || r.from !== -1) return false;
   const reader = readers.get(r)!;
   try {
-    for (let k = 0; k < s.opts.snapshotChunksPerTurn && r.next < r.chunks; k++) r.sink.add(reader.chunk(r.next++));
+    // Views, not copies: the machine copies what it keeps (one copy into fresh memory, not two).
+    for (let k = 0; k < s.opts.snapshotChunksPerTurn && r.next < r.chunks; k++) r.sink.add(reader.chunkView(r.next++));
     if (r.next < r.chunks) {
       ctx.send(ctx.self, { type: 'restore-step' });
       return false;
