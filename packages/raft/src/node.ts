@@ -331,10 +331,12 @@ function step(s: RaftNodeState, m: RaftPeerMsg, ctx: RaftCtx): void {
 
 /** The commit index moved: the replica gets the entries; a leader serves reads, appends more and spreads the news. */
 function onCommitted(s: RaftNodeState, ctx: RaftCtx): void {
-  // Followers hear it in this turn, with the local replica: their replicas apply while this one
-  // does (news sent a turn later arrived as the next entry did, and their apply delayed its ack).
-  if (s.status === 'leader') broadcastCommit(s, ctx);
+  // The local replica first: it answers the client, so its entries are the first message of the
+  // turn (on one thread, the followers' turns would otherwise run before it).
   deliverCommitted(s, ctx);
+  // Followers hear it in this turn too: their replicas apply while this one does (news sent a
+  // turn later arrived as the next entry did, and their apply delayed its ack).
+  if (s.status === 'leader') broadcastCommit(s, ctx);
   if (s.localSnapshotAt > s.log.snapIndex) compact(s, ctx);
   if (s.status !== 'leader') return;
   serveReads(s, ctx);
