@@ -314,8 +314,10 @@ function step(s: RaftNodeState, m: RaftPeerMsg, ctx: RaftCtx): void {
       s.electionDeadline = now + s.electionWait;
       if (m.type === 'r-append') onAppend(s, m, ctx);
       else if (m.type === 'r-heartbeat') onHeartbeat(s, m, ctx);
-      else if (m.type === 'r-commit') commitTo(s, Math.min(m.commit, s.log.lastIndex));
-      else onSnapshot(s, m, ctx);
+      // Only with the leader's entry there: then the logs match up to it (Log Matching, §5.3).
+      else if (m.type === 'r-commit') {
+        if (s.log.matchTerm(m.commit, m.commitTerm)) commitTo(s, m.commit);
+      } else onSnapshot(s, m, ctx);
       break;
     case 'r-append-resp':
       if (s.status === 'leader') onAppendResp(s, m, ctx);
