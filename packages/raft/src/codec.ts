@@ -141,8 +141,9 @@ const commit: MessageCodec<RCommit> = {
     w.f64(m.term);
     w.u8(m.from);
     w.f64(m.commit);
+    w.f64(m.commitTerm);
   },
-  decode: (r) => ({ type: 'r-commit', term: r.f64(), from: r.u8(), commit: r.f64() }),
+  decode: (r) => ({ type: 'r-commit', term: r.f64(), from: r.u8(), commit: r.f64(), commitTerm: r.f64() }),
 };
 
 const timeoutNow: MessageCodec<RTimeoutNow> = {

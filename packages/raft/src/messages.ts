@@ -87,16 +87,20 @@ export interface RHeartbeatResp {
 }
 
 /**
- * The leader's commit index for a follower known to hold every entry up to it (`commit` is at most
- * what the follower is known to match), sent once an acknowledgement moved it. Unanswered: the
- * follower learns what is committed without a round trip (AppendEntries and heartbeats carry it
- * as well, and are answered).
+ * The leader's commit index, sent to every follower in the turn it moves (at most the last entry
+ * sent to the follower), and to a follower that acknowledges later. With the term of the entry
+ * there: a follower holding that entry with that term holds the leader's log up to it (Log
+ * Matching) and commits; one that does not (its entries are still on their way, or were lost)
+ * ignores it. Unanswered: the follower learns what is committed without a round trip
+ * (AppendEntries and heartbeats carry it as well, and are answered).
  */
 export interface RCommit {
   type: 'r-commit';
   term: number;
   from: number;
   commit: number;
+  /** The term of the leader's entry at `commit`. */
+  commitTerm: number;
 }
 
 /** Leadership transfer (§3.10): the leader tells an up-to-date follower to campaign now. */

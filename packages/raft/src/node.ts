@@ -314,8 +314,10 @@ function step(s: RaftNodeState, m: RaftPeerMsg, ctx: RaftCtx): void {
       s.electionDeadline = now + s.electionWait;
       if (m.type === 'r-append') onAppend(s, m, ctx);
       else if (m.type === 'r-heartbeat') onHeartbeat(s, m, ctx);
-      else if (m.type === 'r-commit') commitTo(s, Math.min(m.commit, s.log.lastIndex));
-      else onSnapshot(s, m, ctx);
+      // Only with the leader's entry there: then the logs match up to it (Log Matching, §5.3).
+      else if (m.type === 'r-commit') {
+        if (s.log.matchTerm(m.commit, m.commitTerm)) commitTo(s, m.commit);
+      } else onSnapshot(s, m, ctx);
       break;
     case 'r-append-resp':
       if (s.status === 'leader') onAppendResp(s, m, ctx);
@@ -331,10 +333,12 @@ function step(s: RaftNodeState, m: RaftPeerMsg, ctx: RaftCtx): void {
 
 /** The commit index moved: the replica gets the entries; a leader serves reads, appends more and spreads the news. */
 function onCommitted(s: RaftNodeState, ctx: RaftCtx): void {
-  // Followers hear it in this turn, with the local replica: their replicas apply while this one
-  // does (news sent a turn later arrived as the next entry did, and their apply delayed its ack).
-  if (s.status === 'leader') broadcastCommit(s, ctx);
+  // The local replica first: it answers the client, so its entries are the first message of the
+  // turn (on one thread, the followers' turns would otherwise run before it).
   deliverCommitted(s, ctx);
+  // Followers hear it in this turn too: their replicas apply while this one does (news sent a
+  // turn later arrived as the next entry did, and their apply delayed its ack).
+  if (s.status === 'leader') broadcastCommit(s, ctx);
   if (s.localSnapshotAt > s.log.snapIndex) compact(s, ctx);
   if (s.status !== 'leader') return;
   serveReads(s, ctx);

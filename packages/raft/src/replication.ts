@@ -83,8 +83,12 @@ export function broadcastAppend(s: RaftNodeState, ctx: RaftCtx): void {
 }
 
 /**
- * Tells each follower a commit index it has not heard yet, up to what it is known to match (an
- * unanswered `r-commit`), in the turn the commit index moved.
+ * Tells each follower a commit index it has not heard yet (an unanswered `r-commit`), in the turn
+ * the commit index moved: all of them at once, as a Multi-Paxos leader sends its decision to
+ * every replica. A follower that has not acknowledged yet is told up to the last entry sent to it,
+ * which reaches it first; the entry's term lets it check that it holds it. (Told only once it
+ * acknowledged, the slower follower waited a round trip more for the news, and the leader spent
+ * a turn sending it while its replica had a client to answer.)
  */
 export function broadcastCommit(s: RaftNodeState, ctx: RaftCtx): void {
   for (let to = 0; to < s.nodes.length; to++) if (to !== s.index) sendCommit(s, to, ctx);
@@ -92,9 +96,11 @@ export function broadcastCommit(s: RaftNodeState, ctx: RaftCtx): void {
 
 function sendCommit(s: RaftNodeState, to: number, ctx: RaftCtx): void {
   const pr = s.progress[to]!;
-  const commit = Math.min(s.commitIndex, pr.match);
+  const commit = Math.min(s.commitIndex, Math.max(pr.match, pr.next - 1));
   if (pr.sentCommit >= commit) return;
-  ctx.send(s.nodes[to]!, { type: 'r-commit', term: s.term, from: s.index, commit } satisfies RCommit);
+  const commitTerm = s.log.term(commit);
+  if (commitTerm === UNKNOWN_TERM) return;
+  ctx.send(s.nodes[to]!, { type: 'r-commit', term: s.term, from: s.index, commit, commitTerm } satisfies RCommit);
   pr.sentCommit = commit;
 }
 

@@ -251,19 +251,39 @@ test('§5.3 an entry stored on a majority is committed; the leader applies it (t
   }
 });
 
-test('§5.3 a follower hears the commit index its acknowledged entries reached (unanswered r-commit, never past what it is known to match)', () => {
+test('§5.3 every follower hears the commit index in the turn it moves (unanswered r-commit); one that does not hold the entry there ignores it', () => {
   const net = new RaftNet(3);
   net.elect(0);
   const li = net.state(0).log.lastIndex;
   net.clearSent();
   net.tell(0, request());
   // Node 2's appends are lost: node 1's acknowledgement commits the entry.
-  net.run({ drop: (p) => p.to.name === 'raft-2' });
+  net.run({ drop: (p) => p.to.name === 'raft-2' && p.msg.type === 'r-append' });
   assert.is(net.state(0).commitIndex, li + 1);
-  const news = net.sentOf('r-commit').map((p) => [p.to.name, p.msg.commit]);
-  assert.equal(news, [['raft-1', li + 1]], 'only the follower known to hold the entry hears it committed');
+  const news = net.sentOf('r-commit').map((p) => [p.to.name, p.msg.commit, p.msg.commitTerm]);
+  const term = net.state(0).term;
+  assert.equal(
+    news,
+    [
+      ['raft-1', li + 1, term],
+      ['raft-2', li + 1, term],
+    ],
+    'both followers hear it at once, with the term of the entry',
+  );
   assert.is(net.state(1).commitIndex, li + 1);
+  assert.is(net.state(2).log.lastIndex, li, 'node 2 never got the entry');
+  assert.is(net.state(2).commitIndex <= li, true, 'node 2 does not commit an entry it does not hold');
   assert.is(net.sentOf('r-append-resp').filter((p) => p.from?.name === 'raft-1').length, 1, 'no answer to r-commit');
+});
+
+test('§5.3 a follower refuses a commit index whose entry it holds with another term (Log Matching)', () => {
+  const net = new RaftNet(3);
+  withLog(net, 1, [1, 1, 1], 1);
+  // A leader of term 2 whose entry 3 is of term 2: node 1's entry 3 (term 1) is not it.
+  net.step(1, { type: 'r-commit', term: 2, from: 0, commit: 3, commitTerm: 2 }, net.refs[0]);
+  assert.is(net.state(1).commitIndex, 0, 'entry 3 of term 1 is not committed');
+  net.step(1, { type: 'r-commit', term: 2, from: 0, commit: 2, commitTerm: 1 }, net.refs[0]);
+  assert.is(net.state(1).commitIndex, 2, "entry 2 of term 1 is the leader's: committed");
 });
 
 test('§5.3 a follower refuses AppendEntries whose previous index and term it does not hold, hinting where the logs may match', () => {
