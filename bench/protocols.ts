@@ -48,6 +48,22 @@
  *    failover plus a commit that may wait for the recovery of the dead replica's instances it
  *    depends on. The figure keeps the name `leader_kill_to_commit_ms_*`.
  *
+ * Conflicts, replicas and quorums (workers, batched bounds, 3 and 5 replicas (`CONFLICT_REPLICAS`); `CONFLICTS`): the
+ * share of conflicting commands as in the EPaxos paper's evaluation, x % of commands (exactly x of
+ * every 100 a driver issues) setting one key shared by every driver, the rest keys of their own
+ * driver (1024 keys in all, split between the drivers, so every protocol's state holds the same
+ * keys). Two commands conflict when they touch a common key; EPaxos orders instances (batches),
+ * so an instance conflicts with another leader's when any of their commands do. EPaxos runs one
+ * driver per node, each sending to its own replica (every replica a command leader), at 0, 2, 25
+ * and 100 %; Multi-Paxos one driver on the leader's node at 0 and 100 % (the share changes nothing
+ * for it; both ends, so a chart has its line); each driver opens its sessions (one answered
+ * command each) before the warm-up, since EPaxos orders a session's first command against every
+ * other. Figures `<protocol>.workers.r<N>.conflict<x>.{commands_per_s, cpu_us_per_command,
+ * latency_us_p50}` (latency: a sample of the loaded commands), ratios
+ * `epaxos_vs_multipaxos.r<N>.conflict<x>`; at a replica count the main cells skip, the one-client latency too. Flexible
+ * Paxos: Multi-Paxos with q1 = 4 and q2 = 2 of 5 (`FPAXOS`) in the same cell as the majority one,
+ * `fpaxos.workers.r5.q2_2.*`, ratio `fpaxos_vs_multipaxos.r5.q2_2`.
+ *
  * Adding a protocol is one entry in `PROTOCOLS` (its name as `ReplicatedMap.start` takes it, how
  * its bounds are set, and its own options if any): every cell, ratio and chart follows.
  */
@@ -128,8 +144,13 @@ const RECOVER_MS = 20_000;
  * commands that write one key shared by every driver (`HOT_KEY`), the rest keys private to their driver.
  */
 const CONFLICTS = [0, 2, 25, 100];
-/** Replicas of the conflict cells (commands/s and latency against conflicts and against replicas). */
-const CONFLICT_REPLICAS = env.quick ? [5] : [3, 5, 7];
+/**
+ * Replicas of the conflict cells (commands/s and latency against conflicts and against replicas).
+ * Not 7 yet: on 2 shared cores (load average 11 to 20 when tried), EPaxos's instances at 7
+ * replicas waited seconds, replicas began recovering instances still being decided (over 75
+ * recoveries each in a 2 s cell), throughput fell to 15 k/s, and a cell's driver missed its 30 s deadline.
+ */
+const CONFLICT_REPLICAS = env.quick ? [5] : [3, 5];
 
 const results = new Results('protocols', {
   protocols: CHOSEN.map((p) => p.name).join(', '),
