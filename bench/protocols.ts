@@ -48,6 +48,22 @@
  *    failover plus a commit that may wait for the recovery of the dead replica's instances it
  *    depends on. The figure keeps the name `leader_kill_to_commit_ms_*`.
  *
+ * Conflicts, replicas and quorums (workers, batched bounds, 3 and 5 replicas (`CONFLICT_REPLICAS`); `CONFLICTS`): the
+ * share of conflicting commands as in the EPaxos paper's evaluation, x % of commands (exactly x of
+ * every 100 a driver issues) setting one key shared by every driver, the rest keys of their own
+ * driver (1024 keys in all, split between the drivers, so every protocol's state holds the same
+ * keys). Two commands conflict when they touch a common key; EPaxos orders instances (batches),
+ * so an instance conflicts with another leader's when any of their commands do. EPaxos runs one
+ * driver per node, each sending to its own replica (every replica a command leader), at 0, 2, 25
+ * and 100 %; Multi-Paxos one driver on the leader's node at 0 and 100 % (the share changes nothing
+ * for it; both ends, so a chart has its line); each driver opens its sessions (one answered
+ * command each) before the warm-up, since EPaxos orders a session's first command against every
+ * other. Figures `<protocol>.workers.r<N>.conflict<x>.{commands_per_s, cpu_us_per_command,
+ * latency_us_p50}` (latency: a sample of the loaded commands), ratios
+ * `epaxos_vs_multipaxos.r<N>.conflict<x>`; at a replica count the main cells skip, the one-client latency too. Flexible
+ * Paxos: Multi-Paxos with q1 = 4 and q2 = 2 of 5 (`FPAXOS`) in the same cell as the majority one,
+ * `fpaxos.workers.r5.q2_2.*`, ratio `fpaxos_vs_multipaxos.r5.q2_2`.
+ *
  * Adding a protocol is one entry in `PROTOCOLS` (its name as `ReplicatedMap.start` takes it, how
  * its bounds are set, and its own options if any): every cell, ratio and chart follows.
  */
@@ -61,8 +77,10 @@ import { MpDriver, type MpResult } from './multipaxos/driver.js';
 
 /** A protocol of the comparison. The first is the baseline the ratios divide by. */
 interface BenchProtocol {
-  /** As `ReplicatedMap.start({ protocol })` takes it; the prefix of its figures. */
+  /** The prefix of its figures; as `ReplicatedMap.start({ protocol })` takes it unless `protocol` says otherwise. */
   name: string;
+  /** What `ReplicatedMap.start({ protocol })` takes, when not `name` (a variant of a protocol, e.g. other quorums). */
+  protocol?: string;
   /** Anything else it needs to start (its own options): the same workload otherwise. */
   options?: Partial<ReplicatedMapOptions>;
   /**
@@ -80,18 +98,23 @@ const ALL_PROTOCOLS: readonly BenchProtocol[] = [
   { name: 'epaxos', bounds: 'start', leaderless: true },
 ];
 
+/** Multi-Paxos with Flexible Paxos quorums (5 replicas: phase 2 by any 2 acceptors, phase 1 by 4): the conflict section's `q2_2` cell only. */
+const FPAXOS: BenchProtocol = { name: 'fpaxos', protocol: 'multipaxos', bounds: 'configure', options: { leader: { q1: 4, q2: 2 } } };
+
 /** PROTOCOLS=epaxos,multipaxos measures only those (a profile, a second look); the ratios need the baseline among them. */
 function chosen(): readonly BenchProtocol[] {
   const names = process.env.PROTOCOLS?.split(',')
     .map((x) => x.trim())
     .filter((x) => x !== '');
-  if (names === undefined || names.length === 0) return ALL_PROTOCOLS;
-  const unknown = names.filter((x) => !ALL_PROTOCOLS.some((p) => p.name === x));
-  if (unknown.length > 0)
-    throw new Error(`PROTOCOLS names ${unknown.join(', ')}: the protocols of this suite are ${ALL_PROTOCOLS.map((p) => p.name).join(', ')}`);
-  return ALL_PROTOCOLS.filter((p) => names.includes(p.name));
+  if (names === undefined || names.length === 0) return [...ALL_PROTOCOLS, FPAXOS];
+  const all = [...ALL_PROTOCOLS, FPAXOS];
+  const unknown = names.filter((x) => !all.some((p) => p.name === x));
+  if (unknown.length > 0) throw new Error(`PROTOCOLS names ${unknown.join(', ')}: the protocols of this suite are ${all.map((p) => p.name).join(', ')}`);
+  return all.filter((p) => names.includes(p.name));
 }
-const PROTOCOLS = chosen();
+const CHOSEN = chosen();
+/** The protocols of the main cells (every cell each); FPAXOS has only its conflict-section cell. */
+const PROTOCOLS = CHOSEN.filter((p) => p !== FPAXOS);
 
 /** The batch limit (commands per entry or instance) and window of a throughput cell. */
 interface Bounds {
@@ -116,8 +139,21 @@ const ATTEMPT_MS = 20;
 /** A killed leader's node must be back (restarted, caught up) before the next kill, within this. */
 const RECOVER_MS = 20_000;
 
+/**
+ * The conflict share of the EPaxos paper's evaluation (Moraru et al., SOSP 2013, §7): the percent of
+ * commands that write one key shared by every driver (`HOT_KEY`), the rest keys private to their driver.
+ */
+const CONFLICTS = [0, 2, 25, 100];
+/**
+ * Replicas of the conflict cells (commands/s and latency against conflicts and against replicas).
+ * Not 7 yet: on 2 shared cores (load average 11 to 20 when tried), EPaxos's instances at 7
+ * replicas waited seconds, replicas began recovering instances still being decided (over 75
+ * recoveries each in a 2 s cell), throughput fell to 15 k/s, and a cell's driver missed its 30 s deadline.
+ */
+const CONFLICT_REPLICAS = env.quick ? [5] : [3, 5];
+
 const results = new Results('protocols', {
-  protocols: PROTOCOLS.map((p) => p.name).join(', '),
+  protocols: CHOSEN.map((p) => p.name).join(', '),
   cluster: 'N replica nodes started by ReplicatedMap.start({ protocol }); workers: a worker thread per node; memory storage; map set of a 16-byte value',
   'batched / unbatched':
     'a load generator on the leader node (the production client) keeps commands outstanding; batched = up to 1024 commands per entry (requests of about 1024), window 64; unbatched = 1 command per request and per entry, window 256 (set on every node with configure)',
@@ -130,6 +166,13 @@ const results = new Results('protocols', {
     'leader_kill_to_commit = the worker of the node the client sends to killed, a set timed until it commits',
   epaxos_spread_unbatched:
     'not measured: at 1 command per instance, window 256, three command leaders, the replicas spend tens of seconds in execution (executeFrom walks every committed, unexecuted instance again at each commit), miss their heartbeats and are restarted',
+  conflicts:
+    `workers, ${CONFLICT_REPLICAS.join(', ')} replicas, batched bounds; <protocol>.workers.r<N>.conflict<x>.* where x % of commands (exactly x of every 100 a driver issues) set one key shared by every driver and the rest set keys of their own driver (1024 keys in all, split evenly between drivers), sessions opened (one answered command each) before the warm-up; ` +
+    "EPaxos: one driver per node, each to its own replica (every replica a command leader), x = 0, 2, 25, 100; conflict in EPaxos's sense (two commands conflict when they touch a common key, so a hot command of one leader conflicts with every other leader's hot commands, and an instance (a batch of up to 1024 commands) conflicts with another when any of their commands do); " +
+    "Multi-Paxos: one driver on the leader node (the share changes nothing for it), x = 0 and 100; commands_per_s, cpu_us_per_command (process CPU / commands), latency_us_p50 (median of the drivers' p50 commit latency under that load); " +
+    `single_client.* at ${CONFLICT_REPLICAS.filter((n) => !REPLICAS.includes(n)).join(', ') || 'no'} replicas as in the main cells; ratios epaxos_vs_multipaxos.r<N>.conflict<x> divide by Multi-Paxos at the same x (at 2 and 25 by its 0 %)`,
+  fpaxos:
+    'Multi-Paxos with Flexible Paxos quorums, 5 replicas, q1 = 4, q2 = 2 (leader options): fpaxos.workers.r5.q2_2.* = the conflict0 cell of Multi-Paxos (one driver on the leader, batched); ratio fpaxos_vs_multipaxos.r5.q2_2 against majority quorums (multipaxos.workers.r5.conflict0) in the same run',
   measurement: `${WARMUP_MS} ms warm-up, ${MEASURE_MS} ms counted, per throughput cell, after one unmeasured batched cell on each new cluster; protocols alternate in order from run to run`,
   runs: env.runs,
 });
@@ -142,7 +185,7 @@ async function withMap<T>(p: BenchProtocol, mode: Mode, replicas: number, bounds
   const protocolOptions = p.bounds === 'start' ? { ...(p.options?.protocolOptions as object | undefined), ...bounds } : p.options?.protocolOptions;
   const map = await ReplicatedMap.start<string>({
     ...p.options,
-    protocol: p.name,
+    protocol: p.protocol ?? p.name,
     protocolOptions,
     mode,
     replicas,
@@ -208,6 +251,13 @@ async function leaderNow(map: ReplicatedMap<string>): Promise<number> {
 interface Throughput {
   perS: number;
   cpuUs: number;
+  /** The median of the drivers' p50 commit latency under the load (a sample of commands). */
+  latencyUsP50: number;
+}
+
+/** The workload of a conflict cell (see `CONFLICTS`); none: the drivers' default keys. */
+interface ConflictLoad {
+  conflictPercent: number;
 }
 
 /**
@@ -216,7 +266,7 @@ interface Throughput {
  * and a share of the same outstanding commands. A protocol tuned by `configure` gets the cell's
  * bounds now (and the batched ones back after); one tuned at start must have been started with them.
  */
-async function throughputCell(map: ReplicatedMap<string>, p: BenchProtocol, bounds: Bounds, spread = false): Promise<Throughput> {
+async function throughputCell(map: ReplicatedMap<string>, p: BenchProtocol, bounds: Bounds, spread = false, load?: ConflictLoad): Promise<Throughput> {
   const { system, cluster } = map.rsm;
   const { maxBatchCommands: batch, window } = bounds;
   if (spread && !p.leaderless) throw new Error(`spread load is measured for leaderless protocols only, not ${p.name}`);
@@ -245,6 +295,8 @@ async function throughputCell(map: ReplicatedMap<string>, p: BenchProtocol, boun
             measureMs: MEASURE_MS,
             commandsPerRequest: batch,
             ...(spread ? { keyPrefix: `n${i}.` } : {}),
+            // A conflict cell: 1024 keys in all, split between the drivers, x % of commands on the shared key, sessions opened first.
+            ...(load ? { conflictPercent: load.conflictPercent, keyCount: Math.ceil(1024 / nodes.length), openSessionsFirst: true } : {}),
           },
           { timeoutMs: RUN_TIMEOUT_MS },
         );
@@ -252,8 +304,12 @@ async function throughputCell(map: ReplicatedMap<string>, p: BenchProtocol, boun
     );
     const cu = process.cpuUsage(c0);
     const perS = rs.reduce((sum, r) => sum + (r.commands / r.ms) * 1000, 0);
+    const latencyUsP50 = percentile(
+      rs.map((r) => r.latencyUsP50).sort((a, b) => a - b),
+      50,
+    );
     // CPU over the whole run (warm-up included) against the commands of the whole run, at the measured rate.
-    return { perS, cpuUs: (cu.user + cu.system) / ((perS * (WARMUP_MS + MEASURE_MS)) / 1000) };
+    return { perS, cpuUs: (cu.user + cu.system) / ((perS * (WARMUP_MS + MEASURE_MS)) / 1000), latencyUsP50 };
   } finally {
     for (const driver of drivers) await system.stop(driver).catch(() => {});
     if (p.bounds === 'configure') await tune(map, BATCHED.maxBatchCommands, BATCHED.window);
@@ -336,6 +392,30 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/**
+ * The conflict section for one protocol and N (workers, batched bounds): a cluster warmed up by
+ * one unmeasured cell, then one cell per conflict share (EPaxos: `CONFLICTS`, load on every node;
+ * a leader-based protocol: 0 and 100 %, load on the leader; FPAXOS: 0 %, named `q2_2`), and the
+ * one-client latency where the main cells do not measure it.
+ */
+async function conflictCells(p: BenchProtocol, n: number, put: (name: string, unit: string, v: number) => void, lat: LatencyRecorder): Promise<void> {
+  const spread = p.leaderless === true;
+  const shares = spread ? CONFLICTS : p === FPAXOS ? [0] : [0, 100];
+  await withMap(p, 'workers', n, BATCHED, async (map) => {
+    await throughputCell(map, p, BATCHED, spread, { conflictPercent: 0 }); // unmeasured: a fresh cluster warms up (JIT)
+    for (const x of shares) {
+      const t = await throughputCell(map, p, BATCHED, spread, { conflictPercent: x });
+      const cell = `${p.name}.workers.r${n}.${p === FPAXOS ? 'q2_2' : `conflict${x}`}`;
+      put(`${cell}.commands_per_s`, 'commands/s', t.perS);
+      put(`${cell}.cpu_us_per_command`, 'us', t.cpuUs);
+      put(`${cell}.latency_us_p50`, 'us', t.latencyUsP50);
+    }
+    if (p !== FPAXOS && !REPLICAS.includes(n)) await singleClient(map, lat, `${p.name}.workers.r${n}`);
+  }).catch((e: unknown) => {
+    throw new Error(`protocols: conflict cells of ${p.name} at ${n} replicas failed: ${(e as Error).message}`, { cause: e });
+  });
+}
+
 const lat = new LatencyRecorder();
 for (let k = 1; k <= env.runs; k++) {
   const run: Record<string, number> = {};
@@ -381,6 +461,26 @@ for (let k = 1; k <= env.runs; k++) {
       }
     }
   }
+  // Conflicts and replicas (workers), and Flexible Paxos quorums at 5 replicas.
+  for (const n of CONFLICT_REPLICAS) {
+    for (const p of order) if (p.name === BASELINE || p.leaderless) await conflictCells(p, n, put, lat);
+    if (n === 5 && CHOSEN.includes(FPAXOS)) await conflictCells(FPAXOS, n, put, lat);
+  }
+  for (const n of CONFLICT_REPLICAS) {
+    for (const p of PROTOCOLS.filter((x) => x.leaderless)) {
+      for (const x of CONFLICTS) {
+        const a = run[`${p.name}.workers.r${n}.conflict${x}.commands_per_s`];
+        const b = run[`${BASELINE}.workers.r${n}.conflict${x}.commands_per_s`] ?? run[`${BASELINE}.workers.r${n}.conflict0.commands_per_s`];
+        if (a !== undefined && b !== undefined && b > 0) results.addRatio(`${p.name}_vs_${BASELINE}.r${n}.conflict${x}`, a / b);
+      }
+      const ca = run[`${p.name}.workers.r${n}.conflict0.cpu_us_per_command`];
+      const cb = run[`${BASELINE}.workers.r${n}.conflict0.cpu_us_per_command`];
+      if (ca !== undefined && cb !== undefined && cb > 0) results.addRatio(`${p.name}_vs_${BASELINE}.r${n}.conflict0.cpu_per_command`, ca / cb);
+    }
+  }
+  const fp = run['fpaxos.workers.r5.q2_2.commands_per_s'];
+  const majority = run[`${BASELINE}.workers.r5.conflict0.commands_per_s`];
+  if (fp !== undefined && majority !== undefined && majority > 0) results.addRatio(`fpaxos_vs_${BASELINE}.r5.q2_2`, fp / majority);
   for (const p of PROTOCOLS.filter((x) => x.name !== BASELINE)) {
     const ratioOf = (name: string, figure: string, baseline: string) => {
       const a = run[`${p.name}.${figure}`];
@@ -415,6 +515,11 @@ for (let k = 1; k <= env.runs; k++) {
       `one client ${f('single_client.commit_us_p50').toFixed(0)} us, kill ${f('leader_kill_to_commit_ms_p50').toFixed(0)} ms`
     );
   };
-  progress(k, env.runs, PROTOCOLS.map(show).join('; '));
+  const conflicts = `epaxos r5 conflict 0/100 %: ${CONFLICTS.filter((x) => x === 0 || x === 100)
+    .map((x) => ((run[`epaxos.workers.r5.conflict${x}.commands_per_s`] ?? NaN) / 1e3).toFixed(0))
+    .join(
+      '/',
+    )} k/s, multipaxos ${((run['multipaxos.workers.r5.conflict0.commands_per_s'] ?? NaN) / 1e3).toFixed(0)} k/s, fpaxos q2=2 ${((run['fpaxos.workers.r5.q2_2.commands_per_s'] ?? NaN) / 1e3).toFixed(0)} k/s`;
+  progress(k, env.runs, `${PROTOCOLS.map(show).join('; ')}; ${conflicts}`);
 }
 results.write();

@@ -28,7 +28,28 @@ export interface MpRun {
    * prefixes touch different keys, so their commands never interfere (EPaxos's 0 % conflict).
    */
   keyPrefix?: string;
+  /** How many keys the driver's commands cycle through (default 1024, fewer for large values). */
+  keyCount?: number;
+  /**
+   * Percent of commands (0 to 100, default 0) that write the one key {@link HOT_KEY}, shared by
+   * every driver whatever its `keyPrefix`; the others write the driver's own keys. As in the
+   * EPaxos paper's evaluation (its client sends x % of commands to one shared key): with one
+   * driver per command leader, x % of commands interfere with every other leader's hot ones.
+   * Spread evenly, exactly x of every 100 commands issued: the i-th is hot when ⌊(i+1)·x/100⌋ > ⌊i·x/100⌋.
+   */
+  conflictPercent?: number;
+  /**
+   * Open every session with one command, answered, before the load starts (default false). A
+   * session's first command creates it, which a leaderless protocol orders against every other
+   * command (EPaxos makes it interfere with every key): without this, each run would start with
+   * one such instance per session on every command leader, a transient that has nothing to do
+   * with the steady load measured.
+   */
+  openSessionsFirst?: boolean;
 }
+
+/** The key every driver's conflicting commands write (see `MpRun.conflictPercent`). */
+export const HOT_KEY = 'hot';
 
 export interface MpResult {
   commands: number;
@@ -41,6 +62,9 @@ interface State {
   client: ClientCore | null;
   sessions: number[];
   commands: Uint8Array[];
+  /** The command of the shared key, and the percent of commands that are it. */
+  hotCommand: Uint8Array | null;
+  conflictPercent: number;
   next: number;
   replyTo: ReplyToken | undefined;
   started: number;
@@ -53,7 +77,7 @@ interface State {
   samples: number[];
 }
 
-type Msg = MpRun | ClientReply | { type: 'tick' } | { type: 'phase' };
+type Msg = MpRun | ClientReply | { type: 'tick' } | { type: 'phase' } | { type: 'load' };
 
 const SESSION_WINDOW = 1024;
 
@@ -63,6 +87,8 @@ export const MpDriver = defineActor<State, Msg>({
     client: null,
     sessions: [],
     commands: [],
+    hotCommand: null,
+    conflictPercent: 0,
     next: 0,
     replyTo: undefined,
     started: 0,
@@ -81,7 +107,11 @@ export const MpDriver = defineActor<State, Msg>({
         const value = 'x'.repeat(msg.valueBytes);
         // 1024 keys, or fewer for large values: the map's state (and the driver's encoded commands)
         // stay within 64 MiB, so a size cell measures the write path, not a state of gigabytes.
-        const keys = Math.min(1024, Math.max(16, Math.floor((64 << 20) / Math.max(1, msg.valueBytes))));
+        const keys = msg.keyCount ?? Math.min(1024, Math.max(16, Math.floor((64 << 20) / Math.max(1, msg.valueBytes))));
+        const x = msg.conflictPercent ?? 0;
+        if (!(x >= 0 && x <= 100)) throw new Error(`conflictPercent must be between 0 and 100, got ${x}`);
+        s.conflictPercent = x;
+        s.hotCommand = mapMachine.client.encodeCommand({ op: 'set', key: HOT_KEY, value }, msg.valueBytes + 1024);
         s.commands = Array.from({ length: keys }, (_, i) =>
           mapMachine.client.encodeCommand({ op: 'set', key: `${msg.keyPrefix ?? ''}k${i}`, value }, msg.valueBytes + 1024),
         );
@@ -95,18 +125,22 @@ export const MpDriver = defineActor<State, Msg>({
         });
         s.sessions = Array.from({ length: sessionCount }, () => s.client!.openSession());
         s.replyTo = ctx.replyToken();
-        s.started = ctx.now();
-        s.measuring = false;
-        s.counted = 0;
-        s.failed = 0;
-        s.samples = [];
-        s.deadline = s.started + msg.warmupMs + msg.measureMs + 30_000;
-        for (let i = 0; i < msg.outstanding; i++) issue(s);
-        ctx.setTimer('phase', msg.warmupMs, { type: 'phase' });
-        ctx.setTimer('tick', 20, { type: 'tick' });
         (s as State & { run?: MpRun }).run = msg;
+        ctx.setTimer('tick', 20, { type: 'tick' });
+        if (msg.openSessionsFirst) {
+          const client = s.client;
+          let opening = s.sessions.length;
+          const deadline = ctx.now() + 30_000;
+          for (const session of s.sessions)
+            client.execute(session, s.commands[0]!, deadline, () => {
+              if (--opening === 0 && s.client === client) ctx.send(ctx.self, { type: 'load' });
+            });
+        } else startLoad(s, msg, ctx.now(), ctx);
         break;
       }
+      case 'load':
+        if (s.client) startLoad(s, (s as State & { run?: MpRun }).run!, ctx.now(), ctx);
+        break;
       case 'phase': {
         const run = (s as State & { run?: MpRun }).run!;
         if (!s.measuring) {
@@ -139,13 +173,27 @@ export const MpDriver = defineActor<State, Msg>({
   },
 });
 
+/** The load: `outstanding` commands in flight from now, a warm-up, then the counted run. */
+function startLoad(s: State, msg: MpRun, now: number, ctx: { setTimer(name: string, ms: number, m: Msg): void }): void {
+  s.started = now;
+  s.measuring = false;
+  s.counted = 0;
+  s.failed = 0;
+  s.samples = [];
+  s.deadline = s.started + msg.warmupMs + msg.measureMs + 30_000;
+  for (let i = 0; i < msg.outstanding; i++) issue(s);
+  ctx.setTimer('phase', msg.warmupMs, { type: 'phase' });
+}
+
 function issue(s: State): void {
   const client = s.client!;
   const i = s.next++;
   const session = s.sessions[i % s.sessions.length]!;
   const sample = (i & 63) === 0;
   const t0 = sample ? performance.now() : 0;
-  client.execute(session, s.commands[i % s.commands.length]!, s.deadline, (c: Completion) => {
+  const x = s.conflictPercent;
+  const hot = x > 0 && Math.floor(((i + 1) * x) / 100) > Math.floor((i * x) / 100);
+  client.execute(session, hot ? s.hotCommand! : s.commands[i % s.commands.length]!, s.deadline, (c: Completion) => {
     if (c.kind !== 'ok') s.failed++;
     else if (s.measuring) {
       s.counted++;

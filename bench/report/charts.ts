@@ -43,13 +43,16 @@ const mode = (g: Record<string, string>) => MODE_LABEL[g.mode!] ?? g.mode!;
 const plural = (n: string, what: string) => `${n} ${what}${n === '1' ? '' : 's'}`;
 
 /** Protocols of the `protocols` suite by their figures' prefix; another prefix is shown as it is. */
-const PROTOCOL_LABEL: Record<string, string> = { multipaxos: 'Multi-Paxos', raft: 'Raft', epaxos: 'EPaxos' };
+const PROTOCOL_LABEL: Record<string, string> = { multipaxos: 'Multi-Paxos', raft: 'Raft', epaxos: 'EPaxos', fpaxos: 'Multi-Paxos, q1 = 4, q2 = 2' };
 const protocol = (g: Record<string, string>) => PROTOCOL_LABEL[g.protocol!] ?? g.protocol!;
 /** Multi-Paxos (the baseline) first, then the others by name. */
 const protocolRank = (g: Record<string, string>) => (g.protocol === 'multipaxos' ? '' : g.protocol!);
 /** `workers.r3` → `workers, 3 replicas`. */
 const cellLabel = (raw: string) => raw.replace(/^(\w+)\.r(\d+)$/, (_, m: string, n: string) => `${m}, ${n} replicas`);
 const PROTOCOL_CELLS = ['workers, 3 replicas', 'workers, 5 replicas', 'embedded, 3 replicas', 'embedded, 5 replicas'];
+/** The conflict shares of the protocols suite's conflict cells, as the x categories. */
+const CONFLICT_CELLS = ['0 %', '2 %', '25 %', '100 %'];
+const REPLICA_CELLS = ['3', '5', '7'];
 /** A protocol's figures: `<protocol>.<mode>.r<N>.…`. */
 const PROTOCOL_PREFIX = '(?<protocol>[a-z][a-z0-9]*)';
 
@@ -206,6 +209,71 @@ export const CHARTS: readonly ChartDef[] = [
     x: { label: 'replicas', scale: 'category', categories: ['3', '5'], value: (raw) => raw },
     y: { label: 'ms', scale: 'linear' },
     needs: 'protocols figures `<protocol>.workers.r<N>.leader_kill_to_commit_ms_p50`',
+  },
+  {
+    id: 'protocols-vs-conflicts',
+    title: 'Protocols side by side: commands per second against the share of conflicting commands',
+    subtitle:
+      'workers, batched; x % of commands write one key shared by every driver; EPaxos: a driver and command leader per node; Multi-Paxos: one driver on the leader; median of the runs, whiskers min–max',
+    sources: [
+      {
+        suite: 'protocols',
+        pattern: new RegExp(`^${PROTOCOL_PREFIX}\\.workers\\.r(?<replicas>\\d+)\\.conflict(?<x>\\d+)\\.commands_per_s$`),
+        label: (g) => `${protocol(g)}, ${g.replicas} replicas`,
+        style: (g) => ({ color: g.protocol!, shape: g.replicas!, order: [protocolRank(g), Number(g.replicas)] }),
+      },
+    ],
+    x: { label: 'conflicting commands', scale: 'category', categories: CONFLICT_CELLS, value: (raw) => `${raw} %` },
+    y: { label: 'commands/s', scale: 'linear' },
+    needs: 'protocols figures `<protocol>.workers.r<N>.conflict<x>.commands_per_s`',
+  },
+  {
+    id: 'protocols-latency-vs-conflicts',
+    title: 'Protocols side by side: commit latency under load against the share of conflicting commands',
+    subtitle: "workers, batched, the conflict cells' load; p50 of a sample of commands per driver, median over drivers; median of the runs, whiskers min–max",
+    sources: [
+      {
+        suite: 'protocols',
+        pattern: new RegExp(`^${PROTOCOL_PREFIX}\\.workers\\.r(?<replicas>\\d+)\\.conflict(?<x>\\d+)\\.latency_us_p50$`),
+        label: (g) => `${protocol(g)}, ${g.replicas} replicas`,
+        style: (g) => ({ color: g.protocol!, shape: g.replicas!, order: [protocolRank(g), Number(g.replicas)] }),
+      },
+    ],
+    x: { label: 'conflicting commands', scale: 'category', categories: CONFLICT_CELLS, value: (raw) => `${raw} %` },
+    y: { label: 'latency (µs, log scale)', scale: 'log' },
+    needs: 'protocols figures `<protocol>.workers.r<N>.conflict<x>.latency_us_p50`',
+  },
+  {
+    id: 'protocols-vs-replicas',
+    title: 'Protocols side by side: commands per second against the number of replicas',
+    subtitle: 'workers, batched, the conflict cells at 0 and 100 % (and Flexible Paxos quorums at 5); median of the runs, whiskers min–max',
+    sources: [
+      {
+        suite: 'protocols',
+        pattern: new RegExp(`^${PROTOCOL_PREFIX}\\.workers\\.r(?<x>\\d+)\\.(?<cell>conflict0|conflict100|q2_2)\\.commands_per_s$`),
+        label: (g) => (g.cell === 'q2_2' ? protocol(g) : `${protocol(g)}, ${g.cell === 'conflict0' ? '0' : '100'} % conflicting`),
+        style: (g) => ({ color: g.protocol!, shape: g.cell!, order: [protocolRank(g), g.cell!] }),
+      },
+    ],
+    x: { label: 'replicas', scale: 'category', categories: REPLICA_CELLS, value: (raw) => raw },
+    y: { label: 'commands/s', scale: 'linear' },
+    needs: 'protocols figures `<protocol>.workers.r<N>.conflict<0|100>.commands_per_s`',
+  },
+  {
+    id: 'protocols-latency-vs-replicas',
+    title: 'Protocols side by side: commit latency for one client against the number of replicas',
+    subtitle: 'workers, one `set` at a time through the public API; p50 per run; median of the runs, whiskers min–max',
+    sources: [
+      {
+        suite: 'protocols',
+        pattern: new RegExp(`^${PROTOCOL_PREFIX}\\.workers\\.r(?<x>\\d+)\\.single_client\\.commit_us_p50$`),
+        label: (g) => protocol(g),
+        style: (g) => ({ color: g.protocol!, shape: g.protocol!, order: [protocolRank(g)] }),
+      },
+    ],
+    x: { label: 'replicas', scale: 'category', categories: REPLICA_CELLS, value: (raw) => raw },
+    y: { label: 'latency (µs)', scale: 'linear' },
+    needs: 'protocols figures `<protocol>.workers.r<N>.single_client.commit_us_p50`',
   },
 ];
 

@@ -58,7 +58,7 @@ export const SUITES: readonly SuiteSpec[] = [
   },
   {
     name: 'protocols',
-    what: 'the replication protocols side by side (Multi-Paxos, Raft, EPaxos) on identical workloads: commands per second batched and unbatched, one-client latency, CPU per command, 3 and 5 replicas, workers and embedded; from killing the leader to the next commit',
+    what: 'the replication protocols side by side (Multi-Paxos, Raft, EPaxos) on identical workloads: commands per second batched and unbatched, one-client latency, CPU per command, 3 and 5 replicas, workers and embedded; from killing the leader to the next commit; commands/s, CPU and latency against the share of conflicting commands (0, 2, 25, 100 %) and against replicas (3, 5); Flexible Paxos quorums (q2 = 2 of 5)',
     budgetS: { full: 480, quick: 65 },
     scaling: false,
   },

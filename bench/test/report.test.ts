@@ -217,3 +217,39 @@ test('a results file that is not one is refused with what is wrong', () => {
 });
 
 test.run();
+
+test('the conflict charts draw each protocol and replica count against the share of conflicting commands, and against replicas', () => {
+  const charts = buildCharts(load());
+  const spec = (id: string) => {
+    const c = charts.find((x) => x.def.id === id)!;
+    assert.ok('spec' in c, `${id} drawn`);
+    return (c as { spec: { series: { label: string; points: { x: unknown }[] }[] } }).spec;
+  };
+  const conflicts = spec('protocols-vs-conflicts');
+  assert.equal(
+    conflicts.series.map((s) => [s.label, s.points.map((p) => p.x)]),
+    [
+      ['Multi-Paxos, 3 replicas', ['0 %', '100 %']],
+      ['Multi-Paxos, 5 replicas', ['0 %', '100 %']],
+      ['Multi-Paxos, 7 replicas', ['0 %', '100 %']],
+      ['EPaxos, 3 replicas', ['0 %', '2 %', '25 %', '100 %']],
+      ['EPaxos, 5 replicas', ['0 %', '2 %', '25 %', '100 %']],
+      ['EPaxos, 7 replicas', ['0 %', '2 %', '25 %', '100 %']],
+    ],
+  );
+  assert.is(spec('protocols-latency-vs-conflicts').series.length, 6);
+  assert.equal(
+    spec('protocols-vs-replicas').series.map((s) => [s.label, s.points.map((p) => p.x)]),
+    [
+      ['Multi-Paxos, 0 % conflicting', ['3', '5', '7']],
+      ['Multi-Paxos, 100 % conflicting', ['3', '5', '7']],
+      ['EPaxos, 0 % conflicting', ['3', '5', '7']],
+      ['EPaxos, 100 % conflicting', ['3', '5', '7']],
+      ['Multi-Paxos, q1 = 4, q2 = 2', ['5']],
+    ],
+  );
+  assert.equal(
+    spec('protocols-latency-vs-replicas').series.map((s) => s.label),
+    ['Multi-Paxos', 'Raft'],
+  );
+});

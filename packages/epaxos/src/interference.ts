@@ -15,15 +15,32 @@ import { hashString } from '@synod/actors/internals';
 import { SlotReader, type MachineCore } from '@synod/smr';
 
 const reader = new SlotReader();
+/** Hashed keys of the batch being read, duplicates included (grown as needed, reused: no garbage per batch). */
+let scratch = new Uint32Array(4096);
 
 /** Sorted, distinct hashed keys, or null for every key. */
 export function keysOfBatch(machine: MachineCore, value: Uint8Array): number[] | null {
-  const keys = new Set<number>();
+  let count = 0;
+  const push = (h: number): void => {
+    if (count === scratch.length) {
+      const grown = new Uint32Array(scratch.length * 2);
+      grown.set(scratch);
+      scratch = grown;
+    }
+    scratch[count++] = h;
+  };
   const r = reader.reset(value);
   while (r.nextRequest()) {
+    // A request's commands mostly share a session or a few: its key is hashed once per request.
+    const sessionKeys: (number | undefined)[] = [];
     while (r.nextCommand()) {
       if (r.seq === 1) return null;
-      keys.add(hashString(`\u0000session ${r.clientId}/${r.sessionNos[r.sessionIndex]!}`));
+      let sk = sessionKeys[r.sessionIndex];
+      if (sk === undefined) {
+        sk = hashString(`\u0000session ${r.clientId}/${r.sessionNos[r.sessionIndex]!}`);
+        sessionKeys[r.sessionIndex] = sk;
+        push(sk);
+      }
       let named: readonly string[] | null | undefined;
       try {
         named = machine.keys?.(r.command);
@@ -31,8 +48,11 @@ export function keysOfBatch(machine: MachineCore, value: Uint8Array): number[] |
         named = null;
       }
       if (named === undefined || named === null) return null;
-      for (const k of named) keys.add(hashString(k));
+      for (const k of named) push(hashString(k));
     }
   }
-  return [...keys].sort((a, b) => a - b);
+  const sorted = scratch.subarray(0, count).sort();
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) out.push(sorted[i]!);
+  return out;
 }

@@ -99,6 +99,7 @@ export const EPaxosReplica = defineActor<EPaxosState, EPaxosMsg, EPaxosArgs, unk
       executedUpTo: zeros(),
       extraExecuted: new Set(),
       blocked: new IntMap(),
+      waitsFor: new IntMap(),
       needed: new IntMap(),
       barriers: 0,
       logDigest: 0,

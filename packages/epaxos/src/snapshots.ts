@@ -238,6 +238,7 @@ function install(s: EPaxosState, meta: SnapshotMeta, state: unknown, bytes: numb
   s.checkpoints.clear();
   s.peerDigests = [];
   s.blocked.clear();
+  s.waitsFor.clear();
   if (s.journal !== null) s.journal.installs++;
 }
 

@@ -139,6 +139,13 @@ export interface EPaxosState {
   extraExecuted: Set<number>;
   /** Instance key → instances whose execution waits for it to be committed. */
   blocked: IntMap<number[]>;
+  /**
+   * Committed instances a walk of the dependency graph found waiting (transitively) for an
+   * instance not committed here, and that instance: the next walk that reaches one stops there
+   * at once instead of walking what lies behind it again (a hint: ignored once the missing
+   * instance is committed). Dropped when the instance is executed; at most one per instance held.
+   */
+  waitsFor: IntMap<number>;
   /** Instances execution needs that are not committed here, and since when (asked of peers, then recovered). */
   needed: IntMap<number>;
   /** Barriers executed: the session point ("what a session saw", see reads.ts). */

@@ -5,7 +5,7 @@
  *
  * Pure: it touches the world only through `ctx`.
  */
-import { Status, toRecord, type Instance } from './instance.js';
+import { Status, sameKeys, toRecord, type Instance } from './instance.js';
 import { JOURNAL_SIZE, type Ctx, type EPaxosState } from './state.js';
 
 /** Durable keys besides instances (instance keys are numbers). */
@@ -15,9 +15,13 @@ export const CUT_KEY = 'cut';
 
 /** Stores a new or changed instance: in memory, durably, in the interference index. */
 export function save(s: EPaxosState, x: Instance, ctx: Ctx): void {
+  const before = s.instances.get(x.key);
   s.instances.set(x.key, x);
   ctx.persistEntry(x.key, toRecord(x));
-  if (x.status !== Status.None) s.conflicts.add(x);
+  // The index holds (keys, instance, seq) already when an earlier vote had the same keys and seq:
+  // pre-accept, accept and commit usually agree, and adding again walks every key for nothing.
+  const indexed = before !== undefined && before.status !== Status.None && before.seq === x.seq && sameKeys(before.keys, x.keys);
+  if (x.status !== Status.None && !indexed) s.conflicts.add(x);
   if (x.status === Status.PreAccepted || x.status === Status.Accepted) {
     if (!s.pendingSince.has(x.key)) s.pendingSince.set(x.key, ctx.now());
   } else {
