@@ -48,7 +48,7 @@ test('--report writes the report from a results file', async () => {
   try {
     const r = await synod('bench', '--report', fixture, '--out', dir);
     assert.is(r.status, 0, r.stderr);
-    assert.match(r.stdout, /bench: wrote .*REPORT\.md and 10 charts/);
+    assert.match(r.stdout, /bench: wrote .*REPORT\.md and 14 charts/);
     assert.match(readFileSync(join(dir, 'REPORT.md'), 'utf8'), /## Scaling from 1 to 2 cores/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
