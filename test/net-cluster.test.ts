@@ -17,6 +17,7 @@ import { writeDevCertificates } from '@synod/actors';
 import { Prng } from '@synod/actors/internals';
 import { HistoryRecorder, check, formatExplanation, replicatedMapModel, type ReplicatedMapInput } from '@synod/checker';
 import { ReplicatedMap } from '@synod/replicated';
+import { runMapClients } from './fixtures/map-clients.js';
 import { NodeProcess, makeNodes, membersOf } from './fixtures/net-nodes.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -57,29 +58,7 @@ test('three node processes: kills, restarts and a partition lose no acknowledged
     const acked = new Map<string, string>();
     let running = true;
     const m0 = map;
-    const clients = Array.from({ length: 4 }, async (_, p) => {
-      const m = m0.withSession();
-      let n = 0;
-      while (running) {
-        const key = `k${rng.int(3)}`;
-        const r = rng.next();
-        const value = `${p}.${++n}`;
-        if (r < 0.35) await rec.record(p, { f: 'set', key, value }, () => m.set(key, value)).catch(() => {});
-        else if (r < 0.7) await rec.record(p, { f: 'get', key }, () => m.get(key)).catch(() => {});
-        else if (r < 0.9) {
-          const expected = `${p}.${n - 1}`;
-          await rec.record(p, { f: 'compareAndSet', key, expected, value }, () => m.compareAndSet(key, expected, value)).catch(() => {});
-        } else {
-          const u = `u-${p}-${n}`;
-          try {
-            await m.set(u, value);
-            acked.set(u, value);
-          } catch {
-            /* unknown or failed: not acknowledged */
-          }
-        }
-      }
-    });
+    const clients = runMapClients(m0, { count: 4, rng, rec, acked, running: () => running });
     const progress = async (what: string): Promise<void> => {
       const before = acked.size;
       for (let i = 0; i < 300 && acked.size < before + 10; i++) await sleep(50);
@@ -105,7 +84,7 @@ test('three node processes: kills, restarts and a partition lose no acknowledged
     await cut.control({ type: 'heal' });
     await progress('after the partition healed');
     running = false;
-    await Promise.all(clients);
+    await clients;
 
     // Strangers: another CA's client, another cluster's client and member, garbage bytes.
     await rejects(

@@ -7,11 +7,11 @@
  *     synod dashboard --members 1@10.0.0.1:7401,2@10.0.0.2:7401,3@10.0.0.3:7401 --cluster-id prod \
  *       --tls-ca ca.pem --tls-cert client-0.pem --tls-key client-0-key.pem [--load]
  */
-import { startDashboard } from '@synod/dashboard';
 import { EXIT, UsageError, positiveNumber, type Command } from '../command.js';
 import { DemoDashboardSource } from '../demo/dashboard-source.js';
 import { DemoSession } from '../demo/session.js';
-import { dashboardTitle, seconds } from '../demo/view.js';
+import { dashboardTitle } from '../demo/view.js';
+import { serveDashboard } from '../serve-dashboard.js';
 import { tlsFlags } from '../net/flags.js';
 import { runNetworkDashboard } from '../net/network-dashboard.js';
 import { clusterFlags, demoOptions } from './demo.js';
@@ -72,43 +72,9 @@ export const dashboardCommand: Command = {
     }
     const title = dashboardTitle(options, session.faults?.possible ? options.faultEveryMs : null);
     const source = new DemoDashboardSource(session, title);
-    let dashboard: Awaited<ReturnType<typeof startDashboard>> | null = null;
-    let finish = () => {};
-    const ended = new Promise<void>((resolve) => {
-      finish = resolve;
-    });
-    let signals = 0;
-    const onSignal = () => {
-      if (++signals > 1) process.exit(130);
-      finish();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
     try {
-      await source.start();
-      try {
-        dashboard = await startDashboard({ source, port });
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EADDRINUSE') throw new UsageError(`port ${port} is in use; choose another with --port, or leave it out for a free one`);
-        throw e;
-      }
-      session.startFaults();
-      stdout(`dashboard: ${dashboard.url}\n`);
-      stdout(durationMs === null ? 'Press Ctrl-C to stop.\n' : `Stopping in ${seconds(durationMs)} (or on Ctrl-C).\n`);
-      if (durationMs !== null) setTimeout(finish, durationMs).unref();
-      await ended;
-      stdout('stopping...\n');
-      return EXIT.ok;
-    } catch (e) {
-      if (e instanceof UsageError) throw e;
-      stderr(`synod dashboard: ${(e as Error).message}\n`);
-      return EXIT.failed;
+      return await serveDashboard(source, { stdout, stderr, port, durationMs, serving: () => session.startFaults() });
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      await dashboard?.close();
-      await source.stop().catch(() => {});
       await session.shutdown();
     }
   },

@@ -2,10 +2,9 @@
  * `synod dashboard --members …`: the dashboard of a cluster of member processes (`synod node`),
  * seen from this process as a client. See network-source.ts.
  */
-import { startDashboard } from '@synod/dashboard';
 import { parseMember, protocolNames } from '@synod/replicated';
-import { EXIT, UsageError, oneOf, positiveNumber, type CommandContext } from '../command.js';
-import { seconds } from '../demo/view.js';
+import { UsageError, oneOf, positiveNumber, type CommandContext } from '../command.js';
+import { serveDashboard } from '../serve-dashboard.js';
 import { list, tlsFromFlags } from './flags.js';
 import { NetworkDashboardSource, type NetworkSourceOptions } from './network-source.js';
 
@@ -56,46 +55,5 @@ export async function runNetworkDashboard(
     throw new UsageError((e as Error).message);
   }
   stdout(`connecting to ${options.members.length} members of cluster ${JSON.stringify(options.clusterId)}...\n`);
-  let dashboard: Awaited<ReturnType<typeof startDashboard>> | null = null;
-  let finish = () => {};
-  const ended = new Promise<void>((resolve) => {
-    finish = resolve;
-  });
-  let signals = 0;
-  const onSignal = () => {
-    if (++signals > 1) process.exit(130);
-    finish();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    try {
-      await source.start();
-    } catch (e) {
-      stderr(`synod dashboard: could not connect to the cluster: ${(e as Error).message}\n`);
-      return EXIT.failed;
-    }
-    try {
-      dashboard = await startDashboard({ source, port });
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EADDRINUSE') throw new UsageError(`port ${port} is in use; choose another with --port, or leave it out for a free one`);
-      throw e;
-    }
-    stdout(`dashboard: ${dashboard.url}\n`);
-    stdout(durationMs === null ? 'Press Ctrl-C to stop.\n' : `Stopping in ${seconds(durationMs)} (or on Ctrl-C).\n`);
-    if (durationMs !== null) setTimeout(finish, durationMs).unref();
-    await ended;
-    stdout('stopping...\n');
-    return EXIT.ok;
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    stderr(`synod dashboard: ${(e as Error).message}\n`);
-    return EXIT.failed;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await dashboard?.close();
-    await source.stop().catch(() => {});
-  }
+  return serveDashboard(source, { stdout, stderr, port, durationMs, startFailure: 'could not connect to the cluster' });
 }
