@@ -160,6 +160,14 @@ export interface ReplicaOptions {
   snapshotChunkBytes: number;
   /** Chunks of a snapshot written (or restored) per turn: the rest waits, so other messages and timers get their turn. Default 4. */
   snapshotChunksPerTurn: number;
+  /**
+   * Commands applied per turn at most (a slot is never split: at least one slot per turn): the
+   * rest of what is ready is applied in the next turns, so the worker's other actors (its leader's
+   * heartbeats), its timers and its supervision heartbeats get their turn. A decide can carry a
+   * whole window of full slots (64 x 1024 commands); applied in one turn on a loaded machine that
+   * took over 2 s, and the runtime took the silent worker for hung and restarted it. Default 2048.
+   */
+  maxApplyCommandsPerTurn: number;
   /** Slots sent per catch-up answer at most. Default 512. */
   maxFetchSlots: number;
   /** A missing slot is asked of a peer again after this long. Default 50. */
@@ -203,6 +211,7 @@ export const defaultReplicaOptions: ReplicaOptions = {
   snapshotEveryBytes: 2 << 20,
   snapshotChunkBytes: 1 << 20,
   snapshotChunksPerTurn: 4,
+  maxApplyCommandsPerTurn: 2048,
   maxFetchSlots: 512,
   fetchRetryMs: 50,
   readTimeoutMs: 2_000,
@@ -261,6 +270,7 @@ const REPLICA_KINDS: Record<keyof ReplicaOptions, Kind> = {
   snapshotEveryBytes: 'count',
   snapshotChunkBytes: 'count',
   snapshotChunksPerTurn: 'count',
+  maxApplyCommandsPerTurn: 'count',
   maxFetchSlots: 'count',
   fetchRetryMs: 'ms',
   readTimeoutMs: 'ms',

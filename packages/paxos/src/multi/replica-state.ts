@@ -77,6 +77,8 @@ export type ReplicaMsg =
   | { type: 'snapshot-step' }
   | { type: 'restore-step' }
   | { type: 'apply-guarded' }
+  /** Slots are ready past what the last turn applied (`maxApplyCommandsPerTurn`): apply on. */
+  | { type: 'apply-more' }
   /** An operator's (or a benchmark's): take a snapshot now, if anything was applied since the last. */
   | { type: 'snapshot-now' }
   | { type: 'configure'; replicas?: ActorRef<ReplicaMsg>[]; leaders?: ActorRef<any>[] };
@@ -173,6 +175,10 @@ export interface ReplicaState {
   changes: AppliedChange[] | null;
   /** Where the executor's outcomes go (answers, changes). */
   sink: ResultSink;
+  /** Commands read from applied slots (every outcome, duplicates too): what `maxApplyCommandsPerTurn` counts. */
+  commandsRead: number;
+  /** An `apply-more` is on its way to this replica (one at a time). */
+  applyQueued: boolean;
   /** The applied point last reported to the leaders, and the commands applied then. */
   reportedUpTo: number;
   reportedCommands: number;

@@ -83,6 +83,8 @@ export const Replica = defineActor<ReplicaState, ReplicaMsg, ReplicaArgs, unknow
       divergenceWatchers: [],
       changes: null,
       sink: null as unknown as ResultSink,
+      commandsRead: 0,
+      applyQueued: false,
       reportedUpTo: -1,
       reportedCommands: 0,
       checkpoints: new IntMap(),
@@ -176,6 +178,11 @@ export const Replica = defineActor<ReplicaState, ReplicaMsg, ReplicaArgs, unknow
         applyGuarded(s);
         applyReady(s, c);
         break;
+      case 'apply-more':
+        s.applyQueued = false;
+        applyReady(s, c);
+        if (s.exec.appliedUpTo < s.knownUpTo && !s.ahead.has(s.exec.appliedUpTo)) fetch(s, c, false);
+        break;
       case 'm-digest':
         onDigest(s, msg, c);
         break;
@@ -236,15 +243,27 @@ export function onDecide(s: ReplicaState, first: number, values: SlotValue[], ct
   if (s.exec.appliedUpTo < s.knownUpTo && !s.ahead.has(s.exec.appliedUpTo)) fetch(s, ctx, false);
 }
 
-/** Applies every slot that is next in order, then answers, reports and serves reads. */
+/**
+ * Applies the slots that are next in order, up to `maxApplyCommandsPerTurn` commands (whole
+ * slots), then answers, reports and serves reads; what is left is applied in the next turns.
+ */
 export function applyReady(s: ReplicaState, ctx: Ctx): void {
   if (s.restoring !== null || s.halted !== null) return;
   const start = s.exec.appliedUpTo;
+  const until = s.commandsRead + s.opts.maxApplyCommandsPerTurn;
   for (;;) {
     const slot = s.exec.appliedUpTo;
     if (!s.ahead.has(slot)) break;
     // After a restart, up to the commit point it heard first: one guarded range at a time.
     if (guarding(s)) break;
+    if (s.commandsRead >= until) {
+      // This turn's share is done: the rest in the next turn, after whatever else waits here.
+      if (!s.applyQueued) {
+        s.applyQueued = true;
+        ctx.send(ctx.self, { type: 'apply-more' });
+      }
+      break;
+    }
     applyOne(s, slot, ctx);
   }
   afterGuardedApply(s, ctx);
@@ -269,6 +288,7 @@ export function applyOne(s: ReplicaState, slot: number, ctx: Ctx): void {
 function sinkOf(s: ReplicaState): ResultSink {
   return {
     result(client, sessionNo, seq, outcome, bytes, command, applied, index) {
+      s.commandsRead++;
       s.answers.result(client, sessionNo, seq, outcome, bytes, command, applied, index);
       if (applied && s.changes !== null) {
         // A copy: the command is a view of the slot's bytes, read in place.
@@ -355,8 +375,13 @@ function onTick(s: ReplicaState, ctx: Ctx): void {
     ctx.send(s.replicas[r.from]!, { type: 'm-snapshot-pull', replica: s.index, id: r.id, chunk: r.next });
   }
   if (s.halted !== null) return;
-  // Behind what we know is chosen, or waiting for reads: ask a peer.
-  if (s.restoring === null && s.exec.appliedUpTo < s.knownUpTo) fetch(s, ctx, false);
+  // Slots left for later turns: an `apply-more` dropped by a full mailbox must not leave them waiting for the next decide.
+  if (s.restoring === null && s.ahead.has(s.exec.appliedUpTo)) {
+    s.applyQueued = false;
+    applyReady(s, ctx);
+  }
+  // Behind what we know is chosen, or waiting for reads: ask a peer (unless the next slot is here, waiting for its turn).
+  if (s.restoring === null && s.exec.appliedUpTo < s.knownUpTo && !s.ahead.has(s.exec.appliedUpTo)) fetch(s, ctx, false);
   if (s.exec.appliedUpTo !== s.reportedUpTo) reportApplied(s, ctx);
   // While its own snapshot is restored (over many turns and ticks at a restart) the applied point
   // is still 0: it reaches the snapshot when the last chunk is in.
