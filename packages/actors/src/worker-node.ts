@@ -190,9 +190,17 @@ export class WorkerNode {
       this.lastBeat = performance.now();
     });
     this.heartbeatPort.unref();
+    let lastTick = performance.now();
     this.heartbeatTimer = setInterval(() => {
       if (this.exited) return;
-      const silentMs = performance.now() - this.lastBeat;
+      const now = performance.now();
+      // This timer ran late (this thread was starved, or the whole process descheduled, on a loaded
+      // machine): answers that came meanwhile still wait in the port, behind this callback. Silence
+      // counts only while we could hear it; else every worker is found silent at once and killed.
+      const late = now - lastTick - intervalMs;
+      lastTick = now;
+      if (late > intervalMs) this.lastBeat = Math.min(now, this.lastBeat + late);
+      const silentMs = now - this.lastBeat;
       if (silentMs > timeoutMs) {
         this.unresponsive = `stopped answering heartbeats for ${Math.round(silentMs)} ms (heartbeat.timeoutMs ${timeoutMs}); terminated`;
         // Once: terminating takes a while, and the interval would ask again every tick.
