@@ -1,20 +1,24 @@
 /**
- * Which worker threads are running (working or spinning) right now, in a SharedArrayBuffer the
- * main thread makes for the system: a thread spins waiting for records only while that leaves a
- * core for every running thread. With more threads than cores, a spinner would take the core a
- * working peer needs (on 2 cores, a client and two acceptors that spin share them three ways).
+ * Which worker threads are running (working or spinning) right now, and which are alive, in a
+ * SharedArrayBuffer the main thread makes for the system: a thread spins waiting for records only
+ * while that leaves a core for every running thread. With more threads than cores, a spinner would
+ * take the core a working peer needs (on 2 cores, a client and two acceptors that spin share them
+ * three ways); and with more threads alive than cores (the main thread counted), spins are kept
+ * short (see `RingWaitOptions.maxCrowdedSpinUs`).
  * Advisory: a slot per node (nodes beyond the table share slots), read with plain atomic loads.
  */
 import { availableParallelism } from 'node:os';
 
 const SLOTS = 64;
 
+/** Running flags, then alive flags: a slot each per node. */
 export function createActivity(): SharedArrayBuffer {
-  return new SharedArrayBuffer(4 * SLOTS);
+  return new SharedArrayBuffer(8 * SLOTS);
 }
 
 export class Activity {
   private readonly flags: Int32Array;
+  private readonly alive: Int32Array;
   private readonly slot: number;
 
   constructor(
@@ -23,7 +27,9 @@ export class Activity {
     private readonly cores = availableParallelism(),
   ) {
     this.flags = new Int32Array(buffer, 0, SLOTS);
+    this.alive = new Int32Array(buffer, 4 * SLOTS, SLOTS);
     this.slot = node % SLOTS;
+    Atomics.store(this.alive, this.slot, 1);
   }
 
   running(): void {
@@ -41,8 +47,17 @@ export class Activity {
     return n <= this.cores;
   }
 
+  /** Whether more threads are alive (the workers here and the main thread) than there are cores. */
+  crowded(): boolean {
+    let n = 1;
+    const a = this.alive;
+    for (let i = 0; i < SLOTS; i++) n += Atomics.load(a, i);
+    return n > this.cores;
+  }
+
   /** A node's worker is gone: it runs no more (called by the main thread). */
   static gone(buffer: SharedArrayBuffer, node: number): void {
     Atomics.store(new Int32Array(buffer, 0, SLOTS), node % SLOTS, 0);
+    Atomics.store(new Int32Array(buffer, 4 * SLOTS, SLOTS), node % SLOTS, 0);
   }
 }

@@ -28,10 +28,19 @@ export function createDoorbell(): SharedArrayBuffer {
 
 /** The writer's side: rings a reader's doorbell. */
 export function ring(word: Int32Array): void {
-  if (Atomics.load(word, STATE) === SLEEPING && Atomics.compareExchange(word, STATE, SLEEPING, AWAKE) === SLEEPING) {
-    Atomics.notify(word, STATE);
-  }
+  if (claimRing(word)) Atomics.notify(word, STATE);
 }
+
+/**
+ * The writer's side, for a reader woken some other way (the main thread, by a message): whether
+ * the reader sleeps and this writer is the one to wake it (it flipped the word back to awake).
+ */
+export function claimRing(word: Int32Array): boolean {
+  return Atomics.load(word, STATE) === SLEEPING && Atomics.compareExchange(word, STATE, SLEEPING, AWAKE) === SLEEPING;
+}
+
+/** What a writer posts to wake the main thread (large records, the port's other traffic, are ArrayBuffers). */
+export const DOORBELL_MESSAGE = 0;
 
 export function doorbellWord(buffer: SharedArrayBuffer): Int32Array {
   if (!(buffer instanceof SharedArrayBuffer) || buffer.byteLength < DOORBELL_BYTES) throw new TypeError('not a doorbell buffer (see createDoorbell)');
@@ -93,6 +102,20 @@ export class Doorbell {
         Atomics.notify(this.word, STATE);
       },
     };
+  }
+
+  /**
+   * Announces sleep for a reader that writers wake by message (the main thread): false when
+   * `hasWork`, checked after the announcement, finds something (it stays awake). A writer that
+   * finds it sleeping flips it back and posts `DOORBELL_MESSAGE`.
+   */
+  sleepUntilMessage(hasWork: () => boolean): boolean {
+    Atomics.store(this.word, STATE, SLEEPING);
+    if (hasWork()) {
+      Atomics.store(this.word, STATE, AWAKE);
+      return false;
+    }
+    return true;
   }
 
   /** Marks this host awake (a sleep was abandoned). */

@@ -26,11 +26,18 @@ export interface RingWaitOptions {
   maxWaitMs: number;
   /** How long a worker spins on its rings after activity before it sleeps (microseconds), while spinning pays. 0: never spin. Default 200 (on this VM a peer that spins too is now and then descheduled for tens of microseconds: shorter spins miss it). */
   maxSpinUs: number;
+  /**
+   * The spin's bound instead, while more threads are alive than there are cores (the main thread
+   * counted): a spin longer than a wake-up costs (tens of microseconds) saves less than the core
+   * it holds costs the threads waiting for one, and where records come that late, every spinner
+   * catching them keeps the others off the cores. Default 50.
+   */
+  maxCrowdedSpinUs: number;
   /** Idle this long, a worker parks: it waits without blocking its thread or using CPU. Default 20. */
   parkAfterMs: number;
 }
 
-export const defaultRingWait: RingWaitOptions = { maxWaitMs: 1, maxSpinUs: 200, parkAfterMs: 20 };
+export const defaultRingWait: RingWaitOptions = { maxWaitMs: 1, maxSpinUs: 200, maxCrowdedSpinUs: 50, parkAfterMs: 20 };
 
 export function checkRingWait(o: Partial<RingWaitOptions>, where: string): void {
   const check = (k: keyof RingWaitOptions, min: number, max: number) => {
@@ -41,6 +48,7 @@ export function checkRingWait(o: Partial<RingWaitOptions>, where: string): void 
   };
   check('maxWaitMs', 0.01, 100);
   check('maxSpinUs', 0, 10_000);
+  check('maxCrowdedSpinUs', 0, 10_000);
   check('parkAfterMs', 0, 60_000);
 }
 
@@ -173,7 +181,8 @@ export class WorkerRingLoop {
     const activity = this.activity;
     if (activity !== null && !activity.coreFree()) return false;
     this.stats.spins++;
-    const until = performance.now() + this.opts.maxSpinUs / 1000;
+    const spinUs = activity !== null && activity.crowded() ? Math.min(this.opts.maxSpinUs, this.opts.maxCrowdedSpinUs) : this.opts.maxSpinUs;
+    const until = performance.now() + spinUs / 1000;
     for (let i = 1; ; i++) {
       if (transport.hasData()) {
         // A hit brings spinning back at once (a probe that hits means the peer answers quickly now).
@@ -205,11 +214,14 @@ export class WorkerRingLoop {
 }
 
 /**
- * Feeds the main thread's host from its rings without ever blocking it: a non-blocking wait on
- * its doorbell, and a read of every ring when it rings.
+ * Feeds the main thread's host from its rings without ever blocking it. Idle, it announces sleep
+ * on its doorbell; a worker that then publishes to it posts a message on their pair's port (see
+ * `RingEnds.peerRingsByPort`), and the message's event reads every ring at once. (An
+ * `Atomics.waitAsync` per wait costs more: a promise and a registration under V8's global lock
+ * to arm, a task posted to the event loop to resolve.)
  */
 export class MainRingDriver {
-  private waiting: { cancel(): void } | null = null;
+  private waiting = false;
   private scheduled = false;
   private closed = false;
 
@@ -219,24 +231,32 @@ export class MainRingDriver {
     private readonly doorbell: Doorbell,
   ) {
     transport.onWork = () => this.wake();
+    transport.onDoorbell = () => this.rang();
   }
 
   start(): void {
     this.arm();
   }
 
+  /** Work arrived other than by the doorbell: read soon. */
   wake(): void {
-    if (this.waiting !== null) {
-      this.waiting.cancel();
-      this.waiting = null;
+    if (this.waiting) {
+      this.waiting = false;
+      this.doorbell.awake();
     }
     this.schedule();
   }
 
   close(): void {
     this.closed = true;
-    this.waiting?.cancel();
-    this.waiting = null;
+    if (this.waiting) this.doorbell.awake();
+    this.waiting = false;
+  }
+
+  /** A writer rang (it flipped the doorbell back to awake): a message event, nothing of ours on the stack, so read now. */
+  private rang(): void {
+    this.waiting = false;
+    if (!this.scheduled && !this.closed) this.run();
   }
 
   private schedule(): void {
@@ -263,12 +283,8 @@ export class MainRingDriver {
   };
 
   private arm(): void {
-    if (this.closed || this.waiting !== null) return;
-    const w = this.doorbell.sleepAsync(this.hasWork, () => {
-      this.waiting = null;
-      this.schedule();
-    });
-    if (w === false) this.schedule();
-    else this.waiting = w;
+    if (this.closed || this.waiting) return;
+    if (this.doorbell.sleepUntilMessage(this.hasWork)) this.waiting = true;
+    else this.schedule();
   }
 }

@@ -22,7 +22,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { ArenaStats, ArenaTable } from './arena.js';
 import { CLONE_TAG, REPEAT_TAG, type CodecRegistry } from './codec.js';
 export type { RingEnds } from './transport.js';
-import { ring as ringDoorbell, doorbellWord } from './doorbell.js';
+import { DOORBELL_MESSAGE, claimRing, ring as ringDoorbell, doorbellWord } from './doorbell.js';
 import { Envelope, Kind } from './envelope.js';
 import { errorText, messageType } from './errors.js';
 import type { ActorHost, DeadLetterReason } from './host.js';
@@ -81,6 +81,8 @@ class Link {
   /** Decodes this link's records in place (a view of the ring's memory). */
   wire: WireReader | null = null;
   peerBell: Int32Array | null = null;
+  /** Ring the peer by a message on `port` (the main thread), not by `Atomics.notify`. */
+  ringByPort = false;
   port: MessagePort | null = null;
   /** Encoded records waiting for room (or for the link to connect), oldest first. */
   readonly backlog = new ByteQueue();
@@ -126,6 +128,8 @@ export class RingTransport implements MeshTransport {
   private readonly counters = { congestions: 0, peakBacklogBytes: 0, spilled: 0 };
   /** Called when there is work the run loop should come back for (a spilled record arrived). */
   onWork: () => void = () => {};
+  /** A peer rang this host's doorbell by message (this host is the main thread; see `RingEnds.peerRingsByPort`). */
+  onDoorbell: () => void = () => this.onWork();
 
   constructor(
     private readonly host: ActorHost,
@@ -166,6 +170,7 @@ export class RingTransport implements MeshTransport {
     link.writer = new RingWriter(ends.out);
     link.reader = new RingReader(ends.in);
     link.peerBell = doorbellWord(ends.peerDoorbell);
+    link.ringByPort = ends.peerRingsByPort === true;
     if (ends.peerArena && this.arenas !== null) {
       this.arenas.add(ends.peerArena);
       link.arenaId = ends.peerArena.id;
@@ -176,8 +181,12 @@ export class RingTransport implements MeshTransport {
     link.lastFromNode = -1;
     link.spilled = [];
     link.awaitingSpill = false;
-    port.on('message', (data: ArrayBuffer) => {
-      link.spilled.push(data);
+    port.on('message', (data: ArrayBuffer | number) => {
+      if (data === DOORBELL_MESSAGE) {
+        this.onDoorbell();
+        return;
+      }
+      link.spilled.push(data as ArrayBuffer);
       if (link.awaitingSpill) this.onWork();
     });
     port.on('messageerror', (e: unknown) => this.onError(`a large record from node ${node} could not be deserialized`, e));
@@ -431,10 +440,16 @@ export class RingTransport implements MeshTransport {
       const w = link.writer;
       if (w !== null && w.pending) {
         w.publish();
-        ringDoorbell(link.peerBell!);
+        this.ring(link);
       }
     }
     dirty.length = 0;
+  }
+
+  /** Rings the peer's doorbell (see doorbell.ts): by `Atomics.notify`, or by a message to the main thread. */
+  private ring(link: Link): void {
+    if (!link.ringByPort) ringDoorbell(link.peerBell!);
+    else if (claimRing(link.peerBell!)) link.port!.postMessage(DOORBELL_MESSAGE);
   }
 
   /** What this transport has done so far. */
@@ -542,7 +557,7 @@ export class RingTransport implements MeshTransport {
       n++;
       if (env !== null) host.deliver(env);
     }
-    if (rr.release()) ringDoorbell(link.peerBell!);
+    if (rr.release()) this.ring(link);
     return n;
   }
 

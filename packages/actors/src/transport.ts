@@ -31,6 +31,12 @@ export interface RingEnds {
   in: SharedArrayBuffer;
   /** The peer's doorbell, rung after publishing to it. */
   peerDoorbell: SharedArrayBuffer;
+  /**
+   * The peer is the main thread: ring it with a message on the pair's port instead of
+   * `Atomics.notify` (it never blocks, and an event-loop message wakes it for less than an
+   * `Atomics.waitAsync` costs to arm and resolve).
+   */
+  peerRingsByPort?: boolean;
   /** The peer's arena (its large values arrive as references into it). */
   peerArena?: ArenaRef;
 }

@@ -228,7 +228,7 @@ export class WorkerPool {
             doorbell,
             arena,
             arenas,
-            mainRings: { out: rings.up, in: rings.down, peerDoorbell: c.mainDoorbell!, peerArena: c.mainArena ?? undefined },
+            mainRings: { out: rings.up, in: rings.down, peerDoorbell: c.mainDoorbell!, peerRingsByPort: true, peerArena: c.mainArena ?? undefined },
           }
         : undefined,
       this.snapshotBufferFor(slot.storeName),

@@ -489,8 +489,10 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    // After the current turn's microtasks: every operation issued in this tick leaves together.
-    setImmediate(() => {
+    // After every promise continuation of this tick has run (a tick callback runs once the
+    // microtask queue is empty): every operation issued in this tick leaves together, without
+    // waiting for the event loop to go round.
+    process.nextTick(() => {
       this.flushScheduled = false;
       this.flush();
     });
