@@ -11,7 +11,8 @@
  * for `parkAfterMs`, or waiting on a store's completion, it parks: `Atomics.waitAsync`, no CPU
  * at all, woken by a writer through its event loop.
  *
- * The main thread is the user's: it never blocks. It always waits with `Atomics.waitAsync`.
+ * The main thread is the user's: it never blocks. Its writers wake it with a message on their
+ * pair's port (see MainRingDriver).
  */
 import type { Activity } from './activity.js';
 import type { TrackingClock } from './clock.js';
