@@ -119,7 +119,7 @@ function put(s: MapState, key: string, src: Uint8Array, start: number, end: numb
   s.digest = (s.digest + term) | 0;
   if (inSlab(n)) {
     mem.liveBytes += n;
-    if (mem.wasteful) mem.compact(s.entries, (k, copy) => s.entries.set(k, copy));
+    mem.step(s.entries, n, (k, copy) => s.entries.set(k, copy));
   }
   return old !== undefined;
 }

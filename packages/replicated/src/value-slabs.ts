@@ -8,9 +8,11 @@
  *
  * Slabs are append-only: a view, once handed out, never changes (snapshots being written keep
  * the views they took). A slab lives while any value in it does, so overwritten values leave
- * garbage behind: once the slabs written since the last compaction hold twice the live bytes, the
- * owner copies every live value into fresh slabs ({@link ValueSlabs.compact}). Slab memory stays
- * within about three times the live bytes, for at most half a copy more per byte written.
+ * garbage behind: once the slabs hold more than twice the live bytes, a compaction pass moves
+ * every live value into fresh slabs, a few at a time ({@link ValueSlabs.step}: about twice the
+ * bytes of each value stored, so no single command pays for the whole state), after which the old
+ * slabs are garbage. Slab memory stays within a small multiple of the live bytes (about three
+ * times, four and a half during a pass), for about half a copy more per byte written.
  */
 
 /** Values this long or shorter get an array of their own: it sits on V8's heap (see above). */
@@ -30,10 +32,13 @@ export function inSlab(n: number): boolean {
 export class ValueSlabs {
   private slab = new Uint8Array(0);
   private used = 0;
-  /** Bytes of values in slabs now (the map tells: `live(+n)` as it keeps one, `live(-n)` as it drops one). */
+  /** Bytes of values in slabs now (the map tells: `liveBytes += n` as it keeps one, `-= n` as it drops one). */
   liveBytes = 0;
-  /** Bytes copied into slabs since the last compaction, live or not. */
+  /** Bytes copied into slabs since the last pass began, live or not. */
   private writtenBytes = 0;
+  /** The compaction pass under way: where it is in the entries, and the slabs made since it began (not moved again). */
+  private pass: Iterator<[unknown, Uint8Array]> | null = null;
+  private fresh = new WeakSet<ArrayBufferLike>();
 
   /** A copy of `src[start, end)` that stays valid and unchanged for as long as it is held. */
   copy(src: Uint8Array, start: number, end: number): Uint8Array {
@@ -47,6 +52,7 @@ export class ValueSlabs {
     if (this.used + n > this.slab.length) {
       this.slab = new Uint8Array(SLAB_BYTES);
       this.used = 0;
+      if (this.pass !== null) this.fresh.add(this.slab.buffer);
     }
     const at = this.used;
     const slab = this.slab;
@@ -57,19 +63,35 @@ export class ValueSlabs {
     return slab.subarray(at, at + n);
   }
 
-  /** Whether the owner should compact now: the slabs hold more than twice the live bytes (and more than one slab). */
-  get wasteful(): boolean {
-    return this.writtenBytes > 2 * this.liveBytes + SLAB_BYTES;
-  }
-
   /**
-   * Copies every value in slabs that `values` holds into fresh slabs, through `replace(key, copy)`;
-   * the old slabs are collected once nothing else holds them.
+   * After the owner stored a value of `n` bytes in `entries`: starts a compaction pass when the
+   * slabs hold more than twice the live bytes, and moves about `2 n` bytes of live values out of
+   * old slabs while one is under way, each through `replace(key, copy)`.
    */
-  compact<K>(values: Iterable<[K, Uint8Array]>, replace: (key: K, copy: Uint8Array) => void): void {
-    this.slab = new Uint8Array(0);
-    this.used = 0;
-    this.writtenBytes = 0;
-    for (const [k, v] of values) if (inSlab(v.length)) replace(k, this.copy(v, 0, v.length));
+  step<K>(entries: Map<K, Uint8Array>, n: number, replace: (key: K, copy: Uint8Array) => void): void {
+    if (this.pass === null) {
+      if (this.writtenBytes <= 2 * this.liveBytes + SLAB_BYTES) return;
+      // From here on values go to fresh slabs; the pass moves the others there too.
+      this.pass = entries[Symbol.iterator]() as Iterator<[unknown, Uint8Array]>;
+      this.fresh = new WeakSet();
+      this.slab = new Uint8Array(0);
+      this.used = 0;
+      this.writtenBytes = 0;
+    }
+    const pass = this.pass;
+    for (let moved = 0; moved < 2 * n; ) {
+      const next = pass.next();
+      if (next.done) {
+        this.pass = null;
+        return;
+      }
+      const [k, v] = next.value;
+      if (!inSlab(v.length) || this.fresh.has(v.buffer)) {
+        moved += MAX_HEAP_BYTES; // a visit costs something too: a pass over small values is paced as well
+        continue;
+      }
+      replace(k as K, this.copy(v, 0, v.length));
+      moved += v.length;
+    }
   }
 }

@@ -109,6 +109,22 @@ test('sets, deletes and compare-and-sets of values of every size: values, size, 
   }
 });
 
+test('overwritten values do not pin their slabs: the memory the values hold stays a small multiple of their bytes', () => {
+  // Ten hot keys written over and over, and now and then a cold key written once: without
+  // compaction every few cold values would keep a 64 KiB slab alive (hundreds of them).
+  const s = core.initial() as MapState;
+  const value = (i: number) => `${i}:`.padEnd(200, 'x');
+  for (let i = 0; i < 60_000; i++) core.apply(s, enc({ op: 'set', key: i % 100 === 0 ? `cold${i}` : `hot${i % 10}`, value: value(i) }));
+  let live = 0;
+  const slabs = new Set<ArrayBufferLike>();
+  for (const v of s.entries.values()) {
+    live += v.length;
+    slabs.add(v.buffer);
+  }
+  const held = slabs.size * 64 * 1024;
+  assert.ok(held <= 5 * live + 2 * 64 * 1024, `values of ${live} bytes hold ${slabs.size} slabs (${held} bytes)`);
+});
+
 test('a value kept in a slab is a copy: changing the command afterwards changes nothing', () => {
   const s = core.initial() as MapState;
   const command = enc({ op: 'set', key: 'k', value: 'v'.repeat(200) });
