@@ -333,6 +333,16 @@ export class ArenaTable {
   readonly stats: ArenaStats = { placed: 0, forwarded: 0, fullFallbacks: 0, usedBytes: 0, collections: 0 };
 
   private readonly known = new Set<number>();
+  /**
+   * Values placed in this host's arena since the last flush, and their blocks: the same array
+   * sent to several hosts (a broadcast) is copied once and referred to by every record.
+   */
+  private readonly placedInFlush = new Map<Uint8Array, number>();
+
+  /** The transport published what it wrote: records from now on place their values again. */
+  flushed(): void {
+    if (this.placedInFlush.size > 0) this.placedInFlush.clear();
+  }
 
   /** `minBytes`: values this large or larger go into the arena; smaller ones are copied inline. */
   constructor(
@@ -390,12 +400,22 @@ export class ArenaTable {
     }
     if (n >= this.minBytes) {
       const own = this.own;
+      const placed = this.placedInFlush.get(b);
+      if (placed !== undefined) {
+        // Sent again before the flush (a broadcast): the block cannot have been released yet,
+        // since no reader sees a record before the flush publishes it.
+        own.arena.retain(placed);
+        this.stats.forwarded++;
+        this.ref(w, own.arena, placed, own.arena.dataStart + placed * own.arena.minBlockBytes, n);
+        return;
+      }
       const block = own.alloc(n);
       if (block >= 0) {
         const a = own.arena;
         const at = a.dataStart + block * a.minBlockBytes;
         new Uint8Array(a.buffer, at, n).set(b);
         this.stats.placed++;
+        this.placedInFlush.set(b, block);
         this.ref(w, a, block, at, n);
         return;
       }

@@ -212,6 +212,9 @@ export class RingTransport implements MeshTransport {
     link.port?.close();
     link.port = null;
     link.down = true;
+    // Its unread records are dropped below, and with them their arena references: a value
+    // placed in this flush may be gone, and must be placed again if sent again.
+    this.arenas?.flushed();
     this.readable = this.readable.filter((l) => l !== link);
     if (link.arenaId >= 0) this.arenas?.retire(link.arenaId);
     if (link.writer) {
@@ -431,6 +434,7 @@ export class RingTransport implements MeshTransport {
     }
     // Messages are immutable once sent, but only within a flush is that leaned on.
     this.cachedMsg = undefined;
+    this.arenas?.flushed();
     const dirty = this.dirty;
     for (let i = 0; i < dirty.length; i++) {
       const link = dirty[i]!;

@@ -72,6 +72,40 @@ test('a large value is placed in an arena once and forwarded by reference: every
   }
 });
 
+test('a value sent to several hosts in one turn is placed once: every record refers to the same block, and it is reclaimed when all are dropped', async () => {
+  const sys = await ActorSystem.start({ mode: 'workers', statsIntervalMs: 0, codecs: [bytesCodecs], transport: 'rings' });
+  try {
+    const a = await sys.spawn(BlobActor, { name: 'a' });
+    const b = await sys.spawn(BlobActor, { name: 'b' });
+    const c = await sys.spawn(BlobActor, { name: 'c' });
+    await sys.ask(a, { type: 'emit-all', to: [b, c], from: 0, count: 20, size: 64 * 1024 });
+    for (const r of [b, c]) {
+      let got: BlobReport;
+      for (let t = 0; ; t++) {
+        got = await sys.ask<BlobReport>(r, { type: 'report' });
+        if (got.got === 20 || t > 200) break;
+        await new Promise((res) => setTimeout(res, 10));
+      }
+      assert.equal([got.got, got.shared, got.damaged], [20, 20, []], `${r.name} got views, intact`);
+    }
+    const sa = (await hostStats(sys, a.node)).transport!.arena!;
+    assert.is(sa.placed, 20, 'each value copied once');
+    assert.is(sa.forwarded, 20, 'the second record refers to the same block');
+    // A small one after them: a reader keeps the last message of each link (see REPEAT_TAG).
+    await sys.ask(a, { type: 'emit-all', to: [b, c], from: 20, count: 1, size: 16 });
+    let used = -1;
+    for (let t = 0; t < 100 && used !== 0; t++) {
+      await sys.ask(b, { type: 'gc' });
+      await sys.ask(c, { type: 'gc' });
+      await new Promise((res) => setTimeout(res, 10));
+      used = (await hostStats(sys, a.node)).transport!.arena!.usedBytes;
+    }
+    assert.is(used, 0, 'every reference released: nothing left in use');
+  } finally {
+    await sys.shutdown();
+  }
+});
+
 test('arena memory is reused only once nothing holds it: kept values stay intact while many more pass, and all is reclaimed when dropped', async () => {
   // A small arena (1 MiB, 64 KiB values: 16 at most at once) pushed through 400 values.
   const sys = await ActorSystem.start({

@@ -18,6 +18,7 @@
 import { CanonicalWriter, bytesEqual, decode, hashBytes } from '@synod/canonical';
 import { WireWriter } from '@synod/actors/internals';
 import { ByteReader, registerMachine, type MachineCore, type SnapshotSource } from '@synod/smr';
+import { ValueSlabs, inSlab } from './value-slabs.js';
 
 export type MapCommand =
   | { op: 'set'; key: string; value: unknown }
@@ -49,10 +50,27 @@ const ENTRY_OVERHEAD = 48;
 /** A map replica's state: the entries and what they add up to. */
 export interface MapState {
   entries: Map<string, Uint8Array>;
+  /**
+   * Each entry's term of `digest` (the hash of its value, seeded with its key's), so that an
+   * entry replaced or deleted is taken out of the digest without hashing its value again.
+   */
+  terms: Map<string, number>;
   /** Keys' UTF-8 bytes + values' bytes + a per-entry overhead. */
   bytes: number;
   /** Sum (mod 2^32) of every entry's hash: replicas compare it. */
   digest: number;
+}
+
+/** Where each state keeps its values' bytes (beside the state, which stays plain data). */
+const slabsOf = new WeakMap<MapState, ValueSlabs>();
+
+function slabs(s: MapState): ValueSlabs {
+  let v = slabsOf.get(s);
+  if (v === undefined) {
+    v = new ValueSlabs();
+    slabsOf.set(s, v);
+  }
+  return v;
 }
 
 function checkKey(key: unknown): asserts key is string {
@@ -81,17 +99,28 @@ function readKey(r: ByteReader): string {
   return key;
 }
 
-/** Sets `key` (just read by readKey) to `value`; whether it existed. */
-function put(s: MapState, key: string, value: Uint8Array): boolean {
+/**
+ * Sets `key` (just read by readKey) to a copy of `src[start, end)`, whose hash seeded with the
+ * key's is `term`; whether it existed.
+ */
+function put(s: MapState, key: string, src: Uint8Array, start: number, end: number, term: number): boolean {
+  const mem = slabs(s);
   const old = s.entries.get(key);
+  const n = end - start;
   if (old !== undefined) {
-    s.bytes += value.length - old.length;
-    s.digest = (s.digest - hashBytes(old, keyHash)) | 0;
+    s.bytes += n - old.length;
+    s.digest = (s.digest - s.terms.get(key)!) | 0;
+    if (inSlab(old.length)) mem.liveBytes -= old.length;
   } else {
-    s.bytes += keyBytes + value.length + ENTRY_OVERHEAD;
+    s.bytes += keyBytes + n + ENTRY_OVERHEAD;
   }
-  s.entries.set(key, value);
-  s.digest = (s.digest + hashBytes(value, keyHash)) | 0;
+  s.entries.set(key, mem.copy(src, start, end));
+  s.terms.set(key, term);
+  s.digest = (s.digest + term) | 0;
+  if (inSlab(n)) {
+    mem.liveBytes += n;
+    mem.step(s.entries, n, (k, copy) => s.entries.set(k, copy));
+  }
   return old !== undefined;
 }
 
@@ -101,20 +130,22 @@ function remove(s: MapState, key: string): boolean {
   if (old === undefined) return false;
   s.entries.delete(key);
   s.bytes -= keyBytes + old.length + ENTRY_OVERHEAD;
-  s.digest = (s.digest - hashBytes(old, keyHash)) | 0;
+  s.digest = (s.digest - s.terms.get(key)!) | 0;
+  s.terms.delete(key);
+  if (inSlab(old.length)) slabs(s).liveBytes -= old.length;
   return true;
 }
 
 const core: MachineCore<MapState> = {
-  initial: () => ({ entries: new Map(), bytes: 0, digest: 0 }),
+  initial: () => ({ entries: new Map(), terms: new Map(), bytes: 0, digest: 0 }),
   apply(s, command) {
     const r = reader.reset(command);
     const op = r.u8();
     const key = readKey(r);
     switch (op) {
       case Op.Set:
-        // A copy: the command's bytes belong to the slot they arrived in.
-        return { state: s, result: put(s, key, command.slice(r.pos)) ? TRUE : FALSE };
+        // The value is hashed where it lies, and copied once (the command's bytes belong to the slot they arrived in).
+        return { state: s, result: put(s, key, command, r.pos, command.length, hashBytes(command, keyHash, r.pos)) ? TRUE : FALSE };
       case Op.Delete:
         return { state: s, result: remove(s, key) ? TRUE : FALSE };
       case Op.Cas: {
@@ -122,7 +153,7 @@ const core: MachineCore<MapState> = {
         const current = s.entries.get(key);
         const matches = expected.length === 0 ? current === undefined : current !== undefined && bytesEqual(current, expected);
         if (!matches) return { state: s, result: FALSE };
-        put(s, key, command.slice(r.pos));
+        put(s, key, command, r.pos, command.length, hashBytes(command, keyHash, r.pos));
         return { state: s, result: TRUE };
       }
     }
@@ -188,15 +219,13 @@ const core: MachineCore<MapState> = {
     return {
       add(chunk) {
         // The chunk is a view valid during this call only (and may be a Buffer, whose `slice`
-        // copies nothing): each value is copied into memory of its own.
+        // copies nothing): `put` copies each value into memory the state owns.
         const r = new ByteReader().reset(chunk, 4);
         const n = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength).getUint32(0, true);
         for (let j = 0; j < n; j++) {
           const k = readKey(r);
           const v = r.bytesView();
-          const own = new Uint8Array(v.length);
-          own.set(v);
-          put(s, k, own);
+          put(s, k, v, 0, v.length, hashBytes(v, keyHash));
         }
       },
       finish: () => s,

@@ -68,10 +68,10 @@ export class RequestWriter {
       o.uvar(this.acks[i]!);
     }
     o.uvar(this.n);
-    o.ensure(this.body.pos);
-    o.buf.set(this.body.buf.subarray(0, this.body.pos), o.pos);
-    o.pos += this.body.pos;
-    const bytes = o.buf.slice(0, o.pos);
+    // The head, then the commands: each byte copied once more, into the request's own array.
+    const bytes = new Uint8Array(o.pos + this.body.pos);
+    bytes.set(o.buf.subarray(0, o.pos), 0);
+    bytes.set(this.body.buf.subarray(0, this.body.pos), o.pos);
     this.body.pos = 0;
     this.sessions.length = 0;
     this.acks.length = 0;

@@ -70,10 +70,33 @@ export class Session {
     w.uvar(this.next);
     w.uvar(this.floor);
     w.uvar(this.kept);
-    for (let i = this.head; i < this.outcomes.length; i++) {
-      w.u8(this.outcomes[i]!);
-      w.bytes(this.results[i]!);
+    // Every snapshot writes every kept result (tens of thousands with many commands in flight),
+    // and most are a byte or two: those are copied by hand, not through a typed-array call each.
+    const outcomes = this.outcomes;
+    const results = this.results;
+    let buf = w.buf;
+    let p = w.pos;
+    for (let i = this.head; i < outcomes.length; i++) {
+      const r = results[i]!;
+      const n = r.length;
+      if (n < 0x80) {
+        if (p + 2 + n > buf.length) {
+          w.pos = p;
+          w.ensure(2 + n);
+          buf = w.buf;
+        }
+        buf[p++] = outcomes[i]!;
+        buf[p++] = n; // the length as a one-byte uvar
+        for (let k = 0; k < n; k++) buf[p++] = r[k]!;
+      } else {
+        w.pos = p;
+        w.u8(outcomes[i]!);
+        w.inline(r);
+        buf = w.buf;
+        p = w.pos;
+      }
     }
+    w.pos = p;
   }
 
   static read(r: ByteReader): Session {

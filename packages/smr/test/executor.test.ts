@@ -222,6 +222,44 @@ test('a snapshot installs state, sessions and digest: a retry after it still get
   );
 });
 
+test('a snapshot keeps kept results of every length: retries after it get each one back', () => {
+  const Echo = defineStateMachine({
+    name: 'test-echo',
+    initial: () => ({}),
+    apply: (s, c: { len: number }) => ({ state: s, result: 'r'.repeat(c.len) }),
+    query: () => null,
+  });
+  // Short ones (written by hand) and long ones, enough of them to grow the snapshot's writer.
+  const lens = Array.from({ length: 3000 }, (_, i) => [0, 1, 5, 120, 125, 126, 127, 300, 5000][i % 9]!);
+  const a = new Executor(Echo.core);
+  a.applySlot(
+    slotOf([
+      request(
+        'a',
+        lens.map((len, i) => [1, i + 1, { len }] as [number, number, unknown]),
+      ),
+    ]),
+    null,
+  );
+  const { header, source } = a.snapshot();
+  const state = Echo.core.restore();
+  for (let c = source.next(1024); c; c = source.next(1024)) state.add(c);
+  const b = new Executor(Echo.core);
+  b.install(header, state.finish(), 0);
+  const out = sink();
+  b.applySlot(
+    slotOf([
+      request(
+        'a',
+        lens.map((len, i) => [1, i + 1, { len: len + 1 }] as [number, number, unknown]),
+      ),
+    ]),
+    out,
+  );
+  assert.is(out.got.length, lens.length);
+  out.got.forEach((g, i) => assert.is(g[4], 'r'.repeat(lens[i]!), `kept result of command ${i + 1}`));
+});
+
 test('results are kept until acknowledged, and at most sessionWindow', () => {
   const e = new Executor(Counter.core, { maxSessions: 10, sessionWindow: 3, maxStateBytes: 1e9 });
   e.applySlot(

@@ -1,0 +1,136 @@
+/**
+ * The map machine's values as a replica keeps them: copied once out of the command into slabs
+ * that are compacted as values are overwritten, with each entry's term of the digest kept so an
+ * overwrite or delete does not hash the old value again. Whatever the sizes and the order of sets,
+ * deletes and compare-and-sets: every value reads back as the bytes set, a snapshot taken earlier
+ * still holds the values of its moment, and size and digest equal those computed from scratch.
+ *
+ * Randomised: a failure prints its seed; SEED=<n> replays it.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { encode, hashBytes } from '@synod/canonical';
+import { mapMachine, type MapState } from '@synod/replicated';
+
+const core = mapMachine.core;
+const enc = (c: Parameters<typeof mapMachine.client.encodeCommand>[0]) => mapMachine.client.encodeCommand(c, 1 << 20);
+const utf8 = new TextEncoder();
+
+/** A small seeded generator (mulberry32). */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Digest and size of entries, computed from scratch as the machine defines them. */
+function expected(model: Map<string, Uint8Array>): { digest: number; bytes: number } {
+  let digest = 0;
+  let bytes = 0;
+  for (const [k, v] of model) {
+    const key = utf8.encode(k);
+    digest = (digest + hashBytes(v, hashBytes(key))) | 0;
+    bytes += key.length + v.length + 48;
+  }
+  return { digest: digest >>> 0, bytes };
+}
+
+/** Restores `s` as a replica restores its own snapshot: every chunk through one reused Buffer (whose `slice` copies nothing). */
+function restoreFrom(s: MapState): MapState {
+  const source = core.snapshot(s);
+  const sink = core.restore();
+  const staging = Buffer.alloc(64 * 1024);
+  for (let chunk = source.next(4096); chunk !== null; chunk = source.next(4096)) {
+    staging.fill(0xee);
+    staging.set(chunk);
+    sink.add(staging.subarray(0, chunk.length));
+  }
+  staging.fill(0xee);
+  return sink.finish() as MapState;
+}
+
+function sameEntries(s: MapState, model: Map<string, Uint8Array>, what: string): void {
+  assert.is(s.entries.size, model.size, `${what}: entries`);
+  for (const [k, v] of model) assert.equal(Buffer.from(s.entries.get(k)!), Buffer.from(v), `${what}: value of ${k}`);
+}
+
+const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
+
+test('sets, deletes and compare-and-sets of values of every size: values, size, digest and an earlier snapshot hold', () => {
+  const random = prng(seed);
+  const why = `seed ${seed} (replay: SEED=${seed} npx -y pnpm@12.4.2 test map-values)`;
+  try {
+    const s = core.initial() as MapState;
+    const model = new Map<string, Uint8Array>();
+    // Sizes on both sides of the thresholds: on V8's heap (<= 64), in slabs (65..4096), alone (> 4096).
+    const sizes = [1, 16, 63, 64, 65, 100, 256, 1000, 4095, 4096, 4097, 9000];
+    let early: { source: ReturnType<typeof core.snapshot>; model: Map<string, Uint8Array> } | null = null;
+    for (let i = 0; i < 20_000; i++) {
+      const key = `k${Math.floor(random() * 300)}`;
+      const n = sizes[Math.floor(random() * sizes.length)]!;
+      const value = String.fromCharCode(97 + (i % 26)).repeat(n) + i;
+      const roll = random();
+      if (roll < 0.7) {
+        const out = core.apply(s, enc({ op: 'set', key, value }));
+        assert.is(out.result[0] === 1, model.has(key), `set ${key} says whether it existed`);
+        model.set(key, encode(value));
+      } else if (roll < 0.85) {
+        const out = core.apply(s, enc({ op: 'delete', key }));
+        assert.is(out.result[0] === 1, model.delete(key), `delete ${key} says whether it existed`);
+      } else {
+        const current = model.get(key);
+        const expectedValue = current === undefined || random() < 0.3 ? null : mapMachine.client.decodeAnswer(current, { op: 'get', key });
+        const out = core.apply(s, enc({ op: 'cas', key, expected: expectedValue, value }));
+        const swaps = expectedValue === null ? current === undefined : true;
+        assert.is(out.result[0] === 1, swaps, `cas ${key}`);
+        if (swaps) model.set(key, encode(value));
+      }
+      if (i === 5_000) early = { source: core.snapshot(s), model: new Map(model) };
+    }
+    sameEntries(s, model, 'after every command');
+    const e = expected(model);
+    assert.is(core.digest!(s), e.digest, 'digest as computed from scratch');
+    assert.is(core.size!(s), e.bytes, 'size as computed from scratch');
+    // The snapshot taken at command 5000 is written only now, after many compactions.
+    const sink = core.restore();
+    for (let chunk = early!.source.next(4096); chunk !== null; chunk = early!.source.next(4096)) sink.add(chunk);
+    sameEntries(sink.finish() as MapState, early!.model, 'the snapshot of command 5000');
+    const r = restoreFrom(s);
+    sameEntries(r, model, 'restored');
+    assert.is(core.digest!(r), e.digest, 'restored digest');
+    assert.is(core.size!(r), e.bytes, 'restored size');
+  } catch (err) {
+    console.error(`map-values failed with ${why}`);
+    throw err;
+  }
+});
+
+test('overwritten values do not pin their slabs: the memory the values hold stays a small multiple of their bytes', () => {
+  // Ten hot keys written over and over, and now and then a cold key written once: without
+  // compaction every few cold values would keep a 64 KiB slab alive (hundreds of them).
+  const s = core.initial() as MapState;
+  const value = (i: number) => `${i}:`.padEnd(200, 'x');
+  for (let i = 0; i < 60_000; i++) core.apply(s, enc({ op: 'set', key: i % 100 === 0 ? `cold${i}` : `hot${i % 10}`, value: value(i) }));
+  let live = 0;
+  const slabs = new Set<ArrayBufferLike>();
+  for (const v of s.entries.values()) {
+    live += v.length;
+    slabs.add(v.buffer);
+  }
+  const held = slabs.size * 64 * 1024;
+  assert.ok(held <= 5 * live + 2 * 64 * 1024, `values of ${live} bytes hold ${slabs.size} slabs (${held} bytes)`);
+});
+
+test('a value kept in a slab is a copy: changing the command afterwards changes nothing', () => {
+  const s = core.initial() as MapState;
+  const command = enc({ op: 'set', key: 'k', value: 'v'.repeat(200) });
+  core.apply(s, command);
+  command.fill(0);
+  assert.equal(mapMachine.client.decodeAnswer(s.entries.get('k')!, { op: 'get', key: 'k' }), 'v'.repeat(200));
+});
+
+test.run();
