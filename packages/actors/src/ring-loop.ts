@@ -29,9 +29,9 @@ export interface RingWaitOptions {
   maxSpinUs: number;
   /**
    * The spin's bound instead, while more threads are alive than there are cores (the main thread
-   * counted): a spin longer than a wake-up costs (tens of microseconds) saves less than the core
-   * it holds costs the threads waiting for one, and where records come that late, every spinner
-   * catching them keeps the others off the cores. Default 50.
+   * counted): a spin longer than a wake-up costs (tens of microseconds) holds a core the other
+   * threads may need for longer than the wake-up it saves. Default 50 (one sequential client, 3
+   * replicas in workers, 2 cores: against 200, p90 40 % lower, p50 15 % higher, less CPU).
    */
   maxCrowdedSpinUs: number;
   /** Idle this long, a worker parks: it waits without blocking its thread or using CPU. Default 20. */
