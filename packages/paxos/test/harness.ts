@@ -7,7 +7,19 @@
 import { MemorySnapshotStore, type ActorContext, type ActorDefinition, type ActorRef, type PersistKey, type ReplyToken } from '@synod/actors';
 import { Prng } from '@synod/actors/internals';
 import { encode } from '@synod/canonical';
-import { RequestWriter, SlotReader, slotOf, type MClientRequest } from '@synod/smr';
+import { RequestWriter, SlotReader, defineStateMachine, slotOf, type MClientRequest } from '@synod/smr';
+
+/** A counter machine for replica tests: `apply(by)` adds `by` and answers the new count. */
+export const Counter = defineStateMachine({
+  module: import.meta.url,
+  name: 'counter',
+  initial: () => ({ n: 0 }),
+  apply: (s: { n: number }, by: number) => {
+    s.n += by;
+    return { state: s, result: s.n };
+  },
+  query: (s: { n: number }) => s.n,
+});
 
 export interface Packet {
   from: ActorRef<any> | null;

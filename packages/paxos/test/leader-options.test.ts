@@ -20,19 +20,7 @@ import {
   type LeaderState,
   type MConfigured,
 } from '@synod/paxos';
-import { defineStateMachine } from '@synod/smr';
-import { Net } from './harness.ts';
-
-const Counter = defineStateMachine({
-  module: import.meta.url,
-  name: 'counter',
-  initial: () => ({ n: 0 }),
-  apply: (s: { n: number }, by: number) => {
-    s.n += by;
-    return { state: s, result: s.n };
-  },
-  query: (s: { n: number }) => s.n,
-});
+import { Counter, Net } from './harness.ts';
 
 function refused(f: () => unknown, ...parts: (string | RegExp)[]): void {
   try {

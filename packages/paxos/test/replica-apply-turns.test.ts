@@ -9,19 +9,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Replica, defaultReplicaOptions, type ReplicaState } from '@synod/paxos';
-import { defineStateMachine } from '@synod/smr';
-import { Net, slotWith, type Packet } from './harness.ts';
-
-const Counter = defineStateMachine({
-  module: import.meta.url,
-  name: 'counter',
-  initial: () => ({ n: 0 }),
-  apply: (s: { n: number }, by: number) => {
-    s.n += by;
-    return { state: s, result: s.n };
-  },
-  query: (s: { n: number }) => s.n,
-});
+import { Counter, Net, slotWith, type Packet } from './harness.ts';
 
 const SLOTS = 64;
 const PER_SLOT = 1024;

@@ -7,19 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Replica, type ReplicaState } from '@synod/paxos';
-import { defineStateMachine } from '@synod/smr';
-import { Net, slotWith } from './harness.ts';
-
-const Counter = defineStateMachine({
-  module: import.meta.url,
-  name: 'counter',
-  initial: () => ({ n: 0 }),
-  apply: (s: { n: number }, by: number) => {
-    s.n += by;
-    return { state: s, result: s.n };
-  },
-  query: (s: { n: number }) => s.n,
-});
+import { Counter, Net, slotWith } from './harness.ts';
 
 function decide(net: Net, replica: { name: string; node: number; id: number }, slot: number): void {
   net.tell(replica, { type: 'm-decide', firstSlot: slot, values: [slotWith('c', [{ seq: slot + 1, value: 1 }])] });
