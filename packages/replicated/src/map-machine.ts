@@ -51,8 +51,10 @@ const ENTRY_OVERHEAD = 48;
 export interface MapState {
   entries: Map<string, Uint8Array>;
   /**
-   * Each entry's term of `digest` (the hash of its value, seeded with its key's), so that an
-   * entry replaced or deleted is taken out of the digest without hashing its value again.
+   * The term of `digest` (the hash of its value, seeded with its key's) of each entry whose value
+   * is longer than `REHASH_MAX_BYTES`, so that such an entry replaced or deleted is taken out of
+   * the digest without hashing its value again (a shorter one is hashed again: cheaper than a
+   * second map lookup).
    */
   terms: Map<string, number>;
   /** Keys' UTF-8 bytes + values' bytes + a per-entry overhead. */
@@ -79,6 +81,7 @@ function checkKey(key: unknown): asserts key is string {
   if (key.length > mapLimits.maxKeyLength) throw new TypeError(`keys must be at most ${mapLimits.maxKeyLength} characters, got ${key.length}`);
 }
 
+const plainSlice = Uint8Array.prototype.slice;
 const TRUE = Uint8Array.of(1);
 const FALSE = Uint8Array.of(0);
 const EMPTY = new Uint8Array(0);
@@ -99,28 +102,41 @@ function readKey(r: ByteReader): string {
   return key;
 }
 
+/** Values this long or shorter are hashed again when they leave the digest (see `MapState.terms`). */
+const REHASH_MAX_BYTES = 64;
+
+/** The digest term of `old`, the value of `key` (just read by readKey). */
+function termOf(s: MapState, key: string, old: Uint8Array): number {
+  return old.length > REHASH_MAX_BYTES ? s.terms.get(key)! : hashBytes(old, keyHash);
+}
+
 /**
  * Sets `key` (just read by readKey) to a copy of `src[start, end)`, whose hash seeded with the
  * key's is `term`; whether it existed.
  */
 function put(s: MapState, key: string, src: Uint8Array, start: number, end: number, term: number): boolean {
-  const mem = slabs(s);
   const old = s.entries.get(key);
   const n = end - start;
   if (old !== undefined) {
     s.bytes += n - old.length;
-    s.digest = (s.digest - s.terms.get(key)!) | 0;
-    if (inSlab(old.length)) mem.liveBytes -= old.length;
+    s.digest = (s.digest - termOf(s, key, old)) | 0;
+    if (old.length > REHASH_MAX_BYTES && n <= REHASH_MAX_BYTES) s.terms.delete(key);
+    if (inSlab(old.length)) slabs(s).liveBytes -= old.length;
   } else {
     s.bytes += keyBytes + n + ENTRY_OVERHEAD;
   }
-  s.entries.set(key, mem.copy(src, start, end));
-  s.terms.set(key, term);
-  s.digest = (s.digest + term) | 0;
   if (inSlab(n)) {
+    const mem = slabs(s);
+    s.entries.set(key, mem.copy(src, start, end));
     mem.liveBytes += n;
     mem.step(s.entries, n, (k, copy) => s.entries.set(k, copy));
+  } else {
+    // An array of its own, in one allocation: the typed-array `slice` copies (a Buffer's own
+    // `slice` would make a view).
+    s.entries.set(key, plainSlice.call(src, start, end));
   }
+  if (n > REHASH_MAX_BYTES) s.terms.set(key, term);
+  s.digest = (s.digest + term) | 0;
   return old !== undefined;
 }
 
@@ -130,8 +146,8 @@ function remove(s: MapState, key: string): boolean {
   if (old === undefined) return false;
   s.entries.delete(key);
   s.bytes -= keyBytes + old.length + ENTRY_OVERHEAD;
-  s.digest = (s.digest - s.terms.get(key)!) | 0;
-  s.terms.delete(key);
+  s.digest = (s.digest - termOf(s, key, old)) | 0;
+  if (old.length > REHASH_MAX_BYTES) s.terms.delete(key);
   if (inSlab(old.length)) slabs(s).liveBytes -= old.length;
   return true;
 }
