@@ -288,7 +288,9 @@ async function throughputCell(map: ReplicatedMap<string>, p: BenchProtocol, boun
       return await throughputOnce(map, p, bounds, spread, load);
     } catch (e) {
       if (!(e instanceof WorkerLost) || attempt >= CELL_ATTEMPTS) throw e;
-      process.stderr.write(`protocols: ${p.name}: ${e.message}; the cell is measured again once the cluster is whole (attempt ${attempt + 1} of ${CELL_ATTEMPTS})\n`);
+      process.stderr.write(
+        `protocols: ${p.name}: ${e.message}; the cell is measured again once the cluster is whole (attempt ${attempt + 1} of ${CELL_ATTEMPTS})\n`,
+      );
       await settle(map, true);
     }
   }
@@ -308,7 +310,8 @@ async function settle(map: ReplicatedMap<string>, whole = false): Promise<void> 
   for (;;) {
     const applied = await Promise.all(replicas.map((i) => appliedOf(map, i)));
     if (applied.every((a) => a >= target)) return;
-    if (Date.now() > end) throw new Error(`after a worker was lost, the replicas did not catch up within ${RECOVER_MS} ms (applied ${applied.join(', ')} of ${target})`);
+    if (Date.now() > end)
+      throw new Error(`after a worker was lost, the replicas did not catch up within ${RECOVER_MS} ms (applied ${applied.join(', ')} of ${target})`);
     await sleep(10);
   }
 }
