@@ -3,24 +3,15 @@
  * benchmark runner and returns the runner's exit status (2 for a bad option, with the message
  * naming `synod bench`). Nothing is measured here: only --help, bad options and --report.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { synod } from './fixtures/run-synod.ts';
 
-const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const fixture = fileURLToPath(new URL('../../../bench/test/fixtures/results.json', import.meta.url));
-
-function synod(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-    });
-  });
-}
 
 test('synod help lists bench; synod bench --help lists its options', async () => {
   const h = await synod('--help');

@@ -4,24 +4,13 @@
  * --force, and refuses bad options with exit status 2. That the certificates work with TLS is
  * packages/actors/test/dev-certificates.test.ts.
  */
-import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-
-const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-
-function synod(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-    });
-  });
-}
+import { synod } from './fixtures/run-synod.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'synod-cli-certs-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));

@@ -3,28 +3,18 @@
  * golden histories and on broken input. Exit status 0 all linearizable, 1 some not, 2 unusable
  * input or options, 3 unknown.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { synod } from './fixtures/run-synod.ts';
 
-const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const data = fileURLToPath(new URL('../../../packages/checker/test/fixtures/histories/', import.meta.url));
 const kvHard = fileURLToPath(new URL('../../../packages/checker/test/fixtures/kv-hard/', import.meta.url));
 
 /** Runs the built CLI; resolves with its exit status and output (never rejects for a non-zero exit). */
-function synod(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-      resolve({ status: code, stdout, stderr });
-    });
-  });
-}
-
 function expected(dir: string): Map<string, string> {
   const m = new Map<string, string>();
   for (const l of readFileSync(join(data, dir, 'EXPECTED.txt'), 'utf8').split('\n')) {

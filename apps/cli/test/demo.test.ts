@@ -3,24 +3,15 @@
  * and a linearizable verdict; the storage folder is removed (or kept with --dir); bad options
  * exit 2 with a message. No timing is asserted.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { synodWith } from './fixtures/run-synod.ts';
 
-const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-
-function synod(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 120_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-      resolve({ status: code, stdout, stderr });
-    });
-  });
-}
+/** A demo run starts a cluster in workers: more than the default minute on a loaded machine. */
+const DEMO = { timeoutMs: 120_000 };
 
 interface Summary {
   protocol: string;
@@ -38,7 +29,7 @@ interface Summary {
 }
 
 test('--duration 3 --json: runs to its summary, whose last line is JSON with a linearizable verdict', async () => {
-  const r = await synod('demo', '--duration', '3', '--fault-every', '1', '--json');
+  const r = await synodWith(DEMO, 'demo', '--duration', '3', '--fault-every', '1', '--json');
   assert.is(r.status, 0, r.stdout + r.stderr);
   const lines = r.stdout.trim().split('\n');
   const s = JSON.parse(lines[lines.length - 1]!) as Summary;
@@ -59,7 +50,7 @@ test('--duration 3 --json: runs to its summary, whose last line is JSON with a l
 });
 
 test('--protocol raft: the same run on Raft (RaftNodes and replicas), killed workers and all, ends linearizable', async () => {
-  const r = await synod('demo', '--protocol', 'raft', '--duration', '3', '--fault-every', '1', '--replicas', '3', '--json');
+  const r = await synodWith(DEMO, 'demo', '--protocol', 'raft', '--duration', '3', '--fault-every', '1', '--replicas', '3', '--json');
   assert.is(r.status, 0, r.stdout + r.stderr);
   const s = JSON.parse(r.stdout.trim().split('\n').pop()!) as Summary;
   assert.is(s.protocol, 'raft');
@@ -70,7 +61,7 @@ test('--protocol raft: the same run on Raft (RaftNodes and replicas), killed wor
 });
 
 test('plain output: a header, status lines and the summary; --no-faults restarts nothing', async () => {
-  const r = await synod('demo', '--duration', '2', '--no-faults', '--replicas', '3', '--storage', 'shared', '--clients', '3');
+  const r = await synodWith(DEMO, 'demo', '--duration', '2', '--no-faults', '--replicas', '3', '--storage', 'shared', '--clients', '3');
   assert.is(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /synod demo: 3 replicas on multipaxos, shared storage, 3 clients, no faults/);
   assert.match(r.stdout, /Summary of [\d.]+ s with 3 replicas on multipaxos \(shared storage\), 3 clients/);
@@ -82,7 +73,7 @@ test('plain output: a header, status lines and the summary; --no-faults restarts
 test('--dir keeps the file storage', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'synod-demo-test-'));
   try {
-    const r = await synod('demo', '--duration', '1', '--no-faults', '--replicas', '3', '--dir', dir, '--json');
+    const r = await synodWith(DEMO, 'demo', '--duration', '1', '--no-faults', '--replicas', '3', '--dir', dir, '--json');
     assert.is(r.status, 0, r.stdout + r.stderr);
     const s = JSON.parse(r.stdout.trim().split('\n').pop()!) as Summary;
     assert.is(s.dirKept, true);
@@ -108,7 +99,7 @@ test('bad options exit 2 with a message that names them', async () => {
     [['extra'], /Unexpected argument|positional/i],
   ];
   for (const [args, message] of cases) {
-    const r = await synod('demo', ...args);
+    const r = await synodWith(DEMO, 'demo', ...args);
     assert.is(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, message, args.join(' '));
     assert.match(r.stderr, /synod demo --help/);
@@ -116,7 +107,7 @@ test('bad options exit 2 with a message that names them', async () => {
 });
 
 test('--help lists every option', async () => {
-  const r = await synod('demo', '--help');
+  const r = await synodWith(DEMO, 'demo', '--help');
   assert.is(r.status, 0);
   for (const o of ['--replicas', '--duration', '--storage', '--dir', '--clients', '--fault-every', '--no-faults', '--json']) assert.match(r.stdout, o);
 });

@@ -3,24 +3,18 @@
  * prints its seed, plan and a replay command that reproduces it; one seed replays to the same
  * fingerprint; bad options exit 2 with a message.
  */
-import { exec, execFile } from 'node:child_process';
+import { exec } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { synodWith } from './fixtures/run-synod.ts';
 
-const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-
-function synod(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 180_000, cwd: root }, (error, stdout, stderr) => {
-      resolve({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-    });
-  });
-}
+/** Campaigns of many seeds, run from the repository root, where the replay commands they print are run too. */
+const synod = (...args: string[]) => synodWith({ timeoutMs: 180_000, cwd: root }, ...args);
 
 const tmp = mkdtempSync(join(tmpdir(), 'synod-sim-test-'));
 
