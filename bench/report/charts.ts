@@ -56,6 +56,18 @@ const REPLICA_CELLS = ['3', '5', '7'];
 /** A protocol's figures: `<protocol>.<mode>.r<N>.…`. */
 const PROTOCOL_PREFIX = '(?<protocol>[a-z][a-z0-9]*)';
 
+/** One metric of the protocols suite's conflict cells, a series per protocol and replica count. */
+function conflictCells(metric: string): ChartSource {
+  return {
+    suite: 'protocols',
+    pattern: new RegExp(`^${PROTOCOL_PREFIX}\\.workers\\.r(?<replicas>\\d+)\\.conflict(?<x>\\d+)\\.${metric}$`),
+    label: (g) => `${protocol(g)}, ${g.replicas} replicas`,
+    style: (g) => ({ color: g.protocol!, shape: g.replicas!, order: [protocolRank(g), Number(g.replicas)] }),
+  };
+}
+/** The share of conflicting commands, as the x axis. */
+const CONFLICT_AXIS: ChartDef['x'] = { label: 'conflicting commands', scale: 'category', categories: CONFLICT_CELLS, value: (raw) => `${raw} %` };
+
 /** The charts bench/README.md promises, in report order. */
 export const CHARTS: readonly ChartDef[] = [
   {
@@ -215,15 +227,8 @@ export const CHARTS: readonly ChartDef[] = [
     title: 'Protocols side by side: commands per second against the share of conflicting commands',
     subtitle:
       'workers, batched; x % of commands write one key shared by every driver; EPaxos: a driver and command leader per node; Multi-Paxos: one driver on the leader; median of the runs, whiskers min–max',
-    sources: [
-      {
-        suite: 'protocols',
-        pattern: new RegExp(`^${PROTOCOL_PREFIX}\\.workers\\.r(?<replicas>\\d+)\\.conflict(?<x>\\d+)\\.commands_per_s$`),
-        label: (g) => `${protocol(g)}, ${g.replicas} replicas`,
-        style: (g) => ({ color: g.protocol!, shape: g.replicas!, order: [protocolRank(g), Number(g.replicas)] }),
-      },
-    ],
-    x: { label: 'conflicting commands', scale: 'category', categories: CONFLICT_CELLS, value: (raw) => `${raw} %` },
+    sources: [conflictCells('commands_per_s')],
+    x: CONFLICT_AXIS,
     y: { label: 'commands/s', scale: 'linear' },
     needs: 'protocols figures `<protocol>.workers.r<N>.conflict<x>.commands_per_s`',
   },
@@ -231,15 +236,8 @@ export const CHARTS: readonly ChartDef[] = [
     id: 'protocols-latency-vs-conflicts',
     title: 'Protocols side by side: commit latency under load against the share of conflicting commands',
     subtitle: "workers, batched, the conflict cells' load; p50 of a sample of commands per driver, median over drivers; median of the runs, whiskers min–max",
-    sources: [
-      {
-        suite: 'protocols',
-        pattern: new RegExp(`^${PROTOCOL_PREFIX}\\.workers\\.r(?<replicas>\\d+)\\.conflict(?<x>\\d+)\\.latency_us_p50$`),
-        label: (g) => `${protocol(g)}, ${g.replicas} replicas`,
-        style: (g) => ({ color: g.protocol!, shape: g.replicas!, order: [protocolRank(g), Number(g.replicas)] }),
-      },
-    ],
-    x: { label: 'conflicting commands', scale: 'category', categories: CONFLICT_CELLS, value: (raw) => `${raw} %` },
+    sources: [conflictCells('latency_us_p50')],
+    x: CONFLICT_AXIS,
     y: { label: 'latency (µs, log scale)', scale: 'log' },
     needs: 'protocols figures `<protocol>.workers.r<N>.conflict<x>.latency_us_p50`',
   },

@@ -18,6 +18,15 @@ import { resultsFileName, writeReport } from '../report/runner.ts';
 const fixtureFile = new URL('./fixtures/results.json', import.meta.url);
 const load = (): Combined => parseResults(readFileSync(fixtureFile, 'utf8'), 'fixture');
 
+/** A chart's drawn spec by id, asserting it was drawn. */
+function drawnSpec(charts: ReturnType<typeof buildCharts>) {
+  return (id: string) => {
+    const c = charts.find((x) => x.def.id === id)!;
+    assert.ok('spec' in c, `${id} drawn`);
+    return (c as { spec: { series: { label: string; points: { x: unknown }[] }[] } }).spec;
+  };
+}
+
 function report(results: Combined): string {
   const charts = buildCharts(results);
   const chartLinks = Object.fromEntries(charts.filter((c) => 'spec' in c).map((c) => [c.def.id, `charts/${c.def.id}.svg`]));
@@ -101,12 +110,7 @@ test('every chart bench/README.md promises is drawn from the fixture and linked'
 });
 
 test('the protocols charts put every protocol side by side, Multi-Paxos first, over the same cells', () => {
-  const charts = buildCharts(load());
-  const spec = (id: string) => {
-    const c = charts.find((x) => x.def.id === id)!;
-    assert.ok('spec' in c, `${id} drawn`);
-    return (c as { spec: { series: { label: string; points: { x: unknown }[] }[] } }).spec;
-  };
+  const spec = drawnSpec(buildCharts(load()));
   const throughput = spec('protocols-throughput');
   assert.equal(
     throughput.series.map((s) => s.label),
@@ -216,15 +220,8 @@ test('a results file that is not one is refused with what is wrong', () => {
   assert.throws(() => parseResults('{"suite": "s", "figures": {"a": {"median": 1}}}', 'x.json'), /figures\.a needs numbers median, min, max and a unit/);
 });
 
-test.run();
-
 test('the conflict charts draw each protocol and replica count against the share of conflicting commands, and against replicas', () => {
-  const charts = buildCharts(load());
-  const spec = (id: string) => {
-    const c = charts.find((x) => x.def.id === id)!;
-    assert.ok('spec' in c, `${id} drawn`);
-    return (c as { spec: { series: { label: string; points: { x: unknown }[] }[] } }).spec;
-  };
+  const spec = drawnSpec(buildCharts(load()));
   const conflicts = spec('protocols-vs-conflicts');
   assert.equal(
     conflicts.series.map((s) => [s.label, s.points.map((p) => p.x)]),
@@ -253,3 +250,5 @@ test('the conflict charts draw each protocol and replica count against the share
     ['Multi-Paxos', 'Raft'],
   );
 });
+
+test.run();
