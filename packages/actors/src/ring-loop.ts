@@ -30,8 +30,7 @@ export interface RingWaitOptions {
   /**
    * The spin's bound instead, while more threads are alive than there are cores (the main thread
    * counted): a spin longer than a wake-up costs (tens of microseconds) holds a core the other
-   * threads may need for longer than the wake-up it saves. Default 50 (one sequential client, 3
-   * replicas in workers, 2 cores: against 200, p90 40 % lower, p50 15 % higher, less CPU).
+   * threads may need for longer than the wake-up it saves. Default 50.
    */
   maxCrowdedSpinUs: number;
   /** Idle this long, a worker parks: it waits without blocking its thread or using CPU. Default 20. */
