@@ -45,6 +45,13 @@ async function hostStats(sys: ActorSystem, node: number): Promise<HostStats> {
   return (await sys.stats()).find((h) => h.node === node)!;
 }
 
+/** One blob actor per name, spawned in order (the system places each as it comes). */
+async function spawnBlobs(sys: ActorSystem, ...names: string[]): Promise<ActorRef<any>[]> {
+  const refs: ActorRef<any>[] = [];
+  for (const name of names) refs.push(await sys.spawn(BlobActor, { name }));
+  return refs;
+}
+
 /**
  * The arena bytes still in use on `node` once the `holders` have dropped their views: each runs a
  * full collection (finalizers release references only then), retried until nothing is left or
@@ -63,9 +70,7 @@ async function arenaUsedOnceCollected(sys: ActorSystem, node: number, holders: A
 test('a large value is placed in an arena once and forwarded by reference: every hop gets a view of the same memory, intact', async () => {
   const sys = await ActorSystem.start({ mode: 'workers', statsIntervalMs: 0, codecs: [bytesCodecs], transport: 'rings' });
   try {
-    const a = await sys.spawn(BlobActor, { name: 'a' });
-    const b = await sys.spawn(BlobActor, { name: 'b' });
-    const c = await sys.spawn(BlobActor, { name: 'c' });
+    const [a, b, c] = await spawnBlobs(sys, 'a', 'b', 'c');
     await sys.ask(b, { type: 'forward-to', to: c });
     await sys.ask(a, { type: 'emit', to: b, from: 0, count: 20, size: 64 * 1024 });
     let rc: BlobReport;
@@ -90,9 +95,7 @@ test('a large value is placed in an arena once and forwarded by reference: every
 test('a value sent to several hosts in one turn is placed once: every record refers to the same block, and it is reclaimed when all are dropped', async () => {
   const sys = await ActorSystem.start({ mode: 'workers', statsIntervalMs: 0, codecs: [bytesCodecs], transport: 'rings' });
   try {
-    const a = await sys.spawn(BlobActor, { name: 'a' });
-    const b = await sys.spawn(BlobActor, { name: 'b' });
-    const c = await sys.spawn(BlobActor, { name: 'c' });
+    const [a, b, c] = await spawnBlobs(sys, 'a', 'b', 'c');
     await sys.ask(a, { type: 'emit-all', to: [b, c], from: 0, count: 20, size: 64 * 1024 });
     for (const r of [b, c]) {
       let got: BlobReport;
