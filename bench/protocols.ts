@@ -128,6 +128,13 @@ const BASELINE = ALL_PROTOCOLS[0]!.name;
 const env = benchEnv();
 const WARMUP_MS = sized(150, 50);
 const MEASURE_MS = sized(450, 120);
+/**
+ * How long the unmeasured cell on a fresh conflict-section cluster runs. Load spread over N command
+ * leaders reaches each worker's hot paths N times less often, so V8 optimises them later: one
+ * ordinary cell left EPaxos's first measured cell (conflict 0 %) still warming up (its figure rose
+ * by half over the next few cells), which a leader-based protocol's single hot path does not show.
+ */
+const CLUSTER_WARMUP_MS = sized(2_500, 300);
 const SINGLE_OPS = sized(300, 60);
 /**
  * Sequential `set`s before the one-client latency is measured, the same for every protocol: the
@@ -181,7 +188,7 @@ const results = new Results('protocols', {
     `single_client.* at ${CONFLICT_REPLICAS.filter((n) => !REPLICAS.includes(n)).join(', ') || 'no'} replicas as in the main cells; ratios epaxos_vs_multipaxos.r<N>.conflict<x> divide by Multi-Paxos at the same x (at 2 and 25 by its 0 %)`,
   fpaxos:
     'Multi-Paxos with Flexible Paxos quorums, 5 replicas, q1 = 4, q2 = 2 (leader options): fpaxos.workers.r5.q2_2.* = the conflict0 cell of Multi-Paxos (one driver on the leader, batched); ratio fpaxos_vs_multipaxos.r5.q2_2 against majority quorums (multipaxos.workers.r5.conflict0) in the same run',
-  measurement: `${WARMUP_MS} ms warm-up, ${MEASURE_MS} ms counted, per throughput cell, after one unmeasured batched cell on each new cluster; after each cell, one set answered (the cell's backlog done) before the next; a cell during which the runtime restarted a worker is measured again (at most ${CELL_ATTEMPTS} times); protocols alternate in order from run to run`,
+  measurement: `${WARMUP_MS} ms warm-up, ${MEASURE_MS} ms counted, per throughput cell, after one unmeasured batched cell on each new cluster (${CLUSTER_WARMUP_MS} ms long on a conflict-section cluster); after each cell, one set answered (the cell's backlog done) before the next; a cell during which the runtime restarted a worker is measured again (at most ${CELL_ATTEMPTS} times); protocols alternate in order from run to run`,
   runs: env.runs,
 });
 
@@ -282,10 +289,17 @@ class WorkerLost extends Error {}
  * that missed its heartbeats (2 s without CPU), and with it a driver on that node: its figure is
  * discarded, and once the cluster is whole again the cell is measured again, said on stderr.
  */
-async function throughputCell(map: ReplicatedMap<string>, p: BenchProtocol, bounds: Bounds, spread = false, load?: ConflictLoad): Promise<Throughput> {
+async function throughputCell(
+  map: ReplicatedMap<string>,
+  p: BenchProtocol,
+  bounds: Bounds,
+  spread = false,
+  load?: ConflictLoad,
+  measureMs = MEASURE_MS,
+): Promise<Throughput> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await throughputOnce(map, p, bounds, spread, load);
+      return await throughputOnce(map, p, bounds, spread, load, measureMs);
     } catch (e) {
       if (!(e instanceof WorkerLost) || attempt >= CELL_ATTEMPTS) throw e;
       process.stderr.write(
@@ -337,7 +351,14 @@ function watchWorkers(map: ReplicatedMap<string>): { lost: Promise<never>; off()
  * and a share of the same outstanding commands. A protocol tuned by `configure` gets the cell's
  * bounds now (and the batched ones back after); one tuned at start must have been started with them.
  */
-async function throughputOnce(map: ReplicatedMap<string>, p: BenchProtocol, bounds: Bounds, spread = false, load?: ConflictLoad): Promise<Throughput> {
+async function throughputOnce(
+  map: ReplicatedMap<string>,
+  p: BenchProtocol,
+  bounds: Bounds,
+  spread: boolean,
+  load: ConflictLoad | undefined,
+  measureMs: number,
+): Promise<Throughput> {
   const { system, cluster } = map.rsm;
   const workers = watchWorkers(map);
   const { maxBatchCommands: batch, window } = bounds;
@@ -368,7 +389,7 @@ async function throughputOnce(map: ReplicatedMap<string>, p: BenchProtocol, boun
             outstanding,
             valueBytes: 16,
             warmupMs: WARMUP_MS,
-            measureMs: MEASURE_MS,
+            measureMs,
             commandsPerRequest: batch,
             ...(spread ? { keyPrefix: `n${i}.` } : {}),
             // A conflict cell: 1024 keys in all, split between the drivers, x % of commands on the shared key, sessions opened first.
@@ -387,7 +408,7 @@ async function throughputOnce(map: ReplicatedMap<string>, p: BenchProtocol, boun
       50,
     );
     // CPU over the whole run (warm-up included) against the commands of the whole run, at the measured rate.
-    return { perS, cpuUs: (cu.user + cu.system) / ((perS * (WARMUP_MS + MEASURE_MS)) / 1000), latencyUsP50 };
+    return { perS, cpuUs: (cu.user + cu.system) / ((perS * (WARMUP_MS + measureMs)) / 1000), latencyUsP50 };
   } finally {
     workers.off();
     for (const driver of drivers) await system.stop(driver).catch(() => {});
@@ -475,7 +496,7 @@ function sleep(ms: number): Promise<void> {
 
 /**
  * The conflict section for one protocol and N (workers, batched bounds): a cluster warmed up by
- * one unmeasured cell, then one cell per conflict share (EPaxos: `CONFLICTS`, load on every node;
+ * one unmeasured cell of `CLUSTER_WARMUP_MS`, then one cell per conflict share (EPaxos: `CONFLICTS`, load on every node;
  * a leader-based protocol: 0 and 100 %, load on the leader; FPAXOS: 0 %, named `q2_2`), and the
  * one-client latency where the main cells do not measure it.
  */
@@ -483,7 +504,7 @@ async function conflictCells(p: BenchProtocol, n: number, put: (name: string, un
   const spread = p.leaderless === true;
   const shares = spread ? CONFLICTS : p === FPAXOS ? [0] : [0, 100];
   await withMap(p, 'workers', n, BATCHED, async (map) => {
-    await throughputCell(map, p, BATCHED, spread, { conflictPercent: 0 }); // unmeasured: a fresh cluster warms up (JIT)
+    await throughputCell(map, p, BATCHED, spread, { conflictPercent: 0 }, CLUSTER_WARMUP_MS); // unmeasured: a fresh cluster warms up (JIT)
     for (const x of shares) {
       const t = await throughputCell(map, p, BATCHED, spread, { conflictPercent: x });
       const cell = `${p.name}.workers.r${n}.${p === FPAXOS ? 'q2_2' : `conflict${x}`}`;
