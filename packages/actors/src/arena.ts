@@ -1,5 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { alignedStart, copySharedBytes } from './shared-copy.js';
 
 /**
  * Shared arenas: where large byte values (Uint8Arrays in messages: command bytes, slot batches)
@@ -149,6 +150,15 @@ export class ArenaAllocator {
     arena.allocator = this;
   }
 
+  /** Bytes of the block `alloc(bytes)` would take. */
+  blockBytesFor(bytes: number): number {
+    return this.arena.minBlockBytes << this.orderFor(bytes);
+  }
+
+  private orderFor(bytes: number): number {
+    return Math.max(0, log2(Math.ceil(bytes / this.arena.minBlockBytes) * 2 - 1));
+  }
+
   /**
    * A block of at least `bytes`, its count set to 1 (the caller's reference); -1 when none is
    * free (the caller copies the value inline instead).
@@ -156,7 +166,7 @@ export class ArenaAllocator {
   alloc(bytes: number): number {
     const a = this.arena;
     if (bytes > a.dataBytes / 4) return -1;
-    const want = Math.max(0, log2(Math.ceil(bytes / a.minBlockBytes) * 2 - 1));
+    const want = this.orderFor(bytes);
     this.reclaim();
     let o = want;
     while (o <= this.maxOrder && this.freeLists[o]!.size === 0) o++;
@@ -334,7 +344,7 @@ export class ArenaTable {
 
   private readonly known = new Set<number>();
   /**
-   * Values placed in this host's arena since the last flush, and their blocks: the same array
+   * Values placed in this host's arena since the last flush, and where (their block is the one that holds that offset): the same array
    * sent to several hosts (a broadcast) is copied once and referred to by every record.
    */
   private readonly placedInFlush = new Map<Uint8Array, number>();
@@ -400,22 +410,27 @@ export class ArenaTable {
     }
     if (n >= this.minBytes) {
       const own = this.own;
-      const placed = this.placedInFlush.get(b);
-      if (placed !== undefined) {
+      const placedAt = this.placedInFlush.get(b);
+      if (placedAt !== undefined) {
         // Sent again before the flush (a broadcast): the block cannot have been released yet,
         // since no reader sees a record before the flush publishes it.
-        own.arena.retain(placed);
+        const block = Math.floor((placedAt - own.arena.dataStart) / own.arena.minBlockBytes);
+        own.arena.retain(block);
         this.stats.forwarded++;
-        this.ref(w, own.arena, placed, own.arena.dataStart + placed * own.arena.minBlockBytes, n);
+        this.ref(w, own.arena, block, placedAt, n);
         return;
       }
-      const block = own.alloc(n);
+      // At the value's own alignment modulo 8 (a copy into shared memory is word by word only then:
+      // shared-copy.ts), unless the few bytes that takes would need a block twice the size.
+      const a = own.arena;
+      const shift = alignedStart(a.dataStart, b) - a.dataStart; // blocks start at multiples of 8 from dataStart
+      const shifted = shift === 0 || own.blockBytesFor(n + shift) === own.blockBytesFor(n);
+      const block = own.alloc(shifted ? n + shift : n);
       if (block >= 0) {
-        const a = own.arena;
-        const at = a.dataStart + block * a.minBlockBytes;
-        new Uint8Array(a.buffer, at, n).set(b);
+        const at = a.dataStart + block * a.minBlockBytes + (shifted ? shift : 0);
+        copySharedBytes(new Uint8Array(a.buffer, at, n), 0, b);
         this.stats.placed++;
-        this.placedInFlush.set(b, block);
+        this.placedInFlush.set(b, at);
         this.ref(w, a, block, at, n);
         return;
       }

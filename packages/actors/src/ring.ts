@@ -17,6 +17,7 @@
  * Cursors are free-running 32-bit byte counts; a position in the data is `cursor & mask`.
  */
 import { assert } from './errors.js';
+import { copySharedBytes } from './shared-copy.js';
 
 /**
  * Bytes before the data, three 64-byte lines: the write cursor (written by the writer), the read
@@ -55,7 +56,7 @@ export function formatRecord(out: Uint8Array, outWords: DataView, at: number, pa
 /** Copies `n` bytes; a plain loop for the small records most messages are (TypedArray.set costs more to call than to copy them). */
 export function copyBytes(src: Uint8Array, from: number, dst: Uint8Array, to: number, n: number): void {
   if (n > 64) {
-    dst.set(src.subarray(from, from + n), to);
+    copySharedBytes(dst, to, src.subarray(from, from + n)); // fast however the two are aligned (shared-copy.ts)
     return;
   }
   for (let i = 0; i < n; i++) dst[to + i] = src[from + i]!;

@@ -45,16 +45,21 @@ export class ValueSlabs {
     const n = end - start;
     if (!inSlab(n)) {
       // Not `src.slice`: on a Buffer that is a view, not a copy.
-      const own = new Uint8Array(n);
+      // Out of shared memory, at the source's alignment (see below): a view of a slightly longer array.
+      const shift = n > MAX_SLAB_VALUE_BYTES && src.buffer instanceof SharedArrayBuffer ? (src.byteOffset + start) & 7 : 0;
+      const own = shift === 0 ? new Uint8Array(n) : new Uint8Array(n + shift).subarray(shift);
       own.set(plainSubarray.call(src, start, end));
       return own;
     }
-    if (this.used + n > this.slab.length) {
+    // At the source's offset modulo 8: a copy out of shared memory (the slot's arena) is done word by
+    // word only when both ends are equally aligned, byte by byte (about ten times slower) otherwise.
+    let at = this.used + ((src.byteOffset + start - this.used) & 7);
+    if (at + n > this.slab.length) {
       this.slab = new Uint8Array(SLAB_BYTES);
       this.used = 0;
       if (this.pass !== null) this.fresh.add(this.slab.buffer);
+      at = (src.byteOffset + start) & 7;
     }
-    const at = this.used;
     const slab = this.slab;
     // Through a plain view: `src` may be a view of shared memory whose own `subarray` costs more.
     slab.set(plainSubarray.call(src, start, end), at);

@@ -33,6 +33,7 @@ import {
 } from '../snapshots.js';
 import { SnapshotDamagedError, StorageError, StoreFullError } from './errors.js';
 import { FreeExtents, alignUp } from './extents.js';
+import { copySharedBytes } from '../shared-copy.js';
 
 /** Smallest region: the header and some room. */
 export const MIN_SNAPSHOT_REGION_BYTES = 64 * 1024;
@@ -104,7 +105,7 @@ class SharedSnap {
       const into = at - this.pieceStart[p]!;
       const n = Math.min(len - o, this.pieces[2 * p + 1]! - into);
       const from = this.pieces[2 * p]! + into;
-      data.copy(out, o, from, from + n);
+      copySharedBytes(out, o, data.subarray(from, from + n));
       o += n;
       at += n;
     }
@@ -249,7 +250,7 @@ export class SharedSnapshots implements SnapshotBackend {
   }
 
   copyIn(chunk: Uint8Array, at: number): void {
-    this.data.set(chunk, at);
+    copySharedBytes(this.data, at, chunk);
   }
 
   /**

@@ -7,6 +7,7 @@ import { RecordKind, encodeRecord, recordSize, serializeOps, writeRecord, type S
 import { replayFrames, type ReplayResult } from './replay.js';
 import { SharedSnapshots } from './shared-snapshots.js';
 import { storageDefaults } from './defaults.js';
+import { copySharedBytes } from '../shared-copy.js';
 
 /** Options of {@link SharedStore.open}. */
 export interface SharedStoreOptions {
@@ -155,7 +156,10 @@ export class SharedStore implements ActorStore {
     }
     const other = 1 - half;
     let o = other * this.halfBytes;
-    for (const f of frames) o += f.copy(this.data, o);
+    for (const f of frames) {
+      copySharedBytes(this.data, o, f);
+      o += f.length;
+    }
     this.host.setUsed(other, total);
     this.host.activeHalf = other; // the flip: before it, recovery reads the old half
     this.stats.compactions++;

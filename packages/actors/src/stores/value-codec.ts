@@ -11,6 +11,7 @@
  * Holding JSON as a string also keeps the live index from pinning Buffer pool slabs.
  */
 import { deserialize, serialize } from 'node:v8';
+import { copySharedBytes } from '../shared-copy.js';
 
 /** A serialized value: JSON text, or v8 bytes. */
 export type EncodedValue = string | Buffer;
@@ -57,14 +58,14 @@ export function encodedBytes(v: EncodedValue): number {
 export function writeEncoded(v: EncodedValue, target: Buffer, offset: number, bytes: number): void {
   if (typeof v === 'string')
     target.write(v, offset, 'utf8'); // exactly `bytes` fit: measured by encodedBytes
-  else v.copy(target, offset);
+  else copySharedBytes(target, offset, v); // the target may be shared memory: see shared-copy.ts
 }
 
 /** Reads an encoded value out of `b[start..end)`, copying it (so `b` may be reused or collected). */
 export function readEncoded(b: Buffer, start: number, end: number): EncodedValue {
   if (end > start && b[start] === V8_VERSION_TAG) {
     const own = Buffer.allocUnsafeSlow(end - start); // not a pool slice: the index may keep it for long
-    b.copy(own, 0, start, end);
+    copySharedBytes(own, 0, b.subarray(start, end)); // `b` may be shared memory: see shared-copy.ts
     return own;
   }
   return b.toString('utf8', start, end);
