@@ -8,6 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { encode } from '@synod/canonical';
 import { Leader, MultiAcceptor, type LeaderState } from '@synod/paxos';
+import { applyLag, newFlowControl, onApplied, recordProposed, startReign } from '../dist/multi/flow-control.js';
 import { Net, commandsIn, requestOf } from './harness.ts';
 
 const LAG = 100;
@@ -85,6 +86,19 @@ test('replicas not heard from do not hold the leader back (they may be down)', (
   request(net, leader, 1, 500);
   net.run();
   assert.is(proposed(net), 500);
+});
+
+test('a reign that began by re-proposing slots sees its lag fall to nothing once a majority applied everything (it once stayed at the whole reign, and the leader stopped for good)', () => {
+  // Found by bench:protocols: a leader elected under load re-proposed slots 66-75 (no counts: not
+  // its proposals), proposed 54 batches of 1024, and the replicas' reports jumped to 130 at once.
+  const f = newFlowControl();
+  startReign(f, 66);
+  for (let slot = 76; slot < 130; slot++) recordProposed(f, slot, 1024);
+  for (const replica of [0, 1, 2]) onApplied(f, { type: 'm-applied', replica, appliedUpTo: 130, snapshotAt: 0 }, 0, 3, 5_000);
+  assert.is(f.quorumApplied, 130);
+  assert.is(applyLag(f), 0, 'every command proposed was applied by a majority');
+  recordProposed(f, 130, 10);
+  assert.is(applyLag(f), 10, 'and what is proposed next counts from there');
 });
 
 test.run();

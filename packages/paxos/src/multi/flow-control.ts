@@ -94,7 +94,12 @@ export function onApplied(
   // Forget the counts of slots a majority applied (the one just below stays: the lag is counted from it).
   const keepFrom = f.quorumApplied - 1;
   if (keepFrom - f.commandsFrom > f.commandsThrough.size) {
+    // Fewer entries than slots to forget (slots re-proposed when the reign began have none):
+    // clear at once, but keep the one the lag is counted from. Dropping it too made the lag
+    // read as every command of the reign, for good once the leader stopped proposing on it.
+    const through = f.commandsThrough.get(keepFrom);
     f.commandsThrough.clear();
+    if (through !== undefined) f.commandsThrough.set(keepFrom, through);
     f.commandsFrom = keepFrom;
   }
   while (f.commandsFrom < keepFrom) f.commandsThrough.delete(f.commandsFrom++);
