@@ -128,13 +128,26 @@ const BASELINE = ALL_PROTOCOLS[0]!.name;
 const env = benchEnv();
 const WARMUP_MS = sized(150, 50);
 const MEASURE_MS = sized(450, 120);
+/** How long a throughput cell warms up (commands issued, not counted) and then counts. */
+interface CellTiming {
+  warmupMs: number;
+  measureMs: number;
+}
+const CELL: CellTiming = { warmupMs: WARMUP_MS, measureMs: MEASURE_MS };
 /**
- * How long the unmeasured cell on a fresh conflict-section cluster runs. Load spread over N command
- * leaders reaches each worker's hot paths N times less often, so V8 optimises them later: one
- * ordinary cell left EPaxos's first measured cell (conflict 0 %) still warming up (its figure rose
- * by half over the next few cells), which a leader-based protocol's single hot path does not show.
+ * A conflict-section cell runs longer: each cell opens its drivers' sessions first, and a
+ * session's first command is an EPaxos barrier (it interferes with everything: see
+ * @synod/epaxos interference.ts), which sends the instances in flight around it down the slow
+ * path; with a 450 ms count that transient was a good part of the figure, and no part of the
+ * protocol's steady state that the conflict axis compares.
  */
-const CLUSTER_WARMUP_MS = sized(2_500, 300);
+const CONFLICT_CELL: CellTiming = { warmupMs: sized(500, 50), measureMs: sized(1_500, 120) };
+/**
+ * The unmeasured cell on a fresh conflict-section cluster. Load spread over N command leaders
+ * reaches each worker's hot paths N times less often, so V8 optimises them later than a single
+ * leader's: one ordinary cell left EPaxos's first measured cell still warming up.
+ */
+const CONFLICT_CLUSTER_WARMUP: CellTiming = { warmupMs: CONFLICT_CELL.warmupMs, measureMs: sized(2_000, 200) };
 const SINGLE_OPS = sized(300, 60);
 /**
  * Sequential `set`s before the one-client latency is measured, the same for every protocol: the
@@ -182,13 +195,13 @@ const results = new Results('protocols', {
   epaxos_spread_unbatched:
     'not measured: at 1 command per instance, window 256, three command leaders, the replicas spend tens of seconds in execution (executeFrom walks every committed, unexecuted instance again at each commit), miss their heartbeats and are restarted',
   conflicts:
-    `workers, ${CONFLICT_REPLICAS.join(', ')} replicas, batched bounds; <protocol>.workers.r<N>.conflict<x>.* where x % of commands (exactly x of every 100 a driver issues) set one key shared by every driver and the rest set keys of their own driver (1024 keys in all, split evenly between drivers), sessions opened (one answered command each) before the warm-up; ` +
+    `workers, ${CONFLICT_REPLICAS.join(', ')} replicas, batched bounds; <protocol>.workers.r<N>.conflict<x>.* where x % of commands (exactly x of every 100 a driver issues) set one key shared by every driver and the rest set keys of their own driver (n<node>.k<j>, 1024 keys in all, split evenly between drivers; one driver or five, the same keys' lengths), sessions opened (one answered command each) before the warm-up; ` +
     "EPaxos: one driver per node, each to its own replica (every replica a command leader), x = 0, 2, 25, 100; conflict in EPaxos's sense (two commands conflict when they touch a common key, so a hot command of one leader conflicts with every other leader's hot commands, and an instance (a batch of up to 1024 commands) conflicts with another when any of their commands do); " +
     "Multi-Paxos: one driver on the leader node (the share changes nothing for it), x = 0 and 100; commands_per_s, cpu_us_per_command (process CPU / commands), latency_us_p50 (median of the drivers' p50 commit latency under that load); " +
     `single_client.* at ${CONFLICT_REPLICAS.filter((n) => !REPLICAS.includes(n)).join(', ') || 'no'} replicas as in the main cells; ratios epaxos_vs_multipaxos.r<N>.conflict<x> divide by Multi-Paxos at the same x (at 2 and 25 by its 0 %)`,
   fpaxos:
     'Multi-Paxos with Flexible Paxos quorums, 5 replicas, q1 = 4, q2 = 2 (leader options): fpaxos.workers.r5.q2_2.* = the conflict0 cell of Multi-Paxos (one driver on the leader, batched); ratio fpaxos_vs_multipaxos.r5.q2_2 against majority quorums (multipaxos.workers.r5.conflict0) in the same run',
-  measurement: `${WARMUP_MS} ms warm-up, ${MEASURE_MS} ms counted, per throughput cell, after one unmeasured batched cell on each new cluster (${CLUSTER_WARMUP_MS} ms long on a conflict-section cluster); after each cell, one set answered (the cell's backlog done) before the next; a cell during which the runtime restarted a worker is measured again (at most ${CELL_ATTEMPTS} times); protocols alternate in order from run to run`,
+  measurement: `${WARMUP_MS} ms warm-up, ${MEASURE_MS} ms counted, per throughput cell, after one unmeasured batched cell on each new cluster; conflict-section cells ${CONFLICT_CELL.warmupMs} ms warm-up, ${CONFLICT_CELL.measureMs} ms counted, after an unmeasured ${CONFLICT_CLUSTER_WARMUP.measureMs} ms cell; after each cell, one set answered (the cell's backlog done) before the next; a cell during which the runtime restarted a worker is measured again (at most ${CELL_ATTEMPTS} times); protocols alternate in order from run to run`,
   runs: env.runs,
 });
 
@@ -295,11 +308,11 @@ async function throughputCell(
   bounds: Bounds,
   spread = false,
   load?: ConflictLoad,
-  measureMs = MEASURE_MS,
+  timing = CELL,
 ): Promise<Throughput> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await throughputOnce(map, p, bounds, spread, load, measureMs);
+      return await throughputOnce(map, p, bounds, spread, load, timing);
     } catch (e) {
       if (!(e instanceof WorkerLost) || attempt >= CELL_ATTEMPTS) throw e;
       process.stderr.write(
@@ -357,7 +370,7 @@ async function throughputOnce(
   bounds: Bounds,
   spread: boolean,
   load: ConflictLoad | undefined,
-  measureMs: number,
+  timing: CellTiming,
 ): Promise<Throughput> {
   const { system, cluster } = map.rsm;
   const workers = watchWorkers(map);
@@ -388,10 +401,11 @@ async function throughputOnce(
             cluster: { leaders, replicas: cluster.replicas },
             outstanding,
             valueBytes: 16,
-            warmupMs: WARMUP_MS,
-            measureMs,
+            warmupMs: timing.warmupMs,
+            measureMs: timing.measureMs,
             commandsPerRequest: batch,
-            ...(spread ? { keyPrefix: `n${i}.` } : {}),
+            // Keys of its own: spread drivers, and a conflict cell's single driver too (the same key bytes as the spread ones').
+            ...(spread || load ? { keyPrefix: `n${i}.` } : {}),
             // A conflict cell: 1024 keys in all, split between the drivers, x % of commands on the shared key, sessions opened first.
             ...(load ? { conflictPercent: load.conflictPercent, keyCount: Math.ceil(1024 / nodes.length), openSessionsFirst: true } : {}),
           },
@@ -408,7 +422,7 @@ async function throughputOnce(
       50,
     );
     // CPU over the whole run (warm-up included) against the commands of the whole run, at the measured rate.
-    return { perS, cpuUs: (cu.user + cu.system) / ((perS * (WARMUP_MS + measureMs)) / 1000), latencyUsP50 };
+    return { perS, cpuUs: (cu.user + cu.system) / ((perS * (timing.warmupMs + timing.measureMs)) / 1000), latencyUsP50 };
   } finally {
     workers.off();
     for (const driver of drivers) await system.stop(driver).catch(() => {});
@@ -496,7 +510,7 @@ function sleep(ms: number): Promise<void> {
 
 /**
  * The conflict section for one protocol and N (workers, batched bounds): a cluster warmed up by
- * one unmeasured cell of `CLUSTER_WARMUP_MS`, then one cell per conflict share (EPaxos: `CONFLICTS`, load on every node;
+ * one unmeasured cell (`CONFLICT_CLUSTER_WARMUP`), then one cell per conflict share (EPaxos: `CONFLICTS`, load on every node;
  * a leader-based protocol: 0 and 100 %, load on the leader; FPAXOS: 0 %, named `q2_2`), and the
  * one-client latency where the main cells do not measure it.
  */
@@ -504,9 +518,9 @@ async function conflictCells(p: BenchProtocol, n: number, put: (name: string, un
   const spread = p.leaderless === true;
   const shares = spread ? CONFLICTS : p === FPAXOS ? [0] : [0, 100];
   await withMap(p, 'workers', n, BATCHED, async (map) => {
-    await throughputCell(map, p, BATCHED, spread, { conflictPercent: 0 }, CLUSTER_WARMUP_MS); // unmeasured: a fresh cluster warms up (JIT)
+    await throughputCell(map, p, BATCHED, spread, { conflictPercent: 0 }, CONFLICT_CLUSTER_WARMUP); // unmeasured: a fresh cluster warms up (JIT)
     for (const x of shares) {
-      const t = await throughputCell(map, p, BATCHED, spread, { conflictPercent: x });
+      const t = await throughputCell(map, p, BATCHED, spread, { conflictPercent: x }, CONFLICT_CELL);
       const cell = `${p.name}.workers.r${n}.${p === FPAXOS ? 'q2_2' : `conflict${x}`}`;
       put(`${cell}.commands_per_s`, 'commands/s', t.perS);
       put(`${cell}.cpu_us_per_command`, 'us', t.cpuUs);
