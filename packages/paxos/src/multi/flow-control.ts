@@ -35,8 +35,10 @@ export interface FlowControlState {
   commandsThrough: IntMap<number>;
   /** `proposedCommands` when this reign began. */
   reignBase: number;
-  /** The lowest slot `commandsThrough` may hold. */
+  /** The lowest slot `commandsThrough` may hold (its counts are of consecutive slots, from the reign's first new proposal). */
   commandsFrom: number;
+  /** The last slot this reign proposed (counted in `commandsThrough`); below the reign's first slot when none. */
+  lastProposed: number;
 }
 
 export function newFlowControl(): FlowControlState {
@@ -47,6 +49,7 @@ export function newFlowControl(): FlowControlState {
     commandsThrough: new IntMap(),
     reignBase: 0,
     commandsFrom: 0,
+    lastProposed: -1,
   };
 }
 
@@ -55,18 +58,23 @@ export function startReign(f: FlowControlState, from: number): void {
   f.commandsThrough.clear();
   f.reignBase = f.proposedCommands;
   f.commandsFrom = from;
+  f.lastProposed = from - 1;
 }
 
 /** `count` commands proposed in `slot`. */
 export function recordProposed(f: FlowControlState, slot: number, count: number): void {
+  // The first count of a reign may come after slots it re-proposed (no counts: not its commands).
+  if (f.commandsThrough.size === 0 && slot > f.commandsFrom) f.commandsFrom = slot;
   f.proposedCommands += count;
   f.commandsThrough.set(slot, f.proposedCommands);
+  f.lastProposed = slot;
 }
 
 /** Commands proposed in this reign that a majority of the replicas has not applied yet. */
 export function applyLag(f: FlowControlState): number {
   const qa = f.quorumApplied;
-  if (qa === Number.POSITIVE_INFINITY) return 0;
+  if (qa === Number.POSITIVE_INFINITY || qa - 1 >= f.lastProposed) return 0;
+  // No count below the reign's first proposal: none of its commands is applied yet.
   return f.proposedCommands - (f.commandsThrough.get(qa - 1) ?? f.reignBase);
 }
 
@@ -91,18 +99,16 @@ export function onApplied(
   const applied = live.map((r) => r.applied).sort((a, b) => b - a);
   const before = f.quorumApplied;
   f.quorumApplied = applied[majority - 1]!;
-  // Forget the counts of slots a majority applied (the one just below stays: the lag is counted from it).
+  // Forget the counts of slots a majority applied (the one just below stays: the lag is counted
+  // from it). The counts are of consecutive slots from `commandsFrom`, so this walks no gap.
   const keepFrom = f.quorumApplied - 1;
-  if (keepFrom - f.commandsFrom > f.commandsThrough.size) {
-    // Fewer entries than slots to forget (slots re-proposed when the reign began have none):
-    // clear at once, but keep the one the lag is counted from. Dropping it too made the lag
-    // read as every command of the reign, for good once the leader stopped proposing on it.
-    const through = f.commandsThrough.get(keepFrom);
+  if (keepFrom > f.lastProposed) {
+    // Everything this reign proposed is applied: no count is needed any more.
     f.commandsThrough.clear();
-    if (through !== undefined) f.commandsThrough.set(keepFrom, through);
     f.commandsFrom = keepFrom;
+  } else {
+    while (f.commandsFrom < keepFrom) f.commandsThrough.delete(f.commandsFrom++);
   }
-  while (f.commandsFrom < keepFrom) f.commandsThrough.delete(f.commandsFrom++);
   const covered = live.map((r) => r.at).sort((a, b) => b - a);
   return { advanced: f.quorumApplied > before, snapshotsCover: covered[majority - 1]! };
 }
