@@ -18,7 +18,7 @@
 import { CanonicalWriter, bytesEqual, decode, hashBytes } from '@synod/canonical';
 import { WireWriter } from '@synod/actors/internals';
 import { ByteReader, registerMachine, type MachineCore, type SnapshotSource } from '@synod/smr';
-import { ValueSlabs, inSlab } from './value-slabs.js';
+import { ValueSlabs, inSlab, ownCopy } from './value-slabs.js';
 
 export type MapCommand =
   | { op: 'set'; key: string; value: unknown }
@@ -81,7 +81,6 @@ function checkKey(key: unknown): asserts key is string {
   if (key.length > mapLimits.maxKeyLength) throw new TypeError(`keys must be at most ${mapLimits.maxKeyLength} characters, got ${key.length}`);
 }
 
-const plainSlice = Uint8Array.prototype.slice;
 const TRUE = Uint8Array.of(1);
 const FALSE = Uint8Array.of(0);
 const EMPTY = new Uint8Array(0);
@@ -131,9 +130,7 @@ function put(s: MapState, key: string, src: Uint8Array, start: number, end: numb
     mem.liveBytes += n;
     mem.step(s.entries, n, (k, copy) => s.entries.set(k, copy));
   } else {
-    // An array of its own, in one allocation: the typed-array `slice` copies (a Buffer's own
-    // `slice` would make a view).
-    s.entries.set(key, plainSlice.call(src, start, end));
+    s.entries.set(key, ownCopy(src, start, end));
   }
   if (n > REHASH_MAX_BYTES) s.terms.set(key, term);
   s.digest = (s.digest + term) | 0;

@@ -29,6 +29,23 @@ export function inSlab(n: number): boolean {
   return n > MAX_HEAP_BYTES && n <= MAX_SLAB_VALUE_BYTES;
 }
 
+const plainSlice = Uint8Array.prototype.slice;
+
+/**
+ * A copy of `src[start, end)` in an array of its own: a typed-array `slice` (one allocation; a
+ * Buffer's own `slice` would make a view), except past 4 KiB out of shared memory, where it goes
+ * at the source's alignment modulo 8 (a view of an array 1-7 bytes longer): only then is a copy out
+ * of shared memory word by word rather than byte by byte (@synod/actors shared-copy.ts).
+ */
+export function ownCopy(src: Uint8Array, start: number, end: number): Uint8Array {
+  const n = end - start;
+  const shift = n > MAX_SLAB_VALUE_BYTES && src.buffer instanceof SharedArrayBuffer ? (src.byteOffset + start) & 7 : 0;
+  if (shift === 0) return plainSlice.call(src, start, end);
+  const own = new Uint8Array(n + shift).subarray(shift);
+  own.set(plainSubarray.call(src, start, end));
+  return own;
+}
+
 export class ValueSlabs {
   private slab = new Uint8Array(0);
   private used = 0;
@@ -43,14 +60,7 @@ export class ValueSlabs {
   /** A copy of `src[start, end)` that stays valid and unchanged for as long as it is held. */
   copy(src: Uint8Array, start: number, end: number): Uint8Array {
     const n = end - start;
-    if (!inSlab(n)) {
-      // Not `src.slice`: on a Buffer that is a view, not a copy.
-      // Out of shared memory, at the source's alignment (see below): a view of a slightly longer array.
-      const shift = n > MAX_SLAB_VALUE_BYTES && src.buffer instanceof SharedArrayBuffer ? (src.byteOffset + start) & 7 : 0;
-      const own = shift === 0 ? new Uint8Array(n) : new Uint8Array(n + shift).subarray(shift);
-      own.set(plainSubarray.call(src, start, end));
-      return own;
-    }
+    if (!inSlab(n)) return ownCopy(src, start, end);
     // At the source's offset modulo 8: a copy out of shared memory (the slot's arena) is done word by
     // word only when both ends are equally aligned, byte by byte (about ten times slower) otherwise.
     let at = this.used + ((src.byteOffset + start - this.used) & 7);
