@@ -18,7 +18,7 @@
  */
 import { hashBytes } from '@synod/canonical';
 import type { ActorRef } from '@synod/actors';
-import type { ClientReply, ResultSink } from '@synod/smr';
+import { mixOutcome, type ClientReply, type ResultSink } from '@synod/smr';
 import { leaderOf } from './ids.js';
 import { Status, isNoop, type Instance } from './instance.js';
 import { onBarrierExecuted, requeueReads, serveSessionReads } from './reads.js';
@@ -34,9 +34,10 @@ const FAILED = 1;
 export function sinkOf(s: EPaxosState): ResultSink {
   return {
     result(client, sessionNo, seq, outcome, bytes, command, applied, index) {
-      let h = hashBytes(command, s.instanceDigest ^ seq);
-      h = hashBytes(bytes, h ^ outcome);
-      s.instanceDigest = h;
+      // The commands are the instance's committed value, the same on every replica (the instance's
+      // key seeds its digest): what can differ is what came of them, as in the executor's digest.
+      const h = s.instanceDigest ^ seq;
+      s.instanceDigest = bytes.length <= 4 ? mixOutcome(h, outcome, bytes) : hashBytes(bytes, h ^ outcome);
       if (applied && (outcome === OK || outcome === FAILED)) s.appliedBytes += command.length;
       if (s.answering) s.answers.result(client, sessionNo, seq, outcome, bytes, command, applied, s.barriers + 1);
       if (applied && s.changes !== null) {

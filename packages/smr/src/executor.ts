@@ -128,7 +128,7 @@ export class Executor<S = unknown> {
           }
           // Every replica applies the same commands (consensus sees to that): what can differ is
           // what came of them, so the digest covers the outcomes (and, at checkpoints, the state).
-          h = bytes.length <= 4 ? mix(h, outcome, bytes) : hashBytes(bytes, h ^ outcome);
+          h = bytes.length <= 4 ? mixOutcome(h, outcome, bytes) : hashBytes(bytes, h ^ outcome);
           sink?.result(r.clientId, r.sessionNos[index]!, seq, outcome, bytes, r.command, verdict === Verdict.Apply, slot + 1);
         }
       }
@@ -219,7 +219,7 @@ export class Executor<S = unknown> {
 export const SNAPSHOT_FORMAT = 1;
 
 /** Folds a short outcome (at most 4 bytes) into a running digest without a call per byte run. */
-function mix(h: number, outcome: number, bytes: Uint8Array): number {
+export function mixOutcome(h: number, outcome: number, bytes: Uint8Array): number {
   let k = outcome | (bytes.length << 8);
   for (let i = 0; i < bytes.length; i++) k = Math.imul(k ^ bytes[i]!, 0x01000193);
   k = Math.imul(k, 0xcc9e2d51);
