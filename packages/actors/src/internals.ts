@@ -20,3 +20,4 @@ export { FileSnapshots, type SnapshotRecovery } from './stores/file-snapshots.js
 export { SharedSnapshots } from './stores/shared-snapshots.js';
 export type { SnapshotBackend } from './snapshots.js';
 export type { ActorStore, PersistOp } from './store.js';
+export { storageDefaults } from './stores/defaults.js';

@@ -42,6 +42,7 @@ import { NetTransport } from './net/net-transport.js';
 import { checkNetworkOptions, type NetworkOptions } from './net/net-options.js';
 import { createHash } from 'node:crypto';
 import type { ActorSnapshot, HostStats, InspectProjection, NetworkSettings, WorkerEvent, WorkerFault } from './worker-protocol.js';
+import { storageDefaults } from './stores/defaults.js';
 
 /** Options of {@link ActorSystem.start}. Every bound is a named option with a default. */
 export interface SystemOptions extends Partial<HostLimits> {
@@ -131,6 +132,11 @@ export class ActorSystem {
   private readonly host: ActorHost;
   /** This system's node number: 0, or `network.node` when it is on a network. */
   readonly node: number;
+
+  /** Bytes of each host's `shared` log buffer (`storage.sharedBytes`, default 128 MiB): what a protocol's durable log may plan on. */
+  get sharedBytes(): number {
+    return this.options.storage.sharedBytes ?? storageDefaults.sharedBytes;
+  }
   /** The network transport (with `network`), else null. */
   readonly net: NetTransport | null = null;
   private readonly networkLayout: string;

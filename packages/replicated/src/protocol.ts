@@ -39,6 +39,8 @@ export interface ProtocolStart {
   replicaArgs(i: number, replicas: ActorRef<ReplicaMsg>[], leaders: ActorRef<any>[]): ReplicaArgs;
   /** For campaigns that prove they catch bugs (see ClusterOptions.forgetfulAcceptors). */
   forgetful: boolean;
+  /** Bytes of each host's `shared` log buffer: what a durable log may plan on with `shared` storage. */
+  sharedBytes: number;
 }
 
 /** What a started protocol hands back. */
