@@ -344,8 +344,9 @@ export class ArenaTable {
 
   private readonly known = new Set<number>();
   /**
-   * Values placed in this host's arena since the last flush, and where (their block is the one that holds that offset): the same array
-   * sent to several hosts (a broadcast) is copied once and referred to by every record.
+   * Values placed in this host's arena since the last flush, and where (their block is the one
+   * holding that offset): the same array sent to several hosts (a broadcast) is copied once and
+   * referred to by every record.
    */
   private readonly placedInFlush = new Map<Uint8Array, number>();
 
