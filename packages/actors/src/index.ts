@@ -10,7 +10,7 @@ export { defineActor, isActorDefinition, type ActorDefinition, type Behavior, ty
 export type { ActorContext, AskOptions, ReplyToken, Terminated, TerminationReason } from './context.js';
 export type { Replies, ReplyTo, ReplyOf, DeclaredReplies, MayAnswer } from './replies.js';
 export { sameRef, refKey, isActorRef, describeRef, type ActorRef } from './ref.js';
-export { ActorSystem, type SystemOptions } from './system.js';
+export { ActorSystem, type StorageLimits, type SystemOptions } from './system.js';
 export type { SystemEvents, StatsReport, ActorStatsReport } from './events.js';
 export {
   SynodError,

@@ -110,6 +110,16 @@ export interface SystemSpawnOptions<A> extends SpawnOptions<A> {
 
 const SYSTEM_NODE = 0;
 
+/** The bounds of a system's stores (see `ActorSystem.storageLimits` and `StorageOptions`). */
+export interface StorageLimits {
+  /** Bytes of each host's `shared` log buffer (`storage.sharedBytes`). */
+  sharedBytes: number;
+  /** Bytes of one log record: everything one turn of one actor persists (`storage.maxRecordBytes`). */
+  maxRecordBytes: number;
+  /** Bytes of one snapshot chunk (`storage.maxSnapshotChunkBytes`). */
+  maxSnapshotChunkBytes: number;
+}
+
 /**
  * An actor system: spawns actors (in worker threads or embedded on this thread) under
  * supervisors, sends them messages, asks them questions, and shuts down gracefully.
@@ -133,9 +143,19 @@ export class ActorSystem {
   /** This system's node number: 0, or `network.node` when it is on a network. */
   readonly node: number;
 
-  /** Bytes of each host's `shared` log buffer (`storage.sharedBytes`, default 128 MiB): what a protocol's durable log may plan on. */
-  get sharedBytes(): number {
-    return this.options.storage.sharedBytes ?? storageDefaults.sharedBytes;
+  /**
+   * What the stores of this system hold at most (its `storage` options, defaults filled in): what
+   * a protocol's durable log and a state machine's commands may plan on.
+   * @example
+   * const { maxRecordBytes } = system.storageLimits; // 16 MiB unless storage.maxRecordBytes says otherwise
+   */
+  get storageLimits(): StorageLimits {
+    const o = this.options.storage;
+    return {
+      sharedBytes: o.sharedBytes ?? storageDefaults.sharedBytes,
+      maxRecordBytes: o.maxRecordBytes ?? storageDefaults.maxRecordBytes,
+      maxSnapshotChunkBytes: o.maxSnapshotChunkBytes ?? storageDefaults.maxSnapshotChunkBytes,
+    };
   }
   /** The network transport (with `network`), else null. */
   readonly net: NetTransport | null = null;

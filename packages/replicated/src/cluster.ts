@@ -10,6 +10,7 @@ import {
   type ActorRef,
   type CodecSet,
   type StorageKind,
+  type StorageLimits,
   type SupervisionOptions,
   type Supervisor,
   type SupervisorSpec,
@@ -41,8 +42,8 @@ import { raftProtocol } from './raft-protocol.js';
 /** Where a cluster runs: an `ActorSystem` or a `Simulation` (both have these). */
 export interface ClusterHost {
   readonly mode?: string;
-  /** Bytes of each host's `shared` log buffer (ActorSystem.sharedBytes); the default when absent. */
-  readonly sharedBytes?: number;
+  /** The bounds of its stores (ActorSystem.storageLimits); the defaults when absent. */
+  readonly storageLimits?: StorageLimits;
   supervise(spec: SupervisorSpec): Promise<Supervisor>;
   send<M>(to: ActorRef<M>, message: M): void;
 }
@@ -253,7 +254,7 @@ export async function startCluster(host: ClusterHost, o: ClusterOptions): Promis
       protocolOptions: o.protocolOptions,
       replicaArgs,
       forgetful: o.forgetfulAcceptors === true,
-      sharedBytes: host.sharedBytes ?? storageDefaults.sharedBytes,
+      sharedBytes: host.storageLimits?.sharedBytes ?? storageDefaults.sharedBytes,
     });
     const { leaders, replicas } = nodes;
     wiring = { replicas, leaders };

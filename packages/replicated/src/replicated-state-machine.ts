@@ -13,6 +13,7 @@ import {
   storageKinds,
   type ActorRef,
   type StorageKind,
+  type StorageLimits,
   type StorageOptions,
   type SupervisionOptions,
   type SystemOptions,
@@ -241,7 +242,7 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
   ) {
     this.opts = {
       operationTimeoutMs: options.operationTimeoutMs ?? 5_000,
-      maxCommandBytes: options.maxCommandBytes ?? 64 * 1024,
+      maxCommandBytes: options.maxCommandBytes ?? DEFAULT_MAX_COMMAND_BYTES,
       maxQueryBytes: options.maxQueryBytes ?? 16 * 1024,
     };
     const clientOptions: Partial<ClientOptions> = {};
@@ -306,6 +307,7 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
         storage: { ...options.systemOptions?.storage, ...storageOptions },
       }));
     try {
+      checkCommandBound(options.maxCommandBytes ?? DEFAULT_MAX_COMMAND_BYTES, system.storageLimits);
       for (const set of protocol.codecs ?? []) await system.registerCodecs(set);
       const storage = options.storage ?? (system.mode === 'workers' ? 'shared' : 'memory');
       if (storage === 'file' && ownSystem && !options.dir) throw new InvalidOptionError('storage "file" needs `dir`: the directory for the logs');
@@ -586,6 +588,27 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
   /** `await using rsm = await ReplicatedStateMachine.start(…)`: shuts down at the end of the scope. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.shutdown();
+  }
+}
+
+/** `maxCommandBytes` unless set. */
+const DEFAULT_MAX_COMMAND_BYTES = 64 * 1024;
+/** What travels and is stored around a command's bytes: its request, slot and record framing, and a snapshot entry's key. */
+const COMMAND_FRAMING_BYTES = 64 * 1024;
+
+/**
+ * A command must fit where it is stored whole: in one log record (an acceptor's slot, a Raft
+ * entry, an EPaxos instance) and, as a value, in one snapshot chunk. A bigger one would be
+ * accepted here and then refused by every store, again and again: the cluster would stop.
+ */
+function checkCommandBound(maxCommandBytes: number, limits: StorageLimits): void {
+  const cap = Math.min(limits.maxRecordBytes, limits.maxSnapshotChunkBytes) - COMMAND_FRAMING_BYTES;
+  if (maxCommandBytes > cap) {
+    throw new InvalidOptionError(
+      `maxCommandBytes (${maxCommandBytes}) is more than the cluster can store: a command is stored whole in one log record ` +
+        `(storage.maxRecordBytes ${limits.maxRecordBytes}) and kept whole in one snapshot chunk (storage.maxSnapshotChunkBytes ` +
+        `${limits.maxSnapshotChunkBytes}), less ${COMMAND_FRAMING_BYTES} bytes of framing: at most ${cap}; lower maxCommandBytes, or raise both storage limits`,
+    );
   }
 }
 

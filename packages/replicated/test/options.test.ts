@@ -24,6 +24,11 @@ test('bad leader or replica options: InvalidOptionError naming the option and th
       [{ replica: { maxSubscribers: -1 } }, ['replica options: maxSubscribers must be a positive integer']],
       [{ replica: { sessionWindow: 64 } }, ['maxInflightPerSession (1024) must not exceed replica.sessionWindow (64)']],
       [{ replica: { snapshotEvry: 10 } }, ['unknown option "snapshotEvry"']],
+      // A command bigger than a log record or a snapshot chunk would be refused by every store, again and again.
+      [
+        { maxCommandBytes: 32 << 20 },
+        ['maxCommandBytes (33554432) is more than the cluster can store', 'storage.maxRecordBytes 16777216', 'storage.maxSnapshotChunkBytes 8388608'],
+      ],
     ] as const) {
       try {
         await ReplicatedStateMachine.start({ machine: Counter, system, replicas: 3, ...(options as object) });
@@ -41,6 +46,25 @@ test('bad leader or replica options: InvalidOptionError naming the option and th
     await map.rsm.cluster.supervisor.shutdown();
   } finally {
     await system.shutdown();
+  }
+});
+
+test('maxCommandBytes up to what the stores hold: with both storage limits raised, a 20 MiB value is written, read back, and the cluster goes on', async () => {
+  const map = await ReplicatedMap.start<string>({
+    mode: 'embedded',
+    replicas: 3,
+    maxCommandBytes: 32 << 20,
+    operationTimeoutMs: 60_000,
+    systemOptions: { logLevel: 'error', storage: { maxRecordBytes: 48 << 20, maxSnapshotChunkBytes: 48 << 20 } },
+  });
+  try {
+    const big = 'x'.repeat(20 << 20);
+    await map.set('big', big);
+    assert.is((await map.get('big'))?.length, big.length);
+    await map.set('after', 'y');
+    assert.is(await map.get('after'), 'y');
+  } finally {
+    await map.shutdown();
   }
 });
 
