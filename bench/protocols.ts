@@ -510,9 +510,9 @@ function sleep(ms: number): Promise<void> {
 
 /**
  * The conflict section for one protocol and N (workers, batched bounds): a cluster warmed up by
- * one unmeasured cell (`CONFLICT_CLUSTER_WARMUP`), then one cell per conflict share (EPaxos: `CONFLICTS`, load on every node;
- * a leader-based protocol: 0 and 100 %, load on the leader; FPAXOS: 0 %, named `q2_2`), and the
- * one-client latency where the main cells do not measure it.
+ * one unmeasured cell (`CONFLICT_CLUSTER_WARMUP`), then one cell per conflict share (EPaxos:
+ * `CONFLICTS`, load on every node; a leader-based protocol: 0 and 100 %, load on the leader;
+ * FPAXOS: 0 %, named `q2_2`), and the one-client latency where the main cells do not measure it.
  */
 async function conflictCells(p: BenchProtocol, n: number, put: (name: string, unit: string, v: number) => void, lat: LatencyRecorder): Promise<void> {
   const spread = p.leaderless === true;

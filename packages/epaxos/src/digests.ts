@@ -2,9 +2,9 @@
  * Replicas compare notes at barriers: there every replica has executed the same instances (in
  * orders that agree on every interfering pair), so the sum of their instances' digests (their
  * key and their commands' outcomes; a sum, since the order of instances that do not interfere
- * differs) and the state's digest (when the machine keeps one) must agree. A mismatch means the state machine is not
- * deterministic; divergence watchers hear which two replicas disagree, once per pair, with the
- * barriers between which it began.
+ * differs) and the state's digest (when the machine keeps one) must agree. A mismatch means the
+ * state machine is not deterministic; divergence watchers hear which two replicas disagree, once
+ * per pair, with the barriers between which it began.
  *
  * Pure: it touches the world only through `ctx`.
  */

@@ -110,6 +110,16 @@ function termOf(s: MapState, key: string, old: Uint8Array): number {
 }
 
 /**
+ * Takes `old`, the value of `key` (just read by readKey), out of the digest and the slabs; its
+ * term stays when the value replacing it has one (`put` sets it anew).
+ */
+function dropValue(s: MapState, key: string, old: Uint8Array, replacedWithTerm: boolean): void {
+  s.digest = (s.digest - termOf(s, key, old)) | 0;
+  if (old.length > REHASH_MAX_BYTES && !replacedWithTerm) s.terms.delete(key);
+  if (inSlab(old.length)) slabs(s).liveBytes -= old.length;
+}
+
+/**
  * Sets `key` (just read by readKey) to a copy of `src[start, end)`, whose hash seeded with the
  * key's is `term`; whether it existed.
  */
@@ -118,9 +128,7 @@ function put(s: MapState, key: string, src: Uint8Array, start: number, end: numb
   const n = end - start;
   if (old !== undefined) {
     s.bytes += n - old.length;
-    s.digest = (s.digest - termOf(s, key, old)) | 0;
-    if (old.length > REHASH_MAX_BYTES && n <= REHASH_MAX_BYTES) s.terms.delete(key);
-    if (inSlab(old.length)) slabs(s).liveBytes -= old.length;
+    dropValue(s, key, old, n > REHASH_MAX_BYTES);
   } else {
     s.bytes += keyBytes + n + ENTRY_OVERHEAD;
   }
@@ -143,9 +151,7 @@ function remove(s: MapState, key: string): boolean {
   if (old === undefined) return false;
   s.entries.delete(key);
   s.bytes -= keyBytes + old.length + ENTRY_OVERHEAD;
-  s.digest = (s.digest - termOf(s, key, old)) | 0;
-  if (old.length > REHASH_MAX_BYTES) s.terms.delete(key);
-  if (inSlab(old.length)) slabs(s).liveBytes -= old.length;
+  dropValue(s, key, old, false);
   return true;
 }
 

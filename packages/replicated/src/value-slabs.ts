@@ -57,10 +57,9 @@ export class ValueSlabs {
   private pass: Iterator<[unknown, Uint8Array]> | null = null;
   private fresh = new WeakSet<ArrayBufferLike>();
 
-  /** A copy of `src[start, end)` that stays valid and unchanged for as long as it is held. */
+  /** A copy of `src[start, end)` (its length `inSlab`) that stays valid and unchanged for as long as it is held. */
   copy(src: Uint8Array, start: number, end: number): Uint8Array {
     const n = end - start;
-    if (!inSlab(n)) return ownCopy(src, start, end);
     // At the source's offset modulo 8: a copy out of shared memory (the slot's arena) is done word by
     // word only when both ends are equally aligned, byte by byte (about ten times slower) otherwise.
     let at = this.used + ((src.byteOffset + start - this.used) & 7);
