@@ -51,16 +51,22 @@ const ENTRY_OVERHEAD = 48;
 export interface MapState {
   entries: Map<string, Uint8Array>;
   /**
-   * The term of `digest` (the hash of its value, seeded with its key's) of each entry whose value
-   * is longer than `REHASH_MAX_BYTES`, so that such an entry replaced or deleted is taken out of
-   * the digest without hashing its value again (a shorter one is hashed again: cheaper than a
-   * second map lookup).
+   * The term of `digest` (the hash of its value, seeded with its key's) of each hashed entry whose
+   * value is longer than `REHASH_MAX_BYTES`, so that such an entry replaced or deleted is taken
+   * out of the digest without hashing its value again (a shorter one is hashed again: cheaper
+   * than a second map lookup).
    */
   terms: Map<string, number>;
   /** Keys' UTF-8 bytes + values' bytes + a per-entry overhead. */
   bytes: number;
-  /** Sum (mod 2^32) of every entry's hash: replicas compare it. */
+  /** Sum (mod 2^32) of the terms of every entry not in `unhashed`. */
   digest: number;
+  /**
+   * Keys written since the digest was last read, whose values are not hashed yet: each is hashed
+   * once when it is read (replicas compare it every `digestEverySlots` slots and at snapshots),
+   * so a key written a thousand times in between costs one hash of its value, not a thousand.
+   */
+  unhashed: Set<string>;
 }
 
 /** Where each state keeps its values' bytes (beside the state, which stays plain data). */
@@ -87,16 +93,18 @@ const EMPTY = new Uint8Array(0);
 const reader = new ByteReader();
 
 /**
- * The key last read from bytes: the hash and length of its UTF-8 bytes, read where they lie, so
- * a key is never encoded again to be counted or hashed (module state: no object per command).
+ * The key last read from bytes: where its UTF-8 bytes lie (to be counted, or hashed when needed)
+ * so a key is never encoded again (module state: no object per command).
  */
-let keyHash = 0;
+let keySource: Uint8Array = new Uint8Array(0);
+let keyStart = 0;
 let keyBytes = 0;
 
-/** Reads a string key at the reader's position (its hash and byte length into keyHash, keyBytes). */
+/** Reads a string key at the reader's position (where its bytes are into keySource, keyStart, keyBytes). */
 function readKey(r: ByteReader): string {
   const key = r.string();
-  keyHash = hashBytes(r.buf, 0, r.runStart, r.pos);
+  keySource = r.buf;
+  keyStart = r.runStart;
   keyBytes = r.pos - r.runStart;
   return key;
 }
@@ -106,32 +114,32 @@ const REHASH_MAX_BYTES = 64;
 
 /** The digest term of `old`, the value of `key` (just read by readKey). */
 function termOf(s: MapState, key: string, old: Uint8Array): number {
-  return old.length > REHASH_MAX_BYTES ? s.terms.get(key)! : hashBytes(old, keyHash);
+  return old.length > REHASH_MAX_BYTES ? s.terms.get(key)! : hashBytes(old, hashBytes(keySource, 0, keyStart, keyStart + keyBytes));
 }
 
 /**
- * Takes `old`, the value of `key` (just read by readKey), out of the digest and the slabs; its
- * term stays when the value replacing it has one (`put` sets it anew).
+ * Takes `old`, the value of `key` (just read by readKey), out of the digest (unless it was never
+ * hashed into it) and the slabs.
  */
-function dropValue(s: MapState, key: string, old: Uint8Array, replacedWithTerm: boolean): void {
-  s.digest = (s.digest - termOf(s, key, old)) | 0;
-  if (old.length > REHASH_MAX_BYTES && !replacedWithTerm) s.terms.delete(key);
+function dropValue(s: MapState, key: string, old: Uint8Array): void {
+  if (!s.unhashed.has(key)) {
+    s.digest = (s.digest - termOf(s, key, old)) | 0;
+    if (old.length > REHASH_MAX_BYTES) s.terms.delete(key);
+  }
   if (inSlab(old.length)) slabs(s).liveBytes -= old.length;
 }
 
-/**
- * Sets `key` (just read by readKey) to a copy of `src[start, end)`, whose hash seeded with the
- * key's is `term`; whether it existed.
- */
-function put(s: MapState, key: string, src: Uint8Array, start: number, end: number, term: number): boolean {
+/** Sets `key` (just read by readKey) to a copy of `src[start, end)`; whether it existed. */
+function put(s: MapState, key: string, src: Uint8Array, start: number, end: number): boolean {
   const old = s.entries.get(key);
   const n = end - start;
   if (old !== undefined) {
     s.bytes += n - old.length;
-    dropValue(s, key, old, n > REHASH_MAX_BYTES);
+    dropValue(s, key, old);
   } else {
     s.bytes += keyBytes + n + ENTRY_OVERHEAD;
   }
+  s.unhashed.add(key);
   if (inSlab(n)) {
     const mem = slabs(s);
     s.entries.set(key, mem.copy(src, start, end));
@@ -140,9 +148,24 @@ function put(s: MapState, key: string, src: Uint8Array, start: number, end: numb
   } else {
     s.entries.set(key, ownCopy(src, start, end));
   }
-  if (n > REHASH_MAX_BYTES) s.terms.set(key, term);
-  s.digest = (s.digest + term) | 0;
   return old !== undefined;
+}
+
+const utf8 = new TextEncoder();
+/** Room for a key's UTF-8 bytes (at most 3 per UTF-16 code unit). */
+const keyScratch = new Uint8Array(3 * mapLimits.maxKeyLength);
+
+/** Hashes the values written since the last call into the digest (see `MapState.unhashed`). */
+function settleDigest(s: MapState): void {
+  for (const key of s.unhashed) {
+    const value = s.entries.get(key)!;
+    // Seeded as readKey seeds: with the hash of the key's UTF-8 bytes.
+    const keyLength = utf8.encodeInto(key, keyScratch).written;
+    const term = hashBytes(value, hashBytes(keyScratch, 0, 0, keyLength));
+    if (value.length > REHASH_MAX_BYTES) s.terms.set(key, term);
+    s.digest = (s.digest + term) | 0;
+  }
+  s.unhashed.clear();
 }
 
 /** Deletes `key` (just read by readKey); whether it existed. */
@@ -151,20 +174,21 @@ function remove(s: MapState, key: string): boolean {
   if (old === undefined) return false;
   s.entries.delete(key);
   s.bytes -= keyBytes + old.length + ENTRY_OVERHEAD;
-  dropValue(s, key, old, false);
+  dropValue(s, key, old);
+  s.unhashed.delete(key);
   return true;
 }
 
 const core: MachineCore<MapState> = {
-  initial: () => ({ entries: new Map(), terms: new Map(), bytes: 0, digest: 0 }),
+  initial: () => ({ entries: new Map(), terms: new Map(), bytes: 0, digest: 0, unhashed: new Set() }),
   apply(s, command) {
     const r = reader.reset(command);
     const op = r.u8();
     const key = readKey(r);
     switch (op) {
       case Op.Set:
-        // The value is hashed where it lies, and copied once (the command's bytes belong to the slot they arrived in).
-        return { state: s, result: put(s, key, command, r.pos, command.length, hashBytes(command, keyHash, r.pos)) ? TRUE : FALSE };
+        // The value is copied once (the command's bytes belong to the slot they arrived in).
+        return { state: s, result: put(s, key, command, r.pos, command.length) ? TRUE : FALSE };
       case Op.Delete:
         return { state: s, result: remove(s, key) ? TRUE : FALSE };
       case Op.Cas: {
@@ -172,7 +196,7 @@ const core: MachineCore<MapState> = {
         const current = s.entries.get(key);
         const matches = expected.length === 0 ? current === undefined : current !== undefined && bytesEqual(current, expected);
         if (!matches) return { state: s, result: FALSE };
-        put(s, key, command, r.pos, command.length, hashBytes(command, keyHash, r.pos));
+        put(s, key, command, r.pos, command.length);
         return { state: s, result: TRUE };
       }
     }
@@ -244,7 +268,7 @@ const core: MachineCore<MapState> = {
         for (let j = 0; j < n; j++) {
           const k = readKey(r);
           const v = r.bytesView();
-          put(s, k, v, 0, v.length, hashBytes(v, keyHash));
+          put(s, k, v, 0, v.length);
         }
       },
       finish: () => s,
@@ -257,7 +281,10 @@ const core: MachineCore<MapState> = {
     r.u8();
     return [r.string()];
   },
-  digest: (s) => s.digest >>> 0,
+  digest: (s) => {
+    settleDigest(s);
+    return s.digest >>> 0;
+  },
 };
 
 const writer = new CanonicalWriter(256);
