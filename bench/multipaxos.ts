@@ -33,6 +33,13 @@ import { MpDriver, type MpResult } from './multipaxos/driver.js';
 const env = benchEnv();
 const WARMUP_MS = sized(150, 50);
 const MEASURE_MS = sized(450, 120);
+/**
+ * Value-size cells run longer: a size's steady state includes the snapshots and slab compactions
+ * it causes, which come every few hundred milliseconds, and the cell before left values of another
+ * size to be replaced (as bench:protocols' conflict cells).
+ */
+const SIZE_WARMUP_MS = sized(500, 100);
+const SIZE_MEASURE_MS = sized(1500, 300);
 const SINGLE_OPS = sized(300, 60);
 /** Unmeasured sequential sets first: the one-caller path is not the concurrent cells' (V8 optimises it separately), as in bench:protocols. */
 const SINGLE_WARMUP_OPS = sized(3000, 1000);
@@ -49,7 +56,7 @@ const results = new Results('multipaxos', {
   'protocol cells': 'a load generator on the leader node with the production client keeps commands outstanding (map set, 16-byte value unless size<bytes>)',
   'batched / unbatched': 'batched = batch limit 1024 commands per slot, window 64; unbatched = 1 command per slot, window 256 (pipelined)',
   cost: 'process CPU time (all threads) / operations or commands',
-  measurement: `${WARMUP_MS} ms warm-up, ${MEASURE_MS} ms counted, per cell; a cluster started for one cell first runs it once unmeasured`,
+  measurement: `${WARMUP_MS} ms warm-up, ${MEASURE_MS} ms counted, per cell (value-size cells ${SIZE_WARMUP_MS} + ${SIZE_MEASURE_MS} ms); a cluster started for one cell first runs it once unmeasured`,
   runs: env.runs,
 });
 
@@ -93,7 +100,14 @@ async function elections(map: ReplicatedMap<string>): Promise<number> {
 }
 
 /** One protocol cell: the driver on the leader's node, the leader's batch limit and window set for it. */
-async function protocolCell(map: ReplicatedMap<string>, batch: number, window: number, valueBytes = 16): Promise<Cell> {
+async function protocolCell(
+  map: ReplicatedMap<string>,
+  batch: number,
+  window: number,
+  valueBytes = 16,
+  warmupMs = WARMUP_MS,
+  measureMs = MEASURE_MS,
+): Promise<Cell> {
   const { system, cluster } = map.rsm;
   const leaderIndex = map.rsm.leaderIndex;
   for (const l of cluster.leaders) await system.ask(l, { type: 'configure', options: { maxBatchCommands: batch, window } }, { timeoutMs: 5_000 });
@@ -116,8 +130,8 @@ async function protocolCell(map: ReplicatedMap<string>, batch: number, window: n
         cluster: { leaders: cluster.leaders, replicas: cluster.replicas },
         outstanding,
         valueBytes,
-        warmupMs: WARMUP_MS,
-        measureMs: MEASURE_MS,
+        warmupMs,
+        measureMs,
       },
       { timeoutMs: RUN_TIMEOUT_MS },
     );
@@ -125,7 +139,7 @@ async function protocolCell(map: ReplicatedMap<string>, batch: number, window: n
     const perS = (r.commands / r.ms) * 1000;
     // CPU over the whole run (warm-up included) against commands over the whole run, approximated
     // by the measured rate: the warm-up runs at the same rate once the pipeline is full.
-    const cpuUs = (cu.user + cu.system) / ((perS * (WARMUP_MS + MEASURE_MS)) / 1000);
+    const cpuUs = (cu.user + cu.system) / ((perS * (warmupMs + measureMs)) / 1000);
     return { perS, cpuUs, latencyUsP50: r.latencyUsP50, leaderChanges: (await elections(map)) - e0, workerRestarts: exits };
   } finally {
     system.events.off('worker:exited', onExit);
@@ -222,7 +236,7 @@ for (let k = 1; k <= env.runs; k++) {
       put(`workers.r3.unbatched.${storage}.commands_per_s`, 'commands/s', (await protocolCell(map, 1, 256)).perS);
       for (const size of SIZES) {
         if (storage === 'file' && size < 4096) continue;
-        const c = await protocolCell(map, 1024, 64, size);
+        const c = await protocolCell(map, 1024, 64, size, SIZE_WARMUP_MS, SIZE_MEASURE_MS);
         const prefix = storage === 'shared' ? `workers.r3.size${size}` : `workers.r3.file.size${size}`;
         put(`${prefix}.commands_per_s`, 'commands/s', c.perS);
         put(`${prefix}.mb_per_s`, 'MB/s', (c.perS * size) / 1e6);
