@@ -43,6 +43,10 @@ for (const mode of ['workers', 'embedded'] as const) {
       ]);
       if (mode === 'workers') {
         assert.ok(killed);
+        // The node's actors come back one by one after its new worker starts: the writes may all
+        // have committed (on the other two nodes) before the last of them is restarted.
+        const both = () => restarted.some((r) => r.includes('-raft-')) && restarted.some((r) => r.includes('-replica-'));
+        for (let t = 0; t < 250 && !both(); t++) await new Promise((r) => setTimeout(r, 20));
         assert.ok(
           restarted.some((r) => r.includes('-raft-')) && restarted.some((r) => r.includes('-replica-')),
           `the node's actors restarted (${restarted.join(', ')})`,
