@@ -18,7 +18,7 @@
 import { CanonicalWriter, bytesEqual, decode, hashBytes } from '@synod/canonical';
 import { WireWriter } from '@synod/actors/internals';
 import { ByteReader, registerMachine, type MachineCore, type SnapshotSource } from '@synod/smr';
-import { ValueSlabs, inSlab, ownCopy } from './value-slabs.js';
+import { MAX_HEAP_BYTES, ValueSlabs, ownCopy } from './value-slabs.js';
 
 export type MapCommand =
   | { op: 'set'; key: string; value: unknown }
@@ -126,11 +126,14 @@ function dropValue(s: MapState, key: string, old: Uint8Array): void {
     s.digest = (s.digest - termOf(s, key, old)) | 0;
     if (old.length > REHASH_MAX_BYTES) s.terms.delete(key);
   }
-  if (inSlab(old.length)) slabs(s).liveBytes -= old.length;
+  if (old.length > MAX_HEAP_BYTES) slabs(s).drop(old);
 }
 
-/** Sets `key` (just read by readKey) to a copy of `src[start, end)`; whether it existed. */
-function put(s: MapState, key: string, src: Uint8Array, start: number, end: number): boolean {
+/**
+ * Sets `key` (just read by readKey) to `src[start, end)`: a view of it when `keep` (bytes nothing
+ * changes or reuses: a command, see `MachineCore.apply`), else a copy; whether it existed.
+ */
+function put(s: MapState, key: string, src: Uint8Array, start: number, end: number, keep: boolean): boolean {
   const old = s.entries.get(key);
   const n = end - start;
   if (old !== undefined) {
@@ -140,13 +143,12 @@ function put(s: MapState, key: string, src: Uint8Array, start: number, end: numb
     s.bytes += keyBytes + n + ENTRY_OVERHEAD;
   }
   s.unhashed.add(key);
-  if (inSlab(n)) {
-    const mem = slabs(s);
-    s.entries.set(key, mem.copy(src, start, end));
-    mem.liveBytes += n;
-    mem.step(s.entries, n, (k, copy) => s.entries.set(k, copy));
-  } else {
+  if (n <= MAX_HEAP_BYTES) {
     s.entries.set(key, ownCopy(src, start, end));
+  } else {
+    const mem = slabs(s);
+    s.entries.set(key, keep ? mem.keep(src, start, end) : mem.copyOut(src, start, end));
+    mem.step(s.entries, n, (k, copy) => s.entries.set(k, copy));
   }
   return old !== undefined;
 }
@@ -187,8 +189,8 @@ const core: MachineCore<MapState> = {
     const key = readKey(r);
     switch (op) {
       case Op.Set:
-        // The value is copied once (the command's bytes belong to the slot they arrived in).
-        return { state: s, result: put(s, key, command, r.pos, command.length) ? TRUE : FALSE };
+        // The value is kept where it lies, in the command's bytes (see ValueSlabs).
+        return { state: s, result: put(s, key, command, r.pos, command.length, true) ? TRUE : FALSE };
       case Op.Delete:
         return { state: s, result: remove(s, key) ? TRUE : FALSE };
       case Op.Cas: {
@@ -196,7 +198,7 @@ const core: MachineCore<MapState> = {
         const current = s.entries.get(key);
         const matches = expected.length === 0 ? current === undefined : current !== undefined && bytesEqual(current, expected);
         if (!matches) return { state: s, result: FALSE };
-        put(s, key, command, r.pos, command.length);
+        put(s, key, command, r.pos, command.length, true);
         return { state: s, result: TRUE };
       }
     }
@@ -268,7 +270,7 @@ const core: MachineCore<MapState> = {
         for (let j = 0; j < n; j++) {
           const k = readKey(r);
           const v = r.bytesView();
-          put(s, k, v, 0, v.length);
+          put(s, k, v, 0, v.length, false);
         }
       },
       finish: () => s,

@@ -1,22 +1,27 @@
 /**
- * Memory for the map's values. A replica keeps a copy of every value it stores (the command's
- * bytes belong to the slot they arrived in). A Uint8Array of its own is cheap only up to 64 bytes:
- * past V8's `typed_array_max_size_in_heap` its bytes live off the heap, and making and collecting
- * one costs about ten times as much (about 1 us against 0.1), on every replica, for every `set`.
- * So mid-sized values are copied into large blocks (slabs) and kept as views of them, which cost
- * what a small array does.
+ * Memory for the map's values. A Uint8Array of its own is cheap only up to 64 bytes: past V8's
+ * `typed_array_max_size_in_heap` its bytes live off the heap, and making and collecting one
+ * costs about ten times as much (about 1 us against 0.1), on every replica, for every `set`. So
+ * longer values are kept as views of large buffers, which cost what a small array does:
  *
- * Slabs are append-only: a view, once handed out, never changes (snapshots being written keep
- * the views they took). A slab lives while any value in it does, so overwritten values leave
- * garbage behind: once the slabs hold more than twice the live bytes, a compaction pass moves
- * every live value into fresh slabs, a few at a time ({@link ValueSlabs.step}: about twice the
- * bytes of each value stored, so no single command pays for the whole state), after which the old
- * slabs are garbage. Slab memory stays within a small multiple of the live bytes (about three
- * times, four and a half during a pass), for about half a copy more per byte written.
+ * - a value applied from the log is kept as a view of the command it came in, no copy at all: the
+ *   executor gives each slot bytes of its own that nothing changes or reuses (`MachineCore.apply`);
+ * - a value restored from a snapshot chunk (valid during the call only) is copied into a slab, a
+ *   64 KiB block of values, or, past 4 KiB, into an array of its own.
+ *
+ * Buffers are never changed (snapshots being written keep the views they took). A buffer lives
+ * while any value in it does, so overwritten values leave garbage behind, and a slot's buffer
+ * holds its other bytes too. Each buffer's live bytes are counted: once the buffers that took
+ * values since the last compaction pass hold more than twice the live bytes, a pass moves the
+ * live values of older buffers more than half garbage into slabs (or arrays of their own), a few
+ * at a time ({@link ValueSlabs.step}: about twice the bytes of each value stored, so no single
+ * command pays for the whole state), after which those buffers are garbage. A buffer mostly live
+ * stays as it is, and values overwritten soon (hot keys) are never copied at all. Value memory
+ * stays within a small multiple of the live bytes (about four times, plus one slot).
  */
 
 /** Values this long or shorter get an array of their own: it sits on V8's heap (see above). */
-const MAX_HEAP_BYTES = 64;
+export const MAX_HEAP_BYTES = 64;
 /** Bytes of one slab. */
 const SLAB_BYTES = 64 * 1024;
 /** Longer values get an array of their own (its off-heap cost is small beside the copy): at most this is left unused at a slab's end. */
@@ -25,7 +30,7 @@ const MAX_SLAB_VALUE_BYTES = 4096;
 const plainSubarray = Uint8Array.prototype.subarray;
 
 /** Whether a value of `n` bytes is kept in a slab. */
-export function inSlab(n: number): boolean {
+function inSlab(n: number): boolean {
   return n > MAX_HEAP_BYTES && n <= MAX_SLAB_VALUE_BYTES;
 }
 
@@ -46,19 +51,53 @@ export function ownCopy(src: Uint8Array, start: number, end: number): Uint8Array
   return own;
 }
 
+/** What a buffer holding values holds: live bytes of values, of its size. */
+interface BufferUse {
+  live: number;
+  size: number;
+}
+
 export class ValueSlabs {
   private slab = new Uint8Array(0);
   private used = 0;
-  /** Bytes of values in slabs now (the map tells: `liveBytes += n` as it keeps one, `-= n` as it drops one). */
+  /** Bytes of values kept here now. */
   liveBytes = 0;
-  /** Bytes copied into slabs since the last pass began, live or not. */
+  /** Bytes of the buffers that took values since the last pass began (slab bytes used; each slot's whole buffer once). */
   private writtenBytes = 0;
-  /** The compaction pass under way: where it is in the entries, and the slabs made since it began (not moved again). */
+  /** Live bytes of each buffer holding values, so a pass moves values only out of buffers mostly garbage. */
+  private uses = new WeakMap<ArrayBufferLike, BufferUse>();
+  /** The buffer a value was last kept in as a view, and its use (a slot's values come one after another). */
+  private lastKept: ArrayBufferLike | null = null;
+  private lastUse: BufferUse = { live: 0, size: 0 };
+  private slabUse: BufferUse = { live: 0, size: 0 };
+  /** The compaction pass under way: where it is in the entries, and the buffers that took values since it began (not moved again). */
   private pass: Iterator<[unknown, Uint8Array]> | null = null;
   private fresh = new WeakSet<ArrayBufferLike>();
 
+  /**
+   * Keeps `src[start, end)` (longer than 64 bytes) as a view, no copy: `src` must be bytes that
+   * nothing changes or reuses, for as long as the view is held (see the top of this file).
+   */
+  keep(src: Uint8Array, start: number, end: number): Uint8Array {
+    const buffer = src.buffer;
+    if (buffer !== this.lastKept) {
+      this.lastKept = buffer;
+      let use = this.uses.get(buffer);
+      if (use === undefined) {
+        use = { live: 0, size: buffer.byteLength };
+        this.uses.set(buffer, use);
+        this.writtenBytes += use.size;
+        if (this.pass !== null) this.fresh.add(buffer);
+      }
+      this.lastUse = use;
+    }
+    this.lastUse.live += end - start;
+    this.liveBytes += end - start;
+    return plainSubarray.call(src, start, end);
+  }
+
   /** A copy of `src[start, end)` (its length `inSlab`) that stays valid and unchanged for as long as it is held. */
-  copy(src: Uint8Array, start: number, end: number): Uint8Array {
+  private copy(src: Uint8Array, start: number, end: number): Uint8Array {
     const n = end - start;
     // At the source's offset modulo 8: a copy out of shared memory (the slot's arena) is done word by
     // word only when both ends are equally aligned, byte by byte (about ten times slower) otherwise.
@@ -66,6 +105,8 @@ export class ValueSlabs {
     if (at + n > this.slab.length) {
       this.slab = new Uint8Array(SLAB_BYTES);
       this.used = 0;
+      this.slabUse = { live: 0, size: SLAB_BYTES };
+      this.uses.set(this.slab.buffer, this.slabUse);
       if (this.pass !== null) this.fresh.add(this.slab.buffer);
       at = (src.byteOffset + start) & 7;
     }
@@ -74,20 +115,43 @@ export class ValueSlabs {
     slab.set(plainSubarray.call(src, start, end), at);
     this.used = at + n;
     this.writtenBytes += n;
+    this.slabUse.live += n;
     return slab.subarray(at, at + n);
+  }
+
+  /** A copy of `src[start, end)` (longer than 64 bytes) that stays valid: in a slab, or past 4 KiB in an array of its own. */
+  copyOut(src: Uint8Array, start: number, end: number): Uint8Array {
+    const n = end - start;
+    this.liveBytes += n;
+    if (inSlab(n)) return this.copy(src, start, end);
+    this.writtenBytes += n;
+    const own = ownCopy(src, start, end);
+    this.uses.set(own.buffer, { live: n, size: own.buffer.byteLength });
+    if (this.pass !== null) this.fresh.add(own.buffer);
+    return own;
+  }
+
+  /** The owner no longer holds `value` (longer than 64 bytes; from `keep` or `copyOut`). */
+  drop(value: Uint8Array): void {
+    this.liveBytes -= value.length;
+    const use = this.uses.get(value.buffer);
+    if (use !== undefined) use.live -= value.length;
   }
 
   /**
    * After the owner stored a value of `n` bytes in `entries`: starts a compaction pass when the
-   * slabs hold more than twice the live bytes, and moves about `2 n` bytes of live values out of
-   * old slabs while one is under way, each through `replace(key, copy)`.
+   * buffers that took values since the last one hold more than twice the live bytes, and, while one
+   * is under way, moves about `2 n` bytes of live values out of older buffers that are more than
+   * half garbage (a buffer mostly live would only be copied whole), each through `replace(key, copy)`.
    */
   step<K>(entries: Map<K, Uint8Array>, n: number, replace: (key: K, copy: Uint8Array) => void): void {
     if (this.pass === null) {
       if (this.writtenBytes <= 2 * this.liveBytes + SLAB_BYTES) return;
-      // From here on values go to fresh slabs; the pass moves the others there too.
+      // From here on values go to fresh buffers; the pass moves the others there too.
       this.pass = entries[Symbol.iterator]() as Iterator<[unknown, Uint8Array]>;
       this.fresh = new WeakSet();
+      // The slot being applied is still filling: its buffer counts as fresh.
+      if (this.lastKept !== null) this.fresh.add(this.lastKept);
       this.slab = new Uint8Array(0);
       this.used = 0;
       this.writtenBytes = 0;
@@ -100,11 +164,17 @@ export class ValueSlabs {
         return;
       }
       const [k, v] = next.value;
-      if (!inSlab(v.length) || this.fresh.has(v.buffer)) {
+      if (v.length <= MAX_HEAP_BYTES || this.fresh.has(v.buffer)) {
         moved += MAX_HEAP_BYTES; // a visit costs something too: a pass over small values is paced as well
         continue;
       }
-      replace(k as K, this.copy(v, 0, v.length));
+      const use = this.uses.get(v.buffer);
+      if (use === undefined || 2 * use.live >= use.size) {
+        moved += MAX_HEAP_BYTES;
+        continue;
+      }
+      replace(k as K, this.copyOut(v, 0, v.length));
+      this.drop(v);
       moved += v.length;
     }
   }

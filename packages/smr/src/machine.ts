@@ -40,8 +40,9 @@ export interface MachineCore<S = any> {
   /**
    * Applies one command. A throw fails just this command, with the same error result on every
    * replica; what the state machine changed before throwing stays changed (identically
-   * everywhere), unless it is atomic (the map is). `command` is a view of the slot's bytes, valid
-   * during the call: copy what the state keeps.
+   * everywhere), unless it is atomic (the map is). `command` is a view of the slot's bytes, which
+   * belong to this replica and are never changed or reused: the state may keep views of them
+   * (`subarray`) rather than copies, knowing that a view keeps the whole slot's buffer alive.
    */
   apply(state: S, command: Uint8Array): AppliedBytes<S>;
   /** Answers a read; must not change the state. A throw fails just this read. */

@@ -30,6 +30,26 @@ function request(client: string, commands: [session: number, seq: number, cmd: u
   return w.finish(client);
 }
 
+test('a slot in shared memory is applied from a copy of its own: the machine may keep views of its commands', () => {
+  // A machine that keeps its last command as a view, as the ReplicatedMap does with its values.
+  const Keeper: MachineCore<{ last: Uint8Array | null }> = {
+    initial: () => ({ last: null }),
+    apply: (s, command) => ({ state: { last: command.subarray(0) }, result: new Uint8Array(0) }),
+    query: () => new Uint8Array(0),
+    snapshot: () => ({ next: () => null }),
+    restore: () => ({ add() {}, finish: () => ({ last: null }) }),
+  };
+  const e = new Executor(Keeper);
+  const slot = slotOf([request('a', [[1, 1, 'kept']])]);
+  const shared = new Uint8Array(new SharedArrayBuffer(slot.length + 5)).subarray(5);
+  shared.set(slot);
+  e.applySlot(shared, null);
+  shared.fill(0); // the arena block reused
+  const kept = e.state.last!;
+  assert.ok(!(kept.buffer instanceof SharedArrayBuffer), 'not a view of shared memory');
+  assert.is(decode(kept), 'kept');
+});
+
 test('a command is applied once per session number; a retried one gets its kept result', () => {
   const e = new Executor(Counter.core);
   const out = sink();
