@@ -53,28 +53,35 @@ export class LiveIndex {
   }
 
   /**
-   * Records that recreate everything live: per actor its whole state and its entries, split so
-   * that no record passes `maxRecordBytes` (each value alone fit when it was written).
+   * The changes that recreate everything live, one record's worth at a time: per actor its whole
+   * state and its entries, split so that no record passes `maxRecordBytes` (each value alone fit
+   * when it was written).
    */
-  snapshot(maxRecordBytes: number): Buffer[] {
-    const out: Buffer[] = [];
+  *records(maxRecordBytes: number): Generator<[actor: string, ops: SerializedOp[]]> {
     for (const [actor, a] of this.actors) {
       const base = 64 + Buffer.byteLength(actor);
       let ops: SerializedOp[] = [];
       let bytes = base;
-      const push = (op: SerializedOp, size: number) => {
+      const all: [SerializedOp, number][] = [];
+      if (a.state !== undefined) all.push([{ key: null, value: a.state }, 16 + encodedBytes(a.state)]);
+      for (const [key, value] of a.entries) all.push([{ key, value }, 16 + (typeof key === 'string' ? Buffer.byteLength(key) : 8) + encodedBytes(value)]);
+      for (const [op, size] of all) {
         if (ops.length > 0 && bytes + size > maxRecordBytes) {
-          out.push(encodeRecord(RecordKind.Changes, actor, ops, Number.MAX_SAFE_INTEGER));
+          yield [actor, ops];
           ops = [];
           bytes = base;
         }
         ops.push(op);
         bytes += size;
-      };
-      if (a.state !== undefined) push({ key: null, value: a.state }, 16 + encodedBytes(a.state));
-      for (const [key, value] of a.entries) push({ key, value }, 16 + (typeof key === 'string' ? Buffer.byteLength(key) : 8) + encodedBytes(value));
-      if (ops.length > 0) out.push(encodeRecord(RecordKind.Changes, actor, ops, Number.MAX_SAFE_INTEGER));
+      }
+      if (ops.length > 0) yield [actor, ops];
     }
+  }
+
+  /** The records of {@link records}, encoded. */
+  snapshot(maxRecordBytes: number): Buffer[] {
+    const out: Buffer[] = [];
+    for (const [actor, ops] of this.records(maxRecordBytes)) out.push(encodeRecord(RecordKind.Changes, actor, ops, Number.MAX_SAFE_INTEGER));
     return out;
   }
 }

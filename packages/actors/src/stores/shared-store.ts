@@ -1,13 +1,12 @@
 import type { ActorStore, PersistOp, Recovered } from '../store.js';
 import { StorageError, StoreFullError } from './errors.js';
-import { FRAME_HEADER_BYTES, RECORD_PREFIX_BYTES, encodeFrames, sealFrame } from './frame.js';
+import { FRAME_HEADER_BYTES, RECORD_PREFIX_BYTES, sealFrame } from './frame.js';
 import { HOST_BUFFER_HEADER_BYTES, HostBuffer } from './host-buffer.js';
 import { LiveIndex } from './live-index.js';
-import { RecordKind, encodeRecord, recordSize, serializeOps, writeRecord, type SerializedOp } from './record.js';
+import { RecordKind, recordSize, serializeOps, writeRecord, type SerializedOp } from './record.js';
 import { replayFrames, type ReplayResult } from './replay.js';
 import { SharedSnapshots } from './shared-snapshots.js';
 import { storageDefaults } from './defaults.js';
-import { copySharedBytes } from '../shared-copy.js';
 
 /** Options of {@link SharedStore.open}. */
 export interface SharedStoreOptions {
@@ -23,9 +22,6 @@ export interface SharedStoreOptions {
   /** Largest snapshot chunk (and meta). Default `storageDefaults.maxSnapshotChunkBytes`. */
   maxSnapshotChunkBytes?: number;
 }
-
-/** Frames written by compaction hold records up to this size together (fewer headers to read back). */
-const COMPACTION_FRAME_BYTES = 1024 * 1024;
 
 /**
  * `shared` storage: a log in a SharedArrayBuffer that the main thread keeps for the host's store
@@ -130,23 +126,29 @@ export class SharedStore implements ActorStore {
     const half = this.host.activeHalf;
     const used = this.host.used(half);
     if (used + frameBytes <= this.halfBytes) {
-      const at = half * this.halfBytes + used;
-      this.data.writeUInt32LE(size, at + FRAME_HEADER_BYTES);
-      writeRecord(this.data, at + FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES, size, kind, actor, ops);
-      sealFrame(this.data, at, RECORD_PREFIX_BYTES + size);
+      this.writeFrame(half * this.halfBytes + used, size, kind, actor, ops);
       this.host.setUsed(half, used + frameBytes); // publishes the frame
     } else {
-      this.compact(half, encodeFrames([encodeRecord(kind, actor, ops, this.options.maxRecordBytes)], Number.MAX_SAFE_INTEGER)[0]!);
+      this.compact(half, kind, actor, ops, size);
     }
     this.stats.writes++;
   }
 
-  /** Writes the live data and then `frame` into the other half, then makes it the active one. */
-  private compact(half: number, frame: Buffer): void {
-    const frames = encodeFrames(this.index.snapshot(this.options.maxRecordBytes), COMPACTION_FRAME_BYTES);
-    frames.push(frame);
-    let total = 0;
-    for (const f of frames) total += f.length;
+  /** Writes one record of `size` bytes as a frame at `at`, in place: no copy of it is made first. */
+  private writeFrame(at: number, size: number, kind: RecordKind, actor: string, ops: readonly SerializedOp[]): void {
+    this.data.writeUInt32LE(size, at + FRAME_HEADER_BYTES);
+    writeRecord(this.data, at + FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES, size, kind, actor, ops);
+    sealFrame(this.data, at, RECORD_PREFIX_BYTES + size);
+  }
+
+  /**
+   * Writes the live data and then the record of `size` bytes into the other half, a frame per
+   * record written in place, then makes it the active one.
+   */
+  private compact(half: number, kind: RecordKind, actor: string, ops: readonly SerializedOp[], size: number): void {
+    const maxRecordBytes = this.options.maxRecordBytes;
+    let total = FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES + size;
+    for (const [a, o] of this.index.records(maxRecordBytes)) total += FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES + recordSize(a, o, Number.MAX_SAFE_INTEGER);
     if (total > this.halfBytes) {
       throw new StoreFullError(
         `the shared store of host "${this.options.storeName}" is full: its live data and this write take ` +
@@ -155,11 +157,13 @@ export class SharedStore implements ActorStore {
       );
     }
     const other = 1 - half;
-    let o = other * this.halfBytes;
-    for (const f of frames) {
-      copySharedBytes(this.data, o, f);
-      o += f.length;
+    let at = other * this.halfBytes;
+    for (const [a, o] of this.index.records(maxRecordBytes)) {
+      const n = recordSize(a, o, Number.MAX_SAFE_INTEGER);
+      this.writeFrame(at, n, RecordKind.Changes, a, o);
+      at += FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES + n;
     }
+    this.writeFrame(at, size, kind, actor, ops);
     this.host.setUsed(other, total);
     this.host.activeHalf = other; // the flip: before it, recovery reads the old half
     this.stats.compactions++;
