@@ -67,3 +67,21 @@ export function copySharedBytes(dst: Uint8Array, dstOffset: number, src: Uint8Ar
     }
   }
 }
+
+/** Below this, a zeroed array costs no more (it comes from memory the allocator already has). */
+const MIN_UNINITIALIZED_BYTES = 64 * 1024;
+
+/**
+ * A fresh array of `n` bytes, starting `shift` bytes (0-7) into a buffer of its own, for a caller
+ * that writes every one of them: past 64 KiB its bytes are garbage until then (the `shift` bytes
+ * before it are zeroed). A zeroed array of a few hundred KiB comes from fresh pages the system
+ * must fault in and clear, which costs several times the copy itself (measured: 35-70 us against
+ * 3-9 us for 290 KiB, and 13 us to copy it).
+ */
+export function uninitializedBytes(n: number, shift = 0): Uint8Array {
+  if (n < MIN_UNINITIALIZED_BYTES) return new Uint8Array(n + shift).subarray(shift);
+  const b = Buffer.allocUnsafeSlow(n + shift);
+  if (shift > 0) b.fill(0, 0, shift);
+  // A plain Uint8Array, not the Buffer: a Buffer's `slice` makes a view, not a copy.
+  return new Uint8Array(b.buffer, b.byteOffset + shift, n);
+}

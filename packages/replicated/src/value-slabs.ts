@@ -69,6 +69,9 @@ export class ValueSlabs {
   /** The buffer a value was last kept in as a view, and its use (a slot's values come one after another). */
   private lastKept: ArrayBufferLike | null = null;
   private lastUse: BufferUse = { live: 0, size: 0 };
+  /** The one before (a key overwritten a slot later drops a value of it: no lookup then). */
+  private prevKept: ArrayBufferLike | null = null;
+  private prevUse: BufferUse = { live: 0, size: 0 };
   private slabUse: BufferUse = { live: 0, size: 0 };
   /** The compaction pass under way: where it is in the entries, and the buffers that took values since it began (not moved again). */
   private pass: Iterator<[unknown, Uint8Array]> | null = null;
@@ -81,6 +84,8 @@ export class ValueSlabs {
   keep(src: Uint8Array, start: number, end: number): Uint8Array {
     const buffer = src.buffer;
     if (buffer !== this.lastKept) {
+      this.prevKept = this.lastKept;
+      this.prevUse = this.lastUse;
       this.lastKept = buffer;
       let use = this.uses.get(buffer);
       if (use === undefined) {
@@ -134,7 +139,8 @@ export class ValueSlabs {
   /** The owner no longer holds `value` (longer than 64 bytes; from `keep` or `copyOut`). */
   drop(value: Uint8Array): void {
     this.liveBytes -= value.length;
-    const use = this.uses.get(value.buffer);
+    const buffer = value.buffer;
+    const use = buffer === this.lastKept ? this.lastUse : buffer === this.prevKept ? this.prevUse : this.uses.get(buffer);
     if (use !== undefined) use.live -= value.length;
   }
 

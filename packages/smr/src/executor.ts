@@ -9,7 +9,7 @@
  * Pure: no I/O. The replica actor around it sends the results and persists the snapshots.
  */
 import { hashBytes } from '@synod/canonical';
-import { WireWriter } from '@synod/actors/internals';
+import { WireWriter, uninitializedBytes } from '@synod/actors/internals';
 import { ByteReader } from './byte-reader.js';
 import { SlotReader } from './log-format.js';
 import type { MachineCore, SnapshotSource } from './machine.js';
@@ -226,8 +226,7 @@ export const SNAPSHOT_FORMAT = 1;
  * out of shared memory is word by word only then: @synod/actors shared-copy.ts).
  */
 function ownSlot(value: Uint8Array): Uint8Array {
-  const shift = value.byteOffset & 7;
-  const own = new Uint8Array(value.length + shift).subarray(shift);
+  const own = uninitializedBytes(value.length, value.byteOffset & 7);
   own.set(value);
   return own;
 }

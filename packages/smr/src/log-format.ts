@@ -14,7 +14,7 @@
  * `ack` is the session's acknowledged prefix: every command numbered up to it has its answer at
  * the client, so replicas may forget those results.
  */
-import { WireWriter } from '@synod/actors/internals';
+import { WireWriter, uninitializedBytes } from '@synod/actors/internals';
 import { ByteReader } from './byte-reader.js';
 
 export const REQUEST_FORMAT = 1;
@@ -69,7 +69,7 @@ export class RequestWriter {
     }
     o.uvar(this.n);
     // The head, then the commands: each byte copied once more, into the request's own array.
-    const bytes = new Uint8Array(o.pos + this.body.pos);
+    const bytes = uninitializedBytes(o.pos + this.body.pos);
     bytes.set(o.buf.subarray(0, o.pos), 0);
     bytes.set(this.body.buf.subarray(0, this.body.pos), o.pos);
     this.body.pos = 0;
@@ -108,7 +108,7 @@ export class SlotBuilder {
     const head = new WireWriter(16);
     head.u8(SLOT_FORMAT);
     head.uvar(this.requests);
-    const out = new Uint8Array(head.pos + body.pos);
+    const out = uninitializedBytes(head.pos + body.pos);
     out.set(head.buf.subarray(0, head.pos), 0);
     out.set(body.buf.subarray(0, body.pos), head.pos);
     body.pos = 0;
