@@ -36,6 +36,7 @@ export class LiveIndex {
   }
 
   apply(rec: DecodedRecord): void {
+    if (rec.kind === RecordKind.Padding) return;
     if (rec.kind === RecordKind.Remove) this.remove(rec.actor);
     else this.applyChanges(rec.actor, rec.ops);
   }

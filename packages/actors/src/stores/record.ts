@@ -9,6 +9,9 @@
  *     u8 kind (1 changes, 2 remove) | u16 name bytes | name (UTF-8) | u32 op count | op...
  *     op: u8 key type (0 whole state, 1 string key, 2 number key) | u8 flags (1 deleted)
  *         | key (string: u32 bytes + UTF-8; number: f64) | unless deleted: u32 value bytes + value
+ *
+ * or padding, which changes nothing: `u8 3 | zero bytes` (the `shared` log places a large value
+ * at its source's alignment with one, so it is copied in word by word: shared-copy.ts).
  */
 import type { PersistKey, PersistOp } from '../store.js';
 import { RecordTooLargeError, StorageError } from './errors.js';
@@ -17,6 +20,7 @@ import { encodeValue, encodedBytes, readEncoded, writeEncoded, type EncodedValue
 export const enum RecordKind {
   Changes = 1,
   Remove = 2,
+  Padding = 3,
 }
 const enum KeyType {
   State = 0,
@@ -84,6 +88,26 @@ export function recordSize(actor: string, ops: readonly SerializedOp[], maxRecor
   return n;
 }
 
+/**
+ * The largest value of `ops` that is bytes (v8-serialized) and where `writeRecord` puts it,
+ * relative to the record's start; null when none is.
+ */
+export function largestBytesValue(actor: string, ops: readonly SerializedOp[]): { at: number; value: Buffer } | null {
+  let o = 1 + 2 + Buffer.byteLength(actor, 'utf8') + 4;
+  let best: { at: number; value: Buffer } | null = null;
+  for (const op of ops) {
+    o += 2;
+    if (typeof op.key === 'string') o += 4 + Buffer.byteLength(op.key, 'utf8');
+    else if (typeof op.key === 'number') o += 8;
+    if (op.value === undefined) continue;
+    o += 4;
+    const v = op.value;
+    if (typeof v !== 'string' && (best === null || v.length > best.value.length)) best = { at: o, value: v };
+    o += encodedBytes(v);
+  }
+  return best;
+}
+
 /** Writes a record of `size` bytes (from `recordSize`) at `offset` of `b`. */
 export function writeRecord(b: Buffer, offset: number, size: number, kind: RecordKind, actor: string, ops: readonly SerializedOp[]): void {
   let o = b.writeUInt8(kind, offset);
@@ -130,8 +154,10 @@ export function decodeRecord(b: Buffer): DecodedRecord {
   const need = (o: number, n: number) => {
     if (o + n > b.length) throw new RecordFormatError(`record ends early (needs ${o + n} bytes, has ${b.length})`);
   };
-  need(0, 7);
+  need(0, 1);
   const kind = b.readUInt8(0);
+  if (kind === RecordKind.Padding) return { kind, actor: '', ops: [] };
+  need(0, 7);
   if (kind !== RecordKind.Changes && kind !== RecordKind.Remove) throw new RecordFormatError(`unknown record kind ${kind}`);
   const nameBytes = b.readUInt16LE(1);
   need(3, nameBytes + 4);

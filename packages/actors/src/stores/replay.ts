@@ -1,7 +1,7 @@
 import type { LiveIndex } from './live-index.js';
 import { LogDamagedError, StorageError } from './errors.js';
 import { findWholeFrame, frameRecords, readFrame } from './frame.js';
-import { decodeRecord } from './record.js';
+import { RecordKind, decodeRecord } from './record.js';
 
 /** What replaying a log found. */
 export interface ReplayResult {
@@ -31,8 +31,9 @@ export function replayFrames(buf: Buffer, end: number, source: string, index: Li
     }
     try {
       for (const r of frameRecords(f.payload)) {
-        index.apply(decodeRecord(r));
-        records++;
+        const rec = decodeRecord(r);
+        index.apply(rec);
+        if (rec.kind !== RecordKind.Padding) records++;
       }
     } catch (e) {
       throw new StorageError(

@@ -3,7 +3,7 @@ import { StorageError, StoreFullError } from './errors.js';
 import { FRAME_HEADER_BYTES, RECORD_PREFIX_BYTES, sealFrame } from './frame.js';
 import { HOST_BUFFER_HEADER_BYTES, HostBuffer } from './host-buffer.js';
 import { LiveIndex } from './live-index.js';
-import { RecordKind, recordSize, serializeOps, writeRecord, type SerializedOp } from './record.js';
+import { RecordKind, largestBytesValue, recordSize, serializeOps, writeRecord, type SerializedOp } from './record.js';
 import { replayFrames, type ReplayResult } from './replay.js';
 import { SharedSnapshots } from './shared-snapshots.js';
 import { storageDefaults } from './defaults.js';
@@ -22,6 +22,11 @@ export interface SharedStoreOptions {
   /** Largest snapshot chunk (and meta). Default `storageDefaults.maxSnapshotChunkBytes`. */
   maxSnapshotChunkBytes?: number;
 }
+
+/** Values this large are placed at their source's alignment (see `paddingFor`): below, the copy costs less than the padding. */
+const MIN_ALIGNED_VALUE_BYTES = 2048;
+/** The smallest frame: header, record length, the padding record's kind byte. */
+const MIN_PADDING_FRAME_BYTES = FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES + 1;
 
 /**
  * `shared` storage: a log in a SharedArrayBuffer that the main thread keeps for the host's store
@@ -125,13 +130,37 @@ export class SharedStore implements ActorStore {
     const frameBytes = FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES + size;
     const half = this.host.activeHalf;
     const used = this.host.used(half);
-    if (used + frameBytes <= this.halfBytes) {
-      this.writeFrame(half * this.halfBytes + used, size, kind, actor, ops);
-      this.host.setUsed(half, used + frameBytes); // publishes the frame
+    const pad = this.paddingFor(half * this.halfBytes + used, actor, ops);
+    if (used + pad + frameBytes <= this.halfBytes) {
+      if (pad > 0) this.writePadding(half * this.halfBytes + used, pad);
+      this.writeFrame(half * this.halfBytes + used + pad, size, kind, actor, ops);
+      this.host.setUsed(half, used + pad + frameBytes); // publishes the frame
     } else {
       this.compact(half, kind, actor, ops, size);
     }
     this.stats.writes++;
+  }
+
+  /**
+   * Bytes of padding to write before a frame at `at` so that its largest value lands at its
+   * source's alignment modulo 8 (then it is copied in word by word, not through a scratch buffer:
+   * shared-copy.ts): 0, or a padding frame of 13 to 20 bytes. Only for values worth it.
+   */
+  private paddingFor(at: number, actor: string, ops: readonly SerializedOp[]): number {
+    const big = largestBytesValue(actor, ops);
+    if (big === null || big.value.length < MIN_ALIGNED_VALUE_BYTES) return 0;
+    const lands = this.data.byteOffset + at + FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES + big.at;
+    const delta = (big.value.byteOffset - lands) & 7;
+    return delta === 0 ? 0 : MIN_PADDING_FRAME_BYTES + ((delta - MIN_PADDING_FRAME_BYTES) & 7);
+  }
+
+  /** A frame of `bytes` (at least 13) holding one padding record, at `at`. */
+  private writePadding(at: number, bytes: number): void {
+    const record = bytes - FRAME_HEADER_BYTES - RECORD_PREFIX_BYTES;
+    this.data.writeUInt32LE(record, at + FRAME_HEADER_BYTES);
+    this.data.fill(0, at + FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES, at + bytes);
+    this.data[at + FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES] = RecordKind.Padding;
+    sealFrame(this.data, at, RECORD_PREFIX_BYTES + record);
   }
 
   /** Writes one record of `size` bytes as a frame at `at`, in place: no copy of it is made first. */
