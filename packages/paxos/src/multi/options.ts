@@ -150,10 +150,10 @@ export interface ReplicaOptions {
   /** A snapshot is taken every this many applied slots. Default 1024. */
   snapshotEvery: number;
   /**
-   * ... or once the slots applied since the last one hold this many bytes, if sooner; with a
-   * larger state, not before they hold as many bytes as the state (so writing snapshots costs at
-   * most about what is applied; the leader asks for one sooner when the acceptors' log passes half
-   * of `maxAcceptorBytes`). Logs are cut at snapshots: this bounds what acceptors and replicas keep.
+   * ... or once the slots applied since the last one hold this many bytes, if sooner; with a large
+   * state, not before they hold a quarter of the state's bytes (so writing snapshots costs at most
+   * about four times what is applied). Logs are cut at snapshots: this bounds what acceptors and
+   * replicas keep.
    * A snapshot writes the whole state and session table, so a small bound makes small commands
    * pay for it (at 2 MiB, 256-byte commands paid about 1 us each). Default 8 MiB.
    */

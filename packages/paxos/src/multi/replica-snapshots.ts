@@ -5,9 +5,10 @@
  * at a time, pulled by the peer. No snapshot is ever one record or one message, whatever its size.
  *
  * How often: every `snapshotEvery` slots, or once the slots applied since the last one hold
- * `snapshotEveryBytes`, but not before they hold as many bytes as the state, so that writing
- * snapshots of a large state costs at most about what is applied (the leader asks for one
- * sooner when the acceptors' log grows past its budget).
+ * `snapshotEveryBytes`, but not before they hold a quarter of the state, so that writing
+ * snapshots of a large state costs at most about four times what is applied. (Waiting for as many
+ * bytes as the state was tried: a state larger than the acceptors' budget then snapshots only when
+ * the leader asks, which stalled 64 KiB writes at a third of the rate.)
  *
  * Pure: it touches the world only through `ctx`.
  */
@@ -25,7 +26,7 @@ function snapshotName(index: number): string {
 
 export function snapshotDue(s: ReplicaState): boolean {
   if (s.slotsSinceSnapshot === 0) return false;
-  const bytesDue = Math.max(s.opts.snapshotEveryBytes, s.exec.stateBytes);
+  const bytesDue = Math.max(s.opts.snapshotEveryBytes, Math.floor(s.exec.stateBytes / 4));
   return s.slotsSinceSnapshot >= s.opts.snapshotEvery || s.bytesSinceSnapshot >= bytesDue;
 }
 

@@ -73,9 +73,9 @@ export function keep(r: RetentionState, first: number, values: readonly SlotValu
 
 /**
  * The acceptors keep half of `maxAcceptorBytes` or more: asks the replicas for snapshots now, at
- * most once every `everyMs`. A replica snapshots by itself only once its log outgrows its state
- * (and `snapshotEveryBytes`); with a state larger than the acceptors' budget the leader would
- * wait for truncation that never comes.
+ * most once every `everyMs`. A replica snapshots by itself only once its log outgrows a quarter
+ * of its state; with a state larger than four times the acceptors' budget the leader would wait
+ * for truncation that never comes.
  */
 export function askSnapshots(r: RetentionState, maxAcceptorBytes: number, now: number, everyMs: number, replicas: readonly ActorRef<any>[], ctx: Ctx): void {
   if (r.keptBytesTotal * 2 < maxAcceptorBytes || now - r.snapshotsAskedAt < everyMs) return;
