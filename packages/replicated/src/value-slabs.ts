@@ -11,13 +11,14 @@
  *
  * Buffers are never changed (snapshots being written keep the views they took). A buffer lives
  * while any value in it does, so overwritten values leave garbage behind, and a slot's buffer
- * holds its other bytes too. Each buffer's live bytes are counted: once the buffers that took
- * values since the last compaction pass hold more than twice the live bytes, a pass moves the
- * live values of older buffers more than half garbage into slabs (or arrays of their own), a few
- * at a time ({@link ValueSlabs.step}: about twice the bytes of each value stored, so no single
- * command pays for the whole state), after which those buffers are garbage. A buffer mostly live
- * stays as it is, and values overwritten soon (hot keys) are never copied at all. Value memory
- * stays within a small multiple of the live bytes (about four times, plus one slot).
+ * holds its other bytes too. Each buffer's live bytes are counted, and with them the bytes of the
+ * buffers still holding a live value: once those pass three times the live bytes (and a slot or two), a
+ * compaction pass moves the live values of buffers more than half garbage into slabs (or arrays
+ * of their own), a few at a time ({@link ValueSlabs.step}: about twice the bytes of each value
+ * stored, so no single command pays for the whole state), after which those buffers are garbage.
+ * Buffers whose values are all overwritten (hot keys) cost nothing and need no pass; a buffer
+ * mostly live stays as it is. Value memory stays within about three times the live bytes and a
+ * slot or two (four and a half during a pass, whose copies go to new slabs).
  */
 
 /** Values this long or shorter get an array of their own: it sits on V8's heap (see above). */
@@ -62,8 +63,8 @@ export class ValueSlabs {
   private used = 0;
   /** Bytes of values kept here now. */
   liveBytes = 0;
-  /** Bytes of the buffers that took values since the last pass began (slab bytes used; each slot's whole buffer once). */
-  private writtenBytes = 0;
+  /** Bytes of the buffers holding live values (whole buffers: a slot's other bytes count). */
+  private heldBytes = 0;
   /** Live bytes of each buffer holding values, so a pass moves values only out of buffers mostly garbage. */
   private uses = new WeakMap<ArrayBufferLike, BufferUse>();
   /** The buffer a value was last kept in as a view, and its use (a slot's values come one after another). */
@@ -76,6 +77,13 @@ export class ValueSlabs {
   /** The compaction pass under way: where it is in the entries, and the buffers that took values since it began (not moved again). */
   private pass: Iterator<[unknown, Uint8Array]> | null = null;
   private fresh = new WeakSet<ArrayBufferLike>();
+
+  /** Counts `n` more live bytes in the buffer of `use`. */
+  private add(use: BufferUse, n: number): void {
+    if (use.live === 0) this.heldBytes += use.size;
+    use.live += n;
+    this.liveBytes += n;
+  }
 
   /**
    * Keeps `src[start, end)` (longer than 64 bytes) as a view, no copy: `src` must be bytes that
@@ -91,13 +99,11 @@ export class ValueSlabs {
       if (use === undefined) {
         use = { live: 0, size: buffer.byteLength };
         this.uses.set(buffer, use);
-        this.writtenBytes += use.size;
         if (this.pass !== null) this.fresh.add(buffer);
       }
       this.lastUse = use;
     }
-    this.lastUse.live += end - start;
-    this.liveBytes += end - start;
+    this.add(this.lastUse, end - start);
     return plainSubarray.call(src, start, end);
   }
 
@@ -119,19 +125,18 @@ export class ValueSlabs {
     // Through a plain view: `src` may be a view of shared memory whose own `subarray` costs more.
     slab.set(plainSubarray.call(src, start, end), at);
     this.used = at + n;
-    this.writtenBytes += n;
-    this.slabUse.live += n;
+    this.add(this.slabUse, n);
     return slab.subarray(at, at + n);
   }
 
   /** A copy of `src[start, end)` (longer than 64 bytes) that stays valid: in a slab, or past 4 KiB in an array of its own. */
   copyOut(src: Uint8Array, start: number, end: number): Uint8Array {
     const n = end - start;
-    this.liveBytes += n;
     if (inSlab(n)) return this.copy(src, start, end);
-    this.writtenBytes += n;
     const own = ownCopy(src, start, end);
-    this.uses.set(own.buffer, { live: n, size: own.buffer.byteLength });
+    const use = { live: 0, size: own.buffer.byteLength };
+    this.uses.set(own.buffer, use);
+    this.add(use, n);
     if (this.pass !== null) this.fresh.add(own.buffer);
     return own;
   }
@@ -141,18 +146,22 @@ export class ValueSlabs {
     this.liveBytes -= value.length;
     const buffer = value.buffer;
     const use = buffer === this.lastKept ? this.lastUse : buffer === this.prevKept ? this.prevUse : this.uses.get(buffer);
-    if (use !== undefined) use.live -= value.length;
+    if (use === undefined) return;
+    use.live -= value.length;
+    if (use.live === 0) this.heldBytes -= use.size;
   }
 
   /**
    * After the owner stored a value of `n` bytes in `entries`: starts a compaction pass when the
-   * buffers that took values since the last one hold more than twice the live bytes, and, while one
-   * is under way, moves about `2 n` bytes of live values out of older buffers that are more than
-   * half garbage (a buffer mostly live would only be copied whole), each through `replace(key, copy)`.
+   * buffers holding live values hold more than three times the live bytes (and a slot or two), and,
+   * while one is under way, moves about `2 n` bytes of live values out of older buffers that are
+   * more than half garbage (a buffer mostly live would only be copied whole), each through
+   * `replace(key, copy)`. Buffers whose values are all gone cost nothing: no pass is needed for them.
    */
   step<K>(entries: Map<K, Uint8Array>, n: number, replace: (key: K, copy: Uint8Array) => void): void {
     if (this.pass === null) {
-      if (this.writtenBytes <= 2 * this.liveBytes + SLAB_BYTES) return;
+      // Besides three times the live bytes: the slot being applied and the one before, and a slab.
+      if (this.heldBytes <= 3 * this.liveBytes + 2 * this.lastUse.size + SLAB_BYTES) return;
       // From here on values go to fresh buffers; the pass moves the others there too.
       this.pass = entries[Symbol.iterator]() as Iterator<[unknown, Uint8Array]>;
       this.fresh = new WeakSet();
@@ -160,7 +169,6 @@ export class ValueSlabs {
       if (this.lastKept !== null) this.fresh.add(this.lastKept);
       this.slab = new Uint8Array(0);
       this.used = 0;
-      this.writtenBytes = 0;
     }
     const pass = this.pass;
     for (let moved = 0; moved < 2 * n; ) {
