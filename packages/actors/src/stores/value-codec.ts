@@ -6,9 +6,19 @@
  * survives JSON exactly, at a fraction of the cost. So: JSON when the value round-trips exactly
  * through it, v8 otherwise.
  *
- * An encoded value is a string (JSON text, written as UTF-8) or a Buffer (v8). The bytes say
- * which: v8's format always starts with its version tag 0xFF, which UTF-8 text never contains.
- * Holding JSON as a string also keeps the live index from pinning Buffer pool slabs.
+ * A third form is for what protocols persist most, by bytes: a record whose fields are plain
+ * data and large byte arrays (a slot: `{ ballot, value: Uint8Array }`). v8 serializes those
+ * through a growing buffer and a JavaScript hook per array; here the JSON of the other fields and
+ * the arrays' bytes are written once into a buffer of the exact size:
+ *
+ *     u8 0xFE | u32 JSON bytes | JSON of the other fields | u16 arrays | (u16 name bytes | name | u32 bytes | bytes)*
+ *
+ * (the arrays come back as Uint8Arrays, as the object's last fields).
+ *
+ * An encoded value is a string (JSON text, written as UTF-8) or a Buffer (v8, or the form above).
+ * The first byte says which: v8's format always starts with its version tag 0xFF, the form above
+ * with 0xFE, and UTF-8 text contains neither. Holding JSON as a string also keeps the live index
+ * from pinning Buffer pool slabs.
  */
 import { deserialize, serialize } from 'node:v8';
 import { copySharedBytes } from '../shared-copy.js';
@@ -17,6 +27,9 @@ import { copySharedBytes } from '../shared-copy.js';
 export type EncodedValue = string | Buffer;
 
 const V8_VERSION_TAG = 0xff;
+const BYTES_TAG = 0xfe;
+/** Records whose arrays hold fewer bytes go to v8 (its fixed cost does not matter there). */
+const MIN_BYTES_FORM = 1024;
 /** Deeper values go to v8 (which also refuses what is too deep for it). */
 const MAX_JSON_DEPTH = 64;
 
@@ -45,9 +58,76 @@ function jsonExact(v: unknown, depth: number): boolean {
   }
 }
 
+/**
+ * The names of `v`'s Uint8Array fields when `v` is a plain object whose other fields survive JSON
+ * exactly and whose arrays hold at least MIN_BYTES_FORM bytes; null otherwise.
+ */
+function bytesFields(v: unknown): string[] | null {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return null;
+  let names: string[] | null = null;
+  let bytes = 0;
+  for (const k in v) {
+    if (k === '__proto__' || k.length > 0x3fff) return null; // would set a prototype; or too long for a u16 of UTF-8
+    const f = (v as Record<string, unknown>)[k];
+    // Exactly Uint8Array (a Buffer or a subclass would come back as something else).
+    if (f instanceof Uint8Array && Object.getPrototypeOf(f) === Uint8Array.prototype) {
+      (names ??= []).push(k);
+      bytes += f.length;
+    } else if (!jsonExact(f, MAX_JSON_DEPTH - 1)) return null;
+  }
+  return bytes >= MIN_BYTES_FORM && names!.length <= 0xffff ? names : null;
+}
+
+function encodeBytesForm(v: Record<string, unknown>, names: string[]): Buffer {
+  const rest: Record<string, unknown> = {};
+  for (const k in v) if (!names.includes(k)) rest[k] = v[k];
+  const json = JSON.stringify(rest);
+  let size = 1 + 4 + Buffer.byteLength(json, 'utf8') + 2;
+  for (const k of names) size += 2 + Buffer.byteLength(k, 'utf8') + 4 + (v[k] as Uint8Array).length;
+  const b = Buffer.allocUnsafeSlow(size); // not a pool slice: the index may keep it for long
+  let o = b.writeUInt8(BYTES_TAG, 0);
+  const jsonBytes = b.write(json, o + 4, 'utf8');
+  o = b.writeUInt32LE(jsonBytes, o) + jsonBytes;
+  o = b.writeUInt16LE(names.length, o);
+  for (const k of names) {
+    const nameBytes = b.write(k, o + 2, 'utf8');
+    o = b.writeUInt16LE(nameBytes, o) + nameBytes;
+    const a = v[k] as Uint8Array;
+    o = b.writeUInt32LE(a.length, o);
+    copySharedBytes(b, o, a); // the array may be a view of shared memory
+    o += a.length;
+  }
+  return b;
+}
+
+function decodeBytesForm(b: Buffer): unknown {
+  let o = 1;
+  const jsonBytes = b.readUInt32LE(o);
+  o += 4;
+  const out = JSON.parse(b.toString('utf8', o, o + jsonBytes)) as Record<string, unknown>;
+  o += jsonBytes;
+  const count = b.readUInt16LE(o);
+  o += 2;
+  for (let i = 0; i < count; i++) {
+    const nameBytes = b.readUInt16LE(o);
+    const name = b.toString('utf8', o + 2, o + 2 + nameBytes);
+    o += 2 + nameBytes;
+    const n = b.readUInt32LE(o);
+    o += 4;
+    // A Uint8Array of its own (the actor may change it), through a plain view: a Buffer's species would make a Buffer.
+    out[name] = new Uint8Array(b.buffer, b.byteOffset + o, n).slice();
+    o += n;
+  }
+  return out;
+}
+
 /** Serializes a value. Throws (v8's DataCloneError) for what cannot be stored at all. */
 export function encodeValue(v: unknown): EncodedValue {
-  return jsonExact(v, MAX_JSON_DEPTH) ? JSON.stringify(v) : serialize(v);
+  if (jsonExact(v, MAX_JSON_DEPTH)) return JSON.stringify(v);
+  const names = bytesFields(v);
+  return names !== null ? encodeBytesForm(v as Record<string, unknown>, names) : serialize(v);
 }
 
 export function encodedBytes(v: EncodedValue): number {
@@ -63,7 +143,7 @@ export function writeEncoded(v: EncodedValue, target: Buffer, offset: number, by
 
 /** Reads an encoded value out of `b[start..end)`, copying it (so `b` may be reused or collected). */
 export function readEncoded(b: Buffer, start: number, end: number): EncodedValue {
-  if (end > start && b[start] === V8_VERSION_TAG) {
+  if (end > start && (b[start] === V8_VERSION_TAG || b[start] === BYTES_TAG)) {
     const own = Buffer.allocUnsafeSlow(end - start); // not a pool slice: the index may keep it for long
     copySharedBytes(own, 0, b.subarray(start, end)); // `b` may be shared memory: see shared-copy.ts
     return own;
@@ -72,5 +152,6 @@ export function readEncoded(b: Buffer, start: number, end: number): EncodedValue
 }
 
 export function decodeValue(v: EncodedValue): unknown {
-  return typeof v === 'string' ? JSON.parse(v) : deserialize(v);
+  if (typeof v === 'string') return JSON.parse(v);
+  return v[0] === BYTES_TAG ? decodeBytesForm(v) : deserialize(v);
 }
