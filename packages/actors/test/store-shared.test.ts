@@ -47,8 +47,12 @@ test('large byte values are stored at their source alignment (padding frames bet
     values.push(v);
     s.write(`actor-${'x'.repeat(i % 8)}`, [{ key: `k${'y'.repeat(i >> 1)}`, value: { ballot: i, value: v } }]);
   }
+  // One turn with several: a frame each (published together), each value aligned.
+  const turn = [5, 6, 7].map((k) => ({ key: k, value: { ballot: k, value: new Uint8Array(2500 + k).fill(k) } }));
+  s.write('turn', turn);
   const back = SharedStore.open(sab, opts);
-  assert.is(back.recovery.records, 16, 'padding is not counted as a write');
+  assert.is(back.recovery.records, 19, 'padding is not counted as a write');
+  for (const k of [5, 6, 7]) assert.equal(back.load('turn')!.entries.get(k), turn[k - 5]!.value);
   // Each value lands at its source's offset modulo 8: frames that would not, take padding before.
   assert.ok(back.recovery.frames > 16, `${back.recovery.frames} frames: padding frames among them`);
   for (let i = 0; i < 16; i++) {

@@ -28,6 +28,27 @@ const MIN_ALIGNED_VALUE_BYTES = 2048;
 /** The smallest frame: header, record length, the padding record's kind byte. */
 const MIN_PADDING_FRAME_BYTES = FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES + 1;
 
+/** `ops` in groups of at most one large bytes value each (in order: later ops win). */
+function splitAtLargeValues(ops: readonly SerializedOp[]): (readonly SerializedOp[])[] {
+  let groups: SerializedOp[][] | null = null;
+  let current: SerializedOp[] = [];
+  let large = false;
+  for (const op of ops) {
+    const v = op.value;
+    const isLarge = v !== undefined && typeof v !== 'string' && v.length >= MIN_ALIGNED_VALUE_BYTES;
+    if (isLarge && large) {
+      (groups ??= []).push(current);
+      current = [];
+      large = false;
+    }
+    current.push(op);
+    large ||= isLarge;
+  }
+  if (groups === null) return [ops];
+  groups.push(current);
+  return groups;
+}
+
 /**
  * `shared` storage: a log in a SharedArrayBuffer that the main thread keeps for the host's store
  * name, so it survives the crash of the worker (not of the process). A write is durable when
@@ -127,14 +148,29 @@ export class SharedStore implements ActorStore {
   /** Writes one record as one frame, straight into the active half, or compacts first when it is full. */
   private append(kind: RecordKind, actor: string, ops: readonly SerializedOp[]): void {
     const size = recordSize(actor, ops, this.options.maxRecordBytes);
-    const frameBytes = FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES + size;
     const half = this.host.activeHalf;
     const used = this.host.used(half);
-    const pad = this.paddingFor(half * this.halfBytes + used, actor, ops);
-    if (used + pad + frameBytes <= this.halfBytes) {
-      if (pad > 0) this.writePadding(half * this.halfBytes + used, pad);
-      this.writeFrame(half * this.halfBytes + used + pad, size, kind, actor, ops);
-      this.host.setUsed(half, used + pad + frameBytes); // publishes the frame
+    const start = half * this.halfBytes + used;
+    // One frame per large value, each placed at its source's alignment (see paddingFor): the
+    // frames of a turn are published together, so a turn stays all or nothing.
+    const groups = kind === RecordKind.Changes ? splitAtLargeValues(ops) : [ops];
+    const plan: [pad: number, size: number][] = [];
+    let at = start;
+    for (const group of groups) {
+      const n = groups.length === 1 ? size : recordSize(actor, group, Number.MAX_SAFE_INTEGER);
+      const pad = this.paddingFor(at, actor, group);
+      plan.push([pad, n]);
+      at += pad + FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES + n;
+    }
+    if (at - start + used <= this.halfBytes) {
+      at = start;
+      for (let i = 0; i < groups.length; i++) {
+        const [pad, n] = plan[i]!;
+        if (pad > 0) this.writePadding(at, pad);
+        this.writeFrame(at + pad, n, kind, actor, groups[i]!);
+        at += pad + FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES + n;
+      }
+      this.host.setUsed(half, at - half * this.halfBytes); // publishes the frames
     } else {
       this.compact(half, kind, actor, ops, size);
     }

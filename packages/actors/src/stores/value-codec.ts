@@ -86,7 +86,14 @@ function encodeBytesForm(v: Record<string, unknown>, names: string[]): Buffer {
   const json = JSON.stringify(rest);
   let size = 1 + 4 + Buffer.byteLength(json, 'utf8') + 2;
   for (const k of names) size += 2 + Buffer.byteLength(k, 'utf8') + 4 + (v[k] as Uint8Array).length;
-  const b = Buffer.allocUnsafeSlow(size); // not a pool slice: the index may keep it for long
+  // Where the first array's bytes go, relative to the start: the form starts 0-7 bytes into its
+  // buffer so that they land at the array's own offset modulo 8 (a copy out of shared memory is
+  // word by word only then: shared-copy.ts).
+  const first = v[names[0]!] as Uint8Array;
+  const firstAt = 1 + 4 + Buffer.byteLength(json, 'utf8') + 2 + 2 + Buffer.byteLength(names[0]!, 'utf8') + 4;
+  const shift = (first.byteOffset - firstAt) & 7;
+  // Not a pool slice: the index may keep it for long.
+  const b = Buffer.allocUnsafeSlow(size + shift).subarray(shift);
   let o = b.writeUInt8(BYTES_TAG, 0);
   const jsonBytes = b.write(json, o + 4, 'utf8');
   o = b.writeUInt32LE(jsonBytes, o) + jsonBytes;
