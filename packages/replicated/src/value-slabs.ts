@@ -62,7 +62,7 @@ export class ValueSlabs {
   private slab = new Uint8Array(0);
   private used = 0;
   /** Bytes of values kept here now. */
-  liveBytes = 0;
+  private liveBytes = 0;
   /** Bytes of the buffers holding live values (whole buffers: a slot's other bytes count). */
   private heldBytes = 0;
   /** Live bytes of each buffer holding values, so a pass moves values only out of buffers mostly garbage. */
@@ -110,8 +110,8 @@ export class ValueSlabs {
   /** A copy of `src[start, end)` (its length `inSlab`) that stays valid and unchanged for as long as it is held. */
   private copy(src: Uint8Array, start: number, end: number): Uint8Array {
     const n = end - start;
-    // At the source's offset modulo 8: a copy out of shared memory (the slot's arena) is done word by
-    // word only when both ends are equally aligned, byte by byte (about ten times slower) otherwise.
+    // At the source's offset modulo 8: a copy out of shared memory (a snapshot chunk in an arena) is
+    // done word by word only when both ends are equally aligned, byte by byte otherwise.
     let at = this.used + ((src.byteOffset + start - this.used) & 7);
     if (at + n > this.slab.length) {
       this.slab = new Uint8Array(SLAB_BYTES);

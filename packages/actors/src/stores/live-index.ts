@@ -63,10 +63,7 @@ export class LiveIndex {
       const base = 64 + Buffer.byteLength(actor);
       let ops: SerializedOp[] = [];
       let bytes = base;
-      const all: [SerializedOp, number][] = [];
-      if (a.state !== undefined) all.push([{ key: null, value: a.state }, 16 + encodedBytes(a.state)]);
-      for (const [key, value] of a.entries) all.push([{ key, value }, 16 + (typeof key === 'string' ? Buffer.byteLength(key) : 8) + encodedBytes(value)]);
-      for (const [op, size] of all) {
+      for (const [op, size] of liveOps(a)) {
         if (ops.length > 0 && bytes + size > maxRecordBytes) {
           yield [actor, ops];
           ops = [];
@@ -85,4 +82,10 @@ export class LiveIndex {
     for (const [actor, ops] of this.records(maxRecordBytes)) out.push(encodeRecord(RecordKind.Changes, actor, ops, Number.MAX_SAFE_INTEGER));
     return out;
   }
+}
+
+/** An actor's live ops (its whole state, then its entries), each with about the bytes it takes in a record. */
+function* liveOps(a: LiveActor): Generator<[SerializedOp, number]> {
+  if (a.state !== undefined) yield [{ key: null, value: a.state }, 16 + encodedBytes(a.state)];
+  for (const [key, value] of a.entries) yield [{ key, value }, 16 + (typeof key === 'string' ? Buffer.byteLength(key) : 8) + encodedBytes(value)];
 }

@@ -89,8 +89,8 @@ export function recordSize(actor: string, ops: readonly SerializedOp[], maxRecor
 }
 
 /**
- * The largest value of `ops` that is bytes (v8-serialized) and where `writeRecord` puts it,
- * relative to the record's start; null when none is.
+ * The largest value of `ops` that is bytes (v8, or the bytes form: value-codec.ts) and where
+ * `writeRecord` puts it, relative to the record's start; null when none is.
  */
 export function largestBytesValue(actor: string, ops: readonly SerializedOp[]): { at: number; value: Buffer } | null {
   let o = 1 + 2 + Buffer.byteLength(actor, 'utf8') + 4;

@@ -211,22 +211,24 @@ export class SharedStore implements ActorStore {
    * record written in place, then makes it the active one.
    */
   private compact(half: number, kind: RecordKind, actor: string, ops: readonly SerializedOp[], size: number): void {
-    const maxRecordBytes = this.options.maxRecordBytes;
-    let total = FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES + size;
-    for (const [a, o] of this.index.records(maxRecordBytes)) total += FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES + recordSize(a, o, Number.MAX_SAFE_INTEGER);
+    // Written as they are sized; past a full half they are only sized, for the error (nothing
+    // changes until the flip below).
+    const other = 1 - half;
+    const start = other * this.halfBytes;
+    let at = start;
+    for (const [a, o] of this.index.records(this.options.maxRecordBytes)) {
+      const n = recordSize(a, o, Number.MAX_SAFE_INTEGER);
+      const frameBytes = FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES + n;
+      if (at - start + frameBytes <= this.halfBytes) this.writeFrame(at, n, RecordKind.Changes, a, o);
+      at += frameBytes;
+    }
+    const total = at - start + FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES + size;
     if (total > this.halfBytes) {
       throw new StoreFullError(
         `the shared store of host "${this.options.storeName}" is full: its live data and this write take ` +
           `${total} bytes, and each half of the buffer holds ${this.halfBytes} (storage.sharedBytes ${this.host.buffer.byteLength}); ` +
           'raise storage.sharedBytes, or keep less durable state (delete entries you no longer need)',
       );
-    }
-    const other = 1 - half;
-    let at = other * this.halfBytes;
-    for (const [a, o] of this.index.records(maxRecordBytes)) {
-      const n = recordSize(a, o, Number.MAX_SAFE_INTEGER);
-      this.writeFrame(at, n, RecordKind.Changes, a, o);
-      at += FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES + n;
     }
     this.writeFrame(at, size, kind, actor, ops);
     this.host.setUsed(other, total);

@@ -21,7 +21,7 @@
  * from pinning Buffer pool slabs.
  */
 import { deserialize, serialize } from 'node:v8';
-import { copySharedBytes } from '../shared-copy.js';
+import { copySharedBytes, uninitializedBytes } from '../shared-copy.js';
 
 /** A serialized value: JSON text, or v8 bytes. */
 export type EncodedValue = string | Buffer;
@@ -84,16 +84,16 @@ function encodeBytesForm(v: Record<string, unknown>, names: string[]): Buffer {
   const rest: Record<string, unknown> = {};
   for (const k in v) if (!names.includes(k)) rest[k] = v[k];
   const json = JSON.stringify(rest);
-  let size = 1 + 4 + Buffer.byteLength(json, 'utf8') + 2;
+  const head = 1 + 4 + Buffer.byteLength(json, 'utf8') + 2;
+  let size = head;
   for (const k of names) size += 2 + Buffer.byteLength(k, 'utf8') + 4 + (v[k] as Uint8Array).length;
-  // Where the first array's bytes go, relative to the start: the form starts 0-7 bytes into its
-  // buffer so that they land at the array's own offset modulo 8 (a copy out of shared memory is
-  // word by word only then: shared-copy.ts).
+  // The form starts 0-7 bytes into its buffer so that the first array's bytes land at the array's
+  // own offset modulo 8 (a copy out of shared memory is word by word only then: shared-copy.ts).
+  // A buffer of its own, not a pool slice: the index may keep it for long.
   const first = v[names[0]!] as Uint8Array;
-  const firstAt = 1 + 4 + Buffer.byteLength(json, 'utf8') + 2 + 2 + Buffer.byteLength(names[0]!, 'utf8') + 4;
-  const shift = (first.byteOffset - firstAt) & 7;
-  // Not a pool slice: the index may keep it for long.
-  const b = Buffer.allocUnsafeSlow(size + shift).subarray(shift);
+  const shift = (first.byteOffset - (head + 2 + Buffer.byteLength(names[0]!, 'utf8') + 4)) & 7;
+  const own = uninitializedBytes(size, shift);
+  const b = Buffer.from(own.buffer, own.byteOffset, size);
   let o = b.writeUInt8(BYTES_TAG, 0);
   const jsonBytes = b.write(json, o + 4, 'utf8');
   o = b.writeUInt32LE(jsonBytes, o) + jsonBytes;
