@@ -126,6 +126,7 @@ export function snapshotStep(s: EPaxosState, ctx: Ctx): void {
     }
   } catch (e) {
     writer.abort();
+    w.source.close?.();
     s.writing = null;
     ctx.log.error(
       `epaxos replica ${s.index}: a snapshot could not be stored (${(e as Error).message}); the previous one stays, and the log is not cut until one is stored`,
@@ -282,6 +283,7 @@ export function onSnapshotOffer(s: EPaxosState, m: MSnapshotOffer, ctx: Ctx): vo
   pullWriters.set(s.restoring, ctx.snapshots.create(SNAPSHOT_ID));
   if (s.writing !== null) {
     writers.get(s.writing)?.abort();
+    s.writing.source.close?.();
     s.writing = null;
   }
   ctx.send(peer, { type: 'e-snapshot-pull', from: s.index, id: m.id, chunk: 0 } satisfies MSnapshotPull);

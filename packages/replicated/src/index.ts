@@ -39,6 +39,7 @@ export type {
   FaultCommandResult,
 } from './member-status.js';
 export { mapMachine, mapLimits, decodeMapCommand, type MapCommand, type MapQuery, type MapState } from './map-machine.js';
+export type { ValueStore } from './value-store.js';
 export {
   startCluster,
   checkCluster,

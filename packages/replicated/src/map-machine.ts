@@ -15,10 +15,10 @@
  *   size    u8 3                   → uvar
  *   entries u8 4 | u8 flags | [string prefix] | [uvar limit] → uvar n | (string key, bytes value)*, by key
  */
-import { CanonicalWriter, bytesEqual, decode, hashBytes } from '@synod/canonical';
+import { CanonicalWriter, decode, hashBytes } from '@synod/canonical';
 import { WireWriter } from '@synod/actors/internals';
 import { ByteReader, registerMachine, type MachineCore, type SnapshotSource } from '@synod/smr';
-import { MAX_HEAP_BYTES, ValueSlabs, ownCopy } from './value-slabs.js';
+import { ValueStore } from './value-store.js';
 
 export type MapCommand =
   | { op: 'set'; key: string; value: unknown }
@@ -49,36 +49,12 @@ const ENTRY_OVERHEAD = 48;
 
 /** A map replica's state: the entries and what they add up to. */
 export interface MapState {
-  entries: Map<string, Uint8Array>;
-  /**
-   * The term of `digest` (the hash of its value, seeded with its key's) of each hashed entry whose
-   * value is longer than `REHASH_MAX_BYTES`, so that such an entry replaced or deleted is taken
-   * out of the digest without hashing its value again (a shorter one is hashed again: cheaper
-   * than a second map lookup).
-   */
-  terms: Map<string, number>;
+  /** Each key's value, as a handle into `values`. */
+  entries: Map<string, number>;
+  /** The values' bytes, and the digest (see value-store.ts). */
+  values: ValueStore;
   /** Keys' UTF-8 bytes + values' bytes + a per-entry overhead. */
   bytes: number;
-  /** Sum (mod 2^32) of the terms of every entry not in `unhashed`. */
-  digest: number;
-  /**
-   * Keys written since the digest was last read, whose values are not hashed yet: each is hashed
-   * once when it is read (replicas compare it every `digestEverySlots` slots and at snapshots),
-   * so a key written a thousand times in between costs one hash of its value, not a thousand.
-   */
-  unhashed: Set<string>;
-}
-
-/** Where each state keeps its values' bytes (beside the state, which stays plain data). */
-const slabsOf = new WeakMap<MapState, ValueSlabs>();
-
-function slabs(s: MapState): ValueSlabs {
-  let v = slabsOf.get(s);
-  if (v === undefined) {
-    v = new ValueSlabs();
-    slabsOf.set(s, v);
-  }
-  return v;
 }
 
 function checkKey(key: unknown): asserts key is string {
@@ -109,80 +85,40 @@ function readKey(r: ByteReader): string {
   return key;
 }
 
-/** Values this long or shorter are hashed again when they leave the digest (see `MapState.terms`). */
-const REHASH_MAX_BYTES = 64;
-
-/** The digest term of `old`, the value of `key` (just read by readKey). */
-function termOf(s: MapState, key: string, old: Uint8Array): number {
-  return old.length > REHASH_MAX_BYTES ? s.terms.get(key)! : hashBytes(old, hashBytes(keySource, 0, keyStart, keyStart + keyBytes));
-}
-
 /**
- * Takes `old`, the value of `key` (just read by readKey), out of the digest (unless it was never
- * hashed into it) and the slabs.
- */
-function dropValue(s: MapState, key: string, old: Uint8Array): void {
-  if (!s.unhashed.has(key)) {
-    s.digest = (s.digest - termOf(s, key, old)) | 0;
-    if (old.length > REHASH_MAX_BYTES) s.terms.delete(key);
-  }
-  if (old.length > MAX_HEAP_BYTES) slabs(s).drop(old);
-}
-
-/**
- * Sets `key` (just read by readKey) to `src[start, end)`: a view of it when `keep` (bytes nothing
- * changes or reuses: a command, see `MachineCore.apply`), else a copy; whether it existed.
+ * Sets `key` (just read by readKey) to `src[start, end)`: `keep` when they are bytes nothing
+ * changes or reuses (a command, see `MachineCore.apply`), so a large value may be kept as a view;
+ * whether it existed.
  */
 function put(s: MapState, key: string, src: Uint8Array, start: number, end: number, keep: boolean): boolean {
-  const old = s.entries.get(key);
+  const h = s.entries.get(key);
   const n = end - start;
-  if (old !== undefined) {
-    s.bytes += n - old.length;
-    dropValue(s, key, old);
-  } else {
-    s.bytes += keyBytes + n + ENTRY_OVERHEAD;
+  if (h !== undefined) {
+    s.bytes += n - s.values.size(h);
+    const next = s.values.set(h, src, start, end, keep);
+    if (next !== h) s.entries.set(key, next);
+    return true;
   }
-  s.unhashed.add(key);
-  if (n <= MAX_HEAP_BYTES) {
-    s.entries.set(key, ownCopy(src, start, end));
-  } else {
-    const mem = slabs(s);
-    s.entries.set(key, keep ? mem.keep(src, start, end) : mem.copyOut(src, start, end));
-    mem.step(s.entries, n, (k, copy) => s.entries.set(k, copy));
-  }
-  return old !== undefined;
-}
-
-const utf8 = new TextEncoder();
-/** Room for a key's UTF-8 bytes (at most 3 per UTF-16 code unit). */
-const keyScratch = new Uint8Array(3 * mapLimits.maxKeyLength);
-
-/** Hashes the values written since the last call into the digest (see `MapState.unhashed`). */
-function settleDigest(s: MapState): void {
-  for (const key of s.unhashed) {
-    const value = s.entries.get(key)!;
-    // Seeded as readKey seeds: with the hash of the key's UTF-8 bytes.
-    const keyLength = utf8.encodeInto(key, keyScratch).written;
-    const term = hashBytes(value, hashBytes(keyScratch, 0, 0, keyLength));
-    if (value.length > REHASH_MAX_BYTES) s.terms.set(key, term);
-    s.digest = (s.digest + term) | 0;
-  }
-  s.unhashed.clear();
+  s.bytes += keyBytes + n + ENTRY_OVERHEAD;
+  s.entries.set(key, s.values.add(hashBytes(keySource, 0, keyStart, keyStart + keyBytes), src, start, end, keep));
+  return false;
 }
 
 /** Deletes `key` (just read by readKey); whether it existed. */
 function remove(s: MapState, key: string): boolean {
-  const old = s.entries.get(key);
-  if (old === undefined) return false;
+  const h = s.entries.get(key);
+  if (h === undefined) return false;
   s.entries.delete(key);
-  s.bytes -= keyBytes + old.length + ENTRY_OVERHEAD;
-  dropValue(s, key, old);
-  s.unhashed.delete(key);
+  s.bytes -= keyBytes + s.values.size(h) + ENTRY_OVERHEAD;
+  s.values.delete(h);
   return true;
 }
 
+/** Snapshots never read to their end (or never closed): their cells are reused once they are collected. */
+const abandoned = new FinalizationRegistry<{ values: ValueStore; epoch: number }>(({ values, epoch }) => values.closeSnapshot(epoch));
+
 const core: MachineCore<MapState> = {
-  initial: () => ({ entries: new Map(), terms: new Map(), bytes: 0, digest: 0, unhashed: new Set() }),
+  initial: () => ({ entries: new Map(), values: new ValueStore(), bytes: 0 }),
   apply(s, command) {
     const r = reader.reset(command);
     const op = r.u8();
@@ -196,7 +132,7 @@ const core: MachineCore<MapState> = {
       case Op.Cas: {
         const expected = r.bytesView();
         const current = s.entries.get(key);
-        const matches = expected.length === 0 ? current === undefined : current !== undefined && bytesEqual(current, expected);
+        const matches = expected.length === 0 ? current === undefined : current !== undefined && s.values.equals(current, expected);
         if (!matches) return { state: s, result: FALSE };
         put(s, key, command, r.pos, command.length, true);
         return { state: s, result: TRUE };
@@ -207,8 +143,10 @@ const core: MachineCore<MapState> = {
   query(s, query) {
     const r = reader.reset(query);
     switch (r.u8()) {
-      case Q.Get:
-        return s.entries.get(r.string()) ?? EMPTY;
+      case Q.Get: {
+        const h = s.entries.get(r.string());
+        return h === undefined ? EMPTY : s.values.copy(h);
+      }
       case Q.Has:
         return s.entries.has(r.string()) ? TRUE : FALSE;
       case Q.Size: {
@@ -228,7 +166,7 @@ const core: MachineCore<MapState> = {
         w.uvar(n);
         for (let i = 0; i < n; i++) {
           w.string(keys[i]!);
-          w.bytes(s.entries.get(keys[i]!)!);
+          w.bytes(s.values.view(s.entries.get(keys[i]!)!));
         }
         return w.buf.slice(0, w.pos);
       }
@@ -236,28 +174,41 @@ const core: MachineCore<MapState> = {
     throw new RangeError('unknown map query');
   },
   snapshot(s): SnapshotSource {
-    // Values are never changed in place (a set stores new bytes), so the entries as they are now
-    // stay valid while the snapshot is written, whatever is applied meanwhile.
+    // The values of this moment stay where they are until the snapshot is closed (see
+    // value-store.ts), whatever is applied meanwhile.
     // A chunk: u32 count | (string key, bytes value)*.
     const entries = Array.from(s.entries);
+    const values = s.values;
+    const epoch = values.openSnapshot();
+    let closed = false;
     let i = 0;
     let first = true;
     const w = new WireWriter(64 * 1024);
-    return {
+    const source: SnapshotSource = {
       next(maxBytes) {
         if (i >= entries.length && !first) return null;
         first = false;
         w.pos = 4;
         const start = i;
         while (i < entries.length && (i === start || w.pos < maxBytes)) {
-          const [k, v] = entries[i++]!;
+          const [k, h] = entries[i++]!;
           w.string(k);
-          w.bytes(v);
+          w.bytes(values.view(h));
         }
         w.view.setUint32(0, i - start, true);
+        // Every value is read: the cells may be reused from now on.
+        if (i >= entries.length) source.close!();
         return w.buf.slice(0, w.pos);
       },
+      close() {
+        if (closed) return;
+        closed = true;
+        abandoned.unregister(source);
+        values.closeSnapshot(epoch);
+      },
     };
+    abandoned.register(source, { values, epoch }, source);
+    return source;
   },
   restore() {
     const s = core.initial();
@@ -283,10 +234,7 @@ const core: MachineCore<MapState> = {
     r.u8();
     return [r.string()];
   },
-  digest: (s) => {
-    settleDigest(s);
-    return s.digest >>> 0;
-  },
+  digest: (s) => s.values.digest() >>> 0,
 };
 
 const writer = new CanonicalWriter(256);

@@ -1,9 +1,10 @@
 /**
- * The map machine's values as a replica keeps them: copied once out of the command into slabs
- * that are compacted as values are overwritten, with each entry's term of the digest kept so an
- * overwrite or delete does not hash the old value again. Whatever the sizes and the order of sets,
- * deletes and compare-and-sets: every value reads back as the bytes set, a snapshot taken earlier
- * still holds the values of its moment, and size and digest equal those computed from scratch.
+ * The map machine's values as a replica keeps them: up to 4 KiB in cells written over in place
+ * (but never while a snapshot that may read them is open), longer ones as views of the command
+ * compacted as they are overwritten, with each value's term of the digest kept so an overwrite
+ * or delete does not hash the old value again. Whatever the sizes and the order of sets, deletes
+ * and compare-and-sets: every value reads back as the bytes set, a snapshot taken earlier still
+ * holds the values of its moment, and size and digest equal those computed from scratch.
  *
  * Randomised: a failure prints its seed; SEED=<n> replays it.
  */
@@ -53,9 +54,14 @@ function restoreFrom(s: MapState): MapState {
   return sink.finish() as MapState;
 }
 
+/** The bytes of `key`'s value, as a read gets them. */
+function valueOf(s: MapState, key: string): Uint8Array {
+  return core.query(s, mapMachine.client.encodeQuery({ op: 'get', key }, 1 << 20));
+}
+
 function sameEntries(s: MapState, model: Map<string, Uint8Array>, what: string): void {
   assert.is(s.entries.size, model.size, `${what}: entries`);
-  for (const [k, v] of model) assert.equal(Buffer.from(s.entries.get(k)!), Buffer.from(v), `${what}: value of ${k}`);
+  for (const [k, v] of model) assert.equal(Buffer.from(valueOf(s, k)), Buffer.from(v), `${what}: value of ${k}`);
 }
 
 const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
@@ -66,8 +72,8 @@ test('sets, deletes and compare-and-sets of values of every size: values, size, 
   try {
     const s = core.initial() as MapState;
     const model = new Map<string, Uint8Array>();
-    // Sizes on both sides of the thresholds: on V8's heap (<= 64), in slabs (65..4096), alone (> 4096).
-    const sizes = [1, 16, 63, 64, 65, 100, 256, 1000, 4095, 4096, 4097, 9000];
+    // Sizes on both sides of the thresholds: of every size class of cells (<= 4096), large (> 4096).
+    const sizes = [1, 14, 16, 17, 63, 64, 65, 100, 256, 1000, 4094, 4095, 4096, 4097, 9000];
     let early: { source: ReturnType<typeof core.snapshot>; model: Map<string, Uint8Array> } | null = null;
     for (let i = 0; i < 20_000; i++) {
       const key = `k${Math.floor(random() * 300)}`;
@@ -109,14 +115,14 @@ test('sets, deletes and compare-and-sets of values of every size: values, size, 
   }
 });
 
-test('overwritten values do not pin their buffers: the memory the values hold stays a small multiple of their bytes', () => {
-  // Ten hot keys written over and over, and now and then a cold key written once, 64 commands
+test('overwritten large values do not pin their buffers: the memory the values hold stays a small multiple of their bytes', () => {
+  // Ten hot keys written over and over, and now and then a cold key written once, 16 commands
   // to a slot: without compaction every cold value would keep its whole slot alive.
   const s = core.initial() as MapState;
-  const value = (i: number) => `${i}:`.padEnd(200, 'x');
-  for (let i = 0; i < 60_000; i += 64) {
+  const value = (i: number) => `${i}:`.padEnd(5000, 'x');
+  for (let i = 0; i < 20_000; i += 16) {
     const commands: Uint8Array[] = [];
-    for (let j = i; j < i + 64; j++) commands.push(enc({ op: 'set', key: j % 100 === 0 ? `cold${j}` : `hot${j % 10}`, value: value(j) }));
+    for (let j = i; j < i + 16; j++) commands.push(enc({ op: 'set', key: j % 100 === 0 ? `cold${j}` : `hot${j % 10}`, value: value(j) }));
     // One buffer per slot, as the executor hands them over; each command a view of it.
     const slot = new Uint8Array(commands.reduce((n, c) => n + c.length, 0));
     let at = 0;
@@ -128,20 +134,44 @@ test('overwritten values do not pin their buffers: the memory the values hold st
   }
   let live = 0;
   const buffers = new Set<ArrayBufferLike>();
-  for (const v of s.entries.values()) {
+  for (const h of s.entries.values()) {
+    const v = s.values.view(h);
     live += v.length;
     buffers.add(v.buffer);
   }
   let held = 0;
   for (const b of buffers) held += b.byteLength;
-  assert.ok(held <= 5 * live + 2 * 64 * 1024, `values of ${live} bytes hold ${buffers.size} buffers (${held} bytes)`);
+  assert.ok(held <= 5 * live + 2 * 16 * 5100 + 64 * 1024, `values of ${live} bytes hold ${buffers.size} buffers (${held} bytes)`);
 });
 
-test('a value applied is a view of the command (no copy); a value restored from a snapshot is a copy: the chunk may be reused', () => {
+test('cells are written over in place, and reused once the snapshots that could read them are closed: memory stays that of the values', () => {
   const s = core.initial() as MapState;
-  const command = enc({ op: 'set', key: 'k', value: 'v'.repeat(200) });
-  core.apply(s, command);
-  assert.is(s.entries.get('k')!.buffer, command.buffer, 'kept where it lies');
+  const set = (key: string, value: string) => core.apply(s, enc({ op: 'set', key, value }));
+  for (let k = 0; k < 1000; k++) set(`k${k}`, `${k}`.padEnd(100, 'v'));
+  const base = s.values.cellBytes;
+  // Overwrites with no snapshot open: in place.
+  for (let i = 0; i < 50_000; i++) set(`k${i % 1000}`, `${i}`.padEnd(100, 'w'));
+  assert.is(s.values.cellBytes, base, 'no cell more for overwrites in place');
+  // Overwrites while snapshots are open, each read to its end (or closed, or abandoned) before the next.
+  for (let round = 0; round < 20; round++) {
+    const source = core.snapshot(s);
+    for (let i = 0; i < 1000; i++) set(`k${(i * 7) % 1000}`, `${round}.${i}`.padEnd(100, 'x'));
+    if (round % 2 === 0) while (source.next(4096) !== null);
+    else source.close!();
+  }
+  assert.ok(s.values.cellBytes <= 3 * base, `cells freed while a snapshot was open are reused (${s.values.cellBytes} bytes held, ${base} at first)`);
+  for (let k = 0; k < 1000; k++) assert.ok(valueOf(s, `k${k}`).length > 0);
+});
+
+test('a value up to 4 KiB is copied into a cell; a longer one is a view of the command; a value restored from a snapshot is a copy: the chunk may be reused', () => {
+  const s = core.initial() as MapState;
+  const small = enc({ op: 'set', key: 's', value: 'v'.repeat(200) });
+  const large = enc({ op: 'set', key: 'k', value: 'v'.repeat(5000) });
+  core.apply(s, small);
+  core.apply(s, large);
+  assert.is.not(s.values.view(s.entries.get('s')!).buffer, small.buffer, 'copied into a cell');
+  small.fill(0);
+  assert.is(s.values.view(s.entries.get('k')!).buffer, large.buffer, 'kept where it lies');
   const sink = core.restore();
   const source = core.snapshot(s);
   for (let chunk = source.next(4096); chunk !== null; chunk = source.next(4096)) {
@@ -149,7 +179,8 @@ test('a value applied is a view of the command (no copy); a value restored from 
     chunk.fill(0);
   }
   const r = sink.finish() as MapState;
-  assert.equal(mapMachine.client.decodeAnswer(r.entries.get('k')!, { op: 'get', key: 'k' }), 'v'.repeat(200));
+  assert.equal(mapMachine.client.decodeAnswer(valueOf(r, 'k'), { op: 'get', key: 'k' }), 'v'.repeat(5000));
+  assert.equal(mapMachine.client.decodeAnswer(valueOf(r, 's'), { op: 'get', key: 's' }), 'v'.repeat(200));
 });
 
 test.run();

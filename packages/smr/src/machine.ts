@@ -20,6 +20,11 @@ export interface AppliedBytes<S> {
 export interface SnapshotSource {
   /** The next chunk of at most about `maxBytes` bytes (one item may make a chunk bigger), or null at the end. */
   next(maxBytes: number): Uint8Array | null;
+  /**
+   * Called when the reader stops before the end (a source read to its end may let go of what it
+   * held by itself): what the snapshot held for itself can go. Calling it again does nothing.
+   */
+  close?(): void;
 }
 
 /** Rebuilds a state from a snapshot's chunks, in order. */

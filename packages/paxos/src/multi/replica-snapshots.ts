@@ -70,6 +70,7 @@ export function snapshotStep(s: ReplicaState, ctx: Ctx): void {
     // The store could not hold it (a `shared` region too small for the state): keep the last
     // snapshot, say why, and try again after as many slots again (the quota should be lower).
     writer.abort();
+    w.source.close?.();
     s.writing = null;
     ctx.log.error(
       `replica ${s.index}: the snapshot at slot ${w.index} could not be stored (${(e as Error).message}); the previous one stays, and the log is not cut until one is stored`,
@@ -173,6 +174,7 @@ export function onSnapshotOffer(s: ReplicaState, m: MSnapshotOffer, ctx: Ctx): v
   // The snapshot being written (of an older state) is of no use any more.
   if (s.writing !== null) {
     writers.get(s.writing)?.abort();
+    s.writing.source.close?.();
     s.writing = null;
   }
   ctx.send(peer, { type: 'm-snapshot-pull', replica: s.index, id, chunk: 0 } satisfies MSnapshotPull);

@@ -1,0 +1,151 @@
+/**
+ * Memory for the map's large values (past 4 KiB; shorter ones are copied into cells of
+ * value-store.ts). A large value is kept where it lies, no copy:
+ *
+ * - a value applied from the log is kept as a view of the command it came in: the executor gives
+ *   each slot bytes of its own that nothing changes or reuses (`MachineCore.apply`);
+ * - a value restored from a snapshot chunk (valid during the call only) is copied into an array of
+ *   its own.
+ *
+ * Buffers are never changed (snapshots being written keep the views they took). A buffer lives
+ * while any value in it does, so overwritten values leave garbage behind, and a slot's buffer
+ * holds its other bytes too. Each buffer's live bytes are counted, and with them the bytes of the
+ * buffers still holding a live value: once those pass three times the live bytes (and a slot or
+ * two), a compaction pass copies the live values of buffers more than half garbage into arrays of
+ * their own, a few at a time ({@link LargeValues.step}: about twice the bytes of each value
+ * stored, so no single command pays for the whole state), after which those buffers are garbage.
+ * Buffers whose values are all overwritten (hot keys) cost nothing and need no pass; a buffer
+ * mostly live stays as it is. Value memory stays within about three times the live bytes and a
+ * slot or two (four and a half during a pass).
+ */
+
+/** Slack besides three times the live bytes before a compaction pass starts. */
+const SLACK_BYTES = 64 * 1024;
+
+const plainSubarray = Uint8Array.prototype.subarray;
+const plainSlice = Uint8Array.prototype.slice;
+
+/**
+ * A copy of `src[start, end)` in an array of its own: a typed-array `slice` (a Buffer's own
+ * `slice` would make a view), except out of shared memory, where it goes at the source's
+ * alignment modulo 8 (a view of an array 1-7 bytes longer): only then is a copy out of shared
+ * memory word by word rather than byte by byte (@synod/actors shared-copy.ts).
+ */
+export function ownCopy(src: Uint8Array, start: number, end: number): Uint8Array {
+  const n = end - start;
+  const shift = src.buffer instanceof SharedArrayBuffer ? (src.byteOffset + start) & 7 : 0;
+  if (shift === 0) return plainSlice.call(src, start, end);
+  const own = new Uint8Array(n + shift).subarray(shift);
+  own.set(plainSubarray.call(src, start, end));
+  return own;
+}
+
+/** What a buffer holding values holds: live bytes of values, of its size. */
+interface BufferUse {
+  live: number;
+  size: number;
+}
+
+/** The views and copies of a map's large values, and the pass that compacts them. */
+export class LargeValues {
+  /** Bytes of values kept here now. */
+  private liveBytes = 0;
+  /** Bytes of the buffers holding live values (whole buffers: a slot's other bytes count). */
+  private heldBytes = 0;
+  /** Live bytes of each buffer holding values, so a pass moves values only out of buffers mostly garbage. */
+  private uses = new WeakMap<ArrayBufferLike, BufferUse>();
+  /** The buffer a value was last kept in as a view, and its use (a slot's values come one after another). */
+  private lastKept: ArrayBufferLike | null = null;
+  private lastUse: BufferUse = { live: 0, size: 0 };
+  /** The one before (a key overwritten a slot later drops a value of it: no lookup then). */
+  private prevKept: ArrayBufferLike | null = null;
+  private prevUse: BufferUse = { live: 0, size: 0 };
+  /** The compaction pass under way: where it is in the values, and the buffers that took values since it began (not moved again). */
+  private pass: Iterator<[unknown, Uint8Array]> | null = null;
+  private fresh = new WeakSet<ArrayBufferLike>();
+
+  /** Counts `n` more live bytes in the buffer of `use`. */
+  private add(use: BufferUse, n: number): void {
+    if (use.live === 0) this.heldBytes += use.size;
+    use.live += n;
+    this.liveBytes += n;
+  }
+
+  /**
+   * Keeps `src[start, end)` as a view, no copy: `src` must be bytes that nothing changes or
+   * reuses, for as long as the view is held (see the top of this file).
+   */
+  keep(src: Uint8Array, start: number, end: number): Uint8Array {
+    const buffer = src.buffer;
+    if (buffer !== this.lastKept) {
+      this.prevKept = this.lastKept;
+      this.prevUse = this.lastUse;
+      this.lastKept = buffer;
+      let use = this.uses.get(buffer);
+      if (use === undefined) {
+        use = { live: 0, size: buffer.byteLength };
+        this.uses.set(buffer, use);
+        if (this.pass !== null) this.fresh.add(buffer);
+      }
+      this.lastUse = use;
+    }
+    this.add(this.lastUse, end - start);
+    return plainSubarray.call(src, start, end);
+  }
+
+  /** A copy of `src[start, end)` in an array of its own, that stays valid for as long as it is held. */
+  copyOut(src: Uint8Array, start: number, end: number): Uint8Array {
+    const own = ownCopy(src, start, end);
+    const use = { live: 0, size: own.buffer.byteLength };
+    this.uses.set(own.buffer, use);
+    this.add(use, end - start);
+    if (this.pass !== null) this.fresh.add(own.buffer);
+    return own;
+  }
+
+  /** The owner no longer holds `value` (from `keep` or `copyOut`). */
+  drop(value: Uint8Array): void {
+    this.liveBytes -= value.length;
+    const buffer = value.buffer;
+    const use = buffer === this.lastKept ? this.lastUse : buffer === this.prevKept ? this.prevUse : this.uses.get(buffer);
+    if (use === undefined) return;
+    use.live -= value.length;
+    if (use.live === 0) this.heldBytes -= use.size;
+  }
+
+  /**
+   * After the owner stored a value of `n` bytes in `values`: starts a compaction pass when the
+   * buffers holding live values hold more than three times the live bytes (and a slot or two), and,
+   * while one is under way, moves about `2 n` bytes of live values out of older buffers that are
+   * more than half garbage (a buffer mostly live would only be copied whole), each through
+   * `replace(key, copy)`. Buffers whose values are all gone cost nothing: no pass is needed for them.
+   */
+  step<K>(values: Map<K, Uint8Array>, n: number, replace: (key: K, copy: Uint8Array) => void): void {
+    if (this.pass === null) {
+      // Besides three times the live bytes: the slot being applied and the one before, and some slack.
+      if (this.heldBytes <= 3 * this.liveBytes + 2 * this.lastUse.size + SLACK_BYTES) return;
+      // From here on values go to fresh buffers; the pass moves the others there too.
+      this.pass = values[Symbol.iterator]() as Iterator<[unknown, Uint8Array]>;
+      this.fresh = new WeakSet();
+      // The slot being applied is still filling: its buffer counts as fresh.
+      if (this.lastKept !== null) this.fresh.add(this.lastKept);
+    }
+    const pass = this.pass;
+    for (let moved = 0; moved < 2 * n; ) {
+      const next = pass.next();
+      if (next.done) {
+        this.pass = null;
+        return;
+      }
+      const [k, v] = next.value;
+      // A visit costs something too: a pass over values it leaves is paced as well.
+      moved += 64;
+      if (this.fresh.has(v.buffer)) continue;
+      const use = this.uses.get(v.buffer);
+      if (use === undefined || 2 * use.live >= use.size) continue;
+      replace(k as K, this.copyOut(v, 0, v.length));
+      this.drop(v);
+      moved += v.length;
+    }
+  }
+}
