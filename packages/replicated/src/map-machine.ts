@@ -17,7 +17,7 @@
  */
 import { CanonicalWriter, decode, hashBytes } from '@synod/canonical';
 import { WireWriter } from '@synod/actors/internals';
-import { ByteReader, registerMachine, type MachineCore, type SnapshotSource } from '@synod/smr';
+import { ByteReader, registerMachine, type AppliedBytes, type MachineCore, type SnapshotSource } from '@synod/smr';
 import { ValueStore } from './value-store.js';
 
 export type MapCommand =
@@ -117,6 +117,15 @@ function remove(s: MapState, key: string): boolean {
 /** Snapshots never read to their end (or never closed): their cells are reused once they are collected. */
 const abandoned = new FinalizationRegistry<{ values: ValueStore; epoch: number }>(({ values, epoch }) => values.closeSnapshot(epoch));
 
+/** What `apply` returns: one object, reused (read at once, as `MachineCore.apply` allows). */
+const appliedOut: AppliedBytes<MapState> = { state: undefined as unknown as MapState, result: FALSE };
+
+function applied(s: MapState, result: Uint8Array): AppliedBytes<MapState> {
+  appliedOut.state = s;
+  appliedOut.result = result;
+  return appliedOut;
+}
+
 const core: MachineCore<MapState> = {
   initial: () => ({ entries: new Map(), values: new ValueStore(), bytes: 0 }),
   apply(s, command) {
@@ -126,16 +135,16 @@ const core: MachineCore<MapState> = {
     switch (op) {
       case Op.Set:
         // The value is kept where it lies, in the command's bytes (see ValueSlabs).
-        return { state: s, result: put(s, key, command, r.pos, command.length, true) ? TRUE : FALSE };
+        return applied(s, put(s, key, command, r.pos, command.length, true) ? TRUE : FALSE);
       case Op.Delete:
-        return { state: s, result: remove(s, key) ? TRUE : FALSE };
+        return applied(s, remove(s, key) ? TRUE : FALSE);
       case Op.Cas: {
         const expected = r.bytesView();
         const current = s.entries.get(key);
         const matches = expected.length === 0 ? current === undefined : current !== undefined && s.values.equals(current, expected);
-        if (!matches) return { state: s, result: FALSE };
+        if (!matches) return applied(s, FALSE);
         put(s, key, command, r.pos, command.length, true);
-        return { state: s, result: TRUE };
+        return applied(s, TRUE);
       }
     }
     throw new RangeError(`unknown map command ${op}`);

@@ -39,6 +39,18 @@ const LARGE = 255;
 /** Bytes of one block of cells. */
 const BLOCK_BYTES = 64 * 1024;
 
+/** The fields of a handle's record (see `ValueStore.meta`). */
+const enum F {
+  Block = 0,
+  Offset = 1,
+  Length = 2,
+  Class = 3,
+  Life = 4,
+  Term = 5,
+  KeyHash = 6,
+}
+const FIELDS = 8;
+
 /** Where a handle is in its life. */
 const enum Life {
   /** Free, or freed and waiting for open snapshots to close. */
@@ -69,14 +81,11 @@ class Handles {
 }
 
 export class ValueStore {
-  // Per handle.
-  private block = new Int32Array(64);
-  private offset = new Int32Array(64);
-  private length = new Int32Array(64);
-  private klass = new Uint8Array(64);
-  private life = new Uint8Array(64);
-  private term = new Int32Array(64);
-  private keyHash = new Int32Array(64);
+  /**
+   * Per handle, in one record of `FIELDS` ints (a value's fields share a cache line: a replica
+   * touching a few of them for each of thousands of keys misses the cache once, not once per field).
+   */
+  private meta = new Int32Array(64 * FIELDS);
   private handles = 0;
 
   private blocks: Uint8Array[] = [];
@@ -107,7 +116,7 @@ export class ValueStore {
   /** The handle of a new value `src[start, end)` of a key whose UTF-8 bytes hash to `keyHash`; `keep`: see `set`. */
   add(keyHash: number, src: Uint8Array, start: number, end: number, keep: boolean): number {
     const h = this.alloc(end - start);
-    this.keyHash[h] = keyHash;
+    this.meta[h * FIELDS + F.KeyHash] = keyHash;
     this.write(h, src, start, end, keep);
     this.live++;
     return h;
@@ -120,13 +129,13 @@ export class ValueStore {
    */
   set(h: number, src: Uint8Array, start: number, end: number, keep: boolean): number {
     const n = end - start;
-    const c = this.klass[h]!;
+    const c = this.meta[h * FIELDS + F.Class]!;
     if (this.open.length === 0 && c !== LARGE && n <= MAX_CELL_BYTES && CLASS_BY_16[(n + 15) >> 4] === c) {
       this.write(h, src, start, end, keep);
       return h;
     }
     const next = this.alloc(n);
-    this.keyHash[next] = this.keyHash[h]!;
+    this.meta[next * FIELDS + F.KeyHash] = this.meta[h * FIELDS + F.KeyHash]!;
     this.write(next, src, start, end, keep);
     this.release(h);
     return next;
@@ -140,7 +149,7 @@ export class ValueStore {
 
   /** Bytes of `h`'s value. */
   size(h: number): number {
-    return this.length[h]!;
+    return this.meta[h * FIELDS + F.Length]!;
   }
 
   /** Bytes of the blocks of cells (values up to 4 KiB, their cells free or not). */
@@ -150,9 +159,11 @@ export class ValueStore {
 
   /** A view of `h`'s value, valid until the store next changes. */
   view(h: number): Uint8Array {
-    if (this.klass[h] === LARGE) return (this.large.get(h) ?? this.retiredLarge.get(h))!;
-    const at = this.offset[h]!;
-    return plainSubarray.call(this.blocks[this.block[h]!]!, at, at + this.length[h]!);
+    const m = this.meta;
+    const r = h * FIELDS;
+    if (m[r + F.Class] === LARGE) return (this.large.get(h) ?? this.retiredLarge.get(h))!;
+    const at = m[r + F.Offset]!;
+    return plainSubarray.call(this.blocks[m[r + F.Block]!]!, at, at + m[r + F.Length]!);
   }
 
   /** A copy of `h`'s value of its own. */
@@ -162,16 +173,9 @@ export class ValueStore {
 
   /** Whether `h`'s value is `bytes`. */
   equals(h: number, bytes: Uint8Array): boolean {
-    const n = this.length[h]!;
-    if (n !== bytes.length) return false;
-    if (this.klass[h] === LARGE) {
-      const v = this.view(h);
-      for (let i = 0; i < n; i++) if (v[i] !== bytes[i]) return false;
-      return true;
-    }
-    const b = this.blocks[this.block[h]!]!;
-    const at = this.offset[h]!;
-    for (let i = 0; i < n; i++) if (b[at + i] !== bytes[i]) return false;
+    if (this.meta[h * FIELDS + F.Length] !== bytes.length) return false;
+    const v = this.view(h);
+    for (let i = 0; i < v.length; i++) if (v[i] !== bytes[i]) return false;
     return true;
   }
 
@@ -180,13 +184,16 @@ export class ValueStore {
     const pending = this.unhashed;
     for (let i = 0; i < pending.length; i++) {
       const h = pending.items[i]!;
-      if (this.life[h] !== Life.Unhashed) continue;
+      const m = this.meta;
+      const r = h * FIELDS;
+      if (m[r + F.Life] !== Life.Unhashed) continue;
+      const at = m[r + F.Offset]!;
       const t =
-        this.klass[h] === LARGE
-          ? hashBytes(this.large.get(h)!, this.keyHash[h]!)
-          : hashBytes(this.blocks[this.block[h]!]!, this.keyHash[h]!, this.offset[h]!, this.offset[h]! + this.length[h]!);
-      this.term[h] = t;
-      this.life[h] = Life.Hashed;
+        m[r + F.Class] === LARGE
+          ? hashBytes(this.large.get(h)!, m[r + F.KeyHash]!)
+          : hashBytes(this.blocks[m[r + F.Block]!]!, m[r + F.KeyHash]!, at, at + m[r + F.Length]!);
+      m[r + F.Term] = t;
+      m[r + F.Life] = Life.Hashed;
       this.sum = (this.sum + t) | 0;
     }
     pending.length = 0;
@@ -223,9 +230,11 @@ export class ValueStore {
    * place, to be hashed in when the digest is next read.
    */
   private unhash(h: number): void {
-    if (this.life[h] === Life.Hashed) this.sum = (this.sum - this.term[h]!) | 0;
-    if (this.life[h] !== Life.Unhashed) {
-      this.life[h] = Life.Unhashed;
+    const m = this.meta;
+    const r = h * FIELDS;
+    if (m[r + F.Life] === Life.Hashed) this.sum = (this.sum - m[r + F.Term]!) | 0;
+    if (m[r + F.Life] !== Life.Unhashed) {
+      m[r + F.Life] = Life.Unhashed;
       this.unhashed.push(h);
       // Never read (a machine without digests): hash now and then, so the list stays bounded.
       if (this.unhashed.length > 2 * this.live + 4096) this.digest();
@@ -238,7 +247,9 @@ export class ValueStore {
     const free = c === LARGE ? this.freeLarge : this.free[c]!;
     if (free.length > 0) return free.pop();
     const h = this.grow();
-    this.klass[h] = c;
+    const m = this.meta;
+    const r = h * FIELDS;
+    m[r + F.Class] = c;
     if (c === LARGE) return h;
     const cell = CLASS_BYTES[c]!;
     if (this.cutBlock[c]! < 0 || this.cutAt[c]! + cell > BLOCK_BYTES) {
@@ -246,8 +257,8 @@ export class ValueStore {
       this.blocks.push(new Uint8Array(BLOCK_BYTES));
       this.cutAt[c] = 0;
     }
-    this.block[h] = this.cutBlock[c]!;
-    this.offset[h] = this.cutAt[c]!;
+    m[r + F.Block] = this.cutBlock[c]!;
+    m[r + F.Offset] = this.cutAt[c]!;
     this.cutAt[c]! += cell;
     return h;
   }
@@ -255,14 +266,16 @@ export class ValueStore {
   /** Writes `src[start, end)` into `h` (whose cell, if any, fits it) and marks it unhashed. */
   private write(h: number, src: Uint8Array, start: number, end: number, keep: boolean): void {
     const n = end - start;
-    this.length[h] = n;
-    if (this.klass[h] === LARGE) {
+    const m = this.meta;
+    const r = h * FIELDS;
+    m[r + F.Length] = n;
+    if (m[r + F.Class] === LARGE) {
       const memory = this.largeMemory;
       this.large.set(h, keep ? memory.keep(src, start, end) : memory.copyOut(src, start, end));
       memory.step(this.large, n, (k, copy) => this.large.set(k, copy));
     } else {
-      const b = this.blocks[this.block[h]!]!;
-      const at = this.offset[h]!;
+      const b = this.blocks[m[r + F.Block]!]!;
+      const at = m[r + F.Offset]!;
       // Short runs by hand: a view to `set` from costs more than the copy.
       if (n <= 64) for (let i = 0; i < n; i++) b[at + i] = src[start + i]!;
       else b.set(plainSubarray.call(src, start, end), at);
@@ -272,9 +285,11 @@ export class ValueStore {
 
   /** `h`'s value is no longer held: out of the digest, and its cell reused once no open snapshot may read it. */
   private release(h: number): void {
-    if (this.life[h] === Life.Hashed) this.sum = (this.sum - this.term[h]!) | 0;
-    this.life[h] = Life.Free;
-    if (this.klass[h] === LARGE) {
+    const m = this.meta;
+    const r = h * FIELDS;
+    if (m[r + F.Life] === Life.Hashed) this.sum = (this.sum - m[r + F.Term]!) | 0;
+    m[r + F.Life] = Life.Free;
+    if (m[r + F.Class] === LARGE) {
       const v = this.large.get(h)!;
       this.large.delete(h);
       this.largeMemory.drop(v);
@@ -288,29 +303,20 @@ export class ValueStore {
   }
 
   private reuse(h: number): void {
-    if (this.klass[h] === LARGE) {
+    const c = this.meta[h * FIELDS + F.Class]!;
+    if (c === LARGE) {
       this.retiredLarge.delete(h);
       this.freeLarge.push(h);
-    } else this.free[this.klass[h]!]!.push(h);
+    } else this.free[c]!.push(h);
   }
 
-  /** A new handle, the per-handle arrays grown if need be. */
+  /** A new handle, its record room made if need be. */
   private grow(): number {
     const h = this.handles++;
-    if (h === this.block.length) {
-      const n = 2 * h;
-      const wider = <T extends Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
-        const b = make(n);
-        b.set(a);
-        return b;
-      };
-      this.block = wider(this.block, (k) => new Int32Array(k));
-      this.offset = wider(this.offset, (k) => new Int32Array(k));
-      this.length = wider(this.length, (k) => new Int32Array(k));
-      this.term = wider(this.term, (k) => new Int32Array(k));
-      this.keyHash = wider(this.keyHash, (k) => new Int32Array(k));
-      this.klass = wider(this.klass, (k) => new Uint8Array(k));
-      this.life = wider(this.life, (k) => new Uint8Array(k));
+    if ((h + 1) * FIELDS > this.meta.length) {
+      const wider = new Int32Array(2 * this.meta.length);
+      wider.set(this.meta);
+      this.meta = wider;
     }
     return h;
   }

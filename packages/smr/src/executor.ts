@@ -106,7 +106,8 @@ export class Executor<S = unknown> {
           const verdict = table.verdict(index, seq);
           switch (verdict) {
             case Verdict.Apply:
-              [outcome, bytes] = this.apply(r.command);
+              bytes = this.apply(r.command);
+              outcome = this.outcome;
               table.record(index, outcome, bytes);
               break;
             case Verdict.Duplicate: {
@@ -138,37 +139,38 @@ export class Executor<S = unknown> {
     this.appliedUpTo = slot + 1;
   }
 
-  /** Applies one command to the machine; never throws. */
-  private apply(command: Uint8Array): [Outcome, Uint8Array] {
+  /** The outcome of the last `apply` (a field, not a pair: no array per command). */
+  private outcome = Outcome.Ok;
+
+  /** Applies one command to the machine; never throws. Its result's bytes; the outcome in `outcome`. */
+  private apply(command: Uint8Array): Uint8Array {
     const m = this.machine;
     if (this.options.quotaCheck === 'external') {
       // The same text on every replica: the size each one sees right now may differ.
       if (this.overQuota && !this.frees(command)) {
-        return [
-          Outcome.QuotaExceeded,
-          encoder.encode(`the state is over maxStateBytes (${this.options.maxStateBytes}); nothing was changed (deletes still work)`),
-        ];
+        this.outcome = Outcome.QuotaExceeded;
+        return encoder.encode(`the state is over maxStateBytes (${this.options.maxStateBytes}); nothing was changed (deletes still work)`);
       }
     } else if (this.stateBytes + command.length > this.options.maxStateBytes && !this.frees(command)) {
-      return [
-        Outcome.QuotaExceeded,
-        encoder.encode(
-          `the state holds ${this.stateBytes} bytes; with this command it would pass maxStateBytes (${this.options.maxStateBytes}); nothing was changed (deletes still work)`,
-        ),
-      ];
+      this.outcome = Outcome.QuotaExceeded;
+      return encoder.encode(
+        `the state holds ${this.stateBytes} bytes; with this command it would pass maxStateBytes (${this.options.maxStateBytes}); nothing was changed (deletes still work)`,
+      );
     }
     try {
       const out = m.apply(this.state, command);
       this.state = out.state;
       this.applied++;
       this.estimatedBytes += command.length;
-      return [Outcome.Ok, out.result];
+      this.outcome = Outcome.Ok;
+      return out.result;
     } catch (e) {
       // `instanceof` itself can throw (a hostile Proxy): nothing thrown may escape this catch.
       if (isResultNotPlainData(e)) this.state = (e as ResultNotPlainDataError).state as S;
       this.applied++;
       this.estimatedBytes += command.length;
-      return [Outcome.Failed, encoder.encode(describeThrown(e))];
+      this.outcome = Outcome.Failed;
+      return encoder.encode(describeThrown(e));
     }
   }
 

@@ -48,6 +48,7 @@ export interface MachineCore<S = any> {
    * everywhere), unless it is atomic (the map is). `command` is a view of the slot's bytes, which
    * belong to this replica and are never changed or reused: the state may keep views of them
    * (`subarray`) rather than copies, knowing that a view keeps the whole slot's buffer alive.
+   * The object returned is read at once: a machine may return the same object every call.
    */
   apply(state: S, command: Uint8Array): AppliedBytes<S>;
   /** Answers a read; must not change the state. A throw fails just this read. */
