@@ -18,6 +18,7 @@
 import { CanonicalWriter, decode, hashBytes } from '@synod/canonical';
 import { WireWriter } from '@synod/actors/internals';
 import { ByteReader, registerMachine, type AppliedBytes, type MachineCore, type SnapshotSource } from '@synod/smr';
+import { KeyIndex } from './key-index.js';
 import { ValueStore } from './value-store.js';
 
 export type MapCommand =
@@ -49,8 +50,8 @@ const ENTRY_OVERHEAD = 48;
 
 /** A map replica's state: the entries and what they add up to. */
 export interface MapState {
-  /** Each key's value, as a handle into `values`. */
-  entries: Map<string, number>;
+  /** Each key (its UTF-8 bytes in a cell of `values`) and the handle of its value (see key-index.ts). */
+  keys: KeyIndex;
   /** The values' bytes, and the digest (see value-store.ts). */
   values: ValueStore;
   /** Keys' UTF-8 bytes + values' bytes + a per-entry overhead. */
@@ -69,48 +70,73 @@ const EMPTY = new Uint8Array(0);
 const reader = new ByteReader();
 
 /**
- * The key last read from bytes: where its UTF-8 bytes lie (to be counted, or hashed when needed)
- * so a key is never encoded again (module state: no object per command).
+ * The key last read from bytes: where its UTF-8 bytes lie, and their hash (module state: no
+ * object per command). Replicas never make a string of a key to apply a command (key-index.ts).
  */
 let keySource: Uint8Array = new Uint8Array(0);
 let keyStart = 0;
 let keyBytes = 0;
+let keyHash = 0;
 
-/** Reads a string key at the reader's position (where its bytes are into keySource, keyStart, keyBytes). */
-function readKey(r: ByteReader): string {
-  const key = r.string();
-  keySource = r.buf;
-  keyStart = r.runStart;
-  keyBytes = r.pos - r.runStart;
-  return key;
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Reads a key at the reader's position into keySource, keyStart, keyBytes and keyHash. */
+function readKey(r: ByteReader): void {
+  const n = r.skipRun();
+  const buf = r.buf;
+  const start = r.runStart;
+  // Keys are UTF-8 (the client encodes strings): bytes that are not are a corrupt command.
+  for (let i = start; i < start + n; i++) {
+    if (buf[i]! < 0x80) continue;
+    try {
+      strictUtf8.decode(buf.subarray(start, start + n));
+    } catch {
+      throw new RangeError(`corrupt key at byte ${start} (not UTF-8)`);
+    }
+    break;
+  }
+  keySource = buf;
+  keyStart = start;
+  keyBytes = n;
+  keyHash = hashBytes(buf, 0, start, start + n);
+}
+
+/** The slot of the key just read by readKey, or -1. */
+function findKey(s: MapState): number {
+  return s.keys.find(keyHash, keySource, keyStart, keyStart + keyBytes);
 }
 
 /**
- * Sets `key` (just read by readKey) to `src[start, end)`: `keep` when they are bytes nothing
+ * Sets the key just read by readKey to `src[start, end)`: `keep` when they are bytes nothing
  * changes or reuses (a command, see `MachineCore.apply`), so a large value may be kept as a view;
  * whether it existed.
  */
-function put(s: MapState, key: string, src: Uint8Array, start: number, end: number, keep: boolean): boolean {
-  const h = s.entries.get(key);
+function put(s: MapState, src: Uint8Array, start: number, end: number, keep: boolean): boolean {
+  const slot = findKey(s);
   const n = end - start;
-  if (h !== undefined) {
+  if (slot >= 0) {
+    const h = s.keys.valueAt(slot);
     s.bytes += n - s.values.size(h);
     const next = s.values.set(h, src, start, end, keep);
-    if (next !== h) s.entries.set(key, next);
+    if (next !== h) s.keys.setValueAt(slot, next);
     return true;
   }
   s.bytes += keyBytes + n + ENTRY_OVERHEAD;
-  s.entries.set(key, s.values.add(hashBytes(keySource, 0, keyStart, keyStart + keyBytes), src, start, end, keep));
+  const key = s.values.addKey(keySource, keyStart, keyStart + keyBytes);
+  s.keys.insert(keyHash, key, s.values.add(keyHash, src, start, end, keep));
   return false;
 }
 
-/** Deletes `key` (just read by readKey); whether it existed. */
-function remove(s: MapState, key: string): boolean {
-  const h = s.entries.get(key);
-  if (h === undefined) return false;
-  s.entries.delete(key);
+/** Deletes the key just read by readKey; whether it existed. */
+function remove(s: MapState): boolean {
+  const slot = findKey(s);
+  if (slot < 0) return false;
+  const h = s.keys.valueAt(slot);
+  const key = s.keys.keyAt(slot);
+  s.keys.removeAt(slot);
   s.bytes -= keyBytes + s.values.size(h) + ENTRY_OVERHEAD;
   s.values.delete(h);
+  s.values.deleteKey(key);
   return true;
 }
 
@@ -127,23 +153,26 @@ function applied(s: MapState, result: Uint8Array): AppliedBytes<MapState> {
 }
 
 const core: MachineCore<MapState> = {
-  initial: () => ({ entries: new Map(), values: new ValueStore(), bytes: 0 }),
+  initial: () => {
+    const values = new ValueStore();
+    return { keys: new KeyIndex(values), values, bytes: 0 };
+  },
   apply(s, command) {
     const r = reader.reset(command);
     const op = r.u8();
-    const key = readKey(r);
+    readKey(r);
     switch (op) {
       case Op.Set:
-        // The value is kept where it lies, in the command's bytes (see ValueSlabs).
-        return applied(s, put(s, key, command, r.pos, command.length, true) ? TRUE : FALSE);
+        // A value up to 4 KiB is copied into a cell; a longer one is kept where it lies, in the command.
+        return applied(s, put(s, command, r.pos, command.length, true) ? TRUE : FALSE);
       case Op.Delete:
-        return applied(s, remove(s, key) ? TRUE : FALSE);
+        return applied(s, remove(s) ? TRUE : FALSE);
       case Op.Cas: {
         const expected = r.bytesView();
-        const current = s.entries.get(key);
-        const matches = expected.length === 0 ? current === undefined : current !== undefined && s.values.equals(current, expected);
+        const slot = findKey(s);
+        const matches = expected.length === 0 ? slot < 0 : slot >= 0 && s.values.equals(s.keys.valueAt(slot), expected);
         if (!matches) return applied(s, FALSE);
-        put(s, key, command, r.pos, command.length, true);
+        put(s, command, r.pos, command.length, true);
         return applied(s, TRUE);
       }
     }
@@ -153,29 +182,35 @@ const core: MachineCore<MapState> = {
     const r = reader.reset(query);
     switch (r.u8()) {
       case Q.Get: {
-        const h = s.entries.get(r.string());
-        return h === undefined ? EMPTY : s.values.copy(h);
+        readKey(r);
+        const slot = findKey(s);
+        return slot < 0 ? EMPTY : s.values.copy(s.keys.valueAt(slot));
       }
       case Q.Has:
-        return s.entries.has(r.string()) ? TRUE : FALSE;
+        readKey(r);
+        return findKey(s) >= 0 ? TRUE : FALSE;
       case Q.Size: {
         const w = new WireWriter(8);
-        w.uvar(s.entries.size);
+        w.uvar(s.keys.size);
         return w.buf.slice(0, w.pos);
       }
       case Q.Entries: {
         const flags = r.u8();
         const prefix = flags & 1 ? r.string() : undefined;
         const limit = flags & 2 ? r.uvar() : Infinity;
-        const keys: string[] = [];
-        for (const k of s.entries.keys()) if (prefix === undefined || k.startsWith(prefix)) keys.push(k);
-        keys.sort();
+        const pairs = s.keys.pairs();
+        const found: { key: string; value: number }[] = [];
+        for (let i = 0; i < pairs.length; i += 2) {
+          const key = strictUtf8.decode(s.values.view(pairs[i]!));
+          if (prefix === undefined || key.startsWith(prefix)) found.push({ key, value: pairs[i + 1]! });
+        }
+        found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
         const w = new WireWriter(256);
-        const n = Math.min(keys.length, limit);
+        const n = Math.min(found.length, limit);
         w.uvar(n);
         for (let i = 0; i < n; i++) {
-          w.string(keys[i]!);
-          w.bytes(s.values.view(s.entries.get(keys[i]!)!));
+          w.string(found[i]!.key);
+          w.bytes(s.values.view(found[i]!.value));
         }
         return w.buf.slice(0, w.pos);
       }
@@ -183,10 +218,10 @@ const core: MachineCore<MapState> = {
     throw new RangeError('unknown map query');
   },
   snapshot(s): SnapshotSource {
-    // The values of this moment stay where they are until the snapshot is closed (see
+    // The keys and values of this moment stay where they are until the snapshot is closed (see
     // value-store.ts), whatever is applied meanwhile.
-    // A chunk: u32 count | (string key, bytes value)*.
-    const entries = Array.from(s.entries);
+    // A chunk: u32 count | (string key, bytes value)*; a key's bytes are those of its string.
+    const pairs = s.keys.pairs();
     const values = s.values;
     const epoch = values.openSnapshot();
     let closed = false;
@@ -195,18 +230,18 @@ const core: MachineCore<MapState> = {
     const w = new WireWriter(64 * 1024);
     const source: SnapshotSource = {
       next(maxBytes) {
-        if (i >= entries.length && !first) return null;
+        if (i >= pairs.length && !first) return null;
         first = false;
         w.pos = 4;
         const start = i;
-        while (i < entries.length && (i === start || w.pos < maxBytes)) {
-          const [k, h] = entries[i++]!;
-          w.string(k);
-          w.bytes(values.view(h));
+        while (i < pairs.length && (i === start || w.pos < maxBytes)) {
+          w.bytes(values.view(pairs[i]!));
+          w.bytes(values.view(pairs[i + 1]!));
+          i += 2;
         }
-        w.view.setUint32(0, i - start, true);
+        w.view.setUint32(0, (i - start) / 2, true);
         // Every value is read: the cells may be reused from now on.
-        if (i >= entries.length) source.close!();
+        if (i >= pairs.length) source.close!();
         return w.buf.slice(0, w.pos);
       },
       close() {
@@ -228,9 +263,9 @@ const core: MachineCore<MapState> = {
         const r = new ByteReader().reset(chunk, 4);
         const n = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength).getUint32(0, true);
         for (let j = 0; j < n; j++) {
-          const k = readKey(r);
+          readKey(r);
           const v = r.bytesView();
-          put(s, k, v, 0, v.length, false);
+          put(s, v, 0, v.length, false);
         }
       },
       finish: () => s,

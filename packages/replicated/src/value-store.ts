@@ -59,6 +59,8 @@ const enum Life {
   Unhashed = 1,
   /** Held, its term in the digest. */
   Hashed = 2,
+  /** A key's bytes (key-index.ts): not in the digest (it seeds its value's term). */
+  Key = 3,
 }
 
 const plainSubarray = Uint8Array.prototype.subarray;
@@ -141,6 +143,19 @@ export class ValueStore {
     return next;
   }
 
+  /** The handle of a copy of the key bytes `src[start, end)` (at most 4 KiB), kept out of the digest. */
+  addKey(src: Uint8Array, start: number, end: number): number {
+    const h = this.alloc(end - start);
+    this.copyIn(h, src, start, end, false);
+    this.meta[h * FIELDS + F.Life] = Life.Key;
+    return h;
+  }
+
+  /** The key whose cell is `h` is gone. */
+  deleteKey(h: number): void {
+    this.release(h);
+  }
+
   /** The key whose value is `h` is gone. */
   delete(h: number): void {
     this.release(h);
@@ -169,6 +184,19 @@ export class ValueStore {
   /** A copy of `h`'s value of its own. */
   copy(h: number): Uint8Array {
     return this.view(h).slice();
+  }
+
+  /** Whether `h`'s bytes are `src[start, end)`. */
+  equalsRange(h: number, src: Uint8Array, start: number, end: number): boolean {
+    const m = this.meta;
+    const r = h * FIELDS;
+    const n = end - start;
+    if (m[r + F.Length] !== n) return false;
+    if (m[r + F.Class] === LARGE) return this.equals(h, plainSubarray.call(src, start, end));
+    const b = this.blocks[m[r + F.Block]!]!;
+    const at = m[r + F.Offset]! - start;
+    for (let i = start; i < end; i++) if (b[at + i] !== src[i]) return false;
+    return true;
   }
 
   /** Whether `h`'s value is `bytes`. */
@@ -265,6 +293,12 @@ export class ValueStore {
 
   /** Writes `src[start, end)` into `h` (whose cell, if any, fits it) and marks it unhashed. */
   private write(h: number, src: Uint8Array, start: number, end: number, keep: boolean): void {
+    this.copyIn(h, src, start, end, keep);
+    this.unhash(h);
+  }
+
+  /** Puts `src[start, end)` in `h` (whose cell, if any, fits it). */
+  private copyIn(h: number, src: Uint8Array, start: number, end: number, keep: boolean): void {
     const n = end - start;
     const m = this.meta;
     const r = h * FIELDS;
@@ -280,7 +314,6 @@ export class ValueStore {
       if (n <= 64) for (let i = 0; i < n; i++) b[at + i] = src[start + i]!;
       else b.set(plainSubarray.call(src, start, end), at);
     }
-    this.unhash(h);
   }
 
   /** `h`'s value is no longer held: out of the digest, and its cell reused once no open snapshot may read it. */

@@ -12,14 +12,9 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
  */
 const plainSubarray = Uint8Array.prototype.subarray;
 
-/**
- * Strings up to this many bytes are looked up in a cache of recent ones (a thread's replicas read
- * the same keys again and again: the same string again makes their map lookups cheap). 64 Ki
- * entries: a working set of tens of thousands of keys still hits (4 Ki missed most of 16 Ki keys
- * written round-robin by three replicas on one thread), for at most a few MiB of strings.
- */
+/** Strings up to this many bytes are looked up in a small cache of recent ones. */
 const MAX_CACHED = 32;
-const CACHE_SIZE = 65536;
+const CACHE_SIZE = 4096;
 const cache: (string | undefined)[] = new Array(CACHE_SIZE);
 
 export class ByteReader {
@@ -75,10 +70,11 @@ export class ByteReader {
     return out;
   }
 
-  /** Skips a length-prefixed run; returns its start (after the length) and length. */
+  /** Skips a length-prefixed run; returns its length (it starts at `runStart`). */
   skipRun(): number {
     const n = this.uvar();
     if (n > this.end - this.pos) this.corrupt(`run of ${n} bytes`);
+    this.runStart = this.pos;
     this.pos += n;
     return n;
   }

@@ -63,11 +63,11 @@ export function raftSummary(state: unknown): RaftStateView & { ballotValue: numb
 
 export function replicaSummary(state: unknown): ReplicaStateView {
   const s = state as ReplicaState;
-  const machine = s.exec.state as { entries?: unknown };
+  const machine = s.exec.state as { keys?: { size?: unknown } } | undefined;
   return {
     appliedUpTo: s.exec.appliedUpTo,
     knownUpTo: s.knownUpTo,
-    keys: machine && machine.entries instanceof Map ? machine.entries.size : 0,
+    keys: typeof machine?.keys?.size === 'number' ? machine.keys.size : 0,
     sessions: s.exec.sessions.size,
     snapshotAt: s.snapshot?.index ?? 0,
   };
