@@ -5,9 +5,9 @@
  * Map survives the young generation and is collected only by a full GC, which made a small `set`
  * cost about ten times a Map update (16-byte values, 16,000 keys, three replicas on one thread:
  * 0.35 us against 0.04 us each, most of it the collector). So a value is a handle, a small
- * integer; the map holds `key -> handle`, and the bytes of values up to 4 KiB lie in cells of
- * shared blocks, one size class per block (16, 32, 48, 64, 96, 128 ... 4096 bytes: at most a third
- * of a cell unused past 64 bytes). A value overwritten by one of the same class is written over
+ * integer; the key index (key-index.ts) maps a key's bytes to it, and the bytes of values (and of
+ * keys) up to 4 KiB lie in cells of shared blocks, one size class per block (16, 32, 48, 64, 96,
+ * 128 ... 4096 bytes: at most a third of a cell unused past 64 bytes). A value overwritten by one of the same class is written over
  * in place: the handle stays, nothing is allocated. Longer values are kept as views
  * (large-values.ts), which cost little beside their bytes.
  *
@@ -19,7 +19,8 @@
  *
  * Digest terms (the hash of a value seeded with its key's) are computed lazily: a value written is
  * hashed when the digest is next read, so a key written a thousand times in between costs one hash
- * of its value. Pure data structures: no clocks, no randomness; replicas stay deterministic.
+ * of its value. No clocks, no randomness: which cell a value lands in may depend on when an
+ * abandoned snapshot is collected (map-machine.ts), never what any read or digest sees.
  */
 import { hashBytes } from '@synod/canonical';
 import { LargeValues } from './large-values.js';
