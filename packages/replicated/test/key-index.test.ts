@@ -8,26 +8,17 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { Prng } from '@synod/actors/internals';
 import { hashBytes } from '@synod/canonical';
 import { KeyIndex } from '../src/key-index.js';
 import { ValueStore } from '../src/value-store.js';
-
-/** A small seeded generator (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const utf8 = new TextEncoder();
 const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
 
 test('inserts and deletes, colliding and wrapping around: every key held is found with its value, none deleted is', () => {
-  const random = prng(seed);
+  const rng = new Prng(seed);
+  const random = () => rng.next();
   const why = `seed ${seed} (replay: SEED=${seed} npx -y pnpm@12.4.2 test key-index)`;
   try {
     const values = new ValueStore();
