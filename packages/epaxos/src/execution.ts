@@ -41,7 +41,8 @@ export function sinkOf(s: EPaxosState): ResultSink {
       if (applied && (outcome === OK || outcome === FAILED)) s.appliedBytes += command.length;
       if (s.answering) s.answers.result(client, sessionNo, seq, outcome, bytes, command, applied, s.barriers + 1);
       if (applied && s.changes !== null) {
-        s.changes.push({ slot: index - 1, client, sessionNo, seq, ok: outcome === OK, command, result: bytes });
+        // A copy: the command is a view of the instance's bytes, read where they lie.
+        s.changes.push({ slot: index - 1, client, sessionNo, seq, ok: outcome === OK, command: command.slice(), result: bytes });
       }
     },
   };

@@ -2,10 +2,11 @@
  * Memory for the map's large values (past 4 KiB; shorter ones are copied into cells of
  * value-store.ts). A large value is kept where it lies, no copy:
  *
- * - a value applied from the log is kept as a view of the command it came in: the executor gives
- *   each slot bytes of its own that nothing changes or reuses (`MachineCore.apply`);
- * - a value restored from a snapshot chunk (valid during the call only) is copied into an array of
- *   its own.
+ * - a value applied from the log is kept as a view of the command it came in, when the slot is
+ *   bytes of the replica's own that nothing changes or reuses (`MachineCore.apply`);
+ * - a value in a slot still in shared memory (the map `copiesCommands`: the executor leaves slots
+ *   where they lie), or restored from a snapshot chunk (valid during the call only), is copied into
+ *   an array of its own.
  *
  * Buffers are never changed (snapshots being written keep the views they took). A buffer lives
  * while any value in it does, so overwritten values leave garbage behind, and a slot's buffer

@@ -157,14 +157,18 @@ const core: MachineCore<MapState> = {
     const values = new ValueStore();
     return { keys: new KeyIndex(values), values, bytes: 0 };
   },
+  // Values are copied into cells (or, from shared memory, into arrays of their own): the slot's
+  // bytes can stay where they lie.
+  copiesCommands: true,
   apply(s, command) {
     const r = reader.reset(command);
     const op = r.u8();
     readKey(r);
     switch (op) {
       case Op.Set:
-        // A value up to 4 KiB is copied into a cell; a longer one is kept where it lies, in the command.
-        return applied(s, put(s, command, r.pos, command.length, true) ? TRUE : FALSE);
+        // A value up to 4 KiB is copied into a cell; a longer one is kept where it lies, in the
+        // command, unless that is shared memory (the executor leaves slots there: copiesCommands).
+        return applied(s, put(s, command, r.pos, command.length, !(command.buffer instanceof SharedArrayBuffer)) ? TRUE : FALSE);
       case Op.Delete:
         return applied(s, remove(s) ? TRUE : FALSE);
       case Op.Cas: {
@@ -172,7 +176,7 @@ const core: MachineCore<MapState> = {
         const slot = findKey(s);
         const matches = expected.length === 0 ? slot < 0 : slot >= 0 && s.values.equals(s.keys.valueAt(slot), expected);
         if (!matches) return applied(s, FALSE);
-        put(s, command, r.pos, command.length, true);
+        put(s, command, r.pos, command.length, !(command.buffer instanceof SharedArrayBuffer));
         return applied(s, TRUE);
       }
     }

@@ -35,6 +35,17 @@ for (let i = 0, c = 0; i < CLASS_BY_16.length; i++) {
   while (CLASS_BYTES[c]! < i * 16) c++;
   CLASS_BY_16[i] = c;
 }
+/** Values up to this long are copied by hand (a view to `set` from costs more), at the cell's start. */
+const MAX_BY_HAND = 64;
+
+/**
+ * Bytes of cell a value of `n` bytes from `src` needs: 7 more past MAX_BY_HAND out of shared
+ * memory, to be copied at the source's alignment (see `copyIn`).
+ */
+function roomFor(src: Uint8Array, n: number): number {
+  return n > MAX_BY_HAND && src.buffer instanceof SharedArrayBuffer ? n + 7 : n;
+}
+
 /** The class of large values (no cell). */
 const LARGE = 255;
 /** Bytes of one block of cells. */
@@ -118,7 +129,7 @@ export class ValueStore {
 
   /** The handle of a new value `src[start, end)` of a key whose UTF-8 bytes hash to `keyHash`; `keep`: see `set`. */
   add(keyHash: number, src: Uint8Array, start: number, end: number, keep: boolean): number {
-    const h = this.alloc(end - start);
+    const h = this.alloc(roomFor(src, end - start));
     this.meta[h * FIELDS + F.KeyHash] = keyHash;
     this.write(h, src, start, end, keep);
     this.live++;
@@ -133,11 +144,12 @@ export class ValueStore {
   set(h: number, src: Uint8Array, start: number, end: number, keep: boolean): number {
     const n = end - start;
     const c = this.meta[h * FIELDS + F.Class]!;
-    if (this.open.length === 0 && c !== LARGE && n <= MAX_CELL_BYTES && CLASS_BY_16[(n + 15) >> 4] === c) {
+    const room = roomFor(src, n);
+    if (this.open.length === 0 && c !== LARGE && room <= MAX_CELL_BYTES && CLASS_BY_16[(room + 15) >> 4] === c) {
       this.write(h, src, start, end, keep);
       return h;
     }
-    const next = this.alloc(n);
+    const next = this.alloc(room);
     this.meta[next * FIELDS + F.KeyHash] = this.meta[h * FIELDS + F.KeyHash]!;
     this.write(next, src, start, end, keep);
     this.release(h);
@@ -146,7 +158,7 @@ export class ValueStore {
 
   /** The handle of a copy of the key bytes `src[start, end)` (at most 4 KiB), kept out of the digest. */
   addKey(src: Uint8Array, start: number, end: number): number {
-    const h = this.alloc(end - start);
+    const h = this.alloc(roomFor(src, end - start));
     this.copyIn(h, src, start, end, false);
     this.meta[h * FIELDS + F.Life] = Life.Key;
     return h;
@@ -270,9 +282,9 @@ export class ValueStore {
     }
   }
 
-  /** A free handle whose cell (if any) fits `n` bytes. */
-  private alloc(n: number): number {
-    const c = n <= MAX_CELL_BYTES ? CLASS_BY_16[(n + 15) >> 4]! : LARGE;
+  /** A free handle whose cell (if any) has `room` bytes (see `roomFor`). */
+  private alloc(room: number): number {
+    const c = room <= MAX_CELL_BYTES ? CLASS_BY_16[(room + 15) >> 4]! : LARGE;
     const free = c === LARGE ? this.freeLarge : this.free[c]!;
     if (free.length > 0) return free.pop();
     const h = this.grow();
@@ -287,7 +299,7 @@ export class ValueStore {
       this.cutAt[c] = 0;
     }
     m[r + F.Block] = this.cutBlock[c]!;
-    m[r + F.Offset] = this.cutAt[c]!;
+    m[r + F.Offset] = this.cutAt[c]!; // the cell's start (values past MAX_BY_HAND may start up to 7 bytes in)
     this.cutAt[c]! += cell;
     return h;
   }
@@ -310,9 +322,14 @@ export class ValueStore {
       memory.step(this.large, n, (k, copy) => this.large.set(k, copy));
     } else {
       const b = this.blocks[m[r + F.Block]!]!;
-      const at = m[r + F.Offset]!;
+      // Cells start at multiples of 16, in blocks whose memory starts 8-aligned.
+      const cell = m[r + F.Offset]! & ~15;
+      // Out of shared memory, past MAX_BY_HAND: at the source's alignment modulo 8 in the cell
+      // (which has room: roomFor), for a copy out of shared memory goes word by word only then.
+      const at = n > MAX_BY_HAND && src.buffer instanceof SharedArrayBuffer ? cell + ((src.byteOffset + start - cell) & 7) : cell;
+      m[r + F.Offset] = at;
       // Short runs by hand: a view to `set` from costs more than the copy.
-      if (n <= 64) for (let i = 0; i < n; i++) b[at + i] = src[start + i]!;
+      if (n <= MAX_BY_HAND) for (let i = 0; i < n; i++) b[at + i] = src[start + i]!;
       else b.set(plainSubarray.call(src, start, end), at);
     }
   }

@@ -66,7 +66,22 @@ function sameEntries(s: MapState, model: Map<string, Uint8Array>, what: string):
 
 const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
 
-test('sets, deletes and compare-and-sets of values of every size: values, size, digest and an earlier snapshot hold', () => {
+/**
+ * Applies `command` as the executor hands it over: either bytes of the replica's own, or (the map
+ * `copiesCommands`) a view of shared memory at any alignment, which is overwritten right after, as
+ * an arena's reused block would be: the map must have copied what it keeps.
+ */
+function applyFrom(s: MapState, command: Uint8Array, random: () => number): Uint8Array {
+  if (random() < 0.5) return core.apply(s, command).result;
+  const shared = new Uint8Array(new SharedArrayBuffer(command.length + 16));
+  const at = Math.floor(random() * 16);
+  shared.set(command, at);
+  const result = core.apply(s, shared.subarray(at, at + command.length)).result.slice();
+  shared.fill(0xee);
+  return result;
+}
+
+test('sets, deletes and compare-and-sets of values of every size, from own or shared memory: values, size, digest and an earlier snapshot hold', () => {
   const random = prng(seed);
   const why = `seed ${seed} (replay: SEED=${seed} npx -y pnpm@12.4.2 test map-values)`;
   try {
@@ -81,18 +96,18 @@ test('sets, deletes and compare-and-sets of values of every size: values, size, 
       const value = String.fromCharCode(97 + (i % 26)).repeat(n) + i;
       const roll = random();
       if (roll < 0.7) {
-        const out = core.apply(s, enc({ op: 'set', key, value }));
-        assert.is(out.result[0] === 1, model.has(key), `set ${key} says whether it existed`);
+        const out = applyFrom(s, enc({ op: 'set', key, value }), random);
+        assert.is(out[0] === 1, model.has(key), `set ${key} says whether it existed`);
         model.set(key, encode(value));
       } else if (roll < 0.85) {
-        const out = core.apply(s, enc({ op: 'delete', key }));
-        assert.is(out.result[0] === 1, model.delete(key), `delete ${key} says whether it existed`);
+        const out = applyFrom(s, enc({ op: 'delete', key }), random);
+        assert.is(out[0] === 1, model.delete(key), `delete ${key} says whether it existed`);
       } else {
         const current = model.get(key);
         const expectedValue = current === undefined || random() < 0.3 ? null : mapMachine.client.decodeAnswer(current, { op: 'get', key });
-        const out = core.apply(s, enc({ op: 'cas', key, expected: expectedValue, value }));
+        const out = applyFrom(s, enc({ op: 'cas', key, expected: expectedValue, value }), random);
         const swaps = expectedValue === null ? current === undefined : true;
-        assert.is(out.result[0] === 1, swaps, `cas ${key}`);
+        assert.is(out[0] === 1, swaps, `cas ${key}`);
         if (swaps) model.set(key, encode(value));
       }
       if (i === 5_000) early = { source: core.snapshot(s), model: new Map(model) };

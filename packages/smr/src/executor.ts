@@ -90,7 +90,7 @@ export class Executor<S = unknown> {
    * Throws only for bytes that are not a slot (a corrupt log), never for what the machine does.
    */
   applySlot(value: Uint8Array | null, sink: ResultSink | null): void {
-    if (value !== null && value.buffer instanceof SharedArrayBuffer) value = ownSlot(value);
+    if (value !== null && this.machine.copiesCommands !== true && value.buffer instanceof SharedArrayBuffer) value = ownSlot(value);
     const slot = this.appliedUpTo;
     let h = hashBytes(NO_RESULT, this.digest ^ slot);
     if (value !== null) {
@@ -224,7 +224,7 @@ export const SNAPSHOT_FORMAT = 1;
 /**
  * A slot's bytes out of shared memory (a thread's arena, whose blocks are reused once every view
  * is gone), in memory of this replica's own, so the machine may keep views of its commands
- * (`MachineCore.apply`). One copy of the whole slot, at the source's alignment modulo 8 (a copy
+ * (`MachineCore.apply`; a machine that `copiesCommands` reads them where they lie). One copy of the whole slot, at the source's alignment modulo 8 (a copy
  * out of shared memory is word by word only then: @synod/actors shared-copy.ts).
  */
 function ownSlot(value: Uint8Array): Uint8Array {

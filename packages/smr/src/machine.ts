@@ -46,11 +46,18 @@ export interface MachineCore<S = any> {
    * Applies one command. A throw fails just this command, with the same error result on every
    * replica; what the state machine changed before throwing stays changed (identically
    * everywhere), unless it is atomic (the map is). `command` is a view of the slot's bytes, which
-   * belong to this replica and are never changed or reused: the state may keep views of them
-   * (`subarray`) rather than copies, knowing that a view keeps the whole slot's buffer alive.
+   * belong to this replica and are never changed or reused (unless `copiesCommands`): the state
+   * may keep views of them (`subarray`) rather than copies, knowing that a view keeps the whole
+   * slot's buffer alive.
    * The object returned is read at once: a machine may return the same object every call.
    */
   apply(state: S, command: Uint8Array): AppliedBytes<S>;
+  /**
+   * True when `apply` keeps nothing of `command` past the call (it copies what it keeps): the
+   * executor then hands it views of the slot where the slot lies, shared memory included, and
+   * spares every replica a copy of every slot. `command` may then be a view of shared memory.
+   */
+  copiesCommands?: boolean;
   /** Answers a read; must not change the state. A throw fails just this read. */
   query(state: S, query: Uint8Array): Uint8Array;
   /** A snapshot of the state as it is now (see `SnapshotSource`). */
