@@ -12,7 +12,7 @@
  * @module @synod/actors/internals
  */
 export { WireWriter, WireReader } from './wire.js';
-export { copySharedBytes, uninitializedBytes } from './shared-copy.js';
+export { uninitializedBytes } from './shared-copy.js';
 export { IntMap } from './int-map.js';
 export { Mailbox } from './mailbox.js';
 export { Prng, hashString, deriveSeed } from './random.js';
