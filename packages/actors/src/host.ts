@@ -152,8 +152,10 @@ export interface HostConfig {
    */
   flushEachTurn?: boolean;
   /**
-   * Port-fed: every port message calls `drain`, so `maxDrainMs` is counted per event-loop turn
-   * across those calls. (Other hosts drain only from their scheduler, which yields by itself.)
+   * Fed from outside its scheduler: every port message (or, embedded, every operation of the
+   * thread's own callers) calls `drain`, so `maxDrainMs` is counted per event-loop turn across
+   * those calls, and work past it waits for the next turn. (Other hosts drain only from their
+   * scheduler, which yields by itself.)
    */
   portFed?: boolean;
   /**

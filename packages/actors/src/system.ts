@@ -231,7 +231,11 @@ export class ActorSystem {
       clock: realClock,
       scheduler: realScheduler,
       coalesceFlushes: this.mode === 'workers' && !rings,
-      portFed: this.mode === 'workers' && !rings,
+      // Embedded, every actor and the caller's own awaits run on this thread: a chain of
+      // operations (a caller awaiting one command after another) drains the host from microtask
+      // to microtask, and would never let the event loop run (the caller's timers, the actors'
+      // heartbeats) without a budget per event-loop turn.
+      portFed: this.mode === 'embedded' || !rings,
       flushEachTurn: rings,
       limits,
       events,
