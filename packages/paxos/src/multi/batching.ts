@@ -141,18 +141,22 @@ export function flush(l: Batching, ctx: Ctx): void {
 
 /**
  * We stepped down: everything waiting here goes back to its clients, to send again to `leader`;
- * this node's replica stops answering clients (the next leader's does).
+ * this node's replica stops answering clients (the next leader's does). Every client this leader
+ * served is told, not only those with commands waiting: commands in slots proposed but not chosen
+ * are abandoned with them, and a client not told would wait its whole attempt timeout (a second
+ * by default, for a session whose later commands all wait behind the lost one).
  */
 export function returnPending(l: Batching, leader: ActorRef<any> | null, ctx: Ctx): void {
   const s = l.batching;
   const told = new Set<string>();
-  for (let i = s.pendingHead; i < s.pending.length; i++) {
-    const from = s.pending[i]!.from;
-    const key = `${from.node}.${from.id}`;
-    if (told.has(key)) continue;
+  const tell = (to: ActorRef<any>): void => {
+    const key = `${to.node}.${to.id}`;
+    if (told.has(key)) return;
     told.add(key);
-    ctx.send(from, redirect(leader, 'leadership moved', false));
-  }
+    ctx.send(to, redirect(leader, 'leadership moved', false));
+  };
+  for (let i = s.pendingHead; i < s.pending.length; i++) tell(s.pending[i]!.from);
+  for (const to of s.routes.values()) tell(to);
   s.pending = [];
   s.pendingHead = 0;
   s.pendingCommands = 0;
