@@ -3,7 +3,9 @@
  * encoding (@synod/canonical), kept as the very bytes the client sent. Replicas never decode a
  * value: `set` stores its bytes, `get` answers them, `compareAndSet` compares bytes (so equality
  * is canonical: object key order and Map/Set insertion order do not matter, types do; the
- * checker's `replicatedMapModel` compares the same way).
+ * checker's `replicatedMapModel` compares the same way). A replica finds a key by its bytes
+ * (key-index.ts) and keeps values in cells (value-store.ts): applying a command makes no string
+ * and allocates nothing the state keeps.
  *
  *   set     u8 1 | string key | value
  *   delete  u8 2 | string key
