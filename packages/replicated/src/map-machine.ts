@@ -110,8 +110,8 @@ function findKey(s: MapState): number {
 
 /**
  * Sets the key just read by readKey to `src[start, end)`: `keep` when they are bytes nothing
- * changes or reuses (a command, see `MachineCore.apply`), so a large value may be kept as a view;
- * whether it existed.
+ * changes or reuses (a command, see `MachineCore.apply`), so a large value may be kept as a view
+ * (unless they lie in shared memory: see `ValueStore.set`); whether it existed.
  */
 function put(s: MapState, src: Uint8Array, start: number, end: number, keep: boolean): boolean {
   const slot = findKey(s);
@@ -170,7 +170,7 @@ const core: MachineCore<MapState> = {
       case Op.Set:
         // A value up to 4 KiB is copied into a cell; a longer one is kept where it lies, in the
         // command, unless that is shared memory (the executor leaves slots there: copiesCommands).
-        return applied(s, put(s, command, r.pos, command.length, !(command.buffer instanceof SharedArrayBuffer)) ? TRUE : FALSE);
+        return applied(s, put(s, command, r.pos, command.length, true) ? TRUE : FALSE);
       case Op.Delete:
         return applied(s, remove(s) ? TRUE : FALSE);
       case Op.Cas: {
@@ -178,7 +178,7 @@ const core: MachineCore<MapState> = {
         const slot = findKey(s);
         const matches = expected.length === 0 ? slot < 0 : slot >= 0 && s.values.equals(s.keys.valueAt(slot), expected);
         if (!matches) return applied(s, FALSE);
-        put(s, command, r.pos, command.length, !(command.buffer instanceof SharedArrayBuffer));
+        put(s, command, r.pos, command.length, true);
         return applied(s, TRUE);
       }
     }

@@ -39,15 +39,20 @@ for (let i = 0, c = 0; i < CLASS_BY_16.length; i++) {
 const MAX_BY_HAND = 64;
 
 /**
- * Bytes of cell a value of `n` bytes from `src` needs: 7 more past MAX_BY_HAND out of shared
- * memory, to be copied at the source's alignment (see `copyIn`).
+ * Bytes of cell a value of `n` bytes needs: 7 more past MAX_BY_HAND out of shared memory, to be
+ * copied at the source's alignment (see `copyIn`).
  */
-function roomFor(src: Uint8Array, n: number): number {
-  return n > MAX_BY_HAND && src.buffer instanceof SharedArrayBuffer ? n + 7 : n;
+function roomFor(n: number, shared: boolean): number {
+  return shared && n > MAX_BY_HAND ? n + 7 : n;
 }
 
 /** The class of large values (no cell). */
 const LARGE = 255;
+
+/** The class of a value that needs `room` bytes of cell. */
+function classOf(room: number): number {
+  return room <= MAX_CELL_BYTES ? CLASS_BY_16[(room + 15) >> 4]! : LARGE;
+}
 /** Bytes of one block of cells. */
 const BLOCK_BYTES = 64 * 1024;
 
@@ -129,9 +134,10 @@ export class ValueStore {
 
   /** The handle of a new value `src[start, end)` of a key whose UTF-8 bytes hash to `keyHash`; `keep`: see `set`. */
   add(keyHash: number, src: Uint8Array, start: number, end: number, keep: boolean): number {
-    const h = this.alloc(roomFor(src, end - start));
+    const shared = src.buffer instanceof SharedArrayBuffer;
+    const h = this.alloc(roomFor(end - start, shared));
     this.meta[h * FIELDS + F.KeyHash] = keyHash;
-    this.write(h, src, start, end, keep);
+    this.write(h, src, start, end, keep && !shared, shared);
     this.live++;
     return h;
   }
@@ -139,27 +145,29 @@ export class ValueStore {
   /**
    * Makes `src[start, end)` the value of the key whose value is `h`; the handle to keep for it
    * (`h` itself when written over in place). `keep`: `src` is bytes nothing changes or reuses (a
-   * command), so a large value may be kept as a view of it; otherwise everything is copied.
+   * command), so a large value may be kept as a view of it, unless they lie in shared memory (a
+   * slot left where it lies: `MachineCore.copiesCommands`); otherwise everything is copied.
    */
   set(h: number, src: Uint8Array, start: number, end: number, keep: boolean): number {
-    const n = end - start;
+    const shared = src.buffer instanceof SharedArrayBuffer;
     const c = this.meta[h * FIELDS + F.Class]!;
-    const room = roomFor(src, n);
-    if (this.open.length === 0 && c !== LARGE && room <= MAX_CELL_BYTES && CLASS_BY_16[(room + 15) >> 4] === c) {
-      this.write(h, src, start, end, keep);
+    const room = roomFor(end - start, shared);
+    if (this.open.length === 0 && c !== LARGE && classOf(room) === c) {
+      this.write(h, src, start, end, false, shared);
       return h;
     }
     const next = this.alloc(room);
     this.meta[next * FIELDS + F.KeyHash] = this.meta[h * FIELDS + F.KeyHash]!;
-    this.write(next, src, start, end, keep);
+    this.write(next, src, start, end, keep && !shared, shared);
     this.release(h);
     return next;
   }
 
   /** The handle of a copy of the key bytes `src[start, end)` (at most 4 KiB), kept out of the digest. */
   addKey(src: Uint8Array, start: number, end: number): number {
-    const h = this.alloc(roomFor(src, end - start));
-    this.copyIn(h, src, start, end, false);
+    const shared = src.buffer instanceof SharedArrayBuffer;
+    const h = this.alloc(roomFor(end - start, shared));
+    this.copyIn(h, src, start, end, false, shared);
     this.meta[h * FIELDS + F.Life] = Life.Key;
     return h;
   }
@@ -203,21 +211,18 @@ export class ValueStore {
   equalsRange(h: number, src: Uint8Array, start: number, end: number): boolean {
     const m = this.meta;
     const r = h * FIELDS;
-    const n = end - start;
-    if (m[r + F.Length] !== n) return false;
-    if (m[r + F.Class] === LARGE) return this.equals(h, plainSubarray.call(src, start, end));
-    const b = this.blocks[m[r + F.Block]!]!;
-    const at = m[r + F.Offset]! - start;
+    if (m[r + F.Length] !== end - start) return false;
+    // A cell's bytes in place; a large value's from its own array.
+    const large = m[r + F.Class] === LARGE;
+    const b = large ? this.view(h) : this.blocks[m[r + F.Block]!]!;
+    const at = (large ? 0 : m[r + F.Offset]!) - start;
     for (let i = start; i < end; i++) if (b[at + i] !== src[i]) return false;
     return true;
   }
 
   /** Whether `h`'s value is `bytes`. */
   equals(h: number, bytes: Uint8Array): boolean {
-    if (this.meta[h * FIELDS + F.Length] !== bytes.length) return false;
-    const v = this.view(h);
-    for (let i = 0; i < v.length; i++) if (v[i] !== bytes[i]) return false;
-    return true;
+    return this.equalsRange(h, bytes, 0, bytes.length);
   }
 
   /** The digest: the sum (mod 2^32) of every value's term; hashes the values written since it was last read. */
@@ -284,7 +289,7 @@ export class ValueStore {
 
   /** A free handle whose cell (if any) has `room` bytes (see `roomFor`). */
   private alloc(room: number): number {
-    const c = room <= MAX_CELL_BYTES ? CLASS_BY_16[(room + 15) >> 4]! : LARGE;
+    const c = classOf(room);
     const free = c === LARGE ? this.freeLarge : this.free[c]!;
     if (free.length > 0) return free.pop();
     const h = this.grow();
@@ -305,13 +310,13 @@ export class ValueStore {
   }
 
   /** Writes `src[start, end)` into `h` (whose cell, if any, fits it) and marks it unhashed. */
-  private write(h: number, src: Uint8Array, start: number, end: number, keep: boolean): void {
-    this.copyIn(h, src, start, end, keep);
+  private write(h: number, src: Uint8Array, start: number, end: number, keep: boolean, shared: boolean): void {
+    this.copyIn(h, src, start, end, keep, shared);
     this.unhash(h);
   }
 
-  /** Puts `src[start, end)` in `h` (whose cell, if any, fits it). */
-  private copyIn(h: number, src: Uint8Array, start: number, end: number, keep: boolean): void {
+  /** Puts `src[start, end)` (`shared`: in shared memory) in `h`, whose cell, if any, fits it; `keep`: a large value as a view. */
+  private copyIn(h: number, src: Uint8Array, start: number, end: number, keep: boolean, shared: boolean): void {
     const n = end - start;
     const m = this.meta;
     const r = h * FIELDS;
@@ -326,7 +331,7 @@ export class ValueStore {
       const cell = m[r + F.Offset]! & ~15;
       // Out of shared memory, past MAX_BY_HAND: at the source's alignment modulo 8 in the cell
       // (which has room: roomFor), for a copy out of shared memory goes word by word only then.
-      const at = n > MAX_BY_HAND && src.buffer instanceof SharedArrayBuffer ? cell + ((src.byteOffset + start - cell) & 7) : cell;
+      const at = shared && n > MAX_BY_HAND ? cell + ((src.byteOffset + start - cell) & 7) : cell;
       m[r + F.Offset] = at;
       // Short runs by hand: a view to `set` from costs more than the copy.
       if (n <= MAX_BY_HAND) for (let i = 0; i < n; i++) b[at + i] = src[start + i]!;
