@@ -38,11 +38,11 @@ export function sinkOf(s: EPaxosState): ResultSink {
       // key seeds its digest): what can differ is what came of them, as in the executor's digest.
       const h = s.instanceDigest ^ seq;
       s.instanceDigest = bytes.length <= 4 ? mixOutcome(h, outcome, bytes) : hashBytes(bytes, h ^ outcome);
-      if (applied && (outcome === OK || outcome === FAILED)) s.appliedBytes += command.length;
+      if (applied && (outcome === OK || outcome === FAILED)) s.appliedBytes += command.commandLength;
       if (s.answering) s.answers.result(client, sessionNo, seq, outcome, bytes, command, applied, s.barriers + 1);
       if (applied && s.changes !== null) {
-        // A copy: the command is a view of the instance's bytes, read where they lie.
-        s.changes.push({ slot: index - 1, client, sessionNo, seq, ok: outcome === OK, command: command.slice(), result: bytes });
+        // A copy: the command lies in the instance's bytes.
+        s.changes.push({ slot: index - 1, client, sessionNo, seq, ok: outcome === OK, command: command.copyCommand(), result: bytes });
       }
     },
   };

@@ -162,15 +162,17 @@ const core: MachineCore<MapState> = {
   // Values are copied into cells (or, from shared memory, into arrays of their own): the slot's
   // bytes can stay where they lie.
   copiesCommands: true,
-  apply(s, command) {
-    const r = reader.reset(command);
+  apply: (s, command) => core.applyRange!(s, command, 0, command.length),
+  // The executor hands over where the command lies in its slot: no view per command.
+  applyRange(s, source, start, end) {
+    const r = reader.reset(source, start, end);
     const op = r.u8();
     readKey(r);
     switch (op) {
       case Op.Set:
         // A value up to 4 KiB is copied into a cell; a longer one is kept where it lies, in the
-        // command, unless that is shared memory (the executor leaves slots there: copiesCommands).
-        return applied(s, put(s, command, r.pos, command.length, true) ? TRUE : FALSE);
+        // slot, unless that is shared memory (the executor leaves slots there: copiesCommands).
+        return applied(s, put(s, source, r.pos, end, true) ? TRUE : FALSE);
       case Op.Delete:
         return applied(s, remove(s) ? TRUE : FALSE);
       case Op.Cas: {
@@ -178,7 +180,7 @@ const core: MachineCore<MapState> = {
         const slot = findKey(s);
         const matches = expected.length === 0 ? slot < 0 : slot >= 0 && s.values.equals(s.keys.valueAt(slot), expected);
         if (!matches) return applied(s, FALSE);
-        put(s, command, r.pos, command.length, true);
+        put(s, source, r.pos, end, true);
         return applied(s, TRUE);
       }
     }

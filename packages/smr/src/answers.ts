@@ -6,6 +6,7 @@
  */
 import type { ActorRef } from '@synod/actors';
 import type { ResultSink } from './executor.js';
+import type { CommandInSlot } from './log-format.js';
 import type { Outcome } from './outcome.js';
 import { ReadResultsWriter, ReadStatus, ResultsWriter, forEachEntry, type ClientReply, type MClientReads } from './protocol.js';
 
@@ -57,7 +58,7 @@ export class ClientAnswers implements ResultSink {
   }
 
   /** ResultSink: keeps an outcome for its client, if this replica answers that client. */
-  result(client: string, sessionNo: number, seq: number, outcome: Outcome, bytes: Uint8Array, _command: Uint8Array, _applied: boolean, index: number): void {
+  result(client: string, sessionNo: number, seq: number, outcome: Outcome, bytes: Uint8Array, _command: CommandInSlot, _applied: boolean, index: number): void {
     if (!this.routes.has(client)) return;
     let w = this.pending.get(client);
     if (w === undefined) {

@@ -11,7 +11,7 @@
 import { hashBytes } from '@synod/canonical';
 import { WireWriter, uninitializedBytes } from '@synod/actors/internals';
 import { ByteReader } from './byte-reader.js';
-import { SlotReader } from './log-format.js';
+import { SlotReader, type CommandInSlot } from './log-format.js';
 import type { MachineCore, SnapshotSource } from './machine.js';
 import { Outcome, describeThrown } from './outcome.js';
 import { SessionTable, Verdict } from './sessions.js';
@@ -49,9 +49,9 @@ export interface ResultSink {
   /**
    * The outcome of one command of the slot being applied: `applied` is true when it was applied
    * now (false for a duplicate answered from the session, or one not applied at all); `command`
-   * is a view of its bytes in the slot; `index` is the slot + 1.
+   * says where its bytes lie in the slot (read it during the call); `index` is the slot + 1.
    */
-  result(client: string, sessionNo: number, seq: number, outcome: Outcome, bytes: Uint8Array, command: Uint8Array, applied: boolean, index: number): void;
+  result(client: string, sessionNo: number, seq: number, outcome: Outcome, bytes: Uint8Array, command: CommandInSlot, applied: boolean, index: number): void;
 }
 
 const encoder = new TextEncoder();
@@ -106,7 +106,7 @@ export class Executor<S = unknown> {
           const verdict = table.verdict(index, seq);
           switch (verdict) {
             case Verdict.Apply:
-              bytes = this.apply(r.command);
+              bytes = this.apply(r);
               outcome = this.outcome;
               table.record(index, outcome, bytes);
               break;
@@ -131,7 +131,7 @@ export class Executor<S = unknown> {
           // Every replica applies the same commands (consensus sees to that): what can differ is
           // what came of them, so the digest covers the outcomes (and, at checkpoints, the state).
           h = bytes.length <= 4 ? mixOutcome(h, outcome, bytes) : hashBytes(bytes, h ^ outcome);
-          sink?.result(r.clientId, r.sessionNos[index]!, seq, outcome, bytes, r.command, verdict === Verdict.Apply, slot + 1);
+          sink?.result(r.clientId, r.sessionNos[index]!, seq, outcome, bytes, r, verdict === Verdict.Apply, slot + 1);
         }
       }
     }
@@ -142,33 +142,34 @@ export class Executor<S = unknown> {
   /** The outcome of the last `apply` (a field, not a pair: no array per command). */
   private outcome = Outcome.Ok;
 
-  /** Applies one command to the machine; never throws. Its result's bytes; the outcome in `outcome`. */
-  private apply(command: Uint8Array): Uint8Array {
+  /** Applies the reader's command to the machine; never throws. Its result's bytes; the outcome in `outcome`. */
+  private apply(r: SlotReader): Uint8Array {
     const m = this.machine;
+    const length = r.commandEnd - r.commandStart;
     if (this.options.quotaCheck === 'external') {
       // The same text on every replica: the size each one sees right now may differ.
-      if (this.overQuota && !this.frees(command)) {
+      if (this.overQuota && !this.frees(r.command)) {
         this.outcome = Outcome.QuotaExceeded;
         return encoder.encode(`the state is over maxStateBytes (${this.options.maxStateBytes}); nothing was changed (deletes still work)`);
       }
-    } else if (this.stateBytes + command.length > this.options.maxStateBytes && !this.frees(command)) {
+    } else if (this.stateBytes + length > this.options.maxStateBytes && !this.frees(r.command)) {
       this.outcome = Outcome.QuotaExceeded;
       return encoder.encode(
         `the state holds ${this.stateBytes} bytes; with this command it would pass maxStateBytes (${this.options.maxStateBytes}); nothing was changed (deletes still work)`,
       );
     }
     try {
-      const out = m.apply(this.state, command);
+      const out = m.applyRange !== undefined ? m.applyRange(this.state, r.source, r.commandStart, r.commandEnd) : m.apply(this.state, r.command);
       this.state = out.state;
       this.applied++;
-      this.estimatedBytes += command.length;
+      this.estimatedBytes += length;
       this.outcome = Outcome.Ok;
       return out.result;
     } catch (e) {
       // `instanceof` itself can throw (a hostile Proxy): nothing thrown may escape this catch.
       if (isResultNotPlainData(e)) this.state = (e as ResultNotPlainDataError).state as S;
       this.applied++;
-      this.estimatedBytes += command.length;
+      this.estimatedBytes += length;
       this.outcome = Outcome.Failed;
       return encoder.encode(describeThrown(e));
     }

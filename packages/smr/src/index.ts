@@ -20,7 +20,7 @@ export {
   type StateMachine,
 } from './machine.js';
 export { defineStateMachine, ResultNotPlainDataError, type Applied, type StateMachineOptions } from './state-machine.js';
-export { REQUEST_FORMAT, SLOT_FORMAT, RequestWriter, SlotBuilder, SlotReader, slotOf } from './log-format.js';
+export { REQUEST_FORMAT, SLOT_FORMAT, RequestWriter, SlotBuilder, SlotReader, slotOf, type CommandInSlot } from './log-format.js';
 export { Outcome, describeThrown } from './outcome.js';
 export { Session, SessionTable, Verdict } from './sessions.js';
 export { Executor, defaultExecutorOptions, mixOutcome, snapshotIndex, SNAPSHOT_FORMAT, type ExecutorOptions, type ResultSink } from './executor.js';

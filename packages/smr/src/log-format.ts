@@ -17,6 +17,18 @@
 import { WireWriter, uninitializedBytes } from '@synod/actors/internals';
 import { ByteReader } from './byte-reader.js';
 
+/** A plain view of any byte array (a Buffer's or shared memory's own `subarray` costs more). */
+const plainSubarray = Uint8Array.prototype.subarray;
+
+/** The command whose outcome is being reported, read where it lies in its slot. */
+export interface CommandInSlot {
+  /** A view of its bytes, made on demand (valid as long as the slot is). */
+  readonly command: Uint8Array;
+  readonly commandLength: number;
+  /** A copy of its bytes, for what must outlive the slot. */
+  copyCommand(): Uint8Array;
+}
+
 export const REQUEST_FORMAT = 1;
 export const SLOT_FORMAT = 2;
 
@@ -127,10 +139,11 @@ export function slotOf(requests: readonly Uint8Array[]): Uint8Array {
 
 /**
  * Reads a slot: `nextRequest` moves to each request in turn (its client and sessions in the
- * fields), then `nextCommand` to each of its commands (`sessionIndex`, `seq`, `command`: a view
- * into the slot's bytes, valid as long as the slot is).
+ * fields), then `nextCommand` to each of its commands (`sessionIndex`, `seq`, and where its bytes
+ * lie in the slot: `source[commandStart, commandEnd)`; `command` makes a view of them). A replica
+ * reads every command of every slot: it makes no object per request or command.
  */
-export class SlotReader {
+export class SlotReader implements CommandInSlot {
   private readonly slot = new ByteReader();
   private readonly req = new ByteReader();
   private requestsLeft = 0;
@@ -142,11 +155,31 @@ export class SlotReader {
   commandCount = 0;
   sessionIndex = 0;
   seq = 0;
-  command: Uint8Array = new Uint8Array(0);
+  /** The slot's bytes: the current command is `source[commandStart, commandEnd)`. */
+  source: Uint8Array = new Uint8Array(0);
+  commandStart = 0;
+  commandEnd = 0;
+
+  /** The current command, as a view of the slot's bytes (valid as long as the slot is). */
+  get command(): Uint8Array {
+    return plainSubarray.call(this.source, this.commandStart, this.commandEnd);
+  }
+
+  get commandLength(): number {
+    return this.commandEnd - this.commandStart;
+  }
+
+  copyCommand(): Uint8Array {
+    // Not `source.slice`: a Buffer's slice is a view.
+    const out = new Uint8Array(this.commandEnd - this.commandStart);
+    out.set(this.command);
+    return out;
+  }
 
   /** Starts reading a slot value. Throws RangeError for bytes that are not one. */
   reset(slot: Uint8Array): this {
     const r = this.slot.reset(slot);
+    this.source = slot;
     const format = r.u8();
     if (format !== SLOT_FORMAT) throw new RangeError(`unknown slot format ${format} (this build reads format ${SLOT_FORMAT})`);
     this.requestsLeft = r.uvar();
@@ -160,7 +193,8 @@ export class SlotReader {
       return false;
     }
     this.requestsLeft--;
-    const r = this.req.reset(this.slot.bytesView());
+    const n = this.slot.skipRun();
+    const r = this.req.reset(this.source, this.slot.runStart, this.slot.runStart + n);
     const format = r.u8();
     if (format !== REQUEST_FORMAT) throw new RangeError(`unknown request format ${format} (this build reads format ${REQUEST_FORMAT})`);
     this.clientId = r.string();
@@ -184,7 +218,9 @@ export class SlotReader {
     this.sessionIndex = r.uvar();
     if (this.sessionIndex >= this.sessionNos.length) throw new RangeError(`corrupt request: session index ${this.sessionIndex} of ${this.sessionNos.length}`);
     this.seq = r.uvar();
-    this.command = r.bytesView();
+    const n = r.skipRun();
+    this.commandStart = r.runStart;
+    this.commandEnd = r.runStart + n;
     return true;
   }
 }

@@ -53,6 +53,11 @@ export interface MachineCore<S = any> {
    */
   apply(state: S, command: Uint8Array): AppliedBytes<S>;
   /**
+   * The same as `apply(state, source.subarray(start, end))`, for a machine that reads its commands
+   * in place: the executor then makes no view per command. Optional.
+   */
+  applyRange?(state: S, source: Uint8Array, start: number, end: number): AppliedBytes<S>;
+  /**
    * True when `apply` keeps nothing of `command` past the call (it copies what it keeps): the
    * executor then hands it views of the slot where the slot lies, shared memory included, and
    * spares every replica a copy of every slot. `command` may then be a view of shared memory.

@@ -291,8 +291,8 @@ function sinkOf(s: ReplicaState): ResultSink {
       s.commandsRead++;
       s.answers.result(client, sessionNo, seq, outcome, bytes, command, applied, index);
       if (applied && s.changes !== null) {
-        // A copy: the command is a view of the slot's bytes, read in place.
-        s.changes.push({ slot: index - 1, client, sessionNo, seq, ok: outcome === Outcome.Ok, command: command.slice(), result: bytes });
+        // A copy: the command lies in the slot's bytes.
+        s.changes.push({ slot: index - 1, client, sessionNo, seq, ok: outcome === Outcome.Ok, command: command.copyCommand(), result: bytes });
       }
     },
   };
