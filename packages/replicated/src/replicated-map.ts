@@ -81,16 +81,16 @@ export class ReplicatedMap<V = unknown> {
   }
 
   /** The value of `key`, or undefined. */
-  async get(key: string, options?: ReadOptions): Promise<V | undefined> {
-    return (await this.session.query({ op: 'get', key }, options)) as V | undefined;
+  get(key: string, options?: ReadOptions): Promise<V | undefined> {
+    return this.session.query({ op: 'get', key }, options) as Promise<V | undefined>;
   }
 
-  async has(key: string, options?: ReadOptions): Promise<boolean> {
-    return (await this.session.query({ op: 'has', key }, options)) as boolean;
+  has(key: string, options?: ReadOptions): Promise<boolean> {
+    return this.session.query({ op: 'has', key }, options) as Promise<boolean>;
   }
 
-  async size(options?: ReadOptions): Promise<number> {
-    return (await this.session.query({ op: 'size' }, options)) as number;
+  size(options?: ReadOptions): Promise<number> {
+    return this.session.query({ op: 'size' }, options) as Promise<number>;
   }
 
   /** Entries sorted by key (optionally those whose key starts with `prefix`, at most `limit`). */
@@ -100,21 +100,23 @@ export class ReplicatedMap<V = unknown> {
   }
 
   /** Sets `key`; resolves with whether it existed before. */
-  async set(key: string, value: V, options?: ExecuteOptions): Promise<boolean> {
-    return (await this.session.execute({ op: 'set', key, value }, options)) as boolean;
+  // Not `async`: the session's promise is returned as it is (an async wrapper costs a promise and
+  // a turn of the microtask queue per operation); it never throws, it rejects.
+  set(key: string, value: V, options?: ExecuteOptions): Promise<boolean> {
+    return this.session.execute({ op: 'set', key, value }, options) as Promise<boolean>;
   }
 
   /** Deletes `key`; resolves with whether it existed. */
-  async delete(key: string, options?: ExecuteOptions): Promise<boolean> {
-    return (await this.session.execute({ op: 'delete', key }, options)) as boolean;
+  delete(key: string, options?: ExecuteOptions): Promise<boolean> {
+    return this.session.execute({ op: 'delete', key }, options) as Promise<boolean>;
   }
 
   /**
    * Sets `key` to `value` only if its current value equals `expected` (`null` for "absent").
    * Resolves with whether it did.
    */
-  async compareAndSet(key: string, expected: V | null, value: V, options?: ExecuteOptions): Promise<boolean> {
-    return (await this.session.execute({ op: 'cas', key, expected, value }, options)) as boolean;
+  compareAndSet(key: string, expected: V | null, value: V, options?: ExecuteOptions): Promise<boolean> {
+    return this.session.execute({ op: 'cas', key, expected, value }, options) as Promise<boolean>;
   }
 
   /** Starts `change` events (as applied by one replica, in log order, each once, across its restarts). */

@@ -442,10 +442,11 @@ export class ReplicatedStateMachine<S = any, C = any, R = any, Q = any, A = any>
 
   /** @internal */
   queryIn(session: Session, query: unknown, options: ReadOptions): Promise<unknown> {
-    const consistency = options.consistency ?? 'linearizable';
+    let consistency: ReadConsistency;
     let after = 0;
     let bytes: Uint8Array;
     try {
+      consistency = options.consistency ?? 'linearizable';
       this.assertOpen('query');
       if (!readConsistencies.includes(consistency)) {
         throw new InvalidOptionError(`consistency must be linearizable, lease, session or eventual, got ${JSON.stringify(consistency)}`);

@@ -49,8 +49,15 @@ for (const protocol of ['multipaxos', 'raft'] as const)
         ['a function value', () => map.set('safe', () => 1)],
         ['a value over maxCommandBytes', () => map.set('safe', 'x'.repeat(100 * 1024))],
       ] as const) {
+        // A promise that rejects, never a throw: callers write `map.set(…).catch(…)`.
+        let pending: Promise<unknown>;
         try {
-          await call();
+          pending = call();
+        } catch (e) {
+          assert.unreachable(`${what}: threw ${String(e)} instead of rejecting`);
+        }
+        try {
+          await pending!;
           assert.unreachable(what);
         } catch (e) {
           assert.instance(e, InvalidCommandError, what);
@@ -58,11 +65,23 @@ for (const protocol of ['multipaxos', 'raft'] as const)
         }
       }
       assert.is(await map.get('safe'), 'kept');
-      try {
-        await map.get(7 as unknown as string);
-        assert.unreachable();
-      } catch (e) {
-        assert.instance(e, ReadFailedError);
+      for (const [what, call, error] of [
+        ['a key that is not a string', () => map.get(7 as unknown as string), ReadFailedError],
+        ['options that are null', () => map.get('safe', null as never), TypeError],
+        ['options that are null', () => map.set('safe', 1, null as never), TypeError],
+      ] as const) {
+        let pending: Promise<unknown>;
+        try {
+          pending = call();
+        } catch (e) {
+          assert.unreachable(`${what}: threw ${String(e)} instead of rejecting`);
+        }
+        try {
+          await pending!;
+          assert.unreachable(what);
+        } catch (e) {
+          assert.instance(e, error, what);
+        }
       }
     });
 
