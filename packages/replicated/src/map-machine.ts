@@ -18,7 +18,7 @@
  *   entries u8 4 | u8 flags | [string prefix] | [uvar limit] → uvar n | (string key, bytes value)*, by key
  */
 import { CanonicalWriter, decode, hashBytes } from '@synod/canonical';
-import { WireWriter } from '@synod/actors/internals';
+import { WireWriter, uninitializedBytes } from '@synod/actors/internals';
 import { ByteReader, registerMachine, type AppliedBytes, type MachineCore, type SnapshotSource } from '@synod/smr';
 import { KeyIndex } from './key-index.js';
 import { ValueStore } from './value-store.js';
@@ -142,6 +142,27 @@ function remove(s: MapState): boolean {
   return true;
 }
 
+/** Bytes of a length-prefixed run of `n` bytes (a uvar length, as `WireWriter.bytes` writes it). */
+function runBytes(n: number): number {
+  let k = 1;
+  for (let v = n; v >= 0x80; v = Math.floor(v / 0x80)) k++;
+  return k + n;
+}
+
+/** Writes `run` length-prefixed at `out[p]` (room made by `runBytes`); returns the position after it. */
+function putRun(out: Uint8Array, p: number, run: Uint8Array): number {
+  let n = run.length;
+  while (n >= 0x80) {
+    out[p++] = (n & 0x7f) | 0x80;
+    n = Math.floor(n / 0x80);
+  }
+  out[p++] = n;
+  // Short runs by hand: a call to `set` costs more than the copy.
+  if (run.length <= 64) for (let k = 0; k < run.length; k++) out[p + k] = run[k]!;
+  else out.set(run, p);
+  return p + run.length;
+}
+
 /** Snapshots never read to their end (or never closed): their cells are reused once they are collected. */
 const abandoned = new FinalizationRegistry<{ values: ValueStore; epoch: number }>(({ values, epoch }) => values.closeSnapshot(epoch));
 
@@ -235,22 +256,28 @@ const core: MachineCore<MapState> = {
     let closed = false;
     let i = 0;
     let first = true;
-    const w = new WireWriter(64 * 1024);
     const source: SnapshotSource = {
       next(maxBytes) {
         if (i >= pairs.length && !first) return null;
         first = false;
-        w.pos = 4;
+        // The chunk's size first, then one array of exactly that: each byte of the state is copied
+        // once per snapshot (not into a growing writer, then out of it).
         const start = i;
-        while (i < pairs.length && (i === start || w.pos < maxBytes)) {
-          w.bytes(values.view(pairs[i]!));
-          w.bytes(values.view(pairs[i + 1]!));
-          i += 2;
+        let end = i;
+        let size = 4;
+        while (end < pairs.length && (end === start || size < maxBytes)) {
+          size += runBytes(values.size(pairs[end]!)) + runBytes(values.size(pairs[end + 1]!));
+          end += 2;
         }
-        w.view.setUint32(0, (i - start) / 2, true);
+        // Not zeroed: every byte is written below (fresh zeroed pages cost more than the copy).
+        const out = uninitializedBytes(size);
+        new DataView(out.buffer, out.byteOffset, 4).setUint32(0, (end - start) / 2, true);
+        let p = 4;
+        for (; i < end; i++) p = putRun(out, p, values.view(pairs[i]!));
+        if (p !== size) throw new Error(`map snapshot: wrote ${p} of ${size} bytes`); // a bug in runBytes
         // Every value is read: the cells may be reused from now on.
         if (i >= pairs.length) source.close!();
-        return w.buf.slice(0, w.pos);
+        return out;
       },
       close() {
         if (closed) return;
