@@ -20,33 +20,43 @@ import { Outcome } from './outcome.js';
 export class Session {
   /** The next command number to apply. */
   next = 1;
-  /** Results of commands `floor + 1 .. next - 1` are kept (from `head` in the arrays below). */
+  /** Results of commands `floor + 1 .. next - 1` are kept (see `kept`). */
   floor = 0;
-  private outcomes: number[] = [];
-  private results: Uint8Array[] = [];
+  /**
+   * The kept outcomes and results, in a ring whose size is a power of two (it doubles when full,
+   * up to the window): command `floor + 1` is at `head`. A ring, not arrays shifted and copied as
+   * results are acknowledged: a replica records every command it applies, and those copies were
+   * a tenth of what a replica allocated.
+   */
+  private outcomes = new Uint8Array(4);
+  private results: Uint8Array[] = [EMPTY, EMPTY, EMPTY, EMPTY];
   private head = 0;
+  private count = 0;
   constructor(
     readonly client: string,
     readonly no: number,
   ) {}
 
   get kept(): number {
-    return this.outcomes.length - this.head;
+    return this.count;
   }
 
   /** The kept outcome of an applied command, or undefined when it is no longer kept. */
   find(seq: number): { outcome: Outcome; result: Uint8Array } | undefined {
     if (seq <= this.floor || seq >= this.next) return undefined;
-    const i = this.head + (seq - this.floor - 1);
-    return { outcome: this.outcomes[i]!, result: this.results[i]! };
+    const i = (this.head + (seq - this.floor - 1)) & (this.outcomes.length - 1);
+    return { outcome: this.outcomes[i]! as Outcome, result: this.results[i]! };
   }
 
   /** Records the outcome of command `next` and moves on; keeps at most `window` results. */
   record(outcome: Outcome, result: Uint8Array, window: number): void {
-    this.outcomes.push(outcome);
-    this.results.push(result);
+    if (this.count === this.outcomes.length) this.grow();
+    const i = (this.head + this.count) & (this.outcomes.length - 1);
+    this.outcomes[i] = outcome;
+    this.results[i] = result;
+    this.count++;
     this.next++;
-    if (this.kept > window) this.forget(this.next - 1 - window);
+    if (this.count > window) this.forget(this.next - 1 - window);
   }
 
   /** Drops the results of commands up to `seq`. */
@@ -54,14 +64,26 @@ export class Session {
     if (seq <= this.floor) return;
     const upTo = Math.min(seq, this.next - 1);
     const drop = upTo - this.floor;
-    for (let i = this.head; i < this.head + drop; i++) this.results[i] = EMPTY;
-    this.head += drop;
+    const mask = this.outcomes.length - 1;
+    for (let k = 0; k < drop; k++) this.results[(this.head + k) & mask] = EMPTY;
+    this.head = (this.head + drop) & mask;
+    this.count -= drop;
     this.floor = upTo;
-    if (this.head > 64 && this.head * 2 > this.outcomes.length) {
-      this.outcomes = this.outcomes.slice(this.head);
-      this.results = this.results.slice(this.head);
-      this.head = 0;
+  }
+
+  /** Twice the room, the kept results from index 0. */
+  private grow(): void {
+    const n = this.outcomes.length;
+    const outcomes = new Uint8Array(2 * n);
+    const results: Uint8Array[] = new Array(2 * n).fill(EMPTY);
+    for (let k = 0; k < this.count; k++) {
+      const i = (this.head + k) & (n - 1);
+      outcomes[k] = this.outcomes[i]!;
+      results[k] = this.results[i]!;
     }
+    this.outcomes = outcomes;
+    this.results = results;
+    this.head = 0;
   }
 
   write(w: WireWriter): void {
@@ -69,14 +91,16 @@ export class Session {
     w.uvar(this.no);
     w.uvar(this.next);
     w.uvar(this.floor);
-    w.uvar(this.kept);
+    w.uvar(this.count);
     // Every snapshot writes every kept result (tens of thousands with many commands in flight),
     // and most are a byte or two: those are copied by hand, not through a typed-array call each.
     const outcomes = this.outcomes;
     const results = this.results;
+    const mask = outcomes.length - 1;
     let buf = w.buf;
     let p = w.pos;
-    for (let i = this.head; i < outcomes.length; i++) {
+    for (let k = 0; k < this.count; k++) {
+      const i = (this.head + k) & mask;
       const r = results[i]!;
       const n = r.length;
       if (n < 0x80) {
@@ -87,7 +111,7 @@ export class Session {
         }
         buf[p++] = outcomes[i]!;
         buf[p++] = n; // the length as a one-byte uvar
-        for (let k = 0; k < n; k++) buf[p++] = r[k]!;
+        for (let j = 0; j < n; j++) buf[p++] = r[j]!;
       } else {
         w.pos = p;
         w.u8(outcomes[i]!);
@@ -101,14 +125,13 @@ export class Session {
 
   static read(r: ByteReader): Session {
     const s = new Session(r.string(), r.uvar());
-    s.next = r.uvar();
+    const next = r.uvar();
     s.floor = r.uvar();
     const kept = r.uvar();
-    if (s.floor + kept !== s.next - 1) throw new RangeError(`corrupt session ${s.client}/${s.no}: ${kept} results kept between ${s.floor} and ${s.next}`);
-    for (let i = 0; i < kept; i++) {
-      s.outcomes.push(r.u8());
-      s.results.push(r.bytesView().slice());
-    }
+    if (s.floor + kept !== next - 1) throw new RangeError(`corrupt session ${s.client}/${s.no}: ${kept} results kept between ${s.floor} and ${next}`);
+    s.next = s.floor + 1;
+    // `record` with no window bound: the snapshot kept what the window allowed.
+    for (let i = 0; i < kept; i++) s.record(r.u8(), r.bytesView().slice(), Number.POSITIVE_INFINITY);
     return s;
   }
 }
