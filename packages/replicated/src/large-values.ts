@@ -1,5 +1,5 @@
 /**
- * Memory for the map's large values (past 4 KiB; shorter ones are copied into cells of
+ * Memory for the map's large values (past 16 KiB; shorter ones are copied into cells of
  * value-store.ts). A large value is kept where it lies, no copy:
  *
  * - a value applied from the log is kept as a view of the command it came in, when the slot is

@@ -191,7 +191,7 @@ const core: MachineCore<MapState> = {
     readKey(r);
     switch (op) {
       case Op.Set:
-        // A value up to 4 KiB is copied into a cell; a longer one is kept where it lies, in the
+        // A value up to 16 KiB is copied into a cell; a longer one is kept where it lies, in the
         // slot, unless that is shared memory (the executor leaves slots there: copiesCommands).
         return applied(s, put(s, source, r.pos, end, true) ? TRUE : FALSE);
       case Op.Delete:

@@ -6,10 +6,13 @@
  * cost about ten times a Map update (16-byte values, 16,000 keys, three replicas on one thread:
  * 0.35 us against 0.04 us each, most of it the collector). So a value is a handle, a small
  * integer; the key index (key-index.ts) maps a key's bytes to it, and the bytes of values (and of
- * keys) up to 4 KiB lie in cells of shared blocks, one size class per block (16, 32, 48, 64, 96,
- * 128 ... 4096 bytes: at most a third of a cell unused past 64 bytes). A value overwritten by one of the same class is written over
- * in place: the handle stays, nothing is allocated. Longer values are kept as views
- * (large-values.ts), which cost little beside their bytes.
+ * keys) up to 16 KiB lie in cells of shared blocks, one size class per block (16, 32, 48, 64, 96,
+ * 128 ... 4096, 6144, 8192, 12288, 16384 bytes: at most a third of a cell unused past 64 bytes).
+ * A value overwritten by one of the same class is written over in place: the handle stays,
+ * nothing is allocated. Longer values are kept as views or arrays of their own (large-values.ts),
+ * which cost little beside their bytes. (Cells stopped at 4 KiB once: a "4 KiB" value, 4,096
+ * bytes and its encoding's header, then took an array of its own per `set`, and at 4 KiB a
+ * replica spent more time allocating and collecting those than on the rest of the command.)
  *
  * Snapshots read values after later commands are applied, so a cell a snapshot may still read is
  * not reused: while a snapshot is open, a value replaced goes to a new cell, and the old one is
@@ -26,9 +29,9 @@ import { hashBytes } from '@synod/canonical';
 import { LargeValues } from './large-values.js';
 
 /** Cell sizes of the size classes. */
-const CLASS_BYTES = [16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096];
+const CLASS_BYTES = [16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096, 6144, 8192, 12288, 16384];
 /** Longest value kept in a cell; longer ones are large values. */
-export const MAX_CELL_BYTES = 4096;
+export const MAX_CELL_BYTES = 16384;
 /** The class of a value of n bytes (n <= MAX_CELL_BYTES), by ceil(n / 16). */
 const CLASS_BY_16 = new Uint8Array(MAX_CELL_BYTES / 16 + 1);
 for (let i = 0, c = 0; i < CLASS_BY_16.length; i++) {
@@ -188,7 +191,7 @@ export class ValueStore {
     return this.meta[h * FIELDS + F.Length]!;
   }
 
-  /** Bytes of the blocks of cells (values up to 4 KiB, their cells free or not). */
+  /** Bytes of the blocks of cells (values up to 16 KiB, their cells free or not). */
   get cellBytes(): number {
     return this.blocks.length * BLOCK_BYTES;
   }

@@ -1,5 +1,5 @@
 /**
- * The map machine's values as a replica keeps them: up to 4 KiB in cells written over in place
+ * The map machine's values as a replica keeps them: up to 16 KiB in cells written over in place
  * (but never while a snapshot that may read them is open), longer ones as views of the command
  * compacted as they are overwritten, with each value's term of the digest kept so an overwrite
  * or delete does not hash the old value again. Whatever the sizes and the order of sets, deletes
@@ -87,8 +87,8 @@ test('sets, deletes and compare-and-sets of values of every size, from own or sh
   try {
     const s = core.initial() as MapState;
     const model = new Map<string, Uint8Array>();
-    // Sizes on both sides of the thresholds: of every size class of cells (<= 4096), large (> 4096).
-    const sizes = [1, 14, 16, 17, 63, 64, 65, 100, 256, 1000, 4094, 4095, 4096, 4097, 9000];
+    // Sizes on both sides of the thresholds: of size classes of cells (<= 16384), large (> 16384).
+    const sizes = [1, 14, 16, 17, 63, 64, 65, 100, 256, 1000, 4094, 4095, 4096, 4097, 9000, 16_370, 16_380, 16_381, 16_400, 30_000];
     let early: { source: ReturnType<typeof core.snapshot>; model: Map<string, Uint8Array> } | null = null;
     for (let i = 0; i < 20_000; i++) {
       const key = `k${Math.floor(random() * 300)}`;
@@ -179,10 +179,10 @@ test('cells are written over in place, and reused once the snapshots that could 
   for (let k = 0; k < 1000; k++) assert.ok(valueOf(s, `k${k}`).length > 0);
 });
 
-test('a value up to 4 KiB is copied into a cell; a longer one is a view of the command; a value restored from a snapshot is a copy: the chunk may be reused', () => {
+test('a value up to 16 KiB is copied into a cell; a longer one is a view of the command; a value restored from a snapshot is a copy: the chunk may be reused', () => {
   const s = core.initial() as MapState;
   const small = enc({ op: 'set', key: 's', value: 'v'.repeat(200) });
-  const large = enc({ op: 'set', key: 'k', value: 'v'.repeat(5000) });
+  const large = enc({ op: 'set', key: 'k', value: 'v'.repeat(20_000) });
   core.apply(s, small);
   core.apply(s, large);
   const handle = (key: string) => s.keys.valueAt(s.keys.slotOf(key));
@@ -196,7 +196,7 @@ test('a value up to 4 KiB is copied into a cell; a longer one is a view of the c
     chunk.fill(0);
   }
   const r = sink.finish() as MapState;
-  assert.equal(mapMachine.client.decodeAnswer(valueOf(r, 'k'), { op: 'get', key: 'k' }), 'v'.repeat(5000));
+  assert.equal(mapMachine.client.decodeAnswer(valueOf(r, 'k'), { op: 'get', key: 'k' }), 'v'.repeat(20_000));
   assert.equal(mapMachine.client.decodeAnswer(valueOf(r, 's'), { op: 'get', key: 's' }), 'v'.repeat(200));
 });
 
