@@ -15,7 +15,7 @@
  */
 import type { PersistKey, PersistOp } from '../store.js';
 import { RecordTooLargeError, StorageError } from './errors.js';
-import { encodeValue, encodedBytes, readEncoded, writeEncoded, type EncodedValue } from './value-codec.js';
+import { encodeValue, encodeValueForLog, encodedBytes, readEncoded, writeEncoded, type EncodedValue, type LogValue } from './value-codec.js';
 
 export const enum RecordKind {
   Changes = 1,
@@ -36,6 +36,12 @@ export interface SerializedOp {
   value: EncodedValue | undefined;
 }
 
+/** An op on its way into a log (a value of the bytes form may still be pending: see `PendingBytesForm`). */
+export interface LogOp {
+  key: PersistKey | null;
+  value: LogValue | undefined;
+}
+
 /** A decoded record; its values are still serialized. */
 export interface DecodedRecord {
   kind: RecordKind;
@@ -45,13 +51,29 @@ export interface DecodedRecord {
 
 /** Serializes the values of one turn's ops. Throws a StorageError naming the actor for a value that cannot be stored. */
 export function serializeOps(actor: string, ops: readonly PersistOp[]): SerializedOp[] {
-  const out: SerializedOp[] = new Array(ops.length);
+  return serializeWith(actor, ops, encodeValue);
+}
+
+/**
+ * As `serializeOps`, for a log that writes each record in place at once: values of the bytes form
+ * are left pending, to be written straight into the record (`writeRecord`).
+ */
+export function serializeOpsForLog(actor: string, ops: readonly PersistOp[]): LogOp[] {
+  return serializeWith(actor, ops, encodeValueForLog);
+}
+
+function serializeWith<V extends LogValue>(
+  actor: string,
+  ops: readonly PersistOp[],
+  encode: (v: unknown) => V,
+): { key: PersistKey | null; value: V | undefined }[] {
+  const out: { key: PersistKey | null; value: V | undefined }[] = new Array(ops.length);
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i]!;
-    let value: EncodedValue | undefined;
+    let value: V | undefined;
     if (op.key === null || op.value !== undefined) {
       try {
-        value = encodeValue(op.value);
+        value = encode(op.value);
       } catch (e) {
         const what = op.key === null ? 'ctx.persist' : `ctx.persistEntry(${JSON.stringify(op.key)})`;
         throw new StorageError(
@@ -69,7 +91,7 @@ export function serializeOps(actor: string, ops: readonly PersistOp[]): Serializ
  * Bytes `writeRecord` will write. Throws `RecordTooLargeError` past `maxRecordBytes` (the caller
  * must then neither write nor apply the ops).
  */
-export function recordSize(actor: string, ops: readonly SerializedOp[], maxRecordBytes: number): number {
+export function recordSize(actor: string, ops: readonly LogOp[], maxRecordBytes: number): number {
   const nameBytes = Buffer.byteLength(actor, 'utf8');
   if (nameBytes > MAX_NAME_BYTES) throw new StorageError(`actor name of ${nameBytes} bytes is too long to store (at most ${MAX_NAME_BYTES})`);
   let n = 1 + 2 + nameBytes + 4;
@@ -92,9 +114,9 @@ export function recordSize(actor: string, ops: readonly SerializedOp[], maxRecor
  * The largest value of `ops` that is bytes (v8, or the bytes form: value-codec.ts) and where
  * `writeRecord` puts it, relative to the record's start; null when none is.
  */
-export function largestBytesValue(actor: string, ops: readonly SerializedOp[]): { at: number; value: Buffer } | null {
+export function largestBytesValue(actor: string, ops: readonly LogOp[]): { at: number; value: Exclude<LogValue, string> } | null {
   let o = 1 + 2 + Buffer.byteLength(actor, 'utf8') + 4;
-  let best: { at: number; value: Buffer } | null = null;
+  let best: { at: number; value: Exclude<LogValue, string> } | null = null;
   for (const op of ops) {
     o += 2;
     if (typeof op.key === 'string') o += 4 + Buffer.byteLength(op.key, 'utf8');
@@ -108,8 +130,19 @@ export function largestBytesValue(actor: string, ops: readonly SerializedOp[]): 
   return best;
 }
 
-/** Writes a record of `size` bytes (from `recordSize`) at `offset` of `b`. */
-export function writeRecord(b: Buffer, offset: number, size: number, kind: RecordKind, actor: string, ops: readonly SerializedOp[]): void {
+/**
+ * Writes a record of `size` bytes (from `recordSize`) at `offset` of `b`; `placed` hears where
+ * each value that is not JSON text landed in `b` (for an index that refers to the log's bytes).
+ */
+export function writeRecord(
+  b: Buffer,
+  offset: number,
+  size: number,
+  kind: RecordKind,
+  actor: string,
+  ops: readonly LogOp[],
+  placed?: (op: LogOp, at: number, bytes: number) => void,
+): void {
   let o = b.writeUInt8(kind, offset);
   const nameBytes = b.write(actor, o + 2, 'utf8');
   o = b.writeUInt16LE(nameBytes, o) + nameBytes;
@@ -129,6 +162,7 @@ export function writeRecord(b: Buffer, offset: number, size: number, kind: Recor
       const len = encodedBytes(op.value);
       o = b.writeUInt32LE(len, o);
       writeEncoded(op.value, b, o, len);
+      if (placed !== undefined && typeof op.value !== 'string') placed(op, o, len);
       o += len;
     }
   }

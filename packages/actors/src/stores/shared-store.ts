@@ -3,10 +3,11 @@ import { StorageError, StoreFullError } from './errors.js';
 import { FRAME_HEADER_BYTES, RECORD_PREFIX_BYTES, sealFrame } from './frame.js';
 import { HOST_BUFFER_HEADER_BYTES, HostBuffer } from './host-buffer.js';
 import { LiveIndex } from './live-index.js';
-import { RecordKind, largestBytesValue, recordSize, serializeOps, writeRecord, type SerializedOp } from './record.js';
+import { RecordKind, largestBytesValue, recordSize, serializeOpsForLog, writeRecord, type LogOp, type SerializedOp } from './record.js';
 import { replayFrames, type ReplayResult } from './replay.js';
 import { SharedSnapshots } from './shared-snapshots.js';
 import { storageDefaults } from './defaults.js';
+import { PendingBytesForm } from './value-codec.js';
 
 /** Options of {@link SharedStore.open}. */
 export interface SharedStoreOptions {
@@ -29,9 +30,9 @@ const MIN_ALIGNED_VALUE_BYTES = 2048;
 const MIN_PADDING_FRAME_BYTES = FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES + 1;
 
 /** `ops` in groups of at most one large bytes value each (in order: later ops win). */
-function splitAtLargeValues(ops: readonly SerializedOp[]): (readonly SerializedOp[])[] {
-  let groups: SerializedOp[][] | null = null;
-  let current: SerializedOp[] = [];
+function splitAtLargeValues(ops: readonly LogOp[]): (readonly LogOp[])[] {
+  let groups: LogOp[][] | null = null;
+  let current: LogOp[] = [];
   let large = false;
   for (const op of ops) {
     const v = op.value;
@@ -116,9 +117,17 @@ export class SharedStore implements ActorStore {
 
   write(actor: string, ops: readonly PersistOp[]): number {
     this.assertWritable();
-    const values = serializeOps(actor, ops);
-    this.append(RecordKind.Changes, actor, values);
-    this.index.applyChanges(actor, values);
+    // A value of the bytes form (a slot: `{ ballot, value }`) is written straight into its frame,
+    // and the index refers to it there: its bytes are copied once, not into a buffer of their own
+    // first (which the index kept, and the collector then freed).
+    const values = serializeOpsForLog(actor, ops);
+    const views = this.append(RecordKind.Changes, actor, values);
+    const kept: SerializedOp[] = new Array(values.length);
+    for (let i = 0; i < values.length; i++) {
+      const op = values[i]!;
+      kept[i] = op.value instanceof PendingBytesForm ? { key: op.key, value: views.get(op)! } : (op as SerializedOp);
+    }
+    this.index.applyChanges(actor, kept);
     return ++this.seq;
   }
 
@@ -145,8 +154,15 @@ export class SharedStore implements ActorStore {
     }
   }
 
-  /** Writes one record as one frame, straight into the active half, or compacts first when it is full. */
-  private append(kind: RecordKind, actor: string, ops: readonly SerializedOp[]): void {
+  /**
+   * Writes one record as one frame, straight into the active half, or compacts first when it is
+   * full. Returns views of the log where its pending values (`PendingBytesForm`) landed.
+   */
+  private append(kind: RecordKind, actor: string, ops: readonly LogOp[]): Map<LogOp, Buffer> {
+    const views = new Map<LogOp, Buffer>();
+    const placed = (op: LogOp, at: number, bytes: number): void => {
+      if (op.value instanceof PendingBytesForm) views.set(op, this.view(at, bytes));
+    };
     const size = recordSize(actor, ops, this.options.maxRecordBytes);
     const half = this.host.activeHalf;
     const used = this.host.used(half);
@@ -167,14 +183,23 @@ export class SharedStore implements ActorStore {
       for (let i = 0; i < groups.length; i++) {
         const [pad, n] = plan[i]!;
         if (pad > 0) this.writePadding(at, pad);
-        this.writeFrame(at + pad, n, kind, actor, groups[i]!);
+        this.writeFrame(at + pad, n, kind, actor, groups[i]!, placed);
         at += pad + FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES + n;
       }
       this.host.setUsed(half, at - half * this.halfBytes); // publishes the frames
     } else {
-      this.compact(half, kind, actor, ops, size);
+      this.compact(half, kind, actor, ops, size, placed);
     }
     this.stats.writes++;
+    return views;
+  }
+
+  /**
+   * A view of `bytes` bytes of the log at `at`: what the index keeps of a value written there.
+   * Every view is of the active half: compaction moves them all (see `compact`).
+   */
+  private view(at: number, bytes: number): Buffer {
+    return Buffer.from(this.data.buffer, this.data.byteOffset + at, bytes);
   }
 
   /**
@@ -182,7 +207,7 @@ export class SharedStore implements ActorStore {
    * source's alignment modulo 8 (then it is copied in word by word, not through a scratch buffer:
    * shared-copy.ts): 0, or a padding frame of 13 to 20 bytes. Only for values worth it.
    */
-  private paddingFor(at: number, actor: string, ops: readonly SerializedOp[]): number {
+  private paddingFor(at: number, actor: string, ops: readonly LogOp[]): number {
     const big = largestBytesValue(actor, ops);
     if (big === null || big.value.length < MIN_ALIGNED_VALUE_BYTES) return 0;
     const lands = this.data.byteOffset + at + FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES + big.at;
@@ -200,9 +225,16 @@ export class SharedStore implements ActorStore {
   }
 
   /** Writes one record of `size` bytes as a frame at `at`, in place: no copy of it is made first. */
-  private writeFrame(at: number, size: number, kind: RecordKind, actor: string, ops: readonly SerializedOp[]): void {
+  private writeFrame(
+    at: number,
+    size: number,
+    kind: RecordKind,
+    actor: string,
+    ops: readonly LogOp[],
+    placed?: (op: LogOp, at: number, bytes: number) => void,
+  ): void {
     this.data.writeUInt32LE(size, at + FRAME_HEADER_BYTES);
-    writeRecord(this.data, at + FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES, size, kind, actor, ops);
+    writeRecord(this.data, at + FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES, size, kind, actor, ops, placed);
     sealFrame(this.data, at, RECORD_PREFIX_BYTES + size);
   }
 
@@ -210,16 +242,29 @@ export class SharedStore implements ActorStore {
    * Writes the live data and then the record of `size` bytes into the other half, a frame per
    * record written in place, then makes it the active one.
    */
-  private compact(half: number, kind: RecordKind, actor: string, ops: readonly SerializedOp[], size: number): void {
+  private compact(
+    half: number,
+    kind: RecordKind,
+    actor: string,
+    ops: readonly LogOp[],
+    size: number,
+    placed: (op: LogOp, at: number, bytes: number) => void,
+  ): void {
     // Written as they are sized; past a full half they are only sized, for the error (nothing
     // changes until the flip below).
     const other = 1 - half;
     const start = other * this.halfBytes;
     let at = start;
+    // Values the index keeps as views of the active half, and where they land in the other.
+    const moved: [actor: string, op: SerializedOp][] = [];
     for (const [a, o] of this.index.records(this.options.maxRecordBytes)) {
       const n = recordSize(a, o, Number.MAX_SAFE_INTEGER);
       const frameBytes = FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES + n;
-      if (at - start + frameBytes <= this.halfBytes) this.writeFrame(at, n, RecordKind.Changes, a, o);
+      if (at - start + frameBytes <= this.halfBytes) {
+        this.writeFrame(at, n, RecordKind.Changes, a, o, (op, p, bytes) => {
+          if (op.value instanceof Uint8Array && op.value.buffer === this.data.buffer) moved.push([a, { key: op.key, value: this.view(p, bytes) }]);
+        });
+      }
       at += frameBytes;
     }
     const total = at - start + FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES + size;
@@ -230,9 +275,11 @@ export class SharedStore implements ActorStore {
           'raise storage.sharedBytes, or keep less durable state (delete entries you no longer need)',
       );
     }
-    this.writeFrame(at, size, kind, actor, ops);
+    this.writeFrame(at, size, kind, actor, ops, placed);
     this.host.setUsed(other, total);
     this.host.activeHalf = other; // the flip: before it, recovery reads the old half
+    // The index now refers to the new half: the next compaction writes over the old one.
+    for (const [a, op] of moved) this.index.applyChanges(a, [op]);
     this.stats.compactions++;
   }
 }

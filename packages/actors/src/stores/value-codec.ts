@@ -80,32 +80,60 @@ function bytesFields(v: unknown): string[] | null {
   return bytes >= MIN_BYTES_FORM && names!.length <= 0xffff ? names : null;
 }
 
-function encodeBytesForm(v: Record<string, unknown>, names: string[]): Buffer {
-  const rest: Record<string, unknown> = {};
-  for (const k in v) if (!names.includes(k)) rest[k] = v[k];
-  const json = JSON.stringify(rest);
-  const head = 1 + 4 + Buffer.byteLength(json, 'utf8') + 2;
-  let size = head;
-  for (const k of names) size += 2 + Buffer.byteLength(k, 'utf8') + 4 + (v[k] as Uint8Array).length;
-  // The form starts 0-7 bytes into its buffer so that the first array's bytes land at the array's
-  // own offset modulo 8 (a copy out of shared memory is word by word only then: shared-copy.ts).
-  // A buffer of its own, not a pool slice: the index may keep it for long.
-  const first = v[names[0]!] as Uint8Array;
-  const shift = (first.byteOffset - (head + 2 + Buffer.byteLength(names[0]!, 'utf8') + 4)) & 7;
-  const own = uninitializedBytes(size, shift);
-  const b = Buffer.from(own.buffer, own.byteOffset, size);
-  let o = b.writeUInt8(BYTES_TAG, 0);
-  const jsonBytes = b.write(json, o + 4, 'utf8');
-  o = b.writeUInt32LE(jsonBytes, o) + jsonBytes;
-  o = b.writeUInt16LE(names.length, o);
-  for (const k of names) {
-    const nameBytes = b.write(k, o + 2, 'utf8');
-    o = b.writeUInt16LE(nameBytes, o) + nameBytes;
-    const a = v[k] as Uint8Array;
-    o = b.writeUInt32LE(a.length, o);
-    copySharedBytes(b, o, a); // the array may be a view of shared memory
-    o += a.length;
+/**
+ * A value in the bytes form, sized but not yet written: the `shared` log writes it straight into
+ * its frame (shared-store.ts), so its arrays' bytes are copied once, not into a buffer of their
+ * own and then into the log. It holds the value's arrays (views, perhaps of shared memory) and
+ * the JSON of its other fields, taken when it was made: it must be written before those arrays
+ * may change (in the same `write`).
+ */
+export class PendingBytesForm {
+  /** Bytes of the form. */
+  readonly length: number;
+  /** Where the form would start modulo 8 for its first array to land at that array's own alignment. */
+  readonly byteOffset: number;
+  private readonly json: string;
+
+  constructor(
+    private readonly v: Record<string, unknown>,
+    private readonly names: string[],
+  ) {
+    const rest: Record<string, unknown> = {};
+    for (const k in v) if (!names.includes(k)) rest[k] = v[k];
+    this.json = JSON.stringify(rest);
+    const head = 1 + 4 + Buffer.byteLength(this.json, 'utf8') + 2;
+    let size = head;
+    for (const k of names) size += 2 + Buffer.byteLength(k, 'utf8') + 4 + (v[k] as Uint8Array).length;
+    this.length = size;
+    // A copy out of shared memory is word by word only at the source's alignment (shared-copy.ts).
+    const first = v[names[0]!] as Uint8Array;
+    this.byteOffset = (first.byteOffset - (head + 2 + Buffer.byteLength(names[0]!, 'utf8') + 4)) & 7;
   }
+
+  /** Writes the form at `b[at]` (`length` bytes). */
+  writeTo(b: Buffer, at: number): void {
+    let o = b.writeUInt8(BYTES_TAG, at);
+    const jsonBytes = b.write(this.json, o + 4, 'utf8');
+    o = b.writeUInt32LE(jsonBytes, o) + jsonBytes;
+    o = b.writeUInt16LE(this.names.length, o);
+    for (const k of this.names) {
+      const nameBytes = b.write(k, o + 2, 'utf8');
+      o = b.writeUInt16LE(nameBytes, o) + nameBytes;
+      const a = this.v[k] as Uint8Array;
+      o = b.writeUInt32LE(a.length, o);
+      copySharedBytes(b, o, a); // the array may be a view of shared memory
+      o += a.length;
+    }
+  }
+}
+
+function encodeBytesForm(v: Record<string, unknown>, names: string[]): Buffer {
+  const form = new PendingBytesForm(v, names);
+  // The form starts 0-7 bytes into its buffer so that the first array's bytes land at the array's
+  // own offset modulo 8. A buffer of its own, not a pool slice: the index may keep it for long.
+  const own = uninitializedBytes(form.length, form.byteOffset);
+  const b = Buffer.from(own.buffer, own.byteOffset, form.length);
+  form.writeTo(b, 0);
   return b;
 }
 
@@ -137,14 +165,25 @@ export function encodeValue(v: unknown): EncodedValue {
   return names !== null ? encodeBytesForm(v as Record<string, unknown>, names) : serialize(v);
 }
 
-export function encodedBytes(v: EncodedValue): number {
+/** A value on its way into a log: encoded, or in the bytes form to be written in place. */
+export type LogValue = EncodedValue | PendingBytesForm;
+
+/** As `encodeValue`, but a value of the bytes form is left to be written where it goes (see `PendingBytesForm`). */
+export function encodeValueForLog(v: unknown): LogValue {
+  if (jsonExact(v, MAX_JSON_DEPTH)) return JSON.stringify(v);
+  const names = bytesFields(v);
+  return names !== null ? new PendingBytesForm(v as Record<string, unknown>, names) : serialize(v);
+}
+
+export function encodedBytes(v: LogValue): number {
   return typeof v === 'string' ? Buffer.byteLength(v, 'utf8') : v.length;
 }
 
 /** Writes an encoded value of `bytes` bytes at `offset`. */
-export function writeEncoded(v: EncodedValue, target: Buffer, offset: number, bytes: number): void {
+export function writeEncoded(v: LogValue, target: Buffer, offset: number, bytes: number): void {
   if (typeof v === 'string')
     target.write(v, offset, 'utf8'); // exactly `bytes` fit: measured by encodedBytes
+  else if (v instanceof PendingBytesForm) v.writeTo(target, offset);
   else copySharedBytes(target, offset, v); // the target may be shared memory: see shared-copy.ts
 }
 
