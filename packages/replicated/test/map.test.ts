@@ -9,6 +9,25 @@ import { CommandFailedError, InvalidCommandError, ReadFailedError, ReplicatedMap
 import { RequestWriter, forEachEntry, type MClientResults } from '@synod/smr';
 import { Counter } from './fixtures/counter.ts';
 
+/**
+ * What `call` rejects with. It must return a promise that rejects, never throw: callers write
+ * `map.set(…).catch(…)`.
+ */
+async function rejection(what: string, call: () => Promise<unknown>): Promise<unknown> {
+  let pending: Promise<unknown>;
+  try {
+    pending = call();
+  } catch (e) {
+    return assert.unreachable(`${what}: threw ${String(e)} instead of rejecting`);
+  }
+  try {
+    await pending;
+  } catch (e) {
+    return e;
+  }
+  return assert.unreachable(`${what}: resolved`);
+}
+
 for (const protocol of ['multipaxos', 'raft'] as const)
   for (const mode of ['embedded', 'workers'] as const) {
     const t = suite(`ReplicatedMap (${protocol}, ${mode})`);
@@ -49,20 +68,9 @@ for (const protocol of ['multipaxos', 'raft'] as const)
         ['a function value', () => map.set('safe', () => 1)],
         ['a value over maxCommandBytes', () => map.set('safe', 'x'.repeat(100 * 1024))],
       ] as const) {
-        // A promise that rejects, never a throw: callers write `map.set(…).catch(…)`.
-        let pending: Promise<unknown>;
-        try {
-          pending = call();
-        } catch (e) {
-          assert.unreachable(`${what}: threw ${String(e)} instead of rejecting`);
-        }
-        try {
-          await pending!;
-          assert.unreachable(what);
-        } catch (e) {
-          assert.instance(e, InvalidCommandError, what);
-          assert.match((e as Error).message, 'nothing was applied', what);
-        }
+        const e = await rejection(what, call);
+        assert.instance(e, InvalidCommandError, what);
+        assert.match((e as Error).message, 'nothing was applied', what);
       }
       assert.is(await map.get('safe'), 'kept');
       for (const [what, call, error] of [
@@ -70,18 +78,7 @@ for (const protocol of ['multipaxos', 'raft'] as const)
         ['options that are null', () => map.get('safe', null as never), TypeError],
         ['options that are null', () => map.set('safe', 1, null as never), TypeError],
       ] as const) {
-        let pending: Promise<unknown>;
-        try {
-          pending = call();
-        } catch (e) {
-          assert.unreachable(`${what}: threw ${String(e)} instead of rejecting`);
-        }
-        try {
-          await pending!;
-          assert.unreachable(what);
-        } catch (e) {
-          assert.instance(e, error, what);
-        }
+        assert.instance(await rejection(what, call), error, what);
       }
     });
 

@@ -42,6 +42,9 @@ export interface LogOp {
   value: LogValue | undefined;
 }
 
+/** Told where a value that is not JSON text landed in a record's buffer (`writeRecord`). */
+export type Placed = (op: LogOp, at: number, bytes: number) => void;
+
 /** A decoded record; its values are still serialized. */
 export interface DecodedRecord {
   kind: RecordKind;
@@ -134,15 +137,7 @@ export function largestBytesValue(actor: string, ops: readonly LogOp[]): { at: n
  * Writes a record of `size` bytes (from `recordSize`) at `offset` of `b`; `placed` hears where
  * each value that is not JSON text landed in `b` (for an index that refers to the log's bytes).
  */
-export function writeRecord(
-  b: Buffer,
-  offset: number,
-  size: number,
-  kind: RecordKind,
-  actor: string,
-  ops: readonly LogOp[],
-  placed?: (op: LogOp, at: number, bytes: number) => void,
-): void {
+export function writeRecord(b: Buffer, offset: number, size: number, kind: RecordKind, actor: string, ops: readonly LogOp[], placed?: Placed): void {
   let o = b.writeUInt8(kind, offset);
   const nameBytes = b.write(actor, o + 2, 'utf8');
   o = b.writeUInt16LE(nameBytes, o) + nameBytes;

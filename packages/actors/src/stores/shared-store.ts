@@ -3,7 +3,7 @@ import { StorageError, StoreFullError } from './errors.js';
 import { FRAME_HEADER_BYTES, RECORD_PREFIX_BYTES, sealFrame } from './frame.js';
 import { HOST_BUFFER_HEADER_BYTES, HostBuffer } from './host-buffer.js';
 import { LiveIndex } from './live-index.js';
-import { RecordKind, largestBytesValue, recordSize, serializeOpsForLog, writeRecord, type LogOp, type SerializedOp } from './record.js';
+import { RecordKind, largestBytesValue, recordSize, serializeOpsForLog, writeRecord, type LogOp, type Placed, type SerializedOp } from './record.js';
 import { replayFrames, type ReplayResult } from './replay.js';
 import { SharedSnapshots } from './shared-snapshots.js';
 import { storageDefaults } from './defaults.js';
@@ -160,7 +160,7 @@ export class SharedStore implements ActorStore {
    */
   private append(kind: RecordKind, actor: string, ops: readonly LogOp[]): Map<LogOp, Buffer> {
     const views = new Map<LogOp, Buffer>();
-    const placed = (op: LogOp, at: number, bytes: number): void => {
+    const placed: Placed = (op, at, bytes) => {
       if (op.value instanceof PendingBytesForm) views.set(op, this.view(at, bytes));
     };
     const size = recordSize(actor, ops, this.options.maxRecordBytes);
@@ -225,14 +225,7 @@ export class SharedStore implements ActorStore {
   }
 
   /** Writes one record of `size` bytes as a frame at `at`, in place: no copy of it is made first. */
-  private writeFrame(
-    at: number,
-    size: number,
-    kind: RecordKind,
-    actor: string,
-    ops: readonly LogOp[],
-    placed?: (op: LogOp, at: number, bytes: number) => void,
-  ): void {
+  private writeFrame(at: number, size: number, kind: RecordKind, actor: string, ops: readonly LogOp[], placed?: Placed): void {
     this.data.writeUInt32LE(size, at + FRAME_HEADER_BYTES);
     writeRecord(this.data, at + FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES, size, kind, actor, ops, placed);
     sealFrame(this.data, at, RECORD_PREFIX_BYTES + size);
@@ -242,14 +235,7 @@ export class SharedStore implements ActorStore {
    * Writes the live data and then the record of `size` bytes into the other half, a frame per
    * record written in place, then makes it the active one.
    */
-  private compact(
-    half: number,
-    kind: RecordKind,
-    actor: string,
-    ops: readonly LogOp[],
-    size: number,
-    placed: (op: LogOp, at: number, bytes: number) => void,
-  ): void {
+  private compact(half: number, kind: RecordKind, actor: string, ops: readonly LogOp[], size: number, placed: Placed): void {
     // Written as they are sized; past a full half they are only sized, for the error (nothing
     // changes until the flip below).
     const other = 1 - half;
