@@ -20,6 +20,8 @@
  * slot or two (four and a half during a pass).
  */
 
+import { uninitializedBytes } from '@synod/actors/internals';
+
 /** Slack besides three times the live bytes before a compaction pass starts. */
 const SLACK_BYTES = 64 * 1024;
 
@@ -36,7 +38,7 @@ export function ownCopy(src: Uint8Array, start: number, end: number): Uint8Array
   const n = end - start;
   const shift = src.buffer instanceof SharedArrayBuffer ? (src.byteOffset + start) & 7 : 0;
   if (shift === 0) return plainSlice.call(src, start, end);
-  const own = new Uint8Array(n + shift).subarray(shift);
+  const own = uninitializedBytes(n, shift);
   own.set(plainSubarray.call(src, start, end));
   return own;
 }

@@ -31,14 +31,13 @@ export class Session {
   private outcomes = new Uint8Array(4);
   private results: Uint8Array[] = [EMPTY, EMPTY, EMPTY, EMPTY];
   private head = 0;
-  private count = 0;
   constructor(
     readonly client: string,
     readonly no: number,
   ) {}
 
   get kept(): number {
-    return this.count;
+    return this.next - 1 - this.floor;
   }
 
   /** The kept outcome of an applied command, or undefined when it is no longer kept. */
@@ -50,13 +49,13 @@ export class Session {
 
   /** Records the outcome of command `next` and moves on; keeps at most `window` results. */
   record(outcome: Outcome, result: Uint8Array, window: number): void {
-    if (this.count === this.outcomes.length) this.grow();
-    const i = (this.head + this.count) & (this.outcomes.length - 1);
+    const kept = this.kept;
+    if (kept === this.outcomes.length) this.grow();
+    const i = (this.head + kept) & (this.outcomes.length - 1);
     this.outcomes[i] = outcome;
     this.results[i] = result;
-    this.count++;
     this.next++;
-    if (this.count > window) this.forget(this.next - 1 - window);
+    if (kept + 1 > window) this.forget(this.next - 1 - window);
   }
 
   /** Drops the results of commands up to `seq`. */
@@ -67,7 +66,6 @@ export class Session {
     const mask = this.outcomes.length - 1;
     for (let k = 0; k < drop; k++) this.results[(this.head + k) & mask] = EMPTY;
     this.head = (this.head + drop) & mask;
-    this.count -= drop;
     this.floor = upTo;
   }
 
@@ -76,7 +74,7 @@ export class Session {
     const n = this.outcomes.length;
     const outcomes = new Uint8Array(2 * n);
     const results: Uint8Array[] = new Array(2 * n).fill(EMPTY);
-    for (let k = 0; k < this.count; k++) {
+    for (let k = 0; k < this.kept; k++) {
       const i = (this.head + k) & (n - 1);
       outcomes[k] = this.outcomes[i]!;
       results[k] = this.results[i]!;
@@ -91,7 +89,7 @@ export class Session {
     w.uvar(this.no);
     w.uvar(this.next);
     w.uvar(this.floor);
-    w.uvar(this.count);
+    w.uvar(this.kept);
     // Every snapshot writes every kept result (tens of thousands with many commands in flight),
     // and most are a byte or two: those are copied by hand, not through a typed-array call each.
     const outcomes = this.outcomes;
@@ -99,7 +97,8 @@ export class Session {
     const mask = outcomes.length - 1;
     let buf = w.buf;
     let p = w.pos;
-    for (let k = 0; k < this.count; k++) {
+    const kept = this.kept;
+    for (let k = 0; k < kept; k++) {
       const i = (this.head + k) & mask;
       const r = results[i]!;
       const n = r.length;

@@ -121,13 +121,9 @@ export class SharedStore implements ActorStore {
     // and the index refers to it there: its bytes are copied once, not into a buffer of their own
     // first (which the index kept, and the collector then freed).
     const values = serializeOpsForLog(actor, ops);
-    const views = this.append(RecordKind.Changes, actor, values);
-    const kept: SerializedOp[] = new Array(values.length);
-    for (let i = 0; i < values.length; i++) {
-      const op = values[i]!;
-      kept[i] = op.value instanceof PendingBytesForm ? { key: op.key, value: views.get(op)! } : (op as SerializedOp);
-    }
-    this.index.applyChanges(actor, kept);
+    this.append(RecordKind.Changes, actor, values);
+    // Written: every pending value is now its view of the log (see `append`).
+    this.index.applyChanges(actor, values as SerializedOp[]);
     return ++this.seq;
   }
 
@@ -156,12 +152,11 @@ export class SharedStore implements ActorStore {
 
   /**
    * Writes one record as one frame, straight into the active half, or compacts first when it is
-   * full. Returns views of the log where its pending values (`PendingBytesForm`) landed.
+   * full. Each pending value (`PendingBytesForm`) of `ops` is replaced by its view of the log.
    */
-  private append(kind: RecordKind, actor: string, ops: readonly LogOp[]): Map<LogOp, Buffer> {
-    const views = new Map<LogOp, Buffer>();
+  private append(kind: RecordKind, actor: string, ops: readonly LogOp[]): void {
     const placed: Placed = (op, at, bytes) => {
-      if (op.value instanceof PendingBytesForm) views.set(op, this.view(at, bytes));
+      if (op.value instanceof PendingBytesForm) op.value = this.view(at, bytes);
     };
     const size = recordSize(actor, ops, this.options.maxRecordBytes);
     const half = this.host.activeHalf;
@@ -191,7 +186,6 @@ export class SharedStore implements ActorStore {
       this.compact(half, kind, actor, ops, size, placed);
     }
     this.stats.writes++;
-    return views;
   }
 
   /**
