@@ -18,7 +18,12 @@ export interface AppliedBytes<S> {
  * or send it over many turns while it goes on applying commands.
  */
 export interface SnapshotSource {
-  /** The next chunk of at most about `maxBytes` bytes (one item may make a chunk bigger), or null at the end. */
+  /**
+   * The next chunk of at most about `maxBytes` bytes (one item may make a chunk bigger), or null at
+   * the end. The chunk may be valid only until the next call to `next` of any snapshot source in
+   * this thread (a source may write every chunk into one buffer): copy what you keep, as
+   * `SnapshotWriter.append` does.
+   */
   next(maxBytes: number): Uint8Array | null;
   /**
    * Called when the reader stops before the end (a source read to its end may let go of what it

@@ -1,0 +1,43 @@
+/**
+ * Length-prefixed byte runs (`uvar length | bytes`, as `WireWriter.bytes` writes them inline)
+ * written straight into an array sized beforehand: for builders that know every part before they
+ * write, so each byte is copied once, into the array that is sent or kept.
+ */
+import { copySharedBytes } from './shared-copy.js';
+
+/** Short runs are copied by hand: a call to `set` costs more than the copy. */
+const MAX_BY_HAND = 64;
+
+/** Bytes of `v` as a uvar. */
+export function uvarBytes(v: number): number {
+  let k = 1;
+  for (; v >= 0x80; v = Math.floor(v / 0x80)) k++;
+  return k;
+}
+
+/** Bytes of a run of `n` bytes with its length in front. */
+export function runBytes(n: number): number {
+  return uvarBytes(n) + n;
+}
+
+/** Writes `v` as a uvar at `out[p]` (room made by the caller); returns the position after it. */
+export function putUvar(out: Uint8Array, p: number, v: number): number {
+  while (v >= 0x80) {
+    out[p++] = (v % 0x80) | 0x80;
+    v = Math.floor(v / 0x80);
+  }
+  out[p++] = v;
+  return p;
+}
+
+/**
+ * Writes `run` with its length in front at `out[p]` (room made by `runBytes`); returns the position
+ * after it. `run` may lie in shared memory at any alignment (see shared-copy.ts).
+ */
+export function putRun(out: Uint8Array, p: number, run: Uint8Array): number {
+  const n = run.length;
+  p = putUvar(out, p, n);
+  if (n <= MAX_BY_HAND) for (let k = 0; k < n; k++) out[p + k] = run[k]!;
+  else copySharedBytes(out, p, run);
+  return p + n;
+}
