@@ -14,7 +14,7 @@
  * `ack` is the session's acknowledged prefix: every command numbered up to it has its answer at
  * the client, so replicas may forget those results.
  */
-import { WireWriter, uninitializedBytes } from '@synod/actors/internals';
+import { WireWriter, putRun, putUvar, runBytes, uninitializedBytes, uvarBytes } from '@synod/actors/internals';
 import { ByteReader } from './byte-reader.js';
 
 /** A plain view of any byte array (a Buffer's or shared memory's own `subarray` costs more). */
@@ -34,23 +34,29 @@ export const SLOT_FORMAT = 2;
 
 /** Writes one request: commands of one or more sessions of one client. */
 export class RequestWriter {
-  private readonly body = new WireWriter(4096);
-  private readonly out = new WireWriter(4096);
+  private readonly head = new WireWriter(4096);
   private readonly sessions: number[] = [];
   private readonly acks: number[] = [];
   private readonly index = new Map<number, number>();
-  private n = 0;
+  // The commands are kept by reference until `finish`, which copies each once, into the request.
+  private readonly commandSessions: number[] = [];
+  private readonly seqs: number[] = [];
+  private readonly commands: Uint8Array[] = [];
+  private bodyBytes = 0;
 
   /** Commands added since the last `finish`. */
   get count(): number {
-    return this.n;
+    return this.commands.length;
   }
-  /** Bytes of the commands added so far (the request is a few bytes more). */
+  /** Bytes of the commands added so far, with their framing (the request is a few bytes more). */
   get bytes(): number {
-    return this.body.pos;
+    return this.bodyBytes;
   }
 
-  /** Adds a command of session `sessionNo` (whose acknowledged prefix is `ack`). */
+  /**
+   * Adds a command of session `sessionNo` (whose acknowledged prefix is `ack`). The command is read
+   * at `finish`: it must not change before.
+   */
   add(sessionNo: number, ack: number, seq: number, command: Uint8Array): void {
     let si = this.index.get(sessionNo);
     if (si === undefined) {
@@ -61,16 +67,17 @@ export class RequestWriter {
     } else if (ack > this.acks[si]!) {
       this.acks[si] = ack;
     }
-    const w = this.body;
-    w.uvar(si);
-    w.uvar(seq);
-    w.bytes(command);
-    this.n++;
+    this.commandSessions.push(si);
+    this.seqs.push(seq);
+    this.commands.push(command);
+    this.bodyBytes += uvarBytes(si) + uvarBytes(seq) + runBytes(command.length);
   }
 
   /** The request (a fresh array) for `clientId`, and starts over. */
   finish(clientId: string): Uint8Array {
-    const o = this.out;
+    const o = this.head;
+    const commands = this.commands;
+    const n = commands.length;
     o.pos = 0;
     o.u8(REQUEST_FORMAT);
     o.string(clientId);
@@ -79,52 +86,65 @@ export class RequestWriter {
       o.uvar(this.sessions[i]!);
       o.uvar(this.acks[i]!);
     }
-    o.uvar(this.n);
-    // The head, then the commands: each byte copied once more, into the request's own array.
-    const bytes = uninitializedBytes(o.pos + this.body.pos);
-    bytes.set(o.buf.subarray(0, o.pos), 0);
-    bytes.set(this.body.buf.subarray(0, this.body.pos), o.pos);
-    this.body.pos = 0;
+    o.uvar(n);
+    const size = o.pos + this.bodyBytes;
+    const bytes = uninitializedBytes(size);
+    bytes.set(plainSubarray.call(o.buf, 0, o.pos), 0);
+    let p = o.pos;
+    for (let i = 0; i < n; i++) {
+      p = putUvar(bytes, p, this.commandSessions[i]!);
+      p = putUvar(bytes, p, this.seqs[i]!);
+      p = putRun(bytes, p, commands[i]!);
+    }
+    if (p !== size) throw new Error(`request writer: wrote ${p} of ${size} bytes`); // a bug in the sizes
     this.sessions.length = 0;
     this.acks.length = 0;
     this.index.clear();
-    this.n = 0;
+    this.commandSessions.length = 0;
+    this.seqs.length = 0;
+    commands.length = 0;
+    this.bodyBytes = 0;
     return bytes;
   }
 }
 
-/** Concatenates whole requests into one slot value (the leader's side: no request is read). */
+/**
+ * Concatenates whole requests into one slot value (the leader's side: no request is read). The
+ * requests are kept by reference until `finish`, which copies each once, into the slot.
+ */
 export class SlotBuilder {
-  private readonly w = new WireWriter(64 * 1024);
-  private requests = 0;
+  private readonly requests: Uint8Array[] = [];
+  private bodyBytes = 0;
   /** Commands in the requests added so far (as their senders counted them). */
   commands = 0;
 
   get count(): number {
-    return this.requests;
+    return this.requests.length;
   }
   /** Bytes of the slot so far. */
   get bytes(): number {
-    return this.w.pos;
+    return this.bodyBytes;
   }
 
+  /** Adds a request of `commands` commands (read at `finish`: it must not change before). */
   add(request: Uint8Array, commands: number): void {
-    this.w.bytes(request);
-    this.requests++;
+    this.requests.push(request);
+    this.bodyBytes += runBytes(request.length);
     this.commands += commands;
   }
 
   /** The slot value (a fresh array), and starts over. */
   finish(): Uint8Array {
-    const body = this.w;
-    const head = new WireWriter(16);
-    head.u8(SLOT_FORMAT);
-    head.uvar(this.requests);
-    const out = uninitializedBytes(head.pos + body.pos);
-    out.set(head.buf.subarray(0, head.pos), 0);
-    out.set(body.buf.subarray(0, body.pos), head.pos);
-    body.pos = 0;
-    this.requests = 0;
+    const requests = this.requests;
+    const n = requests.length;
+    const size = 1 + uvarBytes(n) + this.bodyBytes;
+    const out = uninitializedBytes(size);
+    out[0] = SLOT_FORMAT;
+    let p = putUvar(out, 1, n);
+    for (let i = 0; i < n; i++) p = putRun(out, p, requests[i]!);
+    if (p !== size) throw new Error(`slot builder: wrote ${p} of ${size} bytes`); // a bug in the sizes
+    requests.length = 0;
+    this.bodyBytes = 0;
     this.commands = 0;
     return out;
   }
