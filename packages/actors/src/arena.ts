@@ -329,6 +329,8 @@ export interface ArenaStats {
   usedBytes: number;
   /** Collections this thread ran to free arena memory (see ArenaTable.maybeCollect). */
   collections: number;
+  /** Arrays handed out to be filled in place (see ArenaTable.allocate): never copied into the arena. */
+  allocated: number;
 }
 
 /**
@@ -340,7 +342,7 @@ export class ArenaTable {
   private readonly own: ArenaAllocator;
   /** Arenas whose owner died: still readable, no longer referenced in new records. */
   private readonly retired = new Set<number>();
-  readonly stats: ArenaStats = { placed: 0, forwarded: 0, fullFallbacks: 0, usedBytes: 0, collections: 0 };
+  readonly stats: ArenaStats = { placed: 0, forwarded: 0, fullFallbacks: 0, usedBytes: 0, collections: 0, allocated: 0 };
 
   private readonly known = new Set<number>();
   /**
@@ -393,6 +395,24 @@ export class ArenaTable {
   private forget(id: number): void {
     arenasById.delete(id);
     this.known.delete(id);
+  }
+
+  /**
+   * A view of `n` bytes of this host's arena (not zeroed) for the caller to fill and then send:
+   * every record of it refers to its block, none copies it. Null below `minBytes` (inline is
+   * cheaper) or when the arena is full.
+   */
+  allocate(n: number): Uint8Array | null {
+    if (n < this.minBytes) return null;
+    const own = this.own;
+    const block = own.alloc(n);
+    if (block < 0) {
+      this.stats.fullFallbacks++;
+      return null;
+    }
+    this.stats.allocated++;
+    const a = own.arena;
+    return holdView(a, block, a.dataStart + block * a.minBlockBytes, n);
   }
 
   /**

@@ -41,3 +41,38 @@ export function putRun(out: Uint8Array, p: number, run: Uint8Array): number {
   else copySharedBytes(out, p, run);
   return p + n;
 }
+
+/**
+ * Runs longer than this are placed at their source's alignment modulo 8 (see `alignedRunPrefix`):
+ * shorter ones are copied by hand, where alignment does not matter.
+ */
+const MIN_ALIGNED_RUN_BYTES = MAX_BY_HAND + 1;
+
+/**
+ * Bytes of the length prefix of `run` written at offset `p` of an array that starts at a multiple
+ * of 8 in its buffer, such that the run's bytes land at the same alignment modulo 8 as `run`'s
+ * own: the shortest uvar, padded when needed with up to 7 more bytes (a longer encoding of the same
+ * number, as WebAssembly's padded LEB128; every uvar reader here takes it). A copy into or out of
+ * shared memory goes word by word only between equally aligned ends, and byte by byte, about ten
+ * times slower, otherwise (shared-copy.ts); this way neither that nor a detour through a buffer is needed.
+ */
+export function alignedRunPrefix(p: number, run: Uint8Array): number {
+  const n = run.length;
+  const min = uvarBytes(n);
+  if (n < MIN_ALIGNED_RUN_BYTES) return min;
+  return min + ((run.byteOffset - p - min) & 7);
+}
+
+/** Writes `run` at `out[p]` behind a length prefix of `prefix` bytes (from `alignedRunPrefix`); returns the position after it. */
+export function putAlignedRun(out: Uint8Array, p: number, run: Uint8Array, prefix: number): number {
+  let v = run.length;
+  for (let k = 1; k < prefix; k++) {
+    out[p++] = (v % 0x80) | 0x80;
+    v = Math.floor(v / 0x80);
+  }
+  out[p++] = v;
+  const n = run.length;
+  if (n <= MAX_BY_HAND) for (let k = 0; k < n; k++) out[p + k] = run[k]!;
+  else copySharedBytes(out, p, run);
+  return p + n;
+}

@@ -21,4 +21,6 @@ export interface CellHost<C> {
   stopFromActor(cell: C, ref?: ActorRef<any>): void;
   /** Starts (`on`) or ends a death watch of `target` by the cell. */
   watch(cell: C, target: ActorRef<any>, on: boolean): void;
+  /** Room for `n` bytes to fill and send (see `ActorContext.sharedBytes`). */
+  sharedBytes(n: number): Uint8Array;
 }

@@ -113,6 +113,11 @@ export class ActorCell implements ActorContext<any, any> {
     return this.host.clock.now();
   }
 
+  sharedBytes(n: number): Uint8Array {
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`sharedBytes: n must be an integer >= 0, got ${String(n)}`);
+    return this.host.sharedBytes(n);
+  }
+
   random(): number {
     return this.rng.next();
   }

@@ -94,6 +94,14 @@ export interface ActorContext<M = unknown, D = unknown> {
   cancelTimer(key: string): void;
   /** Milliseconds (monotonic). Virtual time in the simulator. */
   now(): number;
+  /**
+   * An array of `n` bytes to fill and then send, to any number of actors, as often as needed. In
+   * worker mode with the `rings` transport it lies in this host's shared arena, so every send
+   * passes a reference to it, never a copy; elsewhere (embedded, the simulator, the network, a
+   * full arena) it is a plain array. Its bytes are not zeroed. Fill it before its first send and
+   * never change it after: receivers read it where it lies.
+   */
+  sharedBytes(n: number): Uint8Array;
   /** A float in [0, 1) from this actor's seeded generator. */
   random(): number;
   /**

@@ -3,6 +3,7 @@ import type { CellHost } from './cell-host.js';
 import type { Clock } from './clock.js';
 import type { ActorDefinition, AskOptions, SpawnOptions } from './context.js';
 import { Envelope, Kind, SYSTEM_ID } from './envelope.js';
+import { uninitializedBytes } from './shared-copy.js';
 import type { Transport } from './transport.js';
 import {
   AbortedError,
@@ -404,6 +405,10 @@ export class ActorHost implements CellHost<ActorCell> {
 
   spawnChild(parent: ActorCell, def: ActorDefinition<any, any, any, any>, options: SpawnOptions<any>): ActorRef<any> {
     return this.spawn(def, { ...options, name: `${parent.self.name}/${options.name}` }, parent);
+  }
+
+  sharedBytes(n: number): Uint8Array {
+    return this.transport?.sharedBytes?.(n) ?? uninitializedBytes(n);
   }
 
   watch(cell: ActorCell, target: ActorRef<any>, on: boolean): void {

@@ -18,7 +18,7 @@
  * When a host dies the rings of its pairs are abandoned, not reset: records it published are
  * still delivered, records to it become dead letters, and its restarted worker gets new rings.
  */
-import type { MessagePort } from 'node:worker_threads';
+import { isMainThread, type MessagePort } from 'node:worker_threads';
 import type { ArenaStats, ArenaTable } from './arena.js';
 import { CLONE_TAG, REPEAT_TAG, type CodecRegistry } from './codec.js';
 export type { RingEnds } from './transport.js';
@@ -454,6 +454,15 @@ export class RingTransport implements MeshTransport {
   private ring(link: Link): void {
     if (!link.ringByPort) ringDoorbell(link.peerBell!);
     else if (claimRing(link.peerBell!)) link.port!.postMessage(DOORBELL_MESSAGE);
+  }
+
+  /**
+   * Room for `n` bytes in this host's arena, sent by reference (see ArenaTable.allocate); none on
+   * the main thread, which never runs the collections that free views it held (see maybeCollect):
+   * its arena would fill with them.
+   */
+  sharedBytes(n: number): Uint8Array | null {
+    return this.arenas === null || isMainThread ? null : this.arenas.allocate(n);
   }
 
   /** What this transport has done so far. */

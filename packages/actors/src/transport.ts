@@ -21,6 +21,12 @@ export interface Transport {
    * host calls `drain` once it is. Absent: never congested.
    */
   congested?(): boolean;
+  /**
+   * Room for `n` bytes that the caller fills and then sends, perhaps many times: a place from
+   * which every send passes a reference instead of a copy (a shared arena). Null when this
+   * transport has none or it is full. Absent: none.
+   */
+  sharedBytes?(n: number): Uint8Array | null;
 }
 
 /** One host's ends of the rings of a pair, handed out by whoever wires the mesh. */

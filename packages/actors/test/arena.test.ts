@@ -118,6 +118,52 @@ test('a value sent to several hosts in one turn is placed once: every record ref
   }
 });
 
+test('bytes from ctx.sharedBytes are written in place: every send, in any turn, refers to them, none copies them, and they are reclaimed when dropped', async () => {
+  const sys = await ActorSystem.start({ mode: 'workers', statsIntervalMs: 0, codecs: [bytesCodecs], transport: 'rings' });
+  try {
+    const [a, b, c] = await spawnBlobs(sys, 'a', 'b', 'c');
+    const inArena = await sys.ask(a, { type: 'emit-shared', to: [b, c], from: 0, count: 10, size: 60 * 1024 });
+    assert.is(inArena, true, 'the arrays lie in shared memory');
+    await sys.ask(a, { type: 'emit-shared-again' }); // a later turn: after the first sends were flushed
+    for (const r of [b, c]) {
+      let got: BlobReport;
+      for (let t = 0; ; t++) {
+        got = await sys.ask<BlobReport>(r, { type: 'report' });
+        if (got.got === 20 || t > 200) break;
+        await new Promise((res) => setTimeout(res, 10));
+      }
+      assert.equal([got.got, got.shared, got.damaged], [20, 20, []], `${r.name} got views, intact`);
+    }
+    const sa = (await hostStats(sys, a.node)).transport!.arena!;
+    assert.equal([sa.allocated, sa.placed, sa.forwarded], [10, 0, 40], 'ten arrays handed out, none copied, four sends of each by reference');
+    // A small one after them: a reader keeps the last message of each link (see REPEAT_TAG).
+    await sys.ask(a, { type: 'emit-all', to: [b, c], from: 20, count: 1, size: 16 });
+    assert.is(await arenaUsedOnceCollected(sys, a.node, [a, b, c]), 0, 'every reference released: nothing left in use');
+  } finally {
+    await sys.shutdown();
+  }
+});
+
+test('sharedBytes is a plain array where there is no arena (embedded), and refuses a bad size', async () => {
+  const sys = await ActorSystem.start({ mode: 'embedded', statsIntervalMs: 0, codecs: [bytesCodecs] });
+  try {
+    const [a, b] = await spawnBlobs(sys, 'a', 'b');
+    assert.is(await sys.ask(a, { type: 'emit-shared', to: [b], from: 0, count: 2, size: 4096 }), false, 'plain memory');
+    let got: BlobReport;
+    for (let t = 0; ; t++) {
+      got = await sys.ask<BlobReport>(b, { type: 'report' });
+      if (got.got === 2 || t > 200) break;
+      await new Promise((res) => setTimeout(res, 10));
+    }
+    assert.equal([got.got, got.damaged], [2, []]);
+    assert.is(await sys.ask(a, { type: 'shared-bytes-error', size: -1 }), 'sharedBytes: n must be an integer >= 0, got -1');
+    assert.is(await sys.ask(a, { type: 'shared-bytes-error', size: 1.5 }), 'sharedBytes: n must be an integer >= 0, got 1.5');
+    assert.is(await sys.ask(a, { type: 'shared-bytes-error', size: 0 }), null);
+  } finally {
+    await sys.shutdown();
+  }
+});
+
 test('arena memory is reused only once nothing holds it: kept values stay intact while many more pass, and all is reclaimed when dropped', async () => {
   // A small arena (1 MiB, 64 KiB values: 16 at most at once) pushed through 400 values.
   const sys = await ActorSystem.start({

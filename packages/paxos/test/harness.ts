@@ -100,6 +100,9 @@ export class FakeContext implements ActorContext<any, any> {
   recoveredEntries() {
     return new Map(this.node.durable.entries);
   }
+  sharedBytes(n: number) {
+    return new Uint8Array(n);
+  }
   get snapshots() {
     return (this.node.snapshots ??= new MemorySnapshotStore());
   }

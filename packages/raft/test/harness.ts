@@ -95,6 +95,9 @@ class Ctx implements ActorContext<RaftMsg, never> {
   recoveredEntries() {
     return new Map(this.member.durable);
   }
+  sharedBytes(n: number) {
+    return new Uint8Array(n);
+  }
   get snapshots(): never {
     throw new Error('a RaftNode keeps no snapshots (its replica does)');
   }

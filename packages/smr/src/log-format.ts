@@ -12,9 +12,11 @@
  *   slot    := u8 SLOT_FORMAT | uvar requests | (uvar length, request)*
  *
  * `ack` is the session's acknowledged prefix: every command numbered up to it has its answer at
- * the client, so replicas may forget those results.
+ * the client, so replicas may forget those results. A request's `length` in a slot may be padded
+ * (a longer uvar of the same number) so that its bytes keep their alignment modulo 8: copies into
+ * and out of shared memory are word by word only then (see `alignedRunPrefix`).
  */
-import { WireWriter, putRun, putUvar, runBytes, uninitializedBytes, uvarBytes } from '@synod/actors/internals';
+import { WireWriter, alignedRunPrefix, putAlignedRun, putRun, putUvar, runBytes, uninitializedBytes, uvarBytes } from '@synod/actors/internals';
 import { ByteReader } from './byte-reader.js';
 
 /** A plain view of any byte array (a Buffer's or shared memory's own `subarray` costs more). */
@@ -31,6 +33,17 @@ export interface CommandInSlot {
 
 export const REQUEST_FORMAT = 1;
 export const SLOT_FORMAT = 2;
+
+/** Most bytes a run's length prefix is padded by to align its bytes (see `alignedRunPrefix`). */
+const MAX_RUN_PADDING = 7;
+
+/** `room`'s array, checked: the runs were laid out for an array at a multiple of 8 in its buffer. */
+function roomAt8(room: (size: number) => Uint8Array, size: number): Uint8Array {
+  const out = room(size);
+  if ((out.byteOffset & 7) !== 0 || out.length !== size)
+    throw new RangeError(`room(${size}) must return ${size} bytes starting at a multiple of 8 in their buffer`);
+  return out;
+}
 
 /** Writes one request: commands of one or more sessions of one client. */
 export class RequestWriter {
@@ -114,6 +127,7 @@ export class RequestWriter {
  */
 export class SlotBuilder {
   private readonly requests: Uint8Array[] = [];
+  private readonly prefixes: number[] = [];
   private bodyBytes = 0;
   /** Commands in the requests added so far (as their senders counted them). */
   commands = 0;
@@ -121,7 +135,7 @@ export class SlotBuilder {
   get count(): number {
     return this.requests.length;
   }
-  /** Bytes of the slot so far. */
+  /** At most this many bytes of the slot so far. */
   get bytes(): number {
     return this.bodyBytes;
   }
@@ -129,21 +143,33 @@ export class SlotBuilder {
   /** Adds a request of `commands` commands (read at `finish`: it must not change before). */
   add(request: Uint8Array, commands: number): void {
     this.requests.push(request);
-    this.bodyBytes += runBytes(request.length);
+    this.bodyBytes += runBytes(request.length) + MAX_RUN_PADDING;
     this.commands += commands;
   }
 
-  /** The slot value (a fresh array), and starts over. */
-  finish(): Uint8Array {
+  /**
+   * The slot value, and starts over. It is written into `room(size)`: a fresh array by default, or
+   * a leader's `ctx.sharedBytes`, which every send of the slot (to acceptors, then replicas) refers
+   * to. Each request lands at its own alignment modulo 8, so copying it in is word by word.
+   */
+  finish(room: (size: number) => Uint8Array = uninitializedBytes): Uint8Array {
     const requests = this.requests;
+    const prefixes = this.prefixes;
     const n = requests.length;
-    const size = 1 + uvarBytes(n) + this.bodyBytes;
-    const out = uninitializedBytes(size);
+    let p = 1 + uvarBytes(n);
+    for (let i = 0; i < n; i++) {
+      const prefix = alignedRunPrefix(p, requests[i]!);
+      prefixes[i] = prefix;
+      p += prefix + requests[i]!.length;
+    }
+    const size = p;
+    const out = roomAt8(room, size);
     out[0] = SLOT_FORMAT;
-    let p = putUvar(out, 1, n);
-    for (let i = 0; i < n; i++) p = putRun(out, p, requests[i]!);
+    p = putUvar(out, 1, n);
+    for (let i = 0; i < n; i++) p = putAlignedRun(out, p, requests[i]!, prefixes[i]!);
     if (p !== size) throw new Error(`slot builder: wrote ${p} of ${size} bytes`); // a bug in the sizes
     requests.length = 0;
+    prefixes.length = 0;
     this.bodyBytes = 0;
     this.commands = 0;
     return out;

@@ -124,7 +124,7 @@ export function flush(l: Batching, ctx: Ctx): void {
       s.pending[s.pendingHead++] = undefined as never;
     }
     const count = builder.commands;
-    const value = builder.finish();
+    const value = builder.finish(ctx.sharedBytes.bind(ctx));
     l.stats.batches++;
     l.stats.commands += count;
     recordProposed(l.flow, p.nextSlot, count);
