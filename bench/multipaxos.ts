@@ -253,6 +253,9 @@ for (let k = 1; k <= env.runs; k++) {
       const t = await protocolCell(map, 1024, 64);
       put(`workers.r${a}.batched.memory.commands_per_s`, 'commands/s', t.perS);
       put(`workers.r${a}.cpu_us_per_command`, 'us', t.cpuUs);
+      // A run that counted nothing says why: an election, or a worker that died, during the cell.
+      put(`workers.r${a}.leader_changes`, 'count', t.leaderChanges);
+      put(`workers.r${a}.worker_restarts`, 'count', t.workerRestarts);
     });
   }
   results.addRatio('single_client_commit_vs_two_raw_rtt', run['api.workers.r3.sequential.us_p50']! / (2 * rtt));

@@ -52,6 +52,15 @@ async function spawnBlobs(sys: ActorSystem, ...names: string[]): Promise<ActorRe
   return refs;
 }
 
+/** `holder`'s report once it got `n` blobs (or after about two seconds, to fail on what it got). */
+async function reportOnceGot(sys: ActorSystem, holder: ActorRef<any>, n: number): Promise<BlobReport> {
+  for (let t = 0; ; t++) {
+    const got = await sys.ask<BlobReport>(holder, { type: 'report' });
+    if (got.got >= n || t > 200) return got;
+    await new Promise((res) => setTimeout(res, 10));
+  }
+}
+
 /**
  * The arena bytes still in use on `node` once the `holders` have dropped their views: each runs a
  * full collection (finalizers release references only then), retried until nothing is left or
@@ -73,12 +82,7 @@ test('a large value is placed in an arena once and forwarded by reference: every
     const [a, b, c] = await spawnBlobs(sys, 'a', 'b', 'c');
     await sys.ask(b, { type: 'forward-to', to: c });
     await sys.ask(a, { type: 'emit', to: b, from: 0, count: 20, size: 60 * 1024 }); // not a power of two: its block has room to place it aligned
-    let rc: BlobReport;
-    for (let t = 0; ; t++) {
-      rc = await sys.ask<BlobReport>(c, { type: 'report' });
-      if (rc.got === 20 || t > 200) break;
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    const rc = await reportOnceGot(sys, c, 20);
     const rb = await sys.ask<BlobReport>(b, { type: 'report' });
     assert.equal([rb.got, rb.shared, rb.damaged], [20, 20, []], 'b got views, intact');
     assert.equal([rc.got, rc.shared, rc.damaged], [20, 20, []], 'c got views, intact');
@@ -99,12 +103,7 @@ test('a value sent to several hosts in one turn is placed once: every record ref
     const [a, b, c] = await spawnBlobs(sys, 'a', 'b', 'c');
     await sys.ask(a, { type: 'emit-all', to: [b, c], from: 0, count: 20, size: 60 * 1024 });
     for (const r of [b, c]) {
-      let got: BlobReport;
-      for (let t = 0; ; t++) {
-        got = await sys.ask<BlobReport>(r, { type: 'report' });
-        if (got.got === 20 || t > 200) break;
-        await new Promise((res) => setTimeout(res, 10));
-      }
+      const got = await reportOnceGot(sys, r, 20);
       assert.equal([got.got, got.shared, got.aligned, got.damaged], [20, 20, 20, []], `${r.name} got views at their alignment, intact`);
     }
     const sa = (await hostStats(sys, a.node)).transport!.arena!;
@@ -126,12 +125,7 @@ test('bytes from ctx.sharedBytes are written in place: every send, in any turn, 
     assert.is(inArena, true, 'the arrays lie in shared memory');
     await sys.ask(a, { type: 'emit-shared-again' }); // a later turn: after the first sends were flushed
     for (const r of [b, c]) {
-      let got: BlobReport;
-      for (let t = 0; ; t++) {
-        got = await sys.ask<BlobReport>(r, { type: 'report' });
-        if (got.got === 20 || t > 200) break;
-        await new Promise((res) => setTimeout(res, 10));
-      }
+      const got = await reportOnceGot(sys, r, 20);
       assert.equal([got.got, got.shared, got.damaged], [20, 20, []], `${r.name} got views, intact`);
     }
     const sa = (await hostStats(sys, a.node)).transport!.arena!;
@@ -149,12 +143,7 @@ test('sharedBytes is a plain array where there is no arena (embedded), and refus
   try {
     const [a, b] = await spawnBlobs(sys, 'a', 'b');
     assert.is(await sys.ask(a, { type: 'emit-shared', to: [b], from: 0, count: 2, size: 4096 }), false, 'plain memory');
-    let got: BlobReport;
-    for (let t = 0; ; t++) {
-      got = await sys.ask<BlobReport>(b, { type: 'report' });
-      if (got.got === 2 || t > 200) break;
-      await new Promise((res) => setTimeout(res, 10));
-    }
+    const got = await reportOnceGot(sys, b, 2);
     assert.equal([got.got, got.damaged], [2, []]);
     assert.is(await sys.ask(a, { type: 'shared-bytes-error', size: -1 }), 'sharedBytes: n must be an integer >= 0, got -1');
     assert.is(await sys.ask(a, { type: 'shared-bytes-error', size: 1.5 }), 'sharedBytes: n must be an integer >= 0, got 1.5');
