@@ -42,6 +42,9 @@ export function putRun(out: Uint8Array, p: number, run: Uint8Array): number {
   return p + n;
 }
 
+/** The longest uvar the readers take (`ByteReader.uvar` in @synod/smr). */
+const MAX_UVAR_BYTES = 8;
+
 /**
  * Runs longer than this are placed at their source's alignment modulo 8 (see `alignedRunPrefix`):
  * shorter ones are copied by hand, where alignment does not matter.
@@ -52,7 +55,8 @@ const MIN_ALIGNED_RUN_BYTES = MAX_BY_HAND + 1;
  * Bytes of the length prefix of `run` written at offset `p` of an array that starts at a multiple
  * of 8 in its buffer, such that the run's bytes land at the same alignment modulo 8 as `run`'s
  * own: the shortest uvar, padded when needed with up to 7 more bytes (a longer encoding of the same
- * number, as WebAssembly's padded LEB128; every uvar reader here takes it). A copy into or out of
+ * number, as WebAssembly's padded LEB128; every uvar reader here takes it), up to 8 bytes in all
+ * (past that the run stays where the shortest prefix puts it). A copy into or out of
  * shared memory goes word by word only between equally aligned ends, and byte by byte, about ten
  * times slower, otherwise (shared-copy.ts); this way neither that nor a detour through a buffer is needed.
  */
@@ -60,7 +64,9 @@ export function alignedRunPrefix(p: number, run: Uint8Array): number {
   const n = run.length;
   const min = uvarBytes(n);
   if (n < MIN_ALIGNED_RUN_BYTES) return min;
-  return min + ((run.byteOffset - p - min) & 7);
+  const padded = min + ((run.byteOffset - p - min) & 7);
+  // Readers take at most MAX_UVAR_BYTES (a bound against corrupt input): past it, unaligned.
+  return padded <= MAX_UVAR_BYTES ? padded : min;
 }
 
 /** Writes `run` at `out[p]` behind a length prefix of `prefix` bytes (from `alignedRunPrefix`); returns the position after it. */

@@ -12,7 +12,7 @@
  * @module @synod/actors/internals
  */
 export { WireWriter, WireReader } from './wire.js';
-export { uninitializedBytes } from './shared-copy.js';
+export { copySharedBytes, uninitializedBytes } from './shared-copy.js';
 export { uvarBytes, runBytes, putUvar, putRun, alignedRunPrefix, putAlignedRun } from './byte-runs.js';
 export { IntMap } from './int-map.js';
 export { Mailbox } from './mailbox.js';

@@ -47,8 +47,7 @@ export class ByteReader {
   uvar(): number {
     let result = 0;
     let mul = 1;
-    // Up to 16 bytes: a run's length may be padded to align the run (see alignedRunPrefix).
-    for (let i = 0; i < 16; i++) {
+    for (let i = 0; i < 8; i++) {
       if (this.pos >= this.end) this.corrupt('varint');
       const b = this.buf[this.pos++]!;
       result += (b & 0x7f) * mul;

@@ -16,7 +16,7 @@
  * (a longer uvar of the same number) so that its bytes keep their alignment modulo 8: copies into
  * and out of shared memory are word by word only then (see `alignedRunPrefix`).
  */
-import { WireWriter, alignedRunPrefix, putAlignedRun, putRun, putUvar, runBytes, uninitializedBytes, uvarBytes } from '@synod/actors/internals';
+import { WireWriter, alignedRunPrefix, copySharedBytes, putAlignedRun, putUvar, runBytes, uninitializedBytes, uvarBytes } from '@synod/actors/internals';
 import { ByteReader } from './byte-reader.js';
 
 /** A plain view of any byte array (a Buffer's or shared memory's own `subarray` costs more). */
@@ -45,30 +45,38 @@ function roomAt8(room: (size: number) => Uint8Array, size: number): Uint8Array {
   return out;
 }
 
+/**
+ * Commands this long or longer are kept by reference until the request is finished and copied
+ * once, into it; shorter ones are copied into the writer as they come (then with the rest in one
+ * copy): per command, keeping a reference costs more than copying a few dozen bytes twice.
+ */
+const MIN_REFERENCED_COMMAND_BYTES = 1024;
+
 /** Writes one request: commands of one or more sessions of one client. */
 export class RequestWriter {
+  private readonly body = new WireWriter(4096);
   private readonly head = new WireWriter(4096);
   private readonly sessions: number[] = [];
   private readonly acks: number[] = [];
   private readonly index = new Map<number, number>();
-  // The commands are kept by reference until `finish`, which copies each once, into the request.
-  private readonly commandSessions: number[] = [];
-  private readonly seqs: number[] = [];
-  private readonly commands: Uint8Array[] = [];
-  private bodyBytes = 0;
+  private n = 0;
+  /** Long commands not copied yet, and where in the body each goes (their bytes are not in it). */
+  private readonly referenced: Uint8Array[] = [];
+  private readonly referencedAt: number[] = [];
+  private referencedBytes = 0;
 
   /** Commands added since the last `finish`. */
   get count(): number {
-    return this.commands.length;
+    return this.n;
   }
   /** Bytes of the commands added so far, with their framing (the request is a few bytes more). */
   get bytes(): number {
-    return this.bodyBytes;
+    return this.body.pos + this.referencedBytes;
   }
 
   /**
-   * Adds a command of session `sessionNo` (whose acknowledged prefix is `ack`). The command is read
-   * at `finish`: it must not change before.
+   * Adds a command of session `sessionNo` (whose acknowledged prefix is `ack`). A long command is
+   * read at `finish`: it must not change before.
    */
   add(sessionNo: number, ack: number, seq: number, command: Uint8Array): void {
     let si = this.index.get(sessionNo);
@@ -80,17 +88,22 @@ export class RequestWriter {
     } else if (ack > this.acks[si]!) {
       this.acks[si] = ack;
     }
-    this.commandSessions.push(si);
-    this.seqs.push(seq);
-    this.commands.push(command);
-    this.bodyBytes += uvarBytes(si) + uvarBytes(seq) + runBytes(command.length);
+    const w = this.body;
+    w.uvar(si);
+    w.uvar(seq);
+    if (command.length < MIN_REFERENCED_COMMAND_BYTES) w.inline(command);
+    else {
+      w.uvar(command.length);
+      this.referenced.push(command);
+      this.referencedAt.push(w.pos);
+      this.referencedBytes += command.length;
+    }
+    this.n++;
   }
 
   /** The request (a fresh array) for `clientId`, and starts over. */
   finish(clientId: string): Uint8Array {
     const o = this.head;
-    const commands = this.commands;
-    const n = commands.length;
     o.pos = 0;
     o.u8(REQUEST_FORMAT);
     o.string(clientId);
@@ -99,24 +112,30 @@ export class RequestWriter {
       o.uvar(this.sessions[i]!);
       o.uvar(this.acks[i]!);
     }
-    o.uvar(n);
-    const size = o.pos + this.bodyBytes;
-    const bytes = uninitializedBytes(size);
+    o.uvar(this.n);
+    const body = this.body.buf;
+    const bytes = uninitializedBytes(o.pos + this.body.pos + this.referencedBytes);
     bytes.set(plainSubarray.call(o.buf, 0, o.pos), 0);
+    // The body, with each long command copied in where it goes.
     let p = o.pos;
-    for (let i = 0; i < n; i++) {
-      p = putUvar(bytes, p, this.commandSessions[i]!);
-      p = putUvar(bytes, p, this.seqs[i]!);
-      p = putRun(bytes, p, commands[i]!);
+    let from = 0;
+    for (let i = 0; i < this.referenced.length; i++) {
+      const at = this.referencedAt[i]!;
+      bytes.set(plainSubarray.call(body, from, at), p);
+      p += at - from;
+      copySharedBytes(bytes, p, this.referenced[i]!);
+      p += this.referenced[i]!.length;
+      from = at;
     }
-    if (p !== size) throw new Error(`request writer: wrote ${p} of ${size} bytes`); // a bug in the sizes
+    bytes.set(plainSubarray.call(body, from, this.body.pos), p);
+    this.body.pos = 0;
     this.sessions.length = 0;
     this.acks.length = 0;
     this.index.clear();
-    this.commandSessions.length = 0;
-    this.seqs.length = 0;
-    commands.length = 0;
-    this.bodyBytes = 0;
+    this.n = 0;
+    this.referenced.length = 0;
+    this.referencedAt.length = 0;
+    this.referencedBytes = 0;
     return bytes;
   }
 }
