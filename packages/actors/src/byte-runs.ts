@@ -35,11 +35,7 @@ export function putUvar(out: Uint8Array, p: number, v: number): number {
  * after it. `run` may lie in shared memory at any alignment (see shared-copy.ts).
  */
 export function putRun(out: Uint8Array, p: number, run: Uint8Array): number {
-  const n = run.length;
-  p = putUvar(out, p, n);
-  if (n <= MAX_BY_HAND) for (let k = 0; k < n; k++) out[p + k] = run[k]!;
-  else copySharedBytes(out, p, run);
-  return p + n;
+  return putAlignedRun(out, p, run, uvarBytes(run.length));
 }
 
 /** The longest uvar the readers take (`ByteReader.uvar` in @synod/smr). */
