@@ -96,6 +96,11 @@ export class Arena {
     this.dataStart = dataOffset(this.blocks);
   }
 
+  /** Where block `block`'s bytes start in the buffer. */
+  blockStart(block: number): number {
+    return this.dataStart + block * this.minBlockBytes;
+  }
+
   retain(block: number): void {
     Atomics.add(this.counts, block, 1);
   }
@@ -406,13 +411,10 @@ export class ArenaTable {
     if (n < this.minBytes) return null;
     const own = this.own;
     const block = own.alloc(n);
-    if (block < 0) {
-      this.stats.fullFallbacks++;
-      return null;
-    }
+    // Full: the caller gets a plain array, and its sends count as fallbacks if it still is.
+    if (block < 0) return null;
     this.stats.allocated++;
-    const a = own.arena;
-    return holdView(a, block, a.dataStart + block * a.minBlockBytes, n);
+    return holdView(own.arena, block, own.arena.blockStart(block), n);
   }
 
   /**
@@ -448,7 +450,7 @@ export class ArenaTable {
       const shifted = shift === 0 || own.blockBytesFor(n + shift) === own.blockBytesFor(n);
       const block = own.alloc(shifted ? n + shift : n);
       if (block >= 0) {
-        const at = a.dataStart + block * a.minBlockBytes + (shifted ? shift : 0);
+        const at = a.blockStart(block) + (shifted ? shift : 0);
         copySharedBytes(new Uint8Array(a.buffer, at, n), 0, b);
         this.stats.placed++;
         this.placedInFlush.set(b, at);

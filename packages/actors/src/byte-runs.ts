@@ -22,7 +22,12 @@ export function runBytes(n: number): number {
 
 /** Writes `v` as a uvar at `out[p]` (room made by the caller); returns the position after it. */
 export function putUvar(out: Uint8Array, p: number, v: number): number {
-  while (v >= 0x80) {
+  return putUvarOf(out, p, v, uvarBytes(v));
+}
+
+/** Writes `v` as a uvar of exactly `bytes` bytes (`uvarBytes(v)` or more: the rest is padding). */
+function putUvarOf(out: Uint8Array, p: number, v: number, bytes: number): number {
+  for (let k = 1; k < bytes; k++) {
     out[p++] = (v % 0x80) | 0x80;
     v = Math.floor(v / 0x80);
   }
@@ -65,15 +70,16 @@ export function alignedRunPrefix(p: number, run: Uint8Array): number {
   return padded <= MAX_UVAR_BYTES ? padded : min;
 }
 
+/** The most bytes a run of `n` bytes takes with the prefix `alignedRunPrefix` gives it. */
+export function maxAlignedRunBytes(n: number): number {
+  const min = uvarBytes(n);
+  return n + (n < MIN_ALIGNED_RUN_BYTES ? min : Math.max(min, MAX_UVAR_BYTES));
+}
+
 /** Writes `run` at `out[p]` behind a length prefix of `prefix` bytes (from `alignedRunPrefix`); returns the position after it. */
 export function putAlignedRun(out: Uint8Array, p: number, run: Uint8Array, prefix: number): number {
-  let v = run.length;
-  for (let k = 1; k < prefix; k++) {
-    out[p++] = (v % 0x80) | 0x80;
-    v = Math.floor(v / 0x80);
-  }
-  out[p++] = v;
   const n = run.length;
+  p = putUvarOf(out, p, n, prefix);
   if (n <= MAX_BY_HAND) for (let k = 0; k < n; k++) out[p + k] = run[k]!;
   else copySharedBytes(out, p, run);
   return p + n;

@@ -16,7 +16,16 @@
  * (a longer uvar of the same number) so that its bytes keep their alignment modulo 8: copies into
  * and out of shared memory are word by word only then (see `alignedRunPrefix`).
  */
-import { WireWriter, alignedRunPrefix, copySharedBytes, putAlignedRun, putUvar, runBytes, uninitializedBytes, uvarBytes } from '@synod/actors/internals';
+import {
+  WireWriter,
+  alignedRunPrefix,
+  copySharedBytes,
+  maxAlignedRunBytes,
+  putAlignedRun,
+  putUvar,
+  uninitializedBytes,
+  uvarBytes,
+} from '@synod/actors/internals';
 import { ByteReader } from './byte-reader.js';
 
 /** A plain view of any byte array (a Buffer's or shared memory's own `subarray` costs more). */
@@ -33,9 +42,6 @@ export interface CommandInSlot {
 
 export const REQUEST_FORMAT = 1;
 export const SLOT_FORMAT = 2;
-
-/** Most bytes a run's length prefix is padded by to align its bytes (see `alignedRunPrefix`). */
-const MAX_RUN_PADDING = 7;
 
 /** `room`'s array, checked: the runs were laid out for an array at a multiple of 8 in its buffer. */
 function roomAt8(room: (size: number) => Uint8Array, size: number): Uint8Array {
@@ -162,7 +168,7 @@ export class SlotBuilder {
   /** Adds a request of `commands` commands (read at `finish`: it must not change before). */
   add(request: Uint8Array, commands: number): void {
     this.requests.push(request);
-    this.bodyBytes += runBytes(request.length) + MAX_RUN_PADDING;
+    this.bodyBytes += maxAlignedRunBytes(request.length);
     this.commands += commands;
   }
 
