@@ -1,6 +1,6 @@
 /**
- * The `shared` store on its own: recovery from the buffer, double-buffered compaction, a torn
- * tail, a full buffer, and two hosts on one buffer.
+ * The `shared` store on its own: recovery from the buffer, double-buffered compaction, frames
+ * published only when whole, a full buffer, and two hosts on one buffer.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -139,25 +139,27 @@ test('byte values written straight into the log, read through the index across m
   }
 });
 
-test('a torn last record is cut on recovery; bytes past the used mark are never read', () => {
+test('only published frames are recovered: a half-copied one past the used mark is ignored, a published one that does not read is refused', () => {
   const sab = new SharedArrayBuffer(64 * 1024);
   const words = new Int32Array(sab, 0, 16);
   const s = SharedStore.open(sab, opts);
   s.write('a', [{ key: null, value: 1 }]);
   s.write('a', [{ key: null, value: 2 }]);
   const used = Atomics.load(words, USED0);
-  // An unpublished, half-copied record after the used mark: ignored.
+  // A worker that died mid-copy: its frame is after the used mark, never published.
   new Uint8Array(sab, HEADER_BYTES + used, 40).fill(0x5a);
   const reopened = SharedStore.open(sab, opts);
   assert.is(reopened.load('a')!.state, 2);
-  // A published but torn last record (its tail never copied): cut.
-  reopened.write('a', [{ key: null, value: 'torn' }]);
-  const end = Atomics.load(words, USED0);
-  new Uint8Array(sab, HEADER_BYTES + end - 4, 4).fill(0);
-  const back = SharedStore.open(sab, opts);
-  assert.is(back.load('a')!.state, 2);
-  assert.is(back.recovery.torn?.offset, used);
-  assert.is(Atomics.load(words, USED0), used, 'the cut is recorded');
+  assert.is(reopened.recovery.torn, null);
+  reopened.write('a', [{ key: null, value: 3 }]);
+  assert.is(SharedStore.open(sab, opts).load('a')!.state, 3, 'and the next write goes where the unpublished one was');
+  // No crash leaves a published frame that does not read (frames carry no checksum): one whose
+  // length was overwritten is damage, refused with the offset, not cut as a torn tail.
+  new DataView(sab).setUint32(HEADER_BYTES + used, 0xffff, true);
+  assert.throws(
+    () => SharedStore.open(sab, opts),
+    (e: Error) => e instanceof StorageError && new RegExp(`damaged at byte offset ${used} .*overwrote`).test(e.message),
+  );
 });
 
 test('a buffer too small for the live data refuses the write with an error naming sharedBytes, and changes nothing', () => {

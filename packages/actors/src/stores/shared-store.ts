@@ -54,7 +54,8 @@ function splitAtLargeValues(ops: readonly LogOp[]): (readonly LogOp[])[] {
  * `shared` storage: a log in a SharedArrayBuffer that the main thread keeps for the host's store
  * name, so it survives the crash of the worker (not of the process). A write is durable when
  * `write` returns: the frame is copied in, then the used-bytes word is advanced atomically, so a
- * worker that dies mid-copy leaves a frame nobody reads (a torn tail is cut, never replayed).
+ * worker that dies mid-copy leaves a frame nobody reads. That makes a checksum needless (frame.ts):
+ * frames here have none, and one that does not read is damage, never a torn tail.
  *
  * Double-buffered compaction: the buffer after its header is two halves; when the active half
  * is full, the live data is written into the other half, and only then is the active-half
@@ -91,8 +92,7 @@ export class SharedStore implements ActorStore {
     if ((half !== 0 && half !== 1) || used < 0 || used > this.halfBytes) {
       throw new StorageError(`${source} has an impossible header (half ${half}, ${used} bytes used); restart the actor system`);
     }
-    this.recovery = replayFrames(this.data.subarray(half * this.halfBytes, (half + 1) * this.halfBytes), used, source, this.index);
-    if (this.recovery.end < used) host.setUsed(half, this.recovery.end);
+    this.recovery = replayFrames(this.data.subarray(half * this.halfBytes, (half + 1) * this.halfBytes), used, source, this.index, true);
     this.snapshots =
       options.snapshotRegion === undefined
         ? undefined
@@ -215,14 +215,14 @@ export class SharedStore implements ActorStore {
     this.data.writeUInt32LE(record, at + FRAME_HEADER_BYTES);
     this.data.fill(0, at + FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES, at + bytes);
     this.data[at + FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES] = RecordKind.Padding;
-    sealFrame(this.data, at, RECORD_PREFIX_BYTES + record);
+    sealFrame(this.data, at, RECORD_PREFIX_BYTES + record, false);
   }
 
   /** Writes one record of `size` bytes as a frame at `at`, in place: no copy of it is made first. */
   private writeFrame(at: number, size: number, kind: RecordKind, actor: string, ops: readonly LogOp[], placed?: Placed): void {
     this.data.writeUInt32LE(size, at + FRAME_HEADER_BYTES);
     writeRecord(this.data, at + FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES, size, kind, actor, ops, placed);
-    sealFrame(this.data, at, RECORD_PREFIX_BYTES + size);
+    sealFrame(this.data, at, RECORD_PREFIX_BYTES + size, false);
   }
 
   /**
