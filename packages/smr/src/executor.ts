@@ -210,17 +210,19 @@ export class Executor<S = unknown> {
   install(header: Uint8Array, state: S, stateBytes: number): void {
     const r = new ByteReader().reset(header);
     const format = r.u8();
-    if (format !== SNAPSHOT_FORMAT) throw new RangeError(`unknown snapshot format ${format} (this build reads format ${SNAPSHOT_FORMAT})`);
+    if (format !== SNAPSHOT_FORMAT && format !== 1)
+      throw new RangeError(`unknown snapshot format ${format} (this build reads formats 1 and ${SNAPSHOT_FORMAT})`);
     this.appliedUpTo = r.uvar();
     this.digest = (r.u8() | (r.u8() << 8) | (r.u8() << 16) | (r.u8() << 24)) >>> 0;
     this.applied = r.uvar();
-    this.sessions.read(r);
+    this.sessions.read(r, format === 1);
     this.state = state;
     this.estimatedBytes = stateBytes;
   }
 }
 
-export const SNAPSHOT_FORMAT = 1;
+/** 2: a session's kept results as runs of equal ones (1, still read: one entry per result). */
+export const SNAPSHOT_FORMAT = 2;
 
 /**
  * A slot's bytes out of shared memory (a thread's arena, whose blocks are reused once every view

@@ -11,7 +11,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Prng, WireWriter } from '@synod/actors/internals';
 import { ByteReader } from '../src/byte-reader.js';
-import { Session } from '../src/sessions.js';
+import { Session, SessionTable } from '../src/sessions.js';
 
 const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
 
@@ -29,9 +29,16 @@ test('records, acknowledgements and snapshots: a kept result is the one recorded
         const r = random();
         if (r < 0.6) {
           const seq = recorded.length + 1;
-          // Results of 0 to 200 bytes (past 127 a result takes the snapshot's longer form).
-          const result = Uint8Array.from({ length: Math.floor(random() * 4) === 0 ? Math.floor(random() * 200) : 1 }, (_, k) => (seq + k) & 0xff);
-          const outcome = seq % 3;
+          // Results of 0 to 200 bytes (past 127 a result's length takes two bytes); often
+          // the same as the one before, in a fresh array or the same one (a snapshot writes runs).
+          const last = recorded[recorded.length - 1];
+          const repeat = last !== undefined && random() < 0.7;
+          const result = repeat
+            ? random() < 0.5
+              ? last.result
+              : last.result.slice()
+            : Uint8Array.from({ length: Math.floor(random() * 4) === 0 ? Math.floor(random() * 200) : 1 }, (_, k) => (seq + k) & 0xff);
+          const outcome = repeat && random() < 0.8 ? last.outcome : seq % 3;
           session.record(outcome, result, window);
           recorded.push({ outcome, result });
           floor = Math.max(floor, recorded.length - window);
@@ -64,6 +71,37 @@ test('records, acknowledgements and snapshots: a kept result is the one recorded
     console.error(`sessions: failed with ${why}`);
     throw e;
   }
+});
+
+test('a snapshot of format 1 (one entry per kept result) still reads', () => {
+  // Written by hand as format 1 wrote it: client, number, next, floor, kept, then each result.
+  const w = new WireWriter(64);
+  w.uvar(1); // sessions
+  w.string('c');
+  w.uvar(2);
+  w.uvar(5); // next
+  w.uvar(1); // floor: results of 2, 3, 4 kept
+  w.uvar(3);
+  for (const [outcome, bytes] of [
+    [0, [1]],
+    [0, [1]],
+    [2, [9, 9]],
+  ] as const) {
+    w.u8(outcome);
+    w.inline(Uint8Array.from(bytes));
+  }
+  const table = new SessionTable(10, 100);
+  table.read(new ByteReader().reset(w.buf.subarray(0, w.pos)), true);
+  const s = table.get('c', 2)!;
+  assert.equal([s.next, s.floor, s.kept], [5, 1, 3]);
+  assert.equal(
+    [2, 3, 4].map((seq) => [s.find(seq)!.outcome, [...s.find(seq)!.result]]),
+    [
+      [0, [1]],
+      [0, [1]],
+      [2, [9, 9]],
+    ],
+  );
 });
 
 test.run();
