@@ -101,25 +101,33 @@ export interface ClusterAddress {
   leaderless?: boolean;
 }
 
-interface Op {
-  seq: number;
-  bytes: Uint8Array;
-  done: Done | null;
-  deadline: number;
-  /** When last sent (-1: never). */
-  sentAt: number;
-  answered: boolean;
-}
-
+/**
+ * A session's commands in flight and waiting, kept in columns (parallel arrays), not an object
+ * per command: with tens of thousands in flight, each command's object outlived several young
+ * collections and was promoted, and collecting them was a quarter of the leader's node's time in
+ * the protocol cells (whose load generator runs there).
+ */
 class ClientSession {
   nextSeq = 1;
   /** Every command up to here is answered. */
   ack = 0;
-  /** Unanswered or not yet acknowledged commands, in order: `inflight[head]` is command `ack + 1`. */
-  readonly inflight: Op[] = [];
+  /**
+   * Unanswered or not yet acknowledged commands, in order: index `head + k` of each column is
+   * command `ack + 1 + k` (see `seqAt`).
+   */
+  readonly opBytes: Uint8Array[] = [];
+  readonly opDone: (Done | null)[] = [];
+  readonly opDeadline: number[] = [];
+  /** When last sent (-1: never). */
+  readonly opSentAt: number[] = [];
+  readonly opAnswered: boolean[] = [];
   head = 0;
-  /** Operations waiting for room in the window. */
-  readonly queued: { bytes: Uint8Array; done: Done; deadline: number }[] = [];
+  /** No unanswered command's deadline is before this: `tick` looks at each command only past it. */
+  earliestDeadline = Number.POSITIVE_INFINITY;
+  /** Operations waiting for room in the window, in columns too (`NOOP` done: dropped). */
+  readonly queuedBytes: Uint8Array[] = [];
+  readonly queuedDone: Done[] = [];
+  readonly queuedDeadline: number[] = [];
   queuedHead = 0;
   /** The highest log index this session has seen (its writes' and its reads'). */
   lastIndex = 0;
@@ -130,11 +138,69 @@ class ClientSession {
   /** Not before this time (a busy or leaderless answer). */
   resendAt = 0;
   constructor(public no: number) {}
+  /** One past the last index of the in-flight columns. */
+  get end(): number {
+    return this.opBytes.length;
+  }
   get outstanding(): number {
-    return this.inflight.length - this.head;
+    return this.opBytes.length - this.head;
   }
   get waiting(): number {
-    return this.queued.length - this.queuedHead;
+    return this.queuedBytes.length - this.queuedHead;
+  }
+  /** The command number at index `i` of the in-flight columns. */
+  seqAt(i: number): number {
+    return this.ack + 1 + (i - this.head);
+  }
+  push(bytes: Uint8Array, done: Done, deadline: number): void {
+    this.opBytes.push(bytes);
+    this.opDone.push(done);
+    this.opDeadline.push(deadline);
+    this.opSentAt.push(-1);
+    this.opAnswered.push(false);
+    if (deadline < this.earliestDeadline) this.earliestDeadline = deadline;
+  }
+  /** Marks index `i` answered and lets go of its bytes and callback; the callback, if still there. */
+  take(i: number): Done | null {
+    const done = this.opDone[i]!;
+    this.opDone[i] = null;
+    this.opAnswered[i] = true;
+    this.opBytes[i] = EMPTY;
+    return done;
+  }
+  /** Moves the acknowledged prefix over every answered command at the front. */
+  advance(): void {
+    const answered = this.opAnswered;
+    const end = answered.length;
+    while (this.head < end && answered[this.head]) {
+      this.head++;
+      this.ack++;
+    }
+    if (this.head === end) this.clearOps();
+    else if (this.head > 1024 && this.head * 2 > end) {
+      const h = this.head;
+      this.opBytes.splice(0, h);
+      this.opDone.splice(0, h);
+      this.opDeadline.splice(0, h);
+      this.opSentAt.splice(0, h);
+      this.opAnswered.splice(0, h);
+      this.head = 0;
+    }
+  }
+  clearOps(): void {
+    this.opBytes.length = 0;
+    this.opDone.length = 0;
+    this.opDeadline.length = 0;
+    this.opSentAt.length = 0;
+    this.opAnswered.length = 0;
+    this.head = 0;
+    this.earliestDeadline = Number.POSITIVE_INFINITY;
+  }
+  clearQueued(): void {
+    this.queuedBytes.length = 0;
+    this.queuedDone.length = 0;
+    this.queuedDeadline.length = 0;
+    this.queuedHead = 0;
   }
 }
 
@@ -153,7 +219,10 @@ interface Read {
 
 export class ClientCore {
   readonly options: ClientOptions;
+  /** Sessions by the number `openSession` returned, which callers keep. */
   private readonly sessions = new Map<number, ClientSession>();
+  /** Sessions by the number the replicas know them by now (a forgotten session gets a new one). */
+  private readonly byWire = new Map<number, ClientSession>();
   private nextSessionNo = 1;
   private leaderGuess = 0;
   private nextReplica = 0;
@@ -186,14 +255,19 @@ export class ClientCore {
   /** Opens a session (its own numbering and read-your-writes point). */
   openSession(): number {
     const no = this.nextSessionNo++;
-    this.sessions.set(no, new ClientSession(no));
+    const s = new ClientSession(no);
+    this.sessions.set(no, s);
+    this.byWire.set(no, s);
     return no;
   }
 
   /** Closes a session once nothing of it is outstanding (its number is not reused). */
   closeSession(no: number): void {
     const s = this.sessions.get(no);
-    if (s && s.outstanding === 0 && s.waiting === 0) this.sessions.delete(no);
+    if (s && s.outstanding === 0 && s.waiting === 0) {
+      this.sessions.delete(no);
+      this.byWire.delete(s.no);
+    }
   }
 
   /** The highest log index a session has seen (what its `token` carries). */
@@ -247,7 +321,9 @@ export class ClientCore {
       done({ kind: 'refused', reason: 'overloaded', message: `${this.queuedTotal} commands already wait for room (maxQueued); nothing was sent` });
       return;
     }
-    s.queued.push({ bytes, done, deadline });
+    s.queuedBytes.push(bytes);
+    s.queuedDone.push(done);
+    s.queuedDeadline.push(deadline);
     this.queuedTotal++;
   }
 
@@ -256,7 +332,8 @@ export class ClientCore {
   }
 
   private admit(s: ClientSession, bytes: Uint8Array, done: Done, deadline: number): void {
-    s.inflight.push({ seq: s.nextSeq++, bytes, done, deadline, sentAt: -1, answered: false });
+    s.nextSeq++;
+    s.push(bytes, done, deadline);
     this.dirty.add(s);
   }
 
@@ -335,12 +412,14 @@ export class ClientCore {
     // From the first command to send again, or else the first never sent: the rest were sent.
     const from = Math.max(s.ack + 1, s.resendFrom > 0 ? Math.min(s.resendFrom, s.sentUpTo) : s.sentUpTo);
     s.resendFrom = 0;
-    for (let i = s.head + (from - s.ack - 1); i < s.inflight.length; i++) {
-      const op = s.inflight[i]!;
-      if (op.answered) continue;
-      if (w.count > 0 && (w.bytes + op.bytes.length > max || w.count >= maxCommands)) this.sendRequest(io, target);
-      w.add(s.no, s.ack, op.seq, op.bytes);
-      op.sentAt = now;
+    const answered = s.opAnswered;
+    const opBytes = s.opBytes;
+    for (let i = s.head + (from - s.ack - 1); i < s.end; i++) {
+      if (answered[i]) continue;
+      const bytes = opBytes[i]!;
+      if (w.count > 0 && (w.bytes + bytes.length > max || w.count >= maxCommands)) this.sendRequest(io, target);
+      w.add(s.no, s.ack, s.seqAt(i), bytes);
+      s.opSentAt[i] = now;
     }
     s.sentUpTo = s.nextSeq;
   }
@@ -418,10 +497,10 @@ export class ClientCore {
       const outcome = r.u8() as Outcome;
       const index = r.uvar();
       const bytes = r.bytesView();
-      const s = this.sessions.get(sessionNo);
+      const s = this.byWire.get(sessionNo);
       if (!s || seq <= s.ack || seq >= s.nextSeq) continue; // an old duplicate
-      const op = s.inflight[s.head + (seq - s.ack - 1)]!;
-      if (op.answered) continue;
+      const op = s.head + (seq - s.ack - 1);
+      if (s.opAnswered[op]) continue;
       if (index > s.lastIndex && outcome !== Outcome.Gap && outcome !== Outcome.UnknownSession) s.lastIndex = index;
       switch (outcome) {
         case Outcome.Ok:
@@ -452,24 +531,10 @@ export class ClientCore {
     this.settle();
   }
 
-  private answer(s: ClientSession, op: Op, c: Completion): void {
-    op.answered = true;
-    const done = op.done;
-    op.done = null;
-    op.bytes = EMPTY;
-    done?.(c);
-    // The acknowledged prefix moves over every answered command at its front.
-    while (s.head < s.inflight.length && s.inflight[s.head]!.answered) {
-      s.inflight[s.head++] = undefined as never;
-      s.ack++;
-    }
-    if (s.head === s.inflight.length) {
-      s.inflight.length = 0;
-      s.head = 0;
-    } else if (s.head > 1024 && s.head * 2 > s.inflight.length) {
-      s.inflight.splice(0, s.head);
-      s.head = 0;
-    }
+  /** Answers the command at index `op` of the session's columns. */
+  private answer(s: ClientSession, op: number, c: Completion): void {
+    s.take(op)?.(c);
+    s.advance();
   }
 
   /**
@@ -479,26 +544,30 @@ export class ClientCore {
    */
   private expire(s: ClientSession, now: number): void {
     const detail = `the replicas forgot session ${this.clientId}/${s.no} (more than maxSessions sessions were used since); it may have taken effect`;
-    for (let i = s.head; i < s.inflight.length; i++) {
-      const op = s.inflight[i]!;
-      if (!op.answered) {
-        const done = op.done;
-        op.done = null;
-        op.answered = true;
-        done?.({ kind: 'unknown', detail });
-      }
-    }
-    s.inflight.length = 0;
-    s.head = 0;
-    s.ack = s.nextSeq - 1;
-    // The same session object lives on under a new number: its queue and read point stay.
-    this.sessions.delete(s.no);
+    const told = this.takeUnanswered(s);
+    s.clearOps();
+    // The same session object lives on under a new number for the replicas (its callers keep the
+    // number they have): its queue and read point stay.
+    this.byWire.delete(s.no);
     s.no = this.nextSessionNo++;
-    this.sessions.set(s.no, s);
+    this.byWire.set(s.no, s);
     s.nextSeq = 1;
     s.ack = 0;
     s.sentUpTo = 1;
     void now;
+    // Last: a caller told may issue its next command at once, into the renumbered session.
+    for (const done of told) done({ kind: 'unknown', detail });
+  }
+
+  /** The callbacks of a session's unanswered commands, each taken (answered) so it is called once. */
+  private takeUnanswered(s: ClientSession): Done[] {
+    const told: Done[] = [];
+    for (let i = s.head; i < s.end; i++) {
+      if (s.opAnswered[i]) continue;
+      const done = s.take(i);
+      if (done) told.push(done);
+    }
+    return told;
   }
 
   /** Moves queued commands into windows with room. */
@@ -506,24 +575,23 @@ export class ClientCore {
     if (this.queuedTotal === 0) return;
     for (const s of this.sessions.values()) {
       while (s.waiting > 0 && this.hasRoom(s)) {
-        const q = s.queued[s.queuedHead]!;
-        s.queued[s.queuedHead++] = undefined as never;
+        const q = s.queuedHead++;
+        const done = s.queuedDone[q]!;
+        const bytes = s.queuedBytes[q]!;
+        s.queuedDone[q] = NOOP;
+        s.queuedBytes[q] = EMPTY;
         this.queuedTotal--;
         // Its caller stopped waiting before it was sent: it is not sent at all.
-        if (q.done !== NOOP) this.admit(s, q.bytes, q.done, q.deadline);
+        if (done !== NOOP) this.admit(s, bytes, done, s.queuedDeadline[q]!);
       }
-      if (s.queuedHead === s.queued.length) {
-        s.queued.length = 0;
-        s.queuedHead = 0;
-      }
+      if (s.queuedHead === s.queuedBytes.length) s.clearQueued();
     }
   }
 
   /** Sends a session's unanswered commands again, from its oldest, at `at` or later. */
   private resend(s: ClientSession, now: number, delayMs: number): void {
-    const first = s.inflight[s.head];
-    if (!first) return;
-    s.resendFrom = first.seq;
+    if (s.outstanding === 0) return;
+    s.resendFrom = s.ack + 1;
     s.resendAt = now + delayMs;
     this.dirty.add(s);
   }
@@ -587,30 +655,37 @@ export class ClientCore {
     const wait = this.options.attemptTimeoutMs;
     let silent = false;
     for (const s of this.sessions.values()) {
-      for (let i = s.head; i < s.inflight.length; i++) {
-        const op = s.inflight[i]!;
-        if (op.answered) continue;
-        if (op.done !== null && now >= op.deadline) {
-          const done = op.done;
-          op.done = null;
+      // Each command's deadline only once one may have passed (tens of thousands may be in flight).
+      if (now >= s.earliestDeadline) {
+        let earliest = Number.POSITIVE_INFINITY;
+        s.earliestDeadline = Number.POSITIVE_INFINITY; // lowered by commands a caller told issues meanwhile
+        for (let i = s.head; i < s.end; i++) {
+          const done = s.opDone[i];
+          if (done === null || done === undefined) continue; // answered, or its caller was told already
+          if (now < s.opDeadline[i]!) {
+            earliest = Math.min(earliest, s.opDeadline[i]!);
+            continue;
+          }
+          // Told now; still unanswered (it may yet be applied), so it stays in the window.
+          s.opDone[i] = null;
+          const seq = s.seqAt(i);
           done(
-            op.sentAt >= 0
-              ? { kind: 'timeout', sent: true, detail: `command ${op.seq} of session ${this.clientId}/${s.no} got no answer` }
-              : { kind: 'timeout', sent: false, detail: `command ${op.seq} of session ${this.clientId}/${s.no} could not be sent (no leader took it)` },
+            s.opSentAt[i]! >= 0
+              ? { kind: 'timeout', sent: true, detail: `command ${seq} of session ${this.clientId}/${s.no} got no answer` }
+              : { kind: 'timeout', sent: false, detail: `command ${seq} of session ${this.clientId}/${s.no} could not be sent (no leader took it)` },
           );
         }
+        s.earliestDeadline = Math.min(s.earliestDeadline, earliest);
       }
-      const first = s.inflight[s.head];
-      if (first && !first.answered && first.sentAt >= 0 && now - first.sentAt >= wait && s.resendFrom === 0) {
+      if (s.outstanding > 0 && !s.opAnswered[s.head] && s.opSentAt[s.head]! >= 0 && now - s.opSentAt[s.head]! >= wait && s.resendFrom === 0) {
         silent = true;
         this.resend(s, now, 0);
       }
       // Queued operations past their deadline were never sent.
-      for (let i = s.queuedHead; i < s.queued.length; i++) {
-        const q = s.queued[i]!;
-        if (q.done !== NOOP && now >= q.deadline) {
-          const done = q.done;
-          q.done = NOOP;
+      for (let i = s.queuedHead; i < s.queuedBytes.length; i++) {
+        const done = s.queuedDone[i]!;
+        if (done !== NOOP && now >= s.queuedDeadline[i]!) {
+          s.queuedDone[i] = NOOP;
           done({ kind: 'timeout', sent: false, detail: `it waited for room in session ${this.clientId}/${s.no} (maxInflightPerSession) and was not sent` });
         }
       }
@@ -637,36 +712,24 @@ export class ClientCore {
    * may have applied some), and stops sending them. New operations may still be issued.
    */
   abandonAll(detail: string): void {
+    // Everything is taken first and the callers told last: one told may issue again at once, and
+    // that must not be swept away with what was abandoned.
+    const told: Done[] = [];
     for (const s of this.sessions.values()) {
-      for (let i = s.head; i < s.inflight.length; i++) {
-        const op = s.inflight[i]!;
-        if (!op.answered) {
-          const done = op.done;
-          op.done = null;
-          op.answered = true;
-          done?.({ kind: 'unknown', detail });
-        }
-      }
-      s.inflight.length = 0;
-      s.head = 0;
+      told.push(...this.takeUnanswered(s));
+      s.clearOps();
       s.ack = s.nextSeq - 1;
       s.sentUpTo = s.nextSeq;
-      for (let i = s.queuedHead; i < s.queued.length; i++) {
-        const q = s.queued[i]!;
-        if (q.done !== NOOP) {
-          const done = q.done;
-          q.done = NOOP;
-          done({ kind: 'unknown', detail });
-        }
-      }
-      s.queued.length = 0;
-      s.queuedHead = 0;
+      for (let i = s.queuedHead; i < s.queuedBytes.length; i++) if (s.queuedDone[i] !== NOOP) told.push(s.queuedDone[i]!);
+      s.clearQueued();
     }
     this.queuedTotal = 0;
-    for (const r of this.reads.values()) r.done({ kind: 'read-failed', message: detail });
+    const reads = [...this.reads.values()];
     this.reads.clear();
     this.unsentReads.length = 0;
     this.dirty.clear();
+    for (const done of told) done({ kind: 'unknown', detail });
+    for (const r of reads) r.done({ kind: 'read-failed', message: detail });
   }
 
   /** Ends every operation (the host is shutting down); `detail` says why. */
@@ -674,26 +737,23 @@ export class ClientCore {
     if (this.closed) return;
     this.closed = true;
     for (const s of this.sessions.values()) {
-      for (let i = s.head; i < s.inflight.length; i++) {
-        const op = s.inflight[i]!;
-        if (!op.answered && op.done) {
-          const done = op.done;
-          op.done = null;
-          done({ kind: 'timeout', sent: op.sentAt >= 0, detail });
+      for (let i = s.head; i < s.end; i++) {
+        const done = s.opDone[i];
+        if (!s.opAnswered[i] && done) {
+          s.opDone[i] = null;
+          done({ kind: 'timeout', sent: s.opSentAt[i]! >= 0, detail });
         }
       }
-      for (let i = s.queuedHead; i < s.queued.length; i++) {
-        const q = s.queued[i]!;
-        if (q.done !== NOOP) {
-          const done = q.done;
-          q.done = NOOP;
-          done({ kind: 'refused', reason: 'closed', message: detail });
-        }
+      for (let i = s.queuedHead; i < s.queuedBytes.length; i++) {
+        const done = s.queuedDone[i]!;
+        s.queuedDone[i] = NOOP;
+        if (done !== NOOP) done({ kind: 'refused', reason: 'closed', message: detail });
       }
     }
     for (const r of this.reads.values()) r.done({ kind: 'refused', reason: 'closed', message: detail });
     this.reads.clear();
     this.sessions.clear();
+    this.byWire.clear();
   }
 }
 

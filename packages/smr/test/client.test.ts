@@ -204,6 +204,73 @@ test('a session the replicas forgot: its outstanding commands are unknown, later
   assert.equal(k.executor.state, [1, 3], 'command 2 never took effect; 3 did, in a new session');
 });
 
+test('deadlines are kept per command whatever their order: each caller is told when its own passes, not before', () => {
+  const k = new Cluster();
+  const c = new ClientCore('c1', { leaders, replicas }, me);
+  const s = c.openSession();
+  const got: Completion[] = [];
+  op(c, s, 1, got, 100);
+  op(c, s, 2, got, 50); // issued later, due sooner
+  op(c, s, 3, got, 1e9);
+  c.flush(k.io);
+  k.now = 49;
+  c.tick(k.now);
+  assert.is(got.length, 0);
+  k.now = 60;
+  c.tick(k.now);
+  assert.equal(
+    got.map((g) => g.kind === 'timeout' && (g as { detail: string }).detail),
+    [`command 2 of session c1/${s} got no answer`],
+  );
+  k.now = 100;
+  c.tick(k.now);
+  assert.equal(
+    got.map((g) => g.kind === 'timeout' && (g as { detail: string }).detail),
+    [`command 2 of session c1/${s} got no answer`, `command 1 of session c1/${s} got no answer`],
+  );
+  k.deliver();
+  k.answer(c);
+  assert.equal(values(got).slice(2), [3], 'the one still awaited is answered; the others were told once');
+});
+
+test('a caller told that its command is lost may issue again at once: that command is kept, sent and answered', () => {
+  for (const how of ['forgotten', 'abandoned'] as const) {
+    const k = new Cluster();
+    const c = new ClientCore('c1', { leaders, replicas }, me);
+    const s = c.openSession();
+    const got: Completion[] = [];
+    op(c, s, 1, got);
+    c.flush(k.io);
+    k.deliver();
+    k.answer(c);
+    c.execute(s, encode(2), 1e9, (d) => {
+      got.push(d);
+      if (d.kind === 'unknown') op(c, s, 3, got); // at once, from inside the callback
+    });
+    c.flush(k.io);
+    if (how === 'forgotten') {
+      (k.executor as unknown as { sessions: { read(r: unknown): void } }).sessions.read({ uvar: () => 0 });
+      k.deliver();
+      k.answer(c);
+    } else {
+      // Command 2 is applied, and its answer never comes: the client gives up on everything.
+      k.deliver();
+      k.replies.length = 0;
+      c.abandonAll('the replicas stopped answering');
+    }
+    assert.is(c.pending, 1, `${how}: the command issued from the callback waits`);
+    c.flush(k.io);
+    k.deliver();
+    k.answer(c);
+    assert.equal(
+      got.map((g) => g.kind),
+      ['ok', 'unknown', 'ok'],
+      how,
+    );
+    assert.equal(k.executor.state.slice(-1), [3], how);
+  }
+});
+
 test('reads: linearizable ones go to the leader guessed, session ones to a replica at the session point', () => {
   const k = new Cluster();
   const c = new ClientCore('c1', { leaders, replicas }, me);
