@@ -60,10 +60,29 @@ class Cluster {
   answer(c: ClientCore): void {
     for (const r of this.replies.splice(0)) c.receive(r, this.now);
   }
+
+  /** The client sends what it has, every request is applied, and every answer handed back. */
+  roundTrip(c: ClientCore): void {
+    c.flush(this.io);
+    this.deliver();
+    this.answer(c);
+  }
+
+  /** The replica forgets every session (as past `maxSessions`). */
+  forgetSessions(): void {
+    (this.executor as unknown as { sessions: { read(r: unknown): void } }).sessions.read({ uvar: () => 0 });
+  }
 }
 
 function op(c: ClientCore, session: number, x: number, got: Completion[], deadline = 1e9): void {
   c.execute(session, encode(x), deadline, (d) => got.push(d));
+}
+
+/** A cluster and a client with one session, and where its completions go. */
+function started(options: ConstructorParameters<typeof ClientCore>[3] = {}): { k: Cluster; c: ClientCore; s: number; got: Completion[] } {
+  const k = new Cluster();
+  const c = new ClientCore('c1', { leaders, replicas }, me, options);
+  return { k, c, s: c.openSession(), got: [] };
 }
 
 const values = (got: Completion[]): unknown[] => got.map((g) => (g.kind === 'ok' ? decode(g.bytes) : g.kind));
@@ -117,10 +136,7 @@ test("a redirect sends the session's unanswered commands again, in order, to the
 });
 
 test("a gap: a session's later command is not applied before the missing one, which is sent again", () => {
-  const k = new Cluster();
-  const c = new ClientCore('c1', { leaders, replicas }, me);
-  const s = c.openSession();
-  const got: Completion[] = [];
+  const { k, c, s, got } = started();
   op(c, s, 1, got);
   c.flush(k.io);
   op(c, s, 2, got);
@@ -190,13 +206,10 @@ test('a session the replicas forgot: its outstanding commands are unknown, later
   op(c, s, 2, got);
   op(c, s, 3, got);
   c.flush(k.io);
-  // The replicas forget every session.
-  (k.executor as unknown as { sessions: { read(r: unknown): void } }).sessions.read({ uvar: () => 0 });
+  k.forgetSessions();
   k.deliver();
   k.answer(c);
-  c.flush(k.io);
-  k.deliver();
-  k.answer(c);
+  k.roundTrip(c);
   assert.equal(
     got.map((g) => g.kind),
     ['ok', 'unknown', 'ok'],
@@ -205,10 +218,7 @@ test('a session the replicas forgot: its outstanding commands are unknown, later
 });
 
 test('deadlines are kept per command whatever their order: each caller is told when its own passes, not before', () => {
-  const k = new Cluster();
-  const c = new ClientCore('c1', { leaders, replicas }, me);
-  const s = c.openSession();
-  const got: Completion[] = [];
+  const { k, c, s, got } = started();
   op(c, s, 1, got, 100);
   op(c, s, 2, got, 50); // issued later, due sooner
   op(c, s, 3, got, 1e9);
@@ -235,10 +245,7 @@ test('deadlines are kept per command whatever their order: each caller is told w
 
 test('a caller told that its command is lost may issue again at once: that command is kept, sent and answered', () => {
   for (const how of ['forgotten', 'abandoned'] as const) {
-    const k = new Cluster();
-    const c = new ClientCore('c1', { leaders, replicas }, me);
-    const s = c.openSession();
-    const got: Completion[] = [];
+    const { k, c, s, got } = started();
     op(c, s, 1, got);
     c.flush(k.io);
     k.deliver();
@@ -249,7 +256,7 @@ test('a caller told that its command is lost may issue again at once: that comma
     });
     c.flush(k.io);
     if (how === 'forgotten') {
-      (k.executor as unknown as { sessions: { read(r: unknown): void } }).sessions.read({ uvar: () => 0 });
+      k.forgetSessions();
       k.deliver();
       k.answer(c);
     } else {
@@ -259,9 +266,7 @@ test('a caller told that its command is lost may issue again at once: that comma
       c.abandonAll('the replicas stopped answering');
     }
     assert.is(c.pending, 1, `${how}: the command issued from the callback waits`);
-    c.flush(k.io);
-    k.deliver();
-    k.answer(c);
+    k.roundTrip(c);
     assert.equal(
       got.map((g) => g.kind),
       ['ok', 'unknown', 'ok'],
