@@ -140,6 +140,10 @@ class ActorSnapshotWriter implements SnapshotWriter {
     }
   }
 
+  reserve(n: number): Uint8Array | null {
+    return this.#w.reserve(n);
+  }
+
   finish(meta: Uint8Array): void {
     let ticket: number;
     try {

@@ -43,6 +43,13 @@ export interface SnapshotWriter {
    * cannot hold it (the writer is then discarded, and a finished snapshot of the same id stays).
    */
   append(chunk: Uint8Array): void;
+  /**
+   * Space for the next chunk of `n` bytes, to fill and then `append`: where the store can, it is
+   * the store's own memory (`shared`), and appending it copies nothing. Null where it cannot (or
+   * `n` is not a chunk's size): fill a buffer of your own. Valid until the next call of any method
+   * of this writer. Optional: writers made elsewhere (test fakes) may lack it.
+   */
+  reserve?(n: number): Uint8Array | null;
   /** Bytes appended so far. */
   readonly bytes: number;
   /** Chunks appended so far. */
@@ -121,6 +128,8 @@ export interface BackendWriter {
   /** Whether it can still take chunks (not finished, aborted or failed). */
   readonly open: boolean;
   append(chunk: Uint8Array): void;
+  /** See `SnapshotWriter.reserve`. */
+  reserve(n: number): Uint8Array | null;
   /**
    * Returns the write number (of the actor store of the same host and kind) after which the
    * snapshot is durable; 0 when it is durable at once.
@@ -232,6 +241,17 @@ export abstract class WriterBase implements BackendWriter {
     }
     this.bytes += chunk.byteLength;
     this.chunks++;
+  }
+
+  reserve(n: number): Uint8Array | null {
+    this.check('reserve');
+    if (!Number.isInteger(n) || n <= 0 || n > this.limits.maxChunkBytes) return null;
+    return this.reserveSpace(n);
+  }
+
+  /** Space of the store's own for the next chunk (see `reserve`); null (the default): none. */
+  protected reserveSpace(_n: number): Uint8Array | null {
+    return null;
   }
 
   finish(meta: Uint8Array): number {

@@ -47,6 +47,37 @@ test('finished snapshots are in the buffer: a new host on it finds them whole; u
   assert.is(readSnapshot(view(SharedSnapshots.open(region, opts)), 'one').intact, true);
 });
 
+test('a chunk written into the space reserve gives is stored where it lies, mixed with appended ones, and reads back whole', () => {
+  const region = new SharedArrayBuffer(4 << 20);
+  const s = SharedSnapshots.open(region, opts);
+  const free = s.freeBytes;
+  const w = s.create('a', 'mixed', alive);
+  const sizes = [30_000, 7, 1 << 20, 13, 600_000, 1];
+  for (let i = 0; i < sizes.length; i++) {
+    const chunk = chunkOf(5, i, sizes[i]!);
+    if (i % 2 === 1) {
+      w.append(chunk);
+      continue;
+    }
+    const space = w.reserve(chunk.length)!;
+    assert.ok(space.buffer === region, `chunk ${i}: the space is the region's own memory`);
+    space.set(chunk);
+    w.append(space);
+  }
+  // Reserved and then not used (a source that filled a buffer of its own instead): nothing is lost.
+  w.reserve(5000);
+  w.append(chunkOf(5, sizes.length, 5000));
+  assert.is(w.reserve((1 << 20) + 1), null, 'more than a chunk: no space');
+  w.finish(metaOf({ seed: 5, chunks: sizes.length + 1, chunkBytes: 0 }));
+  const r = s.open('a', 'mixed')!;
+  const want = [...sizes, 5000];
+  assert.is(r.chunks, want.length);
+  for (let i = 0; i < want.length; i++) assert.equal(Buffer.from(r.chunk(i)), chunkOf(5, i, want[i]!), `chunk ${i}`);
+  // Deleting it gives every byte back, the unused reservations' included.
+  s.delete('a', 'mixed');
+  assert.is(s.freeBytes, free);
+});
+
 test('a host that dies while publishing a directory leaves the previous one in force', () => {
   const region = new SharedArrayBuffer(256 * 1024);
   const s = SharedSnapshots.open(region, opts);

@@ -110,9 +110,11 @@ export function snapshotStep(s: EPaxosState, ctx: Ctx): void {
   const w = s.writing;
   if (w === null) return;
   const writer = writers.get(w)!;
+  // A chunk goes straight into the snapshot store where it offers room (`shared`): one copy, not two.
+  const space = (n: number) => writer.reserve?.(n) ?? null;
   try {
     for (let k = 0; k < s.opts.snapshotChunksPerTurn; k++) {
-      const chunk = w.source.next(s.opts.snapshotChunkBytes);
+      const chunk = w.source.next(s.opts.snapshotChunkBytes, space);
       if (chunk === null) {
         writer.finish(w.meta);
         const meta = decodeMeta(w.meta);

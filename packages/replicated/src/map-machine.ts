@@ -253,7 +253,7 @@ const core: MachineCore<MapState> = {
     let i = 0;
     let first = true;
     const source: SnapshotSource = {
-      next(maxBytes) {
+      next(maxBytes, space) {
         if (i >= pairs.length && !first) return null;
         first = false;
         // The chunk's size first, then one array of exactly that: each byte of the state is copied
@@ -265,7 +265,8 @@ const core: MachineCore<MapState> = {
           size += runBytes(values.size(pairs[end]!)) + runBytes(values.size(pairs[end + 1]!));
           end += 2;
         }
-        const out = chunkBuffer(size);
+        // Straight into the snapshot store where it offers room (one copy of each byte, not two).
+        const out = space?.(size) ?? chunkBuffer(size);
         new DataView(out.buffer, out.byteOffset, 4).setUint32(0, (end - start) / 2, true);
         let p = 4;
         for (; i < end; i++) p = putRun(out, p, values.view(pairs[i]!));

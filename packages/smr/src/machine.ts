@@ -23,8 +23,12 @@ export interface SnapshotSource {
    * the end. The chunk may be valid only until the next call to `next` of any snapshot source in
    * this thread (a source may write every chunk into one buffer): copy what you keep, as
    * `SnapshotWriter.append` does.
+   *
+   * `space`, when given, offers room for a chunk of `n` bytes that appending copies nothing into
+   * (`SnapshotWriter.reserve`): a source that knows its chunk's size first may write it there and
+   * return it; when `space` gives null, or the source does not use it, nothing changes.
    */
-  next(maxBytes: number): Uint8Array | null;
+  next(maxBytes: number, space?: (n: number) => Uint8Array | null): Uint8Array | null;
   /**
    * Called when the reader stops before the end (a source read to its end may let go of what it
    * held by itself): what the snapshot held for itself can go. Calling it again does nothing.

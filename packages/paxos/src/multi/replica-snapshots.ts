@@ -48,9 +48,11 @@ export function snapshotStep(s: ReplicaState, ctx: Ctx): void {
   const w = s.writing;
   if (w === null) return;
   const writer = writers.get(w)!;
+  // A chunk goes straight into the snapshot store where it offers room (`shared`): one copy, not two.
+  const space = (n: number) => writer.reserve?.(n) ?? null;
   try {
     for (let k = 0; k < s.opts.snapshotChunksPerTurn; k++) {
-      const chunk = w.source.next(s.opts.snapshotChunkBytes);
+      const chunk = w.source.next(s.opts.snapshotChunkBytes, space);
       if (chunk === null) {
         // Durable before anything sent from now on leaves (the report below among them).
         writer.finish(w.header);
