@@ -66,6 +66,8 @@ export class LargeValues {
   /** The compaction pass under way: where it is in the values, and the buffers that took values since it began (not moved again). */
   private pass: Iterator<[unknown, Uint8Array]> | null = null;
   private fresh = new WeakSet<ArrayBufferLike>();
+  /** Buffers of copies made here (`copyOut`): each holds one value and nothing else. */
+  private owned = new WeakSet<ArrayBufferLike>();
 
   /** Counts `n` more live bytes in the buffer of `use`. */
   private add(use: BufferUse, n: number): void {
@@ -101,9 +103,18 @@ export class LargeValues {
     const own = ownCopy(src, start, end);
     const use = { live: 0, size: own.buffer.byteLength };
     this.uses.set(own.buffer, use);
+    this.owned.add(own.buffer);
     this.add(use, end - start);
     if (this.pass !== null) this.fresh.add(own.buffer);
     return own;
+  }
+
+  /**
+   * Whether `value` is a copy made here (not a view of a command), so that its bytes may be
+   * written over in place once nothing else can read them (see `ValueStore.set`).
+   */
+  isOwnCopy(value: Uint8Array): boolean {
+    return this.owned.has(value.buffer);
   }
 
   /** The owner no longer holds `value` (from `keep` or `copyOut`). */
