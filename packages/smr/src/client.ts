@@ -660,8 +660,8 @@ export class ClientCore {
         let earliest = Number.POSITIVE_INFINITY;
         s.earliestDeadline = Number.POSITIVE_INFINITY; // lowered by commands a caller told issues meanwhile
         for (let i = s.head; i < s.end; i++) {
-          const done = s.opDone[i];
-          if (done === null || done === undefined) continue; // answered, or its caller was told already
+          const done = s.opDone[i] as Done | null;
+          if (done === null) continue; // answered, or its caller was told already
           if (now < s.opDeadline[i]!) {
             earliest = Math.min(earliest, s.opDeadline[i]!);
             continue;
@@ -738,8 +738,9 @@ export class ClientCore {
     this.closed = true;
     for (const s of this.sessions.values()) {
       for (let i = s.head; i < s.end; i++) {
-        const done = s.opDone[i];
-        if (!s.opAnswered[i] && done) {
+        const done = s.opDone[i] as Done | null;
+        // Answered ones have no callback left (see `take`).
+        if (done !== null) {
           s.opDone[i] = null;
           done({ kind: 'timeout', sent: s.opSentAt[i]! >= 0, detail });
         }

@@ -14,6 +14,7 @@
  * interfere with every command).
  */
 import { WireWriter } from '@synod/actors/internals';
+import { bytesEqual } from '@synod/canonical';
 import { ByteReader } from './byte-reader.js';
 import { Outcome } from './outcome.js';
 
@@ -108,7 +109,7 @@ export class Session {
       let run = 1;
       while (k + run < kept) {
         const j = (this.head + k + run) & mask;
-        if (outcomes[j] !== outcome || !sameBytes(results[j]!, r)) break;
+        if (outcomes[j] !== outcome || !bytesEqual(results[j]!, r)) break;
         run++;
       }
       w.uvar(run);
@@ -138,15 +139,6 @@ export class Session {
     }
     return s;
   }
-}
-
-/** Whether two results hold the same bytes (results are short: compared by hand). */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a === b) return true;
-  const n = a.length;
-  if (n !== b.length) return false;
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 const EMPTY = new Uint8Array(0);
