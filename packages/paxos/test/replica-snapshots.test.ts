@@ -45,6 +45,42 @@ test('a snapshot is taken once the applied slots hold snapshotEveryBytes, long b
   assert.ok(reports.includes(at), "the leader hears of the snapshot (it cuts the acceptors' logs there)");
 });
 
+/** A register that says its state is 64 kB, whatever it holds: a large state, for the snapshot schedule. */
+const LargeRegister = defineStateMachine({
+  module: import.meta.url,
+  name: 'large-register',
+  initial: () => ({ v: '' }),
+  apply: (s: { v: string }, v: string) => {
+    s.v = v;
+    return { state: s, result: true };
+  },
+  query: (s: { v: string }) => s.v,
+  size: () => 64_000,
+});
+
+/** The slot of the first snapshot of a 64 kB state, with slots of about 1 kB. */
+function firstSnapshotOfLargeState(maxSnapshotLagBytes: number | undefined): number {
+  const net = new Net();
+  const options = { snapshotEvery: 1000, snapshotEveryBytes: 2_000, ...(maxSnapshotLagBytes === undefined ? {} : { maxSnapshotLagBytes }) };
+  const replica = net.spawn(Replica, 'replica-0', { index: 0, machine: LargeRegister.key, options });
+  const big = 'x'.repeat(1000);
+  for (let slot = 0; slot < 80; slot++) {
+    net.tell(replica, { type: 'm-decide', firstSlot: slot, values: [slotWith('c', [{ seq: slot + 1, value: big }])] });
+  }
+  net.run();
+  return net.state<ReplicaState>('replica-0').snapshot?.index ?? 0;
+}
+
+test('a large state is snapshotted after a quarter of its bytes by default, and after as many as maxSnapshotLagBytes allows (up to the whole state)', () => {
+  const quarter = firstSnapshotOfLargeState(undefined);
+  assert.ok(quarter >= 14 && quarter <= 16, `by default, after about 16 kB of slots (a quarter of 64 kB): at ${quarter}`);
+  const lag = firstSnapshotOfLargeState(48_000);
+  assert.ok(lag >= 44 && lag <= 48, `with maxSnapshotLagBytes 48 kB, after about 48 kB: at ${lag}`);
+  const whole = firstSnapshotOfLargeState(1 << 20);
+  assert.ok(whole >= 59 && whole <= 64, `with room for more than the state, after about as many bytes as the state (64 kB): at ${whole}`);
+  assert.is(firstSnapshotOfLargeState(1_000), quarter, 'a lag below a quarter of the state changes nothing');
+});
+
 test('small slots: snapshots still come every snapshotEvery slots', () => {
   const net = new Net();
   const replica = net.spawn(Replica, 'replica-0', { index: 0, machine: Register.key, options: { snapshotEvery: 5, snapshotEveryBytes: 1 << 20 } });

@@ -36,7 +36,7 @@ import {
 import { storageDefaults } from '@synod/actors/internals';
 import { clientCodecs, type StateMachine } from '@synod/smr';
 import { epaxosProtocol } from './epaxos-protocol.js';
-import type { ProtocolDefinition } from './protocol.js';
+import type { ProtocolDefinition, ProtocolStart } from './protocol.js';
 import { raftProtocol } from './raft-protocol.js';
 
 /** Where a cluster runs: an `ActorSystem` or a `Simulation` (both have these). */
@@ -120,21 +120,33 @@ export function checkCluster(o: Pick<ClusterOptions, 'replicas' | 'leader' | 're
  */
 const SHARED_ACCEPTOR_BYTES = 32 << 20;
 
+/**
+ * The acceptors' budget (`maxAcceptorBytes`) a cluster's leaders get unless told otherwise. The
+ * acceptors' log lives in the store: a `shared` buffer is bounded, memory and files are not, and a
+ * larger log means fewer snapshots of a large state and room to go on proposing while one is
+ * written. A quarter of a `shared` buffer leaves a half (what its compaction copies into) room for
+ * everything else the host keeps.
+ */
+function defaultAcceptorBytes(o: Pick<ProtocolStart, 'storage' | 'sharedBytes'>): number {
+  return o.storage === 'shared' ? Math.min(SHARED_ACCEPTOR_BYTES, Math.floor(o.sharedBytes / 4)) : 256 << 20;
+}
+
 /** The Multi-Paxos cluster: on every node an acceptor, a replica and a leader candidate. */
 export const multiPaxosProtocol: ProtocolDefinition = {
   name: 'multipaxos',
+  // Replicas snapshot a large state as rarely as the acceptors' budget allows (the leader asks for
+  // snapshots once the acceptors hold half of it anyway): each snapshot writes the whole state.
+  replicaArgs: (base, o) => ({
+    ...base,
+    options: { maxSnapshotLagBytes: Math.floor((o.leader?.maxAcceptorBytes ?? defaultAcceptorBytes(o)) / 2), ...base.options },
+  }),
   async start(o) {
     const n = o.nodes;
     // The acceptors honour the lease the leaders count on: one value for both.
     const {
       leader: { leaseMs },
     } = checkClusterOptions({ nodes: n, leader: o.leader, replica: o.replica });
-    // The acceptors' log lives in the store: a `shared` buffer is bounded, memory and files are
-    // not, and a larger log means fewer snapshots of a large state and room to go on proposing
-    // while one is written (see maxAcceptorBytes). A quarter of the buffer leaves a half (what its
-    // compaction copies into) room for everything else the host keeps.
-    const maxAcceptorBytes = o.storage === 'shared' ? Math.min(SHARED_ACCEPTOR_BYTES, Math.floor(o.sharedBytes / 4)) : 256 << 20;
-    const leaderOptions: Partial<LeaderOptions> = { maxAcceptorBytes, ...o.leader };
+    const leaderOptions: Partial<LeaderOptions> = { maxAcceptorBytes: defaultAcceptorBytes(o), ...o.leader };
     const acceptors: ActorRef<MultiAcceptorMsg>[] = [];
     for (let i = 0; i < n; i++) {
       acceptors.push(
@@ -236,9 +248,12 @@ export async function startCluster(host: ClusterHost, o: ClusterOptions): Promis
     const subscribers: ActorRef<MChanges>[][] = Array.from({ length: n }, () => []);
     let divergenceWatchers: ActorRef<MDivergence>[] = [];
     let wiring: { replicas: ActorRef<ReplicaMsg>[]; leaders: ActorRef<any>[] } = { replicas: [], leaders: [] };
+    const sharedBytes = host.storageLimits?.sharedBytes ?? storageDefaults.sharedBytes;
     const replicaArgs = (i: number, replicas = wiring.replicas, leaders = wiring.leaders): ReplicaArgs => {
       const base: ReplicaArgs = { index: i, machine: o.machine.key, replicas, leaders, options: o.replica, subscribers: subscribers[i], divergenceWatchers };
-      return protocol.replicaArgs ? protocol.replicaArgs(base, { nodes: n, protocolOptions: o.protocolOptions }) : base;
+      return protocol.replicaArgs
+        ? protocol.replicaArgs(base, { nodes: n, protocolOptions: o.protocolOptions, storage: o.storage, sharedBytes, leader: o.leader })
+        : base;
     };
     const nodes = await protocol.start({
       name: o.name,
@@ -254,7 +269,7 @@ export async function startCluster(host: ClusterHost, o: ClusterOptions): Promis
       protocolOptions: o.protocolOptions,
       replicaArgs,
       forgetful: o.forgetfulAcceptors === true,
-      sharedBytes: host.storageLimits?.sharedBytes ?? storageDefaults.sharedBytes,
+      sharedBytes,
     });
     const { leaders, replicas } = nodes;
     wiring = { replicas, leaders };

@@ -70,5 +70,5 @@ export interface ProtocolDefinition {
    * What its replicas take beyond `ReplicaArgs` (every set of replica arguments the cluster makes,
    * at the start and for restarts, goes through it).
    */
-  replicaArgs?(base: ReplicaArgs, o: Pick<ProtocolStart, 'nodes' | 'protocolOptions'>): ReplicaArgs;
+  replicaArgs?(base: ReplicaArgs, o: Pick<ProtocolStart, 'nodes' | 'protocolOptions' | 'storage' | 'sharedBytes' | 'leader'>): ReplicaArgs;
 }

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ActorSystem, InvalidOptionError } from '@synod/actors';
-import { ReplicatedMap, ReplicatedStateMachine } from '@synod/replicated';
+import { ReplicatedMap, ReplicatedStateMachine, multiPaxosProtocol } from '@synod/replicated';
 import { Counter } from './fixtures/counter.ts';
 
 test('bad leader or replica options: InvalidOptionError naming the option and the rule, and no actor started', async () => {
@@ -66,6 +66,21 @@ test('maxCommandBytes up to what the stores hold: with both storage limits raise
   } finally {
     await map.shutdown();
   }
+});
+
+test("a Multi-Paxos cluster lets its replicas' snapshots of a large state wait for half the acceptors' budget, unless told otherwise", () => {
+  const base = { index: 0, machine: 'counter', replicas: [], leaders: [] };
+  const lag = (o: { storage: 'shared' | 'file' | 'memory'; sharedBytes?: number; leader?: object; replica?: object }): unknown =>
+    multiPaxosProtocol.replicaArgs!(
+      { ...base, options: o.replica },
+      { nodes: 3, protocolOptions: undefined, storage: o.storage, sharedBytes: o.sharedBytes ?? 128 << 20, leader: o.leader },
+    ).options?.maxSnapshotLagBytes;
+  assert.is(lag({ storage: 'file' }), 128 << 20, 'file: half of 256 MiB');
+  assert.is(lag({ storage: 'memory' }), 128 << 20, 'memory: half of 256 MiB');
+  assert.is(lag({ storage: 'shared' }), 16 << 20, 'shared, 128 MiB buffer: half of 32 MiB');
+  assert.is(lag({ storage: 'shared', sharedBytes: 32 << 20 }), 4 << 20, 'shared, 32 MiB buffer: half of a quarter of it');
+  assert.is(lag({ storage: 'file', leader: { maxAcceptorBytes: 64 << 20 } }), 32 << 20, "half the leader's own budget");
+  assert.is(lag({ storage: 'file', replica: { maxSnapshotLagBytes: 1 << 20 } }), 1 << 20, "the replica's own option wins");
 });
 
 test.run();

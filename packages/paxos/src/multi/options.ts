@@ -152,12 +152,22 @@ export interface ReplicaOptions {
   /**
    * ... or once the slots applied since the last one hold this many bytes, if sooner; with a large
    * state, not before they hold a quarter of the state's bytes (so writing snapshots costs at most
-   * about four times what is applied). Logs are cut at snapshots: this bounds what acceptors and
-   * replicas keep.
+   * about four times what is applied), or more: see `maxSnapshotLagBytes`. Logs are cut at
+   * snapshots: this bounds what acceptors and replicas keep.
    * A snapshot writes the whole state and session table, so a small bound makes small commands
    * pay for it (at 2 MiB, 256-byte commands paid about 1 us each). Default 8 MiB.
    */
   snapshotEveryBytes: number;
+  /**
+   * How long a snapshot of a large state may wait: until the slots applied since the last one hold
+   * as many bytes as the state (writing snapshots then costs about one byte per byte applied), but
+   * no longer than this many bytes, nor less than a quarter of the state. The acceptors keep every
+   * slot since the replicas' snapshots, and the leader asks for snapshots once they hold half its
+   * `maxAcceptorBytes`: keep this at most that half. A `ReplicatedMap` or
+   * `ReplicatedStateMachine` cluster sets it to that half (128 MiB with `file` or `memory`
+   * storage). Default 0: a quarter of the state.
+   */
+  maxSnapshotLagBytes: number;
   /** A snapshot is written and sent in chunks of about this many bytes. Default 1 MiB. */
   snapshotChunkBytes: number;
   /** Chunks of a snapshot written (or restored) per turn: the rest waits, so other messages and timers get their turn. Default 4. */
@@ -211,6 +221,7 @@ export interface ReplicaOptions {
 export const defaultReplicaOptions: ReplicaOptions = {
   snapshotEvery: 1024,
   snapshotEveryBytes: 8 << 20,
+  maxSnapshotLagBytes: 0,
   snapshotChunkBytes: 1 << 20,
   snapshotChunksPerTurn: 4,
   maxApplyCommandsPerTurn: 2048,
@@ -270,6 +281,7 @@ const LEADER_KINDS: Record<keyof LeaderOptions, Kind> = {
 const REPLICA_KINDS: Record<keyof ReplicaOptions, Kind> = {
   snapshotEvery: 'count',
   snapshotEveryBytes: 'count',
+  maxSnapshotLagBytes: 'count',
   snapshotChunkBytes: 'count',
   snapshotChunksPerTurn: 'count',
   maxApplyCommandsPerTurn: 'count',

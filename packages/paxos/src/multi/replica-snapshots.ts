@@ -6,9 +6,11 @@
  *
  * How often: every `snapshotEvery` slots, or once the slots applied since the last one hold
  * `snapshotEveryBytes`, but not before they hold a quarter of the state, so that writing
- * snapshots of a large state costs at most about four times what is applied. (Waiting for as many
- * bytes as the state was tried: a state larger than the acceptors' budget then snapshots only when
- * the leader asks, which stalled 64 KiB writes at a third of the rate.)
+ * snapshots of a large state costs at most about four times what is applied; and up to as many
+ * bytes as the state where the acceptors' budget leaves room (`maxSnapshotLagBytes`): one byte
+ * written per byte applied. (Waiting for as many bytes as the state regardless was tried: a state
+ * larger than the acceptors' budget then snapshots only when the leader asks, which stalled 64 KiB
+ * writes at a third of the rate.)
  *
  * Pure: it touches the world only through `ctx`.
  */
@@ -26,7 +28,8 @@ function snapshotName(index: number): string {
 
 export function snapshotDue(s: ReplicaState): boolean {
   if (s.slotsSinceSnapshot === 0) return false;
-  const bytesDue = Math.max(s.opts.snapshotEveryBytes, Math.floor(s.exec.stateBytes / 4));
+  const state = s.exec.stateBytes;
+  const bytesDue = Math.max(s.opts.snapshotEveryBytes, Math.min(state, Math.max(s.opts.maxSnapshotLagBytes, Math.floor(state / 4))));
   return s.slotsSinceSnapshot >= s.opts.snapshotEvery || s.bytesSinceSnapshot >= bytesDue;
 }
 
