@@ -11,7 +11,13 @@ import { MAX_ACCEPTORS } from '../quorum.js';
 export interface LeaderOptions {
   /** Slots in phase 2 at once (pipelining). Default 64. */
   window: number;
-  /** Commands per slot at most. Default 1024. */
+  /**
+   * Commands per slot at most. Default 256, a client's request at most (`maxRequestCommands`): the
+   * requests that arrive together then go in several slots, whose phases and applies overlap,
+   * rather than in one that every thread handles in turn. (At 1024, 1,000 callers awaiting one
+   * `set` after another through a `ReplicatedMap` in workers got 10 to 40 % fewer operations a
+   * second; a saturated leader fills slots of 1024 commands about 4 % faster.)
+   */
   maxBatchCommands: number;
   /** Bytes of commands per slot: a batch closes once it holds this much (encoded; estimated when not encoding). Default 1 MiB. */
   maxBatchBytes: number;
@@ -89,7 +95,7 @@ export interface LeaderOptions {
 
 export const defaultLeaderOptions: LeaderOptions = {
   window: 64,
-  maxBatchCommands: 1024,
+  maxBatchCommands: 256,
   maxBatchBytes: 1 << 20,
   maxInflightBytes: 8 << 20,
   maxAcceptorBytes: 16 << 20,
