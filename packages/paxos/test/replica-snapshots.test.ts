@@ -9,16 +9,22 @@ import { Replica, type ReplicaState } from '@synod/paxos';
 import { defineStateMachine } from '@synod/smr';
 import { Net, slotWith } from './harness.ts';
 
-const Register = defineStateMachine({
-  module: import.meta.url,
-  name: 'register',
-  initial: () => ({ v: '' }),
-  apply: (s: { v: string }, v: string) => {
-    s.v = v;
-    return { state: s, result: true };
-  },
-  query: (s: { v: string }) => s.v,
-});
+/** A register; `size`: the bytes its state says it holds (for the snapshot schedule). */
+function registerMachine(name: string, size?: () => number) {
+  return defineStateMachine({
+    module: import.meta.url,
+    name,
+    initial: () => ({ v: '' }),
+    apply: (s: { v: string }, v: string) => {
+      s.v = v;
+      return { state: s, result: true };
+    },
+    query: (s: { v: string }) => s.v,
+    ...(size ? { size } : {}),
+  });
+}
+
+const Register = registerMachine('register');
 
 test('a snapshot is taken once the applied slots hold snapshotEveryBytes, long before snapshotEvery slots', () => {
   const net = new Net();
@@ -45,18 +51,8 @@ test('a snapshot is taken once the applied slots hold snapshotEveryBytes, long b
   assert.ok(reports.includes(at), "the leader hears of the snapshot (it cuts the acceptors' logs there)");
 });
 
-/** A register that says its state is 64 kB, whatever it holds: a large state, for the snapshot schedule. */
-const LargeRegister = defineStateMachine({
-  module: import.meta.url,
-  name: 'large-register',
-  initial: () => ({ v: '' }),
-  apply: (s: { v: string }, v: string) => {
-    s.v = v;
-    return { state: s, result: true };
-  },
-  query: (s: { v: string }) => s.v,
-  size: () => 64_000,
-});
+/** A register that says its state is 64 kB, whatever it holds: a large state. */
+const LargeRegister = registerMachine('large-register', () => 64_000);
 
 /** The slot of the first snapshot of a 64 kB state, with slots of about 1 kB. */
 function firstSnapshotOfLargeState(maxSnapshotLagBytes: number | undefined): number {
