@@ -55,7 +55,8 @@ const results = new Results('multipaxos', {
   'api.*': `ReplicatedMap from the main thread: concurrent${API_CALLERS} = ${API_CALLERS} async callers awaiting set after set; sequential = one set at a time (${SINGLE_OPS} of them, after ${SINGLE_WARMUP_OPS} unmeasured)`,
   'protocol cells':
     "a load generator on the leader node with the production client keeps commands outstanding (map set, 16-byte value unless size<bytes>): four slots' worth, 4096 at a batch of 1024, 512 unbatched, at most 32 MiB of values (512 of 64 KiB, 64 of 1 MiB)",
-  'batched / unbatched': 'batched = batch limit 1024 commands per slot, window 64; unbatched = 1 command per slot (one per client request), window 256 (pipelined)',
+  'batched / unbatched':
+    'batched = batch limit 1024 commands per slot, window 64; unbatched = 1 command per slot (one per client request), window 256 (pipelined)',
   cost: 'process CPU time (all threads) / operations or commands',
   measurement: `${WARMUP_MS} ms warm-up, ${MEASURE_MS} ms counted, per cell (value-size cells ${SIZE_WARMUP_MS} + ${SIZE_MEASURE_MS} ms, each size in a cluster of its own); a cluster started for the API or protocol cells first runs one of them unmeasured (${SIZE_WARMUP_MS} + ${SIZE_MEASURE_MS} ms)`,
   runs: env.runs,
