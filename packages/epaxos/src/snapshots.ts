@@ -14,6 +14,7 @@
  */
 import { type SnapshotReader, type SnapshotWriter } from '@synod/actors';
 import { WireReader, WireWriter } from '@synod/actors/internals';
+import { snapshotBytesDue } from '@synod/smr';
 import { assert } from './assert.js';
 import { Status } from './instance.js';
 import type { MSnapshotChunk, MSnapshotOffer, MSnapshotPull } from './messages.js';
@@ -70,7 +71,7 @@ function snapshotName(s: EPaxosState, meta: SnapshotMeta): string {
 
 export function snapshotDue(s: EPaxosState): boolean {
   if (s.executedSinceSnapshot === 0) return false;
-  const bytesDue = Math.max(s.opts.snapshotEveryBytes, Math.floor(s.exec.stateBytes / 4));
+  const bytesDue = snapshotBytesDue(s.exec.stateBytes, s.opts.snapshotEveryBytes);
   return s.executedSinceSnapshot >= s.opts.snapshotEvery || s.bytesSinceSnapshot >= bytesDue;
 }
 

@@ -121,14 +121,14 @@ export function checkCluster(o: Pick<ClusterOptions, 'replicas' | 'leader' | 're
 const SHARED_ACCEPTOR_BYTES = 32 << 20;
 
 /**
- * The acceptors' budget (`maxAcceptorBytes`) a cluster's leaders get unless told otherwise. The
- * acceptors' log lives in the store: a `shared` buffer is bounded, memory and files are not, and a
- * larger log means fewer snapshots of a large state and room to go on proposing while one is
- * written. A quarter of a `shared` buffer leaves a half (what its compaction copies into) room for
- * everything else the host keeps.
+ * The acceptors' budget (`maxAcceptorBytes`) of a cluster's leaders: the user's, or by default
+ * one that suits the storage. The acceptors' log lives in the store: a `shared` buffer is
+ * bounded, memory and files are not, and a larger log means fewer snapshots of a large state and
+ * room to go on proposing while one is written. A quarter of a `shared` buffer leaves a half (what
+ * its compaction copies into) room for everything else the host keeps.
  */
-function defaultAcceptorBytes(o: Pick<ProtocolStart, 'storage' | 'sharedBytes'>): number {
-  return o.storage === 'shared' ? Math.min(SHARED_ACCEPTOR_BYTES, Math.floor(o.sharedBytes / 4)) : 256 << 20;
+function acceptorBytes(o: Pick<ProtocolStart, 'storage' | 'sharedBytes' | 'leader'>): number {
+  return o.leader?.maxAcceptorBytes ?? (o.storage === 'shared' ? Math.min(SHARED_ACCEPTOR_BYTES, Math.floor(o.sharedBytes / 4)) : 256 << 20);
 }
 
 /** The Multi-Paxos cluster: on every node an acceptor, a replica and a leader candidate. */
@@ -138,7 +138,7 @@ export const multiPaxosProtocol: ProtocolDefinition = {
   // snapshots once the acceptors hold half of it anyway): each snapshot writes the whole state.
   replicaArgs: (base, o) => ({
     ...base,
-    options: { maxSnapshotLagBytes: Math.floor((o.leader?.maxAcceptorBytes ?? defaultAcceptorBytes(o)) / 2), ...base.options },
+    options: { maxSnapshotLagBytes: Math.floor(acceptorBytes(o) / 2), ...base.options },
   }),
   async start(o) {
     const n = o.nodes;
@@ -146,7 +146,7 @@ export const multiPaxosProtocol: ProtocolDefinition = {
     const {
       leader: { leaseMs },
     } = checkClusterOptions({ nodes: n, leader: o.leader, replica: o.replica });
-    const leaderOptions: Partial<LeaderOptions> = { maxAcceptorBytes: defaultAcceptorBytes(o), ...o.leader };
+    const leaderOptions: Partial<LeaderOptions> = { ...o.leader, maxAcceptorBytes: acceptorBytes(o) };
     const acceptors: ActorRef<MultiAcceptorMsg>[] = [];
     for (let i = 0; i < n; i++) {
       acceptors.push(

@@ -255,6 +255,15 @@ function isResultNotPlainData(e: unknown): boolean {
   }
 }
 
+/**
+ * Bytes applied after which a replica's next snapshot is due: `everyBytes`, or for a large state
+ * a quarter of it (writing snapshots costs at most about four times what is applied), or up to as
+ * many bytes as the state where `maxLagBytes` allows (one byte written per byte applied).
+ */
+export function snapshotBytesDue(stateBytes: number, everyBytes: number, maxLagBytes = 0): number {
+  return Math.max(everyBytes, Math.min(stateBytes, Math.max(maxLagBytes, Math.floor(stateBytes / 4))));
+}
+
 /** The log index a snapshot header stands at, without installing it. */
 export function snapshotIndex(header: Uint8Array): number {
   const r = new ByteReader().reset(header);

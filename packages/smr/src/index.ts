@@ -23,7 +23,16 @@ export { defineStateMachine, ResultNotPlainDataError, type Applied, type StateMa
 export { REQUEST_FORMAT, SLOT_FORMAT, RequestWriter, SlotBuilder, SlotReader, slotOf, type CommandInSlot } from './log-format.js';
 export { Outcome, describeThrown } from './outcome.js';
 export { Session, SessionTable, Verdict } from './sessions.js';
-export { Executor, defaultExecutorOptions, mixOutcome, snapshotIndex, SNAPSHOT_FORMAT, type ExecutorOptions, type ResultSink } from './executor.js';
+export {
+  Executor,
+  defaultExecutorOptions,
+  mixOutcome,
+  snapshotBytesDue,
+  snapshotIndex,
+  SNAPSHOT_FORMAT,
+  type ExecutorOptions,
+  type ResultSink,
+} from './executor.js';
 export {
   clientCodecs,
   forEachEntry,

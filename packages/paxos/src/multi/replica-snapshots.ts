@@ -14,7 +14,7 @@
  *
  * Pure: it touches the world only through `ctx`.
  */
-import { snapshotIndex } from '@synod/smr';
+import { snapshotBytesDue, snapshotIndex } from '@synod/smr';
 import type { SnapshotReader, SnapshotWriter } from '@synod/actors';
 import { assert } from '../assert.js';
 import type { MSnapshotChunk, MSnapshotOffer, MSnapshotPull } from './messages.js';
@@ -28,8 +28,7 @@ function snapshotName(index: number): string {
 
 export function snapshotDue(s: ReplicaState): boolean {
   if (s.slotsSinceSnapshot === 0) return false;
-  const state = s.exec.stateBytes;
-  const bytesDue = Math.max(s.opts.snapshotEveryBytes, Math.min(state, Math.max(s.opts.maxSnapshotLagBytes, Math.floor(state / 4))));
+  const bytesDue = snapshotBytesDue(s.exec.stateBytes, s.opts.snapshotEveryBytes, s.opts.maxSnapshotLagBytes);
   return s.slotsSinceSnapshot >= s.opts.snapshotEvery || s.bytesSinceSnapshot >= bytesDue;
 }
 
