@@ -48,7 +48,10 @@ function request(net: Net, leader: { name: string; node: number; id: number }, f
 /** Commands proposed so far, counted in the phase-2 messages to one acceptor (each slot once). */
 function proposed(net: Net): number {
   const slots = new Map<number, number>();
-  for (const p of net.sentOf('m-accept')) if (p.to.name === 'acceptor-0') slots.set(p.msg.slot, commandsIn(p.msg.value).length);
+  for (const p of net.sentOf('m-accept')) {
+    if (p.to.name !== 'acceptor-0') continue;
+    p.msg.values.forEach((v: Uint8Array, i: number) => slots.set(p.msg.firstSlot + i, commandsIn(v).length));
+  }
   return [...slots.values()].reduce((a, b) => a + b, 0);
 }
 

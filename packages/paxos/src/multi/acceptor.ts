@@ -141,27 +141,32 @@ function onPrepare(s: MultiAcceptorState, m: MPrepare, ctx: Ctx): void {
   ctx.reply(p);
 }
 
-/** Phase 2b for one slot. */
+/** Phase 2b for each slot of the message (one promise check for all: they share a ballot). */
 function onAccept(s: MultiAcceptorState, m: MAccept, ctx: Ctx): void {
   if (m.ballot < s.promised) return reject(s, m.ballot, ctx);
-  if (m.slot < s.truncatedBelow) {
-    // Long chosen and truncated: say so, or a new leader re-proposing it would wait forever.
+  const end = m.firstSlot + m.values.length;
+  if (m.firstSlot < s.truncatedBelow) {
+    // Long chosen and truncated: say so, or a new leader re-proposing them would wait forever.
     ctx.reply({ type: 'm-truncated', acceptor: s.index, below: s.truncatedBelow } satisfies MTruncated);
-    return;
+    if (end <= s.truncatedBelow) return;
   }
   if (m.ballot > s.promised) {
     s.promised = m.ballot;
     ctx.persistEntry(PROMISED_KEY, m.ballot);
   }
-  const r = s.accepted.get(m.slot);
-  if (r === undefined || r.ballot !== m.ballot) {
-    const rec: SlotRecord = { ballot: m.ballot, value: m.value };
-    s.version++;
-    s.accepted.set(m.slot, rec);
-    ctx.persistEntry(m.slot, rec);
+  const first = Math.max(m.firstSlot, s.truncatedBelow);
+  for (let slot = first; slot < end; slot++) {
+    const r = s.accepted.get(slot);
+    if (r === undefined || r.ballot !== m.ballot) {
+      const rec: SlotRecord = { ballot: m.ballot, value: m.values[slot - m.firstSlot] as SlotValue };
+      s.version++;
+      s.accepted.set(slot, rec);
+      ctx.persistEntry(slot, rec);
+    }
   }
-  assert(s.promised >= s.accepted.get(m.slot)!.ballot, 'multi-acceptor: promised ballot fell below an accepted ballot');
-  const a: MAccepted = { type: 'm-accepted', ballot: m.ballot, slot: m.slot, acceptor: s.index };
+  // Every record written above carries m.ballot, and the promise is at least that now.
+  assert(s.promised >= m.ballot, 'multi-acceptor: promised ballot fell below an accepted ballot');
+  const a: MAccepted = { type: 'm-accepted', ballot: m.ballot, firstSlot: first, count: end - first, acceptor: s.index };
   ctx.reply(a);
 }
 

@@ -13,7 +13,7 @@ import { leaderElsewhere, type ElectionState } from './election.js';
 import { applyLag, recordProposed, type FlowControlState } from './flow-control.js';
 import type { MultiAcceptorMsg, SlotValue } from './messages.js';
 import type { LeaderOptions } from './options.js';
-import { propose, type PipelineState, type Proposing } from './pipeline.js';
+import { propose, sendAccepts, type PipelineState, type Proposing } from './pipeline.js';
 import type { RetentionState } from './retention.js';
 
 /** Builds slot values (one per thread; a flush runs to its end within one turn). */
@@ -130,6 +130,7 @@ export function flush(l: Batching, ctx: Ctx): void {
     recordProposed(l.flow, p.nextSlot, count);
     propose(l, p.nextSlot++, value, value.byteLength, ctx);
   }
+  sendAccepts(l, ctx);
   if (s.pendingHead === s.pending.length) {
     s.pending = [];
     s.pendingHead = 0;

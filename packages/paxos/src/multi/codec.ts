@@ -78,21 +78,31 @@ const accept: MessageCodec<MAccept> = {
   type: 'm-accept',
   encode: (m, w) => {
     w.f64(m.ballot);
-    w.f64(m.slot);
+    w.f64(m.firstSlot);
     w.f64(m.commitUpTo);
-    writeSlotValue(w, m.value);
+    w.uvar(m.values.length);
+    for (const v of m.values) writeSlotValue(w, v);
   },
-  decode: (r) => ({ type: 'm-accept', ballot: r.f64(), slot: r.f64(), commitUpTo: r.f64(), value: readSlotValue(r) }),
+  decode: (r) => {
+    const ballot = r.f64(),
+      firstSlot = r.f64(),
+      commitUpTo = r.f64();
+    const n = r.uvar();
+    const values: SlotValue[] = [];
+    for (let i = 0; i < n; i++) values.push(readSlotValue(r));
+    return { type: 'm-accept', ballot, firstSlot, values, commitUpTo };
+  },
 };
 
 const accepted: MessageCodec<MAccepted> = {
   type: 'm-accepted',
   encode: (m, w) => {
     w.f64(m.ballot);
-    w.f64(m.slot);
+    w.f64(m.firstSlot);
+    w.uvar(m.count);
     w.u8(m.acceptor);
   },
-  decode: (r) => ({ type: 'm-accepted', ballot: r.f64(), slot: r.f64(), acceptor: r.u8() }),
+  decode: (r) => ({ type: 'm-accepted', ballot: r.f64(), firstSlot: r.f64(), count: r.uvar(), acceptor: r.u8() }),
 };
 
 const reject: MessageCodec<MReject> = {

@@ -46,6 +46,7 @@ import {
   onAccepted,
   propose,
   retransmit,
+  sendAccepts,
   skipTruncated,
   startReign as startPipelineReign,
   takeChosen,
@@ -270,6 +271,7 @@ function becomeLeader(s: LeaderState, ctx: Ctx): void {
     const value = r === undefined ? null : r.value;
     propose(s, slot, value, slotBytes(value), ctx);
   }
+  sendAccepts(s, ctx);
   s.pipeline.nextSlot = Math.max(s.pipeline.nextSlot, top + 1);
   s.pipeline.readyAt = s.pipeline.nextSlot;
   s.election.recovered.clear();

@@ -1,7 +1,7 @@
 /**
  * Messages of Multi-Paxos: a leader runs phase 1 once for every slot from an index on, then
- * phase 2 per slot (many slots in flight, many client commands per slot); replicas apply the
- * chosen slots in order.
+ * phase 2 per slot (many slots in flight, many client commands per slot, several slots per
+ * message); replicas apply the chosen slots in order.
  */
 import type { Ballot } from '../ballot.js';
 
@@ -29,19 +29,24 @@ export interface MPromise {
   accepted: AcceptedEntry[];
   truncatedBelow: number;
 }
-/** Phase 2a for one slot; `commitUpTo` tells which slots below are chosen (piggybacked). */
+/**
+ * Phase 2a for consecutive slots from `firstSlot` (one value each: the protocol per slot is
+ * unchanged, one message carries several, as a raft append carries several entries);
+ * `commitUpTo` tells which slots below are chosen (piggybacked).
+ */
 export interface MAccept {
   type: 'm-accept';
   ballot: Ballot;
-  slot: number;
-  value: SlotValue;
+  firstSlot: number;
+  values: SlotValue[];
   commitUpTo: number;
 }
-/** Phase 2b. */
+/** Phase 2b for `count` consecutive slots from `firstSlot`, all accepted in `ballot`. */
 export interface MAccepted {
   type: 'm-accepted';
   ballot: Ballot;
-  slot: number;
+  firstSlot: number;
+  count: number;
   acceptor: number;
 }
 /** A prepare or accept below the promise; `promised` lets the sender catch up at once. */

@@ -22,6 +22,14 @@ export interface LeaderOptions {
   /** Bytes of commands per slot: a batch closes once it holds this much (encoded; estimated when not encoding). Default 1 MiB. */
   maxBatchBytes: number;
   /**
+   * Slots one accept message carries at most. The slots proposed in one turn go to each acceptor
+   * together, as etcd's raft sends many entries in one append, and each acceptor answers them
+   * with one acceptance: per slot, a message costs its sender, its receiver and the answer more
+   * than the slot itself when slots are small. A message holds no more than `maxBatchBytes` of
+   * values, unless one slot alone is larger. Default 256.
+   */
+  maxAcceptSlots: number;
+  /**
    * Bytes of slot values in flight (proposed, not yet committed) at most: with large commands the
    * window is bounded by bytes before slots (every slot goes to every acceptor). Default 8 MiB.
    */
@@ -97,6 +105,7 @@ export const defaultLeaderOptions: LeaderOptions = {
   window: 64,
   maxBatchCommands: 256,
   maxBatchBytes: 1 << 20,
+  maxAcceptSlots: 256,
   maxInflightBytes: 8 << 20,
   maxAcceptorBytes: 16 << 20,
   maxPendingCommands: 100_000,
@@ -129,6 +138,7 @@ export type LeaderTuning = Pick<
   | 'window'
   | 'maxBatchCommands'
   | 'maxBatchBytes'
+  | 'maxAcceptSlots'
   | 'maxInflightBytes'
   | 'maxAcceptorBytes'
   | 'maxPendingCommands'
@@ -142,6 +152,7 @@ const TUNABLE: readonly (keyof LeaderOptions)[] = [
   'window',
   'maxBatchCommands',
   'maxBatchBytes',
+  'maxAcceptSlots',
   'maxInflightBytes',
   'maxAcceptorBytes',
   'maxPendingCommands',
@@ -263,6 +274,7 @@ const LEADER_KINDS: Record<keyof LeaderOptions, Kind> = {
   window: 'count',
   maxBatchCommands: 'count',
   maxBatchBytes: 'count',
+  maxAcceptSlots: 'count',
   maxInflightBytes: 'count',
   maxAcceptorBytes: 'count',
   maxPendingCommands: 'count',

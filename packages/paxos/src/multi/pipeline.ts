@@ -3,7 +3,8 @@
  * retransmission to acceptors that did not answer.
  *
  * Each slot is sent to every acceptor in the leader's ballot; a phase-2 quorum of acceptances chooses
- * it. The commit point moves over chosen slots in order, so everything below it is chosen. A
+ * it. The slots proposed in one turn travel together: one accept message per acceptor carries
+ * up to `maxAcceptSlots` consecutive ones, and one acceptance answers them all. The commit point moves over chosen slots in order, so everything below it is chosen. A
  * slot not chosen in time goes again to the acceptors that have not answered, after a wait set
  * by the measured round trip (smoothed, plus four deviations, as TCP's estimator), doubling per
  * attempt up to a bound.
@@ -50,6 +51,9 @@ export interface PipelineState {
   inflightBytes: number;
   /** Slots re-proposed after phase 1 must all be chosen before reads are served. */
   readyAt: number;
+  /** Slots proposed in this turn and not sent yet (see `sendAccepts`), and their bytes. */
+  unsent: MAccept | null;
+  unsentBytes: number;
   rtt: RoundTrip;
 }
 
@@ -67,7 +71,16 @@ export interface Proposing {
 type Ctx = ActorContext<any, unknown>;
 
 export function newPipeline(): PipelineState {
-  return { commitUpTo: 0, nextSlot: 0, inflight: new IntMap(), inflightBytes: 0, readyAt: Infinity, rtt: { smoothed: 0, deviation: 0, samples: 0 } };
+  return {
+    commitUpTo: 0,
+    nextSlot: 0,
+    inflight: new IntMap(),
+    inflightBytes: 0,
+    readyAt: Infinity,
+    unsent: null,
+    unsentBytes: 0,
+    rtt: { smoothed: 0, deviation: 0, samples: 0 },
+  };
 }
 
 /** A new reign proposes from `from` on (the slots below are chosen and truncated). */
@@ -81,9 +94,15 @@ export function startReign(p: PipelineState, from: number): void {
 export function abandon(p: PipelineState): void {
   p.inflight.clear();
   p.inflightBytes = 0;
+  p.unsent = null;
+  p.unsentBytes = 0;
 }
 
-/** Phase 2a for one slot; `bytes` is the value's size (see `slotBytes`), known to the caller that built it. */
+/**
+ * Phase 2a for one slot; `bytes` is the value's size (see `slotBytes`), known to the caller that
+ * built it. The slot leaves with the next ones proposed in this turn: the proposer calls
+ * `sendAccepts` before its turn ends.
+ */
 export function propose(l: Proposing, slot: number, value: SlotValue, bytes: number, ctx: Ctx): void {
   const p = l.pipeline;
   assert(slot >= p.commitUpTo && !p.inflight.has(slot), `leader: slot ${slot} proposed twice or below the commit point ${p.commitUpTo}`);
@@ -100,21 +119,51 @@ export function propose(l: Proposing, slot: number, value: SlotValue, bytes: num
     retransmitDelay: wait,
     chosen: false,
   });
-  const m: MAccept = { type: 'm-accept', ballot: l.election.ballot, slot, value, commitUpTo: p.commitUpTo };
+  const run = p.unsent;
+  if (
+    run !== null &&
+    (run.firstSlot + run.values.length !== slot || run.values.length >= l.opts.maxAcceptSlots || p.unsentBytes + bytes > l.opts.maxBatchBytes)
+  ) {
+    sendAccepts(l, ctx);
+  }
+  if (p.unsent === null) {
+    p.unsent = { type: 'm-accept', ballot: l.election.ballot, firstSlot: slot, values: [], commitUpTo: p.commitUpTo };
+    p.unsentBytes = 0;
+  }
+  p.unsent.values.push(value);
+  p.unsentBytes += bytes;
+}
+
+/** Sends the slots proposed and not sent yet to every acceptor, in one message each. */
+export function sendAccepts(l: Proposing, ctx: Ctx): void {
+  const m = l.pipeline.unsent;
+  if (m === null) return;
+  l.pipeline.unsent = null;
+  l.pipeline.unsentBytes = 0;
   for (const a of l.acceptors) ctx.send(a, m);
 }
 
-/** Phase 2b: counts an acceptance. True when it chose the slot at the commit point (it can move). */
+/**
+ * Phase 2b: counts an acceptance of each slot it names. True when the slot at the commit point is
+ * chosen (the commit point can move).
+ */
 export function onAccepted(l: Proposing, m: MAccepted, ctx: Ctx): boolean {
   if (l.election.status !== 'leader' || m.ballot !== l.election.ballot) return false;
-  const f = l.pipeline.inflight.get(m.slot);
-  if (f === undefined || f.chosen || f.acks.has(m.acceptor)) return false;
-  // Only first sends are timed: the answer to a resent slot may answer either copy (Karn).
-  if (!f.resent) sampleRoundTrip(l.pipeline.rtt, ctx.now() - f.sentAt);
-  if (!f.acks.add(m.acceptor)) return false;
-  f.chosen = true;
-  l.stats.chosen++;
-  return m.slot === l.pipeline.commitUpTo;
+  const p = l.pipeline;
+  let timed = false;
+  for (let slot = m.firstSlot, end = m.firstSlot + m.count; slot < end; slot++) {
+    const f = p.inflight.get(slot);
+    if (f === undefined || f.chosen || f.acks.has(m.acceptor)) continue;
+    // Only first sends are timed, once per message: the answer to a resent slot may answer either copy (Karn).
+    if (!timed && !f.resent) {
+      sampleRoundTrip(p.rtt, ctx.now() - f.sentAt);
+      timed = true;
+    }
+    if (!f.acks.add(m.acceptor)) continue;
+    f.chosen = true;
+    l.stats.chosen++;
+  }
+  return p.inflight.get(p.commitUpTo)?.chosen === true;
 }
 
 /**
@@ -170,7 +219,8 @@ export function retransmit(l: Proposing, ctx: Ctx): void {
     f.resent = true;
     f.retransmitDelay = Math.min(2 * f.retransmitDelay, l.opts.maxRetransmitMs);
     f.retransmitAt = now + f.retransmitDelay;
-    const m: MAccept = { type: 'm-accept', ballot: l.election.ballot, slot, value: f.value, commitUpTo: p.commitUpTo };
+    // One slot per message: each goes to the acceptors that have not answered it.
+    const m: MAccept = { type: 'm-accept', ballot: l.election.ballot, firstSlot: slot, values: [f.value], commitUpTo: p.commitUpTo };
     for (let i = 0; i < l.acceptors.length; i++) if (!f.acks.has(i)) ctx.send(l.acceptors[i]!, m);
   });
 }
