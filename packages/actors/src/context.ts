@@ -98,8 +98,9 @@ export interface ActorContext<M = unknown, D = unknown> {
    * An array of `n` bytes to fill and then send, to any number of actors, as often as needed. In
    * worker mode with the `rings` transport it lies in this host's shared arena, so every send
    * passes a reference to it, never a copy; elsewhere (embedded, the simulator, the network, the
-   * main thread, below `rings.arenaMinBytes`, a full arena) it is a plain array. Its bytes are not zeroed. Fill it before its first send and
-   * never change it after: receivers read it where it lies.
+   * main thread, below `rings.arenaMinBytes`, a full arena) it is a plain array (a small one a view into a buffer
+   * shared with others: never transfer its `buffer`). Its bytes are not zeroed. Fill it before its
+   * first send and never change it after: receivers read it where it lies.
    */
   sharedBytes(n: number): Uint8Array;
   /** A float in [0, 1) from this actor's seeded generator. */

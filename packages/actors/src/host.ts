@@ -4,6 +4,7 @@ import type { Clock } from './clock.js';
 import type { ActorDefinition, AskOptions, SpawnOptions } from './context.js';
 import { Envelope, Kind, SYSTEM_ID } from './envelope.js';
 import { uninitializedBytes } from './shared-copy.js';
+import { MAX_SMALL_BYTES, smallBytes } from './small-bytes.js';
 import type { Transport } from './transport.js';
 import {
   AbortedError,
@@ -408,7 +409,7 @@ export class ActorHost implements CellHost<ActorCell> {
   }
 
   sharedBytes(n: number): Uint8Array {
-    return this.transport?.sharedBytes?.(n) ?? uninitializedBytes(n);
+    return this.transport?.sharedBytes?.(n) ?? (n <= MAX_SMALL_BYTES ? smallBytes(n) : uninitializedBytes(n));
   }
 
   watch(cell: ActorCell, target: ActorRef<any>, on: boolean): void {

@@ -24,6 +24,8 @@ import {
   putAlignedRun,
   putUvar,
   uninitializedBytes,
+  smallBytes,
+  MAX_SMALL_BYTES,
   uvarBytes,
 } from '@synod/actors/internals';
 import { ByteReader } from './byte-reader.js';
@@ -120,7 +122,9 @@ export class RequestWriter {
     }
     o.uvar(this.n);
     const body = this.body.buf;
-    const bytes = uninitializedBytes(o.pos + this.body.pos + this.referencedBytes);
+    const n = o.pos + this.body.pos + this.referencedBytes;
+    // A request lives until its slot is cut: a small one shares a slab (see smallBytes).
+    const bytes = n <= MAX_SMALL_BYTES ? smallBytes(n) : uninitializedBytes(n);
     bytes.set(plainSubarray.call(o.buf, 0, o.pos), 0);
     // The body, with each long command copied in where it goes.
     let p = o.pos;
