@@ -11,7 +11,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Prng, WireWriter } from '@synod/actors/internals';
 import { ByteReader } from '../src/byte-reader.js';
-import { Session, SessionTable } from '../src/sessions.js';
+import { Session, SessionTable, Verdict } from '../src/sessions.js';
 
 const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
 
@@ -102,6 +102,53 @@ test('a snapshot of format 1 (one entry per kept result) still reads', () => {
       [2, [9, 9]],
     ],
   );
+});
+
+test('the table forgets the least recently used session past maxSessions (or the first created), across snapshots, as a model does', () => {
+  const rng = new Prng(seed + 1);
+  const random = () => rng.next();
+  const why = `seed ${seed} (replay: SEED=${seed} npx -y pnpm@12.4.2 test sessions)`;
+  try {
+    for (const firstCreated of [false, true]) {
+      const max = 6;
+      let table = new SessionTable(max, 4, firstCreated);
+      // The model: keys in eviction order, first goes first.
+      let order: string[] = [];
+      for (let step = 0; step < 3_000; step++) {
+        if (random() < 0.05) {
+          const w = new WireWriter(64);
+          table.write(w);
+          table = new SessionTable(max, 4, firstCreated);
+          table.read(new ByteReader().reset(w.buf.subarray(0, w.pos)));
+        }
+        // A request of one to three sessions of one client, each with one command.
+        const client = `c${Math.floor(random() * 3)}`;
+        const nos = [...new Set(Array.from({ length: 1 + Math.floor(random() * 3) }, () => 1 + Math.floor(random() * 4)))];
+        table.beginRequest(client, nos, nos.map(() => 0));
+        for (const no of nos) {
+          const key = `${client}/${no}`;
+          const known = order.includes(key);
+          if (known && !firstCreated) order = [...order.filter((k) => k !== key), key];
+        }
+        nos.forEach((no, i) => {
+          const key = `${client}/${no}`;
+          const s = table.session(i);
+          const seq = s === undefined ? 1 : s.next;
+          if (s === undefined) {
+            order.push(key);
+            if (order.length > max) order.shift();
+          }
+          if (table.verdict(i, seq) === Verdict.Apply) table.record(i, 0, new Uint8Array([no]));
+        });
+        assert.is(table.size, order.length, `step ${step}: size`);
+        for (const c of ['c0', 'c1', 'c2'])
+          for (let no = 1; no <= 4; no++) assert.is(table.get(c, no) !== undefined, order.includes(`${c}/${no}`), `step ${step} (firstCreated ${firstCreated}): ${c}/${no} kept`);
+      }
+    }
+  } catch (e) {
+    console.error(`sessions: failed with ${why}`);
+    throw e;
+  }
 });
 
 test.run();
