@@ -1,6 +1,6 @@
 /**
  * Multi-Paxos phase 2 carries several slots per message: the slots a leader proposes in one turn
- * go to each acceptor together (at most `maxAcceptSlots`, and `maxBatchBytes` of values), and an
+ * go to each acceptor together (at most `maxAcceptSlots`, and `maxAcceptBytes` of values), and an
  * acceptor answers them with one acceptance. The protocol per slot is unchanged: each slot is
  * accepted, counted and chosen on its own, and a slot lost with its message is sent again alone.
  */
@@ -64,8 +64,8 @@ test('the slots proposed in one turn travel in one message per acceptor, at most
   }
 });
 
-test('a message holds at most maxBatchBytes of values (a slot larger alone travels alone)', () => {
-  const { net, leader } = setup({ maxAcceptSlots: 64, maxBatchBytes: 200 });
+test('a message holds at most maxAcceptBytes of values (a slot larger alone travels alone)', () => {
+  const { net, leader } = setup({ maxAcceptSlots: 64, maxAcceptBytes: 200 });
   const sentBefore = acceptsTo(net, 'acceptor-0').length;
   requests(net, leader, 6, 120);
   net.run();

@@ -2,12 +2,13 @@
  * The leader's phase 2: slots in flight (pipelining), their acceptances, the commit point, and
  * retransmission to acceptors that did not answer.
  *
- * Each slot is sent to every acceptor in the leader's ballot; a phase-2 quorum of acceptances chooses
- * it. The slots proposed in one turn travel together: one accept message per acceptor carries
- * up to `maxAcceptSlots` consecutive ones, and one acceptance answers them all. The commit point moves over chosen slots in order, so everything below it is chosen. A
- * slot not chosen in time goes again to the acceptors that have not answered, after a wait set
- * by the measured round trip (smoothed, plus four deviations, as TCP's estimator), doubling per
- * attempt up to a bound.
+ * Each slot is sent to every acceptor in the leader's ballot; a phase-2 quorum of acceptances
+ * chooses it. Small slots proposed in one turn travel together: one accept message per acceptor
+ * carries up to `maxAcceptSlots` consecutive ones and `maxAcceptBytes` of values, and one
+ * acceptance answers them all. The commit point moves over chosen slots in order, so everything
+ * below it is chosen. A slot not chosen in time goes again to the acceptors that have not
+ * answered, after a wait set by the measured round trip (smoothed, plus four deviations, as TCP's
+ * estimator), doubling per attempt up to a bound.
  *
  * Pure: it touches the world only through `ctx`.
  */
@@ -122,7 +123,7 @@ export function propose(l: Proposing, slot: number, value: SlotValue, bytes: num
   const run = p.unsent;
   if (
     run !== null &&
-    (run.firstSlot + run.values.length !== slot || run.values.length >= l.opts.maxAcceptSlots || p.unsentBytes + bytes > l.opts.maxBatchBytes)
+    (run.firstSlot + run.values.length !== slot || run.values.length >= l.opts.maxAcceptSlots || p.unsentBytes + bytes > l.opts.maxAcceptBytes)
   ) {
     sendAccepts(l, ctx);
   }
