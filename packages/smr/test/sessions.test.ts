@@ -124,7 +124,11 @@ test('the table forgets the least recently used session past maxSessions (or the
         // A request of one to three sessions of one client, each with one command.
         const client = `c${Math.floor(random() * 3)}`;
         const nos = [...new Set(Array.from({ length: 1 + Math.floor(random() * 3) }, () => 1 + Math.floor(random() * 4)))];
-        table.beginRequest(client, nos, nos.map(() => 0));
+        table.beginRequest(
+          client,
+          nos,
+          nos.map(() => 0),
+        );
         for (const no of nos) {
           const key = `${client}/${no}`;
           const known = order.includes(key);
@@ -142,7 +146,8 @@ test('the table forgets the least recently used session past maxSessions (or the
         });
         assert.is(table.size, order.length, `step ${step}: size`);
         for (const c of ['c0', 'c1', 'c2'])
-          for (let no = 1; no <= 4; no++) assert.is(table.get(c, no) !== undefined, order.includes(`${c}/${no}`), `step ${step} (firstCreated ${firstCreated}): ${c}/${no} kept`);
+          for (let no = 1; no <= 4; no++)
+            assert.is(table.get(c, no) !== undefined, order.includes(`${c}/${no}`), `step ${step} (firstCreated ${firstCreated}): ${c}/${no} kept`);
       }
     }
   } catch (e) {
