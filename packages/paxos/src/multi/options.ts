@@ -173,7 +173,11 @@ const TUNABLE: readonly (keyof LeaderOptions)[] = [
 
 /** Bounds and timing of a replica. Every one is named and has a default. */
 export interface ReplicaOptions {
-  /** A snapshot is taken every this many applied slots. Default 1024. */
+  /**
+   * A snapshot is taken every this many applied slots. Default 8192 (etcd's default is 10,000
+   * entries): a snapshot writes the whole state and session table, and at 1024, slots of one
+   * command each paid for it (with 512 sessions: 130-169 k commands/s against 166-183 k).
+   */
   snapshotEvery: number;
   /**
    * ... or once the slots applied since the last one hold this many bytes, if sooner; with a large
@@ -245,7 +249,7 @@ export interface ReplicaOptions {
 }
 
 export const defaultReplicaOptions: ReplicaOptions = {
-  snapshotEvery: 1024,
+  snapshotEvery: 8192,
   snapshotEveryBytes: 8 << 20,
   maxSnapshotLagBytes: 0,
   snapshotChunkBytes: 1 << 20,
