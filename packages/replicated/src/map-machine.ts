@@ -18,7 +18,7 @@
  *   entries u8 4 | u8 flags | [string prefix] | [uvar limit] → uvar n | (string key, bytes value)*, by key
  */
 import { CanonicalWriter, decode, hashBytes } from '@synod/canonical';
-import { WireWriter, putRun, runBytes, uninitializedBytes } from '@synod/actors/internals';
+import { WireWriter, runBytes, uninitializedBytes } from '@synod/actors/internals';
 import { ByteReader, registerMachine, type AppliedBytes, type MachineCore, type SnapshotSource } from '@synod/smr';
 import { KeyIndex } from './key-index.js';
 import { ValueStore } from './value-store.js';
@@ -269,7 +269,7 @@ const core: MachineCore<MapState> = {
         const out = space?.(size) ?? chunkBuffer(size);
         new DataView(out.buffer, out.byteOffset, 4).setUint32(0, (end - start) / 2, true);
         let p = 4;
-        for (; i < end; i++) p = putRun(out, p, values.view(pairs[i]!));
+        for (; i < end; i++) p = values.putRunOf(pairs[i]!, out, p);
         if (p !== size) throw new Error(`map snapshot: wrote ${p} of ${size} bytes`); // a bug in runBytes
         // Every value is read: the cells may be reused from now on.
         if (i >= pairs.length) source.close!();

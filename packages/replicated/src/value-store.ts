@@ -26,7 +26,7 @@
  * abandoned snapshot is collected (map-machine.ts), never what any read or digest sees.
  */
 import { hashBytes } from '@synod/canonical';
-import { copySharedBytes } from '@synod/actors/internals';
+import { copySharedBytes, putRun } from '@synod/actors/internals';
 import { LargeValues } from './large-values.js';
 
 /** Cell sizes of the size classes. */
@@ -215,6 +215,24 @@ export class ValueStore {
     if (m[r + F.Class] === LARGE) return (this.large.get(h) ?? this.retiredLarge.get(h))!;
     const at = m[r + F.Offset]!;
     return plainSubarray.call(this.blocks[m[r + F.Block]!]!, at, at + m[r + F.Length]!);
+  }
+
+  /**
+   * Writes `h`'s value with its length in front at `out[p]` (room made by `runBytes(size(h))`), as
+   * `putRun(out, p, view(h))` does; returns the position after it. A short value is copied by
+   * hand, without the view: a snapshot of a map of small entries made two views per entry, most of
+   * what writing it cost.
+   */
+  putRunOf(h: number, out: Uint8Array, p: number): number {
+    const m = this.meta;
+    const r = h * FIELDS;
+    const n = m[r + F.Length]!;
+    if (n > MAX_BY_HAND || m[r + F.Class] === LARGE) return putRun(out, p, this.view(h));
+    out[p++] = n; // n < 0x80: a one-byte uvar
+    const b = this.blocks[m[r + F.Block]!]!;
+    const at = m[r + F.Offset]!;
+    for (let i = 0; i < n; i++) out[p + i] = b[at + i]!;
+    return p + n;
   }
 
   /** A copy of `h`'s value of its own. */
