@@ -5,6 +5,7 @@ import type { ActorDefinition, AskOptions, SpawnOptions } from './context.js';
 import { Envelope, Kind, SYSTEM_ID } from './envelope.js';
 import { uninitializedBytes } from './shared-copy.js';
 import { MAX_SMALL_BYTES, smallBytes } from './small-bytes.js';
+import { clearArray } from './arrays.js';
 import type { Transport } from './transport.js';
 import {
   AbortedError,
@@ -660,13 +661,13 @@ export class ActorHost implements CellHost<ActorCell> {
       } catch (e) {
         // The store refused the turn's state (too large, full, not storable, failed): the turn
         // fails as if its handler had thrown; the actor crashes, not its worker.
-        cell.pendingOps.length = 0;
-        cell.turnOut.length = 0;
+        clearArray(cell.pendingOps);
+        clearArray(cell.turnOut);
         snaps?.dropTurn();
         this.crash(cell, e, cell.current);
         return;
       }
-      cell.pendingOps.length = 0;
+      clearArray(cell.pendingOps);
     }
     const out = cell.turnOut;
     if (out.length === 0) return;
@@ -680,12 +681,12 @@ export class ActorHost implements CellHost<ActorCell> {
         env.gate = cell.lastTicket;
         held.push(env);
       }
-      out.length = 0;
+      clearArray(out);
       this.waitingForDurability.add(cell);
       return;
     }
     for (let i = 0; i < out.length; i++) this.route(out[i]!);
-    out.length = 0;
+    clearArray(out);
   }
 
   /** Called by a store when writes up to `seq` are durable. */
@@ -701,7 +702,7 @@ export class ActorHost implements CellHost<ActorCell> {
       let i = cell.heldHead;
       while (i < held.length && held[i]!.gate <= durable) this.route(held[i++]!);
       if (i === held.length) {
-        held.length = 0;
+        clearArray(held);
         cell.heldHead = 0;
         this.waitingForDurability.delete(cell);
       } else {

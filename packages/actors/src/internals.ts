@@ -14,6 +14,7 @@
 export { WireWriter, WireReader } from './wire.js';
 export { copySharedBytes, uninitializedBytes } from './shared-copy.js';
 export { MAX_SMALL_BYTES, smallBytes } from './small-bytes.js';
+export { clearArray, setLength } from './arrays.js';
 export { uvarBytes, runBytes, putUvar, putRun, alignedRunPrefix, maxAlignedRunBytes, putAlignedRun } from './byte-runs.js';
 export { IntMap } from './int-map.js';
 export { Mailbox } from './mailbox.js';

@@ -19,6 +19,7 @@
  * still delivered, records to it become dead letters, and its restarted worker gets new rings.
  */
 import { isMainThread, type MessagePort } from 'node:worker_threads';
+import { clearArray } from './arrays.js';
 import type { ArenaStats, ArenaTable } from './arena.js';
 import { CLONE_TAG, REPEAT_TAG, type CodecRegistry } from './codec.js';
 export type { RingEnds } from './transport.js';
@@ -447,7 +448,7 @@ export class RingTransport implements MeshTransport {
         this.ring(link);
       }
     }
-    dirty.length = 0;
+    clearArray(dirty);
   }
 
   /** Rings the peer's doorbell (see doorbell.ts): by `Atomics.notify`, or by a message to the main thread. */

@@ -25,6 +25,8 @@ import {
   putUvar,
   uninitializedBytes,
   smallBytes,
+  clearArray,
+  setLength,
   MAX_SMALL_BYTES,
   uvarBytes,
 } from '@synod/actors/internals';
@@ -139,12 +141,12 @@ export class RequestWriter {
     }
     bytes.set(plainSubarray.call(body, from, this.body.pos), p);
     this.body.pos = 0;
-    this.sessions.length = 0;
-    this.acks.length = 0;
+    clearArray(this.sessions);
+    clearArray(this.acks);
     this.index.clear();
     this.n = 0;
-    this.referenced.length = 0;
-    this.referencedAt.length = 0;
+    clearArray(this.referenced);
+    clearArray(this.referencedAt);
     this.referencedBytes = 0;
     return bytes;
   }
@@ -197,8 +199,8 @@ export class SlotBuilder {
     p = putUvar(out, 1, n);
     for (let i = 0; i < n; i++) p = putAlignedRun(out, p, requests[i]!, prefixes[i]!);
     if (p !== size) throw new Error(`slot builder: wrote ${p} of ${size} bytes`); // a bug in the sizes
-    requests.length = 0;
-    prefixes.length = 0;
+    clearArray(requests);
+    clearArray(prefixes);
     this.bodyBytes = 0;
     this.commands = 0;
     return out;
@@ -275,8 +277,8 @@ export class SlotReader implements CommandInSlot {
     this.clientId = r.string();
     const sessions = r.uvar();
     if (sessions * 2 > r.end - r.pos) throw new RangeError(`corrupt request: ${sessions} sessions in ${r.end - r.pos} bytes`);
-    this.sessionNos.length = sessions;
-    this.acks.length = sessions;
+    setLength(this.sessionNos, sessions);
+    setLength(this.acks, sessions);
     for (let i = 0; i < sessions; i++) {
       this.sessionNos[i] = r.uvar();
       this.acks[i] = r.uvar();

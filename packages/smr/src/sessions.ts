@@ -13,7 +13,7 @@
  * replica to replica, the order in which sessions were created does not (their first commands
  * interfere with every command).
  */
-import { WireWriter } from '@synod/actors/internals';
+import { WireWriter, setLength } from '@synod/actors/internals';
 import { bytesEqual } from '@synod/canonical';
 import { ByteReader } from './byte-reader.js';
 import { Outcome } from './outcome.js';
@@ -192,8 +192,8 @@ export class SessionTable {
   beginRequest(client: string, sessionNos: readonly number[], acks: readonly number[]): void {
     this.currentClient = client;
     const sessions = this.byClient.get(client);
-    this.current.length = sessionNos.length;
-    this.currentNos.length = sessionNos.length;
+    setLength(this.current, sessionNos.length);
+    setLength(this.currentNos, sessionNos.length);
     for (let i = 0; i < sessionNos.length; i++) {
       const s = sessions?.get(sessionNos[i]!);
       this.currentNos[i] = sessionNos[i]!;
