@@ -11,7 +11,7 @@
  */
 import type { ActorRef } from '@synod/actors';
 import type { MApplied, MFetch, SlotValue } from '@synod/paxos';
-import type { MClientReads, MClientRequest } from '@synod/smr';
+import type { MClientReads, MClientRequest, MClientRoutesLost } from '@synod/smr';
 import type { RaftTuning } from './options.js';
 
 /** One log entry. Its index is its position in the log. Immutable once created. */
@@ -153,6 +153,7 @@ export type RaftMsg =
   | RForward
   | MClientRequest
   | MClientReads
+  | MClientRoutesLost
   | MApplied
   | MFetch
   | { type: 'tick' }

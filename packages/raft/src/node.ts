@@ -205,6 +205,10 @@ export function receiveRaft(s: RaftNodeState, msg: RaftMsg, ctx: ActorContext<Ra
     case 'client-reads':
       onReads(s, msg, c);
       break;
+    case 'client-routes-lost':
+      // This node's replica restarted: every client's route goes to it again (MClientRoutesLost).
+      if (msg.replica === s.index) s.client.routes.clear();
+      break;
     case 'r-forward':
       if (configured(s)) onForward(s, msg, c);
       break;

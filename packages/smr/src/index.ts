@@ -48,6 +48,7 @@ export {
   type MClientRequest,
   type MClientResults,
   type MClientRoute,
+  type MClientRoutesLost,
   type ReadConsistency,
 } from './protocol.js';
 export { ClientAnswers, defaultAnswerOptions, type AnswerOptions } from './answers.js';

@@ -73,6 +73,18 @@ export interface MClientRoute {
   to: ActorRef<ClientReply> | null;
 }
 
+/**
+ * A replica that restarted tells its node's leader that the routes it was told (`client-route`)
+ * are gone: the leader forgets them too and tells it again at each client's next request.
+ * Without it the leader believed its replica knew every route, and that replica, the one that
+ * answers clients, answered none of them again: a crash of the replica on the leader's node
+ * stopped every client until the leader moved.
+ */
+export interface MClientRoutesLost {
+  type: 'client-routes-lost';
+  replica: number;
+}
+
 /** What a client receives. */
 export type ClientReply = MClientRedirect | MClientResults | MClientReadResults;
 

@@ -21,7 +21,7 @@
  * Pure: it touches the world only through `ctx`.
  */
 import { defineActor, type ActorContext, type ActorRef } from '@synod/actors';
-import type { MClientReads, MClientRequest } from '@synod/smr';
+import type { MClientReads, MClientRequest, MClientRoutesLost } from '@synod/smr';
 import { majorityOf } from '../quorum.js';
 import { flush, newBatching, onRequest, pendingCount, returnPending, slotBytes, type BatchingState } from './batching.js';
 import {
@@ -89,6 +89,7 @@ export interface MConfigured {
 export type LeaderMsg =
   | MClientRequest
   | MClientReads
+  | MClientRoutesLost
   | MTruncated
   | MPromise
   | MAccepted
@@ -211,6 +212,10 @@ export const Leader = defineActor<LeaderState, LeaderMsg, LeaderArgs, LeaderDura
         break;
       case 'client-reads':
         onRead(s, msg, c);
+        break;
+      case 'client-routes-lost':
+        // This node's replica restarted: every client's route goes to it again (MClientRoutesLost).
+        if (msg.replica === s.index) s.batching.routes.clear();
         break;
       case 'm-promise':
         if (onPromise(s.election, msg)) becomeLeader(s, c);

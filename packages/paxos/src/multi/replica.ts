@@ -14,7 +14,7 @@
  */
 import { defineActor, sameRef, type ActorRef } from '@synod/actors';
 import { IntMap } from '@synod/actors/internals';
-import { ClientAnswers, Executor, Outcome, stateMachineByKey, type ClientReply, type MClientReads, type ResultSink } from '@synod/smr';
+import { ClientAnswers, Executor, Outcome, stateMachineByKey, type ClientReply, type MClientReads, type MClientRoutesLost, type ResultSink } from '@synod/smr';
 import { assert } from '../assert.js';
 import type { MApplied, SlotValue } from './messages.js';
 import { checkNodeIndex, replicaOptions } from './options.js';
@@ -101,6 +101,9 @@ export const Replica = defineActor<ReplicaState, ReplicaMsg, ReplicaArgs, unknow
     // Anything recovered means this is a restart: apply under guards until past the point it died at.
     s.guard = guardFromRecovered(entries);
     if (!entries.has('started')) ctx.persistEntry('started', true);
+    // A restart: the routes to clients went with the old incarnation (see MClientRoutesLost).
+    const leader = s.leaders[args.index];
+    if (entries.has('started') && leader !== undefined) ctx.send(leader, { type: 'client-routes-lost', replica: args.index } satisfies MClientRoutesLost);
     restoreOwn(s, c);
     for (const to of args.subscribers ?? []) subscribe(s, s.subscribers, to, 'subscribers', c);
     for (const to of args.progressWatchers ?? []) subscribe(s, s.progressWatchers, to, 'progress watchers', c);
