@@ -3,8 +3,7 @@ import type { CellHost } from './cell-host.js';
 import type { Clock } from './clock.js';
 import type { ActorDefinition, AskOptions, SpawnOptions } from './context.js';
 import { Envelope, Kind, SYSTEM_ID } from './envelope.js';
-import { uninitializedBytes } from './shared-copy.js';
-import { MAX_SMALL_BYTES, smallBytes } from './small-bytes.js';
+import { freshBytes } from './small-bytes.js';
 import { clearArray } from './arrays.js';
 import type { Transport } from './transport.js';
 import {
@@ -410,7 +409,7 @@ export class ActorHost implements CellHost<ActorCell> {
   }
 
   sharedBytes(n: number): Uint8Array {
-    return this.transport?.sharedBytes?.(n) ?? (n <= MAX_SMALL_BYTES ? smallBytes(n) : uninitializedBytes(n));
+    return this.transport?.sharedBytes?.(n) ?? freshBytes(n);
   }
 
   watch(cell: ActorCell, target: ActorRef<any>, on: boolean): void {

@@ -13,7 +13,7 @@
  */
 export { WireWriter, WireReader } from './wire.js';
 export { copySharedBytes, uninitializedBytes } from './shared-copy.js';
-export { MAX_SMALL_BYTES, smallBytes } from './small-bytes.js';
+export { freshBytes } from './small-bytes.js';
 export { clearArray, setLength } from './arrays.js';
 export { uvarBytes, runBytes, putUvar, putRun, alignedRunPrefix, maxAlignedRunBytes, putAlignedRun } from './byte-runs.js';
 export { IntMap } from './int-map.js';

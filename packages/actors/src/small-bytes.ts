@@ -11,8 +11,10 @@
  * (messages, slots until truncation) should come from here, not values a state machine keeps.
  */
 
+import { uninitializedBytes } from './shared-copy.js';
+
 /** Arrays up to this size come from a slab (Node's Buffer pool takes up to 4 KiB of 8). */
-export const MAX_SMALL_BYTES = 2048;
+const MAX_SMALL_BYTES = 2048;
 /** The slab's size: a bound on the memory one live view can keep. */
 const SLAB_BYTES = 32 * 1024;
 
@@ -20,17 +22,17 @@ let slab: ArrayBuffer | null = null;
 let used = SLAB_BYTES;
 
 /**
- * A fresh array of `n` zeroed bytes, starting `shift` bytes (0-7) past an 8-byte boundary (a
- * copy to or from shared memory is word by word only at equal alignment: shared-copy.ts). Up to
- * {@link MAX_SMALL_BYTES}, a view into a slab shared with other such arrays: never transfer its
- * `buffer`, and read it through its offset.
+ * A fresh array of `n` bytes for a caller that writes every one of them. Up to
+ * {@link MAX_SMALL_BYTES}, a view (8-byte aligned) into a slab shared with other such arrays:
+ * never transfer its `buffer`, and read it through its offset. Larger, an array of its own, not
+ * zeroed past 64 KiB (see `uninitializedBytes`).
  */
-export function smallBytes(n: number, shift = 0): Uint8Array {
-  if (n > MAX_SMALL_BYTES) return new Uint8Array(n + shift).subarray(shift);
-  let at = ((used + 7) & ~7) + shift;
+export function freshBytes(n: number): Uint8Array {
+  if (n > MAX_SMALL_BYTES) return uninitializedBytes(n);
+  let at = (used + 7) & ~7;
   if (slab === null || at + n > SLAB_BYTES) {
     slab = new ArrayBuffer(SLAB_BYTES);
-    at = shift;
+    at = 0;
   }
   used = at + n;
   return new Uint8Array(slab, at, n);

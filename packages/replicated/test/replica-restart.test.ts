@@ -18,7 +18,6 @@ for (const protocol of ['multipaxos', 'raft'] as const) {
       // Each set must be answered: one stuck client times out (OutcomeUnknownError) and fails the test.
       for (let i = 1; i <= 20; i++) await map.set('k', i);
       assert.is(await map.get('k'), 20);
-      assert.is(map.rsm.leaderIndex >= 0, true);
     } finally {
       await map.shutdown();
     }

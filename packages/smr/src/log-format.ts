@@ -24,10 +24,9 @@ import {
   putAlignedRun,
   putUvar,
   uninitializedBytes,
-  smallBytes,
+  freshBytes,
   clearArray,
   setLength,
-  MAX_SMALL_BYTES,
   uvarBytes,
 } from '@synod/actors/internals';
 import { ByteReader } from './byte-reader.js';
@@ -125,8 +124,8 @@ export class RequestWriter {
     o.uvar(this.n);
     const body = this.body.buf;
     const n = o.pos + this.body.pos + this.referencedBytes;
-    // A request lives until its slot is cut: a small one shares a slab (see smallBytes).
-    const bytes = n <= MAX_SMALL_BYTES ? smallBytes(n) : uninitializedBytes(n);
+    // A request lives until its slot is cut: a small one may share a slab (see freshBytes).
+    const bytes = freshBytes(n);
     bytes.set(plainSubarray.call(o.buf, 0, o.pos), 0);
     // The body, with each long command copied in where it goes.
     let p = o.pos;

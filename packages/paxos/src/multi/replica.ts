@@ -100,10 +100,11 @@ export const Replica = defineActor<ReplicaState, ReplicaMsg, ReplicaArgs, unknow
     const entries = ctx.recoveredEntries();
     // Anything recovered means this is a restart: apply under guards until past the point it died at.
     s.guard = guardFromRecovered(entries);
-    if (!entries.has('started')) ctx.persistEntry('started', true);
-    // A restart: the routes to clients went with the old incarnation (see MClientRoutesLost).
+    const restarted = entries.has('started');
+    if (!restarted) ctx.persistEntry('started', true);
+    // The routes to clients went with the old incarnation (see MClientRoutesLost).
     const leader = s.leaders[args.index];
-    if (entries.has('started') && leader !== undefined) ctx.send(leader, { type: 'client-routes-lost', replica: args.index } satisfies MClientRoutesLost);
+    if (restarted && leader !== undefined) ctx.send(leader, { type: 'client-routes-lost', replica: args.index } satisfies MClientRoutesLost);
     restoreOwn(s, c);
     for (const to of args.subscribers ?? []) subscribe(s, s.subscribers, to, 'subscribers', c);
     for (const to of args.progressWatchers ?? []) subscribe(s, s.progressWatchers, to, 'progress watchers', c);
