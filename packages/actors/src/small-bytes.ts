@@ -22,8 +22,8 @@ let slab: ArrayBuffer | null = null;
 let used = SLAB_BYTES;
 
 /**
- * A fresh array of `n` bytes for a caller that writes every one of them. Up to
- * {@link MAX_SMALL_BYTES}, a view (8-byte aligned) into a slab shared with other such arrays:
+ * A fresh array of `n` bytes for a caller that writes every one of them. Up to 2 KiB
+ * (`MAX_SMALL_BYTES`), a view (8-byte aligned) into a slab shared with other such arrays:
  * never transfer its `buffer`, and read it through its offset. Larger, an array of its own, not
  * zeroed past 64 KiB (see `uninitializedBytes`).
  */
