@@ -237,17 +237,30 @@ export class SharedStore implements ActorStore {
     let at = start;
     // Values the index keeps as views of the active half, and where they land in the other.
     const moved: [actor: string, op: SerializedOp][] = [];
-    for (const [a, o] of this.index.records(this.options.maxRecordBytes)) {
-      const n = recordSize(a, o, Number.MAX_SAFE_INTEGER);
-      const frameBytes = FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES + n;
-      if (at - start + frameBytes <= this.halfBytes) {
-        this.writeFrame(at, n, RecordKind.Changes, a, o, (op, p, bytes) => {
-          if (op.value instanceof Uint8Array && op.value.buffer === this.data.buffer) moved.push([a, { key: op.key, value: this.view(p, bytes) }]);
-        });
+    const keep =
+      (a: string): Placed =>
+      (op, p, bytes) => {
+        if (op.value instanceof Uint8Array && op.value.buffer === this.data.buffer) moved.push([a, { key: op.key, value: this.view(p, bytes) }]);
+      };
+    // One frame per large value, at its source's alignment, as `append` writes them: a value copied
+    // to another alignment goes through scratch buffers (shared-copy.ts), three copies for one.
+    const frames = (a: string, ops: readonly LogOp[], write: boolean, placedHere?: Placed): void => {
+      for (const group of splitAtLargeValues(ops)) {
+        const n = recordSize(a, group, Number.MAX_SAFE_INTEGER);
+        const pad = this.paddingFor(at, a, group);
+        const frameBytes = pad + FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES + n;
+        if (write && at - start + frameBytes <= this.halfBytes) {
+          if (pad > 0) this.writePadding(at, pad);
+          this.writeFrame(at + pad, n, RecordKind.Changes, a, group, placedHere);
+        }
+        at += frameBytes;
       }
-      at += frameBytes;
-    }
-    const total = at - start + FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES + size;
+    };
+    for (const [a, o] of this.index.records(this.options.maxRecordBytes)) frames(a, o, true, keep(a));
+    const liveEnd = at;
+    if (kind === RecordKind.Changes) frames(actor, ops, false);
+    else at += FRAME_HEADER_BYTES + RECORD_PREFIX_BYTES + size;
+    const total = at - start;
     if (total > this.halfBytes) {
       throw new StoreFullError(
         `the shared store of host "${this.options.storeName}" is full: its live data and this write take ` +
@@ -255,7 +268,9 @@ export class SharedStore implements ActorStore {
           'raise storage.sharedBytes, or keep less durable state (delete entries you no longer need)',
       );
     }
-    this.writeFrame(at, size, kind, actor, ops, placed);
+    at = liveEnd;
+    if (kind === RecordKind.Changes) frames(actor, ops, true, placed);
+    else this.writeFrame(at, size, kind, actor, ops, placed);
     this.host.setUsed(other, total);
     this.host.activeHalf = other; // the flip: before it, recovery reads the old half
     // The index now refers to the new half: the next compaction writes over the old one.
