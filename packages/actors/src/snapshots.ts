@@ -44,8 +44,9 @@ export interface SnapshotWriter {
    */
   append(chunk: Uint8Array): void;
   /**
-   * Space for the next chunk of `n` bytes, to fill and then `append`: where the store can, it is
-   * the store's own memory (`shared`), and appending it copies nothing. Null where it cannot (or
+   * Space for the next chunk of at most `n` bytes, to fill and then `append` (the whole of it, or
+   * a view of its first bytes): where the store can, it is the store's own memory (`shared`), and
+   * appending it copies nothing. Null where it cannot (or
    * `n` is not a chunk's size): fill a buffer of your own. Valid until the next call of any method
    * of this writer. Optional: writers made elsewhere (test fakes) may lack it.
    */

@@ -18,7 +18,7 @@
  *   entries u8 4 | u8 flags | [string prefix] | [uvar limit] → uvar n | (string key, bytes value)*, by key
  */
 import { CanonicalWriter, decode, hashBytes } from '@synod/canonical';
-import { WireWriter, runBytes, uninitializedBytes } from '@synod/actors/internals';
+import { WireWriter, maxAlignedRunBytes, putRun, runBytes, uninitializedBytes } from '@synod/actors/internals';
 import { ByteReader, registerMachine, type AppliedBytes, type MachineCore, type SnapshotSource } from '@synod/smr';
 import { KeyIndex } from './key-index.js';
 import { ValueStore } from './value-store.js';
@@ -58,6 +58,29 @@ export interface MapState {
   values: ValueStore;
   /** Keys' UTF-8 bytes + values' bytes + a per-entry overhead. */
   bytes: number;
+  /**
+   * What changed since the last snapshot, for `snapshotChanges`: the keys set (their cells'
+   * handles) and the keys deleted (their UTF-8 bytes). `changesKnown` is false once deletions
+   * passed MAX_TRACKED_DELETIONS: the next snapshot is then a whole one.
+   */
+  changed: Set<number>;
+  deleted: Uint8Array[];
+  changesKnown: boolean;
+}
+
+/**
+ * Deletions remembered between snapshots, at most: past this the map forgets what changed (the
+ * memory a key each) and its next snapshot is whole.
+ */
+const MAX_TRACKED_DELETIONS = 65536;
+/** The count word of a snapshot chunk that lists deleted keys (changes since a snapshot), not entries. */
+const DELETIONS = 0x80000000;
+
+/** Starts tracking changes afresh: a snapshot now holds everything before. */
+function resetChanges(s: MapState): void {
+  s.changed = new Set();
+  s.deleted = [];
+  s.changesKnown = true;
 }
 
 function checkKey(key: unknown): asserts key is string {
@@ -121,11 +144,13 @@ function put(s: MapState, src: Uint8Array, start: number, end: number, keep: boo
     s.bytes += n - s.values.size(h);
     const next = s.values.set(h, src, start, end, keep);
     if (next !== h) s.keys.setValueAt(slot, next);
+    if (s.changesKnown) s.changed.add(s.keys.keyAt(slot));
     return true;
   }
   s.bytes += keyBytes + n + ENTRY_OVERHEAD;
   const key = s.values.addKey(keySource, keyStart, keyStart + keyBytes);
   s.keys.insert(keyHash, key, s.values.add(keyHash, src, start, end, keep));
+  if (s.changesKnown) s.changed.add(key);
   return false;
 }
 
@@ -135,6 +160,12 @@ function remove(s: MapState): boolean {
   if (slot < 0) return false;
   const h = s.keys.valueAt(slot);
   const key = s.keys.keyAt(slot);
+  if (s.changesKnown) {
+    // Its cell may go to another key: the deletion is remembered by the key's bytes.
+    s.changed.delete(key);
+    if (s.deleted.length < MAX_TRACKED_DELETIONS) s.deleted.push(s.values.copy(key));
+    else s.changesKnown = false;
+  }
   s.keys.removeAt(slot);
   s.bytes -= keyBytes + s.values.size(h) + ENTRY_OVERHEAD;
   s.values.delete(h);
@@ -171,10 +202,69 @@ function applied(s: MapState, result: Uint8Array): AppliedBytes<MapState> {
   return appliedOut;
 }
 
+/**
+ * A snapshot of `pairs` (key and value handles, see KeyIndex.pairs), after a chunk of the keys in
+ * `deleted` if there are any. The keys and values of this moment stay where they are until the
+ * snapshot is closed (see value-store.ts), whatever is applied meanwhile.
+ * A chunk: u32 count | (string key, bytes value)*; or u32 (DELETIONS | count) | (string key)*. A
+ * key's bytes are those of its string.
+ */
+function snapshotOf(values: ValueStore, pairs: Int32Array, deleted: Uint8Array[]): SnapshotSource {
+  const epoch = values.openSnapshot();
+  let closed = false;
+  let i = 0;
+  let first = true;
+  let d = 0;
+  const source: SnapshotSource = {
+    next(maxBytes, space) {
+      if (d < deleted.length) {
+        const from = d;
+        let size = 4;
+        while (d < deleted.length && (d === from || size < maxBytes)) size += runBytes(deleted[d++]!.length);
+        const out = space?.(size) ?? chunkBuffer(size);
+        new DataView(out.buffer, out.byteOffset, 4).setUint32(0, (DELETIONS | (d - from)) >>> 0, true);
+        let p = 4;
+        for (let j = from; j < d; j++) p = putRun(out, p, deleted[j]!);
+        // A snapshot of changes with deletions only still has its (empty) chunk of entries next.
+        return out;
+      }
+      if (i >= pairs.length && !first) return null;
+      first = false;
+      // The chunk's size first (at most: long runs are placed at their alignment, see putRunOf),
+      // then one array of that: each byte of the state is copied once per snapshot (not into a
+      // growing writer, then out of it).
+      const start = i;
+      let end = i;
+      let size = 4;
+      while (end < pairs.length && (end === start || size < maxBytes)) {
+        size += maxAlignedRunBytes(values.size(pairs[end]!)) + maxAlignedRunBytes(values.size(pairs[end + 1]!));
+        end += 2;
+      }
+      // Straight into the snapshot store where it offers room (one copy of each byte, not two).
+      const out = space?.(size) ?? chunkBuffer(size);
+      new DataView(out.buffer, out.byteOffset, 4).setUint32(0, (end - start) / 2, true);
+      let p = 4;
+      for (; i < end; i++) p = values.putRunOf(pairs[i]!, out, p);
+      if (p > size) throw new Error(`map snapshot: wrote ${p} bytes into ${size}`); // a bug in maxAlignedRunBytes
+      // Every value is read: the cells may be reused from now on.
+      if (i >= pairs.length) source.close!();
+      return p === size ? out : out.subarray(0, p);
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      abandoned.unregister(source);
+      values.closeSnapshot(epoch);
+    },
+  };
+  abandoned.register(source, { values, epoch }, source);
+  return source;
+}
+
 const core: MachineCore<MapState> = {
   initial: () => {
     const values = new ValueStore();
-    return { keys: new KeyIndex(values), values, bytes: 0 };
+    return { keys: new KeyIndex(values), values, bytes: 0, changed: new Set(), deleted: [], changesKnown: true };
   },
   // Values are copied into cells (or, from shared memory, into arrays of their own): the slot's
   // bytes can stay where they lie.
@@ -243,47 +333,24 @@ const core: MachineCore<MapState> = {
     throw new RangeError('unknown map query');
   },
   snapshot(s): SnapshotSource {
-    // The keys and values of this moment stay where they are until the snapshot is closed (see
-    // value-store.ts), whatever is applied meanwhile.
-    // A chunk: u32 count | (string key, bytes value)*; a key's bytes are those of its string.
-    const pairs = s.keys.pairs();
-    const values = s.values;
-    const epoch = values.openSnapshot();
-    let closed = false;
-    let i = 0;
-    let first = true;
-    const source: SnapshotSource = {
-      next(maxBytes, space) {
-        if (i >= pairs.length && !first) return null;
-        first = false;
-        // The chunk's size first, then one array of exactly that: each byte of the state is copied
-        // once per snapshot (not into a growing writer, then out of it).
-        const start = i;
-        let end = i;
-        let size = 4;
-        while (end < pairs.length && (end === start || size < maxBytes)) {
-          size += runBytes(values.size(pairs[end]!)) + runBytes(values.size(pairs[end + 1]!));
-          end += 2;
-        }
-        // Straight into the snapshot store where it offers room (one copy of each byte, not two).
-        const out = space?.(size) ?? chunkBuffer(size);
-        new DataView(out.buffer, out.byteOffset, 4).setUint32(0, (end - start) / 2, true);
-        let p = 4;
-        for (; i < end; i++) p = values.putRunOf(pairs[i]!, out, p);
-        if (p !== size) throw new Error(`map snapshot: wrote ${p} of ${size} bytes`); // a bug in runBytes
-        // Every value is read: the cells may be reused from now on.
-        if (i >= pairs.length) source.close!();
-        return out;
-      },
-      close() {
-        if (closed) return;
-        closed = true;
-        abandoned.unregister(source);
-        values.closeSnapshot(epoch);
-      },
-    };
-    abandoned.register(source, { values, epoch }, source);
-    return source;
+    resetChanges(s);
+    return snapshotOf(s.values, s.keys.pairs(), []);
+  },
+  // Only the entries set and the keys deleted since the last snapshot: restored after it, they give
+  // the state as it is now. A large state that changes in part then costs what changed, not all of it.
+  snapshotChanges(s) {
+    if (!s.changesKnown) return null;
+    const all = s.keys.pairs();
+    const changed = s.changed;
+    let n = 0;
+    for (let i = 0; i < all.length; i += 2) {
+      if (!changed.has(all[i]!)) continue;
+      all[n++] = all[i]!;
+      all[n++] = all[i + 1]!;
+    }
+    const deleted = s.deleted;
+    resetChanges(s);
+    return snapshotOf(s.values, all.subarray(0, n), deleted);
   },
   restore() {
     const s = core.initial();
@@ -292,14 +359,26 @@ const core: MachineCore<MapState> = {
         // The chunk is a view valid during this call only (and may be a Buffer, whose `slice`
         // copies nothing): `put` copies each value into memory the state owns.
         const r = new ByteReader().reset(chunk, 4);
-        const n = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength).getUint32(0, true);
-        for (let j = 0; j < n; j++) {
+        const count = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength).getUint32(0, true);
+        if (count & DELETIONS) {
+          // Keys deleted since the snapshot restored before (see snapshotChanges).
+          for (let j = 0; j < (count & ~DELETIONS); j++) {
+            readKey(r);
+            remove(s);
+          }
+          return;
+        }
+        for (let j = 0; j < count; j++) {
           readKey(r);
           const v = r.bytesView();
           put(s, v, 0, v.length, false);
         }
       },
-      finish: () => s,
+      finish: () => {
+        // The state is what the snapshot holds: changes count from here.
+        resetChanges(s);
+        return s;
+      },
     };
   },
   size: (s) => s.bytes,

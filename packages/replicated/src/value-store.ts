@@ -26,7 +26,7 @@
  * abandoned snapshot is collected (map-machine.ts), never what any read or digest sees.
  */
 import { hashBytes } from '@synod/canonical';
-import { copySharedBytes, putRun } from '@synod/actors/internals';
+import { alignedRunPrefix, copySharedBytes, putAlignedRun } from '@synod/actors/internals';
 import { LargeValues } from './large-values.js';
 
 /** Cell sizes of the size classes. */
@@ -218,16 +218,21 @@ export class ValueStore {
   }
 
   /**
-   * Writes `h`'s value with its length in front at `out[p]` (room made by `runBytes(size(h))`), as
-   * `putRun(out, p, view(h))` does; returns the position after it. A short value is copied by
-   * hand, without the view: a snapshot of a map of small entries made two views per entry, most of
-   * what writing it cost.
+   * Writes `h`'s value with its length in front at `out[p]` (room made by `maxAlignedRunBytes(size(h))`),
+   * a long value at its own alignment modulo 8 (see `alignedRunPrefix`: a snapshot goes into shared
+   * memory, where a copy between unequal alignments takes a detour through scratch buffers); returns
+   * the position after it. A short value is copied by hand, without the view: a snapshot of a map
+   * of small entries made two views per entry, most of what writing it cost.
    */
   putRunOf(h: number, out: Uint8Array, p: number): number {
     const m = this.meta;
     const r = h * FIELDS;
     const n = m[r + F.Length]!;
-    if (n > MAX_BY_HAND || m[r + F.Class] === LARGE) return putRun(out, p, this.view(h));
+    if (n > MAX_BY_HAND || m[r + F.Class] === LARGE) {
+      const v = this.view(h);
+      // alignedRunPrefix counts from the start of `out`'s buffer.
+      return putAlignedRun(out, p, v, alignedRunPrefix(out.byteOffset + p, v));
+    }
     out[p++] = n; // n < 0x80: a one-byte uvar
     const b = this.blocks[m[r + F.Block]!]!;
     const at = m[r + F.Offset]!;

@@ -194,16 +194,20 @@ export class Executor<S = unknown> {
 
   /**
    * A snapshot at `appliedUpTo`: its header (index, digest, sessions) now, and the state's chunks
-   * from `source`, which the state's later changes do not affect.
+   * from `source`, which the state's later changes do not affect. With `changesOnly`, the chunks
+   * hold only what changed since the last snapshot, where the machine can tell (`changes`: see
+   * `MachineCore.snapshotChanges`); the header is whole either way.
    */
-  snapshot(): { header: Uint8Array; source: SnapshotSource } {
+  snapshot(changesOnly = false): { header: Uint8Array; source: SnapshotSource; changes: boolean } {
     const w = new WireWriter(4096);
     w.u8(SNAPSHOT_FORMAT);
     w.uvar(this.appliedUpTo);
     w.u32(this.digest);
     w.uvar(this.applied);
     this.sessions.write(w);
-    return { header: w.buf.slice(0, w.pos), source: this.machine.snapshot(this.state) };
+    const header = w.buf.slice(0, w.pos);
+    const changes = changesOnly ? (this.machine.snapshotChanges?.(this.state) ?? null) : null;
+    return changes !== null ? { header, source: changes, changes: true } : { header, source: this.machine.snapshot(this.state), changes: false };
   }
 
   /** Puts a snapshot in place: its header and the state rebuilt from its chunks; `stateBytes` its size. */

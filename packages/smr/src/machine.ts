@@ -76,6 +76,15 @@ export interface MachineCore<S = any> {
   query(state: S, query: Uint8Array): Uint8Array;
   /** A snapshot of the state as it is now (see `SnapshotSource`). */
   snapshot(state: S): SnapshotSource;
+  /**
+   * A snapshot of only what changed since the state's last `snapshot` or `snapshotChanges` (or
+   * since `restore` made it), or null when the machine no longer knows (a whole one is taken then).
+   * Its chunks, added to one sink after those of the snapshots before it (the last whole one, then
+   * each of changes in order), rebuild the state as it is now. Optional: without it a replica
+   * writes whole snapshots only. With it, a large state of which commands change a part costs
+   * each snapshot that part, not the whole state.
+   */
+  snapshotChanges?(state: S): SnapshotSource | null;
   /** Rebuilds a state from snapshot chunks. */
   restore(): SnapshotSink<S>;
   /**

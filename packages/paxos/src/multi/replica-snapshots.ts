@@ -12,6 +12,13 @@
  * larger than the acceptors' budget then snapshots only when the leader asks, which stalled 64 KiB
  * writes at a third of the rate.)
  *
+ * What: the whole state, or only what changed since the last snapshot where the machine can tell
+ * (`MachineCore.snapshotChanges`), as a part on top of the last (`maxSnapshotChanges`). The
+ * replica's snapshot is then its whole one and the parts since, read in order; a peer pulls it as
+ * one stream of chunks and keeps it as its own whole one. A part records its index; at a restart a
+ * part that does not stand after the one before it (left by a crash between finishing a whole
+ * snapshot and deleting the parts it replaced) ends the chain and is deleted.
+ *
  * Pure: it touches the world only through `ctx`.
  */
 import { snapshotBytesDue, snapshotIndex } from '@synod/smr';
@@ -19,7 +26,7 @@ import type { SnapshotReader, SnapshotWriter } from '@synod/actors';
 import { assert } from '../assert.js';
 import type { MSnapshotChunk, MSnapshotOffer, MSnapshotPull } from './messages.js';
 import { fetch } from './replica-catchup.js';
-import { SNAPSHOT_ID, type Ctx, type ReplicaState } from './replica-state.js';
+import { SNAPSHOT_ID, partId, type Ctx, type ReplicaState, type SnapshotInfo, type SnapshotPart } from './replica-state.js';
 
 /** Identifies one snapshot of a replica (its index): a peer pulling chunks of a replaced one is told so. */
 function snapshotName(index: number): string {
@@ -35,11 +42,23 @@ export function snapshotDue(s: ReplicaState): boolean {
 /** Writers of snapshots being written, by replica state (not plain data: kept beside it). */
 const writers = new WeakMap<object, SnapshotWriter>();
 
+/**
+ * Whether the next snapshot may hold changes only: on top of a snapshot this replica wrote or
+ * kept, with room left in the chain (`maxSnapshotChanges`, and its parts of changes together
+ * smaller than its whole one).
+ */
+function changesOnlyNext(s: ReplicaState): boolean {
+  const snap = s.snapshot;
+  if (snap === null || s.wholeSnapshotNext || snap.parts.length > s.opts.maxSnapshotChanges) return false;
+  return snap.bytes - snap.parts[0]!.bytes < snap.parts[0]!.bytes;
+}
+
 /** Takes a snapshot at the applied point; its chunks are written over the next turns. */
 export function startSnapshot(s: ReplicaState, ctx: Ctx): void {
-  const { header, source } = s.exec.snapshot();
-  s.writing = { index: s.exec.appliedUpTo, header, source, chunks: 0, bytes: 0 };
-  writers.set(s.writing, ctx.snapshots.create(SNAPSHOT_ID));
+  const { header, source, changes } = s.exec.snapshot(changesOnlyNext(s));
+  const id = changes ? partId(s.snapshot!.parts.length) : SNAPSHOT_ID;
+  s.writing = { id, changes, index: s.exec.appliedUpTo, header, source, chunks: 0, bytes: 0 };
+  writers.set(s.writing, ctx.snapshots.create(id));
   s.slotsSinceSnapshot = 0;
   s.bytesSinceSnapshot = 0;
   ctx.send(ctx.self, { type: 'snapshot-step' });
@@ -58,7 +77,16 @@ export function snapshotStep(s: ReplicaState, ctx: Ctx): void {
       if (chunk === null) {
         // Durable before anything sent from now on leaves (the report below among them).
         writer.finish(w.header);
-        s.snapshot = { index: w.index, header: w.header, chunks: w.chunks, bytes: w.bytes };
+        const part: SnapshotPart = { id: w.id, index: w.index, chunks: w.chunks, bytes: w.bytes };
+        if (w.changes) {
+          const before = s.snapshot!;
+          s.snapshot = { index: w.index, header: w.header, chunks: before.chunks + w.chunks, bytes: before.bytes + w.bytes, parts: [...before.parts, part] };
+        } else {
+          // The parts on top of the whole one it replaces go (after it is durable: see SnapshotStore.delete).
+          deleteParts(s.snapshot, ctx);
+          s.snapshot = { index: w.index, header: w.header, chunks: w.chunks, bytes: w.bytes, parts: [part] };
+          s.wholeSnapshotNext = false;
+        }
         s.writing = null;
         // Slots below the snapshot are in it: peers that need them get the snapshot.
         for (const slot of s.log.keysArray()) if (slot < w.index) s.log.delete(slot);
@@ -73,15 +101,38 @@ export function snapshotStep(s: ReplicaState, ctx: Ctx): void {
   } catch (e) {
     // The store could not hold it (a `shared` region too small for the state): keep the last
     // snapshot, say why, and try again after as many slots again (the quota should be lower).
-    writer.abort();
-    w.source.close?.();
-    s.writing = null;
+    abortWriting(s);
     ctx.log.error(
       `replica ${s.index}: the snapshot at slot ${w.index} could not be stored (${(e as Error).message}); the previous one stays, and the log is not cut until one is stored`,
     );
     return;
   }
   ctx.send(ctx.self, { type: 'snapshot-step' });
+}
+
+/** Drops the snapshot being written; what changed since the last one is then unknown (see wholeSnapshotNext). */
+function abortWriting(s: ReplicaState): void {
+  const w = s.writing;
+  if (w === null) return;
+  writers.get(w)?.abort();
+  w.source.close?.();
+  s.writing = null;
+  s.wholeSnapshotNext = true;
+}
+
+/** Deletes the parts of changes of `snap` (its whole one stays, or is replaced by a newer one). */
+function deleteParts(snap: SnapshotInfo | null, ctx: Ctx): void {
+  for (const p of snap?.parts ?? []) if (p.id !== SNAPSHOT_ID) ctx.snapshots.delete(p.id);
+}
+
+/** The part of `snap` that holds its `chunk`-th chunk, and that chunk's index in it. */
+function partOf(snap: SnapshotInfo, chunk: number): [part: SnapshotPart, chunk: number] {
+  let i = chunk;
+  for (const p of snap.parts) {
+    if (i < p.chunks) return [p, i];
+    i -= p.chunks;
+  }
+  throw new RangeError(`chunk ${chunk} of a snapshot of ${snap.chunks}`);
 }
 
 function reportSnapshot(s: ReplicaState, ctx: Ctx): void {
@@ -92,36 +143,77 @@ function reportSnapshot(s: ReplicaState, ctx: Ctx): void {
 
 // ------------------------------------------------------------------ restoring
 
-/** Readers of snapshots being restored from this replica's store. */
-const readers = new WeakMap<object, SnapshotReader>();
+/** Readers of the parts of this replica's own snapshot being restored, in order. */
+const readers = new WeakMap<object, SnapshotReader[]>();
 /** Writers that keep a snapshot pulled from a peer. */
 const pullWriters = new WeakMap<object, SnapshotWriter>();
 
+/**
+ * This replica's own snapshot in its store: the whole one and the parts of changes that stand on
+ * it in order (parts that do not, and parts past a damaged one, are deleted). Throws when the whole
+ * one cannot be read.
+ */
+function openOwn(s: ReplicaState, ctx: Ctx): { info: SnapshotInfo; readers: SnapshotReader[] } | undefined {
+  const listed = new Set(ctx.snapshots.list());
+  const whole = listed.has(SNAPSHOT_ID) ? ctx.snapshots.open(SNAPSHOT_ID) : undefined;
+  const found = whole === undefined ? [] : [whole];
+  let index = whole === undefined ? -1 : snapshotIndex(whole.meta);
+  for (let k = 1; whole !== undefined && listed.has(partId(k)); k++) {
+    let part: SnapshotReader | undefined;
+    try {
+      part = ctx.snapshots.open(partId(k));
+    } catch (e) {
+      ctx.log.error(`replica ${s.index}: part ${k} of its snapshot cannot be read (${(e as Error).message}); it restores the parts before it`);
+    }
+    if (part === undefined || snapshotIndex(part.meta) <= index) break;
+    index = snapshotIndex(part.meta);
+    found.push(part);
+  }
+  // Parts left over (of a chain a newer whole snapshot replaced, or past a damaged one).
+  for (const id of listed) if (id.startsWith(`${SNAPSHOT_ID}+`) && !found.some((r) => r.id === id)) ctx.snapshots.delete(id);
+  if (whole === undefined) return undefined;
+  const parts = found.map((r) => ({ id: r.id, index: snapshotIndex(r.meta), chunks: r.chunks, bytes: r.bytes }));
+  const last = found[found.length - 1]!;
+  const info: SnapshotInfo = {
+    index,
+    header: last.meta,
+    chunks: parts.reduce((n, p) => n + p.chunks, 0),
+    bytes: parts.reduce((n, p) => n + p.bytes, 0),
+    parts,
+  };
+  return { info, readers: found };
+}
+
+/** Forgets this replica's own snapshot, every part of it. */
+function deleteOwn(ctx: Ctx): void {
+  for (const id of ctx.snapshots.list()) if (id === SNAPSHOT_ID || id.startsWith(`${SNAPSHOT_ID}+`)) ctx.snapshots.delete(id);
+}
+
 /** At a (re)start: the replica's own snapshot, if it has one, is restored over the next turns. */
 export function restoreOwn(s: ReplicaState, ctx: Ctx): void {
-  let reader: SnapshotReader | undefined;
+  let own: ReturnType<typeof openOwn>;
   try {
-    reader = ctx.snapshots.open(SNAPSHOT_ID);
+    own = openOwn(s, ctx);
   } catch (e) {
     // Damaged: start empty; peers will offer theirs (Paxos replicas can always rebuild from peers).
     ctx.log.error(`replica ${s.index}: its snapshot cannot be read (${(e as Error).message}); it starts empty and catches up from its peers`);
-    ctx.snapshots.delete(SNAPSHOT_ID);
+    deleteOwn(ctx);
     return;
   }
-  if (reader === undefined) return;
-  const index = snapshotIndex(reader.meta);
-  s.snapshot = { index, header: reader.meta, chunks: reader.chunks, bytes: reader.bytes };
+  if (own === undefined) return;
+  const { info } = own;
+  s.snapshot = info;
   s.restoring = {
     from: -1,
-    id: snapshotName(index),
-    header: reader.meta,
-    chunks: reader.chunks,
-    bytes: reader.bytes,
+    id: snapshotName(info.index),
+    header: info.header,
+    chunks: info.chunks,
+    bytes: info.bytes,
     next: 0,
     sink: s.machine.core.restore(),
     askedAt: ctx.now(),
   };
-  readers.set(s.restoring, reader);
+  readers.set(s.restoring, own.readers);
   ctx.send(ctx.self, { type: 'restore-step' });
 }
 
@@ -129,10 +221,13 @@ export function restoreOwn(s: ReplicaState, ctx: Ctx): void {
 export function restoreStep(s: ReplicaState, ctx: Ctx): boolean {
   const r = s.restoring;
   if (r === null || r.from !== -1) return false;
-  const reader = readers.get(r)!;
+  const parts = readers.get(r)!;
   try {
     // Views, not copies: the machine copies what it keeps (one copy into fresh memory, not two).
-    for (let k = 0; k < s.opts.snapshotChunksPerTurn && r.next < r.chunks; k++) r.sink.add(reader.chunkView(r.next++));
+    for (let k = 0; k < s.opts.snapshotChunksPerTurn && r.next < r.chunks; k++) {
+      const [part, i] = partOf(s.snapshot!, r.next++);
+      r.sink.add(parts.find((p) => p.id === part.id)!.chunkView(i));
+    }
     if (r.next < r.chunks) {
       ctx.send(ctx.self, { type: 'restore-step' });
       return false;
@@ -144,7 +239,7 @@ export function restoreStep(s: ReplicaState, ctx: Ctx): boolean {
     );
     s.restoring = null;
     s.snapshot = null;
-    ctx.snapshots.delete(SNAPSHOT_ID);
+    deleteOwn(ctx);
     return false;
   }
   return true;
@@ -155,6 +250,8 @@ function install(s: ReplicaState, header: Uint8Array, state: unknown, bytes: num
   // The applied point only moves forward (a restart begins at 0, then at its snapshot).
   assert(index >= s.exec.appliedUpTo, `replica ${s.index}: a snapshot at ${index} would take it back from ${s.exec.appliedUpTo}`);
   s.exec.install(header, state, bytes);
+  // A restored state's changes count from the snapshot it came from (`MachineCore.snapshotChanges`).
+  s.wholeSnapshotNext = false;
   s.restoring = null;
   s.log.clear();
   s.slotsSinceSnapshot = 0;
@@ -176,11 +273,7 @@ export function onSnapshotOffer(s: ReplicaState, m: MSnapshotOffer, ctx: Ctx): v
   // Kept locally as it arrives, so that once installed it is this replica's own durable snapshot.
   pullWriters.set(s.restoring, ctx.snapshots.create(SNAPSHOT_ID));
   // The snapshot being written (of an older state) is of no use any more.
-  if (s.writing !== null) {
-    writers.get(s.writing)?.abort();
-    s.writing.source.close?.();
-    s.writing = null;
-  }
+  abortWriting(s);
   ctx.send(peer, { type: 'm-snapshot-pull', replica: s.index, id, chunk: 0 } satisfies MSnapshotPull);
 }
 
@@ -192,7 +285,8 @@ export function onSnapshotPull(s: ReplicaState, m: MSnapshotPull, ctx: Ctx): voi
   let bytes: Uint8Array | null = null;
   if (snap !== null && snapshotName(snap.index) === m.id && m.chunk < snap.chunks) {
     try {
-      bytes = ctx.snapshots.open(SNAPSHOT_ID)?.chunk(m.chunk) ?? null;
+      const [part, i] = partOf(snap, m.chunk);
+      bytes = ctx.snapshots.open(part.id)?.chunk(i) ?? null;
     } catch (e) {
       ctx.log.error(`replica ${s.index}: chunk ${m.chunk} of its snapshot cannot be read (${(e as Error).message})`);
     }
@@ -238,7 +332,10 @@ export function onSnapshotChunk(s: ReplicaState, m: MSnapshotChunk, ctx: Ctx): b
   install(s, r.header, r.sink.finish(), r.bytes);
   if (kept !== undefined) {
     kept.finish(r.header);
-    s.snapshot = { index: snapshotIndex(r.header), header: r.header, chunks: r.chunks, bytes: r.bytes };
+    // It replaces this replica's own whole snapshot: the parts on top of that one go.
+    deleteParts(s.snapshot, ctx);
+    const index = snapshotIndex(r.header);
+    s.snapshot = { index, header: r.header, chunks: r.chunks, bytes: r.bytes, parts: [{ id: SNAPSHOT_ID, index, chunks: r.chunks, bytes: r.bytes }] };
   } else {
     s.snapshot = null;
   }

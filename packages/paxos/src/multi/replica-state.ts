@@ -101,16 +101,33 @@ export interface ReplicaArgs {
   divergenceWatchers?: ActorRef<MDivergence>[];
 }
 
-/** The latest whole snapshot of this replica (durable in `ctx.snapshots`), for restarts and peers. */
+/**
+ * The latest snapshot of this replica (durable in `ctx.snapshots`), for restarts and peers: its
+ * chunks are those of its parts in order, a whole snapshot and the snapshots of changes since.
+ */
 export interface SnapshotInfo {
+  /** Where it stands (its last part's), and that part's header. */
   index: number;
   header: Uint8Array;
+  /** Of all its parts. */
+  chunks: number;
+  bytes: number;
+  parts: SnapshotPart[];
+}
+
+/** One snapshot in `ctx.snapshots`: `SNAPSHOT_ID` for a whole one, `partId(k)` for the k-th of changes on top of it. */
+export interface SnapshotPart {
+  id: string;
+  index: number;
   chunks: number;
   bytes: number;
 }
 
 /** A snapshot being written over several turns. */
 export interface SnapshotWriting {
+  /** Its id in `ctx.snapshots`, and whether it holds changes only (a part on top of `snapshot`'s). */
+  id: string;
+  changes: boolean;
   index: number;
   header: Uint8Array;
   source: SnapshotSource;
@@ -158,6 +175,11 @@ export interface ReplicaState {
   log: IntMap<SlotValue>;
   snapshot: SnapshotInfo | null;
   writing: SnapshotWriting | null;
+  /**
+   * A snapshot was begun and not finished since the last one: what changed since that one is no
+   * longer known to the machine (taking a snapshot starts over), so the next must be whole.
+   */
+  wholeSnapshotNext: boolean;
   restoring: Restoring | null;
   /** Bytes and slots applied since the last snapshot began. */
   bytesSinceSnapshot: number;
@@ -197,7 +219,12 @@ export interface ReplicaState {
 
 export type Ctx = ActorContext<ReplicaMsg, unknown>;
 
-/** The id of a replica's snapshot in `ctx.snapshots` (one; a new one replaces it when finished). */
+/** The id of a replica's whole snapshot in `ctx.snapshots` (one; a new one replaces it when finished). */
 export const SNAPSHOT_ID = 'state';
+
+/** The id of the k-th (from 1) snapshot of changes on top of the whole one. */
+export function partId(k: number): string {
+  return `${SNAPSHOT_ID}+${k}`;
+}
 
 export type { ClientReply };

@@ -71,6 +71,7 @@ export const Replica = defineActor<ReplicaState, ReplicaMsg, ReplicaArgs, unknow
       log: new IntMap(),
       snapshot: null,
       writing: null,
+      wholeSnapshotNext: false,
       restoring: null,
       bytesSinceSnapshot: 0,
       slotsSinceSnapshot: 0,
