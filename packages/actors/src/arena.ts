@@ -131,8 +131,11 @@ export class Arena {
 }
 
 /**
- * A buddy allocator over an arena's blocks, run by its owner alone: blocks of `minBlockBytes`
- * times a power of two, split on demand, merged with their buddy when both are free.
+ * A buddy allocator over an arena's blocks, run by its owner alone: runs of `minBlockBytes`
+ * blocks, cut from a block of a power of two of them, split on demand, merged with their buddy when
+ * both are free. A run keeps only the blocks it needs: the rest of its power of two is free at once
+ * (as buddies of decreasing size), so a value just past a power of two (64 KiB and a request's
+ * header) takes about its size, not twice it.
  */
 export class ArenaAllocator {
   private readonly maxOrder: number;
@@ -140,37 +143,38 @@ export class ArenaAllocator {
   private readonly freeLists: Set<number>[] = [];
   /** Order of the free block starting at a block index, or -1. */
   private readonly freeOrder: Int8Array;
-  /** Order of the allocated block starting at a block index. */
-  private readonly allocOrder: Int8Array;
-  /** Bytes allocated now (blocks, rounded up). */
+  /** Blocks of the run allocated at a block index, or 0. */
+  private readonly allocBlocks: Int32Array;
+  /** Bytes allocated now (whole blocks). */
   usedBytes = 0;
 
   constructor(readonly arena: Arena) {
     this.maxOrder = log2(arena.blocks);
     for (let o = 0; o <= this.maxOrder; o++) this.freeLists.push(new Set());
     this.freeOrder = new Int8Array(arena.blocks).fill(-1);
-    this.allocOrder = new Int8Array(arena.blocks).fill(-1);
+    this.allocBlocks = new Int32Array(arena.blocks);
     this.freeLists[this.maxOrder]!.add(0);
     this.freeOrder[0] = this.maxOrder;
     arena.allocator = this;
   }
 
-  /** Bytes of the block `alloc(bytes)` would take. */
-  blockBytesFor(bytes: number): number {
-    return this.arena.minBlockBytes << this.orderFor(bytes);
+  private blocksFor(bytes: number): number {
+    return Math.max(1, Math.ceil(bytes / this.arena.minBlockBytes));
   }
 
-  private orderFor(bytes: number): number {
-    return Math.max(0, log2(Math.ceil(bytes / this.arena.minBlockBytes) * 2 - 1));
+  /** The power of two (of blocks) a run of `bytes` is cut from: it needs a free block that large. */
+  orderFor(bytes: number): number {
+    return log2(this.blocksFor(bytes) * 2 - 1);
   }
 
   /**
-   * A block of at least `bytes`, its count set to 1 (the caller's reference); -1 when none is
-   * free (the caller copies the value inline instead).
+   * A run of blocks of at least `bytes`, its count set to 1 (the caller's reference); -1 when
+   * none is free (the caller copies the value inline instead).
    */
   alloc(bytes: number): number {
     const a = this.arena;
     if (bytes > a.dataBytes / 4) return -1;
+    const n = this.blocksFor(bytes);
     const want = this.orderFor(bytes);
     this.reclaim();
     let o = want;
@@ -186,8 +190,15 @@ export class ArenaAllocator {
       o--;
       this.put(block + (1 << o), o);
     }
-    this.allocOrder[block] = want;
-    this.usedBytes += a.minBlockBytes << want;
+    // Past the run, the rest of the block is free again: pieces of growing size, each aligned.
+    for (let p = n, k = 0; p < 1 << want; k++) {
+      if (p & (1 << k)) {
+        this.put(block + p, k);
+        p += 1 << k;
+      }
+    }
+    this.allocBlocks[block] = n;
+    this.usedBytes += n * a.minBlockBytes;
     Atomics.store(a.counts, block, 1);
     this.signal();
     return block;
@@ -199,13 +210,26 @@ export class ArenaAllocator {
     if (this.arena.header[PRESSURE] !== short) Atomics.store(this.arena.header, PRESSURE, short);
   }
 
-  /** Frees a block whose count reached zero, merging it with free buddies. */
+  /** Frees a run whose count reached zero, merging its pieces with free buddies. */
   free(block: number): void {
-    let o = this.allocOrder[block]!;
-    if (o < 0) throw new Error(`arena ${this.arena.id}: block ${block} freed but not allocated`);
-    this.allocOrder[block] = -1;
-    this.usedBytes -= this.arena.minBlockBytes << o;
+    const n = this.allocBlocks[block]!;
+    if (n === 0) throw new Error(`arena ${this.arena.id}: block ${block} freed but not allocated`);
+    this.allocBlocks[block] = 0;
+    this.usedBytes -= n * this.arena.minBlockBytes;
+    // The run as pieces of decreasing size from its start, each aligned to its size (the run
+    // starts at a multiple of the power of two it was cut from).
+    let p = block;
+    for (let o = log2(n); o >= 0; o--) {
+      if (n & (1 << o)) {
+        this.freePiece(p, o);
+        p += 1 << o;
+      }
+    }
+  }
+
+  private freePiece(block: number, order: number): void {
     let b = block;
+    let o = order;
     while (o < this.maxOrder) {
       const buddy = b ^ (1 << o);
       if (this.freeOrder[buddy] !== o) break;
@@ -444,10 +468,11 @@ export class ArenaTable {
         return;
       }
       // At the value's own alignment modulo 8 (a copy into shared memory is word by word only then:
-      // shared-copy.ts), unless the few bytes that takes would need a block twice the size.
+      // shared-copy.ts), unless the few bytes that takes would need a run cut from a block twice
+      // the size (a value of exactly a power of two: half as many would fit).
       const a = own.arena;
       const shift = alignedStart(a.dataStart, b) - a.dataStart; // blocks start at multiples of 8 from dataStart
-      const shifted = shift === 0 || own.blockBytesFor(n + shift) === own.blockBytesFor(n);
+      const shifted = shift === 0 || own.orderFor(n + shift) === own.orderFor(n);
       const block = own.alloc(shifted ? n + shift : n);
       if (block >= 0) {
         const at = a.blockStart(block) + (shifted ? shift : 0);

@@ -41,6 +41,29 @@ test('the allocator splits and merges blocks, refuses when full, and takes back 
   );
 });
 
+test('a run just past a power of two takes its own blocks, not twice them: the rest of its power of two stays free, and merges back', () => {
+  const arena = new Arena(2, createArena(256 * 1024, 1024));
+  const alloc = new ArenaAllocator(arena);
+  const runs: number[] = [];
+  for (let i = 0; i < 4; i++) runs.push(alloc.alloc(32 * 1024 + 100)); // 33 blocks, cut from 64
+  assert.ok(runs.every((b) => b >= 0));
+  assert.is(alloc.usedBytes, 4 * 33 * 1024, 'each run takes its 33 blocks');
+  assert.is(alloc.alloc(32 * 1024 + 100), -1, 'no aligned 64 blocks are left for a fifth');
+  const small: number[] = [];
+  for (let b = alloc.alloc(1000); b >= 0; b = alloc.alloc(1000)) small.push(b);
+  assert.is(small.length, 256 - 4 * 33, "the rest of each run's 64 blocks holds small values");
+  for (const b of [...runs, ...small]) {
+    Atomics.store(arena.counts, b, 1);
+    arena.release(b);
+  }
+  assert.is(alloc.usedBytes, 0);
+  const quarters = [0, 1, 2, 3].map(() => alloc.alloc(64 * 1024));
+  assert.ok(
+    quarters.every((b) => b >= 0),
+    'merged back whole: four quarters fit again',
+  );
+});
+
 async function hostStats(sys: ActorSystem, node: number): Promise<HostStats> {
   return (await sys.stats()).find((h) => h.node === node)!;
 }
@@ -81,7 +104,7 @@ test('a large value is placed in an arena once and forwarded by reference: every
   try {
     const [a, b, c] = await spawnBlobs(sys, 'a', 'b', 'c');
     await sys.ask(b, { type: 'forward-to', to: c });
-    await sys.ask(a, { type: 'emit', to: b, from: 0, count: 20, size: 60 * 1024 }); // not a power of two: its block has room to place it aligned
+    await sys.ask(a, { type: 'emit', to: b, from: 0, count: 20, size: 60 * 1024 }); // not a power of two: its run has room to place it aligned
     const rc = await reportOnceGot(sys, c, 20);
     const rb = await sys.ask<BlobReport>(b, { type: 'report' });
     assert.equal([rb.got, rb.shared, rb.damaged], [20, 20, []], 'b got views, intact');
