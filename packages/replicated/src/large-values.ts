@@ -31,16 +31,29 @@ const plainSlice = Uint8Array.prototype.slice;
 /**
  * A copy of `src[start, end)` in an array of its own: a typed-array `slice` (a Buffer's own
  * `slice` would make a view), except out of shared memory, where it goes at the source's
- * alignment modulo 8 (a view of an array 1-7 bytes longer): only then is a copy out of shared
- * memory word by word rather than byte by byte (@synod/actors shared-copy.ts).
+ * alignment modulo 8, in a buffer 7 bytes longer than the value: only then is a copy out of
+ * shared memory word by word rather than byte by byte (@synod/actors shared-copy.ts), and the next
+ * value of the key, wherever it lies, can be written over it at its own alignment (see `realign`).
  */
 export function ownCopy(src: Uint8Array, start: number, end: number): Uint8Array {
+  if (!(src.buffer instanceof SharedArrayBuffer)) return plainSlice.call(src, start, end);
   const n = end - start;
-  const shift = src.buffer instanceof SharedArrayBuffer ? (src.byteOffset + start) & 7 : 0;
-  if (shift === 0) return plainSlice.call(src, start, end);
-  const own = uninitializedBytes(n, shift);
+  const own = new Uint8Array(uninitializedBytes(n + 7).buffer, (src.byteOffset + start) & 7, n);
   own.set(plainSubarray.call(src, start, end));
   return own;
+}
+
+/**
+ * `n` bytes of `copy`'s buffer (one `ownCopy` made) placed at `sourceOffset`'s alignment modulo 8:
+ * `copy` itself when it is, else a view of the same buffer shifted into its slack; null when the
+ * buffer has no slack (a copy of a plain array).
+ */
+export function realign(copy: Uint8Array, n: number, sourceOffset: number): Uint8Array | null {
+  const at = sourceOffset & 7;
+  if ((copy.byteOffset & 7) === at && copy.length === n) return copy;
+  // Own buffers start 8-aligned: offset `at` in one has the source's alignment.
+  if (copy.buffer.byteLength < at + n) return null;
+  return new Uint8Array(copy.buffer, at, n);
 }
 
 /** What a buffer holding values holds: live bytes of values, of its size. */

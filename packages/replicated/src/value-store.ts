@@ -27,7 +27,7 @@
  */
 import { hashBytes } from '@synod/canonical';
 import { alignedRunPrefix, copySharedBytes, putAlignedRun } from '@synod/actors/internals';
-import { LargeValues } from './large-values.js';
+import { LargeValues, realign } from './large-values.js';
 
 /** Cell sizes of the size classes. */
 const CLASS_BYTES = [16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096, 6144, 8192, 12288, 16384];
@@ -164,9 +164,13 @@ export class ValueStore {
       // A large value out of a slot in shared memory over one of the same length that is a copy of
       // our own: written over in place, as cells are. A fresh array of a MiB per `set` cost page
       // faults and collections (a fifth of a cluster writing 1 MiB values was the collector).
+      // Placed at the new value's alignment (the buffer has the slack: ownCopy), so that the copy
+      // out of shared memory goes word by word.
       const old = this.large.get(h)!;
-      if (old.length === end - start && this.largeMemory.isOwnCopy(old)) {
-        copySharedBytes(old, 0, plainSubarray.call(src, start, end));
+      const into = old.length === end - start && this.largeMemory.isOwnCopy(old) ? realign(old, end - start, src.byteOffset + start) : null;
+      if (into !== null) {
+        if (into !== old) this.large.set(h, into);
+        copySharedBytes(into, 0, plainSubarray.call(src, start, end));
         this.unhash(h);
         return h;
       }
