@@ -73,7 +73,7 @@ async function withMap<T>(mode: 'workers' | 'embedded', replicas: number, storag
     systemOptions: { statsIntervalMs: 0, mailboxCapacity: 1 << 18 },
   });
   // A cell that stalls says why: crashes are printed as they happen.
-  map.system.events.on('actor:crashed', (e) => console.error(`[${mode} r${replicas} ${storage}] ${e.ref.name} crashed: ${e.error.message}`));
+  map.system.events.on('actor:crashed', (e) => console.error(`[${mode} r${replicas} ${storage}] ${e.ref.name} crashed: ${e.error.stack ?? e.error.message}`));
   try {
     await map.set('warm', 'up');
     return await fn(map);

@@ -59,11 +59,14 @@ export interface MapState {
   /** Keys' UTF-8 bytes + values' bytes + a per-entry overhead. */
   bytes: number;
   /**
-   * What changed since the last snapshot, for `snapshotChanges`: the keys set (their cells'
-   * handles) and the keys deleted (their UTF-8 bytes). `changesKnown` is false once deletions
+   * What changed since the last snapshot, for `snapshotChanges`: the keys set (`setIn[k]` is the
+   * snapshot `epoch` in which the key whose cell's handle is k was last set) and the keys deleted
+   * (their UTF-8 bytes). A stamp per key, not a set of keys: a `set` then costs one store, and
+   * starting over one increment. `changesKnown` is false once deletions
    * passed MAX_TRACKED_DELETIONS: the next snapshot is then a whole one.
    */
-  changed: Set<number>;
+  setIn: Uint32Array;
+  epoch: number;
   deleted: Uint8Array[];
   changesKnown: boolean;
 }
@@ -78,7 +81,10 @@ const DELETIONS = 0x80000000;
 
 /** Starts tracking changes afresh: a snapshot now holds everything before. */
 function resetChanges(s: MapState): void {
-  s.changed = new Set();
+  if (++s.epoch === 0xffffffff) {
+    s.setIn.fill(0);
+    s.epoch = 1;
+  }
   s.deleted = [];
   s.changesKnown = true;
 }
@@ -144,14 +150,24 @@ function put(s: MapState, src: Uint8Array, start: number, end: number, keep: boo
     s.bytes += n - s.values.size(h);
     const next = s.values.set(h, src, start, end, keep);
     if (next !== h) s.keys.setValueAt(slot, next);
-    if (s.changesKnown) s.changed.add(s.keys.keyAt(slot));
+    if (s.changesKnown) markSet(s, s.keys.keyAt(slot));
     return true;
   }
   s.bytes += keyBytes + n + ENTRY_OVERHEAD;
   const key = s.values.addKey(keySource, keyStart, keyStart + keyBytes);
   s.keys.insert(keyHash, key, s.values.add(keyHash, src, start, end, keep));
-  if (s.changesKnown) s.changed.add(key);
+  if (s.changesKnown) markSet(s, key);
   return false;
+}
+
+/** The key whose cell's handle is `key` was set in this snapshot epoch. */
+function markSet(s: MapState, key: number): void {
+  if (key >= s.setIn.length) {
+    const grown = new Uint32Array(Math.max(2 * s.setIn.length, key + 1));
+    grown.set(s.setIn);
+    s.setIn = grown;
+  }
+  s.setIn[key] = s.epoch;
 }
 
 /** Deletes the key just read by readKey; whether it existed. */
@@ -161,8 +177,8 @@ function remove(s: MapState): boolean {
   const h = s.keys.valueAt(slot);
   const key = s.keys.keyAt(slot);
   if (s.changesKnown) {
-    // Its cell may go to another key: the deletion is remembered by the key's bytes.
-    s.changed.delete(key);
+    // Its cell may go to another key (which is then set, and stamped): the deletion is
+    // remembered by the key's bytes.
     if (s.deleted.length < MAX_TRACKED_DELETIONS) s.deleted.push(s.values.copy(key));
     else s.changesKnown = false;
   }
@@ -264,7 +280,7 @@ function snapshotOf(values: ValueStore, pairs: Int32Array, deleted: Uint8Array[]
 const core: MachineCore<MapState> = {
   initial: () => {
     const values = new ValueStore();
-    return { keys: new KeyIndex(values), values, bytes: 0, changed: new Set(), deleted: [], changesKnown: true };
+    return { keys: new KeyIndex(values), values, bytes: 0, setIn: new Uint32Array(64), epoch: 1, deleted: [], changesKnown: true };
   },
   // Values are copied into cells (or, from shared memory, into arrays of their own): the slot's
   // bytes can stay where they lie.
@@ -341,10 +357,10 @@ const core: MachineCore<MapState> = {
   snapshotChanges(s) {
     if (!s.changesKnown) return null;
     const all = s.keys.pairs();
-    const changed = s.changed;
+    const { setIn, epoch } = s;
     let n = 0;
     for (let i = 0; i < all.length; i += 2) {
-      if (!changed.has(all[i]!)) continue;
+      if (setIn[all[i]!] !== epoch) continue;
       all[n++] = all[i]!;
       all[n++] = all[i + 1]!;
     }
