@@ -259,6 +259,15 @@ export class WorkerNode {
     }
     this.pending.clear();
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    // comlink keeps a proxy's endpoint, and through its unanswered calls everything they refer
+    // to (this worker's shared buffers: gigabytes of address space), in a registry of its own
+    // until the proxy is collected; a call left unanswered refers back to the proxy, so without
+    // this nothing of a stopped system was ever freed.
+    try {
+      this.control[Comlink.releaseProxy]();
+    } catch {
+      // released already
+    }
     this.heartbeatPort.close();
     this.controlPort.close();
     this.mainPort?.close();
