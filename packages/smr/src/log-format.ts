@@ -10,6 +10,7 @@
  *   request := u8 REQUEST_FORMAT | string clientId | uvar sessions | (uvar sessionNo, uvar ack)*
  *              | uvar commands | (uvar sessionIndex, uvar seq, uvar length, command bytes)*
  *   slot    := u8 SLOT_FORMAT | uvar requests | (uvar length, request)*
+ *            | request                      (a slot of one request is that request: no copy)
  *
  * `ack` is the session's acknowledged prefix: every command numbered up to it has its answer at
  * the client, so replicas may forget those results. A request's `length` in a slot may be padded
@@ -178,7 +179,8 @@ export class SlotBuilder {
   }
 
   /**
-   * The slot value, and starts over. It is written into `room(size)`: a fresh array by default, or
+   * The slot value, and starts over. A slot of one request is the request itself; others are
+   * written into `room(size)`: a fresh array by default, or
    * a leader's `ctx.sharedBytes`, which every send of the slot (to acceptors, then replicas) refers
    * to. Each request lands at its own alignment modulo 8, so copying it in is word by word.
    */
@@ -186,6 +188,16 @@ export class SlotBuilder {
     const requests = this.requests;
     const prefixes = this.prefixes;
     const n = requests.length;
+    if (n === 1) {
+      // A slot of one request is that request (its first byte, REQUEST_FORMAT, says so): nothing
+      // is copied, and a request in an arena stays there, every send referring to it (a slot of
+      // one large value had been copied once more, on the leader's thread).
+      const only = requests[0]!;
+      clearArray(requests);
+      this.bodyBytes = 0;
+      this.commands = 0;
+      return only;
+    }
     let p = 1 + uvarBytes(n);
     for (let i = 0; i < n; i++) {
       const prefix = alignedRunPrefix(p, requests[i]!);
@@ -224,6 +236,8 @@ export class SlotReader implements CommandInSlot {
   private readonly req = new ByteReader();
   private requestsLeft = 0;
   private commandsLeft = 0;
+  /** The slot is one request (see the format above). */
+  private single = false;
   clientId = '';
   readonly sessionNos: number[] = [];
   readonly acks: number[] = [];
@@ -257,20 +271,26 @@ export class SlotReader implements CommandInSlot {
     const r = this.slot.reset(slot);
     this.source = slot;
     const format = r.u8();
-    if (format !== SLOT_FORMAT) throw new RangeError(`unknown slot format ${format} (this build reads format ${SLOT_FORMAT})`);
-    this.requestsLeft = r.uvar();
+    this.single = format === REQUEST_FORMAT;
+    if (!this.single && format !== SLOT_FORMAT)
+      throw new RangeError(`unknown slot format ${format} (this build reads formats ${SLOT_FORMAT} and ${REQUEST_FORMAT}, a slot of one request)`);
+    this.requestsLeft = this.single ? 1 : r.uvar();
     this.commandsLeft = 0;
     return this;
   }
 
   nextRequest(): boolean {
     if (this.requestsLeft === 0) {
-      if (!this.slot.done) throw new RangeError('corrupt slot: bytes after its last request');
+      if (!this.single && !this.slot.done) throw new RangeError('corrupt slot: bytes after its last request');
       return false;
     }
     this.requestsLeft--;
-    const n = this.slot.skipRun();
-    const r = this.req.reset(this.source, this.slot.runStart, this.slot.runStart + n);
+    let r: ByteReader;
+    if (this.single) r = this.req.reset(this.source, 0, this.source.length);
+    else {
+      const n = this.slot.skipRun();
+      r = this.req.reset(this.source, this.slot.runStart, this.slot.runStart + n);
+    }
     const format = r.u8();
     if (format !== REQUEST_FORMAT) throw new RangeError(`unknown request format ${format} (this build reads format ${REQUEST_FORMAT})`);
     this.clientId = r.string();

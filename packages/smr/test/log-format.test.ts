@@ -65,13 +65,15 @@ test('commands of any length and alignment come back out of a slot intact; reque
         added.push(moved);
       }
       const value = slot.finish(room(rng.next() < 0.5));
-      const starts = requestStarts(value);
+      // A slot of one request is that request, not a copy.
+      if (requests === 1) assert.is(value, added[0], `${why}: a slot of one request is the request itself`);
+      const starts = requests === 1 ? [] : requestStarts(value);
       const r = new SlotReader().reset(value);
       let k = 0;
       let requestNo = 0;
       while (r.nextRequest()) {
         const src = added[requestNo]!;
-        if (src.length > 64) {
+        if (src.length > 64 && requests > 1) {
           // At its source's alignment, unless that takes a length prefix longer than readers take (8 bytes).
           const { prefixAt, runAt } = starts[requestNo]!;
           const shortest = uvarBytes(src.length);
@@ -113,6 +115,7 @@ function requestStarts(slot: Uint8Array): { prefixAt: number; runAt: number }[] 
 
 test('a room that does not start at a multiple of 8 is refused, not written misaligned', () => {
   const b = new SlotBuilder();
+  b.add(new Uint8Array(100), 1);
   b.add(new Uint8Array(100), 1);
   assert.throws(() => b.finish((n) => new Uint8Array(n + 1).subarray(1)), /must return \d+ bytes starting at a multiple of 8/);
 });
