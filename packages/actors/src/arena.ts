@@ -41,6 +41,11 @@ function log2(n: number): number {
   return 31 - Math.clz32(n);
 }
 
+/** The order of the smallest power of two of blocks that holds a run of `n` blocks. */
+function orderOfRun(n: number): number {
+  return log2(n * 2 - 1);
+}
+
 /**
  * A new arena of `dataBytes` (a power of two) in blocks of `minBlockBytes` and up (a power of
  * two, at least 64).
@@ -164,7 +169,7 @@ export class ArenaAllocator {
 
   /** The power of two (of blocks) a run of `bytes` is cut from: it needs a free block that large. */
   orderFor(bytes: number): number {
-    return log2(this.blocksFor(bytes) * 2 - 1);
+    return orderOfRun(this.blocksFor(bytes));
   }
 
   /**
@@ -175,7 +180,7 @@ export class ArenaAllocator {
     const a = this.arena;
     if (bytes > a.dataBytes / 4) return -1;
     const n = this.blocksFor(bytes);
-    const want = this.orderFor(bytes);
+    const want = orderOfRun(n);
     this.reclaim();
     let o = want;
     while (o <= this.maxOrder && this.freeLists[o]!.size === 0) o++;

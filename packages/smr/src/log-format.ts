@@ -193,9 +193,7 @@ export class SlotBuilder {
       // is copied, and a request in an arena stays there, every send referring to it (a slot of
       // one large value had been copied once more, on the leader's thread).
       const only = requests[0]!;
-      clearArray(requests);
-      this.bodyBytes = 0;
-      this.commands = 0;
+      this.reset();
       return only;
     }
     let p = 1 + uvarBytes(n);
@@ -210,11 +208,15 @@ export class SlotBuilder {
     p = putUvar(out, 1, n);
     for (let i = 0; i < n; i++) p = putAlignedRun(out, p, requests[i]!, prefixes[i]!);
     if (p !== size) throw new Error(`slot builder: wrote ${p} of ${size} bytes`); // a bug in the sizes
-    clearArray(requests);
-    clearArray(prefixes);
+    this.reset();
+    return out;
+  }
+
+  private reset(): void {
+    clearArray(this.requests);
+    clearArray(this.prefixes);
     this.bodyBytes = 0;
     this.commands = 0;
-    return out;
   }
 }
 

@@ -26,7 +26,7 @@ import type { SnapshotReader, SnapshotWriter } from '@synod/actors';
 import { assert } from '../assert.js';
 import type { MSnapshotChunk, MSnapshotOffer, MSnapshotPull } from './messages.js';
 import { fetch } from './replica-catchup.js';
-import { SNAPSHOT_ID, partId, type Ctx, type ReplicaState, type SnapshotInfo, type SnapshotPart } from './replica-state.js';
+import { SNAPSHOT_ID, isPartId, partId, type Ctx, type ReplicaState, type SnapshotInfo, type SnapshotPart } from './replica-state.js';
 
 /** Identifies one snapshot of a replica (its index): a peer pulling chunks of a replaced one is told so. */
 function snapshotName(index: number): string {
@@ -125,12 +125,12 @@ function deleteParts(snap: SnapshotInfo | null, ctx: Ctx): void {
   for (const p of snap?.parts ?? []) if (p.id !== SNAPSHOT_ID) ctx.snapshots.delete(p.id);
 }
 
-/** The part of `snap` that holds its `chunk`-th chunk, and that chunk's index in it. */
-function partOf(snap: SnapshotInfo, chunk: number): [part: SnapshotPart, chunk: number] {
+/** Which of `snap`'s parts holds its `chunk`-th chunk (an index into `parts`), and that chunk's index in it. */
+function partOf(snap: SnapshotInfo, chunk: number): [part: number, chunk: number] {
   let i = chunk;
-  for (const p of snap.parts) {
-    if (i < p.chunks) return [p, i];
-    i -= p.chunks;
+  for (let k = 0; k < snap.parts.length; k++) {
+    if (i < snap.parts[k]!.chunks) return [k, i];
+    i -= snap.parts[k]!.chunks;
   }
   throw new RangeError(`chunk ${chunk} of a snapshot of ${snap.chunks}`);
 }
@@ -170,7 +170,7 @@ function openOwn(s: ReplicaState, ctx: Ctx): { info: SnapshotInfo; readers: Snap
     found.push(part);
   }
   // Parts left over (of a chain a newer whole snapshot replaced, or past a damaged one).
-  for (const id of listed) if (id.startsWith(`${SNAPSHOT_ID}+`) && !found.some((r) => r.id === id)) ctx.snapshots.delete(id);
+  for (const id of listed) if (isPartId(id) && !found.some((r) => r.id === id)) ctx.snapshots.delete(id);
   if (whole === undefined) return undefined;
   const parts = found.map((r) => ({ id: r.id, index: snapshotIndex(r.meta), chunks: r.chunks, bytes: r.bytes }));
   const last = found[found.length - 1]!;
@@ -186,7 +186,7 @@ function openOwn(s: ReplicaState, ctx: Ctx): { info: SnapshotInfo; readers: Snap
 
 /** Forgets this replica's own snapshot, every part of it. */
 function deleteOwn(ctx: Ctx): void {
-  for (const id of ctx.snapshots.list()) if (id === SNAPSHOT_ID || id.startsWith(`${SNAPSHOT_ID}+`)) ctx.snapshots.delete(id);
+  for (const id of ctx.snapshots.list()) if (id === SNAPSHOT_ID || isPartId(id)) ctx.snapshots.delete(id);
 }
 
 /** At a (re)start: the replica's own snapshot, if it has one, is restored over the next turns. */
@@ -225,8 +225,8 @@ export function restoreStep(s: ReplicaState, ctx: Ctx): boolean {
   try {
     // Views, not copies: the machine copies what it keeps (one copy into fresh memory, not two).
     for (let k = 0; k < s.opts.snapshotChunksPerTurn && r.next < r.chunks; k++) {
-      const [part, i] = partOf(s.snapshot!, r.next++);
-      r.sink.add(parts.find((p) => p.id === part.id)!.chunkView(i));
+      const [k, i] = partOf(s.snapshot!, r.next++);
+      r.sink.add(parts[k]!.chunkView(i));
     }
     if (r.next < r.chunks) {
       ctx.send(ctx.self, { type: 'restore-step' });
@@ -285,8 +285,8 @@ export function onSnapshotPull(s: ReplicaState, m: MSnapshotPull, ctx: Ctx): voi
   let bytes: Uint8Array | null = null;
   if (snap !== null && snapshotName(snap.index) === m.id && m.chunk < snap.chunks) {
     try {
-      const [part, i] = partOf(snap, m.chunk);
-      bytes = ctx.snapshots.open(part.id)?.chunk(i) ?? null;
+      const [k, i] = partOf(snap, m.chunk);
+      bytes = ctx.snapshots.open(snap.parts[k]!.id)?.chunk(i) ?? null;
     } catch (e) {
       ctx.log.error(`replica ${s.index}: chunk ${m.chunk} of its snapshot cannot be read (${(e as Error).message})`);
     }

@@ -227,4 +227,9 @@ export function partId(k: number): string {
   return `${SNAPSHOT_ID}+${k}`;
 }
 
+/** Whether `id` is one `partId` gives. */
+export function isPartId(id: string): boolean {
+  return id.startsWith(`${SNAPSHOT_ID}+`);
+}
+
 export type { ClientReply };
