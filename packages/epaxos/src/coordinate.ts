@@ -238,7 +238,7 @@ export function learnCommit(s: EPaxosState, key: number, p: Proposal, ctx: Ctx):
   }
   const have = s.instances.get(key);
   if (have !== undefined && have.status >= Status.Committed) {
-    assert(sameProposal(have, p), `epaxos replica ${s.index}: instance ${formatInstance(key)} committed twice with different commands or attributes`);
+    assert(sameProposal(have, p), () => `epaxos replica ${s.index}: instance ${formatInstance(key)} committed twice with different commands or attributes`);
     return false;
   }
   if (leaderOf(key) === s.index && have !== undefined && have.status !== Status.None) s.ownInFlight = Math.max(0, s.ownInFlight - 1);

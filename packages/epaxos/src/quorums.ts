@@ -30,7 +30,7 @@ export interface Quorums {
 }
 
 export function quorumsOf(n: number): Quorums {
-  assert(Number.isInteger(n) && n >= 1 && n <= MAX_REPLICAS, `epaxos: ${n} replicas, expected 1..${MAX_REPLICAS}`);
+  assert(Number.isInteger(n) && n >= 1 && n <= MAX_REPLICAS, () => `epaxos: ${n} replicas, expected 1..${MAX_REPLICAS}`);
   if (n === 1) return { n, classic: 1, fast: 1, recovery: 0, fastEvidence: 0 };
   const f = Math.floor((n - 1) / 2);
   const classic = Math.floor(n / 2) + 1;
@@ -41,13 +41,13 @@ export function quorumsOf(n: number): Quorums {
   const q: Quorums = { n, classic, fast, recovery, fastEvidence };
   // A slow (or recovery) commit was accepted by classic − 1 replicas besides the leader: a
   // recovery's replies include one of them, so it never proposes a no-op over a chosen command.
-  assert(recovery + classic - 1 > others, `epaxos quorums for ${n}: recovery misses a slow commit`);
+  assert(recovery + classic - 1 > others, () => `epaxos quorums for ${n}: recovery misses a slow commit`);
   // A fast commit leaves fast − 1 unchanged pre-accepts besides the leader: a recovery sees at
   // least fastEvidence of them, and so keeps the leader's attributes.
-  assert(recovery + fast - 1 - others >= fastEvidence, `epaxos quorums for ${n}: recovery misses a fast commit`);
+  assert(recovery + fast - 1 - others >= fastEvidence, () => `epaxos quorums for ${n}: recovery misses a fast commit`);
   // fastEvidence replicas and the leader are a majority: they meet the quorum that decided any
   // other command's attributes, so keeping the leader's attributes never loses a dependency.
-  assert(fastEvidence + 1 + classic > n, `epaxos quorums for ${n}: evidence of a fast commit is not a majority`);
-  assert(fast <= n && recovery <= others, `epaxos quorums for ${n}: sizes out of range`);
+  assert(fastEvidence + 1 + classic > n, () => `epaxos quorums for ${n}: evidence of a fast commit is not a majority`);
+  assert(fast <= n && recovery <= others, () => `epaxos quorums for ${n}: sizes out of range`);
   return q;
 }

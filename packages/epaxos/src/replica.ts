@@ -285,7 +285,7 @@ function recover(s: EPaxosState, ctx: Ctx): void {
       if (leaderOf(k) === s.index) own = Math.max(own, numberOf(k));
     }
   }
-  assert(s.cut.length === s.n, `epaxos replica ${s.index}: recovered a cut point for ${s.cut.length} replicas in a cluster of ${s.n}`);
+  assert(s.cut.length === s.n, () => `epaxos replica ${s.index}: recovered a cut point for ${s.cut.length} replicas in a cluster of ${s.n}`);
   s.next = own + 1;
   // With a snapshot, execution waits until its state is back (restoreStep executes then).
   if (restoreOwn(s, ctx) === null) executeAll(s, ctx);

@@ -205,7 +205,7 @@ export function restoreStep(s: EPaxosState, ctx: Ctx): void {
 
 /** Puts a snapshot in place: the executor's state, and which instances it holds. */
 function install(s: EPaxosState, meta: SnapshotMeta, state: unknown, bytes: number, ctx: Ctx): void {
-  assert(meta.executed.length === s.n, `epaxos replica ${s.index}: a snapshot of ${meta.executed.length} replicas in a cluster of ${s.n}`);
+  assert(meta.executed.length === s.n, () => `epaxos replica ${s.index}: a snapshot of ${meta.executed.length} replicas in a cluster of ${s.n}`);
   s.exec.install(meta.header, state, bytes);
   s.exec.overQuota = meta.overQuota;
   s.executedUpTo = [...meta.executed];

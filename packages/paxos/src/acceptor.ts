@@ -74,9 +74,10 @@ export const Acceptor = defineActor<AcceptorState, AcceptorMsg | { type: 'config
     instances.forEach((r, instance) => {
       assert(
         r.promisedBallot >= r.acceptedBallot,
-        `acceptor ${args.index}, instance ${instance}: recovered promise ${formatBallot(r.promisedBallot)} below its accepted ballot ${formatBallot(r.acceptedBallot)}`,
+        () =>
+          `acceptor ${args.index}, instance ${instance}: recovered promise ${formatBallot(r.promisedBallot)} below its accepted ballot ${formatBallot(r.acceptedBallot)}`,
       );
-      assert(instance >= forgottenBelow, `acceptor ${args.index}: recovered instance ${instance} below its forgetting point ${forgottenBelow}`);
+      assert(instance >= forgottenBelow, () => `acceptor ${args.index}: recovered instance ${instance} below its forgetting point ${forgottenBelow}`);
     });
     return {
       index: args.index,

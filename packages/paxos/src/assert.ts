@@ -7,8 +7,9 @@ export class InvariantViolation extends SynodError {
 }
 
 /** Asserts what must hold (TigerBeetle style): cheap checks left on in production. */
-export function assert(condition: boolean, what: string): asserts condition {
-  if (!condition) throw new InvariantViolation(what);
+export function assert(condition: boolean, what: string | (() => string)): asserts condition {
+  // A message with numbers in it is built only on failure: a template literal here costs every call.
+  if (!condition) throw new InvariantViolation(typeof what === 'string' ? what : what());
 }
 
 registerErrors({ InvariantViolation });

@@ -203,12 +203,12 @@ function onAccepted(s: LearnerState, m: Accepted, ctx: Ctx): void {
       v.others.set(m.ballot, o);
     }
     if (o.voters.has(m.acceptor)) return;
-    assert(sameValue(o.value, m.value), `learner: two values accepted in ballot ${m.ballot} of instance ${m.instance}`);
+    assert(sameValue(o.value, m.value), () => `learner: two values accepted in ballot ${m.ballot} of instance ${m.instance}`);
     if (o.voters.add(m.acceptor)) decide(s, m.instance, o.value, true, ctx);
     return;
   }
   if (v.voters.has(m.acceptor)) return;
-  assert(sameValue(v.value, m.value), `learner: two values accepted in ballot ${m.ballot} of instance ${m.instance}`);
+  assert(sameValue(v.value, m.value), () => `learner: two values accepted in ballot ${m.ballot} of instance ${m.instance}`);
   if (v.voters.add(m.acceptor)) decide(s, m.instance, v.value, true, ctx);
 }
 
@@ -219,7 +219,7 @@ function onAccepted(s: LearnerState, m: Accepted, ctx: Ctx): void {
 function decide(s: LearnerState, instance: number, value: Value, fromAcceptors: boolean, ctx: Ctx): void {
   if (instance < s.forgottenBelow) return;
   if (s.decided.has(instance)) {
-    assert(sameValue(s.decided.get(instance), value), `learner ${s.index}: instance ${instance} decided twice with different values`);
+    assert(sameValue(s.decided.get(instance), value), () => `learner ${s.index}: instance ${instance} decided twice with different values`);
     return;
   }
   s.decided.set(instance, value);

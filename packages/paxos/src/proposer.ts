@@ -176,7 +176,7 @@ export const Proposer = defineActor<ProposerState, ProposerMsg, ProposerArgs, Pr
       // Paired with `reserve`: reservations are whole rounds above zero.
       assert(
         Number.isSafeInteger(recovered.reservedRound) && recovered.reservedRound > 0,
-        `proposer ${args.id}: recovered a reserved round of ${recovered.reservedRound}`,
+        () => `proposer ${args.id}: recovered a reserved round of ${recovered.reservedRound}`,
       );
     }
     // Start above every round this proposer may have used before a crash (①).
@@ -333,7 +333,7 @@ function prepare(s: ProposerState, r: Round, b: Ballot, ctx: Ctx): void {
   }
   reserve(s, roundOf(b), ctx);
   // Paired with the check in `init`: a ballot goes out only within a durable reservation (①).
-  assert(roundOf(b) <= s.reservedRound, `proposer ${s.id}: ballot round ${roundOf(b)} above the reserved ${s.reservedRound}`);
+  assert(roundOf(b) <= s.reservedRound, () => `proposer ${s.id}: ballot round ${roundOf(b)} above the reserved ${s.reservedRound}`);
   s.stats.ballots++;
   r.phase = 1;
   r.ballot = b;

@@ -13,10 +13,10 @@ export const MAX_ACCEPTORS = 31;
 
 /** The smallest number of acceptors any two of which overlap: ⌊n/2⌋ + 1 of `n`. */
 export function majorityOf(n: number): number {
-  assert(Number.isInteger(n) && n >= 1 && n <= MAX_ACCEPTORS, `quorum: ${n} acceptors, expected an integer in 1..${MAX_ACCEPTORS}`);
+  assert(Number.isInteger(n) && n >= 1 && n <= MAX_ACCEPTORS, () => `quorum: ${n} acceptors, expected an integer in 1..${MAX_ACCEPTORS}`);
   const q = Math.floor(n / 2) + 1;
   // Two quorums must share an acceptor: that is all Paxos asks of them.
-  assert(2 * q > n && q <= n, `quorum: ${q} of ${n} is not a majority`);
+  assert(2 * q > n && q <= n, () => `quorum: ${q} of ${n} is not a majority`);
   return q;
 }
 
@@ -28,7 +28,7 @@ export class QuorumTally {
   count = 0;
 
   constructor(readonly needed: number) {
-    assert(Number.isInteger(needed) && needed >= 1 && needed <= MAX_ACCEPTORS, `quorum tally: needs ${needed} answers, expected 1..${MAX_ACCEPTORS}`);
+    assert(Number.isInteger(needed) && needed >= 1 && needed <= MAX_ACCEPTORS, () => `quorum tally: needs ${needed} answers, expected 1..${MAX_ACCEPTORS}`);
   }
 
   /**
@@ -36,7 +36,7 @@ export class QuorumTally {
    * once, and later answers (or repeats) return false.
    */
   add(member: number): boolean {
-    assert(Number.isInteger(member) && member >= 0 && member < MAX_ACCEPTORS, `quorum tally: acceptor ${member} out of range`);
+    assert(Number.isInteger(member) && member >= 0 && member < MAX_ACCEPTORS, () => `quorum tally: acceptor ${member} out of range`);
     const bit = 1 << member;
     if (this.mask & bit) return false;
     this.mask |= bit;

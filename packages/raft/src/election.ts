@@ -23,7 +23,7 @@ import { NONE, popcount, resetElectionTimer, type RaftCtx, type RaftNodeState } 
 export function becomeFollower(s: RaftNodeState, term: number, leader: number, ctx: RaftCtx): void {
   const wasLeader = s.status === 'leader';
   if (term !== s.term) {
-    assert(term > s.term, `raft: term went back from ${s.term} to ${term}`);
+    assert(term > s.term, () => `raft: term went back from ${s.term} to ${term}`);
     s.term = term;
     s.vote = NONE;
     persistHard(s, ctx);

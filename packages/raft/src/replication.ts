@@ -258,7 +258,7 @@ function reply(s: RaftNodeState, to: number, m: Omit<RAppendResp, 'type' | 'term
 /** Moves the commit index up to `index` (never down, never past the log). */
 export function commitTo(s: RaftNodeState, index: number): void {
   if (index <= s.commitIndex) return;
-  assert(index <= s.log.lastIndex, `raft: commit index ${index} beyond the last index ${s.log.lastIndex}`);
+  assert(index <= s.log.lastIndex, () => `raft: commit index ${index} beyond the last index ${s.log.lastIndex}`);
   s.commitIndex = index;
 }
 
@@ -283,7 +283,7 @@ export function onAppend(s: RaftNodeState, m: RAppend, ctx: RaftCtx): void {
     if (i > log.lastIndex) break;
     if (log.term(i) !== m.entries[k]!.term) {
       // A conflicting suffix: the leader's entries win (§5.3). Never a committed one.
-      assert(i > s.commitIndex, `raft: the leader of term ${m.term} conflicts with committed entry ${i}`);
+      assert(i > s.commitIndex, () => `raft: the leader of term ${m.term} conflicts with committed entry ${i}`);
       const oldLast = log.lastIndex;
       log.truncateFrom(i);
       persistTruncated(i, oldLast, ctx);

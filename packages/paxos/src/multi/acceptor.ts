@@ -84,9 +84,9 @@ export const MultiAcceptor = defineActor<MultiAcceptorState, MultiAcceptorMsg, M
     accepted.forEach((r, slot) => {
       assert(
         promised >= r.ballot,
-        `multi-acceptor ${args.index}: recovered promise ${formatBallot(promised)} below the ballot ${formatBallot(r.ballot)} accepted for slot ${slot}`,
+        () => `multi-acceptor ${args.index}: recovered promise ${formatBallot(promised)} below the ballot ${formatBallot(r.ballot)} accepted for slot ${slot}`,
       );
-      assert(slot >= truncatedBelow, `multi-acceptor ${args.index}: recovered slot ${slot} below its truncation point ${truncatedBelow}`);
+      assert(slot >= truncatedBelow, () => `multi-acceptor ${args.index}: recovered slot ${slot} below its truncation point ${truncatedBelow}`);
     });
     const leaseMs = args.leaseMs ?? defaultLeaderOptions.leaseMs;
     // After a restart we may have been inside a lease we no longer remember: honour it anyway.

@@ -65,7 +65,7 @@ export function newElection(index: number, q1: number, opts: LeaderOptions, reco
     // Paired with the write in `campaign`: reservations are whole rounds above zero.
     assert(
       Number.isSafeInteger(recovered.reservedRound) && recovered.reservedRound > 0,
-      `leader ${index}: recovered a reserved round of ${recovered.reservedRound}`,
+      () => `leader ${index}: recovered a reserved round of ${recovered.reservedRound}`,
     );
   }
   const now = ctx.now();
@@ -97,7 +97,7 @@ export function campaign(l: Electing, ctx: Ctx): void {
     ctx.persist({ reservedRound: e.reservedRound });
   }
   // Paired with the check in `newElection`: a ballot goes out only within a durable reservation.
-  assert(round <= e.reservedRound, `leader ${l.index}: ballot round ${round} above the reserved ${e.reservedRound}`);
+  assert(round <= e.reservedRound, () => `leader ${l.index}: ballot round ${round} above the reserved ${e.reservedRound}`);
   e.status = 'candidate';
   l.stats.elections++;
   e.ballot = makeBallot(round, l.id);
@@ -131,7 +131,7 @@ export function onPromise(e: ElectionState, m: MPromise): boolean {
 export function takeOffice(l: Electing, now: number): number {
   const e = l.election;
   assert(e.ballot > ZERO_BALLOT && proposerOf(e.ballot) === l.id, 'leader: elected without a ballot of its own');
-  assert(e.promises.reached, `leader ${l.index}: elected with ${e.promises.count} promises of ${e.promises.needed} needed`);
+  assert(e.promises.reached, () => `leader ${l.index}: elected with ${e.promises.count} promises of ${e.promises.needed} needed`);
   e.status = 'leader';
   e.leaderIndex = l.index;
   e.lastHeard = now;

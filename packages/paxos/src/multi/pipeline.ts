@@ -106,7 +106,7 @@ export function abandon(p: PipelineState): void {
  */
 export function propose(l: Proposing, slot: number, value: SlotValue, bytes: number, ctx: Ctx): void {
   const p = l.pipeline;
-  assert(slot >= p.commitUpTo && !p.inflight.has(slot), `leader: slot ${slot} proposed twice or below the commit point ${p.commitUpTo}`);
+  assert(slot >= p.commitUpTo && !p.inflight.has(slot), () => `leader: slot ${slot} proposed twice or below the commit point ${p.commitUpTo}`);
   const now = ctx.now();
   const wait = retransmitWait(p.rtt, l.opts);
   p.inflightBytes += bytes;
@@ -183,7 +183,7 @@ export function takeChosen(p: PipelineState): { first: number; values: SlotValue
     p.commitUpTo++;
   }
   // The commit point only moves forward, and never past what was proposed.
-  assert(p.commitUpTo >= first && p.commitUpTo <= p.nextSlot, `leader: commit point moved from ${first} to ${p.commitUpTo} (next slot ${p.nextSlot})`);
+  assert(p.commitUpTo >= first && p.commitUpTo <= p.nextSlot, () => `leader: commit point moved from ${first} to ${p.commitUpTo} (next slot ${p.nextSlot})`);
   assert(p.inflightBytes >= 0, 'leader: negative bytes in flight');
   return { first, values };
 }

@@ -248,7 +248,7 @@ export function restoreStep(s: ReplicaState, ctx: Ctx): boolean {
 function install(s: ReplicaState, header: Uint8Array, state: unknown, bytes: number): void {
   const index = snapshotIndex(header);
   // The applied point only moves forward (a restart begins at 0, then at its snapshot).
-  assert(index >= s.exec.appliedUpTo, `replica ${s.index}: a snapshot at ${index} would take it back from ${s.exec.appliedUpTo}`);
+  assert(index >= s.exec.appliedUpTo, () => `replica ${s.index}: a snapshot at ${index} would take it back from ${s.exec.appliedUpTo}`);
   s.exec.install(header, state, bytes);
   // A restored state's changes count from the snapshot it came from (`MachineCore.snapshotChanges`).
   s.wholeSnapshotNext = false;
@@ -257,7 +257,7 @@ function install(s: ReplicaState, header: Uint8Array, state: unknown, bytes: num
   s.slotsSinceSnapshot = 0;
   s.bytesSinceSnapshot = 0;
   s.checkpoints.clear();
-  assert(s.exec.appliedUpTo === index, `replica ${s.index}: installing the snapshot at ${index} left it at ${s.exec.appliedUpTo}`);
+  assert(s.exec.appliedUpTo === index, () => `replica ${s.index}: installing the snapshot at ${index} left it at ${s.exec.appliedUpTo}`);
 }
 
 // ------------------------------------------------------------------ between replicas

@@ -281,7 +281,7 @@ export function applyOne(s: ReplicaState, slot: number, ctx: Ctx): void {
   s.ahead.delete(slot);
   if (s.changes === null && s.subscribers.length > 0) s.changes = [];
   s.exec.applySlot(value, s.sink);
-  assert(s.exec.appliedUpTo === slot + 1, `replica ${s.index}: applied point ${s.exec.appliedUpTo} after slot ${slot}`);
+  assert(s.exec.appliedUpTo === slot + 1, () => `replica ${s.index}: applied point ${s.exec.appliedUpTo} after slot ${slot}`);
   s.log.set(slot, value);
   s.slotsSinceSnapshot++;
   if (value !== null) s.bytesSinceSnapshot += value.byteLength;
@@ -391,7 +391,7 @@ function onTick(s: ReplicaState, ctx: Ctx): void {
   // While its own snapshot is restored (over many turns and ticks at a restart) the applied point
   // is still 0: it reaches the snapshot when the last chunk is in.
   const restoringOwn = s.restoring !== null && s.restoring.from === -1;
-  assert(restoringOwn || s.exec.appliedUpTo >= (s.snapshot?.index ?? 0), `replica ${s.index}: applied point fell below its own snapshot`);
+  assert(restoringOwn || s.exec.appliedUpTo >= (s.snapshot?.index ?? 0), () => `replica ${s.index}: applied point fell below its own snapshot`);
 }
 
 export { halt, SNAPSHOT_ID };

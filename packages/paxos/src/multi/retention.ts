@@ -68,7 +68,7 @@ export function keep(r: RetentionState, first: number, values: readonly SlotValu
   const commitUpTo = first + values.length;
   // Bounded: a replica that needs older slots installs a peer's snapshot.
   while (r.decidedFrom < commitUpTo && (commitUpTo - r.decidedFrom > maxRetainedSlots || r.decidedBytes > maxRetainedBytes)) dropOldest(r);
-  assert(r.decidedFrom <= commitUpTo, `leader: kept slots start at ${r.decidedFrom}, past the commit point ${commitUpTo}`);
+  assert(r.decidedFrom <= commitUpTo, () => `leader: kept slots start at ${r.decidedFrom}, past the commit point ${commitUpTo}`);
 }
 
 /**
