@@ -30,6 +30,21 @@ export function equal(a: unknown, b: unknown): boolean {
   return bytesEqual(encode(a), encode(b));
 }
 
+/** Whether this platform stores integers little-endian: word reads then see MurmurHash3's blocks. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** Below this, making a word view costs more than the byte loads it saves. */
+const MIN_WORD_READ_BYTES = 256;
+
+/** One 4-byte block of MurmurHash3 x86_32 mixed into `h`. */
+function mixBlock(h: number, k: number): number {
+  k = Math.imul(k, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
 /**
  * A 32-bit hash of bytes (MurmurHash3 x86_32), seeded: the running digest of a replica's log
  * chains it (`hashBytes(next, previous)`). Deterministic on every platform.
@@ -38,15 +53,13 @@ export function hashBytes(bytes: Uint8Array, seed = 0, start = 0, end = bytes.le
   let h = seed | 0;
   let i = start;
   const blocks = start + ((end - start) & ~3);
-  for (; i < blocks; i += 4) {
-    let k = bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  if (LITTLE_ENDIAN && blocks - start >= MIN_WORD_READ_BYTES && (bytes.byteOffset + start) % 4 === 0) {
+    // Large and aligned (a replica's values): one load per block, not four (the same blocks, so the same hash).
+    const words = new Int32Array(bytes.buffer, bytes.byteOffset + start, (blocks - start) >>> 2);
+    for (let w = 0; w < words.length; w++) h = mixBlock(h, words[w]!);
+    i = blocks;
   }
+  for (; i < blocks; i += 4) h = mixBlock(h, bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24));
   const tail = end - i;
   if (tail > 0) {
     let k = bytes[i]!;

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { CanonicalError, bytesEqual, decode, encode, equal, hash } from '../src/index.ts';
+import { CanonicalError, bytesEqual, decode, encode, equal, hash, hashBytes } from '../src/index.ts';
 
 const SEED = Number(process.env.CANONICAL_SEED ?? Date.now() % 1_000_000);
 const replay = `CANONICAL_SEED=${SEED} npx -y pnpm@12.4.2 test canonical`;
@@ -171,5 +171,55 @@ test('a key named __proto__ decodes as data', () => {
   assert.equal(back.__proto__, { polluted: true });
   assert.is(({} as any).polluted, undefined);
 });
+
+/** MurmurHash3 x86_32 byte by byte, as its reference implementation reads: what every replica's digest is. */
+function murmur3Reference(bytes: Uint8Array, seed: number): number {
+  let h = seed | 0;
+  const blocks = bytes.length & ~3;
+  for (let i = 0; i < blocks; i += 4) {
+    let k = bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  let k = 0;
+  const tail = bytes.length - blocks;
+  if (tail > 2) k ^= bytes[blocks + 2]! << 16;
+  if (tail > 1) k ^= bytes[blocks + 1]! << 8;
+  if (tail > 0) {
+    k ^= bytes[blocks]!;
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
+  }
+  h ^= bytes.length;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+test('hashBytes is MurmurHash3 x86_32 (published vectors)', () => {
+  const text = (s: string) => new TextEncoder().encode(s);
+  assert.is(hashBytes(text(''), 0), 0);
+  assert.is(hashBytes(text(''), 1), 0x514e28b7);
+  assert.is(hashBytes(text('hello'), 0), 0x248bfa47);
+  assert.is(hashBytes(text('The quick brown fox jumps over the lazy dog'), 0), 0x2e4ff723);
+});
+
+property(
+  'hashBytes of any range, at any alignment, in any buffer, is the reference hash of those bytes',
+  fc.property(fc.uint8Array({ maxLength: 2048, size: 'max' }), fc.nat(7), fc.nat(7), fc.integer(), fc.boolean(), (data, lead, trail, seed, shared) => {
+    // Long ranges take the word-read path when aligned; leading bytes shift them off alignment.
+    const size = lead + data.length + trail;
+    const buf = new Uint8Array(shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size));
+    buf.set(data, lead);
+    assert.is(hashBytes(buf, seed, lead, lead + data.length), murmur3Reference(data, seed));
+    assert.is(hashBytes(buf.subarray(lead, lead + data.length), seed), murmur3Reference(data, seed));
+  }),
+);
 
 test.run();
