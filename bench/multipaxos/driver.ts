@@ -108,7 +108,7 @@ export const MpDriver = defineActor<State, Msg>({
     toIssue: 0,
   }),
   receive(s, msg, ctx) {
-    const io = { send: (to: ActorRef<any>, m: unknown) => ctx.send(to, m), now: () => ctx.now() };
+    const io = { send: (to: ActorRef<any>, m: unknown) => ctx.send(to, m), now: () => ctx.now(), sharedBytes: (n: number) => ctx.sharedBytes(n) };
     switch (msg.type) {
       case 'run': {
         const sessionCount = Math.ceil(msg.outstanding / SESSION_WINDOW);

@@ -85,6 +85,12 @@ export type Done = (c: Completion) => void;
 export interface ClientIO {
   send(to: ActorRef<any>, message: MClientRequest | MClientReads): void;
   now(): number;
+  /**
+   * Room for a request of `n` bytes: a client actor passes its `ctx.sharedBytes`, so a request
+   * with long commands is written once, into its thread's shared arena, and travels by reference
+   * from there. Absent: requests are plain arrays, which the transport copies into an arena.
+   */
+  sharedBytes?(n: number): Uint8Array;
 }
 
 /** Where the client finds the cluster. */
@@ -426,7 +432,7 @@ export class ClientCore {
 
   private sendRequest(io: ClientIO, target: ActorRef<any>): void {
     const commands = this.writer.count;
-    const bytes = this.writer.finish(this.clientId);
+    const bytes = this.writer.finish(this.clientId, io.sharedBytes === undefined ? undefined : (n) => io.sharedBytes!(n));
     io.send(target, { type: 'client-request', from: this.self, client: this.clientId, commands, bytes });
   }
 

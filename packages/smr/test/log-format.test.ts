@@ -57,10 +57,23 @@ test('commands of any length and alignment come back out of a slot intact; reque
           w.add(sessionNo, 0, seq, bytes);
           sent.push({ client, sessionNo, seq, bytes });
         }
-        const request = w.finish(client);
+        // A client actor writes its request into room (its thread's arena, `ctx.sharedBytes`), which travels as it is.
+        const inRoom = rng.next() < 0.5;
+        const request = w.finish(client, inRoom ? room(rng.next() < 0.5) : undefined);
+        const firstLong = sent.find((x) => x.client === client && x.bytes.length >= 1024);
+        if (inRoom && firstLong !== undefined) {
+          const r = new SlotReader().reset(request);
+          r.nextRequest();
+          while (r.nextCommand() && r.commandLength !== firstLong.bytes.length);
+          assert.is(
+            (request.byteOffset + r.commandStart) & 7,
+            firstLong.bytes.byteOffset & 7,
+            `${why}: the first long command of a request in room lands at its alignment`,
+          );
+        }
         // The leader gets the request wherever the transport put it: any alignment, plain or shared.
-        const moved = bytesAt(rng, request.length, Math.floor(rng.next() * 8), rng.next() < 0.5);
-        moved.set(request);
+        const moved = inRoom ? request : bytesAt(rng, request.length, Math.floor(rng.next() * 8), rng.next() < 0.5);
+        if (!inRoom) moved.set(request);
         slot.add(moved, commands);
         added.push(moved);
       }

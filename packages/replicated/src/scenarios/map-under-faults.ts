@@ -82,7 +82,7 @@ export const MapProcess = defineActor<MapProcessState, ProcessMsg, ProcessArgs>(
     return { args, client, session: client.openSession(), current: null, history: [], finalDone: 0, finalFailed: null, values: 0 };
   },
   receive(s, msg, ctx) {
-    const io = { send: (to: ActorRef<any>, m: unknown) => ctx.send(to, m), now: () => ctx.now() };
+    const io = { send: (to: ActorRef<any>, m: unknown) => ctx.send(to, m), now: () => ctx.now(), sharedBytes: (n: number) => ctx.sharedBytes(n) };
     if (msg.type === 'tick') {
       ctx.setTimer('tick', 5, { type: 'tick' });
       s.client.tick(ctx.now());
