@@ -25,8 +25,8 @@ export function putUvar(out: Uint8Array, p: number, v: number): number {
   return putUvarOf(out, p, v, uvarBytes(v));
 }
 
-/** Writes `v` as a uvar of exactly `bytes` bytes (`uvarBytes(v)` or more: the rest is padding). */
-function putUvarOf(out: Uint8Array, p: number, v: number, bytes: number): number {
+/** Writes `v` as a uvar of exactly `bytes` bytes (`uvarBytes(v)` or more, at most 8: the rest is padding, see `alignedRunPrefix`). */
+export function putUvarOf(out: Uint8Array, p: number, v: number, bytes: number): number {
   for (let k = 1; k < bytes; k++) {
     out[p++] = (v % 0x80) | 0x80;
     v = Math.floor(v / 0x80);

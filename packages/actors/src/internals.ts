@@ -15,7 +15,7 @@ export { WireWriter, WireReader } from './wire.js';
 export { copySharedBytes, uninitializedBytes } from './shared-copy.js';
 export { freshBytes } from './small-bytes.js';
 export { clearArray, setLength } from './arrays.js';
-export { uvarBytes, runBytes, putUvar, putRun, alignedRunPrefix, maxAlignedRunBytes, putAlignedRun } from './byte-runs.js';
+export { uvarBytes, runBytes, putUvar, putUvarOf, putRun, alignedRunPrefix, maxAlignedRunBytes, putAlignedRun } from './byte-runs.js';
 export { IntMap } from './int-map.js';
 export { Mailbox } from './mailbox.js';
 export { Prng, hashString, deriveSeed } from './random.js';

@@ -24,6 +24,7 @@ import {
   maxAlignedRunBytes,
   putAlignedRun,
   putUvar,
+  putUvarOf,
   uninitializedBytes,
   freshBytes,
   clearArray,
@@ -61,6 +62,8 @@ function roomAt8(room: (size: number) => Uint8Array, size: number): Uint8Array {
  * copy): per command, keeping a reference costs more than copying a few dozen bytes twice.
  */
 const MIN_REFERENCED_COMMAND_BYTES = 1024;
+/** The longest uvar readers take (`ByteReader.uvar`). */
+const MAX_UVAR_BYTES = 8;
 
 /** Writes one request: commands of one or more sessions of one client. */
 export class RequestWriter {
@@ -100,10 +103,26 @@ export class RequestWriter {
     }
     const w = this.body;
     w.uvar(si);
-    w.uvar(seq);
-    if (command.length < MIN_REFERENCED_COMMAND_BYTES) w.inline(command);
-    else {
-      w.uvar(command.length);
+    if (command.length < MIN_REFERENCED_COMMAND_BYTES) {
+      w.uvar(seq);
+      w.inline(command);
+    } else {
+      // `finish` places the first long command at its source's alignment modulo 8 (in room); a
+      // later one keeps its own, relative to the first, by padding its seq and length prefixes
+      // (longer encodings of the same numbers, which every uvar reader takes: see alignedRunPrefix).
+      const seqBytes = uvarBytes(seq);
+      const lengthBytes = uvarBytes(command.length);
+      let pad = 0;
+      if (this.referenced.length > 0) {
+        // Its place in the request: its place in the body, plus the long commands before it.
+        const at = w.pos + seqBytes + lengthBytes + this.referencedBytes - this.referencedAt[0]!;
+        pad = (command.byteOffset - this.referenced[0]!.byteOffset - at) & 7;
+      }
+      const seqPad = Math.max(0, pad - (MAX_UVAR_BYTES - lengthBytes));
+      if (seqBytes + seqPad > MAX_UVAR_BYTES) pad = 0;
+      w.ensure(2 * MAX_UVAR_BYTES);
+      w.pos = putUvarOf(w.buf, w.pos, seq, seqBytes + (pad === 0 ? 0 : seqPad));
+      w.pos = putUvarOf(w.buf, w.pos, command.length, lengthBytes + (pad === 0 ? 0 : pad - seqPad));
       this.referenced.push(command);
       this.referencedAt.push(w.pos);
       this.referencedBytes += command.length;
