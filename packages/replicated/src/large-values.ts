@@ -24,6 +24,12 @@ import { uninitializedBytes } from '@synod/actors/internals';
 
 /** Slack besides three times the live bytes before a compaction pass starts. */
 const SLACK_BYTES = 64 * 1024;
+/**
+ * The most bytes of freed copies kept for reuse (see `LargeValues.recycle`). While a snapshot is
+ * written no value is written over in place, so each overwrite takes a fresh array, and the old
+ * ones are freed together when it finishes: kept, they serve the next snapshot's overwrites.
+ */
+export const MAX_RECYCLED_BYTES = 64 * 1024 * 1024;
 
 const plainSubarray = Uint8Array.prototype.subarray;
 const plainSlice = Uint8Array.prototype.slice;
@@ -35,10 +41,10 @@ const plainSlice = Uint8Array.prototype.slice;
  * shared memory word by word rather than byte by byte (@synod/actors shared-copy.ts), and the next
  * value of the key, wherever it lies, can be written over it at its own alignment (see `realign`).
  */
-export function ownCopy(src: Uint8Array, start: number, end: number): Uint8Array {
+export function ownCopy(src: Uint8Array, start: number, end: number, recycled?: ArrayBuffer): Uint8Array {
   if (!(src.buffer instanceof SharedArrayBuffer)) return plainSlice.call(src, start, end);
   const n = end - start;
-  const own = new Uint8Array(uninitializedBytes(n + 7).buffer, (src.byteOffset + start) & 7, n);
+  const own = new Uint8Array(recycled ?? uninitializedBytes(n + 7).buffer, (src.byteOffset + start) & 7, n);
   own.set(plainSubarray.call(src, start, end));
   return own;
 }
@@ -111,9 +117,18 @@ export class LargeValues {
     return plainSubarray.call(src, start, end);
   }
 
+  /** Freed copies' buffers out of shared memory, by size (see `recycle`), and their bytes. */
+  private recycled = new Map<number, ArrayBuffer[]>();
+  private recycledBytes = 0;
+
   /** A copy of `src[start, end)` in an array of its own, that stays valid for as long as it is held. */
   copyOut(src: Uint8Array, start: number, end: number): Uint8Array {
-    const own = ownCopy(src, start, end);
+    let buffer: ArrayBuffer | undefined;
+    if (this.recycledBytes > 0 && src.buffer instanceof SharedArrayBuffer) {
+      buffer = this.recycled.get(end - start + 7)?.pop();
+      if (buffer !== undefined) this.recycledBytes -= buffer.byteLength;
+    }
+    const own = ownCopy(src, start, end, buffer);
     const use = { live: 0, size: own.buffer.byteLength };
     this.uses.set(own.buffer, use);
     this.owned.add(own.buffer);
@@ -128,6 +143,21 @@ export class LargeValues {
    */
   isOwnCopy(value: Uint8Array): boolean {
     return this.owned.has(value.buffer);
+  }
+
+  /**
+   * `value`, which the owner dropped, can no longer be read by anyone (no snapshot open since):
+   * a copy of our own out of shared memory gives its buffer to a later `copyOut` of the same
+   * length, up to {@link MAX_RECYCLED_BYTES}, instead of to the collector.
+   */
+  recycle(value: Uint8Array): void {
+    const buffer = value.buffer;
+    if (!this.owned.has(buffer) || buffer instanceof SharedArrayBuffer || buffer.byteLength !== value.length + 7) return;
+    if (this.recycledBytes + buffer.byteLength > MAX_RECYCLED_BYTES) return;
+    let list = this.recycled.get(buffer.byteLength);
+    if (list === undefined) this.recycled.set(buffer.byteLength, (list = []));
+    list.push(buffer);
+    this.recycledBytes += buffer.byteLength;
   }
 
   /** The owner no longer holds `value` (from `keep` or `copyOut`). */

@@ -392,6 +392,7 @@ export class ValueStore {
       this.large.delete(h);
       this.largeMemory.drop(v);
       if (this.open.length > 0) this.retiredLarge.set(h, v);
+      else this.largeMemory.recycle(v);
     }
     if (this.open.length === 0) this.reuse(h);
     else {
@@ -403,7 +404,11 @@ export class ValueStore {
   private reuse(h: number): void {
     const c = this.meta[h * FIELDS + F.Class]!;
     if (c === LARGE) {
-      this.retiredLarge.delete(h);
+      const v = this.retiredLarge.get(h);
+      if (v !== undefined) {
+        this.retiredLarge.delete(h);
+        this.largeMemory.recycle(v);
+      }
       this.freeLarge.push(h);
     } else this.free[c]!.push(h);
   }
