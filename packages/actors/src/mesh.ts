@@ -24,15 +24,16 @@ export interface RingOptions extends RingWaitOptions, RingTransportLimits {
   /**
    * Bytes of each thread's shared arena, where large byte values (Uint8Arrays in messages) live
    * while they cross threads, so they are copied once rather than once per hop; a power of two.
-   * 0 turns arenas off (every value is copied into the ring). Default 256 MiB: a Multi-Paxos
+   * 0 turns arenas off (every value is copied into the ring). Default 512 MiB: a Multi-Paxos
    * leader alone holds up to 56 MiB of slots in its arena by its default bounds (retained, in
    * flight, kept by acceptors), and blocks come back only once every view of them is collected:
    * between two of V8's own collections a thread writing 400 MB/s of values leaves tens of MiB
    * more. Past three quarters of the arena, threads force full collections (`arenaCollectMs`),
-   * which cost several times V8's incremental ones: at 128 MiB, a cluster writing 64 KiB values
-   * forced 80 per thread in 10 s and ran 15 % slower (438-444 against 513-521 MB/s, 3 workers,
-   * `shared` storage); at 32 MiB, large values overflowed into copies. Memory is taken from the
-   * system only as blocks are used.
+   * which cost several times V8's incremental ones, and a full arena sends values as copies: at
+   * 128 MiB, a cluster writing 64 KiB values forced 80 collections per thread in 10 s and ran 15 %
+   * slower than at 256 MiB; at 256 MiB, one writing 1 MiB values ran 460-530 MB/s against 580-740
+   * at 512 (3 workers, `shared` storage), for 8 % more resident memory (1.73 against 1.88 GB).
+   * Memory is taken from the system only as blocks are used.
    */
   arenaBytes: number;
   /** Uint8Arrays this large or larger go through the arena; smaller ones are copied. Default 4096. */
@@ -41,7 +42,7 @@ export interface RingOptions extends RingWaitOptions, RingTransportLimits {
 
 export const defaultRingOptions: RingOptions = {
   ringBytes: 256 * 1024,
-  arenaBytes: 256 * 1024 * 1024,
+  arenaBytes: 512 * 1024 * 1024,
   arenaMinBytes: 4096,
   ...defaultRingTransportLimits,
   ...defaultRingWait,
