@@ -118,11 +118,12 @@ export class RequestWriter {
         const at = w.pos + seqBytes + lengthBytes + this.referencedBytes - this.referencedAt[0]!;
         pad = (command.byteOffset - this.referenced[0]!.byteOffset - at) & 7;
       }
-      const seqPad = Math.max(0, pad - (MAX_UVAR_BYTES - lengthBytes));
-      if (seqBytes + seqPad > MAX_UVAR_BYTES) pad = 0;
+      // The length prefix takes what padding it can; the seq prefix the rest (none past 8 bytes).
+      let seqPad = Math.max(0, pad - (MAX_UVAR_BYTES - lengthBytes));
+      if (seqBytes + seqPad > MAX_UVAR_BYTES) pad = seqPad = 0;
       w.ensure(2 * MAX_UVAR_BYTES);
-      w.pos = putUvarOf(w.buf, w.pos, seq, seqBytes + (pad === 0 ? 0 : seqPad));
-      w.pos = putUvarOf(w.buf, w.pos, command.length, lengthBytes + (pad === 0 ? 0 : pad - seqPad));
+      w.pos = putUvarOf(w.buf, w.pos, seq, seqBytes + seqPad);
+      w.pos = putUvarOf(w.buf, w.pos, command.length, lengthBytes + pad - seqPad);
       this.referenced.push(command);
       this.referencedAt.push(w.pos);
       this.referencedBytes += command.length;

@@ -225,8 +225,8 @@ export function restoreStep(s: ReplicaState, ctx: Ctx): boolean {
   try {
     // Views, not copies: the machine copies what it keeps (one copy into fresh memory, not two).
     for (let k = 0; k < s.opts.snapshotChunksPerTurn && r.next < r.chunks; k++) {
-      const [k, i] = partOf(s.snapshot!, r.next++);
-      r.sink.add(parts[k]!.chunkView(i));
+      const [part, i] = partOf(s.snapshot!, r.next++);
+      r.sink.add(parts[part]!.chunkView(i));
     }
     if (r.next < r.chunks) {
       ctx.send(ctx.self, { type: 'restore-step' });
