@@ -374,7 +374,7 @@ export class ActorHost implements CellHost<ActorCell> {
         this.endTurn(cell);
       } catch (e) {
         cell.turnOut.length = 0;
-        cell.pendingOps.length = 0;
+        cell.clearOps();
         this.cfg.events.crashed(cell.self, toError(e), 'stop', undefined, cell.incarnation);
       }
     }
@@ -463,7 +463,7 @@ export class ActorHost implements CellHost<ActorCell> {
     if (cell.status !== 'running') return;
     cell.status = 'crashed';
     cell.turnOut.length = 0;
-    cell.pendingOps.length = 0;
+    cell.clearOps();
     cell.snapshotView?.end();
     for (const t of cell.timers.values()) this.clock.cancel(t);
     cell.timers.clear();
@@ -647,10 +647,10 @@ export class ActorHost implements CellHost<ActorCell> {
    */
   endTurn(cell: ActorCell): void {
     const snaps = cell.snapshotView;
-    if (cell.pendingOps.length > 0 || (snaps !== null && snaps.pendingDeletes)) {
+    if (cell.pendingCount > 0 || (snaps !== null && snaps.pendingDeletes)) {
       try {
-        if (cell.pendingOps.length > 0) {
-          const ticket = cell.store.write(cell.storeKey, cell.pendingOps);
+        if (cell.pendingCount > 0) {
+          const ticket = cell.store.write(cell.storeKey, cell.pendingOps, cell.pendingCount);
           // Write numbers only grow: a smaller one would let this turn's messages leave before its state is durable.
           assert(ticket >= cell.lastTicket, () => `store ${cell.store.kind} returned write ${ticket} after write ${cell.lastTicket} of "${cell.self.name}"`);
           cell.lastTicket = ticket;
@@ -660,13 +660,13 @@ export class ActorHost implements CellHost<ActorCell> {
       } catch (e) {
         // The store refused the turn's state (too large, full, not storable, failed): the turn
         // fails as if its handler had thrown; the actor crashes, not its worker.
-        clearArray(cell.pendingOps);
+        cell.clearOps();
         clearArray(cell.turnOut);
         snaps?.dropTurn();
         this.crash(cell, e, cell.current);
         return;
       }
-      clearArray(cell.pendingOps);
+      cell.clearOps();
     }
     const out = cell.turnOut;
     if (out.length === 0) return;

@@ -38,8 +38,11 @@ export interface ActorStore {
   readonly kind: StorageKind;
   /** The durable data of an actor, if any. */
   load(actor: string): Recovered | undefined;
-  /** Applies the changes of one turn; returns their write number. */
-  write(actor: string, ops: readonly PersistOp[]): number;
+  /**
+   * Applies the changes of one turn, `ops[0, count)` (default: all of them); returns their write
+   * number. The op objects are the caller's, reused after the call: keep their values, not them.
+   */
+  write(actor: string, ops: readonly PersistOp[], count?: number): number;
   /** Forgets every record of an actor; returns the write number. */
   remove(actor: string): number;
   readonly durableSeq: number;
@@ -66,9 +69,10 @@ export interface ActorStore {
 }
 
 /** Applies ops to a recovered record (shared by stores that keep an index in memory). */
-export function applyOps(rec: Recovered | undefined, ops: readonly PersistOp[]): Recovered {
+export function applyOps(rec: Recovered | undefined, ops: readonly PersistOp[], count = ops.length): Recovered {
   const r = rec ?? { hasState: false, state: undefined, entries: new Map() };
-  for (const op of ops) {
+  for (let i = 0; i < count; i++) {
+    const op = ops[i]!;
     if (op.key === null) {
       r.hasState = true;
       r.state = op.value;
@@ -117,13 +121,13 @@ export class MemoryStore implements ActorStore {
     r.numbers.forEach((v, k) => entries.set(k, v));
     return { hasState: r.hasState, state: r.state, entries };
   }
-  write(actor: string, ops: readonly PersistOp[]): number {
+  write(actor: string, ops: readonly PersistOp[], count = ops.length): number {
     let r = this.data.get(actor);
     if (!r) {
       r = { hasState: false, state: undefined, numbers: new IntMap(), strings: new Map() };
       this.data.set(actor, r);
     }
-    for (let i = 0; i < ops.length; i++) {
+    for (let i = 0; i < count; i++) {
       const op = ops[i]!;
       const key = op.key;
       if (key === null) {

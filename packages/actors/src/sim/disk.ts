@@ -57,9 +57,9 @@ export function copyValue(v: unknown, depth = 0): unknown {
   return structuredClone(v);
 }
 
-function cloneOps(ops: readonly PersistOp[]): PersistOp[] {
-  const out: PersistOp[] = new Array(ops.length);
-  for (let i = 0; i < ops.length; i++) out[i] = { key: ops[i]!.key, value: copyValue(ops[i]!.value) };
+function cloneOps(ops: readonly PersistOp[], count = ops.length): PersistOp[] {
+  const out: PersistOp[] = new Array(count);
+  for (let i = 0; i < count; i++) out[i] = { key: ops[i]!.key, value: copyValue(ops[i]!.value) };
   return out;
 }
 
@@ -230,9 +230,9 @@ export class SimDiskStore implements ActorStore {
     return r && cloneRecovered(r);
   }
 
-  write(actor: string, ops: readonly PersistOp[]): number {
+  write(actor: string, ops: readonly PersistOp[], count = ops.length): number {
     if (this.dead) return 0;
-    const copy = cloneOps(ops);
+    const copy = cloneOps(ops, count);
     if (!this.loaded.has(actor)) this.load(actor);
     // The page cache and the disk share the copied values: neither mutates them, and loads copy.
     this.live.set(actor, applyOps(this.live.get(actor), copy));
@@ -342,8 +342,8 @@ export class SimSharedStore implements ActorStore {
     return r && cloneRecovered(r);
   }
 
-  write(actor: string, ops: readonly PersistOp[]): number {
-    this.data.set(actor, applyOps(this.data.get(actor), cloneOps(ops)));
+  write(actor: string, ops: readonly PersistOp[], count = ops.length): number {
+    this.data.set(actor, applyOps(this.data.get(actor), cloneOps(ops, count)));
     return ++this.seq;
   }
 

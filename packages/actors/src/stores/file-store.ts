@@ -253,9 +253,9 @@ export class FileStore implements ActorStore {
     return this.index.load(actor);
   }
 
-  write(actor: string, ops: readonly PersistOp[]): number {
+  write(actor: string, ops: readonly PersistOp[], count = ops.length): number {
     this.assertWritable();
-    const values = serializeOps(actor, ops);
+    const values = serializeOps(actor, ops, count);
     const record = encodeRecord(RecordKind.Changes, actor, values, this.maxRecordBytes);
     this.index.applyChanges(actor, values);
     return this.enqueue(record);

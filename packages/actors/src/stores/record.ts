@@ -52,26 +52,27 @@ export interface DecodedRecord {
   ops: SerializedOp[];
 }
 
-/** Serializes the values of one turn's ops. Throws a StorageError naming the actor for a value that cannot be stored. */
-export function serializeOps(actor: string, ops: readonly PersistOp[]): SerializedOp[] {
-  return serializeWith(actor, ops, encodeValue);
+/** Serializes the values of one turn's ops, `ops[0, count)`. Throws a StorageError naming the actor for a value that cannot be stored. */
+export function serializeOps(actor: string, ops: readonly PersistOp[], count = ops.length): SerializedOp[] {
+  return serializeWith(actor, ops, count, encodeValue);
 }
 
 /**
  * As `serializeOps`, for a log that writes each record in place at once: values of the bytes form
  * are left pending, to be written straight into the record (`writeRecord`).
  */
-export function serializeOpsForLog(actor: string, ops: readonly PersistOp[]): LogOp[] {
-  return serializeWith(actor, ops, encodeValueForLog);
+export function serializeOpsForLog(actor: string, ops: readonly PersistOp[], count = ops.length): LogOp[] {
+  return serializeWith(actor, ops, count, encodeValueForLog);
 }
 
 function serializeWith<V extends LogValue>(
   actor: string,
   ops: readonly PersistOp[],
+  count: number,
   encode: (v: unknown) => V,
 ): { key: PersistKey | null; value: V | undefined }[] {
-  const out: { key: PersistKey | null; value: V | undefined }[] = new Array(ops.length);
-  for (let i = 0; i < ops.length; i++) {
+  const out: { key: PersistKey | null; value: V | undefined }[] = new Array(count);
+  for (let i = 0; i < count; i++) {
     const op = ops[i]!;
     let value: V | undefined;
     if (op.key === null || op.value !== undefined) {

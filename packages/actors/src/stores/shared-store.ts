@@ -115,12 +115,12 @@ export class SharedStore implements ActorStore {
     return this.index.load(actor);
   }
 
-  write(actor: string, ops: readonly PersistOp[]): number {
+  write(actor: string, ops: readonly PersistOp[], count = ops.length): number {
     this.assertWritable();
     // A value of the bytes form (a slot: `{ ballot, value }`) is written straight into its frame,
     // and the index refers to it there: its bytes are copied once, not into a buffer of their own
     // first (which the index kept, and the collector then freed).
-    const values = serializeOpsForLog(actor, ops);
+    const values = serializeOpsForLog(actor, ops, count);
     this.append(RecordKind.Changes, actor, values);
     // Written: every pending value is now its view of the log (see `append`).
     this.index.applyChanges(actor, values as SerializedOp[]);
