@@ -104,14 +104,15 @@ class Round {
   ballot: Ballot = ZERO_BALLOT;
   /** The highest ballot seen for this instance (our own, or in a rejection). */
   seen: Ballot = ZERO_BALLOT;
-  /** Phase 1: the acceptors that promised `ballot`. */
-  readonly promises: QuorumTally;
+  /**
+   * The acceptors that answered the current phase: in phase 1 those that promised `ballot`, in
+   * phase 2 those that accepted `proposed` in it (one tally, started over with each phase).
+   */
+  readonly answered: QuorumTally;
   highestBallot: Ballot = ZERO_BALLOT;
   highestValue: Value = null;
   /** The value sent in phase 2 of the current ballot. */
   proposed: Value = null;
-  /** Phase 2: the acceptors that accepted `proposed` in `ballot`. */
-  readonly accepts: QuorumTally;
   deadline = 0;
   /** When the current phase's message goes again to acceptors that have not answered. */
   retransmitAt = 0;
@@ -126,8 +127,7 @@ class Round {
     timeoutMs: number,
     majority: number,
   ) {
-    this.promises = new QuorumTally(majority);
-    this.accepts = new QuorumTally(majority);
+    this.answered = new QuorumTally(majority);
     this.timeoutMs = timeoutMs;
   }
 }
@@ -338,10 +338,9 @@ function prepare(s: ProposerState, r: Round, b: Ballot, ctx: Ctx): void {
   r.phase = 1;
   r.ballot = b;
   if (b > r.seen) r.seen = b;
-  r.promises.reset();
+  r.answered.reset();
   r.highestBallot = ZERO_BALLOT;
   r.highestValue = null;
-  r.accepts.reset();
   const now = s.now;
   r.deadline = now + r.timeoutMs;
   r.retransmitAt = now + s.opts.retransmitMs;
@@ -353,16 +352,17 @@ function prepare(s: ProposerState, r: Round, b: Ballot, ctx: Ctx): void {
 function onPromise(s: ProposerState, m: PromiseMsg, ctx: Ctx): void {
   const r = s.rounds.get(m.instance);
   if (r === undefined || r.phase !== 1 || m.ballot !== r.ballot) return; // stale
-  if (r.promises.has(m.acceptor)) return; // a duplicate
+  if (r.answered.has(m.acceptor)) return; // a duplicate
   if (m.acceptedBallot > r.highestBallot) {
     r.highestBallot = m.acceptedBallot;
     r.highestValue = m.acceptedValue;
   }
-  if (!r.promises.add(m.acceptor)) return;
+  if (!r.answered.add(m.acceptor)) return;
   // ⑤: the value of the highest-numbered accepted proposal among the promises, else our own.
   const value = r.highestBallot !== ZERO_BALLOT ? r.highestValue : r.value;
   r.phase = 2;
   r.proposed = value;
+  r.answered.reset();
   const now = s.now;
   r.deadline = now + r.timeoutMs;
   r.retransmitAt = now + s.opts.retransmitMs;
@@ -376,7 +376,7 @@ function onPromise(s: ProposerState, m: PromiseMsg, ctx: Ctx): void {
 function onAccepted(s: ProposerState, m: Accepted, ctx: Ctx): void {
   const r = s.rounds.get(m.instance);
   if (r === undefined || r.phase !== 2 || m.ballot !== r.ballot) return;
-  if (!r.accepts.add(m.acceptor)) return;
+  if (!r.answered.add(m.acceptor)) return;
   s.stats.decided++;
   const chosen: Chosen = { type: 'chosen', instance: r.instance, value: r.proposed };
   finish(s, r, chosen, ctx);
@@ -461,7 +461,7 @@ function onTick(s: ProposerState, ctx: Ctx): void {
 /** Sends the current phase's message again, same ballot, to the acceptors that have not answered. */
 function retransmit(s: ProposerState, r: Round, ctx: Ctx): void {
   r.retransmitAt = s.now + s.opts.retransmitMs;
-  const answered = r.phase === 1 ? r.promises : r.accepts;
+  const answered = r.answered;
   const msg: Prepare | Accept =
     r.phase === 1 ? { type: 'prepare', instance: r.instance, ballot: r.ballot } : { type: 'accept', instance: r.instance, ballot: r.ballot, value: r.proposed };
   for (let i = 0; i < s.acceptors.length; i++) if (!answered.has(i)) s.out.send(ctx, s.acceptors[i]!, msg);
