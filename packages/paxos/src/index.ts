@@ -37,6 +37,7 @@ export type {
   MReject,
   MHeartbeat,
   MHeartbeatAck,
+  MCampaign,
   MTruncate,
   MultiAcceptorMsg,
   MDecide,

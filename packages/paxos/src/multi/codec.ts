@@ -12,6 +12,7 @@ import type {
   MDigest,
   MEntries,
   MFetch,
+  MCampaign,
   MHeartbeat,
   MHeartbeatAck,
   MPrepare,
@@ -124,6 +125,15 @@ const heartbeat: MessageCodec<MHeartbeat> = {
     w.f64(m.round);
   },
   decode: (r) => ({ type: 'm-heartbeat', ballot: r.f64(), leader: r.u8(), commitUpTo: r.f64(), round: r.f64() }),
+};
+
+const campaign: MessageCodec<MCampaign> = {
+  type: 'm-campaign',
+  encode: (m, w) => {
+    w.f64(m.ballot);
+    w.u8(m.leader);
+  },
+  decode: (r) => ({ type: 'm-campaign', ballot: r.f64(), leader: r.u8() }),
 };
 
 const heartbeatAck: MessageCodec<MHeartbeatAck> = {
@@ -255,6 +265,7 @@ export const multiPaxosCodecs = defineCodecs(import.meta.url, [
   reject,
   heartbeat,
   heartbeatAck,
+  campaign,
   slotList<MDecide>('m-decide'),
   slotList<MEntries>('m-entries'),
   truncate,

@@ -7,6 +7,13 @@
  * the promises also report every slot the acceptors accepted, which the new leader re-decides.
  * A higher ballot seen anywhere (a rejection, another leader's heartbeat) makes it step down.
  *
+ * Campaigns do not collide: a candidate tells the other leaders (`m-campaign`), and they hold off
+ * their own for an election timeout, once per candidate (one that cannot reach the acceptors must
+ * not keep everyone else from trying); a candidate that hears of a higher campaign gives its own
+ * up, and one that hears an elected leader before any promise follows it. Before, two followers
+ * whose timeouts ran out close together (the leader's node died) often took turns: the later,
+ * higher ballot deposed the first winner just after its election, which cost a second election.
+ *
  * Pure: it touches the world only through `ctx`.
  */
 import { type ActorContext, type ActorRef } from '@synod/actors';
@@ -14,7 +21,7 @@ import { IntMap } from '@synod/actors/internals';
 import { assert } from '../assert.js';
 import { ZERO_BALLOT, ballot as makeBallot, proposerOf, roundOf, type Ballot } from '../ballot.js';
 import { QuorumTally } from '../quorum.js';
-import type { MHeartbeat, MPrepare, MPromise, MultiAcceptorMsg, SlotValue } from './messages.js';
+import type { MCampaign, MHeartbeat, MPrepare, MPromise, MultiAcceptorMsg, SlotValue } from './messages.js';
 import type { LeaderOptions } from './options.js';
 
 export type LeaderStatus = 'follower' | 'candidate' | 'leader';
@@ -42,6 +49,8 @@ export interface ElectionState {
   recovered: IntMap<{ ballot: Ballot; value: SlotValue }>;
   /** As candidate: the highest truncation point among the promises. */
   maxTruncated: number;
+  /** The candidate (by node number) this node last held off its campaign for; -1: none since it last heard a leader. */
+  heldOffFor: number;
 }
 
 /** What the election needs of its leader. */
@@ -49,6 +58,8 @@ export interface Electing {
   readonly index: number;
   readonly id: number;
   readonly acceptors: readonly ActorRef<MultiAcceptorMsg>[];
+  /** Every node's leader (this one included), to announce campaigns to. */
+  readonly leaders: readonly ActorRef<any>[];
   readonly opts: LeaderOptions;
   readonly election: ElectionState;
   readonly stats: { elections: number };
@@ -81,6 +92,7 @@ export function newElection(index: number, q1: number, opts: LeaderOptions, reco
     promises: new QuorumTally(q1),
     recovered: new IntMap(),
     maxTruncated: 0,
+    heldOffFor: -1,
   };
 }
 
@@ -110,6 +122,26 @@ export function campaign(l: Electing, ctx: Ctx): void {
   // any untruncated slot, and the new leader must be able to give it, so it re-decides them all.
   const m: MPrepare = { type: 'm-prepare', ballot: e.ballot, fromSlot: 0 };
   for (const a of l.acceptors) ctx.send(a, m);
+  const notice: MCampaign = { type: 'm-campaign', ballot: e.ballot, leader: l.index };
+  for (let i = 0; i < l.leaders.length; i++) if (i !== l.index) ctx.send(l.leaders[i]!, notice);
+}
+
+/**
+ * Another node campaigns: a follower holds off its own campaign for an election timeout (once per
+ * candidate until it hears a leader again), and a candidate with a lower ballot gives its campaign
+ * up, since the higher one preempts it at the acceptors anyway. A leader goes on: its lease keeps
+ * the acceptors from promising the candidate, and a rejection deposes it if they did.
+ */
+export function onCampaign(l: Electing, m: MCampaign, ctx: Ctx): void {
+  const e = l.election;
+  if (m.ballot > e.seen) e.seen = m.ballot;
+  if (e.status === 'leader' || (e.status === 'candidate' && m.ballot < e.ballot)) return;
+  if (e.status === 'candidate') abandonCampaign(e);
+  if (e.heldOffFor === m.leader) return;
+  e.heldOffFor = m.leader;
+  const now = ctx.now();
+  e.lastHeard = now;
+  e.electionDeadline = now + electionTimeout(l.opts, ctx);
 }
 
 /** Phase 1b: counts a promise for our ballot. True when it completes a phase-1 quorum: we are elected. */
@@ -170,9 +202,23 @@ export function follow(l: Electing, m: MHeartbeat, ctx: Ctx): boolean {
   if (m.ballot > e.seen) e.seen = m.ballot;
   if (e.status !== 'follower') return false;
   e.leaderIndex = m.leader;
+  e.heldOffFor = -1;
   e.lastHeard = ctx.now();
   e.electionDeadline = ctx.now() + electionTimeout(l.opts, ctx);
   return true;
+}
+
+/**
+ * A candidate gives its campaign up: it hears of a higher campaign (`onCampaign`), or, before any
+ * promise, the heartbeat of a leader elected meanwhile with a lower ballot (the acceptors it asked
+ * are in that leader's lease and refuse it: it follows the leader rather than campaign on).
+ */
+export function abandonCampaign(e: ElectionState): void {
+  assert(e.status === 'candidate', () => `election: only a candidate abandons its campaign, not a ${e.status}`);
+  e.status = 'follower';
+  e.promises.reset();
+  e.recovered.clear();
+  e.maxTruncated = 0;
 }
 
 /**

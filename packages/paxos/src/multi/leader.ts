@@ -25,9 +25,11 @@ import type { MClientReads, MClientRequest, MClientRoutesLost } from '@synod/smr
 import { majorityOf } from '../quorum.js';
 import { flush, newBatching, onRequest, pendingCount, returnPending, slotBytes, type BatchingState } from './batching.js';
 import {
+  abandonCampaign,
   follow,
   highestRecovered,
   newElection,
+  onCampaign,
   onElectionTick,
   onPromise,
   stepDown as leaveOffice,
@@ -37,7 +39,19 @@ import {
 } from './election.js';
 import { applyLag, newFlowControl, onApplied as heardReplica, startReign as startFlowReign, type FlowControlState } from './flow-control.js';
 import { dropLease, heartbeatDue, newHeartbeats, onHeartbeatAck, sendHeartbeat, type HeartbeatState } from './heartbeats.js';
-import type { MAccepted, MApplied, MDecide, MFetch, MHeartbeat, MHeartbeatAck, MPromise, MReject, MTruncated, MultiAcceptorMsg } from './messages.js';
+import type {
+  MAccepted,
+  MApplied,
+  MCampaign,
+  MDecide,
+  MFetch,
+  MHeartbeat,
+  MHeartbeatAck,
+  MPromise,
+  MReject,
+  MTruncated,
+  MultiAcceptorMsg,
+} from './messages.js';
 import { checkLeaderArgs, checkLeaderTuning, leaderOptions, leaderQuorums, type LeaderOptions, type LeaderQuorums, type LeaderTuning } from './options.js';
 import {
   abandon,
@@ -96,6 +110,7 @@ export type LeaderMsg =
   | MReject
   | MHeartbeat
   | MHeartbeatAck
+  | MCampaign
   | MApplied
   | MFetch
   | { type: 'tick' }
@@ -235,6 +250,9 @@ export const Leader = defineActor<LeaderState, LeaderMsg, LeaderArgs, LeaderDura
       case 'm-heartbeat-ack':
         if (onHeartbeatAck(s, msg)) serveReads(s, c);
         break;
+      case 'm-campaign':
+        onCampaign(s, msg, c);
+        break;
       case 'm-applied':
         onApplied(s, msg, c);
         break;
@@ -320,8 +338,9 @@ function onTruncated(s: LeaderState, m: MTruncated, ctx: Ctx): void {
 function onHeartbeat(s: LeaderState, m: MHeartbeat, ctx: Ctx): void {
   const e = s.election;
   if (e.status !== 'follower') {
-    if (m.ballot < e.ballot) return;
     if (m.ballot > e.ballot) stepDown(s, m.ballot, ctx);
+    else if (e.status === 'candidate' && e.promises.count === 0) abandonCampaign(e);
+    else return;
   }
   if (follow(s, m, ctx)) learnCommit(s.pipeline, m.commitUpTo);
 }

@@ -64,6 +64,16 @@ export interface MHeartbeat {
   commitUpTo: number;
   round: number;
 }
+/**
+ * A candidate tells the other leaders that it campaigns with `ballot`: they hold off their own
+ * campaigns for an election timeout (as a Raft vote resets the voter's timer), so followers whose
+ * timeouts run out close together do not take turns deposing each other.
+ */
+export interface MCampaign {
+  type: 'm-campaign';
+  ballot: Ballot;
+  leader: number;
+}
 export interface MHeartbeatAck {
   type: 'm-heartbeat-ack';
   ballot: Ballot;
