@@ -35,8 +35,8 @@ export class ActorCell implements ActorContext<any, any> {
   readonly turnOut: Envelope[] = [];
   /**
    * Durable changes of the current turn, `pendingOps[0, pendingCount)` (written when the turn
-   * ends). The op objects are reused turn after turn (see `clearOps`): an acceptor persists a
-   * few per instance, and allocating them was a third of its garbage.
+   * ends). The op objects are reused turn after turn (see `clearOps`): a Synod acceptor persists
+   * three per instance (its promise, its acceptance, its forgetting), each a fresh object before.
    */
   readonly pendingOps: PersistOp[] = [];
   pendingCount = 0;
