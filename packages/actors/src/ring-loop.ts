@@ -14,7 +14,7 @@
  * The main thread is the user's: it never blocks. Its writers wake it with a message on their
  * pair's port (see MainRingDriver).
  */
-import type { Activity } from './activity.js';
+import { Activity } from './activity.js';
 import type { TrackingClock } from './clock.js';
 import type { Doorbell } from './doorbell.js';
 import { InvalidOptionError } from './errors.js';
@@ -35,9 +35,21 @@ export interface RingWaitOptions {
   maxCrowdedSpinUs: number;
   /** Idle this long, a worker parks: it waits without blocking its thread or using CPU. Default 20. */
   parkAfterMs: number;
+  /**
+   * While every worker's own work (reading, running turns, writing) took less than this share of
+   * its time lately, they spin for `maxSpinUs` even when crowded: mostly idle threads take a core
+   * from no one for long, and one caller waiting on each commit is exactly that case (each hop that
+   * finds its thread asleep pays a wake-up). With one worker busier, `maxCrowdedSpinUs` bounds the
+   * spins. 0: always the crowded bound. Default 0.5.
+   */
+  lightLoadShare: number;
 }
 
-export const defaultRingWait: RingWaitOptions = { maxWaitMs: 1, maxSpinUs: 200, maxCrowdedSpinUs: 50, parkAfterMs: 20 };
+export const defaultRingWait: RingWaitOptions = { maxWaitMs: 1, maxSpinUs: 200, maxCrowdedSpinUs: 50, parkAfterMs: 20, lightLoadShare: 0.5 };
+
+/** How often a worker's share of time at work is taken (ms), and how much the last one counts. */
+const LOAD_WINDOW_MS = 5;
+const LOAD_GAIN = 0.5;
 
 export function checkRingWait(o: Partial<RingWaitOptions>, where: string): void {
   const check = (k: keyof RingWaitOptions, min: number, max: number) => {
@@ -50,6 +62,7 @@ export function checkRingWait(o: Partial<RingWaitOptions>, where: string): void 
   check('maxSpinUs', 0, 10_000);
   check('maxCrowdedSpinUs', 0, 10_000);
   check('parkAfterMs', 0, 60_000);
+  check('lightLoadShare', 0, 1);
 }
 
 /** The run loop of a worker thread's host. */
@@ -62,6 +75,10 @@ export class WorkerRingLoop {
   private hitRate = 1;
   /** Idle moments since the last probe (see `spin`). */
   private sinceProbe = 0;
+  /** The share of its time this thread spent at work lately (a moving average over windows of LOAD_WINDOW_MS). */
+  private load = 1;
+  private loadWindowStart = performance.now();
+  private workMs = 0;
   /** Where the time goes, for tests and diagnostics. */
   readonly stats = { runs: 0, spins: 0, spinHits: 0, sleeps: 0, parks: 0 };
 
@@ -125,7 +142,7 @@ export class WorkerRingLoop {
     const sliceEnd = performance.now() + host.limits.maxDrainMs;
     const budget = host.limits.maxMessagesPerDrain;
     let active = true; // spin only right after activity
-    for (;;) {
+    for (let started = performance.now(); ; started = performance.now()) {
       const settled = host.asksSettled;
       const got = transport.poll(budget);
       host.drain();
@@ -135,7 +152,9 @@ export class WorkerRingLoop {
       if (got > 0) {
         this.lastActivity = now;
         active = true;
+        this.workMs += now - started;
       }
+      if (now - this.loadWindowStart >= LOAD_WINDOW_MS) this.takeLoad(now);
       // Answered asks: let the event loop run their continuations now.
       if (host.asksSettled !== settled) break;
       const runnable = host.busy && !transport.congested();
@@ -181,7 +200,9 @@ export class WorkerRingLoop {
     const activity = this.activity;
     if (activity !== null && !activity.coreFree()) return false;
     this.stats.spins++;
-    const spinUs = activity !== null && activity.crowded() ? Math.min(this.opts.maxSpinUs, this.opts.maxCrowdedSpinUs) : this.opts.maxSpinUs;
+    // Long spins only while every worker is mostly idle: one busy worker means the cores are wanted.
+    const crowded = activity !== null && activity.crowded() && activity.busiestLoad() >= this.opts.lightLoadShare;
+    const spinUs = crowded ? Math.min(this.opts.maxSpinUs, this.opts.maxCrowdedSpinUs) : this.opts.maxSpinUs;
     const until = performance.now() + spinUs / 1000;
     for (let i = 1; ; i++) {
       if (transport.hasData()) {
@@ -200,9 +221,23 @@ export class WorkerRingLoop {
     return false;
   }
 
+  /** Closes a window of the work share (see `load`). */
+  private takeLoad(now: number): void {
+    const share = Math.min(1, this.workMs / (now - this.loadWindowStart));
+    this.load += LOAD_GAIN * (share - this.load);
+    this.loadWindowStart = now;
+    this.workMs = 0;
+    this.activity?.setLoad(this.load);
+  }
+
   private park(): void {
     this.stats.parks++;
     this.activity?.idle();
+    // Parked, it works no more: its share drops, and the window starts again when it wakes.
+    this.load = 0;
+    this.workMs = 0;
+    this.loadWindowStart = performance.now();
+    this.activity?.setLoad(0);
     const p = this.doorbell.sleepAsync(this.hasWork, () => {
       this.parked = null;
       this.lastActivity = performance.now();
@@ -224,11 +259,16 @@ export class MainRingDriver {
   private waiting = false;
   private scheduled = false;
   private closed = false;
+  /** The event loop's utilization when the main thread's load was last published (see `publishLoad`). */
+  private elu = performance.eventLoopUtilization();
+  private eluAt = performance.now();
 
   constructor(
     private readonly host: ActorHost,
     private readonly transport: RingTransport,
     private readonly doorbell: Doorbell,
+    /** Where workers see which threads are busy (activity.ts); the main thread publishes its load there. */
+    private readonly activity: SharedArrayBuffer | null = null,
   ) {
     transport.onWork = () => this.wake();
     transport.onDoorbell = () => this.rang();
@@ -276,11 +316,27 @@ export class MainRingDriver {
     const got = this.transport.poll(budget);
     host.drain();
     this.transport.flush();
+    this.publishLoad();
     // No collections here: this is the user's thread (its views are collected when V8 decides).
     // More than one budget's worth, or turns left: come back after the event loop turns.
     if (got >= budget || (host.busy && !this.transport.congested())) this.schedule();
     else this.arm();
   };
+
+  /**
+   * Tells the workers how busy this thread is (its event loop's utilization, the user's code
+   * included), once per LOAD_WINDOW_MS at most: a busy main thread needs its core, and workers
+   * then keep their spins short (see `RingWaitOptions.lightLoadShare`).
+   */
+  private publishLoad(): void {
+    if (this.activity === null) return;
+    const now = performance.now();
+    if (now - this.eluAt < LOAD_WINDOW_MS) return;
+    const elu = performance.eventLoopUtilization();
+    Activity.mainLoad(this.activity, performance.eventLoopUtilization(elu, this.elu).utilization);
+    this.elu = elu;
+    this.eluAt = now;
+  }
 
   private arm(): void {
     if (this.closed || this.waiting) return;

@@ -257,7 +257,7 @@ export class ActorSystem {
         const arenas = mainArena ? new ArenaTable(mainArena, mesh.rings.arenaMinBytes) : null;
         const t = new RingTransport(this.host, this.codecs, resolve, mesh.rings, onError, arenas);
         this.transport = t;
-        this.ringDriver = new MainRingDriver(this.host, t, new Doorbell(mainDoorbell));
+        this.ringDriver = new MainRingDriver(this.host, t, new Doorbell(mainDoorbell), mesh.activity);
         this.ringDriver.start();
       } else {
         this.transport = new PortTransport(this.host, this.codecs, resolve, undefined, onError);
