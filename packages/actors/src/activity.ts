@@ -4,8 +4,9 @@
  * while that leaves a core for every running thread. With more threads than cores, a spinner would
  * take the core a working peer needs (on 2 cores, a client and two acceptors that spin share them
  * three ways); and with more threads alive than cores (the main thread counted), spins are kept
- * short (see `RingWaitOptions.maxCrowdedSpinUs`) unless every worker is mostly idle (each
- * publishes its share of time at work: `RingWaitOptions.lightLoadShare`).
+ * short (see `RingWaitOptions.maxCrowdedSpinUs`) unless every thread is mostly idle (each worker
+ * publishes its share of time at work, the main thread its event loop's utilization:
+ * `RingWaitOptions.lightLoadShare`).
  * Advisory: a slot per node (nodes beyond the table share slots), read with plain atomic loads.
  */
 import { availableParallelism } from 'node:os';

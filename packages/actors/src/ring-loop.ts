@@ -36,11 +36,12 @@ export interface RingWaitOptions {
   /** Idle this long, a worker parks: it waits without blocking its thread or using CPU. Default 20. */
   parkAfterMs: number;
   /**
-   * While every worker's own work (reading, running turns, writing) took less than this share of
-   * its time lately, they spin for `maxSpinUs` even when crowded: mostly idle threads take a core
-   * from no one for long, and one caller waiting on each commit is exactly that case (each hop that
-   * finds its thread asleep pays a wake-up). With one worker busier, `maxCrowdedSpinUs` bounds the
-   * spins. 0: always the crowded bound. Default 0.5.
+   * While every thread's own work took less than this share of its time lately (a worker's
+   * reading, turns and writing; the main thread's event loop, the user's code included), workers
+   * spin for `maxSpinUs` even when crowded: mostly idle threads take a core from no one for long,
+   * and one caller waiting on each commit is exactly that case (each hop that finds its thread
+   * asleep pays a wake-up). With one thread busier, `maxCrowdedSpinUs` bounds the spins. 0: always
+   * the crowded bound. Default 0.5.
    */
   lightLoadShare: number;
 }
@@ -200,7 +201,7 @@ export class WorkerRingLoop {
     const activity = this.activity;
     if (activity !== null && !activity.coreFree()) return false;
     this.stats.spins++;
-    // Long spins only while every worker is mostly idle: one busy worker means the cores are wanted.
+    // Long spins only while every thread is mostly idle: one busy thread means the cores are wanted.
     const crowded = activity !== null && activity.crowded() && activity.busiestLoad() >= this.opts.lightLoadShare;
     const spinUs = crowded ? Math.min(this.opts.maxSpinUs, this.opts.maxCrowdedSpinUs) : this.opts.maxSpinUs;
     const until = performance.now() + spinUs / 1000;

@@ -64,6 +64,21 @@ test("a follower that hears a campaign holds off its own: one election, and the 
   assert.is(leader(net, 4).stats.elections, 0, 'node 4 never campaigned');
 });
 
+test('a follower restarted recently, whose reservation put its ballots far above, holds off all the same', () => {
+  const net = cluster();
+  // A restart starts a node's ballots above every round it reserved before (a block of rounds).
+  leader(net, 4).election.seen = ballot(1025, 5);
+  leader(net, 3).election.electionDeadline = 0;
+  leader(net, 4).election.electionDeadline = net.time + 20;
+  net.advance(10);
+  deliverOnly(net, (p) => p.msg?.type === 'm-campaign');
+  const heldOffUntil = leader(net, 4).election.electionDeadline;
+  assert.ok(heldOffUntil >= net.time + 500, `node 4 holds off for an election timeout (until ${heldOffUntil}, now ${net.time})`);
+  runFor(net, 3000);
+  assert.is(status(net, 3), 'leader', 'node 3 leads');
+  assert.is(leader(net, 4).stats.elections, 0, 'node 4 never campaigned');
+});
+
 test('two campaigns at once: the lower candidate gives up when it hears of the higher, which is elected and stays', () => {
   const net = cluster();
   leader(net, 3).election.electionDeadline = 0;

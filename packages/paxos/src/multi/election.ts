@@ -135,10 +135,13 @@ export function campaign(l: Electing, ctx: Ctx): void {
 export function onCampaign(l: Electing, m: MCampaign, ctx: Ctx): void {
   const e = l.election;
   if (m.ballot > e.seen) e.seen = m.ballot;
+  // Not by comparing with `seen`: a node restarted recently has a high one (its reservation), and
+  // must hold off all the same.
   if (e.status === 'leader' || (e.status === 'candidate' && m.ballot < e.ballot)) return;
   if (e.status === 'candidate') abandonCampaign(e);
   if (e.heldOffFor === m.leader) return;
   e.heldOffFor = m.leader;
+  // Counted as hearing from a leader: that is what the deadline's check reads.
   const now = ctx.now();
   e.lastHeard = now;
   e.electionDeadline = now + electionTimeout(l.opts, ctx);
