@@ -140,10 +140,13 @@ export class WorkerRingLoop {
     this.activity?.running();
     const host = this.host;
     const transport = this.transport;
-    const sliceEnd = performance.now() + host.limits.maxDrainMs;
+    // When the current pass began: the clock read that ends one pass starts the next (a read
+    // costs as much as a small turn); only a spin or a sleep between them needs a fresh one.
+    let started = performance.now();
+    const sliceEnd = started + host.limits.maxDrainMs;
     const budget = host.limits.maxMessagesPerDrain;
     let active = true; // spin only right after activity
-    for (let started = performance.now(); ; started = performance.now()) {
+    for (;;) {
       const settled = host.asksSettled;
       const got = transport.poll(budget);
       host.drain();
@@ -155,6 +158,7 @@ export class WorkerRingLoop {
         active = true;
         this.workMs += now - started;
       }
+      started = now;
       if (now - this.loadWindowStart >= LOAD_WINDOW_MS) this.takeLoad(now);
       // Answered asks: let the event loop run their continuations now.
       if (host.asksSettled !== settled) break;
@@ -165,7 +169,10 @@ export class WorkerRingLoop {
       }
       if (active) {
         active = false;
-        if (this.opts.maxSpinUs > 0 && this.spin()) continue;
+        if (this.opts.maxSpinUs > 0 && this.spin()) {
+          started = performance.now();
+          continue;
+        }
       }
       if (now - this.lastActivity >= this.opts.parkAfterMs || host.awaitingDurability) {
         this.park();
@@ -176,7 +183,8 @@ export class WorkerRingLoop {
       this.stats.sleeps++;
       const woke = this.sleep(timeoutMs);
       if (!woke) break;
-      if (performance.now() >= sliceEnd) break;
+      started = performance.now();
+      if (started >= sliceEnd) break;
     }
     this.schedule();
   };
